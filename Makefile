@@ -1,0 +1,133 @@
+# Tandem - top-level build.  `make help` lists the targets.
+include config.mk
+
+COMMON_SRC := $(sort $(wildcard common/*.c proto/*.c))
+SG_SRC     := $(sort $(wildcard signaling/*.c signaling/*/*.c))
+MP_SRC     := $(sort $(wildcard mediaproxy/*.c mediaproxy/*/*.c))
+BD_SRC     := $(sort $(wildcard billingd/*.c billingd/*/*.c))
+CTL_SRC    := $(sort $(wildcard tools/*.c))
+TT_SRC     := $(sort $(wildcard tests/tools/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+# every object of a daemon but its main.c: what unit tests link against
+lib = $(filter-out %/main.o,$(call obj,$(1)))
+
+LIBTANDEM := $(BUILD)/libtandem.a
+SG_BIN    := $(BUILD)/signalingd
+MP_BIN    := $(BUILD)/mediaproxyd
+BD_BIN    := $(BUILD)/billingd
+CTL_BIN   := $(BUILD)/tandemctl
+TT_BIN    := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TT_SRC))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+BINS := $(if $(SG_SRC),$(SG_BIN)) $(if $(MP_SRC),$(MP_BIN)) \
+        $(if $(BD_SRC),$(BD_BIN)) $(if $(CTL_SRC),$(CTL_BIN)) $(TT_BIN)
+
+SG_FLAGS := $(SOFIA_CFLAGS) $(PQ_CFLAGS)
+MP_FLAGS := $(RE_CFLAGS) $(CODEC_CFLAGS)
+BD_FLAGS := $(RE_CFLAGS) $(PQ_CFLAGS)
+SG_LIBS  := $(SOFIA_LIBS) $(PQ_LIBS) $(BASE_LIBS)
+MP_LIBS  := $(RE_LIBS) $(CODEC_LIBS) $(BASE_LIBS)
+BD_LIBS  := $(RE_LIBS) $(PQ_LIBS) $(BASE_LIBS)
+CTL_LIBS := $(PQ_LIBS) $(BASE_LIBS)
+
+.PHONY: all help run test unit integration web bench fuzz lint format clean deps
+
+all: $(BINS) ## build every daemon and tool (build/rel)
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+deps: ## install the Debian packages the build, tests and demo need
+	@deploy/install-deps.sh
+
+run: deps ## fresh machine -> database, demo provisioning, all daemons, a sample call
+	@$(MAKE) --no-print-directory all
+	@deploy/run-demo.sh
+
+test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integration
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory SAN=1 integration
+
+unit: $(UNIT_BIN) ## unit tests (cmocka)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+integration: $(BINS) ## integration tests: real PostgreSQL, daemons, sipp
+	@BUILD=$(BUILD) tests/run-integration.sh
+
+bench: ## benchmark tables (never part of make test)
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+fuzz: ## run the libFuzzer harnesses for a bounded time
+	@tests/fuzz/run.sh
+
+lint: ## clang-tidy + cppcheck over the sources
+	@tests/lint.sh
+
+format: ## clang-format the sources in place
+	@clang-format -i $(COMMON_SRC) $(SG_SRC) $(MP_SRC) $(BD_SRC) $(CTL_SRC) \
+		$(wildcard */*.h */*/*.h)
+
+clean: ## remove build outputs
+	rm -rf build
+
+$(LIBTANDEM): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(SG_BIN): $(call obj,$(SG_SRC)) $(LIBTANDEM)
+	$(CC) $(LDFLAGS) -o $@ $^ $(SG_LIBS)
+$(MP_BIN): $(call obj,$(MP_SRC)) $(LIBTANDEM)
+	$(CC) $(LDFLAGS) -o $@ $^ $(MP_LIBS)
+$(BD_BIN): $(call obj,$(BD_SRC)) $(LIBTANDEM)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
+$(CTL_BIN): $(call obj,$(CTL_SRC)) $(LIBTANDEM)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
+$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
+
+# unit test runners: test_common_* test_sg_* test_mp_* test_bd_*
+$(BUILD)/tests/test_common_%: $(BUILD)/tests/unit/test_common_%.o $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(BASE_LIBS)
+$(BUILD)/tests/test_sg_%: $(BUILD)/tests/unit/test_sg_%.o $(call lib,$(SG_SRC)) $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(SG_LIBS)
+$(BUILD)/tests/test_mp_%: $(BUILD)/tests/unit/test_mp_%.o $(call lib,$(MP_SRC)) $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(MP_LIBS)
+$(BUILD)/tests/test_bd_%: $(BUILD)/tests/unit/test_bd_%.o $(call lib,$(BD_SRC)) $(LIBTANDEM)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(BD_LIBS)
+
+$(BUILD)/signaling/%.o: signaling/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SG_FLAGS) -c -o $@ $<
+$(BUILD)/mediaproxy/%.o: mediaproxy/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(MP_FLAGS) -c -o $@ $<
+$(BUILD)/billingd/%.o: billingd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
+$(BUILD)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(PQ_CFLAGS) -c -o $@ $<
+$(BUILD)/tests/unit/test_sg_%.o: tests/unit/test_sg_%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SG_FLAGS) -c -o $@ $<
+$(BUILD)/tests/unit/test_mp_%.o: tests/unit/test_mp_%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(MP_FLAGS) -c -o $@ $<
+$(BUILD)/tests/unit/test_bd_%.o: tests/unit/test_bd_%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,75 @@
+/*
+ * bus.h - nng + JSON message bus between the Tandem daemons
+ *
+ * One struct sw_bus per process loop.  nng's aio threads only move finished
+ * operations onto a queue and wake the loop through an eventfd; every handler
+ * below runs on the loop thread, inside sw_bus_drain().  Register
+ * sw_bus_fd() with the loop (su_root in signalingd, fd_listen under re_main)
+ * and call sw_bus_drain() when it is readable.
+ *
+ * Patterns (DESIGN.md "Bus"):
+ *  - REP server:  sw_bus_listen_rep(); each request reaches the handler with a
+ *    struct sw_bus_req that must be answered exactly once, now or later, by
+ *    sw_bus_reply() or sw_bus_reply_error().  Many requests are in flight.
+ *  - REQ client:  sw_bus_dial_req() + sw_bus_request(); the response handler
+ *    gets err (0, ETIMEDOUT, ECONNREFUSED, EBADMSG...) and the reply
+ *    envelope; an "error" reply arrives with err = 0 and env->type "error".
+ *    sw_bus_call_cancel() detaches the handler (the owner went away).
+ *  - PULL server / PUSH client: one-way, lossless, for heartbeats and events.
+ *
+ * Ownership: the bus owns every socket, peer and pending call; sw_bus_free()
+ * closes them all.
+ * Threading: loop thread only (except the internal aio callbacks).
+ */
+#ifndef SW_BUS_H
+#define SW_BUS_H
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "common/envelope.h"
+
+struct sw_bus;
+struct sw_bus_req;	/* a received request awaiting its reply */
+struct sw_bus_peer;	/* a dialled REQ or PUSH socket */
+struct sw_bus_call;	/* an outstanding request */
+
+/* server side: env and its body are valid until the reply is sent */
+typedef void (sw_bus_req_h)(struct sw_bus_req *req, const struct sw_env *env,
+			    void *arg);
+/* PULL side: env is valid during the call only */
+typedef void (sw_bus_msg_h)(const struct sw_env *env, void *arg);
+/* client side: env is NULL when err != 0; valid during the call only */
+typedef void (sw_bus_resp_h)(int err, const struct sw_env *env, void *arg);
+
+int  sw_bus_alloc(struct sw_bus **busp);
+void sw_bus_free(struct sw_bus *bus);
+int  sw_bus_fd(const struct sw_bus *bus);
+void sw_bus_drain(struct sw_bus *bus);
+
+int sw_bus_listen_rep(struct sw_bus *bus, const char *url, int nctx,
+		      sw_bus_req_h *h, void *arg);
+int sw_bus_listen_pull(struct sw_bus *bus, const char *url, sw_bus_msg_h *h,
+		       void *arg);
+
+int sw_bus_dial_req(struct sw_bus_peer **peerp, struct sw_bus *bus,
+		    const char *url);
+int sw_bus_dial_push(struct sw_bus_peer **peerp, struct sw_bus *bus,
+		     const char *url);
+void sw_bus_peer_close(struct sw_bus_peer *peer);
+
+/* body is stolen (NULL = {}); callp may be NULL */
+int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
+		   const char *type, json_t *body, int timeout_ms,
+		   sw_bus_resp_h *h, void *arg);
+void sw_bus_call_cancel(struct sw_bus_call *call);
+int sw_bus_push(struct sw_bus_peer *peer, const char *type, json_t *body);
+
+/* reply type is "<request type>.reply" unless given; body is stolen */
+int sw_bus_reply(struct sw_bus_req *req, json_t *body);
+int sw_bus_reply_type(struct sw_bus_req *req, const char *type, json_t *body);
+int sw_bus_reply_error(struct sw_bus_req *req, const char *code,
+		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif /* SW_BUS_H */
