@@ -32,6 +32,7 @@ MP_LIBS  := $(RE_LIBS) $(CODEC_LIBS) $(BASE_LIBS)
 BD_LIBS  := $(RE_LIBS) $(PQ_LIBS) $(BASE_LIBS)
 CTL_LIBS := $(PQ_LIBS) $(BASE_LIBS)
 
+.SECONDARY:
 .PHONY: all help run test unit integration web bench fuzz lint format clean deps
 
 all: $(BINS) ## build every daemon and tool (build/rel)

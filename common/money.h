@@ -9,6 +9,7 @@
 #ifndef SW_MONEY_H
 #define SW_MONEY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

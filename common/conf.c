@@ -1,0 +1,236 @@
+/*
+ * conf.c - `key value` config files checked against a declarative table
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/conf.h"
+#include "common/log.h"
+
+#define MAX_ITEMS 128
+#define MAX_FILE  (1024 * 1024)
+
+static int set_value(const struct sw_conf_item *it, void *obj, const char *val,
+		     char *why, size_t whysz)
+{
+	char *field = (char *)obj + it->offset;
+	char *end;
+	long long n;
+
+	switch (it->type) {
+	case SW_CONF_INT:
+		errno = 0;
+		n = strtoll(val, &end, 10);
+		if (errno || end == val || *end) {
+			snprintf(why, whysz, "'%s' is not an integer", val);
+			return EINVAL;
+		}
+		if (n < it->min || n > it->max) {
+			snprintf(why, whysz, "%lld is out of range %" PRId64
+				 "..%" PRId64, n, it->min, it->max);
+			return ERANGE;
+		}
+		*(int64_t *)(void *)field = n;
+		return 0;
+
+	case SW_CONF_BOOL:
+		if (!strcasecmp(val, "1") || !strcasecmp(val, "yes") ||
+		    !strcasecmp(val, "on") || !strcasecmp(val, "true")) {
+			*(bool *)field = true;
+		} else if (!*val || !strcasecmp(val, "0") ||
+			   !strcasecmp(val, "no") || !strcasecmp(val, "off") ||
+			   !strcasecmp(val, "false")) {
+			*(bool *)field = false;
+		} else {
+			snprintf(why, whysz, "'%s' is not a boolean", val);
+			return EINVAL;
+		}
+		return 0;
+
+	case SW_CONF_STR:
+		n = (long long)strlen(val);
+		if ((size_t)n >= it->size) {
+			snprintf(why, whysz, "value longer than %zu characters",
+				 it->size - 1);
+			return ERANGE;
+		}
+		if (n < it->min || (it->max > 0 && n > it->max)) {
+			snprintf(why, whysz, "length %lld out of range %" PRId64
+				 "..%" PRId64, n, it->min, it->max);
+			return ERANGE;
+		}
+		memcpy(field, val, (size_t)n + 1);
+		return 0;
+
+	case SW_CONF_LOGLEVEL:
+		if (sw_log_level_parse((enum sw_log_level *)(void *)field,
+				       val)) {
+			snprintf(why, whysz,
+				 "'%s' is not one of err, warn, info, debug",
+				 val);
+			return EINVAL;
+		}
+		return 0;
+	}
+
+	snprintf(why, whysz, "unsupported type");
+	return EINVAL;
+}
+
+/* Apply every default of the table to obj. */
+int sw_conf_defaults(const struct sw_conf_item *tab, void *obj, char *err,
+		     size_t errsz)
+{
+	char why[160];
+	int ret;
+
+	for (const struct sw_conf_item *it = tab; it->name; it++) {
+		ret = set_value(it, obj, it->def ? it->def : "", why,
+				sizeof(why));
+		if (ret && !(it->type == SW_CONF_INT && !it->def)) {
+			snprintf(err, errsz, "default of %s: %s", it->name, why);
+			return ret;
+		}
+		if (ret)
+			*(int64_t *)(void *)((char *)obj + it->offset) = 0;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Parse `text` (the contents of fname) into obj; defaults are NOT applied
+ * here.  The first problem is reported as "fname:line: message".
+ */
+int sw_conf_parse(const struct sw_conf_item *tab, void *obj, const char *text,
+		  const char *fname, char *err, size_t errsz)
+{
+	bool seen[MAX_ITEMS] = {false};
+	char *copy, *line, *save = NULL, *key, *val;
+	const struct sw_conf_item *it;
+	char why[160];
+	int lineno = 0, ret = 0;
+	size_t idx;
+
+	copy = strdup(text ? text : "");
+	if (!copy)
+		return ENOMEM;
+
+	/* strtok_r would merge empty lines and break the numbering */
+	for (line = copy; line; line = save) {
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = '\0';
+		lineno++;
+
+		key = trim(line);
+		if (!*key || *key == '#')
+			continue;
+
+		val = key;
+		while (*val && !isspace((unsigned char)*val))
+			val++;
+		if (*val)
+			*val++ = '\0';
+		val = trim(val);
+
+		for (it = tab, idx = 0; it->name; it++, idx++) {
+			if (!strcmp(it->name, key))
+				break;
+		}
+		if (!it->name) {
+			snprintf(err, errsz, "%s:%d: unknown key '%s'", fname,
+				 lineno, key);
+			ret = EINVAL;
+			goto out;
+		}
+		if (idx < MAX_ITEMS && seen[idx]) {
+			snprintf(err, errsz, "%s:%d: duplicate key '%s'", fname,
+				 lineno, key);
+			ret = EINVAL;
+			goto out;
+		}
+		if (idx < MAX_ITEMS)
+			seen[idx] = true;
+
+		ret = set_value(it, obj, val, why, sizeof(why));
+		if (ret) {
+			snprintf(err, errsz, "%s:%d: %s: %s", fname, lineno, key,
+				 why);
+			goto out;
+		}
+	}
+
+ out:
+	free(copy);
+	return ret;
+}
+
+/* Apply defaults, then read and parse the file at path. */
+int sw_conf_load(const struct sw_conf_item *tab, void *obj, const char *path,
+		 char *err, size_t errsz)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+	int ret;
+
+	ret = sw_conf_defaults(tab, obj, err, errsz);
+	if (ret)
+		return ret;
+	if (!path)
+		return 0;
+
+	f = fopen(path, "r");
+	if (!f) {
+		ret = errno;
+		snprintf(err, errsz, "%s: %s", path, strerror(ret));
+		return ret;
+	}
+
+	buf = malloc(MAX_FILE + 1);
+	if (!buf) {
+		ret = ENOMEM;
+		goto out;
+	}
+	len = fread(buf, 1, MAX_FILE + 1, f);
+	if (ferror(f)) {
+		ret = EIO;
+		snprintf(err, errsz, "%s: read error", path);
+		goto out;
+	}
+	if (len > MAX_FILE) {
+		ret = EFBIG;
+		snprintf(err, errsz, "%s: larger than %d bytes", path, MAX_FILE);
+		goto out;
+	}
+	if (memchr(buf, '\0', len)) {
+		ret = EINVAL;
+		snprintf(err, errsz, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	buf[len] = '\0';
+	ret = sw_conf_parse(tab, obj, buf, path, err, errsz);
+
+ out:
+	free(buf);
+	fclose(f);
+	return ret;
+}

@@ -1,0 +1,139 @@
+/*
+ * envelope.c - parse and build the bus envelope, trusting nothing
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/envelope.h"
+#include "common/swtime.h"
+
+static bool type_ok(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > SW_ENV_TYPE_MAX)
+		return false;
+	for (; *t; t++) {
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= '0' && *t <= '9') ||
+		      *t == '_' || *t == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Drop what a parsed envelope holds. */
+void sw_env_reset(struct sw_env *env)
+{
+	if (!env)
+		return;
+	json_decref(env->root);
+	memset(env, 0, sizeof(*env));
+}
+
+/*
+ * Parse and check buf; on success env owns the JSON tree (sw_env_reset()
+ * frees it).  On EBADMSG/EMSGSIZE err says what was wrong.
+ */
+int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
+		 size_t errsz)
+{
+	json_error_t jerr;
+	json_t *root, *j;
+	const char *s;
+
+	memset(env, 0, sizeof(*env));
+	if (!buf || len == 0) {
+		snprintf(err, errsz, "empty message");
+		return EBADMSG;
+	}
+	if (len > SW_ENV_MAX_SIZE) {
+		snprintf(err, errsz, "message of %zu bytes exceeds %d", len,
+			 SW_ENV_MAX_SIZE);
+		return EMSGSIZE;
+	}
+
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errsz, "invalid JSON at %d: %s", jerr.position,
+			 jerr.text);
+		return EBADMSG;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, errsz, "message is not a JSON object");
+		goto bad;
+	}
+
+	j = json_object_get(root, "v");
+	if (!json_is_integer(j) || json_integer_value(j) != 1) {
+		snprintf(err, errsz, "v: must be 1");
+		goto bad;
+	}
+	s = json_string_value(json_object_get(root, "type"));
+	if (!s || !type_ok(s)) {
+		snprintf(err, errsz, "type: must match [a-z0-9_.]{1,%d}",
+			 SW_ENV_TYPE_MAX);
+		goto bad;
+	}
+	snprintf(env->type, sizeof(env->type), "%s", s);
+
+	s = json_string_value(json_object_get(root, "id"));
+	if (!s || !sw_uuid_valid(s)) {
+		snprintf(err, errsz, "id: must be a UUID");
+		goto bad;
+	}
+	snprintf(env->id, sizeof(env->id), "%s", s);
+
+	j = json_object_get(root, "ts");
+	if (!json_is_integer(j) || json_integer_value(j) < 0) {
+		snprintf(err, errsz, "ts: must be an integer >= 0");
+		goto bad;
+	}
+	env->ts = json_integer_value(j);
+
+	j = json_object_get(root, "body");
+	if (!json_is_object(j)) {
+		snprintf(err, errsz, "body: must be an object");
+		goto bad;
+	}
+	env->body = j;
+	env->root = root;
+	return 0;
+
+ bad:
+	json_decref(root);
+	memset(env, 0, sizeof(*env));
+	return EBADMSG;
+}
+
+/*
+ * Encode an envelope; steals body.  Returns a malloc'd buffer (not
+ * NUL-terminated in *lenp terms, but NUL-terminated in memory) or NULL.
+ */
+char *sw_env_encode(const char *type, const char *id, json_t *body,
+		    size_t *lenp)
+{
+	char uuid[SW_UUID_LEN + 1];
+	json_t *root;
+	char *out;
+
+	if (!id) {
+		sw_uuid_gen(uuid);
+		id = uuid;
+	}
+	if (!body)
+		body = json_object();
+
+	root = json_pack("{s:i, s:s, s:s, s:I, s:o}", "v", 1, "type", type,
+			 "id", id, "ts", (json_int_t)sw_time_wall_ms(), "body",
+			 body);
+	if (!root)
+		return NULL;	/* json_pack's "o" stole body even on error */
+
+	out = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (out && lenp)
+		*lenp = strlen(out);
+	return out;
+}

@@ -1,0 +1,117 @@
+/*
+ * log.c - leveled logging to stderr, one write(2) per line
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define MAX_MODULES 32
+
+static const char *daemon_name = "tandem";
+static enum sw_log_level global_level = SW_LOG_INFO;
+static struct {
+	char name[24];
+	enum sw_log_level level;
+} modules[MAX_MODULES];
+static int nmodules;
+
+static const char *const level_names[] = {"err", "warn", "info", "debug"};
+
+/* Name the process in every line. */
+void sw_log_init(const char *daemon)
+{
+	if (daemon)
+		daemon_name = daemon;
+}
+
+/* Set the level of every module without its own level. */
+void sw_log_set_level(enum sw_log_level level)
+{
+	global_level = level;
+}
+
+/* Give one module its own level; returns ENOSPC when the table is full. */
+int sw_log_set_module_level(const char *module, enum sw_log_level level)
+{
+	for (int i = 0; i < nmodules; i++) {
+		if (!strcmp(modules[i].name, module)) {
+			modules[i].level = level;
+			return 0;
+		}
+	}
+	if (nmodules == MAX_MODULES)
+		return ENOSPC;
+	snprintf(modules[nmodules].name, sizeof(modules[nmodules].name), "%s",
+		 module);
+	modules[nmodules++].level = level;
+	return 0;
+}
+
+/* Parse "err", "warn", "info" or "debug". */
+int sw_log_level_parse(enum sw_log_level *levelp, const char *s)
+{
+	for (int i = 0; i <= SW_LOG_DEBUG; i++) {
+		if (!strcasecmp(s, level_names[i])) {
+			*levelp = (enum sw_log_level)i;
+			return 0;
+		}
+	}
+	if (!strcasecmp(s, "error")) {
+		*levelp = SW_LOG_ERR;
+		return 0;
+	}
+	return EINVAL;
+}
+
+/* True when a line of this level from this module would be written. */
+bool sw_log_enabled(enum sw_log_level level, const char *module)
+{
+	for (int i = 0; i < nmodules; i++) {
+		if (!strcmp(modules[i].name, module))
+			return level <= modules[i].level;
+	}
+	return level <= global_level;
+}
+
+/* Write one line: "<level> <daemon>/<module>: [<callid>] message". */
+void sw_log(enum sw_log_level level, const char *module, const char *callid,
+	    const char *fmt, ...)
+{
+	char line[2048];
+	int n, m;
+	va_list ap;
+
+	if (!sw_log_enabled(level, module))
+		return;
+
+	if ((unsigned)level > SW_LOG_DEBUG)
+		level = SW_LOG_DEBUG;
+
+	if (callid && *callid)
+		n = snprintf(line, sizeof(line), "%-5s %s/%s: [%s] ",
+			     level_names[level], daemon_name, module, callid);
+	else
+		n = snprintf(line, sizeof(line), "%-5s %s/%s: ",
+			     level_names[level], daemon_name, module);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+
+	/* one write keeps lines whole when several processes share stderr */
+	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+		return;
+}
