@@ -1,0 +1,379 @@
+/*
+ * control.c - media.* and health.ping handlers of mediaproxyd
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define SW_LOG_MODULE "control"
+#include "common/bus.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "mediaproxy/control.h"
+#include "mediaproxy/node.h"
+#include "mediaproxy/session.h"
+#include "proto/proto.h"
+
+#define DSCP_DEFAULT 46		/* SS_QOS_RTP default (EF) */
+
+static const char *const dtmf_modes[] = {
+	"rfc2833", "info", "inband", "all", "auto", "none", NULL,
+};
+static const char *const directions[] = {
+	"sendrecv", "sendonly", "recvonly", "inactive", NULL,
+};
+
+static bool token_ok(const char *s)
+{
+	for (; *s; s++) {
+		if (!isalnum((unsigned char)*s) && !strchr("._-/", *s))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Decode one leg plan (docs/bus.md "Leg plan") from obj into plan; problems
+ * go to v, whose path names the leg ("body.a").  Every field is optional
+ * (an offer may know nothing of leg b yet); absent = unknown.
+ */
+void mp_control_decode_plan(struct mp_plan *plan, struct sw_jv *v,
+			    const json_t *obj)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	const char *s;
+	int64_t n;
+
+	memset(plan, 0, sizeof(*plan));
+
+	s = sw_jv_str(v, obj, "remote_ip", 64, false, "");
+	if (*s && inet_pton(AF_INET, s, buf) != 1 &&
+	    inet_pton(AF_INET6, s, buf) != 1)
+		sw_jv_fail(v, "remote_ip", "'%.64s' is not an IP address", s);
+	(void)snprintf(plan->remote_ip, sizeof(plan->remote_ip), "%s", s);
+
+	plan->remote_port = (uint16_t)sw_jv_int(v, obj, "remote_port", 0,
+						65535, false, 0);
+
+	s = sw_jv_str(v, obj, "codec", 32, false, "");
+	if (!token_ok(s))
+		sw_jv_fail(v, "codec", "bad characters");
+	(void)snprintf(plan->codec, sizeof(plan->codec), "%s", s);
+
+	plan->pt = (int)sw_jv_int(v, obj, "pt", 0, 127, false, -1);
+	plan->rate = (uint32_t)sw_jv_int(v, obj, "rate", 0, 192000, false, 0);
+	if (plan->rate && plan->rate < 1000)
+		sw_jv_fail(v, "rate", "must be 0 (unknown) or 1000..192000");
+
+	n = sw_jv_int(v, obj, "ptime", 0, 60, false, 0);
+	if (n && n < 10)
+		sw_jv_fail(v, "ptime", "must be 0 (unknown) or 10..60");
+	plan->ptime = (int)n;
+
+	s = sw_jv_str(v, obj, "fmtp", 256, false, "");
+	(void)snprintf(plan->fmtp, sizeof(plan->fmtp), "%s", s);
+
+	plan->te_pt = (int)sw_jv_int(v, obj, "te_pt", 0, 127, false, 0);
+
+	s = sw_jv_enum(v, obj, "dtmf_send", dtmf_modes, false, "none");
+	(void)snprintf(plan->dtmf_send, sizeof(plan->dtmf_send), "%s", s);
+	s = sw_jv_enum(v, obj, "dtmf_recv", dtmf_modes, false, "none");
+	(void)snprintf(plan->dtmf_recv, sizeof(plan->dtmf_recv), "%s", s);
+	s = sw_jv_enum(v, obj, "direction", directions, false, "sendrecv");
+	(void)snprintf(plan->direction, sizeof(plan->direction), "%s", s);
+}
+
+/* decode body.<key> as a leg plan; false (and v failed) when invalid */
+static bool decode_leg(struct mp_plan *plan, bool *present, struct sw_jv *v,
+		       const json_t *body, const char *key, bool required)
+{
+	char path[16];
+	struct sw_jv lv;
+	json_t *obj;
+
+	*present = false;
+	obj = sw_jv_obj(v, body, key, required);
+	if (!obj)
+		return !v->bad;
+
+	(void)snprintf(path, sizeof(path), "%s.%s", v->path, key);
+	sw_jv_init(&lv, path);
+	mp_control_decode_plan(plan, &lv, obj);
+	if (lv.bad) {
+		if (!v->bad++)
+			(void)snprintf(v->err, sizeof(v->err), "%s", lv.err);
+		return false;
+	}
+	*present = true;
+
+	return true;
+}
+
+static json_t *local_json(const struct mp_node *node,
+			  const struct mp_session *sess, enum mp_leg_id leg)
+{
+	return json_pack("{s:s, s:i}", "local_ip",
+			 mp_conf_advertise_ip(&node->conf), "local_port",
+			 (int)mp_relay_port(sess->relay, leg));
+}
+
+static json_t *stats_json(const struct mp_session *sess, enum mp_leg_id leg)
+{
+	struct mp_leg_stats st;
+
+	mp_session_stats(sess, leg, &st);
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+			 "rx_packets", (json_int_t)st.rx_packets,
+			 "rx_bytes", (json_int_t)st.rx_bytes,
+			 "tx_packets", (json_int_t)st.tx_packets,
+			 "tx_bytes", (json_int_t)st.tx_bytes,
+			 "rtcp_rx", (json_int_t)st.rtcp_rx,
+			 "rtcp_tx", (json_int_t)st.rtcp_tx,
+			 "lost", (json_int_t)st.lost,
+			 "jitter_ms", (json_int_t)st.jitter_ms,
+			 "dropped", (json_int_t)st.dropped,
+			 "remote", st.remote);
+}
+
+static void reply_or_internal(struct sw_bus_req *req, json_t *body)
+{
+	int err;
+
+	if (!body) {
+		(void)sw_bus_reply_error(req, SW_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	err = sw_bus_reply(req, body);
+	if (err)
+		sw_warn("reply not sent: %s", strerror(err));
+}
+
+static void offer_reply(struct sw_bus_req *req, const struct mp_node *node,
+			const struct mp_session *sess)
+{
+	json_t *a = local_json(node, sess, MP_LEG_A);
+	json_t *b = local_json(node, sess, MP_LEG_B);
+	json_t *body = NULL;
+
+	if (a && b)
+		body = json_pack("{s:s, s:o, s:o}", "session", sess->id, "a",
+				 a, "b", b);
+	else {
+		json_decref(a);
+		json_decref(b);
+	}
+	reply_or_internal(req, body);
+}
+
+static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
+			 const json_t *body)
+{
+	struct mp_plan a, b;
+	struct mp_session *sess;
+	const char *id, *call_id;
+	bool has_a, has_b;
+	struct sw_jv v;
+	int dscp, err;
+
+	sw_jv_init(&v, "body");
+	id = sw_jv_uuid(&v, body, "session", true);
+	call_id = sw_jv_str(&v, body, "call_id", 256, false, "");
+	dscp = (int)sw_jv_int(&v, body, "dscp", 0, 63, false, DSCP_DEFAULT);
+	if (!v.bad)
+		(void)decode_leg(&a, &has_a, &v, body, "a", true);
+	if (!v.bad)
+		(void)decode_leg(&b, &has_b, &v, body, "b", true);
+	if (v.bad) {
+		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+
+	/* a repeated offer (signalingd retried after a timeout) gets the
+	 * same ports back with the plans refreshed */
+	sess = mp_session_find(node, id);
+	if (sess) {
+		err = mp_session_replan(sess, &a, &b);
+		if (err == EDQUOT) {
+			(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+						 "transcoding budget exhausted "
+						 "(%lld sessions)",
+						 (long long)node->conf
+							 .xcode_budget);
+			return;
+		}
+		offer_reply(req, node, sess);
+		return;
+	}
+
+	err = mp_session_create(&sess, node, id, call_id, &a, &b, dscp);
+	switch (err) {
+	case 0:
+		offer_reply(req, node, sess);
+		break;
+	case ENOSPC:
+		sw_cwarn(id, "offer refused: port range exhausted");
+		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+					 "port range exhausted (%lld..%lld)",
+					 (long long)node->conf.port_min,
+					 (long long)node->conf.port_max);
+		break;
+	case EDQUOT:
+		sw_cwarn(id, "offer refused: transcoding budget exhausted");
+		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+					 "transcoding budget exhausted "
+					 "(%lld sessions)",
+					 (long long)node->conf.xcode_budget);
+		break;
+	case EMFILE:
+	case ENFILE:
+		sw_cwarn(id, "offer refused: out of file descriptors");
+		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+					 "out of file descriptors");
+		break;
+	default:
+		sw_cerr(id, "offer failed: %s", strerror(err));
+		(void)sw_bus_reply_error(req, SW_ERR_INTERNAL,
+					 "session not created: %s",
+					 strerror(err));
+		break;
+	}
+}
+
+/* media.answer and media.update: replace the plans of the legs given */
+static void handle_replan(struct sw_bus_req *req, struct mp_node *node,
+			  const json_t *body)
+{
+	struct mp_plan a, b;
+	struct mp_session *sess;
+	bool has_a = false, has_b = false;
+	const char *id;
+	struct sw_jv v;
+	int err;
+
+	sw_jv_init(&v, "body");
+	id = sw_jv_uuid(&v, body, "session", true);
+	if (!v.bad)
+		(void)decode_leg(&a, &has_a, &v, body, "a", false);
+	if (!v.bad)
+		(void)decode_leg(&b, &has_b, &v, body, "b", false);
+	if (v.bad) {
+		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+
+	sess = mp_session_find(node, id);
+	if (!sess) {
+		(void)sw_bus_reply_error(req, SW_ERR_NOT_FOUND,
+					 "body.session: no session %s", id);
+		return;
+	}
+
+	err = mp_session_replan(sess, has_a ? &a : NULL, has_b ? &b : NULL);
+	if (err == EDQUOT) {
+		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+					 "transcoding budget exhausted "
+					 "(%lld sessions)",
+					 (long long)node->conf.xcode_budget);
+		return;
+	}
+	if (err) {
+		(void)sw_bus_reply_error(req, SW_ERR_INTERNAL, "update: %s",
+					 strerror(err));
+		return;
+	}
+	reply_or_internal(req, json_pack("{s:s}", "session", id));
+}
+
+/* media.delete (del = true) and media.query */
+static void handle_stats(struct sw_bus_req *req, struct mp_node *node,
+			 const json_t *body, bool del)
+{
+	struct mp_session *sess;
+	const char *id, *reason;
+	json_t *a, *b, *reply = NULL;
+	struct sw_jv v;
+
+	sw_jv_init(&v, "body");
+	id = sw_jv_uuid(&v, body, "session", true);
+	reason = sw_jv_str(&v, body, "reason", 64, false, "");
+	if (v.bad) {
+		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+
+	sess = mp_session_find(node, id);
+	if (!sess) {
+		(void)sw_bus_reply_error(req, SW_ERR_NOT_FOUND,
+					 "body.session: no session %s", id);
+		return;
+	}
+
+	a = stats_json(sess, MP_LEG_A);
+	b = stats_json(sess, MP_LEG_B);
+	if (a && b) {
+		reply = json_pack("{s:s, s:{s:o, s:o}}", "session", id,
+				  "stats", "a", a, "b", b);
+	} else {
+		json_decref(a);
+		json_decref(b);
+	}
+	/* id points into the request body, which outlives the session */
+	if (del)
+		mp_session_close(sess, reason);
+	reply_or_internal(req, reply);
+}
+
+static void handle_ping(struct sw_bus_req *req, struct mp_node *node)
+{
+	bool full = mp_ports_free_count(&node->ports) == 0;
+
+	reply_or_internal(req, json_pack(
+		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i}",
+		"daemon", "mediaproxyd", "node_id", node->conf.node_id,
+		"version", TANDEM_VERSION, "uptime_s",
+		(json_int_t)mp_node_uptime_s(node), "health",
+		full ? "degraded" : "ok", "detail",
+		full ? "port range exhausted" : "", "calls",
+		(int)node->nsessions));
+}
+
+/* The REP handler: every request of bus_listen arrives here. */
+void mp_control_request(struct sw_bus_req *req, const struct sw_env *env,
+			void *arg)
+{
+	struct mp_node *node = arg;
+	const char *type = env ? env->type : "";
+
+	if (!req)
+		return;
+	if (!env || !node) {
+		(void)sw_bus_reply_error(req, SW_ERR_INTERNAL, "no request");
+		return;
+	}
+
+	sw_debug("request %s id %s", type, env->id);
+
+	if (!strcmp(type, SW_MSG_MEDIA_OFFER))
+		handle_offer(req, node, env->body);
+	else if (!strcmp(type, SW_MSG_MEDIA_ANSWER) ||
+		 !strcmp(type, SW_MSG_MEDIA_UPDATE))
+		handle_replan(req, node, env->body);
+	else if (!strcmp(type, SW_MSG_MEDIA_DELETE))
+		handle_stats(req, node, env->body, true);
+	else if (!strcmp(type, SW_MSG_MEDIA_QUERY))
+		handle_stats(req, node, env->body, false);
+	else if (!strcmp(type, SW_MSG_HEALTH_PING))
+		handle_ping(req, node);
+	else if (!strcmp(type, SW_MSG_MEDIA_PLAY_DTMF))
+		(void)sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
+					 "media.play_dtmf: DTMF engine not "
+					 "wired yet");
+	else
+		(void)sw_bus_reply_error(req, SW_ERR_UNKNOWN_TYPE,
+					 "unknown type '%s'", type);
+}

@@ -1,0 +1,255 @@
+/*
+ * node.c - set-up, reload and tear-down of a mediaproxyd process
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mediaproxy/libre.h"
+
+#define SW_LOG_MODULE "node"
+#include "common/bus.h"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "mediaproxy/control.h"
+#include "mediaproxy/heartbeat.h"
+#include "mediaproxy/node.h"
+#include "mediaproxy/session.h"
+
+#define TICK_MS     1000	/* RTP timeout resolution */
+#define REP_CONTEXTS 32		/* bus requests served concurrently */
+
+static int hup_fd = -1;		/* write end of the SIGHUP pipe */
+
+static void bus_readable(int flags, void *arg)
+{
+	struct mp_node *node = arg;
+
+	(void)flags;
+	sw_bus_drain(node->bus);
+}
+
+static void tick(void *arg)
+{
+	struct mp_node *node = arg;
+
+	tmr_start(&node->tick, TICK_MS, tick, node);
+	mp_session_tick(node);
+}
+
+static void on_sighup(int sig)
+{
+	int saved = errno;
+	char c = 1;
+
+	(void)sig;
+	if (hup_fd >= 0)
+		(void)!write(hup_fd, &c, 1);
+	errno = saved;
+}
+
+static void hup_readable(int flags, void *arg)
+{
+	struct mp_node *node = arg;
+	char buf[16];
+
+	(void)flags;
+	while (read(node->hup_pipe[0], buf, sizeof(buf)) > 0)
+		;
+	mp_node_reload(node);
+}
+
+static int hup_setup(struct mp_node *node)
+{
+	struct sigaction sa;
+	int err;
+
+	if (pipe2(node->hup_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return errno;
+	hup_fd = node->hup_pipe[1];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sighup;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGHUP, &sa, NULL) < 0)
+		return errno;
+
+	err = fd_listen(node->hup_pipe[0], FD_READ, hup_readable, node);
+
+	return err;
+}
+
+/*
+ * Bring a node up: port range, bus listener, PUSH peer to signalingd,
+ * heartbeat, timeout tick, SIGHUP reload.  conf is copied.  Call after
+ * libre_init(); run re_main() afterwards.
+ */
+int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
+		  const char *conf_path)
+{
+	struct mp_node *node;
+	uint32_t npairs;
+	int err;
+
+	if (!nodep || !conf)
+		return EINVAL;
+
+	node = mem_zalloc(sizeof(*node), NULL);
+	if (!node)
+		return ENOMEM;
+	node->conf = *conf;
+	node->hup_pipe[0] = node->hup_pipe[1] = -1;
+	node->start_ms = sw_time_mono_ms();
+	tmr_init(&node->tick);
+	(void)snprintf(node->conf_path, sizeof(node->conf_path), "%s",
+		       conf_path ? conf_path : "");
+	sw_log_set_level(conf->log_level);
+
+	err = sa_set_str(&node->laddr, conf->rtp_ip, 0);
+	if (err) {
+		sw_err("rtp_ip %s: %s", conf->rtp_ip, strerror(err));
+		goto out;
+	}
+
+	err = mp_ports_init(&node->ports, (uint32_t)conf->port_min,
+			    (uint32_t)conf->port_max);
+	if (err) {
+		sw_err("port range %lld..%lld: %s", (long long)conf->port_min,
+		       (long long)conf->port_max, strerror(err));
+		goto out;
+	}
+	npairs = node->ports.npairs;
+
+	err = hash_alloc(&node->sessions, hash_valid_size(npairs / 4 + 16));
+	if (err)
+		goto out;
+
+	err = sw_bus_alloc(&node->bus);
+	if (err) {
+		sw_err("bus: %s", strerror(err));
+		goto out;
+	}
+	err = sw_bus_listen_rep(node->bus, conf->bus_listen, REP_CONTEXTS,
+				mp_control_request, node);
+	if (err) {
+		sw_err("listen on %s: %s", conf->bus_listen, strerror(err));
+		goto out;
+	}
+	err = sw_bus_dial_push(&node->sig, node->bus, conf->signaling_url);
+	if (err) {
+		sw_err("dial %s: %s", conf->signaling_url, strerror(err));
+		goto out;
+	}
+	err = fd_listen(sw_bus_fd(node->bus), FD_READ, bus_readable, node);
+	if (err) {
+		sw_err("bus fd: %s", strerror(err));
+		goto out;
+	}
+	node->bus_fd_listening = true;
+
+	err = hup_setup(node);
+	if (err) {
+		sw_err("SIGHUP handler: %s", strerror(err));
+		goto out;
+	}
+
+	err = mp_heartbeat_alloc(&node->hb, node);
+	if (err)
+		goto out;
+	tmr_start(&node->tick, TICK_MS, tick, node);
+
+	sw_info("node %s: bus %s, signaling %s, rtp %s ports %lld..%lld "
+		"(%u pairs), advertised as %s, xcode budget %lld",
+		conf->node_id, conf->bus_listen, conf->signaling_url,
+		conf->rtp_ip, (long long)conf->port_min,
+		(long long)conf->port_max, npairs, mp_conf_advertise_ip(conf),
+		(long long)conf->xcode_budget);
+
+ out:
+	if (err)
+		mp_node_free(node);
+	else
+		*nodep = node;
+
+	return err;
+}
+
+/* Tear a node down: sessions (their ports), timers, bus; NULL is fine. */
+void mp_node_free(struct mp_node *node)
+{
+	if (!node)
+		return;
+
+	tmr_cancel(&node->tick);
+	node->hb = mem_deref(node->hb);
+	mp_session_close_all(node);
+	if (node->bus_fd_listening)
+		fd_close(sw_bus_fd(node->bus));
+	if (node->bus)
+		sw_bus_free(node->bus);	/* closes the peer too */
+	node->bus = NULL;
+	node->sig = NULL;
+	if (node->hup_pipe[0] >= 0) {
+		fd_close(node->hup_pipe[0]);
+		(void)close(node->hup_pipe[0]);
+	}
+	if (node->hup_pipe[1] >= 0) {
+		hup_fd = -1;
+		(void)close(node->hup_pipe[1]);
+	}
+	mem_deref(node->sessions);
+	mp_ports_close(&node->ports);
+	mem_deref(node);
+}
+
+/*
+ * SIGHUP: read the config file again.  Live: log_level, rtp_advertise_ip,
+ * rtp_timeout_s, rtp_hold_timeout_s, heartbeat_ms, xcode_budget.  The
+ * others (node_id, addresses, URLs, port range) need a restart; a change to
+ * them is logged and ignored.  A bad file changes nothing.
+ */
+void mp_node_reload(struct mp_node *node)
+{
+	struct mp_conf c;
+	char err[512];
+	struct mp_conf *o = &node->conf;
+
+	if (mp_conf_load(&c, node->conf_path[0] ? node->conf_path : NULL,
+			 err, sizeof(err))) {
+		sw_err("reload refused: %s", err);
+		return;
+	}
+
+	if (strcmp(c.node_id, o->node_id) ||
+	    strcmp(c.bus_listen, o->bus_listen) ||
+	    strcmp(c.signaling_url, o->signaling_url) ||
+	    strcmp(c.rtp_ip, o->rtp_ip) || c.port_min != o->port_min ||
+	    c.port_max != o->port_max) {
+		sw_warn("reload: node_id, bus_listen, signaling_url, rtp_ip "
+			"and the port range change on restart only");
+	}
+
+	o->log_level = c.log_level;
+	sw_log_set_level(c.log_level);
+	(void)snprintf(o->rtp_advertise_ip, sizeof(o->rtp_advertise_ip), "%s",
+		       c.rtp_advertise_ip);
+	o->rtp_timeout_s = c.rtp_timeout_s;
+	o->rtp_hold_timeout_s = c.rtp_hold_timeout_s;
+	o->xcode_budget = c.xcode_budget;
+	if (c.heartbeat_ms != o->heartbeat_ms) {
+		o->heartbeat_ms = c.heartbeat_ms;
+		mp_heartbeat_restart(node->hb);
+	}
+	sw_info("configuration reloaded from %s",
+		node->conf_path[0] ? node->conf_path : "(defaults)");
+}
+
+/* Whole seconds since the node started. */
+int64_t mp_node_uptime_s(const struct mp_node *node)
+{
+	return node ? (sw_time_mono_ms() - node->start_ms) / 1000 : 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * node.h - one mediaproxyd process: its settings, sockets and sessions
+ *
+ * The node ties the modules together: the config (config.h), the bus (one
+ * REP listener for media.* requests, one PUSH peer to signalingd for
+ * heartbeats and events), the port allocator (ports.h), the session table
+ * (session.h), the timeout tick and the heartbeat (heartbeat.h).  main.c
+ * only parses the command line, allocates a node and runs re_main.
+ *
+ * Ownership: main() owns the node; the node owns everything below it.
+ * Threading: mediaproxyd main loop only.
+ * Bus:       listens on bus_listen (control.c handles the requests), pushes
+ *            node.heartbeat and media.event to signaling_url.
+ */
+#ifndef MP_NODE_H
+#define MP_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mediaproxy/libre.h"
+
+#include "mediaproxy/config.h"
+#include "mediaproxy/ports.h"
+
+struct sw_bus;
+struct sw_bus_peer;
+struct mp_heartbeat;
+
+struct mp_node {
+	struct mp_conf conf;
+	char conf_path[512];		/* "" = defaults only */
+	struct sw_bus *bus;		/* owned */
+	struct sw_bus_peer *sig;	/* owned by bus: PUSH to signalingd */
+	struct mp_ports ports;
+	struct sa laddr;		/* rtp_ip, port 0 */
+	struct hash *sessions;		/* owned: struct mp_session by id */
+	uint32_t nsessions;
+	uint32_t nxcode;		/* sessions on the decoded path */
+	struct tmr tick;		/* RTP timeout checks */
+	struct mp_heartbeat *hb;	/* owned */
+	int64_t start_ms;		/* monotonic */
+	int hup_pipe[2];		/* SIGHUP -> loop */
+	bool bus_fd_listening;
+};
+
+int  mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
+		   const char *conf_path);
+void mp_node_free(struct mp_node *node);
+void mp_node_reload(struct mp_node *node);
+int64_t mp_node_uptime_s(const struct mp_node *node);
+
+#endif /* MP_NODE_H */

@@ -1,0 +1,36 @@
+/*
+ * ports.h - the node's RTP/RTCP port pairs
+ *
+ * The range [port_min, port_max] is cut into pairs (even RTP port, RTCP =
+ * RTP + 1).  Pairs are handed out round robin from a cursor so a port just
+ * freed is the last one reused (late packets of an old call do not reach a
+ * new one).  The allocator only books numbers; relay.c binds the sockets and
+ * gives a pair back when the bind fails, then asks for the next one.
+ *
+ * Ownership: the node owns one struct mp_ports.
+ * Threading: main loop only.
+ * Bus:       free_ports of node.heartbeat; exhaustion => no_capacity.
+ */
+#ifndef MP_PORTS_H
+#define MP_PORTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mp_ports {
+	uint16_t first;		/* RTP port of pair 0 (even) */
+	uint32_t npairs;
+	uint32_t nfree;
+	uint32_t next;		/* where the next search starts */
+	uint8_t *used;		/* owned: one byte per pair */
+};
+
+int  mp_ports_init(struct mp_ports *ports, uint32_t port_min,
+		   uint32_t port_max);
+void mp_ports_close(struct mp_ports *ports);
+int  mp_ports_get(struct mp_ports *ports, uint16_t *rtp_portp);
+void mp_ports_put(struct mp_ports *ports, uint16_t rtp_port);
+bool mp_ports_in_use(const struct mp_ports *ports, uint16_t rtp_port);
+uint32_t mp_ports_free_count(const struct mp_ports *ports);
+
+#endif /* MP_PORTS_H */

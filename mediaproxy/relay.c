@@ -1,0 +1,452 @@
+/*
+ * relay.c - per-session UDP sockets, symmetric latching and forwarding
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mediaproxy/libre.h"
+
+#define SW_LOG_MODULE "relay"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "mediaproxy/ports.h"
+#include "mediaproxy/relay.h"
+
+#define RX_BATCH 32		/* datagrams read per readiness event */
+#define RX_BUF   4096		/* larger datagrams are dropped */
+#define BIND_TRIES 64		/* pairs tried when binds fail */
+
+struct mp_leg;
+
+/* one UDP socket: the RTP or the RTCP port of a leg */
+struct mp_sock {
+	int fd;
+	bool rtcp;
+	struct mp_leg *leg;	/* borrowed: back-pointer */
+	struct sa dst;		/* where this socket sends: latched or plan */
+	bool dst_set;
+	bool latched;
+	int64_t last_rx_ms;	/* last packet from the latched source */
+};
+
+struct mp_leg {
+	struct mp_relay *relay;	/* borrowed: back-pointer */
+	enum mp_leg_id id;
+	uint16_t port;		/* RTP port, RTCP = port + 1; 0 = none */
+	struct mp_sock rtp, rtcp;
+	struct sa plan;		/* RTP address from the SDP */
+	bool plan_set;
+	uint32_t rate;		/* clock rate for the jitter estimate */
+	int pt;			/* media PT, -1 = any */
+	struct mp_leg_stats st;
+	struct mp_rx_stats rxs;
+	int64_t last_rtp_ms;	/* last valid RTP from this leg's peer */
+};
+
+struct mp_relay {
+	struct mp_leg leg[2];
+	struct mp_ports *ports;	/* borrowed: the node's allocator */
+	char tag[40];		/* session id for logs */
+};
+
+static const char leg_name[2] = {'a', 'b'};
+
+static void sock_close(struct mp_sock *s)
+{
+	if (s->fd < 0)
+		return;
+	fd_close(s->fd);
+	(void)close(s->fd);
+	s->fd = -1;
+}
+
+static void relay_destructor(void *arg)
+{
+	struct mp_relay *relay = arg;
+
+	for (int i = 0; i < 2; i++) {
+		struct mp_leg *leg = &relay->leg[i];
+
+		sock_close(&leg->rtp);
+		sock_close(&leg->rtcp);
+		if (leg->port)
+			mp_ports_put(relay->ports, leg->port);
+	}
+}
+
+static int sock_open(int *fdp, const struct sa *laddr, uint16_t port)
+{
+	struct sa a = *laddr;
+	int fd, err = 0;
+
+	sa_set_port(&a, port);
+	fd = socket(sa_af(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (bind(fd, &a.u.sa, a.len) < 0) {
+		err = errno;
+		(void)close(fd);
+		return err;
+	}
+	*fdp = fd;
+
+	return 0;
+}
+
+/* send buf from sock to its peer; true when the whole datagram left */
+static bool sock_send(const struct mp_sock *s, const uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!s->dst_set || s->fd < 0)
+		return false;
+	n = sendto(s->fd, buf, len, 0, &s->dst.u.sa, s->dst.len);
+
+	return n == (ssize_t)len;
+}
+
+/*
+ * Symmetric latching: accept src when nothing is latched yet, when it is
+ * the latched source, or when the latched source has been silent for
+ * MP_RELAY_RELATCH_MS.  False = a packet from a stranger, to be dropped.
+ */
+static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)
+{
+	char was[64] = "", now_s[64] = "";
+	bool relatch;
+
+	if (s->latched && sa_cmp(&s->dst, src, SA_ALL)) {
+		s->last_rx_ms = now;
+		return true;
+	}
+	if (s->latched && now - s->last_rx_ms < MP_RELAY_RELATCH_MS)
+		return false;
+
+	relatch = s->latched;
+	if (sw_log_enabled(SW_LOG_INFO, SW_LOG_MODULE)) {
+		if (s->dst_set)
+			(void)re_snprintf(was, sizeof(was), "%J", &s->dst);
+		(void)re_snprintf(now_s, sizeof(now_s), "%J", src);
+		sw_cinfo(s->leg->relay->tag, "leg %c %s %s %s (%s %s)",
+			 leg_name[s->leg->id], s->rtcp ? "rtcp" : "rtp",
+			 relatch ? "re-latched to" : "latched to", now_s,
+			 relatch ? "was" : "planned", was[0] ? was : "none");
+	}
+	s->dst = *src;
+	s->dst_set = true;
+	s->latched = true;
+	s->last_rx_ms = now;
+
+	return true;
+}
+
+/* one datagram received by an RTP socket from its leg's peer */
+static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
+		   const struct sa *src)
+{
+	struct mp_leg *in = s->leg;
+	struct mp_leg *out = &in->relay->leg[1 - in->id];
+	int64_t now_us = sw_time_mono_us();
+	int64_t now = now_us / 1000;
+	struct mp_rtp_hdr hdr;
+
+	/* RTCP multiplexed on the RTP port (RFC 5761) goes the same way */
+	if (mp_pkt_is_rtcp(buf, len)) {
+		if (!mp_rtcp_valid(buf, len) || !sock_latch(s, src, now)) {
+			in->st.dropped++;
+			return;
+		}
+		in->st.rtcp_rx++;
+		if (sock_send(&out->rtp, buf, len))
+			out->st.rtcp_tx++;
+		return;
+	}
+
+	if (mp_rtp_parse(&hdr, buf, len) || !sock_latch(s, src, now)) {
+		in->st.dropped++;
+		return;
+	}
+
+	in->st.rx_packets++;
+	in->st.rx_bytes += len;
+	in->last_rtp_ms = now;
+	mp_rxs_seq(&in->rxs, hdr.ssrc, hdr.seq);
+	/* only the media codec's timestamps are a clock: telephone-events
+	 * keep one timestamp for the whole digit */
+	if (in->pt < 0 || hdr.pt == in->pt) {
+		mp_rxs_jitter(&in->rxs, hdr.ts,
+			      mp_rtp_units(now_us, in->rate));
+	}
+
+	if (sock_send(&out->rtp, buf, len)) {
+		out->st.tx_packets++;
+		out->st.tx_bytes += len;
+	}
+}
+
+/* one datagram received by an RTCP socket from its leg's peer */
+static void rx_rtcp(struct mp_sock *s, const uint8_t *buf, size_t len,
+		    const struct sa *src)
+{
+	struct mp_leg *in = s->leg;
+	struct mp_leg *out = &in->relay->leg[1 - in->id];
+
+	if (!mp_rtcp_valid(buf, len) ||
+	    !sock_latch(s, src, sw_time_mono_ms())) {
+		in->st.dropped++;
+		return;
+	}
+	in->st.rtcp_rx++;
+	if (sock_send(&out->rtcp, buf, len))
+		out->st.rtcp_tx++;
+}
+
+static void sock_readable(int flags, void *arg)
+{
+	struct mp_sock *s = arg;
+	uint8_t buf[RX_BUF];
+	struct sa src;
+	ssize_t n;
+
+	(void)flags;
+
+	for (int i = 0; i < RX_BATCH; i++) {
+		sa_init(&src, AF_UNSPEC);
+		src.len = sizeof(src.u);
+		n = recvfrom(s->fd, buf, sizeof(buf), MSG_TRUNC, &src.u.sa,
+			     &src.len);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				sw_cdebug(s->leg->relay->tag, "recvfrom: %s",
+					  strerror(errno));
+			}
+			return;
+		}
+		if ((size_t)n > sizeof(buf)) {	/* truncated */
+			s->leg->st.dropped++;
+			continue;
+		}
+		if (s->rtcp)
+			rx_rtcp(s, buf, (size_t)n, &src);
+		else
+			rx_rtp(s, buf, (size_t)n, &src);
+	}
+}
+
+/* book a pair and bind both sockets of leg; skip pairs that fail to bind */
+static int leg_open(struct mp_relay *relay, struct mp_leg *leg,
+		    const struct sa *laddr)
+{
+	uint16_t port;
+	int err = ENOSPC;
+
+	for (int tries = 0; tries < BIND_TRIES; tries++) {
+		err = mp_ports_get(relay->ports, &port);
+		if (err)
+			return err;	/* ENOSPC: range exhausted */
+
+		err = sock_open(&leg->rtp.fd, laddr, port);
+		if (!err) {
+			err = sock_open(&leg->rtcp.fd, laddr, port + 1);
+			if (err) {
+				(void)close(leg->rtp.fd);
+				leg->rtp.fd = -1;
+			}
+		}
+		if (!err) {
+			leg->port = port;
+			break;
+		}
+		sw_cwarn(relay->tag, "port pair %u/%u unusable (%s), "
+			 "trying the next", port, port + 1, strerror(err));
+		/* the cursor has moved on: the next get returns another */
+		mp_ports_put(relay->ports, port);
+		if (err != EADDRINUSE && err != EACCES &&
+		    err != EADDRNOTAVAIL)
+			return err;
+	}
+	if (err)
+		return err == EADDRINUSE ? ENOSPC : err;
+
+	err = fd_listen(leg->rtp.fd, FD_READ, sock_readable, &leg->rtp);
+	if (!err)
+		err = fd_listen(leg->rtcp.fd, FD_READ, sock_readable,
+				&leg->rtcp);
+
+	return err;
+}
+
+/*
+ * Allocate a relay with a bound RTP/RTCP pair per leg on laddr (its port is
+ * ignored).  ENOSPC when the port range is exhausted.  tag (the session id)
+ * prefixes its log lines.
+ */
+int mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
+		   const struct sa *laddr, const char *tag)
+{
+	struct mp_relay *relay;
+	int err = 0;
+
+	if (!relayp || !ports || !laddr)
+		return EINVAL;
+
+	relay = mem_zalloc(sizeof(*relay), relay_destructor);
+	if (!relay)
+		return ENOMEM;
+
+	relay->ports = ports;
+	(void)snprintf(relay->tag, sizeof(relay->tag), "%s", tag ? tag : "");
+	for (int i = 0; i < 2; i++) {
+		struct mp_leg *leg = &relay->leg[i];
+
+		leg->relay = relay;
+		leg->id = (enum mp_leg_id)i;
+		leg->rate = 8000;
+		leg->pt = -1;
+		leg->rtp.fd = leg->rtcp.fd = -1;
+		leg->rtp.leg = leg->rtcp.leg = leg;
+		leg->rtcp.rtcp = true;
+	}
+
+	for (int i = 0; i < 2 && !err; i++)
+		err = leg_open(relay, &relay->leg[i], laddr);
+
+	if (err)
+		mem_deref(relay);	/* closes what was opened */
+	else
+		*relayp = relay;
+
+	return err;
+}
+
+/*
+ * Set (or clear, remote NULL) the planned RTP address of a leg; RTCP goes to
+ * the next port.  A changed address drops the latch: the peer moved (new
+ * SDP), so its next packets decide again.
+ */
+void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id id,
+			 const struct sa *remote)
+{
+	struct mp_leg *leg;
+	struct sa rtcp;
+
+	if (!relay || (id != MP_LEG_A && id != MP_LEG_B))
+		return;
+	leg = &relay->leg[id];
+
+	if (remote && leg->plan_set && sa_cmp(&leg->plan, remote, SA_ALL))
+		return;		/* unchanged: keep what was latched */
+	if (!remote && !leg->plan_set)
+		return;
+
+	leg->plan_set = remote != NULL;
+	if (remote)
+		leg->plan = *remote;
+
+	leg->rtp.latched = leg->rtcp.latched = false;
+	leg->rtp.dst_set = leg->rtcp.dst_set = leg->plan_set;
+	if (remote) {
+		rtcp = *remote;
+		sa_set_port(&rtcp, (uint16_t)(sa_port(remote) + 1));
+		leg->rtp.dst = *remote;
+		leg->rtcp.dst = rtcp;
+	}
+}
+
+/* Clock rate (0 = 8000) and media PT (-1 = any) used for the jitter. */
+void mp_relay_set_media(struct mp_relay *relay, enum mp_leg_id id,
+			uint32_t rate, int pt)
+{
+	struct mp_leg *leg;
+
+	if (!relay || (id != MP_LEG_A && id != MP_LEG_B))
+		return;
+	leg = &relay->leg[id];
+
+	if (leg->rate != (rate ? rate : 8000u) || leg->pt != pt)
+		leg->rxs.jit_started = false;	/* new clock: restart */
+	leg->rate = rate ? rate : 8000u;
+	leg->pt = pt;
+}
+
+static int set_tos(int fd, int af, int tos)
+{
+	int r;
+
+	if (fd < 0)
+		return 0;
+	if (af == AF_INET6)
+		r = setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
+			       sizeof(tos));
+	else
+		r = setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+
+	return r < 0 ? errno : 0;
+}
+
+/* Mark everything the relay sends with DSCP dscp (0..63, 0 = unmarked). */
+int mp_relay_set_dscp(struct mp_relay *relay, unsigned dscp)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int err = 0, af = AF_INET;
+
+	if (!relay || dscp > 63)
+		return EINVAL;
+	if (relay->leg[0].rtp.fd >= 0 &&
+	    !getsockname(relay->leg[0].rtp.fd, (struct sockaddr *)&ss, &sl))
+		af = ss.ss_family;
+
+	for (int i = 0; i < 2; i++) {
+		err |= set_tos(relay->leg[i].rtp.fd, af, (int)dscp << 2);
+		err |= set_tos(relay->leg[i].rtcp.fd, af, (int)dscp << 2);
+	}
+
+	return err ? EIO : 0;
+}
+
+/* The leg's local RTP port (RTCP = +1). */
+uint16_t mp_relay_port(const struct mp_relay *relay, enum mp_leg_id id)
+{
+	if (!relay || (id != MP_LEG_A && id != MP_LEG_B))
+		return 0;
+	return relay->leg[id].port;
+}
+
+/* Counters of a leg as docs/bus.md "leg stats" reports them. */
+void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id id,
+		    struct mp_leg_stats *st)
+{
+	const struct mp_leg *leg;
+
+	if (!st)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (!relay || (id != MP_LEG_A && id != MP_LEG_B))
+		return;
+	leg = &relay->leg[id];
+
+	*st = leg->st;
+	st->lost = mp_rxs_lost(&leg->rxs);
+	st->jitter_ms = mp_rxs_jitter_ms(&leg->rxs, leg->rate);
+	st->remote[0] = '\0';
+	if (leg->rtp.latched)
+		(void)re_snprintf(st->remote, sizeof(st->remote), "%J",
+				  &leg->rtp.dst);
+}
+
+/* Monotonic ms of the last valid RTP from either leg, 0 = none yet. */
+int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay)
+{
+	if (!relay)
+		return 0;
+	return relay->leg[0].last_rtp_ms > relay->leg[1].last_rtp_ms ?
+		       relay->leg[0].last_rtp_ms :
+		       relay->leg[1].last_rtp_ms;
+}

@@ -1,0 +1,51 @@
+/*
+ * relay.h - RTP/RTCP relay between the two legs of a media session
+ *
+ * A relay owns four UDP sockets: an RTP/RTCP port pair per leg (a = caller
+ * side, b = vendor side).  What a leg's pair receives from its peer is
+ * checked (RTP header / RTCP header), counted and sent from the other leg's
+ * pair to that leg's peer.  Peers are found by symmetric latching: a socket
+ * sends to the address its packets come from; until the first packet it
+ * uses the planned (SDP) address; it moves to a new source only after the
+ * latched one has been silent for MP_RELAY_RELATCH_MS.  Packets from another
+ * source meanwhile are dropped (and counted).  A relay never decodes.
+ *
+ * Ownership: session.c allocates the relay and holds its only reference
+ *            (mem_deref); the relay books its port pairs from the node's
+ *            struct mp_ports (borrowed, outlives every relay) and gives them
+ *            back in its destructor.
+ * Threading: mediaproxyd main loop only (fd_listen handlers).
+ * Bus:       created by media.offer, torn down by media.delete.
+ */
+#ifndef MP_RELAY_H
+#define MP_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mediaproxy/stats.h"
+
+#define MP_RELAY_RELATCH_MS 2000
+
+enum mp_leg_id {
+	MP_LEG_A = 0,
+	MP_LEG_B = 1,
+};
+
+struct sa;
+struct mp_ports;
+struct mp_relay;
+
+int  mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
+		    const struct sa *laddr, const char *tag);
+void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id leg,
+			 const struct sa *remote);
+void mp_relay_set_media(struct mp_relay *relay, enum mp_leg_id leg,
+			uint32_t rate, int pt);
+int  mp_relay_set_dscp(struct mp_relay *relay, unsigned dscp);
+uint16_t mp_relay_port(const struct mp_relay *relay, enum mp_leg_id leg);
+void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id leg,
+		    struct mp_leg_stats *st);
+int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay);
+
+#endif /* MP_RELAY_H */
