@@ -1,0 +1,816 @@
+"""tandem_it - helpers for Tandem's integration tests.
+
+Everything here starts real processes on loopback: a private PostgreSQL
+cluster (deploy/pg.sh), the three daemons from $BUILD with generated config
+files on free ports, sipp peers.  Every process started is recorded and
+stopped by the fixtures in conftest.py; every wait has a timeout.
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import psycopg2
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("BUILD", REPO / "build" / "san"))
+if not BUILD.is_absolute():
+    BUILD = REPO / BUILD
+SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+PG_SH = REPO / "deploy" / "pg.sh"
+G711A_PCAP = Path("/usr/share/sip-tester/g711a.pcap")
+
+SAN_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:disable_coredump=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+SANITIZER_RE = re.compile(
+    r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|"
+    r"SUMMARY: (Address|Undefined)Sanitizer)")
+
+DAEMONS = ("billingd", "mediaproxyd", "signalingd")
+
+
+class ItError(Exception):
+    """A test environment step failed (not an assertion on the product)."""
+
+
+def binary(name):
+    """Path of a built binary; fails clearly when it is not built."""
+    p = BUILD / name
+    if not p.exists():
+        raise ItError(f"{p} is not built (make SAN=1 all)")
+    return p
+
+
+def wait_for(pred, timeout, what, interval=0.1):
+    """Poll pred() until it returns a true value or timeout seconds pass."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            v = pred()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - reported below
+            last_exc = e
+        if time.monotonic() >= deadline:
+            msg = f"timed out after {timeout}s waiting for {what}"
+            if last_exc:
+                msg += f" (last error: {last_exc!r})"
+            raise TimeoutError(msg)
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- ports
+
+class Ports:
+    """Hands out loopback ports free for both TCP and UDP right now.
+
+    Ports are drawn at random from a range few other programs use, and never
+    handed out twice in one test session.
+    """
+
+    def __init__(self, lo=20000, hi=45000):
+        self.lo, self.hi = lo, hi
+        self.used = set()
+
+    @staticmethod
+    def _free(port, ip="127.0.0.1"):
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            try:
+                s.bind((ip, port))
+            except OSError:
+                return False
+            finally:
+                s.close()
+        return True
+
+    def block(self, n=1, align=1):
+        """n consecutive free ports; the first one a multiple of align."""
+        for _ in range(2000):
+            base = random.randrange(self.lo, self.hi - n)
+            base -= base % align
+            ports = range(base, base + n)
+            if any(p in self.used for p in ports):
+                continue
+            if all(self._free(p) for p in ports):
+                self.used.update(ports)
+                return base
+        raise ItError("no free port block found")
+
+    def one(self):
+        return self.block(1)
+
+
+PORTS = Ports()
+
+
+# ---------------------------------------------------------------- money
+
+def money(text):
+    """Decimal string -> int micro-units (exact)."""
+    f = Fraction(text)
+    v = f * 1000000
+    if v.denominator != 1:
+        raise ValueError(f"{text}: more than 6 decimals")
+    return int(v)
+
+
+def round_half_up(value, precision):
+    """Round a Fraction of micro-units half up to `precision` decimals."""
+    step = 10 ** (6 - precision)
+    q = value / step
+    n = q.numerator // q.denominator
+    rem = q - n
+    if rem >= Fraction(1, 2):
+        n += 1
+    return n * step
+
+
+def billable_seconds(hold_ms, hold_precision_ms=50, free_s=0):
+    s, rem = divmod(hold_ms, 1000)
+    if rem >= hold_precision_ms:
+        s += 1
+    return max(0, s - free_s)
+
+
+def expected_fee(hold_ms, entry, fee_precision=4, hold_precision_ms=50,
+                 free_s=0):
+    """SPEC §6: fee of an answered call, in micro-units.
+
+    entry is a provisioning rate entry (money as decimal strings).
+    """
+    s = billable_seconds(hold_ms, hold_precision_ms, free_s)
+    if s == 0:
+        return 0
+    connect = money(entry["connect_fee"])
+    first_i = int(entry["first_interval"])
+    first_r = money(entry["first_rate"])
+    next_i = int(entry["next_interval"]) or 1
+    next_r = money(entry["next_rate"])
+    fee = Fraction(connect) + Fraction(first_r * first_i, 60)
+    extra = max(0, s - first_i)
+    units = -(-extra // next_i)
+    fee += Fraction(units * next_i * next_r, 60)
+    return round_half_up(fee, fee_precision)
+
+
+# ---------------------------------------------------------------- processes
+
+class Proc:
+    """A started process whose output goes to a log file."""
+
+    def __init__(self, name, argv, log_path, env=None, cwd=None,
+                 stdout_devnull=False):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_path = Path(log_path)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.cwd = cwd
+        self.stdout_devnull = stdout_devnull
+        self.p = None
+        self.rc = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        log.write(("+ " + " ".join(self.argv) + "\n").encode())
+        log.flush()
+        out = subprocess.DEVNULL if self.stdout_devnull else log
+        self.p = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                  stdout=out, stderr=log, env=self.env,
+                                  cwd=self.cwd, start_new_session=True)
+        log.close()
+        self.rc = None
+        return self
+
+    @property
+    def pid(self):
+        return self.p.pid if self.p else None
+
+    def alive(self):
+        return self.p is not None and self.p.poll() is None
+
+    def wait(self, timeout):
+        try:
+            self.rc = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"{self.name} still running after {timeout}s")
+        return self.rc
+
+    def send_signal(self, sig):
+        if self.alive():
+            os.kill(self.p.pid, sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Stop with sig, then SIGKILL after timeout; returns the exit code."""
+        if self.p is None:
+            return None
+        if self.p.poll() is None:
+            try:
+                os.kill(self.p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.rc = self.p.wait(timeout=10)
+        return self.rc
+
+    def kill(self):
+        """SIGKILL the process (and its process group)."""
+        if self.p is None or self.p.poll() is not None:
+            return
+        try:
+            os.killpg(self.p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.rc = self.p.wait(timeout=10)
+
+    def log(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def sanitizer_report(self):
+        text = self.log()
+        m = SANITIZER_RE.search(text)
+        if not m:
+            return None
+        start = max(0, text.rfind("\n", 0, max(0, m.start() - 2000)))
+        return text[start:start + 8000]
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+class Pg:
+    """A private PostgreSQL cluster started with deploy/pg.sh."""
+
+    def __init__(self, root, port):
+        self.dir = Path(root) / "pg"
+        self.port = port
+        self.started = False
+
+    def start(self):
+        r = subprocess.run([str(PG_SH), "start", str(self.dir),
+                            str(self.port)], capture_output=True, text=True,
+                           timeout=120)
+        if r.returncode:
+            raise ItError(f"pg.sh start failed ({r.returncode}):\n"
+                          f"{r.stdout}{r.stderr}")
+        self.started = True
+
+    def stop(self):
+        if self.started:
+            subprocess.run([str(PG_SH), "stop", str(self.dir)],
+                           capture_output=True, timeout=120)
+            self.started = False
+
+    def conninfo(self, db="tandem"):
+        return f"host=127.0.0.1 port={self.port} user=tandem dbname={db}"
+
+    def connect(self, db="tandem"):
+        conn = psycopg2.connect(self.conninfo(db))
+        conn.autocommit = True
+        return conn
+
+    def create_db(self, name, template=None):
+        conn = self.connect("postgres")
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                tmpl = f' TEMPLATE "{template}"' if template else ""
+                cur.execute(f'CREATE DATABASE "{name}"{tmpl}')
+        finally:
+            conn.close()
+
+
+# ---------------------------------------------------------------- tandemctl
+
+def tandemctl(conninfo, *args, timeout=60, check=True, env=None):
+    """Run tandemctl against a database; returns CompletedProcess."""
+    e = dict(os.environ)
+    e.update(SAN_ENV)
+    e["TANDEM_DB"] = conninfo
+    # libpq's own variables too, for a tool that connects with defaults
+    kv = dict(x.split("=", 1) for x in conninfo.split())
+    e.update({"PGHOST": kv["host"], "PGPORT": kv["port"],
+              "PGUSER": kv["user"], "PGDATABASE": kv["dbname"]})
+    e.update(env or {})
+    argv = [str(binary("tandemctl")), "-d", conninfo, *map(str, args)]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                       env=e)
+    if check and r.returncode != 0:
+        raise ItError(f"{' '.join(argv)} exited {r.returncode}:\n"
+                      f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}")
+    return r
+
+
+# ---------------------------------------------------------------- bus probe
+
+def busprobe(url, type_=None, body=None, raw=None, timeout_ms=5000,
+             tmpdir=None):
+    """Send one message to a REP url with tests/tools/busprobe.
+
+    Returns (exit code, reply text, stderr).  raw: bytes/str sent as is
+    (through a file, whatever its size).
+    """
+    exe = str(binary("tests/busprobe"))
+    if raw is not None:
+        data = raw.encode() if isinstance(raw, str) else raw
+        r = subprocess.run([exe, "-t", str(timeout_ms), "-r", url, "@-"],
+                           input=data, capture_output=True,
+                           timeout=timeout_ms / 1000 + 20)
+    else:
+        argv = [exe, "-t", str(timeout_ms), url, type_]
+        if body is not None:
+            argv.append(json.dumps(body))
+        r = subprocess.run(argv, capture_output=True,
+                           timeout=timeout_ms / 1000 + 20)
+    return (r.returncode, r.stdout.decode(errors="replace").strip(),
+            r.stderr.decode(errors="replace"))
+
+
+def ping(url, timeout_ms=2000):
+    """health.ping body, or None when no proper reply came."""
+    rc, out, _ = busprobe(url, "health.ping", {}, timeout_ms=timeout_ms)
+    if rc != 0:
+        return None
+    try:
+        env = json.loads(out)
+    except ValueError:
+        return None
+    if env.get("type") != "health.ping.reply":
+        return None
+    return env.get("body") or {}
+
+
+# ---------------------------------------------------------------- sipp
+
+class Sipp(Proc):
+    """One sipp instance with its traces in the test's directory."""
+
+    def __init__(self, stack, name, scenario, remote=None, ip="127.0.0.1",
+                 port=None, media_port=None, rtp_echo=False, keys=None,
+                 subst=None, calls=None, limit=None, rate=None,
+                 duration_ms=None, service=None, timeout_s=None,
+                 extra=()):
+        self.stack = stack
+        d = stack.dir
+        src = SIPP_DIR / scenario
+        text = src.read_text()
+        for k, v in (subst or {}).items():
+            text = text.replace(k, str(v))
+        self.scenario = d / f"{name}.xml"
+        self.scenario.write_text(text)
+        self.port = port or PORTS.one()
+        self.media_port = media_port or PORTS.block(4, align=2)
+        self.ip = ip
+        self.msg_file = d / f"{name}.msg"
+        self.err_file = d / f"{name}.err"
+        self.screen_file = d / f"{name}.screen"
+        self.stat_file = d / f"{name}.csv"
+        argv = ["sipp"]
+        if remote:
+            argv.append(remote)
+        argv += ["-sf", self.scenario, "-i", ip, "-p", self.port,
+                 "-mi", ip, "-mp", self.media_port, "-nostdin",
+                 "-trace_msg", "-message_file", self.msg_file,
+                 "-trace_err", "-error_file", self.err_file,
+                 "-trace_screen", "-screen_file", self.screen_file,
+                 "-trace_stat", "-stf", self.stat_file,
+                 "-max_socket", "256"]
+        if rtp_echo:
+            argv.append("-rtp_echo")
+        if service:
+            argv += ["-s", service]
+        for k, v in (keys or {}).items():
+            argv += ["-key", k, v]
+        if calls is not None:
+            argv += ["-m", calls]
+        if limit is not None:
+            argv += ["-l", limit]
+        if rate is not None:
+            argv += ["-r", rate]
+        if duration_ms is not None:
+            argv += ["-d", duration_ms]
+        if timeout_s is not None:
+            argv += ["-timeout", f"{timeout_s}s", "-timeout_error"]
+        argv += list(extra)
+        super().__init__(name, argv, d / f"{name}.log", stdout_devnull=True,
+                         cwd=d)
+        stack.procs.append(self)
+
+    @property
+    def addr(self):
+        return f"{self.ip}:{self.port}"
+
+    def finish(self, timeout):
+        """Wait for a sipp with -m to end; returns its exit code."""
+        try:
+            return self.wait(timeout)
+        except TimeoutError:
+            self.stop(signal.SIGUSR1, timeout=5)
+            raise
+
+    def quit(self):
+        """End a server sipp cleanly (its traces are flushed)."""
+        return self.stop(signal.SIGUSR1, timeout=5)
+
+    def messages(self):
+        try:
+            return self.msg_file.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def received(self):
+        """Start lines of the SIP messages this sipp received."""
+        out = []
+        blocks = re.split(r"^-{10,}.*$", self.messages(), flags=re.M)
+        for b in blocks:
+            b = b.strip("\n")
+            m = re.match(r"\s*(?:UDP|TCP) message received \[\d+\] bytes :"
+                         r"\s*\n\s*\n?(.*)", b)
+            if m:
+                out.append(m.group(1).strip())
+        return out
+
+    def received_requests(self, method):
+        return [l for l in self.received() if l.startswith(method + " ")]
+
+    def received_codes(self):
+        codes = []
+        for l in self.received():
+            m = re.match(r"SIP/2\.0 (\d{3})", l)
+            if m:
+                codes.append(int(m.group(1)))
+        return codes
+
+    def sent_call_ids(self):
+        ids = []
+        for b in re.split(r"^-{10,}.*$", self.messages(), flags=re.M):
+            if re.search(r"message sent", b) and re.search(r"^INVITE ",
+                                                            b, re.M):
+                m = re.search(r"^Call-ID:\s*(\S+)", b, re.M | re.I)
+                if m and m.group(1) not in ids:
+                    ids.append(m.group(1))
+        return ids
+
+    def report(self):
+        parts = [f"--- sipp {self.name}: {' '.join(self.argv)}"]
+        for f in (self.log_path, self.err_file, self.screen_file):
+            try:
+                t = f.read_text(errors="replace")
+            except FileNotFoundError:
+                continue
+            parts.append(f"--- {f.name}\n{t[-6000:]}")
+        msgs = self.messages()
+        if msgs:
+            parts.append(f"--- {self.msg_file.name} (tail)\n{msgs[-6000:]}")
+        return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- the stack
+
+class Stack:
+    """One test's Tandem: a database, three daemons, sipp peers."""
+
+    def __init__(self, dirpath, pg, dbname, template):
+        self.dir = Path(dirpath)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.pg = pg
+        self.db = dbname
+        if pg is not None:
+            pg.create_db(dbname, template)
+            self.conninfo = pg.conninfo(dbname)
+        else:  # config-only tests: no database behind it
+            self.conninfo = "host=127.0.0.1 port=1 user=tandem dbname=tandem"
+        self.procs = []
+        self.daemons = {}
+        self.spool = self.dir / "spool"
+        self.spool.mkdir(exist_ok=True)
+        self.provisioned = None
+        p = PORTS
+        self.sip_port = p.one()
+        self.sg_events = f"tcp://127.0.0.1:{p.one()}"
+        self.sg_control = f"tcp://127.0.0.1:{p.one()}"
+        self.bd_bus = f"tcp://127.0.0.1:{p.one()}"
+        self.bd_http = f"127.0.0.1:{p.one()}"
+        self.mp_bus = f"tcp://127.0.0.1:{p.one()}"
+        self.rtp_min = p.block(200, align=2)
+        self.rtp_max = self.rtp_min + 199
+        self.conf_extra = {d: {} for d in DAEMONS}
+
+    # ---- configuration
+
+    def conf_items(self, daemon):
+        if daemon == "signalingd":
+            c = {"node_id": "sg-it", "sip_listen": f"127.0.0.1:{self.sip_port}",
+                 "bus_events": self.sg_events,
+                 "bus_control": self.sg_control,
+                 "billing_url": self.bd_bus,
+                 "media_nodes": "",
+                 "db": self.conninfo, "spool_dir": str(self.spool),
+                 "log_level": "debug"}
+        elif daemon == "mediaproxyd":
+            c = {"node_id": "mp-it", "bus_listen": self.mp_bus,
+                 "signaling_url": self.sg_events, "rtp_ip": "127.0.0.1",
+                 "port_min": self.rtp_min, "port_max": self.rtp_max,
+                 "heartbeat_ms": 500, "log_level": "debug"}
+        elif daemon == "billingd":
+            c = {"node_id": "bd-it", "bus_listen": self.bd_bus,
+                 "signaling_url": self.sg_control, "db": self.conninfo,
+                 "http_listen": self.bd_http, "log_level": "debug"}
+        else:
+            raise ValueError(daemon)
+        c.update(self.conf_extra[daemon])
+        return c
+
+    def write_conf(self, daemon, extra_lines=(), name=None):
+        path = self.dir / (name or f"{daemon}.conf")
+        lines = [f"# generated by tests/integration for {daemon}"]
+        lines += [f"{k} {v}" for k, v in self.conf_items(daemon).items()]
+        lines += list(extra_lines)
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def rep_url(self, daemon):
+        return {"signalingd": self.sg_control, "billingd": self.bd_bus,
+                "mediaproxyd": self.mp_bus}[daemon]
+
+    # ---- provisioning and queries
+
+    def provision(self, doc, check=True):
+        path = self.dir / f"provision-{len(list(self.dir.glob('provision-*')))}.json"
+        path.write_text(json.dumps(doc, indent=1))
+        r = tandemctl(self.conninfo, "provision", path, check=check)
+        if check:
+            self.provisioned = doc
+        return r
+
+    def ctl(self, *args, **kw):
+        return tandemctl(self.conninfo, *args, **kw)
+
+    def query(self, sql, args=None):
+        conn = self.pg.connect(self.db)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, args)
+                if cur.description is None:
+                    return []
+                cols = [c.name for c in cur.description]
+                return [dict(zip(cols, row)) for row in cur.fetchall()]
+        finally:
+            conn.close()
+
+    def scalar(self, sql, args=None):
+        rows = self.query(sql, args)
+        if not rows:
+            return None
+        return next(iter(rows[0].values()))
+
+    def balance(self, account):
+        return self.scalar("SELECT balance FROM accounts WHERE name = %s",
+                           (account,))
+
+    # ---- daemons
+
+    def daemon(self, name):
+        return self.daemons[name]
+
+    def start_daemon(self, name, wait=True, timeout=30):
+        conf = self.write_conf(name)
+        old = self.daemons.get(name)
+        if old and old.alive():
+            raise ItError(f"{name} already running")
+        proc = Proc(name, [binary(name), "-F", "-f", conf],
+                    self.dir / f"{name}.log", env=SAN_ENV, cwd=self.dir)
+        proc.start()
+        self.daemons[name] = proc
+        if proc not in self.procs:
+            self.procs.append(proc)
+        if wait:
+            self.wait_ready(name, timeout)
+        return proc
+
+    def wait_ready(self, name, timeout=30):
+        proc = self.daemons[name]
+        url = self.rep_url(name)
+
+        def ready():
+            if not proc.alive():
+                raise ItError(f"{name} exited with {proc.p.returncode} "
+                              f"during start:\n{proc.log()[-4000:]}")
+            return ping(url, timeout_ms=500)
+
+        try:
+            return wait_for(ready, timeout, f"{name} health.ping on {url}",
+                            interval=0.2)
+        except ItError:
+            raise
+
+    def wait_media_online(self, timeout=15):
+        """Until signalingd lists an online media node."""
+        def online():
+            body = ping(self.sg_control, timeout_ms=500) or {}
+            return any(n.get("online") for n in body.get("media_nodes", []))
+        return wait_for(online, timeout, "signalingd to see mediaproxyd "
+                        "online (node.heartbeat)", interval=0.2)
+
+    def start_all(self):
+        self.start_daemon("billingd")
+        self.start_daemon("signalingd")
+        self.start_daemon("mediaproxyd")
+        self.wait_media_online()
+
+    def stop_daemon(self, name, timeout=15):
+        proc = self.daemons[name]
+        return proc.stop(signal.SIGTERM, timeout=timeout)
+
+    # ---- sipp
+
+    def uas(self, name, scenario="uas_answer.xml", code=None, reason="",
+            rtp_echo=None, **kw):
+        subst = {}
+        if code is not None:
+            subst = {"@CODE@": code, "@REASON@": reason or "Failure"}
+        if rtp_echo is None:
+            rtp_echo = scenario == "uas_answer.xml"
+        s = Sipp(self, name, scenario, subst=subst, rtp_echo=rtp_echo, **kw)
+        s.start()
+        wait_for(lambda: s.alive() and not Ports._free(s.port), 10,
+                 f"sipp {name} to bind {s.port}")
+        return s
+
+    def uac(self, name, scenario, callee="15551230001", caller="5550100",
+            code=None, **kw):
+        subst = {"@CODE@": code} if code is not None else {}
+        keys = {"caller": caller}
+        keys.update(kw.pop("keys", {}))
+        if "pcap" in scenario:
+            keys.setdefault("pcap", str(G711A_PCAP))
+        s = Sipp(self, name, scenario, remote=f"127.0.0.1:{self.sip_port}",
+                 service=callee, keys=keys, subst=subst, **kw)
+        return s.start()
+
+    # ---- teardown and diagnostics
+
+    def sanitizer_reports(self):
+        out = []
+        for name, p in self.daemons.items():
+            rep = p.sanitizer_report()
+            if rep:
+                out.append(f"{name}:\n{rep}")
+        return out
+
+    def stop_all(self):
+        """Stop everything; returns {daemon: exit code}."""
+        rcs = {}
+        for p in reversed(self.procs):
+            if isinstance(p, Sipp):
+                p.stop(signal.SIGUSR1, timeout=5)
+        for name in ("signalingd", "mediaproxyd", "billingd"):
+            p = self.daemons.get(name)
+            if p is not None and p.p is not None:
+                was_alive = p.alive()
+                rc = p.stop(signal.SIGTERM, timeout=15)
+                if was_alive:
+                    rcs[name] = rc
+        for p in self.procs:
+            p.kill()
+        return rcs
+
+    def report(self):
+        parts = []
+        for name, p in self.daemons.items():
+            parts.append(f"===== {name} log ({p.log_path}) =====\n"
+                         f"{p.log()[-15000:]}")
+        for p in self.procs:
+            if isinstance(p, Sipp):
+                parts.append(p.report())
+        return "\n".join(parts)
+
+
+def cdr_rows(stack, where="TRUE", args=None):
+    return stack.query(f"SELECT * FROM cdr WHERE {where} ORDER BY setup_ms",
+                       args)
+
+
+def attempts(stack, cdr_id):
+    return stack.query("SELECT gateway, code FROM cdr_attempts "
+                       "WHERE cdr_id = %s ORDER BY seq", (cdr_id,))
+
+
+def base_doc(gw_a_port, gw_b_port, balance="100", credit_limit="0",
+             gw_b=True, extra_accounts=(), extra_mgws=()):
+    """A provisioning document: customer cust1 on 127.0.0.1, two vendor
+    gateways gwA (priority 1) and gwB (priority 2) for prefix 1."""
+    doc = {
+        "system_parameters": {"SS_FAILOVER_NO_PROVISIONAL_MS": "3000"},
+        "rate_tables": [
+            {"name": "retail", "entries": [
+                # 6/6 billing with rates whose exact fees need rounding:
+                # 8 s = 0.0050 + 0.00125 + 0.00133 = 0.00758 -> 0.0076
+                {"prefix": "1", "area_name": "US", "connect_fee": "0.0050",
+                 "first_interval": 6, "first_rate": "0.0125",
+                 "next_interval": 6, "next_rate": "0.0133"}]},
+            {"name": "wholesale", "entries": [
+                {"prefix": "1", "area_name": "US", "connect_fee": "0",
+                 "first_interval": 6, "first_rate": "0.0050",
+                 "next_interval": 6, "next_rate": "0.0050"}]},
+        ],
+        "accounts": [
+            {"name": "cust1", "type": "customer", "balance": balance,
+             "credit_limit": credit_limit, "billing_type": "prepaid",
+             "rate_table": "retail", "max_concurrent_calls": 0},
+            {"name": "vend1", "type": "vendor",
+             "buy_rate_table": "wholesale"},
+            *extra_accounts,
+        ],
+        "mapping_gateways": [
+            {"name": "mg1", "account": "cust1", "auth_mode": "ip",
+             "ips": ["127.0.0.1"], "ports": [], "cps_limit": 0,
+             "max_concurrent_calls": 0},
+            *extra_mgws,
+        ],
+        "routing_gateways": [
+            {"name": "gwA", "account": "vend1", "address": "127.0.0.1",
+             "port": gw_a_port, "transport": "udp", "prefixes": ["1"],
+             "priority": 1, "line_limit": 0, "gateway_prefix": "",
+             "switch_until_connect": True,
+             "stop_codes": [486, 487, 403, 404, 484, 488, 600, 603, 606],
+             "protect_route": False, "locked": False},
+        ],
+    }
+    if gw_b:
+        doc["routing_gateways"].append(
+            {"name": "gwB", "account": "vend1", "address": "127.0.0.1",
+             "port": gw_b_port, "transport": "udp", "prefixes": ["1"],
+             "priority": 2, "line_limit": 0, "gateway_prefix": "",
+             "switch_until_connect": True,
+             "stop_codes": [486, 487, 403, 404, 484, 488, 600, 603, 606],
+             "protect_route": False, "locked": False})
+    return doc
+
+
+def rate_entry(doc, table="retail", prefix="1"):
+    for t in doc["rate_tables"]:
+        if t["name"] == table:
+            for e in t["entries"]:
+                if e["prefix"] == prefix:
+                    return e
+    raise KeyError((table, prefix))
+
+
+def copy_tree_safe(src, dst):
+    shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
+# ---------------------------------------------------------------- capture
+
+class Capture(Proc):
+    """tshark on the loopback interface, to count what a peer received."""
+
+    def __init__(self, stack, name, bpf):
+        self.pcap = stack.dir / f"{name}.pcapng"
+        super().__init__(name, ["tshark", "-i", "lo", "-f", bpf, "-q",
+                                "-w", self.pcap],
+                         stack.dir / f"{name}.log", cwd=stack.dir)
+        stack.procs.append(self)
+
+    def start(self, timeout=20):
+        super().start()
+        wait_for(lambda: "Capturing on" in self.log() or not self.alive(),
+                 timeout, f"tshark {self.name} to start")
+        if not self.alive():
+            raise ItError(f"tshark failed:\n{self.log()}")
+        return self
+
+    def finish(self):
+        time.sleep(0.5)
+        self.stop(signal.SIGINT, timeout=10)
+
+    def count(self, display_filter):
+        r = subprocess.run(["tshark", "-r", str(self.pcap), "-Y",
+                            display_filter, "-T", "fields", "-e",
+                            "frame.number"], capture_output=True, text=True,
+                           timeout=60)
+        if r.returncode:
+            raise ItError(f"tshark -r failed: {r.stderr}")
+        return len([l for l in r.stdout.splitlines() if l.strip()])
