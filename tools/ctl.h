@@ -1,0 +1,47 @@
+/*
+ * ctl.h - tandemctl's commands and the helpers they share
+ *
+ * tandemctl is a short-lived operator tool: it may block (libpq PQexec,
+ * connect(2)) because it carries no calls.  Each command returns the process
+ * exit status: 0 success, 1 failure (already reported on stderr), 2 usage.
+ *
+ * Threading: single-threaded.
+ */
+#ifndef TC_CTL_H
+#define TC_CTL_H
+
+#include <stdbool.h>
+#include <libpq-fe.h>
+
+#define TC_DEFAULT_DB  "host=127.0.0.1 port=5432 user=tandem dbname=tandem"
+#define TC_DEFAULT_API "http://127.0.0.1:8080"
+
+struct tc_opts {
+	const char *conninfo;	/* -d, else $TANDEM_DB, else TC_DEFAULT_DB */
+	const char *api;	/* --api, else $TANDEM_API, else default */
+	const char *schema_dir;	/* --schema-dir */
+	bool dry_run;		/* provision --dry-run */
+	bool quiet;		/* -q: no "unchanged" lines */
+	int timeout_ms;		/* status: connect + response timeout */
+};
+
+/* db.c */
+const char *tc_db_conninfo(const struct tc_opts *o);
+PGconn *tc_db_connect(const struct tc_opts *o);
+PGresult *tc_db_exec(PGconn *conn, const char *sql, int n,
+		     const char *const *params, char *err, size_t errsz);
+int tc_db_cmd(PGconn *conn, const char *sql, char *err, size_t errsz);
+int tc_db_schema_version(PGconn *conn, int *versionp, char *err,
+			 size_t errsz);
+
+/* migrate.c */
+int tc_cmd_migrate(const struct tc_opts *o);
+int tc_cmd_db_version(const struct tc_opts *o);
+
+/* provision.c */
+int tc_cmd_provision(const struct tc_opts *o, const char *file);
+
+/* status.c */
+int tc_cmd_status(const struct tc_opts *o);
+
+#endif /* TC_CTL_H */

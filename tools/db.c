@@ -1,0 +1,142 @@
+/*
+ * db.c - tandemctl's PostgreSQL connection and blocking query helpers
+ *
+ * The connection string comes from -d, else $TANDEM_DB, else the daemons'
+ * default (TC_DEFAULT_DB).  Errors are returned as text so the caller can
+ * prefix the JSON path or file they belong to.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/ctl.h"
+
+/* the conninfo tandemctl uses */
+const char *tc_db_conninfo(const struct tc_opts *o)
+{
+	const char *env = getenv("TANDEM_DB");
+
+	if (o && o->conninfo)
+		return o->conninfo;
+	if (env && *env)
+		return env;
+	return TC_DEFAULT_DB;
+}
+
+/* connect, or report why not on stderr and return NULL */
+PGconn *tc_db_connect(const struct tc_opts *o)
+{
+	const char *ci = tc_db_conninfo(o);
+	PGconn *conn = PQconnectdb(ci);
+	char *nl;
+
+	if (!conn) {
+		fprintf(stderr, "tandemctl: out of memory\n");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+		while ((nl = strrchr(msg, '\n')) && nl[1] == '\0')
+			*nl = '\0';
+		fprintf(stderr, "tandemctl: cannot connect to the database "
+			"(%s): %s\n", ci, msg);
+		PQfinish(conn);
+		return NULL;
+	}
+
+	/* our messages, not the server's notices, go to the terminal */
+	PQexec(conn, "SET client_min_messages = warning");
+	return conn;
+}
+
+static void errtext(char *err, size_t errsz, const PGresult *res,
+		    PGconn *conn)
+{
+	const char *prim = res ? PQresultErrorField(res,
+						    PG_DIAG_MESSAGE_PRIMARY)
+			       : NULL;
+	const char *det = res ? PQresultErrorField(res,
+						   PG_DIAG_MESSAGE_DETAIL)
+			      : NULL;
+
+	if (!err || !errsz)
+		return;
+	if (prim)
+		snprintf(err, errsz, "%s%s%s", prim, det ? " (" : "",
+			 det ? det : "");
+	else
+		snprintf(err, errsz, "%s", PQerrorMessage(conn));
+	if (det && strlen(err) + 2 < errsz)
+		strcat(err, ")");
+	for (size_t n = strlen(err); n && err[n - 1] == '\n'; n--)
+		err[n - 1] = '\0';
+}
+
+/*
+ * Run a parameterised statement (text parameters, text results).  Returns
+ * the result when it succeeded, else NULL with the reason in err.
+ */
+PGresult *tc_db_exec(PGconn *conn, const char *sql, int n,
+		     const char *const *params, char *err, size_t errsz)
+{
+	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL,
+				     0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+
+	errtext(err, errsz, res, conn);
+	PQclear(res);
+	return NULL;
+}
+
+/* run a statement (or several, simple protocol) without results */
+int tc_db_cmd(PGconn *conn, const char *sql, char *err, size_t errsz)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int ret = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		errtext(err, errsz, res, conn);
+		ret = EIO;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/*
+ * The schema version of the database: the highest version recorded in
+ * schema_version, 0 when that table does not exist yet (empty database).
+ */
+int tc_db_schema_version(PGconn *conn, int *versionp, char *err,
+			 size_t errsz)
+{
+	PGresult *res;
+	int v = 0;
+
+	res = tc_db_exec(conn, "SELECT to_regclass('schema_version') IS NULL",
+			 0, NULL, err, errsz);
+	if (!res)
+		return EIO;
+	if (!strcmp(PQgetvalue(res, 0, 0), "t")) {
+		PQclear(res);
+		*versionp = 0;
+		return 0;
+	}
+	PQclear(res);
+
+	res = tc_db_exec(conn, "SELECT coalesce(max(version), 0) "
+			 "FROM schema_version", 0, NULL, err, errsz);
+	if (!res)
+		return EIO;
+	v = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	*versionp = v;
+	return 0;
+}

@@ -1,0 +1,1168 @@
+/*
+ * prov_check.c - the database-free half of provisioning: validate a whole
+ * document and turn it into canonical values (see prov.h)
+ *
+ * Every problem is collected (not only the first), each with its JSON path,
+ * so an operator fixes a file in one pass.  Nothing here trusts the input:
+ * the libFuzzer harness tests/fuzz/fuzz_provision.c drives tc_doc_check().
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/money.h"
+#include "tools/prov.h"
+
+#define MAX_ERRS    200		/* stop collecting after this many */
+#define MAX_OBJS    100000	/* objects per section */
+#define NAME_MAX_LEN 64
+
+/* jansson's iteration macros take non-const objects; we only read */
+static json_t *rd(const json_t *j)
+{
+	union {
+		const json_t *c;
+		json_t *m;
+	} u = {.c = j};
+
+	return u.m;
+}
+
+/* record one problem: "path: message" */
+void tc_doc_error(struct tc_doc *doc, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	char **errs;
+
+	if (doc->nerrs >= MAX_ERRS)
+		return;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+
+	errs = realloc(doc->errs, (doc->nerrs + 1) * sizeof(*errs));
+	if (!errs)
+		return;
+	doc->errs = errs;
+	doc->errs[doc->nerrs] = strdup(buf);
+	if (doc->errs[doc->nerrs])
+		doc->nerrs++;
+}
+
+static char *xstrdup(struct tc_doc *doc, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		tc_doc_error(doc, "out of memory");
+	return d;
+}
+
+/* micro-units as the shortest decimal text: 100, 0.01, -1.5 */
+int tc_money_str(char *buf, size_t size, int64_t micro)
+{
+	uint64_t u = micro < 0 ? (uint64_t)0 - (uint64_t)micro
+			       : (uint64_t)micro;
+	char frac[8];
+	int n, len;
+
+	n = snprintf(frac, sizeof(frac), "%06llu",
+		     (unsigned long long)(u % 1000000));
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+
+	len = snprintf(buf, size, "%s%llu%s%s", micro < 0 ? "-" : "",
+		       (unsigned long long)(u / 1000000), n ? "." : "", frac);
+
+	return len < 0 || (size_t)len >= size ? ENOSPC : 0;
+}
+
+static bool all_digits(const char *s)
+{
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+	}
+	return true;
+}
+
+/* IPv4/IPv6 address, or a CIDR with no host bits set */
+bool tc_ip_or_cidr_valid(const char *s)
+{
+	unsigned char addr[16];
+	char buf[64];
+	const char *slash;
+	int af, bits, maxbits;
+	size_t len;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return false;
+
+	slash = strchr(s, '/');
+	len = slash ? (size_t)(slash - s) : strlen(s);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+
+	if (inet_pton(AF_INET, buf, addr) == 1) {
+		af = AF_INET;
+		maxbits = 32;
+	}
+	else if (inet_pton(AF_INET6, buf, addr) == 1) {
+		af = AF_INET6;
+		maxbits = 128;
+	}
+	else {
+		return false;
+	}
+	(void)af;
+
+	if (!slash)
+		return true;
+
+	if (!slash[1] || strlen(slash + 1) > 3 || !all_digits(slash + 1))
+		return false;
+	bits = atoi(slash + 1);
+	if (bits > maxbits)
+		return false;
+
+	/* host bits must be zero: 10.0.0.0/8, not 10.0.0.1/8 */
+	for (int i = bits; i < maxbits; i++) {
+		if (addr[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	}
+
+	return true;
+}
+
+/* IPv4 or IPv6 literal, or an RFC 1123 host name */
+bool tc_host_valid(const char *s)
+{
+	unsigned char addr[16];
+	size_t label = 0, len;
+
+	if (!s)
+		return false;
+	len = strlen(s);
+	if (len == 0 || len > 253)
+		return false;
+	if (inet_pton(AF_INET, s, addr) == 1 ||
+	    inet_pton(AF_INET6, s, addr) == 1)
+		return true;
+
+	for (size_t i = 0; i <= len; i++) {
+		char c = s[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)c) && c != '-')
+			return false;
+		if (label == 0 && c == '-')
+			return false;
+		label++;
+	}
+
+	/* all-numeric dotted names are bad IPv4 addresses, not hosts */
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]) && s[i] != '.')
+			return true;
+	}
+	return false;
+}
+
+/* object names: 1..64 bytes, no control characters, no outer blanks */
+static const char *name_problem(const char *s, size_t len)
+{
+	if (len == 0 || len > NAME_MAX_LEN)
+		return "must be 1..64 characters";
+	if (strlen(s) != len)
+		return "must not contain NUL";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return "must not contain control characters";
+	}
+	if (isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]))
+		return "must not start or end with a blank";
+	return NULL;
+}
+
+/*
+ * Money: a JSON string "[-]digits[.digits]" with at most 6 decimals.
+ * Returns false (and records why) when it is not acceptable.
+ */
+static bool check_money(struct tc_doc *doc, const char *path, const json_t *j,
+			int64_t min, int64_t max, int64_t *valp)
+{
+	const char *s, *p;
+	size_t intd = 0, fracd = 0;
+	int64_t val;
+
+	if (!json_is_string(j)) {
+		tc_doc_error(doc, "%s: must be a decimal string like \"0.0100\" "
+			     "(money is never a JSON number)", path);
+		return false;
+	}
+	s = json_string_value(j);
+	if (strlen(s) != json_string_length(j))
+		goto bad;
+
+	p = s;
+	if (*p == '-')
+		p++;
+	while (isdigit((unsigned char)*p)) {
+		p++;
+		intd++;
+	}
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p)) {
+			p++;
+			fracd++;
+		}
+		if (fracd == 0)
+			goto bad;
+	}
+	if (*p || intd == 0)
+		goto bad;
+	if (fracd > 6) {
+		tc_doc_error(doc, "%s: at most 6 decimals", path);
+		return false;
+	}
+	if (intd > 13 || sw_money_parse(&val, s)) {
+		tc_doc_error(doc, "%s: out of range", path);
+		return false;
+	}
+	if (val < min || val > max) {
+		char a[32], b[32];
+
+		tc_money_str(a, sizeof(a), min);
+		tc_money_str(b, sizeof(b), max);
+		tc_doc_error(doc, "%s: must be %s..%s", path, a, b);
+		return false;
+	}
+
+	*valp = val;
+	return true;
+
+ bad:
+	tc_doc_error(doc, "%s: not a decimal amount (e.g. \"12.50\")", path);
+	return false;
+}
+
+static bool check_int(struct tc_doc *doc, const char *path, const json_t *j,
+		      int64_t min, int64_t max, int64_t *valp)
+{
+	int64_t v;
+
+	if (!json_is_integer(j)) {
+		tc_doc_error(doc, "%s: must be an integer", path);
+		return false;
+	}
+	v = json_integer_value(j);
+	if (v < min || v > max) {
+		tc_doc_error(doc, "%s: must be %lld..%lld", path, (long long)min,
+			     (long long)max);
+		return false;
+	}
+	*valp = v;
+	return true;
+}
+
+/* a string of JSON type and length min..max; returns it or NULL */
+static const char *check_str(struct tc_doc *doc, const char *path,
+			     const json_t *j, int64_t min, int64_t max)
+{
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(j)) {
+		tc_doc_error(doc, "%s: must be a string", path);
+		return NULL;
+	}
+	s = json_string_value(j);
+	len = json_string_length(j);
+	if (strlen(s) != len) {
+		tc_doc_error(doc, "%s: must not contain NUL", path);
+		return NULL;
+	}
+	if ((int64_t)len < min || (int64_t)len > max) {
+		if (min == max)
+			tc_doc_error(doc, "%s: must be %lld characters", path,
+				     (long long)min);
+		else
+			tc_doc_error(doc, "%s: must be %lld..%lld characters",
+				     path, (long long)min, (long long)max);
+		return NULL;
+	}
+	return s;
+}
+
+static const char *check_prefix(struct tc_doc *doc, const char *path,
+				const json_t *j, int64_t maxlen)
+{
+	const char *s = check_str(doc, path, j, 0, maxlen);
+
+	if (s && !all_digits(s)) {
+		tc_doc_error(doc, "%s: a prefix is digits only", path);
+		return NULL;
+	}
+	return s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A list value: every element checked, kept in file order (or sorted for
+ * sets), duplicates refused; canonical text is compact JSON.
+ */
+static char *check_list(struct tc_doc *doc, const char *path,
+			const struct tc_field *f, const json_t *j)
+{
+	json_t *out = NULL;
+	const char **strs = NULL;
+	char ep[200];
+	char *text = NULL;
+	size_t n, i;
+	bool ok = true;
+
+	if (!json_is_array(j)) {
+		tc_doc_error(doc, "%s: must be a list", path);
+		return NULL;
+	}
+	n = json_array_size(j);
+	if (n > f->max_items) {
+		tc_doc_error(doc, "%s: at most %zu items", path, f->max_items);
+		return NULL;
+	}
+
+	out = json_array();
+	strs = calloc(n + 1, sizeof(*strs));
+	if (!out || !strs) {
+		tc_doc_error(doc, "out of memory");
+		goto out;
+	}
+
+	for (i = 0; i < n; i++) {
+		const json_t *e = json_array_get(j, i);
+		const char *s = NULL;
+		int64_t v;
+
+		snprintf(ep, sizeof(ep), "%s[%zu]", path, i);
+
+		switch (f->kind) {
+
+		case TC_INT_LIST:
+			if (!check_int(doc, ep, e, f->min, f->max, &v)) {
+				ok = false;
+				continue;
+			}
+			for (size_t k = 0; k < i; k++) {
+				if (json_integer_value(json_array_get(j, k))
+				    == v) {
+					tc_doc_error(doc, "%s: %lld is listed "
+						     "twice", ep, (long long)v);
+					ok = false;
+				}
+			}
+			json_array_append_new(out, json_integer(v));
+			continue;
+
+		case TC_PREFIX_LIST:
+		case TC_PREFIX_SET:
+			s = check_prefix(doc, ep, e, f->max);
+			break;
+
+		case TC_IP_LIST:
+			s = check_str(doc, ep, e, 1, 63);
+			if (s && !tc_ip_or_cidr_valid(s)) {
+				tc_doc_error(doc, "%s: not an IP address or "
+					     "CIDR (host bits must be 0)", ep);
+				s = NULL;
+			}
+			break;
+
+		case TC_REF_LIST:
+			s = check_str(doc, ep, e, 1, NAME_MAX_LEN);
+			break;
+
+		default:
+			break;
+		}
+
+		if (!s) {
+			ok = false;
+			continue;
+		}
+		for (size_t k = 0; k < i; k++) {
+			if (strs[k] && !strcmp(strs[k], s)) {
+				tc_doc_error(doc, "%s: \"%s\" is listed twice",
+					     ep, s);
+				ok = false;
+			}
+		}
+		strs[i] = s;
+	}
+	if (!ok)
+		goto out;
+
+	if (f->kind != TC_INT_LIST) {
+		if (f->kind == TC_PREFIX_SET)
+			qsort(strs, n, sizeof(*strs), cmp_str);
+		for (i = 0; i < n; i++)
+			json_array_append_new(out, json_string(strs[i]));
+	}
+
+	text = json_dumps(out, JSON_COMPACT);
+	if (!text)
+		tc_doc_error(doc, "out of memory");
+
+ out:
+	free(strs);
+	json_decref(out);
+	return text;
+}
+
+static const char *const entry_keys[] = {
+	"prefix", "area_name", "connect_fee", "first_interval", "first_rate",
+	"next_interval", "next_rate", NULL,
+};
+
+static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
+			 const char *const *keys, const struct tc_section *sec)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(rd(o), key, val) {
+		bool known = false;
+
+		(void)val;
+		for (size_t i = 0; keys && keys[i]; i++)
+			known |= !strcmp(keys[i], key);
+		if (sec && (!strcmp(key, "name") || !strcmp(key, "delete") ||
+			    tc_field_index(sec, key) >= 0))
+			known = true;
+		if (!known)
+			tc_doc_error(doc, "%s.%s: unknown field", path, key);
+	}
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct tc_entry *)a)->prefix,
+		      ((const struct tc_entry *)b)->prefix);
+}
+
+/* rate table entries: a set keyed by prefix */
+static bool check_entries(struct tc_doc *doc, const char *path,
+			  const struct tc_field *f, const json_t *j,
+			  struct tc_obj *obj)
+{
+	char ep[200], fp[240];
+	size_t n;
+	bool ok = true;
+
+	if (!json_is_array(j)) {
+		tc_doc_error(doc, "%s: must be a list", path);
+		return false;
+	}
+	n = json_array_size(j);
+	if (n > f->max_items) {
+		tc_doc_error(doc, "%s: at most %zu entries", path, f->max_items);
+		return false;
+	}
+	obj->entries = calloc(n ? n : 1, sizeof(*obj->entries));
+	if (!obj->entries) {
+		tc_doc_error(doc, "out of memory");
+		return false;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = json_array_get(j, i);
+		struct tc_entry *en = &obj->entries[obj->nentries];
+		const json_t *v;
+		const char *s;
+		bool eok = true;
+
+		snprintf(ep, sizeof(ep), "%s[%zu]", path, i);
+		if (!json_is_object(e)) {
+			tc_doc_error(doc, "%s: must be an object", ep);
+			ok = false;
+			continue;
+		}
+		unknown_keys(doc, ep, e, entry_keys, NULL);
+
+		snprintf(fp, sizeof(fp), "%s.prefix", ep);
+		v = json_object_get(e, "prefix");
+		if (!v) {
+			tc_doc_error(doc, "%s: required", fp);
+			eok = false;
+		}
+		else if ((s = check_prefix(doc, fp, v, 32))) {
+			strcpy(en->prefix, s);
+		}
+		else {
+			eok = false;
+		}
+
+		snprintf(fp, sizeof(fp), "%s.area_name", ep);
+		v = json_object_get(e, "area_name");
+		s = v ? check_str(doc, fp, v, 0, 128) : "";
+		if (!s || !(en->area_name = xstrdup(doc, s)))
+			eok = false;
+
+		/* rates: first_rate required, next_* default to first_* */
+		snprintf(fp, sizeof(fp), "%s.first_rate", ep);
+		v = json_object_get(e, "first_rate");
+		if (!v) {
+			tc_doc_error(doc, "%s: required", fp);
+			eok = false;
+		}
+		else if (!check_money(doc, fp, v, 0, 1000000LL * SW_MONEY_UNIT,
+				      &en->first_rate)) {
+			eok = false;
+		}
+
+		snprintf(fp, sizeof(fp), "%s.first_interval", ep);
+		v = json_object_get(e, "first_interval");
+		en->first_interval = 60;
+		if (v && !check_int(doc, fp, v, 0, 86400, &en->first_interval))
+			eok = false;
+
+		snprintf(fp, sizeof(fp), "%s.next_rate", ep);
+		v = json_object_get(e, "next_rate");
+		en->next_rate = en->first_rate;
+		if (v && !check_money(doc, fp, v, 0, 1000000LL * SW_MONEY_UNIT,
+				      &en->next_rate))
+			eok = false;
+
+		snprintf(fp, sizeof(fp), "%s.next_interval", ep);
+		v = json_object_get(e, "next_interval");
+		en->next_interval = en->first_interval ? en->first_interval
+						       : 1;
+		if (v && !check_int(doc, fp, v, 0, 86400, &en->next_interval))
+			eok = false;
+
+		snprintf(fp, sizeof(fp), "%s.connect_fee", ep);
+		v = json_object_get(e, "connect_fee");
+		en->connect_fee = 0;
+		if (v && !check_money(doc, fp, v, 0, 1000000LL * SW_MONEY_UNIT,
+				      &en->connect_fee))
+			eok = false;
+
+		if (!eok) {
+			free(en->area_name);
+			en->area_name = NULL;
+			ok = false;
+			continue;
+		}
+
+		for (size_t k = 0; k < obj->nentries; k++) {
+			if (!strcmp(obj->entries[k].prefix, en->prefix)) {
+				tc_doc_error(doc, "%s.prefix: \"%s\" is listed "
+					     "twice", ep, en->prefix);
+				ok = false;
+			}
+		}
+		obj->nentries++;
+	}
+
+	qsort(obj->entries, obj->nentries, sizeof(*obj->entries), cmp_entry);
+	return ok;
+}
+
+static char *int_text(struct tc_doc *doc, int64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	return xstrdup(doc, buf);
+}
+
+/* one field of one object; fills *out on success */
+static void check_field(struct tc_doc *doc, struct tc_obj *obj,
+			const struct tc_field *f, const json_t *j,
+			struct tc_val *out)
+{
+	char path[160];
+	const char *s;
+	int64_t v;
+
+	snprintf(path, sizeof(path), "%s.%s", obj->path, f->key);
+
+	if (json_is_null(j)) {
+		if (f->flags & TC_F_NULLABLE) {
+			out->set = true;
+			out->null = true;
+		}
+		else {
+			tc_doc_error(doc, "%s: must not be null", path);
+		}
+		return;
+	}
+
+	switch (f->kind) {
+
+	case TC_TEXT:
+		s = check_str(doc, path, j, f->min, f->max);
+		if (s)
+			out->text = xstrdup(doc, s);
+		break;
+
+	case TC_DIALSTR:
+		s = check_str(doc, path, j, f->min, f->max);
+		if (s && strspn(s, "0123456789*#+") != strlen(s)) {
+			tc_doc_error(doc, "%s: digits, '*', '#' and '+' only",
+				     path);
+			s = NULL;
+		}
+		if (s)
+			out->text = xstrdup(doc, s);
+		break;
+
+	case TC_HOST:
+		s = check_str(doc, path, j, f->min, f->max);
+		if (s && !tc_host_valid(s)) {
+			tc_doc_error(doc, "%s: not an IP address or host name",
+				     path);
+			s = NULL;
+		}
+		if (s)
+			out->text = xstrdup(doc, s);
+		break;
+
+	case TC_INT:
+		if (check_int(doc, path, j, f->min, f->max, &v))
+			out->text = int_text(doc, v);
+		break;
+
+	case TC_BOOL:
+		if (!json_is_boolean(j))
+			tc_doc_error(doc, "%s: must be true or false", path);
+		else
+			out->text = xstrdup(doc, json_is_true(j) ? "true"
+								 : "false");
+		break;
+
+	case TC_MONEY:
+		if (check_money(doc, path, j, f->min, f->max, &v))
+			out->text = int_text(doc, v);
+		break;
+
+	case TC_ENUM:
+		s = check_str(doc, path, j, 1, 32);
+		if (s) {
+			bool found = false;
+			char list[128] = "";
+
+			for (size_t i = 0; f->enums[i]; i++) {
+				found |= !strcmp(f->enums[i], s);
+				snprintf(list + strlen(list),
+					 sizeof(list) - strlen(list), "%s%s",
+					 i ? ", " : "", f->enums[i]);
+			}
+			if (found)
+				out->text = xstrdup(doc, s);
+			else
+				tc_doc_error(doc, "%s: must be one of %s", path,
+					     list);
+		}
+		break;
+
+	case TC_REF:
+		s = check_str(doc, path, j, 1, NAME_MAX_LEN);
+		if (s)
+			out->text = xstrdup(doc, s);
+		break;
+
+	case TC_INT_LIST:
+	case TC_PREFIX_LIST:
+	case TC_IP_LIST:
+	case TC_REF_LIST:
+	case TC_PREFIX_SET:
+		out->text = check_list(doc, path, f, j);
+		break;
+
+	case TC_RATE_ENTRIES:
+		if (check_entries(doc, path, f, j, obj))
+			out->text = xstrdup(doc, "entries");
+		break;
+	}
+
+	out->set = out->text != NULL;
+}
+
+/* the value of field `key` of obj as text (NULL when unset or null) */
+static const char *val_of(const struct tc_obj *obj, const char *key)
+{
+	int i = tc_field_index(obj->sec, key);
+
+	if (i < 0 || !obj->vals[i].set || obj->vals[i].null)
+		return NULL;
+	return obj->vals[i].text;
+}
+
+/* rules between fields of one object */
+static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
+{
+	const char *sec = obj->sec->key;
+
+	if (!strcmp(sec, "gateway_groups")) {
+		const char *cap = val_of(obj, "capacity");
+		const char *res = val_of(obj, "reserved_lines");
+
+		if (cap && res && atoll(cap) && atoll(res) > atoll(cap))
+			tc_doc_error(doc, "%s.reserved_lines: must not exceed "
+				     "capacity (%s)", obj->path, cap);
+	}
+	else if (!strcmp(sec, "accounts")) {
+		const char *agent = val_of(obj, "agent");
+
+		if (agent && !strcmp(agent, obj->name))
+			tc_doc_error(doc, "%s.agent: an account cannot be its "
+				     "own agent", obj->path);
+	}
+	else if (!strcmp(sec, "mapping_gateways")) {
+		const char *mode = val_of(obj, "auth_mode");
+		const char *ips = val_of(obj, "ips");
+
+		if (mode && !strcmp(mode, "password")) {
+			if (!val_of(obj, "username"))
+				tc_doc_error(doc, "%s.username: required with "
+					     "auth_mode password", obj->path);
+			if (!val_of(obj, "password"))
+				tc_doc_error(doc, "%s.password: required with "
+					     "auth_mode password", obj->path);
+		}
+		else if (ips && !strcmp(ips, "[]")) {
+			tc_doc_error(doc, "%s.ips: auth_mode %s needs at least "
+				     "one address", obj->path,
+				     mode ? mode : "ip");
+		}
+	}
+}
+
+static void check_object(struct tc_doc *doc, const struct tc_section *sec,
+			 size_t idx, const json_t *o, struct tc_obj *obj)
+{
+	const json_t *j;
+	char path[160];
+	const char *name;
+
+	obj->sec = sec;
+	snprintf(obj->path, sizeof(obj->path), "%s[%zu]", sec->key, idx);
+
+	if (!json_is_object(o)) {
+		tc_doc_error(doc, "%s: must be an object", obj->path);
+		return;
+	}
+	unknown_keys(doc, obj->path, o, NULL, sec);
+
+	snprintf(path, sizeof(path), "%s.name", obj->path);
+	j = json_object_get(o, "name");
+	if (!j) {
+		tc_doc_error(doc, "%s: required", path);
+	}
+	else if (!json_is_string(j)) {
+		tc_doc_error(doc, "%s: must be a string", path);
+	}
+	else {
+		const char *why;
+
+		name = json_string_value(j);
+		why = name_problem(name, json_string_length(j));
+		if (why)
+			tc_doc_error(doc, "%s: %s", path, why);
+		else
+			obj->name = xstrdup(doc, name);
+	}
+
+	j = json_object_get(o, "delete");
+	if (j && !json_is_boolean(j))
+		tc_doc_error(doc, "%s.delete: must be true or false",
+			     obj->path);
+	obj->del = j && json_is_true(j);
+
+	obj->vals = calloc(sec->nfields ? sec->nfields : 1,
+			   sizeof(*obj->vals));
+	if (!obj->vals) {
+		tc_doc_error(doc, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < sec->nfields; i++) {
+		j = json_object_get(o, sec->fields[i].key);
+		if (j)
+			check_field(doc, obj, &sec->fields[i], j,
+				    &obj->vals[i]);
+	}
+
+	if (!obj->del)
+		check_object_rules(doc, obj);
+}
+
+/* an integer parameter's value: canonical decimal text, or NULL */
+static char *param_int(struct tc_doc *doc, const char *path,
+		       const struct tc_param_def *def, const json_t *val)
+{
+	const char *t = json_string_value(val);
+	const char *d = t[0] == '-' ? t + 1 : t;
+	char num[32];
+	long long v;
+
+	if (!*d || strlen(d) > 12 || !all_digits(d) ||
+	    strlen(t) != json_string_length(val)) {
+		tc_doc_error(doc, "%s: must be an integer in a string, e.g. "
+			     "\"%s\"", path, *def->def ? def->def : "1");
+		return NULL;
+	}
+	v = atoll(t);
+	if (!strcmp(def->name, "SS_ECHOCANCELTAIL") && v != 64 && v != 128 &&
+	    v != 256) {
+		tc_doc_error(doc, "%s: must be 64, 128 or 256", path);
+		return NULL;
+	}
+	if (v < def->min || v > def->max) {
+		tc_doc_error(doc, "%s: must be %lld..%lld", path,
+			     (long long)def->min, (long long)def->max);
+		return NULL;
+	}
+	snprintf(num, sizeof(num), "%lld", v);
+	return xstrdup(doc, num);
+}
+
+/* "system_parameters": {"NAME": "value" | null} */
+static void check_params(struct tc_doc *doc, const json_t *o)
+{
+	const char *key;
+	json_t *val;
+	size_t n = 0;
+
+	if (!json_is_object(o)) {
+		tc_doc_error(doc, "system_parameters: must be an object of "
+			     "NAME: \"value\"");
+		return;
+	}
+	doc->params = calloc(json_object_size(o) + 1, sizeof(*doc->params));
+	if (!doc->params) {
+		tc_doc_error(doc, "out of memory");
+		return;
+	}
+
+	json_object_foreach(rd(o), key, val) {
+		const struct tc_param_def *def = tc_param_find(key);
+		struct tc_param *p = &doc->params[n];
+		char path[96];
+		const char *s;
+
+		snprintf(path, sizeof(path), "system_parameters.%.60s", key);
+		if (!def) {
+			tc_doc_error(doc, "%s: unknown system parameter", path);
+			continue;
+		}
+		if (json_is_null(val)) {
+			p->value = NULL;	/* back to the default */
+		}
+		else if (!json_is_string(val)) {
+			tc_doc_error(doc, "%s: must be a string (e.g. \"5\") "
+				     "or null", path);
+			continue;
+		}
+		else if (def->text) {
+			s = check_str(doc, path, val, def->min, def->max);
+			if (!s || !(p->value = xstrdup(doc, s)))
+				continue;
+		}
+		else if (!(p->value = param_int(doc, path, def, val))) {
+			continue;
+		}
+
+		if (!(p->name = xstrdup(doc, key))) {
+			free(p->value);
+			p->value = NULL;
+			continue;
+		}
+		snprintf(p->path, sizeof(p->path), "%s", path);
+		n++;
+	}
+	doc->nparams = n;
+}
+
+/* the object `name` of section `section` in the document, or NULL */
+struct tc_obj *tc_doc_find(const struct tc_doc *doc, const char *section,
+			   const char *name)
+{
+	for (size_t i = 0; i < doc->nobjs; i++) {
+		struct tc_obj *o = &doc->objs[i];
+
+		if (o->name && !strcmp(o->sec->key, section) &&
+		    !strcmp(o->name, name))
+			return o;
+	}
+	return NULL;
+}
+
+/* references inside the file: to a deleted object is an error */
+static void check_refs(struct tc_doc *doc)
+{
+	for (size_t i = 0; i < doc->nobjs; i++) {
+		const struct tc_obj *o = &doc->objs[i];
+
+		if (o->del || !o->vals)
+			continue;
+		for (size_t k = 0; k < o->sec->nfields; k++) {
+			const struct tc_field *f = &o->sec->fields[k];
+			const struct tc_obj *t;
+			json_t *list;
+			size_t x;
+			json_t *e;
+
+			if (!o->vals[k].set || o->vals[k].null)
+				continue;
+			if (f->kind == TC_REF) {
+				t = tc_doc_find(doc, f->ref, o->vals[k].text);
+				if (t && t->del)
+					tc_doc_error(doc, "%s.%s: refers to %s "
+						     "\"%s\", which this file "
+						     "deletes", o->path, f->key,
+						     t->sec->noun, t->name);
+			}
+			if (f->kind != TC_REF_LIST)
+				continue;
+			list = json_loads(o->vals[k].text, 0, NULL);
+			json_array_foreach(list, x, e) {
+				t = tc_doc_find(doc, f->ref,
+						json_string_value(e));
+				if (t && t->del)
+					tc_doc_error(doc, "%s.%s[%zu]: refers "
+						     "to %s \"%s\", which this "
+						     "file deletes", o->path,
+						     f->key, x, t->sec->noun,
+						     t->name);
+			}
+			json_decref(list);
+		}
+	}
+}
+
+/*
+ * Accounts are created parents first.  Sort the accounts of the file so that
+ * an agent named in the file precedes its sub-accounts, refusing cycles.
+ */
+static const struct tc_obj *sort_base;
+
+static int cmp_idx_name(const void *a, const void *b)
+{
+	return strcmp(sort_base[*(const size_t *)a].name,
+		      sort_base[*(const size_t *)b].name);
+}
+
+static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
+{
+	struct tc_obj *objs = &doc->objs[first];
+	struct tc_obj *sorted = NULL;
+	size_t *byname = NULL, *parent = NULL, *stack = NULL;
+	unsigned char *state = NULL;	/* 0 new, 1 on the walk, 2 placed */
+	size_t out = 0;
+	int ai;
+
+	if (n < 2)
+		return;
+	ai = tc_field_index(tc_section_find("accounts"), "agent");
+	sorted = calloc(n, sizeof(*sorted));
+	byname = calloc(n, sizeof(*byname));
+	parent = calloc(n, sizeof(*parent));
+	stack = calloc(n, sizeof(*stack));
+	state = calloc(n, 1);
+	if (!sorted || !byname || !parent || !stack || !state) {
+		tc_doc_error(doc, "out of memory");
+		goto out;
+	}
+
+	/* parent[i]: index of the in-file agent of account i, or n */
+	for (size_t i = 0; i < n; i++)
+		byname[i] = i;
+	sort_base = objs;
+	qsort(byname, n, sizeof(*byname), cmp_idx_name);
+	for (size_t i = 0; i < n; i++) {
+		const struct tc_val *a = &objs[i].vals[ai];
+		size_t lo = 0, hi = n;
+
+		parent[i] = n;
+		if (objs[i].del || !a->set || a->null)
+			continue;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = strcmp(objs[byname[mid]].name, a->text);
+
+			if (c == 0) {
+				if (!objs[byname[mid]].del)
+					parent[i] = byname[mid];
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		size_t depth = 0, cur = i;
+
+		/* walk up the unplaced ancestors, then place them top down */
+		while (cur < n && state[cur] != 2) {
+			if (state[cur] == 1) {
+				tc_doc_error(doc, "%s.agent: the agent chain "
+					     "of \"%s\" is a cycle",
+					     objs[cur].path, objs[cur].name);
+				goto out;
+			}
+			state[cur] = 1;
+			stack[depth++] = cur;
+			cur = parent[cur];
+		}
+		while (depth > 0) {
+			cur = stack[--depth];
+			sorted[out++] = objs[cur];
+			state[cur] = 2;
+		}
+	}
+	if (out == n)
+		memcpy(objs, sorted, n * sizeof(*sorted));
+
+ out:
+	sort_base = NULL;
+	free(sorted);
+	free(byname);
+	free(parent);
+	free(stack);
+	free(state);
+}
+
+/*
+ * Check a whole document.  Returns 0 when it is valid; otherwise EINVAL and
+ * doc->errs lists every problem.  doc must be zeroed; free with
+ * tc_doc_free() in both cases.
+ */
+int tc_doc_check(struct tc_doc *doc, const json_t *root)
+{
+	const char *key;
+	json_t *val;
+	size_t total = 0;
+
+	if (!doc)
+		return EINVAL;
+	if (!json_is_object(root)) {
+		tc_doc_error(doc, "(top): the document must be a JSON object");
+		return EINVAL;
+	}
+
+	json_object_foreach(rd(root), key, val) {
+		const struct tc_section *sec = tc_section_find(key);
+
+		if (!strcmp(key, "system_parameters"))
+			continue;
+		if (!sec) {
+			tc_doc_error(doc, "%.64s: unknown section", key);
+			continue;
+		}
+		if (!json_is_array(val)) {
+			tc_doc_error(doc, "%s: must be a list of objects", key);
+			continue;
+		}
+		if (json_array_size(val) > MAX_OBJS) {
+			tc_doc_error(doc, "%s: at most %d objects", key,
+				     MAX_OBJS);
+			continue;
+		}
+		total += json_array_size(val);
+	}
+	if (doc->nerrs)
+		return EINVAL;
+
+	val = json_object_get(root, "system_parameters");
+	if (val)
+		check_params(doc, val);
+
+	doc->objs = calloc(total ? total : 1, sizeof(*doc->objs));
+	if (!doc->objs) {
+		tc_doc_error(doc, "out of memory");
+		return ENOMEM;
+	}
+
+	/* sections in apply order, objects in file order */
+	for (size_t s = 0; s < tc_nsections; s++) {
+		const struct tc_section *sec = &tc_sections[s];
+		const json_t *arr = json_object_get(root, sec->key);
+		size_t first = doc->nobjs;
+
+		for (size_t i = 0; i < json_array_size(arr); i++) {
+			struct tc_obj *obj = &doc->objs[doc->nobjs++];
+
+			check_object(doc, sec, i, json_array_get(arr, i), obj);
+			if (!obj->name)
+				continue;
+			for (size_t k = first; k + 1 < doc->nobjs; k++) {
+				if (doc->objs[k].name &&
+				    !strcmp(doc->objs[k].name, obj->name))
+					tc_doc_error(doc, "%s.name: \"%s\" is "
+						     "also %s", obj->path,
+						     obj->name,
+						     doc->objs[k].path);
+			}
+		}
+		if (!doc->nerrs && !strcmp(sec->key, "accounts"))
+			order_accounts(doc, first, doc->nobjs - first);
+	}
+
+	if (!doc->nerrs)
+		check_refs(doc);
+
+	return doc->nerrs ? EINVAL : 0;
+}
+
+/* free what a document owns (not the struct itself) */
+void tc_doc_free(struct tc_doc *doc)
+{
+	if (!doc)
+		return;
+
+	for (size_t i = 0; i < doc->nparams; i++) {
+		free(doc->params[i].name);
+		free(doc->params[i].value);
+	}
+	free(doc->params);
+
+	for (size_t i = 0; i < doc->nobjs; i++) {
+		struct tc_obj *o = &doc->objs[i];
+
+		for (size_t k = 0; o->vals && k < o->sec->nfields; k++)
+			free(o->vals[k].text);
+		free(o->vals);
+		for (size_t k = 0; k < o->nentries; k++)
+			free(o->entries[k].area_name);
+		free(o->entries);
+		free(o->name);
+	}
+	free(doc->objs);
+
+	for (size_t i = 0; i < doc->nerrs; i++)
+		free(doc->errs[i]);
+	free(doc->errs);
+
+	memset(doc, 0, sizeof(*doc));
+}

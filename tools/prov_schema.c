@@ -1,0 +1,267 @@
+/*
+ * prov_schema.c - what a provisioning file may contain: sections, fields,
+ * system parameters
+ *
+ * docs/provisioning.md documents these tables; keep the two in step.  The
+ * section order is the order objects are created and updated in (a section
+ * only refers to sections before it); deletions run in the reverse order.
+ */
+#include <string.h>
+
+#include "common/money.h"
+#include "tools/prov.h"
+
+#define MONEY_ANY   -SW_MONEY_MAX, SW_MONEY_MAX
+#define MONEY_POS   0, SW_MONEY_MAX
+#define RATE_MAX    (1000000LL * SW_MONEY_UNIT)	/* 1e6 units per minute */
+
+static const char *const account_types[] = {"customer", "vendor", "both",
+					    NULL};
+static const char *const billing_types[] = {"prepaid", "postpaid", NULL};
+static const char *const ctd_models[] = {"standard", "flow", NULL};
+static const char *const auth_modes[] = {"ip", "ip_port", "password", NULL};
+static const char *const caller_sources[] = {"from", "display", "rpid", NULL};
+static const char *const transports[] = {"udp", "tcp", NULL};
+static const char *const filter_modes[] = {"none", "allow", "forbid", NULL};
+
+static const struct tc_field rate_table_fields[] = {
+	{"entries", NULL, TC_RATE_ENTRIES, 0, 0, 1000000, NULL, NULL, 0, "[]",
+	 "the table's entries, replaced as a set when given"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct tc_field gateway_group_fields[] = {
+	{"capacity", "capacity", TC_INT, 0, 1000000, 0, NULL, NULL, 0, "0",
+	 "total lines of the group's gateways (0 = unlimited)"},
+	{"reserved_lines", "reserved_lines", TC_INT, 0, 1000000, 0, NULL,
+	 NULL, 0, "0",
+	 "lines kept for priority customers and protect routes"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct tc_field account_fields[] = {
+	{"type", "type", TC_ENUM, 0, 0, 0, account_types, NULL, 0, "customer",
+	 "customer, vendor or both"},
+	{"agent", "agent_id", TC_REF, 0, 0, 0, NULL, "accounts",
+	 TC_F_NULLABLE, "null", "parent (agent) account, by name"},
+	{"balance", "balance", TC_MONEY, MONEY_ANY, 0, NULL, NULL,
+	 TC_F_CREATE_ONLY, "\"0\"",
+	 "opening balance; applied when the account is created only"},
+	{"credit_limit", "credit_limit", TC_MONEY, MONEY_POS, 0, NULL, NULL, 0,
+	 "\"0\"", "overdraft allowed below zero"},
+	{"billing_type", "billing_type", TC_ENUM, 0, 0, 0, billing_types, NULL,
+	 0, "prepaid", "prepaid or postpaid"},
+	{"rate_table", "rate_table_id", TC_REF, 0, 0, 0, NULL, "rate_tables",
+	 TC_F_NULLABLE, "null", "selling rate table (customers), by name"},
+	{"buy_rate_table", "buy_rate_table_id", TC_REF, 0, 0, 0, NULL,
+	 "rate_tables", TC_F_NULLABLE, "null",
+	 "buying rate table (vendors), by name"},
+	{"max_concurrent_calls", "max_concurrent_calls", TC_INT, 0, 1000000, 0,
+	 NULL, NULL, 0, "0", "0 = unlimited"},
+	{"number_allow", "number_allow", TC_PREFIX_LIST, 0, 32, 1000, NULL,
+	 NULL, 0, "[]", "callee prefixes allowed (empty = all)"},
+	{"number_deny", "number_deny", TC_PREFIX_LIST, 0, 32, 1000, NULL, NULL,
+	 0, "[]", "callee prefixes refused"},
+	{"ctd_model", "ctd_model", TC_ENUM, 0, 0, 0, ctd_models, NULL, 0,
+	 "standard", "standard or flow"},
+	{"suppress_duration_alarm", "suppress_duration_alarm", TC_BOOL, 0, 0,
+	 0, NULL, NULL, 0, "false", "no \"call duration too long\" alarm"},
+	{"low_balance_alarm", "low_balance_alarm", TC_MONEY, MONEY_POS, 0,
+	 NULL, NULL, 0, "\"0\"", "alarm when the balance falls below (0 = off)"},
+	{"locked", "locked", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+	 "a locked account makes no calls"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct tc_field mapping_gateway_fields[] = {
+	{"account", "account_id", TC_REF, 0, 0, 0, NULL, "accounts",
+	 TC_F_REQ_CREATE, "(required)", "the customer account, by name"},
+	{"auth_mode", "auth_mode", TC_ENUM, 0, 0, 0, auth_modes, NULL, 0, "ip",
+	 "ip, ip_port or password"},
+	{"ips", "ips", TC_IP_LIST, 0, 0, 256, NULL, NULL, 0, "[]",
+	 "source IPv4/IPv6 addresses or CIDRs"},
+	{"ports", "ports", TC_INT_LIST, 1, 65535, 64, NULL, NULL, 0, "[]",
+	 "source ports (auth_mode ip_port; empty = any)"},
+	{"username", "username", TC_TEXT, 1, 64, 0, NULL, NULL, TC_F_NULLABLE,
+	 "null", "digest user (auth_mode password)"},
+	{"password", "password", TC_TEXT, 1, 128, 0, NULL, NULL,
+	 TC_F_NULLABLE | TC_F_SECRET, "null",
+	 "digest password (auth_mode password)"},
+	{"cps_limit", "cps_limit", TC_INT, 0, 100000, 0, NULL, NULL, 0, "0",
+	 "calls per second (0 = unlimited)"},
+	{"max_concurrent_calls", "max_concurrent_calls", TC_INT, 0, 1000000, 0,
+	 NULL, NULL, 0, "0", "0 = unlimited"},
+	{"max_call_duration_s", "max_call_duration_s", TC_INT, 0, 604800, 0,
+	 NULL, NULL, 0, "0",
+	 "conversation limitation in seconds (0 = SS_MAXCALLDURATION only)"},
+	{"caller_source", "caller_source", TC_ENUM, 0, 0, 0, caller_sources,
+	 NULL, 0, "from", "from, display or rpid"},
+	{"support_privacy", "support_privacy", TC_BOOL, 0, 0, 0, NULL, NULL, 0,
+	 "false", "pass Privacy/PAI through"},
+	{"priority_customer", "priority_customer", TC_BOOL, 0, 0, 0, NULL, NULL,
+	 0, "false", "may use reserved group lines"},
+	{"locked", "locked", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+	 "a locked gateway takes no calls"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct tc_field routing_gateway_fields[] = {
+	{"account", "account_id", TC_REF, 0, 0, 0, NULL, "accounts",
+	 TC_F_NULLABLE, "null", "the vendor account, by name"},
+	{"address", "address", TC_HOST, 1, 253, 0, NULL, NULL,
+	 TC_F_REQ_CREATE, "(required)", "SIP host: IPv4, IPv6 or DNS name"},
+	{"port", "port", TC_INT, 1, 65535, 0, NULL, NULL, 0, "5060",
+	 "SIP port"},
+	{"transport", "transport", TC_ENUM, 0, 0, 0, transports, NULL, 0,
+	 "udp", "udp or tcp"},
+	{"register_username", "register_username", TC_TEXT, 1, 64, 0, NULL,
+	 NULL, TC_F_NULLABLE, "null", "outbound REGISTER user"},
+	{"register_password", "register_password", TC_TEXT, 1, 128, 0, NULL,
+	 NULL, TC_F_NULLABLE | TC_F_SECRET, "null",
+	 "outbound REGISTER password"},
+	{"prefixes", NULL, TC_PREFIX_SET, 0, 32, 10000, NULL, NULL, 0, "[]",
+	 "callee prefixes routed here, replaced as a set when given"},
+	{"priority", "priority", TC_INT, 1, 65535, 0, NULL, NULL, 0, "1",
+	 "1 = tried first"},
+	{"line_limit", "line_limit", TC_INT, 0, 1000000, 0, NULL, NULL, 0, "0",
+	 "concurrent calls (0 = unlimited)"},
+	{"gateway_prefix", "gateway_prefix", TC_DIALSTR, 0, 32, 0, NULL, NULL,
+	 0, "\"\"", "tech prefix prepended to the callee"},
+	{"switch_until_connect", "switch_until_connect", TC_BOOL, 0, 0, 0,
+	 NULL, NULL, 0, "true", "fail over to the next gateway on failure"},
+	{"stop_codes", "stop_codes", TC_INT_LIST, 400, 699, 300, NULL, NULL, 0,
+	 "[486,487,403,404,484,488,600,603,606]",
+	 "failure codes relayed to the caller without failover"},
+	{"protect_route", "protect_route", TC_BOOL, 0, 0, 0, NULL, NULL, 0,
+	 "false", "tried after every normal gateway"},
+	{"gateway_group", "gateway_group_id", TC_REF, 0, 0, 0, NULL,
+	 "gateway_groups", TC_F_NULLABLE, "null", "gateway group, by name"},
+	{"mapping_filter_mode", "mapping_filter_mode", TC_ENUM, 0, 0, 0,
+	 filter_modes, NULL, 0, "none", "none, allow or forbid"},
+	{"mapping_filter", "mapping_filter", TC_REF_LIST, 0, 0, 1000, NULL,
+	 "mapping_gateways", 0, "[]",
+	 "mapping gateway names the filter mode applies to"},
+	{"locked", "locked", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+	 "a locked gateway is never tried"},
+	{"options_keepalive", "options_keepalive", TC_BOOL, 0, 0, 0, NULL,
+	 NULL, 0, "false", "OPTIONS keepalive; offline gateways are skipped"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
+
+#define NF(a) (sizeof(a) / sizeof((a)[0]) - 1)
+
+/* in apply order: each section refers only to sections before it */
+const struct tc_section tc_sections[] = {
+	{"rate_tables", "rate_tables", "rate table", rate_table_fields,
+	 NF(rate_table_fields)},
+	{"gateway_groups", "gateway_groups", "gateway group",
+	 gateway_group_fields, NF(gateway_group_fields)},
+	{"accounts", "accounts", "account", account_fields,
+	 NF(account_fields)},
+	{"mapping_gateways", "mapping_gateways", "mapping gateway",
+	 mapping_gateway_fields, NF(mapping_gateway_fields)},
+	{"routing_gateways", "routing_gateways", "routing gateway",
+	 routing_gateway_fields, NF(routing_gateway_fields)},
+};
+const size_t tc_nsections = sizeof(tc_sections) / sizeof(tc_sections[0]);
+
+/*
+ * The system parameters tandemctl accepts.  Ranges are enforced here so a typo
+ * or an impossible value never reaches a daemon; parameters whose format is
+ * not fixed yet are free text.  def is the value a daemon uses when the row
+ * is missing ("" = decided by the daemon, see its documentation).
+ */
+const struct tc_param_def tc_params[] = {
+	{"SS_FAILOVER_NO_PROVISIONAL_MS", 0, 600000, false, "3000",
+	 "no 1xx from a gateway within this many ms counts as 408"},
+	{"SS_SIP_TIMER_B_MS", 1000, 600000, false, "32000",
+	 "no final response within this many ms counts as 408"},
+	{"SS_GATEWAY_SWITCH_LIMIT", 1, 100, false, "5",
+	 "routing gateways tried per call at most"},
+	{"SS_MEDIAPROXYMODE", 0, 3, false, "3",
+	 "0 off, 1 on, 2 auto, 3 must on"},
+	{"SS_SIP_REPLY_UNKNOWN_SOURCE", 0, 1, false, "0",
+	 "0 = silently drop requests from unknown sources, 1 = answer 403"},
+	{"SS_BILLING_FAIL_OPEN", 0, 1, false, "0",
+	 "1 = postpaid calls go through while billingd is unreachable"},
+	{"SS_MAXCALLDURATION", 1, 604800, false, "7200",
+	 "longest call in seconds"},
+	{"SS_ROUTE_PREFIX_FALLBACK", 0, 1, false, "1",
+	 "1 = shorter-prefix gateways are candidates after longer ones"},
+	{"SS_GATEWAYASRROUTESORTCONFIG", 0, 256, true, "0",
+	 "ASR route sorting (format decided by signalingd)"},
+	{"SS_GATEWAYFEERATEROUTESORTCONFIG", 0, 256, true, "0",
+	 "fee-rate route sorting (format decided by signalingd)"},
+	{"SS_GATEWAY_OPTIONS_INTERVAL", 1, 3600, false, "30",
+	 "OPTIONS keepalive interval, seconds"},
+	{"SS_MAX_CONCURRENT_CALLS", 0, 10000000, false, "0",
+	 "switch-wide concurrent call cap (0 = none)"},
+	{"SS_BLACKLIST_TIME", 0, 31536000, false, "3600",
+	 "seconds a source stays on the dynamic blacklist"},
+	{"SS_MEDIAPROXYPORT_START", 1024, 65535, false, "10000",
+	 "default first RTP port of a media node"},
+	{"SS_MEDIAPROXYPORT_END", 1024, 65535, false, "60000",
+	 "default last RTP port of a media node"},
+	{"SS_RTP_TIMEOUT", 0, 86400, false, "30",
+	 "seconds without RTP before the call is ended (0 = never)"},
+	{"SS_RTP_HOLD_TIMEOUT", 0, 86400, false, "3600",
+	 "the same for legs on hold"},
+	{"SS_JITTERBUFFER_MODE", 0, 1, false, "1", "0 fixed, 1 adaptive"},
+	{"SS_JITTERBUFFER_MIN", 0, 2000, false, "20", "ms"},
+	{"SS_JITTERBUFFER_MAX", 0, 2000, false, "200", "ms"},
+	{"SS_JITTERBUFFER_DEFAULT", 0, 2000, false, "60", "ms"},
+	{"SS_ECHOCANCEL", 0, 1, false, "", "1 = echo cancellation on"},
+	{"SS_ECHOCANCELTAIL", 64, 256, false, "",
+	 "echo tail in ms: 64, 128 or 256"},
+	{"SS_VOICEGAIN", -10, 10, false, "0", "gain in dB"},
+	{"SS_COMFORTNOISE", 0, 1, false, "", "1 = comfort noise on"},
+	{"SS_QOS_RTP", 0, 63, false, "46", "DSCP of RTP (0 = none)"},
+	{"SS_QOS_SIGNAL", 0, 63, false, "24", "DSCP of SIP (0 = none)"},
+	{"FORWARD_SIGNAL_REWRITE_SEQUENCE", 0, 1, false, "0",
+	 "caller pool order: 0 random, 1 round robin"},
+	{"SERVER_BILLING_FEE_PRECISION", 0, 6, false, "4",
+	 "decimals fees are rounded to"},
+	{"SERVER_BILLING_HOLD_TIME_PRECISION", 0, 1000, false, "50",
+	 "ms of a started second that count as a whole second"},
+	{"SERVER_BILLING_FREE_TIME", 0, 86400, false, "0",
+	 "free seconds per call"},
+	{"SERVER_BILLING_RECORD_ZERO_HOLD_TIME", 0, 1, false, "1",
+	 "1 = keep CDRs of unanswered calls"},
+	{"SERVER_BILLING_PREVENT_OVERDRAFT_ADVANCE_TIME", 1, 86400, false,
+	 "60", "seconds of cost reserved ahead"},
+	{"SERVER_WORK_CALENDAR_ENABLED", 0, 1, false, "1",
+	 "1 = work calendars choose the rate period"},
+	{"SERVER_PERIOD_RATE_ENABLED", 0, 1, false, "1",
+	 "1 = package period rates are used"},
+	{NULL, 0, 0, false, NULL, NULL},
+};
+
+/* the section of a top-level key, or NULL */
+const struct tc_section *tc_section_find(const char *key)
+{
+	for (size_t i = 0; i < tc_nsections; i++) {
+		if (!strcmp(tc_sections[i].key, key))
+			return &tc_sections[i];
+	}
+	return NULL;
+}
+
+/* the definition of a system parameter, or NULL when unknown */
+const struct tc_param_def *tc_param_find(const char *name)
+{
+	for (const struct tc_param_def *p = tc_params; p->name; p++) {
+		if (!strcmp(p->name, name))
+			return p;
+	}
+	return NULL;
+}
+
+/* index of a field of a section, -1 when absent */
+int tc_field_index(const struct tc_section *sec, const char *key)
+{
+	for (size_t i = 0; i < sec->nfields; i++) {
+		if (!strcmp(sec->fields[i].key, key))
+			return (int)i;
+	}
+	return -1;
+}

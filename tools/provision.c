@@ -1,0 +1,1095 @@
+/*
+ * provision.c - `tandemctl provision FILE.json [--dry-run]`
+ *
+ * Makes the database match a declarative document for the objects it names
+ * (docs/provisioning.md).  Order of work:
+ *
+ *   1. parse and validate the whole file without the database (prov_check.c);
+ *   2. BEGIN, take the provisioning lock, check what needs the database
+ *      (references to objects not in the file, fields required on creation);
+ *   3. apply: system parameters, then creations/updates section by section
+ *      (rate tables .. routing gateways), then deletions in reverse order;
+ *   4. NOTIFY tandem_config and COMMIT (or ROLLBACK for --dry-run).
+ *
+ * Any problem in 1-3 rolls everything back: nothing is written.  Each object
+ * prints one line: created / updated (with old -> new per field) / deleted /
+ * unchanged, so a second run of the same file reports nothing changed.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/ctl.h"
+#include "tools/prov.h"
+
+#define PROV_LOCK_KEY "74616e64656e"	/* advisory lock of provisioning */
+#define MSG_MAX 4096
+
+struct prov {
+	PGconn *conn;
+	struct tc_doc *doc;
+	const struct tc_opts *o;
+	bool *exists;		/* per doc object: found in the database */
+	unsigned touched;	/* bit per section (+ bit 31: parameters) */
+	int created, updated, deleted, unchanged;
+	bool agents_changed;
+	char err[1024];
+};
+
+/* a growing line of output */
+struct line {
+	char buf[MSG_MAX];
+	size_t len;
+	int items;
+};
+
+static void line_add(struct line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void line_add(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->len >= sizeof(l->buf) - 8)
+		return;
+	if (l->items++ && l->len + 2 < sizeof(l->buf)) {
+		memcpy(l->buf + l->len, ", ", 3);
+		l->len += 2;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	l->len += (size_t)n;
+	if (l->len >= sizeof(l->buf)) {
+		l->len = sizeof(l->buf) - 4;
+		memcpy(l->buf + l->len, "...", 4);
+		l->len += 3;
+	}
+}
+
+static unsigned section_bit(const struct tc_section *sec)
+{
+	return 1u << (sec - tc_sections);
+}
+
+static const char *ref_table(const struct tc_field *f)
+{
+	return tc_section_find(f->ref)->table;
+}
+
+/* a value as an operator reads it in a change line */
+static void show(char *buf, size_t size, const struct tc_field *f,
+		 const char *text)
+{
+	if (!text) {
+		snprintf(buf, size, "null");
+	}
+	else if (f->kind == TC_MONEY) {
+		tc_money_str(buf, size, strtoll(text, NULL, 10));
+	}
+	else if (!*text) {
+		snprintf(buf, size, "\"\"");
+	}
+	else {
+		snprintf(buf, size, "%s", text);
+	}
+}
+
+/* SQL that reads a field's current value as canonical text */
+static int read_expr(char *buf, size_t size, const struct tc_field *f)
+{
+	switch (f->kind) {
+	case TC_REF:
+		return snprintf(buf, size, "(SELECT r.name FROM %s r "
+				"WHERE r.id = t.%s)", ref_table(f), f->column);
+	case TC_INT_LIST:
+	case TC_PREFIX_LIST:
+	case TC_IP_LIST:
+	case TC_REF_LIST:
+		return snprintf(buf, size, "to_json(t.%s)::text", f->column);
+	default:
+		return snprintf(buf, size, "t.%s::text", f->column);
+	}
+}
+
+/* SQL that turns parameter $n (canonical text) into the column's value */
+static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
+{
+	switch (f->kind) {
+	case TC_REF:
+		return snprintf(buf, size, "(SELECT id FROM %s WHERE name = $%d)",
+				ref_table(f), n);
+	case TC_INT_LIST:
+		return snprintf(buf, size, "ARRAY(SELECT e::int FROM "
+				"json_array_elements_text($%d::json) WITH "
+				"ORDINALITY x(e, i) ORDER BY i)", n);
+	case TC_PREFIX_LIST:
+	case TC_IP_LIST:
+	case TC_REF_LIST:
+		return snprintf(buf, size, "ARRAY(SELECT e FROM "
+				"json_array_elements_text($%d::json) WITH "
+				"ORDINALITY x(e, i) ORDER BY i)", n);
+	case TC_INT:
+		return snprintf(buf, size, "$%d::int", n);
+	case TC_MONEY:
+		return snprintf(buf, size, "$%d::bigint", n);
+	case TC_BOOL:
+		return snprintf(buf, size, "$%d::boolean", n);
+	default:
+		return snprintf(buf, size, "$%d::text", n);
+	}
+}
+
+static bool has_column(const struct tc_field *f)
+{
+	return f->column != NULL;
+}
+
+/* --- checks against the database (before any write) --------------------- */
+
+static int name_exists(struct prov *pv, const char *table, const char *name,
+		       bool *existsp)
+{
+	char sql[160];
+	PGresult *res;
+	const char *params[1] = {name};
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE name = $1", table);
+	res = tc_db_exec(pv->conn, sql, 1, params, pv->err, sizeof(pv->err));
+	if (!res)
+		return EIO;
+	*existsp = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+/* a reference is satisfied by an object of the file or of the database */
+static int check_ref(struct prov *pv, const struct tc_obj *o,
+		     const struct tc_field *f, const char *name,
+		     const char *path)
+{
+	const struct tc_obj *t = tc_doc_find(pv->doc, f->ref, name);
+	bool found;
+
+	if (t && !t->del)
+		return 0;
+	if (name_exists(pv, ref_table(f), name, &found))
+		return EIO;
+	if (!found)
+		tc_doc_error(pv->doc, "%s: no %s named \"%s\" (neither in the "
+			     "database nor in this file)", path,
+			     tc_section_find(f->ref)->noun, name);
+	(void)o;
+	return 0;
+}
+
+static int check_db(struct prov *pv)
+{
+	struct tc_doc *doc = pv->doc;
+	char path[200];
+
+	for (size_t i = 0; i < doc->nobjs; i++) {
+		const struct tc_obj *o = &doc->objs[i];
+
+		if (name_exists(pv, o->sec->table, o->name, &pv->exists[i]))
+			return EIO;
+		if (o->del)
+			continue;
+
+		for (size_t k = 0; k < o->sec->nfields; k++) {
+			const struct tc_field *f = &o->sec->fields[k];
+			const struct tc_val *v = &o->vals[k];
+
+			snprintf(path, sizeof(path), "%s.%s", o->path, f->key);
+			if ((f->flags & TC_F_REQ_CREATE) && !pv->exists[i] &&
+			    (!v->set || v->null))
+				tc_doc_error(doc, "%s: required when creating "
+					     "%s \"%s\"", path, o->sec->noun,
+					     o->name);
+			if (!v->set || v->null)
+				continue;
+			if (f->kind == TC_REF &&
+			    check_ref(pv, o, f, v->text, path))
+				return EIO;
+			if (f->kind == TC_REF_LIST) {
+				json_t *list = json_loads(v->text, 0, NULL);
+				json_t *e;
+				size_t x;
+
+				json_array_foreach(list, x, e) {
+					snprintf(path, sizeof(path),
+						 "%s.%s[%zu]", o->path, f->key,
+						 x);
+					if (check_ref(pv, o, f,
+						      json_string_value(e),
+						      path)) {
+						json_decref(list);
+						return EIO;
+					}
+				}
+				json_decref(list);
+			}
+		}
+	}
+	return 0;
+}
+
+/* --- system parameters ---------------------------------------------------- */
+
+static int apply_params(struct prov *pv)
+{
+	for (size_t i = 0; i < pv->doc->nparams; i++) {
+		const struct tc_param *p = &pv->doc->params[i];
+		const struct tc_param_def *def = tc_param_find(p->name);
+		const char *params[2] = {p->name, p->value};
+		const char *old = NULL;
+		PGresult *res;
+
+		res = tc_db_exec(pv->conn, "SELECT value FROM system_parameters "
+				 "WHERE name = $1 FOR UPDATE", 1, params,
+				 pv->err, sizeof(pv->err));
+		if (!res)
+			goto fail;
+		if (PQntuples(res))
+			old = PQgetvalue(res, 0, 0);
+
+		if ((!old && !p->value) || (old && p->value &&
+					    !strcmp(old, p->value))) {
+			if (!pv->o->quiet)
+				printf("unchanged system parameter %s = %s\n",
+				       p->name, p->value ? p->value
+				       : "(default)");
+			pv->unchanged++;
+			PQclear(res);
+			continue;
+		}
+
+		if (!p->value) {
+			printf("reset system parameter %s: %s -> default%s%s\n",
+			       p->name, old, *def->def ? " " : "", def->def);
+			PQclear(res);
+			res = tc_db_exec(pv->conn, "DELETE FROM system_parameters"
+					 " WHERE name = $1", 1, params,
+					 pv->err, sizeof(pv->err));
+			pv->deleted++;
+		}
+		else {
+			if (old)
+				printf("updated system parameter %s: %s -> %s\n",
+				       p->name, old, p->value);
+			else
+				printf("set system parameter %s = %s\n",
+				       p->name, p->value);
+			if (old)
+				pv->updated++;
+			else
+				pv->created++;
+			PQclear(res);
+			res = tc_db_exec(pv->conn, "INSERT INTO system_parameters"
+					 " (name, value) VALUES ($1, $2) "
+					 "ON CONFLICT (name) DO UPDATE SET "
+					 "value = EXCLUDED.value, "
+					 "updated_at = now()", 2, params,
+					 pv->err, sizeof(pv->err));
+		}
+		if (!res)
+			goto fail;
+		PQclear(res);
+		pv->touched |= 1u << 31;
+		continue;
+
+	 fail:
+		fprintf(stderr, "tandemctl: %s: %s\n", p->path, pv->err);
+		return EIO;
+	}
+	return 0;
+}
+
+/* --- child sets ------------------------------------------------------------ */
+
+/* routing gateway prefixes: compare, describe, apply */
+static int apply_prefixes(struct prov *pv, const char *id, const char *want,
+			  bool created, struct line *l)
+{
+	json_t *w = json_loads(want, 0, NULL), *add = json_array(),
+	       *del = json_array();
+	char *adds = NULL, *dels = NULL;
+	PGresult *res = NULL;
+	const char *params[2] = {id, NULL};
+	size_t wi = 0, wn = json_array_size(w);
+	int ret = EIO, rows = 0, ri = 0;
+	struct line a = {0}, d = {0};
+
+	if (!w || !add || !del) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		goto out;
+	}
+	res = tc_db_exec(pv->conn, "SELECT prefix FROM routing_gateway_prefixes"
+			 " WHERE routing_gateway_id = $1 ORDER BY prefix "
+			 "COLLATE \"C\"", 1, params, pv->err, sizeof(pv->err));
+	if (!res)
+		goto out;
+	rows = PQntuples(res);
+
+	/* merge two sorted lists */
+	while (wi < wn || ri < rows) {
+		const char *ws = wi < wn ? json_string_value(json_array_get(w, wi))
+					 : NULL;
+		const char *rs = ri < rows ? PQgetvalue(res, ri, 0) : NULL;
+		int c = !ws ? 1 : !rs ? -1 : strcmp(ws, rs);
+
+		if (c == 0) {
+			wi++;
+			ri++;
+		}
+		else if (c < 0) {
+			json_array_append_new(add, json_string(ws));
+			line_add(&a, "%s", *ws ? ws : "\"\"");
+			wi++;
+		}
+		else {
+			json_array_append_new(del, json_string(rs));
+			line_add(&d, "%s", *rs ? rs : "\"\"");
+			ri++;
+		}
+	}
+
+	if (!created && (json_array_size(add) || json_array_size(del))) {
+		if (a.items)
+			line_add(l, "prefixes added: %s", a.buf);
+		if (d.items)
+			line_add(l, "prefixes removed: %s", d.buf);
+	}
+
+	adds = json_dumps(add, JSON_COMPACT);
+	dels = json_dumps(del, JSON_COMPACT);
+	if (!adds || !dels) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		goto out;
+	}
+	if (json_array_size(del)) {
+		PQclear(res);
+		params[1] = dels;
+		res = tc_db_exec(pv->conn, "DELETE FROM routing_gateway_prefixes"
+				 " WHERE routing_gateway_id = $1 AND prefix IN "
+				 "(SELECT json_array_elements_text($2::json))",
+				 2, params, pv->err, sizeof(pv->err));
+		if (!res)
+			goto out;
+	}
+	if (json_array_size(add)) {
+		PQclear(res);
+		params[1] = adds;
+		res = tc_db_exec(pv->conn, "INSERT INTO routing_gateway_prefixes"
+				 " (routing_gateway_id, prefix) SELECT $1, "
+				 "json_array_elements_text($2::json)", 2,
+				 params, pv->err, sizeof(pv->err));
+		if (!res)
+			goto out;
+	}
+	ret = 0;
+
+ out:
+	PQclear(res);
+	free(adds);
+	free(dels);
+	json_decref(w);
+	json_decref(add);
+	json_decref(del);
+	return ret;
+}
+
+static json_t *entry_json(const struct tc_entry *e)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+			 "prefix", e->prefix, "area_name", e->area_name,
+			 "connect_fee", (json_int_t)e->connect_fee,
+			 "first_interval", (json_int_t)e->first_interval,
+			 "first_rate", (json_int_t)e->first_rate,
+			 "next_interval", (json_int_t)e->next_interval,
+			 "next_rate", (json_int_t)e->next_rate);
+}
+
+/* describe how a database entry differs from the wanted one */
+static void entry_diff(struct line *l, const struct tc_entry *w,
+		       PGresult *res, int r)
+{
+	static const char *const money[] = {"connect_fee", "first_rate",
+					    "next_rate"};
+	const int64_t wm[] = {w->connect_fee, w->first_rate, w->next_rate};
+	const int mcol[] = {2, 4, 6};
+	char a[32], b[32];
+
+	if (strcmp(PQgetvalue(res, r, 1), w->area_name))
+		line_add(l, "%s area_name \"%s\" -> \"%s\"", w->prefix,
+			 PQgetvalue(res, r, 1), w->area_name);
+	for (int i = 0; i < 3; i++) {
+		int64_t old = strtoll(PQgetvalue(res, r, mcol[i]), NULL, 10);
+
+		if (old == wm[i])
+			continue;
+		tc_money_str(a, sizeof(a), old);
+		tc_money_str(b, sizeof(b), wm[i]);
+		line_add(l, "%s %s %s -> %s", w->prefix, money[i], a, b);
+	}
+	if (strtoll(PQgetvalue(res, r, 3), NULL, 10) != w->first_interval)
+		line_add(l, "%s first_interval %s -> %lld", w->prefix,
+			 PQgetvalue(res, r, 3), (long long)w->first_interval);
+	if (strtoll(PQgetvalue(res, r, 5), NULL, 10) != w->next_interval)
+		line_add(l, "%s next_interval %s -> %lld", w->prefix,
+			 PQgetvalue(res, r, 5), (long long)w->next_interval);
+}
+
+static bool entry_same(const struct tc_entry *w, PGresult *res, int r)
+{
+	return !strcmp(PQgetvalue(res, r, 1), w->area_name) &&
+	       strtoll(PQgetvalue(res, r, 2), NULL, 10) == w->connect_fee &&
+	       strtoll(PQgetvalue(res, r, 3), NULL, 10) == w->first_interval &&
+	       strtoll(PQgetvalue(res, r, 4), NULL, 10) == w->first_rate &&
+	       strtoll(PQgetvalue(res, r, 5), NULL, 10) == w->next_interval &&
+	       strtoll(PQgetvalue(res, r, 6), NULL, 10) == w->next_rate;
+}
+
+/* rate entries: a set keyed by prefix; one upsert and one delete */
+static int apply_entries(struct prov *pv, const char *id,
+			 const struct tc_obj *o, bool created, struct line *l)
+{
+	json_t *up = json_array(), *del = json_array();
+	struct line added = {0}, changed = {0}, removed = {0};
+	char *ups = NULL, *dels = NULL;
+	const char *params[2] = {id, NULL};
+	PGresult *res = NULL, *res2;
+	size_t wi = 0;
+	int ret = EIO, ri = 0, rows;
+
+	if (!up || !del) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		goto out;
+	}
+	res = tc_db_exec(pv->conn, "SELECT prefix, area_name, connect_fee, "
+			 "first_interval, first_rate, next_interval, next_rate "
+			 "FROM rate_entries WHERE rate_table_id = $1 "
+			 "ORDER BY prefix COLLATE \"C\"", 1, params, pv->err,
+			 sizeof(pv->err));
+	if (!res)
+		goto out;
+	rows = PQntuples(res);
+
+	while (wi < o->nentries || ri < rows) {
+		const struct tc_entry *w = wi < o->nentries ? &o->entries[wi]
+							     : NULL;
+		const char *rs = ri < rows ? PQgetvalue(res, ri, 0) : NULL;
+		int c = !w ? 1 : !rs ? -1 : strcmp(w->prefix, rs);
+
+		if (c == 0) {
+			if (!entry_same(w, res, ri)) {
+				entry_diff(&changed, w, res, ri);
+				json_array_append_new(up, entry_json(w));
+			}
+			wi++;
+			ri++;
+		}
+		else if (c < 0) {
+			line_add(&added, "%s", *w->prefix ? w->prefix : "\"\"");
+			json_array_append_new(up, entry_json(w));
+			wi++;
+		}
+		else {
+			line_add(&removed, "%s", *rs ? rs : "\"\"");
+			json_array_append_new(del, json_string(rs));
+			ri++;
+		}
+	}
+
+	if (created) {
+		line_add(l, "%zu entr%s", o->nentries,
+			 o->nentries == 1 ? "y" : "ies");
+	}
+	else {
+		if (added.items)
+			line_add(l, "entries added: %s", added.buf);
+		if (changed.items)
+			line_add(l, "entries changed: %s", changed.buf);
+		if (removed.items)
+			line_add(l, "entries removed: %s", removed.buf);
+	}
+
+	ups = json_dumps(up, JSON_COMPACT);
+	dels = json_dumps(del, JSON_COMPACT);
+	if (!ups || !dels) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		goto out;
+	}
+	if (json_array_size(del)) {
+		params[1] = dels;
+		res2 = tc_db_exec(pv->conn, "DELETE FROM rate_entries WHERE "
+				  "rate_table_id = $1 AND prefix IN (SELECT "
+				  "json_array_elements_text($2::json))", 2,
+				  params, pv->err, sizeof(pv->err));
+		if (!res2)
+			goto out;
+		PQclear(res2);
+	}
+	if (json_array_size(up)) {
+		params[1] = ups;
+		res2 = tc_db_exec(pv->conn,
+			"INSERT INTO rate_entries (rate_table_id, prefix, "
+			"area_name, connect_fee, first_interval, first_rate, "
+			"next_interval, next_rate) "
+			"SELECT $1, e->>'prefix', e->>'area_name', "
+			"(e->>'connect_fee')::bigint, "
+			"(e->>'first_interval')::int, "
+			"(e->>'first_rate')::bigint, "
+			"(e->>'next_interval')::int, (e->>'next_rate')::bigint "
+			"FROM json_array_elements($2::json) e "
+			"ON CONFLICT (rate_table_id, prefix) DO UPDATE SET "
+			"area_name = EXCLUDED.area_name, "
+			"connect_fee = EXCLUDED.connect_fee, "
+			"first_interval = EXCLUDED.first_interval, "
+			"first_rate = EXCLUDED.first_rate, "
+			"next_interval = EXCLUDED.next_interval, "
+			"next_rate = EXCLUDED.next_rate", 2, params, pv->err,
+			sizeof(pv->err));
+		if (!res2)
+			goto out;
+		PQclear(res2);
+	}
+	ret = 0;
+
+ out:
+	PQclear(res);
+	free(ups);
+	free(dels);
+	json_decref(up);
+	json_decref(del);
+	return ret;
+}
+
+/* --- objects ----------------------------------------------------------------- */
+
+/* child sets of an object, after its row exists */
+static int apply_children(struct prov *pv, const struct tc_obj *o,
+			  const char *id, bool created, struct line *l)
+{
+	for (size_t k = 0; k < o->sec->nfields; k++) {
+		const struct tc_field *f = &o->sec->fields[k];
+		const struct tc_val *v = &o->vals[k];
+		int err = 0;
+
+		if (!v->set)
+			continue;
+		if (f->kind == TC_PREFIX_SET)
+			err = apply_prefixes(pv, id, v->text, created, l);
+		else if (f->kind == TC_RATE_ENTRIES)
+			err = apply_entries(pv, id, o, created, l);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int create_obj(struct prov *pv, const struct tc_obj *o)
+{
+	const struct tc_section *sec = o->sec;
+	const char **params;
+	char *sql, expr[256];
+	size_t len = 0, cap = 512 + sec->nfields * 300;
+	int np = 1, ret = EIO;
+	struct line l = {0};
+	PGresult *res = NULL;
+	char id[32];
+
+	sql = malloc(cap);
+	params = calloc(sec->nfields + 1, sizeof(*params));
+	if (!sql || !params) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		goto out;
+	}
+	params[0] = o->name;
+
+	len = (size_t)snprintf(sql, cap, "INSERT INTO %s (name", sec->table);
+	for (size_t k = 0; k < sec->nfields; k++) {
+		if (o->vals[k].set && has_column(&sec->fields[k]))
+			len += (size_t)snprintf(sql + len, cap - len, ", %s",
+						sec->fields[k].column);
+	}
+	len += (size_t)snprintf(sql + len, cap - len, ") VALUES ($1");
+	for (size_t k = 0; k < sec->nfields; k++) {
+		const struct tc_field *f = &sec->fields[k];
+
+		if (!o->vals[k].set || !has_column(f))
+			continue;
+		params[np] = o->vals[k].null ? NULL : o->vals[k].text;
+		np++;
+		write_expr(expr, sizeof(expr), f, np);
+		len += (size_t)snprintf(sql + len, cap - len, ", %s", expr);
+	}
+	snprintf(sql + len, cap - len, ") RETURNING id");
+
+	res = tc_db_exec(pv->conn, sql, np, params, pv->err, sizeof(pv->err));
+	if (!res)
+		goto out;
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+
+	/* an opening balance is a balance movement like any other */
+	if (!strcmp(sec->key, "accounts")) {
+		int bi = tc_field_index(sec, "balance");
+		int ai = tc_field_index(sec, "agent");
+
+		if (o->vals[bi].set && strcmp(o->vals[bi].text, "0")) {
+			const char *bp[2] = {id, o->vals[bi].text};
+
+			PQclear(res);
+			res = tc_db_exec(pv->conn, "INSERT INTO balance_history "
+					 "(account_id, delta, balance, reason) "
+					 "VALUES ($1, $2, $2, 'provision')", 2,
+					 bp, pv->err, sizeof(pv->err));
+			if (!res)
+				goto out;
+		}
+		if (o->vals[ai].set && !o->vals[ai].null)
+			pv->agents_changed = true;
+	}
+
+	if (apply_children(pv, o, id, true, &l))
+		goto out;
+
+	printf("created %s %s%s%s%s\n", sec->noun, o->name, l.items ? " (" : "",
+	       l.items ? l.buf : "", l.items ? ")" : "");
+	pv->created++;
+	pv->touched |= section_bit(sec);
+	ret = 0;
+
+ out:
+	PQclear(res);
+	free(sql);
+	free(params);
+	return ret;
+}
+
+static int update_obj(struct prov *pv, const struct tc_obj *o)
+{
+	const struct tc_section *sec = o->sec;
+	const char **params = NULL;
+	char *sql = NULL, expr[256], a[512], b[512];
+	size_t len, cap = 512 + sec->nfields * 300;
+	int np = 1, ret = EIO;
+	struct line l = {0};
+	PGresult *res = NULL, *res2;
+	const char *nameparam[1] = {o->name};
+	char id[32];
+
+	sql = malloc(cap);
+	params = calloc(sec->nfields + 1, sizeof(*params));
+	if (!sql || !params) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		goto out;
+	}
+
+	/* the current row, every column as canonical text */
+	len = (size_t)snprintf(sql, cap, "SELECT t.id");
+	for (size_t k = 0; k < sec->nfields; k++) {
+		if (!has_column(&sec->fields[k]))
+			continue;
+		read_expr(expr, sizeof(expr), &sec->fields[k]);
+		len += (size_t)snprintf(sql + len, cap - len, ", %s", expr);
+	}
+	snprintf(sql + len, cap - len, " FROM %s t WHERE t.name = $1 "
+		 "FOR UPDATE", sec->table);
+	res = tc_db_exec(pv->conn, sql, 1, nameparam, pv->err,
+			 sizeof(pv->err));
+	if (!res)
+		goto out;
+	if (PQntuples(res) != 1) {
+		snprintf(pv->err, sizeof(pv->err), "vanished while updating");
+		goto out;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	params[0] = id;
+
+	len = (size_t)snprintf(sql, cap, "UPDATE %s SET ", sec->table);
+	for (size_t k = 0, col = 1; k < sec->nfields; k++) {
+		const struct tc_field *f = &sec->fields[k];
+		const struct tc_val *v = &o->vals[k];
+		const char *old;
+
+		if (!has_column(f))
+			continue;
+		old = PQgetisnull(res, 0, (int)col) ? NULL
+			: PQgetvalue(res, 0, (int)col);
+		col++;
+		if (!v->set || (f->flags & TC_F_CREATE_ONLY))
+			continue;
+		if ((!old && v->null) ||
+		    (old && !v->null && !strcmp(old, v->text)))
+			continue;
+
+		if (f->flags & TC_F_SECRET) {
+			line_add(&l, "%s changed", f->key);
+		}
+		else {
+			show(a, sizeof(a), f, old);
+			show(b, sizeof(b), f, v->null ? NULL : v->text);
+			line_add(&l, "%s %s -> %s", f->key, a, b);
+		}
+		if (f->kind == TC_REF && !strcmp(f->key, "agent"))
+			pv->agents_changed = true;
+
+		params[np] = v->null ? NULL : v->text;
+		np++;
+		write_expr(expr, sizeof(expr), f, np);
+		len += (size_t)snprintf(sql + len, cap - len, "%s%s = %s",
+					np > 2 ? ", " : "", f->column, expr);
+	}
+	if (np > 1) {
+		snprintf(sql + len, cap - len, " WHERE id = $1");
+		res2 = tc_db_exec(pv->conn, sql, np, params, pv->err,
+				  sizeof(pv->err));
+		if (!res2)
+			goto out;
+		PQclear(res2);
+	}
+
+	if (apply_children(pv, o, id, false, &l))
+		goto out;
+
+	if (l.items) {
+		printf("updated %s %s: %s\n", sec->noun, o->name, l.buf);
+		pv->updated++;
+		pv->touched |= section_bit(sec);
+	}
+	else {
+		if (!pv->o->quiet)
+			printf("unchanged %s %s\n", sec->noun, o->name);
+		pv->unchanged++;
+	}
+	ret = 0;
+
+ out:
+	PQclear(res);
+	free(sql);
+	free(params);
+	return ret;
+}
+
+/* depth of an account in the agent tree (0 = top), to delete leaves first */
+static long account_depth(struct prov *pv, const char *name)
+{
+	const char *params[1] = {name};
+	PGresult *res;
+	long d;
+
+	res = tc_db_exec(pv->conn, "WITH RECURSIVE up(id, agent_id, d) AS ("
+			 "SELECT id, agent_id, 0 FROM accounts WHERE name = $1 "
+			 "UNION ALL SELECT a.id, a.agent_id, up.d + 1 FROM "
+			 "accounts a JOIN up ON a.id = up.agent_id "
+			 "WHERE up.d < 1000) SELECT max(d) FROM up", 1, params,
+			 NULL, 0);
+	if (!res)
+		return 0;
+	d = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return d;
+}
+
+static int delete_obj(struct prov *pv, const struct tc_obj *o)
+{
+	const char *params[1] = {o->name};
+	char sql[160];
+	PGresult *res;
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = $1",
+		 o->sec->table);
+	res = tc_db_exec(pv->conn, sql, 1, params, pv->err, sizeof(pv->err));
+	if (!res) {
+		char why[sizeof(pv->err)];
+		int n;
+
+		n = snprintf(why, sizeof(why), "cannot delete %s %s: ",
+			     o->sec->noun, o->name);
+		if (n > 0 && (size_t)n < sizeof(why)) {
+			size_t el = strnlen(pv->err, sizeof(why) - 1 - (size_t)n);
+
+			memcpy(why + n, pv->err, el);
+			why[(size_t)n + el] = '\0';
+		}
+		memcpy(pv->err, why, sizeof(why));
+		return EIO;
+	}
+	PQclear(res);
+	printf("deleted %s %s\n", o->sec->noun, o->name);
+	pv->deleted++;
+	pv->touched |= section_bit(o->sec);
+	return 0;
+}
+
+struct del_item {
+	size_t idx;
+	long depth;
+};
+
+static int cmp_del(const void *a, const void *b)
+{
+	const struct del_item *x = a, *y = b;
+
+	if (x->depth != y->depth)
+		return x->depth > y->depth ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* deletions, dependants first: sections in reverse, leaves before agents */
+static int apply_deletes(struct prov *pv)
+{
+	struct tc_doc *doc = pv->doc;
+	struct del_item *items = calloc(doc->nobjs + 1, sizeof(*items));
+
+	if (!items) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		return ENOMEM;
+	}
+	for (size_t s = tc_nsections; s-- > 0;) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < doc->nobjs; i++) {
+			const struct tc_obj *o = &doc->objs[i];
+
+			if (o->sec != &tc_sections[s] || !o->del)
+				continue;
+			if (!pv->exists[i]) {
+				if (!pv->o->quiet)
+					printf("unchanged %s %s (absent)\n",
+					       o->sec->noun, o->name);
+				pv->unchanged++;
+				continue;
+			}
+			items[n].idx = i;
+			items[n].depth = !strcmp(o->sec->key, "accounts")
+				? account_depth(pv, o->name) : 0;
+			n++;
+		}
+		qsort(items, n, sizeof(*items), cmp_del);
+		for (size_t k = 0; k < n; k++) {
+			const struct tc_obj *o = &doc->objs[items[k].idx];
+
+			if (delete_obj(pv, o)) {
+				fprintf(stderr, "tandemctl: %s: %s\n", o->path,
+					pv->err);
+				free(items);
+				return EIO;
+			}
+		}
+	}
+	free(items);
+	return 0;
+}
+
+/* after agents changed: the agent tree must still be a tree */
+static int check_agent_cycles(struct prov *pv)
+{
+	PGresult *res;
+
+	res = tc_db_exec(pv->conn, "WITH RECURSIVE w(start, cur, n) AS ("
+			 "SELECT id, agent_id, 1 FROM accounts "
+			 "WHERE agent_id IS NOT NULL UNION ALL "
+			 "SELECT w.start, a.agent_id, w.n + 1 FROM w JOIN "
+			 "accounts a ON a.id = w.cur WHERE a.agent_id IS NOT "
+			 "NULL AND w.cur <> w.start AND w.n < 1000) "
+			 "SELECT a.name FROM w JOIN accounts a ON a.id = "
+			 "w.start WHERE w.cur = w.start ORDER BY a.name LIMIT 1",
+			 0, NULL, pv->err, sizeof(pv->err));
+	if (!res)
+		return EIO;
+	if (PQntuples(res)) {
+		snprintf(pv->err, sizeof(pv->err), "the agent chain of account "
+			 "\"%s\" would be a cycle", PQgetvalue(res, 0, 0));
+		PQclear(res);
+		return EINVAL;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int apply(struct prov *pv)
+{
+	struct tc_doc *doc = pv->doc;
+
+	if (apply_params(pv))
+		return EIO;
+
+	for (size_t i = 0; i < doc->nobjs; i++) {
+		const struct tc_obj *o = &doc->objs[i];
+		int err;
+
+		if (o->del)
+			continue;
+		err = pv->exists[i] ? update_obj(pv, o) : create_obj(pv, o);
+		if (err) {
+			fprintf(stderr, "tandemctl: %s: %s\n", o->path,
+				pv->err);
+			return err;
+		}
+	}
+
+	if (apply_deletes(pv))
+		return EIO;
+
+	if (pv->agents_changed && check_agent_cycles(pv)) {
+		fprintf(stderr, "tandemctl: accounts: %s\n", pv->err);
+		return EIO;
+	}
+	return 0;
+}
+
+static int notify(struct prov *pv)
+{
+	json_t *sections = json_array();
+	json_t *payload;
+	char *text;
+	PGresult *res;
+	const char *params[1];
+
+	for (size_t s = 0; s < tc_nsections; s++) {
+		if (pv->touched & section_bit(&tc_sections[s]))
+			json_array_append_new(sections,
+					      json_string(tc_sections[s].key));
+	}
+	if (pv->touched & (1u << 31))
+		json_array_append_new(sections,
+				      json_string("system_parameters"));
+	payload = json_pack("{s:s, s:o}", "source", "tandemctl", "changed",
+			    sections);
+	text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	json_decref(payload);
+	if (!text) {
+		snprintf(pv->err, sizeof(pv->err), "out of memory");
+		return ENOMEM;
+	}
+	params[0] = text;
+	res = tc_db_exec(pv->conn, "SELECT pg_notify('tandem_config', $1)", 1,
+			 params, pv->err, sizeof(pv->err));
+	free(text);
+	if (!res)
+		return EIO;
+	PQclear(res);
+	return 0;
+}
+
+static void print_errors(const char *file, const struct tc_doc *doc)
+{
+	for (size_t i = 0; i < doc->nerrs; i++)
+		fprintf(stderr, "%s: %s\n", file, doc->errs[i]);
+	fprintf(stderr, "%s: %zu problem%s, nothing written\n", file,
+		doc->nerrs, doc->nerrs == 1 ? "" : "s");
+}
+
+/* tandemctl provision FILE.json [--dry-run] */
+int tc_cmd_provision(const struct tc_opts *o, const char *file)
+{
+	struct tc_doc doc = {0};
+	struct prov pv = {0};
+	json_error_t jerr;
+	json_t *root;
+	PGresult *res;
+	int version, ret = 1;
+	bool changed;
+
+	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		if (jerr.line > 0)
+			fprintf(stderr, "%s:%d:%d: %s\n", file, jerr.line,
+				jerr.column, jerr.text);
+		else
+			fprintf(stderr, "%s: %s\n", file, jerr.text);
+		fprintf(stderr, "%s: not valid JSON, nothing written\n", file);
+		return 1;
+	}
+
+	if (tc_doc_check(&doc, root)) {
+		print_errors(file, &doc);
+		goto out;
+	}
+
+	pv.conn = tc_db_connect(o);
+	if (!pv.conn)
+		goto out;
+	pv.doc = &doc;
+	pv.o = o;
+	pv.exists = calloc(doc.nobjs + 1, sizeof(*pv.exists));
+	if (!pv.exists) {
+		fprintf(stderr, "tandemctl: out of memory\n");
+		goto out;
+	}
+
+	if (tc_db_schema_version(pv.conn, &version, pv.err, sizeof(pv.err))) {
+		fprintf(stderr, "tandemctl: %s\n", pv.err);
+		goto out;
+	}
+	if (version < 1) {
+		fprintf(stderr, "tandemctl: the database has no schema yet: run "
+			"`tandemctl db migrate` first\n");
+		goto out;
+	}
+
+	if (tc_db_cmd(pv.conn, "BEGIN", pv.err, sizeof(pv.err)))
+		goto dberr;
+	res = tc_db_exec(pv.conn, "SELECT pg_advisory_xact_lock(x'"
+			 PROV_LOCK_KEY "'::bigint)", 0, NULL, pv.err,
+			 sizeof(pv.err));
+	if (!res)
+		goto dberr;
+	PQclear(res);
+
+	if (check_db(&pv))
+		goto dberr;
+	if (doc.nerrs) {
+		tc_db_cmd(pv.conn, "ROLLBACK", NULL, 0);
+		print_errors(file, &doc);
+		goto out;
+	}
+
+	if (apply(&pv)) {
+		tc_db_cmd(pv.conn, "ROLLBACK", NULL, 0);
+		fprintf(stderr, "%s: nothing written\n", file);
+		goto out;
+	}
+
+	changed = pv.created || pv.updated || pv.deleted;
+	if (o->dry_run) {
+		tc_db_cmd(pv.conn, "ROLLBACK", NULL, 0);
+	}
+	else {
+		if (changed && notify(&pv))
+			goto dberr;
+		if (tc_db_cmd(pv.conn, "COMMIT", pv.err, sizeof(pv.err)))
+			goto dberr;
+	}
+
+	if (changed)
+		printf("%s%d created, %d updated, %d deleted, %d unchanged\n",
+		       o->dry_run ? "dry run, nothing written: " : "",
+		       pv.created, pv.updated, pv.deleted, pv.unchanged);
+	else
+		printf("%snothing changed (%d unchanged)\n",
+		       o->dry_run ? "dry run: " : "", pv.unchanged);
+	ret = 0;
+	goto out;
+
+ dberr:
+	fprintf(stderr, "tandemctl: database: %s\n%s: nothing written\n",
+		pv.err, file);
+	if (pv.conn)
+		tc_db_cmd(pv.conn, "ROLLBACK", NULL, 0);
+
+ out:
+	free(pv.exists);
+	if (pv.conn)
+		PQfinish(pv.conn);
+	tc_doc_free(&doc);
+	json_decref(root);
+	return ret;
+}

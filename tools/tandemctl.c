@@ -1,0 +1,132 @@
+/*
+ * tandemctl.c - the operator's command line: database migrations,
+ * declarative provisioning, status of every node
+ *
+ *   tandemctl [-d CONNINFO] db migrate [--schema-dir DIR]
+ *   tandemctl [-d CONNINFO] db version
+ *   tandemctl [-d CONNINFO] provision FILE.json [--dry-run] [-q]
+ *   tandemctl [--api URL] status
+ *   tandemctl -v | help
+ *
+ * Exit status: 0 success, 1 failure, 2 usage, 3 status: something unhealthy.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/ctl.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: tandemctl [options] COMMAND ...\n"
+"\n"
+"commands:\n"
+"  db migrate              apply the pending schema/NNNN_name.sql migrations\n"
+"  db version              print the database's schema version (0 = empty)\n"
+"  provision FILE.json     make the database match a provisioning file\n"
+"                          (docs/provisioning.md); --dry-run: show, write nothing\n"
+"  status                  daemons and media nodes, from billingd's HTTP API\n"
+"  help                    this text\n"
+"\n"
+"options:\n"
+"  -d, --db CONNINFO       libpq connection string (else $TANDEM_DB, else\n"
+"                          \"" TC_DEFAULT_DB "\")\n"
+"      --schema-dir DIR    migration files (else $TANDEM_SCHEMA_DIR, else\n"
+"                          /usr/share/tandem/schema, else ./schema)\n"
+"      --api URL           billingd API base (else $TANDEM_API, else\n"
+"                          " TC_DEFAULT_API ")\n"
+"      --timeout MS        status: connect/response timeout (default 3000)\n"
+"  -n, --dry-run           provision: validate and show changes, roll back\n"
+"  -q, --quiet             provision: do not list unchanged objects\n"
+"  -v, --version           print the version\n"
+"  -h, --help              this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"db", required_argument, NULL, 'd'},
+		{"schema-dir", required_argument, NULL, 'S'},
+		{"api", required_argument, NULL, 'A'},
+		{"timeout", required_argument, NULL, 'T'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"version", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct tc_opts o = {.timeout_ms = 3000};
+	const char *cmd, *sub;
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:nqvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o.conninfo = optarg;
+			break;
+		case 'S':
+			o.schema_dir = optarg;
+			break;
+		case 'A':
+			o.api = optarg;
+			break;
+		case 'T':
+			o.timeout_ms = (int)strtol(optarg, &end, 10);
+			if (*end || o.timeout_ms < 1 || o.timeout_ms > 600000) {
+				fprintf(stderr, "tandemctl: --timeout: 1..600000"
+					" ms\n");
+				return 2;
+			}
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'v':
+			printf("tandemctl %s\n", TANDEM_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[optind++];
+	sub = optind < argc ? argv[optind] : NULL;
+
+	if (!strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version")) {
+		printf("tandemctl %s\n", TANDEM_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "db") && sub && optind + 1 == argc) {
+		if (!strcmp(sub, "migrate"))
+			return tc_cmd_migrate(&o);
+		if (!strcmp(sub, "version"))
+			return tc_cmd_db_version(&o);
+	}
+	if (!strcmp(cmd, "provision") && sub && optind + 1 == argc)
+		return tc_cmd_provision(&o, sub);
+	if (!strcmp(cmd, "status") && !sub)
+		return tc_cmd_status(&o);
+
+	fprintf(stderr, "tandemctl: unknown command or wrong arguments: %s%s%s"
+		"\n(see tandemctl help)\n", cmd, sub ? " " : "",
+		sub ? sub : "");
+	return 2;
+}
