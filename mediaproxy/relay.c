@@ -239,17 +239,21 @@ static void sock_readable(int flags, void *arg)
 	}
 }
 
-/* book a pair and bind both sockets of leg; skip pairs that fail to bind */
+/*
+ * Book a pair and bind both sockets of leg.  A pair that fails to bind
+ * (taken by another program) stays booked until the search ends, so every
+ * try gets a different pair; then the failed ones are given back.
+ */
 static int leg_open(struct mp_relay *relay, struct mp_leg *leg,
 		    const struct sa *laddr)
 {
-	uint16_t port;
-	int err = ENOSPC;
+	uint16_t failed[BIND_TRIES], port;
+	int nfailed = 0, err = ENOSPC;
 
-	for (int tries = 0; tries < BIND_TRIES; tries++) {
+	while (nfailed < BIND_TRIES) {
 		err = mp_ports_get(relay->ports, &port);
 		if (err)
-			return err;	/* ENOSPC: range exhausted */
+			break;		/* ENOSPC: range exhausted */
 
 		err = sock_open(&leg->rtp.fd, laddr, port);
 		if (!err) {
@@ -265,14 +269,14 @@ static int leg_open(struct mp_relay *relay, struct mp_leg *leg,
 		}
 		sw_cwarn(relay->tag, "port pair %u/%u unusable (%s), "
 			 "trying the next", port, port + 1, strerror(err));
-		/* the cursor has moved on: the next get returns another */
-		mp_ports_put(relay->ports, port);
-		if (err != EADDRINUSE && err != EACCES &&
-		    err != EADDRNOTAVAIL)
-			return err;
+		failed[nfailed++] = port;
+		if (err != EADDRINUSE && err != EACCES)
+			break;		/* not a matter of this pair */
 	}
+	for (int i = 0; i < nfailed; i++)
+		mp_ports_put(relay->ports, failed[i]);
 	if (err)
-		return err == EADDRINUSE ? ENOSPC : err;
+		return err == EADDRINUSE || err == EACCES ? ENOSPC : err;
 
 	err = fd_listen(leg->rtp.fd, FD_READ, sock_readable, &leg->rtp);
 	if (!err)

@@ -156,7 +156,8 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 
 	apply_plan(sess, MP_LEG_A);
 	apply_plan(sess, MP_LEG_B);
-	sw_cinfo(sess->id, "created (call-id %s)", sess->call_id);
+	sw_cinfo(sess->id, "created (call-id %s)",
+		 sess->call_id[0] ? sess->call_id : "-");
 	log_plan(sess, MP_LEG_A);
 	log_plan(sess, MP_LEG_B);
 
