@@ -389,8 +389,11 @@ static char *check_list(struct tc_doc *doc, const char *path,
 		case TC_IP_LIST:
 			s = check_str(doc, ep, e, 1, 63);
 			if (s && !tc_ip_or_cidr_valid(s)) {
-				tc_doc_error(doc, "%s: not an IP address or "
-					     "CIDR (host bits must be 0)", ep);
+				tc_doc_error(doc, strchr(s, '/')
+					     ? "%s: not a CIDR with the host "
+					       "bits 0 (e.g. 10.0.0.0/8)"
+					     : "%s: not an IPv4/IPv6 address",
+					     ep);
 				s = NULL;
 			}
 			break;
@@ -1091,8 +1094,6 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 		}
 		total += json_array_size(val);
 	}
-	if (doc->nerrs)
-		return EINVAL;
 
 	val = json_object_get(root, "system_parameters");
 	if (val)
@@ -1109,6 +1110,9 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 		const struct tc_section *sec = &tc_sections[s];
 		const json_t *arr = json_object_get(root, sec->key);
 		size_t first = doc->nobjs;
+
+		if (!json_is_array(arr) || json_array_size(arr) > MAX_OBJS)
+			continue;
 
 		for (size_t i = 0; i < json_array_size(arr); i++) {
 			struct tc_obj *obj = &doc->objs[doc->nobjs++];

@@ -35,6 +35,7 @@ struct prov {
 	unsigned touched;	/* bit per section (+ bit 31: parameters) */
 	int created, updated, deleted, unchanged;
 	bool agents_changed;
+	FILE *out;		/* change lines, printed after success only */
 	char err[1024];
 };
 
@@ -196,6 +197,9 @@ static int check_db(struct prov *pv)
 	for (size_t i = 0; i < doc->nobjs; i++) {
 		const struct tc_obj *o = &doc->objs[i];
 
+		/* after validation errors: check what is intact */
+		if (!o->name || !o->vals)
+			continue;
 		if (name_exists(pv, o->sec->table, o->name, &pv->exists[i]))
 			return EIO;
 		if (o->del)
@@ -261,7 +265,7 @@ static int apply_params(struct prov *pv)
 		if ((!old && !p->value) || (old && p->value &&
 					    !strcmp(old, p->value))) {
 			if (!pv->o->quiet)
-				printf("unchanged system parameter %s = %s\n",
+				fprintf(pv->out, "unchanged system parameter %s = %s\n",
 				       p->name, p->value ? p->value
 				       : "(default)");
 			pv->unchanged++;
@@ -270,7 +274,7 @@ static int apply_params(struct prov *pv)
 		}
 
 		if (!p->value) {
-			printf("reset system parameter %s: %s -> default%s%s\n",
+			fprintf(pv->out, "reset system parameter %s: %s -> default%s%s\n",
 			       p->name, old, *def->def ? " " : "", def->def);
 			PQclear(res);
 			res = tc_db_exec(pv->conn, "DELETE FROM system_parameters"
@@ -280,10 +284,10 @@ static int apply_params(struct prov *pv)
 		}
 		else {
 			if (old)
-				printf("updated system parameter %s: %s -> %s\n",
+				fprintf(pv->out, "updated system parameter %s: %s -> %s\n",
 				       p->name, old, p->value);
 			else
-				printf("set system parameter %s = %s\n",
+				fprintf(pv->out, "set system parameter %s = %s\n",
 				       p->name, p->value);
 			if (old)
 				pv->updated++;
@@ -659,7 +663,7 @@ static int create_obj(struct prov *pv, const struct tc_obj *o)
 	if (apply_children(pv, o, id, true, &l))
 		goto out;
 
-	printf("created %s %s%s%s%s\n", sec->noun, o->name, l.items ? " (" : "",
+	fprintf(pv->out, "created %s %s%s%s%s\n", sec->noun, o->name, l.items ? " (" : "",
 	       l.items ? l.buf : "", l.items ? ")" : "");
 	pv->created++;
 	pv->touched |= section_bit(sec);
@@ -759,13 +763,13 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		goto out;
 
 	if (l.items) {
-		printf("updated %s %s: %s\n", sec->noun, o->name, l.buf);
+		fprintf(pv->out, "updated %s %s: %s\n", sec->noun, o->name, l.buf);
 		pv->updated++;
 		pv->touched |= section_bit(sec);
 	}
 	else {
 		if (!pv->o->quiet)
-			printf("unchanged %s %s\n", sec->noun, o->name);
+			fprintf(pv->out, "unchanged %s %s\n", sec->noun, o->name);
 		pv->unchanged++;
 	}
 	ret = 0;
@@ -803,9 +807,27 @@ static int delete_obj(struct prov *pv, const struct tc_obj *o)
 	char sql[160];
 	PGresult *res;
 
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = $1",
-		 o->sec->table);
-	res = tc_db_exec(pv->conn, sql, 1, params, pv->err, sizeof(pv->err));
+	/* an account's balance history goes with it; payments, phones,
+	 * gateways and reservations (a call in progress) keep it alive */
+	if (!strcmp(o->sec->key, "accounts")) {
+		res = tc_db_exec(pv->conn, "DELETE FROM balance_history WHERE "
+				 "account_id = (SELECT id FROM accounts WHERE "
+				 "name = $1)", 1, params, pv->err,
+				 sizeof(pv->err));
+		if (res) {
+			PQclear(res);
+			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE "
+				 "name = $1", o->sec->table);
+			res = tc_db_exec(pv->conn, sql, 1, params, pv->err,
+					 sizeof(pv->err));
+		}
+	}
+	else {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = $1",
+			 o->sec->table);
+		res = tc_db_exec(pv->conn, sql, 1, params, pv->err,
+				 sizeof(pv->err));
+	}
 	if (!res) {
 		char why[sizeof(pv->err)];
 		int n;
@@ -822,7 +844,7 @@ static int delete_obj(struct prov *pv, const struct tc_obj *o)
 		return EIO;
 	}
 	PQclear(res);
-	printf("deleted %s %s\n", o->sec->noun, o->name);
+	fprintf(pv->out, "deleted %s %s\n", o->sec->noun, o->name);
 	pv->deleted++;
 	pv->touched |= section_bit(o->sec);
 	return 0;
@@ -862,7 +884,7 @@ static int apply_deletes(struct prov *pv)
 				continue;
 			if (!pv->exists[i]) {
 				if (!pv->o->quiet)
-					printf("unchanged %s %s (absent)\n",
+					fprintf(pv->out, "unchanged %s %s (absent)\n",
 					       o->sec->noun, o->name);
 				pv->unchanged++;
 				continue;
@@ -914,6 +936,31 @@ static int check_agent_cycles(struct prov *pv)
 	return 0;
 }
 
+/* mapping filters name mapping gateways without a foreign key: keep them
+ * pointing at existing gateways */
+static int check_mapping_filters(struct prov *pv)
+{
+	PGresult *res;
+
+	res = tc_db_exec(pv->conn, "SELECT rg.name, f FROM routing_gateways rg"
+			 ", unnest(rg.mapping_filter) f WHERE NOT EXISTS ("
+			 "SELECT 1 FROM mapping_gateways m WHERE m.name = f) "
+			 "ORDER BY 1, 2 LIMIT 1", 0, NULL, pv->err,
+			 sizeof(pv->err));
+	if (!res)
+		return EIO;
+	if (PQntuples(res)) {
+		snprintf(pv->err, sizeof(pv->err), "routing gateway %s: its "
+			 "mapping_filter names mapping gateway \"%s\", which "
+			 "would no longer exist", PQgetvalue(res, 0, 0),
+			 PQgetvalue(res, 0, 1));
+		PQclear(res);
+		return EINVAL;
+	}
+	PQclear(res);
+	return 0;
+}
+
 static int apply(struct prov *pv)
 {
 	struct tc_doc *doc = pv->doc;
@@ -940,6 +987,11 @@ static int apply(struct prov *pv)
 
 	if (pv->agents_changed && check_agent_cycles(pv)) {
 		fprintf(stderr, "tandemctl: accounts: %s\n", pv->err);
+		return EIO;
+	}
+	if ((pv->touched & section_bit(tc_section_find("mapping_gateways"))) &&
+	    check_mapping_filters(pv)) {
+		fprintf(stderr, "tandemctl: %s\n", pv->err);
 		return EIO;
 	}
 	return 0;
@@ -996,7 +1048,9 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 	json_t *root;
 	PGresult *res;
 	int version, ret = 1;
-	bool changed;
+	bool changed, invalid;
+	char *outbuf = NULL;
+	size_t outlen = 0;
 
 	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
@@ -1009,18 +1063,21 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 		return 1;
 	}
 
-	if (tc_doc_check(&doc, root)) {
+	invalid = tc_doc_check(&doc, root) != 0;
+
+	pv.conn = invalid ? PQconnectdb(tc_db_conninfo(o)) : tc_db_connect(o);
+	if (invalid && PQstatus(pv.conn) != CONNECTION_OK) {
+		/* the file is wrong anyway: report it without the database */
 		print_errors(file, &doc);
 		goto out;
 	}
-
-	pv.conn = tc_db_connect(o);
 	if (!pv.conn)
 		goto out;
 	pv.doc = &doc;
 	pv.o = o;
 	pv.exists = calloc(doc.nobjs + 1, sizeof(*pv.exists));
-	if (!pv.exists) {
+	pv.out = open_memstream(&outbuf, &outlen);
+	if (!pv.exists || !pv.out) {
 		fprintf(stderr, "tandemctl: out of memory\n");
 		goto out;
 	}
@@ -1030,6 +1087,8 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 		goto out;
 	}
 	if (version < 1) {
+		if (invalid)
+			print_errors(file, &doc);
 		fprintf(stderr, "tandemctl: the database has no schema yet: run "
 			"`tandemctl db migrate` first\n");
 		goto out;
@@ -1069,6 +1128,8 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 			goto dberr;
 	}
 
+	fflush(pv.out);
+	fwrite(outbuf, 1, outlen, stdout);
 	if (changed)
 		printf("%s%d created, %d updated, %d deleted, %d unchanged\n",
 		       o->dry_run ? "dry run, nothing written: " : "",
@@ -1087,6 +1148,9 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 
  out:
 	free(pv.exists);
+	if (pv.out)
+		fclose(pv.out);
+	free(outbuf);
 	if (pv.conn)
 		PQfinish(pv.conn);
 	tc_doc_free(&doc);
