@@ -1,0 +1,47 @@
+/*
+ * auth.h - credit control: may this call start, and for how long
+ *
+ * auth.request looks the customer account and its rate entries up (lookup.c)
+ * and answers, in this order:
+ *   unknown account                     allow:false 404 AccountNotFound
+ *   balance + credit_limit <= 0         allow:false 403 InsufficientBalance
+ *   no rate entry for the callee        allow:false 403 NoRate
+ *   the money buys less than 1 second   allow:false 403 InsufficientBalance
+ *   otherwise                           allow:true, max_duration_s = what
+ *                                       the available money buys, at most
+ *                                       BD_AUTH_MAX_DURATION_S
+ * Reservations come later: auth.release only answers.
+ *
+ * Threading: re_main thread only.
+ * Bus:       auth.request, auth.release (docs/bus.md).
+ */
+#ifndef BD_AUTH_H
+#define BD_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BD_AUTH_MAX_DURATION_S 7200
+
+struct bd;
+struct bd_account;
+struct bd_rate_params;
+struct sw_bus_req;
+struct sw_env;
+
+struct bd_auth_result {
+	bool allow;
+	int64_t max_duration_s;
+	int sip_code;		/* 0 when allowed */
+	const char *reason;	/* static; "" when allowed */
+	const char *prefix;	/* borrowed from acc: the entry used, or NULL */
+};
+
+void bd_auth_decide(struct bd_auth_result *out, const struct bd_account *acc,
+		    const char *callee, const struct bd_rate_params *p);
+void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
+		     const struct sw_env *env);
+void bd_auth_release(struct bd *bd, struct sw_bus_req *req,
+		     const struct sw_env *env);
+
+#endif /* BD_AUTH_H */

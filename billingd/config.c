@@ -1,0 +1,88 @@
+/*
+ * config.c - the billingd.conf table (common/conf.h does the parsing)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "billingd/libre.h"
+
+#include "billingd/config.h"
+#include "common/conf.h"
+
+#define STR(field, def, lo, help)                                            \
+	{#field, SW_CONF_STR, offsetof(struct bd_conf, field),                \
+	 sizeof(((struct bd_conf *)0)->field), def, lo,                       \
+	 sizeof(((struct bd_conf *)0)->field) - 1, help}
+
+static const struct sw_conf_item conf_tab[] = {
+	STR(node_id, "bd1", 1, "this daemon's id in status output"),
+	STR(bus_listen, "tcp://127.0.0.1:7611",
+	    1, "REP bus socket signalingd sends auth and CDRs to"),
+	STR(signaling_url, "tcp://127.0.0.1:7602",
+	    1, "signalingd's control REP socket (status, calls)"),
+	STR(db, "host=127.0.0.1 port=5432 user=tandem dbname=tandem",
+	    1, "libpq conninfo of the Tandem database"),
+	STR(http_listen, "127.0.0.1:8080", 1, "HTTP API address ip:port"),
+	{"log_level", SW_CONF_LOGLEVEL, offsetof(struct bd_conf, log_level),
+	 sizeof(enum sw_log_level), "info", 0, 0, "err | warn | info | debug"},
+	SW_CONF_END,
+};
+
+/* the line of path where key is set, 0 when not found */
+static int key_line(const char *path, const char *key)
+{
+	char line[2048];
+	size_t klen = strlen(key);
+	int n = 0, found = 0;
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *s = line;
+
+		n++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!strncmp(s, key, klen) &&
+		    (s[klen] == ' ' || s[klen] == '\t'))
+			found = n;
+	}
+	fclose(f);
+
+	return found;
+}
+
+/*
+ * Load path (NULL = defaults only) into conf and check what the table cannot:
+ * http_listen must be an ip:port.  err gets "file:line: message" or a key
+ * name on failure.
+ */
+int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
+		 size_t errsz)
+{
+	struct sa sa;
+	int ret;
+
+	if (!conf || !err || !errsz)
+		return EINVAL;
+
+	memset(conf, 0, sizeof(*conf));
+	ret = sw_conf_load(conf_tab, conf, path, err, errsz);
+	if (ret)
+		return ret;
+
+	if (sa_decode(&sa, conf->http_listen, strlen(conf->http_listen)) ||
+	    !sa_port(&sa)) {
+		snprintf(err, errsz, "%s:%d: http_listen: '%s' is not ip:port",
+			 path ? path : "(defaults)",
+			 key_line(path, "http_listen"), conf->http_listen);
+		return EINVAL;
+	}
+
+	return 0;
+}

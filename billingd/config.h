@@ -1,0 +1,34 @@
+/*
+ * config.h - billingd.conf: the keys, their defaults and bounds
+ *
+ *   node_id        bd1                      this daemon's id in status output
+ *   bus_listen     tcp://127.0.0.1:7611     REP socket for signalingd
+ *   signaling_url  tcp://127.0.0.1:7602     signalingd's control REP socket
+ *   db             host=127.0.0.1 port=5432 user=tandem dbname=tandem
+ *   http_listen    127.0.0.1:8080           HTTP API address
+ *   log_level      info                     err | warn | info | debug
+ *
+ * Threading: main loop (start-up and SIGHUP).
+ */
+#ifndef BD_CONFIG_H
+#define BD_CONFIG_H
+
+#include <stddef.h>
+
+#include "common/log.h"
+
+#define BD_CONF_PATH "/etc/tandem/billingd.conf"
+
+struct bd_conf {
+	char node_id[65];
+	char bus_listen[257];
+	char signaling_url[257];
+	char db[1025];
+	char http_listen[129];
+	enum sw_log_level log_level;
+};
+
+int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
+		 size_t errsz);
+
+#endif /* BD_CONFIG_H */

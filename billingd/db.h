@@ -1,0 +1,62 @@
+/*
+ * db.h - asynchronous PostgreSQL access inside re_main
+ *
+ * A small pool of libpq connections (BD_DB_CONNS) driven entirely by the
+ * event loop: PQconnectStart/PQconnectPoll to connect, PQsendQueryParams to
+ * send, PQsocket registered with fd_listen, PQconsumeInput/PQisBusy/
+ * PQgetResult to read.  A connection runs one statement at a time; queries
+ * wait in one FIFO queue for the next idle connection.  Every statement is a
+ * single SQL statement, hence its own transaction (cdr.c builds the CDR
+ * store as one statement of data-modifying CTEs for that reason).
+ *
+ * A broken connection is closed and reopened with a backoff (250 ms doubling
+ * to 5 s).  While no connection is up or connecting, bd_db_query() fails at
+ * once with ENOTCONN, so callers answer "unavailable" instead of waiting.
+ *
+ * Result handler errors:
+ *   0          res is PGRES_TUPLES_OK or PGRES_COMMAND_OK
+ *   EBADMSG    the server rejected the statement (res carries the message)
+ *   EIO        the connection broke while the statement ran: outcome unknown
+ *   ETIMEDOUT  the query waited BD_DB_QUEUE_TIMEOUT_MS in the queue
+ *   ENOTCONN   every connection went down while the query was queued
+ *
+ * Ownership: the bd_db owns its connections and queued queries; the PGresult
+ * given to a handler is freed after the handler returns.
+ * Threading: re_main thread only.
+ * Bus:       none.
+ */
+#ifndef BD_DB_H
+#define BD_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#define BD_DB_CONNS            4
+#define BD_DB_QUEUE_MAX        20000
+#define BD_DB_QUEUE_TIMEOUT_MS 5000
+
+struct bd_db;
+
+typedef void (bd_db_res_h)(int err, const PGresult *res, void *arg);
+typedef void (bd_db_state_h)(bool up, void *arg);
+
+struct bd_db_stats {
+	unsigned conns_up;
+	unsigned conns_total;
+	size_t queued;
+	size_t busy;
+	unsigned long long queries;
+	unsigned long long failures;
+};
+
+int  bd_db_alloc(struct bd_db **dbp, const char *conninfo, unsigned nconn,
+		 bd_db_state_h *stateh, void *arg);
+int  bd_db_query(struct bd_db *db, const char *sql, int nparams,
+		 const char *const *params, bd_db_res_h *h, void *arg);
+bool bd_db_up(const struct bd_db *db);
+void bd_db_stats(const struct bd_db *db, struct bd_db_stats *st);
+const char *bd_db_errmsg(const PGresult *res);
+
+#endif /* BD_DB_H */

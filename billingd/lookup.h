@@ -1,0 +1,51 @@
+/*
+ * lookup.h - what rating needs from the database, in one query
+ *
+ * For a callee number, fetches the customer account (by name) with every
+ * entry of its rate table whose prefix is a prefix of the number, and
+ * optionally the vendor account of a routing gateway with the matching
+ * entries of its buy rate table.  The caller picks the longest prefix with
+ * bd_rate_select().  Accounts and rates are read per request, never cached:
+ * balances move with every CDR and provisioning writes the tables directly.
+ *
+ * Threading: re_main thread only.
+ * Bus:       none (serves auth.request and cdr.submit).
+ */
+#ifndef BD_LOOKUP_H
+#define BD_LOOKUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "billingd/rate.h"
+
+#define BD_NUMBER_MAX 64	/* bytes of a caller/callee number */
+#define BD_NAME_MAX   64	/* bytes of an account or gateway name */
+#define BD_LOOKUP_MAX_RATES (BD_NUMBER_MAX + 1)
+
+struct bd_db;
+
+struct bd_account {
+	bool found;
+	int64_t id;
+	char name[BD_NAME_MAX + 1];
+	int64_t balance;	/* micro-units */
+	int64_t credit_limit;	/* micro-units, >= 0 */
+	size_t nrates;
+	struct bd_rate rates[BD_LOOKUP_MAX_RATES]; /* matching prefixes only */
+};
+
+struct bd_lookup {
+	struct bd_account customer;
+	struct bd_account vendor;	/* of the routing gateway, if asked */
+};
+
+/* err as for bd_db_query handlers; lk is valid during the call only */
+typedef void (bd_lookup_h)(int err, const struct bd_lookup *lk, void *arg);
+
+int bd_lookup(struct bd_db *db, const char *account, const char *callee,
+	      const char *routing_gateway, bd_lookup_h *h, void *arg);
+int bd_lookup_prefixes(char *buf, size_t size, const char *number);
+
+#endif /* BD_LOOKUP_H */

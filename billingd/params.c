@@ -1,0 +1,168 @@
+/*
+ * params.c - SERVER_BILLING_* system parameters, refreshed asynchronously
+ */
+#define SW_LOG_MODULE "params"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "billingd/libre.h"
+
+#include "billingd/db.h"
+#include "billingd/params.h"
+#include "common/log.h"
+
+struct bd_params {
+	struct bd_db *db;		/* borrowed */
+	struct bd_param_values cur;
+	struct tmr tmr;
+	bool loading;
+};
+
+static const char sql_params[] =
+	"SELECT name, value FROM system_parameters"
+	" WHERE name LIKE 'SERVER\\_BILLING\\_%'";
+
+/* Fill v with the built-in defaults. */
+void bd_params_defaults(struct bd_param_values *v)
+{
+	const struct bd_rate_params def = BD_RATE_PARAMS_DEFAULT;
+
+	memset(v, 0, sizeof(*v));	/* padding too: loaded_h compares */
+	v->rate = def;
+	v->record_zero_hold = true;
+}
+
+static int parse_int(int64_t *vp, const char *s, int64_t min, int64_t max)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || end == s || *end || n < min || n > max)
+		return EINVAL;
+	*vp = n;
+	return 0;
+}
+
+/*
+ * Apply one parameter row to v.  0 when applied, ENOENT for a name billingd
+ * does not read, EINVAL for a value out of range (v unchanged).
+ */
+int bd_params_set(struct bd_param_values *v, const char *name,
+		  const char *value)
+{
+	int64_t n;
+
+	if (!v || !name || !value)
+		return EINVAL;
+
+	if (!strcmp(name, "SERVER_BILLING_FEE_PRECISION")) {
+		if (parse_int(&n, value, 0, 6))
+			return EINVAL;
+		v->rate.fee_precision = n;
+	} else if (!strcmp(name, "SERVER_BILLING_HOLD_TIME_PRECISION")) {
+		if (parse_int(&n, value, 0, 1000))
+			return EINVAL;
+		v->rate.hold_precision_ms = n;
+	} else if (!strcmp(name, "SERVER_BILLING_FREE_TIME")) {
+		if (parse_int(&n, value, 0, 86400))
+			return EINVAL;
+		v->rate.free_time_s = n;
+	} else if (!strcmp(name, "SERVER_BILLING_RECORD_ZERO_HOLD_TIME")) {
+		if (parse_int(&n, value, 0, 1))
+			return EINVAL;
+		v->record_zero_hold = n != 0;
+	} else {
+		return ENOENT;
+	}
+
+	return 0;
+}
+
+static void loaded_h(int err, const PGresult *res, void *arg)
+{
+	struct bd_params *p = arg;
+	struct bd_param_values v;
+
+	p->loading = false;
+	if (err) {
+		sw_warn("cannot read system parameters (%s), keeping the "
+			"current ones", err == EBADMSG ? bd_db_errmsg(res) :
+			strerror(err));
+		return;
+	}
+
+	bd_params_defaults(&v);
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *name = PQgetvalue(res, i, 0);
+		const char *value = PQgetvalue(res, i, 1);
+
+		if (bd_params_set(&v, name, value) == EINVAL)
+			sw_warn("system parameter %s: bad value '%s', using "
+				"the default", name, value);
+	}
+
+	if (memcmp(&v, &p->cur, sizeof(v)))
+		sw_info("billing parameters: fee precision %lld, hold time "
+			"precision %lld ms, free time %lld s, record zero "
+			"hold time %d",
+			(long long)v.rate.fee_precision,
+			(long long)v.rate.hold_precision_ms,
+			(long long)v.rate.free_time_s, v.record_zero_hold);
+	p->cur = v;
+}
+
+/* Start a reload now (no-op while one is running or the DB is down). */
+void bd_params_refresh(struct bd_params *p)
+{
+	if (!p || p->loading)
+		return;
+
+	if (!bd_db_query(p->db, sql_params, 0, NULL, loaded_h, p))
+		p->loading = true;
+}
+
+static void tick(void *arg)
+{
+	struct bd_params *p = arg;
+
+	tmr_start(&p->tmr, BD_PARAMS_REFRESH_MS, tick, p);
+	bd_params_refresh(p);
+}
+
+static void destructor(void *arg)
+{
+	struct bd_params *p = arg;
+
+	tmr_cancel(&p->tmr);
+}
+
+/* Create the cache (defaults now) and schedule its loads; mem_deref frees. */
+int bd_params_alloc(struct bd_params **pp, struct bd_db *db)
+{
+	struct bd_params *p;
+
+	if (!pp || !db)
+		return EINVAL;
+
+	p = mem_zalloc(sizeof(*p), destructor);
+	if (!p)
+		return ENOMEM;
+
+	p->db = db;
+	bd_params_defaults(&p->cur);
+	tmr_init(&p->tmr);
+	tmr_start(&p->tmr, 0, tick, p);
+
+	*pp = p;
+	return 0;
+}
+
+/* The current values; never NULL for a valid cache. */
+const struct bd_param_values *bd_params_get(const struct bd_params *p)
+{
+	return p ? &p->cur : NULL;
+}

@@ -1,0 +1,37 @@
+/*
+ * status.h - health of billingd, signalingd and the media nodes
+ *
+ * billingd's own entry is built locally (database pool state, draining);
+ * signalingd's entry and the media node list come from a health.ping
+ * request to signaling_url, whose reply carries media_nodes (docs/bus.md).
+ * No reply within BD_STATUS_TIMEOUT_MS makes signalingd's entry "down".
+ *
+ *   {"daemons": [{daemon, node_id, version, uptime_s, health, detail}, ...],
+ *    "media_nodes": [{node_id, url, version, uptime_s, health, online,
+ *                     last_seen_ms, sessions, xcode_sessions, xcode_budget,
+ *                     free_ports, cpu_pct}, ...]}
+ *
+ * health is "ok", "degraded" or "down".
+ *
+ * Threading: re_main thread only.
+ * Bus:       answers health.ping (via daemon.c); sends health.ping.
+ */
+#ifndef BD_STATUS_H
+#define BD_STATUS_H
+
+#include <jansson.h>
+
+#define BD_STATUS_TIMEOUT_MS 1000
+
+struct bd;
+struct sw_env;
+
+/* status is owned by the handler */
+typedef void (bd_status_h)(json_t *status, void *arg);
+
+json_t *bd_status_self(const struct bd *bd);
+int     bd_status_collect(struct bd *bd, bd_status_h *h, void *arg);
+json_t *bd_status_peer(int err, const struct sw_env *env,
+		       json_t **media_nodesp);
+
+#endif /* BD_STATUS_H */
