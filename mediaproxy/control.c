@@ -127,7 +127,8 @@ static json_t *stats_json(const struct mp_session *sess, enum mp_leg_id leg)
 
 	mp_session_stats(sess, leg, &st);
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:s}",
 			 "rx_packets", (json_int_t)st.rx_packets,
 			 "rx_bytes", (json_int_t)st.rx_bytes,
 			 "tx_packets", (json_int_t)st.tx_packets,
@@ -136,6 +137,8 @@ static json_t *stats_json(const struct mp_session *sess, enum mp_leg_id leg)
 			 "rtcp_tx", (json_int_t)st.rtcp_tx,
 			 "lost", (json_int_t)st.lost,
 			 "jitter_ms", (json_int_t)st.jitter_ms,
+			 "rtt_ms", (json_int_t)st.rtt_ms,
+			 "mos_x10", (json_int_t)st.mos_x10,
 			 "dropped", (json_int_t)st.dropped,
 			 "remote", st.remote);
 }

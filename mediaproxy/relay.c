@@ -20,6 +20,7 @@
 #define RX_BATCH 32		/* datagrams read per readiness event */
 #define RX_BUF   4096		/* larger datagrams are dropped */
 #define BIND_TRIES 64		/* pairs tried when binds fail */
+#define SR_RING 4		/* SRs remembered per leg for RTT */
 
 struct mp_leg;
 
@@ -46,11 +47,19 @@ struct mp_leg {
 	struct mp_leg_stats st;
 	struct mp_rx_stats rxs;
 	int64_t last_rtp_ms;	/* last valid RTP from this leg's peer */
+	struct {
+		uint32_t key;	/* middle NTP bits of an SR sent to the peer */
+		int64_t sent_us;
+	} sr[SR_RING];
+	unsigned sr_next;
+	uint32_t rtt_ms;	/* last RTT measured, 0 = none */
 };
 
 struct mp_relay {
 	struct mp_leg leg[2];
 	struct mp_ports *ports;	/* borrowed: the node's allocator */
+	mp_relay_media_h *media_h;	/* decoded path, NULL = plain relay */
+	void *media_arg;
 	char tag[40];		/* session id for logs */
 };
 
@@ -145,6 +154,41 @@ static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)
 	return true;
 }
 
+/*
+ * Round-trip time from RTCP (RFC 3550 §6.4.1) between the node and in's
+ * peer: an SR forwarded to a peer is remembered by its NTP middle bits; when
+ * that peer's report block names it (LSR), RTT = now - sent - DLSR.
+ * sent: the packet was forwarded to out's peer.
+ */
+static void rtcp_track(struct mp_leg *in, struct mp_leg *out,
+		       const uint8_t *buf, size_t len, bool sent)
+{
+	int64_t now = sw_time_mono_us(), rtt;
+	struct mp_rtcp_info info;
+
+	(void)mp_rtcp_scan(&info, buf, len);
+
+	for (unsigned i = 0; i < info.nblocks; i++) {
+		if (!info.block[i].lsr)
+			continue;
+		for (unsigned j = 0; j < SR_RING; j++) {
+			if (in->sr[j].key != info.block[i].lsr ||
+			    !in->sr[j].sent_us)
+				continue;
+			rtt = now - in->sr[j].sent_us -
+			      (int64_t)info.block[i].dlsr * 1000000 / 65536;
+			if (rtt >= 0 && rtt < 60000000)
+				in->rtt_ms = (uint32_t)(rtt / 1000);
+		}
+	}
+
+	if (sent && info.has_sr) {
+		out->sr[out->sr_next % SR_RING].key = info.sr_ntp_mid;
+		out->sr[out->sr_next % SR_RING].sent_us = now;
+		out->sr_next++;
+	}
+}
+
 /* one datagram received by an RTP socket from its leg's peer */
 static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
 		   const struct sa *src)
@@ -154,6 +198,7 @@ static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
 	int64_t now_us = sw_time_mono_us();
 	int64_t now = now_us / 1000;
 	struct mp_rtp_hdr hdr;
+	bool sent;
 
 	/* RTCP multiplexed on the RTP port (RFC 5761) goes the same way */
 	if (mp_pkt_is_rtcp(buf, len)) {
@@ -162,8 +207,10 @@ static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
 			return;
 		}
 		in->st.rtcp_rx++;
-		if (sock_send(&out->rtp, buf, len))
+		sent = sock_send(&out->rtp, buf, len);
+		if (sent)
 			out->st.rtcp_tx++;
+		rtcp_track(in, out, buf, len, sent);
 		return;
 	}
 
@@ -183,6 +230,11 @@ static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
 			      mp_rtp_units(now_us, in->rate));
 	}
 
+	if (in->relay->media_h) {
+		in->relay->media_h(in->relay, in->id, &hdr, buf, len,
+				   in->relay->media_arg);
+		return;
+	}
 	if (sock_send(&out->rtp, buf, len)) {
 		out->st.tx_packets++;
 		out->st.tx_bytes += len;
@@ -195,6 +247,7 @@ static void rx_rtcp(struct mp_sock *s, const uint8_t *buf, size_t len,
 {
 	struct mp_leg *in = s->leg;
 	struct mp_leg *out = &in->relay->leg[1 - in->id];
+	bool sent;
 
 	if (!mp_rtcp_valid(buf, len) ||
 	    !sock_latch(s, src, sw_time_mono_ms())) {
@@ -202,8 +255,10 @@ static void rx_rtcp(struct mp_sock *s, const uint8_t *buf, size_t len,
 		return;
 	}
 	in->st.rtcp_rx++;
-	if (sock_send(&out->rtcp, buf, len))
+	sent = sock_send(&out->rtcp, buf, len);
+	if (sent)
 		out->st.rtcp_tx++;
+	rtcp_track(in, out, buf, len, sent);
 }
 
 static void sock_readable(int flags, void *arg)
@@ -439,6 +494,9 @@ void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id id,
 	*st = leg->st;
 	st->lost = mp_rxs_lost(&leg->rxs);
 	st->jitter_ms = mp_rxs_jitter_ms(&leg->rxs, leg->rate);
+	st->rtt_ms = leg->rtt_ms;
+	st->mos_x10 = mp_mos_x10(st->rx_packets, st->lost, st->jitter_ms,
+				 st->rtt_ms);
 	st->remote[0] = '\0';
 	if (leg->rtp.latched)
 		(void)re_snprintf(st->remote, sizeof(st->remote), "%J",
@@ -453,4 +511,37 @@ int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay)
 	return relay->leg[0].last_rtp_ms > relay->leg[1].last_rtp_ms ?
 		       relay->leg[0].last_rtp_ms :
 		       relay->leg[1].last_rtp_ms;
+}
+
+/* Route received RTP to h (the decoded path); NULL restores plain relaying. */
+void mp_relay_set_media_handler(struct mp_relay *relay, mp_relay_media_h *h,
+				void *arg)
+{
+	if (!relay)
+		return;
+	relay->media_h = h;
+	relay->media_arg = arg;
+}
+
+/*
+ * Send one RTP datagram to leg to's peer from that leg's RTP port, counted
+ * in its tx counters.  ENOTCONN when the peer is not known yet, EIO when the
+ * datagram did not leave whole.
+ */
+int mp_relay_send(struct mp_relay *relay, enum mp_leg_id to,
+		  const uint8_t *buf, size_t len)
+{
+	struct mp_leg *leg;
+
+	if (!relay || !buf || (to != MP_LEG_A && to != MP_LEG_B))
+		return EINVAL;
+	leg = &relay->leg[to];
+	if (!leg->rtp.dst_set)
+		return ENOTCONN;
+	if (!sock_send(&leg->rtp, buf, len))
+		return EIO;
+	leg->st.tx_packets++;
+	leg->st.tx_bytes += len;
+
+	return 0;
 }

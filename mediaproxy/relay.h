@@ -21,6 +21,7 @@
 #define MP_RELAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mediaproxy/stats.h"
@@ -36,6 +37,15 @@ struct sa;
 struct mp_ports;
 struct mp_relay;
 
+/*
+ * Decoded-path hook: when set, every valid RTP packet a leg receives (after
+ * latching and counting) goes to the handler instead of the other leg; the
+ * handler emits what it wants with mp_relay_send().  RTCP is still relayed.
+ */
+typedef void (mp_relay_media_h)(struct mp_relay *relay, enum mp_leg_id from,
+				const struct mp_rtp_hdr *hdr,
+				const uint8_t *buf, size_t len, void *arg);
+
 int  mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
 		    const struct sa *laddr, const char *tag);
 void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id leg,
@@ -47,5 +57,9 @@ uint16_t mp_relay_port(const struct mp_relay *relay, enum mp_leg_id leg);
 void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id leg,
 		    struct mp_leg_stats *st);
 int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay);
+void mp_relay_set_media_handler(struct mp_relay *relay, mp_relay_media_h *h,
+				void *arg);
+int  mp_relay_send(struct mp_relay *relay, enum mp_leg_id to,
+		   const uint8_t *buf, size_t len);
 
 #endif /* MP_RELAY_H */

@@ -211,3 +211,84 @@ uint32_t mp_rtp_units(int64_t mono_us, uint32_t rate)
 	return (uint32_t)((uint64_t)(mono_us / 1000000) * rate +
 			  (uint64_t)(mono_us % 1000000) * rate / 1000000);
 }
+
+/*
+ * Walk a compound RTCP packet and collect the SR's NTP time and every
+ * report block's LSR/DLSR (from SRs and RRs).  EBADMSG when a sub-packet
+ * is malformed; what was read before stays in info.
+ */
+int mp_rtcp_scan(struct mp_rtcp_info *info, const uint8_t *buf, size_t len)
+{
+	size_t off = 0, plen, boff;
+	unsigned rc, pt;
+
+	if (!info || !buf)
+		return EINVAL;
+	memset(info, 0, sizeof(*info));
+
+	while (off + 4 <= len) {
+		const uint8_t *p = buf + off;
+
+		if ((p[0] >> 6) != 2)
+			return EBADMSG;
+		rc = p[0] & 0x1f;
+		pt = p[1];
+		plen = 4u * ((size_t)rd16(p + 2) + 1);
+		if (plen > len - off)
+			return EBADMSG;
+
+		if (pt == 200 || pt == 201) {
+			boff = pt == 200 ? 28 : 8;
+			if (boff + 24u * rc > plen)
+				return EBADMSG;
+			if (pt == 200 && !info->has_sr) {
+				info->has_sr = true;
+				info->sr_ntp_mid = (uint32_t)(rd16(p + 10)) << 16
+						   | rd16(p + 12);
+			}
+			for (unsigned i = 0; i < rc; i++) {
+				const uint8_t *b = p + boff + 24u * i;
+
+				if (info->nblocks == MP_RTCP_MAX_BLOCKS)
+					break;
+				info->block[info->nblocks].lsr = rd32(b + 16);
+				info->block[info->nblocks].dlsr = rd32(b + 20);
+				info->nblocks++;
+			}
+		}
+		off += plen;
+	}
+
+	return 0;
+}
+
+/*
+ * Mean opinion score (x10, 10..45) of a received stream from a simplified
+ * E-model: one-way delay = rtt / 2 + 2 x jitter + 10 ms of coding delay,
+ * R = 93.2 - delay impairment - 2.5 x loss %, MOS from R as in G.107 B.
+ * 0 when nothing was received.
+ */
+unsigned mp_mos_x10(uint64_t received, uint64_t lost, uint32_t jitter_ms,
+		    uint32_t rtt_ms)
+{
+	double delay, r, loss_pct, mos;
+
+	if (!received)
+		return 0;
+
+	delay = rtt_ms / 2.0 + 2.0 * jitter_ms + 10.0;
+	r = delay < 160.0 ? 93.2 - delay / 40.0 : 93.2 - (delay - 120.0) / 10.0;
+	loss_pct = 100.0 * (double)lost / (double)(received + lost);
+	r -= 2.5 * loss_pct;
+	if (r < 0.0)
+		r = 0.0;
+	if (r > 100.0)
+		r = 100.0;
+	mos = 1.0 + 0.035 * r + 0.000007 * r * (r - 60.0) * (100.0 - r);
+	if (mos < 1.0)
+		mos = 1.0;
+	if (mos > 4.5)
+		mos = 4.5;
+
+	return (unsigned)(mos * 10.0 + 0.5);
+}

@@ -4,7 +4,9 @@
  * Pure functions on packets and counters, no I/O: the minimal RTP/RTCP
  * header validation a relay needs (RFC 3550 §5.1, §6.4), sequence tracking
  * with loss counting (RFC 3550 A.1/A.3, including 16-bit wraparound and
- * source restarts) and the interarrival jitter estimate (RFC 3550 A.8).
+ * source restarts), the interarrival jitter estimate (RFC 3550 A.8), the
+ * SR/RR fields a relay needs for round-trip time (RFC 3550 §6.4.1) and a
+ * simplified E-model (ITU-T G.107) MOS estimate.
  *
  * Threading: any (no globals); each struct belongs to one leg.
  * Bus:       the leg stats of media.delete / media.query (docs/bus.md).
@@ -31,6 +33,22 @@ struct mp_rtp_hdr {
 int  mp_rtp_parse(struct mp_rtp_hdr *hdr, const uint8_t *buf, size_t len);
 bool mp_rtcp_valid(const uint8_t *buf, size_t len);
 bool mp_pkt_is_rtcp(const uint8_t *buf, size_t len);
+
+/* what a relay needs from a (compound) RTCP packet to measure RTT */
+#define MP_RTCP_MAX_BLOCKS 8
+struct mp_rtcp_info {
+	bool has_sr;
+	uint32_t sr_ntp_mid;	/* middle 32 bits of the SR's NTP time */
+	unsigned nblocks;
+	struct {
+		uint32_t lsr;	/* middle NTP bits of the last SR seen */
+		uint32_t dlsr;	/* delay since it, 1/65536 s */
+	} block[MP_RTCP_MAX_BLOCKS];
+};
+
+int mp_rtcp_scan(struct mp_rtcp_info *info, const uint8_t *buf, size_t len);
+unsigned mp_mos_x10(uint64_t received, uint64_t lost, uint32_t jitter_ms,
+		    uint32_t rtt_ms);
 
 /* receive side of one leg: sequence, loss and jitter state */
 struct mp_rx_stats {
@@ -62,6 +80,8 @@ struct mp_leg_stats {
 	uint64_t rtcp_rx, rtcp_tx;
 	uint64_t lost;
 	uint32_t jitter_ms;
+	uint32_t rtt_ms;	/* relay <-> peer, from RTCP; 0 = unknown */
+	unsigned mos_x10;	/* E-model estimate x10 (10..45), 0 = none */
 	uint64_t dropped;
 	char remote[64];	/* latched peer "ip:port", "" = none */
 };
