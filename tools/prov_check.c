@@ -735,7 +735,7 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 	else if (!strcmp(sec, "accounts")) {
 		const char *agent = val_of(obj, "agent");
 
-		if (agent && !strcmp(agent, obj->name))
+		if (agent && obj->name && !strcmp(agent, obj->name))
 			tc_doc_error(doc, "%s.agent: an account cannot be its "
 				     "own agent", obj->path);
 	}
