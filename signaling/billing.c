@@ -1,0 +1,237 @@
+/*
+ * billing.c - auth.request / auth.release / cdr.submit toward billingd
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "billing"
+#include "common/bus.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "proto/proto.h"
+#include "signaling/billing.h"
+#include "signaling/spool.h"
+
+#define CDR_TIMEOUT_MS   5000
+#define CDR_MAX_INFLIGHT 32
+
+struct sg_billing {
+	struct sw_bus_peer *peer;	/* owned */
+	struct sg_spool *spool;		/* borrowed */
+	bool reachable;			/* last exchange got a reply */
+};
+
+struct sg_auth_ctx {
+	sg_auth_h *h;
+	void *arg;
+	struct sg_billing *b;
+};
+
+/* Dial billingd (nng reconnects by itself while it is down). */
+int sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
+		     const char *url, struct sg_spool *spool)
+{
+	struct sg_billing *b;
+	int err;
+
+	if (!bp || !bus || !url)
+		return EINVAL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return ENOMEM;
+	err = sw_bus_dial_req(&b->peer, bus, url);
+	if (err) {
+		free(b);
+		return err;
+	}
+	b->spool = spool;
+	*bp = b;
+	return 0;
+}
+
+void sg_billing_free(struct sg_billing *b)
+{
+	if (!b)
+		return;
+	sw_bus_peer_close(b->peer);
+	free(b);
+}
+
+bool sg_billing_reachable(const struct sg_billing *b)
+{
+	return b && b->reachable;
+}
+
+static void auth_resp(int err, const struct sw_env *env, void *arg)
+{
+	struct sg_auth_ctx *ctx = arg;
+	struct sg_auth_result res;
+	struct sw_jv v;
+
+	memset(&res, 0, sizeof(res));
+	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
+		sw_warn("auth.request refused by billingd: %s",
+			sw_json_str_or(env->body, "message", "?"));
+		err = EPROTO;
+	} else if (!err) {
+		sw_jv_init(&v, "body");
+		res.allow = sw_jv_bool(&v, env->body, "allow", true, false);
+		res.max_duration_s = sw_jv_int(&v, env->body, "max_duration_s",
+					       0, INT32_MAX, false, 0);
+		res.sip_code = (int)sw_jv_int(&v, env->body, "sip_code", 0,
+					      699, false, 0);
+		snprintf(res.reason, sizeof(res.reason), "%s",
+			 sw_jv_str(&v, env->body, "reason", 63, false, ""));
+		if (v.bad) {
+			sw_warn("bad auth.request.reply: %s", v.err);
+			err = EBADMSG;
+		}
+	}
+	if (ctx->b)
+		ctx->b->reachable = (err == 0 || err == EPROTO ||
+				     err == EBADMSG);
+	if (ctx->h)
+		ctx->h(err, err ? NULL : &res, ctx->arg);
+	free(ctx);
+}
+
+/*
+ * Ask billingd to authorize a call.  h runs exactly once on the loop unless
+ * sg_billing_auth_cancel(*ctxp) is called first.
+ */
+int sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
+		    const struct sg_auth_req *req, int timeout_ms,
+		    sg_auth_h *h, void *arg)
+{
+	struct sg_auth_ctx *ctx;
+	json_t *body;
+	int err;
+
+	if (!b || !req || !h)
+		return EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return ENOMEM;
+	ctx->h = h;
+	ctx->arg = arg;
+	ctx->b = b;
+	body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "call", req->call,
+			 "account", req->account, "caller", req->caller,
+			 "callee", req->callee, "mapping_gateway",
+			 req->mapping_gateway);
+	if (!body) {
+		free(ctx);
+		return ENOMEM;
+	}
+	err = sw_bus_request(NULL, b->peer, SW_MSG_AUTH_REQUEST, body,
+			     timeout_ms, auth_resp, ctx);
+	if (err)
+		free(ctx);
+	else if (ctxp)
+		*ctxp = ctx;
+	return err;
+}
+
+/* The requester went away: the reply is dropped when it comes. */
+void sg_billing_auth_cancel(struct sg_auth_ctx *ctx)
+{
+	if (ctx) {
+		ctx->h = NULL;
+		ctx->arg = NULL;
+	}
+}
+
+static void release_resp(int err, const struct sw_env *env, void *arg)
+{
+	(void)env;
+	(void)arg;
+	if (err)
+		sw_debug("auth.release: %s", strerror(err));
+}
+
+/* Fire-and-forget end of the call's reservation. */
+void sg_billing_release(struct sg_billing *b, const char *call)
+{
+	if (!b || !call)
+		return;
+	sw_bus_request(NULL, b->peer, SW_MSG_AUTH_RELEASE,
+		       json_pack("{s:s}", "call", call), 2000, release_resp,
+		       NULL);
+}
+
+struct cdr_ctx {
+	struct sg_billing *b;
+	char id[40];
+};
+
+static void cdr_resp(int err, const struct sw_env *env, void *arg)
+{
+	struct cdr_ctx *ctx = arg;
+	struct sg_billing *b = ctx->b;
+	const char *id;
+
+	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
+		sw_cwarn(ctx->id, "cdr.submit refused: %s: %s",
+			 sw_json_str_or(env->body, "code", "?"),
+			 sw_json_str_or(env->body, "message", "?"));
+		b->reachable = true;
+		sg_spool_nack(b->spool, ctx->id);
+	} else if (err) {
+		sw_cdebug(ctx->id, "cdr.submit: %s", strerror(err));
+		b->reachable = false;
+		sg_spool_nack(b->spool, ctx->id);
+	} else {
+		id = sw_json_str_or(env->body, "id", "");
+		b->reachable = true;
+		if (strcmp(id, ctx->id)) {
+			sw_cwarn(ctx->id, "cdr.submit.reply for id '%s'", id);
+			sg_spool_nack(b->spool, ctx->id);
+		} else {
+			sw_cinfo(ctx->id, "cdr acknowledged%s",
+				 json_is_true(json_object_get(env->body,
+							      "duplicate"))
+					 ? " (duplicate)"
+					 : "");
+			sg_spool_ack(b->spool, ctx->id);
+		}
+	}
+	free(ctx);
+}
+
+static int cdr_send(const char *id, const char *json, void *arg)
+{
+	struct sg_billing *b = arg;
+	struct cdr_ctx *ctx;
+	json_t *cdr;
+	int err;
+
+	cdr = json_loads(json, 0, NULL);
+	if (!cdr)
+		return EBADMSG;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		json_decref(cdr);
+		return ENOMEM;
+	}
+	ctx->b = b;
+	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
+	err = sw_bus_request(NULL, b->peer, SW_MSG_CDR_SUBMIT,
+			     json_pack("{s:o}", "cdr", cdr), CDR_TIMEOUT_MS,
+			     cdr_resp, ctx);
+	if (err)
+		free(ctx);
+	return err;
+}
+
+/* Send pending CDRs (bounded in flight); called after each new CDR and
+ * periodically. */
+void sg_billing_kick(struct sg_billing *b)
+{
+	if (!b || !b->spool)
+		return;
+	/* while billingd looks down, probe with one CDR at a time */
+	sg_spool_kick(b->spool, b->reachable ? CDR_MAX_INFLIGHT : 1, cdr_send,
+		      b);
+}

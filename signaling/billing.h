@@ -1,0 +1,50 @@
+/*
+ * billing.h - signalingd's client of billingd
+ *
+ * auth.request at call setup (fail-closed: an error or a timeout is
+ * reported as err != 0 and the caller decides), auth.release at the end,
+ * and cdr.submit for the spooled CDRs: sg_billing_kick() sends what the
+ * spool has pending and acks/nacks it from the replies.
+ *
+ * Threading: su_root thread only.
+ * Bus: auth.request, auth.release, cdr.submit (docs/bus.md).
+ */
+#ifndef SG_BILLING_H
+#define SG_BILLING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sw_bus;
+struct sw_bus_call;
+struct sg_spool;
+struct sg_billing;
+struct sg_auth_ctx;
+
+struct sg_auth_result {
+	bool allow;
+	int64_t max_duration_s;
+	int sip_code;
+	char reason[64];
+};
+
+/* err != 0: billingd unreachable, timed out or answered garbage/error */
+typedef void (sg_auth_h)(int err, const struct sg_auth_result *res,
+			 void *arg);
+
+struct sg_auth_req {
+	const char *call, *account, *caller, *callee, *mapping_gateway;
+};
+
+int  sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
+		      const char *url, struct sg_spool *spool);
+void sg_billing_free(struct sg_billing *b);
+int  sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
+		     const struct sg_auth_req *req, int timeout_ms,
+		     sg_auth_h *h, void *arg);
+void sg_billing_auth_cancel(struct sg_auth_ctx *ctx);
+void sg_billing_release(struct sg_billing *b, const char *call);
+void sg_billing_kick(struct sg_billing *b);
+bool sg_billing_reachable(const struct sg_billing *b);
+
+#endif /* SG_BILLING_H */

@@ -1,0 +1,743 @@
+/*
+ * call.c - B2BUA call: caller leg, relay to the vendor leg, teardown, CDR
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "call"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "signaling/billing.h"
+#include "signaling/call.h"
+#include "signaling/failover.h"
+#include "signaling/media.h"
+#include "signaling/sg.h"
+#include "signaling/spool.h"
+#include "signaling/tables.h"
+
+#define SDP_TYPE "application/sdp"
+
+static void call_end(struct sg_call *c);
+static void finish(struct sg_call *c);
+static void media_deleted(int err, json_t *body, void *arg);
+static void media_try_next(struct sg_call *c);
+
+static const struct sg_params *params_of(const struct sg_call *c)
+{
+	return &c->tables->params;
+}
+
+/* Find an active call by its id (= media session id). */
+struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
+{
+	for (struct sg_call *c = sg->calls; c && id; c = c->next)
+		if (!strcmp(c->id, id))
+			return c;
+	return NULL;
+}
+
+static void set_outcome(struct sg_call *c, int code, const char *text,
+			const char *reason, const char *dir)
+{
+	if (c->end_reason[0])
+		return;			/* the first cause wins */
+	c->end_code = code;
+	snprintf(c->end_text, sizeof(c->end_text), "%s", text ? text : "");
+	snprintf(c->end_reason, sizeof(c->end_reason), "%s", reason);
+	snprintf(c->end_dir, sizeof(c->end_dir), "%s", dir);
+}
+
+static void copy_user(char *dst, size_t size, const url_t *url)
+{
+	snprintf(dst, size, "%s", url && url->url_user ? url->url_user : "");
+}
+
+static sip_contact_t const *contact_of(const struct sg_call *c)
+{
+	return nta_agent_contact(c->sg->agent);
+}
+
+/* response to the caller's INVITE; sdp may be NULL */
+static void reply_a(struct sg_call *c, int code, const char *phrase,
+		    const char *sdp)
+{
+	if (!c->irq || c->a_final)
+		return;
+	nta_incoming_treply(c->irq, code, phrase,
+			    TAG_IF(code > 100 && code < 300,
+				   SIPTAG_CONTACT(contact_of(c))),
+			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	if (code >= 200)
+		c->a_final = true;
+}
+
+static int bye_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+	int status = sip ? sip->sip_status->st_status
+			 : nta_outgoing_status(orq);
+
+	if (status < 200)
+		return 0;
+	sw_cdebug(c->callid_a, "BYE answered %d", status);
+	nta_outgoing_destroy(orq);
+	if (c->byes)
+		c->byes--;
+	call_end(c);
+	return 0;
+}
+
+static void send_bye(struct sg_call *c, nta_leg_t *leg)
+{
+	nta_outgoing_t *o;
+
+	if (!leg)
+		return;
+	o = nta_outgoing_tcreate(leg, bye_resp, c, NULL, SIP_METHOD_BYE, NULL,
+				 TAG_END());
+	if (o)
+		c->byes++;
+	else
+		sw_cwarn(c->callid_a, "cannot send BYE");
+}
+
+/* media leg plan from a vendor SDP, then the SDP toward the caller */
+void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len)
+{
+	struct sg_sdp_media m;
+	char *out = NULL;
+
+	if (!sdp || !len)
+		return;
+	if (params_of(c)->media_mode == 0 || !c->media_up) {
+		free(c->sdp_to_a);
+		c->sdp_to_a = strndup(sdp, len);
+		return;
+	}
+	if (sg_sdp_inspect(&m, sdp, len)) {
+		sw_cwarn(c->callid_a, "vendor SDP unreadable, kept previous");
+		return;
+	}
+	snprintf(c->codec_b, sizeof(c->codec_b), "%s", m.codec);
+	sg_media_answer(c->node, c->id, sg_media_leg_plan(&m),
+			(int)c->sg->cfg.media_timeout_ms);
+	c->b_media_set = true;
+	if (sg_sdp_rewrite(&out, sdp, len, c->a_local_ip, c->a_local_port)) {
+		sw_cwarn(c->callid_a, "cannot rewrite vendor SDP");
+		return;
+	}
+	free(c->sdp_to_a);
+	c->sdp_to_a = out;
+}
+
+static void vendor_sdp(struct sg_call *c, sip_t const *sip, bool *has)
+{
+	*has = false;
+	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+		return;
+	if (sip->sip_content_type && sip->sip_content_type->c_type &&
+	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE))
+		return;
+	free(c->sdp_from_b);
+	c->sdp_from_b = strndup(sip->sip_payload->pl_data,
+				sip->sip_payload->pl_len);
+	sg_call_media_answer(c, sip->sip_payload->pl_data,
+			     sip->sip_payload->pl_len);
+	*has = true;
+}
+
+/* 18x from the vendor: relay to the caller (early media through the
+ * node). */
+void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip)
+{
+	int status = sip->sip_status->st_status;
+	bool has_sdp;
+
+	if (c->a_final || c->state >= SG_CALL_ANSWERED)
+		return;
+	if (!c->ringing_ms) {
+		c->ringing_ms = sw_time_wall_ms();
+		c->pdd_ms = sw_time_mono_ms() - c->setup_mono;
+	}
+	vendor_sdp(c, sip, &has_sdp);
+	sw_cinfo(c->callid_a, "%d %s from %s relayed%s", status,
+		 sip->sip_status->st_phrase, c->routing_gw,
+		 has_sdp ? " with SDP" : "");
+	reply_a(c, status, sip->sip_status->st_phrase,
+		has_sdp ? c->sdp_to_a : NULL);
+	c->state = SG_CALL_EARLY;
+}
+
+static void maxdur_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg_call *c = arg;
+	const char *reason = "MaxDuration";
+
+	(void)magic;
+	(void)t;
+	if (c->max_duration_s &&
+	    (!params_of(c)->max_call_s ||
+	     c->max_duration_s < params_of(c)->max_call_s) &&
+	    (!c->mgw->max_duration_s ||
+	     c->max_duration_s < c->mgw->max_duration_s))
+		reason = "BalanceExhausted";
+	sw_cinfo(c->callid_a, "call time limit reached (%s)", reason);
+	sg_call_terminate(c, reason, "server");
+}
+
+static void arm_max_duration(struct sg_call *c)
+{
+	int64_t lim[3] = {params_of(c)->max_call_s, c->mgw->max_duration_s,
+			  c->max_duration_s};
+	int64_t s = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (lim[i] > 0 && (!s || lim[i] < s))
+			s = lim[i];
+	if (s)
+		c->t_maxdur = sg_timer_start(c->sg, s * 1000, maxdur_expired,
+					     c);
+}
+
+/* 2xx from the vendor (already ACKed): relay the answer to the caller. */
+void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
+{
+	bool has_sdp;
+
+	c->answer_ms = sw_time_wall_ms();
+	c->answer_mono = sw_time_mono_ms();
+	if (!c->ringing_ms)
+		c->pdd_ms = c->answer_mono - c->setup_mono;
+	vendor_sdp(c, sip, &has_sdp);
+	if (sip->sip_call_id)
+		snprintf(c->callid_b, sizeof(c->callid_b), "%s",
+			 sip->sip_call_id->i_id);
+	sw_cinfo(c->callid_a, "answered by %s (%s)", c->routing_gw,
+		 c->callid_b);
+	reply_a(c, 200, sip_200_OK, c->sdp_to_a);
+	c->state = SG_CALL_ANSWERED;
+	arm_max_duration(c);
+}
+
+/*
+ * The call fails before an answer: final response to the caller, outcome
+ * recorded, teardown.
+ */
+void sg_call_fail(struct sg_call *c, int code, const char *phrase,
+		  const char *reason, const char *dir)
+{
+	if (c->state == SG_CALL_ENDED)
+		return;
+	sw_cinfo(c->callid_a, "failed: %d %s (%s)", code, phrase, reason);
+	set_outcome(c, code, phrase, reason, dir);
+	reply_a(c, code, phrase, NULL);
+	call_end(c);
+}
+
+/* End a call from outside or on a BYE: both legs are closed as needed. */
+void sg_call_terminate(struct sg_call *c, const char *reason,
+		       const char *dir)
+{
+	if (!c || c->state == SG_CALL_ENDED)
+		return;
+	if (c->state < SG_CALL_ANSWERED) {
+		bool caller = !strcmp(dir, "caller");
+
+		sg_failover_cancel(c);
+		sg_call_fail(c, caller ? 487 : 503,
+			     caller ? sip_487_Request_terminated
+				    : sip_503_Service_unavailable,
+			     reason, dir);
+		return;
+	}
+	set_outcome(c, 200, "OK", reason, dir);
+	sw_cinfo(c->callid_a, "hangup (%s, %s)", reason, dir);
+	if (strcmp(dir, "caller"))
+		send_bye(c, c->leg_a);
+	if (strcmp(dir, "callee"))
+		send_bye(c, c->leg_b);
+	call_end(c);
+}
+
+void sg_call_terminate_all(struct sg *sg, const char *reason)
+{
+	struct sg_call *c, *next;
+
+	for (c = sg->calls; c; c = next) {
+		next = c->next;
+		sg_call_terminate(c, reason, "server");
+	}
+}
+
+/* in-dialog request on either leg */
+static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
+			  sip_t const *sip)
+{
+	const char *sdp = from_a ? c->sdp_to_a : c->sdp_to_b;
+
+	switch (sip->sip_request->rq_method) {
+	case sip_method_bye:
+		sw_cinfo(c->callid_a, "BYE from %s", from_a ? "caller"
+							      : "vendor");
+		if (c->state == SG_CALL_ANSWERED && from_a)
+			c->state = SG_CALL_CONFIRMED;
+		sg_call_terminate(c, "Normal", from_a ? "caller" : "callee");
+		return 200;
+	case sip_method_ack:
+		if (from_a && c->state == SG_CALL_ANSWERED)
+			c->state = SG_CALL_CONFIRMED;
+		return 0;
+	case sip_method_invite:
+		/* session refresh / re-INVITE: answer with the current SDP
+		 * (media re-anchoring comes later) */
+		if (c->state == SG_CALL_ENDED)
+			return 481;
+		nta_incoming_treply(irq, SIP_200_OK,
+				    SIPTAG_CONTACT(contact_of(c)),
+				    TAG_IF(sdp,
+					   SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+				    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
+				    TAG_END());
+		nta_incoming_destroy(irq);
+		return 0;
+	case sip_method_options:
+	case sip_method_info:
+	case sip_method_update:
+	case sip_method_notify:
+		return 200;
+	default:
+		return 501;
+	}
+}
+
+static int a_leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+			 sip_t const *sip)
+{
+	(void)leg;
+	return dialog_request(magic, true, irq, sip);
+}
+
+/* Request on the vendor leg's dialog (failover.c creates the leg). */
+int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+		      sip_t const *sip)
+{
+	(void)leg;
+	return dialog_request(magic, false, irq, sip);
+}
+
+/* ACK or CANCEL for the caller's INVITE transaction */
+static int a_irq_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+
+	(void)irq;
+	if (!sip || !sip->sip_request)
+		return 0;
+	if (sip->sip_request->rq_method == sip_method_cancel) {
+		sw_cinfo(c->callid_a, "CANCEL from caller");
+		sg_call_terminate(c, "CallerCancel", "caller");
+	} else if (sip->sip_request->rq_method == sip_method_ack &&
+		   c->state == SG_CALL_ANSWERED) {
+		c->state = SG_CALL_CONFIRMED;
+	}
+	return 0;
+}
+
+/* ---- media anchoring ---- */
+
+static void media_offered(int err, const char *code,
+			  const struct sg_media_local *loc, void *arg)
+{
+	struct sg_call *c = arg;
+	char *out = NULL;
+
+	c->media_req = NULL;
+	if (c->state == SG_CALL_ENDED) {
+		/* the call ended while the offer was out: undo it */
+		if (!err && !sg_media_delete(&c->media_req, c->node, c->id,
+					     c->end_reason,
+					     (int)c->sg->cfg.media_timeout_ms,
+					     media_deleted, c))
+			return;
+		c->media_req = NULL;
+		finish(c);
+		return;
+	}
+	if (err) {
+		sw_cwarn(c->callid_a, "media node %s failed (%s), next node",
+			 c->node->node_id, err == EPROTO ? code : strerror(err));
+		c->node = NULL;
+		c->media_try++;
+		media_try_next(c);
+		return;
+	}
+	c->media_up = true;
+	snprintf(c->a_local_ip, sizeof(c->a_local_ip), "%s", loc->a_ip);
+	snprintf(c->b_local_ip, sizeof(c->b_local_ip), "%s", loc->b_ip);
+	c->a_local_port = loc->a_port;
+	c->b_local_port = loc->b_port;
+	sw_cinfo(c->callid_a, "media on %s: caller side %s:%d, vendor side "
+		 "%s:%d", c->node->node_id, loc->a_ip, loc->a_port, loc->b_ip,
+		 loc->b_port);
+	if (sg_sdp_rewrite(&out, c->offer, strlen(c->offer), loc->b_ip,
+			   loc->b_port)) {
+		sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
+			     "server");
+		return;
+	}
+	free(c->sdp_to_b);
+	c->sdp_to_b = out;
+	c->state = SG_CALL_ROUTING;
+	sg_failover_next(c);
+}
+
+static void media_try_next(struct sg_call *c)
+{
+	struct sg_media_node *nodes[16];
+	size_t n = sg_media_pick(c->sg->media, nodes, 16);
+	json_t *a, *b;
+
+	if (c->media_try >= n) {
+		sg_call_fail(c, 503, sip_503_Service_unavailable,
+			     "MediaUnavailable", "server");
+		return;
+	}
+	c->node = nodes[c->media_try];
+	a = sg_media_leg_plan(&c->a_sdp);
+	b = sg_media_leg_plan(NULL);
+	if (b && a) {
+		/* the vendor leg offers what the caller offered */
+		json_object_set(b, "codec", json_object_get(a, "codec"));
+		json_object_set(b, "pt", json_object_get(a, "pt"));
+		json_object_set(b, "rate", json_object_get(a, "rate"));
+		json_object_set(b, "ptime", json_object_get(a, "ptime"));
+		json_object_set(b, "fmtp", json_object_get(a, "fmtp"));
+		json_object_set(b, "te_pt", json_object_get(a, "te_pt"));
+		json_object_set(b, "dtmf_send", json_object_get(a, "dtmf_send"));
+		json_object_set(b, "dtmf_recv", json_object_get(a, "dtmf_recv"));
+	}
+	if (sg_media_offer(&c->media_req, c->node, c->id, c->callid_a, a, b,
+			   (int)c->sg->cfg.media_timeout_ms, media_offered,
+			   c)) {
+		c->node = NULL;
+		c->media_try++;
+		media_try_next(c);
+	}
+}
+
+static void route_and_connect(struct sg_call *c)
+{
+	if (sg_failover_route(c) == 0) {
+		sg_call_fail(c, 503, sip_503_Service_unavailable,
+			     "NoAvailableRouter", "server");
+		return;
+	}
+	if (params_of(c)->media_mode == 0 || !c->offer) {
+		free(c->sdp_to_b);
+		c->sdp_to_b = c->offer ? strdup(c->offer) : NULL;
+		c->state = SG_CALL_ROUTING;
+		sg_failover_next(c);
+		return;
+	}
+	c->state = SG_CALL_MEDIA;
+	media_try_next(c);
+}
+
+/* ---- billing ---- */
+
+static const char *refusal_phrase(const struct sg_auth_result *r)
+{
+	if (!strcmp(r->reason, "InsufficientBalance"))
+		return "Insufficient Balance";
+	if (!strcmp(r->reason, "NoRate"))
+		return "No Rate";
+	if (!strcmp(r->reason, "AccountNotFound"))
+		return "Account Not Found";
+	return "Forbidden";
+}
+
+static void auth_done(int err, const struct sg_auth_result *res, void *arg)
+{
+	struct sg_call *c = arg;
+
+	c->auth_req = NULL;
+	if (c->state == SG_CALL_ENDED)
+		return;
+	if (err) {
+		if (params_of(c)->fail_open && c->mgw->postpaid) {
+			sw_cwarn(c->callid_a, "billingd unavailable (%s); "
+				 "postpaid call let through (fail open)",
+				 strerror(err));
+			c->max_duration_s = params_of(c)->max_call_s;
+			route_and_connect(c);
+			return;
+		}
+		sw_cwarn(c->callid_a, "billingd unavailable: %s",
+			 strerror(err));
+		sg_call_fail(c, 503, sip_503_Service_unavailable,
+			     "BillingUnavailable", "server");
+		return;
+	}
+	if (!res->allow) {
+		int code = res->sip_code >= 400 && res->sip_code < 700
+				   ? res->sip_code
+				   : 403;
+
+		sg_call_fail(c, code, refusal_phrase(res),
+			     res->reason[0] ? res->reason : "AuthRejected",
+			     "server");
+		return;
+	}
+	c->authorized = true;
+	c->max_duration_s = res->max_duration_s;
+	sw_cinfo(c->callid_a, "authorized, max %lld s",
+		 (long long)res->max_duration_s);
+	route_and_connect(c);
+}
+
+/* ---- teardown ---- */
+
+static void call_free(struct sg_call *c)
+{
+	struct sg *sg = c->sg;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		sg->calls = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	sg->ncalls--;
+
+	sg_billing_auth_cancel(c->auth_req);
+	sg_media_req_cancel(c->media_req);
+	sg_timer_stop(&c->t_maxdur);
+	sg_timer_stop(&c->t_reap);
+	sg_timer_stop(&c->t_free);
+	sg_failover_stop(c);
+	if (c->irq)
+		nta_incoming_destroy(c->irq);
+	if (c->leg_a)
+		nta_leg_destroy(c->leg_a);
+	json_decref(c->rtp);
+	free(c->offer);
+	free(c->sdp_to_a);
+	free(c->sdp_to_b);
+	free(c->sdp_from_b);
+	sg_tables_unref(c->tables);
+	su_home_unref(c->home);
+	free(c);
+}
+
+/* freed from a timer, never inside an nta callback of its own legs */
+static void free_now(void *magic, su_timer_t *t, void *arg)
+{
+	(void)magic;
+	(void)t;
+	call_free(arg);
+}
+
+static void finish(struct sg_call *c)
+{
+	json_t *cdr;
+	int err;
+
+	if (!c->cdr_done) {
+		c->cdr_done = true;
+		c->end_ms = sw_time_wall_ms();
+		c->end_mono = sw_time_mono_ms();
+		cdr = sg_cdr_build(c);
+		err = cdr ? sg_spool_add(c->sg->spool, c->id, cdr) : ENOMEM;
+		if (err)
+			sw_cerr(c->callid_a, "CDR %s NOT spooled (%s): %s", c->id,
+				strerror(err), cdr ? json_dumps(cdr, 0) : "");
+		else
+			sw_cinfo(c->callid_a, "CDR %s spooled: %d %s %s", c->id,
+				 c->end_code, c->end_reason, c->end_dir);
+		json_decref(cdr);
+		sg_billing_kick(c->sg->billing);
+		if (c->authorized)
+			sg_billing_release(c->sg->billing, c->id);
+	}
+	if (c->byes == 0 && !c->media_req && !c->t_free)
+		c->t_free = sg_timer_start(c->sg, 0, free_now, c);
+}
+
+static void media_deleted(int err, json_t *body, void *arg)
+{
+	struct sg_call *c = arg;
+	json_t *stats = body ? json_object_get(body, "stats") : NULL;
+
+	c->media_req = NULL;
+	if (err)
+		sw_cwarn(c->callid_a, "media.delete: %s", strerror(err));
+	if (json_is_object(stats))
+		c->rtp = json_deep_copy(stats);
+	finish(c);
+}
+
+static void reap_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg_call *c = arg;
+
+	(void)magic;
+	(void)t;
+	sw_cwarn(c->callid_a, "teardown stuck (%u BYEs pending), freed",
+		 c->byes);
+	c->byes = 0;
+	call_end(c);
+}
+
+/*
+ * Both legs are finished (or being closed by BYE): release the media
+ * session, write the CDR, free the call when nothing is in flight.  Safe
+ * to call repeatedly.
+ */
+static void call_end(struct sg_call *c)
+{
+	if (c->state != SG_CALL_ENDED) {
+		c->state = SG_CALL_ENDED;
+		sg_timer_stop(&c->t_maxdur);
+		sg_failover_stop(c);
+		if (!c->t_reap)
+			c->t_reap = sg_timer_start(c->sg, 40000, reap_expired,
+						   c);
+		sg_billing_auth_cancel(c->auth_req);
+		c->auth_req = NULL;
+		if (c->media_req)
+			return;	/* offer in flight: media_offered goes on */
+		if (c->node && c->media_up &&
+		    !sg_media_delete(&c->media_req, c->node, c->id,
+				     c->end_reason,
+				     (int)c->sg->cfg.media_timeout_ms,
+				     media_deleted, c))
+			return;
+		c->media_req = NULL;
+	}
+	if (!c->media_req)
+		finish(c);
+}
+
+/* ---- ingress ---- */
+
+/*
+ * A new INVITE from a known mapping gateway: take the transaction, answer
+ * 100 Trying, set up the caller leg and start the call.  msg is taken.
+ */
+void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
+		      const struct sg_mgw *mgw, const char *src_ip)
+{
+	struct sg_call *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
+		free(c);
+		nta_msg_treply(sg->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+			       TAG_END());
+		return;
+	}
+	c->sg = sg;
+	c->tables = sg_tables_ref(sg->tables);
+	c->mgw = mgw;
+	c->state = SG_CALL_AUTH;
+	sw_uuid_gen(c->id);
+	c->setup_ms = sw_time_wall_ms();
+	c->setup_mono = sw_time_mono_ms();
+	snprintf(c->callid_a, sizeof(c->callid_a), "%s",
+		 sip->sip_call_id->i_id);
+	snprintf(c->src_ip, sizeof(c->src_ip), "%s", src_ip);
+	copy_user(c->caller_in, sizeof(c->caller_in), sip->sip_from->a_url);
+	copy_user(c->callee_in, sizeof(c->callee_in),
+		  sip->sip_request->rq_url);
+	if (!c->callee_in[0])
+		copy_user(c->callee_in, sizeof(c->callee_in),
+			  sip->sip_to->a_url);
+	/* ingress dial plans come later: numbers pass unchanged */
+	snprintf(c->caller, sizeof(c->caller), "%s", c->caller_in);
+	snprintf(c->callee, sizeof(c->callee), "%s", c->callee_in);
+
+	c->next = sg->calls;
+	if (c->next)
+		c->next->prev = c;
+	sg->calls = c;
+	sg->ncalls++;
+
+	c->irq = nta_incoming_create(sg->agent, NULL, msg, sip, TAG_END());
+	if (!c->irq) {
+		sw_cerr(c->callid_a, "cannot create server transaction");
+		c->state = SG_CALL_ENDED;
+		c->cdr_done = true;	/* nothing was answered: no CDR */
+		call_free(c);
+		return;
+	}
+	nta_incoming_bind(c->irq, a_irq_event, c);
+	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
+
+	c->leg_a = nta_leg_tcreate(sg->agent, a_leg_request, c,
+				   SIPTAG_CALL_ID(sip->sip_call_id),
+				   SIPTAG_FROM(sip->sip_to),
+				   SIPTAG_TO(sip->sip_from),
+				   NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq),
+				   TAG_END());
+	if (!c->leg_a) {
+		sg_call_fail(c, 500, sip_500_Internal_server_error,
+			     "Internal", "server");
+		return;
+	}
+	nta_leg_tag(c->leg_a, NULL);
+	nta_incoming_tag(c->irq, nta_leg_get_tag(c->leg_a));
+	nta_leg_server_route(c->leg_a, sip->sip_record_route,
+			     sip->sip_contact);
+
+	sw_cinfo(c->callid_a, "INVITE %s -> %s from %s (mapping gateway %s, "
+		 "account %s), call %s", c->caller_in, c->callee_in, src_ip,
+		 mgw->name, mgw->account, c->id);
+
+	if (sip->sip_payload && sip->sip_payload->pl_len) {
+		int err;
+
+		c->offer = strndup(sip->sip_payload->pl_data,
+				   sip->sip_payload->pl_len);
+		err = c->offer ? sg_sdp_inspect(&c->a_sdp, c->offer,
+						 strlen(c->offer))
+			       : ENOMEM;
+		if (err && params_of(c)->media_mode != 0) {
+			sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
+				     "server");
+			return;
+		}
+		snprintf(c->codec_a, sizeof(c->codec_a), "%s",
+			 c->a_sdp.codec);
+	} else if (params_of(c)->media_mode != 0) {
+		/* late offer is not supported with media anchoring yet */
+		sg_call_fail(c, 488, sip_488_Not_acceptable, "NoSdp",
+			     "server");
+		return;
+	}
+	if (mgw->locked) {
+		sg_call_fail(c, 403, sip_403_Forbidden, "MappingGatewayLocked",
+			     "server");
+		return;
+	}
+	if (sg->stopping) {
+		sg_call_fail(c, 503, sip_503_Service_unavailable, "Shutdown",
+			     "server");
+		return;
+	}
+	if (!c->callee[0]) {
+		sg_call_fail(c, 404, sip_404_Not_found, "NoCallee", "server");
+		return;
+	}
+
+	{
+		struct sg_auth_req req = {c->id, mgw->account, c->caller,
+					  c->callee, mgw->name};
+		int err = sg_billing_auth(&c->auth_req, sg->billing, &req,
+					  (int)sg->cfg.auth_timeout_ms,
+					  auth_done, c);
+		if (err)
+			auth_done(err, NULL, c);
+	}
+}

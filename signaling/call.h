@@ -1,0 +1,153 @@
+/*
+ * call.h - one B2BUA call: the caller leg (A) and the vendor leg (B)
+ *
+ * A call starts with an INVITE from a known mapping gateway and ends with
+ * its CDR in the spool.  Steps: auth.request to billingd, route selection,
+ * media.offer to a media node, attempts to vendors (failover.c), relay of
+ * 18x/200/BYE/CANCEL between two independent dialogs (own Call-IDs, own
+ * tags, SDP rewritten toward the media node), media.delete, CDR.
+ *
+ * Ownership: struct sg lists and owns its calls; a call holds a reference
+ * to the routing tables it was routed with, its su_home owns the SIP
+ * copies, the nta objects (irq, legs, orq) are destroyed with the call.
+ * Threading: su_root thread only.
+ * Bus: auth.request/auth.release (billing.h), media.offer/answer/delete
+ * (media.h), cdr via the spool; media.event rtp_timeout ends a call.
+ */
+#ifndef SG_CALL_H
+#define SG_CALL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/uuid.h"
+#include "signaling/route.h"
+#include "signaling/sdp.h"
+#include "signaling/sofia.h"
+
+#define SG_CALL_MAX_CANDS    32
+#define SG_CALL_MAX_ATTEMPTS 32
+#define SG_NUM_MAX           64
+
+struct sg;
+struct sg_media_node;
+struct sg_auth_ctx;
+struct sg_media_req;
+
+enum sg_call_state {
+	SG_CALL_AUTH,		/* waiting for billingd */
+	SG_CALL_MEDIA,		/* waiting for media.offer */
+	SG_CALL_ROUTING,	/* attempt in progress, no 18x yet */
+	SG_CALL_EARLY,		/* 18x relayed */
+	SG_CALL_ANSWERED,	/* 200 relayed, caller's ACK pending */
+	SG_CALL_CONFIRMED,	/* talking */
+	SG_CALL_ENDED,		/* both legs done; media.delete / CDR */
+};
+
+struct sg_attempt_rec {
+	char gateway[64];
+	int code;
+	int64_t start_ms, end_ms;	/* wall clock */
+};
+
+struct sg_call {
+	struct sg_call *next, *prev;	/* in sg->calls */
+	struct sg *sg;			/* borrowed */
+	su_home_t *home;		/* owned */
+	struct sg_tables *tables;	/* ref */
+	const struct sg_mgw *mgw;	/* borrowed from tables */
+	enum sg_call_state state;
+	char id[SW_UUID_LEN + 1];	/* CDR id and media session id */
+
+	char callid_a[256];
+	char callid_b[256];
+	char caller_in[SG_NUM_MAX], callee_in[SG_NUM_MAX];
+	char caller[SG_NUM_MAX], callee[SG_NUM_MAX];
+	char caller_out[SG_NUM_MAX], callee_out[SG_NUM_MAX];
+	char src_ip[64], dst_ip[64];
+	char routing_gw[64];
+
+	/* A leg */
+	nta_incoming_t *irq;		/* owned: INVITE server transaction */
+	nta_leg_t *leg_a;		/* owned */
+	bool a_final;			/* final response sent to the caller */
+	char *offer;			/* owned: caller's SDP */
+	struct sg_sdp_media a_sdp;
+	char *sdp_to_a;			/* owned: last SDP sent to the caller */
+	char *sdp_to_b;			/* owned: SDP offered to vendors */
+
+	/* B leg: the current attempt */
+	nta_leg_t *leg_b;		/* owned */
+	nta_outgoing_t *orq;		/* owned: INVITE client transaction */
+	const struct sg_gw *gw;		/* borrowed from tables */
+	bool b_1xx;
+	bool b_line;			/* holds a line of gw */
+	su_timer_t *t_noprov;		/* owned */
+	su_timer_t *t_timer_b;		/* owned */
+	struct sg_route_cand cands[SG_CALL_MAX_CANDS];
+	size_t ncands, next_cand;
+	bool busy_skipped;
+	struct sg_attempt_rec attempts[SG_CALL_MAX_ATTEMPTS];
+	size_t nattempts;
+	char *sdp_from_b;		/* owned: vendor's SDP */
+
+	/* media */
+	struct sg_media_node *node;	/* borrowed: nodes are never freed */
+	bool media_up;
+	size_t media_try;
+	char a_local_ip[64], b_local_ip[64];
+	int a_local_port, b_local_port;
+	json_t *rtp;			/* owned: stats from media.delete */
+	char codec_a[32], codec_b[32];
+
+	/* bus requests in flight; their replies are dropped after free */
+	struct sg_auth_ctx *auth_req;
+	struct sg_media_req *media_req;
+	bool authorized;		/* auth.release owed at the end */
+	bool b_media_set;		/* media.answer sent for this attempt */
+
+	/* limits */
+	int64_t max_duration_s;		/* from auth.reply, 0 = none */
+	su_timer_t *t_maxdur;		/* owned */
+	su_timer_t *t_reap;		/* owned: safety timer when ending */
+	su_timer_t *t_free;		/* owned: deferred free */
+
+	/* times: wall for the CDR, monotonic for durations */
+	int64_t setup_ms, ringing_ms, answer_ms, end_ms;
+	int64_t setup_mono, answer_mono, end_mono, pdd_ms;
+
+	/* outcome */
+	int end_code;
+	char end_text[128];
+	char end_reason[64];
+	char end_dir[8];		/* caller | callee | server */
+	unsigned byes;			/* BYE transactions in flight */
+	bool cdr_done;
+};
+
+struct sg_call *sg_call_by_id(struct sg *sg, const char *id);
+void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
+		      const struct sg_mgw *mgw, const char *src_ip);
+
+/* used by failover.c */
+void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip);
+void sg_call_relay_answer(struct sg_call *c, sip_t const *sip);
+void sg_call_fail(struct sg_call *c, int code, const char *phrase,
+		  const char *reason, const char *dir);
+void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len);
+int  sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+		       sip_t const *sip);
+
+/* end an established or early call from outside (limits, rtp timeout,
+ * operator); BYE/CANCEL both legs as needed */
+void sg_call_terminate(struct sg_call *c, const char *reason,
+		       const char *dir);
+void sg_call_terminate_all(struct sg *sg, const char *reason);
+
+/* in cdr.c */
+json_t *sg_cdr_build(const struct sg_call *c);
+int     sg_q850_of(int sip_code);
+
+#endif /* SG_CALL_H */

@@ -1,0 +1,83 @@
+/*
+ * cdr.c - the CDR object of docs/bus.md built from a finished call
+ */
+#include <string.h>
+
+#include "signaling/call.h"
+#include "signaling/media.h"
+
+/* RFC 3398 section 8.2.6.1: SIP final response -> Q.850 cause */
+int sg_q850_of(int code)
+{
+	static const struct {
+		int sip, q850;
+	} map[] = {
+		{200, 16}, {400, 41}, {401, 21}, {402, 21}, {403, 21},
+		{404, 1},  {405, 63}, {406, 79}, {407, 21}, {408, 102},
+		{410, 22}, {413, 127}, {414, 127}, {415, 79}, {416, 127},
+		{420, 127}, {421, 127}, {423, 127}, {480, 18}, {481, 41},
+		{482, 25}, {483, 25}, {484, 28}, {485, 1},  {486, 17},
+		{487, 127}, {488, 127}, {500, 41}, {501, 79}, {502, 38},
+		{503, 41}, {504, 102}, {505, 127}, {513, 127}, {600, 17},
+		{603, 21}, {604, 1},  {606, 58},
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].sip == code)
+			return map[i].q850;
+	if (code >= 400 && code < 500)
+		return 21;
+	if (code >= 500 && code < 600)
+		return 41;
+	if (code >= 600)
+		return 31;
+	return 0;
+}
+
+/* The CDR of a finished call (new reference, NULL on allocation failure). */
+json_t *sg_cdr_build(const struct sg_call *c)
+{
+	json_t *cdr, *attempts;
+	int64_t hold = 0;
+
+	attempts = json_array();
+	if (!attempts)
+		return NULL;
+	for (size_t i = 0; i < c->nattempts; i++) {
+		const struct sg_attempt_rec *a = &c->attempts[i];
+
+		json_array_append_new(
+			attempts,
+			json_pack("{s:s, s:i, s:I, s:I}", "gateway", a->gateway,
+				  "code", a->code, "start_ms",
+				  (json_int_t)a->start_ms, "end_ms",
+				  (json_int_t)(a->end_ms ? a->end_ms
+							 : c->end_ms)));
+	}
+	if (c->answer_ms && c->end_mono > c->answer_mono)
+		hold = c->end_mono - c->answer_mono;
+
+	cdr = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+		" s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:s,"
+		" s:s, s:s, s:i, s:o, s:s, s:s, s:s, s:o}",
+		"id", c->id, "call_id_a", c->callid_a, "call_id_b",
+		c->nattempts ? c->callid_b : "", "caller_in", c->caller_in,
+		"callee_in", c->callee_in, "caller", c->caller, "callee",
+		c->callee, "caller_out", c->caller_out, "callee_out",
+		c->callee_out, "src_ip", c->src_ip, "dst_ip", c->dst_ip,
+		"mapping_gateway", c->mgw->name, "account", c->mgw->account,
+		"routing_gateway", c->routing_gw, "setup_ms",
+		(json_int_t)c->setup_ms, "ringing_ms",
+		(json_int_t)c->ringing_ms, "answer_ms",
+		(json_int_t)c->answer_ms, "end_ms", (json_int_t)c->end_ms,
+		"hold_ms", (json_int_t)hold, "pdd_ms", (json_int_t)c->pdd_ms,
+		"end_code", c->end_code, "end_text", c->end_text,
+		"end_direction", c->end_dir, "end_reason", c->end_reason,
+		"q850", sg_q850_of(c->end_code), "attempts", attempts,
+		"codec_a", c->codec_a, "codec_b", c->codec_b, "media_node",
+		c->node && c->media_up ? c->node->node_id : "", "rtp",
+		c->rtp ? json_deep_copy(c->rtp) : json_object());
+
+	return cdr;
+}

@@ -1,0 +1,57 @@
+/*
+ * config.c - the signalingd.conf table (defaults, bounds, help text)
+ */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/conf.h"
+#include "signaling/config.h"
+
+#define S(f) offsetof(struct sg_config, f), sizeof(((struct sg_config *)0)->f)
+
+static const struct sw_conf_item table[] = {
+	{"node_id", SW_CONF_STR, S(node_id), "sg1", 1, 63,
+	 "this signaling node's id (health.ping, logs)"},
+	{"sip_listen", SW_CONF_STR, S(sip_listen), "127.0.0.1:5060", 3, 127,
+	 "SIP host:port, UDP and TCP"},
+	{"bus_events", SW_CONF_STR, S(bus_events), "tcp://127.0.0.1:7601", 1,
+	 255, "PULL listen URL for node.heartbeat and media.event"},
+	{"bus_control", SW_CONF_STR, S(bus_control), "tcp://127.0.0.1:7602",
+	 1, 255, "REP listen URL for health.ping and control requests"},
+	{"billing_url", SW_CONF_STR, S(billing_url), "tcp://127.0.0.1:7611",
+	 1, 255, "billingd REP URL (auth.request, cdr.submit)"},
+	{"media_nodes", SW_CONF_STR, S(media_nodes), "", 0, 1023,
+	 "comma-separated static mediaproxyd REP URLs"},
+	{"db", SW_CONF_STR, S(db),
+	 "host=127.0.0.1 port=5432 user=tandem dbname=tandem", 1, 511,
+	 "libpq conninfo of the Tandem database"},
+	{"spool_dir", SW_CONF_STR, S(spool_dir), "/var/lib/tandem/spool", 1,
+	 255, "directory of the CDR journal"},
+	{"log_level", SW_CONF_LOGLEVEL, S(log_level), "info", 0, 0,
+	 "err, warn, info or debug"},
+	{"auth_timeout_ms", SW_CONF_INT, S(auth_timeout_ms), "1000", 50,
+	 60000, "wait for billingd's auth.request reply"},
+	{"media_timeout_ms", SW_CONF_INT, S(media_timeout_ms), "1000", 50,
+	 60000, "wait for a media node's reply"},
+	{"cdr_retry_ms", SW_CONF_INT, S(cdr_retry_ms), "2000", 100, 600000,
+	 "resend interval of unacknowledged CDRs"},
+	SW_CONF_END,
+};
+
+/* Load defaults, then the file (path NULL = defaults only). */
+int sg_config_load(struct sg_config *cfg, const char *path, char *err,
+		   size_t errsz)
+{
+	if (!path)
+		return sw_conf_defaults(table, cfg, err, errsz);
+
+	return sw_conf_load(table, cfg, path, err, errsz);
+}
+
+/* Print every key with its default and help (for -t output and docs). */
+void sg_config_print(FILE *f)
+{
+	for (const struct sw_conf_item *it = table; it->name; it++)
+		fprintf(f, "%-18s %-28s %s\n", it->name,
+			it->def ? it->def : "\"\"", it->help);
+}

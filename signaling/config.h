@@ -1,0 +1,38 @@
+/*
+ * config.h - signalingd.conf: the daemon's local settings
+ *
+ * Owns the table of `key value` settings (listen addresses, bus URLs,
+ * database conninfo, spool directory, timeouts).  Business data and SS_*
+ * parameters live in PostgreSQL (tables.h), not here.
+ *
+ * Threading: main loop only (start-up and SIGHUP).
+ */
+#ifndef SG_CONFIG_H
+#define SG_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include "common/log.h"
+
+struct sg_config {
+	char node_id[64];
+	char sip_listen[128];		/* host:port, UDP and TCP */
+	char bus_events[256];		/* PULL listen */
+	char bus_control[256];		/* REP listen */
+	char billing_url[256];		/* billingd REP */
+	char media_nodes[1024];		/* comma-separated static REP URLs */
+	char db[512];			/* libpq conninfo */
+	char spool_dir[256];
+	enum sw_log_level log_level;
+	int64_t auth_timeout_ms;
+	int64_t media_timeout_ms;
+	int64_t cdr_retry_ms;
+};
+
+int sg_config_load(struct sg_config *cfg, const char *path, char *err,
+		   size_t errsz);
+void sg_config_print(FILE *f);
+
+#endif /* SG_CONFIG_H */

@@ -1,0 +1,518 @@
+/*
+ * db.c - routing tables from PostgreSQL, blocking at start-up, async later
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#define SW_LOG_MODULE "db"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "signaling/db.h"
+
+/* the statements, in the order their results arrive */
+static const char load_sql[] =
+	"SELECT name, value FROM system_parameters;"
+	"SELECT m.id, m.name, a.name, a.billing_type, m.auth_mode,"
+	" array_to_string(m.ips, ','), array_to_string(m.ports, ','),"
+	" m.max_call_duration_s, (m.locked OR a.locked)"
+	" FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
+	" ORDER BY m.id;"
+	"SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
+	" g.transport, g.priority, g.line_limit, g.gateway_prefix,"
+	" g.switch_until_connect, array_to_string(g.stop_codes, ','),"
+	" g.protect_route, g.locked,"
+	" (SELECT count(*) FROM routing_gateway_prefixes p"
+	"   WHERE p.routing_gateway_id = g.id),"
+	" coalesce((SELECT string_agg(p.prefix, ',' ORDER BY p.prefix)"
+	"   FROM routing_gateway_prefixes p"
+	"   WHERE p.routing_gateway_id = g.id), '')"
+	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
+	" ORDER BY g.id;";
+
+struct loader {
+	struct sg_tables *t;
+	int nresult;
+	int err;
+	char why[256];
+};
+
+static void copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static bool truthy(const char *s)
+{
+	return s && (s[0] == 't' || s[0] == '1');
+}
+
+/* split "a,b,,c" keeping empty items; returns count or -1 */
+static long split(char ***outp, const char *s, size_t expect)
+{
+	char **v;
+	size_t n = 0;
+	const char *p = s;
+
+	v = calloc(expect ? expect : 1, sizeof(*v));
+	if (!v)
+		return -1;
+	while (n < expect) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+
+		v[n] = strndup(p, len);
+		if (!v[n])
+			goto fail;
+		n++;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	*outp = v;
+	return (long)n;
+ fail:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return -1;
+}
+
+static void load_params(struct loader *l, const PGresult *r)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *name = PQgetvalue(r, i, 0);
+		const char *val = PQgetvalue(r, i, 1);
+		int err = sg_params_set(&l->t->params, name, val);
+
+		if (err && err != ENOENT)
+			sw_warn("system parameter %s='%s' ignored: %s", name,
+				val, strerror(err));
+	}
+}
+
+static int load_mgws(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	struct sg_tables *t = l->t;
+
+	t->mgws = calloc((size_t)n + 1, sizeof(*t->mgws));
+	if (!t->mgws)
+		return ENOMEM;
+
+	for (int i = 0; i < n; i++) {
+		struct sg_mgw *m = &t->mgws[t->nmgws];
+		const char *ips = PQgetvalue(r, i, 5);
+		const char *ports = PQgetvalue(r, i, 6);
+		char **items = NULL;
+		long k;
+
+		m->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		copy(m->name, sizeof(m->name), PQgetvalue(r, i, 1));
+		copy(m->account, sizeof(m->account), PQgetvalue(r, i, 2));
+		m->postpaid = !strcmp(PQgetvalue(r, i, 3), "postpaid");
+		copy(m->auth_mode, sizeof(m->auth_mode), PQgetvalue(r, i, 4));
+		m->max_duration_s = strtoll(PQgetvalue(r, i, 7), NULL, 10);
+		m->locked = truthy(PQgetvalue(r, i, 8));
+		t->nmgws++;
+
+		if (*ips) {
+			k = split(&items, ips, strlen(ips) / 2 + 1);
+			if (k < 0)
+				return ENOMEM;
+			m->nets = calloc((size_t)k, sizeof(*m->nets));
+			for (long j = 0; j < k; j++) {
+				if (m->nets &&
+				    !sg_cidr_parse(&m->nets[m->nnets],
+						   items[j]))
+					m->nnets++;
+				else if (m->nets)
+					sw_warn("mapping gateway %s: bad ip "
+						"'%s' ignored", m->name,
+						items[j]);
+				free(items[j]);
+			}
+			free(items);
+			if (!m->nets)
+				return ENOMEM;
+		}
+		if (*ports) {
+			k = split(&items, ports, strlen(ports) / 2 + 1);
+			if (k < 0)
+				return ENOMEM;
+			m->ports = calloc((size_t)k, sizeof(*m->ports));
+			for (long j = 0; j < k; j++) {
+				if (m->ports)
+					m->ports[m->nports++] =
+						atoi(items[j]);
+				free(items[j]);
+			}
+			free(items);
+			if (!m->ports)
+				return ENOMEM;
+		}
+	}
+
+	return 0;
+}
+
+static int load_gws(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	struct sg_tables *t = l->t;
+
+	t->gws = calloc((size_t)n + 1, sizeof(*t->gws));
+	if (!t->gws)
+		return ENOMEM;
+
+	for (int i = 0; i < n; i++) {
+		struct sg_gw *g = &t->gws[t->ngws];
+		const char *stops = PQgetvalue(r, i, 10);
+		long nprefix = strtol(PQgetvalue(r, i, 13), NULL, 10);
+		char **items = NULL;
+		long k;
+
+		g->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		copy(g->name, sizeof(g->name), PQgetvalue(r, i, 1));
+		copy(g->account, sizeof(g->account), PQgetvalue(r, i, 2));
+		copy(g->address, sizeof(g->address), PQgetvalue(r, i, 3));
+		g->port = atoi(PQgetvalue(r, i, 4));
+		g->tcp = !strcmp(PQgetvalue(r, i, 5), "tcp");
+		g->priority = atoi(PQgetvalue(r, i, 6));
+		g->line_limit = atoi(PQgetvalue(r, i, 7));
+		copy(g->tech_prefix, sizeof(g->tech_prefix),
+		     PQgetvalue(r, i, 8));
+		g->switch_until_connect = truthy(PQgetvalue(r, i, 9));
+		g->protect = truthy(PQgetvalue(r, i, 11));
+		g->locked = truthy(PQgetvalue(r, i, 12));
+		t->ngws++;
+
+		if (*stops) {
+			k = split(&items, stops, SG_STOP_MAX);
+			if (k < 0)
+				return ENOMEM;
+			for (long j = 0; j < k; j++) {
+				g->stop_codes[g->nstop++] = atoi(items[j]);
+				free(items[j]);
+			}
+			free(items);
+		}
+		if (nprefix > 0) {
+			k = split(&g->prefixes, PQgetvalue(r, i, 14),
+				  (size_t)nprefix);
+			if (k < 0)
+				return ENOMEM;
+			g->nprefixes = (size_t)k;
+		}
+	}
+
+	return 0;
+}
+
+/* consume one result of load_sql */
+static void collect(struct loader *l, PGresult *r)
+{
+	int idx = l->nresult++;
+
+	if (l->err)
+		goto out;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		l->err = EIO;
+		snprintf(l->why, sizeof(l->why), "query %d: %s", idx,
+			 PQresultErrorMessage(r));
+		goto out;
+	}
+	switch (idx) {
+	case 0:
+		load_params(l, r);
+		break;
+	case 1:
+		l->err = load_mgws(l, r);
+		break;
+	case 2:
+		l->err = load_gws(l, r);
+		break;
+	default:
+		break;
+	}
+	if (l->err && !l->why[0])
+		snprintf(l->why, sizeof(l->why), "%s", strerror(l->err));
+ out:
+	PQclear(r);
+}
+
+static int loader_init(struct loader *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->t = sg_tables_alloc();
+	return l->t ? 0 : ENOMEM;
+}
+
+static int loader_finish(struct loader *l, struct sg_tables **tp)
+{
+	if (!l->err && l->nresult != 3) {
+		l->err = EIO;
+		snprintf(l->why, sizeof(l->why), "expected 3 results, got %d",
+			 l->nresult);
+	}
+	if (l->err) {
+		sg_tables_unref(l->t);
+		l->t = NULL;
+		return l->err;
+	}
+	l->t->loaded_wall_ms = sw_time_wall_ms();
+	*tp = l->t;
+	l->t = NULL;
+	return 0;
+}
+
+/*
+ * Load the tables with a blocking connection (start-up only).  err gets a
+ * one-line reason on failure.
+ */
+int sg_db_load_sync(struct sg_tables **tp, const char *conninfo, char *err,
+		    size_t errsz)
+{
+	struct loader l;
+	PGconn *conn;
+	PGresult *r;
+	int ret;
+
+	if (!tp || !conninfo)
+		return EINVAL;
+	ret = loader_init(&l);
+	if (ret)
+		return ret;
+
+	conn = PQconnectdb(conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		snprintf(err, errsz, "connect: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		sg_tables_unref(l.t);
+		return ECONNREFUSED;
+	}
+	if (!PQsendQuery(conn, load_sql)) {
+		snprintf(err, errsz, "query: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		sg_tables_unref(l.t);
+		return EIO;
+	}
+	while ((r = PQgetResult(conn)))
+		collect(&l, r);
+	PQfinish(conn);
+
+	ret = loader_finish(&l, tp);
+	if (ret)
+		snprintf(err, errsz, "%s", l.why);
+
+	return ret;
+}
+
+/* ---- asynchronous load (SIGHUP) ---- */
+
+enum db_state { DB_CONNECTING, DB_SENDING, DB_READING };
+
+struct sg_db {
+	su_root_t *root;		/* borrowed */
+	PGconn *conn;			/* owned */
+	su_wait_t wait[1];
+	int registered;
+	int fd;
+	int events;
+	enum db_state state;
+	struct loader l;
+	sg_db_loaded_h *h;
+	void *arg;
+	int64_t start_ms;
+};
+
+static int db_readable(void *magic, su_wait_t *w, void *arg);
+
+static void db_unwatch(struct sg_db *db)
+{
+	if (db->registered) {
+		su_root_unregister(db->root, db->wait, db_readable, db);
+		su_wait_destroy(db->wait);
+		db->registered = 0;
+	}
+}
+
+static int db_watch(struct sg_db *db, int events)
+{
+	int fd = PQsocket(db->conn);
+
+	if (db->registered && fd == db->fd && events == db->events)
+		return 0;
+	db_unwatch(db);
+	if (fd < 0)
+		return EBADF;
+	if (su_wait_create(db->wait, fd, events) < 0)
+		return EIO;
+	if (su_root_register(db->root, db->wait, db_readable, db, 0) < 0) {
+		su_wait_destroy(db->wait);
+		return EIO;
+	}
+	db->registered = 1;
+	db->fd = fd;
+	db->events = events;
+	return 0;
+}
+
+static void db_free(struct sg_db *db)
+{
+	db_unwatch(db);
+	if (db->conn)
+		PQfinish(db->conn);
+	if (db->l.t)
+		sg_tables_unref(db->l.t);
+	free(db);
+}
+
+static void db_done(struct sg_db *db, int err, const char *why)
+{
+	struct sg_tables *t = NULL;
+
+	if (!err) {
+		err = loader_finish(&db->l, &t);
+		why = db->l.why;
+	}
+	if (err)
+		sw_err("routing tables reload failed: %s", why);
+	else
+		sw_info("routing tables reloaded in %lld ms: %zu mapping, "
+			"%zu routing gateways",
+			(long long)(sw_time_mono_ms() - db->start_ms),
+			t->nmgws, t->ngws);
+	if (db->h)
+		db->h(err, t, db->arg);
+	else if (t)
+		sg_tables_unref(t);
+	db_free(db);
+}
+
+/* drive the connection one step; returns true when db was freed */
+static bool db_step(struct sg_db *db)
+{
+	PGresult *r;
+	int rv;
+
+	switch (db->state) {
+	case DB_CONNECTING:
+		switch (PQconnectPoll(db->conn)) {
+		case PGRES_POLLING_READING:
+			if (db_watch(db, SU_WAIT_IN))
+				goto fail;
+			return false;
+		case PGRES_POLLING_WRITING:
+			if (db_watch(db, SU_WAIT_OUT))
+				goto fail;
+			return false;
+		case PGRES_POLLING_OK:
+			break;
+		default:
+			goto fail;
+		}
+		if (PQsetnonblocking(db->conn, 1) ||
+		    !PQsendQuery(db->conn, load_sql))
+			goto fail;
+		db->state = DB_SENDING;
+		/* fall through */
+	case DB_SENDING:
+		rv = PQflush(db->conn);
+		if (rv < 0)
+			goto fail;
+		if (rv > 0) {
+			if (db_watch(db, SU_WAIT_IN | SU_WAIT_OUT))
+				goto fail;
+			return false;
+		}
+		db->state = DB_READING;
+		if (db_watch(db, SU_WAIT_IN))
+			goto fail;
+		return false;
+	case DB_READING:
+		if (!PQconsumeInput(db->conn))
+			goto fail;
+		while (!PQisBusy(db->conn)) {
+			r = PQgetResult(db->conn);
+			if (!r) {
+				db_done(db, 0, NULL);
+				return true;
+			}
+			collect(&db->l, r);
+		}
+		return false;
+	}
+	return false;
+
+ fail:
+	{
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", PQerrorMessage(db->conn));
+		why[strcspn(why, "\n")] = '\0';
+		db_done(db, EIO, why);
+	}
+	return true;
+}
+
+static int db_readable(void *magic, su_wait_t *w, void *arg)
+{
+	struct sg_db *db = arg;
+
+	(void)magic;
+	(void)w;
+	db_step(db);
+	return 0;
+}
+
+/*
+ * Start loading the tables without blocking; h(err, tables, arg) runs on
+ * the loop exactly once unless sg_db_cancel() is called first.
+ */
+int sg_db_load_async(struct sg_db **dbp, su_root_t *root,
+		     const char *conninfo, sg_db_loaded_h *h, void *arg)
+{
+	struct sg_db *db;
+	int err;
+
+	if (!root || !conninfo || !h)
+		return EINVAL;
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return ENOMEM;
+	err = loader_init(&db->l);
+	if (err) {
+		free(db);
+		return err;
+	}
+	db->root = root;
+	db->h = h;
+	db->arg = arg;
+	db->fd = -1;
+	db->start_ms = sw_time_mono_ms();
+	db->state = DB_CONNECTING;
+	db->conn = PQconnectStart(conninfo);
+	if (!db->conn || PQstatus(db->conn) == CONNECTION_BAD) {
+		db_free(db);
+		return ECONNREFUSED;
+	}
+	if (dbp)
+		*dbp = db;
+	/* the first poll step decides what to wait for; any failure is
+	 * reported through h like a later one */
+	if (db_step(db) && dbp)
+		*dbp = NULL;
+	return 0;
+}
+
+/* Abandon a load in progress; its handler never runs. */
+void sg_db_cancel(struct sg_db *db)
+{
+	if (db)
+		db_free(db);
+}

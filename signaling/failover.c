@@ -1,0 +1,349 @@
+/*
+ * failover.c - attempts toward routing gateways and the switch decision
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "failover"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "signaling/call.h"
+#include "signaling/failover.h"
+#include "signaling/media.h"
+#include "signaling/sg.h"
+#include "signaling/tables.h"
+
+#define SDP_TYPE "application/sdp"
+
+static void attempt_failed(struct sg_call *c, int code, const char *phrase);
+
+static unsigned gw_load(const struct sg_gw *gw, void *arg)
+{
+	struct sg *sg = arg;
+
+	if (!gw->line_limit)
+		return 0;
+	return (unsigned)(sg_line_active(sg, gw->name) * 1000U /
+			  (unsigned)gw->line_limit);
+}
+
+/*
+ * Build the candidate list for the call's callee; returns how many
+ * gateways may be tried (0 = no route).
+ */
+int sg_failover_route(struct sg_call *c)
+{
+	const struct sg_tables *t = c->tables;
+	struct sg_route_opts opts = {
+		.prefix_fallback = t->params.prefix_fallback != 0,
+		.load = gw_load,
+		.load_arg = c->sg,
+	};
+	char list[512] = "";
+	size_t off = 0;
+
+	c->ncands = sg_route_select(c->cands, SG_CALL_MAX_CANDS, t->gws,
+				    t->ngws, c->callee, &opts);
+	c->next_cand = 0;
+	for (size_t i = 0; i < c->ncands && off < sizeof(list) - 1; i++) {
+		int n = snprintf(list + off, sizeof(list) - off, "%s%s(%zu/%d%s)",
+				 i ? " " : "", c->cands[i].gw->name,
+				 c->cands[i].prefix_len,
+				 c->cands[i].gw->priority,
+				 c->cands[i].gw->protect ? "/protect" : "");
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	sw_cinfo(c->callid_a, "routes for %s: %s", c->callee,
+		 c->ncands ? list : "none");
+	return (int)c->ncands;
+}
+
+static void release_line(struct sg_call *c)
+{
+	if (c->b_line && c->gw) {
+		sg_line_add(c->sg, c->gw->name, -1);
+		c->b_line = false;
+	}
+}
+
+static void stop_timers(struct sg_call *c)
+{
+	sg_timer_stop(&c->t_noprov);
+	sg_timer_stop(&c->t_timer_b);
+}
+
+/* drop the current attempt's transaction and dialog */
+static void drop_attempt(struct sg_call *c, bool cancel)
+{
+	stop_timers(c);
+	if (c->orq) {
+		if (cancel)
+			nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
+		nta_outgoing_destroy(c->orq);
+		c->orq = NULL;
+	}
+	if (c->leg_b) {
+		nta_leg_destroy(c->leg_b);
+		c->leg_b = NULL;
+	}
+	release_line(c);
+}
+
+static void record_end(struct sg_call *c, int code)
+{
+	struct sg_attempt_rec *a;
+
+	if (!c->nattempts)
+		return;
+	a = &c->attempts[c->nattempts - 1];
+	if (!a->end_ms) {
+		a->code = code;
+		a->end_ms = sw_time_wall_ms();
+	}
+}
+
+static void send_ack(struct sg_call *c)
+{
+	nta_outgoing_t *ack;
+
+	ack = nta_outgoing_tcreate(c->leg_b, NULL, NULL, NULL, SIP_METHOD_ACK,
+				   NULL,
+				   SIPTAG_CONTACT(nta_agent_contact(
+					   c->sg->agent)),
+				   TAG_END());
+	if (ack)
+		nta_outgoing_destroy(ack);
+	else
+		sw_cwarn(c->callid_a, "cannot send ACK to %s", c->routing_gw);
+}
+
+static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+	const char *phrase = sip && sip->sip_status
+				     ? sip->sip_status->st_phrase
+				     : "Request Timeout";
+
+	if (orq != c->orq)
+		return 0;
+
+	if (status < 200) {
+		if (status == 100)
+			return 0;
+		if (!c->b_1xx) {
+			c->b_1xx = true;
+			sg_timer_stop(&c->t_noprov);
+		}
+		if (sip)
+			sg_call_relay_provisional(c, sip);
+		return 0;
+	}
+
+	if (status < 300) {
+		if (c->state >= SG_CALL_ANSWERED) {
+			send_ack(c);	/* retransmitted 2xx */
+			return 0;
+		}
+		stop_timers(c);
+		record_end(c, status);
+		if (sip && sip->sip_to)
+			nta_leg_rtag(c->leg_b, sip->sip_to->a_tag);
+		if (sip)
+			nta_leg_client_route(c->leg_b, sip->sip_record_route,
+					     sip->sip_contact);
+		send_ack(c);
+		if (sip)
+			sg_call_relay_answer(c, sip);
+		return 0;
+	}
+
+	attempt_failed(c, status, phrase);
+	return 0;
+}
+
+/* a failure of the current attempt: next gateway or the caller's answer */
+static void attempt_failed(struct sg_call *c, int code, const char *phrase)
+{
+	const struct sg_gw *gw = c->gw;
+	bool may_switch = sg_route_may_switch(gw, code);
+
+	sw_cinfo(c->callid_a, "%s answered %d %s%s", gw ? gw->name : "?", code,
+		 phrase, may_switch ? ", trying next gateway" : "");
+	record_end(c, code);
+	drop_attempt(c, false);
+	if (may_switch) {
+		sg_failover_next(c);
+		return;
+	}
+	sg_call_fail(c, code, phrase, "VendorFailure", "callee");
+}
+
+static void noprov_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg_call *c = arg;
+
+	(void)magic;
+	(void)t;
+	sw_cinfo(c->callid_a, "no provisional response from %s within %lld ms",
+		 c->routing_gw, (long long)c->tables->params.no_provisional_ms);
+	if (c->orq)
+		nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
+	attempt_failed(c, 408, "Request Timeout");
+}
+
+static void timer_b_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg_call *c = arg;
+
+	(void)magic;
+	(void)t;
+	sw_cinfo(c->callid_a, "no final response from %s (Timer B)",
+		 c->routing_gw);
+	if (c->orq)
+		nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
+	attempt_failed(c, 408, "Request Timeout");
+}
+
+static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
+{
+	struct sg *sg = c->sg;
+	const struct sg_params *p = &c->tables->params;
+	sip_contact_t const *me = nta_agent_contact(sg->agent);
+	const char *host = me && me->m_url->url_host ? me->m_url->url_host
+						     : "127.0.0.1";
+	char ruri[512], from[256], to[512];
+	char callid[SW_UUID_LEN + 1];
+	struct sg_attempt_rec *a;
+
+	if (snprintf(c->callee_out, sizeof(c->callee_out), "%s%s",
+		     gw->tech_prefix, c->callee) >= (int)sizeof(c->callee_out))
+		sw_cwarn(c->callid_a, "callee with tech prefix truncated");
+	snprintf(c->caller_out, sizeof(c->caller_out), "%s", c->caller);
+	snprintf(ruri, sizeof(ruri), "sip:%s@%s:%d%s", c->callee_out,
+		 gw->address, gw->port, gw->tcp ? ";transport=tcp" : "");
+	snprintf(from, sizeof(from), "<sip:%s@%s>", c->caller_out, host);
+	snprintf(to, sizeof(to), "<sip:%s@%s:%d>", c->callee_out, gw->address,
+		 gw->port);
+	sw_uuid_gen(callid);
+
+	c->leg_b = nta_leg_tcreate(sg->agent, sg_call_b_request,
+				   c, SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
+				   SIPTAG_CALL_ID_STR(callid), TAG_END());
+	if (!c->leg_b)
+		return -1;
+	nta_leg_tag(c->leg_b, NULL);
+
+	/* a new vendor: the media node forgets the previous one */
+	if (c->media_up && c->b_media_set) {
+		sg_media_answer(c->node, c->id, sg_media_leg_plan(NULL),
+				(int)sg->cfg.media_timeout_ms);
+		c->b_media_set = false;
+	}
+
+	c->gw = gw;
+	c->b_1xx = false;
+	snprintf(c->routing_gw, sizeof(c->routing_gw), "%s", gw->name);
+	if (snprintf(c->dst_ip, sizeof(c->dst_ip), "%s", gw->address) >=
+	    (int)sizeof(c->dst_ip))
+		sw_cwarn(c->callid_a, "gateway address truncated in CDR");
+	snprintf(c->callid_b, sizeof(c->callid_b), "%s", callid);
+	sg_line_add(sg, gw->name, 1);
+	c->b_line = true;
+
+	a = &c->attempts[c->nattempts++];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->gateway, sizeof(a->gateway), "%s", gw->name);
+	a->start_ms = sw_time_wall_ms();
+
+	c->orq = nta_outgoing_tcreate(
+		c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
+		URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
+		TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+		TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)),
+		TAG_END());
+	if (!c->orq) {
+		sw_cwarn(c->callid_a, "cannot send INVITE to %s", ruri);
+		record_end(c, 503);
+		drop_attempt(c, false);
+		return -1;
+	}
+	sw_cinfo(c->callid_a, "attempt %zu: INVITE %s via %s (Call-ID %s)",
+		 c->nattempts, ruri, gw->name, callid);
+
+	if (p->no_provisional_ms > 0)
+		c->t_noprov = sg_timer_start(sg, p->no_provisional_ms,
+					     noprov_expired, c);
+	c->t_timer_b = sg_timer_start(sg, p->timer_b_ms, timer_b_expired, c);
+	return 0;
+}
+
+/*
+ * Try the next eligible gateway; when none is left (or the switch limit
+ * is reached) the caller gets 503 with the reason of SPEC §3.5.
+ */
+void sg_failover_next(struct sg_call *c)
+{
+	const struct sg_params *p = &c->tables->params;
+	const char *reason;
+
+	while (c->next_cand < c->ncands &&
+	       c->nattempts < (size_t)p->switch_limit &&
+	       c->nattempts < SG_CALL_MAX_ATTEMPTS) {
+		const struct sg_gw *gw = c->cands[c->next_cand++].gw;
+
+		if (gw->line_limit &&
+		    sg_line_active(c->sg, gw->name) >=
+			    (unsigned)gw->line_limit) {
+			sw_cinfo(c->callid_a, "%s skipped: %d lines in use",
+				 gw->name, gw->line_limit);
+			c->busy_skipped = true;
+			continue;
+		}
+		if (start_attempt(c, gw) == 0)
+			return;
+	}
+
+	if (c->nattempts == 0)
+		reason = c->busy_skipped ? "AllGatewayBusy" : "NoAvailableRouter";
+	else
+		reason = "VendorFailure";
+	sg_call_fail(c, 503, sip_503_Service_unavailable, reason,
+		     c->nattempts ? "callee" : "server");
+}
+
+/* The caller cancelled (or the server ends an unanswered call). */
+void sg_failover_cancel(struct sg_call *c)
+{
+	if (c->orq) {
+		record_end(c, 487);
+		drop_attempt(c, true);
+	}
+	c->next_cand = c->ncands;
+}
+
+/* Call teardown: nothing of the vendor leg may outlive the call. */
+void sg_failover_stop(struct sg_call *c)
+{
+	bool unanswered = c->orq && !c->answer_ms;
+
+	if (unanswered)
+		record_end(c, 487);
+	stop_timers(c);
+	if (c->orq) {
+		if (unanswered)
+			nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
+		nta_outgoing_destroy(c->orq);
+		c->orq = NULL;
+	}
+	release_line(c);
+	/* the leg stays until the call is freed: a BYE may still use it */
+	if (c->leg_b && !c->byes && c->cdr_done) {
+		nta_leg_destroy(c->leg_b);
+		c->leg_b = NULL;
+	}
+}

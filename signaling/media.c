@@ -1,0 +1,411 @@
+/*
+ * media.c - media node pool and media.* requests
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "media"
+#include "common/bus.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "proto/proto.h"
+#include "signaling/media.h"
+
+struct sg_media {
+	struct sw_bus *bus;		/* borrowed */
+	struct sg_media_node *nodes;	/* owned */
+};
+
+struct sg_media_req {
+	struct sg_media_node *node;	/* borrowed */
+	sg_media_offer_h *offer_h;
+	sg_media_done_h *done_h;
+	void *arg;
+};
+
+static struct sg_media_node *node_add(struct sg_media *m, const char *id,
+				      const char *url, bool is_static)
+{
+	struct sg_media_node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	snprintf(n->node_id, sizeof(n->node_id), "%s", id);
+	snprintf(n->url, sizeof(n->url), "%s", url);
+	n->is_static = is_static;
+	if (sw_bus_dial_req(&n->peer, m->bus, url)) {
+		sw_err("media node %s: cannot dial %s", id, url);
+		free(n);
+		return NULL;
+	}
+	n->next = m->nodes;
+	m->nodes = n;
+	sw_info("media node %s at %s added (%s)", id, url,
+		is_static ? "static" : "heartbeat");
+	return n;
+}
+
+/* Create the pool with the static nodes of "url1,url2,...". */
+int sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
+		   const char *static_urls)
+{
+	struct sg_media *m;
+	char buf[1024], *tok, *save = NULL;
+
+	if (!mp || !bus)
+		return EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return ENOMEM;
+	m->bus = bus;
+	snprintf(buf, sizeof(buf), "%s", static_urls ? static_urls : "");
+	for (tok = strtok_r(buf, ", ", &save); tok;
+	     tok = strtok_r(NULL, ", ", &save))
+		node_add(m, tok, tok, true);
+	*mp = m;
+	return 0;
+}
+
+void sg_media_free(struct sg_media *m)
+{
+	struct sg_media_node *n, *next;
+
+	if (!m)
+		return;
+	for (n = m->nodes; n; n = next) {
+		next = n->next;
+		sw_bus_peer_close(n->peer);
+		json_decref(n->hb);
+		free(n);
+	}
+	free(m);
+}
+
+/* A static node is usable until heartbeats say otherwise. */
+bool sg_media_online(const struct sg_media_node *n)
+{
+	if (!n)
+		return false;
+	if (!n->heard)
+		return n->is_static;
+	return sw_time_mono_ms() - n->last_seen_ms <= SG_MEDIA_STALE_MS;
+}
+
+/*
+ * Register or refresh a node from a node.heartbeat body.  EBADMSG (with
+ * err filled) when the body is invalid.
+ */
+int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
+		       size_t errsz)
+{
+	struct sg_media_node *n;
+	const char *id, *url;
+	int64_t sessions, free_ports, cpu;
+	struct sw_jv v;
+
+	sw_jv_init(&v, "body");
+	id = sw_jv_str(&v, body, "node_id", 64, true, NULL);
+	url = sw_jv_str(&v, body, "url", 256, true, NULL);
+	sessions = sw_jv_int(&v, body, "sessions", 0, INT32_MAX, false, 0);
+	free_ports = sw_jv_int(&v, body, "free_ports", 0, INT32_MAX, false,
+			       0);
+	cpu = sw_jv_int(&v, body, "cpu_pct", 0, 100, false, 0);
+	sw_jv_str(&v, body, "version", 32, false, "");
+	if (!v.bad && (!*id || !*url))
+		sw_jv_fail(&v, "node_id", "must not be empty");
+	if (v.bad) {
+		snprintf(err, errsz, "%s", v.err);
+		return EBADMSG;
+	}
+
+	for (n = m->nodes; n; n = n->next)
+		if (!strcmp(n->node_id, id) || !strcmp(n->url, url))
+			break;
+	if (n && strcmp(n->url, url)) {
+		/* same node id, new URL: redial */
+		struct sw_bus_peer *peer = NULL;
+
+		if (sw_bus_dial_req(&peer, m->bus, url) == 0) {
+			sw_bus_peer_close(n->peer);
+			n->peer = peer;
+			snprintf(n->url, sizeof(n->url), "%s", url);
+			sw_info("media node %s moved to %s", id, url);
+		}
+	}
+	if (!n)
+		n = node_add(m, id, url, false);
+	if (!n)
+		return ENOMEM;
+
+	if (!n->heard || !sg_media_online(n))
+		sw_info("media node %s online (%s)", id, url);
+	snprintf(n->node_id, sizeof(n->node_id), "%s", id);
+	n->heard = true;
+	n->last_seen_ms = sw_time_mono_ms();
+	n->sessions = sessions;
+	n->free_ports = free_ports;
+	n->cpu_pct = cpu;
+	json_decref(n->hb);
+	n->hb = json_deep_copy(body);
+	return 0;
+}
+
+/* The media_nodes array of health.ping.reply. */
+json_t *sg_media_nodes_json(const struct sg_media *m)
+{
+	json_t *arr = json_array();
+	int64_t now = sw_time_mono_ms();
+
+	for (const struct sg_media_node *n = m ? m->nodes : NULL; n;
+	     n = n->next) {
+		json_t *o = n->hb ? json_deep_copy(n->hb) : json_object();
+
+		if (!n->hb) {
+			json_object_set_new(o, "node_id",
+					    json_string(n->node_id));
+			json_object_set_new(o, "url", json_string(n->url));
+		}
+		json_object_set_new(o, "last_seen_ms",
+				    json_integer(n->heard
+							 ? now - n->last_seen_ms
+							 : -1));
+		json_object_set_new(o, "online",
+				    json_boolean(sg_media_online(n)));
+		json_object_set_new(o, "static", json_boolean(n->is_static));
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static long headroom(const struct sg_media_node *n)
+{
+	/* fewer sessions first; a node with recent errors last */
+	return (long)n->sessions + (long)n->failures * 100000L;
+}
+
+/*
+ * Online nodes in the order a new call should try them (most headroom
+ * first); returns how many were written to out.
+ */
+size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
+		     size_t max)
+{
+	size_t n = 0;
+
+	for (struct sg_media_node *x = m ? m->nodes : NULL; x && n < max;
+	     x = x->next) {
+		size_t i;
+
+		if (!sg_media_online(x))
+			continue;
+		if (x->heard && x->free_ports == 0 && x->hb &&
+		    json_object_get(x->hb, "free_ports"))
+			continue;	/* no ports left */
+		/* insertion sort by headroom */
+		for (i = n; i > 0 && headroom(out[i - 1]) > headroom(x); i--)
+			out[i] = out[i - 1];
+		out[i] = x;
+		n++;
+	}
+	return n;
+}
+
+static const char *codec_name(const char *enc)
+{
+	static const char *const known[] = {"PCMA", "PCMU", "G729", "opus",
+					    "G722"};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcasecmp(enc, known[i]))
+			return known[i];
+	return "";
+}
+
+/* A leg plan (docs/bus.md media.offer) from an SDP media description;
+ * s == NULL makes the plan of a leg whose peer is not known yet. */
+json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
+{
+	struct sg_sdp_media empty;
+
+	if (!s) {
+		memset(&empty, 0, sizeof(empty));
+		empty.ptime = 20;
+		snprintf(empty.direction, sizeof(empty.direction),
+			 "sendrecv");
+		s = &empty;
+	}
+	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
+			 " s:s}",
+			 "remote_ip", s->ip, "remote_port", s->port, "codec",
+			 codec_name(s->codec), "pt", s->pt, "rate",
+			 s->rate ? s->rate : 8000, "ptime",
+			 s->ptime >= 10 && s->ptime <= 60 ? s->ptime : 20,
+			 "fmtp", s->fmtp, "te_pt", s->te_pt, "dtmf_send",
+			 s->te_pt ? "rfc2833" : "none", "dtmf_recv",
+			 s->te_pt ? "rfc2833" : "none", "direction",
+			 s->direction[0] ? s->direction : "sendrecv");
+}
+
+static int local_of(struct sw_jv *v, const json_t *body, const char *leg,
+		    char *ip, size_t ipsz, int *port)
+{
+	json_t *o = sw_jv_obj(v, body, leg, true);
+
+	if (!o)
+		return EBADMSG;
+	snprintf(ip, ipsz, "%s", sw_jv_str(v, o, "local_ip", 63, true, ""));
+	*port = (int)sw_jv_int(v, o, "local_port", 1, 65535, true, 0);
+	return v->bad ? EBADMSG : 0;
+}
+
+static void offer_resp(int err, const struct sw_env *env, void *arg)
+{
+	struct sg_media_req *req = arg;
+	struct sg_media_local loc;
+	const char *code = "";
+	struct sw_jv v;
+
+	memset(&loc, 0, sizeof(loc));
+	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
+		code = sw_json_str_or(env->body, "code", "internal");
+		sw_warn("media node %s refused media.offer: %s: %s",
+			req->node->node_id, code,
+			sw_json_str_or(env->body, "message", ""));
+		err = EPROTO;
+	} else if (!err) {
+		sw_jv_init(&v, "body");
+		if (local_of(&v, env->body, "a", loc.a_ip, sizeof(loc.a_ip),
+			     &loc.a_port) ||
+		    local_of(&v, env->body, "b", loc.b_ip, sizeof(loc.b_ip),
+			     &loc.b_port)) {
+			sw_warn("media node %s: bad media.offer.reply: %s",
+				req->node->node_id, v.err);
+			err = EBADMSG;
+		}
+	} else {
+		sw_warn("media node %s: media.offer: %s", req->node->node_id,
+			strerror(err));
+	}
+	req->node->failures = err && err != EPROTO ? req->node->failures + 1
+						    : 0;
+	if (req->offer_h)
+		req->offer_h(err, code, err ? NULL : &loc, req->arg);
+	free(req);
+}
+
+static struct sg_media_req *req_new(struct sg_media_node *n, void *arg)
+{
+	struct sg_media_req *req = calloc(1, sizeof(*req));
+
+	if (req) {
+		req->node = n;
+		req->arg = arg;
+	}
+	return req;
+}
+
+/* media.offer: plans are stolen. */
+int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
+		   const char *session, const char *call_id, json_t *plan_a,
+		   json_t *plan_b, int timeout_ms, sg_media_offer_h *h,
+		   void *arg)
+{
+	struct sg_media_req *req;
+	json_t *body;
+	int err;
+
+	body = json_pack("{s:s, s:s, s:o, s:o}", "session", session,
+			 "call_id", call_id, "a", plan_a, "b", plan_b);
+	if (!n || !body || !(req = req_new(n, arg))) {
+		json_decref(body);
+		return ENOMEM;
+	}
+	req->offer_h = h;
+	err = sw_bus_request(NULL, n->peer, SW_MSG_MEDIA_OFFER, body,
+			     timeout_ms, offer_resp, req);
+	if (err)
+		free(req);
+	else if (reqp)
+		*reqp = req;
+	return err;
+}
+
+static void answer_resp(int err, const struct sw_env *env, void *arg)
+{
+	(void)arg;
+	if (err)
+		sw_warn("media.answer: %s", strerror(err));
+	else if (!strcmp(env->type, SW_MSG_ERROR))
+		sw_warn("media.answer refused: %s",
+			sw_json_str_or(env->body, "message", ""));
+}
+
+/* media.answer with the vendor leg's plan (stolen); fire and forget. */
+int sg_media_answer(struct sg_media_node *n, const char *session,
+		    json_t *plan_b, int timeout_ms)
+{
+	json_t *body = json_pack("{s:s, s:o}", "session", session, "b",
+				 plan_b);
+
+	if (!n || !body) {
+		json_decref(body);
+		return EINVAL;
+	}
+	return sw_bus_request(NULL, n->peer, SW_MSG_MEDIA_ANSWER, body,
+			      timeout_ms, answer_resp, NULL);
+}
+
+static void done_resp(int err, const struct sw_env *env, void *arg)
+{
+	struct sg_media_req *req = arg;
+	json_t *body = NULL;
+
+	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
+		sw_warn("media node %s: media.delete refused: %s",
+			req->node->node_id,
+			sw_json_str_or(env->body, "message", ""));
+		err = EPROTO;
+	} else if (!err) {
+		body = env->body;
+	}
+	if (req->done_h)
+		req->done_h(err, body, req->arg);
+	free(req);
+}
+
+/* media.delete; h gets the reply body (stats) while it runs. */
+int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
+		    const char *session, const char *reason, int timeout_ms,
+		    sg_media_done_h *h, void *arg)
+{
+	struct sg_media_req *req;
+	json_t *body;
+	int err;
+
+	body = json_pack("{s:s, s:s}", "session", session, "reason", reason);
+	if (!n || !body || !(req = req_new(n, arg))) {
+		json_decref(body);
+		return ENOMEM;
+	}
+	req->done_h = h;
+	err = sw_bus_request(NULL, n->peer, SW_MSG_MEDIA_DELETE, body,
+			     timeout_ms, done_resp, req);
+	if (err)
+		free(req);
+	else if (reqp)
+		*reqp = req;
+	return err;
+}
+
+/* The requester went away: the reply is dropped when it comes. */
+void sg_media_req_cancel(struct sg_media_req *req)
+{
+	if (req) {
+		req->offer_h = NULL;
+		req->done_h = NULL;
+		req->arg = NULL;
+	}
+}

@@ -1,0 +1,77 @@
+/*
+ * media.h - signalingd's client of the media nodes (mediaproxyd)
+ *
+ * Keeps the pool of media nodes: static ones from media_nodes in the config
+ * and those that register by node.heartbeat (PULL on bus_events); a node
+ * that missed 3 heartbeats (SG_MEDIA_STALE_MS) is out of the pool.  Orders
+ * the online nodes by headroom for a new call, and sends media.offer /
+ * media.answer / media.delete with leg plans built from the SDP.
+ *
+ * Ownership: the pool owns its nodes and their bus peers; nodes are never
+ * freed before the pool, so calls may keep borrowed pointers.
+ * Threading: su_root thread only.
+ * Bus: node.heartbeat (in), media.offer, media.answer, media.delete (out).
+ */
+#ifndef SG_MEDIA_H
+#define SG_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "signaling/sdp.h"
+
+#define SG_MEDIA_STALE_MS 3500
+
+struct sw_bus;
+struct sg_media;
+struct sg_media_req;
+
+struct sg_media_node {
+	struct sg_media_node *next;
+	char node_id[64];
+	char url[256];
+	struct sw_bus_peer *peer;	/* owned */
+	bool is_static;
+	bool heard;			/* at least one heartbeat */
+	int64_t last_seen_ms;		/* monotonic */
+	json_t *hb;			/* owned: last heartbeat body */
+	int64_t sessions, free_ports, cpu_pct;
+	unsigned failures;		/* consecutive request errors */
+};
+
+struct sg_media_local {
+	char a_ip[64], b_ip[64];
+	int a_port, b_port;
+};
+
+/* err: 0, ETIMEDOUT..., EPROTO (node answered error; code in errcode) */
+typedef void (sg_media_offer_h)(int err, const char *errcode,
+				const struct sg_media_local *loc, void *arg);
+typedef void (sg_media_done_h)(int err, json_t *reply_body, void *arg);
+
+int  sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
+		    const char *static_urls);
+void sg_media_free(struct sg_media *m);
+int  sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
+			size_t errsz);
+json_t *sg_media_nodes_json(const struct sg_media *m);
+size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
+		     size_t max);
+bool sg_media_online(const struct sg_media_node *n);
+
+json_t *sg_media_leg_plan(const struct sg_sdp_media *s);
+int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
+		   const char *session, const char *call_id, json_t *plan_a,
+		   json_t *plan_b, int timeout_ms, sg_media_offer_h *h,
+		   void *arg);
+int sg_media_answer(struct sg_media_node *n, const char *session,
+		    json_t *plan_b, int timeout_ms);
+int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
+		    const char *session, const char *reason, int timeout_ms,
+		    sg_media_done_h *h, void *arg);
+void sg_media_req_cancel(struct sg_media_req *req);
+
+#endif /* SG_MEDIA_H */

@@ -1,0 +1,114 @@
+/*
+ * route.c - candidate list and switch decision (pure)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "signaling/route.h"
+
+/* Longest prefix of gw that number starts with; "" matches everything. */
+int sg_route_match(const struct sg_gw *gw, const char *number)
+{
+	int best = -1;
+
+	if (!gw || !number)
+		return -1;
+
+	for (size_t i = 0; i < gw->nprefixes; i++) {
+		const char *p = gw->prefixes[i];
+		size_t n = strlen(p);
+
+		if ((int)n > best && !strncmp(number, p, n))
+			best = (int)n;
+	}
+
+	return best;
+}
+
+struct keyed {
+	struct sg_route_cand c;
+	size_t idx;			/* table order, the last tie-break */
+};
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+	const struct keyed *a = pa, *b = pb;
+
+	if (a->c.gw->protect != b->c.gw->protect)
+		return a->c.gw->protect ? 1 : -1;
+	if (a->c.prefix_len != b->c.prefix_len)
+		return a->c.prefix_len > b->c.prefix_len ? -1 : 1;
+	if (a->c.gw->priority != b->c.gw->priority)
+		return a->c.gw->priority < b->c.gw->priority ? -1 : 1;
+	if (a->c.load != b->c.load)
+		return a->c.load < b->c.load ? -1 : 1;
+	return a->idx < b->idx ? -1 : (a->idx > b->idx);
+}
+
+/*
+ * Fill out[] (at most max) with the candidates for callee in attempt
+ * order; returns how many.  Locked gateways and gateways without a
+ * matching prefix are left out.
+ */
+size_t sg_route_select(struct sg_route_cand *out, size_t max,
+		       const struct sg_gw *gws, size_t ngws,
+		       const char *callee, const struct sg_route_opts *opts)
+{
+	struct keyed *k;
+	size_t n = 0, m = 0;
+	int longest = -1;
+
+	if (!out || !max || !gws || !ngws || !callee)
+		return 0;
+
+	k = calloc(ngws, sizeof(*k));
+	if (!k)
+		return 0;
+
+	for (size_t i = 0; i < ngws; i++) {
+		int len;
+
+		if (gws[i].locked)
+			continue;
+		len = sg_route_match(&gws[i], callee);
+		if (len < 0)
+			continue;
+		k[n].c.gw = &gws[i];
+		k[n].c.prefix_len = (size_t)len;
+		k[n].c.load = (opts && opts->load)
+				      ? opts->load(&gws[i], opts->load_arg)
+				      : 0;
+		k[n].idx = i;
+		if (len > longest)
+			longest = len;
+		n++;
+	}
+
+	qsort(k, n, sizeof(*k), cand_cmp);
+
+	for (size_t i = 0; i < n && m < max; i++) {
+		if (opts && !opts->prefix_fallback &&
+		    (int)k[i].c.prefix_len != longest)
+			continue;
+		out[m++] = k[i].c;
+	}
+
+	free(k);
+	return m;
+}
+
+/*
+ * A failure moves on to the next gateway unless the failing gateway has
+ * "switch gateway until connect" off or lists the code as a stop code.
+ */
+bool sg_route_may_switch(const struct sg_gw *gw, int code)
+{
+	if (!gw || !gw->switch_until_connect)
+		return false;
+	if (code < 300)
+		return false;
+	for (size_t i = 0; i < gw->nstop; i++)
+		if (gw->stop_codes[i] == code)
+			return false;
+	return true;
+}

@@ -1,0 +1,47 @@
+/*
+ * route.h - routing gateway selection for a callee number (SPEC §3.4)
+ *
+ * Pure functions over a table of routing gateways: no I/O, no clock, no
+ * global state, so the order can be unit tested and printed by the routing
+ * analysis.  The order is: normal gateways before protect routes; within
+ * each, longest matching prefix first; then priority ascending; then the
+ * optional load key (line utilisation) ascending; then table order.  Locked
+ * gateways are excluded.  With prefix_fallback off only gateways of the
+ * longest matching prefix (normal, then protect) are candidates.
+ *
+ * Threading: any.
+ */
+#ifndef SG_ROUTE_H
+#define SG_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "signaling/tables.h"
+
+struct sg_route_cand {
+	const struct sg_gw *gw;		/* borrowed from the table */
+	size_t prefix_len;		/* length of the matching prefix */
+	unsigned load;			/* line utilisation key, per mille */
+};
+
+/* optional: line utilisation of a gateway in per mille (active/limit) */
+typedef unsigned (sg_route_load_h)(const struct sg_gw *gw, void *arg);
+
+struct sg_route_opts {
+	bool prefix_fallback;		/* SS_ROUTE_PREFIX_FALLBACK */
+	sg_route_load_h *load;		/* NULL = all equal */
+	void *load_arg;
+};
+
+/* length of the longest prefix of gw matching number, -1 when none */
+int sg_route_match(const struct sg_gw *gw, const char *number);
+
+size_t sg_route_select(struct sg_route_cand *out, size_t max,
+		       const struct sg_gw *gws, size_t ngws,
+		       const char *callee, const struct sg_route_opts *opts);
+
+/* SPEC §3.5: may a failure with this code move on to the next gateway? */
+bool sg_route_may_switch(const struct sg_gw *gw, int code);
+
+#endif /* SG_ROUTE_H */

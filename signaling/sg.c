@@ -1,0 +1,381 @@
+/*
+ * sg.c - signalingd start-up, loop, signals, reload and shutdown
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define SW_LOG_MODULE "sg"
+#include "common/bus.h"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "signaling/billing.h"
+#include "signaling/call.h"
+#include "signaling/ctl.h"
+#include "signaling/db.h"
+#include "signaling/media.h"
+#include "signaling/sg.h"
+#include "signaling/sip.h"
+#include "signaling/spool.h"
+#include "signaling/tables.h"
+
+#define DRAIN_MS 3000
+
+struct sg_line {
+	struct sg_line *next;
+	char name[64];
+	unsigned active;
+};
+
+/* Create and start a one-shot timer on the loop. */
+su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f,
+			   void *arg)
+{
+	su_timer_t *t;
+
+	if (ms < 0)
+		ms = 0;
+	if (ms > 0x7fffffff)
+		ms = 0x7fffffff;
+	t = su_timer_create(su_root_task(sg->root), (su_duration_t)ms);
+	if (t && su_timer_set(t, f, arg) < 0) {
+		su_timer_destroy(t);
+		t = NULL;
+	}
+	if (!t)
+		sw_err("cannot start a %lld ms timer", (long long)ms);
+	return t;
+}
+
+/* Stop and free a timer (NULL-safe); *tp is cleared. */
+void sg_timer_stop(su_timer_t **tp)
+{
+	if (tp && *tp) {
+		su_timer_destroy(*tp);
+		*tp = NULL;
+	}
+}
+
+static struct sg_line *line_get(struct sg *sg, const char *gw, bool create)
+{
+	struct sg_line *l;
+
+	for (l = sg->lines; l; l = l->next)
+		if (!strcmp(l->name, gw))
+			return l;
+	if (!create || !(l = calloc(1, sizeof(*l))))
+		return NULL;
+	snprintf(l->name, sizeof(l->name), "%s", gw);
+	l->next = sg->lines;
+	sg->lines = l;
+	return l;
+}
+
+unsigned sg_line_active(struct sg *sg, const char *gw)
+{
+	struct sg_line *l = line_get(sg, gw, false);
+
+	return l ? l->active : 0;
+}
+
+void sg_line_add(struct sg *sg, const char *gw, int delta)
+{
+	struct sg_line *l = line_get(sg, gw, true);
+
+	if (!l)
+		return;
+	if (delta < 0 && l->active < (unsigned)-delta)
+		l->active = 0;
+	else
+		l->active = (unsigned)((int)l->active + delta);
+}
+
+static int bus_ready(void *magic, su_wait_t *w, void *arg)
+{
+	struct sg *sg = arg;
+
+	(void)magic;
+	(void)w;
+	sw_bus_drain(sg->bus);
+	return 0;
+}
+
+static void reload_done(int err, struct sg_tables *t, void *arg)
+{
+	struct sg *sg = arg;
+
+	sg->reload = NULL;
+	if (err || !t)
+		return;		/* logged by db.c; the old tables stay */
+	sg_tables_unref(sg->tables);
+	sg->tables = t;
+}
+
+static void reload(struct sg *sg)
+{
+	struct sg_config cfg;
+	char err[256];
+	int e;
+
+	/* local config: only the log level applies live */
+	if (sg->conf_path &&
+	    !sg_config_load(&cfg, sg->conf_path, err, sizeof(err))) {
+		sw_log_set_level(cfg.log_level);
+		sg->cfg.log_level = cfg.log_level;
+	} else if (sg->conf_path) {
+		sw_warn("config not reloaded: %s", err);
+	}
+	if (sg->reload) {
+		sw_info("reload already in progress");
+		return;
+	}
+	sw_info("SIGHUP: reloading routing tables");
+	e = sg_db_load_async(&sg->reload, sg->root, sg->cfg.db, reload_done,
+			     sg);
+	if (e)
+		sw_err("routing tables reload not started: %s", strerror(e));
+}
+
+static void drain_check(void *magic, su_timer_t *t, void *arg);
+
+static void stop(struct sg *sg)
+{
+	if (sg->stopping)
+		return;
+	sg->stopping = true;
+	sw_info("stopping: %u calls to end, %zu CDRs pending", sg->ncalls,
+		sg_spool_pending(sg->spool));
+	sg_call_terminate_all(sg, "Shutdown");
+	sg->last_cdr_kick_ms = sw_time_mono_ms();	/* drain deadline */
+	sg_timer_start(sg, 50, drain_check, sg);
+}
+
+static void drain_check(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg *sg = arg;
+	bool late = sw_time_mono_ms() - sg->last_cdr_kick_ms > DRAIN_MS;
+
+	(void)magic;
+	su_timer_destroy(t);
+	if ((sg->ncalls == 0 && sg_spool_inflight(sg->spool) == 0) || late) {
+		if (sg->ncalls || sg_spool_pending(sg->spool))
+			sw_info("exit with %u calls, %zu CDRs kept in the spool",
+				sg->ncalls, sg_spool_pending(sg->spool));
+		su_root_break(sg->root);
+		return;
+	}
+	sg_billing_kick(sg->billing);
+	sg_timer_start(sg, 50, drain_check, sg);
+}
+
+static int signal_ready(void *magic, su_wait_t *w, void *arg)
+{
+	struct sg *sg = arg;
+	struct signalfd_siginfo si;
+
+	(void)magic;
+	(void)w;
+	while (read(sg->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(sg);
+		else
+			stop(sg);
+	}
+	return 0;
+}
+
+static void tick(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg *sg = arg;
+	int64_t now = sw_time_mono_ms();
+
+	(void)magic;
+	(void)t;
+	if (now - sg->last_cdr_kick_ms >= sg->cfg.cdr_retry_ms && !sg->stopping) {
+		sg->last_cdr_kick_ms = now;
+		sg_billing_kick(sg->billing);
+	}
+}
+
+/* Check the config file only (-t). */
+int sg_check_config(const char *conf_path)
+{
+	struct sg_config cfg;
+	char err[512];
+	int e = sg_config_load(&cfg, conf_path, err, sizeof(err));
+
+	if (e)
+		fprintf(stderr, "%s\n", err);
+	return e;
+}
+
+/*
+ * Bring the daemon up: config, routing tables (blocking, before SIP
+ * listens), CDR spool, bus sockets, SIP.  On error the message is logged
+ * and the partly built sg must be freed with sg_free().
+ */
+int sg_start(struct sg **sgp, const char *conf_path)
+{
+	struct sg *sg;
+	char err[512] = "";
+	sigset_t set;
+	int e;
+
+	sg = calloc(1, sizeof(*sg));
+	if (!sg)
+		return ENOMEM;
+	*sgp = sg;
+	sg->sig_fd = -1;
+	sg->conf_path = conf_path;
+	sg->start_mono_ms = sw_time_mono_ms();
+
+	e = sg_config_load(&sg->cfg, conf_path, err, sizeof(err));
+	if (e)
+		goto out;
+	sw_log_set_level(sg->cfg.log_level);
+
+	/* signals through a signalfd; blocked before any thread exists */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sg->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sg->sig_fd < 0) {
+		e = errno;
+		snprintf(err, sizeof(err), "signalfd: %s", strerror(e));
+		goto out;
+	}
+
+	if (su_init() < 0) {
+		e = EIO;
+		snprintf(err, sizeof(err), "su_init failed");
+		goto out;
+	}
+	sg->root = su_root_create(NULL);
+	if (!sg->root) {
+		e = ENOMEM;
+		snprintf(err, sizeof(err), "su_root_create failed");
+		goto out;
+	}
+	su_root_threading(sg->root, 0);
+
+	e = sg_db_load_sync(&sg->tables, sg->cfg.db, err, sizeof(err));
+	if (e)
+		goto out;
+	sw_info("routing tables loaded: %zu mapping gateways, %zu routing "
+		"gateways", sg->tables->nmgws, sg->tables->ngws);
+
+	e = sg_spool_open(&sg->spool, sg->cfg.spool_dir, err, sizeof(err));
+	if (e)
+		goto out;
+
+	e = sw_bus_alloc(&sg->bus);
+	if (e) {
+		snprintf(err, sizeof(err), "bus: %s", strerror(e));
+		goto out;
+	}
+	su_wait_create(sg->bus_wait, sw_bus_fd(sg->bus), SU_WAIT_IN);
+	if (su_root_register(sg->root, sg->bus_wait, bus_ready, sg, 0) < 0) {
+		e = EIO;
+		snprintf(err, sizeof(err), "cannot watch the bus");
+		goto out;
+	}
+	sg->bus_registered = true;
+	su_wait_create(sg->sig_wait, sg->sig_fd, SU_WAIT_IN);
+	if (su_root_register(sg->root, sg->sig_wait, signal_ready, sg, 0) <
+	    0) {
+		e = EIO;
+		snprintf(err, sizeof(err), "cannot watch signals");
+		goto out;
+	}
+	sg->sig_registered = true;
+
+	e = sg_billing_alloc(&sg->billing, sg->bus, sg->cfg.billing_url,
+			     sg->spool);
+	if (e) {
+		snprintf(err, sizeof(err), "billing_url %s: %s",
+			 sg->cfg.billing_url, strerror(e));
+		goto out;
+	}
+	e = sg_media_alloc(&sg->media, sg->bus, sg->cfg.media_nodes);
+	if (e) {
+		snprintf(err, sizeof(err), "media_nodes: %s", strerror(e));
+		goto out;
+	}
+	e = sg_ctl_start(sg, err, sizeof(err));
+	if (e)
+		goto out;
+	e = sg_sip_start(sg, err, sizeof(err));
+	if (e)
+		goto out;
+
+	sg->tick = su_timer_create(su_root_task(sg->root), 500);
+	if (!sg->tick || su_timer_set_for_ever(sg->tick, tick, sg) < 0) {
+		e = ENOMEM;
+		snprintf(err, sizeof(err), "cannot start the tick timer");
+		goto out;
+	}
+	sg_billing_kick(sg->billing);	/* resend what the spool recovered */
+	sw_info("signalingd %s node %s started", TANDEM_VERSION,
+		sg->cfg.node_id);
+
+ out:
+	if (e)
+		sw_err("start-up failed: %s", err[0] ? err : strerror(e));
+	return e;
+}
+
+/* Run the loop until SIGTERM/SIGINT has drained the calls. */
+int sg_run(struct sg *sg)
+{
+	su_root_run(sg->root);
+	return 0;
+}
+
+/* Tear everything down (accepts a partly started sg). */
+void sg_free(struct sg *sg)
+{
+	struct sg_line *l, *ln;
+
+	if (!sg)
+		return;
+	sg->stopping = true;
+	if (sg->calls && sg->root) {
+		/* give BYEs and media.delete a moment */
+		int64_t until = sw_time_mono_ms() + 500;
+
+		sg_call_terminate_all(sg, "Shutdown");
+		while (sg->calls && sw_time_mono_ms() < until)
+			su_root_step(sg->root, 50);
+	}
+	if (sg->tick)
+		su_timer_destroy(sg->tick);
+	sg_db_cancel(sg->reload);
+	sg_sip_stop(sg);
+	if (sg->root && sg->sig_registered)
+		su_root_unregister(sg->root, sg->sig_wait, signal_ready, sg);
+	if (sg->root && sg->bus_registered)
+		su_root_unregister(sg->root, sg->bus_wait, bus_ready, sg);
+	sg_billing_free(sg->billing);
+	sg_media_free(sg->media);
+	sw_bus_free(sg->bus);
+	sg_spool_close(sg->spool);
+	sg_tables_unref(sg->tables);
+	for (l = sg->lines; l; l = ln) {
+		ln = l->next;
+		free(l);
+	}
+	if (sg->root) {
+		su_root_destroy(sg->root);
+		su_deinit();
+	}
+	if (sg->sig_fd >= 0)
+		close(sg->sig_fd);
+	free(sg);
+}

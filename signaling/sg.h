@@ -1,0 +1,72 @@
+/*
+ * sg.h - the signalingd process: one su_root loop and what hangs off it
+ *
+ * struct sg holds the loop, the SIP agent, the bus, the current routing
+ * tables, the billing and media clients, the CDR spool and the list of
+ * calls.  sg_start() brings everything up in order (config, database,
+ * spool, bus, SIP), sg_run() runs the loop until SIGTERM/SIGINT, SIGHUP
+ * reloads the routing tables without blocking the loop.
+ *
+ * Ownership: struct sg owns everything listed here; calls hold borrowed
+ * back-pointers to it.
+ * Threading: the su_root thread only (nng's aio threads never touch it).
+ * Bus: see ctl.h (control/events), billing.h, media.h.
+ */
+#ifndef SG_SG_H
+#define SG_SG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "signaling/config.h"
+#include "signaling/sofia.h"
+
+struct sg_tables;
+struct sg_db;
+struct sw_bus;
+struct sg_billing;
+struct sg_media;
+struct sg_spool;
+struct sg_call;
+struct sg_line;
+
+struct sg {
+	su_root_t *root;		/* owned */
+	nta_agent_t *agent;		/* owned */
+	struct sg_config cfg;
+	const char *conf_path;		/* borrowed (argv) */
+	struct sg_tables *tables;	/* ref: current routing snapshot */
+	struct sg_db *reload;		/* owned: SIGHUP load in progress */
+	struct sw_bus *bus;		/* owned */
+	su_wait_t bus_wait[1];
+	bool bus_registered;
+	int sig_fd;
+	su_wait_t sig_wait[1];
+	bool sig_registered;
+	su_timer_t *tick;		/* owned: 1 s housekeeping */
+	struct sg_billing *billing;	/* owned */
+	struct sg_media *media;		/* owned */
+	struct sg_spool *spool;		/* owned */
+	struct sg_call *calls;		/* owned: active calls */
+	unsigned ncalls;
+	struct sg_line *lines;		/* owned: per-gateway line use */
+	int64_t start_mono_ms;
+	int64_t last_cdr_kick_ms;
+	bool stopping;
+};
+
+int  sg_start(struct sg **sgp, const char *conf_path);
+int  sg_run(struct sg *sg);
+void sg_free(struct sg *sg);
+int  sg_check_config(const char *conf_path);
+
+/* timers of the loop: create-and-start, and stop-and-clear */
+su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f,
+			   void *arg);
+void sg_timer_stop(su_timer_t **tp);
+
+/* per routing gateway line use (survives table reloads, keyed by name) */
+unsigned sg_line_active(struct sg *sg, const char *gw);
+void sg_line_add(struct sg *sg, const char *gw, int delta);
+
+#endif /* SG_SG_H */

@@ -1,0 +1,142 @@
+/*
+ * sip.c - nta agent, stateless front door: source check, OPTIONS, INVITE
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "sip"
+#include "common/log.h"
+#include "signaling/call.h"
+#include "signaling/sg.h"
+#include "signaling/sip.h"
+#include "signaling/tables.h"
+
+static void addr_str(char *buf, size_t size, const struct sockaddr *sa)
+{
+	buf[0] = '\0';
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET,
+			  &((const struct sockaddr_in *)(const void *)sa)
+				   ->sin_addr,
+			  buf, (socklen_t)size);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			  &((const struct sockaddr_in6 *)(const void *)sa)
+				   ->sin6_addr,
+			  buf, (socklen_t)size);
+}
+
+/* a routing gateway's address is a known peer for OPTIONS */
+static bool is_vendor(const struct sg_tables *t, const char *ip)
+{
+	for (size_t i = 0; t && i < t->ngws; i++)
+		if (!strcmp(t->gws[i].address, ip))
+			return true;
+	return false;
+}
+
+/*
+ * Every request outside a dialog and every response without a transaction
+ * arrives here.  msg is ours to answer or destroy.
+ */
+static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
+			 sip_t *sip)
+{
+	struct sg *sg = magic;
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	const struct sockaddr *sa =
+		ai ? (const struct sockaddr *)(const void *)ai->ai_addr : NULL;
+	const struct sg_mgw *mgw;
+	char ip[64];
+	sip_method_t method;
+
+	if (!sip || !sip->sip_request || !sip->sip_from || !sip->sip_to ||
+	    !sip->sip_call_id || !sip->sip_cseq) {
+		/* stray response (e.g. a late 2xx retransmission) */
+		msg_destroy(msg);
+		return 0;
+	}
+	method = sip->sip_request->rq_method;
+	addr_str(ip, sizeof(ip), sa);
+	mgw = sg_tables_mgw_by_addr(sg->tables, sa);
+
+	if (!mgw && !(method == sip_method_options &&
+		      is_vendor(sg->tables, ip))) {
+		if (sg->tables->params.reply_unknown &&
+		    method != sip_method_ack) {
+			sw_info("%s from unknown source %s: 403",
+				sip->sip_request->rq_method_name, ip);
+			nta_msg_treply(agent, msg, SIP_403_FORBIDDEN,
+				       TAG_END());
+		} else {
+			sw_debug("%s from unknown source %s dropped",
+				 sip->sip_request->rq_method_name, ip);
+			msg_destroy(msg);
+		}
+		return 0;
+	}
+
+	switch (method) {
+	case sip_method_options:
+		nta_msg_treply(agent, msg, SIP_200_OK,
+			       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, "
+						"OPTIONS, INFO, UPDATE"),
+			       TAG_END());
+		break;
+	case sip_method_invite:
+		if (sip->sip_to->a_tag) {
+			nta_msg_treply(agent, msg,
+				       SIP_481_NO_TRANSACTION, TAG_END());
+			break;
+		}
+		sg_call_incoming(sg, msg, sip, mgw, ip);
+		break;
+	case sip_method_ack:
+		msg_destroy(msg);
+		break;
+	case sip_method_bye:
+	case sip_method_cancel:
+		nta_msg_treply(agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		break;
+	default:
+		nta_msg_treply(agent, msg, SIP_501_NOT_IMPLEMENTED, TAG_END());
+		break;
+	}
+	return 0;
+}
+
+/* Bind sip_listen (UDP and TCP) and start taking requests. */
+int sg_sip_start(struct sg *sg, char *err, size_t errsz)
+{
+	char url[160];
+
+	snprintf(url, sizeof(url), "sip:%s", sg->cfg.sip_listen);
+	sg->agent = nta_agent_create(sg->root, URL_STRING_MAKE(url),
+				     agent_message, sg, NTATAG_UA(1),
+				     NTATAG_CANCEL_487(0),
+				     NTATAG_SERVER_RPORT(1),
+				     NTATAG_PASS_100(0),
+				     NTATAG_TIMEOUT_408(1),
+				     NTATAG_EXTRA_100(0),
+				     NTATAG_MAXSIZE(65536), TAG_END());
+	if (!sg->agent) {
+		snprintf(err, errsz, "cannot listen on %s: %s", url,
+			 strerror(errno));
+		return EADDRNOTAVAIL;
+	}
+	sw_info("SIP listening on %s", url);
+	return 0;
+}
+
+void sg_sip_stop(struct sg *sg)
+{
+	if (sg->agent) {
+		nta_agent_destroy(sg->agent);
+		sg->agent = NULL;
+	}
+}

@@ -1,0 +1,249 @@
+/*
+ * tables.c - routing data snapshot: lifetime, parameters, ingress lookup
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "tables"
+#include "common/log.h"
+#include "signaling/tables.h"
+
+/* Allocate an empty snapshot holding one reference, params at defaults. */
+struct sg_tables *sg_tables_alloc(void)
+{
+	struct sg_tables *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->refs = 1;
+	sg_params_defaults(&t->params);
+
+	return t;
+}
+
+/* Take a reference; returns t. */
+struct sg_tables *sg_tables_ref(struct sg_tables *t)
+{
+	if (t)
+		t->refs++;
+	return t;
+}
+
+/* Drop a reference; the last one frees the snapshot. */
+void sg_tables_unref(struct sg_tables *t)
+{
+	if (!t || --t->refs > 0)
+		return;
+
+	for (size_t i = 0; i < t->nmgws; i++) {
+		free(t->mgws[i].nets);
+		free(t->mgws[i].ports);
+	}
+	for (size_t i = 0; i < t->ngws; i++) {
+		for (size_t j = 0; j < t->gws[i].nprefixes; j++)
+			free(t->gws[i].prefixes[j]);
+		free(t->gws[i].prefixes);
+	}
+	free(t->mgws);
+	free(t->gws);
+	free(t);
+}
+
+/* SS_* defaults (SPEC §3, brief): a missing row means the default. */
+void sg_params_defaults(struct sg_params *p)
+{
+	p->no_provisional_ms = 3000;
+	p->timer_b_ms = 32000;
+	p->switch_limit = 5;
+	p->media_mode = 3;
+	p->reply_unknown = 0;
+	p->fail_open = 0;
+	p->max_call_s = 7200;
+	p->prefix_fallback = 1;
+}
+
+static const struct {
+	const char *name;
+	size_t off;
+	int64_t min, max;
+} pdefs[] = {
+	{"SS_FAILOVER_NO_PROVISIONAL_MS",
+	 offsetof(struct sg_params, no_provisional_ms), 0, 600000},
+	{"SS_SIP_TIMER_B_MS", offsetof(struct sg_params, timer_b_ms), 500,
+	 600000},
+	{"SS_GATEWAY_SWITCH_LIMIT", offsetof(struct sg_params, switch_limit),
+	 1, 100},
+	{"SS_MEDIAPROXYMODE", offsetof(struct sg_params, media_mode), 0, 3},
+	{"SS_SIP_REPLY_UNKNOWN_SOURCE",
+	 offsetof(struct sg_params, reply_unknown), 0, 1},
+	{"SS_BILLING_FAIL_OPEN", offsetof(struct sg_params, fail_open), 0, 1},
+	{"SS_MAXCALLDURATION", offsetof(struct sg_params, max_call_s), 0,
+	 86400 * 7},
+	{"SS_ROUTE_PREFIX_FALLBACK",
+	 offsetof(struct sg_params, prefix_fallback), 0, 1},
+};
+
+/*
+ * Apply one system_parameters row.  ENOENT for a parameter signalingd does
+ * not use (ignored by the caller), EINVAL/ERANGE for a bad value (the
+ * default stays).
+ */
+int sg_params_set(struct sg_params *p, const char *name, const char *value)
+{
+	char *end;
+	long long v;
+
+	if (!p || !name || !value)
+		return EINVAL;
+
+	for (size_t i = 0; i < sizeof(pdefs) / sizeof(pdefs[0]); i++) {
+		if (strcmp(pdefs[i].name, name))
+			continue;
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno || end == value || *end)
+			return EINVAL;
+		if (v < pdefs[i].min || v > pdefs[i].max)
+			return ERANGE;
+		*(int64_t *)(void *)((char *)p + pdefs[i].off) = v;
+		return 0;
+	}
+
+	return ENOENT;
+}
+
+/* Parse "a.b.c.d", "a.b.c.d/n", IPv6 likewise. */
+int sg_cidr_parse(struct sg_cidr *c, const char *s)
+{
+	char buf[64];
+	char *slash, *end;
+	long bits;
+
+	if (!c || !s || strlen(s) >= sizeof(buf))
+		return EINVAL;
+	memset(c, 0, sizeof(*c));
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->af = AF_INET;
+		c->bits = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->af = AF_INET6;
+		c->bits = 128;
+	} else {
+		return EINVAL;
+	}
+
+	if (slash) {
+		errno = 0;
+		bits = strtol(slash, &end, 10);
+		if (errno || end == slash || *end || bits < 0 ||
+		    bits > c->bits)
+			return EINVAL;
+		c->bits = (int)bits;
+	}
+
+	return 0;
+}
+
+static bool prefix_eq(const uint8_t *a, const uint8_t *b, int bits)
+{
+	int bytes = bits / 8, rem = bits % 8;
+
+	if (memcmp(a, b, (size_t)bytes))
+		return false;
+	if (rem) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rem));
+		if ((a[bytes] & mask) != (b[bytes] & mask))
+			return false;
+	}
+	return true;
+}
+
+/* True when the address sa lies inside the network c (v4-mapped v6 too). */
+bool sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa)
+{
+	const uint8_t *a;
+
+	if (!c || !sa)
+		return false;
+
+	if (sa->sa_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)
+				       (const void *)sa)->sin_addr;
+		return c->af == AF_INET && prefix_eq(a, c->addr, c->bits);
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *in6 =
+			&((const struct sockaddr_in6 *)(const void *)sa)
+				 ->sin6_addr;
+		a = (const uint8_t *)in6;
+		if (c->af == AF_INET6)
+			return prefix_eq(a, c->addr, c->bits);
+		if (IN6_IS_ADDR_V4MAPPED(in6))
+			return prefix_eq(a + 12, c->addr, c->bits);
+	}
+
+	return false;
+}
+
+static int sa_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)(const void *)sa)
+				     ->sin_port);
+	if (sa->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)
+				     ->sin6_port);
+	return 0;
+}
+
+/*
+ * The mapping gateway a request from sa belongs to, or NULL (unknown
+ * source).  Modes ip and ip_port match here; password mode needs digest
+ * authentication (not in this cut) and never matches by address.
+ */
+const struct sg_mgw *sg_tables_mgw_by_addr(const struct sg_tables *t,
+					   const struct sockaddr *sa)
+{
+	if (!t || !sa)
+		return NULL;
+
+	for (size_t i = 0; i < t->nmgws; i++) {
+		const struct sg_mgw *m = &t->mgws[i];
+		bool ip_port = !strcmp(m->auth_mode, "ip_port");
+
+		if (strcmp(m->auth_mode, "ip") && !ip_port)
+			continue;
+		for (size_t j = 0; j < m->nnets; j++) {
+			if (!sg_cidr_match(&m->nets[j], sa))
+				continue;
+			if (!ip_port || m->nports == 0)
+				return m;
+			for (size_t k = 0; k < m->nports; k++)
+				if (m->ports[k] == sa_port(sa))
+					return m;
+		}
+	}
+
+	return NULL;
+}
+
+/* Routing gateway by name, or NULL. */
+const struct sg_gw *sg_tables_gw_by_name(const struct sg_tables *t,
+					 const char *name)
+{
+	if (!t || !name)
+		return NULL;
+	for (size_t i = 0; i < t->ngws; i++)
+		if (!strcmp(t->gws[i].name, name))
+			return &t->gws[i];
+	return NULL;
+}

@@ -1,0 +1,109 @@
+/*
+ * tables.h - the routing data signalingd loads from PostgreSQL
+ *
+ * A struct sg_tables is one immutable snapshot of mapping gateways, routing
+ * gateways (with their prefixes), customer accounts and the SS_* system
+ * parameters.  db.c builds a new snapshot on start-up and on SIGHUP and
+ * swaps it in; calls keep a reference to the snapshot they were routed
+ * with, so gateway pointers stay valid for the whole call.
+ *
+ * Ownership: refcounted (sg_tables_ref/sg_tables_unref).
+ * Threading: main loop only.
+ */
+#ifndef SG_TABLES_H
+#define SG_TABLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SG_NAME_MAX 64
+#define SG_STOP_MAX 32
+
+struct sg_cidr {
+	int af;			/* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	int bits;
+};
+
+/* SS_* system parameters signalingd applies (defaults in tables.c) */
+struct sg_params {
+	int64_t no_provisional_ms;	/* SS_FAILOVER_NO_PROVISIONAL_MS */
+	int64_t timer_b_ms;		/* SS_SIP_TIMER_B_MS */
+	int64_t switch_limit;		/* SS_GATEWAY_SWITCH_LIMIT */
+	int64_t media_mode;		/* SS_MEDIAPROXYMODE 0..3 */
+	int64_t reply_unknown;		/* SS_SIP_REPLY_UNKNOWN_SOURCE 0/1 */
+	int64_t fail_open;		/* SS_BILLING_FAIL_OPEN 0/1 */
+	int64_t max_call_s;		/* SS_MAXCALLDURATION */
+	int64_t prefix_fallback;	/* SS_ROUTE_PREFIX_FALLBACK 0/1 */
+};
+
+struct sg_account {
+	int64_t id;
+	char name[SG_NAME_MAX];
+	bool postpaid;
+	bool locked;
+};
+
+/* ingress: mapping gateway (customer side) */
+struct sg_mgw {
+	int64_t id;
+	char name[SG_NAME_MAX];
+	char account[SG_NAME_MAX];
+	bool postpaid;			/* of its account */
+	char auth_mode[16];		/* ip | ip_port | password */
+	struct sg_cidr *nets;		/* owned */
+	size_t nnets;
+	int *ports;			/* owned; ip_port mode */
+	size_t nports;
+	int64_t max_duration_s;		/* 0 = no limit */
+	bool locked;
+};
+
+/* egress: routing gateway (vendor side) */
+struct sg_gw {
+	int64_t id;
+	char name[SG_NAME_MAX];
+	char account[SG_NAME_MAX];
+	char address[256];
+	int port;
+	bool tcp;
+	int priority;			/* 1 = first */
+	int line_limit;			/* 0 = none */
+	char tech_prefix[64];		/* gateway_prefix */
+	bool switch_until_connect;
+	int stop_codes[SG_STOP_MAX];
+	size_t nstop;
+	bool protect;
+	bool locked;
+	char **prefixes;		/* owned */
+	size_t nprefixes;
+};
+
+struct sg_tables {
+	int refs;
+	struct sg_params params;
+	struct sg_mgw *mgws;		/* owned */
+	size_t nmgws;
+	struct sg_gw *gws;		/* owned */
+	size_t ngws;
+	int64_t loaded_wall_ms;
+};
+
+struct sg_tables *sg_tables_alloc(void);
+struct sg_tables *sg_tables_ref(struct sg_tables *t);
+void sg_tables_unref(struct sg_tables *t);
+
+void sg_params_defaults(struct sg_params *p);
+int  sg_params_set(struct sg_params *p, const char *name, const char *value);
+
+int  sg_cidr_parse(struct sg_cidr *c, const char *s);
+bool sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa);
+
+const struct sg_mgw *sg_tables_mgw_by_addr(const struct sg_tables *t,
+					   const struct sockaddr *sa);
+const struct sg_gw *sg_tables_gw_by_name(const struct sg_tables *t,
+					 const char *name);
+
+#endif /* SG_TABLES_H */
