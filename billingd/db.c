@@ -205,11 +205,22 @@ static void conn_fail(struct db_conn *c, const char *why)
 		dispatch(db);
 }
 
+/* libpq's last error, first line only (its messages span several) */
 static const char *pq_why(const struct db_conn *c)
 {
+	static char why[256];
 	const char *m = c->pg ? PQerrorMessage(c->pg) : NULL;
+	size_t n;
 
-	return (m && *m) ? m : "connection closed";
+	if (!m || !*m)
+		return "connection closed";
+	n = strcspn(m, "\n");
+	if (n >= sizeof(why))
+		n = sizeof(why) - 1;
+	memcpy(why, m, n);
+	why[n] = '\0';
+
+	return why;
 }
 
 static void conn_fd_h(int flags, void *arg);
