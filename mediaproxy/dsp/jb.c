@@ -1,0 +1,361 @@
+/*
+ * jb.c - fixed/adaptive jitter buffer with a regular output clock
+ *
+ * Time base: the output clock out_us says when the frame starting at
+ * play_ts must leave.  A packet with timestamp ts is due at
+ * out_us + (ts - play_ts) / rate.  Its "margin" is how long before that
+ * moment it arrived; the largest recent margin is the delay the fastest
+ * packets see, the spread of margins is the network jitter.
+ */
+#include <errno.h>
+#include <string.h>
+#include <re.h>
+#include "mediaproxy/dsp/jb.h"
+
+struct jb_slot {
+	bool used;
+	bool marker;
+	uint8_t pt;
+	uint16_t seq;
+	uint32_t ts;
+	uint32_t dur;
+	size_t len;
+	uint8_t data[MP_DSP_JB_PAYLOAD_MAX];
+};
+
+struct mp_dsp_jb {
+	struct mp_dsp_jb_conf conf;
+	uint32_t rate;
+	bool started;
+	int64_t out_us;		/* when the frame at play_ts is due */
+	uint32_t play_ts;
+	uint32_t frame;		/* last known packet duration, ts units */
+	int64_t last_put_ms;
+	int64_t last_shrink_us;
+	uint32_t delay_ms;	/* nominal buffering, within [min, max] */
+	int32_t margin[MP_DSP_JB_WINDOW];
+	unsigned nmargin;
+	unsigned margin_pos;
+	struct jb_slot *held;	/* slot handed out by the last get */
+	struct mp_dsp_jb_stats st;
+	struct jb_slot slot[MP_DSP_JB_SLOTS];
+};
+
+static inline int32_t ts_diff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+/** Validate a configuration: 10 <= min <= max <= 1000 ms. */
+int mp_dsp_jb_conf_check(const struct mp_dsp_jb_conf *conf)
+{
+	if (!conf)
+		return EINVAL;
+	if (conf->mode != MP_DSP_JB_FIXED && conf->mode != MP_DSP_JB_ADAPTIVE)
+		return EINVAL;
+	if (conf->min_ms < 10 || conf->max_ms > 1000 ||
+	    conf->min_ms > conf->max_ms)
+		return ERANGE;
+	return 0;
+}
+
+/** Allocate a buffer for a stream with RTP clock @rtp_rate. */
+int mp_dsp_jb_alloc(struct mp_dsp_jb **jbp, const struct mp_dsp_jb_conf *conf,
+		    uint32_t rtp_rate)
+{
+	struct mp_dsp_jb *jb;
+	int err;
+
+	if (!jbp || !rtp_rate || rtp_rate > 192000)
+		return EINVAL;
+	err = mp_dsp_jb_conf_check(conf);
+	if (err)
+		return err;
+
+	jb = mem_zalloc(sizeof(*jb), NULL);
+	if (!jb)
+		return ENOMEM;
+
+	jb->conf = *conf;
+	if (jb->conf.default_ms < conf->min_ms)
+		jb->conf.default_ms = conf->min_ms;
+	if (jb->conf.default_ms > conf->max_ms)
+		jb->conf.default_ms = conf->max_ms;
+	jb->rate = rtp_rate;
+	jb->frame = rtp_rate / 50;
+	jb->delay_ms = jb->conf.default_ms;
+
+	*jbp = jb;
+	return 0;
+}
+
+static int64_t ts_to_us(const struct mp_dsp_jb *jb, int64_t ts)
+{
+	return ts * 1000000 / jb->rate;
+}
+
+static void jb_reset(struct mp_dsp_jb *jb)
+{
+	for (unsigned i = 0; i < MP_DSP_JB_SLOTS; i++)
+		jb->slot[i].used = false;
+	jb->started = false;
+	jb->nmargin = 0;
+	jb->margin_pos = 0;
+	jb->held = NULL;
+	jb->delay_ms = jb->conf.default_ms;
+}
+
+static void margin_add(struct mp_dsp_jb *jb, int32_t m)
+{
+	jb->margin[jb->margin_pos] = m;
+	jb->margin_pos = (jb->margin_pos + 1) % MP_DSP_JB_WINDOW;
+	if (jb->nmargin < MP_DSP_JB_WINDOW)
+		jb->nmargin++;
+}
+
+static void margin_shift(struct mp_dsp_jb *jb, int32_t by)
+{
+	for (unsigned i = 0; i < jb->nmargin; i++)
+		jb->margin[i] += by;
+}
+
+/**
+ * Insert one packet.  Returns 0, EALREADY (duplicate), ETIMEDOUT (arrived
+ * after its play time), ENOSPC (buffer full) or EMSGSIZE/EINVAL.
+ */
+int mp_dsp_jb_put(struct mp_dsp_jb *jb, uint16_t seq, uint32_t ts, uint8_t pt,
+		  bool marker, const uint8_t *pl, size_t len, uint32_t dur,
+		  int64_t now_ms)
+{
+	struct jb_slot *free_slot = NULL;
+	int64_t now_us = now_ms * 1000;
+	int32_t d;
+
+	if (!jb || (!pl && len) || !dur || dur > jb->rate)
+		return EINVAL;
+	if (len > MP_DSP_JB_PAYLOAD_MAX)
+		return EMSGSIZE;
+
+	if (jb->started && now_ms - jb->last_put_ms > MP_DSP_JB_IDLE_MS)
+		jb_reset(jb);		/* silence (DTX, hold): start over */
+
+	if (!jb->started) {
+		jb->started = true;
+		jb->play_ts = ts;
+		jb->frame = dur;
+		jb->out_us = now_us + (int64_t)jb->delay_ms * 1000;
+		jb->last_shrink_us = now_us;
+	}
+
+	d = ts_diff(ts, jb->play_ts);
+	if (d < -(int32_t)(2 * jb->rate) || d > (int32_t)(10 * jb->rate)) {
+		/* timestamp jump (new stream, sender restart): re-anchor */
+		jb->st.resync++;
+		jb_reset(jb);
+		return mp_dsp_jb_put(jb, seq, ts, pt, marker, pl, len, dur,
+				     now_ms);
+	}
+	jb->st.put++;
+	jb->last_put_ms = now_ms;
+
+	if (d < 0) {
+		jb->st.late++;
+		return ETIMEDOUT;
+	}
+
+	for (unsigned i = 0; i < MP_DSP_JB_SLOTS; i++) {
+		struct jb_slot *s = &jb->slot[i];
+
+		if (!s->used) {
+			if (!free_slot && s != jb->held)
+				free_slot = s;
+			continue;
+		}
+		if (s->seq == seq || s->ts == ts) {
+			jb->st.dup++;
+			return EALREADY;
+		}
+	}
+	if (!free_slot) {
+		jb->st.overflow++;
+		return ENOSPC;
+	}
+
+	margin_add(jb, (int32_t)((jb->out_us + ts_to_us(jb, d) - now_us) /
+				 1000));
+
+	free_slot->used = true;
+	free_slot->seq = seq;
+	free_slot->ts = ts;
+	free_slot->dur = dur;
+	free_slot->pt = pt;
+	free_slot->marker = marker;
+	free_slot->len = len;
+	if (len)
+		memcpy(free_slot->data, pl, len);
+
+	return 0;
+}
+
+/* the held packet with the lowest timestamp at or after play_ts */
+static struct jb_slot *jb_first(struct mp_dsp_jb *jb)
+{
+	struct jb_slot *best = NULL;
+
+	for (unsigned i = 0; i < MP_DSP_JB_SLOTS; i++) {
+		struct jb_slot *s = &jb->slot[i];
+
+		if (!s->used)
+			continue;
+		if (ts_diff(s->ts, jb->play_ts) < 0) {
+			s->used = false;	/* overtaken by a shrink */
+			jb->st.late++;
+			continue;
+		}
+		if (!best || ts_diff(s->ts, best->ts) < 0)
+			best = s;
+	}
+
+	return best;
+}
+
+/* adaptive mode: +1 grow, -1 shrink, 0 keep */
+static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
+{
+	int32_t mn, mx, target, frame_ms;
+
+	if (jb->conf.mode != MP_DSP_JB_ADAPTIVE || jb->nmargin < 10)
+		return 0;
+
+	mn = mx = jb->margin[0];
+	for (unsigned i = 1; i < jb->nmargin; i++) {
+		if (jb->margin[i] < mn)
+			mn = jb->margin[i];
+		if (jb->margin[i] > mx)
+			mx = jb->margin[i];
+	}
+
+	frame_ms = (int32_t)(jb->frame * 1000 / jb->rate);
+	if (frame_ms < 1)
+		frame_ms = 1;
+	target = mx - mn + 10;
+	if (target < (int32_t)jb->conf.min_ms)
+		target = (int32_t)jb->conf.min_ms;
+	if (target > (int32_t)jb->conf.max_ms)
+		target = (int32_t)jb->conf.max_ms;
+
+	if ((target > mx + frame_ms / 2 || mn < 0) &&
+	    jb->delay_ms + (uint32_t)frame_ms <= jb->conf.max_ms)
+		return 1;
+	if (target < mx - frame_ms && mn > frame_ms &&
+	    jb->delay_ms >= jb->conf.min_ms + (uint32_t)frame_ms &&
+	    now_us - jb->last_shrink_us >= 100000)
+		return -1;
+
+	return 0;
+}
+
+/**
+ * Pull the next frame if its time has come (@f->kind WAIT otherwise).
+ * Call repeatedly until WAIT; every non-WAIT frame advances the timeline by
+ * exactly @f->dur.
+ */
+int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
+		  struct mp_dsp_jb_frame *f)
+{
+	int64_t now_us = now_ms * 1000;
+	struct jb_slot *s;
+	int32_t frame_ms;
+
+	if (!jb || !f)
+		return EINVAL;
+
+	memset(f, 0, sizeof(*f));
+	if (jb->held) {
+		jb->held->used = false;
+		jb->held = NULL;
+	}
+
+	if (!jb->started || now_us < jb->out_us)
+		return 0;
+
+	if (now_ms - jb->last_put_ms > MP_DSP_JB_IDLE_MS) {
+		jb_reset(jb);
+		return 0;
+	}
+
+	frame_ms = (int32_t)(jb->frame * 1000 / jb->rate);
+
+	switch (jb_adapt(jb, now_us)) {
+
+	case 1:
+		f->kind = MP_DSP_JB_GROW;
+		f->ts = jb->play_ts;
+		f->dur = jb->frame;
+		jb->out_us += ts_to_us(jb, jb->frame);
+		jb->delay_ms += (uint32_t)frame_ms;
+		margin_shift(jb, frame_ms);
+		jb->st.grow++;
+		/* the timeline stands still: the grow frame is extra audio
+		 * played before the frame at play_ts */
+		return 0;
+
+	case -1:
+		jb->play_ts += jb->frame;	/* skip one frame */
+		jb->delay_ms -= (uint32_t)frame_ms;
+		margin_shift(jb, -frame_ms);
+		jb->last_shrink_us = now_us;
+		jb->st.shrink++;
+		break;
+
+	default:
+		break;
+	}
+
+	s = jb_first(jb);
+	if (s && s->ts == jb->play_ts) {
+		f->kind = MP_DSP_JB_FRAME;
+		f->ts = s->ts;
+		f->dur = s->dur;
+		f->seq = s->seq;
+		f->pt = s->pt;
+		f->marker = s->marker;
+		f->payload = s->data;
+		f->len = s->len;
+		jb->frame = s->dur;
+		jb->held = s;		/* freed on the next get */
+		jb->st.played++;
+	}
+	else {
+		uint32_t gap = s ? (uint32_t)ts_diff(s->ts, jb->play_ts) :
+			       jb->frame;
+
+		f->kind = MP_DSP_JB_LOSS;
+		f->ts = jb->play_ts;
+		f->dur = gap < jb->frame ? gap : jb->frame;
+		if (s && gap <= jb->frame) {
+			f->next = s->data;
+			f->next_len = s->len;
+		}
+		jb->st.lost++;
+	}
+
+	jb->play_ts += f->dur;
+	jb->out_us += ts_to_us(jb, f->dur);
+	return 0;
+}
+
+/** Counters and the current delay. */
+void mp_dsp_jb_stats(const struct mp_dsp_jb *jb, struct mp_dsp_jb_stats *st)
+{
+	if (!jb || !st)
+		return;
+	*st = jb->st;
+	st->delay_ms = jb->delay_ms;
+}
+
+/** Current nominal buffering delay, ms (always within [min, max]). */
+uint32_t mp_dsp_jb_delay_ms(const struct mp_dsp_jb *jb)
+{
+	return jb ? jb->delay_ms : 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * jb.h - jitter buffer of the decoded path (SS_JITTERBUFFER_*)
+ *
+ * Packets of one leg go in as they arrive, in any order; the engine pulls
+ * one frame per frame time from a regular output clock.  Each pull gives
+ * the packet due at that moment, or a "conceal" frame when it is missing
+ * (lost, late, or the buffer is growing), so the output timeline never has
+ * a hole.  Duplicates and packets that arrive after their play time are
+ * dropped and counted.
+ *
+ * Fixed mode keeps the starting delay (SS_JITTERBUFFER_DEFAULT).  Adaptive
+ * mode measures how far each packet arrives ahead of its play time over the
+ * last 100 packets and grows (inserting a concealed frame) or shrinks
+ * (dropping a frame, at most one per 100 ms) toward spread + 10 ms, never
+ * leaving [SS_JITTERBUFFER_MIN, SS_JITTERBUFFER_MAX].
+ *
+ * Ownership: libre-refcounted, owned by the engine direction.
+ * Threading: any single thread per instance.
+ * Bus:       none; parameters arrive in the engine configuration.
+ */
+#ifndef MP_DSP_JB_H
+#define MP_DSP_JB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MP_DSP_JB_SLOTS       64
+#define MP_DSP_JB_PAYLOAD_MAX 1280
+#define MP_DSP_JB_WINDOW      100
+#define MP_DSP_JB_IDLE_MS     1000	/* no packet for this long: restart */
+
+enum mp_dsp_jb_mode {
+	MP_DSP_JB_FIXED = 0,
+	MP_DSP_JB_ADAPTIVE = 1,
+};
+
+struct mp_dsp_jb_conf {
+	enum mp_dsp_jb_mode mode;
+	uint32_t min_ms;	/* 10..1000 */
+	uint32_t max_ms;	/* >= min_ms, <= 1000 */
+	uint32_t default_ms;	/* clamped into [min, max] */
+};
+
+enum mp_dsp_jb_kind {
+	MP_DSP_JB_WAIT = 0,	/* nothing due yet */
+	MP_DSP_JB_FRAME,	/* a packet is due: decode it */
+	MP_DSP_JB_LOSS,		/* conceal @dur (lost or late packet) */
+	MP_DSP_JB_GROW,		/* conceal @dur (buffer growing) */
+};
+
+struct mp_dsp_jb_frame {
+	enum mp_dsp_jb_kind kind;
+	uint32_t ts;		/* RTP timestamp of the frame */
+	uint32_t dur;		/* duration in RTP timestamp units */
+	uint16_t seq;
+	bool marker;
+	uint8_t pt;
+	const uint8_t *payload;	/* borrowed until the next put/get */
+	size_t len;
+	const uint8_t *next;	/* LOSS: the following packet, if held */
+	size_t next_len;
+};
+
+struct mp_dsp_jb_stats {
+	uint64_t put, played, lost, late, dup, overflow;
+	uint64_t grow, shrink, resync;
+	uint32_t delay_ms;	/* current buffering delay */
+};
+
+struct mp_dsp_jb;
+
+int  mp_dsp_jb_conf_check(const struct mp_dsp_jb_conf *conf);
+int  mp_dsp_jb_alloc(struct mp_dsp_jb **jbp, const struct mp_dsp_jb_conf *conf,
+		     uint32_t rtp_rate);
+int  mp_dsp_jb_put(struct mp_dsp_jb *jb, uint16_t seq, uint32_t ts, uint8_t pt,
+		   bool marker, const uint8_t *pl, size_t len, uint32_t dur,
+		   int64_t now_ms);
+int  mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
+		   struct mp_dsp_jb_frame *f);
+void mp_dsp_jb_stats(const struct mp_dsp_jb *jb, struct mp_dsp_jb_stats *st);
+uint32_t mp_dsp_jb_delay_ms(const struct mp_dsp_jb *jb);
+
+#endif /* MP_DSP_JB_H */

@@ -1,0 +1,616 @@
+/*
+ * codec.c - PCMA, PCMU, G.729, Opus and G.722 behind one vtable
+ *
+ * Every codec converts between 16-bit mono PCM at its own PCM rate and RTP
+ * payloads.  RTP timestamp units follow the RTP clock of the codec (Opus is
+ * always 48000, G.722 is 8000 although it samples at 16 kHz, RFC 3551).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <re.h>
+#include <spandsp.h>
+#include <opus/opus.h>
+#include <bcg729/encoder.h>
+#include <bcg729/decoder.h>
+#include "mediaproxy/dsp/plc.h"
+#include "mediaproxy/xcode/codec.h"
+
+#define G729_FRAME_SAMPLES 80
+#define G729_FRAME_BYTES   10
+#define G729_SID_BYTES     2
+
+struct mp_xc_codec;
+
+struct codec_ops {
+	const char *name;
+	uint32_t rtp_rate;
+	int  (*init)(struct mp_xc_codec *c, const char *fmtp);
+	void (*fini)(struct mp_xc_codec *c);
+	int  (*encode)(struct mp_xc_codec *c, uint8_t *out, size_t size,
+		       size_t *lenp, const int16_t *pcm, size_t n);
+	int  (*decode)(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+		       size_t *np, const uint8_t *pl, size_t len);
+	int  (*conceal)(struct mp_xc_codec *c, int16_t *pcm, size_t n,
+			const uint8_t *next, size_t nlen);
+	int  (*duration)(const struct mp_xc_codec *c, uint32_t *tsp,
+			 const uint8_t *pl, size_t len);
+};
+
+struct mp_xc_codec {
+	const struct codec_ops *ops;
+	enum mp_xc_codec_id id;
+	uint32_t pcm_rate;
+	uint32_t rtp_rate;
+	struct mp_dsp_plc *plc;			/* owned, G.711/G.722 */
+	bcg729EncoderChannelContextStruct *g729e;	/* owned */
+	bcg729DecoderChannelContextStruct *g729d;	/* owned */
+	bool g729_vad;
+	OpusEncoder *opuse;			/* owned */
+	OpusDecoder *opusd;			/* owned */
+	OpusRepacketizer *opusrp;		/* owned */
+	bool opus_fec;
+	g722_encode_state_t *g722e;		/* owned */
+	g722_decode_state_t *g722d;		/* owned */
+};
+
+/**
+ * Integer value of @key in an fmtp line ("a=1;b=2" or "a=1; b=2"), or -1.
+ * "yes"/"no" read as 1/0.
+ */
+long mp_xc_fmtp_int(const char *fmtp, const char *key)
+{
+	size_t klen;
+	const char *p;
+
+	if (!fmtp || !key)
+		return -1;
+
+	klen = strlen(key);
+	for (p = fmtp; *p; ) {
+		while (*p == ' ' || *p == ';' || *p == '\t')
+			p++;
+		if (!strncasecmp(p, key, klen) && p[klen] == '=') {
+			const char *v = p + klen + 1;
+			char *end;
+			long val;
+
+			if (!strncasecmp(v, "yes", 3))
+				return 1;
+			if (!strncasecmp(v, "no", 2))
+				return 0;
+			val = strtol(v, &end, 10);
+			return end == v || val < 0 ? -1 : val;
+		}
+		p = strchr(p, ';');
+		if (!p)
+			break;
+	}
+
+	return -1;
+}
+
+/* ---- G.711 ------------------------------------------------------------ */
+
+static int xc_g711_init(struct mp_xc_codec *c, const char *fmtp)
+{
+	(void)fmtp;
+	return mp_dsp_plc_alloc(&c->plc);
+}
+
+static int pcma_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,
+		       size_t *lenp, const int16_t *pcm, size_t n)
+{
+	(void)c;
+	if (n > size)
+		return EMSGSIZE;
+	for (size_t i = 0; i < n; i++)
+		out[i] = linear_to_alaw(pcm[i]);
+	*lenp = n;
+	return 0;
+}
+
+static int pcmu_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,
+		       size_t *lenp, const int16_t *pcm, size_t n)
+{
+	(void)c;
+	if (n > size)
+		return EMSGSIZE;
+	for (size_t i = 0; i < n; i++)
+		out[i] = linear_to_ulaw(pcm[i]);
+	*lenp = n;
+	return 0;
+}
+
+static int pcma_decode(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+		       size_t *np, const uint8_t *pl, size_t len)
+{
+	if (len > max)
+		return EMSGSIZE;
+	for (size_t i = 0; i < len; i++)
+		pcm[i] = alaw_to_linear(pl[i]);
+	mp_dsp_plc_rx(c->plc, pcm, len);
+	*np = len;
+	return 0;
+}
+
+static int pcmu_decode(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+		       size_t *np, const uint8_t *pl, size_t len)
+{
+	if (len > max)
+		return EMSGSIZE;
+	for (size_t i = 0; i < len; i++)
+		pcm[i] = ulaw_to_linear(pl[i]);
+	mp_dsp_plc_rx(c->plc, pcm, len);
+	*np = len;
+	return 0;
+}
+
+static int plc_conceal(struct mp_xc_codec *c, int16_t *pcm, size_t n,
+		       const uint8_t *next, size_t nlen)
+{
+	(void)next;
+	(void)nlen;
+	mp_dsp_plc_fill(c->plc, pcm, n);
+	return 0;
+}
+
+static int bytes_duration(const struct mp_xc_codec *c, uint32_t *tsp,
+			  const uint8_t *pl, size_t len)
+{
+	(void)c;
+	(void)pl;
+	*tsp = (uint32_t)len;	/* G.711: 1 byte = 1 sample; G.722: 1 byte = 1 tick */
+	return 0;
+}
+
+/* ---- G.729 (bcg729) --------------------------------------------------- */
+
+static void g729_fini(struct mp_xc_codec *c)
+{
+	if (c->g729e)
+		closeBcg729EncoderChannel(c->g729e);
+	if (c->g729d)
+		closeBcg729DecoderChannel(c->g729d);
+}
+
+static int g729_init(struct mp_xc_codec *c, const char *fmtp)
+{
+	/* annex B is sent only when explicitly negotiated (annexb=yes) */
+	c->g729_vad = mp_xc_fmtp_int(fmtp, "annexb") == 1;
+	c->g729e = initBcg729EncoderChannel(c->g729_vad ? 1 : 0);
+	c->g729d = initBcg729DecoderChannel();
+
+	return c->g729e && c->g729d ? 0 : ENOMEM;
+}
+
+static int g729_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,
+		       size_t *lenp, const int16_t *pcm, size_t n)
+{
+	size_t len = 0;
+
+	if (n % G729_FRAME_SAMPLES)
+		return EINVAL;
+	if (n / G729_FRAME_SAMPLES * G729_FRAME_BYTES > size)
+		return EMSGSIZE;
+
+	for (size_t i = 0; i < n; i += G729_FRAME_SAMPLES) {
+		uint8_t blen = 0;
+
+		bcg729Encoder(c->g729e, pcm + i, out + len, &blen);
+		len += blen;
+		if (blen == G729_SID_BYTES)
+			break;		/* a SID frame ends the payload */
+	}
+
+	*lenp = len;	/* 0: VAD untransmitted frames, nothing to send */
+	return 0;
+}
+
+static int g729_decode(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+		       size_t *np, const uint8_t *pl, size_t len)
+{
+	size_t frames = len / G729_FRAME_BYTES;
+	size_t rest = len % G729_FRAME_BYTES;
+	size_t n = 0;
+
+	if (rest != 0 && rest != G729_SID_BYTES)
+		return EBADMSG;
+	if ((frames + (rest ? 1 : 0)) * G729_FRAME_SAMPLES > max)
+		return EMSGSIZE;
+
+	for (size_t i = 0; i < frames; i++, n += G729_FRAME_SAMPLES)
+		bcg729Decoder(c->g729d, pl + i * G729_FRAME_BYTES,
+			      G729_FRAME_BYTES, 0, 0, 0, pcm + n);
+	if (rest) {		/* annex B SID: comfort noise for one frame */
+		bcg729Decoder(c->g729d, pl + frames * G729_FRAME_BYTES,
+			      G729_SID_BYTES, 0, 1, 0, pcm + n);
+		n += G729_FRAME_SAMPLES;
+	}
+
+	*np = n;
+	return 0;
+}
+
+static int g729_conceal(struct mp_xc_codec *c, int16_t *pcm, size_t n,
+			const uint8_t *next, size_t nlen)
+{
+	int16_t tmp[G729_FRAME_SAMPLES];
+
+	(void)next;
+	(void)nlen;
+	for (size_t i = 0; i < n; i += G729_FRAME_SAMPLES) {
+		size_t k = n - i < G729_FRAME_SAMPLES ? n - i :
+			   G729_FRAME_SAMPLES;
+
+		bcg729Decoder(c->g729d, NULL, 0, 1, 0, 0, tmp);
+		memcpy(pcm + i, tmp, k * sizeof(*tmp));
+	}
+
+	return 0;
+}
+
+static int g729_duration(const struct mp_xc_codec *c, uint32_t *tsp,
+			 const uint8_t *pl, size_t len)
+{
+	size_t rest = len % G729_FRAME_BYTES;
+
+	(void)c;
+	(void)pl;
+	if (rest != 0 && rest != G729_SID_BYTES)
+		return EBADMSG;
+	*tsp = (uint32_t)((len / G729_FRAME_BYTES + (rest ? 1 : 0)) *
+			  G729_FRAME_SAMPLES);
+	return 0;
+}
+
+/* ---- Opus ------------------------------------------------------------- */
+
+static void xc_opus_fini(struct mp_xc_codec *c)
+{
+	if (c->opuse)
+		opus_encoder_destroy(c->opuse);
+	if (c->opusd)
+		opus_decoder_destroy(c->opusd);
+	if (c->opusrp)
+		opus_repacketizer_destroy(c->opusrp);
+}
+
+static int xc_opus_init(struct mp_xc_codec *c, const char *fmtp)
+{
+	static const uint32_t rates[] = {8000, 12000, 16000, 24000, 48000};
+	long mpbr = mp_xc_fmtp_int(fmtp, "maxplaybackrate");
+	long br = mp_xc_fmtp_int(fmtp, "maxaveragebitrate");
+	int err;
+
+	/* the lowest Opus PCM rate that carries what the peer can play */
+	c->pcm_rate = 48000;
+	if (mpbr > 0) {
+		for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+			if (rates[i] >= (uint32_t)mpbr) {
+				c->pcm_rate = rates[i];
+				break;
+			}
+		}
+	}
+	c->opus_fec = mp_xc_fmtp_int(fmtp, "useinbandfec") == 1;
+
+	c->opuse = opus_encoder_create((opus_int32)c->pcm_rate, 1,
+				       OPUS_APPLICATION_VOIP, &err);
+	if (!c->opuse)
+		return ENOMEM;
+	c->opusd = opus_decoder_create((opus_int32)c->pcm_rate, 1, &err);
+	if (!c->opusd)
+		return ENOMEM;
+	c->opusrp = opus_repacketizer_create();
+	if (!c->opusrp)
+		return ENOMEM;
+
+	if (c->opus_fec) {
+		opus_encoder_ctl(c->opuse, OPUS_SET_INBAND_FEC(1));
+		opus_encoder_ctl(c->opuse, OPUS_SET_PACKET_LOSS_PERC(10));
+	}
+	if (br >= 6000 && br <= 510000)
+		opus_encoder_ctl(c->opuse, OPUS_SET_BITRATE((opus_int32)br));
+	if (c->pcm_rate <= 8000)
+		opus_encoder_ctl(c->opuse,
+				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_NARROWBAND));
+	else if (c->pcm_rate <= 16000)
+		opus_encoder_ctl(c->opuse,
+				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_WIDEBAND));
+
+	return 0;
+}
+
+static bool opus_frame_ok(uint32_t rate, size_t n)
+{
+	/* 2.5, 5, 10, 20, 40, 60 ms */
+	return n * 400 == rate || n * 200 == rate || n * 100 == rate ||
+	       n * 50 == rate || n * 25 == rate || n * 50 == rate * 3;
+}
+
+static int opus_encode_pkt(struct mp_xc_codec *c, uint8_t *out, size_t size,
+			   size_t *lenp, const int16_t *pcm, size_t n)
+{
+	size_t f10 = c->pcm_rate / 100;
+	uint8_t frames[6][400];
+	opus_int32 r;
+
+	if (opus_frame_ok(c->pcm_rate, n)) {
+		r = opus_encode(c->opuse, pcm, (int)n, out, (opus_int32)size);
+		if (r < 0)
+			return EPROTO;
+		*lenp = (size_t)r;
+		return 0;
+	}
+
+	/* other ptimes (30, 50 ms): 10 ms frames joined by the repacketizer */
+	if (n % f10 || n / f10 > 6)
+		return EINVAL;
+
+	opus_repacketizer_init(c->opusrp);
+	for (size_t i = 0; i < n / f10; i++) {
+		r = opus_encode(c->opuse, pcm + i * f10, (int)f10, frames[i],
+				sizeof(frames[i]));
+		if (r < 0)
+			return EPROTO;
+		if (opus_repacketizer_cat(c->opusrp, frames[i], r) != OPUS_OK)
+			return EPROTO;
+	}
+	r = opus_repacketizer_out(c->opusrp, out, (opus_int32)size);
+	if (r < 0)
+		return EMSGSIZE;
+
+	*lenp = (size_t)r;
+	return 0;
+}
+
+static int opus_decode_pkt(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+			   size_t *np, const uint8_t *pl, size_t len)
+{
+	int r;
+
+	if (!len)
+		return EBADMSG;
+	r = opus_decode(c->opusd, pl, (opus_int32)len, pcm, (int)max, 0);
+	if (r < 0)
+		return EBADMSG;
+
+	*np = (size_t)r;
+	return 0;
+}
+
+static int opus_conceal(struct mp_xc_codec *c, int16_t *pcm, size_t n,
+			const uint8_t *next, size_t nlen)
+{
+	int r;
+
+	/* the next packet's in-band FEC rebuilds the lost one when present */
+	if (c->opus_fec && next && nlen)
+		r = opus_decode(c->opusd, next, (opus_int32)nlen, pcm, (int)n,
+				1);
+	else
+		r = opus_decode(c->opusd, NULL, 0, pcm, (int)n, 0);
+
+	if (r < 0) {
+		memset(pcm, 0, n * sizeof(*pcm));
+		return EPROTO;
+	}
+	if ((size_t)r < n)
+		memset(pcm + r, 0, (n - (size_t)r) * sizeof(*pcm));
+
+	return 0;
+}
+
+static int opus_duration(const struct mp_xc_codec *c, uint32_t *tsp,
+			 const uint8_t *pl, size_t len)
+{
+	int n;
+
+	(void)c;
+	if (!len)
+		return EBADMSG;
+	n = opus_packet_get_nb_samples(pl, (opus_int32)len, 48000);
+	if (n <= 0 || n > 5760)
+		return EBADMSG;
+
+	*tsp = (uint32_t)n;
+	return 0;
+}
+
+/* ---- G.722 (spandsp) -------------------------------------------------- */
+
+static void xc_g722_fini(struct mp_xc_codec *c)
+{
+	if (c->g722e)
+		g722_encode_free(c->g722e);
+	if (c->g722d)
+		g722_decode_free(c->g722d);
+}
+
+static int xc_g722_init(struct mp_xc_codec *c, const char *fmtp)
+{
+	(void)fmtp;
+	c->pcm_rate = 16000;
+	c->g722e = g722_encode_init(NULL, 64000, 0);
+	c->g722d = g722_decode_init(NULL, 64000, 0);
+	if (!c->g722e || !c->g722d)
+		return ENOMEM;
+
+	return mp_dsp_plc_alloc(&c->plc);
+}
+
+static int g722_encode_pkt(struct mp_xc_codec *c, uint8_t *out, size_t size,
+			   size_t *lenp, const int16_t *pcm, size_t n)
+{
+	if (n % 2 || n / 2 > size)
+		return EMSGSIZE;
+	*lenp = (size_t)g722_encode(c->g722e, out, pcm, (int)n);
+	return 0;
+}
+
+static int g722_decode_pkt(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+			   size_t *np, const uint8_t *pl, size_t len)
+{
+	int n;
+
+	if (len * 2 > max)
+		return EMSGSIZE;
+	n = g722_decode(c->g722d, pcm, pl, (int)len);
+	if (n < 0)
+		return EBADMSG;
+	mp_dsp_plc_rx(c->plc, pcm, (size_t)n);
+	*np = (size_t)n;
+	return 0;
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+static const struct codec_ops codec_table[MP_XC_CODEC_COUNT] = {
+	[MP_XC_PCMA] = {"PCMA", 8000, xc_g711_init, NULL, pcma_encode,
+			pcma_decode, plc_conceal, bytes_duration},
+	[MP_XC_PCMU] = {"PCMU", 8000, xc_g711_init, NULL, pcmu_encode,
+			pcmu_decode, plc_conceal, bytes_duration},
+	[MP_XC_G729] = {"G729", 8000, g729_init, g729_fini, g729_encode,
+			g729_decode, g729_conceal, g729_duration},
+	[MP_XC_OPUS] = {"opus", 48000, xc_opus_init, xc_opus_fini, opus_encode_pkt,
+			opus_decode_pkt, opus_conceal, opus_duration},
+	[MP_XC_G722] = {"G722", 8000, xc_g722_init, xc_g722_fini, g722_encode_pkt,
+			g722_decode_pkt, plc_conceal, bytes_duration},
+};
+
+/** Codec id of a leg-plan codec name (case-insensitive; "G729A" is G.729). */
+int mp_xc_codec_lookup(enum mp_xc_codec_id *idp, const char *name)
+{
+	if (!idp || !name)
+		return EINVAL;
+
+	if (!strcasecmp(name, "G729A")) {
+		*idp = MP_XC_G729;
+		return 0;
+	}
+	for (int i = 0; i < MP_XC_CODEC_COUNT; i++) {
+		if (!strcasecmp(name, codec_table[i].name)) {
+			*idp = (enum mp_xc_codec_id)i;
+			return 0;
+		}
+	}
+
+	return ENOTSUP;
+}
+
+/** Canonical name of a codec id. */
+const char *mp_xc_codec_name(enum mp_xc_codec_id id)
+{
+	return (unsigned)id < MP_XC_CODEC_COUNT ? codec_table[id].name : "?";
+}
+
+static void codec_destructor(void *arg)
+{
+	struct mp_xc_codec *c = arg;
+
+	if (c->ops && c->ops->fini)
+		c->ops->fini(c);
+	mem_deref(c->plc);
+}
+
+/**
+ * Allocate an encoder+decoder pair.  @rtp_rate 0 means the codec's usual
+ * clock; a clock that disagrees with the codec (PCMA/16000) is ENOTSUP.
+ */
+int mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
+		      uint32_t rtp_rate, const char *fmtp)
+{
+	struct mp_xc_codec *c;
+	int err;
+
+	if (!cp || (unsigned)id >= MP_XC_CODEC_COUNT)
+		return EINVAL;
+	if (rtp_rate && rtp_rate != codec_table[id].rtp_rate)
+		return ENOTSUP;
+
+	c = mem_zalloc(sizeof(*c), codec_destructor);
+	if (!c)
+		return ENOMEM;
+
+	c->ops = &codec_table[id];
+	c->id = id;
+	c->rtp_rate = codec_table[id].rtp_rate;
+	c->pcm_rate = 8000;
+
+	err = c->ops->init(c, fmtp ? fmtp : "");
+	if (err) {
+		mem_deref(c);
+		return err;
+	}
+
+	*cp = c;
+	return 0;
+}
+
+enum mp_xc_codec_id mp_xc_codec_id(const struct mp_xc_codec *c)
+{
+	return c->id;
+}
+
+/** Sample rate of the PCM this codec takes and returns. */
+uint32_t mp_xc_codec_pcm_rate(const struct mp_xc_codec *c)
+{
+	return c ? c->pcm_rate : 0;
+}
+
+/** RTP clock rate (timestamp units per second). */
+uint32_t mp_xc_codec_rtp_rate(const struct mp_xc_codec *c)
+{
+	return c ? c->rtp_rate : 0;
+}
+
+/** True when the codec can packetise @ptime ms (10..60). */
+bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime)
+{
+	if (!c || ptime < 10 || ptime > 60)
+		return false;
+	if (c->id == MP_XC_G729 || c->id == MP_XC_OPUS)
+		return ptime % 10 == 0;
+	return true;
+}
+
+/** Encode @n PCM samples into one payload; *lenp may be 0 (G.729 VAD). */
+int mp_xc_codec_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,
+		       size_t *lenp, const int16_t *pcm, size_t n)
+{
+	if (!c || !out || !lenp || !pcm)
+		return EINVAL;
+	return c->ops->encode(c, out, size, lenp, pcm, n);
+}
+
+/** Decode one payload into at most @max samples; *np receives the count. */
+int mp_xc_codec_decode(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+		       size_t *np, const uint8_t *pl, size_t len)
+{
+	if (!c || !pcm || !np || (!pl && len))
+		return EINVAL;
+	return c->ops->decode(c, pcm, max, np, pl, len);
+}
+
+/**
+ * Produce @n samples for a lost payload; @next (may be NULL) is the packet
+ * after the loss, used by Opus in-band FEC.
+ */
+int mp_xc_codec_conceal(struct mp_xc_codec *c, int16_t *pcm, size_t n,
+			const uint8_t *next, size_t nlen)
+{
+	if (!c || !pcm)
+		return EINVAL;
+	return c->ops->conceal(c, pcm, n, next, nlen);
+}
+
+/** Duration of a payload in RTP timestamp units; EBADMSG if malformed. */
+int mp_xc_codec_duration(const struct mp_xc_codec *c, uint32_t *tsp,
+			 const uint8_t *pl, size_t len)
+{
+	if (!c || !tsp || (!pl && len))
+		return EINVAL;
+	return c->ops->duration(c, tsp, pl, len);
+}

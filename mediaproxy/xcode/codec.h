@@ -1,0 +1,57 @@
+/*
+ * codec.h - audio codecs of the media engine behind one vtable
+ *
+ * PCMA, PCMU (G.711), G.729 (bcg729, annex B SID understood on receive and
+ * produced only when the fmtp says annexb=yes), Opus (libopus, mono, 8-48 kHz
+ * PCM, honouring maxplaybackrate, useinbandfec) and G.722 (spandsp).
+ * A codec instance holds one encoder and one decoder; the engine owns one
+ * instance per leg.  Samples are 16-bit mono PCM at mp_xc_codec_pcm_rate().
+ *
+ * Ownership: mp_xc_codec_alloc() returns a libre-refcounted object.
+ * Threading: any single thread per instance.
+ * Bus:       none (the codec name comes from a leg plan, docs/bus.md).
+ */
+#ifndef MP_XC_CODEC_H
+#define MP_XC_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mp_xc_codec_id {
+	MP_XC_PCMA = 0,
+	MP_XC_PCMU,
+	MP_XC_G729,
+	MP_XC_OPUS,
+	MP_XC_G722,
+	MP_XC_CODEC_COUNT
+};
+
+struct mp_xc_codec;
+
+/* largest decoded frame any codec returns: 120 ms at 48 kHz */
+#define MP_XC_PCM_MAX 5760
+
+int  mp_xc_codec_lookup(enum mp_xc_codec_id *idp, const char *name);
+const char *mp_xc_codec_name(enum mp_xc_codec_id id);
+int  mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
+		       uint32_t rtp_rate, const char *fmtp);
+
+enum mp_xc_codec_id mp_xc_codec_id(const struct mp_xc_codec *c);
+uint32_t mp_xc_codec_pcm_rate(const struct mp_xc_codec *c);
+uint32_t mp_xc_codec_rtp_rate(const struct mp_xc_codec *c);
+bool     mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime);
+
+int mp_xc_codec_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,
+		       size_t *lenp, const int16_t *pcm, size_t n);
+int mp_xc_codec_decode(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+		       size_t *np, const uint8_t *pl, size_t len);
+int mp_xc_codec_conceal(struct mp_xc_codec *c, int16_t *pcm, size_t n,
+			const uint8_t *next, size_t nlen);
+int mp_xc_codec_duration(const struct mp_xc_codec *c, uint32_t *tsp,
+			 const uint8_t *pl, size_t len);
+
+/* fmtp helper: value of "key=value" in an fmtp line, or -1 */
+long mp_xc_fmtp_int(const char *fmtp, const char *key);
+
+#endif /* MP_XC_CODEC_H */
