@@ -41,6 +41,9 @@ int tc_cmd_db_version(const struct tc_opts *o);
 /* provision.c */
 int tc_cmd_provision(const struct tc_opts *o, const char *file);
 
+/* fields.c */
+int tc_cmd_fields(void);
+
 /* status.c */
 int tc_cmd_status(const struct tc_opts *o);
 

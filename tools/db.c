@@ -48,7 +48,7 @@ PGconn *tc_db_connect(const struct tc_opts *o)
 	}
 
 	/* our messages, not the server's notices, go to the terminal */
-	PQexec(conn, "SET client_min_messages = warning");
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
 	return conn;
 }
 

@@ -393,6 +393,7 @@ static bool print_media(const json_t *m)
 {
 	const json_t *online = json_object_get(m, "online");
 	char up[32], sess[24], xc[24], xb[24], ports[24], cpu[24], seen[24];
+	char xcode[64];
 	bool on = !online || json_is_true(online);
 
 	fmt_uptime(up, sizeof(up), json_object_get(m, "uptime_s"));
@@ -402,9 +403,10 @@ static bool print_media(const json_t *m)
 	fmt_int(ports, sizeof(ports), m, "free_ports");
 	fmt_int(cpu, sizeof(cpu), m, "cpu_pct");
 	fmt_int(seen, sizeof(seen), m, "last_seen_ms");
-	printf("%-12s %-26s %-9s %-12s %-7s %-8s %-5s/%-5s %-10s %-4s %s\n",
+	snprintf(xcode, sizeof(xcode), "%s/%s", xc, xb);
+	printf("%-12s %-26s %-9s %-12s %-7s %-8s %-11s %-10s %-4s %s\n",
 	       str(m, "node_id", "-"), str(m, "url", "-"),
-	       str(m, "version", "-"), up, on ? "yes" : "NO", sess, xc, xb,
+	       str(m, "version", "-"), up, on ? "yes" : "NO", sess, xcode,
 	       ports, cpu, seen);
 	return on;
 }

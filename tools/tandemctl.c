@@ -6,6 +6,7 @@
  *   tandemctl [-d CONNINFO] db version
  *   tandemctl [-d CONNINFO] provision FILE.json [--dry-run] [-q]
  *   tandemctl [--api URL] status
+ *   tandemctl fields
  *   tandemctl -v | help
  *
  * Exit status: 0 success, 1 failure, 2 usage, 3 status: something unhealthy.
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 "  provision FILE.json     make the database match a provisioning file\n"
 "                          (docs/provisioning.md); --dry-run: show, write nothing\n"
 "  status                  daemons and media nodes, from billingd's HTTP API\n"
+"  fields                  the provisioning field reference (Markdown)\n"
 "  help                    this text\n"
 "\n"
 "options:\n"
@@ -122,6 +124,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "provision") && sub && optind + 1 == argc)
 		return tc_cmd_provision(&o, sub);
+	if (!strcmp(cmd, "fields") && !sub)
+		return tc_cmd_fields();
 	if (!strcmp(cmd, "status") && !sub)
 		return tc_cmd_status(&o);
 
