@@ -37,8 +37,8 @@ su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f,
 {
 	su_timer_t *t;
 
-	if (ms < 0)
-		ms = 0;
+	if (ms < 1)
+		ms = 1;		/* su_timer asserts on 0 */
 	if (ms > 0x7fffffff)
 		ms = 0x7fffffff;
 	t = su_timer_create(su_root_task(sg->root), (su_duration_t)ms);
