@@ -17,7 +17,7 @@
 #include "mediaproxy/ports.h"
 #include "mediaproxy/relay.h"
 
-#define RX_BATCH 32		/* datagrams read per readiness event */
+#define RX_BATCH 32		/* datagrams read per system call */
 #define RX_BUF   4096		/* larger datagrams are dropped */
 #define BIND_TRIES 64		/* pairs tried when binds fail */
 #define SR_RING 4		/* SRs remembered per leg for RTT */
@@ -261,36 +261,48 @@ static void rx_rtcp(struct mp_sock *s, const uint8_t *buf, size_t len,
 	rtcp_track(in, out, buf, len, sent);
 }
 
+/* read what is queued on a socket, RX_BATCH datagrams per system call */
 static void sock_readable(int flags, void *arg)
 {
 	struct mp_sock *s = arg;
-	uint8_t buf[RX_BUF];
-	struct sa src;
-	ssize_t n;
+	static uint8_t buf[RX_BATCH][RX_BUF];	/* loop thread only */
+	struct mmsghdr msg[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sa src[RX_BATCH];
+	int n;
 
 	(void)flags;
 
 	for (int i = 0; i < RX_BATCH; i++) {
-		sa_init(&src, AF_UNSPEC);
-		src.len = sizeof(src.u);
-		n = recvfrom(s->fd, buf, sizeof(buf), MSG_TRUNC, &src.u.sa,
-			     &src.len);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR) {
-				sw_cdebug(s->leg->relay->tag, "recvfrom: %s",
-					  strerror(errno));
-			}
-			return;
-		}
-		if ((size_t)n > sizeof(buf)) {	/* truncated */
+		iov[i].iov_base = buf[i];
+		iov[i].iov_len = RX_BUF;
+		memset(&msg[i], 0, sizeof(msg[i]));
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+		msg[i].msg_hdr.msg_name = &src[i].u;
+		msg[i].msg_hdr.msg_namelen = sizeof(src[i].u);
+	}
+
+	n = recvmmsg(s->fd, msg, RX_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			sw_cdebug(s->leg->relay->tag, "recvmmsg: %s",
+				  strerror(errno));
+		return;
+	}
+
+	for (int i = 0; i < n; i++) {
+		size_t len = msg[i].msg_len;
+
+		src[i].len = msg[i].msg_hdr.msg_namelen;
+		if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			s->leg->st.dropped++;
 			continue;
 		}
 		if (s->rtcp)
-			rx_rtcp(s, buf, (size_t)n, &src);
+			rx_rtcp(s, buf[i], len, &src[i]);
 		else
-			rx_rtp(s, buf, (size_t)n, &src);
+			rx_rtp(s, buf[i], len, &src[i]);
 	}
 }
 
