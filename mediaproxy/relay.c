@@ -272,6 +272,7 @@ static void sock_readable(int flags, void *arg)
 	int n;
 
 	(void)flags;
+	memset(src, 0, sizeof(src));
 
 	for (int i = 0; i < RX_BATCH; i++) {
 		iov[i].iov_base = buf[i];
@@ -470,6 +471,7 @@ int mp_relay_set_dscp(struct mp_relay *relay, unsigned dscp)
 
 	if (!relay || dscp > 63)
 		return EINVAL;
+	memset(&ss, 0, sizeof(ss));
 	if (relay->leg[0].rtp.fd >= 0 &&
 	    !getsockname(relay->leg[0].rtp.fd, (struct sockaddr *)&ss, &sl))
 		af = ss.ss_family;
