@@ -379,7 +379,10 @@ static bool print_daemon(const char *name, const json_t *d)
 		health = json_is_true(json_object_get(d, "ok")) ? "ok"
 							       : "unknown";
 
-	fmt_uptime(up, sizeof(up), json_object_get(d, "uptime_s"));
+	if (!strcmp(health, "down"))
+		snprintf(up, sizeof(up), "-");
+	else
+		fmt_uptime(up, sizeof(up), json_object_get(d, "uptime_s"));
 	fmt_int(calls, sizeof(calls), d, "calls");
 	printf("%-12s %-12s %-9s %-12s %-6s %-9s %s\n",
 	       str(d, "daemon", name ? name : "-"), str(d, "node_id", "-"),
