@@ -1,0 +1,278 @@
+/* test_sg_route.c - routing gateway selection and the switch decision */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "signaling/route.h"
+#include "signaling/tables.h"
+
+#define MAXGW 8
+
+struct fixture {
+	struct sg_gw gw[MAXGW];
+	char *pfx[MAXGW][4];
+	size_t n;
+};
+
+/* add a gateway with up to 3 prefixes (NULL-terminated) */
+static struct sg_gw *add(struct fixture *f, const char *name, int prio,
+			 bool protect, bool locked, const char *p1,
+			 const char *p2)
+{
+	struct sg_gw *g = &f->gw[f->n];
+
+	memset(g, 0, sizeof(*g));
+	strcpy(g->name, name);
+	g->priority = prio;
+	g->protect = protect;
+	g->locked = locked;
+	g->switch_until_connect = true;
+	f->pfx[f->n][0] = (char *)(uintptr_t)p1;
+	f->pfx[f->n][1] = (char *)(uintptr_t)p2;
+	g->prefixes = f->pfx[f->n];
+	g->nprefixes = p2 ? 2 : 1;
+	f->n++;
+	return g;
+}
+
+static size_t pick(struct fixture *f, const char *callee, bool fallback,
+		   struct sg_route_cand *out)
+{
+	struct sg_route_opts o = {.prefix_fallback = fallback};
+
+	return sg_route_select(out, MAXGW, f->gw, f->n, callee, &o);
+}
+
+static void longest_prefix_first(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+
+	(void)state;
+	add(&f, "short", 1, false, false, "1", NULL);
+	add(&f, "long", 5, false, false, "1555", NULL);
+	add(&f, "mid", 1, false, false, "155", NULL);
+	assert_int_equal(pick(&f, "15551234", true, c), 3);
+	assert_string_equal(c[0].gw->name, "long");
+	assert_int_equal(c[0].prefix_len, 4);
+	assert_string_equal(c[1].gw->name, "mid");
+	assert_string_equal(c[2].gw->name, "short");
+}
+
+static void priority_within_prefix(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+
+	(void)state;
+	add(&f, "p3", 3, false, false, "44", NULL);
+	add(&f, "p1", 1, false, false, "44", NULL);
+	add(&f, "p2", 2, false, false, "44", NULL);
+	add(&f, "p1b", 1, false, false, "44", NULL);
+	assert_int_equal(pick(&f, "4420", true, c), 4);
+	assert_string_equal(c[0].gw->name, "p1");
+	assert_string_equal(c[1].gw->name, "p1b");	/* table order */
+	assert_string_equal(c[2].gw->name, "p2");
+	assert_string_equal(c[3].gw->name, "p3");
+}
+
+static void fallback_on_and_off(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+
+	(void)state;
+	add(&f, "any", 1, false, false, "", NULL);
+	add(&f, "us", 1, false, false, "1", NULL);
+	add(&f, "ny", 2, false, false, "1212", NULL);
+	add(&f, "nyprot", 1, true, false, "1212", NULL);
+	add(&f, "usprot", 1, true, false, "1", NULL);
+
+	assert_int_equal(pick(&f, "12125551", true, c), 5);
+	assert_string_equal(c[0].gw->name, "ny");
+	assert_string_equal(c[1].gw->name, "us");
+	assert_string_equal(c[2].gw->name, "any");
+	assert_string_equal(c[3].gw->name, "nyprot");
+	assert_string_equal(c[4].gw->name, "usprot");
+
+	/* only the longest prefix: normal then protect */
+	assert_int_equal(pick(&f, "12125551", false, c), 2);
+	assert_string_equal(c[0].gw->name, "ny");
+	assert_string_equal(c[1].gw->name, "nyprot");
+
+	/* "" matches everything, length 0 */
+	assert_int_equal(pick(&f, "4420", false, c), 1);
+	assert_string_equal(c[0].gw->name, "any");
+	assert_int_equal(c[0].prefix_len, 0);
+}
+
+static void locked_skipped(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+
+	(void)state;
+	add(&f, "locked", 1, false, true, "1", NULL);
+	add(&f, "open", 2, false, false, "1", NULL);
+	assert_int_equal(pick(&f, "1555", true, c), 1);
+	assert_string_equal(c[0].gw->name, "open");
+
+	/* a locked longest prefix does not hide the shorter ones even
+	 * without fallback: it is not a candidate at all */
+	add(&f, "lockedlong", 1, false, true, "1555", NULL);
+	assert_int_equal(pick(&f, "15551", false, c), 1);
+	assert_string_equal(c[0].gw->name, "open");
+}
+
+static void protect_routes_last(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+
+	(void)state;
+	add(&f, "prot-long", 1, true, false, "1555", NULL);
+	add(&f, "norm-short", 9, false, false, "1", NULL);
+	add(&f, "prot-short", 1, true, false, "1", NULL);
+	assert_int_equal(pick(&f, "15551", true, c), 3);
+	assert_string_equal(c[0].gw->name, "norm-short");
+	assert_string_equal(c[1].gw->name, "prot-long");
+	assert_string_equal(c[2].gw->name, "prot-short");
+}
+
+static void several_prefixes_no_match(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+
+	(void)state;
+	add(&f, "multi", 1, false, false, "44", "4420");
+	add(&f, "other", 1, false, false, "33", NULL);
+	assert_int_equal(pick(&f, "44207", true, c), 1);
+	assert_int_equal(c[0].prefix_len, 4);
+	assert_int_equal(pick(&f, "49", true, c), 0);
+	assert_int_equal(sg_route_match(&f.gw[1], "4420"), -1);
+}
+
+static unsigned load_by_name(const struct sg_gw *gw, void *arg)
+{
+	(void)arg;
+	return !strcmp(gw->name, "busy") ? 900 : 100;
+}
+
+static void load_breaks_priority_ties(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+	struct sg_route_opts o = {.prefix_fallback = true,
+				  .load = load_by_name};
+
+	(void)state;
+	add(&f, "busy", 1, false, false, "1", NULL);
+	add(&f, "idle", 1, false, false, "1", NULL);
+	add(&f, "second", 2, false, false, "1", NULL);
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", &o), 3);
+	assert_string_equal(c[0].gw->name, "idle");
+	assert_string_equal(c[1].gw->name, "busy");
+	assert_string_equal(c[2].gw->name, "second");
+}
+
+static void switch_decision(void **state)
+{
+	struct fixture f = {0};
+	struct sg_gw *g;
+	static const int stops[] = {486, 487, 403, 404, 484, 488, 600, 603,
+				    606};
+
+	(void)state;
+	g = add(&f, "g", 1, false, false, "1", NULL);
+	memcpy(g->stop_codes, stops, sizeof(stops));
+	g->nstop = sizeof(stops) / sizeof(stops[0]);
+
+	assert_true(sg_route_may_switch(g, 503));
+	assert_true(sg_route_may_switch(g, 408));
+	assert_true(sg_route_may_switch(g, 500));
+	assert_false(sg_route_may_switch(g, 486));
+	assert_false(sg_route_may_switch(g, 404));
+	assert_false(sg_route_may_switch(g, 603));
+	assert_false(sg_route_may_switch(g, 200));
+	g->switch_until_connect = false;
+	assert_false(sg_route_may_switch(g, 503));
+	assert_false(sg_route_may_switch(NULL, 503));
+}
+
+static void bad_input(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+
+	(void)state;
+	add(&f, "g", 1, false, false, "1", NULL);
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, NULL, NULL), 0);
+	assert_int_equal(sg_route_select(NULL, MAXGW, f.gw, f.n, "1", NULL),
+			 0);
+	assert_int_equal(sg_route_select(c, 0, f.gw, f.n, "1", NULL), 0);
+	/* NULL opts = fallback off, no load key */
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", NULL), 1);
+}
+
+static void cidr_match(void **state)
+{
+	struct sg_cidr cidr;
+	struct sockaddr_in in = {.sin_family = AF_INET};
+
+	(void)state;
+	assert_int_equal(sg_cidr_parse(&cidr, "10.1.0.0/16"), 0);
+	inet_pton(AF_INET, "10.1.200.7", &in.sin_addr);
+	assert_true(sg_cidr_match(&cidr, (struct sockaddr *)&in));
+	inet_pton(AF_INET, "10.2.0.1", &in.sin_addr);
+	assert_false(sg_cidr_match(&cidr, (struct sockaddr *)&in));
+	assert_int_equal(sg_cidr_parse(&cidr, "127.0.0.1"), 0);
+	assert_int_equal(cidr.bits, 32);
+	assert_int_not_equal(sg_cidr_parse(&cidr, "10.0.0.0/33"), 0);
+	assert_int_not_equal(sg_cidr_parse(&cidr, "bogus"), 0);
+	assert_int_equal(sg_cidr_parse(&cidr, "2001:db8::/32"), 0);
+}
+
+static void params_parse(void **state)
+{
+	struct sg_params p;
+
+	(void)state;
+	sg_params_defaults(&p);
+	assert_int_equal(p.switch_limit, 5);
+	assert_int_equal(p.media_mode, 3);
+	assert_int_equal(p.prefix_fallback, 1);
+	assert_int_equal(sg_params_set(&p, "SS_GATEWAY_SWITCH_LIMIT", "3"), 0);
+	assert_int_equal(p.switch_limit, 3);
+	assert_int_not_equal(sg_params_set(&p, "SS_MEDIAPROXYMODE", "7"), 0);
+	assert_int_equal(p.media_mode, 3);
+	assert_int_not_equal(sg_params_set(&p, "SS_MAXCALLDURATION", "x"), 0);
+	assert_int_equal(sg_params_set(&p, "SERVER_BILLING_FREE_TIME", "1"),
+			 ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(longest_prefix_first),
+		cmocka_unit_test(priority_within_prefix),
+		cmocka_unit_test(fallback_on_and_off),
+		cmocka_unit_test(locked_skipped),
+		cmocka_unit_test(protect_routes_last),
+		cmocka_unit_test(several_prefixes_no_match),
+		cmocka_unit_test(load_breaks_priority_ties),
+		cmocka_unit_test(switch_decision),
+		cmocka_unit_test(bad_input),
+		cmocka_unit_test(cidr_match),
+		cmocka_unit_test(params_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
