@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "mediaproxy/control.h"
+#include "mediaproxy/libre.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
 #include "proto/proto.h"
@@ -87,9 +88,26 @@ void mp_control_decode_plan(struct mp_plan *plan, struct sw_jv *v,
 	(void)snprintf(plan->direction, sizeof(plan->direction), "%s", s);
 }
 
+/* the node relays within one address family: the plan must use rtp_ip's */
+static void check_family(struct sw_jv *v, const struct mp_node *node,
+			 const struct mp_plan *plan)
+{
+	bool v6;
+
+	if (!plan->remote_ip[0])
+		return;
+	v6 = strchr(plan->remote_ip, ':') != NULL;
+	if (v6 != (sa_af(&node->laddr) == AF_INET6)) {
+		sw_jv_fail(v, "remote_ip", "%s address but the node's rtp_ip "
+			   "is %s", v6 ? "IPv6" : "IPv4",
+			   v6 ? "IPv4" : "IPv6");
+	}
+}
+
 /* decode body.<key> as a leg plan; false (and v failed) when invalid */
 static bool decode_leg(struct mp_plan *plan, bool *present, struct sw_jv *v,
-		       const json_t *body, const char *key, bool required)
+		       const struct mp_node *node, const json_t *body,
+		       const char *key, bool required)
 {
 	char path[16];
 	struct sw_jv lv;
@@ -103,6 +121,8 @@ static bool decode_leg(struct mp_plan *plan, bool *present, struct sw_jv *v,
 	(void)snprintf(path, sizeof(path), "%s.%s", v->path, key);
 	sw_jv_init(&lv, path);
 	mp_control_decode_plan(plan, &lv, obj);
+	if (!lv.bad && node)
+		check_family(&lv, node, plan);
 	if (lv.bad) {
 		if (!v->bad++)
 			(void)snprintf(v->err, sizeof(v->err), "%s", lv.err);
@@ -188,9 +208,9 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	call_id = sw_jv_str(&v, body, "call_id", 256, false, "");
 	dscp = (int)sw_jv_int(&v, body, "dscp", 0, 63, false, DSCP_DEFAULT);
 	if (!v.bad)
-		(void)decode_leg(&a, &has_a, &v, body, "a", true);
+		(void)decode_leg(&a, &has_a, &v, node, body, "a", true);
 	if (!v.bad)
-		(void)decode_leg(&b, &has_b, &v, body, "b", true);
+		(void)decode_leg(&b, &has_b, &v, node, body, "b", true);
 	if (v.bad) {
 		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
@@ -261,9 +281,9 @@ static void handle_replan(struct sw_bus_req *req, struct mp_node *node,
 	sw_jv_init(&v, "body");
 	id = sw_jv_uuid(&v, body, "session", true);
 	if (!v.bad)
-		(void)decode_leg(&a, &has_a, &v, body, "a", false);
+		(void)decode_leg(&a, &has_a, &v, node, body, "a", false);
 	if (!v.bad)
-		(void)decode_leg(&b, &has_b, &v, body, "b", false);
+		(void)decode_leg(&b, &has_b, &v, node, body, "b", false);
 	if (v.bad) {
 		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
