@@ -65,10 +65,9 @@ int mp_dsp_ec_alloc(struct mp_dsp_ec **ecp, uint32_t rate, uint32_t tail_ms)
 	speex_echo_ctl(ec->echo, SPEEX_ECHO_SET_SAMPLING_RATE, &srate);
 	speex_preprocess_ctl(ec->pp, SPEEX_PREPROCESS_SET_ECHO_STATE,
 			     ec->echo);
-	on = 0;	/* only the echo suppressor: no denoise, AGC or VAD */
+	on = 0;	/* only the echo suppressor: no denoise or AGC (VAD is off) */
 	speex_preprocess_ctl(ec->pp, SPEEX_PREPROCESS_SET_DENOISE, &on);
 	speex_preprocess_ctl(ec->pp, SPEEX_PREPROCESS_SET_AGC, &on);
-	speex_preprocess_ctl(ec->pp, SPEEX_PREPROCESS_SET_VAD, &on);
 	speex_preprocess_ctl(ec->pp, SPEEX_PREPROCESS_SET_DEREVERB, &on);
 
 	*ecp = ec;

@@ -219,40 +219,67 @@ static struct jb_slot *jb_first(struct mp_dsp_jb *jb)
 	return best;
 }
 
-/* adaptive mode: +1 grow, -1 shrink, 0 keep */
-static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
+/* smallest and largest margin of the window */
+static void margin_range(const struct mp_dsp_jb *jb, int32_t *mnp,
+			 int32_t *mxp)
 {
-	int32_t mn, mx, target, frame_ms;
+	int32_t mn = jb->margin[0], mx = jb->margin[0];
 
-	if (jb->conf.mode != MP_DSP_JB_ADAPTIVE || jb->nmargin < 10)
-		return 0;
-
-	mn = mx = jb->margin[0];
 	for (unsigned i = 1; i < jb->nmargin; i++) {
 		if (jb->margin[i] < mn)
 			mn = jb->margin[i];
 		if (jb->margin[i] > mx)
 			mx = jb->margin[i];
 	}
+	*mnp = mn;
+	*mxp = mx;
+}
 
-	frame_ms = (int32_t)(jb->frame * 1000 / jb->rate);
-	if (frame_ms < 1)
-		frame_ms = 1;
+/*
+ * Adaptive mode: +1 grow, -1 shrink, 0 keep.  The buffering delay D is
+ * the largest margin (what the fastest packets wait); the jitter is the
+ * spread of margins.  D is steered toward spread + 10 ms within
+ * [min, max]: grow when packets arrive late or D is short, shrink (at most
+ * every 100 ms, and never into lateness) when D is longer than needed,
+ * and at once when D exceeds max.
+ */
+static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
+{
+	int32_t mn, mx, target, f;
+	const int32_t lo = (int32_t)jb->conf.min_ms;
+	const int32_t hi = (int32_t)jb->conf.max_ms;
+
+	if (jb->conf.mode != MP_DSP_JB_ADAPTIVE || jb->nmargin < 10)
+		return 0;
+
+	margin_range(jb, &mn, &mx);
+	f = (int32_t)(jb->frame * 1000 / jb->rate);
+	if (f < 1)
+		f = 1;
 	target = mx - mn + 10;
-	if (target < (int32_t)jb->conf.min_ms)
-		target = (int32_t)jb->conf.min_ms;
-	if (target > (int32_t)jb->conf.max_ms)
-		target = (int32_t)jb->conf.max_ms;
+	if (target < lo)
+		target = lo;
+	if (target > hi)
+		target = hi;
 
-	if ((target > mx + frame_ms / 2 || mn < 0) &&
-	    jb->delay_ms + (uint32_t)frame_ms <= jb->conf.max_ms)
+	if (mx + f <= hi && (mn < 0 || mx < target - f / 2 || mx < lo))
 		return 1;
-	if (target < mx - frame_ms && mn > frame_ms &&
-	    jb->delay_ms >= jb->conf.min_ms + (uint32_t)frame_ms &&
-	    now_us - jb->last_shrink_us >= 100000)
+	if (mx - f >= lo &&
+	    (mx > hi || (mx > target + f && mn > f &&
+			 now_us - jb->last_shrink_us >= 100000)))
 		return -1;
 
 	return 0;
+}
+
+static void jb_update_delay(struct mp_dsp_jb *jb)
+{
+	int32_t mn, mx;
+
+	if (jb->conf.mode != MP_DSP_JB_ADAPTIVE || jb->nmargin < 10)
+		return;
+	margin_range(jb, &mn, &mx);
+	jb->delay_ms = mx < 0 ? 0 : (uint32_t)mx;
 }
 
 /**
@@ -286,6 +313,8 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 
 	frame_ms = (int32_t)(jb->frame * 1000 / jb->rate);
 
+	uint32_t skipped = 0;
+
 	switch (jb_adapt(jb, now_us)) {
 
 	case 1:
@@ -293,8 +322,8 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 		f->ts = jb->play_ts;
 		f->dur = jb->frame;
 		jb->out_us += ts_to_us(jb, jb->frame);
-		jb->delay_ms += (uint32_t)frame_ms;
 		margin_shift(jb, frame_ms);
+		jb_update_delay(jb);
 		jb->st.grow++;
 		/* the timeline stands still: the grow frame is extra audio
 		 * played before the frame at play_ts */
@@ -302,7 +331,7 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 
 	case -1:
 		jb->play_ts += jb->frame;	/* skip one frame */
-		jb->delay_ms -= (uint32_t)frame_ms;
+		skipped = jb->frame;
 		margin_shift(jb, -frame_ms);
 		jb->last_shrink_us = now_us;
 		jb->st.shrink++;
@@ -340,6 +369,8 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 		jb->st.lost++;
 	}
 
+	f->skipped = skipped;
+	jb_update_delay(jb);
 	jb->play_ts += f->dur;
 	jb->out_us += ts_to_us(jb, f->dur);
 	return 0;
@@ -354,7 +385,10 @@ void mp_dsp_jb_stats(const struct mp_dsp_jb *jb, struct mp_dsp_jb_stats *st)
 	st->delay_ms = jb->delay_ms;
 }
 
-/** Current nominal buffering delay, ms (always within [min, max]). */
+/**
+ * Current buffering delay, ms: adaptive mode, what the fastest recent
+ * packets wait before playout; fixed mode, the configured delay.
+ */
 uint32_t mp_dsp_jb_delay_ms(const struct mp_dsp_jb *jb)
 {
 	return jb ? jb->delay_ms : 0;

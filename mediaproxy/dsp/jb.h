@@ -10,9 +10,12 @@
  *
  * Fixed mode keeps the starting delay (SS_JITTERBUFFER_DEFAULT).  Adaptive
  * mode measures how far each packet arrives ahead of its play time over the
- * last 100 packets and grows (inserting a concealed frame) or shrinks
- * (dropping a frame, at most one per 100 ms) toward spread + 10 ms, never
- * leaving [SS_JITTERBUFFER_MIN, SS_JITTERBUFFER_MAX].
+ * last 100 packets: the largest of these margins is the buffering delay,
+ * their spread the jitter.  It grows (inserting a concealed frame) or
+ * shrinks (dropping a frame, at most one per 100 ms, never into lateness)
+ * toward spread + 10 ms, and never steps outside [SS_JITTERBUFFER_MIN,
+ * SS_JITTERBUFFER_MAX]; a burst of early packets can push the measured
+ * delay above max until the next frames are dropped.
  *
  * Ownership: libre-refcounted, owned by the engine direction.
  * Threading: any single thread per instance.
@@ -53,6 +56,7 @@ struct mp_dsp_jb_frame {
 	enum mp_dsp_jb_kind kind;
 	uint32_t ts;		/* RTP timestamp of the frame */
 	uint32_t dur;		/* duration in RTP timestamp units */
+	uint32_t skipped;	/* ts units dropped just before (shrink) */
 	uint16_t seq;
 	bool marker;
 	uint8_t pt;
