@@ -669,6 +669,9 @@ int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd)
 	if (!cdr)
 		return ENOMEM;
 	cdr->bd = bd;
+	/* unprepared if these fail: slower, still correct */
+	(void)bd_db_prepare(bd->db, sql_store);
+	(void)bd_db_prepare(bd->db, sql_partition);
 
 	*cdrp = cdr;
 	return 0;

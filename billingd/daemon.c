@@ -17,6 +17,7 @@
 #include "billingd/daemon.h"
 #include "billingd/db.h"
 #include "billingd/http.h"
+#include "billingd/lookup.h"
 #include "billingd/params.h"
 #include "billingd/status.h"
 #include "common/bus.h"
@@ -237,6 +238,7 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf,
 	err = bd_db_alloc(&bd->db, conf->db, BD_DB_CONNS, db_state_h, bd);
 	if (err)
 		goto out;
+	(void)bd_lookup_prepare(bd->db);
 	err = bd_params_alloc(&bd->params, bd->db);
 	if (err)
 		goto out;

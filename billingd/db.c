@@ -15,6 +15,8 @@
 #define SW_LOG_MODULE "db"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "billingd/libre.h"
@@ -26,10 +28,12 @@
 #define RETRY_MIN_MS  250
 #define RETRY_MAX_MS  5000
 #define SWEEP_MS      500
+#define MAX_STMTS     32	/* bits of db_conn.prepared */
 
 enum conn_state {
 	CONN_DOWN = 0,
 	CONN_CONNECTING,
+	CONN_PREPARING,		/* up, preparing the registered statements */
 	CONN_IDLE,
 	CONN_BUSY,
 };
@@ -56,6 +60,14 @@ struct db_conn {
 	bool was_up;		/* for one log line per outage */
 	struct bd_db_query *q;	/* owned: the statement in flight */
 	PGresult *res;		/* owned: its result so far */
+	uint32_t prepared;	/* bit i: stmts[i] is prepared here */
+	unsigned prep_idx;	/* next statement to prepare */
+};
+
+/* a statement prepared on every connection (bd_db_prepare) */
+struct db_stmt {
+	const char *sql;	/* borrowed: static text, matched by pointer */
+	char name[16];
 };
 
 struct bd_db {
@@ -71,10 +83,15 @@ struct bd_db {
 	bd_db_state_h *stateh;
 	void *arg;
 	unsigned long long queries, failures;
+	struct db_stmt stmts[MAX_STMTS];
+	unsigned nstmts;
 };
 
 static void conn_start(void *arg);
 static void dispatch(struct bd_db *db);
+static void conn_fail(struct db_conn *c, const char *why);
+static const char *pq_why(const struct db_conn *c);
+static int conn_listen(struct db_conn *c, int flags);
 
 static void query_destructor(void *arg)
 {
@@ -249,6 +266,52 @@ static int conn_listen(struct db_conn *c, int flags)
 	return 0;
 }
 
+/*
+ * Prepare the next registered statement on a fresh connection, or, when
+ * all are done, put the connection in service.
+ */
+static void prepare_next(struct db_conn *c)
+{
+	struct bd_db *db = c->db;
+	const struct db_stmt *st;
+	int r;
+
+	if (c->prep_idx >= db->nstmts) {
+		c->state = CONN_IDLE;
+		count_up(db);
+		dispatch(db);
+		return;
+	}
+
+	st = &db->stmts[c->prep_idx];
+	if (!PQsendPrepare(c->pg, st->name, st->sql, 0, NULL)) {
+		conn_fail(c, pq_why(c));
+		return;
+	}
+	r = PQflush(c->pg);
+	if (r < 0 || conn_listen(c, r ? (FD_READ | FD_WRITE) : FD_READ))
+		conn_fail(c, pq_why(c));
+}
+
+/* the PREPARE in flight is complete */
+static void prepare_done(struct db_conn *c)
+{
+	const struct db_stmt *st = &c->db->stmts[c->prep_idx];
+	PGresult *res = c->res;
+
+	c->res = NULL;
+	if (res && PQresultStatus(res) == PGRES_COMMAND_OK)
+		c->prepared |= 1u << c->prep_idx;
+	else	/* the statement still runs, unprepared */
+		sw_warn("connection %u: cannot prepare %s: %s", c->idx,
+			st->name, bd_db_errmsg(res));
+	if (res)
+		PQclear(res);
+
+	c->prep_idx++;
+	prepare_next(c);
+}
+
 static void conn_poll(struct db_conn *c)
 {
 	switch (PQconnectPoll(c->pg)) {
@@ -268,12 +331,13 @@ static void conn_poll(struct db_conn *c)
 			conn_fail(c, pq_why(c));
 			return;
 		}
-		c->state = CONN_IDLE;
 		c->was_up = true;
 		c->backoff_ms = RETRY_MIN_MS;
+		c->prepared = 0;
+		c->prep_idx = 0;
+		c->state = CONN_PREPARING;
 		sw_debug("connection %u up", c->idx);
-		count_up(c->db);
-		dispatch(c->db);
+		prepare_next(c);
 		return;
 
 	default:
@@ -356,11 +420,15 @@ static void conn_read(struct db_conn *c)
 	while ((n = PQnotifies(c->pg)))
 		PQfreemem(n);
 
-	while (c->state == CONN_BUSY && !PQisBusy(c->pg)) {
+	while ((c->state == CONN_BUSY || c->state == CONN_PREPARING) &&
+	       !PQisBusy(c->pg)) {
 		PGresult *res = PQgetResult(c->pg);
 
 		if (!res) {
-			conn_done(c);
+			if (c->state == CONN_PREPARING)
+				prepare_done(c);
+			else
+				conn_done(c);
 			return;
 		}
 		/* keep the first result, or the first error after it */
@@ -409,10 +477,23 @@ static void conn_fd_h(int flags, void *arg)
 /* send q on the idle connection c; 0 or an errno (c is then failed) */
 static int conn_send(struct db_conn *c, struct bd_db_query *q)
 {
-	int r;
+	unsigned i;
+	int r, ok;
 
-	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
-			       (const char *const *)q->params, NULL, NULL, 0))
+	for (i = 0; i < c->db->nstmts; i++) {
+		if (c->db->stmts[i].sql == q->sql)
+			break;
+	}
+	if (i < c->db->nstmts && (c->prepared & (1u << i)))
+		ok = PQsendQueryPrepared(c->pg, c->db->stmts[i].name,
+					 q->nparams,
+					 (const char *const *)q->params,
+					 NULL, NULL, 0);
+	else
+		ok = PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+				       (const char *const *)q->params, NULL,
+				       NULL, 0);
+	if (!ok)
 		return EIO;
 
 	r = PQflush(c->pg);
@@ -603,6 +684,33 @@ int bd_db_query(struct bd_db *db, const char *sql, int nparams,
 	 */
 	if (idle_conn(db) && !tmr_isrunning(&db->kick))
 		tmr_start(&db->kick, 0, kick, db);
+
+	return 0;
+}
+
+/*
+ * Prepare sql (a static string; later bd_db_query() calls with the same
+ * pointer use the prepared statement) on every connection that opens from
+ * now on.  Call before the loop runs so that no connection misses it; a
+ * connection where PREPARE fails runs the statement unprepared.
+ */
+int bd_db_prepare(struct bd_db *db, const char *sql)
+{
+	struct db_stmt *st;
+
+	if (!db || !sql)
+		return EINVAL;
+	for (unsigned i = 0; i < db->nstmts; i++) {
+		if (db->stmts[i].sql == sql)
+			return 0;
+	}
+	if (db->nstmts >= MAX_STMTS)
+		return ENOSPC;
+
+	st = &db->stmts[db->nstmts];
+	st->sql = sql;
+	snprintf(st->name, sizeof(st->name), "bd_%u", db->nstmts);
+	db->nstmts++;
 
 	return 0;
 }

@@ -9,6 +9,10 @@
  * single SQL statement, hence its own transaction (cdr.c builds the CDR
  * store as one statement of data-modifying CTEs for that reason).
  *
+ * Statements registered with bd_db_prepare() are prepared on each connection
+ * as it opens (before it takes queries) and then sent with
+ * PQsendQueryPrepared, saving the parse and plan on every call.
+ *
  * A broken connection is closed and reopened with a backoff (250 ms doubling
  * to 5 s).  While no connection is up or connecting, bd_db_query() fails at
  * once with ENOTCONN, so callers answer "unavailable" instead of waiting.
@@ -53,6 +57,7 @@ struct bd_db_stats {
 
 int  bd_db_alloc(struct bd_db **dbp, const char *conninfo, unsigned nconn,
 		 bd_db_state_h *stateh, void *arg);
+int  bd_db_prepare(struct bd_db *db, const char *sql);
 int  bd_db_query(struct bd_db *db, const char *sql, int nparams,
 		 const char *const *params, bd_db_res_h *h, void *arg);
 bool bd_db_up(const struct bd_db *db);

@@ -165,6 +165,12 @@ static void query_h(int err, const PGresult *res, void *arg)
 	mem_deref(ctx);
 }
 
+/* Have the pool prepare the lookup statement on every connection. */
+int bd_lookup_prepare(struct bd_db *db)
+{
+	return bd_db_prepare(db, sql_lookup);
+}
+
 /*
  * Look up account (customer side) and, when routing_gateway is non-empty,
  * the gateway's vendor account, each with the rate entries matching callee.

@@ -46,6 +46,7 @@ typedef void (bd_lookup_h)(int err, const struct bd_lookup *lk, void *arg);
 
 int bd_lookup(struct bd_db *db, const char *account, const char *callee,
 	      const char *routing_gateway, bd_lookup_h *h, void *arg);
+int bd_lookup_prepare(struct bd_db *db);
 int bd_lookup_prefixes(char *buf, size_t size, const char *number);
 
 #endif /* BD_LOOKUP_H */

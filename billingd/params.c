@@ -153,6 +153,7 @@ int bd_params_alloc(struct bd_params **pp, struct bd_db *db)
 		return ENOMEM;
 
 	p->db = db;
+	(void)bd_db_prepare(db, sql_params);	/* unprepared if it fails */
 	bd_params_defaults(&p->cur);
 	tmr_init(&p->tmr);
 	tmr_start(&p->tmr, 0, tick, p);
