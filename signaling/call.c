@@ -303,6 +303,8 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 				    TAG_END());
 		nta_incoming_destroy(irq);
 		return 0;
+	case sip_method_cancel:
+		return 481;	/* a CANCEL that matched no transaction */
 	case sip_method_options:
 	case sip_method_info:
 	case sip_method_update:
