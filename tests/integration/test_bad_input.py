@@ -121,7 +121,6 @@ TYPED_CASES = {
         ("answer_unknown", env("media.answer", {"session": U, "a": LEG})),
     ],
     "signalingd": [
-        ("call_list_wrong", env("call.list", {"limit": "lots"})),
         ("hangup_wrong", env("call.hangup", {"call": 5})),
         ("hangup_unknown", env("call.hangup", {"call": U})),
         ("route_analyze_wrong", env("route.analyze", {"callee": ["1"]})),
