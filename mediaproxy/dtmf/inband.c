@@ -1,6 +1,7 @@
 /*
  * inband.c - DTMF tone detection and generation through spandsp
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 #include <re.h>
@@ -34,6 +35,25 @@ struct mp_dtmf_gen {
 	size_t npend;
 };
 
+/*
+ * librem also exports goertzel_init/reset/result, with another state
+ * layout.  Linked before spandsp it takes over spandsp's own calls and the
+ * detector reads garbage.  Refuse to detect rather than detect wrongly.
+ */
+static bool goertzel_is_spandsp(void)
+{
+	void *h = dlopen("libspandsp.so.2", RTLD_LAZY | RTLD_NOLOAD);
+	void *own, *global;
+
+	if (!h)
+		return true;	/* linked statically: no interposition */
+	own = dlsym(h, "goertzel_init");
+	global = dlsym(RTLD_DEFAULT, "goertzel_init");
+	dlclose(h);
+
+	return !own || own == global;
+}
+
 static void det_destructor(void *arg)
 {
 	struct mp_dtmf_det *det = arg;
@@ -62,6 +82,8 @@ int mp_dtmf_det_alloc(struct mp_dtmf_det **detp, uint32_t pcm_rate,
 
 	if (!detp || !pcm_rate)
 		return EINVAL;
+	if (!goertzel_is_spandsp())
+		return ELIBBAD;	/* link -lspandsp before -lrem */
 
 	det = mem_zalloc(sizeof(*det), det_destructor);
 	if (!det)

@@ -8,6 +8,10 @@
  * (events/INFO -> inband).  Both run at 8 kHz; other PCM rates go through a
  * resampler of their own.
  *
+ * mp_dtmf_det_alloc() is ELIBBAD when librem's goertzel_* functions shadow
+ * spandsp's (librem linked before spandsp): link -lspandsp first, or drop
+ * -lrem, which mediaproxyd does not use.
+ *
  * Ownership: libre-refcounted, owned by the engine leg.
  * Threading: any single thread per instance.
  * Bus:       detected digits surface as media.event {event:"dtmf"}.

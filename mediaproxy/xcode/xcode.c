@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <re.h>
+#define SW_LOG_MODULE "xcode"
+#include "common/log.h"
 #include "mediaproxy/dsp/cng.h"
 #include "mediaproxy/dsp/ec.h"
 #include "mediaproxy/dsp/gain.h"
@@ -356,6 +358,12 @@ static int dir_setup(struct mp_xcode *xc, int x)
 		l->detctx.leg = x;
 		err = mp_dtmf_det_alloc(&l->det, l->pcm_rate, inband_handler,
 					&l->detctx);
+		if (err == ELIBBAD) {
+			/* a link-order problem must not cost the call */
+			sw_warn("inband dtmf detection off: spandsp's goertzel "
+				"is shadowed (link -lspandsp before -lrem)");
+			err = 0;
+		}
 		if (err)
 			return err;
 	}

@@ -23,6 +23,20 @@ struct det_log {
 	unsigned ends;
 };
 
+static void det_h(char digit, void *arg);
+
+/* the detector refuses to run when librem's goertzel shadows spandsp's */
+static void det_alloc(struct mp_dtmf_det **det, uint32_t rate,
+		      struct det_log *log)
+{
+	int err = mp_dtmf_det_alloc(det, rate, det_h, log);
+
+	if (err == ELIBBAD)
+		fail_msg("librem's goertzel_* shadow spandsp's: link "
+			 "-lspandsp before -lrem (or drop -lrem)");
+	assert_int_equal(err, 0);
+}
+
 static void det_h(char digit, void *arg)
 {
 	struct det_log *log = arg;
@@ -46,7 +60,7 @@ static void digits_through(const enum mp_xc_codec_id *chain, size_t nchain)
 	uint8_t pl[200];
 
 	assert_int_equal(mp_dtmf_gen_alloc(&gen, 8000), 0);
-	assert_int_equal(mp_dtmf_det_alloc(&det, 8000, det_h, &log), 0);
+	det_alloc(&det, 8000, &log);
 	for (size_t i = 0; i < nchain; i++)
 		assert_int_equal(mp_xc_codec_alloc(&c[i], chain[i], 0, ""), 0);
 
@@ -119,7 +133,7 @@ static void all_digits_16k(void **state)
 
 	(void)state;
 	assert_int_equal(mp_dtmf_gen_alloc(&gen, 16000), 0);
-	assert_int_equal(mp_dtmf_det_alloc(&det, 16000, det_h, &log), 0);
+	det_alloc(&det, 16000, &log);
 	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_G722, 0, ""), 0);
 	for (size_t i = 0; i < 16; i++)
 		assert_int_equal(mp_dtmf_gen_put(gen, all_digits[i], 80), 0);
