@@ -87,6 +87,7 @@ struct tc_val {
 };
 
 struct tc_entry {		/* one rate table entry, canonical */
+	size_t index;		/* position in the file's list */
 	char prefix[33];
 	char *area_name;	/* owned */
 	int64_t connect_fee, first_rate, next_rate;

@@ -466,8 +466,12 @@ static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct tc_entry *)a)->prefix,
-		      ((const struct tc_entry *)b)->prefix);
+	const struct tc_entry *x = a, *y = b;
+	int c = strcmp(x->prefix, y->prefix);
+
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 /* rate table entries: a set keyed by prefix */
@@ -574,17 +578,24 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 			continue;
 		}
 
-		for (size_t k = 0; k < obj->nentries; k++) {
-			if (!strcmp(obj->entries[k].prefix, en->prefix)) {
-				tc_doc_error(doc, "%s.prefix: \"%s\" is listed "
-					     "twice", ep, en->prefix);
-				ok = false;
-			}
-		}
+		en->index = i;
 		obj->nentries++;
 	}
 
+	/* sorted by prefix: duplicates are neighbours */
 	qsort(obj->entries, obj->nentries, sizeof(*obj->entries), cmp_entry);
+	for (size_t k = 1; k < obj->nentries; k++) {
+		const struct tc_entry *a = &obj->entries[k - 1];
+		const struct tc_entry *b = &obj->entries[k];
+
+		if (strcmp(a->prefix, b->prefix))
+			continue;
+		tc_doc_error(doc, "%s[%zu].prefix: \"%s\" is also %s[%zu]",
+			     path, a->index > b->index ? a->index : b->index,
+			     b->prefix, path,
+			     a->index < b->index ? a->index : b->index);
+		ok = false;
+	}
 	return ok;
 }
 
@@ -1056,6 +1067,52 @@ static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
 	free(state);
 }
 
+static int cmp_idx_name_or_null(const void *a, const void *b)
+{
+	const struct tc_obj *x = &sort_base[*(const size_t *)a];
+	const struct tc_obj *y = &sort_base[*(const size_t *)b];
+	int c;
+
+	if (!x->name || !y->name)
+		c = !x->name - !y->name;
+	else
+		c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	return *(const size_t *)a < *(const size_t *)b ? -1
+	       : *(const size_t *)a > *(const size_t *)b;
+}
+
+/* names are unique within a section of the file */
+static void check_dup_names(struct tc_doc *doc, size_t first, size_t n)
+{
+	struct tc_obj *objs = &doc->objs[first];
+	size_t *idx;
+
+	if (n < 2)
+		return;
+	idx = calloc(n, sizeof(*idx));
+	if (!idx) {
+		tc_doc_error(doc, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	sort_base = objs;
+	qsort(idx, n, sizeof(*idx), cmp_idx_name_or_null);
+	sort_base = NULL;
+
+	for (size_t k = 1; k < n; k++) {
+		const struct tc_obj *a = &objs[idx[k - 1]];
+		const struct tc_obj *b = &objs[idx[k]];
+
+		if (a->name && b->name && !strcmp(a->name, b->name))
+			tc_doc_error(doc, "%s.name: \"%s\" is also %s",
+				     b->path, b->name, a->path);
+	}
+	free(idx);
+}
+
 /*
  * Check a whole document.  Returns 0 when it is valid; otherwise EINVAL and
  * doc->errs lists every problem.  doc must be zeroed; free with
@@ -1118,17 +1175,8 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 			struct tc_obj *obj = &doc->objs[doc->nobjs++];
 
 			check_object(doc, sec, i, json_array_get(arr, i), obj);
-			if (!obj->name)
-				continue;
-			for (size_t k = first; k + 1 < doc->nobjs; k++) {
-				if (doc->objs[k].name &&
-				    !strcmp(doc->objs[k].name, obj->name))
-					tc_doc_error(doc, "%s.name: \"%s\" is "
-						     "also %s", obj->path,
-						     obj->name,
-						     doc->objs[k].path);
-			}
 		}
+		check_dup_names(doc, first, doc->nobjs - first);
 		if (!doc->nerrs && !strcmp(sec->key, "accounts"))
 			order_accounts(doc, first, doc->nobjs - first);
 	}
