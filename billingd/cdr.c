@@ -346,15 +346,15 @@ static void store_h(int err, const PGresult *res, void *arg)
 	if (!err && (PQntuples(res) != 1 || PQnfields(res) != 2))
 		err = EBADMSG;
 	if (err) {
+		const char *why = (res && (err == EBADMSG || err == EAGAIN)) ?
+				  bd_db_errmsg(res) : strerror(err);
+
 		if (err == EBADMSG)
-			sw_cerr(job->rec.id, "store failed: %s",
-				bd_db_errmsg(res));
+			sw_cerr(job->rec.id, "store failed: %s", why);
 		else
-			sw_cwarn(job->rec.id, "store failed: database %s",
-				 strerror(err));
+			sw_cwarn(job->rec.id, "store failed: database %s", why);
 		sw_bus_reply_error(job->req, db_code(err), "CDR not stored: %s",
-				   err == EBADMSG ? bd_db_errmsg(res) :
-				   strerror(err));
+				   why);
 		goto out;
 	}
 

@@ -30,6 +30,13 @@
 #define SWEEP_MS      500
 #define MAX_STMTS     32	/* bits of db_conn.prepared */
 
+/*
+ * Run first on every connection: nothing may hold a connection forever (a
+ * lock left by an operator's open transaction, a runaway plan); such a
+ * statement fails as "transient" and its caller answers "unavailable".
+ */
+#define SESSION_SQL "SET statement_timeout = '10s'; SET lock_timeout = '5s'"
+
 enum conn_state {
 	CONN_DOWN = 0,
 	CONN_CONNECTING,
@@ -62,6 +69,7 @@ struct db_conn {
 	PGresult *res;		/* owned: its result so far */
 	uint32_t prepared;	/* bit i: stmts[i] is prepared here */
 	unsigned prep_idx;	/* next statement to prepare */
+	bool session_set;	/* SESSION_SQL done on this connection */
 };
 
 /* a statement prepared on every connection (bd_db_prepare) */
@@ -276,6 +284,18 @@ static void prepare_next(struct db_conn *c)
 	const struct db_stmt *st;
 	int r;
 
+	if (!c->session_set) {
+		if (!PQsendQuery(c->pg, SESSION_SQL)) {
+			conn_fail(c, pq_why(c));
+			return;
+		}
+		r = PQflush(c->pg);
+		if (r < 0 ||
+		    conn_listen(c, r ? (FD_READ | FD_WRITE) : FD_READ))
+			conn_fail(c, pq_why(c));
+		return;
+	}
+
 	if (c->prep_idx >= db->nstmts) {
 		c->state = CONN_IDLE;
 		count_up(db);
@@ -300,6 +320,16 @@ static void prepare_done(struct db_conn *c)
 	PGresult *res = c->res;
 
 	c->res = NULL;
+	if (!c->session_set) {
+		c->session_set = true;
+		if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+			sw_warn("connection %u: session settings: %s", c->idx,
+				bd_db_errmsg(res));
+		if (res)
+			PQclear(res);
+		prepare_next(c);
+		return;
+	}
 	if (res && PQresultStatus(res) == PGRES_COMMAND_OK)
 		c->prepared |= 1u << c->prep_idx;
 	else	/* the statement still runs, unprepared */
@@ -335,6 +365,7 @@ static void conn_poll(struct db_conn *c)
 		c->backoff_ms = RETRY_MIN_MS;
 		c->prepared = 0;
 		c->prep_idx = 0;
+		c->session_set = false;
 		c->state = CONN_PREPARING;
 		sw_debug("connection %u up", c->idx);
 		prepare_next(c);
@@ -376,6 +407,23 @@ static void conn_start(void *arg)
 		conn_fail(c, "cannot watch socket");
 }
 
+/*
+ * Errors worth retrying later rather than reporting as a bug: timeouts and
+ * cancels (57), serialization/deadlock (40), lock not available (55P03),
+ * out of resources (53), connection trouble (08).
+ */
+static bool transient(const PGresult *res)
+{
+	const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (!st || strlen(st) != 5)
+		return false;
+
+	return !strncmp(st, "57", 2) || !strncmp(st, "40", 2) ||
+	       !strncmp(st, "53", 2) || !strncmp(st, "08", 2) ||
+	       !strcmp(st, "55P03");
+}
+
 /* the statement in flight is complete: hand its result over */
 static void conn_done(struct db_conn *c)
 {
@@ -396,7 +444,12 @@ static void conn_done(struct db_conn *c)
 		break;
 
 	default:
-		err = (res && PQstatus(c->pg) == CONNECTION_OK) ? EBADMSG : EIO;
+		if (!res || PQstatus(c->pg) != CONNECTION_OK)
+			err = EIO;
+		else if (transient(res))
+			err = EAGAIN;
+		else
+			err = EBADMSG;
 		db->failures++;
 		break;
 	}

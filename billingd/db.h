@@ -13,6 +13,8 @@
  * as it opens (before it takes queries) and then sent with
  * PQsendQueryPrepared, saving the parse and plan on every call.
  *
+ * Each connection first runs SET statement_timeout = 10s, lock_timeout = 5s.
+ *
  * A broken connection is closed and reopened with a backoff (250 ms doubling
  * to 5 s).  While no connection is up or connecting, bd_db_query() fails at
  * once with ENOTCONN, so callers answer "unavailable" instead of waiting.
@@ -20,6 +22,8 @@
  * Result handler errors:
  *   0          res is PGRES_TUPLES_OK or PGRES_COMMAND_OK
  *   EBADMSG    the server rejected the statement (res carries the message)
+ *   EAGAIN     it failed for a transient reason (timeout, lock, deadlock,
+ *              resources; res carries the message): retry later
  *   EIO        the connection broke while the statement ran: outcome unknown
  *   ETIMEDOUT  the query waited BD_DB_QUEUE_TIMEOUT_MS in the queue
  *   ENOTCONN   every connection went down while the query was queued
