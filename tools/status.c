@@ -185,6 +185,44 @@ static long dechunk(char *body, size_t len)
 	}
 }
 
+/* a header's value in a NUL-terminated header block, or NULL */
+static const char *header(const char *hdrs, size_t hlen, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (const char *p = strstr(hdrs, "\r\n"); p && p < hdrs + hlen;
+	     p = strstr(p + 2, "\r\n")) {
+		if (!strncasecmp(p + 2, name, nl) && p[2 + nl] == ':')
+			return p + 3 + nl;
+	}
+	return NULL;
+}
+
+/* has buf (NUL-terminated) a whole response: headers and all the body? */
+static bool response_complete(const char *buf, size_t len)
+{
+	const char *end = strstr(buf, "\r\n\r\n");
+	const char *v;
+	size_t hlen, blen;
+
+	if (!end)
+		return false;
+	hlen = (size_t)(end - buf);
+	blen = len - hlen - 4;
+
+	v = header(buf, hlen, "Transfer-Encoding");
+	if (v && strcasestr(v, "chunked")) {
+		/* the last chunk: "0" CRLF, CRLF, at the end of the data */
+		return (blen >= 5 && !memcmp(end + 4, "0\r\n\r\n", 5)) ||
+		       (len >= 7 && !memcmp(buf + len - 7, "\r\n0\r\n\r\n",
+					     7));
+	}
+	v = header(buf, hlen, "Content-Length");
+	if (v)
+		return blen >= strtoul(v, NULL, 10);
+	return false;		/* until the server closes */
+}
+
 /*
  * GET url+path.  On success *bodyp is the NUL-terminated body (caller frees)
  * and *statusp the HTTP status.
@@ -250,6 +288,11 @@ static int http_get(const char *base, const char *path, int timeout_ms,
 		n = recv(fd, buf + len, cap - len, 0);
 		if (n > 0) {
 			len += (size_t)n;
+			buf[len] = '\0';
+			/* servers may keep the connection open (libre does):
+			 * stop at the end of the message, not at EOF */
+			if (response_complete(buf, len))
+				break;
 			continue;
 		}
 		if (n == 0)
