@@ -257,10 +257,12 @@ bool mp_xcode_needed(const struct mp_xcode_plan *a,
 		return true;
 	if (a->pt != b->pt || a->te_pt != b->te_pt)
 		return true;
-	if (recv_accepts(a, MP_XCODE_DTMF_RFC2833) &&
+	/* events a leg can send (it has telephone-event) that the other
+	 * leg must get another way */
+	if (a->te_pt && recv_accepts(a, MP_XCODE_DTMF_RFC2833) &&
 	    send_resolve(b) != MP_XCODE_DTMF_RFC2833)
 		return true;
-	if (recv_accepts(b, MP_XCODE_DTMF_RFC2833) &&
+	if (b->te_pt && recv_accepts(b, MP_XCODE_DTMF_RFC2833) &&
 	    send_resolve(a) != MP_XCODE_DTMF_RFC2833)
 		return true;
 	return false;

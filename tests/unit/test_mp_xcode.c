@@ -219,6 +219,610 @@ static void tone_pcma_g722_pcmu(void **state)
 	tone_through("PCMA", 8, "G722", 9, NULL, "PCMU", 0);
 }
 
+
+/* ---- DTMF conversions and packet handling ---- */
+
+/* a garbage length in 0..1599 */
+static size_t lcg_len(uint32_t *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) % 1600;
+}
+
+struct feeder {
+	struct mp_xcode *xc;
+	struct mp_xc_codec *enc;	/* codec of leg A */
+	struct mp_dtmf_gen *gen;	/* tones into A's audio, optional */
+	uint8_t pt, te_pt;
+	uint16_t seq;
+	uint32_t ts;
+	int64_t now;
+};
+
+static size_t mk_rtp(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts,
+		     uint32_t ssrc, bool marker, const uint8_t *pl, size_t len)
+{
+	struct mp_xc_rtp rtp = {.marker = marker, .pt = pt, .seq = seq,
+				.ts = ts, .ssrc = ssrc, .payload = pl,
+				.plen = len};
+	size_t n = 0;
+
+	assert_int_equal(mp_xc_rtp_encode(buf, 1500, &n, &rtp), 0);
+	return n;
+}
+
+static void feeder_init(struct feeder *f, struct mp_xcode *xc,
+			const struct mp_xcode_plan *a)
+{
+	enum mp_xc_codec_id id;
+
+	memset(f, 0, sizeof(*f));
+	f->xc = xc;
+	f->pt = a->pt;
+	f->te_pt = a->te_pt;
+	f->seq = 100;
+	f->ts = 8000;
+	f->now = 50000;
+	assert_int_equal(mp_xc_codec_lookup(&id, a->codec), 0);
+	assert_int_equal(mp_xc_codec_alloc(&f->enc, id, 0, a->fmtp), 0);
+}
+
+/* one 20 ms audio packet from A, then two 10 ms ticks */
+static void feed_step(struct feeder *f)
+{
+	int16_t pcm[160] = {0};
+	uint8_t pl[200], pkt[1500];
+	size_t len = 0, n;
+
+	if (f->gen)
+		mp_dtmf_gen_mix(f->gen, pcm, 160);
+	assert_int_equal(mp_xc_codec_encode(f->enc, pl, sizeof(pl), &len, pcm,
+					    160), 0);
+	n = mk_rtp(pkt, f->pt, f->seq++, f->ts, 0xabcdef01, false, pl, len);
+	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now),
+			 0);
+	f->ts += 160;
+	mp_xcode_tick(f->xc, f->now += 10);
+	mp_xcode_tick(f->xc, f->now += 10);
+}
+
+/* a telephone-event packet from A (timestamp of the event start) */
+static void feed_event(struct feeder *f, uint32_t ev_ts, int event, bool end,
+		       uint16_t dur, bool marker)
+{
+	struct mp_dtmf_ev ev = {.event = (uint8_t)event, .end = end,
+				.volume = 10, .duration = dur};
+	uint8_t pl[4], pkt[64];
+	size_t n;
+
+	mp_dtmf_ev_encode(pl, &ev);
+	n = mk_rtp(pkt, f->te_pt, f->seq++, ev_ts, 0xabcdef01, marker, pl, 4);
+	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now),
+			 0);
+}
+
+/* a 200 ms RFC 4733 digit from A: start, updates every 40 ms, 3 ends */
+static void feed_digit(struct feeder *f, int event)
+{
+	uint32_t ev_ts = f->ts;
+
+	for (int i = 0; i < 10; i++) {
+		if (i % 2 == 0)
+			feed_event(f, ev_ts, event, false,
+				   (uint16_t)(i * 160), i == 0);
+		feed_step(f);
+	}
+	for (int i = 0; i < 3; i++)
+		feed_event(f, ev_ts, event, true, 1600, false);
+	for (int i = 0; i < 10; i++)
+		feed_step(f);
+}
+
+struct te_summary {
+	unsigned pkts, starts, ends, markers, wrong_ts;
+	int event;
+	uint16_t end_dur;
+};
+
+/* telephone-events sent to @leg with payload type @pt */
+static struct te_summary te_out(const struct run *r, int leg, uint8_t pt)
+{
+	struct te_summary s = {.event = -1};
+	uint32_t ts = 0;
+
+	for (size_t i = 0; i < r->out.n; i++) {
+		struct mp_xc_rtp rtp;
+		struct mp_dtmf_ev ev;
+
+		if (r->out.pkt[i].leg != leg)
+			continue;
+		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
+						  r->out.pkt[i].len), 0);
+		if (rtp.pt != pt)
+			continue;
+		assert_int_equal(mp_dtmf_ev_decode(&ev, rtp.payload,
+						   rtp.plen), 0);
+		if (!s.pkts || rtp.marker)
+			ts = rtp.ts;
+		else if (rtp.ts != ts)
+			s.wrong_ts++;
+		s.pkts++;
+		s.markers += rtp.marker;
+		s.event = ev.event;
+		if (ev.end) {
+			s.ends++;
+			s.end_dur = ev.duration;
+		}
+	}
+	s.starts = s.markers;
+	return s;
+}
+
+/* detect inband digits in @leg's audio (plan @p) */
+struct det_log {
+	char got[32];
+	size_t n;
+};
+
+static void det_h(char digit, void *arg)
+{
+	struct det_log *d = arg;
+
+	if (digit && d->n < sizeof(d->got) - 1)
+		d->got[d->n++] = digit;
+}
+
+static void detect_out(const struct run *r, int leg,
+		       const struct mp_xcode_plan *p, struct det_log *d)
+{
+	struct mp_dtmf_det *det = NULL;
+	struct mp_xc_codec *c = NULL;
+	enum mp_xc_codec_id id;
+	int16_t pcm[5760];
+	int err;
+
+	assert_int_equal(mp_xc_codec_lookup(&id, p->codec), 0);
+	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
+	err = mp_dtmf_det_alloc(&det, mp_xc_codec_pcm_rate(c), det_h, d);
+	if (err == ELIBBAD)
+		fail_msg("librem's goertzel_* shadow spandsp's: link "
+			 "-lspandsp before -lrem");
+	assert_int_equal(err, 0);
+	for (size_t i = 0; i < r->out.n; i++) {
+		struct mp_xc_rtp rtp;
+		size_t n = 0;
+
+		if (r->out.pkt[i].leg != leg)
+			continue;
+		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
+						  r->out.pkt[i].len), 0);
+		if (rtp.pt != p->pt)
+			continue;
+		assert_int_equal(mp_xc_codec_decode(c, pcm, 5760, &n,
+						    rtp.payload, rtp.plen), 0);
+		mp_dtmf_det_process(det, pcm, n);
+	}
+	d->got[d->n] = 0;
+	mem_deref(det);
+	mem_deref(c);
+}
+
+static void rfc2833_regenerated_with_leg_pt(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct feeder f;
+	struct te_summary s;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	a.te_pt = 96;
+	plan(&b, "G729", 18, 20, "annexb=no");
+	b.te_pt = 101;
+	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	for (int i = 0; i < 5; i++)
+		feed_step(&f);
+	feed_digit(&f, 5);
+
+	s = te_out(&r, MP_XCODE_B, 101);
+	printf("  B: %u event packets PT 101, %u ends, end duration %u\n",
+	       s.pkts, s.ends, s.end_dur);
+	assert_int_equal(te_out(&r, MP_XCODE_B, 96).pkts, 0);
+	assert_int_equal(s.event, 5);
+	assert_int_equal(s.markers, 1);
+	assert_int_equal(s.ends, 3);
+	assert_int_equal(s.wrong_ts, 0);
+	assert_true(s.end_dur >= 1440 && s.end_dur <= 1760);
+	assert_int_equal(r.ndigits, 1);		/* reported once */
+	assert_int_equal(r.digits[0], '5');
+	assert_int_equal(r.ev[0].method, MP_XCODE_DTMF_RFC2833);
+	assert_false(r.ev[0].send_info);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
+static void rfc2833_to_inband(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct det_log d = {0};
+	struct feeder f;
+
+	(void)state;
+	plan(&a, "PCMU", 0, 20, NULL);
+	a.te_pt = 101;
+	plan(&b, "PCMA", 8, 30, NULL);
+	b.dtmf_send = MP_XCODE_DTMF_INBAND;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	for (int i = 0; i < 5; i++)
+		feed_step(&f);
+	feed_digit(&f, 7);
+	feed_digit(&f, 10);	/* '*' */
+
+	detect_out(&r, MP_XCODE_B, &b, &d);
+	printf("  B audio carries \"%s\"\n", d.got);
+	assert_string_equal(d.got, "7*");
+	assert_int_equal(te_out(&r, MP_XCODE_B, 101).pkts, 0);	/* dropped */
+	assert_int_equal(r.ndigits, 2);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
+static void inband_to_rfc2833_keeps_tones(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct det_log d = {0};
+	struct te_summary s;
+	struct feeder f;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	plan(&b, "PCMU", 0, 20, NULL);
+	a.dtmf_recv = MP_XCODE_DTMF_INBAND;
+	b.te_pt = 101;
+	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	assert_true(mp_xcode_decodes(xc, MP_XCODE_A));
+	feeder_init(&f, xc, &a);
+	assert_int_equal(mp_dtmf_gen_alloc(&f.gen, 8000), 0);
+	for (int i = 0; i < 5; i++)
+		feed_step(&f);
+	assert_int_equal(mp_dtmf_gen_put(f.gen, '3', 120), 0);
+	for (int i = 0; i < 30; i++)
+		feed_step(&f);
+
+	s = te_out(&r, MP_XCODE_B, 101);
+	detect_out(&r, MP_XCODE_B, &b, &d);
+	printf("  B: event %d (%u packets, %u ends), audio \"%s\"\n", s.event,
+	       s.pkts, s.ends, d.got);
+	assert_int_equal(s.event, 3);
+	assert_int_equal(s.markers, 1);
+	assert_int_equal(s.ends, 3);
+	assert_string_equal(d.got, "3");	/* tones kept in the audio */
+	assert_int_equal(r.ndigits, 1);
+	assert_int_equal(r.ev[0].method, MP_XCODE_DTMF_INBAND);
+	assert_true(r.ev[0].duration_ms >= 80 && r.ev[0].duration_ms <= 200);
+	mem_deref(f.gen);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
+static void info_to_rfc2833_and_to_info(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct te_summary s;
+	struct feeder f;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	plan(&b, "G729", 18, 20, NULL);
+	b.te_pt = 101;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	for (int i = 0; i < 5; i++)
+		feed_step(&f);
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '9', 160, f.now),
+			 0);
+	for (int i = 0; i < 20; i++)
+		feed_step(&f);
+	s = te_out(&r, MP_XCODE_B, 101);
+	assert_int_equal(s.event, 9);
+	assert_int_equal(s.ends, 3);
+	assert_int_equal(s.end_dur, 160 * 8);
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, 'x', 160, f.now),
+			 EINVAL);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+
+	/* B without telephone-event: auto sends INFO, via signalling */
+	memset(&r, 0, sizeof(r));
+	b.te_pt = 0;
+	a.te_pt = 96;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	f.xc = xc;
+	f.te_pt = 96;
+	feed_digit(&f, 11);
+	assert_int_equal(r.ndigits, 1);
+	assert_int_equal(r.digits[0], '#');
+	assert_true(r.ev[0].send_info);
+	assert_int_equal(r.ev[0].to, MP_XCODE_B);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
+static void first_method_locks(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct mp_xcode_stats st;
+	struct run r = {0};
+	struct feeder f;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	a.te_pt = 101;
+	a.dtmf_recv = MP_XCODE_DTMF_ALL;
+	plan(&b, "PCMU", 0, 20, NULL);
+	b.dtmf_send = MP_XCODE_DTMF_INFO;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	/* the first digit comes as SIP INFO: INFO is locked in */
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '1', 100, f.now),
+			 0);
+	feed_digit(&f, 1);	/* the same key again as RFC 2833: dropped */
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '2', 100, f.now),
+			 0);
+	mp_xcode_stats(xc, MP_XCODE_A, &st);
+	r.digits[r.ndigits] = 0;
+	printf("  delivered \"%s\", %llu dropped\n", r.digits,
+	       (unsigned long long)st.dtmf_dropped);
+	assert_string_equal(r.digits, "12");	/* each digit once */
+	assert_true(st.dtmf_dropped >= 1);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
+static void te_passthrough_remaps_pt(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode_conf conf;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct te_summary s;
+	struct feeder f;
+
+	(void)state;
+	mp_xcode_conf_default(&conf);
+	conf.te_passthrough = true;
+	plan(&a, "PCMA", 8, 20, NULL);
+	a.te_pt = 96;
+	plan(&b, "G729", 18, 20, NULL);
+	b.te_pt = 101;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	feed_digit(&f, 4);
+	s = te_out(&r, MP_XCODE_B, 101);
+	/* 5 start/update packets and 3 ends, exactly as received */
+	assert_int_equal(s.pkts, 8);
+	assert_int_equal(s.ends, 3);
+	assert_int_equal(s.end_dur, 1600);
+	assert_int_equal(s.markers, 1);
+	assert_int_equal(s.wrong_ts, 0);
+	assert_int_equal(r.ndigits, 1);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
+static void matching_codecs_never_decoded(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct tu_sink in = {0};
+	int64_t now = 1000;
+
+	(void)state;
+	plan(&a, "opus", 111, 20, "useinbandfec=1");
+	plan(&b, "opus", 96, 20, "maxplaybackrate=16000");
+	assert_true(mp_xcode_needed(&a, &b));	/* PT differs */
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	assert_false(mp_xcode_decodes(xc, MP_XCODE_A));
+	assert_false(mp_xcode_decodes(xc, MP_XCODE_B));
+	make_tone_stream(&in, &a, 400, 8000);
+	for (size_t i = 0; i < in.n; i++, now += 20)
+		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, in.pkt[i].data,
+						in.pkt[i].len, now), 0);
+	assert_int_equal(r.out.n, in.n);
+	for (size_t i = 0; i < in.n; i++) {
+		struct mp_xc_rtp x, y;
+
+		assert_int_equal(mp_xc_rtp_decode(&x, in.pkt[i].data,
+						  in.pkt[i].len), 0);
+		assert_int_equal(mp_xc_rtp_decode(&y, r.out.pkt[i].data,
+						  r.out.pkt[i].len), 0);
+		assert_int_equal(y.pt, 96);
+		assert_int_equal(x.plen, y.plen);
+		assert_memory_equal(x.payload, y.payload, x.plen);
+	}
+
+	plan(&a, "PCMA", 8, 20, NULL);
+	plan(&b, "PCMA", 8, 20, NULL);
+	assert_false(mp_xcode_needed(&a, &b));
+	b.ptime = 30;
+	assert_true(mp_xcode_needed(&a, &b));
+	mem_deref(xc);
+	tu_sink_free(&in);
+	tu_sink_free(&r.out);
+}
+
+static void bad_input_counted_and_dropped(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct mp_xcode_stats st;
+	struct run r = {0};
+	struct feeder f;
+	uint8_t pkt[2000] = {0}, pl[160] = {0};
+	uint32_t seed = 99;
+	size_t n, before;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	a.te_pt = 101;
+	plan(&b, "G729", 18, 20, NULL);
+	b.te_pt = 101;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	for (int i = 0; i < 10; i++)
+		feed_step(&f);
+
+	/* truncated header, version 0, oversized datagram */
+	n = mk_rtp(pkt, 8, 1, 1, 0xabcdef01, false, pl, 160);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 5, f.now),
+			 EBADMSG);
+	pkt[0] = 0x00;
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
+			 EBADMSG);
+	pkt[0] = 0x80;
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 1600, f.now),
+			 EBADMSG);
+	/* CSRC count or extension longer than the packet, bad padding */
+	pkt[0] = 0x8f;
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 20, f.now),
+			 EBADMSG);
+	pkt[0] = 0x90;
+	pkt[14] = 0xff;
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 20, f.now),
+			 EBADMSG);
+	pkt[0] = 0xa0;
+	pkt[n - 1] = 200;
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
+			 EBADMSG);
+	/* wrong payload type, wrong SSRC */
+	n = mk_rtp(pkt, 0, 1, 1, 0xabcdef01, false, pl, 160);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
+			 EPROTO);
+	n = mk_rtp(pkt, 8, 1, 1, 0x5555, false, pl, 160);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
+			 EPROTO);
+	/* malformed telephone-events: short, unknown event */
+	n = mk_rtp(pkt, 101, 1, 1, 0xabcdef01, false, pl, 3);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), 0);
+	pl[0] = 99;
+	n = mk_rtp(pkt, 101, 1, 1, 0xabcdef01, false, pl, 4);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), 0);
+	/* RTCP is not the engine's: refused without counting */
+	pkt[0] = 0x80;
+	pkt[1] = 200;
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 28, f.now),
+			 EPROTOTYPE);
+	/* G.729 payload of a length no frame has, from leg B */
+	n = mk_rtp(pkt, 18, 1, 1, 0x77, false, pl, 7);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_B, pkt, n, f.now), 0);
+
+	/* garbage: never crashes */
+	for (int i = 0; i < 20000; i++) {
+		size_t len = lcg_len(&seed);
+
+		for (size_t k = 0; k < len; k++) {
+			seed = seed * 1103515245u + 12345u;
+			pkt[k] = (uint8_t)(seed >> 16);
+		}
+		if (i % 2)
+			pkt[0] = 0x80;	/* mostly valid headers */
+		(void)mp_xcode_input(xc, i % 3 ? MP_XCODE_A : MP_XCODE_B, pkt,
+				     len, f.now);
+	}
+
+	mp_xcode_stats(xc, MP_XCODE_A, &st);
+	printf("  A: malformed %llu, wrong pt %llu, wrong ssrc %llu, "
+	       "bad events %llu\n", (unsigned long long)st.rx_malformed,
+	       (unsigned long long)st.rx_wrong_pt,
+	       (unsigned long long)st.rx_wrong_ssrc,
+	       (unsigned long long)st.rx_bad_event);
+	assert_true(st.rx_malformed >= 6);
+	assert_true(st.rx_wrong_pt >= 1);
+	assert_true(st.rx_wrong_ssrc >= 1);
+	assert_true(st.rx_bad_event >= 2);
+	mp_xcode_stats(xc, MP_XCODE_B, &st);
+	assert_true(st.rx_malformed >= 1);
+
+	/* the session still works */
+	before = r.out.n;
+	for (int i = 0; i < 10; i++)
+		feed_step(&f);
+	assert_true(r.out.n >= before + 9);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
+static void plans_checked(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode_conf conf;
+	struct mp_xcode *xc = NULL;
+	enum mp_xcode_dtmf m;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	plan(&b, "G723", 4, 30, NULL);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, NULL, NULL, NULL),
+			 ENOTSUP);
+	plan(&b, "G729", 18, 25, NULL);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, NULL, NULL, NULL),
+			 ERANGE);
+	plan(&b, "PCMU", 0, 70, NULL);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, NULL, NULL, NULL),
+			 ERANGE);
+	plan(&b, "PCMU", 0, 20, NULL);
+	b.rate = 16000;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, NULL, NULL, NULL),
+			 ENOTSUP);
+	b.rate = 8000;
+	mp_xcode_conf_default(&conf);
+	conf.gain_db = 11;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, NULL, NULL, NULL),
+			 ERANGE);
+	conf.gain_db = 0;
+	conf.ec_tail_ms = 100;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, NULL, NULL, NULL),
+			 ERANGE);
+	conf.ec_tail_ms = 128;
+	conf.jb_min_ms = 300;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, NULL, NULL, NULL),
+			 ERANGE);
+	assert_int_equal(mp_xcode_dtmf_parse(&m, "rfc2833"), 0);
+	assert_int_equal(m, MP_XCODE_DTMF_RFC2833);
+	assert_int_equal(mp_xcode_dtmf_parse(&m, "INBAND"), 0);
+	assert_int_equal(m, MP_XCODE_DTMF_INBAND);
+	assert_int_equal(mp_xcode_dtmf_parse(&m, "smoke"), EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +830,15 @@ int main(void)
 		cmocka_unit_test(tone_pcmu_opus_pcma),
 		cmocka_unit_test(tone_pcma_opus8k_pcma),
 		cmocka_unit_test(tone_pcma_g722_pcmu),
+		cmocka_unit_test(rfc2833_regenerated_with_leg_pt),
+		cmocka_unit_test(rfc2833_to_inband),
+		cmocka_unit_test(inband_to_rfc2833_keeps_tones),
+		cmocka_unit_test(info_to_rfc2833_and_to_info),
+		cmocka_unit_test(first_method_locks),
+		cmocka_unit_test(te_passthrough_remaps_pt),
+		cmocka_unit_test(matching_codecs_never_decoded),
+		cmocka_unit_test(bad_input_counted_and_dropped),
+		cmocka_unit_test(plans_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
