@@ -189,6 +189,45 @@ static int check_ref(struct prov *pv, const struct tc_obj *o,
 	return 0;
 }
 
+/*
+ * A mapping gateway brings traffic from a customer, a routing gateway sends
+ * it to a vendor: the account's type (as it will be after this file) must
+ * fit, or calls would be billed to the wrong side.
+ */
+static int check_account_type(struct prov *pv, const struct tc_obj *o,
+			      const char *account, const char *path)
+{
+	const struct tc_obj *a = tc_doc_find(pv->doc, "accounts", account);
+	const char *params[1] = {account};
+	bool ingress = !strcmp(o->sec->key, "mapping_gateways");
+	const char *need = ingress ? "customer" : "vendor";
+	char type[16] = "customer";	/* the default of a new account */
+	PGresult *res;
+	int ti;
+
+	ti = tc_field_index(tc_section_find("accounts"), "type");
+	if (a && a->vals[ti].set && a->vals[ti].text) {
+		snprintf(type, sizeof(type), "%s", a->vals[ti].text);
+	}
+	else {
+		res = tc_db_exec(pv->conn, "SELECT type FROM accounts WHERE "
+				 "name = $1", 1, params, pv->err,
+				 sizeof(pv->err));
+		if (!res)
+			return EIO;
+		if (PQntuples(res))
+			snprintf(type, sizeof(type), "%s",
+				 PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+
+	if (strcmp(type, need) && strcmp(type, "both"))
+		tc_doc_error(pv->doc, "%s: account \"%s\" is a %s; a %s needs "
+			     "a %s account (type %s or both)", path, account,
+			     type, o->sec->noun, need, need);
+	return 0;
+}
+
 static int check_db(struct prov *pv)
 {
 	struct tc_doc *doc = pv->doc;
@@ -219,6 +258,10 @@ static int check_db(struct prov *pv)
 				continue;
 			if (f->kind == TC_REF &&
 			    check_ref(pv, o, f, v->text, path))
+				return EIO;
+			if (f->kind == TC_REF && !strcmp(f->ref, "accounts") &&
+			    !strcmp(f->key, "account") &&
+			    check_account_type(pv, o, v->text, path))
 				return EIO;
 			if (f->kind == TC_REF_LIST) {
 				json_t *list = json_loads(v->text, 0, NULL);
