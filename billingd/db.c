@@ -28,6 +28,7 @@
 #define RETRY_MIN_MS  250
 #define RETRY_MAX_MS  5000
 #define SWEEP_MS      500
+#define CONNECT_TIMEOUT_MS 10000
 #define MAX_STMTS     32	/* bits of db_conn.prepared */
 
 /*
@@ -70,6 +71,7 @@ struct db_conn {
 	uint32_t prepared;	/* bit i: stmts[i] is prepared here */
 	unsigned prep_idx;	/* next statement to prepare */
 	bool session_set;	/* SESSION_SQL done on this connection */
+	int64_t connect_ms;	/* when the current attempt started */
 };
 
 /* a statement prepared on every connection (bd_db_prepare) */
@@ -391,6 +393,7 @@ static void conn_start(void *arg)
 {
 	struct db_conn *c = arg;
 
+	c->connect_ms = sw_time_mono_ms();
 	c->pg = PQconnectStart(c->db->conninfo);
 	if (!c->pg) {
 		conn_fail(c, "out of memory");
@@ -606,6 +609,16 @@ static void sweep(void *arg)
 	struct le *le;
 
 	tmr_start(&db->sweep, SWEEP_MS, sweep, db);
+
+	/* a server that never answers the connect (blackholed address) */
+	for (unsigned i = 0; i < db->nconn; i++) {
+		struct db_conn *c = &db->conns[i];
+
+		if ((c->state == CONN_CONNECTING ||
+		     c->state == CONN_PREPARING) && c->pg &&
+		    now - c->connect_ms > CONNECT_TIMEOUT_MS)
+			conn_fail(c, "connect timed out");
+	}
 
 	while ((le = list_head(&db->queue))) {
 		struct bd_db_query *q = le->data;
