@@ -49,7 +49,6 @@ struct mp_xc_codec {
 	bool g729_vad;
 	OpusEncoder *opuse;			/* owned */
 	OpusDecoder *opusd;			/* owned */
-	OpusRepacketizer *opusrp;		/* owned */
 	bool opus_fec;
 	g722_encode_state_t *g722e;		/* owned */
 	g722_decode_state_t *g722d;		/* owned */
@@ -273,8 +272,6 @@ static void xc_opus_fini(struct mp_xc_codec *c)
 		opus_encoder_destroy(c->opuse);
 	if (c->opusd)
 		opus_decoder_destroy(c->opusd);
-	if (c->opusrp)
-		opus_repacketizer_destroy(c->opusrp);
 }
 
 static int xc_opus_init(struct mp_xc_codec *c, const char *fmtp)
@@ -303,9 +300,6 @@ static int xc_opus_init(struct mp_xc_codec *c, const char *fmtp)
 	c->opusd = opus_decoder_create((opus_int32)c->pcm_rate, 1, &err);
 	if (!c->opusd)
 		return ENOMEM;
-	c->opusrp = opus_repacketizer_create();
-	if (!c->opusrp)
-		return ENOMEM;
 
 	if (c->opus_fec) {
 		opus_encoder_ctl(c->opuse, OPUS_SET_INBAND_FEC(1));
@@ -333,34 +327,17 @@ static bool opus_frame_ok(uint32_t rate, size_t n)
 static int opus_encode_pkt(struct mp_xc_codec *c, uint8_t *out, size_t size,
 			   size_t *lenp, const int16_t *pcm, size_t n)
 {
-	size_t f10 = c->pcm_rate / 100;
-	uint8_t frames[6][400];
 	opus_int32 r;
 
-	if (opus_frame_ok(c->pcm_rate, n)) {
-		r = opus_encode(c->opuse, pcm, (int)n, out, (opus_int32)size);
-		if (r < 0)
-			return EPROTO;
-		*lenp = (size_t)r;
-		return 0;
-	}
-
-	/* other ptimes (30, 50 ms): 10 ms frames joined by the repacketizer */
-	if (n % f10 || n / f10 > 6)
+	/* 30/50 ms cannot be joined reliably (the repacketizer needs equal
+	 * TOC configs, which the encoder does not promise): the engine
+	 * sends Opus in 10/20/40/60 ms, see mp_xc_codec_ptime() */
+	if (!opus_frame_ok(c->pcm_rate, n))
 		return EINVAL;
 
-	opus_repacketizer_init(c->opusrp);
-	for (size_t i = 0; i < n / f10; i++) {
-		r = opus_encode(c->opuse, pcm + i * f10, (int)f10, frames[i],
-				sizeof(frames[i]));
-		if (r < 0)
-			return EPROTO;
-		if (opus_repacketizer_cat(c->opusrp, frames[i], r) != OPUS_OK)
-			return EPROTO;
-	}
-	r = opus_repacketizer_out(c->opusrp, out, (opus_int32)size);
+	r = opus_encode(c->opuse, pcm, (int)n, out, (opus_int32)size);
 	if (r < 0)
-		return EMSGSIZE;
+		return EPROTO;
 
 	*lenp = (size_t)r;
 	return 0;
@@ -571,9 +548,24 @@ bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime)
 {
 	if (!c || ptime < 10 || ptime > 60)
 		return false;
-	if (c->id == MP_XC_G729 || c->id == MP_XC_OPUS)
+	if (c->id == MP_XC_G729)
 		return ptime % 10 == 0;
+	if (c->id == MP_XC_OPUS)
+		return ptime == 10 || ptime == 20 || ptime == 40 ||
+		       ptime == 60;
 	return true;
+}
+
+/**
+ * The ptime the engine sends for a negotiated @ptime: the same, except
+ * Opus 30/50 ms become 20/40 ms (a=ptime is a preference; every receiver
+ * takes any Opus frame size).
+ */
+uint32_t mp_xc_codec_ptime(const struct mp_xc_codec *c, uint32_t ptime)
+{
+	if (c && c->id == MP_XC_OPUS && !mp_xc_codec_ptime_ok(c, ptime))
+		return ptime > 40 ? 40 : 20;
+	return ptime;
 }
 
 /** Encode @n PCM samples into one payload; *lenp may be 0 (G.729 VAD). */

@@ -41,6 +41,7 @@ enum mp_xc_codec_id mp_xc_codec_id(const struct mp_xc_codec *c);
 uint32_t mp_xc_codec_pcm_rate(const struct mp_xc_codec *c);
 uint32_t mp_xc_codec_rtp_rate(const struct mp_xc_codec *c);
 bool     mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime);
+uint32_t mp_xc_codec_ptime(const struct mp_xc_codec *c, uint32_t ptime);
 
 int mp_xc_codec_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,
 		       size_t *lenp, const int16_t *pcm, size_t n);

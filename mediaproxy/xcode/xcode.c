@@ -310,7 +310,7 @@ static int leg_setup(struct mp_xcode *xc, int x)
 
 	l->pcm_rate = mp_xc_codec_pcm_rate(l->codec);
 	l->rtp_rate = mp_xc_codec_rtp_rate(l->codec);
-	l->ptime = plan_ptime(&l->plan);
+	l->ptime = mp_xc_codec_ptime(l->codec, plan_ptime(&l->plan));
 	l->send = send_resolve(&l->plan);
 	l->ssrc_out = random32();
 	l->seq_out = (uint16_t)random32();

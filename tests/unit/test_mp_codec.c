@@ -1,0 +1,248 @@
+/*
+ * test_mp_codec.c - every codec behind the vtable: tone round trip, payload
+ * durations, Opus ptimes through the repacketizer, G.729 annex B only when
+ * negotiated, malformed payloads refused, fmtp parsing, repacketisation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include <re.h>
+#include "mediaproxy/xcode/codec.h"
+#include "mediaproxy/xcode/repack.h"
+#include "tests/unit/test_mp_xcode_util.h"
+
+/* 1 s of 1 kHz through encode/decode in @ptime frames */
+static void roundtrip(enum mp_xc_codec_id id, const char *fmtp,
+		      uint32_t ptime, size_t expect_len)
+{
+	static int16_t in[48000], out[48000];
+	struct mp_xc_codec *c = NULL;
+	uint8_t pl[1500];
+	double phase = 0, f, db;
+	uint32_t rate, frame, total = 0;
+
+	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, fmtp), 0);
+	rate = mp_xc_codec_pcm_rate(c);
+	frame = rate * ptime / 1000;
+	tu_sine(in, rate, 1000, 8000, rate, &phase);
+
+	for (uint32_t i = 0; i + frame <= rate; i += frame) {
+		size_t len = 0, n = 0;
+		uint32_t dur = 0;
+
+		assert_int_equal(mp_xc_codec_encode(c, pl, sizeof(pl), &len,
+						    in + i, frame), 0);
+		if (expect_len)
+			assert_int_equal(len, expect_len);
+		assert_int_equal(mp_xc_codec_duration(c, &dur, pl, len), 0);
+		assert_int_equal(dur, (uint64_t)frame *
+				 mp_xc_codec_rtp_rate(c) / rate);
+		assert_int_equal(mp_xc_codec_decode(c, out + total,
+						    48000 - total, &n, pl,
+						    len), 0);
+		assert_int_equal(n, frame);
+		total += (uint32_t)n;
+	}
+	f = tu_freq(out + rate / 5, total - rate / 5, rate);
+	db = tu_db(tu_rms(out + rate / 5, total - rate / 5), 8000 / sqrt(2.0));
+	printf("  %s/%u %u ms: %.1f Hz %+.2f dB\n", mp_xc_codec_name(id),
+	       rate, ptime, f, db);
+	assert_true(fabs(f - 1000) <= 20);
+	assert_true(fabs(db) <= 3);
+	mem_deref(c);
+}
+
+static void pcma_pcmu(void **state)
+{
+	(void)state;
+	roundtrip(MP_XC_PCMA, "", 20, 160);
+	roundtrip(MP_XC_PCMU, "", 10, 80);
+	roundtrip(MP_XC_PCMA, "", 60, 480);
+}
+
+static void g729(void **state)
+{
+	(void)state;
+	roundtrip(MP_XC_G729, "annexb=no", 20, 20);
+	roundtrip(MP_XC_G729, "", 40, 40);
+}
+
+static void opus_rates_and_ptimes(void **state)
+{
+	(void)state;
+	roundtrip(MP_XC_OPUS, "", 20, 0);
+	roundtrip(MP_XC_OPUS, "maxplaybackrate=8000", 20, 0);
+	roundtrip(MP_XC_OPUS, "maxplaybackrate=16000; useinbandfec=1", 60, 0);
+	roundtrip(MP_XC_OPUS, "maxplaybackrate=12000", 10, 0);
+	roundtrip(MP_XC_OPUS, "", 40, 0);
+}
+
+static void g722(void **state)
+{
+	(void)state;
+	roundtrip(MP_XC_G722, "", 20, 160);
+}
+
+static void g729_annexb_only_when_negotiated(void **state)
+{
+	struct mp_xc_codec *vad = NULL, *novad = NULL;
+	int16_t silence[160] = {0};
+	uint8_t pl[64];
+	size_t len, short_pkts = 0;
+
+	(void)state;
+	assert_int_equal(mp_xc_codec_alloc(&vad, MP_XC_G729, 8000,
+					   "annexb=yes"), 0);
+	assert_int_equal(mp_xc_codec_alloc(&novad, MP_XC_G729, 8000,
+					   "annexb=no"), 0);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(mp_xc_codec_encode(vad, pl, sizeof(pl), &len,
+						    silence, 160), 0);
+		if (len < 20)
+			short_pkts++;	/* SID (2 bytes) or nothing */
+		assert_int_equal(mp_xc_codec_encode(novad, pl, sizeof(pl),
+						    &len, silence, 160), 0);
+		assert_int_equal(len, 20);
+	}
+	assert_true(short_pkts > 40);
+	mem_deref(vad);
+	mem_deref(novad);
+}
+
+static void g729_sid_understood(void **state)
+{
+	struct mp_xc_codec *c = NULL;
+	int16_t pcm[240];
+	uint8_t pl[22] = {0};
+	uint32_t dur;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_G729, 0, ""), 0);
+	/* two speech frames + a SID frame: 3 x 80 samples */
+	assert_int_equal(mp_xc_codec_duration(c, &dur, pl, 22), 0);
+	assert_int_equal(dur, 240);
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 240, &n, pl, 22), 0);
+	assert_int_equal(n, 240);
+	/* a SID-only packet */
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 240, &n, pl, 2), 0);
+	assert_int_equal(n, 80);
+	/* lengths no frame has */
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 240, &n, pl, 7),
+			 EBADMSG);
+	assert_int_equal(mp_xc_codec_duration(c, &dur, pl, 13), EBADMSG);
+	/* more frames than fit */
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 100, &n, pl, 20),
+			 EMSGSIZE);
+	/* concealment keeps the timeline */
+	assert_int_equal(mp_xc_codec_conceal(c, pcm, 160, NULL, 0), 0);
+	mem_deref(c);
+}
+
+static void opus_malformed_and_fec(void **state)
+{
+	struct mp_xc_codec *c = NULL;
+	int16_t pcm[5760], in[960];
+	uint8_t pl[1500], junk[3] = {0xff, 0xff, 0xff};
+	double phase = 0;
+	uint32_t dur;
+	size_t len, n;
+
+	(void)state;
+	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_OPUS, 48000,
+					   "useinbandfec=1"), 0);
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 5760, &n, junk, 0),
+			 EBADMSG);
+	assert_int_equal(mp_xc_codec_duration(c, &dur, junk, 3), EBADMSG);
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 5760, &n, junk, 3),
+			 EBADMSG);
+	tu_sine(in, 960, 1000, 8000, 48000, &phase);
+	assert_int_equal(mp_xc_codec_encode(c, pl, sizeof(pl), &len, in, 960),
+			 0);
+	/* a lost packet rebuilt from the next one's FEC, or concealed */
+	assert_int_equal(mp_xc_codec_conceal(c, pcm, 960, pl, len), 0);
+	assert_int_equal(mp_xc_codec_conceal(c, pcm, 960, NULL, 0), 0);
+	/* Opus runs at 48 kHz RTP clock only */
+	mem_deref(c);
+	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_OPUS, 16000, ""),
+			 ENOTSUP);
+}
+
+static void lookup_and_fmtp(void **state)
+{
+	enum mp_xc_codec_id id;
+	struct mp_xc_codec *c = NULL;
+
+	(void)state;
+	assert_int_equal(mp_xc_codec_lookup(&id, "pcma"), 0);
+	assert_int_equal(id, MP_XC_PCMA);
+	assert_int_equal(mp_xc_codec_lookup(&id, "G729A"), 0);
+	assert_int_equal(id, MP_XC_G729);
+	assert_int_equal(mp_xc_codec_lookup(&id, "OPUS"), 0);
+	assert_int_equal(mp_xc_codec_lookup(&id, "G723"), ENOTSUP);
+	assert_int_equal(mp_xc_fmtp_int("maxplaybackrate=16000;useinbandfec=1",
+					"useinbandfec"), 1);
+	assert_int_equal(mp_xc_fmtp_int("a=1; maxplaybackrate=24000",
+					"maxplaybackrate"), 24000);
+	assert_int_equal(mp_xc_fmtp_int("annexb=no", "annexb"), 0);
+	assert_int_equal(mp_xc_fmtp_int("annexb=yes", "annexb"), 1);
+	assert_int_equal(mp_xc_fmtp_int("xannexb=yes", "annexb"), -1);
+	assert_int_equal(mp_xc_fmtp_int("", "annexb"), -1);
+	assert_int_equal(mp_xc_fmtp_int("annexb=", "annexb"), -1);
+	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_OPUS, 0,
+					   "maxplaybackrate=10000"), 0);
+	assert_int_equal(mp_xc_codec_pcm_rate(c), 12000);
+	assert_true(mp_xc_codec_ptime_ok(c, 40));
+	assert_false(mp_xc_codec_ptime_ok(c, 30));	/* sent as 20 ms */
+	assert_int_equal(mp_xc_codec_ptime(c, 30), 20);
+	assert_int_equal(mp_xc_codec_ptime(c, 50), 40);
+	assert_int_equal(mp_xc_codec_ptime(c, 60), 60);
+	mem_deref(c);
+}
+
+static void repack_between_ptimes(void **state)
+{
+	static struct mp_xc_repack rp;
+	int16_t in[240], out[480];
+	size_t frames = 0;
+
+	(void)state;
+	/* 30 ms in, 20 ms out: 2 frames per 40 ms... 240 samples per push */
+	assert_int_equal(mp_xc_repack_init(&rp, 8000, 20), 0);
+	for (int i = 0; i < 240; i++)
+		in[i] = (int16_t)i;
+	for (int k = 0; k < 4; k++) {
+		mp_xc_repack_push(&rp, in, 240);
+		while (mp_xc_repack_pop(&rp, out))
+			frames++;
+	}
+	assert_int_equal(frames, 6);		/* 120 ms = 6 x 20 ms */
+	assert_int_equal(mp_xc_repack_level(&rp), 0);
+
+	/* 10 ms in, 60 ms out at 48 kHz */
+	assert_int_equal(mp_xc_repack_init(&rp, 48000, 60), 0);
+	for (int k = 0; k < 5; k++)
+		mp_xc_repack_push(&rp, in, 240);	/* 5 ms each */
+	assert_false(mp_xc_repack_pop(&rp, out));
+	assert_int_equal(mp_xc_repack_init(&rp, 8000, 5), EINVAL);
+	assert_int_equal(mp_xc_repack_init(&rp, 8000, 61), EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pcma_pcmu),
+		cmocka_unit_test(g729),
+		cmocka_unit_test(opus_rates_and_ptimes),
+		cmocka_unit_test(g722),
+		cmocka_unit_test(g729_annexb_only_when_negotiated),
+		cmocka_unit_test(g729_sid_understood),
+		cmocka_unit_test(opus_malformed_and_fec),
+		cmocka_unit_test(lookup_and_fmtp),
+		cmocka_unit_test(repack_between_ptimes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
