@@ -270,8 +270,12 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	rec->pdd_ms = sw_jv_int(&v, cdr, "pdd_ms", 0, HOLD_MAX_MS, false, 0);
 	rec->end_code = sw_jv_int(&v, cdr, "end_code", 0, 699, false, 0);
 	rec->end_text = sw_jv_str(&v, cdr, "end_text", 128, false, "");
-	rec->end_direction = sw_jv_enum(&v, cdr, "end_direction", directions,
-					false, "");
+	/* "" (not known, e.g. refused before routing) is accepted too */
+	rec->end_direction = sw_jv_str(&v, cdr, "end_direction", 16, false,
+				       "");
+	if (*rec->end_direction)
+		rec->end_direction = sw_jv_enum(&v, cdr, "end_direction",
+						directions, false, "");
 	rec->end_reason = sw_jv_str(&v, cdr, "end_reason", 64, false, "");
 	rec->q850 = sw_jv_int(&v, cdr, "q850", 0, 127, false, 0);
 	rec->codec_a = sw_jv_str(&v, cdr, "codec_a", 32, false, "");

@@ -77,6 +77,10 @@ static void cdr_minimal(void **state)
 
 	(void)state;
 	assert_int_equal(decode(&rec, "{\"cdr\":{\"id\":\"" ID "\","
+				"\"setup_ms\":1,\"end_direction\":\"\"}}", err,
+				sizeof(err)), 0);
+	bd_cdr_rec_reset(&rec);
+	assert_int_equal(decode(&rec, "{\"cdr\":{\"id\":\"" ID "\","
 				"\"setup_ms\":1}}", err, sizeof(err)), 0);
 	assert_int_equal(rec.hold_ms, 0);
 	assert_string_equal(rec.attempts_json, "[]");
