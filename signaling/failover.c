@@ -75,10 +75,124 @@ static void stop_timers(struct sg_call *c)
 	sg_timer_stop(&c->t_timer_b);
 }
 
+/*
+ * An abandoned INVITE (cancelled by us, timed out) lives on without its
+ * call until its final response: a 2xx that crossed our CANCEL is ACKed
+ * and hung up with a BYE, so the vendor never keeps a half-open call.
+ */
+struct zombie {
+	struct sg *sg;			/* borrowed */
+	nta_leg_t *leg;			/* owned */
+	nta_outgoing_t *orq;		/* owned: the INVITE */
+	nta_outgoing_t *bye;		/* owned */
+	su_timer_t *t;			/* owned: hard limit */
+	char callid[256];		/* the caller's, for logs */
+};
+
+static void zombie_free(struct zombie *z)
+{
+	sg_timer_stop(&z->t);
+	if (z->orq)
+		nta_outgoing_destroy(z->orq);
+	if (z->bye)
+		nta_outgoing_destroy(z->bye);
+	if (z->leg)
+		nta_leg_destroy(z->leg);
+	free(z);
+}
+
+static void zombie_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct zombie *z = arg;
+
+	(void)magic;
+	(void)t;
+	zombie_free(z);
+}
+
+static void zombie_later(void *magic, su_timer_t *t, void *arg)
+{
+	zombie_expired(magic, t, arg);
+}
+
+/* free outside nta's callback of the object being freed */
+static void zombie_done(struct zombie *z)
+{
+	sg_timer_stop(&z->t);
+	z->t = sg_timer_start(z->sg, 1, zombie_later, z);
+}
+
+static int zombie_bye_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct zombie *z = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+
+	if (status >= 200)
+		zombie_done(z);
+	return 0;
+}
+
+static int zombie_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct zombie *z = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+	nta_outgoing_t *ack;
+
+	if (status < 200)
+		return 0;
+	if (status >= 300 || !sip || z->bye) {
+		if (status >= 300)
+			zombie_done(z);
+		return 0;
+	}
+	sw_cinfo(z->callid, "late %d on an abandoned INVITE: ACK and BYE",
+		 status);
+	if (sip->sip_to)
+		nta_leg_rtag(z->leg, sip->sip_to->a_tag);
+	nta_leg_client_route(z->leg, sip->sip_record_route, sip->sip_contact);
+	ack = nta_outgoing_tcreate(z->leg, NULL, NULL, NULL, SIP_METHOD_ACK,
+				   NULL, TAG_END());
+	if (ack)
+		nta_outgoing_destroy(ack);
+	z->bye = nta_outgoing_tcreate(z->leg, zombie_bye_resp, z, NULL,
+				      SIP_METHOD_BYE, NULL, TAG_END());
+	if (!z->bye)
+		zombie_done(z);
+	return 0;
+}
+
+static int zombie_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+			  sip_t const *sip)
+{
+	(void)magic;
+	(void)leg;
+	(void)irq;
+	return sip && sip->sip_request &&
+			       sip->sip_request->rq_method == sip_method_bye
+		       ? 200
+		       : 481;
+}
+
 /* drop the current attempt's transaction and dialog */
 static void drop_attempt(struct sg_call *c, bool cancel)
 {
+	struct zombie *z = NULL;
+
 	stop_timers(c);
+	if (c->orq && cancel && (z = calloc(1, sizeof(*z)))) {
+		nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
+		z->sg = c->sg;
+		z->leg = c->leg_b;
+		z->orq = c->orq;
+		snprintf(z->callid, sizeof(z->callid), "%s", c->callid_a);
+		nta_outgoing_bind(z->orq, zombie_resp, z);
+		nta_leg_bind(z->leg, zombie_request, z);
+		z->t = sg_timer_start(c->sg, 40000, zombie_expired, z);
+		c->orq = NULL;
+		c->leg_b = NULL;
+	}
 	if (c->orq) {
 		if (cancel)
 			nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
@@ -191,8 +305,7 @@ static void noprov_expired(void *magic, su_timer_t *t, void *arg)
 	(void)t;
 	sw_cinfo(c->callid_a, "no provisional response from %s within %lld ms",
 		 c->routing_gw, (long long)c->tables->params.no_provisional_ms);
-	if (c->orq)
-		nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
+	drop_attempt(c, true);
 	attempt_failed(c, 408, "Request Timeout");
 }
 
@@ -204,8 +317,7 @@ static void timer_b_expired(void *magic, su_timer_t *t, void *arg)
 	(void)t;
 	sw_cinfo(c->callid_a, "no final response from %s (Timer B)",
 		 c->routing_gw);
-	if (c->orq)
-		nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
+	drop_attempt(c, true);
 	attempt_failed(c, 408, "Request Timeout");
 }
 
@@ -331,12 +443,12 @@ void sg_failover_stop(struct sg_call *c)
 {
 	bool unanswered = c->orq && !c->answer_ms;
 
-	if (unanswered)
+	if (unanswered) {
 		record_end(c, 487);
+		drop_attempt(c, true);
+	}
 	stop_timers(c);
 	if (c->orq) {
-		if (unanswered)
-			nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
 		nta_outgoing_destroy(c->orq);
 		c->orq = NULL;
 	}
