@@ -219,6 +219,7 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 	/* a new media path gets a whole timeout before it is judged */
 	sess->idle_base_ms = sw_time_mono_ms();
 	sess->timeout_sent_ms = 0;
+	sess->timeout_sends = 0;
 
 	return 0;
 }
@@ -317,22 +318,25 @@ static bool tick_one(struct le *le, void *arg)
 
 	if (idle < limit) {
 		sess->timeout_sent_ms = 0;	/* media came back */
+		sess->timeout_sends = 0;
 		return false;
 	}
 
-	/* nobody deleted the session long after the event: signalingd lost
-	 * it (restart without recovery); do not hold the ports forever */
-	if (idle >= 2 * limit) {
-		sw_cwarn(sess->id, "idle %lld ms and never deleted: reaped",
-			 (long long)idle);
-		mp_session_close(sess, "reaped");
-		return false;
-	}
-
-	if (!sess->timeout_sent_ms || t->now - sess->timeout_sent_ms >= limit) {
+	if (!sess->timeout_sends) {
 		sw_cinfo(sess->id, "rtp timeout: no RTP for %lld ms",
 			 (long long)idle);
 		sess->timeout_sent_ms = t->now;
+		sess->timeout_sends = 1;
+		push_timeout(sess, idle);
+	} else if (t->now - sess->timeout_sent_ms >= limit) {
+		/* nobody deleted the session a whole period after the event:
+		 * signalingd lost it; do not hold the ports forever */
+		sw_cwarn(sess->id, "idle %lld ms and never deleted: reaped",
+			 (long long)idle);
+		mp_session_close(sess, "reaped");
+	} else if (sess->timeout_sends == 1 &&
+		   t->now - sess->timeout_sent_ms >= limit / 2) {
+		sess->timeout_sends = 2;	/* once more, in case */
 		push_timeout(sess, idle);
 	}
 
@@ -342,8 +346,8 @@ static bool tick_one(struct le *le, void *arg)
 /*
  * Check every session for RTP timeout: no RTP from either leg for
  * rtp_timeout_s (rtp_hold_timeout_s when a leg is on hold) pushes
- * media.event rtp_timeout to signalingd, repeated each timeout period while
- * it lasts; after twice the timeout the node frees the session itself.
+ * media.event rtp_timeout to signalingd, once more half a period later;
+ * a whole period after the first event the node frees the session itself.
  */
 void mp_session_tick(struct mp_node *node)
 {

@@ -53,7 +53,8 @@ struct mp_session {
 	struct mp_plan plan[2];
 	bool xcode;			/* counted in node->nxcode */
 	int64_t idle_base_ms;		/* created / last re-planned */
-	int64_t timeout_sent_ms;	/* last rtp_timeout event, 0 = none */
+	int64_t timeout_sent_ms;	/* first rtp_timeout event, 0 = none */
+	int timeout_sends;		/* events sent for this silence */
 };
 
 bool mp_plan_is_xcode(const struct mp_plan *a, const struct mp_plan *b);
