@@ -1,0 +1,490 @@
+#!/usr/bin/env bash
+# bench/sip_cps/run.sh - SIP calls per second at <0.1 % failures
+#
+# Measures, in one run on this machine, the highest call rate that completes
+# with fewer than 0.1 % failed calls through:
+#   kamailio  Debian's Kamailio as a transaction-stateful proxy with dialog
+#             tracking doing the same longest-prefix routing (kamailio.cfg.in)
+#   sg_off    signalingd, SS_MEDIAPROXYMODE 0 (SDP passed through)
+#   sg_on     signalingd, SS_MEDIAPROXYMODE 3 (every call anchored on mediaproxyd)
+# Calls: sipp UAC (uac.xml) -> target -> two sipp UAS (uas.xml), callee prefix
+# "12" -> gateway B, "1" -> gateway A; INVITE/180/200/ACK/BYE/200, hold time 0.
+#
+# Step search per target: run the UAC at rate r for STEP_S seconds (-m r*STEP_S),
+# count failed calls (every call not counted successful by sipp, including
+# calls left unfinished), double r until a step fails (>= 0.1 % failed, or the
+# UAC could not reach 90 % of r) or the cap is reached, then bisect REFINE times
+# between the last clean and the first failing rate.  The reported number is the
+# achieved rate of the highest clean step.
+#
+# Environment (defaults):
+#   SIP_CPS_STEP_S 5   SIP_CPS_START 100   SIP_CPS_CAP 6400   SIP_CPS_REFINE 2
+#   SIP_CPS_TARGETS "kamailio sg_off sg_on"   SIP_CPS_BASE_PORT 12000
+#   SIP_CPS_KAM_CHILDREN <nproc>   SIP_CPS_HOLD_MS 0   SIP_CPS_KEEP 0 (keep work dir)
+#   SIP_CPS_BIN build/rel (where signalingd, mediaproxyd, billingd, tandemctl are)
+#   SIP_CPS_OUT <file> (also append the table, markdown, to this file)
+#
+# Needs: sipp (sip-tester), kamailio, PostgreSQL server (deploy/pg.sh), and the
+# Tandem binaries for the signalingd rows.  Loopback only; every process it
+# starts is stopped by pid on exit.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+STEP_S=${SIP_CPS_STEP_S:-5}
+START=${SIP_CPS_START:-100}
+CAP=${SIP_CPS_CAP:-6400}
+REFINE=${SIP_CPS_REFINE:-2}
+TARGETS=${SIP_CPS_TARGETS:-"kamailio sg_off sg_on"}
+BASE=${SIP_CPS_BASE_PORT:-12000}
+KAM_CHILDREN=${SIP_CPS_KAM_CHILDREN:-$(nproc)}
+HOLD_MS=${SIP_CPS_HOLD_MS:-0}
+KEEP=${SIP_CPS_KEEP:-0}
+BIN=${SIP_CPS_BIN:-$root/build/rel}
+OUT=${SIP_CPS_OUT:-}
+
+KAM_PORT=$((BASE + 60))
+SG_PORT=$((BASE + 160))
+UAS_A=$((BASE + 70))
+UAS_B=$((BASE + 72))
+UAC_PORT=$((BASE + 80))
+PG_PORT=$((BASE + 432))
+SG_EVENTS=tcp://127.0.0.1:$((BASE + 601))
+SG_CONTROL=tcp://127.0.0.1:$((BASE + 602))
+BD_BUS=tcp://127.0.0.1:$((BASE + 611))
+BD_HTTP=127.0.0.1:$((BASE + 680))
+MP_BUS=tcp://127.0.0.1:$((BASE + 621))
+RTP_MIN=$((BASE + 2000))	# below the kernel's ephemeral ports and the
+RTP_MAX=$((BASE + 7999))	# integration tests' random 20000-45000
+
+work=$(mktemp -d /tmp/sip_cps.XXXXXX)
+chmod 755 "$work"
+pids=()		# every process we started, stopped by pid on exit
+pg_dir=""
+
+log() { printf '%s\n' "$*" >&2; }
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -9 "$p" 2>/dev/null
+	done
+	pids=()
+	[ -n "$pg_dir" ] && "$root/deploy/pg.sh" stop "$pg_dir" >/dev/null 2>&1
+	pg_dir=""
+	if [ "$KEEP" = 1 ]; then
+		log "sip_cps: work dir kept: $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop one process we started (by pid) and forget it
+stop_pid() {
+	local p=$1 q keep=()
+	kill "$p" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	for q in "${pids[@]}"; do
+		[ "$q" = "$p" ] || keep+=("$q")
+	done
+	pids=("${keep[@]}")
+}
+
+# wait until something listens on 127.0.0.1:PORT (udp|tcp), pid must stay alive
+wait_listen() {
+	local proto=$1 port=$2 pid=$3 what=$4 opt=-lnu
+	[ "$proto" = tcp ] && opt=-lnt
+	for _ in $(seq 100); do
+		if ss $opt 2>/dev/null | awk '{print $4}' | grep -q ":$port\$"; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || { log "sip_cps: $what exited during start"; return 1; }
+		sleep 0.1
+	done
+	log "sip_cps: $what does not listen on $proto port $port"
+	return 1
+}
+
+need() {
+	command -v "$1" >/dev/null 2>&1 || { log "sip_cps: $1 not found ($2)"; exit 1; }
+}
+need sipp "apt-get install sip-tester"
+
+# our fixed ports must be free (another bench run, or a test, may hold them)
+for p in $KAM_PORT $SG_PORT $UAS_A $UAS_B $UAC_PORT $PG_PORT; do
+	if ss -lnu 2>/dev/null | awk '{print $4}' | grep -q ":$p\$" ||
+		ss -lnt 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
+		log "sip_cps: port $p is in use; set SIP_CPS_BASE_PORT to another base"
+		exit 1
+	fi
+done
+
+# ---------------------------------------------------------------- sipp peers
+
+# the callees: alternating between the two routes ("12..." -> B, "15..." -> A)
+{
+	echo SEQUENTIAL
+	for i in $(seq 1000 1999); do
+		echo "1200555$i;4420000$i"
+		echo "1500555$i;4420000$i"
+	done
+} >"$work/callees.csv"
+
+uas_pids=()
+start_uas() {
+	local port mp=$((BASE + 300))
+	for port in $UAS_A $UAS_B; do
+		sipp -sf "$here/uas.xml" -i 127.0.0.1 -p "$port" -mp "$mp" \
+			-nostdin -recv_timeout 10000 >/dev/null 2>"$work/uas.$port.err" &
+		pids+=($!)
+		uas_pids+=($!)
+		wait_listen udp "$port" $! "sipp uas :$port" || return 1
+		mp=$((mp + 10))
+	done
+}
+stop_uas() {
+	local p
+	for p in "${uas_pids[@]}"; do stop_pid "$p"; done
+	uas_pids=()
+}
+
+# column NAME of the last line of a sipp ;-separated statistics file
+stat_col() {
+	awk -F';' -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
+		END { if (k) print $k }' "$1"
+}
+
+# one step: rate $2 against port $1 for STEP_S s; prints "total ok failed achieved"
+step() {
+	local port=$1 rate=$2 tag=$3 n stf t0 t1 ok el secs
+	n=$((rate * STEP_S))
+	stf="$work/stat.$tag.$rate.csv"
+	rm -f "$stf"
+	t0=$(date +%s%N)
+	timeout $((STEP_S * 4 + 40)) sipp "127.0.0.1:$port" -sf "$here/uac.xml" \
+		-inf "$work/callees.csv" -i 127.0.0.1 -p "$UAC_PORT" -mp $((BASE + 400)) \
+		-r "$rate" -rp 1000 -m "$n" -l $((rate * 40 + 1000)) -d "$HOLD_MS" \
+		-recv_timeout 5000 -timeout $((STEP_S * 3 + 30))s -nostdin \
+		-trace_stat -stf "$stf" -fd 1 \
+		-trace_err -error_file "$work/err.$tag.$rate.log" \
+		>/dev/null 2>"$work/uac.$tag.$rate.stderr"
+	t1=$(date +%s%N)
+	ok=0
+	[ -s "$stf" ] && ok=$(stat_col "$stf" "SuccessfulCall(C)")
+	ok=${ok:-0}
+	# achieved rate: calls sent / time to send them (the wall time of the
+	# run minus the tail of the last calls is close enough at these rates)
+	el=$(( (t1 - t0) / 1000000 ))
+	secs=$(awk -v ms="$el" 'BEGIN { printf "%.3f", ms / 1000 }')
+	awk -v n="$n" -v ok="$ok" -v s="$secs" \
+		'BEGIN { printf "%d %d %d %.0f\n", n, ok, n - ok, ok / (s > 0 ? s : 1) }'
+}
+
+# the step search against port $1; prints "best_rate achieved_at_best" (0 0 if none)
+search() {
+	local port=$1 tag=$2 r=$START best=0 best_ach=0 bad=0 res total ok failed ach clean
+	try() {
+		res=$(step "$port" "$1" "$tag")
+		read -r total ok failed ach <<<"$res"
+		clean=1
+		# failures: >= 0.1 % of the calls (any failure below 1000 calls)
+		[ $((failed * 1000)) -ge "$total" ] && [ "$failed" -gt 0 ] && clean=0
+		# the UAC and the target together must keep up with the rate
+		[ $((ok * 10)) -lt $((total * 9)) ] && clean=0
+		log "  $tag: rate $1/s x ${STEP_S}s: $ok/$total ok, $failed failed, achieved ~$ach/s -> $([ $clean = 1 ] && echo clean || echo FAIL)"
+		sleep 1
+		[ $clean = 1 ]
+	}
+	while :; do
+		if try "$r"; then
+			best=$r
+			best_ach=$(awk -v a="$ach" -v r="$r" 'BEGIN { print (a < r ? a : r) }')
+			[ "$r" -ge "$CAP" ] && break
+			r=$((r * 2))
+			[ "$r" -gt "$CAP" ] && r=$CAP
+		else
+			bad=$r
+			break
+		fi
+	done
+	local i=0 mid
+	while [ "$bad" -gt 0 ] && [ "$i" -lt "$REFINE" ]; do
+		mid=$(( (best + bad) / 2 ))
+		[ $((bad - best)) -lt $((best / 10 + 10)) ] && break
+		[ "$mid" -le 0 ] && break
+		if try "$mid"; then
+			best=$mid
+			best_ach=$(awk -v a="$ach" -v r="$mid" 'BEGIN { print (a < r ? a : r) }')
+		else
+			bad=$mid
+		fi
+		i=$((i + 1))
+	done
+	echo "$best $best_ach"
+}
+
+# ---------------------------------------------------------------- Kamailio
+
+kam_pid=""
+start_kamailio() {
+	need kamailio "apt-get install kamailio"
+	local mpath
+	mpath=$(dirname "$(ls /usr/lib/*/kamailio/modules/tm.so /usr/lib/kamailio/modules/tm.so 2>/dev/null | head -n 1)")
+	[ -d "$mpath" ] || { log "sip_cps: kamailio modules not found"; return 1; }
+	# the package may have started its own service on 5060; it does not
+	# matter to us (private port), but stop it so it does not eat CPU
+	if command -v systemctl >/dev/null 2>&1 &&
+		systemctl is-active --quiet kamailio 2>/dev/null; then
+		systemctl stop kamailio 2>/dev/null || true
+	fi
+	sed -e "s|@PORT@|$KAM_PORT|g" -e "s|@UAS_A@|$UAS_A|g" \
+		-e "s|@UAS_B@|$UAS_B|g" -e "s|@MPATH@|$mpath|g" \
+		-e "s|@CHILDREN@|$KAM_CHILDREN|g" -e "s|@CTLSOCK@|$work/kamailio.ctl|g" \
+		"$here/kamailio.cfg.in" >"$work/kamailio.cfg"
+	kamailio -f "$work/kamailio.cfg" -c >"$work/kamailio.check" 2>&1 || {
+		log "sip_cps: kamailio config check failed:"; cat "$work/kamailio.check" >&2; return 1; }
+	kamailio -f "$work/kamailio.cfg" -DD -E -m 1024 -M 64 \
+		-P "$work/kamailio.pid" -Y "$work" -w "$work" \
+		>"$work/kamailio.log" 2>&1 &
+	kam_pid=$!
+	pids+=($kam_pid)
+	wait_listen udp "$KAM_PORT" "$kam_pid" kamailio || {
+		tail -n 20 "$work/kamailio.log" >&2; return 1; }
+	sleep 0.5
+}
+
+kam_stats() {
+	command -v kamcmd >/dev/null 2>&1 || return 0
+	kamcmd -s "unix:$work/kamailio.ctl" stats.get_statistics dialog: 2>/dev/null |
+		sed 's/^dialog:/  kamailio dialog:/' | paste -sd' ' >&2
+}
+
+# ---------------------------------------------------------------- Tandem
+
+sg_pid=""
+bd_pid=""
+mp_pid=""
+sg_why=""
+
+write_conf() {	# file, then "key value" lines
+	local f=$1
+	shift
+	printf '# generated by bench/sip_cps/run.sh\n' >"$f"
+	printf '%s\n' "$@" >>"$f"
+}
+
+tandem_ready() {
+	local b
+	for b in signalingd billingd tandemctl mediaproxyd; do
+		[ -f "$BIN/$b" ] && [ -x "$BIN/$b" ] || { sg_why="$BIN/$b not built"; return 1; }
+	done
+	command -v psql >/dev/null 2>&1 || { sg_why="psql not found"; return 1; }
+	return 0
+}
+
+# provision the bench document with SS_MEDIAPROXYMODE $1
+provision() {
+	cat >"$work/bench.json" <<EOF
+{
+ "system_parameters": {"SS_MEDIAPROXYMODE": "$1", "SS_BILLING_FAIL_OPEN": "0",
+   "SS_SIP_REPLY_UNKNOWN_SOURCE": "0"},
+ "rate_tables": [
+  {"name": "bench_sell", "entries": [
+   {"prefix": "1", "area_name": "bench", "connect_fee": "0", "first_interval": 6,
+    "first_rate": "0.0100", "next_interval": 6, "next_rate": "0.0100"}]},
+  {"name": "bench_buy", "entries": [
+   {"prefix": "1", "area_name": "bench", "connect_fee": "0", "first_interval": 6,
+    "first_rate": "0.0050", "next_interval": 6, "next_rate": "0.0050"}]}],
+ "accounts": [
+  {"name": "bench_cust", "type": "customer", "balance": "1000000000",
+   "credit_limit": "0", "billing_type": "prepaid", "rate_table": "bench_sell",
+   "max_concurrent_calls": 0},
+  {"name": "bench_vend", "type": "vendor", "buy_rate_table": "bench_buy"}],
+ "mapping_gateways": [
+  {"name": "bench_mg", "account": "bench_cust", "auth_mode": "ip",
+   "ips": ["127.0.0.1"], "ports": [], "cps_limit": 0, "max_concurrent_calls": 0}],
+ "routing_gateways": [
+  {"name": "bench_gwA", "account": "bench_vend", "address": "127.0.0.1",
+   "port": $UAS_A, "transport": "udp", "prefixes": ["1"], "priority": 1,
+   "line_limit": 0, "gateway_prefix": "", "switch_until_connect": true,
+   "protect_route": false, "locked": false},
+  {"name": "bench_gwB", "account": "bench_vend", "address": "127.0.0.1",
+   "port": $UAS_B, "transport": "udp", "prefixes": ["12"], "priority": 1,
+   "line_limit": 0, "gateway_prefix": "", "switch_until_connect": true,
+   "protect_route": false, "locked": false}]
+}
+EOF
+	"$BIN/tandemctl" -d "$conninfo" provision "$work/bench.json" \
+		>>"$work/provision.log" 2>&1
+}
+
+conninfo=""
+start_db() {
+	pg_dir="$work/pg"
+	"$root/deploy/pg.sh" start "$pg_dir" "$PG_PORT" >"$work/pg.log" 2>&1 || {
+		sg_why="PostgreSQL did not start (see pg.log)"; cat "$work/pg.log" >&2
+		pg_dir=""; return 1; }
+	conninfo=$("$root/deploy/pg.sh" conninfo "$PG_PORT")
+	"$BIN/tandemctl" -d "$conninfo" db migrate >"$work/migrate.log" 2>&1 || {
+		sg_why="tandemctl db migrate failed"; cat "$work/migrate.log" >&2; return 1; }
+}
+
+start_daemon() {	# name conf -> pid in $started
+	"$BIN/$1" -F -f "$2" >"$work/$1.log" 2>&1 &
+	started=$!
+	pids+=($started)
+}
+
+start_tandem() {	# $1 = SS_MEDIAPROXYMODE
+	local mode=$1 tcp
+	provision "$mode" || { sg_why="tandemctl provision failed"; tail -n 20 "$work/provision.log" >&2; return 1; }
+	mkdir -p "$work/spool"
+	write_conf "$work/billingd.conf" "node_id bd-bench" "bus_listen $BD_BUS" \
+		"signaling_url $SG_CONTROL" "db $conninfo" "http_listen $BD_HTTP" \
+		"log_level warn"
+	write_conf "$work/signalingd.conf" "node_id sg-bench" \
+		"sip_listen 127.0.0.1:$SG_PORT" "bus_events $SG_EVENTS" \
+		"bus_control $SG_CONTROL" "billing_url $BD_BUS" "media_nodes $MP_BUS" \
+		"db $conninfo" "spool_dir $work/spool" "log_level warn"
+	write_conf "$work/mediaproxyd.conf" "node_id mp-bench" "bus_listen $MP_BUS" \
+		"signaling_url $SG_EVENTS" "rtp_ip 127.0.0.1" "port_min $RTP_MIN" \
+		"port_max $RTP_MAX" "log_level warn"
+	for d in billingd signalingd mediaproxyd; do
+		"$BIN/$d" -t -f "$work/$d.conf" >"$work/$d.check" 2>&1 || {
+			sg_why="$d -t rejects its config: $(head -n 1 "$work/$d.check")"; return 1; }
+	done
+	start_daemon billingd "$work/billingd.conf"; bd_pid=$started
+	tcp=${BD_BUS##*:}
+	wait_listen tcp "$tcp" "$bd_pid" billingd || { sg_why="billingd did not start"; tail -n 20 "$work/billingd.log" >&2; return 1; }
+	start_daemon signalingd "$work/signalingd.conf"; sg_pid=$started
+	wait_listen udp "$SG_PORT" "$sg_pid" signalingd || { sg_why="signalingd did not start"; tail -n 20 "$work/signalingd.log" >&2; return 1; }
+	if [ "$mode" != 0 ]; then
+		start_daemon mediaproxyd "$work/mediaproxyd.conf"; mp_pid=$started
+		tcp=${MP_BUS##*:}
+		wait_listen tcp "$tcp" "$mp_pid" mediaproxyd || { sg_why="mediaproxyd did not start"; tail -n 20 "$work/mediaproxyd.log" >&2; return 1; }
+		sleep 1.5	# a heartbeat or two: the node registers itself
+	fi
+	sleep 0.5
+	# smoke: a few calls must complete, else the rows are "not available"
+	local res total ok failed ach
+	res=$(step "$SG_PORT" 10 "smoke$mode")
+	read -r total ok failed ach <<<"$res"
+	if [ "$failed" -gt 0 ]; then
+		sg_why="smoke calls failed ($failed of $total; see $work/err.smoke$mode.10.log)"
+		return 1
+	fi
+}
+
+stop_tandem() {
+	local p
+	for p in "$mp_pid" "$sg_pid" "$bd_pid"; do
+		[ -n "$p" ] && stop_pid "$p"
+	done
+	mp_pid=""; sg_pid=""; bd_pid=""
+}
+
+# ---------------------------------------------------------------- main
+
+declare -A rate note
+log "sip_cps: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); steps of ${STEP_S}s from $START/s to at most $CAP/s"
+start_uas || exit 1
+
+db_up=0
+for t in $TARGETS; do
+	case $t in
+	kamailio)
+		log "sip_cps: kamailio $(kamailio -v 2>/dev/null | head -n 1 | awk '{print $3}') (tm+sl+rr+dialog, $KAM_CHILDREN UDP workers, -m 1024 -M 64)"
+		if start_kamailio; then
+			read -r best ach <<<"$(search "$KAM_PORT" kamailio)"
+			rate[$t]=$ach
+			kam_stats
+			stop_pid "$kam_pid"
+		else
+			note[$t]="did not start"
+		fi
+		;;
+	sg_off|sg_on)
+		mode=0
+		[ $t = sg_on ] && mode=3
+		log "sip_cps: signalingd, SS_MEDIAPROXYMODE $mode"
+		if ! tandem_ready; then
+			note[$t]="not available ($sg_why)"
+		elif [ $db_up = 0 ] && ! start_db; then
+			note[$t]="not available ($sg_why)"
+			db_up=2
+		elif [ $db_up = 2 ]; then
+			note[$t]="not available ($sg_why)"
+		else
+			db_up=1
+			if start_tandem "$mode"; then
+				read -r best ach <<<"$(search "$SG_PORT" "$t")"
+				rate[$t]=$ach
+			else
+				note[$t]="not available ($sg_why)"
+			fi
+			stop_tandem
+		fi
+		[ -n "${note[$t]:-}" ] && log "  signalingd: ${note[$t]}"
+		;;
+	*)
+		log "sip_cps: unknown target $t"
+		;;
+	esac
+done
+stop_uas
+
+# ---------------------------------------------------------------- table
+
+label() {
+	case $1 in
+	kamailio) echo "Kamailio (tm+dialog)" ;;
+	sg_off) echo "signalingd, media off (SS_MEDIAPROXYMODE 0)" ;;
+	sg_on) echo "signalingd, media on (SS_MEDIAPROXYMODE 3)" ;;
+	*) echo "$1" ;;
+	esac
+}
+kam=${rate[kamailio]:-}
+table=$(
+	echo "| target | calls/s at <0.1% fail | ratio vs Kamailio |"
+	echo "|---|---:|---:|"
+	for t in $TARGETS; do
+		v=${rate[$t]:-}
+		if [ -z "$v" ]; then
+			echo "| $(label $t) | ${note[$t]:-n/a} | - |"
+			continue
+		fi
+		[ "$v" = 0 ] && v="< $START"
+		ratio=-
+		if [ -n "$kam" ] && [ "$kam" != 0 ] && [ "${rate[$t]}" != 0 ]; then
+			ratio=$(awk -v a="${rate[$t]}" -v b="$kam" 'BEGIN { printf "%.2fx", a / b }')
+		fi
+		echo "| $(label $t) | $v | $ratio |"
+	done
+)
+echo
+echo "SIP calls per second (sipp uac -> target -> 2 sipp uas; ${STEP_S}s steps, cap $CAP/s; $(nproc) cores, loopback)"
+echo "$table"
+if [ -n "$OUT" ]; then
+	{
+		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, ${STEP_S}s steps, cap $CAP/s:"
+		echo
+		echo "$table"
+		echo
+	} >>"$OUT"
+fi
+exit 0
