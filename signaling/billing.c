@@ -21,7 +21,33 @@ struct sg_billing {
 	struct sw_bus_peer *peer;	/* owned */
 	struct sg_spool *spool;		/* borrowed */
 	bool reachable;			/* last exchange got a reply */
+	bool probing;			/* health.ping in flight */
+	bool closed;			/* peer closed: replies are dropped */
 };
+
+/* requests whose handler has not run yet (all instances) */
+static unsigned inflight;
+
+static int request(struct sg_billing *b, const char *type, json_t *body,
+		   int timeout_ms, sw_bus_resp_h *h, void *arg)
+{
+	int err;
+
+	if (!b || b->closed) {
+		json_decref(body);
+		return ESHUTDOWN;
+	}
+	err = sw_bus_request(NULL, b->peer, type, body, timeout_ms, h, arg);
+	if (!err)
+		inflight++;
+	return err;
+}
+
+/* Requests still waiting for their handler (shutdown drains to 0). */
+unsigned sg_billing_inflight(void)
+{
+	return inflight;
+}
 
 struct sg_auth_ctx {
 	sg_auth_h *h;
@@ -51,11 +77,23 @@ int sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
 	return 0;
 }
 
+/* Close the peer: outstanding requests end with an error on the next
+ * drain, new ones are refused.  b stays valid until sg_billing_free(). */
+void sg_billing_close(struct sg_billing *b)
+{
+	if (!b || b->closed)
+		return;
+	b->closed = true;
+	sw_bus_peer_close(b->peer);
+	b->peer = NULL;
+}
+
+/* Free after the bus drained sg_billing_inflight() to 0. */
 void sg_billing_free(struct sg_billing *b)
 {
 	if (!b)
 		return;
-	sw_bus_peer_close(b->peer);
+	sg_billing_close(b);
 	free(b);
 }
 
@@ -70,6 +108,7 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
 	struct sg_auth_result res;
 	struct sw_jv v;
 
+	inflight--;
 	memset(&res, 0, sizeof(res));
 	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
 		sw_warn("auth.request refused by billingd: %s",
@@ -89,7 +128,7 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
 			err = EBADMSG;
 		}
 	}
-	if (ctx->b)
+	if (ctx->b && !ctx->b->closed)
 		ctx->b->reachable = (err == 0 || err == EPROTO ||
 				     err == EBADMSG);
 	if (ctx->h)
@@ -125,8 +164,8 @@ int sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
 		free(ctx);
 		return ENOMEM;
 	}
-	err = sw_bus_request(NULL, b->peer, SW_MSG_AUTH_REQUEST, body,
-			     timeout_ms, auth_resp, ctx);
+	err = request(b, SW_MSG_AUTH_REQUEST, body, timeout_ms, auth_resp,
+		      ctx);
 	if (err)
 		free(ctx);
 	else if (ctxp)
@@ -147,6 +186,7 @@ static void release_resp(int err, const struct sw_env *env, void *arg)
 {
 	(void)env;
 	(void)arg;
+	inflight--;
 	if (err)
 		sw_debug("auth.release: %s", strerror(err));
 }
@@ -156,9 +196,8 @@ void sg_billing_release(struct sg_billing *b, const char *call)
 {
 	if (!b || !call)
 		return;
-	sw_bus_request(NULL, b->peer, SW_MSG_AUTH_RELEASE,
-		       json_pack("{s:s}", "call", call), 2000, release_resp,
-		       NULL);
+	request(b, SW_MSG_AUTH_RELEASE, json_pack("{s:s}", "call", call), 2000,
+		release_resp, NULL);
 }
 
 struct cdr_ctx {
@@ -172,7 +211,10 @@ static void cdr_resp(int err, const struct sw_env *env, void *arg)
 	struct sg_billing *b = ctx->b;
 	const char *id;
 
-	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
+	inflight--;
+	if (b->closed) {
+		/* shutting down: the CDR stays pending in the journal */
+	} else if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
 		sw_cwarn(ctx->id, "cdr.submit refused: %s: %s",
 			 sw_json_str_or(env->body, "code", "?"),
 			 sw_json_str_or(env->body, "message", "?"));
@@ -217,9 +259,8 @@ static int cdr_send(const char *id, const char *json, void *arg)
 	}
 	ctx->b = b;
 	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	err = sw_bus_request(NULL, b->peer, SW_MSG_CDR_SUBMIT,
-			     json_pack("{s:o}", "cdr", cdr), CDR_TIMEOUT_MS,
-			     cdr_resp, ctx);
+	err = request(b, SW_MSG_CDR_SUBMIT, json_pack("{s:o}", "cdr", cdr),
+		      CDR_TIMEOUT_MS, cdr_resp, ctx);
 	if (err)
 		free(ctx);
 	return err;
@@ -229,9 +270,32 @@ static int cdr_send(const char *id, const char *json, void *arg)
  * periodically. */
 void sg_billing_kick(struct sg_billing *b)
 {
-	if (!b || !b->spool)
+	if (!b || !b->spool || b->closed)
 		return;
 	/* while billingd looks down, probe with one CDR at a time */
 	sg_spool_kick(b->spool, b->reachable ? CDR_MAX_INFLIGHT : 1, cdr_send,
 		      b);
+}
+
+static void probe_resp(int err, const struct sw_env *env, void *arg)
+{
+	struct sg_billing *b = arg;
+
+	(void)env;
+	inflight--;
+	b->probing = false;
+	if (b->closed)
+		return;
+	if (b->reachable != (err == 0))
+		sw_info("billingd %s", err ? "not reachable" : "reachable");
+	b->reachable = (err == 0);
+}
+
+/* Refresh the reachability seen by health.ping (one probe at a time). */
+void sg_billing_probe(struct sg_billing *b, int timeout_ms)
+{
+	if (!b || b->probing)
+		return;
+	if (!request(b, SW_MSG_HEALTH_PING, NULL, timeout_ms, probe_resp, b))
+		b->probing = true;
 }

@@ -7,7 +7,7 @@
  * spool has pending and acks/nacks it from the replies.
  *
  * Threading: su_root thread only.
- * Bus: auth.request, auth.release, cdr.submit (docs/bus.md).
+ * Bus: auth.request, auth.release, cdr.submit, health.ping (docs/bus.md).
  */
 #ifndef SG_BILLING_H
 #define SG_BILLING_H
@@ -38,7 +38,9 @@ struct sg_auth_req {
 
 int  sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
 		      const char *url, struct sg_spool *spool);
+void sg_billing_close(struct sg_billing *b);
 void sg_billing_free(struct sg_billing *b);
+unsigned sg_billing_inflight(void);
 int  sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
 		     const struct sg_auth_req *req, int timeout_ms,
 		     sg_auth_h *h, void *arg);
@@ -46,5 +48,6 @@ void sg_billing_auth_cancel(struct sg_auth_ctx *ctx);
 void sg_billing_release(struct sg_billing *b, const char *call);
 void sg_billing_kick(struct sg_billing *b);
 bool sg_billing_reachable(const struct sg_billing *b);
+void sg_billing_probe(struct sg_billing *b, int timeout_ms);
 
 #endif /* SG_BILLING_H */

@@ -19,6 +19,30 @@ struct sg_media {
 	struct sg_media_node *nodes;	/* owned */
 };
 
+/* requests whose handler has not run yet */
+static unsigned inflight;
+
+static int request(struct sg_media_node *n, const char *type, json_t *body,
+		   int timeout_ms, sw_bus_resp_h *h, void *arg)
+{
+	int err;
+
+	if (!n || !n->peer) {
+		json_decref(body);
+		return ESHUTDOWN;
+	}
+	err = sw_bus_request(NULL, n->peer, type, body, timeout_ms, h, arg);
+	if (!err)
+		inflight++;
+	return err;
+}
+
+/* Requests still waiting for their handler (shutdown drains to 0). */
+unsigned sg_media_inflight(void)
+{
+	return inflight;
+}
+
 struct sg_media_req {
 	struct sg_media_node *node;	/* borrowed */
 	sg_media_offer_h *offer_h;
@@ -67,6 +91,16 @@ int sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
 		node_add(m, tok, tok, true);
 	*mp = m;
 	return 0;
+}
+
+/* Close every node's peer: outstanding requests end with an error on the
+ * next drain; the nodes stay allocated until sg_media_free(). */
+void sg_media_close(struct sg_media *m)
+{
+	for (struct sg_media_node *n = m ? m->nodes : NULL; n; n = n->next) {
+		sw_bus_peer_close(n->peer);
+		n->peer = NULL;
+	}
 }
 
 void sg_media_free(struct sg_media *m)
@@ -268,6 +302,7 @@ static void offer_resp(int err, const struct sw_env *env, void *arg)
 	const char *code = "";
 	struct sw_jv v;
 
+	inflight--;
 	memset(&loc, 0, sizeof(loc));
 	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
 		code = sw_json_str_or(env->body, "code", "internal");
@@ -324,8 +359,8 @@ int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->offer_h = h;
-	err = sw_bus_request(NULL, n->peer, SW_MSG_MEDIA_OFFER, body,
-			     timeout_ms, offer_resp, req);
+	err = request(n, SW_MSG_MEDIA_OFFER, body, timeout_ms, offer_resp,
+		      req);
 	if (err)
 		free(req);
 	else if (reqp)
@@ -336,6 +371,7 @@ int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 static void answer_resp(int err, const struct sw_env *env, void *arg)
 {
 	(void)arg;
+	inflight--;
 	if (err)
 		sw_warn("media.answer: %s", strerror(err));
 	else if (!strcmp(env->type, SW_MSG_ERROR))
@@ -354,8 +390,8 @@ int sg_media_answer(struct sg_media_node *n, const char *session,
 		json_decref(body);
 		return EINVAL;
 	}
-	return sw_bus_request(NULL, n->peer, SW_MSG_MEDIA_ANSWER, body,
-			      timeout_ms, answer_resp, NULL);
+	return request(n, SW_MSG_MEDIA_ANSWER, body, timeout_ms, answer_resp,
+		       NULL);
 }
 
 static void done_resp(int err, const struct sw_env *env, void *arg)
@@ -363,6 +399,7 @@ static void done_resp(int err, const struct sw_env *env, void *arg)
 	struct sg_media_req *req = arg;
 	json_t *body = NULL;
 
+	inflight--;
 	if (!err && !strcmp(env->type, SW_MSG_ERROR)) {
 		sw_warn("media node %s: media.delete refused: %s",
 			req->node->node_id,
@@ -391,8 +428,8 @@ int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->done_h = h;
-	err = sw_bus_request(NULL, n->peer, SW_MSG_MEDIA_DELETE, body,
-			     timeout_ms, done_resp, req);
+	err = request(n, SW_MSG_MEDIA_DELETE, body, timeout_ms, done_resp,
+		      req);
 	if (err)
 		free(req);
 	else if (reqp)

@@ -54,7 +54,9 @@ typedef void (sg_media_done_h)(int err, json_t *reply_body, void *arg);
 
 int  sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
 		    const char *static_urls);
+void sg_media_close(struct sg_media *m);
 void sg_media_free(struct sg_media *m);
+unsigned sg_media_inflight(void);
 int  sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
 			size_t errsz);
 json_t *sg_media_nodes_json(const struct sg_media *m);

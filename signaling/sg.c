@@ -198,6 +198,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	if (now - sg->last_cdr_kick_ms >= sg->cfg.cdr_retry_ms && !sg->stopping) {
 		sg->last_cdr_kick_ms = now;
 		sg_billing_kick(sg->billing);
+		sg_billing_probe(sg->billing, 1000);
 	}
 }
 
@@ -322,6 +323,7 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		goto out;
 	}
 	sg_billing_kick(sg->billing);	/* resend what the spool recovered */
+	sg_billing_probe(sg->billing, 1000);
 	sw_info("signalingd %s node %s started", TANDEM_VERSION,
 		sg->cfg.node_id);
 
@@ -357,6 +359,17 @@ void sg_free(struct sg *sg)
 	if (sg->tick)
 		su_timer_destroy(sg->tick);
 	sg_db_cancel(sg->reload);
+	/* outstanding bus requests end with an error; let their handlers
+	 * free their contexts before the bus goes away */
+	sg_billing_close(sg->billing);
+	sg_media_close(sg->media);
+	if (sg->root) {
+		int64_t until = sw_time_mono_ms() + 1000;
+
+		while ((sg_billing_inflight() || sg_media_inflight()) &&
+		       sw_time_mono_ms() < until)
+			su_root_step(sg->root, 10);
+	}
 	sg_sip_stop(sg);
 	if (sg->root && sg->sig_registered)
 		su_root_unregister(sg->root, sg->sig_wait, signal_ready, sg);
