@@ -197,7 +197,9 @@ static void plc_fills_loss(void **state)
 
 	(void)state;
 	assert_int_equal(mp_dsp_plc_alloc(&plc), 0);
-	for (int i = 0; i < 10; i++) {
+	/* 11 frames leave spandsp's history ring at 80 of 280: the case
+	 * where its own rotation would memcpy() overlapping memory */
+	for (int i = 0; i < 11; i++) {
 		tu_sine(pcm, 160, 500, 8000, 8000, &phase);
 		mp_dsp_plc_rx(plc, pcm, 160);
 	}

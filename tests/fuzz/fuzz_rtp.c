@@ -1,0 +1,152 @@
+// FUZZ_SOURCES: mediaproxy/xcode/rtp.c mediaproxy/xcode/codec.c mediaproxy/xcode/repack.c mediaproxy/xcode/xcode.c mediaproxy/dsp/cng.c mediaproxy/dsp/ec.c mediaproxy/dsp/gain.c mediaproxy/dsp/jb.c mediaproxy/dsp/plc.c mediaproxy/dsp/resample.c mediaproxy/dtmf/inband.c mediaproxy/dtmf/rtpev.c common/log.c
+// FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
+/*
+ * fuzz_rtp.c - RTP/RTCP header parsing, telephone-event reception, codec
+ * payload parsing and the media engine fed with arbitrary datagrams.
+ *
+ * The first input byte picks the target; the rest is split into datagrams
+ * by a leading length byte.  Two long-lived engines (PCMA<->G.729 with
+ * events and a jitter buffer, Opus<->G.722 decoded on arrival) keep their
+ * state across inputs, as a real session would across packets.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <re.h>
+#include "mediaproxy/dtmf/rtpev.h"
+#include "mediaproxy/xcode/codec.h"
+#include "mediaproxy/xcode/rtp.h"
+#include "mediaproxy/xcode/xcode.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct mp_xcode *xc[2];
+static struct mp_xc_codec *codec[MP_XC_CODEC_COUNT];
+static struct mp_dtmf_rx evrx;
+static int64_t now = 1000;
+
+static void sink(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+		 void *arg)
+{
+	struct mp_xc_rtp rtp;
+
+	(void)leg;
+	(void)arg;
+	/* whatever the engine sends must parse back */
+	if (mp_xc_rtp_decode(&rtp, pkt, len))
+		__builtin_trap();
+}
+
+static void setup(void)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode_conf conf;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	strcpy(a.codec, "PCMA");
+	a.pt = 8;
+	a.te_pt = 101;
+	a.dtmf_recv = MP_XCODE_DTMF_ALL;
+	a.dtmf_send = MP_XCODE_DTMF_AUTO;
+	strcpy(b.codec, "G729");
+	b.pt = 18;
+	b.te_pt = 96;
+	b.dtmf_recv = MP_XCODE_DTMF_ALL;
+	b.dtmf_send = MP_XCODE_DTMF_INBAND;
+	mp_xcode_conf_default(&conf);
+	conf.echo_cancel = true;
+	conf.comfort_noise = true;
+	if (mp_xcode_alloc(&xc[0], &a, &b, &conf, sink, NULL, NULL))
+		__builtin_trap();
+
+	strcpy(a.codec, "opus");
+	a.pt = 111;
+	strcpy(a.fmtp, "useinbandfec=1;maxplaybackrate=16000");
+	strcpy(b.codec, "G722");
+	b.pt = 9;
+	b.ptime = 30;
+	conf.jb_enable = false;
+	conf.gain_db = 6;
+	if (mp_xcode_alloc(&xc[1], &a, &b, &conf, sink, NULL, NULL))
+		__builtin_trap();
+
+	for (int i = 0; i < MP_XC_CODEC_COUNT; i++)
+		if (mp_xc_codec_alloc(&codec[i], (enum mp_xc_codec_id)i, 0,
+				      "annexb=yes"))
+			__builtin_trap();
+	mp_dtmf_rx_init(&evrx);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int16_t pcm[MP_XC_PCM_MAX];
+	uint8_t mode;
+
+	if (!xc[0])
+		setup();
+	if (size < 1)
+		return 0;
+	mode = data[0] % 4;
+	data++;
+	size--;
+
+	while (size) {
+		size_t len = data[0] * 8u + 1u, n;
+		const uint8_t *p = data + 1;
+		struct mp_dtmf_rx_note note[2];
+		struct mp_xc_rtp rtp;
+		unsigned nn;
+		uint32_t dur;
+
+		if (len > size - 1)
+			len = size - 1;
+
+		switch (mode) {
+
+		case 0:		/* headers */
+			(void)mp_xc_rtp_decode(&rtp, p, len);
+			(void)mp_xc_rtcp_check(p, len);
+			(void)mp_xc_is_rtcp(p, len);
+			break;
+
+		case 1:		/* telephone-events: 4-byte ts then payload */
+			if (len >= 4)
+				(void)mp_dtmf_rx_input(&evrx,
+						       (uint32_t)p[0] << 8 | p[1],
+						       p + 4, len - 4, now, note,
+						       &nn);
+			(void)mp_dtmf_rx_poll(&evrx, now, note);
+			break;
+
+		case 2:		/* codec payloads */
+			if (len >= 1) {
+				struct mp_xc_codec *c =
+					codec[p[0] % MP_XC_CODEC_COUNT];
+
+				(void)mp_xc_codec_duration(c, &dur, p + 1,
+							   len - 1);
+				(void)mp_xc_codec_decode(c, pcm, MP_XC_PCM_MAX,
+							 &n, p + 1, len - 1);
+			}
+			break;
+
+		default:	/* whole engine */
+			if (len >= 1) {
+				struct mp_xcode *e = xc[p[0] & 1];
+
+				(void)mp_xcode_input(e, p[0] & 2 ? MP_XCODE_B :
+						     MP_XCODE_A, p + 1,
+						     len - 1, now);
+				now += p[0] >> 4;
+				(void)mp_xcode_tick(e, now);
+			}
+			break;
+		}
+
+		data += len + 1;
+		size -= len + 1;
+	}
+
+	return 0;
+}
