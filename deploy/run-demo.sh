@@ -26,7 +26,11 @@ SIPP_DIR=$ROOT/tests/integration/sipp
 PCAP=/usr/share/sip-tester/g711a.pcap
 EXIT_AFTER_CALL=${RUN_DEMO_EXIT_AFTER_CALL:-0}
 
-say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
+if [ -t 1 ]; then
+	say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
+else
+	say() { printf '[demo] %s\n' "$*"; }
+fi
 die() { say "error: $*" >&2; exit 1; }
 
 for b in signalingd mediaproxyd billingd tandemctl tests/busprobe; do
@@ -94,7 +98,15 @@ wait_ping() { # name url
 # start NAME ARGV...: runs in the background, output prefixed by [NAME]
 start() {
 	local name=$1; shift
-	"$@" > >(sed -u "s/^/[$name] /") 2>&1 &
+	# sed ignores Ctrl-C so that the daemons' last lines still show
+	"$@" > >(trap '' INT; exec sed -u "s/^/[$name] /") 2>&1 &
+	PIDS+=($!)
+}
+
+# start_quiet NAME ARGV...: the same, stdout discarded (sipp's screens)
+start_quiet() {
+	local name=$1; shift
+	"$@" 2> >(trap '' INT; exec sed -u "s/^/[$name] /") >/dev/null &
 	PIDS+=($!)
 }
 
@@ -143,7 +155,7 @@ say "vendor gateways: sipp answering on 127.0.0.1:${GW_PORTS[0]} and" \
 	"127.0.0.1:${GW_PORTS[1]} (RTP echo)"
 mp=17000
 for p in "${GW_PORTS[@]}"; do
-	start "gw$p" sipp -sf "$SIPP_DIR/uas_answer.xml" -i 127.0.0.1 -p "$p" \
+	start_quiet "gw$p" sipp -sf "$SIPP_DIR/uas_answer.xml" -i 127.0.0.1 -p "$p" \
 		-mi 127.0.0.1 -mp "$mp" -rtp_echo -nostdin \
 		-trace_err -error_file "$RUN/sipp/gw$p.err" \
 		-trace_msg -message_file "$RUN/sipp/gw$p.msg"
@@ -208,9 +220,10 @@ ADMIN_PW=$(cat "$ADMIN_PW_FILE")
 cat <<EOF
 
   Tandem demo is running.
-  Web manager:  http://$HTTP/manage   (login admin / $ADMIN_PW, kept in run/admin-password)
-                -- the web manager itself comes in a later issue; today
-                   billingd serves the HTTP API (GET /api/v1/status).
+  Web manager:  http://$HTTP/manage
+  Admin login:  admin / $ADMIN_PW   (kept in run/admin-password)
+                -- the web manager and its login come in a later issue;
+                   today billingd serves the HTTP API: GET /api/v1/status
   Status:       $BUILD/tandemctl -d "$DB" status
   Another call: $SIPP_CMD
   Logs:         above, prefixed by daemon; SIP traces in run/sipp/
