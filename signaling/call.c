@@ -398,16 +398,18 @@ static void media_offered(int err, const char *code,
 
 static void media_try_next(struct sg_call *c)
 {
-	struct sg_media_node *nodes[16];
-	size_t n = sg_media_pick(c->sg->media, nodes, 16);
 	json_t *a, *b;
 
-	if (c->media_try >= n) {
+	/* the order is fixed at the first try: failures re-sort the pool */
+	if (c->media_try == 0)
+		c->media_nnodes = sg_media_pick(c->sg->media, c->media_nodes,
+						SG_CALL_MAX_NODES);
+	if (c->media_try >= c->media_nnodes) {
 		sg_call_fail(c, 503, sip_503_Service_unavailable,
 			     "MediaUnavailable", "server");
 		return;
 	}
-	c->node = nodes[c->media_try];
+	c->node = c->media_nodes[c->media_try];
 	a = sg_media_leg_plan(&c->a_sdp);
 	b = sg_media_leg_plan(NULL);
 	if (b && a) {

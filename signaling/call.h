@@ -30,6 +30,7 @@
 #define SG_CALL_MAX_CANDS    32
 #define SG_CALL_MAX_ATTEMPTS 32
 #define SG_NUM_MAX           64
+#define SG_CALL_MAX_NODES    8
 
 struct sg;
 struct sg_media_node;
@@ -97,6 +98,8 @@ struct sg_call {
 	struct sg_media_node *node;	/* borrowed: nodes are never freed */
 	bool media_up;
 	size_t media_try;
+	struct sg_media_node *media_nodes[SG_CALL_MAX_NODES]; /* borrowed */
+	size_t media_nnodes;
 	char a_local_ip[64], b_local_ip[64];
 	int a_local_port, b_local_port;
 	json_t *rtp;			/* owned: stats from media.delete */
