@@ -309,6 +309,7 @@ static void handle_replan(struct sw_bus_req *req, struct mp_node *node,
 					 strerror(err));
 		return;
 	}
+	sess->answered = true;	/* the RTP timeout applies from now on */
 	reply_or_internal(req, json_pack("{s:s}", "session", id));
 }
 

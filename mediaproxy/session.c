@@ -311,7 +311,11 @@ static bool tick_one(struct le *le, void *arg)
 		last = sess->idle_base_ms;
 	idle = t->now - last;
 
-	limit = mp_plan_on_hold(&sess->plan[MP_LEG_A]) ||
+	/* ringing without early media is silence too: before the answer the
+	 * call's own timers (signalingd) decide, the node only keeps the long
+	 * hold timeout as a bound for sessions whose call was lost */
+	limit = !sess->answered ||
+				mp_plan_on_hold(&sess->plan[MP_LEG_A]) ||
 				mp_plan_on_hold(&sess->plan[MP_LEG_B]) ?
 			t->hold_ms :
 			t->timeout_ms;
@@ -345,7 +349,8 @@ static bool tick_one(struct le *le, void *arg)
 
 /*
  * Check every session for RTP timeout: no RTP from either leg for
- * rtp_timeout_s (rtp_hold_timeout_s when a leg is on hold) pushes
+ * rtp_timeout_s (rtp_hold_timeout_s when a leg is on hold or before the
+ * first media.answer/update) pushes
  * media.event rtp_timeout to signalingd, once more half a period later;
  * a whole period after the first event the node frees the session itself.
  */

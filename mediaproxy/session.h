@@ -52,6 +52,7 @@ struct mp_session {
 	struct mp_relay *relay;		/* owned */
 	struct mp_plan plan[2];
 	bool xcode;			/* counted in node->nxcode */
+	bool answered;			/* media.answer/update seen */
 	int64_t idle_base_ms;		/* created / last re-planned */
 	int64_t timeout_sent_ms;	/* first rtp_timeout event, 0 = none */
 	int timeout_sends;		/* events sent for this silence */

@@ -422,7 +422,14 @@ static void rtp_through_and_timeout(void **state)
 							      "remote")),
 			    "127.0.0.1:30990");
 
-	/* then silence: rtp_timeout_s is 1 */
+	/* not answered yet: silence is judged by the hold timeout (3600 s) */
+	run(1500);
+	assert_int_equal(fx.timeouts, 0);
+	request(SW_MSG_MEDIA_ANSWER, "{\"session\":\"" S1 "\",\"b\":{"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":30992,"
+		"\"pt\":8}}");
+
+	/* answered, then silence: rtp_timeout_s is 1 */
 	run(2300);
 	assert_true(fx.timeouts >= 1);
 	assert_string_equal(fx.timeout_session, S1);
