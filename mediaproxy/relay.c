@@ -31,6 +31,8 @@ struct mp_sock {
 	struct mp_leg *leg;	/* borrowed: back-pointer */
 	struct sa dst;		/* where this socket sends: latched or plan */
 	bool dst_set;
+	struct sa plan;		/* the SDP address of this port's peer */
+	bool plan_set;
 	bool latched;
 	int64_t last_rx_ms;	/* last packet from the latched source */
 };
@@ -133,7 +135,10 @@ static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)
 		s->last_rx_ms = now;
 		return true;
 	}
-	if (s->latched && now - s->last_rx_ms < MP_RELAY_RELATCH_MS)
+	/* a stranger is dropped while the latched source is alive, unless it
+	 * is the very address the SDP gave (it beats an early impostor) */
+	if (s->latched && now - s->last_rx_ms < MP_RELAY_RELATCH_MS &&
+	    !(s->plan_set && sa_cmp(&s->plan, src, SA_ALL)))
 		return false;
 
 	relatch = s->latched;
@@ -423,11 +428,12 @@ void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id id,
 
 	leg->rtp.latched = leg->rtcp.latched = false;
 	leg->rtp.dst_set = leg->rtcp.dst_set = leg->plan_set;
+	leg->rtp.plan_set = leg->rtcp.plan_set = leg->plan_set;
 	if (remote) {
 		rtcp = *remote;
 		sa_set_port(&rtcp, (uint16_t)(sa_port(remote) + 1));
-		leg->rtp.dst = *remote;
-		leg->rtcp.dst = rtcp;
+		leg->rtp.dst = leg->rtp.plan = *remote;
+		leg->rtcp.dst = leg->rtcp.plan = rtcp;
 	}
 }
 

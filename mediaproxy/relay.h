@@ -7,8 +7,9 @@
  * pair to that leg's peer.  Peers are found by symmetric latching: a socket
  * sends to the address its packets come from; until the first packet it
  * uses the planned (SDP) address; it moves to a new source only after the
- * latched one has been silent for MP_RELAY_RELATCH_MS.  Packets from another
- * source meanwhile are dropped (and counted).  A relay never decodes.
+ * latched one has been silent for MP_RELAY_RELATCH_MS, or at once when the
+ * new source is the planned address itself.  Packets from another source
+ * meanwhile are dropped (and counted).  A relay never decodes.
  *
  * Ownership: session.c allocates the relay and holds its only reference
  *            (mem_deref); the relay books its port pairs from the node's

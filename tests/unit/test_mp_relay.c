@@ -686,6 +686,39 @@ static void relay_loopback(void **state)
 		close(cb);
 	}
 
+	/* b is latched to its planned address; a stranger is dropped, but
+	 * once latched to the stranger, the planned address wins at once */
+	{
+		int fy;
+		struct sa sy;
+
+		fy = udp_sock(&sy);
+		mp_relay_stats(relay, MP_LEG_B, &st);
+		assert_int_equal(st.dropped, 0);
+		send_to(fy, buf, mk_rtp(buf, 600, 0, 78, 160), port_b);
+		run_loop_ms(30);
+		mp_relay_stats(relay, MP_LEG_B, &st);
+		assert_int_equal(st.dropped, 1);
+		/* a new plan (re-INVITE) unlatches; the stranger latches */
+		mp_relay_set_remote(relay, MP_LEG_B, &pa);
+		mp_relay_set_remote(relay, MP_LEG_B, &pb);
+		send_to(fy, buf, mk_rtp(buf, 601, 160, 78, 160), port_b);
+		run_loop_ms(30);
+		send_to(fb, buf, mk_rtp(buf, 501, 160, 77, 160), port_b);
+		run_loop_ms(30);
+		mp_relay_stats(relay, MP_LEG_B, &st);
+		assert_int_equal(st.dropped, 1);
+		assert_int_equal(sa_port(&pb) == 0, 0);
+		{
+			char want[64];
+
+			(void)re_snprintf(want, sizeof(want), "%J", &pb);
+			assert_string_equal(st.remote, want);
+		}
+		(void)count_rx(fa, &from);
+		close(fy);
+	}
+
 	/* the decoded-path hook takes over RTP forwarding */
 	{
 		uint8_t rx[256];
