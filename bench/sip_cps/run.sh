@@ -21,7 +21,8 @@
 #   SIP_CPS_STEP_S 5   SIP_CPS_START 100   SIP_CPS_CAP 6400   SIP_CPS_REFINE 2
 #   SIP_CPS_TARGETS "kamailio sg_off sg_on"   SIP_CPS_BASE_PORT 12000
 #   SIP_CPS_KAM_CHILDREN <nproc>   SIP_CPS_HOLD_MS 0   SIP_CPS_KEEP 0 (keep work dir)
-#   SIP_CPS_BIN build/rel (where signalingd, mediaproxyd, billingd, tandemctl are)
+#   SIP_CPS_BIN build/rel (where signalingd, mediaproxyd, billingd, tandemctl are;
+#     SIP_CPS_SIGNALINGD, ..._BILLINGD, ..._MEDIAPROXYD, ..._TANDEMCTL override one)
 #   SIP_CPS_OUT <file> (also append the table, markdown, to this file)
 #
 # Needs: sipp (sip-tester), kamailio, PostgreSQL server (deploy/pg.sh), and the
@@ -288,10 +289,21 @@ write_conf() {	# file, then "key value" lines
 	printf '%s\n' "$@" >>"$f"
 }
 
+# the binary NAME: $SIP_CPS_<NAME> (e.g. SIP_CPS_BILLINGD), else $BIN/NAME,
+# else $BIN/bin/NAME; empty when none is an executable file
+bin_of() {
+	local var p
+	var=SIP_CPS_$(echo "$1" | tr '[:lower:]' '[:upper:]')
+	for p in "${!var:-}" "$BIN/$1" "$BIN/bin/$1"; do
+		[ -n "$p" ] && [ -f "$p" ] && [ -x "$p" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 tandem_ready() {
 	local b
 	for b in signalingd billingd tandemctl mediaproxyd; do
-		[ -f "$BIN/$b" ] && [ -x "$BIN/$b" ] || { sg_why="$BIN/$b not built"; return 1; }
+		bin_of $b >/dev/null || { sg_why="$b not built in $BIN"; return 1; }
 	done
 	command -v psql >/dev/null 2>&1 || { sg_why="psql not found"; return 1; }
 	return 0
@@ -329,7 +341,7 @@ provision() {
    "protect_route": false, "locked": false}]
 }
 EOF
-	"$BIN/tandemctl" -d "$conninfo" provision "$work/bench.json" \
+	"$(bin_of tandemctl)" -d "$conninfo" provision "$work/bench.json" \
 		>>"$work/provision.log" 2>&1
 }
 
@@ -340,12 +352,12 @@ start_db() {
 		sg_why="PostgreSQL did not start (see pg.log)"; cat "$work/pg.log" >&2
 		pg_dir=""; return 1; }
 	conninfo=$("$root/deploy/pg.sh" conninfo "$PG_PORT")
-	"$BIN/tandemctl" -d "$conninfo" db migrate >"$work/migrate.log" 2>&1 || {
+	"$(bin_of tandemctl)" -d "$conninfo" db migrate >"$work/migrate.log" 2>&1 || {
 		sg_why="tandemctl db migrate failed"; cat "$work/migrate.log" >&2; return 1; }
 }
 
 start_daemon() {	# name conf -> pid in $started
-	"$BIN/$1" -F -f "$2" >"$work/$1.log" 2>&1 &
+	"$(bin_of "$1")" -F -f "$2" >"$work/$1.log" 2>&1 &
 	started=$!
 	pids+=($started)
 }
@@ -365,7 +377,7 @@ start_tandem() {	# $1 = SS_MEDIAPROXYMODE
 		"signaling_url $SG_EVENTS" "rtp_ip 127.0.0.1" "port_min $RTP_MIN" \
 		"port_max $RTP_MAX" "log_level warn"
 	for d in billingd signalingd mediaproxyd; do
-		"$BIN/$d" -t -f "$work/$d.conf" >"$work/$d.check" 2>&1 || {
+		"$(bin_of $d)" -t -f "$work/$d.conf" >"$work/$d.check" 2>&1 || {
 			sg_why="$d -t rejects its config: $(head -n 1 "$work/$d.check")"; return 1; }
 	done
 	start_daemon billingd "$work/billingd.conf"; bd_pid=$started
@@ -388,6 +400,32 @@ start_tandem() {	# $1 = SS_MEDIAPROXYMODE
 		sg_why="smoke calls failed ($failed of $total; see $work/err.smoke$mode.10.log)"
 		return 1
 	fi
+}
+
+sql() {
+	psql -h 127.0.0.1 -p "$PG_PORT" -U tandem -d tandem -tAq -F ' ' -c "$1" 2>/dev/null
+}
+
+# after a signalingd target: the CDRs stored for its calls (they arrive
+# asynchronously through the spool; wait until the count stops growing)
+cdr_report() {	# tag since
+	local tag=$1 since=$2 placed=0 f n last=-1 row
+	for f in "$work"/stat."$tag".*.csv "$work"/stat.smoke"$3".*.csv; do
+		[ -s "$f" ] || continue
+		n=$(stat_col "$f" "OutgoingCall(C)")
+		placed=$((placed + ${n:-0}))
+	done
+	for _ in $(seq 30); do
+		n=$(sql "SELECT count(*) FROM cdr WHERE stored_at >= '$since'")
+		[ "${n:-0}" = "$last" ] && [ "$n" -ge "$placed" ] && break
+		last=${n:-0}
+		sleep 0.5
+	done
+	row=$(sql "SELECT count(*), count(*) FILTER (WHERE answer_ms > 0),
+		count(*) FILTER (WHERE media_node <> ''), coalesce(sum(fee), 0)
+		FROM cdr WHERE stored_at >= '$since'")
+	read -r n ans med fee <<<"$row"
+	log "  $tag: calls placed $placed, CDRs stored ${n:-?} (answered ${ans:-?}, media anchored ${med:-?})"
 }
 
 stop_tandem() {
@@ -431,9 +469,11 @@ for t in $TARGETS; do
 			note[$t]="not available ($sg_why)"
 		else
 			db_up=1
+			since=$(sql "SELECT now()")
 			if start_tandem "$mode"; then
 				read -r best ach <<<"$(search "$SG_PORT" "$t")"
 				rate[$t]=$ach
+				cdr_report "$t" "$since" "$mode"
 			else
 				note[$t]="not available ($sg_why)"
 			fi
