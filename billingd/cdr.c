@@ -8,9 +8,14 @@
  * cdr_ids insert decides: when the id is already there it returns no row
  * and every other CTE, keyed on it, does nothing.
  *
- * The statement takes one CDR; batching under load (several CDRs per
- * statement through unnest/jsonb_to_recordset) fits the same shape and the
- * same job objects, which is why a job carries its whole rated record.
+ * CDRs are stored in batches: rated jobs wait in `ready`; when no store
+ * statement is running, all of them (up to STORE_BATCH_MAX) go as one JSON
+ * array in one statement.  At low load a batch is one CDR and goes at once;
+ * under load batches grow by themselves while the previous one commits.
+ * One statement in flight also means two batches never wait on each
+ * other's account rows (no deadlocks).  A batch the server rejects as a
+ * whole (a bad value in one record) is retried one CDR per statement, so
+ * one bad CDR never blocks the others.
  */
 #define SW_LOG_MODULE "cdr"
 
@@ -41,10 +46,14 @@ struct bd_cdr {
 	struct bd *bd;			/* borrowed */
 	int months[MONTHS_KEPT];	/* partitions known to exist */
 	unsigned nmonths;
+	struct list ready;		/* cdr_job: rated, waiting to be stored */
+	bool storing;			/* a store statement is running */
 };
 
 struct cdr_job {
+	struct le le;			/* in bd_cdr.ready or a batch */
 	struct bd_cdr *cdr;		/* borrowed */
+	bool alone;			/* store in a batch of its own */
 	struct sw_bus_req *req;		/* answered exactly once */
 	struct bd_cdr_rec rec;		/* owned */
 	bool counted;			/* in bd->pending */
@@ -60,13 +69,35 @@ static const char sql_partition[] =
 	"SELECT cdr_ensure_partition("
 	"timestamptz 'epoch' + $1::bigint * interval '1 millisecond')";
 
+/*
+ * Store a batch of rated CDRs given as one JSON array of records ($1), all
+ * in one statement (one transaction).  cdr_ids decides which ids are new;
+ * only those get their cdr row, attempts and debit.  The debit is summed
+ * per account (one row update per account per batch); balance_history gets
+ * one line per CDR whose `balance` is the running balance after that CDR
+ * in batch order.  The result has one row per input record: its ord,
+ * whether it was stored now, and the fee already stored for a duplicate.
+ */
 static const char sql_store[] =
-	"WITH ins AS ("
+	"WITH input AS ("
+	" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ord integer,"
+	"  id uuid, setup_ms bigint, fee bigint, account_id bigint,"
+	"  call_id_a text, call_id_b text, caller_in text, callee_in text,"
+	"  caller text, callee text, caller_out text, callee_out text,"
+	"  src_ip text, dst_ip text, mapping_gateway text, account text,"
+	"  routing_gateway text, vendor text, ringing_ms bigint,"
+	"  answer_ms bigint, end_ms bigint, hold_ms bigint, fee_s integer,"
+	"  pdd_ms bigint, vendor_cost bigint, rate_prefix text,"
+	"  end_code integer, end_text text, end_direction text,"
+	"  end_reason text, q850 integer, codec_a text, codec_b text,"
+	"  media_node text, rtp jsonb, attempts jsonb)),"
+	" ins AS ("
 	" INSERT INTO cdr_ids (id, setup_time, fee)"
-	" VALUES ($1::uuid,"
-	"  timestamptz 'epoch' + $2::bigint * interval '1 millisecond',"
-	"  $3::bigint)"
+	" SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
+	"  fee FROM input"
 	" ON CONFLICT (id) DO NOTHING RETURNING id, setup_time),"
+	" new AS ("
+	" SELECT input.*, ins.setup_time FROM input JOIN ins USING (id)),"
 	" ins_cdr AS ("
 	" INSERT INTO cdr (id, setup_time, account_id, call_id_a, call_id_b,"
 	"  caller_in, callee_in, caller, callee, caller_out, callee_out,"
@@ -74,30 +105,35 @@ static const char sql_store[] =
 	"  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
 	"  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
 	"  end_reason, q850, codec_a, codec_b, media_node, rtp)"
-	" SELECT ins.id, ins.setup_time, $4::bigint, $5, $6, $7, $8, $9, $10,"
-	"  $11, $12, $13, $14, $15, $16, $17, $18, $2::bigint, $19::bigint,"
-	"  $20::bigint, $21::bigint, $22::bigint, $23::integer, $24::bigint,"
-	"  $3::bigint, $25::bigint, $26, $27::integer, $28, $29, $30,"
-	"  $31::integer, $32, $33, $34, $35::jsonb FROM ins),"
+	" SELECT id, setup_time, account_id, call_id_a, call_id_b,"
+	"  caller_in, callee_in, caller, callee, caller_out, callee_out,"
+	"  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
+	"  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
+	"  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
+	"  end_reason, q850, codec_a, codec_b, media_node, rtp FROM new),"
 	" att AS ("
 	" INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
 	"  end_ms)"
-	" SELECT ins.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
-	" FROM ins, jsonb_to_recordset($36::jsonb) AS a(seq integer,"
+	" SELECT new.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
+	" FROM new, jsonb_to_recordset(new.attempts) AS a(seq integer,"
 	"  gateway text, code integer, start_ms bigint, end_ms bigint)),"
+	" tot AS ("
+	" SELECT account_id, sum(fee) AS total FROM new"
+	" WHERE fee <> 0 AND account_id IS NOT NULL GROUP BY account_id),"
 	" deb AS ("
-	" UPDATE accounts SET balance = balance - $3::bigint"
-	" WHERE id = $4::bigint AND $3::bigint <> 0"
-	"  AND EXISTS (SELECT 1 FROM ins)"
-	" RETURNING id, balance),"
+	" UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
+	" WHERE a.id = tot.account_id RETURNING a.id, a.balance),"
 	" hist AS ("
 	" INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
-	" SELECT deb.id, -$3::bigint, deb.balance, 'cdr', ins.id::text"
-	" FROM deb, ins)"
-	" SELECT (SELECT count(*) FROM ins)::integer,"
-	"  (SELECT fee FROM cdr_ids WHERE id = $1::uuid)";
+	" SELECT n.account_id, -n.fee, deb.balance + tot.total"
+	"  - sum(n.fee) OVER (PARTITION BY n.account_id ORDER BY n.ord),"
+	"  'cdr', n.id::text"
+	" FROM new n JOIN deb ON deb.id = n.account_id"
+	" JOIN tot ON tot.account_id = n.account_id WHERE n.fee <> 0)"
+	" SELECT i.ord, s.id IS NOT NULL, c.fee FROM input i"
+	" LEFT JOIN ins s ON s.id = i.id LEFT JOIN cdr_ids c ON c.id = i.id";
 
-enum { STORE_NPARAMS = 36 };
+#define STORE_BATCH_MAX 256	/* CDRs per store statement */
 
 /* ---- decoding ---- */
 
@@ -211,8 +247,8 @@ void bd_cdr_rec_reset(struct bd_cdr_rec *rec)
 {
 	if (!rec)
 		return;
-	free(rec->attempts_json);
-	free(rec->rtp_json);
+	json_decref(rec->attempts);
+	json_decref(rec->rtp);
 	memset(rec, 0, sizeof(*rec));
 }
 
@@ -297,12 +333,9 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 		goto out;
 	}
 
-	rec->attempts_json = json_dumps(attempts, JSON_COMPACT);
-	rec->rtp_json = json_dumps(rtp, JSON_COMPACT);
-	if (!rec->attempts_json || !rec->rtp_json) {
-		snprintf(err, errsz, "out of memory");
-		ret = ENOMEM;
-	}
+	rec->attempts = attempts;
+	rec->rtp = rtp;
+	attempts = rtp = NULL;
 
  out:
 	json_decref(attempts);
@@ -319,6 +352,7 @@ static void job_destructor(void *arg)
 {
 	struct cdr_job *job = arg;
 
+	list_unlink(&job->le);
 	bd_cdr_rec_reset(&job->rec);
 	if (job->counted)
 		bd_pending_dec(job->cdr->bd);
@@ -341,103 +375,276 @@ static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 		sw_bus_reply(job->req, body);
 }
 
-static void store_h(int err, const PGresult *res, void *arg)
-{
-	struct cdr_job *job = arg;
-	int64_t fee = job->fee;
-	bool duplicate;
+/* one batch in flight: its jobs, in ord order */
+struct store_batch {
+	struct bd_cdr *cdr;		/* borrowed */
+	struct list jobs;		/* owned cdr_job */
+	unsigned n;
+};
 
-	if (!err && (PQntuples(res) != 1 || PQnfields(res) != 2))
+static void store_flush(struct bd_cdr *cdr);
+
+static void batch_destructor(void *arg)
+{
+	struct store_batch *b = arg;
+
+	list_flush(&b->jobs);	/* jobs not answered yet are dropped */
+}
+
+/* the database record of one rated job (see sql_store) */
+static json_t *job_record(const struct cdr_job *job, unsigned ord)
+{
+	const struct bd_cdr_rec *r = &job->rec;
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+
+#define I(k, v) json_object_set_new(o, k, json_integer((json_int_t)(v)))
+#define S(k, v) json_object_set_new(o, k, json_string(v))
+	I("ord", ord);
+	S("id", r->id);
+	I("setup_ms", r->setup_ms);
+	I("fee", job->fee);
+	json_object_set_new(o, "account_id", job->has_account ?
+			    json_integer(job->account_id) : json_null());
+	S("call_id_a", r->call_id_a);
+	S("call_id_b", r->call_id_b);
+	S("caller_in", r->caller_in);
+	S("callee_in", r->callee_in);
+	S("caller", r->caller);
+	S("callee", r->callee);
+	S("caller_out", r->caller_out);
+	S("callee_out", r->callee_out);
+	S("src_ip", r->src_ip);
+	S("dst_ip", r->dst_ip);
+	S("mapping_gateway", r->mapping_gateway);
+	S("account", r->account);
+	S("routing_gateway", r->routing_gateway);
+	S("vendor", job->vendor);
+	I("ringing_ms", r->ringing_ms);
+	I("answer_ms", r->answer_ms);
+	I("end_ms", r->end_ms);
+	I("hold_ms", r->hold_ms);
+	I("fee_s", job->fee_s);
+	I("pdd_ms", r->pdd_ms);
+	I("vendor_cost", job->vendor_cost);
+	S("rate_prefix", job->rate_prefix);
+	I("end_code", r->end_code);
+	S("end_text", r->end_text);
+	S("end_direction", r->end_direction);
+	S("end_reason", r->end_reason);
+	I("q850", r->q850);
+	S("codec_a", r->codec_a);
+	S("codec_b", r->codec_b);
+	S("media_node", r->media_node);
+	json_object_set(o, "rtp", r->rtp);
+	json_object_set(o, "attempts", r->attempts);
+#undef I
+#undef S
+
+	/* a failed set leaves a field out: catch it rather than store less */
+	if (json_object_size(o) != 37) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void batch_fail(struct store_batch *b, const char *code,
+		       const char *why)
+{
+	struct le *le;
+
+	LIST_FOREACH(&b->jobs, le) {
+		struct cdr_job *job = le->data;
+
+		sw_bus_reply_error(job->req, code, "CDR not stored: %s", why);
+	}
+}
+
+static void batch_h(int err, const PGresult *res, void *arg)
+{
+	struct store_batch *b = arg;
+	struct bd_cdr *cdr = b->cdr;
+	struct cdr_job **jobs = NULL;
+	unsigned i = 0, stored = 0, dups = 0;
+	struct le *le;
+
+	cdr->storing = false;
+
+	if (!err && (PQnfields(res) != 3 || PQntuples(res) != (int)b->n))
 		err = EBADMSG;
+
+	if (err == EBADMSG && b->n > 1) {
+		/* one bad record must not block the others: retry each
+		 * alone, in order, at the head of the queue */
+		sw_warn("batch of %u CDRs failed (%s): retrying one by one",
+			b->n, res ? bd_db_errmsg(res) : "bad result");
+		while ((le = list_tail(&b->jobs))) {
+			struct cdr_job *job = le->data;
+
+			list_unlink(&job->le);
+			job->alone = true;
+			list_prepend(&cdr->ready, &job->le, job);
+		}
+		goto out;
+	}
 	if (err) {
 		const char *why = (res && (err == EBADMSG || err == EAGAIN)) ?
 				  bd_db_errmsg(res) : strerror(err);
 
 		if (err == EBADMSG)
-			sw_cerr(job->rec.id, "store failed: %s", why);
+			sw_err("store of %u CDRs failed: %s", b->n, why);
 		else
-			sw_cwarn(job->rec.id, "store failed: database %s", why);
-		sw_bus_reply_error(job->req, db_code(err), "CDR not stored: %s",
-				   why);
+			sw_warn("store of %u CDRs failed: database %s", b->n,
+				why);
+		batch_fail(b, db_code(err), why);
 		goto out;
 	}
 
-	duplicate = strcmp(PQgetvalue(res, 0, 0), "1") != 0;
-	if (duplicate && !PQgetisnull(res, 0, 1))
-		fee = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	jobs = mem_zalloc(b->n * sizeof(*jobs), NULL);
+	if (!jobs) {
+		batch_fail(b, SW_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	LIST_FOREACH(&b->jobs, le)
+		jobs[i++] = le->data;
 
-	if (duplicate)
-		sw_cinfo(job->rec.id, "duplicate CDR acknowledged (fee %lld)",
-			 (long long)fee);
-	else
-		sw_cdebug(job->rec.id, "stored: account %s fee %lld fee_s "
-			  "%lld prefix '%s' vendor '%s' cost %lld",
-			  job->rec.account, (long long)job->fee,
-			  (long long)job->fee_s, job->rate_prefix, job->vendor,
-			  (long long)job->vendor_cost);
-	job_reply(job, fee, duplicate);
+	for (int row = 0; row < PQntuples(res); row++) {
+		long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
+		bool now = PQgetvalue(res, row, 1)[0] == 't';
+		struct cdr_job *job;
+		int64_t fee;
+
+		if (ord < 0 || ord >= (long)b->n || !jobs[ord])
+			continue;
+		job = jobs[ord];
+		jobs[ord] = NULL;
+		fee = job->fee;
+		if (!now && !PQgetisnull(res, row, 2))
+			fee = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+
+		if (now) {
+			stored++;
+			sw_cdebug(job->rec.id, "stored: account %s fee %lld "
+				  "fee_s %lld prefix '%s' vendor '%s' cost "
+				  "%lld", job->rec.account, (long long)job->fee,
+				  (long long)job->fee_s, job->rate_prefix,
+				  job->vendor, (long long)job->vendor_cost);
+		} else {
+			dups++;
+			sw_cinfo(job->rec.id, "duplicate CDR acknowledged "
+				 "(fee %lld)", (long long)fee);
+		}
+		job_reply(job, fee, !now);
+	}
+	for (i = 0; i < b->n; i++) {
+		if (jobs[i])	/* cannot happen: one row per record */
+			sw_bus_reply_error(jobs[i]->req, SW_ERR_INTERNAL,
+					   "CDR missing from the store result");
+	}
+	sw_debug("batch of %u CDRs: %u stored, %u duplicates", b->n, stored,
+		 dups);
 
  out:
-	mem_deref(job);
+	mem_deref(jobs);
+	mem_deref(b);
+	store_flush(cdr);
 }
 
+static bool batch_has(const struct store_batch *b, const char *id)
+{
+	struct le *le;
+
+	LIST_FOREACH(&b->jobs, le) {
+		const struct cdr_job *job = le->data;
+
+		if (!strcmp(job->rec.id, id))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Start the next store statement if none is running: everything ready (up
+ * to STORE_BATCH_MAX) goes in one batch.  With one statement in flight,
+ * batches grow by themselves under load (group commit) and two batches
+ * never wait on each other's account rows.
+ */
+static void store_flush(struct bd_cdr *cdr)
+{
+	struct store_batch *b;
+	const char *params[1];
+	json_t *arr = NULL;
+	struct le *le, *next;
+	char *text = NULL;
+	int err = 0;
+
+	if (cdr->storing || !list_head(&cdr->ready))
+		return;
+
+	b = mem_zalloc(sizeof(*b), batch_destructor);
+	arr = json_array();
+	if (!b || !arr) {
+		err = ENOMEM;
+		goto out;
+	}
+	b->cdr = cdr;
+	list_init(&b->jobs);
+
+	for (le = list_head(&cdr->ready); le && b->n < STORE_BATCH_MAX;
+	     le = next) {
+		struct cdr_job *job = le->data;
+		json_t *rec;
+
+		next = le->next;
+		if (job->alone && b->n)
+			break;		/* it goes on its own, next time */
+		if (batch_has(b, job->rec.id))
+			continue;	/* a resend racing itself: next batch */
+
+		rec = job_record(job, b->n);
+		if (!rec || json_array_append_new(arr, rec)) {
+			err = ENOMEM;
+			goto out;
+		}
+		list_unlink(&job->le);
+		list_append(&b->jobs, &job->le, job);
+		b->n++;
+		if (job->alone)
+			break;
+	}
+
+	text = json_dumps(arr, JSON_COMPACT);
+	if (!text) {
+		err = ENOMEM;
+		goto out;
+	}
+	params[0] = text;
+	err = bd_db_query(cdr->bd->db, sql_store, 1, params, batch_h, b);
+	if (!err)
+		cdr->storing = true;
+
+ out:
+	if (err && b) {
+		batch_fail(b, err == ENOMEM ? SW_ERR_INTERNAL :
+			   SW_ERR_UNAVAILABLE, strerror(err));
+		mem_deref(b);
+	}
+	json_decref(arr);
+	free(text);
+
+	/* the database refused the statement: the rest cannot do better */
+	if (err && err != ENOMEM)
+		store_flush(cdr);
+}
+
+/* the job is rated and its partition exists: queue it for the store */
 static void job_store(struct cdr_job *job)
 {
-	const struct bd_cdr_rec *r = &job->rec;
-	char n[STORE_NPARAMS][24];
-	const char *p[STORE_NPARAMS];
-	int err;
-
-#define NUM(i, val) (snprintf(n[i], sizeof(n[i]), "%" PRId64, \
-			      (int64_t)(val)), p[i] = n[i])
-	p[0] = r->id;
-	NUM(1, r->setup_ms);
-	NUM(2, job->fee);
-	if (job->has_account)
-		NUM(3, job->account_id);
-	else
-		p[3] = NULL;
-	p[4] = r->call_id_a;
-	p[5] = r->call_id_b;
-	p[6] = r->caller_in;
-	p[7] = r->callee_in;
-	p[8] = r->caller;
-	p[9] = r->callee;
-	p[10] = r->caller_out;
-	p[11] = r->callee_out;
-	p[12] = r->src_ip;
-	p[13] = r->dst_ip;
-	p[14] = r->mapping_gateway;
-	p[15] = r->account;
-	p[16] = r->routing_gateway;
-	p[17] = job->vendor;
-	NUM(18, r->ringing_ms);
-	NUM(19, r->answer_ms);
-	NUM(20, r->end_ms);
-	NUM(21, r->hold_ms);
-	NUM(22, job->fee_s);
-	NUM(23, r->pdd_ms);
-	NUM(24, job->vendor_cost);
-	p[25] = job->rate_prefix;
-	NUM(26, r->end_code);
-	p[27] = r->end_text;
-	p[28] = r->end_direction;
-	p[29] = r->end_reason;
-	NUM(30, r->q850);
-	p[31] = r->codec_a;
-	p[32] = r->codec_b;
-	p[33] = r->media_node;
-	p[34] = r->rtp_json;
-	p[35] = r->attempts_json;
-#undef NUM
-
-	err = bd_db_query(job->cdr->bd->db, sql_store, STORE_NPARAMS, p,
-			  store_h, job);
-	if (err) {
-		sw_bus_reply_error(job->req, SW_ERR_UNAVAILABLE,
-				   "CDR not stored: %s", strerror(err));
-		mem_deref(job);
-	}
+	list_append(&job->cdr->ready, &job->le, job);
+	store_flush(job->cdr);
 }
 
 static int month_of(int64_t ms)
@@ -534,8 +741,8 @@ static void rate_side(const struct bd_account *acc, const char *callee,
 		return;
 	}
 	*fee = res.fee;
-	if (fee_s)
-		*fee_s = res.fee_s;
+	if (fee_s)	/* cdr.fee_s is an integer column */
+		*fee_s = res.fee_s > INT32_MAX ? INT32_MAX : res.fee_s;
 }
 
 static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
@@ -673,6 +880,7 @@ int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd)
 	if (!cdr)
 		return ENOMEM;
 	cdr->bd = bd;
+	list_init(&cdr->ready);
 	/* unprepared if these fail: slower, still correct */
 	(void)bd_db_prepare(bd->db, sql_store);
 	(void)bd_db_prepare(bd->db, sql_partition);

@@ -9,10 +9,12 @@
  *      rate_prefix; vendor_cost;
  *   4. make sure the month's partition exists (cdr_ensure_partition, once
  *      per month per process, outside the transaction);
- *   5. store it with ONE SQL statement (hence one transaction): cdr_ids
- *      insert ON CONFLICT DO NOTHING, and only when that inserted a row,
- *      the cdr row, its cdr_attempts, the balance debit and the
- *      balance_history row;
+ *   5. store it with ONE SQL statement (hence one transaction), batched
+ *      with whatever other CDRs are ready (group commit, one store
+ *      statement in flight, at most 256 CDRs): cdr_ids insert ON CONFLICT
+ *      DO NOTHING, and only for the ids that inserted a row, the cdr row,
+ *      its cdr_attempts, the balance debit (summed per account) and one
+ *      balance_history row per CDR;
  *   6. answer cdr.submit.reply {id, fee, duplicate} after the COMMIT.
  * A CDR id already stored is acknowledged with duplicate:true and its stored
  * fee, and debits nothing.  Database trouble is answered "unavailable"
@@ -55,8 +57,8 @@ struct bd_cdr_rec {
 	int64_t end_code, q850;
 	const char *end_text, *end_direction, *end_reason;
 	const char *codec_a, *codec_b, *media_node;
-	char *attempts_json;	/* owned (malloc): [{seq,gateway,code,...}] */
-	char *rtp_json;		/* owned (malloc): {"a":{...},"b":{...}} */
+	json_t *attempts;	/* owned: [{seq,gateway,code,start_ms,end_ms}] */
+	json_t *rtp;		/* owned: {"a":{...},"b":{...}}, known fields */
 };
 
 int  bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
