@@ -58,7 +58,11 @@ STOPPING=0
 stop_all() {
 	[ "$STOPPING" = 1 ] && return
 	STOPPING=1
-	say "stopping"
+	# carry on whatever happens: stdout may be a pipe whose reader
+	# (e.g. tee) died with the same Ctrl-C
+	set +e
+	trap '' PIPE INT TERM
+	say "stopping" 2>/dev/null
 	local i
 	# reverse start order: sipp, signalingd, mediaproxyd, billingd
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
@@ -71,8 +75,8 @@ stop_all() {
 		done
 		kill -KILL "$pid" 2>/dev/null || true
 	done
-	deploy/pg.sh stop "$RUN/pg" || true
-	say "stopped"
+	deploy/pg.sh stop "$RUN/pg"
+	say "stopped" 2>/dev/null
 }
 trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
