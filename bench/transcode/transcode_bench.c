@@ -1,0 +1,459 @@
+/*
+ * transcode_bench.c - concurrent real-time transcoding channels per core
+ *
+ * For PCMA<->G.729, PCMA<->Opus (8 kHz) and PCMA<->Opus (48 kHz) it runs
+ * the same speech (sipp's g711a.pcap, looped; synthetic speech-like noise
+ * when the file is missing) through
+ *   raw:    the bare library loop, per 20 ms and per direction:
+ *           G.711 decode -> [speexdsp resample] -> encode, and back
+ *           (the limit: no RTP, no buffering, no DTMF, nothing else);
+ *   engine: mp_xcode, both legs fed with RTP packets, jitter buffer and
+ *           all per-packet work on, ticks every 10 ms (as mediaproxyd
+ *           drives it);
+ *   engine-nojb: the same without the jitter buffer.
+ * A channel is one call transcoded in both directions.  Channels per core
+ * = seconds of call audio processed per second of thread CPU time.
+ *
+ * Each case runs -r rounds (default 3) alternating raw, engine and
+ * engine-nojb, and keeps the best of each: on a shared machine the best run
+ * is the one least disturbed by other processes.
+ *
+ * Usage: transcode_bench [-t SECONDS_OF_AUDIO] [-n SESSIONS] [-r ROUNDS]
+ *                        [-p PCAP]
+ * Threading: single thread; run on an otherwise idle core for clean numbers.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <re.h>
+#include <spandsp.h>
+#include <opus/opus.h>
+#include <bcg729/encoder.h>
+#include <bcg729/decoder.h>
+#include <speex/speex_resampler.h>
+#include "mediaproxy/xcode/codec.h"
+#include "mediaproxy/xcode/rtp.h"
+#include "mediaproxy/xcode/xcode.h"
+
+#define FRAME 160		/* 20 ms at 8 kHz */
+
+enum bcase { C_G729, C_OPUS8, C_OPUS48, C_COUNT };
+
+static const char *case_name[C_COUNT] = {
+	"PCMA<->G.729", "PCMA<->Opus 8k", "PCMA<->Opus 48k",
+};
+
+static int16_t *speech;		/* 8 kHz PCM */
+static size_t nspeech;		/* samples, multiple of FRAME */
+
+struct pkts {
+	uint8_t (*pl)[400];
+	size_t *len;
+	size_t n;
+};
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* PCMA payloads of the RTP packets in a classic pcap (Ethernet/IPv4/UDP) */
+static int load_pcap(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t gh[24], rh[16], pkt[2048];
+	size_t cap = 0;
+
+	if (!f)
+		return errno;
+	if (fread(gh, 1, 24, f) != 24) {
+		fclose(f);
+		return EINVAL;
+	}
+	while (fread(rh, 1, 16, f) == 16) {
+		uint32_t incl = rh[8] | rh[9] << 8 | rh[10] << 16 |
+				(uint32_t)rh[11] << 24;
+		struct mp_xc_rtp rtp;
+		size_t ihl;
+
+		if (incl > sizeof(pkt) || fread(pkt, 1, incl, f) != incl)
+			break;
+		if (incl < 14 + 20 + 8 + 12 || pkt[12] != 0x08 ||
+		    pkt[13] != 0x00 || pkt[23] != 17)
+			continue;
+		ihl = (pkt[14] & 0x0f) * 4u;
+		if (incl < 14 + ihl + 8 ||
+		    mp_xc_rtp_decode(&rtp, pkt + 14 + ihl + 8,
+				     incl - 14 - ihl - 8) ||
+		    rtp.pt != 8)
+			continue;
+		if (nspeech + rtp.plen > cap) {
+			cap = cap ? cap * 2 : 65536;
+			speech = realloc(speech, cap * sizeof(*speech));
+		}
+		for (size_t i = 0; i < rtp.plen; i++)
+			speech[nspeech++] = alaw_to_linear(rtp.payload[i]);
+	}
+	fclose(f);
+	nspeech -= nspeech % FRAME;
+	return nspeech >= 50 * FRAME ? 0 : ENODATA;
+}
+
+static void synth_speech(void)
+{
+	uint32_t seed = 1;
+	double lp = 0;
+
+	nspeech = 8000 * 8;
+	speech = calloc(nspeech, sizeof(*speech));
+	for (size_t i = 0; i < nspeech; i++) {
+		double env = fabs(sin(2 * M_PI * 2.5 * i / 8000.0));
+
+		seed = seed * 1664525u + 1013904223u;
+		lp = 0.7 * lp + 0.3 * (((seed >> 8) & 0xffff) / 32768.0 - 1);
+		speech[i] = (int16_t)(12000 * env * lp);
+	}
+}
+
+/* the B-leg stream: the same speech encoded with the B codec */
+static void encode_b(enum bcase c, struct pkts *p)
+{
+	struct mp_xc_codec *codec = NULL;
+	SpeexResamplerState *rs = NULL;
+	int16_t up[960];
+	int err = 0;
+
+	p->n = nspeech / FRAME;
+	p->pl = calloc(p->n, sizeof(*p->pl));
+	p->len = calloc(p->n, sizeof(*p->len));
+	mp_xc_codec_alloc(&codec, c == C_G729 ? MP_XC_G729 : MP_XC_OPUS, 0,
+			  c == C_OPUS8 ? "maxplaybackrate=8000" : "");
+	if (c == C_OPUS48)
+		rs = speex_resampler_init(1, 8000, 48000, 3, &err);
+
+	for (size_t i = 0; i < p->n; i++) {
+		const int16_t *pcm = speech + i * FRAME;
+		size_t n = FRAME;
+
+		if (rs) {
+			spx_uint32_t il = FRAME, ol = 960;
+
+			speex_resampler_process_int(rs, 0, pcm, &il, up, &ol);
+			memset(up + ol, 0, (960 - ol) * sizeof(*up));
+			pcm = up;
+			n = 960;
+		}
+		mp_xc_codec_encode(codec, p->pl[i], sizeof(p->pl[i]),
+				   &p->len[i], pcm, n);
+	}
+	if (rs)
+		speex_resampler_destroy(rs);
+	mem_deref(codec);
+}
+
+/* ---- raw library loop -------------------------------------------------- */
+
+struct raw {
+	bcg729EncoderChannelContextStruct *g729e;
+	bcg729DecoderChannelContextStruct *g729d;
+	OpusEncoder *oe;
+	OpusDecoder *od;
+	SpeexResamplerState *up, *down;
+	int rate;
+};
+
+static void raw_init(struct raw *r, enum bcase c)
+{
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->rate = c == C_OPUS48 ? 48000 : 8000;
+	if (c == C_G729) {
+		r->g729e = initBcg729EncoderChannel(0);
+		r->g729d = initBcg729DecoderChannel();
+		return;
+	}
+	/* the settings mp_xc_codec uses, so both do the same work */
+	r->oe = opus_encoder_create(r->rate, 1, OPUS_APPLICATION_VOIP, &err);
+	r->od = opus_decoder_create(r->rate, 1, &err);
+	if (c == C_OPUS8)
+		opus_encoder_ctl(r->oe,
+				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_NARROWBAND));
+	if (c == C_OPUS48) {
+		r->up = speex_resampler_init(1, 8000, 48000, 3, &err);
+		r->down = speex_resampler_init(1, 48000, 8000, 3, &err);
+	}
+}
+
+static void raw_fini(struct raw *r)
+{
+	if (r->g729e)
+		closeBcg729EncoderChannel(r->g729e);
+	if (r->g729d)
+		closeBcg729DecoderChannel(r->g729d);
+	if (r->oe)
+		opus_encoder_destroy(r->oe);
+	if (r->od)
+		opus_decoder_destroy(r->od);
+	if (r->up)
+		speex_resampler_destroy(r->up);
+	if (r->down)
+		speex_resampler_destroy(r->down);
+}
+
+static volatile uint32_t sink_bytes;
+
+/* one 20 ms step of one channel, both directions */
+static void raw_step(struct raw *r, const uint8_t *alaw, const uint8_t *bpl,
+		     size_t blen)
+{
+	int16_t pcm[960], pcm2[960];
+	uint8_t out[400], blen8 = 0;
+	opus_int32 n;
+
+	/* A -> B */
+	for (int i = 0; i < FRAME; i++)
+		pcm[i] = alaw_to_linear(alaw[i]);
+	if (r->g729e) {
+		bcg729Encoder(r->g729e, pcm, out, &blen8);
+		bcg729Encoder(r->g729e, pcm + 80, out + 10, &blen8);
+		sink_bytes += blen8;
+	}
+	else {
+		const int16_t *in = pcm;
+		int frame = FRAME;
+
+		if (r->up) {
+			spx_uint32_t il = FRAME, ol = 960;
+
+			speex_resampler_process_int(r->up, 0, pcm, &il, pcm2,
+						    &ol);
+			in = pcm2;
+			frame = (int)ol;
+		}
+		n = opus_encode(r->oe, in, frame, out, sizeof(out));
+		sink_bytes += (uint32_t)n;
+	}
+
+	/* B -> A */
+	if (r->g729d) {
+		bcg729Decoder(r->g729d, bpl, 10, 0, 0, 0, pcm);
+		bcg729Decoder(r->g729d, bpl + 10, 10, 0, 0, 0, pcm + 80);
+	}
+	else {
+		n = opus_decode(r->od, bpl, (opus_int32)blen, pcm2, 960, 0);
+		if (r->down) {
+			spx_uint32_t il = (spx_uint32_t)n, ol = FRAME;
+
+			speex_resampler_process_int(r->down, 0, pcm2, &il, pcm,
+						    &ol);
+		}
+		else {
+			memcpy(pcm, pcm2, FRAME * sizeof(*pcm));
+		}
+	}
+	for (int i = 0; i < FRAME; i++)
+		out[i] = linear_to_alaw(pcm[i]);
+	sink_bytes += out[0];
+}
+
+static double run_raw(enum bcase c, const struct pkts *b, unsigned sessions,
+		      unsigned seconds)
+{
+	struct raw *r = calloc(sessions, sizeof(*r));
+	uint8_t *alaw = malloc(nspeech);
+	size_t frames = (size_t)seconds * 50;
+	double t0, t;
+
+	for (size_t i = 0; i < nspeech; i++)
+		alaw[i] = linear_to_alaw(speech[i]);
+	for (unsigned s = 0; s < sessions; s++)
+		raw_init(&r[s], c);
+
+	t0 = cpu_now();
+	for (size_t f = 0; f < frames; f++) {
+		size_t k = f % b->n;
+
+		for (unsigned s = 0; s < sessions; s++)
+			raw_step(&r[s], alaw + k * FRAME, b->pl[k], b->len[k]);
+	}
+	t = cpu_now() - t0;
+
+	for (unsigned s = 0; s < sessions; s++)
+		raw_fini(&r[s]);
+	free(r);
+	free(alaw);
+	return (double)seconds * sessions / t;
+}
+
+/* ---- engine ------------------------------------------------------------ */
+
+static size_t sent;
+
+static void send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+		   void *arg)
+{
+	(void)leg;
+	(void)pkt;
+	(void)arg;
+	sent += len;
+}
+
+static size_t mkpkt(uint8_t *buf, uint8_t pt, uint32_t seq, uint32_t ts,
+		    const uint8_t *pl, size_t len)
+{
+	struct mp_xc_rtp rtp = {.pt = pt, .seq = (uint16_t)seq, .ts = ts,
+				.ssrc = 0x1234 + pt, .payload = pl,
+				.plen = len};
+	size_t n = 0;
+
+	mp_xc_rtp_encode(buf, 1500, &n, &rtp);
+	return n;
+}
+
+static double run_engine(enum bcase c, const struct pkts *b,
+			 unsigned sessions, unsigned seconds, bool jb)
+{
+	struct mp_xcode **xc = calloc(sessions, sizeof(*xc));
+	struct mp_xcode_plan pa, pb;
+	struct mp_xcode_conf conf;
+	uint8_t *alaw = malloc(nspeech), pkt[1500];
+	size_t frames = (size_t)seconds * 50;
+	int64_t now = 1000;
+	double t0, t;
+
+	for (size_t i = 0; i < nspeech; i++)
+		alaw[i] = linear_to_alaw(speech[i]);
+
+	memset(&pa, 0, sizeof(pa));
+	memset(&pb, 0, sizeof(pb));
+	strcpy(pa.codec, "PCMA");
+	pa.pt = 8;
+	pa.ptime = 20;
+	pa.te_pt = 101;
+	pa.dtmf_send = pa.dtmf_recv = MP_XCODE_DTMF_RFC2833;
+	strcpy(pb.codec, c == C_G729 ? "G729" : "opus");
+	pb.pt = c == C_G729 ? 18 : 111;
+	pb.ptime = 20;
+	pb.te_pt = 101;
+	pb.dtmf_send = pb.dtmf_recv = MP_XCODE_DTMF_RFC2833;
+	if (c == C_G729)
+		strcpy(pb.fmtp, "annexb=no");
+	if (c == C_OPUS8)
+		strcpy(pb.fmtp, "maxplaybackrate=8000");
+	mp_xcode_conf_default(&conf);
+	conf.jb_enable = jb;
+
+	for (unsigned s = 0; s < sessions; s++)
+		if (mp_xcode_alloc(&xc[s], &pa, &pb, &conf, send_h, NULL,
+				   NULL)) {
+			fprintf(stderr, "engine alloc failed\n");
+			exit(1);
+		}
+
+	t0 = cpu_now();
+	for (size_t f = 0; f < frames; f++) {
+		size_t k = f % b->n, n;
+		uint32_t seq = (uint32_t)f;
+
+		for (unsigned s = 0; s < sessions; s++) {
+			n = mkpkt(pkt, 8, seq, seq * 160, alaw + k * FRAME,
+				  FRAME);
+			mp_xcode_input(xc[s], MP_XCODE_A, pkt, n, now);
+			n = mkpkt(pkt, pb.pt, seq,
+				  seq * (c == C_G729 ? 160 : 960), b->pl[k],
+				  b->len[k]);
+			mp_xcode_input(xc[s], MP_XCODE_B, pkt, n, now);
+		}
+		for (unsigned s = 0; s < sessions; s++)
+			mp_xcode_tick(xc[s], now + 10);
+		for (unsigned s = 0; s < sessions; s++)
+			mp_xcode_tick(xc[s], now + 20);
+		now += 20;
+	}
+	t = cpu_now() - t0;
+
+	for (unsigned s = 0; s < sessions; s++)
+		mem_deref(xc[s]);
+	free(xc);
+	free(alaw);
+	return (double)seconds * sessions / t;
+}
+
+int main(int argc, char **argv)
+{
+	const char *pcap = "/usr/share/sip-tester/g711a.pcap";
+	unsigned seconds = 10, sessions = 4, rounds = 3;
+	double load[3] = {0};
+	int opt;
+
+	while ((opt = getopt(argc, argv, "t:n:r:p:")) != -1) {
+		switch (opt) {
+		case 't':
+			seconds = (unsigned)atoi(optarg);
+			break;
+		case 'n':
+			sessions = (unsigned)atoi(optarg);
+			break;
+		case 'r':
+			rounds = (unsigned)atoi(optarg);
+			break;
+		case 'p':
+			pcap = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-t seconds] [-n sessions] "
+				"[-r rounds] [-p pcap]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (!seconds || !sessions || !rounds)
+		return 2;
+
+	if (load_pcap(pcap)) {
+		fprintf(stderr, "%s unusable: synthetic speech instead\n",
+			pcap);
+		synth_speech();
+	}
+	(void)getloadavg(load, 3);
+	printf("audio: %s, %.1f s looped; %u sessions x %u s per run, best "
+	       "of %u rounds; load average %.2f\n"
+	       "channel = one call transcoded both ways; ch/core = call "
+	       "seconds per CPU second\n",
+	       speech && nspeech ? pcap : "synthetic", nspeech / 8000.0,
+	       sessions, seconds, rounds, load[0]);
+	printf("%-16s %10s %10s %8s %12s %8s\n", "case", "raw ch/core",
+	       "engine", "ratio", "engine-nojb", "ratio");
+
+	for (int c = 0; c < C_COUNT; c++) {
+		struct pkts b;
+		double raw, eng, eng_nojb;
+
+		encode_b((enum bcase)c, &b);
+		raw = eng = eng_nojb = 0;
+		for (unsigned r = 0; r < rounds; r++) {
+			raw = fmax(raw, run_raw((enum bcase)c, &b, sessions,
+						seconds));
+			eng = fmax(eng, run_engine((enum bcase)c, &b, sessions,
+						   seconds, true));
+			eng_nojb = fmax(eng_nojb,
+					run_engine((enum bcase)c, &b, sessions,
+						   seconds, false));
+		}
+		printf("%-16s %10.0f %10.0f %7.0f%% %12.0f %7.0f%%\n",
+		       case_name[c], raw, eng, 100 * eng / raw, eng_nojb,
+		       100 * eng_nojb / raw);
+		fflush(stdout);
+		free(b.pl);
+		free(b.len);
+	}
+
+	return 0;
+}
