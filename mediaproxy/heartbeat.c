@@ -22,7 +22,7 @@ struct mp_heartbeat {
 	int64_t last_cpu_us;	/* user + system time at the last beat */
 	int64_t last_wall_us;	/* monotonic time at the last beat */
 	int cpu_pct;
-	bool warned;		/* push failure logged once until it works */
+	bool warned;		/* push failure logged (once) */
 };
 
 static int64_t cpu_used_us(void)

@@ -34,7 +34,7 @@ struct mp_node {
 	struct sw_bus_peer *sig;	/* owned by bus: PUSH to signalingd */
 	struct mp_ports ports;
 	struct sa laddr;		/* rtp_ip, port 0 */
-	struct hash *sessions;		/* owned: struct mp_session by id */
+	struct hash *sessions;		/* owned: mp_session by id */
 	uint32_t nsessions;
 	uint32_t nxcode;		/* sessions on the decoded path */
 	struct tmr tick;		/* RTP timeout checks */

@@ -29,7 +29,7 @@ struct mp_sock {
 	int fd;
 	bool rtcp;
 	struct mp_leg *leg;	/* borrowed: back-pointer */
-	struct sa dst;		/* where this socket sends: latched or plan */
+	struct sa dst;		/* where it sends: latched or plan */
 	bool dst_set;
 	struct sa plan;		/* the SDP address of this port's peer */
 	bool plan_set;
@@ -50,7 +50,7 @@ struct mp_leg {
 	struct mp_rx_stats rxs;
 	int64_t last_rtp_ms;	/* last valid RTP from this leg's peer */
 	struct {
-		uint32_t key;	/* middle NTP bits of an SR sent to the peer */
+		uint32_t key;	/* NTP middle bits of an SR sent */
 		int64_t sent_us;
 	} sr[SR_RING];
 	unsigned sr_next;

@@ -243,8 +243,9 @@ int mp_rtcp_scan(struct mp_rtcp_info *info, const uint8_t *buf, size_t len)
 				return EBADMSG;
 			if (pt == 200 && !info->has_sr) {
 				info->has_sr = true;
-				info->sr_ntp_mid = (uint32_t)(rd16(p + 10)) << 16
-						   | rd16(p + 12);
+				info->sr_ntp_mid =
+					((uint32_t)rd16(p + 10) << 16) |
+					rd16(p + 12);
 			}
 			for (unsigned i = 0; i < rc; i++) {
 				const uint8_t *b = p + boff + 24u * i;
