@@ -49,6 +49,7 @@ PGconn *tc_db_connect(const struct tc_opts *o)
 
 	/* our messages, not the server's notices, go to the terminal */
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	PQclear(PQexec(conn, "SET DateStyle = 'ISO, YMD'"));
 	return conn;
 }
 

@@ -66,6 +66,17 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 		snprintf(buf, size, "at most %zu entries, prefixes unique",
 			 f->max_items);
 		break;
+	case TC_TIME:
+		snprintf(buf, size, "`HH:MM` or `HH:MM:SS`, 00:00..24:00");
+		break;
+	case TC_TZ:
+		snprintf(buf, size, "a name PostgreSQL knows "
+			 "(`pg_timezone_names`)");
+		break;
+	case TC_DATE_SET:
+		snprintf(buf, size, "`YYYY-MM-DD`, at most %zu, no duplicates",
+			 f->max_items);
+		break;
 	default:
 		snprintf(buf, size, "`true`/`false`");
 		break;
@@ -84,6 +95,8 @@ static const char *type_name(const struct tc_field *f)
 		[TC_IP_LIST] = "list of strings", [TC_REF_LIST] = "list of names",
 		[TC_PREFIX_SET] = "set of strings",
 		[TC_RATE_ENTRIES] = "list of entries",
+		[TC_TIME] = "string", [TC_TZ] = "string",
+		[TC_DATE_SET] = "set of strings",
 	};
 
 	return names[f->kind];
@@ -100,8 +113,14 @@ int tc_cmd_fields(void)
 		printf("### `%s`\n\n", sec->key);
 		printf("| field | type | default | range | meaning |\n");
 		printf("|---|---|---|---|---|\n");
-		printf("| `name` | string | (required) | 1..64 characters, no "
-		       "control characters | identifies the %s |\n", sec->noun);
+		if (sec->id && !strcmp(sec->id, "number"))
+			printf("| `number` | string | (required) | 1..32 of "
+			       "0-9 * # + | identifies the %s |\n",
+			       sec->noun);
+		else
+			printf("| `name` | string | (required) | 1..64 "
+			       "characters, no control characters | "
+			       "identifies the %s |\n", sec->noun);
 		printf("| `delete` | boolean | `false` | | `true` removes the "
 		       "%s |\n", sec->noun);
 		for (size_t i = 0; i < sec->nfields; i++) {

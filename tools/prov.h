@@ -42,6 +42,9 @@ enum tc_kind {
 	TC_REF_LIST,	/* list of names of section `ref` (stored text[]) */
 	TC_PREFIX_SET,	/* routing gateway prefixes: child table, a set */
 	TC_RATE_ENTRIES,/* rate table entries: child table, a set */
+	TC_TIME,	/* "HH:MM" or "HH:MM:SS", 00:00..24:00 */
+	TC_TZ,		/* IANA time zone name (checked in the database) */
+	TC_DATE_SET,	/* "YYYY-MM-DD" dates: child table, a set */
 };
 
 /* field flags */
@@ -61,6 +64,8 @@ struct tc_field {
 	unsigned flags;
 	const char *def;	/* documented default (docs only) */
 	const char *help;	/* documentation */
+	/* TC_PREFIX_SET, TC_DATE_SET: the child table holding the set */
+	const char *set_table, *set_fk, *set_col;
 };
 
 struct tc_section {
@@ -69,6 +74,7 @@ struct tc_section {
 	const char *noun;	/* "routing gateway" */
 	const struct tc_field *fields;	/* NULL-key terminated, no "name" */
 	size_t nfields;
+	const char *id;		/* identifying key and column; NULL = "name" */
 };
 
 /* the system parameters tandemctl knows */
@@ -124,6 +130,7 @@ extern const size_t tc_nsections;
 extern const struct tc_param_def tc_params[];
 
 const struct tc_section *tc_section_find(const char *key);
+const char *tc_section_id(const struct tc_section *sec);
 const struct tc_param_def *tc_param_find(const char *name);
 int  tc_field_index(const struct tc_section *sec, const char *key);
 

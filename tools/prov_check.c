@@ -320,6 +320,65 @@ static const char *check_prefix(struct tc_doc *doc, const char *path,
 	return s;
 }
 
+static bool digits_at(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
+/* YYYY-MM-DD, a real calendar date, years 1900..2999 */
+static bool date_valid(const char *s)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+				    31};
+	int y, m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+	    !digits_at(s, 4) || !digits_at(s + 5, 2) || !digits_at(s + 8, 2))
+		return false;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 ||
+	    d > mdays[m - 1])
+		return false;
+	if (m == 2 && d == 29)
+		return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return true;
+}
+
+/* "HH:MM" or "HH:MM:SS" within 00:00..24:00 -> "HH:MM:SS", or false */
+static bool time_canon(const char *s, char out[9])
+{
+	size_t len = strlen(s);
+	int h, m, sec = 0;
+
+	if ((len != 5 && len != 8) || s[2] != ':' || !digits_at(s, 2) ||
+	    !digits_at(s + 3, 2))
+		return false;
+	if (len == 8 && (s[5] != ':' || !digits_at(s + 6, 2)))
+		return false;
+	h = atoi(s);
+	m = atoi(s + 3);
+	if (len == 8)
+		sec = atoi(s + 6);
+	if (m > 59 || sec > 59 || h > 24 || (h == 24 && (m || sec)))
+		return false;
+	out[0] = (char)('0' + h / 10);
+	out[1] = (char)('0' + h % 10);
+	out[2] = ':';
+	out[3] = (char)('0' + m / 10);
+	out[4] = (char)('0' + m % 10);
+	out[5] = ':';
+	out[6] = (char)('0' + sec / 10);
+	out[7] = (char)('0' + sec % 10);
+	out[8] = '\0';
+	return true;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -402,6 +461,15 @@ static char *check_list(struct tc_doc *doc, const char *path,
 			s = check_str(doc, ep, e, 1, NAME_MAX_LEN);
 			break;
 
+		case TC_DATE_SET:
+			s = check_str(doc, ep, e, 10, 10);
+			if (s && !date_valid(s)) {
+				tc_doc_error(doc, "%s: not a date YYYY-MM-DD",
+					     ep);
+				s = NULL;
+			}
+			break;
+
 		default:
 			break;
 		}
@@ -423,7 +491,7 @@ static char *check_list(struct tc_doc *doc, const char *path,
 		goto out;
 
 	if (f->kind != TC_INT_LIST) {
-		if (f->kind == TC_PREFIX_SET)
+		if (f->kind == TC_PREFIX_SET || f->kind == TC_DATE_SET)
 			qsort(strs, n, sizeof(*strs), cmp_str);
 		for (i = 0; i < n; i++)
 			json_array_append_new(out, json_string(strs[i]));
@@ -456,7 +524,8 @@ static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
 		(void)val;
 		for (size_t i = 0; keys && keys[i]; i++)
 			known |= !strcmp(keys[i], key);
-		if (sec && (!strcmp(key, "name") || !strcmp(key, "delete") ||
+		if (sec && (!strcmp(key, tc_section_id(sec)) ||
+			    !strcmp(key, "delete") ||
 			    tc_field_index(sec, key) >= 0))
 			known = true;
 		if (!known)
@@ -708,7 +777,33 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 	case TC_IP_LIST:
 	case TC_REF_LIST:
 	case TC_PREFIX_SET:
+	case TC_DATE_SET:
 		out->text = check_list(doc, path, f, j);
+		break;
+
+	case TC_TIME:
+		s = check_str(doc, path, j, 5, 8);
+		if (s) {
+			char t[9];
+
+			if (time_canon(s, t))
+				out->text = xstrdup(doc, t);
+			else
+				tc_doc_error(doc, "%s: not a time HH:MM "
+					     "(00:00..24:00)", path);
+		}
+		break;
+
+	case TC_TZ:
+		s = check_str(doc, path, j, f->min, f->max);
+		if (s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				"qrstuvwxyz0123456789_/+-") != strlen(s)) {
+			tc_doc_error(doc, "%s: not a time zone name (e.g. "
+				     "Europe/London)", path);
+			s = NULL;
+		}
+		if (s)
+			out->text = xstrdup(doc, s);
 		break;
 
 	case TC_RATE_ENTRIES:
@@ -742,6 +837,14 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 		if (cap && res && atoll(cap) && atoll(res) > atoll(cap))
 			tc_doc_error(doc, "%s.reserved_lines: must not exceed "
 				     "capacity (%s)", obj->path, cap);
+	}
+	else if (!strcmp(sec, "work_calendars")) {
+		const char *a = val_of(obj, "work_start");
+		const char *b = val_of(obj, "work_end");
+
+		if (a && b && strcmp(a, b) >= 0)
+			tc_doc_error(doc, "%s.work_end: must be after "
+				     "work_start (%s)", obj->path, a);
 	}
 	else if (!strcmp(sec, "accounts")) {
 		const char *agent = val_of(obj, "agent");
@@ -786,8 +889,8 @@ static void check_object(struct tc_doc *doc, const struct tc_section *sec,
 	}
 	unknown_keys(doc, obj->path, o, NULL, sec);
 
-	snprintf(path, sizeof(path), "%s.name", obj->path);
-	j = json_object_get(o, "name");
+	snprintf(path, sizeof(path), "%s.%s", obj->path, tc_section_id(sec));
+	j = json_object_get(o, tc_section_id(sec));
 	if (!j) {
 		tc_doc_error(doc, "%s: required", path);
 	}
@@ -799,6 +902,11 @@ static void check_object(struct tc_doc *doc, const struct tc_section *sec,
 
 		name = json_string_value(j);
 		why = name_problem(name, json_string_length(j));
+		/* phones are identified by their number */
+		if (!why && sec->id && !strcmp(sec->id, "number") &&
+		    (strlen(name) > 32 ||
+		     strspn(name, "0123456789*#+") != strlen(name)))
+			why = "must be 1..32 of 0-9 * # +";
 		if (why)
 			tc_doc_error(doc, "%s: %s", path, why);
 		else
@@ -1107,8 +1215,9 @@ static void check_dup_names(struct tc_doc *doc, size_t first, size_t n)
 		const struct tc_obj *b = &objs[idx[k]];
 
 		if (a->name && b->name && !strcmp(a->name, b->name))
-			tc_doc_error(doc, "%s.name: \"%s\" is also %s",
-				     b->path, b->name, a->path);
+			tc_doc_error(doc, "%s.%s: \"%s\" is also %s",
+				     b->path, tc_section_id(b->sec), b->name,
+				     a->path);
 	}
 	free(idx);
 }

@@ -23,6 +23,43 @@ static const char *const auth_modes[] = {"ip", "ip_port", "password", NULL};
 static const char *const caller_sources[] = {"from", "display", "rpid", NULL};
 static const char *const transports[] = {"udp", "tcp", NULL};
 static const char *const filter_modes[] = {"none", "allow", "forbid", NULL};
+static const char *const periods[] = {"always", "working", "non_working",
+				      NULL};
+
+static const struct tc_field work_calendar_fields[] = {
+	{"time_zone", "time_zone", TC_TZ, 1, 64, 0, NULL, NULL, 0, "UTC",
+	 "IANA time zone the hours and days are in"},
+	{"working_days", "working_days", TC_INT_LIST, 1, 7, 7, NULL, NULL, 0,
+	 "[1,2,3,4,5]", "ISO weekdays that are working days (1 = Monday)"},
+	{"work_start", "work_start", TC_TIME, 0, 0, 0, NULL, NULL, 0,
+	 "\"09:00\"", "working hours start (inclusive)"},
+	{"work_end", "work_end", TC_TIME, 0, 0, 0, NULL, NULL, 0, "\"18:00\"",
+	 "working hours end (exclusive), after work_start"},
+	{"holidays", NULL, TC_DATE_SET, 0, 0, 3660, NULL, NULL, 0, "[]",
+	 "non-working dates, replaced as a set when given", "holidays",
+	 "calendar_id", "day"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct tc_field package_period_rate_fields[] = {
+	{"calendar", "calendar_id", TC_REF, 0, 0, 0, NULL, "work_calendars",
+	 TC_F_REQ_CREATE, "(required)", "the work calendar, by name"},
+	{"working_rate_table", "working_rate_table_id", TC_REF, 0, 0, 0, NULL,
+	 "rate_tables", TC_F_REQ_CREATE, "(required)",
+	 "rate table of working hours"},
+	{"non_working_rate_table", "non_working_rate_table_id", TC_REF, 0, 0, 0,
+	 NULL, "rate_tables", TC_F_REQ_CREATE, "(required)",
+	 "rate table outside working hours, holidays and non-working days"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
+
+static const struct tc_field phone_fields[] = {
+	{"account", "account_id", TC_REF, 0, 0, 0, NULL, "accounts",
+	 TC_F_REQ_CREATE, "(required)", "the account calls are billed to"},
+	{"password", "password", TC_TEXT, 1, 128, 0, NULL, NULL,
+	 TC_F_REQ_CREATE | TC_F_SECRET, "(required)", "digest password"},
+	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
+};
 
 static const struct tc_field rate_table_fields[] = {
 	{"entries", NULL, TC_RATE_ENTRIES, 0, 0, 1000000, NULL, NULL, 0, "[]",
@@ -56,6 +93,11 @@ static const struct tc_field account_fields[] = {
 	{"buy_rate_table", "buy_rate_table_id", TC_REF, 0, 0, 0, NULL,
 	 "rate_tables", TC_F_NULLABLE, "null",
 	 "buying rate table (vendors), by name"},
+	{"package_period_rate", "package_period_rate_id", TC_REF, 0, 0, 0, NULL,
+	 "package_period_rates", TC_F_NULLABLE, "null",
+	 "selling by period instead of rate_table, by name"},
+	{"work_calendar", "work_calendar_id", TC_REF, 0, 0, 0, NULL,
+	 "work_calendars", TC_F_NULLABLE, "null", "the account's work calendar"},
 	{"max_concurrent_calls", "max_concurrent_calls", TC_INT, 0, 1000000, 0,
 	 NULL, NULL, 0, "0", "0 = unlimited"},
 	{"number_allow", "number_allow", TC_PREFIX_LIST, 0, 32, 1000, NULL,
@@ -120,7 +162,8 @@ static const struct tc_field routing_gateway_fields[] = {
 	 NULL, TC_F_NULLABLE | TC_F_SECRET, "null",
 	 "outbound REGISTER password"},
 	{"prefixes", NULL, TC_PREFIX_SET, 0, 32, 10000, NULL, NULL, 0, "[]",
-	 "callee prefixes routed here, replaced as a set when given"},
+	 "callee prefixes routed here, replaced as a set when given",
+	 "routing_gateway_prefixes", "routing_gateway_id", "prefix"},
 	{"priority", "priority", TC_INT, 1, 65535, 0, NULL, NULL, 0, "1",
 	 "1 = tried first"},
 	{"line_limit", "line_limit", TC_INT, 0, 1000000, 0, NULL, NULL, 0, "0",
@@ -145,6 +188,11 @@ static const struct tc_field routing_gateway_fields[] = {
 	 "a locked gateway is never tried"},
 	{"options_keepalive", "options_keepalive", TC_BOOL, 0, 0, 0, NULL,
 	 NULL, 0, "false", "OPTIONS keepalive; offline gateways are skipped"},
+	{"work_calendar", "work_calendar_id", TC_REF, 0, 0, 0, NULL,
+	 "work_calendars", TC_F_NULLABLE, "null",
+	 "calendar of active_period, by name"},
+	{"active_period", "active_period", TC_ENUM, 0, 0, 0, periods, NULL, 0,
+	 "always", "always, working or non_working (by work_calendar)"},
 	{NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
@@ -154,6 +202,10 @@ static const struct tc_field routing_gateway_fields[] = {
 const struct tc_section tc_sections[] = {
 	{"rate_tables", "rate_tables", "rate table", rate_table_fields,
 	 NF(rate_table_fields)},
+	{"work_calendars", "work_calendars", "work calendar",
+	 work_calendar_fields, NF(work_calendar_fields)},
+	{"package_period_rates", "package_period_rates", "package period rate",
+	 package_period_rate_fields, NF(package_period_rate_fields)},
 	{"gateway_groups", "gateway_groups", "gateway group",
 	 gateway_group_fields, NF(gateway_group_fields)},
 	{"accounts", "accounts", "account", account_fields,
@@ -162,6 +214,7 @@ const struct tc_section tc_sections[] = {
 	 mapping_gateway_fields, NF(mapping_gateway_fields)},
 	{"routing_gateways", "routing_gateways", "routing gateway",
 	 routing_gateway_fields, NF(routing_gateway_fields)},
+	{"phones", "phones", "phone", phone_fields, NF(phone_fields), "number"},
 };
 const size_t tc_nsections = sizeof(tc_sections) / sizeof(tc_sections[0]);
 
@@ -244,6 +297,12 @@ const struct tc_section *tc_section_find(const char *key)
 			return &tc_sections[i];
 	}
 	return NULL;
+}
+
+/* the key (and column) identifying the objects of a section */
+const char *tc_section_id(const struct tc_section *sec)
+{
+	return sec->id ? sec->id : "name";
 }
 
 /* the definition of a system parameter, or NULL when unknown */

@@ -83,6 +83,11 @@ static const char *ref_table(const struct tc_field *f)
 	return tc_section_find(f->ref)->table;
 }
 
+static const char *ref_id(const struct tc_field *f)
+{
+	return tc_section_id(tc_section_find(f->ref));
+}
+
 /* a value as an operator reads it in a change line */
 static void show(char *buf, size_t size, const struct tc_field *f,
 		 const char *text)
@@ -106,8 +111,9 @@ static int read_expr(char *buf, size_t size, const struct tc_field *f)
 {
 	switch (f->kind) {
 	case TC_REF:
-		return snprintf(buf, size, "(SELECT r.name FROM %s r "
-				"WHERE r.id = t.%s)", ref_table(f), f->column);
+		return snprintf(buf, size, "(SELECT r.%s FROM %s r "
+				"WHERE r.id = t.%s)", ref_id(f), ref_table(f),
+				f->column);
 	case TC_INT_LIST:
 	case TC_PREFIX_LIST:
 	case TC_IP_LIST:
@@ -123,8 +129,8 @@ static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
 {
 	switch (f->kind) {
 	case TC_REF:
-		return snprintf(buf, size, "(SELECT id FROM %s WHERE name = $%d)",
-				ref_table(f), n);
+		return snprintf(buf, size, "(SELECT id FROM %s WHERE %s = $%d)",
+				ref_table(f), ref_id(f), n);
 	case TC_INT_LIST:
 		return snprintf(buf, size, "ARRAY(SELECT e::int FROM "
 				"json_array_elements_text($%d::json) WITH "
@@ -141,6 +147,8 @@ static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
 		return snprintf(buf, size, "$%d::bigint", n);
 	case TC_BOOL:
 		return snprintf(buf, size, "$%d::boolean", n);
+	case TC_TIME:
+		return snprintf(buf, size, "$%d::time", n);
 	default:
 		return snprintf(buf, size, "$%d::text", n);
 	}
@@ -153,14 +161,15 @@ static bool has_column(const struct tc_field *f)
 
 /* --- checks against the database (before any write) --------------------- */
 
-static int name_exists(struct prov *pv, const char *table, const char *name,
-		       bool *existsp)
+static int name_exists(struct prov *pv, const struct tc_section *sec,
+		       const char *name, bool *existsp)
 {
 	char sql[160];
 	PGresult *res;
 	const char *params[1] = {name};
 
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE name = $1", table);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE %s = $1", sec->table,
+		 tc_section_id(sec));
 	res = tc_db_exec(pv->conn, sql, 1, params, pv->err, sizeof(pv->err));
 	if (!res)
 		return EIO;
@@ -179,7 +188,7 @@ static int check_ref(struct prov *pv, const struct tc_obj *o,
 
 	if (t && !t->del)
 		return 0;
-	if (name_exists(pv, ref_table(f), name, &found))
+	if (name_exists(pv, tc_section_find(f->ref), name, &found))
 		return EIO;
 	if (!found)
 		tc_doc_error(pv->doc, "%s: no %s named \"%s\" (neither in the "
@@ -199,7 +208,7 @@ static int check_account_type(struct prov *pv, const struct tc_obj *o,
 {
 	const struct tc_obj *a = tc_doc_find(pv->doc, "accounts", account);
 	const char *params[1] = {account};
-	bool ingress = !strcmp(o->sec->key, "mapping_gateways");
+	bool ingress = strcmp(o->sec->key, "routing_gateways") != 0;
 	const char *need = ingress ? "customer" : "vendor";
 	char type[16] = "customer";	/* the default of a new account */
 	PGresult *res;
@@ -228,6 +237,23 @@ static int check_account_type(struct prov *pv, const struct tc_obj *o,
 	return 0;
 }
 
+/* a time zone PostgreSQL (and so billingd's rating) knows */
+static int check_tz(struct prov *pv, const char *tz, const char *path)
+{
+	const char *params[1] = {tz};
+	PGresult *res;
+
+	res = tc_db_exec(pv->conn, "SELECT 1 FROM pg_timezone_names WHERE "
+			 "name = $1", 1, params, pv->err, sizeof(pv->err));
+	if (!res)
+		return EIO;
+	if (!PQntuples(res))
+		tc_doc_error(pv->doc, "%s: unknown time zone \"%s\" (IANA "
+			     "names, e.g. Europe/London)", path, tz);
+	PQclear(res);
+	return 0;
+}
+
 static int check_db(struct prov *pv)
 {
 	struct tc_doc *doc = pv->doc;
@@ -239,7 +265,7 @@ static int check_db(struct prov *pv)
 		/* after validation errors: check what is intact */
 		if (!o->name || !o->vals)
 			continue;
-		if (name_exists(pv, o->sec->table, o->name, &pv->exists[i]))
+		if (name_exists(pv, o->sec, o->name, &pv->exists[i]))
 			return EIO;
 		if (o->del)
 			continue;
@@ -262,6 +288,8 @@ static int check_db(struct prov *pv)
 			if (f->kind == TC_REF && !strcmp(f->ref, "accounts") &&
 			    !strcmp(f->key, "account") &&
 			    check_account_type(pv, o, v->text, path))
+				return EIO;
+			if (f->kind == TC_TZ && check_tz(pv, v->text, path))
 				return EIO;
 			if (f->kind == TC_REF_LIST) {
 				json_t *list = json_loads(v->text, 0, NULL);
@@ -359,10 +387,14 @@ static int apply_params(struct prov *pv)
 
 /* --- child sets ------------------------------------------------------------ */
 
-/* routing gateway prefixes: compare, describe, apply */
-static int apply_prefixes(struct prov *pv, const char *id, const char *want,
-			  bool created, struct line *l)
+/* a set held in a child table (prefixes, holidays): compare, describe,
+ * apply */
+static int apply_set(struct prov *pv, const struct tc_field *f,
+		     const char *id, const char *want, bool created,
+		     struct line *l)
 {
+	const char *cast = f->kind == TC_DATE_SET ? "::date" : "";
+	char sql[512];
 	json_t *w = json_loads(want, 0, NULL), *add = json_array(),
 	       *del = json_array();
 	char *adds = NULL, *dels = NULL;
@@ -376,9 +408,10 @@ static int apply_prefixes(struct prov *pv, const char *id, const char *want,
 		snprintf(pv->err, sizeof(pv->err), "out of memory");
 		goto out;
 	}
-	res = tc_db_exec(pv->conn, "SELECT prefix FROM routing_gateway_prefixes"
-			 " WHERE routing_gateway_id = $1 ORDER BY prefix "
-			 "COLLATE \"C\"", 1, params, pv->err, sizeof(pv->err));
+	snprintf(sql, sizeof(sql), "SELECT %s::text AS v FROM %s WHERE %s = "
+		 "$1 ORDER BY %s::text COLLATE \"C\"", f->set_col,
+		 f->set_table, f->set_fk, f->set_col);
+	res = tc_db_exec(pv->conn, sql, 1, params, pv->err, sizeof(pv->err));
 	if (!res)
 		goto out;
 	rows = PQntuples(res);
@@ -408,9 +441,9 @@ static int apply_prefixes(struct prov *pv, const char *id, const char *want,
 
 	if (!created && (json_array_size(add) || json_array_size(del))) {
 		if (a.items)
-			line_add(l, "prefixes added: %s", a.buf);
+			line_add(l, "%s added: %s", f->key, a.buf);
 		if (d.items)
-			line_add(l, "prefixes removed: %s", d.buf);
+			line_add(l, "%s removed: %s", f->key, d.buf);
 	}
 
 	adds = json_dumps(add, JSON_COMPACT);
@@ -422,20 +455,22 @@ static int apply_prefixes(struct prov *pv, const char *id, const char *want,
 	if (json_array_size(del)) {
 		PQclear(res);
 		params[1] = dels;
-		res = tc_db_exec(pv->conn, "DELETE FROM routing_gateway_prefixes"
-				 " WHERE routing_gateway_id = $1 AND prefix IN "
-				 "(SELECT json_array_elements_text($2::json))",
-				 2, params, pv->err, sizeof(pv->err));
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = $1 AND "
+			 "%s::text IN (SELECT json_array_elements_text("
+			 "$2::json))", f->set_table, f->set_fk, f->set_col);
+		res = tc_db_exec(pv->conn, sql, 2, params, pv->err,
+				 sizeof(pv->err));
 		if (!res)
 			goto out;
 	}
 	if (json_array_size(add)) {
 		PQclear(res);
 		params[1] = adds;
-		res = tc_db_exec(pv->conn, "INSERT INTO routing_gateway_prefixes"
-				 " (routing_gateway_id, prefix) SELECT $1, "
-				 "json_array_elements_text($2::json)", 2,
-				 params, pv->err, sizeof(pv->err));
+		snprintf(sql, sizeof(sql), "INSERT INTO %s (%s, %s) SELECT $1, "
+			 "e%s FROM json_array_elements_text($2::json) e",
+			 f->set_table, f->set_fk, f->set_col, cast);
+		res = tc_db_exec(pv->conn, sql, 2, params, pv->err,
+				 sizeof(pv->err));
 		if (!res)
 			goto out;
 	}
@@ -630,8 +665,8 @@ static int apply_children(struct prov *pv, const struct tc_obj *o,
 
 		if (!v->set)
 			continue;
-		if (f->kind == TC_PREFIX_SET)
-			err = apply_prefixes(pv, id, v->text, created, l);
+		if (f->kind == TC_PREFIX_SET || f->kind == TC_DATE_SET)
+			err = apply_set(pv, f, id, v->text, created, l);
 		else if (f->kind == TC_RATE_ENTRIES)
 			err = apply_entries(pv, id, o, created, l);
 		if (err)
@@ -659,7 +694,8 @@ static int create_obj(struct prov *pv, const struct tc_obj *o)
 	}
 	params[0] = o->name;
 
-	len = (size_t)snprintf(sql, cap, "INSERT INTO %s (name", sec->table);
+	len = (size_t)snprintf(sql, cap, "INSERT INTO %s (%s", sec->table,
+			       tc_section_id(sec));
 	for (size_t k = 0; k < sec->nfields; k++) {
 		if (o->vals[k].set && has_column(&sec->fields[k]))
 			len += (size_t)snprintf(sql + len, cap - len, ", %s",
@@ -746,8 +782,8 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		read_expr(expr, sizeof(expr), &sec->fields[k]);
 		len += (size_t)snprintf(sql + len, cap - len, ", %s", expr);
 	}
-	snprintf(sql + len, cap - len, " FROM %s t WHERE t.name = $1 "
-		 "FOR UPDATE", sec->table);
+	snprintf(sql + len, cap - len, " FROM %s t WHERE t.%s = $1 "
+		 "FOR UPDATE", sec->table, tc_section_id(sec));
 	res = tc_db_exec(pv->conn, sql, 1, nameparam, pv->err,
 			 sizeof(pv->err));
 	if (!res)
@@ -866,8 +902,8 @@ static int delete_obj(struct prov *pv, const struct tc_obj *o)
 		}
 	}
 	else {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE name = $1",
-			 o->sec->table);
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = $1",
+			 o->sec->table, tc_section_id(o->sec));
 		res = tc_db_exec(pv->conn, sql, 1, params, pv->err,
 				 sizeof(pv->err));
 	}

@@ -154,8 +154,11 @@ BAD = [
      lambda d: d["accounts"][1].__setitem__("buy_rate_table", "nope")),
     ("routing_gateways[0].account: account \"democust\" is a customer",
      lambda d: d["routing_gateways"][0].__setitem__("account", "democust")),
-    ("work_calendars: unknown section",
-     lambda d: d.__setitem__("work_calendars", [])),
+    ("phone_books: unknown section",
+     lambda d: d.__setitem__("phone_books", [])),
+    ("work_calendars[0].time_zone: unknown time zone",
+     lambda d: d.__setitem__("work_calendars", [
+         {"name": "c", "time_zone": "Mars/Olympus"}])),
 ]
 
 
@@ -175,6 +178,47 @@ def test_bad_file_names_the_path_and_writes_nothing(stack, message, mutate):
     assert "nothing written" in r.stderr
     assert r.stdout == ""
     assert dump(stack) == before
+
+
+def test_calendars_period_rates_phones(stack):
+    doc = demo()
+    doc["work_calendars"] = [{
+        "name": "uk", "time_zone": "Europe/London", "working_days": [1, 2, 3],
+        "work_start": "08:30", "work_end": "17:30",
+        "holidays": ["2026-12-26", "2026-12-25"]}]
+    doc["package_period_rates"] = [{
+        "name": "uk-ppr", "calendar": "uk",
+        "working_rate_table": "demo-retail",
+        "non_working_rate_table": "demo-wholesale"}]
+    doc["accounts"][0]["package_period_rate"] = "uk-ppr"
+    doc["routing_gateways"][1]["work_calendar"] = "uk"
+    doc["routing_gateways"][1]["active_period"] = "working"
+    doc["phones"] = [{"number": "1001", "password": "s3cret",
+                      "account": "democust"}]
+    r = stack.provision(doc)
+    assert "created work calendar uk" in r.stdout
+    assert "created phone 1001" in r.stdout
+    assert "s3cret" not in r.stdout
+    cal = stack.query("SELECT time_zone, working_days, work_start::text AS s,"
+                      " work_end::text AS e, array(SELECT day::text FROM "
+                      "holidays h WHERE h.calendar_id = c.id ORDER BY day) "
+                      "AS days FROM work_calendars c")[0]
+    assert cal == {"time_zone": "Europe/London", "working_days": [1, 2, 3],
+                   "s": "08:30:00", "e": "17:30:00",
+                   "days": ["2026-12-25", "2026-12-26"]}
+    assert stack.scalar("SELECT p.name FROM accounts a JOIN "
+                        "package_period_rates p ON p.id = "
+                        "a.package_period_rate_id WHERE a.name = "
+                        "'democust'") == "uk-ppr"
+    assert "nothing changed" in stack.provision(doc).stdout
+
+    doc["work_calendars"][0]["holidays"] = ["2027-01-01"]
+    doc["phones"][0]["delete"] = True
+    r = stack.provision(doc)
+    assert ("holidays added: 2027-01-01, holidays removed: 2026-12-25, "
+            "2026-12-26") in r.stdout, r.stdout
+    assert "deleted phone 1001" in r.stdout
+    assert stack.scalar("SELECT count(*) FROM phones") == 0
 
 
 def test_delete(stack):
