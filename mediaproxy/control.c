@@ -354,7 +354,7 @@ static void handle_stats(struct sw_bus_req *req, struct mp_node *node,
 
 static void handle_ping(struct sw_bus_req *req, struct mp_node *node)
 {
-	bool full = mp_ports_free_count(&node->ports) == 0;
+	bool full = mp_node_free_pairs(node) < 2;
 
 	reply_or_internal(req, json_pack(
 		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i}",

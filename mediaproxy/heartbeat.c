@@ -74,7 +74,7 @@ json_t *mp_heartbeat_body(struct mp_heartbeat *hb)
 			 "xcode_sessions", (int)node->nxcode,
 			 "xcode_budget", (json_int_t)node->conf.xcode_budget,
 			 "free_ports",
-			 (int)mp_ports_free_count(&node->ports),
+			 (int)mp_node_free_pairs(node),
 			 "cpu_pct", hb->cpu_pct);
 }
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "mediaproxy/libre.h"
@@ -123,6 +124,16 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		goto out;
 	}
 	npairs = node->ports.npairs;
+	node->pair_cap = npairs;
+	{
+		struct rlimit rl;
+
+		/* each pair is two descriptors; keep 128 for the rest */
+		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY
+		    && rl.rlim_cur / 2 < (rlim_t)npairs + 64)
+			node->pair_cap = rl.rlim_cur > 128 ?
+				(uint32_t)((rl.rlim_cur - 128) / 2) : 0;
+	}
 
 	err = hash_alloc(&node->sessions, hash_valid_size(npairs / 4 + 16));
 	if (err)
@@ -252,4 +263,23 @@ void mp_node_reload(struct mp_node *node)
 int64_t mp_node_uptime_s(const struct mp_node *node)
 {
 	return node ? (sw_time_mono_ms() - node->start_ms) / 1000 : 0;
+}
+
+/*
+ * Pairs a new session can still get: the free pairs of the range, capped by
+ * what the open-file limit leaves (what the heartbeat announces).
+ */
+uint32_t mp_node_free_pairs(const struct mp_node *node)
+{
+	uint32_t used, free_pairs;
+
+	if (!node)
+		return 0;
+	free_pairs = mp_ports_free_count(&node->ports);
+	used = node->ports.npairs - free_pairs;
+	if (used >= node->pair_cap)
+		return 0;
+
+	return node->pair_cap - used < free_pairs ? node->pair_cap - used :
+						    free_pairs;
 }

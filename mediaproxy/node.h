@@ -40,6 +40,7 @@ struct mp_node {
 	struct tmr tick;		/* RTP timeout checks */
 	struct mp_heartbeat *hb;	/* owned */
 	int64_t start_ms;		/* monotonic */
+	uint32_t pair_cap;		/* pairs the open-file limit allows */
 	int hup_pipe[2];		/* SIGHUP -> loop */
 	bool bus_fd_listening;
 };
@@ -49,5 +50,6 @@ int  mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 void mp_node_free(struct mp_node *node);
 void mp_node_reload(struct mp_node *node);
 int64_t mp_node_uptime_s(const struct mp_node *node);
+uint32_t mp_node_free_pairs(const struct mp_node *node);
 
 #endif /* MP_NODE_H */
