@@ -1,6 +1,11 @@
 # Tandem - top-level build.  `make help` lists the targets.
 include config.mk
 
+V ?= 0
+ifeq ($(V),0)
+Q := @
+endif
+
 COMMON_SRC := $(sort $(wildcard common/*.c proto/*.c))
 SG_SRC     := $(sort $(wildcard signaling/*.c signaling/*/*.c))
 MP_SRC     := $(sort $(wildcard mediaproxy/*.c mediaproxy/*/*.c))
@@ -9,7 +14,7 @@ CTL_SRC    := $(sort $(wildcard tools/*.c))
 TT_SRC     := $(sort $(wildcard tests/tools/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
-obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # every object of a daemon but its main.c: what unit tests link against
 lib = $(filter-out %/main.o,$(call obj,$(1)))
 
@@ -78,57 +83,75 @@ clean: ## remove build outputs
 
 $(LIBTANDEM): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	@echo '  AR      $@'
+	$(Q)$(AR) rcs $@ $^
 
 $(SG_BIN): $(call obj,$(SG_SRC)) $(LIBTANDEM)
-	$(CC) $(LDFLAGS) -o $@ $^ $(SG_LIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SG_LIBS)
 $(MP_BIN): $(call obj,$(MP_SRC)) $(LIBTANDEM)
-	$(CC) $(LDFLAGS) -o $@ $^ $(MP_LIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MP_LIBS)
 $(BD_BIN): $(call obj,$(BD_SRC)) $(LIBTANDEM)
-	$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
 $(CTL_BIN): $(call obj,$(CTL_SRC)) $(LIBTANDEM)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
-$(BUILD)/tests/%: $(BUILD)/tests/tools/%.o $(LIBTANDEM)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
 
 # unit test runners: test_common_* test_sg_* test_mp_* test_bd_*
-$(BUILD)/tests/test_common_%: $(BUILD)/tests/unit/test_common_%.o $(LIBTANDEM)
+$(BUILD)/tests/test_common_%: $(BUILD)/obj/tests/unit/test_common_%.o $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(BASE_LIBS)
-$(BUILD)/tests/test_sg_%: $(BUILD)/tests/unit/test_sg_%.o $(call lib,$(SG_SRC)) $(LIBTANDEM)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(BASE_LIBS)
+$(BUILD)/tests/test_sg_%: $(BUILD)/obj/tests/unit/test_sg_%.o $(call lib,$(SG_SRC)) $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(SG_LIBS)
-$(BUILD)/tests/test_mp_%: $(BUILD)/tests/unit/test_mp_%.o $(call lib,$(MP_SRC)) $(LIBTANDEM)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(SG_LIBS)
+$(BUILD)/tests/test_mp_%: $(BUILD)/obj/tests/unit/test_mp_%.o $(call lib,$(MP_SRC)) $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(MP_LIBS)
-$(BUILD)/tests/test_bd_%: $(BUILD)/tests/unit/test_bd_%.o $(call lib,$(BD_SRC)) $(LIBTANDEM)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(MP_LIBS)
+$(BUILD)/tests/test_bd_%: $(BUILD)/obj/tests/unit/test_bd_%.o $(call lib,$(BD_SRC)) $(LIBTANDEM)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(BD_LIBS)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(BD_LIBS)
 
-$(BUILD)/signaling/%.o: signaling/%.c
+$(BUILD)/obj/signaling/%.o: signaling/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SG_FLAGS) -c -o $@ $<
-$(BUILD)/mediaproxy/%.o: mediaproxy/%.c
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(SG_FLAGS) -c -o $@ $<
+$(BUILD)/obj/mediaproxy/%.o: mediaproxy/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(MP_FLAGS) -c -o $@ $<
-$(BUILD)/billingd/%.o: billingd/%.c
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(MP_FLAGS) -c -o $@ $<
+$(BUILD)/obj/billingd/%.o: billingd/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
-$(BUILD)/tools/%.o: tools/%.c
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
+$(BUILD)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PQ_CFLAGS) -c -o $@ $<
-$(BUILD)/tests/unit/test_sg_%.o: tests/unit/test_sg_%.c
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(PQ_CFLAGS) -c -o $@ $<
+$(BUILD)/obj/tests/unit/test_sg_%.o: tests/unit/test_sg_%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SG_FLAGS) -c -o $@ $<
-$(BUILD)/tests/unit/test_mp_%.o: tests/unit/test_mp_%.c
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(SG_FLAGS) -c -o $@ $<
+$(BUILD)/obj/tests/unit/test_mp_%.o: tests/unit/test_mp_%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(MP_FLAGS) -c -o $@ $<
-$(BUILD)/tests/unit/test_bd_%.o: tests/unit/test_bd_%.c
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(MP_FLAGS) -c -o $@ $<
+$(BUILD)/obj/tests/unit/test_bd_%.o: tests/unit/test_bd_%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
-$(BUILD)/%.o: %.c
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
