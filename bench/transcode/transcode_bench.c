@@ -19,7 +19,9 @@
  * is the one least disturbed by other processes.
  *
  * Usage: transcode_bench [-t SECONDS_OF_AUDIO] [-n SESSIONS] [-r ROUNDS]
- *                        [-p PCAP]
+ *                        [-p PCAP] [-d DIR]
+ * -d writes the streams (pcma, g729, opus8, opus48: 2-byte big-endian
+ * length + payload per 20 ms) for rtpengine_bench.py and exits.
  * Threading: single thread; run on an otherwise idle core for clean numbers.
  */
 #include <errno.h>
@@ -387,14 +389,53 @@ static double run_engine(enum bcase c, const struct pkts *b,
 	return (double)seconds * sessions / t;
 }
 
+static int dump(const char *dir)
+{
+	static const char *name[C_COUNT] = {"g729", "opus8", "opus48"};
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pcma", dir);
+	f = fopen(path, "wb");
+	if (!f)
+		return errno;
+	for (size_t i = 0; i + FRAME <= nspeech; i += FRAME) {
+		fputc(0, f);
+		fputc(FRAME, f);
+		for (size_t k = 0; k < FRAME; k++)
+			fputc(linear_to_alaw(speech[i + k]), f);
+	}
+	fclose(f);
+
+	for (int c = 0; c < C_COUNT; c++) {
+		struct pkts b;
+
+		encode_b((enum bcase)c, &b);
+		snprintf(path, sizeof(path), "%s/%s", dir, name[c]);
+		f = fopen(path, "wb");
+		if (!f)
+			return errno;
+		for (size_t i = 0; i < b.n; i++) {
+			fputc((int)(b.len[i] >> 8), f);
+			fputc((int)(b.len[i] & 0xff), f);
+			fwrite(b.pl[i], 1, b.len[i], f);
+		}
+		fclose(f);
+		free(b.pl);
+		free(b.len);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	const char *dumpdir = NULL;
 	const char *pcap = "/usr/share/sip-tester/g711a.pcap";
 	unsigned seconds = 10, sessions = 4, rounds = 3;
 	double load[3] = {0};
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:n:r:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:r:p:d:")) != -1) {
 		switch (opt) {
 		case 't':
 			seconds = (unsigned)atoi(optarg);
@@ -407,6 +448,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			pcap = optarg;
+			break;
+		case 'd':
+			dumpdir = optarg;
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-t seconds] [-n sessions] "
@@ -422,6 +466,8 @@ int main(int argc, char **argv)
 			pcap);
 		synth_speech();
 	}
+	if (dumpdir)
+		return dump(dumpdir) ? 1 : 0;
 	(void)getloadavg(load, 3);
 	printf("audio: %s, %.1f s looped; %u sessions x %u s per run, best "
 	       "of %u rounds; load average %.2f\n"
