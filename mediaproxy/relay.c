@@ -141,15 +141,18 @@ static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)
 	    !(s->plan_set && sa_cmp(&s->plan, src, SA_ALL)))
 		return false;
 
+	/* the first latch is routine (debug); a re-latch is news (info) */
 	relatch = s->latched;
-	if (sw_log_enabled(SW_LOG_INFO, SW_LOG_MODULE)) {
+	if (sw_log_enabled(relatch ? SW_LOG_INFO : SW_LOG_DEBUG,
+			   SW_LOG_MODULE)) {
 		if (s->dst_set)
 			(void)re_snprintf(was, sizeof(was), "%J", &s->dst);
 		(void)re_snprintf(now_s, sizeof(now_s), "%J", src);
-		sw_cinfo(s->leg->relay->tag, "leg %c %s %s %s (%s %s)",
-			 leg_name[s->leg->id], s->rtcp ? "rtcp" : "rtp",
-			 relatch ? "re-latched to" : "latched to", now_s,
-			 relatch ? "was" : "planned", was[0] ? was : "none");
+		sw_log(relatch ? SW_LOG_INFO : SW_LOG_DEBUG, SW_LOG_MODULE,
+		       s->leg->relay->tag, "leg %c %s %s %s (%s %s)",
+		       leg_name[s->leg->id], s->rtcp ? "rtcp" : "rtp",
+		       relatch ? "re-latched to" : "latched to", now_s,
+		       relatch ? "was" : "planned", was[0] ? was : "none");
 	}
 	s->dst = *src;
 	s->dst_set = true;

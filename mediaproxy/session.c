@@ -73,7 +73,7 @@ static void log_plan(const struct mp_session *sess, enum mp_leg_id id)
 {
 	const struct mp_plan *p = &sess->plan[id];
 
-	sw_cinfo(sess->id, "leg %c: local %u remote %s:%u codec %s/%u pt %d "
+	sw_cdebug(sess->id, "leg %c: local %u remote %s:%u codec %s/%u pt %d "
 		 "te_pt %d %s", leg_name[id], mp_relay_port(sess->relay, id),
 		 p->remote_ip[0] ? p->remote_ip : "-", p->remote_port,
 		 p->codec[0] ? p->codec : "-", p->rate, p->pt, p->te_pt,
@@ -156,8 +156,14 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 
 	apply_plan(sess, MP_LEG_A);
 	apply_plan(sess, MP_LEG_B);
-	sw_cinfo(sess->id, "created (call-id %s)",
-		 sess->call_id[0] ? sess->call_id : "-");
+	sw_cinfo(sess->id, "created (call-id %s): a %u remote %s:%u %s, "
+		 "b %u remote %s:%u %s", sess->call_id[0] ? sess->call_id : "-",
+		 mp_relay_port(sess->relay, MP_LEG_A),
+		 a->remote_ip[0] ? a->remote_ip : "-", a->remote_port,
+		 a->codec[0] ? a->codec : "-",
+		 mp_relay_port(sess->relay, MP_LEG_B),
+		 b->remote_ip[0] ? b->remote_ip : "-", b->remote_port,
+		 b->codec[0] ? b->codec : "-");
 	log_plan(sess, MP_LEG_A);
 	log_plan(sess, MP_LEG_B);
 
@@ -216,6 +222,13 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 			 sess->plan[MP_LEG_A].codec,
 			 sess->plan[MP_LEG_B].codec);
 	}
+	sw_cinfo(sess->id, "re-planned:%s%s%s%s%s%s%s%s%s", a ? " a " : "",
+		 a ? (a->remote_ip[0] ? a->remote_ip : "-") : "",
+		 a ? " " : "", a ? (a->codec[0] ? a->codec : "-") : "",
+		 a ? (mp_plan_on_hold(a) ? " hold" : "") : "",
+		 b ? " b " : "",
+		 b ? (b->remote_ip[0] ? b->remote_ip : "-") : "",
+		 b ? " " : "", b ? (b->codec[0] ? b->codec : "-") : "");
 	/* a new media path gets a whole timeout before it is judged */
 	sess->idle_base_ms = sw_time_mono_ms();
 	sess->timeout_sent_ms = 0;
