@@ -2,6 +2,7 @@
  * sdp.c - media plan extraction and address rewriting with sofia's SDP
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,114 @@ static const char *mode_name(unsigned mode)
 	default:
 		return "sendrecv";
 	}
+}
+
+/*
+ * Refuse bytes sofia's parser mishandles before it sees them: control
+ * characters anywhere, and non-ASCII bytes outside the free-text lines
+ * (s=, i=, u=, e=, p=; RFC 4566 allows UTF-8 there).  A high byte in an
+ * m= line of an unknown transport made sdp_parse() ask for gigabytes.
+ */
+static bool span_ok(const char *p, size_t n, const char *extra, bool digits)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch >= '0' && ch <= '9')
+			continue;
+		if (digits || !((ch >= 'a' && ch <= 'z') ||
+				(ch >= 'A' && ch <= 'Z') || strchr(extra, ch)))
+			return false;
+	}
+	return true;
+}
+
+/* m=<media> <port>[/<count>] <proto> <fmt> ... (RFC 4566 5.14) */
+static bool mline_ok(const char *line, size_t len)
+{
+	const char *p = line + 2, *end = line + len;
+	int tok = 0;
+
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = sp ? (size_t)(sp - p) : (size_t)(end - p);
+		const char *slash;
+
+		switch (tok) {
+		case 0:
+			if (!span_ok(p, n, "_-", false))
+				return false;
+			break;
+		case 1:
+			slash = memchr(p, '/', n);
+			if (slash ? !span_ok(p, (size_t)(slash - p), "", true) ||
+					    !span_ok(slash + 1,
+						     n - (size_t)(slash - p) - 1,
+						     "", true)
+				  : !span_ok(p, n, "", true))
+				return false;
+			break;
+		case 2:
+			if (!span_ok(p, n, "/_.-", false))
+				return false;
+			break;
+		default:
+			if (!span_ok(p, n, "_.-", false))
+				return false;
+			break;
+		}
+		tok++;
+		p += n + 1;
+	}
+	return tok >= 4;
+}
+
+static bool sdp_clean(const char *sdp, size_t len)
+{
+	bool free_text = false;
+	size_t col = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)sdp[i];
+
+		if (ch == '\n') {
+			col = 0;
+			continue;
+		}
+		if (col == 0 && ch == 'm') {
+			const char *nl = memchr(sdp + i, '\n', len - i);
+			size_t n = nl ? (size_t)(nl - (sdp + i)) : len - i;
+
+			if (n && sdp[i + n - 1] == '\r')
+				n--;
+			if (!mline_ok(sdp + i, n))
+				return false;
+		}
+		if (ch == '\r') {
+			/* CR only as part of CRLF */
+			if (i + 1 < len && sdp[i + 1] != '\n')
+				return false;
+			continue;
+		}
+		/* every line is <letter>=<value> */
+		if (col == 0) {
+			if (ch < 'a' || ch > 'z')
+				return false;
+			free_text = strchr("siuep", ch) != NULL;
+		} else if (col == 1 && ch != '=') {
+			return false;
+		}
+		col++;
+		if (ch == '\t')
+			continue;
+		if (ch < 0x20 || ch == 0x7f)
+			return false;
+		if (ch >= 0x80 && !free_text)
+			return false;
+	}
+	return true;
 }
 
 static sdp_media_t *first_audio(sdp_session_t *s)
@@ -50,6 +159,8 @@ int sg_sdp_inspect(struct sg_sdp_media *m, const char *sdp, size_t len)
 	if (!m || !sdp || !len || len > 65536)
 		return EINVAL;
 	memset(m, 0, sizeof(*m));
+	if (!sdp_clean(sdp, len))
+		return EBADMSG;
 
 	home = su_home_new(sizeof(*home));
 	if (!home)
@@ -134,6 +245,8 @@ int sg_sdp_rewrite(char **outp, const char *sdp, size_t len, const char *ip,
 
 	if (!outp || !sdp || !len || len > 65536 || !ip)
 		return EINVAL;
+	if (!sdp_clean(sdp, len))
+		return EBADMSG;
 
 	home = su_home_new(sizeof(*home));
 	if (!home)

@@ -80,12 +80,38 @@ static void bad_sdp(void **state)
 			 ENOENT);
 }
 
+/* inputs that made sofia's sdp_parse() ask for gigabytes are refused
+ * before they reach it */
+static void hostile_sdp(void **state)
+{
+	struct sg_sdp_media m;
+	static const char *const bad[] = {
+		"v=0\r\no=u 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\n"
+		"t=0 0\r\nm=audio 00R0 6TP/:A 10\r\n",
+		"v=0\r\no=u 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\n"
+		"t=0 0\r\nm=audio 6000 TRP/AVP 8 0 1\xd0\xce\r\n",
+		"v=0\r\ns=x\ry\r\n",
+		"v=0\r\nc01\r\n",
+	};
+	static const char utf8_name[] =
+		"v=0\r\no=u 1 1 IN IP4 1.2.3.4\r\ns=Caf\xc3\xa9\r\n"
+		"c=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sg_sdp_inspect(&m, bad[i], strlen(bad[i])),
+				 EBADMSG);
+	assert_int_equal(sg_sdp_inspect(&m, utf8_name, strlen(utf8_name)), 0);
+	assert_string_equal(m.codec, "PCMU");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(inspect_offer),
 		cmocka_unit_test(rewrite_offer),
 		cmocka_unit_test(bad_sdp),
+		cmocka_unit_test(hostile_sdp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
