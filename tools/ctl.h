@@ -19,7 +19,7 @@
 struct tc_opts {
 	const char *conninfo;	/* -d, else $TANDEM_DB, else TC_DEFAULT_DB */
 	const char *api;	/* --api, else $TANDEM_API, else default */
-	const char *schema_dir;	/* --schema-dir */
+	const char *schema_dir; /* --schema-dir */
 	bool dry_run;		/* provision --dry-run */
 	bool quiet;		/* -q: no "unchanged" lines */
 	int timeout_ms;		/* status: connect + response timeout */
@@ -31,8 +31,7 @@ PGconn *tc_db_connect(const struct tc_opts *o);
 PGresult *tc_db_exec(PGconn *conn, const char *sql, int n,
 		     const char *const *params, char *err, size_t errsz);
 int tc_db_cmd(PGconn *conn, const char *sql, char *err, size_t errsz);
-int tc_db_schema_version(PGconn *conn, int *versionp, char *err,
-			 size_t errsz);
+int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz);
 
 /* migrate.c */
 int tc_cmd_migrate(const struct tc_opts *o);

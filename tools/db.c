@@ -41,8 +41,10 @@ PGconn *tc_db_connect(const struct tc_opts *o)
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
 		while ((nl = strrchr(msg, '\n')) && nl[1] == '\0')
 			*nl = '\0';
-		fprintf(stderr, "tandemctl: cannot connect to the database "
-			"(%s): %s\n", ci, msg);
+		fprintf(stderr,
+			"tandemctl: cannot connect to the database "
+			"(%s): %s\n",
+			ci, msg);
 		PQfinish(conn);
 		return NULL;
 	}
@@ -53,15 +55,12 @@ PGconn *tc_db_connect(const struct tc_opts *o)
 	return conn;
 }
 
-static void errtext(char *err, size_t errsz, const PGresult *res,
-		    PGconn *conn)
+static void errtext(char *err, size_t errsz, const PGresult *res, PGconn *conn)
 {
-	const char *prim = res ? PQresultErrorField(res,
-						    PG_DIAG_MESSAGE_PRIMARY)
-			       : NULL;
-	const char *det = res ? PQresultErrorField(res,
-						   PG_DIAG_MESSAGE_DETAIL)
-			      : NULL;
+	const char *prim =
+	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *det =
+	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 
 	if (!err || !errsz)
 		return;
@@ -83,8 +82,7 @@ static void errtext(char *err, size_t errsz, const PGresult *res,
 PGresult *tc_db_exec(PGconn *conn, const char *sql, int n,
 		     const char *const *params, char *err, size_t errsz)
 {
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL,
-				     0);
+	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = PQresultStatus(res);
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
@@ -114,8 +112,7 @@ int tc_db_cmd(PGconn *conn, const char *sql, char *err, size_t errsz)
  * The schema version of the database: the highest version recorded in
  * schema_version, 0 when that table does not exist yet (empty database).
  */
-int tc_db_schema_version(PGconn *conn, int *versionp, char *err,
-			 size_t errsz)
+int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz)
 {
 	PGresult *res;
 	int v = 0;
@@ -131,11 +128,13 @@ int tc_db_schema_version(PGconn *conn, int *versionp, char *err,
 	}
 	PQclear(res);
 
-	res = tc_db_exec(conn, "SELECT coalesce(max(version), 0) "
-			 "FROM schema_version", 0, NULL, err, errsz);
+	res = tc_db_exec(conn,
+			 "SELECT coalesce(max(version), 0) "
+			 "FROM schema_version",
+			 0, NULL, err, errsz);
 	if (!res)
 		return EIO;
-	v = atoi(PQgetvalue(res, 0, 0));
+	v = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 
 	*versionp = v;

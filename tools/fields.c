@@ -31,9 +31,9 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 	case TC_TEXT:
 	case TC_DIALSTR:
 	case TC_HOST:
-		snprintf(buf, size, "%lld..%lld characters%s", (long long)f->min,
-			 (long long)f->max, f->kind == TC_DIALSTR
-			 ? " of 0-9 * # +" : "");
+		snprintf(buf, size, "%lld..%lld characters%s",
+			 (long long)f->min, (long long)f->max,
+			 f->kind == TC_DIALSTR ? " of 0-9 * # +" : "");
 		break;
 	case TC_ENUM:
 		buf[0] = '\0';
@@ -42,17 +42,22 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 				 "%s`%s`", i ? ", " : "", f->enums[i]);
 		break;
 	case TC_INT_LIST:
-		snprintf(buf, size, "each %lld..%lld, at most %zu, no duplicates",
+		snprintf(buf, size,
+			 "each %lld..%lld, at most %zu, no duplicates",
 			 (long long)f->min, (long long)f->max, f->max_items);
 		break;
 	case TC_PREFIX_LIST:
 	case TC_PREFIX_SET:
-		snprintf(buf, size, "digits, 0..%lld each, at most %zu, no "
-			 "duplicates", (long long)f->max, f->max_items);
+		snprintf(buf, size,
+			 "digits, 0..%lld each, at most %zu, no "
+			 "duplicates",
+			 (long long)f->max, f->max_items);
 		break;
 	case TC_IP_LIST:
-		snprintf(buf, size, "IPv4/IPv6 address or CIDR (host bits 0), at"
-			 " most %zu", f->max_items);
+		snprintf(buf, size,
+			 "IPv4/IPv6 address or CIDR (host bits 0), at"
+			 " most %zu",
+			 f->max_items);
 		break;
 	case TC_REF:
 		snprintf(buf, size, "an existing %s or one in the file",
@@ -70,7 +75,8 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 		snprintf(buf, size, "`HH:MM` or `HH:MM:SS`, 00:00..24:00");
 		break;
 	case TC_TZ:
-		snprintf(buf, size, "a name PostgreSQL knows "
+		snprintf(buf, size,
+			 "a name PostgreSQL knows "
 			 "(`pg_timezone_names`)");
 		break;
 	case TC_DATE_SET:
@@ -86,17 +92,23 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 static const char *type_name(const struct tc_field *f)
 {
 	static const char *const names[] = {
-		[TC_TEXT] = "string", [TC_DIALSTR] = "string",
-		[TC_HOST] = "string", [TC_INT] = "integer",
-		[TC_BOOL] = "boolean", [TC_MONEY] = "money string",
-		[TC_ENUM] = "string", [TC_REF] = "name",
-		[TC_INT_LIST] = "list of integers",
-		[TC_PREFIX_LIST] = "list of strings",
-		[TC_IP_LIST] = "list of strings", [TC_REF_LIST] = "list of names",
-		[TC_PREFIX_SET] = "set of strings",
-		[TC_RATE_ENTRIES] = "list of entries",
-		[TC_TIME] = "string", [TC_TZ] = "string",
-		[TC_DATE_SET] = "set of strings",
+	    [TC_TEXT] = "string",
+	    [TC_DIALSTR] = "string",
+	    [TC_HOST] = "string",
+	    [TC_INT] = "integer",
+	    [TC_BOOL] = "boolean",
+	    [TC_MONEY] = "money string",
+	    [TC_ENUM] = "string",
+	    [TC_REF] = "name",
+	    [TC_INT_LIST] = "list of integers",
+	    [TC_PREFIX_LIST] = "list of strings",
+	    [TC_IP_LIST] = "list of strings",
+	    [TC_REF_LIST] = "list of names",
+	    [TC_PREFIX_SET] = "set of strings",
+	    [TC_RATE_ENTRIES] = "list of entries",
+	    [TC_TIME] = "string",
+	    [TC_TZ] = "string",
+	    [TC_DATE_SET] = "set of strings",
 	};
 
 	return names[f->kind];
@@ -120,9 +132,11 @@ int tc_cmd_fields(void)
 		else
 			printf("| `name` | string | (required) | 1..64 "
 			       "characters, no control characters | "
-			       "identifies the %s |\n", sec->noun);
+			       "identifies the %s |\n",
+			       sec->noun);
 		printf("| `delete` | boolean | `false` | | `true` removes the "
-		       "%s |\n", sec->noun);
+		       "%s |\n",
+		       sec->noun);
 		for (size_t i = 0; i < sec->nfields; i++) {
 			const struct tc_field *f = &sec->fields[i];
 
@@ -135,8 +149,8 @@ int tc_cmd_fields(void)
 			       req ? "" : "`", f->def, req ? "" : "`", buf,
 			       f->help,
 			       f->flags & TC_F_SECRET ? " (never printed)" : "",
-			       f->flags & TC_F_CREATE_ONLY
-			       ? " (creation only)" : "");
+			       f->flags & TC_F_CREATE_ONLY ? " (creation only)"
+							   : "");
 		}
 		printf("\n");
 	}
@@ -145,7 +159,8 @@ int tc_cmd_fields(void)
 	printf("| name | default | range | meaning |\n|---|---|---|---|\n");
 	for (const struct tc_param_def *p = tc_params; p->name; p++) {
 		if (p->text)
-			snprintf(buf, sizeof(buf), "text, %lld..%lld characters",
+			snprintf(buf, sizeof(buf),
+				 "text, %lld..%lld characters",
 				 (long long)p->min, (long long)p->max);
 		else if (!strcmp(p->name, "SS_ECHOCANCELTAIL"))
 			snprintf(buf, sizeof(buf), "64, 128 or 256");

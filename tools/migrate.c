@@ -22,13 +22,13 @@
 
 #include "tools/ctl.h"
 
-#define MIGRATE_LOCK_KEY "74616e64656d"	/* "tandem" in hex, any constant */
-#define MAX_MIGRATIONS   9999
+#define MIGRATE_LOCK_KEY "74616e64656d" /* "tandem" in hex, any constant */
+#define MAX_MIGRATIONS	 9999
 
 struct migration {
 	int version;
-	char name[128];		/* without NNNN_ and .sql */
-	char file[256];		/* NNNN_name.sql */
+	char name[128]; /* without NNNN_ and .sql */
+	char file[256]; /* NNNN_name.sql */
 };
 
 static bool is_dir(const char *path)
@@ -47,9 +47,11 @@ static const char *schema_dir(const struct tc_opts *o)
 		const char *d = o->schema_dir ? o->schema_dir : env;
 
 		if (!is_dir(d)) {
-			fprintf(stderr, "tandemctl: schema directory %s%s: not "
-				"a directory\n", d, o->schema_dir ? ""
-				: " ($TANDEM_SCHEMA_DIR)");
+			fprintf(stderr,
+				"tandemctl: schema directory %s%s: not "
+				"a directory\n",
+				d,
+				o->schema_dir ? "" : " ($TANDEM_SCHEMA_DIR)");
 			return NULL;
 		}
 		return d;
@@ -59,7 +61,8 @@ static const char *schema_dir(const struct tc_opts *o)
 	if (is_dir("schema"))
 		return "schema";
 
-	fprintf(stderr, "tandemctl: no schema directory (tried "
+	fprintf(stderr,
+		"tandemctl: no schema directory (tried "
 		"/usr/share/tandem/schema and ./schema); use --schema-dir\n");
 	return NULL;
 }
@@ -86,7 +89,7 @@ static bool parse_name(const char *fname, struct migration *m)
 	if (len - 9 >= sizeof(m->name))
 		return false;
 
-	m->version = atoi(fname);	/* leading zeros: decimal */
+	m->version = (int)strtol(fname, NULL, 10); /* "0012" is 12 */
 	memcpy(m->name, fname + 5, len - 9);
 	m->name[len - 9] = '\0';
 	snprintf(m->file, sizeof(m->file), "%s", fname);
@@ -100,8 +103,7 @@ static int cmp_mig(const void *a, const void *b)
 }
 
 /* the migration files of dir, sorted; duplicates are an error */
-static int list_migrations(const char *dir, struct migration **msp,
-			   size_t *np)
+static int list_migrations(const char *dir, struct migration **msp, size_t *np)
 {
 	struct migration *ms = NULL;
 	size_t n = 0;
@@ -117,9 +119,10 @@ static int list_migrations(const char *dir, struct migration **msp,
 
 		if (!parse_name(de->d_name, &m)) {
 			if (strstr(de->d_name, ".sql"))
-				fprintf(stderr, "tandemctl: %s/%s: ignored "
-					"(not NNNN_name.sql)\n", dir,
-					de->d_name);
+				fprintf(stderr,
+					"tandemctl: %s/%s: ignored "
+					"(not NNNN_name.sql)\n",
+					dir, de->d_name);
 			continue;
 		}
 		if (n >= MAX_MIGRATIONS)
@@ -135,11 +138,18 @@ static int list_migrations(const char *dir, struct migration **msp,
 	}
 	closedir(d);
 
+	if (!ms) { /* no migration files */
+		*msp = NULL;
+		*np = 0;
+		return 0;
+	}
 	qsort(ms, n, sizeof(*ms), cmp_mig);
 	for (size_t i = 1; i < n; i++) {
 		if (ms[i].version == ms[i - 1].version) {
-			fprintf(stderr, "tandemctl: %s: %s and %s have the same "
-				"version\n", dir, ms[i - 1].file, ms[i].file);
+			fprintf(stderr,
+				"tandemctl: %s: %s and %s have the same "
+				"version\n",
+				dir, ms[i - 1].file, ms[i].file);
 			free(ms);
 			return EINVAL;
 		}
@@ -199,7 +209,7 @@ static int applied_set(PGconn *conn, bool *applied, size_t max, char *err,
 	if (!res)
 		return EIO;
 	for (int i = 0; i < PQntuples(res); i++) {
-		long v = atol(PQgetvalue(res, i, 0));
+		long v = strtol(PQgetvalue(res, i, 0), NULL, 10);
 
 		if (v > 0 && (size_t)v < max)
 			applied[v] = true;
@@ -227,8 +237,10 @@ static int apply_one(PGconn *conn, const char *dir, const struct migration *m)
 	if (tc_db_cmd(conn, sql, err, sizeof(err)))
 		goto fail;
 	snprintf(ver, sizeof(ver), "%d", m->version);
-	res = tc_db_exec(conn, "INSERT INTO schema_version (version, name) "
-			 "VALUES ($1, $2)", 2, params, err, sizeof(err));
+	res = tc_db_exec(conn,
+			 "INSERT INTO schema_version (version, name) "
+			 "VALUES ($1, $2)",
+			 2, params, err, sizeof(err));
 	if (!res)
 		goto fail;
 	PQclear(res);
@@ -239,11 +251,11 @@ static int apply_one(PGconn *conn, const char *dir, const struct migration *m)
 	printf("applied %s\n", m->file);
 	return 0;
 
- fail:
+fail:
 	free(sql);
 	tc_db_cmd(conn, "ROLLBACK", NULL, 0);
-	fprintf(stderr, "tandemctl: %s: %s; nothing of it was applied\n",
-		path, err);
+	fprintf(stderr, "tandemctl: %s: %s; nothing of it was applied\n", path,
+		err);
 	return EIO;
 }
 
@@ -276,8 +288,9 @@ int tc_cmd_migrate(const struct tc_opts *o)
 		return 1;
 	}
 
-	res = tc_db_exec(conn, "SELECT pg_advisory_lock(x'" MIGRATE_LOCK_KEY
-			 "'::bigint)", 0, NULL, err, sizeof(err));
+	res = tc_db_exec(
+	    conn, "SELECT pg_advisory_lock(x'" MIGRATE_LOCK_KEY "'::bigint)", 0,
+	    NULL, err, sizeof(err));
 	if (!res) {
 		fprintf(stderr, "tandemctl: lock: %s\n", err);
 		goto out;
@@ -285,8 +298,8 @@ int tc_cmd_migrate(const struct tc_opts *o)
 	PQclear(res);
 
 	applied = calloc(MAX_MIGRATIONS + 1, sizeof(*applied));
-	if (!applied || applied_set(conn, applied, MAX_MIGRATIONS + 1, err,
-				    sizeof(err))) {
+	if (!applied ||
+	    applied_set(conn, applied, MAX_MIGRATIONS + 1, err, sizeof(err))) {
 		fprintf(stderr, "tandemctl: schema_version: %s\n",
 			applied ? err : "out of memory");
 		goto out;
@@ -305,7 +318,8 @@ int tc_cmd_migrate(const struct tc_opts *o)
 		goto out;
 	}
 	if (version > ms[n - 1].version)
-		fprintf(stderr, "tandemctl: warning: the database is at version "
+		fprintf(stderr,
+			"tandemctl: warning: the database is at version "
 			"%d, newer than the files in %s (last %04d)\n",
 			version, dir, ms[n - 1].version);
 	if (done)
@@ -315,10 +329,10 @@ int tc_cmd_migrate(const struct tc_opts *o)
 		printf("schema up to date at version %d\n", version);
 	ret = 0;
 
- out:
+out:
 	free(applied);
 	free(ms);
-	PQfinish(conn);	/* also releases the advisory lock */
+	PQfinish(conn); /* also releases the advisory lock */
 	return ret;
 }
 

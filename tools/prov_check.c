@@ -17,8 +17,8 @@
 #include "common/money.h"
 #include "tools/prov.h"
 
-#define MAX_ERRS    200		/* stop collecting after this many */
-#define MAX_OBJS    100000	/* objects per section */
+#define MAX_ERRS     200    /* stop collecting after this many */
+#define MAX_OBJS     100000 /* objects per section */
 #define NAME_MAX_LEN 64
 
 /* jansson's iteration macros take non-const objects; we only read */
@@ -67,8 +67,8 @@ static char *xstrdup(struct tc_doc *doc, const char *s)
 /* micro-units as the shortest decimal text: 100, 0.01, -1.5 */
 int tc_money_str(char *buf, size_t size, int64_t micro)
 {
-	uint64_t u = micro < 0 ? (uint64_t)0 - (uint64_t)micro
-			       : (uint64_t)micro;
+	uint64_t u =
+	    micro < 0 ? (uint64_t)0 - (uint64_t)micro : (uint64_t)micro;
 	char frac[8];
 	int n, len;
 
@@ -112,12 +112,10 @@ bool tc_ip_or_cidr_valid(const char *s)
 	if (inet_pton(AF_INET, buf, addr) == 1) {
 		af = AF_INET;
 		maxbits = 32;
-	}
-	else if (inet_pton(AF_INET6, buf, addr) == 1) {
+	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
 		af = AF_INET6;
 		maxbits = 128;
-	}
-	else {
+	} else {
 		return false;
 	}
 	(void)af;
@@ -127,7 +125,7 @@ bool tc_ip_or_cidr_valid(const char *s)
 
 	if (!slash[1] || strlen(slash + 1) > 3 || !all_digits(slash + 1))
 		return false;
-	bits = atoi(slash + 1);
+	bits = (int)strtol(slash + 1, NULL, 10);
 	if (bits > maxbits)
 		return false;
 
@@ -209,8 +207,10 @@ static bool check_money(struct tc_doc *doc, const char *path, const json_t *j,
 	int64_t val;
 
 	if (!json_is_string(j)) {
-		tc_doc_error(doc, "%s: must be a decimal string like \"0.0100\" "
-			     "(money is never a JSON number)", path);
+		tc_doc_error(doc,
+			     "%s: must be a decimal string like \"0.0100\" "
+			     "(money is never a JSON number)",
+			     path);
 		return false;
 	}
 	s = json_string_value(j);
@@ -255,7 +255,7 @@ static bool check_money(struct tc_doc *doc, const char *path, const json_t *j,
 	*valp = val;
 	return true;
 
- bad:
+bad:
 	tc_doc_error(doc, "%s: not a decimal amount (e.g. \"12.50\")", path);
 	return false;
 }
@@ -271,8 +271,8 @@ static bool check_int(struct tc_doc *doc, const char *path, const json_t *j,
 	}
 	v = json_integer_value(j);
 	if (v < min || v > max) {
-		tc_doc_error(doc, "%s: must be %lld..%lld", path, (long long)min,
-			     (long long)max);
+		tc_doc_error(doc, "%s: must be %lld..%lld", path,
+			     (long long)min, (long long)max);
 		return false;
 	}
 	*valp = v;
@@ -332,16 +332,16 @@ static bool digits_at(const char *s, size_t n)
 /* YYYY-MM-DD, a real calendar date, years 1900..2999 */
 static bool date_valid(const char *s)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-				    31};
+	static const int mdays[] = {31, 29, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
 	int y, m, d;
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-	    !digits_at(s, 4) || !digits_at(s + 5, 2) || !digits_at(s + 8, 2))
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' || !digits_at(s, 4) ||
+	    !digits_at(s + 5, 2) || !digits_at(s + 8, 2))
 		return false;
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
+	y = (int)strtol(s, NULL, 10);
+	m = (int)strtol(s + 5, NULL, 10);
+	d = (int)strtol(s + 8, NULL, 10);
 	if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1 ||
 	    d > mdays[m - 1])
 		return false;
@@ -361,10 +361,10 @@ static bool time_canon(const char *s, char out[9])
 		return false;
 	if (len == 8 && (s[5] != ':' || !digits_at(s + 6, 2)))
 		return false;
-	h = atoi(s);
-	m = atoi(s + 3);
+	h = (int)strtol(s, NULL, 10);
+	m = (int)strtol(s + 3, NULL, 10);
 	if (len == 8)
-		sec = atoi(s + 6);
+		sec = (int)strtol(s + 6, NULL, 10);
 	if (m > 59 || sec > 59 || h > 24 || (h == 24 && (m || sec)))
 		return false;
 	out[0] = (char)('0' + h / 10);
@@ -430,10 +430,12 @@ static char *check_list(struct tc_doc *doc, const char *path,
 				continue;
 			}
 			for (size_t k = 0; k < i; k++) {
-				if (json_integer_value(json_array_get(j, k))
-				    == v) {
-					tc_doc_error(doc, "%s: %lld is listed "
-						     "twice", ep, (long long)v);
+				if (json_integer_value(json_array_get(j, k)) ==
+				    v) {
+					tc_doc_error(doc,
+						     "%s: %lld is listed "
+						     "twice",
+						     ep, (long long)v);
 					ok = false;
 				}
 			}
@@ -448,11 +450,13 @@ static char *check_list(struct tc_doc *doc, const char *path,
 		case TC_IP_LIST:
 			s = check_str(doc, ep, e, 1, 63);
 			if (s && !tc_ip_or_cidr_valid(s)) {
-				tc_doc_error(doc, strchr(s, '/')
-					     ? "%s: not a CIDR with the host "
-					       "bits 0 (e.g. 10.0.0.0/8)"
-					     : "%s: not an IPv4/IPv6 address",
-					     ep);
+				tc_doc_error(
+				    doc,
+				    strchr(s, '/')
+					? "%s: not a CIDR with the host "
+					  "bits 0 (e.g. 10.0.0.0/8)"
+					: "%s: not an IPv4/IPv6 address",
+				    ep);
 				s = NULL;
 			}
 			break;
@@ -501,15 +505,15 @@ static char *check_list(struct tc_doc *doc, const char *path,
 	if (!text)
 		tc_doc_error(doc, "out of memory");
 
- out:
+out:
 	free(strs);
 	json_decref(out);
 	return text;
 }
 
 static const char *const entry_keys[] = {
-	"prefix", "area_name", "connect_fee", "first_interval", "first_rate",
-	"next_interval", "next_rate", NULL,
+    "prefix",	  "area_name",	   "connect_fee", "first_interval",
+    "first_rate", "next_interval", "next_rate",	  NULL,
 };
 
 static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
@@ -518,15 +522,16 @@ static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
 	const char *key;
 	json_t *val;
 
-	json_object_foreach(rd(o), key, val) {
+	json_object_foreach(rd(o), key, val)
+	{
 		bool known = false;
 
 		(void)val;
 		for (size_t i = 0; keys && keys[i]; i++)
 			known |= !strcmp(keys[i], key);
-		if (sec && (!strcmp(key, tc_section_id(sec)) ||
-			    !strcmp(key, "delete") ||
-			    tc_field_index(sec, key) >= 0))
+		if (sec &&
+		    (!strcmp(key, tc_section_id(sec)) ||
+		     !strcmp(key, "delete") || tc_field_index(sec, key) >= 0))
 			known = true;
 		if (!known)
 			tc_doc_error(doc, "%s.%s: unknown field", path, key);
@@ -558,7 +563,8 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 	}
 	n = json_array_size(j);
 	if (n > f->max_items) {
-		tc_doc_error(doc, "%s: at most %zu entries", path, f->max_items);
+		tc_doc_error(doc, "%s: at most %zu entries", path,
+			     f->max_items);
 		return false;
 	}
 	obj->entries = calloc(n ? n : 1, sizeof(*obj->entries));
@@ -587,11 +593,9 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 		if (!v) {
 			tc_doc_error(doc, "%s: required", fp);
 			eok = false;
-		}
-		else if ((s = check_prefix(doc, fp, v, 32))) {
+		} else if ((s = check_prefix(doc, fp, v, 32))) {
 			strcpy(en->prefix, s);
-		}
-		else {
+		} else {
 			eok = false;
 		}
 
@@ -607,9 +611,9 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 		if (!v) {
 			tc_doc_error(doc, "%s: required", fp);
 			eok = false;
-		}
-		else if (!check_money(doc, fp, v, 0, 1000000LL * SW_MONEY_UNIT,
-				      &en->first_rate)) {
+		} else if (!check_money(doc, fp, v, 0,
+					1000000LL * SW_MONEY_UNIT,
+					&en->first_rate)) {
 			eok = false;
 		}
 
@@ -628,8 +632,7 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 
 		snprintf(fp, sizeof(fp), "%s.next_interval", ep);
 		v = json_object_get(e, "next_interval");
-		en->next_interval = en->first_interval ? en->first_interval
-						       : 1;
+		en->next_interval = en->first_interval ? en->first_interval : 1;
 		if (v && !check_int(doc, fp, v, 0, 86400, &en->next_interval))
 			eok = false;
 
@@ -691,8 +694,7 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 		if (f->flags & TC_F_NULLABLE) {
 			out->set = true;
 			out->null = true;
-		}
-		else {
+		} else {
 			tc_doc_error(doc, "%s: must not be null", path);
 		}
 		return;
@@ -737,8 +739,8 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 		if (!json_is_boolean(j))
 			tc_doc_error(doc, "%s: must be true or false", path);
 		else
-			out->text = xstrdup(doc, json_is_true(j) ? "true"
-								 : "false");
+			out->text =
+			    xstrdup(doc, json_is_true(j) ? "true" : "false");
 		break;
 
 	case TC_MONEY:
@@ -789,17 +791,21 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 			if (time_canon(s, t))
 				out->text = xstrdup(doc, t);
 			else
-				tc_doc_error(doc, "%s: not a time HH:MM "
-					     "(00:00..24:00)", path);
+				tc_doc_error(doc,
+					     "%s: not a time HH:MM "
+					     "(00:00..24:00)",
+					     path);
 		}
 		break;
 
 	case TC_TZ:
 		s = check_str(doc, path, j, f->min, f->max);
 		if (s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-				"qrstuvwxyz0123456789_/+-") != strlen(s)) {
-			tc_doc_error(doc, "%s: not a time zone name (e.g. "
-				     "Europe/London)", path);
+				   "qrstuvwxyz0123456789_/+-") != strlen(s)) {
+			tc_doc_error(doc,
+				     "%s: not a time zone name (e.g. "
+				     "Europe/London)",
+				     path);
 			s = NULL;
 		}
 		if (s)
@@ -834,41 +840,49 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 		const char *cap = val_of(obj, "capacity");
 		const char *res = val_of(obj, "reserved_lines");
 
-		if (cap && res && atoll(cap) && atoll(res) > atoll(cap))
-			tc_doc_error(doc, "%s.reserved_lines: must not exceed "
-				     "capacity (%s)", obj->path, cap);
-	}
-	else if (!strcmp(sec, "work_calendars")) {
+		if (cap && res && strtoll(cap, NULL, 10) &&
+		    strtoll(res, NULL, 10) > strtoll(cap, NULL, 10))
+			tc_doc_error(doc,
+				     "%s.reserved_lines: must not exceed "
+				     "capacity (%s)",
+				     obj->path, cap);
+	} else if (!strcmp(sec, "work_calendars")) {
 		const char *a = val_of(obj, "work_start");
 		const char *b = val_of(obj, "work_end");
 
 		if (a && b && strcmp(a, b) >= 0)
-			tc_doc_error(doc, "%s.work_end: must be after "
-				     "work_start (%s)", obj->path, a);
-	}
-	else if (!strcmp(sec, "accounts")) {
+			tc_doc_error(doc,
+				     "%s.work_end: must be after "
+				     "work_start (%s)",
+				     obj->path, a);
+	} else if (!strcmp(sec, "accounts")) {
 		const char *agent = val_of(obj, "agent");
 
 		if (agent && obj->name && !strcmp(agent, obj->name))
-			tc_doc_error(doc, "%s.agent: an account cannot be its "
-				     "own agent", obj->path);
-	}
-	else if (!strcmp(sec, "mapping_gateways")) {
+			tc_doc_error(doc,
+				     "%s.agent: an account cannot be its "
+				     "own agent",
+				     obj->path);
+	} else if (!strcmp(sec, "mapping_gateways")) {
 		const char *mode = val_of(obj, "auth_mode");
 		const char *ips = val_of(obj, "ips");
 
 		if (mode && !strcmp(mode, "password")) {
 			if (!val_of(obj, "username"))
-				tc_doc_error(doc, "%s.username: required with "
-					     "auth_mode password", obj->path);
+				tc_doc_error(doc,
+					     "%s.username: required with "
+					     "auth_mode password",
+					     obj->path);
 			if (!val_of(obj, "password"))
-				tc_doc_error(doc, "%s.password: required with "
-					     "auth_mode password", obj->path);
-		}
-		else if (ips && !strcmp(ips, "[]")) {
-			tc_doc_error(doc, "%s.ips: auth_mode %s needs at least "
-				     "one address", obj->path,
-				     mode ? mode : "ip");
+				tc_doc_error(doc,
+					     "%s.password: required with "
+					     "auth_mode password",
+					     obj->path);
+		} else if (ips && !strcmp(ips, "[]")) {
+			tc_doc_error(doc,
+				     "%s.ips: auth_mode %s needs at least "
+				     "one address",
+				     obj->path, mode ? mode : "ip");
 		}
 	}
 }
@@ -893,11 +907,9 @@ static void check_object(struct tc_doc *doc, const struct tc_section *sec,
 	j = json_object_get(o, tc_section_id(sec));
 	if (!j) {
 		tc_doc_error(doc, "%s: required", path);
-	}
-	else if (!json_is_string(j)) {
+	} else if (!json_is_string(j)) {
 		tc_doc_error(doc, "%s: must be a string", path);
-	}
-	else {
+	} else {
 		const char *why;
 
 		name = json_string_value(j);
@@ -919,8 +931,7 @@ static void check_object(struct tc_doc *doc, const struct tc_section *sec,
 			     obj->path);
 	obj->del = j && json_is_true(j);
 
-	obj->vals = calloc(sec->nfields ? sec->nfields : 1,
-			   sizeof(*obj->vals));
+	obj->vals = calloc(sec->nfields ? sec->nfields : 1, sizeof(*obj->vals));
 	if (!obj->vals) {
 		tc_doc_error(doc, "out of memory");
 		return;
@@ -947,11 +958,13 @@ static char *param_int(struct tc_doc *doc, const char *path,
 
 	if (!*d || strlen(d) > 12 || !all_digits(d) ||
 	    strlen(t) != json_string_length(val)) {
-		tc_doc_error(doc, "%s: must be an integer in a string, e.g. "
-			     "\"%s\"", path, *def->def ? def->def : "1");
+		tc_doc_error(doc,
+			     "%s: must be an integer in a string, e.g. "
+			     "\"%s\"",
+			     path, *def->def ? def->def : "1");
 		return NULL;
 	}
-	v = atoll(t);
+	v = strtoll(t, NULL, 10);
 	if (!strcmp(def->name, "SS_ECHOCANCELTAIL") && v != 64 && v != 128 &&
 	    v != 256) {
 		tc_doc_error(doc, "%s: must be 64, 128 or 256", path);
@@ -975,7 +988,7 @@ static void check_params(struct tc_doc *doc, const json_t *o)
 
 	if (!json_is_object(o)) {
 		tc_doc_error(doc, "system_parameters: must be an object of "
-			     "NAME: \"value\"");
+				  "NAME: \"value\"");
 		return;
 	}
 	doc->params = calloc(json_object_size(o) + 1, sizeof(*doc->params));
@@ -984,7 +997,8 @@ static void check_params(struct tc_doc *doc, const json_t *o)
 		return;
 	}
 
-	json_object_foreach(rd(o), key, val) {
+	json_object_foreach(rd(o), key, val)
+	{
 		const struct tc_param_def *def = tc_param_find(key);
 		struct tc_param *p = &doc->params[n];
 		char path[96];
@@ -996,19 +1010,18 @@ static void check_params(struct tc_doc *doc, const json_t *o)
 			continue;
 		}
 		if (json_is_null(val)) {
-			p->value = NULL;	/* back to the default */
-		}
-		else if (!json_is_string(val)) {
-			tc_doc_error(doc, "%s: must be a string (e.g. \"5\") "
-				     "or null", path);
+			p->value = NULL; /* back to the default */
+		} else if (!json_is_string(val)) {
+			tc_doc_error(doc,
+				     "%s: must be a string (e.g. \"5\") "
+				     "or null",
+				     path);
 			continue;
-		}
-		else if (def->text) {
+		} else if (def->text) {
 			s = check_str(doc, path, val, def->min, def->max);
 			if (!s || !(p->value = xstrdup(doc, s)))
 				continue;
-		}
-		else if (!(p->value = param_int(doc, path, def, val))) {
+		} else if (!(p->value = param_int(doc, path, def, val))) {
 			continue;
 		}
 
@@ -1057,23 +1070,27 @@ static void check_refs(struct tc_doc *doc)
 			if (f->kind == TC_REF) {
 				t = tc_doc_find(doc, f->ref, o->vals[k].text);
 				if (t && t->del)
-					tc_doc_error(doc, "%s.%s: refers to %s "
+					tc_doc_error(doc,
+						     "%s.%s: refers to %s "
 						     "\"%s\", which this file "
-						     "deletes", o->path, f->key,
+						     "deletes",
+						     o->path, f->key,
 						     t->sec->noun, t->name);
 			}
 			if (f->kind != TC_REF_LIST)
 				continue;
 			list = json_loads(o->vals[k].text, 0, NULL);
-			json_array_foreach(list, x, e) {
+			json_array_foreach(list, x, e)
+			{
 				t = tc_doc_find(doc, f->ref,
 						json_string_value(e));
 				if (t && t->del)
-					tc_doc_error(doc, "%s.%s[%zu]: refers "
+					tc_doc_error(doc,
+						     "%s.%s[%zu]: refers "
 						     "to %s \"%s\", which this "
-						     "file deletes", o->path,
-						     f->key, x, t->sec->noun,
-						     t->name);
+						     "file deletes",
+						     o->path, f->key, x,
+						     t->sec->noun, t->name);
 			}
 			json_decref(list);
 		}
@@ -1097,7 +1114,7 @@ static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
 	struct tc_obj *objs = &doc->objs[first];
 	struct tc_obj *sorted = NULL;
 	size_t *byname = NULL, *parent = NULL, *stack = NULL;
-	unsigned char *state = NULL;	/* 0 new, 1 on the walk, 2 placed */
+	unsigned char *state = NULL; /* 0 new, 1 on the walk, 2 placed */
 	size_t out = 0;
 	int ai;
 
@@ -1148,7 +1165,8 @@ static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
 		/* walk up the unplaced ancestors, then place them top down */
 		while (cur < n && state[cur] != 2) {
 			if (state[cur] == 1) {
-				tc_doc_error(doc, "%s.agent: the agent chain "
+				tc_doc_error(doc,
+					     "%s.agent: the agent chain "
 					     "of \"%s\" is a cycle",
 					     objs[cur].path, objs[cur].name);
 				goto out;
@@ -1166,7 +1184,7 @@ static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
 	if (out == n)
 		memcpy(objs, sorted, n * sizeof(*sorted));
 
- out:
+out:
 	sort_base = NULL;
 	free(sorted);
 	free(byname);
@@ -1187,8 +1205,9 @@ static int cmp_idx_name_or_null(const void *a, const void *b)
 		c = strcmp(x->name, y->name);
 	if (c)
 		return c;
-	return *(const size_t *)a < *(const size_t *)b ? -1
-	       : *(const size_t *)a > *(const size_t *)b;
+	return *(const size_t *)a < *(const size_t *)b
+		   ? -1
+		   : *(const size_t *)a > *(const size_t *)b;
 }
 
 /* names are unique within a section of the file */
@@ -1215,9 +1234,8 @@ static void check_dup_names(struct tc_doc *doc, size_t first, size_t n)
 		const struct tc_obj *b = &objs[idx[k]];
 
 		if (a->name && b->name && !strcmp(a->name, b->name))
-			tc_doc_error(doc, "%s.%s: \"%s\" is also %s",
-				     b->path, tc_section_id(b->sec), b->name,
-				     a->path);
+			tc_doc_error(doc, "%s.%s: \"%s\" is also %s", b->path,
+				     tc_section_id(b->sec), b->name, a->path);
 	}
 	free(idx);
 }
@@ -1240,7 +1258,8 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 		return EINVAL;
 	}
 
-	json_object_foreach(rd(root), key, val) {
+	json_object_foreach(rd(root), key, val)
+	{
 		const struct tc_section *sec = tc_section_find(key);
 
 		if (!strcmp(key, "system_parameters"))

@@ -24,18 +24,18 @@
 #include "tools/ctl.h"
 #include "tools/prov.h"
 
-#define PROV_LOCK_KEY "74616e64656e"	/* advisory lock of provisioning */
-#define MSG_MAX 4096
+#define PROV_LOCK_KEY "74616e64656e" /* advisory lock of provisioning */
+#define MSG_MAX	      4096
 
 struct prov {
 	PGconn *conn;
 	struct tc_doc *doc;
 	const struct tc_opts *o;
-	bool *exists;		/* per doc object: found in the database */
-	unsigned touched;	/* bit per section (+ bit 31: parameters) */
+	bool *exists;	  /* per doc object: found in the database */
+	unsigned touched; /* bit per section (+ bit 31: parameters) */
 	int created, updated, deleted, unchanged;
 	bool agents_changed;
-	FILE *out;		/* change lines, printed after success only */
+	FILE *out; /* change lines, printed after success only */
 	char err[1024];
 };
 
@@ -47,7 +47,7 @@ struct line {
 };
 
 static void line_add(struct line *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void line_add(struct line *l, const char *fmt, ...)
 {
@@ -94,14 +94,11 @@ static void show(char *buf, size_t size, const struct tc_field *f,
 {
 	if (!text) {
 		snprintf(buf, size, "null");
-	}
-	else if (f->kind == TC_MONEY) {
+	} else if (f->kind == TC_MONEY) {
 		tc_money_str(buf, size, strtoll(text, NULL, 10));
-	}
-	else if (!*text) {
+	} else if (!*text) {
 		snprintf(buf, size, "\"\"");
-	}
-	else {
+	} else {
 		snprintf(buf, size, "%s", text);
 	}
 }
@@ -111,9 +108,10 @@ static int read_expr(char *buf, size_t size, const struct tc_field *f)
 {
 	switch (f->kind) {
 	case TC_REF:
-		return snprintf(buf, size, "(SELECT r.%s FROM %s r "
-				"WHERE r.id = t.%s)", ref_id(f), ref_table(f),
-				f->column);
+		return snprintf(buf, size,
+				"(SELECT r.%s FROM %s r "
+				"WHERE r.id = t.%s)",
+				ref_id(f), ref_table(f), f->column);
 	case TC_INT_LIST:
 	case TC_PREFIX_LIST:
 	case TC_IP_LIST:
@@ -132,15 +130,19 @@ static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
 		return snprintf(buf, size, "(SELECT id FROM %s WHERE %s = $%d)",
 				ref_table(f), ref_id(f), n);
 	case TC_INT_LIST:
-		return snprintf(buf, size, "ARRAY(SELECT e::int FROM "
+		return snprintf(buf, size,
+				"ARRAY(SELECT e::int FROM "
 				"json_array_elements_text($%d::json) WITH "
-				"ORDINALITY x(e, i) ORDER BY i)", n);
+				"ORDINALITY x(e, i) ORDER BY i)",
+				n);
 	case TC_PREFIX_LIST:
 	case TC_IP_LIST:
 	case TC_REF_LIST:
-		return snprintf(buf, size, "ARRAY(SELECT e FROM "
+		return snprintf(buf, size,
+				"ARRAY(SELECT e FROM "
 				"json_array_elements_text($%d::json) WITH "
-				"ORDINALITY x(e, i) ORDER BY i)", n);
+				"ORDINALITY x(e, i) ORDER BY i)",
+				n);
 	case TC_INT:
 		return snprintf(buf, size, "$%d::int", n);
 	case TC_MONEY:
@@ -191,9 +193,10 @@ static int check_ref(struct prov *pv, const struct tc_obj *o,
 	if (name_exists(pv, tc_section_find(f->ref), name, &found))
 		return EIO;
 	if (!found)
-		tc_doc_error(pv->doc, "%s: no %s named \"%s\" (neither in the "
-			     "database nor in this file)", path,
-			     tc_section_find(f->ref)->noun, name);
+		tc_doc_error(pv->doc,
+			     "%s: no %s named \"%s\" (neither in the "
+			     "database nor in this file)",
+			     path, tc_section_find(f->ref)->noun, name);
 	(void)o;
 	return 0;
 }
@@ -210,18 +213,18 @@ static int check_account_type(struct prov *pv, const struct tc_obj *o,
 	const char *params[1] = {account};
 	bool ingress = strcmp(o->sec->key, "routing_gateways") != 0;
 	const char *need = ingress ? "customer" : "vendor";
-	char type[16] = "customer";	/* the default of a new account */
+	char type[16] = "customer"; /* the default of a new account */
 	PGresult *res;
 	int ti;
 
 	ti = tc_field_index(tc_section_find("accounts"), "type");
 	if (a && a->vals[ti].set && a->vals[ti].text) {
 		snprintf(type, sizeof(type), "%s", a->vals[ti].text);
-	}
-	else {
-		res = tc_db_exec(pv->conn, "SELECT type FROM accounts WHERE "
-				 "name = $1", 1, params, pv->err,
-				 sizeof(pv->err));
+	} else {
+		res = tc_db_exec(pv->conn,
+				 "SELECT type FROM accounts WHERE "
+				 "name = $1",
+				 1, params, pv->err, sizeof(pv->err));
 		if (!res)
 			return EIO;
 		if (PQntuples(res))
@@ -231,9 +234,10 @@ static int check_account_type(struct prov *pv, const struct tc_obj *o,
 	}
 
 	if (strcmp(type, need) && strcmp(type, "both"))
-		tc_doc_error(pv->doc, "%s: account \"%s\" is a %s; a %s needs "
-			     "a %s account (type %s or both)", path, account,
-			     type, o->sec->noun, need, need);
+		tc_doc_error(pv->doc,
+			     "%s: account \"%s\" is a %s; a %s needs "
+			     "a %s account (type %s or both)",
+			     path, account, type, o->sec->noun, need, need);
 	return 0;
 }
 
@@ -243,13 +247,17 @@ static int check_tz(struct prov *pv, const char *tz, const char *path)
 	const char *params[1] = {tz};
 	PGresult *res;
 
-	res = tc_db_exec(pv->conn, "SELECT 1 FROM pg_timezone_names WHERE "
-			 "name = $1", 1, params, pv->err, sizeof(pv->err));
+	res = tc_db_exec(pv->conn,
+			 "SELECT 1 FROM pg_timezone_names WHERE "
+			 "name = $1",
+			 1, params, pv->err, sizeof(pv->err));
 	if (!res)
 		return EIO;
 	if (!PQntuples(res))
-		tc_doc_error(pv->doc, "%s: unknown time zone \"%s\" (IANA "
-			     "names, e.g. Europe/London)", path, tz);
+		tc_doc_error(pv->doc,
+			     "%s: unknown time zone \"%s\" (IANA "
+			     "names, e.g. Europe/London)",
+			     path, tz);
 	PQclear(res);
 	return 0;
 }
@@ -277,9 +285,10 @@ static int check_db(struct prov *pv)
 			snprintf(path, sizeof(path), "%s.%s", o->path, f->key);
 			if ((f->flags & TC_F_REQ_CREATE) && !pv->exists[i] &&
 			    (!v->set || v->null))
-				tc_doc_error(doc, "%s: required when creating "
-					     "%s \"%s\"", path, o->sec->noun,
-					     o->name);
+				tc_doc_error(doc,
+					     "%s: required when creating "
+					     "%s \"%s\"",
+					     path, o->sec->noun, o->name);
 			if (!v->set || v->null)
 				continue;
 			if (f->kind == TC_REF &&
@@ -296,7 +305,8 @@ static int check_db(struct prov *pv)
 				json_t *e;
 				size_t x;
 
-				json_array_foreach(list, x, e) {
+				json_array_foreach(list, x, e)
+				{
 					snprintf(path, sizeof(path),
 						 "%s.%s[%zu]", o->path, f->key,
 						 x);
@@ -325,52 +335,60 @@ static int apply_params(struct prov *pv)
 		const char *old = NULL;
 		PGresult *res;
 
-		res = tc_db_exec(pv->conn, "SELECT value FROM system_parameters "
-				 "WHERE name = $1 FOR UPDATE", 1, params,
-				 pv->err, sizeof(pv->err));
+		res = tc_db_exec(pv->conn,
+				 "SELECT value FROM system_parameters "
+				 "WHERE name = $1 FOR UPDATE",
+				 1, params, pv->err, sizeof(pv->err));
 		if (!res)
 			goto fail;
 		if (PQntuples(res))
 			old = PQgetvalue(res, 0, 0);
 
-		if ((!old && !p->value) || (old && p->value &&
-					    !strcmp(old, p->value))) {
+		if ((!old && !p->value) ||
+		    (old && p->value && !strcmp(old, p->value))) {
 			if (!pv->o->quiet)
-				fprintf(pv->out, "unchanged system parameter %s = %s\n",
-				       p->name, p->value ? p->value
-				       : "(default)");
+				fprintf(pv->out,
+					"unchanged system parameter %s = %s\n",
+					p->name,
+					p->value ? p->value : "(default)");
 			pv->unchanged++;
 			PQclear(res);
 			continue;
 		}
 
 		if (!p->value) {
-			fprintf(pv->out, "reset system parameter %s: %s -> default%s%s\n",
-			       p->name, old, *def->def ? " " : "", def->def);
+			fprintf(
+			    pv->out,
+			    "reset system parameter %s: %s -> default%s%s\n",
+			    p->name, old, *def->def ? " " : "", def->def);
 			PQclear(res);
-			res = tc_db_exec(pv->conn, "DELETE FROM system_parameters"
-					 " WHERE name = $1", 1, params,
-					 pv->err, sizeof(pv->err));
+			res = tc_db_exec(pv->conn,
+					 "DELETE FROM system_parameters"
+					 " WHERE name = $1",
+					 1, params, pv->err, sizeof(pv->err));
 			pv->deleted++;
-		}
-		else {
+		} else {
 			if (old)
-				fprintf(pv->out, "updated system parameter %s: %s -> %s\n",
-				       p->name, old, p->value);
+				fprintf(
+				    pv->out,
+				    "updated system parameter %s: %s -> %s\n",
+				    p->name, old, p->value);
 			else
-				fprintf(pv->out, "set system parameter %s = %s\n",
-				       p->name, p->value);
+				fprintf(pv->out,
+					"set system parameter %s = %s\n",
+					p->name, p->value);
 			if (old)
 				pv->updated++;
 			else
 				pv->created++;
 			PQclear(res);
-			res = tc_db_exec(pv->conn, "INSERT INTO system_parameters"
+			res = tc_db_exec(pv->conn,
+					 "INSERT INTO system_parameters"
 					 " (name, value) VALUES ($1, $2) "
 					 "ON CONFLICT (name) DO UPDATE SET "
 					 "value = EXCLUDED.value, "
-					 "updated_at = now()", 2, params,
-					 pv->err, sizeof(pv->err));
+					 "updated_at = now()",
+					 2, params, pv->err, sizeof(pv->err));
 		}
 		if (!res)
 			goto fail;
@@ -378,20 +396,20 @@ static int apply_params(struct prov *pv)
 		pv->touched |= 1u << 31;
 		continue;
 
-	 fail:
+	fail:
 		fprintf(stderr, "tandemctl: %s: %s\n", p->path, pv->err);
 		return EIO;
 	}
 	return 0;
 }
 
-/* --- child sets ------------------------------------------------------------ */
+/* --- child sets ------------------------------------------------------------
+ */
 
 /* a set held in a child table (prefixes, holidays): compare, describe,
  * apply */
-static int apply_set(struct prov *pv, const struct tc_field *f,
-		     const char *id, const char *want, bool created,
-		     struct line *l)
+static int apply_set(struct prov *pv, const struct tc_field *f, const char *id,
+		     const char *want, bool created, struct line *l)
 {
 	const char *cast = f->kind == TC_DATE_SET ? "::date" : "";
 	char sql[512];
@@ -408,9 +426,10 @@ static int apply_set(struct prov *pv, const struct tc_field *f,
 		snprintf(pv->err, sizeof(pv->err), "out of memory");
 		goto out;
 	}
-	snprintf(sql, sizeof(sql), "SELECT %s::text AS v FROM %s WHERE %s = "
-		 "$1 ORDER BY %s::text COLLATE \"C\"", f->set_col,
-		 f->set_table, f->set_fk, f->set_col);
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s::text AS v FROM %s WHERE %s = "
+		 "$1 ORDER BY %s::text COLLATE \"C\"",
+		 f->set_col, f->set_table, f->set_fk, f->set_col);
 	res = tc_db_exec(pv->conn, sql, 1, params, pv->err, sizeof(pv->err));
 	if (!res)
 		goto out;
@@ -418,21 +437,20 @@ static int apply_set(struct prov *pv, const struct tc_field *f,
 
 	/* merge two sorted lists */
 	while (wi < wn || ri < rows) {
-		const char *ws = wi < wn ? json_string_value(json_array_get(w, wi))
-					 : NULL;
+		const char *ws =
+		    wi < wn ? json_string_value(json_array_get(w, wi)) : NULL;
 		const char *rs = ri < rows ? PQgetvalue(res, ri, 0) : NULL;
 		int c = !ws ? 1 : !rs ? -1 : strcmp(ws, rs);
 
 		if (c == 0) {
 			wi++;
 			ri++;
-		}
-		else if (c < 0) {
+		} else if (c < 0) {
 			json_array_append_new(add, json_string(ws));
 			line_add(&a, "%s", *ws ? ws : "\"\"");
 			wi++;
-		}
-		else {
+		} else {
+			rs = PQgetvalue(res, ri, 0); /* c > 0: ri < rows */
 			json_array_append_new(del, json_string(rs));
 			line_add(&d, "%s", *rs ? rs : "\"\"");
 			ri++;
@@ -455,9 +473,11 @@ static int apply_set(struct prov *pv, const struct tc_field *f,
 	if (json_array_size(del)) {
 		PQclear(res);
 		params[1] = dels;
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = $1 AND "
+		snprintf(sql, sizeof(sql),
+			 "DELETE FROM %s WHERE %s = $1 AND "
 			 "%s::text IN (SELECT json_array_elements_text("
-			 "$2::json))", f->set_table, f->set_fk, f->set_col);
+			 "$2::json))",
+			 f->set_table, f->set_fk, f->set_col);
 		res = tc_db_exec(pv->conn, sql, 2, params, pv->err,
 				 sizeof(pv->err));
 		if (!res)
@@ -466,7 +486,8 @@ static int apply_set(struct prov *pv, const struct tc_field *f,
 	if (json_array_size(add)) {
 		PQclear(res);
 		params[1] = adds;
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (%s, %s) SELECT $1, "
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO %s (%s, %s) SELECT $1, "
 			 "e%s FROM json_array_elements_text($2::json) e",
 			 f->set_table, f->set_fk, f->set_col, cast);
 		res = tc_db_exec(pv->conn, sql, 2, params, pv->err,
@@ -476,7 +497,7 @@ static int apply_set(struct prov *pv, const struct tc_field *f,
 	}
 	ret = 0;
 
- out:
+out:
 	PQclear(res);
 	free(adds);
 	free(dels);
@@ -488,18 +509,18 @@ static int apply_set(struct prov *pv, const struct tc_field *f,
 
 static json_t *entry_json(const struct tc_entry *e)
 {
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
-			 "prefix", e->prefix, "area_name", e->area_name,
-			 "connect_fee", (json_int_t)e->connect_fee,
-			 "first_interval", (json_int_t)e->first_interval,
-			 "first_rate", (json_int_t)e->first_rate,
-			 "next_interval", (json_int_t)e->next_interval,
-			 "next_rate", (json_int_t)e->next_rate);
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "prefix",
+			 e->prefix, "area_name", e->area_name, "connect_fee",
+			 (json_int_t)e->connect_fee, "first_interval",
+			 (json_int_t)e->first_interval, "first_rate",
+			 (json_int_t)e->first_rate, "next_interval",
+			 (json_int_t)e->next_interval, "next_rate",
+			 (json_int_t)e->next_rate);
 }
 
 /* describe how a database entry differs from the wanted one */
-static void entry_diff(struct line *l, const struct tc_entry *w,
-		       PGresult *res, int r)
+static void entry_diff(struct line *l, const struct tc_entry *w, PGresult *res,
+		       int r)
 {
 	static const char *const money[] = {"connect_fee", "first_rate",
 					    "next_rate"};
@@ -553,18 +574,19 @@ static int apply_entries(struct prov *pv, const char *id,
 		snprintf(pv->err, sizeof(pv->err), "out of memory");
 		goto out;
 	}
-	res = tc_db_exec(pv->conn, "SELECT prefix, area_name, connect_fee, "
+	res = tc_db_exec(pv->conn,
+			 "SELECT prefix, area_name, connect_fee, "
 			 "first_interval, first_rate, next_interval, next_rate "
 			 "FROM rate_entries WHERE rate_table_id = $1 "
-			 "ORDER BY prefix COLLATE \"C\"", 1, params, pv->err,
-			 sizeof(pv->err));
+			 "ORDER BY prefix COLLATE \"C\"",
+			 1, params, pv->err, sizeof(pv->err));
 	if (!res)
 		goto out;
 	rows = PQntuples(res);
 
 	while (wi < o->nentries || ri < rows) {
-		const struct tc_entry *w = wi < o->nentries ? &o->entries[wi]
-							     : NULL;
+		const struct tc_entry *w =
+		    wi < o->nentries ? &o->entries[wi] : NULL;
 		const char *rs = ri < rows ? PQgetvalue(res, ri, 0) : NULL;
 		int c = !w ? 1 : !rs ? -1 : strcmp(w->prefix, rs);
 
@@ -575,13 +597,12 @@ static int apply_entries(struct prov *pv, const char *id,
 			}
 			wi++;
 			ri++;
-		}
-		else if (c < 0) {
+		} else if (c < 0) {
 			line_add(&added, "%s", *w->prefix ? w->prefix : "\"\"");
 			json_array_append_new(up, entry_json(w));
 			wi++;
-		}
-		else {
+		} else {
+			rs = PQgetvalue(res, ri, 0); /* c > 0: ri < rows */
 			line_add(&removed, "%s", *rs ? rs : "\"\"");
 			json_array_append_new(del, json_string(rs));
 			ri++;
@@ -591,8 +612,7 @@ static int apply_entries(struct prov *pv, const char *id,
 	if (created) {
 		line_add(l, "%zu entr%s", o->nentries,
 			 o->nentries == 1 ? "y" : "ies");
-	}
-	else {
+	} else {
 		if (added.items)
 			line_add(l, "entries added: %s", added.buf);
 		if (changed.items)
@@ -609,41 +629,43 @@ static int apply_entries(struct prov *pv, const char *id,
 	}
 	if (json_array_size(del)) {
 		params[1] = dels;
-		res2 = tc_db_exec(pv->conn, "DELETE FROM rate_entries WHERE "
+		res2 = tc_db_exec(pv->conn,
+				  "DELETE FROM rate_entries WHERE "
 				  "rate_table_id = $1 AND prefix IN (SELECT "
-				  "json_array_elements_text($2::json))", 2,
-				  params, pv->err, sizeof(pv->err));
+				  "json_array_elements_text($2::json))",
+				  2, params, pv->err, sizeof(pv->err));
 		if (!res2)
 			goto out;
 		PQclear(res2);
 	}
 	if (json_array_size(up)) {
 		params[1] = ups;
-		res2 = tc_db_exec(pv->conn,
-			"INSERT INTO rate_entries (rate_table_id, prefix, "
-			"area_name, connect_fee, first_interval, first_rate, "
-			"next_interval, next_rate) "
-			"SELECT $1, e->>'prefix', e->>'area_name', "
-			"(e->>'connect_fee')::bigint, "
-			"(e->>'first_interval')::int, "
-			"(e->>'first_rate')::bigint, "
-			"(e->>'next_interval')::int, (e->>'next_rate')::bigint "
-			"FROM json_array_elements($2::json) e "
-			"ON CONFLICT (rate_table_id, prefix) DO UPDATE SET "
-			"area_name = EXCLUDED.area_name, "
-			"connect_fee = EXCLUDED.connect_fee, "
-			"first_interval = EXCLUDED.first_interval, "
-			"first_rate = EXCLUDED.first_rate, "
-			"next_interval = EXCLUDED.next_interval, "
-			"next_rate = EXCLUDED.next_rate", 2, params, pv->err,
-			sizeof(pv->err));
+		res2 = tc_db_exec(
+		    pv->conn,
+		    "INSERT INTO rate_entries (rate_table_id, prefix, "
+		    "area_name, connect_fee, first_interval, first_rate, "
+		    "next_interval, next_rate) "
+		    "SELECT $1, e->>'prefix', e->>'area_name', "
+		    "(e->>'connect_fee')::bigint, "
+		    "(e->>'first_interval')::int, "
+		    "(e->>'first_rate')::bigint, "
+		    "(e->>'next_interval')::int, (e->>'next_rate')::bigint "
+		    "FROM json_array_elements($2::json) e "
+		    "ON CONFLICT (rate_table_id, prefix) DO UPDATE SET "
+		    "area_name = EXCLUDED.area_name, "
+		    "connect_fee = EXCLUDED.connect_fee, "
+		    "first_interval = EXCLUDED.first_interval, "
+		    "first_rate = EXCLUDED.first_rate, "
+		    "next_interval = EXCLUDED.next_interval, "
+		    "next_rate = EXCLUDED.next_rate",
+		    2, params, pv->err, sizeof(pv->err));
 		if (!res2)
 			goto out;
 		PQclear(res2);
 	}
 	ret = 0;
 
- out:
+out:
 	PQclear(res);
 	free(ups);
 	free(dels);
@@ -652,7 +674,8 @@ static int apply_entries(struct prov *pv, const char *id,
 	return ret;
 }
 
-/* --- objects ----------------------------------------------------------------- */
+/* --- objects -----------------------------------------------------------------
+ */
 
 /* child sets of an object, after its row exists */
 static int apply_children(struct prov *pv, const struct tc_obj *o,
@@ -728,10 +751,11 @@ static int create_obj(struct prov *pv, const struct tc_obj *o)
 			const char *bp[2] = {id, o->vals[bi].text};
 
 			PQclear(res);
-			res = tc_db_exec(pv->conn, "INSERT INTO balance_history "
+			res = tc_db_exec(pv->conn,
+					 "INSERT INTO balance_history "
 					 "(account_id, delta, balance, reason) "
-					 "VALUES ($1, $2, $2, 'provision')", 2,
-					 bp, pv->err, sizeof(pv->err));
+					 "VALUES ($1, $2, $2, 'provision')",
+					 2, bp, pv->err, sizeof(pv->err));
 			if (!res)
 				goto out;
 		}
@@ -742,13 +766,13 @@ static int create_obj(struct prov *pv, const struct tc_obj *o)
 	if (apply_children(pv, o, id, true, &l))
 		goto out;
 
-	fprintf(pv->out, "created %s %s%s%s%s\n", sec->noun, o->name, l.items ? " (" : "",
-	       l.items ? l.buf : "", l.items ? ")" : "");
+	fprintf(pv->out, "created %s %s%s%s%s\n", sec->noun, o->name,
+		l.items ? " (" : "", l.items ? l.buf : "", l.items ? ")" : "");
 	pv->created++;
 	pv->touched |= section_bit(sec);
 	ret = 0;
 
- out:
+out:
 	PQclear(res);
 	free(sql);
 	free(params);
@@ -782,10 +806,11 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		read_expr(expr, sizeof(expr), &sec->fields[k]);
 		len += (size_t)snprintf(sql + len, cap - len, ", %s", expr);
 	}
-	snprintf(sql + len, cap - len, " FROM %s t WHERE t.%s = $1 "
-		 "FOR UPDATE", sec->table, tc_section_id(sec));
-	res = tc_db_exec(pv->conn, sql, 1, nameparam, pv->err,
-			 sizeof(pv->err));
+	snprintf(sql + len, cap - len,
+		 " FROM %s t WHERE t.%s = $1 "
+		 "FOR UPDATE",
+		 sec->table, tc_section_id(sec));
+	res = tc_db_exec(pv->conn, sql, 1, nameparam, pv->err, sizeof(pv->err));
 	if (!res)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -803,8 +828,9 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 
 		if (!has_column(f))
 			continue;
-		old = PQgetisnull(res, 0, (int)col) ? NULL
-			: PQgetvalue(res, 0, (int)col);
+		old = PQgetisnull(res, 0, (int)col)
+			  ? NULL
+			  : PQgetvalue(res, 0, (int)col);
 		col++;
 		if (!v->set || (f->flags & TC_F_CREATE_ONLY))
 			continue;
@@ -814,8 +840,7 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 
 		if (f->flags & TC_F_SECRET) {
 			line_add(&l, "%s changed", f->key);
-		}
-		else {
+		} else {
 			show(a, sizeof(a), f, old);
 			show(b, sizeof(b), f, v->null ? NULL : v->text);
 			line_add(&l, "%s %s -> %s", f->key, a, b);
@@ -842,18 +867,19 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		goto out;
 
 	if (l.items) {
-		fprintf(pv->out, "updated %s %s: %s\n", sec->noun, o->name, l.buf);
+		fprintf(pv->out, "updated %s %s: %s\n", sec->noun, o->name,
+			l.buf);
 		pv->updated++;
 		pv->touched |= section_bit(sec);
-	}
-	else {
+	} else {
 		if (!pv->o->quiet)
-			fprintf(pv->out, "unchanged %s %s\n", sec->noun, o->name);
+			fprintf(pv->out, "unchanged %s %s\n", sec->noun,
+				o->name);
 		pv->unchanged++;
 	}
 	ret = 0;
 
- out:
+out:
 	PQclear(res);
 	free(sql);
 	free(params);
@@ -867,15 +893,16 @@ static long account_depth(struct prov *pv, const char *name)
 	PGresult *res;
 	long d;
 
-	res = tc_db_exec(pv->conn, "WITH RECURSIVE up(id, agent_id, d) AS ("
+	res = tc_db_exec(pv->conn,
+			 "WITH RECURSIVE up(id, agent_id, d) AS ("
 			 "SELECT id, agent_id, 0 FROM accounts WHERE name = $1 "
 			 "UNION ALL SELECT a.id, a.agent_id, up.d + 1 FROM "
 			 "accounts a JOIN up ON a.id = up.agent_id "
-			 "WHERE up.d < 1000) SELECT max(d) FROM up", 1, params,
-			 NULL, 0);
+			 "WHERE up.d < 1000) SELECT max(d) FROM up",
+			 1, params, NULL, 0);
 	if (!res)
 		return 0;
-	d = atol(PQgetvalue(res, 0, 0));
+	d = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return d;
 }
@@ -889,19 +916,21 @@ static int delete_obj(struct prov *pv, const struct tc_obj *o)
 	/* an account's balance history goes with it; payments, phones,
 	 * gateways and reservations (a call in progress) keep it alive */
 	if (!strcmp(o->sec->key, "accounts")) {
-		res = tc_db_exec(pv->conn, "DELETE FROM balance_history WHERE "
+		res = tc_db_exec(pv->conn,
+				 "DELETE FROM balance_history WHERE "
 				 "account_id = (SELECT id FROM accounts WHERE "
-				 "name = $1)", 1, params, pv->err,
-				 sizeof(pv->err));
+				 "name = $1)",
+				 1, params, pv->err, sizeof(pv->err));
 		if (res) {
 			PQclear(res);
-			snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE "
-				 "name = $1", o->sec->table);
+			snprintf(sql, sizeof(sql),
+				 "DELETE FROM %s WHERE "
+				 "name = $1",
+				 o->sec->table);
 			res = tc_db_exec(pv->conn, sql, 1, params, pv->err,
 					 sizeof(pv->err));
 		}
-	}
-	else {
+	} else {
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s = $1",
 			 o->sec->table, tc_section_id(o->sec));
 		res = tc_db_exec(pv->conn, sql, 1, params, pv->err,
@@ -911,10 +940,11 @@ static int delete_obj(struct prov *pv, const struct tc_obj *o)
 		char why[sizeof(pv->err)];
 		int n;
 
-		n = snprintf(why, sizeof(why), "cannot delete %s %s: ",
-			     o->sec->noun, o->name);
+		n = snprintf(why, sizeof(why),
+			     "cannot delete %s %s: ", o->sec->noun, o->name);
 		if (n > 0 && (size_t)n < sizeof(why)) {
-			size_t el = strnlen(pv->err, sizeof(why) - 1 - (size_t)n);
+			size_t el =
+			    strnlen(pv->err, sizeof(why) - 1 - (size_t)n);
 
 			memcpy(why + n, pv->err, el);
 			why[(size_t)n + el] = '\0';
@@ -963,14 +993,16 @@ static int apply_deletes(struct prov *pv)
 				continue;
 			if (!pv->exists[i]) {
 				if (!pv->o->quiet)
-					fprintf(pv->out, "unchanged %s %s (absent)\n",
-					       o->sec->noun, o->name);
+					fprintf(pv->out,
+						"unchanged %s %s (absent)\n",
+						o->sec->noun, o->name);
 				pv->unchanged++;
 				continue;
 			}
 			items[n].idx = i;
 			items[n].depth = !strcmp(o->sec->key, "accounts")
-				? account_depth(pv, o->name) : 0;
+					     ? account_depth(pv, o->name)
+					     : 0;
 			n++;
 		}
 		qsort(items, n, sizeof(*items), cmp_del);
@@ -994,20 +1026,24 @@ static int check_agent_cycles(struct prov *pv)
 {
 	PGresult *res;
 
-	res = tc_db_exec(pv->conn, "WITH RECURSIVE w(start, cur, n) AS ("
-			 "SELECT id, agent_id, 1 FROM accounts "
-			 "WHERE agent_id IS NOT NULL UNION ALL "
-			 "SELECT w.start, a.agent_id, w.n + 1 FROM w JOIN "
-			 "accounts a ON a.id = w.cur WHERE a.agent_id IS NOT "
-			 "NULL AND w.cur <> w.start AND w.n < 1000) "
-			 "SELECT a.name FROM w JOIN accounts a ON a.id = "
-			 "w.start WHERE w.cur = w.start ORDER BY a.name LIMIT 1",
-			 0, NULL, pv->err, sizeof(pv->err));
+	res =
+	    tc_db_exec(pv->conn,
+		       "WITH RECURSIVE w(start, cur, n) AS ("
+		       "SELECT id, agent_id, 1 FROM accounts "
+		       "WHERE agent_id IS NOT NULL UNION ALL "
+		       "SELECT w.start, a.agent_id, w.n + 1 FROM w JOIN "
+		       "accounts a ON a.id = w.cur WHERE a.agent_id IS NOT "
+		       "NULL AND w.cur <> w.start AND w.n < 1000) "
+		       "SELECT a.name FROM w JOIN accounts a ON a.id = "
+		       "w.start WHERE w.cur = w.start ORDER BY a.name LIMIT 1",
+		       0, NULL, pv->err, sizeof(pv->err));
 	if (!res)
 		return EIO;
 	if (PQntuples(res)) {
-		snprintf(pv->err, sizeof(pv->err), "the agent chain of account "
-			 "\"%s\" would be a cycle", PQgetvalue(res, 0, 0));
+		snprintf(pv->err, sizeof(pv->err),
+			 "the agent chain of account "
+			 "\"%s\" would be a cycle",
+			 PQgetvalue(res, 0, 0));
 		PQclear(res);
 		return EINVAL;
 	}
@@ -1021,18 +1057,20 @@ static int check_mapping_filters(struct prov *pv)
 {
 	PGresult *res;
 
-	res = tc_db_exec(pv->conn, "SELECT rg.name, f FROM routing_gateways rg"
+	res = tc_db_exec(pv->conn,
+			 "SELECT rg.name, f FROM routing_gateways rg"
 			 ", unnest(rg.mapping_filter) f WHERE NOT EXISTS ("
 			 "SELECT 1 FROM mapping_gateways m WHERE m.name = f) "
-			 "ORDER BY 1, 2 LIMIT 1", 0, NULL, pv->err,
-			 sizeof(pv->err));
+			 "ORDER BY 1, 2 LIMIT 1",
+			 0, NULL, pv->err, sizeof(pv->err));
 	if (!res)
 		return EIO;
 	if (PQntuples(res)) {
-		snprintf(pv->err, sizeof(pv->err), "routing gateway %s: its "
+		snprintf(pv->err, sizeof(pv->err),
+			 "routing gateway %s: its "
 			 "mapping_filter names mapping gateway \"%s\", which "
-			 "would no longer exist", PQgetvalue(res, 0, 0),
-			 PQgetvalue(res, 0, 1));
+			 "would no longer exist",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 		PQclear(res);
 		return EINVAL;
 	}
@@ -1092,8 +1130,8 @@ static int notify(struct prov *pv)
 	if (pv->touched & (1u << 31))
 		json_array_append_new(sections,
 				      json_string("system_parameters"));
-	payload = json_pack("{s:s, s:o}", "source", "tandemctl", "changed",
-			    sections);
+	payload =
+	    json_pack("{s:s, s:o}", "source", "tandemctl", "changed", sections);
 	text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	json_decref(payload);
 	if (!text) {
@@ -1168,16 +1206,18 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 	if (version < 1) {
 		if (invalid)
 			print_errors(file, &doc);
-		fprintf(stderr, "tandemctl: the database has no schema yet: run "
+		fprintf(stderr,
+			"tandemctl: the database has no schema yet: run "
 			"`tandemctl db migrate` first\n");
 		goto out;
 	}
 
 	if (tc_db_cmd(pv.conn, "BEGIN", pv.err, sizeof(pv.err)))
 		goto dberr;
-	res = tc_db_exec(pv.conn, "SELECT pg_advisory_xact_lock(x'"
-			 PROV_LOCK_KEY "'::bigint)", 0, NULL, pv.err,
-			 sizeof(pv.err));
+	res = tc_db_exec(pv.conn,
+			 "SELECT pg_advisory_xact_lock(x'" PROV_LOCK_KEY
+			 "'::bigint)",
+			 0, NULL, pv.err, sizeof(pv.err));
 	if (!res)
 		goto dberr;
 	PQclear(res);
@@ -1199,8 +1239,7 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 	changed = pv.created || pv.updated || pv.deleted;
 	if (o->dry_run) {
 		tc_db_cmd(pv.conn, "ROLLBACK", NULL, 0);
-	}
-	else {
+	} else {
 		if (changed && notify(&pv))
 			goto dberr;
 		if (tc_db_cmd(pv.conn, "COMMIT", pv.err, sizeof(pv.err)))
@@ -1219,13 +1258,13 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 	ret = 0;
 	goto out;
 
- dberr:
+dberr:
 	fprintf(stderr, "tandemctl: database: %s\n%s: nothing written\n",
 		pv.err, file);
 	if (pv.conn)
 		tc_db_cmd(pv.conn, "ROLLBACK", NULL, 0);
 
- out:
+out:
 	free(pv.exists);
 	if (pv.out)
 		fclose(pv.out);

@@ -12,6 +12,7 @@
  * Older/other shapes are tolerated: "nodes" for "daemons", media_nodes
  * nested in the signalingd entry, or an object keyed by daemon name.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -33,7 +34,7 @@
 struct url {
 	char host[256];
 	char port[8];
-	char path[512];		/* prefix path of the API base, no trailing / */
+	char path[512]; /* prefix path of the API base, no trailing / */
 };
 
 static int url_parse(struct url *u, const char *s)
@@ -48,7 +49,7 @@ static int url_parse(struct url *u, const char *s)
 	host = s + 7;
 	end = host + strcspn(host, "/");
 
-	if (*host == '[') {		/* [IPv6]:port */
+	if (*host == '[') { /* [IPv6]:port */
 		p = memchr(host, ']', (size_t)(end - host));
 		if (!p)
 			return EINVAL;
@@ -57,8 +58,7 @@ static int url_parse(struct url *u, const char *s)
 			return EINVAL;
 		memcpy(u->host, host + 1, hl);
 		p++;
-	}
-	else {
+	} else {
 		p = memchr(host, ':', (size_t)(end - host));
 		if (!p)
 			p = end;
@@ -74,14 +74,13 @@ static int url_parse(struct url *u, const char *s)
 		if (pl == 0 || pl >= sizeof(u->port))
 			return EINVAL;
 		memcpy(u->port, p + 1, pl);
-		if (strspn(u->port, "0123456789") != pl || atoi(u->port) < 1 ||
-		    atoi(u->port) > 65535)
+		if (strspn(u->port, "0123456789") != pl ||
+		    strtol(u->port, NULL, 10) < 1 ||
+		    strtol(u->port, NULL, 10) > 65535)
 			return EINVAL;
-	}
-	else if (p != end) {
+	} else if (p != end) {
 		return EINVAL;
-	}
-	else {
+	} else {
 		strcpy(u->port, "80");
 	}
 
@@ -214,13 +213,12 @@ static bool response_complete(const char *buf, size_t len)
 	if (v && strcasestr(v, "chunked")) {
 		/* the last chunk: "0" CRLF, CRLF, at the end of the data */
 		return (blen >= 5 && !memcmp(end + 4, "0\r\n\r\n", 5)) ||
-		       (len >= 7 && !memcmp(buf + len - 7, "\r\n0\r\n\r\n",
-					     7));
+		       (len >= 7 && !memcmp(buf + len - 7, "\r\n0\r\n\r\n", 7));
 	}
 	v = header(buf, hlen, "Content-Length");
 	if (v)
 		return blen >= strtoul(v, NULL, 10);
-	return false;		/* until the server closes */
+	return false; /* until the server closes */
 }
 
 /*
@@ -240,16 +238,19 @@ static int http_get(const char *base, const char *path, int timeout_ms,
 
 	e = url_parse(&u, base);
 	if (e) {
-		snprintf(err, errsz, "%s: %s", base, e == EPROTONOSUPPORT
-			 ? "https is not supported by tandemctl (use http "
-			   "on loopback)" : "not an http://host[:port] URL");
+		snprintf(err, errsz, "%s: %s", base,
+			 e == EPROTONOSUPPORT
+			     ? "https is not supported by tandemctl (use http "
+			       "on loopback)"
+			     : "not an http://host[:port] URL");
 		return e;
 	}
 	fd = tcp_connect(&u, deadline, err, errsz);
 	if (fd < 0)
 		return ECONNREFUSED;
 
-	snprintf(req, sizeof(req), "GET %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n"
+	snprintf(req, sizeof(req),
+		 "GET %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n"
 		 "User-Agent: tandemctl/" TANDEM_VERSION "\r\n"
 		 "Accept: application/json\r\nConnection: close\r\n\r\n",
 		 u.path, path, strchr(u.host, ':') ? "[" : "", u.host,
@@ -257,9 +258,13 @@ static int http_get(const char *base, const char *path, int timeout_ms,
 	for (size_t off = 0, rl = strlen(req); off < rl;) {
 		ssize_t n = send(fd, req + off, rl - off, MSG_NOSIGNAL);
 
-		if (n < 0 && errno == EAGAIN &&
-		    !(e = wait_fd(fd, POLLOUT, deadline)))
-			continue;
+		if (n < 0 && errno == EAGAIN) {
+			e = wait_fd(fd, POLLOUT, deadline);
+			if (!e)
+				continue;
+			snprintf(err, errsz, "send: %s", strerror(e));
+			goto fail;
+		}
 		if (n < 0) {
 			snprintf(err, errsz, "send: %s", strerror(errno));
 			goto fail;
@@ -303,8 +308,10 @@ static int http_get(const char *base, const char *path, int timeout_ms,
 			e = wait_fd(fd, POLLIN, deadline);
 			if (!e)
 				continue;
-			snprintf(err, errsz, "no complete response within "
-				 "%d ms", timeout_ms);
+			snprintf(err, errsz,
+				 "no complete response within "
+				 "%d ms",
+				 timeout_ms);
 			goto fail;
 		}
 		snprintf(err, errsz, "recv: %s", strerror(errno));
@@ -318,7 +325,8 @@ static int http_get(const char *base, const char *path, int timeout_ms,
 	}
 	buf[len] = '\0';
 
-	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1) {
+	if (strncmp(buf, "HTTP/1.", 7) || !isdigit((unsigned char)buf[7]) ||
+	    buf[8] != ' ' || (status = (int)strtol(buf + 9, NULL, 10)) < 100) {
 		snprintf(err, errsz, "not an HTTP response");
 		goto fail;
 	}
@@ -349,11 +357,12 @@ static int http_get(const char *base, const char *path, int timeout_ms,
 			goto fail;
 		}
 		len = (size_t)n;
-	}
-	else if (clen >= 0) {
+	} else if (clen >= 0) {
 		if ((size_t)clen > len) {
-			snprintf(err, errsz, "truncated body (%zu of %ld "
-				 "bytes)", len, clen);
+			snprintf(err, errsz,
+				 "truncated body (%zu of %ld "
+				 "bytes)",
+				 len, clen);
 			goto fail;
 		}
 		len = (size_t)clen;
@@ -365,7 +374,7 @@ static int http_get(const char *base, const char *path, int timeout_ms,
 	*bodyp = buf;
 	return 0;
 
- fail:
+fail:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -419,8 +428,8 @@ static bool print_daemon(const char *name, const json_t *d)
 	if (!health && json_is_string(st))
 		health = json_string_value(st);
 	if (!health)
-		health = json_is_true(json_object_get(d, "ok")) ? "ok"
-							       : "unknown";
+		health =
+		    json_is_true(json_object_get(d, "ok")) ? "ok" : "unknown";
 
 	if (!strcmp(health, "down"))
 		snprintf(up, sizeof(up), "-");
@@ -472,22 +481,26 @@ int tc_cmd_status(const struct tc_opts *o)
 
 	if (http_get(api, "/api/v1/status", o->timeout_ms, &status, &body, err,
 		     sizeof(err))) {
-		fprintf(stderr, "tandemctl: billingd API at %s is unreachable: "
-			"%s\n", api, err);
+		fprintf(stderr,
+			"tandemctl: billingd API at %s is unreachable: "
+			"%s\n",
+			api, err);
 		return 1;
 	}
 	root = json_loads(body, 0, &jerr);
 	if (status != 200) {
-		const char *msg = json_string_value(json_object_get(
-			json_object_get(root, "error"), "message"));
+		const char *msg = json_string_value(
+		    json_object_get(json_object_get(root, "error"), "message"));
 
 		fprintf(stderr, "tandemctl: %s/api/v1/status: HTTP %d%s%s\n",
 			api, status, msg ? ": " : "", msg ? msg : "");
 		goto out;
 	}
 	if (!json_is_object(root)) {
-		fprintf(stderr, "tandemctl: %s/api/v1/status: not a JSON "
-			"object (%s)\n", api, root ? "wrong type" : jerr.text);
+		fprintf(stderr,
+			"tandemctl: %s/api/v1/status: not a JSON "
+			"object (%s)\n",
+			api, root ? "wrong type" : jerr.text);
 		goto out;
 	}
 
@@ -499,18 +512,19 @@ int tc_cmd_status(const struct tc_opts *o)
 	printf("%-12s %-12s %-9s %-12s %-6s %-9s %s\n", "DAEMON", "NODE",
 	       "VERSION", "UPTIME", "CALLS", "HEALTH", "DETAIL");
 	if (json_is_array(daemons)) {
-		json_array_foreach(daemons, i, d) {
+		json_array_foreach(daemons, i, d)
+		{
 			healthy &= print_daemon(NULL, d);
 			if (!media && json_object_get(d, "media_nodes"))
 				media = json_object_get(d, "media_nodes");
 		}
-	}
-	else {
+	} else {
 		const char *key;
 		json_t *val;
 
 		/* {"billingd": {...}, "signalingd": {...}} */
-		json_object_foreach(root, key, val) {
+		json_object_foreach(root, key, val)
+		{
 			if (!json_is_object(val) || !strcmp(key, "media_nodes"))
 				continue;
 			healthy &= print_daemon(key, val);
@@ -524,12 +538,11 @@ int tc_cmd_status(const struct tc_opts *o)
 	       "XCODE/MAX", "FREE_PORTS", "CPU%", "LAST_SEEN_MS");
 	if (json_array_size(media) == 0)
 		printf("(none registered)\n");
-	json_array_foreach(media, i, d)
-		healthy &= print_media(d);
+	json_array_foreach(media, i, d) healthy &= print_media(d);
 
 	ret = healthy ? 0 : 3;
 
- out:
+out:
 	json_decref(root);
 	free(body);
 	return ret;

@@ -20,44 +20,56 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-"usage: tandemctl [options] COMMAND ...\n"
-"\n"
-"commands:\n"
-"  db migrate              apply the pending schema/NNNN_name.sql migrations\n"
-"  db version              print the database's schema version (0 = empty)\n"
-"  provision FILE.json     make the database match a provisioning file\n"
-"                          (docs/provisioning.md); --dry-run: show, write nothing\n"
-"  status                  daemons and media nodes, from billingd's HTTP API\n"
-"  fields                  the provisioning field reference (Markdown)\n"
-"  help                    this text\n"
-"\n"
-"options:\n"
-"  -d, --db CONNINFO       libpq connection string (else $TANDEM_DB, else\n"
-"                          \"" TC_DEFAULT_DB "\")\n"
-"      --schema-dir DIR    migration files (else $TANDEM_SCHEMA_DIR, else\n"
-"                          /usr/share/tandem/schema, else ./schema)\n"
-"      --api URL           billingd API base (else $TANDEM_API, else\n"
-"                          " TC_DEFAULT_API ")\n"
-"      --timeout MS        status: connect/response timeout (default 3000)\n"
-"  -n, --dry-run           provision: validate and show changes, roll back\n"
-"  -q, --quiet             provision: do not list unchanged objects\n"
-"  -v, --version           print the version\n"
-"  -h, --help              this text\n");
+	fprintf(f, "usage: tandemctl [options] COMMAND ...\n"
+		   "\n"
+		   "commands:\n"
+		   "  db migrate              apply the pending "
+		   "schema/NNNN_name.sql migrations\n"
+		   "  db version              print the database's schema "
+		   "version (0 = empty)\n"
+		   "  provision FILE.json     make the database match a "
+		   "provisioning file\n"
+		   "                          (docs/provisioning.md); "
+		   "--dry-run: show, write nothing\n"
+		   "  status                  daemons and media nodes, from "
+		   "billingd's HTTP API\n"
+		   "  fields                  the provisioning field reference "
+		   "(Markdown)\n"
+		   "  help                    this text\n"
+		   "\n"
+		   "options:\n"
+		   "  -d, --db CONNINFO       libpq connection string (else "
+		   "$TANDEM_DB, else\n"
+		   "                          \"" TC_DEFAULT_DB "\")\n"
+		   "      --schema-dir DIR    migration files (else "
+		   "$TANDEM_SCHEMA_DIR, else\n"
+		   "                          /usr/share/tandem/schema, else "
+		   "./schema)\n"
+		   "      --api URL           billingd API base (else "
+		   "$TANDEM_API, else\n"
+		   "                          " TC_DEFAULT_API ")\n"
+		   "      --timeout MS        status: connect/response timeout "
+		   "(default 3000)\n"
+		   "  -n, --dry-run           provision: validate and show "
+		   "changes, roll back\n"
+		   "  -q, --quiet             provision: do not list unchanged "
+		   "objects\n"
+		   "  -v, --version           print the version\n"
+		   "  -h, --help              this text\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"schema-dir", required_argument, NULL, 'S'},
-		{"api", required_argument, NULL, 'A'},
-		{"timeout", required_argument, NULL, 'T'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"version", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"schema-dir", required_argument, NULL, 'S'},
+	    {"api", required_argument, NULL, 'A'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"version", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct tc_opts o = {.timeout_ms = 3000};
 	const char *cmd, *sub;
@@ -78,7 +90,8 @@ int main(int argc, char **argv)
 		case 'T':
 			o.timeout_ms = (int)strtol(optarg, &end, 10);
 			if (*end || o.timeout_ms < 1 || o.timeout_ms > 600000) {
-				fprintf(stderr, "tandemctl: --timeout: 1..600000"
+				fprintf(stderr,
+					"tandemctl: --timeout: 1..600000"
 					" ms\n");
 				return 2;
 			}
@@ -129,8 +142,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "status") && !sub)
 		return tc_cmd_status(&o);
 
-	fprintf(stderr, "tandemctl: unknown command or wrong arguments: %s%s%s"
-		"\n(see tandemctl help)\n", cmd, sub ? " " : "",
-		sub ? sub : "");
+	fprintf(stderr,
+		"tandemctl: unknown command or wrong arguments: %s%s%s"
+		"\n(see tandemctl help)\n",
+		cmd, sub ? " " : "", sub ? sub : "");
 	return 2;
 }

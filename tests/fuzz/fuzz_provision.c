@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s;
 	int err;
 
-	root = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES,
-			  &jerr);
+	root =
+	    json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (root) {
 		err = tc_doc_check(&doc, root);
 		if ((err == 0) != (doc.nerrs == 0))
