@@ -50,8 +50,21 @@ for p in 7601 7602 7611 7621 8080; do
 done
 
 mkdir -p "$RUN/spool" "$RUN/sipp"
-# the postgres system user must reach run/pg when we are root
+# As root, PostgreSQL runs as the postgres system user, which must reach
+# run/pg.  A checkout under a private directory (e.g. /root) is not
+# reachable: the cluster then lives under /var/tmp and run/pg links to it.
 chmod 755 "$RUN"
+if [ "$(id -u)" = 0 ] && [ ! -L "$RUN/pg" ] &&
+	! runuser -u postgres -- test -x "$RUN" 2>/dev/null; then
+	alt=/var/tmp/tandem-demo-$(printf '%s' "$ROOT" | md5sum | cut -c1-8)
+	mkdir -p "$alt"
+	chmod 755 "$alt"
+	if [ -d "$RUN/pg" ]; then
+		die "$RUN/pg exists but postgres cannot reach it; remove it"
+	fi
+	ln -sfn "$alt/pg" "$RUN/pg"
+	say "run/pg -> $alt/pg (postgres cannot reach $RUN)"
+fi
 
 PIDS=()
 STOPPING=0
