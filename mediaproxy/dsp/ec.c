@@ -8,7 +8,7 @@
 #include <speex/speex_preprocess.h>
 #include "mediaproxy/dsp/ec.h"
 
-#define EC_REF_FRAMES 20	/* reference frames kept (200 ms) */
+#define EC_REF_FRAMES 64	/* reference frames kept (640 ms) */
 
 struct mp_dsp_ec {
 	SpeexEchoState *echo;		/* owned */
@@ -17,6 +17,7 @@ struct mp_dsp_ec {
 	int16_t *ref;			/* owned: EC_REF_FRAMES frames */
 	int16_t *zero;			/* owned: one silent frame */
 	unsigned rhead, rlen;
+	unsigned lag;			/* reference frames held back */
 };
 
 static void ec_destructor(void *arg)
@@ -107,9 +108,10 @@ void mp_dsp_ec_capture(struct mp_dsp_ec *ec, const int16_t *near,
 
 	if (!ec || !near || !out)
 		return;
-	/* keep the reference no more than one frame behind: a late
-	 * reference would make the echo look non-causal to the filter */
-	while (ec->rlen > 2) {
+	/* keep the reference @lag frames behind (the time the captured
+	 * audio spent in the jitter buffer), never more: a reference later
+	 * than its echo looks non-causal to the filter */
+	while (ec->rlen > ec->lag + 1) {
 		ec->rhead = (ec->rhead + 1) % EC_REF_FRAMES;
 		ec->rlen--;
 	}
@@ -120,6 +122,20 @@ void mp_dsp_ec_capture(struct mp_dsp_ec *ec, const int16_t *near,
 	}
 	speex_echo_cancellation(ec->echo, near, far, out);
 	speex_preprocess_run(ec->pp, out);
+}
+
+/**
+ * Hold the reference back by @ms (rounded down to 10 ms frames): the delay
+ * the received audio has on its way to the canceller beyond the echo path
+ * itself, i.e. its shortest wait in the jitter buffer.
+ */
+void mp_dsp_ec_set_delay(struct mp_dsp_ec *ec, uint32_t ms)
+{
+	unsigned lag = ms / 10;
+
+	if (!ec)
+		return;
+	ec->lag = lag < EC_REF_FRAMES - 2 ? lag : EC_REF_FRAMES - 2;
 }
 
 /** Cancel with an explicitly aligned reference frame (tests, offline). */

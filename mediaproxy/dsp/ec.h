@@ -20,6 +20,7 @@ struct mp_dsp_ec;
 
 int    mp_dsp_ec_alloc(struct mp_dsp_ec **ecp, uint32_t rate, uint32_t tail_ms);
 size_t mp_dsp_ec_frame(const struct mp_dsp_ec *ec);
+void   mp_dsp_ec_set_delay(struct mp_dsp_ec *ec, uint32_t ms);
 void   mp_dsp_ec_playback(struct mp_dsp_ec *ec, const int16_t *far);
 void   mp_dsp_ec_capture(struct mp_dsp_ec *ec, const int16_t *near,
 			 int16_t *out);

@@ -376,6 +376,20 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 	return 0;
 }
 
+/**
+ * The shortest time a recent packet waited for playout, ms (0 when it was
+ * late or too few packets were seen): what the buffer adds for sure.
+ */
+uint32_t mp_dsp_jb_min_wait_ms(const struct mp_dsp_jb *jb)
+{
+	int32_t mn, mx;
+
+	if (!jb || jb->nmargin < 10)
+		return 0;
+	margin_range(jb, &mn, &mx);
+	return mn > 0 ? (uint32_t)mn : 0;
+}
+
 /** Counters and the current delay. */
 void mp_dsp_jb_stats(const struct mp_dsp_jb *jb, struct mp_dsp_jb_stats *st)
 {

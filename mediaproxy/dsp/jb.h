@@ -84,5 +84,6 @@ int  mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 		   struct mp_dsp_jb_frame *f);
 void mp_dsp_jb_stats(const struct mp_dsp_jb *jb, struct mp_dsp_jb_stats *st);
 uint32_t mp_dsp_jb_delay_ms(const struct mp_dsp_jb *jb);
+uint32_t mp_dsp_jb_min_wait_ms(const struct mp_dsp_jb *jb);
 
 #endif /* MP_DSP_JB_H */

@@ -448,6 +448,7 @@ static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 	if (l->ec) {
 		size_t fr = mp_dsp_ec_frame(l->ec);
 
+		mp_dsp_ec_set_delay(l->ec, mp_dsp_jb_min_wait_ms(l->jb));
 		for (size_t i = 0; i + fr <= n; i += fr) {
 			mp_dsp_ec_capture(l->ec, pcm + i, xc->frame);
 			memcpy(pcm + i, xc->frame, fr * sizeof(*pcm));

@@ -823,6 +823,158 @@ static void plans_checked(void **state)
 	assert_int_equal(mp_xcode_dtmf_parse(&m, "smoke"), EINVAL);
 }
 
+/*
+ * M13 on the engine: B talks, A's line echoes what it hears 100 ms later at
+ * -6 dB; with SS_ECHOCANCEL the echo B gets back drops by >= 20 dB.
+ */
+static double echo_at_b(bool ec_on)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode_conf conf;
+	struct mp_xcode *xc = NULL;
+	struct mp_xc_codec *cb = NULL, *ca = NULL, *da = NULL, *db = NULL;
+	struct run r = {0};
+	static int16_t delay[800 + 160 * 8];
+	static int16_t out_b[8000 * 12];
+	size_t ndelay = 800, nout = 0, seen = 0;
+	uint32_t seed = 77;
+	int64_t now = 10000;
+	double lp = 0;
+
+	plan(&a, "PCMA", 8, 20, NULL);
+	plan(&b, "PCMU", 0, 20, NULL);
+	mp_xcode_conf_default(&conf);
+	conf.echo_cancel = ec_on;
+	conf.ec_tail_ms = 128;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h,
+					&r), 0);
+	assert_int_equal(mp_xc_codec_alloc(&cb, MP_XC_PCMU, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&db, MP_XC_PCMU, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&ca, MP_XC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&da, MP_XC_PCMA, 0, ""), 0);
+	memset(delay, 0, sizeof(delay));
+
+	for (uint32_t k = 0; k < 600; k++) {	/* 12 s */
+		int16_t pcm[160];
+		uint8_t pl[160], pkt[200];
+		size_t len, n;
+
+		/* B: speech-like far-end talker */
+		for (int i = 0; i < 160; i++) {
+			double env = 0.55 + 0.45 * sin(2 * M_PI * 3.0 *
+						       (k * 160 + i) / 8000.0);
+
+			seed = seed * 1664525u + 1013904223u;
+			lp = 0.6 * lp + 0.4 * (((seed >> 8) & 0xffff) /
+					       32768.0 - 1);
+			pcm[i] = (int16_t)(9000 * env * lp);
+		}
+		assert_int_equal(mp_xc_codec_encode(cb, pl, 160, &len, pcm,
+						    160), 0);
+		n = mk_rtp(pkt, 0, (uint16_t)k, k * 160, 0xb, false, pl, len);
+		mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
+
+		/* A: the line returns what it got, 100 ms later, -6 dB */
+		for (size_t i = 0; i < 160; i++)
+			pcm[i] = (int16_t)(delay[i] / 2);
+		memmove(delay, delay + 160, (ndelay - 160) * sizeof(*delay));
+		ndelay -= 160;
+		assert_int_equal(mp_xc_codec_encode(ca, pl, 160, &len, pcm,
+						    160), 0);
+		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
+		mp_xcode_input(xc, MP_XCODE_A, pkt, n, now);
+
+		mp_xcode_tick(xc, now += 10);
+		mp_xcode_tick(xc, now += 10);
+
+		/* what the engine sent out in this 20 ms */
+		for (; seen < r.out.n; seen++) {
+			struct mp_xc_rtp rtp;
+			int16_t dec[480];
+
+			assert_int_equal(mp_xc_rtp_decode(&rtp,
+					r.out.pkt[seen].data,
+					r.out.pkt[seen].len), 0);
+			if (r.out.pkt[seen].leg == MP_XCODE_A) {
+				assert_int_equal(mp_xc_codec_decode(da, dec,
+						480, &n, rtp.payload,
+						rtp.plen), 0);
+				if (ndelay + n <= sizeof(delay) / 2) {
+					memcpy(delay + ndelay, dec,
+					       n * sizeof(*dec));
+					ndelay += n;
+				}
+			}
+			else if (nout + 480 <= sizeof(out_b) / 2) {
+				assert_int_equal(mp_xc_codec_decode(db,
+						out_b + nout, 480, &n,
+						rtp.payload, rtp.plen), 0);
+				nout += n;
+			}
+		}
+		/* keep the line delay at 100 ms whatever arrived */
+		while (ndelay < 800 + 160)
+			delay[ndelay++] = 0;
+		while (ndelay > 800 + 160) {
+			memmove(delay, delay + 1, (ndelay - 1) * 2);
+			ndelay--;
+		}
+	}
+
+	mem_deref(xc);
+	mem_deref(ca);
+	mem_deref(cb);
+	mem_deref(da);
+	mem_deref(db);
+	tu_sink_free(&r.out);
+	assert_true(nout > 8000 * 10);
+	return tu_rms(out_b + nout - 8000 * 4, 8000 * 4);	/* last 4 s */
+}
+
+static void engine_echo_cancelled(void **state)
+{
+	double off = echo_at_b(false), on = echo_at_b(true);
+
+	(void)state;
+	printf("  echo back at B: %.0f rms without EC, %.1f with: %.1f dB\n",
+	       off, on, tu_db(off, on > 0.5 ? on : 0.5));
+	assert_true(off > 500);		/* there is an echo */
+	assert_true(tu_db(off, on > 0.5 ? on : 0.5) >= 20.0);
+}
+
+static void ptime_repacketised(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct tu_sink in = {0};
+	struct run r = {0};
+	struct mp_xcode_conf conf;
+	uint32_t last_ts = 0;
+	size_t pkts = 0;
+
+	(void)state;
+	mp_xcode_conf_default(&conf);
+	plan(&a, "PCMA", 8, 30, NULL);
+	plan(&b, "G729", 18, 40, NULL);
+	make_tone_stream(&in, &a, 1200, 8000);
+	engine_run(&a, &b, &conf, &in, &r);
+	for (size_t i = 0; i < r.out.n; i++) {
+		struct mp_xc_rtp rtp;
+
+		assert_int_equal(mp_xc_rtp_decode(&rtp, r.out.pkt[i].data,
+						  r.out.pkt[i].len), 0);
+		assert_int_equal(rtp.pt, 18);
+		assert_int_equal(rtp.plen, 40);		/* 4 frames = 40 ms */
+		if (pkts)
+			assert_int_equal(rtp.ts - last_ts, 320);
+		last_ts = rtp.ts;
+		pkts++;
+	}
+	/* 1.2 s of input + 400 ms of tail: about 30 packets of 40 ms */
+	assert_true(pkts >= 28 && pkts <= 40);
+	tu_sink_free(&in);
+	tu_sink_free(&r.out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -839,6 +991,8 @@ int main(void)
 		cmocka_unit_test(matching_codecs_never_decoded),
 		cmocka_unit_test(bad_input_counted_and_dropped),
 		cmocka_unit_test(plans_checked),
+		cmocka_unit_test(engine_echo_cancelled),
+		cmocka_unit_test(ptime_repacketised),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
