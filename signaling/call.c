@@ -9,6 +9,7 @@
 #define SW_LOG_MODULE "call"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/failover.h"
@@ -63,11 +64,16 @@ static sip_contact_t const *contact_of(const struct sg_call *c)
 static void reply_a(struct sg_call *c, int code, const char *phrase,
 		    const char *sdp)
 {
+	char ra[16];
+
 	if (!c->irq || c->a_final)
 		return;
+	snprintf(ra, sizeof(ra), "%d", c->retry_after);
 	nta_incoming_treply(c->irq, code, phrase,
 			    TAG_IF(code > 100 && code < 300,
 				   SIPTAG_CONTACT(contact_of(c))),
+			    TAG_IF(code >= 300 && c->retry_after > 0,
+				   SIPTAG_RETRY_AFTER_STR(ra)),
 			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	if (code >= 200)
@@ -604,6 +610,10 @@ static void call_end(struct sg_call *c)
 {
 	if (c->state != SG_CALL_ENDED) {
 		c->state = SG_CALL_ENDED;
+		if (c->admitted) {
+			sg_admit_release(c->sg, c->mgw);
+			c->admitted = false;
+		}
 		sg_timer_stop(&c->t_maxdur);
 		sg_failover_stop(c);
 		if (!c->t_reap)
@@ -729,6 +739,17 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		sg_call_fail(c, 503, sip_503_Service_unavailable, "Shutdown",
 			     "server");
 		return;
+	}
+	{
+		struct sg_admit_result ar;
+
+		if (!sg_admit(sg, mgw, c->setup_mono, &ar)) {
+			c->retry_after = ar.retry_after;
+			sg_call_fail(c, ar.code, ar.phrase, ar.reason,
+				     "server");
+			return;
+		}
+		c->admitted = true;
 	}
 	if (!c->callee[0]) {
 		sg_call_fail(c, 404, sip_404_Not_found, "NoCallee", "server");

@@ -109,6 +109,8 @@ struct sg_call {
 	struct sg_auth_ctx *auth_req;
 	struct sg_media_req *media_req;
 	bool authorized;		/* auth.release owed at the end */
+	bool admitted;			/* holds admission slots */
+	int retry_after;		/* Retry-After of the final reply */
 	bool b_media_set;		/* media.answer sent for this attempt */
 
 	/* limits */

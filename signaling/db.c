@@ -19,7 +19,8 @@ static const char load_sql[] =
 	"SELECT name, value FROM system_parameters;"
 	"SELECT m.id, m.name, a.name, a.billing_type, m.auth_mode,"
 	" array_to_string(m.ips, ','), array_to_string(m.ports, ','),"
-	" m.max_call_duration_s, (m.locked OR a.locked)"
+	" m.max_call_duration_s, (m.locked OR a.locked),"
+	" m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls"
 	" FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
 	" ORDER BY m.id;"
 	"SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
@@ -118,6 +119,9 @@ static int load_mgws(struct loader *l, const PGresult *r)
 		copy(m->auth_mode, sizeof(m->auth_mode), PQgetvalue(r, i, 4));
 		m->max_duration_s = strtoll(PQgetvalue(r, i, 7), NULL, 10);
 		m->locked = truthy(PQgetvalue(r, i, 8));
+		m->cps_limit = strtoll(PQgetvalue(r, i, 9), NULL, 10);
+		m->max_calls = strtoll(PQgetvalue(r, i, 10), NULL, 10);
+		m->account_max_calls = strtoll(PQgetvalue(r, i, 11), NULL, 10);
 		t->nmgws++;
 
 		if (*ips) {

@@ -13,6 +13,7 @@
 #include "common/bus.h"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/ctl.h"
@@ -27,7 +28,7 @@
 
 struct sg_line {
 	struct sg_line *next;
-	char name[64];
+	char name[96];
 	unsigned active;
 };
 
@@ -380,6 +381,7 @@ void sg_free(struct sg *sg)
 	sw_bus_free(sg->bus);
 	sg_spool_close(sg->spool);
 	sg_tables_unref(sg->tables);
+	sg_admit_free(sg);
 	for (l = sg->lines; l; l = ln) {
 		ln = l->next;
 		free(l);

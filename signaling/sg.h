@@ -29,6 +29,7 @@ struct sg_media;
 struct sg_spool;
 struct sg_call;
 struct sg_line;
+struct sg_bucket_entry;
 
 struct sg {
 	su_root_t *root;		/* owned */
@@ -50,6 +51,7 @@ struct sg {
 	struct sg_call *calls;		/* owned: active calls */
 	unsigned ncalls;
 	struct sg_line *lines;		/* owned: per-gateway line use */
+	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	bool stopping;

@@ -58,6 +58,9 @@ struct sg_mgw {
 	int *ports;			/* owned; ip_port mode */
 	size_t nports;
 	int64_t max_duration_s;		/* 0 = no limit */
+	int64_t cps_limit;		/* calls/s, burst the same; 0 = none */
+	int64_t max_calls;		/* concurrent calls; 0 = none */
+	int64_t account_max_calls;	/* of its account; 0 = none */
 	bool locked;
 };
 
