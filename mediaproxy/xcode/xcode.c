@@ -316,9 +316,9 @@ static int leg_setup(struct mp_xcode *xc, int x)
 	l->seq_out = (uint16_t)random32();
 	l->ts_out = random32();
 	mp_dtmf_rx_init(&l->evrx);
-	mp_dtmf_tx_init(&l->evtx, 8000);	/* telephone-event/8000 */
-	if (l->cid == MP_XC_OPUS || l->cid == MP_XC_G722)
-		mp_dtmf_tx_init(&l->evtx, l->rtp_rate);
+	/* events share the stream's timestamps, so they share its clock:
+	 * telephone-event/8000 with G.711/G.729/G.722, /48000 with Opus */
+	mp_dtmf_tx_init(&l->evtx, l->rtp_rate);
 
 	return mp_xc_repack_init(&l->rp, l->pcm_rate, l->ptime);
 }
@@ -664,7 +664,8 @@ static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 
 		handle_digit(xc, x, MP_XCODE_DTMF_RFC2833, start, !start,
 			     note[i].digit,
-			     start ? 0 : note[i].duration * 1000 / 8000);
+			     start ? 0 : note[i].duration * 1000 /
+					 l->rtp_rate);
 	}
 }
 
@@ -887,7 +888,8 @@ int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
 		if (mp_dtmf_rx_poll(&xc->leg[x].evrx, now_ms, &note))
 			handle_digit(xc, x, MP_XCODE_DTMF_RFC2833, false, true,
 				     note.digit,
-				     note.duration * 1000 / 8000);
+				     note.duration * 1000 /
+					 xc->leg[x].rtp_rate);
 	}
 
 	for (int y = 0; y < 2; y++) {

@@ -975,6 +975,37 @@ static void ptime_repacketised(void **state)
 	tu_sink_free(&r.out);
 }
 
+static void opus_events_use_48k_clock(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct te_summary s;
+	struct feeder f;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	a.te_pt = 101;
+	plan(&b, "opus", 111, 20, NULL);
+	b.te_pt = 110;		/* telephone-event/48000 */
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	feed_digit(&f, 2);
+	s = te_out(&r, MP_XCODE_B, 110);
+	printf("  opus leg: event %d, end duration %u (48 kHz units)\n",
+	       s.event, s.end_dur);
+	assert_int_equal(s.event, 2);
+	assert_int_equal(s.ends, 3);
+	/* about 200 ms at 48 kHz */
+	assert_true(s.end_dur >= 180 * 48 && s.end_dur <= 240 * 48);
+	assert_int_equal(r.ndigits, 1);
+	assert_true(r.ev[0].duration_ms >= 190 && r.ev[0].duration_ms <= 210);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -993,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(plans_checked),
 		cmocka_unit_test(engine_echo_cancelled),
 		cmocka_unit_test(ptime_repacketised),
+		cmocka_unit_test(opus_events_use_48k_clock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
