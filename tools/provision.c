@@ -1078,6 +1078,35 @@ static int check_mapping_filters(struct prov *pv)
 	return 0;
 }
 
+/* two mapping gateways claiming the same source make ingress ambiguous */
+static int check_mapping_sources(struct prov *pv)
+{
+	PGresult *res;
+
+	res = tc_db_exec(
+	    pv->conn,
+	    "SELECT a.name, b.name, ip, a.auth_mode FROM mapping_gateways a "
+	    "CROSS JOIN LATERAL unnest(a.ips) ip JOIN mapping_gateways b "
+	    "ON b.id > a.id AND ip = ANY(b.ips) AND a.auth_mode = b.auth_mode "
+	    "AND (a.auth_mode = 'ip' OR (a.auth_mode = 'ip_port' AND "
+	    "(a.ports = '{}' OR b.ports = '{}' OR a.ports && b.ports))) "
+	    "ORDER BY 1, 2, 3 LIMIT 1",
+	    0, NULL, pv->err, sizeof(pv->err));
+	if (!res)
+		return EIO;
+	if (PQntuples(res)) {
+		snprintf(pv->err, sizeof(pv->err),
+			 "mapping gateways %s and %s would both claim %s "
+			 "(auth_mode %s): calls from there would be ambiguous",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+			 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+		PQclear(res);
+		return EINVAL;
+	}
+	PQclear(res);
+	return 0;
+}
+
 static int apply(struct prov *pv)
 {
 	struct tc_doc *doc = pv->doc;
@@ -1107,7 +1136,7 @@ static int apply(struct prov *pv)
 		return EIO;
 	}
 	if ((pv->touched & section_bit(tc_section_find("mapping_gateways"))) &&
-	    check_mapping_filters(pv)) {
+	    (check_mapping_filters(pv) || check_mapping_sources(pv))) {
 		fprintf(stderr, "tandemctl: %s\n", pv->err);
 		return EIO;
 	}
@@ -1169,7 +1198,10 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 	char *outbuf = NULL;
 	size_t outlen = 0;
 
-	root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!strcmp(file, "-")) /* the document on stdin */
+		root = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
+	else
+		root = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		if (jerr.line > 0)
 			fprintf(stderr, "%s:%d:%d: %s\n", file, jerr.line,
