@@ -244,6 +244,16 @@ static bool plans_decode(const struct mp_xcode_plan *x,
 }
 
 /**
+ * True when audio of a session with these plans is decoded in at least one
+ * direction: what counts against the node's xcode_budget.
+ */
+bool mp_xcode_decoded_path(const struct mp_xcode_plan *a,
+			   const struct mp_xcode_plan *b)
+{
+	return a && b && (plans_decode(a, b) || plans_decode(b, a));
+}
+
+/**
  * True when a session with these plans needs the engine at all (otherwise
  * the relay forwards packets untouched): a direction must be decoded, the
  * payload types differ, or telephone-events must be converted.

@@ -108,6 +108,8 @@ int  mp_xcode_dtmf_parse(enum mp_xcode_dtmf *modep, const char *s);
 int  mp_xcode_plan_check(const struct mp_xcode_plan *plan);
 bool mp_xcode_needed(const struct mp_xcode_plan *a,
 		     const struct mp_xcode_plan *b);
+bool mp_xcode_decoded_path(const struct mp_xcode_plan *a,
+			   const struct mp_xcode_plan *b);
 
 int  mp_xcode_alloc(struct mp_xcode **xcp, const struct mp_xcode_plan *a,
 		    const struct mp_xcode_plan *b,

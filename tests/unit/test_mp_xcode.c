@@ -668,11 +668,19 @@ static void matching_codecs_never_decoded(void **state)
 		assert_memory_equal(x.payload, y.payload, x.plen);
 	}
 
+	assert_false(mp_xcode_decoded_path(&a, &b));	/* no budget used */
 	plan(&a, "PCMA", 8, 20, NULL);
 	plan(&b, "PCMA", 8, 20, NULL);
 	assert_false(mp_xcode_needed(&a, &b));
 	b.ptime = 30;
 	assert_true(mp_xcode_needed(&a, &b));
+	assert_true(mp_xcode_decoded_path(&a, &b));
+	b.ptime = 20;
+	a.te_pt = 101;		/* events to a leg without them: INFO */
+	assert_true(mp_xcode_needed(&a, &b));
+	assert_false(mp_xcode_decoded_path(&a, &b));
+	b.dtmf_send = MP_XCODE_DTMF_INBAND;	/* events -> tones */
+	assert_true(mp_xcode_decoded_path(&a, &b));
 	mem_deref(xc);
 	tu_sink_free(&in);
 	tu_sink_free(&r.out);
