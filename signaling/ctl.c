@@ -15,6 +15,7 @@
 #include "signaling/call.h"
 #include "signaling/ctl.h"
 #include "signaling/media.h"
+#include "signaling/route.h"
 #include "signaling/sg.h"
 #include "signaling/spool.h"
 #include "signaling/tables.h"
@@ -81,6 +82,123 @@ static void call_list(struct sg *sg, struct sw_bus_req *req)
 	sw_bus_reply(req, json_pack("{s:o}", "calls", arr));
 }
 
+/*
+ * route.analyze {"callee", "mapping_gateway"?}: the candidates in attempt
+ * order, plus the gateways with a matching prefix that are excluded and
+ * why.  Sends nothing.
+ */
+static void route_analyze(struct sg *sg, struct sw_bus_req *req,
+			  const json_t *body)
+{
+	const struct sg_tables *t = sg->tables;
+	struct sg_route_cand cands[SG_CALL_MAX_CANDS];
+	struct sg_route_opts opts = {
+		.prefix_fallback = t->params.prefix_fallback != 0,
+	};
+	const char *callee, *mgw;
+	json_t *list, *excluded;
+	struct sw_jv v;
+	size_t n;
+	int longest = -1;
+
+	sw_jv_init(&v, "body");
+	callee = sw_jv_str(&v, body, "callee", 63, true, NULL);
+	mgw = sw_jv_str(&v, body, "mapping_gateway", 63, false, "");
+	if (!v.bad && !*callee)
+		sw_jv_fail(&v, "callee", "must not be empty");
+	if (v.bad) {
+		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+
+	n = sg_route_select(cands, SG_CALL_MAX_CANDS, t->gws, t->ngws, callee,
+			    &opts);
+	list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct sg_gw *g = cands[i].gw;
+		unsigned used = sg_line_active(sg, g->name);
+		const char *skip = g->line_limit && used >= (unsigned)g->line_limit
+					   ? "line_limit"
+					   : "";
+
+		json_array_append_new(
+			list,
+			json_pack("{s:s, s:s#, s:i, s:b, s:i, s:i, s:s, s:s,"
+				  " s:s}",
+				  "gateway", g->name, "prefix", callee,
+				  (int)cands[i].prefix_len, "priority",
+				  g->priority, "protect", g->protect,
+				  "line_use", (int)used, "line_limit",
+				  g->line_limit, "address", g->address,
+				  "gateway_prefix", g->tech_prefix, "skip",
+				  skip));
+	}
+	excluded = json_array();
+	for (size_t i = 0; i < t->ngws; i++) {
+		int len = sg_route_match(&t->gws[i], callee);
+
+		if (len > longest && !t->gws[i].locked)
+			longest = len;
+	}
+	for (size_t i = 0; i < t->ngws; i++) {
+		const struct sg_gw *g = &t->gws[i];
+		int len = sg_route_match(g, callee);
+		const char *why = NULL;
+
+		if (len < 0)
+			continue;
+		if (g->locked)
+			why = "locked";
+		else if (!opts.prefix_fallback && len != longest)
+			why = "shorter_prefix";
+		if (why)
+			json_array_append_new(
+				excluded,
+				json_pack("{s:s, s:s#, s:s}", "gateway",
+					  g->name, "prefix", callee, len,
+					  "reason", why));
+	}
+	sw_bus_reply(req, json_pack("{s:s, s:s, s:b, s:I, s:o, s:o}",
+				    "callee", callee, "mapping_gateway", mgw,
+				    "prefix_fallback", opts.prefix_fallback,
+				    "switch_limit",
+				    (json_int_t)t->params.switch_limit,
+				    "candidates", list, "excluded", excluded));
+}
+
+/* call.hangup {"id"} (CDR id) or {"call_id"} (caller Call-ID) */
+static void call_hangup(struct sg *sg, struct sw_bus_req *req,
+			const json_t *body)
+{
+	const char *id, *callid;
+	struct sg_call *c = NULL;
+	struct sw_jv v;
+
+	sw_jv_init(&v, "body");
+	id = sw_jv_str(&v, body, "id", 36, false, "");
+	callid = sw_jv_str(&v, body, "call_id", 255, false, "");
+	if (!v.bad && !*id && !*callid)
+		sw_jv_fail(&v, "id", "id or call_id required");
+	if (v.bad) {
+		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+	for (c = sg->calls; c; c = c->next) {
+		if (c->state == SG_CALL_ENDED)
+			continue;
+		if ((*id && !strcmp(c->id, id)) ||
+		    (*callid && !strcmp(c->callid_a, callid)))
+			break;
+	}
+	if (!c) {
+		sw_bus_reply_error(req, SW_ERR_NOT_FOUND, "no such call");
+		return;
+	}
+	sw_bus_reply(req, json_pack("{s:s}", "id", c->id));
+	sw_cinfo(c->callid_a, "hangup requested over the bus");
+	sg_call_terminate(c, "OperatorHangup", "server");
+}
+
 static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 			    void *arg)
 {
@@ -90,6 +208,10 @@ static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 		health_ping(sg, req);
 	else if (!strcmp(env->type, SW_MSG_CALL_LIST))
 		call_list(sg, req);
+	else if (!strcmp(env->type, SW_MSG_ROUTE_ANALYZE))
+		route_analyze(sg, req, env->body);
+	else if (!strcmp(env->type, SW_MSG_CALL_HANGUP))
+		call_hangup(sg, req, env->body);
 	else if (sw_proto_known(env->type))
 		sw_bus_reply_error(req, SW_ERR_UNKNOWN_TYPE,
 				   "%s is not implemented by signalingd yet",
