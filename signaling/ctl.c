@@ -14,6 +14,7 @@
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/ctl.h"
+#include "signaling/keepalive.h"
 #include "signaling/media.h"
 #include "signaling/route.h"
 #include "signaling/sg.h"
@@ -94,6 +95,8 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 	struct sg_route_cand cands[SG_CALL_MAX_CANDS];
 	struct sg_route_opts opts = {
 		.prefix_fallback = t->params.prefix_fallback != 0,
+		.skip = sg_keepalive_skip,
+		.skip_arg = sg,
 	};
 	const char *callee, *mgw;
 	json_t *list, *excluded;
@@ -137,7 +140,8 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 	for (size_t i = 0; i < t->ngws; i++) {
 		int len = sg_route_match(&t->gws[i], callee);
 
-		if (len > longest && !t->gws[i].locked)
+		if (len > longest && !t->gws[i].locked &&
+		    !sg_keepalive_skip(&t->gws[i], sg))
 			longest = len;
 	}
 	for (size_t i = 0; i < t->ngws; i++) {
@@ -149,6 +153,8 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 			continue;
 		if (g->locked)
 			why = "locked";
+		else if (sg_keepalive_skip(g, sg))
+			why = "offline";
 		else if (!opts.prefix_fallback && len != longest)
 			why = "shorter_prefix";
 		if (why)

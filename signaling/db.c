@@ -31,7 +31,8 @@ static const char load_sql[] =
 	"   WHERE p.routing_gateway_id = g.id),"
 	" coalesce((SELECT string_agg(p.prefix, ',' ORDER BY p.prefix)"
 	"   FROM routing_gateway_prefixes p"
-	"   WHERE p.routing_gateway_id = g.id), '')"
+	"   WHERE p.routing_gateway_id = g.id), ''),"
+	" g.options_keepalive"
 	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
 	" ORDER BY g.id;";
 
@@ -193,6 +194,7 @@ static int load_gws(struct loader *l, const PGresult *r)
 		g->switch_until_connect = truthy(PQgetvalue(r, i, 9));
 		g->protect = truthy(PQgetvalue(r, i, 11));
 		g->locked = truthy(PQgetvalue(r, i, 12));
+		g->keepalive = truthy(PQgetvalue(r, i, 15));
 		t->ngws++;
 
 		if (*stops) {

@@ -10,6 +10,7 @@
 #include "common/swtime.h"
 #include "signaling/call.h"
 #include "signaling/failover.h"
+#include "signaling/keepalive.h"
 #include "signaling/media.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
@@ -39,6 +40,8 @@ int sg_failover_route(struct sg_call *c)
 		.prefix_fallback = t->params.prefix_fallback != 0,
 		.load = gw_load,
 		.load_arg = c->sg,
+		.skip = sg_keepalive_skip,
+		.skip_arg = c->sg,
 	};
 	char list[512] = "";
 	size_t off = 0;

@@ -70,6 +70,8 @@ size_t sg_route_select(struct sg_route_cand *out, size_t max,
 
 		if (gws[i].locked)
 			continue;
+		if (opts && opts->skip && opts->skip(&gws[i], opts->skip_arg))
+			continue;
 		len = sg_route_match(&gws[i], callee);
 		if (len < 0)
 			continue;

@@ -6,7 +6,7 @@
  * analysis.  The order is: normal gateways before protect routes; within
  * each, longest matching prefix first; then priority ascending; then the
  * optional load key (line utilisation) ascending; then table order.  Locked
- * gateways are excluded.  With prefix_fallback off only gateways of the
+ * gateways and those the skip hook names (offline) are excluded.  With prefix_fallback off only gateways of the
  * longest matching prefix (normal, then protect) are candidates.
  *
  * Threading: any.
@@ -28,10 +28,15 @@ struct sg_route_cand {
 /* optional: line utilisation of a gateway in per mille (active/limit) */
 typedef unsigned (sg_route_load_h)(const struct sg_gw *gw, void *arg);
 
+/* optional: true when a gateway is out of service (keepalive offline) */
+typedef bool (sg_route_skip_h)(const struct sg_gw *gw, void *arg);
+
 struct sg_route_opts {
 	bool prefix_fallback;		/* SS_ROUTE_PREFIX_FALLBACK */
 	sg_route_load_h *load;		/* NULL = all equal */
 	void *load_arg;
+	sg_route_skip_h *skip;		/* NULL = none skipped */
+	void *skip_arg;
 };
 
 /* length of the longest prefix of gw matching number, -1 when none */

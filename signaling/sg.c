@@ -18,6 +18,7 @@
 #include "signaling/call.h"
 #include "signaling/ctl.h"
 #include "signaling/db.h"
+#include "signaling/keepalive.h"
 #include "signaling/media.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
@@ -196,6 +197,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 
 	(void)magic;
 	(void)t;
+	sg_keepalive_tick(sg);
 	if (now - sg->last_cdr_kick_ms >= sg->cfg.cdr_retry_ms && !sg->stopping) {
 		sg->last_cdr_kick_ms = now;
 		sg_billing_kick(sg->billing);
@@ -371,6 +373,7 @@ void sg_free(struct sg *sg)
 		       sw_time_mono_ms() < until)
 			su_root_step(sg->root, 10);
 	}
+	sg_keepalive_free(sg);
 	sg_sip_stop(sg);
 	if (sg->root && sg->sig_registered)
 		su_root_unregister(sg->root, sg->sig_wait, signal_ready, sg);

@@ -30,6 +30,7 @@ struct sg_spool;
 struct sg_call;
 struct sg_line;
 struct sg_bucket_entry;
+struct sg_ka;
 
 struct sg {
 	su_root_t *root;		/* owned */
@@ -52,6 +53,7 @@ struct sg {
 	unsigned ncalls;
 	struct sg_line *lines;		/* owned: per-gateway line use */
 	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
+	struct sg_ka *keepalive;	/* owned: OPTIONS probe state */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	bool stopping;

@@ -64,6 +64,7 @@ void sg_params_defaults(struct sg_params *p)
 	p->fail_open = 0;
 	p->max_call_s = 7200;
 	p->prefix_fallback = 1;
+	p->options_interval_s = 30;
 }
 
 static const struct {
@@ -85,6 +86,8 @@ static const struct {
 	 86400 * 7},
 	{"SS_ROUTE_PREFIX_FALLBACK",
 	 offsetof(struct sg_params, prefix_fallback), 0, 1},
+	{"SS_GATEWAY_OPTIONS_INTERVAL",
+	 offsetof(struct sg_params, options_interval_s), 1, 3600},
 };
 
 /*

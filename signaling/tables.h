@@ -37,6 +37,7 @@ struct sg_params {
 	int64_t fail_open;		/* SS_BILLING_FAIL_OPEN 0/1 */
 	int64_t max_call_s;		/* SS_MAXCALLDURATION */
 	int64_t prefix_fallback;	/* SS_ROUTE_PREFIX_FALLBACK 0/1 */
+	int64_t options_interval_s;	/* SS_GATEWAY_OPTIONS_INTERVAL */
 };
 
 struct sg_account {
@@ -80,6 +81,7 @@ struct sg_gw {
 	size_t nstop;
 	bool protect;
 	bool locked;
+	bool keepalive;			/* options_keepalive */
 	char **prefixes;		/* owned */
 	size_t nprefixes;
 };

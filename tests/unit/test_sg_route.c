@@ -183,6 +183,28 @@ static void load_breaks_priority_ties(void **state)
 	assert_string_equal(c[2].gw->name, "second");
 }
 
+static bool skip_offline(const struct sg_gw *gw, void *arg)
+{
+	(void)arg;
+	return !strcmp(gw->name, "offline");
+}
+
+static void offline_skipped(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+	struct sg_route_opts o = {.prefix_fallback = false,
+				  .skip = skip_offline};
+
+	(void)state;
+	add(&f, "offline", 1, false, false, "1555", NULL);
+	add(&f, "online", 2, false, false, "1", NULL);
+	/* the offline longest prefix is no candidate: fallback off still
+	 * finds the shorter one */
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 1);
+	assert_string_equal(c[0].gw->name, "online");
+}
+
 static void switch_decision(void **state)
 {
 	struct fixture f = {0};
@@ -268,6 +290,7 @@ int main(void)
 		cmocka_unit_test(protect_routes_last),
 		cmocka_unit_test(several_prefixes_no_match),
 		cmocka_unit_test(load_breaks_priority_ties),
+		cmocka_unit_test(offline_skipped),
 		cmocka_unit_test(switch_decision),
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(cidr_match),
