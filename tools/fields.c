@@ -67,6 +67,12 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 		snprintf(buf, size, "names of %ss, at most %zu",
 			 tc_section_find(f->ref)->noun, f->max_items);
 		break;
+	case TC_ENUM_SET:
+		buf[0] = '\0';
+		for (size_t i = 0; f->enums[i]; i++)
+			snprintf(buf + strlen(buf), size - strlen(buf),
+				 "%s`%s`", i ? ", " : "", f->enums[i]);
+		break;
 	case TC_RATE_ENTRIES:
 		snprintf(buf, size, "at most %zu entries, prefixes unique",
 			 f->max_items);
@@ -104,6 +110,7 @@ static const char *type_name(const struct tc_field *f)
 	    [TC_PREFIX_LIST] = "list of strings",
 	    [TC_IP_LIST] = "list of strings",
 	    [TC_REF_LIST] = "list of names",
+	    [TC_ENUM_SET] = "set of strings",
 	    [TC_PREFIX_SET] = "set of strings",
 	    [TC_RATE_ENTRIES] = "list of entries",
 	    [TC_TIME] = "string",

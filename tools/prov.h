@@ -45,6 +45,7 @@ enum tc_kind {
 	TC_TIME,	 /* "HH:MM" or "HH:MM:SS", 00:00..24:00 */
 	TC_TZ,		 /* IANA time zone name (checked in the database) */
 	TC_DATE_SET,	 /* "YYYY-MM-DD" dates: child table, a set */
+	TC_ENUM_SET,	 /* set of enums[] (stored text[], sorted) */
 };
 
 /* field flags */

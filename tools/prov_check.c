@@ -379,6 +379,26 @@ static bool time_canon(const char *s, char out[9])
 	return true;
 }
 
+static bool enum_has(const char *const *enums, const char *s)
+{
+	for (size_t i = 0; enums[i]; i++) {
+		if (!strcmp(enums[i], s))
+			return true;
+	}
+	return false;
+}
+
+static void enum_list(char *buf, size_t size, const char *const *enums)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; enums[i]; i++) {
+		size_t len = strlen(buf);
+
+		snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+			 enums[i]);
+	}
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -465,6 +485,18 @@ static char *check_list(struct tc_doc *doc, const char *path,
 			s = check_str(doc, ep, e, 1, NAME_MAX_LEN);
 			break;
 
+		case TC_ENUM_SET:
+			s = check_str(doc, ep, e, 1, 64);
+			if (s && !enum_has(f->enums, s)) {
+				char list[512];
+
+				enum_list(list, sizeof(list), f->enums);
+				tc_doc_error(doc, "%s: must be one of %s", ep,
+					     list);
+				s = NULL;
+			}
+			break;
+
 		case TC_DATE_SET:
 			s = check_str(doc, ep, e, 10, 10);
 			if (s && !date_valid(s)) {
@@ -495,7 +527,8 @@ static char *check_list(struct tc_doc *doc, const char *path,
 		goto out;
 
 	if (f->kind != TC_INT_LIST) {
-		if (f->kind == TC_PREFIX_SET || f->kind == TC_DATE_SET)
+		if (f->kind == TC_PREFIX_SET || f->kind == TC_DATE_SET ||
+		    f->kind == TC_ENUM_SET)
 			qsort(strs, n, sizeof(*strs), cmp_str);
 		for (i = 0; i < n; i++)
 			json_array_append_new(out, json_string(strs[i]));
@@ -780,6 +813,7 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 	case TC_REF_LIST:
 	case TC_PREFIX_SET:
 	case TC_DATE_SET:
+	case TC_ENUM_SET:
 		out->text = check_list(doc, path, f, j);
 		break;
 

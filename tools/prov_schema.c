@@ -22,6 +22,18 @@ static const char *const auth_modes[] = {"ip", "ip_port", "password", NULL};
 static const char *const caller_sources[] = {"from", "display", "rpid", NULL};
 static const char *const transports[] = {"udp", "tcp", NULL};
 static const char *const filter_modes[] = {"none", "allow", "forbid", NULL};
+/* the 8 agent authorizations (digest 1, T17), VOS3000 order */
+static const char *const authorizations[] = {
+    "manage_accounts",	       /* add/delete/modify account */
+    "manage_phones",	       /* add/delete/modify phone */
+    "manage_phone_cards",      /* add/delete/modify phone card */
+    "add_delete_gateways",     /* add/delete gateway */
+    "modify_gateway_info",     /* modify gateway information */
+    "modify_gateway_capacity", /* modify gateway capacity */
+    "pay_own_account",	       /* payment for this account */
+    "pay_sub_accounts",	       /* payment for sub accounts */
+    NULL,
+};
 static const char *const periods[] = {"always", "working", "non_working", NULL};
 
 static const struct tc_field work_calendar_fields[] = {
@@ -100,6 +112,9 @@ static const struct tc_field account_fields[] = {
      "[]", "callee prefixes allowed (empty = all)"},
     {"number_deny", "number_deny", TC_PREFIX_LIST, 0, 32, 1000, NULL, NULL, 0,
      "[]", "callee prefixes refused"},
+    {"agent_authorizations", "agent_authorizations", TC_ENUM_SET, 0, 0, 8,
+     authorizations, NULL, 0, "[]",
+     "what this account may do as an agent; a subset of its agent's"},
     {"ctd_model", "ctd_model", TC_ENUM, 0, 0, 0, ctd_models, NULL, 0,
      "standard", "standard or flow"},
     {"suppress_duration_alarm", "suppress_duration_alarm", TC_BOOL, 0, 0, 0,

@@ -116,6 +116,7 @@ static int read_expr(char *buf, size_t size, const struct tc_field *f)
 	case TC_PREFIX_LIST:
 	case TC_IP_LIST:
 	case TC_REF_LIST:
+	case TC_ENUM_SET:
 		return snprintf(buf, size, "to_json(t.%s)::text", f->column);
 	default:
 		return snprintf(buf, size, "t.%s::text", f->column);
@@ -138,6 +139,7 @@ static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
 	case TC_PREFIX_LIST:
 	case TC_IP_LIST:
 	case TC_REF_LIST:
+	case TC_ENUM_SET:
 		return snprintf(buf, size,
 				"ARRAY(SELECT e FROM "
 				"json_array_elements_text($%d::json) WITH "
@@ -1051,6 +1053,31 @@ static int check_agent_cycles(struct prov *pv)
 	return 0;
 }
 
+/* a sub-agent's authorizations are a subset of its agent's (SPEC §6) */
+static int check_authorizations(struct prov *pv)
+{
+	PGresult *res;
+
+	res =
+	    tc_db_exec(pv->conn,
+		       "SELECT a.name, p.name FROM accounts a JOIN accounts p "
+		       "ON p.id = a.agent_id WHERE NOT (a.agent_authorizations"
+		       " <@ p.agent_authorizations) ORDER BY 1 LIMIT 1",
+		       0, NULL, pv->err, sizeof(pv->err));
+	if (!res)
+		return EIO;
+	if (PQntuples(res)) {
+		snprintf(pv->err, sizeof(pv->err),
+			 "account %s would have agent_authorizations its agent "
+			 "%s does not have",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+		PQclear(res);
+		return EINVAL;
+	}
+	PQclear(res);
+	return 0;
+}
+
 /* mapping filters name mapping gateways without a foreign key: keep them
  * pointing at existing gateways */
 static int check_mapping_filters(struct prov *pv)
@@ -1132,6 +1159,11 @@ static int apply(struct prov *pv)
 		return EIO;
 
 	if (pv->agents_changed && check_agent_cycles(pv)) {
+		fprintf(stderr, "tandemctl: accounts: %s\n", pv->err);
+		return EIO;
+	}
+	if ((pv->touched & section_bit(tc_section_find("accounts"))) &&
+	    check_authorizations(pv)) {
 		fprintf(stderr, "tandemctl: accounts: %s\n", pv->err);
 		return EIO;
 	}
