@@ -191,7 +191,7 @@ for g in d.get("routing_gateways", []):
         break
 print((p + "5551230001")[:max(len(p) + 6, 11)])
 ')
-SIPP_CMD="sipp 127.0.0.1:$SIP_PORT -sf tests/integration/sipp/uac_pcap.xml \
+SIPP_CMD="sipp 127.0.0.1:$SIP_PORT -sf $SIPP_DIR/uac_pcap.xml \
 -s $CALLEE -key caller 5550100 -key pcap $PCAP -d 5000 -m 1 \
 -i 127.0.0.1 -mi 127.0.0.1 -mp 18000"
 
