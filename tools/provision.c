@@ -808,9 +808,10 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		read_expr(expr, sizeof(expr), &sec->fields[k]);
 		len += (size_t)snprintf(sql + len, cap - len, ", %s", expr);
 	}
-	snprintf(sql + len, cap - len,
-		 " FROM %s t WHERE t.%s = $1 "
-		 "FOR UPDATE",
+	/* no FOR UPDATE: an unchanged account must not block billingd's
+	 * balance updates until our COMMIT; provisioners serialise on the
+	 * advisory lock and the UPDATE below sets only changed columns */
+	snprintf(sql + len, cap - len, " FROM %s t WHERE t.%s = $1",
 		 sec->table, tc_section_id(sec));
 	res = tc_db_exec(pv->conn, sql, 1, nameparam, pv->err, sizeof(pv->err));
 	if (!res)
