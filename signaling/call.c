@@ -751,6 +751,16 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		}
 		c->admitted = true;
 	}
+	if (c->callee[0] &&
+	    sg_tables_number_check(c->tables, mgw->account, c->callee)) {
+		sw_cinfo(c->callid_a, "%s refused by the number section "
+			 "limitation of %s", c->callee,
+			 sg_tables_number_check(c->tables, mgw->account,
+						c->callee));
+		sg_call_fail(c, 403, sip_403_Forbidden, "NumberNotAllowed",
+			     "server");
+		return;
+	}
 	if (!c->callee[0]) {
 		sg_call_fail(c, 404, sip_404_Not_found, "NoCallee", "server");
 		return;

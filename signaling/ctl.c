@@ -83,6 +83,19 @@ static void call_list(struct sg *sg, struct sw_bus_req *req)
 	sw_bus_reply(req, json_pack("{s:o}", "calls", arr));
 }
 
+struct analyze_ctx {
+	struct sg *sg;
+	const char *mgw;
+};
+
+static bool analyze_skip(const struct sg_gw *gw, void *arg)
+{
+	struct analyze_ctx *a = arg;
+
+	return sg_keepalive_skip(gw, a->sg) ||
+	       (*a->mgw && sg_gw_filtered(gw, a->mgw));
+}
+
 /*
  * route.analyze {"callee", "mapping_gateway"?}: the candidates in attempt
  * order, plus the gateways with a matching prefix that are excluded and
@@ -93,10 +106,11 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 {
 	const struct sg_tables *t = sg->tables;
 	struct sg_route_cand cands[SG_CALL_MAX_CANDS];
+	struct analyze_ctx actx = {sg, ""};
 	struct sg_route_opts opts = {
 		.prefix_fallback = t->params.prefix_fallback != 0,
-		.skip = sg_keepalive_skip,
-		.skip_arg = sg,
+		.skip = analyze_skip,
+		.skip_arg = &actx,
 	};
 	const char *callee, *mgw;
 	json_t *list, *excluded;
@@ -113,6 +127,7 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
 	}
+	actx.mgw = mgw;
 
 	n = sg_route_select(cands, SG_CALL_MAX_CANDS, t->gws, t->ngws, callee,
 			    &opts);
@@ -141,7 +156,7 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		int len = sg_route_match(&t->gws[i], callee);
 
 		if (len > longest && !t->gws[i].locked &&
-		    !sg_keepalive_skip(&t->gws[i], sg))
+		    !analyze_skip(&t->gws[i], &actx))
 			longest = len;
 	}
 	for (size_t i = 0; i < t->ngws; i++) {
@@ -155,6 +170,8 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 			why = "locked";
 		else if (sg_keepalive_skip(g, sg))
 			why = "offline";
+		else if (*mgw && sg_gw_filtered(g, mgw))
+			why = "mapping_filter";
 		else if (!opts.prefix_fallback && len != longest)
 			why = "shorter_prefix";
 		if (why)

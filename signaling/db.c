@@ -32,9 +32,14 @@ static const char load_sql[] =
 	" coalesce((SELECT string_agg(p.prefix, ',' ORDER BY p.prefix)"
 	"   FROM routing_gateway_prefixes p"
 	"   WHERE p.routing_gateway_id = g.id), ''),"
-	" g.options_keepalive"
+	" g.options_keepalive, g.mapping_filter_mode,"
+	" cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ',')"
 	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
-	" ORDER BY g.id;";
+	" ORDER BY g.id;"
+	"SELECT id, coalesce(agent_id, 0), name,"
+	" cardinality(number_allow), array_to_string(number_allow, ','),"
+	" cardinality(number_deny), array_to_string(number_deny, ',')"
+	" FROM accounts ORDER BY id;";
 
 struct loader {
 	struct sg_tables *t;
@@ -195,7 +200,20 @@ static int load_gws(struct loader *l, const PGresult *r)
 		g->protect = truthy(PQgetvalue(r, i, 11));
 		g->locked = truthy(PQgetvalue(r, i, 12));
 		g->keepalive = truthy(PQgetvalue(r, i, 15));
+		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
+			g->filter_mode = SG_FILTER_ALLOW;
+		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))
+			g->filter_mode = SG_FILTER_FORBID;
 		t->ngws++;
+
+		if (strtol(PQgetvalue(r, i, 17), NULL, 10) > 0) {
+			k = split(&g->filter, PQgetvalue(r, i, 18),
+				  (size_t)strtol(PQgetvalue(r, i, 17), NULL,
+						 10));
+			if (k < 0)
+				return ENOMEM;
+			g->nfilter = (size_t)k;
+		}
 
 		if (*stops) {
 			k = split(&items, stops, SG_STOP_MAX);
@@ -216,6 +234,39 @@ static int load_gws(struct loader *l, const PGresult *r)
 		}
 	}
 
+	return 0;
+}
+
+static int load_accounts(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	struct sg_tables *t = l->t;
+
+	t->accounts = calloc((size_t)n + 1, sizeof(*t->accounts));
+	if (!t->accounts)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sg_account *a = &t->accounts[t->naccounts++];
+		long na = strtol(PQgetvalue(r, i, 3), NULL, 10);
+		long nd = strtol(PQgetvalue(r, i, 5), NULL, 10);
+		long k;
+
+		a->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		a->agent_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		copy(a->name, sizeof(a->name), PQgetvalue(r, i, 2));
+		if (na > 0) {
+			k = split(&a->allow, PQgetvalue(r, i, 4), (size_t)na);
+			if (k < 0)
+				return ENOMEM;
+			a->nallow = (size_t)k;
+		}
+		if (nd > 0) {
+			k = split(&a->deny, PQgetvalue(r, i, 6), (size_t)nd);
+			if (k < 0)
+				return ENOMEM;
+			a->ndeny = (size_t)k;
+		}
+	}
 	return 0;
 }
 
@@ -242,6 +293,9 @@ static void collect(struct loader *l, PGresult *r)
 	case 2:
 		l->err = load_gws(l, r);
 		break;
+	case 3:
+		l->err = load_accounts(l, r);
+		break;
 	default:
 		break;
 	}
@@ -260,9 +314,9 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 3) {
+	if (!l->err && l->nresult != 4) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 3 results, got %d",
+		snprintf(l->why, sizeof(l->why), "expected 4 results, got %d",
 			 l->nresult);
 	}
 	if (l->err) {

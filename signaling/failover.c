@@ -29,6 +29,14 @@ static unsigned gw_load(const struct sg_gw *gw, void *arg)
 			  (unsigned)gw->line_limit);
 }
 
+/* offline (keepalive) or kept away by the gateway's mapping filter */
+static bool route_skip(const struct sg_gw *gw, void *arg)
+{
+	struct sg_call *c = arg;
+
+	return sg_keepalive_skip(gw, c->sg) || sg_gw_filtered(gw, c->mgw->name);
+}
+
 /*
  * Build the candidate list for the call's callee; returns how many
  * gateways may be tried (0 = no route).
@@ -40,8 +48,8 @@ int sg_failover_route(struct sg_call *c)
 		.prefix_fallback = t->params.prefix_fallback != 0,
 		.load = gw_load,
 		.load_arg = c->sg,
-		.skip = sg_keepalive_skip,
-		.skip_arg = c->sg,
+		.skip = route_skip,
+		.skip_arg = c,
 	};
 	char list[512] = "";
 	size_t off = 0;

@@ -47,7 +47,19 @@ void sg_tables_unref(struct sg_tables *t)
 		for (size_t j = 0; j < t->gws[i].nprefixes; j++)
 			free(t->gws[i].prefixes[j]);
 		free(t->gws[i].prefixes);
+		for (size_t j = 0; j < t->gws[i].nfilter; j++)
+			free(t->gws[i].filter[j]);
+		free(t->gws[i].filter);
 	}
+	for (size_t i = 0; i < t->naccounts; i++) {
+		for (size_t j = 0; j < t->accounts[i].nallow; j++)
+			free(t->accounts[i].allow[j]);
+		for (size_t j = 0; j < t->accounts[i].ndeny; j++)
+			free(t->accounts[i].deny[j]);
+		free(t->accounts[i].allow);
+		free(t->accounts[i].deny);
+	}
+	free(t->accounts);
 	free(t->mgws);
 	free(t->gws);
 	free(t);
@@ -248,5 +260,59 @@ const struct sg_gw *sg_tables_gw_by_name(const struct sg_tables *t,
 	for (size_t i = 0; i < t->ngws; i++)
 		if (!strcmp(t->gws[i].name, name))
 			return &t->gws[i];
+	return NULL;
+}
+
+/* True when the routing gateway's mapping filter keeps calls of mgw away. */
+bool sg_gw_filtered(const struct sg_gw *gw, const char *mgw)
+{
+	bool listed = false;
+
+	if (!gw || gw->filter_mode == SG_FILTER_NONE)
+		return false;
+	for (size_t i = 0; mgw && i < gw->nfilter; i++)
+		if (!strcmp(gw->filter[i], mgw))
+			listed = true;
+	return gw->filter_mode == SG_FILTER_ALLOW ? !listed : listed;
+}
+
+static bool has_prefix(char *const *list, size_t n, const char *number)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(number, list[i], strlen(list[i])))
+			return true;
+	return false;
+}
+
+static const struct sg_account *account_by_id(const struct sg_tables *t,
+					      int64_t id)
+{
+	for (size_t i = 0; i < t->naccounts; i++)
+		if (t->accounts[i].id == id)
+			return &t->accounts[i];
+	return NULL;
+}
+
+/*
+ * Number section limitation of the account and every agent above it:
+ * NULL when the callee may be dialled, else the name of the account whose
+ * allow/deny list refuses it.
+ */
+const char *sg_tables_number_check(const struct sg_tables *t,
+				   const char *account, const char *callee)
+{
+	const struct sg_account *a = NULL;
+
+	for (size_t i = 0; t && account && i < t->naccounts; i++)
+		if (!strcmp(t->accounts[i].name, account))
+			a = &t->accounts[i];
+	/* the chain is bounded: a cycle in the data cannot loop forever */
+	for (int depth = 0; a && depth < 32; depth++) {
+		if (has_prefix(a->deny, a->ndeny, callee))
+			return a->name;
+		if (a->nallow && !has_prefix(a->allow, a->nallow, callee))
+			return a->name;
+		a = a->agent_id ? account_by_id(t, a->agent_id) : NULL;
+	}
 	return NULL;
 }

@@ -40,12 +40,18 @@ struct sg_params {
 	int64_t options_interval_s;	/* SS_GATEWAY_OPTIONS_INTERVAL */
 };
 
+/* customer account: number section limitation, agent chain */
 struct sg_account {
 	int64_t id;
+	int64_t agent_id;		/* parent, 0 = none */
 	char name[SG_NAME_MAX];
-	bool postpaid;
-	bool locked;
+	char **allow;			/* owned: callee prefixes allowed */
+	size_t nallow;			/* 0 = all */
+	char **deny;			/* owned: callee prefixes refused */
+	size_t ndeny;
 };
+
+enum sg_filter_mode { SG_FILTER_NONE, SG_FILTER_ALLOW, SG_FILTER_FORBID };
 
 /* ingress: mapping gateway (customer side) */
 struct sg_mgw {
@@ -84,6 +90,9 @@ struct sg_gw {
 	bool keepalive;			/* options_keepalive */
 	char **prefixes;		/* owned */
 	size_t nprefixes;
+	enum sg_filter_mode filter_mode; /* mapping gateway filter */
+	char **filter;			/* owned: mapping gateway names */
+	size_t nfilter;
 };
 
 struct sg_tables {
@@ -93,6 +102,8 @@ struct sg_tables {
 	size_t nmgws;
 	struct sg_gw *gws;		/* owned */
 	size_t ngws;
+	struct sg_account *accounts;	/* owned */
+	size_t naccounts;
 	int64_t loaded_wall_ms;
 };
 
@@ -110,5 +121,8 @@ const struct sg_mgw *sg_tables_mgw_by_addr(const struct sg_tables *t,
 					   const struct sockaddr *sa);
 const struct sg_gw *sg_tables_gw_by_name(const struct sg_tables *t,
 					 const char *name);
+bool sg_gw_filtered(const struct sg_gw *gw, const char *mgw);
+const char *sg_tables_number_check(const struct sg_tables *t,
+				   const char *account, const char *callee);
 
 #endif /* SG_TABLES_H */

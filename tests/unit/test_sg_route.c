@@ -262,6 +262,64 @@ static void cidr_match(void **state)
 	assert_int_equal(sg_cidr_parse(&cidr, "2001:db8::/32"), 0);
 }
 
+static void mapping_filter(void **state)
+{
+	struct sg_gw g = {0};
+	char n1[] = "mgA", n2[] = "mgB";
+	char *names[] = {n1, n2};
+
+	(void)state;
+	g.filter = names;
+	g.nfilter = 2;
+	assert_false(sg_gw_filtered(&g, "mgA"));	/* mode none */
+	g.filter_mode = SG_FILTER_ALLOW;
+	assert_false(sg_gw_filtered(&g, "mgA"));
+	assert_true(sg_gw_filtered(&g, "mgC"));
+	g.filter_mode = SG_FILTER_FORBID;
+	assert_true(sg_gw_filtered(&g, "mgB"));
+	assert_false(sg_gw_filtered(&g, "mgC"));
+}
+
+static void number_section(void **state)
+{
+	struct sg_tables t = {0};
+	struct sg_account acc[3] = {0};
+	char d1[] = "1900", a1[] = "1", a2[] = "44", d2[] = "7";
+	char *agent_deny[] = {d1};
+	char *cust_allow[] = {a1, a2};
+	char *loop_deny[] = {d2};
+
+	(void)state;
+	/* agent (id 1) denies 1900; customer (id 2, agent 1) allows 1, 44 */
+	acc[0].id = 1;
+	strcpy(acc[0].name, "agent");
+	acc[0].deny = agent_deny;
+	acc[0].ndeny = 1;
+	acc[1].id = 2;
+	acc[1].agent_id = 1;
+	strcpy(acc[1].name, "cust");
+	acc[1].allow = cust_allow;
+	acc[1].nallow = 2;
+	/* a corrupt cycle: 3 is its own agent */
+	acc[2].id = 3;
+	acc[2].agent_id = 3;
+	strcpy(acc[2].name, "loop");
+	acc[2].deny = loop_deny;
+	acc[2].ndeny = 1;
+	t.accounts = acc;
+	t.naccounts = 3;
+
+	assert_null(sg_tables_number_check(&t, "cust", "15551234"));
+	assert_null(sg_tables_number_check(&t, "cust", "4420"));
+	assert_string_equal(sg_tables_number_check(&t, "cust", "3312"),
+			    "cust");
+	assert_string_equal(sg_tables_number_check(&t, "cust", "19005551"),
+			    "agent");
+	assert_null(sg_tables_number_check(&t, "nobody", "1900"));
+	assert_null(sg_tables_number_check(&t, "loop", "15"));
+	assert_string_equal(sg_tables_number_check(&t, "loop", "71"), "loop");
+}
+
 static void params_parse(void **state)
 {
 	struct sg_params p;
@@ -294,6 +352,8 @@ int main(void)
 		cmocka_unit_test(switch_decision),
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(cidr_match),
+		cmocka_unit_test(mapping_filter),
+		cmocka_unit_test(number_section),
 		cmocka_unit_test(params_parse),
 	};
 
