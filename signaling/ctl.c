@@ -235,6 +235,11 @@ static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 		route_analyze(sg, req, env->body);
 	else if (!strcmp(env->type, SW_MSG_CALL_HANGUP))
 		call_hangup(sg, req, env->body);
+	else if (!strcmp(env->type, SW_MSG_CONFIG_CHANGED)) {
+		sw_info("config.changed: reloading routing tables");
+		sg_reload_tables(sg);
+		sw_bus_reply(req, json_pack("{s:b}", "reloading", 1));
+	}
 	else if (sw_proto_known(env->type))
 		sw_bus_reply_error(req, SW_ERR_UNKNOWN_TYPE,
 				   "%s is not implemented by signalingd yet",
@@ -282,6 +287,9 @@ static void event_message(const struct sw_env *env, void *arg)
 			sw_warn("bad node.heartbeat ignored: %s", err);
 	} else if (!strcmp(env->type, SW_MSG_MEDIA_EVENT)) {
 		media_event(sg, env->body);
+	} else if (!strcmp(env->type, SW_MSG_CONFIG_CHANGED)) {
+		sw_info("config.changed: reloading routing tables");
+		sg_reload_tables(sg);
 	} else {
 		sw_warn("unexpected %s on the events socket ignored",
 			env->type);

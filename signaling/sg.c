@@ -111,17 +111,34 @@ static void reload_done(int err, struct sg_tables *t, void *arg)
 	struct sg *sg = arg;
 
 	sg->reload = NULL;
-	if (err || !t)
-		return;		/* logged by db.c; the old tables stay */
-	sg_tables_unref(sg->tables);
-	sg->tables = t;
+	if (!err && t) {
+		sg_tables_unref(sg->tables);
+		sg->tables = t;
+	}			/* else logged by db.c; the old tables stay */
+	if (sg->reload_again && !sg->stopping)
+		sg_reload_tables(sg);
+}
+
+/* Reload the routing tables without blocking (SIGHUP, config.changed). */
+void sg_reload_tables(struct sg *sg)
+{
+	int e;
+
+	if (sg->reload) {
+		sg->reload_again = true;	/* the data changed meanwhile */
+		return;
+	}
+	sg->reload_again = false;
+	e = sg_db_load_async(&sg->reload, sg->root, sg->cfg.db, reload_done,
+			     sg);
+	if (e)
+		sw_err("routing tables reload not started: %s", strerror(e));
 }
 
 static void reload(struct sg *sg)
 {
 	struct sg_config cfg;
 	char err[256];
-	int e;
 
 	/* local config: only the log level applies live */
 	if (sg->conf_path &&
@@ -131,15 +148,8 @@ static void reload(struct sg *sg)
 	} else if (sg->conf_path) {
 		sw_warn("config not reloaded: %s", err);
 	}
-	if (sg->reload) {
-		sw_info("reload already in progress");
-		return;
-	}
 	sw_info("SIGHUP: reloading routing tables");
-	e = sg_db_load_async(&sg->reload, sg->root, sg->cfg.db, reload_done,
-			     sg);
-	if (e)
-		sw_err("routing tables reload not started: %s", strerror(e));
+	sg_reload_tables(sg);
 }
 
 static void drain_check(void *magic, su_timer_t *t, void *arg);

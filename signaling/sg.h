@@ -38,7 +38,8 @@ struct sg {
 	struct sg_config cfg;
 	const char *conf_path;		/* borrowed (argv) */
 	struct sg_tables *tables;	/* ref: current routing snapshot */
-	struct sg_db *reload;		/* owned: SIGHUP load in progress */
+	struct sg_db *reload;		/* owned: table load in progress */
+	bool reload_again;		/* another reload asked meanwhile */
 	struct sw_bus *bus;		/* owned */
 	su_wait_t bus_wait[1];
 	bool bus_registered;
@@ -62,6 +63,7 @@ struct sg {
 int  sg_start(struct sg **sgp, const char *conf_path);
 int  sg_run(struct sg *sg);
 void sg_free(struct sg *sg);
+void sg_reload_tables(struct sg *sg);
 int  sg_check_config(const char *conf_path);
 
 /* timers of the loop: create-and-start, and stop-and-clear */
