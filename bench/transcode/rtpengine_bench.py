@@ -132,7 +132,8 @@ CASES = {
     "g729": ("G729", 18, "G729/8000", "annexb=no", "g729", 160),
     "opus8": ("opus", 111, "opus/48000/2", "maxplaybackrate=8000",
               "opus8", 960),
-    "opus48": ("opus", 111, "opus/48000/2", None, "opus48", 960),
+    "opus48": ("opus", 111, "opus/48000/2", "maxaveragebitrate=32000",
+               "opus48", 960),
 }
 
 
@@ -172,7 +173,7 @@ def run_case(args, name, ng, rtpe_pid):
 
     if len(pt_b) != 1:
         raise RuntimeError("rtpengine varied the PT: %r" % pt_b)
-    got = {"a": 0, "b": 0, "pt_a": set(), "pt_b": set()}
+    got = {"a": 0, "b": 0, "pt_a": set(), "pt_b": set(), "bytes_b": 0}
 
     def drain():
         for _, a, b, _, _ in calls:
@@ -184,6 +185,8 @@ def run_case(args, name, ng, rtpe_pid):
                         break
                     got[side] += 1
                     got["pt_" + side].add(d[1] & 0x7f)
+                    if side == "b":
+                        got["bytes_b"] += len(d) - 12
 
     frames = args.seconds * 50
     warm = 50  # 1 s before measuring
@@ -193,7 +196,7 @@ def run_case(args, name, ng, rtpe_pid):
         if f == warm:
             c0 = cpu_seconds(rtpe_pid)
             drain()
-            got["a"] = got["b"] = 0
+            got["a"] = got["b"] = got["bytes_b"] = 0
         k = f % len(pcma)
         for i, (_, a, b, to_b, to_a) in enumerate(calls):
             # caller -> rtpengine's caller-side port (answer SDP)
@@ -217,10 +220,12 @@ def run_case(args, name, ng, rtpe_pid):
     expect = args.calls * args.seconds * 50
     ch = args.calls * wall / cpu if cpu > 0 else float("inf")
     print("%-16s calls %3d  cpu %.2f s / %.1f s  -> %5.0f ch/core  "
-          "(rx at caller %d/%d PT %s, at callee %d/%d PT %s)"
+          "(rx at caller %d/%d PT %s, at callee %d/%d PT %s, %.1f kbit/s)"
           % ("rtpengine " + name, args.calls, cpu, wall, ch,
              got["a"], expect, sorted(got["pt_a"]), got["b"], expect,
-             sorted(got["pt_b"])))
+             sorted(got["pt_b"]),
+             got["bytes_b"] * 8 / 1000.0 / max(wall, 1e-9) /
+             max(args.calls, 1)))
     sys.stdout.flush()
 
 

@@ -11,7 +11,7 @@ bin=$("$here/build.sh")
 work=$(mktemp -d /tmp/transcode-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-"$root/$bin" -t "${SECONDS_CPU:-10}" -n 4 -r 3 | tee "$work/engine.txt"
+"$root/$bin" -t "${SECONDS_CPU:-20}" -n 4 -r "${ROUNDS:-5}" | tee "$work/engine.txt"
 "$root/$bin" -d "$work"
 if command -v rtpengine >/dev/null; then
 	python3 "$here/rtpengine_bench.py" "$work" --calls "${CALLS:-10}" \
@@ -24,9 +24,9 @@ python3 - "$work/engine.txt" "$work/rtpengine.txt" <<'PY'
 import re, sys
 eng = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"(PCMA<->\S+(?: \d+k)?)\s+(\d+)\s+(\d+)\s+\d+%\s+(\d+)", line)
+    m = re.match(r"(PCMA<->\S+(?: \d+k)?)\s+(\d+)\s+(\d+)\s+\d+%\s+(\d+)\s+\d+%\s+(\d+)", line)
     if m:
-        eng[m.group(1)] = [int(m.group(2)), int(m.group(3)), int(m.group(4))]
+        eng[m.group(1)] = [int(m.group(2)), int(m.group(3)), int(m.group(5))]
 rtpe = {}
 names = {"g729": "PCMA<->G.729", "opus8": "PCMA<->Opus 8k",
          "opus48": "PCMA<->Opus 48k"}
@@ -35,11 +35,13 @@ for line in open(sys.argv[2]):
     if m:
         rtpe[names[m.group(1)]] = int(m.group(2))
 print()
-print("%-16s %8s %8s %7s %10s %7s %8s" % ("channels/core", "raw", "engine",
-      "ratio", "rtpengine", "ratio", "ours/rtpe"))
-for k, (raw, e, _) in eng.items():
+print("%-16s %6s %7s %6s %10s %6s %10s %6s %10s" % ("channels/core",
+      "raw", "engine", "ratio", "engine+io", "ratio", "rtpengine", "ratio",
+      "ours+io/rtpe"))
+for k, (raw, e, eio) in eng.items():
     r = rtpe.get(k)
-    print("%-16s %8d %8d %6.0f%% %10s %7s %8s" % (k, raw, e, 100.0 * e / raw,
-          r if r else "-", "%.0f%%" % (100.0 * r / raw) if r else "-",
-          "%.1fx" % (e / r) if r else "-"))
+    print("%-16s %6d %7d %5.0f%% %10d %5.0f%% %10s %6s %10s" % (k, raw, e,
+          100.0 * e / raw, eio, 100.0 * eio / raw, r if r else "-",
+          "%.0f%%" % (100.0 * r / raw) if r else "-",
+          "%.1fx" % (eio / r) if r else "-"))
 PY

@@ -11,6 +11,13 @@
  *           all per-packet work on, ticks every 10 ms (as mediaproxyd
  *           drives it);
  *   engine-nojb: the same without the jitter buffer.
+ *   engine+io: the engine's number with the cost of the relay's socket
+ *           work added: per channel-second a relay receives 100 packets
+ *           and sends 100 (50 per leg and direction); one loopback
+ *           sendto() + recvfrom() pair of a 172-byte datagram is timed
+ *           here and charged 100 times per channel-second.  It is what
+ *           the engine inside mediaproxyd should reach; rtpengine's number
+ *           (rtpengine_bench.py) includes its socket work.
  * A channel is one call transcoded in both directions.  Channels per core
  * = seconds of call audio processed per second of thread CPU time.
  *
@@ -24,8 +31,11 @@
  * length + payload per 20 ms) for rtpengine_bench.py and exits.
  * Threading: single thread; run on an otherwise idle core for clean numbers.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +134,23 @@ static void synth_speech(void)
 	}
 }
 
+/*
+ * Opus settings of each case.  48k: 32 kbit/s, the rate rtpengine's Opus
+ * encoder (ffmpeg libopus) settles on for these streams, so all three
+ * encode the same; 8k: narrowband at libopus' own rate (~9 kbit/s).
+ */
+static const char *opus_fmtp(enum bcase c)
+{
+	switch (c) {
+	case C_OPUS8:
+		return "maxplaybackrate=8000";
+	case C_OPUS48:
+		return "maxaveragebitrate=32000";
+	default:
+		return "annexb=no";
+	}
+}
+
 /* the B-leg stream: the same speech encoded with the B codec */
 static void encode_b(enum bcase c, struct pkts *p)
 {
@@ -136,7 +163,7 @@ static void encode_b(enum bcase c, struct pkts *p)
 	p->pl = calloc(p->n, sizeof(*p->pl));
 	p->len = calloc(p->n, sizeof(*p->len));
 	mp_xc_codec_alloc(&codec, c == C_G729 ? MP_XC_G729 : MP_XC_OPUS, 0,
-			  c == C_OPUS8 ? "maxplaybackrate=8000" : "");
+			  opus_fmtp(c));
 	if (c == C_OPUS48)
 		rs = speex_resampler_init(1, 8000, 48000, 3, &err);
 
@@ -189,6 +216,7 @@ static void raw_init(struct raw *r, enum bcase c)
 		opus_encoder_ctl(r->oe,
 				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_NARROWBAND));
 	if (c == C_OPUS48) {
+		opus_encoder_ctl(r->oe, OPUS_SET_BITRATE(32000));
 		r->up = speex_resampler_init(1, 8000, 48000, 3, &err);
 		r->down = speex_resampler_init(1, 48000, 8000, 3, &err);
 	}
@@ -295,6 +323,35 @@ static double run_raw(enum bcase c, const struct pkts *b, unsigned sessions,
 	return (double)seconds * sessions / t;
 }
 
+/* CPU seconds of one loopback sendto()+recvfrom() of a 172-byte packet */
+static double udp_pair_cost(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	uint8_t buf[172] = {0x80, 8};
+	int tx = socket(AF_INET, SOCK_DGRAM, 0);
+	int rx = socket(AF_INET, SOCK_DGRAM, 0);
+	const int n = 200000;
+	double t0, t;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (tx < 0 || rx < 0 || bind(rx, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(rx, (struct sockaddr *)&sa, &sl))
+		return 0;
+
+	t0 = cpu_now();
+	for (int i = 0; i < n; i++) {
+		if (sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&sa,
+			   sizeof(sa)) < 0 ||
+		    recv(rx, buf, sizeof(buf), 0) < 0)
+			break;
+	}
+	t = cpu_now() - t0;
+	close(tx);
+	close(rx);
+	return t / n;
+}
+
 /* ---- engine ------------------------------------------------------------ */
 
 static size_t sent;
@@ -346,10 +403,7 @@ static double run_engine(enum bcase c, const struct pkts *b,
 	pb.ptime = 20;
 	pb.te_pt = 101;
 	pb.dtmf_send = pb.dtmf_recv = MP_XCODE_DTMF_RFC2833;
-	if (c == C_G729)
-		strcpy(pb.fmtp, "annexb=no");
-	if (c == C_OPUS8)
-		strcpy(pb.fmtp, "maxplaybackrate=8000");
+	strcpy(pb.fmtp, opus_fmtp(c));
 	mp_xcode_conf_default(&conf);
 	conf.jb_enable = jb;
 
@@ -432,7 +486,7 @@ int main(int argc, char **argv)
 	const char *dumpdir = NULL;
 	const char *pcap = "/usr/share/sip-tester/g711a.pcap";
 	unsigned seconds = 10, sessions = 4, rounds = 3;
-	double load[3] = {0};
+	double load[3] = {0}, io;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "t:n:r:p:d:")) != -1) {
@@ -475,8 +529,11 @@ int main(int argc, char **argv)
 	       "seconds per CPU second\n",
 	       speech && nspeech ? pcap : "synthetic", nspeech / 8000.0,
 	       sessions, seconds, rounds, load[0]);
-	printf("%-16s %10s %10s %8s %12s %8s\n", "case", "raw ch/core",
-	       "engine", "ratio", "engine-nojb", "ratio");
+	io = udp_pair_cost();
+	printf("socket work: %.2f us per loopback sendto+recvfrom pair, "
+	       "%.1f ms CPU per channel-second\n", io * 1e6, io * 100 * 1e3);
+	printf("%-16s %10s %10s %8s %12s %8s %10s\n", "case", "raw ch/core",
+	       "engine", "ratio", "engine-nojb", "ratio", "engine+io");
 
 	for (int c = 0; c < C_COUNT; c++) {
 		struct pkts b;
@@ -493,9 +550,9 @@ int main(int argc, char **argv)
 					run_engine((enum bcase)c, &b, sessions,
 						   seconds, false));
 		}
-		printf("%-16s %10.0f %10.0f %7.0f%% %12.0f %7.0f%%\n",
+		printf("%-16s %10.0f %10.0f %7.0f%% %12.0f %7.0f%% %10.0f\n",
 		       case_name[c], raw, eng, 100 * eng / raw, eng_nojb,
-		       100 * eng_nojb / raw);
+		       100 * eng_nojb / raw, 1.0 / (1.0 / eng + io * 100));
 		fflush(stdout);
 		free(b.pl);
 		free(b.len);
