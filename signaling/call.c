@@ -278,6 +278,38 @@ void sg_call_terminate_all(struct sg *sg, const char *reason)
 	}
 }
 
+/*
+ * Some seconds into a confirmed call neither the caller's INVITE
+ * transaction nor the vendor's is needed (the ACKs went through); freeing
+ * them and their messages keeps an established call small.
+ */
+static void trim_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg_call *c = arg;
+
+	(void)magic;
+	(void)t;
+	if (c->state != SG_CALL_CONFIRMED)
+		return;
+	if (c->irq) {
+		nta_incoming_destroy(c->irq);
+		c->irq = NULL;
+	}
+	if (c->orq && c->answer_ms) {
+		nta_outgoing_destroy(c->orq);
+		c->orq = NULL;
+	}
+}
+
+static void confirmed(struct sg_call *c)
+{
+	if (c->state != SG_CALL_ANSWERED)
+		return;
+	c->state = SG_CALL_CONFIRMED;
+	if (!c->t_trim)
+		c->t_trim = sg_timer_start(c->sg, 5000, trim_expired, c);
+}
+
 /* in-dialog request on either leg */
 static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			  sip_t const *sip)
@@ -288,13 +320,13 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	case sip_method_bye:
 		sw_cinfo(c->callid_a, "BYE from %s", from_a ? "caller"
 							      : "vendor");
-		if (c->state == SG_CALL_ANSWERED && from_a)
-			c->state = SG_CALL_CONFIRMED;
+		if (from_a)
+			confirmed(c);
 		sg_call_terminate(c, "Normal", from_a ? "caller" : "callee");
 		return 200;
 	case sip_method_ack:
-		if (from_a && c->state == SG_CALL_ANSWERED)
-			c->state = SG_CALL_CONFIRMED;
+		if (from_a)
+			confirmed(c);
 		return 0;
 	case sip_method_invite:
 		/* session refresh / re-INVITE: answer with the current SDP
@@ -347,9 +379,8 @@ static int a_irq_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
 	if (sip->sip_request->rq_method == sip_method_cancel) {
 		sw_cinfo(c->callid_a, "CANCEL from caller");
 		sg_call_terminate(c, "CallerCancel", "caller");
-	} else if (sip->sip_request->rq_method == sip_method_ack &&
-		   c->state == SG_CALL_ANSWERED) {
-		c->state = SG_CALL_CONFIRMED;
+	} else if (sip->sip_request->rq_method == sip_method_ack) {
+		confirmed(c);
 	}
 	return 0;
 }
@@ -527,6 +558,7 @@ static void call_free(struct sg_call *c)
 	sg_timer_stop(&c->t_maxdur);
 	sg_timer_stop(&c->t_reap);
 	sg_timer_stop(&c->t_free);
+	sg_timer_stop(&c->t_trim);
 	sg_failover_stop(c);
 	if (c->irq)
 		nta_incoming_destroy(c->irq);

@@ -118,6 +118,7 @@ struct sg_call {
 	su_timer_t *t_maxdur;		/* owned */
 	su_timer_t *t_reap;		/* owned: safety timer when ending */
 	su_timer_t *t_free;		/* owned: deferred free */
+	su_timer_t *t_trim;		/* owned: frees finished transactions */
 
 	/* times: wall for the CDR, monotonic for durations */
 	int64_t setup_ms, ringing_ms, answer_ms, end_ms;
