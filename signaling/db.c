@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,13 @@ struct loader {
 static void copy(char *dst, size_t size, const char *src)
 {
 	snprintf(dst, size, "%s", src ? src : "");
+}
+
+static int to_int(const char *s)
+{
+	long v = strtol(s ? s : "0", NULL, 10);
+
+	return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int)v;
 }
 
 static bool truthy(const char *s)
@@ -134,7 +142,7 @@ static int load_mgws(struct loader *l, const PGresult *r)
 			k = split(&items, ips, strlen(ips) / 2 + 1);
 			if (k < 0)
 				return ENOMEM;
-			m->nets = calloc((size_t)k, sizeof(*m->nets));
+			m->nets = calloc((size_t)k + 1, sizeof(*m->nets));
 			for (long j = 0; j < k; j++) {
 				if (m->nets &&
 				    !sg_cidr_parse(&m->nets[m->nnets],
@@ -154,11 +162,11 @@ static int load_mgws(struct loader *l, const PGresult *r)
 			k = split(&items, ports, strlen(ports) / 2 + 1);
 			if (k < 0)
 				return ENOMEM;
-			m->ports = calloc((size_t)k, sizeof(*m->ports));
+			m->ports = calloc((size_t)k + 1, sizeof(*m->ports));
 			for (long j = 0; j < k; j++) {
 				if (m->ports)
 					m->ports[m->nports++] =
-						atoi(items[j]);
+						to_int(items[j]);
 				free(items[j]);
 			}
 			free(items);
@@ -190,10 +198,10 @@ static int load_gws(struct loader *l, const PGresult *r)
 		copy(g->name, sizeof(g->name), PQgetvalue(r, i, 1));
 		copy(g->account, sizeof(g->account), PQgetvalue(r, i, 2));
 		copy(g->address, sizeof(g->address), PQgetvalue(r, i, 3));
-		g->port = atoi(PQgetvalue(r, i, 4));
+		g->port = to_int(PQgetvalue(r, i, 4));
 		g->tcp = !strcmp(PQgetvalue(r, i, 5), "tcp");
-		g->priority = atoi(PQgetvalue(r, i, 6));
-		g->line_limit = atoi(PQgetvalue(r, i, 7));
+		g->priority = to_int(PQgetvalue(r, i, 6));
+		g->line_limit = to_int(PQgetvalue(r, i, 7));
 		copy(g->tech_prefix, sizeof(g->tech_prefix),
 		     PQgetvalue(r, i, 8));
 		g->switch_until_connect = truthy(PQgetvalue(r, i, 9));
@@ -220,7 +228,7 @@ static int load_gws(struct loader *l, const PGresult *r)
 			if (k < 0)
 				return ENOMEM;
 			for (long j = 0; j < k; j++) {
-				g->stop_codes[g->nstop++] = atoi(items[j]);
+				g->stop_codes[g->nstop++] = to_int(items[j]);
 				free(items[j]);
 			}
 			free(items);

@@ -205,9 +205,9 @@ int sg_sdp_inspect(struct sg_sdp_media *m, const char *sdp, size_t len)
 	if (!attr)
 		attr = sdp_attribute_find(s->sdp_attributes, "ptime");
 	if (attr && attr->a_value) {
-		int pt = atoi(attr->a_value);
+		long pt = strtol(attr->a_value, NULL, 10);
 		if (pt >= 10 && pt <= 60)
-			m->ptime = pt;
+			m->ptime = (int)pt;
 	}
 
  out:

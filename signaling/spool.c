@@ -120,11 +120,10 @@ static int recover(struct sg_spool *s)
 	FILE *f = fopen(s->cdr_path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t len;
 	size_t bad = 0, acked = 0;
 
 	if (f) {
-		while ((len = getline(&line, &cap, f)) > 0) {
+		while (getline(&line, &cap, f) > 0) {
 			json_t *j;
 			const char *id;
 			const char *key;
