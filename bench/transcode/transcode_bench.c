@@ -107,8 +107,13 @@ static int load_pcap(const char *path)
 		    rtp.pt != 8)
 			continue;
 		if (nspeech + rtp.plen > cap) {
+			int16_t *p;
+
 			cap = cap ? cap * 2 : 65536;
-			speech = realloc(speech, cap * sizeof(*speech));
+			p = realloc(speech, cap * sizeof(*speech));
+			if (!p)
+				break;
+			speech = p;
 		}
 		for (size_t i = 0; i < rtp.plen; i++)
 			speech[nspeech++] = alaw_to_linear(rtp.payload[i]);
@@ -380,7 +385,7 @@ static size_t mkpkt(uint8_t *buf, uint8_t pt, uint32_t seq, uint32_t ts,
 static double run_engine(enum bcase c, const struct pkts *b,
 			 unsigned sessions, unsigned seconds, bool jb)
 {
-	struct mp_xcode **xc = calloc(sessions, sizeof(*xc));
+	struct mp_xcode **xc = calloc(sessions, sizeof(void *));
 	struct mp_xcode_plan pa, pb;
 	struct mp_xcode_conf conf;
 	uint8_t *alaw = malloc(nspeech), pkt[1500];
@@ -492,13 +497,13 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "t:n:r:p:d:")) != -1) {
 		switch (opt) {
 		case 't':
-			seconds = (unsigned)atoi(optarg);
+			seconds = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'n':
-			sessions = (unsigned)atoi(optarg);
+			sessions = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'r':
-			rounds = (unsigned)atoi(optarg);
+			rounds = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'p':
 			pcap = optarg;

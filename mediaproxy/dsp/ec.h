@@ -4,7 +4,8 @@
  * speexdsp's MDF canceller plus its residual echo suppressor.  The engine
  * shows it every frame it sends toward a leg (the far-end reference) and
  * then the frame received from that leg, which comes back with the echo
- * removed (@out must not alias @near).  spandsp's canceller is not used (unusable in 0.0.6).
+ * removed (@out must not alias @near).  spandsp's canceller is not used
+ * (unusable in 0.0.6).
  *
  * Ownership: libre-refcounted, owned by the engine leg.
  * Threading: any single thread per instance.

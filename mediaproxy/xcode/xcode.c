@@ -230,6 +230,11 @@ static bool plans_decode(const struct mp_xcode_plan *x,
 		return true;
 	/* Opus interworks at any playback rate; others have one rate */
 
+	/* G.729 annex B SID frames must not reach a leg without annex B */
+	if (cx == MP_XC_G729 && mp_xc_fmtp_int(x->fmtp, "annexb") == 1 &&
+	    mp_xc_fmtp_int(y->fmtp, "annexb") != 1)
+		return true;
+
 	/* events/INFO -> inband: tones are mixed into decoded audio */
 	if (ysend == MP_XCODE_DTMF_INBAND &&
 	    (recv_accepts(x, MP_XCODE_DTMF_RFC2833) ||

@@ -681,6 +681,14 @@ static void matching_codecs_never_decoded(void **state)
 	assert_false(mp_xcode_decoded_path(&a, &b));
 	b.dtmf_send = MP_XCODE_DTMF_INBAND;	/* events -> tones */
 	assert_true(mp_xcode_decoded_path(&a, &b));
+
+	/* annex B toward a leg without it is decoded (SID never leaks) */
+	plan(&a, "G729", 18, 20, "annexb=yes");
+	plan(&b, "G729", 18, 20, "annexb=no");
+	assert_true(mp_xcode_decoded_path(&a, &b));
+	plan(&a, "G729", 18, 20, "annexb=no");
+	plan(&b, "G729A", 18, 20, "");
+	assert_false(mp_xcode_decoded_path(&a, &b));
 	mem_deref(xc);
 	tu_sink_free(&in);
 	tu_sink_free(&r.out);

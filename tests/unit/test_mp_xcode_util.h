@@ -79,8 +79,13 @@ static inline void tu_sink_add(struct tu_sink *s, int leg, const uint8_t *p,
 			       size_t len)
 {
 	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 256;
-		s->pkt = realloc(s->pkt, s->cap * sizeof(*s->pkt));
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct tu_pkt *np = realloc(s->pkt, cap * sizeof(*s->pkt));
+
+		if (!np)
+			abort();	/* a test without memory cannot go on */
+		s->pkt = np;
+		s->cap = cap;
 	}
 	s->pkt[s->n].leg = leg;
 	s->pkt[s->n].len = len > 1500 ? 1500 : len;
