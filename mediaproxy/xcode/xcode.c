@@ -160,6 +160,17 @@ int mp_xcode_dtmf_parse(enum mp_xcode_dtmf *modep, const char *s)
 	return EINVAL;
 }
 
+/* the plan's ptime, else a "ptime=" in the fmtp (Opus), else 20 ms */
+static uint32_t plan_ptime(const struct mp_xcode_plan *p)
+{
+	long f;
+
+	if (p->ptime)
+		return p->ptime;
+	f = mp_xc_fmtp_int(p->fmtp, "ptime");
+	return f >= 10 && f <= 60 ? (uint32_t)f : 20;
+}
+
 /** Check a plan: known codec, PTs 0..127, ptime the codec can do. */
 int mp_xcode_plan_check(const struct mp_xcode_plan *plan)
 {
@@ -173,7 +184,7 @@ int mp_xcode_plan_check(const struct mp_xcode_plan *plan)
 	if (plan->pt > 127 || plan->te_pt > 127 ||
 	    (plan->te_pt && plan->te_pt == plan->pt))
 		return EINVAL;
-	ptime = plan->ptime ? plan->ptime : 20;
+	ptime = plan_ptime(plan);
 	if (ptime < 10 || ptime > 60)
 		return ERANGE;
 	if ((id == MP_XC_G729 || id == MP_XC_OPUS) && ptime % 10)
@@ -211,10 +222,6 @@ static bool recv_accepts(const struct mp_xcode_plan *p, enum mp_xcode_dtmf m)
 	}
 }
 
-static uint32_t plan_ptime(const struct mp_xcode_plan *p)
-{
-	return p->ptime ? p->ptime : 20;
-}
 
 /* audio from plan x to plan y must be decoded */
 static bool plans_decode(const struct mp_xcode_plan *x,

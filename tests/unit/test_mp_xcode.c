@@ -837,6 +837,13 @@ static void plans_checked(void **state)
 	assert_int_equal(mp_xcode_dtmf_parse(&m, "INBAND"), 0);
 	assert_int_equal(m, MP_XCODE_DTMF_INBAND);
 	assert_int_equal(mp_xcode_dtmf_parse(&m, "smoke"), EINVAL);
+
+	/* ptime from an Opus fmtp when the plan has none */
+	plan(&a, "opus", 111, 0, "ptime=40;useinbandfec=1");
+	plan(&b, "opus", 111, 40, NULL);
+	assert_false(mp_xcode_decoded_path(&a, &b));
+	a.ptime = 20;
+	assert_true(mp_xcode_decoded_path(&a, &b));
 }
 
 /*
