@@ -94,6 +94,14 @@ bool sg_admit(struct sg *sg, const struct sg_mgw *mgw, int64_t now_ms,
 	char kg[96], ka[96];
 
 	memset(res, 0, sizeof(*res));
+	if (sg->tables->params.max_calls > 0 &&
+	    sg_line_active(sg, "switch:") >=
+		    (unsigned)sg->tables->params.max_calls) {
+		res->code = 503;
+		res->phrase = "Service Unavailable";
+		res->reason = "MaxConcurrentCalls";
+		return false;
+	}
 	key(kg, sizeof(kg), "mg", mgw->name);
 	key(ka, sizeof(ka), "ac", mgw->account);
 
@@ -121,6 +129,7 @@ bool sg_admit(struct sg *sg, const struct sg_mgw *mgw, int64_t now_ms,
 	}
 	sg_line_add(sg, kg, 1);
 	sg_line_add(sg, ka, 1);
+	sg_line_add(sg, "switch:", 1);
 	return true;
 }
 
@@ -133,4 +142,5 @@ void sg_admit_release(struct sg *sg, const struct sg_mgw *mgw)
 	sg_line_add(sg, k, -1);
 	key(k, sizeof(k), "ac", mgw->account);
 	sg_line_add(sg, k, -1);
+	sg_line_add(sg, "switch:", -1);
 }

@@ -374,7 +374,16 @@ static int a_irq_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
 	struct sg_call *c = magic;
 
 	(void)irq;
-	if (!sip || !sip->sip_request)
+	if (!sip) {
+		/* the transaction ended without an ACK for our 2xx (Timer H)
+		 * or the caller became unreachable */
+		if (c->state == SG_CALL_ANSWERED) {
+			sw_cwarn(c->callid_a, "caller never ACKed the 200");
+			sg_call_terminate(c, "AckTimeout", "server");
+		}
+		return 0;
+	}
+	if (!sip->sip_request)
 		return 0;
 	if (sip->sip_request->rq_method == sip_method_cancel) {
 		sw_cinfo(c->callid_a, "CANCEL from caller");

@@ -114,6 +114,7 @@ static void reload_done(int err, struct sg_tables *t, void *arg)
 	if (!err && t) {
 		sg_tables_unref(sg->tables);
 		sg->tables = t;
+		sg_sip_params(sg);
 	}			/* else logged by db.c; the old tables stay */
 	if (sg->reload_again && !sg->stopping)
 		sg_reload_tables(sg);

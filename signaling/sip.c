@@ -123,7 +123,10 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 				     NTATAG_PASS_100(0),
 				     NTATAG_TIMEOUT_408(1),
 				     NTATAG_EXTRA_100(0),
-				     NTATAG_MAXSIZE(65536), TAG_END());
+				     NTATAG_MAXSIZE(65536),
+				     TPTAG_TOS((int)sg->tables->params.qos_signal
+					       << 2),
+				     TAG_END());
 	if (!sg->agent) {
 		snprintf(err, errsz, "cannot listen on %s: %s", url,
 			 strerror(errno));
@@ -131,6 +134,16 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 	}
 	sw_info("SIP listening on %s", url);
 	return 0;
+}
+
+/* Apply parameters that can change on reload (DSCP of new sockets). */
+void sg_sip_params(struct sg *sg)
+{
+	if (sg->agent)
+		nta_agent_set_params(sg->agent,
+				     TPTAG_TOS((int)sg->tables->params.qos_signal
+					       << 2),
+				     TAG_END());
 }
 
 void sg_sip_stop(struct sg *sg)

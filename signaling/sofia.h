@@ -31,5 +31,6 @@
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/tport_tag.h>
 
 #endif /* SG_SOFIA_H */

@@ -77,6 +77,8 @@ void sg_params_defaults(struct sg_params *p)
 	p->max_call_s = 7200;
 	p->prefix_fallback = 1;
 	p->options_interval_s = 30;
+	p->max_calls = 0;
+	p->qos_signal = 24;
 }
 
 static const struct {
@@ -100,6 +102,9 @@ static const struct {
 	 offsetof(struct sg_params, prefix_fallback), 0, 1},
 	{"SS_GATEWAY_OPTIONS_INTERVAL",
 	 offsetof(struct sg_params, options_interval_s), 1, 3600},
+	{"SS_MAX_CONCURRENT_CALLS", offsetof(struct sg_params, max_calls), 0,
+	 10000000},
+	{"SS_QOS_SIGNAL", offsetof(struct sg_params, qos_signal), 0, 63},
 };
 
 /*

@@ -38,6 +38,8 @@ struct sg_params {
 	int64_t max_call_s;		/* SS_MAXCALLDURATION */
 	int64_t prefix_fallback;	/* SS_ROUTE_PREFIX_FALLBACK 0/1 */
 	int64_t options_interval_s;	/* SS_GATEWAY_OPTIONS_INTERVAL */
+	int64_t max_calls;		/* SS_MAX_CONCURRENT_CALLS, 0 = none */
+	int64_t qos_signal;		/* SS_QOS_SIGNAL, DSCP of SIP */
 };
 
 /* customer account: number section limitation, agent chain */
