@@ -448,6 +448,113 @@ static double run_engine(enum bcase c, const struct pkts *b,
 	return (double)seconds * sessions / t;
 }
 
+/* ---- added latency ----------------------------------------------------- */
+
+struct lat_ctx {
+	int64_t now;
+	int64_t in_ms[64];	/* arrival time of the frame tagged k % 64 */
+	double *lat;
+	size_t nlat, cap;
+	int last_tag;
+	int64_t last_in;	/* after the last arrival + 60 ms: concealment */
+};
+
+static void lat_send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+		       void *arg)
+{
+	struct lat_ctx *lc = arg;
+	struct mp_xc_rtp rtp;
+	int tag;
+
+	if (leg != MP_XCODE_B || mp_xc_rtp_decode(&rtp, pkt, len) ||
+	    rtp.plen != FRAME || (lc->last_in && lc->now > lc->last_in + 60))
+		return;
+	/* each input frame is a constant level naming its index */
+	tag = (int)lrint(ulaw_to_linear(rtp.payload[FRAME / 2]) / 1200.0) - 1;
+	if (tag < 0 || tag >= 25 || !lc->in_ms[tag] ||
+	    (lc->last_tag >= 0 && tag != (lc->last_tag + 1) % 25))
+		return;		/* concealment, or a frame already seen */
+	lc->last_tag = tag;
+	if (lc->nlat < lc->cap)
+		lc->lat[lc->nlat++] = (double)(lc->now - lc->in_ms[tag]);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Added latency of the decoded path (jitter buffer + repacketisation):
+ * PCMA 20 ms in, PCMU 20 ms out, 60 s, arrivals jittered by @jit_ms;
+ * time from a frame's arrival to the packet that carries it.
+ */
+static void latency(unsigned jit_ms)
+{
+	struct mp_xcode_plan pa, pb;
+	struct lat_ctx lc = {.last_tag = -1};
+	struct mp_xcode *xc = NULL;
+	uint8_t pl[FRAME], pkt[200];
+	uint32_t seed = 5;
+	const size_t frames = 3000;
+	size_t skip;
+	int64_t next_in[3000];
+
+	memset(&pa, 0, sizeof(pa));
+	memset(&pb, 0, sizeof(pb));
+	strcpy(pa.codec, "PCMA");
+	pa.pt = 8;
+	strcpy(pb.codec, "PCMU");
+	pb.pt = 0;
+	lc.cap = frames;
+	lc.lat = calloc(frames, sizeof(double));
+	if (!lc.lat || mp_xcode_alloc(&xc, &pa, &pb, NULL, lat_send_h, NULL,
+				      &lc))
+		exit(1);
+
+	for (size_t k = 0; k < frames; k++) {
+		seed = seed * 1664525u + 1013904223u;
+		next_in[k] = 1000 + (int64_t)k * 20 +
+			     (jit_ms ? (seed >> 8) % (jit_ms + 1) : 0);
+	}
+
+	for (int64_t t = 1000, k = 0; k < (int64_t)frames || t < 1000 +
+	     (int64_t)frames * 20 + 300; t++) {
+		lc.now = t;
+		/* arrivals in time order (jitter below 20 ms keeps order) */
+		while (k < (int64_t)frames && next_in[k] <= t) {
+			int tag = (int)(k % 25);	/* 500 ms cycle */
+			size_t n;
+
+			/* levels 1200 apart: G.711 steps are at most 1024 */
+			memset(pl, linear_to_alaw((tag + 1) * 1200), FRAME);
+			n = mkpkt(pkt, 8, (uint32_t)k, (uint32_t)k * FRAME, pl,
+				  FRAME);
+			lc.in_ms[tag] = t;
+			mp_xcode_input(xc, MP_XCODE_A, pkt, n, t);
+			k++;
+			if (k == (int64_t)frames)
+				lc.last_in = t;
+		}
+		if (t % 10 == 0)
+			mp_xcode_tick(xc, t);
+	}
+
+	skip = lc.nlat / 6;	/* the first 10 s: the buffer settling */
+	qsort(lc.lat, lc.nlat, sizeof(double), cmp_double);
+	printf("added latency, jitter 0-%u ms: p50 %.0f ms, p99 %.0f ms, "
+	       "max %.0f ms over %zu frames", jit_ms,
+	       lc.lat[lc.nlat / 2], lc.lat[lc.nlat * 99 / 100],
+	       lc.lat[lc.nlat - 1], lc.nlat);
+	qsort(lc.lat + skip, lc.nlat - skip, sizeof(double), cmp_double);
+	printf(" (after 10 s: p99 %.0f ms)\n",
+	       lc.lat[skip + (lc.nlat - skip) * 99 / 100]);
+	mem_deref(xc);
+	free(lc.lat);
+}
+
 static int dump(const char *dir)
 {
 	static const char *name[C_COUNT] = {"g729", "opus8", "opus48"};
@@ -563,5 +670,7 @@ int main(int argc, char **argv)
 		free(b.len);
 	}
 
+	latency(0);
+	latency(18);
 	return 0;
 }

@@ -239,9 +239,9 @@ static void margin_range(const struct mp_dsp_jb *jb, int32_t *mnp,
  * Adaptive mode: +1 grow, -1 shrink, 0 keep.  The buffering delay D is
  * the largest margin (what the fastest packets wait); the jitter is the
  * spread of margins.  D is steered toward spread + 10 ms within
- * [min, max]: grow when packets arrive late or D is short, shrink (at most
- * every 100 ms, and never into lateness) when D is longer than needed,
- * and at once when D exceeds max.
+ * [min, max]: grow when packets arrive late or D is half a frame short,
+ * shrink (at most every 100 ms, and never into lateness) while D stays at
+ * or above target after dropping a frame, and at once when D exceeds max.
  */
 static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
 {
@@ -265,7 +265,7 @@ static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
 	if (mx + f <= hi && (mn < 0 || mx < target - f / 2 || mx < lo))
 		return 1;
 	if (mx - f >= lo &&
-	    (mx > hi || (mx > target + f && mn > f &&
+	    (mx > hi || (mx - f >= target && mn > f &&
 			 now_us - jb->last_shrink_us >= 100000)))
 		return -1;
 
