@@ -73,6 +73,10 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 			snprintf(buf + strlen(buf), size - strlen(buf),
 				 "%s`%s`", i ? ", " : "", f->enums[i]);
 		break;
+	case TC_DIALPLAN:
+		snprintf(buf, size, "at most %zu rules, see \"Dial plans\"",
+			 f->max_items);
+		break;
 	case TC_RATE_ENTRIES:
 		snprintf(buf, size, "at most %zu entries, prefixes unique",
 			 f->max_items);
@@ -111,6 +115,7 @@ static const char *type_name(const struct tc_field *f)
 	    [TC_IP_LIST] = "list of strings",
 	    [TC_REF_LIST] = "list of names",
 	    [TC_ENUM_SET] = "set of strings",
+	    [TC_DIALPLAN] = "list of rules",
 	    [TC_PREFIX_SET] = "set of strings",
 	    [TC_RATE_ENTRIES] = "list of entries",
 	    [TC_TIME] = "string",

@@ -46,6 +46,7 @@ enum tc_kind {
 	TC_TZ,		 /* IANA time zone name (checked in the database) */
 	TC_DATE_SET,	 /* "YYYY-MM-DD" dates: child table, a set */
 	TC_ENUM_SET,	 /* set of enums[] (stored text[], sorted) */
+	TC_DIALPLAN,	 /* list of number rewriting rules (stored jsonb) */
 };
 
 /* field flags */

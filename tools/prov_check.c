@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <regex.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -571,6 +572,215 @@ static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
 	}
 }
 
+static const char *const rule_keys[] = {
+    "prefix", "regex", "strip", "prepend", "min_length", "max_length", NULL,
+};
+
+/*
+ * A POSIX ERE that compiles and stays small.  glibc's regcomp() copies a
+ * subexpression for every '+' and for every count of {m,n}, so nested or
+ * stacked repetitions grow exponentially ("0++++..." takes gigabytes): the
+ * product of the repetition factors is bounded, and a quantifier may not
+ * follow another one.
+ */
+static const char *regex_problem(const char *re)
+{
+	long mult = 1;
+	bool in_bracket = false, prev_quant = false;
+	regex_t rx;
+
+	for (const char *p = re; *p; p++) {
+		bool quant = false;
+
+		if (in_bracket) {
+			if (*p == ']')
+				in_bracket = false;
+			continue;
+		}
+		switch (*p) {
+		case '\\':
+			if (p[1])
+				p++;
+			break;
+		case '[':
+			in_bracket = true;
+			if (p[1] == '^')
+				p++;
+			if (p[1] == ']')
+				p++; /* a leading ']' is literal */
+			break;
+		case '*':
+		case '?':
+			quant = true;
+			break;
+		case '+':
+			quant = true;
+			mult *= 2;
+			break;
+		case '{': {
+			char *end;
+			long m = strtol(p + 1, &end, 10), n = m;
+
+			if (end == p + 1 || m > 64)
+				return "repetition counts are at most 64";
+			if (*end == ',') {
+				n = isdigit((unsigned char)end[1])
+					? strtol(end + 1, &end, 10)
+					: (end++, m + 1);
+				if (*end == ',' || n > 64)
+					return "repetition counts are at "
+					       "most 64";
+			}
+			if (*end != '}')
+				return "not a valid POSIX extended regular "
+				       "expression";
+			mult *= (n > m ? n : m) + 1;
+			quant = true;
+			p = end;
+			break;
+		}
+		default:
+			break;
+		}
+		if (quant && prev_quant)
+			return "a repetition cannot repeat another one";
+		prev_quant = quant;
+		if (mult > 4096)
+			return "too many or too nested repetitions";
+	}
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB))
+		return "not a valid POSIX extended regular expression";
+	regfree(&rx);
+	return NULL;
+}
+
+/*
+ * Dial plan: an ordered list of rules {prefix | regex, strip, prepend,
+ * min_length, max_length}; canonical text is compact JSON with every key
+ * present and sorted.
+ */
+static char *check_dialplan(struct tc_doc *doc, const char *path,
+			    const struct tc_field *f, const json_t *j)
+{
+	json_t *out;
+	char rp[200], kp[240];
+	char *text = NULL;
+	bool ok = true;
+	size_t i;
+	const json_t *r;
+
+	if (!json_is_array(j)) {
+		tc_doc_error(doc, "%s: must be a list of rules", path);
+		return NULL;
+	}
+	if (json_array_size(j) > f->max_items) {
+		tc_doc_error(doc, "%s: at most %zu rules", path, f->max_items);
+		return NULL;
+	}
+	out = json_array();
+	if (!out) {
+		tc_doc_error(doc, "out of memory");
+		return NULL;
+	}
+
+	json_array_foreach(j, i, r)
+	{
+		const char *prefix = "", *regex = "", *prepend = "", *s;
+		int64_t strip = 0, minl = 0, maxl = 0;
+		const json_t *v;
+		bool rok = true;
+
+		snprintf(rp, sizeof(rp), "%s[%zu]", path, i);
+		if (!json_is_object(r)) {
+			tc_doc_error(doc, "%s: must be an object", rp);
+			ok = false;
+			continue;
+		}
+		unknown_keys(doc, rp, r, rule_keys, NULL);
+
+#define RULE_KEY(k) snprintf(kp, sizeof(kp), "%s." k, rp)
+		if ((v = json_object_get(r, "prefix"))) {
+			RULE_KEY("prefix");
+			if ((s = check_prefix(doc, kp, v, 32)))
+				prefix = s;
+			else
+				rok = false;
+		}
+		if ((v = json_object_get(r, "regex"))) {
+			const char *why;
+
+			RULE_KEY("regex");
+			s = check_str(doc, kp, v, 1, 256);
+			if (s && (why = regex_problem(s))) {
+				tc_doc_error(doc, "%s: %s", kp, why);
+				s = NULL;
+			}
+			if (s)
+				regex = s;
+			else
+				rok = false;
+		}
+		if (*prefix && *regex) {
+			tc_doc_error(doc, "%s: prefix and regex are exclusive",
+				     rp);
+			rok = false;
+		}
+		if ((v = json_object_get(r, "strip"))) {
+			RULE_KEY("strip");
+			rok &= check_int(doc, kp, v, 0, 32, &strip);
+		}
+		if ((v = json_object_get(r, "prepend"))) {
+			RULE_KEY("prepend");
+			s = check_str(doc, kp, v, 0, 32);
+			if (s && strspn(s, "0123456789*#+") != strlen(s)) {
+				tc_doc_error(doc,
+					     "%s: digits, '*', '#' and '+' "
+					     "only",
+					     kp);
+				s = NULL;
+			}
+			if (s)
+				prepend = s;
+			else
+				rok = false;
+		}
+		if ((v = json_object_get(r, "min_length"))) {
+			RULE_KEY("min_length");
+			rok &= check_int(doc, kp, v, 0, 64, &minl);
+		}
+		if ((v = json_object_get(r, "max_length"))) {
+			RULE_KEY("max_length");
+			rok &= check_int(doc, kp, v, 0, 64, &maxl);
+		}
+#undef RULE_KEY
+		if (rok && maxl && minl > maxl) {
+			tc_doc_error(doc,
+				     "%s.max_length: must be 0 (none) or "
+				     "at least min_length",
+				     rp);
+			rok = false;
+		}
+		if (!rok) {
+			ok = false;
+			continue;
+		}
+		json_array_append_new(
+		    out, json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "prefix",
+				   prefix, "regex", regex, "strip",
+				   (json_int_t)strip, "prepend", prepend,
+				   "min_length", (json_int_t)minl, "max_length",
+				   (json_int_t)maxl));
+	}
+
+	if (ok) {
+		text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+		if (!text)
+			tc_doc_error(doc, "out of memory");
+	}
+	json_decref(out);
+	return text;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct tc_entry *x = a, *y = b;
@@ -844,6 +1054,10 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 		}
 		if (s)
 			out->text = xstrdup(doc, s);
+		break;
+
+	case TC_DIALPLAN:
+		out->text = check_dialplan(doc, path, f, j);
 		break;
 
 	case TC_RATE_ENTRIES:

@@ -151,6 +151,8 @@ static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
 		return snprintf(buf, size, "$%d::bigint", n);
 	case TC_BOOL:
 		return snprintf(buf, size, "$%d::boolean", n);
+	case TC_DIALPLAN:
+		return snprintf(buf, size, "$%d::jsonb", n);
 	case TC_TIME:
 		return snprintf(buf, size, "$%d::time", n);
 	default:
@@ -791,6 +793,7 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 	struct line l = {0};
 	PGresult *res = NULL, *res2;
 	const char *nameparam[1] = {o->name};
+	char *oldj = NULL; /* canonical text of a jsonb value */
 	char id[32];
 
 	sql = malloc(cap);
@@ -811,8 +814,8 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 	/* no FOR UPDATE: an unchanged account must not block billingd's
 	 * balance updates until our COMMIT; provisioners serialise on the
 	 * advisory lock and the UPDATE below sets only changed columns */
-	snprintf(sql + len, cap - len, " FROM %s t WHERE t.%s = $1",
-		 sec->table, tc_section_id(sec));
+	snprintf(sql + len, cap - len, " FROM %s t WHERE t.%s = $1", sec->table,
+		 tc_section_id(sec));
 	res = tc_db_exec(pv->conn, sql, 1, nameparam, pv->err, sizeof(pv->err));
 	if (!res)
 		goto out;
@@ -837,6 +840,19 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		col++;
 		if (!v->set || (f->flags & TC_F_CREATE_ONLY))
 			continue;
+		if (f->kind == TC_DIALPLAN && old) {
+			/* jsonb prints its own way: compare our canonical form
+			 */
+			json_t *oj = json_loads(old, 0, NULL);
+
+			free(oldj);
+			oldj =
+			    oj ? json_dumps(oj, JSON_COMPACT | JSON_SORT_KEYS)
+			       : NULL;
+			json_decref(oj);
+			if (oldj)
+				old = oldj;
+		}
 		if ((!old && v->null) ||
 		    (old && !v->null && !strcmp(old, v->text)))
 			continue;
@@ -883,6 +899,7 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 	ret = 0;
 
 out:
+	free(oldj);
 	PQclear(res);
 	free(sql);
 	free(params);

@@ -221,6 +221,28 @@ def test_calendars_period_rates_phones(stack):
     assert stack.scalar("SELECT count(*) FROM phones") == 0
 
 
+def test_dial_plans(stack):
+    doc = demo()
+    doc["mapping_gateways"][0]["callee_dial_plan"] = [
+        {"prefix": "00", "strip": 2},
+        {"regex": "^0[1-9]", "strip": 1, "prepend": "44",
+         "min_length": 10, "max_length": 11}]
+    stack.provision(doc)
+    plan = stack.scalar("SELECT callee_dial_plan FROM mapping_gateways "
+                        "WHERE name = 'demo-in'")
+    assert plan == [
+        {"prefix": "00", "regex": "", "strip": 2, "prepend": "",
+         "min_length": 0, "max_length": 0},
+        {"prefix": "", "regex": "^0[1-9]", "strip": 1, "prepend": "44",
+         "min_length": 10, "max_length": 11}]
+    assert "nothing changed" in stack.provision(doc).stdout
+
+    doc["mapping_gateways"][0]["callee_dial_plan"][1]["regex"] = "^0++"
+    r = stack.provision(doc, check=False)
+    assert r.returncode == 1
+    assert "mapping_gateways[0].callee_dial_plan[1].regex:" in r.stderr
+
+
 def test_delete(stack):
     stack.provision(demo())
 
