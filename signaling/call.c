@@ -709,9 +709,11 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	if (!c->callee_in[0])
 		copy_user(c->callee_in, sizeof(c->callee_in),
 			  sip->sip_to->a_url);
-	/* ingress dial plans come later: numbers pass unchanged */
-	snprintf(c->caller, sizeof(c->caller), "%s", c->caller_in);
-	snprintf(c->callee, sizeof(c->callee), "%s", c->callee_in);
+	/* ingress dial plans of the mapping gateway (SPEC §3.3) */
+	sg_dialplan_apply(&mgw->caller_dp, c->caller_in, c->caller,
+			  sizeof(c->caller));
+	sg_dialplan_apply(&mgw->callee_dp, c->callee_in, c->callee,
+			  sizeof(c->callee));
 
 	c->next = sg->calls;
 	if (c->next)

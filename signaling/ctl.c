@@ -113,6 +113,7 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		.skip_arg = &actx,
 	};
 	const char *callee, *mgw;
+	char rewritten[64] = "";
 	json_t *list, *excluded;
 	struct sw_jv v;
 	size_t n;
@@ -128,6 +129,14 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		return;
 	}
 	actx.mgw = mgw;
+	/* the mapping gateway's callee dial plan applies before routing */
+	for (size_t i = 0; *mgw && i < t->nmgws; i++)
+		if (!strcmp(t->mgws[i].name, mgw))
+			sg_dialplan_apply(&t->mgws[i].callee_dp, callee,
+					  rewritten, sizeof(rewritten));
+	if (!rewritten[0])
+		snprintf(rewritten, sizeof(rewritten), "%s", callee);
+	callee = rewritten;
 
 	n = sg_route_select(cands, SG_CALL_MAX_CANDS, t->gws, t->ngws, callee,
 			    &opts);

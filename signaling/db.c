@@ -21,7 +21,8 @@ static const char load_sql[] =
 	"SELECT m.id, m.name, a.name, a.billing_type, m.auth_mode,"
 	" array_to_string(m.ips, ','), array_to_string(m.ports, ','),"
 	" m.max_call_duration_s, (m.locked OR a.locked),"
-	" m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls"
+	" m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls,"
+	" m.caller_dial_plan::text, m.callee_dial_plan::text"
 	" FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
 	" ORDER BY m.id;"
 	"SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
@@ -34,7 +35,8 @@ static const char load_sql[] =
 	"   FROM routing_gateway_prefixes p"
 	"   WHERE p.routing_gateway_id = g.id), ''),"
 	" g.options_keepalive, g.mapping_filter_mode,"
-	" cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ',')"
+	" cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ','),"
+	" g.caller_dial_plan::text, g.callee_dial_plan::text"
 	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
 	" ORDER BY g.id;"
 	"SELECT id, coalesce(agent_id, 0), name,"
@@ -97,6 +99,17 @@ static long split(char ***outp, const char *s, size_t expect)
 	return -1;
 }
 
+/* a bad plan is logged and left empty: the gateway still works */
+static void load_plan(struct sg_dialplan *dp, const char *json,
+		      const char *kind, const char *name, const char *which)
+{
+	char err[160];
+
+	if (sg_dialplan_parse(dp, json, err, sizeof(err)))
+		sw_warn("%s gateway %s: %s dial plan ignored: %s", kind, name,
+			which, err);
+}
+
 static void load_params(struct loader *l, const PGresult *r)
 {
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -137,6 +150,10 @@ static int load_mgws(struct loader *l, const PGresult *r)
 		m->max_calls = strtoll(PQgetvalue(r, i, 10), NULL, 10);
 		m->account_max_calls = strtoll(PQgetvalue(r, i, 11), NULL, 10);
 		t->nmgws++;
+		load_plan(&m->caller_dp, PQgetvalue(r, i, 12), "mapping",
+			  m->name, "caller");
+		load_plan(&m->callee_dp, PQgetvalue(r, i, 13), "mapping",
+			  m->name, "callee");
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);
@@ -208,6 +225,10 @@ static int load_gws(struct loader *l, const PGresult *r)
 		g->protect = truthy(PQgetvalue(r, i, 11));
 		g->locked = truthy(PQgetvalue(r, i, 12));
 		g->keepalive = truthy(PQgetvalue(r, i, 15));
+		load_plan(&g->caller_dp, PQgetvalue(r, i, 19), "routing",
+			  g->name, "caller");
+		load_plan(&g->callee_dp, PQgetvalue(r, i, 20), "routing",
+			  g->name, "callee");
 		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))

@@ -343,10 +343,15 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	char callid[SW_UUID_LEN + 1];
 	struct sg_attempt_rec *a;
 
+	char callee[SG_NUM_MAX];
+
+	/* routing gateway dial plans, then the tech prefix (SPEC §3.3) */
+	sg_dialplan_apply(&gw->callee_dp, c->callee, callee, sizeof(callee));
 	if (snprintf(c->callee_out, sizeof(c->callee_out), "%s%s",
-		     gw->tech_prefix, c->callee) >= (int)sizeof(c->callee_out))
+		     gw->tech_prefix, callee) >= (int)sizeof(c->callee_out))
 		sw_cwarn(c->callid_a, "callee with tech prefix truncated");
-	snprintf(c->caller_out, sizeof(c->caller_out), "%s", c->caller);
+	sg_dialplan_apply(&gw->caller_dp, c->caller, c->caller_out,
+			  sizeof(c->caller_out));
 	snprintf(ruri, sizeof(ruri), "sip:%s@%s:%d%s", c->callee_out,
 		 gw->address, gw->port, gw->tcp ? ";transport=tcp" : "");
 	snprintf(from, sizeof(from), "<sip:%s@%s>", c->caller_out, host);

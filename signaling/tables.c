@@ -42,6 +42,8 @@ void sg_tables_unref(struct sg_tables *t)
 	for (size_t i = 0; i < t->nmgws; i++) {
 		free(t->mgws[i].nets);
 		free(t->mgws[i].ports);
+		sg_dialplan_free(&t->mgws[i].caller_dp);
+		sg_dialplan_free(&t->mgws[i].callee_dp);
 	}
 	for (size_t i = 0; i < t->ngws; i++) {
 		for (size_t j = 0; j < t->gws[i].nprefixes; j++)
@@ -50,6 +52,8 @@ void sg_tables_unref(struct sg_tables *t)
 		for (size_t j = 0; j < t->gws[i].nfilter; j++)
 			free(t->gws[i].filter[j]);
 		free(t->gws[i].filter);
+		sg_dialplan_free(&t->gws[i].caller_dp);
+		sg_dialplan_free(&t->gws[i].callee_dp);
 	}
 	for (size_t i = 0; i < t->naccounts; i++) {
 		for (size_t j = 0; j < t->accounts[i].nallow; j++)

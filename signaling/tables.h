@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "signaling/dialplan.h"
+
 #define SG_NAME_MAX 64
 #define SG_STOP_MAX 32
 
@@ -71,6 +73,8 @@ struct sg_mgw {
 	int64_t max_calls;		/* concurrent calls; 0 = none */
 	int64_t account_max_calls;	/* of its account; 0 = none */
 	bool locked;
+	struct sg_dialplan caller_dp;	/* owned: ingress caller rewrite */
+	struct sg_dialplan callee_dp;	/* owned: ingress callee rewrite */
 };
 
 /* egress: routing gateway (vendor side) */
@@ -95,6 +99,8 @@ struct sg_gw {
 	enum sg_filter_mode filter_mode; /* mapping gateway filter */
 	char **filter;			/* owned: mapping gateway names */
 	size_t nfilter;
+	struct sg_dialplan caller_dp;	/* owned: caller (and PAI) rewrite */
+	struct sg_dialplan callee_dp;	/* owned: before gateway_prefix */
 };
 
 struct sg_tables {
