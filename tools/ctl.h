@@ -27,6 +27,7 @@ struct tc_opts {
 
 /* db.c */
 const char *tc_db_conninfo(const struct tc_opts *o);
+PGconn *tc_db_open(const struct tc_opts *o);
 PGconn *tc_db_connect(const struct tc_opts *o);
 PGresult *tc_db_exec(PGconn *conn, const char *sql, int n,
 		     const char *const *params, char *err, size_t errsz);

@@ -24,11 +24,24 @@ const char *tc_db_conninfo(const struct tc_opts *o)
 	return TC_DEFAULT_DB;
 }
 
+/*
+ * Open a connection without reporting.  Our connect_timeout and
+ * application_name come first so that the conninfo's own settings win.
+ */
+PGconn *tc_db_open(const struct tc_opts *o)
+{
+	static const char *const keys[] = {"connect_timeout",
+					   "application_name", "dbname", NULL};
+	const char *vals[] = {"10", "tandemctl", tc_db_conninfo(o), NULL};
+
+	return PQconnectdbParams(keys, vals, 1);
+}
+
 /* connect, or report why not on stderr and return NULL */
 PGconn *tc_db_connect(const struct tc_opts *o)
 {
 	const char *ci = tc_db_conninfo(o);
-	PGconn *conn = PQconnectdb(ci);
+	PGconn *conn = tc_db_open(o);
 	char *nl;
 
 	if (!conn) {

@@ -1264,7 +1264,7 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 
 	invalid = tc_doc_check(&doc, root) != 0;
 
-	pv.conn = invalid ? PQconnectdb(tc_db_conninfo(o)) : tc_db_connect(o);
+	pv.conn = invalid ? tc_db_open(o) : tc_db_connect(o);
 	if (invalid && PQstatus(pv.conn) != CONNECTION_OK) {
 		/* the file is wrong anyway: report it without the database */
 		print_errors(file, &doc);
