@@ -32,6 +32,7 @@
 #define XC_CNG_AFTER_MS   60	/* concealment gives way to comfort noise */
 #define XC_INBAND_MS      100	/* tone length when the duration is open */
 #define XC_PT_CN          13
+#define XC_TONE_ECHO_MS   200	/* no detection while our tones echo */
 
 struct mp_xcode;
 
@@ -79,6 +80,7 @@ struct xc_leg {
 	struct mp_xc_repack rp;
 	struct mp_dtmf_tx evtx;
 	struct mp_dtmf_gen *gen;	/* owned */
+	int64_t gen_until_ms;		/* tones sent to it, plus echo time */
 
 	struct mp_xcode_stats st;
 };
@@ -477,7 +479,8 @@ static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 		}
 	}
 
-	if (l->det)
+	/* tones we play toward this leg may come back as echo: not a digit */
+	if (l->det && xc->now_ms >= l->gen_until_ms)
 		mp_dtmf_det_process(l->det, pcm, n);
 
 	if (xc->rs[x]) {
@@ -489,8 +492,10 @@ static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 
 	mp_dsp_gain_apply(out, m, xc->gain_q12);
 
-	if (y->gen && mp_dtmf_gen_busy(y->gen))
+	if (y->gen && mp_dtmf_gen_busy(y->gen)) {
 		mp_dtmf_gen_mix(y->gen, out, m);
+		y->gen_until_ms = xc->now_ms + XC_TONE_ECHO_MS;
+	}
 
 	mp_xc_repack_push(&y->rp, out, m);
 	while (mp_xc_repack_pop(&y->rp, xc->frame))

@@ -1030,6 +1030,99 @@ static void opus_events_use_48k_clock(void **state)
 	tu_sink_free(&r.out);
 }
 
+/*
+ * B sends an RFC 2833 digit, A wants inband: tones go to A, whose line
+ * echoes them back 40 ms later.  The echo must not come back to B as a
+ * second digit.
+ */
+static void tone_echo_not_detected(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct mp_xc_codec *ea = NULL, *eb = NULL, *da = NULL;
+	struct run r = {0};
+	static int16_t line[320 + 480 * 4];
+	size_t nline = 320, seen = 0;
+	int64_t now = 20000;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	a.dtmf_send = MP_XCODE_DTMF_INBAND;	/* recv all */
+	plan(&b, "PCMU", 0, 20, NULL);
+	b.te_pt = 101;				/* send auto: rfc2833 */
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	assert_int_equal(mp_xc_codec_alloc(&ea, MP_XC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&eb, MP_XC_PCMU, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&da, MP_XC_PCMA, 0, ""), 0);
+	memset(line, 0, sizeof(line));
+
+	for (uint32_t k = 0; k < 100; k++) {
+		int16_t pcm[160] = {0};
+		uint8_t pl[160], pkt[200];
+		size_t len, n;
+
+		/* B: silence, and the digit 6 from 200 to 400 ms */
+		assert_int_equal(mp_xc_codec_encode(eb, pl, 160, &len, pcm,
+						    160), 0);
+		n = mk_rtp(pkt, 0, (uint16_t)(2 * k), k * 160, 0xb, false, pl,
+			   len);
+		mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
+		if (k >= 10 && k <= 22) {
+			struct mp_dtmf_ev ev = {.event = 6, .volume = 10,
+				.end = k >= 20,
+				.duration = (uint16_t)((k - 10) * 160)};
+
+			mp_dtmf_ev_encode(pl, &ev);
+			n = mk_rtp(pkt, 101, (uint16_t)(2 * k + 1), 1600, 0xb,
+				   k == 10, pl, 4);
+			mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
+		}
+
+		/* A: its line returns what it heard 40 ms ago, -6 dB */
+		for (int i = 0; i < 160; i++)
+			pcm[i] = (int16_t)(line[i] / 2);
+		memmove(line, line + 160, (nline - 160) * sizeof(*line));
+		nline -= 160;
+		assert_int_equal(mp_xc_codec_encode(ea, pl, 160, &len, pcm,
+						    160), 0);
+		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
+		mp_xcode_input(xc, MP_XCODE_A, pkt, n, now);
+
+		mp_xcode_tick(xc, now += 10);
+		mp_xcode_tick(xc, now += 10);
+		for (; seen < r.out.n; seen++) {
+			struct mp_xc_rtp rtp;
+			int16_t dec[480];
+
+			if (r.out.pkt[seen].leg != MP_XCODE_A)
+				continue;
+			assert_int_equal(mp_xc_rtp_decode(&rtp,
+					r.out.pkt[seen].data,
+					r.out.pkt[seen].len), 0);
+			assert_int_equal(mp_xc_codec_decode(da, dec, 480, &n,
+					rtp.payload, rtp.plen), 0);
+			if (nline + n <= sizeof(line) / sizeof(*line)) {
+				memcpy(line + nline, dec, n * sizeof(*dec));
+				nline += n;
+			}
+		}
+		while (nline < 320 + 160)
+			line[nline++] = 0;
+	}
+
+	r.digits[r.ndigits] = 0;
+	printf("  digits reported \"%s\", events to B: %u\n", r.digits,
+	       te_out(&r, MP_XCODE_B, 101).pkts);
+	assert_string_equal(r.digits, "6");	/* the echo is not a digit */
+	assert_int_equal(te_out(&r, MP_XCODE_B, 101).pkts, 0);
+	mem_deref(xc);
+	mem_deref(ea);
+	mem_deref(eb);
+	mem_deref(da);
+	tu_sink_free(&r.out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1049,6 +1142,7 @@ int main(void)
 		cmocka_unit_test(engine_echo_cancelled),
 		cmocka_unit_test(ptime_repacketised),
 		cmocka_unit_test(opus_events_use_48k_clock),
+		cmocka_unit_test(tone_echo_not_detected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
