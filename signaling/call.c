@@ -55,6 +55,39 @@ static void copy_user(char *dst, size_t size, const url_t *url)
 	snprintf(dst, size, "%s", url && url->url_user ? url->url_user : "");
 }
 
+/*
+ * The caller number per the mapping gateway's caller source: From user
+ * (default), the From display name, or the Remote-Party-ID user; a source
+ * that is absent falls back to the From user.
+ */
+static void caller_of(char *dst, size_t size, sip_t const *sip,
+		      const char *source)
+{
+	if (!strcmp(source, "display") && sip->sip_from->a_display &&
+	    *sip->sip_from->a_display) {
+		const char *d = sip->sip_from->a_display;
+		size_t n = strlen(d);
+
+		if (n >= 2 && d[0] == '"' && d[n - 1] == '"') {
+			d++;
+			n -= 2;
+		}
+		snprintf(dst, size, "%.*s", (int)n, d);
+		if (*dst)
+			return;
+	}
+	if (!strcmp(source, "rpid")) {
+		sip_remote_party_id_t const *rpid = sip_remote_party_id(sip);
+
+		if (rpid && rpid->rpid_url->url_user &&
+		    *rpid->rpid_url->url_user) {
+			snprintf(dst, size, "%s", rpid->rpid_url->url_user);
+			return;
+		}
+	}
+	copy_user(dst, size, sip->sip_from->a_url);
+}
+
 static sip_contact_t const *contact_of(const struct sg_call *c)
 {
 	return nta_agent_contact(c->sg->agent);
@@ -703,7 +736,7 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	snprintf(c->callid_a, sizeof(c->callid_a), "%s",
 		 sip->sip_call_id->i_id);
 	snprintf(c->src_ip, sizeof(c->src_ip), "%s", src_ip);
-	copy_user(c->caller_in, sizeof(c->caller_in), sip->sip_from->a_url);
+	caller_of(c->caller_in, sizeof(c->caller_in), sip, mgw->caller_source);
 	copy_user(c->callee_in, sizeof(c->callee_in),
 		  sip->sip_request->rq_url);
 	if (!c->callee_in[0])

@@ -22,7 +22,8 @@ static const char load_sql[] =
 	" array_to_string(m.ips, ','), array_to_string(m.ports, ','),"
 	" m.max_call_duration_s, (m.locked OR a.locked),"
 	" m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls,"
-	" m.caller_dial_plan::text, m.callee_dial_plan::text"
+	" m.caller_dial_plan::text, m.callee_dial_plan::text,"
+	" m.priority_customer, m.caller_source"
 	" FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
 	" ORDER BY m.id;"
 	"SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
@@ -36,8 +37,11 @@ static const char load_sql[] =
 	"   WHERE p.routing_gateway_id = g.id), ''),"
 	" g.options_keepalive, g.mapping_filter_mode,"
 	" cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ','),"
-	" g.caller_dial_plan::text, g.callee_dial_plan::text"
+	" g.caller_dial_plan::text, g.callee_dial_plan::text,"
+	" coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
+	" coalesce(gg.reserved_lines, 0)"
 	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
+	" LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
 	" ORDER BY g.id;"
 	"SELECT id, coalesce(agent_id, 0), name,"
 	" cardinality(number_allow), array_to_string(number_allow, ','),"
@@ -154,6 +158,9 @@ static int load_mgws(struct loader *l, const PGresult *r)
 			  m->name, "caller");
 		load_plan(&m->callee_dp, PQgetvalue(r, i, 13), "mapping",
 			  m->name, "callee");
+		m->priority_customer = truthy(PQgetvalue(r, i, 14));
+		copy(m->caller_source, sizeof(m->caller_source),
+		     PQgetvalue(r, i, 15));
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);
@@ -229,6 +236,9 @@ static int load_gws(struct loader *l, const PGresult *r)
 			  g->name, "caller");
 		load_plan(&g->callee_dp, PQgetvalue(r, i, 20), "routing",
 			  g->name, "callee");
+		copy(g->group, sizeof(g->group), PQgetvalue(r, i, 21));
+		g->group_capacity = to_int(PQgetvalue(r, i, 22));
+		g->group_reserved = to_int(PQgetvalue(r, i, 23));
 		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))

@@ -72,12 +72,62 @@ int sg_failover_route(struct sg_call *c)
 	return (int)c->ncands;
 }
 
+static void group_key(char *buf, size_t size, const struct sg_gw *gw)
+{
+	snprintf(buf, size, "grp:%s", gw->group);
+}
+
+/* a line of the gateway (and of its group) for the current attempt */
+static void take_line(struct sg_call *c, const struct sg_gw *gw)
+{
+	char k[96];
+
+	sg_line_add(c->sg, gw->name, 1);
+	if (gw->group[0]) {
+		group_key(k, sizeof(k), gw);
+		sg_line_add(c->sg, k, 1);
+	}
+	c->b_line = true;
+}
+
 static void release_line(struct sg_call *c)
 {
+	char k[96];
+
 	if (c->b_line && c->gw) {
 		sg_line_add(c->sg, c->gw->name, -1);
+		if (c->gw->group[0]) {
+			group_key(k, sizeof(k), c->gw);
+			sg_line_add(c->sg, k, -1);
+		}
 		c->b_line = false;
 	}
+}
+
+/*
+ * Why the gateway must be skipped without an INVITE now, or NULL: its own
+ * line limit, its group's capacity, or only reserved group lines left
+ * (those are for priority customers and protect routes).
+ */
+static const char *busy_reason(struct sg_call *c, const struct sg_gw *gw)
+{
+	char k[96];
+	unsigned used;
+
+	if (gw->line_limit &&
+	    sg_line_active(c->sg, gw->name) >= (unsigned)gw->line_limit)
+		return "line limit";
+	if (!gw->group[0] || gw->group_capacity <= 0)
+		return NULL;
+	group_key(k, sizeof(k), gw);
+	used = sg_line_active(c->sg, k);
+	if (used >= (unsigned)gw->group_capacity)
+		return "group capacity";
+	if (!c->mgw->priority_customer && !gw->protect &&
+	    used + (unsigned)gw->group_reserved >=
+		    (unsigned)gw->group_capacity)
+		return "only reserved group lines left";
+	return NULL;
 }
 
 static void stop_timers(struct sg_call *c)
@@ -380,8 +430,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	    (int)sizeof(c->dst_ip))
 		sw_cwarn(c->callid_a, "gateway address truncated in CDR");
 	snprintf(c->callid_b, sizeof(c->callid_b), "%s", callid);
-	sg_line_add(sg, gw->name, 1);
-	c->b_line = true;
+	take_line(c, gw);
 
 	a = &c->attempts[c->nattempts++];
 	memset(a, 0, sizeof(*a));
@@ -424,11 +473,11 @@ void sg_failover_next(struct sg_call *c)
 	       c->nattempts < SG_CALL_MAX_ATTEMPTS) {
 		const struct sg_gw *gw = c->cands[c->next_cand++].gw;
 
-		if (gw->line_limit &&
-		    sg_line_active(c->sg, gw->name) >=
-			    (unsigned)gw->line_limit) {
-			sw_cinfo(c->callid_a, "%s skipped: %d lines in use",
-				 gw->name, gw->line_limit);
+		const char *busy = busy_reason(c, gw);
+
+		if (busy) {
+			sw_cinfo(c->callid_a, "%s skipped: %s", gw->name,
+				 busy);
 			c->busy_skipped = true;
 			continue;
 		}

@@ -116,6 +116,8 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 	char url[160];
 
 	snprintf(url, sizeof(url), "sip:%s", sg->cfg.sip_listen);
+	/* parse Remote-Party-ID, P-Asserted-Identity & co. as headers */
+	sip_update_default_mclass(sip_extend_mclass(NULL));
 	sg->agent = nta_agent_create(sg->root, URL_STRING_MAKE(url),
 				     agent_message, sg, NTATAG_UA(1),
 				     NTATAG_CANCEL_487(0),

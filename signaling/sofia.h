@@ -25,6 +25,8 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip.h>
 #include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_extra.h>
+#include <sofia-sip/sip_parser.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/url.h>

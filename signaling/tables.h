@@ -73,6 +73,8 @@ struct sg_mgw {
 	int64_t max_calls;		/* concurrent calls; 0 = none */
 	int64_t account_max_calls;	/* of its account; 0 = none */
 	bool locked;
+	bool priority_customer;		/* may use reserved group lines */
+	char caller_source[8];		/* from | display | rpid */
 	struct sg_dialplan caller_dp;	/* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp;	/* owned: ingress callee rewrite */
 };
@@ -96,6 +98,9 @@ struct sg_gw {
 	bool keepalive;			/* options_keepalive */
 	char **prefixes;		/* owned */
 	size_t nprefixes;
+	char group[SG_NAME_MAX];	/* gateway group, "" = none */
+	int group_capacity;		/* lines of the group, 0 = none */
+	int group_reserved;		/* for priority customers/protect */
 	enum sg_filter_mode filter_mode; /* mapping gateway filter */
 	char **filter;			/* owned: mapping gateway names */
 	size_t nfilter;
