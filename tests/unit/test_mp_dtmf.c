@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 #include <re.h>
+#include <spandsp.h>
 #include "mediaproxy/dtmf/inband.h"
 #include "mediaproxy/dtmf/rtpev.h"
 #include "mediaproxy/xcode/codec.h"
@@ -346,6 +347,49 @@ static void rfc4733_receive(void **state)
 	assert_int_equal(r.digits, 4);
 }
 
+/* speech must not fire the detector (talk-off): sipp's recorded call */
+static void no_digits_in_speech(void **state)
+{
+	FILE *f = fopen("/usr/share/sip-tester/g711a.pcap", "rb");
+	struct mp_dtmf_det *det = NULL;
+	struct det_log log = {0};
+	uint8_t rec[16], pkt[2048];
+	size_t samples = 0;
+
+	(void)state;
+	if (!f) {
+		printf("  sip-tester's g711a.pcap missing: skipped\n");
+		skip();
+	}
+	det_alloc(&det, 8000, &log);
+	assert_int_equal(fread(pkt, 1, 24, f), 24);
+	while (fread(rec, 1, 16, f) == 16) {
+		uint32_t incl = rec[8] | rec[9] << 8 | rec[10] << 16 |
+				(uint32_t)rec[11] << 24;
+		int16_t pcm[1500];
+		size_t n;
+
+		if (incl > sizeof(pkt) || fread(pkt, 1, incl, f) != incl)
+			break;
+		/* Ethernet + IPv4 (20) + UDP + RTP (12): PCMA payload */
+		if (incl <= 14 + 20 + 8 + 12 || pkt[23] != 17 ||
+		    (pkt[14 + 20 + 8 + 1] & 0x7f) != 8)
+			continue;
+		n = incl - (14 + 20 + 8 + 12);
+		for (size_t i = 0; i < n; i++)
+			pcm[i] = alaw_to_linear(pkt[14 + 20 + 8 + 12 + i]);
+		mp_dtmf_det_process(det, pcm, n);
+		samples += n;
+	}
+	fclose(f);
+	log.got[log.n] = 0;
+	printf("  %.1f s of speech: %zu false digits \"%s\"\n",
+	       samples / 8000.0, log.n, log.got);
+	assert_true(samples > 8000 * 5);
+	assert_int_equal(log.n, 0);
+	mem_deref(det);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +401,7 @@ int main(void)
 		cmocka_unit_test(rfc4733_generate_all_events),
 		cmocka_unit_test(rfc4733_open_duration),
 		cmocka_unit_test(rfc4733_receive),
+		cmocka_unit_test(no_digits_in_speech),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
