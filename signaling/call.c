@@ -113,6 +113,13 @@ static void reply_a(struct sg_call *c, int code, const char *phrase,
 		c->a_final = true;
 }
 
+/* an in-dialog transaction finished: let a finished call go */
+static void call_end_if_ended(struct sg_call *c)
+{
+	if (c->state == SG_CALL_ENDED)
+		call_end(c);
+}
+
 static int bye_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct sg_call *c = magic;
@@ -343,6 +350,58 @@ static void confirmed(struct sg_call *c)
 		c->t_trim = sg_timer_start(c->sg, 5000, trim_expired, c);
 }
 
+static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	if (c->byes)
+		c->byes--;	/* counted like a BYE: keeps the call alive */
+	call_end_if_ended(c);
+	return 0;
+}
+
+/*
+ * SIP INFO (SPEC §5): DTMF bodies (application/dtmf-relay, application/dtmf)
+ * are answered 200 and sent on to the other leg of a confirmed call; an
+ * INFO without a body gets 200; other bodies 415.
+ */
+static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
+{
+	const char *type = sip->sip_content_type && sip->sip_content_type->c_type
+				   ? sip->sip_content_type->c_type
+				   : "";
+	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
+	nta_outgoing_t *o;
+	char body[256];
+
+	if (!sip->sip_payload || !sip->sip_payload->pl_len)
+		return 200;
+	if (strcasecmp(type, "application/dtmf-relay") &&
+	    strcasecmp(type, "application/dtmf"))
+		return 415;
+	if (c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED || !to)
+		return 200;
+	snprintf(body, sizeof(body), "%.*s",
+		 (int)(sip->sip_payload->pl_len < sizeof(body) - 1
+			       ? sip->sip_payload->pl_len
+			       : sizeof(body) - 1),
+		 sip->sip_payload->pl_data);
+	o = nta_outgoing_tcreate(to, info_resp, c, NULL, SIP_METHOD_INFO, NULL,
+				 SIPTAG_CONTENT_TYPE_STR(type),
+				 SIPTAG_PAYLOAD_STR(body), TAG_END());
+	if (o) {
+		c->byes++;
+		sw_cdebug(c->callid_a, "INFO %s relayed to the %s", type,
+			  from_a ? "vendor" : "caller");
+	}
+	return 200;
+}
+
 /* in-dialog request on either leg */
 static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			  sip_t const *sip)
@@ -376,8 +435,9 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		return 0;
 	case sip_method_cancel:
 		return 481;	/* a CANCEL that matched no transaction */
-	case sip_method_options:
 	case sip_method_info:
+		return relay_info(c, from_a, sip);
+	case sip_method_options:
 	case sip_method_update:
 	case sip_method_notify:
 		return 200;

@@ -129,7 +129,7 @@ struct sg_call {
 	char end_text[128];
 	char end_reason[64];
 	char end_dir[8];		/* caller | callee | server */
-	unsigned byes;			/* BYE transactions in flight */
+	unsigned byes;			/* BYE/INFO transactions in flight */
 	bool cdr_done;
 };
 
