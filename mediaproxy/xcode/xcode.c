@@ -74,6 +74,7 @@ struct xc_leg {
 	uint16_t seq_out;
 	uint32_t ts_out;		/* timestamp of the next audio frame */
 	bool sent_any;
+	bool in_dtx;			/* last frame not sent (VAD) */
 	bool pass_anchor;		/* forwarded-audio timestamp map */
 	uint32_t pass_ssrc;
 	uint32_t pass_off;
@@ -454,9 +455,18 @@ static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
 
 	if (!mp_xc_codec_encode(l->codec, buf, sizeof(buf), &len, frame, n) &&
 	    len) {
-		/* an outgoing buffer is a new talkspurt only at the start */
-		send_rtp(xc, y, l->plan.pt, !l->sent_any, l->ts_out, buf, len);
+		/* a lone G.729 SID frame: silence goes on (annex B) */
+		bool sid = l->cid == MP_XC_G729 && len < 10;
+
+		/* marker: the first packet, and the first after a DTX gap */
+		send_rtp(xc, y, l->plan.pt,
+			 (!l->sent_any || l->in_dtx) && !sid, l->ts_out, buf,
+			 len);
 		l->sent_any = true;
+		l->in_dtx = sid;
+	}
+	else {
+		l->in_dtx = true;	/* annex B sent nothing this frame */
 	}
 
 	l->ts_out += (uint32_t)((uint64_t)n * l->rtp_rate / l->pcm_rate);

@@ -1123,6 +1123,64 @@ static void tone_echo_not_detected(void **state)
 	tu_sink_free(&r.out);
 }
 
+/* G.729 annex B negotiated: silence is SID/nothing, speech resumes with M */
+static void g729_annexb_dtx_markers(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode_conf conf;
+	struct mp_xcode *xc = NULL;
+	struct mp_xc_codec *ea = NULL;
+	struct run r = {0};
+	unsigned markers = 0, sids = 0, speech = 0;
+	double phase = 0;
+	int64_t now = 5000;
+
+	(void)state;
+	mp_xcode_conf_default(&conf);
+	conf.jb_enable = false;
+	plan(&a, "PCMA", 8, 20, NULL);
+	plan(&b, "G729", 18, 20, "annexb=yes");
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h,
+					&r), 0);
+	assert_int_equal(mp_xc_codec_alloc(&ea, MP_XC_PCMA, 0, ""), 0);
+	/* 1 s tone, 1 s silence, 1 s tone */
+	for (uint32_t k = 0; k < 150; k++) {
+		int16_t pcm[160] = {0};
+		uint8_t pl[160], pkt[200];
+		size_t len, n;
+
+		if (k < 50 || k >= 100)
+			tu_sine(pcm, 160, 700, 8000, 8000, &phase);
+		assert_int_equal(mp_xc_codec_encode(ea, pl, 160, &len, pcm,
+						    160), 0);
+		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
+		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, now),
+				 0);
+		now += 20;
+	}
+	for (size_t i = 0; i < r.out.n; i++) {
+		struct mp_xc_rtp rtp;
+
+		assert_int_equal(mp_xc_rtp_decode(&rtp, r.out.pkt[i].data,
+						  r.out.pkt[i].len), 0);
+		markers += rtp.marker;
+		if (rtp.plen == 20)
+			speech++;
+		else if (rtp.plen == 2)
+			sids++;
+		else if (rtp.plen % 10 != 2)
+			fail_msg("payload of %zu bytes", rtp.plen);
+	}
+	printf("  %u speech packets, %u SID, %u markers of %zu packets\n",
+	       speech, sids, markers, r.out.n);
+	assert_true(r.out.n < 150 - 30);	/* silence mostly not sent */
+	assert_int_equal(markers, 2);		/* two talkspurts */
+	assert_true(speech >= 95);
+	mem_deref(ea);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1143,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(ptime_repacketised),
 		cmocka_unit_test(opus_events_use_48k_clock),
 		cmocka_unit_test(tone_echo_not_detected),
+		cmocka_unit_test(g729_annexb_dtx_markers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
