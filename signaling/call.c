@@ -402,6 +402,148 @@ static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
 	return 200;
 }
 
+static const char *sdp_body(sip_t const *sip, size_t *lenp)
+{
+	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+		return NULL;
+	if (sip->sip_content_type && sip->sip_content_type->c_type &&
+	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE))
+		return NULL;
+	*lenp = sip->sip_payload->pl_len;
+	return sip->sip_payload->pl_data;
+}
+
+/*
+ * An SDP that crossed the call from one side: tell the media node about
+ * the sender's new plan (leg "a" when it came from the caller) and rewrite
+ * it toward the other side's local address.  *outp is malloc'd; with media
+ * not relayed it is a copy.
+ */
+static int sdp_across(struct sg_call *c, bool from_a, const char *sdp,
+		      size_t len, char **outp)
+{
+	struct sg_sdp_media m;
+
+	*outp = NULL;
+	if (params_of(c)->media_mode == 0 || !c->media_up) {
+		*outp = strndup(sdp, len);
+		return *outp ? 0 : ENOMEM;
+	}
+	if (sg_sdp_inspect(&m, sdp, len))
+		return EBADMSG;
+	sg_media_update(c->node, c->id, from_a ? "a" : "b",
+			sg_media_leg_plan(&m), (int)c->sg->cfg.media_timeout_ms);
+	return sg_sdp_rewrite(outp, sdp, len,
+			      from_a ? c->b_local_ip : c->a_local_ip,
+			      from_a ? c->b_local_port : c->a_local_port);
+}
+
+static int reinv_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
+{
+	(void)magic;
+	(void)irq;
+	(void)sip;		/* ACK/CANCEL of a relayed re-INVITE */
+	return 0;
+}
+
+/* the other side answered the relayed re-INVITE */
+static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+	const char *phrase = sip && sip->sip_status
+				     ? sip->sip_status->st_phrase
+				     : "Request Timeout";
+	nta_leg_t *to = c->reinv_from_a ? c->leg_b : c->leg_a;
+	const char *sdp;
+	char *out = NULL;
+	size_t len = 0;
+
+	if (status < 200 || orq != c->reinv_orq)
+		return 0;
+	if (status < 300 && to) {
+		nta_outgoing_t *ack = nta_outgoing_tcreate(
+			to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
+			SIPTAG_CONTACT(contact_of(c)), TAG_END());
+
+		if (ack)
+			nta_outgoing_destroy(ack);
+		sdp = sdp_body(sip, &len);
+		if (sdp && sdp_across(c, !c->reinv_from_a, sdp, len, &out))
+			sw_cwarn(c->callid_a, "re-INVITE answer SDP unusable");
+		if (out) {
+			char **mine = c->reinv_from_a ? &c->sdp_to_a
+						      : &c->sdp_to_b;
+			free(*mine);
+			*mine = out;
+		}
+	}
+	sw_cinfo(c->callid_a, "re-INVITE from the %s answered %d",
+		 c->reinv_from_a ? "caller" : "vendor", status);
+	if (c->reinv_irq)
+		nta_incoming_treply(
+			c->reinv_irq, status, phrase,
+			TAG_IF(status < 300, SIPTAG_CONTACT(contact_of(c))),
+			TAG_IF(status < 300 && out,
+			       SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+			TAG_IF(status < 300 && out, SIPTAG_PAYLOAD_STR(out)),
+			TAG_END());
+	nta_outgoing_destroy(orq);
+	c->reinv_orq = NULL;
+	return 0;
+}
+
+/*
+ * A re-INVITE with SDP (hold, resume, codec change): the media node learns
+ * the new plan, the other side gets a re-INVITE with the SDP pointed at
+ * the node, and its answer comes back the same way.  Returns non-zero when
+ * the re-INVITE is not relayed (the caller answers it locally).
+ */
+static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
+			  sip_t const *sip)
+{
+	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
+	const char *sdp;
+	char *out = NULL;
+	size_t len = 0;
+
+	if (c->state < SG_CALL_ANSWERED || !to)
+		return -1;
+	sdp = sdp_body(sip, &len);
+	if (!sdp)
+		return -1;
+	if (sdp_across(c, from_a, sdp, len, &out)) {
+		free(out);
+		nta_incoming_treply(irq, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		nta_incoming_destroy(irq);
+		return 0;
+	}
+	if (c->reinv_irq)
+		nta_incoming_destroy(c->reinv_irq);	/* the previous one */
+	c->reinv_irq = irq;
+	c->reinv_from_a = from_a;
+	nta_incoming_bind(irq, reinv_event, c);
+	c->reinv_orq = nta_outgoing_tcreate(
+		to, reinv_resp, c, NULL, SIP_METHOD_INVITE, NULL,
+		SIPTAG_CONTACT(contact_of(c)), SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
+		SIPTAG_PAYLOAD_STR(out), TAG_END());
+	if (!c->reinv_orq) {
+		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
+				    TAG_END());
+	} else {
+		char **mine = from_a ? &c->sdp_to_b : &c->sdp_to_a;
+
+		free(*mine);
+		*mine = out;
+		out = NULL;
+		sw_cinfo(c->callid_a, "re-INVITE from the %s relayed",
+			 from_a ? "caller" : "vendor");
+	}
+	free(out);
+	return 0;
+}
+
 /* in-dialog request on either leg */
 static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			  sip_t const *sip)
@@ -421,10 +563,14 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			confirmed(c);
 		return 0;
 	case sip_method_invite:
-		/* session refresh / re-INVITE: answer with the current SDP
-		 * (media re-anchoring comes later) */
 		if (c->state == SG_CALL_ENDED)
 			return 481;
+		if (c->reinv_orq)
+			return 491;	/* one re-INVITE at a time */
+		if (relay_reinvite(c, from_a, irq, sip) == 0)
+			return 0;
+		/* no SDP (or nothing to relay to): a session refresh,
+		 * answered here with the SDP last sent on this leg */
 		nta_incoming_treply(irq, SIP_200_OK,
 				    SIPTAG_CONTACT(contact_of(c)),
 				    TAG_IF(sdp,
@@ -661,6 +807,10 @@ static void call_free(struct sg_call *c)
 	sg_timer_stop(&c->t_reap);
 	sg_timer_stop(&c->t_free);
 	sg_timer_stop(&c->t_trim);
+	if (c->reinv_orq)
+		nta_outgoing_destroy(c->reinv_orq);
+	if (c->reinv_irq)
+		nta_incoming_destroy(c->reinv_irq);
 	sg_failover_stop(c);
 	if (c->irq)
 		nta_incoming_destroy(c->irq);

@@ -130,6 +130,11 @@ struct sg_call {
 	char end_reason[64];
 	char end_dir[8];		/* caller | callee | server */
 	unsigned byes;			/* BYE/INFO transactions in flight */
+
+	/* re-INVITE relay: one at a time (491 otherwise) */
+	nta_incoming_t *reinv_irq;	/* owned: the re-INVITE received */
+	nta_outgoing_t *reinv_orq;	/* owned: the one we sent on */
+	bool reinv_from_a;
 	bool cdr_done;
 };
 

@@ -379,6 +379,21 @@ static void answer_resp(int err, const struct sw_env *env, void *arg)
 			sw_json_str_or(env->body, "message", ""));
 }
 
+/* media.update of one leg ("a" or "b") with a new plan (stolen), e.g. on
+ * a re-INVITE; fire and forget. */
+int sg_media_update(struct sg_media_node *n, const char *session,
+		    const char *leg, json_t *plan, int timeout_ms)
+{
+	json_t *body = json_pack("{s:s, s:o}", "session", session, leg, plan);
+
+	if (!n || !body) {
+		json_decref(body);
+		return EINVAL;
+	}
+	return request(n, SW_MSG_MEDIA_UPDATE, body, timeout_ms, answer_resp,
+		       NULL);
+}
+
 /* media.answer with the vendor leg's plan (stolen); fire and forget. */
 int sg_media_answer(struct sg_media_node *n, const char *session,
 		    json_t *plan_b, int timeout_ms)

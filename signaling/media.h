@@ -10,7 +10,8 @@
  * Ownership: the pool owns its nodes and their bus peers; nodes are never
  * freed before the pool, so calls may keep borrowed pointers.
  * Threading: su_root thread only.
- * Bus: node.heartbeat (in), media.offer, media.answer, media.delete (out).
+ * Bus: node.heartbeat (in), media.offer, media.answer, media.update,
+ *      media.delete (out).
  */
 #ifndef SG_MEDIA_H
 #define SG_MEDIA_H
@@ -71,6 +72,8 @@ int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		   void *arg);
 int sg_media_answer(struct sg_media_node *n, const char *session,
 		    json_t *plan_b, int timeout_ms);
+int sg_media_update(struct sg_media_node *n, const char *session,
+		    const char *leg, json_t *plan, int timeout_ms);
 int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		    const char *session, const char *reason, int timeout_ms,
 		    sg_media_done_h *h, void *arg);
