@@ -73,6 +73,9 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 			snprintf(buf + strlen(buf), size - strlen(buf),
 				 "%s`%s`", i ? ", " : "", f->enums[i]);
 		break;
+	case TC_MEDIA:
+		snprintf(buf, size, "an object, see \"Media settings\"");
+		break;
 	case TC_DIALPLAN:
 		snprintf(buf, size, "at most %zu rules, see \"Dial plans\"",
 			 f->max_items);
@@ -116,6 +119,7 @@ static const char *type_name(const struct tc_field *f)
 	    [TC_REF_LIST] = "list of names",
 	    [TC_ENUM_SET] = "set of strings",
 	    [TC_DIALPLAN] = "list of rules",
+	    [TC_MEDIA] = "object",
 	    [TC_PREFIX_SET] = "set of strings",
 	    [TC_RATE_ENTRIES] = "list of entries",
 	    [TC_TIME] = "string",

@@ -47,6 +47,7 @@ enum tc_kind {
 	TC_DATE_SET,	 /* "YYYY-MM-DD" dates: child table, a set */
 	TC_ENUM_SET,	 /* set of enums[] (stored text[], sorted) */
 	TC_DIALPLAN,	 /* list of number rewriting rules (stored jsonb) */
+	TC_MEDIA,	 /* codec/DTMF/media-proxy settings (stored jsonb) */
 };
 
 /* field flags */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/money.h"
 #include "tools/prov.h"
@@ -781,6 +782,186 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 	return text;
 }
 
+static const char *const codec_names[] = {"PCMA", "PCMU", "G729",
+					  "opus", "G722", NULL};
+static const char *const codec_modes[] = {"auto", "specified", NULL};
+static const char *const g729_modes[] = {"auto", "g729", "g729a", "both", NULL};
+static const char *const dtmf_recv[] = {"all", "rfc2833", "info", "inband",
+					NULL};
+static const char *const dtmf_send[] = {"auto", "rfc2833", "info", "inband",
+					NULL};
+static const char *const proxy_modes[] = {"default", "on", "off", NULL};
+static const char *const media_keys[] = {
+    "codec_mode",	 "codecs",     "specified_codec",
+    "allow_transcoding", "g729_mode",  "dtmf_receive",
+    "dtmf_send",	 "rfc2833_pt", "use_peer_rfc2833",
+    "media_proxy",	 NULL,
+};
+
+/* an enumerated string of a media object, or def when absent */
+static const char *media_enum(struct tc_doc *doc, const char *path,
+			      const json_t *o, const char *key,
+			      const char *const *allowed, const char *def,
+			      bool *ok)
+{
+	const json_t *v = json_object_get(o, key);
+	char kp[240], list[256];
+	const char *s;
+
+	if (!v)
+		return def;
+	snprintf(kp, sizeof(kp), "%s.%s", path, key);
+	s = check_str(doc, kp, v, 1, 32);
+	if (s && enum_has(allowed, s))
+		return s;
+	if (s) {
+		enum_list(list, sizeof(list), allowed);
+		if (allowed == codec_names && !strcasecmp(s, "G723"))
+			tc_doc_error(doc, "%s: G.723.1 is not supported yet",
+				     kp);
+		else
+			tc_doc_error(doc, "%s: must be one of %s", kp, list);
+	}
+	*ok = false;
+	return def;
+}
+
+static bool media_bool(struct tc_doc *doc, const char *path, const json_t *o,
+		       const char *key, bool def, bool *ok)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return def;
+	if (!json_is_boolean(v)) {
+		tc_doc_error(doc, "%s.%s: must be true or false", path, key);
+		*ok = false;
+		return def;
+	}
+	return json_is_true(v);
+}
+
+/*
+ * Media settings of a gateway (SPEC §5): replaced as a whole, missing keys
+ * take their defaults; canonical text is compact JSON, every key, sorted.
+ */
+static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
+{
+	const char *mode, *spec, *g729, *recv, *send, *proxy;
+	json_t *codecs, *out;
+	const json_t *cj, *e;
+	bool ok = true, xcode, peer_pt;
+	int64_t pt = 101;
+	char kp[240];
+	char *text;
+	size_t i;
+
+	if (!json_is_object(j)) {
+		tc_doc_error(doc, "%s: must be an object", path);
+		return NULL;
+	}
+	unknown_keys(doc, path, j, media_keys, NULL);
+
+	mode = media_enum(doc, path, j, "codec_mode", codec_modes, "auto", &ok);
+	spec =
+	    media_enum(doc, path, j, "specified_codec", codec_names, "", &ok);
+	g729 = media_enum(doc, path, j, "g729_mode", g729_modes, "auto", &ok);
+	recv = media_enum(doc, path, j, "dtmf_receive", dtmf_recv, "all", &ok);
+	send = media_enum(doc, path, j, "dtmf_send", dtmf_send, "auto", &ok);
+	proxy = media_enum(doc, path, j, "media_proxy", proxy_modes, "default",
+			   &ok);
+	xcode = media_bool(doc, path, j, "allow_transcoding", false, &ok);
+	peer_pt = media_bool(doc, path, j, "use_peer_rfc2833", true, &ok);
+	if (json_object_get(j, "rfc2833_pt")) {
+		snprintf(kp, sizeof(kp), "%s.rfc2833_pt", path);
+		ok &= check_int(doc, kp, json_object_get(j, "rfc2833_pt"), 96,
+				127, &pt);
+	}
+
+	codecs = json_array();
+	if (!codecs) {
+		tc_doc_error(doc, "out of memory");
+		return NULL;
+	}
+	cj = json_object_get(j, "codecs");
+	if (cj && !json_is_array(cj)) {
+		tc_doc_error(doc, "%s.codecs: must be a list", path);
+		ok = false;
+	}
+	json_array_foreach(cj, i, e)
+	{
+		const char *c;
+
+		snprintf(kp, sizeof(kp), "%s.codecs[%zu]", path, i);
+		c = check_str(doc, kp, e, 1, 32);
+		if (c && !enum_has(codec_names, c)) {
+			char list[128];
+
+			enum_list(list, sizeof(list), codec_names);
+			if (!strcasecmp(c, "G723"))
+				tc_doc_error(doc,
+					     "%s: G.723.1 is not "
+					     "supported yet",
+					     kp);
+			else
+				tc_doc_error(doc, "%s: must be one of %s", kp,
+					     list);
+			c = NULL;
+		}
+		for (size_t k = 0; c && k < json_array_size(codecs); k++) {
+			if (!strcmp(
+				json_string_value(json_array_get(codecs, k)),
+				c)) {
+				tc_doc_error(doc, "%s: \"%s\" is listed twice",
+					     kp, c);
+				c = NULL;
+			}
+		}
+		if (!c)
+			ok = false;
+		else
+			json_array_append_new(codecs, json_string(c));
+	}
+
+	if (ok && !strcmp(mode, "specified") && !*spec) {
+		tc_doc_error(doc,
+			     "%s.specified_codec: required with codec_mode "
+			     "specified",
+			     path);
+		ok = false;
+	}
+	if (ok && *spec && json_array_size(codecs)) {
+		bool listed = false;
+
+		for (i = 0; i < json_array_size(codecs); i++)
+			listed |= !strcmp(
+			    json_string_value(json_array_get(codecs, i)), spec);
+		if (!listed) {
+			tc_doc_error(doc,
+				     "%s.specified_codec: %s is not in "
+				     "codecs",
+				     path, spec);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		json_decref(codecs);
+		return NULL;
+	}
+
+	out = json_pack("{s:s, s:o, s:s, s:b, s:s, s:s, s:s, s:I, s:b, s:s}",
+			"codec_mode", mode, "codecs", codecs, "specified_codec",
+			spec, "allow_transcoding", xcode, "g729_mode", g729,
+			"dtmf_receive", recv, "dtmf_send", send, "rfc2833_pt",
+			(json_int_t)pt, "use_peer_rfc2833", peer_pt,
+			"media_proxy", proxy);
+	text = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(out);
+	if (!text)
+		tc_doc_error(doc, "out of memory");
+	return text;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct tc_entry *x = a, *y = b;
@@ -1058,6 +1239,10 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 
 	case TC_DIALPLAN:
 		out->text = check_dialplan(doc, path, f, j);
+		break;
+
+	case TC_MEDIA:
+		out->text = check_media(doc, path, j);
 		break;
 
 	case TC_RATE_ENTRIES:

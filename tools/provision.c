@@ -152,6 +152,7 @@ static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
 	case TC_BOOL:
 		return snprintf(buf, size, "$%d::boolean", n);
 	case TC_DIALPLAN:
+	case TC_MEDIA:
 		return snprintf(buf, size, "$%d::jsonb", n);
 	case TC_TIME:
 		return snprintf(buf, size, "$%d::time", n);
@@ -840,7 +841,7 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		col++;
 		if (!v->set || (f->flags & TC_F_CREATE_ONLY))
 			continue;
-		if (f->kind == TC_DIALPLAN && old) {
+		if ((f->kind == TC_DIALPLAN || f->kind == TC_MEDIA) && old) {
 			/* jsonb prints its own way: compare our canonical form
 			 */
 			json_t *oj = json_loads(old, 0, NULL);

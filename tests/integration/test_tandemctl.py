@@ -243,6 +243,27 @@ def test_dial_plans(stack):
     assert "mapping_gateways[0].callee_dial_plan[1].regex:" in r.stderr
 
 
+def test_media_settings(stack):
+    doc = demo()
+    doc["routing_gateways"][0]["media"] = {
+        "codec_mode": "specified", "specified_codec": "G729",
+        "media_proxy": "off"}
+    stack.provision(doc)
+    media = stack.scalar("SELECT media FROM routing_gateways "
+                         "WHERE name = 'demo-gw-a'")
+    assert media == {
+        "codec_mode": "specified", "codecs": [], "specified_codec": "G729",
+        "allow_transcoding": False, "g729_mode": "auto",
+        "dtmf_receive": "all", "dtmf_send": "auto", "rfc2833_pt": 101,
+        "use_peer_rfc2833": True, "media_proxy": "off"}
+    assert "nothing changed" in stack.provision(doc).stdout
+
+    doc["routing_gateways"][0]["media"]["codecs"] = ["G723"]
+    r = stack.provision(doc, check=False)
+    assert r.returncode == 1
+    assert "routing_gateways[0].media.codecs[0]: G.723.1" in r.stderr
+
+
 def test_delete(stack):
     stack.provision(demo())
 
