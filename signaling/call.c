@@ -709,6 +709,7 @@ static void media_try_next(struct sg_call *c)
 		json_object_set(b, "dtmf_recv", json_object_get(a, "dtmf_recv"));
 	}
 	if (sg_media_offer(&c->media_req, c->node, c->id, c->callid_a, a, b,
+			   (int)params_of(c)->qos_rtp,
 			   (int)c->sg->cfg.media_timeout_ms, media_offered,
 			   c)) {
 		c->node = NULL;

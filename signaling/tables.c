@@ -83,6 +83,7 @@ void sg_params_defaults(struct sg_params *p)
 	p->options_interval_s = 30;
 	p->max_calls = 0;
 	p->qos_signal = 24;
+	p->qos_rtp = 46;
 }
 
 static const struct {
@@ -109,6 +110,7 @@ static const struct {
 	{"SS_MAX_CONCURRENT_CALLS", offsetof(struct sg_params, max_calls), 0,
 	 10000000},
 	{"SS_QOS_SIGNAL", offsetof(struct sg_params, qos_signal), 0, 63},
+	{"SS_QOS_RTP", offsetof(struct sg_params, qos_rtp), 0, 63},
 };
 
 /*

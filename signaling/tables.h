@@ -42,6 +42,7 @@ struct sg_params {
 	int64_t options_interval_s;	/* SS_GATEWAY_OPTIONS_INTERVAL */
 	int64_t max_calls;		/* SS_MAX_CONCURRENT_CALLS, 0 = none */
 	int64_t qos_signal;		/* SS_QOS_SIGNAL, DSCP of SIP */
+	int64_t qos_rtp;		/* SS_QOS_RTP, DSCP of RTP (offer) */
 };
 
 /* customer account: number section limitation, agent chain */
