@@ -50,6 +50,7 @@ int sg_failover_route(struct sg_call *c)
 		.load_arg = c->sg,
 		.skip = route_skip,
 		.skip_arg = c,
+		.rr = c->sg->rr++,
 	};
 	char list[512] = "";
 	size_t off = 0;

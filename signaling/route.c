@@ -27,7 +27,7 @@ int sg_route_match(const struct sg_gw *gw, const char *number)
 
 struct keyed {
 	struct sg_route_cand c;
-	size_t idx;			/* table order, the last tie-break */
+	size_t idx;			/* rotated table order, last tie-break */
 };
 
 static int cand_cmp(const void *pa, const void *pb)
@@ -80,7 +80,7 @@ size_t sg_route_select(struct sg_route_cand *out, size_t max,
 		k[n].c.load = (opts && opts->load)
 				      ? opts->load(&gws[i], opts->load_arg)
 				      : 0;
-		k[n].idx = i;
+		k[n].idx = (i + ngws - (opts ? opts->rr % ngws : 0)) % ngws;
 		if (len > longest)
 			longest = len;
 		n++;

@@ -5,7 +5,8 @@
  * global state, so the order can be unit tested and printed by the routing
  * analysis.  The order is: normal gateways before protect routes; within
  * each, longest matching prefix first; then priority ascending; then the
- * optional load key (line utilisation) ascending; then table order.  Locked
+ * optional load key (line utilisation) ascending; then round robin (table
+ * order rotated by opts->rr, which the caller advances per call).  Locked
  * gateways and those the skip hook names (offline) are excluded.  With prefix_fallback off only gateways of the
  * longest matching prefix (normal, then protect) are candidates.
  *
@@ -37,6 +38,7 @@ struct sg_route_opts {
 	void *load_arg;
 	sg_route_skip_h *skip;		/* NULL = none skipped */
 	void *skip_arg;
+	unsigned rr;			/* round robin: rotates ties */
 };
 
 /* length of the longest prefix of gw matching number, -1 when none */

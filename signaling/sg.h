@@ -55,6 +55,7 @@ struct sg {
 	struct sg_line *lines;		/* owned: per-gateway line use */
 	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
 	struct sg_ka *keepalive;	/* owned: OPTIONS probe state */
+	unsigned rr;			/* round-robin counter of routing */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	bool stopping;

@@ -205,6 +205,31 @@ static void offline_skipped(void **state)
 	assert_string_equal(c[0].gw->name, "online");
 }
 
+static void round_robin_ties(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+	struct sg_route_opts o = {.prefix_fallback = true};
+
+	(void)state;
+	add(&f, "a", 1, false, false, "1", NULL);
+	add(&f, "b", 1, false, false, "1", NULL);
+	add(&f, "c", 1, false, false, "1", NULL);
+	add(&f, "second", 2, false, false, "1", NULL);
+	o.rr = 1;
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", &o), 4);
+	assert_string_equal(c[0].gw->name, "b");
+	assert_string_equal(c[1].gw->name, "c");
+	assert_string_equal(c[2].gw->name, "a");
+	assert_string_equal(c[3].gw->name, "second");	/* priority first */
+	o.rr = 2;
+	sg_route_select(c, MAXGW, f.gw, f.n, "1", &o);
+	assert_string_equal(c[0].gw->name, "c");
+	o.rr = 4;			/* wraps around the table */
+	sg_route_select(c, MAXGW, f.gw, f.n, "1", &o);
+	assert_string_equal(c[0].gw->name, "a");
+}
+
 static void switch_decision(void **state)
 {
 	struct fixture f = {0};
@@ -349,6 +374,7 @@ int main(void)
 		cmocka_unit_test(several_prefixes_no_match),
 		cmocka_unit_test(load_breaks_priority_ties),
 		cmocka_unit_test(offline_skipped),
+		cmocka_unit_test(round_robin_ties),
 		cmocka_unit_test(switch_decision),
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(cidr_match),
