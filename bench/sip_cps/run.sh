@@ -19,7 +19,7 @@
 # achieved rate of the highest clean step.
 #
 # Environment (defaults):
-#   SIP_CPS_STEP_S 5   SIP_CPS_START 100   SIP_CPS_CAP 6400   SIP_CPS_REFINE 2
+#   SIP_CPS_STEP_S 4   SIP_CPS_START 100   SIP_CPS_CAP 6400   SIP_CPS_REFINE 2
 #   SIP_CPS_TARGETS "kamailio sg_off sg_on"   SIP_CPS_BASE_PORT 12000
 #   SIP_CPS_KAM_CHILDREN <nproc>   SIP_CPS_KAM_MEM fm (Kamailio -x/-X memory
 #     manager; its default "qm" keeps debug data and costs ~4x the CPU per call)
@@ -36,7 +36,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-STEP_S=${SIP_CPS_STEP_S:-5}
+STEP_S=${SIP_CPS_STEP_S:-4}
 START=${SIP_CPS_START:-100}
 CAP=${SIP_CPS_CAP:-6400}
 REFINE=${SIP_CPS_REFINE:-2}
@@ -246,7 +246,7 @@ search() {
 		log "  $tag: rate $1/s x ${STEP_S}s: $ok/$total ok, $failed failed, achieved ~$ach/s -> $why"
 		# let the target drain what an overloaded step left behind
 		# (retransmissions, Kamailio's finished transactions, CDRs)
-		if [ $clean = 1 ]; then sleep 1; else sleep 6; fi
+		if [ $clean = 1 ]; then sleep 1; else sleep 5; fi
 		[ $clean = 1 ]
 	}
 	while :; do
