@@ -33,7 +33,8 @@ SG_FLAGS := $(SOFIA_CFLAGS) $(PQ_CFLAGS)
 MP_FLAGS := $(RE_CFLAGS) $(CODEC_CFLAGS)
 BD_FLAGS := $(RE_CFLAGS) $(PQ_CFLAGS)
 SG_LIBS  := $(SOFIA_LIBS) $(PQ_LIBS) $(BASE_LIBS)
-MP_LIBS  := $(RE_LIBS) $(CODEC_LIBS) $(BASE_LIBS)
+# spandsp before librem: both export goertzel_*, the first one linked wins
+MP_LIBS  := $(CODEC_LIBS) $(RE_LIBS) $(BASE_LIBS)
 BD_LIBS  := $(RE_LIBS) $(PQ_LIBS) $(BASE_LIBS)
 CTL_LIBS := $(PQ_LIBS) $(BASE_LIBS)
 
