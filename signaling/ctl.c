@@ -19,6 +19,7 @@
 #include "signaling/route.h"
 #include "signaling/sg.h"
 #include "signaling/spool.h"
+#include "signaling/stats.h"
 #include "signaling/tables.h"
 
 static const char *const state_names[] = {
@@ -96,6 +97,20 @@ static bool analyze_skip(const struct sg_gw *gw, void *arg)
 	       (*a->mgw && sg_gw_filtered(gw, a->mgw));
 }
 
+static void analyze_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
+			bool *below)
+{
+	struct analyze_ctx *a = arg;
+	const struct sg_asr_config *cfg = &a->sg->tables->params.asr;
+	unsigned att, ans;
+
+	sg_stats_get(a->sg, gw->name, cfg->window_s, sw_time_mono_ms(), &att,
+		     &ans);
+	*asr = att ? ans * 1000U / att : 1000U;
+	*below = att >= (unsigned)cfg->min_calls &&
+		 *asr < (unsigned)cfg->threshold_pct * 10U;
+}
+
 /*
  * route.analyze {"callee", "mapping_gateway"?}: the candidates in attempt
  * order, plus the gateways with a matching prefix that are excluded and
@@ -111,6 +126,9 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		.prefix_fallback = t->params.prefix_fallback != 0,
 		.skip = analyze_skip,
 		.skip_arg = &actx,
+		.rr = sg->rr,
+		.asr = t->params.asr.on ? analyze_asr : NULL,
+		.asr_arg = &actx,
 	};
 	const char *callee, *mgw;
 	char rewritten[64] = "";
@@ -148,17 +166,23 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 					   ? "line_limit"
 					   : "";
 
+		unsigned att, ans;
+
+		sg_stats_get(sg, g->name, t->params.asr.window_s,
+			     sw_time_mono_ms(), &att, &ans);
 		json_array_append_new(
 			list,
 			json_pack("{s:s, s:s#, s:i, s:b, s:i, s:i, s:s, s:s,"
-				  " s:s}",
+				  " s:s, s:i, s:i, s:b}",
 				  "gateway", g->name, "prefix", callee,
 				  (int)cands[i].prefix_len, "priority",
 				  g->priority, "protect", g->protect,
 				  "line_use", (int)used, "line_limit",
 				  g->line_limit, "address", g->address,
 				  "gateway_prefix", g->tech_prefix, "skip",
-				  skip));
+				  skip, "attempts", (int)att, "answered",
+				  (int)ans, "asr_below_threshold",
+				  cands[i].below));
 	}
 	excluded = json_array();
 	for (size_t i = 0; i < t->ngws; i++) {

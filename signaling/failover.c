@@ -13,6 +13,7 @@
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
 #include "signaling/sg.h"
+#include "signaling/stats.h"
 #include "signaling/tables.h"
 
 #define SDP_TYPE "application/sdp"
@@ -37,6 +38,21 @@ static bool route_skip(const struct sg_gw *gw, void *arg)
 	return sg_keepalive_skip(gw, c->sg) || sg_gw_filtered(gw, c->mgw->name);
 }
 
+/* ASR of a gateway over the configured window (no calls = 1000) */
+static void gw_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
+		   bool *below)
+{
+	struct sg_call *c = arg;
+	const struct sg_asr_config *cfg = &c->tables->params.asr;
+	unsigned att, ans;
+
+	sg_stats_get(c->sg, gw->name, cfg->window_s, sw_time_mono_ms(), &att,
+		     &ans);
+	*asr = att ? ans * 1000U / att : 1000U;
+	*below = att >= (unsigned)cfg->min_calls &&
+		 *asr < (unsigned)cfg->threshold_pct * 10U;
+}
+
 /*
  * Build the candidate list for the call's callee; returns how many
  * gateways may be tried (0 = no route).
@@ -51,6 +67,8 @@ int sg_failover_route(struct sg_call *c)
 		.skip = route_skip,
 		.skip_arg = c,
 		.rr = c->sg->rr++,
+		.asr = t->params.asr.on ? gw_asr : NULL,
+		.asr_arg = c,
 	};
 	char list[512] = "";
 	size_t off = 0;
@@ -278,6 +296,9 @@ static void record_end(struct sg_call *c, int code)
 	if (!a->end_ms) {
 		a->code = code;
 		a->end_ms = sw_time_wall_ms();
+		sg_stats_record(c->sg, a->gateway, code >= 200 && code < 300,
+				c->tables->params.asr.window_s,
+				sw_time_mono_ms());
 	}
 }
 

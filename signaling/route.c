@@ -38,8 +38,12 @@ static int cand_cmp(const void *pa, const void *pb)
 		return a->c.gw->protect ? 1 : -1;
 	if (a->c.prefix_len != b->c.prefix_len)
 		return a->c.prefix_len > b->c.prefix_len ? -1 : 1;
+	if (a->c.below != b->c.below)
+		return a->c.below ? 1 : -1;
 	if (a->c.gw->priority != b->c.gw->priority)
 		return a->c.gw->priority < b->c.gw->priority ? -1 : 1;
+	if (a->c.asr != b->c.asr)
+		return a->c.asr > b->c.asr ? -1 : 1;
 	if (a->c.load != b->c.load)
 		return a->c.load < b->c.load ? -1 : 1;
 	return a->idx < b->idx ? -1 : (a->idx > b->idx);
@@ -81,6 +85,9 @@ size_t sg_route_select(struct sg_route_cand *out, size_t max,
 				      ? opts->load(&gws[i], opts->load_arg)
 				      : 0;
 		k[n].idx = (i + ngws - (opts ? opts->rr % ngws : 0)) % ngws;
+		if (opts && opts->asr)
+			opts->asr(&gws[i], opts->asr_arg, &k[n].c.asr,
+				  &k[n].c.below);
 		if (len > longest)
 			longest = len;
 		n++;

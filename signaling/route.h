@@ -7,7 +7,10 @@
  * each, longest matching prefix first; then priority ascending; then the
  * optional load key (line utilisation) ascending; then round robin (table
  * order rotated by opts->rr, which the caller advances per call).  Locked
- * gateways and those the skip hook names (offline) are excluded.  With prefix_fallback off only gateways of the
+ * gateways and those the skip hook names (offline) are excluded.  With
+ * the ASR hook (SS_GATEWAYASRROUTESORTCONFIG on), gateways under the ASR
+ * threshold come after all others of their prefix length, and within equal
+ * priority a higher ASR comes first.  With prefix_fallback off only gateways of the
  * longest matching prefix (normal, then protect) are candidates.
  *
  * Threading: any.
@@ -24,7 +27,14 @@ struct sg_route_cand {
 	const struct sg_gw *gw;		/* borrowed from the table */
 	size_t prefix_len;		/* length of the matching prefix */
 	unsigned load;			/* line utilisation key, per mille */
+	unsigned asr;			/* per mille, higher first */
+	bool below;			/* under the ASR threshold: last */
 };
+
+/* optional: ASR of a gateway (per mille) and whether it is under the
+ * threshold with enough calls */
+typedef void (sg_route_asr_h)(const struct sg_gw *gw, void *arg,
+			      unsigned *asr, bool *below);
 
 /* optional: line utilisation of a gateway in per mille (active/limit) */
 typedef unsigned (sg_route_load_h)(const struct sg_gw *gw, void *arg);
@@ -39,6 +49,8 @@ struct sg_route_opts {
 	sg_route_skip_h *skip;		/* NULL = none skipped */
 	void *skip_arg;
 	unsigned rr;			/* round robin: rotates ties */
+	sg_route_asr_h *asr;		/* NULL = ASR sorting off */
+	void *asr_arg;
 };
 
 /* length of the longest prefix of gw matching number, -1 when none */

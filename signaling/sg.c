@@ -23,6 +23,7 @@
 #include "signaling/sg.h"
 #include "signaling/sip.h"
 #include "signaling/spool.h"
+#include "signaling/stats.h"
 #include "signaling/tables.h"
 
 #define DRAIN_MS 3000
@@ -396,6 +397,7 @@ void sg_free(struct sg *sg)
 	sg_spool_close(sg->spool);
 	sg_tables_unref(sg->tables);
 	sg_admit_free(sg);
+	sg_stats_free(sg);
 	for (l = sg->lines; l; l = ln) {
 		ln = l->next;
 		free(l);

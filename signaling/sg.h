@@ -31,6 +31,7 @@ struct sg_call;
 struct sg_line;
 struct sg_bucket_entry;
 struct sg_ka;
+struct sg_gwstat;
 
 struct sg {
 	su_root_t *root;		/* owned */
@@ -55,6 +56,7 @@ struct sg {
 	struct sg_line *lines;		/* owned: per-gateway line use */
 	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
 	struct sg_ka *keepalive;	/* owned: OPTIONS probe state */
+	struct sg_gwstat *stats;	/* owned: ASR counters */
 	unsigned rr;			/* round-robin counter of routing */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;

@@ -84,6 +84,7 @@ void sg_params_defaults(struct sg_params *p)
 	p->max_calls = 0;
 	p->qos_signal = 24;
 	p->qos_rtp = 46;
+	sg_asr_config_parse(&p->asr, "0");
 }
 
 static const struct {
@@ -125,6 +126,14 @@ int sg_params_set(struct sg_params *p, const char *name, const char *value)
 
 	if (!p || !name || !value)
 		return EINVAL;
+	if (!strcmp(name, "SS_GATEWAYASRROUTESORTCONFIG")) {
+		struct sg_asr_config c;
+
+		if (sg_asr_config_parse(&c, value))
+			return EINVAL;
+		p->asr = c;
+		return 0;
+	}
 
 	for (size_t i = 0; i < sizeof(pdefs) / sizeof(pdefs[0]); i++) {
 		if (strcmp(pdefs[i].name, name))

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "signaling/dialplan.h"
+#include "signaling/stats.h"
 
 #define SG_NAME_MAX 64
 #define SG_STOP_MAX 32
@@ -43,6 +44,7 @@ struct sg_params {
 	int64_t max_calls;		/* SS_MAX_CONCURRENT_CALLS, 0 = none */
 	int64_t qos_signal;		/* SS_QOS_SIGNAL, DSCP of SIP */
 	int64_t qos_rtp;		/* SS_QOS_RTP, DSCP of RTP (offer) */
+	struct sg_asr_config asr;	/* SS_GATEWAYASRROUTESORTCONFIG */
 };
 
 /* customer account: number section limitation, agent chain */

@@ -230,6 +230,37 @@ static void round_robin_ties(void **state)
 	assert_string_equal(c[0].gw->name, "a");
 }
 
+static void asr_of(const struct sg_gw *gw, void *arg, unsigned *asr,
+		   bool *below)
+{
+	(void)arg;
+	*asr = !strcmp(gw->name, "good") ? 600 : !strcmp(gw->name, "bad") ? 50
+									: 300;
+	*below = *asr < 100;
+}
+
+static void asr_sorting(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+	struct sg_route_opts o = {.prefix_fallback = true, .asr = asr_of};
+
+	(void)state;
+	add(&f, "bad", 1, false, false, "1555", NULL);
+	add(&f, "mid", 1, false, false, "1555", NULL);
+	add(&f, "good", 1, false, false, "1555", NULL);
+	add(&f, "mid2", 2, false, false, "1555", NULL);
+	add(&f, "short", 1, false, false, "1", NULL);
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 5);
+	/* equal priority: higher ASR first; under the threshold after
+	 * every other gateway of the same prefix length */
+	assert_string_equal(c[0].gw->name, "good");
+	assert_string_equal(c[1].gw->name, "mid");
+	assert_string_equal(c[2].gw->name, "mid2");
+	assert_string_equal(c[3].gw->name, "bad");
+	assert_string_equal(c[4].gw->name, "short");
+}
+
 static void switch_decision(void **state)
 {
 	struct fixture f = {0};
@@ -375,6 +406,7 @@ int main(void)
 		cmocka_unit_test(load_breaks_priority_ties),
 		cmocka_unit_test(offline_skipped),
 		cmocka_unit_test(round_robin_ties),
+		cmocka_unit_test(asr_sorting),
 		cmocka_unit_test(switch_decision),
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(cidr_match),

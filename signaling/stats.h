@@ -1,0 +1,35 @@
+/*
+ * stats.h - per routing gateway answer statistics for ASR route sorting
+ *
+ * Each gateway (by name) has 60 time buckets covering the configured
+ * window; an attempt is counted when it ends, answered or not.  The ASR is
+ * answered/attempts over the window.  SS_GATEWAYASRROUTESORTCONFIG turns
+ * ASR sorting on: "0" off, "1" on with defaults, or
+ * "1,<threshold %>,<min calls>,<window s>" (defaults 30, 20, 3600).
+ *
+ * Threading: su_root thread only.
+ */
+#ifndef SG_STATS_H
+#define SG_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct sg;
+struct sg_gw;
+
+struct sg_asr_config {
+	bool on;
+	int threshold_pct;	/* below it (with min_calls) = moved last */
+	int min_calls;
+	int window_s;
+};
+
+int  sg_asr_config_parse(struct sg_asr_config *cfg, const char *s);
+void sg_stats_record(struct sg *sg, const char *gw, bool answered,
+		     int window_s, int64_t now_ms);
+void sg_stats_get(struct sg *sg, const char *gw, int window_s, int64_t now_ms,
+		  unsigned *attempts, unsigned *answered);
+void sg_stats_free(struct sg *sg);
+
+#endif /* SG_STATS_H */
