@@ -27,6 +27,8 @@
 #   SIP_CPS_BIN build/rel (where signalingd, mediaproxyd, billingd, tandemctl are;
 #     SIP_CPS_SIGNALINGD, ..._BILLINGD, ..._MEDIAPROXYD, ..._TANDEMCTL override one)
 #   SIP_CPS_OUT <file> (also append the table, markdown, to this file)
+#   SIP_CPS_PERF 0 (1: perf record signalingd and billingd during the search
+#     and print their hottest symbols; needs perf)
 #
 # Needs: sipp (sip-tester), kamailio, PostgreSQL server (deploy/pg.sh), and the
 # Tandem binaries for the signalingd rows.  Loopback only; every process it
@@ -462,6 +464,39 @@ cdr_report() {	# tag since
 	log "  $tag: calls placed $placed, CDRs stored ${n:-?} (answered ${ans:-?}, media anchored ${med:-?})"
 }
 
+# optional profile of signalingd and billingd during a search (SIP_CPS_PERF=1)
+perf_pids=()
+perf_start() {
+	local p name
+	perf_pids=()
+	[ "${SIP_CPS_PERF:-0}" = 1 ] && command -v perf >/dev/null 2>&1 || return 0
+	for name in signalingd billingd; do
+		p=$sg_pid
+		[ $name = billingd ] && p=$bd_pid
+		perf record -q -F 499 -g -o "$work/perf.$1.$name.data" -p "$p" \
+			>/dev/null 2>&1 &
+		perf_pids+=($!)
+		pids+=($!)
+	done
+}
+perf_stop() {
+	local p name
+	[ ${#perf_pids[@]} -gt 0 ] || return 0
+	for p in "${perf_pids[@]}"; do
+		kill -INT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+		stop_pid "$p"
+	done
+	perf_pids=()
+	for name in signalingd billingd; do
+		perf report -q -i "$work/perf.$1.$name.data" --stdio --no-children \
+			--sort dso,symbol -g none --percent-limit 1.5 2>/dev/null |
+			grep -v '^$' | head -n 15 >"$work/perf.$1.$name.txt"
+		log "  $1: $name hottest (perf, self %):"
+		sed 's/^/      /' "$work/perf.$1.$name.txt" >&2
+	done
+}
+
 stop_tandem() {
 	local p
 	for p in "$mp_pid" "$sg_pid" "$bd_pid"; do
@@ -518,8 +553,10 @@ for t in $TARGETS; do
 			if start_tandem "$mode"; then
 				pgm=$(head -n 1 "$pg_dir/postmaster.pid" 2>/dev/null)
 				c0=$(cpu_ms "$sg_pid"); d0=$(cpu_ms "$bd_pid" "$pgm"); m0=$(cpu_ms "$mp_pid")
+				perf_start "$t"
 				read -r best ach <<<"$(search "$SG_PORT" "$t")"
 				rate[$t]=$ach
+				perf_stop "$t"
 				c1=$(cpu_ms "$sg_pid"); d1=$(cpu_ms "$bd_pid" "$pgm"); m1=$(cpu_ms "$mp_pid")
 				n=$(placed_calls "$work"/stat."$t".*.csv)
 				log "  $t: $n calls, CPU ms/call: signalingd $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }'), billingd+postgres $(awk -v c=$((d1 - d0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }'), mediaproxyd $(awk -v c=$((m1 - m0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }')"
