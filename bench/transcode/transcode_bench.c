@@ -362,10 +362,11 @@ static double udp_pair_cost(void)
 static size_t sent;
 
 static void send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
-		   void *arg)
+		   bool rtcp, void *arg)
 {
 	(void)leg;
 	(void)pkt;
+	(void)rtcp;
 	(void)arg;
 	sent += len;
 }
@@ -460,13 +461,13 @@ struct lat_ctx {
 };
 
 static void lat_send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
-		       void *arg)
+		       bool rtcp, void *arg)
 {
 	struct lat_ctx *lc = arg;
 	struct mp_xc_rtp rtp;
 	int tag;
 
-	if (leg != MP_XCODE_B || mp_xc_rtp_decode(&rtp, pkt, len) ||
+	if (rtcp || leg != MP_XCODE_B || mp_xc_rtp_decode(&rtp, pkt, len) ||
 	    rtp.plen != FRAME || (lc->last_in && lc->now > lc->last_in + 60))
 		return;
 	/* each input frame is a constant level naming its index */

@@ -22,6 +22,7 @@
 #include "mediaproxy/dtmf/rtpev.h"
 #include "mediaproxy/xcode/codec.h"
 #include "mediaproxy/xcode/repack.h"
+#include "mediaproxy/xcode/rtcp.h"
 #include "mediaproxy/xcode/rtp.h"
 #include "mediaproxy/xcode/xcode.h"
 
@@ -83,6 +84,11 @@ struct xc_leg {
 	struct mp_dtmf_gen *gen;	/* owned */
 	int64_t gen_until_ms;		/* tones sent to it, plus echo time */
 
+	/* RTCP with this leg's peer */
+	struct mp_xc_rxstat rxs;
+	struct mp_xc_txstat txs;
+	int64_t rtcp_next_ms;		/* 0: nothing exchanged yet */
+
 	struct mp_xcode_stats st;
 };
 
@@ -96,6 +102,7 @@ struct mp_xcode {
 	mp_xcode_event_h *eventh;
 	void *arg;
 	int64_t now_ms;
+	char cname[32];
 	int16_t pcm[XC_PCM_MAX];
 	int16_t pcm2[XC_PCM_MAX];
 	int16_t frame[XC_FRAME_MAX];
@@ -117,6 +124,7 @@ void mp_xcode_conf_default(struct mp_xcode_conf *conf)
 	conf->ec_tail_ms = 128;
 	conf->gain_db = 0;
 	conf->comfort_noise = false;
+	conf->rtcp = true;
 }
 
 /** Range checks of the SS_* values; ERANGE names no field, EINVAL = NULL. */
@@ -340,6 +348,9 @@ static int leg_setup(struct mp_xcode *xc, int x)
 	l->ssrc_out = random32();
 	l->seq_out = (uint16_t)random32();
 	l->ts_out = random32();
+	l->txs.ssrc = l->ssrc_out;
+	l->st.rtt_ms = -1;
+	mp_xc_rxstat_init(&l->rxs, l->rtp_rate);
 	mp_dtmf_rx_init(&l->evrx);
 	/* events share the stream's timestamps, so they share its clock:
 	 * telephone-event/8000 with G.711/G.729/G.722, /48000 with Opus */
@@ -436,8 +447,13 @@ static void send_rtp(struct mp_xcode *xc, int y, uint8_t pt, bool marker,
 	l->seq_out++;
 	l->st.tx_packets++;
 	l->st.tx_bytes += plen;
+	l->txs.packets++;
+	l->txs.octets += (uint32_t)len;
+	if (!l->rtcp_next_ms)
+		l->rtcp_next_ms = xc->now_ms + MP_XC_RTCP_INTERVAL_MS / 2;
 	if (xc->sendh)
-		xc->sendh((enum mp_xcode_leg)y, xc->pkt, plen, xc->arg);
+		xc->sendh((enum mp_xcode_leg)y, xc->pkt, plen, false,
+			  xc->arg);
 }
 
 static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
@@ -808,6 +824,7 @@ int mp_xcode_alloc(struct mp_xcode **xcp, const struct mp_xcode_plan *a,
 	xc->sendh = sendh;
 	xc->eventh = eventh;
 	xc->arg = arg;
+	re_snprintf(xc->cname, sizeof(xc->cname), "tandem-%08x", random32());
 	xc->gain_q12 = mp_dsp_gain_q12(xc->conf.gain_db);
 	xc->leg[0].plan = *a;
 	xc->leg[1].plan = *b;
@@ -876,6 +893,14 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 		goto out;
 	}
 
+	if (rtp.pt == l->plan.pt || rtp.pt == XC_PT_CN ||
+	    (l->plan.te_pt && rtp.pt == l->plan.te_pt)) {
+		mp_xc_rxstat_update(&l->rxs, rtp.ssrc, rtp.seq, rtp.ts,
+				    now_ms);
+		if (!l->rtcp_next_ms)
+			l->rtcp_next_ms = now_ms + MP_XC_RTCP_INTERVAL_MS / 2;
+	}
+
 	if (l->plan.te_pt && rtp.pt == l->plan.te_pt) {
 		l->last_rx_ms = now_ms;
 		l->st.rx_packets++;
@@ -905,9 +930,57 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 	return err;
 }
 
+/* the compound SR/RR/SDES for leg y, every 5 s (+-25 %) once RTP flows */
+static void rtcp_send(struct mp_xcode *xc, int y, int64_t now_ms)
+{
+	struct xc_leg *l = &xc->leg[y];
+	uint8_t buf[256];
+	size_t len;
+
+	if (!l->rtcp_next_ms || now_ms < l->rtcp_next_ms)
+		return;
+	l->rtcp_next_ms = now_ms + MP_XC_RTCP_INTERVAL_MS * 3 / 4 +
+			  (int64_t)(random32() % (MP_XC_RTCP_INTERVAL_MS / 2));
+
+	l->txs.last_ts = l->ts_out;
+	if (mp_xc_rtcp_build(buf, sizeof(buf), &len, &l->txs, &l->rxs,
+			     now_ms, xc->cname))
+		return;
+	l->st.rtcp_tx++;
+	if (xc->sendh)
+		xc->sendh((enum mp_xcode_leg)y, buf, len, true, xc->arg);
+}
+
 /**
- * Advance time: play out due jitter-buffer frames and send due telephone-
- * event packets.  Call every 10 ms (more often is harmless).
+ * An RTCP packet received from @leg's peer (the engine terminates RTCP,
+ * see xcode.h).  0 when used, EBADMSG when malformed (counted).
+ */
+int mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
+			const uint8_t *pkt, size_t len, int64_t now_ms)
+{
+	struct xc_leg *l;
+	int32_t rtt = -1;
+	int err;
+
+	if (!xc || !pkt || (leg != MP_XCODE_A && leg != MP_XCODE_B))
+		return EINVAL;
+	l = &xc->leg[leg == MP_XCODE_B ? 1 : 0];
+
+	err = mp_xc_rtcp_parse(pkt, len, l->ssrc_out, &l->rxs, now_ms, &rtt);
+	if (err) {
+		l->st.rtcp_malformed++;
+		return err;
+	}
+	l->st.rtcp_rx++;
+	if (rtt >= 0)
+		l->st.rtt_ms = rtt;
+	return 0;
+}
+
+/**
+ * Advance time: play out due jitter-buffer frames, send due telephone-
+ * event packets and RTCP reports.  Call every 10 ms (more often is
+ * harmless).
  */
 int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
 {
@@ -928,6 +1001,9 @@ int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
 				     note.duration * 1000 /
 					 xc->leg[x].rtp_rate);
 	}
+
+	for (int y = 0; xc->conf.rtcp && y < 2; y++)
+		rtcp_send(xc, y, now_ms);
 
 	for (int y = 0; y < 2; y++) {
 		struct xc_leg *l = &xc->leg[y];
@@ -983,6 +1059,8 @@ void mp_xcode_stats(const struct mp_xcode *xc, enum mp_xcode_leg leg,
 		return;
 	l = &xc->leg[leg == MP_XCODE_B ? 1 : 0];
 	*st = l->st;
+	st->lost = mp_xc_rxstat_lost(&l->rxs);
+	st->jitter_ms = mp_xc_rxstat_jitter_ms(&l->rxs);
 	if (l->jb) {
 		struct mp_dsp_jb_stats js;
 

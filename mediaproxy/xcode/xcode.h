@@ -15,7 +15,10 @@
  *     with the first-method lock of dtmf_recv=all.
  * Output leaves through the send handler, DTMF that signalling must act on
  * (SIP INFO, logging) through the event handler.  mp_xcode_tick() must run
- * every 10 ms (jitter buffer playout, telephone-event updates).
+ * every 10 ms (jitter buffer playout, telephone-event updates, RTCP).
+ * Being the RTP source toward both legs, the engine also terminates RTCP:
+ * the legs' RTCP goes to mp_xcode_rtcp_input(), and it sends each leg its
+ * own SR/RR every 5 s (xcode/rtcp.h).
  *
  * Ownership: mp_xcode_alloc() returns a libre-refcounted object; the relay
  *            session holds the only reference.
@@ -69,6 +72,7 @@ struct mp_xcode_conf {
 	int gain_db;		/* SS_VOICEGAIN -10..10 */
 	bool comfort_noise;	/* SS_COMFORTNOISE */
 	bool te_passthrough;	/* forward events with the PT remapped */
+	bool rtcp;		/* send SR/RR/SDES to each leg (default on) */
 };
 
 enum mp_xcode_ev_type {
@@ -93,13 +97,17 @@ struct mp_xcode_stats {
 	uint32_t jb_delay_ms;
 	uint64_t tx_packets, tx_bytes, tx_events;
 	uint64_t dtmf_rx, dtmf_dropped;
+	uint64_t lost;			/* RFC 3550 cumulative, from this peer */
+	uint32_t jitter_ms;		/* RFC 3550 interarrival, this peer */
+	int32_t rtt_ms;			/* from this peer's RTCP, -1 unknown */
+	uint64_t rtcp_rx, rtcp_tx, rtcp_malformed;
 };
 
 struct mp_xcode;
 
-/* @pkt is a complete RTP packet to send to @leg's peer */
+/* @pkt is a complete RTP (or, @rtcp, RTCP) packet for @leg's peer */
 typedef void (mp_xcode_send_h)(enum mp_xcode_leg leg, const uint8_t *pkt,
-			       size_t len, void *arg);
+			       size_t len, bool rtcp, void *arg);
 typedef void (mp_xcode_event_h)(const struct mp_xcode_event *ev, void *arg);
 
 void mp_xcode_conf_default(struct mp_xcode_conf *conf);
@@ -118,6 +126,8 @@ int  mp_xcode_alloc(struct mp_xcode **xcp, const struct mp_xcode_plan *a,
 int  mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 		    const uint8_t *pkt, size_t len, int64_t now_ms);
 int  mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms);
+int  mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
+			 const uint8_t *pkt, size_t len, int64_t now_ms);
 int  mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
 		      uint32_t duration_ms, int64_t now_ms);
 bool mp_xcode_decodes(const struct mp_xcode *xc, enum mp_xcode_leg from);

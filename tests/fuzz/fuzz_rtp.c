@@ -1,4 +1,4 @@
-// FUZZ_SOURCES: mediaproxy/xcode/rtp.c mediaproxy/xcode/codec.c mediaproxy/xcode/repack.c mediaproxy/xcode/xcode.c mediaproxy/dsp/cng.c mediaproxy/dsp/ec.c mediaproxy/dsp/gain.c mediaproxy/dsp/jb.c mediaproxy/dsp/plc.c mediaproxy/dsp/resample.c mediaproxy/dtmf/inband.c mediaproxy/dtmf/rtpev.c common/log.c
+// FUZZ_SOURCES: mediaproxy/xcode/rtp.c mediaproxy/xcode/rtcp.c mediaproxy/xcode/codec.c mediaproxy/xcode/repack.c mediaproxy/xcode/xcode.c mediaproxy/dsp/cng.c mediaproxy/dsp/ec.c mediaproxy/dsp/gain.c mediaproxy/dsp/jb.c mediaproxy/dsp/plc.c mediaproxy/dsp/resample.c mediaproxy/dtmf/inband.c mediaproxy/dtmf/rtpev.c common/log.c
 // FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
 /*
  * fuzz_rtp.c - RTP/RTCP header parsing, telephone-event reception, codec
@@ -26,14 +26,15 @@ static struct mp_dtmf_rx evrx;
 static int64_t now = 1000;
 
 static void sink(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
-		 void *arg)
+		 bool rtcp, void *arg)
 {
 	struct mp_xc_rtp rtp;
 
 	(void)leg;
 	(void)arg;
 	/* whatever the engine sends must parse back */
-	if (mp_xc_rtp_decode(&rtp, pkt, len))
+	if (rtcp ? !mp_xc_rtcp_check(pkt, len) :
+		   mp_xc_rtp_decode(&rtp, pkt, len) != 0)
 		__builtin_trap();
 }
 
@@ -131,14 +132,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 
-		default:	/* whole engine */
+		default:	/* whole engine: RTP, or RTCP with bit 2 */
 			if (len >= 1) {
 				struct mp_xcode *e = xc[p[0] & 1];
+				enum mp_xcode_leg leg = p[0] & 2 ? MP_XCODE_B :
+							MP_XCODE_A;
 
-				(void)mp_xcode_input(e, p[0] & 2 ? MP_XCODE_B :
-						     MP_XCODE_A, p + 1,
-						     len - 1, now);
-				now += p[0] >> 4;
+				if (p[0] & 4)
+					(void)mp_xcode_rtcp_input(e, leg, p + 1,
+								  len - 1, now);
+				else
+					(void)mp_xcode_input(e, leg, p + 1,
+							     len - 1, now);
+				now += p[0] >> 3;
 				(void)mp_xcode_tick(e, now);
 			}
 			break;

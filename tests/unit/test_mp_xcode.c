@@ -18,17 +18,18 @@
 
 struct run {
 	struct tu_sink out;
+	struct tu_sink rtcp;
 	char digits[64];
 	size_t ndigits;
 	struct mp_xcode_event ev[64];
 };
 
 static void send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
-		   void *arg)
+		   bool rtcp, void *arg)
 {
 	struct run *r = arg;
 
-	tu_sink_add(&r->out, (int)leg, pkt, len);
+	tu_sink_add(rtcp ? &r->rtcp : &r->out, (int)leg, pkt, len);
 }
 
 static void event_h(const struct mp_xcode_event *ev, void *arg)
@@ -194,6 +195,8 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 	tu_sink_free(&in);
 	tu_sink_free(&r1.out);
 	tu_sink_free(&r2.out);
+	tu_sink_free(&r1.rtcp);
+	tu_sink_free(&r2.rtcp);
 }
 
 static void tone_pcma_g729_pcma(void **state)
@@ -445,6 +448,7 @@ static void rfc2833_regenerated_with_leg_pt(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void rfc2833_to_inband(void **state)
@@ -476,6 +480,7 @@ static void rfc2833_to_inband(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void inband_to_rfc2833_keeps_tones(void **state)
@@ -519,6 +524,7 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void info_to_rfc2833_and_to_info(void **state)
@@ -550,6 +556,7 @@ static void info_to_rfc2833_and_to_info(void **state)
 			 EINVAL);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 
 	/* B without telephone-event: auto sends INFO, via signalling */
 	memset(&r, 0, sizeof(r));
@@ -567,6 +574,7 @@ static void info_to_rfc2833_and_to_info(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void first_method_locks(void **state)
@@ -601,6 +609,7 @@ static void first_method_locks(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void te_passthrough_remaps_pt(void **state)
@@ -634,6 +643,7 @@ static void te_passthrough_remaps_pt(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void matching_codecs_never_decoded(void **state)
@@ -693,6 +703,7 @@ static void matching_codecs_never_decoded(void **state)
 	mem_deref(xc);
 	tu_sink_free(&in);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void bad_input_counted_and_dropped(void **state)
@@ -796,6 +807,7 @@ static void bad_input_counted_and_dropped(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void plans_checked(void **state)
@@ -951,6 +963,7 @@ static double echo_at_b(bool ec_on)
 	mem_deref(da);
 	mem_deref(db);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 	assert_true(nout > 8000 * 10);
 	return tu_rms(out_b + nout - 8000 * 4, 8000 * 4);	/* last 4 s */
 }
@@ -997,6 +1010,7 @@ static void ptime_repacketised(void **state)
 	assert_true(pkts >= 28 && pkts <= 40);
 	tu_sink_free(&in);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 static void opus_events_use_48k_clock(void **state)
@@ -1028,6 +1042,7 @@ static void opus_events_use_48k_clock(void **state)
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 /*
@@ -1121,6 +1136,7 @@ static void tone_echo_not_detected(void **state)
 	mem_deref(eb);
 	mem_deref(da);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 /* G.729 annex B negotiated: silence is SID/nothing, speech resumes with M */
@@ -1179,6 +1195,7 @@ static void g729_annexb_dtx_markers(void **state)
 	mem_deref(ea);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
 }
 
 int main(void)
