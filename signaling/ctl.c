@@ -2,6 +2,7 @@
  * ctl.c - control (REP) and events (PULL) bus handlers
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,6 +112,15 @@ static void analyze_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
 		 *asr < (unsigned)cfg->threshold_pct * 10U;
 }
 
+static int64_t analyze_cost(const struct sg_gw *gw, const char *callee,
+			    void *arg)
+{
+	struct analyze_ctx *a = arg;
+	const struct sg_rate *r = sg_tables_buy_rate(a->sg->tables, gw, callee);
+
+	return r ? r->first_rate : INT64_MAX;
+}
+
 /*
  * route.analyze {"callee", "mapping_gateway"?}: the candidates in attempt
  * order, plus the gateways with a matching prefix that are excluded and
@@ -129,6 +139,8 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		.rr = sg->rr,
 		.asr = t->params.asr.on ? analyze_asr : NULL,
 		.asr_arg = &actx,
+		.cost = t->params.fee_sort ? analyze_cost : NULL,
+		.cost_arg = &actx,
 	};
 	const char *callee, *mgw;
 	char rewritten[64] = "";
@@ -166,13 +178,13 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 					   ? "line_limit"
 					   : "";
 
+		const struct sg_rate *rate = sg_tables_buy_rate(t, g, callee);
 		unsigned att, ans;
+		json_t *o;
 
 		sg_stats_get(sg, g->name, t->params.asr.window_s,
 			     sw_time_mono_ms(), &att, &ans);
-		json_array_append_new(
-			list,
-			json_pack("{s:s, s:s#, s:i, s:b, s:i, s:i, s:s, s:s,"
+		o = json_pack("{s:s, s:s#, s:i, s:b, s:i, s:i, s:s, s:s,"
 				  " s:s, s:i, s:i, s:b}",
 				  "gateway", g->name, "prefix", callee,
 				  (int)cands[i].prefix_len, "priority",
@@ -182,7 +194,11 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 				  "gateway_prefix", g->tech_prefix, "skip",
 				  skip, "attempts", (int)att, "answered",
 				  (int)ans, "asr_below_threshold",
-				  cands[i].below));
+				  cands[i].below);
+		/* buy rate per minute in micro-units, -1 when unknown */
+		json_object_set_new(o, "buy_rate",
+				    json_integer(rate ? rate->first_rate : -1));
+		json_array_append_new(list, o);
 	}
 	excluded = json_array();
 	for (size_t i = 0; i < t->ngws; i++) {

@@ -39,14 +39,19 @@ static const char load_sql[] =
 	" cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ','),"
 	" g.caller_dial_plan::text, g.callee_dial_plan::text,"
 	" coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
-	" coalesce(gg.reserved_lines, 0)"
+	" coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0)"
 	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
 	" LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
 	" ORDER BY g.id;"
 	"SELECT id, coalesce(agent_id, 0), name,"
 	" cardinality(number_allow), array_to_string(number_allow, ','),"
 	" cardinality(number_deny), array_to_string(number_deny, ',')"
-	" FROM accounts ORDER BY id;";
+	" FROM accounts ORDER BY id;"
+	"SELECT e.rate_table_id, e.prefix, e.first_rate, e.next_rate"
+	" FROM rate_entries e WHERE e.rate_table_id IN"
+	" (SELECT buy_rate_table_id FROM accounts"
+	"  WHERE buy_rate_table_id IS NOT NULL)"
+	" AND length(e.prefix) <= 32;";
 
 struct loader {
 	struct sg_tables *t;
@@ -239,6 +244,7 @@ static int load_gws(struct loader *l, const PGresult *r)
 		copy(g->group, sizeof(g->group), PQgetvalue(r, i, 21));
 		g->group_capacity = to_int(PQgetvalue(r, i, 22));
 		g->group_reserved = to_int(PQgetvalue(r, i, 23));
+		g->buy_table_id = strtoll(PQgetvalue(r, i, 24), NULL, 10);
 		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))
@@ -309,6 +315,26 @@ static int load_accounts(struct loader *l, const PGresult *r)
 	return 0;
 }
 
+static int load_rates(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	struct sg_tables *t = l->t;
+
+	t->rates = calloc((size_t)n + 1, sizeof(*t->rates));
+	if (!t->rates)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sg_rate *e = &t->rates[t->nrates++];
+
+		e->table_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		copy(e->prefix, sizeof(e->prefix), PQgetvalue(r, i, 1));
+		e->first_rate = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+		e->next_rate = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+	}
+	sg_tables_sort_rates(t);
+	return 0;
+}
+
 /* consume one result of load_sql */
 static void collect(struct loader *l, PGresult *r)
 {
@@ -335,6 +361,9 @@ static void collect(struct loader *l, PGresult *r)
 	case 3:
 		l->err = load_accounts(l, r);
 		break;
+	case 4:
+		l->err = load_rates(l, r);
+		break;
 	default:
 		break;
 	}
@@ -353,9 +382,9 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 4) {
+	if (!l->err && l->nresult != 5) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 4 results, got %d",
+		snprintf(l->why, sizeof(l->why), "expected 5 results, got %d",
 			 l->nresult);
 	}
 	if (l->err) {

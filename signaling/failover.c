@@ -1,6 +1,7 @@
 /*
  * failover.c - attempts toward routing gateways and the switch decision
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,15 @@ static void gw_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
 		 *asr < (unsigned)cfg->threshold_pct * 10U;
 }
 
+/* the vendor's buy rate per minute for the callee (unknown = last) */
+static int64_t gw_cost(const struct sg_gw *gw, const char *callee, void *arg)
+{
+	struct sg_call *c = arg;
+	const struct sg_rate *r = sg_tables_buy_rate(c->tables, gw, callee);
+
+	return r ? r->first_rate : INT64_MAX;
+}
+
 /*
  * Build the candidate list for the call's callee; returns how many
  * gateways may be tried (0 = no route).
@@ -69,6 +79,8 @@ int sg_failover_route(struct sg_call *c)
 		.rr = c->sg->rr++,
 		.asr = t->params.asr.on ? gw_asr : NULL,
 		.asr_arg = c,
+		.cost = t->params.fee_sort ? gw_cost : NULL,
+		.cost_arg = c,
 	};
 	char list[512] = "";
 	size_t off = 0;

@@ -44,6 +44,8 @@ static int cand_cmp(const void *pa, const void *pb)
 		return a->c.gw->priority < b->c.gw->priority ? -1 : 1;
 	if (a->c.asr != b->c.asr)
 		return a->c.asr > b->c.asr ? -1 : 1;
+	if (a->c.cost != b->c.cost)
+		return a->c.cost < b->c.cost ? -1 : 1;
 	if (a->c.load != b->c.load)
 		return a->c.load < b->c.load ? -1 : 1;
 	return a->idx < b->idx ? -1 : (a->idx > b->idx);
@@ -88,6 +90,9 @@ size_t sg_route_select(struct sg_route_cand *out, size_t max,
 		if (opts && opts->asr)
 			opts->asr(&gws[i], opts->asr_arg, &k[n].c.asr,
 				  &k[n].c.below);
+		if (opts && opts->cost)
+			k[n].c.cost = opts->cost(&gws[i], callee,
+						 opts->cost_arg);
 		if (len > longest)
 			longest = len;
 		n++;

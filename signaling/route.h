@@ -10,7 +10,8 @@
  * gateways and those the skip hook names (offline) are excluded.  With
  * the ASR hook (SS_GATEWAYASRROUTESORTCONFIG on), gateways under the ASR
  * threshold come after all others of their prefix length, and within equal
- * priority a higher ASR comes first.  With prefix_fallback off only gateways of the
+ * priority a higher ASR comes first; with the cost hook
+ * (SS_GATEWAYFEERATEROUTESORTCONFIG on) a cheaper buy rate comes next.  With prefix_fallback off only gateways of the
  * longest matching prefix (normal, then protect) are candidates.
  *
  * Threading: any.
@@ -20,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "signaling/tables.h"
 
@@ -29,7 +31,12 @@ struct sg_route_cand {
 	unsigned load;			/* line utilisation key, per mille */
 	unsigned asr;			/* per mille, higher first */
 	bool below;			/* under the ASR threshold: last */
+	int64_t cost;			/* buy rate, lower first (fee sort) */
 };
+
+/* optional: buy rate of the gateway for the callee (INT64_MAX unknown) */
+typedef int64_t (sg_route_cost_h)(const struct sg_gw *gw, const char *callee,
+				  void *arg);
 
 /* optional: ASR of a gateway (per mille) and whether it is under the
  * threshold with enough calls */
@@ -51,6 +58,8 @@ struct sg_route_opts {
 	unsigned rr;			/* round robin: rotates ties */
 	sg_route_asr_h *asr;		/* NULL = ASR sorting off */
 	void *asr_arg;
+	sg_route_cost_h *cost;		/* NULL = fee-rate sorting off */
+	void *cost_arg;
 };
 
 /* length of the longest prefix of gw matching number, -1 when none */

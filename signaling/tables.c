@@ -64,6 +64,7 @@ void sg_tables_unref(struct sg_tables *t)
 		free(t->accounts[i].deny);
 	}
 	free(t->accounts);
+	free(t->rates);
 	free(t->mgws);
 	free(t->gws);
 	free(t);
@@ -112,6 +113,8 @@ static const struct {
 	 10000000},
 	{"SS_QOS_SIGNAL", offsetof(struct sg_params, qos_signal), 0, 63},
 	{"SS_QOS_RTP", offsetof(struct sg_params, qos_rtp), 0, 63},
+	{"SS_GATEWAYFEERATEROUTESORTCONFIG",
+	 offsetof(struct sg_params, fee_sort), 0, 1},
 };
 
 /*
@@ -335,4 +338,50 @@ const char *sg_tables_number_check(const struct sg_tables *t,
 		a = a->agent_id ? account_by_id(t, a->agent_id) : NULL;
 	}
 	return NULL;
+}
+
+static int rate_cmp(const void *ka, const void *kb)
+{
+	const struct sg_rate *a = ka, *b = kb;
+
+	if (a->table_id != b->table_id)
+		return a->table_id < b->table_id ? -1 : 1;
+	return strcmp(a->prefix, b->prefix);
+}
+
+/*
+ * The buy rate of the gateway's vendor for callee: the entry with the
+ * longest matching prefix in the vendor's buy rate table, or NULL.
+ */
+const struct sg_rate *sg_tables_buy_rate(const struct sg_tables *t,
+					 const struct sg_gw *gw,
+					 const char *callee)
+{
+	struct sg_rate key;
+	size_t len;
+
+	if (!t || !gw || !callee || !gw->buy_table_id || !t->nrates)
+		return NULL;
+	key.table_id = gw->buy_table_id;
+	len = strlen(callee);
+	if (len >= sizeof(key.prefix))
+		len = sizeof(key.prefix) - 1;
+	for (size_t n = len + 1; n-- > 0;) {
+		const struct sg_rate *r;
+
+		memcpy(key.prefix, callee, n);
+		key.prefix[n] = '\0';
+		r = bsearch(&key, t->rates, t->nrates, sizeof(*t->rates),
+			    rate_cmp);
+		if (r)
+			return r;
+	}
+	return NULL;
+}
+
+/* Sort the buy rates for sg_tables_buy_rate() (after loading). */
+void sg_tables_sort_rates(struct sg_tables *t)
+{
+	if (t && t->nrates)
+		qsort(t->rates, t->nrates, sizeof(*t->rates), rate_cmp);
 }

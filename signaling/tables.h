@@ -45,6 +45,15 @@ struct sg_params {
 	int64_t qos_signal;		/* SS_QOS_SIGNAL, DSCP of SIP */
 	int64_t qos_rtp;		/* SS_QOS_RTP, DSCP of RTP (offer) */
 	struct sg_asr_config asr;	/* SS_GATEWAYASRROUTESORTCONFIG */
+	int64_t fee_sort;		/* SS_GATEWAYFEERATEROUTESORTCONFIG */
+};
+
+/* one buy-rate entry of a vendor's rate table (sorted by table, prefix) */
+struct sg_rate {
+	int64_t table_id;
+	char prefix[33];
+	int64_t first_rate;		/* micro-units per minute */
+	int64_t next_rate;
 };
 
 /* customer account: number section limitation, agent chain */
@@ -99,6 +108,7 @@ struct sg_gw {
 	bool protect;
 	bool locked;
 	bool keepalive;			/* options_keepalive */
+	int64_t buy_table_id;		/* vendor's buy rate table, 0 = none */
 	char **prefixes;		/* owned */
 	size_t nprefixes;
 	char group[SG_NAME_MAX];	/* gateway group, "" = none */
@@ -120,6 +130,8 @@ struct sg_tables {
 	size_t ngws;
 	struct sg_account *accounts;	/* owned */
 	size_t naccounts;
+	struct sg_rate *rates;		/* owned: buy rates, sorted */
+	size_t nrates;
 	int64_t loaded_wall_ms;
 };
 
@@ -138,6 +150,10 @@ const struct sg_mgw *sg_tables_mgw_by_addr(const struct sg_tables *t,
 const struct sg_gw *sg_tables_gw_by_name(const struct sg_tables *t,
 					 const char *name);
 bool sg_gw_filtered(const struct sg_gw *gw, const char *mgw);
+void sg_tables_sort_rates(struct sg_tables *t);
+const struct sg_rate *sg_tables_buy_rate(const struct sg_tables *t,
+					 const struct sg_gw *gw,
+					 const char *callee);
 const char *sg_tables_number_check(const struct sg_tables *t,
 				   const char *account, const char *callee);
 

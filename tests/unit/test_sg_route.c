@@ -261,6 +261,58 @@ static void asr_sorting(void **state)
 	assert_string_equal(c[4].gw->name, "short");
 }
 
+static int64_t cost_of(const struct sg_gw *gw, const char *callee, void *arg)
+{
+	(void)callee;
+	(void)arg;
+	return !strcmp(gw->name, "cheap") ? 5000 : !strcmp(gw->name, "dear")
+							 ? 9000
+							 : INT64_MAX;
+}
+
+static void fee_rate_sorting(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+	struct sg_route_opts o = {.prefix_fallback = true, .cost = cost_of};
+
+	(void)state;
+	add(&f, "unknown", 1, false, false, "1", NULL);
+	add(&f, "dear", 1, false, false, "1", NULL);
+	add(&f, "cheap", 1, false, false, "1", NULL);
+	add(&f, "cheap-but-p2", 2, false, false, "1", NULL);
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", &o), 4);
+	assert_string_equal(c[0].gw->name, "cheap");
+	assert_string_equal(c[1].gw->name, "dear");
+	assert_string_equal(c[2].gw->name, "unknown");
+	assert_string_equal(c[3].gw->name, "cheap-but-p2");
+}
+
+static void buy_rate_lookup(void **state)
+{
+	struct sg_tables t = {0};
+	struct sg_gw g = {0};
+	struct sg_rate rates[] = {
+		{7, "1", 100, 100}, {7, "1555", 300, 300}, {7, "44", 50, 50},
+		{8, "1555", 999, 999},
+	};
+	const struct sg_rate *r;
+
+	(void)state;
+	t.rates = rates;
+	t.nrates = 4;
+	sg_tables_sort_rates(&t);
+	g.buy_table_id = 7;
+	r = sg_tables_buy_rate(&t, &g, "15551234");
+	assert_non_null(r);
+	assert_int_equal(r->first_rate, 300);
+	r = sg_tables_buy_rate(&t, &g, "1212");
+	assert_int_equal(r->first_rate, 100);
+	assert_null(sg_tables_buy_rate(&t, &g, "33"));
+	g.buy_table_id = 0;
+	assert_null(sg_tables_buy_rate(&t, &g, "1555"));
+}
+
 static void switch_decision(void **state)
 {
 	struct fixture f = {0};
@@ -407,6 +459,8 @@ int main(void)
 		cmocka_unit_test(offline_skipped),
 		cmocka_unit_test(round_robin_ties),
 		cmocka_unit_test(asr_sorting),
+		cmocka_unit_test(fee_rate_sorting),
+		cmocka_unit_test(buy_rate_lookup),
 		cmocka_unit_test(switch_decision),
 		cmocka_unit_test(bad_input),
 		cmocka_unit_test(cidr_match),
