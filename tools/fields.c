@@ -76,6 +76,12 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 	case TC_MEDIA:
 		snprintf(buf, size, "an object, see \"Media settings\"");
 		break;
+	case TC_IDENTITY:
+		snprintf(buf, size, "an object, see \"Caller identity\"");
+		break;
+	case TC_CALLER_POOL:
+		snprintf(buf, size, "an object, see \"Caller identity\"");
+		break;
 	case TC_DIALPLAN:
 		snprintf(buf, size, "at most %zu rules, see \"Dial plans\"",
 			 f->max_items);
@@ -120,6 +126,8 @@ static const char *type_name(const struct tc_field *f)
 	    [TC_ENUM_SET] = "set of strings",
 	    [TC_DIALPLAN] = "list of rules",
 	    [TC_MEDIA] = "object",
+	    [TC_IDENTITY] = "object",
+	    [TC_CALLER_POOL] = "object",
 	    [TC_PREFIX_SET] = "set of strings",
 	    [TC_RATE_ENTRIES] = "list of entries",
 	    [TC_TIME] = "string",

@@ -48,6 +48,8 @@ enum tc_kind {
 	TC_ENUM_SET,	 /* set of enums[] (stored text[], sorted) */
 	TC_DIALPLAN,	 /* list of number rewriting rules (stored jsonb) */
 	TC_MEDIA,	 /* codec/DTMF/media-proxy settings (stored jsonb) */
+	TC_IDENTITY,	 /* PAI/Privacy/PPI/extra headers (stored jsonb) */
+	TC_CALLER_POOL,	 /* caller number pool (stored jsonb) */
 };
 
 /* field flags */

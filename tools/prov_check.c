@@ -962,6 +962,210 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 	return text;
 }
 
+static const char *const pai_modes[] = {"none", "pass_through", "caller", NULL};
+static const char *const privacy_modes[] = {"none", "pass_through", "id", NULL};
+static const char *const header_modes[] = {"none", "all", "list", NULL};
+static const char *const number_sources[] = {"from", "display", "rpid", NULL};
+static const char *const identity_keys[] = {
+    "pai", "privacy", "ppi", "extra_headers", "headers", "peer_number_source",
+    NULL,
+};
+
+/* headers that belong to one hop or one dialog: never copied (SPEC §3.8) */
+static bool header_forbidden(const char *h)
+{
+	static const char *const never[] = {
+	    "via",
+	    "route",
+	    "record-route",
+	    "contact",
+	    "call-id",
+	    "cseq",
+	    "max-forwards",
+	    "from",
+	    "to",
+	    "authorization",
+	    "www-authenticate",
+	    "p-asserted-identity",
+	    "p-preferred-identity",
+	    "privacy",
+	    NULL,
+	};
+
+	if (!strncasecmp(h, "content-", 8) || !strncasecmp(h, "proxy-", 6))
+		return true;
+	for (size_t i = 0; never[i]; i++) {
+		if (!strcasecmp(never[i], h))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Caller identity of a routing gateway (SPEC §3.8, digest 2 T3): replaced
+ * as a whole, missing keys take their defaults.
+ */
+static char *check_identity(struct tc_doc *doc, const char *path,
+			    const json_t *j)
+{
+	const char *pai, *privacy, *ppi, *extra, *source;
+	json_t *headers, *out;
+	const json_t *hj, *e;
+	bool ok = true;
+	char kp[240];
+	char *text;
+	size_t i;
+
+	if (!json_is_object(j)) {
+		tc_doc_error(doc, "%s: must be an object", path);
+		return NULL;
+	}
+	unknown_keys(doc, path, j, identity_keys, NULL);
+	pai = media_enum(doc, path, j, "pai", pai_modes, "none", &ok);
+	privacy =
+	    media_enum(doc, path, j, "privacy", privacy_modes, "none", &ok);
+	ppi = media_enum(doc, path, j, "ppi", pai_modes, "none", &ok);
+	extra = media_enum(doc, path, j, "extra_headers", header_modes, "none",
+			   &ok);
+	source = media_enum(doc, path, j, "peer_number_source", number_sources,
+			    "from", &ok);
+
+	headers = json_array();
+	if (!headers) {
+		tc_doc_error(doc, "out of memory");
+		return NULL;
+	}
+	hj = json_object_get(j, "headers");
+	if (hj && !json_is_array(hj)) {
+		tc_doc_error(doc, "%s.headers: must be a list", path);
+		ok = false;
+	}
+	if (json_array_size(hj) > 64) {
+		tc_doc_error(doc, "%s.headers: at most 64", path);
+		ok = false;
+		hj = NULL;
+	}
+	json_array_foreach(hj, i, e)
+	{
+		const char *h;
+
+		snprintf(kp, sizeof(kp), "%s.headers[%zu]", path, i);
+		h = check_str(doc, kp, e, 1, 64);
+		if (h &&
+		    strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
+			      "tuvwxyz0123456789-_.!%*+`'~") != strlen(h)) {
+			tc_doc_error(doc, "%s: not a SIP header name", kp);
+			h = NULL;
+		}
+		if (h && header_forbidden(h)) {
+			tc_doc_error(doc,
+				     "%s: %s is never copied (hop-by-hop, "
+				     "dialog or identity header)",
+				     kp, h);
+			h = NULL;
+		}
+		for (size_t k = 0; h && k < json_array_size(headers); k++) {
+			if (!strcasecmp(
+				json_string_value(json_array_get(headers, k)),
+				h)) {
+				tc_doc_error(doc, "%s: \"%s\" is listed twice",
+					     kp, h);
+				h = NULL;
+			}
+		}
+		if (h)
+			json_array_append_new(headers, json_string(h));
+		else
+			ok = false;
+	}
+	if (ok && !strcmp(extra, "list") && !json_array_size(headers)) {
+		tc_doc_error(doc,
+			     "%s.headers: extra_headers list needs at least "
+			     "one header",
+			     path);
+		ok = false;
+	}
+	if (ok && strcmp(extra, "list") && json_array_size(headers)) {
+		tc_doc_error(doc, "%s.headers: only with extra_headers list",
+			     path);
+		ok = false;
+	}
+	if (!ok) {
+		json_decref(headers);
+		return NULL;
+	}
+	out = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "pai", pai, "privacy",
+			privacy, "ppi", ppi, "extra_headers", extra, "headers",
+			headers, "peer_number_source", source);
+	text = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(out);
+	if (!text)
+		tc_doc_error(doc, "out of memory");
+	return text;
+}
+
+static const char *const pool_keys[] = {"enabled", "numbers", "multiplexes",
+					NULL};
+
+/* caller number pool of a routing gateway: {enabled, numbers, multiplexes} */
+static char *check_caller_pool(struct tc_doc *doc, const char *path,
+			       const json_t *j)
+{
+	static const struct tc_field numbers_field = {
+	    "numbers", NULL, TC_PREFIX_LIST, 1,	   32, 10000, NULL,
+	    NULL,      0,    NULL,	     NULL,
+	};
+	json_t *numbers = NULL, *out;
+	const json_t *v;
+	int64_t mux = 1;
+	bool ok = true, enabled;
+	char kp[240], *text = NULL, *ntext;
+
+	if (!json_is_object(j)) {
+		tc_doc_error(doc, "%s: must be an object", path);
+		return NULL;
+	}
+	unknown_keys(doc, path, j, pool_keys, NULL);
+	enabled = media_bool(doc, path, j, "enabled", false, &ok);
+	if ((v = json_object_get(j, "multiplexes"))) {
+		snprintf(kp, sizeof(kp), "%s.multiplexes", path);
+		ok &= check_int(doc, kp, v, 1, 1000, &mux);
+	}
+	snprintf(kp, sizeof(kp), "%s.numbers", path);
+	v = json_object_get(j, "numbers");
+	ntext = v ? check_list(doc, kp, &numbers_field, v) : strdup("[]");
+	if (!ntext) {
+		return NULL;
+	}
+	numbers = json_loads(ntext, 0, NULL);
+	free(ntext);
+	if (!numbers) {
+		tc_doc_error(doc, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; ok && i < json_array_size(numbers); i++) {
+		if (!json_string_length(json_array_get(numbers, i))) {
+			tc_doc_error(doc, "%s[%zu]: must not be empty", kp, i);
+			ok = false;
+		}
+	}
+	if (ok && enabled && !json_array_size(numbers)) {
+		tc_doc_error(doc, "%s: an enabled pool needs numbers", kp);
+		ok = false;
+	}
+	if (!ok) {
+		json_decref(numbers);
+		return NULL;
+	}
+	out = json_pack("{s:b, s:o, s:I}", "enabled", enabled, "numbers",
+			numbers, "multiplexes", (json_int_t)mux);
+	text = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(out);
+	if (!text)
+		tc_doc_error(doc, "out of memory");
+	return text;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct tc_entry *x = a, *y = b;
@@ -1243,6 +1447,14 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 
 	case TC_MEDIA:
 		out->text = check_media(doc, path, j);
+		break;
+
+	case TC_IDENTITY:
+		out->text = check_identity(doc, path, j);
+		break;
+
+	case TC_CALLER_POOL:
+		out->text = check_caller_pool(doc, path, j);
 		break;
 
 	case TC_RATE_ENTRIES:

@@ -153,6 +153,8 @@ static int write_expr(char *buf, size_t size, const struct tc_field *f, int n)
 		return snprintf(buf, size, "$%d::boolean", n);
 	case TC_DIALPLAN:
 	case TC_MEDIA:
+	case TC_IDENTITY:
+	case TC_CALLER_POOL:
 		return snprintf(buf, size, "$%d::jsonb", n);
 	case TC_TIME:
 		return snprintf(buf, size, "$%d::time", n);
@@ -841,7 +843,9 @@ static int update_obj(struct prov *pv, const struct tc_obj *o)
 		col++;
 		if (!v->set || (f->flags & TC_F_CREATE_ONLY))
 			continue;
-		if ((f->kind == TC_DIALPLAN || f->kind == TC_MEDIA) && old) {
+		if ((f->kind == TC_DIALPLAN || f->kind == TC_MEDIA ||
+		     f->kind == TC_IDENTITY || f->kind == TC_CALLER_POOL) &&
+		    old) {
 			/* jsonb prints its own way: compare our canonical form
 			 */
 			json_t *oj = json_loads(old, 0, NULL);

@@ -264,6 +264,29 @@ def test_media_settings(stack):
     assert "routing_gateways[0].media.codecs[0]: G.723.1" in r.stderr
 
 
+def test_identity_and_caller_pool(stack):
+    doc = demo()
+    gw = doc["routing_gateways"][0]
+    gw["identity"] = {"pai": "caller", "extra_headers": "list",
+                      "headers": ["X-Account"]}
+    gw["caller_pool"] = {"enabled": True, "numbers": ["15550001"]}
+    stack.provision(doc)
+    row = stack.query("SELECT identity, caller_pool FROM routing_gateways "
+                      "WHERE name = 'demo-gw-a'")[0]
+    assert row["identity"] == {
+        "pai": "caller", "privacy": "none", "ppi": "none",
+        "extra_headers": "list", "headers": ["X-Account"],
+        "peer_number_source": "from"}
+    assert row["caller_pool"] == {"enabled": True, "numbers": ["15550001"],
+                                  "multiplexes": 1}
+    assert "nothing changed" in stack.provision(doc).stdout
+
+    gw["identity"]["headers"] = ["Via"]
+    r = stack.provision(doc, check=False)
+    assert r.returncode == 1
+    assert "routing_gateways[0].identity.headers[0]: Via" in r.stderr
+
+
 def test_delete(stack):
     stack.provision(demo())
 
