@@ -95,7 +95,8 @@ static bool analyze_skip(const struct sg_gw *gw, void *arg)
 	struct analyze_ctx *a = arg;
 
 	return sg_keepalive_skip(gw, a->sg) ||
-	       (*a->mgw && sg_gw_filtered(gw, a->mgw));
+	       (*a->mgw && sg_gw_filtered(gw, a->mgw)) ||
+	       sg_gw_out_of_period(a->sg->tables, gw);
 }
 
 static void analyze_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
@@ -221,6 +222,8 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 			why = "offline";
 		else if (*mgw && sg_gw_filtered(g, mgw))
 			why = "mapping_filter";
+		else if (sg_gw_out_of_period(t, g))
+			why = "out_of_period";
 		else if (!opts.prefix_fallback && len != longest)
 			why = "shorter_prefix";
 		if (why)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -39,7 +40,8 @@ static const char load_sql[] =
 	" cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ','),"
 	" g.caller_dial_plan::text, g.callee_dial_plan::text,"
 	" coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
-	" coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0)"
+	" coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0),"
+	" coalesce(g.work_calendar_id, 0), g.active_period"
 	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
 	" LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
 	" ORDER BY g.id;"
@@ -51,7 +53,14 @@ static const char load_sql[] =
 	" FROM rate_entries e WHERE e.rate_table_id IN"
 	" (SELECT buy_rate_table_id FROM accounts"
 	"  WHERE buy_rate_table_id IS NOT NULL)"
-	" AND length(e.prefix) <= 32;";
+	" AND length(e.prefix) <= 32;"
+	"SELECT c.id, c.time_zone, array_to_string(c.working_days, ','),"
+	" extract(epoch FROM c.work_start)::int,"
+	" extract(epoch FROM c.work_end)::int,"
+	" (SELECT count(*) FROM holidays h WHERE h.calendar_id = c.id),"
+	" coalesce((SELECT string_agg(to_char(h.day, 'YYYY-MM-DD'), ',')"
+	"   FROM holidays h WHERE h.calendar_id = c.id), '')"
+	" FROM work_calendars c ORDER BY c.id;";
 
 struct loader {
 	struct sg_tables *t;
@@ -245,6 +254,11 @@ static int load_gws(struct loader *l, const PGresult *r)
 		g->group_capacity = to_int(PQgetvalue(r, i, 22));
 		g->group_reserved = to_int(PQgetvalue(r, i, 23));
 		g->buy_table_id = strtoll(PQgetvalue(r, i, 24), NULL, 10);
+		g->calendar_id = strtoll(PQgetvalue(r, i, 25), NULL, 10);
+		if (!strcmp(PQgetvalue(r, i, 26), "working"))
+			g->period = SG_PERIOD_WORKING;
+		else if (!strcmp(PQgetvalue(r, i, 26), "non_working"))
+			g->period = SG_PERIOD_NON_WORKING;
 		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))
@@ -335,6 +349,55 @@ static int load_rates(struct loader *l, const PGresult *r)
 	return 0;
 }
 
+static int load_calendars(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	struct sg_tables *t = l->t;
+
+	t->cals = calloc((size_t)n + 1, sizeof(*t->cals));
+	if (!t->cals)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sg_calendar *c = &t->cals[t->ncals++];
+		const char *days = PQgetvalue(r, i, 2);
+		long nh = strtol(PQgetvalue(r, i, 5), NULL, 10);
+		const char *h = PQgetvalue(r, i, 6);
+
+		c->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		copy(c->tz, sizeof(c->tz), PQgetvalue(r, i, 1));
+		for (const char *p = days; *p;) {
+			char *end;
+			long d = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (d >= 1 && d <= 7)
+				c->days |= 1U << d;
+			p = *end == ',' ? end + 1 : end;
+			if (!*end || *end != ',')
+				break;
+		}
+		c->start_s = to_int(PQgetvalue(r, i, 3));
+		c->end_s = to_int(PQgetvalue(r, i, 4));
+		if (nh > 0) {
+			c->holidays = calloc((size_t)nh, sizeof(*c->holidays));
+			if (!c->holidays)
+				return ENOMEM;
+			while (*h && c->nholidays < (size_t)nh) {
+				snprintf(c->holidays[c->nholidays++],
+					 sizeof(*c->holidays), "%.10s", h);
+				h = strchr(h, ',');
+				if (!h)
+					break;
+				h++;
+			}
+		}
+		sg_calendar_prepare(c);
+	}
+	sg_calendar_refresh(t->cals, t->ncals, time(NULL));
+	return 0;
+}
+
 /* consume one result of load_sql */
 static void collect(struct loader *l, PGresult *r)
 {
@@ -364,6 +427,9 @@ static void collect(struct loader *l, PGresult *r)
 	case 4:
 		l->err = load_rates(l, r);
 		break;
+	case 5:
+		l->err = load_calendars(l, r);
+		break;
 	default:
 		break;
 	}
@@ -382,9 +448,9 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 5) {
+	if (!l->err && l->nresult != 6) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 5 results, got %d",
+		snprintf(l->why, sizeof(l->why), "expected 6 results, got %d",
 			 l->nresult);
 	}
 	if (l->err) {

@@ -36,7 +36,9 @@ static bool route_skip(const struct sg_gw *gw, void *arg)
 {
 	struct sg_call *c = arg;
 
-	return sg_keepalive_skip(gw, c->sg) || sg_gw_filtered(gw, c->mgw->name);
+	return sg_keepalive_skip(gw, c->sg) ||
+	       sg_gw_filtered(gw, c->mgw->name) ||
+	       sg_gw_out_of_period(c->tables, gw);
 }
 
 /* ASR of a gateway over the configured window (no calls = 1000) */

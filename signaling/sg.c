@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -210,6 +211,11 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	(void)magic;
 	(void)t;
 	sg_keepalive_tick(sg);
+	if (now - sg->last_cal_ms >= 30000) {
+		sg->last_cal_ms = now;
+		sg_calendar_refresh(sg->tables->cals, sg->tables->ncals,
+				    time(NULL));
+	}
 	if (now - sg->last_cdr_kick_ms >= sg->cfg.cdr_retry_ms && !sg->stopping) {
 		sg->last_cdr_kick_ms = now;
 		sg_billing_kick(sg->billing);

@@ -60,6 +60,7 @@ struct sg {
 	unsigned rr;			/* round-robin counter of routing */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
+	int64_t last_cal_ms;		/* calendars refreshed */
 	bool stopping;
 };
 

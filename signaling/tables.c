@@ -65,6 +65,9 @@ void sg_tables_unref(struct sg_tables *t)
 	}
 	free(t->accounts);
 	free(t->rates);
+	for (size_t i = 0; i < t->ncals; i++)
+		free(t->cals[i].holidays);
+	free(t->cals);
 	free(t->mgws);
 	free(t->gws);
 	free(t);
@@ -384,4 +387,22 @@ void sg_tables_sort_rates(struct sg_tables *t)
 {
 	if (t && t->nrates)
 		qsort(t->rates, t->nrates, sizeof(*t->rates), rate_cmp);
+}
+
+/*
+ * True when the gateway's active period excludes it now (`working` outside
+ * working time, `non_working` inside it).  A gateway without a calendar
+ * is always active.
+ */
+bool sg_gw_out_of_period(const struct sg_tables *t, const struct sg_gw *gw)
+{
+	if (!t || !gw || gw->period == SG_PERIOD_ALWAYS || !gw->calendar_id)
+		return false;
+	for (size_t i = 0; i < t->ncals; i++) {
+		if (t->cals[i].id != gw->calendar_id)
+			continue;
+		return gw->period == SG_PERIOD_WORKING ? !t->cals[i].working
+						       : t->cals[i].working;
+	}
+	return false;
 }

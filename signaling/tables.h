@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "signaling/calendar.h"
 #include "signaling/dialplan.h"
 #include "signaling/stats.h"
 
@@ -68,6 +69,7 @@ struct sg_account {
 };
 
 enum sg_filter_mode { SG_FILTER_NONE, SG_FILTER_ALLOW, SG_FILTER_FORBID };
+enum sg_period { SG_PERIOD_ALWAYS, SG_PERIOD_WORKING, SG_PERIOD_NON_WORKING };
 
 /* ingress: mapping gateway (customer side) */
 struct sg_mgw {
@@ -109,6 +111,8 @@ struct sg_gw {
 	bool locked;
 	bool keepalive;			/* options_keepalive */
 	int64_t buy_table_id;		/* vendor's buy rate table, 0 = none */
+	int64_t calendar_id;		/* work calendar, 0 = none */
+	enum sg_period period;		/* active period */
 	char **prefixes;		/* owned */
 	size_t nprefixes;
 	char group[SG_NAME_MAX];	/* gateway group, "" = none */
@@ -132,6 +136,8 @@ struct sg_tables {
 	size_t naccounts;
 	struct sg_rate *rates;		/* owned: buy rates, sorted */
 	size_t nrates;
+	struct sg_calendar *cals;	/* owned: work calendars */
+	size_t ncals;
 	int64_t loaded_wall_ms;
 };
 
@@ -150,6 +156,7 @@ const struct sg_mgw *sg_tables_mgw_by_addr(const struct sg_tables *t,
 const struct sg_gw *sg_tables_gw_by_name(const struct sg_tables *t,
 					 const char *name);
 bool sg_gw_filtered(const struct sg_gw *gw, const char *mgw);
+bool sg_gw_out_of_period(const struct sg_tables *t, const struct sg_gw *gw);
 void sg_tables_sort_rates(struct sg_tables *t);
 const struct sg_rate *sg_tables_buy_rate(const struct sg_tables *t,
 					 const struct sg_gw *gw,
