@@ -32,6 +32,7 @@ struct mp_dsp_jb {
 	uint32_t frame;		/* last known packet duration, ts units */
 	int64_t last_put_ms;
 	int64_t last_shrink_us;
+	bool quiet;		/* the last played frame was silence */
 	uint32_t delay_ms;	/* nominal buffering, within [min, max] */
 	int32_t margin[MP_DSP_JB_WINDOW];
 	unsigned nmargin;
@@ -264,9 +265,11 @@ static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
 
 	if (mx + f <= hi && (mn < 0 || mx < target - f / 2 || mx < lo))
 		return 1;
+	/* dropping sound is audible: wait for a quiet frame, or 1 s */
 	if (mx - f >= lo &&
 	    (mx > hi || (mx - f >= target && mn > f &&
-			 now_us - jb->last_shrink_us >= 100000)))
+			 now_us - jb->last_shrink_us >=
+			 (jb->quiet ? 100000 : 1000000))))
 		return -1;
 
 	return 0;
@@ -330,11 +333,27 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 		return 0;
 
 	case -1:
-		jb->play_ts += jb->frame;	/* skip one frame */
 		skipped = jb->frame;
 		margin_shift(jb, -frame_ms);
 		jb->last_shrink_us = now_us;
 		jb->st.shrink++;
+		s = jb_first(jb);
+		if (s && s->ts == jb->play_ts) {
+			/* hand it out to be decoded and discarded; the output
+			 * clock does not move, the caller asks again */
+			f->kind = MP_DSP_JB_DROP;
+			f->ts = s->ts;
+			f->dur = s->dur;
+			f->seq = s->seq;
+			f->pt = s->pt;
+			f->payload = s->data;
+			f->len = s->len;
+			jb->frame = s->dur;
+			jb->held = s;
+			jb->play_ts += s->dur;
+			return 0;
+		}
+		jb->play_ts += jb->frame;	/* skip the missing frame */
 		break;
 
 	default:
@@ -388,6 +407,13 @@ uint32_t mp_dsp_jb_min_wait_ms(const struct mp_dsp_jb *jb)
 		return 0;
 	margin_range(jb, &mn, &mx);
 	return mn > 0 ? (uint32_t)mn : 0;
+}
+
+/** The engine's verdict on the frame it just played (shrink when quiet). */
+void mp_dsp_jb_set_quiet(struct mp_dsp_jb *jb, bool quiet)
+{
+	if (jb)
+		jb->quiet = quiet;
 }
 
 /** Counters and the current delay. */

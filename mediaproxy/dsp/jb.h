@@ -15,7 +15,10 @@
  * shrinks (dropping a frame, at most one per 100 ms, never into lateness)
  * toward spread + 10 ms, and never steps outside [SS_JITTERBUFFER_MIN,
  * SS_JITTERBUFFER_MAX]; a burst of early packets can push the measured
- * delay above max until the next frames are dropped.
+ * delay above max until the next frames are dropped.  Shrinking waits for
+ * a quiet frame (mp_dsp_jb_set_quiet(), told by the engine) or for 1 s of
+ * sound, and the dropped frame is handed out as DROP so stateful decoders
+ * still see it.
  *
  * Ownership: libre-refcounted, owned by the engine direction.
  * Threading: any single thread per instance.
@@ -50,6 +53,8 @@ enum mp_dsp_jb_kind {
 	MP_DSP_JB_FRAME,	/* a packet is due: decode it */
 	MP_DSP_JB_LOSS,		/* conceal @dur (lost or late packet) */
 	MP_DSP_JB_GROW,		/* conceal @dur (buffer growing) */
+	MP_DSP_JB_DROP,		/* shrinking: decode (keeps the decoder's
+				 * state) but do not play; not a frame time */
 };
 
 struct mp_dsp_jb_frame {
@@ -85,5 +90,6 @@ int  mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 void mp_dsp_jb_stats(const struct mp_dsp_jb *jb, struct mp_dsp_jb_stats *st);
 uint32_t mp_dsp_jb_delay_ms(const struct mp_dsp_jb *jb);
 uint32_t mp_dsp_jb_min_wait_ms(const struct mp_dsp_jb *jb);
+void mp_dsp_jb_set_quiet(struct mp_dsp_jb *jb, bool quiet);
 
 #endif /* MP_DSP_JB_H */

@@ -34,6 +34,7 @@
 #define XC_INBAND_MS      100	/* tone length when the duration is open */
 #define XC_PT_CN          13
 #define XC_TONE_ECHO_MS   200	/* no detection while our tones echo */
+#define XC_QUIET_LEVEL    100	/* mean |sample| of a quiet frame (-50 dBov) */
 
 struct mp_xcode;
 
@@ -488,12 +489,26 @@ static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
 	l->ts_out += (uint32_t)((uint64_t)n * l->rtp_rate / l->pcm_rate);
 }
 
+/* tell the jitter buffer whether what it just played was silence */
+static void jb_quiet(struct xc_leg *l, const int16_t *pcm, size_t n)
+{
+	uint64_t acc = 0;
+
+	if (!l->jb || !n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		acc += (uint64_t)(pcm[i] < 0 ? -(int32_t)pcm[i] : pcm[i]);
+	mp_dsp_jb_set_quiet(l->jb, acc / n < XC_QUIET_LEVEL);
+}
+
 /* decoded audio from leg x, at x's PCM rate, on its way to the other leg */
 static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 {
 	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
 	int16_t *out = pcm;
 	size_t m = n;
+
+	jb_quiet(l, pcm, n);
 
 	if (l->ec) {
 		size_t fr = mp_dsp_ec_frame(l->ec);
@@ -580,10 +595,20 @@ static void dir_pull(struct mp_xcode *xc, int x, int64_t now_ms)
 		if (mp_dsp_jb_get(l->jb, now_ms, &f) ||
 		    f.kind == MP_DSP_JB_WAIT)
 			break;
-		if (f.kind == MP_DSP_JB_FRAME)
+		if (f.kind == MP_DSP_JB_FRAME) {
 			decode_frame(xc, x, f.payload, f.len, f.dur);
-		else
+		}
+		else if (f.kind == MP_DSP_JB_DROP) {
+			size_t n;
+
+			/* shrinking: the decoder sees it, nobody hears it */
+			(void)mp_xc_codec_decode(l->codec, xc->pcm,
+						 XC_PCM_MAX, &n, f.payload,
+						 f.len);
+		}
+		else {
 			conceal_frame(xc, x, f.dur, f.next, f.next_len);
+		}
 	}
 }
 

@@ -34,7 +34,7 @@ static uint32_t lcg(uint32_t *s)
 }
 
 struct out_log {
-	size_t frames, lost, grow;
+	size_t frames, lost, grow, dropped;
 	uint32_t next_ts;
 	bool have_ts;
 	int64_t first_t;
@@ -58,6 +58,15 @@ static void drain(struct mp_dsp_jb *jb, int64_t t, struct out_log *o)
 		assert_int_equal(mp_dsp_jb_get(jb, t, &f), 0);
 		if (f.kind == MP_DSP_JB_WAIT)
 			break;
+		if (f.kind == MP_DSP_JB_DROP) {
+			/* shrink: decoded, not played; the timeline goes on
+			 * and the output clock does not move */
+			if (o->have_ts && f.ts != o->next_ts)
+				o->ts_errors++;
+			o->next_ts = f.ts + f.dur;
+			o->dropped++;
+			continue;
+		}
 
 		if (!o->emitted)
 			o->first_t = t;
