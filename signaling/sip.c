@@ -40,6 +40,23 @@ static bool is_vendor(const struct sg_tables *t, const char *ip)
 	return false;
 }
 
+/* SPEC §8 default scanner signatures (User-Agent, case-insensitive) */
+static bool is_scanner(sip_t const *sip)
+{
+	static const char *const sigs[] = {
+		"friendly-scanner", "VaxSIPUserAgent", "sipvicious", "SIPScan",
+		"sipcli", "sipsak-scan", "pplsip",
+	};
+	const char *ua = sip->sip_user_agent && sip->sip_user_agent->g_string
+				 ? sip->sip_user_agent->g_string
+				 : NULL;
+
+	for (size_t i = 0; ua && i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcasestr(ua, sigs[i]))
+			return true;
+	return false;
+}
+
 /*
  * Every request outside a dialog and every response without a transaction
  * arrives here.  msg is ours to answer or destroy.
@@ -68,7 +85,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	if (!mgw && !(method == sip_method_options &&
 		      is_vendor(sg->tables, ip))) {
 		if (sg->tables->params.reply_unknown &&
-		    method != sip_method_ack) {
+		    method != sip_method_ack && !is_scanner(sip)) {
 			sw_info("%s from unknown source %s: 403",
 				sip->sip_request->rq_method_name, ip);
 			nta_msg_treply(agent, msg, SIP_403_FORBIDDEN,
