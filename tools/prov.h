@@ -126,7 +126,9 @@ struct tc_doc {
 	size_t nparams;
 	struct tc_obj *objs; /* owned, in apply order */
 	size_t nobjs;
-	char **errs; /* owned, "path: message" */
+	char **errs;	/* owned, "path: message" */
+	size_t *byname; /* owned: named objects by (section, name) */
+	size_t nbyname;
 	size_t nerrs;
 };
 

@@ -23,6 +23,9 @@
 #define MAX_OBJS     100000 /* objects per section */
 #define NAME_MAX_LEN 64
 
+/* the objects qsort() comparators index into (qsort has no context) */
+static const struct tc_obj *sort_base;
+
 /* jansson's iteration macros take non-const objects; we only read */
 static json_t *rd(const json_t *j)
 {
@@ -1685,6 +1688,27 @@ static void check_params(struct tc_doc *doc, const json_t *o)
 struct tc_obj *tc_doc_find(const struct tc_doc *doc, const char *section,
 			   const char *name)
 {
+	const struct tc_section *sec = tc_section_find(section);
+
+	if (doc->byname && sec) {
+		size_t lo = 0, hi = doc->nbyname;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			struct tc_obj *o = &doc->objs[doc->byname[mid]];
+			int c = o->sec != sec ? (o->sec < sec ? -1 : 1)
+					      : strcmp(o->name, name);
+
+			if (c == 0)
+				return o;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return NULL;
+	}
+
 	for (size_t i = 0; i < doc->nobjs; i++) {
 		struct tc_obj *o = &doc->objs[i];
 
@@ -1693,6 +1717,34 @@ struct tc_obj *tc_doc_find(const struct tc_doc *doc, const char *section,
 			return o;
 	}
 	return NULL;
+}
+
+static int cmp_byname(const void *a, const void *b)
+{
+	const struct tc_obj *x = &sort_base[*(const size_t *)a];
+	const struct tc_obj *y = &sort_base[*(const size_t *)b];
+
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* the lookup index of tc_doc_find(); without it lookups are linear */
+static void index_names(struct tc_doc *doc)
+{
+	size_t n = 0;
+
+	doc->byname = calloc(doc->nobjs + 1, sizeof(*doc->byname));
+	if (!doc->byname)
+		return;
+	for (size_t i = 0; i < doc->nobjs; i++) {
+		if (doc->objs[i].name && doc->objs[i].sec)
+			doc->byname[n++] = i;
+	}
+	sort_base = doc->objs;
+	qsort(doc->byname, n, sizeof(*doc->byname), cmp_byname);
+	sort_base = NULL;
+	doc->nbyname = n;
 }
 
 /* references inside the file: to a deleted object is an error */
@@ -1746,7 +1798,6 @@ static void check_refs(struct tc_doc *doc)
  * Accounts are created parents first.  Sort the accounts of the file so that
  * an agent named in the file precedes its sub-accounts, refusing cycles.
  */
-static const struct tc_obj *sort_base;
 
 static int cmp_idx_name(const void *a, const void *b)
 {
@@ -1954,6 +2005,7 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 			order_accounts(doc, first, doc->nobjs - first);
 	}
 
+	index_names(doc);
 	if (!doc->nerrs)
 		check_refs(doc);
 
@@ -1984,6 +2036,7 @@ void tc_doc_free(struct tc_doc *doc)
 		free(o->name);
 	}
 	free(doc->objs);
+	free(doc->byname);
 
 	for (size_t i = 0; i < doc->nerrs; i++)
 		free(doc->errs[i]);
