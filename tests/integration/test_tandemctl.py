@@ -364,3 +364,16 @@ def test_status_from_billingd(stack):
     sg = next(l for l in lines if l.startswith("signalingd"))
     assert "down" in sg
     assert any(l.startswith("MEDIA NODE") for l in lines)
+
+
+def test_status_all_daemons(stack):
+    stack.provision(demo())
+    stack.start_all()
+    r = stack.ctl("--api", f"http://{stack.bd_http}", "status", check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    for daemon, node in (("billingd", "bd-it"), ("signalingd", "sg-it")):
+        row = next(l for l in lines if l.startswith(daemon))
+        assert node in row and " ok" in row, row
+    media = next(l for l in lines if l.startswith("mp-it"))
+    assert stack.mp_bus in media and " yes " in media, media
