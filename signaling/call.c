@@ -8,12 +8,14 @@
 
 #define SW_LOG_MODULE "call"
 #include "common/log.h"
+#include "common/json.h"
 #include "common/swtime.h"
 #include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/failover.h"
 #include "signaling/media.h"
+#include "signaling/recovery.h"
 #include "signaling/sg.h"
 #include "signaling/spool.h"
 #include "signaling/tables.h"
@@ -21,6 +23,7 @@
 #define SDP_TYPE "application/sdp"
 
 static void call_end(struct sg_call *c);
+static void call_free(struct sg_call *c);
 static void finish(struct sg_call *c);
 static void media_deleted(int err, json_t *body, void *arg);
 static void media_try_next(struct sg_call *c);
@@ -266,6 +269,7 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
 	reply_a(c, 200, sip_200_OK, c->sdp_to_a);
 	c->state = SG_CALL_ANSWERED;
 	arm_max_duration(c);
+	sg_recovery_up(c);
 }
 
 /*
@@ -316,6 +320,33 @@ void sg_call_terminate_all(struct sg *sg, const char *reason)
 		next = c->next;
 		sg_call_terminate(c, reason, "server");
 	}
+}
+
+/*
+ * Shutdown with keep_calls_on_stop: answered calls in the journal are let
+ * go without BYE, media.delete or CDR (the next process recovers them);
+ * returns how many.
+ */
+unsigned sg_call_detach_answered(struct sg *sg)
+{
+	struct sg_call *c, *next;
+	unsigned n = 0;
+
+	for (c = sg->calls; c; c = next) {
+		next = c->next;
+		if (!c->journaled || (c->state != SG_CALL_ANSWERED &&
+				      c->state != SG_CALL_CONFIRMED))
+			continue;
+		c->state = SG_CALL_ENDED;	/* nothing more is sent */
+		c->cdr_done = true;
+		if (c->admitted) {
+			sg_admit_release(sg, c->mgw);
+			c->admitted = false;
+		}
+		call_free(c);
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -818,6 +849,7 @@ static void call_free(struct sg_call *c)
 	if (c->leg_a)
 		nta_leg_destroy(c->leg_a);
 	json_decref(c->rtp);
+	json_decref(c->recovered_cdr);
 	free(c->offer);
 	free(c->sdp_to_a);
 	free(c->sdp_to_b);
@@ -895,6 +927,7 @@ static void call_end(struct sg_call *c)
 {
 	if (c->state != SG_CALL_ENDED) {
 		c->state = SG_CALL_ENDED;
+		sg_recovery_down(c);
 		if (c->admitted) {
 			sg_admit_release(c->sg, c->mgw);
 			c->admitted = false;
@@ -989,6 +1022,20 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	}
 	nta_leg_tag(c->leg_a, NULL);
 	nta_incoming_tag(c->irq, nta_leg_get_tag(c->leg_a));
+	{
+		sip_to_t to[1];
+
+		/* our side of the caller's dialog, for the recovery journal */
+		*to = *sip->sip_to;
+		to->a_params = NULL;
+		to->a_tag = NULL;
+		c->a_local_hdr = su_sprintf(
+			c->home, "%s;tag=%s",
+			sip_header_as_string(c->home, (sip_header_t *)to),
+			nta_leg_get_tag(c->leg_a));
+		c->a_remote_hdr = sip_header_as_string(
+			c->home, (sip_header_t const *)sip->sip_from);
+	}
 	nta_leg_server_route(c->leg_a, sip->sip_record_route,
 			     sip->sip_contact);
 
@@ -1062,4 +1109,131 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		if (err)
 			auth_done(err, NULL, c);
 	}
+}
+
+/* ---- recovery after a restart ---- */
+
+static const struct sg_mgw unknown_mgw = {.name = "", .account = ""};
+
+/* one dialog of a journal record as an nta leg */
+static nta_leg_t *restore_leg(struct sg_call *c, const json_t *o,
+			      nta_request_f *cb)
+{
+	const char *callid = json_string_value(json_object_get(o, "call_id"));
+	const char *local = json_string_value(json_object_get(o, "local"));
+	const char *remote = json_string_value(json_object_get(o, "remote"));
+	const char *target = json_string_value(json_object_get(o, "target"));
+	const char *route = json_string_value(json_object_get(o, "route"));
+	json_int_t seq = json_integer_value(json_object_get(o, "seq"));
+	sip_contact_t *m = target && *target
+				   ? sip_contact_make(c->home, target)
+				   : NULL;
+	sip_route_t *r = route && *route ? sip_route_make(c->home, route)
+					 : NULL;
+	char cseq[32];
+
+	if (!callid || !local || !remote)
+		return NULL;
+	/* past anything the old process may have sent on this dialog */
+	snprintf(cseq, sizeof(cseq), "%u", (unsigned)(seq + 1000));
+	return nta_leg_tcreate(c->sg->agent, cb, c, SIPTAG_CALL_ID_STR(callid),
+			       SIPTAG_FROM_STR(local), SIPTAG_TO_STR(remote),
+			       SIPTAG_CSEQ_STR(cseq),
+			       TAG_IF(m, NTATAG_TARGET(m)),
+			       TAG_IF(r, SIPTAG_ROUTE(r)), TAG_END());
+}
+
+/*
+ * Rebuild an answered call from its journal record: both legs take BYEs
+ * again, the media session stays on its node.  NULL when the record is
+ * unusable.
+ */
+struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	const char *mg = json_string_value(json_object_get(rec, "mapping"));
+	const json_t *cdr = json_object_get(rec, "cdr");
+	int64_t answer = json_integer_value(json_object_get(rec, "answer_ms"));
+	int64_t now = sw_time_wall_ms();
+	struct sg_call *c;
+
+	if (!id || !sw_uuid_valid(id) || !json_is_object(cdr) || !answer)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
+		free(c);
+		return NULL;
+	}
+	c->sg = sg;
+	c->tables = sg_tables_ref(sg->tables);
+	c->mgw = &unknown_mgw;
+	for (size_t i = 0; mg && i < c->tables->nmgws; i++)
+		if (!strcmp(c->tables->mgws[i].name, mg))
+			c->mgw = &c->tables->mgws[i];
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->callid_a, sizeof(c->callid_a), "%s",
+		 sw_json_str_or(cdr, "call_id_a", ""));
+	snprintf(c->callid_b, sizeof(c->callid_b), "%s",
+		 sw_json_str_or(cdr, "call_id_b", ""));
+	snprintf(c->caller, sizeof(c->caller), "%s",
+		 sw_json_str_or(cdr, "caller", ""));
+	snprintf(c->callee, sizeof(c->callee), "%s",
+		 sw_json_str_or(cdr, "callee", ""));
+	snprintf(c->routing_gw, sizeof(c->routing_gw), "%s",
+		 sw_json_str_or(cdr, "routing_gateway", ""));
+	c->recovered_cdr = json_deep_copy(cdr);
+	c->answer_ms = answer;
+	c->setup_ms = json_integer_value(json_object_get(cdr, "setup_ms"));
+	/* durations go on from the original answer */
+	c->answer_mono = sw_time_mono_ms() - (now > answer ? now - answer : 0);
+	c->setup_mono = c->answer_mono;
+	c->authorized = true;
+	c->journaled = true;
+	c->state = SG_CALL_CONFIRMED;
+
+	c->next = sg->calls;
+	if (c->next)
+		c->next->prev = c;
+	sg->calls = c;
+	sg->ncalls++;
+
+	c->leg_a = restore_leg(c, json_object_get(rec, "a"), a_leg_request);
+	c->leg_b = restore_leg(c, json_object_get(rec, "b"), sg_call_b_request);
+	{
+		const char *node = sw_json_str_or(rec, "node", "");
+		const char *url = sw_json_str_or(rec, "node_url", "");
+
+		if (*url) {
+			c->node = sg_media_node_for(sg->media, node, url);
+			c->media_up = c->node != NULL;
+		}
+	}
+	snprintf(c->a_local_ip, sizeof(c->a_local_ip), "%s",
+		 sw_json_str_or(rec, "a_local_ip", ""));
+	snprintf(c->b_local_ip, sizeof(c->b_local_ip), "%s",
+		 sw_json_str_or(rec, "b_local_ip", ""));
+	c->a_local_port = (int)json_integer_value(json_object_get(rec,
+								  "a_local_port"));
+	c->b_local_port = (int)json_integer_value(json_object_get(rec,
+								  "b_local_port"));
+	if (json_string_value(json_object_get(rec, "sdp_to_a")))
+		c->sdp_to_a = strdup(sw_json_str_or(rec, "sdp_to_a", ""));
+	if (json_string_value(json_object_get(rec, "sdp_to_b")))
+		c->sdp_to_b = strdup(sw_json_str_or(rec, "sdp_to_b", ""));
+
+	sw_cinfo(c->callid_a, "recovered answered call %s (%lld s old)", c->id,
+		 (long long)((now - answer) / 1000));
+	if (!c->leg_a || !c->leg_b) {
+		sw_cwarn(c->callid_a, "recovered call unusable: ended");
+		sg_call_terminate(c, "Recovered", "server");
+		return c;
+	}
+	if (params_of(c)->max_call_s > 0) {
+		int64_t left = params_of(c)->max_call_s * 1000 -
+			       (now > answer ? now - answer : 0);
+
+		c->t_maxdur = sg_timer_start(sg, left > 1000 ? left : 1000,
+					     maxdur_expired, c);
+	}
+	return c;
 }

@@ -131,6 +131,12 @@ struct sg_call {
 	char end_dir[8];		/* caller | callee | server */
 	unsigned byes;			/* BYE/INFO transactions in flight */
 
+	/* dialog addresses for the recovery journal (in home) */
+	char *a_local_hdr, *a_remote_hdr;	/* To/From of the INVITE */
+	char *b_local_hdr, *b_remote_hdr;	/* From/To we sent */
+	bool journaled;			/* in calls.journal */
+	json_t *recovered_cdr;		/* owned: CDR so far (recovered) */
+
 	/* re-INVITE relay: one at a time (491 otherwise) */
 	nta_incoming_t *reinv_irq;	/* owned: the re-INVITE received */
 	nta_outgoing_t *reinv_orq;	/* owned: the one we sent on */
@@ -156,6 +162,10 @@ int  sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 void sg_call_terminate(struct sg_call *c, const char *reason,
 		       const char *dir);
 void sg_call_terminate_all(struct sg *sg, const char *reason);
+unsigned sg_call_detach_answered(struct sg *sg);
+
+/* recovery after a restart (recovery.c drives it) */
+struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec);
 
 /* in cdr.c */
 json_t *sg_cdr_build(const struct sg_call *c);

@@ -79,5 +79,22 @@ json_t *sg_cdr_build(const struct sg_call *c)
 		c->node && c->media_up ? c->node->node_id : "", "rtp",
 		c->rtp ? json_deep_copy(c->rtp) : json_object());
 
+	if (cdr && c->recovered_cdr) {
+		/* a call recovered after a restart: what was known at answer
+		 * time, plus how it ended */
+		static const char *const end_keys[] = {
+			"end_ms", "hold_ms", "end_code", "end_text",
+			"end_direction", "end_reason", "q850", "rtp",
+		};
+		json_t *rec = json_deep_copy(c->recovered_cdr);
+
+		for (size_t i = 0; rec && i < sizeof(end_keys) /
+						     sizeof(end_keys[0]);
+		     i++)
+			json_object_set(rec, end_keys[i],
+					json_object_get(cdr, end_keys[i]));
+		json_decref(cdr);
+		cdr = rec;
+	}
 	return cdr;
 }

@@ -35,6 +35,8 @@ static const struct sw_conf_item table[] = {
 	 60000, "wait for a media node's reply"},
 	{"cdr_retry_ms", SW_CONF_INT, S(cdr_retry_ms), "2000", 100, 600000,
 	 "resend interval of unacknowledged CDRs"},
+	{"keep_calls_on_stop", SW_CONF_BOOL, S(keep_calls_on_stop), "1", 0, 0,
+	 "SIGTERM leaves answered calls up for the next start to recover"},
 	SW_CONF_END,
 };
 

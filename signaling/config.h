@@ -10,6 +10,7 @@
 #ifndef SG_CONFIG_H
 #define SG_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@ struct sg_config {
 	int64_t auth_timeout_ms;
 	int64_t media_timeout_ms;
 	int64_t cdr_retry_ms;
+	bool keep_calls_on_stop;	/* answered calls survive a restart */
 };
 
 int sg_config_load(struct sg_config *cfg, const char *path, char *err,

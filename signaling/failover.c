@@ -362,8 +362,13 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		}
 		stop_timers(c);
 		record_end(c, status);
-		if (sip && sip->sip_to)
+		if (sip && sip->sip_to) {
 			nta_leg_rtag(c->leg_b, sip->sip_to->a_tag);
+			if (sip->sip_to->a_tag)
+				c->b_remote_hdr = su_sprintf(
+					c->home, "%s;tag=%s", c->b_remote_hdr,
+					sip->sip_to->a_tag);
+		}
 		if (sip)
 			nta_leg_client_route(c->leg_b, sip->sip_record_route,
 					     sip->sip_contact);
@@ -451,6 +456,9 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	if (!c->leg_b)
 		return -1;
 	nta_leg_tag(c->leg_b, NULL);
+	c->b_local_hdr = su_sprintf(c->home, "%s;tag=%s", from,
+				    nta_leg_get_tag(c->leg_b));
+	c->b_remote_hdr = su_strdup(c->home, to);
 
 	/* a new vendor: the media node forgets the previous one */
 	if (c->media_up && c->b_media_set) {

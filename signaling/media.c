@@ -462,3 +462,17 @@ void sg_media_req_cancel(struct sg_media_req *req)
 		req->arg = NULL;
 	}
 }
+
+/* The node of a recovered call: known by URL or id, else added static. */
+struct sg_media_node *sg_media_node_for(struct sg_media *m,
+					const char *node_id, const char *url)
+{
+	struct sg_media_node *n;
+
+	for (n = m ? m->nodes : NULL; n; n = n->next)
+		if (!strcmp(n->url, url) || (*node_id &&
+					     !strcmp(n->node_id, node_id)))
+			return n;
+	return m && *url ? node_add(m, *node_id ? node_id : url, url, true)
+			 : NULL;
+}

@@ -23,6 +23,7 @@
 #include "signaling/media.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
+#include "signaling/recovery.h"
 #include "signaling/spool.h"
 #include "signaling/stats.h"
 #include "signaling/tables.h"
@@ -162,6 +163,13 @@ static void stop(struct sg *sg)
 	if (sg->stopping)
 		return;
 	sg->stopping = true;
+	if (sg->cfg.keep_calls_on_stop) {
+		unsigned kept = sg_call_detach_answered(sg);
+
+		if (kept)
+			sw_info("stopping: %u answered calls left up for the "
+				"next start", kept);
+	}
 	sw_info("stopping: %u calls to end, %zu CDRs pending", sg->ncalls,
 		sg_spool_pending(sg->spool));
 	sg_call_terminate_all(sg, "Shutdown");
@@ -296,6 +304,9 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	e = sg_spool_open(&sg->spool, sg->cfg.spool_dir, err, sizeof(err));
 	if (e)
 		goto out;
+	e = sg_recovery_open(sg, err, sizeof(err));
+	if (e)
+		goto out;
 
 	e = sw_bus_alloc(&sg->bus);
 	if (e) {
@@ -343,6 +354,7 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		snprintf(err, sizeof(err), "cannot start the tick timer");
 		goto out;
 	}
+	sg_recovery_restore(sg);	/* calls answered before a restart */
 	sg_billing_kick(sg->billing);	/* resend what the spool recovered */
 	sg_billing_probe(sg->billing, 1000);
 	sw_info("signalingd %s node %s started", TANDEM_VERSION,
@@ -401,6 +413,7 @@ void sg_free(struct sg *sg)
 	sg_media_free(sg->media);
 	sw_bus_free(sg->bus);
 	sg_spool_close(sg->spool);
+	sg_recovery_close(sg);
 	sg_tables_unref(sg->tables);
 	sg_admit_free(sg);
 	sg_stats_free(sg);

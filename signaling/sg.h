@@ -32,6 +32,7 @@ struct sg_line;
 struct sg_bucket_entry;
 struct sg_ka;
 struct sg_gwstat;
+struct sg_recovery;
 
 struct sg {
 	su_root_t *root;		/* owned */
@@ -57,6 +58,7 @@ struct sg {
 	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
 	struct sg_ka *keepalive;	/* owned: OPTIONS probe state */
 	struct sg_gwstat *stats;	/* owned: ASR counters */
+	struct sg_recovery *recovery;	/* owned: calls journal */
 	unsigned rr;			/* round-robin counter of routing */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;

@@ -1,0 +1,220 @@
+/*
+ * recovery.c - the journal of answered calls and their rebuild on start
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SW_LOG_MODULE "recovery"
+#include "common/log.h"
+#include "common/swtime.h"
+#include "signaling/call.h"
+#include "signaling/media.h"
+#include "signaling/recovery.h"
+#include "signaling/sg.h"
+
+struct sg_recovery {
+	char path[512];
+	int fd;
+	json_t *pending;	/* owned: records to restore, by id */
+	unsigned active;	/* journaled calls not yet down */
+};
+
+static int append(struct sg_recovery *r, json_t *rec, bool sync)
+{
+	char *text = json_dumps(rec, JSON_COMPACT);
+	size_t len;
+	int err = 0;
+
+	json_decref(rec);
+	if (!text)
+		return ENOMEM;
+	len = strlen(text);
+	text[len] = '\n';
+	if (write(r->fd, text, len + 1) != (ssize_t)(len + 1))
+		err = errno ? errno : EIO;
+	else if (sync && fdatasync(r->fd))
+		err = errno;
+	free(text);
+	return err;
+}
+
+/*
+ * Read calls.journal: the calls still up are kept for
+ * sg_recovery_restore(); the file is rewritten with just those.
+ */
+int sg_recovery_open(struct sg *sg, char *err, size_t errsz)
+{
+	struct sg_recovery *r = calloc(1, sizeof(*r));
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	const char *key;
+	json_t *rec;
+
+	if (!r)
+		return ENOMEM;
+	snprintf(r->path, sizeof(r->path), "%s/calls.journal",
+		 sg->cfg.spool_dir);
+	r->pending = json_object();
+	f = fopen(r->path, "r");
+	if (f) {
+		while (getline(&line, &cap, f) > 0) {
+			json_t *j = json_loads(line, 0, NULL);
+			const char *op = json_string_value(
+				json_object_get(j, "op"));
+			const char *id = json_string_value(
+				json_object_get(j, "id"));
+
+			if (op && id && !strcmp(op, "up"))
+				json_object_set(r->pending, id, j);
+			else if (op && id && !strcmp(op, "down"))
+				json_object_del(r->pending, id);
+			json_decref(j);
+		}
+		free(line);
+		fclose(f);
+	}
+	r->fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (r->fd < 0) {
+		int e = errno;
+
+		snprintf(err, errsz, "%s: %s", r->path, strerror(e));
+		json_decref(r->pending);
+		free(r);
+		return e;
+	}
+	json_object_foreach(r->pending, key, rec) {
+		append(r, json_incref(rec), false);
+		r->active++;
+	}
+	if (r->active && fdatasync(r->fd))
+		sw_warn("%s: %s", r->path, strerror(errno));
+	sg->recovery = r;
+	return 0;
+}
+
+/* Rebuild the calls that were up when the last process stopped. */
+void sg_recovery_restore(struct sg *sg)
+{
+	struct sg_recovery *r = sg->recovery;
+	const char *key;
+	json_t *rec;
+	size_t n = 0;
+
+	if (!r)
+		return;
+	json_object_foreach(r->pending, key, rec) {
+		if (sg_call_restore(sg, rec))
+			n++;
+		else
+			sg_recovery_down_id(sg, key);
+	}
+	json_object_clear(r->pending);
+	if (n)
+		sw_info("%zu answered calls recovered from the journal", n);
+}
+
+static json_t *leg_json(struct sg_call *c, nta_leg_t *leg, const char *callid,
+			const char *local, const char *remote)
+{
+	sip_route_t const *route = NULL;
+	sip_contact_t const *target = NULL;
+	char *routes = NULL, *tgt = NULL;
+	json_t *o;
+
+	nta_leg_get_route(leg, &route, &target);
+	for (sip_route_t const *rt = route; rt; rt = rt->r_next) {
+		char *one = sip_header_as_string(c->home,
+						 (sip_header_t const *)rt);
+
+		routes = routes ? su_sprintf(c->home, "%s, %s", routes, one)
+				: one;
+	}
+	if (target)
+		tgt = url_as_string(c->home, target->m_url);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "call_id", callid,
+		      "local", local ? local : "", "remote",
+		      remote ? remote : "", "target", tgt ? tgt : "",
+		      "route", routes ? routes : "", "seq",
+		      (json_int_t)nta_leg_get_seq(leg));
+	return o;
+}
+
+/* The call was answered: journal both dialogs (fsync'ed). */
+void sg_recovery_up(struct sg_call *c)
+{
+	struct sg_recovery *r = c->sg->recovery;
+	json_t *rec, *cdr;
+
+	if (!r || !c->leg_a || !c->leg_b || c->journaled)
+		return;
+	cdr = sg_cdr_build(c);
+	rec = json_pack(
+		"{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:s,"
+		" s:i}",
+		"op", "up", "id", c->id, "mapping", c->mgw->name, "answer_ms",
+		(json_int_t)c->answer_ms, "cdr", cdr ? cdr : json_object(), "a",
+		leg_json(c, c->leg_a, c->callid_a, c->a_local_hdr,
+			 c->a_remote_hdr),
+		"b",
+		leg_json(c, c->leg_b, c->callid_b, c->b_local_hdr,
+			 c->b_remote_hdr),
+		"node", c->node && c->media_up ? c->node->node_id : "",
+		"node_url", c->node && c->media_up ? c->node->url : "",
+		"a_local_ip", c->a_local_ip, "a_local_port", c->a_local_port,
+		"b_local_ip", c->b_local_ip, "b_local_port", c->b_local_port);
+	if (!rec) {
+		sw_cwarn(c->callid_a, "call not journaled (no memory)");
+		return;
+	}
+	if (c->sdp_to_a)
+		json_object_set_new(rec, "sdp_to_a", json_string(c->sdp_to_a));
+	if (c->sdp_to_b)
+		json_object_set_new(rec, "sdp_to_b", json_string(c->sdp_to_b));
+	if (append(r, rec, true)) {
+		sw_cwarn(c->callid_a, "call not journaled: %s", strerror(errno));
+		return;
+	}
+	c->journaled = true;
+	r->active++;
+}
+
+/* A journaled call ended (by id). */
+void sg_recovery_down_id(struct sg *sg, const char *id)
+{
+	struct sg_recovery *r = sg->recovery;
+
+	if (!r)
+		return;
+	append(r, json_pack("{s:s, s:s}", "op", "down", "id", id), false);
+	if (r->active)
+		r->active--;
+	if (!r->active && ftruncate(r->fd, 0))
+		sw_warn("%s: %s", r->path, strerror(errno));
+}
+
+/* The call ended: its journal record is closed. */
+void sg_recovery_down(struct sg_call *c)
+{
+	if (!c->journaled)
+		return;
+	c->journaled = false;
+	sg_recovery_down_id(c->sg, c->id);
+}
+
+void sg_recovery_close(struct sg *sg)
+{
+	struct sg_recovery *r = sg->recovery;
+
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	json_decref(r->pending);
+	free(r);
+	sg->recovery = NULL;
+}
