@@ -1115,6 +1115,33 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 
 static const struct sg_mgw unknown_mgw = {.name = "", .account = ""};
 
+static void recovered_media(int err, json_t *body, void *arg)
+{
+	struct sg_call *c = arg;
+	const char *code = body ? sw_json_str_or(body, "code", "") : "";
+
+	c->media_req = NULL;
+	if (c->state == SG_CALL_ENDED) {
+		/* ended meanwhile: the delete waited for this reply */
+		if (c->media_up && !(err == EPROTO &&
+				     !strcmp(code, "not_found")) &&
+		    !sg_media_delete(&c->media_req, c->node, c->id,
+				     c->end_reason,
+				     (int)c->sg->cfg.media_timeout_ms,
+				     media_deleted, c))
+			return;
+		c->media_req = NULL;
+		finish(c);
+		return;
+	}
+	if (err == EPROTO && !strcmp(code, "not_found")) {
+		sw_cwarn(c->callid_a, "recovered call has no media session "
+			 "any more: ended");
+		c->media_up = false;
+		sg_call_terminate(c, "RecoveredNoMedia", "server");
+	}
+}
+
 /* one dialog of a journal record as an nta leg */
 static nta_leg_t *restore_leg(struct sg_call *c, const json_t *o,
 			      nta_request_f *cb)
@@ -1235,5 +1262,12 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 		c->t_maxdur = sg_timer_start(sg, left > 1000 ? left : 1000,
 					     maxdur_expired, c);
 	}
+	/* a media session that did not survive means a dead call; a live
+	 * one ends by BYE or by the node's rtp_timeout */
+	if (c->media_up &&
+	    sg_media_query(&c->media_req, c->node, c->id,
+			   (int)sg->cfg.media_timeout_ms * 3, recovered_media,
+			   c))
+		c->media_req = NULL;
 	return c;
 }

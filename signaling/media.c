@@ -429,6 +429,22 @@ static void done_resp(int err, const struct sw_env *env, void *arg)
 	free(req);
 }
 
+static void query_resp(int err, const struct sw_env *env, void *arg)
+{
+	struct sg_media_req *req = arg;
+	json_t *body = NULL;
+
+	inflight--;
+	if (!err) {
+		body = env->body;
+		if (!strcmp(env->type, SW_MSG_ERROR))
+			err = EPROTO;
+	}
+	if (req->done_h)
+		req->done_h(err, body, req->arg);
+	free(req);
+}
+
 /* media.delete; h gets the reply body (stats) while it runs. */
 int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		    const char *session, const char *reason, int timeout_ms,
@@ -475,4 +491,28 @@ struct sg_media_node *sg_media_node_for(struct sg_media *m,
 			return n;
 	return m && *url ? node_add(m, *node_id ? node_id : url, url, true)
 			 : NULL;
+}
+
+/* media.query; h gets the reply body while it runs (err EPROTO with the
+ * error body when the node answered an error, e.g. not_found). */
+int sg_media_query(struct sg_media_req **reqp, struct sg_media_node *n,
+		   const char *session, int timeout_ms, sg_media_done_h *h,
+		   void *arg)
+{
+	struct sg_media_req *req;
+	json_t *body = json_pack("{s:s}", "session", session);
+	int err;
+
+	if (!n || !body || !(req = req_new(n, arg))) {
+		json_decref(body);
+		return ENOMEM;
+	}
+	req->done_h = h;
+	err = request(n, SW_MSG_MEDIA_QUERY, body, timeout_ms, query_resp,
+		      req);
+	if (err)
+		free(req);
+	else if (reqp)
+		*reqp = req;
+	return err;
 }

@@ -77,6 +77,9 @@ int sg_media_update(struct sg_media_node *n, const char *session,
 int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		    const char *session, const char *reason, int timeout_ms,
 		    sg_media_done_h *h, void *arg);
+int sg_media_query(struct sg_media_req **reqp, struct sg_media_node *n,
+		   const char *session, int timeout_ms, sg_media_done_h *h,
+		   void *arg);
 void sg_media_req_cancel(struct sg_media_req *req);
 struct sg_media_node *sg_media_node_for(struct sg_media *m,
 					const char *node_id, const char *url);
