@@ -22,18 +22,35 @@ struct sg_gwstat {
 /* "0" | "1" | "1,<threshold>,<min calls>,<window s>"; EINVAL when bad */
 int sg_asr_config_parse(struct sg_asr_config *cfg, const char *s)
 {
-	int on = 0, th = 30, min = 20, win = 3600, n;
+	long v[4] = {0, 30, 20, 3600};
+	const char *p = s;
+	bool done = false;
+	int n = 0;
 
 	if (!cfg || !s)
 		return EINVAL;
-	n = sscanf(s, "%d,%d,%d,%d", &on, &th, &min, &win);
-	if (n < 1 || (on != 0 && on != 1) || th < 0 || th > 100 || min < 0 ||
-	    win < 60 || win > 7 * 86400)
+	while (n < 4 && !done) {
+		char *end;
+
+		errno = 0;
+		v[n] = strtol(p, &end, 10);
+		if (errno || end == p)
+			return EINVAL;
+		n++;
+		if (*end == '\0')
+			done = true;
+		else if (*end != ',' || n == 4)
+			return EINVAL;	/* junk or a fifth field */
+		else
+			p = end + 1;
+	}
+	if ((v[0] != 0 && v[0] != 1) || v[1] < 0 || v[1] > 100 || v[2] < 0 ||
+	    v[2] > 1000000 || v[3] < 60 || v[3] > 7 * 86400)
 		return EINVAL;
-	cfg->on = on == 1;
-	cfg->threshold_pct = th;
-	cfg->min_calls = min;
-	cfg->window_s = win;
+	cfg->on = v[0] == 1;
+	cfg->threshold_pct = (int)v[1];
+	cfg->min_calls = (int)v[2];
+	cfg->window_s = (int)v[3];
 	return 0;
 }
 

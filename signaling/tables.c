@@ -365,6 +365,7 @@ const struct sg_rate *sg_tables_buy_rate(const struct sg_tables *t,
 
 	if (!t || !gw || !callee || !gw->buy_table_id || !t->nrates)
 		return NULL;
+	memset(&key, 0, sizeof(key));
 	key.table_id = gw->buy_table_id;
 	len = strlen(callee);
 	if (len >= sizeof(key.prefix))

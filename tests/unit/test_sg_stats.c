@@ -52,6 +52,9 @@ static void config(void **state)
 	assert_int_not_equal(sg_asr_config_parse(&c, "1,101"), 0);
 	assert_int_not_equal(sg_asr_config_parse(&c, "x"), 0);
 	assert_int_not_equal(sg_asr_config_parse(&c, "1,30,20,10"), 0);
+	assert_int_not_equal(sg_asr_config_parse(&c, "1,30,20,600,5"), 0);
+	assert_int_not_equal(sg_asr_config_parse(&c, "1,"), 0);
+	assert_int_not_equal(sg_asr_config_parse(&c, ""), 0);
 }
 
 int main(void)
