@@ -657,7 +657,9 @@ static int a_irq_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
 		return 0;
 	if (sip->sip_request->rq_method == sip_method_cancel) {
 		sw_cinfo(c->callid_a, "CANCEL from caller");
-		sg_call_terminate(c, "CallerCancel", "caller");
+		/* too late once the 200 went out: the caller BYEs instead */
+		if (c->state < SG_CALL_ANSWERED)
+			sg_call_terminate(c, "CallerCancel", "caller");
 	} else if (sip->sip_request->rq_method == sip_method_ack) {
 		confirmed(c);
 	}
