@@ -133,6 +133,98 @@ static bool decode_leg(struct mp_plan *plan, bool *present, struct sw_jv *v,
 	return true;
 }
 
+/*
+ * Decode body.media (the SS_* values signalingd reads, docs/bus.md) into
+ * mc, starting from the defaults; *present tells whether it was there.
+ * False (and v failed, naming the field) when invalid.
+ */
+static bool decode_media(struct mp_xcode_conf *mc, bool *present,
+			 struct sw_jv *v, const json_t *body)
+{
+	struct sw_jv mv;
+	json_t *obj;
+	int64_t n;
+
+	mp_xcode_conf_default(mc);
+	*present = false;
+	obj = sw_jv_obj(v, body, "media", false);
+	if (!obj)
+		return !v->bad;
+
+	sw_jv_init(&mv, "body.media");
+	mc->jb_mode = (int)sw_jv_int(&mv, obj, "jb_mode", 0, 1, false, 1);
+	mc->jb_min_ms = (uint32_t)sw_jv_int(&mv, obj, "jb_min_ms", 10, 1000,
+					    false, 20);
+	mc->jb_max_ms = (uint32_t)sw_jv_int(&mv, obj, "jb_max_ms", 10, 1000,
+					    false, 200);
+	mc->jb_default_ms = (uint32_t)sw_jv_int(&mv, obj, "jb_default_ms", 10,
+						1000, false, 60);
+	if (!mv.bad && mc->jb_min_ms > mc->jb_max_ms)
+		sw_jv_fail(&mv, "jb_max_ms", "must be >= jb_min_ms (%u)",
+			   mc->jb_min_ms);
+	mc->echo_cancel = sw_jv_bool(&mv, obj, "echo_cancel", false, false);
+	n = sw_jv_int(&mv, obj, "echo_tail_ms", 64, 256, false, 128);
+	if (!mv.bad && n != 64 && n != 128 && n != 256)
+		sw_jv_fail(&mv, "echo_tail_ms", "must be 64, 128 or 256");
+	mc->ec_tail_ms = (uint32_t)n;
+	mc->gain_db = (int)sw_jv_int(&mv, obj, "voice_gain_db", -10, 10, false,
+				     0);
+	mc->comfort_noise = sw_jv_bool(&mv, obj, "comfort_noise", false,
+				       false);
+	mc->te_passthrough = sw_jv_bool(&mv, obj, "te_passthrough", false,
+					false);
+	if (mv.bad) {
+		if (!v->bad++)
+			(void)snprintf(v->err, sizeof(v->err), "%s", mv.err);
+		return false;
+	}
+	*present = true;
+
+	return true;
+}
+
+/* answer a failed mp_session_create/replan */
+static void reply_session_err(struct sw_bus_req *req,
+			      const struct mp_node *node, const char *id,
+			      int err, const char *msg)
+{
+	switch (err) {
+
+	case ENOSPC:
+		sw_cwarn(id, "refused: port range exhausted");
+		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+					 "port range exhausted (%lld..%lld)",
+					 (long long)node->conf.port_min,
+					 (long long)node->conf.port_max);
+		break;
+	case EDQUOT:
+		sw_cwarn(id, "refused: transcoding budget exhausted");
+		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+					 "transcoding budget exhausted "
+					 "(%lld sessions)",
+					 (long long)node->conf.xcode_budget);
+		break;
+	case EMFILE:
+	case ENFILE:
+		sw_cwarn(id, "refused: out of file descriptors");
+		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
+					 "out of file descriptors");
+		break;
+	case EINVAL:
+	case ENOTSUP:
+	case ERANGE:
+		sw_cwarn(id, "refused: %s", msg);
+		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s",
+					 msg[0] ? msg : "plans refused");
+		break;
+	default:
+		sw_cerr(id, "session not created/updated: %s", strerror(err));
+		(void)sw_bus_reply_error(req, SW_ERR_INTERNAL, "session: %s",
+					 strerror(err));
+		break;
+	}
+}
+
 static json_t *local_json(const struct mp_node *node,
 			  const struct mp_session *sess, enum mp_leg_id leg)
 {
@@ -148,7 +240,7 @@ static json_t *stats_json(const struct mp_session *sess, enum mp_leg_id leg)
 	mp_session_stats(sess, leg, &st);
 
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:s}",
+			 "s:I, s:s, s:I, s:I, s:I, s:I}",
 			 "rx_packets", (json_int_t)st.rx_packets,
 			 "rx_bytes", (json_int_t)st.rx_bytes,
 			 "tx_packets", (json_int_t)st.tx_packets,
@@ -160,7 +252,11 @@ static json_t *stats_json(const struct mp_session *sess, enum mp_leg_id leg)
 			 "rtt_ms", (json_int_t)st.rtt_ms,
 			 "mos_x10", (json_int_t)st.mos_x10,
 			 "dropped", (json_int_t)st.dropped,
-			 "remote", st.remote);
+			 "remote", st.remote,
+			 "dtmf_rx", (json_int_t)st.dtmf_rx,
+			 "dtmf_dropped", (json_int_t)st.dtmf_dropped,
+			 "concealed", (json_int_t)st.concealed,
+			 "jb_delay_ms", (json_int_t)st.jb_delay_ms);
 }
 
 static void reply_or_internal(struct sw_bus_req *req, json_t *body)
@@ -196,10 +292,12 @@ static void offer_reply(struct sw_bus_req *req, const struct mp_node *node,
 static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 			 const json_t *body)
 {
+	struct mp_xcode_conf mc;
 	struct mp_plan a, b;
 	struct mp_session *sess;
 	const char *id, *call_id;
-	bool has_a, has_b;
+	bool has_a, has_b, has_media = false;
+	char msg[256];
 	struct sw_jv v;
 	int dscp, err;
 
@@ -211,6 +309,8 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 		(void)decode_leg(&a, &has_a, &v, node, body, "a", true);
 	if (!v.bad)
 		(void)decode_leg(&b, &has_b, &v, node, body, "b", true);
+	if (!v.bad)
+		(void)decode_media(&mc, &has_media, &v, body);
 	if (v.bad) {
 		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
@@ -220,61 +320,36 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	 * same ports back with the plans refreshed */
 	sess = mp_session_find(node, id);
 	if (sess) {
-		err = mp_session_replan(sess, &a, &b);
-		if (err == EDQUOT) {
-			(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
-						 "transcoding budget exhausted "
-						 "(%lld sessions)",
-						 (long long)node->conf
-							 .xcode_budget);
+		err = mp_session_replan(sess, &a, &b,
+					has_media ? &mc : NULL, msg,
+					sizeof(msg));
+		if (err) {
+			reply_session_err(req, node, id, err, msg);
 			return;
 		}
 		offer_reply(req, node, sess);
 		return;
 	}
 
-	err = mp_session_create(&sess, node, id, call_id, &a, &b, dscp);
-	switch (err) {
-	case 0:
-		offer_reply(req, node, sess);
-		break;
-	case ENOSPC:
-		sw_cwarn(id, "offer refused: port range exhausted");
-		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
-					 "port range exhausted (%lld..%lld)",
-					 (long long)node->conf.port_min,
-					 (long long)node->conf.port_max);
-		break;
-	case EDQUOT:
-		sw_cwarn(id, "offer refused: transcoding budget exhausted");
-		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
-					 "transcoding budget exhausted "
-					 "(%lld sessions)",
-					 (long long)node->conf.xcode_budget);
-		break;
-	case EMFILE:
-	case ENFILE:
-		sw_cwarn(id, "offer refused: out of file descriptors");
-		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
-					 "out of file descriptors");
-		break;
-	default:
-		sw_cerr(id, "offer failed: %s", strerror(err));
-		(void)sw_bus_reply_error(req, SW_ERR_INTERNAL,
-					 "session not created: %s",
-					 strerror(err));
-		break;
+	err = mp_session_create(&sess, node, id, call_id, &a, &b, &mc, dscp,
+				msg, sizeof(msg));
+	if (err) {
+		reply_session_err(req, node, id, err, msg);
+		return;
 	}
+	offer_reply(req, node, sess);
 }
 
 /* media.answer and media.update: replace the plans of the legs given */
 static void handle_replan(struct sw_bus_req *req, struct mp_node *node,
 			  const json_t *body)
 {
+	struct mp_xcode_conf mc;
 	struct mp_plan a, b;
 	struct mp_session *sess;
-	bool has_a = false, has_b = false;
+	bool has_a = false, has_b = false, has_media = false;
 	const char *id;
+	char msg[256];
 	struct sw_jv v;
 	int err;
 
@@ -284,6 +359,8 @@ static void handle_replan(struct sw_bus_req *req, struct mp_node *node,
 		(void)decode_leg(&a, &has_a, &v, node, body, "a", false);
 	if (!v.bad)
 		(void)decode_leg(&b, &has_b, &v, node, body, "b", false);
+	if (!v.bad)
+		(void)decode_media(&mc, &has_media, &v, body);
 	if (v.bad) {
 		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
@@ -296,20 +373,63 @@ static void handle_replan(struct sw_bus_req *req, struct mp_node *node,
 		return;
 	}
 
-	err = mp_session_replan(sess, has_a ? &a : NULL, has_b ? &b : NULL);
-	if (err == EDQUOT) {
-		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
-					 "transcoding budget exhausted "
-					 "(%lld sessions)",
-					 (long long)node->conf.xcode_budget);
-		return;
-	}
+	err = mp_session_replan(sess, has_a ? &a : NULL, has_b ? &b : NULL,
+				has_media ? &mc : NULL, msg, sizeof(msg));
 	if (err) {
-		(void)sw_bus_reply_error(req, SW_ERR_INTERNAL, "update: %s",
-					 strerror(err));
+		reply_session_err(req, node, id, err, msg);
 		return;
 	}
 	sess->answered = true;	/* the RTP timeout applies from now on */
+	reply_or_internal(req, json_pack("{s:s}", "session", id));
+}
+
+/* media.play_dtmf: a digit signalingd received by SIP INFO from body.leg */
+static void handle_play_dtmf(struct sw_bus_req *req, struct mp_node *node,
+			     const json_t *body)
+{
+	static const char *const legs[] = {"a", "b", NULL};
+	struct mp_session *sess;
+	const char *id, *leg, *digit;
+	uint32_t duration;
+	struct sw_jv v;
+	int err;
+
+	sw_jv_init(&v, "body");
+	id = sw_jv_uuid(&v, body, "session", true);
+	leg = sw_jv_enum(&v, body, "leg", legs, true, NULL);
+	digit = sw_jv_str(&v, body, "digit", 1, true, "");
+	if (!v.bad && (strlen(digit) != 1 ||
+		       !strchr("0123456789*#ABCD!", digit[0])))
+		sw_jv_fail(&v, "digit", "must be one of 0-9 * # A-D !");
+	duration = (uint32_t)sw_jv_int(&v, body, "duration_ms", 0, 10000,
+				       false, 0);
+	if (v.bad) {
+		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+
+	sess = mp_session_find(node, id);
+	if (!sess) {
+		(void)sw_bus_reply_error(req, SW_ERR_NOT_FOUND,
+					 "body.session: no session %s", id);
+		return;
+	}
+
+	err = mp_session_play_dtmf(sess, leg[0] == 'b' ? MP_LEG_B : MP_LEG_A,
+				   digit[0], duration);
+	if (err == ENOTCONN) {
+		(void)sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
+					 "body.session: no media engine yet "
+					 "(codecs not known) to send the digit "
+					 "as RFC 2833 or tones");
+		return;
+	}
+	if (err) {
+		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST,
+					 "body.digit: refused: %s",
+					 strerror(err));
+		return;
+	}
 	reply_or_internal(req, json_pack("{s:s}", "session", id));
 }
 
@@ -394,9 +514,7 @@ void mp_control_request(struct sw_bus_req *req, const struct sw_env *env,
 	else if (!strcmp(type, SW_MSG_HEALTH_PING))
 		handle_ping(req, node);
 	else if (!strcmp(type, SW_MSG_MEDIA_PLAY_DTMF))
-		(void)sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
-					 "media.play_dtmf: DTMF engine not "
-					 "wired yet");
+		handle_play_dtmf(req, node, env->body);
 	else
 		(void)sw_bus_reply_error(req, SW_ERR_UNKNOWN_TYPE,
 					 "unknown type '%s'", type);

@@ -41,6 +41,25 @@ static void tick(void *arg)
 	mp_session_tick(node);
 }
 
+#define XTICK_MS 10		/* media engine clock (mp_xcode_tick) */
+
+static void xtick(void *arg)
+{
+	struct mp_node *node = arg;
+
+	mp_session_xtick(node);
+	if (!list_isempty(&node->xsessions))
+		tmr_start(&node->xtick, XTICK_MS, xtick, node);
+}
+
+/* Run the engines' 10 ms clock (no-op when it runs already). */
+void mp_node_xtick_start(struct mp_node *node)
+{
+	if (!node || tmr_isrunning(&node->xtick))
+		return;
+	tmr_start(&node->xtick, XTICK_MS, xtick, node);
+}
+
 static void on_sighup(int sig)
 {
 	int saved = errno;
@@ -106,6 +125,8 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 	node->hup_pipe[0] = node->hup_pipe[1] = -1;
 	node->start_ms = sw_time_mono_ms();
 	tmr_init(&node->tick);
+	tmr_init(&node->xtick);
+	list_init(&node->xsessions);
 	(void)snprintf(node->conf_path, sizeof(node->conf_path), "%s",
 		       conf_path ? conf_path : "");
 	sw_log_set_level(conf->log_level);
@@ -196,6 +217,7 @@ void mp_node_free(struct mp_node *node)
 		return;
 
 	tmr_cancel(&node->tick);
+	tmr_cancel(&node->xtick);
 	node->hb = mem_deref(node->hb);
 	mp_session_close_all(node);
 	if (node->bus_fd_listening)

@@ -4,7 +4,8 @@
  * The node ties the modules together: the config (config.h), the bus (one
  * REP listener for media.* requests, one PUSH peer to signalingd for
  * heartbeats and events), the port allocator (ports.h), the session table
- * (session.h), the timeout tick and the heartbeat (heartbeat.h).  main.c
+ * (session.h), the timeout tick, the 10 ms clock of the media engines
+ * (running only while a session has one) and the heartbeat (heartbeat.h).  main.c
  * only parses the command line, allocates a node and runs re_main.
  *
  * Ownership: main() owns the node; the node owns everything below it.
@@ -38,6 +39,8 @@ struct mp_node {
 	uint32_t nsessions;
 	uint32_t nxcode;		/* sessions on the decoded path */
 	struct tmr tick;		/* RTP timeout checks */
+	struct list xsessions;		/* sessions with a media engine */
+	struct tmr xtick;		/* 10 ms engine clock, while any */
 	struct mp_heartbeat *hb;	/* owned */
 	int64_t start_ms;		/* monotonic */
 	uint32_t pair_cap;		/* pairs the open-file limit allows */
@@ -51,5 +54,6 @@ void mp_node_free(struct mp_node *node);
 void mp_node_reload(struct mp_node *node);
 int64_t mp_node_uptime_s(const struct mp_node *node);
 uint32_t mp_node_free_pairs(const struct mp_node *node);
+void mp_node_xtick_start(struct mp_node *node);
 
 #endif /* MP_NODE_H */

@@ -55,6 +55,7 @@ struct mp_leg {
 	} sr[SR_RING];
 	unsigned sr_next;
 	uint32_t rtt_ms;	/* last RTT measured, 0 = none */
+	bool rtcp_mux;		/* the peer sent RTCP on the RTP port */
 };
 
 struct mp_relay {
@@ -62,6 +63,8 @@ struct mp_relay {
 	struct mp_ports *ports;	/* borrowed: the node's allocator */
 	mp_relay_media_h *media_h;	/* decoded path, NULL = plain relay */
 	void *media_arg;
+	mp_relay_rtcp_h *rtcp_h;	/* RTCP terminated, NULL = relayed */
+	void *rtcp_arg;
 	char tag[40];		/* session id for logs */
 };
 
@@ -215,6 +218,12 @@ static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
 			return;
 		}
 		in->st.rtcp_rx++;
+		in->rtcp_mux = true;
+		if (in->relay->rtcp_h) {
+			in->relay->rtcp_h(in->relay, in->id, buf, len,
+					  in->relay->rtcp_arg);
+			return;
+		}
 		sent = sock_send(&out->rtp, buf, len);
 		if (sent)
 			out->st.rtcp_tx++;
@@ -263,6 +272,11 @@ static void rx_rtcp(struct mp_sock *s, const uint8_t *buf, size_t len,
 		return;
 	}
 	in->st.rtcp_rx++;
+	if (in->relay->rtcp_h) {
+		in->relay->rtcp_h(in->relay, in->id, buf, len,
+				  in->relay->rtcp_arg);
+		return;
+	}
 	sent = sock_send(&out->rtcp, buf, len);
 	if (sent)
 		out->st.rtcp_tx++;
@@ -430,6 +444,7 @@ void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id id,
 		leg->plan = *remote;
 
 	leg->rtp.latched = leg->rtcp.latched = false;
+	leg->rtcp_mux = false;
 	leg->rtp.dst_set = leg->rtcp.dst_set = leg->plan_set;
 	leg->rtp.plan_set = leg->rtcp.plan_set = leg->plan_set;
 	if (remote) {
@@ -565,6 +580,41 @@ int mp_relay_send(struct mp_relay *relay, enum mp_leg_id to,
 		return EIO;
 	leg->st.tx_packets++;
 	leg->st.tx_bytes += len;
+
+	return 0;
+}
+
+/* Route received RTCP to h (terminated); NULL restores relaying it. */
+void mp_relay_set_rtcp_handler(struct mp_relay *relay, mp_relay_rtcp_h *h,
+			       void *arg)
+{
+	if (!relay)
+		return;
+	relay->rtcp_h = h;
+	relay->rtcp_arg = arg;
+}
+
+/*
+ * Send one RTCP datagram to leg to's peer, counted in its rtcp_tx: from the
+ * leg's RTCP port, or from its RTP port when the peer multiplexes RTCP
+ * there (RFC 5761).  ENOTCONN when the peer is not known yet, EIO when the
+ * datagram did not leave whole.
+ */
+int mp_relay_send_rtcp(struct mp_relay *relay, enum mp_leg_id to,
+		       const uint8_t *buf, size_t len)
+{
+	const struct mp_sock *s;
+	struct mp_leg *leg;
+
+	if (!relay || !buf || (to != MP_LEG_A && to != MP_LEG_B))
+		return EINVAL;
+	leg = &relay->leg[to];
+	s = leg->rtcp_mux ? &leg->rtp : &leg->rtcp;
+	if (!s->dst_set)
+		return ENOTCONN;
+	if (!sock_send(s, buf, len))
+		return EIO;
+	leg->st.rtcp_tx++;
 
 	return 0;
 }

@@ -41,11 +41,19 @@ struct mp_relay;
 /*
  * Decoded-path hook: when set, every valid RTP packet a leg receives (after
  * latching and counting) goes to the handler instead of the other leg; the
- * handler emits what it wants with mp_relay_send().  RTCP is still relayed.
+ * handler emits what it wants with mp_relay_send().  RTCP is still relayed
+ * unless an RTCP handler is set too.
  */
 typedef void (mp_relay_media_h)(struct mp_relay *relay, enum mp_leg_id from,
 				const struct mp_rtp_hdr *hdr,
 				const uint8_t *buf, size_t len, void *arg);
+/*
+ * RTCP termination hook: when set, every valid RTCP packet a leg receives
+ * (on its RTCP port, or multiplexed on its RTP port) goes to the handler
+ * instead of the other leg; mp_relay_send_rtcp() emits RTCP to a leg.
+ */
+typedef void (mp_relay_rtcp_h)(struct mp_relay *relay, enum mp_leg_id from,
+			       const uint8_t *buf, size_t len, void *arg);
 
 int  mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
 		    const struct sa *laddr, const char *tag);
@@ -62,5 +70,9 @@ void mp_relay_set_media_handler(struct mp_relay *relay, mp_relay_media_h *h,
 				void *arg);
 int  mp_relay_send(struct mp_relay *relay, enum mp_leg_id to,
 		   const uint8_t *buf, size_t len);
+void mp_relay_set_rtcp_handler(struct mp_relay *relay, mp_relay_rtcp_h *h,
+			       void *arg);
+int  mp_relay_send_rtcp(struct mp_relay *relay, enum mp_leg_id to,
+			const uint8_t *buf, size_t len);
 
 #endif /* MP_RELAY_H */

@@ -45,6 +45,8 @@ static void session_destructor(void *arg)
 	struct mp_session *sess = arg;
 
 	hash_unlink(&sess->he);
+	list_unlink(&sess->xle);
+	sess->xc = mem_deref(sess->xc);
 	if (sess->node) {
 		if (sess->node->nsessions)
 			sess->node->nsessions--;
@@ -100,28 +102,437 @@ struct mp_session *mp_session_find(const struct mp_node *node, const char *id)
 	return le ? le->data : NULL;
 }
 
+/* ---- the media engine (mediaproxy/xcode) ---- */
+
+static const char *const method_name[] = {
+	[MP_XCODE_DTMF_NONE] = "none", [MP_XCODE_DTMF_RFC2833] = "rfc2833",
+	[MP_XCODE_DTMF_INFO] = "info", [MP_XCODE_DTMF_INBAND] = "inband",
+	[MP_XCODE_DTMF_ALL] = "all", [MP_XCODE_DTMF_AUTO] = "auto",
+};
+
+/* what a pair of plans asks of the engine */
+struct need {
+	bool engine;			/* more than a plain relay */
+	bool decoded;			/* audio decoded: xcode_budget */
+	struct mp_xcode_plan x[2];
+};
+
+/* the static payload type of a codec, -1 when it has none */
+static int static_pt(const char *codec)
+{
+	if (!strcasecmp(codec, "PCMU"))
+		return 0;
+	if (!strcasecmp(codec, "PCMA"))
+		return 8;
+	if (!strcasecmp(codec, "G722"))
+		return 9;
+	if (!strcasecmp(codec, "G729") || !strcasecmp(codec, "G729A"))
+		return 18;
+	return -1;
+}
+
+static void xplan_of(struct mp_xcode_plan *x, const struct mp_plan *p,
+		     int pt)
+{
+	memset(x, 0, sizeof(*x));
+	(void)snprintf(x->codec, sizeof(x->codec), "%.31s", p->codec);
+	x->pt = (uint8_t)pt;
+	x->rate = p->rate;
+	x->ptime = p->ptime > 0 ? (uint32_t)p->ptime : 0;
+	(void)snprintf(x->fmtp, sizeof(x->fmtp), "%.255s", p->fmtp);
+	x->te_pt = (uint8_t)p->te_pt;
+	if (mp_xcode_dtmf_parse(&x->dtmf_send, p->dtmf_send))
+		x->dtmf_send = MP_XCODE_DTMF_NONE;
+	if (mp_xcode_dtmf_parse(&x->dtmf_recv, p->dtmf_recv))
+		x->dtmf_recv = MP_XCODE_DTMF_NONE;
+}
+
+static bool accepts_info(const struct mp_xcode_plan *x)
+{
+	return x->dtmf_recv == MP_XCODE_DTMF_INFO ||
+	       x->dtmf_recv == MP_XCODE_DTMF_ALL ||
+	       x->dtmf_recv == MP_XCODE_DTMF_AUTO;
+}
+
+/* the method a leg is sent digits by (the engine's rule, xcode.h) */
+static enum mp_xcode_dtmf send_method(const struct mp_xcode_plan *x)
+{
+	switch (x->dtmf_send) {
+
+	case MP_XCODE_DTMF_RFC2833:
+	case MP_XCODE_DTMF_AUTO:
+	case MP_XCODE_DTMF_ALL:
+		return x->te_pt ? MP_XCODE_DTMF_RFC2833 : MP_XCODE_DTMF_INFO;
+	case MP_XCODE_DTMF_INFO:
+	case MP_XCODE_DTMF_INBAND:
+		return x->dtmf_send;
+	default:
+		return MP_XCODE_DTMF_NONE;
+	}
+}
+
+/*
+ * Decide what plans a and b need.  Until both codecs are known the
+ * session is a plain relay.  A digit signalingd gets by SIP INFO from one
+ * leg that the other leg takes as RFC 2833 needs an engine too (the relay
+ * cannot make events: media.play_dtmf).  EINVAL/ENOTSUP/ERANGE with err
+ * naming the field when the engine is needed but cannot take the plans.
+ */
+static int need_of(struct need *n, const struct mp_plan *a,
+		   const struct mp_plan *b, char *err, size_t errsz)
+{
+	const struct mp_plan *p[2] = {a, b};
+	static const char legc[2] = {'a', 'b'};
+	bool same_codec;
+	int pt[2];
+
+	memset(n, 0, sizeof(*n));
+	if (!a->codec[0] || !b->codec[0])
+		return 0;
+	same_codec = !strcasecmp(a->codec, b->codec);
+
+	for (int i = 0; i < 2; i++) {
+		pt[i] = p[i]->pt >= 0 ? p[i]->pt : static_pt(p[i]->codec);
+		if (pt[i] >= 0)
+			continue;
+		if (same_codec && p[0]->pt == p[1]->pt)
+			return 0;	/* nothing to tell them apart by */
+		(void)snprintf(err, errsz, "body.%c.pt: needed to transcode "
+			       "%s (no static payload type)", legc[i],
+			       p[i]->codec);
+		return EINVAL;
+	}
+	for (int i = 0; i < 2; i++)
+		xplan_of(&n->x[i], p[i], pt[i]);
+
+	n->engine = mp_xcode_needed(&n->x[0], &n->x[1]) ||
+		    (accepts_info(&n->x[0]) &&
+		     send_method(&n->x[1]) == MP_XCODE_DTMF_RFC2833) ||
+		    (accepts_info(&n->x[1]) &&
+		     send_method(&n->x[0]) == MP_XCODE_DTMF_RFC2833);
+	if (!n->engine)
+		return 0;
+
+	for (int i = 0; i < 2; i++) {
+		int e = mp_xcode_plan_check(&n->x[i]);
+
+		switch (e) {
+
+		case 0:
+			continue;
+		case ENOTSUP:
+			if (same_codec) {
+				/* a codec the engine lacks, on both legs:
+				 * relayed untouched as before */
+				memset(n, 0, sizeof(*n));
+				return 0;
+			}
+			(void)snprintf(err, errsz, "body.%c.codec: %s cannot "
+				       "be transcoded (PCMA, PCMU, G729, "
+				       "opus, G722)", legc[i], p[i]->codec);
+			break;
+		case ERANGE:
+			(void)snprintf(err, errsz, "body.%c.ptime: %d ms is "
+				       "not a ptime %s can be sent with",
+				       legc[i], p[i]->ptime, p[i]->codec);
+			break;
+		default:
+			(void)snprintf(err, errsz, "body.%c.te_pt: must "
+				       "differ from pt %d", legc[i], pt[i]);
+			break;
+		}
+		return e == ERANGE || e == ENOTSUP ? e : EINVAL;
+	}
+	n->decoded = mp_xcode_decoded_path(&n->x[0], &n->x[1]);
+
+	return 0;
+}
+
+static bool xplan_eq(const struct mp_xcode_plan *x,
+		     const struct mp_xcode_plan *y)
+{
+	return !strcmp(x->codec, y->codec) && x->pt == y->pt &&
+	       x->rate == y->rate && x->ptime == y->ptime &&
+	       !strcmp(x->fmtp, y->fmtp) && x->te_pt == y->te_pt &&
+	       x->dtmf_send == y->dtmf_send && x->dtmf_recv == y->dtmf_recv;
+}
+
+static bool conf_eq(const struct mp_xcode_conf *x,
+		    const struct mp_xcode_conf *y)
+{
+	return x->jb_enable == y->jb_enable && x->jb_mode == y->jb_mode &&
+	       x->jb_min_ms == y->jb_min_ms && x->jb_max_ms == y->jb_max_ms &&
+	       x->jb_default_ms == y->jb_default_ms &&
+	       x->echo_cancel == y->echo_cancel &&
+	       x->ec_tail_ms == y->ec_tail_ms && x->gain_db == y->gain_db &&
+	       x->comfort_noise == y->comfort_noise &&
+	       x->te_passthrough == y->te_passthrough && x->rtcp == y->rtcp;
+}
+
+static void push_event(struct mp_session *sess, json_t *body)
+{
+	struct mp_node *node = sess->node;
+	int err;
+
+	if (!body) {
+		sw_cerr(sess->id, "media.event: out of memory");
+		return;
+	}
+	if (!node || !node->sig) {
+		json_decref(body);
+		err = ENOTCONN;
+	} else {
+		err = sw_bus_push(node->sig, SW_MSG_MEDIA_EVENT, body);
+	}
+	if (err)
+		sw_cwarn(sess->id, "media.event not sent: %s", strerror(err));
+}
+
+static void push_dtmf(struct mp_session *sess, int from, int to, char digit,
+		      uint32_t duration_ms, enum mp_xcode_dtmf method,
+		      bool send_info)
+{
+	char d[2] = {digit, '\0'};
+	char l[2] = {leg_name[from], '\0'}, t[2] = {leg_name[to], '\0'};
+
+	sw_cinfo(sess->id, "dtmf %s from %s to %s, %u ms, by %s%s", d, l, t,
+		 duration_ms, method_name[method],
+		 send_info ? ", SIP INFO wanted" : "");
+	push_event(sess, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+				   "s:s, s:b}",
+				   "session", sess->id, "node_id",
+				   sess->node->conf.node_id, "event", "dtmf",
+				   "leg", l, "to", t, "digit", d,
+				   "duration_ms", (json_int_t)duration_ms,
+				   "method", method_name[method],
+				   "send_info", send_info));
+}
+
+static void xc_send(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+		    bool rtcp, void *arg)
+{
+	struct mp_session *sess = arg;
+	enum mp_leg_id to = leg == MP_XCODE_B ? MP_LEG_B : MP_LEG_A;
+
+	/* ENOTCONN (peer unknown yet) and EIO are the packet's loss only */
+	if (rtcp)
+		(void)mp_relay_send_rtcp(sess->relay, to, pkt, len);
+	else
+		(void)mp_relay_send(sess->relay, to, pkt, len);
+}
+
+static void xc_event(const struct mp_xcode_event *ev, void *arg)
+{
+	struct mp_session *sess = arg;
+
+	if (!ev || ev->type != MP_XCODE_EV_DTMF)
+		return;
+	push_dtmf(sess, ev->from == MP_XCODE_B, ev->to == MP_XCODE_B,
+		  ev->digit, ev->duration_ms, ev->method, ev->send_info);
+}
+
+static void on_media(struct mp_relay *relay, enum mp_leg_id from,
+		     const struct mp_rtp_hdr *hdr, const uint8_t *buf,
+		     size_t len, void *arg)
+{
+	struct mp_session *sess = arg;
+
+	(void)relay;
+	(void)hdr;
+	/* bad packets are counted by the engine (leg stats "dropped") */
+	(void)mp_xcode_input(sess->xc, from == MP_LEG_B ? MP_XCODE_B :
+							 MP_XCODE_A,
+			     buf, len, sw_time_mono_ms());
+}
+
+static void on_rtcp(struct mp_relay *relay, enum mp_leg_id from,
+		    const uint8_t *buf, size_t len, void *arg)
+{
+	struct mp_session *sess = arg;
+
+	(void)relay;
+	(void)mp_xcode_rtcp_input(sess->xc, from == MP_LEG_B ? MP_XCODE_B :
+							      MP_XCODE_A,
+				  buf, len, sw_time_mono_ms());
+}
+
+/* engine counters as leg stats: what is added to the relay's */
+static void engine_stats(const struct mp_xcode *xc, enum mp_leg_id leg,
+			 struct mp_xcode_stats *xs, struct mp_leg_stats *st)
+{
+	memset(xs, 0, sizeof(*xs));
+	memset(st, 0, sizeof(*st));
+	if (!xc)
+		return;
+	mp_xcode_stats(xc, leg == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A, xs);
+	st->dropped = xs->rx_malformed + xs->rx_wrong_pt + xs->rx_wrong_ssrc +
+		      xs->rx_bad_event + xs->rtcp_malformed;
+	st->dtmf_rx = xs->dtmf_rx;
+	st->dtmf_dropped = xs->dtmf_dropped;
+	st->concealed = xs->concealed_frames;
+	st->jb_delay_ms = xs->jb_delay_ms;
+}
+
+/* replace the session's engine by xc (NULL: back to a plain relay) */
+static void engine_set(struct mp_session *sess, struct mp_xcode *xc,
+		       const struct need *n)
+{
+	if (sess->xc) {
+		for (int i = 0; i < 2; i++) {
+			struct mp_xcode_stats xs;
+			struct mp_leg_stats st;
+
+			engine_stats(sess->xc, (enum mp_leg_id)i, &xs, &st);
+			sess->carry[i].dropped += st.dropped;
+			sess->carry[i].dtmf_rx += st.dtmf_rx;
+			sess->carry[i].dtmf_dropped += st.dtmf_dropped;
+			sess->carry[i].concealed += st.concealed;
+		}
+		sess->xc = mem_deref(sess->xc);
+		list_unlink(&sess->xle);
+	}
+	sess->xc = xc;
+	if (!xc) {
+		mp_relay_set_media_handler(sess->relay, NULL, NULL);
+		mp_relay_set_rtcp_handler(sess->relay, NULL, NULL);
+		return;
+	}
+	sess->xplan[0] = n->x[0];
+	sess->xplan[1] = n->x[1];
+	mp_relay_set_media_handler(sess->relay, on_media, sess);
+	mp_relay_set_rtcp_handler(sess->relay, on_rtcp, sess);
+	list_append(&sess->node->xsessions, &sess->xle, sess);
+	mp_node_xtick_start(sess->node);
+	sw_cinfo(sess->id, "media engine: a %s/%u ptime %u te %u dtmf %s/%s, "
+		 "b %s/%u ptime %u te %u dtmf %s/%s, decoded a->b %s b->a %s",
+		 n->x[0].codec, n->x[0].pt, n->x[0].ptime, n->x[0].te_pt,
+		 method_name[n->x[0].dtmf_recv],
+		 method_name[n->x[0].dtmf_send], n->x[1].codec, n->x[1].pt,
+		 n->x[1].ptime, n->x[1].te_pt, method_name[n->x[1].dtmf_recv],
+		 method_name[n->x[1].dtmf_send],
+		 mp_xcode_decodes(xc, MP_XCODE_A) ? "yes" : "no",
+		 mp_xcode_decodes(xc, MP_XCODE_B) ? "yes" : "no");
+}
+
+/* allocate the engine n asks for; err names what it refused */
+static int engine_alloc(struct mp_xcode **xcp, struct mp_session *sess,
+			const struct need *n, const struct mp_xcode_conf *mc,
+			char *err, size_t errsz)
+{
+	int e;
+
+	e = mp_xcode_alloc(xcp, &n->x[0], &n->x[1], mc, xc_send, xc_event,
+			   sess);
+	switch (e) {
+
+	case 0:
+	case ENOMEM:
+		break;
+	case ERANGE:
+		(void)snprintf(err, errsz, "body.media: values out of range "
+			       "for the engine");
+		break;
+	default:
+		(void)snprintf(err, errsz, "body.a: plans %s/%s refused by "
+			       "the media engine: %s", n->x[0].codec,
+			       n->x[1].codec, strerror(e));
+		e = EINVAL;
+		break;
+	}
+	return e;
+}
+
+/* Tick every engine of the node: the 10 ms clock (node.c). */
+void mp_session_xtick(struct mp_node *node)
+{
+	int64_t now = sw_time_mono_ms();
+	struct le *le;
+
+	if (!node)
+		return;
+	for (le = node->xsessions.head; le; le = le->next) {
+		struct mp_session *sess = le->data;
+
+		(void)mp_xcode_tick(sess->xc, now);
+	}
+}
+
+/*
+ * A digit signalingd received by SIP INFO from leg from (media.play_dtmf):
+ * the engine delivers it to the other leg by that leg's send method.  A
+ * plain relay can only hand it back for SIP INFO (media.event with
+ * send_info) or drop it (send method none, or from does not take INFO);
+ * ENOTCONN when the other leg wants RFC 2833 or tones and there is no
+ * engine (codecs not known yet).
+ */
+int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
+			 char digit, uint32_t duration_ms)
+{
+	struct mp_xcode_plan x[2];
+	int to = from == MP_LEG_A ? MP_LEG_B : MP_LEG_A;
+
+	if (!sess)
+		return EINVAL;
+	if (sess->xc) {
+		return mp_xcode_dtmf_in(sess->xc, from == MP_LEG_B ?
+					MP_XCODE_B : MP_XCODE_A, digit,
+					duration_ms, sw_time_mono_ms());
+	}
+
+	for (int i = 0; i < 2; i++)
+		xplan_of(&x[i], &sess->plan[i], 0);
+	x[0].te_pt = (uint8_t)sess->plan[0].te_pt;
+	x[1].te_pt = (uint8_t)sess->plan[1].te_pt;
+	if (!accepts_info(&x[from])) {
+		sw_cinfo(sess->id, "dtmf %c from %c by INFO dropped: the leg "
+			 "receives %s", digit, leg_name[from],
+			 sess->plan[from].dtmf_recv);
+		return 0;
+	}
+	switch (send_method(&x[to])) {
+
+	case MP_XCODE_DTMF_NONE:
+		sw_cinfo(sess->id, "dtmf %c for %c dropped: dtmf_send none",
+			 digit, leg_name[to]);
+		return 0;
+	case MP_XCODE_DTMF_INFO:
+		push_dtmf(sess, from, to, digit, duration_ms ? duration_ms : 160,
+			  MP_XCODE_DTMF_INFO, true);
+		return 0;
+	default:
+		return ENOTCONN;
+	}
+}
+
 /*
  * Create a session with a port pair per leg and enter it in the node's
- * table.  ENOSPC: port range exhausted; EDQUOT: the plan needs the decoded
- * path and xcode_budget is used up; EEXIST: the id is taken.
- * dscp (0..63) marks every packet the session sends.
+ * table, with a media engine when the plans need one.  media: the SS_*
+ * values (NULL = defaults).  ENOSPC: port range exhausted; EDQUOT: the
+ * plans need the decoded path and xcode_budget is used up; EEXIST: the id
+ * is taken; EINVAL/ENOTSUP/ERANGE: the engine cannot take the plans (err
+ * names the field).  dscp (0..63) marks every packet the session sends.
  */
 int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		      const char *id, const char *call_id,
 		      const struct mp_plan *a, const struct mp_plan *b,
-		      int dscp)
+		      const struct mp_xcode_conf *media, int dscp,
+		      char *errmsg, size_t errsz)
 {
 	struct mp_session *sess;
-	bool xcode;
+	struct mp_xcode *xc = NULL;
+	struct need n;
 	int err;
 
-	if (!sessp || !node || !id || !a || !b)
+	if (!sessp || !node || !id || !a || !b || !errmsg || !errsz)
 		return EINVAL;
+	errmsg[0] = '\0';
 	if (mp_session_find(node, id))
 		return EEXIST;
 
-	xcode = mp_plan_is_xcode(a, b);
-	if (xcode && node->nxcode >= node->conf.xcode_budget)
+	err = need_of(&n, a, b, errmsg, errsz);
+	if (err)
+		return err;
+	if (n.decoded && node->nxcode >= node->conf.xcode_budget)
 		return EDQUOT;
 
 	sess = mem_zalloc(sizeof(*sess), session_destructor);
@@ -133,6 +544,10 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		       call_id ? call_id : "");
 	sess->plan[MP_LEG_A] = *a;
 	sess->plan[MP_LEG_B] = *b;
+	if (media)
+		sess->media = *media;
+	else
+		mp_xcode_conf_default(&sess->media);
 	sess->idle_base_ms = sw_time_mono_ms();
 
 	err = mp_relay_alloc(&sess->relay, &node->ports, &node->laddr,
@@ -141,18 +556,20 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		goto out;
 	if (dscp > 0 && mp_relay_set_dscp(sess->relay, (unsigned)dscp))
 		sw_cwarn(sess->id, "cannot set DSCP %d", dscp);
+	if (n.engine) {
+		err = engine_alloc(&xc, sess, &n, &sess->media, errmsg, errsz);
+		if (err)
+			goto out;
+	}
 
 	/* counted from here on: the destructor undoes it */
 	sess->node = node;
 	node->nsessions++;
 	hash_append(node->sessions, hash_joaat_str(sess->id), &sess->he,
 		    sess);
-	sess->xcode = xcode;
-	if (xcode) {
+	sess->xcode = n.decoded;
+	if (n.decoded)
 		node->nxcode++;
-		sw_cwarn(sess->id, "codecs %s/%s differ: transcoding not "
-			 "wired yet, relaying unchanged", a->codec, b->codec);
-	}
 
 	apply_plan(sess, MP_LEG_A);
 	apply_plan(sess, MP_LEG_B);
@@ -166,45 +583,73 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		 b->codec[0] ? b->codec : "-");
 	log_plan(sess, MP_LEG_A);
 	log_plan(sess, MP_LEG_B);
+	if (xc)
+		engine_set(sess, xc, &n);
 
  out:
-	if (err)
+	if (err) {
+		mem_deref(xc);
 		mem_deref(sess);
-	else
+	} else {
 		*sessp = sess;
+	}
 
 	return err;
 }
 
 /*
- * Replace the plans of the legs given (NULL = unchanged): answer, re-INVITE,
- * failover to another vendor.  EDQUOT when the new pair needs the decoded
- * path beyond the budget; nothing changes then.
+ * Replace the plans of the legs given (NULL = unchanged) and, when media
+ * is given, the SS_* values: answer, re-INVITE, failover to another
+ * vendor.  A change the engine sees (codec, PTs, ptime, fmtp, DTMF
+ * methods, media values) drops the engine and builds a new one; an
+ * address change alone keeps it.  EDQUOT when the new pair needs the
+ * decoded path beyond the budget, EINVAL/ENOTSUP/ERANGE when the engine
+ * cannot take it (err names the field); nothing changes then.
  */
 int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
-		      const struct mp_plan *b)
+		      const struct mp_plan *b,
+		      const struct mp_xcode_conf *media, char *errmsg,
+		      size_t errsz)
 {
+	struct mp_xcode_conf mc;
+	struct mp_xcode *xc = NULL;
 	struct mp_node *node;
-	bool xcode;
+	struct need n;
+	bool keep;
+	int err;
 
-	if (!sess || !sess->node)
+	if (!sess || !sess->node || !errmsg || !errsz)
 		return EINVAL;
 	node = sess->node;
+	errmsg[0] = '\0';
+	mc = media ? *media : sess->media;
 
-	xcode = mp_plan_is_xcode(a ? a : &sess->plan[MP_LEG_A],
-				 b ? b : &sess->plan[MP_LEG_B]);
-	if (xcode && !sess->xcode &&
+	err = need_of(&n, a ? a : &sess->plan[MP_LEG_A],
+		      b ? b : &sess->plan[MP_LEG_B], errmsg, errsz);
+	if (err)
+		return err;
+	if (n.decoded && !sess->xcode &&
 	    node->nxcode >= node->conf.xcode_budget)
 		return EDQUOT;
 
-	if (xcode != sess->xcode) {
-		if (xcode) {
+	keep = sess->xc && n.engine && xplan_eq(&n.x[0], &sess->xplan[0]) &&
+	       xplan_eq(&n.x[1], &sess->xplan[1]) && conf_eq(&mc, &sess->media);
+	if (n.engine && !keep) {
+		err = engine_alloc(&xc, sess, &n, &mc, errmsg, errsz);
+		if (err)
+			return err;
+	}
+
+	/* committed: nothing fails below */
+	if (n.decoded != sess->xcode) {
+		if (n.decoded) {
 			node->nxcode++;
 		} else if (node->nxcode) {
 			node->nxcode--;
 		}
-		sess->xcode = xcode;
+		sess->xcode = n.decoded;
 	}
+	sess->media = mc;
 
 	if (a) {
 		sess->plan[MP_LEG_A] = *a;
@@ -216,12 +661,6 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 		apply_plan(sess, MP_LEG_B);
 		log_plan(sess, MP_LEG_B);
 	}
-	if (xcode && (a || b)) {
-		sw_cwarn(sess->id, "codecs %s/%s differ: transcoding not "
-			 "wired yet, relaying unchanged",
-			 sess->plan[MP_LEG_A].codec,
-			 sess->plan[MP_LEG_B].codec);
-	}
 	sw_cinfo(sess->id, "re-planned:%s%s%s%s%s%s%s%s%s", a ? " a " : "",
 		 a ? (a->remote_ip[0] ? a->remote_ip : "-") : "",
 		 a ? " " : "", a ? (a->codec[0] ? a->codec : "-") : "",
@@ -229,6 +668,12 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 		 b ? " b " : "",
 		 b ? (b->remote_ip[0] ? b->remote_ip : "-") : "",
 		 b ? " " : "", b ? (b->codec[0] ? b->codec : "-") : "");
+	if (!keep) {
+		if (sess->xc && !xc)
+			sw_cinfo(sess->id, "media engine dropped: plain relay");
+		if (sess->xc || xc)
+			engine_set(sess, xc, &n);
+	}
 	/* a new media path gets a whole timeout before it is judged */
 	sess->idle_base_ms = sw_time_mono_ms();
 	sess->timeout_sent_ms = 0;
@@ -241,7 +686,34 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 void mp_session_stats(const struct mp_session *sess, enum mp_leg_id leg,
 		      struct mp_leg_stats *st)
 {
+	const struct mp_leg_stats *c;
+	struct mp_xcode_stats xs;
+	struct mp_leg_stats es;
+
 	mp_relay_stats(sess ? sess->relay : NULL, leg, st);
+	if (!sess || !st || (leg != MP_LEG_A && leg != MP_LEG_B))
+		return;
+	c = &sess->carry[leg];
+	st->dropped += c->dropped;
+	st->dtmf_rx = c->dtmf_rx;
+	st->dtmf_dropped = c->dtmf_dropped;
+	st->concealed = c->concealed;
+	if (!sess->xc)
+		return;
+
+	/* the engine is the RTP source toward the peer: its RFC 3550
+	 * statistics and RTCP round trip are the leg's */
+	engine_stats(sess->xc, leg, &xs, &es);
+	st->dropped += es.dropped;
+	st->dtmf_rx += es.dtmf_rx;
+	st->dtmf_dropped += es.dtmf_dropped;
+	st->concealed += es.concealed;
+	st->jb_delay_ms = es.jb_delay_ms;
+	st->lost = xs.lost;
+	st->jitter_ms = xs.jitter_ms;
+	st->rtt_ms = xs.rtt_ms > 0 ? (uint32_t)xs.rtt_ms : 0;
+	st->mos_x10 = mp_mos_x10(st->rx_packets, st->lost, st->jitter_ms,
+				 st->rtt_ms);
 }
 
 /* End a session: log its counters, free its ports, drop it. */

@@ -6,19 +6,24 @@
  * packets, and the RTP timeout bookkeeping.  Sessions live in the node's
  * table keyed by the session UUID chosen by signalingd.
  *
- * A plan whose two codecs differ (both known) is a decoded-path session: it
- * counts against xcode_budget.  The transcoding engine (mediaproxy/xcode/)
- * is not wired in yet; such a session is relayed unchanged with a warning.
+ * When both legs' codecs are known and the plans need more than a plain
+ * relay (codecs, ptimes or payload types differ, DTMF must be converted;
+ * mp_xcode_needed()), the session owns a media engine (mediaproxy/xcode/):
+ * the relay hands it every valid RTP and RTCP packet and sends what it
+ * produces.  A session whose audio is decoded (mp_xcode_decoded_path())
+ * counts against xcode_budget.  A plan change re-creates the engine.
  *
- * Ownership: the node's table holds the only reference (mem_deref).
+ * Ownership: the node's table holds the only reference (mem_deref); the
+ *            session owns its relay and its engine.
  * Threading: mediaproxyd main loop only.
- * Bus:       media.offer/answer/update/delete/query (via control.c),
- *            pushes media.event rtp_timeout.
+ * Bus:       media.offer/answer/update/delete/query/play_dtmf (via
+ *            control.c), pushes media.event rtp_timeout and dtmf.
  */
 #ifndef MP_SESSION_H
 #define MP_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mediaproxy/libre.h"
@@ -26,6 +31,7 @@
 #include "common/uuid.h"
 #include "mediaproxy/relay.h"
 #include "mediaproxy/stats.h"
+#include "mediaproxy/xcode/xcode.h"
 
 struct mp_node;
 
@@ -51,7 +57,12 @@ struct mp_session {
 	struct mp_node *node;		/* borrowed */
 	struct mp_relay *relay;		/* owned */
 	struct mp_plan plan[2];
-	bool xcode;			/* counted in node->nxcode */
+	bool xcode;			/* decoded path: in node->nxcode */
+	struct mp_xcode *xc;		/* owned: engine, NULL = plain relay */
+	struct le xle;			/* in node->xsessions while xc */
+	struct mp_xcode_conf media;	/* body.media (SS_* values) */
+	struct mp_xcode_plan xplan[2];	/* what xc was built from */
+	struct mp_leg_stats carry[2];	/* counters of replaced engines */
 	bool answered;			/* media.answer/update seen */
 	int64_t idle_base_ms;		/* created / last re-planned */
 	int64_t timeout_sent_ms;	/* first rtp_timeout event, 0 = none */
@@ -64,11 +75,17 @@ bool mp_plan_on_hold(const struct mp_plan *p);
 int  mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		       const char *id, const char *call_id,
 		       const struct mp_plan *a, const struct mp_plan *b,
-		       int dscp);
+		       const struct mp_xcode_conf *media, int dscp,
+		       char *err, size_t errsz);
 struct mp_session *mp_session_find(const struct mp_node *node,
 				   const char *id);
 int  mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
-		       const struct mp_plan *b);
+		       const struct mp_plan *b,
+		       const struct mp_xcode_conf *media, char *err,
+		       size_t errsz);
+int  mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
+			  char digit, uint32_t duration_ms);
+void mp_session_xtick(struct mp_node *node);
 void mp_session_stats(const struct mp_session *sess, enum mp_leg_id leg,
 		      struct mp_leg_stats *st);
 void mp_session_close(struct mp_session *sess, const char *reason);

@@ -84,6 +84,11 @@ struct mp_leg_stats {
 	unsigned mos_x10;	/* E-model estimate x10 (10..45), 0 = none */
 	uint64_t dropped;
 	char remote[64];	/* latched peer "ip:port", "" = none */
+	/* media engine sessions only (0 on a plain relay) */
+	uint64_t dtmf_rx;	/* digits received from the peer */
+	uint64_t dtmf_dropped;	/* digits dropped (method lock, none) */
+	uint64_t concealed;	/* frames concealed toward the other leg */
+	uint32_t jb_delay_ms;	/* jitter buffer delay of this stream */
 };
 
 #endif /* MP_STATS_H */

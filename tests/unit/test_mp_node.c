@@ -339,7 +339,7 @@ static void capacity_ports_and_budget(void **state)
 
 	/* budget 1: a second decoded-path session is refused */
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
-		"\"PCMU\"},\"b\":{\"codec\":\"opus\"}}");
+		"\"PCMU\"},\"b\":{\"codec\":\"opus\",\"pt\":111}}");
 	assert_string_equal(err_code(), SW_ERR_NO_CAPACITY);
 
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
