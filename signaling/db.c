@@ -24,7 +24,8 @@ static const char load_sql[] =
 	" m.max_call_duration_s, (m.locked OR a.locked),"
 	" m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls,"
 	" m.caller_dial_plan::text, m.callee_dial_plan::text,"
-	" m.priority_customer, m.caller_source"
+	" m.priority_customer, m.caller_source,"
+	" coalesce(m.username, ''), coalesce(m.password, '')"
 	" FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
 	" ORDER BY m.id;"
 	"SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
@@ -175,6 +176,8 @@ static int load_mgws(struct loader *l, const PGresult *r)
 		m->priority_customer = truthy(PQgetvalue(r, i, 14));
 		copy(m->caller_source, sizeof(m->caller_source),
 		     PQgetvalue(r, i, 15));
+		copy(m->username, sizeof(m->username), PQgetvalue(r, i, 16));
+		copy(m->password, sizeof(m->password), PQgetvalue(r, i, 17));
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);

@@ -14,6 +14,7 @@
 #include "common/bus.h"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "common/uuid.h"
 #include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
@@ -262,6 +263,7 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sg->sig_fd = -1;
 	sg->conf_path = conf_path;
 	sg->start_mono_ms = sw_time_mono_ms();
+	sw_uuid_gen(sg->nonce_secret);
 
 	e = sg_config_load(&sg->cfg, conf_path, err, sizeof(err));
 	if (e)

@@ -60,6 +60,7 @@ struct sg {
 	struct sg_gwstat *stats;	/* owned: ASR counters */
 	struct sg_recovery *recovery;	/* owned: calls journal */
 	unsigned rr;			/* round-robin counter of routing */
+	char nonce_secret[40];		/* keys the digest nonces */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	int64_t last_cal_ms;		/* calendars refreshed */

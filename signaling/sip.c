@@ -9,7 +9,9 @@
 
 #define SW_LOG_MODULE "sip"
 #include "common/log.h"
+#include "common/swtime.h"
 #include "signaling/call.h"
+#include "signaling/digest.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
 #include "signaling/tables.h"
@@ -57,6 +59,55 @@ static bool is_scanner(sip_t const *sip)
 	return false;
 }
 
+/* the password-mode mapping gateway an INVITE claims to come from */
+static const struct sg_mgw *password_mgw(const struct sg_tables *t,
+					 sip_t const *sip)
+{
+	char buf[128];
+	const char *user = sg_digest_user(sip->sip_proxy_authorization, buf,
+					  sizeof(buf));
+
+	if (!user)
+		user = sip->sip_from->a_url->url_user;
+	for (size_t i = 0; user && i < t->nmgws; i++)
+		if (!strcmp(t->mgws[i].auth_mode, "password") &&
+		    t->mgws[i].username[0] &&
+		    !strcmp(t->mgws[i].username, user))
+			return &t->mgws[i];
+	return NULL;
+}
+
+/*
+ * Digest for a password-mode mapping gateway: the gateway when the
+ * credential verifies, else NULL after a 407 challenge was sent (msg is
+ * then consumed).
+ */
+static const struct sg_mgw *digest_ingress(struct sg *sg, nta_agent_t *agent,
+					   msg_t *msg, sip_t *sip,
+					   const struct sg_mgw *dm)
+{
+	int64_t now = sw_time_wall_ms() / 1000;
+	char nonce[96], chal[256];
+	bool stale = false;
+
+	if (sip->sip_proxy_authorization &&
+	    sg_digest_verify(sip->sip_proxy_authorization,
+			     sip->sip_request->rq_method_name, dm->username,
+			     dm->password, sg->nonce_secret, now, &stale))
+		return dm;
+	sg_digest_nonce(nonce, sizeof(nonce), sg->nonce_secret, now);
+	snprintf(chal, sizeof(chal),
+		 "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, "
+		 "qop=\"auth\"%s",
+		 SG_DIGEST_REALM, nonce, stale ? ", stale=true" : "");
+	sw_info("INVITE from %s for mapping gateway %s: 407%s",
+		sip->sip_from->a_url->url_user, dm->name,
+		sip->sip_proxy_authorization ? " (credentials refused)" : "");
+	nta_msg_treply(agent, msg, SIP_407_PROXY_AUTH_REQUIRED,
+		       SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
+	return NULL;
+}
+
 /*
  * Every request outside a dialog and every response without a transaction
  * arrives here.  msg is ours to answer or destroy.
@@ -82,6 +133,15 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	addr_str(ip, sizeof(ip), sa);
 	mgw = sg_tables_mgw_by_addr(sg->tables, sa);
 
+	if (!mgw && method == sip_method_invite && !sip->sip_to->a_tag) {
+		const struct sg_mgw *dm = password_mgw(sg->tables, sip);
+
+		if (dm) {
+			mgw = digest_ingress(sg, agent, msg, sip, dm);
+			if (!mgw)
+				return 0;	/* challenged */
+		}
+	}
 	if (!mgw && !(method == sip_method_options &&
 		      is_vendor(sg->tables, ip))) {
 		if (sg->tables->params.reply_unknown &&

@@ -248,8 +248,8 @@ static int sa_port(const struct sockaddr *sa)
 
 /*
  * The mapping gateway a request from sa belongs to, or NULL (unknown
- * source).  Modes ip and ip_port match here; password mode needs digest
- * authentication (not in this cut) and never matches by address.
+ * source).  Modes ip and ip_port match here; password mode is matched by
+ * digest credentials in sip.c, never by address.
  */
 const struct sg_mgw *sg_tables_mgw_by_addr(const struct sg_tables *t,
 					   const struct sockaddr *sa)
