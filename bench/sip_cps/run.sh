@@ -447,7 +447,9 @@ sql() {
 }
 
 # after a signalingd target: the CDRs stored for its calls (they arrive
-# asynchronously through the spool; wait until the count stops growing)
+# asynchronously through the spool; wait until the count stops growing).
+# Calls whose INVITE never reached signalingd (dropped in an overloaded
+# step) have no CDR.
 cdr_report() {	# tag since
 	local tag=$1 since=$2 placed n last=-1 row
 	placed=$(placed_calls "$work"/stat."$tag".*.csv "$work"/stat.smoke"$3".*.csv)
@@ -560,6 +562,9 @@ for t in $TARGETS; do
 				c1=$(cpu_ms "$sg_pid"); d1=$(cpu_ms "$bd_pid" "$pgm"); m1=$(cpu_ms "$mp_pid")
 				n=$(placed_calls "$work"/stat."$t".*.csv)
 				log "  $t: $n calls, CPU ms/call: signalingd $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }'), billingd+postgres $(awk -v c=$((d1 - d0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }'), mediaproxyd $(awk -v c=$((m1 - m0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }')"
+				# count after signalingd's exit: it flushes its
+				# spool to billingd before it stops
+				stop_tandem
 				cdr_report "$t" "$since" "$mode"
 			else
 				note[$t]="not available ($sg_why)"
