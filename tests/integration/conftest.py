@@ -67,6 +67,7 @@ def _stack_fixture(request, pg, it_root):
         yield s
     finally:
         rcs = s.stop_all()
+        s.release_ports()
         for d, rc in rcs.items():
             if rc not in (0, None):
                 failed_teardown.append(

@@ -75,12 +75,16 @@ def wait_for(pred, timeout, what, interval=0.1):
 class Ports:
     """Hands out loopback ports free for both TCP and UDP right now.
 
-    Ports are drawn at random from a range few other programs use, and never
-    handed out twice in one test session.
+    Single ports and small blocks (SIP, bus, HTTP, sipp media) come from
+    20000-44999; the RTP ranges of media nodes from 45000-64999, so that
+    neither fragments the other.  A port is never handed out twice while
+    held; a test's stack releases what it took when it ends.
     """
 
-    def __init__(self, lo=20000, hi=45000):
-        self.lo, self.hi = lo, hi
+    SMALL = (20000, 45000)
+    LARGE = (45000, 65000)
+
+    def __init__(self):
         self.used = set()
 
     @staticmethod
@@ -97,8 +101,9 @@ class Ports:
 
     def block(self, n=1, align=1):
         """n consecutive free ports; the first one a multiple of align."""
-        for _ in range(2000):
-            base = random.randrange(self.lo, self.hi - n)
+        lo, hi = self.LARGE if n > 16 else self.SMALL
+        for _ in range(5000):
+            base = random.randrange(lo, hi - n)
             base -= base % align
             ports = range(base, base + n)
             if any(p in self.used for p in ports):
@@ -106,10 +111,14 @@ class Ports:
             if all(self._free(p) for p in ports):
                 self.used.update(ports)
                 return base
-        raise ItError("no free port block found")
+        raise ItError(f"no free block of {n} ports found in {lo}-{hi} "
+                      f"({len(self.used)} held)")
 
     def one(self):
         return self.block(1)
+
+    def release(self, ports):
+        self.used.difference_update(ports)
 
 
 PORTS = Ports()
@@ -378,8 +387,8 @@ class Sipp(Proc):
             text = text.replace(k, str(v))
         self.scenario = d / f"{name}.xml"
         self.scenario.write_text(text)
-        self.port = port or PORTS.one()
-        self.media_port = media_port or PORTS.block(4, align=2)
+        self.port = port or stack.port()
+        self.media_port = media_port or stack.port_block(4, align=2)
         self.ip = ip
         self.msg_file = d / f"{name}.msg"
         self.err_file = d / f"{name}.err"
@@ -506,16 +515,33 @@ class Stack:
         self.spool = self.dir / "spool"
         self.spool.mkdir(exist_ok=True)
         self.provisioned = None
-        p = PORTS
+        self.held = []
+        p = self
         self.sip_port = p.one()
         self.sg_events = f"tcp://127.0.0.1:{p.one()}"
         self.sg_control = f"tcp://127.0.0.1:{p.one()}"
         self.bd_bus = f"tcp://127.0.0.1:{p.one()}"
         self.bd_http = f"127.0.0.1:{p.one()}"
         self.mp_bus = f"tcp://127.0.0.1:{p.one()}"
-        self.rtp_min = p.block(200, align=2)
+        self.rtp_min = p.port_block(200, align=2)
         self.rtp_max = self.rtp_min + 199
         self.conf_extra = {d: {} for d in DAEMONS}
+
+    # ---- ports (released when the stack stops)
+
+    def port_block(self, n, align=1):
+        base = PORTS.block(n, align)
+        self.held.extend(range(base, base + n))
+        return base
+
+    def port(self):
+        return self.port_block(1)
+
+    one = port
+
+    def release_ports(self):
+        PORTS.release(self.held)
+        self.held = []
 
     # ---- configuration
 

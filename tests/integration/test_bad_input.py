@@ -134,7 +134,7 @@ TYPED_CASES = {
 
 def start_only(stack, daemon):
     if daemon in ("billingd", "signalingd"):
-        stack.provision(it.base_doc(it.PORTS.one(), it.PORTS.one()))
+        stack.provision(it.base_doc(stack.port(), stack.port()))
     stack.start_daemon(daemon)
 
 
@@ -219,7 +219,7 @@ def _bad_docs(good):
 
 
 def test_invalid_provisioning_changes_nothing(stack):
-    good = it.base_doc(it.PORTS.one(), it.PORTS.one())
+    good = it.base_doc(stack.port(), stack.port())
     stack.provision(good)
     before = snapshot(stack)
     assert before["accounts"], "the valid document created nothing"
