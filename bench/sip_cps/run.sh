@@ -131,6 +131,8 @@ need() {
 	command -v "$1" >/dev/null 2>&1 || { log "sip_cps: $1 not found ($2)"; exit 1; }
 }
 need sipp "apt-get install sip-tester"
+# sipp wants a descriptor per open call; high rates need more than 1024
+ulimit -n 65536 2>/dev/null || ulimit -n 16384 2>/dev/null || true
 
 # our fixed ports must be free (another bench run, or a test, may hold them)
 for p in $KAM_PORT $SG_PORT $UAS_A $UAS_B $UAC_PORT $PG_PORT; do
@@ -212,7 +214,7 @@ step() {
 	t0=$(date +%s%N)
 	timeout $((STEP_S * 2 + 25)) sipp "127.0.0.1:$port" -sf "$here/uac.xml" \
 		-inf "$work/callees.csv" -i 127.0.0.1 -p "$UAC_PORT" -mp $((BASE + 400)) \
-		-r "$rate" -rp 1000 -m "$n" -l $((rate * 40 + 1000)) -d "$HOLD_MS" \
+		-r "$rate" -rp 1000 -m "$n" -l $((rate * 10 + 1000)) -d "$HOLD_MS" \
 		-recv_timeout 5000 -timeout $((STEP_S * 2 + 15))s -nostdin \
 		-trace_stat -stf "$stf" -fd 1 \
 		-trace_err -error_file "$work/err.$tag.$rate.log" \
