@@ -19,6 +19,7 @@
 #include "signaling/media.h"
 #include "signaling/route.h"
 #include "signaling/sg.h"
+#include "signaling/sip.h"
 #include "signaling/spool.h"
 #include "signaling/stats.h"
 #include "signaling/tables.h"
@@ -46,7 +47,8 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 			 sg_spool_pending(sg->spool));
 
 	sw_bus_reply(req,
-		     json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I}",
+		     json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
+			       " s:i}",
 			       "daemon", "signalingd", "node_id",
 			       sg->cfg.node_id, "version", TANDEM_VERSION,
 			       "uptime_s",
@@ -55,7 +57,9 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 			       "health", detail[0] ? "degraded" : "ok",
 			       "detail", detail, "calls", (int)sg->ncalls,
 			       "media_nodes", nodes, "cdr_pending",
-			       (json_int_t)sg_spool_pending(sg->spool)));
+			       (json_int_t)sg_spool_pending(sg->spool),
+			       "registrations",
+			       (int)sg_sip_registrations(sg)));
 }
 
 static void call_list(struct sg *sg, struct sw_bus_req *req)

@@ -61,7 +61,10 @@ static const char load_sql[] =
 	" (SELECT count(*) FROM holidays h WHERE h.calendar_id = c.id),"
 	" coalesce((SELECT string_agg(to_char(h.day, 'YYYY-MM-DD'), ',')"
 	"   FROM holidays h WHERE h.calendar_id = c.id), '')"
-	" FROM work_calendars c ORDER BY c.id;";
+	" FROM work_calendars c ORDER BY c.id;"
+	"SELECT p.number, p.password, a.name, a.billing_type, a.locked,"
+	" a.max_concurrent_calls"
+	" FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;";
 
 struct loader {
 	struct sg_tables *t;
@@ -401,6 +404,37 @@ static int load_calendars(struct loader *l, const PGresult *r)
 	return 0;
 }
 
+/* phones become mapping gateways of their own: auth_mode "phone",
+ * name "phone:<number>", digest user = the number */
+static int load_phones(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	struct sg_tables *t = l->t;
+	struct sg_mgw *m;
+
+	if (!n)
+		return 0;
+	m = realloc(t->mgws, (t->nmgws + (size_t)n + 1) * sizeof(*m));
+	if (!m)
+		return ENOMEM;
+	t->mgws = m;
+	for (int i = 0; i < n; i++) {
+		m = &t->mgws[t->nmgws++];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->name, sizeof(m->name), "phone:%s",
+			 PQgetvalue(r, i, 0));
+		copy(m->username, sizeof(m->username), PQgetvalue(r, i, 0));
+		copy(m->password, sizeof(m->password), PQgetvalue(r, i, 1));
+		copy(m->account, sizeof(m->account), PQgetvalue(r, i, 2));
+		m->postpaid = !strcmp(PQgetvalue(r, i, 3), "postpaid");
+		m->locked = truthy(PQgetvalue(r, i, 4));
+		m->account_max_calls = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+		copy(m->auth_mode, sizeof(m->auth_mode), "phone");
+		copy(m->caller_source, sizeof(m->caller_source), "from");
+	}
+	return 0;
+}
+
 /* consume one result of load_sql */
 static void collect(struct loader *l, PGresult *r)
 {
@@ -433,6 +467,9 @@ static void collect(struct loader *l, PGresult *r)
 	case 5:
 		l->err = load_calendars(l, r);
 		break;
+	case 6:
+		l->err = load_phones(l, r);
+		break;
 	default:
 		break;
 	}
@@ -451,9 +488,9 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 6) {
+	if (!l->err && l->nresult != 7) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 6 results, got %d",
+		snprintf(l->why, sizeof(l->why), "expected 7 results, got %d",
 			 l->nresult);
 	}
 	if (l->err) {

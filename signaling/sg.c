@@ -406,6 +406,7 @@ void sg_free(struct sg *sg)
 			su_root_step(sg->root, 10);
 	}
 	sg_keepalive_free(sg);
+	sg_sip_free_regs(sg);
 	sg_sip_stop(sg);
 	if (sg->root && sg->sig_registered)
 		su_root_unregister(sg->root, sg->sig_wait, signal_ready, sg);

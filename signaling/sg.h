@@ -33,6 +33,7 @@ struct sg_bucket_entry;
 struct sg_ka;
 struct sg_gwstat;
 struct sg_recovery;
+struct sg_reg;
 
 struct sg {
 	su_root_t *root;		/* owned */
@@ -59,6 +60,7 @@ struct sg {
 	struct sg_ka *keepalive;	/* owned: OPTIONS probe state */
 	struct sg_gwstat *stats;	/* owned: ASR counters */
 	struct sg_recovery *recovery;	/* owned: calls journal */
+	struct sg_reg *regs;		/* owned: registered phones */
 	unsigned rr;			/* round-robin counter of routing */
 	char nonce_secret[40];		/* keys the digest nonces */
 	int64_t start_mono_ms;

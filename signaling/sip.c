@@ -59,53 +59,164 @@ static bool is_scanner(sip_t const *sip)
 	return false;
 }
 
-/* the password-mode mapping gateway an INVITE claims to come from */
+/*
+ * The password-mode mapping gateway or phone a request claims to come
+ * from: by the credential's username, else by the From user (INVITE) or
+ * the To user (REGISTER).
+ */
 static const struct sg_mgw *password_mgw(const struct sg_tables *t,
-					 sip_t const *sip)
+					 sip_t const *sip, bool reg)
 {
 	char buf[128];
-	const char *user = sg_digest_user(sip->sip_proxy_authorization, buf,
-					  sizeof(buf));
+	msg_auth_t const *au = reg ? sip->sip_authorization
+				   : sip->sip_proxy_authorization;
+	const char *user = sg_digest_user(au, buf, sizeof(buf));
 
 	if (!user)
-		user = sip->sip_from->a_url->url_user;
-	for (size_t i = 0; user && i < t->nmgws; i++)
-		if (!strcmp(t->mgws[i].auth_mode, "password") &&
-		    t->mgws[i].username[0] &&
-		    !strcmp(t->mgws[i].username, user))
-			return &t->mgws[i];
+		user = reg ? sip->sip_to->a_url->url_user
+			   : sip->sip_from->a_url->url_user;
+	for (size_t i = 0; user && i < t->nmgws; i++) {
+		const struct sg_mgw *m = &t->mgws[i];
+		bool phone = !strcmp(m->auth_mode, "phone");
+
+		if ((phone || (!reg && !strcmp(m->auth_mode, "password"))) &&
+		    m->username[0] && !strcmp(m->username, user))
+			return m;
+	}
 	return NULL;
 }
 
 /*
- * Digest for a password-mode mapping gateway: the gateway when the
- * credential verifies, else NULL after a 407 challenge was sent (msg is
- * then consumed).
+ * Digest for a password-mode mapping gateway or a phone: true when the
+ * credential verifies, else a 407 (INVITE) / 401 (REGISTER) challenge was
+ * sent and msg is consumed.
  */
-static const struct sg_mgw *digest_ingress(struct sg *sg, nta_agent_t *agent,
-					   msg_t *msg, sip_t *sip,
-					   const struct sg_mgw *dm)
+static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg,
+		      sip_t *sip, const struct sg_mgw *dm, bool reg)
 {
 	int64_t now = sw_time_wall_ms() / 1000;
+	msg_auth_t const *au = reg ? sip->sip_authorization
+				   : sip->sip_proxy_authorization;
 	char nonce[96], chal[256];
 	bool stale = false;
 
-	if (sip->sip_proxy_authorization &&
-	    sg_digest_verify(sip->sip_proxy_authorization,
-			     sip->sip_request->rq_method_name, dm->username,
-			     dm->password, sg->nonce_secret, now, &stale))
-		return dm;
+	if (au && sg_digest_verify(au, sip->sip_request->rq_method_name,
+				   dm->username, dm->password,
+				   sg->nonce_secret, now, &stale))
+		return true;
 	sg_digest_nonce(nonce, sizeof(nonce), sg->nonce_secret, now);
 	snprintf(chal, sizeof(chal),
 		 "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, "
 		 "qop=\"auth\"%s",
 		 SG_DIGEST_REALM, nonce, stale ? ", stale=true" : "");
-	sw_info("INVITE from %s for mapping gateway %s: 407%s",
-		sip->sip_from->a_url->url_user, dm->name,
-		sip->sip_proxy_authorization ? " (credentials refused)" : "");
-	nta_msg_treply(agent, msg, SIP_407_PROXY_AUTH_REQUIRED,
-		       SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
-	return NULL;
+	sw_info("%s from %s (%s): %d%s", sip->sip_request->rq_method_name,
+		dm->username, dm->name, reg ? 401 : 407,
+		au ? " (credentials refused)" : "");
+	if (reg)
+		nta_msg_treply(agent, msg, SIP_401_UNAUTHORIZED,
+			       SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
+	else
+		nta_msg_treply(agent, msg, SIP_407_PROXY_AUTH_REQUIRED,
+			       SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
+	return false;
+}
+
+struct sg_reg {
+	struct sg_reg *next;
+	char number[65];
+	char contact[256];
+	int64_t expires_ms;		/* monotonic */
+};
+
+/* the registration of a phone, expired ones dropped on the way */
+static struct sg_reg **reg_find(struct sg *sg, const char *number)
+{
+	struct sg_reg **pp = &sg->regs, *r;
+	int64_t now = sw_time_mono_ms();
+
+	while ((r = *pp)) {
+		if (r->expires_ms <= now) {
+			*pp = r->next;
+			free(r);
+			continue;
+		}
+		if (!strcmp(r->number, number))
+			return pp;
+		pp = &r->next;
+	}
+	return pp;
+}
+
+/* Registered phones right now. */
+unsigned sg_sip_registrations(struct sg *sg)
+{
+	unsigned n = 0;
+
+	reg_find(sg, "");	/* drops the expired */
+	for (struct sg_reg *r = sg->regs; r; r = r->next)
+		n++;
+	return n;
+}
+
+/* an authenticated REGISTER of a phone: store or remove its contact */
+static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
+			sip_t *sip, const struct sg_mgw *phone)
+{
+	struct sg_reg **pp = reg_find(sg, phone->username), *r = *pp;
+	sip_contact_t const *m = sip->sip_contact;
+	unsigned expires = 3600;
+	char hdr[320];
+
+	if (sip->sip_expires)
+		expires = sip->sip_expires->ex_delta;
+	if (m && m->m_expires)
+		expires = (unsigned)strtoul(m->m_expires, NULL, 10);
+	if (expires > 3600)
+		expires = 3600;
+	if (!m || expires == 0 || (m->m_url->url_type == url_any)) {
+		if (r) {
+			*pp = r->next;
+			free(r);
+		}
+		sw_info("phone %s unregistered", phone->username);
+		nta_msg_treply(agent, msg, SIP_200_OK, TAG_END());
+		return;
+	}
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r) {
+			nta_msg_treply(agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+				       TAG_END());
+			return;
+		}
+		snprintf(r->number, sizeof(r->number), "%s", phone->username);
+		r->next = sg->regs;
+		sg->regs = r;
+	}
+	{
+		su_home_t *home = msg_home(msg);
+		char *u = url_as_string(home, m->m_url);
+
+		snprintf(r->contact, sizeof(r->contact), "%s", u ? u : "");
+	}
+	r->expires_ms = sw_time_mono_ms() + (int64_t)expires * 1000;
+	snprintf(hdr, sizeof(hdr), "<%s>;expires=%u", r->contact, expires);
+	sw_info("phone %s registered at %s for %u s", phone->username,
+		r->contact, expires);
+	nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_CONTACT_STR(hdr),
+		       TAG_END());
+}
+
+/* Forget every registration (shutdown). */
+void sg_sip_free_regs(struct sg *sg)
+{
+	struct sg_reg *r, *n;
+
+	for (r = sg->regs; r; r = n) {
+		n = r->next;
+		free(r);
+	}
+	sg->regs = NULL;
 }
 
 /*
@@ -133,13 +244,21 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	addr_str(ip, sizeof(ip), sa);
 	mgw = sg_tables_mgw_by_addr(sg->tables, sa);
 
-	if (!mgw && method == sip_method_invite && !sip->sip_to->a_tag) {
-		const struct sg_mgw *dm = password_mgw(sg->tables, sip);
+	if (method == sip_method_register) {
+		const struct sg_mgw *ph = password_mgw(sg->tables, sip, true);
+
+		if (ph) {
+			if (digest_ok(sg, agent, msg, sip, ph, true))
+				do_register(sg, agent, msg, sip, ph);
+			return 0;
+		}
+	} else if (!mgw && method == sip_method_invite && !sip->sip_to->a_tag) {
+		const struct sg_mgw *dm = password_mgw(sg->tables, sip, false);
 
 		if (dm) {
-			mgw = digest_ingress(sg, agent, msg, sip, dm);
-			if (!mgw)
+			if (!digest_ok(sg, agent, msg, sip, dm, false))
 				return 0;	/* challenged */
+			mgw = dm;
 		}
 	}
 	if (!mgw && !(method == sip_method_options &&
