@@ -28,10 +28,6 @@ static void finish(struct sg_call *c);
 static void media_deleted(int err, json_t *body, void *arg);
 static void media_try_next(struct sg_call *c);
 
-static const struct sg_params *params_of(const struct sg_call *c)
-{
-	return &c->tables->params;
-}
 
 /* Find an active call by its id (= media session id). */
 struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
@@ -91,7 +87,8 @@ static void caller_of(char *dst, size_t size, sip_t const *sip,
 	copy_user(dst, size, sip->sip_from->a_url);
 }
 
-static sip_contact_t const *contact_of(const struct sg_call *c)
+/* Our Contact for requests and responses of either leg. */
+sip_contact_t const *sg_call_contact(const struct sg_call *c)
 {
 	return nta_agent_contact(c->sg->agent);
 }
@@ -107,7 +104,7 @@ static void reply_a(struct sg_call *c, int code, const char *phrase,
 	snprintf(ra, sizeof(ra), "%d", c->retry_after);
 	nta_incoming_treply(c->irq, code, phrase,
 			    TAG_IF(code > 100 && code < 300,
-				   SIPTAG_CONTACT(contact_of(c))),
+				   SIPTAG_CONTACT(sg_call_contact(c))),
 			    TAG_IF(code >= 300 && c->retry_after > 0,
 				   SIPTAG_RETRY_AFTER_STR(ra)),
 			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
@@ -116,9 +113,11 @@ static void reply_a(struct sg_call *c, int code, const char *phrase,
 		c->a_final = true;
 }
 
-/* an in-dialog transaction finished: let a finished call go */
-static void call_end_if_ended(struct sg_call *c)
+/* An in-dialog transaction of ours (BYE, INFO) finished. */
+void sg_call_txn_done(struct sg_call *c)
 {
+	if (c->byes)
+		c->byes--;
 	if (c->state == SG_CALL_ENDED)
 		call_end(c);
 }
@@ -133,9 +132,7 @@ static int bye_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		return 0;
 	sw_cdebug(c->callid_a, "BYE answered %d", status);
 	nta_outgoing_destroy(orq);
-	if (c->byes)
-		c->byes--;
-	call_end(c);
+	sg_call_txn_done(c);
 	return 0;
 }
 
@@ -347,323 +344,6 @@ unsigned sg_call_detach_answered(struct sg *sg)
 		n++;
 	}
 	return n;
-}
-
-/*
- * Some seconds into a confirmed call neither the caller's INVITE
- * transaction nor the vendor's is needed (the ACKs went through); freeing
- * them and their messages keeps an established call small.
- */
-static void trim_expired(void *magic, su_timer_t *t, void *arg)
-{
-	struct sg_call *c = arg;
-
-	(void)magic;
-	(void)t;
-	if (c->state != SG_CALL_CONFIRMED)
-		return;
-	if (c->irq) {
-		nta_incoming_destroy(c->irq);
-		c->irq = NULL;
-	}
-	if (c->orq && c->answer_ms) {
-		nta_outgoing_destroy(c->orq);
-		c->orq = NULL;
-	}
-}
-
-static void confirmed(struct sg_call *c)
-{
-	if (c->state != SG_CALL_ANSWERED)
-		return;
-	c->state = SG_CALL_CONFIRMED;
-	if (!c->t_trim)
-		c->t_trim = sg_timer_start(c->sg, 5000, trim_expired, c);
-}
-
-static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
-{
-	struct sg_call *c = magic;
-	int status = sip && sip->sip_status ? sip->sip_status->st_status
-					    : nta_outgoing_status(orq);
-
-	if (status < 200)
-		return 0;
-	nta_outgoing_destroy(orq);
-	if (c->byes)
-		c->byes--;	/* counted like a BYE: keeps the call alive */
-	call_end_if_ended(c);
-	return 0;
-}
-
-/*
- * SIP INFO (SPEC §5): DTMF bodies (application/dtmf-relay, application/dtmf)
- * are answered 200 and sent on to the other leg of a confirmed call; an
- * INFO without a body gets 200; other bodies 415.
- */
-static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
-{
-	const char *type = sip->sip_content_type && sip->sip_content_type->c_type
-				   ? sip->sip_content_type->c_type
-				   : "";
-	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
-	nta_outgoing_t *o;
-	char body[256];
-
-	if (!sip->sip_payload || !sip->sip_payload->pl_len)
-		return 200;
-	if (strcasecmp(type, "application/dtmf-relay") &&
-	    strcasecmp(type, "application/dtmf"))
-		return 415;
-	if (c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED || !to)
-		return 200;
-	snprintf(body, sizeof(body), "%.*s",
-		 (int)(sip->sip_payload->pl_len < sizeof(body) - 1
-			       ? sip->sip_payload->pl_len
-			       : sizeof(body) - 1),
-		 sip->sip_payload->pl_data);
-	o = nta_outgoing_tcreate(to, info_resp, c, NULL, SIP_METHOD_INFO, NULL,
-				 SIPTAG_CONTENT_TYPE_STR(type),
-				 SIPTAG_PAYLOAD_STR(body), TAG_END());
-	if (o) {
-		c->byes++;
-		sw_cdebug(c->callid_a, "INFO %s relayed to the %s", type,
-			  from_a ? "vendor" : "caller");
-	}
-	return 200;
-}
-
-static const char *sdp_body(sip_t const *sip, size_t *lenp)
-{
-	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
-		return NULL;
-	if (sip->sip_content_type && sip->sip_content_type->c_type &&
-	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE))
-		return NULL;
-	*lenp = sip->sip_payload->pl_len;
-	return sip->sip_payload->pl_data;
-}
-
-/*
- * An SDP that crossed the call from one side: tell the media node about
- * the sender's new plan (leg "a" when it came from the caller) and rewrite
- * it toward the other side's local address.  *outp is malloc'd; with media
- * not relayed it is a copy.
- */
-static int sdp_across(struct sg_call *c, bool from_a, const char *sdp,
-		      size_t len, char **outp)
-{
-	struct sg_sdp_media m;
-
-	*outp = NULL;
-	if (params_of(c)->media_mode == 0 || !c->media_up) {
-		*outp = strndup(sdp, len);
-		return *outp ? 0 : ENOMEM;
-	}
-	if (sg_sdp_inspect(&m, sdp, len))
-		return EBADMSG;
-	sg_media_update(c->node, c->id, from_a ? "a" : "b",
-			sg_media_leg_plan(&m), (int)c->sg->cfg.media_timeout_ms);
-	return sg_sdp_rewrite(outp, sdp, len,
-			      from_a ? c->b_local_ip : c->a_local_ip,
-			      from_a ? c->b_local_port : c->a_local_port);
-}
-
-static int reinv_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
-{
-	(void)magic;
-	(void)irq;
-	(void)sip;		/* ACK/CANCEL of a relayed re-INVITE */
-	return 0;
-}
-
-/* the other side answered the relayed re-INVITE */
-static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
-{
-	struct sg_call *c = magic;
-	int status = sip && sip->sip_status ? sip->sip_status->st_status
-					    : nta_outgoing_status(orq);
-	const char *phrase = sip && sip->sip_status
-				     ? sip->sip_status->st_phrase
-				     : "Request Timeout";
-	nta_leg_t *to = c->reinv_from_a ? c->leg_b : c->leg_a;
-	const char *sdp;
-	char *out = NULL;
-	size_t len = 0;
-
-	if (status < 200 || orq != c->reinv_orq)
-		return 0;
-	if (status < 300 && to) {
-		nta_outgoing_t *ack = nta_outgoing_tcreate(
-			to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-			SIPTAG_CONTACT(contact_of(c)), TAG_END());
-
-		if (ack)
-			nta_outgoing_destroy(ack);
-		sdp = sdp_body(sip, &len);
-		if (sdp && sdp_across(c, !c->reinv_from_a, sdp, len, &out))
-			sw_cwarn(c->callid_a, "re-INVITE answer SDP unusable");
-		if (out) {
-			char **mine = c->reinv_from_a ? &c->sdp_to_a
-						      : &c->sdp_to_b;
-			free(*mine);
-			*mine = out;
-		}
-	}
-	sw_cinfo(c->callid_a, "re-INVITE from the %s answered %d",
-		 c->reinv_from_a ? "caller" : "vendor", status);
-	if (c->reinv_irq)
-		nta_incoming_treply(
-			c->reinv_irq, status, phrase,
-			TAG_IF(status < 300, SIPTAG_CONTACT(contact_of(c))),
-			TAG_IF(status < 300 && out,
-			       SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-			TAG_IF(status < 300 && out, SIPTAG_PAYLOAD_STR(out)),
-			TAG_END());
-	nta_outgoing_destroy(orq);
-	c->reinv_orq = NULL;
-	return 0;
-}
-
-/*
- * A re-INVITE with SDP (hold, resume, codec change): the media node learns
- * the new plan, the other side gets a re-INVITE with the SDP pointed at
- * the node, and its answer comes back the same way.  Returns non-zero when
- * the re-INVITE is not relayed (the caller answers it locally).
- */
-static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
-			  sip_t const *sip)
-{
-	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
-	const char *sdp;
-	char *out = NULL;
-	size_t len = 0;
-
-	if (c->state < SG_CALL_ANSWERED || !to)
-		return -1;
-	sdp = sdp_body(sip, &len);
-	if (!sdp)
-		return -1;
-	if (sdp_across(c, from_a, sdp, len, &out)) {
-		free(out);
-		nta_incoming_treply(irq, SIP_488_NOT_ACCEPTABLE, TAG_END());
-		nta_incoming_destroy(irq);
-		return 0;
-	}
-	if (c->reinv_irq)
-		nta_incoming_destroy(c->reinv_irq);	/* the previous one */
-	c->reinv_irq = irq;
-	c->reinv_from_a = from_a;
-	nta_incoming_bind(irq, reinv_event, c);
-	c->reinv_orq = nta_outgoing_tcreate(
-		to, reinv_resp, c, NULL, SIP_METHOD_INVITE, NULL,
-		SIPTAG_CONTACT(contact_of(c)), SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
-		SIPTAG_PAYLOAD_STR(out), TAG_END());
-	if (!c->reinv_orq) {
-		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
-				    TAG_END());
-	} else {
-		char **mine = from_a ? &c->sdp_to_b : &c->sdp_to_a;
-
-		free(*mine);
-		*mine = out;
-		out = NULL;
-		sw_cinfo(c->callid_a, "re-INVITE from the %s relayed",
-			 from_a ? "caller" : "vendor");
-	}
-	free(out);
-	return 0;
-}
-
-/* in-dialog request on either leg */
-static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
-			  sip_t const *sip)
-{
-	const char *sdp = from_a ? c->sdp_to_a : c->sdp_to_b;
-
-	switch (sip->sip_request->rq_method) {
-	case sip_method_bye:
-		sw_cinfo(c->callid_a, "BYE from %s", from_a ? "caller"
-							      : "vendor");
-		if (from_a)
-			confirmed(c);
-		sg_call_terminate(c, "Normal", from_a ? "caller" : "callee");
-		return 200;
-	case sip_method_ack:
-		if (from_a)
-			confirmed(c);
-		return 0;
-	case sip_method_invite:
-		if (c->state == SG_CALL_ENDED)
-			return 481;
-		if (c->reinv_orq)
-			return 491;	/* one re-INVITE at a time */
-		if (relay_reinvite(c, from_a, irq, sip) == 0)
-			return 0;
-		/* no SDP (or nothing to relay to): a session refresh,
-		 * answered here with the SDP last sent on this leg */
-		nta_incoming_treply(irq, SIP_200_OK,
-				    SIPTAG_CONTACT(contact_of(c)),
-				    TAG_IF(sdp,
-					   SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-				    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
-				    TAG_END());
-		nta_incoming_destroy(irq);
-		return 0;
-	case sip_method_cancel:
-		return 481;	/* a CANCEL that matched no transaction */
-	case sip_method_info:
-		return relay_info(c, from_a, sip);
-	case sip_method_options:
-	case sip_method_update:
-	case sip_method_notify:
-		return 200;
-	default:
-		return 501;
-	}
-}
-
-static int a_leg_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
-			 sip_t const *sip)
-{
-	(void)leg;
-	return dialog_request(magic, true, irq, sip);
-}
-
-/* Request on the vendor leg's dialog (failover.c creates the leg). */
-int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
-		      sip_t const *sip)
-{
-	(void)leg;
-	return dialog_request(magic, false, irq, sip);
-}
-
-/* ACK or CANCEL for the caller's INVITE transaction */
-static int a_irq_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
-{
-	struct sg_call *c = magic;
-
-	(void)irq;
-	if (!sip) {
-		/* the transaction ended without an ACK for our 2xx (Timer H)
-		 * or the caller became unreachable */
-		if (c->state == SG_CALL_ANSWERED) {
-			sw_cwarn(c->callid_a, "caller never ACKed the 200");
-			sg_call_terminate(c, "AckTimeout", "server");
-		}
-		return 0;
-	}
-	if (!sip->sip_request)
-		return 0;
-	if (sip->sip_request->rq_method == sip_method_cancel) {
-		sw_cinfo(c->callid_a, "CANCEL from caller");
-		/* too late once the 200 went out: the caller BYEs instead */
-		if (c->state < SG_CALL_ANSWERED)
-			sg_call_terminate(c, "CallerCancel", "caller");
-	} else if (sip->sip_request->rq_method == sip_method_ack) {
-		confirmed(c);
-	}
-	return 0;
 }
 
 /* ---- media anchoring ---- */
@@ -1008,10 +688,10 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		call_free(c);
 		return;
 	}
-	nta_incoming_bind(c->irq, a_irq_event, c);
+	nta_incoming_bind(c->irq, sg_call_a_irq, c);
 	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
 
-	c->leg_a = nta_leg_tcreate(sg->agent, a_leg_request, c,
+	c->leg_a = nta_leg_tcreate(sg->agent, sg_call_a_request, c,
 				   SIPTAG_CALL_ID(sip->sip_call_id),
 				   SIPTAG_FROM(sip->sip_to),
 				   SIPTAG_TO(sip->sip_from),
@@ -1226,7 +906,7 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 	sg->calls = c;
 	sg->ncalls++;
 
-	c->leg_a = restore_leg(c, json_object_get(rec, "a"), a_leg_request);
+	c->leg_a = restore_leg(c, json_object_get(rec, "a"), sg_call_a_request);
 	c->leg_b = restore_leg(c, json_object_get(rec, "b"), sg_call_b_request);
 	{
 		const char *node = sw_json_str_or(rec, "node", "");

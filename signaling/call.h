@@ -26,6 +26,7 @@
 #include "signaling/route.h"
 #include "signaling/sdp.h"
 #include "signaling/sofia.h"
+#include "signaling/tables.h"
 
 #define SG_CALL_MAX_CANDS    32
 #define SG_CALL_MAX_ATTEMPTS 32
@@ -147,6 +148,18 @@ struct sg_call {
 struct sg_call *sg_call_by_id(struct sg *sg, const char *id);
 void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *mgw, const char *src_ip);
+
+/* shared by call.c, dialog.c, failover.c and recovery */
+static inline const struct sg_params *params_of(const struct sg_call *c)
+{
+	return &c->tables->params;
+}
+
+sip_contact_t const *sg_call_contact(const struct sg_call *c);
+void sg_call_txn_done(struct sg_call *c);
+int  sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+		       sip_t const *sip);
+int  sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip);
 
 /* used by failover.c */
 void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip);

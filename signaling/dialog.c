@@ -1,0 +1,335 @@
+/*
+ * dialog.c - requests inside the two dialogs of a call: ACK, CANCEL, BYE,
+ * re-INVITE (relayed with media.update), INFO (DTMF relayed), the rest
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SW_LOG_MODULE "dialog"
+#include "common/log.h"
+#include "signaling/call.h"
+#include "signaling/media.h"
+#include "signaling/sg.h"
+#include "signaling/tables.h"
+
+#define SDP_TYPE "application/sdp"
+
+/*
+ * Some seconds into a confirmed call neither the caller's INVITE
+ * transaction nor the vendor's is needed (the ACKs went through); freeing
+ * them and their messages keeps an established call small.
+ */
+static void trim_expired(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg_call *c = arg;
+
+	(void)magic;
+	(void)t;
+	if (c->state != SG_CALL_CONFIRMED)
+		return;
+	if (c->irq) {
+		nta_incoming_destroy(c->irq);
+		c->irq = NULL;
+	}
+	if (c->orq && c->answer_ms) {
+		nta_outgoing_destroy(c->orq);
+		c->orq = NULL;
+	}
+}
+
+static void confirmed(struct sg_call *c)
+{
+	if (c->state != SG_CALL_ANSWERED)
+		return;
+	c->state = SG_CALL_CONFIRMED;
+	if (!c->t_trim)
+		c->t_trim = sg_timer_start(c->sg, 5000, trim_expired, c);
+}
+
+static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	sg_call_txn_done(c);	/* counted like a BYE: keeps the call alive */
+	return 0;
+}
+
+/*
+ * SIP INFO (SPEC §5): DTMF bodies (application/dtmf-relay, application/dtmf)
+ * are answered 200 and sent on to the other leg of a confirmed call; an
+ * INFO without a body gets 200; other bodies 415.
+ */
+static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
+{
+	const char *type = sip->sip_content_type && sip->sip_content_type->c_type
+				   ? sip->sip_content_type->c_type
+				   : "";
+	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
+	nta_outgoing_t *o;
+	char body[256];
+
+	if (!sip->sip_payload || !sip->sip_payload->pl_len)
+		return 200;
+	if (strcasecmp(type, "application/dtmf-relay") &&
+	    strcasecmp(type, "application/dtmf"))
+		return 415;
+	if (c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED || !to)
+		return 200;
+	snprintf(body, sizeof(body), "%.*s",
+		 (int)(sip->sip_payload->pl_len < sizeof(body) - 1
+			       ? sip->sip_payload->pl_len
+			       : sizeof(body) - 1),
+		 sip->sip_payload->pl_data);
+	o = nta_outgoing_tcreate(to, info_resp, c, NULL, SIP_METHOD_INFO, NULL,
+				 SIPTAG_CONTENT_TYPE_STR(type),
+				 SIPTAG_PAYLOAD_STR(body), TAG_END());
+	if (o) {
+		c->byes++;
+		sw_cdebug(c->callid_a, "INFO %s relayed to the %s", type,
+			  from_a ? "vendor" : "caller");
+	}
+	return 200;
+}
+
+static const char *sdp_body(sip_t const *sip, size_t *lenp)
+{
+	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len)
+		return NULL;
+	if (sip->sip_content_type && sip->sip_content_type->c_type &&
+	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE))
+		return NULL;
+	*lenp = sip->sip_payload->pl_len;
+	return sip->sip_payload->pl_data;
+}
+
+/*
+ * An SDP that crossed the call from one side: tell the media node about
+ * the sender's new plan (leg "a" when it came from the caller) and rewrite
+ * it toward the other side's local address.  *outp is malloc'd; with media
+ * not relayed it is a copy.
+ */
+static int sdp_across(struct sg_call *c, bool from_a, const char *sdp,
+		      size_t len, char **outp)
+{
+	struct sg_sdp_media m;
+
+	*outp = NULL;
+	if (params_of(c)->media_mode == 0 || !c->media_up) {
+		*outp = strndup(sdp, len);
+		return *outp ? 0 : ENOMEM;
+	}
+	if (sg_sdp_inspect(&m, sdp, len))
+		return EBADMSG;
+	sg_media_update(c->node, c->id, from_a ? "a" : "b",
+			sg_media_leg_plan(&m), (int)c->sg->cfg.media_timeout_ms);
+	return sg_sdp_rewrite(outp, sdp, len,
+			      from_a ? c->b_local_ip : c->a_local_ip,
+			      from_a ? c->b_local_port : c->a_local_port);
+}
+
+static int reinv_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
+{
+	(void)magic;
+	(void)irq;
+	(void)sip;		/* ACK/CANCEL of a relayed re-INVITE */
+	return 0;
+}
+
+/* the other side answered the relayed re-INVITE */
+static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+	const char *phrase = sip && sip->sip_status
+				     ? sip->sip_status->st_phrase
+				     : "Request Timeout";
+	nta_leg_t *to = c->reinv_from_a ? c->leg_b : c->leg_a;
+	const char *sdp;
+	char *out = NULL;
+	size_t len = 0;
+
+	if (status < 200 || orq != c->reinv_orq)
+		return 0;
+	if (status < 300 && to) {
+		nta_outgoing_t *ack = nta_outgoing_tcreate(
+			to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
+			SIPTAG_CONTACT(sg_call_contact(c)), TAG_END());
+
+		if (ack)
+			nta_outgoing_destroy(ack);
+		sdp = sdp_body(sip, &len);
+		if (sdp && sdp_across(c, !c->reinv_from_a, sdp, len, &out))
+			sw_cwarn(c->callid_a, "re-INVITE answer SDP unusable");
+		if (out) {
+			char **mine = c->reinv_from_a ? &c->sdp_to_a
+						      : &c->sdp_to_b;
+			free(*mine);
+			*mine = out;
+		}
+	}
+	sw_cinfo(c->callid_a, "re-INVITE from the %s answered %d",
+		 c->reinv_from_a ? "caller" : "vendor", status);
+	if (c->reinv_irq)
+		nta_incoming_treply(
+			c->reinv_irq, status, phrase,
+			TAG_IF(status < 300, SIPTAG_CONTACT(sg_call_contact(c))),
+			TAG_IF(status < 300 && out,
+			       SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+			TAG_IF(status < 300 && out, SIPTAG_PAYLOAD_STR(out)),
+			TAG_END());
+	nta_outgoing_destroy(orq);
+	c->reinv_orq = NULL;
+	return 0;
+}
+
+/*
+ * A re-INVITE with SDP (hold, resume, codec change): the media node learns
+ * the new plan, the other side gets a re-INVITE with the SDP pointed at
+ * the node, and its answer comes back the same way.  Returns non-zero when
+ * the re-INVITE is not relayed (the caller answers it locally).
+ */
+static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
+			  sip_t const *sip)
+{
+	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
+	const char *sdp;
+	char *out = NULL;
+	size_t len = 0;
+
+	if (c->state < SG_CALL_ANSWERED || !to)
+		return -1;
+	sdp = sdp_body(sip, &len);
+	if (!sdp)
+		return -1;
+	if (sdp_across(c, from_a, sdp, len, &out)) {
+		free(out);
+		nta_incoming_treply(irq, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		nta_incoming_destroy(irq);
+		return 0;
+	}
+	if (c->reinv_irq)
+		nta_incoming_destroy(c->reinv_irq);	/* the previous one */
+	c->reinv_irq = irq;
+	c->reinv_from_a = from_a;
+	nta_incoming_bind(irq, reinv_event, c);
+	c->reinv_orq = nta_outgoing_tcreate(
+		to, reinv_resp, c, NULL, SIP_METHOD_INVITE, NULL,
+		SIPTAG_CONTACT(sg_call_contact(c)), SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
+		SIPTAG_PAYLOAD_STR(out), TAG_END());
+	if (!c->reinv_orq) {
+		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
+				    TAG_END());
+	} else {
+		char **mine = from_a ? &c->sdp_to_b : &c->sdp_to_a;
+
+		free(*mine);
+		*mine = out;
+		out = NULL;
+		sw_cinfo(c->callid_a, "re-INVITE from the %s relayed",
+			 from_a ? "caller" : "vendor");
+	}
+	free(out);
+	return 0;
+}
+
+/* in-dialog request on either leg */
+static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
+			  sip_t const *sip)
+{
+	const char *sdp = from_a ? c->sdp_to_a : c->sdp_to_b;
+
+	switch (sip->sip_request->rq_method) {
+	case sip_method_bye:
+		sw_cinfo(c->callid_a, "BYE from %s", from_a ? "caller"
+							      : "vendor");
+		if (from_a)
+			confirmed(c);
+		sg_call_terminate(c, "Normal", from_a ? "caller" : "callee");
+		return 200;
+	case sip_method_ack:
+		if (from_a)
+			confirmed(c);
+		return 0;
+	case sip_method_invite:
+		if (c->state == SG_CALL_ENDED)
+			return 481;
+		if (c->reinv_orq)
+			return 491;	/* one re-INVITE at a time */
+		if (relay_reinvite(c, from_a, irq, sip) == 0)
+			return 0;
+		/* no SDP (or nothing to relay to): a session refresh,
+		 * answered here with the SDP last sent on this leg */
+		nta_incoming_treply(irq, SIP_200_OK,
+				    SIPTAG_CONTACT(sg_call_contact(c)),
+				    TAG_IF(sdp,
+					   SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+				    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
+				    TAG_END());
+		nta_incoming_destroy(irq);
+		return 0;
+	case sip_method_cancel:
+		return 481;	/* a CANCEL that matched no transaction */
+	case sip_method_info:
+		return relay_info(c, from_a, sip);
+	case sip_method_options:
+	case sip_method_update:
+	case sip_method_notify:
+		return 200;
+	default:
+		return 501;
+	}
+}
+
+/* Request in the caller leg's dialog. */
+int sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+			 sip_t const *sip)
+{
+	(void)leg;
+	return dialog_request(magic, true, irq, sip);
+}
+
+/* Request on the vendor leg's dialog (failover.c creates the leg). */
+int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+		      sip_t const *sip)
+{
+	(void)leg;
+	return dialog_request(magic, false, irq, sip);
+}
+
+/* ACK or CANCEL for the caller's INVITE transaction */
+/* ACK or CANCEL for the caller's INVITE transaction. */
+int sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+
+	(void)irq;
+	if (!sip) {
+		/* the transaction ended without an ACK for our 2xx (Timer H)
+		 * or the caller became unreachable */
+		if (c->state == SG_CALL_ANSWERED) {
+			sw_cwarn(c->callid_a, "caller never ACKed the 200");
+			sg_call_terminate(c, "AckTimeout", "server");
+		}
+		return 0;
+	}
+	if (!sip->sip_request)
+		return 0;
+	if (sip->sip_request->rq_method == sip_method_cancel) {
+		sw_cinfo(c->callid_a, "CANCEL from caller");
+		/* too late once the 200 went out: the caller BYEs instead */
+		if (c->state < SG_CALL_ANSWERED)
+			sg_call_terminate(c, "CallerCancel", "caller");
+	} else if (sip->sip_request->rq_method == sip_method_ack) {
+		confirmed(c);
+	}
+	return 0;
+}
+
