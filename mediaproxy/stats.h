@@ -87,7 +87,7 @@ struct mp_leg_stats {
 	/* media engine sessions only (0 on a plain relay) */
 	uint64_t dtmf_rx;	/* digits received from the peer */
 	uint64_t dtmf_dropped;	/* digits dropped (method lock, none) */
-	uint64_t concealed;	/* frames concealed toward the other leg */
+	uint64_t concealed;	/* frames of the peer's stream concealed */
 	uint32_t jb_delay_ms;	/* jitter buffer delay of this stream */
 };
 
