@@ -209,7 +209,7 @@ void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip)
 		c->pdd_ms = sw_time_mono_ms() - c->setup_mono;
 	}
 	vendor_sdp(c, sip, &has_sdp);
-	sw_cinfo(c->callid_a, "%d %s from %s relayed%s", status,
+	sw_cdebug(c->callid_a, "%d %s from %s relayed%s", status,
 		 sip->sip_status->st_phrase, c->routing_gw,
 		 has_sdp ? " with SDP" : "");
 	reply_a(c, status, sip->sip_status->st_phrase,
@@ -261,7 +261,7 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
 	if (sip->sip_call_id)
 		snprintf(c->callid_b, sizeof(c->callid_b), "%s",
 			 sip->sip_call_id->i_id);
-	sw_cinfo(c->callid_a, "answered by %s (%s)", c->routing_gw,
+	sw_cdebug(c->callid_a, "answered by %s (%s)", c->routing_gw,
 		 c->callid_b);
 	reply_a(c, 200, sip_200_OK, c->sdp_to_a);
 	c->state = SG_CALL_ANSWERED;
@@ -301,7 +301,7 @@ void sg_call_terminate(struct sg_call *c, const char *reason,
 		return;
 	}
 	set_outcome(c, 200, "OK", reason, dir);
-	sw_cinfo(c->callid_a, "hangup (%s, %s)", reason, dir);
+	sw_cdebug(c->callid_a, "hangup (%s, %s)", reason, dir);
 	if (strcmp(dir, "caller"))
 		send_bye(c, c->leg_a);
 	if (strcmp(dir, "callee"))
@@ -379,7 +379,7 @@ static void media_offered(int err, const char *code,
 	snprintf(c->b_local_ip, sizeof(c->b_local_ip), "%s", loc->b_ip);
 	c->a_local_port = loc->a_port;
 	c->b_local_port = loc->b_port;
-	sw_cinfo(c->callid_a, "media on %s: caller side %s:%d, vendor side "
+	sw_cdebug(c->callid_a, "media on %s: caller side %s:%d, vendor side "
 		 "%s:%d", c->node->node_id, loc->a_ip, loc->a_port, loc->b_ip,
 		 loc->b_port);
 	if (sg_sdp_rewrite(&out, c->offer, strlen(c->offer), loc->b_ip,
@@ -496,7 +496,7 @@ static void auth_done(int err, const struct sg_auth_result *res, void *arg)
 	}
 	c->authorized = true;
 	c->max_duration_s = res->max_duration_s;
-	sw_cinfo(c->callid_a, "authorized, max %lld s",
+	sw_cdebug(c->callid_a, "authorized, max %lld s",
 		 (long long)res->max_duration_s);
 	route_and_connect(c);
 }
@@ -567,7 +567,7 @@ static void finish(struct sg_call *c)
 			sw_cinfo(c->callid_a, "CDR %s spooled: %d %s %s", c->id,
 				 c->end_code, c->end_reason, c->end_dir);
 		json_decref(cdr);
-		sg_billing_kick(c->sg->billing);
+		sg_spool_flush_soon(c->sg);	/* fdatasync, then send */
 		if (c->authorized)
 			sg_billing_release(c->sg->billing, c->id);
 	}

@@ -248,7 +248,7 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 
 	switch (sip->sip_request->rq_method) {
 	case sip_method_bye:
-		sw_cinfo(c->callid_a, "BYE from %s", from_a ? "caller"
+		sw_cdebug(c->callid_a, "BYE from %s", from_a ? "caller"
 							      : "vendor");
 		if (from_a)
 			confirmed(c);

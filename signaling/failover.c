@@ -100,7 +100,7 @@ int sg_failover_route(struct sg_call *c)
 			break;
 		off += (size_t)n;
 	}
-	sw_cinfo(c->callid_a, "routes for %s: %s", c->callee,
+	sw_cdebug(c->callid_a, "routes for %s: %s", c->callee,
 		 c->ncands ? list : "none");
 	return (int)c->ncands;
 }

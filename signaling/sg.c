@@ -192,6 +192,7 @@ static void drain_check(void *magic, su_timer_t *t, void *arg)
 		su_root_break(sg->root);
 		return;
 	}
+	sg_spool_sync(sg->spool);
 	sg_billing_kick(sg->billing);
 	sg_timer_start(sg, 50, drain_check, sg);
 }
@@ -227,9 +228,37 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	}
 	if (now - sg->last_cdr_kick_ms >= sg->cfg.cdr_retry_ms && !sg->stopping) {
 		sg->last_cdr_kick_ms = now;
+		if (sg_spool_sync(sg->spool))
+			sw_err("CDR journal fdatasync failed: %s",
+			       strerror(errno));
 		sg_billing_kick(sg->billing);
 		sg_billing_probe(sg->billing, 1000);
 	}
+}
+
+static void flush_now(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg *sg = arg;
+	int err;
+
+	(void)magic;
+	(void)t;
+	sg_timer_stop(&sg->t_flush);
+	err = sg_spool_sync(sg->spool);
+	if (err)
+		sw_err("CDR journal fdatasync failed: %s (CDRs stay unsent "
+		       "until it works)", strerror(err));
+	sg_billing_kick(sg->billing);
+}
+
+/*
+ * New CDRs were written to the journal: make them durable and send them
+ * at the end of this loop turn, with one fdatasync for all of them.
+ */
+void sg_spool_flush_soon(struct sg *sg)
+{
+	if (!sg->t_flush)
+		sg->t_flush = sg_timer_start(sg, 1, flush_now, sg);
 }
 
 /* Check the config file only (-t). */
@@ -393,6 +422,7 @@ void sg_free(struct sg *sg)
 	}
 	if (sg->tick)
 		su_timer_destroy(sg->tick);
+	sg_timer_stop(&sg->t_flush);
 	sg_db_cancel(sg->reload);
 	/* outstanding bus requests end with an error; let their handlers
 	 * free their contexts before the bus goes away */

@@ -50,6 +50,7 @@ struct sg {
 	su_wait_t sig_wait[1];
 	bool sig_registered;
 	su_timer_t *tick;		/* owned: 1 s housekeeping */
+	su_timer_t *t_flush;		/* owned: CDR journal group commit */
 	struct sg_billing *billing;	/* owned */
 	struct sg_media *media;		/* owned */
 	struct sg_spool *spool;		/* owned */
@@ -73,6 +74,7 @@ int  sg_start(struct sg **sgp, const char *conf_path);
 int  sg_run(struct sg *sg);
 void sg_free(struct sg *sg);
 void sg_reload_tables(struct sg *sg);
+void sg_spool_flush_soon(struct sg *sg);
 int  sg_check_config(const char *conf_path);
 
 /* timers of the loop: create-and-start, and stop-and-clear */

@@ -19,6 +19,7 @@ struct pending {
 	char id[SW_UUID_LEN + 1];
 	char *json;			/* owned: the journal line */
 	bool inflight;
+	bool synced;			/* on disk (fdatasync done) */
 };
 
 struct sg_spool {
@@ -29,6 +30,7 @@ struct sg_spool {
 	struct pending *head, **tail;
 	size_t npending;
 	size_t ninflight;
+	bool dirty;			/* written, not yet fdatasync'ed */
 };
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -140,8 +142,8 @@ static int recover(struct sg_spool *s)
 			if (nacks && bsearch(&key, acks, nacks, sizeof(*acks),
 					     cmp_str)) {
 				acked++;
-			} else if (!find(s, id)) {
-				push(s, id, line);
+			} else if (!find(s, id) && !push(s, id, line)) {
+				find(s, id)->synced = true;	/* on disk */
 			}
 			json_decref(j);
 		}
@@ -239,6 +241,8 @@ void sg_spool_close(struct sg_spool *s)
 
 	if (!s)
 		return;
+	if (sg_spool_sync(s))
+		sw_warn("journal sync at close: %s", strerror(errno));
 	for (p = s->head; p; p = n) {
 		n = p->next;
 		free(p->json);
@@ -252,8 +256,9 @@ void sg_spool_close(struct sg_spool *s)
 }
 
 /*
- * Append a CDR to the journal and fsync it; only then is it pending for
- * sending.  A write error is returned (the caller logs the CDR).
+ * Append a CDR to the journal.  It is sent only after sg_spool_sync() has
+ * made it durable (group commit: one fdatasync for the CDRs of a loop
+ * turn).  A write error is returned (the caller logs the CDR).
  */
 int sg_spool_add(struct sg_spool *s, const char *id, const json_t *cdr)
 {
@@ -270,12 +275,25 @@ int sg_spool_add(struct sg_spool *s, const char *id, const json_t *cdr)
 	text[len] = '\n';		/* one write: line and newline */
 	err = write_all(s->cdr_fd, text, len + 1);
 	text[len] = '\0';
-	if (!err && fdatasync(s->cdr_fd))
-		err = errno;
 	if (!err)
 		err = push(s, id, text);
+	if (!err)
+		s->dirty = true;
 	free(text);
 	return err;
+}
+
+/* Make every CDR written so far durable; they may be sent from now on. */
+int sg_spool_sync(struct sg_spool *s)
+{
+	if (!s || !s->dirty)
+		return 0;
+	if (fdatasync(s->cdr_fd))
+		return errno;
+	s->dirty = false;
+	for (struct pending *p = s->head; p; p = p->next)
+		p->synced = true;
+	return 0;
 }
 
 static void compact(struct sg_spool *s)
@@ -340,7 +358,7 @@ size_t sg_spool_kick(struct sg_spool *s, size_t max_inflight,
 	for (struct pending *p = s->head; p; p = p->next) {
 		if (s->ninflight >= max_inflight)
 			break;
-		if (p->inflight)
+		if (p->inflight || !p->synced)
 			continue;
 		if (send(p->id, p->json, arg))
 			break;

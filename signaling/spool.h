@@ -2,7 +2,8 @@
  * spool.h - the CDR journal: no CDR is lost between signalingd and billingd
  *
  * Every finished call's CDR is appended as one JSON line to
- * <spool_dir>/cdr.journal and fsync'ed before it is first sent.  An
+ * <spool_dir>/cdr.journal and fdatasync'ed (sg_spool_sync, once for all
+ * CDRs written in a loop turn) before it is first sent.  An
  * acknowledged id is appended to <spool_dir>/ack.journal.  On start-up the
  * CDRs without an ack are pending again (the journal is rewritten with just
  * those); when nothing is pending both files are truncated (compaction).
@@ -28,6 +29,7 @@ int  sg_spool_open(struct sg_spool **spoolp, const char *dir, char *err,
 		   size_t errsz);
 void sg_spool_close(struct sg_spool *spool);
 int  sg_spool_add(struct sg_spool *spool, const char *id, const json_t *cdr);
+int  sg_spool_sync(struct sg_spool *spool);
 void sg_spool_ack(struct sg_spool *spool, const char *id);
 void sg_spool_nack(struct sg_spool *spool, const char *id);
 size_t sg_spool_kick(struct sg_spool *spool, size_t max_inflight,

@@ -77,7 +77,10 @@ static void add_ack_recover(void **state)
 	add(s, ID3);
 	assert_int_equal(sg_spool_pending(s), 3);
 
+	/* nothing is sent before it is durable */
 	sent = 0;
+	assert_int_equal(sg_spool_kick(s, 2, count_send, NULL), 0);
+	assert_int_equal(sg_spool_sync(s), 0);
 	assert_int_equal(sg_spool_kick(s, 2, count_send, NULL), 2);
 	assert_int_equal(sg_spool_inflight(s), 2);
 	assert_int_equal(sg_spool_kick(s, 2, count_send, NULL), 0);
