@@ -144,7 +144,11 @@ static json_t *leg_json(struct sg_call *c, nta_leg_t *leg, const char *callid,
 	return o;
 }
 
-/* The call was answered: journal both dialogs (fsync'ed). */
+/*
+ * The call was answered: journal both dialogs.  Written, not fsync'ed: the
+ * page cache survives a crash of the process (the case this is for), and
+ * an fdatasync per answered call costs too much at high call rates.
+ */
 void sg_recovery_up(struct sg_call *c)
 {
 	struct sg_recovery *r = c->sg->recovery;
@@ -175,7 +179,7 @@ void sg_recovery_up(struct sg_call *c)
 		json_object_set_new(rec, "sdp_to_a", json_string(c->sdp_to_a));
 	if (c->sdp_to_b)
 		json_object_set_new(rec, "sdp_to_b", json_string(c->sdp_to_b));
-	if (append(r, rec, true)) {
+	if (append(r, rec, false)) {
 		sw_cwarn(c->callid_a, "call not journaled: %s", strerror(errno));
 		return;
 	}

@@ -3,7 +3,8 @@
  *
  * When a call is answered, both dialogs (Call-ID, tags, addresses, remote
  * target, route set, CSeq), the media node and the CDR so far are appended
- * to <spool_dir>/calls.journal; the end of the call appends a "down"
+ * to <spool_dir>/calls.journal (no fsync: it is for process restarts and
+ * crashes, which the page cache survives); the end of the call appends a "down"
  * line.  After a restart the calls still up are rebuilt as nta legs, so
  * the media node keeps relaying (the audio is never cut) and the first BYE
  * from either side ends the call properly: BYE to the other side,
