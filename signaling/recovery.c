@@ -21,6 +21,7 @@ struct sg_recovery {
 	int fd;
 	json_t *pending;	/* owned: records to restore, by id */
 	unsigned active;	/* journaled calls not yet down */
+	size_t bytes;		/* journal size since the last truncation */
 };
 
 static int append(struct sg_recovery *r, json_t *rec, bool sync)
@@ -38,6 +39,8 @@ static int append(struct sg_recovery *r, json_t *rec, bool sync)
 		err = errno ? errno : EIO;
 	else if (sync && fdatasync(r->fd))
 		err = errno;
+	if (!err)
+		r->bytes += len + 1;
 	free(text);
 	return err;
 }
@@ -197,8 +200,21 @@ void sg_recovery_down_id(struct sg *sg, const char *id)
 	append(r, json_pack("{s:s, s:s}", "op", "down", "id", id), false);
 	if (r->active)
 		r->active--;
-	if (!r->active && ftruncate(r->fd, 0))
+	if (r->bytes > 1024 * 1024)
+		sg_recovery_compact(sg);
+}
+
+/* Truncate the journal when no journaled call is up (also from the tick). */
+void sg_recovery_compact(struct sg *sg)
+{
+	struct sg_recovery *r = sg->recovery;
+
+	if (!r || r->active || !r->bytes)
+		return;
+	if (ftruncate(r->fd, 0))
 		sw_warn("%s: %s", r->path, strerror(errno));
+	else
+		r->bytes = 0;
 }
 
 /* The call ended: its journal record is closed. */

@@ -223,6 +223,8 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	sg_keepalive_tick(sg);
 	if (now - sg->last_cal_ms >= 30000) {
 		sg->last_cal_ms = now;
+		sg_spool_compact(sg->spool);
+		sg_recovery_compact(sg);
 		sg_calendar_refresh(sg->tables->cals, sg->tables->ncals,
 				    time(NULL));
 	}

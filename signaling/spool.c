@@ -31,7 +31,11 @@ struct sg_spool {
 	size_t npending;
 	size_t ninflight;
 	bool dirty;			/* written, not yet fdatasync'ed */
+	size_t bytes;			/* journal size since compaction */
 };
+
+/* compact when nothing is pending and the journal grew past this */
+#define COMPACT_BYTES (1024 * 1024)
 
 static int write_all(int fd, const char *buf, size_t len)
 {
@@ -172,10 +176,12 @@ static int rewrite(struct sg_spool *s)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno;
+	s->bytes = 0;
 	for (struct pending *p = s->head; p && !err; p = p->next) {
 		err = write_all(fd, p->json, strlen(p->json));
 		if (!err)
 			err = write_all(fd, "\n", 1);
+		s->bytes += strlen(p->json) + 1;
 	}
 	if (!err && fsync(fd))
 		err = errno;
@@ -277,8 +283,10 @@ int sg_spool_add(struct sg_spool *s, const char *id, const json_t *cdr)
 	text[len] = '\0';
 	if (!err)
 		err = push(s, id, text);
-	if (!err)
+	if (!err) {
 		s->dirty = true;
+		s->bytes += len + 1;
+	}
 	free(text);
 	return err;
 }
@@ -296,10 +304,11 @@ int sg_spool_sync(struct sg_spool *s)
 	return 0;
 }
 
-static void compact(struct sg_spool *s)
+static void compact(struct sg_spool *s, bool force)
 {
-	if (s->npending)
+	if (s->npending || !s->bytes || (!force && s->bytes < COMPACT_BYTES))
 		return;
+	s->bytes = 0;
 	/* journal first: a crash in between leaves stale acks only */
 	if (ftruncate(s->cdr_fd, 0) || fsync(s->cdr_fd) ||
 	    ftruncate(s->ack_fd, 0))
@@ -328,7 +337,7 @@ void sg_spool_ack(struct sg_spool *s, const char *id)
 		snprintf(line, sizeof(line), "%s\n", id);
 		if (write_all(s->ack_fd, line, strlen(line)))
 			sw_warn("ack journal: %s", strerror(errno));
-		compact(s);
+		compact(s, false);
 		return;
 	}
 }
@@ -367,6 +376,13 @@ size_t sg_spool_kick(struct sg_spool *s, size_t max_inflight,
 		started++;
 	}
 	return started;
+}
+
+/* Truncate both journals if nothing is pending (idle housekeeping). */
+void sg_spool_compact(struct sg_spool *s)
+{
+	if (s)
+		compact(s, true);
 }
 
 size_t sg_spool_pending(const struct sg_spool *s)

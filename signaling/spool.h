@@ -6,7 +6,8 @@
  * CDRs written in a loop turn) before it is first sent.  An
  * acknowledged id is appended to <spool_dir>/ack.journal.  On start-up the
  * CDRs without an ack are pending again (the journal is rewritten with just
- * those); when nothing is pending both files are truncated (compaction).
+ * those); when nothing is pending both files are truncated (compaction:
+ * at once past 1 MiB, else from the housekeeping tick every 30 s).
  * billingd stores a CDR id once, so a resend after a lost ack is harmless.
  *
  * Ownership: the spool owns its pending list; callers own nothing in it.
@@ -30,6 +31,7 @@ int  sg_spool_open(struct sg_spool **spoolp, const char *dir, char *err,
 void sg_spool_close(struct sg_spool *spool);
 int  sg_spool_add(struct sg_spool *spool, const char *id, const json_t *cdr);
 int  sg_spool_sync(struct sg_spool *spool);
+void sg_spool_compact(struct sg_spool *spool);
 void sg_spool_ack(struct sg_spool *spool, const char *id);
 void sg_spool_nack(struct sg_spool *spool, const char *id);
 size_t sg_spool_kick(struct sg_spool *spool, size_t max_inflight,
