@@ -4,7 +4,7 @@
  * Each test brings a node up on ipc:// bus URLs inside the test's own
  * re_main loop, drives it as signalingd would (REQ for media.*, PULL for
  * media.event and node.heartbeat) and plays both call peers with real UDP
- * sockets on loopback (node ports 31100..31139, peers 31200..31211): a
+ * sockets on loopback (node ports 31100..31399, peers 31990..31993): a
  * 20 ms pacing timer sends each peer's RTP, what the node sends back is
  * collected, decoded with the engine's own codecs and measured (tone
  * frequency and level, inband DTMF with the engine's detector, RFC 4733
@@ -40,9 +40,9 @@ static char REP_URL[96], PULL_URL[96];
 #define S3 "bbbbbbbb-0000-4000-8000-000000000003"
 
 #define PORT_MIN 31100
-#define PORT_MAX 31139
-#define PEER_A   31200
-#define PEER_B   31202
+#define PORT_MAX 31399		/* wide: pairs another node holds are skipped */
+#define PEER_A   31990
+#define PEER_B   31992
 #define TONE_AMP 8000.0
 
 /* one call peer: an RTP socket on loopback, its encoder and what it got */
@@ -477,10 +477,17 @@ static void node_up(int64_t xcode_budget)
 
 static void node_down(void)
 {
+	if (!fx.node)
+		return;
 	tmr_cancel(&fx.pace);
+	/* let what is in flight on the bus arrive before the sockets close
+	 * (nng 1.5.2 leaks a message received while its socket closes) */
+	fx.node->hb = mem_deref(fx.node->hb);
+	run(60);
 	peer_close(&fx.pa);
 	peer_close(&fx.pb);
 	mp_node_free(fx.node);
+	fx.node = NULL;
 	fd_close(sw_bus_fd(fx.bus));
 	sw_bus_free(fx.bus);
 	json_decref(fx.body);
@@ -534,8 +541,8 @@ static void pcma_g729_tone_both_ways(void **state)
 	node_up(2);
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"call_id\":"
 		"\"w1\",\"a\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":"
-		"31200,\"codec\":\"PCMA\",\"pt\":8,\"rate\":8000,\"ptime\":20},"
-		"\"b\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":31202,"
+		"31990,\"codec\":\"PCMA\",\"pt\":8,\"rate\":8000,\"ptime\":20},"
+		"\"b\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":31992,"
 		"\"codec\":\"G729\",\"pt\":18,\"rate\":8000,\"ptime\":20,"
 		"\"fmtp\":\"annexb=no\"},\"media\":{\"jb_mode\":1,"
 		"\"jb_min_ms\":20,\"jb_max_ms\":200,\"jb_default_ms\":60}}");
@@ -645,15 +652,15 @@ static void pcma_pcma_plain_relay(void **state)
 	(void)state;
 	node_up(2);
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31200,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"rate\":8000,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"},\"b\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31202,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31992,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"rate\":8000,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"}}");
 	peer_media(&fx.pa, "PCMA", 8, 101, local_port("a"));
 	request(SW_MSG_MEDIA_ANSWER, "{\"session\":\"" S1 "\",\"b\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31202,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31992,\"codec\":"
 		"\"pcma\",\"pt\":8,\"rate\":8000,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"}}");
 	sess = session(S1);
@@ -711,10 +718,10 @@ static void rfc2833_inband_both_ways(void **state)
 	(void)state;
 	node_up(2);
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31200,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"},\"b\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31202,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31992,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"ptime\":20,"
 		"\"dtmf_send\":\"inband\",\"dtmf_recv\":\"inband\"}}");
 	assert_string_equal(fx.type, "media.offer.reply");
@@ -790,10 +797,10 @@ static void info_both_ways(void **state)
 	(void)state;
 	node_up(2);
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S3 "\",\"a\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31200,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"te_pt\":101,\"dtmf_send\":\"rfc2833\","
 		"\"dtmf_recv\":\"rfc2833\"},\"b\":{\"remote_ip\":\"127.0.0.1\","
-		"\"remote_port\":31202,\"codec\":\"G729\",\"pt\":18,"
+		"\"remote_port\":31992,\"codec\":\"G729\",\"pt\":18,"
 		"\"dtmf_send\":\"info\",\"dtmf_recv\":\"info\"}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	peer_media(&fx.pa, "PCMA", 8, 101, local_port("a"));
@@ -1002,7 +1009,7 @@ static void media_object_and_plan_checks(void **state)
 
 	/* an update without media, changing an address only: same engine */
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S1 "\",\"a\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31200,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8}}");
 	assert_string_equal(fx.type, "media.update.reply");
 	assert_ptr_equal(sess->xc, xc);
@@ -1042,10 +1049,10 @@ static void garbage_counted_session_survives(void **state)
 	(void)state;
 	node_up(2);
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
-		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31200,\"codec\":"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"te_pt\":101,\"dtmf_recv\":\"rfc2833\","
 		"\"dtmf_send\":\"rfc2833\"},\"b\":{\"remote_ip\":\"127.0.0.1\","
-		"\"remote_port\":31202,\"codec\":\"G729\",\"pt\":18}}");
+		"\"remote_port\":31992,\"codec\":\"G729\",\"pt\":18}}");
 	peer_media(&fx.pa, "PCMA", 8, 101, local_port("a"));
 	peer_media(&fx.pb, "G729", 18, 0, local_port("b"));
 	fx.pa.tone_hz = fx.pb.tone_hz = 1000;
@@ -1122,16 +1129,26 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* after each test: a failed one did not get to node_down() */
+static int test_teardown(void **state)
+{
+	(void)state;
+	node_down();
+	return 0;
+}
+
+#define T(f) cmocka_unit_test_teardown(f, test_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pcma_g729_tone_both_ways),
-		cmocka_unit_test(pcma_pcma_plain_relay),
-		cmocka_unit_test(rfc2833_inband_both_ways),
-		cmocka_unit_test(info_both_ways),
-		cmocka_unit_test(budget_no_capacity),
-		cmocka_unit_test(media_object_and_plan_checks),
-		cmocka_unit_test(garbage_counted_session_survives),
+		T(pcma_g729_tone_both_ways),
+		T(pcma_pcma_plain_relay),
+		T(rfc2833_inband_both_ways),
+		T(info_both_ways),
+		T(budget_no_capacity),
+		T(media_object_and_plan_checks),
+		T(garbage_counted_session_survives),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
