@@ -169,6 +169,10 @@ static void node_up(int64_t port_min, int64_t port_max, int64_t xcode_budget)
 
 static void node_down(void)
 {
+	/* let what is in flight on the bus arrive before the sockets close
+	 * (nng 1.5.2 leaks a message received while its socket closes) */
+	fx.node->hb = mem_deref(fx.node->hb);
+	run(60);
 	mp_node_free(fx.node);
 	fd_close(sw_bus_fd(fx.bus));
 	sw_bus_free(fx.bus);
