@@ -19,7 +19,11 @@
 
 static const char leg_name[2] = {'a', 'b'};
 
-/* True when both codecs are known and differ: the decoded path. */
+/*
+ * True when both codecs are known and differ (always a decoded path; the
+ * budget itself follows mp_xcode_decoded_path(), which also counts ptime
+ * and inband DTMF conversions).
+ */
 bool mp_plan_is_xcode(const struct mp_plan *a, const struct mp_plan *b)
 {
 	if (!a || !b || !a->codec[0] || !b->codec[0])
