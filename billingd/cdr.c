@@ -503,7 +503,7 @@ static void batch_h(int err, const PGresult *res, void *arg)
 		goto out;
 	}
 
-	jobs = mem_zalloc(b->n * sizeof(*jobs), NULL);
+	jobs = mem_zalloc(b->n * sizeof(struct cdr_job *), NULL);
 	if (!jobs) {
 		batch_fail(b, SW_ERR_INTERNAL, "out of memory");
 		goto out;

@@ -105,7 +105,10 @@ static void loaded_h(int err, const PGresult *res, void *arg)
 				"the default", name, value);
 	}
 
-	if (memcmp(&v, &p->cur, sizeof(v)))
+	if (v.rate.fee_precision != p->cur.rate.fee_precision ||
+	    v.rate.hold_precision_ms != p->cur.rate.hold_precision_ms ||
+	    v.rate.free_time_s != p->cur.rate.free_time_s ||
+	    v.record_zero_hold != p->cur.record_zero_hold)
 		sw_info("billing parameters: fee precision %lld, hold time "
 			"precision %lld ms, free time %lld s, record zero "
 			"hold time %d",

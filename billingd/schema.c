@@ -67,7 +67,7 @@ int bd_schema_check(const char *conninfo, int *versionp, char *err,
 		goto out;
 	}
 
-	version = atoi(PQgetvalue(res, 0, 0));
+	version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	if (version < BD_SCHEMA_VERSION) {
 		snprintf(err, errsz, "database schema version %d is older "
 			 "than the %d this billingd needs: run `tandemctl db "

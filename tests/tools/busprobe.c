@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 			raw = true;
 			break;
 		case 't':
-			tmo = atoi(optarg);
+			tmo = (int)strtol(optarg, NULL, 10);
 			if (tmo <= 0) {
 				usage();
 				return EX_USAGE;
