@@ -1,0 +1,1043 @@
+/*
+ * codecpol.c - codec and DTMF policy of a call (SPEC §5): offers, answers,
+ * leg plans, and the format lines of SDP bodies
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "signaling/codecpol.h"
+
+/* supported codecs, the order transcoding adds them in */
+static const char *const supported[] = {"PCMA", "PCMU", "G729", "G722",
+					"opus", NULL};
+
+/* ---- names ---- */
+
+/* canonical leg-plan name of an SDP encoding name, NULL = unsupported */
+const char *sg_cp_canon(const char *name)
+{
+	if (!name || !name[0])
+		return NULL;
+	if (!strcasecmp(name, "G729A"))
+		return "G729";
+	for (size_t i = 0; supported[i]; i++)
+		if (!strcasecmp(name, supported[i]))
+			return supported[i];
+	return NULL;
+}
+
+const char *sg_cp_dtmf_name(enum sg_cp_dtmf m)
+{
+	switch (m) {
+	case SG_CP_DTMF_ALL:
+		return "all";
+	case SG_CP_DTMF_AUTO:
+		return "auto";
+	case SG_CP_DTMF_RFC2833:
+		return "rfc2833";
+	case SG_CP_DTMF_INFO:
+		return "info";
+	case SG_CP_DTMF_INBAND:
+		return "inband";
+	}
+	return "all";
+}
+
+/*
+ * The method DTMF is sent to a leg with: auto = RFC 2833 when the leg's
+ * SDP has telephone-event, else SIP INFO; rfc2833 without a negotiated
+ * telephone-event falls back to INFO too.
+ */
+enum sg_cp_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt)
+{
+	switch (c->dtmf_send) {
+	case SG_CP_DTMF_INFO:
+		return SG_CP_DTMF_INFO;
+	case SG_CP_DTMF_INBAND:
+		return SG_CP_DTMF_INBAND;
+	default:
+		return te_pt ? SG_CP_DTMF_RFC2833 : SG_CP_DTMF_INFO;
+	}
+}
+
+/* does this side want telephone-events at all (receive or send)? */
+static bool wants_te(const struct sg_cp_conf *c)
+{
+	return c->dtmf_receive == SG_CP_DTMF_ALL ||
+	       c->dtmf_receive == SG_CP_DTMF_RFC2833 ||
+	       c->dtmf_send == SG_CP_DTMF_AUTO ||
+	       c->dtmf_send == SG_CP_DTMF_RFC2833;
+}
+
+/* ---- gateway settings ---- */
+
+void sg_cp_conf_default(struct sg_cp_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->g729_mode = SG_CP_G729_AUTO;
+	c->dtmf_receive = SG_CP_DTMF_ALL;
+	c->dtmf_send = SG_CP_DTMF_AUTO;
+	c->rfc2833_pt = SG_CP_TE_PT_DEFAULT;
+	c->use_peer_rfc2833 = true;
+	c->media_proxy = SG_CP_PROXY_DEFAULT;
+}
+
+static int pick(const char *v, const char *const *names)
+{
+	for (int i = 0; v && names[i]; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -1;
+}
+
+static void bad(int *err, char *buf, size_t size, const char *key)
+{
+	if (!*err && buf && size)
+		snprintf(buf, size, "media.%s: bad value, default kept", key);
+	*err = EINVAL;
+}
+
+/*
+ * Read a gateway's `media` JSON object.  Every key is optional; a bad value
+ * keeps that key's default and makes the return EINVAL (err says which),
+ * the rest is still applied.  NULL or "" = all defaults.
+ */
+int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
+		     size_t errsz)
+{
+	static const char *const modes[] = {"auto", "specified", NULL};
+	static const char *const g729[] = {"auto", "g729", "g729a", "both",
+					   NULL};
+	static const char *const recv[] = {"all", "rfc2833", "info", "inband",
+					   NULL};
+	static const char *const send[] = {"auto", "rfc2833", "info", "inband",
+					   NULL};
+	static const enum sg_cp_dtmf recv_v[] = {
+		SG_CP_DTMF_ALL, SG_CP_DTMF_RFC2833, SG_CP_DTMF_INFO,
+		SG_CP_DTMF_INBAND};
+	static const enum sg_cp_dtmf send_v[] = {
+		SG_CP_DTMF_AUTO, SG_CP_DTMF_RFC2833, SG_CP_DTMF_INFO,
+		SG_CP_DTMF_INBAND};
+	static const char *const proxy[] = {"default", "on", "off", NULL};
+	json_error_t jerr;
+	json_t *o, *v;
+	int err = 0, i;
+
+	sg_cp_conf_default(c);
+	if (errbuf && errsz)
+		errbuf[0] = '\0';
+	if (!json || !json[0])
+		return 0;
+	o = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		bad(&err, errbuf, errsz, "(object)");
+		return err;
+	}
+
+	if ((v = json_object_get(o, "codec_mode"))) {
+		i = pick(json_string_value(v), modes);
+		if (i < 0)
+			bad(&err, errbuf, errsz, "codec_mode");
+		else
+			c->specified = i == 1;
+	}
+	if ((v = json_object_get(o, "codecs"))) {
+		size_t k;
+		json_t *e;
+
+		if (!json_is_array(v))
+			bad(&err, errbuf, errsz, "codecs");
+		json_array_foreach(v, k, e) {
+			const char *cn = sg_cp_canon(json_string_value(e));
+			bool dup = false;
+
+			if (!cn || c->ncodecs >= SG_CP_MAX_CODECS) {
+				bad(&err, errbuf, errsz, "codecs");
+				continue;
+			}
+			for (size_t j = 0; j < c->ncodecs; j++)
+				dup |= !strcmp(c->codecs[j], cn);
+			if (!dup)
+				snprintf(c->codecs[c->ncodecs++],
+					 sizeof(c->codecs[0]), "%s", cn);
+		}
+	}
+	if ((v = json_object_get(o, "specified_codec")) &&
+	    json_string_length(v)) {
+		const char *cn = sg_cp_canon(json_string_value(v));
+
+		if (!cn)
+			bad(&err, errbuf, errsz, "specified_codec");
+		else
+			snprintf(c->specified_codec,
+				 sizeof(c->specified_codec), "%s", cn);
+	}
+	if (c->specified && !c->specified_codec[0]) {
+		bad(&err, errbuf, errsz, "specified_codec");
+		c->specified = false;
+	}
+	if ((v = json_object_get(o, "allow_transcoding"))) {
+		if (!json_is_boolean(v))
+			bad(&err, errbuf, errsz, "allow_transcoding");
+		else
+			c->allow_transcoding = json_is_true(v);
+	}
+	if ((v = json_object_get(o, "g729_mode"))) {
+		i = pick(json_string_value(v), g729);
+		if (i < 0)
+			bad(&err, errbuf, errsz, "g729_mode");
+		else
+			c->g729_mode = (enum sg_cp_g729)i;
+	}
+	if ((v = json_object_get(o, "dtmf_receive"))) {
+		i = pick(json_string_value(v), recv);
+		if (i < 0)
+			bad(&err, errbuf, errsz, "dtmf_receive");
+		else
+			c->dtmf_receive = recv_v[i];
+	}
+	if ((v = json_object_get(o, "dtmf_send"))) {
+		i = pick(json_string_value(v), send);
+		if (i < 0)
+			bad(&err, errbuf, errsz, "dtmf_send");
+		else
+			c->dtmf_send = send_v[i];
+	}
+	if ((v = json_object_get(o, "rfc2833_pt"))) {
+		json_int_t pt = json_integer_value(v);
+
+		if (!json_is_integer(v) || pt < 96 || pt > 127)
+			bad(&err, errbuf, errsz, "rfc2833_pt");
+		else
+			c->rfc2833_pt = (int)pt;
+	}
+	if ((v = json_object_get(o, "use_peer_rfc2833"))) {
+		if (!json_is_boolean(v))
+			bad(&err, errbuf, errsz, "use_peer_rfc2833");
+		else
+			c->use_peer_rfc2833 = json_is_true(v);
+	}
+	if ((v = json_object_get(o, "media_proxy"))) {
+		i = pick(json_string_value(v), proxy);
+		if (i < 0)
+			bad(&err, errbuf, errsz, "media_proxy");
+		else
+			c->media_proxy = (enum sg_cp_proxy)i;
+	}
+	json_decref(o);
+	return err;
+}
+
+/* ---- SDP reading ---- */
+
+struct line {
+	const char *p;
+	size_t n;		/* without the line end */
+};
+
+/* next line of [*pos, end); false at the end */
+static bool next_line(const char **pos, const char *end, struct line *l)
+{
+	const char *p = *pos, *nl;
+
+	if (p >= end)
+		return false;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	l->p = p;
+	l->n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+	*pos = nl ? nl + 1 : end;
+	if (l->n && p[l->n - 1] == '\r')
+		l->n--;
+	return true;
+}
+
+static bool starts(const struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	return l->n >= n && !memcmp(l->p, s, n);
+}
+
+/* a decimal number at *p (advanced), -1 when none or above max */
+static long number(const char **p, const char *end, long max)
+{
+	long v = 0;
+	const char *s = *p;
+
+	if (s >= end || *s < '0' || *s > '9')
+		return -1;
+	while (s < end && *s >= '0' && *s <= '9') {
+		v = v * 10 + (*s - '0');
+		if (v > max)
+			return -1;
+		s++;
+	}
+	*p = s;
+	return v;
+}
+
+static void copy_span(char *dst, size_t size, const char *p, size_t n)
+{
+	if (!size)
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+}
+
+static void static_pt(struct sg_cp_fmt *f)
+{
+	static const struct {
+		int pt;
+		const char *name;
+	} tab[] = {{0, "PCMU"}, {3, "GSM"}, {4, "G723"}, {8, "PCMA"},
+		   {9, "G722"}, {18, "G729"}};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		if (tab[i].pt == f->pt) {
+			snprintf(f->name, sizeof(f->name), "%s", tab[i].name);
+			f->rate = 8000;
+		}
+	}
+}
+
+static struct sg_cp_fmt *fmt_by_pt(struct sg_cp_sdp *s, long pt)
+{
+	for (size_t i = 0; i < s->nfmt; i++)
+		if (s->fmt[i].pt == pt)
+			return &s->fmt[i];
+	return NULL;
+}
+
+static void parse_mline(struct sg_cp_sdp *s, const struct line *l)
+{
+	const char *p = l->p + 8, *end = l->p + l->n;	/* after "m=audio " */
+	long port = number(&p, end, 65535);
+
+	s->port = port < 0 ? 0 : (int)port;
+	/* the port, an optional /count, the transport */
+	while (p < end && *p != ' ')
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+	while (p < end && *p != ' ')
+		p++;
+	while (p < end && s->nfmt < SG_CP_MAX_FMT) {
+		long pt;
+
+		while (p < end && *p == ' ')
+			p++;
+		pt = number(&p, end, 127);
+		if (pt < 0) {
+			while (p < end && *p != ' ')
+				p++;
+			continue;
+		}
+		if (fmt_by_pt(s, pt))
+			continue;
+		memset(&s->fmt[s->nfmt], 0, sizeof(s->fmt[0]));
+		s->fmt[s->nfmt].pt = (int)pt;
+		static_pt(&s->fmt[s->nfmt]);
+		s->nfmt++;
+	}
+}
+
+/* a=rtpmap:<pt> <enc>/<rate>[/<channels>] */
+static void parse_rtpmap(struct sg_cp_sdp *s, const struct line *l)
+{
+	const char *p = l->p + 9, *end = l->p + l->n, *e;
+	long pt = number(&p, end, 127), rate, ch = 0;
+	struct sg_cp_fmt *f;
+	char name[32];
+
+	if (pt < 0 || p >= end || *p != ' ')
+		return;
+	p++;
+	e = memchr(p, '/', (size_t)(end - p));
+	if (!e || e == p)
+		return;
+	copy_span(name, sizeof(name), p, (size_t)(e - p));
+	p = e + 1;
+	rate = number(&p, end, 1000000);
+	if (rate <= 0)
+		return;
+	if (p < end && *p == '/') {
+		p++;
+		ch = number(&p, end, 16);
+		if (ch < 0)
+			ch = 0;
+	}
+	f = fmt_by_pt(s, pt);
+	if (!f)
+		return;
+	if (!strcasecmp(name, "telephone-event")) {
+		if (!s->te_pt) {
+			s->te_pt = (int)pt;
+			s->te_rate = (int)rate;
+		}
+		f->name[0] = '\0';	/* not an audio format */
+		f->pt = -1;
+		return;
+	}
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->rate = (int)rate;
+	f->channels = (int)ch;
+}
+
+static void parse_fmtp(struct sg_cp_sdp *s, const struct line *l)
+{
+	const char *p = l->p + 7, *end = l->p + l->n;
+	long pt = number(&p, end, 127);
+	struct sg_cp_fmt *f;
+
+	if (pt < 0 || p >= end || *p != ' ')
+		return;
+	while (p < end && *p == ' ')
+		p++;
+	f = fmt_by_pt(s, pt);
+	if (f)
+		copy_span(f->fmtp, sizeof(f->fmtp), p, (size_t)(end - p));
+}
+
+static void parse_conn(char *ip, size_t size, const struct line *l)
+{
+	/* c=IN IP4 <addr>[/ttl] */
+	const char *p = l->p + 2, *end = l->p + l->n, *a;
+	int sp = 0;
+
+	while (p < end && sp < 2) {
+		if (*p == ' ')
+			sp++;
+		p++;
+	}
+	a = p;
+	while (p < end && *p != ' ' && *p != '/')
+		p++;
+	if (p > a)
+		copy_span(ip, size, a, (size_t)(p - a));
+}
+
+static bool direction_attr(const struct line *l)
+{
+	return (l->n == 10 && !memcmp(l->p, "a=sendrecv", 10)) ||
+	       (l->n == 10 && !memcmp(l->p, "a=sendonly", 10)) ||
+	       (l->n == 10 && !memcmp(l->p, "a=recvonly", 10)) ||
+	       (l->n == 10 && !memcmp(l->p, "a=inactive", 10));
+}
+
+/*
+ * Read the first audio stream of an SDP body: its formats in m= order
+ * (names of static PTs filled in, telephone-event taken out), address,
+ * port, ptime, direction.  ENOENT when there is no audio stream, EINVAL
+ * on bad arguments.  Never reads past len.
+ */
+int sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len)
+{
+	const char *pos = sdp, *end;
+	char sess_ip[64] = "", sess_dir[12] = "";
+	bool in_audio = false, seen = false;
+	struct line l;
+	size_t k = 0;
+
+	if (!s || !sdp)
+		return EINVAL;
+	memset(s, 0, sizeof(*s));
+	end = sdp + len;
+	while (next_line(&pos, end, &l)) {
+		if (starts(&l, "m=")) {
+			if (in_audio || seen) {
+				in_audio = false;
+				continue;
+			}
+			if (starts(&l, "m=audio ")) {
+				parse_mline(s, &l);
+				in_audio = seen = true;
+			}
+			continue;
+		}
+		if (seen && !in_audio)
+			continue;	/* another stream */
+		if (starts(&l, "c=")) {
+			parse_conn(in_audio ? s->ip : sess_ip,
+				   in_audio ? sizeof(s->ip) : sizeof(sess_ip),
+				   &l);
+		} else if (direction_attr(&l)) {
+			copy_span(in_audio ? s->direction : sess_dir,
+				  sizeof(sess_dir), l.p + 2, 8);
+		} else if (in_audio && starts(&l, "a=rtpmap:")) {
+			parse_rtpmap(s, &l);
+		} else if (in_audio && starts(&l, "a=fmtp:")) {
+			parse_fmtp(s, &l);
+		} else if (starts(&l, "a=ptime:") && (in_audio || !s->ptime)) {
+			const char *p = l.p + 8;
+			long v = number(&p, l.p + l.n, 1000);
+
+			if (v >= 10 && v <= 60)
+				s->ptime = (int)v;
+		}
+	}
+	if (!seen)
+		return ENOENT;
+	if (!s->ip[0])
+		snprintf(s->ip, sizeof(s->ip), "%s", sess_ip);
+	if (!s->direction[0])
+		snprintf(s->direction, sizeof(s->direction), "%s",
+			 sess_dir[0] ? sess_dir : "sendrecv");
+	/* drop telephone-event and dynamic PTs without an rtpmap */
+	for (size_t i = 0; i < s->nfmt; i++)
+		if (s->fmt[i].pt >= 0 && s->fmt[i].name[0])
+			s->fmt[k++] = s->fmt[i];
+	s->nfmt = k;
+	return 0;
+}
+
+/* ---- SDP writing ---- */
+
+struct buf {
+	char *p;
+	size_t len, size;
+	bool bad;
+};
+
+static void put(struct buf *b, const char *p, size_t n)
+{
+	if (b->bad)
+		return;
+	if (b->len + n + 1 > b->size) {
+		size_t size = (b->len + n + 1) * 2;
+		char *np = realloc(b->p, size);
+
+		if (!np) {
+			b->bad = true;
+			return;
+		}
+		b->p = np;
+		b->size = size;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void putf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void putf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		b->bad = true;
+	else
+		put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
+						    : sizeof(tmp) - 1);
+}
+
+static void put_formats(struct buf *b, const struct sg_cp_fmt *f, size_t n,
+			int te_pt, int te_rate)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (f[i].channels > 0)
+			putf(b, "a=rtpmap:%d %s/%d/%d\r\n", f[i].pt, f[i].name,
+			     f[i].rate, f[i].channels);
+		else
+			putf(b, "a=rtpmap:%d %s/%d\r\n", f[i].pt, f[i].name,
+			     f[i].rate);
+		if (f[i].fmtp[0])
+			putf(b, "a=fmtp:%d %s\r\n", f[i].pt, f[i].fmtp);
+	}
+	if (te_pt) {
+		putf(b, "a=rtpmap:%d telephone-event/%d\r\n", te_pt,
+		     te_rate ? te_rate : 8000);
+		putf(b, "a=fmtp:%d 0-16\r\n", te_pt);
+	}
+}
+
+/*
+ * Copy an SDP body (CRLF line ends) with the first audio stream's format
+ * list replaced: its m= line lists f[] then te_pt (0 = none), its rtpmap,
+ * fmtp and rtcp-fb lines are replaced by ours (placed where its first a=
+ * line was).  Other lines and streams are kept.  *outp is malloc'd.
+ * ENOENT without an audio stream.
+ */
+int sg_cp_sdp_set_formats(char **outp, const char *sdp, size_t len,
+			  const struct sg_cp_fmt *f, size_t n, int te_pt,
+			  int te_rate)
+{
+	struct buf b = {0};
+	const char *pos = sdp, *end;
+	bool in_audio = false, seen = false, pending = false;
+	struct line l;
+
+	if (!outp || !sdp || (n && !f))
+		return EINVAL;
+	end = sdp + len;
+	while (next_line(&pos, end, &l)) {
+		if (starts(&l, "m=")) {
+			if (pending) {
+				put_formats(&b, f, n, te_pt, te_rate);
+				pending = false;
+			}
+			in_audio = false;
+			if (!seen && starts(&l, "m=audio ")) {
+				/* keep "m=audio <port> <proto>" */
+				const char *p = l.p + 8, *e = l.p + l.n;
+
+				while (p < e && *p != ' ')
+					p++;
+				while (p < e && *p == ' ')
+					p++;
+				while (p < e && *p != ' ')
+					p++;
+				put(&b, l.p, (size_t)(p - l.p));
+				for (size_t i = 0; i < n; i++)
+					putf(&b, " %d", f[i].pt);
+				if (te_pt)
+					putf(&b, " %d", te_pt);
+				put(&b, "\r\n", 2);
+				in_audio = seen = pending = true;
+				continue;
+			}
+		} else if (in_audio && starts(&l, "a=")) {
+			if (pending) {
+				put_formats(&b, f, n, te_pt, te_rate);
+				pending = false;
+			}
+			if (starts(&l, "a=rtpmap:") || starts(&l, "a=fmtp:") ||
+			    starts(&l, "a=rtcp-fb:"))
+				continue;
+		}
+		put(&b, l.p, l.n);
+		put(&b, "\r\n", 2);
+	}
+	if (pending)
+		put_formats(&b, f, n, te_pt, te_rate);
+	if (b.bad || !seen) {
+		free(b.p);
+		return b.bad ? ENOMEM : ENOENT;
+	}
+	*outp = b.p;
+	return 0;
+}
+
+/* ---- the offer to the vendor ---- */
+
+static const char *fmt_canon(const struct sg_cp_fmt *f)
+{
+	return sg_cp_canon(f->name);
+}
+
+static bool same_codec(const struct sg_cp_fmt *x, const struct sg_cp_fmt *y)
+{
+	const char *a = fmt_canon(x), *b = fmt_canon(y);
+
+	if (a && b)
+		return !strcmp(a, b);
+	return !a && !b && !strcasecmp(x->name, y->name) && x->rate == y->rate;
+}
+
+static bool is_g729a(const struct sg_cp_fmt *f)
+{
+	return !strcasecmp(f->name, "G729A");
+}
+
+/* is the codec (canonical name, NULL = unsupported) allowed by c? */
+static bool allowed(const struct sg_cp_conf *c, const char *cn, bool relay)
+{
+	if (!cn)
+		return !relay && !c->ncodecs;
+	if (!c->ncodecs)
+		return true;
+	for (size_t i = 0; i < c->ncodecs; i++)
+		if (!strcmp(c->codecs[i], cn))
+			return true;
+	return false;
+}
+
+static size_t pref_index(const struct sg_cp_conf *c, const char *cn)
+{
+	for (size_t i = 0; cn && i < c->ncodecs; i++)
+		if (!strcmp(c->codecs[i], cn))
+			return i;
+	return SG_CP_MAX_CODECS;
+}
+
+static bool has_pt(const struct sg_cp_fmt *f, size_t n, int pt)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].pt == pt)
+			return true;
+	return false;
+}
+
+static void add_fmt(struct sg_cp_fmt *list, size_t *n,
+		    const struct sg_cp_fmt *f)
+{
+	if (*n >= SG_CP_MAX_FMT || has_pt(list, *n, f->pt))
+		return;
+	list[(*n)++] = *f;
+}
+
+/* a format of our own for a codec nobody offered us; pt -1 = dynamic */
+static void default_fmt(struct sg_cp_fmt *f, const char *cn, bool g729a)
+{
+	memset(f, 0, sizeof(*f));
+	f->rate = 8000;
+	if (!strcmp(cn, "PCMA")) {
+		f->pt = 8;
+	} else if (!strcmp(cn, "PCMU")) {
+		f->pt = 0;
+	} else if (!strcmp(cn, "G722")) {
+		f->pt = 9;
+	} else if (!strcmp(cn, "G729") && !g729a) {
+		f->pt = 18;
+		snprintf(f->fmtp, sizeof(f->fmtp), "annexb=no");
+	} else if (!strcmp(cn, "G729")) {
+		f->pt = -1;
+		snprintf(f->name, sizeof(f->name), "G729A");
+		return;
+	} else {		/* opus */
+		f->pt = -1;
+		f->rate = 48000;
+		f->channels = 2;
+		snprintf(f->fmtp, sizeof(f->fmtp), "useinbandfec=1");
+	}
+	snprintf(f->name, sizeof(f->name), "%s", cn);
+}
+
+/* the caller's format of a G.729 variant, or ours */
+static void g729_variant(struct sg_cp_fmt *out, const struct sg_cp_sdp *src,
+			 bool g729a)
+{
+	for (size_t i = 0; src && i < src->nfmt; i++) {
+		const char *cn = fmt_canon(&src->fmt[i]);
+
+		if (cn && !strcmp(cn, "G729") &&
+		    is_g729a(&src->fmt[i]) == g729a) {
+			*out = src->fmt[i];
+			return;
+		}
+	}
+	default_fmt(out, "G729", g729a);
+}
+
+/*
+ * Add codec cn to the vendor list, G.729 as the routing gateway's
+ * g729_mode says: auto mirrors the caller's variants (src; G729 when the
+ * caller had none), g729 / g729a / both.  from = the caller's format to
+ * pass on as it is (non-G.729 codecs), NULL = ours.
+ */
+static void add_vendor_codec(struct sg_cp_offer *o, const char *cn,
+			     const struct sg_cp_fmt *from,
+			     const struct sg_cp_sdp *src,
+			     const struct sg_cp_conf *rg)
+{
+	struct sg_cp_fmt f;
+
+	if (!cn || strcmp(cn, "G729")) {
+		if (from)
+			f = *from;
+		else
+			default_fmt(&f, cn, false);
+		add_fmt(o->b, &o->nb, &f);
+		return;
+	}
+	switch (rg->g729_mode) {
+	case SG_CP_G729_AUTO: {
+		bool any = false;
+
+		for (size_t i = 0; src && i < src->nfmt; i++) {
+			const char *c2 = fmt_canon(&src->fmt[i]);
+
+			if (c2 && !strcmp(c2, "G729")) {
+				add_fmt(o->b, &o->nb, &src->fmt[i]);
+				any = true;
+			}
+		}
+		if (!any) {
+			default_fmt(&f, "G729", false);
+			add_fmt(o->b, &o->nb, &f);
+		}
+		break;
+	}
+	case SG_CP_G729_PLAIN:
+		g729_variant(&f, src, false);
+		add_fmt(o->b, &o->nb, &f);
+		break;
+	case SG_CP_G729_A:
+		g729_variant(&f, src, true);
+		add_fmt(o->b, &o->nb, &f);
+		break;
+	case SG_CP_G729_BOTH:
+		g729_variant(&f, src, false);
+		add_fmt(o->b, &o->nb, &f);
+		g729_variant(&f, src, true);
+		add_fmt(o->b, &o->nb, &f);
+		break;
+	}
+}
+
+static bool in_b(const struct sg_cp_offer *o, const char *cn)
+{
+	for (size_t i = 0; i < o->nb; i++) {
+		const char *c2 = fmt_canon(&o->b[i]);
+
+		if (c2 && !strcmp(c2, cn))
+			return true;
+	}
+	return false;
+}
+
+static const struct sg_cp_fmt *a_cand(const struct sg_cp_offer *o,
+				      const struct sg_cp_fmt *f)
+{
+	for (size_t i = 0; i < o->na; i++)
+		if (same_codec(&o->a[i], f))
+			return &o->a[i];
+	return NULL;
+}
+
+/* dynamic PTs for our own formats, away from everything else used */
+static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
+{
+	int next = 96;
+
+	if (o->b_te_pt && has_pt(o->b, o->nb, o->b_te_pt)) {
+		/* the caller used our telephone-event PT for a codec */
+		o->b_te_pt = -1;
+	}
+	for (size_t i = 0; i < o->nb; i++) {
+		if (o->b[i].pt >= 0)
+			continue;
+		while (next < 128 && (has_pt(o->b, o->nb, next) ||
+				      next == o->b_te_pt))
+			next++;
+		o->b[i].pt = next < 128 ? next : 127;
+		next++;
+	}
+	if (o->b_te_pt < 0) {
+		next = 96;
+		while (next < 128 && has_pt(o->b, o->nb, next))
+			next++;
+		o->b_te_pt = next < 128 ? next : 0;
+	}
+	(void)rg;
+}
+
+/*
+ * The vendor INVITE's offer for one routing gateway (SPEC §5 table).
+ * o->a: the codecs the caller leg may use (the caller's formats, one per
+ * codec, mapping gateway preference); o->b: what the vendor is offered.
+ * ENOTSUP (488, nothing goes out) with *why set when the call cannot be
+ * served with these gateways.  relay = media anchored on a node (mode 0
+ * means neither transcoding nor regenerated telephone-events).
+ */
+int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
+		     const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
+		     bool relay, const char **why)
+{
+	static const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	*why = "";
+	if (!o || !caller || !mg || !rg)
+		return EINVAL;
+	memset(o, 0, sizeof(*o));
+	o->relay = relay;
+	o->xcode = relay && mg->allow_transcoding && rg->allow_transcoding;
+
+	/* the caller leg: the mapping gateway's codecs (or X) */
+	for (size_t i = 0; i < caller->nfmt; i++) {
+		const struct sg_cp_fmt *f = &caller->fmt[i];
+		const char *cn = fmt_canon(f);
+		bool dup = false;
+
+		if (mg->specified ? !cn || strcmp(cn, mg->specified_codec)
+				  : !allowed(mg, cn, relay))
+			continue;
+		for (size_t j = 0; j < o->na; j++) {
+			if (!same_codec(&o->a[j], f))
+				continue;
+			dup = true;
+			/* one G.729 variant: the one g729_mode prefers */
+			if ((mg->g729_mode == SG_CP_G729_A && is_g729a(f)) ||
+			    (mg->g729_mode == SG_CP_G729_PLAIN &&
+			     !is_g729a(f) && is_g729a(&o->a[j])))
+				o->a[j] = *f;
+		}
+		if (!dup && o->na < SG_CP_MAX_FMT)
+			o->a[o->na++] = *f;
+	}
+	if (!o->na) {
+		*why = mg->specified ? "the caller did not offer the mapping "
+				       "gateway's specified codec"
+				     : "no codec of the caller is allowed on "
+				       "the mapping gateway";
+		return ENOTSUP;
+	}
+	if (mg->ncodecs) {
+		/* stable: insertion sort by the gateway's preference */
+		for (size_t i = 1; i < o->na; i++) {
+			struct sg_cp_fmt t = o->a[i];
+			size_t j = i, k = pref_index(mg, fmt_canon(&t));
+
+			while (j > 0 &&
+			       pref_index(mg, fmt_canon(&o->a[j - 1])) > k) {
+				o->a[j] = o->a[j - 1];
+				j--;
+			}
+			o->a[j] = t;
+		}
+	}
+
+	/* the vendor leg */
+	if (rg->specified) {
+		const char *y = rg->specified_codec;
+		struct sg_cp_fmt yf;
+		const struct sg_cp_fmt *mine;
+
+		default_fmt(&yf, y, false);
+		mine = a_cand(o, &yf);
+		if (!mine && !o->xcode) {
+			*why = "the routing gateway's specified codec is not "
+			       "the caller's and transcoding is not allowed "
+			       "on both gateways";
+			return ENOTSUP;
+		}
+		add_vendor_codec(o, y, mine, mine ? caller : NULL, rg);
+	} else {
+		for (size_t i = 0; i < o->na; i++) {
+			const char *cn = fmt_canon(&o->a[i]);
+
+			if (allowed(rg, cn, relay) && (!cn || !in_b(o, cn)))
+				add_vendor_codec(o, cn, &o->a[i], caller, rg);
+		}
+		if (o->xcode) {
+			size_t n = rg->ncodecs;
+
+			for (size_t i = 0; n ? i < n : supported[i] != NULL;
+			     i++) {
+				const char *cn = n ? rg->codecs[i]
+						   : supported[i];
+
+				if (!in_b(o, cn))
+					add_vendor_codec(o, cn, NULL, NULL,
+							 rg);
+			}
+		}
+		if (!o->nb) {
+			*why = "no codec of the caller is allowed on the "
+			       "routing gateway and transcoding is not "
+			       "allowed on both gateways";
+			return ENOTSUP;
+		}
+	}
+
+	/* telephone-event toward the vendor */
+	if (!relay) {
+		o->b_te_pt = caller->te_pt;	/* passed through untouched */
+		o->b_te_rate = caller->te_rate;
+	} else if (wants_te(rg) && (!rg->use_peer_rfc2833 || caller->te_pt)) {
+		o->b_te_pt = rg->rfc2833_pt;
+		o->b_te_rate = 8000;
+	}
+	assign_dynamic(o, rg);
+	return 0;
+}
+
+/* ---- the vendor's answer ---- */
+
+static void fill_plan(struct sg_cp_plan *p, const struct sg_cp_fmt *f,
+		      int ptime, int te_pt, const struct sg_cp_conf *c)
+{
+	const char *cn = fmt_canon(f);
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->codec, sizeof(p->codec), "%s", cn ? cn : f->name);
+	p->pt = f->pt;
+	p->rate = f->rate;
+	p->ptime = ptime ? ptime : 20;
+	snprintf(p->fmtp, sizeof(p->fmtp), "%s", f->fmtp);
+	p->te_pt = te_pt;
+	snprintf(p->dtmf_send, sizeof(p->dtmf_send), "%s",
+		 sg_cp_dtmf_name(sg_cp_dtmf_send_for(c, te_pt)));
+	snprintf(p->dtmf_recv, sizeof(p->dtmf_recv), "%s",
+		 sg_cp_dtmf_name(c->dtmf_receive));
+}
+
+/*
+ * The vendor answered (18x or 200 with SDP): its first format that we
+ * offered is leg b's codec; a codec the caller offered passes end to end
+ * untouched, any other is transcoded to the caller's first codec (o->a[0])
+ * when both gateways allow it.  ENOTSUP with *why when the answer cannot
+ * be used (the call then fails like a vendor 488).
+ */
+int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
+		      const struct sg_cp_sdp *caller,
+		      const struct sg_cp_sdp *vendor,
+		      const struct sg_cp_conf *mg,
+		      const struct sg_cp_conf *rg, const char **why)
+{
+	static const char *dummy;
+	const struct sg_cp_fmt *bf = NULL, *af;
+	int b_te = 0;
+
+	if (!why)
+		why = &dummy;
+	*why = "";
+	if (!r || !o || !caller || !vendor || !mg || !rg)
+		return EINVAL;
+	memset(r, 0, sizeof(*r));
+	for (size_t i = 0; i < vendor->nfmt && !bf; i++) {
+		for (size_t j = 0; j < o->nb; j++) {
+			if (same_codec(&vendor->fmt[i], &o->b[j])) {
+				bf = &vendor->fmt[i];
+				break;
+			}
+		}
+	}
+	if (!bf) {
+		*why = "the vendor answered no codec it was offered";
+		return ENOTSUP;
+	}
+	af = a_cand(o, bf);
+	if (!af) {
+		if (!o->xcode || !o->na) {
+			*why = "the vendor's codec is not the caller's and "
+			       "transcoding is not allowed on both gateways";
+			return ENOTSUP;
+		}
+		af = &o->a[0];
+		r->transcoding = true;
+	}
+	r->a_fmt = *af;
+
+	if (o->b_te_pt && vendor->te_pt)
+		b_te = vendor->te_pt;
+	if (!o->relay) {
+		r->a_te_pt = caller->te_pt && vendor->te_pt ? caller->te_pt : 0;
+		r->a_te_rate = caller->te_rate;
+	} else if (caller->te_pt && wants_te(mg) &&
+		   (!mg->use_peer_rfc2833 || vendor->te_pt)) {
+		/* an answer keeps the offer's PT */
+		r->a_te_pt = caller->te_pt;
+		r->a_te_rate = caller->te_rate ? caller->te_rate : 8000;
+	}
+	fill_plan(&r->a, af, caller->ptime, r->a_te_pt, mg);
+	fill_plan(&r->b, bf, vendor->ptime, b_te, rg);
+	return 0;
+}
