@@ -15,7 +15,8 @@
 # count failed calls (every call not counted successful by sipp, including
 # calls left unfinished), double r until a step fails (>= 0.1 % failed, or the
 # UAC could not reach 90 % of r) or the cap is reached, then bisect REFINE times
-# between the last clean and the first failing rate.  The reported number is the
+# between the last clean and the first failing rate.  After a failed step the
+# target and the UAS are restarted, so each step starts from a clean state.  The reported number is the
 # achieved rate of the highest clean step.
 #
 # Environment (defaults):
@@ -62,8 +63,8 @@ SG_CONTROL=tcp://127.0.0.1:$((BASE + 602))
 BD_BUS=tcp://127.0.0.1:$((BASE + 611))
 BD_HTTP=127.0.0.1:$((BASE + 680))
 MP_BUS=tcp://127.0.0.1:$((BASE + 621))
-RTP_MIN=$((BASE + 2000))	# below the kernel's ephemeral ports and the
-RTP_MAX=$((BASE + 4999))	# integration tests' random 20000-45000
+RTP_MIN=$((BASE + 1000))	# below the kernel's ephemeral ports and the
+RTP_MAX=$((BASE + 7999))	# integration tests' random 20000-45000
 
 work=$(mktemp -d /tmp/sip_cps.XXXXXX)
 chmod 755 "$work"
@@ -231,9 +232,17 @@ step() {
 		'BEGIN { printf "%d %d %d %.0f\n", n, ok, n - ok, ok / (s > 0 ? s : 1) }'
 }
 
-# the step search against port $1; prints "best_rate achieved_at_best" (0 0 if none)
+# the step search against port $1; sets S_BEST (highest clean rate) and S_ACH
+# (its achieved rate), 0 0 if none.  After a failed step the function $3 is
+# called to restart the target and the UAS, so that what an overloaded step
+# left behind (calls in retransmission, Kamailio's finished transactions,
+# media sessions, timers) does not fail the next, lower step.
+S_BEST=0
+S_ACH=0
 search() {
-	local port=$1 tag=$2 r=$START best=0 best_ach=0 bad=0 res total ok failed ach clean why
+	local port=$1 tag=$2 restart=$3 r=$START bad=0 res total ok failed ach clean why
+	S_BEST=0
+	S_ACH=0
 	try() {
 		res=$(step "$port" "$1" "$tag")
 		read -r total ok failed ach <<<"$res"
@@ -248,37 +257,73 @@ search() {
 			clean=0 why="FAIL ($failed failed)"
 		fi
 		log "  $tag: rate $1/s x ${STEP_S}s: $ok/$total ok, $failed failed, achieved ~$ach/s -> $why"
-		# let the target drain what an overloaded step left behind
-		# (retransmissions, Kamailio's finished transactions, CDRs)
-		if [ $clean = 1 ]; then sleep 1; else sleep 5; fi
+		if [ $clean = 1 ]; then
+			sleep 1
+		else
+			$restart || { log "  $tag: restart failed"; return 2; }
+		fi
 		[ $clean = 1 ]
 	}
 	while :; do
-		if try "$r"; then
-			best=$r
-			best_ach=$(awk -v a="$ach" -v r="$r" 'BEGIN { print (a < r ? a : r) }')
+		try "$r"
+		case $? in
+		0)
+			S_BEST=$r
+			S_ACH=$(awk -v a="$ach" -v r="$r" 'BEGIN { print (a < r ? a : r) }')
 			[ "$r" -ge "$CAP" ] && break
 			r=$((r * 2))
 			[ "$r" -gt "$CAP" ] && r=$CAP
-		else
+			;;
+		1)
 			bad=$r
 			break
-		fi
+			;;
+		*)
+			return 1
+			;;
+		esac
 	done
 	local i=0 mid
 	while [ "$bad" -gt 0 ] && [ "$i" -lt "$REFINE" ]; do
-		mid=$(( (best + bad) / 2 ))
-		[ $((bad - best)) -lt $((best / 10 + 10)) ] && break
+		mid=$(( (S_BEST + bad) / 2 ))
+		[ $((bad - S_BEST)) -lt $((S_BEST / 10 + 10)) ] && break
 		[ "$mid" -le 0 ] && break
-		if try "$mid"; then
-			best=$mid
-			best_ach=$(awk -v a="$ach" -v r="$mid" 'BEGIN { print (a < r ? a : r) }')
-		else
-			bad=$mid
-		fi
+		try "$mid"
+		case $? in
+		0)
+			S_BEST=$mid
+			S_ACH=$(awk -v a="$ach" -v r="$mid" 'BEGIN { print (a < r ? a : r) }')
+			;;
+		1)	bad=$mid ;;
+		*)	return 1 ;;
+		esac
 		i=$((i + 1))
 	done
-	echo "$best $best_ach"
+	return 0
+}
+
+# CPU accounting across restarts: cpu_begin GROUP PIDS..., cpu_end GROUP
+declare -A cpu_acc cpu_c0 cpu_pids
+cpu_begin() {
+	local g=$1
+	shift
+	cpu_pids[$g]="$*"
+	cpu_c0[$g]=$(cpu_ms "$@")
+}
+cpu_end() {
+	local g=$1 now
+	# shellcheck disable=SC2086
+	now=$(cpu_ms ${cpu_pids[$g]})
+	cpu_acc[$g]=$(( ${cpu_acc[$g]:-0} + now - ${cpu_c0[$g]:-0} ))
+	cpu_c0[$g]=$now
+}
+per_call() {	# ms calls
+	awk -v c="$1" -v n="$2" 'BEGIN { printf "%.3f", n ? c / n : 0 }'
+}
+
+restart_uas() {
+	stop_uas
+	start_uas
 }
 
 # ---------------------------------------------------------------- Kamailio
@@ -315,6 +360,14 @@ kam_stats() {
 	command -v kamcmd >/dev/null 2>&1 || return 0
 	kamcmd -s "unix:$work/kamailio.ctl" stats.get_statistics dialog: 2>/dev/null |
 		sed 's/^dialog:/  kamailio dialog:/' | paste -sd' ' >&2
+}
+
+restart_kamailio() {
+	cpu_end kam
+	stop_pid "$kam_pid"
+	restart_uas || return 1
+	start_kamailio || return 1
+	cpu_begin kam "$kam_pid"
 }
 
 # ---------------------------------------------------------------- Tandem
@@ -425,15 +478,8 @@ start_tandem() {	# $1 = SS_MEDIAPROXYMODE
 	start_daemon billingd "$work/billingd.conf"; bd_pid=$started
 	tcp=${BD_BUS##*:}
 	wait_listen tcp "$tcp" "$bd_pid" billingd || { sg_why="billingd did not start"; tail -n 20 "$work/billingd.log" >&2; return 1; }
-	start_daemon signalingd "$work/signalingd.conf"; sg_pid=$started
-	wait_listen udp "$SG_PORT" "$sg_pid" signalingd || { sg_why="signalingd did not start"; tail -n 20 "$work/signalingd.log" >&2; return 1; }
-	if [ "$mode" != 0 ]; then
-		start_daemon mediaproxyd "$work/mediaproxyd.conf"; mp_pid=$started
-		tcp=${MP_BUS##*:}
-		wait_listen tcp "$tcp" "$mp_pid" mediaproxyd || { sg_why="mediaproxyd did not start"; tail -n 20 "$work/mediaproxyd.log" >&2; return 1; }
-		sleep 1.5	# a heartbeat or two: the node registers itself
-	fi
-	sleep 0.5
+	sg_mode=$mode
+	start_sg || return 1
 	# smoke: a few calls must complete, else the rows are "not available"
 	local res total ok failed ach
 	res=$(step "$SG_PORT" 10 "smoke$mode")
@@ -442,6 +488,36 @@ start_tandem() {	# $1 = SS_MEDIAPROXYMODE
 		sg_why="smoke calls failed ($failed of $total; see $work/err.smoke$mode.10.log)"
 		return 1
 	fi
+}
+
+# signalingd (and mediaproxyd when media is on) for mode $sg_mode
+sg_mode=0
+start_sg() {
+	local tcp
+	start_daemon signalingd "$work/signalingd.conf"; sg_pid=$started
+	wait_listen udp "$SG_PORT" "$sg_pid" signalingd || { sg_why="signalingd did not start"; tail -n 20 "$work/signalingd.log" >&2; return 1; }
+	if [ "$sg_mode" != 0 ]; then
+		start_daemon mediaproxyd "$work/mediaproxyd.conf"; mp_pid=$started
+		tcp=${MP_BUS##*:}
+		wait_listen tcp "$tcp" "$mp_pid" mediaproxyd || { sg_why="mediaproxyd did not start"; tail -n 20 "$work/mediaproxyd.log" >&2; return 1; }
+		sleep 1.5	# a heartbeat or two: the node registers itself
+	fi
+	sleep 0.5
+}
+
+# after a failed step: fresh signalingd, mediaproxyd and UAS (billingd and
+# PostgreSQL keep running and finish storing the CDRs of the failed step)
+restart_sg() {
+	cpu_end sg
+	cpu_end mp
+	[ -n "$mp_pid" ] && stop_pid "$mp_pid"
+	stop_pid "$sg_pid"
+	mp_pid=""; sg_pid=""
+	restart_uas || return 1
+	start_sg || return 1
+	cpu_begin sg "$sg_pid"
+	cpu_begin mp "$mp_pid"
+	sleep 1
 }
 
 sql() {
@@ -521,12 +597,15 @@ for t in $TARGETS; do
 	kamailio)
 		log "sip_cps: kamailio $(kamailio -v 2>/dev/null | head -n 1 | awk '{print $3}') (tm+sl+rr+dialog, $KAM_CHILDREN UDP workers, -m 1024 -M 64 -x $KAM_MEM -X $KAM_MEM), load $(cut -d' ' -f1 /proc/loadavg)"
 		if start_kamailio; then
-			c0=$(cpu_ms "$kam_pid")
-			read -r best ach <<<"$(search "$KAM_PORT" kamailio)"
-			rate[$t]=$ach
-			c1=$(cpu_ms "$kam_pid")
+			cpu_begin kam "$kam_pid"
+			if search "$KAM_PORT" kamailio restart_kamailio; then
+				rate[$t]=$S_ACH
+			else
+				note[$t]="restart failed"
+			fi
+			cpu_end kam
 			n=$(placed_calls "$work"/stat.kamailio.*.csv)
-			log "  kamailio: $n calls, CPU $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }') ms/call"
+			log "  kamailio: $n calls, CPU $(per_call "${cpu_acc[kam]}" "$n") ms/call"
 			kam_stats
 			stop_pid "$kam_pid"
 		else
@@ -537,8 +616,7 @@ for t in $TARGETS; do
 		# the harness alone: UAC straight to UAS A (no proxy), the ceiling
 		# the load generator sets on this machine
 		log "sip_cps: direct (sipp uac -> sipp uas, no proxy)"
-		read -r best ach <<<"$(search "$UAS_A" direct)"
-		rate[$t]=$ach
+		search "$UAS_A" direct restart_uas && rate[$t]=$S_ACH
 		;;
 	sg_off|sg_on)
 		mode=0
@@ -556,14 +634,20 @@ for t in $TARGETS; do
 			since=$(sql "SELECT now()")
 			if start_tandem "$mode"; then
 				pgm=$(head -n 1 "$pg_dir/postmaster.pid" 2>/dev/null)
-				c0=$(cpu_ms "$sg_pid"); d0=$(cpu_ms "$bd_pid" "$pgm"); m0=$(cpu_ms "$mp_pid")
+				cpu_acc=()
+				cpu_begin sg "$sg_pid"
+				cpu_begin bd "$bd_pid" "$pgm"
+				cpu_begin mp "$mp_pid"
 				perf_start "$t"
-				read -r best ach <<<"$(search "$SG_PORT" "$t")"
-				rate[$t]=$ach
+				if search "$SG_PORT" "$t" restart_sg; then
+					rate[$t]=$S_ACH
+				else
+					note[$t]="restart failed ($sg_why)"
+				fi
 				perf_stop "$t"
-				c1=$(cpu_ms "$sg_pid"); d1=$(cpu_ms "$bd_pid" "$pgm"); m1=$(cpu_ms "$mp_pid")
+				cpu_end sg; cpu_end bd; cpu_end mp
 				n=$(placed_calls "$work"/stat."$t".*.csv)
-				log "  $t: $n calls, CPU ms/call: signalingd $(awk -v c=$((c1 - c0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }'), billingd+postgres $(awk -v c=$((d1 - d0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }'), mediaproxyd $(awk -v c=$((m1 - m0)) -v n="$n" 'BEGIN { printf "%.3f", n ? c / n : 0 }')"
+				log "  $t: $n calls, CPU ms/call: signalingd $(per_call "${cpu_acc[sg]}" "$n"), billingd+postgres $(per_call "${cpu_acc[bd]}" "$n"), mediaproxyd $(per_call "${cpu_acc[mp]}" "$n")"
 				# count after signalingd's exit: it flushes its
 				# spool to billingd before it stops
 				stop_tandem
