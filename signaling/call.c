@@ -13,6 +13,7 @@
 #include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
+#include "signaling/cpwire.h"
 #include "signaling/failover.h"
 #include "signaling/media.h"
 #include "signaling/recovery.h"
@@ -163,6 +164,8 @@ void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len)
 		c->sdp_to_a = strndup(sdp, len);
 		return;
 	}
+	if (sg_cpw_answer(c, sdp, len) == 0)
+		return;	/* codec policy: both plans and the caller's SDP */
 	if (sg_sdp_inspect(&m, sdp, len)) {
 		sw_cwarn(c->callid_a, "vendor SDP unreadable, kept previous");
 		return;
@@ -433,6 +436,8 @@ static void media_try_next(struct sg_call *c)
 
 static void route_and_connect(struct sg_call *c)
 {
+	if (sg_cpw_caller_check(c))
+		return;	/* 488 CodecMismatch sent */
 	if (sg_failover_route(c) == 0) {
 		sg_call_fail(c, 503, sip_503_Service_unavailable,
 			     "NoAvailableRouter", "server");
@@ -517,6 +522,7 @@ static void call_free(struct sg_call *c)
 
 	sg_billing_auth_cancel(c->auth_req);
 	sg_media_req_cancel(c->media_req);
+	sg_cpw_free(c);
 	sg_timer_stop(&c->t_maxdur);
 	sg_timer_stop(&c->t_reap);
 	sg_timer_stop(&c->t_free);

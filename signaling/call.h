@@ -37,6 +37,7 @@ struct sg;
 struct sg_media_node;
 struct sg_auth_ctx;
 struct sg_media_req;
+struct sg_cp_call;
 
 enum sg_call_state {
 	SG_CALL_AUTH,		/* waiting for billingd */
@@ -143,6 +144,7 @@ struct sg_call {
 	nta_outgoing_t *reinv_orq;	/* owned: the one we sent on */
 	bool reinv_from_a;
 	bool cdr_done;
+	struct sg_cp_call *cp;		/* owned: codec/DTMF policy (cpwire.c) */
 };
 
 struct sg_call *sg_call_by_id(struct sg *sg, const char *id);

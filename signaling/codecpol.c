@@ -841,8 +841,9 @@ static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
  * The vendor INVITE's offer for one routing gateway (SPEC §5 table).
  * o->a: the codecs the caller leg may use (the caller's formats, one per
  * codec, mapping gateway preference); o->b: what the vendor is offered.
- * ENOTSUP (488, nothing goes out) with *why set when the call cannot be
- * served with these gateways.  relay = media anchored on a node (mode 0
+ * 488 before any INVITE, with *why set: EPERM when the caller's leg cannot
+ * be served (mapping gateway: no allowed codec, specified codec not
+ * offered), ENOTSUP when this routing gateway cannot take the call.  relay = media anchored on a node (mode 0
  * means neither transcoding nor regenerated telephone-events).
  */
 int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
@@ -887,7 +888,7 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 				       "gateway's specified codec"
 				     : "no codec of the caller is allowed on "
 				       "the mapping gateway";
-		return ENOTSUP;
+		return EPERM;
 	}
 	if (mg->ncodecs) {
 		/* stable: insertion sort by the gateway's preference */

@@ -14,6 +14,7 @@
 #include "proto/proto.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
+#include "signaling/cpwire.h"
 #include "signaling/ctl.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
@@ -330,6 +331,8 @@ static void media_event(struct sg *sg, const json_t *body)
 	if (!strcmp(event, "rtp_timeout")) {
 		sw_cinfo(c->callid_a, "media node reports RTP timeout");
 		sg_call_terminate(c, "RtpTimeout", "server");
+	} else if (!strcmp(event, "dtmf")) {
+		sg_cpw_dtmf_event(c, body);
 	}
 }
 

@@ -25,7 +25,7 @@ static const char load_sql[] =
 	" m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls,"
 	" m.caller_dial_plan::text, m.callee_dial_plan::text,"
 	" m.priority_customer, m.caller_source,"
-	" coalesce(m.username, ''), coalesce(m.password, '')"
+	" coalesce(m.username, ''), coalesce(m.password, ''), m.media::text"
 	" FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
 	" ORDER BY m.id;"
 	"SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
@@ -42,7 +42,7 @@ static const char load_sql[] =
 	" g.caller_dial_plan::text, g.callee_dial_plan::text,"
 	" coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
 	" coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0),"
-	" coalesce(g.work_calendar_id, 0), g.active_period"
+	" coalesce(g.work_calendar_id, 0), g.active_period, g.media::text"
 	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
 	" LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
 	" ORDER BY g.id;"
@@ -132,6 +132,16 @@ static void load_plan(struct sg_dialplan *dp, const char *json,
 			which, err);
 }
 
+/* codec/DTMF settings: a bad value keeps its default (logged) */
+static void load_media(struct sg_cp_conf *c, const char *json,
+		       const char *kind, const char *name)
+{
+	char err[160];
+
+	if (sg_cp_conf_parse(c, json, err, sizeof(err)))
+		sw_warn("%s gateway %s: %s", kind, name, err);
+}
+
 static void load_params(struct loader *l, const PGresult *r)
 {
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -181,6 +191,7 @@ static int load_mgws(struct loader *l, const PGresult *r)
 		     PQgetvalue(r, i, 15));
 		copy(m->username, sizeof(m->username), PQgetvalue(r, i, 16));
 		copy(m->password, sizeof(m->password), PQgetvalue(r, i, 17));
+		load_media(&m->media, PQgetvalue(r, i, 18), "mapping", m->name);
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);
@@ -265,6 +276,7 @@ static int load_gws(struct loader *l, const PGresult *r)
 			g->period = SG_PERIOD_WORKING;
 		else if (!strcmp(PQgetvalue(r, i, 26), "non_working"))
 			g->period = SG_PERIOD_NON_WORKING;
+		load_media(&g->media, PQgetvalue(r, i, 27), "routing", g->name);
 		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))

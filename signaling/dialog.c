@@ -10,6 +10,7 @@
 #define SW_LOG_MODULE "dialog"
 #include "common/log.h"
 #include "signaling/call.h"
+#include "signaling/cpwire.h"
 #include "signaling/media.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
@@ -82,6 +83,9 @@ static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
 		return 415;
 	if (c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED || !to)
 		return 200;
+	if (sg_cpw_info(c, from_a, sip->sip_payload->pl_data,
+			sip->sip_payload->pl_len))
+		return 200;	/* DTMF policy: INFO or media.play_dtmf */
 	snprintf(body, sizeof(body), "%.*s",
 		 (int)(sip->sip_payload->pl_len < sizeof(body) - 1
 			       ? sip->sip_payload->pl_len

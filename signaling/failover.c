@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/swtime.h"
 #include "signaling/call.h"
+#include "signaling/cpwire.h"
 #include "signaling/failover.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
@@ -436,6 +437,10 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 
 	char callee[SG_NUM_MAX];
 
+	/* the codec policy's offer for this gateway (SPEC §5) */
+	if (sg_cpw_attempt(c, gw))
+		return -1;	/* skipped: no INVITE */
+
 	/* routing gateway dial plans, then the tech prefix (SPEC §3.3) */
 	sg_dialplan_apply(&gw->callee_dp, c->callee, callee, sizeof(callee));
 	if (snprintf(c->callee_out, sizeof(c->callee_out), "%s%s",
@@ -529,6 +534,11 @@ void sg_failover_next(struct sg_call *c)
 			return;
 	}
 
+	if (c->nattempts == 0 && sg_cpw_codec_refused(c)) {
+		sg_call_fail(c, 488, sip_488_Not_acceptable, "CodecMismatch",
+			     "server");
+		return;
+	}
 	if (c->nattempts == 0)
 		reason = c->busy_skipped ? "AllGatewayBusy" : "NoAvailableRouter";
 	else

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "signaling/calendar.h"
+#include "signaling/codecpol.h"
 #include "signaling/dialplan.h"
 #include "signaling/stats.h"
 
@@ -93,6 +94,7 @@ struct sg_mgw {
 	char caller_source[8];		/* from | display | rpid */
 	struct sg_dialplan caller_dp;	/* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp;	/* owned: ingress callee rewrite */
+	struct sg_cp_conf media;	/* codec/DTMF settings (SPEC §5) */
 };
 
 /* egress: routing gateway (vendor side) */
@@ -125,6 +127,7 @@ struct sg_gw {
 	size_t nfilter;
 	struct sg_dialplan caller_dp;	/* owned: caller (and PAI) rewrite */
 	struct sg_dialplan callee_dp;	/* owned: before gateway_prefix */
+	struct sg_cp_conf media;	/* codec/DTMF settings (SPEC §5) */
 };
 
 struct sg_tables {

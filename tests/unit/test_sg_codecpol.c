@@ -216,7 +216,7 @@ static void auto_auto_no_common(void **state)
 	/* the mapping gateway's own list: nothing of the caller -> 488 */
 	conf(&mg, "{\"codecs\":[\"G722\"]}");
 	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why),
-			 ENOTSUP);
+			 EPERM);
 	assert_non_null(strstr(why, "mapping gateway"));
 }
 
@@ -318,7 +318,7 @@ static void caller_specified(void **state)
 	conf(&mg, "{\"codec_mode\":\"specified\",\"specified_codec\":"
 		  "\"G729\",\"allow_transcoding\":true}");
 	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why),
-			 ENOTSUP);
+			 EPERM);
 	assert_non_null(strstr(why, "specified"));
 }
 
