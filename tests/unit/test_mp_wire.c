@@ -643,6 +643,62 @@ static void pcma_g729_tone_both_ways(void **state)
 	node_down();
 }
 
+/* the engine's own SR/RR/SDES reach each peer's RTCP port (every 5 s) */
+static void engine_rtcp_reports(void **state)
+{
+	int fd[2];
+	int64_t got[2] = {0, 0};
+	struct sa a;
+
+	(void)state;
+	node_up(2);
+	for (int i = 0; i < 2; i++) {
+		fd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		assert_true(fd[i] >= 0);
+		assert_int_equal(sa_set_str(&a, "127.0.0.1",
+					    (i ? PEER_B : PEER_A) + 1), 0);
+		assert_int_equal(bind(fd[i], &a.u.sa, a.len), 0);
+	}
+	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
+		"\"PCMA\",\"pt\":8},\"b\":{\"remote_ip\":\"127.0.0.1\","
+		"\"remote_port\":31992,\"codec\":\"G729\",\"pt\":18}}");
+	peer_media(&fx.pa, "PCMA", 8, 0, local_port("a"));
+	peer_media(&fx.pb, "G729", 18, 0, local_port("b"));
+	fx.pa.on = fx.pb.on = true;
+	run(4500);
+	fx.pa.on = fx.pb.on = false;	/* RTCP keeps its own clock */
+	run(500);
+
+	for (int i = 0; i < 2; i++) {
+		uint8_t buf[512];
+		ssize_t r;
+
+		while ((r = recv(fd[i], buf, sizeof(buf), 0)) > 0) {
+			uint32_t ssrc = (uint32_t)buf[4] << 24 |
+					(uint32_t)buf[5] << 16 |
+					(uint32_t)buf[6] << 8 | buf[7];
+
+			assert_true(r >= 28);
+			assert_int_equal(buf[0] >> 6, 2);
+			assert_int_equal(buf[1], 200);		/* SR first */
+			assert_int_not_equal(ssrc, 0x11111111);	/* not */
+			assert_int_not_equal(ssrc, 0x22222222);	/* relayed */
+			got[i]++;
+		}
+		(void)close(fd[i]);
+	}
+	request(SW_MSG_MEDIA_QUERY, "{\"session\":\"" S1 "\"}");
+	printf("  engine RTCP: a got %lld (rtcp_tx %lld), b got %lld "
+	       "(rtcp_tx %lld)\n", (long long)got[0],
+	       (long long)stat_of("a", "rtcp_tx"), (long long)got[1],
+	       (long long)stat_of("b", "rtcp_tx"));
+	assert_true(got[0] >= 1 && got[1] >= 1);
+	assert_int_equal(got[0], stat_of("a", "rtcp_tx"));
+	assert_int_equal(got[1], stat_of("b", "rtcp_tx"));
+	node_down();
+}
+
 /* PCMA <-> PCMA: never an engine; packets leave byte for byte */
 static void pcma_pcma_plain_relay(void **state)
 {
@@ -1143,6 +1199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(pcma_g729_tone_both_ways),
+		T(engine_rtcp_reports),
 		T(pcma_pcma_plain_relay),
 		T(rfc2833_inband_both_ways),
 		T(info_both_ways),
