@@ -1,0 +1,195 @@
+"""Issue 3, done-when 2: transcoding between real peers on loopback.
+
+- sipp playing g711a.pcap (PCMA) calls through Tandem to linphonec, whose
+  only codec is G.729 (mediastreamer2's built-in bcg729 codec) and which
+  plays a 1 kHz tone;
+- baresip, whose only codec is Opus, calls through Tandem to a sipp vendor
+  on PCMA that echoes what it gets.
+
+Both gateways allow transcoding (SPEC §5): the caller's leg keeps the
+caller's codec, the vendor's leg the vendor's.  A loopback capture of the
+node's RTP range shows, per direction, the payload types expected on each
+leg and no sequence gaps; the softphones' own counters agree.
+"""
+
+import re
+import time
+
+import pytest
+
+import peers
+import tandem_it as it
+
+PT_PCMA, PT_G729 = 8, 18
+
+
+def _leg_flows(fl, node_port):
+    """(into the node at node_port, out of the node from node_port)."""
+    into = {k: v for k, v in fl.items() if k[1] == node_port}
+    out = {k: v for k, v in fl.items() if k[0] == node_port}
+    return into, out
+
+
+def _one(flows, what, text):
+    assert len(flows) == 1, f"{what}: expected one RTP flow, got " \
+        f"{len(flows)}\n{text}"
+    return next(iter(flows.values()))
+
+
+def test_sipp_pcma_to_linphonec_g729(stack):
+    tone = peers.write_tone_wav(stack.dir / "tone1k.wav", 1000, 30)
+    lp = peers.Linphonec(stack, "vendor_linphonec", codec="G729", play=tone)
+    if lp.start() is None:
+        pytest.skip("linphonec on this system has no G729/8000 codec "
+                    f"(codec list: {lp._codecs()})")
+    doc = it.base_doc(lp.sip_port, 0, gw_b=False)
+    peers.media_doc(doc, mg_media={"codecs": ["PCMA"],
+                                   "allow_transcoding": True},
+                    gw_media={"codecs": ["G729"], "allow_transcoding": True})
+    stack.provision(doc)
+    stack.start_all()
+    cap = peers.media_capture(stack)
+
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te",
+                         play_items=[(it.G711A_PCAP, 7500)], hold_ms=1000)
+    rc = uac.finish(60)
+    cap.finish()
+    lp.quit()
+    assert rc == 0, f"caller's call failed (sipp exit {rc})"
+    assert 200 in uac.received_codes()
+
+    sess = peers.mp_sessions(stack)
+    assert len(sess) == 1, sess
+    s = sess[0]
+    eng = peers.mp_engine_lines(stack, s["session"])
+    print("media engine:", eng)
+    assert eng, "mediaproxyd did not put the call on the media engine " \
+        f"(session {s})"
+    fl = peers.flows(cap.pcap)
+    text = peers.flows_text(fl)
+    streams, ztext = peers.rtp_streams(cap.pcap)
+    print(f"RTP flows at the node (a={s['a_port']}, b={s['b_port']}):\n"
+          f"{text}\n{ztext}")
+
+    a_in, a_out = _leg_flows(fl, s["a_port"])
+    b_in, b_out = _leg_flows(fl, s["b_port"])
+    caller_to_node = _one(a_in, "caller -> node", text)
+    node_to_caller = _one(a_out, "node -> caller", text)
+    lp_to_node = _one(b_in, "linphonec -> node", text)
+    node_to_lp = _one(b_out, "node -> linphonec", text)
+
+    # g711a.pcap: 236 PCMA packets, all of them reach the node
+    assert caller_to_node["pts"] == {PT_PCMA: 236}, text
+    # transcoded to G.729 toward linphonec: 20 ms per packet whatever the
+    # packing, about as many packets (the jitter buffer may hold a few)
+    assert set(node_to_lp["pts"]) == {PT_G729}, text
+    assert node_to_lp["pkts"] >= 200, text
+    # linphonec's tone, G.729, for the whole call; transcoded to PCMA
+    assert set(lp_to_node["pts"]) == {PT_G729}, text
+    assert lp_to_node["pkts"] >= 300, text
+    assert set(node_to_caller["pts"]) <= {PT_PCMA, 101}, text
+    assert node_to_caller["pts"].get(PT_PCMA, 0) >= 300, text
+    for name, f in (("caller->node", caller_to_node),
+                    ("node->caller", node_to_caller),
+                    ("linphonec->node", lp_to_node),
+                    ("node->linphonec", node_to_lp)):
+        assert f["lost"] == 0, f"{name}: {f['lost']} lost\n{text}"
+
+    # what linphonec decoded (its recording) is real audio
+    secs, rms = peers.wav_stats(lp.record_wav)
+    print(f"linphonec recorded {secs:.1f} s, rms {rms:.0f}")
+    assert secs >= 4, f"linphonec recorded {secs:.1f} s"
+    assert rms >= 100, f"linphonec recorded silence (rms {rms:.0f})"
+
+    cdr, rtp = peers.cdr_rtp(stack)
+    assert cdr["end_code"] == 200
+    assert (cdr["codec_a"] or "").upper() == "PCMA", cdr["codec_a"]
+    assert (cdr["codec_b"] or "").upper() == "G729", cdr["codec_b"]
+    assert rtp["a"]["lost"] == 0 and rtp["b"]["lost"] == 0, rtp
+
+
+def _baresip_summary(text):
+    """baresip's rtcpsummary line: {PR, PS, PL: (rx lost, tx lost)}."""
+    m = re.search(r"EX=BareSip;.*?PR=(\d+);PS=(\d+);PL=(-?\d+),(-?\d+);",
+                  text)
+    if not m:
+        return None
+    return {"PR": int(m.group(1)), "PS": int(m.group(2)),
+            "PL": (int(m.group(3)), int(m.group(4)))}
+
+
+def test_baresip_opus_to_sipp_pcma(stack):
+    gw = peers.sipp_uas(stack, "vendor", sdp="PCMA")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    peers.media_doc(doc, mg_media={"codecs": ["opus"],
+                                   "allow_transcoding": True},
+                    gw_media={"codecs": ["PCMA"], "allow_transcoding": True})
+    stack.provision(doc)
+    stack.start_all()
+    cap = peers.media_capture(stack)
+
+    bs = peers.Baresip(stack, "caller_baresip",
+                       f"sip:15551230001@127.0.0.1:{stack.sip_port}",
+                       codec="opus/48000/1")
+    bs.start()
+    try:
+        def session():
+            if not bs.alive():
+                raise it.ItError(f"baresip exited:\n{bs.log()[-3000:]}")
+            return peers.mp_sessions(stack)
+        it.wait_for(session, 20, "mediaproxyd session of baresip's call")
+        it.wait_for(lambda: re.search(r"Call established|established",
+                                      bs.log()), 20,
+                    "baresip's call to be answered")
+        time.sleep(8)
+    finally:
+        bs.hangup()
+    time.sleep(1.5)
+    cap.finish()
+    gw.quit()
+    print("baresip log tail:\n", bs.log()[-3000:])
+
+    s = peers.mp_sessions(stack)[0]
+    eng = peers.mp_engine_lines(stack, s["session"])
+    print("media engine:", eng)
+    fl = peers.flows(cap.pcap)
+    text = peers.flows_text(fl)
+    _, ztext = peers.rtp_streams(cap.pcap)
+    print(f"RTP flows at the node (a={s['a_port']}, b={s['b_port']}):\n"
+          f"{text}\n{ztext}")
+    assert eng, "mediaproxyd did not put the call on the media engine " \
+        f"(session {s})"
+
+    a_in, a_out = _leg_flows(fl, s["a_port"])
+    b_in, b_out = _leg_flows(fl, s["b_port"])
+    bs_to_node = _one(a_in, "baresip -> node", text)
+    node_to_bs = _one(a_out, "node -> baresip", text)
+    gw_to_node = _one(b_in, "vendor -> node", text)
+    node_to_gw = _one(b_out, "node -> vendor", text)
+
+    opus_pt = set(bs_to_node["pts"])
+    assert len(opus_pt) == 1 and min(opus_pt) >= 96, \
+        f"baresip sent PTs {opus_pt}, expected one dynamic (Opus)\n{text}"
+    # 8 s of 20 ms packets each way
+    assert bs_to_node["pkts"] >= 350, text
+    assert set(node_to_gw["pts"]) == {PT_PCMA}, text
+    assert node_to_gw["pkts"] >= 350, text
+    assert set(gw_to_node["pts"]) == {PT_PCMA}, text
+    assert set(node_to_bs["pts"]) == opus_pt, text
+    assert node_to_bs["pkts"] >= 350, text
+    for name, f in (("baresip->node", bs_to_node),
+                    ("node->baresip", node_to_bs),
+                    ("vendor->node", gw_to_node),
+                    ("node->vendor", node_to_gw)):
+        assert f["lost"] == 0, f"{name}: {f['lost']} lost\n{text}"
+
+    summ = _baresip_summary(bs.log())
+    print("baresip rtcpsummary:", summ)
+    if summ is not None:
+        assert summ["PR"] >= 350, summ
+        assert summ["PL"][0] <= 0, summ
+
+    cdr, rtp = peers.cdr_rtp(stack)
+    assert cdr["end_code"] == 200
+    assert (cdr["codec_a"] or "").lower() == "opus", cdr["codec_a"]
+    assert (cdr["codec_b"] or "").upper() == "PCMA", cdr["codec_b"]
