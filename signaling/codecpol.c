@@ -436,8 +436,8 @@ static bool direction_attr(const struct line *l)
 /*
  * Read the first audio stream of an SDP body: its formats in m= order
  * (names of static PTs filled in, telephone-event taken out), address,
- * port, ptime, direction.  ENOENT when there is no audio stream, EINVAL
- * on bad arguments.  Never reads past len.
+ * port, ptime, direction.  ENOENT when there is no audio stream, EBADMSG
+ * with a NUL byte, EINVAL on bad arguments.  Never reads past len.
  */
 int sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len)
 {
@@ -450,6 +450,8 @@ int sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len)
 	if (!s || !sdp)
 		return EINVAL;
 	memset(s, 0, sizeof(*s));
+	if (memchr(sdp, '\0', len))
+		return EBADMSG;
 	end = sdp + len;
 	while (next_line(&pos, end, &l)) {
 		if (starts(&l, "m=")) {
@@ -584,6 +586,8 @@ int sg_cp_sdp_set_formats(char **outp, const char *sdp, size_t len,
 
 	if (!outp || !sdp || (n && !f))
 		return EINVAL;
+	if (memchr(sdp, '\0', len))
+		return EBADMSG;
 	end = sdp + len;
 	while (next_line(&pos, end, &l)) {
 		if (starts(&l, "m=")) {

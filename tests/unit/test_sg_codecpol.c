@@ -108,6 +108,8 @@ static void parse_sdp(void **state)
 
 	assert_int_equal(sg_cp_sdp_parse(&s, "v=0\r\n", 5), ENOENT);
 	assert_int_equal(sg_cp_sdp_parse(&s, "", 0), ENOENT);
+	assert_int_equal(sg_cp_sdp_parse(&s, "m=audio 1 RTP/AVP 8\0", 20),
+			 EBADMSG);
 	/* garbage PTs and unknown dynamic PTs without rtpmap are dropped */
 	sdp(&s, SDP_HEAD "m=audio 1 RTP/AVP x 200 8 96\r\n");
 	names(s.fmt, s.nfmt, "PCMA/8");
