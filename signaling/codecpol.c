@@ -1030,6 +1030,7 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 		r->transcoding = true;
 	}
 	r->a_fmt = *af;
+	r->b_fmt = *bf;
 
 	if (o->b_te_pt && vendor->te_pt)
 		b_te = vendor->te_pt;

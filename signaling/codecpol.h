@@ -114,6 +114,7 @@ struct sg_cp_plan {
 struct sg_cp_answer {
 	struct sg_cp_plan a, b;
 	struct sg_cp_fmt a_fmt;		/* the format answered to the caller */
+	struct sg_cp_fmt b_fmt;		/* the vendor's chosen format */
 	int a_te_pt;			/* telephone-event in that answer */
 	int a_te_rate;
 	bool transcoding;

@@ -235,6 +235,49 @@ int sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len)
 	return 0;
 }
 
+/*
+ * An SDP crossing an answered call (re-INVITE offer or its answer) from
+ * one side: the codecs negotiated at the answer stay (SPEC §5 decides
+ * them once); the sender's new address and direction go to the node
+ * (media.update of its leg), the other side gets the SDP pointed at the
+ * node with its own negotiated format.  Non-zero: not handled here.
+ */
+int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp,
+		  size_t len, char **outp)
+{
+	struct sg_cp_call *cp = c->cp;
+	const struct sg_cp_answer *r;
+	struct sg_cp_sdp s;
+	char *tmp = NULL;
+	int err;
+
+	*outp = NULL;
+	if (!cp || !cp->have_ans || !relayed(c) || !c->media_up)
+		return ENOENT;
+	if (sg_sdp_inspect(&(struct sg_sdp_media){0}, sdp, len) ||
+	    sg_cp_sdp_parse(&s, sdp, len))
+		return EBADMSG;
+	r = &cp->ans;
+	err = sg_sdp_rewrite(&tmp, sdp, len,
+			     from_a ? c->b_local_ip : c->a_local_ip,
+			     from_a ? c->b_local_port : c->a_local_port);
+	if (!err)
+		err = from_a ? sg_cp_sdp_set_formats(outp, tmp, strlen(tmp),
+						     &r->b_fmt, 1, r->b.te_pt,
+						     8000)
+			     : sg_cp_sdp_set_formats(outp, tmp, strlen(tmp),
+						     &r->a_fmt, 1, r->a_te_pt,
+						     r->a_te_rate);
+	free(tmp);
+	if (err)
+		return err;
+	sg_media_update(c->node, c->id, from_a ? "a" : "b",
+			plan_json(from_a ? &r->a : &r->b, s.ip, s.port,
+				  s.direction),
+			(int)c->sg->cfg.media_timeout_ms);
+	return 0;
+}
+
 /* ---- DTMF ---- */
 
 static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)

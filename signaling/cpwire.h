@@ -31,6 +31,8 @@ bool sg_cpw_codec_refused(const struct sg_call *c);
 int  sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len);
 bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body,
 		 size_t len);
+int  sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp,
+		   size_t len, char **outp);
 void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body);
 void sg_cpw_free(struct sg_call *c);
 

@@ -129,6 +129,8 @@ static int sdp_across(struct sg_call *c, bool from_a, const char *sdp,
 		*outp = strndup(sdp, len);
 		return *outp ? 0 : ENOMEM;
 	}
+	if (sg_cpw_across(c, from_a, sdp, len, outp) == 0)
+		return 0;	/* codecs kept as negotiated (SPEC §5) */
 	if (sg_sdp_inspect(&m, sdp, len))
 		return EBADMSG;
 	sg_media_update(c->node, c->id, from_a ? "a" : "b",

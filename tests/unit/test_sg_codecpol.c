@@ -373,6 +373,8 @@ static void specified_mismatch(void **state)
 	assert_true(r.transcoding);
 	assert_string_equal(r.a.codec, "PCMA");
 	assert_string_equal(r.b.codec, "G729");
+	assert_string_equal(r.b_fmt.name, "G729");
+	assert_int_equal(r.b_fmt.pt, 18);
 	/* the vendor has no telephone-event: auto send is INFO there */
 	assert_int_equal(r.b.te_pt, 0);
 	assert_string_equal(r.b.dtmf_send, "info");
