@@ -1037,9 +1037,9 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 	if (!o->relay) {
 		r->a_te_pt = caller->te_pt && vendor->te_pt ? caller->te_pt : 0;
 		r->a_te_rate = caller->te_rate;
-	} else if (caller->te_pt && wants_te(mg) &&
-		   (!mg->use_peer_rfc2833 || vendor->te_pt)) {
-		/* an answer keeps the offer's PT */
+	} else if (caller->te_pt && wants_te(mg)) {
+		/* the caller's own ability (use_peer_rfc2833 or not: an
+		 * answer cannot add what the offer lacked); its PT kept */
 		r->a_te_pt = caller->te_pt;
 		r->a_te_rate = caller->te_rate ? caller->te_rate : 8000;
 	}

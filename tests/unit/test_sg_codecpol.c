@@ -378,14 +378,7 @@ static void specified_mismatch(void **state)
 	/* the vendor has no telephone-event: auto send is INFO there */
 	assert_int_equal(r.b.te_pt, 0);
 	assert_string_equal(r.b.dtmf_send, "info");
-	assert_string_equal(r.a.dtmf_send, "info");	/* use_peer_rfc2833 */
-	assert_int_equal(r.a_te_pt, 0);
-
-	/* the same without use_peer_rfc2833 on the mapping gateway: the
-	 * caller keeps its telephone-event */
-	mg.use_peer_rfc2833 = false;
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	/* the caller keeps its telephone-event: events are regenerated */
 	assert_int_equal(r.a_te_pt, 101);
 	assert_string_equal(r.a.dtmf_send, "rfc2833");
 
@@ -565,12 +558,8 @@ static void dtmf_plans(void **state)
 	assert_string_equal(r.a.dtmf_send, "info");
 	assert_string_equal(r.b.dtmf_recv, "inband");
 	assert_string_equal(r.b.dtmf_send, "inband");
-	/* the caller's telephone-event is answered (recv rfc2833) only when
-	 * the vendor has one too (use_peer) */
-	assert_int_equal(r.a_te_pt, 0);
-	mg.use_peer_rfc2833 = false;
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	/* the caller's telephone-event is answered (it receives rfc2833)
+	 * although the vendor has none */
 	assert_int_equal(r.a_te_pt, 101);
 	assert_int_equal(r.a.te_pt, 101);
 	assert_int_equal(r.a.ptime, 20);
