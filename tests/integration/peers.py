@@ -292,6 +292,16 @@ def info_digits(sipp):
     return out
 
 
+def answered_sdp(sipp):
+    """m= and a=rtpmap lines of the SDP in the 200 OK a sipp UAC got."""
+    for b in re.split(r"^-{10,}.*$", sipp.messages(), flags=re.M):
+        if "message received" in b and re.search(r"SIP/2\.0 200", b) \
+                and "m=audio" in b:
+            return [l.strip() for l in b.splitlines()
+                    if re.match(r"\s*(m=|a=rtpmap|a=fmtp)", l)]
+    return []
+
+
 def answered_media_port(sipp):
     """Media port of the SDP in the 200 OK a sipp UAC received."""
     for b in re.split(r"^-{10,}.*$", sipp.messages(), flags=re.M):
@@ -684,6 +694,18 @@ def mp_engine_lines(stack, session=None):
             if session is None or m.group(1) == session]
 
 
+def mp_on_engine(stack, session):
+    """Whether the session's last plan put it on the media engine (log
+    lines "media engine: ..." / "media engine dropped: plain relay")."""
+    on = False
+    for l in stack.daemon("mediaproxyd").log().splitlines():
+        if f"[{session}] media engine dropped" in l:
+            on = False
+        elif f"[{session}] media engine:" in l:
+            on = True
+    return on
+
+
 def media_query(stack, session):
     """media.query reply body ({"session", "stats": {"a", "b"}})."""
     rc, out, err = it.busprobe(stack.mp_bus, "media.query",
@@ -724,7 +746,10 @@ def cdr_rtp(stack):
 def sipp_uac(stack, name, sdp="PCMA+te", play_items=(), hold_ms=1000,
              mport="[media_port]", callee="15551230001", caller="5550100",
              timeout_s=90, **kw):
-    """A sipp caller running uac_media_play.xml (one call)."""
+    """A sipp caller running uac_media_play.xml (one call).  -aa: an
+    in-dialog INFO (or OPTIONS, NOTIFY, UPDATE) is answered 200 at any
+    point instead of aborting the call; it stays in the message trace."""
+    kw["extra"] = ["-aa", *kw.get("extra", ())]
     subst = {"@SDP@": sdp_lines(sdp), "@MPORT@": mport,
              "@PLAYS@": plays(play_items), "@HOLD@": int(hold_ms)}
     s = it.Sipp(stack, name, "uac_media_play.xml",

@@ -1,0 +1,156 @@
+"""Issue 3, done-when 2: DTMF conversion between real peers (SPEC §5).
+
+A sipp caller (PCMA + telephone-event 101) and a sipp vendor gateway (PCMA,
+no telephone-event in its answer) through Tandem:
+
+- RFC 2833 -> SIP INFO: the caller plays sipp's dtmf_2833_{1,5,9,pound}.pcap
+  (play_pcap_audio); gwA has `dtmf_send: info`.  The vendor receives one
+  INFO `application/dtmf-relay` per digit, in order, exactly once, and no
+  telephone-event packets.
+- RFC 2833 -> inband: the caller plays a pcap of PCMA silence with the same
+  digits as RFC 2833 events in it (one SSRC, audio flowing all along, as a
+  phone sends them); gwA has `dtmf_send: inband`.  The PCMA the vendor
+  receives, decoded and run through a Goertzel detector, holds the four
+  digits exactly once; no events and no INFO reach the vendor.
+- SIP INFO -> RFC 2833: the vendor sends four INFOs
+  (`application/dtmf-relay`); gwA has `dtmf_receive: info`.  The caller
+  receives each digit exactly once as an RFC 4733 event on PT 101 (marker
+  on the first packet, three end packets).
+"""
+
+
+import peers
+import tandem_it as it
+
+DIGITS = ["1", "5", "9", "#"]
+TE_PT = 101
+
+
+def _setup(stack, gw, gw_media, mg_media=None):
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    peers.media_doc(doc, mg_media=mg_media, gw_media=gw_media)
+    stack.provision(doc)
+    stack.start_all()
+    return peers.media_capture(stack)
+
+
+def _session(stack):
+    sess = peers.mp_sessions(stack)
+    assert len(sess) == 1, sess
+    s = sess[0]
+    print("session:", s)
+    print("media engine:", peers.mp_engine_lines(stack, s["session"]))
+    print("mediaproxyd dtmf lines:\n" + "\n".join(
+        peers.log_lines(stack.daemon("mediaproxyd"), r"dtmf")))
+    print("signalingd INFO/dtmf lines:\n" + "\n".join(
+        peers.log_lines(stack.daemon("signalingd"), r"(?i)dtmf|INFO")))
+    return s
+
+
+def _caller_view(uac):
+    """What the caller was told and got by SIP: its 200's SDP, INFOs."""
+    sdp = peers.answered_sdp(uac)
+    infos = peers.info_digits(uac)
+    print("SDP answer to the caller:", sdp)
+    print("INFO received by the caller:", infos)
+    return sdp, infos
+
+
+def _to(cap, port, frm=None):
+    flt = f"udp.dstport == {port}"
+    if frm is not None:
+        flt += f" && udp.srcport == {frm}"
+    return [b for _, _, b in peers.udp_payloads(cap.pcap, flt)]
+
+
+def test_rfc2833_to_sip_info(stack):
+    gw = peers.sipp_uas(stack, "vendor", sdp="PCMA")
+    cap = _setup(stack, gw, gw_media={"dtmf_send": "info"})
+    items = [(peers.DTMF_PCAP[d], 700) for d in DIGITS]
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te", play_items=items,
+                         hold_ms=1500)
+    rc = uac.finish(60)
+    cap.finish()
+    gw.quit()
+    assert rc == 0, f"caller's call failed (sipp exit {rc})"
+    s = _session(stack)
+    sdp, _ = _caller_view(uac)
+
+    # the caller's events reached the node
+    sent = peers.events_in(_to(cap, s["a_port"]), TE_PT)
+    print("events caller -> node:", sent)
+    assert [e[0] for e in sent] == DIGITS, sent
+
+    infos = peers.info_digits(gw)
+    print("INFO received by the vendor:", infos)
+    assert infos == [("application/dtmf-relay", d) for d in DIGITS], \
+        f"INFO to the vendor: {infos}; SDP answer to the caller: {sdp}"
+    assert not [c for c in gw.received_codes() if c >= 300]
+    # and nothing as telephone-events toward the vendor
+    ev_b = peers.events_in(_to(cap, gw.media_port, s["b_port"]), TE_PT)
+    assert ev_b == [], f"events sent to an INFO vendor: {ev_b}"
+
+
+def test_rfc2833_to_inband(stack):
+    gw = peers.sipp_uas(stack, "vendor", sdp="PCMA")
+    cap = _setup(stack, gw, gw_media={"dtmf_send": "inband"})
+    pcap = peers.pcma_with_events_pcap(stack.dir / "pcma_dtmf.pcap", DIGITS)
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te",
+                         play_items=[(pcap, 6500)], hold_ms=500)
+    rc = uac.finish(60)
+    cap.finish()
+    gw.quit()
+    assert rc == 0, f"caller's call failed (sipp exit {rc})"
+    s = _session(stack)
+    sdp, _ = _caller_view(uac)
+
+    sent = peers.events_in(_to(cap, s["a_port"]), TE_PT)
+    assert [e[0] for e in sent] == DIGITS, sent
+
+    to_vendor = _to(cap, gw.media_port, s["b_port"])
+    audio = peers.pcma_audio(to_vendor)
+    found = peers.goertzel_digits(audio)
+    print(f"vendor received {len(to_vendor)} packets, "
+          f"{len(audio) / 8000:.2f} s of PCMA; tones: {found}")
+    assert len(audio) >= 8000 * 4, "the vendor got less than 4 s of PCMA"
+    assert [d for d, _, _ in found] == DIGITS, \
+        f"tones in the vendor's audio: {found}; SDP answer to the " \
+        f"caller: {sdp}"
+    for d, start, length in found:
+        assert 0.06 <= length <= 0.5, (d, start, length)
+    ev_b = peers.events_in(to_vendor, TE_PT)
+    assert ev_b == [], f"events sent to an inband vendor: {ev_b}"
+    assert peers.info_digits(gw) == [], "INFO sent to an inband vendor"
+
+
+def test_sip_info_to_rfc2833(stack):
+    gw = peers.sipp_uas(stack, "vendor", "uas_media_info.xml", sdp="PCMA",
+                        subst={"@WAIT@": 1000,
+                               "@INFOS@": peers.info_requests(DIGITS, 700)})
+    cap = _setup(stack, gw, gw_media={"dtmf_receive": "info"})
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te",
+                         play_items=[(it.G711A_PCAP, 7500)], hold_ms=500)
+    rc = uac.finish(60)
+    cap.finish()
+    gw.quit()
+    assert rc == 0, f"caller's call failed (sipp exit {rc})"
+    s = _session(stack)
+    sdp, caller_infos = _caller_view(uac)
+
+    codes = gw.received_codes()
+    print("vendor received codes:", codes)
+    assert codes.count(200) >= len(DIGITS), \
+        f"the vendor's INFOs were not all answered 200: {codes}"
+
+    to_caller = _to(cap, uac.media_port, s["a_port"])
+    evs = peers.events_in(to_caller, TE_PT)
+    print("events node -> caller (digit, ts, end packets, marker, "
+          "duration):", evs)
+    assert [e[0] for e in evs] == DIGITS, \
+        f"events to the caller: {evs}; INFO to the caller: " \
+        f"{caller_infos}; SDP answer to the caller: {sdp}"
+    assert caller_infos == [], "the caller got INFO too"
+    for d, ts, ends, marker, dur in evs:
+        assert ends == 3, f"digit {d}: {ends} end packets"
+        assert marker, f"digit {d}: no marker on the first packet"
+        assert dur >= 800, f"digit {d}: duration {dur} < 100 ms"
