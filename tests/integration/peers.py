@@ -554,8 +554,11 @@ def rtp_streams(pcap):
         raise it.ItError(f"tshark failed: {r.stderr}")
     out = []
     for line in r.stdout.splitlines():
-        m = re.match(r"\s*(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(0x[0-9A-Fa-f]+)"
-                     r"\s+(.+?)\s+(\d+)\s+(-?\d+)\s+\((-?[\d.]+)%\)", line)
+        # [start time, end time,] src ip, port, dst ip, port, SSRC,
+        # payload, packets, lost (percent), ...
+        m = re.match(r"\s*(?:[\d.]+\s+[\d.]+\s+)?(\S+)\s+(\d+)\s+(\S+)"
+                     r"\s+(\d+)\s+(0x[0-9A-Fa-f]+)\s+(\S+)\s+(\d+)\s+(-?\d+)"
+                     r"\s+\((-?[\d.]+)%\)", line)
         if m:
             out.append({"src": m.group(1), "src_port": int(m.group(2)),
                         "dst": m.group(3), "dst_port": int(m.group(4)),

@@ -79,6 +79,10 @@ def test_sipp_pcma_to_linphonec_g729(stack):
     node_to_lp = _one(b_out, "node -> linphonec", text)
 
     # g711a.pcap: 236 PCMA packets, all of them reach the node
+    _check_streams(streams, s, {(True, "a"): {"g711A"},
+                                (False, "a"): {"g711A"},
+                                (True, "b"): {"g729"},
+                                (False, "b"): {"g729"}}, ztext)
     assert caller_to_node["pts"] == {PT_PCMA: 236}, text
     # transcoded to G.729 toward linphonec: 20 ms per packet whatever the
     # packing, about as many packets (the jitter buffer may hold a few)
@@ -106,6 +110,21 @@ def test_sipp_pcma_to_linphonec_g729(stack):
     assert (cdr["codec_a"] or "").upper() == "PCMA", cdr["codec_a"]
     assert (cdr["codec_b"] or "").upper() == "G729", cdr["codec_b"]
     assert rtp["a"]["lost"] == 0 and rtp["b"]["lost"] == 0, rtp
+
+
+def _check_streams(streams, s, want, text):
+    """tshark -z rtp,streams: each direction of each leg of session s is
+    one stream with the payload name in want[(into_node, leg)] and 0 lost."""
+    for (into, leg), payloads in want.items():
+        port = s[f"{leg}_port"]
+        got = [x for x in streams
+               if (x["dst_port"] if into else x["src_port"]) == port]
+        what = f"{'into' if into else 'out of'} the node on leg {leg}"
+        assert got, f"tshark -z rtp,streams: no stream {what}\n{text}"
+        for x in got:
+            assert x["payload"] in payloads, \
+                f"stream {what}: payload {x['payload']}\n{text}"
+            assert x["lost"] == 0, f"stream {what}: lost {x['lost']}\n{text}"
 
 
 def _baresip_summary(text):
@@ -154,7 +173,7 @@ def test_baresip_opus_to_sipp_pcma(stack):
     print("media engine:", eng)
     fl = peers.flows(cap.pcap)
     text = peers.flows_text(fl)
-    _, ztext = peers.rtp_streams(cap.pcap)
+    streams, ztext = peers.rtp_streams(cap.pcap)
     print(f"RTP flows at the node (a={s['a_port']}, b={s['b_port']}):\n"
           f"{text}\n{ztext}")
     assert eng, "mediaproxyd did not put the call on the media engine " \
@@ -170,6 +189,12 @@ def test_baresip_opus_to_sipp_pcma(stack):
     opus_pt = set(bs_to_node["pts"])
     assert len(opus_pt) == 1 and min(opus_pt) >= 96, \
         f"baresip sent PTs {opus_pt}, expected one dynamic (Opus)\n{text}"
+    # tshark did not see the SDP: Opus shows as its dynamic PT
+    opus_names = {f"RTPType-{min(opus_pt)}", "opus"}
+    _check_streams(streams, s, {(True, "a"): opus_names,
+                                (False, "a"): opus_names,
+                                (True, "b"): {"g711A"},
+                                (False, "b"): {"g711A"}}, ztext)
     # 8 s of 20 ms packets each way
     assert bs_to_node["pkts"] >= 350, text
     assert set(node_to_gw["pts"]) == {PT_PCMA}, text
