@@ -359,7 +359,8 @@ start_kamailio() {
 kam_stats() {
 	command -v kamcmd >/dev/null 2>&1 || return 0
 	kamcmd -s "unix:$work/kamailio.ctl" stats.get_statistics dialog: 2>/dev/null |
-		sed 's/^dialog:/  kamailio (since its last start) dialog:/' | paste -sd' ' >&2
+		sed 's/^dialog://; s/ = /=/' | paste -sd' ' |
+		sed 's/^/  kamailio dialog counters (since its last start): /' >&2
 }
 
 restart_kamailio() {
