@@ -3,16 +3,17 @@
 A sipp caller (PCMA + telephone-event 101) and a sipp vendor gateway (PCMA,
 no telephone-event in its answer) through Tandem:
 
-- RFC 2833 -> SIP INFO: the caller plays sipp's dtmf_2833_{1,5,9,pound}.pcap
-  (play_pcap_audio); gwA has `dtmf_send: info`.  The vendor receives one
+- RFC 2833 -> SIP INFO: the caller plays sipp's dtmf_2833_{1..9,star,pound}
+  .pcap (play_pcap_audio; in that order their sequence numbers and
+  timestamps grow, as one phone's would); gwA has `dtmf_send: info`.  The vendor receives one
   INFO `application/dtmf-relay` per digit, in order, exactly once, and no
   telephone-event packets.
 - RFC 2833 -> inband: the caller plays a pcap of PCMA silence with the same
-  digits as RFC 2833 events in it (one SSRC, audio flowing all along, as a
-  phone sends them); gwA has `dtmf_send: inband`.  The PCMA the vendor
-  receives, decoded and run through a Goertzel detector, holds the four
-  digits exactly once; no events and no INFO reach the vendor.
-- SIP INFO -> RFC 2833: the vendor sends four INFOs
+  16 digits 0-9 * # A-D as RFC 2833 events in it (one SSRC, audio flowing
+  all along, as a phone sends them); gwA has `dtmf_send: inband`.  The PCMA
+  the vendor receives, decoded and run through a Goertzel detector, holds
+  every digit exactly once; no events and no INFO reach the vendor.
+- SIP INFO -> RFC 2833: the vendor sends 12 INFOs (0-9 * #,
   (`application/dtmf-relay`); gwA has `dtmf_receive: info`.  The caller
   receives each digit exactly once as an RFC 4733 event on PT 101 (marker
   on the first packet, three end packets).
@@ -22,7 +23,9 @@ no telephone-event in its answer) through Tandem:
 import peers
 import tandem_it as it
 
-DIGITS = ["1", "5", "9", "#"]
+DIGITS_2833 = list("123456789*#")    # the stock pcaps, in stream order
+DIGITS_ALL = list("0123456789*#ABCD")
+DIGITS_INFO = list("0123456789*#")
 TE_PT = 101
 
 
@@ -66,7 +69,7 @@ def _to(cap, port, frm=None):
 def test_rfc2833_to_sip_info(stack):
     gw = peers.sipp_uas(stack, "vendor", sdp="PCMA")
     cap = _setup(stack, gw, gw_media={"dtmf_send": "info"})
-    items = [(peers.DTMF_PCAP[d], 700) for d in DIGITS]
+    items = [(peers.DTMF_PCAP[d], 600) for d in DIGITS_2833]
     uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te", play_items=items,
                          hold_ms=1500)
     rc = uac.finish(60)
@@ -79,11 +82,11 @@ def test_rfc2833_to_sip_info(stack):
     # the caller's events reached the node
     sent = peers.events_in(_to(cap, s["a_port"]), TE_PT)
     print("events caller -> node:", sent)
-    assert [e[0] for e in sent] == DIGITS, sent
+    assert [e[0] for e in sent] == DIGITS_2833, sent
 
     infos = peers.info_digits(gw)
     print("INFO received by the vendor:", infos)
-    assert infos == [("application/dtmf-relay", d) for d in DIGITS], \
+    assert infos == [("application/dtmf-relay", d) for d in DIGITS_2833], \
         f"INFO to the vendor: {infos}; SDP answer to the caller: {sdp}"
     assert not [c for c in gw.received_codes() if c >= 300]
     # and nothing as telephone-events toward the vendor
@@ -94,9 +97,11 @@ def test_rfc2833_to_sip_info(stack):
 def test_rfc2833_to_inband(stack):
     gw = peers.sipp_uas(stack, "vendor", sdp="PCMA")
     cap = _setup(stack, gw, gw_media={"dtmf_send": "inband"})
-    pcap = peers.pcma_with_events_pcap(stack.dir / "pcma_dtmf.pcap", DIGITS)
+    pcap = peers.pcma_with_events_pcap(stack.dir / "pcma_dtmf.pcap",
+                                       DIGITS_ALL, gap_s=0.6)
     uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te",
-                         play_items=[(pcap, 6500)], hold_ms=500)
+                         play_items=[(pcap, 1000 + 700 * len(DIGITS_ALL)
+                                      + 1200)], hold_ms=500)
     rc = uac.finish(60)
     cap.finish()
     gw.quit()
@@ -105,15 +110,15 @@ def test_rfc2833_to_inband(stack):
     sdp, _ = _caller_view(uac)
 
     sent = peers.events_in(_to(cap, s["a_port"]), TE_PT)
-    assert [e[0] for e in sent] == DIGITS, sent
+    assert [e[0] for e in sent] == DIGITS_ALL, sent
 
     to_vendor = _to(cap, gw.media_port, s["b_port"])
     audio = peers.pcma_audio(to_vendor)
     found = peers.goertzel_digits(audio)
     print(f"vendor received {len(to_vendor)} packets, "
           f"{len(audio) / 8000:.2f} s of PCMA; tones: {found}")
-    assert len(audio) >= 8000 * 4, "the vendor got less than 4 s of PCMA"
-    assert [d for d, _, _ in found] == DIGITS, \
+    assert len(audio) >= 8000 * 10, "the vendor got less than 10 s of PCMA"
+    assert [d for d, _, _ in found] == DIGITS_ALL, \
         f"tones in the vendor's audio: {found}; SDP answer to the " \
         f"caller: {sdp}"
     for d, start, length in found:
@@ -123,13 +128,23 @@ def test_rfc2833_to_inband(stack):
     assert peers.info_digits(gw) == [], "INFO sent to an inband vendor"
 
 
-def test_sip_info_to_rfc2833(stack):
+def _info_to_rfc2833(stack, caller_audio):
     gw = peers.sipp_uas(stack, "vendor", "uas_media_info.xml", sdp="PCMA",
                         subst={"@WAIT@": 1000,
-                               "@INFOS@": peers.info_requests(DIGITS, 700)})
+                               "@INFOS@": peers.info_requests(DIGITS_INFO,
+                                                              600)})
     cap = _setup(stack, gw, gw_media={"dtmf_receive": "info"})
-    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te",
-                         play_items=[(it.G711A_PCAP, 7500)], hold_ms=500)
+    call_ms = 1000 + 700 * len(DIGITS_INFO) + 1500
+    if caller_audio:
+        # PCMA every 20 ms for the whole call (one SSRC), echoed back by
+        # the vendor: audio flows toward the caller all along
+        pcap = peers.pcma_with_events_pcap(stack.dir / "pcma.pcap", [],
+                                           lead_s=call_ms / 1000, tail_s=0)
+        items = [(pcap, call_ms)]
+    else:
+        items = []
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te", play_items=items,
+                         hold_ms=500 if caller_audio else call_ms)
     rc = uac.finish(60)
     cap.finish()
     gw.quit()
@@ -139,14 +154,17 @@ def test_sip_info_to_rfc2833(stack):
 
     codes = gw.received_codes()
     print("vendor received codes:", codes)
-    assert codes.count(200) >= len(DIGITS), \
+    assert codes.count(200) >= len(DIGITS_INFO), \
         f"the vendor's INFOs were not all answered 200: {codes}"
 
     to_caller = _to(cap, uac.media_port, s["a_port"])
+    audio_pkts = [r for r in map(peers.parse_rtp, to_caller)
+                  if r and r[0] == 8]
+    print(f"PCMA packets node -> caller: {len(audio_pkts)}")
     evs = peers.events_in(to_caller, TE_PT)
     print("events node -> caller (digit, ts, end packets, marker, "
           "duration):", evs)
-    assert [e[0] for e in evs] == DIGITS, \
+    assert [e[0] for e in evs] == DIGITS_INFO, \
         f"events to the caller: {evs}; INFO to the caller: " \
         f"{caller_infos}; SDP answer to the caller: {sdp}"
     assert caller_infos == [], "the caller got INFO too"
@@ -154,3 +172,15 @@ def test_sip_info_to_rfc2833(stack):
         assert ends == 3, f"digit {d}: {ends} end packets"
         assert marker, f"digit {d}: no marker on the first packet"
         assert dur >= 800, f"digit {d}: duration {dur} < 100 ms"
+
+
+def test_sip_info_to_rfc2833(stack):
+    """The caller sends audio all along (so does the echoing vendor)."""
+    _info_to_rfc2833(stack, caller_audio=True)
+
+
+def test_sip_info_to_rfc2833_silent_leg(stack):
+    """The caller sends no audio (a phone with silence suppression, or on
+    mute): the node's events toward it must still be one RFC 4733 event
+    per digit, each with its own timestamp."""
+    _info_to_rfc2833(stack, caller_audio=False)
