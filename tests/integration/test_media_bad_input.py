@@ -9,11 +9,11 @@ RTP, CSRC/extension/padding past the end, wrong payload type, wrong SSRC,
 malformed telephone-events, and truncated / wrong-type / over-long /
 garbage RTCP.
 
-- `relay`: both legs PCMA without telephone-event.  On a plain relay what the relay checks (SPEC
-  §4, docs/mediaproxyd.md "Checks": header validity, size, RTCP form) is
-  dropped; payload types and SSRCs are not looked at by design.  When the
-  plans still put the session on the media engine (e.g. the legs' DTMF
-  methods differ), the engine's checks apply too, as below.
+- `relay`: both legs PCMA without telephone-event, a plain relay: what
+  the relay checks (SPEC §4, docs/mediaproxyd.md "Checks": header
+  validity, size, RTCP form) is dropped; payload types and SSRCs are not
+  looked at by design.  Should the plans put the session on the media
+  engine anyway, the engine's checks apply too, as below.
 - `engine`: the vendor on G.729, both gateways allowing transcoding: the
   session runs on the media engine, which also drops wrong-PT, wrong-SSRC
   and malformed events (docs/media-engine.md "Bad input").

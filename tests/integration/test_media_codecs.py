@@ -13,7 +13,9 @@ leg and no sequence gaps; the softphones' own counters agree.
 """
 
 import re
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +39,9 @@ def _one(flows, what, text):
 
 
 def test_sipp_pcma_to_linphonec_g729(stack):
+    if not shutil.which("linphonec"):
+        pytest.skip("linphonec is not installed (Debian linphone-cli, an "
+                    "optional package of deploy/install-deps.sh)")
     tone = peers.write_tone_wav(stack.dir / "tone1k.wav", 1000, 30)
     lp = peers.Linphonec(stack, "vendor_linphonec", codec="G729", play=tone)
     if lp.start() is None:
@@ -138,6 +143,10 @@ def _baresip_summary(text):
 
 
 def test_baresip_opus_to_sipp_pcma(stack):
+    if not shutil.which("baresip") or not Path(
+            "/usr/lib/baresip/modules/opus.so").exists():
+        pytest.skip("baresip with its opus module is not installed (Debian "
+                    "baresip-core, optional in deploy/install-deps.sh)")
     gw = peers.sipp_uas(stack, "vendor", sdp="PCMA")
     doc = it.base_doc(gw.port, 0, gw_b=False)
     peers.media_doc(doc, mg_media={"codecs": ["opus"],

@@ -3,22 +3,23 @@
 A sipp caller (PCMA + telephone-event 101) and a sipp vendor gateway (PCMA,
 no telephone-event in its answer) through Tandem:
 
-- RFC 2833 -> SIP INFO: the caller plays sipp's dtmf_2833_{1..9,star,pound}
-  .pcap (play_pcap_audio; in that order their sequence numbers and
-  timestamps grow, as one phone's would); gwA has `dtmf_send: info`.  The vendor receives one
-  INFO `application/dtmf-relay` per digit, in order, exactly once, and no
+- RFC 2833 -> SIP INFO: the caller plays sipp's
+  dtmf_2833_{1..9,star,pound}.pcap with play_pcap_audio (in that order
+  their sequence numbers and timestamps grow, as one phone's would); gwA
+  has `dtmf_send: info`.  The vendor receives one INFO
+  `application/dtmf-relay` per digit, in order, exactly once, and no
   telephone-event packets.
-- RFC 2833 -> inband: the caller plays a pcap of PCMA silence with the same
-  16 digits 0-9 * # A-D as RFC 2833 events in it (one SSRC, audio flowing
-  all along, as a phone sends them); gwA has `dtmf_send: inband`.  The PCMA
+- RFC 2833 -> inband: the caller plays a pcap of PCMA silence with the 16
+  digits 0-9 * # A-D as RFC 2833 events in it (one SSRC, audio flowing all
+  along, as a phone sends them); gwA has `dtmf_send: inband`.  The PCMA
   the vendor receives, decoded and run through a Goertzel detector, holds
   every digit exactly once; no events and no INFO reach the vendor.
 - SIP INFO -> RFC 2833: the vendor sends 12 INFOs (0-9 * #,
-  (`application/dtmf-relay`); gwA has `dtmf_receive: info`.  The caller
-  receives each digit exactly once as an RFC 4733 event on PT 101 (marker
-  on the first packet, three end packets).
+  `application/dtmf-relay`); gwA has `dtmf_receive: info`.  The caller
+  receives each digit exactly once as an RFC 4733 event on PT 101 (its own
+  timestamp, marker on the first packet, three end packets), whether audio
+  flows toward it or not.
 """
-
 
 import peers
 import tandem_it as it
