@@ -625,7 +625,9 @@ def parse_rtp(b):
 
 def events_in(datagrams, te_pt):
     """RFC 4733 digits in a packet list: [(digit, ts, n_end_packets,
-    marker_seen, max_duration)] grouped by timestamp, in order."""
+    marker_seen, max_duration)] grouped by (SSRC, timestamp, event code),
+    in order.  (RFC 4733 tells events apart by timestamp: two digits on one
+    timestamp show here as two entries with the same ts.)"""
     evs = {}
     order = []
     for b in datagrams:
@@ -634,7 +636,7 @@ def events_in(datagrams, te_pt):
             continue
         pt, marker, seq, ts, ssrc, pl = r
         code, flags, dur = struct.unpack("!BBH", pl[:4])
-        key = (ssrc, ts)
+        key = (ssrc, ts, code)
         if key not in evs:
             evs[key] = {"code": code, "ends": 0, "marker": False, "dur": 0}
             order.append(key)

@@ -169,6 +169,10 @@ def _info_to_rfc2833(stack, caller_audio):
         f"events to the caller: {evs}; INFO to the caller: " \
         f"{caller_infos}; SDP answer to the caller: {sdp}"
     assert caller_infos == [], "the caller got INFO too"
+    stamps = [e[1] for e in evs]
+    assert len(set(stamps)) == len(stamps), \
+        f"RFC 4733: digits sent to the caller share RTP timestamps " \
+        f"(a receiver takes them for one event): {evs}"
     for d, ts, ends, marker, dur in evs:
         assert ends == 3, f"digit {d}: {ends} end packets"
         assert marker, f"digit {d}: no marker on the first packet"
