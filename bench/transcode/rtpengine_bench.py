@@ -7,11 +7,17 @@ forwarding, one media thread), sets up N calls over the ng protocol (caller
 offers PCMA, the callee answers only G.729 or Opus, so rtpengine transcodes
 both ways), plays the recorded streams from both ends at real time for T
 seconds and reads rtpengine's CPU time from /proc.  Channels per core =
-N * T / CPU seconds.  Prints one line per case.
+N * T / CPU seconds.  Prints one line per case: CPU, what each end
+received (count, PTs, sequence gaps = loss) and the added latency of the
+callee -> caller direction (p50/p99, by matching the speech envelope).
+play() and report() are the traffic generator and report that
+mediaproxyd_bench.py uses too.
 
 Usage: rtpengine_bench.py STREAMDIR [--calls N] [--seconds T] [--case ...]
 """
 import argparse
+import bisect
+import math
 import os
 import random
 import select
@@ -20,6 +26,11 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop  # Python 3.11 (Debian 12); gone in 3.13
 
 
 def benc(x):
@@ -127,6 +138,214 @@ def cpu_seconds(pid):
     return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def hdr(pt, seq, ts, ssrc):
+    return bytes([0x80, pt, seq >> 8 & 0xff, seq & 0xff,
+                  ts >> 24 & 0xff, ts >> 16 & 0xff, ts >> 8 & 0xff,
+                  ts & 0xff, ssrc >> 24 & 0xff, ssrc >> 16 & 0xff,
+                  ssrc >> 8 & 0xff, ssrc & 0xff])
+
+
+class Rx:
+    """what one receiving socket got: count, PTs, sequence gaps (loss),
+    arrival times (for the latency estimate)"""
+
+    def __init__(self):
+        self.n = 0
+        self.pts = set()
+        self.bytes = 0
+        self.ext = None   # extended highest sequence
+        self.base = None
+        self.pkts = []    # (arrival, payload) of 20 ms PCMA packets
+
+    def add(self, d, now):
+        if len(d) < 12:
+            return
+        self.n += 1
+        self.pts.add(d[1] & 0x7f)
+        self.bytes += len(d) - 12
+        if d[1] & 0x7f == 8 and len(d) == 172:
+            self.pkts.append((now, d[12:]))
+        seq = d[2] << 8 | d[3]
+        if self.ext is None:
+            self.ext = self.base = seq
+            return
+        delta = (seq - self.ext) & 0xffff
+        if delta < 0x8000:
+            self.ext += delta
+
+    def lost(self):
+        if self.ext is None:
+            return 0
+        return max(0, self.ext - self.base + 1 - self.n)
+
+
+BLOCK = 40  # 5 ms of 8 kHz samples
+
+
+def envelope(payload):
+    """log RMS of each 5 ms block of a PCMA payload"""
+    x = audioop.alaw2lin(payload, 2)
+    return [math.log(audioop.rms(x[i:i + 2 * BLOCK], 2) + 1.0)
+            for i in range(0, len(x) - 2 * BLOCK + 1, 2 * BLOCK)]
+
+
+def corr(x, y):
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sxx = syy = 0.0
+    for a, b in zip(x, y):
+        a -= mx
+        b -= my
+        sxy += a * b
+        sxx += a * a
+        syy += b * b
+    if sxx <= 0 or syy <= 0:
+        return 0.0
+    return sxy / math.sqrt(sxx * syy)
+
+
+def latency(rx, sent, pcma, warm, tend, win=50, max_ms=600):
+    """Added latency of the callee -> caller direction (G.729/Opus in, PCMA
+    out), by content: the speech envelope (log RMS per 5 ms) of each second
+    of PCMA the caller received is matched against the recording at every
+    offset up to max_ms behind (packets that came
+    after the end of sending left out) what had been sent when its first packet
+    arrived; a packet's latency is its arrival time minus the send time of
+    the input frame that held the last of its audio.  Includes the codec's
+    algorithmic delay and the jitter buffer; 5 ms resolution; seconds whose
+    best match correlates below 0.8 (silence) are skipped.  Returns sorted
+    latencies in seconds."""
+    ref = []
+    for fr in pcma:
+        ref.extend(envelope(fr))
+    nref = len(ref)
+    per = len(pcma[0]) // BLOCK  # blocks per frame
+    out = []
+    for ra, _ in rx:
+        pk = [x for x in ra.pkts if x[0] <= tend]
+        for j0 in range(0, len(pk) - win + 1, win):
+            f0 = bisect.bisect_right(sent, pk[j0][0]) - 1
+            if f0 < warm:
+                continue
+            env = []
+            for _, pl in pk[j0:j0 + win]:
+                env.extend(envelope(pl))
+            best, bl = -1.0, None
+            for lag in range(-per, max_ms // 5):
+                s0 = per * f0 - lag
+                seg = [ref[(s0 + i) % nref] for i in range(len(env))]
+                c = corr(env, seg)
+                if c > best:
+                    best, bl = c, s0
+            if os.environ.get("LATDBG"):
+                print("  latency window f0 %d corr %.2f lag %.0f ms" % (
+                    f0, best, (pk[j0][0] - sent[(bl + per - 1) // per])
+                    * 1000), file=sys.stderr)
+            if best < 0.8:
+                continue
+            for i in range(win):
+                last = (bl + per * i + per - 1) // per
+                if 0 <= last < len(sent):
+                    out.append(pk[j0 + i][0] - sent[last])
+    out.sort()
+    return out
+
+
+def play(args, calls, pt, tstep, pcma, bstr, pid):
+    """The traffic generator shared by every process under test: each call
+    is (a, b, to_b, to_a): the caller socket a sends the recorded PCMA
+    stream (PT 8) to to_a (the relay's caller-side port), the callee socket
+    b sends the recorded G.729/Opus stream (PT pt, timestamp step tstep) to
+    to_b, both every 20 ms at real time, for 1 s of warm-up then
+    args.seconds measured; the CPU time of process pid over the measured
+    part is returned with what each side received."""
+    rx = [(Rx(), Rx()) for _ in calls]
+
+    who = {}
+    for (a, b, _, _), (ra, rb) in zip(calls, rx):
+        who[a] = ra
+        who[b] = rb
+
+    def drain(socks=who):
+        now = time.monotonic()
+        for s in socks:
+            r = who[s]
+            while True:
+                try:
+                    d = s.recv(2048)
+                except BlockingIOError:
+                    break
+                r.add(d, now)
+
+    def wait(until):
+        # receive as packets arrive (arrival times to ~1 ms) until @until
+        while True:
+            delay = until - time.monotonic()
+            if delay <= 0:
+                return
+            rd, _, _ = select.select(list(who), [], [], delay)
+            drain(rd)
+
+    frames = args.seconds * 50
+    warm = 50  # 1 s before measuring
+    sent = []
+    t0 = time.monotonic()
+    c0 = None
+    mark = None
+    for f in range(frames + warm):
+        if f == warm:
+            c0 = cpu_seconds(pid)
+            drain()
+            mark = [(ra.n, rb.n) for ra, rb in rx]
+        k = f % len(pcma)
+        sent.append(time.monotonic())
+        for i, (a, b, to_b, to_a) in enumerate(calls):
+            # caller -> the relay's caller-side port (answer SDP)
+            a.sendto(hdr(8, f & 0xffff, f * 160, 0x1000 + i) + pcma[k],
+                     ("127.0.0.1", to_a))
+            b.sendto(hdr(pt, f & 0xffff, f * tstep, 0x2000 + i) +
+                     bstr[k % len(bstr)], ("127.0.0.1", to_b))
+        drain()
+        wait(t0 + (f + 1) * 0.02)
+    wall = time.monotonic() - t0 - warm * 0.02
+    cpu = cpu_seconds(pid) - c0
+    drain()
+    end = [(ra.n, rb.n) for ra, rb in rx]
+    tend = time.monotonic()
+    wait(tend + 0.3)  # what is still in jitter buffers
+    lat = latency(rx, sent, pcma, warm, tend)
+    res = {"cpu": cpu, "wall": wall, "calls": len(calls),
+           "expect": len(calls) * frames,
+           "rx_a": sum(e[0] - m[0] for e, m in zip(end, mark)),
+           "rx_b": sum(e[1] - m[1] for e, m in zip(end, mark)),
+           "lost_a": sum(ra.lost() for ra, _ in rx),
+           "lost_b": sum(rb.lost() for _, rb in rx),
+           "pt_a": sorted(set().union(*[ra.pts for ra, _ in rx])),
+           "pt_b": sorted(set().union(*[rb.pts for _, rb in rx])),
+           "kbit_b": sum(rb.bytes for _, rb in rx) * 8 / 1000.0 /
+           max(wall + warm * 0.02, 1e-9) / max(len(calls), 1)}
+    if lat:
+        res["lat_p50"] = lat[len(lat) // 2] * 1000
+        res["lat_p99"] = lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1000
+    return res
+
+
+def report(label, args, r):
+    ch = r["calls"] * r["wall"] / r["cpu"] if r["cpu"] > 0 else float("inf")
+    lat = ""
+    if "lat_p99" in r:
+        lat = ", latency p50 %.0f ms p99 %.0f ms" % (r["lat_p50"],
+                                                    r["lat_p99"])
+    print("%-18s calls %3d  cpu %.2f s / %.1f s  -> %5.0f ch/core  "
+          "(rx at caller %d/%d PT %s lost %d, at callee %d/%d PT %s "
+          "lost %d, %.1f kbit/s%s)"
+          % (label, r["calls"], r["cpu"], r["wall"], ch,
+             r["rx_a"], r["expect"], r["pt_a"], r["lost_a"],
+             r["rx_b"], r["expect"], r["pt_b"], r["lost_b"],
+             r["kbit_b"], lat))
+    sys.stdout.flush()
+
+
 CASES = {
     # name: (transcode codec, answer pt, rtpmap, fmtp, stream, ts step)
     "g729": ("G729", 18, "G729/8000", "annexb=no", "g729", 160),
@@ -165,51 +384,10 @@ def run_case(args, name, ng, rtpe_pid):
         calls.append((cid, a, b, to_b, to_a))
         pt_b.add(pt)
 
-    def hdr(pt_, seq, ts, ssrc):
-        return bytes([0x80, pt_, seq >> 8 & 0xff, seq & 0xff,
-                      ts >> 24 & 0xff, ts >> 16 & 0xff, ts >> 8 & 0xff,
-                      ts & 0xff, ssrc >> 24 & 0xff, ssrc >> 16 & 0xff,
-                      ssrc >> 8 & 0xff, ssrc & 0xff])
-
     if len(pt_b) != 1:
         raise RuntimeError("rtpengine varied the PT: %r" % pt_b)
-    got = {"a": 0, "b": 0, "pt_a": set(), "pt_b": set(), "bytes_b": 0}
-
-    def drain():
-        for _, a, b, _, _ in calls:
-            for side, s in (("a", a), ("b", b)):
-                while True:
-                    try:
-                        d = s.recv(2048)
-                    except BlockingIOError:
-                        break
-                    got[side] += 1
-                    got["pt_" + side].add(d[1] & 0x7f)
-                    if side == "b":
-                        got["bytes_b"] += len(d) - 12
-
-    frames = args.seconds * 50
-    warm = 50  # 1 s before measuring
-    t0 = time.monotonic()
-    c0 = None
-    for f in range(frames + warm):
-        if f == warm:
-            c0 = cpu_seconds(rtpe_pid)
-            drain()
-            got["a"] = got["b"] = got["bytes_b"] = 0
-        k = f % len(pcma)
-        for i, (_, a, b, to_b, to_a) in enumerate(calls):
-            # caller -> rtpengine's caller-side port (answer SDP)
-            a.sendto(hdr(8, f & 0xffff, f * 160, 0x1000 + i) + pcma[k],
-                     ("127.0.0.1", to_a))
-            b.sendto(hdr(pt, f & 0xffff, f * tstep, 0x2000 + i) +
-                     bstr[k % len(bstr)], ("127.0.0.1", to_b))
-        drain()
-        delay = t0 + (f + 1) * 0.02 - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-    wall = time.monotonic() - t0 - warm * 0.02
-    cpu = cpu_seconds(rtpe_pid) - c0
+    r = play(args, [(a, b, to_b, to_a) for _, a, b, to_b, to_a in calls],
+             pt, tstep, pcma, bstr, rtpe_pid)
     for cid, a, b, _, _ in calls:
         try:
             ng.cmd({"command": "delete", "call-id": cid, "from-tag": "a"})
@@ -217,16 +395,7 @@ def run_case(args, name, ng, rtpe_pid):
             pass
         a.close()
         b.close()
-    expect = args.calls * args.seconds * 50
-    ch = args.calls * wall / cpu if cpu > 0 else float("inf")
-    print("%-16s calls %3d  cpu %.2f s / %.1f s  -> %5.0f ch/core  "
-          "(rx at caller %d/%d PT %s, at callee %d/%d PT %s, %.1f kbit/s)"
-          % ("rtpengine " + name, args.calls, cpu, wall, ch,
-             got["a"], expect, sorted(got["pt_a"]), got["b"], expect,
-             sorted(got["pt_b"]),
-             got["bytes_b"] * 8 / 1000.0 / max(wall, 1e-9) /
-             max(args.calls, 1)))
-    sys.stdout.flush()
+    report("rtpengine " + name, args, r)
 
 
 def main():

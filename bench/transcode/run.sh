@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # run.sh - bench/transcode: concurrent real-time transcoding channels per
-# core for PCMA<->G.729 and PCMA<->Opus (8k, 48k): our engine, the raw codec
-# loop (the limit) and rtpengine (Debian, userspace) in one run, with the
-# ratio of each to the raw loop.
-#   CALLS=10 SECONDS_RT=10 bench/transcode/run.sh
+# core for PCMA<->G.729 and PCMA<->Opus (8k, 48k): the raw codec loop (the
+# limit), our engine in-process, our engine inside a running mediaproxyd and
+# rtpengine (Debian, userspace) in one run, with the ratio of each to the
+# raw loop and of mediaproxyd to rtpengine.
+#   CALLS=20 SECONDS_RT=10 bench/transcode/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -13,35 +14,76 @@ trap 'rm -rf "$work"' EXIT
 
 "$root/$bin" -t "${SECONDS_CPU:-20}" -n 4 -r "${ROUNDS:-5}" | tee "$work/engine.txt"
 "$root/$bin" -d "$work"
+
+# mediaproxyd: built by the top Makefile (only its own targets)
+make -s -C "$root" build/rel/mediaproxyd build/rel/tests/busprobe >&2 ||
+	echo "warning: make failed, using the existing build/rel/mediaproxyd" >&2
+python3 "$here/mediaproxyd_bench.py" "$work" --calls "${CALLS:-20}" \
+	--seconds "${SECONDS_RT:-10}" | tee "$work/mediaproxyd.txt"
+
 if command -v rtpengine >/dev/null; then
-	python3 "$here/rtpengine_bench.py" "$work" --calls "${CALLS:-10}" \
+	python3 "$here/rtpengine_bench.py" "$work" --calls "${CALLS:-20}" \
 		--seconds "${SECONDS_RT:-10}" | tee "$work/rtpengine.txt"
 else
 	echo "rtpengine not installed: no reference column" | tee "$work/rtpengine.txt"
 fi
 
-python3 - "$work/engine.txt" "$work/rtpengine.txt" <<'PY'
+python3 - "$work/engine.txt" "$work/mediaproxyd.txt" "$work/rtpengine.txt" <<'PY'
 import re, sys
 eng = {}
 for line in open(sys.argv[1]):
     m = re.match(r"(PCMA<->\S+(?: \d+k)?)\s+(\d+)\s+(\d+)\s+\d+%\s+(\d+)\s+\d+%\s+(\d+)", line)
     if m:
         eng[m.group(1)] = [int(m.group(2)), int(m.group(3)), int(m.group(5))]
-rtpe = {}
 names = {"g729": "PCMA<->G.729", "opus8": "PCMA<->Opus 8k",
          "opus48": "PCMA<->Opus 48k"}
-for line in open(sys.argv[2]):
-    m = re.match(r"rtpengine (\w+)\s.*->\s+(\d+) ch/core", line)
-    if m:
-        rtpe[names[m.group(1)]] = int(m.group(2))
+
+
+def parse(path, who):
+    out = {}
+    for line in open(path):
+        m = re.match(who + r" (\w+)\s.*->\s+(\d+) ch/core.*rx at caller "
+                     r"(\d+)/(\d+) PT \[([\d, ]*)\] lost (\d+), at callee "
+                     r"(\d+)/(\d+) PT \[([\d, ]*)\] lost (\d+)"
+                     r"(?:.*latency p50 (\d+) ms p99 (\d+) ms)?", line)
+        if m:
+            g = m.groups()
+            out[names[g[0]]] = {
+                "ch": int(g[1]),
+                # sequence gaps at both ends / packets expected at both
+                "loss": "%d/%d" % (int(g[5]) + int(g[9]),
+                                   int(g[3]) + int(g[7])),
+                "rx": "%s/%s, %s/%s" % (g[2], g[3], g[6], g[7]),
+                "pt": "%s / %s" % (g[4], g[8]),
+                "lat": "%s / %s" % (g[10], g[11]) if g[10] else "-"}
+    return out
+
+
+mp = parse(sys.argv[2], "mediaproxyd")
+rtpe = parse(sys.argv[3], "rtpengine")
+
+
+def pct(a, b):
+    return "%.0f%%" % (100.0 * a / b) if a and b else "-"
+
+
 print()
-print("%-16s %6s %7s %6s %10s %6s %10s %6s %10s" % ("channels/core",
-      "raw", "engine", "ratio", "engine+io", "ratio", "rtpengine", "ratio",
-      "ours+io/rtpe"))
+print("%-16s %6s %7s %6s %10s %6s %11s %6s %10s %6s %9s" % ("channels/core",
+      "raw", "engine", "ratio", "engine+io", "ratio", "mediaproxyd",
+      "ratio", "rtpengine", "ratio", "mp/rtpe"))
 for k, (raw, e, eio) in eng.items():
-    r = rtpe.get(k)
-    print("%-16s %6d %7d %5.0f%% %10d %5.0f%% %10s %6s %10s" % (k, raw, e,
-          100.0 * e / raw, eio, 100.0 * eio / raw, r if r else "-",
-          "%.0f%%" % (100.0 * r / raw) if r else "-",
-          "%.1fx" % (eio / r) if r else "-"))
+    m = mp.get(k, {}).get("ch")
+    r = rtpe.get(k, {}).get("ch")
+    print("%-16s %6d %7d %6s %10d %6s %11s %6s %10s %6s %9s" % (k, raw, e,
+          pct(e, raw), eio, pct(eio, raw), m or "-", pct(m, raw),
+          r or "-", pct(r, raw), "%.2fx" % (m / r) if m and r else "-"))
+print()
+print("%-16s %-12s %-12s %-17s %-12s %-12s %-10s" % ("received",
+      "mp PT a/b", "mp lost", "mp lat p50/p99", "rtpe PT a/b",
+      "rtpe lost", "rtpe lat p50/p99"))
+for k in eng:
+    m, r = mp.get(k, {}), rtpe.get(k, {})
+    print("%-16s %-12s %-12s %-17s %-12s %-12s %-10s" % (k,
+          m.get("pt", "-"), m.get("loss", "-"), m.get("lat", "-"),
+          r.get("pt", "-"), r.get("loss", "-"), r.get("lat", "-")))
 PY
