@@ -1032,8 +1032,10 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 	r->a_fmt = *af;
 	r->b_fmt = *bf;
 
-	if (o->b_te_pt && vendor->te_pt)
+	if (o->b_te_pt && vendor->te_pt) {
 		b_te = vendor->te_pt;
+		r->b_te_rate = vendor->te_rate ? vendor->te_rate : 8000;
+	}
 	if (!o->relay) {
 		r->a_te_pt = caller->te_pt && vendor->te_pt ? caller->te_pt : 0;
 		r->a_te_rate = caller->te_rate;

@@ -117,6 +117,7 @@ struct sg_cp_answer {
 	struct sg_cp_fmt b_fmt;		/* the vendor's chosen format */
 	int a_te_pt;			/* telephone-event in that answer */
 	int a_te_rate;
+	int b_te_rate;			/* the vendor's telephone-event clock */
 	bool transcoding;
 };
 

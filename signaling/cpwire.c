@@ -264,7 +264,7 @@ int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp,
 	if (!err)
 		err = from_a ? sg_cp_sdp_set_formats(outp, tmp, strlen(tmp),
 						     &r->b_fmt, 1, r->b.te_pt,
-						     8000)
+						     r->b_te_rate)
 			     : sg_cp_sdp_set_formats(outp, tmp, strlen(tmp),
 						     &r->a_fmt, 1, r->a_te_pt,
 						     r->a_te_rate);

@@ -514,6 +514,7 @@ static void telephone_event(void **state)
 			 0);
 	assert_int_equal(r.a_te_pt, 96);
 	assert_int_equal(r.b.te_pt, 97);
+	assert_int_equal(r.b_te_rate, 8000);
 }
 
 /* dtmf_send: auto = RFC 2833 if the peer's SDP has telephone-event, else
