@@ -161,6 +161,24 @@ def goertzel_digits(samples, rate=8000, block=205, min_blocks=2):
     return out
 
 
+def tone_check(samples, rate=8000, lo=500, hi=1500, step=5):
+    """(dominant frequency in [lo, hi] by a Goertzel scan, share of the
+    window's energy at that frequency (1.0 = a pure tone), rms) of one
+    second taken from the middle of samples."""
+    n = min(len(samples), rate)
+    if n < rate // 4:
+        return 0, 0.0, 0.0
+    mid = len(samples) // 2
+    win = samples[max(0, mid - n // 2):max(0, mid - n // 2) + n]
+    energy = sum(x * x for x in win)
+    if not energy:
+        return 0, 0.0, 0.0
+    best = max(range(lo, hi + 1, step),
+               key=lambda f: _goertzel(win, f, rate))
+    share = _goertzel(win, best, rate) / (energy * len(win) / 2)
+    return best, share, math.sqrt(energy / len(win))
+
+
 # ---------------------------------------------------------------- pcap
 
 def write_rtp_pcap(path, packets):

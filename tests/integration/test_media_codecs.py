@@ -12,6 +12,7 @@ node's RTP range shows, per direction, the payload types expected on each
 leg and no sequence gaps; the softphones' own counters agree.
 """
 
+import math
 import re
 import shutil
 import time
@@ -103,6 +104,19 @@ def test_sipp_pcma_to_linphonec_g729(stack):
                     ("linphonec->node", lp_to_node),
                     ("node->linphonec", node_to_lp)):
         assert f["lost"] == 0, f"{name}: {f['lost']} lost\n{text}"
+
+    # linphonec's 1 kHz tone, G.729 -> PCMA, reached the caller as 1 kHz
+    pk = [b for _, _, b in peers.udp_payloads(
+        cap.pcap, f"udp.srcport == {s['a_port']}")]
+    freq, share, rms = peers.tone_check(peers.pcma_audio(pk))
+    print(f"caller received: {freq} Hz, {share:.2f} of the energy, "
+          f"rms {rms:.0f}")
+    assert abs(freq - 1000) <= 20, f"tone at {freq} Hz, not 1000 (+-2 %)"
+    assert share >= 0.5, f"1 kHz holds only {share:.2f} of the energy"
+    # level: the WAV's tone has amplitude 8000 (rms 5657); +-3 dB
+    db = 20 * math.log10(max(rms, 1) / (8000 / math.sqrt(2)))
+    print(f"level at the caller vs linphonec's WAV: {db:+.1f} dB")
+    assert abs(db) <= 3, f"tone level changed by {db:+.1f} dB"
 
     # what linphonec decoded (its recording) is real audio
     secs, rms = peers.wav_stats(lp.record_wav)
