@@ -530,7 +530,6 @@ module ausine.so
 module aubridge.so
 module_app account.so
 module_app menu.so
-module_app rtcpsummary.so
 opus_stereo no
 opus_sprop_stereo no
 """)
