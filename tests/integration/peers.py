@@ -482,6 +482,13 @@ history_max_size=0
             return None
         return [r[1].lower() for r in rows[last0:] if r[3] == "enabled"]
 
+    def debug_log(self):
+        try:
+            return (self.home / "linphonec-debug.log").read_text(
+                errors="replace")
+        except FileNotFoundError:
+            return ""
+
     def has_codec(self):
         rows = self._codecs() or []
         return any(m.lower() == self.codec.lower() and r == self.codec_rate

@@ -108,6 +108,17 @@ def test_sipp_pcma_to_linphonec_g729(stack):
                     ("node->linphonec", node_to_lp)):
         assert f["lost"] == 0, f"{name}: {f['lost']} lost\n{text}"
 
+    # G.729 frames are 10 bytes; annex B SID frames (2 bytes) are never
+    # emitted unless negotiated, and the call did not negotiate them
+    sizes = {}
+    for r in peers.rtp_packets(cap.pcap, f"udp.srcport == {s['b_port']}"):
+        n = len(r[8]) // 2
+        sizes[n] = sizes.get(n, 0) + 1
+    fmtp = re.findall(r"^(?:INVITE sip\S*|SIP/2\.0 200.*|a=fmtp:18 .*)$",
+                      lp.debug_log(), re.M)
+    print("G.729 payload sizes node -> linphonec:", sizes,
+          "\nG.729 fmtp in the offer/answer (linphonec's log):", fmtp)
+
     # linphonec's 1 kHz tone, G.729 -> PCMA, reached the caller as 1 kHz
     pk = [b for _, _, b in peers.udp_payloads(
         cap.pcap, f"udp.srcport == {s['a_port']}")]
@@ -132,6 +143,11 @@ def test_sipp_pcma_to_linphonec_g729(stack):
     assert (cdr["codec_a"] or "").upper() == "PCMA", cdr["codec_a"]
     assert (cdr["codec_b"] or "").upper() == "G729", cdr["codec_b"]
     assert rtp["a"]["lost"] == 0 and rtp["b"]["lost"] == 0, rtp
+    # last: annex B was not negotiated (SPEC §5, issue 3: SID frames are
+    # never emitted unless negotiated)
+    assert all(n % 10 == 0 and n > 0 for n in sizes), \
+        f"annex B (SID) frames sent toward linphonec: payload sizes " \
+        f"{sizes}; offer/answer: {fmtp}"
 
 
 def _check_streams(streams, s, want, text):
