@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <re.h>
 #define SW_LOG_MODULE "xcode"
+#define XC_IDLE_CLOCK_MS 100	/* no audio for this long: clock runs */
 #include "common/log.h"
 #include "mediaproxy/dsp/cng.h"
 #include "mediaproxy/dsp/ec.h"
@@ -75,6 +76,7 @@ struct xc_leg {
 	uint32_t ssrc_out;
 	uint16_t seq_out;
 	uint32_t ts_out;		/* timestamp of the next audio frame */
+	int64_t ts_out_ms;		/* when ts_out last moved (0: never) */
 	bool sent_any;
 	bool in_dtx;			/* last frame not sent (VAD) */
 	bool pass_anchor;		/* forwarded-audio timestamp map */
@@ -487,6 +489,7 @@ static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
 	}
 
 	l->ts_out += (uint32_t)((uint64_t)n * l->rtp_rate / l->pcm_rate);
+	l->ts_out_ms = xc->now_ms;
 }
 
 /* tell the jitter buffer whether what it just played was silence */
@@ -767,6 +770,26 @@ static void forward_audio(struct mp_xcode *xc, int x,
 	if (!mp_xc_codec_duration(l->codec, &dur, rtp->payload, rtp->plen) &&
 	    mp_xc_ts_diff(ts + dur, y->ts_out) > 0)
 		y->ts_out = ts + dur;
+	y->ts_out_ms = xc->now_ms;
+}
+
+/*
+ * No audio goes to this leg (a silent peer on the other side): let its RTP
+ * clock run with wall time, so that telephone-events generated toward it
+ * get timestamps of their own instead of all sharing the frozen one.
+ */
+static void clock_idle_leg(struct xc_leg *l, int64_t now_ms)
+{
+	if (!l->ts_out_ms) {
+		l->ts_out_ms = now_ms;
+		return;
+	}
+	if (now_ms - l->ts_out_ms < XC_IDLE_CLOCK_MS)
+		return;
+	l->ts_out += (uint32_t)((uint64_t)(now_ms - l->ts_out_ms) *
+				l->rtp_rate / 1000);
+	l->ts_out_ms = now_ms;
+	l->pass_anchor = false;	/* forwarded audio re-anchors after it */
 }
 
 static void audio_input(struct mp_xcode *xc, int x,
@@ -1034,7 +1057,10 @@ int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
 		struct xc_leg *l = &xc->leg[y];
 		unsigned n;
 
-		if (!l->plan.te_pt || !mp_dtmf_tx_busy(&l->evtx))
+		if (!l->plan.te_pt)
+			continue;
+		clock_idle_leg(l, now_ms);
+		if (!mp_dtmf_tx_busy(&l->evtx))
 			continue;
 		n = mp_dtmf_tx_poll(&l->evtx, now_ms, l->ts_out, pkt, 8);
 		for (unsigned i = 0; i < n; i++) {
