@@ -103,6 +103,36 @@ def alaw_to_lin(b):
 
 
 ALAW = [alaw_to_lin(i) for i in range(256)]
+_ALAW_SEG_END = (0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF)
+
+
+def lin_to_alaw(pcm):
+    """16-bit linear sample -> G.711 A-law byte."""
+    pcm = max(-32768, min(32767, int(pcm)))
+    if pcm >= 0:
+        mask = 0xD5
+    else:
+        mask = 0x55
+        pcm = -pcm - 1
+    pcm >>= 3
+    seg = 0
+    while seg < 8 and pcm > _ALAW_SEG_END[seg]:
+        seg += 1
+    if seg >= 8:
+        return 0x7F ^ mask
+    aval = seg << 4
+    aval |= (pcm >> 1 if seg < 2 else pcm >> seg) & 0x0F
+    return aval ^ mask
+
+
+def dtmf_samples(digit, ms, rate=8000, amp=6000):
+    """A DTMF tone pair (each tone at amp, about -13 dBm0)."""
+    row = next(i for i, r in enumerate(DTMF_KEYS) if digit in r)
+    col = DTMF_KEYS[row].index(digit)
+    lo, hi = DTMF_LOW[row], DTMF_HIGH[col]
+    return [amp * (math.sin(2 * math.pi * lo * i / rate)
+                   + math.sin(2 * math.pi * hi * i / rate))
+            for i in range(int(rate * ms / 1000))]
 
 DTMF_LOW = (697, 770, 852, 941)
 DTMF_HIGH = (1209, 1336, 1477, 1633)
@@ -252,6 +282,24 @@ def pcma_with_events_pcap(path, digits, lead_s=1.0, gap_s=0.8, tail_s=1.0,
         out.append((tt, p[:2] + struct.pack("!H", (1000 + i) & 0xFFFF)
                     + p[4:]))
     return write_rtp_pcap(path, out)
+
+
+def pcma_tones_pcap(path, digits, lead_s=1.0, tone_ms=100, gap_s=0.6,
+                    tail_s=1.0, ssrc=0x5EED0002):
+    """PCMA every 20 ms (one SSRC): silence with the DTMF tones of
+    `digits` in the audio (inband), tone_ms each, gap_s apart."""
+    rate = 8000
+    pcm = [0.0] * int(lead_s * rate)
+    for d in digits:
+        pcm += dtmf_samples(d, tone_ms) + [0.0] * int(gap_s * rate)
+    pcm += [0.0] * int(tail_s * rate)
+    pcm += [0.0] * (-len(pcm) % 160)
+    pkts = []
+    for i in range(len(pcm) // 160):
+        pl = bytes(lin_to_alaw(x) for x in pcm[i * 160:(i + 1) * 160])
+        pkts.append((i * 0.02, rtp_header(8, 2000 + i, 8000 + 160 * i,
+                                          ssrc, i == 0) + pl))
+    return write_rtp_pcap(path, pkts)
 
 
 # ---------------------------------------------------------------- sipp text
@@ -791,7 +839,7 @@ def sipp_uac(stack, name, sdp="PCMA+te", play_items=(), hold_ms=1000,
 def sipp_uas(stack, name, scenario="uas_media_answer.xml", sdp="PCMA",
              rtp_echo=True, subst=None, **kw):
     """A sipp vendor gateway (runs until stopped)."""
-    sub = {"@SDP@": sdp_lines(sdp)}
+    sub = {"@SDP@": sdp_lines(sdp), "@PLAYS@": ""}
     sub.update(subst or {})
     s = it.Sipp(stack, name, scenario, subst=sub, rtp_echo=rtp_echo, **kw)
     s.start()

@@ -19,6 +19,9 @@ no telephone-event in its answer) through Tandem:
   receives each digit exactly once as an RFC 4733 event on PT 101 (its own
   timestamp, marker on the first packet, three end packets), whether audio
   flows toward it or not.
+- inband -> RFC 2833: the vendor plays PCMA with the 16 DTMF tones in it;
+  gwA has `dtmf_receive: inband`.  The caller receives each digit exactly
+  once as an RFC 4733 event, and the tones stay in its audio too.
 """
 
 import peers
@@ -189,3 +192,45 @@ def test_sip_info_to_rfc2833_silent_leg(stack):
     mute): the node's events toward it must still be one RFC 4733 event
     per digit, each with its own timestamp."""
     _info_to_rfc2833(stack, caller_audio=False)
+
+
+def test_inband_to_rfc2833(stack):
+    tones = peers.pcma_tones_pcap(stack.dir / "vendor_tones.pcap",
+                                  DIGITS_ALL, lead_s=1.0, gap_s=0.6)
+    call_ms = 1000 + 700 * len(DIGITS_ALL) + 2000
+    gw = peers.sipp_uas(stack, "vendor", sdp="PCMA", rtp_echo=False,
+                        subst={"@PLAYS@": peers.plays([(tones, 0)])})
+    cap = _setup(stack, gw, gw_media={"dtmf_receive": "inband"})
+    # the caller sends PCMA all along too
+    pcap = peers.pcma_with_events_pcap(stack.dir / "pcma.pcap", [],
+                                       lead_s=call_ms / 1000, tail_s=0)
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te",
+                         play_items=[(pcap, call_ms)], hold_ms=300)
+    rc = uac.finish(60)
+    cap.finish()
+    gw.quit()
+    assert rc == 0, f"caller's call failed (sipp exit {rc})"
+    s = _session(stack)
+    sdp, caller_infos = _caller_view(uac)
+
+    from_vendor = _to(cap, s["b_port"], gw.media_port)
+    sent = peers.goertzel_digits(peers.pcma_audio(from_vendor))
+    assert [d for d, _, _ in sent] == DIGITS_ALL, \
+        f"the vendor's own tones: {sent}"
+
+    to_caller = _to(cap, uac.media_port, s["a_port"])
+    evs = peers.events_in(to_caller, TE_PT)
+    tones_caller = peers.goertzel_digits(peers.pcma_audio(to_caller))
+    print("events node -> caller:", evs, "\ntones in the caller's audio:",
+          tones_caller)
+    assert [e[0] for e in evs] == DIGITS_ALL, \
+        f"events to the caller: {evs}; INFO to the caller: " \
+        f"{caller_infos}; SDP answer to the caller: {sdp}"
+    assert caller_infos == [], "the caller got INFO too"
+    stamps = [e[1] for e in evs]
+    assert len(set(stamps)) == len(stamps), evs
+    for d, ts, ends, marker, dur in evs:
+        assert ends == 3, f"digit {d}: {ends} end packets"
+        assert marker, f"digit {d}: no marker on the first packet"
+    # SPEC §5: inband -> RFC 2833 keeps the tones in the audio
+    assert [d for d, _, _ in tones_caller] == DIGITS_ALL, tones_caller
