@@ -21,14 +21,13 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rtpengine_bench import load, play, report  # noqa: E402
+from rtpengine_bench import close_peer, load, peer, play, report  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -69,12 +68,7 @@ def run_case(args, name, bus, pid):
     bstr = load(os.path.join(args.streams, stream))
     calls, sess = [], []
     for n in range(args.calls):
-        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        a.bind(("127.0.0.1", 0))
-        b.bind(("127.0.0.1", 0))
-        a.setblocking(False)
-        b.setblocking(False)
+        a, b = peer(), peer()
         sid = str(uuid.uuid4())
         # the offer knows the callee's address but not its codec yet
         r = bus.req("media.offer", {
@@ -102,8 +96,8 @@ def run_case(args, name, bus, pid):
                       "concealed", "jb_delay_ms"):
                 node[side][k] = node[side].get(k, 0) + st[side].get(k, 0)
     for a, b, _, _ in calls:
-        a.close()
-        b.close()
+        close_peer(a)
+        close_peer(b)
     report("mediaproxyd " + name, args, r)
     for side, who in (("a", "caller"), ("b", "callee")):
         s = node[side]

@@ -151,6 +151,7 @@ class Rx:
 
     def __init__(self):
         self.n = 0
+        self.rtcp = 0
         self.pts = set()
         self.bytes = 0
         self.ext = None   # extended highest sequence
@@ -158,6 +159,9 @@ class Rx:
         self.pkts = []    # (arrival, payload) of 20 ms PCMA packets
 
     def add(self, d, now):
+        if len(d) >= 2 and 192 <= d[1] <= 223:
+            self.rtcp += 1  # RTCP (RFC 5761 ranges): not counted as RTP
+            return
         if len(d) < 12:
             return
         self.n += 1
@@ -251,6 +255,40 @@ def latency(rx, sent, pcma, warm, tend, win=50, max_ms=600):
     return out
 
 
+RTCP = {}  # RTP socket -> its RTCP socket (port + 1)
+_next_port = [36000]
+
+
+def peer():
+    """a non-blocking UDP socket on an even port of 36000-39999 with its
+    RTCP socket bound on the next port (so the RTCP the relay sends to
+    port + 1 lands there, not on another call's socket)"""
+    while _next_port[0] < 40000:
+        port = _next_port[0]
+        _next_port[0] += 2
+        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            a.bind(("127.0.0.1", port))
+            c.bind(("127.0.0.1", port + 1))
+        except OSError:
+            a.close()
+            c.close()
+            continue
+        a.setblocking(False)
+        c.setblocking(False)
+        RTCP[a] = c
+        return a
+    raise RuntimeError("no free port pair in 36000-39999")
+
+
+def close_peer(a):
+    c = RTCP.pop(a, None)
+    if c:
+        c.close()
+    a.close()
+
+
 def play(args, calls, pt, tstep, pcma, bstr, pid):
     """The traffic generator shared by every process under test: each call
     is (a, b, to_b, to_a): the caller socket a sends the recorded PCMA
@@ -265,6 +303,10 @@ def play(args, calls, pt, tstep, pcma, bstr, pid):
     for (a, b, _, _), (ra, rb) in zip(calls, rx):
         who[a] = ra
         who[b] = rb
+        if a in RTCP:
+            who[RTCP[a]] = ra
+        if b in RTCP:
+            who[RTCP[b]] = rb
 
     def drain(socks=who):
         now = time.monotonic()
@@ -320,6 +362,8 @@ def play(args, calls, pt, tstep, pcma, bstr, pid):
            "rx_b": sum(e[1] - m[1] for e, m in zip(end, mark)),
            "lost_a": sum(ra.lost() for ra, _ in rx),
            "lost_b": sum(rb.lost() for _, rb in rx),
+           "rtcp_a": sum(ra.rtcp for ra, _ in rx),
+           "rtcp_b": sum(rb.rtcp for _, rb in rx),
            "pt_a": sorted(set().union(*[ra.pts for ra, _ in rx])),
            "pt_b": sorted(set().union(*[rb.pts for _, rb in rx])),
            "kbit_b": sum(rb.bytes for _, rb in rx) * 8 / 1000.0 /
@@ -338,11 +382,11 @@ def report(label, args, r):
                                                     r["lat_p99"])
     print("%-18s calls %3d  cpu %.2f s / %.1f s  -> %5.0f ch/core  "
           "(rx at caller %d/%d PT %s lost %d, at callee %d/%d PT %s "
-          "lost %d, %.1f kbit/s%s)"
+          "lost %d, %.1f kbit/s%s, RTCP rx %d/%d)"
           % (label, r["calls"], r["cpu"], r["wall"], ch,
              r["rx_a"], r["expect"], r["pt_a"], r["lost_a"],
              r["rx_b"], r["expect"], r["pt_b"], r["lost_b"],
-             r["kbit_b"], lat))
+             r["kbit_b"], lat, r["rtcp_a"], r["rtcp_b"]))
     sys.stdout.flush()
 
 
@@ -363,12 +407,7 @@ def run_case(args, name, ng, rtpe_pid):
     bstr = load(os.path.join(args.streams, stream))
     calls = []
     for n in range(args.calls):
-        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        a.bind(("127.0.0.1", 0))
-        b.bind(("127.0.0.1", 0))
-        a.setblocking(False)
-        b.setblocking(False)
+        a, b = peer(), peer()
         cid = "bench-%s-%d-%d" % (name, os.getpid(), n)
         r = ng.cmd({"command": "offer", "call-id": cid, "from-tag": "a",
                     "sdp": sdp(a.getsockname()[1], 8, "PCMA/8000"),
@@ -393,8 +432,8 @@ def run_case(args, name, ng, rtpe_pid):
             ng.cmd({"command": "delete", "call-id": cid, "from-tag": "a"})
         except RuntimeError:
             pass
-        a.close()
-        b.close()
+        close_peer(a)
+        close_peer(b)
     report("rtpengine " + name, args, r)
 
 

@@ -18,15 +18,22 @@ trap 'rm -rf "$work"' EXIT
 # mediaproxyd: built by the top Makefile (only its own targets)
 make -s -C "$root" build/rel/mediaproxyd build/rel/tests/busprobe >&2 ||
 	echo "warning: make failed, using the existing build/rel/mediaproxyd" >&2
-python3 "$here/mediaproxyd_bench.py" "$work" --calls "${CALLS:-20}" \
-	--seconds "${SECONDS_RT:-10}" | tee "$work/mediaproxyd.txt"
-
-if command -v rtpengine >/dev/null; then
-	python3 "$here/rtpengine_bench.py" "$work" --calls "${CALLS:-20}" \
-		--seconds "${SECONDS_RT:-10}" | tee "$work/rtpengine.txt"
-else
-	echo "rtpengine not installed: no reference column" | tee "$work/rtpengine.txt"
-fi
+# ROUNDS_RT alternating rounds of mediaproxyd and rtpengine; the summary
+# keeps each one's best round (the least disturbed by other processes, as
+# for the in-process columns) and sums loss over all rounds
+: >"$work/mediaproxyd.txt"
+: >"$work/rtpengine.txt"
+for round in $(seq "${ROUNDS_RT:-3}"); do
+	echo "round $round" >&2
+	python3 "$here/mediaproxyd_bench.py" "$work" --calls "${CALLS:-20}" \
+		--seconds "${SECONDS_RT:-10}" | tee -a "$work/mediaproxyd.txt"
+	if command -v rtpengine >/dev/null; then
+		python3 "$here/rtpengine_bench.py" "$work" --calls "${CALLS:-20}" \
+			--seconds "${SECONDS_RT:-10}" | tee -a "$work/rtpengine.txt"
+	elif [ "$round" = 1 ]; then
+		echo "rtpengine not installed: no reference column" >&2
+	fi
+done
 
 python3 - "$work/engine.txt" "$work/mediaproxyd.txt" "$work/rtpengine.txt" <<'PY'
 import re, sys
@@ -46,16 +53,31 @@ def parse(path, who):
                      r"(\d+)/(\d+) PT \[([\d, ]*)\] lost (\d+), at callee "
                      r"(\d+)/(\d+) PT \[([\d, ]*)\] lost (\d+)"
                      r"(?:.*latency p50 (\d+) ms p99 (\d+) ms)?", line)
-        if m:
-            g = m.groups()
-            out[names[g[0]]] = {
-                "ch": int(g[1]),
-                # sequence gaps at both ends / packets expected at both
-                "loss": "%d/%d" % (int(g[5]) + int(g[9]),
-                                   int(g[3]) + int(g[7])),
-                "rx": "%s/%s, %s/%s" % (g[2], g[3], g[6], g[7]),
-                "pt": "%s / %s" % (g[4], g[8]),
-                "lat": "%s / %s" % (g[10], g[11]) if g[10] else "-"}
+        if not m:
+            continue
+        g = m.groups()
+        o = out.setdefault(names[g[0]], {"ch": 0, "lost": 0, "exp": 0,
+                                         "short": 0, "pta": set(),
+                                         "ptb": set(), "p50": [],
+                                         "p99": [], "n": 0})
+        o["n"] += 1
+        o["ch"] = max(o["ch"], int(g[1]))
+        # sequence gaps at both ends / packets expected at both ends
+        o["lost"] += int(g[5]) + int(g[9])
+        o["exp"] += int(g[3]) + int(g[7])
+        o["short"] += max(0, int(g[3]) - int(g[2])) + \
+            max(0, int(g[7]) - int(g[6]))
+        o["pta"].add(g[4])
+        o["ptb"].add(g[8])
+        if g[10]:
+            o["p50"].append(int(g[10]))
+            o["p99"].append(int(g[11]))
+    for o in out.values():
+        o["pt"] = "%s / %s" % (",".join(sorted(o["pta"])),
+                               ",".join(sorted(o["ptb"])))
+        o["loss"] = "%d+%d/%d" % (o["lost"], o["short"], o["exp"])
+        o["lat"] = "%d / %d" % (max(o["p50"]), max(o["p99"])) \
+            if o["p50"] else "-"
     return out
 
 
@@ -78,12 +100,15 @@ for k, (raw, e, eio) in eng.items():
           pct(e, raw), eio, pct(eio, raw), m or "-", pct(m, raw),
           r or "-", pct(r, raw), "%.2fx" % (m / r) if m and r else "-"))
 print()
-print("%-16s %-12s %-12s %-17s %-12s %-12s %-10s" % ("received",
-      "mp PT a/b", "mp lost", "mp lat p50/p99", "rtpe PT a/b",
-      "rtpe lost", "rtpe lat p50/p99"))
+print("received: PTs at caller / callee; lost = sequence gaps + packets "
+      "short / expected, all rounds; added latency callee->caller, worst "
+      "round, ms")
+print("%-16s %-10s %-16s %-14s %-10s %-16s %-14s" % ("",
+      "mp PT", "mp lost", "mp p50/p99", "rtpe PT",
+      "rtpe lost", "rtpe p50/p99"))
 for k in eng:
     m, r = mp.get(k, {}), rtpe.get(k, {})
-    print("%-16s %-12s %-12s %-17s %-12s %-12s %-10s" % (k,
+    print("%-16s %-10s %-16s %-14s %-10s %-16s %-14s" % (k,
           m.get("pt", "-"), m.get("loss", "-"), m.get("lat", "-"),
           r.get("pt", "-"), r.get("loss", "-"), r.get("lat", "-")))
 PY
