@@ -966,6 +966,23 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 
 /* ---- the vendor's answer ---- */
 
+/* G.729 fmtp: annex B is on unless the line says annexb=no */
+static bool annexb_on(const char *fmtp)
+{
+	const char *p = strcasestr(fmtp ? fmtp : "", "annexb");
+
+	if (!p)
+		return true;
+	p += strlen("annexb");
+	while (*p == ' ')
+		p++;
+	if (*p++ != '=')
+		return true;
+	while (*p == ' ')
+		p++;
+	return strncasecmp(p, "no", 2) != 0;
+}
+
 static void fill_plan(struct sg_cp_plan *p, const struct sg_cp_fmt *f,
 		      int ptime, int te_pt, const struct sg_cp_conf *c)
 {
@@ -998,7 +1015,7 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 		      const struct sg_cp_conf *rg, const char **why)
 {
 	static const char *dummy;
-	const struct sg_cp_fmt *bf = NULL, *af;
+	const struct sg_cp_fmt *bf = NULL, *af, *ob = NULL;
 	int b_te = 0;
 
 	if (!why)
@@ -1011,6 +1028,7 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 		for (size_t j = 0; j < o->nb; j++) {
 			if (same_codec(&vendor->fmt[i], &o->b[j])) {
 				bf = &vendor->fmt[i];
+				ob = &o->b[j];
 				break;
 			}
 		}
@@ -1047,5 +1065,14 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 	}
 	fill_plan(&r->a, af, caller->ptime, r->a_te_pt, mg);
 	fill_plan(&r->b, bf, vendor->ptime, b_te, rg);
+
+	/* annex B only when our offer and the answer both allow it: an
+	 * answer cannot turn on what the offer declined (RFC 4856 default
+	 * is on, so only an explicit annexb=no counts as off) */
+	if (!strcmp(r->b.codec, "G729") &&
+	    !(annexb_on(ob->fmtp) && annexb_on(bf->fmtp))) {
+		snprintf(r->b.fmtp, sizeof(r->b.fmtp), "annexb=no");
+		snprintf(r->b_fmt.fmtp, sizeof(r->b_fmt.fmtp), "annexb=no");
+	}
 	return 0;
 }

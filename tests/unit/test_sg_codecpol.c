@@ -40,6 +40,11 @@ static const char g729_noteans[] = SDP_HEAD
 	"m=audio 7000 RTP/AVP 18\r\n"
 	"a=rtpmap:18 G729/8000\r\n";
 
+static const char g729_annexb_yes[] = SDP_HEAD
+	"m=audio 7000 RTP/AVP 18\r\n"
+	"a=rtpmap:18 G729/8000\r\n"
+	"a=fmtp:18 annexb=yes\r\n";
+
 static const char pcmu_ans[] = SDP_HEAD
 	"m=audio 7000 RTP/AVP 0 101\r\n"
 	"a=rtpmap:101 telephone-event/8000\r\n";
@@ -255,6 +260,18 @@ static void auto_auto_transcode(void **state)
 	assert_string_equal(r.b.codec, "G729");
 	assert_int_equal(r.b.pt, 18);
 	assert_int_equal(r.b.te_pt, 101);
+	assert_string_equal(r.b.fmtp, "annexb=no");
+
+	/* we offered annexb=no: an answer saying yes (or nothing, which
+	 * means yes) cannot turn annex B on toward the vendor */
+	sdp(&v, g729_annexb_yes);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
+			 0);
+	assert_string_equal(r.b.fmtp, "annexb=no");
+	sdp(&v, g729_noteans);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
+			 0);
+	assert_string_equal(r.b.fmtp, "annexb=no");
 
 	/* every supported codec when the gateway has no list */
 	conf(&rg, "{\"allow_transcoding\":true}");
