@@ -14,6 +14,10 @@ time from /proc.  Channels per core = N * T / CPU seconds.  Prints one line
 per case, in rtpengine_bench.py's format, plus the node's own per-leg
 counters from media.delete.
 
+LATDBG=1 in the environment adds, on stderr, the latency estimator's
+per-second matches, the sender's lateness and each session's media.query
+counters before and after the traffic.
+
 Usage: mediaproxyd_bench.py STREAMDIR [--calls N] [--seconds T] [--case ...]
        [--bus-port P] [--binary PATH] [--busprobe PATH]
 """
@@ -82,7 +86,15 @@ def run_case(args, name, bus, pid):
             "b": leg(b.getsockname()[1], codec, pt, rate, fmtp)})
         calls.append((a, b, to_b, to_a))
         sess.append(sid)
+    if os.environ.get("LATDBG"):
+        q0 = [bus.req("media.query", {"session": x}) for x in sess]
     r = play(args, calls, pt, tstep, pcma, bstr, pid)
+    if os.environ.get("LATDBG"):
+        q1 = [bus.req("media.query", {"session": x}) for x in sess]
+        for i, (x, y) in enumerate(zip(q0, q1)):
+            print("  session %d before %s after %s" % (i, json.dumps(
+                {k: x["stats"]["a"].get(k) for k in ("concealed", "jb_delay_ms", "tx_packets")}),
+                json.dumps({k: y["stats"]["a"].get(k) for k in ("concealed", "jb_delay_ms", "tx_packets", "rx_packets")})), file=sys.stderr)
     node = {"a": {}, "b": {}}
     for sid in sess:
         try:

@@ -356,6 +356,11 @@ def play(args, calls, pt, tstep, pcma, bstr, pid):
     tend = time.monotonic()
     wait(tend + 0.3)  # what is still in jitter buffers
     lat = latency(rx, sent, pcma, warm, tend)
+    late = sorted(sent[f] - (t0 + f * 0.02) for f in range(len(sent)))
+    if os.environ.get("LATDBG"):
+        print("  sender lateness p50 %.1f ms p99 %.1f ms max %.1f ms" % (
+            late[len(late) // 2] * 1000, late[len(late) * 99 // 100] * 1000,
+            late[-1] * 1000), file=sys.stderr)
     res = {"cpu": cpu, "wall": wall, "calls": len(calls),
            "expect": len(calls) * frames,
            "rx_a": sum(e[0] - m[0] for e, m in zip(end, mark)),
