@@ -426,6 +426,7 @@ static void media_try_next(struct sg_call *c)
 	}
 	if (sg_media_offer(&c->media_req, c->node, c->id, c->callid_a, a, b,
 			   (int)params_of(c)->qos_rtp,
+			   sg_params_media_json(params_of(c)),
 			   (int)c->sg->cfg.media_timeout_ms, media_offered,
 			   c)) {
 		c->node = NULL;

@@ -88,6 +88,14 @@ void sg_params_defaults(struct sg_params *p)
 	p->max_calls = 0;
 	p->qos_signal = 24;
 	p->qos_rtp = 46;
+	p->jb_mode = 1;
+	p->jb_min_ms = 20;
+	p->jb_max_ms = 200;
+	p->jb_default_ms = 60;
+	p->echo_cancel = 0;
+	p->echo_tail_ms = 128;
+	p->voice_gain_db = 0;
+	p->comfort_noise = 0;
 	sg_asr_config_parse(&p->asr, "0");
 }
 
@@ -118,7 +126,52 @@ static const struct {
 	{"SS_QOS_RTP", offsetof(struct sg_params, qos_rtp), 0, 63},
 	{"SS_GATEWAYFEERATEROUTESORTCONFIG",
 	 offsetof(struct sg_params, fee_sort), 0, 1},
+	{"SS_JITTERBUFFER_MODE", offsetof(struct sg_params, jb_mode), 0, 1},
+	{"SS_JITTERBUFFER_MIN", offsetof(struct sg_params, jb_min_ms), 10,
+	 1000},
+	{"SS_JITTERBUFFER_MAX", offsetof(struct sg_params, jb_max_ms), 10,
+	 1000},
+	{"SS_JITTERBUFFER_DEFAULT", offsetof(struct sg_params, jb_default_ms),
+	 10, 1000},
+	{"SS_ECHOCANCEL", offsetof(struct sg_params, echo_cancel), 0, 1},
+	{"SS_ECHOCANCELTAIL", offsetof(struct sg_params, echo_tail_ms), 64,
+	 256},
+	{"SS_VOICEGAIN", offsetof(struct sg_params, voice_gain_db), -10, 10},
+	{"SS_COMFORTNOISE", offsetof(struct sg_params, comfort_noise), 0, 1},
 };
+
+/*
+ * The `media` object of media.offer (docs/bus.md): the decoded-path
+ * settings, made consistent here so that a node never refuses an offer
+ * for a combination each parameter allows on its own.
+ */
+json_t *sg_params_media_json(const struct sg_params *p)
+{
+	int64_t lo = p->jb_min_ms, hi = p->jb_max_ms, def = p->jb_default_ms;
+	int64_t tail = p->echo_tail_ms <= 64 ? 64 :
+		       p->echo_tail_ms <= 128 ? 128 : 256;
+
+	if (lo > hi) {
+		int64_t t = lo;
+
+		lo = hi;
+		hi = t;
+	}
+	if (def < lo)
+		def = lo;
+	if (def > hi)
+		def = hi;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b}",
+			 "jb_mode", (json_int_t)p->jb_mode,
+			 "jb_min_ms", (json_int_t)lo,
+			 "jb_max_ms", (json_int_t)hi,
+			 "jb_default_ms", (json_int_t)def,
+			 "echo_cancel", (int)(p->echo_cancel != 0),
+			 "echo_tail_ms", (json_int_t)tail,
+			 "voice_gain_db", (json_int_t)p->voice_gain_db,
+			 "comfort_noise", (int)(p->comfort_noise != 0));
+}
 
 /*
  * Apply one system_parameters row.  ENOENT for a parameter signalingd does

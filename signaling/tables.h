@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "signaling/calendar.h"
 #include "signaling/codecpol.h"
 #include "signaling/dialplan.h"
@@ -48,6 +50,15 @@ struct sg_params {
 	int64_t qos_rtp;		/* SS_QOS_RTP, DSCP of RTP (offer) */
 	struct sg_asr_config asr;	/* SS_GATEWAYASRROUTESORTCONFIG */
 	int64_t fee_sort;		/* SS_GATEWAYFEERATEROUTESORTCONFIG */
+	/* decoded-path processing, sent to the media node with each offer */
+	int64_t jb_mode;		/* SS_JITTERBUFFER_MODE 0 fixed, 1 adaptive */
+	int64_t jb_min_ms;		/* SS_JITTERBUFFER_MIN */
+	int64_t jb_max_ms;		/* SS_JITTERBUFFER_MAX */
+	int64_t jb_default_ms;		/* SS_JITTERBUFFER_DEFAULT */
+	int64_t echo_cancel;		/* SS_ECHOCANCEL 0/1 */
+	int64_t echo_tail_ms;		/* SS_ECHOCANCELTAIL 64/128/256 */
+	int64_t voice_gain_db;		/* SS_VOICEGAIN -10..10 */
+	int64_t comfort_noise;		/* SS_COMFORTNOISE 0/1 */
 };
 
 /* one buy-rate entry of a vendor's rate table (sorted by table, prefix) */
@@ -152,6 +163,7 @@ void sg_tables_unref(struct sg_tables *t);
 
 void sg_params_defaults(struct sg_params *p);
 int  sg_params_set(struct sg_params *p, const char *name, const char *value);
+json_t *sg_params_media_json(const struct sg_params *p);
 
 int  sg_cidr_parse(struct sg_cidr *c, const char *s);
 bool sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa);

@@ -446,10 +446,55 @@ static void params_parse(void **state)
 			 ENOENT);
 }
 
+/* SS_* decoded-path settings reach the media node consistent */
+static void params_media_object(void **state)
+{
+	struct sg_params p;
+	json_t *m;
+
+	(void)state;
+	sg_params_defaults(&p);
+	m = sg_params_media_json(&p);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "jb_mode")), 1);
+	assert_int_equal(json_integer_value(json_object_get(m, "jb_min_ms")),
+			 20);
+	assert_int_equal(json_integer_value(json_object_get(m, "jb_max_ms")),
+			 200);
+	assert_int_equal(
+		json_integer_value(json_object_get(m, "jb_default_ms")), 60);
+	assert_true(json_is_false(json_object_get(m, "echo_cancel")));
+	json_decref(m);
+
+	assert_int_equal(sg_params_set(&p, "SS_ECHOCANCEL", "1"), 0);
+	assert_int_equal(sg_params_set(&p, "SS_ECHOCANCELTAIL", "100"), 0);
+	assert_int_equal(sg_params_set(&p, "SS_VOICEGAIN", "-6"), 0);
+	assert_int_equal(sg_params_set(&p, "SS_JITTERBUFFER_MIN", "300"), 0);
+	assert_int_equal(sg_params_set(&p, "SS_JITTERBUFFER_MAX", "100"), 0);
+	assert_int_equal(sg_params_set(&p, "SS_JITTERBUFFER_DEFAULT", "50"), 0);
+	assert_int_not_equal(sg_params_set(&p, "SS_VOICEGAIN", "11"), 0);
+	m = sg_params_media_json(&p);
+	assert_true(json_is_true(json_object_get(m, "echo_cancel")));
+	/* tails are 64/128/256: 100 rounds up */
+	assert_int_equal(
+		json_integer_value(json_object_get(m, "echo_tail_ms")), 128);
+	assert_int_equal(
+		json_integer_value(json_object_get(m, "voice_gain_db")), -6);
+	/* min > max is swapped, the default kept inside */
+	assert_int_equal(json_integer_value(json_object_get(m, "jb_min_ms")),
+			 100);
+	assert_int_equal(json_integer_value(json_object_get(m, "jb_max_ms")),
+			 300);
+	assert_int_equal(
+		json_integer_value(json_object_get(m, "jb_default_ms")), 100);
+	json_decref(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(longest_prefix_first),
+		cmocka_unit_test(params_media_object),
 		cmocka_unit_test(priority_within_prefix),
 		cmocka_unit_test(fallback_on_and_off),
 		cmocka_unit_test(locked_skipped),
