@@ -513,7 +513,7 @@ static void put(struct buf *b, const char *p, size_t n)
 {
 	if (b->bad)
 		return;
-	if (b->len + n + 1 > b->size) {
+	if (!b->p || b->len + n + 1 > b->size) {
 		size_t size = (b->len + n + 1) * 2;
 		char *np = realloc(b->p, size);
 
