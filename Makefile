@@ -54,10 +54,11 @@ run: deps ## fresh machine -> database, demo provisioning, all daemons, a sample
 	@$(MAKE) --no-print-directory all
 	@deploy/run-demo.sh
 
-test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integration
+test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integration, lint
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	@$(MAKE) --no-print-directory SAN=1 integration
+	@$(MAKE) --no-print-directory lint
 
 unit: $(UNIT_BIN) ## unit tests (cmocka)
 	@tests/run-unit.sh $(UNIT_BIN)
