@@ -1,6 +1,8 @@
 #!/bin/sh
-# build.sh - build bench/transcode/transcode_bench (release flags, outside
-# the top Makefile): the media engine sources plus common/log.c.
+# build.sh - build bench/transcode/transcode_bench (the media engine sources
+# plus common/log.c) and bench/transcode/rawrelay (the raw codec+socket loop,
+# libraries only), release flags, outside the top Makefile.  Prints the
+# path of transcode_bench; rawrelay is next to it.
 set -e
 cd "$(dirname "$0")/../.."
 out=build/rel/bench
@@ -12,4 +14,8 @@ cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
 	mediaproxy/xcode/*.c mediaproxy/dsp/*.c mediaproxy/dtmf/*.c \
 	common/log.c \
 	-lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
+cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-isystem /usr/include/opus \
+	-o "$out/rawrelay" bench/transcode/rawrelay.c \
+	-lbcg729 -lopus -lspandsp -lspeexdsp -lm
 echo "$out/transcode_bench"
