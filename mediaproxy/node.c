@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "mediaproxy/control.h"
 #include "mediaproxy/heartbeat.h"
 #include "mediaproxy/node.h"
+#include "mediaproxy/relay.h"
 #include "mediaproxy/session.h"
 
 #define TICK_MS     1000	/* RTP timeout resolution */
@@ -43,13 +45,26 @@ static void tick(void *arg)
 
 #define XTICK_MS 10		/* media engine clock (mp_xcode_tick) */
 
+/*
+ * The engines' clock: read what the engine sessions' sockets hold, then
+ * tick every engine, all in one burst.  The deadlines are absolute, so
+ * the clock does not drift by the time the burst takes.
+ */
 static void xtick(void *arg)
 {
 	struct mp_node *node = arg;
+	int64_t now, wait;
 
+	(void)mp_relay_poll(node->xepfd);
 	mp_session_xtick(node);
-	if (!list_isempty(&node->xsessions))
-		tmr_start(&node->xtick, XTICK_MS, xtick, node);
+	if (list_isempty(&node->xsessions))
+		return;
+	now = sw_time_mono_ms();
+	node->xtick_due_ms += XTICK_MS;
+	if (node->xtick_due_ms < now - XTICK_MS)
+		node->xtick_due_ms = now;	/* stalled: do not catch up */
+	wait = node->xtick_due_ms - now;
+	tmr_start(&node->xtick, wait > 0 ? (uint64_t)wait : 0, xtick, node);
 }
 
 /* Run the engines' 10 ms clock (no-op when it runs already). */
@@ -57,6 +72,7 @@ void mp_node_xtick_start(struct mp_node *node)
 {
 	if (!node || tmr_isrunning(&node->xtick))
 		return;
+	node->xtick_due_ms = sw_time_mono_ms() + XTICK_MS;
 	tmr_start(&node->xtick, XTICK_MS, xtick, node);
 }
 
@@ -123,6 +139,7 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		return ENOMEM;
 	node->conf = *conf;
 	node->hup_pipe[0] = node->hup_pipe[1] = -1;
+	node->xepfd = -1;
 	node->start_ms = sw_time_mono_ms();
 	tmr_init(&node->tick);
 	tmr_init(&node->xtick);
@@ -154,6 +171,13 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		    && rl.rlim_cur / 2 < (rlim_t)npairs + 64)
 			node->pair_cap = rl.rlim_cur > 128 ?
 				(uint32_t)((rl.rlim_cur - 128) / 2) : 0;
+	}
+
+	node->xepfd = epoll_create1(EPOLL_CLOEXEC);
+	if (node->xepfd < 0) {
+		err = errno;
+		sw_err("epoll_create1: %s", strerror(err));
+		goto out;
 	}
 
 	err = hash_alloc(&node->sessions, hash_valid_size(npairs / 4 + 16));
@@ -235,6 +259,8 @@ void mp_node_free(struct mp_node *node)
 		(void)close(node->hup_pipe[1]);
 	}
 	mem_deref(node->sessions);
+	if (node->xepfd >= 0)
+		(void)close(node->xepfd);
 	mp_ports_close(&node->ports);
 	mem_deref(node);
 }

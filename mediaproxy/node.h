@@ -41,6 +41,9 @@ struct mp_node {
 	struct tmr tick;		/* RTP timeout checks */
 	struct list xsessions;		/* sessions with a media engine */
 	struct tmr xtick;		/* 10 ms engine clock, while any */
+	int64_t xtick_due_ms;		/* when the next xtick should run */
+	int xepfd;			/* engine sessions' sockets, read
+					 * on the xtick (mp_relay_poll) */
 	struct mp_heartbeat *hb;	/* owned */
 	int64_t start_ms;		/* monotonic */
 	uint32_t pair_cap;		/* pairs the open-file limit allows */

@@ -6,6 +6,7 @@
 #include <netinet/ip.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,6 +67,8 @@ struct mp_relay {
 	mp_relay_rtcp_h *rtcp_h;	/* RTCP terminated, NULL = relayed */
 	void *rtcp_arg;
 	char tag[40];		/* session id for logs */
+	int epfd;		/* deferred reads: the node's engine epoll
+				 * set; -1 = read on libre's loop */
 };
 
 static const char leg_name[2] = {'a', 'b'};
@@ -74,7 +77,11 @@ static void sock_close(struct mp_sock *s)
 {
 	if (s->fd < 0)
 		return;
-	fd_close(s->fd);
+	if (s->leg->relay->epfd >= 0)
+		(void)epoll_ctl(s->leg->relay->epfd, EPOLL_CTL_DEL, s->fd,
+				NULL);
+	else
+		fd_close(s->fd);
 	(void)close(s->fd);
 	s->fd = -1;
 }
@@ -395,6 +402,7 @@ int mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
 		return ENOMEM;
 
 	relay->ports = ports;
+	relay->epfd = -1;
 	(void)snprintf(relay->tag, sizeof(relay->tag), "%s", tag ? tag : "");
 	for (int i = 0; i < 2; i++) {
 		struct mp_leg *leg = &relay->leg[i];
@@ -617,4 +625,110 @@ int mp_relay_send_rtcp(struct mp_relay *relay, enum mp_leg_id to,
 	leg->st.rtcp_tx++;
 
 	return 0;
+}
+
+/* move one socket between libre's loop (epfd < 0) and the epoll set epfd */
+static int sock_move(struct mp_sock *s, int from, int to)
+{
+	struct epoll_event ev;
+
+	if (s->fd < 0)
+		return 0;
+	if (to >= 0) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;	/* level-triggered: what a poll
+					 * leaves unread stays ready */
+		ev.data.ptr = s;
+		if (epoll_ctl(to, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+			return errno;
+	}
+	else {
+		int err = fd_listen(s->fd, FD_READ, sock_readable, s);
+
+		if (err)
+			return err;
+	}
+	if (from >= 0)
+		(void)epoll_ctl(from, EPOLL_CTL_DEL, s->fd, NULL);
+	else
+		fd_close(s->fd);
+
+	return 0;
+}
+
+/*
+ * Deferred reads (the decoded path): with epfd >= 0 the relay's four
+ * sockets leave libre's loop for the epoll set epfd, and their datagrams
+ * are read only when mp_relay_poll() runs on it (the node's 10 ms engine
+ * tick), so a node wakes up once per tick instead of once per packet and
+ * runs its codecs in one burst.  epfd < 0 puts them back on the loop.
+ */
+int mp_relay_set_deferred(struct mp_relay *relay, int epfd)
+{
+	int err = 0;
+
+	if (!relay)
+		return EINVAL;
+	if (relay->epfd == epfd || (relay->epfd < 0 && epfd < 0))
+		return 0;
+
+	for (int i = 0; i < 2 && !err; i++) {
+		err = sock_move(&relay->leg[i].rtp, relay->epfd, epfd);
+		if (!err)
+			err = sock_move(&relay->leg[i].rtcp, relay->epfd,
+					epfd);
+	}
+	if (err) {
+		/* half moved: put every socket back on libre's loop */
+		for (int i = 0; i < 2; i++) {
+			struct mp_sock *s[2] = {&relay->leg[i].rtp,
+						&relay->leg[i].rtcp};
+
+			for (int j = 0; j < 2; j++) {
+				if (s[j]->fd < 0)
+					continue;
+				if (epfd >= 0)
+					(void)epoll_ctl(epfd, EPOLL_CTL_DEL,
+							s[j]->fd, NULL);
+				if (relay->epfd >= 0)
+					(void)epoll_ctl(relay->epfd,
+							EPOLL_CTL_DEL,
+							s[j]->fd, NULL);
+				(void)fd_listen(s[j]->fd, FD_READ,
+						sock_readable, s[j]);
+			}
+		}
+		relay->epfd = -1;
+		return err;
+	}
+	relay->epfd = epfd < 0 ? -1 : epfd;
+
+	return 0;
+}
+
+/*
+ * Read what is queued on every socket of the epoll set epfd (relays given
+ * to mp_relay_set_deferred): one epoll_wait without waiting, one recvmmsg
+ * per ready socket.  Returns the number of sockets read.
+ */
+unsigned mp_relay_poll(int epfd)
+{
+	struct epoll_event ev[64];
+	unsigned total = 0;
+	int n;
+
+	if (epfd < 0)
+		return 0;
+	/* a socket with more than RX_BATCH datagrams queued stays ready
+	 * and is read again, at most 4 rounds per tick */
+	for (int round = 0; round < 4; round++) {
+		n = epoll_wait(epfd, ev, 64, 0);
+		if (n <= 0)
+			break;
+		for (int i = 0; i < n; i++)
+			sock_readable(FD_READ, ev[i].data.ptr);
+		total += (unsigned)n;
+	}
+
+	return total;
 }

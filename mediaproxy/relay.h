@@ -74,5 +74,7 @@ void mp_relay_set_rtcp_handler(struct mp_relay *relay, mp_relay_rtcp_h *h,
 			       void *arg);
 int  mp_relay_send_rtcp(struct mp_relay *relay, enum mp_leg_id to,
 			const uint8_t *buf, size_t len);
+int  mp_relay_set_deferred(struct mp_relay *relay, int epfd);
+unsigned mp_relay_poll(int epfd);
 
 #endif /* MP_RELAY_H */

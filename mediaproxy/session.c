@@ -397,6 +397,7 @@ static void engine_set(struct mp_session *sess, struct mp_xcode *xc,
 	}
 	sess->xc = xc;
 	if (!xc) {
+		(void)mp_relay_set_deferred(sess->relay, -1);
 		mp_relay_set_media_handler(sess->relay, NULL, NULL);
 		mp_relay_set_rtcp_handler(sess->relay, NULL, NULL);
 		return;
@@ -405,6 +406,10 @@ static void engine_set(struct mp_session *sess, struct mp_xcode *xc,
 	sess->xplan[1] = n->x[1];
 	mp_relay_set_media_handler(sess->relay, on_media, sess);
 	mp_relay_set_rtcp_handler(sess->relay, on_rtcp, sess);
+	/* read on the engine tick; on failure it stays on the loop, which
+	 * works the same, only with more wake-ups */
+	if (mp_relay_set_deferred(sess->relay, sess->node->xepfd))
+		sw_cwarn(sess->id, "engine sockets stay on the main loop");
 	list_append(&sess->node->xsessions, &sess->xle, sess);
 	mp_node_xtick_start(sess->node);
 	sw_cinfo(sess->id, "media engine: a %s/%u ptime %u te %u dtmf %s/%s, "

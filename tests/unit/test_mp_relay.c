@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -733,8 +734,44 @@ static void relay_loopback(void **state)
 		mp_relay_set_media_handler(relay, NULL, NULL);
 	}
 
-	/* freeing the relay gives its pairs back */
-	mem_deref(relay);
+	/* deferred reads: off the loop, read only by mp_relay_poll; the
+	 * relay can be freed while deferred (it leaves the set) */
+	{
+		uint8_t rx[256];
+		int epfd = epoll_create1(EPOLL_CLOEXEC);
+
+		assert_true(epfd >= 0);
+		hook_calls = 0;
+		mp_relay_set_media_handler(relay, hook, NULL);
+		assert_int_equal(mp_relay_set_deferred(relay, epfd), 0);
+		assert_int_equal(mp_relay_poll(epfd), 0);
+		send_to(fa, buf, mk_rtp(buf, 12, 1920, 9, 160), port_a);
+		send_to(fa, buf, mk_rtp(buf, 13, 2080, 9, 160), port_a);
+		run_loop_ms(30);
+		assert_int_equal(hook_calls, 0);	/* the loop left it */
+		assert_int_equal(mp_relay_poll(epfd), 1);	/* one socket */
+		assert_int_equal(hook_calls, 2);
+		assert_int_equal(recv(fb, rx, sizeof(rx), 0), 172 - 3);
+		assert_int_equal(recv(fb, rx, sizeof(rx), 0), 172 - 3);
+		assert_int_equal(mp_relay_poll(epfd), 0);	/* drained */
+
+		/* back on the loop: read at once again */
+		assert_int_equal(mp_relay_set_deferred(relay, -1), 0);
+		send_to(fa, buf, mk_rtp(buf, 14, 2240, 9, 160), port_a);
+		run_loop_ms(30);
+		assert_int_equal(hook_calls, 3);
+		assert_int_equal(mp_relay_poll(epfd), 0);
+		assert_int_equal(recv(fb, rx, sizeof(rx), 0), 172 - 3);
+
+		assert_int_equal(mp_relay_set_deferred(relay, epfd), 0);
+		send_to(fa, buf, mk_rtp(buf, 15, 2400, 9, 160), port_a);
+		mem_deref(relay);
+		relay = NULL;
+		assert_int_equal(mp_relay_poll(epfd), 0);	/* gone */
+		close(epfd);
+	}
+
+	/* freeing the relay gave its pairs back */
 	assert_int_equal(mp_ports_free_count(&ports), ports.npairs);
 	mp_ports_close(&ports);
 	close(fa);
