@@ -30,7 +30,7 @@ struct mp_dsp_jb {
 	uint32_t play_ts;
 	uint32_t frame;		/* last known packet duration, ts units */
 	int64_t last_put_ms;
-	int64_t last_shrink_us;
+	int64_t last_move_us;	/* last drop, trim or hold */
 	bool quiet;		/* the last played frame was silence */
 	uint32_t delay_ms;	/* nominal buffering, within [min, max] */
 	int32_t margin[MP_DSP_JB_WINDOW];
@@ -155,7 +155,7 @@ int mp_dsp_jb_put(struct mp_dsp_jb *jb, uint16_t seq, uint32_t ts, uint8_t pt,
 		jb->play_ts = ts;
 		jb->frame = dur;
 		jb->out_us = now_us + (int64_t)jb->delay_ms * 1000;
-		jb->last_shrink_us = now_us;
+		jb->last_move_us = now_us;
 	}
 
 	d = ts_diff(ts, jb->play_ts);
@@ -247,21 +247,53 @@ static void margin_range(const struct mp_dsp_jb *jb, int32_t *mnp,
 }
 
 /*
- * Adaptive mode: +1 grow, -1 shrink, 0 keep.  The buffering delay D is
- * the largest margin (what the fastest packets wait); the jitter is the
- * spread of margins.  D is steered toward spread + 10 ms within
- * [min, max]: grow when packets arrive late or D is half a frame short,
- * shrink (at most every 100 ms, and never into lateness) while D stays at
- * or above target after dropping a frame, and at once when D exceeds max.
+ * Adaptive mode steps.  The buffering delay D is the largest margin (what
+ * the fastest packets wait); the jitter is the spread of margins.  D is
+ * steered toward target = spread + 10 ms within [min, max]:
+ *
+ * - GROW (a concealed frame): packets arrive late, or D is more than half a
+ *   frame short of target.
+ * - HOLD (the output clock moves later by less than half a frame, nothing
+ *   is played): D is below min, or more than JB_TOL_MS short of target.
+ *   The next frame leaves that much later; no concealed audio.
+ * - DROP (one frame decoded, not played): D is above max (at once), or a
+ *   quiet frame was just played and D stays at or above target after the
+ *   drop.  Frames are never dropped while sound plays below max.
+ * - TRIM (the output clock moves earlier by at most half a frame): D
+ *   exceeds target by more than JB_TOL_MS.  No audio is lost: the next
+ *   frame leaves up to half a frame early.  This also settles D within
+ *   JB_TOL_MS of target, where frame drops alone left it anywhere in
+ *   [target, target + one frame).
+ *
+ * Neither DROP nor TRIM brings the smallest margin under JB_GUARD_MS (no
+ * step into lateness); HOLD, TRIM and the quiet DROP happen at most once
+ * per JB_MOVE_US / JB_QUIET_US, except a HOLD back up to min.
  */
-static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
+enum jb_step {
+	JB_KEEP = 0,
+	JB_GROW,
+	JB_HOLD,
+	JB_DROP,
+	JB_TRIM,
+};
+
+enum {
+	JB_TOL_MS   = 2,	/* D this close to target: leave it */
+	JB_GUARD_MS = 4,	/* smallest margin a shrink may leave */
+	JB_MOVE_US  = 200000,	/* one sub-frame move per 200 ms */
+	JB_QUIET_US = 100000,	/* one quiet frame drop per 100 ms */
+};
+
+static enum jb_step jb_adapt(struct mp_dsp_jb *jb, int64_t now_us,
+			     int32_t *kp)
 {
-	int32_t mn, mx, target, f;
+	int32_t mn, mx, target, f, k;
 	const int32_t lo = (int32_t)jb->conf.min_ms;
 	const int32_t hi = (int32_t)jb->conf.max_ms;
+	const int64_t since = now_us - jb->last_move_us;
 
 	if (jb->conf.mode != MP_DSP_JB_ADAPTIVE || jb->nmargin < 10)
-		return 0;
+		return JB_KEEP;
 
 	margin_range(jb, &mn, &mx);
 	f = (int32_t)(jb->frame * 1000 / jb->rate);
@@ -273,16 +305,34 @@ static int jb_adapt(struct mp_dsp_jb *jb, int64_t now_us)
 	if (target > hi)
 		target = hi;
 
-	if (mx + f <= hi && (mn < 0 || mx < target - f / 2 || mx < lo))
-		return 1;
-	/* dropping sound is audible: wait for a quiet frame, or 1 s */
-	if (mx - f >= lo &&
-	    (mx > hi || (mx - f >= target && mn > f &&
-			 now_us - jb->last_shrink_us >=
-			 (jb->quiet ? 100000 : 1000000))))
-		return -1;
+	if (mx + f <= hi && (mn < 0 || mx < target - f / 2))
+		return JB_GROW;
+	if (mx < target && (mx < lo ||
+			    (mx < target - JB_TOL_MS && since >= JB_MOVE_US))) {
+		k = target - mx;
+		*kp = k < f / 2 ? k : f / 2;
+		return *kp > 0 ? JB_HOLD : JB_KEEP;
+	}
+	if (mx > hi && mx - f >= lo)
+		return JB_DROP;
+	/* silence: a whole frame can go unheard */
+	if (jb->quiet && mx - f >= target && mn - f >= JB_GUARD_MS &&
+	    since >= JB_QUIET_US)
+		return JB_DROP;
+	if (mx - target > JB_TOL_MS && since >= JB_MOVE_US && f >= 2) {
+		/* equal steps of at most half a frame that land on target */
+		int32_t steps = (mx - target + f / 2 - 1) / (f / 2);
 
-	return 0;
+		k = (mx - target + steps - 1) / steps;
+		if (k > mn - JB_GUARD_MS)
+			k = mn - JB_GUARD_MS;
+		if (k > 0) {
+			*kp = k;
+			return JB_TRIM;
+		}
+	}
+
+	return JB_KEEP;
 }
 
 static void jb_update_delay(struct mp_dsp_jb *jb)
@@ -327,10 +377,11 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 	frame_ms = (int32_t)(jb->frame * 1000 / jb->rate);
 
 	uint32_t skipped = 0;
+	int32_t k = 0;
 
-	switch (jb_adapt(jb, now_us)) {
+	switch (jb_adapt(jb, now_us, &k)) {
 
-	case 1:
+	case JB_GROW:
 		f->kind = MP_DSP_JB_GROW;
 		f->ts = jb->play_ts;
 		f->dur = jb->frame;
@@ -342,10 +393,37 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 		 * played before the frame at play_ts */
 		return 0;
 
-	case -1:
+	case JB_HOLD:
+		/* the frame due leaves k ms later; nothing is played now
+		 * unless that moment has passed too */
+		jb->out_us += (int64_t)k * 1000;
+		margin_shift(jb, k);
+		jb_update_delay(jb);
+		jb->last_move_us = now_us;
+		jb->st.hold++;
+		if (now_us < jb->out_us)
+			return 0;
+		break;
+
+	case JB_TRIM:
+		/* the frame due now leaves as usual, the next one k ms
+		 * early; never so early that it is due already */
+		if (jb->out_us - (int64_t)k * 1000 + ts_to_us(jb, jb->frame) <=
+		    now_us)
+			k = (int32_t)((jb->out_us + ts_to_us(jb, jb->frame) -
+				       now_us - 1) / 1000);
+		if (k <= 0)
+			break;
+		jb->out_us -= (int64_t)k * 1000;
+		margin_shift(jb, -k);
+		jb->last_move_us = now_us;
+		jb->st.trim++;
+		break;
+
+	case JB_DROP:
 		skipped = jb->frame;
 		margin_shift(jb, -frame_ms);
-		jb->last_shrink_us = now_us;
+		jb->last_move_us = now_us;
 		jb->st.shrink++;
 		s = jb_first(jb);
 		if (s && s->ts == jb->play_ts) {

@@ -11,14 +11,23 @@
  * Fixed mode keeps the starting delay (SS_JITTERBUFFER_DEFAULT).  Adaptive
  * mode measures how far each packet arrives ahead of its play time over the
  * last 100 packets: the largest of these margins is the buffering delay,
- * their spread the jitter.  It grows (inserting a concealed frame) or
- * shrinks (dropping a frame, at most one per 100 ms, never into lateness)
- * toward spread + 10 ms, and never steps outside [SS_JITTERBUFFER_MIN,
- * SS_JITTERBUFFER_MAX]; a burst of early packets can push the measured
- * delay above max until the next frames are dropped.  Shrinking waits for
- * a quiet frame (mp_dsp_jb_set_quiet(), told by the engine) or for 1 s of
- * sound, and the dropped frame is handed out as DROP so stateful decoders
- * still see it.
+ * their spread the jitter.  It steers the delay toward spread + 10 ms
+ * within [SS_JITTERBUFFER_MIN, SS_JITTERBUFFER_MAX]:
+ * - late packets, or more than half a frame short: a concealed frame (GROW);
+ * - a few ms short, or under min: the output clock waits up to half a frame
+ *   (the next frame leaves that much later, nothing is concealed);
+ * - more than 2 ms over: the output clock moves up to half a frame earlier
+ *   per 200 ms (the next frame leaves that much early, no audio is lost),
+ *   never bringing the smallest margin under 4 ms;
+ * - a whole frame over while the engine reports a quiet frame
+ *   (mp_dsp_jb_set_quiet()), or over max: a frame is dropped, handed out
+ *   as DROP so stateful decoders still see it.  A burst of early packets
+ *   can push the measured delay above max until the next frames are
+ *   dropped.  Frames are never dropped in sound below max.
+ * The reported delay is always the measured largest margin after the
+ * moves, so it settles within 2 ms of the target, not anywhere in
+ * [target, target + one frame).  The caller needs no change: GROW and DROP
+ * are as before, clock moves only change when get() hands frames out.
  *
  * Ownership: libre-refcounted, owned by the engine direction.
  * Threading: any single thread per instance.
@@ -73,7 +82,11 @@ struct mp_dsp_jb_frame {
 
 struct mp_dsp_jb_stats {
 	uint64_t put, played, lost, late, dup, overflow;
-	uint64_t grow, shrink, resync;
+	uint64_t grow;		/* concealed frames inserted to grow */
+	uint64_t shrink;	/* frames dropped (DROP) to shrink */
+	uint64_t trim;		/* output clock moved earlier, < 1 frame */
+	uint64_t hold;		/* output clock moved later, < 1 frame */
+	uint64_t resync;
 	uint32_t delay_ms;	/* current buffering delay */
 };
 

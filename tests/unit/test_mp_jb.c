@@ -2,13 +2,18 @@
  * test_mp_jb.c - jitter buffer: a shuffled, duplicated, 5 %-lossy stream
  * comes out in order with concealment and no timing gaps; the adaptive
  * buffer grows under 40 ms of jitter and shrinks back, never leaving
- * [min, max]; the fixed buffer keeps its size.
+ * [min, max]; the fixed buffer keeps its size.  Phase trimming: a clean
+ * 20 ms stream settles within 5 ms of min whatever its phase against the
+ * caller's 10 ms clock, without dropping a frame while sound plays, and
+ * follows a drifting sender clock both ways without a frame dropped or
+ * inserted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 #include <re.h>
 #include "mediaproxy/dsp/jb.h"
@@ -46,6 +51,12 @@ struct out_log {
 	int seq_errors, ts_errors, time_errors;
 	uint32_t cap;		/* count samples above this delay */
 	size_t above;
+	/* optional: arrival time by seq, and figures from settle_t on */
+	const int64_t *arrived;
+	int64_t settle_t;
+	uint32_t sdmin, sdmax;	/* reported delay once settled */
+	int64_t wait_max;	/* longest arrival -> release, settled */
+	int64_t last_t, gap_min, gap_max;  /* between releases, settled */
 };
 
 static void drain(struct mp_dsp_jb *jb, int64_t t, struct out_log *o)
@@ -82,6 +93,22 @@ static void drain(struct mp_dsp_jb *jb, int64_t t, struct out_log *o)
 			o->dmax = d;
 		if (o->cap && d > o->cap)
 			o->above++;
+		if (o->settle_t && t >= o->settle_t) {
+			if (d < o->sdmin)
+				o->sdmin = d;
+			if (d > o->sdmax)
+				o->sdmax = d;
+			if (o->last_t && t - o->last_t < o->gap_min)
+				o->gap_min = t - o->last_t;
+			if (o->last_t && t - o->last_t > o->gap_max)
+				o->gap_max = t - o->last_t;
+			/* the last packet has no next one to pull it out */
+			if (o->arrived && f.kind == MP_DSP_JB_FRAME &&
+			    (!o->have_end || f.ts != o->ts_end) &&
+			    t - o->arrived[f.seq] > o->wait_max)
+				o->wait_max = t - o->arrived[f.seq];
+		}
+		o->last_t = t;
 
 		if (f.kind == MP_DSP_JB_GROW) {
 			o->grow++;
@@ -104,7 +131,10 @@ static void drain(struct mp_dsp_jb *jb, int64_t t, struct out_log *o)
 	}
 }
 
-/* run @arr through a buffer, ticking every 10 ms */
+/*
+ * Run @arr through a buffer as the engine does: pull after each packet and
+ * every 10 ms tick, so pulls are not aligned to frames.
+ */
 static void simulate(struct mp_dsp_jb *jb, struct arrival *arr, size_t n,
 		     struct out_log *o, int64_t tail_ms)
 {
@@ -119,6 +149,7 @@ static void simulate(struct mp_dsp_jb *jb, struct arrival *arr, size_t n,
 			(void)mp_dsp_jb_put(jb, arr[i].seq, arr[i].ts, 8,
 					    false, pl, sizeof(pl), 160, t);
 			i++;
+			drain(jb, t, o);
 		}
 		if (t % 10 == 0)
 			drain(jb, t, o);
@@ -236,11 +267,177 @@ static void adaptive_grows_and_shrinks(void **state)
 	printf("  clean: delay %u -> %u ms (%llu shrinks), range [%u, %u]\n",
 	       peak, mp_dsp_jb_delay_ms(jb), (unsigned long long)st.shrink,
 	       o.dmin, o.dmax);
-	assert_true(mp_dsp_jb_delay_ms(jb) <= 40);	/* shrank back */
+	assert_true(mp_dsp_jb_delay_ms(jb) <= 20 + 5);	/* shrank back */
 	assert_true(mp_dsp_jb_delay_ms(jb) >= 20);
+	/* in sound (never reported quiet): trimmed, no frame dropped */
+	assert_int_equal(st.shrink, 0);
+	assert_true(st.trim > 0);
 	assert_true(o.dmax <= 200 && o.dmin >= 20);	/* never left range */
 	assert_int_equal(o.ts_errors, 0);
 	mem_deref(jb);
+}
+
+/*
+ * A clean 20 ms stream (arrivals 1-3 ms after their slot, like the node's
+ * G.729 generator) whose slots start @phase ms after a 10 ms tick, adaptive
+ * 20..200 ms from 60 ms; continuous sound (never reported quiet).
+ */
+struct phase_run {
+	struct out_log o;
+	struct mp_dsp_jb_stats st;
+};
+
+static void run_phase(struct phase_run *r, int64_t phase, uint32_t seed)
+{
+	const struct mp_dsp_jb_conf conf = {MP_DSP_JB_ADAPTIVE, 20, 200, 60};
+	enum { N = 300 };	/* 6 s */
+	static struct arrival arr[N];
+	static int64_t arrived[N];
+	struct mp_dsp_jb *jb = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->o.dmin = r->o.sdmin = 1000;
+	r->o.gap_min = 1000;
+	r->o.arrived = arrived;
+	r->o.settle_t = 1000 + 2000;	/* 2 s after the first packet */
+	r->o.have_end = true;		/* the tail is not a loss */
+	r->o.ts_end = (N - 1) * 160;
+
+	assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
+	for (uint32_t i = 0; i < N; i++) {
+		int64_t at = 1000 + phase + (int64_t)i * 20 + 1 +
+			     lcg(&seed) % 3;
+
+		arr[i] = (struct arrival){at, (uint16_t)i, i * 160};
+		arrived[i] = at;
+	}
+	simulate(jb, arr, N, &r->o, 100);
+	mp_dsp_jb_stats(jb, &r->st);
+	mem_deref(jb);
+}
+
+static void trim_settles_near_min(void **state)
+{
+	struct phase_run r;
+	uint32_t worst = 0;
+	int64_t worst_wait = 0, gap_min = 1000, gap_max = 0;
+	uint64_t trims = 0;
+
+	(void)state;
+	for (int64_t phase = 0; phase < 20; phase++) {
+		run_phase(&r, phase, 11 + (uint32_t)phase);
+
+		/* settled within 2 s at min + <= 5 ms, never out of range */
+		assert_true(r.o.sdmax <= 20 + 5);
+		assert_true(r.o.dmin >= 20 && r.o.dmax <= 200);
+		/* truthful: the fastest packets really wait that long; the
+		 * next packet's put pulls each frame out about on time */
+		assert_true(r.o.wait_max >= (int64_t)r.o.sdmin);
+		assert_true(r.o.wait_max <= 20 + 5);
+		/* no audio dropped or inserted: every frame played once */
+		assert_int_equal(r.st.shrink, 0);
+		assert_int_equal(r.st.grow, 0);
+		assert_int_equal(r.o.frames, 300);
+		assert_int_equal(r.o.lost, 0);
+		assert_int_equal(r.st.late, 0);
+		assert_int_equal(r.o.seq_errors, 0);
+		assert_int_equal(r.o.ts_errors, 0);
+		assert_true(r.st.trim >= 4);	/* 60 -> 20 in <= 10 ms steps */
+		/* once settled the output clock is regular again */
+		assert_true(r.o.gap_min >= 10 && r.o.gap_max <= 30);
+
+		if (r.o.sdmax > worst)
+			worst = r.o.sdmax;
+		if (r.o.wait_max > worst_wait)
+			worst_wait = r.o.wait_max;
+		if (r.o.gap_min < gap_min)
+			gap_min = r.o.gap_min;
+		if (r.o.gap_max > gap_max)
+			gap_max = r.o.gap_max;
+		trims += r.st.trim;
+	}
+	printf("  20 phases: settled delay <= %u ms (longest real wait "
+	       "%lld ms), %llu trims, 0 drops, release gaps %lld..%lld ms\n",
+	       worst, (long long)worst_wait, (unsigned long long)trims,
+	       (long long)gap_min, (long long)gap_max);
+}
+
+/* while the engine reports quiet frames, whole frames still go at once */
+static void quiet_drops_frames(void **state)
+{
+	const struct mp_dsp_jb_conf conf = {MP_DSP_JB_ADAPTIVE, 20, 200, 200};
+	enum { N = 100 };	/* 2 s */
+	static struct arrival arr[N];
+	struct mp_dsp_jb *jb = NULL;
+	struct mp_dsp_jb_stats st;
+	struct out_log o = {.dmin = 1000};
+
+	(void)state;
+	assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
+	mp_dsp_jb_set_quiet(jb, true);
+	for (uint32_t i = 0; i < N; i++)
+		arr[i] = (struct arrival){1000 + (int64_t)i * 20 + 1,
+					  (uint16_t)i, i * 160};
+	simulate(jb, arr, N, &o, 0);
+	mp_dsp_jb_stats(jb, &st);
+	printf("  quiet: delay 200 -> %u ms in 2 s (%llu frames dropped, "
+	       "%llu trims)\n", mp_dsp_jb_delay_ms(jb),
+	       (unsigned long long)st.shrink, (unsigned long long)st.trim);
+	/* 180 ms in 1.8 s: drops (20 ms per 100 ms), trims alone are slower */
+	assert_true(st.shrink >= 5);
+	assert_true(mp_dsp_jb_delay_ms(jb) <= 25);
+	assert_true(mp_dsp_jb_delay_ms(jb) >= 20);
+	assert_int_equal(o.dropped, st.shrink);
+	assert_int_equal(o.ts_errors, 0);
+	assert_int_equal(o.lost, 0);
+	mem_deref(jb);
+}
+
+/*
+ * A sender clock 1000 ppm fast or slow (1 ms every 50 packets): margins
+ * creep; small clock moves follow them with no frame dropped or inserted.
+ */
+static void drift_followed_by_small_moves(void **state)
+{
+	const struct mp_dsp_jb_conf conf = {MP_DSP_JB_ADAPTIVE, 20, 200, 20};
+	enum { N = 1500 };	/* 30 s, 30 ms of drift */
+	static struct arrival arr[N];
+
+	(void)state;
+	for (int dir = -1; dir <= 1; dir += 2) {
+		struct mp_dsp_jb *jb = NULL;
+		struct mp_dsp_jb_stats st;
+		struct out_log o = {.dmin = 1000, .sdmin = 1000,
+				    .gap_min = 1000, .settle_t = 3000,
+				    .have_end = true, .ts_end = (N - 1) * 160};
+		uint32_t seed = 5;
+
+		assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
+		for (uint32_t i = 0; i < N; i++)
+			arr[i] = (struct arrival){1000 + 7 + (int64_t)i * 20 +
+						  dir * (int64_t)i / 50 + 1 +
+						  lcg(&seed) % 3,
+						  (uint16_t)i, i * 160};
+		simulate(jb, arr, N, &o, 100);
+		mp_dsp_jb_stats(jb, &st);
+		printf("  sender %s: delay %u..%u ms, %llu trims, %llu holds, "
+		       "%llu drops, %llu grows\n", dir < 0 ? "fast" : "slow",
+		       o.sdmin, o.sdmax, (unsigned long long)st.trim,
+		       (unsigned long long)st.hold,
+		       (unsigned long long)st.shrink,
+		       (unsigned long long)st.grow);
+		assert_true(o.sdmin >= 20 && o.sdmax <= 20 + 5);
+		assert_int_equal(st.shrink, 0);
+		assert_int_equal(st.grow, 0);
+		assert_int_equal(o.frames, N);
+		assert_int_equal(o.lost, 0);
+		assert_int_equal(o.ts_errors, 0);
+		if (dir < 0)
+			assert_true(st.trim >= 5);	/* 30 ms earlier */
+		else
+			assert_true(st.hold >= 5);	/* 30 ms later */
+		mem_deref(jb);
+	}
 }
 
 static void adaptive_capped_at_max(void **state)
@@ -334,6 +531,9 @@ int main(void)
 		cmocka_unit_test(reorder_dup_loss),
 		cmocka_unit_test(adaptive_grows_and_shrinks),
 		cmocka_unit_test(adaptive_capped_at_max),
+		cmocka_unit_test(trim_settles_near_min),
+		cmocka_unit_test(quiet_drops_frames),
+		cmocka_unit_test(drift_followed_by_small_moves),
 		cmocka_unit_test(fixed_keeps_default),
 		cmocka_unit_test(conf_checked_and_resync),
 	};
