@@ -21,6 +21,17 @@
 #define G729_FRAME_BYTES   10
 #define G729_SID_BYTES     2
 
+/*
+ * libopus's OPUS_SET_FORCE_MODE request and its modes (src/opus_private.h,
+ * not installed; stable since 1.0): what libopus's own multi-frame packets
+ * use to keep every frame of a packet in one mode.
+ */
+#define XC_OPUS_SET_FORCE_MODE 11002
+#define XC_OPUS_MODE_SILK      1000
+#define XC_OPUS_MODE_HYBRID    1001
+#define XC_OPUS_MODE_CELT      1002
+#define XC_OPUS_JOIN_MAX       1500	/* bytes of one joined packet */
+
 struct mp_xc_codec;
 
 struct codec_ops {
@@ -41,7 +52,8 @@ struct codec_ops {
 struct mp_xc_codec {
 	const struct codec_ops *ops;
 	enum mp_xc_codec_id id;
-	uint32_t pcm_rate;
+	uint32_t pcm_rate;		/* what the encoder takes */
+	uint32_t dec_rate;		/* what the decoder returns */
 	uint32_t rtp_rate;
 	struct mp_dsp_plc *plc;			/* owned, G.711/G.722 */
 	bcg729EncoderChannelContextStruct *g729e;	/* owned */
@@ -49,7 +61,9 @@ struct mp_xc_codec {
 	bool g729_vad;
 	OpusEncoder *opuse;			/* owned */
 	OpusDecoder *opusd;			/* owned */
+	OpusRepacketizer *opusrp;		/* owned */
 	bool opus_fec;
+	bool opus_join;		/* 10 ms frames can be joined (30/50 ms) */
 	g722_encode_state_t *g722e;		/* owned */
 	g722_decode_state_t *g722d;		/* owned */
 };
@@ -272,6 +286,8 @@ static void xc_opus_fini(struct mp_xc_codec *c)
 		opus_encoder_destroy(c->opuse);
 	if (c->opusd)
 		opus_decoder_destroy(c->opusd);
+	if (c->opusrp)
+		opus_repacketizer_destroy(c->opusrp);
 }
 
 static int xc_opus_init(struct mp_xc_codec *c, const char *fmtp)
@@ -300,6 +316,13 @@ static int xc_opus_init(struct mp_xc_codec *c, const char *fmtp)
 	c->opusd = opus_decoder_create((opus_int32)c->pcm_rate, 1, &err);
 	if (!c->opusd)
 		return ENOMEM;
+	c->dec_rate = c->pcm_rate;
+	c->opusrp = opus_repacketizer_create();
+	if (!c->opusrp)
+		return ENOMEM;
+	/* a libopus without the request sends 30/50 ms as 20/40 ms */
+	c->opus_join = opus_encoder_ctl(c->opuse, XC_OPUS_SET_FORCE_MODE,
+					OPUS_AUTO) == OPUS_OK;
 
 	if (c->opus_fec) {
 		opus_encoder_ctl(c->opuse, OPUS_SET_INBAND_FEC(1));
@@ -324,16 +347,82 @@ static bool opus_frame_ok(uint32_t rate, size_t n)
 	       n * 50 == rate || n * 25 == rate || n * 50 == rate * 3;
 }
 
+/* the mode of an Opus packet, from its TOC byte (RFC 6716 3.1) */
+static int opus_toc_mode(uint8_t toc)
+{
+	unsigned config = toc >> 3;
+
+	if (config < 12)
+		return XC_OPUS_MODE_SILK;
+	return config < 16 ? XC_OPUS_MODE_HYBRID : XC_OPUS_MODE_CELT;
+}
+
+/*
+ * 30 or 50 ms as one packet of 3 or 5 frames of 10 ms (RFC 6716 code 3).
+ * The repacketizer joins only frames with the same TOC, so the frames
+ * after the first are encoded in the first one's mode and bandwidth, as
+ * libopus does for its own 80-120 ms packets; the encoder is free again
+ * at the next packet (mode switches fall on packet boundaries).
+ */
+static int opus_encode_joined(struct mp_xc_codec *c, uint8_t *out,
+			      size_t size, size_t *lenp, const int16_t *pcm,
+			      size_t n)
+{
+	uint8_t tmp[XC_OPUS_JOIN_MAX];
+	size_t f10 = c->pcm_rate / 100, k = n / f10, used = 0, cap;
+	opus_int32 r;
+	int err = 0;
+
+	if (size > sizeof(tmp))
+		size = sizeof(tmp);
+	if (size < 4 * k)
+		return EMSGSIZE;
+	/* a code 3 header takes 2 bytes, and up to 2 more per frame */
+	cap = (size - 2 * k) / k;
+
+	opus_repacketizer_init(c->opusrp);
+	for (size_t i = 0; i < k; i++) {
+		if (i == 1) {
+			opus_encoder_ctl(c->opuse, OPUS_SET_BANDWIDTH(
+				opus_packet_get_bandwidth(tmp)));
+			opus_encoder_ctl(c->opuse, XC_OPUS_SET_FORCE_MODE,
+					 (opus_int32)opus_toc_mode(tmp[0]));
+		}
+		r = opus_encode(c->opuse, pcm + i * f10, (int)f10, tmp + used,
+				(opus_int32)cap);
+		if (r < 0 || opus_repacketizer_cat(c->opusrp, tmp + used,
+						   r) != OPUS_OK) {
+			err = EPROTO;
+			break;
+		}
+		used += (size_t)r;
+	}
+	if (k > 1) {
+		opus_encoder_ctl(c->opuse, OPUS_SET_BANDWIDTH(OPUS_AUTO));
+		opus_encoder_ctl(c->opuse, XC_OPUS_SET_FORCE_MODE, OPUS_AUTO);
+	}
+	if (err)
+		return err;
+
+	r = opus_repacketizer_out(c->opusrp, out, (opus_int32)size);
+	if (r < 0)
+		return EPROTO;
+	*lenp = (size_t)r;
+	return 0;
+}
+
 static int opus_encode_pkt(struct mp_xc_codec *c, uint8_t *out, size_t size,
 			   size_t *lenp, const int16_t *pcm, size_t n)
 {
 	opus_int32 r;
 
-	/* 30/50 ms cannot be joined reliably (the repacketizer needs equal
-	 * TOC configs, which the encoder does not promise): the engine
-	 * sends Opus in 10/20/40/60 ms, see mp_xc_codec_ptime() */
-	if (!opus_frame_ok(c->pcm_rate, n))
+	/* 2.5..60 ms in one frame; 30/50 ms as joined 10 ms frames */
+	if (!opus_frame_ok(c->pcm_rate, n)) {
+		if (c->opus_join && n && n % (c->pcm_rate / 100) == 0 &&
+		    n * 1000 <= (size_t)c->pcm_rate * 60)
+			return opus_encode_joined(c, out, size, lenp, pcm, n);
 		return EINVAL;
+	}
 
 	r = opus_encode(c->opuse, pcm, (int)n, out, (opus_int32)size);
 	if (r < 0)
@@ -521,6 +610,7 @@ int mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
 		mem_deref(c);
 		return err;
 	}
+	c->dec_rate = c->pcm_rate;
 
 	*cp = c;
 	return 0;
@@ -537,6 +627,42 @@ uint32_t mp_xc_codec_pcm_rate(const struct mp_xc_codec *c)
 	return c ? c->pcm_rate : 0;
 }
 
+/** Sample rate of the PCM the decoder returns (the PCM rate unless set). */
+uint32_t mp_xc_codec_dec_rate(const struct mp_xc_codec *c)
+{
+	return c ? c->dec_rate : 0;
+}
+
+/**
+ * Make the decoder return PCM at @rate.  Opus decodes any stream at 8, 12,
+ * 16, 24 or 48 kHz natively (cheaper, and without a resampler's delay,
+ * than decoding at the encoder's rate and converting); the other codecs
+ * have one rate.  Call before the first payload is decoded: the decoder
+ * starts afresh.  ENOTSUP: a rate the codec cannot decode to.
+ */
+int mp_xc_codec_set_dec_rate(struct mp_xc_codec *c, uint32_t rate)
+{
+	OpusDecoder *d;
+	int err;
+
+	if (!c)
+		return EINVAL;
+	if (rate == c->dec_rate)
+		return 0;
+	if (c->id != MP_XC_OPUS || (rate != 8000 && rate != 12000 &&
+				    rate != 16000 && rate != 24000 &&
+				    rate != 48000))
+		return ENOTSUP;
+
+	d = opus_decoder_create((opus_int32)rate, 1, &err);
+	if (!d)
+		return ENOMEM;
+	opus_decoder_destroy(c->opusd);
+	c->opusd = d;
+	c->dec_rate = rate;
+	return 0;
+}
+
 /** RTP clock rate (timestamp units per second). */
 uint32_t mp_xc_codec_rtp_rate(const struct mp_xc_codec *c)
 {
@@ -551,15 +677,16 @@ bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime)
 	if (c->id == MP_XC_G729)
 		return ptime % 10 == 0;
 	if (c->id == MP_XC_OPUS)
-		return ptime == 10 || ptime == 20 || ptime == 40 ||
-		       ptime == 60;
+		return ptime % 10 == 0 &&
+		       (c->opus_join || (ptime != 30 && ptime != 50));
 	return true;
 }
 
 /**
- * The ptime the engine sends for a negotiated @ptime: the same, except
- * Opus 30/50 ms become 20/40 ms (a=ptime is a preference; every receiver
- * takes any Opus frame size).
+ * The ptime the engine sends for a negotiated @ptime: the same (Opus 30 and
+ * 50 ms are packets of 3 and 5 frames of 10 ms).  Only a libopus that cannot
+ * hold a packet's frames in one mode makes Opus 30/50 ms into 20/40 ms
+ * (a=ptime is a preference; every receiver takes any Opus frame size).
  */
 uint32_t mp_xc_codec_ptime(const struct mp_xc_codec *c, uint32_t ptime)
 {

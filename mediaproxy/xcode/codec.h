@@ -5,7 +5,11 @@
  * produced only when the fmtp says annexb=yes), Opus (libopus, mono, 8-48 kHz
  * PCM, honouring maxplaybackrate, useinbandfec) and G.722 (spandsp).
  * A codec instance holds one encoder and one decoder; the engine owns one
- * instance per leg.  Samples are 16-bit mono PCM at mp_xc_codec_pcm_rate().
+ * instance per leg.  Samples are 16-bit mono PCM: the encoder takes them at
+ * mp_xc_codec_pcm_rate(), the decoder returns them at mp_xc_codec_dec_rate()
+ * (the same rate unless mp_xc_codec_set_dec_rate() chose another; Opus only).
+ * Opus goes out in one packet per ptime, 10..60 ms: one frame of 10, 20, 40
+ * or 60 ms, or 3/5 frames of 10 ms for 30/50 ms (RFC 6716 code 3).
  *
  * Ownership: mp_xc_codec_alloc() returns a libre-refcounted object.
  * Threading: any single thread per instance.
@@ -39,6 +43,8 @@ int  mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
 
 enum mp_xc_codec_id mp_xc_codec_id(const struct mp_xc_codec *c);
 uint32_t mp_xc_codec_pcm_rate(const struct mp_xc_codec *c);
+uint32_t mp_xc_codec_dec_rate(const struct mp_xc_codec *c);
+int      mp_xc_codec_set_dec_rate(struct mp_xc_codec *c, uint32_t rate);
 uint32_t mp_xc_codec_rtp_rate(const struct mp_xc_codec *c);
 bool     mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime);
 uint32_t mp_xc_codec_ptime(const struct mp_xc_codec *c, uint32_t ptime);

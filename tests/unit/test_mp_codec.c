@@ -1,7 +1,8 @@
 /*
  * test_mp_codec.c - every codec behind the vtable: tone round trip, payload
- * durations, Opus ptimes through the repacketizer, G.729 annex B only when
- * negotiated, malformed payloads refused, fmtp parsing, repacketisation.
+ * durations, Opus ptimes 10..60 ms (30/50 ms as joined 10 ms frames) and
+ * decoding at another rate, G.729 annex B only when negotiated, malformed
+ * payloads refused, fmtp parsing, repacketisation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 #include <re.h>
+#include <opus/opus.h>
 #include "mediaproxy/xcode/codec.h"
 #include "mediaproxy/xcode/repack.h"
 #include "tests/unit/test_mp_xcode_util.h"
@@ -77,6 +79,162 @@ static void opus_rates_and_ptimes(void **state)
 	roundtrip(MP_XC_OPUS, "maxplaybackrate=16000; useinbandfec=1", 60, 0);
 	roundtrip(MP_XC_OPUS, "maxplaybackrate=12000", 10, 0);
 	roundtrip(MP_XC_OPUS, "", 40, 0);
+	roundtrip(MP_XC_OPUS, "", 30, 0);
+	roundtrip(MP_XC_OPUS, "maxplaybackrate=16000", 50, 0);
+	roundtrip(MP_XC_OPUS, "maxplaybackrate=8000; useinbandfec=1", 30, 0);
+}
+
+/* a uniform number in [0, 1) */
+static double rnd01(uint32_t *seed)
+{
+	*seed = *seed * 1664525u + 1013904223u;
+	return (*seed >> 8) / 16777216.0;
+}
+
+/*
+ * Speech-like variety: tones, noise, sweeps, pulse trains and silence in
+ * pieces of 30-330 ms at random levels.  At 48 kHz and 32 kbit/s it moves
+ * the Opus encoder between hybrid and CELT: about 2 % of groups of three
+ * 10 ms frames then hold two modes, which one packet cannot carry.
+ */
+static void varied(int16_t *x, size_t n, uint32_t rate)
+{
+	uint32_t seed = 7;
+	double ph = 0;
+
+	for (size_t i = 0; i < n; ) {
+		size_t len = (size_t)(rate * (0.03 + 0.3 * rnd01(&seed)));
+		int kind = (int)(rnd01(&seed) * 5);
+		double amp = 200 + 12000 * rnd01(&seed);
+		double f = 200 + 3000 * rnd01(&seed);
+
+		for (size_t j = 0; j < len && i < n; j++, i++) {
+			double v;
+
+			switch (kind) {
+
+			case 0:
+				v = amp * sin(ph);
+				ph += 2 * M_PI * f / rate;
+				break;
+			case 1:
+				v = amp * (rnd01(&seed) - 0.5) * 2;
+				break;
+			case 2:
+				v = 0;
+				break;
+			case 3:
+				v = amp * sin(ph) +
+				    amp * 0.3 * (rnd01(&seed) - 0.5);
+				ph += 2 * M_PI * (f + 2000.0 * j / len) / rate;
+				break;
+			default:
+				/* a 150 Hz train of decaying pulses */
+				v = amp * 0.5 *
+				    ((j / (rate / 150)) % 2 ? 1 : -1) *
+				    exp(-(double)(j % (rate / 150)) /
+					(rate / 1000.0));
+				break;
+			}
+			x[i] = (int16_t)v;
+		}
+	}
+}
+
+/* 20 s of varied sound at @ptime: one packet of exactly @ptime each */
+static void opus_ptime_exact(const char *fmtp, uint32_t ptime,
+			     unsigned min_switches)
+{
+	static int16_t in[48000 * 20], out[2880];
+	struct mp_xc_codec *c = NULL, *d8 = NULL;
+	unsigned switches = 0, frames = ptime / 10;
+	uint8_t pl[1500], prev_config = 0xff;
+	uint32_t rate, n;
+
+	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_OPUS, 0, fmtp), 0);
+	assert_int_equal(mp_xc_codec_alloc(&d8, MP_XC_OPUS, 0, fmtp), 0);
+	assert_int_equal(mp_xc_codec_set_dec_rate(d8, 8000), 0);
+	assert_true(mp_xc_codec_ptime_ok(c, ptime));
+	assert_int_equal(mp_xc_codec_ptime(c, ptime), ptime);
+	rate = mp_xc_codec_pcm_rate(c);
+	n = rate * ptime / 1000;
+	varied(in, rate * 20, rate);
+
+	for (uint32_t i = 0; i + n <= rate * 20; i += n) {
+		size_t len = 0, m = 0;
+		uint32_t dur = 0;
+
+		assert_int_equal(mp_xc_codec_encode(c, pl, sizeof(pl), &len,
+						    in + i, n), 0);
+		assert_true(len > 0);
+		/* one packet holding the whole ptime, in 10 ms frames for
+		 * 30/50 ms (equal-duration frames, RFC 6716 code 3) */
+		assert_int_equal(opus_packet_get_nb_samples(pl, (opus_int32)len,
+							    48000),
+				 48 * ptime);
+		if (ptime == 30 || ptime == 50)
+			assert_int_equal(opus_packet_get_nb_frames(
+				pl, (opus_int32)len), frames);
+		assert_int_equal(mp_xc_codec_duration(c, &dur, pl, len), 0);
+		assert_int_equal(dur, 48 * ptime);
+		assert_int_equal(mp_xc_codec_decode(c, out, 2880, &m, pl, len),
+				 0);
+		assert_int_equal(m, n);
+		assert_int_equal(mp_xc_codec_decode(d8, out, 2880, &m, pl,
+						    len), 0);
+		assert_int_equal(m, 8 * ptime);
+		if (prev_config != 0xff && (pl[0] >> 3) != prev_config)
+			switches++;
+		prev_config = pl[0] >> 3;
+	}
+	printf("  opus/%u \"%s\" %u ms: %u mode/bandwidth switches, all "
+	       "between packets\n", rate, fmtp, ptime, switches);
+	assert_true(switches >= min_switches);
+	mem_deref(c);
+	mem_deref(d8);
+}
+
+static void opus_ptime_30_50_one_packet(void **state)
+{
+	(void)state;
+	opus_ptime_exact("maxaveragebitrate=32000", 30, 10);
+	opus_ptime_exact("maxaveragebitrate=32000", 50, 10);
+	opus_ptime_exact("maxaveragebitrate=32000; useinbandfec=1", 30, 0);
+	opus_ptime_exact("", 50, 0);
+	opus_ptime_exact("maxplaybackrate=16000", 30, 0);
+	opus_ptime_exact("maxplaybackrate=8000", 50, 0);
+	opus_ptime_exact("", 10, 0);
+	opus_ptime_exact("maxaveragebitrate=32000", 60, 0);
+}
+
+static void decode_rate(void **state)
+{
+	struct mp_xc_codec *c = NULL;
+	int16_t in[960], out[960];
+	uint8_t pl[1500];
+	double phase = 0;
+	size_t len, n;
+
+	(void)state;
+	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_dec_rate(c), 8000);
+	assert_int_equal(mp_xc_codec_set_dec_rate(c, 8000), 0);
+	assert_int_equal(mp_xc_codec_set_dec_rate(c, 16000), ENOTSUP);
+	mem_deref(c);
+
+	/* Opus at 48 kHz decoded to 16 kHz: a third of the samples */
+	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_OPUS, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_set_dec_rate(c, 11025), ENOTSUP);
+	assert_int_equal(mp_xc_codec_set_dec_rate(c, 16000), 0);
+	assert_int_equal(mp_xc_codec_pcm_rate(c), 48000);
+	assert_int_equal(mp_xc_codec_dec_rate(c), 16000);
+	tu_sine(in, 960, 1000, 8000, 48000, &phase);
+	assert_int_equal(mp_xc_codec_encode(c, pl, sizeof(pl), &len, in, 960),
+			 0);
+	assert_int_equal(mp_xc_codec_decode(c, out, 960, &n, pl, len), 0);
+	assert_int_equal(n, 320);
+	assert_int_equal(mp_xc_codec_conceal(c, out, 320, NULL, 0), 0);
+	mem_deref(c);
 }
 
 static void g722(void **state)
@@ -195,9 +353,10 @@ static void lookup_and_fmtp(void **state)
 					   "maxplaybackrate=10000"), 0);
 	assert_int_equal(mp_xc_codec_pcm_rate(c), 12000);
 	assert_true(mp_xc_codec_ptime_ok(c, 40));
-	assert_false(mp_xc_codec_ptime_ok(c, 30));	/* sent as 20 ms */
-	assert_int_equal(mp_xc_codec_ptime(c, 30), 20);
-	assert_int_equal(mp_xc_codec_ptime(c, 50), 40);
+	assert_true(mp_xc_codec_ptime_ok(c, 30));	/* 3 x 10 ms */
+	assert_false(mp_xc_codec_ptime_ok(c, 25));
+	assert_int_equal(mp_xc_codec_ptime(c, 30), 30);
+	assert_int_equal(mp_xc_codec_ptime(c, 50), 50);
 	assert_int_equal(mp_xc_codec_ptime(c, 60), 60);
 	mem_deref(c);
 }
@@ -236,6 +395,8 @@ int main(void)
 		cmocka_unit_test(pcma_pcmu),
 		cmocka_unit_test(g729),
 		cmocka_unit_test(opus_rates_and_ptimes),
+		cmocka_unit_test(opus_ptime_30_50_one_packet),
+		cmocka_unit_test(decode_rate),
 		cmocka_unit_test(g722),
 		cmocka_unit_test(g729_annexb_only_when_negotiated),
 		cmocka_unit_test(g729_sid_understood),
