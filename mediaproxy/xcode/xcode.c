@@ -50,7 +50,8 @@ struct xc_leg {
 	struct xc_det_ctx detctx;
 	enum mp_xc_codec_id cid;
 	struct mp_xc_codec *codec;	/* owned */
-	uint32_t pcm_rate;
+	uint32_t pcm_rate;		/* what is encoded toward this leg */
+	uint32_t dec_rate;		/* what is decoded from it */
 	uint32_t rtp_rate;
 	uint32_t ptime;
 	enum mp_xcode_dtmf send;	/* resolved method toward this leg */
@@ -100,6 +101,7 @@ struct mp_xcode {
 	struct xc_leg leg[2];
 	bool decode[2];			/* decode[x]: x -> other on PCM */
 	struct mp_dsp_resampler *rs[2];	/* owned: x's rate -> other's */
+	uint64_t rs_in[2], rs_out[2];	/* samples through rs[x], padding in */
 	int32_t gain_q12;
 	mp_xcode_send_h *sendh;
 	mp_xcode_event_h *eventh;
@@ -345,6 +347,7 @@ static int leg_setup(struct mp_xcode *xc, int x)
 		return err;
 
 	l->pcm_rate = mp_xc_codec_pcm_rate(l->codec);
+	l->dec_rate = l->pcm_rate;
 	l->rtp_rate = mp_xc_codec_rtp_rate(l->codec);
 	l->ptime = mp_xc_codec_ptime(l->codec, plan_ptime(&l->plan));
 	l->send = send_resolve(&l->plan);
@@ -385,8 +388,17 @@ static int dir_setup(struct mp_xcode *xc, int x)
 			return err;
 	}
 
-	if (l->pcm_rate != y->pcm_rate) {
-		err = mp_dsp_resampler_alloc(&xc->rs[x], l->pcm_rate,
+	/*
+	 * Opus decodes straight to y's rate: no resampler, no resampler
+	 * delay, less work (the echo canceller needs what is decoded from
+	 * the leg and what is sent to it at one rate: not then).
+	 */
+	if (l->cid == MP_XC_OPUS && !(xc->conf.echo_cancel && xc->decode[!x]) &&
+	    !mp_xc_codec_set_dec_rate(l->codec, y->pcm_rate))
+		l->dec_rate = y->pcm_rate;
+
+	if (l->dec_rate != y->pcm_rate) {
+		err = mp_dsp_resampler_alloc(&xc->rs[x], l->dec_rate,
 					     y->pcm_rate,
 					     MP_DSP_RESAMPLE_QUALITY);
 		if (err)
@@ -397,7 +409,7 @@ static int dir_setup(struct mp_xcode *xc, int x)
 	    y->send != MP_XCODE_DTMF_INBAND && y->send != MP_XCODE_DTMF_NONE) {
 		l->detctx.xc = xc;
 		l->detctx.leg = x;
-		err = mp_dtmf_det_alloc(&l->det, l->pcm_rate, inband_handler,
+		err = mp_dtmf_det_alloc(&l->det, l->dec_rate, inband_handler,
 					&l->detctx);
 		if (err == ELIBBAD) {
 			/* a link-order problem must not cost the call */
@@ -504,7 +516,33 @@ static void jb_quiet(struct xc_leg *l, const int16_t *pcm, size_t n)
 	mp_dsp_jb_set_quiet(l->jb, acc / n < XC_QUIET_LEVEL);
 }
 
-/* decoded audio from leg x, at x's PCM rate, on its way to the other leg */
+/*
+ * The resampler starts without its filter's delay (skip_zeros), so its
+ * output runs behind the input by that delay (3 ms at quality 3): the
+ * outgoing FIFO would then hold nearly a whole frame for good, waiting
+ * for those few samples (17 ms more delay at 20 ms).  Silence in their
+ * place keeps output in step with input; it also takes up a sample a
+ * fractional ratio leaves behind for a while.
+ */
+static void rs_pad(struct mp_xcode *xc, int x, size_t n, size_t m)
+{
+	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
+	static const int16_t zero[64];
+	uint64_t want;
+
+	xc->rs_in[x] += n;
+	xc->rs_out[x] += m;
+	want = xc->rs_in[x] * y->pcm_rate / l->dec_rate;
+	while (xc->rs_out[x] < want) {
+		size_t k = want - xc->rs_out[x] < 64 ?
+			   (size_t)(want - xc->rs_out[x]) : 64;
+
+		mp_xc_repack_push(&y->rp, zero, k);
+		xc->rs_out[x] += k;
+	}
+}
+
+/* decoded audio from leg x, at its decoder rate, on its way to leg y */
 static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 {
 	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
@@ -532,6 +570,7 @@ static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 				    n) && !m)
 			return;
 		out = xc->pcm2;
+		rs_pad(xc, x, n, m);
 	}
 
 	mp_dsp_gain_apply(out, m, xc->gain_q12);
@@ -553,7 +592,7 @@ static void conceal_frame(struct mp_xcode *xc, int x, uint32_t dur,
 			  const uint8_t *next, size_t nlen)
 {
 	struct xc_leg *l = &xc->leg[x];
-	size_t n = (size_t)((uint64_t)dur * l->pcm_rate / l->rtp_rate);
+	size_t n = (size_t)((uint64_t)dur * l->dec_rate / l->rtp_rate);
 
 	if (!n || n > XC_PCM_MAX)
 		return;

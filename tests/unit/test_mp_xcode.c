@@ -1,7 +1,8 @@
 /*
  * test_mp_xcode.c - the media engine end to end: transcoding keeps a tone's
- * frequency and level, matching legs are never decoded, DTMF conversions of
- * SPEC 5, and bad input is counted and dropped.
+ * frequency and level (Opus at 20, 30 and 50 ms too), the engine adds no
+ * more delay than the codecs' own, matching legs are never decoded, DTMF
+ * conversions of SPEC 5, and bad input is counted and dropped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 #include <re.h>
+#include <opus/opus.h>
 #include "mediaproxy/dtmf/inband.h"
 #include "mediaproxy/dtmf/rtpev.h"
 #include "mediaproxy/xcode/codec.h"
@@ -142,10 +144,51 @@ static size_t decode_out(const struct run *r, const struct mp_xcode_plan *p,
 	return total;
 }
 
-/* a -> mid, then mid -> b, then measure the tone at b */
+/*
+ * Every leg-B packet of @r carries exactly @ptime ms of plan @p, and the
+ * RTP timestamps advance by as much.
+ */
+static void check_ptime(const struct run *r, const struct mp_xcode_plan *p,
+			uint32_t ptime)
+{
+	struct mp_xc_codec *c = NULL;
+	enum mp_xc_codec_id id;
+	uint32_t want, last_ts = 0;
+	size_t pkts = 0;
+
+	assert_int_equal(mp_xc_codec_lookup(&id, p->codec), 0);
+	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
+	want = mp_xc_codec_rtp_rate(c) / 1000 * ptime;
+	for (size_t i = 0; i < r->out.n; i++) {
+		struct mp_xc_rtp rtp;
+		uint32_t dur = 0;
+
+		if (r->out.pkt[i].leg != MP_XCODE_B)
+			continue;
+		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
+						  r->out.pkt[i].len), 0);
+		if (rtp.pt != p->pt)
+			continue;
+		assert_int_equal(mp_xc_codec_duration(c, &dur, rtp.payload,
+						      rtp.plen), 0);
+		assert_int_equal(dur, want);
+		if (id == MP_XC_OPUS)
+			assert_int_equal(opus_packet_get_nb_samples(
+				rtp.payload, (opus_int32)rtp.plen, 48000),
+				48 * ptime);
+		if (pkts)
+			assert_int_equal(rtp.ts - last_ts, want);
+		last_ts = rtp.ts;
+		pkts++;
+	}
+	assert_true(pkts * ptime >= 1800);	/* the 2 s of tone went out */
+	mem_deref(c);
+}
+
+/* a -> mid (@ptm_ms), then mid -> b, then measure the tone at b */
 static void tone_through(const char *ca, uint8_t pta, const char *cm,
-			 uint8_t ptm, const char *fm, const char *cb,
-			 uint8_t ptb)
+			 uint8_t ptm, const char *fm, uint32_t ptm_ms,
+			 const char *cb, uint8_t ptb)
 {
 	static int16_t pcm[48000 * 3];
 	struct mp_xcode_plan a, m, m2, b;
@@ -158,12 +201,14 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 
 	mp_xcode_conf_default(&conf);
 	plan(&a, ca, pta, 20, NULL);
-	plan(&m, cm, ptm, 20, fm);
-	plan(&m2, cm, ptm, 20, fm);
+	plan(&m, cm, ptm, ptm_ms, fm);
+	plan(&m2, cm, ptm, ptm_ms, fm);
 	plan(&b, cb, ptb, 20, NULL);
 
 	make_tone_stream(&in, &a, 2000, amp);
 	engine_run(&a, &m, &conf, &in, &r1);
+
+	check_ptime(&r1, &m, ptm_ms);
 
 	/* the middle leg's packets become the input of a second session */
 	tu_sink_free(&in);
@@ -171,7 +216,7 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 		if (r1.out.pkt[i].leg == MP_XCODE_B)
 			tu_sink_add(&in, 0, r1.out.pkt[i].data,
 				    r1.out.pkt[i].len);
-	assert_true(in.n >= 95);	/* ~100 packets of 20 ms */
+	assert_true(in.n >= 1900 / ptm_ms);	/* 2 s in ptm_ms packets */
 	engine_run(&m2, &b, &conf, &in, &r2);
 
 	n = decode_out(&r2, &b, pcm, sizeof(pcm) / sizeof(pcm[0]));
@@ -188,7 +233,8 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 		if (fabs(bdb) > 3.0)
 			fail_msg("block at %zu: %+.2f dB", i, bdb);
 	}
-	printf("  %s->%s->%s: %.2f Hz, %+.2f dB\n", ca, cm, cb, freq, db);
+	printf("  %s->%s/%u->%s: %.2f Hz, %+.2f dB\n", ca, cm, ptm_ms, cb,
+	       freq, db);
 	assert_true(fabs(freq - 1000.0) <= 20.0);	/* +-2 % */
 	assert_true(fabs(db) <= 3.0);			/* +-3 dB */
 
@@ -202,27 +248,211 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 static void tone_pcma_g729_pcma(void **state)
 {
 	(void)state;
-	tone_through("PCMA", 8, "G729", 18, "annexb=no", "PCMA", 8);
+	tone_through("PCMA", 8, "G729", 18, "annexb=no", 20, "PCMA", 8);
 }
 
 static void tone_pcmu_opus_pcma(void **state)
 {
 	(void)state;
-	tone_through("PCMU", 0, "opus", 111, "useinbandfec=1", "PCMA", 8);
+	tone_through("PCMU", 0, "opus", 111, "useinbandfec=1", 20, "PCMA", 8);
 }
 
 static void tone_pcma_opus8k_pcma(void **state)
 {
 	(void)state;
-	tone_through("PCMA", 8, "opus", 96, "maxplaybackrate=8000", "PCMA", 8);
+	tone_through("PCMA", 8, "opus", 96, "maxplaybackrate=8000", 20, "PCMA",
+		     8);
 }
 
 static void tone_pcma_g722_pcmu(void **state)
 {
 	(void)state;
-	tone_through("PCMA", 8, "G722", 9, NULL, "PCMU", 0);
+	tone_through("PCMA", 8, "G722", 9, NULL, 20, "PCMU", 0);
 }
 
+/* Opus 30/50 ms: one packet per ptime (joined 10 ms frames), both ways */
+static void tone_pcma_opus_ptime30_50_pcma(void **state)
+{
+	(void)state;
+	tone_through("PCMA", 8, "opus", 111, "", 30, "PCMA", 8);
+	tone_through("PCMA", 8, "opus", 111, "maxaveragebitrate=32000", 50,
+		     "PCMA", 8);
+	tone_through("PCMA", 8, "opus", 96, "maxplaybackrate=16000", 30,
+		     "PCMA", 8);
+}
+
+
+/* ---- added delay ---- */
+
+/* leg B's output of a delay run: decoded audio, and when each piece left */
+struct delay_run {
+	struct mp_xc_codec *dec;	/* owned: leg B's codec */
+	int64_t now;
+	int16_t *pcm;			/* owned */
+	size_t n, max;
+	double *t_ms;			/* owned: time of each sample */
+};
+
+static void delay_send_h(enum mp_xcode_leg leg, const uint8_t *pkt,
+			 size_t len, bool rtcp, void *arg)
+{
+	struct delay_run *d = arg;
+	uint32_t rate = mp_xc_codec_pcm_rate(d->dec);
+	struct mp_xc_rtp rtp;
+	size_t n = 0;
+
+	if (rtcp || leg != MP_XCODE_B)
+		return;
+	assert_int_equal(mp_xc_rtp_decode(&rtp, pkt, len), 0);
+	assert_int_equal(mp_xc_codec_decode(d->dec, d->pcm + d->n,
+					    d->max - d->n, &n, rtp.payload,
+					    rtp.plen), 0);
+	/* a packet's last sample is the one just captured when it leaves */
+	for (size_t i = 0; i < n; i++)
+		d->t_ms[d->n + i] = (double)d->now -
+				    (double)(n - i) * 1000.0 / rate;
+	d->n += n;
+}
+
+/* energy centroid (ms) of @pcm samples whose time is within [@lo, @hi) */
+static double centroid_ms(const int16_t *pcm, const double *t, size_t n,
+			  double lo, double hi)
+{
+	double e = 0, et = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double p = (double)pcm[i] * pcm[i];
+
+		if (t[i] < lo || t[i] >= hi)
+			continue;
+		e += p;
+		et += p * t[i];
+	}
+	return e > 0 ? et / e : -1e9;
+}
+
+/*
+ * Delay the engine adds from A (codec @ca) to B (codec @cb), no jitter
+ * buffer: 10 ms tone bursts every 500 ms, packets fed at 20 ms in step
+ * with 10 ms ticks.  A sample's time is its packet's arrival (input) or
+ * departure (output) less the rest of the packet after it, so a wire adds
+ * 0 ms and the codecs' look-ahead counts; the burst's energy centroid is
+ * compared in and out.  Returns the largest delay over the bursts.
+ */
+static double added_delay_ms(const char *ca, const char *fa, const char *cb,
+			     const char *fb, bool echo_cancel)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode_conf conf;
+	struct mp_xcode *xc = NULL;
+	struct mp_xc_codec *enc = NULL;
+	struct delay_run d = {0};
+	enum mp_xc_codec_id id;
+	const int64_t t0 = 100000;
+	uint32_t ra, fr, total;
+	int16_t *src;
+	double worst = -1e9;
+
+	plan(&a, ca, 96, 20, fa);
+	plan(&b, cb, 8, 20, fb);
+	mp_xcode_conf_default(&conf);
+	conf.jb_enable = false;
+	conf.echo_cancel = echo_cancel;
+	conf.rtcp = false;
+	assert_int_equal(mp_xc_codec_lookup(&id, ca), 0);
+	assert_int_equal(mp_xc_codec_alloc(&enc, id, 0, fa), 0);
+	assert_int_equal(mp_xc_codec_lookup(&id, cb), 0);
+	assert_int_equal(mp_xc_codec_alloc(&d.dec, id, 0, fb), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, delay_send_h,
+					NULL, &d), 0);
+
+	ra = mp_xc_codec_pcm_rate(enc);
+	fr = ra / 50;
+	total = ra * 6;
+	src = calloc(total, sizeof(*src));
+	d.max = 48000 * 7;
+	d.pcm = calloc(d.max, sizeof(*d.pcm));
+	d.t_ms = calloc(d.max, sizeof(*d.t_ms));
+	assert_non_null(src);
+	assert_non_null(d.pcm);
+	assert_non_null(d.t_ms);
+	for (uint32_t k = 1; k < 12; k++) {	/* Hann-shaped 1 kHz bursts */
+		uint32_t p = k * ra / 2 + k * 7, len = ra / 100;
+
+		for (uint32_t i = 0; i < len; i++)
+			src[p + i] = (int16_t)lrint(
+				12000 * sin(2 * M_PI * 1000.0 * i / ra) *
+				(0.5 - 0.5 * cos(2 * M_PI * i / len)));
+	}
+
+	for (uint32_t k = 0, seq = 1; (k + 1) * fr <= total; k++, seq++) {
+		int64_t t = t0 + (int64_t)k * 20;
+		uint8_t pl[1400], pkt[1500];
+		struct mp_xc_rtp rtp;
+		size_t len = 0, plen = 0;
+
+		assert_int_equal(mp_xc_codec_encode(enc, pl, sizeof(pl), &len,
+						    src + k * fr, fr), 0);
+		rtp = (struct mp_xc_rtp){.pt = 96, .seq = (uint16_t)seq,
+			.ts = 1000 + k * (mp_xc_codec_rtp_rate(enc) / 50),
+			.ssrc = 0x5eed, .payload = pl, .plen = len};
+		assert_int_equal(mp_xc_rtp_encode(pkt, sizeof(pkt), &plen,
+						  &rtp), 0);
+		d.now = t;
+		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, plen, t),
+				 0);
+		mp_xcode_tick(xc, t);
+		d.now = t + 10;
+		mp_xcode_tick(xc, t + 10);
+	}
+
+	for (uint32_t k = 2; k < 11; k++) {	/* steady state */
+		uint32_t p = k * ra / 2 + k * 7, len = ra / 100;
+		/* the input sample at p arrived with packet p / fr */
+		double tin = (double)t0 - 20 + (p + len / 2.0) * 1000.0 / ra;
+		double tout = centroid_ms(d.pcm, d.t_ms, d.n, tin - 100,
+					  tin + 150);
+
+		if (tout - tin > worst)
+			worst = tout - tin;
+	}
+	printf("  %s \"%s\" -> %s%s: engine adds %.2f ms\n", ca, fa, cb,
+	       echo_cancel ? " (echo canceller on)" : "", worst);
+
+	mem_deref(xc);
+	mem_deref(enc);
+	mem_deref(d.dec);
+	free(src);
+	free(d.pcm);
+	free(d.t_ms);
+	return worst;
+}
+
+/*
+ * Bounds: the codec's look-ahead (Opus 6.5 ms: 2.5 ms CELT overlap + 4 ms
+ * SILK; G.722 QMF 22 samples at 16 kHz, 1.4 ms; G.711 none), plus the
+ * resampler's filter where rates still differ (speexdsp quality 3: 3 ms),
+ * plus 1 ms of measurement slack.  A FIFO that held back the missing
+ * samples of the resampler's start, as it used to, added 17 ms more
+ * (26.5 ms for Opus 48 kHz -> PCMA); one codec frame (20 ms) more is the
+ * failure this catches.
+ */
+static void engine_adds_codec_delay_only(void **state)
+{
+	(void)state;
+	/* decoded straight at 8 kHz: Opus's look-ahead only */
+	assert_true(added_delay_ms("opus", "maxaveragebitrate=32000", "PCMA",
+				   "", false) <= 6.5 + 1);
+	assert_true(added_delay_ms("opus", "maxplaybackrate=8000", "PCMA", "",
+				   false) <= 6.5 + 1);
+	/* resampled 8 -> 48 kHz: look-ahead and the resampler */
+	assert_true(added_delay_ms("PCMA", "", "opus", "", false) <=
+		    6.5 + 3 + 1);
+	/* resampled 16 -> 8 kHz */
+	assert_true(added_delay_ms("G722", "", "PCMA", "", false) <=
+		    1.4 + 3 + 1);
+	assert_true(added_delay_ms("PCMU", "", "PCMA", "", false) <= 1);
+}
 
 /* ---- DTMF conversions and packet handling ---- */
 
@@ -1205,6 +1435,8 @@ int main(void)
 		cmocka_unit_test(tone_pcmu_opus_pcma),
 		cmocka_unit_test(tone_pcma_opus8k_pcma),
 		cmocka_unit_test(tone_pcma_g722_pcmu),
+		cmocka_unit_test(tone_pcma_opus_ptime30_50_pcma),
+		cmocka_unit_test(engine_adds_codec_delay_only),
 		cmocka_unit_test(rfc2833_regenerated_with_leg_pt),
 		cmocka_unit_test(rfc2833_to_inband),
 		cmocka_unit_test(inband_to_rfc2833_keeps_tones),
