@@ -8,8 +8,9 @@
  * port that is read and discarded.  One thread waits in a level-triggered
  * epoll, drains ready sockets with recvmmsg() and, for each RTP packet:
  * parses the RTP header, latches the sender as that leg's peer (symmetric
- * RTP, no checks), decodes (A-law table, bcg729 10 ms frames, libopus at
- * 8 or 48 kHz), resamples 8 <-> 48 kHz with speexdsp for the 48k case,
+ * RTP, no checks), decodes (A-law table, bcg729 10 ms frames, libopus
+ * straight at 8 kHz, as the engine does), resamples 8 -> 48 kHz with
+ * speexdsp before the Opus 48k encoder,
  * encodes into the other leg's codec with the settings of transcode_bench's
  * raw column (G.729 annexb=no; Opus 8k narrowband; Opus 48k 32 kbit/s),
  * writes an RTP header (own sequence, timestamp and SSRC per direction) and
@@ -69,7 +70,6 @@ struct call {
 	OpusEncoder *oe;	/* owned */
 	OpusDecoder *od;	/* owned */
 	SpeexResamplerState *up;	/* owned: 8 -> 48 kHz (a -> b) */
-	SpeexResamplerState *down;	/* owned: 48 -> 8 kHz (b -> a) */
 };
 
 static enum rcase bcase;
@@ -113,7 +113,8 @@ static int call_codecs(struct call *c)
 		return c->g729e && c->g729d ? 0 : ENOMEM;
 	}
 	c->oe = opus_encoder_create(rate, 1, OPUS_APPLICATION_VOIP, &err);
-	c->od = opus_decoder_create(rate, 1, &err);
+	c->od = opus_decoder_create(8000, 1, &err);	/* straight to PCMA's
+							 * rate, as the engine */
 	if (!c->oe || !c->od)
 		return ENOMEM;
 	if (bcase == C_OPUS8)	/* maxplaybackrate=8000 */
@@ -122,8 +123,7 @@ static int call_codecs(struct call *c)
 	if (bcase == C_OPUS48) {	/* maxaveragebitrate=32000 */
 		opus_encoder_ctl(c->oe, OPUS_SET_BITRATE(32000));
 		c->up = speex_resampler_init(1, 8000, 48000, 3, &err);
-		c->down = speex_resampler_init(1, 48000, 8000, 3, &err);
-		if (!c->up || !c->down)
+		if (!c->up)
 			return ENOMEM;
 	}
 	return 0;
@@ -147,8 +147,6 @@ static void call_close(struct call *c)
 		opus_decoder_destroy(c->od);
 	if (c->up)
 		speex_resampler_destroy(c->up);
-	if (c->down)
-		speex_resampler_destroy(c->down);
 }
 
 static int udp_bind(const struct in_addr *ip, unsigned port)
@@ -208,7 +206,7 @@ static size_t a_to_b(struct call *c, uint8_t *out, const uint8_t *pl,
 static size_t b_to_a(struct call *c, uint8_t *out, const uint8_t *pl,
 		     size_t len, uint32_t *tsp)
 {
-	static int16_t pcm[PCM_MAX], dec[PCM_MAX];
+	static int16_t pcm[PCM_MAX];
 	size_t n = 0;
 
 	if (bcase == C_G729) {
@@ -221,19 +219,12 @@ static size_t b_to_a(struct call *c, uint8_t *out, const uint8_t *pl,
 				      G729_BYTES, 0, 0, 0, pcm + n);
 	}
 	else {
-		int k = opus_decode(c->od, pl, (opus_int32)len,
-				    bcase == C_OPUS48 ? dec : pcm, PCM_MAX, 0);
+		int k = opus_decode(c->od, pl, (opus_int32)len, pcm, PCM_MAX,
+				    0);
 
 		if (k <= 0)
 			return 0;
 		n = (size_t)k;
-		if (bcase == C_OPUS48) {
-			spx_uint32_t il = (spx_uint32_t)k, ol = PCM_MAX;
-
-			speex_resampler_process_int(c->down, 0, dec, &il, pcm,
-						    &ol);
-			n = ol;
-		}
 	}
 	for (size_t i = 0; i < n; i++)
 		out[i] = alaw_enc[((uint16_t)pcm[i] >> 4) & 0xfff];

@@ -6,6 +6,7 @@
  * when the file is missing) through
  *   raw:    the bare library loop, per 20 ms and per direction:
  *           G.711 decode -> [speexdsp resample] -> encode, and back
+ *           (Opus is decoded straight at 8 kHz, as the engine does)
  *           (the limit: no RTP, no buffering, no DTMF, nothing else);
  *   engine: mp_xcode, both legs fed with RTP packets, jitter buffer and
  *           all per-packet work on, ticks every 10 ms (as mediaproxyd
@@ -199,7 +200,7 @@ struct raw {
 	bcg729DecoderChannelContextStruct *g729d;
 	OpusEncoder *oe;
 	OpusDecoder *od;
-	SpeexResamplerState *up, *down;
+	SpeexResamplerState *up;
 	int rate;
 };
 
@@ -216,14 +217,15 @@ static void raw_init(struct raw *r, enum bcase c)
 	}
 	/* the settings mp_xc_codec uses, so both do the same work */
 	r->oe = opus_encoder_create(r->rate, 1, OPUS_APPLICATION_VOIP, &err);
-	r->od = opus_decoder_create(r->rate, 1, &err);
+	/* the PCMA side is 8 kHz: Opus is decoded straight at 8 kHz, as
+	 * the engine does (no 48 -> 8 kHz resampler) */
+	r->od = opus_decoder_create(8000, 1, &err);
 	if (c == C_OPUS8)
 		opus_encoder_ctl(r->oe,
 				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_NARROWBAND));
 	if (c == C_OPUS48) {
 		opus_encoder_ctl(r->oe, OPUS_SET_BITRATE(32000));
 		r->up = speex_resampler_init(1, 8000, 48000, 3, &err);
-		r->down = speex_resampler_init(1, 48000, 8000, 3, &err);
 	}
 }
 
@@ -239,8 +241,6 @@ static void raw_fini(struct raw *r)
 		opus_decoder_destroy(r->od);
 	if (r->up)
 		speex_resampler_destroy(r->up);
-	if (r->down)
-		speex_resampler_destroy(r->down);
 }
 
 static volatile uint32_t sink_bytes;
@@ -283,16 +283,8 @@ static void raw_step(struct raw *r, const uint8_t *alaw, const uint8_t *bpl,
 		bcg729Decoder(r->g729d, bpl + 10, 10, 0, 0, 0, pcm + 80);
 	}
 	else {
-		n = opus_decode(r->od, bpl, (opus_int32)blen, pcm2, 960, 0);
-		if (r->down) {
-			spx_uint32_t il = (spx_uint32_t)n, ol = FRAME;
-
-			speex_resampler_process_int(r->down, 0, pcm2, &il, pcm,
-						    &ol);
-		}
-		else {
-			memcpy(pcm, pcm2, FRAME * sizeof(*pcm));
-		}
+		n = opus_decode(r->od, bpl, (opus_int32)blen, pcm, 960, 0);
+		sink_bytes += (uint32_t)n;
 	}
 	for (int i = 0; i < FRAME; i++)
 		out[i] = linear_to_alaw(pcm[i]);
