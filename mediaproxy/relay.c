@@ -290,49 +290,70 @@ static void rx_rtcp(struct mp_sock *s, const uint8_t *buf, size_t len,
 	rtcp_track(in, out, buf, len, sent);
 }
 
+/*
+ * The receive batch, shared by every socket (loop thread only).  The
+ * headers are built once; a receive only resets the address lengths the
+ * previous one overwrote, so a wake-up for one datagram costs one header,
+ * not RX_BATCH of them.
+ */
+static struct {
+	uint8_t buf[RX_BATCH][RX_BUF];
+	struct mmsghdr msg[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sa src[RX_BATCH];
+	int used;		/* headers the last recvmmsg filled */
+	bool ready;
+} rx;
+
+static void rx_setup(void)
+{
+	memset(&rx.msg, 0, sizeof(rx.msg));
+	for (int i = 0; i < RX_BATCH; i++) {
+		rx.iov[i].iov_base = rx.buf[i];
+		rx.iov[i].iov_len = RX_BUF;
+		rx.msg[i].msg_hdr.msg_iov = &rx.iov[i];
+		rx.msg[i].msg_hdr.msg_iovlen = 1;
+		rx.msg[i].msg_hdr.msg_name = &rx.src[i].u;
+		rx.msg[i].msg_hdr.msg_namelen = sizeof(rx.src[i].u);
+	}
+	rx.used = 0;
+	rx.ready = true;
+}
+
 /* read what is queued on a socket, RX_BATCH datagrams per system call */
 static void sock_readable(int flags, void *arg)
 {
 	struct mp_sock *s = arg;
-	static uint8_t buf[RX_BATCH][RX_BUF];	/* loop thread only */
-	struct mmsghdr msg[RX_BATCH];
-	struct iovec iov[RX_BATCH];
-	struct sa src[RX_BATCH];
 	int n;
 
 	(void)flags;
-	memset(src, 0, sizeof(src));
+	if (!rx.ready)
+		rx_setup();
+	for (int i = 0; i < rx.used; i++)
+		rx.msg[i].msg_hdr.msg_namelen = sizeof(rx.src[i].u);
 
-	for (int i = 0; i < RX_BATCH; i++) {
-		iov[i].iov_base = buf[i];
-		iov[i].iov_len = RX_BUF;
-		memset(&msg[i], 0, sizeof(msg[i]));
-		msg[i].msg_hdr.msg_iov = &iov[i];
-		msg[i].msg_hdr.msg_iovlen = 1;
-		msg[i].msg_hdr.msg_name = &src[i].u;
-		msg[i].msg_hdr.msg_namelen = sizeof(src[i].u);
-	}
-
-	n = recvmmsg(s->fd, msg, RX_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(s->fd, rx.msg, RX_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0) {
+		rx.used = 0;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			sw_cdebug(s->leg->relay->tag, "recvmmsg: %s",
 				  strerror(errno));
 		return;
 	}
+	rx.used = n;
 
 	for (int i = 0; i < n; i++) {
-		size_t len = msg[i].msg_len;
+		size_t len = rx.msg[i].msg_len;
 
-		src[i].len = msg[i].msg_hdr.msg_namelen;
-		if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		rx.src[i].len = rx.msg[i].msg_hdr.msg_namelen;
+		if (rx.msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			s->leg->st.dropped++;
 			continue;
 		}
 		if (s->rtcp)
-			rx_rtcp(s, buf[i], len, &src[i]);
+			rx_rtcp(s, rx.buf[i], len, &rx.src[i]);
 		else
-			rx_rtp(s, buf[i], len, &src[i]);
+			rx_rtp(s, rx.buf[i], len, &rx.src[i]);
 	}
 }
 
