@@ -42,14 +42,16 @@ struct mp_dsp_jb {
 	 * and get scan every slot, which then reads a few cache lines
 	 * instead of one per slot */
 	struct jb_slot slot[MP_DSP_JB_SLOTS];
-	uint8_t data[MP_DSP_JB_SLOTS][MP_DSP_JB_PAYLOAD_MAX];
+	size_t payload_max;	/* largest payload held, bytes */
+	size_t stride;		/* bytes per slot in data */
+	uint8_t data[];		/* MP_DSP_JB_SLOTS x stride */
 };
 
 /* the payload buffer of slot s */
 static inline uint8_t *slot_data(struct mp_dsp_jb *jb,
 				 const struct jb_slot *s)
 {
-	return jb->data[s - jb->slot];
+	return jb->data + (size_t)(s - jb->slot) * jb->stride;
 }
 
 static inline int32_t ts_diff(uint32_t a, uint32_t b)
@@ -65,7 +67,8 @@ int mp_dsp_jb_conf_check(const struct mp_dsp_jb_conf *conf)
 	if (conf->mode != MP_DSP_JB_FIXED && conf->mode != MP_DSP_JB_ADAPTIVE)
 		return EINVAL;
 	if (conf->min_ms < 10 || conf->max_ms > 1000 ||
-	    conf->min_ms > conf->max_ms)
+	    conf->min_ms > conf->max_ms ||
+	    conf->payload_max > MP_DSP_JB_PAYLOAD_MAX)
 		return ERANGE;
 	return 0;
 }
@@ -83,9 +86,17 @@ int mp_dsp_jb_alloc(struct mp_dsp_jb **jbp, const struct mp_dsp_jb_conf *conf,
 	if (err)
 		return err;
 
-	jb = mem_zalloc(sizeof(*jb), NULL);
-	if (!jb)
-		return ENOMEM;
+	{
+		size_t pmax = conf->payload_max ? conf->payload_max :
+						  MP_DSP_JB_PAYLOAD_MAX;
+		size_t stride = (pmax + 15) & ~(size_t)15;
+
+		jb = mem_zalloc(sizeof(*jb) + MP_DSP_JB_SLOTS * stride, NULL);
+		if (!jb)
+			return ENOMEM;
+		jb->payload_max = pmax;
+		jb->stride = stride;
+	}
 
 	jb->conf = *conf;
 	if (jb->conf.default_ms < conf->min_ms)
@@ -144,7 +155,7 @@ int mp_dsp_jb_put(struct mp_dsp_jb *jb, uint16_t seq, uint32_t ts, uint8_t pt,
 
 	if (!jb || (!pl && len) || !dur || dur > jb->rate)
 		return EINVAL;
-	if (len > MP_DSP_JB_PAYLOAD_MAX)
+	if (len > jb->payload_max)
 		return EMSGSIZE;
 
 	if (jb->started && now_ms - jb->last_put_ms > MP_DSP_JB_IDLE_MS)

@@ -55,6 +55,9 @@ struct mp_dsp_jb_conf {
 	uint32_t min_ms;	/* 10..1000 */
 	uint32_t max_ms;	/* >= min_ms, <= 1000 */
 	uint32_t default_ms;	/* clamped into [min, max] */
+	size_t payload_max;	/* largest payload, bytes: 0 (default) =
+				 * MP_DSP_JB_PAYLOAD_MAX, never more; the
+				 * buffer takes 64 slots of it */
 };
 
 enum mp_dsp_jb_kind {

@@ -135,7 +135,7 @@ void mp_xcode_conf_default(struct mp_xcode_conf *conf)
 /** Range checks of the SS_* values; ERANGE names no field, EINVAL = NULL. */
 int mp_xcode_conf_check(const struct mp_xcode_conf *conf)
 {
-	struct mp_dsp_jb_conf jc;
+	struct mp_dsp_jb_conf jc = {0};
 
 	if (!conf)
 		return EINVAL;
@@ -365,6 +365,26 @@ static int leg_setup(struct mp_xcode *xc, int x)
 	return mp_xc_repack_init(&l->rp, l->pcm_rate, l->ptime);
 }
 
+/*
+ * The largest payload leg l's jitter buffer must hold: XC_MAX_FRAME_MS of
+ * the codec (longer payloads are refused anyway), so a G.729 buffer takes
+ * 8 kB instead of 80.  Opus: the buffer's own maximum.
+ */
+static size_t jb_payload_max(const struct xc_leg *l)
+{
+	switch (l->cid) {
+
+	case MP_XC_G729:	/* 10 bytes per 10 ms, and a 2-byte SID */
+		return XC_MAX_FRAME_MS + 2;
+	case MP_XC_PCMA:
+	case MP_XC_PCMU:
+	case MP_XC_G722:	/* 8 bytes per ms */
+		return 8 * XC_MAX_FRAME_MS;
+	default:
+		return 0;
+	}
+}
+
 /* the second part of set-up, once both legs' rates are known */
 static int dir_setup(struct mp_xcode *xc, int x)
 {
@@ -381,6 +401,7 @@ static int dir_setup(struct mp_xcode *xc, int x)
 			.min_ms = xc->conf.jb_min_ms,
 			.max_ms = xc->conf.jb_max_ms,
 			.default_ms = xc->conf.jb_default_ms,
+			.payload_max = jb_payload_max(l),
 		};
 
 		err = mp_dsp_jb_alloc(&l->jb, &jc, l->rtp_rate);

@@ -523,6 +523,34 @@ static void conf_checked_and_resync(void **state)
 	assert_int_equal(f.kind, MP_DSP_JB_FRAME);
 	assert_int_equal(f.seq, 3);
 	mem_deref(jb);
+
+	/* a buffer sized for G.729: 122-byte payloads, no more; the
+	 * payload handed out is the one put, intact */
+	{
+		struct mp_dsp_jb_conf g = {MP_DSP_JB_FIXED, 20, 200, 20, 122};
+		uint8_t big[123];
+
+		for (size_t i = 0; i < sizeof(big); i++)
+			big[i] = (uint8_t)(i * 7 + 1);
+		g.payload_max = MP_DSP_JB_PAYLOAD_MAX + 1;
+		assert_int_equal(mp_dsp_jb_alloc(&jb, &g, 8000), ERANGE);
+		g.payload_max = 122;
+		assert_int_equal(mp_dsp_jb_alloc(&jb, &g, 8000), 0);
+		assert_int_equal(mp_dsp_jb_put(jb, 1, 0, 18, false, big, 123,
+					       160, 0), EMSGSIZE);
+		for (uint16_t k = 0; k < 70; k++) {	/* every slot, twice */
+			assert_int_equal(mp_dsp_jb_put(jb, (uint16_t)(k + 1),
+						       160u * k, 18, false,
+						       big + (k % 2), 122,
+						       160, 20 * k), 0);
+			assert_int_equal(mp_dsp_jb_get(jb, 20 * k + 25, &f),
+					 0);
+			assert_int_equal(f.kind, MP_DSP_JB_FRAME);
+			assert_int_equal(f.len, 122);
+			assert_memory_equal(f.payload, big + (k % 2), 122);
+		}
+		mem_deref(jb);
+	}
 }
 
 int main(void)
