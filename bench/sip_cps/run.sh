@@ -31,6 +31,28 @@
 #   SIP_CPS_PERF 0 (1: perf record signalingd and billingd during the search
 #     and print their hottest symbols; needs perf)
 #
+# After the search, two more measurements (DESIGN.md targets; each prints its
+# own table; SIP_CPS_TARGETS="" runs only these):
+#   post-dial delay (SIP_CPS_PDD 1): the UAC (uac_pdd.xml) at one fixed rate
+#     for SIP_CPS_PDD_S 10 s through each of SIP_CPS_PDD_TARGETS ("direct
+#     kamailio sg_off sg_on"); per call INVITE sent -> first 180 (or 200)
+#     received, microseconds from sipp's gettimeofday; p50/p99/max per target
+#     and the delay added over "direct" (UAC -> UAS, the harness's floor).
+#     Rate: SIP_CPS_PDD_RATE, else half of the lower signalingd rate found by
+#     the search in this run, else 250/s (about half of media on's rate on
+#     the 2-core machine).  Target: added p99 < 5 ms.
+#   memory per call (SIP_CPS_MEM 1): on a freshly started target, hold
+#     SIP_CPS_MEM_CALLS 1500 calls placed at SIP_CPS_MEM_RATE 300/s for
+#     SIP_CPS_MEM_HOLD_S 12 s (sipp -d), read VmRSS (/proc/PID/status) before
+#     the calls and in the middle of the plateau (all up, as sipp's
+#     CurrentCall confirms) -> kB per concurrent call; signalingd
+#     (media off and on), mediaproxyd per session (media on), Kamailio's
+#     shared memory in use (kamcmd core.shmmem real_used; its -m 1024 pool is
+#     mapped at start, so RSS says little) and the Pss of its processes.
+#     SIP_CPS_MEM_TARGETS ("kamailio sg_off sg_on").  Target: < 16 kB per
+#     call in signalingd, < 8 kB per session in mediaproxyd.
+#   SIP_CPS_PDD=0 / SIP_CPS_MEM=0 skip them (together about 2 minutes).
+#
 # Needs: sipp (sip-tester), kamailio, PostgreSQL server (deploy/pg.sh), and the
 # Tandem binaries for the signalingd rows.  Loopback only; every process it
 # starts is stopped by pid on exit.
@@ -43,7 +65,7 @@ STEP_S=${SIP_CPS_STEP_S:-4}
 START=${SIP_CPS_START:-100}
 CAP=${SIP_CPS_CAP:-6400}
 REFINE=${SIP_CPS_REFINE:-2}
-TARGETS=${SIP_CPS_TARGETS:-"kamailio sg_off sg_on"}
+TARGETS=${SIP_CPS_TARGETS-"kamailio sg_off sg_on"}
 BASE=${SIP_CPS_BASE_PORT:-12000}
 KAM_CHILDREN=${SIP_CPS_KAM_CHILDREN:-$(nproc)}
 KAM_MEM=${SIP_CPS_KAM_MEM:-fm}
@@ -51,6 +73,17 @@ HOLD_MS=${SIP_CPS_HOLD_MS:-0}
 KEEP=${SIP_CPS_KEEP:-0}
 BIN=${SIP_CPS_BIN:-$root/build/rel}
 OUT=${SIP_CPS_OUT:-}
+PDD=${SIP_CPS_PDD:-1}
+PDD_RATE=${SIP_CPS_PDD_RATE:-}
+PDD_S=${SIP_CPS_PDD_S:-10}
+PDD_TARGETS=${SIP_CPS_PDD_TARGETS-"direct kamailio sg_off sg_on"}
+MEM=${SIP_CPS_MEM:-1}
+MEM_CALLS=${SIP_CPS_MEM_CALLS:-1500}
+MEM_RATE=${SIP_CPS_MEM_RATE:-300}
+MEM_HOLD_S=${SIP_CPS_MEM_HOLD_S:-12}
+MEM_TARGETS=${SIP_CPS_MEM_TARGETS-"kamailio sg_off sg_on"}
+[ "$PDD" = 1 ] || PDD_TARGETS=""
+[ "$MEM" = 1 ] || MEM_TARGETS=""
 
 KAM_PORT=$((BASE + 60))
 SG_PORT=$((BASE + 160))
@@ -65,6 +98,12 @@ BD_HTTP=127.0.0.1:$((BASE + 680))
 MP_BUS=tcp://127.0.0.1:$((BASE + 621))
 RTP_MIN=$((BASE + 1000))	# below the kernel's ephemeral ports and the
 RTP_MAX=$((BASE + 7999))	# integration tests' random 20000-45000
+# a media session takes 4 ports (RTP+RTCP on both legs): room for the calls
+# held by the memory measurement
+if [ -n "$MEM_TARGETS" ] && [ $((RTP_MIN + MEM_CALLS * 4 + 256)) -gt "$RTP_MAX" ]; then
+	RTP_MAX=$((RTP_MIN + MEM_CALLS * 4 + 256))
+fi
+UAS_RECV_MS=10000	# the UAS's wait for the next request (ACK, BYE)
 
 work=$(mktemp -d /tmp/sip_cps.XXXXXX)
 chmod 755 "$work"
@@ -160,7 +199,7 @@ start_uas() {
 	local port mp=$((BASE + 300))
 	for port in $UAS_A $UAS_B; do
 		sipp -sf "$here/uas.xml" -i 127.0.0.1 -p "$port" -mp "$mp" \
-			-nostdin -recv_timeout 10000 >/dev/null 2>"$work/uas.$port.err" &
+			-nostdin -recv_timeout "$UAS_RECV_MS" >/dev/null 2>"$work/uas.$port.err" &
 		pids+=($!)
 		uas_pids+=($!)
 		wait_listen udp "$port" $! "sipp uas :$port" || return 1
@@ -578,6 +617,22 @@ perf_stop() {
 	done
 }
 
+# PostgreSQL for the signalingd targets, started once; 1 when it runs
+db_up=0		# 0 not tried, 1 up, 2 failed (db_why)
+db_why=""
+ensure_db() {
+	tandem_ready || return 1
+	[ $db_up = 1 ] && return 0
+	[ $db_up = 2 ] && { sg_why=$db_why; return 1; }
+	if start_db; then
+		db_up=1
+		return 0
+	fi
+	db_up=2
+	db_why=$sg_why
+	return 1
+}
+
 stop_tandem() {
 	local p
 	for p in "$mp_pid" "$sg_pid" "$bd_pid"; do
@@ -586,13 +641,194 @@ stop_tandem() {
 	mp_pid=""; sg_pid=""; bd_pid=""
 }
 
+# ---------------------------------------------------------------- post-dial delay, memory
+
+label() {
+	case $1 in
+	kamailio) echo "Kamailio (tm+dialog)" ;;
+	direct) echo "(harness: sipp uac -> uas, no proxy)" ;;
+	sg_off) echo "signalingd, media off (SS_MEDIAPROXYMODE 0)" ;;
+	sg_on) echo "signalingd, media on (SS_MEDIAPROXYMODE 3)" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# start target $1 for the post-dial delay and memory runs; sets X_PORT, or
+# returns 1 with the reason in x_why
+X_PORT=""
+x_why=""
+x_start() {
+	local mode=0
+	case $1 in
+	direct)
+		X_PORT=$UAS_A
+		;;
+	kamailio)
+		command -v kamailio >/dev/null 2>&1 || { x_why="kamailio not found"; return 1; }
+		start_kamailio || { x_why="kamailio did not start"; return 1; }
+		X_PORT=$KAM_PORT
+		;;
+	sg_off|sg_on)
+		[ "$1" = sg_on ] && mode=3
+		ensure_db || { x_why=$sg_why; return 1; }
+		start_tandem "$mode" || { x_why=$sg_why; stop_tandem; return 1; }
+		X_PORT=$SG_PORT
+		;;
+	*)
+		x_why="unknown target"
+		return 1
+		;;
+	esac
+}
+x_stop() {
+	case $1 in
+	kamailio) [ -n "$kam_pid" ] && stop_pid "$kam_pid"; kam_pid="" ;;
+	sg_off|sg_on) stop_tandem ;;
+	esac
+}
+# a new process of target $1 and new UAS: nothing left from earlier calls
+# (finished transactions, grown heaps)
+x_fresh() {
+	case $1 in
+	kamailio)
+		stop_pid "$kam_pid"
+		kam_pid=""
+		restart_uas || return 1
+		start_kamailio
+		;;
+	sg_off|sg_on)
+		[ -n "$mp_pid" ] && stop_pid "$mp_pid"
+		stop_pid "$sg_pid"
+		mp_pid=""; sg_pid=""
+		restart_uas || return 1
+		start_sg
+		;;
+	*)
+		return 1
+		;;
+	esac
+}
+
+# nearest-rank percentile $2 (0..1) of the sorted numbers in file $1
+pctl() {
+	awk -v q="$2" '{ a[NR] = $1 }
+		END { if (!NR) exit; i = int(q * NR); if (i < q * NR) i++
+			if (i < 1) i = 1; print a[i] }' "$1"
+}
+
+# post-dial delay through target $1 at port $2: PDD_RATE calls/s for PDD_S s
+declare -A pdd_n pdd_fail pdd_p50 pdd_p99 pdd_max x_note
+pdd_run() {
+	local t=$1 port=$2 n stf lf us ok
+	n=$((PDD_RATE * PDD_S))
+	stf="$work/stat.pdd.$t.csv"
+	lf="$work/pdd.$t.log"
+	us="$work/pdd.$t.us"
+	rm -f "$stf" "$lf"
+	timeout $((PDD_S * 2 + 25)) sipp "127.0.0.1:$port" -sf "$here/uac_pdd.xml" \
+		-inf "$work/callees.csv" -i 127.0.0.1 -p "$UAC_PORT" -mp $((BASE + 400)) \
+		-r "$PDD_RATE" -rp 1000 -m "$n" -l $((PDD_RATE * 10 + 1000)) -d 0 \
+		-recv_timeout 5000 -timeout $((PDD_S * 2 + 15))s -nostdin \
+		-trace_stat -stf "$stf" -fd 1 -trace_logs -log_file "$lf" \
+		-trace_err -error_file "$work/err.pdd.$t.log" \
+		>/dev/null 2>"$work/uac.pdd.$t.stderr"
+	ok=0
+	[ -s "$stf" ] && ok=$(stat_col "$stf" "SuccessfulCall(C)")
+	# per call (field 2) the earlier of its 180 and 200, in microseconds
+	awk '$1 == "pdd" { d = ($6 - $4) * 1000000 + ($7 - $5)
+			if (!($2 in m) || d < m[$2]) m[$2] = d }
+		END { for (c in m) printf "%d\n", m[c] }' "$lf" 2>/dev/null |
+		sort -n >"$us"
+	pdd_n[$t]=$(wc -l <"$us")
+	pdd_fail[$t]=$((n - ${ok:-0}))
+	pdd_p50[$t]=$(pctl "$us" 0.5)
+	pdd_p99[$t]=$(pctl "$us" 0.99)
+	pdd_max[$t]=$(tail -n 1 "$us")
+	log "  $t: $n calls at $PDD_RATE/s, ${pdd_fail[$t]} failed, ${pdd_n[$t]} timed; post-dial delay p50 ${pdd_p50[$t]:-?} us, p99 ${pdd_p99[$t]:-?} us, max ${pdd_max[$t]:-?} us"
+}
+
+# VmRSS (or another /proc/PID/status field $2) of pid $1, kB
+proc_kb() {
+	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+# Pss of pid $1 and its children, kB (Kamailio's processes share pages)
+pss_kb() {
+	local p
+	for p in "$1" $(pgrep -P "$1" 2>/dev/null); do
+		awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null
+	done | awk '{ t += $1 } END { print t + 0 }'
+}
+# Kamailio's shared memory in use (its allocator's real_used), kB
+kam_shm_kb() {
+	kamcmd -s "unix:$work/kamailio.ctl" core.shmmem 2>/dev/null |
+		awk '$1 == "real_used:" { printf "%d\n", $2 / 1024 }'
+}
+# the memory figures of target $1 now: "signalingd mediaproxyd" VmRSS, or
+# "shm pss" for Kamailio
+mem_now() {
+	case $1 in
+	kamailio) echo "$(kam_shm_kb) $(pss_kb "$kam_pid")" ;;
+	sg_off) echo "$(proc_kb "$sg_pid" VmRSS) -" ;;
+	sg_on) echo "$(proc_kb "$sg_pid" VmRSS) $(proc_kb "$mp_pid" VmRSS)" ;;
+	esac
+}
+
+# memory per held call on a fresh target $1 at port $2: MEM_CALLS calls at
+# MEM_RATE/s, each held MEM_HOLD_S s; the figures are read before the calls,
+# in the middle of the plateau (every call up) and 2 s after the last ended
+declare -A mem_held mem_fail mem_a0 mem_a1 mem_a2 mem_b0 mem_b1 mem_b2
+mem_run() {
+	local t=$1 port=$2 stf ramp_ms hold_ms at_ms up ok cur a b
+	hold_ms=$((MEM_HOLD_S * 1000))
+	ramp_ms=$((MEM_CALLS * 1000 / MEM_RATE))
+	if [ $((ramp_ms + 3000)) -gt "$hold_ms" ]; then
+		log "  $t: SIP_CPS_MEM_HOLD_S must exceed the ramp (${ramp_ms} ms) by 3 s"
+		return 1
+	fi
+	UAS_RECV_MS=$((hold_ms + 20000))
+	x_fresh "$t" || { log "  $t: restart failed"; return 1; }
+	sleep 1
+	read -r a b <<<"$(mem_now "$t")"
+	mem_a0[$t]=$a
+	mem_b0[$t]=$b
+	stf="$work/stat.mem.$t.csv"
+	rm -f "$stf"
+	timeout $(( (ramp_ms + hold_ms) / 1000 + 60)) sipp "127.0.0.1:$port" -sf "$here/uac.xml" \
+		-inf "$work/callees.csv" -i 127.0.0.1 -p "$UAC_PORT" -mp $((BASE + 400)) \
+		-r "$MEM_RATE" -rp 1000 -m "$MEM_CALLS" -l $((MEM_CALLS + 100)) -d "$hold_ms" \
+		-recv_timeout 5000 -timeout $(( (ramp_ms + hold_ms) / 1000 + 40))s -nostdin \
+		-trace_stat -stf "$stf" -fd 1 \
+		-trace_err -error_file "$work/err.mem.$t.log" \
+		>/dev/null 2>"$work/uac.mem.$t.stderr" &
+	up=$!
+	pids+=("$up")
+	# the middle of the plateau: all placed, none ended yet
+	at_ms=$((ramp_ms + (hold_ms - ramp_ms) / 2))
+	sleep "$(awk -v m="$at_ms" 'BEGIN { printf "%.1f", m / 1000 }')"
+	read -r a b <<<"$(mem_now "$t")"
+	mem_a1[$t]=$a
+	mem_b1[$t]=$b
+	cur=$(stat_col "$stf" CurrentCall)
+	wait "$up" 2>/dev/null
+	stop_pid "$up"
+	sleep 2
+	read -r a b <<<"$(mem_now "$t")"
+	mem_a2[$t]=$a
+	mem_b2[$t]=$b
+	ok=0
+	[ -s "$stf" ] && ok=$(stat_col "$stf" "SuccessfulCall(C)")
+	mem_held[$t]=${cur:-0}
+	mem_fail[$t]=$((MEM_CALLS - ${ok:-0}))
+	UAS_RECV_MS=10000
+	log "  $t: $MEM_CALLS calls at $MEM_RATE/s held ${MEM_HOLD_S}s, ${mem_held[$t]} up at ${at_ms} ms, ${mem_fail[$t]} failed; kB before/up/after: ${mem_a0[$t]}/${mem_a1[$t]}/${mem_a2[$t]} and ${mem_b0[$t]}/${mem_b1[$t]}/${mem_b2[$t]}"
+}
+
 # ---------------------------------------------------------------- main
 
 declare -A rate note capped
 log "sip_cps: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); steps of ${STEP_S}s from $START/s to at most $CAP/s"
 start_uas || exit 1
 
-db_up=0
 for t in $TARGETS; do
 	case $t in
 	kamailio)
@@ -627,15 +863,9 @@ for t in $TARGETS; do
 		mode=0
 		[ $t = sg_on ] && mode=3
 		log "sip_cps: signalingd, SS_MEDIAPROXYMODE $mode, load $(cut -d' ' -f1 /proc/loadavg)"
-		if ! tandem_ready; then
-			note[$t]="not available ($sg_why)"
-		elif [ $db_up = 0 ] && ! start_db; then
-			note[$t]="not available ($sg_why)"
-			db_up=2
-		elif [ $db_up = 2 ]; then
+		if ! ensure_db; then
 			note[$t]="not available ($sg_why)"
 		else
-			db_up=1
 			since=$(sql "SELECT now()")
 			if start_tandem "$mode"; then
 				pgm=$(head -n 1 "$pg_dir/postmaster.pid" 2>/dev/null)
@@ -670,21 +900,105 @@ for t in $TARGETS; do
 		;;
 	esac
 done
+
+# post-dial delay and memory: one start of each target for both
+x_targets=""
+for t in direct kamailio sg_off sg_on; do
+	case " $PDD_TARGETS $MEM_TARGETS " in
+	*" $t "*) x_targets="$x_targets $t" ;;
+	esac
+done
+if [ -n "$PDD_TARGETS" ] && [ -z "$PDD_RATE" ]; then
+	# half of the lower signalingd rate found above (DESIGN: "at half of
+	# max calls/s"), else 250/s
+	PDD_RATE=$(for t in sg_off sg_on; do echo "${rate[$t]:-0}"; done |
+		awk '$1 > 0 && (!m || $1 < m) { m = $1 } END { print m ? int(m / 2) : 250 }')
+	[ "$PDD_RATE" -ge 10 ] || PDD_RATE=10
+fi
+for t in $x_targets; do
+	log "sip_cps: $(label "$t"): post-dial delay / memory, load $(cut -d' ' -f1 /proc/loadavg)"
+	if ! x_start "$t"; then
+		x_note[$t]="not available ($x_why)"
+		log "  $t: ${x_note[$t]}"
+		continue
+	fi
+	case " $PDD_TARGETS " in
+	*" $t "*) pdd_run "$t" "$X_PORT" ;;
+	esac
+	case " $MEM_TARGETS " in
+	*" $t "*) [ "$t" != direct ] && mem_run "$t" "$X_PORT" ;;
+	esac
+	x_stop "$t"
+done
 stop_uas
 
-# ---------------------------------------------------------------- table
+# ---------------------------------------------------------------- tables
 
-label() {
-	case $1 in
-	kamailio) echo "Kamailio (tm+dialog)" ;;
-	direct) echo "(harness: sipp uac -> uas, no proxy)" ;;
-	sg_off) echo "signalingd, media off (SS_MEDIAPROXYMODE 0)" ;;
-	sg_on) echo "signalingd, media on (SS_MEDIAPROXYMODE 3)" ;;
-	*) echo "$1" ;;
-	esac
+# microseconds -> "m.mm" ms; $2 (optional) subtracted first
+ms() {
+	[ -n "$1" ] || { echo "-"; return; }
+	awk -v a="$1" -v b="${2:-0}" 'BEGIN { printf "%.2f", (a - b) / 1000 }'
 }
+pdd_table=$(
+	[ -n "$PDD_TARGETS" ] || exit 0
+	base50=${pdd_p50[direct]:-}
+	base99=${pdd_p99[direct]:-}
+	echo "| target | calls (failed) | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms | added p99 < 5 ms |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---|"
+	for t in direct kamailio sg_off sg_on; do
+		case " $PDD_TARGETS " in *" $t "*) ;; *) continue ;; esac
+		if [ -z "${pdd_p99[$t]:-}" ]; then
+			echo "| $(label "$t") | ${x_note[$t]:-n/a} | - | - | - | - | - | - |"
+			continue
+		fi
+		a50=- a99=- met=-
+		if [ "$t" != direct ] && [ -n "$base99" ]; then
+			a50=$(ms "${pdd_p50[$t]}" "$base50")
+			a99=$(ms "${pdd_p99[$t]}" "$base99")
+			case $t in
+			sg_*) met=$(awk -v a="$a99" 'BEGIN { print (a < 5 ? "met" : "NOT met") }') ;;
+			esac
+		fi
+		echo "| $(label "$t") | ${pdd_n[$t]} (${pdd_fail[$t]}) | $(ms "${pdd_p50[$t]}") | $(ms "${pdd_p99[$t]}") | $(ms "${pdd_max[$t]}") | $a50 | $a99 | $met |"
+	done
+)
+# kB per held call: (up - before) / held
+per_kb() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+		if (a == "" || b == "" || a == "-" || n <= 0) print "-"
+		else printf "%.1f", (b - a) / n }'
+}
+mem_table=$(
+	[ -n "$MEM_TARGETS" ] || exit 0
+	echo "| what (target) | calls held (failed) | kB before | kB with calls up | kB 2 s after | kB per call | target |"
+	echo "|---|---:|---:|---:|---:|---:|---|"
+	for t in kamailio sg_off sg_on; do
+		case " $MEM_TARGETS " in *" $t "*) ;; *) continue ;; esac
+		if [ -z "${mem_a1[$t]:-}" ]; then
+			echo "| $(label "$t") | ${x_note[$t]:-n/a} | - | - | - | - | - |"
+			continue
+		fi
+		h="${mem_held[$t]} (${mem_fail[$t]})"
+		case $t in
+		kamailio)
+			echo "| Kamailio shared memory in use (shmmem real_used) | $h | ${mem_a0[$t]} | ${mem_a1[$t]} | ${mem_a2[$t]} | $(per_kb "${mem_a0[$t]}" "${mem_a1[$t]}" "${mem_held[$t]}") | - |"
+			echo "| Kamailio Pss of all its processes | $h | ${mem_b0[$t]} | ${mem_b1[$t]} | ${mem_b2[$t]} | $(per_kb "${mem_b0[$t]}" "${mem_b1[$t]}" "${mem_held[$t]}") | - |"
+			;;
+		sg_off|sg_on)
+			m=off
+			[ "$t" = sg_on ] && m=on
+			echo "| signalingd VmRSS, media $m | $h | ${mem_a0[$t]} | ${mem_a1[$t]} | ${mem_a2[$t]} | $(per_kb "${mem_a0[$t]}" "${mem_a1[$t]}" "${mem_held[$t]}") | < 16 |"
+			if [ "$t" = sg_on ]; then
+				echo "| mediaproxyd VmRSS, per session | $h | ${mem_b0[$t]} | ${mem_b1[$t]} | ${mem_b2[$t]} | $(per_kb "${mem_b0[$t]}" "${mem_b1[$t]}" "${mem_held[$t]}") | < 8 |"
+			fi
+			;;
+		esac
+	done
+)
+
 kam=${rate[kamailio]:-}
 table=$(
+	[ -n "$TARGETS" ] || exit 0
 	echo "| target | calls/s at <0.1% fail | ratio vs Kamailio |"
 	echo "|---|---:|---:|"
 	for t in $TARGETS; do
@@ -707,15 +1021,30 @@ table=$(
 		echo "| $(label $t) | $v | $ratio |"
 	done
 )
-echo
-echo "SIP calls per second (sipp uac -> target -> 2 sipp uas; ${STEP_S}s steps, cap $CAP/s; $(nproc) cores, loopback)"
-echo "$table"
-if [ -n "$OUT" ]; then
-	{
-		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, ${STEP_S}s steps, cap $CAP/s:"
-		echo
+pdd_title="Post-dial delay (INVITE sent -> first 180/200 received at the UAC; ${PDD_RATE:-?} calls/s for ${PDD_S}s; added = target - harness; $(nproc) cores, loopback)"
+mem_title="Memory per held call ($MEM_CALLS calls at $MEM_RATE/s held ${MEM_HOLD_S}s on a fresh process; kB per call = (with calls up - before) / calls up)"
+report() {	# $1 = 1: with the date line for SIP_CPS_OUT
+	if [ -n "$table" ]; then
+		[ "$1" = 1 ] && echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, ${STEP_S}s steps, cap $CAP/s:" ||
+			echo "SIP calls per second (sipp uac -> target -> 2 sipp uas; ${STEP_S}s steps, cap $CAP/s; $(nproc) cores, loopback)"
+		[ "$1" = 1 ] && echo
 		echo "$table"
 		echo
-	} >>"$OUT"
-fi
+	fi
+	if [ -n "$pdd_table" ]; then
+		echo "$pdd_title"
+		[ "$1" = 1 ] && echo
+		echo "$pdd_table"
+		echo
+	fi
+	if [ -n "$mem_table" ]; then
+		echo "$mem_title"
+		[ "$1" = 1 ] && echo
+		echo "$mem_table"
+		echo
+	fi
+}
+echo
+report 0
+[ -n "$OUT" ] && report 1 >>"$OUT"
 exit 0
