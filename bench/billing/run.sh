@@ -55,51 +55,10 @@ SG_CONTROL=tcp://127.0.0.1:$((BASE + 2))	# nothing listens: no signalingd
 
 work=$(mktemp -d /tmp/billing_bench.XXXXXX)
 chmod 755 "$work"
-pids=()
-pg_dir=""
+BENCH_TAG=billing
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 bd_pid=""
-
-log() { printf '%s\n' "$*" >&2; }
-
-# shellcheck disable=SC2317	# called by the EXIT trap
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 25); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$p" 2>/dev/null
-	done
-	pids=()
-	[ -n "$pg_dir" ] && "$root/deploy/pg.sh" stop "$pg_dir" >/dev/null 2>&1
-	pg_dir=""
-	if [ "$KEEP" = 1 ]; then
-		log "billing: work dir kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-stop_pid() {
-	local p=$1 q keep=()
-	kill "$p" 2>/dev/null
-	for _ in $(seq 80); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	for q in "${pids[@]}"; do
-		[ "$q" = "$p" ] || keep+=("$q")
-	done
-	pids=("${keep[@]}")
-}
 
 port_busy() {
 	ss -lnt 2>/dev/null | awk '{print $4}' | grep -q ":$1\$"

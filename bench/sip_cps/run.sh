@@ -107,50 +107,9 @@ UAS_RECV_MS=10000	# the UAS's wait for the next request (ACK, BYE)
 
 work=$(mktemp -d /tmp/sip_cps.XXXXXX)
 chmod 755 "$work"
-pids=()		# every process we started, stopped by pid on exit
-pg_dir=""
-
-log() { printf '%s\n' "$*" >&2; }
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		for _ in 1 2 3 4 5 6 7 8 9 10; do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.2
-		done
-		kill -9 "$p" 2>/dev/null
-	done
-	pids=()
-	[ -n "$pg_dir" ] && "$root/deploy/pg.sh" stop "$pg_dir" >/dev/null 2>&1
-	pg_dir=""
-	if [ "$KEEP" = 1 ]; then
-		log "sip_cps: work dir kept: $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# stop one process we started (by pid) and forget it
-stop_pid() {
-	local p=$1 q keep=()
-	kill "$p" 2>/dev/null
-	for _ in $(seq 50); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	for q in "${pids[@]}"; do
-		[ "$q" = "$p" ] || keep+=("$q")
-	done
-	pids=("${keep[@]}")
-}
+BENCH_TAG=sip_cps
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 # wait until something listens on 127.0.0.1:PORT (udp|tcp), pid must stay alive
 wait_listen() {
