@@ -42,8 +42,9 @@ int mp_dsp_resampler_alloc(struct mp_dsp_resampler **rsp, uint32_t in_rate,
 		mem_deref(rs);
 		return ENOMEM;
 	}
-	/* start without the filter's leading silence */
-	speex_resampler_skip_zeros(rs->st);
+	/* the filter's delay comes out first, as silence: output stays in
+	 * step with input (n in -> n * out/in out), so a FIFO cutting it
+	 * into frames never waits for samples the filter holds back */
 
 	*rsp = rs;
 	return 0;

@@ -101,7 +101,6 @@ struct mp_xcode {
 	struct xc_leg leg[2];
 	bool decode[2];			/* decode[x]: x -> other on PCM */
 	struct mp_dsp_resampler *rs[2];	/* owned: x's rate -> other's */
-	uint64_t rs_in[2], rs_out[2];	/* samples through rs[x], padding in */
 	int32_t gain_q12;
 	mp_xcode_send_h *sendh;
 	mp_xcode_event_h *eventh;
@@ -537,32 +536,6 @@ static void jb_quiet(struct xc_leg *l, const int16_t *pcm, size_t n)
 	mp_dsp_jb_set_quiet(l->jb, acc / n < XC_QUIET_LEVEL);
 }
 
-/*
- * The resampler starts without its filter's delay (skip_zeros), so its
- * output runs behind the input by that delay (3 ms at quality 3): the
- * outgoing FIFO would then hold nearly a whole frame for good, waiting
- * for those few samples (17 ms more delay at 20 ms).  Silence in their
- * place keeps output in step with input; it also takes up a sample a
- * fractional ratio leaves behind for a while.
- */
-static void rs_pad(struct mp_xcode *xc, int x, size_t n, size_t m)
-{
-	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
-	static const int16_t zero[64];
-	uint64_t want;
-
-	xc->rs_in[x] += n;
-	xc->rs_out[x] += m;
-	want = xc->rs_in[x] * y->pcm_rate / l->dec_rate;
-	while (xc->rs_out[x] < want) {
-		size_t k = want - xc->rs_out[x] < 64 ?
-			   (size_t)(want - xc->rs_out[x]) : 64;
-
-		mp_xc_repack_push(&y->rp, zero, k);
-		xc->rs_out[x] += k;
-	}
-}
-
 /* decoded audio from leg x, at its decoder rate, on its way to leg y */
 static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 {
@@ -591,7 +564,6 @@ static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 				    n) && !m)
 			return;
 		out = xc->pcm2;
-		rs_pad(xc, x, n, m);
 	}
 
 	mp_dsp_gain_apply(out, m, xc->gain_q12);
