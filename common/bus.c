@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -38,21 +39,21 @@ struct work {
 
 struct rep {
 	struct rep *next;
-	struct sw_bus *bus;		/* borrowed */
+	struct sw_bus *bus; /* borrowed */
 	nng_socket sock;
 	sw_bus_req_h *h;
 	void *arg;
 	int nctx;
-	struct sw_bus_req *reqs;	/* owned, nctx of them */
+	struct sw_bus_req *reqs; /* owned, nctx of them */
 };
 
 enum req_state { REQ_RECV, REQ_HANDLING, REQ_SENDING };
 
 struct sw_bus_req {
 	struct work w;
-	struct rep *rep;		/* borrowed */
+	struct rep *rep; /* borrowed */
 	nng_ctx ctx;
-	nng_aio *aio;			/* owned */
+	nng_aio *aio; /* owned */
 	enum req_state state;
 	struct sw_env env;
 	bool open;
@@ -61,20 +62,20 @@ struct sw_bus_req {
 struct pull {
 	struct work w;
 	struct pull *next;
-	struct sw_bus *bus;		/* borrowed */
+	struct sw_bus *bus; /* borrowed */
 	nng_socket sock;
-	nng_aio *aio;			/* owned */
+	nng_aio *aio; /* owned */
 	sw_bus_msg_h *h;
 	void *arg;
 };
 
 struct sw_bus_peer {
 	struct sw_bus_peer *next;
-	struct sw_bus *bus;		/* borrowed */
+	struct sw_bus *bus; /* borrowed */
 	nng_socket sock;
 	bool push;
 	bool closed;
-	int ncalls;			/* outstanding requests */
+	int ncalls; /* outstanding requests */
 	char url[256];
 };
 
@@ -83,9 +84,9 @@ enum call_state { CALL_SENDING, CALL_RECEIVING };
 struct sw_bus_call {
 	struct work w;
 	struct sw_bus_call *next, *prev;
-	struct sw_bus_peer *peer;	/* borrowed; kept until the call ends */
+	struct sw_bus_peer *peer; /* borrowed; kept until the call ends */
 	nng_ctx ctx;
-	nng_aio *aio;			/* owned */
+	nng_aio *aio; /* owned */
 	enum call_state state;
 	int64_t deadline_ms;
 	sw_bus_resp_h *h;
@@ -96,12 +97,109 @@ struct sw_bus_call {
 struct sw_bus {
 	int efd;
 	pthread_mutex_t lock;
-	struct work *head, *tail;	/* finished operations */
+	struct work *head, *tail; /* finished operations */
 	struct rep *reps;
 	struct pull *pulls;
 	struct sw_bus_peer *peers;
-	struct sw_bus_call *calls;	/* outstanding requests */
+	struct sw_bus_call *calls; /* outstanding requests */
 };
+
+/*
+ * Closing sockets.  nng 1.5.2 (Debian 12) can block nng_close() for ever
+ * when a connection is just starting on the socket (an incoming health
+ * probe, a redial): the pipe's first receive is aborted while it is begun
+ * but not yet scheduled, the abort is lost, and nng's single reaper thread
+ * waits in the protocol's pipe_stop for that receive to finish.  Fixed
+ * upstream in 1.8.0 (nng issue 1813).  So sockets are closed on a helper
+ * thread: the loop never waits on nng_close(), and sw_bus_free() waits a
+ * bounded time (SW_BUS_CLOSE_MS) before it gives up and leaves the bus to
+ * the process exit.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* work queued / work done */
+	nng_socket *q;
+	size_t n, cap;
+	unsigned pending; /* queued or being closed */
+	bool started;
+} closer = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, false};
+
+static void *closer_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&closer.lock);
+	for (;;) {
+		nng_socket sock;
+
+		while (closer.n == 0)
+			pthread_cond_wait(&closer.cond, &closer.lock);
+		sock = closer.q[--closer.n];
+		pthread_mutex_unlock(&closer.lock);
+		nng_close(sock);
+		pthread_mutex_lock(&closer.lock);
+		closer.pending--;
+		pthread_cond_broadcast(&closer.cond);
+	}
+	return NULL;
+}
+
+/* Close sock on the helper thread (started on first use). */
+static void close_later(nng_socket sock)
+{
+	pthread_attr_t attr;
+	pthread_t thr;
+
+	pthread_mutex_lock(&closer.lock);
+	if (!closer.started) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		closer.started =
+		    pthread_create(&thr, &attr, closer_main, NULL) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (closer.n == closer.cap) {
+		size_t cap = closer.cap ? closer.cap * 2 : 16;
+		nng_socket *q = realloc(closer.q, cap * sizeof(*q));
+
+		if (q) {
+			closer.q = q;
+			closer.cap = cap;
+		}
+	}
+	if (!closer.started || closer.n == closer.cap) {
+		/* no helper: close here, as nng_close() would anyway */
+		pthread_mutex_unlock(&closer.lock);
+		nng_close(sock);
+		return;
+	}
+	closer.q[closer.n++] = sock;
+	closer.pending++;
+	pthread_cond_broadcast(&closer.cond);
+	pthread_mutex_unlock(&closer.lock);
+}
+
+/* Wait until every queued close returned, at most ms; true when they did. */
+static bool closes_done(int ms)
+{
+	struct timespec until;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&closer.lock);
+	while (closer.pending &&
+	       pthread_cond_timedwait(&closer.cond, &closer.lock, &until) == 0)
+		;
+	done = closer.pending == 0;
+	pthread_mutex_unlock(&closer.lock);
+	return done;
+}
 
 static void enqueue(struct sw_bus *bus, struct work *w)
 {
@@ -218,7 +316,7 @@ static void rep_cb(void *arg)
 		}
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 			return;
-		rep_arm(req);	/* plumbing only: ready for the next request */
+		rep_arm(req); /* plumbing only: ready for the next request */
 		return;
 	}
 	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
@@ -245,7 +343,7 @@ static int reply_error_raw(struct sw_bus_req *req, const char *id,
 		     json_pack("{s:s, s:s}", "code", code, "message", message));
 	if (err) {
 		sw_env_reset(&req->env);
-		rep_arm(req);	/* cannot answer: the requester times out */
+		rep_arm(req); /* cannot answer: the requester times out */
 		return err;
 	}
 	return reply_msg(req, msg);
@@ -495,7 +593,7 @@ static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 	nng_socket_set_ms(peer->sock, NNG_OPT_RECONNMAXT, 1000);
 	if (push)
 		nng_socket_set_int(peer->sock, NNG_OPT_SENDBUF, PUSH_QUEUE);
-	else	/* our callers time out and decide; no silent re-sends */
+	else /* our callers time out and decide; no silent re-sends */
 		nng_socket_set_ms(peer->sock, NNG_OPT_REQ_RESENDTIME,
 				  NNG_DURATION_INFINITE);
 
@@ -538,7 +636,7 @@ static void peer_destroy(struct sw_bus_peer *peer)
 			break;
 		}
 	}
-	nng_close(peer->sock);
+	close_later(peer->sock);
 	free(peer);
 }
 
@@ -568,9 +666,11 @@ static void call_cb(void *arg)
 	int64_t left;
 
 	if (call->state == CALL_SENDING && rv == 0) {
-		/* sent: wait for the reply within what is left of the timeout */
+		/* sent: wait for the reply within what is left of the timeout
+		 */
 		left = call->deadline_ms - sw_time_mono_ms();
-		nng_aio_set_timeout(call->aio, (nng_duration)(left > 1 ? left : 1));
+		nng_aio_set_timeout(call->aio,
+				    (nng_duration)(left > 1 ? left : 1));
 		call->state = CALL_RECEIVING;
 		nng_ctx_recv(call->ctx, call->aio);
 		return;
@@ -614,8 +714,8 @@ static void call_run(struct work *w)
 
 	if (!rv) {
 		msg = nng_aio_get_msg(call->aio);
-		e = sw_env_parse(&env, nng_msg_body(msg), nng_msg_len(msg),
-				 err, sizeof(err));
+		e = sw_env_parse(&env, nng_msg_body(msg), nng_msg_len(msg), err,
+				 sizeof(err));
 		nng_msg_free(msg);
 		if (e)
 			sw_warn("bad reply to %s from %s: %s", call->type,
@@ -677,7 +777,8 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 	call->h = h;
 	call->arg = arg;
 	call->state = CALL_SENDING;
-	call->deadline_ms = sw_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1000);
+	call->deadline_ms =
+	    sw_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1000);
 	snprintf(call->type, sizeof(call->type), "%s", type);
 	peer->ncalls++;
 	call->next = peer->bus->calls;
@@ -755,18 +856,46 @@ void sw_bus_drain(struct sw_bus *bus)
 	}
 }
 
-/* Close every socket and free everything; no handler runs. */
+/*
+ * Close every socket and free everything; no handler runs.  Returns after
+ * at most SW_BUS_CLOSE_MS: when nng has not closed every socket by then
+ * (see closer above), the bus is left allocated for the process exit.
+ */
 void sw_bus_free(struct sw_bus *bus)
 {
 	if (!bus)
 		return;
 
+	/*
+	 * Stop every aio first, sockets still open: a callback still running
+	 * would otherwise re-arm a receive on a closed socket (nng 1.5.2
+	 * panics) or queue its operation behind one already freed (enqueue()
+	 * writes through the queue's tail).
+	 */
 	for (struct rep *r = bus->reps; r; r = r->next)
-		nng_close(r->sock);
+		for (int i = 0; i < r->nctx; i++)
+			if (r->reqs[i].aio)
+				nng_aio_stop(r->reqs[i].aio);
 	for (struct pull *p = bus->pulls; p; p = p->next)
-		nng_close(p->sock);
+		if (p->aio)
+			nng_aio_stop(p->aio);
+	for (struct sw_bus_call *c = bus->calls; c; c = c->next)
+		nng_aio_stop(c->aio);
+	bus->head = bus->tail = NULL; /* finished work nobody will run */
+
+	for (struct rep *r = bus->reps; r; r = r->next)
+		close_later(r->sock);
+	for (struct pull *p = bus->pulls; p; p = p->next)
+		close_later(p->sock);
 	for (struct sw_bus_peer *p = bus->peers; p; p = p->next)
-		nng_close(p->sock);
+		close_later(p->sock);
+	if (!closes_done(SW_BUS_CLOSE_MS)) {
+		sw_err("nng_close() still blocked after %d ms (a connection "
+		       "was starting as its socket closed: nng < 1.8 bug); "
+		       "the bus is left to the process exit",
+		       SW_BUS_CLOSE_MS);
+		return;
+	}
 
 	while (bus->reps) {
 		struct rep *r = bus->reps;

@@ -31,21 +31,24 @@
 #include "common/envelope.h"
 
 struct sw_bus;
-struct sw_bus_req;	/* a received request awaiting its reply */
-struct sw_bus_peer;	/* a dialled REQ or PUSH socket */
-struct sw_bus_call;	/* an outstanding request */
+struct sw_bus_req;  /* a received request awaiting its reply */
+struct sw_bus_peer; /* a dialled REQ or PUSH socket */
+struct sw_bus_call; /* an outstanding request */
 
 /* server side: env and its body are valid until the reply is sent */
-typedef void (sw_bus_req_h)(struct sw_bus_req *req, const struct sw_env *env,
-			    void *arg);
+typedef void(sw_bus_req_h)(struct sw_bus_req *req, const struct sw_env *env,
+			   void *arg);
 /* PULL side: env is valid during the call only */
-typedef void (sw_bus_msg_h)(const struct sw_env *env, void *arg);
+typedef void(sw_bus_msg_h)(const struct sw_env *env, void *arg);
 /* client side: env is NULL when err != 0; valid during the call only */
-typedef void (sw_bus_resp_h)(int err, const struct sw_env *env, void *arg);
+typedef void(sw_bus_resp_h)(int err, const struct sw_env *env, void *arg);
 
-int  sw_bus_alloc(struct sw_bus **busp);
+/* longest sw_bus_free() waits for nng to close the sockets */
+#define SW_BUS_CLOSE_MS 1000
+
+int sw_bus_alloc(struct sw_bus **busp);
 void sw_bus_free(struct sw_bus *bus);
-int  sw_bus_fd(const struct sw_bus *bus);
+int sw_bus_fd(const struct sw_bus *bus);
 void sw_bus_drain(struct sw_bus *bus);
 
 int sw_bus_listen_rep(struct sw_bus *bus, const char *url, int nctx,
@@ -70,6 +73,7 @@ int sw_bus_push(struct sw_bus_peer *peer, const char *type, json_t *body);
 int sw_bus_reply(struct sw_bus_req *req, json_t *body);
 int sw_bus_reply_type(struct sw_bus_req *req, const char *type, json_t *body);
 int sw_bus_reply_error(struct sw_bus_req *req, const char *code,
-		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* SW_BUS_H */

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -13,6 +15,7 @@
 #define MAX_MODULES 32
 
 static const char *daemon_name = "tandem";
+static bool stamp_lines = true;
 static enum sw_log_level global_level = SW_LOG_INFO;
 static struct {
 	char name[24];
@@ -22,11 +25,28 @@ static int nmodules;
 
 static const char *const level_names[] = {"err", "warn", "info", "debug"};
 
-/* Name the process in every line. */
+/*
+ * Name the process in every line.  Lines start with a UTC timestamp unless
+ * stderr is journald's (JOURNAL_STREAM set by systemd), which stamps them.
+ */
 void sw_log_init(const char *daemon)
 {
 	if (daemon)
 		daemon_name = daemon;
+	stamp_lines = getenv("JOURNAL_STREAM") == NULL;
+}
+
+/* Write "YYYY-MM-DDTHH:MM:SS.mmmZ " into buf; returns its length or 0. */
+static int stamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char date[32];
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) || !gmtime_r(&ts.tv_sec, &tm) ||
+	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	return snprintf(buf, size, "%s.%03ldZ ", date, ts.tv_nsec / 1000000);
 }
 
 /* Set the level of every module without its own level. */
@@ -92,14 +112,18 @@ void sw_log(enum sw_log_level level, const char *module, const char *callid,
 	if ((unsigned)level > SW_LOG_DEBUG)
 		level = SW_LOG_DEBUG;
 
+	n = stamp_lines ? stamp(line, sizeof(line)) : 0;
 	if (callid && *callid)
-		n = snprintf(line, sizeof(line), "%-5s %s/%s: [%s] ",
-			     level_names[level], daemon_name, module, callid);
+		m = snprintf(line + n, sizeof(line) - (size_t)n,
+			     "%-5s %s/%s: [%s] ", level_names[level],
+			     daemon_name, module, callid);
 	else
-		n = snprintf(line, sizeof(line), "%-5s %s/%s: ",
-			     level_names[level], daemon_name, module);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		n = 0;
+		m = snprintf(line + n, sizeof(line) - (size_t)n,
+			     "%-5s %s/%s: ", level_names[level], daemon_name,
+			     module);
+	if (m < 0 || (size_t)n + (size_t)m >= sizeof(line))
+		m = 0;
+	n += m;
 
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

@@ -29,7 +29,6 @@ static void finish(struct sg_call *c);
 static void media_deleted(int err, json_t *body, void *arg);
 static void media_try_next(struct sg_call *c);
 
-
 /* Find an active call by its id (= media session id). */
 struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
 {
@@ -43,7 +42,7 @@ static void set_outcome(struct sg_call *c, int code, const char *text,
 			const char *reason, const char *dir)
 {
 	if (c->end_reason[0])
-		return;			/* the first cause wins */
+		return; /* the first cause wins */
 	c->end_code = code;
 	snprintf(c->end_text, sizeof(c->end_text), "%s", text ? text : "");
 	snprintf(c->end_reason, sizeof(c->end_reason), "%s", reason);
@@ -126,8 +125,8 @@ void sg_call_txn_done(struct sg_call *c)
 static int bye_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct sg_call *c = magic;
-	int status = sip ? sip->sip_status->st_status
-			 : nta_outgoing_status(orq);
+	int status =
+	    sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 
 	if (status < 200)
 		return 0;
@@ -165,7 +164,7 @@ void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len)
 		return;
 	}
 	if (sg_cpw_answer(c, sdp, len) == 0)
-		return;	/* codec policy: both plans and the caller's SDP */
+		return; /* codec policy: both plans and the caller's SDP */
 	if (sg_sdp_inspect(&m, sdp, len)) {
 		sw_cwarn(c->callid_a, "vendor SDP unreadable, kept previous");
 		return;
@@ -191,8 +190,8 @@ static void vendor_sdp(struct sg_call *c, sip_t const *sip, bool *has)
 	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE))
 		return;
 	free(c->sdp_from_b);
-	c->sdp_from_b = strndup(sip->sip_payload->pl_data,
-				sip->sip_payload->pl_len);
+	c->sdp_from_b =
+	    strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
 	sg_call_media_answer(c, sip->sip_payload->pl_data,
 			     sip->sip_payload->pl_len);
 	*has = true;
@@ -213,8 +212,8 @@ void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip)
 	}
 	vendor_sdp(c, sip, &has_sdp);
 	sw_cdebug(c->callid_a, "%d %s from %s relayed%s", status,
-		 sip->sip_status->st_phrase, c->routing_gw,
-		 has_sdp ? " with SDP" : "");
+		  sip->sip_status->st_phrase, c->routing_gw,
+		  has_sdp ? " with SDP" : "");
 	reply_a(c, status, sip->sip_status->st_phrase,
 		has_sdp ? c->sdp_to_a : NULL);
 	c->state = SG_CALL_EARLY;
@@ -247,8 +246,8 @@ static void arm_max_duration(struct sg_call *c)
 		if (lim[i] > 0 && (!s || lim[i] < s))
 			s = lim[i];
 	if (s)
-		c->t_maxdur = sg_timer_start(c->sg, s * 1000, maxdur_expired,
-					     c);
+		c->t_maxdur =
+		    sg_timer_start(c->sg, s * 1000, maxdur_expired, c);
 }
 
 /* 2xx from the vendor (already ACKed): relay the answer to the caller. */
@@ -265,7 +264,7 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
 		snprintf(c->callid_b, sizeof(c->callid_b), "%s",
 			 sip->sip_call_id->i_id);
 	sw_cdebug(c->callid_a, "answered by %s (%s)", c->routing_gw,
-		 c->callid_b);
+		  c->callid_b);
 	reply_a(c, 200, sip_200_OK, c->sdp_to_a);
 	c->state = SG_CALL_ANSWERED;
 	arm_max_duration(c);
@@ -288,8 +287,7 @@ void sg_call_fail(struct sg_call *c, int code, const char *phrase,
 }
 
 /* End a call from outside or on a BYE: both legs are closed as needed. */
-void sg_call_terminate(struct sg_call *c, const char *reason,
-		       const char *dir)
+void sg_call_terminate(struct sg_call *c, const char *reason, const char *dir)
 {
 	if (!c || c->state == SG_CALL_ENDED)
 		return;
@@ -337,7 +335,7 @@ unsigned sg_call_detach_answered(struct sg *sg)
 		if (!c->journaled || (c->state != SG_CALL_ANSWERED &&
 				      c->state != SG_CALL_CONFIRMED))
 			continue;
-		c->state = SG_CALL_ENDED;	/* nothing more is sent */
+		c->state = SG_CALL_ENDED; /* nothing more is sent */
 		c->cdr_done = true;
 		if (c->admitted) {
 			sg_admit_release(sg, c->mgw);
@@ -347,6 +345,36 @@ unsigned sg_call_detach_answered(struct sg *sg)
 		n++;
 	}
 	return n;
+}
+
+/* Calls whose CDR is not written yet (the drain waits for these). */
+unsigned sg_call_unfinished(const struct sg *sg)
+{
+	unsigned n = 0;
+
+	for (const struct sg_call *c = sg->calls; c; c = c->next)
+		if (!c->cdr_done)
+			n++;
+	return n;
+}
+
+/*
+ * Last step of a shutdown, before the SIP agent goes: free every call
+ * left (its CDR is spooled or it was detached; what remains are
+ * transactions toward peers that never answered).
+ */
+void sg_call_free_all(struct sg *sg)
+{
+	struct sg_call *c, *next;
+
+	for (c = sg->calls; c; c = next) {
+		next = c->next;
+		if (c->admitted) {
+			sg_admit_release(sg, c->mgw);
+			c->admitted = false;
+		}
+		call_free(c);
+	}
 }
 
 /* ---- media anchoring ---- */
@@ -371,7 +399,8 @@ static void media_offered(int err, const char *code,
 	}
 	if (err) {
 		sw_cwarn(c->callid_a, "media node %s failed (%s), next node",
-			 c->node->node_id, err == EPROTO ? code : strerror(err));
+			 c->node->node_id,
+			 err == EPROTO ? code : strerror(err));
 		c->node = NULL;
 		c->media_try++;
 		media_try_next(c);
@@ -382,9 +411,11 @@ static void media_offered(int err, const char *code,
 	snprintf(c->b_local_ip, sizeof(c->b_local_ip), "%s", loc->b_ip);
 	c->a_local_port = loc->a_port;
 	c->b_local_port = loc->b_port;
-	sw_cdebug(c->callid_a, "media on %s: caller side %s:%d, vendor side "
-		 "%s:%d", c->node->node_id, loc->a_ip, loc->a_port, loc->b_ip,
-		 loc->b_port);
+	sw_cdebug(c->callid_a,
+		  "media on %s: caller side %s:%d, vendor side "
+		  "%s:%d",
+		  c->node->node_id, loc->a_ip, loc->a_port, loc->b_ip,
+		  loc->b_port);
 	if (sg_sdp_rewrite(&out, c->offer, strlen(c->offer), loc->b_ip,
 			   loc->b_port)) {
 		sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
@@ -421,14 +452,15 @@ static void media_try_next(struct sg_call *c)
 		json_object_set(b, "ptime", json_object_get(a, "ptime"));
 		json_object_set(b, "fmtp", json_object_get(a, "fmtp"));
 		json_object_set(b, "te_pt", json_object_get(a, "te_pt"));
-		json_object_set(b, "dtmf_send", json_object_get(a, "dtmf_send"));
-		json_object_set(b, "dtmf_recv", json_object_get(a, "dtmf_recv"));
+		json_object_set(b, "dtmf_send",
+				json_object_get(a, "dtmf_send"));
+		json_object_set(b, "dtmf_recv",
+				json_object_get(a, "dtmf_recv"));
 	}
-	if (sg_media_offer(&c->media_req, c->node, c->id, c->callid_a, a, b,
-			   (int)params_of(c)->qos_rtp,
-			   sg_params_media_json(params_of(c)),
-			   (int)c->sg->cfg.media_timeout_ms, media_offered,
-			   c)) {
+	if (sg_media_offer(
+		&c->media_req, c->node, c->id, c->callid_a, a, b,
+		(int)params_of(c)->qos_rtp, sg_params_media_json(params_of(c)),
+		(int)c->sg->cfg.media_timeout_ms, media_offered, c)) {
 		c->node = NULL;
 		c->media_try++;
 		media_try_next(c);
@@ -438,7 +470,7 @@ static void media_try_next(struct sg_call *c)
 static void route_and_connect(struct sg_call *c)
 {
 	if (sg_cpw_caller_check(c))
-		return;	/* 488 CodecMismatch sent */
+		return; /* 488 CodecMismatch sent */
 	if (sg_failover_route(c) == 0) {
 		sg_call_fail(c, 503, sip_503_Service_unavailable,
 			     "NoAvailableRouter", "server");
@@ -477,7 +509,8 @@ static void auth_done(int err, const struct sg_auth_result *res, void *arg)
 		return;
 	if (err) {
 		if (params_of(c)->fail_open && c->mgw->postpaid) {
-			sw_cwarn(c->callid_a, "billingd unavailable (%s); "
+			sw_cwarn(c->callid_a,
+				 "billingd unavailable (%s); "
 				 "postpaid call let through (fail open)",
 				 strerror(err));
 			c->max_duration_s = params_of(c)->max_call_s;
@@ -492,8 +525,8 @@ static void auth_done(int err, const struct sg_auth_result *res, void *arg)
 	}
 	if (!res->allow) {
 		int code = res->sip_code >= 400 && res->sip_code < 700
-				   ? res->sip_code
-				   : 403;
+			       ? res->sip_code
+			       : 403;
 
 		sg_call_fail(c, code, refusal_phrase(res),
 			     res->reason[0] ? res->reason : "AuthRejected",
@@ -503,7 +536,7 @@ static void auth_done(int err, const struct sg_auth_result *res, void *arg)
 	c->authorized = true;
 	c->max_duration_s = res->max_duration_s;
 	sw_cdebug(c->callid_a, "authorized, max %lld s",
-		 (long long)res->max_duration_s);
+		  (long long)res->max_duration_s);
 	route_and_connect(c);
 }
 
@@ -568,13 +601,14 @@ static void finish(struct sg_call *c)
 		cdr = sg_cdr_build(c);
 		err = cdr ? sg_spool_add(c->sg->spool, c->id, cdr) : ENOMEM;
 		if (err)
-			sw_cerr(c->callid_a, "CDR %s NOT spooled (%s): %s", c->id,
-				strerror(err), cdr ? json_dumps(cdr, 0) : "");
+			sw_cerr(c->callid_a, "CDR %s NOT spooled (%s): %s",
+				c->id, strerror(err),
+				cdr ? json_dumps(cdr, 0) : "");
 		else
 			sw_cinfo(c->callid_a, "CDR %s spooled: %d %s %s", c->id,
 				 c->end_code, c->end_reason, c->end_dir);
 		json_decref(cdr);
-		sg_spool_flush_soon(c->sg);	/* fdatasync, then send */
+		sg_spool_flush_soon(c->sg); /* fdatasync, then send */
 		if (c->authorized)
 			sg_billing_release(c->sg->billing, c->id);
 	}
@@ -624,17 +658,16 @@ static void call_end(struct sg_call *c)
 		sg_timer_stop(&c->t_maxdur);
 		sg_failover_stop(c);
 		if (!c->t_reap)
-			c->t_reap = sg_timer_start(c->sg, 40000, reap_expired,
-						   c);
+			c->t_reap =
+			    sg_timer_start(c->sg, 40000, reap_expired, c);
 		sg_billing_auth_cancel(c->auth_req);
 		c->auth_req = NULL;
 		if (c->media_req)
-			return;	/* offer in flight: media_offered goes on */
+			return; /* offer in flight: media_offered goes on */
 		if (c->node && c->media_up &&
-		    !sg_media_delete(&c->media_req, c->node, c->id,
-				     c->end_reason,
-				     (int)c->sg->cfg.media_timeout_ms,
-				     media_deleted, c))
+		    !sg_media_delete(
+			&c->media_req, c->node, c->id, c->end_reason,
+			(int)c->sg->cfg.media_timeout_ms, media_deleted, c))
 			return;
 		c->media_req = NULL;
 	}
@@ -670,8 +703,7 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		 sip->sip_call_id->i_id);
 	snprintf(c->src_ip, sizeof(c->src_ip), "%s", src_ip);
 	caller_of(c->caller_in, sizeof(c->caller_in), sip, mgw->caller_source);
-	copy_user(c->callee_in, sizeof(c->callee_in),
-		  sip->sip_request->rq_url);
+	copy_user(c->callee_in, sizeof(c->callee_in), sip->sip_request->rq_url);
 	if (!c->callee_in[0])
 		copy_user(c->callee_in, sizeof(c->callee_in),
 			  sip->sip_to->a_url);
@@ -691,22 +723,20 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	if (!c->irq) {
 		sw_cerr(c->callid_a, "cannot create server transaction");
 		c->state = SG_CALL_ENDED;
-		c->cdr_done = true;	/* nothing was answered: no CDR */
+		c->cdr_done = true; /* nothing was answered: no CDR */
 		call_free(c);
 		return;
 	}
 	nta_incoming_bind(c->irq, sg_call_a_irq, c);
 	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
 
-	c->leg_a = nta_leg_tcreate(sg->agent, sg_call_a_request, c,
-				   SIPTAG_CALL_ID(sip->sip_call_id),
-				   SIPTAG_FROM(sip->sip_to),
-				   SIPTAG_TO(sip->sip_from),
-				   NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq),
-				   TAG_END());
+	c->leg_a = nta_leg_tcreate(
+	    sg->agent, sg_call_a_request, c, SIPTAG_CALL_ID(sip->sip_call_id),
+	    SIPTAG_FROM(sip->sip_to), SIPTAG_TO(sip->sip_from),
+	    NTATAG_REMOTE_CSEQ(sip->sip_cseq->cs_seq), TAG_END());
 	if (!c->leg_a) {
-		sg_call_fail(c, 500, sip_500_Internal_server_error,
-			     "Internal", "server");
+		sg_call_fail(c, 500, sip_500_Internal_server_error, "Internal",
+			     "server");
 		return;
 	}
 	nta_leg_tag(c->leg_a, NULL);
@@ -719,18 +749,19 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		to->a_params = NULL;
 		to->a_tag = NULL;
 		c->a_local_hdr = su_sprintf(
-			c->home, "%s;tag=%s",
-			sip_header_as_string(c->home, (sip_header_t *)to),
-			nta_leg_get_tag(c->leg_a));
+		    c->home, "%s;tag=%s",
+		    sip_header_as_string(c->home, (sip_header_t *)to),
+		    nta_leg_get_tag(c->leg_a));
 		c->a_remote_hdr = sip_header_as_string(
-			c->home, (sip_header_t const *)sip->sip_from);
+		    c->home, (sip_header_t const *)sip->sip_from);
 	}
-	nta_leg_server_route(c->leg_a, sip->sip_record_route,
-			     sip->sip_contact);
+	nta_leg_server_route(c->leg_a, sip->sip_record_route, sip->sip_contact);
 
-	sw_cinfo(c->callid_a, "INVITE %s -> %s from %s (mapping gateway %s, "
-		 "account %s), call %s", c->caller_in, c->callee_in, src_ip,
-		 mgw->name, mgw->account, c->id);
+	sw_cinfo(c->callid_a,
+		 "INVITE %s -> %s from %s (mapping gateway %s, "
+		 "account %s), call %s",
+		 c->caller_in, c->callee_in, src_ip, mgw->name, mgw->account,
+		 c->id);
 
 	if (sip->sip_payload && sip->sip_payload->pl_len) {
 		int err;
@@ -738,19 +769,17 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		c->offer = strndup(sip->sip_payload->pl_data,
 				   sip->sip_payload->pl_len);
 		err = c->offer ? sg_sdp_inspect(&c->a_sdp, c->offer,
-						 strlen(c->offer))
+						strlen(c->offer))
 			       : ENOMEM;
 		if (err && params_of(c)->media_mode != 0) {
 			sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
 				     "server");
 			return;
 		}
-		snprintf(c->codec_a, sizeof(c->codec_a), "%s",
-			 c->a_sdp.codec);
+		snprintf(c->codec_a, sizeof(c->codec_a), "%s", c->a_sdp.codec);
 	} else if (params_of(c)->media_mode != 0) {
 		/* late offer is not supported with media anchoring yet */
-		sg_call_fail(c, 488, sip_488_Not_acceptable, "NoSdp",
-			     "server");
+		sg_call_fail(c, 488, sip_488_Not_acceptable, "NoSdp", "server");
 		return;
 	}
 	if (mgw->locked) {
@@ -776,10 +805,12 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	}
 	if (c->callee[0] &&
 	    sg_tables_number_check(c->tables, mgw->account, c->callee)) {
-		sw_cinfo(c->callid_a, "%s refused by the number section "
-			 "limitation of %s", c->callee,
-			 sg_tables_number_check(c->tables, mgw->account,
-						c->callee));
+		sw_cinfo(
+		    c->callid_a,
+		    "%s refused by the number section "
+		    "limitation of %s",
+		    c->callee,
+		    sg_tables_number_check(c->tables, mgw->account, c->callee));
 		sg_call_fail(c, 403, sip_403_Forbidden, "NumberNotAllowed",
 			     "server");
 		return;
@@ -792,9 +823,9 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	{
 		struct sg_auth_req req = {c->id, mgw->account, c->caller,
 					  c->callee, mgw->name};
-		int err = sg_billing_auth(&c->auth_req, sg->billing, &req,
-					  (int)sg->cfg.auth_timeout_ms,
-					  auth_done, c);
+		int err =
+		    sg_billing_auth(&c->auth_req, sg->billing, &req,
+				    (int)sg->cfg.auth_timeout_ms, auth_done, c);
 		if (err)
 			auth_done(err, NULL, c);
 	}
@@ -812,12 +843,11 @@ static void recovered_media(int err, json_t *body, void *arg)
 	c->media_req = NULL;
 	if (c->state == SG_CALL_ENDED) {
 		/* ended meanwhile: the delete waited for this reply */
-		if (c->media_up && !(err == EPROTO &&
-				     !strcmp(code, "not_found")) &&
-		    !sg_media_delete(&c->media_req, c->node, c->id,
-				     c->end_reason,
-				     (int)c->sg->cfg.media_timeout_ms,
-				     media_deleted, c))
+		if (c->media_up &&
+		    !(err == EPROTO && !strcmp(code, "not_found")) &&
+		    !sg_media_delete(
+			&c->media_req, c->node, c->id, c->end_reason,
+			(int)c->sg->cfg.media_timeout_ms, media_deleted, c))
 			return;
 		c->media_req = NULL;
 		finish(c);
@@ -825,7 +855,7 @@ static void recovered_media(int err, json_t *body, void *arg)
 	}
 	if (err == EPROTO && !strcmp(code, "not_found")) {
 		sw_cwarn(c->callid_a, "recovered call has no media session "
-			 "any more: ended");
+				      "any more: ended");
 		c->media_up = false;
 		sg_call_terminate(c, "RecoveredNoMedia", "server");
 	}
@@ -841,11 +871,10 @@ static nta_leg_t *restore_leg(struct sg_call *c, const json_t *o,
 	const char *target = json_string_value(json_object_get(o, "target"));
 	const char *route = json_string_value(json_object_get(o, "route"));
 	json_int_t seq = json_integer_value(json_object_get(o, "seq"));
-	sip_contact_t *m = target && *target
-				   ? sip_contact_make(c->home, target)
-				   : NULL;
-	sip_route_t *r = route && *route ? sip_route_make(c->home, route)
-					 : NULL;
+	sip_contact_t *m =
+	    target && *target ? sip_contact_make(c->home, target) : NULL;
+	sip_route_t *r =
+	    route && *route ? sip_route_make(c->home, route) : NULL;
 	char cseq[32];
 
 	if (!callid || !local || !remote)
@@ -928,10 +957,10 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 		 sw_json_str_or(rec, "a_local_ip", ""));
 	snprintf(c->b_local_ip, sizeof(c->b_local_ip), "%s",
 		 sw_json_str_or(rec, "b_local_ip", ""));
-	c->a_local_port = (int)json_integer_value(json_object_get(rec,
-								  "a_local_port"));
-	c->b_local_port = (int)json_integer_value(json_object_get(rec,
-								  "b_local_port"));
+	c->a_local_port =
+	    (int)json_integer_value(json_object_get(rec, "a_local_port"));
+	c->b_local_port =
+	    (int)json_integer_value(json_object_get(rec, "b_local_port"));
 	if (json_string_value(json_object_get(rec, "sdp_to_a")))
 		c->sdp_to_a = strdup(sw_json_str_or(rec, "sdp_to_a", ""));
 	if (json_string_value(json_object_get(rec, "sdp_to_b")))
@@ -953,10 +982,9 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 	}
 	/* a media session that did not survive means a dead call; a live
 	 * one ends by BYE or by the node's rtp_timeout */
-	if (c->media_up &&
-	    sg_media_query(&c->media_req, c->node, c->id,
-			   (int)sg->cfg.media_timeout_ms * 3, recovered_media,
-			   c))
+	if (c->media_up && sg_media_query(&c->media_req, c->node, c->id,
+					  (int)sg->cfg.media_timeout_ms * 3,
+					  recovered_media, c))
 		c->media_req = NULL;
 	return c;
 }

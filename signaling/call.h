@@ -30,7 +30,7 @@
 
 #define SG_CALL_MAX_CANDS    32
 #define SG_CALL_MAX_ATTEMPTS 32
-#define SG_NUM_MAX           64
+#define SG_NUM_MAX	     64
 #define SG_CALL_MAX_NODES    8
 
 struct sg;
@@ -40,29 +40,29 @@ struct sg_media_req;
 struct sg_cp_call;
 
 enum sg_call_state {
-	SG_CALL_AUTH,		/* waiting for billingd */
-	SG_CALL_MEDIA,		/* waiting for media.offer */
-	SG_CALL_ROUTING,	/* attempt in progress, no 18x yet */
-	SG_CALL_EARLY,		/* 18x relayed */
-	SG_CALL_ANSWERED,	/* 200 relayed, caller's ACK pending */
-	SG_CALL_CONFIRMED,	/* talking */
-	SG_CALL_ENDED,		/* both legs done; media.delete / CDR */
+	SG_CALL_AUTH,	   /* waiting for billingd */
+	SG_CALL_MEDIA,	   /* waiting for media.offer */
+	SG_CALL_ROUTING,   /* attempt in progress, no 18x yet */
+	SG_CALL_EARLY,	   /* 18x relayed */
+	SG_CALL_ANSWERED,  /* 200 relayed, caller's ACK pending */
+	SG_CALL_CONFIRMED, /* talking */
+	SG_CALL_ENDED,	   /* both legs done; media.delete / CDR */
 };
 
 struct sg_attempt_rec {
 	char gateway[64];
 	int code;
-	int64_t start_ms, end_ms;	/* wall clock */
+	int64_t start_ms, end_ms; /* wall clock */
 };
 
 struct sg_call {
-	struct sg_call *next, *prev;	/* in sg->calls */
-	struct sg *sg;			/* borrowed */
-	su_home_t *home;		/* owned */
-	struct sg_tables *tables;	/* ref */
-	const struct sg_mgw *mgw;	/* borrowed from tables */
+	struct sg_call *next, *prev; /* in sg->calls */
+	struct sg *sg;		     /* borrowed */
+	su_home_t *home;	     /* owned */
+	struct sg_tables *tables;    /* ref */
+	const struct sg_mgw *mgw;    /* borrowed from tables */
 	enum sg_call_state state;
-	char id[SW_UUID_LEN + 1];	/* CDR id and media session id */
+	char id[SW_UUID_LEN + 1]; /* CDR id and media session id */
 
 	char callid_a[256];
 	char callid_b[256];
@@ -73,54 +73,54 @@ struct sg_call {
 	char routing_gw[64];
 
 	/* A leg */
-	nta_incoming_t *irq;		/* owned: INVITE server transaction */
-	nta_leg_t *leg_a;		/* owned */
-	bool a_final;			/* final response sent to the caller */
-	char *offer;			/* owned: caller's SDP */
+	nta_incoming_t *irq; /* owned: INVITE server transaction */
+	nta_leg_t *leg_a;    /* owned */
+	bool a_final;	     /* final response sent to the caller */
+	char *offer;	     /* owned: caller's SDP */
 	struct sg_sdp_media a_sdp;
-	char *sdp_to_a;			/* owned: last SDP sent to the caller */
-	char *sdp_to_b;			/* owned: SDP offered to vendors */
+	char *sdp_to_a; /* owned: last SDP sent to the caller */
+	char *sdp_to_b; /* owned: SDP offered to vendors */
 
 	/* B leg: the current attempt */
-	nta_leg_t *leg_b;		/* owned */
-	nta_outgoing_t *orq;		/* owned: INVITE client transaction */
-	const struct sg_gw *gw;		/* borrowed from tables */
+	nta_leg_t *leg_b;	/* owned */
+	nta_outgoing_t *orq;	/* owned: INVITE client transaction */
+	const struct sg_gw *gw; /* borrowed from tables */
 	bool b_1xx;
-	bool b_line;			/* holds a line of gw */
-	su_timer_t *t_noprov;		/* owned */
-	su_timer_t *t_timer_b;		/* owned */
+	bool b_line;	       /* holds a line of gw */
+	su_timer_t *t_noprov;  /* owned */
+	su_timer_t *t_timer_b; /* owned */
 	struct sg_route_cand cands[SG_CALL_MAX_CANDS];
 	size_t ncands, next_cand;
 	bool busy_skipped;
 	struct sg_attempt_rec attempts[SG_CALL_MAX_ATTEMPTS];
 	size_t nattempts;
-	char *sdp_from_b;		/* owned: vendor's SDP */
+	char *sdp_from_b; /* owned: vendor's SDP */
 
 	/* media */
-	struct sg_media_node *node;	/* borrowed: nodes are never freed */
+	struct sg_media_node *node; /* borrowed: nodes are never freed */
 	bool media_up;
 	size_t media_try;
 	struct sg_media_node *media_nodes[SG_CALL_MAX_NODES]; /* borrowed */
 	size_t media_nnodes;
 	char a_local_ip[64], b_local_ip[64];
 	int a_local_port, b_local_port;
-	json_t *rtp;			/* owned: stats from media.delete */
+	json_t *rtp; /* owned: stats from media.delete */
 	char codec_a[32], codec_b[32];
 
 	/* bus requests in flight; their replies are dropped after free */
 	struct sg_auth_ctx *auth_req;
 	struct sg_media_req *media_req;
-	bool authorized;		/* auth.release owed at the end */
-	bool admitted;			/* holds admission slots */
-	int retry_after;		/* Retry-After of the final reply */
-	bool b_media_set;		/* media.answer sent for this attempt */
+	bool authorized;  /* auth.release owed at the end */
+	bool admitted;	  /* holds admission slots */
+	int retry_after;  /* Retry-After of the final reply */
+	bool b_media_set; /* media.answer sent for this attempt */
 
 	/* limits */
-	int64_t max_duration_s;		/* from auth.reply, 0 = none */
-	su_timer_t *t_maxdur;		/* owned */
-	su_timer_t *t_reap;		/* owned: safety timer when ending */
-	su_timer_t *t_free;		/* owned: deferred free */
-	su_timer_t *t_trim;		/* owned: frees finished transactions */
+	int64_t max_duration_s; /* from auth.reply, 0 = none */
+	su_timer_t *t_maxdur;	/* owned */
+	su_timer_t *t_reap;	/* owned: safety timer when ending */
+	su_timer_t *t_free;	/* owned: deferred free */
+	su_timer_t *t_trim;	/* owned: frees finished transactions */
 
 	/* times: wall for the CDR, monotonic for durations */
 	int64_t setup_ms, ringing_ms, answer_ms, end_ms;
@@ -130,21 +130,21 @@ struct sg_call {
 	int end_code;
 	char end_text[128];
 	char end_reason[64];
-	char end_dir[8];		/* caller | callee | server */
-	unsigned byes;			/* BYE/INFO transactions in flight */
+	char end_dir[8]; /* caller | callee | server */
+	unsigned byes;	 /* BYE/INFO transactions in flight */
 
 	/* dialog addresses for the recovery journal (in home) */
-	char *a_local_hdr, *a_remote_hdr;	/* To/From of the INVITE */
-	char *b_local_hdr, *b_remote_hdr;	/* From/To we sent */
-	bool journaled;			/* in calls.journal */
-	json_t *recovered_cdr;		/* owned: CDR so far (recovered) */
+	char *a_local_hdr, *a_remote_hdr; /* To/From of the INVITE */
+	char *b_local_hdr, *b_remote_hdr; /* From/To we sent */
+	bool journaled;			  /* in calls.journal */
+	json_t *recovered_cdr;		  /* owned: CDR so far (recovered) */
 
 	/* re-INVITE relay: one at a time (491 otherwise) */
-	nta_incoming_t *reinv_irq;	/* owned: the re-INVITE received */
-	nta_outgoing_t *reinv_orq;	/* owned: the one we sent on */
+	nta_incoming_t *reinv_irq; /* owned: the re-INVITE received */
+	nta_outgoing_t *reinv_orq; /* owned: the one we sent on */
 	bool reinv_from_a;
 	bool cdr_done;
-	struct sg_cp_call *cp;		/* owned: codec/DTMF policy (cpwire.c) */
+	struct sg_cp_call *cp; /* owned: codec/DTMF policy (cpwire.c) */
 };
 
 struct sg_call *sg_call_by_id(struct sg *sg, const char *id);
@@ -159,9 +159,9 @@ static inline const struct sg_params *params_of(const struct sg_call *c)
 
 sip_contact_t const *sg_call_contact(const struct sg_call *c);
 void sg_call_txn_done(struct sg_call *c);
-int  sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
-		       sip_t const *sip);
-int  sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip);
+int sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+		      sip_t const *sip);
+int sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip);
 
 /* used by failover.c */
 void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip);
@@ -169,21 +169,22 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip);
 void sg_call_fail(struct sg_call *c, int code, const char *phrase,
 		  const char *reason, const char *dir);
 void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len);
-int  sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
-		       sip_t const *sip);
+int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
+		      sip_t const *sip);
 
 /* end an established or early call from outside (limits, rtp timeout,
  * operator); BYE/CANCEL both legs as needed */
-void sg_call_terminate(struct sg_call *c, const char *reason,
-		       const char *dir);
+void sg_call_terminate(struct sg_call *c, const char *reason, const char *dir);
 void sg_call_terminate_all(struct sg *sg, const char *reason);
 unsigned sg_call_detach_answered(struct sg *sg);
+unsigned sg_call_unfinished(const struct sg *sg);
+void sg_call_free_all(struct sg *sg);
 
 /* recovery after a restart (recovery.c drives it) */
 struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec);
 
 /* in cdr.c */
 json_t *sg_cdr_build(const struct sg_call *c);
-int     sg_q850_of(int sip_code);
+int sg_q850_of(int sip_code);
 
 #endif /* SG_CALL_H */

@@ -29,7 +29,16 @@
 #include "signaling/stats.h"
 #include "signaling/tables.h"
 
-#define DRAIN_MS 3000
+/*
+ * SIGTERM (docs/signalingd.md, "Stopping"): calls end (or are detached),
+ * then the loop waits until every call's CDR is spooled and acknowledged,
+ * at most DRAIN_MS; in-dialog transactions toward peers (BYE, INFO,
+ * re-INVITE) get at most LINGER_MS of that to be answered.  Teardown after
+ * the loop is bounded by TEARDOWN_MS of bus waits.
+ */
+#define DRAIN_MS    3000
+#define LINGER_MS   1000
+#define TEARDOWN_MS 1000
 
 struct sg_line {
 	struct sg_line *next;
@@ -38,13 +47,12 @@ struct sg_line {
 };
 
 /* Create and start a one-shot timer on the loop. */
-su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f,
-			   void *arg)
+su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f, void *arg)
 {
 	su_timer_t *t;
 
 	if (ms < 1)
-		ms = 1;		/* su_timer asserts on 0 */
+		ms = 1; /* su_timer asserts on 0 */
 	if (ms > 0x7fffffff)
 		ms = 0x7fffffff;
 	t = su_timer_create(su_root_task(sg->root), (su_duration_t)ms);
@@ -119,7 +127,7 @@ static void reload_done(int err, struct sg_tables *t, void *arg)
 		sg_tables_unref(sg->tables);
 		sg->tables = t;
 		sg_sip_params(sg);
-	}			/* else logged by db.c; the old tables stay */
+	} /* else logged by db.c; the old tables stay */
 	if (sg->reload_again && !sg->stopping)
 		sg_reload_tables(sg);
 }
@@ -130,7 +138,7 @@ void sg_reload_tables(struct sg *sg)
 	int e;
 
 	if (sg->reload) {
-		sg->reload_again = true;	/* the data changed meanwhile */
+		sg->reload_again = true; /* the data changed meanwhile */
 		return;
 	}
 	sg->reload_again = false;
@@ -169,26 +177,38 @@ static void stop(struct sg *sg)
 
 		if (kept)
 			sw_info("stopping: %u answered calls left up for the "
-				"next start", kept);
+				"next start",
+				kept);
 	}
 	sw_info("stopping: %u calls to end, %zu CDRs pending", sg->ncalls,
 		sg_spool_pending(sg->spool));
 	sg_call_terminate_all(sg, "Shutdown");
-	sg->last_cdr_kick_ms = sw_time_mono_ms();	/* drain deadline */
+	sg->last_cdr_kick_ms = sw_time_mono_ms(); /* drain deadline */
 	sg_timer_start(sg, 50, drain_check, sg);
 }
 
 static void drain_check(void *magic, su_timer_t *t, void *arg)
 {
 	struct sg *sg = arg;
-	bool late = sw_time_mono_ms() - sg->last_cdr_kick_ms > DRAIN_MS;
+	int64_t waited = sw_time_mono_ms() - sg->last_cdr_kick_ms;
+	unsigned open = sg_call_unfinished(sg);
+	bool drained = open == 0 && sg_spool_inflight(sg->spool) == 0 &&
+		       (sg->ncalls == 0 || waited >= LINGER_MS);
 
 	(void)magic;
 	su_timer_destroy(t);
-	if ((sg->ncalls == 0 && sg_spool_inflight(sg->spool) == 0) || late) {
-		if (sg->ncalls || sg_spool_pending(sg->spool))
-			sw_info("exit with %u calls, %zu CDRs kept in the spool",
-				sg->ncalls, sg_spool_pending(sg->spool));
+	if (drained || waited >= DRAIN_MS) {
+		if (open || sg_spool_pending(sg->spool))
+			sw_warn("drain cut after %lld ms: %u calls without a "
+				"CDR, %zu CDRs kept in the spool for the next "
+				"start",
+				(long long)waited, open,
+				sg_spool_pending(sg->spool));
+		if (sg->ncalls > open)
+			sw_info("%u calls' transactions toward peers left "
+				"unanswered",
+				sg->ncalls - open);
+		sw_info("drained in %lld ms", (long long)waited);
 		su_root_break(sg->root);
 		return;
 	}
@@ -228,7 +248,8 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 		sg_calendar_refresh(sg->tables->cals, sg->tables->ncals,
 				    time(NULL));
 	}
-	if (now - sg->last_cdr_kick_ms >= sg->cfg.cdr_retry_ms && !sg->stopping) {
+	if (now - sg->last_cdr_kick_ms >= sg->cfg.cdr_retry_ms &&
+	    !sg->stopping) {
 		sg->last_cdr_kick_ms = now;
 		if (sg_spool_sync(sg->spool))
 			sw_err("CDR journal fdatasync failed: %s",
@@ -249,7 +270,8 @@ static void flush_now(void *magic, su_timer_t *t, void *arg)
 	err = sg_spool_sync(sg->spool);
 	if (err)
 		sw_err("CDR journal fdatasync failed: %s (CDRs stay unsent "
-		       "until it works)", strerror(err));
+		       "until it works)",
+		       strerror(err));
 	sg_billing_kick(sg->billing);
 }
 
@@ -332,7 +354,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	if (e)
 		goto out;
 	sw_info("routing tables loaded: %zu mapping gateways, %zu routing "
-		"gateways", sg->tables->nmgws, sg->tables->ngws);
+		"gateways",
+		sg->tables->nmgws, sg->tables->ngws);
 
 	e = sg_spool_open(&sg->spool, sg->cfg.spool_dir, err, sizeof(err));
 	if (e)
@@ -354,8 +377,7 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	}
 	sg->bus_registered = true;
 	su_wait_create(sg->sig_wait, sg->sig_fd, SU_WAIT_IN);
-	if (su_root_register(sg->root, sg->sig_wait, signal_ready, sg, 0) <
-	    0) {
+	if (su_root_register(sg->root, sg->sig_wait, signal_ready, sg, 0) < 0) {
 		e = EIO;
 		snprintf(err, sizeof(err), "cannot watch signals");
 		goto out;
@@ -387,13 +409,13 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		snprintf(err, sizeof(err), "cannot start the tick timer");
 		goto out;
 	}
-	sg_recovery_restore(sg);	/* calls answered before a restart */
-	sg_billing_kick(sg->billing);	/* resend what the spool recovered */
+	sg_recovery_restore(sg);      /* calls answered before a restart */
+	sg_billing_kick(sg->billing); /* resend what the spool recovered */
 	sg_billing_probe(sg->billing, 1000);
 	sw_info("signalingd %s node %s started", TANDEM_VERSION,
 		sg->cfg.node_id);
 
- out:
+out:
 	if (e)
 		sw_err("start-up failed: %s", err[0] ? err : strerror(e));
 	return e;
@@ -413,8 +435,7 @@ void sg_free(struct sg *sg)
 
 	if (!sg)
 		return;
-	sg->stopping = true;
-	if (sg->calls && sg->root) {
+	if (sg->calls && sg->root && !sg->stopping) {
 		/* give BYEs and media.delete a moment */
 		int64_t until = sw_time_mono_ms() + 500;
 
@@ -422,6 +443,7 @@ void sg_free(struct sg *sg)
 		while (sg->calls && sw_time_mono_ms() < until)
 			su_root_step(sg->root, 50);
 	}
+	sg->stopping = true;
 	if (sg->tick)
 		su_timer_destroy(sg->tick);
 	sg_timer_stop(&sg->t_flush);
@@ -431,12 +453,13 @@ void sg_free(struct sg *sg)
 	sg_billing_close(sg->billing);
 	sg_media_close(sg->media);
 	if (sg->root) {
-		int64_t until = sw_time_mono_ms() + 1000;
+		int64_t until = sw_time_mono_ms() + TEARDOWN_MS;
 
 		while ((sg_billing_inflight() || sg_media_inflight()) &&
 		       sw_time_mono_ms() < until)
 			su_root_step(sg->root, 10);
 	}
+	sg_call_free_all(sg);
 	sg_keepalive_free(sg);
 	sg_sip_free_regs(sg);
 	sg_sip_stop(sg);

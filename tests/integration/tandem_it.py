@@ -233,14 +233,34 @@ class Proc:
             try:
                 self.p.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.kill()
+                self.kill(dump=True,
+                          why=f"still running {timeout}s after {sig!r}")
         self.rc = self.p.wait(timeout=10)
         return self.rc
 
-    def kill(self):
-        """SIGKILL the process (and its process group)."""
+    def dump_stacks(self, why):
+        """Append every thread's stack (gdb in batch mode) to the log."""
+        with open(self.log_path, "ab") as log:
+            log.write(f"===== {self.name} pid {self.p.pid}: {why}; stacks "
+                      f"before SIGKILL =====\n".encode())
+            log.flush()
+            try:
+                subprocess.run(["gdb", "-batch", "-nx", "-p",
+                                str(self.p.pid), "-ex",
+                                "thread apply all bt"],
+                               stdin=subprocess.DEVNULL, stdout=log,
+                               stderr=subprocess.STDOUT, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                log.write(f"gdb failed: {e!r}\n".encode())
+            log.write(b"===== end of stacks =====\n")
+
+    def kill(self, dump=False, why="killed"):
+        """SIGKILL the process (and its process group); with dump, its
+        stacks go to the log first so that a hang explains itself."""
         if self.p is None or self.p.poll() is not None:
             return
+        if dump:
+            self.dump_stacks(why)
         try:
             os.killpg(self.p.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -725,8 +745,12 @@ class Stack:
     def report(self):
         parts = []
         for name, p in self.daemons.items():
+            text = p.log()
             parts.append(f"===== {name} log ({p.log_path}) =====\n"
-                         f"{p.log()[-15000:]}")
+                         f"{text[-15000:]}")
+            at = text.find("stacks before SIGKILL")
+            if 0 <= at < len(text) - 15000:
+                parts.append(text[text.rfind("\n", 0, at) + 1:][:40000])
         for p in self.procs:
             if isinstance(p, Sipp):
                 parts.append(p.report())

@@ -1,0 +1,121 @@
+"""Issue 14: SIGTERM drains and exits 0 within a bound, whatever SIP
+transactions are left (SPEC §9; docs/signalingd.md, "Stopping").
+
+A caller's call is answered by a vendor gateway (sipp) that then falls
+silent (SIGSTOP): the INFO, the re-INVITE and, after the caller hangs up,
+the BYE that signalingd relays to it are never answered, and neither are
+the OPTIONS keepalives toward it (every second).  signalingd is then sent
+SIGTERM, once after the call ended (its CDR is stored) and once while the
+call is still up (with keep_calls_on_stop 1 the call is left to the
+next start; with 0 it is ended and its CDR stored before the exit).  It must exit 0 within STOP_BOUND_S; mediaproxyd and
+billingd are stopped the same way after it.  Last, the harness itself: a
+daemon it has to SIGKILL gets its threads' stacks (gdb) in its log first.
+"""
+
+import os
+import re
+import signal
+import time
+
+import pytest
+
+import tandem_it as it
+
+# docs/signalingd.md: drain (CDR acknowledgements) <= 3 s, in-dialog
+# transactions <= 1 s, teardown well under 1 s
+STOP_BOUND_S = 5.0
+
+
+def _timed_stop(stack, name):
+    t0 = time.monotonic()
+    rc = stack.stop_daemon(name, timeout=15)
+    took = time.monotonic() - t0
+    print(f"{name}: exit {rc} {took:.2f} s after SIGTERM")
+    return rc, took
+
+
+def _silent_vendor_call(stack, wait2):
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["system_parameters"]["SS_GATEWAY_OPTIONS_INTERVAL"] = "1"
+    doc["routing_gateways"][0]["options_keepalive"] = True
+    doc["routing_gateways"][0]["media"] = {"dtmf_send": "info"}
+    stack.provision(doc)
+    stack.start_all()
+    uac = it.Sipp(stack, "caller", "uac_pending.xml",
+                  remote=f"127.0.0.1:{stack.sip_port}", service="15551230001",
+                  keys={"caller": "5550100"}, calls=1,
+                  subst={"@WAIT1@": 2000, "@WAIT2@": wait2}).start()
+    sg = stack.daemon("signalingd")
+    it.wait_for(lambda: "answered by gwA" in sg.log(), 20,
+                "the vendor's answer")
+    os.kill(gw.pid, signal.SIGSTOP)      # from now on the vendor is silent
+    return gw, uac
+
+
+def _pending_toward_vendor(stack):
+    """The requests signalingd sent to the silent vendor (its log)."""
+    log = stack.daemon("signalingd").log()
+    assert "DTMF 5 sent by INFO to the vendor" in log, "no INFO relayed"
+    assert "re-INVITE from the caller relayed" in log, "no re-INVITE relayed"
+    assert "re-INVITE from the caller answered" not in log, \
+        "the silent vendor answered the re-INVITE"
+
+
+def _stop_rest(stack):
+    for name in ("mediaproxyd", "billingd"):
+        rc, took = _timed_stop(stack, name)
+        assert rc == 0, f"{name} exited {rc} on SIGTERM"
+        assert took <= STOP_BOUND_S, f"{name} took {took:.2f} s to stop"
+
+
+def test_sigterm_after_the_call_with_requests_left_unanswered(stack):
+    gw, uac = _silent_vendor_call(stack, wait2=1500)
+    rc = uac.finish(30)
+    assert rc == 0, f"the caller's call failed (sipp exit {rc})"
+    it.wait_for(lambda: it.cdr_rows(stack), 20, "the CDR in PostgreSQL")
+    _pending_toward_vendor(stack)
+    time.sleep(1.5)                      # keepalive OPTIONS go unanswered
+    rc, took = _timed_stop(stack, "signalingd")
+    gw.kill()
+    assert rc == 0, f"signalingd exited {rc} on SIGTERM"
+    assert took <= STOP_BOUND_S, f"signalingd took {took:.2f} s to stop"
+    rows = it.cdr_rows(stack)
+    assert len(rows) == 1 and rows[0]["hold_ms"] > 0, rows
+    _stop_rest(stack)
+
+
+@pytest.mark.parametrize("keep_calls", [1, 0])
+def test_sigterm_during_the_call_with_requests_left_unanswered(stack,
+                                                               keep_calls):
+    stack.conf_extra["signalingd"]["keep_calls_on_stop"] = keep_calls
+    gw, uac = _silent_vendor_call(stack, wait2=60000)
+    sg = stack.daemon("signalingd")
+    it.wait_for(lambda: "re-INVITE from the caller relayed" in sg.log(), 20,
+                "the re-INVITE toward the silent vendor")
+    _pending_toward_vendor(stack)
+    time.sleep(1.5)
+    rc, took = _timed_stop(stack, "signalingd")
+    gw.kill()
+    uac.kill()
+    assert rc == 0, f"signalingd exited {rc} on SIGTERM"
+    assert took <= STOP_BOUND_S, f"signalingd took {took:.2f} s to stop"
+    if not keep_calls:
+        # ended by the server: BYE both ways, CDR stored before the exit
+        rows = it.wait_for(lambda: it.cdr_rows(stack), 20, "the CDR")
+        assert [r["end_reason"] for r in rows] == ["Shutdown"], rows
+    _stop_rest(stack)
+
+
+def test_harness_dumps_the_stacks_of_a_daemon_it_kills(stack):
+    """A daemon that does not stop gets its stacks in its log (gdb)."""
+    stack.start_daemon("billingd")
+    bd = stack.daemon("billingd")
+    os.kill(bd.pid, signal.SIGSTOP)      # will not react to SIGTERM
+    rc = bd.stop(signal.SIGTERM, timeout=2)
+    assert rc == -signal.SIGKILL, rc
+    log = bd.log()
+    assert "still running 2s after" in log and "stacks before SIGKILL" in log
+    dump = log[log.index("stacks before SIGKILL"):]
+    assert re.search(r"Thread 1 .*\n#0 ", dump), dump[:3000]
+    assert "main (" in dump, dump[:3000]
