@@ -9,7 +9,7 @@
  *   the money buys less than 1 second   allow:false 403 InsufficientBalance
  *   otherwise                           allow:true, max_duration_s = what
  *                                       the available money buys, at most
- *                                       BD_AUTH_MAX_DURATION_S
+ *                                       BD_AUTH_MAX_DURATION_S (a week)
  * Reservations come later: auth.release only answers.
  *
  * Threading: re_main thread only.
@@ -21,7 +21,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define BD_AUTH_MAX_DURATION_S 7200
+/* longest authorisation: SS_MAXCALLDURATION's own maximum (a week), so
+ * that the call's own limits (SS_MAXCALLDURATION, the mapping gateway's
+ * conversation limitation) decide, never a hidden cap here */
+#define BD_AUTH_MAX_DURATION_S 604800
 
 struct bd;
 struct bd_account;
@@ -32,9 +35,9 @@ struct sw_env;
 struct bd_auth_result {
 	bool allow;
 	int64_t max_duration_s;
-	int sip_code;		/* 0 when allowed */
-	const char *reason;	/* static; "" when allowed */
-	const char *prefix;	/* borrowed from acc: the entry used, or NULL */
+	int sip_code;	    /* 0 when allowed */
+	const char *reason; /* static; "" when allowed */
+	const char *prefix; /* borrowed from acc: the entry used, or NULL */
 };
 
 void bd_auth_decide(struct bd_auth_result *out, const struct bd_account *acc,

@@ -40,23 +40,23 @@
 #include "proto/proto.h"
 
 #define MONTHS_KEPT 8
-#define HOLD_MAX_MS (3660LL * 24 * 3600 * 1000)	/* ten years */
+#define HOLD_MAX_MS (3660LL * 24 * 3600 * 1000) /* ten years */
 
 struct bd_cdr {
-	struct bd *bd;			/* borrowed */
-	int months[MONTHS_KEPT];	/* partitions known to exist */
+	struct bd *bd;		 /* borrowed */
+	int months[MONTHS_KEPT]; /* partitions known to exist */
 	unsigned nmonths;
-	struct list ready;		/* cdr_job: rated, waiting to be stored */
-	bool storing;			/* a store statement is running */
+	struct list ready; /* cdr_job: rated, waiting to be stored */
+	bool storing;	   /* a store statement is running */
 };
 
 struct cdr_job {
-	struct le le;			/* in bd_cdr.ready or a batch */
-	struct bd_cdr *cdr;		/* borrowed */
-	bool alone;			/* store in a batch of its own */
-	struct sw_bus_req *req;		/* answered exactly once */
-	struct bd_cdr_rec rec;		/* owned */
-	bool counted;			/* in bd->pending */
+	struct le le;		/* in bd_cdr.ready or a batch */
+	struct bd_cdr *cdr;	/* borrowed */
+	bool alone;		/* store in a batch of its own */
+	struct sw_bus_req *req; /* answered exactly once */
+	struct bd_cdr_rec rec;	/* owned */
+	bool counted;		/* in bd->pending */
 	bool has_account;
 	int64_t account_id;
 	int64_t fee, fee_s, vendor_cost;
@@ -66,8 +66,8 @@ struct cdr_job {
 };
 
 static const char sql_partition[] =
-	"SELECT cdr_ensure_partition("
-	"timestamptz 'epoch' + $1::bigint * interval '1 millisecond')";
+    "SELECT cdr_ensure_partition("
+    "timestamptz 'epoch' + $1::bigint * interval '1 millisecond')";
 
 /*
  * Store a batch of rated CDRs given as one JSON array of records ($1), all
@@ -79,61 +79,61 @@ static const char sql_partition[] =
  * whether it was stored now, and the fee already stored for a duplicate.
  */
 static const char sql_store[] =
-	"WITH input AS ("
-	" SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ord integer,"
-	"  id uuid, setup_ms bigint, fee bigint, account_id bigint,"
-	"  call_id_a text, call_id_b text, caller_in text, callee_in text,"
-	"  caller text, callee text, caller_out text, callee_out text,"
-	"  src_ip text, dst_ip text, mapping_gateway text, account text,"
-	"  routing_gateway text, vendor text, ringing_ms bigint,"
-	"  answer_ms bigint, end_ms bigint, hold_ms bigint, fee_s integer,"
-	"  pdd_ms bigint, vendor_cost bigint, rate_prefix text,"
-	"  end_code integer, end_text text, end_direction text,"
-	"  end_reason text, q850 integer, codec_a text, codec_b text,"
-	"  media_node text, rtp jsonb, attempts jsonb)),"
-	" ins AS ("
-	" INSERT INTO cdr_ids (id, setup_time, fee)"
-	" SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
-	"  fee FROM input"
-	" ON CONFLICT (id) DO NOTHING RETURNING id, setup_time),"
-	" new AS ("
-	" SELECT input.*, ins.setup_time FROM input JOIN ins USING (id)),"
-	" ins_cdr AS ("
-	" INSERT INTO cdr (id, setup_time, account_id, call_id_a, call_id_b,"
-	"  caller_in, callee_in, caller, callee, caller_out, callee_out,"
-	"  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
-	"  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
-	"  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
-	"  end_reason, q850, codec_a, codec_b, media_node, rtp)"
-	" SELECT id, setup_time, account_id, call_id_a, call_id_b,"
-	"  caller_in, callee_in, caller, callee, caller_out, callee_out,"
-	"  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
-	"  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
-	"  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
-	"  end_reason, q850, codec_a, codec_b, media_node, rtp FROM new),"
-	" att AS ("
-	" INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
-	"  end_ms)"
-	" SELECT new.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
-	" FROM new, jsonb_to_recordset(new.attempts) AS a(seq integer,"
-	"  gateway text, code integer, start_ms bigint, end_ms bigint)),"
-	" tot AS ("
-	" SELECT account_id, sum(fee) AS total FROM new"
-	" WHERE fee <> 0 AND account_id IS NOT NULL GROUP BY account_id),"
-	" deb AS ("
-	" UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
-	" WHERE a.id = tot.account_id RETURNING a.id, a.balance),"
-	" hist AS ("
-	" INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
-	" SELECT n.account_id, -n.fee, deb.balance + tot.total"
-	"  - sum(n.fee) OVER (PARTITION BY n.account_id ORDER BY n.ord),"
-	"  'cdr', n.id::text"
-	" FROM new n JOIN deb ON deb.id = n.account_id"
-	" JOIN tot ON tot.account_id = n.account_id WHERE n.fee <> 0)"
-	" SELECT i.ord, s.id IS NOT NULL, c.fee FROM input i"
-	" LEFT JOIN ins s ON s.id = i.id LEFT JOIN cdr_ids c ON c.id = i.id";
+    "WITH input AS ("
+    " SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ord integer,"
+    "  id uuid, setup_ms bigint, fee bigint, account_id bigint,"
+    "  call_id_a text, call_id_b text, caller_in text, callee_in text,"
+    "  caller text, callee text, caller_out text, callee_out text,"
+    "  src_ip text, dst_ip text, mapping_gateway text, account text,"
+    "  routing_gateway text, vendor text, ringing_ms bigint,"
+    "  answer_ms bigint, end_ms bigint, hold_ms bigint, fee_s integer,"
+    "  pdd_ms bigint, vendor_cost bigint, rate_prefix text,"
+    "  end_code integer, end_text text, end_direction text,"
+    "  end_reason text, q850 integer, codec_a text, codec_b text,"
+    "  media_node text, rtp jsonb, attempts jsonb)),"
+    " ins AS ("
+    " INSERT INTO cdr_ids (id, setup_time, fee)"
+    " SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
+    "  fee FROM input"
+    " ON CONFLICT (id) DO NOTHING RETURNING id, setup_time),"
+    " new AS ("
+    " SELECT input.*, ins.setup_time FROM input JOIN ins USING (id)),"
+    " ins_cdr AS ("
+    " INSERT INTO cdr (id, setup_time, account_id, call_id_a, call_id_b,"
+    "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
+    "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
+    "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
+    "  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
+    "  end_reason, q850, codec_a, codec_b, media_node, rtp)"
+    " SELECT id, setup_time, account_id, call_id_a, call_id_b,"
+    "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
+    "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
+    "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
+    "  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
+    "  end_reason, q850, codec_a, codec_b, media_node, rtp FROM new),"
+    " att AS ("
+    " INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
+    "  end_ms)"
+    " SELECT new.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
+    " FROM new, jsonb_to_recordset(new.attempts) AS a(seq integer,"
+    "  gateway text, code integer, start_ms bigint, end_ms bigint)),"
+    " tot AS ("
+    " SELECT account_id, sum(fee) AS total FROM new"
+    " WHERE fee <> 0 AND account_id IS NOT NULL GROUP BY account_id),"
+    " deb AS ("
+    " UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
+    " WHERE a.id = tot.account_id RETURNING a.id, a.balance),"
+    " hist AS ("
+    " INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
+    " SELECT n.account_id, -n.fee, deb.balance + tot.total"
+    "  - sum(n.fee) OVER (PARTITION BY n.account_id ORDER BY n.ord),"
+    "  'cdr', n.id::text"
+    " FROM new n JOIN deb ON deb.id = n.account_id"
+    " JOIN tot ON tot.account_id = n.account_id WHERE n.fee <> 0)"
+    " SELECT i.ord, s.id IS NOT NULL, c.fee FROM input i"
+    " LEFT JOIN ins s ON s.id = i.id LEFT JOIN cdr_ids c ON c.id = i.id";
 
-#define STORE_BATCH_MAX 256	/* CDRs per store statement */
+#define STORE_BATCH_MAX 256 /* CDRs per store statement */
 
 /* ---- decoding ---- */
 
@@ -141,8 +141,7 @@ static const char *const directions[] = {"caller", "callee", "server", NULL};
 
 static json_t *decode_attempts(struct sw_jv *v, const json_t *cdr)
 {
-	json_t *arr = sw_jv_arr(v, cdr, "attempts", BD_CDR_MAX_ATTEMPTS,
-				false);
+	json_t *arr = sw_jv_arr(v, cdr, "attempts", BD_CDR_MAX_ATTEMPTS, false);
 	json_t *out = json_array();
 	size_t i;
 	json_t *a;
@@ -150,7 +149,8 @@ static json_t *decode_attempts(struct sw_jv *v, const json_t *cdr)
 	if (!out || !arr)
 		return out;
 
-	json_array_foreach(arr, i, a) {
+	json_array_foreach(arr, i, a)
+	{
 		char path[48];
 		struct sw_jv av;
 		const char *gw;
@@ -159,33 +159,36 @@ static json_t *decode_attempts(struct sw_jv *v, const json_t *cdr)
 		snprintf(path, sizeof(path), "%s.attempts[%zu]", v->path, i);
 		sw_jv_init(&av, path);
 		if (!json_is_object(a)) {
-			sw_jv_fail(v, "attempts", "element %zu is not an "
-				   "object", i);
+			sw_jv_fail(v, "attempts",
+				   "element %zu is not an "
+				   "object",
+				   i);
 			break;
 		}
 		gw = sw_jv_str(&av, a, "gateway", BD_NAME_MAX, true, "");
 		code = sw_jv_int(&av, a, "code", 0, 699, true, 0);
-		start = sw_jv_int(&av, a, "start_ms", 0, BD_CDR_MAX_MS, false,
-				  0);
+		start =
+		    sw_jv_int(&av, a, "start_ms", 0, BD_CDR_MAX_MS, false, 0);
 		end = sw_jv_int(&av, a, "end_ms", 0, BD_CDR_MAX_MS, false, 0);
 		if (av.bad) {
 			if (!v->bad++)
 				snprintf(v->err, sizeof(v->err), "%s", av.err);
 			break;
 		}
-		json_array_append_new(out, json_pack(
-			"{s:I, s:s, s:I, s:I, s:I}", "seq", (json_int_t)i + 1,
-			"gateway", gw, "code", (json_int_t)code,
-			"start_ms", (json_int_t)start, "end_ms",
-			(json_int_t)end));
+		json_array_append_new(
+		    out,
+		    json_pack("{s:I, s:s, s:I, s:I, s:I}", "seq",
+			      (json_int_t)i + 1, "gateway", gw, "code",
+			      (json_int_t)code, "start_ms", (json_int_t)start,
+			      "end_ms", (json_int_t)end));
 	}
 
 	return out;
 }
 
 static const char *const leg_ints[] = {
-	"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rtcp_rx",
-	"rtcp_tx", "lost", "jitter_ms", "dropped", NULL,
+    "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rtcp_rx",
+    "rtcp_tx",	  "lost",     "jitter_ms",  "dropped",	NULL,
 };
 
 /* the known fields of one leg's RTP statistics, checked and copied */
@@ -199,8 +202,9 @@ static json_t *decode_leg(struct sw_jv *v, const json_t *leg)
 	for (const char *const *k = leg_ints; *k; k++) {
 		if (!json_object_get(leg, *k))
 			continue;
-		json_object_set_new(out, *k, json_integer(
-			sw_jv_int(v, leg, *k, 0, INT64_MAX, false, 0)));
+		json_object_set_new(out, *k,
+				    json_integer(sw_jv_int(
+					v, leg, *k, 0, INT64_MAX, false, 0)));
 	}
 	remote = sw_jv_str(v, leg, "remote", 64, false, "");
 	if (json_object_get(leg, "remote"))
@@ -290,28 +294,27 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	rec->callee_out = sw_jv_str(&v, cdr, "callee_out", 64, false, "");
 	rec->src_ip = sw_jv_str(&v, cdr, "src_ip", 64, false, "");
 	rec->dst_ip = sw_jv_str(&v, cdr, "dst_ip", 64, false, "");
-	rec->mapping_gateway = sw_jv_str(&v, cdr, "mapping_gateway", 64,
-					 false, "");
+	rec->mapping_gateway =
+	    sw_jv_str(&v, cdr, "mapping_gateway", 64, false, "");
 	rec->account = sw_jv_str(&v, cdr, "account", 64, false, "");
-	rec->routing_gateway = sw_jv_str(&v, cdr, "routing_gateway", 64,
-					 false, "");
-	rec->setup_ms = sw_jv_int(&v, cdr, "setup_ms", 1, BD_CDR_MAX_MS, true,
-				  0);
-	rec->ringing_ms = sw_jv_int(&v, cdr, "ringing_ms", 0, BD_CDR_MAX_MS,
-				    false, 0);
-	rec->answer_ms = sw_jv_int(&v, cdr, "answer_ms", 0, BD_CDR_MAX_MS,
-				   false, 0);
+	rec->routing_gateway =
+	    sw_jv_str(&v, cdr, "routing_gateway", 64, false, "");
+	rec->setup_ms =
+	    sw_jv_int(&v, cdr, "setup_ms", 1, BD_CDR_MAX_MS, true, 0);
+	rec->ringing_ms =
+	    sw_jv_int(&v, cdr, "ringing_ms", 0, BD_CDR_MAX_MS, false, 0);
+	rec->answer_ms =
+	    sw_jv_int(&v, cdr, "answer_ms", 0, BD_CDR_MAX_MS, false, 0);
 	rec->end_ms = sw_jv_int(&v, cdr, "end_ms", 0, BD_CDR_MAX_MS, false, 0);
 	rec->hold_ms = sw_jv_int(&v, cdr, "hold_ms", 0, HOLD_MAX_MS, false, 0);
 	rec->pdd_ms = sw_jv_int(&v, cdr, "pdd_ms", 0, HOLD_MAX_MS, false, 0);
 	rec->end_code = sw_jv_int(&v, cdr, "end_code", 0, 699, false, 0);
 	rec->end_text = sw_jv_str(&v, cdr, "end_text", 128, false, "");
 	/* "" (not known, e.g. refused before routing) is accepted too */
-	rec->end_direction = sw_jv_str(&v, cdr, "end_direction", 16, false,
-				       "");
+	rec->end_direction = sw_jv_str(&v, cdr, "end_direction", 16, false, "");
 	if (*rec->end_direction)
-		rec->end_direction = sw_jv_enum(&v, cdr, "end_direction",
-						directions, false, "");
+		rec->end_direction =
+		    sw_jv_enum(&v, cdr, "end_direction", directions, false, "");
 	rec->end_reason = sw_jv_str(&v, cdr, "end_reason", 64, false, "");
 	rec->q850 = sw_jv_int(&v, cdr, "q850", 0, 127, false, 0);
 	rec->codec_a = sw_jv_str(&v, cdr, "codec_a", 32, false, "");
@@ -337,7 +340,7 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	rec->rtp = rtp;
 	attempts = rtp = NULL;
 
- out:
+out:
 	json_decref(attempts);
 	json_decref(rtp);
 	if (ret)
@@ -365,9 +368,8 @@ static const char *db_code(int err)
 
 static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 {
-	json_t *body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id,
-				 "fee", (json_int_t)fee,
-				 "duplicate", duplicate);
+	json_t *body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
+				 (json_int_t)fee, "duplicate", duplicate);
 
 	if (!body)
 		sw_bus_reply_error(job->req, SW_ERR_INTERNAL, "out of memory");
@@ -377,8 +379,8 @@ static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 
 /* one batch in flight: its jobs, in ord order */
 struct store_batch {
-	struct bd_cdr *cdr;		/* borrowed */
-	struct list jobs;		/* owned cdr_job */
+	struct bd_cdr *cdr; /* borrowed */
+	struct list jobs;   /* owned cdr_job */
 	unsigned n;
 };
 
@@ -388,7 +390,7 @@ static void batch_destructor(void *arg)
 {
 	struct store_batch *b = arg;
 
-	list_flush(&b->jobs);	/* jobs not answered yet are dropped */
+	list_flush(&b->jobs); /* jobs not answered yet are dropped */
 }
 
 /* the database record of one rated job (see sql_store) */
@@ -406,8 +408,9 @@ static json_t *job_record(const struct cdr_job *job, unsigned ord)
 	S("id", r->id);
 	I("setup_ms", r->setup_ms);
 	I("fee", job->fee);
-	json_object_set_new(o, "account_id", job->has_account ?
-			    json_integer(job->account_id) : json_null());
+	json_object_set_new(o, "account_id",
+			    job->has_account ? json_integer(job->account_id)
+					     : json_null());
 	S("call_id_a", r->call_id_a);
 	S("call_id_b", r->call_id_b);
 	S("caller_in", r->caller_in);
@@ -451,12 +454,12 @@ static json_t *job_record(const struct cdr_job *job, unsigned ord)
 	return o;
 }
 
-static void batch_fail(struct store_batch *b, const char *code,
-		       const char *why)
+static void batch_fail(struct store_batch *b, const char *code, const char *why)
 {
 	struct le *le;
 
-	LIST_FOREACH(&b->jobs, le) {
+	LIST_FOREACH(&b->jobs, le)
+	{
 		struct cdr_job *job = le->data;
 
 		sw_bus_reply_error(job->req, code, "CDR not stored: %s", why);
@@ -491,8 +494,9 @@ static void batch_h(int err, const PGresult *res, void *arg)
 		goto out;
 	}
 	if (err) {
-		const char *why = (res && (err == EBADMSG || err == EAGAIN)) ?
-				  bd_db_errmsg(res) : strerror(err);
+		const char *why = (res && (err == EBADMSG || err == EAGAIN))
+				      ? bd_db_errmsg(res)
+				      : strerror(err);
 
 		if (err == EBADMSG)
 			sw_err("store of %u CDRs failed: %s", b->n, why);
@@ -509,7 +513,7 @@ static void batch_h(int err, const PGresult *res, void *arg)
 		goto out;
 	}
 	LIST_FOREACH(&b->jobs, le)
-		jobs[i++] = le->data;
+	jobs[i++] = le->data;
 
 	for (int row = 0; row < PQntuples(res); row++) {
 		long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
@@ -527,27 +531,31 @@ static void batch_h(int err, const PGresult *res, void *arg)
 
 		if (now) {
 			stored++;
-			sw_cdebug(job->rec.id, "stored: account %s fee %lld "
+			sw_cdebug(job->rec.id,
+				  "stored: account %s fee %lld "
 				  "fee_s %lld prefix '%s' vendor '%s' cost "
-				  "%lld", job->rec.account, (long long)job->fee,
+				  "%lld",
+				  job->rec.account, (long long)job->fee,
 				  (long long)job->fee_s, job->rate_prefix,
 				  job->vendor, (long long)job->vendor_cost);
 		} else {
 			dups++;
-			sw_cinfo(job->rec.id, "duplicate CDR acknowledged "
-				 "(fee %lld)", (long long)fee);
+			sw_cinfo(job->rec.id,
+				 "duplicate CDR acknowledged "
+				 "(fee %lld)",
+				 (long long)fee);
 		}
 		job_reply(job, fee, !now);
 	}
 	for (i = 0; i < b->n; i++) {
-		if (jobs[i])	/* cannot happen: one row per record */
+		if (jobs[i]) /* cannot happen: one row per record */
 			sw_bus_reply_error(jobs[i]->req, SW_ERR_INTERNAL,
 					   "CDR missing from the store result");
 	}
 	sw_debug("batch of %u CDRs: %u stored, %u duplicates", b->n, stored,
 		 dups);
 
- out:
+out:
 	mem_deref(jobs);
 	mem_deref(b);
 	store_flush(cdr);
@@ -557,7 +565,8 @@ static bool batch_has(const struct store_batch *b, const char *id)
 {
 	struct le *le;
 
-	LIST_FOREACH(&b->jobs, le) {
+	LIST_FOREACH(&b->jobs, le)
+	{
 		const struct cdr_job *job = le->data;
 
 		if (!strcmp(job->rec.id, id))
@@ -600,9 +609,9 @@ static void store_flush(struct bd_cdr *cdr)
 
 		next = le->next;
 		if (job->alone && b->n)
-			break;		/* it goes on its own, next time */
+			break; /* it goes on its own, next time */
 		if (batch_has(b, job->rec.id))
-			continue;	/* a resend racing itself: next batch */
+			continue; /* a resend racing itself: next batch */
 
 		rec = job_record(job, b->n);
 		if (!rec || json_array_append_new(arr, rec)) {
@@ -626,10 +635,11 @@ static void store_flush(struct bd_cdr *cdr)
 	if (!err)
 		cdr->storing = true;
 
- out:
+out:
 	if (err && b) {
-		batch_fail(b, err == ENOMEM ? SW_ERR_INTERNAL :
-			   SW_ERR_UNAVAILABLE, strerror(err));
+		batch_fail(b,
+			   err == ENOMEM ? SW_ERR_INTERNAL : SW_ERR_UNAVAILABLE,
+			   strerror(err));
 		mem_deref(b);
 	}
 	json_decref(arr);
@@ -727,8 +737,10 @@ static void rate_side(const struct bd_account *acc, const char *callee,
 	r = bd_rate_select(acc->rates, acc->nrates, callee);
 	if (!r) {
 		if (hold_ms > 0)
-			sw_cwarn(cid, "no rate for %s in %s's table: not "
-				 "charged", callee, acc->name);
+			sw_cwarn(cid,
+				 "no rate for %s in %s's table: not "
+				 "charged",
+				 callee, acc->name);
 		return;
 	}
 	if (prefix)
@@ -741,15 +753,14 @@ static void rate_side(const struct bd_account *acc, const char *callee,
 		return;
 	}
 	*fee = res.fee;
-	if (fee_s)	/* cdr.fee_s is an integer column */
+	if (fee_s) /* cdr.fee_s is an integer column */
 		*fee_s = res.fee_s > INT32_MAX ? INT32_MAX : res.fee_s;
 }
 
 static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 {
 	struct cdr_job *job = arg;
-	const struct bd_param_values *pv =
-		bd_params_get(job->cdr->bd->params);
+	const struct bd_param_values *pv = bd_params_get(job->cdr->bd->params);
 	const struct bd_cdr_rec *r = &job->rec;
 
 	if (err) {
@@ -761,8 +772,10 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	}
 
 	if (!lk->customer.found && *r->account)
-		sw_cwarn(r->id, "account '%s' not found: CDR stored "
-			 "without a fee", r->account);
+		sw_cwarn(r->id,
+			 "account '%s' not found: CDR stored "
+			 "without a fee",
+			 r->account);
 
 	job->has_account = lk->customer.found;
 	job->account_id = lk->customer.id;
@@ -797,6 +810,50 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	}
 }
 
+/*
+ * What no real call can carry (docs/billingd.md, "CDR checks"): a hold
+ * longer than SS_MAXCALLDURATION plus BD_CDR_HOLD_MARGIN_S, a setup time
+ * more than BD_CDR_FUTURE_MS ahead of this clock or BD_CDR_PAST_DAYS
+ * behind it, times out of order.  0 or EBADMSG with err naming the field.
+ */
+int bd_cdr_plausible(const struct bd_cdr_rec *r, int64_t max_call_s,
+		     int64_t now_ms, char *err, size_t errsz)
+{
+	int64_t max_hold = (max_call_s + BD_CDR_HOLD_MARGIN_S) * 1000;
+
+	if (r->hold_ms > max_hold) {
+		snprintf(err, errsz,
+			 "body.cdr.hold_ms: %" PRId64 " ms is more "
+			 "than SS_MAXCALLDURATION (%" PRId64 " s) + %d s",
+			 r->hold_ms, max_call_s, BD_CDR_HOLD_MARGIN_S);
+		return EBADMSG;
+	}
+	if (r->setup_ms > now_ms + BD_CDR_FUTURE_MS ||
+	    r->setup_ms < now_ms - BD_CDR_PAST_DAYS * 86400000LL) {
+		snprintf(err, errsz,
+			 "body.cdr.setup_ms: %" PRId64 " is not "
+			 "within %lld days before and %lld s after now",
+			 r->setup_ms, (long long)BD_CDR_PAST_DAYS,
+			 (long long)BD_CDR_FUTURE_MS / 1000);
+		return EBADMSG;
+	}
+	if ((r->answer_ms && r->answer_ms < r->setup_ms) ||
+	    (r->end_ms && r->end_ms < r->setup_ms) ||
+	    (r->answer_ms && r->end_ms && r->end_ms < r->answer_ms)) {
+		snprintf(err, errsz,
+			 "body.cdr: answer_ms/end_ms before "
+			 "setup_ms or end_ms before answer_ms");
+		return EBADMSG;
+	}
+	if (r->hold_ms && !r->answer_ms) {
+		snprintf(err, errsz,
+			 "body.cdr.hold_ms: a hold time without "
+			 "answer_ms");
+		return EBADMSG;
+	}
+	return 0;
+}
+
 /* cdr.submit: validate now, then lookup -> (partition) -> store -> reply. */
 void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 		   const struct sw_env *env)
@@ -814,10 +871,15 @@ void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 	job->req = req;
 
 	ret = bd_cdr_decode(&job->rec, env->body, err, sizeof(err));
+	if (!ret)
+		ret = bd_cdr_plausible(
+		    &job->rec, bd_params_get(cdr->bd->params)->max_call_s,
+		    (int64_t)time(NULL) * 1000, err, sizeof(err));
 	if (ret) {
 		sw_warn("cdr.submit refused: %s", err);
-		sw_bus_reply_error(req, ret == EBADMSG ? SW_ERR_BAD_REQUEST :
-				   SW_ERR_INTERNAL, "%s", err);
+		sw_bus_reply_error(
+		    req, ret == EBADMSG ? SW_ERR_BAD_REQUEST : SW_ERR_INTERNAL,
+		    "%s", err);
 		mem_deref(job);
 		return;
 	}

@@ -36,8 +36,11 @@
 
 #include "common/uuid.h"
 
-#define BD_CDR_MAX_ATTEMPTS 64
-#define BD_CDR_MAX_MS 253402300799999LL	/* 9999-12-31T23:59:59.999Z */
+#define BD_CDR_MAX_ATTEMPTS  64
+#define BD_CDR_MAX_MS	     253402300799999LL /* 9999-12-31T23:59:59.999Z */
+#define BD_CDR_HOLD_MARGIN_S 60		       /* beyond SS_MAXCALLDURATION */
+#define BD_CDR_FUTURE_MS     600000LL	       /* setup at most 10 min ahead */
+#define BD_CDR_PAST_DAYS     400LL /* a spool kept for over a year */
 
 struct bd;
 struct bd_cdr;
@@ -57,15 +60,17 @@ struct bd_cdr_rec {
 	int64_t end_code, q850;
 	const char *end_text, *end_direction, *end_reason;
 	const char *codec_a, *codec_b, *media_node;
-	json_t *attempts;	/* owned: [{seq,gateway,code,start_ms,end_ms}] */
-	json_t *rtp;		/* owned: {"a":{...},"b":{...}}, known fields */
+	json_t *attempts; /* owned: [{seq,gateway,code,start_ms,end_ms}] */
+	json_t *rtp;	  /* owned: {"a":{...},"b":{...}}, known fields */
 };
 
-int  bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
-		   size_t errsz);
+int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
+		  size_t errsz);
+int bd_cdr_plausible(const struct bd_cdr_rec *r, int64_t max_call_s,
+		     int64_t now_ms, char *err, size_t errsz);
 void bd_cdr_rec_reset(struct bd_cdr_rec *rec);
 
-int  bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd);
+int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd);
 void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 		   const struct sw_env *env);
 void bd_cdr_db_up(struct bd_cdr *cdr);

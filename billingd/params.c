@@ -14,24 +14,25 @@
 #include "common/log.h"
 
 struct bd_params {
-	struct bd_db *db;		/* borrowed */
+	struct bd_db *db; /* borrowed */
 	struct bd_param_values cur;
 	struct tmr tmr;
 	bool loading;
 };
 
-static const char sql_params[] =
-	"SELECT name, value FROM system_parameters"
-	" WHERE name LIKE 'SERVER\\_BILLING\\_%'";
+static const char sql_params[] = "SELECT name, value FROM system_parameters"
+				 " WHERE name LIKE 'SERVER\\_BILLING\\_%'"
+				 "    OR name = 'SS_MAXCALLDURATION'";
 
 /* Fill v with the built-in defaults. */
 void bd_params_defaults(struct bd_param_values *v)
 {
 	const struct bd_rate_params def = BD_RATE_PARAMS_DEFAULT;
 
-	memset(v, 0, sizeof(*v));	/* padding too: loaded_h compares */
+	memset(v, 0, sizeof(*v)); /* padding too: loaded_h compares */
 	v->rate = def;
 	v->record_zero_hold = true;
+	v->max_call_s = 7200;
 }
 
 static int parse_int(int64_t *vp, const char *s, int64_t min, int64_t max)
@@ -71,6 +72,10 @@ int bd_params_set(struct bd_param_values *v, const char *name,
 		if (parse_int(&n, value, 0, 86400))
 			return EINVAL;
 		v->rate.free_time_s = n;
+	} else if (!strcmp(name, "SS_MAXCALLDURATION")) {
+		if (parse_int(&n, value, 1, 604800))
+			return EINVAL;
+		v->max_call_s = n;
 	} else if (!strcmp(name, "SERVER_BILLING_RECORD_ZERO_HOLD_TIME")) {
 		if (parse_int(&n, value, 0, 1))
 			return EINVAL;
@@ -90,8 +95,8 @@ static void loaded_h(int err, const PGresult *res, void *arg)
 	p->loading = false;
 	if (err) {
 		sw_warn("cannot read system parameters (%s), keeping the "
-			"current ones", err == EBADMSG ? bd_db_errmsg(res) :
-			strerror(err));
+			"current ones",
+			err == EBADMSG ? bd_db_errmsg(res) : strerror(err));
 		return;
 	}
 
@@ -102,7 +107,8 @@ static void loaded_h(int err, const PGresult *res, void *arg)
 
 		if (bd_params_set(&v, name, value) == EINVAL)
 			sw_warn("system parameter %s: bad value '%s', using "
-				"the default", name, value);
+				"the default",
+				name, value);
 	}
 
 	if (v.rate.fee_precision != p->cur.rate.fee_precision ||
@@ -156,7 +162,7 @@ int bd_params_alloc(struct bd_params **pp, struct bd_db *db)
 		return ENOMEM;
 
 	p->db = db;
-	(void)bd_db_prepare(db, sql_params);	/* unprepared if it fails */
+	(void)bd_db_prepare(db, sql_params); /* unprepared if it fails */
 	bd_params_defaults(&p->cur);
 	tmr_init(&p->tmr);
 	tmr_start(&p->tmr, 0, tick, p);

@@ -28,15 +28,16 @@ struct bd_db;
 struct bd_param_values {
 	struct bd_rate_params rate;
 	bool record_zero_hold;
+	int64_t max_call_s; /* SS_MAXCALLDURATION: bounds a CDR's hold */
 };
 
 struct bd_params;
 
-int  bd_params_alloc(struct bd_params **pp, struct bd_db *db);
+int bd_params_alloc(struct bd_params **pp, struct bd_db *db);
 void bd_params_refresh(struct bd_params *p);
 const struct bd_param_values *bd_params_get(const struct bd_params *p);
 void bd_params_defaults(struct bd_param_values *v);
-int  bd_params_set(struct bd_param_values *v, const char *name,
-		   const char *value);
+int bd_params_set(struct bd_param_values *v, const char *name,
+		  const char *value);
 
 #endif /* BD_PARAMS_H */

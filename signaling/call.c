@@ -8,6 +8,7 @@
 
 #define SW_LOG_MODULE "call"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/json.h"
 #include "common/swtime.h"
 #include "signaling/admission.h"
@@ -38,20 +39,40 @@ struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
 	return NULL;
 }
 
+/* A wire string into a record field: valid UTF-8, cut on a character. */
+static void wire_copy(char *dst, size_t size, const char *s, size_t len)
+{
+	sw_utf8_copy(dst, size, s ? s : "", s ? len : 0);
+}
+
 static void set_outcome(struct sg_call *c, int code, const char *text,
 			const char *reason, const char *dir)
 {
 	if (c->end_reason[0])
 		return; /* the first cause wins */
 	c->end_code = code;
-	snprintf(c->end_text, sizeof(c->end_text), "%s", text ? text : "");
+	wire_copy(c->end_text, sizeof(c->end_text), text,
+		  text ? strlen(text) : 0);
 	snprintf(c->end_reason, sizeof(c->end_reason), "%s", reason);
 	snprintf(c->end_dir, sizeof(c->end_dir), "%s", dir);
 }
 
-static void copy_user(char *dst, size_t size, const url_t *url)
+/*
+ * A number from the wire: false when it does not fit (the call is refused
+ * 484 rather than routed and billed as a number nobody dialled).
+ */
+static bool copy_number(char *dst, size_t size, const char *s, size_t len)
 {
-	snprintf(dst, size, "%s", url && url->url_user ? url->url_user : "");
+	if (!s)
+		len = 0;
+	return sw_utf8_copy(dst, size, s ? s : "", len) == len;
+}
+
+static bool copy_user(char *dst, size_t size, const url_t *url)
+{
+	const char *u = url && url->url_user ? url->url_user : "";
+
+	return copy_number(dst, size, u, strlen(u));
 }
 
 /*
@@ -59,7 +80,7 @@ static void copy_user(char *dst, size_t size, const url_t *url)
  * (default), the From display name, or the Remote-Party-ID user; a source
  * that is absent falls back to the From user.
  */
-static void caller_of(char *dst, size_t size, sip_t const *sip,
+static bool caller_of(char *dst, size_t size, sip_t const *sip,
 		      const char *source)
 {
 	if (!strcmp(source, "display") && sip->sip_from->a_display &&
@@ -71,20 +92,17 @@ static void caller_of(char *dst, size_t size, sip_t const *sip,
 			d++;
 			n -= 2;
 		}
-		snprintf(dst, size, "%.*s", (int)n, d);
-		if (*dst)
-			return;
+		if (n)
+			return copy_number(dst, size, d, n);
 	}
 	if (!strcmp(source, "rpid")) {
 		sip_remote_party_id_t const *rpid = sip_remote_party_id(sip);
 
 		if (rpid && rpid->rpid_url->url_user &&
-		    *rpid->rpid_url->url_user) {
-			snprintf(dst, size, "%s", rpid->rpid_url->url_user);
-			return;
-		}
+		    *rpid->rpid_url->url_user)
+			return copy_user(dst, size, rpid->rpid_url);
 	}
-	copy_user(dst, size, sip->sip_from->a_url);
+	return copy_user(dst, size, sip->sip_from->a_url);
 }
 
 /* Our Contact for requests and responses of either leg. */
@@ -685,6 +703,7 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *mgw, const char *src_ip)
 {
 	struct sg_call *c = calloc(1, sizeof(*c));
+	bool fits;
 
 	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
 		free(c);
@@ -699,14 +718,21 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	sw_uuid_gen(c->id);
 	c->setup_ms = sw_time_wall_ms();
 	c->setup_mono = sw_time_mono_ms();
-	snprintf(c->callid_a, sizeof(c->callid_a), "%s",
-		 sip->sip_call_id->i_id);
+	/* wire strings are made valid UTF-8 once, here (common/utf8.h) */
+	wire_copy(c->callid_a, sizeof(c->callid_a), sip->sip_call_id->i_id,
+		  strlen(sip->sip_call_id->i_id));
 	snprintf(c->src_ip, sizeof(c->src_ip), "%s", src_ip);
-	caller_of(c->caller_in, sizeof(c->caller_in), sip, mgw->caller_source);
-	copy_user(c->callee_in, sizeof(c->callee_in), sip->sip_request->rq_url);
-	if (!c->callee_in[0])
-		copy_user(c->callee_in, sizeof(c->callee_in),
-			  sip->sip_to->a_url);
+	fits = caller_of(c->caller_in, sizeof(c->caller_in), sip,
+			 mgw->caller_source);
+	if (sip->sip_request->rq_url->url_user &&
+	    *sip->sip_request->rq_url->url_user)
+		fits = copy_user(c->callee_in, sizeof(c->callee_in),
+				 sip->sip_request->rq_url) &&
+		       fits;
+	else
+		fits = copy_user(c->callee_in, sizeof(c->callee_in),
+				 sip->sip_to->a_url) &&
+		       fits;
 	/* ingress dial plans of the mapping gateway (SPEC §3.3) */
 	sg_dialplan_apply(&mgw->caller_dp, c->caller_in, c->caller,
 			  sizeof(c->caller));
@@ -762,6 +788,14 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		 "account %s), call %s",
 		 c->caller_in, c->callee_in, src_ip, mgw->name, mgw->account,
 		 c->id);
+	if (!fits || strlen(c->caller) + 1 >= sizeof(c->caller) ||
+	    strlen(c->callee) + 1 >= sizeof(c->callee)) {
+		/* never cut: a cut number is routed and rated as one the
+		 * customer did not dial */
+		sg_call_fail(c, 484, sip_484_Address_incomplete,
+			     "NumberTooLong", "server");
+		return;
+	}
 
 	if (sip->sip_payload && sip->sip_payload->pl_len) {
 		int err;

@@ -10,6 +10,7 @@
 
 #define SW_LOG_MODULE "recovery"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/swtime.h"
 #include "signaling/call.h"
 #include "signaling/media.h"
@@ -19,9 +20,9 @@
 struct sg_recovery {
 	char path[512];
 	int fd;
-	json_t *pending;	/* owned: records to restore, by id */
-	unsigned active;	/* journaled calls not yet down */
-	size_t bytes;		/* journal size since the last truncation */
+	json_t *pending; /* owned: records to restore, by id */
+	unsigned active; /* journaled calls not yet down */
+	size_t bytes;	 /* journal size since the last truncation */
 };
 
 static int append(struct sg_recovery *r, json_t *rec, bool sync)
@@ -67,10 +68,10 @@ int sg_recovery_open(struct sg *sg, char *err, size_t errsz)
 	if (f) {
 		while (getline(&line, &cap, f) > 0) {
 			json_t *j = json_loads(line, 0, NULL);
-			const char *op = json_string_value(
-				json_object_get(j, "op"));
-			const char *id = json_string_value(
-				json_object_get(j, "id"));
+			const char *op =
+			    json_string_value(json_object_get(j, "op"));
+			const char *id =
+			    json_string_value(json_object_get(j, "id"));
 
 			if (op && id && !strcmp(op, "up"))
 				json_object_set(r->pending, id, j);
@@ -90,7 +91,8 @@ int sg_recovery_open(struct sg *sg, char *err, size_t errsz)
 		free(r);
 		return e;
 	}
-	json_object_foreach(r->pending, key, rec) {
+	json_object_foreach(r->pending, key, rec)
+	{
 		append(r, json_incref(rec), false);
 		r->active++;
 	}
@@ -110,7 +112,8 @@ void sg_recovery_restore(struct sg *sg)
 
 	if (!r)
 		return;
-	json_object_foreach(r->pending, key, rec) {
+	json_object_foreach(r->pending, key, rec)
+	{
 		if (sg_call_restore(sg, rec))
 			n++;
 		else
@@ -131,18 +134,21 @@ static json_t *leg_json(struct sg_call *c, nta_leg_t *leg, const char *callid,
 
 	nta_leg_get_route(leg, &route, &target);
 	for (sip_route_t const *rt = route; rt; rt = rt->r_next) {
-		char *one = sip_header_as_string(c->home,
-						 (sip_header_t const *)rt);
+		char *one =
+		    sip_header_as_string(c->home, (sip_header_t const *)rt);
 
-		routes = routes ? su_sprintf(c->home, "%s, %s", routes, one)
-				: one;
+		routes =
+		    routes ? su_sprintf(c->home, "%s, %s", routes, one) : one;
 	}
 	if (target)
 		tgt = url_as_string(c->home, target->m_url);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "call_id", callid,
-		      "local", local ? local : "", "remote",
-		      remote ? remote : "", "target", tgt ? tgt : "",
-		      "route", routes ? routes : "", "seq",
+	/* wire bytes that are not UTF-8 are journaled escaped (utf8.h): the
+	 * journal never fails on content; such a dialog may not be matched
+	 * by its peer after a restart (docs/decisions.md) */
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I}", "call_id",
+		      sw_json_text(callid), "local", sw_json_text(local),
+		      "remote", sw_json_text(remote), "target",
+		      sw_json_text(tgt), "route", sw_json_text(routes), "seq",
 		      (json_int_t)nta_leg_get_seq(leg));
 	return o;
 }
@@ -161,29 +167,28 @@ void sg_recovery_up(struct sg_call *c)
 		return;
 	cdr = sg_cdr_build(c);
 	rec = json_pack(
-		"{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:s,"
-		" s:i}",
-		"op", "up", "id", c->id, "mapping", c->mgw->name, "answer_ms",
-		(json_int_t)c->answer_ms, "cdr", cdr ? cdr : json_object(), "a",
-		leg_json(c, c->leg_a, c->callid_a, c->a_local_hdr,
-			 c->a_remote_hdr),
-		"b",
-		leg_json(c, c->leg_b, c->callid_b, c->b_local_hdr,
-			 c->b_remote_hdr),
-		"node", c->node && c->media_up ? c->node->node_id : "",
-		"node_url", c->node && c->media_up ? c->node->url : "",
-		"a_local_ip", c->a_local_ip, "a_local_port", c->a_local_port,
-		"b_local_ip", c->b_local_ip, "b_local_port", c->b_local_port);
+	    "{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:s,"
+	    " s:i}",
+	    "op", "up", "id", c->id, "mapping", c->mgw->name, "answer_ms",
+	    (json_int_t)c->answer_ms, "cdr", cdr ? cdr : json_object(), "a",
+	    leg_json(c, c->leg_a, c->callid_a, c->a_local_hdr, c->a_remote_hdr),
+	    "b",
+	    leg_json(c, c->leg_b, c->callid_b, c->b_local_hdr, c->b_remote_hdr),
+	    "node", c->node && c->media_up ? c->node->node_id : "", "node_url",
+	    c->node && c->media_up ? c->node->url : "", "a_local_ip",
+	    c->a_local_ip, "a_local_port", c->a_local_port, "b_local_ip",
+	    c->b_local_ip, "b_local_port", c->b_local_port);
 	if (!rec) {
 		sw_cwarn(c->callid_a, "call not journaled (no memory)");
 		return;
 	}
 	if (c->sdp_to_a)
-		json_object_set_new(rec, "sdp_to_a", json_string(c->sdp_to_a));
+		json_object_set_new(rec, "sdp_to_a", sw_json_text(c->sdp_to_a));
 	if (c->sdp_to_b)
-		json_object_set_new(rec, "sdp_to_b", json_string(c->sdp_to_b));
+		json_object_set_new(rec, "sdp_to_b", sw_json_text(c->sdp_to_b));
 	if (append(r, rec, false)) {
-		sw_cwarn(c->callid_a, "call not journaled: %s", strerror(errno));
+		sw_cwarn(c->callid_a, "call not journaled: %s",
+			 strerror(errno));
 		return;
 	}
 	c->journaled = true;

@@ -193,7 +193,8 @@ class Proc:
 
     def start(self):
         log = open(self.log_path, "ab")
-        log.write(("+ " + " ".join(self.argv) + "\n").encode())
+        log.write(("+ " + " ".join(self.argv) + "\n").encode(
+            errors="surrogateescape"))
         log.flush()
         out = subprocess.DEVNULL if self.stdout_devnull else log
         self.p = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,

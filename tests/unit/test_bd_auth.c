@@ -28,12 +28,16 @@ static void account(struct bd_account *a, int64_t balance, int64_t credit)
 	a->balance = balance;
 	a->credit_limit = credit;
 	a->nrates = 2;
-	a->rates[0] = (struct bd_rate){.prefix = "1", .first_s = 30,
-				       .first_rate = 10000, .next_s = 6,
+	a->rates[0] = (struct bd_rate){.prefix = "1",
+				       .first_s = 30,
+				       .first_rate = 10000,
+				       .next_s = 6,
 				       .next_rate = 10000};
 	a->rates[1] = (struct bd_rate){.prefix = "1212",
-				       .connect_fee = 20000, .first_s = 1,
-				       .first_rate = 60000, .next_s = 1,
+				       .connect_fee = 20000,
+				       .first_s = 1,
+				       .first_rate = 60000,
+				       .next_s = 1,
 				       .next_rate = 60000};
 }
 
@@ -68,7 +72,7 @@ static void auth_balance(void **state)
 	account(&a, -1000000, 2000000);
 	bd_auth_decide(&r, &a, "1555", &defaults);
 	assert_true(r.allow);
-	assert_int_equal(r.max_duration_s, 6000);	/* 1.00 at 0.01/min */
+	assert_int_equal(r.max_duration_s, 6000); /* 1.00 at 0.01/min */
 
 	account(&a, -2000000, 2000000);
 	bd_auth_decide(&r, &a, "1555", &defaults);
@@ -131,6 +135,14 @@ static void auth_max_duration(void **state)
 	bd_auth_decide(&r, &a, "15551234", &defaults);
 	assert_true(r.allow);
 	assert_int_equal(r.max_duration_s, BD_AUTH_MAX_DURATION_S);
+
+	/* no hidden two-hour cap: 1000.00 at 0.0133/6 s buys far more than
+	 * 7200 s, and SS_MAXCALLDURATION (up to a week) decides */
+	account(&a, 1000000000LL, 0);
+	bd_auth_decide(&r, &a, "15551234", &defaults);
+	assert_true(r.allow);
+	assert_true(r.max_duration_s > 14400);
+	assert_int_equal(BD_AUTH_MAX_DURATION_S, 604800);
 }
 
 static void lookup_prefix_literal(void **state)
@@ -159,20 +171,18 @@ static void params_parse(void **state)
 	assert_int_equal(v.rate.free_time_s, 0);
 	assert_true(v.record_zero_hold);
 
-	assert_int_equal(bd_params_set(&v, "SERVER_BILLING_FEE_PRECISION",
-				       "2"), 0);
-	assert_int_equal(v.rate.fee_precision, 2);
-	assert_int_not_equal(bd_params_set(&v, "SERVER_BILLING_FEE_PRECISION",
-					   "7"), 0);
-	assert_int_not_equal(bd_params_set(&v, "SERVER_BILLING_FEE_PRECISION",
-					   "2x"), 0);
-	assert_int_equal(v.rate.fee_precision, 2);
-	assert_int_equal(bd_params_set(&v, "SERVER_BILLING_FREE_TIME", "5"),
+	assert_int_equal(bd_params_set(&v, "SERVER_BILLING_FEE_PRECISION", "2"),
 			 0);
+	assert_int_equal(v.rate.fee_precision, 2);
+	assert_int_not_equal(
+	    bd_params_set(&v, "SERVER_BILLING_FEE_PRECISION", "7"), 0);
+	assert_int_not_equal(
+	    bd_params_set(&v, "SERVER_BILLING_FEE_PRECISION", "2x"), 0);
+	assert_int_equal(v.rate.fee_precision, 2);
+	assert_int_equal(bd_params_set(&v, "SERVER_BILLING_FREE_TIME", "5"), 0);
 	assert_int_equal(v.rate.free_time_s, 5);
-	assert_int_equal(bd_params_set(&v,
-				       "SERVER_BILLING_RECORD_ZERO_HOLD_TIME",
-				       "0"), 0);
+	assert_int_equal(
+	    bd_params_set(&v, "SERVER_BILLING_RECORD_ZERO_HOLD_TIME", "0"), 0);
 	assert_false(v.record_zero_hold);
 	assert_int_equal(bd_params_set(&v, "SERVER_BILLING_OTHER", "1"),
 			 ENOENT);
@@ -181,12 +191,12 @@ static void params_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(auth_unknown_account),
-		cmocka_unit_test(auth_balance),
-		cmocka_unit_test(auth_no_rate),
-		cmocka_unit_test(auth_max_duration),
-		cmocka_unit_test(lookup_prefix_literal),
-		cmocka_unit_test(params_parse),
+	    cmocka_unit_test(auth_unknown_account),
+	    cmocka_unit_test(auth_balance),
+	    cmocka_unit_test(auth_no_rate),
+	    cmocka_unit_test(auth_max_duration),
+	    cmocka_unit_test(lookup_prefix_literal),
+	    cmocka_unit_test(params_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /*
  * test_bd_cdr.c - validation of the cdr.submit CDR object (docs/bus.md)
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,16 +49,16 @@ static int decode(struct bd_cdr_rec *rec, const char *text, char *err,
 static void cdr_full(void **state)
 {
 	const char *text =
-		"{\"cdr\":{\"id\":\"" ID "\",\"call_id_a\":\"a@x\","
-		"\"caller\":\"100\",\"callee\":\"15551234\","
-		"\"account\":\"cust1\",\"routing_gateway\":\"gwA\","
-		"\"setup_ms\":1764149609123,\"answer_ms\":1764149610123,"
-		"\"hold_ms\":47000,\"end_code\":200,\"end_direction\":\"callee\","
-		"\"q850\":16,\"future_field\":[1,2],"
-		"\"attempts\":[{\"gateway\":\"gwB\",\"code\":503,"
-		"\"start_ms\":1,\"end_ms\":2},{\"gateway\":\"gwA\",\"code\":200}],"
-		"\"rtp\":{\"a\":{\"rx_packets\":10,\"remote\":\"1.2.3.4:5\","
-		"\"mos\":4.1},\"c\":{}}}}";
+	    "{\"cdr\":{\"id\":\"" ID "\",\"call_id_a\":\"a@x\","
+	    "\"caller\":\"100\",\"callee\":\"15551234\","
+	    "\"account\":\"cust1\",\"routing_gateway\":\"gwA\","
+	    "\"setup_ms\":1764149609123,\"answer_ms\":1764149610123,"
+	    "\"hold_ms\":47000,\"end_code\":200,\"end_direction\":\"callee\","
+	    "\"q850\":16,\"future_field\":[1,2],"
+	    "\"attempts\":[{\"gateway\":\"gwB\",\"code\":503,"
+	    "\"start_ms\":1,\"end_ms\":2},{\"gateway\":\"gwA\",\"code\":200}],"
+	    "\"rtp\":{\"a\":{\"rx_packets\":10,\"remote\":\"1.2.3.4:5\","
+	    "\"mos\":4.1},\"c\":{}}}}";
 	json_t *body = json_loads(text, 0, NULL);
 	struct bd_cdr_rec rec;
 	char err[256];
@@ -81,9 +82,8 @@ static void cdr_full(void **state)
 			    "\"gateway\":\"gwA\",\"code\":200,\"start_ms\":0,"
 			    "\"end_ms\":0}]");
 	/* only the known leg fields are kept */
-	assert_string_equal(rtp_text,
-			    "{\"a\":{\"rx_packets\":10,"
-			    "\"remote\":\"1.2.3.4:5\"}}");
+	assert_string_equal(rtp_text, "{\"a\":{\"rx_packets\":10,"
+				      "\"remote\":\"1.2.3.4:5\"}}");
 	bd_cdr_rec_reset(&rec);
 	json_decref(body);
 }
@@ -94,12 +94,17 @@ static void cdr_minimal(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(decode(&rec, "{\"cdr\":{\"id\":\"" ID "\","
-				"\"setup_ms\":1,\"end_direction\":\"\"}}", err,
-				sizeof(err)), 0);
+	assert_int_equal(decode(&rec,
+				"{\"cdr\":{\"id\":\"" ID "\","
+				"\"setup_ms\":1,\"end_direction\":\"\"}}",
+				err, sizeof(err)),
+			 0);
 	bd_cdr_rec_reset(&rec);
-	assert_int_equal(decode(&rec, "{\"cdr\":{\"id\":\"" ID "\","
-				"\"setup_ms\":1}}", err, sizeof(err)), 0);
+	assert_int_equal(decode(&rec,
+				"{\"cdr\":{\"id\":\"" ID "\","
+				"\"setup_ms\":1}}",
+				err, sizeof(err)),
+			 0);
 	assert_int_equal(rec.hold_ms, 0);
 	dump(&rec);
 	assert_string_equal(attempts_text, "[]");
@@ -139,19 +144,21 @@ static void cdr_malformed(void **state)
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"end_code\":700}",
 		   "end_code");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"q850\":128}", "q850");
-	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"callee\":7}",
-		   "callee");
+	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"callee\":7}", "callee");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,"
-		   "\"end_direction\":\"up\"}", "end_direction");
+		   "\"end_direction\":\"up\"}",
+		   "end_direction");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"attempts\":{}}",
 		   "attempts");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"attempts\":[1]}",
 		   "attempts");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,"
 		   "\"attempts\":[{\"gateway\":\"g\",\"code\":200},"
-		   "{\"code\":200}]}", "attempts[1].gateway");
+		   "{\"code\":200}]}",
+		   "attempts[1].gateway");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,"
-		   "\"rtp\":{\"b\":{\"lost\":-1}}}", "rtp.b.lost");
+		   "\"rtp\":{\"b\":{\"lost\":-1}}}",
+		   "rtp.b.lost");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"rtp\":[]}", "rtp");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"rtp\":{\"a\":1}}",
 		   "rtp.a");
@@ -161,28 +168,87 @@ static void cdr_malformed(void **state)
 	{
 		char cdr[600];
 
-		snprintf(cdr, sizeof(cdr), "{\"id\":\"" ID "\",\"setup_ms\":1,"
-			 "\"callee\":\"%.100s\"}", big);
+		snprintf(cdr, sizeof(cdr),
+			 "{\"id\":\"" ID "\",\"setup_ms\":1,"
+			 "\"callee\":\"%.100s\"}",
+			 big);
 		expect_bad(cdr, "callee: longer than 64");
-		snprintf(cdr, sizeof(cdr), "{\"id\":\"" ID "\",\"setup_ms\":1,"
-			 "\"call_id_a\":\"%.300s\"}", big);
+		snprintf(cdr, sizeof(cdr),
+			 "{\"id\":\"" ID "\",\"setup_ms\":1,"
+			 "\"call_id_a\":\"%.300s\"}",
+			 big);
 		expect_bad(cdr, "call_id_a: longer than 256");
 	}
+}
+
+/* bd_cdr_plausible(): what no real call carries is refused, field named */
+static void cdr_implausible(void **state)
+{
+	const int64_t now = 1796472000000LL; /* 2026-12-05 */
+	struct bd_cdr_rec r;
+	char err[256];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.setup_ms = now - 60000;
+	r.answer_ms = now - 50000;
+	r.end_ms = now;
+	r.hold_ms = 50000;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)), 0);
+
+	/* up to SS_MAXCALLDURATION + 60 s, not a millisecond more */
+	r.hold_ms = (7200 + 60) * 1000LL;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)), 0);
+	r.hold_ms++;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)),
+			 EBADMSG);
+	assert_non_null(strstr(err, "hold_ms"));
+	/* a ten-year hold (the attack of issue 7) */
+	r.hold_ms = 3650LL * 86400 * 1000;
+	assert_int_equal(bd_cdr_plausible(&r, 604800, now, err, sizeof(err)),
+			 EBADMSG);
+	r.hold_ms = 50000;
+
+	/* year 9999, or far in the past */
+	r.setup_ms = 253402300799000LL;
+	r.answer_ms = r.end_ms = 0;
+	r.hold_ms = 0;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)),
+			 EBADMSG);
+	assert_non_null(strstr(err, "setup_ms"));
+	r.setup_ms = now - 401 * 86400000LL;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)),
+			 EBADMSG);
+	r.setup_ms = now + 11 * 60000;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)),
+			 EBADMSG);
+	r.setup_ms = now - 399 * 86400000LL; /* a spool kept for months */
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)), 0);
+
+	/* out of order, and a hold without an answer */
+	r.setup_ms = now;
+	r.end_ms = now - 1;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)),
+			 EBADMSG);
+	r.end_ms = now;
+	r.hold_ms = 1000;
+	assert_int_equal(bd_cdr_plausible(&r, 7200, now, err, sizeof(err)),
+			 EBADMSG);
+	assert_non_null(strstr(err, "answer_ms"));
 }
 
 static void cdr_too_many_attempts(void **state)
 {
 	json_t *body = json_pack("{s:{s:s, s:i, s:[]}}", "cdr", "id", ID,
 				 "setup_ms", 1, "attempts");
-	json_t *arr = json_object_get(json_object_get(body, "cdr"),
-				      "attempts");
+	json_t *arr = json_object_get(json_object_get(body, "cdr"), "attempts");
 	struct bd_cdr_rec rec;
 	char err[256];
 
 	(void)state;
 	for (int i = 0; i <= BD_CDR_MAX_ATTEMPTS; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:i}", "gateway",
-						     "g", "code", 503));
+		json_array_append_new(
+		    arr, json_pack("{s:s, s:i}", "gateway", "g", "code", 503));
 	assert_int_not_equal(bd_cdr_decode(&rec, body, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "attempts"));
 	json_decref(body);
@@ -191,10 +257,11 @@ static void cdr_too_many_attempts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(cdr_full),
-		cmocka_unit_test(cdr_minimal),
-		cmocka_unit_test(cdr_malformed),
-		cmocka_unit_test(cdr_too_many_attempts),
+	    cmocka_unit_test(cdr_full),
+	    cmocka_unit_test(cdr_minimal),
+	    cmocka_unit_test(cdr_malformed),
+	    cmocka_unit_test(cdr_too_many_attempts),
+	    cmocka_unit_test(cdr_implausible),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
