@@ -14,19 +14,25 @@
 #include "billingd/lookup.h"
 #include "billingd/params.h"
 #include "billingd/rate.h"
+#include "billingd/resv.h"
 #include "common/bus.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/swtime.h"
 #include "common/uuid.h"
 #include "proto/proto.h"
 
 struct auth_ctx {
-	struct bd *bd;			/* borrowed */
-	struct sw_bus_req *req;		/* answered exactly once */
+	struct bd *bd;		/* borrowed */
+	struct sw_bus_req *req; /* answered exactly once */
 	char call[SW_UUID_LEN + 1];
 	char account[BD_NAME_MAX + 1];
 	char callee[BD_NUMBER_MAX + 1];
-	bool counted;			/* in bd->pending */
+	bool counted;	   /* in bd->pending */
+	bool extend;	   /* auth.extend, else auth.request */
+	bool resume;	   /* auth.extend after a billingd restart */
+	int64_t granted_s; /* auth.extend: what the call has */
+	int64_t debited0;  /* account's debits when the read went */
 };
 
 /*
@@ -66,8 +72,8 @@ void bd_auth_decide(struct bd_auth_result *out, const struct bd_account *acc,
 	}
 	out->prefix = r->prefix;
 
-	out->max_duration_s = bd_rate_max_duration(r, p, available,
-						   BD_AUTH_MAX_DURATION_S);
+	out->max_duration_s =
+	    bd_rate_max_duration(r, p, available, BD_AUTH_MAX_DURATION_S);
 	if (out->max_duration_s <= 0) {
 		out->max_duration_s = 0;
 		out->sip_code = 403;
@@ -86,11 +92,41 @@ static void ctx_destructor(void *arg)
 		bd_pending_dec(ctx->bd);
 }
 
+/* balance + credit_limit - what was debited since the read was sent */
+static int64_t money_of(const struct auth_ctx *ctx, const struct bd_account *a)
+{
+	__int128 m =
+	    (__int128)a->balance + a->credit_limit -
+	    (bd_resv_debited(ctx->bd->resv, ctx->account) - ctx->debited0);
+
+	return m > INT64_MAX ? INT64_MAX : m < 0 ? 0 : (int64_t)m;
+}
+
+static void reply_grant(struct auth_ctx *ctx, const struct bd_resv_grant *g)
+{
+	json_t *body;
+
+	body = json_pack("{s:b, s:I, s:b, s:I, s:s}", "allow", g->allow,
+			 "max_duration_s", (json_int_t)g->granted_s,
+			 "extendable", g->extendable, "reserved",
+			 (json_int_t)g->amount, "reason", g->reason);
+	if (body && !g->allow)
+		json_object_set_new(body, "sip_code",
+				    json_integer(g->sip_code));
+	if (!body)
+		sw_bus_reply_error(ctx->req, SW_ERR_INTERNAL, "out of memory");
+	else
+		sw_bus_reply(ctx->req, body);
+}
+
 static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 {
 	struct auth_ctx *ctx = arg;
+	const struct bd_param_values *pv = bd_params_get(ctx->bd->params);
 	struct bd_auth_result res;
-	json_t *body;
+	struct bd_resv_grant g;
+	const struct bd_rate *r;
+	int64_t now = sw_time_mono_ms();
 
 	if (err) {
 		sw_cwarn(ctx->call, "auth for %s: database %s", ctx->account,
@@ -100,37 +136,56 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 		goto out;
 	}
 
-	bd_auth_decide(&res, &lk->customer, ctx->callee,
-		       &bd_params_get(ctx->bd->params)->rate);
-
-	if (res.allow)
-		sw_cdebug(ctx->call, "auth %s -> %s: allow %lld s (prefix %s)",
-			  ctx->account, ctx->callee,
-			  (long long)res.max_duration_s, res.prefix);
-	else
-		sw_cinfo(ctx->call, "auth %s -> %s: refused %d %s",
-			 ctx->account, ctx->callee, res.sip_code, res.reason);
-
-	body = json_pack("{s:b, s:I, s:s}", "allow", res.allow,
-			 "max_duration_s", (json_int_t)res.max_duration_s,
-			 "reason", res.reason);
-	if (body && !res.allow)
-		json_object_set_new(body, "sip_code",
-				    json_integer(res.sip_code));
-	if (!body) {
-		sw_bus_reply_error(ctx->req, SW_ERR_INTERNAL, "out of memory");
+	memset(&g, 0, sizeof(g));
+	r = bd_rate_select(lk->customer.rates, lk->customer.nrates,
+			   ctx->callee);
+	if (ctx->extend && lk->customer.found && r) {
+		/* a live call: its reservation grows (or is re-created) */
+		bd_resv_extend(ctx->bd->resv, &g, ctx->call, ctx->account, r,
+			       &pv->rate, money_of(ctx, &lk->customer),
+			       ctx->granted_s, pv->advance_s, ctx->resume, now);
+		sw_cdebug(ctx->call, "auth.extend %s: %lld s%s, %lld held",
+			  ctx->account, (long long)g.granted_s,
+			  g.extendable ? "" : " (final)", (long long)g.amount);
+		reply_grant(ctx, &g);
 		goto out;
 	}
-	sw_bus_reply(ctx->req, body);
+	bd_auth_decide(&res, &lk->customer, ctx->callee, &pv->rate);
+	if (res.allow && ctx->extend) {
+		res.allow = false; /* no account or rate any more */
+		res.sip_code = 403;
+		res.reason = "NoRate";
+	}
+	if (res.allow) {
+		bd_resv_open(ctx->bd->resv, &g, ctx->call, ctx->account, r,
+			     &pv->rate, money_of(ctx, &lk->customer),
+			     pv->advance_s, now);
+	} else {
+		g.sip_code = res.sip_code;
+		g.reason = res.reason;
+	}
+	if (g.allow)
+		sw_cdebug(ctx->call,
+			  "auth %s -> %s: %lld s%s, %lld held "
+			  "(prefix %s)",
+			  ctx->account, ctx->callee, (long long)g.granted_s,
+			  g.extendable ? "" : " (final)", (long long)g.amount,
+			  r->prefix);
+	else
+		sw_cinfo(ctx->call, "auth %s -> %s: refused %d %s",
+			 ctx->account, ctx->callee, g.sip_code, g.reason);
+	reply_grant(ctx, &g);
 
- out:
+out:
 	mem_deref(ctx);
 }
 
-/* auth.request: validate, look up, decide (docs/bus.md). */
-void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
-		     const struct sw_env *env)
+/* auth.request / auth.extend: validate, look up, decide (docs/bus.md). */
+static void start(struct bd *bd, struct sw_bus_req *req,
+		  const struct sw_env *env, bool extend)
 {
+	int64_t granted = 0;
+	bool resume = false;
 	const char *call, *account, *callee;
 	struct auth_ctx *ctx;
 	struct sw_jv v;
@@ -143,12 +198,17 @@ void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
 	callee = sw_jv_str(&v, env->body, "callee", BD_NUMBER_MAX, true, "");
 	(void)sw_jv_str(&v, env->body, "mapping_gateway", BD_NAME_MAX, false,
 			"");
+	if (extend) {
+		granted = sw_jv_int(&v, env->body, "granted_s", 1,
+				    BD_AUTH_MAX_DURATION_S, true, 0);
+		resume = sw_jv_bool(&v, env->body, "resume", false, false);
+	}
 	if (!v.bad && !*account)
 		sw_jv_fail(&v, "account", "must not be empty");
 	if (!v.bad && !*callee)
 		sw_jv_fail(&v, "callee", "must not be empty");
 	if (v.bad) {
-		sw_warn("auth.request refused: %s", v.err);
+		sw_warn("%s refused: %s", env->type, v.err);
 		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
 	}
@@ -168,6 +228,10 @@ void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
 	str_ncpy(ctx->call, call, sizeof(ctx->call));
 	str_ncpy(ctx->account, account, sizeof(ctx->account));
 	str_ncpy(ctx->callee, callee, sizeof(ctx->callee));
+	ctx->debited0 = bd_resv_debited(bd->resv, account);
+	ctx->extend = extend;
+	ctx->resume = resume;
+	ctx->granted_s = granted;
 
 	err = bd_lookup(bd->db, account, callee, NULL, lookup_h, ctx);
 	if (err) {
@@ -180,14 +244,28 @@ void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
 	ctx->counted = true;
 }
 
-/* auth.release: nothing is reserved yet; validate and answer {call}. */
+void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
+		     const struct sw_env *env)
+{
+	start(bd, req, env, false);
+}
+
+void bd_auth_extend(struct bd *bd, struct sw_bus_req *req,
+		    const struct sw_env *env)
+{
+	start(bd, req, env, true);
+}
+
+/*
+ * auth.release: the call ended; its reservation stays until its CDR is
+ * stored (or expires, resv.h).  Answers {call}.
+ */
 void bd_auth_release(struct bd *bd, struct sw_bus_req *req,
 		     const struct sw_env *env)
 {
 	const char *call;
 	struct sw_jv v;
 
-	(void)bd;
 	sw_jv_init(&v, "body");
 	call = sw_jv_uuid(&v, env->body, "call", true);
 	if (v.bad) {
@@ -195,5 +273,6 @@ void bd_auth_release(struct bd *bd, struct sw_bus_req *req,
 		return;
 	}
 
+	bd_resv_end(bd->resv, call, sw_time_mono_ms());
 	sw_bus_reply(req, json_pack("{s:s}", "call", call));
 }

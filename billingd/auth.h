@@ -10,10 +10,13 @@
  *   otherwise                           allow:true, max_duration_s = what
  *                                       the available money buys, at most
  *                                       BD_AUTH_MAX_DURATION_S (a week)
- * Reservations come later: auth.release only answers.
+ * An allowed call holds a reservation (resv.h) of the seconds granted:
+ * max_duration_s in the reply is what is reserved, extendable says whether
+ * auth.extend may grant more.  auth.extend grows it (or re-creates it after
+ * a billingd restart, resume); auth.release marks it ended.
  *
  * Threading: re_main thread only.
- * Bus:       auth.request, auth.release (docs/bus.md).
+ * Bus:       auth.request, auth.extend, auth.release (docs/bus.md).
  */
 #ifndef BD_AUTH_H
 #define BD_AUTH_H
@@ -44,6 +47,8 @@ void bd_auth_decide(struct bd_auth_result *out, const struct bd_account *acc,
 		    const char *callee, const struct bd_rate_params *p);
 void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
 		     const struct sw_env *env);
+void bd_auth_extend(struct bd *bd, struct sw_bus_req *req,
+		    const struct sw_env *env);
 void bd_auth_release(struct bd *bd, struct sw_bus_req *req,
 		     const struct sw_env *env);
 

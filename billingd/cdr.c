@@ -34,6 +34,7 @@
 #include "billingd/lookup.h"
 #include "billingd/params.h"
 #include "billingd/rate.h"
+#include "billingd/resv.h"
 #include "common/bus.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -366,10 +367,18 @@ static const char *db_code(int err)
 	return err == EBADMSG ? SW_ERR_INTERNAL : SW_ERR_UNAVAILABLE;
 }
 
+/*
+ * The CDR is stored (or was already, or is not kept): its reservation is
+ * released and the fee counted as debited (resv.h).  Then the reply.
+ */
 static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 {
-	json_t *body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
-				 (json_int_t)fee, "duplicate", duplicate);
+	json_t *body;
+
+	bd_resv_commit(job->cdr->bd->resv, job->rec.id, job->rec.account,
+		       duplicate ? 0 : fee);
+	body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
+			 (json_int_t)fee, "duplicate", duplicate);
 
 	if (!body)
 		sw_bus_reply_error(job->req, SW_ERR_INTERNAL, "out of memory");
@@ -762,6 +771,7 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	struct cdr_job *job = arg;
 	const struct bd_param_values *pv = bd_params_get(job->cdr->bd->params);
 	const struct bd_cdr_rec *r = &job->rec;
+	int64_t held;
 
 	if (err) {
 		sw_cwarn(r->id, "lookup failed: database %s", strerror(err));
@@ -782,6 +792,13 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	rate_side(&lk->customer, r->callee, &pv->rate, r->hold_ms, r->id,
 		  &job->fee, &job->fee_s, job->rate_prefix,
 		  sizeof(job->rate_prefix));
+	held = bd_resv_amount(job->cdr->bd->resv, r->id);
+	if (held >= 0 && job->fee > held) {
+		/* never more than the call was authorised for (SPEC §6) */
+		sw_cinfo(r->id, "fee %lld capped at the %lld reserved",
+			 (long long)job->fee, (long long)held);
+		job->fee = held;
+	}
 
 	if (lk->vendor.found) {
 		str_ncpy(job->vendor, lk->vendor.name, sizeof(job->vendor));

@@ -19,9 +19,11 @@
 #include "billingd/http.h"
 #include "billingd/lookup.h"
 #include "billingd/params.h"
+#include "billingd/resv.h"
 #include "billingd/status.h"
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/uuid.h"
 #include "common/swtime.h"
 #include "proto/proto.h"
 
@@ -37,7 +39,8 @@ static void finish(void *arg)
 
 	if (bd->pending)
 		sw_warn("stopping with %u requests still waiting for the "
-			"database (they will be resent)", bd->pending);
+			"database (they will be resent)",
+			bd->pending);
 	else
 		sw_info("drained, stopping");
 	re_cancel();
@@ -126,6 +129,15 @@ static void bus_fd_h(int flags, void *arg)
 	sw_bus_drain(bd->bus);
 }
 
+/* reservations whose call is gone (resv.h) */
+static void resv_sweep(void *arg)
+{
+	struct bd *bd = arg;
+
+	bd_resv_expire(bd->resv, sw_time_mono_ms());
+	tmr_start(&bd->resv_tmr, BD_RESV_SWEEP_MS, resv_sweep, bd);
+}
+
 static void ping(struct bd *bd, struct sw_bus_req *req)
 {
 	json_t *body = bd_status_self(bd);
@@ -146,6 +158,8 @@ static void bus_req_h(struct sw_bus_req *req, const struct sw_env *env,
 		ping(bd, req);
 	else if (!strcmp(env->type, SW_MSG_AUTH_REQUEST))
 		bd_auth_request(bd, req, env);
+	else if (!strcmp(env->type, SW_MSG_AUTH_EXTEND))
+		bd_auth_extend(bd, req, env);
 	else if (!strcmp(env->type, SW_MSG_AUTH_RELEASE))
 		bd_auth_release(bd, req, env);
 	else if (!strcmp(env->type, SW_MSG_CDR_SUBMIT))
@@ -170,6 +184,7 @@ static void destructor(void *arg)
 	struct bd *bd = arg;
 
 	tmr_cancel(&bd->drain_tmr);
+	tmr_cancel(&bd->resv_tmr);
 	/* the database first: its queued queries die without handlers */
 	bd->db = mem_deref(bd->db);
 	bd->http = mem_deref(bd->http);
@@ -178,6 +193,7 @@ static void destructor(void *arg)
 	sw_bus_free(bd->bus);
 	bd->params = mem_deref(bd->params);
 	bd->cdr = mem_deref(bd->cdr);
+	bd_resv_free(bd->resv);
 	if (bd->sig_fd >= 0) {
 		fd_close(bd->sig_fd);
 		close(bd->sig_fd);
@@ -209,8 +225,7 @@ static int signals_open(struct bd *bd)
  * failures are fatal (the error is logged); a database that is down is not
  * (it is reconnected).  Free with mem_deref().
  */
-int bd_alloc(struct bd **bdp, const struct bd_conf *conf,
-	     const char *conf_path)
+int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 {
 	struct bd *bd;
 	int err;
@@ -228,6 +243,12 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf,
 	bd->sig_fd = -1;
 	bd->start_ms = sw_time_mono_ms();
 	tmr_init(&bd->drain_tmr);
+	tmr_init(&bd->resv_tmr);
+	sw_uuid_gen(bd->boot);
+	err = bd_resv_alloc(&bd->resv);
+	if (err)
+		goto out;
+	tmr_start(&bd->resv_tmr, BD_RESV_SWEEP_MS, resv_sweep, bd);
 
 	err = signals_open(bd);
 	if (err) {
@@ -278,7 +299,7 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf,
 	sw_info("node %s: bus %s, signalingd %s", conf->node_id,
 		conf->bus_listen, conf->signaling_url);
 
- out:
+out:
 	if (err)
 		mem_deref(bd);
 	else

@@ -25,9 +25,10 @@
 
 #include "billingd/config.h"
 
-#define BD_DAEMON_NAME "billingd"
-#define BD_BUS_CONTEXTS 256	/* requests in flight on bus_listen */
-#define BD_DRAIN_MS 5000
+#define BD_DAEMON_NAME	 "billingd"
+#define BD_BUS_CONTEXTS	 256 /* requests in flight on bus_listen */
+#define BD_DRAIN_MS	 5000
+#define BD_RESV_SWEEP_MS 5000 /* reservation expiry sweep */
 
 struct sw_bus;
 struct sw_bus_peer;
@@ -36,25 +37,30 @@ struct bd_params;
 struct bd_cdr;
 struct bd_http;
 
+struct bd_resv_table;
+
 struct bd {
 	struct bd_conf conf;
-	const char *conf_path;		/* borrowed: argv */
-	struct sw_bus *bus;		/* owned */
-	struct sw_bus_peer *sg;		/* owned by bus: signalingd control */
-	struct bd_db *db;		/* owned */
-	struct bd_params *params;	/* owned */
-	struct bd_cdr *cdr;		/* owned */
-	struct bd_http *http;		/* owned */
-	int bus_fd;			/* registered with fd_listen */
-	int sig_fd;			/* signalfd, owned */
-	int64_t start_ms;		/* monotonic */
+	const char *conf_path;	    /* borrowed: argv */
+	struct sw_bus *bus;	    /* owned */
+	struct sw_bus_peer *sg;	    /* owned by bus: signalingd control */
+	struct bd_db *db;	    /* owned */
+	struct bd_params *params;   /* owned */
+	struct bd_cdr *cdr;	    /* owned */
+	struct bd_http *http;	    /* owned */
+	struct bd_resv_table *resv; /* owned: credit reservations */
+	char boot[40];		    /* uuid of this start (health.ping) */
+	struct tmr resv_tmr;	    /* expiry sweep */
+	int bus_fd;		    /* registered with fd_listen */
+	int sig_fd;		    /* signalfd, owned */
+	int64_t start_ms;	    /* monotonic */
 	bool draining;
-	unsigned pending;		/* bus requests waiting on the DB */
+	unsigned pending; /* bus requests waiting on the DB */
 	struct tmr drain_tmr;
 };
 
-int  bd_alloc(struct bd **bdp, const struct bd_conf *conf,
-	      const char *conf_path);
+int bd_alloc(struct bd **bdp, const struct bd_conf *conf,
+	     const char *conf_path);
 void bd_pending_inc(struct bd *bd);
 void bd_pending_dec(struct bd *bd);
 int64_t bd_uptime_s(const struct bd *bd);

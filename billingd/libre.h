@@ -14,6 +14,7 @@
 #include <re_mbuf.h>
 #include <re_msg.h>
 #include <re_list.h>
+#include <re_hash.h>
 #include <re_sa.h>
 #include <re_main.h>
 #include <re_mem.h>

@@ -33,6 +33,7 @@ void bd_params_defaults(struct bd_param_values *v)
 	v->rate = def;
 	v->record_zero_hold = true;
 	v->max_call_s = 7200;
+	v->advance_s = 60;
 }
 
 static int parse_int(int64_t *vp, const char *s, int64_t min, int64_t max)
@@ -72,6 +73,11 @@ int bd_params_set(struct bd_param_values *v, const char *name,
 		if (parse_int(&n, value, 0, 86400))
 			return EINVAL;
 		v->rate.free_time_s = n;
+	} else if (!strcmp(name,
+			   "SERVER_BILLING_PREVENT_OVERDRAFT_ADVANCE_TIME")) {
+		if (parse_int(&n, value, 1, 86400))
+			return EINVAL;
+		v->advance_s = n;
 	} else if (!strcmp(name, "SS_MAXCALLDURATION")) {
 		if (parse_int(&n, value, 1, 604800))
 			return EINVAL;

@@ -29,6 +29,7 @@ struct bd_param_values {
 	struct bd_rate_params rate;
 	bool record_zero_hold;
 	int64_t max_call_s; /* SS_MAXCALLDURATION: bounds a CDR's hold */
+	int64_t advance_s;  /* ..._PREVENT_OVERDRAFT_ADVANCE_TIME, s */
 };
 
 struct bd_params;

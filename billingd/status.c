@@ -10,6 +10,7 @@
 
 #include "billingd/daemon.h"
 #include "billingd/db.h"
+#include "billingd/resv.h"
 #include "billingd/status.h"
 #include "common/bus.h"
 #include "common/json.h"
@@ -19,7 +20,7 @@
 #define MAX_MEDIA_NODES 1024
 
 struct collect_ctx {
-	struct bd *bd;		/* borrowed */
+	struct bd *bd; /* borrowed */
 	bd_status_h *h;
 	void *arg;
 };
@@ -40,26 +41,27 @@ json_t *bd_status_self(const struct bd *bd)
 		detail = "database unavailable";
 	}
 
-	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}",
-		      "daemon", BD_DAEMON_NAME, "node_id", bd->conf.node_id,
-		      "version", TANDEM_VERSION,
-		      "uptime_s", (json_int_t)bd_uptime_s(bd),
-		      "health", health, "detail", detail);
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:I}", "daemon",
+		      BD_DAEMON_NAME, "node_id", bd->conf.node_id, "version",
+		      TANDEM_VERSION, "uptime_s", (json_int_t)bd_uptime_s(bd),
+		      "health", health, "detail", detail, "boot", bd->boot,
+		      "reservations", (json_int_t)bd_resv_count(bd->resv));
 	if (o)
-		json_object_set_new(o, "db", json_pack(
-			"{s:i, s:i, s:I, s:I}",
-			"connections_up", (int)st.conns_up,
-			"connections", (int)st.conns_total,
-			"queued", (json_int_t)st.queued,
-			"busy", (json_int_t)st.busy));
+		json_object_set_new(o, "db",
+				    json_pack("{s:i, s:i, s:I, s:I}",
+					      "connections_up",
+					      (int)st.conns_up, "connections",
+					      (int)st.conns_total, "queued",
+					      (json_int_t)st.queued, "busy",
+					      (json_int_t)st.busy));
 	return o;
 }
 
 static json_t *down_entry(const char *daemon, const char *detail)
 {
 	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "daemon", daemon,
-			 "node_id", "", "version", "", "uptime_s", 0,
-			 "health", "down", "detail", detail);
+			 "node_id", "", "version", "", "uptime_s", 0, "health",
+			 "down", "detail", detail);
 }
 
 static const char *const healths[] = {"ok", "degraded", NULL};
@@ -67,23 +69,26 @@ static const char *const healths[] = {"ok", "degraded", NULL};
 static json_t *media_node(struct sw_jv *v, const json_t *n)
 {
 	static const char *const ints[] = {
-		"uptime_s", "sessions", "xcode_sessions", "xcode_budget",
-		"free_ports", "cpu_pct", "last_seen_ms", NULL,
+	    "uptime_s",	  "sessions", "xcode_sessions", "xcode_budget",
+	    "free_ports", "cpu_pct",  "last_seen_ms",	NULL,
 	};
 	json_t *o = json_object();
 	bool online;
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "node_id", json_string(
-		sw_jv_str(v, n, "node_id", 64, true, "")));
-	json_object_set_new(o, "url", json_string(
-		sw_jv_str(v, n, "url", 256, false, "")));
-	json_object_set_new(o, "version", json_string(
-		sw_jv_str(v, n, "version", 32, false, "")));
+	json_object_set_new(
+	    o, "node_id",
+	    json_string(sw_jv_str(v, n, "node_id", 64, true, "")));
+	json_object_set_new(
+	    o, "url", json_string(sw_jv_str(v, n, "url", 256, false, "")));
+	json_object_set_new(
+	    o, "version",
+	    json_string(sw_jv_str(v, n, "version", 32, false, "")));
 	for (const char *const *k = ints; *k; k++)
-		json_object_set_new(o, *k, json_integer(
-			sw_jv_int(v, n, *k, 0, INT64_MAX, false, 0)));
+		json_object_set_new(
+		    o, *k,
+		    json_integer(sw_jv_int(v, n, *k, 0, INT64_MAX, false, 0)));
 	online = sw_jv_bool(v, n, "online", false, true);
 	json_object_set_new(o, "online", json_boolean(online));
 	json_object_set_new(o, "health", json_string(online ? "ok" : "down"));
@@ -96,8 +101,7 @@ static json_t *media_node(struct sw_jv *v, const json_t *n)
  * them); its media nodes, validated, go to *media_nodesp (a new array,
  * empty when none).  Never NULL unless out of memory.
  */
-json_t *bd_status_peer(int err, const struct sw_env *env,
-		       json_t **media_nodesp)
+json_t *bd_status_peer(int err, const struct sw_env *env, json_t **media_nodesp)
 {
 	json_t *nodes = json_array(), *arr, *n, *o = NULL;
 	const char *daemon, *node_id, *version, *health, *detail;
@@ -133,14 +137,16 @@ json_t *bd_status_peer(int err, const struct sw_env *env,
 	}
 
 	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "daemon", daemon,
-		      "node_id", node_id, "version", version,
-		      "uptime_s", (json_int_t)uptime, "health", health,
-		      "detail", detail);
+		      "node_id", node_id, "version", version, "uptime_s",
+		      (json_int_t)uptime, "health", health, "detail", detail);
 	if (o && json_object_get(env->body, "calls"))
-		json_object_set_new(o, "calls", json_integer(sw_jv_int(
-			&v, env->body, "calls", 0, INT64_MAX, false, 0)));
+		json_object_set_new(
+		    o, "calls",
+		    json_integer(sw_jv_int(&v, env->body, "calls", 0, INT64_MAX,
+					   false, 0)));
 
-	json_array_foreach(arr, i, n) {
+	json_array_foreach(arr, i, n)
+	{
 		struct sw_jv nv;
 		char path[48];
 		json_t *m;

@@ -14,15 +14,18 @@
 #include "signaling/billing.h"
 #include "signaling/spool.h"
 
-#define CDR_TIMEOUT_MS   5000
+#define CDR_TIMEOUT_MS	 5000
 #define CDR_MAX_INFLIGHT 32
 
 struct sg_billing {
-	struct sw_bus_peer *peer;	/* owned */
-	struct sg_spool *spool;		/* borrowed */
-	bool reachable;			/* last exchange got a reply */
-	bool probing;			/* health.ping in flight */
-	bool closed;			/* peer closed: replies are dropped */
+	struct sw_bus_peer *peer; /* owned */
+	struct sg_spool *spool;	  /* borrowed */
+	bool reachable;		  /* last exchange got a reply */
+	bool probing;		  /* health.ping in flight */
+	bool closed;		  /* peer closed: replies are dropped */
+	char boot[40];		  /* billingd's boot id, last seen */
+	void (*restart_h)(void *arg);
+	void *restart_arg;
 };
 
 /* requests whose handler has not run yet (all instances) */
@@ -119,8 +122,10 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
 		res.allow = sw_jv_bool(&v, env->body, "allow", true, false);
 		res.max_duration_s = sw_jv_int(&v, env->body, "max_duration_s",
 					       0, INT32_MAX, false, 0);
-		res.sip_code = (int)sw_jv_int(&v, env->body, "sip_code", 0,
-					      699, false, 0);
+		res.extendable =
+		    sw_jv_bool(&v, env->body, "extendable", false, false);
+		res.sip_code =
+		    (int)sw_jv_int(&v, env->body, "sip_code", 0, 699, false, 0);
 		snprintf(res.reason, sizeof(res.reason), "%s",
 			 sw_jv_str(&v, env->body, "reason", 63, false, ""));
 		if (v.bad) {
@@ -129,8 +134,8 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
 		}
 	}
 	if (ctx->b && !ctx->b->closed)
-		ctx->b->reachable = (err == 0 || err == EPROTO ||
-				     err == EBADMSG);
+		ctx->b->reachable =
+		    (err == 0 || err == EPROTO || err == EBADMSG);
 	if (ctx->h)
 		ctx->h(err, err ? NULL : &res, ctx->arg);
 	free(ctx);
@@ -141,8 +146,8 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
  * sg_billing_auth_cancel(*ctxp) is called first.
  */
 int sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
-		    const struct sg_auth_req *req, int timeout_ms,
-		    sg_auth_h *h, void *arg)
+		    const struct sg_auth_req *req, int timeout_ms, sg_auth_h *h,
+		    void *arg)
 {
 	struct sg_auth_ctx *ctx;
 	json_t *body;
@@ -156,21 +161,65 @@ int sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
 	ctx->h = h;
 	ctx->arg = arg;
 	ctx->b = b;
-	body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "call", req->call,
-			 "account", req->account, "caller", req->caller,
-			 "callee", req->callee, "mapping_gateway",
-			 req->mapping_gateway);
+	body =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "call", req->call, "account",
+		      req->account, "caller", req->caller, "callee",
+		      req->callee, "mapping_gateway", req->mapping_gateway);
 	if (!body) {
 		free(ctx);
 		return ENOMEM;
 	}
-	err = request(b, SW_MSG_AUTH_REQUEST, body, timeout_ms, auth_resp,
-		      ctx);
+	err = request(b, SW_MSG_AUTH_REQUEST, body, timeout_ms, auth_resp, ctx);
 	if (err)
 		free(ctx);
 	else if (ctxp)
 		*ctxp = ctx;
 	return err;
+}
+
+/*
+ * Grow the call's reservation past granted_s (auth.extend); with resume,
+ * only re-create it on a billingd that restarted.  h as for
+ * sg_billing_auth().
+ */
+int sg_billing_extend(struct sg_auth_ctx **ctxp, struct sg_billing *b,
+		      const struct sg_auth_req *req, int64_t granted_s,
+		      bool resume, int timeout_ms, sg_auth_h *h, void *arg)
+{
+	struct sg_auth_ctx *ctx;
+	json_t *body;
+	int err;
+
+	if (!b || !req || !h)
+		return EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return ENOMEM;
+	ctx->h = h;
+	ctx->arg = arg;
+	ctx->b = b;
+	body = json_pack("{s:s, s:s, s:s, s:I, s:b}", "call", req->call,
+			 "account", req->account, "callee", req->callee,
+			 "granted_s", (json_int_t)granted_s, "resume", resume);
+	if (!body) {
+		free(ctx);
+		return ENOMEM;
+	}
+	err = request(b, SW_MSG_AUTH_EXTEND, body, timeout_ms, auth_resp, ctx);
+	if (err)
+		free(ctx);
+	else if (ctxp)
+		*ctxp = ctx;
+	return err;
+}
+
+void sg_billing_on_restart(struct sg_billing *b, void (*h)(void *arg),
+			   void *arg)
+{
+	if (b) {
+		b->restart_h = h;
+		b->restart_arg = arg;
+	}
 }
 
 /* The requester went away: the reply is dropped when it comes. */
@@ -232,10 +281,10 @@ static void cdr_resp(int err, const struct sw_env *env, void *arg)
 			sg_spool_nack(b->spool, ctx->id);
 		} else {
 			sw_cdebug(ctx->id, "cdr acknowledged%s",
-				 json_is_true(json_object_get(env->body,
-							      "duplicate"))
-					 ? " (duplicate)"
-					 : "");
+				  json_is_true(
+				      json_object_get(env->body, "duplicate"))
+				      ? " (duplicate)"
+				      : "");
 			sg_spool_ack(b->spool, ctx->id);
 		}
 	}
@@ -281,7 +330,6 @@ static void probe_resp(int err, const struct sw_env *env, void *arg)
 {
 	struct sg_billing *b = arg;
 
-	(void)env;
 	inflight--;
 	b->probing = false;
 	if (b->closed)
@@ -289,6 +337,20 @@ static void probe_resp(int err, const struct sw_env *env, void *arg)
 	if (b->reachable != (err == 0))
 		sw_info("billingd %s", err ? "not reachable" : "reachable");
 	b->reachable = (err == 0);
+	if (!err && !strcmp(env->type, SW_MSG_HEALTH_PING ".reply")) {
+		const char *boot = sw_json_str_or(env->body, "boot", "");
+
+		if (*boot && strcmp(boot, b->boot)) {
+			bool was = b->boot[0] != '\0';
+
+			snprintf(b->boot, sizeof(b->boot), "%s", boot);
+			if (was && b->restart_h) {
+				sw_info("billingd restarted: answered calls "
+					"re-send their reservations");
+				b->restart_h(b->restart_arg);
+			}
+		}
+	}
 }
 
 /* Refresh the reachability seen by health.ping (one probe at a time). */

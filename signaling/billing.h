@@ -1,7 +1,8 @@
 /*
  * billing.h - signalingd's client of billingd
  *
- * auth.request at call setup (fail-closed: an error or a timeout is
+ * auth.request at call setup, auth.extend while it lasts (fail-closed: an
+ * error or a timeout is
  * reported as err != 0 and the caller decides), auth.release at the end,
  * and cdr.submit for the spooled CDRs: sg_billing_kick() sends what the
  * spool has pending and acks/nacks it from the replies.
@@ -23,28 +24,35 @@ struct sg_auth_ctx;
 
 struct sg_auth_result {
 	bool allow;
-	int64_t max_duration_s;
+	int64_t max_duration_s; /* seconds of hold reserved in all */
+	bool extendable;	/* auth.extend may grant more */
 	int sip_code;
 	char reason[64];
 };
 
 /* err != 0: billingd unreachable, timed out or answered garbage/error */
-typedef void (sg_auth_h)(int err, const struct sg_auth_result *res,
-			 void *arg);
+typedef void(sg_auth_h)(int err, const struct sg_auth_result *res, void *arg);
 
 struct sg_auth_req {
 	const char *call, *account, *caller, *callee, *mapping_gateway;
 };
 
-int  sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
-		      const char *url, struct sg_spool *spool);
+int sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
+		     const char *url, struct sg_spool *spool);
 void sg_billing_close(struct sg_billing *b);
 void sg_billing_free(struct sg_billing *b);
 unsigned sg_billing_inflight(void);
-int  sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
-		     const struct sg_auth_req *req, int timeout_ms,
-		     sg_auth_h *h, void *arg);
+int sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
+		    const struct sg_auth_req *req, int timeout_ms, sg_auth_h *h,
+		    void *arg);
 void sg_billing_auth_cancel(struct sg_auth_ctx *ctx);
+int sg_billing_extend(struct sg_auth_ctx **ctxp, struct sg_billing *b,
+		      const struct sg_auth_req *req, int64_t granted_s,
+		      bool resume, int timeout_ms, sg_auth_h *h, void *arg);
+/* h runs when health.ping shows billingd restarted (new boot id): its
+ * reservations are gone and the answered calls must re-send theirs */
+void sg_billing_on_restart(struct sg_billing *b, void (*h)(void *arg),
+			   void *arg);
 void sg_billing_release(struct sg_billing *b, const char *call);
 void sg_billing_kick(struct sg_billing *b);
 bool sg_billing_reachable(const struct sg_billing *b);

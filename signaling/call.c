@@ -237,6 +237,18 @@ void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip)
 	c->state = SG_CALL_EARLY;
 }
 
+static void arm_max_duration(struct sg_call *c);
+
+/* true when billing's grant is the limit that ends the call */
+static bool billing_binds(const struct sg_call *c)
+{
+	return c->max_duration_s &&
+	       (!params_of(c)->max_call_s ||
+		c->max_duration_s < params_of(c)->max_call_s) &&
+	       (!c->mgw->max_duration_s ||
+		c->max_duration_s < c->mgw->max_duration_s);
+}
+
 static void maxdur_expired(void *magic, su_timer_t *t, void *arg)
 {
 	struct sg_call *c = arg;
@@ -244,28 +256,134 @@ static void maxdur_expired(void *magic, su_timer_t *t, void *arg)
 
 	(void)magic;
 	(void)t;
-	if (c->max_duration_s &&
-	    (!params_of(c)->max_call_s ||
-	     c->max_duration_s < params_of(c)->max_call_s) &&
-	    (!c->mgw->max_duration_s ||
-	     c->max_duration_s < c->mgw->max_duration_s))
+	c->t_maxdur = NULL;
+	if (billing_binds(c)) {
 		reason = "BalanceExhausted";
+		if (c->extendable) {
+			/* the extension never came back: billingd is down */
+			if (params_of(c)->fail_open && c->mgw->postpaid) {
+				sw_cwarn(c->callid_a,
+					 "billingd unavailable; "
+					 "postpaid call goes on (fail open)");
+				c->max_duration_s = 0;
+				c->extendable = false;
+				arm_max_duration(c);
+				return;
+			}
+			reason = "BillingUnavailable";
+		}
+	}
 	sw_cinfo(c->callid_a, "call time limit reached (%s)", reason);
 	sg_call_terminate(c, reason, "server");
 }
 
+static void extend_fire(void *magic, su_timer_t *t, void *arg);
+
+static void extend_done(int err, const struct sg_auth_result *res, void *arg)
+{
+	struct sg_call *c = arg;
+
+	c->ext_req = NULL;
+	if (c->state == SG_CALL_ENDED)
+		return;
+	if (err || !res->allow) {
+		if (!err) {
+			c->extendable = false; /* account or rate gone */
+			return;
+		}
+		sw_cwarn(c->callid_a, "auth.extend: %s (retrying)",
+			 strerror(err));
+		c->t_extend = sg_timer_start(c->sg, 1000, extend_fire, c);
+		return;
+	}
+	if (res->max_duration_s > c->max_duration_s) {
+		c->slice_s = res->max_duration_s - c->max_duration_s;
+		c->max_duration_s = res->max_duration_s;
+	}
+	c->extendable = res->extendable;
+	sw_cdebug(c->callid_a, "reservation extended to %lld s%s",
+		  (long long)c->max_duration_s,
+		  c->extendable ? "" : " (all the balance buys)");
+	arm_max_duration(c);
+}
+
+static void extend_fire(void *magic, su_timer_t *t, void *arg)
+{
+	struct sg_call *c = arg;
+	struct sg_auth_req req = {c->id, c->mgw->account, c->caller, c->callee,
+				  c->mgw->name};
+
+	(void)magic;
+	(void)t;
+	c->t_extend = NULL;
+	if (c->state == SG_CALL_ENDED)
+		return;
+	if (c->ext_req) { /* a resume in flight: right after it */
+		c->t_extend = sg_timer_start(c->sg, 200, extend_fire, c);
+		return;
+	}
+	if (sg_billing_extend(&c->ext_req, c->sg->billing, &req,
+			      c->max_duration_s, false, 2000, extend_done, c))
+		c->t_extend = sg_timer_start(c->sg, 1000, extend_fire, c);
+}
+
+/*
+ * (Re-)arm the timer that ends the call at its smallest limit, counted
+ * from the answer, and the auth.extend that comes a third of a slice (1 to
+ * 10 s) before billing's grant runs out.
+ */
 static void arm_max_duration(struct sg_call *c)
 {
 	int64_t lim[3] = {params_of(c)->max_call_s, c->mgw->max_duration_s,
 			  c->max_duration_s};
-	int64_t s = 0;
+	int64_t s = 0, elapsed = sw_time_mono_ms() - c->answer_mono;
 
+	sg_timer_stop(&c->t_maxdur);
+	sg_timer_stop(&c->t_extend);
 	for (int i = 0; i < 3; i++)
 		if (lim[i] > 0 && (!s || lim[i] < s))
 			s = lim[i];
 	if (s)
-		c->t_maxdur =
-		    sg_timer_start(c->sg, s * 1000, maxdur_expired, c);
+		c->t_maxdur = sg_timer_start(c->sg, s * 1000 - elapsed,
+					     maxdur_expired, c);
+	if (c->extendable && billing_binds(c) && !c->ext_req) {
+		int64_t lead = c->slice_s / 3;
+
+		lead = lead < 1 ? 1 : lead > 10 ? 10 : lead;
+		c->t_extend = sg_timer_start(
+		    c->sg, (c->max_duration_s - lead) * 1000 - elapsed,
+		    extend_fire, c);
+	}
+}
+
+static void resume_done(int err, const struct sg_auth_result *res, void *arg)
+{
+	struct sg_call *c = arg;
+
+	(void)res;
+	c->ext_req = NULL;
+	if (err)
+		sw_cwarn(c->callid_a, "reservation not re-sent: %s",
+			 strerror(err));
+}
+
+/* billingd restarted: every answered call re-creates its reservation */
+void sg_call_billing_restarted(void *arg)
+{
+	struct sg *sg = arg;
+
+	for (struct sg_call *c = sg->calls; c; c = c->next) {
+		struct sg_auth_req req = {c->id, c->mgw->account, c->caller,
+					  c->callee, c->mgw->name};
+
+		if (!c->authorized || c->ext_req || !c->max_duration_s ||
+		    (c->state != SG_CALL_ANSWERED &&
+		     c->state != SG_CALL_CONFIRMED))
+			continue;
+		sg_billing_extend(&c->ext_req, sg->billing, &req,
+				  c->max_duration_s, true, 2000, resume_done,
+				  c);
+	}
 }
 
 /* 2xx from the vendor (already ACKed): relay the answer to the caller. */
@@ -553,6 +671,8 @@ static void auth_done(int err, const struct sg_auth_result *res, void *arg)
 	}
 	c->authorized = true;
 	c->max_duration_s = res->max_duration_s;
+	c->slice_s = res->max_duration_s;
+	c->extendable = res->extendable;
 	sw_cdebug(c->callid_a, "authorized, max %lld s",
 		  (long long)res->max_duration_s);
 	route_and_connect(c);
@@ -576,6 +696,8 @@ static void call_free(struct sg_call *c)
 	sg_media_req_cancel(c->media_req);
 	sg_cpw_free(c);
 	sg_timer_stop(&c->t_maxdur);
+	sg_timer_stop(&c->t_extend);
+	sg_billing_auth_cancel(c->ext_req);
 	sg_timer_stop(&c->t_reap);
 	sg_timer_stop(&c->t_free);
 	sg_timer_stop(&c->t_trim);
@@ -674,6 +796,9 @@ static void call_end(struct sg_call *c)
 			c->admitted = false;
 		}
 		sg_timer_stop(&c->t_maxdur);
+		sg_timer_stop(&c->t_extend);
+		sg_billing_auth_cancel(c->ext_req);
+		c->ext_req = NULL;
 		sg_failover_stop(c);
 		if (!c->t_reap)
 			c->t_reap =

@@ -116,11 +116,15 @@ struct sg_call {
 	bool b_media_set; /* media.answer sent for this attempt */
 
 	/* limits */
-	int64_t max_duration_s; /* from auth.reply, 0 = none */
-	su_timer_t *t_maxdur;	/* owned */
-	su_timer_t *t_reap;	/* owned: safety timer when ending */
-	su_timer_t *t_free;	/* owned: deferred free */
-	su_timer_t *t_trim;	/* owned: frees finished transactions */
+	int64_t max_duration_s;	     /* from auth.reply, 0 = none */
+	su_timer_t *t_maxdur;	     /* owned */
+	bool extendable;	     /* billingd may grant more (auth.extend) */
+	int64_t slice_s;	     /* the last grant's size */
+	su_timer_t *t_extend;	     /* owned: next auth.extend */
+	struct sg_auth_ctx *ext_req; /* auth.extend in flight */
+	su_timer_t *t_reap;	     /* owned: safety timer when ending */
+	su_timer_t *t_free;	     /* owned: deferred free */
+	su_timer_t *t_trim;	     /* owned: frees finished transactions */
 
 	/* times: wall for the CDR, monotonic for durations */
 	int64_t setup_ms, ringing_ms, answer_ms, end_ms;
@@ -179,6 +183,7 @@ void sg_call_terminate_all(struct sg *sg, const char *reason);
 unsigned sg_call_detach_answered(struct sg *sg);
 unsigned sg_call_unfinished(const struct sg *sg);
 void sg_call_free_all(struct sg *sg);
+void sg_call_billing_restarted(void *sg);
 
 /* recovery after a restart (recovery.c drives it) */
 struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec);

@@ -391,6 +391,7 @@ int sg_start(struct sg **sgp, const char *conf_path)
 			 sg->cfg.billing_url, strerror(e));
 		goto out;
 	}
+	sg_billing_on_restart(sg->billing, sg_call_billing_restarted, sg);
 	e = sg_media_alloc(&sg->media, sg->bus, sg->cfg.media_nodes);
 	if (e) {
 		snprintf(err, sizeof(err), "media_nodes: %s", strerror(e));

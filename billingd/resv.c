@@ -1,0 +1,319 @@
+/*
+ * resv.c - credit reservations in memory (see resv.h)
+ */
+#define SW_LOG_MODULE "resv"
+
+#include <string.h>
+
+#include "billingd/libre.h"
+
+#include "billingd/auth.h"
+#include "billingd/lookup.h"
+#include "billingd/resv.h"
+#include "common/log.h"
+
+struct acct {
+	struct le le;
+	char name[BD_NAME_MAX + 1];
+	int64_t held;	 /* sum of its calls' amounts */
+	int64_t debited; /* fees debited by this process */
+};
+
+struct resv {
+	struct le le;
+	char call[40];
+	struct acct *acct; /* borrowed from the table */
+	int64_t amount;
+	int64_t granted_s;
+	int64_t until_ms; /* expiry (monotonic) */
+	bool ended;
+};
+
+struct bd_resv_table {
+	struct hash *calls;
+	struct hash *accts;
+	size_t n;
+};
+
+static void table_destructor(void *arg)
+{
+	struct bd_resv_table *t = arg;
+
+	hash_flush(t->calls);
+	hash_flush(t->accts);
+	mem_deref(t->calls);
+	mem_deref(t->accts);
+}
+
+int bd_resv_alloc(struct bd_resv_table **tp)
+{
+	struct bd_resv_table *t = mem_zalloc(sizeof(*t), table_destructor);
+	int err;
+
+	if (!t)
+		return ENOMEM;
+	err = hash_alloc(&t->calls, 4096);
+	if (!err)
+		err = hash_alloc(&t->accts, 1024);
+	if (err) {
+		mem_deref(t);
+		return err;
+	}
+	*tp = t;
+	return 0;
+}
+
+void bd_resv_free(struct bd_resv_table *t)
+{
+	mem_deref(t);
+}
+
+static bool acct_cmp(struct le *le, void *arg)
+{
+	return !strcmp(((struct acct *)le->data)->name, arg);
+}
+
+static bool resv_cmp(struct le *le, void *arg)
+{
+	return !strcmp(((struct resv *)le->data)->call, arg);
+}
+
+static struct acct *acct_get(const struct bd_resv_table *t, const char *name,
+			     bool create)
+{
+	char key[BD_NAME_MAX + 1];
+	struct le *le;
+	struct acct *a;
+
+	str_ncpy(key, name, sizeof(key));
+	le = hash_lookup(t->accts, hash_joaat_str(key), acct_cmp, key);
+
+	if (le)
+		return le->data;
+	if (!create || !(a = mem_zalloc(sizeof(*a), NULL)))
+		return NULL;
+	str_ncpy(a->name, name, sizeof(a->name));
+	hash_append(t->accts, hash_joaat_str(name), &a->le, a);
+	return a;
+}
+
+static struct resv *resv_get(const struct bd_resv_table *t, const char *call)
+{
+	char key[40];
+	struct le *le;
+
+	str_ncpy(key, call, sizeof(key));
+	le = hash_lookup(t->calls, hash_joaat_str(key), resv_cmp, key);
+	return le ? le->data : NULL;
+}
+
+int64_t bd_resv_held(const struct bd_resv_table *t, const char *account)
+{
+	struct acct *a = acct_get(t, account, false);
+
+	return a ? a->held : 0;
+}
+
+int64_t bd_resv_debited(const struct bd_resv_table *t, const char *account)
+{
+	struct acct *a = acct_get(t, account, false);
+
+	return a ? a->debited : 0;
+}
+
+size_t bd_resv_count(const struct bd_resv_table *t)
+{
+	return t ? t->n : 0;
+}
+
+bool bd_resv_has(const struct bd_resv_table *t, const char *call)
+{
+	return resv_get(t, call) != NULL;
+}
+
+int64_t bd_resv_amount(const struct bd_resv_table *t, const char *call)
+{
+	struct resv *r = resv_get(t, call);
+
+	return r ? r->amount : -1;
+}
+
+static int64_t fee_of(const struct bd_rate *r, const struct bd_rate_params *p,
+		      int64_t s)
+{
+	struct bd_rate_result res;
+
+	if (s <= 0 || bd_rate_calc(&res, r, p, s * 1000))
+		return 0;
+	return res.fee;
+}
+
+/* hold what granted_s costs; the reservation is created when missing */
+static struct resv *hold(struct bd_resv_table *t, const char *call,
+			 const char *account, const struct bd_rate *r,
+			 const struct bd_rate_params *p, int64_t granted_s,
+			 int64_t now_ms)
+{
+	struct resv *rv = resv_get(t, call);
+	int64_t amount = fee_of(r, p, granted_s);
+
+	if (!rv) {
+		struct acct *a = acct_get(t, account, true);
+
+		if (!a || !(rv = mem_zalloc(sizeof(*rv), NULL)))
+			return NULL;
+		str_ncpy(rv->call, call, sizeof(rv->call));
+		rv->acct = a;
+		hash_append(t->calls, hash_joaat_str(call), &rv->le, rv);
+		t->n++;
+	}
+	if (amount < rv->amount)
+		amount = rv->amount; /* a slice is never given back */
+	rv->acct->held += amount - rv->amount;
+	rv->amount = amount;
+	rv->granted_s = granted_s;
+	rv->ended = false;
+	rv->until_ms = now_ms + granted_s * 1000 + BD_RESV_LIVE_GRACE_MS;
+	return rv;
+}
+
+/* the next slice: advance_s more, or all the money buys when less */
+static void slice(struct bd_resv_grant *g, const struct bd_rate *r,
+		  const struct bd_rate_params *p, int64_t money, int64_t from_s,
+		  int64_t advance_s)
+{
+	int64_t total =
+	    bd_rate_max_duration(r, p, money, BD_AUTH_MAX_DURATION_S);
+
+	if (total > from_s + advance_s) {
+		g->granted_s = from_s + advance_s;
+		g->extendable = true;
+	} else {
+		g->granted_s = total;
+		g->extendable = false;
+	}
+}
+
+void bd_resv_open(struct bd_resv_table *t, struct bd_resv_grant *g,
+		  const char *call, const char *account,
+		  const struct bd_rate *r, const struct bd_rate_params *p,
+		  int64_t money, int64_t advance_s, int64_t now_ms)
+{
+	struct resv *rv;
+
+	memset(g, 0, sizeof(*g));
+	g->reason = "";
+	money -= bd_resv_held(t, account);
+	slice(g, r, p, money < 0 ? 0 : money, 0, advance_s);
+	if (g->granted_s <= 0) {
+		g->granted_s = 0;
+		g->sip_code = 403;
+		g->reason = "InsufficientBalance";
+		return;
+	}
+	rv = hold(t, call, account, r, p, g->granted_s, now_ms);
+	if (!rv) {
+		g->sip_code = 503;
+		g->reason = "OutOfMemory";
+		return;
+	}
+	g->amount = rv->amount;
+	g->allow = true;
+}
+
+void bd_resv_extend(struct bd_resv_table *t, struct bd_resv_grant *g,
+		    const char *call, const char *account,
+		    const struct bd_rate *r, const struct bd_rate_params *p,
+		    int64_t money, int64_t granted_s, int64_t advance_s,
+		    bool resume, int64_t now_ms)
+{
+	struct resv *rv = resv_get(t, call);
+	int64_t mine;
+
+	memset(g, 0, sizeof(*g));
+	g->reason = "";
+	if (!rv || resume)
+		rv = hold(t, call, account, r, p, granted_s, now_ms);
+	if (!rv) {
+		g->sip_code = 503;
+		g->reason = "OutOfMemory";
+		return;
+	}
+	if (resume) {
+		g->granted_s = rv->granted_s;
+		g->extendable = true;
+	} else {
+		/* this call's money: what it holds plus what is free */
+		mine = rv->amount + money - rv->acct->held;
+		slice(g, r, p, mine < rv->amount ? rv->amount : mine,
+		      rv->granted_s, advance_s);
+		if (g->granted_s < rv->granted_s)
+			g->granted_s = rv->granted_s;
+		hold(t, call, account, r, p, g->granted_s, now_ms);
+	}
+	g->amount = rv->amount;
+	g->allow = true;
+}
+
+void bd_resv_end(struct bd_resv_table *t, const char *call, int64_t now_ms)
+{
+	struct resv *rv = resv_get(t, call);
+
+	if (rv && !rv->ended) {
+		rv->ended = true;
+		rv->until_ms = now_ms + BD_RESV_ENDED_TTL_MS;
+	}
+}
+
+static void drop(struct bd_resv_table *t, struct resv *rv)
+{
+	rv->acct->held -= rv->amount;
+	hash_unlink(&rv->le);
+	t->n--;
+	mem_deref(rv);
+}
+
+int64_t bd_resv_commit(struct bd_resv_table *t, const char *call,
+		       const char *account, int64_t fee)
+{
+	struct resv *rv = resv_get(t, call);
+	struct acct *a = acct_get(t, account, fee != 0);
+	int64_t amount = -1;
+
+	if (a)
+		a->debited += fee;
+	if (rv) {
+		amount = rv->amount;
+		drop(t, rv);
+	}
+	return amount;
+}
+
+struct expire_arg {
+	struct bd_resv_table *t;
+	int64_t now;
+	size_t n;
+};
+
+static bool expire_one(struct le *le, void *arg)
+{
+	struct expire_arg *x = arg;
+	struct resv *rv = le->data;
+
+	if (rv->until_ms <= x->now) {
+		sw_cwarn(rv->call, "reservation of %s expired (%s, %lld held)",
+			 rv->acct->name, rv->ended ? "no CDR" : "not extended",
+			 (long long)rv->amount);
+		drop(x->t, rv);
+		x->n++;
+	}
+	return false;
+}
+
+size_t bd_resv_expire(struct bd_resv_table *t, int64_t now_ms)
+{
+	struct expire_arg x = {t, now_ms, 0};
+
+	hash_apply(t->calls, expire_one, &x);
+	return x.n;
+}

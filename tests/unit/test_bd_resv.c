@@ -1,0 +1,124 @@
+/* test_bd_resv.c - credit reservations: N calls never hold more than the
+ * money, extensions grant the exact remaining seconds, releases, expiry */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "billingd/libre.h"
+
+#include "billingd/resv.h"
+
+static const struct bd_rate_params P = BD_RATE_PARAMS_DEFAULT;
+/* 0.6 per minute, 1 s intervals: 10000 micro-units a second */
+static const struct bd_rate R = {"1", 0, 1, 600000, 1, 600000};
+
+static void concurrent_calls_share_the_money(void **state)
+{
+	struct bd_resv_table *t;
+	struct bd_resv_grant g;
+	const int64_t money = 250000; /* 25 s */
+	char call[16];
+	int64_t granted = 0;
+
+	(void)state;
+	assert_int_equal(bd_resv_alloc(&t), 0);
+	/* 10 calls, 4 s slices: six get 4 s, the seventh the last 1 s */
+	for (int i = 0; i < 10; i++) {
+		snprintf(call, sizeof(call), "c%d", i);
+		bd_resv_open(t, &g, call, "cust", &R, &P, money, 4, 0);
+		if (i < 6) {
+			assert_true(g.allow);
+			assert_int_equal(g.granted_s, 4);
+			assert_true(g.extendable);
+		} else if (i == 6) {
+			assert_true(g.allow);
+			assert_int_equal(g.granted_s, 1);
+			assert_false(g.extendable);
+		} else {
+			assert_false(g.allow);
+			assert_string_equal(g.reason, "InsufficientBalance");
+		}
+		granted += g.allow ? g.granted_s : 0;
+	}
+	assert_int_equal(granted, 25);
+	assert_int_equal(bd_resv_held(t, "cust"), money);
+	assert_int_equal(bd_resv_count(t), 7);
+
+	/* nothing is free: an extension keeps what the call has */
+	bd_resv_extend(t, &g, "c0", "cust", &R, &P, money, 4, 4, false, 0);
+	assert_true(g.allow);
+	assert_int_equal(g.granted_s, 4);
+	assert_false(g.extendable);
+
+	/* c6 ends and its CDR is stored for 1 s: released and debited */
+	bd_resv_end(t, "c6", 0);
+	assert_int_equal(bd_resv_held(t, "cust"), money);
+	assert_int_equal(bd_resv_commit(t, "c6", "cust", 10000), 10000);
+	assert_int_equal(bd_resv_held(t, "cust"), money - 10000);
+	assert_int_equal(bd_resv_debited(t, "cust"), 10000);
+	bd_resv_free(t);
+}
+
+static void extension_grants_the_remaining_seconds(void **state)
+{
+	struct bd_resv_table *t;
+	struct bd_resv_grant g;
+
+	(void)state;
+	assert_int_equal(bd_resv_alloc(&t), 0);
+	bd_resv_open(t, &g, "a", "cust", &R, &P, 100000, 4, 0); /* 10 s */
+	assert_int_equal(g.granted_s, 4);
+	bd_resv_extend(t, &g, "a", "cust", &R, &P, 100000, 4, 4, false, 0);
+	assert_int_equal(g.granted_s, 8);
+	assert_true(g.extendable);
+	bd_resv_extend(t, &g, "a", "cust", &R, &P, 100000, 8, 4, false, 0);
+	assert_int_equal(g.granted_s, 10);
+	assert_false(g.extendable);
+	assert_int_equal(g.amount, 100000);
+	assert_int_equal(bd_resv_held(t, "cust"), 100000);
+
+	/* a billingd restart: resume re-creates what the call had */
+	bd_resv_free(t);
+	assert_int_equal(bd_resv_alloc(&t), 0);
+	bd_resv_extend(t, &g, "a", "cust", &R, &P, 0, 10, 4, true, 0);
+	assert_true(g.allow);
+	assert_int_equal(bd_resv_held(t, "cust"), 100000);
+	bd_resv_free(t);
+}
+
+static void reservations_expire(void **state)
+{
+	struct bd_resv_table *t;
+	struct bd_resv_grant g;
+
+	(void)state;
+	assert_int_equal(bd_resv_alloc(&t), 0);
+	bd_resv_open(t, &g, "live", "cust", &R, &P, 1000000, 4, 0);
+	bd_resv_open(t, &g, "ended", "cust", &R, &P, 1000000, 4, 0);
+	bd_resv_end(t, "ended", 1000);
+	/* a live one lasts its 4 s plus the grace */
+	assert_int_equal(bd_resv_expire(t, 4000 + BD_RESV_LIVE_GRACE_MS - 1),
+			 0);
+	assert_int_equal(bd_resv_expire(t, 4000 + BD_RESV_LIVE_GRACE_MS), 1);
+	assert_false(bd_resv_has(t, "live"));
+	/* an ended one waits for its CDR for the TTL */
+	assert_int_equal(bd_resv_expire(t, 1000 + BD_RESV_ENDED_TTL_MS), 1);
+	assert_int_equal(bd_resv_held(t, "cust"), 0);
+	assert_int_equal(bd_resv_commit(t, "ended", "cust", 0), -1);
+	bd_resv_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(concurrent_calls_share_the_money),
+		cmocka_unit_test(extension_grants_the_remaining_seconds),
+		cmocka_unit_test(reservations_expire),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
