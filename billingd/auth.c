@@ -233,7 +233,14 @@ static void start(struct bd *bd, struct sw_bus_req *req,
 	ctx->resume = resume;
 	ctx->granted_s = granted;
 
-	err = bd_lookup(bd->db, account, callee, NULL, lookup_h, ctx);
+	{
+		const struct bd_param_values *pv = bd_params_get(bd->params);
+		struct bd_lookup_when when = {sw_time_wall_ms(),
+					      pv->period_rates, pv->calendars};
+
+		err = bd_lookup(bd->db, account, callee, NULL, &when, lookup_h,
+				ctx);
+	}
 	if (err) {
 		sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
 				   "database unavailable (%s)", strerror(err));

@@ -62,6 +62,7 @@ struct cdr_job {
 	int64_t account_id;
 	int64_t fee, fee_s, vendor_cost;
 	char rate_prefix[BD_RATE_PREFIX_MAX + 1];
+	char rate_period[16];
 	char vendor[BD_NAME_MAX + 1];
 	int month;
 };
@@ -88,7 +89,7 @@ static const char sql_store[] =
     "  src_ip text, dst_ip text, mapping_gateway text, account text,"
     "  routing_gateway text, vendor text, ringing_ms bigint,"
     "  answer_ms bigint, end_ms bigint, hold_ms bigint, fee_s integer,"
-    "  pdd_ms bigint, vendor_cost bigint, rate_prefix text,"
+    "  pdd_ms bigint, vendor_cost bigint, rate_prefix text, rate_period text,"
     "  end_code integer, end_text text, end_direction text,"
     "  end_reason text, q850 integer, codec_a text, codec_b text,"
     "  media_node text, rtp jsonb, attempts jsonb)),"
@@ -104,14 +105,15 @@ static const char sql_store[] =
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
     "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
-    "  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
-    "  end_reason, q850, codec_a, codec_b, media_node, rtp)"
+    "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
+    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp)"
     " SELECT id, setup_time, account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
     "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
-    "  fee, vendor_cost, rate_prefix, end_code, end_text, end_direction,"
-    "  end_reason, q850, codec_a, codec_b, media_node, rtp FROM new),"
+    "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
+    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp"
+    " FROM new),"
     " att AS ("
     " INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
     "  end_ms)"
@@ -135,6 +137,7 @@ static const char sql_store[] =
     " LEFT JOIN ins s ON s.id = i.id LEFT JOIN cdr_ids c ON c.id = i.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
+#define STORE_FIELDS	38  /* keys of job_record(), one per input column */
 
 /* ---- decoding ---- */
 
@@ -442,6 +445,7 @@ static json_t *job_record(const struct cdr_job *job, unsigned ord)
 	I("pdd_ms", r->pdd_ms);
 	I("vendor_cost", job->vendor_cost);
 	S("rate_prefix", job->rate_prefix);
+	S("rate_period", job->rate_period);
 	I("end_code", r->end_code);
 	S("end_text", r->end_text);
 	S("end_direction", r->end_direction);
@@ -456,7 +460,7 @@ static json_t *job_record(const struct cdr_job *job, unsigned ord)
 #undef S
 
 	/* a failed set leaves a field out: catch it rather than store less */
-	if (json_object_size(o) != 37) {
+	if (json_object_size(o) != STORE_FIELDS) {
 		json_decref(o);
 		return NULL;
 	}
@@ -623,12 +627,12 @@ static void store_flush(struct bd_cdr *cdr)
 			continue; /* a resend racing itself: next batch */
 
 		rec = job_record(job, b->n);
-		if (!rec || json_array_append_new(arr, rec)) {
-			err = ENOMEM;
-			goto out;
-		}
 		list_unlink(&job->le);
 		list_append(&b->jobs, &job->le, job);
+		if (!rec || json_array_append_new(arr, rec)) {
+			err = ENOMEM; /* the batch so far is answered */
+			goto out;
+		}
 		b->n++;
 		if (job->alone)
 			break;
@@ -792,6 +796,8 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	rate_side(&lk->customer, r->callee, &pv->rate, r->hold_ms, r->id,
 		  &job->fee, &job->fee_s, job->rate_prefix,
 		  sizeof(job->rate_prefix));
+	str_ncpy(job->rate_period, lk->customer.period,
+		 sizeof(job->rate_period));
 	held = bd_resv_amount(job->cdr->bd->resv, r->id);
 	if (held >= 0 && job->fee > held) {
 		/* never more than the call was authorised for (SPEC §6) */
@@ -906,8 +912,17 @@ void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 		return;
 	}
 
-	ret = bd_lookup(cdr->bd->db, job->rec.account, job->rec.callee,
-			job->rec.routing_gateway, lookup_h, job);
+	{
+		const struct bd_param_values *pv =
+		    bd_params_get(cdr->bd->params);
+		/* the period is chosen once, at answer time (SPEC §6) */
+		struct bd_lookup_when when = {
+		    job->rec.answer_ms ? job->rec.answer_ms : job->rec.setup_ms,
+		    pv->period_rates, pv->calendars};
+
+		ret = bd_lookup(cdr->bd->db, job->rec.account, job->rec.callee,
+				job->rec.routing_gateway, &when, lookup_h, job);
+	}
 	if (ret) {
 		sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
 				   "CDR not stored: %s", strerror(ret));

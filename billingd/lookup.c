@@ -9,6 +9,7 @@
 #define SW_LOG_MODULE "lookup"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,27 +25,76 @@ struct lookup_ctx {
 	struct bd_lookup lk;
 };
 
-#define RATE_COLS "e.prefix, e.connect_fee, e.first_interval, e.first_rate," \
-		  " e.next_interval, e.next_rate"
+#define RATE_COLS                                                              \
+	"e.prefix, e.connect_fee, e.first_interval, e.first_rate,"             \
+	" e.next_interval, e.next_rate"
 
+/*
+ * The customer's rate table in force at $4 (epoch ms; SPEC §6): with
+ * SERVER_PERIOD_RATE_ENABLED ($5) and a package period rate, the package's
+ * calendar in its own time zone (PostgreSQL's tz database) says working
+ * (weekday listed, not a holiday, hour in [start, end)) or non-working;
+ * with SERVER_WORK_CALENDAR_ENABLED ($6) off every moment is working.
+ * Otherwise the account's own table ("default"), or the package's working
+ * table when it has none.
+ */
 static const char sql_lookup[] =
-	"SELECT 'c', a.id, a.name, a.balance, a.credit_limit, " RATE_COLS
-	" FROM accounts a LEFT JOIN rate_entries e"
-	"  ON e.rate_table_id = a.rate_table_id AND e.prefix = ANY($2::text[])"
-	" WHERE a.name = $1"
-	" UNION ALL "
-	"SELECT 'v', a.id, a.name, a.balance, a.credit_limit, " RATE_COLS
-	" FROM routing_gateways g JOIN accounts a ON a.id = g.account_id"
-	" LEFT JOIN rate_entries e"
-	"  ON e.rate_table_id = a.buy_rate_table_id"
-	"  AND e.prefix = ANY($2::text[])"
-	" WHERE g.name = $3";
+    "WITH c AS ("
+    " SELECT a.id, a.name, a.balance, a.credit_limit,"
+    "  CASE WHEN $5::boolean AND p.id IS NOT NULL THEN"
+    "   CASE WHEN NOT $6::boolean THEN 'working'"
+    "    WHEN extract(isodow FROM l.t)::integer = ANY (w.working_days)"
+    "     AND NOT EXISTS (SELECT 1 FROM holidays h"
+    "      WHERE h.calendar_id = w.id AND h.day = l.t::date)"
+    "     AND l.t::time >= w.work_start AND l.t::time < w.work_end"
+    "    THEN 'working' ELSE 'non_working' END"
+    "  ELSE 'default' END AS period,"
+    "  p.working_rate_table_id AS wt, p.non_working_rate_table_id AS nt,"
+    "  a.rate_table_id AS dt"
+    " FROM accounts a"
+    " LEFT JOIN package_period_rates p ON p.id = a.package_period_rate_id"
+    " LEFT JOIN work_calendars w ON w.id = p.calendar_id"
+    " LEFT JOIN LATERAL (SELECT to_timestamp($4::bigint / 1000.0)"
+    "  AT TIME ZONE w.time_zone AS t) l ON true"
+    " WHERE a.name = $1)"
+    "SELECT 'c' AS side, c.id, c.name, c.balance, c.credit_limit,"
+    " c.period, " RATE_COLS " FROM c LEFT JOIN rate_entries e"
+    " ON e.rate_table_id = CASE c.period WHEN 'working' THEN c.wt"
+    "  WHEN 'non_working' THEN c.nt ELSE coalesce(c.dt, c.wt) END"
+    " AND e.prefix = ANY ($2::text[])"
+    " UNION ALL "
+    "SELECT 'v', a.id, a.name, a.balance, a.credit_limit, 'default', " RATE_COLS
+    " FROM routing_gateways g JOIN accounts a ON a.id = g.account_id"
+    " LEFT JOIN rate_entries e"
+    "  ON e.rate_table_id = a.buy_rate_table_id"
+    "  AND e.prefix = ANY ($2::text[])"
+    " WHERE g.name = $3";
 
-enum {
-	COL_SIDE = 0, COL_ID, COL_NAME, COL_BALANCE, COL_CREDIT, COL_PREFIX,
-	COL_CONNECT, COL_FIRST_S, COL_FIRST_RATE, COL_NEXT_S, COL_NEXT_RATE,
-	NCOLS
+/* result columns, found by name in each result */
+struct cols {
+	int side, id, name, balance, credit, period, prefix, connect, first_s,
+	    first_rate, next_s, next_rate;
 };
+
+static bool cols_of(struct cols *c, const PGresult *res)
+{
+	c->side = PQfnumber(res, "side");
+	c->id = PQfnumber(res, "id");
+	c->name = PQfnumber(res, "name");
+	c->balance = PQfnumber(res, "balance");
+	c->credit = PQfnumber(res, "credit_limit");
+	c->period = PQfnumber(res, "period");
+	c->prefix = PQfnumber(res, "prefix");
+	c->connect = PQfnumber(res, "connect_fee");
+	c->first_s = PQfnumber(res, "first_interval");
+	c->first_rate = PQfnumber(res, "first_rate");
+	c->next_s = PQfnumber(res, "next_interval");
+	c->next_rate = PQfnumber(res, "next_rate");
+	return c->side >= 0 && c->id >= 0 && c->name >= 0 && c->balance >= 0 &&
+	       c->credit >= 0 && c->period >= 0 && c->prefix >= 0 &&
+	       c->connect >= 0 && c->first_s >= 0 && c->first_rate >= 0 &&
+	       c->next_s >= 0 && c->next_rate >= 0;
+}
 
 /*
  * Write the PostgreSQL text[] literal of every prefix of number, the empty
@@ -102,9 +152,10 @@ static int get_i64(int64_t *vp, const PGresult *res, int row, int col)
 	return 0;
 }
 
-static int decode_row(struct bd_lookup *lk, const PGresult *res, int row)
+static int decode_row(struct bd_lookup *lk, const PGresult *res, int row,
+		      const struct cols *c)
 {
-	const char *side = PQgetvalue(res, row, COL_SIDE);
+	const char *side = PQgetvalue(res, row, c->side);
 	struct bd_account *acc;
 	struct bd_rate *r;
 	int err = 0;
@@ -112,27 +163,28 @@ static int decode_row(struct bd_lookup *lk, const PGresult *res, int row)
 	acc = (side && side[0] == 'v') ? &lk->vendor : &lk->customer;
 	if (!acc->found) {
 		acc->found = true;
-		err |= get_i64(&acc->id, res, row, COL_ID);
-		err |= get_i64(&acc->balance, res, row, COL_BALANCE);
-		err |= get_i64(&acc->credit_limit, res, row, COL_CREDIT);
-		str_ncpy(acc->name, PQgetvalue(res, row, COL_NAME),
+		err |= get_i64(&acc->id, res, row, c->id);
+		err |= get_i64(&acc->balance, res, row, c->balance);
+		err |= get_i64(&acc->credit_limit, res, row, c->credit);
+		str_ncpy(acc->name, PQgetvalue(res, row, c->name),
 			 sizeof(acc->name));
+		str_ncpy(acc->period, PQgetvalue(res, row, c->period),
+			 sizeof(acc->period));
 	}
 
-	if (PQgetisnull(res, row, COL_PREFIX))
-		return err ? EBADMSG : 0;	/* no matching entry */
+	if (PQgetisnull(res, row, c->prefix))
+		return err ? EBADMSG : 0; /* no matching entry */
 	if (acc->nrates >= BD_LOOKUP_MAX_RATES)
-		return 0;	/* cannot happen: one entry per prefix */
+		return 0; /* cannot happen: one entry per prefix */
 
 	r = &acc->rates[acc->nrates];
 	memset(r, 0, sizeof(*r));
-	str_ncpy(r->prefix, PQgetvalue(res, row, COL_PREFIX),
-		 sizeof(r->prefix));
-	err |= get_i64(&r->connect_fee, res, row, COL_CONNECT);
-	err |= get_i64(&r->first_s, res, row, COL_FIRST_S);
-	err |= get_i64(&r->first_rate, res, row, COL_FIRST_RATE);
-	err |= get_i64(&r->next_s, res, row, COL_NEXT_S);
-	err |= get_i64(&r->next_rate, res, row, COL_NEXT_RATE);
+	str_ncpy(r->prefix, PQgetvalue(res, row, c->prefix), sizeof(r->prefix));
+	err |= get_i64(&r->connect_fee, res, row, c->connect);
+	err |= get_i64(&r->first_s, res, row, c->first_s);
+	err |= get_i64(&r->first_rate, res, row, c->first_rate);
+	err |= get_i64(&r->next_s, res, row, c->next_s);
+	err |= get_i64(&r->next_rate, res, row, c->next_rate);
 	if (!err)
 		acc->nrates++;
 
@@ -142,6 +194,7 @@ static int decode_row(struct bd_lookup *lk, const PGresult *res, int row)
 static void query_h(int err, const PGresult *res, void *arg)
 {
 	struct lookup_ctx *ctx = arg;
+	struct cols c;
 
 	if (err) {
 		if (err == EBADMSG)
@@ -149,19 +202,19 @@ static void query_h(int err, const PGresult *res, void *arg)
 		ctx->h(err, NULL, ctx->arg);
 		goto out;
 	}
-	if (PQnfields(res) != NCOLS) {
+	if (!cols_of(&c, res)) {
 		ctx->h(EBADMSG, NULL, ctx->arg);
 		goto out;
 	}
 
 	for (int i = 0; i < PQntuples(res); i++) {
-		if (decode_row(&ctx->lk, res, i))
+		if (decode_row(&ctx->lk, res, i, &c))
 			sw_warn("rate lookup: row %d has bad values, ignored",
 				i);
 	}
 	ctx->h(0, &ctx->lk, ctx->arg);
 
- out:
+out:
 	mem_deref(ctx);
 }
 
@@ -177,10 +230,11 @@ int bd_lookup_prepare(struct bd_db *db)
  * h runs once, from the loop, never inside this call.
  */
 int bd_lookup(struct bd_db *db, const char *account, const char *callee,
-	      const char *routing_gateway, bd_lookup_h *h, void *arg)
+	      const char *routing_gateway, const struct bd_lookup_when *when,
+	      bd_lookup_h *h, void *arg)
 {
-	char prefixes[8192];
-	const char *params[3];
+	char prefixes[8192], at[24];
+	const char *params[6];
 	struct lookup_ctx *ctx;
 	int err;
 
@@ -199,10 +253,14 @@ int bd_lookup(struct bd_db *db, const char *account, const char *callee,
 
 	params[0] = account;
 	params[1] = prefixes;
-	params[2] = (routing_gateway && *routing_gateway) ? routing_gateway
-							   : NULL;
+	params[2] =
+	    (routing_gateway && *routing_gateway) ? routing_gateway : NULL;
+	snprintf(at, sizeof(at), "%lld", (long long)when->at_ms);
+	params[3] = at;
+	params[4] = when->period_rates ? "t" : "f";
+	params[5] = when->calendars ? "t" : "f";
 
-	err = bd_db_query(db, sql_lookup, 3, params, query_h, ctx);
+	err = bd_db_query(db, sql_lookup, 6, params, query_h, ctx);
 	if (err)
 		mem_deref(ctx);
 

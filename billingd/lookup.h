@@ -2,7 +2,9 @@
  * lookup.h - what rating needs from the database, in one query
  *
  * For a callee number, fetches the customer account (by name) with every
- * entry of its rate table whose prefix is a prefix of the number, and
+ * entry of the rate table in force at the given time (its own, or its
+ * package period rate's working or non-working table) whose prefix is a
+ * prefix of the number, and
  * optionally the vendor account of a routing gateway with the matching
  * entries of its buy rate table.  The caller picks the longest prefix with
  * bd_rate_select().  Accounts and rates are read per request, never cached:
@@ -20,8 +22,8 @@
 
 #include "billingd/rate.h"
 
-#define BD_NUMBER_MAX 64	/* bytes of a caller/callee number */
-#define BD_NAME_MAX   64	/* bytes of an account or gateway name */
+#define BD_NUMBER_MAX	    64 /* bytes of a caller/callee number */
+#define BD_NAME_MAX	    64 /* bytes of an account or gateway name */
 #define BD_LOOKUP_MAX_RATES (BD_NUMBER_MAX + 1)
 
 struct bd_db;
@@ -30,22 +32,31 @@ struct bd_account {
 	bool found;
 	int64_t id;
 	char name[BD_NAME_MAX + 1];
-	int64_t balance;	/* micro-units */
-	int64_t credit_limit;	/* micro-units, >= 0 */
+	int64_t balance;      /* micro-units */
+	int64_t credit_limit; /* micro-units, >= 0 */
+	char period[16];      /* default, working, non_working */
 	size_t nrates;
 	struct bd_rate rates[BD_LOOKUP_MAX_RATES]; /* matching prefixes only */
 };
 
 struct bd_lookup {
 	struct bd_account customer;
-	struct bd_account vendor;	/* of the routing gateway, if asked */
+	struct bd_account vendor; /* of the routing gateway, if asked */
 };
 
 /* err as for bd_db_query handlers; lk is valid during the call only */
-typedef void (bd_lookup_h)(int err, const struct bd_lookup *lk, void *arg);
+typedef void(bd_lookup_h)(int err, const struct bd_lookup *lk, void *arg);
+
+/* when the call is rated: the package period rate's choice (SPEC §6) */
+struct bd_lookup_when {
+	int64_t at_ms;	   /* answer time (setup for authorisations) */
+	bool period_rates; /* SERVER_PERIOD_RATE_ENABLED */
+	bool calendars;	   /* SERVER_WORK_CALENDAR_ENABLED */
+};
 
 int bd_lookup(struct bd_db *db, const char *account, const char *callee,
-	      const char *routing_gateway, bd_lookup_h *h, void *arg);
+	      const char *routing_gateway, const struct bd_lookup_when *when,
+	      bd_lookup_h *h, void *arg);
 int bd_lookup_prepare(struct bd_db *db);
 int bd_lookup_prefixes(char *buf, size_t size, const char *number);
 

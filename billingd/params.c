@@ -22,7 +22,9 @@ struct bd_params {
 
 static const char sql_params[] = "SELECT name, value FROM system_parameters"
 				 " WHERE name LIKE 'SERVER\\_BILLING\\_%'"
-				 "    OR name = 'SS_MAXCALLDURATION'";
+				 "    OR name IN ('SS_MAXCALLDURATION',"
+				 "     'SERVER_PERIOD_RATE_ENABLED',"
+				 "     'SERVER_WORK_CALENDAR_ENABLED')";
 
 /* Fill v with the built-in defaults. */
 void bd_params_defaults(struct bd_param_values *v)
@@ -34,6 +36,8 @@ void bd_params_defaults(struct bd_param_values *v)
 	v->record_zero_hold = true;
 	v->max_call_s = 7200;
 	v->advance_s = 60;
+	v->period_rates = true;
+	v->calendars = true;
 }
 
 static int parse_int(int64_t *vp, const char *s, int64_t min, int64_t max)
@@ -78,6 +82,14 @@ int bd_params_set(struct bd_param_values *v, const char *name,
 		if (parse_int(&n, value, 1, 86400))
 			return EINVAL;
 		v->advance_s = n;
+	} else if (!strcmp(name, "SERVER_PERIOD_RATE_ENABLED")) {
+		if (parse_int(&n, value, 0, 1))
+			return EINVAL;
+		v->period_rates = n != 0;
+	} else if (!strcmp(name, "SERVER_WORK_CALENDAR_ENABLED")) {
+		if (parse_int(&n, value, 0, 1))
+			return EINVAL;
+		v->calendars = n != 0;
 	} else if (!strcmp(name, "SS_MAXCALLDURATION")) {
 		if (parse_int(&n, value, 1, 604800))
 			return EINVAL;

@@ -30,6 +30,8 @@ struct bd_param_values {
 	bool record_zero_hold;
 	int64_t max_call_s; /* SS_MAXCALLDURATION: bounds a CDR's hold */
 	int64_t advance_s;  /* ..._PREVENT_OVERDRAFT_ADVANCE_TIME, s */
+	bool period_rates;  /* SERVER_PERIOD_RATE_ENABLED */
+	bool calendars;	    /* SERVER_WORK_CALENDAR_ENABLED */
 };
 
 struct bd_params;
