@@ -23,6 +23,8 @@ struct tc_opts {
 	bool dry_run;		/* provision --dry-run */
 	bool quiet;		/* -q: no "unchanged" lines */
 	int timeout_ms;		/* status: connect + response timeout */
+	const char *memo;	/* payment --memo */
+	const char *by;		/* payment --by (else $USER) */
 };
 
 /* db.c */
@@ -46,5 +48,8 @@ int tc_cmd_fields(void);
 
 /* status.c */
 int tc_cmd_status(const struct tc_opts *o);
+
+/* payment.c */
+int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);
 
 #endif /* TC_CTL_H */

@@ -5,6 +5,7 @@
  *   tandemctl [-d CONNINFO] db migrate [--schema-dir DIR]
  *   tandemctl [-d CONNINFO] db version
  *   tandemctl [-d CONNINFO] provision FILE.json [--dry-run] [-q]
+ *   tandemctl [-d CONNINFO] payment KIND ACCOUNT ... [--memo T] [--by W]
  *   tandemctl [--api URL] status
  *   tandemctl fields
  *   tandemctl -v | help
@@ -31,6 +32,11 @@ static void usage(FILE *f)
 		   "provisioning file\n"
 		   "                          (docs/provisioning.md); "
 		   "--dry-run: show, write nothing\n"
+		   "  payment topup|deduct|refund ACCOUNT AMOUNT\n"
+		   "  payment credit ACCOUNT LIMIT\n"
+		   "  payment transfer AGENT SUB_ACCOUNT AMOUNT\n"
+		   "  payment list ACCOUNT    move money (one ledger: payments "
+		   "+ balance_history)\n"
 		   "  status                  daemons and media nodes, from "
 		   "billingd's HTTP API\n"
 		   "  fields                  the provisioning field reference "
@@ -54,6 +60,8 @@ static void usage(FILE *f)
 		   "changes, roll back\n"
 		   "  -q, --quiet             provision: do not list unchanged "
 		   "objects\n"
+		   "      --memo TEXT         payment: why\n"
+		   "      --by NAME           payment: who (else $USER)\n"
 		   "  -v, --version           print the version\n"
 		   "  -h, --help              this text\n");
 }
@@ -67,6 +75,8 @@ int main(int argc, char **argv)
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"memo", required_argument, NULL, 'M'},
+	    {"by", required_argument, NULL, 'B'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -101,6 +111,12 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			o.quiet = true;
+			break;
+		case 'M':
+			o.memo = optarg;
+			break;
+		case 'B':
+			o.by = optarg;
 			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
@@ -137,6 +153,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "provision") && sub && optind + 1 == argc)
 		return tc_cmd_provision(&o, sub);
+	if (!strcmp(cmd, "payment"))
+		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)
 		return tc_cmd_fields();
 	if (!strcmp(cmd, "status") && !sub)
