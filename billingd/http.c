@@ -4,6 +4,7 @@
 #define SW_LOG_MODULE "http"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -11,11 +12,16 @@
 
 #include "billingd/daemon.h"
 #include "billingd/http.h"
+#include "billingd/lookup.h"
+#include "billingd/params.h"
+#include "billingd/rate.h"
 #include "billingd/status.h"
 #include "common/log.h"
+#include "common/money.h"
+#include "common/swtime.h"
 
 struct bd_http {
-	struct http_sock *sock;	/* owned */
+	struct http_sock *sock; /* owned */
 	struct bd *bd;		/* borrowed */
 };
 
@@ -26,8 +32,8 @@ struct route {
 		  const struct http_msg *msg);
 };
 
-static int reply_text(struct http_conn *conn, uint16_t code,
-		      const char *reason, const char *extra, const char *body)
+static int reply_text(struct http_conn *conn, uint16_t code, const char *reason,
+		      const char *extra, const char *body)
 {
 	return http_reply(conn, code, reason,
 			  "Content-Type: application/json\r\n"
@@ -95,12 +101,172 @@ static void get_status(struct bd_http *http, struct http_conn *conn,
 	}
 }
 
-static const struct route routes[] = {
-	{"/api/v1/status", "GET", get_status},
+/* ---- GET /api/v1/rate: a rating dry run (SPEC §9, tandemctl rate) ---- */
+
+struct quote {
+	struct http_conn *conn; /* referenced */
+	struct bd *bd;		/* borrowed */
+	char number[BD_NUMBER_MAX + 1];
+	int64_t duration_s, at_ms;
 };
 
-static void req_h(struct http_conn *conn, const struct http_msg *msg,
-		  void *arg)
+static void quote_destructor(void *arg)
+{
+	struct quote *q = arg;
+
+	mem_deref(q->conn);
+}
+
+static json_t *money_json(int64_t v)
+{
+	char buf[32];
+
+	sw_money_format(buf, sizeof(buf), v, 6);
+	return json_string(buf);
+}
+
+static void quote_h(int err, const struct bd_lookup *lk, void *arg)
+{
+	struct quote *q = arg;
+	const struct bd_param_values *pv = bd_params_get(q->bd->params);
+	const struct bd_rate *r;
+	struct bd_rate_result res;
+
+	if (err) {
+		reply_error(q->conn, 503, "Service Unavailable", NULL,
+			    "unavailable", "database unavailable");
+		goto out;
+	}
+	if (!lk->customer.found) {
+		reply_error(q->conn, 404, "Not Found", NULL, "not_found",
+			    "account: no such account");
+		goto out;
+	}
+	r = bd_rate_select(lk->customer.rates, lk->customer.nrates, q->number);
+	if (!r) {
+		reply_error(q->conn, 404, "Not Found", NULL, "no_rate",
+			    "number: no entry of the rate table in force "
+			    "matches it");
+		goto out;
+	}
+	if (bd_rate_calc(&res, r, &pv->rate, q->duration_s * 1000)) {
+		reply_error(q->conn, 500, "Internal Server Error", NULL,
+			    "internal", "the fee overflows");
+		goto out;
+	}
+	reply_json(
+	    q->conn, 200, "OK", NULL,
+	    json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:{s:s, s:o, s:I, s:o,"
+		      " s:I, s:o}, s:I, s:I, s:o}",
+		      "account", lk->customer.name, "number", q->number,
+		      "duration_s", (json_int_t)q->duration_s, "at_ms",
+		      (json_int_t)q->at_ms, "period", lk->customer.period,
+		      "rate_table", lk->customer.table, "entry", "prefix",
+		      r->prefix, "connect_fee", money_json(r->connect_fee),
+		      "first_interval", (json_int_t)r->first_s, "first_rate",
+		      money_json(r->first_rate), "next_interval",
+		      (json_int_t)r->next_s, "next_rate",
+		      money_json(r->next_rate), "billable_s",
+		      (json_int_t)res.billable_s, "fee_s",
+		      (json_int_t)res.fee_s, "fee", money_json(res.fee)));
+out:
+	mem_deref(q);
+}
+
+/* value of key in a query string "a=1&b=2" (no decoding: names and
+ * numbers only), copied into buf; false when absent or too long */
+static bool query_get(const struct pl *prm, const char *key, char *buf,
+		      size_t size)
+{
+	const char *p = prm->p, *end = prm->p + prm->l;
+	size_t klen = strlen(key);
+
+	if (p < end && *p == '?')
+		p++;
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp ? amp : end;
+
+		if ((size_t)(stop - p) > klen && !memcmp(p, key, klen) &&
+		    p[klen] == '=') {
+			size_t n = (size_t)(stop - p) - klen - 1;
+
+			if (n >= size)
+				return false;
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = '\0';
+			return true;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return false;
+}
+
+static bool int_of(const char *s, int64_t min, int64_t max, int64_t *v)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || end == s || *end || n < min || n > max)
+		return false;
+	*v = n;
+	return true;
+}
+
+static void get_rate(struct bd_http *http, struct http_conn *conn,
+		     const struct http_msg *msg)
+{
+	const struct bd_param_values *pv = bd_params_get(http->bd->params);
+	char account[BD_NAME_MAX + 1], num[BD_NUMBER_MAX + 1], dur[16], at[24];
+	struct bd_lookup_when when;
+	struct quote *q;
+	const char *bad = NULL;
+	int64_t d = 0, t = sw_time_wall_ms();
+
+	if (!query_get(&msg->prm, "account", account, sizeof(account)) ||
+	    !*account)
+		bad = "account: required (1..64 characters)";
+	else if (!query_get(&msg->prm, "number", num, sizeof(num)) || !*num)
+		bad = "number: required (1..64 characters)";
+	else if (!query_get(&msg->prm, "duration", dur, sizeof(dur)) ||
+		 !int_of(dur, 0, 604800, &d))
+		bad = "duration: required, whole seconds 0..604800";
+	else if (query_get(&msg->prm, "at", at, sizeof(at)) &&
+		 !int_of(at, 1, 253402300799999LL, &t))
+		bad = "at: milliseconds since 1970 (UTC)";
+	if (bad) {
+		reply_error(conn, 400, "Bad Request", NULL, "bad_request", bad);
+		return;
+	}
+	q = mem_zalloc(sizeof(*q), quote_destructor);
+	if (!q) {
+		reply_error(conn, 500, "Internal Server Error", NULL,
+			    "internal", "out of memory");
+		return;
+	}
+	q->conn = mem_ref(conn);
+	q->bd = http->bd;
+	str_ncpy(q->number, num, sizeof(q->number));
+	q->duration_s = d;
+	q->at_ms = t;
+	when.at_ms = t;
+	when.period_rates = pv->period_rates;
+	when.calendars = pv->calendars;
+	if (bd_lookup(http->bd->db, account, num, NULL, &when, quote_h, q)) {
+		reply_error(conn, 503, "Service Unavailable", NULL,
+			    "unavailable", "database unavailable");
+		mem_deref(q);
+	}
+}
+
+static const struct route routes[] = {
+    {"/api/v1/status", "GET", get_status},
+    {"/api/v1/rate", "GET", get_rate},
+};
+
+static void req_h(struct http_conn *conn, const struct http_msg *msg, void *arg)
 {
 	struct bd_http *http = arg;
 	char message[320];

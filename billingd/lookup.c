@@ -57,13 +57,18 @@ static const char sql_lookup[] =
     " LEFT JOIN LATERAL (SELECT to_timestamp($4::bigint / 1000.0)"
     "  AT TIME ZONE w.time_zone AS t) l ON true"
     " WHERE a.name = $1)"
-    "SELECT 'c' AS side, c.id, c.name, c.balance, c.credit_limit,"
-    " c.period, " RATE_COLS " FROM c LEFT JOIN rate_entries e"
-    " ON e.rate_table_id = CASE c.period WHEN 'working' THEN c.wt"
-    "  WHEN 'non_working' THEN c.nt ELSE coalesce(c.dt, c.wt) END"
+    ", ct AS (SELECT c.*, CASE c.period WHEN 'working' THEN c.wt"
+    "  WHEN 'non_working' THEN c.nt ELSE coalesce(c.dt, c.wt) END AS tid"
+    "  FROM c)"
+    "SELECT 'c' AS side, ct.id, ct.name, ct.balance, ct.credit_limit,"
+    " ct.period, coalesce(t.name, '') AS rate_table, " RATE_COLS
+    " FROM ct LEFT JOIN rate_tables t ON t.id = ct.tid"
+    " LEFT JOIN rate_entries e ON e.rate_table_id = ct.tid"
     " AND e.prefix = ANY ($2::text[])"
     " UNION ALL "
-    "SELECT 'v', a.id, a.name, a.balance, a.credit_limit, 'default', " RATE_COLS
+    "SELECT 'v', a.id, a.name, a.balance, a.credit_limit, 'default',"
+    " coalesce((SELECT name FROM rate_tables WHERE id = a.buy_rate_table_id),"
+    " ''), " RATE_COLS
     " FROM routing_gateways g JOIN accounts a ON a.id = g.account_id"
     " LEFT JOIN rate_entries e"
     "  ON e.rate_table_id = a.buy_rate_table_id"
@@ -72,8 +77,8 @@ static const char sql_lookup[] =
 
 /* result columns, found by name in each result */
 struct cols {
-	int side, id, name, balance, credit, period, prefix, connect, first_s,
-	    first_rate, next_s, next_rate;
+	int side, id, name, balance, credit, period, table, prefix, connect,
+	    first_s, first_rate, next_s, next_rate;
 };
 
 static bool cols_of(struct cols *c, const PGresult *res)
@@ -84,6 +89,7 @@ static bool cols_of(struct cols *c, const PGresult *res)
 	c->balance = PQfnumber(res, "balance");
 	c->credit = PQfnumber(res, "credit_limit");
 	c->period = PQfnumber(res, "period");
+	c->table = PQfnumber(res, "rate_table");
 	c->prefix = PQfnumber(res, "prefix");
 	c->connect = PQfnumber(res, "connect_fee");
 	c->first_s = PQfnumber(res, "first_interval");
@@ -91,9 +97,9 @@ static bool cols_of(struct cols *c, const PGresult *res)
 	c->next_s = PQfnumber(res, "next_interval");
 	c->next_rate = PQfnumber(res, "next_rate");
 	return c->side >= 0 && c->id >= 0 && c->name >= 0 && c->balance >= 0 &&
-	       c->credit >= 0 && c->period >= 0 && c->prefix >= 0 &&
-	       c->connect >= 0 && c->first_s >= 0 && c->first_rate >= 0 &&
-	       c->next_s >= 0 && c->next_rate >= 0;
+	       c->credit >= 0 && c->period >= 0 && c->table >= 0 &&
+	       c->prefix >= 0 && c->connect >= 0 && c->first_s >= 0 &&
+	       c->first_rate >= 0 && c->next_s >= 0 && c->next_rate >= 0;
 }
 
 /*
@@ -170,6 +176,8 @@ static int decode_row(struct bd_lookup *lk, const PGresult *res, int row,
 			 sizeof(acc->name));
 		str_ncpy(acc->period, PQgetvalue(res, row, c->period),
 			 sizeof(acc->period));
+		str_ncpy(acc->table, PQgetvalue(res, row, c->table),
+			 sizeof(acc->table));
 	}
 
 	if (PQgetisnull(res, row, c->prefix))

@@ -32,9 +32,10 @@ struct bd_account {
 	bool found;
 	int64_t id;
 	char name[BD_NAME_MAX + 1];
-	int64_t balance;      /* micro-units */
-	int64_t credit_limit; /* micro-units, >= 0 */
-	char period[16];      /* default, working, non_working */
+	int64_t balance;	     /* micro-units */
+	int64_t credit_limit;	     /* micro-units, >= 0 */
+	char period[16];	     /* default, working, non_working */
+	char table[BD_NAME_MAX + 1]; /* the rate table used, by name */
 	size_t nrates;
 	struct bd_rate rates[BD_LOOKUP_MAX_RATES]; /* matching prefixes only */
 };

@@ -25,6 +25,7 @@ struct tc_opts {
 	int timeout_ms;		/* status: connect + response timeout */
 	const char *memo;	/* payment --memo */
 	const char *by;		/* payment --by (else $USER) */
+	const char *at;		/* rate --at */
 };
 
 /* db.c */
@@ -48,6 +49,11 @@ int tc_cmd_fields(void);
 
 /* status.c */
 int tc_cmd_status(const struct tc_opts *o);
+int tc_http_get(const char *base, const char *path, int timeout_ms,
+		int *statusp, char **bodyp, char *err, size_t errsz);
+
+/* rate.c */
+int tc_cmd_rate(const struct tc_opts *o, int argc, char **argv);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

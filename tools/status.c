@@ -225,8 +225,8 @@ static bool response_complete(const char *buf, size_t len)
  * GET url+path.  On success *bodyp is the NUL-terminated body (caller frees)
  * and *statusp the HTTP status.
  */
-static int http_get(const char *base, const char *path, int timeout_ms,
-		    int *statusp, char **bodyp, char *err, size_t errsz)
+int tc_http_get(const char *base, const char *path, int timeout_ms,
+		int *statusp, char **bodyp, char *err, size_t errsz)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	char req[1024], *buf = NULL, *body, *hdr_end, *p;
@@ -479,8 +479,8 @@ int tc_cmd_status(const struct tc_opts *o)
 	bool healthy = true;
 	size_t i;
 
-	if (http_get(api, "/api/v1/status", o->timeout_ms, &status, &body, err,
-		     sizeof(err))) {
+	if (tc_http_get(api, "/api/v1/status", o->timeout_ms, &status, &body,
+			err, sizeof(err))) {
 		fprintf(stderr,
 			"tandemctl: billingd API at %s is unreachable: "
 			"%s\n",

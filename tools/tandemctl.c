@@ -6,6 +6,7 @@
  *   tandemctl [-d CONNINFO] db version
  *   tandemctl [-d CONNINFO] provision FILE.json [--dry-run] [-q]
  *   tandemctl [-d CONNINFO] payment KIND ACCOUNT ... [--memo T] [--by W]
+ *   tandemctl [--api URL] rate ACCOUNT NUMBER SECONDS [--at TIME]
  *   tandemctl [--api URL] status
  *   tandemctl fields
  *   tandemctl -v | help
@@ -37,6 +38,11 @@ static void usage(FILE *f)
 		   "  payment transfer AGENT SUB_ACCOUNT AMOUNT\n"
 		   "  payment list ACCOUNT    move money (one ledger: payments "
 		   "+ balance_history)\n"
+		   "  rate ACCOUNT NUMBER SECONDS\n"
+		   "                          the fee billingd charges (--at "
+		   "TIME: ms or\n"
+		   "                          YYYY-MM-DDTHH:MM[:SS]Z, else "
+		   "now)\n"
 		   "  status                  daemons and media nodes, from "
 		   "billingd's HTTP API\n"
 		   "  fields                  the provisioning field reference "
@@ -77,6 +83,7 @@ int main(int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"memo", required_argument, NULL, 'M'},
 	    {"by", required_argument, NULL, 'B'},
+	    {"at", required_argument, NULL, 'R'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -118,6 +125,9 @@ int main(int argc, char **argv)
 		case 'B':
 			o.by = optarg;
 			break;
+		case 'R':
+			o.at = optarg;
+			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
 			return 0;
@@ -153,6 +163,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "provision") && sub && optind + 1 == argc)
 		return tc_cmd_provision(&o, sub);
+	if (!strcmp(cmd, "rate"))
+		return tc_cmd_rate(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "payment"))
 		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)
