@@ -65,6 +65,10 @@ struct cdr_job {
 	char rate_period[16];
 	char vendor[BD_NAME_MAX + 1];
 	int month;
+	/* the agent chain (SPEC §6): each level billed at its own rate */
+	size_t nagents;
+	int64_t agent_id[BD_AGENT_MAX], agent_fee[BD_AGENT_MAX];
+	char agent_name[BD_AGENT_MAX][BD_NAME_MAX + 1];
 };
 
 static const char sql_partition[] =
@@ -92,7 +96,8 @@ static const char sql_store[] =
     "  pdd_ms bigint, vendor_cost bigint, rate_prefix text, rate_period text,"
     "  end_code integer, end_text text, end_direction text,"
     "  end_reason text, q850 integer, codec_a text, codec_b text,"
-    "  media_node text, rtp jsonb, attempts jsonb)),"
+    "  media_node text, rtp jsonb, attempts jsonb, agent_chain bigint[],"
+    "  agent_fees jsonb)),"
     " ins AS ("
     " INSERT INTO cdr_ids (id, setup_time, fee)"
     " SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
@@ -106,38 +111,46 @@ static const char sql_store[] =
     "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
-    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp)"
+    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
+    "  agent_chain, agent_fees)"
     " SELECT id, setup_time, account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
     "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
-    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp"
-    " FROM new),"
+    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
+    "  agent_chain, agent_fees FROM new),"
     " att AS ("
     " INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
     "  end_ms)"
     " SELECT new.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
     " FROM new, jsonb_to_recordset(new.attempts) AS a(seq integer,"
     "  gateway text, code integer, start_ms bigint, end_ms bigint)),"
+    /* every debit: the customer's fee and each agent level's */
+    " debit AS ("
+    " SELECT id, ord, 0 AS lvl, account_id, fee FROM new"
+    " WHERE fee <> 0 AND account_id IS NOT NULL"
+    " UNION ALL"
+    " SELECT new.id, new.ord, f.lvl, f.account_id, f.fee FROM new,"
+    " jsonb_to_recordset(new.agent_fees) AS f(lvl integer,"
+    "  account_id bigint, fee bigint) WHERE f.fee <> 0),"
     " tot AS ("
-    " SELECT account_id, sum(fee) AS total FROM new"
-    " WHERE fee <> 0 AND account_id IS NOT NULL GROUP BY account_id),"
+    " SELECT account_id, sum(fee) AS total FROM debit GROUP BY account_id),"
     " deb AS ("
     " UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
     " WHERE a.id = tot.account_id RETURNING a.id, a.balance),"
     " hist AS ("
     " INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
-    " SELECT n.account_id, -n.fee, deb.balance + tot.total"
-    "  - sum(n.fee) OVER (PARTITION BY n.account_id ORDER BY n.ord),"
-    "  'cdr', n.id::text"
-    " FROM new n JOIN deb ON deb.id = n.account_id"
-    " JOIN tot ON tot.account_id = n.account_id WHERE n.fee <> 0)"
+    " SELECT d.account_id, -d.fee, deb.balance + tot.total"
+    "  - sum(d.fee) OVER (PARTITION BY d.account_id ORDER BY d.ord, d.lvl),"
+    "  'cdr', d.id::text"
+    " FROM debit d JOIN deb ON deb.id = d.account_id"
+    " JOIN tot ON tot.account_id = d.account_id)"
     " SELECT i.ord, s.id IS NOT NULL, c.fee FROM input i"
     " LEFT JOIN ins s ON s.id = i.id LEFT JOIN cdr_ids c ON c.id = i.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
-#define STORE_FIELDS	38  /* keys of job_record(), one per input column */
+#define STORE_FIELDS	40  /* keys of job_record(), one per input column */
 
 /* ---- decoding ---- */
 
@@ -456,6 +469,23 @@ static json_t *job_record(const struct cdr_job *job, unsigned ord)
 	S("media_node", r->media_node);
 	json_object_set(o, "rtp", r->rtp);
 	json_object_set(o, "attempts", r->attempts);
+	{
+		json_t *chain = json_array(), *fees = json_array();
+
+		for (size_t i = 0; chain && fees && i < job->nagents; i++) {
+			json_array_append_new(chain,
+					      json_integer(job->agent_id[i]));
+			json_array_append_new(
+			    fees,
+			    json_pack("{s:i, s:I, s:s, s:I}", "lvl", (int)i + 1,
+				      "account_id",
+				      (json_int_t)job->agent_id[i], "account",
+				      job->agent_name[i], "fee",
+				      (json_int_t)job->agent_fee[i]));
+		}
+		json_object_set_new(o, "agent_chain", chain);
+		json_object_set_new(o, "agent_fees", fees);
+	}
 #undef I
 #undef S
 
@@ -796,6 +826,19 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	rate_side(&lk->customer, r->callee, &pv->rate, r->hold_ms, r->id,
 		  &job->fee, &job->fee_s, job->rate_prefix,
 		  sizeof(job->rate_prefix));
+	/* each agent above pays its own rate for the same call */
+	for (size_t i = 0; i < lk->nagents; i++) {
+		const struct bd_account *ag = &lk->agents[i];
+
+		if (!ag->found)
+			break;
+		job->agent_id[i] = ag->id;
+		str_ncpy(job->agent_name[i], ag->name,
+			 sizeof(job->agent_name[i]));
+		rate_side(ag, r->callee, &pv->rate, r->hold_ms, r->id,
+			  &job->agent_fee[i], NULL, NULL, 0);
+		job->nagents = i + 1;
+	}
 	str_ncpy(job->rate_period, lk->customer.period,
 		 sizeof(job->rate_period));
 	held = bd_resv_amount(job->cdr->bd->resv, r->id);

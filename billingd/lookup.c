@@ -39,8 +39,14 @@ struct lookup_ctx {
  * table when it has none.
  */
 static const char sql_lookup[] =
-    "WITH c AS ("
-    " SELECT a.id, a.name, a.balance, a.credit_limit,"
+    "WITH RECURSIVE chain AS ("
+    " SELECT id, agent_id, 0 AS depth FROM accounts WHERE name = $1"
+    " UNION ALL"
+    " SELECT p.id, p.agent_id, chain.depth + 1 FROM accounts p"
+    " JOIN chain ON p.id = chain.agent_id"
+    " WHERE chain.depth < " BD_AGENT_MAX_STR "),"
+    " c AS ("
+    " SELECT a.id, a.name, a.balance, a.credit_limit, chain.depth,"
     "  CASE WHEN $5::boolean AND p.id IS NOT NULL THEN"
     "   CASE WHEN NOT $6::boolean THEN 'working'"
     "    WHEN extract(isodow FROM l.t)::integer = ANY (w.working_days)"
@@ -51,22 +57,22 @@ static const char sql_lookup[] =
     "  ELSE 'default' END AS period,"
     "  p.working_rate_table_id AS wt, p.non_working_rate_table_id AS nt,"
     "  a.rate_table_id AS dt"
-    " FROM accounts a"
+    " FROM chain JOIN accounts a ON a.id = chain.id"
     " LEFT JOIN package_period_rates p ON p.id = a.package_period_rate_id"
     " LEFT JOIN work_calendars w ON w.id = p.calendar_id"
     " LEFT JOIN LATERAL (SELECT to_timestamp($4::bigint / 1000.0)"
-    "  AT TIME ZONE w.time_zone AS t) l ON true"
-    " WHERE a.name = $1)"
+    "  AT TIME ZONE w.time_zone AS t) l ON true)"
     ", ct AS (SELECT c.*, CASE c.period WHEN 'working' THEN c.wt"
     "  WHEN 'non_working' THEN c.nt ELSE coalesce(c.dt, c.wt) END AS tid"
     "  FROM c)"
-    "SELECT 'c' AS side, ct.id, ct.name, ct.balance, ct.credit_limit,"
+    "SELECT CASE ct.depth WHEN 0 THEN 'c' ELSE 'a' END AS side,"
+    " ct.depth, ct.id, ct.name, ct.balance, ct.credit_limit,"
     " ct.period, coalesce(t.name, '') AS rate_table, " RATE_COLS
     " FROM ct LEFT JOIN rate_tables t ON t.id = ct.tid"
     " LEFT JOIN rate_entries e ON e.rate_table_id = ct.tid"
     " AND e.prefix = ANY ($2::text[])"
     " UNION ALL "
-    "SELECT 'v', a.id, a.name, a.balance, a.credit_limit, 'default',"
+    "SELECT 'v', 0, a.id, a.name, a.balance, a.credit_limit, 'default',"
     " coalesce((SELECT name FROM rate_tables WHERE id = a.buy_rate_table_id),"
     " ''), " RATE_COLS
     " FROM routing_gateways g JOIN accounts a ON a.id = g.account_id"
@@ -77,13 +83,14 @@ static const char sql_lookup[] =
 
 /* result columns, found by name in each result */
 struct cols {
-	int side, id, name, balance, credit, period, table, prefix, connect,
-	    first_s, first_rate, next_s, next_rate;
+	int side, depth, id, name, balance, credit, period, table, prefix,
+	    connect, first_s, first_rate, next_s, next_rate;
 };
 
 static bool cols_of(struct cols *c, const PGresult *res)
 {
 	c->side = PQfnumber(res, "side");
+	c->depth = PQfnumber(res, "depth");
 	c->id = PQfnumber(res, "id");
 	c->name = PQfnumber(res, "name");
 	c->balance = PQfnumber(res, "balance");
@@ -96,10 +103,11 @@ static bool cols_of(struct cols *c, const PGresult *res)
 	c->first_rate = PQfnumber(res, "first_rate");
 	c->next_s = PQfnumber(res, "next_interval");
 	c->next_rate = PQfnumber(res, "next_rate");
-	return c->side >= 0 && c->id >= 0 && c->name >= 0 && c->balance >= 0 &&
-	       c->credit >= 0 && c->period >= 0 && c->table >= 0 &&
-	       c->prefix >= 0 && c->connect >= 0 && c->first_s >= 0 &&
-	       c->first_rate >= 0 && c->next_s >= 0 && c->next_rate >= 0;
+	return c->side >= 0 && c->depth >= 0 && c->id >= 0 && c->name >= 0 &&
+	       c->balance >= 0 && c->credit >= 0 && c->period >= 0 &&
+	       c->table >= 0 && c->prefix >= 0 && c->connect >= 0 &&
+	       c->first_s >= 0 && c->first_rate >= 0 && c->next_s >= 0 &&
+	       c->next_rate >= 0;
 }
 
 /*
@@ -166,7 +174,18 @@ static int decode_row(struct bd_lookup *lk, const PGresult *res, int row,
 	struct bd_rate *r;
 	int err = 0;
 
-	acc = (side && side[0] == 'v') ? &lk->vendor : &lk->customer;
+	if (side && side[0] == 'a') {
+		int64_t depth = 0;
+
+		if (get_i64(&depth, res, row, c->depth) || depth < 1 ||
+		    depth > BD_AGENT_MAX)
+			return EBADMSG;
+		acc = &lk->agents[depth - 1];
+		if ((size_t)depth > lk->nagents)
+			lk->nagents = (size_t)depth;
+	} else {
+		acc = (side && side[0] == 'v') ? &lk->vendor : &lk->customer;
+	}
 	if (!acc->found) {
 		acc->found = true;
 		err |= get_i64(&acc->id, res, row, c->id);

@@ -40,9 +40,16 @@ struct bd_account {
 	struct bd_rate rates[BD_LOOKUP_MAX_RATES]; /* matching prefixes only */
 };
 
+/* agent levels above a customer (provisioning refuses cycles; the
+ * lookup stops here whatever the data) */
+#define BD_AGENT_MAX	 8
+#define BD_AGENT_MAX_STR "8"
+
 struct bd_lookup {
 	struct bd_account customer;
 	struct bd_account vendor; /* of the routing gateway, if asked */
+	size_t nagents;		  /* the customer's agent, its agent, ... */
+	struct bd_account agents[BD_AGENT_MAX];
 };
 
 /* err as for bd_db_query handlers; lk is valid during the call only */
