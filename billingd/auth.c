@@ -92,14 +92,38 @@ static void ctx_destructor(void *arg)
 		bd_pending_dec(ctx->bd);
 }
 
-/* balance + credit_limit - what was debited since the read was sent */
+/* balance + credit_limit - every fee debited since the read was sent */
 static int64_t money_of(const struct auth_ctx *ctx, const struct bd_account *a)
 {
-	__int128 m =
-	    (__int128)a->balance + a->credit_limit -
-	    (bd_resv_debited(ctx->bd->resv, ctx->account) - ctx->debited0);
+	__int128 m = (__int128)a->balance + a->credit_limit -
+		     (bd_resv_debited_all(ctx->bd->resv) - ctx->debited0);
 
 	return m > INT64_MAX ? INT64_MAX : m < 0 ? 0 : (int64_t)m;
+}
+
+/* the customer, then each agent that has a rate for the number */
+static size_t levels_of(const struct auth_ctx *ctx, const struct bd_lookup *lk,
+			const struct bd_rate *r, struct bd_resv_level *lv)
+{
+	size_t n = 0;
+
+	lv[n].account = lk->customer.name;
+	lv[n].rate = r;
+	lv[n++].money = money_of(ctx, &lk->customer);
+	for (size_t i = 0; i < lk->nagents && n < BD_RESV_LEVELS; i++) {
+		const struct bd_account *ag = &lk->agents[i];
+		const struct bd_rate *ar =
+		    ag->found
+			? bd_rate_select(ag->rates, ag->nrates, ctx->callee)
+			: NULL;
+
+		if (!ar)
+			continue; /* not charged for it (docs/billingd.md) */
+		lv[n].account = ag->name;
+		lv[n].rate = ar;
+		lv[n++].money = money_of(ctx, ag);
+	}
+	return n;
 }
 
 static void reply_grant(struct auth_ctx *ctx, const struct bd_resv_grant *g)
@@ -125,8 +149,10 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	const struct bd_param_values *pv = bd_params_get(ctx->bd->params);
 	struct bd_auth_result res;
 	struct bd_resv_grant g;
+	struct bd_resv_level lv[BD_RESV_LEVELS];
 	const struct bd_rate *r;
 	int64_t now = sw_time_mono_ms();
+	size_t n;
 
 	if (err) {
 		sw_cwarn(ctx->call, "auth for %s: database %s", ctx->account,
@@ -141,8 +167,8 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 			   ctx->callee);
 	if (ctx->extend && lk->customer.found && r) {
 		/* a live call: its reservation grows (or is re-created) */
-		bd_resv_extend(ctx->bd->resv, &g, ctx->call, ctx->account, r,
-			       &pv->rate, money_of(ctx, &lk->customer),
+		n = levels_of(ctx, lk, r, lv);
+		bd_resv_extend(ctx->bd->resv, &g, ctx->call, lv, n, &pv->rate,
 			       ctx->granted_s, pv->advance_s, ctx->resume, now);
 		sw_cdebug(ctx->call, "auth.extend %s: %lld s%s, %lld held",
 			  ctx->account, (long long)g.granted_s,
@@ -157,8 +183,8 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 		res.reason = "NoRate";
 	}
 	if (res.allow) {
-		bd_resv_open(ctx->bd->resv, &g, ctx->call, ctx->account, r,
-			     &pv->rate, money_of(ctx, &lk->customer),
+		n = levels_of(ctx, lk, r, lv);
+		bd_resv_open(ctx->bd->resv, &g, ctx->call, lv, n, &pv->rate,
 			     pv->advance_s, now);
 	} else {
 		g.sip_code = res.sip_code;
@@ -228,7 +254,7 @@ static void start(struct bd *bd, struct sw_bus_req *req,
 	str_ncpy(ctx->call, call, sizeof(ctx->call));
 	str_ncpy(ctx->account, account, sizeof(ctx->account));
 	str_ncpy(ctx->callee, callee, sizeof(ctx->callee));
-	ctx->debited0 = bd_resv_debited(bd->resv, account);
+	ctx->debited0 = bd_resv_debited_all(bd->resv);
 	ctx->extend = extend;
 	ctx->resume = resume;
 	ctx->granted_s = granted;

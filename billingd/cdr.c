@@ -391,6 +391,9 @@ static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 {
 	json_t *body;
 
+	for (size_t i = 0; !duplicate && i < job->nagents; i++)
+		bd_resv_debit(job->cdr->bd->resv, job->agent_name[i],
+			      job->agent_fee[i]);
 	bd_resv_commit(job->cdr->bd->resv, job->rec.id, job->rec.account,
 		       duplicate ? 0 : fee);
 	body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
@@ -837,6 +840,9 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 			 sizeof(job->agent_name[i]));
 		rate_side(ag, r->callee, &pv->rate, r->hold_ms, r->id,
 			  &job->agent_fee[i], NULL, NULL, 0);
+		held = bd_resv_amount_of(job->cdr->bd->resv, r->id, ag->name);
+		if (held >= 0 && job->agent_fee[i] > held)
+			job->agent_fee[i] = held; /* as for the customer */
 		job->nagents = i + 1;
 	}
 	str_ncpy(job->rate_period, lk->customer.period,

@@ -22,8 +22,9 @@ struct acct {
 struct resv {
 	struct le le;
 	char call[40];
-	struct acct *acct; /* borrowed from the table */
-	int64_t amount;
+	size_t n;			   /* levels held */
+	struct acct *acct[BD_RESV_LEVELS]; /* borrowed from the table */
+	int64_t amount[BD_RESV_LEVELS];
 	int64_t granted_s;
 	int64_t until_ms; /* expiry (monotonic) */
 	bool ended;
@@ -33,6 +34,7 @@ struct bd_resv_table {
 	struct hash *calls;
 	struct hash *accts;
 	size_t n;
+	int64_t debited_all;
 };
 
 static void table_destructor(void *arg)
@@ -135,7 +137,23 @@ int64_t bd_resv_amount(const struct bd_resv_table *t, const char *call)
 {
 	struct resv *r = resv_get(t, call);
 
-	return r ? r->amount : -1;
+	return r && r->n ? r->amount[0] : -1;
+}
+
+int64_t bd_resv_amount_of(const struct bd_resv_table *t, const char *call,
+			  const char *account)
+{
+	struct resv *r = resv_get(t, call);
+
+	for (size_t i = 0; r && i < r->n; i++)
+		if (!strcmp(r->acct[i]->name, account))
+			return r->amount[i];
+	return -1;
+}
+
+int64_t bd_resv_debited_all(const struct bd_resv_table *t)
+{
+	return t->debited_all;
 }
 
 static int64_t fee_of(const struct bd_rate *r, const struct bd_rate_params *p,
@@ -148,43 +166,64 @@ static int64_t fee_of(const struct bd_rate *r, const struct bd_rate_params *p,
 	return res.fee;
 }
 
-/* hold what granted_s costs; the reservation is created when missing */
+/* hold what granted_s costs at every level; created when missing */
 static struct resv *hold(struct bd_resv_table *t, const char *call,
-			 const char *account, const struct bd_rate *r,
+			 const struct bd_resv_level *lv, size_t n,
 			 const struct bd_rate_params *p, int64_t granted_s,
 			 int64_t now_ms)
 {
 	struct resv *rv = resv_get(t, call);
-	int64_t amount = fee_of(r, p, granted_s);
 
 	if (!rv) {
-		struct acct *a = acct_get(t, account, true);
-
-		if (!a || !(rv = mem_zalloc(sizeof(*rv), NULL)))
+		if (!(rv = mem_zalloc(sizeof(*rv), NULL)))
 			return NULL;
 		str_ncpy(rv->call, call, sizeof(rv->call));
-		rv->acct = a;
-		hash_append(t->calls, hash_joaat_str(call), &rv->le, rv);
+		for (size_t i = 0; i < n && i < BD_RESV_LEVELS; i++) {
+			rv->acct[i] = acct_get(t, lv[i].account, true);
+			if (!rv->acct[i]) {
+				mem_deref(rv);
+				return NULL;
+			}
+			rv->n = i + 1;
+		}
+		hash_append(t->calls, hash_joaat_str(rv->call), &rv->le, rv);
 		t->n++;
 	}
-	if (amount < rv->amount)
-		amount = rv->amount; /* a slice is never given back */
-	rv->acct->held += amount - rv->amount;
-	rv->amount = amount;
+	for (size_t i = 0; i < rv->n && i < n; i++) {
+		int64_t amount = fee_of(lv[i].rate, p, granted_s);
+
+		if (amount < rv->amount[i])
+			amount = rv->amount[i]; /* never given back */
+		rv->acct[i]->held += amount - rv->amount[i];
+		rv->amount[i] = amount;
+	}
 	rv->granted_s = granted_s;
 	rv->ended = false;
 	rv->until_ms = now_ms + granted_s * 1000 + BD_RESV_LIVE_GRACE_MS;
 	return rv;
 }
 
-/* the next slice: advance_s more, or all the money buys when less */
-static void slice(struct bd_resv_grant *g, const struct bd_rate *r,
-		  const struct bd_rate_params *p, int64_t money, int64_t from_s,
+/*
+ * The seconds every level can pay for, from_s + advance_s at most: the
+ * next slice, or (extendable false) all the poorest level buys.  mine[i]
+ * is what the call already holds on level i (counted as its own money).
+ */
+static void slice(struct bd_resv_table *t, struct bd_resv_grant *g,
+		  const struct bd_resv_level *lv, size_t n, const int64_t *mine,
+		  const struct bd_rate_params *p, int64_t from_s,
 		  int64_t advance_s)
 {
-	int64_t total =
-	    bd_rate_max_duration(r, p, money, BD_AUTH_MAX_DURATION_S);
+	int64_t total = BD_AUTH_MAX_DURATION_S;
 
+	for (size_t i = 0; i < n; i++) {
+		int64_t m = lv[i].money - bd_resv_held(t, lv[i].account) +
+			    (mine ? mine[i] : 0);
+		int64_t s = bd_rate_max_duration(lv[i].rate, p, m < 0 ? 0 : m,
+						 BD_AUTH_MAX_DURATION_S);
+
+		if (s < total)
+			total = s;
+	}
 	if (total > from_s + advance_s) {
 		g->granted_s = from_s + advance_s;
 		g->extendable = true;
@@ -195,45 +234,46 @@ static void slice(struct bd_resv_grant *g, const struct bd_rate *r,
 }
 
 void bd_resv_open(struct bd_resv_table *t, struct bd_resv_grant *g,
-		  const char *call, const char *account,
-		  const struct bd_rate *r, const struct bd_rate_params *p,
-		  int64_t money, int64_t advance_s, int64_t now_ms)
+		  const char *call, const struct bd_resv_level *lv, size_t n,
+		  const struct bd_rate_params *p, int64_t advance_s,
+		  int64_t now_ms)
 {
 	struct resv *rv;
 
 	memset(g, 0, sizeof(*g));
 	g->reason = "";
-	money -= bd_resv_held(t, account);
-	slice(g, r, p, money < 0 ? 0 : money, 0, advance_s);
+	if (n > BD_RESV_LEVELS)
+		n = BD_RESV_LEVELS;
+	slice(t, g, lv, n, NULL, p, 0, advance_s);
 	if (g->granted_s <= 0) {
 		g->granted_s = 0;
 		g->sip_code = 403;
 		g->reason = "InsufficientBalance";
 		return;
 	}
-	rv = hold(t, call, account, r, p, g->granted_s, now_ms);
+	rv = hold(t, call, lv, n, p, g->granted_s, now_ms);
 	if (!rv) {
 		g->sip_code = 503;
 		g->reason = "OutOfMemory";
 		return;
 	}
-	g->amount = rv->amount;
+	g->amount = rv->amount[0];
 	g->allow = true;
 }
 
 void bd_resv_extend(struct bd_resv_table *t, struct bd_resv_grant *g,
-		    const char *call, const char *account,
-		    const struct bd_rate *r, const struct bd_rate_params *p,
-		    int64_t money, int64_t granted_s, int64_t advance_s,
-		    bool resume, int64_t now_ms)
+		    const char *call, const struct bd_resv_level *lv, size_t n,
+		    const struct bd_rate_params *p, int64_t granted_s,
+		    int64_t advance_s, bool resume, int64_t now_ms)
 {
 	struct resv *rv = resv_get(t, call);
-	int64_t mine;
 
 	memset(g, 0, sizeof(*g));
 	g->reason = "";
+	if (n > BD_RESV_LEVELS)
+		n = BD_RESV_LEVELS;
 	if (!rv || resume)
-		rv = hold(t, call, account, r, p, granted_s, now_ms);
+		rv = hold(t, call, lv, n, p, granted_s, now_ms);
 	if (!rv) {
 		g->sip_code = 503;
 		g->reason = "OutOfMemory";
@@ -243,15 +283,13 @@ void bd_resv_extend(struct bd_resv_table *t, struct bd_resv_grant *g,
 		g->granted_s = rv->granted_s;
 		g->extendable = true;
 	} else {
-		/* this call's money: what it holds plus what is free */
-		mine = rv->amount + money - rv->acct->held;
-		slice(g, r, p, mine < rv->amount ? rv->amount : mine,
+		slice(t, g, lv, n < rv->n ? n : rv->n, rv->amount, p,
 		      rv->granted_s, advance_s);
 		if (g->granted_s < rv->granted_s)
 			g->granted_s = rv->granted_s;
-		hold(t, call, account, r, p, g->granted_s, now_ms);
+		hold(t, call, lv, n, p, g->granted_s, now_ms);
 	}
-	g->amount = rv->amount;
+	g->amount = rv->amount[0];
 	g->allow = true;
 }
 
@@ -267,23 +305,31 @@ void bd_resv_end(struct bd_resv_table *t, const char *call, int64_t now_ms)
 
 static void drop(struct bd_resv_table *t, struct resv *rv)
 {
-	rv->acct->held -= rv->amount;
+	for (size_t i = 0; i < rv->n; i++)
+		rv->acct[i]->held -= rv->amount[i];
 	hash_unlink(&rv->le);
 	t->n--;
 	mem_deref(rv);
+}
+
+void bd_resv_debit(struct bd_resv_table *t, const char *account, int64_t fee)
+{
+	struct acct *a = fee ? acct_get(t, account, true) : NULL;
+
+	if (a)
+		a->debited += fee;
+	t->debited_all += fee;
 }
 
 int64_t bd_resv_commit(struct bd_resv_table *t, const char *call,
 		       const char *account, int64_t fee)
 {
 	struct resv *rv = resv_get(t, call);
-	struct acct *a = acct_get(t, account, fee != 0);
 	int64_t amount = -1;
 
-	if (a)
-		a->debited += fee;
+	bd_resv_debit(t, account, fee);
 	if (rv) {
-		amount = rv->amount;
+		amount = rv->n ? rv->amount[0] : 0;
 		drop(t, rv);
 	}
 	return amount;
@@ -302,8 +348,9 @@ static bool expire_one(struct le *le, void *arg)
 
 	if (rv->until_ms <= x->now) {
 		sw_cwarn(rv->call, "reservation of %s expired (%s, %lld held)",
-			 rv->acct->name, rv->ended ? "no CDR" : "not extended",
-			 (long long)rv->amount);
+			 rv->n ? rv->acct[0]->name : "?",
+			 rv->ended ? "no CDR" : "not extended",
+			 rv->n ? (long long)rv->amount[0] : 0LL);
 		drop(x->t, rv);
 		x->n++;
 	}

@@ -40,6 +40,15 @@
 
 struct bd_resv_table;
 
+/* one account that pays for the call: the customer, then each agent */
+struct bd_resv_level {
+	const char *account;
+	const struct bd_rate *rate; /* its entry for the number */
+	int64_t money;		    /* balance + credit_limit, as read */
+};
+
+#define BD_RESV_LEVELS 9 /* the customer and BD_AGENT_MAX agents */
+
 struct bd_resv_grant {
 	bool allow;
 	int64_t granted_s;  /* total seconds the call may run */
@@ -57,19 +66,31 @@ int64_t bd_resv_debited(const struct bd_resv_table *t, const char *account);
 size_t bd_resv_count(const struct bd_resv_table *t);
 bool bd_resv_has(const struct bd_resv_table *t, const char *call);
 
-/* money = balance + credit_limit read for the account, minus what was
- * debited since that read was sent; advance_s > 0 */
+/*
+ * Every level (the customer first, then its agents) holds the fee of the
+ * granted seconds at its own rate; the grant is what the poorest level
+ * buys.  A level's money is its balance + credit_limit as read, minus what
+ * this process debited since the read was sent (bd_resv_debited_all());
+ * advance_s > 0.
+ */
 void bd_resv_open(struct bd_resv_table *t, struct bd_resv_grant *g,
-		  const char *call, const char *account,
-		  const struct bd_rate *r, const struct bd_rate_params *p,
-		  int64_t money, int64_t advance_s, int64_t now_ms);
+		  const char *call, const struct bd_resv_level *lv, size_t n,
+		  const struct bd_rate_params *p, int64_t advance_s,
+		  int64_t now_ms);
 /* the next slice (resume: only re-create the reservation of granted_s,
- * held whatever the balance, after a billingd restart) */
+ * held whatever the balances, after a billingd restart) */
 void bd_resv_extend(struct bd_resv_table *t, struct bd_resv_grant *g,
-		    const char *call, const char *account,
-		    const struct bd_rate *r, const struct bd_rate_params *p,
-		    int64_t money, int64_t granted_s, int64_t advance_s,
-		    bool resume, int64_t now_ms);
+		    const char *call, const struct bd_resv_level *lv, size_t n,
+		    const struct bd_rate_params *p, int64_t granted_s,
+		    int64_t advance_s, bool resume, int64_t now_ms);
+/* all fees debited by this process (a read in flight subtracts what
+ * moved since it was sent, whatever the account: conservative) */
+int64_t bd_resv_debited_all(const struct bd_resv_table *t);
+/* a fee debited outside a reservation's commit (agent levels) */
+void bd_resv_debit(struct bd_resv_table *t, const char *account, int64_t fee);
+/* what the call holds on account (-1: none) */
+int64_t bd_resv_amount_of(const struct bd_resv_table *t, const char *call,
+			  const char *account);
 void bd_resv_end(struct bd_resv_table *t, const char *call, int64_t now_ms);
 /* the call's CDR is stored with fee: release; returns what was held, or
  * -1 without a reservation */

@@ -118,3 +118,46 @@ def test_billingd_restart_keeps_reservations(stack):
     assert hist == 4, hist
     it.wait_for(lambda: _reservations(stack) == 0, 10,
                 "no reservation left")
+
+
+def test_the_agents_balance_runs_out(stack):
+    """A two-level chain: the customer is rich, its agent (0.005/s, 0.20:
+    40 s of talk) is not.  The agent's money caps every call; its fees add
+    up to exactly its balance and the calls are cut at the second it buys.
+    """
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = _doc(gw.port, "100")
+    doc["rate_tables"].append({"name": "agent-buy", "entries": [
+        {"prefix": "1", "area_name": "US", "connect_fee": "0",
+         "first_interval": 1, "first_rate": "0.3", "next_interval": 1,
+         "next_rate": "0.3"}]})
+    doc["accounts"][0]["agent"] = "ag1"
+    doc["accounts"].insert(0, {"name": "ag1", "type": "customer",
+                               "balance": "0.20",
+                               "rate_table": "agent-buy"})
+    stack.provision(doc)
+    stack.start_all()
+
+    uac = stack.uac("caller", "uac_hold.xml", calls=5, limit=5, rate=20,
+                    duration_ms=15000, timeout_s=60)
+    uac.finish(90)
+    rows = it.wait_for(lambda: (lambda r: r if len(r) >= 5 else None)(
+        it.cdr_rows(stack)), 30, "five CDRs")
+    gw.quit()
+    agent_fees = [r["agent_fees"][0]["fee"] for r in rows]
+    print("holds/fees/agent fees/reasons:",
+          [(r["hold_ms"], r["fee"], r["agent_fees"][0]["fee"],
+            r["end_reason"]) for r in rows])
+    assert sum(agent_fees) <= 200000
+    cut = [r for r in rows if r["end_reason"] == "BalanceExhausted"]
+    assert cut, "the agent's money never ran out"
+    for r in cut:
+        granted_s = r["agent_fees"][0]["fee"] // 5000
+        assert r["fee"] == granted_s * RATE_PER_S
+        assert granted_s * 1000 - 100 <= r["hold_ms"] <= \
+            granted_s * 1000 + 1000, (r["hold_ms"], granted_s)
+    assert stack.balance("ag1") == 200000 - sum(agent_fees)
+    assert stack.balance("ag1") >= 0
+    assert stack.balance("cust1") == 100000000 - sum(r["fee"] for r in rows)
+    it.wait_for(lambda: _reservations(stack) == 0, 10,
+                "billingd to hold no reservation")
