@@ -25,71 +25,75 @@
 #include "common/log.h"
 #include "common/swtime.h"
 
-#define RETRY_MIN_MS  250
-#define RETRY_MAX_MS  5000
-#define SWEEP_MS      500
+#define RETRY_MIN_MS	   250
+#define RETRY_MAX_MS	   5000
+#define SWEEP_MS	   500
 #define CONNECT_TIMEOUT_MS 10000
-#define MAX_STMTS     32	/* bits of db_conn.prepared */
+#define MAX_STMTS	   32 /* bits of db_conn.prepared */
 
 /*
  * Run first on every connection: nothing may hold a connection forever (a
  * lock left by an operator's open transaction, a runaway plan); such a
  * statement fails as "transient" and its caller answers "unavailable".
  */
-#define SESSION_SQL "SET statement_timeout = '10s'; SET lock_timeout = '5s'"
+/* generic plans: the prepared statements are planned once per connection,
+ * not on every call (the lookup's plan costs more than its execution) */
+#define SESSION_SQL                                                            \
+	"SET statement_timeout = '10s'; SET lock_timeout = '5s';"              \
+	" SET plan_cache_mode = force_generic_plan"
 
 enum conn_state {
 	CONN_DOWN = 0,
 	CONN_CONNECTING,
-	CONN_PREPARING,		/* up, preparing the registered statements */
+	CONN_PREPARING, /* up, preparing the registered statements */
 	CONN_IDLE,
 	CONN_BUSY,
 };
 
 struct bd_db_query {
 	struct le le;
-	const char *sql;	/* borrowed: static SQL text */
+	const char *sql; /* borrowed: static SQL text */
 	int nparams;
-	char **params;		/* owned: one block, NULL entries allowed */
+	char **params; /* owned: one block, NULL entries allowed */
 	bd_db_res_h *h;
 	void *arg;
 	int64_t queued_ms;
 };
 
 struct db_conn {
-	struct bd_db *db;	/* borrowed back-pointer */
+	struct bd_db *db; /* borrowed back-pointer */
 	unsigned idx;
 	enum conn_state state;
-	PGconn *pg;		/* owned */
-	int fd;			/* registered with fd_listen, -1 = none */
-	int flags;		/* what fd_listen currently waits for */
-	struct tmr tmr;		/* reconnect */
+	PGconn *pg;	/* owned */
+	int fd;		/* registered with fd_listen, -1 = none */
+	int flags;	/* what fd_listen currently waits for */
+	struct tmr tmr; /* reconnect */
 	unsigned backoff_ms;
-	bool was_up;		/* for one log line per outage */
-	struct bd_db_query *q;	/* owned: the statement in flight */
-	PGresult *res;		/* owned: its result so far */
-	uint32_t prepared;	/* bit i: stmts[i] is prepared here */
-	unsigned prep_idx;	/* next statement to prepare */
-	bool session_set;	/* SESSION_SQL done on this connection */
-	int64_t connect_ms;	/* when the current attempt started */
+	bool was_up;	       /* for one log line per outage */
+	struct bd_db_query *q; /* owned: the statement in flight */
+	PGresult *res;	       /* owned: its result so far */
+	uint32_t prepared;     /* bit i: stmts[i] is prepared here */
+	unsigned prep_idx;     /* next statement to prepare */
+	bool session_set;      /* SESSION_SQL done on this connection */
+	int64_t connect_ms;    /* when the current attempt started */
 };
 
 /* a statement prepared on every connection (bd_db_prepare) */
 struct db_stmt {
-	const char *sql;	/* borrowed: static text, matched by pointer */
+	const char *sql; /* borrowed: static text, matched by pointer */
 	char name[16];
 };
 
 struct bd_db {
-	char *conninfo;		/* owned */
-	struct db_conn *conns;	/* owned array */
+	char *conninfo;	       /* owned */
+	struct db_conn *conns; /* owned array */
 	unsigned nconn;
-	struct list queue;	/* struct bd_db_query, FIFO */
+	struct list queue; /* struct bd_db_query, FIFO */
 	size_t queued;
-	unsigned up;		/* connections IDLE or BUSY */
+	unsigned up; /* connections IDLE or BUSY */
 	bool was_up;
 	struct tmr sweep;
-	struct tmr kick;	/* dispatch on the next loop turn */
+	struct tmr kick; /* dispatch on the next loop turn */
 	bd_db_state_h *stateh;
 	void *arg;
 	unsigned long long queries, failures;
@@ -218,8 +222,8 @@ static void conn_fail(struct db_conn *c, const char *why)
 	c->q = NULL;
 	c->state = CONN_DOWN;
 	tmr_start(&c->tmr, c->backoff_ms, conn_start, c);
-	c->backoff_ms = c->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
-							    c->backoff_ms * 2;
+	c->backoff_ms =
+	    c->backoff_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : c->backoff_ms * 2;
 	count_up(db);
 
 	if (q) {
@@ -292,8 +296,7 @@ static void prepare_next(struct db_conn *c)
 			return;
 		}
 		r = PQflush(c->pg);
-		if (r < 0 ||
-		    conn_listen(c, r ? (FD_READ | FD_WRITE) : FD_READ))
+		if (r < 0 || conn_listen(c, r ? (FD_READ | FD_WRITE) : FD_READ))
 			conn_fail(c, pq_why(c));
 		return;
 	}
@@ -334,7 +337,7 @@ static void prepare_done(struct db_conn *c)
 	}
 	if (res && PQresultStatus(res) == PGRES_COMMAND_OK)
 		c->prepared |= 1u << c->prep_idx;
-	else	/* the statement still runs, unprepared */
+	else /* the statement still runs, unprepared */
 		sw_warn("connection %u: cannot prepare %s: %s", c->idx,
 			st->name, bd_db_errmsg(res));
 	if (res)
@@ -384,8 +387,8 @@ static void notice_h(void *arg, const char *message)
 {
 	struct db_conn *c = arg;
 
-	sw_debug("connection %u: %.*s", c->idx,
-		 (int)strcspn(message, "\n"), message);
+	sw_debug("connection %u: %.*s", c->idx, (int)strcspn(message, "\n"),
+		 message);
 }
 
 /* timer: open the connection (PQconnectStart does not block on an IP) */
@@ -541,10 +544,9 @@ static int conn_send(struct db_conn *c, struct bd_db_query *q)
 			break;
 	}
 	if (i < c->db->nstmts && (c->prepared & (1u << i)))
-		ok = PQsendQueryPrepared(c->pg, c->db->stmts[i].name,
-					 q->nparams,
-					 (const char *const *)q->params,
-					 NULL, NULL, 0);
+		ok = PQsendQueryPrepared(
+		    c->pg, c->db->stmts[i].name, q->nparams,
+		    (const char *const *)q->params, NULL, NULL, 0);
 	else
 		ok = PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
 				       (const char *const *)q->params, NULL,
@@ -591,7 +593,7 @@ static void dispatch(struct bd_db *db)
 			list_prepend(&db->queue, &q->le, q);
 			db->queued++;
 			conn_fail(c, pq_why(c));
-			return;	/* conn_fail dispatched what it could */
+			return; /* conn_fail dispatched what it could */
 		}
 	}
 }
@@ -615,8 +617,8 @@ static void sweep(void *arg)
 		struct db_conn *c = &db->conns[i];
 
 		if ((c->state == CONN_CONNECTING ||
-		     c->state == CONN_PREPARING) && c->pg &&
-		    now - c->connect_ms > CONNECT_TIMEOUT_MS)
+		     c->state == CONN_PREPARING) &&
+		    c->pg && now - c->connect_ms > CONNECT_TIMEOUT_MS)
 			conn_fail(c, "connect timed out");
 	}
 
@@ -680,7 +682,7 @@ int bd_db_alloc(struct bd_db **dbp, const char *conninfo, unsigned nconn,
 	}
 	tmr_start(&db->sweep, SWEEP_MS, sweep, db);
 
- out:
+out:
 	if (err)
 		mem_deref(db);
 	else
@@ -807,8 +809,8 @@ void bd_db_stats(const struct bd_db *db, struct bd_db_stats *st)
 /* the server's message for a failed statement, one line */
 const char *bd_db_errmsg(const PGresult *res)
 {
-	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-			    : NULL;
+	const char *m =
+	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
 	return m ? m : "no result";
 }

@@ -13,7 +13,9 @@
  * as it opens (before it takes queries) and then sent with
  * PQsendQueryPrepared, saving the parse and plan on every call.
  *
- * Each connection first runs SET statement_timeout = 10s, lock_timeout = 5s.
+ * Each connection first runs SET statement_timeout = 10s, lock_timeout = 5s
+ * and plan_cache_mode = force_generic_plan (prepared statements are planned
+ * once).
  *
  * A broken connection is closed and reopened with a backoff (250 ms doubling
  * to 5 s).  While no connection is up or connecting, bd_db_query() fails at
@@ -41,14 +43,14 @@
 
 #include <libpq-fe.h>
 
-#define BD_DB_CONNS            4
-#define BD_DB_QUEUE_MAX        20000
+#define BD_DB_CONNS	       4
+#define BD_DB_QUEUE_MAX	       20000
 #define BD_DB_QUEUE_TIMEOUT_MS 5000
 
 struct bd_db;
 
-typedef void (bd_db_res_h)(int err, const PGresult *res, void *arg);
-typedef void (bd_db_state_h)(bool up, void *arg);
+typedef void(bd_db_res_h)(int err, const PGresult *res, void *arg);
+typedef void(bd_db_state_h)(bool up, void *arg);
 
 struct bd_db_stats {
 	unsigned conns_up;
@@ -59,11 +61,11 @@ struct bd_db_stats {
 	unsigned long long failures;
 };
 
-int  bd_db_alloc(struct bd_db **dbp, const char *conninfo, unsigned nconn,
-		 bd_db_state_h *stateh, void *arg);
-int  bd_db_prepare(struct bd_db *db, const char *sql);
-int  bd_db_query(struct bd_db *db, const char *sql, int nparams,
-		 const char *const *params, bd_db_res_h *h, void *arg);
+int bd_db_alloc(struct bd_db **dbp, const char *conninfo, unsigned nconn,
+		bd_db_state_h *stateh, void *arg);
+int bd_db_prepare(struct bd_db *db, const char *sql);
+int bd_db_query(struct bd_db *db, const char *sql, int nparams,
+		const char *const *params, bd_db_res_h *h, void *arg);
 bool bd_db_up(const struct bd_db *db);
 void bd_db_stats(const struct bd_db *db, struct bd_db_stats *st);
 const char *bd_db_errmsg(const PGresult *res);

@@ -69,8 +69,9 @@ static const char sql_lookup[] =
     " ct.depth, ct.id, ct.name, ct.balance, ct.credit_limit,"
     " ct.period, coalesce(t.name, '') AS rate_table, " RATE_COLS
     " FROM ct LEFT JOIN rate_tables t ON t.id = ct.tid"
-    " LEFT JOIN rate_entries e ON e.rate_table_id = ct.tid"
-    " AND e.prefix = ANY ($2::text[])"
+    " LEFT JOIN LATERAL (SELECT * FROM rate_entries"
+    "  WHERE rate_table_id = ct.tid AND prefix = ANY ($2::text[])) e"
+    " ON true"
     " UNION ALL "
     "SELECT 'v', 0, a.id, a.name, a.balance, a.credit_limit, 'default',"
     " coalesce((SELECT name FROM rate_tables WHERE id = a.buy_rate_table_id),"
