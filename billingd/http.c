@@ -16,6 +16,7 @@
 #include "billingd/params.h"
 #include "billingd/rate.h"
 #include "billingd/status.h"
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/money.h"
 #include "common/swtime.h"
@@ -202,19 +203,6 @@ static bool query_get(const struct pl *prm, const char *key, char *buf,
 	return false;
 }
 
-static bool int_of(const char *s, int64_t min, int64_t max, int64_t *v)
-{
-	char *end;
-	long long n;
-
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno || end == s || *end || n < min || n > max)
-		return false;
-	*v = n;
-	return true;
-}
-
 static void get_rate(struct bd_http *http, struct http_conn *conn,
 		     const struct http_msg *msg)
 {
@@ -231,10 +219,10 @@ static void get_rate(struct bd_http *http, struct http_conn *conn,
 	else if (!query_get(&msg->prm, "number", num, sizeof(num)) || !*num)
 		bad = "number: required (1..64 characters)";
 	else if (!query_get(&msg->prm, "duration", dur, sizeof(dur)) ||
-		 !int_of(dur, 0, 604800, &d))
+		 sw_parse_int(&d, dur, 0, 604800))
 		bad = "duration: required, whole seconds 0..604800";
 	else if (query_get(&msg->prm, "at", at, sizeof(at)) &&
-		 !int_of(at, 1, 253402300799999LL, &t))
+		 sw_parse_int(&t, at, 1, 253402300799999LL))
 		bad = "at: milliseconds since 1970 (UTC)";
 	if (bad) {
 		reply_error(conn, 400, "Bad Request", NULL, "bad_request", bad);

@@ -11,6 +11,7 @@
 
 #include "billingd/db.h"
 #include "billingd/params.h"
+#include "common/conf.h"
 #include "common/log.h"
 
 struct bd_params {
@@ -40,19 +41,6 @@ void bd_params_defaults(struct bd_param_values *v)
 	v->calendars = true;
 }
 
-static int parse_int(int64_t *vp, const char *s, int64_t min, int64_t max)
-{
-	char *end;
-	long long n;
-
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno || end == s || *end || n < min || n > max)
-		return EINVAL;
-	*vp = n;
-	return 0;
-}
-
 /*
  * Apply one parameter row to v.  0 when applied, ENOENT for a name billingd
  * does not read, EINVAL for a value out of range (v unchanged).
@@ -66,36 +54,36 @@ int bd_params_set(struct bd_param_values *v, const char *name,
 		return EINVAL;
 
 	if (!strcmp(name, "SERVER_BILLING_FEE_PRECISION")) {
-		if (parse_int(&n, value, 0, 6))
+		if (sw_parse_int(&n, value, 0, 6))
 			return EINVAL;
 		v->rate.fee_precision = n;
 	} else if (!strcmp(name, "SERVER_BILLING_HOLD_TIME_PRECISION")) {
-		if (parse_int(&n, value, 0, 1000))
+		if (sw_parse_int(&n, value, 0, 1000))
 			return EINVAL;
 		v->rate.hold_precision_ms = n;
 	} else if (!strcmp(name, "SERVER_BILLING_FREE_TIME")) {
-		if (parse_int(&n, value, 0, 86400))
+		if (sw_parse_int(&n, value, 0, 86400))
 			return EINVAL;
 		v->rate.free_time_s = n;
 	} else if (!strcmp(name,
 			   "SERVER_BILLING_PREVENT_OVERDRAFT_ADVANCE_TIME")) {
-		if (parse_int(&n, value, 1, 86400))
+		if (sw_parse_int(&n, value, 1, 86400))
 			return EINVAL;
 		v->advance_s = n;
 	} else if (!strcmp(name, "SERVER_PERIOD_RATE_ENABLED")) {
-		if (parse_int(&n, value, 0, 1))
+		if (sw_parse_int(&n, value, 0, 1))
 			return EINVAL;
 		v->period_rates = n != 0;
 	} else if (!strcmp(name, "SERVER_WORK_CALENDAR_ENABLED")) {
-		if (parse_int(&n, value, 0, 1))
+		if (sw_parse_int(&n, value, 0, 1))
 			return EINVAL;
 		v->calendars = n != 0;
 	} else if (!strcmp(name, "SS_MAXCALLDURATION")) {
-		if (parse_int(&n, value, 1, 604800))
+		if (sw_parse_int(&n, value, 1, 604800))
 			return EINVAL;
 		v->max_call_s = n;
 	} else if (!strcmp(name, "SERVER_BILLING_RECORD_ZERO_HOLD_TIME")) {
-		if (parse_int(&n, value, 0, 1))
+		if (sw_parse_int(&n, value, 0, 1))
 			return EINVAL;
 		v->record_zero_hold = n != 0;
 	} else {

@@ -16,24 +16,48 @@
 #define MAX_ITEMS 128
 #define MAX_FILE  (1024 * 1024)
 
+/*
+ * A decimal integer in [min, max] (the whole string): 0, EINVAL when it is
+ * not an integer, ERANGE when out of range (*vp unchanged on error).  Used
+ * for config values, system parameters and API parameters alike.
+ */
+int sw_parse_int(int64_t *vp, const char *s, int64_t min, int64_t max)
+{
+	char *end;
+	long long n;
+
+	if (!s)
+		return EINVAL;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno == ERANGE)
+		return ERANGE;
+	if (errno || end == s || *end)
+		return EINVAL;
+	if (n < min || n > max)
+		return ERANGE;
+	*vp = n;
+	return 0;
+}
+
 static int set_value(const struct sw_conf_item *it, void *obj, const char *val,
 		     char *why, size_t whysz)
 {
 	char *field = (char *)obj + it->offset;
-	char *end;
-	long long n;
+	int64_t n = 0;
+	int e;
 
 	switch (it->type) {
 	case SW_CONF_INT:
-		errno = 0;
-		n = strtoll(val, &end, 10);
-		if (errno || end == val || *end) {
+		e = sw_parse_int(&n, val, INT64_MIN, INT64_MAX);
+		if (e == EINVAL) {
 			snprintf(why, whysz, "'%s' is not an integer", val);
 			return EINVAL;
 		}
-		if (n < it->min || n > it->max) {
-			snprintf(why, whysz, "%lld is out of range %" PRId64
-				 "..%" PRId64, n, it->min, it->max);
+		if (e || n < it->min || n > it->max) {
+			snprintf(why, whysz,
+				 "%s is out of range %" PRId64 "..%" PRId64,
+				 val, it->min, it->max);
 			return ERANGE;
 		}
 		*(int64_t *)(void *)field = n;
@@ -61,8 +85,10 @@ static int set_value(const struct sw_conf_item *it, void *obj, const char *val,
 			return ERANGE;
 		}
 		if (n < it->min || (it->max > 0 && n > it->max)) {
-			snprintf(why, whysz, "length %lld out of range %" PRId64
-				 "..%" PRId64, n, it->min, it->max);
+			snprintf(why, whysz,
+				 "length %lld out of range %" PRId64
+				 "..%" PRId64,
+				 (long long)n, it->min, it->max);
 			return ERANGE;
 		}
 		memcpy(field, val, (size_t)n + 1);
@@ -94,7 +120,8 @@ int sw_conf_defaults(const struct sw_conf_item *tab, void *obj, char *err,
 		ret = set_value(it, obj, it->def ? it->def : "", why,
 				sizeof(why));
 		if (ret && !(it->type == SW_CONF_INT && !it->def)) {
-			snprintf(err, errsz, "default of %s: %s", it->name, why);
+			snprintf(err, errsz, "default of %s: %s", it->name,
+				 why);
 			return ret;
 		}
 		if (ret)
@@ -172,13 +199,13 @@ int sw_conf_parse(const struct sw_conf_item *tab, void *obj, const char *text,
 
 		ret = set_value(it, obj, val, why, sizeof(why));
 		if (ret) {
-			snprintf(err, errsz, "%s:%d: %s: %s", fname, lineno, key,
-				 why);
+			snprintf(err, errsz, "%s:%d: %s: %s", fname, lineno,
+				 key, why);
 			goto out;
 		}
 	}
 
- out:
+out:
 	free(copy);
 	return ret;
 }
@@ -218,7 +245,8 @@ int sw_conf_load(const struct sw_conf_item *tab, void *obj, const char *path,
 	}
 	if (len > MAX_FILE) {
 		ret = EFBIG;
-		snprintf(err, errsz, "%s: larger than %d bytes", path, MAX_FILE);
+		snprintf(err, errsz, "%s: larger than %d bytes", path,
+			 MAX_FILE);
 		goto out;
 	}
 	if (memchr(buf, '\0', len)) {
@@ -229,7 +257,7 @@ int sw_conf_load(const struct sw_conf_item *tab, void *obj, const char *path,
 	buf[len] = '\0';
 	ret = sw_conf_parse(tab, obj, buf, path, err, errsz);
 
- out:
+out:
 	free(buf);
 	fclose(f);
 	return ret;

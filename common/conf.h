@@ -17,24 +17,28 @@
 #include <stdint.h>
 
 enum sw_conf_type {
-	SW_CONF_INT,	/* int64_t, bounded by [min, max] */
-	SW_CONF_BOOL,	/* bool: 0/1, yes/no, on/off, true/false */
-	SW_CONF_STR,	/* char[size], length < size, bounded by [min, max] */
+	SW_CONF_INT,	  /* int64_t, bounded by [min, max] */
+	SW_CONF_BOOL,	  /* bool: 0/1, yes/no, on/off, true/false */
+	SW_CONF_STR,	  /* char[size], length < size, bounded by [min, max] */
 	SW_CONF_LOGLEVEL, /* enum sw_log_level: err|warn|info|debug */
 };
 
 struct sw_conf_item {
 	const char *name;
 	enum sw_conf_type type;
-	size_t offset;		/* offsetof(struct x, field) */
-	size_t size;		/* sizeof the field (strings: buffer size) */
-	const char *def;	/* default as text, NULL = empty/0 */
-	int64_t min, max;	/* ints: value range; strings: length range */
-	const char *help;	/* one line for docs and `-t` output */
+	size_t offset;	  /* offsetof(struct x, field) */
+	size_t size;	  /* sizeof the field (strings: buffer size) */
+	const char *def;  /* default as text, NULL = empty/0 */
+	int64_t min, max; /* ints: value range; strings: length range */
+	const char *help; /* one line for docs and `-t` output */
 };
 
-#define SW_CONF_END {NULL, SW_CONF_INT, 0, 0, NULL, 0, 0, NULL}
+#define SW_CONF_END                                                            \
+	{                                                                      \
+		NULL, SW_CONF_INT, 0, 0, NULL, 0, 0, NULL                      \
+	}
 
+int sw_parse_int(int64_t *vp, const char *s, int64_t min, int64_t max);
 int sw_conf_defaults(const struct sw_conf_item *tab, void *obj, char *err,
 		     size_t errsz);
 int sw_conf_parse(const struct sw_conf_item *tab, void *obj, const char *text,

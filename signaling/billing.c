@@ -141,6 +141,32 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
 	free(ctx);
 }
 
+/* send an auth.request/auth.extend body (stolen); h once, on the loop */
+static int auth_send(struct sg_auth_ctx **ctxp, struct sg_billing *b,
+		     const char *type, json_t *body, int timeout_ms,
+		     sg_auth_h *h, void *arg)
+{
+	struct sg_auth_ctx *ctx;
+	int err;
+
+	if (!body)
+		return ENOMEM;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		json_decref(body);
+		return ENOMEM;
+	}
+	ctx->h = h;
+	ctx->arg = arg;
+	ctx->b = b;
+	err = request(b, type, body, timeout_ms, auth_resp, ctx);
+	if (err)
+		free(ctx);
+	else if (ctxp)
+		*ctxp = ctx;
+	return err;
+}
+
 /*
  * Ask billingd to authorize a call.  h runs exactly once on the loop unless
  * sg_billing_auth_cancel(*ctxp) is called first.
@@ -149,32 +175,14 @@ int sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
 		    const struct sg_auth_req *req, int timeout_ms, sg_auth_h *h,
 		    void *arg)
 {
-	struct sg_auth_ctx *ctx;
-	json_t *body;
-	int err;
-
 	if (!b || !req || !h)
 		return EINVAL;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return ENOMEM;
-	ctx->h = h;
-	ctx->arg = arg;
-	ctx->b = b;
-	body =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "call", req->call, "account",
-		      req->account, "caller", req->caller, "callee",
-		      req->callee, "mapping_gateway", req->mapping_gateway);
-	if (!body) {
-		free(ctx);
-		return ENOMEM;
-	}
-	err = request(b, SW_MSG_AUTH_REQUEST, body, timeout_ms, auth_resp, ctx);
-	if (err)
-		free(ctx);
-	else if (ctxp)
-		*ctxp = ctx;
-	return err;
+	return auth_send(ctxp, b, SW_MSG_AUTH_REQUEST,
+			 json_pack("{s:s, s:s, s:s, s:s, s:s}", "call",
+				   req->call, "account", req->account, "caller",
+				   req->caller, "callee", req->callee,
+				   "mapping_gateway", req->mapping_gateway),
+			 timeout_ms, h, arg);
 }
 
 /*
@@ -186,31 +194,14 @@ int sg_billing_extend(struct sg_auth_ctx **ctxp, struct sg_billing *b,
 		      const struct sg_auth_req *req, int64_t granted_s,
 		      bool resume, int timeout_ms, sg_auth_h *h, void *arg)
 {
-	struct sg_auth_ctx *ctx;
-	json_t *body;
-	int err;
-
 	if (!b || !req || !h)
 		return EINVAL;
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return ENOMEM;
-	ctx->h = h;
-	ctx->arg = arg;
-	ctx->b = b;
-	body = json_pack("{s:s, s:s, s:s, s:I, s:b}", "call", req->call,
-			 "account", req->account, "callee", req->callee,
-			 "granted_s", (json_int_t)granted_s, "resume", resume);
-	if (!body) {
-		free(ctx);
-		return ENOMEM;
-	}
-	err = request(b, SW_MSG_AUTH_EXTEND, body, timeout_ms, auth_resp, ctx);
-	if (err)
-		free(ctx);
-	else if (ctxp)
-		*ctxp = ctx;
-	return err;
+	return auth_send(ctxp, b, SW_MSG_AUTH_EXTEND,
+			 json_pack("{s:s, s:s, s:s, s:I, s:b}", "call",
+				   req->call, "account", req->account, "callee",
+				   req->callee, "granted_s",
+				   (json_int_t)granted_s, "resume", resume),
+			 timeout_ms, h, arg);
 }
 
 void sg_billing_on_restart(struct sg_billing *b, void (*h)(void *arg),
