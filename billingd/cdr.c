@@ -392,10 +392,8 @@ static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 	json_t *body;
 
 	for (size_t i = 0; !duplicate && i < job->nagents; i++)
-		bd_resv_debit(job->cdr->bd->resv, job->agent_name[i],
-			      job->agent_fee[i]);
-	bd_resv_commit(job->cdr->bd->resv, job->rec.id, job->rec.account,
-		       duplicate ? 0 : fee);
+		bd_resv_debit(job->cdr->bd->resv, job->agent_fee[i]);
+	bd_resv_commit(job->cdr->bd->resv, job->rec.id, duplicate ? 0 : fee);
 	body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
 			 (json_int_t)fee, "duplicate", duplicate);
 

@@ -15,8 +15,7 @@
 struct acct {
 	struct le le;
 	char name[BD_NAME_MAX + 1];
-	int64_t held;	 /* sum of its calls' amounts */
-	int64_t debited; /* fees debited by this process */
+	int64_t held; /* sum of its calls' amounts */
 };
 
 struct resv {
@@ -114,13 +113,6 @@ int64_t bd_resv_held(const struct bd_resv_table *t, const char *account)
 	struct acct *a = acct_get(t, account, false);
 
 	return a ? a->held : 0;
-}
-
-int64_t bd_resv_debited(const struct bd_resv_table *t, const char *account)
-{
-	struct acct *a = acct_get(t, account, false);
-
-	return a ? a->debited : 0;
 }
 
 size_t bd_resv_count(const struct bd_resv_table *t)
@@ -312,22 +304,17 @@ static void drop(struct bd_resv_table *t, struct resv *rv)
 	mem_deref(rv);
 }
 
-void bd_resv_debit(struct bd_resv_table *t, const char *account, int64_t fee)
+void bd_resv_debit(struct bd_resv_table *t, int64_t fee)
 {
-	struct acct *a = fee ? acct_get(t, account, true) : NULL;
-
-	if (a)
-		a->debited += fee;
 	t->debited_all += fee;
 }
 
-int64_t bd_resv_commit(struct bd_resv_table *t, const char *call,
-		       const char *account, int64_t fee)
+int64_t bd_resv_commit(struct bd_resv_table *t, const char *call, int64_t fee)
 {
 	struct resv *rv = resv_get(t, call);
 	int64_t amount = -1;
 
-	bd_resv_debit(t, account, fee);
+	bd_resv_debit(t, fee);
 	if (rv) {
 		amount = rv->n ? rv->amount[0] : 0;
 		drop(t, rv);

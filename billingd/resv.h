@@ -15,10 +15,10 @@
  * never comes, or of a signalingd that died, expire (bd_resv_expire).
  *
  * Balances are read from PostgreSQL per request on a pool of connections,
- * so a CDR may commit while an authorisation's read is in flight: each
- * account also counts the fees debited by this process (debited), and an
- * authorisation subtracts what was debited since its read was sent.  That
- * errs toward refusing, never toward overspending.
+ * so a CDR may commit while an authorisation's read is in flight: the
+ * table counts every fee this process debits, and an authorisation
+ * subtracts what was debited since its read was sent from each level.
+ * That errs toward refusing, never toward overspending.
  *
  * Memory only: a billingd restart forgets reservations, and signalingd
  * re-sends its answered calls (auth.extend with resume) when it sees a new
@@ -62,7 +62,6 @@ int bd_resv_alloc(struct bd_resv_table **tp);
 void bd_resv_free(struct bd_resv_table *t);
 
 int64_t bd_resv_held(const struct bd_resv_table *t, const char *account);
-int64_t bd_resv_debited(const struct bd_resv_table *t, const char *account);
 size_t bd_resv_count(const struct bd_resv_table *t);
 bool bd_resv_has(const struct bd_resv_table *t, const char *call);
 
@@ -87,15 +86,14 @@ void bd_resv_extend(struct bd_resv_table *t, struct bd_resv_grant *g,
  * moved since it was sent, whatever the account: conservative) */
 int64_t bd_resv_debited_all(const struct bd_resv_table *t);
 /* a fee debited outside a reservation's commit (agent levels) */
-void bd_resv_debit(struct bd_resv_table *t, const char *account, int64_t fee);
+void bd_resv_debit(struct bd_resv_table *t, int64_t fee);
 /* what the call holds on account (-1: none) */
 int64_t bd_resv_amount_of(const struct bd_resv_table *t, const char *call,
 			  const char *account);
 void bd_resv_end(struct bd_resv_table *t, const char *call, int64_t now_ms);
 /* the call's CDR is stored with fee: release; returns what was held, or
  * -1 without a reservation */
-int64_t bd_resv_commit(struct bd_resv_table *t, const char *call,
-		       const char *account, int64_t fee);
+int64_t bd_resv_commit(struct bd_resv_table *t, const char *call, int64_t fee);
 int64_t bd_resv_amount(const struct bd_resv_table *t, const char *call);
 size_t bd_resv_expire(struct bd_resv_table *t, int64_t now_ms);
 
