@@ -9,6 +9,7 @@
 #include "billingd/libre.h"
 
 #include "billingd/auth.h"
+#include "billingd/card.h"
 #include "billingd/daemon.h"
 #include "billingd/db.h"
 #include "billingd/lookup.h"
@@ -28,8 +29,9 @@ struct auth_ctx {
 	char call[SW_UUID_LEN + 1];
 	char account[BD_NAME_MAX + 1];
 	char callee[BD_NUMBER_MAX + 1];
-	bool counted;	   /* in bd->pending */
-	bool extend;	   /* auth.extend, else auth.request */
+	char card[BD_CARD_DIGITS_MAX + 1]; /* number + PIN; then the number */
+	bool counted;			   /* in bd->pending */
+	bool extend;			   /* auth.extend, else auth.request */
 	bool resume;	   /* auth.extend after a billingd restart */
 	int64_t granted_s; /* auth.extend: what the call has */
 	int64_t debited0;  /* account's debits when the read went */
@@ -137,6 +139,10 @@ static void reply_grant(struct auth_ctx *ctx, const struct bd_resv_grant *g)
 	if (body && !g->allow)
 		json_object_set_new(body, "sip_code",
 				    json_integer(g->sip_code));
+	if (body && g->allow) /* the account that pays (a card's own) */
+		json_object_set_new(body, "account", json_string(ctx->account));
+	if (body && *ctx->card && g->allow)
+		json_object_set_new(body, "card", json_string(ctx->card));
 	if (!body)
 		sw_bus_reply_error(ctx->req, SW_ERR_INTERNAL, "out of memory");
 	else
@@ -186,6 +192,9 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 		n = levels_of(ctx, lk, r, lv);
 		bd_resv_open(ctx->bd->resv, &g, ctx->call, lv, n, &pv->rate,
 			     pv->advance_s, now);
+	} else if (*ctx->card && !strcmp(res.reason, "InsufficientBalance")) {
+		g.sip_code = 402; /* the card is used up */
+		g.reason = "CardEmpty";
 	} else {
 		g.sip_code = res.sip_code;
 		g.reason = res.reason;
@@ -206,13 +215,58 @@ out:
 	mem_deref(ctx);
 }
 
+/* the account's rates and balances, then lookup_h */
+static int lookup(struct auth_ctx *ctx)
+{
+	const struct bd_param_values *pv = bd_params_get(ctx->bd->params);
+	struct bd_lookup_when when = {sw_time_wall_ms(), pv->period_rates,
+				      pv->calendars};
+
+	ctx->debited0 = bd_resv_debited_all(ctx->bd->resv);
+	return bd_lookup(ctx->bd->db, ctx->account, ctx->callee, NULL, &when,
+			 lookup_h, ctx);
+}
+
+/* a phone-card call: the card's own account pays, if its PIN is right */
+static void card_h(int err, const struct bd_card_result *r, void *arg)
+{
+	struct auth_ctx *ctx = arg;
+	struct bd_resv_grant g;
+
+	memset(ctx->card, 0, sizeof(ctx->card)); /* the PIN goes */
+	if (err) {
+		sw_bus_reply_error(ctx->req, SW_ERR_UNAVAILABLE,
+				   "database unavailable (%s)", strerror(err));
+		mem_deref(ctx);
+		return;
+	}
+	if (r->status != BD_CARD_OK) {
+		memset(&g, 0, sizeof(g));
+		g.sip_code = bd_card_sip_code(r->status);
+		g.reason = bd_card_reason(r->status);
+		sw_cinfo(ctx->call, "card call via %s -> %s: refused %d %s",
+			 ctx->account, ctx->callee, g.sip_code, g.reason);
+		reply_grant(ctx, &g);
+		mem_deref(ctx);
+		return;
+	}
+	str_ncpy(ctx->card, r->number, sizeof(ctx->card));
+	str_ncpy(ctx->account, r->account, sizeof(ctx->account));
+	err = lookup(ctx);
+	if (err) {
+		sw_bus_reply_error(ctx->req, SW_ERR_UNAVAILABLE,
+				   "database unavailable (%s)", strerror(err));
+		mem_deref(ctx);
+	}
+}
+
 /* auth.request / auth.extend: validate, look up, decide (docs/bus.md). */
 static void start(struct bd *bd, struct sw_bus_req *req,
 		  const struct sw_env *env, bool extend)
 {
 	int64_t granted = 0;
 	bool resume = false;
-	const char *call, *account, *callee;
+	const char *call, *account, *callee, *card = "";
 	struct auth_ctx *ctx;
 	struct sw_jv v;
 	int err;
@@ -224,6 +278,9 @@ static void start(struct bd *bd, struct sw_bus_req *req,
 	callee = sw_jv_str(&v, env->body, "callee", BD_NUMBER_MAX, true, "");
 	(void)sw_jv_str(&v, env->body, "mapping_gateway", BD_NAME_MAX, false,
 			"");
+	if (!extend)
+		card = sw_jv_str(&v, env->body, "card", BD_CARD_DIGITS_MAX,
+				 false, "");
 	if (extend) {
 		granted = sw_jv_int(&v, env->body, "granted_s", 1,
 				    BD_AUTH_MAX_DURATION_S, true, 0);
@@ -233,6 +290,8 @@ static void start(struct bd *bd, struct sw_bus_req *req,
 		sw_jv_fail(&v, "account", "must not be empty");
 	if (!v.bad && !*callee)
 		sw_jv_fail(&v, "callee", "must not be empty");
+	if (!v.bad && strspn(card, "0123456789") != strlen(card))
+		sw_jv_fail(&v, "card", "must be digits");
 	if (v.bad) {
 		sw_warn("%s refused: %s", env->type, v.err);
 		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
@@ -254,19 +313,17 @@ static void start(struct bd *bd, struct sw_bus_req *req,
 	str_ncpy(ctx->call, call, sizeof(ctx->call));
 	str_ncpy(ctx->account, account, sizeof(ctx->account));
 	str_ncpy(ctx->callee, callee, sizeof(ctx->callee));
-	ctx->debited0 = bd_resv_debited_all(bd->resv);
 	ctx->extend = extend;
 	ctx->resume = resume;
 	ctx->granted_s = granted;
+	str_ncpy(ctx->card, card, sizeof(ctx->card));
 
-	{
-		const struct bd_param_values *pv = bd_params_get(bd->params);
-		struct bd_lookup_when when = {sw_time_wall_ms(),
-					      pv->period_rates, pv->calendars};
-
-		err = bd_lookup(bd->db, account, callee, NULL, &when, lookup_h,
-				ctx);
-	}
+	if (*card)
+		err = bd_card_check(
+		    bd->db, card, bd_params_get(bd->params)->card_pin_attempts,
+		    card_h, ctx);
+	else
+		err = lookup(ctx);
 	if (err) {
 		sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
 				   "database unavailable (%s)", strerror(err));

@@ -91,7 +91,7 @@ static const char sql_store[] =
     "  call_id_a text, call_id_b text, caller_in text, callee_in text,"
     "  caller text, callee text, caller_out text, callee_out text,"
     "  src_ip text, dst_ip text, mapping_gateway text, account text,"
-    "  routing_gateway text, vendor text, ringing_ms bigint,"
+    "  card text, routing_gateway text, vendor text, ringing_ms bigint,"
     "  answer_ms bigint, end_ms bigint, hold_ms bigint, fee_s integer,"
     "  pdd_ms bigint, vendor_cost bigint, rate_prefix text, rate_period text,"
     "  end_code integer, end_text text, end_direction text,"
@@ -108,14 +108,16 @@ static const char sql_store[] =
     " ins_cdr AS ("
     " INSERT INTO cdr (id, setup_time, account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
-    "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
+    "  src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"
+    "  vendor,"
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
     "  agent_chain, agent_fees)"
     " SELECT id, setup_time, account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
-    "  src_ip, dst_ip, mapping_gateway, account, routing_gateway, vendor,"
+    "  src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"
+    "  vendor,"
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
@@ -150,7 +152,7 @@ static const char sql_store[] =
     " LEFT JOIN ins s ON s.id = i.id LEFT JOIN cdr_ids c ON c.id = i.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
-#define STORE_FIELDS	40  /* keys of job_record(), one per input column */
+#define STORE_FIELDS	41  /* keys of job_record(), one per input column */
 
 /* ---- decoding ---- */
 
@@ -314,6 +316,7 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	rec->mapping_gateway =
 	    sw_jv_str(&v, cdr, "mapping_gateway", 64, false, "");
 	rec->account = sw_jv_str(&v, cdr, "account", 64, false, "");
+	rec->card = sw_jv_str(&v, cdr, "card", 48, false, "");
 	rec->routing_gateway =
 	    sw_jv_str(&v, cdr, "routing_gateway", 64, false, "");
 	rec->setup_ms =
@@ -449,6 +452,7 @@ static json_t *job_record(const struct cdr_job *job, unsigned ord)
 	S("dst_ip", r->dst_ip);
 	S("mapping_gateway", r->mapping_gateway);
 	S("account", r->account);
+	S("card", r->card);
 	S("routing_gateway", r->routing_gateway);
 	S("vendor", job->vendor);
 	I("ringing_ms", r->ringing_ms);

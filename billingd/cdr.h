@@ -54,7 +54,7 @@ struct bd_cdr_rec {
 	const char *caller_in, *callee_in, *caller, *callee;
 	const char *caller_out, *callee_out;
 	const char *src_ip, *dst_ip;
-	const char *mapping_gateway, *account, *routing_gateway;
+	const char *mapping_gateway, *account, *card, *routing_gateway;
 	int64_t setup_ms, ringing_ms, answer_ms, end_ms;
 	int64_t hold_ms, pdd_ms;
 	int64_t end_code, q850;

@@ -14,6 +14,7 @@
 
 #include "billingd/auth.h"
 #include "billingd/cdr.h"
+#include "billingd/card.h"
 #include "billingd/daemon.h"
 #include "billingd/db.h"
 #include "billingd/http.h"
@@ -260,6 +261,7 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 	if (err)
 		goto out;
 	(void)bd_lookup_prepare(bd->db);
+	(void)bd_card_prepare(bd->db);
 	err = bd_params_alloc(&bd->params, bd->db);
 	if (err)
 		goto out;

@@ -25,7 +25,8 @@ static const char sql_params[] = "SELECT name, value FROM system_parameters"
 				 " WHERE name LIKE 'SERVER\\_BILLING\\_%'"
 				 "    OR name IN ('SS_MAXCALLDURATION',"
 				 "     'SERVER_PERIOD_RATE_ENABLED',"
-				 "     'SERVER_WORK_CALENDAR_ENABLED')";
+				 "     'SERVER_WORK_CALENDAR_ENABLED',"
+				 "     'SERVER_PHONE_CARD_PIN_ATTEMPTS')";
 
 /* Fill v with the built-in defaults. */
 void bd_params_defaults(struct bd_param_values *v)
@@ -39,6 +40,7 @@ void bd_params_defaults(struct bd_param_values *v)
 	v->advance_s = 60;
 	v->period_rates = true;
 	v->calendars = true;
+	v->card_pin_attempts = 5;
 }
 
 /*
@@ -70,6 +72,10 @@ int bd_params_set(struct bd_param_values *v, const char *name,
 		if (sw_parse_int(&n, value, 1, 86400))
 			return EINVAL;
 		v->advance_s = n;
+	} else if (!strcmp(name, "SERVER_PHONE_CARD_PIN_ATTEMPTS")) {
+		if (sw_parse_int(&n, value, 1, 100))
+			return EINVAL;
+		v->card_pin_attempts = n;
 	} else if (!strcmp(name, "SERVER_PERIOD_RATE_ENABLED")) {
 		if (sw_parse_int(&n, value, 0, 1))
 			return EINVAL;

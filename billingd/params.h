@@ -10,6 +10,8 @@
  *   SERVER_BILLING_HOLD_TIME_PRECISION  50  ms of remainder worth a second
  *   SERVER_BILLING_FREE_TIME            0   seconds not billed
  *   SERVER_BILLING_RECORD_ZERO_HOLD_TIME 1  store CDRs of unanswered calls
+ *   SERVER_PHONE_CARD_PIN_ATTEMPTS      5   wrong PINs in a row that lock
+ *                                           a phone card
  *
  * Threading: re_main thread only.
  * Bus:       none.
@@ -28,10 +30,11 @@ struct bd_db;
 struct bd_param_values {
 	struct bd_rate_params rate;
 	bool record_zero_hold;
-	int64_t max_call_s; /* SS_MAXCALLDURATION: bounds a CDR's hold */
-	int64_t advance_s;  /* ..._PREVENT_OVERDRAFT_ADVANCE_TIME, s */
-	bool period_rates;  /* SERVER_PERIOD_RATE_ENABLED */
-	bool calendars;	    /* SERVER_WORK_CALENDAR_ENABLED */
+	int64_t max_call_s;	   /* SS_MAXCALLDURATION: bounds a CDR's hold */
+	int64_t advance_s;	   /* ..._PREVENT_OVERDRAFT_ADVANCE_TIME, s */
+	bool period_rates;	   /* SERVER_PERIOD_RATE_ENABLED */
+	bool calendars;		   /* SERVER_WORK_CALENDAR_ENABLED */
+	int64_t card_pin_attempts; /* SERVER_PHONE_CARD_PIN_ATTEMPTS */
 };
 
 struct bd_params;

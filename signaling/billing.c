@@ -128,6 +128,10 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
 		    (int)sw_jv_int(&v, env->body, "sip_code", 0, 699, false, 0);
 		snprintf(res.reason, sizeof(res.reason), "%s",
 			 sw_jv_str(&v, env->body, "reason", 63, false, ""));
+		snprintf(res.account, sizeof(res.account), "%s",
+			 sw_jv_str(&v, env->body, "account", 63, false, ""));
+		snprintf(res.card, sizeof(res.card), "%s",
+			 sw_jv_str(&v, env->body, "card", 48, false, ""));
 		if (v.bad) {
 			sw_warn("bad auth.request.reply: %s", v.err);
 			err = EBADMSG;
@@ -177,12 +181,18 @@ int sg_billing_auth(struct sg_auth_ctx **ctxp, struct sg_billing *b,
 {
 	if (!b || !req || !h)
 		return EINVAL;
-	return auth_send(ctxp, b, SW_MSG_AUTH_REQUEST,
-			 json_pack("{s:s, s:s, s:s, s:s, s:s}", "call",
-				   req->call, "account", req->account, "caller",
-				   req->caller, "callee", req->callee,
-				   "mapping_gateway", req->mapping_gateway),
-			 timeout_ms, h, arg);
+	json_t *body =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "call", req->call, "account",
+		      req->account, "caller", req->caller, "callee",
+		      req->callee, "mapping_gateway", req->mapping_gateway);
+
+	if (body && req->card && *req->card &&
+	    json_object_set_new(body, "card", json_string(req->card))) {
+		json_decref(body);
+		body = NULL;
+	}
+	return auth_send(ctxp, b, SW_MSG_AUTH_REQUEST, body, timeout_ms, h,
+			 arg);
 }
 
 /*

@@ -28,6 +28,8 @@ struct sg_auth_result {
 	bool extendable;	/* auth.extend may grant more */
 	int sip_code;
 	char reason[64];
+	char account[64]; /* the account billed, "" = the one asked for */
+	char card[49];	  /* the phone card's number, "" = none */
 };
 
 /* err != 0: billingd unreachable, timed out or answered garbage/error */
@@ -35,6 +37,7 @@ typedef void(sg_auth_h)(int err, const struct sg_auth_result *res, void *arg);
 
 struct sg_auth_req {
 	const char *call, *account, *caller, *callee, *mapping_gateway;
+	const char *card; /* phone card number + PIN, NULL = none */
 };
 
 int sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,

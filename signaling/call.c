@@ -310,8 +310,8 @@ static void extend_done(int err, const struct sg_auth_result *res, void *arg)
 static void extend_fire(void *magic, su_timer_t *t, void *arg)
 {
 	struct sg_call *c = arg;
-	struct sg_auth_req req = {c->id, c->mgw->account, c->caller, c->callee,
-				  c->mgw->name};
+	struct sg_auth_req req = {c->id,     c->account,   c->caller,
+				  c->callee, c->mgw->name, NULL};
 
 	(void)magic;
 	(void)t;
@@ -373,8 +373,8 @@ void sg_call_billing_restarted(void *arg)
 	struct sg *sg = arg;
 
 	for (struct sg_call *c = sg->calls; c; c = c->next) {
-		struct sg_auth_req req = {c->id, c->mgw->account, c->caller,
-					  c->callee, c->mgw->name};
+		struct sg_auth_req req = {c->id,     c->account,   c->caller,
+					  c->callee, c->mgw->name, NULL};
 
 		if (!c->authorized || c->ext_req || !c->max_duration_s ||
 		    (c->state != SG_CALL_ANSWERED &&
@@ -633,7 +633,13 @@ static const char *refusal_phrase(const struct sg_auth_result *r)
 		return "No Rate";
 	if (!strcmp(r->reason, "AccountNotFound"))
 		return "Account Not Found";
-	return "Forbidden";
+	if (!strcmp(r->reason, "CardEmpty"))
+		return "Card Empty";
+	if (!strcmp(r->reason, "CardExpired"))
+		return "Card Expired";
+	if (!strcmp(r->reason, "CardLocked"))
+		return "Card Locked";
+	return "Forbidden"; /* CardNotFound, CardPinWrong alike */
 }
 
 static void auth_done(int err, const struct sg_auth_result *res, void *arg)
@@ -641,10 +647,12 @@ static void auth_done(int err, const struct sg_auth_result *res, void *arg)
 	struct sg_call *c = arg;
 
 	c->auth_req = NULL;
+	memset(c->card_digits, 0, sizeof(c->card_digits)); /* the PIN */
 	if (c->state == SG_CALL_ENDED)
 		return;
 	if (err) {
-		if (params_of(c)->fail_open && c->mgw->postpaid) {
+		if (params_of(c)->fail_open && !c->mgw->phone_card &&
+		    c->mgw->postpaid) {
 			sw_cwarn(c->callid_a,
 				 "billingd unavailable (%s); "
 				 "postpaid call let through (fail open)",
@@ -669,6 +677,9 @@ static void auth_done(int err, const struct sg_auth_result *res, void *arg)
 			     "server");
 		return;
 	}
+	if (res->account[0])
+		snprintf(c->account, sizeof(c->account), "%s", res->account);
+	snprintf(c->card, sizeof(c->card), "%s", res->card);
 	c->authorized = true;
 	c->max_duration_s = res->max_duration_s;
 	c->slice_s = res->max_duration_s;
@@ -821,6 +832,34 @@ static void call_end(struct sg_call *c)
 /* ---- ingress ---- */
 
 /*
+ * A phone-card gateway's callee is <access prefix><card number><PIN>#
+ * <destination> ('#' may come escaped as %23).  The digits go to billingd
+ * in card_digits only; callee becomes the destination and callee_in keeps
+ * "<access prefix>#<destination>", so no PIN reaches a log, a journal or a
+ * CDR.  false when the callee is not of that form.
+ */
+static bool card_split(struct sg_call *c)
+{
+	const char *pfx = c->mgw->card_prefix, *dest;
+	size_t n;
+
+	if (!sg_dialplan_card_split(c->callee, pfx, c->card_digits,
+				    sizeof(c->card_digits), &dest)) {
+		/* what was dialled may hold a PIN: keep the access prefix */
+		snprintf(c->callee_in, sizeof(c->callee_in), "%s", pfx);
+		c->callee[0] = '\0';
+		return false;
+	}
+	memmove(c->callee, dest, strlen(dest) + 1);
+	/* shorter than the callee it came from: it fits */
+	n = strlen(pfx);
+	memcpy(c->callee_in, pfx, n);
+	c->callee_in[n++] = '#';
+	memcpy(c->callee_in + n, c->callee, strlen(c->callee) + 1);
+	return true;
+}
+
+/*
  * A new INVITE from a known mapping gateway: take the transaction, answer
  * 100 Trying, set up the caller leg and start the call.  msg is taken.
  */
@@ -828,7 +867,7 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *mgw, const char *src_ip)
 {
 	struct sg_call *c = calloc(1, sizeof(*c));
-	bool fits;
+	bool fits, card_ok = true;
 
 	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
 		free(c);
@@ -863,6 +902,9 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 			  sizeof(c->caller));
 	sg_dialplan_apply(&mgw->callee_dp, c->callee_in, c->callee,
 			  sizeof(c->callee));
+	snprintf(c->account, sizeof(c->account), "%s", mgw->account);
+	if (mgw->phone_card)
+		card_ok = card_split(c);
 
 	c->next = sg->calls;
 	if (c->next)
@@ -919,6 +961,12 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		 * customer did not dial */
 		sg_call_fail(c, 484, sip_484_Address_incomplete,
 			     "NumberTooLong", "server");
+		return;
+	}
+
+	if (!card_ok) {
+		sg_call_fail(c, 484, sip_484_Address_incomplete,
+			     "CardDialString", "server");
 		return;
 	}
 
@@ -980,8 +1028,9 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	}
 
 	{
-		struct sg_auth_req req = {c->id, mgw->account, c->caller,
-					  c->callee, mgw->name};
+		struct sg_auth_req req = {c->id,     c->account,
+					  c->caller, c->callee,
+					  mgw->name, c->card_digits};
 		int err =
 		    sg_billing_auth(&c->auth_req, sg->billing, &req,
 				    (int)sg->cfg.auth_timeout_ms, auth_done, c);
@@ -1085,6 +1134,10 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 		 sw_json_str_or(cdr, "callee", ""));
 	snprintf(c->routing_gw, sizeof(c->routing_gw), "%s",
 		 sw_json_str_or(cdr, "routing_gateway", ""));
+	snprintf(c->account, sizeof(c->account), "%s",
+		 sw_json_str_or(cdr, "account", c->mgw->account));
+	snprintf(c->card, sizeof(c->card), "%s",
+		 sw_json_str_or(cdr, "card", ""));
 	c->recovered_cdr = json_deep_copy(cdr);
 	c->answer_ms = answer;
 	c->setup_ms = json_integer_value(json_object_get(cdr, "setup_ms"));

@@ -55,6 +55,9 @@ struct sg_attempt_rec {
 	int64_t start_ms, end_ms; /* wall clock */
 };
 
+/* card number + PIN of a phone-card call (billingd/card.h) */
+#define SG_CARD_MAX 49
+
 struct sg_call {
 	struct sg_call *next, *prev; /* in sg->calls */
 	struct sg *sg;		     /* borrowed */
@@ -71,6 +74,9 @@ struct sg_call {
 	char caller_out[SG_NUM_MAX], callee_out[SG_NUM_MAX];
 	char src_ip[64], dst_ip[64];
 	char routing_gw[64];
+	char account[SG_NAME_MAX];     /* billed: the gateway's, or a card's */
+	char card[SG_CARD_MAX];	       /* phone card number, once authorized */
+	char card_digits[SG_CARD_MAX]; /* card number + PIN until then */
 
 	/* A leg */
 	nta_incoming_t *irq; /* owned: INVITE server transaction */

@@ -47,7 +47,7 @@ static json_t *minimal_cdr(const struct sg_call *c, int64_t hold)
 	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I,"
 	    " s:i, s:o}",
 	    "id", T(c->id), "call_id_a", T(c->callid_a), "mapping_gateway",
-	    T(c->mgw->name), "account", T(c->mgw->account), "routing_gateway",
+	    T(c->mgw->name), "account", T(c->account), "routing_gateway",
 	    T(c->routing_gw), "callee", T(c->callee), "setup_ms",
 	    (json_int_t)c->setup_ms, "answer_ms", (json_int_t)c->answer_ms,
 	    "end_ms", (json_int_t)c->end_ms, "hold_ms", (json_int_t)hold,
@@ -90,7 +90,7 @@ json_t *sg_cdr_build(const struct sg_call *c)
 	    "callee_in", T(c->callee_in), "caller", T(c->caller), "callee",
 	    T(c->callee), "caller_out", T(c->caller_out), "callee_out",
 	    T(c->callee_out), "src_ip", T(c->src_ip), "dst_ip", T(c->dst_ip),
-	    "mapping_gateway", T(c->mgw->name), "account", T(c->mgw->account),
+	    "mapping_gateway", T(c->mgw->name), "account", T(c->account),
 	    "routing_gateway", T(c->routing_gw), "setup_ms",
 	    (json_int_t)c->setup_ms, "ringing_ms", (json_int_t)c->ringing_ms,
 	    "answer_ms", (json_int_t)c->answer_ms, "end_ms",
@@ -104,6 +104,8 @@ json_t *sg_cdr_build(const struct sg_call *c)
 	    c->rtp ? json_deep_copy(c->rtp) : json_object());
 	if (!cdr)
 		cdr = minimal_cdr(c, hold);
+	if (cdr && c->card[0]) /* paid by a phone card (its own account) */
+		json_object_set_new(cdr, "card", T(c->card));
 
 	if (cdr && c->recovered_cdr) {
 		/* a call recovered after a restart: what was known at answer

@@ -18,53 +18,54 @@
 
 /* the statements, in the order their results arrive */
 static const char load_sql[] =
-	"SELECT name, value FROM system_parameters;"
-	"SELECT m.id, m.name, a.name, a.billing_type, m.auth_mode,"
-	" array_to_string(m.ips, ','), array_to_string(m.ports, ','),"
-	" m.max_call_duration_s, (m.locked OR a.locked),"
-	" m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls,"
-	" m.caller_dial_plan::text, m.callee_dial_plan::text,"
-	" m.priority_customer, m.caller_source,"
-	" coalesce(m.username, ''), coalesce(m.password, ''), m.media::text"
-	" FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
-	" ORDER BY m.id;"
-	"SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
-	" g.transport, g.priority, g.line_limit, g.gateway_prefix,"
-	" g.switch_until_connect, array_to_string(g.stop_codes, ','),"
-	" g.protect_route, g.locked,"
-	" (SELECT count(*) FROM routing_gateway_prefixes p"
-	"   WHERE p.routing_gateway_id = g.id),"
-	" coalesce((SELECT string_agg(p.prefix, ',' ORDER BY p.prefix)"
-	"   FROM routing_gateway_prefixes p"
-	"   WHERE p.routing_gateway_id = g.id), ''),"
-	" g.options_keepalive, g.mapping_filter_mode,"
-	" cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ','),"
-	" g.caller_dial_plan::text, g.callee_dial_plan::text,"
-	" coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
-	" coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0),"
-	" coalesce(g.work_calendar_id, 0), g.active_period, g.media::text"
-	" FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
-	" LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
-	" ORDER BY g.id;"
-	"SELECT id, coalesce(agent_id, 0), name,"
-	" cardinality(number_allow), array_to_string(number_allow, ','),"
-	" cardinality(number_deny), array_to_string(number_deny, ',')"
-	" FROM accounts ORDER BY id;"
-	"SELECT e.rate_table_id, e.prefix, e.first_rate, e.next_rate"
-	" FROM rate_entries e WHERE e.rate_table_id IN"
-	" (SELECT buy_rate_table_id FROM accounts"
-	"  WHERE buy_rate_table_id IS NOT NULL)"
-	" AND length(e.prefix) <= 32;"
-	"SELECT c.id, c.time_zone, array_to_string(c.working_days, ','),"
-	" extract(epoch FROM c.work_start)::int,"
-	" extract(epoch FROM c.work_end)::int,"
-	" (SELECT count(*) FROM holidays h WHERE h.calendar_id = c.id),"
-	" coalesce((SELECT string_agg(to_char(h.day, 'YYYY-MM-DD'), ',')"
-	"   FROM holidays h WHERE h.calendar_id = c.id), '')"
-	" FROM work_calendars c ORDER BY c.id;"
-	"SELECT p.number, p.password, a.name, a.billing_type, a.locked,"
-	" a.max_concurrent_calls"
-	" FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;";
+    "SELECT name, value FROM system_parameters;"
+    "SELECT m.id, m.name, a.name, a.billing_type, m.auth_mode,"
+    " array_to_string(m.ips, ','), array_to_string(m.ports, ','),"
+    " m.max_call_duration_s, (m.locked OR a.locked),"
+    " m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls,"
+    " m.caller_dial_plan::text, m.callee_dial_plan::text,"
+    " m.priority_customer, m.caller_source,"
+    " coalesce(m.username, ''), coalesce(m.password, ''), m.media::text,"
+    " m.phone_card_mode, m.phone_card_prefix"
+    " FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
+    " ORDER BY m.id;"
+    "SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
+    " g.transport, g.priority, g.line_limit, g.gateway_prefix,"
+    " g.switch_until_connect, array_to_string(g.stop_codes, ','),"
+    " g.protect_route, g.locked,"
+    " (SELECT count(*) FROM routing_gateway_prefixes p"
+    "   WHERE p.routing_gateway_id = g.id),"
+    " coalesce((SELECT string_agg(p.prefix, ',' ORDER BY p.prefix)"
+    "   FROM routing_gateway_prefixes p"
+    "   WHERE p.routing_gateway_id = g.id), ''),"
+    " g.options_keepalive, g.mapping_filter_mode,"
+    " cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ','),"
+    " g.caller_dial_plan::text, g.callee_dial_plan::text,"
+    " coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
+    " coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0),"
+    " coalesce(g.work_calendar_id, 0), g.active_period, g.media::text"
+    " FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
+    " LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
+    " ORDER BY g.id;"
+    "SELECT id, coalesce(agent_id, 0), name,"
+    " cardinality(number_allow), array_to_string(number_allow, ','),"
+    " cardinality(number_deny), array_to_string(number_deny, ',')"
+    " FROM accounts ORDER BY id;"
+    "SELECT e.rate_table_id, e.prefix, e.first_rate, e.next_rate"
+    " FROM rate_entries e WHERE e.rate_table_id IN"
+    " (SELECT buy_rate_table_id FROM accounts"
+    "  WHERE buy_rate_table_id IS NOT NULL)"
+    " AND length(e.prefix) <= 32;"
+    "SELECT c.id, c.time_zone, array_to_string(c.working_days, ','),"
+    " extract(epoch FROM c.work_start)::int,"
+    " extract(epoch FROM c.work_end)::int,"
+    " (SELECT count(*) FROM holidays h WHERE h.calendar_id = c.id),"
+    " coalesce((SELECT string_agg(to_char(h.day, 'YYYY-MM-DD'), ',')"
+    "   FROM holidays h WHERE h.calendar_id = c.id), '')"
+    " FROM work_calendars c ORDER BY c.id;"
+    "SELECT p.number, p.password, a.name, a.billing_type, a.locked,"
+    " a.max_concurrent_calls"
+    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;";
 
 struct loader {
 	struct sg_tables *t;
@@ -114,7 +115,7 @@ static long split(char ***outp, const char *s, size_t expect)
 	}
 	*outp = v;
 	return (long)n;
- fail:
+fail:
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
@@ -133,8 +134,8 @@ static void load_plan(struct sg_dialplan *dp, const char *json,
 }
 
 /* codec/DTMF settings: a bad value keeps its default (logged) */
-static void load_media(struct sg_cp_conf *c, const char *json,
-		       const char *kind, const char *name)
+static void load_media(struct sg_cp_conf *c, const char *json, const char *kind,
+		       const char *name)
 {
 	char err[160];
 
@@ -192,6 +193,10 @@ static int load_mgws(struct loader *l, const PGresult *r)
 		copy(m->username, sizeof(m->username), PQgetvalue(r, i, 16));
 		copy(m->password, sizeof(m->password), PQgetvalue(r, i, 17));
 		load_media(&m->media, PQgetvalue(r, i, 18), "mapping", m->name);
+		m->phone_card =
+		    truthy(PQgetvalue(r, i, PQfnumber(r, "phone_card_mode")));
+		copy(m->card_prefix, sizeof(m->card_prefix),
+		     PQgetvalue(r, i, PQfnumber(r, "phone_card_prefix")));
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);
@@ -205,8 +210,8 @@ static int load_mgws(struct loader *l, const PGresult *r)
 					m->nnets++;
 				else if (m->nets)
 					sw_warn("mapping gateway %s: bad ip "
-						"'%s' ignored", m->name,
-						items[j]);
+						"'%s' ignored",
+						m->name, items[j]);
 				free(items[j]);
 			}
 			free(items);
@@ -221,7 +226,7 @@ static int load_mgws(struct loader *l, const PGresult *r)
 			for (long j = 0; j < k; j++) {
 				if (m->ports)
 					m->ports[m->nports++] =
-						to_int(items[j]);
+					    to_int(items[j]);
 				free(items[j]);
 			}
 			free(items);
@@ -284,9 +289,9 @@ static int load_gws(struct loader *l, const PGresult *r)
 		t->ngws++;
 
 		if (strtol(PQgetvalue(r, i, 17), NULL, 10) > 0) {
-			k = split(&g->filter, PQgetvalue(r, i, 18),
-				  (size_t)strtol(PQgetvalue(r, i, 17), NULL,
-						 10));
+			k = split(
+			    &g->filter, PQgetvalue(r, i, 18),
+			    (size_t)strtol(PQgetvalue(r, i, 17), NULL, 10));
 			if (k < 0)
 				return ENOMEM;
 			g->nfilter = (size_t)k;
@@ -487,7 +492,7 @@ static void collect(struct loader *l, PGresult *r)
 	}
 	if (l->err && !l->why[0])
 		snprintf(l->why, sizeof(l->why), "%s", strerror(l->err));
- out:
+out:
 	PQclear(r);
 }
 
@@ -563,8 +568,8 @@ int sg_db_load_sync(struct sg_tables **tp, const char *conninfo, char *err,
 enum db_state { DB_CONNECTING, DB_SENDING, DB_READING };
 
 struct sg_db {
-	su_root_t *root;		/* borrowed */
-	PGconn *conn;			/* owned */
+	su_root_t *root; /* borrowed */
+	PGconn *conn;	 /* owned */
 	su_wait_t wait[1];
 	int registered;
 	int fd;
@@ -631,8 +636,8 @@ static void db_done(struct sg_db *db, int err, const char *why)
 	else
 		sw_info("routing tables reloaded in %lld ms: %zu mapping, "
 			"%zu routing gateways",
-			(long long)(sw_time_mono_ms() - db->start_ms),
-			t->nmgws, t->ngws);
+			(long long)(sw_time_mono_ms() - db->start_ms), t->nmgws,
+			t->ngws);
 	if (db->h)
 		db->h(err, t, db->arg);
 	else if (t)
@@ -695,14 +700,13 @@ static bool db_step(struct sg_db *db)
 	}
 	return false;
 
- fail:
-	{
-		char why[256];
+fail : {
+	char why[256];
 
-		snprintf(why, sizeof(why), "%s", PQerrorMessage(db->conn));
-		why[strcspn(why, "\n")] = '\0';
-		db_done(db, EIO, why);
-	}
+	snprintf(why, sizeof(why), "%s", PQerrorMessage(db->conn));
+	why[strcspn(why, "\n")] = '\0';
+	db_done(db, EIO, why);
+}
 	return true;
 }
 
@@ -720,8 +724,8 @@ static int db_readable(void *magic, su_wait_t *w, void *arg)
  * Start loading the tables without blocking; h(err, tables, arg) runs on
  * the loop exactly once unless sg_db_cancel() is called first.
  */
-int sg_db_load_async(struct sg_db **dbp, su_root_t *root,
-		     const char *conninfo, sg_db_loaded_h *h, void *arg)
+int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		     sg_db_loaded_h *h, void *arg)
 {
 	struct sg_db *db;
 	int err;

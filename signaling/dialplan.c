@@ -124,8 +124,8 @@ static bool rule_matches(const struct sg_dp_rule *r, const char *num)
  * Rewrite in with the first matching rule into out; true when a rule
  * matched.  Without a match (or a plan) out is a copy of in.
  */
-bool sg_dialplan_apply(const struct sg_dialplan *dp, const char *in,
-		       char *out, size_t outsz)
+bool sg_dialplan_apply(const struct sg_dialplan *dp, const char *in, char *out,
+		       size_t outsz)
 {
 	if (!outsz)
 		return false;
@@ -141,4 +141,29 @@ bool sg_dialplan_apply(const struct sg_dialplan *dp, const char *in,
 	}
 	snprintf(out, outsz, "%s", in ? in : "");
 	return false;
+}
+
+bool sg_dialplan_card_split(const char *callee, const char *prefix,
+			    char *digits, size_t digsz, const char **dest)
+{
+	size_t plen = strlen(prefix), n;
+	const char *p, *hash, *raw;
+
+	if (digsz)
+		digits[0] = '\0';
+	*dest = NULL;
+	if (strncmp(callee, prefix, plen))
+		return false;
+	p = callee + plen;
+	n = strspn(p, "0123456789");
+	hash = p + n; /* the first non-digit: '#' or "%23", nothing else */
+	raw = !strncmp(hash, "%23", 3) ? hash + 3
+	      : *hash == '#'	       ? hash + 1
+				       : NULL;
+	if (!raw || !n || n >= digsz || !*raw)
+		return false;
+	memcpy(digits, p, n);
+	digits[n] = '\0';
+	*dest = raw;
+	return true;
 }

@@ -21,21 +21,30 @@
 struct sg_dp_rule {
 	char prefix[33];
 	bool has_regex;
-	regex_t re;			/* compiled when has_regex */
-	int min_len, max_len;		/* 0 = no bound */
+	regex_t re;	      /* compiled when has_regex */
+	int min_len, max_len; /* 0 = no bound */
 	int strip;
 	char prepend[33];
 };
 
 struct sg_dialplan {
-	struct sg_dp_rule *rules;	/* owned */
+	struct sg_dp_rule *rules; /* owned */
 	size_t n;
 };
 
-int  sg_dialplan_parse(struct sg_dialplan *dp, const char *json, char *err,
-		       size_t errsz);
+int sg_dialplan_parse(struct sg_dialplan *dp, const char *json, char *err,
+		      size_t errsz);
 void sg_dialplan_free(struct sg_dialplan *dp);
-bool sg_dialplan_apply(const struct sg_dialplan *dp, const char *in,
-		       char *out, size_t outsz);
+bool sg_dialplan_apply(const struct sg_dialplan *dp, const char *in, char *out,
+		       size_t outsz);
+
+/*
+ * A phone-card dial string <prefix><digits>#<destination> ('#' may be
+ * written %23): the digits (card number + PIN, 1..digsz-1 of 0-9) into
+ * digits, the destination (non-empty) as a pointer into callee.  false when
+ * callee is not of that form (digits then "").
+ */
+bool sg_dialplan_card_split(const char *callee, const char *prefix,
+			    char *digits, size_t digsz, const char **dest);
 
 #endif /* SG_DIALPLAN_H */

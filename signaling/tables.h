@@ -29,54 +29,54 @@
 #define SG_STOP_MAX 32
 
 struct sg_cidr {
-	int af;			/* AF_INET or AF_INET6 */
+	int af; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
 	int bits;
 };
 
 /* SS_* system parameters signalingd applies (defaults in tables.c) */
 struct sg_params {
-	int64_t no_provisional_ms;	/* SS_FAILOVER_NO_PROVISIONAL_MS */
-	int64_t timer_b_ms;		/* SS_SIP_TIMER_B_MS */
-	int64_t switch_limit;		/* SS_GATEWAY_SWITCH_LIMIT */
-	int64_t media_mode;		/* SS_MEDIAPROXYMODE 0..3 */
-	int64_t reply_unknown;		/* SS_SIP_REPLY_UNKNOWN_SOURCE 0/1 */
-	int64_t fail_open;		/* SS_BILLING_FAIL_OPEN 0/1 */
-	int64_t max_call_s;		/* SS_MAXCALLDURATION */
-	int64_t prefix_fallback;	/* SS_ROUTE_PREFIX_FALLBACK 0/1 */
-	int64_t options_interval_s;	/* SS_GATEWAY_OPTIONS_INTERVAL */
-	int64_t max_calls;		/* SS_MAX_CONCURRENT_CALLS, 0 = none */
-	int64_t qos_signal;		/* SS_QOS_SIGNAL, DSCP of SIP */
-	int64_t qos_rtp;		/* SS_QOS_RTP, DSCP of RTP (offer) */
-	struct sg_asr_config asr;	/* SS_GATEWAYASRROUTESORTCONFIG */
-	int64_t fee_sort;		/* SS_GATEWAYFEERATEROUTESORTCONFIG */
+	int64_t no_provisional_ms;  /* SS_FAILOVER_NO_PROVISIONAL_MS */
+	int64_t timer_b_ms;	    /* SS_SIP_TIMER_B_MS */
+	int64_t switch_limit;	    /* SS_GATEWAY_SWITCH_LIMIT */
+	int64_t media_mode;	    /* SS_MEDIAPROXYMODE 0..3 */
+	int64_t reply_unknown;	    /* SS_SIP_REPLY_UNKNOWN_SOURCE 0/1 */
+	int64_t fail_open;	    /* SS_BILLING_FAIL_OPEN 0/1 */
+	int64_t max_call_s;	    /* SS_MAXCALLDURATION */
+	int64_t prefix_fallback;    /* SS_ROUTE_PREFIX_FALLBACK 0/1 */
+	int64_t options_interval_s; /* SS_GATEWAY_OPTIONS_INTERVAL */
+	int64_t max_calls;	    /* SS_MAX_CONCURRENT_CALLS, 0 = none */
+	int64_t qos_signal;	    /* SS_QOS_SIGNAL, DSCP of SIP */
+	int64_t qos_rtp;	    /* SS_QOS_RTP, DSCP of RTP (offer) */
+	struct sg_asr_config asr;   /* SS_GATEWAYASRROUTESORTCONFIG */
+	int64_t fee_sort;	    /* SS_GATEWAYFEERATEROUTESORTCONFIG */
 	/* decoded-path processing, sent to the media node with each offer */
-	int64_t jb_mode;		/* SS_JITTERBUFFER_MODE 0 fixed, 1 adaptive */
-	int64_t jb_min_ms;		/* SS_JITTERBUFFER_MIN */
-	int64_t jb_max_ms;		/* SS_JITTERBUFFER_MAX */
-	int64_t jb_default_ms;		/* SS_JITTERBUFFER_DEFAULT */
-	int64_t echo_cancel;		/* SS_ECHOCANCEL 0/1 */
-	int64_t echo_tail_ms;		/* SS_ECHOCANCELTAIL 64/128/256 */
-	int64_t voice_gain_db;		/* SS_VOICEGAIN -10..10 */
-	int64_t comfort_noise;		/* SS_COMFORTNOISE 0/1 */
+	int64_t jb_mode;       /* SS_JITTERBUFFER_MODE 0 fixed, 1 adaptive */
+	int64_t jb_min_ms;     /* SS_JITTERBUFFER_MIN */
+	int64_t jb_max_ms;     /* SS_JITTERBUFFER_MAX */
+	int64_t jb_default_ms; /* SS_JITTERBUFFER_DEFAULT */
+	int64_t echo_cancel;   /* SS_ECHOCANCEL 0/1 */
+	int64_t echo_tail_ms;  /* SS_ECHOCANCELTAIL 64/128/256 */
+	int64_t voice_gain_db; /* SS_VOICEGAIN -10..10 */
+	int64_t comfort_noise; /* SS_COMFORTNOISE 0/1 */
 };
 
 /* one buy-rate entry of a vendor's rate table (sorted by table, prefix) */
 struct sg_rate {
 	int64_t table_id;
 	char prefix[33];
-	int64_t first_rate;		/* micro-units per minute */
+	int64_t first_rate; /* micro-units per minute */
 	int64_t next_rate;
 };
 
 /* customer account: number section limitation, agent chain */
 struct sg_account {
 	int64_t id;
-	int64_t agent_id;		/* parent, 0 = none */
+	int64_t agent_id; /* parent, 0 = none */
 	char name[SG_NAME_MAX];
-	char **allow;			/* owned: callee prefixes allowed */
-	size_t nallow;			/* 0 = all */
-	char **deny;			/* owned: callee prefixes refused */
+	char **allow;  /* owned: callee prefixes allowed */
+	size_t nallow; /* 0 = all */
+	char **deny;   /* owned: callee prefixes refused */
 	size_t ndeny;
 };
 
@@ -88,24 +88,26 @@ struct sg_mgw {
 	int64_t id;
 	char name[SG_NAME_MAX];
 	char account[SG_NAME_MAX];
-	bool postpaid;			/* of its account */
-	char auth_mode[16];		/* ip | ip_port | password */
-	struct sg_cidr *nets;		/* owned */
+	bool postpaid;	      /* of its account */
+	char auth_mode[16];   /* ip | ip_port | password */
+	struct sg_cidr *nets; /* owned */
 	size_t nnets;
-	int *ports;			/* owned; ip_port mode */
+	int *ports; /* owned; ip_port mode */
 	size_t nports;
-	int64_t max_duration_s;		/* 0 = no limit */
-	int64_t cps_limit;		/* calls/s, burst the same; 0 = none */
-	int64_t max_calls;		/* concurrent calls; 0 = none */
-	int64_t account_max_calls;	/* of its account; 0 = none */
+	int64_t max_duration_s;	   /* 0 = no limit */
+	int64_t cps_limit;	   /* calls/s, burst the same; 0 = none */
+	int64_t max_calls;	   /* concurrent calls; 0 = none */
+	int64_t account_max_calls; /* of its account; 0 = none */
 	bool locked;
-	bool priority_customer;		/* may use reserved group lines */
-	char username[65];		/* auth_mode password */
+	bool priority_customer; /* may use reserved group lines */
+	char username[65];	/* auth_mode password */
 	char password[129];
-	char caller_source[8];		/* from | display | rpid */
-	struct sg_dialplan caller_dp;	/* owned: ingress caller rewrite */
-	struct sg_dialplan callee_dp;	/* owned: ingress callee rewrite */
-	struct sg_cp_conf media;	/* codec/DTMF settings (SPEC §5) */
+	char caller_source[8];	      /* from | display | rpid */
+	struct sg_dialplan caller_dp; /* owned: ingress caller rewrite */
+	struct sg_dialplan callee_dp; /* owned: ingress callee rewrite */
+	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
+	bool phone_card; /* callees: <card_prefix><card><PIN>#<dest> */
+	char card_prefix[17];
 };
 
 /* egress: routing gateway (vendor side) */
@@ -116,43 +118,43 @@ struct sg_gw {
 	char address[256];
 	int port;
 	bool tcp;
-	int priority;			/* 1 = first */
-	int line_limit;			/* 0 = none */
-	char tech_prefix[64];		/* gateway_prefix */
+	int priority;	      /* 1 = first */
+	int line_limit;	      /* 0 = none */
+	char tech_prefix[64]; /* gateway_prefix */
 	bool switch_until_connect;
 	int stop_codes[SG_STOP_MAX];
 	size_t nstop;
 	bool protect;
 	bool locked;
-	bool keepalive;			/* options_keepalive */
-	int64_t buy_table_id;		/* vendor's buy rate table, 0 = none */
-	int64_t calendar_id;		/* work calendar, 0 = none */
-	enum sg_period period;		/* active period */
-	char **prefixes;		/* owned */
+	bool keepalive;	       /* options_keepalive */
+	int64_t buy_table_id;  /* vendor's buy rate table, 0 = none */
+	int64_t calendar_id;   /* work calendar, 0 = none */
+	enum sg_period period; /* active period */
+	char **prefixes;       /* owned */
 	size_t nprefixes;
-	char group[SG_NAME_MAX];	/* gateway group, "" = none */
-	int group_capacity;		/* lines of the group, 0 = none */
-	int group_reserved;		/* for priority customers/protect */
+	char group[SG_NAME_MAX];	 /* gateway group, "" = none */
+	int group_capacity;		 /* lines of the group, 0 = none */
+	int group_reserved;		 /* for priority customers/protect */
 	enum sg_filter_mode filter_mode; /* mapping gateway filter */
-	char **filter;			/* owned: mapping gateway names */
+	char **filter;			 /* owned: mapping gateway names */
 	size_t nfilter;
-	struct sg_dialplan caller_dp;	/* owned: caller (and PAI) rewrite */
-	struct sg_dialplan callee_dp;	/* owned: before gateway_prefix */
-	struct sg_cp_conf media;	/* codec/DTMF settings (SPEC §5) */
+	struct sg_dialplan caller_dp; /* owned: caller (and PAI) rewrite */
+	struct sg_dialplan callee_dp; /* owned: before gateway_prefix */
+	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
 };
 
 struct sg_tables {
 	int refs;
 	struct sg_params params;
-	struct sg_mgw *mgws;		/* owned */
+	struct sg_mgw *mgws; /* owned */
 	size_t nmgws;
-	struct sg_gw *gws;		/* owned */
+	struct sg_gw *gws; /* owned */
 	size_t ngws;
-	struct sg_account *accounts;	/* owned */
+	struct sg_account *accounts; /* owned */
 	size_t naccounts;
-	struct sg_rate *rates;		/* owned: buy rates, sorted */
+	struct sg_rate *rates; /* owned: buy rates, sorted */
 	size_t nrates;
-	struct sg_calendar *cals;	/* owned: work calendars */
+	struct sg_calendar *cals; /* owned: work calendars */
 	size_t ncals;
 	int64_t loaded_wall_ms;
 };
@@ -162,10 +164,10 @@ struct sg_tables *sg_tables_ref(struct sg_tables *t);
 void sg_tables_unref(struct sg_tables *t);
 
 void sg_params_defaults(struct sg_params *p);
-int  sg_params_set(struct sg_params *p, const char *name, const char *value);
+int sg_params_set(struct sg_params *p, const char *name, const char *value);
 json_t *sg_params_media_json(const struct sg_params *p);
 
-int  sg_cidr_parse(struct sg_cidr *c, const char *s);
+int sg_cidr_parse(struct sg_cidr *c, const char *s);
 bool sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa);
 
 const struct sg_mgw *sg_tables_mgw_by_addr(const struct sg_tables *t,

@@ -17,15 +17,20 @@
 #define TC_DEFAULT_API "http://127.0.0.1:8080"
 
 struct tc_opts {
-	const char *conninfo;	/* -d, else $TANDEM_DB, else TC_DEFAULT_DB */
-	const char *api;	/* --api, else $TANDEM_API, else default */
-	const char *schema_dir; /* --schema-dir */
-	bool dry_run;		/* provision --dry-run */
-	bool quiet;		/* -q: no "unchanged" lines */
-	int timeout_ms;		/* status: connect + response timeout */
-	const char *memo;	/* payment --memo */
-	const char *by;		/* payment --by (else $USER) */
-	const char *at;		/* rate --at */
+	const char *conninfo;	 /* -d, else $TANDEM_DB, else TC_DEFAULT_DB */
+	const char *api;	 /* --api, else $TANDEM_API, else default */
+	const char *schema_dir;	 /* --schema-dir */
+	bool dry_run;		 /* provision --dry-run */
+	bool quiet;		 /* -q: no "unchanged" lines */
+	int timeout_ms;		 /* status: connect + response timeout */
+	const char *memo;	 /* payment --memo */
+	const char *by;		 /* payment --by (else $USER) */
+	const char *at;		 /* rate --at */
+	const char *agent;	 /* card --agent */
+	const char *expires;	 /* card --expires */
+	const char *card_prefix; /* card --number-prefix */
+	const char *card_digits; /* card --number-digits */
+	const char *pin_digits;	 /* card --pin-digits */
 };
 
 /* db.c */
@@ -54,6 +59,9 @@ int tc_http_get(const char *base, const char *path, int timeout_ms,
 
 /* rate.c */
 int tc_cmd_rate(const struct tc_opts *o, int argc, char **argv);
+
+/* card.c */
+int tc_cmd_card(const struct tc_opts *o, int argc, char **argv);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

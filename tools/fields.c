@@ -30,10 +30,13 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 		break;
 	case TC_TEXT:
 	case TC_DIALSTR:
+	case TC_PREFIX:
 	case TC_HOST:
 		snprintf(buf, size, "%lld..%lld characters%s",
 			 (long long)f->min, (long long)f->max,
-			 f->kind == TC_DIALSTR ? " of 0-9 * # +" : "");
+			 f->kind == TC_DIALSTR	? " of 0-9 * # +"
+			 : f->kind == TC_PREFIX ? " of 0-9"
+						: "");
 		break;
 	case TC_ENUM:
 		buf[0] = '\0';
@@ -113,6 +116,7 @@ static const char *type_name(const struct tc_field *f)
 	static const char *const names[] = {
 	    [TC_TEXT] = "string",
 	    [TC_DIALSTR] = "string",
+	    [TC_PREFIX] = "string",
 	    [TC_HOST] = "string",
 	    [TC_INT] = "integer",
 	    [TC_BOOL] = "boolean",

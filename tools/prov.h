@@ -30,6 +30,7 @@
 enum tc_kind {
 	TC_TEXT,    /* free text, length min..max */
 	TC_DIALSTR, /* digits, '*', '#', '+', length min..max */
+	TC_PREFIX,  /* one digit prefix, length min..max */
 	TC_HOST,    /* hostname, IPv4 or IPv6 literal */
 	TC_INT,	    /* integer min..max */
 	TC_BOOL,

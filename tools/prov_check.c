@@ -1350,6 +1350,12 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 			out->text = xstrdup(doc, s);
 		break;
 
+	case TC_PREFIX:
+		s = check_prefix(doc, path, j, f->max);
+		if (s)
+			out->text = xstrdup(doc, s);
+		break;
+
 	case TC_HOST:
 		s = check_str(doc, path, j, f->min, f->max);
 		if (s && !tc_host_valid(s)) {

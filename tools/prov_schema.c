@@ -161,6 +161,11 @@ static const struct tc_field mapping_gateway_fields[] = {
      "false", "may use reserved group lines"},
     {"locked", "locked", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
      "a locked gateway takes no calls"},
+    {"phone_card_mode", "phone_card_mode", TC_BOOL, 0, 0, 0, NULL, NULL, 0,
+     "false",
+     "callers pay with phone cards: <prefix><card><PIN>#<destination>"},
+    {"phone_card_prefix", "phone_card_prefix", TC_PREFIX, 0, 16, 0, NULL, NULL,
+     0, "\"\"", "access prefix dialled before the card number"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
@@ -305,6 +310,8 @@ const struct tc_param_def tc_params[] = {
      "seconds of cost reserved ahead"},
     {"SERVER_WORK_CALENDAR_ENABLED", 0, 1, false, "1",
      "1 = work calendars choose the rate period"},
+    {"SERVER_PHONE_CARD_PIN_ATTEMPTS", 1, 100, false, "5",
+     "wrong PINs in a row that lock a phone card"},
     {"SERVER_PERIOD_RATE_ENABLED", 0, 1, false, "1",
      "1 = package period rates are used"},
     {NULL, 0, 0, false, NULL, NULL},

@@ -6,6 +6,7 @@
  *   tandemctl [-d CONNINFO] db version
  *   tandemctl [-d CONNINFO] provision FILE.json [--dry-run] [-q]
  *   tandemctl [-d CONNINFO] payment KIND ACCOUNT ... [--memo T] [--by W]
+ *   tandemctl [-d CONNINFO] card batch|list|lock|unlock|expire ...
  *   tandemctl [--api URL] rate ACCOUNT NUMBER SECONDS [--at TIME]
  *   tandemctl [--api URL] status
  *   tandemctl fields
@@ -38,6 +39,14 @@ static void usage(FILE *f)
 		   "  payment transfer AGENT SUB_ACCOUNT AMOUNT\n"
 		   "  payment list ACCOUNT    move money (one ledger: payments "
 		   "+ balance_history)\n"
+		   "  card batch NAME COUNT VALUE RATE_TABLE\n"
+		   "                          new phone cards (prints "
+		   "number,pin CSV); --agent,\n"
+		   "                          --expires DATE, --number-prefix, "
+		   "--number-digits,\n"
+		   "                          --pin-digits\n"
+		   "  card list BATCH | lock NUMBER | unlock NUMBER | expire "
+		   "NUMBER DATE|never\n"
 		   "  rate ACCOUNT NUMBER SECONDS\n"
 		   "                          the fee billingd charges (--at "
 		   "TIME: ms or\n"
@@ -84,6 +93,11 @@ int main(int argc, char **argv)
 	    {"memo", required_argument, NULL, 'M'},
 	    {"by", required_argument, NULL, 'B'},
 	    {"at", required_argument, NULL, 'R'},
+	    {"agent", required_argument, NULL, 'G'},
+	    {"expires", required_argument, NULL, 'E'},
+	    {"number-prefix", required_argument, NULL, 'P'},
+	    {"number-digits", required_argument, NULL, 'N'},
+	    {"pin-digits", required_argument, NULL, 'I'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -128,6 +142,21 @@ int main(int argc, char **argv)
 		case 'R':
 			o.at = optarg;
 			break;
+		case 'G':
+			o.agent = optarg;
+			break;
+		case 'E':
+			o.expires = optarg;
+			break;
+		case 'P':
+			o.card_prefix = optarg;
+			break;
+		case 'N':
+			o.card_digits = optarg;
+			break;
+		case 'I':
+			o.pin_digits = optarg;
+			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
 			return 0;
@@ -165,6 +194,8 @@ int main(int argc, char **argv)
 		return tc_cmd_provision(&o, sub);
 	if (!strcmp(cmd, "rate"))
 		return tc_cmd_rate(&o, argc - optind, argv + optind);
+	if (!strcmp(cmd, "card"))
+		return tc_cmd_card(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "payment"))
 		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)

@@ -75,14 +75,30 @@ def wait_for(pred, timeout, what, interval=0.1):
 class Ports:
     """Hands out loopback ports free for both TCP and UDP right now.
 
-    Single ports and small blocks (SIP, bus, HTTP, sipp media) come from
-    20000-44999; the RTP ranges of media nodes from 45000-64999, so that
-    neither fragments the other.  A port is never handed out twice while
-    held; a test's stack releases what it took when it ends.
+    Ports come from outside the kernel's ephemeral range
+    (net.ipv4.ip_local_port_range), which every outgoing connection (libpq,
+    nng dials, sipp) takes its local port from: a port checked free inside
+    it could be taken by such a connection before the daemon binds it
+    ("Address in use" at start-up).  Single ports and small blocks (SIP,
+    bus, HTTP, sipp media) come from 10000 up to 3000 below that range; the
+    RTP ranges of media nodes from the 3000 below it and from above it, so
+    that neither fragments the other.  A port is never handed out twice
+    while held; a test's stack releases what it took when it ends.
     """
 
-    SMALL = (20000, 45000)
-    LARGE = (45000, 65000)
+    @staticmethod
+    def _ephemeral():
+        try:
+            lo, hi = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range")
+                         .read_text().split())
+        except (OSError, ValueError):
+            lo, hi = 32768, 60999
+        return max(lo, 16000), hi
+
+    EPH = _ephemeral.__func__()
+    SMALL = [(10000, EPH[0] - 3000)]
+    LARGE = [r for r in ((EPH[0] - 3000, EPH[0]), (EPH[1] + 1, 65536))
+             if r[1] - r[0] > 400]
 
     def __init__(self):
         self.used = set()
@@ -101,8 +117,9 @@ class Ports:
 
     def block(self, n=1, align=1):
         """n consecutive free ports; the first one a multiple of align."""
-        lo, hi = self.LARGE if n > 16 else self.SMALL
+        ranges = self.LARGE if n > 16 else self.SMALL
         for _ in range(5000):
+            lo, hi = random.choice(ranges)
             base = random.randrange(lo, hi - n)
             base -= base % align
             ports = range(base, base + n)
@@ -111,7 +128,7 @@ class Ports:
             if all(self._free(p) for p in ports):
                 self.used.update(ports)
                 return base
-        raise ItError(f"no free block of {n} ports found in {lo}-{hi} "
+        raise ItError(f"no free block of {n} ports found in {ranges} "
                       f"({len(self.used)} held)")
 
     def one(self):

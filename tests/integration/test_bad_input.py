@@ -88,6 +88,26 @@ TYPED_CASES = {
         ("auth_huge_account", env("auth.request", {
             "call": U, "account": "c" * BIG, "caller": "1",
             "callee": "1555", "mapping_gateway": "mg1"})),
+        ("auth_card_not_digits", env("auth.request", {
+            "call": U, "account": "cust1", "callee": "1555",
+            "card": "12ab"})),
+        ("auth_card_wrong_type", env("auth.request", {
+            "call": U, "account": "cust1", "callee": "1555", "card": 12})),
+        ("auth_card_huge", env("auth.request", {
+            "call": U, "account": "cust1", "callee": "1555",
+            "card": "1" * BIG})),
+        ("extend_empty", env("auth.extend", {})),
+        ("extend_no_granted", env("auth.extend", {
+            "call": U, "account": "cust1", "callee": "1555"})),
+        ("extend_granted_zero", env("auth.extend", {
+            "call": U, "account": "cust1", "callee": "1555",
+            "granted_s": 0})),
+        ("extend_granted_huge", env("auth.extend", {
+            "call": U, "account": "cust1", "callee": "1555",
+            "granted_s": 10 ** 15})),
+        ("extend_wrong_types", env("auth.extend", {
+            "call": U, "account": "cust1", "callee": "1555",
+            "granted_s": "60", "resume": "yes"})),
         ("release_missing", env("auth.release", {})),
         ("cdr_not_object", env("cdr.submit", {"cdr": "nope"})),
         ("cdr_missing", env("cdr.submit", {})),

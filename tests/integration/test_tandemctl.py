@@ -159,6 +159,12 @@ BAD = [
     ("work_calendars[0].time_zone: unknown time zone",
      lambda d: d.__setitem__("work_calendars", [
          {"name": "c", "time_zone": "Mars/Olympus"}])),
+    ("work_calendars[0].work_end: must be after work_start",
+     lambda d: d.__setitem__("work_calendars", [
+         {"name": "c", "work_start": "18:00", "work_end": "09:00"}])),
+    ("mapping_gateways[0].phone_card_prefix: a prefix is digits only",
+     lambda d: d["mapping_gateways"][0].__setitem__("phone_card_prefix",
+                                                    "8#")),
 ]
 
 
