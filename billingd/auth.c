@@ -34,7 +34,6 @@ struct auth_ctx {
 	bool extend;			   /* auth.extend, else auth.request */
 	bool resume;	   /* auth.extend after a billingd restart */
 	int64_t granted_s; /* auth.extend: what the call has */
-	int64_t debited0;  /* account's debits when the read went */
 };
 
 /*
@@ -94,11 +93,10 @@ static void ctx_destructor(void *arg)
 		bd_pending_dec(ctx->bd);
 }
 
-/* balance + credit_limit - every fee debited since the read was sent */
-static int64_t money_of(const struct auth_ctx *ctx, const struct bd_account *a)
+/* balance + credit_limit (the lookup's balance counts billingd's debits) */
+static int64_t money_of(const struct bd_account *a)
 {
-	__int128 m = (__int128)a->balance + a->credit_limit -
-		     (bd_resv_debited_all(ctx->bd->resv) - ctx->debited0);
+	__int128 m = (__int128)a->balance + a->credit_limit;
 
 	return m > INT64_MAX ? INT64_MAX : m < 0 ? 0 : (int64_t)m;
 }
@@ -111,7 +109,7 @@ static size_t levels_of(const struct auth_ctx *ctx, const struct bd_lookup *lk,
 
 	lv[n].account = lk->customer.name;
 	lv[n].rate = r;
-	lv[n++].money = money_of(ctx, &lk->customer);
+	lv[n++].money = money_of(&lk->customer);
 	for (size_t i = 0; i < lk->nagents && n < BD_RESV_LEVELS; i++) {
 		const struct bd_account *ag = &lk->agents[i];
 		const struct bd_rate *ar =
@@ -123,7 +121,7 @@ static size_t levels_of(const struct auth_ctx *ctx, const struct bd_lookup *lk,
 			continue; /* not charged for it (docs/billingd.md) */
 		lv[n].account = ag->name;
 		lv[n].rate = ar;
-		lv[n++].money = money_of(ctx, ag);
+		lv[n++].money = money_of(ag);
 	}
 	return n;
 }
@@ -222,9 +220,8 @@ static int lookup(struct auth_ctx *ctx)
 	struct bd_lookup_when when = {sw_time_wall_ms(), pv->period_rates,
 				      pv->calendars};
 
-	ctx->debited0 = bd_resv_debited_all(ctx->bd->resv);
-	return bd_lookup(ctx->bd->db, ctx->account, ctx->callee, NULL, &when,
-			 lookup_h, ctx);
+	return bd_lookup(ctx->bd->lookup, ctx->account, ctx->callee, NULL,
+			 &when, lookup_h, ctx);
 }
 
 /* a phone-card call: the card's own account pays, if its PIN is right */

@@ -394,9 +394,13 @@ static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 {
 	json_t *body;
 
+	struct bd_lookup_cache *lc = job->cdr->bd->lookup;
+
 	for (size_t i = 0; !duplicate && i < job->nagents; i++)
-		bd_resv_debit(job->cdr->bd->resv, job->agent_fee[i]);
-	bd_resv_commit(job->cdr->bd->resv, job->rec.id, duplicate ? 0 : fee);
+		bd_lookup_debit(lc, job->agent_id[i], job->agent_fee[i]);
+	if (!duplicate && job->has_account)
+		bd_lookup_debit(lc, job->account_id, fee);
+	bd_resv_commit(job->cdr->bd->resv, job->rec.id);
 	body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
 			 (json_int_t)fee, "duplicate", duplicate);
 
@@ -971,8 +975,9 @@ void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 		    job->rec.answer_ms ? job->rec.answer_ms : job->rec.setup_ms,
 		    pv->period_rates, pv->calendars};
 
-		ret = bd_lookup(cdr->bd->db, job->rec.account, job->rec.callee,
-				job->rec.routing_gateway, &when, lookup_h, job);
+		ret = bd_lookup(cdr->bd->lookup, job->rec.account,
+				job->rec.callee, job->rec.routing_gateway,
+				&when, lookup_h, job);
 	}
 	if (ret) {
 		sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,

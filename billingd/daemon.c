@@ -194,6 +194,7 @@ static void destructor(void *arg)
 	sw_bus_free(bd->bus);
 	bd->params = mem_deref(bd->params);
 	bd->cdr = mem_deref(bd->cdr);
+	bd->lookup = mem_deref(bd->lookup);
 	bd_resv_free(bd->resv);
 	if (bd->sig_fd >= 0) {
 		fd_close(bd->sig_fd);
@@ -260,8 +261,10 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 	err = bd_db_alloc(&bd->db, conf->db, BD_DB_CONNS, db_state_h, bd);
 	if (err)
 		goto out;
-	(void)bd_lookup_prepare(bd->db);
 	(void)bd_card_prepare(bd->db);
+	err = bd_lookup_alloc(&bd->lookup, bd->db);
+	if (err)
+		goto out;
 	err = bd_params_alloc(&bd->params, bd->db);
 	if (err)
 		goto out;

@@ -38,22 +38,24 @@ struct bd_cdr;
 struct bd_http;
 
 struct bd_resv_table;
+struct bd_lookup_cache;
 
 struct bd {
 	struct bd_conf conf;
-	const char *conf_path;	    /* borrowed: argv */
-	struct sw_bus *bus;	    /* owned */
-	struct sw_bus_peer *sg;	    /* owned by bus: signalingd control */
-	struct bd_db *db;	    /* owned */
-	struct bd_params *params;   /* owned */
-	struct bd_cdr *cdr;	    /* owned */
-	struct bd_http *http;	    /* owned */
-	struct bd_resv_table *resv; /* owned: credit reservations */
-	char boot[40];		    /* uuid of this start (health.ping) */
-	struct tmr resv_tmr;	    /* expiry sweep */
-	int bus_fd;		    /* registered with fd_listen */
-	int sig_fd;		    /* signalfd, owned */
-	int64_t start_ms;	    /* monotonic */
+	const char *conf_path;		/* borrowed: argv */
+	struct sw_bus *bus;		/* owned */
+	struct sw_bus_peer *sg;		/* owned by bus: signalingd control */
+	struct bd_db *db;		/* owned */
+	struct bd_params *params;	/* owned */
+	struct bd_cdr *cdr;		/* owned */
+	struct bd_http *http;		/* owned */
+	struct bd_resv_table *resv;	/* owned: credit reservations */
+	struct bd_lookup_cache *lookup; /* owned: accounts, rates, calendars */
+	char boot[40];			/* uuid of this start (health.ping) */
+	struct tmr resv_tmr;		/* expiry sweep */
+	int bus_fd;			/* registered with fd_listen */
+	int sig_fd;			/* signalfd, owned */
+	int64_t start_ms;		/* monotonic */
 	bool draining;
 	unsigned pending; /* bus requests waiting on the DB */
 	struct tmr drain_tmr;

@@ -40,7 +40,8 @@
  * not on every call (the lookup's plan costs more than its execution) */
 #define SESSION_SQL                                                            \
 	"SET statement_timeout = '10s'; SET lock_timeout = '5s';"              \
-	" SET plan_cache_mode = force_generic_plan"
+	" SET plan_cache_mode = force_generic_plan;"                           \
+	" SET application_name = 'billingd'"
 
 enum conn_state {
 	CONN_DOWN = 0,
@@ -99,6 +100,9 @@ struct bd_db {
 	unsigned long long queries, failures;
 	struct db_stmt stmts[MAX_STMTS];
 	unsigned nstmts;
+	char listen_sql[80]; /* LISTEN <channel> (connection 0 only) */
+	bd_db_notify_h *notifyh;
+	void *notify_arg;
 };
 
 static void conn_start(void *arg);
@@ -291,7 +295,12 @@ static void prepare_next(struct db_conn *c)
 	int r;
 
 	if (!c->session_set) {
-		if (!PQsendQuery(c->pg, SESSION_SQL)) {
+		char sql[sizeof(SESSION_SQL) + 96];
+
+		snprintf(sql, sizeof(sql), "%s%s%s", SESSION_SQL,
+			 c->idx == 0 && *db->listen_sql ? "; " : "",
+			 c->idx == 0 ? db->listen_sql : "");
+		if (!PQsendQuery(c->pg, sql)) {
 			conn_fail(c, pq_why(c));
 			return;
 		}
@@ -304,6 +313,9 @@ static void prepare_next(struct db_conn *c)
 	if (c->prep_idx >= db->nstmts) {
 		c->state = CONN_IDLE;
 		count_up(db);
+		/* listening (again): what happened meanwhile was not heard */
+		if (c->idx == 0 && db->notifyh)
+			db->notifyh(NULL, db->notify_arg);
 		dispatch(db);
 		return;
 	}
@@ -476,8 +488,11 @@ static void conn_read(struct db_conn *c)
 		conn_fail(c, pq_why(c));
 		return;
 	}
-	while ((n = PQnotifies(c->pg)))
+	while ((n = PQnotifies(c->pg))) {
+		if (c->db->notifyh && c->state != CONN_DOWN)
+			c->db->notifyh(n->extra, c->db->notify_arg);
 		PQfreemem(n);
+	}
 
 	while ((c->state == CONN_BUSY || c->state == CONN_PREPARING) &&
 	       !PQisBusy(c->pg)) {
@@ -780,6 +795,24 @@ int bd_db_prepare(struct bd_db *db, const char *sql)
 	snprintf(st->name, sizeof(st->name), "bd_%u", db->nstmts);
 	db->nstmts++;
 
+	return 0;
+}
+
+/*
+ * LISTEN on channel (an SQL identifier) on connection 0; h hears each
+ * notification's payload, and NULL whenever that connection (re)opens, as
+ * notifications sent while it was down are lost.  Call before the loop
+ * runs, like bd_db_prepare().
+ */
+int bd_db_listen(struct bd_db *db, const char *channel, bd_db_notify_h *h,
+		 void *arg)
+{
+	if (!db || !channel || !h ||
+	    strspn(channel, "abcdefghijklmnopqrstuvwxyz_") != strlen(channel))
+		return EINVAL;
+	snprintf(db->listen_sql, sizeof(db->listen_sql), "LISTEN %s", channel);
+	db->notifyh = h;
+	db->notify_arg = arg;
 	return 0;
 }
 

@@ -13,9 +13,11 @@
  * as it opens (before it takes queries) and then sent with
  * PQsendQueryPrepared, saving the parse and plan on every call.
  *
- * Each connection first runs SET statement_timeout = 10s, lock_timeout = 5s
- * and plan_cache_mode = force_generic_plan (prepared statements are planned
- * once).
+ * Each connection first runs SET statement_timeout = 10s, lock_timeout = 5s,
+ * plan_cache_mode = force_generic_plan (prepared statements are planned
+ * once) and application_name = billingd (the change-notify trigger tells
+ * billingd's own CDR debits from operators' changes by it).  Connection 0
+ * also LISTENs on the channel given to bd_db_listen().
  *
  * A broken connection is closed and reopened with a backoff (250 ms doubling
  * to 5 s).  While no connection is up or connecting, bd_db_query() fails at
@@ -51,6 +53,8 @@ struct bd_db;
 
 typedef void(bd_db_res_h)(int err, const PGresult *res, void *arg);
 typedef void(bd_db_state_h)(bool up, void *arg);
+/* payload of a NOTIFY, or NULL: the listening connection (re)opened */
+typedef void(bd_db_notify_h)(const char *payload, void *arg);
 
 struct bd_db_stats {
 	unsigned conns_up;
@@ -64,6 +68,8 @@ struct bd_db_stats {
 int bd_db_alloc(struct bd_db **dbp, const char *conninfo, unsigned nconn,
 		bd_db_state_h *stateh, void *arg);
 int bd_db_prepare(struct bd_db *db, const char *sql);
+int bd_db_listen(struct bd_db *db, const char *channel, bd_db_notify_h *h,
+		 void *arg);
 int bd_db_query(struct bd_db *db, const char *sql, int nparams,
 		const char *const *params, bd_db_res_h *h, void *arg);
 bool bd_db_up(const struct bd_db *db);

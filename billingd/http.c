@@ -242,7 +242,8 @@ static void get_rate(struct bd_http *http, struct http_conn *conn,
 	when.at_ms = t;
 	when.period_rates = pv->period_rates;
 	when.calendars = pv->calendars;
-	if (bd_lookup(http->bd->db, account, num, NULL, &when, quote_h, q)) {
+	if (bd_lookup(http->bd->lookup, account, num, NULL, &when, quote_h,
+		      q)) {
 		reply_error(conn, 503, "Service Unavailable", NULL,
 			    "unavailable", "database unavailable");
 		mem_deref(q);

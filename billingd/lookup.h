@@ -1,17 +1,19 @@
 /*
- * lookup.h - what rating needs from the database, in one query
+ * lookup.h - what rating needs, served from billingd's memory
  *
- * For a callee number, fetches the customer account (by name) with every
- * entry of the rate table in force at the given time (its own, or its
- * package period rate's working or non-working table) whose prefix is a
- * prefix of the number, and
- * optionally the vendor account of a routing gateway with the matching
- * entries of its buy rate table.  The caller picks the longest prefix with
- * bd_rate_select().  Accounts and rates are read per request, never cached:
- * balances move with every CDR and provisioning writes the tables directly.
+ * For a callee number: the customer account (by name) and its agents, each
+ * with the rate table in force at the given time (its own, or its package
+ * period rate's working or non-working table per the package's calendar)
+ * and the longest entry of it that is a prefix of the number; optionally
+ * the vendor account of a routing gateway with its buy rate.  Accounts,
+ * rate tables, package period rates, calendars (as working intervals in
+ * UTC, computed by PostgreSQL's tz database) and gateways are loaded once
+ * and kept current by the tandem_changes notifications (schema 0004); the
+ * balances are the last read minus what billingd debited since
+ * (bd_lookup_debit).  docs/billingd.md, "What billingd keeps in memory".
  *
  * Threading: re_main thread only.
- * Bus:       none (serves auth.request and cdr.submit).
+ * Bus:       none (serves auth.request, cdr.submit and the rate API).
  */
 #ifndef BD_LOOKUP_H
 #define BD_LOOKUP_H
@@ -24,7 +26,7 @@
 
 #define BD_NUMBER_MAX	    64 /* bytes of a caller/callee number */
 #define BD_NAME_MAX	    64 /* bytes of an account or gateway name */
-#define BD_LOOKUP_MAX_RATES (BD_NUMBER_MAX + 1)
+#define BD_LOOKUP_MAX_RATES 1  /* the longest matching entry */
 
 struct bd_db;
 
@@ -37,7 +39,7 @@ struct bd_account {
 	char period[16];	     /* default, working, non_working */
 	char table[BD_NAME_MAX + 1]; /* the rate table used, by name */
 	size_t nrates;
-	struct bd_rate rates[BD_LOOKUP_MAX_RATES]; /* matching prefixes only */
+	struct bd_rate rates[BD_LOOKUP_MAX_RATES]; /* nrates: 0 = no rate */
 };
 
 /* agent levels above a customer (provisioning refuses cycles; the
@@ -62,10 +64,15 @@ struct bd_lookup_when {
 	bool calendars;	   /* SERVER_WORK_CALENDAR_ENABLED */
 };
 
-int bd_lookup(struct bd_db *db, const char *account, const char *callee,
-	      const char *routing_gateway, const struct bd_lookup_when *when,
-	      bd_lookup_h *h, void *arg);
-int bd_lookup_prepare(struct bd_db *db);
+struct bd_lookup_cache;
+
+int bd_lookup_alloc(struct bd_lookup_cache **cp, struct bd_db *db);
+bool bd_lookup_ready(const struct bd_lookup_cache *c);
+void bd_lookup_debit(struct bd_lookup_cache *c, int64_t account_id,
+		     int64_t fee);
+int bd_lookup(struct bd_lookup_cache *c, const char *account,
+	      const char *callee, const char *routing_gateway,
+	      const struct bd_lookup_when *when, bd_lookup_h *h, void *arg);
 int bd_lookup_prefixes(char *buf, size_t size, const char *number);
 
 #endif /* BD_LOOKUP_H */

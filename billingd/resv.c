@@ -33,7 +33,6 @@ struct bd_resv_table {
 	struct hash *calls;
 	struct hash *accts;
 	size_t n;
-	int64_t debited_all;
 };
 
 static void table_destructor(void *arg)
@@ -141,11 +140,6 @@ int64_t bd_resv_amount_of(const struct bd_resv_table *t, const char *call,
 		if (!strcmp(r->acct[i]->name, account))
 			return r->amount[i];
 	return -1;
-}
-
-int64_t bd_resv_debited_all(const struct bd_resv_table *t)
-{
-	return t->debited_all;
 }
 
 static int64_t fee_of(const struct bd_rate *r, const struct bd_rate_params *p,
@@ -304,17 +298,11 @@ static void drop(struct bd_resv_table *t, struct resv *rv)
 	mem_deref(rv);
 }
 
-void bd_resv_debit(struct bd_resv_table *t, int64_t fee)
-{
-	t->debited_all += fee;
-}
-
-int64_t bd_resv_commit(struct bd_resv_table *t, const char *call, int64_t fee)
+int64_t bd_resv_commit(struct bd_resv_table *t, const char *call)
 {
 	struct resv *rv = resv_get(t, call);
 	int64_t amount = -1;
 
-	bd_resv_debit(t, fee);
 	if (rv) {
 		amount = rv->n ? rv->amount[0] : 0;
 		drop(t, rv);

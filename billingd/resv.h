@@ -14,11 +14,9 @@
  * the reservation nor the debit counts.  Reservations of a call whose CDR
  * never comes, or of a signalingd that died, expire (bd_resv_expire).
  *
- * Balances are read from PostgreSQL per request on a pool of connections,
- * so a CDR may commit while an authorisation's read is in flight: the
- * table counts every fee this process debits, and an authorisation
- * subtracts what was debited since its read was sent from each level.
- * That errs toward refusing, never toward overspending.
+ * Balances come from billingd's memory (lookup.h), where every fee this
+ * process debits is counted at once: no moment exists either when a
+ * stored CDR's fee is missing from both the reservation and the balance.
  *
  * Memory only: a billingd restart forgets reservations, and signalingd
  * re-sends its answered calls (auth.extend with resume) when it sees a new
@@ -68,9 +66,8 @@ bool bd_resv_has(const struct bd_resv_table *t, const char *call);
 /*
  * Every level (the customer first, then its agents) holds the fee of the
  * granted seconds at its own rate; the grant is what the poorest level
- * buys.  A level's money is its balance + credit_limit as read, minus what
- * this process debited since the read was sent (bd_resv_debited_all());
- * advance_s > 0.
+ * buys.  A level's money is its balance + credit_limit (lookup.h: the
+ * balance counts what billingd debited since it was read); advance_s > 0.
  */
 void bd_resv_open(struct bd_resv_table *t, struct bd_resv_grant *g,
 		  const char *call, const struct bd_resv_level *lv, size_t n,
@@ -82,18 +79,13 @@ void bd_resv_extend(struct bd_resv_table *t, struct bd_resv_grant *g,
 		    const char *call, const struct bd_resv_level *lv, size_t n,
 		    const struct bd_rate_params *p, int64_t granted_s,
 		    int64_t advance_s, bool resume, int64_t now_ms);
-/* all fees debited by this process (a read in flight subtracts what
- * moved since it was sent, whatever the account: conservative) */
-int64_t bd_resv_debited_all(const struct bd_resv_table *t);
-/* a fee debited outside a reservation's commit (agent levels) */
-void bd_resv_debit(struct bd_resv_table *t, int64_t fee);
 /* what the call holds on account (-1: none) */
 int64_t bd_resv_amount_of(const struct bd_resv_table *t, const char *call,
 			  const char *account);
 void bd_resv_end(struct bd_resv_table *t, const char *call, int64_t now_ms);
-/* the call's CDR is stored with fee: release; returns what was held, or
- * -1 without a reservation */
-int64_t bd_resv_commit(struct bd_resv_table *t, const char *call, int64_t fee);
+/* the call's CDR is stored (its debit is the lookup's to count):
+ * release; returns what was held, or -1 without a reservation */
+int64_t bd_resv_commit(struct bd_resv_table *t, const char *call);
 int64_t bd_resv_amount(const struct bd_resv_table *t, const char *call);
 size_t bd_resv_expire(struct bd_resv_table *t, int64_t now_ms);
 

@@ -359,7 +359,7 @@ static int set_card(const struct tc_opts *o, const char *what,
 	else if (!strcmp(what, "unlock"))
 		sql = "UPDATE phone_cards SET locked = false, wrong_pins = 0"
 		      " WHERE number = $1 RETURNING number";
-	else if (!strcmp(date, "never"))
+	else if (!date || !strcmp(date, "never"))
 		sql = "UPDATE phone_cards SET expires_at = NULL"
 		      " WHERE number = $1 RETURNING number";
 	else

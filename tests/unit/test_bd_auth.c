@@ -18,8 +18,13 @@
 
 static const struct bd_rate_params defaults = BD_RATE_PARAMS_DEFAULT;
 
-/* cust: 0.0100/min 30/6 on "1", 0.06/min 1/1 + 0.02 connect on "1212" */
-static void account(struct bd_account *a, int64_t balance, int64_t credit)
+/*
+ * cust with the entry its rate table gives the number (the lookup keeps
+ * the longest only): 0.0100/min 30/6 on "1", 0.06/min 1/1 + 0.02 connect
+ * on "1212"
+ */
+static void account_for(struct bd_account *a, int64_t balance, int64_t credit,
+			const char *number)
 {
 	memset(a, 0, sizeof(*a));
 	a->found = true;
@@ -27,18 +32,25 @@ static void account(struct bd_account *a, int64_t balance, int64_t credit)
 	strcpy(a->name, "cust1");
 	a->balance = balance;
 	a->credit_limit = credit;
-	a->nrates = 2;
-	a->rates[0] = (struct bd_rate){.prefix = "1",
-				       .first_s = 30,
-				       .first_rate = 10000,
-				       .next_s = 6,
-				       .next_rate = 10000};
-	a->rates[1] = (struct bd_rate){.prefix = "1212",
-				       .connect_fee = 20000,
-				       .first_s = 1,
-				       .first_rate = 60000,
-				       .next_s = 1,
-				       .next_rate = 60000};
+	a->nrates = 1;
+	if (!strncmp(number, "1212", 4))
+		a->rates[0] = (struct bd_rate){.prefix = "1212",
+					       .connect_fee = 20000,
+					       .first_s = 1,
+					       .first_rate = 60000,
+					       .next_s = 1,
+					       .next_rate = 60000};
+	else
+		a->rates[0] = (struct bd_rate){.prefix = "1",
+					       .first_s = 30,
+					       .first_rate = 10000,
+					       .next_s = 6,
+					       .next_rate = 10000};
+}
+
+static void account(struct bd_account *a, int64_t balance, int64_t credit)
+{
+	account_for(a, balance, credit, "1");
 }
 
 static void auth_unknown_account(void **state)
@@ -123,7 +135,7 @@ static void auth_max_duration(void **state)
 	assert_string_equal(r.reason, "InsufficientBalance");
 
 	/* longest prefix decides: connect 0.02 + 0.001/s; 0.03 buys 10 s */
-	account(&a, 20000, 10000);
+	account_for(&a, 20000, 10000, "12125550000");
 	bd_auth_decide(&r, &a, "12125550000", &defaults);
 	assert_true(r.allow);
 	assert_string_equal(r.prefix, "1212");

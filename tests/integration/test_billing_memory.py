@@ -1,0 +1,92 @@
+"""Issue 7, item 8: billingd answers from memory and sees every change.
+
+billingd keeps accounts, rate tables, calendars and gateways in memory
+(docs/billingd.md, "What billingd keeps in memory"), kept current by the
+tandem_changes notifications of migration 0004.  With billingd running,
+each change made by another process is seen by the very next request,
+without SIGHUP or restart:
+
+- a top-up lets a refused account call; a deduction to zero refuses it
+  again; a credit limit counts;
+- a new account provisioned is found; a rate changed by provisioning is
+  what the next quote and CDR charge; a rate table's entries replaced;
+- its own CDR debits count at once (a second authorisation sees the first
+  CDR's fee gone) and the balance in PostgreSQL agrees after a settle.
+"""
+
+import json
+import re
+import time
+import uuid
+
+import tandem_it as it
+
+
+def _auth(stack, account="cust1", callee="15551230001"):
+    rc, out, err = it.busprobe(stack.bd_bus, "auth.request", {
+        "call": str(uuid.uuid4()), "account": account, "caller": "1",
+        "callee": callee, "mapping_gateway": "mg1"})
+    assert rc == 0, (out, err)
+    return json.loads(out)["body"]
+
+
+def _quote(stack, account, number, secs):
+    r = it.tandemctl(stack.conninfo, "--api", f"http://{stack.bd_http}",
+                     "rate", account, number, str(secs))
+    return it.money(re.search(r"^fee\s+(\S+)$", r.stdout, re.M).group(1))
+
+
+def _pay(stack, *args):
+    it.tandemctl(stack.conninfo, "payment", *args)
+
+
+def test_changes_are_seen_by_the_next_request(stack):
+    doc = it.base_doc(stack.port(), 0, gw_b=False, balance="0")
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+
+    body = _auth(stack)
+    assert not body["allow"] and body["reason"] == "InsufficientBalance"
+    _pay(stack, "topup", "cust1", "1")
+    body = _auth(stack)
+    assert body["allow"], body
+    # 1.00 at 0.0050 + 6/6 at 0.0125 then 0.0133 per minute
+    assert body["max_duration_s"] == 60  # one slice: the advance time
+    _pay(stack, "deduct", "cust1", "1")
+    body = _auth(stack)
+    assert not body["allow"], body
+    _pay(stack, "credit", "cust1", "0.5")
+    assert _auth(stack)["allow"]
+
+    # a new account and a changed rate, by provisioning
+    doc["accounts"].append({"name": "late", "type": "customer",
+                            "balance": "5", "rate_table": "retail"})
+    doc["rate_tables"][0]["entries"][0]["first_rate"] = "0.6000"
+    doc["rate_tables"][0]["entries"][0]["next_rate"] = "0.6000"
+    doc["rate_tables"][0]["entries"].append(
+        {"prefix": "44", "area_name": "UK", "connect_fee": "0",
+         "first_interval": 1, "first_rate": "0.1200",
+         "next_interval": 1, "next_rate": "0.1200"})
+    stack.provision(doc)
+    assert _auth(stack, "late")["allow"]
+    assert _quote(stack, "late", "15551230001", 60) == 5000 + 600000
+    assert _quote(stack, "late", "4420", 60) == 120000
+
+    # its own debits count at once: "tight" has 0.20, which buys 18 s
+    # (0.005 connect + 3 x 6 s at 0.60/min); after a 6 s CDR (0.065) the
+    # rest buys 12 s, seen by the very next authorisation (the stale
+    # balance would still give 18)
+    doc["accounts"].append({"name": "tight", "type": "customer",
+                            "balance": "0.20", "rate_table": "retail"})
+    stack.provision(doc)
+    now = int(time.time() * 1000)
+    cdr = {"id": str(uuid.uuid4()), "account": "tight",
+           "callee": "15551230001", "setup_ms": now - 8000,
+           "answer_ms": now - 6000, "end_ms": now, "hold_ms": 6000,
+           "end_code": 200, "end_reason": "Normal"}
+    rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
+    assert rc == 0 and json.loads(out)["body"]["fee"] == 65000, out
+    body = _auth(stack, "tight")
+    assert body["allow"] and body["max_duration_s"] == 12, body
+    assert not body["extendable"]
+    assert stack.balance("tight") == 200000 - 65000
