@@ -48,7 +48,9 @@ struct bd_cdr {
 	int months[MONTHS_KEPT]; /* partitions known to exist */
 	unsigned nmonths;
 	struct list ready; /* cdr_job: rated, waiting to be stored */
-	bool storing;	   /* a store statement is running */
+	unsigned storing;  /* store statements running */
+	char *text;	   /* owned: the batch's JSON, grown as needed */
+	size_t text_size;
 };
 
 struct cdr_job {
@@ -138,8 +140,14 @@ static const char sql_store[] =
     "  account_id bigint, fee bigint) WHERE f.fee <> 0),"
     " tot AS ("
     " SELECT account_id, sum(fee) AS total FROM debit GROUP BY account_id),"
+    /* the accounts' rows locked in id order first: two batches in flight
+     * that debit the same accounts wait for each other, never deadlock */
+    " lck AS ("
+    " SELECT a.id FROM accounts a WHERE a.id IN (SELECT account_id FROM tot)"
+    " ORDER BY a.id FOR UPDATE),"
     " deb AS ("
     " UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
+    " JOIN lck ON lck.id = tot.account_id"
     " WHERE a.id = tot.account_id RETURNING a.id, a.balance),"
     " hist AS ("
     " INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
@@ -152,6 +160,7 @@ static const char sql_store[] =
     " LEFT JOIN ins s ON s.id = i.id LEFT JOIN cdr_ids c ON c.id = i.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
+#define BD_CDR_STORES	2   /* store statements in flight at once */
 #define STORE_FIELDS	41  /* keys of job_record(), one per input column */
 
 /* ---- decoding ---- */
@@ -526,7 +535,7 @@ static void batch_h(int err, const PGresult *res, void *arg)
 	unsigned i = 0, stored = 0, dups = 0;
 	struct le *le;
 
-	cdr->storing = false;
+	cdr->storing--;
 
 	if (!err && (PQnfields(res) != 3 || PQntuples(res) != (int)b->n))
 		err = EBADMSG;
@@ -639,10 +648,9 @@ static void store_flush(struct bd_cdr *cdr)
 	const char *params[1];
 	json_t *arr = NULL;
 	struct le *le, *next;
-	char *text = NULL;
 	int err = 0;
 
-	if (cdr->storing || !list_head(&cdr->ready))
+	if (cdr->storing >= BD_CDR_STORES || !list_head(&cdr->ready))
 		return;
 
 	b = mem_zalloc(sizeof(*b), batch_destructor);
@@ -677,15 +685,33 @@ static void store_flush(struct bd_cdr *cdr)
 			break;
 	}
 
-	text = json_dumps(arr, JSON_COMPACT);
-	if (!text) {
-		err = ENOMEM;
-		goto out;
+	/* into a buffer kept from batch to batch: no megabyte of realloc
+	 * churn per statement */
+	for (;;) {
+		size_t n =
+		    json_dumpb(arr, cdr->text, cdr->text_size, JSON_COMPACT);
+		char *grown;
+
+		if (!n) {
+			err = ENOMEM;
+			goto out;
+		}
+		if (n < cdr->text_size) {
+			cdr->text[n] = '\0';
+			break;
+		}
+		grown = realloc(cdr->text, n + 1 + n / 2);
+		if (!grown) {
+			err = ENOMEM;
+			goto out;
+		}
+		cdr->text = grown;
+		cdr->text_size = n + 1 + n / 2;
 	}
-	params[0] = text;
+	params[0] = cdr->text;
 	err = bd_db_query(cdr->bd->db, sql_store, 1, params, batch_h, b);
 	if (!err)
-		cdr->storing = true;
+		cdr->storing++;
 
 out:
 	if (err && b) {
@@ -695,7 +721,6 @@ out:
 		mem_deref(b);
 	}
 	json_decref(arr);
-	free(text);
 
 	/* the database refused the statement: the rest cannot do better */
 	if (err && err != ENOMEM)
@@ -1018,6 +1043,13 @@ void bd_cdr_db_up(struct bd_cdr *cdr)
 	}
 }
 
+static void cdr_destructor(void *arg)
+{
+	struct bd_cdr *cdr = arg;
+
+	free(cdr->text);
+}
+
 /* The CDR store of bd; mem_deref frees. */
 int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd)
 {
@@ -1026,7 +1058,7 @@ int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd)
 	if (!cdrp || !bd)
 		return EINVAL;
 
-	cdr = mem_zalloc(sizeof(*cdr), NULL);
+	cdr = mem_zalloc(sizeof(*cdr), cdr_destructor);
 	if (!cdr)
 		return ENOMEM;
 	cdr->bd = bd;

@@ -110,6 +110,7 @@ struct bd_lookup_cache {
 	struct list rereads; /* struct ids_ctx in flight */
 	struct tmr deliver, settle, calendar, retry;
 	uint64_t loads;
+	struct bd_lookup *lk; /* owned: the answer handed to handlers */
 };
 
 /* ---- snapshot ---- */
@@ -605,7 +606,7 @@ static int answer(const struct snap *s, const struct req *q,
 static void deliver(void *arg)
 {
 	struct bd_lookup_cache *c = arg;
-	struct bd_lookup *lk = NULL;
+	struct bd_lookup *lk = c->lk;
 	int64_t now = sw_time_mono_ms();
 	struct le *le;
 
@@ -616,8 +617,6 @@ static void deliver(void *arg)
 		if (!c->cur || c->busy) {
 			if (now - q->queued_ms < LK_WAIT_MAX_MS)
 				break;
-		} else if (!lk && !(lk = mem_alloc(sizeof(*lk), NULL))) {
-			break;
 		} else {
 			err = answer(c->cur, q, lk);
 			if (err == ERANGE)
@@ -631,7 +630,6 @@ static void deliver(void *arg)
 		q->h(err, err ? NULL : lk, q->arg);
 		mem_deref(q);
 	}
-	mem_deref(lk);
 	if (list_head(&c->waiting) && !tmr_isrunning(&c->deliver))
 		tmr_start(&c->deliver, 50, deliver, c);
 }
@@ -1046,6 +1044,7 @@ static void cache_destructor(void *arg)
 	tmr_cancel(&c->retry);
 	list_flush(&c->waiting);
 	list_flush(&c->rereads); /* the database dropped their queries */
+	mem_deref(c->lk);
 	mem_deref(c->cur);
 	mem_deref(c->next);
 }
@@ -1065,6 +1064,11 @@ int bd_lookup_alloc(struct bd_lookup_cache **cp, struct bd_db *db)
 	if (!c)
 		return ENOMEM;
 	c->db = db;
+	c->lk = mem_zalloc(sizeof(*c->lk), NULL);
+	if (!c->lk) {
+		mem_deref(c);
+		return ENOMEM;
+	}
 	list_init(&c->waiting);
 	list_init(&c->rereads);
 	tmr_init(&c->deliver);

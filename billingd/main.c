@@ -8,6 +8,7 @@
  * Exit status: 0 after SIGTERM/SIGINT, 1 on a bad config or schema, 2 on
  * usage, 3 when a listener or the loop cannot start.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +35,20 @@ int main(int argc, char *argv[])
 	char err[1024];
 	int opt, version, ret = 0;
 
+	/*
+	 * No fastbins: each CDR allocates blocks over 1 KiB, and with
+	 * fastbins every such malloc consolidated them first (7 % of the CPU
+	 * under bench/billing); tcache still serves the small ones.
+	 */
+	(void)mallopt(M_MXFAST, 0);
+
 	while ((opt = getopt(argc, argv, "f:Ftvh")) != -1) {
 		switch (opt) {
 		case 'f':
 			path = optarg;
 			break;
 		case 'F':
-			break;	/* always in the foreground */
+			break; /* always in the foreground */
 		case 't':
 			check = true;
 			break;
@@ -90,7 +98,7 @@ int main(int argc, char *argv[])
 	(void)re_main(NULL);
 	sw_info("stopped");
 
- out:
+out:
 	mem_deref(bd);
 	libre_close();
 	tmr_debug();
