@@ -1043,6 +1043,9 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 
 static const struct sg_mgw unknown_mgw = {.name = "", .account = ""};
 
+/* a recovered call's time until billingd says what it holds */
+#define RECOVER_GRACE_S 10
+
 static void recovered_media(int err, json_t *body, void *arg)
 {
 	struct sg_call *c = arg;
@@ -1185,13 +1188,17 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 		sg_call_terminate(c, "Recovered", "server");
 		return c;
 	}
-	if (params_of(c)->max_call_s > 0) {
-		int64_t left = params_of(c)->max_call_s * 1000 -
-			       (now > answer ? now - answer : 0);
-
-		c->t_maxdur = sg_timer_start(sg, left > 1000 ? left : 1000,
-					     maxdur_expired, c);
-	}
+	/*
+	 * The call's reservation goes on: an extension right away learns
+	 * what billingd holds for it (its grant, one slice more, or the
+	 * exact seconds left) and the usual timers take over.  Until it
+	 * answers, RECOVER_GRACE_S past now.
+	 */
+	c->extendable = true;
+	c->max_duration_s =
+	    (now > answer ? (now - answer) / 1000 : 0) + RECOVER_GRACE_S;
+	c->slice_s = 3 * RECOVER_GRACE_S; /* extension lead: at once */
+	arm_max_duration(c);
 	/* a media session that did not survive means a dead call; a live
 	 * one ends by BYE or by the node's rtp_timeout */
 	if (c->media_up && sg_media_query(&c->media_req, c->node, c->id,

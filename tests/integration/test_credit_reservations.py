@@ -161,3 +161,32 @@ def test_the_agents_balance_runs_out(stack):
     assert stack.balance("cust1") == 100000000 - sum(r["fee"] for r in rows)
     it.wait_for(lambda: _reservations(stack) == 0, 10,
                 "billingd to hold no reservation")
+
+
+def test_recovered_call_keeps_extending(stack):
+    """signalingd is SIGKILLed during a call and restarted: the recovered
+    call goes on extending its reservation and is cut with
+    BalanceExhausted at the second the balance buys (14 s), not carried
+    on unbilled until the caller hangs up (30 s)."""
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = _doc(gw.port, "0.14")
+    stack.provision(doc)
+    stack.start_all()
+
+    uac = stack.uac("caller", "uac_hold.xml", calls=1, duration_ms=30000,
+                    timeout_s=60)
+    it.wait_for(lambda: _reservations(stack) == 1, 15, "the reservation")
+    time.sleep(2)
+    stack.daemon("signalingd").kill()               # SIGKILL
+    stack.start_daemon("signalingd")
+    assert "recovered answered call" in stack.daemon("signalingd").log()
+    uac.finish(60)
+    rows = it.wait_for(lambda: it.cdr_rows(stack) or None, 30, "the CDR")
+    gw.quit()
+    cdr = rows[0]
+    print("recovered:", cdr["hold_ms"], cdr["fee"], cdr["end_reason"])
+    assert cdr["end_reason"] == "BalanceExhausted", cdr["end_reason"]
+    assert cdr["fee"] == 140000, cdr["fee"]
+    assert 13900 <= cdr["hold_ms"] <= 15000, cdr["hold_ms"]
+    assert stack.balance("cust1") == 0
+    it.wait_for(lambda: _reservations(stack) == 0, 10, "no reservation")
