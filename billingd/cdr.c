@@ -957,6 +957,73 @@ int bd_cdr_plausible(const struct bd_cdr_rec *r, int64_t max_call_s,
 	return 0;
 }
 
+static const char sql_quarantine[] =
+    "INSERT INTO cdr_quarantine (id, reason, cdr)"
+    " VALUES ($1::uuid, $2, $3::jsonb) ON CONFLICT (id) DO NOTHING";
+
+struct quarantine_ctx {
+	struct bd *bd;
+	struct sw_bus_req *req;
+	char id[SW_UUID_LEN + 1];
+};
+
+static void quarantine_destructor(void *arg)
+{
+	struct quarantine_ctx *q = arg;
+
+	bd_pending_dec(q->bd);
+}
+
+static void quarantine_h(int err, const PGresult *res, void *arg)
+{
+	struct quarantine_ctx *q = arg;
+
+	if (err) {
+		sw_cwarn(q->id, "CDR not quarantined: %s",
+			 err == EBADMSG ? bd_db_errmsg(res) : strerror(err));
+		sw_bus_reply_error(q->req, db_code(err), "CDR not stored: %s",
+				   strerror(err));
+	} else {
+		sw_bus_reply(q->req,
+			     json_pack("{s:s, s:i, s:b, s:b}", "id", q->id,
+				       "fee", 0, "duplicate", false,
+				       "quarantined", true));
+	}
+	mem_deref(q);
+}
+
+/*
+ * A well-formed CDR no real call can produce: kept in cdr_quarantine for
+ * an operator and acknowledged, never rated (schema 0005).
+ */
+static void quarantine(struct bd_cdr *cdr, struct sw_bus_req *req,
+		       const struct bd_cdr_rec *r, const json_t *body,
+		       const char *why)
+{
+	struct quarantine_ctx *q = mem_zalloc(sizeof(*q), quarantine_destructor);
+	char *text = json_dumps(json_object_get(body, "cdr"), JSON_COMPACT);
+	const char *p[3] = {r->id, why, text};
+
+	if (!q || !text) {
+		mem_deref(q);
+		free(text);
+		sw_bus_reply_error(req, SW_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	q->bd = cdr->bd;
+	q->req = req;
+	str_ncpy(q->id, r->id, sizeof(q->id));
+	bd_pending_inc(cdr->bd);
+	if (bd_db_query(cdr->bd->db, sql_quarantine, 3, p, quarantine_h, q)) {
+		sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
+				   "CDR not stored: database unavailable");
+		mem_deref(q);
+	} else {
+		sw_cwarn(r->id, "CDR quarantined: %s", why);
+	}
+	free(text);
+}
+
 /* cdr.submit: validate now, then lookup -> (partition) -> store -> reply. */
 void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 		   const struct sw_env *env)
@@ -974,10 +1041,17 @@ void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 	job->req = req;
 
 	ret = bd_cdr_decode(&job->rec, env->body, err, sizeof(err));
-	if (!ret)
-		ret = bd_cdr_plausible(
-		    &job->rec, bd_params_get(cdr->bd->params)->max_call_s,
-		    (int64_t)time(NULL) * 1000, err, sizeof(err));
+	if (!ret && bd_cdr_plausible(
+			&job->rec, bd_params_get(cdr->bd->params)->max_call_s,
+			(int64_t)time(NULL) * 1000, err, sizeof(err))) {
+		if (cdr->bd->draining)
+			sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
+					   "shutting down");
+		else
+			quarantine(cdr, req, &job->rec, env->body, err);
+		mem_deref(job);
+		return;
+	}
 	if (ret) {
 		sw_warn("cdr.submit refused: %s", err);
 		sw_bus_reply_error(

@@ -281,6 +281,10 @@ static void cdr_resp(int err, const struct sw_env *env, void *arg)
 			sw_cwarn(ctx->id, "cdr.submit.reply for id '%s'", id);
 			sg_spool_nack(b->spool, ctx->id);
 		} else {
+			if (json_is_true(
+				json_object_get(env->body, "quarantined")))
+				sw_cwarn(ctx->id, "CDR quarantined by billingd "
+						  "(implausible; not billed)");
 			sw_cdebug(ctx->id, "cdr acknowledged%s",
 				  json_is_true(
 				      json_object_get(env->body, "duplicate"))

@@ -90,3 +90,28 @@ def test_changes_are_seen_by_the_next_request(stack):
     assert body["allow"] and body["max_duration_s"] == 12, body
     assert not body["extendable"]
     assert stack.balance("tight") == 200000 - 65000
+
+
+def test_implausible_cdr_is_quarantined_not_billed(stack):
+    """A well-formed CDR with a ten-year hold (the attack of issue 7) is
+    kept in cdr_quarantine and acknowledged, so a spool lets it go; it is
+    not rated, debited or stored as a CDR, and a resend changes nothing."""
+    stack.provision(it.base_doc(stack.port(), 0, gw_b=False, balance="100"))
+    stack.start_daemon("billingd")
+    now = int(time.time() * 1000)
+    cid = str(uuid.uuid4())
+    cdr = {"id": cid, "account": "cust1", "callee": "15551230001",
+           "setup_ms": now - 2000, "answer_ms": now - 1000, "end_ms": now,
+           "hold_ms": 10 * 365 * 86400 * 1000, "end_code": 200,
+           "end_reason": "Normal"}
+    for _ in range(2):
+        rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
+        assert rc == 0, (out, err)
+        body = json.loads(out)["body"]
+        assert body["quarantined"] is True and body["fee"] == 0, body
+    rows = stack.query("SELECT reason, cdr FROM cdr_quarantine")
+    assert len(rows) == 1 and "hold_ms" in rows[0]["reason"], rows
+    assert rows[0]["cdr"]["hold_ms"] == cdr["hold_ms"]
+    assert it.cdr_rows(stack) == []
+    assert stack.balance("cust1") == 100000000
+    assert "CDR quarantined" in stack.daemon("billingd").log()
