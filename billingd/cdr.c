@@ -984,10 +984,9 @@ static void quarantine_h(int err, const PGresult *res, void *arg)
 		sw_bus_reply_error(q->req, db_code(err), "CDR not stored: %s",
 				   strerror(err));
 	} else {
-		sw_bus_reply(q->req,
-			     json_pack("{s:s, s:i, s:b, s:b}", "id", q->id,
-				       "fee", 0, "duplicate", false,
-				       "quarantined", true));
+		sw_bus_reply(q->req, json_pack("{s:s, s:i, s:b, s:b}", "id",
+					       q->id, "fee", 0, "duplicate",
+					       false, "quarantined", true));
 	}
 	mem_deref(q);
 }
@@ -1000,7 +999,8 @@ static void quarantine(struct bd_cdr *cdr, struct sw_bus_req *req,
 		       const struct bd_cdr_rec *r, const json_t *body,
 		       const char *why)
 {
-	struct quarantine_ctx *q = mem_zalloc(sizeof(*q), quarantine_destructor);
+	struct quarantine_ctx *q =
+	    mem_zalloc(sizeof(*q), quarantine_destructor);
 	char *text = json_dumps(json_object_get(body, "cdr"), JSON_COMPACT);
 	const char *p[3] = {r->id, why, text};
 

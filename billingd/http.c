@@ -13,6 +13,7 @@
 #include "billingd/daemon.h"
 #include "billingd/http.h"
 #include "billingd/lookup.h"
+#include "billingd/resv.h"
 #include "billingd/params.h"
 #include "billingd/rate.h"
 #include "billingd/status.h"
@@ -250,9 +251,32 @@ static void get_rate(struct bd_http *http, struct http_conn *conn,
 	}
 }
 
+/*
+ * GET /api/v1/reservations?account=NAME: what the account's live calls
+ * hold ({"account", "held", "calls"}), so that money moved by an operator
+ * never takes what calls in progress were granted.
+ */
+static void get_reservations(struct bd_http *http, struct http_conn *conn,
+			     const struct http_msg *msg)
+{
+	char account[BD_NAME_MAX + 1];
+
+	if (!query_get(&msg->prm, "account", account, sizeof(account)) ||
+	    !*account) {
+		reply_error(conn, 400, "Bad Request", NULL, "bad_request",
+			    "account: required (1..64 characters)");
+		return;
+	}
+	reply_json(
+	    conn, 200, "OK", NULL,
+	    json_pack("{s:s, s:o}", "account", account, "held",
+		      money_json(bd_resv_held(http->bd->resv, account))));
+}
+
 static const struct route routes[] = {
     {"/api/v1/status", "GET", get_status},
     {"/api/v1/rate", "GET", get_rate},
+    {"/api/v1/reservations", "GET", get_reservations},
 };
 
 static void req_h(struct http_conn *conn, const struct http_msg *msg, void *arg)

@@ -54,6 +54,7 @@ int tc_cmd_fields(void);
 
 /* status.c */
 int tc_cmd_status(const struct tc_opts *o);
+const char *tc_api_base(const struct tc_opts *o);
 int tc_http_get(const char *base, const char *path, int timeout_ms,
 		int *statusp, char **bodyp, char *err, size_t errsz);
 

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "common/money.h"
 #include "tools/ctl.h"
 
@@ -31,6 +33,42 @@ struct acct {
 	bool pay_subs;
 	char agent_id[24];
 };
+
+/*
+ * What the account's live calls hold in billingd (GET
+ * /api/v1/reservations): money a deduction or transfer must leave alone.
+ * 0 with a warning when billingd cannot be asked (it may be down: the
+ * operator still has to be able to move money).
+ */
+static int64_t held_by_calls(const struct tc_opts *o, const char *account)
+{
+	char path[160], err[256];
+	char *body = NULL;
+	int status = 0;
+	int64_t held = 0;
+	const char *text;
+	json_t *root;
+
+	snprintf(path, sizeof(path), "/api/v1/reservations?account=%s",
+		 account);
+	if (tc_http_get(tc_api_base(o), path, o->timeout_ms, &status, &body,
+			err, sizeof(err)) ||
+	    status != 200) {
+		fprintf(stderr,
+			"tandemctl: warning: billingd (%s) not asked what "
+			"%s's live calls hold: %s\n",
+			tc_api_base(o), account, status ? "refused" : err);
+		free(body);
+		return 0;
+	}
+	root = json_loads(body, 0, NULL);
+	text = json_string_value(json_object_get(root, "held"));
+	if (!text || sw_money_parse(&held, text) || held < 0)
+		held = 0;
+	json_decref(root);
+	free(body);
+	return held;
+}
 
 /* refuse: the message (field first) on stderr, nothing written */
 static int fail(PGconn *conn, const char *msg)
@@ -217,7 +255,7 @@ int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv)
 	const char *dbkind;
 	struct acct a, b;
 	char err[512] = "", pay[24], pay2[24], money[32];
-	int64_t amount;
+	int64_t amount, held = 0;
 	__int128 nb;
 	PGconn *conn;
 	int e;
@@ -268,6 +306,11 @@ int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv)
 		return 1;
 	}
 
+	/* asked before the rows are locked: a call may end meanwhile, which
+	 * only frees money */
+	if (!strcmp(dbkind, "transfer_out") || !strcmp(dbkind, "deduction"))
+		held = held_by_calls(o, argv[1]);
+
 	conn = tc_db_connect(o);
 	if (!conn)
 		return 1;
@@ -296,10 +339,11 @@ int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv)
 			FAIL("account: '%s' lacks the pay_sub_accounts "
 			     "authorization",
 			     argv[1]);
-		if (amount > a.balance) {
-			sw_money_format(money, sizeof(money), a.balance, 4);
+		if (amount > a.balance - held) {
+			sw_money_format(money, sizeof(money), a.balance - held,
+					4);
 			FAIL("amount: more than the agent's balance "
-			     "(%s)",
+			     "(%s, after what its calls hold)",
 			     money);
 		}
 		nb = (__int128)b.balance + amount;
@@ -325,11 +369,13 @@ int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv)
 			amount -= old;
 		} else if (!strcmp(dbkind, "deduction")) {
 			nb = (__int128)a.balance - amount;
-			if (nb < -(__int128)a.credit_limit) {
-				sw_money_format(money, sizeof(money),
-						a.balance + a.credit_limit, 4);
+			if (nb - held < -(__int128)a.credit_limit) {
+				sw_money_format(
+				    money, sizeof(money),
+				    a.balance + a.credit_limit - held, 4);
 				FAIL("amount: more than the account's "
-				     "balance + credit limit (%s)",
+				     "balance + credit limit (%s, after "
+				     "what its calls hold)",
 				     money);
 			}
 			a.balance = (int64_t)nb;

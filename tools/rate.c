@@ -52,8 +52,7 @@ static long long num(const json_t *o, const char *k)
 
 int tc_cmd_rate(const struct tc_opts *o, int argc, char **argv)
 {
-	const char *env = getenv("TANDEM_API");
-	const char *api = o->api ? o->api : env && *env ? env : TC_DEFAULT_API;
+	const char *api = tc_api_base(o);
 	char path[512], err[512], *body = NULL, *end;
 	long long at = 0, secs;
 	json_t *root, *e;

@@ -467,10 +467,17 @@ static bool print_media(const json_t *m)
 }
 
 /* tandemctl status */
-int tc_cmd_status(const struct tc_opts *o)
+/* billingd's API base: --api, else $TANDEM_API, else the default */
+const char *tc_api_base(const struct tc_opts *o)
 {
 	const char *env = getenv("TANDEM_API");
-	const char *api = o->api ? o->api : env && *env ? env : TC_DEFAULT_API;
+
+	return o->api ? o->api : env && *env ? env : TC_DEFAULT_API;
+}
+
+int tc_cmd_status(const struct tc_opts *o)
+{
+	const char *api = tc_api_base(o);
 	char err[512], *body = NULL;
 	const json_t *daemons, *media = NULL, *d;
 	json_t *root = NULL;

@@ -10,6 +10,9 @@ nothing written.  After top-ups, transfers and a rated call, every
 account's ledger sums to its balance.
 """
 
+import json
+import urllib.request
+
 import tandem_it as it
 
 
@@ -116,3 +119,36 @@ def test_bad_payments_are_refused_with_the_field_named(stack):
                        " ORDER BY name") == before
     assert stack.scalar("SELECT count(*) FROM payments") == npay
     _ledger_matches(stack)
+
+
+def test_deduction_leaves_what_live_calls_hold(stack):
+    """An operator's deduction (or an agent's transfer) never takes the
+    money a call in progress was granted: tandemctl asks billingd what
+    the account's live calls hold (GET /api/v1/reservations)."""
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = it.base_doc(gw.port, 0, gw_b=False, balance="1")
+    doc["system_parameters"].update({"SS_MEDIAPROXYMODE": "0"})
+    stack.provision(doc)
+    stack.start_all()
+    uac = stack.uac("caller", "uac_hold.xml", calls=1, duration_ms=8000,
+                    timeout_s=30)
+    api = f"http://{stack.bd_http}"
+    def held_now():
+        with urllib.request.urlopen(
+                f"{api}/api/v1/reservations?account=cust1", timeout=5) as f:
+            return it.money(json.loads(f.read())["held"])
+
+    held = it.wait_for(lambda: held_now() or None, 15,
+                       "the call's reservation")
+    # 60 s at 0.0050 + 6/6 0.0125, then 0.0133 per minute
+    assert held == 18200, held
+    r = it.tandemctl(stack.conninfo, "--api", api, "payment", "deduct",
+                     "cust1", "0.99", check=False)
+    assert r.returncode == 1 and "after what its calls hold" in r.stderr, \
+        r.stderr
+    assert stack.balance("cust1") == 1000000
+    it.tandemctl(stack.conninfo, "--api", api, "payment", "deduct",
+                 "cust1", "0.98")
+    assert stack.balance("cust1") == 20000
+    uac.finish(30)
+    gw.quit()
