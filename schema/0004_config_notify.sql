@@ -7,6 +7,10 @@
 --   rate_table:<id>    one rate table's entries (and name)
 --   calendars          calendars, holidays, package period rates
 --   routing_gateways   the gateway -> vendor account map
+--   routing            the other tables signalingd loads (mapping gateways,
+--                      prefixes, groups, phones, system parameters)
+-- signalingd reloads its routing tables on any of them; billingd re-reads
+-- what it keeps.
 -- Identical notifications in one transaction are delivered once, so a
 -- bulk import of a rate table costs one re-read.  billingd's own CDR
 -- debits (application_name 'billingd', only the balance changing) are
@@ -21,7 +25,10 @@ BEGIN
 		PERFORM pg_notify('tandem_changes',
 				  CASE TG_TABLE_NAME
 				  WHEN 'routing_gateways' THEN 'routing_gateways'
-				  ELSE 'calendars' END);
+				  WHEN 'work_calendars' THEN 'calendars'
+				  WHEN 'holidays' THEN 'calendars'
+				  WHEN 'package_period_rates' THEN 'calendars'
+				  ELSE 'routing' END);
 		RETURN NULL;
 	END IF;
 	IF TG_OP = 'DELETE' THEN
@@ -67,4 +74,18 @@ CREATE TRIGGER package_period_rates_notify AFTER INSERT OR UPDATE OR DELETE
 	FOR EACH STATEMENT EXECUTE FUNCTION tandem_notify_config();
 CREATE TRIGGER routing_gateways_notify AFTER INSERT OR UPDATE OR DELETE
 	OR TRUNCATE ON routing_gateways
+	FOR EACH STATEMENT EXECUTE FUNCTION tandem_notify_config();
+CREATE TRIGGER mapping_gateways_notify AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON mapping_gateways
+	FOR EACH STATEMENT EXECUTE FUNCTION tandem_notify_config();
+CREATE TRIGGER routing_gateway_prefixes_notify AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON routing_gateway_prefixes
+	FOR EACH STATEMENT EXECUTE FUNCTION tandem_notify_config();
+CREATE TRIGGER gateway_groups_notify AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON gateway_groups
+	FOR EACH STATEMENT EXECUTE FUNCTION tandem_notify_config();
+CREATE TRIGGER phones_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON phones FOR EACH STATEMENT EXECUTE FUNCTION tandem_notify_config();
+CREATE TRIGGER system_parameters_notify AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON system_parameters
 	FOR EACH STATEMENT EXECUTE FUNCTION tandem_notify_config();

@@ -26,6 +26,7 @@
 #include "signaling/sip.h"
 #include "signaling/recovery.h"
 #include "signaling/spool.h"
+#include "signaling/watch.h"
 #include "signaling/stats.h"
 #include "signaling/tables.h"
 
@@ -146,6 +147,15 @@ void sg_reload_tables(struct sg *sg)
 			     sg);
 	if (e)
 		sw_err("routing tables reload not started: %s", strerror(e));
+}
+
+/* the database says the configuration changed (watch.c) */
+static void tables_changed(void *arg)
+{
+	struct sg *sg = arg;
+
+	if (!sg->stopping)
+		sg_reload_tables(sg);
 }
 
 static void reload(struct sg *sg)
@@ -356,6 +366,13 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sw_info("routing tables loaded: %zu mapping gateways, %zu routing "
 		"gateways",
 		sg->tables->nmgws, sg->tables->ngws);
+	/* committed changes reload the tables live (watch.h) */
+	e = sg_watch_start(&sg->watch, sg, sg->cfg.db, tables_changed, sg);
+	if (e) {
+		snprintf(err, sizeof(err), "change notifications: %s",
+			 strerror(e));
+		goto out;
+	}
 
 	e = sg_spool_open(&sg->spool, sg->cfg.spool_dir, err, sizeof(err));
 	if (e)
@@ -448,6 +465,8 @@ void sg_free(struct sg *sg)
 	if (sg->tick)
 		su_timer_destroy(sg->tick);
 	sg_timer_stop(&sg->t_flush);
+	sg_watch_stop(sg->watch);
+	sg->watch = NULL;
 	sg_db_cancel(sg->reload);
 	/* outstanding bus requests end with an error; let their handlers
 	 * free their contexts before the bus goes away */

@@ -34,52 +34,53 @@ struct sg_ka;
 struct sg_gwstat;
 struct sg_recovery;
 struct sg_reg;
+struct sg_watch;
 
 struct sg {
-	su_root_t *root;		/* owned */
-	nta_agent_t *agent;		/* owned */
+	su_root_t *root;    /* owned */
+	nta_agent_t *agent; /* owned */
 	struct sg_config cfg;
-	const char *conf_path;		/* borrowed (argv) */
-	struct sg_tables *tables;	/* ref: current routing snapshot */
-	struct sg_db *reload;		/* owned: table load in progress */
-	bool reload_again;		/* another reload asked meanwhile */
-	struct sw_bus *bus;		/* owned */
+	const char *conf_path;	  /* borrowed (argv) */
+	struct sg_tables *tables; /* ref: current routing snapshot */
+	struct sg_db *reload;	  /* owned: table load in progress */
+	bool reload_again;	  /* another reload asked meanwhile */
+	struct sg_watch *watch;	  /* owned: LISTEN tandem_changes */
+	struct sw_bus *bus;	  /* owned */
 	su_wait_t bus_wait[1];
 	bool bus_registered;
 	int sig_fd;
 	su_wait_t sig_wait[1];
 	bool sig_registered;
-	su_timer_t *tick;		/* owned: 1 s housekeeping */
-	su_timer_t *t_flush;		/* owned: CDR journal group commit */
-	struct sg_billing *billing;	/* owned */
-	struct sg_media *media;		/* owned */
-	struct sg_spool *spool;		/* owned */
-	struct sg_call *calls;		/* owned: active calls */
+	su_timer_t *tick;	    /* owned: 1 s housekeeping */
+	su_timer_t *t_flush;	    /* owned: CDR journal group commit */
+	struct sg_billing *billing; /* owned */
+	struct sg_media *media;	    /* owned */
+	struct sg_spool *spool;	    /* owned */
+	struct sg_call *calls;	    /* owned: active calls */
 	unsigned ncalls;
-	struct sg_line *lines;		/* owned: per-gateway line use */
+	struct sg_line *lines;		 /* owned: per-gateway line use */
 	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
-	struct sg_ka *keepalive;	/* owned: OPTIONS probe state */
-	struct sg_gwstat *stats;	/* owned: ASR counters */
-	struct sg_recovery *recovery;	/* owned: calls journal */
-	struct sg_reg *regs;		/* owned: registered phones */
-	unsigned rr;			/* round-robin counter of routing */
-	char nonce_secret[40];		/* keys the digest nonces */
+	struct sg_ka *keepalive;	 /* owned: OPTIONS probe state */
+	struct sg_gwstat *stats;	 /* owned: ASR counters */
+	struct sg_recovery *recovery;	 /* owned: calls journal */
+	struct sg_reg *regs;		 /* owned: registered phones */
+	unsigned rr;			 /* round-robin counter of routing */
+	char nonce_secret[40];		 /* keys the digest nonces */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
-	int64_t last_cal_ms;		/* calendars refreshed */
+	int64_t last_cal_ms; /* calendars refreshed */
 	bool stopping;
 };
 
-int  sg_start(struct sg **sgp, const char *conf_path);
-int  sg_run(struct sg *sg);
+int sg_start(struct sg **sgp, const char *conf_path);
+int sg_run(struct sg *sg);
 void sg_free(struct sg *sg);
 void sg_reload_tables(struct sg *sg);
 void sg_spool_flush_soon(struct sg *sg);
-int  sg_check_config(const char *conf_path);
+int sg_check_config(const char *conf_path);
 
 /* timers of the loop: create-and-start, and stop-and-clear */
-su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f,
-			   void *arg);
+su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f, void *arg);
 void sg_timer_stop(su_timer_t **tp);
 
 /* per routing gateway line use (survives table reloads, keyed by name) */
