@@ -284,6 +284,17 @@ static void req_h(struct http_conn *conn, const struct http_msg *msg, void *arg)
 	struct bd_http *http = arg;
 	char message[320];
 
+	/* two framings of one body (request smuggling): refuse, close */
+	if (http_msg_hdr_count(msg, HTTP_HDR_CONTENT_LENGTH) > 1 ||
+	    (http_msg_hdr(msg, HTTP_HDR_TRANSFER_ENCODING) &&
+	     http_msg_hdr(msg, HTTP_HDR_CONTENT_LENGTH))) {
+		reply_error(conn, 400, "Bad Request", "Connection: close\r\n",
+			    "bad_request",
+			    "one Content-Length and no Transfer-Encoding with "
+			    "it, please");
+		return;
+	}
+
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		char allow[64];
 
@@ -341,6 +352,12 @@ int bd_http_alloc(struct bd_http **httpp, struct bd *bd, const char *laddr)
 		mem_deref(http);
 		return err;
 	}
+	/* libre listens with a backlog of 5: a burst of connects would wait
+	 * for SYN retransmissions (2 000 connects took 38 s) */
+	err = tcp_sock_listen(http_sock_tcp(http->sock), BD_HTTP_BACKLOG);
+	if (err)
+		sw_warn("HTTP listen backlog %d: %s", BD_HTTP_BACKLOG,
+			strerror(err));
 	sw_info("HTTP API on http://%s", laddr);
 
 	*httpp = http;

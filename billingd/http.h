@@ -14,6 +14,8 @@
 #ifndef BD_HTTP_H
 #define BD_HTTP_H
 
+#define BD_HTTP_BACKLOG 1024 /* pending connects the listener holds */
+
 struct bd;
 struct bd_http;
 
