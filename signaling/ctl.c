@@ -16,6 +16,7 @@
 #include "signaling/call.h"
 #include "signaling/cpwire.h"
 #include "signaling/ctl.h"
+#include "signaling/failover.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
 #include "signaling/route.h"
@@ -26,7 +27,7 @@
 #include "signaling/tables.h"
 
 static const char *const state_names[] = {
-	"auth", "media", "routing", "early", "answered", "confirmed", "ended",
+    "auth", "media", "routing", "early", "answered", "confirmed", "ended",
 };
 
 static void health_ping(struct sg *sg, struct sw_bus_req *req)
@@ -36,8 +37,8 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 	bool media_ok = false;
 
 	for (size_t i = 0; i < json_array_size(nodes); i++)
-		if (json_is_true(json_object_get(json_array_get(nodes, i),
-						 "online")))
+		if (json_is_true(
+			json_object_get(json_array_get(nodes, i), "online")))
 			media_ok = true;
 	if (!sg_billing_reachable(sg->billing))
 		snprintf(detail, sizeof(detail), "billingd not reachable");
@@ -47,20 +48,18 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		snprintf(detail, sizeof(detail), "%zu CDRs not acknowledged",
 			 sg_spool_pending(sg->spool));
 
-	sw_bus_reply(req,
-		     json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
-			       " s:i}",
-			       "daemon", "signalingd", "node_id",
-			       sg->cfg.node_id, "version", TANDEM_VERSION,
-			       "uptime_s",
-			       (json_int_t)((sw_time_mono_ms() -
-					     sg->start_mono_ms) / 1000),
-			       "health", detail[0] ? "degraded" : "ok",
-			       "detail", detail, "calls", (int)sg->ncalls,
-			       "media_nodes", nodes, "cdr_pending",
-			       (json_int_t)sg_spool_pending(sg->spool),
-			       "registrations",
-			       (int)sg_sip_registrations(sg)));
+	sw_bus_reply(
+	    req,
+	    json_pack(
+		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
+		" s:i}",
+		"daemon", "signalingd", "node_id", sg->cfg.node_id, "version",
+		TANDEM_VERSION, "uptime_s",
+		(json_int_t)((sw_time_mono_ms() - sg->start_mono_ms) / 1000),
+		"health", detail[0] ? "degraded" : "ok", "detail", detail,
+		"calls", (int)sg->ncalls, "media_nodes", nodes, "cdr_pending",
+		(json_int_t)sg_spool_pending(sg->spool), "registrations",
+		(int)sg_sip_registrations(sg)));
 }
 
 static void call_list(struct sg *sg, struct sw_bus_req *req)
@@ -70,90 +69,44 @@ static void call_list(struct sg *sg, struct sw_bus_req *req)
 
 	for (struct sg_call *c = sg->calls; c; c = c->next) {
 		json_array_append_new(
-			arr,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
-				  " s:s, s:s, s:s}",
-				  "id", c->id, "call_id_a", c->callid_a,
-				  "caller", c->caller, "callee", c->callee,
-				  "mapping_gateway", c->mgw->name,
-				  "routing_gateway", c->routing_gw, "state",
-				  state_names[c->state], "duration_s",
-				  (json_int_t)(c->answer_mono
-						       ? (now - c->answer_mono) /
-								 1000
-						       : 0),
-				  "codec_a", c->codec_a, "codec_b", c->codec_b,
-				  "media_node",
-				  c->node && c->media_up ? c->node->node_id
-							 : ""));
+		    arr,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
+			      " s:s, s:s, s:s}",
+			      "id", c->id, "call_id_a", c->callid_a, "caller",
+			      c->caller, "callee", c->callee, "mapping_gateway",
+			      c->mgw->name, "routing_gateway", c->routing_gw,
+			      "state", state_names[c->state], "duration_s",
+			      (json_int_t)(c->answer_mono
+					       ? (now - c->answer_mono) / 1000
+					       : 0),
+			      "codec_a", c->codec_a, "codec_b", c->codec_b,
+			      "media_node",
+			      c->node && c->media_up ? c->node->node_id : ""));
 	}
 	sw_bus_reply(req, json_pack("{s:o}", "calls", arr));
 }
 
-struct analyze_ctx {
-	struct sg *sg;
-	const char *mgw;
-};
-
-static bool analyze_skip(const struct sg_gw *gw, void *arg)
-{
-	struct analyze_ctx *a = arg;
-
-	return sg_keepalive_skip(gw, a->sg) ||
-	       (*a->mgw && sg_gw_filtered(gw, a->mgw)) ||
-	       sg_gw_out_of_period(a->sg->tables, gw);
-}
-
-static void analyze_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
-			bool *below)
-{
-	struct analyze_ctx *a = arg;
-	const struct sg_asr_config *cfg = &a->sg->tables->params.asr;
-	unsigned att, ans;
-
-	sg_stats_get(a->sg, gw->name, cfg->window_s, sw_time_mono_ms(), &att,
-		     &ans);
-	*asr = att ? ans * 1000U / att : 1000U;
-	*below = att >= (unsigned)cfg->min_calls &&
-		 *asr < (unsigned)cfg->threshold_pct * 10U;
-}
-
-static int64_t analyze_cost(const struct sg_gw *gw, const char *callee,
-			    void *arg)
-{
-	struct analyze_ctx *a = arg;
-	const struct sg_rate *r = sg_tables_buy_rate(a->sg->tables, gw, callee);
-
-	return r ? r->first_rate : INT64_MAX;
-}
-
 /*
- * route.analyze {"callee", "mapping_gateway"?}: the candidates in attempt
- * order, plus the gateways with a matching prefix that are excluded and
- * why.  Sends nothing.
+ * route.analyze {"callee", "mapping_gateway"?}: what a call placed now
+ * would do, from the very function real calls route with
+ * (sg_failover_plan): the candidates in attempt order, each with the
+ * reason it would be skipped without an INVITE at this moment (line
+ * limit, group capacity, reserved lines: sg_failover_busy), and the
+ * gateways with a matching prefix that are left out, with the reason.
+ * Sends nothing.
  */
 static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 			  const json_t *body)
 {
 	const struct sg_tables *t = sg->tables;
 	struct sg_route_cand cands[SG_CALL_MAX_CANDS];
-	struct analyze_ctx actx = {sg, ""};
-	struct sg_route_opts opts = {
-		.prefix_fallback = t->params.prefix_fallback != 0,
-		.skip = analyze_skip,
-		.skip_arg = &actx,
-		.rr = sg->rr,
-		.asr = t->params.asr.on ? analyze_asr : NULL,
-		.asr_arg = &actx,
-		.cost = t->params.fee_sort ? analyze_cost : NULL,
-		.cost_arg = &actx,
-	};
+	struct sg_route_excl excl[SG_CALL_MAX_CANDS];
+	const struct sg_mgw *m = NULL;
 	const char *callee, *mgw;
 	char rewritten[64] = "";
 	json_t *list, *excluded;
 	struct sw_jv v;
-	size_t n;
-	int longest = -1;
+	size_t n, nx = 0;
 
 	sw_jv_init(&v, "body");
 	callee = sw_jv_str(&v, body, "callee", 63, true, NULL);
@@ -164,26 +117,24 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
 	}
-	actx.mgw = mgw;
 	/* the mapping gateway's callee dial plan applies before routing */
 	for (size_t i = 0; *mgw && i < t->nmgws; i++)
 		if (!strcmp(t->mgws[i].name, mgw))
-			sg_dialplan_apply(&t->mgws[i].callee_dp, callee,
-					  rewritten, sizeof(rewritten));
+			m = &t->mgws[i];
+	if (m)
+		sg_dialplan_apply(&m->callee_dp, callee, rewritten,
+				  sizeof(rewritten));
 	if (!rewritten[0])
 		snprintf(rewritten, sizeof(rewritten), "%s", callee);
 	callee = rewritten;
 
-	n = sg_route_select(cands, SG_CALL_MAX_CANDS, t->gws, t->ngws, callee,
-			    &opts);
+	n = sg_failover_plan(sg, t, mgw, callee, sg->rr, cands,
+			     SG_CALL_MAX_CANDS, excl, SG_CALL_MAX_CANDS, &nx);
 	list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const struct sg_gw *g = cands[i].gw;
-		unsigned used = sg_line_active(sg, g->name);
-		const char *skip = g->line_limit && used >= (unsigned)g->line_limit
-					   ? "line_limit"
-					   : "";
-
+		const char *busy =
+		    sg_failover_busy(sg, g, m && m->priority_customer);
 		const struct sg_rate *rate = sg_tables_buy_rate(t, g, callee);
 		unsigned att, ans;
 		json_t *o;
@@ -191,59 +142,34 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		sg_stats_get(sg, g->name, t->params.asr.window_s,
 			     sw_time_mono_ms(), &att, &ans);
 		o = json_pack("{s:s, s:s#, s:i, s:b, s:i, s:i, s:s, s:s,"
-				  " s:s, s:i, s:i, s:b}",
-				  "gateway", g->name, "prefix", callee,
-				  (int)cands[i].prefix_len, "priority",
-				  g->priority, "protect", g->protect,
-				  "line_use", (int)used, "line_limit",
-				  g->line_limit, "address", g->address,
-				  "gateway_prefix", g->tech_prefix, "skip",
-				  skip, "attempts", (int)att, "answered",
-				  (int)ans, "asr_below_threshold",
-				  cands[i].below);
+			      " s:s, s:i, s:i, s:b}",
+			      "gateway", g->name, "prefix", callee,
+			      (int)cands[i].prefix_len, "priority", g->priority,
+			      "protect", g->protect, "line_use",
+			      (int)sg_line_active(sg, g->name), "line_limit",
+			      g->line_limit, "address", g->address,
+			      "gateway_prefix", g->tech_prefix, "skip",
+			      busy ? busy : "", "attempts", (int)att,
+			      "answered", (int)ans, "asr_below_threshold",
+			      cands[i].below);
 		/* buy rate per minute in micro-units, -1 when unknown */
 		json_object_set_new(o, "buy_rate",
 				    json_integer(rate ? rate->first_rate : -1));
 		json_array_append_new(list, o);
 	}
 	excluded = json_array();
-	for (size_t i = 0; i < t->ngws; i++) {
-		int len = sg_route_match(&t->gws[i], callee);
-
-		if (len > longest && !t->gws[i].locked &&
-		    !analyze_skip(&t->gws[i], &actx))
-			longest = len;
-	}
-	for (size_t i = 0; i < t->ngws; i++) {
-		const struct sg_gw *g = &t->gws[i];
-		int len = sg_route_match(g, callee);
-		const char *why = NULL;
-
-		if (len < 0)
-			continue;
-		if (g->locked)
-			why = "locked";
-		else if (sg_keepalive_skip(g, sg))
-			why = "offline";
-		else if (*mgw && sg_gw_filtered(g, mgw))
-			why = "mapping_filter";
-		else if (sg_gw_out_of_period(t, g))
-			why = "out_of_period";
-		else if (!opts.prefix_fallback && len != longest)
-			why = "shorter_prefix";
-		if (why)
-			json_array_append_new(
-				excluded,
-				json_pack("{s:s, s:s#, s:s}", "gateway",
-					  g->name, "prefix", callee, len,
-					  "reason", why));
-	}
-	sw_bus_reply(req, json_pack("{s:s, s:s, s:b, s:I, s:o, s:o}",
-				    "callee", callee, "mapping_gateway", mgw,
-				    "prefix_fallback", opts.prefix_fallback,
-				    "switch_limit",
-				    (json_int_t)t->params.switch_limit,
-				    "candidates", list, "excluded", excluded));
+	for (size_t i = 0; i < nx; i++)
+		json_array_append_new(excluded,
+				      json_pack("{s:s, s:s#, s:s}", "gateway",
+						excl[i].gw->name, "prefix",
+						callee, (int)excl[i].prefix_len,
+						"reason", excl[i].reason));
+	sw_bus_reply(
+	    req, json_pack("{s:s, s:s, s:b, s:I, s:o, s:o}", "callee", callee,
+			   "mapping_gateway", mgw, "prefix_fallback",
+			   t->params.prefix_fallback != 0, "switch_limit",
+			   (json_int_t)t->params.switch_limit, "candidates",
+			   list, "excluded", excluded));
 }
 
 /* call.hangup {"id"} (CDR id) or {"call_id"} (caller Call-ID) */
@@ -296,8 +222,7 @@ static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 		sw_info("config.changed: reloading routing tables");
 		sg_reload_tables(sg);
 		sw_bus_reply(req, json_pack("{s:b}", "reloading", 1));
-	}
-	else if (sw_proto_known(env->type))
+	} else if (sw_proto_known(env->type))
 		sw_bus_reply_error(req, SW_ERR_UNKNOWN_TYPE,
 				   "%s is not implemented by signalingd yet",
 				   env->type);
@@ -360,8 +285,8 @@ int sg_ctl_start(struct sg *sg, char *err, size_t errsz)
 {
 	int e;
 
-	e = sw_bus_listen_rep(sg->bus, sg->cfg.bus_control, 8,
-			      control_request, sg);
+	e = sw_bus_listen_rep(sg->bus, sg->cfg.bus_control, 8, control_request,
+			      sg);
 	if (e) {
 		snprintf(err, errsz, "bus_control %s: %s", sg->cfg.bus_control,
 			 strerror(e));

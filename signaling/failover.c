@@ -32,25 +32,36 @@ static unsigned gw_load(const struct sg_gw *gw, void *arg)
 			  (unsigned)gw->line_limit);
 }
 
-/* offline (keepalive) or kept away by the gateway's mapping filter */
-static bool route_skip(const struct sg_gw *gw, void *arg)
-{
-	struct sg_call *c = arg;
+/* what the hooks of route selection look at */
+struct plan_ctx {
+	struct sg *sg;
+	const struct sg_tables *t;
+	const char *mgw; /* "" = any (the analysis without one) */
+};
 
-	return sg_keepalive_skip(gw, c->sg) ||
-	       sg_gw_filtered(gw, c->mgw->name) ||
-	       sg_gw_out_of_period(c->tables, gw);
+/* why a gateway may not take calls now (route.h skip hook) */
+static const char *route_skip(const struct sg_gw *gw, void *arg)
+{
+	const struct plan_ctx *x = arg;
+
+	if (sg_keepalive_skip(gw, x->sg))
+		return "offline";
+	if (*x->mgw && sg_gw_filtered(gw, x->mgw))
+		return "mapping_filter";
+	if (sg_gw_out_of_period(x->t, gw))
+		return "out_of_period";
+	return NULL;
 }
 
 /* ASR of a gateway over the configured window (no calls = 1000) */
 static void gw_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
 		   bool *below)
 {
-	struct sg_call *c = arg;
-	const struct sg_asr_config *cfg = &c->tables->params.asr;
+	const struct plan_ctx *x = arg;
+	const struct sg_asr_config *cfg = &x->t->params.asr;
 	unsigned att, ans;
 
-	sg_stats_get(c->sg, gw->name, cfg->window_s, sw_time_mono_ms(), &att,
+	sg_stats_get(x->sg, gw->name, cfg->window_s, sw_time_mono_ms(), &att,
 		     &ans);
 	*asr = att ? ans * 1000U / att : 1000U;
 	*below = att >= (unsigned)cfg->min_calls &&
@@ -60,10 +71,43 @@ static void gw_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
 /* the vendor's buy rate per minute for the callee (unknown = last) */
 static int64_t gw_cost(const struct sg_gw *gw, const char *callee, void *arg)
 {
-	struct sg_call *c = arg;
-	const struct sg_rate *r = sg_tables_buy_rate(c->tables, gw, callee);
+	const struct plan_ctx *x = arg;
+	const struct sg_rate *r = sg_tables_buy_rate(x->t, gw, callee);
 
 	return r ? r->first_rate : INT64_MAX;
+}
+
+/*
+ * The candidates for callee in attempt order, and (excl, when not NULL)
+ * the gateways with a matching prefix that are left out, with the reason.
+ * One function for real calls and for the routing analysis, so the
+ * analysis shows what a call placed now would do.  rr: the round-robin
+ * value of that call.
+ */
+size_t sg_failover_plan(struct sg *sg, const struct sg_tables *t,
+			const char *mgw, const char *callee, unsigned rr,
+			struct sg_route_cand *cands, size_t max,
+			struct sg_route_excl *excl, size_t excl_max,
+			size_t *nexcl)
+{
+	struct plan_ctx x = {sg, t, mgw ? mgw : ""};
+	struct sg_route_opts opts = {
+	    .prefix_fallback = t->params.prefix_fallback != 0,
+	    .load = gw_load,
+	    .load_arg = sg,
+	    .skip = route_skip,
+	    .skip_arg = &x,
+	    .rr = rr,
+	    .asr = t->params.asr.on ? gw_asr : NULL,
+	    .asr_arg = &x,
+	    .cost = t->params.fee_sort ? gw_cost : NULL,
+	    .cost_arg = &x,
+	    .excl = excl,
+	    .excl_max = excl ? excl_max : 0,
+	    .nexcl = nexcl,
+	};
+
+	return sg_route_select(cands, max, t->gws, t->ngws, callee, &opts);
 }
 
 /*
@@ -72,37 +116,25 @@ static int64_t gw_cost(const struct sg_gw *gw, const char *callee, void *arg)
  */
 int sg_failover_route(struct sg_call *c)
 {
-	const struct sg_tables *t = c->tables;
-	struct sg_route_opts opts = {
-		.prefix_fallback = t->params.prefix_fallback != 0,
-		.load = gw_load,
-		.load_arg = c->sg,
-		.skip = route_skip,
-		.skip_arg = c,
-		.rr = c->sg->rr++,
-		.asr = t->params.asr.on ? gw_asr : NULL,
-		.asr_arg = c,
-		.cost = t->params.fee_sort ? gw_cost : NULL,
-		.cost_arg = c,
-	};
 	char list[512] = "";
 	size_t off = 0;
 
-	c->ncands = sg_route_select(c->cands, SG_CALL_MAX_CANDS, t->gws,
-				    t->ngws, c->callee, &opts);
+	c->ncands = sg_failover_plan(c->sg, c->tables, c->mgw->name, c->callee,
+				     c->sg->rr++, c->cands, SG_CALL_MAX_CANDS,
+				     NULL, 0, NULL);
 	c->next_cand = 0;
 	for (size_t i = 0; i < c->ncands && off < sizeof(list) - 1; i++) {
-		int n = snprintf(list + off, sizeof(list) - off, "%s%s(%zu/%d%s)",
-				 i ? " " : "", c->cands[i].gw->name,
-				 c->cands[i].prefix_len,
-				 c->cands[i].gw->priority,
-				 c->cands[i].gw->protect ? "/protect" : "");
+		int n =
+		    snprintf(list + off, sizeof(list) - off, "%s%s(%zu/%d%s)",
+			     i ? " " : "", c->cands[i].gw->name,
+			     c->cands[i].prefix_len, c->cands[i].gw->priority,
+			     c->cands[i].gw->protect ? "/protect" : "");
 		if (n < 0)
 			break;
 		off += (size_t)n;
 	}
 	sw_cdebug(c->callid_a, "routes for %s: %s", c->callee,
-		 c->ncands ? list : "none");
+		  c->ncands ? list : "none");
 	return (int)c->ncands;
 }
 
@@ -141,26 +173,27 @@ static void release_line(struct sg_call *c)
 /*
  * Why the gateway must be skipped without an INVITE now, or NULL: its own
  * line limit, its group's capacity, or only reserved group lines left
- * (those are for priority customers and protect routes).
+ * (those are for priority customers and protect routes).  Asked when the
+ * call reaches the gateway, and by the analysis for each candidate.
  */
-static const char *busy_reason(struct sg_call *c, const struct sg_gw *gw)
+const char *sg_failover_busy(struct sg *sg, const struct sg_gw *gw,
+			     bool priority_customer)
 {
 	char k[96];
 	unsigned used;
 
 	if (gw->line_limit &&
-	    sg_line_active(c->sg, gw->name) >= (unsigned)gw->line_limit)
-		return "line limit";
+	    sg_line_active(sg, gw->name) >= (unsigned)gw->line_limit)
+		return "line_limit";
 	if (!gw->group[0] || gw->group_capacity <= 0)
 		return NULL;
 	group_key(k, sizeof(k), gw);
-	used = sg_line_active(c->sg, k);
+	used = sg_line_active(sg, k);
 	if (used >= (unsigned)gw->group_capacity)
-		return "group capacity";
-	if (!c->mgw->priority_customer && !gw->protect &&
-	    used + (unsigned)gw->group_reserved >=
-		    (unsigned)gw->group_capacity)
-		return "only reserved group lines left";
+		return "group_capacity";
+	if (!priority_customer && !gw->protect &&
+	    used + (unsigned)gw->group_reserved >= (unsigned)gw->group_capacity)
+		return "reserved_lines";
 	return NULL;
 }
 
@@ -176,12 +209,12 @@ static void stop_timers(struct sg_call *c)
  * and hung up with a BYE, so the vendor never keeps a half-open call.
  */
 struct zombie {
-	struct sg *sg;			/* borrowed */
-	nta_leg_t *leg;			/* owned */
-	nta_outgoing_t *orq;		/* owned: the INVITE */
-	nta_outgoing_t *bye;		/* owned */
-	su_timer_t *t;			/* owned: hard limit */
-	char callid[256];		/* the caller's, for logs */
+	struct sg *sg;	     /* borrowed */
+	nta_leg_t *leg;	     /* owned */
+	nta_outgoing_t *orq; /* owned: the INVITE */
+	nta_outgoing_t *bye; /* owned */
+	su_timer_t *t;	     /* owned: hard limit */
+	char callid[256];    /* the caller's, for logs */
 };
 
 static void zombie_free(struct zombie *z)
@@ -265,9 +298,9 @@ static int zombie_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 	(void)leg;
 	(void)irq;
 	return sip && sip->sip_request &&
-			       sip->sip_request->rq_method == sip_method_bye
-		       ? 200
-		       : 481;
+		       sip->sip_request->rq_method == sip_method_bye
+		   ? 200
+		   : 481;
 }
 
 /* drop the current attempt's transaction and dialog */
@@ -321,11 +354,9 @@ static void send_ack(struct sg_call *c)
 {
 	nta_outgoing_t *ack;
 
-	ack = nta_outgoing_tcreate(c->leg_b, NULL, NULL, NULL, SIP_METHOD_ACK,
-				   NULL,
-				   SIPTAG_CONTACT(nta_agent_contact(
-					   c->sg->agent)),
-				   TAG_END());
+	ack = nta_outgoing_tcreate(
+	    c->leg_b, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
+	    SIPTAG_CONTACT(nta_agent_contact(c->sg->agent)), TAG_END());
 	if (ack)
 		nta_outgoing_destroy(ack);
 	else
@@ -337,9 +368,8 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	struct sg_call *c = magic;
 	int status = sip && sip->sip_status ? sip->sip_status->st_status
 					    : nta_outgoing_status(orq);
-	const char *phrase = sip && sip->sip_status
-				     ? sip->sip_status->st_phrase
-				     : "Request Timeout";
+	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
+						    : "Request Timeout";
 
 	if (orq != c->orq)
 		return 0;
@@ -358,7 +388,7 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 
 	if (status < 300) {
 		if (c->state >= SG_CALL_ANSWERED) {
-			send_ack(c);	/* retransmitted 2xx */
+			send_ack(c); /* retransmitted 2xx */
 			return 0;
 		}
 		stop_timers(c);
@@ -367,8 +397,8 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 			nta_leg_rtag(c->leg_b, sip->sip_to->a_tag);
 			if (sip->sip_to->a_tag)
 				c->b_remote_hdr = su_sprintf(
-					c->home, "%s;tag=%s", c->b_remote_hdr,
-					sip->sip_to->a_tag);
+				    c->home, "%s;tag=%s", c->b_remote_hdr,
+				    sip->sip_to->a_tag);
 		}
 		if (sip)
 			nta_leg_client_route(c->leg_b, sip->sip_record_route,
@@ -429,8 +459,8 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	struct sg *sg = c->sg;
 	const struct sg_params *p = &c->tables->params;
 	sip_contact_t const *me = nta_agent_contact(sg->agent);
-	const char *host = me && me->m_url->url_host ? me->m_url->url_host
-						     : "127.0.0.1";
+	const char *host =
+	    me && me->m_url->url_host ? me->m_url->url_host : "127.0.0.1";
 	char ruri[512], from[256], to[512];
 	char callid[SW_UUID_LEN + 1];
 	struct sg_attempt_rec *a;
@@ -439,7 +469,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 
 	/* the codec policy's offer for this gateway (SPEC §5) */
 	if (sg_cpw_attempt(c, gw))
-		return -1;	/* skipped: no INVITE */
+		return -1; /* skipped: no INVITE */
 
 	/* routing gateway dial plans, then the tech prefix (SPEC §3.3) */
 	sg_dialplan_apply(&gw->callee_dp, c->callee, callee, sizeof(callee));
@@ -455,14 +485,14 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 		 gw->port);
 	sw_uuid_gen(callid);
 
-	c->leg_b = nta_leg_tcreate(sg->agent, sg_call_b_request,
-				   c, SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
+	c->leg_b = nta_leg_tcreate(sg->agent, sg_call_b_request, c,
+				   SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
 				   SIPTAG_CALL_ID_STR(callid), TAG_END());
 	if (!c->leg_b)
 		return -1;
 	nta_leg_tag(c->leg_b, NULL);
-	c->b_local_hdr = su_sprintf(c->home, "%s;tag=%s", from,
-				    nta_leg_get_tag(c->leg_b));
+	c->b_local_hdr =
+	    su_sprintf(c->home, "%s;tag=%s", from, nta_leg_get_tag(c->leg_b));
 	c->b_remote_hdr = su_strdup(c->home, to);
 
 	/* a new vendor: the media node forgets the previous one */
@@ -487,11 +517,10 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	a->start_ms = sw_time_wall_ms();
 
 	c->orq = nta_outgoing_tcreate(
-		c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
-		URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
-		TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-		TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)),
-		TAG_END());
+	    c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
+	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
+	    TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+	    TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)), TAG_END());
 	if (!c->orq) {
 		sw_cwarn(c->callid_a, "cannot send INVITE to %s", ruri);
 		record_end(c, 503);
@@ -502,8 +531,8 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 		 c->nattempts, ruri, gw->name, callid);
 
 	if (p->no_provisional_ms > 0)
-		c->t_noprov = sg_timer_start(sg, p->no_provisional_ms,
-					     noprov_expired, c);
+		c->t_noprov =
+		    sg_timer_start(sg, p->no_provisional_ms, noprov_expired, c);
 	c->t_timer_b = sg_timer_start(sg, p->timer_b_ms, timer_b_expired, c);
 	return 0;
 }
@@ -522,11 +551,11 @@ void sg_failover_next(struct sg_call *c)
 	       c->nattempts < SG_CALL_MAX_ATTEMPTS) {
 		const struct sg_gw *gw = c->cands[c->next_cand++].gw;
 
-		const char *busy = busy_reason(c, gw);
+		const char *busy =
+		    sg_failover_busy(c->sg, gw, c->mgw->priority_customer);
 
 		if (busy) {
-			sw_cinfo(c->callid_a, "%s skipped: %s", gw->name,
-				 busy);
+			sw_cinfo(c->callid_a, "%s skipped: %s", gw->name, busy);
 			c->busy_skipped = true;
 			continue;
 		}
@@ -540,7 +569,8 @@ void sg_failover_next(struct sg_call *c)
 		return;
 	}
 	if (c->nattempts == 0)
-		reason = c->busy_skipped ? "AllGatewayBusy" : "NoAvailableRouter";
+		reason =
+		    c->busy_skipped ? "AllGatewayBusy" : "NoAvailableRouter";
 	else
 		reason = "VendorFailure";
 	sg_call_fail(c, 503, sip_503_Service_unavailable, reason,

@@ -13,9 +13,22 @@
 #ifndef SG_FAILOVER_H
 #define SG_FAILOVER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "signaling/route.h"
+
+struct sg;
 struct sg_call;
 
-int  sg_failover_route(struct sg_call *c);
+size_t sg_failover_plan(struct sg *sg, const struct sg_tables *t,
+			const char *mgw, const char *callee, unsigned rr,
+			struct sg_route_cand *cands, size_t max,
+			struct sg_route_excl *excl, size_t excl_max,
+			size_t *nexcl);
+const char *sg_failover_busy(struct sg *sg, const struct sg_gw *gw,
+			     bool priority_customer);
+int sg_failover_route(struct sg_call *c);
 void sg_failover_next(struct sg_call *c);
 void sg_failover_cancel(struct sg_call *c);
 void sg_failover_stop(struct sg_call *c);

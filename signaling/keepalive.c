@@ -17,14 +17,14 @@
 
 struct sg_ka {
 	struct sg_ka *next;
-	struct sg *sg;			/* borrowed */
+	struct sg *sg; /* borrowed */
 	char name[64];
 	unsigned failures;
 	bool offline;
-	nta_leg_t *leg;			/* owned: probe dialog */
-	nta_outgoing_t *orq;		/* owned: probe in flight */
-	bool done;			/* probe answered: free leg on tick */
-	int64_t last_ms;		/* monotonic, last probe sent */
+	nta_leg_t *leg;	     /* owned: probe dialog */
+	nta_outgoing_t *orq; /* owned: probe in flight */
+	bool done;	     /* probe answered: free leg on tick */
+	int64_t last_ms;     /* monotonic, last probe sent */
 };
 
 static struct sg_ka *ka_get(struct sg *sg, const char *name, bool create)
@@ -75,11 +75,12 @@ static int ka_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	} else if (++k->failures >= KA_FAILURES && !k->offline) {
 		k->offline = true;
 		sw_warn("gateway %s offline: %u OPTIONS failed (last %d); "
-			"Vendor Unreachable", k->name, k->failures, status);
+			"Vendor Unreachable",
+			k->name, k->failures, status);
 	}
 	nta_outgoing_destroy(orq);
 	k->orq = NULL;
-	k->done = true;		/* the leg goes on the next tick */
+	k->done = true; /* the leg goes on the next tick */
 	return 0;
 }
 
@@ -102,8 +103,7 @@ static void ka_send(struct sg *sg, struct sg_ka *k, const struct sg_gw *g)
 	snprintf(ruri, sizeof(ruri), "sip:%s:%d%s", g->address, g->port,
 		 g->tcp ? ";transport=tcp" : "");
 	snprintf(from, sizeof(from), "<sip:keepalive@%s>",
-		 me && me->m_url->url_host ? me->m_url->url_host
-					   : "127.0.0.1");
+		 me && me->m_url->url_host ? me->m_url->url_host : "127.0.0.1");
 	snprintf(to, sizeof(to), "<sip:%s:%d>", g->address, g->port);
 	sw_uuid_gen(callid);
 
@@ -113,9 +113,9 @@ static void ka_send(struct sg *sg, struct sg_ka *k, const struct sg_gw *g)
 	if (!k->leg)
 		return;
 	nta_leg_tag(k->leg, NULL);
-	k->orq = nta_outgoing_tcreate(k->leg, ka_resp, k, NULL,
-				      SIP_METHOD_OPTIONS,
-				      URL_STRING_MAKE(ruri), TAG_END());
+	k->orq =
+	    nta_outgoing_tcreate(k->leg, ka_resp, k, NULL, SIP_METHOD_OPTIONS,
+				 URL_STRING_MAKE(ruri), TAG_END());
 	if (!k->orq)
 		ka_clear(k);
 }
@@ -156,7 +156,7 @@ bool sg_keepalive_offline(struct sg *sg, const char *gw)
 	return k && k->offline;
 }
 
-/* sg_route_skip_h for route selection: arg is the struct sg. */
+/* True when the gateway is kept out of routing by its keepalive. */
 bool sg_keepalive_skip(const struct sg_gw *gw, void *arg)
 {
 	return gw->keepalive && sg_keepalive_offline(arg, gw->name);

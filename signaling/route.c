@@ -27,7 +27,7 @@ int sg_route_match(const struct sg_gw *gw, const char *number)
 
 struct keyed {
 	struct sg_route_cand c;
-	size_t idx;			/* rotated table order, last tie-break */
+	size_t idx; /* rotated table order, last tie-break */
 };
 
 static int cand_cmp(const void *pa, const void *pb)
@@ -57,13 +57,15 @@ static int cand_cmp(const void *pa, const void *pb)
  * matching prefix are left out.
  */
 size_t sg_route_select(struct sg_route_cand *out, size_t max,
-		       const struct sg_gw *gws, size_t ngws,
-		       const char *callee, const struct sg_route_opts *opts)
+		       const struct sg_gw *gws, size_t ngws, const char *callee,
+		       const struct sg_route_opts *opts)
 {
 	struct keyed *k;
-	size_t n = 0, m = 0;
+	size_t n = 0, m = 0, nx = 0;
 	int longest = -1;
 
+	if (opts && opts->nexcl)
+		*opts->nexcl = 0;
 	if (!out || !max || !gws || !ngws || !callee)
 		return 0;
 
@@ -72,27 +74,33 @@ size_t sg_route_select(struct sg_route_cand *out, size_t max,
 		return 0;
 
 	for (size_t i = 0; i < ngws; i++) {
-		int len;
+		const char *why = NULL;
+		int len = sg_route_match(&gws[i], callee);
 
-		if (gws[i].locked)
-			continue;
-		if (opts && opts->skip && opts->skip(&gws[i], opts->skip_arg))
-			continue;
-		len = sg_route_match(&gws[i], callee);
 		if (len < 0)
 			continue;
+		if (gws[i].locked)
+			why = "locked";
+		else if (opts && opts->skip)
+			why = opts->skip(&gws[i], opts->skip_arg);
+		if (why) {
+			if (opts && opts->excl && nx < opts->excl_max)
+				opts->excl[nx++] = (struct sg_route_excl){
+				    &gws[i], (size_t)len, why};
+			continue;
+		}
 		k[n].c.gw = &gws[i];
 		k[n].c.prefix_len = (size_t)len;
 		k[n].c.load = (opts && opts->load)
-				      ? opts->load(&gws[i], opts->load_arg)
-				      : 0;
+				  ? opts->load(&gws[i], opts->load_arg)
+				  : 0;
 		k[n].idx = (i + ngws - (opts ? opts->rr % ngws : 0)) % ngws;
 		if (opts && opts->asr)
 			opts->asr(&gws[i], opts->asr_arg, &k[n].c.asr,
 				  &k[n].c.below);
 		if (opts && opts->cost)
-			k[n].c.cost = opts->cost(&gws[i], callee,
-						 opts->cost_arg);
+			k[n].c.cost =
+			    opts->cost(&gws[i], callee, opts->cost_arg);
 		if (len > longest)
 			longest = len;
 		n++;
@@ -100,12 +108,20 @@ size_t sg_route_select(struct sg_route_cand *out, size_t max,
 
 	qsort(k, n, sizeof(*k), cand_cmp);
 
-	for (size_t i = 0; i < n && m < max; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (opts && !opts->prefix_fallback &&
-		    (int)k[i].c.prefix_len != longest)
+		    (int)k[i].c.prefix_len != longest) {
+			if (opts->excl && nx < opts->excl_max)
+				opts->excl[nx++] = (struct sg_route_excl){
+				    k[i].c.gw, k[i].c.prefix_len,
+				    "shorter_prefix"};
 			continue;
-		out[m++] = k[i].c;
+		}
+		if (m < max)
+			out[m++] = k[i].c;
 	}
+	if (opts && opts->nexcl)
+		*opts->nexcl = nx;
 
 	free(k);
 	return m;

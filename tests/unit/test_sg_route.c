@@ -78,7 +78,7 @@ static void priority_within_prefix(void **state)
 	add(&f, "p1b", 1, false, false, "44", NULL);
 	assert_int_equal(pick(&f, "4420", true, c), 4);
 	assert_string_equal(c[0].gw->name, "p1");
-	assert_string_equal(c[1].gw->name, "p1b");	/* table order */
+	assert_string_equal(c[1].gw->name, "p1b"); /* table order */
 	assert_string_equal(c[2].gw->name, "p2");
 	assert_string_equal(c[3].gw->name, "p3");
 }
@@ -183,18 +183,23 @@ static void load_breaks_priority_ties(void **state)
 	assert_string_equal(c[2].gw->name, "second");
 }
 
-static bool skip_offline(const struct sg_gw *gw, void *arg)
+static const char *skip_offline(const struct sg_gw *gw, void *arg)
 {
 	(void)arg;
-	return !strcmp(gw->name, "offline");
+	return !strcmp(gw->name, "offline") ? "offline" : NULL;
 }
 
 static void offline_skipped(void **state)
 {
 	struct fixture f = {0};
 	struct sg_route_cand c[MAXGW];
+	struct sg_route_excl x[MAXGW];
+	size_t nx = 99;
 	struct sg_route_opts o = {.prefix_fallback = false,
-				  .skip = skip_offline};
+				  .skip = skip_offline,
+				  .excl = x,
+				  .excl_max = MAXGW,
+				  .nexcl = &nx};
 
 	(void)state;
 	add(&f, "offline", 1, false, false, "1555", NULL);
@@ -203,6 +208,43 @@ static void offline_skipped(void **state)
 	 * finds the shorter one */
 	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 1);
 	assert_string_equal(c[0].gw->name, "online");
+	/* and the analysis learns why the other is not */
+	assert_int_equal(nx, 1);
+	assert_string_equal(x[0].gw->name, "offline");
+	assert_string_equal(x[0].reason, "offline");
+	assert_int_equal(x[0].prefix_len, 4);
+}
+
+/* every matching gateway left out is listed with its reason */
+static void exclusions_listed(void **state)
+{
+	struct fixture f = {0};
+	struct sg_route_cand c[MAXGW];
+	struct sg_route_excl x[MAXGW];
+	size_t nx = 0;
+	struct sg_route_opts o = {.prefix_fallback = false,
+				  .skip = skip_offline,
+				  .excl = x,
+				  .excl_max = MAXGW,
+				  .nexcl = &nx};
+
+	(void)state;
+	add(&f, "long", 1, false, false, "155", NULL);
+	add(&f, "short", 1, false, false, "1", NULL);
+	add(&f, "shut", 1, false, false, "155", NULL);
+	add(&f, "other", 1, false, false, "44", NULL);
+	f.gw[2].locked = true;
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 1);
+	assert_string_equal(c[0].gw->name, "long");
+	assert_int_equal(nx, 2); /* "other" does not match at all */
+	assert_string_equal(x[0].gw->name, "shut");
+	assert_string_equal(x[0].reason, "locked");
+	assert_string_equal(x[1].gw->name, "short");
+	assert_string_equal(x[1].reason, "shorter_prefix");
+	/* with fallback, the shorter one is a candidate after it */
+	o.prefix_fallback = true;
+	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 2);
+	assert_int_equal(nx, 1);
 }
 
 static void round_robin_ties(void **state)
@@ -221,11 +263,11 @@ static void round_robin_ties(void **state)
 	assert_string_equal(c[0].gw->name, "b");
 	assert_string_equal(c[1].gw->name, "c");
 	assert_string_equal(c[2].gw->name, "a");
-	assert_string_equal(c[3].gw->name, "second");	/* priority first */
+	assert_string_equal(c[3].gw->name, "second"); /* priority first */
 	o.rr = 2;
 	sg_route_select(c, MAXGW, f.gw, f.n, "1", &o);
 	assert_string_equal(c[0].gw->name, "c");
-	o.rr = 4;			/* wraps around the table */
+	o.rr = 4; /* wraps around the table */
 	sg_route_select(c, MAXGW, f.gw, f.n, "1", &o);
 	assert_string_equal(c[0].gw->name, "a");
 }
@@ -234,8 +276,9 @@ static void asr_of(const struct sg_gw *gw, void *arg, unsigned *asr,
 		   bool *below)
 {
 	(void)arg;
-	*asr = !strcmp(gw->name, "good") ? 600 : !strcmp(gw->name, "bad") ? 50
-									: 300;
+	*asr = !strcmp(gw->name, "good")  ? 600
+	       : !strcmp(gw->name, "bad") ? 50
+					  : 300;
 	*below = *asr < 100;
 }
 
@@ -265,9 +308,9 @@ static int64_t cost_of(const struct sg_gw *gw, const char *callee, void *arg)
 {
 	(void)callee;
 	(void)arg;
-	return !strcmp(gw->name, "cheap") ? 5000 : !strcmp(gw->name, "dear")
-							 ? 9000
-							 : INT64_MAX;
+	return !strcmp(gw->name, "cheap")  ? 5000
+	       : !strcmp(gw->name, "dear") ? 9000
+					   : INT64_MAX;
 }
 
 static void fee_rate_sorting(void **state)
@@ -293,8 +336,10 @@ static void buy_rate_lookup(void **state)
 	struct sg_tables t = {0};
 	struct sg_gw g = {0};
 	struct sg_rate rates[] = {
-		{7, "1", 100, 100}, {7, "1555", 300, 300}, {7, "44", 50, 50},
-		{8, "1555", 999, 999},
+	    {7, "1", 100, 100},
+	    {7, "1555", 300, 300},
+	    {7, "44", 50, 50},
+	    {8, "1555", 999, 999},
 	};
 	const struct sg_rate *r;
 
@@ -317,8 +362,8 @@ static void switch_decision(void **state)
 {
 	struct fixture f = {0};
 	struct sg_gw *g;
-	static const int stops[] = {486, 487, 403, 404, 484, 488, 600, 603,
-				    606};
+	static const int stops[] = {486, 487, 403, 404, 484,
+				    488, 600, 603, 606};
 
 	(void)state;
 	g = add(&f, "g", 1, false, false, "1", NULL);
@@ -345,8 +390,7 @@ static void bad_input(void **state)
 	(void)state;
 	add(&f, "g", 1, false, false, "1", NULL);
 	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, NULL, NULL), 0);
-	assert_int_equal(sg_route_select(NULL, MAXGW, f.gw, f.n, "1", NULL),
-			 0);
+	assert_int_equal(sg_route_select(NULL, MAXGW, f.gw, f.n, "1", NULL), 0);
 	assert_int_equal(sg_route_select(c, 0, f.gw, f.n, "1", NULL), 0);
 	/* NULL opts = fallback off, no load key */
 	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", NULL), 1);
@@ -379,7 +423,7 @@ static void mapping_filter(void **state)
 	(void)state;
 	g.filter = names;
 	g.nfilter = 2;
-	assert_false(sg_gw_filtered(&g, "mgA"));	/* mode none */
+	assert_false(sg_gw_filtered(&g, "mgA")); /* mode none */
 	g.filter_mode = SG_FILTER_ALLOW;
 	assert_false(sg_gw_filtered(&g, "mgA"));
 	assert_true(sg_gw_filtered(&g, "mgC"));
@@ -419,8 +463,7 @@ static void number_section(void **state)
 
 	assert_null(sg_tables_number_check(&t, "cust", "15551234"));
 	assert_null(sg_tables_number_check(&t, "cust", "4420"));
-	assert_string_equal(sg_tables_number_check(&t, "cust", "3312"),
-			    "cust");
+	assert_string_equal(sg_tables_number_check(&t, "cust", "3312"), "cust");
 	assert_string_equal(sg_tables_number_check(&t, "cust", "19005551"),
 			    "agent");
 	assert_null(sg_tables_number_check(&t, "nobody", "1900"));
@@ -462,7 +505,7 @@ static void params_media_object(void **state)
 	assert_int_equal(json_integer_value(json_object_get(m, "jb_max_ms")),
 			 200);
 	assert_int_equal(
-		json_integer_value(json_object_get(m, "jb_default_ms")), 60);
+	    json_integer_value(json_object_get(m, "jb_default_ms")), 60);
 	assert_true(json_is_false(json_object_get(m, "echo_cancel")));
 	json_decref(m);
 
@@ -476,42 +519,43 @@ static void params_media_object(void **state)
 	m = sg_params_media_json(&p);
 	assert_true(json_is_true(json_object_get(m, "echo_cancel")));
 	/* tails are 64/128/256: 100 rounds up */
+	assert_int_equal(json_integer_value(json_object_get(m, "echo_tail_ms")),
+			 128);
 	assert_int_equal(
-		json_integer_value(json_object_get(m, "echo_tail_ms")), 128);
-	assert_int_equal(
-		json_integer_value(json_object_get(m, "voice_gain_db")), -6);
+	    json_integer_value(json_object_get(m, "voice_gain_db")), -6);
 	/* min > max is swapped, the default kept inside */
 	assert_int_equal(json_integer_value(json_object_get(m, "jb_min_ms")),
 			 100);
 	assert_int_equal(json_integer_value(json_object_get(m, "jb_max_ms")),
 			 300);
 	assert_int_equal(
-		json_integer_value(json_object_get(m, "jb_default_ms")), 100);
+	    json_integer_value(json_object_get(m, "jb_default_ms")), 100);
 	json_decref(m);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(longest_prefix_first),
-		cmocka_unit_test(params_media_object),
-		cmocka_unit_test(priority_within_prefix),
-		cmocka_unit_test(fallback_on_and_off),
-		cmocka_unit_test(locked_skipped),
-		cmocka_unit_test(protect_routes_last),
-		cmocka_unit_test(several_prefixes_no_match),
-		cmocka_unit_test(load_breaks_priority_ties),
-		cmocka_unit_test(offline_skipped),
-		cmocka_unit_test(round_robin_ties),
-		cmocka_unit_test(asr_sorting),
-		cmocka_unit_test(fee_rate_sorting),
-		cmocka_unit_test(buy_rate_lookup),
-		cmocka_unit_test(switch_decision),
-		cmocka_unit_test(bad_input),
-		cmocka_unit_test(cidr_match),
-		cmocka_unit_test(mapping_filter),
-		cmocka_unit_test(number_section),
-		cmocka_unit_test(params_parse),
+	    cmocka_unit_test(longest_prefix_first),
+	    cmocka_unit_test(params_media_object),
+	    cmocka_unit_test(priority_within_prefix),
+	    cmocka_unit_test(fallback_on_and_off),
+	    cmocka_unit_test(locked_skipped),
+	    cmocka_unit_test(protect_routes_last),
+	    cmocka_unit_test(several_prefixes_no_match),
+	    cmocka_unit_test(load_breaks_priority_ties),
+	    cmocka_unit_test(offline_skipped),
+	    cmocka_unit_test(exclusions_listed),
+	    cmocka_unit_test(round_robin_ties),
+	    cmocka_unit_test(asr_sorting),
+	    cmocka_unit_test(fee_rate_sorting),
+	    cmocka_unit_test(buy_rate_lookup),
+	    cmocka_unit_test(switch_decision),
+	    cmocka_unit_test(bad_input),
+	    cmocka_unit_test(cidr_match),
+	    cmocka_unit_test(mapping_filter),
+	    cmocka_unit_test(number_section),
+	    cmocka_unit_test(params_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
