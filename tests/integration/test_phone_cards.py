@@ -12,7 +12,9 @@ places real calls with sipp:
 - a wrong PIN is refused 403 and counted; at SERVER_PHONE_CARD_PIN_ATTEMPTS
   the card locks and then even the right PIN gets 403 Card Locked;
 - an expired card gets 403 Card Expired, an empty one 402 Card Empty, an
-  unknown number 403 (like a wrong PIN), a callee without '#' 484.
+  unknown number 403 (like a wrong PIN), a callee without '#' 484;
+- a card's balance is reserved and extended like an account's: the call
+  is cut as BalanceExhausted at the second the card buys.
 """
 
 import tandem_it as it
@@ -168,3 +170,34 @@ def test_card_batch_bad_input(stack):
     doc["mapping_gateways"][0]["phone_card_prefix"] = "8#"
     r = stack.provision(doc, check=False)
     assert r.returncode != 0 and "phone_card_prefix" in r.stderr, r.stderr
+
+
+def test_card_balance_is_reserved_and_runs_out(stack):
+    """A card is reserved and extended like an account: 0.03 at 0.01/s
+    buys 3 s, so a 10 s call is cut as BalanceExhausted at 3 s with fee
+    0.03 and the card at exactly 0."""
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = _doc(gw.port)
+    doc["system_parameters"][
+        "SERVER_BILLING_PREVENT_OVERDRAFT_ADVANCE_TIME"] = "2"
+    doc["rate_tables"].append({"name": "cardrate", "entries": [
+        {"prefix": "1", "area_name": "US", "connect_fee": "0",
+         "first_interval": 1, "first_rate": "0.6", "next_interval": 1,
+         "next_rate": "0.6"}]})
+    stack.provision(doc)
+    r = it.tandemctl(stack.conninfo, "card", "batch", "small", "1", "0.03",
+                     "cardrate")
+    num, pin = r.stdout.strip().splitlines()[1].split(",")
+    stack.start_all()
+    uac = stack.uac("call", "uac_hold.xml",
+                    callee=f"{PREFIX}{num}{pin}%23{DEST}", calls=1,
+                    duration_ms=10000, timeout_s=30)
+    uac.finish(40)
+    rows = it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")
+    gw.quit()
+    cdr = rows[0]
+    assert cdr["card"] == num and cdr["end_reason"] == "BalanceExhausted", \
+        (cdr["card"], cdr["end_reason"])
+    assert cdr["fee"] == 30000, cdr["fee"]
+    assert 2900 <= cdr["hold_ms"] <= 4000, cdr["hold_ms"]
+    assert stack.balance(f"card-{num}") == 0
