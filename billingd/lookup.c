@@ -1090,12 +1090,6 @@ int bd_lookup_alloc(struct bd_lookup_cache **cp, struct bd_db *db)
 	return 0;
 }
 
-/* the first full load is done */
-bool bd_lookup_ready(const struct bd_lookup_cache *c)
-{
-	return c && c->cur;
-}
-
 /* billingd debited fee from the account (a CDR stored) */
 void bd_lookup_debit(struct bd_lookup_cache *c, int64_t account_id, int64_t fee)
 {

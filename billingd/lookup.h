@@ -67,7 +67,6 @@ struct bd_lookup_when {
 struct bd_lookup_cache;
 
 int bd_lookup_alloc(struct bd_lookup_cache **cp, struct bd_db *db);
-bool bd_lookup_ready(const struct bd_lookup_cache *c);
 void bd_lookup_debit(struct bd_lookup_cache *c, int64_t account_id,
 		     int64_t fee);
 int bd_lookup(struct bd_lookup_cache *c, const char *account,
