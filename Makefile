@@ -10,6 +10,7 @@ COMMON_SRC := $(sort $(wildcard common/*.c proto/*.c))
 SG_SRC     := $(sort $(wildcard signaling/*.c signaling/*/*.c))
 MP_SRC     := $(sort $(wildcard mediaproxy/*.c mediaproxy/*/*.c))
 BD_SRC     := $(sort $(wildcard billingd/*.c billingd/*/*.c))
+MODEL_SRC  := $(sort $(wildcard model/*.c))
 CTL_SRC    := $(sort $(wildcard tools/*.c))
 TT_SRC     := $(sort $(wildcard tests/tools/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -19,6 +20,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 lib = $(filter-out %/main.o,$(call obj,$(1)))
 
 LIBTANDEM := $(BUILD)/libtandem.a
+LIBMODEL  := $(BUILD)/libmodel.a
 SG_BIN    := $(BUILD)/signalingd
 MP_BIN    := $(BUILD)/mediaproxyd
 BD_BIN    := $(BUILD)/billingd
@@ -77,7 +79,7 @@ lint: ## clang-tidy + cppcheck over the sources
 	@tests/lint.sh
 
 format: ## clang-format the sources in place
-	@clang-format -i $(COMMON_SRC) $(SG_SRC) $(MP_SRC) $(BD_SRC) $(CTL_SRC) \
+	@clang-format -i $(COMMON_SRC) $(SG_SRC) $(MP_SRC) $(BD_SRC) $(CTL_SRC) $(MODEL_SRC) \
 		$(wildcard */*.h */*/*.h)
 
 clean: ## remove build outputs
@@ -88,16 +90,22 @@ $(LIBTANDEM): $(call obj,$(COMMON_SRC))
 	@echo '  AR      $@'
 	$(Q)$(AR) rcs $@ $^
 
+# the configuration model (model/): tandemctl and billingd
+$(LIBMODEL): $(call obj,$(MODEL_SRC))
+	@mkdir -p $(@D)
+	@echo '  AR      $@'
+	$(Q)$(AR) rcs $@ $^
+
 $(SG_BIN): $(call obj,$(SG_SRC)) $(LIBTANDEM)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(SG_LIBS)
 $(MP_BIN): $(call obj,$(MP_SRC)) $(LIBTANDEM)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MP_LIBS)
-$(BD_BIN): $(call obj,$(BD_SRC)) $(LIBTANDEM)
+$(BD_BIN): $(call obj,$(BD_SRC)) $(LIBMODEL) $(LIBTANDEM)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
-$(CTL_BIN): $(call obj,$(CTL_SRC)) $(LIBTANDEM)
+$(CTL_BIN): $(call obj,$(CTL_SRC)) $(LIBMODEL) $(LIBTANDEM)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBTANDEM)
@@ -118,7 +126,7 @@ $(BUILD)/tests/test_mp_%: $(BUILD)/obj/tests/unit/test_mp_%.o $(call lib,$(MP_SR
 	@mkdir -p $(@D)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(MP_LIBS)
-$(BUILD)/tests/test_bd_%: $(BUILD)/obj/tests/unit/test_bd_%.o $(call lib,$(BD_SRC)) $(LIBTANDEM)
+$(BUILD)/tests/test_bd_%: $(BUILD)/obj/tests/unit/test_bd_%.o $(call lib,$(BD_SRC)) $(LIBMODEL) $(LIBTANDEM)
 	@mkdir -p $(@D)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(BD_LIBS)
@@ -136,6 +144,10 @@ $(BUILD)/obj/billingd/%.o: billingd/%.c
 	@echo '  CC      $<'
 	$(Q)$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
 $(BUILD)/obj/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(PQ_CFLAGS) -c -o $@ $<
+$(BUILD)/obj/model/%.o: model/%.c
 	@mkdir -p $(@D)
 	@echo '  CC      $<'
 	$(Q)$(CC) $(CFLAGS) $(PQ_CFLAGS) -c -o $@ $<

@@ -100,7 +100,7 @@ static int clashes(PGconn *conn, const char *number, bool *clash, char *err,
 		   size_t errsz)
 {
 	const char *p[1] = {number};
-	PGresult *r = tc_db_exec(
+	PGresult *r = md_pq_exec(
 	    conn,
 	    "SELECT EXISTS (SELECT 1 FROM phone_cards WHERE"
 	    " starts_with($1, number) OR starts_with(number, $1))"
@@ -124,7 +124,7 @@ static int insert_card(PGconn *conn, const char *batch_id, const char *agent_id,
 {
 	const char *p[9] = {cd->number, agent_id, value, table_id, batch_id,
 			    cd->pin,	expires,  memo,	 by};
-	PGresult *r = tc_db_exec(
+	PGresult *r = md_pq_exec(
 	    conn,
 	    "WITH a AS (INSERT INTO accounts (name, agent_id, type, balance,"
 	    "  billing_type, rate_table_id) VALUES ('card-' || $1,"
@@ -191,7 +191,7 @@ static int batch(const struct tc_opts *o, int argc, char **argv)
 	if (!conn)
 		return 1;
 	PQclear(PQexec(conn, "BEGIN"));
-	r = tc_db_exec(conn, "SELECT id FROM rate_tables WHERE name = $1", 1,
+	r = md_pq_exec(conn, "SELECT id FROM rate_tables WHERE name = $1", 1,
 		       (const char *const[]){rt}, err, sizeof(err));
 	if (!r || PQntuples(r) != 1) {
 		PQclear(r);
@@ -200,7 +200,7 @@ static int batch(const struct tc_opts *o, int argc, char **argv)
 	snprintf(table_id, sizeof(table_id), "%s", col(r, 0, "id"));
 	PQclear(r);
 	if (o->agent) {
-		r = tc_db_exec(conn,
+		r = md_pq_exec(conn,
 			       "SELECT id, 'manage_phone_cards' = ANY"
 			       " (agent_authorizations) AS may FROM accounts"
 			       " WHERE name = $1",
@@ -221,7 +221,7 @@ static int batch(const struct tc_opts *o, int argc, char **argv)
 		PQclear(r);
 	}
 	if (o->expires) {
-		r = tc_db_exec(conn,
+		r = md_pq_exec(conn,
 			       "SELECT ($1::date + 1)::timestamptz AS at,"
 			       " ($1::date + 1)::timestamptz > now() AS later",
 			       1, (const char *const[]){o->expires}, err,
@@ -236,7 +236,7 @@ static int batch(const struct tc_opts *o, int argc, char **argv)
 		snprintf(expires, sizeof(expires), "%s", col(r, 0, "at"));
 		PQclear(r);
 	}
-	r = tc_db_exec(
+	r = md_pq_exec(
 	    conn,
 	    "INSERT INTO phone_card_batches (name, agent_id, rate_table_id,"
 	    " face_value, expires_at, created_by) VALUES ($1, $2::bigint,"
@@ -289,7 +289,7 @@ static int batch(const struct tc_opts *o, int argc, char **argv)
 			return refuse(conn, "%s", err);
 		}
 	}
-	if (tc_db_cmd(conn, "COMMIT", err, sizeof(err))) {
+	if (md_pq_cmd(conn, "COMMIT", err, sizeof(err))) {
 		free(cards);
 		return refuse(conn, "%s", err);
 	}
@@ -311,7 +311,7 @@ static int list(const struct tc_opts *o, const char *name)
 
 	if (!conn)
 		return 1;
-	r = tc_db_exec(conn,
+	r = md_pq_exec(conn,
 		       "SELECT c.number, a.balance, a.name AS account,"
 		       " coalesce(c.expires_at::text, '') AS expires_at,"
 		       " c.wrong_pins, c.locked,"
@@ -366,7 +366,7 @@ static int set_card(const struct tc_opts *o, const char *what,
 		sql = "UPDATE phone_cards SET expires_at ="
 		      " ($2::date + 1)::timestamptz WHERE number = $1"
 		      " RETURNING number";
-	r = tc_db_exec(conn, sql, strstr(sql, "$2") ? 2 : 1,
+	r = md_pq_exec(conn, sql, strstr(sql, "$2") ? 2 : 1,
 		       (const char *const[]){number, date}, err, sizeof(err));
 	if (!r || PQntuples(r) != 1) {
 		PQclear(r);

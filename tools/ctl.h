@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <libpq-fe.h>
 
+#include "model/model.h"
+
 #define TC_DEFAULT_DB  "host=127.0.0.1 port=5432 user=tandem dbname=tandem"
 #define TC_DEFAULT_API "http://127.0.0.1:8080"
 
@@ -37,9 +39,6 @@ struct tc_opts {
 const char *tc_db_conninfo(const struct tc_opts *o);
 PGconn *tc_db_open(const struct tc_opts *o);
 PGconn *tc_db_connect(const struct tc_opts *o);
-PGresult *tc_db_exec(PGconn *conn, const char *sql, int n,
-		     const char *const *params, char *err, size_t errsz);
-int tc_db_cmd(PGconn *conn, const char *sql, char *err, size_t errsz);
 int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz);
 
 /* migrate.c */

@@ -68,59 +68,6 @@ PGconn *tc_db_connect(const struct tc_opts *o)
 	return conn;
 }
 
-static void errtext(char *err, size_t errsz, const PGresult *res, PGconn *conn)
-{
-	const char *prim =
-	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *det =
-	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-
-	if (!err || !errsz)
-		return;
-	if (prim)
-		snprintf(err, errsz, "%s%s%s", prim, det ? " (" : "",
-			 det ? det : "");
-	else
-		snprintf(err, errsz, "%s", PQerrorMessage(conn));
-	if (det && strlen(err) + 2 < errsz)
-		strcat(err, ")");
-	for (size_t n = strlen(err); n && err[n - 1] == '\n'; n--)
-		err[n - 1] = '\0';
-}
-
-/*
- * Run a parameterised statement (text parameters, text results).  Returns
- * the result when it succeeded, else NULL with the reason in err.
- */
-PGresult *tc_db_exec(PGconn *conn, const char *sql, int n,
-		     const char *const *params, char *err, size_t errsz)
-{
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return res;
-
-	errtext(err, errsz, res, conn);
-	PQclear(res);
-	return NULL;
-}
-
-/* run a statement (or several, simple protocol) without results */
-int tc_db_cmd(PGconn *conn, const char *sql, char *err, size_t errsz)
-{
-	PGresult *res = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(res);
-	int ret = 0;
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		errtext(err, errsz, res, conn);
-		ret = EIO;
-	}
-	PQclear(res);
-	return ret;
-}
-
 /*
  * The schema version of the database: the highest version recorded in
  * schema_version, 0 when that table does not exist yet (empty database).
@@ -130,7 +77,7 @@ int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz)
 	PGresult *res;
 	int v = 0;
 
-	res = tc_db_exec(conn, "SELECT to_regclass('schema_version') IS NULL",
+	res = md_pq_exec(conn, "SELECT to_regclass('schema_version') IS NULL",
 			 0, NULL, err, errsz);
 	if (!res)
 		return EIO;
@@ -141,7 +88,7 @@ int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz)
 	}
 	PQclear(res);
 
-	res = tc_db_exec(conn,
+	res = md_pq_exec(conn,
 			 "SELECT coalesce(max(version), 0) "
 			 "FROM schema_version",
 			 0, NULL, err, errsz);

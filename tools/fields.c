@@ -9,99 +9,99 @@
 
 #include "common/money.h"
 #include "tools/ctl.h"
-#include "tools/prov.h"
+#include "model/model.h"
 
-static void range(char *buf, size_t size, const struct tc_field *f)
+static void range(char *buf, size_t size, const struct md_field *f)
 {
 	char a[32], b[32];
 
 	switch (f->kind) {
-	case TC_INT:
+	case MD_INT:
 		snprintf(buf, size, "%lld..%lld", (long long)f->min,
 			 (long long)f->max);
 		break;
-	case TC_MONEY:
-		tc_money_str(a, sizeof(a), f->min);
-		tc_money_str(b, sizeof(b), f->max);
+	case MD_MONEY:
+		md_money_str(a, sizeof(a), f->min);
+		md_money_str(b, sizeof(b), f->max);
 		snprintf(buf, size, "%s..%s, at most 6 decimals",
 			 f->min < 0 ? "any" : a, b);
 		if (f->min < 0)
 			snprintf(buf, size, "± %s, at most 6 decimals", b);
 		break;
-	case TC_TEXT:
-	case TC_DIALSTR:
-	case TC_PREFIX:
-	case TC_HOST:
+	case MD_TEXT:
+	case MD_DIALSTR:
+	case MD_PREFIX:
+	case MD_HOST:
 		snprintf(buf, size, "%lld..%lld characters%s",
 			 (long long)f->min, (long long)f->max,
-			 f->kind == TC_DIALSTR	? " of 0-9 * # +"
-			 : f->kind == TC_PREFIX ? " of 0-9"
+			 f->kind == MD_DIALSTR	? " of 0-9 * # +"
+			 : f->kind == MD_PREFIX ? " of 0-9"
 						: "");
 		break;
-	case TC_ENUM:
+	case MD_ENUM:
 		buf[0] = '\0';
 		for (size_t i = 0; f->enums[i]; i++)
 			snprintf(buf + strlen(buf), size - strlen(buf),
 				 "%s`%s`", i ? ", " : "", f->enums[i]);
 		break;
-	case TC_INT_LIST:
+	case MD_INT_LIST:
 		snprintf(buf, size,
 			 "each %lld..%lld, at most %zu, no duplicates",
 			 (long long)f->min, (long long)f->max, f->max_items);
 		break;
-	case TC_PREFIX_LIST:
-	case TC_PREFIX_SET:
+	case MD_PREFIX_LIST:
+	case MD_PREFIX_SET:
 		snprintf(buf, size,
 			 "digits, 0..%lld each, at most %zu, no "
 			 "duplicates",
 			 (long long)f->max, f->max_items);
 		break;
-	case TC_IP_LIST:
+	case MD_IP_LIST:
 		snprintf(buf, size,
 			 "IPv4/IPv6 address or CIDR (host bits 0), at"
 			 " most %zu",
 			 f->max_items);
 		break;
-	case TC_REF:
+	case MD_REF:
 		snprintf(buf, size, "an existing %s or one in the file",
-			 tc_section_find(f->ref)->noun);
+			 md_section_find(f->ref)->noun);
 		break;
-	case TC_REF_LIST:
+	case MD_REF_LIST:
 		snprintf(buf, size, "names of %ss, at most %zu",
-			 tc_section_find(f->ref)->noun, f->max_items);
+			 md_section_find(f->ref)->noun, f->max_items);
 		break;
-	case TC_ENUM_SET:
+	case MD_ENUM_SET:
 		buf[0] = '\0';
 		for (size_t i = 0; f->enums[i]; i++)
 			snprintf(buf + strlen(buf), size - strlen(buf),
 				 "%s`%s`", i ? ", " : "", f->enums[i]);
 		break;
-	case TC_MEDIA:
+	case MD_MEDIA:
 		snprintf(buf, size, "an object, see \"Media settings\"");
 		break;
-	case TC_IDENTITY:
+	case MD_IDENTITY:
 		snprintf(buf, size, "an object, see \"Caller identity\"");
 		break;
-	case TC_CALLER_POOL:
+	case MD_CALLER_POOL:
 		snprintf(buf, size, "an object, see \"Caller identity\"");
 		break;
-	case TC_DIALPLAN:
+	case MD_DIALPLAN:
 		snprintf(buf, size, "at most %zu rules, see \"Dial plans\"",
 			 f->max_items);
 		break;
-	case TC_RATE_ENTRIES:
+	case MD_RATE_ENTRIES:
 		snprintf(buf, size, "at most %zu entries, prefixes unique",
 			 f->max_items);
 		break;
-	case TC_TIME:
+	case MD_TIME:
 		snprintf(buf, size, "`HH:MM` or `HH:MM:SS`, 00:00..24:00");
 		break;
-	case TC_TZ:
+	case MD_TZ:
 		snprintf(buf, size,
 			 "a name PostgreSQL knows "
 			 "(`pg_timezone_names`)");
 		break;
-	case TC_DATE_SET:
+	case MD_DATE_SET:
 		snprintf(buf, size, "`YYYY-MM-DD`, at most %zu, no duplicates",
 			 f->max_items);
 		break;
@@ -111,32 +111,32 @@ static void range(char *buf, size_t size, const struct tc_field *f)
 	}
 }
 
-static const char *type_name(const struct tc_field *f)
+static const char *type_name(const struct md_field *f)
 {
 	static const char *const names[] = {
-	    [TC_TEXT] = "string",
-	    [TC_DIALSTR] = "string",
-	    [TC_PREFIX] = "string",
-	    [TC_HOST] = "string",
-	    [TC_INT] = "integer",
-	    [TC_BOOL] = "boolean",
-	    [TC_MONEY] = "money string",
-	    [TC_ENUM] = "string",
-	    [TC_REF] = "name",
-	    [TC_INT_LIST] = "list of integers",
-	    [TC_PREFIX_LIST] = "list of strings",
-	    [TC_IP_LIST] = "list of strings",
-	    [TC_REF_LIST] = "list of names",
-	    [TC_ENUM_SET] = "set of strings",
-	    [TC_DIALPLAN] = "list of rules",
-	    [TC_MEDIA] = "object",
-	    [TC_IDENTITY] = "object",
-	    [TC_CALLER_POOL] = "object",
-	    [TC_PREFIX_SET] = "set of strings",
-	    [TC_RATE_ENTRIES] = "list of entries",
-	    [TC_TIME] = "string",
-	    [TC_TZ] = "string",
-	    [TC_DATE_SET] = "set of strings",
+	    [MD_TEXT] = "string",
+	    [MD_DIALSTR] = "string",
+	    [MD_PREFIX] = "string",
+	    [MD_HOST] = "string",
+	    [MD_INT] = "integer",
+	    [MD_BOOL] = "boolean",
+	    [MD_MONEY] = "money string",
+	    [MD_ENUM] = "string",
+	    [MD_REF] = "name",
+	    [MD_INT_LIST] = "list of integers",
+	    [MD_PREFIX_LIST] = "list of strings",
+	    [MD_IP_LIST] = "list of strings",
+	    [MD_REF_LIST] = "list of names",
+	    [MD_ENUM_SET] = "set of strings",
+	    [MD_DIALPLAN] = "list of rules",
+	    [MD_MEDIA] = "object",
+	    [MD_IDENTITY] = "object",
+	    [MD_CALLER_POOL] = "object",
+	    [MD_PREFIX_SET] = "set of strings",
+	    [MD_RATE_ENTRIES] = "list of entries",
+	    [MD_TIME] = "string",
+	    [MD_TZ] = "string",
+	    [MD_DATE_SET] = "set of strings",
 	};
 
 	return names[f->kind];
@@ -147,8 +147,8 @@ int tc_cmd_fields(void)
 {
 	char buf[256];
 
-	for (size_t s = 0; s < tc_nsections; s++) {
-		const struct tc_section *sec = &tc_sections[s];
+	for (size_t s = 0; s < md_nsections; s++) {
+		const struct md_section *sec = &md_sections[s];
 
 		printf("### `%s`\n\n", sec->key);
 		printf("| field | type | default | range | meaning |\n");
@@ -166,18 +166,18 @@ int tc_cmd_fields(void)
 		       "%s |\n",
 		       sec->noun);
 		for (size_t i = 0; i < sec->nfields; i++) {
-			const struct tc_field *f = &sec->fields[i];
+			const struct md_field *f = &sec->fields[i];
 
 			range(buf, sizeof(buf), f);
 			bool req = f->def[0] == '(';
 
 			printf("| `%s` | %s%s | %s%s%s | %s | %s%s%s |\n",
 			       f->key, type_name(f),
-			       f->flags & TC_F_NULLABLE ? " or null" : "",
+			       f->flags & MD_F_NULLABLE ? " or null" : "",
 			       req ? "" : "`", f->def, req ? "" : "`", buf,
 			       f->help,
-			       f->flags & TC_F_SECRET ? " (never printed)" : "",
-			       f->flags & TC_F_CREATE_ONLY ? " (creation only)"
+			       f->flags & MD_F_SECRET ? " (never printed)" : "",
+			       f->flags & MD_F_CREATE_ONLY ? " (creation only)"
 							   : "");
 		}
 		printf("\n");
@@ -185,7 +185,7 @@ int tc_cmd_fields(void)
 
 	printf("### `system_parameters`\n\n");
 	printf("| name | default | range | meaning |\n|---|---|---|---|\n");
-	for (const struct tc_param_def *p = tc_params; p->name; p++) {
+	for (const struct md_param_def *p = md_params; p->name; p++) {
 		if (p->text)
 			snprintf(buf, sizeof(buf),
 				 "text, %lld..%lld characters",

@@ -194,7 +194,7 @@ static int applied_set(PGconn *conn, bool *applied, size_t max, char *err,
 {
 	PGresult *res;
 
-	res = tc_db_exec(conn, "SELECT to_regclass('schema_version') IS NULL",
+	res = md_pq_exec(conn, "SELECT to_regclass('schema_version') IS NULL",
 			 0, NULL, err, errsz);
 	if (!res)
 		return EIO;
@@ -204,7 +204,7 @@ static int applied_set(PGconn *conn, bool *applied, size_t max, char *err,
 	}
 	PQclear(res);
 
-	res = tc_db_exec(conn, "SELECT version FROM schema_version", 0, NULL,
+	res = md_pq_exec(conn, "SELECT version FROM schema_version", 0, NULL,
 			 err, errsz);
 	if (!res)
 		return EIO;
@@ -232,19 +232,19 @@ static int apply_one(PGconn *conn, const char *dir, const struct migration *m)
 		return EIO;
 	}
 
-	if (tc_db_cmd(conn, "BEGIN", err, sizeof(err)))
+	if (md_pq_cmd(conn, "BEGIN", err, sizeof(err)))
 		goto fail;
-	if (tc_db_cmd(conn, sql, err, sizeof(err)))
+	if (md_pq_cmd(conn, sql, err, sizeof(err)))
 		goto fail;
 	snprintf(ver, sizeof(ver), "%d", m->version);
-	res = tc_db_exec(conn,
+	res = md_pq_exec(conn,
 			 "INSERT INTO schema_version (version, name) "
 			 "VALUES ($1, $2)",
 			 2, params, err, sizeof(err));
 	if (!res)
 		goto fail;
 	PQclear(res);
-	if (tc_db_cmd(conn, "COMMIT", err, sizeof(err)))
+	if (md_pq_cmd(conn, "COMMIT", err, sizeof(err)))
 		goto fail;
 
 	free(sql);
@@ -253,7 +253,7 @@ static int apply_one(PGconn *conn, const char *dir, const struct migration *m)
 
 fail:
 	free(sql);
-	tc_db_cmd(conn, "ROLLBACK", NULL, 0);
+	md_pq_cmd(conn, "ROLLBACK", NULL, 0);
 	fprintf(stderr, "tandemctl: %s: %s; nothing of it was applied\n", path,
 		err);
 	return EIO;
@@ -288,7 +288,7 @@ int tc_cmd_migrate(const struct tc_opts *o)
 		return 1;
 	}
 
-	res = tc_db_exec(
+	res = md_pq_exec(
 	    conn, "SELECT pg_advisory_lock(x'" MIGRATE_LOCK_KEY "'::bigint)", 0,
 	    NULL, err, sizeof(err));
 	if (!res) {

@@ -107,7 +107,7 @@ static bool lock_acct(PGconn *conn, const char *name, struct acct *a, char *err,
 		      size_t errsz)
 {
 	const char *p[1] = {name};
-	PGresult *r = tc_db_exec(
+	PGresult *r = md_pq_exec(
 	    conn,
 	    "SELECT id, balance, credit_limit, coalesce(agent_id::text, '')"
 	    " AS agent_id, 'pay_sub_accounts' = ANY (agent_authorizations)"
@@ -151,7 +151,7 @@ static int record(PGconn *conn, const struct tc_opts *o, const struct acct *a,
 	p[5] = bal;
 	p[6] = lim;
 	p[7] = peer ? peer->id : NULL;
-	r = tc_db_exec(conn,
+	r = md_pq_exec(conn,
 		       "INSERT INTO payments (account_id, kind, amount, memo,"
 		       " created_by, balance_after, credit_limit_after,"
 		       " peer_account_id) VALUES ($1, $2, $3, $4, $5, $6, $7,"
@@ -164,7 +164,7 @@ static int record(PGconn *conn, const struct tc_opts *o, const struct acct *a,
 	if (!strcmp(kind, "credit_limit"))
 		return 0;
 	p[3] = pay_id;
-	r = tc_db_exec(
+	r = md_pq_exec(
 	    conn,
 	    "INSERT INTO balance_history (account_id, delta, balance,"
 	    " reason, ref) VALUES ($1, CASE WHEN $2 IN ('deduction',"
@@ -186,7 +186,7 @@ static int set_acct(PGconn *conn, const struct acct *a, char *err, size_t errsz)
 
 	snprintf(bal, sizeof(bal), "%" PRId64, a->balance);
 	snprintf(lim, sizeof(lim), "%" PRId64, a->credit_limit);
-	r = tc_db_exec(conn,
+	r = md_pq_exec(conn,
 		       "UPDATE accounts SET balance = $2, credit_limit = $3"
 		       " WHERE id = $1",
 		       3, p, err, errsz);
@@ -200,7 +200,7 @@ static int list(PGconn *conn, const char *name)
 {
 	const char *p[1] = {name};
 	char err[512];
-	PGresult *r = tc_db_exec(
+	PGresult *r = md_pq_exec(
 	    conn,
 	    "SELECT p.id, p.created_at, p.kind, p.amount, p.balance_after,"
 	    " p.credit_limit_after, p.created_by, p.memo,"
@@ -318,7 +318,7 @@ int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv)
 	if (!strcmp(dbkind, "transfer_out")) {
 		/* lock both rows in id order: concurrent transfers never
 		 * deadlock (names resolved first, without locks) */
-		PGresult *r = tc_db_exec(
+		PGresult *r = md_pq_exec(
 		    conn,
 		    "SELECT name FROM accounts WHERE name IN ($1, $2)"
 		    " ORDER BY id FOR UPDATE",
@@ -391,7 +391,7 @@ int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv)
 			   err, sizeof(err)))
 			FAIL("%s", err);
 	}
-	if (tc_db_cmd(conn, "COMMIT", err, sizeof(err)))
+	if (md_pq_cmd(conn, "COMMIT", err, sizeof(err)))
 		FAIL("%s", err);
 	sw_money_format(money, sizeof(money), a.balance, 4);
 	printf("payment %s: %s %s %s, balance %s", pay, kind, argv[1],

@@ -1,10 +1,10 @@
-// FUZZ_SOURCES: tools/prov_check.c tools/prov_schema.c common/money.c
+// FUZZ_SOURCES: model/check.c model/schema.c common/money.c
 // FUZZ_LIBS: -ljansson
 /*
- * fuzz_provision.c - the provisioning validator (tools/prov_check.c)
+ * fuzz_provision.c - the provisioning validator (model/check.c)
  *
  * Any byte string is parsed as JSON the way `tandemctl provision` reads a
- * file and, when it parses, checked with tc_doc_check().  The validator must
+ * file and, when it parses, checked with md_doc_check().  The validator must
  * neither crash nor leak, and must accept a document only with zero errors.
  * It also round-trips the helpers the checks use.
  */
@@ -15,13 +15,13 @@
 
 #include <jansson.h>
 
-#include "tools/prov.h"
+#include "model/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct tc_doc doc = {0};
+	struct md_doc doc = {0};
 	json_error_t jerr;
 	json_t *root;
 	char *s;
@@ -30,12 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	root =
 	    json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (root) {
-		err = tc_doc_check(&doc, root);
+		err = md_doc_check(&doc, root);
 		if ((err == 0) != (doc.nerrs == 0))
 			abort();
 		/* a valid document has canonical values everywhere */
 		for (size_t i = 0; !err && i < doc.nobjs; i++) {
-			const struct tc_obj *o = &doc.objs[i];
+			const struct md_obj *o = &doc.objs[i];
 
 			if (!o->name || !o->vals)
 				abort();
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 		}
-		tc_doc_free(&doc);
+		md_doc_free(&doc);
 		json_decref(root);
 	}
 
@@ -55,14 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, data, size);
 	s[size] = '\0';
-	(void)tc_ip_or_cidr_valid(s);
-	(void)tc_host_valid(s);
+	(void)md_ip_or_cidr_valid(s);
+	(void)md_host_valid(s);
 	if (size >= 8) {
 		int64_t v;
 		char buf[32];
 
 		memcpy(&v, data, sizeof(v));
-		if (tc_money_str(buf, sizeof(buf), v))
+		if (md_money_str(buf, sizeof(buf), v))
 			abort();
 	}
 	free(s);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/money.h"
-#include "tools/prov.h"
+#include "model/model.h"
 
 #define MONEY_ANY -SW_MONEY_MAX, SW_MONEY_MAX
 #define MONEY_POS 0, SW_MONEY_MAX
@@ -36,192 +36,192 @@ static const char *const authorizations[] = {
 };
 static const char *const periods[] = {"always", "working", "non_working", NULL};
 
-static const struct tc_field work_calendar_fields[] = {
-    {"time_zone", "time_zone", TC_TZ, 1, 64, 0, NULL, NULL, 0, "UTC",
+static const struct md_field work_calendar_fields[] = {
+    {"time_zone", "time_zone", MD_TZ, 1, 64, 0, NULL, NULL, 0, "UTC",
      "IANA time zone the hours and days are in"},
-    {"working_days", "working_days", TC_INT_LIST, 1, 7, 7, NULL, NULL, 0,
+    {"working_days", "working_days", MD_INT_LIST, 1, 7, 7, NULL, NULL, 0,
      "[1,2,3,4,5]", "ISO weekdays that are working days (1 = Monday)"},
-    {"work_start", "work_start", TC_TIME, 0, 0, 0, NULL, NULL, 0, "\"09:00\"",
+    {"work_start", "work_start", MD_TIME, 0, 0, 0, NULL, NULL, 0, "\"09:00\"",
      "working hours start (inclusive)"},
-    {"work_end", "work_end", TC_TIME, 0, 0, 0, NULL, NULL, 0, "\"18:00\"",
+    {"work_end", "work_end", MD_TIME, 0, 0, 0, NULL, NULL, 0, "\"18:00\"",
      "working hours end (exclusive), after work_start"},
-    {"holidays", NULL, TC_DATE_SET, 0, 0, 3660, NULL, NULL, 0, "[]",
+    {"holidays", NULL, MD_DATE_SET, 0, 0, 3660, NULL, NULL, 0, "[]",
      "non-working dates, replaced as a set when given", "holidays",
      "calendar_id", "day"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
-static const struct tc_field package_period_rate_fields[] = {
-    {"calendar", "calendar_id", TC_REF, 0, 0, 0, NULL, "work_calendars",
-     TC_F_REQ_CREATE, "(required)", "the work calendar, by name"},
-    {"working_rate_table", "working_rate_table_id", TC_REF, 0, 0, 0, NULL,
-     "rate_tables", TC_F_REQ_CREATE, "(required)",
+static const struct md_field package_period_rate_fields[] = {
+    {"calendar", "calendar_id", MD_REF, 0, 0, 0, NULL, "work_calendars",
+     MD_F_REQ_CREATE, "(required)", "the work calendar, by name"},
+    {"working_rate_table", "working_rate_table_id", MD_REF, 0, 0, 0, NULL,
+     "rate_tables", MD_F_REQ_CREATE, "(required)",
      "rate table of working hours"},
-    {"non_working_rate_table", "non_working_rate_table_id", TC_REF, 0, 0, 0,
-     NULL, "rate_tables", TC_F_REQ_CREATE, "(required)",
+    {"non_working_rate_table", "non_working_rate_table_id", MD_REF, 0, 0, 0,
+     NULL, "rate_tables", MD_F_REQ_CREATE, "(required)",
      "rate table outside working hours, holidays and non-working days"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
-static const struct tc_field phone_fields[] = {
-    {"account", "account_id", TC_REF, 0, 0, 0, NULL, "accounts",
-     TC_F_REQ_CREATE, "(required)", "the account calls are billed to"},
-    {"password", "password", TC_TEXT, 1, 128, 0, NULL, NULL,
-     TC_F_REQ_CREATE | TC_F_SECRET, "(required)", "digest password"},
+static const struct md_field phone_fields[] = {
+    {"account", "account_id", MD_REF, 0, 0, 0, NULL, "accounts",
+     MD_F_REQ_CREATE, "(required)", "the account calls are billed to"},
+    {"password", "password", MD_TEXT, 1, 128, 0, NULL, NULL,
+     MD_F_REQ_CREATE | MD_F_SECRET, "(required)", "digest password"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
-static const struct tc_field rate_table_fields[] = {
-    {"entries", NULL, TC_RATE_ENTRIES, 0, 0, 1000000, NULL, NULL, 0, "[]",
+static const struct md_field rate_table_fields[] = {
+    {"entries", NULL, MD_RATE_ENTRIES, 0, 0, 1000000, NULL, NULL, 0, "[]",
      "the table's entries, replaced as a set when given"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
-static const struct tc_field gateway_group_fields[] = {
-    {"capacity", "capacity", TC_INT, 0, 1000000, 0, NULL, NULL, 0, "0",
+static const struct md_field gateway_group_fields[] = {
+    {"capacity", "capacity", MD_INT, 0, 1000000, 0, NULL, NULL, 0, "0",
      "total lines of the group's gateways (0 = unlimited)"},
-    {"reserved_lines", "reserved_lines", TC_INT, 0, 1000000, 0, NULL, NULL, 0,
+    {"reserved_lines", "reserved_lines", MD_INT, 0, 1000000, 0, NULL, NULL, 0,
      "0", "lines kept for priority customers and protect routes"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
-static const struct tc_field account_fields[] = {
-    {"type", "type", TC_ENUM, 0, 0, 0, account_types, NULL, 0, "customer",
+static const struct md_field account_fields[] = {
+    {"type", "type", MD_ENUM, 0, 0, 0, account_types, NULL, 0, "customer",
      "customer, vendor or both"},
-    {"agent", "agent_id", TC_REF, 0, 0, 0, NULL, "accounts", TC_F_NULLABLE,
+    {"agent", "agent_id", MD_REF, 0, 0, 0, NULL, "accounts", MD_F_NULLABLE,
      "null", "parent (agent) account, by name"},
-    {"balance", "balance", TC_MONEY, MONEY_ANY, 0, NULL, NULL, TC_F_CREATE_ONLY,
+    {"balance", "balance", MD_MONEY, MONEY_ANY, 0, NULL, NULL, MD_F_CREATE_ONLY,
      "\"0\"", "opening balance; applied when the account is created only"},
-    {"credit_limit", "credit_limit", TC_MONEY, MONEY_POS, 0, NULL, NULL, 0,
+    {"credit_limit", "credit_limit", MD_MONEY, MONEY_POS, 0, NULL, NULL, 0,
      "\"0\"", "overdraft allowed below zero"},
-    {"billing_type", "billing_type", TC_ENUM, 0, 0, 0, billing_types, NULL, 0,
+    {"billing_type", "billing_type", MD_ENUM, 0, 0, 0, billing_types, NULL, 0,
      "prepaid", "prepaid or postpaid"},
-    {"rate_table", "rate_table_id", TC_REF, 0, 0, 0, NULL, "rate_tables",
-     TC_F_NULLABLE, "null", "selling rate table (customers), by name"},
-    {"buy_rate_table", "buy_rate_table_id", TC_REF, 0, 0, 0, NULL,
-     "rate_tables", TC_F_NULLABLE, "null",
+    {"rate_table", "rate_table_id", MD_REF, 0, 0, 0, NULL, "rate_tables",
+     MD_F_NULLABLE, "null", "selling rate table (customers), by name"},
+    {"buy_rate_table", "buy_rate_table_id", MD_REF, 0, 0, 0, NULL,
+     "rate_tables", MD_F_NULLABLE, "null",
      "buying rate table (vendors), by name"},
-    {"package_period_rate", "package_period_rate_id", TC_REF, 0, 0, 0, NULL,
-     "package_period_rates", TC_F_NULLABLE, "null",
+    {"package_period_rate", "package_period_rate_id", MD_REF, 0, 0, 0, NULL,
+     "package_period_rates", MD_F_NULLABLE, "null",
      "selling by period instead of rate_table, by name"},
-    {"work_calendar", "work_calendar_id", TC_REF, 0, 0, 0, NULL,
-     "work_calendars", TC_F_NULLABLE, "null", "the account's work calendar"},
-    {"max_concurrent_calls", "max_concurrent_calls", TC_INT, 0, 1000000, 0,
+    {"work_calendar", "work_calendar_id", MD_REF, 0, 0, 0, NULL,
+     "work_calendars", MD_F_NULLABLE, "null", "the account's work calendar"},
+    {"max_concurrent_calls", "max_concurrent_calls", MD_INT, 0, 1000000, 0,
      NULL, NULL, 0, "0", "0 = unlimited"},
-    {"number_allow", "number_allow", TC_PREFIX_LIST, 0, 32, 1000, NULL, NULL, 0,
+    {"number_allow", "number_allow", MD_PREFIX_LIST, 0, 32, 1000, NULL, NULL, 0,
      "[]", "callee prefixes allowed (empty = all)"},
-    {"number_deny", "number_deny", TC_PREFIX_LIST, 0, 32, 1000, NULL, NULL, 0,
+    {"number_deny", "number_deny", MD_PREFIX_LIST, 0, 32, 1000, NULL, NULL, 0,
      "[]", "callee prefixes refused"},
-    {"agent_authorizations", "agent_authorizations", TC_ENUM_SET, 0, 0, 8,
+    {"agent_authorizations", "agent_authorizations", MD_ENUM_SET, 0, 0, 8,
      authorizations, NULL, 0, "[]",
      "what this account may do as an agent; a subset of its agent's"},
-    {"ctd_model", "ctd_model", TC_ENUM, 0, 0, 0, ctd_models, NULL, 0,
+    {"ctd_model", "ctd_model", MD_ENUM, 0, 0, 0, ctd_models, NULL, 0,
      "standard", "standard or flow"},
-    {"suppress_duration_alarm", "suppress_duration_alarm", TC_BOOL, 0, 0, 0,
+    {"suppress_duration_alarm", "suppress_duration_alarm", MD_BOOL, 0, 0, 0,
      NULL, NULL, 0, "false", "no \"call duration too long\" alarm"},
-    {"low_balance_alarm", "low_balance_alarm", TC_MONEY, MONEY_POS, 0, NULL,
+    {"low_balance_alarm", "low_balance_alarm", MD_MONEY, MONEY_POS, 0, NULL,
      NULL, 0, "\"0\"", "alarm when the balance falls below (0 = off)"},
-    {"locked", "locked", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+    {"locked", "locked", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
      "a locked account makes no calls"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
-static const struct tc_field mapping_gateway_fields[] = {
-    {"account", "account_id", TC_REF, 0, 0, 0, NULL, "accounts",
-     TC_F_REQ_CREATE, "(required)", "the customer account, by name"},
-    {"auth_mode", "auth_mode", TC_ENUM, 0, 0, 0, auth_modes, NULL, 0, "ip",
+static const struct md_field mapping_gateway_fields[] = {
+    {"account", "account_id", MD_REF, 0, 0, 0, NULL, "accounts",
+     MD_F_REQ_CREATE, "(required)", "the customer account, by name"},
+    {"auth_mode", "auth_mode", MD_ENUM, 0, 0, 0, auth_modes, NULL, 0, "ip",
      "ip, ip_port or password"},
-    {"ips", "ips", TC_IP_LIST, 0, 0, 256, NULL, NULL, 0, "[]",
+    {"ips", "ips", MD_IP_LIST, 0, 0, 256, NULL, NULL, 0, "[]",
      "source IPv4/IPv6 addresses or CIDRs"},
-    {"ports", "ports", TC_INT_LIST, 1, 65535, 64, NULL, NULL, 0, "[]",
+    {"ports", "ports", MD_INT_LIST, 1, 65535, 64, NULL, NULL, 0, "[]",
      "source ports (auth_mode ip_port; empty = any)"},
-    {"username", "username", TC_TEXT, 1, 64, 0, NULL, NULL, TC_F_NULLABLE,
+    {"username", "username", MD_TEXT, 1, 64, 0, NULL, NULL, MD_F_NULLABLE,
      "null", "digest user (auth_mode password)"},
-    {"password", "password", TC_TEXT, 1, 128, 0, NULL, NULL,
-     TC_F_NULLABLE | TC_F_SECRET, "null",
+    {"password", "password", MD_TEXT, 1, 128, 0, NULL, NULL,
+     MD_F_NULLABLE | MD_F_SECRET, "null",
      "digest password (auth_mode password)"},
-    {"cps_limit", "cps_limit", TC_INT, 0, 100000, 0, NULL, NULL, 0, "0",
+    {"cps_limit", "cps_limit", MD_INT, 0, 100000, 0, NULL, NULL, 0, "0",
      "calls per second (0 = unlimited)"},
-    {"max_concurrent_calls", "max_concurrent_calls", TC_INT, 0, 1000000, 0,
+    {"max_concurrent_calls", "max_concurrent_calls", MD_INT, 0, 1000000, 0,
      NULL, NULL, 0, "0", "0 = unlimited"},
-    {"max_call_duration_s", "max_call_duration_s", TC_INT, 0, 604800, 0, NULL,
+    {"max_call_duration_s", "max_call_duration_s", MD_INT, 0, 604800, 0, NULL,
      NULL, 0, "0",
      "conversation limitation in seconds (0 = SS_MAXCALLDURATION only)"},
-    {"caller_dial_plan", "caller_dial_plan", TC_DIALPLAN, 0, 0, 100, NULL, NULL,
+    {"caller_dial_plan", "caller_dial_plan", MD_DIALPLAN, 0, 0, 100, NULL, NULL,
      0, "[]", "rewrites the caller number on ingress"},
-    {"callee_dial_plan", "callee_dial_plan", TC_DIALPLAN, 0, 0, 100, NULL, NULL,
+    {"callee_dial_plan", "callee_dial_plan", MD_DIALPLAN, 0, 0, 100, NULL, NULL,
      0, "[]", "rewrites the callee number on ingress, before routing"},
-    {"caller_source", "caller_source", TC_ENUM, 0, 0, 0, caller_sources, NULL,
+    {"caller_source", "caller_source", MD_ENUM, 0, 0, 0, caller_sources, NULL,
      0, "from", "from, display or rpid"},
-    {"media", "media", TC_MEDIA, 0, 0, 0, NULL, NULL, 0, "{}",
+    {"media", "media", MD_MEDIA, 0, 0, 0, NULL, NULL, 0, "{}",
      "codec, DTMF and media proxy settings; replaced as a whole"},
-    {"support_privacy", "support_privacy", TC_BOOL, 0, 0, 0, NULL, NULL, 0,
+    {"support_privacy", "support_privacy", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false", "pass Privacy/PAI through"},
-    {"priority_customer", "priority_customer", TC_BOOL, 0, 0, 0, NULL, NULL, 0,
+    {"priority_customer", "priority_customer", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false", "may use reserved group lines"},
-    {"locked", "locked", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+    {"locked", "locked", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
      "a locked gateway takes no calls"},
-    {"phone_card_mode", "phone_card_mode", TC_BOOL, 0, 0, 0, NULL, NULL, 0,
+    {"phone_card_mode", "phone_card_mode", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false",
      "callers pay with phone cards: <prefix><card><PIN>#<destination>"},
-    {"phone_card_prefix", "phone_card_prefix", TC_PREFIX, 0, 16, 0, NULL, NULL,
+    {"phone_card_prefix", "phone_card_prefix", MD_PREFIX, 0, 16, 0, NULL, NULL,
      0, "\"\"", "access prefix dialled before the card number"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
-static const struct tc_field routing_gateway_fields[] = {
-    {"account", "account_id", TC_REF, 0, 0, 0, NULL, "accounts", TC_F_NULLABLE,
+static const struct md_field routing_gateway_fields[] = {
+    {"account", "account_id", MD_REF, 0, 0, 0, NULL, "accounts", MD_F_NULLABLE,
      "null", "the vendor account, by name"},
-    {"address", "address", TC_HOST, 1, 253, 0, NULL, NULL, TC_F_REQ_CREATE,
+    {"address", "address", MD_HOST, 1, 253, 0, NULL, NULL, MD_F_REQ_CREATE,
      "(required)", "SIP host: IPv4, IPv6 or DNS name"},
-    {"port", "port", TC_INT, 1, 65535, 0, NULL, NULL, 0, "5060", "SIP port"},
-    {"transport", "transport", TC_ENUM, 0, 0, 0, transports, NULL, 0, "udp",
+    {"port", "port", MD_INT, 1, 65535, 0, NULL, NULL, 0, "5060", "SIP port"},
+    {"transport", "transport", MD_ENUM, 0, 0, 0, transports, NULL, 0, "udp",
      "udp or tcp"},
-    {"register_username", "register_username", TC_TEXT, 1, 64, 0, NULL, NULL,
-     TC_F_NULLABLE, "null", "outbound REGISTER user"},
-    {"register_password", "register_password", TC_TEXT, 1, 128, 0, NULL, NULL,
-     TC_F_NULLABLE | TC_F_SECRET, "null", "outbound REGISTER password"},
-    {"prefixes", NULL, TC_PREFIX_SET, 0, 32, 10000, NULL, NULL, 0, "[]",
+    {"register_username", "register_username", MD_TEXT, 1, 64, 0, NULL, NULL,
+     MD_F_NULLABLE, "null", "outbound REGISTER user"},
+    {"register_password", "register_password", MD_TEXT, 1, 128, 0, NULL, NULL,
+     MD_F_NULLABLE | MD_F_SECRET, "null", "outbound REGISTER password"},
+    {"prefixes", NULL, MD_PREFIX_SET, 0, 32, 10000, NULL, NULL, 0, "[]",
      "callee prefixes routed here, replaced as a set when given",
      "routing_gateway_prefixes", "routing_gateway_id", "prefix"},
-    {"priority", "priority", TC_INT, 1, 65535, 0, NULL, NULL, 0, "1",
+    {"priority", "priority", MD_INT, 1, 65535, 0, NULL, NULL, 0, "1",
      "1 = tried first"},
-    {"line_limit", "line_limit", TC_INT, 0, 1000000, 0, NULL, NULL, 0, "0",
+    {"line_limit", "line_limit", MD_INT, 0, 1000000, 0, NULL, NULL, 0, "0",
      "concurrent calls (0 = unlimited)"},
-    {"gateway_prefix", "gateway_prefix", TC_DIALSTR, 0, 32, 0, NULL, NULL, 0,
+    {"gateway_prefix", "gateway_prefix", MD_DIALSTR, 0, 32, 0, NULL, NULL, 0,
      "\"\"", "tech prefix prepended to the callee"},
-    {"callee_dial_plan", "callee_dial_plan", TC_DIALPLAN, 0, 0, 100, NULL, NULL,
+    {"callee_dial_plan", "callee_dial_plan", MD_DIALPLAN, 0, 0, 100, NULL, NULL,
      0, "[]", "rewrites the callee for this gateway, before gateway_prefix"},
-    {"caller_dial_plan", "caller_dial_plan", TC_DIALPLAN, 0, 0, 100, NULL, NULL,
+    {"caller_dial_plan", "caller_dial_plan", MD_DIALPLAN, 0, 0, 100, NULL, NULL,
      0, "[]", "rewrites the caller number (and PAI) for this gateway"},
-    {"switch_until_connect", "switch_until_connect", TC_BOOL, 0, 0, 0, NULL,
+    {"switch_until_connect", "switch_until_connect", MD_BOOL, 0, 0, 0, NULL,
      NULL, 0, "true", "fail over to the next gateway on failure"},
-    {"stop_codes", "stop_codes", TC_INT_LIST, 400, 699, 300, NULL, NULL, 0,
+    {"stop_codes", "stop_codes", MD_INT_LIST, 400, 699, 300, NULL, NULL, 0,
      "[486,487,403,404,484,488,600,603,606]",
      "failure codes relayed to the caller without failover"},
-    {"media", "media", TC_MEDIA, 0, 0, 0, NULL, NULL, 0, "{}",
+    {"media", "media", MD_MEDIA, 0, 0, 0, NULL, NULL, 0, "{}",
      "codec, DTMF and media proxy settings; replaced as a whole"},
-    {"identity", "identity", TC_IDENTITY, 0, 0, 0, NULL, NULL, 0, "{}",
+    {"identity", "identity", MD_IDENTITY, 0, 0, 0, NULL, NULL, 0, "{}",
      "PAI, Privacy, PPI and extra headers; replaced as a whole"},
-    {"caller_pool", "caller_pool", TC_CALLER_POOL, 0, 0, 0, NULL, NULL, 0, "{}",
+    {"caller_pool", "caller_pool", MD_CALLER_POOL, 0, 0, 0, NULL, NULL, 0, "{}",
      "caller number pool; replaced as a whole"},
-    {"protect_route", "protect_route", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+    {"protect_route", "protect_route", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
      "tried after every normal gateway"},
-    {"gateway_group", "gateway_group_id", TC_REF, 0, 0, 0, NULL,
-     "gateway_groups", TC_F_NULLABLE, "null", "gateway group, by name"},
-    {"mapping_filter_mode", "mapping_filter_mode", TC_ENUM, 0, 0, 0,
+    {"gateway_group", "gateway_group_id", MD_REF, 0, 0, 0, NULL,
+     "gateway_groups", MD_F_NULLABLE, "null", "gateway group, by name"},
+    {"mapping_filter_mode", "mapping_filter_mode", MD_ENUM, 0, 0, 0,
      filter_modes, NULL, 0, "none", "none, allow or forbid"},
-    {"mapping_filter", "mapping_filter", TC_REF_LIST, 0, 0, 1000, NULL,
+    {"mapping_filter", "mapping_filter", MD_REF_LIST, 0, 0, 1000, NULL,
      "mapping_gateways", 0, "[]",
      "mapping gateway names the filter mode applies to"},
-    {"locked", "locked", TC_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+    {"locked", "locked", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
      "a locked gateway is never tried"},
-    {"options_keepalive", "options_keepalive", TC_BOOL, 0, 0, 0, NULL, NULL, 0,
+    {"options_keepalive", "options_keepalive", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false", "OPTIONS keepalive; offline gateways are skipped"},
-    {"work_calendar", "work_calendar_id", TC_REF, 0, 0, 0, NULL,
-     "work_calendars", TC_F_NULLABLE, "null",
+    {"work_calendar", "work_calendar_id", MD_REF, 0, 0, 0, NULL,
+     "work_calendars", MD_F_NULLABLE, "null",
      "calendar of active_period, by name"},
-    {"active_period", "active_period", TC_ENUM, 0, 0, 0, periods, NULL, 0,
+    {"active_period", "active_period", MD_ENUM, 0, 0, 0, periods, NULL, 0,
      "always", "always, working or non_working (by work_calendar)"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
@@ -229,7 +229,7 @@ static const struct tc_field routing_gateway_fields[] = {
 #define NF(a) (sizeof(a) / sizeof((a)[0]) - 1)
 
 /* in apply order: each section refers only to sections before it */
-const struct tc_section tc_sections[] = {
+const struct md_section md_sections[] = {
     {"rate_tables", "rate_tables", "rate table", rate_table_fields,
      NF(rate_table_fields)},
     {"work_calendars", "work_calendars", "work calendar", work_calendar_fields,
@@ -245,7 +245,7 @@ const struct tc_section tc_sections[] = {
      routing_gateway_fields, NF(routing_gateway_fields)},
     {"phones", "phones", "phone", phone_fields, NF(phone_fields), "number"},
 };
-const size_t tc_nsections = sizeof(tc_sections) / sizeof(tc_sections[0]);
+const size_t md_nsections = sizeof(md_sections) / sizeof(md_sections[0]);
 
 /*
  * The system parameters tandemctl accepts.  Ranges are enforced here so a typo
@@ -253,7 +253,7 @@ const size_t tc_nsections = sizeof(tc_sections) / sizeof(tc_sections[0]);
  * not fixed yet are free text.  def is the value a daemon uses when the row
  * is missing ("" = decided by the daemon, see its documentation).
  */
-const struct tc_param_def tc_params[] = {
+const struct md_param_def md_params[] = {
     {"SS_FAILOVER_NO_PROVISIONAL_MS", 0, 600000, false, "3000",
      "no 1xx from a gateway within this many ms counts as 408"},
     {"SS_SIP_TIMER_B_MS", 1000, 600000, false, "32000",
@@ -318,25 +318,25 @@ const struct tc_param_def tc_params[] = {
 };
 
 /* the section of a top-level key, or NULL */
-const struct tc_section *tc_section_find(const char *key)
+const struct md_section *md_section_find(const char *key)
 {
-	for (size_t i = 0; i < tc_nsections; i++) {
-		if (!strcmp(tc_sections[i].key, key))
-			return &tc_sections[i];
+	for (size_t i = 0; i < md_nsections; i++) {
+		if (!strcmp(md_sections[i].key, key))
+			return &md_sections[i];
 	}
 	return NULL;
 }
 
 /* the key (and column) identifying the objects of a section */
-const char *tc_section_id(const struct tc_section *sec)
+const char *md_section_id(const struct md_section *sec)
 {
 	return sec->id ? sec->id : "name";
 }
 
 /* the definition of a system parameter, or NULL when unknown */
-const struct tc_param_def *tc_param_find(const char *name)
+const struct md_param_def *md_param_find(const char *name)
 {
-	for (const struct tc_param_def *p = tc_params; p->name; p++) {
+	for (const struct md_param_def *p = md_params; p->name; p++) {
 		if (!strcmp(p->name, name))
 			return p;
 	}
@@ -344,7 +344,7 @@ const struct tc_param_def *tc_param_find(const char *name)
 }
 
 /* index of a field of a section, -1 when absent */
-int tc_field_index(const struct tc_section *sec, const char *key)
+int md_field_index(const struct md_section *sec, const char *key)
 {
 	for (size_t i = 0; i < sec->nfields; i++) {
 		if (!strcmp(sec->fields[i].key, key))

@@ -4,7 +4,7 @@
  *
  * Every problem is collected (not only the first), each with its JSON path,
  * so an operator fixes a file in one pass.  Nothing here trusts the input:
- * the libFuzzer harness tests/fuzz/fuzz_provision.c drives tc_doc_check().
+ * the libFuzzer harness tests/fuzz/fuzz_provision.c drives md_doc_check().
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -17,14 +17,14 @@
 #include <strings.h>
 
 #include "common/money.h"
-#include "tools/prov.h"
+#include "model/model.h"
 
 #define MAX_ERRS     200    /* stop collecting after this many */
 #define MAX_OBJS     100000 /* objects per section */
 #define NAME_MAX_LEN 64
 
 /* the objects qsort() comparators index into (qsort has no context) */
-static const struct tc_obj *sort_base;
+static const struct md_obj *sort_base;
 
 /* jansson's iteration macros take non-const objects; we only read */
 static json_t *rd(const json_t *j)
@@ -38,7 +38,7 @@ static json_t *rd(const json_t *j)
 }
 
 /* record one problem: "path: message" */
-void tc_doc_error(struct tc_doc *doc, const char *fmt, ...)
+void md_doc_error(struct md_doc *doc, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -60,17 +60,17 @@ void tc_doc_error(struct tc_doc *doc, const char *fmt, ...)
 		doc->nerrs++;
 }
 
-static char *xstrdup(struct tc_doc *doc, const char *s)
+static char *xstrdup(struct md_doc *doc, const char *s)
 {
 	char *d = strdup(s);
 
 	if (!d)
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 	return d;
 }
 
 /* micro-units as the shortest decimal text: 100, 0.01, -1.5 */
-int tc_money_str(char *buf, size_t size, int64_t micro)
+int md_money_str(char *buf, size_t size, int64_t micro)
 {
 	uint64_t u =
 	    micro < 0 ? (uint64_t)0 - (uint64_t)micro : (uint64_t)micro;
@@ -98,7 +98,7 @@ static bool all_digits(const char *s)
 }
 
 /* IPv4/IPv6 address, or a CIDR with no host bits set */
-bool tc_ip_or_cidr_valid(const char *s)
+bool md_ip_or_cidr_valid(const char *s)
 {
 	unsigned char addr[16];
 	char buf[64];
@@ -144,7 +144,7 @@ bool tc_ip_or_cidr_valid(const char *s)
 }
 
 /* IPv4 or IPv6 literal, or an RFC 1123 host name */
-bool tc_host_valid(const char *s)
+bool md_host_valid(const char *s)
 {
 	unsigned char addr[16];
 	size_t label = 0, len;
@@ -204,7 +204,7 @@ static const char *name_problem(const char *s, size_t len)
  * Money: a JSON string "[-]digits[.digits]" with at most 6 decimals.
  * Returns false (and records why) when it is not acceptable.
  */
-static bool check_money(struct tc_doc *doc, const char *path, const json_t *j,
+static bool check_money(struct md_doc *doc, const char *path, const json_t *j,
 			int64_t min, int64_t max, int64_t *valp)
 {
 	const char *s, *p;
@@ -212,7 +212,7 @@ static bool check_money(struct tc_doc *doc, const char *path, const json_t *j,
 	int64_t val;
 
 	if (!json_is_string(j)) {
-		tc_doc_error(doc,
+		md_doc_error(doc,
 			     "%s: must be a decimal string like \"0.0100\" "
 			     "(money is never a JSON number)",
 			     path);
@@ -241,19 +241,19 @@ static bool check_money(struct tc_doc *doc, const char *path, const json_t *j,
 	if (*p || intd == 0)
 		goto bad;
 	if (fracd > 6) {
-		tc_doc_error(doc, "%s: at most 6 decimals", path);
+		md_doc_error(doc, "%s: at most 6 decimals", path);
 		return false;
 	}
 	if (intd > 13 || sw_money_parse(&val, s)) {
-		tc_doc_error(doc, "%s: out of range", path);
+		md_doc_error(doc, "%s: out of range", path);
 		return false;
 	}
 	if (val < min || val > max) {
 		char a[32], b[32];
 
-		tc_money_str(a, sizeof(a), min);
-		tc_money_str(b, sizeof(b), max);
-		tc_doc_error(doc, "%s: must be %s..%s", path, a, b);
+		md_money_str(a, sizeof(a), min);
+		md_money_str(b, sizeof(b), max);
+		md_doc_error(doc, "%s: must be %s..%s", path, a, b);
 		return false;
 	}
 
@@ -261,22 +261,22 @@ static bool check_money(struct tc_doc *doc, const char *path, const json_t *j,
 	return true;
 
 bad:
-	tc_doc_error(doc, "%s: not a decimal amount (e.g. \"12.50\")", path);
+	md_doc_error(doc, "%s: not a decimal amount (e.g. \"12.50\")", path);
 	return false;
 }
 
-static bool check_int(struct tc_doc *doc, const char *path, const json_t *j,
+static bool check_int(struct md_doc *doc, const char *path, const json_t *j,
 		      int64_t min, int64_t max, int64_t *valp)
 {
 	int64_t v;
 
 	if (!json_is_integer(j)) {
-		tc_doc_error(doc, "%s: must be an integer", path);
+		md_doc_error(doc, "%s: must be an integer", path);
 		return false;
 	}
 	v = json_integer_value(j);
 	if (v < min || v > max) {
-		tc_doc_error(doc, "%s: must be %lld..%lld", path,
+		md_doc_error(doc, "%s: must be %lld..%lld", path,
 			     (long long)min, (long long)max);
 		return false;
 	}
@@ -285,41 +285,41 @@ static bool check_int(struct tc_doc *doc, const char *path, const json_t *j,
 }
 
 /* a string of JSON type and length min..max; returns it or NULL */
-static const char *check_str(struct tc_doc *doc, const char *path,
+static const char *check_str(struct md_doc *doc, const char *path,
 			     const json_t *j, int64_t min, int64_t max)
 {
 	const char *s;
 	size_t len;
 
 	if (!json_is_string(j)) {
-		tc_doc_error(doc, "%s: must be a string", path);
+		md_doc_error(doc, "%s: must be a string", path);
 		return NULL;
 	}
 	s = json_string_value(j);
 	len = json_string_length(j);
 	if (strlen(s) != len) {
-		tc_doc_error(doc, "%s: must not contain NUL", path);
+		md_doc_error(doc, "%s: must not contain NUL", path);
 		return NULL;
 	}
 	if ((int64_t)len < min || (int64_t)len > max) {
 		if (min == max)
-			tc_doc_error(doc, "%s: must be %lld characters", path,
+			md_doc_error(doc, "%s: must be %lld characters", path,
 				     (long long)min);
 		else
-			tc_doc_error(doc, "%s: must be %lld..%lld characters",
+			md_doc_error(doc, "%s: must be %lld..%lld characters",
 				     path, (long long)min, (long long)max);
 		return NULL;
 	}
 	return s;
 }
 
-static const char *check_prefix(struct tc_doc *doc, const char *path,
+static const char *check_prefix(struct md_doc *doc, const char *path,
 				const json_t *j, int64_t maxlen)
 {
 	const char *s = check_str(doc, path, j, 0, maxlen);
 
 	if (s && !all_digits(s)) {
-		tc_doc_error(doc, "%s: a prefix is digits only", path);
+		md_doc_error(doc, "%s: a prefix is digits only", path);
 		return NULL;
 	}
 	return s;
@@ -413,8 +413,8 @@ static int cmp_str(const void *a, const void *b)
  * A list value: every element checked, kept in file order (or sorted for
  * sets), duplicates refused; canonical text is compact JSON.
  */
-static char *check_list(struct tc_doc *doc, const char *path,
-			const struct tc_field *f, const json_t *j)
+static char *check_list(struct md_doc *doc, const char *path,
+			const struct md_field *f, const json_t *j)
 {
 	json_t *out = NULL;
 	const char **strs = NULL;
@@ -424,19 +424,19 @@ static char *check_list(struct tc_doc *doc, const char *path,
 	bool ok = true;
 
 	if (!json_is_array(j)) {
-		tc_doc_error(doc, "%s: must be a list", path);
+		md_doc_error(doc, "%s: must be a list", path);
 		return NULL;
 	}
 	n = json_array_size(j);
 	if (n > f->max_items) {
-		tc_doc_error(doc, "%s: at most %zu items", path, f->max_items);
+		md_doc_error(doc, "%s: at most %zu items", path, f->max_items);
 		return NULL;
 	}
 
 	out = json_array();
 	strs = calloc(n + 1, sizeof(*strs));
 	if (!out || !strs) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		goto out;
 	}
 
@@ -449,7 +449,7 @@ static char *check_list(struct tc_doc *doc, const char *path,
 
 		switch (f->kind) {
 
-		case TC_INT_LIST:
+		case MD_INT_LIST:
 			if (!check_int(doc, ep, e, f->min, f->max, &v)) {
 				ok = false;
 				continue;
@@ -457,7 +457,7 @@ static char *check_list(struct tc_doc *doc, const char *path,
 			for (size_t k = 0; k < i; k++) {
 				if (json_integer_value(json_array_get(j, k)) ==
 				    v) {
-					tc_doc_error(doc,
+					md_doc_error(doc,
 						     "%s: %lld is listed "
 						     "twice",
 						     ep, (long long)v);
@@ -467,15 +467,15 @@ static char *check_list(struct tc_doc *doc, const char *path,
 			json_array_append_new(out, json_integer(v));
 			continue;
 
-		case TC_PREFIX_LIST:
-		case TC_PREFIX_SET:
+		case MD_PREFIX_LIST:
+		case MD_PREFIX_SET:
 			s = check_prefix(doc, ep, e, f->max);
 			break;
 
-		case TC_IP_LIST:
+		case MD_IP_LIST:
 			s = check_str(doc, ep, e, 1, 63);
-			if (s && !tc_ip_or_cidr_valid(s)) {
-				tc_doc_error(
+			if (s && !md_ip_or_cidr_valid(s)) {
+				md_doc_error(
 				    doc,
 				    strchr(s, '/')
 					? "%s: not a CIDR with the host "
@@ -486,26 +486,26 @@ static char *check_list(struct tc_doc *doc, const char *path,
 			}
 			break;
 
-		case TC_REF_LIST:
+		case MD_REF_LIST:
 			s = check_str(doc, ep, e, 1, NAME_MAX_LEN);
 			break;
 
-		case TC_ENUM_SET:
+		case MD_ENUM_SET:
 			s = check_str(doc, ep, e, 1, 64);
 			if (s && !enum_has(f->enums, s)) {
 				char list[512];
 
 				enum_list(list, sizeof(list), f->enums);
-				tc_doc_error(doc, "%s: must be one of %s", ep,
+				md_doc_error(doc, "%s: must be one of %s", ep,
 					     list);
 				s = NULL;
 			}
 			break;
 
-		case TC_DATE_SET:
+		case MD_DATE_SET:
 			s = check_str(doc, ep, e, 10, 10);
 			if (s && !date_valid(s)) {
-				tc_doc_error(doc, "%s: not a date YYYY-MM-DD",
+				md_doc_error(doc, "%s: not a date YYYY-MM-DD",
 					     ep);
 				s = NULL;
 			}
@@ -521,7 +521,7 @@ static char *check_list(struct tc_doc *doc, const char *path,
 		}
 		for (size_t k = 0; k < i; k++) {
 			if (strs[k] && !strcmp(strs[k], s)) {
-				tc_doc_error(doc, "%s: \"%s\" is listed twice",
+				md_doc_error(doc, "%s: \"%s\" is listed twice",
 					     ep, s);
 				ok = false;
 			}
@@ -531,9 +531,9 @@ static char *check_list(struct tc_doc *doc, const char *path,
 	if (!ok)
 		goto out;
 
-	if (f->kind != TC_INT_LIST) {
-		if (f->kind == TC_PREFIX_SET || f->kind == TC_DATE_SET ||
-		    f->kind == TC_ENUM_SET)
+	if (f->kind != MD_INT_LIST) {
+		if (f->kind == MD_PREFIX_SET || f->kind == MD_DATE_SET ||
+		    f->kind == MD_ENUM_SET)
 			qsort(strs, n, sizeof(*strs), cmp_str);
 		for (i = 0; i < n; i++)
 			json_array_append_new(out, json_string(strs[i]));
@@ -541,7 +541,7 @@ static char *check_list(struct tc_doc *doc, const char *path,
 
 	text = json_dumps(out, JSON_COMPACT);
 	if (!text)
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 
 out:
 	free(strs);
@@ -554,8 +554,8 @@ static const char *const entry_keys[] = {
     "first_rate", "next_interval", "next_rate",	  NULL,
 };
 
-static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
-			 const char *const *keys, const struct tc_section *sec)
+static void unknown_keys(struct md_doc *doc, const char *path, const json_t *o,
+			 const char *const *keys, const struct md_section *sec)
 {
 	const char *key;
 	json_t *val;
@@ -568,11 +568,11 @@ static void unknown_keys(struct tc_doc *doc, const char *path, const json_t *o,
 		for (size_t i = 0; keys && keys[i]; i++)
 			known |= !strcmp(keys[i], key);
 		if (sec &&
-		    (!strcmp(key, tc_section_id(sec)) ||
-		     !strcmp(key, "delete") || tc_field_index(sec, key) >= 0))
+		    (!strcmp(key, md_section_id(sec)) ||
+		     !strcmp(key, "delete") || md_field_index(sec, key) >= 0))
 			known = true;
 		if (!known)
-			tc_doc_error(doc, "%s.%s: unknown field", path, key);
+			md_doc_error(doc, "%s.%s: unknown field", path, key);
 	}
 }
 
@@ -663,8 +663,8 @@ static const char *regex_problem(const char *re)
  * min_length, max_length}; canonical text is compact JSON with every key
  * present and sorted.
  */
-static char *check_dialplan(struct tc_doc *doc, const char *path,
-			    const struct tc_field *f, const json_t *j)
+static char *check_dialplan(struct md_doc *doc, const char *path,
+			    const struct md_field *f, const json_t *j)
 {
 	json_t *out;
 	char rp[200], kp[240];
@@ -674,16 +674,16 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 	const json_t *r;
 
 	if (!json_is_array(j)) {
-		tc_doc_error(doc, "%s: must be a list of rules", path);
+		md_doc_error(doc, "%s: must be a list of rules", path);
 		return NULL;
 	}
 	if (json_array_size(j) > f->max_items) {
-		tc_doc_error(doc, "%s: at most %zu rules", path, f->max_items);
+		md_doc_error(doc, "%s: at most %zu rules", path, f->max_items);
 		return NULL;
 	}
 	out = json_array();
 	if (!out) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return NULL;
 	}
 
@@ -696,7 +696,7 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 
 		snprintf(rp, sizeof(rp), "%s[%zu]", path, i);
 		if (!json_is_object(r)) {
-			tc_doc_error(doc, "%s: must be an object", rp);
+			md_doc_error(doc, "%s: must be an object", rp);
 			ok = false;
 			continue;
 		}
@@ -716,7 +716,7 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 			RULE_KEY("regex");
 			s = check_str(doc, kp, v, 1, 256);
 			if (s && (why = regex_problem(s))) {
-				tc_doc_error(doc, "%s: %s", kp, why);
+				md_doc_error(doc, "%s: %s", kp, why);
 				s = NULL;
 			}
 			if (s)
@@ -725,7 +725,7 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 				rok = false;
 		}
 		if (*prefix && *regex) {
-			tc_doc_error(doc, "%s: prefix and regex are exclusive",
+			md_doc_error(doc, "%s: prefix and regex are exclusive",
 				     rp);
 			rok = false;
 		}
@@ -737,7 +737,7 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 			RULE_KEY("prepend");
 			s = check_str(doc, kp, v, 0, 32);
 			if (s && strspn(s, "0123456789*#+") != strlen(s)) {
-				tc_doc_error(doc,
+				md_doc_error(doc,
 					     "%s: digits, '*', '#' and '+' "
 					     "only",
 					     kp);
@@ -758,7 +758,7 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 		}
 #undef RULE_KEY
 		if (rok && maxl && minl > maxl) {
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s.max_length: must be 0 (none) or "
 				     "at least min_length",
 				     rp);
@@ -779,7 +779,7 @@ static char *check_dialplan(struct tc_doc *doc, const char *path,
 	if (ok) {
 		text = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
 		if (!text)
-			tc_doc_error(doc, "out of memory");
+			md_doc_error(doc, "out of memory");
 	}
 	json_decref(out);
 	return text;
@@ -802,7 +802,7 @@ static const char *const media_keys[] = {
 };
 
 /* an enumerated string of a media object, or def when absent */
-static const char *media_enum(struct tc_doc *doc, const char *path,
+static const char *media_enum(struct md_doc *doc, const char *path,
 			      const json_t *o, const char *key,
 			      const char *const *allowed, const char *def,
 			      bool *ok)
@@ -820,16 +820,16 @@ static const char *media_enum(struct tc_doc *doc, const char *path,
 	if (s) {
 		enum_list(list, sizeof(list), allowed);
 		if (allowed == codec_names && !strcasecmp(s, "G723"))
-			tc_doc_error(doc, "%s: G.723.1 is not supported yet",
+			md_doc_error(doc, "%s: G.723.1 is not supported yet",
 				     kp);
 		else
-			tc_doc_error(doc, "%s: must be one of %s", kp, list);
+			md_doc_error(doc, "%s: must be one of %s", kp, list);
 	}
 	*ok = false;
 	return def;
 }
 
-static bool media_bool(struct tc_doc *doc, const char *path, const json_t *o,
+static bool media_bool(struct md_doc *doc, const char *path, const json_t *o,
 		       const char *key, bool def, bool *ok)
 {
 	const json_t *v = json_object_get(o, key);
@@ -837,7 +837,7 @@ static bool media_bool(struct tc_doc *doc, const char *path, const json_t *o,
 	if (!v)
 		return def;
 	if (!json_is_boolean(v)) {
-		tc_doc_error(doc, "%s.%s: must be true or false", path, key);
+		md_doc_error(doc, "%s.%s: must be true or false", path, key);
 		*ok = false;
 		return def;
 	}
@@ -848,7 +848,7 @@ static bool media_bool(struct tc_doc *doc, const char *path, const json_t *o,
  * Media settings of a gateway (SPEC §5): replaced as a whole, missing keys
  * take their defaults; canonical text is compact JSON, every key, sorted.
  */
-static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
+static char *check_media(struct md_doc *doc, const char *path, const json_t *j)
 {
 	const char *mode, *spec, *g729, *recv, *send, *proxy;
 	json_t *codecs, *out;
@@ -860,7 +860,7 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 	size_t i;
 
 	if (!json_is_object(j)) {
-		tc_doc_error(doc, "%s: must be an object", path);
+		md_doc_error(doc, "%s: must be an object", path);
 		return NULL;
 	}
 	unknown_keys(doc, path, j, media_keys, NULL);
@@ -883,12 +883,12 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 
 	codecs = json_array();
 	if (!codecs) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return NULL;
 	}
 	cj = json_object_get(j, "codecs");
 	if (cj && !json_is_array(cj)) {
-		tc_doc_error(doc, "%s.codecs: must be a list", path);
+		md_doc_error(doc, "%s.codecs: must be a list", path);
 		ok = false;
 	}
 	json_array_foreach(cj, i, e)
@@ -902,12 +902,12 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 
 			enum_list(list, sizeof(list), codec_names);
 			if (!strcasecmp(c, "G723"))
-				tc_doc_error(doc,
+				md_doc_error(doc,
 					     "%s: G.723.1 is not "
 					     "supported yet",
 					     kp);
 			else
-				tc_doc_error(doc, "%s: must be one of %s", kp,
+				md_doc_error(doc, "%s: must be one of %s", kp,
 					     list);
 			c = NULL;
 		}
@@ -915,7 +915,7 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 			if (!strcmp(
 				json_string_value(json_array_get(codecs, k)),
 				c)) {
-				tc_doc_error(doc, "%s: \"%s\" is listed twice",
+				md_doc_error(doc, "%s: \"%s\" is listed twice",
 					     kp, c);
 				c = NULL;
 			}
@@ -927,7 +927,7 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 	}
 
 	if (ok && !strcmp(mode, "specified") && !*spec) {
-		tc_doc_error(doc,
+		md_doc_error(doc,
 			     "%s.specified_codec: required with codec_mode "
 			     "specified",
 			     path);
@@ -940,7 +940,7 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 			listed |= !strcmp(
 			    json_string_value(json_array_get(codecs, i)), spec);
 		if (!listed) {
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s.specified_codec: %s is not in "
 				     "codecs",
 				     path, spec);
@@ -961,7 +961,7 @@ static char *check_media(struct tc_doc *doc, const char *path, const json_t *j)
 	text = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(out);
 	if (!text)
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 	return text;
 }
 
@@ -1008,7 +1008,7 @@ static bool header_forbidden(const char *h)
  * Caller identity of a routing gateway (SPEC §3.8, digest 2 T3): replaced
  * as a whole, missing keys take their defaults.
  */
-static char *check_identity(struct tc_doc *doc, const char *path,
+static char *check_identity(struct md_doc *doc, const char *path,
 			    const json_t *j)
 {
 	const char *pai, *privacy, *ppi, *extra, *source;
@@ -1020,7 +1020,7 @@ static char *check_identity(struct tc_doc *doc, const char *path,
 	size_t i;
 
 	if (!json_is_object(j)) {
-		tc_doc_error(doc, "%s: must be an object", path);
+		md_doc_error(doc, "%s: must be an object", path);
 		return NULL;
 	}
 	unknown_keys(doc, path, j, identity_keys, NULL);
@@ -1035,16 +1035,16 @@ static char *check_identity(struct tc_doc *doc, const char *path,
 
 	headers = json_array();
 	if (!headers) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return NULL;
 	}
 	hj = json_object_get(j, "headers");
 	if (hj && !json_is_array(hj)) {
-		tc_doc_error(doc, "%s.headers: must be a list", path);
+		md_doc_error(doc, "%s.headers: must be a list", path);
 		ok = false;
 	}
 	if (json_array_size(hj) > 64) {
-		tc_doc_error(doc, "%s.headers: at most 64", path);
+		md_doc_error(doc, "%s.headers: at most 64", path);
 		ok = false;
 		hj = NULL;
 	}
@@ -1057,11 +1057,11 @@ static char *check_identity(struct tc_doc *doc, const char *path,
 		if (h &&
 		    strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
 			      "tuvwxyz0123456789-_.!%*+`'~") != strlen(h)) {
-			tc_doc_error(doc, "%s: not a SIP header name", kp);
+			md_doc_error(doc, "%s: not a SIP header name", kp);
 			h = NULL;
 		}
 		if (h && header_forbidden(h)) {
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s: %s is never copied (hop-by-hop, "
 				     "dialog or identity header)",
 				     kp, h);
@@ -1071,7 +1071,7 @@ static char *check_identity(struct tc_doc *doc, const char *path,
 			if (!strcasecmp(
 				json_string_value(json_array_get(headers, k)),
 				h)) {
-				tc_doc_error(doc, "%s: \"%s\" is listed twice",
+				md_doc_error(doc, "%s: \"%s\" is listed twice",
 					     kp, h);
 				h = NULL;
 			}
@@ -1082,14 +1082,14 @@ static char *check_identity(struct tc_doc *doc, const char *path,
 			ok = false;
 	}
 	if (ok && !strcmp(extra, "list") && !json_array_size(headers)) {
-		tc_doc_error(doc,
+		md_doc_error(doc,
 			     "%s.headers: extra_headers list needs at least "
 			     "one header",
 			     path);
 		ok = false;
 	}
 	if (ok && strcmp(extra, "list") && json_array_size(headers)) {
-		tc_doc_error(doc, "%s.headers: only with extra_headers list",
+		md_doc_error(doc, "%s.headers: only with extra_headers list",
 			     path);
 		ok = false;
 	}
@@ -1103,7 +1103,7 @@ static char *check_identity(struct tc_doc *doc, const char *path,
 	text = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(out);
 	if (!text)
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 	return text;
 }
 
@@ -1111,11 +1111,11 @@ static const char *const pool_keys[] = {"enabled", "numbers", "multiplexes",
 					NULL};
 
 /* caller number pool of a routing gateway: {enabled, numbers, multiplexes} */
-static char *check_caller_pool(struct tc_doc *doc, const char *path,
+static char *check_caller_pool(struct md_doc *doc, const char *path,
 			       const json_t *j)
 {
-	static const struct tc_field numbers_field = {
-	    "numbers", NULL, TC_PREFIX_LIST, 1,	   32, 10000, NULL,
+	static const struct md_field numbers_field = {
+	    "numbers", NULL, MD_PREFIX_LIST, 1,	   32, 10000, NULL,
 	    NULL,      0,    NULL,	     NULL,
 	};
 	json_t *numbers = NULL, *out;
@@ -1125,7 +1125,7 @@ static char *check_caller_pool(struct tc_doc *doc, const char *path,
 	char kp[240], *text = NULL, *ntext;
 
 	if (!json_is_object(j)) {
-		tc_doc_error(doc, "%s: must be an object", path);
+		md_doc_error(doc, "%s: must be an object", path);
 		return NULL;
 	}
 	unknown_keys(doc, path, j, pool_keys, NULL);
@@ -1143,17 +1143,17 @@ static char *check_caller_pool(struct tc_doc *doc, const char *path,
 	numbers = json_loads(ntext, 0, NULL);
 	free(ntext);
 	if (!numbers) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return NULL;
 	}
 	for (size_t i = 0; ok && i < json_array_size(numbers); i++) {
 		if (!json_string_length(json_array_get(numbers, i))) {
-			tc_doc_error(doc, "%s[%zu]: must not be empty", kp, i);
+			md_doc_error(doc, "%s[%zu]: must not be empty", kp, i);
 			ok = false;
 		}
 	}
 	if (ok && enabled && !json_array_size(numbers)) {
-		tc_doc_error(doc, "%s: an enabled pool needs numbers", kp);
+		md_doc_error(doc, "%s: an enabled pool needs numbers", kp);
 		ok = false;
 	}
 	if (!ok) {
@@ -1165,13 +1165,13 @@ static char *check_caller_pool(struct tc_doc *doc, const char *path,
 	text = out ? json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(out);
 	if (!text)
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 	return text;
 }
 
 static int cmp_entry(const void *a, const void *b)
 {
-	const struct tc_entry *x = a, *y = b;
+	const struct md_entry *x = a, *y = b;
 	int c = strcmp(x->prefix, y->prefix);
 
 	if (c)
@@ -1180,40 +1180,40 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 /* rate table entries: a set keyed by prefix */
-static bool check_entries(struct tc_doc *doc, const char *path,
-			  const struct tc_field *f, const json_t *j,
-			  struct tc_obj *obj)
+static bool check_entries(struct md_doc *doc, const char *path,
+			  const struct md_field *f, const json_t *j,
+			  struct md_obj *obj)
 {
 	char ep[200], fp[240];
 	size_t n;
 	bool ok = true;
 
 	if (!json_is_array(j)) {
-		tc_doc_error(doc, "%s: must be a list", path);
+		md_doc_error(doc, "%s: must be a list", path);
 		return false;
 	}
 	n = json_array_size(j);
 	if (n > f->max_items) {
-		tc_doc_error(doc, "%s: at most %zu entries", path,
+		md_doc_error(doc, "%s: at most %zu entries", path,
 			     f->max_items);
 		return false;
 	}
 	obj->entries = calloc(n ? n : 1, sizeof(*obj->entries));
 	if (!obj->entries) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return false;
 	}
 
 	for (size_t i = 0; i < n; i++) {
 		const json_t *e = json_array_get(j, i);
-		struct tc_entry *en = &obj->entries[obj->nentries];
+		struct md_entry *en = &obj->entries[obj->nentries];
 		const json_t *v;
 		const char *s;
 		bool eok = true;
 
 		snprintf(ep, sizeof(ep), "%s[%zu]", path, i);
 		if (!json_is_object(e)) {
-			tc_doc_error(doc, "%s: must be an object", ep);
+			md_doc_error(doc, "%s: must be an object", ep);
 			ok = false;
 			continue;
 		}
@@ -1222,7 +1222,7 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 		snprintf(fp, sizeof(fp), "%s.prefix", ep);
 		v = json_object_get(e, "prefix");
 		if (!v) {
-			tc_doc_error(doc, "%s: required", fp);
+			md_doc_error(doc, "%s: required", fp);
 			eok = false;
 		} else if ((s = check_prefix(doc, fp, v, 32))) {
 			strcpy(en->prefix, s);
@@ -1240,7 +1240,7 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 		snprintf(fp, sizeof(fp), "%s.first_rate", ep);
 		v = json_object_get(e, "first_rate");
 		if (!v) {
-			tc_doc_error(doc, "%s: required", fp);
+			md_doc_error(doc, "%s: required", fp);
 			eok = false;
 		} else if (!check_money(doc, fp, v, 0,
 					1000000LL * SW_MONEY_UNIT,
@@ -1288,12 +1288,12 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 	/* sorted by prefix: duplicates are neighbours */
 	qsort(obj->entries, obj->nentries, sizeof(*obj->entries), cmp_entry);
 	for (size_t k = 1; k < obj->nentries; k++) {
-		const struct tc_entry *a = &obj->entries[k - 1];
-		const struct tc_entry *b = &obj->entries[k];
+		const struct md_entry *a = &obj->entries[k - 1];
+		const struct md_entry *b = &obj->entries[k];
 
 		if (strcmp(a->prefix, b->prefix))
 			continue;
-		tc_doc_error(doc, "%s[%zu].prefix: \"%s\" is also %s[%zu]",
+		md_doc_error(doc, "%s[%zu].prefix: \"%s\" is also %s[%zu]",
 			     path, a->index > b->index ? a->index : b->index,
 			     b->prefix, path,
 			     a->index < b->index ? a->index : b->index);
@@ -1302,7 +1302,7 @@ static bool check_entries(struct tc_doc *doc, const char *path,
 	return ok;
 }
 
-static char *int_text(struct tc_doc *doc, int64_t v)
+static char *int_text(struct md_doc *doc, int64_t v)
 {
 	char buf[32];
 
@@ -1311,9 +1311,9 @@ static char *int_text(struct tc_doc *doc, int64_t v)
 }
 
 /* one field of one object; fills *out on success */
-static void check_field(struct tc_doc *doc, struct tc_obj *obj,
-			const struct tc_field *f, const json_t *j,
-			struct tc_val *out)
+static void check_field(struct md_doc *doc, struct md_obj *obj,
+			const struct md_field *f, const json_t *j,
+			struct md_val *out)
 {
 	char path[160];
 	const char *s;
@@ -1322,27 +1322,27 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 	snprintf(path, sizeof(path), "%s.%s", obj->path, f->key);
 
 	if (json_is_null(j)) {
-		if (f->flags & TC_F_NULLABLE) {
+		if (f->flags & MD_F_NULLABLE) {
 			out->set = true;
 			out->null = true;
 		} else {
-			tc_doc_error(doc, "%s: must not be null", path);
+			md_doc_error(doc, "%s: must not be null", path);
 		}
 		return;
 	}
 
 	switch (f->kind) {
 
-	case TC_TEXT:
+	case MD_TEXT:
 		s = check_str(doc, path, j, f->min, f->max);
 		if (s)
 			out->text = xstrdup(doc, s);
 		break;
 
-	case TC_DIALSTR:
+	case MD_DIALSTR:
 		s = check_str(doc, path, j, f->min, f->max);
 		if (s && strspn(s, "0123456789*#+") != strlen(s)) {
-			tc_doc_error(doc, "%s: digits, '*', '#' and '+' only",
+			md_doc_error(doc, "%s: digits, '*', '#' and '+' only",
 				     path);
 			s = NULL;
 		}
@@ -1350,16 +1350,16 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 			out->text = xstrdup(doc, s);
 		break;
 
-	case TC_PREFIX:
+	case MD_PREFIX:
 		s = check_prefix(doc, path, j, f->max);
 		if (s)
 			out->text = xstrdup(doc, s);
 		break;
 
-	case TC_HOST:
+	case MD_HOST:
 		s = check_str(doc, path, j, f->min, f->max);
-		if (s && !tc_host_valid(s)) {
-			tc_doc_error(doc, "%s: not an IP address or host name",
+		if (s && !md_host_valid(s)) {
+			md_doc_error(doc, "%s: not an IP address or host name",
 				     path);
 			s = NULL;
 		}
@@ -1367,25 +1367,25 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 			out->text = xstrdup(doc, s);
 		break;
 
-	case TC_INT:
+	case MD_INT:
 		if (check_int(doc, path, j, f->min, f->max, &v))
 			out->text = int_text(doc, v);
 		break;
 
-	case TC_BOOL:
+	case MD_BOOL:
 		if (!json_is_boolean(j))
-			tc_doc_error(doc, "%s: must be true or false", path);
+			md_doc_error(doc, "%s: must be true or false", path);
 		else
 			out->text =
 			    xstrdup(doc, json_is_true(j) ? "true" : "false");
 		break;
 
-	case TC_MONEY:
+	case MD_MONEY:
 		if (check_money(doc, path, j, f->min, f->max, &v))
 			out->text = int_text(doc, v);
 		break;
 
-	case TC_ENUM:
+	case MD_ENUM:
 		s = check_str(doc, path, j, 1, 32);
 		if (s) {
 			bool found = false;
@@ -1400,28 +1400,28 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 			if (found)
 				out->text = xstrdup(doc, s);
 			else
-				tc_doc_error(doc, "%s: must be one of %s", path,
+				md_doc_error(doc, "%s: must be one of %s", path,
 					     list);
 		}
 		break;
 
-	case TC_REF:
+	case MD_REF:
 		s = check_str(doc, path, j, 1, NAME_MAX_LEN);
 		if (s)
 			out->text = xstrdup(doc, s);
 		break;
 
-	case TC_INT_LIST:
-	case TC_PREFIX_LIST:
-	case TC_IP_LIST:
-	case TC_REF_LIST:
-	case TC_PREFIX_SET:
-	case TC_DATE_SET:
-	case TC_ENUM_SET:
+	case MD_INT_LIST:
+	case MD_PREFIX_LIST:
+	case MD_IP_LIST:
+	case MD_REF_LIST:
+	case MD_PREFIX_SET:
+	case MD_DATE_SET:
+	case MD_ENUM_SET:
 		out->text = check_list(doc, path, f, j);
 		break;
 
-	case TC_TIME:
+	case MD_TIME:
 		s = check_str(doc, path, j, 5, 8);
 		if (s) {
 			char t[9];
@@ -1429,18 +1429,18 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 			if (time_canon(s, t))
 				out->text = xstrdup(doc, t);
 			else
-				tc_doc_error(doc,
+				md_doc_error(doc,
 					     "%s: not a time HH:MM "
 					     "(00:00..24:00)",
 					     path);
 		}
 		break;
 
-	case TC_TZ:
+	case MD_TZ:
 		s = check_str(doc, path, j, f->min, f->max);
 		if (s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
 				   "qrstuvwxyz0123456789_/+-") != strlen(s)) {
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s: not a time zone name (e.g. "
 				     "Europe/London)",
 				     path);
@@ -1450,23 +1450,23 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 			out->text = xstrdup(doc, s);
 		break;
 
-	case TC_DIALPLAN:
+	case MD_DIALPLAN:
 		out->text = check_dialplan(doc, path, f, j);
 		break;
 
-	case TC_MEDIA:
+	case MD_MEDIA:
 		out->text = check_media(doc, path, j);
 		break;
 
-	case TC_IDENTITY:
+	case MD_IDENTITY:
 		out->text = check_identity(doc, path, j);
 		break;
 
-	case TC_CALLER_POOL:
+	case MD_CALLER_POOL:
 		out->text = check_caller_pool(doc, path, j);
 		break;
 
-	case TC_RATE_ENTRIES:
+	case MD_RATE_ENTRIES:
 		if (check_entries(doc, path, f, j, obj))
 			out->text = xstrdup(doc, "entries");
 		break;
@@ -1476,9 +1476,9 @@ static void check_field(struct tc_doc *doc, struct tc_obj *obj,
 }
 
 /* the value of field `key` of obj as text (NULL when unset or null) */
-static const char *val_of(const struct tc_obj *obj, const char *key)
+static const char *val_of(const struct md_obj *obj, const char *key)
 {
-	int i = tc_field_index(obj->sec, key);
+	int i = md_field_index(obj->sec, key);
 
 	if (i < 0 || !obj->vals[i].set || obj->vals[i].null)
 		return NULL;
@@ -1486,7 +1486,7 @@ static const char *val_of(const struct tc_obj *obj, const char *key)
 }
 
 /* rules between fields of one object */
-static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
+static void check_object_rules(struct md_doc *doc, const struct md_obj *obj)
 {
 	const char *sec = obj->sec->key;
 
@@ -1496,7 +1496,7 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 
 		if (cap && res && strtoll(cap, NULL, 10) &&
 		    strtoll(res, NULL, 10) > strtoll(cap, NULL, 10))
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s.reserved_lines: must not exceed "
 				     "capacity (%s)",
 				     obj->path, cap);
@@ -1505,7 +1505,7 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 		const char *b = val_of(obj, "work_end");
 
 		if (a && b && strcmp(a, b) >= 0)
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s.work_end: must be after "
 				     "work_start (%s)",
 				     obj->path, a);
@@ -1513,7 +1513,7 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 		const char *agent = val_of(obj, "agent");
 
 		if (agent && obj->name && !strcmp(agent, obj->name))
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s.agent: an account cannot be its "
 				     "own agent",
 				     obj->path);
@@ -1523,17 +1523,17 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 
 		if (mode && !strcmp(mode, "password")) {
 			if (!val_of(obj, "username"))
-				tc_doc_error(doc,
+				md_doc_error(doc,
 					     "%s.username: required with "
 					     "auth_mode password",
 					     obj->path);
 			if (!val_of(obj, "password"))
-				tc_doc_error(doc,
+				md_doc_error(doc,
 					     "%s.password: required with "
 					     "auth_mode password",
 					     obj->path);
 		} else if (ips && !strcmp(ips, "[]")) {
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s.ips: auth_mode %s needs at least "
 				     "one address",
 				     obj->path, mode ? mode : "ip");
@@ -1541,8 +1541,8 @@ static void check_object_rules(struct tc_doc *doc, const struct tc_obj *obj)
 	}
 }
 
-static void check_object(struct tc_doc *doc, const struct tc_section *sec,
-			 size_t idx, const json_t *o, struct tc_obj *obj)
+static void check_object(struct md_doc *doc, const struct md_section *sec,
+			 size_t idx, const json_t *o, struct md_obj *obj)
 {
 	const json_t *j;
 	char path[160];
@@ -1552,17 +1552,17 @@ static void check_object(struct tc_doc *doc, const struct tc_section *sec,
 	snprintf(obj->path, sizeof(obj->path), "%s[%zu]", sec->key, idx);
 
 	if (!json_is_object(o)) {
-		tc_doc_error(doc, "%s: must be an object", obj->path);
+		md_doc_error(doc, "%s: must be an object", obj->path);
 		return;
 	}
 	unknown_keys(doc, obj->path, o, NULL, sec);
 
-	snprintf(path, sizeof(path), "%s.%s", obj->path, tc_section_id(sec));
-	j = json_object_get(o, tc_section_id(sec));
+	snprintf(path, sizeof(path), "%s.%s", obj->path, md_section_id(sec));
+	j = json_object_get(o, md_section_id(sec));
 	if (!j) {
-		tc_doc_error(doc, "%s: required", path);
+		md_doc_error(doc, "%s: required", path);
 	} else if (!json_is_string(j)) {
-		tc_doc_error(doc, "%s: must be a string", path);
+		md_doc_error(doc, "%s: must be a string", path);
 	} else {
 		const char *why;
 
@@ -1574,20 +1574,20 @@ static void check_object(struct tc_doc *doc, const struct tc_section *sec,
 		     strspn(name, "0123456789*#+") != strlen(name)))
 			why = "must be 1..32 of 0-9 * # +";
 		if (why)
-			tc_doc_error(doc, "%s: %s", path, why);
+			md_doc_error(doc, "%s: %s", path, why);
 		else
 			obj->name = xstrdup(doc, name);
 	}
 
 	j = json_object_get(o, "delete");
 	if (j && !json_is_boolean(j))
-		tc_doc_error(doc, "%s.delete: must be true or false",
+		md_doc_error(doc, "%s.delete: must be true or false",
 			     obj->path);
 	obj->del = j && json_is_true(j);
 
 	obj->vals = calloc(sec->nfields ? sec->nfields : 1, sizeof(*obj->vals));
 	if (!obj->vals) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < sec->nfields; i++) {
@@ -1602,8 +1602,8 @@ static void check_object(struct tc_doc *doc, const struct tc_section *sec,
 }
 
 /* an integer parameter's value: canonical decimal text, or NULL */
-static char *param_int(struct tc_doc *doc, const char *path,
-		       const struct tc_param_def *def, const json_t *val)
+static char *param_int(struct md_doc *doc, const char *path,
+		       const struct md_param_def *def, const json_t *val)
 {
 	const char *t = json_string_value(val);
 	const char *d = t[0] == '-' ? t + 1 : t;
@@ -1612,7 +1612,7 @@ static char *param_int(struct tc_doc *doc, const char *path,
 
 	if (!*d || strlen(d) > 12 || !all_digits(d) ||
 	    strlen(t) != json_string_length(val)) {
-		tc_doc_error(doc,
+		md_doc_error(doc,
 			     "%s: must be an integer in a string, e.g. "
 			     "\"%s\"",
 			     path, *def->def ? def->def : "1");
@@ -1621,11 +1621,11 @@ static char *param_int(struct tc_doc *doc, const char *path,
 	v = strtoll(t, NULL, 10);
 	if (!strcmp(def->name, "SS_ECHOCANCELTAIL") && v != 64 && v != 128 &&
 	    v != 256) {
-		tc_doc_error(doc, "%s: must be 64, 128 or 256", path);
+		md_doc_error(doc, "%s: must be 64, 128 or 256", path);
 		return NULL;
 	}
 	if (v < def->min || v > def->max) {
-		tc_doc_error(doc, "%s: must be %lld..%lld", path,
+		md_doc_error(doc, "%s: must be %lld..%lld", path,
 			     (long long)def->min, (long long)def->max);
 		return NULL;
 	}
@@ -1634,39 +1634,39 @@ static char *param_int(struct tc_doc *doc, const char *path,
 }
 
 /* "system_parameters": {"NAME": "value" | null} */
-static void check_params(struct tc_doc *doc, const json_t *o)
+static void check_params(struct md_doc *doc, const json_t *o)
 {
 	const char *key;
 	json_t *val;
 	size_t n = 0;
 
 	if (!json_is_object(o)) {
-		tc_doc_error(doc, "system_parameters: must be an object of "
+		md_doc_error(doc, "system_parameters: must be an object of "
 				  "NAME: \"value\"");
 		return;
 	}
 	doc->params = calloc(json_object_size(o) + 1, sizeof(*doc->params));
 	if (!doc->params) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return;
 	}
 
 	json_object_foreach(rd(o), key, val)
 	{
-		const struct tc_param_def *def = tc_param_find(key);
-		struct tc_param *p = &doc->params[n];
+		const struct md_param_def *def = md_param_find(key);
+		struct md_param *p = &doc->params[n];
 		char path[96];
 		const char *s;
 
 		snprintf(path, sizeof(path), "system_parameters.%.60s", key);
 		if (!def) {
-			tc_doc_error(doc, "%s: unknown system parameter", path);
+			md_doc_error(doc, "%s: unknown system parameter", path);
 			continue;
 		}
 		if (json_is_null(val)) {
 			p->value = NULL; /* back to the default */
 		} else if (!json_is_string(val)) {
-			tc_doc_error(doc,
+			md_doc_error(doc,
 				     "%s: must be a string (e.g. \"5\") "
 				     "or null",
 				     path);
@@ -1691,17 +1691,17 @@ static void check_params(struct tc_doc *doc, const json_t *o)
 }
 
 /* the object `name` of section `section` in the document, or NULL */
-struct tc_obj *tc_doc_find(const struct tc_doc *doc, const char *section,
+struct md_obj *md_doc_find(const struct md_doc *doc, const char *section,
 			   const char *name)
 {
-	const struct tc_section *sec = tc_section_find(section);
+	const struct md_section *sec = md_section_find(section);
 
 	if (doc->byname && sec) {
 		size_t lo = 0, hi = doc->nbyname;
 
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			struct tc_obj *o = &doc->objs[doc->byname[mid]];
+			struct md_obj *o = &doc->objs[doc->byname[mid]];
 			int c = o->sec != sec ? (o->sec < sec ? -1 : 1)
 					      : strcmp(o->name, name);
 
@@ -1716,7 +1716,7 @@ struct tc_obj *tc_doc_find(const struct tc_doc *doc, const char *section,
 	}
 
 	for (size_t i = 0; i < doc->nobjs; i++) {
-		struct tc_obj *o = &doc->objs[i];
+		struct md_obj *o = &doc->objs[i];
 
 		if (o->name && !strcmp(o->sec->key, section) &&
 		    !strcmp(o->name, name))
@@ -1727,16 +1727,16 @@ struct tc_obj *tc_doc_find(const struct tc_doc *doc, const char *section,
 
 static int cmp_byname(const void *a, const void *b)
 {
-	const struct tc_obj *x = &sort_base[*(const size_t *)a];
-	const struct tc_obj *y = &sort_base[*(const size_t *)b];
+	const struct md_obj *x = &sort_base[*(const size_t *)a];
+	const struct md_obj *y = &sort_base[*(const size_t *)b];
 
 	if (x->sec != y->sec)
 		return x->sec < y->sec ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
-/* the lookup index of tc_doc_find(); without it lookups are linear */
-static void index_names(struct tc_doc *doc)
+/* the lookup index of md_doc_find(); without it lookups are linear */
+static void index_names(struct md_doc *doc)
 {
 	size_t n = 0;
 
@@ -1754,41 +1754,41 @@ static void index_names(struct tc_doc *doc)
 }
 
 /* references inside the file: to a deleted object is an error */
-static void check_refs(struct tc_doc *doc)
+static void check_refs(struct md_doc *doc)
 {
 	for (size_t i = 0; i < doc->nobjs; i++) {
-		const struct tc_obj *o = &doc->objs[i];
+		const struct md_obj *o = &doc->objs[i];
 
 		if (o->del || !o->vals)
 			continue;
 		for (size_t k = 0; k < o->sec->nfields; k++) {
-			const struct tc_field *f = &o->sec->fields[k];
-			const struct tc_obj *t;
+			const struct md_field *f = &o->sec->fields[k];
+			const struct md_obj *t;
 			json_t *list;
 			size_t x;
 			json_t *e;
 
 			if (!o->vals[k].set || o->vals[k].null)
 				continue;
-			if (f->kind == TC_REF) {
-				t = tc_doc_find(doc, f->ref, o->vals[k].text);
+			if (f->kind == MD_REF) {
+				t = md_doc_find(doc, f->ref, o->vals[k].text);
 				if (t && t->del)
-					tc_doc_error(doc,
+					md_doc_error(doc,
 						     "%s.%s: refers to %s "
 						     "\"%s\", which this file "
 						     "deletes",
 						     o->path, f->key,
 						     t->sec->noun, t->name);
 			}
-			if (f->kind != TC_REF_LIST)
+			if (f->kind != MD_REF_LIST)
 				continue;
 			list = json_loads(o->vals[k].text, 0, NULL);
 			json_array_foreach(list, x, e)
 			{
-				t = tc_doc_find(doc, f->ref,
+				t = md_doc_find(doc, f->ref,
 						json_string_value(e));
 				if (t && t->del)
-					tc_doc_error(doc,
+					md_doc_error(doc,
 						     "%s.%s[%zu]: refers "
 						     "to %s \"%s\", which this "
 						     "file deletes",
@@ -1811,10 +1811,10 @@ static int cmp_idx_name(const void *a, const void *b)
 		      sort_base[*(const size_t *)b].name);
 }
 
-static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
+static void order_accounts(struct md_doc *doc, size_t first, size_t n)
 {
-	struct tc_obj *objs = &doc->objs[first];
-	struct tc_obj *sorted = NULL;
+	struct md_obj *objs = &doc->objs[first];
+	struct md_obj *sorted = NULL;
 	size_t *byname = NULL, *parent = NULL, *stack = NULL;
 	unsigned char *state = NULL; /* 0 new, 1 on the walk, 2 placed */
 	size_t out = 0;
@@ -1822,14 +1822,14 @@ static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
 
 	if (n < 2)
 		return;
-	ai = tc_field_index(tc_section_find("accounts"), "agent");
+	ai = md_field_index(md_section_find("accounts"), "agent");
 	sorted = calloc(n, sizeof(*sorted));
 	byname = calloc(n, sizeof(*byname));
 	parent = calloc(n, sizeof(*parent));
 	stack = calloc(n, sizeof(*stack));
 	state = calloc(n, 1);
 	if (!sorted || !byname || !parent || !stack || !state) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		goto out;
 	}
 
@@ -1839,7 +1839,7 @@ static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
 	sort_base = objs;
 	qsort(byname, n, sizeof(*byname), cmp_idx_name);
 	for (size_t i = 0; i < n; i++) {
-		const struct tc_val *a = &objs[i].vals[ai];
+		const struct md_val *a = &objs[i].vals[ai];
 		size_t lo = 0, hi = n;
 
 		parent[i] = n;
@@ -1867,7 +1867,7 @@ static void order_accounts(struct tc_doc *doc, size_t first, size_t n)
 		/* walk up the unplaced ancestors, then place them top down */
 		while (cur < n && state[cur] != 2) {
 			if (state[cur] == 1) {
-				tc_doc_error(doc,
+				md_doc_error(doc,
 					     "%s.agent: the agent chain "
 					     "of \"%s\" is a cycle",
 					     objs[cur].path, objs[cur].name);
@@ -1897,8 +1897,8 @@ out:
 
 static int cmp_idx_name_or_null(const void *a, const void *b)
 {
-	const struct tc_obj *x = &sort_base[*(const size_t *)a];
-	const struct tc_obj *y = &sort_base[*(const size_t *)b];
+	const struct md_obj *x = &sort_base[*(const size_t *)a];
+	const struct md_obj *y = &sort_base[*(const size_t *)b];
 	int c;
 
 	if (!x->name || !y->name)
@@ -1913,16 +1913,16 @@ static int cmp_idx_name_or_null(const void *a, const void *b)
 }
 
 /* names are unique within a section of the file */
-static void check_dup_names(struct tc_doc *doc, size_t first, size_t n)
+static void check_dup_names(struct md_doc *doc, size_t first, size_t n)
 {
-	struct tc_obj *objs = &doc->objs[first];
+	struct md_obj *objs = &doc->objs[first];
 	size_t *idx;
 
 	if (n < 2)
 		return;
 	idx = calloc(n, sizeof(*idx));
 	if (!idx) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -1932,12 +1932,12 @@ static void check_dup_names(struct tc_doc *doc, size_t first, size_t n)
 	sort_base = NULL;
 
 	for (size_t k = 1; k < n; k++) {
-		const struct tc_obj *a = &objs[idx[k - 1]];
-		const struct tc_obj *b = &objs[idx[k]];
+		const struct md_obj *a = &objs[idx[k - 1]];
+		const struct md_obj *b = &objs[idx[k]];
 
 		if (a->name && b->name && !strcmp(a->name, b->name))
-			tc_doc_error(doc, "%s.%s: \"%s\" is also %s", b->path,
-				     tc_section_id(b->sec), b->name, a->path);
+			md_doc_error(doc, "%s.%s: \"%s\" is also %s", b->path,
+				     md_section_id(b->sec), b->name, a->path);
 	}
 	free(idx);
 }
@@ -1945,9 +1945,9 @@ static void check_dup_names(struct tc_doc *doc, size_t first, size_t n)
 /*
  * Check a whole document.  Returns 0 when it is valid; otherwise EINVAL and
  * doc->errs lists every problem.  doc must be zeroed; free with
- * tc_doc_free() in both cases.
+ * md_doc_free() in both cases.
  */
-int tc_doc_check(struct tc_doc *doc, const json_t *root)
+int md_doc_check(struct md_doc *doc, const json_t *root)
 {
 	const char *key;
 	json_t *val;
@@ -1956,26 +1956,26 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 	if (!doc)
 		return EINVAL;
 	if (!json_is_object(root)) {
-		tc_doc_error(doc, "(top): the document must be a JSON object");
+		md_doc_error(doc, "(top): the document must be a JSON object");
 		return EINVAL;
 	}
 
 	json_object_foreach(rd(root), key, val)
 	{
-		const struct tc_section *sec = tc_section_find(key);
+		const struct md_section *sec = md_section_find(key);
 
 		if (!strcmp(key, "system_parameters"))
 			continue;
 		if (!sec) {
-			tc_doc_error(doc, "%.64s: unknown section", key);
+			md_doc_error(doc, "%.64s: unknown section", key);
 			continue;
 		}
 		if (!json_is_array(val)) {
-			tc_doc_error(doc, "%s: must be a list of objects", key);
+			md_doc_error(doc, "%s: must be a list of objects", key);
 			continue;
 		}
 		if (json_array_size(val) > MAX_OBJS) {
-			tc_doc_error(doc, "%s: at most %d objects", key,
+			md_doc_error(doc, "%s: at most %d objects", key,
 				     MAX_OBJS);
 			continue;
 		}
@@ -1988,13 +1988,13 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 
 	doc->objs = calloc(total ? total : 1, sizeof(*doc->objs));
 	if (!doc->objs) {
-		tc_doc_error(doc, "out of memory");
+		md_doc_error(doc, "out of memory");
 		return ENOMEM;
 	}
 
 	/* sections in apply order, objects in file order */
-	for (size_t s = 0; s < tc_nsections; s++) {
-		const struct tc_section *sec = &tc_sections[s];
+	for (size_t s = 0; s < md_nsections; s++) {
+		const struct md_section *sec = &md_sections[s];
 		const json_t *arr = json_object_get(root, sec->key);
 		size_t first = doc->nobjs;
 
@@ -2002,7 +2002,7 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 			continue;
 
 		for (size_t i = 0; i < json_array_size(arr); i++) {
-			struct tc_obj *obj = &doc->objs[doc->nobjs++];
+			struct md_obj *obj = &doc->objs[doc->nobjs++];
 
 			check_object(doc, sec, i, json_array_get(arr, i), obj);
 		}
@@ -2019,7 +2019,7 @@ int tc_doc_check(struct tc_doc *doc, const json_t *root)
 }
 
 /* free what a document owns (not the struct itself) */
-void tc_doc_free(struct tc_doc *doc)
+void md_doc_free(struct md_doc *doc)
 {
 	if (!doc)
 		return;
@@ -2031,7 +2031,7 @@ void tc_doc_free(struct tc_doc *doc)
 	free(doc->params);
 
 	for (size_t i = 0; i < doc->nobjs; i++) {
-		struct tc_obj *o = &doc->objs[i];
+		struct md_obj *o = &doc->objs[i];
 
 		for (size_t k = 0; o->vals && k < o->sec->nfields; k++)
 			free(o->vals[k].text);

@@ -1,0 +1,208 @@
+/*
+ * prov.h - the provisioning document: schema tables and the pure validator
+ *
+ * A provisioning file (docs/provisioning.md) is checked in two steps.  This
+ * module does the first one, without a database: every section, object and
+ * field is checked against the tables below (known keys, JSON types, ranges,
+ * formats, references between objects of the same file) and turned into a
+ * struct md_doc whose values are already canonical text.  provision.c then
+ * checks references against the database and applies the document in one
+ * transaction.
+ *
+ * Canonical value text (what is compared with the database and sent as a
+ * query parameter): integers and money in decimal (money in micro-units),
+ * booleans "true"/"false", strings as is, references as the referenced
+ * object's name, lists as compact JSON ("[486,487]", "[\"1\",\"44\"]").
+ *
+ * Errors carry the JSON path of the problem, e.g.
+ * "routing_gateways[1].port: must be 1..65535".
+ *
+ * Threading: single-threaded tool code; no global state.
+ */
+#ifndef MD_MODEL_H
+#define MD_MODEL_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum md_kind {
+	MD_TEXT,    /* free text, length min..max */
+	MD_DIALSTR, /* digits, '*', '#', '+', length min..max */
+	MD_PREFIX,  /* one digit prefix, length min..max */
+	MD_HOST,    /* hostname, IPv4 or IPv6 literal */
+	MD_INT,	    /* integer min..max */
+	MD_BOOL,
+	MD_MONEY,	/* decimal string, at most 6 decimals, min..max micro */
+	MD_ENUM,	/* one of enums[] */
+	MD_REF,		/* the name of an object of section `ref` */
+	MD_INT_LIST,	/* list of integers min..max, at most `max_items` */
+	MD_PREFIX_LIST, /* list of digit prefixes (stored text[]) */
+	MD_IP_LIST,	/* list of IPv4/IPv6 addresses or CIDRs */
+	MD_REF_LIST,	/* list of names of section `ref` (stored text[]) */
+	MD_PREFIX_SET,	/* routing gateway prefixes: child table, a set */
+	MD_RATE_ENTRIES, /* rate table entries: child table, a set */
+	MD_TIME,	 /* "HH:MM" or "HH:MM:SS", 00:00..24:00 */
+	MD_TZ,		 /* IANA time zone name (checked in the database) */
+	MD_DATE_SET,	 /* "YYYY-MM-DD" dates: child table, a set */
+	MD_ENUM_SET,	 /* set of enums[] (stored text[], sorted) */
+	MD_DIALPLAN,	 /* list of number rewriting rules (stored jsonb) */
+	MD_MEDIA,	 /* codec/DTMF/media-proxy settings (stored jsonb) */
+	MD_IDENTITY,	 /* PAI/Privacy/PPI/extra headers (stored jsonb) */
+	MD_CALLER_POOL,	 /* caller number pool (stored jsonb) */
+};
+
+/* field flags */
+#define MD_F_REQ_CREATE	 0x01 /* required when the object is created */
+#define MD_F_CREATE_ONLY 0x02 /* applied on creation only (balance) */
+#define MD_F_NULLABLE	 0x04 /* JSON null clears it (SQL NULL) */
+#define MD_F_SECRET	 0x08 /* never printed */
+
+struct md_field {
+	const char *key;    /* JSON key */
+	const char *column; /* SQL column; NULL for child sets */
+	enum md_kind kind;
+	int64_t min, max; /* ints/money: value range; text: length */
+	size_t max_items; /* lists */
+	const char *const *enums;
+	const char *ref; /* MD_REF/MD_REF_LIST: section key */
+	unsigned flags;
+	const char *def;  /* documented default (docs only) */
+	const char *help; /* documentation */
+	/* MD_PREFIX_SET, MD_DATE_SET: the child table holding the set */
+	const char *set_table, *set_fk, *set_col;
+};
+
+struct md_section {
+	const char *key;	       /* "routing_gateways" */
+	const char *table;	       /* "routing_gateways" */
+	const char *noun;	       /* "routing gateway" */
+	const struct md_field *fields; /* NULL-key terminated, no "name" */
+	size_t nfields;
+	const char *id; /* identifying key and column; NULL = "name" */
+};
+
+/* the system parameters tandemctl knows */
+struct md_param_def {
+	const char *name;
+	int64_t min, max; /* integer parameters */
+	bool text;	  /* free text (format not fixed yet) */
+	const char *def;  /* default when the row is missing */
+	const char *help;
+};
+
+struct md_val {
+	bool set;   /* present in the file */
+	bool null;  /* JSON null: clear */
+	char *text; /* owned: canonical text, NULL if null */
+};
+
+struct md_entry {     /* one rate table entry, canonical */
+	size_t index; /* position in the file's list */
+	char prefix[33];
+	char *area_name; /* owned */
+	int64_t connect_fee, first_rate, next_rate;
+	int64_t first_interval, next_interval;
+};
+
+struct md_obj {
+	const struct md_section *sec;
+	char path[48];		  /* "routing_gateways[1]" */
+	char *name;		  /* owned */
+	bool del;		  /* "delete": true */
+	struct md_val *vals;	  /* owned, one per field of sec */
+	struct md_entry *entries; /* owned, sorted by prefix */
+	size_t nentries;
+};
+
+struct md_param {
+	char *name;  /* owned */
+	char *value; /* owned; NULL = delete the row (default) */
+	char path[96];
+};
+
+struct md_doc {
+	struct md_param *params; /* owned */
+	size_t nparams;
+	struct md_obj *objs; /* owned, in apply order */
+	size_t nobjs;
+	char **errs;	/* owned, "path: message" */
+	size_t *byname; /* owned: named objects by (section, name) */
+	size_t nbyname;
+	size_t nerrs;
+};
+
+extern const struct md_section md_sections[];
+extern const size_t md_nsections;
+extern const struct md_param_def md_params[];
+
+const struct md_section *md_section_find(const char *key);
+const char *md_section_id(const struct md_section *sec);
+const struct md_param_def *md_param_find(const char *name);
+int md_field_index(const struct md_section *sec, const char *key);
+
+int md_doc_check(struct md_doc *doc, const json_t *root);
+void md_doc_error(struct md_doc *doc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void md_doc_free(struct md_doc *doc);
+struct md_obj *md_doc_find(const struct md_doc *doc, const char *section,
+			   const char *name);
+
+int md_money_str(char *buf, size_t size, int64_t micro);
+bool md_ip_or_cidr_valid(const char *s);
+bool md_host_valid(const char *s);
+
+/* pq.c: blocking statements; err gets the server's reason */
+PGresult *md_pq_exec(PGconn *conn, const char *sql, int n,
+		     const char *const *params, char *err, size_t errsz);
+int md_pq_cmd(PGconn *conn, const char *sql, char *err, size_t errsz);
+
+/* apply.c: write a checked document in one transaction */
+int md_read_expr(char *buf, size_t size, const struct md_field *f);
+
+enum md_apply_mode {
+	MD_APPLY_ANY,	   /* create or update (provisioning) */
+	MD_APPLY_CREATE,   /* every object must be new */
+	MD_APPLY_EXISTING, /* every object must exist (update, delete) */
+};
+
+enum md_apply_result {
+	MD_OK = 0,
+	MD_INVALID,   /* doc->errs says why */
+	MD_EXISTS,    /* MD_APPLY_CREATE: err names the object */
+	MD_NOT_FOUND, /* MD_APPLY_EXISTING: err names the object */
+	MD_REFUSED,   /* a rule across objects or rows: err */
+	MD_DBERR,     /* the database failed: err */
+};
+
+struct md_apply {
+	PGconn *conn;	    /* borrowed, not in a transaction */
+	const char *source; /* NOTIFY tandem_config "source" */
+	enum md_apply_mode mode;
+	bool dry_run; /* roll back at the end */
+	bool quiet;   /* no "unchanged" lines */
+	FILE *out;    /* change lines, written after success; may be NULL */
+	int created, updated, deleted, unchanged;
+	char err[1024];
+};
+
+int md_apply(struct md_apply *a, struct md_doc *doc);
+
+/* export.c: configuration objects as provisioning JSON (the API's reads) */
+struct md_export_q {
+	const char *name;      /* one object by name (id), NULL: a page */
+	long limit, offset;    /* a page, by name order */
+	bool entries;	       /* rate tables: the entries (else entry_count) */
+	const char *scope;     /* SQL condition on t, may use $1 (or NULL) */
+	const char *scope_arg; /* $1 of scope */
+};
+
+int md_export(PGconn *conn, const struct md_section *sec,
+	      const struct md_export_q *q, json_t **itemsp, long *totalp,
+	      char *err, size_t errsz);
+void md_etag(const json_t *obj, char out[24]);
+
+#endif /* MD_MODEL_H */
