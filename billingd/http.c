@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include "billingd/libre.h"
 
+#include "billingd/api.h"
 #include "billingd/daemon.h"
 #include "billingd/http.h"
 #include "billingd/lookup.h"
@@ -24,14 +25,8 @@
 
 struct bd_http {
 	struct http_sock *sock; /* owned */
+	struct bd_api *api;	/* owned */
 	struct bd *bd;		/* borrowed */
-};
-
-struct route {
-	const char *path;
-	const char *method;
-	void (*h)(struct bd_http *http, struct http_conn *conn,
-		  const struct http_msg *msg);
 };
 
 static int reply_text(struct http_conn *conn, uint16_t code, const char *reason,
@@ -88,14 +83,14 @@ static void status_done(json_t *status, void *arg)
 	mem_deref(conn);
 }
 
-static void get_status(struct bd_http *http, struct http_conn *conn,
+static void get_status(struct bd *bd, struct http_conn *conn,
 		       const struct http_msg *msg)
 {
 	int err;
 
 	(void)msg;
 	/* the connection must outlive the wait for signalingd's reply */
-	err = bd_status_collect(http->bd, status_done, mem_ref(conn));
+	err = bd_status_collect(bd, status_done, mem_ref(conn));
 	if (err) {
 		mem_deref(conn);
 		reply_error(conn, 500, "Internal Server Error", NULL,
@@ -204,10 +199,10 @@ static bool query_get(const struct pl *prm, const char *key, char *buf,
 	return false;
 }
 
-static void get_rate(struct bd_http *http, struct http_conn *conn,
+static void get_rate(struct bd *bd, struct http_conn *conn,
 		     const struct http_msg *msg)
 {
-	const struct bd_param_values *pv = bd_params_get(http->bd->params);
+	const struct bd_param_values *pv = bd_params_get(bd->params);
 	char account[BD_NAME_MAX + 1], num[BD_NUMBER_MAX + 1], dur[16], at[24];
 	struct bd_lookup_when when;
 	struct quote *q;
@@ -236,15 +231,14 @@ static void get_rate(struct bd_http *http, struct http_conn *conn,
 		return;
 	}
 	q->conn = mem_ref(conn);
-	q->bd = http->bd;
+	q->bd = bd;
 	str_ncpy(q->number, num, sizeof(q->number));
 	q->duration_s = d;
 	q->at_ms = t;
 	when.at_ms = t;
 	when.period_rates = pv->period_rates;
 	when.calendars = pv->calendars;
-	if (bd_lookup(http->bd->lookup, account, num, NULL, &when, quote_h,
-		      q)) {
+	if (bd_lookup(bd->lookup, account, num, NULL, &when, quote_h, q)) {
 		reply_error(conn, 503, "Service Unavailable", NULL,
 			    "unavailable", "database unavailable");
 		mem_deref(q);
@@ -256,7 +250,7 @@ static void get_rate(struct bd_http *http, struct http_conn *conn,
  * hold ({"account", "held", "calls"}), so that money moved by an operator
  * never takes what calls in progress were granted.
  */
-static void get_reservations(struct bd_http *http, struct http_conn *conn,
+static void get_reservations(struct bd *bd, struct http_conn *conn,
 			     const struct http_msg *msg)
 {
 	char account[BD_NAME_MAX + 1];
@@ -267,22 +261,20 @@ static void get_reservations(struct bd_http *http, struct http_conn *conn,
 			    "account: required (1..64 characters)");
 		return;
 	}
-	reply_json(
-	    conn, 200, "OK", NULL,
-	    json_pack("{s:s, s:o}", "account", account, "held",
-		      money_json(bd_resv_held(http->bd->resv, account))));
+	reply_json(conn, 200, "OK", NULL,
+		   json_pack("{s:s, s:o}", "account", account, "held",
+			     money_json(bd_resv_held(bd->resv, account))));
 }
 
-static const struct route routes[] = {
-    {"/api/v1/status", "GET", get_status},
-    {"/api/v1/rate", "GET", get_rate},
-    {"/api/v1/reservations", "GET", get_reservations},
-};
+/* GET /healthz: the one open endpoint, says nothing but "up" */
+static void get_health(struct http_conn *conn)
+{
+	(void)reply_text(conn, 200, "OK", NULL, "{\"status\":\"ok\"}");
+}
 
 static void req_h(struct http_conn *conn, const struct http_msg *msg, void *arg)
 {
 	struct bd_http *http = arg;
-	char message[320];
 
 	/* two framings of one body (request smuggling): refuse, close */
 	if (http_msg_hdr_count(msg, HTTP_HDR_CONTENT_LENGTH) > 1 ||
@@ -294,30 +286,21 @@ static void req_h(struct http_conn *conn, const struct http_msg *msg, void *arg)
 			    "it, please");
 		return;
 	}
-
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		char allow[64];
-
-		if (pl_strcmp(&msg->path, routes[i].path))
-			continue;
-		if (pl_strcmp(&msg->met, routes[i].method)) {
-			snprintf(allow, sizeof(allow), "Allow: %s\r\n",
-				 routes[i].method);
-			snprintf(message, sizeof(message),
-				 "method %.*s not allowed on %s",
-				 (int)(msg->met.l > 16 ? 16 : msg->met.l),
-				 msg->met.p, routes[i].path);
-			reply_error(conn, 405, "Method Not Allowed", allow,
-				    "method_not_allowed", message);
-			return;
-		}
-		routes[i].h(http, conn, msg);
+	if (!pl_strcmp(&msg->path, "/healthz")) {
+		if (pl_strcmp(&msg->met, "GET"))
+			reply_error(conn, 405, "Method Not Allowed",
+				    "Allow: GET\r\n", "method_not_allowed",
+				    "GET only");
+		else
+			get_health(conn);
 		return;
 	}
-
-	snprintf(message, sizeof(message), "no such resource: %.*s",
-		 (int)(msg->path.l > 256 ? 256 : msg->path.l), msg->path.p);
-	reply_error(conn, 404, "Not Found", NULL, "not_found", message);
+	if (msg->path.l >= 8 && !memcmp(msg->path.p, "/api/v1/", 8)) {
+		bd_api_handle(http->api, conn, msg);
+		return;
+	}
+	reply_error(conn, 404, "Not Found", NULL, "not_found",
+		    "no such resource");
 }
 
 static void destructor(void *arg)
@@ -325,6 +308,7 @@ static void destructor(void *arg)
 	struct bd_http *http = arg;
 
 	mem_deref(http->sock);
+	mem_deref(http->api);
 }
 
 /* Listen on laddr ("ip:port") and serve the API of bd. */
@@ -345,6 +329,17 @@ int bd_http_alloc(struct bd_http **httpp, struct bd *bd, const char *laddr)
 	if (!http)
 		return ENOMEM;
 	http->bd = bd;
+	{
+		const struct bd_api_loop_routes loop = {get_status, get_rate,
+							get_reservations};
+
+		err = bd_api_alloc(&http->api, bd, &loop);
+		if (err) {
+			sw_err("HTTP API: %s", strerror(err));
+			mem_deref(http);
+			return err;
+		}
+	}
 
 	err = http_listen(&http->sock, &sa, req_h, http);
 	if (err) {

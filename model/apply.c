@@ -1334,6 +1334,55 @@ static int notify(struct prov *pv)
 	return 0;
 }
 
+/* If-Match: the object as it is now must have this ETag */
+static int check_etag(struct prov *pv, const char *if_match)
+{
+	const struct md_obj *o = &pv->doc->objs[0];
+	struct md_export_q q = {.name = o->name, .entries = true};
+	json_t *items = NULL;
+	char etag[24];
+	long total;
+
+	if (md_export(pv->conn, o->sec, &q, &items, &total, pv->err,
+		      sizeof(pv->err)))
+		return MD_DBERR;
+	if (json_array_size(items) != 1) {
+		json_decref(items);
+		return MD_OK; /* gone meanwhile: the mode check decides */
+	}
+	md_etag(json_array_get(items, 0), etag);
+	json_decref(items);
+	if (strcmp(etag, if_match)) {
+		snprintf(pv->err, sizeof(pv->err),
+			 "%s: %s \"%s\" was changed by someone else (ETag "
+			 "%s, not %s): read it again",
+			 o->path, o->sec->noun, o->name, etag, if_match);
+		return MD_STALE;
+	}
+	return MD_OK;
+}
+
+/* one audit_log row: who changed what, with the change lines */
+static int audit(struct prov *pv, const struct md_apply *a, const char *changes)
+{
+	const char *params[5] = {
+	    a->audit_actor, a->audit_action ? a->audit_action : "provision",
+	    a->audit_object ? a->audit_object : "", changes,
+	    a->audit_ip ? a->audit_ip : ""};
+	PGresult *res;
+
+	res =
+	    md_pq_exec(pv->conn,
+		       "INSERT INTO audit_log (actor, action, object, detail, "
+		       "source_ip) VALUES ($1, $2, $3, jsonb_build_object("
+		       "'changes', $4::text), $5)",
+		       5, params, pv->err, sizeof(pv->err));
+	if (!res)
+		return EIO;
+	PQclear(res);
+	return 0;
+}
+
 /* what md_apply() refuses in a mode: the first object that breaks it */
 static int check_mode(struct prov *pv, enum md_apply_mode mode)
 {
@@ -1406,12 +1455,24 @@ int md_apply(struct md_apply *a, struct md_doc *doc)
 	ret = check_mode(&pv, a->mode);
 	if (ret != MD_OK)
 		goto rollback;
+	if (a->if_match && doc->nobjs == 1 && pv.exists[0]) {
+		ret = check_etag(&pv, a->if_match);
+		if (ret == MD_DBERR)
+			goto dberr;
+		if (ret != MD_OK)
+			goto rollback;
+	}
 	if (apply(&pv)) {
 		ret = MD_REFUSED;
 		goto rollback;
 	}
 
 	changed = pv.created || pv.updated || pv.deleted;
+	if (changed && a->audit_actor && !a->dry_run) {
+		fflush(pv.out);
+		if (audit(&pv, a, outbuf ? outbuf : ""))
+			goto dberr;
+	}
 	if (a->dry_run) {
 		md_pq_cmd(pv.conn, "ROLLBACK", NULL, 0);
 	} else {

@@ -176,6 +176,7 @@ enum md_apply_result {
 	MD_NOT_FOUND, /* MD_APPLY_EXISTING: err names the object */
 	MD_REFUSED,   /* a rule across objects or rows: err */
 	MD_DBERR,     /* the database failed: err */
+	MD_STALE,     /* if_match differs from the object's ETag */
 };
 
 struct md_apply {
@@ -185,6 +186,9 @@ struct md_apply {
 	bool dry_run; /* roll back at the end */
 	bool quiet;   /* no "unchanged" lines */
 	FILE *out;    /* change lines, written after success; may be NULL */
+	const char *if_match; /* the one object's ETag must be this */
+	/* one audit_log row in the same transaction when anything changed */
+	const char *audit_actor, *audit_action, *audit_object, *audit_ip;
 	int created, updated, deleted, unchanged;
 	char err[1024];
 };
@@ -204,5 +208,31 @@ int md_export(PGconn *conn, const struct md_section *sec,
 	      const struct md_export_q *q, json_t **itemsp, long *totalp,
 	      char *err, size_t errsz);
 void md_etag(const json_t *obj, char out[24]);
+
+/* secret.c: passwords (argon2id) and random tokens */
+#define MD_PASSWORD_HASH_MAX 160
+#define MD_TOKEN_MAX	     80 /* prefix (<= 15) + 64 hex + NUL */
+
+int md_password_hash(const char *password, char *out, size_t size);
+bool md_password_verify(const char *encoded, const char *password);
+const char *md_password_problem(const char *password);
+int md_token_new(const char *prefix, char *out, size_t size);
+
+/* user.c: web users */
+struct md_user {
+	const char *username, *password, *role, *account, *language,
+	    *time_zone;	   /* borrowed from the checked body; NULL: unset */
+	bool account_null; /* "account": null */
+	bool enabled_set, enabled;
+	char field[32]; /* the field a problem is about */
+	char err[600];
+};
+
+bool md_username_valid(const char *s);
+int md_user_check(struct md_user *u, json_t *body, bool create);
+int md_user_save(PGconn *conn, struct md_user *u, const char *name,
+		 bool create);
+int md_token_create(PGconn *conn, const char *user_id, const char *name,
+		    int days, char *token, char *err, size_t errsz);
 
 #endif /* MD_MODEL_H */

@@ -54,6 +54,7 @@ int tc_cmd_fields(void);
 /* status.c */
 int tc_cmd_status(const struct tc_opts *o);
 const char *tc_api_base(const struct tc_opts *o);
+const char *tc_api_token(void);
 int tc_http_get(const char *base, const char *path, int timeout_ms,
 		int *statusp, char **bodyp, char *err, size_t errsz);
 
@@ -62,6 +63,9 @@ int tc_cmd_rate(const struct tc_opts *o, int argc, char **argv);
 
 /* card.c */
 int tc_cmd_card(const struct tc_opts *o, int argc, char **argv);
+
+/* user.c */
+int tc_cmd_user(const struct tc_opts *o, int argc, char **argv);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

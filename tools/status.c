@@ -222,8 +222,31 @@ static bool response_complete(const char *buf, size_t len)
 }
 
 /*
- * GET url+path.  On success *bodyp is the NUL-terminated body (caller frees)
- * and *statusp the HTTP status.
+ * The API token tandemctl sends: $TANDEM_API_TOKEN, else the first line of
+ * $TANDEM_API_TOKEN_FILE, else of /etc/tandem/api-token; NULL when none.
+ */
+const char *tc_api_token(void)
+{
+	static char tok[MD_TOKEN_MAX];
+	const char *env = getenv("TANDEM_API_TOKEN");
+	const char *file = getenv("TANDEM_API_TOKEN_FILE");
+	FILE *f;
+
+	if (env && *env)
+		return env;
+	f = fopen(file && *file ? file : "/etc/tandem/api-token", "r");
+	if (!f)
+		return NULL;
+	if (!fgets(tok, sizeof(tok), f))
+		tok[0] = '\0';
+	fclose(f);
+	tok[strcspn(tok, "\r\n")] = '\0';
+	return *tok ? tok : NULL;
+}
+
+/*
+ * GET url+path (with the API token, when there is one).  On success *bodyp is
+ * the NUL-terminated body (caller frees) and *statusp the HTTP status.
  */
 int tc_http_get(const char *base, const char *path, int timeout_ms,
 		int *statusp, char **bodyp, char *err, size_t errsz)
@@ -252,9 +275,13 @@ int tc_http_get(const char *base, const char *path, int timeout_ms,
 	snprintf(req, sizeof(req),
 		 "GET %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\n"
 		 "User-Agent: tandemctl/" TANDEM_VERSION "\r\n"
+		 "%s%s%s"
 		 "Accept: application/json\r\nConnection: close\r\n\r\n",
 		 u.path, path, strchr(u.host, ':') ? "[" : "", u.host,
-		 strchr(u.host, ':') ? "]" : "", u.port);
+		 strchr(u.host, ':') ? "]" : "", u.port,
+		 tc_api_token() ? "Authorization: Bearer " : "",
+		 tc_api_token() ? tc_api_token() : "",
+		 tc_api_token() ? "\r\n" : "");
 	for (size_t off = 0, rl = strlen(req); off < rl;) {
 		ssize_t n = send(fd, req + off, rl - off, MSG_NOSIGNAL);
 

@@ -52,6 +52,12 @@ def pg(it_root):
         cluster.create_db("tandem_tmpl")
         r = it.tandemctl(cluster.conninfo("tandem_tmpl"), "db", "migrate")
         cluster.migrate_output = r.stdout + r.stderr
+        # every test database has the admin web user and its API token
+        it.tandemctl(cluster.conninfo("tandem_tmpl"), "user", "add",
+                     it.ADMIN_USER, "admin", input=it.ADMIN_PASSWORD + "\n")
+        r = it.tandemctl(cluster.conninfo("tandem_tmpl"), "user", "token",
+                         it.ADMIN_USER, "it")
+        it.API_TOKEN = r.stdout.strip()
         yield cluster
     finally:
         cluster.stop()

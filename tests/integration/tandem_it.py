@@ -6,6 +6,7 @@ files on free ports, sipp peers.  Every process started is recorded and
 stopped by the fixtures in conftest.py; every wait has a timeout.
 """
 
+import http.client
 import json
 import os
 import random
@@ -349,11 +350,20 @@ class Pg:
 
 # ---------------------------------------------------------------- tandemctl
 
-def tandemctl(conninfo, *args, timeout=60, check=True, env=None):
+# the admin web user of every test database (conftest.py creates it in the
+# template) and its API token, which tandemctl sends to billingd's API
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "it-Admin-Password-1"
+API_TOKEN = ""
+
+
+def tandemctl(conninfo, *args, timeout=60, check=True, env=None, input=None):
     """Run tandemctl against a database; returns CompletedProcess."""
     e = dict(os.environ)
     e.update(SAN_ENV)
     e["TANDEM_DB"] = conninfo
+    if API_TOKEN:
+        e["TANDEM_API_TOKEN"] = API_TOKEN
     # libpq's own variables too, for a tool that connects with defaults
     kv = dict(x.split("=", 1) for x in conninfo.split())
     e.update({"PGHOST": kv["host"], "PGPORT": kv["port"],
@@ -361,11 +371,45 @@ def tandemctl(conninfo, *args, timeout=60, check=True, env=None):
     e.update(env or {})
     argv = [str(binary("tandemctl")), "-d", conninfo, *map(str, args)]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                       env=e)
+                       env=e, input=input)
     if check and r.returncode != 0:
         raise ItError(f"{' '.join(argv)} exited {r.returncode}:\n"
                       f"stdout:\n{r.stdout}\nstderr:\n{r.stderr}")
     return r
+
+
+# ---------------------------------------------------------------- HTTP API
+
+def api(addr, method, path, body=None, token=None, headers=None,
+        raw=None, timeout=10):
+    """One request to billingd's API at addr ("ip:port").  token: None
+    sends the admin's API token, "" none.  Returns (status, headers,
+    parsed JSON body or None)."""
+    h = {"Accept": "application/json"}
+    tok = API_TOKEN if token is None else token
+    if tok:
+        h["Authorization"] = f"Bearer {tok}"
+    data = raw
+    if body is not None:
+        data = json.dumps(body).encode()
+    if data is not None:
+        h["Content-Type"] = "application/json"
+    h.update(headers or {})
+    conn = http.client.HTTPConnection(addr, timeout=timeout)
+    try:
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        text = resp.read()
+        hdrs = {k.lower(): v for k, v in resp.getheaders()}
+        cookies = resp.headers.get_all("Set-Cookie") or []
+        if cookies:
+            hdrs["set-cookie"] = cookies
+        ctype = hdrs.get("content-type", "")
+        js = json.loads(text) if text and "json" in ctype else (
+            text.decode() if text else None)
+        return resp.status, hdrs, js
+    finally:
+        conn.close()
 
 
 # ---------------------------------------------------------------- bus probe

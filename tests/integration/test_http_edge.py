@@ -37,8 +37,12 @@ def test_double_framing_refused_and_backlog(stack):
                    extra + b"\r\nabc")
         assert out.startswith("HTTP/1.1 400"), out
         assert "Content-Length" in out and "bad_request" in out, out
-    ok = _raw(addr, b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+    ok = _raw(addr, b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n"
+              b"Authorization: Bearer " + it.API_TOKEN.encode() +
+              b"\r\n\r\n")
     assert ok.startswith("HTTP/1.1 200"), ok
+    anon = _raw(addr, b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert anon.startswith("HTTP/1.1 401"), anon
     # the listening socket's backlog (ss: Send-Q of a LISTEN socket)
     port = addr.rsplit(":", 1)[1]
     ss = subprocess.run(["ss", "-ltnH", f"sport = :{port}"],

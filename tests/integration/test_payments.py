@@ -134,9 +134,10 @@ def test_deduction_leaves_what_live_calls_hold(stack):
                     timeout_s=30)
     api = f"http://{stack.bd_http}"
     def held_now():
-        with urllib.request.urlopen(
-                f"{api}/api/v1/reservations?account=cust1", timeout=5) as f:
-            return it.money(json.loads(f.read())["held"])
+        status, _, js = it.api(stack.bd_http, "GET",
+                               "/api/v1/reservations?account=cust1")
+        assert status == 200, js
+        return it.money(js["held"])
 
     held = it.wait_for(lambda: held_now() or None, 15,
                        "the call's reservation")
