@@ -147,6 +147,7 @@ $(BUILD)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	@echo '  CC      $<'
 	$(Q)$(CC) $(CFLAGS) $(PQ_CFLAGS) -c -o $@ $<
+$(BUILD)/obj/model/openapi.o: model/openapi_base.json
 $(BUILD)/obj/model/%.o: model/%.c
 	@mkdir -p $(@D)
 	@echo '  CC      $<'

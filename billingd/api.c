@@ -31,6 +31,8 @@ struct bd_api {
 	struct bd_api_loop_routes loop;
 };
 
+static void api_openapi(PGconn *conn, struct api_req *r);
+
 static const struct api_route routes[] = {
     {"POST", "/api/v1/login", 0, api_login, 0},
     {"POST", "/api/v1/logout", ROLES_ANY, api_logout, 0},
@@ -47,6 +49,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/system_parameters", ROLE_ADMIN, api_params_get, 0},
     {"PATCH", "/api/v1/system_parameters", ROLE_ADMIN, api_params_update, 0},
     {"GET", "/api/v1/audit", ROLES_STAFF, api_audit_list, 0},
+    {"GET", "/api/v1/openapi.json", ROLES_ANY, api_openapi, 0},
     {"GET", "/api/v1/status", ROLES_STAFF, NULL, 1},
     {"GET", "/api/v1/rate", ROLES_STAFF, NULL, 2},
     {"GET", "/api/v1/reservations", ROLES_STAFF, NULL, 3},
@@ -60,6 +63,18 @@ static const struct api_route config_routes[] = {
     {"PATCH", "*", ROLES_STAFF, api_config_update, 0},
     {"DELETE", "*", ROLES_STAFF, api_config_delete, 0},
 };
+
+/* GET /api/v1/openapi.json: the document the API is checked against */
+static void api_openapi(PGconn *conn, struct api_req *r)
+{
+	json_t *doc = md_openapi();
+
+	(void)conn;
+	if (!doc)
+		api_error(r, 503, "unavailable", NULL, "out of memory");
+	else
+		api_ok(r, 200, doc);
+}
 
 /* ---- answers (worker side) ---- */
 

@@ -21,7 +21,7 @@ REQUIRED=(
 	libpq-dev libnng-dev libjansson-dev libcmocka-dev libargon2-dev
 	postgresql postgresql-client
 	sip-tester tshark
-	python3 python3-pytest python3-psycopg2
+	python3 python3-pytest python3-psycopg2 python3-jsonschema
 	procps iproute2 gdb
 )
 OPTIONAL=(kamailio rtpengine-daemon baresip linphone-cli chromium)

@@ -144,6 +144,21 @@ ctl db migrate | sed -u 's/^/[tandemctl] /'
 say "provisioning deploy/demo.json"
 ctl provision deploy/demo.json | sed -u 's/^/[tandemctl] /'
 
+# the web manager's admin (password kept in run/admin-password) and an API
+# token for tandemctl (run/api-token, read through TANDEM_API_TOKEN_FILE)
+ADMIN_PW_FILE=$RUN/admin-password
+[ -s "$ADMIN_PW_FILE" ] ||
+	{ printf 'Ta1-'; head -c 12 /dev/urandom | base64 | tr -d '/+='; } >"$ADMIN_PW_FILE"
+ADMIN_PW=$(cat "$ADMIN_PW_FILE")
+if ctl user list | awk 'NR > 1 {print $1}' | grep -qx admin; then
+	ctl user passwd admin <"$ADMIN_PW_FILE" | sed -u 's/^/[tandemctl] /'
+else
+	ctl user add admin admin <"$ADMIN_PW_FILE" | sed -u 's/^/[tandemctl] /'
+fi
+export TANDEM_API_TOKEN_FILE=$RUN/api-token
+ctl user token admin demo-$(date +%s) >"$TANDEM_API_TOKEN_FILE"
+chmod 600 "$TANDEM_API_TOKEN_FILE" "$ADMIN_PW_FILE"
+
 write_conf "$RUN/billingd.conf" node_id bd1 \
 	bus_listen tcp://127.0.0.1:7611 signaling_url tcp://127.0.0.1:7602 \
 	db "$DB" http_listen "$HTTP" log_level info
@@ -229,19 +244,17 @@ else
 	say "no CDR stored yet"
 fi
 
-ADMIN_PW_FILE=$RUN/admin-password
-[ -s "$ADMIN_PW_FILE" ] ||
-	head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$ADMIN_PW_FILE"
-ADMIN_PW=$(cat "$ADMIN_PW_FILE")
 
 cat <<EOF
 
   Tandem demo is running.
   Web manager:  http://$HTTP/manage
   Admin login:  admin / $ADMIN_PW   (kept in run/admin-password)
-                -- the web manager and its login come in a later issue;
-                   today billingd serves the HTTP API: GET /api/v1/status
-  Status:       $BUILD/tandemctl -d "$DB" status
+                -- the web manager's pages come in a later issue; its
+                   HTTP API is up: POST /api/v1/login, docs/api.md
+  API token:    run/api-token (curl -H "Authorization: Bearer \$(cat run/api-token)"
+                http://$HTTP/api/v1/accounts)
+  Status:       TANDEM_API_TOKEN_FILE=run/api-token $BUILD/tandemctl -d "$DB" status
   Another call: $SIPP_CMD
   Logs:         above, prefixed by daemon; SIP traces in run/sipp/
   Stop:         Ctrl-C

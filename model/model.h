@@ -235,4 +235,7 @@ int md_user_save(PGconn *conn, struct md_user *u, const char *name,
 int md_token_create(PGconn *conn, const char *user_id, const char *name,
 		    int days, char *token, char *err, size_t errsz);
 
+/* openapi.c: the API's OpenAPI document (a new reference) */
+json_t *md_openapi(void);
+
 #endif /* MD_MODEL_H */

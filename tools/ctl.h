@@ -50,6 +50,7 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file);
 
 /* fields.c */
 int tc_cmd_fields(void);
+int tc_cmd_openapi(void);
 
 /* status.c */
 int tc_cmd_status(const struct tc_opts *o);

@@ -201,3 +201,19 @@ int tc_cmd_fields(void)
 	}
 	return 0;
 }
+
+/* tandemctl openapi: the API's OpenAPI document (docs/openapi.json) */
+int tc_cmd_openapi(void)
+{
+	json_t *doc = md_openapi();
+	int ret;
+
+	if (!doc) {
+		fprintf(stderr, "tandemctl: out of memory\n");
+		return 1;
+	}
+	ret = json_dumpf(doc, stdout, JSON_INDENT(1)) ? 1 : 0;
+	putchar('\n');
+	json_decref(doc);
+	return ret;
+}

@@ -208,6 +208,8 @@ int main(int argc, char **argv)
 		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)
 		return tc_cmd_fields();
+	if (!strcmp(cmd, "openapi") && !sub)
+		return tc_cmd_openapi();
 	if (!strcmp(cmd, "status") && !sub)
 		return tc_cmd_status(&o);
 

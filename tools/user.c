@@ -70,7 +70,8 @@ static int save(const struct tc_opts *o, json_t *body, const char *name,
 		fprintf(stderr, "tandemctl: database: %s\n", u.err);
 	else {
 		audit(conn, create ? "create" : "update", name);
-		printf("%s user %s\n", create ? "created" : "updated", name);
+		printf("%s user %s\n", create ? "created" : "updated",
+		       create ? u.username : name);
 		ret = 0;
 	}
 	PQfinish(conn);

@@ -380,8 +380,68 @@ def tandemctl(conninfo, *args, timeout=60, check=True, env=None, input=None):
 
 # ---------------------------------------------------------------- HTTP API
 
+_OPENAPI = {}
+
+
+def openapi_doc():
+    if not _OPENAPI:
+        _OPENAPI.update(json.loads(
+            (REPO / "docs" / "openapi.json").read_text()))
+    return _OPENAPI
+
+
+def _resolve(doc, node):
+    while isinstance(node, dict) and "$ref" in node:
+        node = _follow(doc, node["$ref"])
+    return node
+
+
+def _follow(doc, ref):
+    node = doc
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def check_openapi(method, path, status, body):
+    """The response must be one the OpenAPI document describes: the path
+    and method, the status, and the body against the schema."""
+    import jsonschema
+    doc = openapi_doc()
+    path = path.split("?", 1)[0]
+    op = None
+    item = doc["paths"].get(path)
+    if item is None:
+        for tmpl, it_ in doc["paths"].items():
+            if "{" in tmpl and re.fullmatch(
+                    re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(tmpl)),
+                    path):
+                item = it_
+                break
+    if item is not None:
+        op = item.get(method.lower())
+    if op is None:
+        # unknown resources and methods answer with the Error schema
+        assert status in (404, 405), (method, path, status,
+                                      "not in docs/openapi.json")
+        schema = _follow(doc, "#/components/schemas/Error")
+    else:
+        resp = op["responses"].get(str(status))
+        assert resp is not None, (method, path, status,
+                                  "status not in docs/openapi.json")
+        resp = _resolve(doc, resp)
+        content = resp.get("content")
+        if content is None:
+            assert body is None, (method, path, status, body)
+            return
+        schema = content["application/json"]["schema"]
+    resolver = jsonschema.RefResolver.from_schema(doc)
+    jsonschema.Draft202012Validator(schema, resolver=resolver).validate(
+        body)
+
+
 def api(addr, method, path, body=None, token=None, headers=None,
-        raw=None, timeout=10):
+        raw=None, timeout=10, validate=True):
     """One request to billingd's API at addr ("ip:port").  token: None
     sends the admin's API token, "" none.  Returns (status, headers,
     parsed JSON body or None)."""
@@ -407,6 +467,8 @@ def api(addr, method, path, body=None, token=None, headers=None,
         ctype = hdrs.get("content-type", "")
         js = json.loads(text) if text and "json" in ctype else (
             text.decode() if text else None)
+        if validate:
+            check_openapi(method, path, resp.status, js)
         return resp.status, hdrs, js
     finally:
         conn.close()

@@ -132,3 +132,289 @@ def test_lockout_after_five_failures(stack):
     status, _, js = _login(stack, "nobody", "Ops-password-1")
     assert status == 401 and js["error"]["message"] == \
         "wrong username or password"
+
+
+def _sub(obj, keys):
+    return {k: obj[k] for k in keys}
+
+
+def test_config_objects_round_trip_through_the_model(stack):
+    doc = it.base_doc(stack.port(), stack.port())
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+
+    # what provisioning wrote reads back as the same JSON
+    for sec in ("rate_tables", "accounts", "mapping_gateways",
+                "routing_gateways"):
+        for want in doc[sec]:
+            status, hdrs, got = it.api(addr, "GET",
+                                       f"/api/v1/{sec}/{want['name']}")
+            assert status == 200, (sec, got)
+            assert hdrs["etag"].startswith('"'), hdrs
+            for k, v in want.items():
+                if k in ("balance",) or (sec == "mapping_gateways" and
+                                         k == "password"):
+                    continue
+                if isinstance(v, list) and k in ("prefixes", "ips"):
+                    assert sorted(got[k]) == sorted(v), (sec, k, got[k], v)
+                elif k == "entries":
+                    assert [_sub(e, v[0].keys()) for e in got[k]] == \
+                        [dict(e, **{m: it_money_text(e[m]) for m in
+                                    ("connect_fee", "first_rate",
+                                     "next_rate")}) for e in v], got[k]
+                else:
+                    assert got[k] == v, (sec, k, got[k], v)
+
+    # create: the same object a provisioning file takes
+    gw = {"name": "gwC", "account": "vend1", "address": "127.0.0.1",
+          "port": 5099, "prefixes": ["44"], "priority": 3}
+    status, hdrs, got = it.api(addr, "POST", "/api/v1/routing_gateways", gw)
+    assert status == 201, got
+    assert got["port"] == 5099 and got["prefixes"] == ["44"]
+    etag = hdrs["etag"]
+    status, _, got = it.api(addr, "POST", "/api/v1/routing_gateways", gw)
+    assert status == 409 and got["error"]["code"] == "exists", got
+
+    # a page
+    status, _, page = it.api(addr, "GET",
+                             "/api/v1/routing_gateways?limit=2&offset=1")
+    assert status == 200, page
+    assert page["total"] == 3 and page["limit"] == 2 and \
+        page["offset"] == 1
+    assert [g["name"] for g in page["items"]] == ["gwB", "gwC"]
+    status, _, page = it.api(addr, "GET",
+                             "/api/v1/routing_gateways?offset=50")
+    assert status == 200 and page["items"] == [] and page["total"] == 3
+    for bad in ("limit=0", "limit=1001", "limit=x", "offset=-1",
+                "limit=1e3", "offset=1;DROP"):
+        status, _, js = it.api(addr, "GET",
+                               f"/api/v1/routing_gateways?{bad}")
+        assert status == 400, (bad, js)
+
+    # update with the ETag; a stale one is refused
+    status, hdrs, got = it.api(addr, "PATCH", "/api/v1/routing_gateways/gwC",
+                               {"port": 5100}, headers={"If-Match": etag})
+    assert status == 200 and got["port"] == 5100, got
+    assert hdrs["etag"] != etag
+    status, _, got = it.api(addr, "PATCH", "/api/v1/routing_gateways/gwC",
+                            {"port": 5101}, headers={"If-Match": etag})
+    assert status == 412 and got["error"]["code"] == "stale", got
+    assert stack.scalar("SELECT port FROM routing_gateways WHERE name = "
+                        "'gwC'") == 5100
+
+    # validation: the field is named and nothing is written
+    cases = [
+        ({"port": 70000}, "port"),
+        ({"port": "5060"}, "port"),
+        ({"colour": "red"}, "colour"),
+        ({"account": "nobody"}, "account"),
+        ({"prefixes": ["12a"]}, "prefixes[0]"),
+        ({"name": "other"}, "name"),
+        ({"delete": True}, "delete"),
+        ({"address": "'; DROP TABLE accounts; --"}, "address"),
+    ]
+    for body, field in cases:
+        status, _, js = it.api(addr, "PATCH",
+                               "/api/v1/routing_gateways/gwC", body)
+        assert status == 400, (body, js)
+        assert js["error"]["field"] == field, (body, js)
+    status, _, js = it.api(addr, "PATCH", "/api/v1/routing_gateways/gwC",
+                           raw=b"{not json")
+    assert status == 400 and js["error"]["code"] == "bad_json", js
+    status, _, js = it.api(addr, "PATCH", "/api/v1/routing_gateways/gwC",
+                           raw=b"[1]")
+    assert status == 400, js
+    assert stack.scalar("SELECT port FROM routing_gateways WHERE name = "
+                        "'gwC'") == 5100
+    assert stack.scalar("SELECT count(*) FROM accounts") == \
+        len(doc["accounts"])
+
+    # names with SQL metacharacters are only names
+    status, _, js = it.api(addr, "GET",
+                           "/api/v1/accounts/x%27%20OR%20%271%27%3D%271")
+    assert status == 404, js
+    status, _, js = it.api(addr, "GET", "/api/v1/accounts/a%2")
+    assert status == 400, js
+
+    # delete, then it is gone; a referenced object cannot go
+    status, _, _ = it.api(addr, "DELETE", "/api/v1/routing_gateways/gwC")
+    assert status == 204
+    status, _, _ = it.api(addr, "GET", "/api/v1/routing_gateways/gwC")
+    assert status == 404
+    status, _, _ = it.api(addr, "DELETE", "/api/v1/routing_gateways/gwC")
+    assert status == 404
+    status, _, js = it.api(addr, "DELETE", "/api/v1/accounts/vend1")
+    assert status == 409, js
+    assert stack.scalar("SELECT count(*) FROM accounts WHERE name = "
+                        "'vend1'") == 1
+
+    # unknown resources and methods
+    status, _, _ = it.api(addr, "GET", "/api/v1/nothing")
+    assert status == 404
+    status, hdrs, _ = it.api(addr, "PUT", "/api/v1/accounts/cust1", {})
+    assert status == 405 and "PATCH" in hdrs["allow"], hdrs
+
+    # the audit log: who did what, with the change lines
+    status, _, audit = it.api(addr, "GET",
+                              "/api/v1/audit?object=routing_gateways")
+    assert status == 200, audit
+    acts = [(a["action"], a["object"], a["actor"]) for a in audit["items"]]
+    assert acts == [("delete", "routing_gateways/gwC", "admin"),
+                    ("update", "routing_gateways/gwC", "admin"),
+                    ("create", "routing_gateways/gwC", "admin")], acts
+    assert "5099 -> 5100" in audit["items"][1]["detail"]["changes"]
+
+    # system parameters: admin only, checked like a file
+    status, _, js = it.api(addr, "PATCH", "/api/v1/system_parameters",
+                           {"SS_GATEWAY_SWITCH_LIMIT": "7"})
+    assert status == 200, js
+    limit = next(p for p in js["items"]
+                 if p["name"] == "SS_GATEWAY_SWITCH_LIMIT")
+    assert limit["value"] == "7" and limit["default"] == "5"
+    status, _, js = it.api(addr, "PATCH", "/api/v1/system_parameters",
+                           {"SS_GATEWAY_SWITCH_LIMIT": "1000"})
+    assert status == 400 and js["error"]["field"] == \
+        "SS_GATEWAY_SWITCH_LIMIT", js
+
+
+def it_money_text(text):
+    """A money string as the API writes it: no trailing zeros."""
+    if "." not in text:
+        return text
+    text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def test_roles_see_and_change_only_what_they_may(stack):
+    doc = it.base_doc(stack.port(), 0, gw_b=False)
+    doc["accounts"] += [
+        {"name": "agentA", "type": "customer", "rate_table": "retail"},
+        {"name": "subA1", "type": "customer", "agent": "agentA",
+         "rate_table": "retail"},
+        {"name": "subA2", "type": "customer", "agent": "subA1",
+         "rate_table": "retail"},
+        {"name": "agentB", "type": "customer", "rate_table": "retail"},
+        {"name": "subB1", "type": "customer", "agent": "agentB",
+         "rate_table": "retail"},
+    ]
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+    users = {"op": ("operator", None), "agA": ("agent", "agentA"),
+             "agB": ("agent", "agentB"), "cu": ("customer", "subA1")}
+    tokens = {}
+    for name, (role, acc) in users.items():
+        body = {"username": name, "password": f"{name}-Password-1",
+                "role": role}
+        if acc:
+            body["account"] = acc
+        status, _, js = it.api(addr, "POST", "/api/v1/users", body)
+        assert status == 201, js
+        assert "password" not in js and "password_hash" not in js
+        status, _, js = _login(stack, name, f"{name}-Password-1")
+        assert status == 200, js
+        sess, csrf = _session(stack, name, f"{name}-Password-1")
+        tokens[name] = (sess, csrf)
+
+    def call(who, method, path, body=None):
+        sess, csrf = tokens[who]
+        return it.api(addr, method, path, body, token="",
+                      headers=dict(sess, **{"X-CSRF-Token": csrf}))
+
+    # a role without a needed account is refused; a bad role too
+    status, _, js = it.api(addr, "POST", "/api/v1/users",
+                           {"username": "x1", "password": "x1-Password-1",
+                            "role": "agent"})
+    assert status == 400 and js["error"]["field"] == "account", js
+    status, _, js = it.api(addr, "POST", "/api/v1/users",
+                           {"username": "x1", "password": "short",
+                            "role": "admin"})
+    assert status == 400 and js["error"]["field"] == "password", js
+
+    # operator: configuration yes, users and system parameters no
+    assert call("op", "GET", "/api/v1/users")[0] == 403
+    assert call("op", "GET", "/api/v1/system_parameters")[0] == 403
+    status, _, js = call("op", "POST", "/api/v1/gateway_groups",
+                         {"name": "g1", "capacity": 10})
+    assert status == 201, js
+    assert call("op", "GET", "/api/v1/status")[0] == 200
+
+    # agents: their subtree on every list and get, nothing else
+    def names(who, sec):
+        status, _, js = call(who, "GET", f"/api/v1/{sec}")
+        assert status == 200, js
+        return sorted(o["name"] for o in js["items"])
+
+    assert names("agA", "accounts") == ["agentA", "subA1", "subA2"]
+    assert names("agB", "accounts") == ["agentB", "subB1"]
+    assert names("cu", "accounts") == ["subA1"]
+    assert names("agA", "rate_tables") == ["retail"]
+    for who, other in (("agA", "subB1"), ("agB", "subA1"),
+                       ("agA", "cust1"), ("cu", "subA2"), ("cu", "agentA")):
+        status, _, js = call(who, "GET", f"/api/v1/accounts/{other}")
+        assert status == 404, (who, other, js)
+    assert call("agA", "GET", "/api/v1/accounts/subA2")[0] == 200
+    for who in ("agA", "cu"):
+        for path in ("/api/v1/routing_gateways", "/api/v1/gateway_groups",
+                     "/api/v1/users", "/api/v1/audit", "/api/v1/status",
+                     "/api/v1/work_calendars"):
+            assert call(who, "GET", path)[0] == 403, (who, path)
+        status, _, js = call(who, "POST", "/api/v1/accounts",
+                             {"name": "evil", "type": "customer"})
+        assert status == 403, js
+        status, _, js = call(who, "PATCH", "/api/v1/accounts/subA1",
+                             {"credit_limit": "1000"})
+        assert status == 403, js
+    assert stack.scalar("SELECT credit_limit FROM accounts WHERE name = "
+                        "'subA1'") == 0
+
+    # /me for everyone; own password change needs the current one
+    status, _, js = call("cu", "GET", "/api/v1/me")
+    assert status == 200 and js["user"]["account"] == "subA1", js
+    status, _, js = call("cu", "PATCH", "/api/v1/me",
+                         {"password": "New-password-22"})
+    assert status == 400 and js["error"]["field"] == "current_password"
+    status, _, js = call("cu", "PATCH", "/api/v1/me",
+                         {"role": "admin"})
+    assert status == 403, js
+    status, _, js = call("cu", "PATCH", "/api/v1/me",
+                         {"password": "New-password-22",
+                          "current_password": "cu-Password-1",
+                          "language": "zh-CN"})
+    assert status == 200 and js["user"]["language"] == "zh-CN", js
+    # the password change ended the old sessions
+    assert call("cu", "GET", "/api/v1/me")[0] == 401
+    assert _login(stack, "cu", "New-password-22")[0] == 200
+
+    # the last admin cannot be removed or disabled
+    status, _, js = it.api(addr, "PATCH", f"/api/v1/users/{it.ADMIN_USER}",
+                           {"enabled": False})
+    assert status == 409, js
+    status, _, js = it.api(addr, "DELETE", f"/api/v1/users/{it.ADMIN_USER}")
+    assert status == 409, js
+    # a disabled user cannot log in
+    status, _, js = it.api(addr, "PATCH", "/api/v1/users/agB",
+                           {"enabled": False})
+    assert status == 200 and js["enabled"] is False, js
+    assert call("agB", "GET", "/api/v1/me")[0] == 401
+    assert _login(stack, "agB", "agB-Password-1")[0] == 401
+
+
+def test_openapi_document_is_the_served_one(stack):
+    """docs/openapi.json is what billingd serves and what tandemctl
+    prints; every response of these tests is checked against it."""
+    stack.start_daemon("billingd")
+    status, _, served = it.api(stack.bd_http, "GET", "/api/v1/openapi.json")
+    assert status == 200
+    assert served == it.openapi_doc()
+    printed = json.loads(stack.ctl("openapi").stdout)
+    assert printed == served
+    assert served["openapi"].startswith("3.1")
+    # every configuration section has its paths
+    for sec in ("accounts", "routing_gateways", "phones", "rate_tables"):
+        assert f"/api/v1/{sec}" in served["paths"]
+        assert f"/api/v1/{sec}/{{name}}" in served["paths"]
+    status, _, _ = it.api(stack.bd_http, "GET", "/api/v1/openapi.json",
+                          token="")
+    assert status == 401
