@@ -49,6 +49,8 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/system_parameters", ROLE_ADMIN, api_params_get, 0},
     {"PATCH", "/api/v1/system_parameters", ROLE_ADMIN, api_params_update, 0},
     {"GET", "/api/v1/audit", ROLES_STAFF, api_audit_list, 0},
+    {"GET", "/api/v1/cdrs", ROLES_ANY, api_cdrs_list, 0},
+    {"GET", "/api/v1/cdrs.csv", ROLES_ANY, api_cdrs_export, 0, true},
     {"GET", "/api/v1/openapi.json", ROLES_ANY, api_openapi, 0},
     {"GET", "/api/v1/status", ROLES_STAFF, NULL, 1},
     {"GET", "/api/v1/rate", ROLES_STAFF, NULL, 2},
@@ -310,6 +312,7 @@ static void req_destructor(void *arg)
 {
 	struct api_req *r = arg;
 
+	mem_deref(r->stream);
 	mem_deref(r->conn);
 	mem_deref(r->msg);
 	free(r->body);
@@ -440,6 +443,10 @@ static void done(void *arg)
 				       ? api->loop.rate
 				       : api->loop.reservations;
 		h(api->bd, r->conn, r->msg);
+		mem_deref(r);
+		return;
+	}
+	if (r->streamed) {
 		mem_deref(r);
 		return;
 	}
@@ -676,7 +683,9 @@ void bd_api_handle(struct bd_api *api, struct http_conn *conn,
 		r->msg = mem_ref(m);
 	}
 
-	err = bd_apiq_run(api->q, work, done, r);
+	err = r->route->stream ? api_stream_alloc(r) : 0;
+	if (!err)
+		err = bd_apiq_run(api->q, work, done, r);
 	if (err) {
 		direct_error(conn, 503, "Retry-After: 1\r\n", "unavailable",
 			     "the API is busy; try again");
@@ -688,6 +697,7 @@ static void destructor(void *arg)
 {
 	struct bd_api *api = arg;
 
+	api_cdr_stop();
 	mem_deref(api->q);
 }
 

@@ -50,7 +50,10 @@ struct api_route {
 	unsigned roles;	  /* 0: no authentication (login) */
 	api_work_h *work; /* on a worker, or NULL: */
 	int loop;	  /* 1 status, 2 rate, 3 reservations */
+	bool stream;	  /* the work streams its answer (api_cdr.c) */
 };
+
+struct stream;
 
 struct api_req {
 	struct bd_api *api;	/* borrowed */
@@ -74,6 +77,8 @@ struct api_req {
 	json_t *reply;	   /* owned; NULL: no body (204) */
 	char *raw;	   /* owned: a non-JSON body (CSV), else NULL */
 	const char *raw_type;
+	struct stream *stream; /* owned: a streamed answer's channel */
+	bool streamed;	       /* the work has answered by itself */
 };
 
 /* api.c: answers and inputs */
@@ -107,6 +112,12 @@ void api_user_delete(PGconn *conn, struct api_req *r);
 void api_tokens_list(PGconn *conn, struct api_req *r);
 void api_token_create(PGconn *conn, struct api_req *r);
 void api_token_delete(PGconn *conn, struct api_req *r);
+
+/* api_cdr.c */
+void api_cdrs_list(PGconn *conn, struct api_req *r);
+void api_cdrs_export(PGconn *conn, struct api_req *r);
+int api_stream_alloc(struct api_req *r);
+void api_cdr_stop(void);
 
 /* api_config.c */
 void api_config_list(PGconn *conn, struct api_req *r);
