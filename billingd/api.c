@@ -49,6 +49,9 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/system_parameters", ROLE_ADMIN, api_params_get, 0},
     {"PATCH", "/api/v1/system_parameters", ROLE_ADMIN, api_params_update, 0},
     {"GET", "/api/v1/audit", ROLES_STAFF, api_audit_list, 0},
+    {"GET", "/api/v1/calls", ROLES_STAFF, NULL, 0, false, api_calls},
+    {"DELETE", "/api/v1/calls/*", ROLES_STAFF, NULL, 0, false, api_call_hangup},
+    {"GET", "/api/v1/route", ROLES_STAFF, NULL, 0, false, api_route},
     {"GET", "/api/v1/cdrs", ROLES_ANY, api_cdrs_list, 0},
     {"GET", "/api/v1/cdrs.csv", ROLES_ANY, api_cdrs_export, 0, true},
     {"GET", "/api/v1/openapi.json", ROLES_ANY, api_openapi, 0},
@@ -450,6 +453,20 @@ static void done(void *arg)
 		mem_deref(r);
 		return;
 	}
+	if (r->route->live && !r->status) {
+		r->route->live(api->bd, r);
+		return;
+	}
+	if (r->lock_changed && r->status == 200) {
+		api_gateway_lock(api->bd, r);
+		return;
+	}
+	api_finish(r);
+}
+
+/* send the answer the request holds and free it */
+void api_finish(struct api_req *r)
+{
 	if (!r->status)
 		api_error(r, 500, "internal", NULL, "no answer");
 	r->reason = reason_of(r->status);

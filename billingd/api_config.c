@@ -260,6 +260,8 @@ void api_config_update(PGconn *conn, struct api_req *r)
 	} else if (no_delete_key(r, body)) {
 		json_object_set_new(body, idkey, json_string(r->sub));
 		write_obj(conn, r, body, MD_APPLY_EXISTING, "update");
+		r->lock_changed = !strcmp(r->sec->key, "routing_gateways") &&
+				  json_object_get(body, "locked");
 	}
 	json_decref(body);
 }

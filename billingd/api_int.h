@@ -42,7 +42,10 @@ struct api_who {
 };
 
 struct api_req;
+struct bd;
 typedef void(api_work_h)(PGconn *conn, struct api_req *r);
+/* on the loop after the work; must end with api_finish(r) */
+typedef void(api_live_h)(struct bd *bd, struct api_req *r);
 
 struct api_route {
 	const char *method;
@@ -51,6 +54,7 @@ struct api_route {
 	api_work_h *work; /* on a worker, or NULL: */
 	int loop;	  /* 1 status, 2 rate, 3 reservations */
 	bool stream;	  /* the work streams its answer (api_cdr.c) */
+	api_live_h *live; /* then on the loop (api_live.c) */
 };
 
 struct stream;
@@ -79,6 +83,7 @@ struct api_req {
 	const char *raw_type;
 	struct stream *stream; /* owned: a streamed answer's channel */
 	bool streamed;	       /* the work has answered by itself */
+	bool lock_changed;     /* a routing gateway's "locked" was written */
 };
 
 /* api.c: answers and inputs */
@@ -112,6 +117,15 @@ void api_user_delete(PGconn *conn, struct api_req *r);
 void api_tokens_list(PGconn *conn, struct api_req *r);
 void api_token_create(PGconn *conn, struct api_req *r);
 void api_token_delete(PGconn *conn, struct api_req *r);
+
+/* api.c: answer and free (live handlers) */
+void api_finish(struct api_req *r);
+
+/* api_live.c */
+void api_calls(struct bd *bd, struct api_req *r);
+void api_call_hangup(struct bd *bd, struct api_req *r);
+void api_route(struct bd *bd, struct api_req *r);
+void api_gateway_lock(struct bd *bd, struct api_req *r);
 
 /* api_cdr.c */
 void api_cdrs_list(PGconn *conn, struct api_req *r);

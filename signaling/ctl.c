@@ -70,12 +70,13 @@ static void call_list(struct sg *sg, struct sw_bus_req *req)
 	for (struct sg_call *c = sg->calls; c; c = c->next) {
 		json_array_append_new(
 		    arr,
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
 			      " s:s, s:s, s:s}",
 			      "id", c->id, "call_id_a", c->callid_a, "caller",
-			      c->caller, "callee", c->callee, "mapping_gateway",
-			      c->mgw->name, "routing_gateway", c->routing_gw,
-			      "state", state_names[c->state], "duration_s",
+			      c->caller, "callee", c->callee, "account",
+			      c->account, "mapping_gateway", c->mgw->name,
+			      "routing_gateway", c->routing_gw, "state",
+			      state_names[c->state], "duration_s",
 			      (json_int_t)(c->answer_mono
 					       ? (now - c->answer_mono) / 1000
 					       : 0),
@@ -205,6 +206,44 @@ static void call_hangup(struct sg *sg, struct sw_bus_req *req,
 	sg_call_terminate(c, "OperatorHangup", "server");
 }
 
+/*
+ * gateway.lock {"gateway", "locked"}: lock or unlock a routing gateway now,
+ * in the routing snapshot in force.  billingd sends it after committing
+ * the same change to routing_gateways.locked, so the reload the change
+ * notifies keeps it; a lock sent without the database change lasts until
+ * the next reload.
+ */
+static void gateway_lock(struct sg *sg, struct sw_bus_req *req,
+			 const json_t *body)
+{
+	struct sg_tables *t = sg->tables;
+	const char *name;
+	json_t *locked;
+	struct sw_jv v;
+
+	sw_jv_init(&v, "body");
+	name = sw_jv_str(&v, body, "gateway", SG_NAME_MAX - 1, true, NULL);
+	locked = json_object_get(body, "locked");
+	if (!v.bad && !json_is_boolean(locked))
+		sw_jv_fail(&v, "locked", "must be true or false");
+	if (v.bad) {
+		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+	for (size_t i = 0; i < t->ngws; i++) {
+		if (strcmp(t->gws[i].name, name))
+			continue;
+		t->gws[i].locked = json_is_true(locked);
+		sw_info("routing gateway %s %s over the bus", name,
+			t->gws[i].locked ? "locked" : "unlocked");
+		sw_bus_reply(req, json_pack("{s:s, s:b}", "gateway", name,
+					    "locked", t->gws[i].locked));
+		return;
+	}
+	sw_bus_reply_error(req, SW_ERR_NOT_FOUND, "no routing gateway %s",
+			   name);
+}
+
 static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 			    void *arg)
 {
@@ -218,6 +257,8 @@ static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 		route_analyze(sg, req, env->body);
 	else if (!strcmp(env->type, SW_MSG_CALL_HANGUP))
 		call_hangup(sg, req, env->body);
+	else if (!strcmp(env->type, SW_MSG_GATEWAY_LOCK))
+		gateway_lock(sg, req, env->body);
 	else if (!strcmp(env->type, SW_MSG_CONFIG_CHANGED)) {
 		sw_info("config.changed: reloading routing tables");
 		sg_reload_tables(sg);
