@@ -52,6 +52,9 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/calls", ROLES_STAFF, NULL, 0, false, api_calls},
     {"DELETE", "/api/v1/calls/*", ROLES_STAFF, NULL, 0, false, api_call_hangup},
     {"GET", "/api/v1/route", ROLES_STAFF, NULL, 0, false, api_route},
+    {"GET", "/api/v1/payments", ROLES_ANY, api_payments_list, 0},
+    {"POST", "/api/v1/payments", ROLE_ADMIN | ROLE_OPERATOR | ROLE_AGENT,
+     api_payment_create, 0, false, NULL, api_payment_pre},
     {"GET", "/api/v1/cdrs", ROLES_ANY, api_cdrs_list, 0},
     {"GET", "/api/v1/cdrs.csv", ROLES_ANY, api_cdrs_export, 0, true},
     {"GET", "/api/v1/openapi.json", ROLES_ANY, api_openapi, 0},
@@ -700,6 +703,8 @@ void bd_api_handle(struct bd_api *api, struct http_conn *conn,
 		r->msg = mem_ref(m);
 	}
 
+	if (r->route->pre)
+		r->route->pre(api->bd, r);
 	err = r->route->stream ? api_stream_alloc(r) : 0;
 	if (!err)
 		err = bd_apiq_run(api->q, work, done, r);

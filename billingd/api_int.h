@@ -55,6 +55,7 @@ struct api_route {
 	int loop;	  /* 1 status, 2 rate, 3 reservations */
 	bool stream;	  /* the work streams its answer (api_cdr.c) */
 	api_live_h *live; /* then on the loop (api_live.c) */
+	api_live_h *pre;  /* on the loop before the work (reads memory) */
 };
 
 struct stream;
@@ -84,6 +85,7 @@ struct api_req {
 	struct stream *stream; /* owned: a streamed answer's channel */
 	bool streamed;	       /* the work has answered by itself */
 	bool lock_changed;     /* a routing gateway's "locked" was written */
+	int64_t held;	       /* payments: what the account's calls hold */
 };
 
 /* api.c: answers and inputs */
@@ -126,6 +128,11 @@ void api_calls(struct bd *bd, struct api_req *r);
 void api_call_hangup(struct bd *bd, struct api_req *r);
 void api_route(struct bd *bd, struct api_req *r);
 void api_gateway_lock(struct bd *bd, struct api_req *r);
+
+/* api_money.c */
+void api_payment_pre(struct bd *bd, struct api_req *r);
+void api_payment_create(PGconn *conn, struct api_req *r);
+void api_payments_list(PGconn *conn, struct api_req *r);
 
 /* api_cdr.c */
 void api_cdrs_list(PGconn *conn, struct api_req *r);

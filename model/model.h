@@ -235,6 +235,23 @@ int md_user_save(PGconn *conn, struct md_user *u, const char *name,
 int md_token_create(PGconn *conn, const char *user_id, const char *name,
 		    int days, char *token, char *err, size_t errsz);
 
+/* payment.c: money movements (one ledger) */
+struct md_payment {
+	const char *kind; /* topup deduct refund credit transfer */
+	const char *account, *sub_account; /* transfer: agent, sub-account */
+	int64_t amount;			   /* micro-units; credit: the limit */
+	int64_t held;		/* what the account's live calls hold */
+	const char *memo, *by;
+	/* out */
+	char id[24], id2[24]; /* payments rows (transfer: out, in) */
+	int64_t balance_after, credit_limit_after, sub_balance_after;
+	char field[32];
+	char err[600];
+};
+
+const char *md_payment_kind(const char *kind);
+int md_payment_apply(PGconn *conn, struct md_payment *p);
+
 /* openapi.c: the API's OpenAPI document (a new reference) */
 json_t *md_openapi(void);
 

@@ -1,0 +1,108 @@
+"""Payments over the API (issue 8 item 2, issue 7 item 5): the same
+ledger writer as tandemctl; every movement is a payments row and a
+balance_history row, the sum of the ledger stays the balance, bad amounts
+and accounts are refused with the field named and nothing written, and an
+agent may only transfer to its own sub-accounts."""
+
+import tandem_it as it
+
+
+def _ledger_ok(stack, account):
+    bal, hist = stack.query(
+        "SELECT a.balance, (SELECT coalesce(sum(delta), 0) FROM "
+        "balance_history h WHERE h.account_id = a.id) AS hist FROM "
+        "accounts a WHERE a.name = %s", (account,))[0].values()
+    assert bal == hist, (account, bal, hist)
+    return bal
+
+
+def test_payments_through_the_api(stack):
+    doc = it.base_doc(stack.port(), 0, gw_b=False, balance="10")
+    doc["accounts"] += [
+        {"name": "agentA", "type": "customer", "rate_table": "retail",
+         "balance": "50", "agent_authorizations": ["pay_sub_accounts"]},
+        {"name": "subA", "type": "customer", "agent": "agentA",
+         "rate_table": "retail"},
+        {"name": "other", "type": "customer", "rate_table": "retail"},
+    ]
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+
+    status, _, js = it.api(addr, "POST", "/api/v1/payments",
+                           {"kind": "topup", "account": "cust1",
+                            "amount": "2.5", "memo": "wire 42"})
+    assert status == 201, js
+    assert js["balance_after"] == "12.500000", js
+    assert _ledger_ok(stack, "cust1") == 12500000
+    status, _, js = it.api(addr, "POST", "/api/v1/payments",
+                           {"kind": "credit", "account": "cust1",
+                            "amount": "5"})
+    assert status == 201 and js["credit_limit_after"] == "5.000000", js
+
+    # refused, with the field named, nothing written
+    bad = [
+        ({"kind": "deduct", "account": "cust1", "amount": "18"}, "amount"),
+        ({"kind": "topup", "account": "cust1", "amount": 5}, "amount"),
+        ({"kind": "topup", "account": "cust1", "amount": "-1"}, "amount"),
+        ({"kind": "topup", "account": "cust1", "amount": "0.0000001"},
+         "amount"),
+        ({"kind": "topup", "account": "cust1",
+          "amount": "9999999999999999999"}, "amount"),
+        ({"kind": "topup", "account": "nobody", "amount": "1"}, "account"),
+        ({"kind": "steal", "account": "cust1", "amount": "1"}, "kind"),
+        ({"kind": "topup", "account": "cust1", "amount": "1",
+          "colour": "x"}, "colour"),
+        ({"kind": "transfer", "account": "agentA", "amount": "1"},
+         "sub_account"),
+        ({"kind": "transfer", "account": "agentA", "sub_account": "other",
+          "amount": "1"}, "sub_account"),
+        ({"kind": "transfer", "account": "agentA", "sub_account": "subA",
+          "amount": "51"}, "amount"),
+    ]
+    n = stack.scalar("SELECT count(*) FROM payments")
+    for body, field in bad:
+        status, _, js = it.api(addr, "POST", "/api/v1/payments", body)
+        assert status == 400 and js["error"]["field"] == field, (body, js)
+    assert stack.scalar("SELECT count(*) FROM payments") == n
+    assert _ledger_ok(stack, "cust1") == 12500000
+
+    # an agent: transfer from itself to its sub-account, nothing else
+    it.api(addr, "POST", "/api/v1/users",
+           {"username": "ag", "password": "ag-Password-1", "role": "agent",
+            "account": "agentA"})
+    status, hdrs, js = it.api(addr, "POST", "/api/v1/login",
+                              {"username": "ag",
+                               "password": "ag-Password-1"}, token="")
+    sess = {"Cookie": [c for c in hdrs["set-cookie"]
+                       if c.startswith("tandem_session=")][0].split(";")[0],
+            "X-CSRF-Token": js["csrf"]}
+    status, _, js = it.api(addr, "POST", "/api/v1/payments",
+                           {"kind": "transfer", "account": "agentA",
+                            "sub_account": "subA", "amount": "7.25"},
+                           token="", headers=sess)
+    assert status == 201, js
+    assert js["sub_balance_after"] == "7.250000"
+    assert _ledger_ok(stack, "agentA") == 42750000
+    assert _ledger_ok(stack, "subA") == 7250000
+    for body in ({"kind": "topup", "account": "agentA", "amount": "1"},
+                 {"kind": "transfer", "account": "cust1",
+                  "sub_account": "subA", "amount": "1"}):
+        status, _, js = it.api(addr, "POST", "/api/v1/payments", body,
+                               token="", headers=sess)
+        assert status == 403, (body, js)
+    status, _, js = it.api(addr, "GET", "/api/v1/payments", token="",
+                           headers=sess)
+    assert status == 200, js
+    assert sorted({p["account"] for p in js["items"]}) == ["agentA", "subA"]
+    assert {p["kind"] for p in js["items"]} == {"transfer_out",
+                                                "transfer_in"}
+
+    # staff see everything, newest first, with who and why
+    status, _, js = it.api(addr, "GET", "/api/v1/payments?account=cust1")
+    assert [p["kind"] for p in js["items"]] == ["credit_limit", "topup"]
+    assert js["items"][1]["memo"] == "wire 42"
+    assert js["items"][1]["by"] == it.ADMIN_USER
+    assert js["items"][1]["amount"] == "2.5"
+    assert stack.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                        "'payment'") == 3
