@@ -1448,13 +1448,14 @@ int md_apply(struct md_apply *a, struct md_doc *doc)
 
 	if (check_db(&pv))
 		goto dberr;
+	/* an object that must (not) exist: that first, then its fields */
+	ret = check_mode(&pv, a->mode);
+	if (ret != MD_OK)
+		goto rollback;
 	if (doc->nerrs) {
 		ret = MD_INVALID;
 		goto rollback;
 	}
-	ret = check_mode(&pv, a->mode);
-	if (ret != MD_OK)
-		goto rollback;
 	if (a->if_match && doc->nobjs == 1 && pv.exists[0]) {
 		ret = check_etag(&pv, a->if_match);
 		if (ret == MD_DBERR)

@@ -11,6 +11,7 @@
 #define TC_CTL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <libpq-fe.h>
 
 #include "model/model.h"
@@ -55,7 +56,12 @@ int tc_cmd_openapi(void);
 /* status.c */
 int tc_cmd_status(const struct tc_opts *o);
 const char *tc_api_base(const struct tc_opts *o);
+
+/* http.c: billingd's API (libcurl) */
 const char *tc_api_token(void);
+int tc_http(const char *base, const char *method, const char *path,
+	    const char *body, int timeout_ms, FILE *out, int *statusp,
+	    char **bodyp, char *err, size_t errsz);
 int tc_http_get(const char *base, const char *path, int timeout_ms,
 		int *statusp, char **bodyp, char *err, size_t errsz);
 
@@ -64,6 +70,9 @@ int tc_cmd_rate(const struct tc_opts *o, int argc, char **argv);
 
 /* card.c */
 int tc_cmd_card(const struct tc_opts *o, int argc, char **argv);
+
+/* live.c: calls, hangup, route, lock, unlock, cdr export (the API) */
+int tc_cmd_live(const struct tc_opts *o, int argc, char **argv);
 
 /* user.c */
 int tc_cmd_user(const struct tc_opts *o, int argc, char **argv);

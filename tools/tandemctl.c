@@ -12,7 +12,8 @@
  *   tandemctl fields
  *   tandemctl -v | help
  *
- * Exit status: 0 success, 1 failure, 2 usage, 3 status: something unhealthy.
+ * Exit status: 0 success, 1 failure, 2 usage, 3 status: something unhealthy,
+ * 4 not found (the API's commands).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -202,6 +203,10 @@ int main(int argc, char **argv)
 		return tc_cmd_rate(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "card"))
 		return tc_cmd_card(&o, argc - optind, argv + optind);
+	if (!strcmp(cmd, "calls") || !strcmp(cmd, "hangup") ||
+	    !strcmp(cmd, "route") || !strcmp(cmd, "lock") ||
+	    !strcmp(cmd, "unlock") || !strcmp(cmd, "cdr"))
+		return tc_cmd_live(&o, argc - optind + 1, argv + optind - 1);
 	if (!strcmp(cmd, "user"))
 		return tc_cmd_user(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "payment"))

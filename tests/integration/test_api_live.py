@@ -111,3 +111,64 @@ def test_live_control_through_the_api(stack):
     assert status == 400, js
     gw_a.quit()
     gw_b.quit()
+
+
+def test_tandemctl_speaks_to_the_api(stack):
+    """tandemctl calls / route / lock / unlock / hangup / cdr export go
+    through the API with the token; clear exit codes."""
+    gw_a = stack.uas("gwA", "uas_answer.xml")
+    gw_b = stack.uas("gwB", "uas_answer.xml")
+    doc = it.base_doc(gw_a.port, gw_b.port)
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
+    stack.provision(doc)
+    stack.start_all()
+    api = ("--api", f"http://{stack.bd_http}")
+
+    r = stack.ctl(*api, "lock", "gwA")
+    assert "routing gateway gwA locked" in r.stdout
+    r = stack.ctl(*api, "route", "15551230001", "mg1")
+    lines = r.stdout.splitlines()
+    assert any(l.split()[1:2] == ["gwB"] for l in lines
+               if l[:1].isdigit()), r.stdout
+    assert any(l.startswith("excluded gwA") and l.endswith("locked")
+               for l in lines), r.stdout
+    r = stack.ctl(*api, "unlock", "gwA")
+    assert "unlocked" in r.stdout
+
+    long_call = stack.uac("long", "uac_hold.xml", calls=1,
+                          duration_ms=8000, timeout_s=30)
+
+    def up():
+        r = stack.ctl(*api, "calls")
+        rows = [l.split() for l in r.stdout.splitlines()[1:]]
+        return [x for x in rows if x[1] == "confirmed"] or None
+
+    rows = it.wait_for(up, 10, "the call in tandemctl calls")
+    assert rows[0][5] == "gwA", rows
+    r = stack.ctl(*api, "calls", "nobody")
+    assert len(r.stdout.splitlines()) == 1
+    r = stack.ctl(*api, "hangup", rows[0][0])
+    assert f"hung up {rows[0][0]}" in r.stdout
+    long_call.finish(30)
+    it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")
+
+    r = stack.ctl(*api, "cdr", "export", "result=answered")
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("id,setup_time,"), lines[:1]
+    assert len(lines) == 2 and rows[0][0] in lines[1], lines
+
+    # exit codes: not found 4, refused 1, usage 2, no token 1
+    r = stack.ctl(*api, "hangup", "00000000-0000-0000-0000-000000000000",
+                  check=False)
+    assert r.returncode == 4, r.stderr
+    r = stack.ctl(*api, "lock", "nogw", check=False)
+    assert r.returncode == 4 and "no routing gateway" in r.stderr, r.stderr
+    r = stack.ctl(*api, "cdr", "export", "result=x", check=False)
+    assert r.returncode == 1 and "result" in r.stderr, r.stderr
+    r = stack.ctl(*api, "cdr", "export", "colour=red", check=False)
+    assert r.returncode == 2
+    r = stack.ctl(*api, "calls", check=False,
+                  env={"TANDEM_API_TOKEN": "tdm_" + "1" * 64})
+    assert r.returncode == 1 and "HTTP 401" in r.stderr, r.stderr
+    gw_a.quit()
+    gw_b.quit()
