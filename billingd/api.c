@@ -55,6 +55,9 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/payments", ROLES_ANY, api_payments_list, 0},
     {"POST", "/api/v1/payments", ROLE_ADMIN | ROLE_OPERATOR | ROLE_AGENT,
      api_payment_create, 0, false, NULL, api_payment_pre},
+    {"GET", "/api/v1/stats/*", ROLES_ANY, api_stats, 0},
+    {"GET", "/api/v1/alarms", ROLES_STAFF, api_alarms_list, 0},
+    {"PATCH", "/api/v1/alarms/*", ROLES_STAFF, api_alarm_ack, 0},
     {"GET", "/api/v1/cdrs", ROLES_ANY, api_cdrs_list, 0},
     {"GET", "/api/v1/cdrs.csv", ROLES_ANY, api_cdrs_export, 0, true},
     {"GET", "/api/v1/openapi.json", ROLES_ANY, api_openapi, 0},
@@ -697,10 +700,12 @@ void bd_api_handle(struct bd_api *api, struct http_conn *conn,
 	r->conn = mem_ref(conn);
 	{
 		/* libre hands the message const; the reference keeps it */
-		struct http_msg *m;
+		union {
+			const struct http_msg *c;
+			struct http_msg *m;
+		} u = {.c = msg};
 
-		memcpy(&m, &msg, sizeof(m));
-		r->msg = mem_ref(m);
+		r->msg = mem_ref(u.m);
 	}
 
 	if (r->route->pre)
@@ -736,7 +741,7 @@ int bd_api_alloc(struct bd_api **apip, struct bd *bd,
 		return ENOMEM;
 	api->bd = bd;
 	api->loop = *loop;
-	err = bd_apiq_alloc(&api->q, bd->conf.db);
+	err = bd_apiq_alloc(&api->q, bd->conf.db, BD_APIQ_WORKERS);
 	if (err) {
 		mem_deref(api);
 		return err;

@@ -84,7 +84,7 @@ static bool digits(const char *s, size_t n)
 }
 
 /* ms since 1970 or ISO 8601 -> ms; false when neither */
-static bool parse_when(const char *s, long long *ms)
+bool api_parse_when(const char *s, long long *ms)
 {
 	size_t n = strlen(s);
 	struct tm tm = {0};
@@ -99,17 +99,17 @@ static bool parse_when(const char *s, long long *ms)
 	if (n < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
 	    s[7] != '-' || !digits(s + 8, 2))
 		return false;
-	tm.tm_year = atoi(s) - 1900;
-	tm.tm_mon = atoi(s + 5) - 1;
-	tm.tm_mday = atoi(s + 8);
+	tm.tm_year = (int)strtol(s, NULL, 10) - 1900;
+	tm.tm_mon = (int)strtol(s + 5, NULL, 10) - 1;
+	tm.tm_mday = (int)strtol(s + 8, NULL, 10);
 	p = s + 10;
 	if (*p == 'T' || *p == ' ') {
 		if (strlen(p) < 9 || !digits(p + 1, 2) || p[3] != ':' ||
 		    !digits(p + 4, 2) || p[6] != ':' || !digits(p + 7, 2))
 			return false;
-		tm.tm_hour = atoi(p + 1);
-		tm.tm_min = atoi(p + 4);
-		tm.tm_sec = atoi(p + 7);
+		tm.tm_hour = (int)strtol(p + 1, NULL, 10);
+		tm.tm_min = (int)strtol(p + 4, NULL, 10);
+		tm.tm_sec = (int)strtol(p + 7, NULL, 10);
 		p += 9;
 		if (*p == '.') {
 			int k = 0;
@@ -126,7 +126,8 @@ static bool parse_when(const char *s, long long *ms)
 			if (strlen(p) != 6 || !digits(p + 1, 2) ||
 			    p[3] != ':' || !digits(p + 4, 2))
 				return false;
-			off_s = (atoi(p + 1) * 3600 + atoi(p + 4) * 60) *
+			off_s = ((int)strtol(p + 1, NULL, 10) * 3600 +
+				 (int)strtol(p + 4, NULL, 10) * 60) *
 				(*p == '-' ? -1 : 1);
 			p += 6;
 		}
@@ -152,13 +153,13 @@ static bool build_filter(struct api_req *r, struct filter *f)
 
 	snprintf(f->where, sizeof(f->where), "true");
 	has_from = api_query(r, "from", v, sizeof(v));
-	if (has_from && !parse_when(v, &from)) {
+	if (has_from && !api_parse_when(v, &from)) {
 		api_error(r, 400, "invalid", "from",
 			  "from: milliseconds since 1970 or ISO 8601");
 		return false;
 	}
 	has_to = api_query(r, "to", v, sizeof(v));
-	if (has_to && !parse_when(v, &to)) {
+	if (has_to && !api_parse_when(v, &to)) {
 		api_error(r, 400, "invalid", "to",
 			  "to: milliseconds since 1970 or ISO 8601");
 		return false;

@@ -571,7 +571,7 @@ void api_user_delete(PGconn *conn, struct api_req *r)
 		api_db_error(r, err);
 		goto rollback;
 	}
-	n = atoi(PQcmdTuples(res));
+	n = (int)strtol(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	if (!n) {
 		api_error(r, 404, "not_found", NULL, "no user \"%s\"", r->sub);
@@ -685,7 +685,7 @@ void api_token_delete(PGconn *conn, struct api_req *r)
 		api_db_error(r, err);
 		return;
 	}
-	n = atoi(PQcmdTuples(res));
+	n = (int)strtol(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	if (!n) {
 		api_error(r, 404, "not_found", NULL, "no token \"%s\"", r->sub);

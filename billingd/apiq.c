@@ -32,12 +32,14 @@ struct worker {
 struct bd_apiq {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct job *head, *tail; /* waiting */
+	struct job *head, *tail;	 /* waiting */
+	struct job *fin_head, *fin_tail; /* worked, waiting for the loop */
 	unsigned queued;
 	bool stop;
 	struct mqueue *mq; /* finished jobs -> loop */
 	char *conninfo;	   /* owned */
 	struct worker workers[BD_APIQ_WORKERS];
+	size_t nworkers;
 };
 
 static PGconn *connect_db(struct worker *w)
@@ -86,12 +88,18 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&q->lock);
 
 		j->work(q->stop ? NULL : connect_db(w), j->arg);
-		if (mqueue_push(q->mq, 0, j)) {
-			/* cannot happen short of ENOMEM: the job is lost,
-			 * its HTTP client times out */
-			sw_err("API job result dropped");
-			free(j);
-		}
+		pthread_mutex_lock(&q->lock);
+		j->next = NULL;
+		if (q->fin_tail)
+			q->fin_tail->next = j;
+		else
+			q->fin_head = j;
+		q->fin_tail = j;
+		pthread_mutex_unlock(&q->lock);
+		/* a wake-up; the loop takes every finished job at once, so a
+		 * lost one (ENOMEM) only delays them to the next */
+		if (mqueue_push(q->mq, 0, NULL))
+			sw_warn("API worker: wake-up not sent");
 	}
 	if (w->conn)
 		PQfinish(w->conn);
@@ -99,17 +107,33 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* on the loop: run the done handlers of every finished job */
+static void finish_all(struct bd_apiq *q)
+{
+	for (;;) {
+		struct job *j;
+
+		pthread_mutex_lock(&q->lock);
+		j = q->fin_head;
+		if (j) {
+			q->fin_head = j->next;
+			if (!q->fin_head)
+				q->fin_tail = NULL;
+			q->queued--;
+		}
+		pthread_mutex_unlock(&q->lock);
+		if (!j)
+			return;
+		j->done(j->arg);
+		free(j);
+	}
+}
+
 static void mq_h(int id, void *data, void *arg)
 {
-	struct bd_apiq *q = arg;
-	struct job *j = data;
-
 	(void)id;
-	pthread_mutex_lock(&q->lock);
-	q->queued--;
-	pthread_mutex_unlock(&q->lock);
-	j->done(j->arg);
-	free(j);
+	(void)data;
+	finish_all(arg);
 }
 
 static void destructor(void *arg)
@@ -120,25 +144,29 @@ static void destructor(void *arg)
 	q->stop = true; /* queued jobs run with conn = NULL */
 	pthread_cond_broadcast(&q->cond);
 	pthread_mutex_unlock(&q->lock);
-	for (size_t i = 0; i < BD_APIQ_WORKERS; i++) {
+	for (size_t i = 0; i < q->nworkers; i++) {
 		if (q->workers[i].started)
 			pthread_join(q->workers[i].thread, NULL);
 	}
-	/* results still in the mqueue are freed with it: their done
-	 * handlers (HTTP replies) do not run during shutdown */
+	/* every job has run (queued ones with conn = NULL): their done
+	 * handlers run now, so nothing they own is lost */
+	finish_all(q);
 	mem_deref(q->mq);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->lock);
 	free(q->conninfo);
 }
 
-/* Start the workers; they connect to conninfo on their first job. */
-int bd_apiq_alloc(struct bd_apiq **qp, const char *conninfo)
+/*
+ * Start nworkers (1..BD_APIQ_WORKERS) workers; they connect to conninfo
+ * on their first job.
+ */
+int bd_apiq_alloc(struct bd_apiq **qp, const char *conninfo, size_t nworkers)
 {
 	struct bd_apiq *q;
 	int err;
 
-	if (!qp || !conninfo)
+	if (!qp || !conninfo || !nworkers || nworkers > BD_APIQ_WORKERS)
 		return EINVAL;
 	q = mem_zalloc(sizeof(*q), destructor);
 	if (!q)
@@ -151,7 +179,7 @@ int bd_apiq_alloc(struct bd_apiq **qp, const char *conninfo)
 		mem_deref(q);
 		return err;
 	}
-	for (size_t i = 0; i < BD_APIQ_WORKERS; i++) {
+	for (size_t i = 0; i < nworkers; i++) {
 		struct worker *w = &q->workers[i];
 
 		w->q = q;
@@ -161,6 +189,7 @@ int bd_apiq_alloc(struct bd_apiq **qp, const char *conninfo)
 			return err;
 		}
 		w->started = true;
+		q->nworkers = i + 1;
 	}
 	*qp = q;
 	return 0;

@@ -19,7 +19,7 @@
 
 #include <libpq-fe.h>
 
-#define BD_APIQ_WORKERS 2
+#define BD_APIQ_WORKERS 2   /* the API's; the alarm checker has one */
 #define BD_APIQ_MAX	256 /* queued jobs; beyond: 503 */
 
 struct bd_apiq;
@@ -29,7 +29,7 @@ typedef void(bd_apiq_work_h)(PGconn *conn, void *arg);
 /* on the loop, after work */
 typedef void(bd_apiq_done_h)(void *arg);
 
-int bd_apiq_alloc(struct bd_apiq **qp, const char *conninfo);
+int bd_apiq_alloc(struct bd_apiq **qp, const char *conninfo, size_t nworkers);
 int bd_apiq_run(struct bd_apiq *q, bd_apiq_work_h *work, bd_apiq_done_h *done,
 		void *arg);
 

@@ -15,6 +15,7 @@
 #include "billingd/auth.h"
 #include "billingd/cdr.h"
 #include "billingd/card.h"
+#include "billingd/alarm.h"
 #include "billingd/daemon.h"
 #include "billingd/db.h"
 #include "billingd/http.h"
@@ -188,6 +189,7 @@ static void destructor(void *arg)
 	tmr_cancel(&bd->resv_tmr);
 	/* the database first: its queued queries die without handlers */
 	bd->db = mem_deref(bd->db);
+	bd->alarms = mem_deref(bd->alarms);
 	bd->http = mem_deref(bd->http);
 	if (bd->bus_fd >= 0)
 		fd_close(bd->bus_fd);
@@ -297,6 +299,11 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 		goto out;
 	}
 
+	err = bd_alarms_alloc(&bd->alarms, bd);
+	if (err) {
+		sw_err("alarms: %s", strerror(err));
+		goto out;
+	}
 	err = bd_http_alloc(&bd->http, bd, conf->http_listen);
 	if (err)
 		goto out;

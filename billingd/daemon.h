@@ -39,6 +39,7 @@ struct bd_http;
 
 struct bd_resv_table;
 struct bd_lookup_cache;
+struct bd_alarms;
 
 struct bd {
 	struct bd_conf conf;
@@ -51,6 +52,7 @@ struct bd {
 	struct bd_http *http;		/* owned */
 	struct bd_resv_table *resv;	/* owned: credit reservations */
 	struct bd_lookup_cache *lookup; /* owned: accounts, rates, calendars */
+	struct bd_alarms *alarms;	/* owned: raise and clear alarms */
 	char boot[40];			/* uuid of this start (health.ping) */
 	struct tmr resv_tmr;		/* expiry sweep */
 	int bus_fd;			/* registered with fd_listen */

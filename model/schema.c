@@ -314,6 +314,25 @@ const struct md_param_def md_params[] = {
      "wrong PINs in a row that lock a phone card"},
     {"SERVER_PERIOD_RATE_ENABLED", 0, 1, false, "1",
      "1 = package period rates are used"},
+    {"SERVER_ALARM_LOW_BALANCE", 0, 1000000000, false, "0",
+     "alarm when a prepaid customer's balance + credit limit falls below "
+     "this many currency units (0 = off)"},
+    {"SERVER_ALARM_LOW_ASR", 0, 100, false, "0",
+     "alarm when a routing gateway's ASR over the window is below this "
+     "percentage (0 = off)"},
+    {"SERVER_ALARM_ASR_WINDOW", 60, 86400, false, "900",
+     "seconds of attempts the low-ASR alarm looks at"},
+    {"SERVER_ALARM_ASR_MIN_CALLS", 1, 1000000, false, "20",
+     "attempts in the window before the low-ASR alarm judges a gateway"},
+    {"SERVER_ALARM_CPU", 0, 100, false, "90",
+     "alarm when billingd's host CPU use is above this percentage (0 = "
+     "off)"},
+    {"SERVER_ALARM_MEMORY", 0, 100, false, "90",
+     "alarm when billingd's host memory use is above this percentage "
+     "(0 = off)"},
+    {"SERVER_ALARM_DISK", 0, 100, false, "90",
+     "alarm when a disk of billingd's host is fuller than this percentage "
+     "(0 = off)"},
     {NULL, 0, 0, false, NULL, NULL},
 };
 

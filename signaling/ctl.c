@@ -33,6 +33,7 @@ static const char *const state_names[] = {
 static void health_ping(struct sg *sg, struct sw_bus_req *req)
 {
 	json_t *nodes = sg_media_nodes_json(sg->media);
+	json_t *offline;
 	char detail[256] = "";
 	bool media_ok = false;
 
@@ -48,18 +49,26 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		snprintf(detail, sizeof(detail), "%zu CDRs not acknowledged",
 			 sg_spool_pending(sg->spool));
 
+	/* routing gateways the OPTIONS keepalive marks offline */
+	offline = json_array();
+	for (size_t i = 0; i < sg->tables->ngws; i++)
+		if (sg->tables->gws[i].keepalive &&
+		    sg_keepalive_offline(sg, sg->tables->gws[i].name))
+			json_array_append_new(
+			    offline, json_string(sg->tables->gws[i].name));
+
 	sw_bus_reply(
 	    req,
 	    json_pack(
 		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
-		" s:i}",
+		" s:i, s:o}",
 		"daemon", "signalingd", "node_id", sg->cfg.node_id, "version",
 		TANDEM_VERSION, "uptime_s",
 		(json_int_t)((sw_time_mono_ms() - sg->start_mono_ms) / 1000),
 		"health", detail[0] ? "degraded" : "ok", "detail", detail,
 		"calls", (int)sg->ncalls, "media_nodes", nodes, "cdr_pending",
 		(json_int_t)sg_spool_pending(sg->spool), "registrations",
-		(int)sg_sip_registrations(sg)));
+		(int)sg_sip_registrations(sg), "gateways_offline", offline));
 }
 
 static void call_list(struct sg *sg, struct sw_bus_req *req)

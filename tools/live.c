@@ -162,8 +162,10 @@ static int route(const struct tc_opts *o, const char *number, const char *mgw)
 		       lines, strcmp(skip, "-") ? skip : "tried");
 	}
 	json_array_foreach(json_object_get(root, "excluded"), i, c)
-	    printf("excluded %-16s %-8s %s\n", str(c, "gateway"),
-		   str(c, "prefix"), str(c, "reason"));
+	{
+		printf("excluded %-16s %-8s %s\n", str(c, "gateway"),
+		       str(c, "prefix"), str(c, "reason"));
+	}
 	json_decref(root);
 	return 0;
 }

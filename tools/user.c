@@ -126,7 +126,7 @@ static int del(const struct tc_opts *o, const char *name)
 			 params, err, sizeof(err));
 	if (!res)
 		fprintf(stderr, "tandemctl: database: %s\n", err);
-	else if (!atoi(PQcmdTuples(res)))
+	else if (!(int)strtol(PQcmdTuples(res), NULL, 10))
 		fprintf(stderr, "tandemctl: user: no user \"%s\"\n", name);
 	else {
 		audit(conn, "delete", name);

@@ -1,0 +1,420 @@
+/*
+ * alarm.c - raising and clearing alarms (alarm.h)
+ */
+#define SW_LOG_MODULE "alarm"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "billingd/libre.h"
+
+#include "billingd/alarm.h"
+#include "billingd/apiq.h"
+#include "billingd/daemon.h"
+#include "common/bus.h"
+#include "common/envelope.h"
+#include "common/log.h"
+#include "model/model.h"
+#include "proto/proto.h"
+
+#define HEALTH_TIMEOUT_MS 1500
+
+struct cpu_sample {
+	unsigned long long busy, total;
+};
+
+struct bd_alarms {
+	struct bd *bd;	   /* borrowed */
+	struct bd_apiq *q; /* owned: one worker */
+	struct tmr tmr;
+	unsigned tick;
+	bool busy;	       /* a check is on its way */
+	struct check *asking;  /* waiting for signalingd's answer */
+	struct cpu_sample cpu; /* the worker's */
+};
+
+/* one check: built on the loop, run on the worker, logged on the loop */
+struct check {
+	struct bd_alarms *a;
+	json_t *found;		  /* [{kind, severity, subject, message}] */
+	json_t *covered;	  /* kinds this check judges */
+	bool db;		  /* database and host rules too */
+	json_t *raised, *cleared; /* the worker's result */
+};
+
+static void add(json_t *found, const char *kind, const char *severity,
+		const char *subject, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void add(json_t *found, const char *kind, const char *severity,
+		const char *subject, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(
+	    found, json_pack("{s:s, s:s, s:s, s:s}", "kind", kind, "severity",
+			     severity, "subject", subject, "message", msg));
+}
+
+/* ---- on the worker ---- */
+
+static long long param(PGresult *res, const char *name, long long def)
+{
+	for (int i = 0; i < PQntuples(res); i++)
+		if (!strcmp(PQgetvalue(res, i, 0), name))
+			return strtoll(PQgetvalue(res, i, 1), NULL, 10);
+	return def;
+}
+
+static bool read_cpu(struct cpu_sample *s)
+{
+	unsigned long long v[8] = {0};
+	char line[512], *p, *end;
+	FILE *f = fopen("/proc/stat", "r");
+	int n = 0;
+
+	if (!f)
+		return false;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (!p || strncmp(line, "cpu ", 4))
+		return false;
+	for (p = line + 4; n < 8; n++, p = end) {
+		v[n] = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+	}
+	if (n < 5)
+		return false;
+	s->total = 0;
+	for (int i = 0; i < 8; i++)
+		s->total += v[i];
+	s->busy = s->total - v[3] - v[4]; /* idle, iowait */
+	return true;
+}
+
+static void host_rules(struct check *c, PGresult *params)
+{
+	long long cpu_max = param(params, "SERVER_ALARM_CPU", 90);
+	long long mem_max = param(params, "SERVER_ALARM_MEMORY", 90);
+	long long disk_max = param(params, "SERVER_ALARM_DISK", 90);
+	struct cpu_sample now;
+	unsigned long long total = 0, avail = 0;
+	char line[256], dev[128], mnt[256], type[64];
+	FILE *f;
+
+	if (read_cpu(&now)) {
+		struct cpu_sample *was = &c->a->cpu;
+
+		if (was->total && now.total > was->total && cpu_max) {
+			long long pct =
+			    (long long)(100 * (now.busy - was->busy) /
+					(now.total - was->total));
+
+			if (pct > cpu_max)
+				add(c->found, "cpu", "major", "billingd-host",
+				    "CPU use %lld %% (above %lld %%)", pct,
+				    cpu_max);
+		}
+		*was = now;
+	}
+	f = fopen("/proc/meminfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "MemTotal:", 9))
+			total = strtoull(line + 9, NULL, 10);
+		else if (!strncmp(line, "MemAvailable:", 13))
+			avail = strtoull(line + 13, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+	if (total && mem_max &&
+	    (long long)(100 * (total - avail) / total) > mem_max)
+		add(c->found, "memory", "major", "billingd-host",
+		    "memory use %llu %% (above %lld %%)",
+		    100 * (total - avail) / total, mem_max);
+	f = fopen("/proc/mounts", "r");
+	while (f && disk_max && fgets(line, sizeof(line), f)) {
+		struct statvfs vfs;
+
+		if (sscanf(line, "%127s %255s %63s", dev, mnt, type) != 3 ||
+		    (strcmp(type, "ext4") && strcmp(type, "xfs") &&
+		     strcmp(type, "btrfs") && strcmp(mnt, "/")))
+			continue;
+		if (statvfs(mnt, &vfs) || !vfs.f_blocks)
+			continue;
+		if ((long long)(100 * (vfs.f_blocks - vfs.f_bavail) /
+				vfs.f_blocks) > disk_max)
+			add(c->found, "disk", "major", mnt,
+			    "disk %s %llu %% full (above %lld %%)", mnt,
+			    (unsigned long long)(100 *
+						 (vfs.f_blocks - vfs.f_bavail) /
+						 vfs.f_blocks),
+			    disk_max);
+	}
+	if (f)
+		fclose(f);
+}
+
+static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
+{
+	long long low_bal = param(params, "SERVER_ALARM_LOW_BALANCE", 0);
+	long long low_asr = param(params, "SERVER_ALARM_LOW_ASR", 0);
+	long long window = param(params, "SERVER_ALARM_ASR_WINDOW", 900);
+	long long min_calls = param(params, "SERVER_ALARM_ASR_MIN_CALLS", 20);
+	char a[32], b[32], err[512];
+	const char *p[2] = {a, b};
+	PGresult *res;
+
+	if (low_bal) {
+		snprintf(a, sizeof(a), "%lld", low_bal * 1000000LL);
+		res = md_pq_exec(
+		    conn,
+		    "SELECT name, trim_scale((balance + credit_limit)::numeric "
+		    "/ 1000000)::text AS left FROM accounts WHERE billing_type "
+		    "= 'prepaid' AND type IN ('customer', 'both') AND balance "
+		    "+ credit_limit < $1::bigint ORDER BY name",
+		    1, p, err, sizeof(err));
+		if (!res) {
+			sw_warn("low balance check: %s", err);
+			return false;
+		}
+		for (int i = 0; i < PQntuples(res); i++)
+			add(c->found, "low_balance", "warning",
+			    PQgetvalue(res, i, 0),
+			    "balance + credit limit %s, below %lld",
+			    PQgetvalue(res, i, 1), low_bal);
+		PQclear(res);
+	}
+	if (low_asr) {
+		snprintf(a, sizeof(a), "%lld", window);
+		snprintf(b, sizeof(b), "%lld", min_calls);
+		res = md_pq_exec(
+		    conn,
+		    "SELECT t.gateway, count(*) AS n, count(*) FILTER (WHERE "
+		    "t.code = 200) AS ok FROM cdr_attempts t JOIN cdr_ids i ON "
+		    "i.id = t.cdr_id WHERE i.setup_time > now() - "
+		    "make_interval(secs => $1::int) GROUP BY t.gateway HAVING "
+		    "count(*) >= $2::int ORDER BY t.gateway",
+		    2, p, err, sizeof(err));
+		if (!res) {
+			sw_warn("low ASR check: %s", err);
+			return false;
+		}
+		for (int i = 0; i < PQntuples(res); i++) {
+			long long n = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+			long long ok = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+
+			if (n && ok * 100 < low_asr * n)
+				add(c->found, "low_asr", "warning",
+				    PQgetvalue(res, i, 0),
+				    "ASR %lld %% over the last %lld s (%lld "
+				    "of %lld attempts), below %lld %%",
+				    ok * 100 / n, window, ok, n, low_asr);
+		}
+		PQclear(res);
+	}
+	return true;
+}
+
+static void work(PGconn *conn, void *arg)
+{
+	struct check *c = arg;
+	char *found, *covered, err[512];
+	const char *p[2];
+	PGresult *params, *res;
+
+	if (!conn)
+		return;
+	params = md_pq_exec(conn,
+			    "SELECT name, value FROM system_parameters WHERE "
+			    "name LIKE 'SERVER\\_ALARM\\_%'",
+			    0, NULL, err, sizeof(err));
+	if (!params) {
+		sw_warn("alarm parameters: %s", err);
+		return;
+	}
+	if (c->db) {
+		host_rules(c, params);
+		if (db_rules(c, conn, params)) {
+			static const char *const kinds[] = {
+			    "low_balance", "low_asr", "cpu", "memory", "disk"};
+
+			for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]);
+			     i++)
+				json_array_append_new(c->covered,
+						      json_string(kinds[i]));
+		}
+	}
+	PQclear(params);
+
+	found = json_dumps(c->found, JSON_COMPACT);
+	covered = json_dumps(c->covered, JSON_COMPACT);
+	p[0] = found;
+	p[1] = covered;
+	res = md_pq_exec(
+	    conn,
+	    "WITH cur AS (SELECT * FROM json_to_recordset($1::json) AS x(kind "
+	    "text, severity text, subject text, message text)), cleared AS "
+	    "(UPDATE alarms a SET cleared_at = now() WHERE a.cleared_at IS "
+	    "NULL AND a.kind IN (SELECT json_array_elements_text($2::json)) "
+	    "AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.kind = a.kind AND "
+	    "cur.subject = a.subject) RETURNING a.kind, a.subject, a.message), "
+	    "raised AS (INSERT INTO alarms (kind, severity, subject, message) "
+	    "SELECT kind, severity, subject, message FROM cur ON CONFLICT "
+	    "(kind, subject) WHERE cleared_at IS NULL DO NOTHING RETURNING "
+	    "kind, severity, subject, message) SELECT (SELECT "
+	    "coalesce(json_agg(raised), '[]') FROM raised)::text AS raised, "
+	    "(SELECT coalesce(json_agg(cleared), '[]') FROM cleared)::text AS "
+	    "cleared",
+	    2, p, err, sizeof(err));
+	free(found);
+	free(covered);
+	if (!res) {
+		sw_warn("alarms not written: %s", err);
+		return;
+	}
+	c->raised = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	c->cleared = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	PQclear(res);
+}
+
+/* ---- on the loop ---- */
+
+static void check_free(struct check *c)
+{
+	c->a->busy = false;
+	json_decref(c->found);
+	json_decref(c->covered);
+	json_decref(c->raised);
+	json_decref(c->cleared);
+	free(c);
+}
+
+static void done(void *arg)
+{
+	struct check *c = arg;
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(c->raised, i, o)
+	{
+		sw_warn("alarm raised: %s %s %s: %s",
+			json_string_value(json_object_get(o, "severity")),
+			json_string_value(json_object_get(o, "kind")),
+			json_string_value(json_object_get(o, "subject")),
+			json_string_value(json_object_get(o, "message")));
+	}
+	json_array_foreach(c->cleared, i, o)
+	{
+		sw_info("alarm cleared: %s %s",
+			json_string_value(json_object_get(o, "kind")),
+			json_string_value(json_object_get(o, "subject")));
+	}
+	check_free(c);
+}
+
+static void health_h(int err, const struct sw_env *env, void *arg)
+{
+	struct check *c = arg;
+	const json_t *body = env ? env->body : NULL;
+	size_t i;
+	json_t *o;
+
+	c->a->asking = NULL;
+	json_array_append_new(c->covered, json_string("signalingd_down"));
+	if (err || !env || !strcmp(env->type, SW_MSG_ERROR)) {
+		add(c->found, "signalingd_down", "critical", "signalingd",
+		    "signalingd does not answer health.ping: %s",
+		    err ? strerror(err) : "error reply");
+	} else {
+		json_array_append_new(c->covered,
+				      json_string("media_node_lost"));
+		json_array_append_new(c->covered,
+				      json_string("vendor_unreachable"));
+		json_array_foreach(json_object_get(body, "media_nodes"), i, o)
+		{
+			const char *id =
+			    json_string_value(json_object_get(o, "node_id"));
+
+			if (id && !json_is_true(json_object_get(o, "online")))
+				add(c->found, "media_node_lost", "critical", id,
+				    "media node %s sends no heartbeat", id);
+		}
+		json_array_foreach(json_object_get(body, "gateways_offline"), i,
+				   o)
+		{
+			if (json_is_string(o))
+				add(c->found, "vendor_unreachable", "major",
+				    json_string_value(o),
+				    "routing gateway %s does not answer "
+				    "OPTIONS",
+				    json_string_value(o));
+		}
+	}
+	if (bd_apiq_run(c->a->q, work, done, c))
+		check_free(c);
+}
+
+static void tick(void *arg)
+{
+	struct bd_alarms *a = arg;
+	struct check *c;
+
+	tmr_start(&a->tmr, BD_ALARM_TICK_MS, tick, a);
+	if (a->busy || a->bd->draining)
+		return;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->a = a;
+	c->found = json_array();
+	c->covered = json_array();
+	c->db = a->tick++ % BD_ALARM_DB_TICKS == 0;
+	a->busy = true;
+	a->asking = c;
+	if (sw_bus_request(NULL, a->bd->sg, SW_MSG_HEALTH_PING, NULL,
+			   HEALTH_TIMEOUT_MS, health_h, c))
+		health_h(EIO, NULL, c);
+}
+
+static void destructor(void *arg)
+{
+	struct bd_alarms *a = arg;
+
+	tmr_cancel(&a->tmr);
+	/* the bus goes away after us without calling back: the check that
+	 * waits for it is ours to free; one with the worker is finished by
+	 * the queue */
+	if (a->asking)
+		check_free(a->asking);
+	mem_deref(a->q);
+}
+
+int bd_alarms_alloc(struct bd_alarms **ap, struct bd *bd)
+{
+	struct bd_alarms *a;
+	int err;
+
+	a = mem_zalloc(sizeof(*a), destructor);
+	if (!a)
+		return ENOMEM;
+	a->bd = bd;
+	err = bd_apiq_alloc(&a->q, bd->conf.db, 1);
+	if (err) {
+		mem_deref(a);
+		return err;
+	}
+	tmr_start(&a->tmr, 500, tick, a);
+	*ap = a;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * alarm.h - alarms: raised when a condition starts, cleared when it ends
+ *
+ * Every BD_ALARM_TICK_MS billingd asks signalingd for its health (bus
+ * health.ping) and, every BD_ALARM_DB_TICKS ticks, checks what needs the
+ * database and its own host.  The conditions found are written to the
+ * alarms table by one worker (apiq.c): a new (kind, subject) is raised, an
+ * active one no longer found is cleared.  Kinds and severities:
+ *
+ *   signalingd_down      critical  no health.ping answer
+ *   media_node_lost      critical  a known media node is offline
+ *   vendor_unreachable   major     a routing gateway fails OPTIONS
+ *   low_asr              warning   SERVER_ALARM_LOW_ASR over the window
+ *   low_balance          warning   SERVER_ALARM_LOW_BALANCE (prepaid)
+ *   cpu, memory, disk    major     SERVER_ALARM_CPU/MEMORY/DISK, billingd's
+ *                                  host
+ *
+ * Threading: the tick on re_main; the checks and writes on the alarm
+ * worker.
+ * Bus:       REQ health.ping to signalingd.
+ */
+#ifndef BD_ALARM_H
+#define BD_ALARM_H
+
+#define BD_ALARM_TICK_MS  2000
+#define BD_ALARM_DB_TICKS 5 /* database and host checks: every 10 s */
+
+struct bd;
+struct bd_alarms;
+
+int bd_alarms_alloc(struct bd_alarms **ap, struct bd *bd);
+
+#endif /* BD_ALARM_H */

@@ -1,0 +1,413 @@
+/*
+ * api_stats.c - statistics and alarms over HTTP
+ *
+ *   GET   /api/v1/stats/gateways?from=&to=   per routing gateway: attempts,
+ *                                           answered, ASR, ACD, PDD,
+ *                                           minutes, cost
+ *   GET   /api/v1/stats/accounts?from=&to=   per account: calls, answered,
+ *                                           ASR, ACD, PDD, failover rate,
+ *                                           minutes, income, cost, profit
+ *   GET   /api/v1/stats/today?tz=            today's calls, income, cost,
+ *                                           profit and the top 10s
+ *   GET   /api/v1/alarms?active=&limit=&offset=
+ *   PATCH /api/v1/alarms/<id> {"acknowledged": true}
+ *
+ * Everything is computed from the CDR table in one query, so the numbers
+ * are the CDRs' (docs/api.md defines each).  from/to as for CDRs; default
+ * the last hour.  Agents and customers get the accounts of their subtree
+ * (themselves) only.
+ *
+ * Threading: API worker.
+ */
+#define SW_LOG_MODULE "api"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "billingd/api_int.h"
+#include "common/log.h"
+
+#define MONEY(e) "trim_scale((" e ")::numeric / 1000000)::text"
+
+/* from/to in ms (default: the last hour); false with a 400 set */
+static bool range(struct api_req *r, char *from, char *to, size_t size)
+{
+	char v[64];
+	long long f, t, now_ms;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	f = now_ms - 3600 * 1000LL;
+	t = now_ms + 60 * 1000LL;
+	if (api_query(r, "from", v, sizeof(v)) && !api_parse_when(v, &f)) {
+		api_error(r, 400, "invalid", "from",
+			  "from: milliseconds since 1970 or ISO 8601");
+		return false;
+	}
+	if (api_query(r, "to", v, sizeof(v)) && !api_parse_when(v, &t)) {
+		api_error(r, 400, "invalid", "to",
+			  "to: milliseconds since 1970 or ISO 8601");
+		return false;
+	}
+	if (t <= f) {
+		api_error(r, 400, "invalid", "to", "to: after from, please");
+		return false;
+	}
+	snprintf(from, size, "%lld", f);
+	snprintf(to, size, "%lld", t);
+	return true;
+}
+
+static void reply_rows(struct api_req *r, PGresult *res, const char *from,
+		       const char *to)
+{
+	json_t *items =
+	    json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
+
+	api_ok(r, 200,
+	       json_pack("{s:o, s:I, s:I}", "items",
+			 items ? items : json_array(), "from",
+			 (json_int_t)strtoll(from, NULL, 10), "to",
+			 (json_int_t)strtoll(to, NULL, 10)));
+}
+
+static void gateways(PGconn *conn, struct api_req *r)
+{
+	char from[32], to[32], err[512];
+	const char *p[2] = {from, to};
+	PGresult *res;
+
+	if (!(r->who.role & ROLES_STAFF)) {
+		api_error(r, 403, "forbidden", NULL,
+			  "gateway statistics are for staff");
+		return;
+	}
+	if (!range(r, from, to, sizeof(from)))
+		return;
+	res = md_pq_exec(
+	    conn,
+	    "WITH c AS (SELECT * FROM cdr WHERE setup_time >= "
+	    "to_timestamp($1::bigint / 1000.0) AND setup_time < "
+	    "to_timestamp($2::bigint / 1000.0)), a AS (SELECT t.gateway, "
+	    "count(*) AS attempts, count(*) FILTER (WHERE t.code = 200) AS "
+	    "answered FROM cdr_attempts t JOIN c ON c.id = t.cdr_id GROUP BY "
+	    "t.gateway), h AS (SELECT routing_gateway AS gateway, "
+	    "sum(hold_ms) AS hold_ms, count(*) FILTER (WHERE answer_ms > 0) "
+	    "AS calls_answered, avg(pdd_ms) FILTER (WHERE pdd_ms > 0) AS "
+	    "pdd, sum(vendor_cost) AS cost FROM c WHERE routing_gateway <> '' "
+	    "GROUP BY routing_gateway) SELECT coalesce(json_agg(json_build_"
+	    "object('gateway', a.gateway, 'attempts', a.attempts, "
+	    "'answered', a.answered, 'asr', round(100.0 * a.answered / "
+	    "a.attempts, 2), 'acd_s', CASE WHEN coalesce(h.calls_answered, "
+	    "0) > 0 THEN round(h.hold_ms / 1000.0 / h.calls_answered, 1) "
+	    "ELSE 0 END, 'pdd_ms', coalesce(round(h.pdd), 0), 'minutes', "
+	    "round(coalesce(h.hold_ms, 0) / 60000.0, 2), 'cost', " MONEY(
+		"coalesce(h.cost, 0)") ") ORDER BY a.gateway), '[]')::text "
+				       "AS j FROM a LEFT JOIN h ON h.gateway "
+				       "= a.gateway",
+	    2, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return;
+	}
+	reply_rows(r, res, from, to);
+	PQclear(res);
+}
+
+static void accounts(PGconn *conn, struct api_req *r)
+{
+	char from[32], to[32], me[24], err[512];
+	const char *p[3] = {from, to, NULL};
+	PGresult *res;
+
+	if (!range(r, from, to, sizeof(from)))
+		return;
+	if (!(r->who.role & ROLES_STAFF)) {
+		snprintf(me, sizeof(me), "%lld", r->who.account_id);
+		p[2] = me;
+	}
+	res =
+	    md_pq_exec(conn,
+		       "WITH RECURSIVE sub(id) AS (SELECT $3::bigint WHERE $3 "
+		       "IS NOT "
+		       "NULL UNION ALL SELECT x.id FROM accounts x JOIN sub ON "
+		       "x.agent_id = sub.id), c AS (SELECT c.*, (SELECT "
+		       "count(*) FROM "
+		       "cdr_attempts t WHERE t.cdr_id = c.id) AS tries FROM "
+		       "cdr c WHERE "
+		       "setup_time >= to_timestamp($1::bigint / 1000.0) AND "
+		       "setup_time "
+		       "< to_timestamp($2::bigint / 1000.0) AND ($3::bigint IS "
+		       "NULL OR "
+		       "c.account_id IN (SELECT id FROM sub))), s AS (SELECT "
+		       "account, "
+		       "count(*) AS calls, count(*) FILTER (WHERE answer_ms > "
+		       "0) AS "
+		       "answered, sum(hold_ms) AS hold_ms, avg(pdd_ms) FILTER "
+		       "(WHERE "
+		       "pdd_ms > 0) AS pdd, count(*) FILTER (WHERE tries > 1) "
+		       "AS "
+		       "failed_over, count(*) FILTER (WHERE tries > 0) AS "
+		       "routed, "
+		       "sum(fee) AS income, sum(vendor_cost) AS cost FROM c "
+		       "GROUP BY "
+		       "account) SELECT "
+		       "coalesce(json_agg(json_build_object('account', "
+		       "account, 'calls', calls, 'answered', answered, 'asr', "
+		       "round(100.0 * answered / calls, 2), 'acd_s', CASE WHEN "
+		       "answered "
+		       "> 0 THEN round(hold_ms / 1000.0 / answered, 1) ELSE 0 "
+		       "END, "
+		       "'pdd_ms', coalesce(round(pdd), 0), 'failover_rate', "
+		       "CASE WHEN "
+		       "routed > 0 THEN round(100.0 * failed_over / routed, 2) "
+		       "ELSE 0 "
+		       "END, 'minutes', round(hold_ms / 60000.0, 2), "
+		       "'income', " MONEY("income") ", 'cost', " MONEY(
+			   "cost") ", 'profit', " MONEY("income - cost") ") "
+									 "ORDER"
+									 " BY "
+									 "accou"
+									 "nt), "
+									 "'[]')"
+									 "::"
+									 "text "
+									 "AS j "
+									 "FROM "
+									 "s",
+		       3, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return;
+	}
+	reply_rows(r, res, from, to);
+	PQclear(res);
+}
+
+static void today(PGconn *conn, struct api_req *r)
+{
+	char tz[80] = "UTC", err[512];
+	const char *p[1] = {tz};
+	PGresult *res;
+	json_t *j;
+
+	if (!(r->who.role & ROLES_STAFF)) {
+		api_error(r, 403, "forbidden", NULL,
+			  "the switch's totals are for staff");
+		return;
+	}
+	if (api_query(r, "tz", tz, sizeof(tz)) && (!*tz || strlen(tz) > 64)) {
+		api_error(r, 400, "invalid", "tz", "tz: an IANA time zone");
+		return;
+	}
+	res =
+	    md_pq_exec(conn, "SELECT 1 FROM pg_timezone_names WHERE name = $1",
+		       1, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return;
+	}
+	if (!PQntuples(res)) {
+		PQclear(res);
+		api_error(r, 400, "invalid", "tz", "tz: unknown time zone");
+		return;
+	}
+	PQclear(res);
+	res =
+	    md_pq_exec(conn,
+		       "WITH c AS (SELECT * FROM cdr WHERE setup_time >= "
+		       "(date_trunc('day', now() AT TIME ZONE $1) AT TIME ZONE "
+		       "$1)), "
+		       "acc AS (SELECT account, sum(fee) AS income FROM c "
+		       "GROUP BY "
+		       "account ORDER BY sum(fee) DESC, account LIMIT 10), gw "
+		       "AS "
+		       "(SELECT routing_gateway, sum(hold_ms) AS hold_ms FROM "
+		       "c WHERE "
+		       "routing_gateway <> '' GROUP BY routing_gateway ORDER "
+		       "BY "
+		       "sum(hold_ms) DESC, routing_gateway LIMIT 10), dst AS "
+		       "(SELECT "
+		       "rate_prefix, sum(hold_ms) AS hold_ms FROM c WHERE "
+		       "answer_ms > "
+		       "0 "
+		       "GROUP BY rate_prefix ORDER BY sum(hold_ms) DESC, "
+		       "rate_prefix "
+		       "LIMIT 10) SELECT json_build_object('tz', $1::text, "
+		       "'since', "
+		       "(date_trunc('day', now() AT TIME ZONE $1) AT TIME ZONE "
+		       "$1), "
+		       "'calls', (SELECT count(*) FROM c), 'answered', (SELECT "
+		       "count(*) "
+		       "FROM c WHERE answer_ms > 0), 'minutes', (SELECT round("
+		       "coalesce(sum(hold_ms), 0) / 60000.0, 2) FROM c), "
+		       "'income', "
+		       "(SELECT " MONEY(
+			   "coalesce(sum(fee), 0)") " FROM c), 'cost', "
+						    "(SELECT " MONEY(
+							"coalesce(sum(vendor_"
+							"cost), "
+							"0)") " FROM c), "
+							      "'profit', "
+							      "(SELECT " MONEY(
+								  "coalesce("
+								  "sum(fee), "
+								  "0) - "
+								  "coalesce("
+								  "sum("
+								  "vendor_cost)"
+								  ", 0)") " "
+									  "FROM"
+									  " "
+									  "c), "
+									  "'top"
+									  "_acc"
+									  "ount"
+									  "s', "
+									  "(SEL"
+									  "ECT "
+									  "coal"
+									  "esce"
+									  "(jso"
+									  "n_"
+									  "agg("
+									  "json"
+									  "_bui"
+									  "ld_"
+									  "obje"
+									  "ct("
+									  "'acc"
+									  "ount"
+									  "', "
+									  "acco"
+									  "unt,"
+									  " '"
+									  "inco"
+									  "me',"
+									  " " MONEY(
+									      "income") ")), '[]') FROM "
+											"acc), "
+											"'top_gateways', (SELECT coalesce(json_agg(json_build_object("
+											"'gateway', routing_gateway, 'minutes', round(hold_ms / 60000.0, "
+											"2))), '[]') FROM gw), 'top_destinations', (SELECT "
+											"coalesce(json_agg(json_build_object('prefix', rate_prefix, "
+											"'minutes', round(hold_ms / 60000.0, 2))), '[]') FROM "
+											"dst))::text AS j",
+		       1, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return;
+	}
+	j = json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
+	PQclear(res);
+	api_ok(r, 200, j ? j : json_object());
+}
+
+void api_stats(PGconn *conn, struct api_req *r)
+{
+	if (!strcmp(r->sub, "gateways"))
+		gateways(conn, r);
+	else if (!strcmp(r->sub, "accounts"))
+		accounts(conn, r);
+	else if (!strcmp(r->sub, "today"))
+		today(conn, r);
+	else
+		api_error(r, 404, "not_found", NULL,
+			  "statistics: gateways, accounts or today");
+}
+
+void api_alarms_list(PGconn *conn, struct api_req *r)
+{
+	long limit, offset;
+	char lim[24], off[24], active[8], err[512];
+	const char *p[3] = {lim, off, NULL};
+	PGresult *res;
+	json_t *items;
+
+	if (!api_page(r, &limit, &offset))
+		return;
+	if (api_query(r, "active", active, sizeof(active))) {
+		if (strcmp(active, "true") && strcmp(active, "false")) {
+			api_error(r, 400, "invalid", "active",
+				  "active: true or false");
+			return;
+		}
+		p[2] = active;
+	}
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	snprintf(off, sizeof(off), "%ld", offset);
+	res = md_pq_exec(
+	    conn,
+	    "WITH f AS (SELECT * FROM alarms WHERE $3::boolean IS NULL OR "
+	    "(cleared_at IS NULL) = $3::boolean) SELECT coalesce((SELECT "
+	    "json_agg(j) FROM (SELECT json_build_object('id', id, 'kind', "
+	    "kind, 'severity', severity, 'subject', subject, 'message', "
+	    "message, 'raised_at', raised_at, 'cleared_at', cleared_at, "
+	    "'acked_at', acked_at, 'acked_by', acked_by) AS j FROM f ORDER BY "
+	    "id DESC LIMIT $1::int OFFSET $2::int) x), '[]')::text AS j, "
+	    "(SELECT count(*) FROM f) AS total",
+	    3, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return;
+	}
+	items = json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
+	api_ok(r, 200,
+	       json_pack(
+		   "{s:o, s:I, s:I, s:I}", "items",
+		   items ? items : json_array(), "total",
+		   (json_int_t)strtoll(
+		       PQgetvalue(res, 0, PQfnumber(res, "total")), NULL, 10),
+		   "limit", (json_int_t)limit, "offset", (json_int_t)offset));
+	PQclear(res);
+}
+
+void api_alarm_ack(PGconn *conn, struct api_req *r)
+{
+	json_t *body = api_body_object(r);
+	const char *p[2] = {r->sub, r->who.user};
+	char err[512];
+	PGresult *res;
+
+	if (!body)
+		return;
+	if (json_object_size(body) != 1 ||
+	    !json_is_true(json_object_get(body, "acknowledged"))) {
+		api_error(r, 400, "invalid", "acknowledged",
+			  "acknowledged: true (and nothing else)");
+		goto out;
+	}
+	if (!*r->sub || strlen(r->sub) > 18 ||
+	    strspn(r->sub, "0123456789") != strlen(r->sub)) {
+		api_error(r, 404, "not_found", NULL, "no such alarm");
+		goto out;
+	}
+	res = md_pq_exec(
+	    conn,
+	    "UPDATE alarms SET acked_at = coalesce(acked_at, now()), acked_by "
+	    "= coalesce(acked_by, $2) WHERE id = $1::bigint RETURNING "
+	    "json_build_object('id', id, 'kind', kind, 'severity', severity, "
+	    "'subject', subject, 'message', message, 'raised_at', raised_at, "
+	    "'cleared_at', cleared_at, 'acked_at', acked_at, 'acked_by', "
+	    "acked_by)::text AS j",
+	    2, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		goto out;
+	}
+	if (!PQntuples(res)) {
+		PQclear(res);
+		api_error(r, 404, "not_found", NULL, "no such alarm");
+		goto out;
+	}
+	api_audit(conn, r, "acknowledge", "alarm",
+		  json_pack("{s:s}", "id", r->sub));
+	api_ok(r, 200, json_loads(PQgetvalue(res, 0, 0), 0, NULL));
+	PQclear(res);
+out:
+	json_decref(body);
+}

@@ -1,0 +1,181 @@
+"""Statistics and alarms (issue 8 item 5, done-when 4): after a scripted
+mix of answered, busy and failed calls the API's ASR, ACD, PDD, minutes
+and money per gateway and account equal what the test computes from the
+CDR table; an alarm is raised when a vendor stops answering OPTIONS and
+cleared when it answers again; low balance raises its alarm; alarms are
+acknowledged through the API."""
+
+import time
+import uuid
+
+import tandem_it as it
+
+
+def _submit(stack, account, setup_ms, attempts, answered_on=None, hold_s=0,
+            pdd_ms=0, fee_table=None):
+    cid = str(uuid.uuid4())
+    end = setup_ms + 3000 + hold_s * 1000
+    cdr = {"id": cid, "account": account, "callee": "15551230001",
+           "caller": "5550100", "mapping_gateway": "mg1",
+           "setup_ms": setup_ms, "end_ms": end,
+           "answer_ms": setup_ms + 3000 if answered_on else 0,
+           "hold_ms": hold_s * 1000 if answered_on else 0,
+           "pdd_ms": pdd_ms,
+           "routing_gateway": answered_on or attempts[-1][0],
+           "vendor": "vend1",
+           "end_code": 200 if answered_on else attempts[-1][1],
+           "end_reason": "Normal" if answered_on else "VendorFailure",
+           "attempts": [{"gateway": g, "code": c,
+                         "start_ms": setup_ms, "end_ms": setup_ms + 1000}
+                        for g, c in attempts]}
+    rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
+    assert rc == 0 and '"cdr.submit.reply"' in out, (out, err)
+    return cid
+
+
+def test_statistics_equal_the_cdr_table(stack):
+    doc = it.base_doc(stack.port(), stack.port(), extra_accounts=[
+        {"name": "cust2", "type": "customer", "rate_table": "retail",
+         "balance": "100"}])
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+    now = int(time.time() * 1000) - 60000
+    mix = [  # account, attempts, answered on, hold, pdd
+        ("cust1", [("gwA", 200)], "gwA", 47, 800),
+        ("cust1", [("gwA", 503), ("gwB", 200)], "gwB", 125, 2300),
+        ("cust1", [("gwA", 486)], None, 0, 1200),
+        ("cust2", [("gwA", 408), ("gwB", 503)], None, 0, 0),
+        ("cust2", [("gwB", 200)], "gwB", 9, 500),
+        ("cust2", [("gwA", 200)], "gwA", 3600, 950),
+    ]
+    for i, (acc, att, ans, hold, pdd) in enumerate(mix):
+        _submit(stack, acc, now - i * 1000, att, ans, hold, pdd)
+
+    status, _, gws = it.api(addr, "GET", "/api/v1/stats/gateways")
+    assert status == 200, gws
+    got = {g["gateway"]: g for g in gws["items"]}
+    for gw in ("gwA", "gwB"):
+        att = stack.query(
+            "SELECT count(*) AS n, count(*) FILTER (WHERE code = 200) AS ok"
+            " FROM cdr_attempts WHERE gateway = %s", (gw,))[0]
+        cdrs = stack.query(
+            "SELECT hold_ms, pdd_ms, vendor_cost FROM cdr WHERE "
+            "routing_gateway = %s", (gw,))
+        answered = [c for c in cdrs if c["hold_ms"] > 0]
+        g = got[gw]
+        assert g["attempts"] == att["n"] and g["answered"] == att["ok"], g
+        assert g["asr"] == round(100 * att["ok"] / att["n"], 2), g
+        assert g["acd_s"] == round(sum(c["hold_ms"] for c in answered)
+                                   / 1000 / len(answered), 1), g
+        pdds = [c["pdd_ms"] for c in cdrs if c["pdd_ms"] > 0]
+        assert g["pdd_ms"] == round(sum(pdds) / len(pdds)), g
+        assert it.money(g["cost"]) == sum(c["vendor_cost"] for c in cdrs)
+        assert g["minutes"] == round(sum(c["hold_ms"] for c in cdrs)
+                                     / 60000, 2), g
+
+    status, _, accs = it.api(addr, "GET", "/api/v1/stats/accounts")
+    assert status == 200, accs
+    got = {a["account"]: a for a in accs["items"]}
+    for acc in ("cust1", "cust2"):
+        cdrs = stack.query(
+            "SELECT c.hold_ms, c.pdd_ms, c.fee, c.vendor_cost, (SELECT "
+            "count(*) FROM cdr_attempts t WHERE t.cdr_id = c.id) AS tries "
+            "FROM cdr c WHERE account = %s", (acc,))
+        ans = [c for c in cdrs if c["hold_ms"] > 0]
+        a = got[acc]
+        assert a["calls"] == len(cdrs) and a["answered"] == len(ans), a
+        assert a["asr"] == round(100 * len(ans) / len(cdrs), 2)
+        assert a["acd_s"] == round(sum(c["hold_ms"] for c in ans) / 1000
+                                   / len(ans), 1)
+        pdds = [c["pdd_ms"] for c in cdrs if c["pdd_ms"] > 0]
+        assert a["pdd_ms"] == round(sum(pdds) / len(pdds))
+        assert a["failover_rate"] == round(
+            100 * sum(1 for c in cdrs if c["tries"] > 1) / len(cdrs), 2)
+        income = sum(c["fee"] for c in cdrs)
+        cost = sum(c["vendor_cost"] for c in cdrs)
+        assert it.money(a["income"]) == income and income > 0
+        assert it.money(a["cost"]) == cost
+        assert it.money(a["profit"]) == income - cost
+
+    status, _, today = it.api(addr, "GET", "/api/v1/stats/today")
+    assert status == 200, today
+    tot = stack.query("SELECT count(*) AS n, sum(fee) AS fee, "
+                      "sum(vendor_cost) AS cost FROM cdr")[0]
+    assert today["calls"] == tot["n"]
+    assert it.money(today["income"]) == tot["fee"]
+    assert it.money(today["profit"]) == tot["fee"] - tot["cost"]
+    assert [a["account"] for a in today["top_accounts"]] == \
+        sorted(("cust1", "cust2"),
+               key=lambda a: -sum(c["fee"] for c in stack.query(
+                   "SELECT fee FROM cdr WHERE account = %s", (a,))))
+    status, _, js = it.api(addr, "GET", "/api/v1/stats/today?tz=Mars/Base")
+    assert status == 400, js
+    status, _, js = it.api(addr, "GET", "/api/v1/stats/gateways?from=x")
+    assert status == 400, js
+    # a window without calls is empty, not an error
+    status, _, js = it.api(addr, "GET", "/api/v1/stats/accounts?from=0&to=1000")
+    assert status == 200 and js["items"] == [], js
+
+
+def _alarms(addr, **filters):
+    q = "&".join(f"{k}={v}" for k, v in filters.items())
+    status, _, js = it.api(addr, "GET", f"/api/v1/alarms?{q}")
+    assert status == 200, js
+    return js["items"]
+
+
+def test_vendor_alarm_raised_and_cleared(stack):
+    gw_port = stack.port()
+    vendor = stack.uas("gwA", "uas_options.xml", port=gw_port)
+    doc = it.base_doc(gw_port, 0, gw_b=False, balance="5")
+    doc["system_parameters"].update({"SS_GATEWAY_OPTIONS_INTERVAL": "1",
+                                     "SS_MEDIAPROXYMODE": "0",
+                                     "SERVER_ALARM_LOW_BALANCE": "10"})
+    doc["routing_gateways"][0]["options_keepalive"] = True
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    addr = stack.bd_http
+
+    # cust1 holds 5 < 10: low balance at the first check
+    low = it.wait_for(lambda: [a for a in _alarms(addr, active="true")
+                               if a["kind"] == "low_balance"] or None, 15,
+                      "the low balance alarm")
+    assert low[0]["subject"] == "cust1" and low[0]["severity"] == "warning"
+    time.sleep(4)  # OPTIONS answered: no vendor alarm
+    assert not [a for a in _alarms(addr) if a["kind"] ==
+                "vendor_unreachable"]
+
+    vendor.kill()
+    raised = it.wait_for(lambda: [a for a in _alarms(addr, active="true")
+                                  if a["kind"] == "vendor_unreachable"]
+                         or None, 20, "the vendor alarm")
+    assert raised[0]["subject"] == "gwA" and \
+        raised[0]["severity"] == "major", raised
+    assert "alarm raised: major vendor_unreachable gwA" in \
+        stack.daemon("billingd").log()
+
+    status, _, js = it.api(addr, "PATCH",
+                           f"/api/v1/alarms/{raised[0]['id']}",
+                           {"acknowledged": True})
+    assert status == 200 and js["acked_by"] == it.ADMIN_USER, js
+    status, _, js = it.api(addr, "PATCH", "/api/v1/alarms/999999",
+                           {"acknowledged": True})
+    assert status == 404, js
+    status, _, js = it.api(addr, "PATCH",
+                           f"/api/v1/alarms/{raised[0]['id']}",
+                           {"acknowledged": "yes"})
+    assert status == 400, js
+
+    stack.uas("gwA2", "uas_options.xml", port=gw_port)
+    it.wait_for(lambda: not [a for a in _alarms(addr, active="true")
+                             if a["kind"] == "vendor_unreachable"], 20,
+                "the vendor alarm cleared")
+    hist = [a for a in _alarms(addr, active="false")
+            if a["kind"] == "vendor_unreachable"]
+    assert len(hist) == 1 and hist[0]["cleared_at"] and \
+        hist[0]["acked_at"], hist
+    # one active row per kind and subject, however many checks ran
+    assert stack.scalar("SELECT count(*) FROM alarms WHERE kind = "
+                        "'low_balance'") == 1
