@@ -265,6 +265,42 @@ bool api_page(struct api_req *r, long *limit, long *offset)
 	return true;
 }
 
+/*
+ * Web Access Control (SERVER_WEB_ACCESS_LIST): may r's address use the API
+ * under list (NULL: the saved one)?  false with a 403 set (or a 503) when
+ * not.
+ */
+bool api_access_allowed(PGconn *conn, struct api_req *r, const char *list)
+{
+	const char *params[2] = {r->ip, list};
+	char err[256];
+	PGresult *res;
+	bool ok;
+
+	res = md_pq_exec(
+	    conn,
+	    "SELECT coalesce((SELECT $1::inet <<= ANY (string_to_array("
+	    "replace(l, ' ', ''), ',')::inet[]) FROM (SELECT coalesce($2, "
+	    "(SELECT value FROM system_parameters WHERE name = "
+	    "'SERVER_WEB_ACCESS_LIST')) AS l) x WHERE btrim(coalesce(l, '')) "
+	    "<> ''), true) AS ok",
+	    2, params, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return false;
+	}
+	ok = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	if (!ok && !list) {
+		sw_info("%s %s from %s refused: not in the web access list",
+			r->method, r->path, r->ip);
+		api_error(r, 403, "access_denied", NULL,
+			  "this address may not use the API (Web Access "
+			  "Control)");
+	}
+	return ok;
+}
+
 /* one audit_log row; detail is stolen */
 void api_audit(PGconn *conn, const struct api_req *r, const char *action,
 	       const char *object, json_t *detail)
@@ -343,6 +379,8 @@ static void work(PGconn *conn, void *arg)
 		api_error(r, 503, "unavailable", NULL, "database unavailable");
 		return;
 	}
+	if (!api_access_allowed(conn, r, NULL))
+		return;
 	if (r->route->roles) {
 		if (!api_authenticate(conn, r))
 			return;
@@ -638,6 +676,7 @@ void bd_api_handle(struct bd_api *api, struct http_conn *conn,
 		return;
 	}
 	r->api = api;
+	r->tls = *api->bd->conf.http_tls_cert != '\0';
 	pl_copy(&msg->met, r->method, sizeof(r->method));
 	if (msg->path.l >= sizeof(r->path)) {
 		direct_error(conn, 404, NULL, "not_found", "path too long");

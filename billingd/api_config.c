@@ -322,6 +322,23 @@ void api_params_update(PGconn *conn, struct api_req *r)
 		return;
 	root = json_pack("{s:O}", "system_parameters", body);
 	md_doc_check(&doc, root);
+	/* a Web Access Control list that leaves the caller out is refused:
+	 * nobody could change it back from here */
+	for (size_t i = 0; !doc.nerrs && i < doc.nparams; i++) {
+		const struct md_param *p = &doc.params[i];
+
+		if (!strcmp(p->name, "SERVER_WEB_ACCESS_LIST") && p->value &&
+		    !api_access_allowed(conn, r, p->value)) {
+			if (!r->status)
+				api_error(r, 409, "refused",
+					  "SERVER_WEB_ACCESS_LIST",
+					  "SERVER_WEB_ACCESS_LIST: your address "
+					  "%s is not in it: saving it would "
+					  "lock you out",
+					  r->ip);
+			goto out;
+		}
+	}
 	a.conn = conn;
 	a.source = "api";
 	a.quiet = true;
@@ -343,6 +360,7 @@ void api_params_update(PGconn *conn, struct api_req *r)
 		api_error(r, 409, "refused", NULL, "%s", a.err);
 		break;
 	}
+out:
 	md_doc_free(&doc);
 	json_decref(root);
 	json_decref(body);

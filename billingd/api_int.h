@@ -62,6 +62,7 @@ struct stream;
 
 struct api_req {
 	struct bd_api *api;	/* borrowed */
+	bool tls;		/* over HTTPS: cookies are Secure */
 	struct http_conn *conn; /* ref */
 	struct http_msg *msg;	/* ref */
 	const struct api_route *route;
@@ -100,6 +101,7 @@ bool api_query(const struct api_req *r, const char *key, char *buf,
 	       size_t size);
 bool api_page(struct api_req *r, long *limit, long *offset);
 void api_db_error(struct api_req *r, const char *err);
+bool api_access_allowed(PGconn *conn, struct api_req *r, const char *list);
 void api_audit(PGconn *conn, const struct api_req *r, const char *action,
 	       const char *object, json_t *detail);
 const char *api_role_name(enum api_role role);

@@ -295,8 +295,8 @@ void api_login(PGconn *conn, struct api_req *r)
 	me = user_json(conn, user, err, sizeof(err));
 	api_header(r,
 		   "Set-Cookie: tandem_session=%s; Path=/; HttpOnly; "
-		   "SameSite=Strict; Max-Age=%d\r\n",
-		   token, SESSION_IDLE_S);
+		   "SameSite=Strict; Max-Age=%d%s\r\n",
+		   token, SESSION_IDLE_S, r->tls ? "; Secure" : "");
 	api_ok(r, 200,
 	       json_pack("{s:o, s:s}", "user", me ? me : json_null(), "csrf",
 			 csrf));
@@ -321,8 +321,10 @@ void api_logout(PGconn *conn, struct api_req *r)
 		PQclear(res);
 	}
 	api_audit(conn, r, "logout", "", NULL);
-	api_header(r, "Set-Cookie: tandem_session=; Path=/; HttpOnly; "
-		      "SameSite=Strict; Max-Age=0\r\n");
+	api_header(r,
+		   "Set-Cookie: tandem_session=; Path=/; HttpOnly; "
+		   "SameSite=Strict; Max-Age=0%s\r\n",
+		   r->tls ? "; Secure" : "");
 	api_ok(r, 204, NULL);
 }
 
@@ -330,14 +332,16 @@ void api_me(PGconn *conn, struct api_req *r)
 {
 	char err[256];
 	json_t *me = user_json(conn, r->who.user, err, sizeof(err));
+	json_t *out;
 
 	if (!me) {
 		api_db_error(r, err);
 		return;
 	}
-	api_ok(r, 200,
-	       json_pack("{s:o, s:s?}", "user", me, "csrf",
-			 r->who.token ? NULL : r->who.csrf));
+	out = json_pack("{s:o}", "user", me);
+	if (!r->who.token) /* a session: its CSRF token for the page */
+		json_object_set_new(out, "csrf", json_string(r->who.csrf));
+	api_ok(r, 200, out);
 }
 
 /* PATCH /api/v1/me: own password (with current_password), language,

@@ -24,6 +24,9 @@ static const struct sw_conf_item conf_tab[] = {
 	STR(db, "host=127.0.0.1 port=5432 user=tandem dbname=tandem",
 	    1, "libpq conninfo of the Tandem database"),
 	STR(http_listen, "127.0.0.1:8080", 1, "HTTP API address ip:port"),
+	STR(http_tls_cert, "", 0,
+	    "PEM file with the certificate and its key: the API and web "
+	    "manager are served over HTTPS (empty: plain HTTP)"),
 	{"log_level", SW_CONF_LOGLEVEL, offsetof(struct bd_conf, log_level),
 	 sizeof(enum sw_log_level), "info", 0, 0, "err | warn | info | debug"},
 	SW_CONF_END,
@@ -82,6 +85,18 @@ int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
 			 path ? path : "(defaults)",
 			 key_line(path, "http_listen"), conf->http_listen);
 		return EINVAL;
+	}
+	if (*conf->http_tls_cert) {
+		FILE *f = fopen(conf->http_tls_cert, "r");
+
+		if (!f) {
+			snprintf(err, errsz, "%s:%d: http_tls_cert: %s: %s",
+				 path ? path : "(defaults)",
+				 key_line(path, "http_tls_cert"),
+				 conf->http_tls_cert, strerror(errno));
+			return EINVAL;
+		}
+		fclose(f);
 	}
 
 	return 0;

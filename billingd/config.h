@@ -6,6 +6,7 @@
  *   signaling_url  tcp://127.0.0.1:7602     signalingd's control REP socket
  *   db             host=127.0.0.1 port=5432 user=tandem dbname=tandem
  *   http_listen    127.0.0.1:8080           HTTP API address
+ *   http_tls_cert  (empty)                  PEM cert + key: serve HTTPS
  *   log_level      info                     err | warn | info | debug
  *
  * Threading: main loop (start-up and SIGHUP).
@@ -25,6 +26,7 @@ struct bd_conf {
 	char signaling_url[257];
 	char db[1025];
 	char http_listen[129];
+	char http_tls_cert[513];
 	enum sw_log_level log_level;
 };
 

@@ -341,9 +341,15 @@ int bd_http_alloc(struct bd_http **httpp, struct bd *bd, const char *laddr)
 		}
 	}
 
-	err = http_listen(&http->sock, &sa, req_h, http);
+	if (*bd->conf.http_tls_cert)
+		err = https_listen(&http->sock, &sa, bd->conf.http_tls_cert,
+				   req_h, http);
+	else
+		err = http_listen(&http->sock, &sa, req_h, http);
 	if (err) {
-		sw_err("http_listen %s: %s", laddr, strerror(err));
+		sw_err("http_listen %s%s%s: %s", laddr,
+		       *bd->conf.http_tls_cert ? " with " : "",
+		       bd->conf.http_tls_cert, strerror(err));
 		mem_deref(http);
 		return err;
 	}
@@ -353,7 +359,8 @@ int bd_http_alloc(struct bd_http **httpp, struct bd *bd, const char *laddr)
 	if (err)
 		sw_warn("HTTP listen backlog %d: %s", BD_HTTP_BACKLOG,
 			strerror(err));
-	sw_info("HTTP API on http://%s", laddr);
+	sw_info("HTTP API on %s://%s", *bd->conf.http_tls_cert ? "https" : "http",
+		laddr);
 
 	*httpp = http;
 	return 0;

@@ -1634,6 +1634,41 @@ static char *param_int(struct md_doc *doc, const char *path,
 }
 
 /* "system_parameters": {"NAME": "value" | null} */
+/* "10.0.0.0/8, 192.0.2.7" (empty: none); records the first bad item */
+static bool cidr_list_ok(struct md_doc *doc, const char *path,
+			 const char *s)
+{
+	char item[64];
+
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		size_t a = 0, b = n;
+
+		while (a < b && s[a] == ' ')
+			a++;
+		while (b > a && s[b - 1] == ' ')
+			b--;
+		if (b - a >= sizeof(item) || b == a) {
+			md_doc_error(doc,
+				     "%s: a comma-separated list of IP "
+				     "addresses and CIDRs, without empty "
+				     "items",
+				     path);
+			return false;
+		}
+		memcpy(item, s + a, b - a);
+		item[b - a] = '\0';
+		if (!md_ip_or_cidr_valid(item)) {
+			md_doc_error(doc,
+				     "%s: '%s' is not an IP address or CIDR",
+				     path, item);
+			return false;
+		}
+		s += n + (s[n] == ',');
+	}
+	return true;
+}
+
 static void check_params(struct md_doc *doc, const json_t *o)
 {
 	const char *key;
@@ -1673,6 +1708,8 @@ static void check_params(struct md_doc *doc, const json_t *o)
 			continue;
 		} else if (def->text) {
 			s = check_str(doc, path, val, def->min, def->max);
+			if (s && def->cidr_list && !cidr_list_ok(doc, path, s))
+				s = NULL;
 			if (!s || !(p->value = xstrdup(doc, s)))
 				continue;
 		} else if (!(p->value = param_int(doc, path, def, val))) {

@@ -92,6 +92,7 @@ struct md_param_def {
 	bool text;	  /* free text (format not fixed yet) */
 	const char *def;  /* default when the row is missing */
 	const char *help;
+	bool cidr_list; /* text: comma-separated IPs / CIDRs */
 };
 
 struct md_val {

@@ -231,6 +231,41 @@ static void add_section(json_t *paths, json_t *schemas,
 		"responses", ok("204", NULL, NULL, errors(e_write))));
 }
 
+/*
+ * What any route but /healthz may answer: 403 (Web Access Control, role)
+ * and 503 (database or API busy); 401 where a caller is needed.
+ */
+static void every_operation(json_t *paths)
+{
+	static const char *const methods[] = {"get", "post", "patch",
+					      "delete", NULL};
+	const char *path;
+	json_t *item;
+
+	json_object_foreach(paths, path, item)
+	{
+		if (!strcmp(path, "/healthz"))
+			continue;
+		for (size_t m = 0; methods[m]; m++) {
+			json_t *op = json_object_get(item, methods[m]);
+			json_t *resp = json_object_get(op, "responses");
+
+			if (!resp)
+				continue;
+			if (!json_object_get(resp, "403"))
+				json_object_set_new(resp, "403",
+						    ref("responses/Error"));
+			if (!json_object_get(resp, "503"))
+				json_object_set_new(resp, "503",
+						    ref("responses/Error"));
+			if (strcmp(path, "/api/v1/login") &&
+			    !json_object_get(resp, "401"))
+				json_object_set_new(resp, "401",
+						    ref("responses/Error"));
+		}
+	}
+}
+
 /* The whole document (a new reference), or NULL when out of memory. */
 json_t *md_openapi(void)
 {
@@ -255,5 +290,6 @@ json_t *md_openapi(void)
 		      "type", "integer", "next_rate", ref("schemas/Money")));
 	for (size_t s = 0; s < md_nsections; s++)
 		add_section(paths, schemas, &md_sections[s]);
+	every_operation(paths);
 	return doc;
 }

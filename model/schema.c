@@ -314,6 +314,10 @@ const struct md_param_def md_params[] = {
      "wrong PINs in a row that lock a phone card"},
     {"SERVER_PERIOD_RATE_ENABLED", 0, 1, false, "1",
      "1 = package period rates are used"},
+    {"SERVER_WEB_ACCESS_LIST", 0, 4000, true, "",
+     "Web Access Control: comma-separated IP addresses and CIDRs that may "
+     "use the web manager and the API (empty: any address)",
+     true},
     {"SERVER_ALARM_LOW_BALANCE", 0, 1000000000, false, "0",
      "alarm when a prepaid customer's balance + credit limit falls below "
      "this many currency units (0 = off)"},
