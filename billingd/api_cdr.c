@@ -38,6 +38,7 @@
 
 #include "billingd/api_int.h"
 #include "common/log.h"
+#include "common/swtime.h"
 
 #define CDR_CHUNK   2000	/* rows per FETCH of the export */
 #define CDR_TXQ_MAX (256 << 10) /* bytes queued on the connection */
@@ -75,72 +76,6 @@ static void cond(struct filter *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool digits(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-/* ms since 1970 or ISO 8601 -> ms; false when neither */
-bool api_parse_when(const char *s, long long *ms)
-{
-	size_t n = strlen(s);
-	struct tm tm = {0};
-	long long off_s = 0, frac = 0;
-	const char *p;
-	time_t t;
-
-	if (n && n <= 15 && digits(s, n)) {
-		*ms = strtoll(s, NULL, 10);
-		return true;
-	}
-	if (n < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
-	    s[7] != '-' || !digits(s + 8, 2))
-		return false;
-	tm.tm_year = (int)strtol(s, NULL, 10) - 1900;
-	tm.tm_mon = (int)strtol(s + 5, NULL, 10) - 1;
-	tm.tm_mday = (int)strtol(s + 8, NULL, 10);
-	p = s + 10;
-	if (*p == 'T' || *p == ' ') {
-		if (strlen(p) < 9 || !digits(p + 1, 2) || p[3] != ':' ||
-		    !digits(p + 4, 2) || p[6] != ':' || !digits(p + 7, 2))
-			return false;
-		tm.tm_hour = (int)strtol(p + 1, NULL, 10);
-		tm.tm_min = (int)strtol(p + 4, NULL, 10);
-		tm.tm_sec = (int)strtol(p + 7, NULL, 10);
-		p += 9;
-		if (*p == '.') {
-			int k = 0;
-
-			for (p++; *p >= '0' && *p <= '9'; p++, k++)
-				if (k < 3)
-					frac = frac * 10 + (*p - '0');
-			for (; k < 3; k++)
-				frac *= 10;
-		}
-		if (*p == 'Z') {
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			if (strlen(p) != 6 || !digits(p + 1, 2) ||
-			    p[3] != ':' || !digits(p + 4, 2))
-				return false;
-			off_s = ((int)strtol(p + 1, NULL, 10) * 3600 +
-				 (int)strtol(p + 4, NULL, 10) * 60) *
-				(*p == '-' ? -1 : 1);
-			p += 6;
-		}
-	}
-	if (*p || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 ||
-	    tm.tm_year < 70 || tm.tm_year > 8000)
-		return false;
-	t = timegm(&tm);
-	*ms = ((long long)t - off_s) * 1000 + frac;
-	return true;
-}
-
 /*
  * The WHERE clause of the request's filters (on cdr c), with the caller's
  * scope.  false with a 400 set when a filter is wrong.
@@ -148,18 +83,18 @@ bool api_parse_when(const char *s, long long *ms)
 static bool build_filter(struct api_req *r, struct filter *f)
 {
 	char v[128], ms[32];
-	long long from = 0, to = 0;
+	int64_t from = 0, to = 0;
 	bool has_from, has_to;
 
 	snprintf(f->where, sizeof(f->where), "true");
 	has_from = api_query(r, "from", v, sizeof(v));
-	if (has_from && !api_parse_when(v, &from)) {
+	if (has_from && !sw_time_parse(v, &from)) {
 		api_error(r, 400, "invalid", "from",
 			  "from: milliseconds since 1970 or ISO 8601");
 		return false;
 	}
 	has_to = api_query(r, "to", v, sizeof(v));
-	if (has_to && !api_parse_when(v, &to)) {
+	if (has_to && !sw_time_parse(v, &to)) {
 		api_error(r, 400, "invalid", "to",
 			  "to: milliseconds since 1970 or ISO 8601");
 		return false;
@@ -169,13 +104,13 @@ static bool build_filter(struct api_req *r, struct filter *f)
 		return false;
 	}
 	if (has_from) {
-		snprintf(ms, sizeof(ms), "%lld", from);
+		snprintf(ms, sizeof(ms), "%lld", (long long)from);
 		add_param(f, ms);
 		cond(f, "c.setup_time >= to_timestamp($%d::bigint / 1000.0)",
 		     f->n);
 	}
 	if (has_to) {
-		snprintf(ms, sizeof(ms), "%lld", to);
+		snprintf(ms, sizeof(ms), "%lld", (long long)to);
 		add_param(f, ms);
 		cond(f, "c.setup_time < to_timestamp($%d::bigint / 1000.0)",
 		     f->n);

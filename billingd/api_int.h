@@ -142,7 +142,6 @@ void api_alarms_list(PGconn *conn, struct api_req *r);
 void api_alarm_ack(PGconn *conn, struct api_req *r);
 
 /* api_cdr.c */
-bool api_parse_when(const char *s, long long *ms);
 void api_cdrs_list(PGconn *conn, struct api_req *r);
 void api_cdrs_export(PGconn *conn, struct api_req *r);
 int api_stream_alloc(struct api_req *r);
