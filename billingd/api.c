@@ -64,6 +64,7 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/status", ROLES_STAFF, NULL, 1},
     {"GET", "/api/v1/rate", ROLES_STAFF, NULL, 2},
     {"GET", "/api/v1/reservations", ROLES_STAFF, NULL, 3},
+    {"GET", "/api/v1/performance", ROLES_STAFF, NULL, 4},
 };
 
 /* configuration sections: /api/v1/<section>[/<name>] */
@@ -485,10 +486,12 @@ static void done(void *arg)
 	struct bd_api *api = r->api;
 
 	if (!r->status && r->route->loop) {
-		bd_api_loop_h *h = r->route->loop == 1 ? api->loop.status
-				   : r->route->loop == 2
-				       ? api->loop.rate
-				       : api->loop.reservations;
+		bd_api_loop_h *const hs[] = {NULL, api->loop.status,
+					     api->loop.rate,
+					     api->loop.reservations,
+					     api->loop.performance};
+		bd_api_loop_h *h = hs[r->route->loop];
+
 		h(api->bd, r->conn, r->msg);
 		mem_deref(r);
 		return;

@@ -26,7 +26,7 @@ typedef void(bd_api_loop_h)(struct bd *bd, struct http_conn *conn,
 			    const struct http_msg *msg);
 
 struct bd_api_loop_routes {
-	bd_api_loop_h *status, *rate, *reservations;
+	bd_api_loop_h *status, *rate, *reservations, *performance;
 };
 
 int bd_api_alloc(struct bd_api **apip, struct bd *bd,

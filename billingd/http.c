@@ -98,6 +98,72 @@ static void get_status(struct bd *bd, struct http_conn *conn,
 	}
 }
 
+/*
+ * GET /api/v1/performance: each host of the switch as its daemon reports it
+ * ({"hosts": [{"role", "node_id", "online", "host": sysperf}]})
+ */
+static void performance_done(json_t *status, void *arg)
+{
+	struct http_conn *conn = arg;
+	json_t *hosts, *o;
+	size_t i;
+
+	if (!status) {
+		reply_error(conn, 500, "Internal Server Error", NULL,
+			    "internal", "cannot build the status");
+		mem_deref(conn);
+		return;
+	}
+	hosts = json_array();
+	json_array_foreach(json_object_get(status, "daemons"), i, o)
+	{
+		json_t *h = json_object_get(o, "host");
+
+		json_array_append_new(
+		    hosts,
+		    json_pack(
+			"{s:s, s:s, s:b, s:O}", "role",
+			json_string_value(json_object_get(o, "daemon")) ?: "",
+			"node_id",
+			json_string_value(json_object_get(o, "node_id")) ?: "",
+			"online",
+			strcmp(json_string_value(json_object_get(o, "health"))
+				   ?: "down",
+			       "down") != 0,
+			"host", h ? h : json_null()));
+	}
+	json_array_foreach(json_object_get(status, "media_nodes"), i, o)
+	{
+		json_t *h = json_object_get(o, "host");
+
+		json_array_append_new(
+		    hosts,
+		    json_pack(
+			"{s:s, s:s, s:b, s:O}", "role", "mediaproxyd",
+			"node_id",
+			json_string_value(json_object_get(o, "node_id")) ?: "",
+			"online", json_is_true(json_object_get(o, "online")),
+			"host", h ? h : json_null()));
+	}
+	json_decref(status);
+	reply_json(conn, 200, "OK", NULL, json_pack("{s:o}", "hosts", hosts));
+	mem_deref(conn);
+}
+
+static void get_performance(struct bd *bd, struct http_conn *conn,
+			    const struct http_msg *msg)
+{
+	int err;
+
+	(void)msg;
+	err = bd_status_collect(bd, performance_done, mem_ref(conn));
+	if (err) {
+		mem_deref(conn);
+		reply_error(conn, 500, "Internal Server Error", NULL,
+			    "internal", "cannot query signalingd");
+	}
+}
+
 /* ---- GET /api/v1/rate: a rating dry run (SPEC §9, tandemctl rate) ---- */
 
 struct quote {
@@ -330,8 +396,8 @@ int bd_http_alloc(struct bd_http **httpp, struct bd *bd, const char *laddr)
 		return ENOMEM;
 	http->bd = bd;
 	{
-		const struct bd_api_loop_routes loop = {get_status, get_rate,
-							get_reservations};
+		const struct bd_api_loop_routes loop = {
+		    get_status, get_rate, get_reservations, get_performance};
 
 		err = bd_api_alloc(&http->api, bd, &loop);
 		if (err) {
@@ -359,8 +425,8 @@ int bd_http_alloc(struct bd_http **httpp, struct bd *bd, const char *laddr)
 	if (err)
 		sw_warn("HTTP listen backlog %d: %s", BD_HTTP_BACKLOG,
 			strerror(err));
-	sw_info("HTTP API on %s://%s", *bd->conf.http_tls_cert ? "https" : "http",
-		laddr);
+	sw_info("HTTP API on %s://%s",
+		*bd->conf.http_tls_cert ? "https" : "http", laddr);
 
 	*httpp = http;
 	return 0;

@@ -15,6 +15,7 @@
 #include "common/bus.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/sysperf.h"
 #include "proto/proto.h"
 
 #define MAX_MEDIA_NODES 1024
@@ -26,6 +27,9 @@ struct collect_ctx {
 };
 
 /* billingd's own entry (also the body of its health.ping reply). */
+/* this host, for the API's performance page (status.c's own) */
+static struct sw_sysperf perf;
+
 json_t *bd_status_self(const struct bd *bd)
 {
 	struct bd_db_stats st;
@@ -46,6 +50,8 @@ json_t *bd_status_self(const struct bd *bd)
 		      TANDEM_VERSION, "uptime_s", (json_int_t)bd_uptime_s(bd),
 		      "health", health, "detail", detail, "boot", bd->boot,
 		      "reservations", (json_int_t)bd_resv_count(bd->resv));
+	if (o)
+		json_object_set_new(o, "host", sw_sysperf_json(&perf));
 	if (o)
 		json_object_set_new(o, "db",
 				    json_pack("{s:i, s:i, s:I, s:I}",
@@ -92,6 +98,8 @@ static json_t *media_node(struct sw_jv *v, const json_t *n)
 	online = sw_jv_bool(v, n, "online", false, true);
 	json_object_set_new(o, "online", json_boolean(online));
 	json_object_set_new(o, "health", json_string(online ? "ok" : "down"));
+	if (json_is_object(json_object_get(n, "host")))
+		json_object_set(o, "host", json_object_get(n, "host"));
 
 	return o;
 }
@@ -144,6 +152,9 @@ json_t *bd_status_peer(int err, const struct sw_env *env, json_t **media_nodesp)
 		    o, "calls",
 		    json_integer(sw_jv_int(&v, env->body, "calls", 0, INT64_MAX,
 					   false, 0)));
+	/* the host it runs on (sysperf), as it reports it */
+	if (o && json_is_object(json_object_get(env->body, "host")))
+		json_object_set(o, "host", json_object_get(env->body, "host"));
 
 	json_array_foreach(arr, i, n)
 	{

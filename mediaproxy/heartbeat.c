@@ -12,17 +12,19 @@
 #include "common/bus.h"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "common/sysperf.h"
 #include "mediaproxy/heartbeat.h"
 #include "mediaproxy/node.h"
 #include "proto/proto.h"
 
 struct mp_heartbeat {
-	struct mp_node *node;	/* borrowed: owns us */
+	struct mp_node *node; /* borrowed: owns us */
 	struct tmr tmr;
-	int64_t last_cpu_us;	/* user + system time at the last beat */
-	int64_t last_wall_us;	/* monotonic time at the last beat */
+	int64_t last_cpu_us;  /* user + system time at the last beat */
+	int64_t last_wall_us; /* monotonic time at the last beat */
 	int cpu_pct;
 	bool warned;		/* push failure logged (once) */
+	struct sw_sysperf perf; /* the host, for the API's performance page */
 };
 
 static int64_t cpu_used_us(void)
@@ -54,8 +56,8 @@ static void measure(struct mp_heartbeat *hb)
 	/* too short a window (the first beat, a restart) says nothing */
 	if (wall - hb->last_wall_us < 100000)
 		return;
-	hb->cpu_pct = mp_cpu_pct(cpu - hb->last_cpu_us,
-				 wall - hb->last_wall_us);
+	hb->cpu_pct =
+	    mp_cpu_pct(cpu - hb->last_cpu_us, wall - hb->last_wall_us);
 	hb->last_cpu_us = cpu;
 	hb->last_wall_us = wall;
 }
@@ -65,17 +67,15 @@ json_t *mp_heartbeat_body(struct mp_heartbeat *hb)
 {
 	const struct mp_node *node = hb->node;
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:I, s:i, s:i}",
-			 "node_id", node->conf.node_id,
-			 "url", node->conf.bus_listen,
-			 "version", TANDEM_VERSION,
+	return json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:I, s:i, s:i, s:o}",
+			 "node_id", node->conf.node_id, "url",
+			 node->conf.bus_listen, "version", TANDEM_VERSION,
 			 "uptime_s", (json_int_t)mp_node_uptime_s(node),
-			 "sessions", (int)node->nsessions,
-			 "xcode_sessions", (int)node->nxcode,
-			 "xcode_budget", (json_int_t)node->conf.xcode_budget,
-			 "free_ports",
-			 (int)mp_node_free_pairs(node),
-			 "cpu_pct", hb->cpu_pct);
+			 "sessions", (int)node->nsessions, "xcode_sessions",
+			 (int)node->nxcode, "xcode_budget",
+			 (json_int_t)node->conf.xcode_budget, "free_ports",
+			 (int)mp_node_free_pairs(node), "cpu_pct", hb->cpu_pct,
+			 "host", sw_sysperf_json(&hb->perf));
 }
 
 static void beat(void *arg)

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "common/sysperf.h"
 #include "proto/proto.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
@@ -29,6 +30,9 @@
 static const char *const state_names[] = {
     "auth", "media", "routing", "early", "answered", "confirmed", "ended",
 };
+
+/* this host, for the API's performance page (ctl.c's own) */
+static struct sw_sysperf perf;
 
 static void health_ping(struct sg *sg, struct sw_bus_req *req)
 {
@@ -61,14 +65,15 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 	    req,
 	    json_pack(
 		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
-		" s:i, s:o}",
+		" s:i, s:o, s:o}",
 		"daemon", "signalingd", "node_id", sg->cfg.node_id, "version",
 		TANDEM_VERSION, "uptime_s",
 		(json_int_t)((sw_time_mono_ms() - sg->start_mono_ms) / 1000),
 		"health", detail[0] ? "degraded" : "ok", "detail", detail,
 		"calls", (int)sg->ncalls, "media_nodes", nodes, "cdr_pending",
 		(json_int_t)sg_spool_pending(sg->spool), "registrations",
-		(int)sg_sip_registrations(sg), "gateways_offline", offline));
+		(int)sg_sip_registrations(sg), "gateways_offline", offline,
+		"host", sw_sysperf_json(&perf)));
 }
 
 static void call_list(struct sg *sg, struct sw_bus_req *req)

@@ -36,6 +36,7 @@ ALLOWED = {
     ("get", "/api/v1/status"): STAFF,
     ("get", "/api/v1/rate"): STAFF,
     ("get", "/api/v1/reservations"): STAFF,
+    ("get", "/api/v1/performance"): STAFF,
     ("get", "/api/v1/openapi.json"): ANY,
     ("get", "/api/v1/calls"): STAFF,
     ("delete", "/api/v1/calls/{name}"): STAFF,

@@ -179,3 +179,29 @@ def test_vendor_alarm_raised_and_cleared(stack):
     # one active row per kind and subject, however many checks ran
     assert stack.scalar("SELECT count(*) FROM alarms WHERE kind = "
                         "'low_balance'") == 1
+
+
+def test_performance_of_every_host(stack):
+    """SPEC §7 system performance: each daemon reports its host from /proc
+    (billingd itself, signalingd in health.ping, mediaproxyd in its
+    heartbeat) and the API lists them."""
+    import os
+    stack.provision(it.base_doc(stack.port(), 0, gw_b=False))
+    stack.start_all()
+    stack.wait_media_online()
+    time.sleep(1.2)  # a second heartbeat: per-core CPU over an interval
+    status, _, js = it.api(stack.bd_http, "GET", "/api/v1/performance")
+    assert status == 200, js
+    roles = {h["role"]: h for h in js["hosts"]}
+    assert set(roles) == {"billingd", "signalingd", "mediaproxyd"}, roles
+    for role, h in roles.items():
+        host = h["host"]
+        assert h["online"] and host, (role, h)
+        assert len(host["cpu_pct"]) == os.cpu_count(), (role, host)
+        assert all(0 <= c <= 100 for c in host["cpu_pct"])
+        mem = host["memory_kb"]
+        assert mem["total"] > mem["available"] > 0, mem
+        assert any(d["mount"] == "/" and d["total_kb"] > 0
+                   for d in host["disks"]), host["disks"]
+        assert any(n["iface"] == "lo" for n in host["net"]), host["net"]
+    assert roles["mediaproxyd"]["node_id"] == "mp-it"
