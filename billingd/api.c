@@ -76,6 +76,16 @@ static const struct api_route config_routes[] = {
     {"DELETE", "*", ROLES_STAFF, api_config_delete, 0},
 };
 
+/* accounts, mapping gateways, phones: agents too, within their
+ * authorizations and subtree (api_config.c, agent_guard) */
+static const struct api_route agent_config_routes[] = {
+    {"GET", "", ROLES_ANY, api_config_list, 0},
+    {"POST", "", ROLES_STAFF | ROLE_AGENT, api_config_create, 0},
+    {"GET", "*", ROLES_ANY, api_config_get, 0},
+    {"PATCH", "*", ROLES_STAFF | ROLE_AGENT, api_config_update, 0},
+    {"DELETE", "*", ROLES_STAFF | ROLE_AGENT, api_config_delete, 0},
+};
+
 /* GET /api/v1/openapi.json: the document the API is checked against */
 static void api_openapi(PGconn *conn, struct api_req *r)
 {
@@ -638,10 +648,16 @@ static const struct api_route *route_find(const char *method, const char *path,
 			continue;
 		if (slash && (!slash[1] || strchr(slash + 1, '/')))
 			return NULL;
+		bool agents = !strcmp(sec->key, "accounts") ||
+			      !strcmp(sec->key, "mapping_gateways") ||
+			      !strcmp(sec->key, "phones");
+		const struct api_route *table =
+		    agents ? agent_config_routes : config_routes;
+
 		for (size_t i = 0;
 		     i < sizeof(config_routes) / sizeof(config_routes[0]);
 		     i++) {
-			const struct api_route *cr = &config_routes[i];
+			const struct api_route *cr = &table[i];
 
 			if ((*cr->path == '*') != (slash != NULL))
 				continue;

@@ -161,6 +161,207 @@ static void doc_errors(struct api_req *r, const struct md_doc *doc,
 	json_object_set_new(json_object_get(r->reply, "error"), "errors", list);
 }
 
+
+/* ---- agents' writes: their subtree, within their authorizations ---- */
+
+struct guard_ctx {
+	struct api_req *r;
+	json_t *body;	    /* the object as written */
+	const char *action; /* create, update, delete */
+};
+
+/* 1 when account `name` is in the subtree of account id `top` (strict:
+ * not top itself), 0 when not, -1 on a database error (err) */
+static int in_subtree(PGconn *conn, const char *top, const char *name,
+		      bool strict, char *err, size_t errsz)
+{
+	const char *p[3] = {top, name, strict ? "t" : "f"};
+	PGresult *res;
+	int ret;
+
+	res = md_pq_exec(conn,
+			 "WITH RECURSIVE sub(id) AS (SELECT $1::bigint UNION "
+			 "ALL SELECT c.id FROM accounts c JOIN sub ON "
+			 "c.agent_id = sub.id) SELECT EXISTS (SELECT 1 FROM "
+			 "accounts a WHERE a.name = $2 AND a.id IN (SELECT id "
+			 "FROM sub) AND NOT ($3::boolean AND a.id = "
+			 "$1::bigint)) AS ok",
+			 3, p, err, errsz);
+	if (!res)
+		return -1;
+	ret = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	return ret;
+}
+
+/* the account an existing mapping gateway or phone bills, into acc */
+static int owner_of(PGconn *conn, const struct md_section *sec,
+		    const char *name, char *acc, size_t accsz, char *err,
+		    size_t errsz)
+{
+	char sql[256];
+	const char *p[1] = {name};
+	PGresult *res;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT a.name FROM %s t JOIN accounts a ON a.id = "
+		 "t.account_id WHERE t.%s = $1",
+		 sec->table, md_section_id(sec));
+	res = md_pq_exec(conn, sql, 1, p, err, errsz);
+	if (!res)
+		return -1;
+	snprintf(acc, accsz, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	return 0;
+}
+
+static int agent_guard(PGconn *conn, const struct md_doc *doc, void *arg,
+		       char *err, size_t errsz)
+{
+	struct guard_ctx *g = arg;
+	struct api_req *r = g->r;
+	const struct md_section *sec = r->sec;
+	const char *name = doc->nobjs ? doc->objs[0].name : "";
+	bool create = !strcmp(g->action, "create");
+	bool del = !strcmp(g->action, "delete");
+	char top[24], acc[80], auths[512] = "";
+	const char *p[1] = {top};
+	const char *need[3] = {NULL, NULL, NULL};
+	const char *k;
+	json_t *v;
+	PGresult *res;
+	int ok;
+
+	snprintf(top, sizeof(top), "%lld", r->who.account_id);
+	res = md_pq_exec(conn,
+			 "SELECT array_to_string(agent_authorizations, ',') "
+			 "FROM accounts WHERE id = $1::bigint",
+			 1, p, err, errsz);
+	if (!res)
+		return MD_DBERR;
+	if (PQntuples(res))
+		snprintf(auths, sizeof(auths), ",%s,", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	if (!strcmp(sec->key, "accounts")) {
+		need[0] = "manage_accounts";
+	} else if (!strcmp(sec->key, "phones")) {
+		need[0] = "manage_phones";
+	} else if (create || del) {
+		need[0] = "add_delete_gateways";
+	} else {
+		json_object_foreach(g->body, k, v)
+		{
+			if (!strcmp(k, md_section_id(sec)))
+				continue;
+			if (!strcmp(k, "max_concurrent_calls") ||
+			    !strcmp(k, "cps_limit"))
+				need[1] = "modify_gateway_capacity";
+			else
+				need[0] = "modify_gateway_info";
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		char tag[64];
+
+		if (!need[i])
+			continue;
+		snprintf(tag, sizeof(tag), ",%s,", need[i]);
+		if (!strstr(auths, tag)) {
+			snprintf(err, errsz,
+				 "your account lacks the %s authorization",
+				 need[i]);
+			return MD_FORBIDDEN;
+		}
+	}
+
+	if (!strcmp(sec->key, "accounts")) {
+		const char *parent =
+		    json_string_value(json_object_get(g->body, "agent"));
+		json_t *grant = json_object_get(g->body, "agent_authorizations");
+
+		if (!create) {
+			ok = in_subtree(conn, top, name, true, err, errsz);
+			if (ok < 0)
+				return MD_DBERR;
+			if (!ok) {
+				snprintf(err, errsz,
+					 "account \"%s\" is not below yours",
+					 name);
+				return MD_FORBIDDEN;
+			}
+		}
+		if (create && !parent) {
+			snprintf(err, errsz,
+				 "agent: your accounts are created below "
+				 "yours (name it in \"agent\")");
+			return MD_FORBIDDEN;
+		}
+		if (parent) {
+			ok = in_subtree(conn, top, parent, false, err, errsz);
+			if (ok < 0)
+				return MD_DBERR;
+			if (!ok) {
+				snprintf(err, errsz,
+					 "agent: \"%s\" is not yours or below "
+					 "yours",
+					 parent);
+				return MD_FORBIDDEN;
+			}
+		}
+		if (json_object_get(g->body, "balance")) {
+			snprintf(err, errsz,
+				 "balance: an agent funds its accounts by "
+				 "transfer (POST /api/v1/payments)");
+			return MD_FORBIDDEN;
+		}
+		for (size_t i = 0; i < json_array_size(grant); i++) {
+			char tag[64];
+
+			snprintf(tag, sizeof(tag), ",%s,",
+				 json_string_value(json_array_get(grant, i))
+				     ?: "");
+			if (!strstr(auths, tag)) {
+				snprintf(err, errsz,
+					 "agent_authorizations: you cannot "
+					 "grant %s, which you do not have",
+					 json_string_value(
+					     json_array_get(grant, i)));
+				return MD_FORBIDDEN;
+			}
+		}
+		return MD_OK;
+	}
+
+	/* mapping gateways and phones: their account is in the subtree */
+	if (!create) {
+		if (owner_of(conn, sec, name, acc, sizeof(acc), err, errsz))
+			return MD_DBERR;
+		ok = in_subtree(conn, top, acc, false, err, errsz);
+		if (ok < 0)
+			return MD_DBERR;
+		if (!ok) {
+			snprintf(err, errsz, "%s \"%s\" is not yours",
+				 sec->noun, name);
+			return MD_FORBIDDEN;
+		}
+	}
+	if (json_is_string(json_object_get(g->body, "account"))) {
+		const char *a = json_string_value(json_object_get(g->body, "account"));
+
+		ok = in_subtree(conn, top, a, false, err, errsz);
+		if (ok < 0)
+			return MD_DBERR;
+		if (!ok) {
+			snprintf(err, errsz,
+				 "account: \"%s\" is not yours or below yours",
+				 a);
+			return MD_FORBIDDEN;
+		}
+	}
+	return MD_OK;
+}
+
 /* write body (create, update) or a deletion of r->sub through the model */
 static void write_obj(PGconn *conn, struct api_req *r, json_t *body,
 		      enum md_apply_mode mode, const char *action)
@@ -169,6 +370,7 @@ static void write_obj(PGconn *conn, struct api_req *r, json_t *body,
 	const char *idkey = md_section_id(sec);
 	struct md_doc doc = {0};
 	struct md_apply a = {0};
+	struct guard_ctx gctx = {0};
 	char prefix[64], object[400];
 	const char *name;
 	json_t *root;
@@ -189,6 +391,13 @@ static void write_obj(PGconn *conn, struct api_req *r, json_t *body,
 	a.audit_action = action;
 	a.audit_object = object;
 	a.audit_ip = r->ip;
+	if (!(r->who.role & ROLES_STAFF)) {
+		gctx.r = r;
+		gctx.body = body;
+		gctx.action = action;
+		a.guard = agent_guard;
+		a.guard_arg = &gctx;
+	}
 	rc = md_apply(&a, &doc);
 	switch (rc) {
 	case MD_OK:
@@ -211,6 +420,9 @@ static void write_obj(PGconn *conn, struct api_req *r, json_t *body,
 		break;
 	case MD_STALE:
 		api_error(r, 412, "stale", NULL, "%s", a.err);
+		break;
+	case MD_FORBIDDEN:
+		api_error(r, 403, "forbidden", NULL, "%s", a.err);
 		break;
 	case MD_REFUSED:
 		api_error(r, 409, "refused", NULL, "%s", a.err);

@@ -1448,7 +1448,16 @@ int md_apply(struct md_apply *a, struct md_doc *doc)
 
 	if (check_db(&pv))
 		goto dberr;
-	/* an object that must (not) exist: that first, then its fields */
+	/* the caller's rule first (an agent learns nothing of what is not
+	 * its own), then an object that must (not) exist, then its fields */
+	if (a->guard) {
+		ret = a->guard(pv.conn, doc, a->guard_arg, pv.err,
+			       sizeof(pv.err));
+		if (ret == MD_DBERR)
+			goto dberr;
+		if (ret != MD_OK)
+			goto rollback;
+	}
 	ret = check_mode(&pv, a->mode);
 	if (ret != MD_OK)
 		goto rollback;
@@ -1456,6 +1465,7 @@ int md_apply(struct md_apply *a, struct md_doc *doc)
 		ret = MD_INVALID;
 		goto rollback;
 	}
+
 	if (a->if_match && doc->nobjs == 1 && pv.exists[0]) {
 		ret = check_etag(&pv, a->if_match);
 		if (ret == MD_DBERR)

@@ -178,7 +178,16 @@ enum md_apply_result {
 	MD_REFUSED,   /* a rule across objects or rows: err */
 	MD_DBERR,     /* the database failed: err */
 	MD_STALE,     /* if_match differs from the object's ETag */
+	MD_FORBIDDEN, /* the guard refused: err */
 };
+
+/*
+ * A caller's own rule, run inside the writing transaction after the
+ * database checks and before any write: MD_OK, or MD_FORBIDDEN (or
+ * MD_DBERR) with the reason in err.
+ */
+typedef int(md_guard_h)(PGconn *conn, const struct md_doc *doc, void *arg,
+			char *err, size_t errsz);
 
 struct md_apply {
 	PGconn *conn;	    /* borrowed, not in a transaction */
@@ -188,6 +197,8 @@ struct md_apply {
 	bool quiet;   /* no "unchanged" lines */
 	FILE *out;    /* change lines, written after success; may be NULL */
 	const char *if_match; /* the one object's ETag must be this */
+	md_guard_h *guard; /* may be NULL */
+	void *guard_arg;
 	/* one audit_log row in the same transaction when anything changed */
 	const char *audit_actor, *audit_action, *audit_object, *audit_ip;
 	int created, updated, deleted, unchanged;

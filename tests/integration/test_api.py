@@ -418,3 +418,94 @@ def test_openapi_document_is_the_served_one(stack):
     status, _, _ = it.api(stack.bd_http, "GET", "/api/v1/openapi.json",
                           token="")
     assert status == 401
+
+
+def test_agents_write_within_their_authorizations(stack):
+    """An agent changes only its subtree, only with the authorizations it
+    holds, never its own account, never money from nothing, and grants
+    only what it has (SPEC §7, digest 1 T17)."""
+    doc = it.base_doc(stack.port(), 0, gw_b=False)
+    doc["accounts"] += [
+        {"name": "agentA", "type": "customer", "rate_table": "retail",
+         "agent_authorizations": ["manage_accounts", "add_delete_gateways",
+                                  "modify_gateway_info"]},
+        {"name": "subA1", "type": "customer", "agent": "agentA",
+         "rate_table": "retail"},
+        {"name": "agentB", "type": "customer", "rate_table": "retail"},
+        {"name": "subB1", "type": "customer", "agent": "agentB",
+         "rate_table": "retail"},
+    ]
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+    for user, acc in (("agA", "agentA"), ("agB", "agentB")):
+        stack.ctl("user", "add", user, "agent", acc,
+                  input=f"{user}-Password-1\n")
+    tok = {u: stack.ctl("user", "token", u, "t").stdout.strip()
+           for u in ("agA", "agB")}
+
+    def call(who, method, path, body=None):
+        status, _, js = it.api(addr, method, path, body, token=tok[who])
+        return status, js
+
+    new = {"name": "subA3", "type": "customer", "agent": "agentA",
+           "rate_table": "retail"}
+    assert call("agA", "POST", "/api/v1/accounts", new)[0] == 201
+    assert stack.scalar("SELECT a.name FROM accounts s JOIN accounts a ON "
+                        "a.id = s.agent_id WHERE s.name = 'subA3'") == \
+        "agentA"
+    refused = [
+        ("POST", "/api/v1/accounts", {"name": "x1", "type": "customer"}),
+        ("POST", "/api/v1/accounts", dict(new, name="x2", agent="agentB")),
+        ("POST", "/api/v1/accounts", dict(new, name="x3",
+                                          balance="1000")),
+        ("PATCH", "/api/v1/accounts/subB1", {"credit_limit": "5"}),
+        ("PATCH", "/api/v1/accounts/agentA", {"credit_limit": "5"}),
+        ("PATCH", "/api/v1/accounts/nobody", {"credit_limit": "5"}),
+        ("PATCH", "/api/v1/accounts/subA1",
+         {"agent_authorizations": ["pay_sub_accounts"]}),
+        ("PATCH", "/api/v1/accounts/subA1", {"agent": "agentB"}),
+        ("DELETE", "/api/v1/accounts/cust1", None),
+        ("POST", "/api/v1/phones", {"number": "5551000", "account": "subA1",
+                                    "password": "Phone-pass-1"}),
+        ("POST", "/api/v1/mapping_gateways",
+         {"name": "mgX", "account": "cust1", "ips": ["127.0.0.9"]}),
+        ("DELETE", "/api/v1/mapping_gateways/mg1", None),
+        ("POST", "/api/v1/routing_gateways",
+         {"name": "gwX", "account": "vend1", "address": "127.0.0.1"}),
+    ]
+    for method, path, body in refused:
+        status, js = call("agA", method, path, body)
+        assert status == 403, (method, path, body, js)
+    assert stack.scalar("SELECT count(*) FROM accounts WHERE name LIKE "
+                        "'x_'") == 0
+    assert stack.scalar("SELECT credit_limit FROM accounts WHERE name = "
+                        "'subB1'") == 0
+
+    status, js = call("agA", "PATCH", "/api/v1/accounts/subA1",
+                      {"credit_limit": "7",
+                       "agent_authorizations": ["manage_accounts"]})
+    assert status == 200 and js["credit_limit"] == "7", js
+    status, js = call("agA", "POST", "/api/v1/mapping_gateways",
+                      {"name": "mgA", "account": "subA1",
+                       "ips": ["127.0.0.7"]})
+    assert status == 201, js
+    status, js = call("agA", "PATCH", "/api/v1/mapping_gateways/mgA",
+                      {"ips": ["127.0.0.8"]})
+    assert status == 200 and js["ips"] == ["127.0.0.8"], js
+    status, js = call("agA", "PATCH", "/api/v1/mapping_gateways/mgA",
+                      {"max_concurrent_calls": 5})
+    assert status == 403 and "modify_gateway_capacity" in \
+        js["error"]["message"], js
+    assert call("agA", "DELETE", "/api/v1/mapping_gateways/mgA")[0] == 204
+    # an agent without authorizations changes nothing
+    status, js = call("agB", "PATCH", "/api/v1/accounts/subB1",
+                      {"credit_limit": "1"})
+    assert status == 403 and "manage_accounts" in js["error"]["message"]
+    acts = stack.query("SELECT actor, action, object FROM audit_log WHERE "
+                       "actor = 'agA' ORDER BY id")
+    assert [(a["action"], a["object"]) for a in acts] == [
+        ("create", "accounts/subA3"), ("update", "accounts/subA1"),
+        ("create", "mapping_gateways/mgA"),
+        ("update", "mapping_gateways/mgA"),
+        ("delete", "mapping_gateways/mgA")], acts
