@@ -1,7 +1,10 @@
 /*
  * api_live.c - live calls and routing, asked of signalingd over the bus
  *
- *   GET    /api/v1/calls[?account=]   current calls (call.list)
+ *   GET    /api/v1/calls[?account=][&rtp=1]   current calls (call.list;
+ *                                     rtp=1: each leg's RTP counters,
+ *                                     loss and jitter from its media
+ *                                     node)
  *   DELETE /api/v1/calls/<id>         hang a call up (call.hangup)
  *   GET    /api/v1/route?callee=[&mapping_gateway=]
  *                                     routing analysis (route.analyze)
@@ -88,8 +91,13 @@ static void calls_h(int err, const struct sw_env *env, void *arg)
 
 void api_calls(struct bd *bd, struct api_req *r)
 {
-	if (sw_bus_request(NULL, bd->sg, SW_MSG_CALL_LIST, json_object(),
-			   LIVE_TIMEOUT_MS, calls_h, r)) {
+	char rtp[8];
+	bool stats = api_query(r, "rtp", rtp, sizeof(rtp)) &&
+		     (!strcmp(rtp, "1") || !strcmp(rtp, "true"));
+
+	if (sw_bus_request(NULL, bd->sg, SW_MSG_CALL_LIST,
+			   json_pack("{s:b}", "stats", stats), LIVE_TIMEOUT_MS,
+			   calls_h, r)) {
 		bus_error(r, EIO, NULL);
 		api_finish(r);
 	}

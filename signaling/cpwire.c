@@ -486,3 +486,16 @@ void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body)
 	if (send)
 		send_info(c, to[0] == 'a', digit[0], ms);
 }
+
+/*
+ * The DTMF method each leg uses (what the switch sends it: rfc2833, info
+ * or inband) once the vendor answered; "" before (call.list).
+ */
+void sg_cpw_dtmf_modes(const struct sg_call *c, const char **a,
+		       const char **b)
+{
+	const struct sg_cp_call *cp = c ? c->cp : NULL;
+
+	*a = cp && cp->have_ans ? cp->ans.a.dtmf_send : "";
+	*b = cp && cp->have_ans ? cp->ans.b.dtmf_send : "";
+}

@@ -25,15 +25,15 @@
 struct sg_call;
 struct sg_gw;
 
-int  sg_cpw_caller_check(struct sg_call *c);
-int  sg_cpw_attempt(struct sg_call *c, const struct sg_gw *gw);
+int sg_cpw_caller_check(struct sg_call *c);
+int sg_cpw_attempt(struct sg_call *c, const struct sg_gw *gw);
 bool sg_cpw_codec_refused(const struct sg_call *c);
-int  sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len);
-bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body,
-		 size_t len);
-int  sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp,
-		   size_t len, char **outp);
+int sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len);
+bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body, size_t len);
+int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp, size_t len,
+		  char **outp);
 void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body);
+void sg_cpw_dtmf_modes(const struct sg_call *c, const char **a, const char **b);
 void sg_cpw_free(struct sg_call *c);
 
 #endif /* SG_CPWIRE_H */

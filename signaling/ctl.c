@@ -27,6 +27,8 @@
 #include "signaling/stats.h"
 #include "signaling/tables.h"
 
+#define CALL_STATS_TIMEOUT_MS 1000 /* call.list stats: per media.query */
+
 static const char *const state_names[] = {
     "auth", "media", "routing", "early", "answered", "confirmed", "ended",
 };
@@ -76,29 +78,86 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		"host", sw_sysperf_json(&perf)));
 }
 
-static void call_list(struct sg *sg, struct sw_bus_req *req)
-{
-	json_t *arr = json_array();
-	int64_t now = sw_time_mono_ms();
+/* call.list {"stats": true}: the answer waits for every call's media.query */
+struct list_ctx {
+	struct sw_bus_req *req; /* answered when pending reaches 0 */
+	json_t *calls;		/* owned */
+	unsigned pending;
+};
 
-	for (struct sg_call *c = sg->calls; c; c = c->next) {
-		json_array_append_new(
-		    arr,
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
-			      " s:s, s:s, s:s}",
-			      "id", c->id, "call_id_a", c->callid_a, "caller",
-			      c->caller, "callee", c->callee, "account",
-			      c->account, "mapping_gateway", c->mgw->name,
-			      "routing_gateway", c->routing_gw, "state",
-			      state_names[c->state], "duration_s",
-			      (json_int_t)(c->answer_mono
-					       ? (now - c->answer_mono) / 1000
-					       : 0),
-			      "codec_a", c->codec_a, "codec_b", c->codec_b,
-			      "media_node",
-			      c->node && c->media_up ? c->node->node_id : ""));
+struct list_item {
+	struct list_ctx *ctx;
+	json_t *call; /* borrowed from ctx->calls */
+};
+
+static void list_reply(struct list_ctx *ctx)
+{
+	sw_bus_reply(ctx->req, json_pack("{s:o}", "calls", ctx->calls));
+	free(ctx);
+}
+
+static void list_stats_h(int err, json_t *body, void *arg)
+{
+	struct list_item *it = arg;
+	struct list_ctx *ctx = it->ctx;
+	json_t *stats = body ? json_object_get(body, "stats") : NULL;
+
+	if (!err && json_is_object(stats))
+		json_object_set(it->call, "rtp", stats);
+	free(it);
+	if (--ctx->pending == 0)
+		list_reply(ctx);
+}
+
+static void call_list(struct sg *sg, struct sw_bus_req *req, const json_t *body)
+{
+	struct list_ctx *ctx = calloc(1, sizeof(*ctx));
+	bool stats = json_is_true(json_object_get(body, "stats"));
+	int64_t now = sw_time_mono_ms();
+	json_t *arr = json_array();
+
+	if (!ctx) {
+		json_decref(arr);
+		sw_bus_reply_error(req, SW_ERR_INTERNAL, "out of memory");
+		return;
 	}
-	sw_bus_reply(req, json_pack("{s:o}", "calls", arr));
+	ctx->req = req;
+	ctx->calls = arr;
+	ctx->pending = 1; /* this function's own share */
+	for (struct sg_call *c = sg->calls; c; c = c->next) {
+		const char *dtmf_a, *dtmf_b;
+		json_t *o;
+		struct list_item *it;
+
+		sg_cpw_dtmf_modes(c, &dtmf_a, &dtmf_b);
+		o = json_pack(
+		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
+		    " s:s, s:s, s:s, s:s, s:s}",
+		    "id", c->id, "call_id_a", c->callid_a, "caller", c->caller,
+		    "callee", c->callee, "account", c->account,
+		    "mapping_gateway", c->mgw->name, "routing_gateway",
+		    c->routing_gw, "state", state_names[c->state], "duration_s",
+		    (json_int_t)(c->answer_mono ? (now - c->answer_mono) / 1000
+						: 0),
+		    "codec_a", c->codec_a, "codec_b", c->codec_b, "dtmf_a",
+		    dtmf_a, "dtmf_b", dtmf_b, "media_node",
+		    c->node && c->media_up ? c->node->node_id : "");
+
+		json_array_append_new(arr, o);
+		if (!stats || !c->media_up || !c->node ||
+		    !(it = calloc(1, sizeof(*it))))
+			continue;
+		it->ctx = ctx;
+		it->call = o;
+		ctx->pending++;
+		if (sg_media_query(NULL, c->node, c->id, CALL_STATS_TIMEOUT_MS,
+				   list_stats_h, it)) {
+			ctx->pending--;
+			free(it);
+		}
+	}
+	if (--ctx->pending == 0)
+		list_reply(ctx);
 }
 
 /*
@@ -266,7 +325,7 @@ static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 	if (!strcmp(env->type, SW_MSG_HEALTH_PING))
 		health_ping(sg, req);
 	else if (!strcmp(env->type, SW_MSG_CALL_LIST))
-		call_list(sg, req);
+		call_list(sg, req, env->body);
 	else if (!strcmp(env->type, SW_MSG_ROUTE_ANALYZE))
 		route_analyze(sg, req, env->body);
 	else if (!strcmp(env->type, SW_MSG_CALL_HANGUP))

@@ -172,3 +172,34 @@ def test_tandemctl_speaks_to_the_api(stack):
     assert r.returncode == 1 and "HTTP 401" in r.stderr, r.stderr
     gw_a.quit()
     gw_b.quit()
+
+
+def test_current_calls_with_rtp(stack):
+    """GET /api/v1/calls?rtp=1: each leg's codec, DTMF method and the
+    media node's RTP counters, loss and jitter, live."""
+    gw_a = stack.uas("gwA", "uas_answer.xml")
+    stack.provision(it.base_doc(gw_a.port, 0, gw_b=False))
+    stack.start_all()
+    stack.wait_media_online()
+    uac = stack.uac("caller", "uac_pcap.xml", calls=1, duration_ms=6000,
+                    timeout_s=40)
+
+    def flowing():
+        status, _, js = it.api(stack.bd_http, "GET", "/api/v1/calls?rtp=1")
+        assert status == 200, js
+        up = [c for c in js["items"] if c.get("rtp") and
+              c["rtp"]["a"]["rx_packets"] > 20]
+        return up or None
+
+    call = it.wait_for(flowing, 15, "RTP counters of the live call")[0]
+    assert call["codec_a"] == "PCMA" and call["codec_b"] == "PCMA", call
+    assert call["dtmf_a"] in ("rfc2833", "info", "inband"), call
+    assert call["dtmf_b"] in ("rfc2833", "info", "inband"), call
+    for leg in ("a", "b"):
+        assert call["rtp"][leg]["lost"] >= 0
+        assert call["rtp"][leg]["jitter_ms"] >= 0
+    assert call["rtp"]["b"]["tx_packets"] > 0
+    status, _, js = it.api(stack.bd_http, "GET", "/api/v1/calls")
+    assert all("rtp" not in c for c in js["items"]), js
+    assert uac.finish(40) == 0
+    gw_a.quit()
