@@ -136,6 +136,12 @@ void api_payment_pre(struct bd *bd, struct api_req *r);
 void api_payment_create(PGconn *conn, struct api_req *r);
 void api_payments_list(PGconn *conn, struct api_req *r);
 
+/* api_cards.c */
+void api_card_batches_list(PGconn *conn, struct api_req *r);
+void api_card_batch_create(PGconn *conn, struct api_req *r);
+void api_cards_list(PGconn *conn, struct api_req *r);
+void api_card_update(PGconn *conn, struct api_req *r);
+
 /* api_stats.c */
 void api_stats(PGconn *conn, struct api_req *r);
 void api_alarms_list(PGconn *conn, struct api_req *r);

@@ -264,6 +264,29 @@ struct md_payment {
 const char *md_payment_kind(const char *kind);
 int md_payment_apply(PGconn *conn, struct md_payment *p);
 
+/* card.c: phone card batches and cards */
+#define MD_CARD_COUNT_MAX  100000
+#define MD_CARD_DIGITS_MAX 32 /* the schema's number check */
+#define MD_PIN_DIGITS_MAX  16
+
+struct md_card {
+	char number[MD_CARD_DIGITS_MAX + 1];
+	char pin[MD_PIN_DIGITS_MAX + 1];
+};
+
+struct md_card_batch {
+	const char *name, *rate_table, *agent, *expires, *number_prefix, *by;
+	int count, number_digits, pin_digits; /* digits 0: 12 and 6 */
+	int64_t face_value;		      /* micro-units */
+	struct md_card *cards;		      /* out: owned by the caller */
+	char field[32];
+	char err[600];
+};
+
+int md_card_batch_create(PGconn *conn, struct md_card_batch *b);
+int md_card_set(PGconn *conn, const char *number, const char *what,
+		const char *date, char *err, size_t errsz);
+
 /* openapi.c: the API's OpenAPI document (a new reference) */
 json_t *md_openapi(void);
 

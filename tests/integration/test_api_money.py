@@ -4,6 +4,8 @@ balance_history row, the sum of the ledger stays the balance, bad amounts
 and accounts are refused with the field named and nothing written, and an
 agent may only transfer to its own sub-accounts."""
 
+import json
+
 import tandem_it as it
 
 
@@ -106,3 +108,76 @@ def test_payments_through_the_api(stack):
     assert js["items"][1]["amount"] == "2.5"
     assert stack.scalar("SELECT count(*) FROM audit_log WHERE action = "
                         "'payment'") == 3
+
+
+def test_phone_cards_through_the_api(stack):
+    """Batches and cards over the API (model/card.c, as tandemctl card):
+    the PINs are shown once, in the answer that made them, and nowhere
+    else; cards are locked, unlocked and given an expiry."""
+    stack.provision(it.base_doc(stack.port(), 0, gw_b=False))
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+    status, _, js = it.api(addr, "POST", "/api/v1/phone_card_batches",
+                           {"name": "b1", "count": 3, "value": "5",
+                            "rate_table": "retail", "number_prefix": "77",
+                            "number_digits": 10, "pin_digits": 6})
+    assert status == 201, js
+    cards = js["cards"]
+    assert len(cards) == 3
+    assert all(c["number"].startswith("77") and len(c["number"]) == 10 and
+               len(c["pin"]) == 6 for c in cards), cards
+    for c in cards:
+        assert stack.balance(f"card-{c['number']}") == 5000000
+
+    status, _, js = it.api(addr, "GET", "/api/v1/phone_cards?batch=b1")
+    assert status == 200 and js["total"] == 3, js
+    assert sorted(c["number"] for c in js["items"]) == \
+        sorted(c["number"] for c in cards)
+    assert all("pin" not in c and c["balance"] == "5" for c in js["items"])
+    status, _, js = it.api(addr, "GET", "/api/v1/phone_card_batches")
+    assert js["items"][0]["name"] == "b1" and js["items"][0]["cards"] == 3
+
+    n = cards[0]["number"]
+    status, _, js = it.api(addr, "PATCH", f"/api/v1/phone_cards/{n}",
+                           {"locked": True})
+    assert status == 200, js
+    assert stack.scalar("SELECT locked FROM phone_cards WHERE number = %s",
+                        (n,)) is True
+    status, _, js = it.api(addr, "PATCH", f"/api/v1/phone_cards/{n}",
+                           {"expires": "2030-01-31"})
+    assert status == 200, js
+    for body in ({"locked": "yes"}, {"expires": "31/01/2030"},
+                 {"locked": True, "expires": None}, {}):
+        status, _, js = it.api(addr, "PATCH", f"/api/v1/phone_cards/{n}",
+                               body)
+        assert status == 400, (body, js)
+    status, _, js = it.api(addr, "PATCH", "/api/v1/phone_cards/999999",
+                           {"locked": True})
+    assert status == 404, js
+
+    bad = [({"name": "b1", "count": 1, "value": "1",
+             "rate_table": "retail"}, "name"),
+           ({"name": "b2", "count": 0, "value": "1",
+             "rate_table": "retail"}, "count"),
+           ({"name": "b2", "count": "3", "value": "1",
+             "rate_table": "retail"}, "count"),
+           ({"name": "b2", "count": 1, "value": "-1",
+             "rate_table": "retail"}, "value"),
+           ({"name": "b2", "count": 1, "value": "1",
+             "rate_table": "nope"}, "rate_table"),
+           ({"name": "b2", "count": 1, "value": "1", "rate_table": "retail",
+             "expires": "2001-01-01"}, "expires"),
+           ({"name": "b2", "count": 1, "value": "1", "rate_table": "retail",
+             "pin_digits": 3}, "pin_digits")]
+    for body, field in bad:
+        status, _, js = it.api(addr, "POST", "/api/v1/phone_card_batches",
+                               body)
+        assert status == 400 and js["error"]["field"] == field, (body, js)
+    assert stack.scalar("SELECT count(*) FROM phone_card_batches") == 1
+
+    # the PINs went nowhere but the first answer
+    log = stack.daemon("billingd").log()
+    audit = json.dumps([r["detail"] for r in stack.query(
+        "SELECT detail FROM audit_log")])
+    for c in cards:
+        assert c["pin"] not in log and c["pin"] not in audit
