@@ -165,6 +165,95 @@ static void host_rules(struct check *c, PGresult *params)
 		fclose(f);
 }
 
+#define LEG_B(k)                                                               \
+	"CASE WHEN jsonb_typeof(rtp->'b'->'" k "') = 'number' THEN "           \
+	"(rtp->'b'->>'" k "')::numeric END"
+
+/* RTP loss and jitter toward each routing gateway (leg b) in the window */
+static bool rtp_rules(struct check *c, PGconn *conn, PGresult *params)
+{
+	long long loss_max = param(params, "SERVER_ALARM_LOSS", 0);
+	long long jit_max = param(params, "SERVER_ALARM_JITTER", 0);
+	long long window = param(params, "SERVER_ALARM_ASR_WINDOW", 900);
+	long long min_calls = param(params, "SERVER_ALARM_ASR_MIN_CALLS", 20);
+	char a[32], b[32], err[512];
+	const char *p[2] = {a, b};
+	PGresult *res;
+
+	if (!loss_max && !jit_max)
+		return true;
+	snprintf(a, sizeof(a), "%lld", window);
+	snprintf(b, sizeof(b), "%lld", min_calls);
+	res = md_pq_exec(
+	    conn,
+	    "SELECT routing_gateway, count(*) AS n, coalesce(round(100 * "
+	    "sum(" LEG_B("lost") ") / nullif(sum(" LEG_B(
+		"rx_packets") ") + sum(" LEG_B("lost") "), 0), 2), 0) AS "
+						       "loss, "
+						       "coalesce(round("
+						       "avg(" LEG_B(
+							   "jitter_ms") ")), "
+									"0) AS "
+									"jitter"
+									" FROM "
+									"cdr "
+									"WHERE "
+									"setup_"
+									"time "
+									"> "
+									"now() "
+									"- "
+									"make_"
+									"interv"
+									"al("
+									"secs "
+									"=> "
+									"$1::"
+									"int) "
+									"AND "
+									"answer"
+									"_ms > "
+									"0 AND "
+									"routin"
+									"g_"
+									"gatewa"
+									"y <> "
+									"'' "
+									"GROUP "
+									"BY "
+									"routin"
+									"g_"
+									"gatewa"
+									"y "
+									"HAVING"
+									" "
+									"count("
+									"*) >= "
+									"$2::"
+									"int "
+									"ORDER "
+									"BY 1",
+	    2, p, err, sizeof(err));
+	if (!res) {
+		sw_warn("RTP quality check: %s", err);
+		return false;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *gw = PQgetvalue(res, i, 0);
+		double loss = strtod(PQgetvalue(res, i, 2), NULL);
+		long long jit = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+
+		if ((loss_max && loss > (double)loss_max) ||
+		    (jit_max && jit > jit_max))
+			add(c->found, "rtp_quality", "warning", gw,
+			    "RTP toward %s over the last %lld s: %.2f %% lost, "
+			    "%lld ms mean jitter (limits %lld %%, %lld ms)",
+			    gw, window, loss, jit, loss_max, jit_max);
+	}
+	PQclear(res);
+	return true;
+}
+
 static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 {
 	long long low_bal = param(params, "SERVER_ALARM_LOW_BALANCE", 0);
@@ -223,7 +312,7 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 		}
 		PQclear(res);
 	}
-	return true;
+	return rtp_rules(c, conn, params);
 }
 
 static void work(PGconn *conn, void *arg)
@@ -247,7 +336,8 @@ static void work(PGconn *conn, void *arg)
 		host_rules(c, params);
 		if (db_rules(c, conn, params)) {
 			static const char *const kinds[] = {
-			    "low_balance", "low_asr", "cpu", "memory", "disk"};
+			    "low_balance", "low_asr", "rtp_quality",
+			    "cpu",	   "memory",  "disk"};
 
 			for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]);
 			     i++)

@@ -12,6 +12,8 @@
  *   vendor_unreachable   major     a routing gateway fails OPTIONS
  *   low_asr              warning   SERVER_ALARM_LOW_ASR over the window
  *   low_balance          warning   SERVER_ALARM_LOW_BALANCE (prepaid)
+ *   rtp_quality          warning   SERVER_ALARM_LOSS / _JITTER toward a
+ *                                  routing gateway over the window
  *   cpu, memory, disk    major     SERVER_ALARM_CPU/MEMORY/DISK, billingd's
  *                                  host
  *

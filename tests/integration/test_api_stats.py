@@ -205,3 +205,60 @@ def test_performance_of_every_host(stack):
                    for d in host["disks"]), host["disks"]
         assert any(n["iface"] == "lo" for n in host["net"]), host["net"]
     assert roles["mediaproxyd"]["node_id"] == "mp-it"
+
+
+def test_rtp_quality_and_low_asr_alarms(stack):
+    """The database alarms: RTP loss toward a gateway above
+    SERVER_ALARM_LOSS and an ASR below SERVER_ALARM_LOW_ASR raise their
+    alarm at the first check; gwB, fine, has none."""
+    doc = it.base_doc(stack.port(), stack.port())
+    doc["system_parameters"].update({"SERVER_ALARM_LOSS": "5",
+                                     "SERVER_ALARM_LOW_ASR": "40",
+                                     "SERVER_ALARM_ASR_MIN_CALLS": "1"})
+    stack.provision(doc)
+    now = int(time.time() * 1000) - 30000
+    # billingd is not up yet: the CDRs go in through its bus once it is
+    stack.start_daemon("billingd")
+    leg = lambda rx, lost: {"rx_packets": rx, "lost": lost, "jitter_ms": 4,
+                            "tx_packets": rx}
+    for i in range(4):
+        cid = str(uuid.uuid4())
+        ok = i == 0  # gwA: 1 of 4 answered, 20 % loss on the answered one
+        cdr = {"id": cid, "account": "cust1", "callee": "15551230001",
+               "caller": "5550100", "mapping_gateway": "mg1",
+               "setup_ms": now - i * 1000, "end_ms": now - i * 1000 + 8000,
+               "answer_ms": now - i * 1000 + 2000 if ok else 0,
+               "hold_ms": 6000 if ok else 0, "routing_gateway": "gwA",
+               "end_code": 200 if ok else 503,
+               "end_reason": "Normal" if ok else "VendorFailure",
+               "rtp": {"a": leg(300, 0), "b": leg(240, 60)},
+               "attempts": [{"gateway": "gwA", "code": 200 if ok else 503,
+                             "start_ms": now, "end_ms": now + 1000}]}
+        rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
+        assert rc == 0, (out, err)
+    for i in range(3):
+        cdr = {"id": str(uuid.uuid4()), "account": "cust1",
+               "callee": "15551230001", "caller": "5550100",
+               "mapping_gateway": "mg1", "setup_ms": now - i * 1000,
+               "end_ms": now - i * 1000 + 8000,
+               "answer_ms": now - i * 1000 + 2000, "hold_ms": 6000,
+               "routing_gateway": "gwB", "end_code": 200,
+               "end_reason": "Normal",
+               "rtp": {"a": leg(300, 0), "b": leg(300, 1)},
+               "attempts": [{"gateway": "gwB", "code": 200,
+                             "start_ms": now, "end_ms": now + 1000}]}
+        rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
+        assert rc == 0, (out, err)
+
+    def raised():
+        act = {(a["kind"], a["subject"]) for a in
+               _alarms(stack.bd_http, active="true")}
+        want = {("low_asr", "gwA"), ("rtp_quality", "gwA")}
+        return act if want <= act else None
+
+    act = it.wait_for(raised, 25, "the low ASR and RTP quality alarms")
+    assert ("low_asr", "gwB") not in act and \
+        ("rtp_quality", "gwB") not in act, act
+    msg = [a["message"] for a in _alarms(stack.bd_http, active="true")
+           if a["kind"] == "rtp_quality"][0]
+    assert "20.00 % lost" in msg, msg
