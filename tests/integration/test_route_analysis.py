@@ -12,6 +12,9 @@ its CDR) with the analysis' candidates minus the ones it marks skipped:
 3. gwE in a group of 2 lines with 1 reserved, one call held on it: the
    next call may not take the reserved line (skip reserved_lines), so it
    tries gwA only;
+3b. gwE out of the group with line_limit 1 and a call held on it: the
+   next call skips it (skip line_limit);
+3c. SS_GATEWAY_SWITCH_LIMIT 1: the call tries the first candidate only;
 4. prefix fallback off and gwF on the longer prefix 155: only gwF is a
    candidate, the others are excluded as shorter_prefix.
 """
@@ -122,6 +125,34 @@ def test_analysis_equals_what_calls_do(stack):
     assert uac.finish(30) == 0
     assert _attempts_of_new_cdr(stack, n) == _expected(a) == ["gwA"]
     assert held.finish(30) == 0
+
+    # 3b. gwE out of the group with a line limit of 1, one call held on
+    # it: the line limit skips it
+    _reload(stack, "UPDATE routing_gateways SET gateway_group_id = NULL,"
+                   " line_limit = 1 WHERE name = 'gwE'")
+    held = stack.uac("held2", "uac_hold.xml", callee=CALLEE, calls=1,
+                     duration_ms=8000, timeout_s=30)
+    it.wait_for(lambda: (it.ping(stack.sg_control) or {}).get("calls") == 1,
+                10, "the held call")
+    time.sleep(0.5)
+    a = _analyze(stack)
+    e = next(c for c in a["candidates"] if c["gateway"] == "gwE")
+    assert e["skip"] == "line_limit" and e["line_use"] == 1, a
+    uac, n = _call(stack, "linelimit", code=503)
+    assert uac.finish(30) == 0
+    assert _attempts_of_new_cdr(stack, n) == _expected(a) == ["gwA"]
+    assert held.finish(30) == 0
+
+    # 3c. the switch limit: one gateway per call
+    _reload(stack, "UPDATE system_parameters SET value = '1'"
+                   " WHERE name = 'SS_GATEWAY_SWITCH_LIMIT'")
+    a = _analyze(stack)
+    assert a["switch_limit"] == 1, a
+    uac, n = _call(stack, "switchlimit", code=503)
+    assert uac.finish(30) == 0
+    assert _attempts_of_new_cdr(stack, n) == _expected(a)[:1] == ["gwA"]
+    _reload(stack, "UPDATE system_parameters SET value = '10'"
+                   " WHERE name = 'SS_GATEWAY_SWITCH_LIMIT'")
 
     # 4. prefix fallback off, gwF on the longer prefix
     stack.query("UPDATE routing_gateways SET locked = false"
