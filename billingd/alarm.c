@@ -42,9 +42,12 @@ struct bd_alarms {
 /* one check: built on the loop, run on the worker, logged on the loop */
 struct check {
 	struct bd_alarms *a;
-	json_t *found;		  /* [{kind, severity, subject, message}] */
-	json_t *covered;	  /* kinds this check judges */
-	bool db;		  /* database and host rules too */
+	json_t *found;	  /* [{kind, severity, subject, message}] */
+	json_t *covered;  /* kinds this check judges */
+	bool db;	  /* database and host rules too */
+	json_t *full;	  /* signalingd: routing gateways at their limit */
+	json_t *longest;  /* signalingd: the longest call, or null */
+	json_int_t calls; /* signalingd: calls up */
 	json_t *raised, *cleared; /* the worker's result */
 };
 
@@ -315,6 +318,49 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 	return rtp_rules(c, conn, params);
 }
 
+/* what signalingd reported, against the thresholds */
+static void live_rules(struct check *c, PGconn *conn, PGresult *params)
+{
+	long long long_s = param(params, "SERVER_ALARM_LONG_CALL", 0);
+	long long dur =
+	    json_integer_value(json_object_get(c->longest, "duration_s"));
+	char err[256];
+	PGresult *res;
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(c->full, i, o)
+	{
+		if (json_is_string(o))
+			add(c->found, "capacity", "warning",
+			    json_string_value(o),
+			    "routing gateway %s is at its line limit",
+			    json_string_value(o));
+	}
+	if (long_s && dur > long_s)
+		add(c->found, "long_call", "warning",
+		    json_string_value(json_object_get(c->longest, "id")) ?: "?",
+		    "a call of %s has lasted %lld s (above %lld s)",
+		    json_string_value(json_object_get(c->longest, "account"))
+			?: "?",
+		    dur, long_s);
+	res = md_pq_exec(conn,
+			 "SELECT coalesce((SELECT value FROM "
+			 "system_parameters WHERE name = "
+			 "'SS_MAX_CONCURRENT_CALLS'), '0')",
+			 0, NULL, err, sizeof(err));
+	if (res) {
+		long long max = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+
+		if (max > 0 && c->calls >= max)
+			add(c->found, "capacity", "major", "switch",
+			    "%lld calls up: the switch-wide limit "
+			    "SS_MAX_CONCURRENT_CALLS (%lld)",
+			    (long long)c->calls, max);
+		PQclear(res);
+	}
+}
+
 static void work(PGconn *conn, void *arg)
 {
 	struct check *c = arg;
@@ -332,6 +378,7 @@ static void work(PGconn *conn, void *arg)
 		sw_warn("alarm parameters: %s", err);
 		return;
 	}
+	live_rules(c, conn, params);
 	if (c->db) {
 		host_rules(c, params);
 		if (db_rules(c, conn, params)) {
@@ -383,6 +430,8 @@ static void work(PGconn *conn, void *arg)
 static void check_free(struct check *c)
 {
 	c->a->busy = false;
+	json_decref(c->full);
+	json_decref(c->longest);
 	json_decref(c->found);
 	json_decref(c->covered);
 	json_decref(c->raised);
@@ -440,6 +489,11 @@ static void health_h(int err, const struct sw_env *env, void *arg)
 				add(c->found, "media_node_lost", "critical", id,
 				    "media node %s sends no heartbeat", id);
 		}
+		json_array_append_new(c->covered, json_string("capacity"));
+		json_array_append_new(c->covered, json_string("long_call"));
+		c->full = json_incref(json_object_get(body, "gateways_full"));
+		c->longest = json_incref(json_object_get(body, "longest_call"));
+		c->calls = json_integer_value(json_object_get(body, "calls"));
 		json_array_foreach(json_object_get(body, "gateways_offline"), i,
 				   o)
 		{

@@ -10,6 +10,10 @@
  *   signalingd_down      critical  no health.ping answer
  *   media_node_lost      critical  a known media node is offline
  *   vendor_unreachable   major     a routing gateway fails OPTIONS
+ *   capacity             warning   a routing gateway at its line limit
+ *                        major     the switch at SS_MAX_CONCURRENT_CALLS
+ *   long_call            warning   the longest call beyond
+ *                                  SERVER_ALARM_LONG_CALL s
  *   low_asr              warning   SERVER_ALARM_LOW_ASR over the window
  *   low_balance          warning   SERVER_ALARM_LOW_BALANCE (prepaid)
  *   rtp_quality          warning   SERVER_ALARM_LOSS / _JITTER toward a

@@ -328,6 +328,8 @@ const struct md_param_def md_params[] = {
      "seconds of attempts the low-ASR alarm looks at"},
     {"SERVER_ALARM_ASR_MIN_CALLS", 1, 1000000, false, "20",
      "attempts in the window before the low-ASR alarm judges a gateway"},
+    {"SERVER_ALARM_LONG_CALL", 0, 604800, false, "0",
+     "alarm when a call has lasted more than this many seconds (0 = off)"},
     {"SERVER_ALARM_LOSS", 0, 100, false, "0",
      "alarm when a routing gateway's RTP loss over the ASR window is above "
      "this percentage (0 = off)"},

@@ -39,7 +39,9 @@ static struct sw_sysperf perf;
 static void health_ping(struct sg *sg, struct sw_bus_req *req)
 {
 	json_t *nodes = sg_media_nodes_json(sg->media);
-	json_t *offline;
+	json_t *offline, *full;
+	const struct sg_call *longest = NULL;
+	int64_t now = sw_time_mono_ms();
 	char detail[256] = "";
 	bool media_ok = false;
 
@@ -55,6 +57,20 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		snprintf(detail, sizeof(detail), "%zu CDRs not acknowledged",
 			 sg_spool_pending(sg->spool));
 
+	/* routing gateways at their line limit, and the longest call: the
+	 * capacity and long-call alarms (billingd) */
+	full = json_array();
+	for (size_t i = 0; i < sg->tables->ngws; i++) {
+		const struct sg_gw *g = &sg->tables->gws[i];
+
+		if (g->line_limit > 0 &&
+		    sg_line_active(sg, g->name) >= (unsigned)g->line_limit)
+			json_array_append_new(full, json_string(g->name));
+	}
+	for (struct sg_call *c = sg->calls; c; c = c->next)
+		if (c->answer_mono && c->state != SG_CALL_ENDED &&
+		    (!longest || c->answer_mono < longest->answer_mono))
+			longest = c;
 	/* routing gateways the OPTIONS keepalive marks offline */
 	offline = json_array();
 	for (size_t i = 0; i < sg->tables->ngws; i++)
@@ -67,7 +83,7 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 	    req,
 	    json_pack(
 		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
-		" s:i, s:o, s:o}",
+		" s:i, s:o, s:o, s:o, s:o}",
 		"daemon", "signalingd", "node_id", sg->cfg.node_id, "version",
 		TANDEM_VERSION, "uptime_s",
 		(json_int_t)((sw_time_mono_ms() - sg->start_mono_ms) / 1000),
@@ -75,7 +91,13 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		"calls", (int)sg->ncalls, "media_nodes", nodes, "cdr_pending",
 		(json_int_t)sg_spool_pending(sg->spool), "registrations",
 		(int)sg_sip_registrations(sg), "gateways_offline", offline,
-		"host", sw_sysperf_json(&perf)));
+		"host", sw_sysperf_json(&perf), "gateways_full", full,
+		"longest_call",
+		longest ? json_pack(
+			      "{s:s, s:s, s:I}", "id", longest->id, "account",
+			      longest->account, "duration_s",
+			      (json_int_t)((now - longest->answer_mono) / 1000))
+			: json_null()));
 }
 
 /* call.list {"stats": true}: the answer waits for every call's media.query */

@@ -262,3 +262,32 @@ def test_rtp_quality_and_low_asr_alarms(stack):
     msg = [a["message"] for a in _alarms(stack.bd_http, active="true")
            if a["kind"] == "rtp_quality"][0]
     assert "20.00 % lost" in msg, msg
+
+
+def test_capacity_and_long_call_alarms(stack):
+    """A routing gateway at its line limit raises `capacity`, a call past
+    SERVER_ALARM_LONG_CALL raises `long_call`; both clear when the call
+    ends."""
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["system_parameters"].update({"SS_MEDIAPROXYMODE": "0",
+                                     "SERVER_ALARM_LONG_CALL": "2"})
+    doc["routing_gateways"][0]["line_limit"] = 1
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    addr = stack.bd_http
+    uac = stack.uac("long", "uac_hold.xml", calls=1, duration_ms=9000,
+                    timeout_s=40)
+
+    def both():
+        act = {a["kind"]: a for a in _alarms(addr, active="true")}
+        return act if {"capacity", "long_call"} <= set(act) else None
+
+    act = it.wait_for(both, 15, "the capacity and long call alarms")
+    assert act["capacity"]["subject"] == "gwA", act
+    assert "cust1" in act["long_call"]["message"], act
+    assert uac.finish(40) == 0
+    it.wait_for(lambda: not {a["kind"] for a in _alarms(addr, active="true")}
+                & {"capacity", "long_call"}, 10, "both cleared")
+    gw.quit()
