@@ -27,7 +27,7 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 	json_error_t jerr;
 	json_t *root;
 	PGconn *conn;
-	char err[256];
+	char err[256], actor[128];
 	int version, ret = 1;
 	bool invalid;
 
@@ -67,8 +67,13 @@ int tc_cmd_provision(const struct tc_opts *o, const char *file)
 			"`tandemctl db migrate` first\n");
 		goto out;
 	}
+	snprintf(actor, sizeof(actor), "tandemctl:%s",
+		 getenv("USER") ? getenv("USER") : "?");
 	a.conn = conn;
 	a.source = "tandemctl";
+	a.audit_actor = actor;
+	a.audit_action = "provision";
+	a.audit_object = file;
 	a.dry_run = o->dry_run;
 	a.quiet = o->quiet;
 	a.out = stdout;

@@ -383,3 +383,19 @@ def test_status_all_daemons(stack):
         assert node in row and " ok" in row, row
     media = next(l for l in lines if l.startswith("mp-it"))
     assert stack.mp_bus in media and " yes " in media, media
+
+
+def test_provision_is_in_the_audit_log(stack):
+    """Every write through the model leaves an audit row: provisioning
+    too, with who ran it, the file and the change lines."""
+    doc = demo()
+    stack.provision(doc)
+    rows = stack.query("SELECT actor, action, object, detail FROM audit_log"
+                       " WHERE action = 'provision'")
+    assert len(rows) == 1, rows
+    assert rows[0]["actor"].startswith("tandemctl:")
+    assert rows[0]["object"].endswith(".json")
+    assert "created routing gateway" in rows[0]["detail"]["changes"]
+    stack.provision(doc)  # nothing changed: nothing to audit
+    assert stack.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                        "'provision'") == 1
