@@ -20,6 +20,7 @@
 #include "common/bus.h"
 #include "common/envelope.h"
 #include "common/log.h"
+#include "common/swtime.h"
 #include "model/model.h"
 #include "proto/proto.h"
 
@@ -37,6 +38,10 @@ struct bd_alarms {
 	bool busy;	       /* a check is on its way */
 	struct check *asking;  /* waiting for signalingd's answer */
 	struct cpu_sample cpu; /* the worker's */
+	json_t *health;	       /* signalingd's last health.ping body, or NULL */
+	uint64_t started;      /* its calls_started then */
+	int64_t started_ms;    /* monotonic time of that answer */
+	double cps;	       /* calls per second between the last two */
 };
 
 /* one check: built on the loop, run on the worker, logged on the loop */
@@ -471,6 +476,23 @@ static void health_h(int err, const struct sw_env *env, void *arg)
 
 	c->a->asking = NULL;
 	json_array_append_new(c->covered, json_string("signalingd_down"));
+	json_decref(c->a->health);
+	c->a->health = NULL;
+	if (!err && env && strcmp(env->type, SW_MSG_ERROR)) {
+		struct bd_alarms *a = c->a;
+		json_int_t st =
+		    json_integer_value(json_object_get(body, "calls_started"));
+		int64_t now = sw_time_mono_ms();
+
+		a->health = json_deep_copy(body);
+		a->cps = a->started_ms && now > a->started_ms &&
+				 (uint64_t)st >= a->started
+			     ? (double)((uint64_t)st - a->started) * 1000.0 /
+				   (double)(now - a->started_ms)
+			     : 0;
+		a->started = (uint64_t)st;
+		a->started_ms = now;
+	}
 	if (err || !env || !strcmp(env->type, SW_MSG_ERROR)) {
 		add(c->found, "signalingd_down", "critical", "signalingd",
 		    "signalingd does not answer health.ping: %s",
@@ -542,6 +564,7 @@ static void destructor(void *arg)
 	if (a->asking)
 		check_free(a->asking);
 	mem_deref(a->q);
+	json_decref(a->health);
 }
 
 int bd_alarms_alloc(struct bd_alarms **ap, struct bd *bd)
@@ -561,4 +584,15 @@ int bd_alarms_alloc(struct bd_alarms **ap, struct bd *bd)
 	tmr_start(&a->tmr, 500, tick, a);
 	*ap = a;
 	return 0;
+}
+
+/*
+ * What signalingd said at the last check (a new reference, NULL when it
+ * did not answer) and the calls per second it started since the one
+ * before: the dashboard's live figures.
+ */
+json_t *bd_alarms_health(const struct bd_alarms *a, double *cps)
+{
+	*cps = a && a->health ? a->cps : 0;
+	return a && a->health ? json_deep_copy(a->health) : NULL;
 }

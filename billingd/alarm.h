@@ -34,6 +34,9 @@
 struct bd;
 struct bd_alarms;
 
+#include <jansson.h>
+
 int bd_alarms_alloc(struct bd_alarms **ap, struct bd *bd);
+json_t *bd_alarms_health(const struct bd_alarms *a, double *cps);
 
 #endif /* BD_ALARM_H */

@@ -62,6 +62,8 @@ static const struct api_route routes[] = {
     {"GET", "/api/v1/phone_cards", ROLES_STAFF, api_cards_list, 0},
     {"PATCH", "/api/v1/phone_cards/*", ROLES_STAFF, api_card_update, 0},
     {"GET", "/api/v1/stats/*", ROLES_ANY, api_stats, 0},
+    {"GET", "/api/v1/dashboard", ROLES_STAFF, api_dashboard, 0, false, NULL,
+     api_dashboard_pre},
     {"GET", "/api/v1/alarms", ROLES_STAFF, api_alarms_list, 0},
     {"PATCH", "/api/v1/alarms/*", ROLES_STAFF, api_alarm_ack, 0},
     {"GET", "/api/v1/cdrs", ROLES_ANY, api_cdrs_list, 0},
@@ -375,6 +377,7 @@ static void req_destructor(void *arg)
 	struct api_req *r = arg;
 
 	mem_deref(r->stream);
+	json_decref(r->pre_data);
 	mem_deref(r->conn);
 	mem_deref(r->msg);
 	free(r->body);

@@ -87,6 +87,7 @@ struct api_req {
 	bool streamed;	       /* the work has answered by itself */
 	bool lock_changed;     /* a routing gateway's "locked" was written */
 	int64_t held;	       /* payments: what the account's calls hold */
+	json_t *pre_data;      /* owned: what a pre hook read on the loop */
 };
 
 /* api.c: answers and inputs */
@@ -144,6 +145,8 @@ void api_card_update(PGconn *conn, struct api_req *r);
 
 /* api_stats.c */
 void api_stats(PGconn *conn, struct api_req *r);
+void api_dashboard_pre(struct bd *bd, struct api_req *r);
+void api_dashboard(PGconn *conn, struct api_req *r);
 void api_alarms_list(PGconn *conn, struct api_req *r);
 void api_alarm_ack(PGconn *conn, struct api_req *r);
 

@@ -27,7 +27,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "billingd/alarm.h"
 #include "billingd/api_int.h"
+#include "billingd/daemon.h"
 #include "common/log.h"
 #include "common/swtime.h"
 
@@ -189,35 +191,13 @@ static void accounts(PGconn *conn, struct api_req *r)
 	PQclear(res);
 }
 
-static void today(PGconn *conn, struct api_req *r)
+/* today's figures in tz (checked by the caller), or NULL with err */
+static json_t *today_json(PGconn *conn, const char *tz, char *err, size_t errsz)
 {
-	char tz[80] = "UTC", err[512];
 	const char *p[1] = {tz};
 	PGresult *res;
 	json_t *j;
 
-	if (!(r->who.role & ROLES_STAFF)) {
-		api_error(r, 403, "forbidden", NULL,
-			  "the switch's totals are for staff");
-		return;
-	}
-	if (api_query(r, "tz", tz, sizeof(tz)) && (!*tz || strlen(tz) > 64)) {
-		api_error(r, 400, "invalid", "tz", "tz: an IANA time zone");
-		return;
-	}
-	res =
-	    md_pq_exec(conn, "SELECT 1 FROM pg_timezone_names WHERE name = $1",
-		       1, p, err, sizeof(err));
-	if (!res) {
-		api_db_error(r, err);
-		return;
-	}
-	if (!PQntuples(res)) {
-		PQclear(res);
-		api_error(r, 400, "invalid", "tz", "tz: unknown time zone");
-		return;
-	}
-	PQclear(res);
 	res = md_pq_exec(
 	    conn,
 	    "WITH c AS (SELECT * FROM cdr WHERE setup_time >= "
@@ -613,6 +593,107 @@ static void today(PGconn *conn, struct api_req *r)
 									     "S"
 									     " "
 									     "j",
+	    1, p, err, errsz);
+	if (!res)
+		return NULL;
+	j = json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
+	PQclear(res);
+	return j;
+}
+
+/* true when tz is a time zone PostgreSQL knows; else a 400 is set */
+static bool tz_ok(PGconn *conn, struct api_req *r, const char *tz)
+{
+	const char *p[1] = {tz};
+	char err[512];
+	PGresult *res;
+	bool ok;
+
+	if (!*tz || strlen(tz) > 64) {
+		api_error(r, 400, "invalid", "tz", "tz: an IANA time zone");
+		return false;
+	}
+	res =
+	    md_pq_exec(conn, "SELECT 1 FROM pg_timezone_names WHERE name = $1",
+		       1, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return false;
+	}
+	ok = PQntuples(res) > 0;
+	PQclear(res);
+	if (!ok)
+		api_error(r, 400, "invalid", "tz", "tz: unknown time zone");
+	return ok;
+}
+
+static void today(PGconn *conn, struct api_req *r)
+{
+	char tz[80] = "UTC", err[512];
+	json_t *j;
+
+	if (!(r->who.role & ROLES_STAFF)) {
+		api_error(r, 403, "forbidden", NULL,
+			  "the switch's totals are for staff");
+		return;
+	}
+	if (api_query(r, "tz", tz, sizeof(tz)) && !*tz)
+		tz[0] = '\0';
+	if (!tz_ok(conn, r, tz))
+		return;
+	j = today_json(conn, tz, err, sizeof(err));
+	if (!j) {
+		api_db_error(r, err);
+		return;
+	}
+	api_ok(r, 200, j);
+}
+
+/*
+ * The last `minutes` minutes, minute by minute, from the CDRs: calls up at
+ * the minute's start (answered before, ended after), attempts set up in
+ * it, answered ones and their ASR.  Calls still up have no CDR yet: the
+ * dashboard adds its live count to the last point.
+ */
+static void timeline(PGconn *conn, struct api_req *r)
+{
+	char v[16], mins[16] = "60", err[512];
+	const char *p[1] = {mins};
+	PGresult *res;
+	json_t *j;
+	long m;
+
+	if (!(r->who.role & ROLES_STAFF)) {
+		api_error(r, 403, "forbidden", NULL,
+			  "the switch's timeline is for staff");
+		return;
+	}
+	if (api_query(r, "minutes", v, sizeof(v))) {
+		char *end;
+
+		m = strtol(v, &end, 10);
+		if (*end || m < 1 || m > 1440) {
+			api_error(r, 400, "invalid", "minutes",
+				  "minutes: 1..1440");
+			return;
+		}
+		snprintf(mins, sizeof(mins), "%ld", m);
+	}
+	res = md_pq_exec(
+	    conn,
+	    "WITH t AS (SELECT generate_series(date_trunc('minute', now()) - "
+	    "make_interval(mins => $1::int - 1), date_trunc('minute', now()), "
+	    "interval '1 minute') AS at), c AS (SELECT setup_ms, answer_ms, "
+	    "end_ms FROM cdr WHERE setup_time >= date_trunc('minute', now()) "
+	    "- make_interval(mins => $1::int) - interval '1 day'), p AS "
+	    "(SELECT t.at, (extract(epoch FROM t.at) * 1000)::bigint AS ms "
+	    "FROM t) SELECT coalesce(json_agg(json_build_object('at', p.at, "
+	    "'calls_up', (SELECT count(*) FROM c WHERE c.answer_ms > 0 AND "
+	    "c.answer_ms <= p.ms AND c.end_ms > p.ms), 'attempts', (SELECT "
+	    "count(*) FROM c WHERE c.setup_ms >= p.ms AND c.setup_ms < p.ms + "
+	    "60000), 'answered', (SELECT count(*) FROM c WHERE c.setup_ms >= "
+	    "p.ms AND c.setup_ms < p.ms + 60000 AND c.answer_ms > 0)) ORDER "
+	    "BY p.at), '[]')::text AS j FROM p",
 	    1, p, err, sizeof(err));
 	if (!res) {
 		api_db_error(r, err);
@@ -620,7 +701,84 @@ static void today(PGconn *conn, struct api_req *r)
 	}
 	j = json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
 	PQclear(res);
-	api_ok(r, 200, j ? j : json_object());
+	api_ok(r, 200, json_pack("{s:o}", "points", j ? j : json_array()));
+}
+
+/* on the loop: signalingd's last answer and the calls per second */
+void api_dashboard_pre(struct bd *bd, struct api_req *r)
+{
+	double cps;
+	json_t *h = bd_alarms_health(bd->alarms, &cps);
+
+	r->pre_data =
+	    json_pack("{s:o, s:f}", "health", h ? h : json_null(), "cps", cps);
+}
+
+void api_dashboard(PGconn *conn, struct api_req *r)
+{
+	json_t *h = json_object_get(r->pre_data, "health");
+	json_t *offline = json_object_get(h, "gateways_offline");
+	json_t *nodes = json_object_get(h, "media_nodes"), *n, *today, *out;
+	char err[512], off[4096];
+	const char *p[1] = {off};
+	PGresult *res;
+	size_t i, online = 0;
+	char *offj;
+
+	json_array_foreach(nodes, i, n)
+	{
+		if (json_is_true(json_object_get(n, "online")))
+			online++;
+	}
+	offj = json_dumps(json_is_array(offline) ? offline : json_array(),
+			  JSON_COMPACT);
+	snprintf(off, sizeof(off), "%s", offj ? offj : "[]");
+	free(offj);
+	today = today_json(conn, "UTC", err, sizeof(err));
+	if (!today) {
+		api_db_error(r, err);
+		return;
+	}
+	res = md_pq_exec(
+	    conn,
+	    "SELECT (SELECT count(*) FROM mapping_gateways) AS mg, (SELECT "
+	    "count(*) FROM mapping_gateways WHERE locked) AS mg_locked, "
+	    "(SELECT count(*) FROM routing_gateways) AS rg, (SELECT count(*) "
+	    "FROM routing_gateways WHERE locked) AS rg_locked, (SELECT "
+	    "count(*) FROM routing_gateways WHERE NOT locked AND name IN "
+	    "(SELECT json_array_elements_text($1::json))) AS rg_offline, "
+	    "(SELECT count(*) FROM phones) AS phones, (SELECT count(*) FROM "
+	    "alarms WHERE cleared_at IS NULL) AS alarms, (SELECT count(*) "
+	    "FROM alarms WHERE cleared_at IS NULL AND severity = 'critical') "
+	    "AS critical, (SELECT count(*) FROM alarms WHERE cleared_at IS "
+	    "NULL AND acked_at IS NULL) AS unacked",
+	    1, p, err, sizeof(err));
+	if (!res) {
+		json_decref(today);
+		api_db_error(r, err);
+		return;
+	}
+#define N(col)                                                                 \
+	(json_int_t) strtoll(PQgetvalue(res, 0, PQfnumber(res, col)), NULL, 10)
+	out = json_pack(
+	    "{s:{s:b, s:I, s:f, s:I}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, "
+	    "s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:o}",
+	    "signalingd", "up", h && !json_is_null(h), "calls",
+	    json_integer_value(json_object_get(h, "calls")), "cps",
+	    json_real_value(json_object_get(r->pre_data, "cps")),
+	    "calls_started",
+	    json_integer_value(json_object_get(h, "calls_started")),
+	    "media_nodes", "online", (json_int_t)online, "total",
+	    (json_int_t)json_array_size(nodes), "mapping_gateways", "total",
+	    N("mg"), "locked", N("mg_locked"), "routing_gateways", "total",
+	    N("rg"), "locked", N("rg_locked"), "offline", N("rg_offline"),
+	    "phones", "total", N("phones"), "online",
+	    json_integer_value(json_object_get(h, "registrations")), "alarms",
+	    "active", N("alarms"), "critical", N("critical"), "unacknowledged",
+	    N("unacked"), "today", today);
+#undef N
+	PQclear(res);
+	api_ok(r, 200, out);
 }
 
 void api_stats(PGconn *conn, struct api_req *r)
@@ -631,9 +789,11 @@ void api_stats(PGconn *conn, struct api_req *r)
 		accounts(conn, r);
 	else if (!strcmp(r->sub, "today"))
 		today(conn, r);
+	else if (!strcmp(r->sub, "timeline"))
+		timeline(conn, r);
 	else
 		api_error(r, 404, "not_found", NULL,
-			  "statistics: gateways, accounts or today");
+			  "statistics: gateways, accounts, today or timeline");
 }
 
 void api_alarms_list(PGconn *conn, struct api_req *r)

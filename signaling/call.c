@@ -911,6 +911,7 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		c->next->prev = c;
 	sg->calls = c;
 	sg->ncalls++;
+	sg->calls_started++;
 
 	c->irq = nta_incoming_create(sg->agent, NULL, msg, sip, TAG_END());
 	if (!c->irq) {

@@ -46,13 +46,15 @@ ALLOWED = {
     ("get", "/api/v1/payments"): ANY,
     ("post", "/api/v1/payments"): {"admin", "operator", "agent"},
     ("get", "/api/v1/alarms"): STAFF,
+    ("get", "/api/v1/dashboard"): STAFF,
     ("get", "/api/v1/phone_card_batches"): STAFF,
     ("post", "/api/v1/phone_card_batches"): STAFF,
     ("get", "/api/v1/phone_cards"): STAFF,
     ("patch", "/api/v1/phone_cards/{name}"): STAFF,
     ("patch", "/api/v1/alarms/{name}"): STAFF,
 }
-STATS = {"gateways": STAFF, "accounts": ANY, "today": STAFF}
+STATS = {"gateways": STAFF, "accounts": ANY, "today": STAFF,
+         "timeline": STAFF}
 for sec in SECTIONS:
     read = ANY if sec in SCOPED_SECTIONS else STAFF
     ALLOWED[("get", f"/api/v1/{sec}")] = read

@@ -291,3 +291,48 @@ def test_capacity_and_long_call_alarms(stack):
     it.wait_for(lambda: not {a["kind"] for a in _alarms(addr, active="true")}
                 & {"capacity", "long_call"}, 10, "both cleared")
     gw.quit()
+
+
+def test_dashboard_and_timeline(stack):
+    """The dashboard's live figures (SPEC §7: concurrency, calls per
+    second, online gateways and phones, today's money) and the per-minute
+    timeline its chart draws."""
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = it.base_doc(gw.port, stack.port())
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
+    doc["routing_gateways"][1]["locked"] = True
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    addr = stack.bd_http
+    uac = stack.uac("burst", "uac_hold.xml", calls=8, rate=4, limit=8,
+                    duration_ms=3000, timeout_s=40)
+    seen = {"cps": 0, "calls": 0}
+
+    def busy():
+        status, _, d = it.api(addr, "GET", "/api/v1/dashboard")
+        assert status == 200, d
+        seen["cps"] = max(seen["cps"], d["signalingd"]["cps"])
+        seen["calls"] = max(seen["calls"], d["signalingd"]["calls"])
+        return d if seen["cps"] > 0 and seen["calls"] > 0 else None
+
+    d = it.wait_for(busy, 15, "calls per second and calls up")
+    assert d["signalingd"]["up"] is True
+    assert d["routing_gateways"] == {"total": 2, "locked": 1, "offline": 0}
+    assert d["mapping_gateways"] == {"total": 1, "locked": 0}
+    assert uac.finish(40) == 0
+    it.wait_for(lambda: len(it.cdr_rows(stack)) == 8 or None, 20,
+                "the 8 CDRs")
+    status, _, d = it.api(addr, "GET", "/api/v1/dashboard")
+    assert d["today"]["calls"] == 8 and d["today"]["answered"] == 8, d
+    assert it.money(d["today"]["income"]) == sum(
+        r["fee"] for r in it.cdr_rows(stack))
+    assert d["signalingd"]["calls_started"] >= 8
+
+    status, _, t = it.api(addr, "GET", "/api/v1/stats/timeline?minutes=5")
+    assert status == 200 and len(t["points"]) == 5, t
+    assert sum(p["attempts"] for p in t["points"]) == 8, t
+    assert sum(p["answered"] for p in t["points"]) == 8, t
+    status, _, t = it.api(addr, "GET", "/api/v1/stats/timeline?minutes=0")
+    assert status == 400
+    gw.quit()
