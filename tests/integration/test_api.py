@@ -509,3 +509,91 @@ def test_agents_write_within_their_authorizations(stack):
         ("create", "mapping_gateways/mgA"),
         ("update", "mapping_gateways/mgA"),
         ("delete", "mapping_gateways/mgA")], acts
+
+
+def test_agent_scope_on_every_list(stack):
+    """An agent never sees another agent's subtree, and a customer only
+    itself, on every list and get that carries accounts' data: accounts,
+    mapping gateways, phones, rate tables, CDRs (list and CSV), payments,
+    account statistics."""
+    import time
+    import uuid
+    doc = it.base_doc(stack.port(), 0, gw_b=False)
+    doc["rate_tables"].append({"name": "tb", "entries": [
+        dict(doc["rate_tables"][0]["entries"][0])]})
+    doc["accounts"] += [
+        {"name": "agA", "type": "customer", "rate_table": "retail"},
+        {"name": "subA", "type": "customer", "agent": "agA",
+         "rate_table": "retail", "balance": "10"},
+        {"name": "agB", "type": "customer", "rate_table": "tb",
+         "agent_authorizations": ["pay_sub_accounts"], "balance": "10"},
+        {"name": "subB", "type": "customer", "agent": "agB",
+         "rate_table": "tb", "balance": "10"},
+    ]
+    doc["mapping_gateways"] += [
+        {"name": "mgA", "account": "subA", "ips": ["127.0.0.21"]},
+        {"name": "mgB", "account": "subB", "ips": ["127.0.0.22"]}]
+    doc["phones"] = [{"number": "7001", "account": "subA",
+                      "password": "Phone-pass-A1"},
+                     {"number": "7002", "account": "subB",
+                      "password": "Phone-pass-B1"}]
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+    now = int(time.time() * 1000) - 60000
+    for acc in ("subA", "subB", "cust1"):
+        cdr = {"id": str(uuid.uuid4()), "account": acc,
+               "callee": "15551230001", "caller": "5550100",
+               "mapping_gateway": "x", "setup_ms": now,
+               "answer_ms": now + 1000, "end_ms": now + 9000,
+               "hold_ms": 8000, "end_code": 200, "end_reason": "Normal"}
+        rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
+        assert rc == 0, (out, err)
+    it.api(addr, "POST", "/api/v1/payments",
+           {"kind": "transfer", "account": "agB", "sub_account": "subB",
+            "amount": "1"})
+    it.api(addr, "POST", "/api/v1/payments",
+           {"kind": "topup", "account": "subA", "amount": "1"})
+    tok = {}
+    for user, role, acc in (("ua", "agent", "agA"), ("ub", "agent", "agB"),
+                            ("cb", "customer", "subB")):
+        stack.ctl("user", "add", user, role, acc,
+                  input=f"{user}-Password-1\n")
+        tok[user] = stack.ctl("user", "token", user, "t").stdout.strip()
+
+    def names(user, path, key):
+        status, _, js = it.api(addr, "GET", path, token=tok[user])
+        assert status == 200, (user, path, js)
+        return sorted({o[key] for o in js["items"]})
+
+    mine = {"ua": {"agA", "subA"}, "ub": {"agB", "subB"}, "cb": {"subB"}}
+    for user, accs in mine.items():
+        assert set(names(user, "/api/v1/accounts", "name")) == accs
+        assert set(names(user, "/api/v1/mapping_gateways", "account")) \
+            <= accs
+        assert set(names(user, "/api/v1/phones", "account")) <= accs
+        assert set(names(user, "/api/v1/cdrs", "account")) <= accs
+        assert names(user, "/api/v1/cdrs", "account"), user
+        assert set(names(user, "/api/v1/payments", "account")) <= accs
+        assert set(names(user, "/api/v1/stats/accounts", "account")) <= accs
+        status, _, csv_text = it.api(addr, "GET", "/api/v1/cdrs.csv",
+                                     token=tok[user])
+        for line in csv_text.splitlines()[1:]:
+            assert any(f",{a}," in line for a in accs), (user, line)
+    assert names("ua", "/api/v1/rate_tables", "name") == ["retail"]
+    assert names("ub", "/api/v1/rate_tables", "name") == ["tb"]
+    assert names("ua", "/api/v1/mapping_gateways", "name") == ["mgA"]
+    assert names("ub", "/api/v1/phones", "number") == ["7002"]
+    # and every get of the other side is as if it did not exist
+    for user, path in (("ua", "/api/v1/accounts/subB"),
+                       ("ua", "/api/v1/mapping_gateways/mgB"),
+                       ("ua", "/api/v1/phones/7002"),
+                       ("ua", "/api/v1/rate_tables/tb"),
+                       ("ub", "/api/v1/accounts/agA"),
+                       ("cb", "/api/v1/accounts/agB"),
+                       ("cb", "/api/v1/mapping_gateways/mg1")):
+        status, _, js = it.api(addr, "GET", path, token=tok[user])
+        assert status == 404, (user, path, js)
+    status, _, js = it.api(addr, "GET", "/api/v1/payments?account=subA",
+                           token=tok["ub"])
+    assert status == 200 and js["items"] == [], js
