@@ -53,6 +53,7 @@ struct check {
 	json_t *full;	  /* signalingd: routing gateways at their limit */
 	json_t *longest;  /* signalingd: the longest call, or null */
 	json_int_t calls; /* signalingd: calls up */
+	json_t *asr_feed; /* stats.asr for signalingd, or NULL */
 	json_t *raised, *cleared; /* the worker's result */
 };
 
@@ -366,6 +367,68 @@ static void live_rules(struct check *c, PGconn *conn, PGresult *params)
 	}
 }
 
+/* the ASR window of SS_GATEWAYASRROUTESORTCONFIG ("1,thr,min,window"),
+ * 0 when ASR sorting is off */
+static long asr_window(PGconn *conn)
+{
+	char err[256];
+	PGresult *res = md_pq_exec(conn,
+				   "SELECT value FROM system_parameters WHERE "
+				   "name = 'SS_GATEWAYASRROUTESORTCONFIG'",
+				   0, NULL, err, sizeof(err));
+	const char *v, *p;
+	long f[4] = {0, 30, 20, 3600};
+	int n = 0;
+
+	if (!res)
+		return 0;
+	v = PQntuples(res) ? PQgetvalue(res, 0, 0) : "0";
+	for (p = v; n < 4 && *p; n++) {
+		char *end;
+
+		f[n] = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		p = *end == ',' ? end + 1 : end;
+	}
+	PQclear(res);
+	return f[0] == 1 && f[3] >= 60 ? f[3] : 0;
+}
+
+/*
+ * The switch-wide attempts and answers per routing gateway over the ASR
+ * window (every signalingd's CDRs), for signalingd's route sorting.
+ */
+static void asr_feed(struct check *c, PGconn *conn)
+{
+	long window = asr_window(conn);
+	char w[24], err[512];
+	const char *p[1] = {w};
+	PGresult *res;
+	json_t *list;
+
+	if (!window)
+		return;
+	snprintf(w, sizeof(w), "%ld", window);
+	res = md_pq_exec(
+	    conn,
+	    "SELECT coalesce(json_agg(json_build_object('gateway', gateway, "
+	    "'attempts', n, 'answered', ok)), '[]')::text FROM (SELECT "
+	    "t.gateway, count(*) AS n, count(*) FILTER (WHERE t.code = 200) "
+	    "AS ok FROM cdr_attempts t JOIN cdr_ids i ON i.id = t.cdr_id "
+	    "WHERE i.setup_time > now() - make_interval(secs => $1::int) "
+	    "GROUP BY t.gateway) x",
+	    1, p, err, sizeof(err));
+	if (!res) {
+		sw_warn("ASR feed: %s", err);
+		return;
+	}
+	list = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	c->asr_feed = json_pack("{s:I, s:o}", "window_s", (json_int_t)window,
+				"gateways", list ? list : json_array());
+}
+
 static void work(PGconn *conn, void *arg)
 {
 	struct check *c = arg;
@@ -385,6 +448,7 @@ static void work(PGconn *conn, void *arg)
 	}
 	live_rules(c, conn, params);
 	if (c->db) {
+		asr_feed(c, conn);
 		host_rules(c, params);
 		if (db_rules(c, conn, params)) {
 			static const char *const kinds[] = {
@@ -437,6 +501,7 @@ static void check_free(struct check *c)
 	c->a->busy = false;
 	json_decref(c->full);
 	json_decref(c->longest);
+	json_decref(c->asr_feed);
 	json_decref(c->found);
 	json_decref(c->covered);
 	json_decref(c->raised);
@@ -444,11 +509,26 @@ static void check_free(struct check *c)
 	free(c);
 }
 
+static void feed_h(int err, const struct sw_env *env, void *arg)
+{
+	(void)arg;
+	if (err || (env && !strcmp(env->type, SW_MSG_ERROR)))
+		sw_debug("stats.asr not taken by signalingd: %s",
+			 err ? strerror(err) : "error reply");
+}
+
 static void done(void *arg)
 {
 	struct check *c = arg;
 	size_t i;
 	json_t *o;
+
+	if (c->asr_feed && !c->a->bd->draining) {
+		(void)sw_bus_request(NULL, c->a->bd->sg, SW_MSG_STATS_ASR,
+				     c->asr_feed, HEALTH_TIMEOUT_MS, feed_h,
+				     NULL);
+		c->asr_feed = NULL; /* the bus took it */
+	}
 
 	json_array_foreach(c->raised, i, o)
 	{

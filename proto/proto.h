@@ -41,6 +41,7 @@
 #define SW_MSG_GATEWAY_LOCK   "gateway.lock"
 #define SW_MSG_CALL_HANGUP    "call.hangup"
 #define SW_MSG_CONFIG_CHANGED "config.changed"
+#define SW_MSG_STATS_ASR      "stats.asr"
 
 /* error codes carried in SW_MSG_ERROR bodies */
 #define SW_ERR_BAD_REQUEST    "bad_request"	/* envelope or body invalid */

@@ -340,6 +340,43 @@ static void gateway_lock(struct sg *sg, struct sw_bus_req *req,
 			   name);
 }
 
+/*
+ * stats.asr {"window_s", "gateways": [{"gateway", "attempts",
+ * "answered"}]}: billingd's switch-wide counts for the ASR sorting.
+ */
+static void stats_asr(struct sg *sg, struct sw_bus_req *req, const json_t *body)
+{
+	const json_t *list, *g;
+	int64_t window, now = sw_time_mono_ms();
+	size_t i, n = 0;
+	struct sw_jv v;
+
+	sw_jv_init(&v, "body");
+	window = sw_jv_int(&v, body, "window_s", 60, 7 * 86400, true, 0);
+	list = sw_jv_arr(&v, body, "gateways", 100000, true);
+	if (v.bad) {
+		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
+		return;
+	}
+	json_array_foreach(list, i, g)
+	{
+		struct sw_jv gv;
+		const char *name;
+		int64_t att, ans;
+
+		sw_jv_init(&gv, "body.gateways[]");
+		name = sw_jv_str(&gv, g, "gateway", 63, true, "");
+		att = sw_jv_int(&gv, g, "attempts", 0, UINT32_MAX, true, 0);
+		ans = sw_jv_int(&gv, g, "answered", 0, UINT32_MAX, true, 0);
+		if (gv.bad || !*name)
+			continue;
+		sg_stats_feed(sg, name, (unsigned)att, (unsigned)ans,
+			      (int)window, now);
+		n++;
+	}
+	sw_bus_reply(req, json_pack("{s:I}", "gateways", (json_int_t)n));
+}
+
 static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 			    void *arg)
 {
@@ -355,6 +392,8 @@ static void control_request(struct sw_bus_req *req, const struct sw_env *env,
 		call_hangup(sg, req, env->body);
 	else if (!strcmp(env->type, SW_MSG_GATEWAY_LOCK))
 		gateway_lock(sg, req, env->body);
+	else if (!strcmp(env->type, SW_MSG_STATS_ASR))
+		stats_asr(sg, req, env->body);
 	else if (!strcmp(env->type, SW_MSG_CONFIG_CHANGED)) {
 		sw_info("config.changed: reloading routing tables");
 		sg_reload_tables(sg);

@@ -14,9 +14,14 @@
 struct sg_gwstat {
 	struct sg_gwstat *next;
 	char name[64];
-	int64_t slot[NBUCKETS];		/* bucket number held by each slot */
+	int64_t slot[NBUCKETS]; /* bucket number held by each slot */
 	unsigned attempts[NBUCKETS];
 	unsigned answered[NBUCKETS];
+	/* switch-wide counts billingd fed (stats.asr), every signalingd's
+	 * attempts in its window; used while fresh and not below ours */
+	unsigned fed_attempts, fed_answered;
+	int fed_window_s;
+	int64_t fed_ms; /* when; 0 = never */
 };
 
 /* "0" | "1" | "1,<threshold>,<min calls>,<window s>"; EINVAL when bad */
@@ -40,7 +45,7 @@ int sg_asr_config_parse(struct sg_asr_config *cfg, const char *s)
 		if (*end == '\0')
 			done = true;
 		else if (*end != ',' || n == 4)
-			return EINVAL;	/* junk or a fifth field */
+			return EINVAL; /* junk or a fifth field */
 		else
 			p = end + 1;
 	}
@@ -79,8 +84,8 @@ static int64_t bucket_of(int window_s, int64_t now_ms)
 }
 
 /* Count one finished attempt of gw. */
-void sg_stats_record(struct sg *sg, const char *gw, bool answered,
-		     int window_s, int64_t now_ms)
+void sg_stats_record(struct sg *sg, const char *gw, bool answered, int window_s,
+		     int64_t now_ms)
 {
 	struct sg_gwstat *st = stat_get(sg, gw, true);
 	int64_t b = bucket_of(window_s, now_ms);
@@ -115,6 +120,29 @@ void sg_stats_get(struct sg *sg, const char *gw, int window_s, int64_t now_ms,
 		*attempts += st->attempts[i];
 		*answered += st->answered[i];
 	}
+	if (st->fed_ms && now_ms - st->fed_ms <= SG_STATS_FED_FRESH_MS &&
+	    st->fed_window_s == window_s && st->fed_attempts >= *attempts) {
+		*attempts = st->fed_attempts;
+		*answered = st->fed_answered;
+	}
+}
+
+/*
+ * billingd's switch-wide counts of gw over window_s (from every CDR's
+ * attempts): the ASR sorting uses them while fresh, so every signalingd
+ * sorts on the calls of all of them.
+ */
+void sg_stats_feed(struct sg *sg, const char *gw, unsigned attempts,
+		   unsigned answered, int window_s, int64_t now_ms)
+{
+	struct sg_gwstat *st = stat_get(sg, gw, true);
+
+	if (!st)
+		return;
+	st->fed_attempts = attempts;
+	st->fed_answered = answered <= attempts ? answered : attempts;
+	st->fed_window_s = window_s;
+	st->fed_ms = now_ms;
 }
 
 void sg_stats_free(struct sg *sg)

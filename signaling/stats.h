@@ -7,6 +7,11 @@
  * ASR sorting on: "0" off, "1" on with defaults, or
  * "1,<threshold %>,<min calls>,<window s>" (defaults 30, 20, 3600).
  *
+ * billingd feeds every signalingd the switch-wide counts (stats.asr, from
+ * the CDRs' attempts of all of them); while younger than
+ * SG_STATS_FED_FRESH_MS and not below this process's own, they are the
+ * ones the sorting uses.
+ *
  * Threading: su_root thread only.
  */
 #ifndef SG_STATS_H
@@ -20,16 +25,20 @@ struct sg_gw;
 
 struct sg_asr_config {
 	bool on;
-	int threshold_pct;	/* below it (with min_calls) = moved last */
+	int threshold_pct; /* below it (with min_calls) = moved last */
 	int min_calls;
 	int window_s;
 };
 
-int  sg_asr_config_parse(struct sg_asr_config *cfg, const char *s);
-void sg_stats_record(struct sg *sg, const char *gw, bool answered,
-		     int window_s, int64_t now_ms);
+int sg_asr_config_parse(struct sg_asr_config *cfg, const char *s);
+void sg_stats_record(struct sg *sg, const char *gw, bool answered, int window_s,
+		     int64_t now_ms);
 void sg_stats_get(struct sg *sg, const char *gw, int window_s, int64_t now_ms,
 		  unsigned *attempts, unsigned *answered);
+void sg_stats_feed(struct sg *sg, const char *gw, unsigned attempts,
+		   unsigned answered, int window_s, int64_t now_ms);
 void sg_stats_free(struct sg *sg);
+
+#define SG_STATS_FED_FRESH_MS 60000
 
 #endif /* SG_STATS_H */

@@ -336,3 +336,33 @@ def test_dashboard_and_timeline(stack):
     status, _, t = it.api(addr, "GET", "/api/v1/stats/timeline?minutes=0")
     assert status == 400
     gw.quit()
+
+
+def test_switch_wide_asr_feeds_route_sorting(stack):
+    """billingd feeds signalingd the switch-wide ASR per gateway (from
+    every CDR's attempts, stats.asr): attempts this signalingd never made
+    move a gateway below the threshold to the end of the candidates."""
+    doc = it.base_doc(stack.port(), stack.port())
+    doc["system_parameters"].update(
+        {"SS_GATEWAYASRROUTESORTCONFIG": "1,30,3,3600",
+         "SS_MEDIAPROXYMODE": "0"})
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    now = int(time.time() * 1000) - 60000
+    for i in range(5):  # another signalingd's calls: gwA fails them all
+        _submit(stack, "cust1", now - i * 1000, [("gwA", 503), ("gwB", 200)],
+                "gwB", 10, 500)
+    stack.start_daemon("signalingd")
+
+    def sorted_by_asr():
+        status, _, a = it.api(stack.bd_http, "GET",
+                              "/api/v1/route?callee=15551230001"
+                              "&mapping_gateway=mg1")
+        assert status == 200, a
+        order = [c["gateway"] for c in a["candidates"]]
+        gw_a = next(c for c in a["candidates"] if c["gateway"] == "gwA")
+        return (a, gw_a) if order == ["gwB", "gwA"] else None
+
+    a, gw_a = it.wait_for(sorted_by_asr, 20, "gwA sorted after gwB")
+    assert gw_a["attempts"] == 5 and gw_a["answered"] == 0, gw_a
+    assert gw_a["asr_below_threshold"] is True
