@@ -54,6 +54,7 @@ struct check {
 	json_t *longest;  /* signalingd: the longest call, or null */
 	json_int_t calls; /* signalingd: calls up */
 	json_t *asr_feed; /* stats.asr for signalingd, or NULL */
+	json_t *hosts;	  /* [{node, host}] of signalingd and media nodes */
 	json_t *raised, *cleared; /* the worker's result */
 };
 
@@ -119,7 +120,7 @@ static void host_rules(struct check *c, PGresult *params)
 	long long disk_max = param(params, "SERVER_ALARM_DISK", 90);
 	struct cpu_sample now;
 	unsigned long long total = 0, avail = 0;
-	char line[256], dev[128], mnt[256], type[64];
+	char line[256], dev[128], mnt[256], type[64], subject[300];
 	FILE *f;
 
 	if (read_cpu(&now)) {
@@ -161,9 +162,10 @@ static void host_rules(struct check *c, PGresult *params)
 			continue;
 		if (statvfs(mnt, &vfs) || !vfs.f_blocks)
 			continue;
+		snprintf(subject, sizeof(subject), "billingd-host:%s", mnt);
 		if ((long long)(100 * (vfs.f_blocks - vfs.f_bavail) /
 				vfs.f_blocks) > disk_max)
-			add(c->found, "disk", "major", mnt,
+			add(c->found, "disk", "major", subject,
 			    "disk %s %llu %% full (above %lld %%)", mnt,
 			    (unsigned long long)(100 *
 						 (vfs.f_blocks - vfs.f_bavail) /
@@ -174,93 +176,121 @@ static void host_rules(struct check *c, PGresult *params)
 		fclose(f);
 }
 
-#define LEG_B(k)                                                               \
-	"CASE WHEN jsonb_typeof(rtp->'b'->'" k "') = 'number' THEN "           \
+/* clang-format off */
+/* (it would break the SQL below at every macro) */
+/* a number of leg b's RTP stats in a CDR, NULL when absent */
+#define LEG_B(k)                                                          \
+	"CASE WHEN jsonb_typeof(rtp->'b'->'" k "') = 'number' THEN "      \
 	"(rtp->'b'->>'" k "')::numeric END"
 
-/* RTP loss and jitter toward each routing gateway (leg b) in the window */
+static const char rtp_sql[] =
+    "SELECT routing_gateway, count(*) AS n, "
+    "coalesce(round(100 * sum(" LEG_B("lost") ") / "
+    "nullif(sum(" LEG_B("rx_packets") ") + sum(" LEG_B("lost") "), 0), "
+    "2), 0) AS loss, "
+    "coalesce(round(avg(" LEG_B("jitter_ms") ")), 0) AS jitter, "
+    "coalesce(round(avg(" LEG_B("rtt_ms") ")), 0) AS rtt "
+    "FROM cdr WHERE setup_time > now() - make_interval(secs => $1::int) "
+    "AND answer_ms > 0 AND routing_gateway <> '' "
+    "GROUP BY routing_gateway HAVING count(*) >= $2::int ORDER BY 1";
+/* clang-format on */
+
+/* RTP loss, jitter and round trip toward each routing gateway (leg b) */
 static bool rtp_rules(struct check *c, PGconn *conn, PGresult *params)
 {
 	long long loss_max = param(params, "SERVER_ALARM_LOSS", 0);
 	long long jit_max = param(params, "SERVER_ALARM_JITTER", 0);
+	long long rtt_max = param(params, "SERVER_ALARM_LATENCY", 0);
 	long long window = param(params, "SERVER_ALARM_ASR_WINDOW", 900);
 	long long min_calls = param(params, "SERVER_ALARM_ASR_MIN_CALLS", 20);
 	char a[32], b[32], err[512];
 	const char *p[2] = {a, b};
 	PGresult *res;
 
-	if (!loss_max && !jit_max)
+	if (!loss_max && !jit_max && !rtt_max)
 		return true;
 	snprintf(a, sizeof(a), "%lld", window);
 	snprintf(b, sizeof(b), "%lld", min_calls);
-	res = md_pq_exec(
-	    conn,
-	    "SELECT routing_gateway, count(*) AS n, coalesce(round(100 * "
-	    "sum(" LEG_B("lost") ") / nullif(sum(" LEG_B(
-		"rx_packets") ") + sum(" LEG_B("lost") "), 0), 2), 0) AS "
-						       "loss, "
-						       "coalesce(round("
-						       "avg(" LEG_B(
-							   "jitter_ms") ")), "
-									"0) AS "
-									"jitter"
-									" FROM "
-									"cdr "
-									"WHERE "
-									"setup_"
-									"time "
-									"> "
-									"now() "
-									"- "
-									"make_"
-									"interv"
-									"al("
-									"secs "
-									"=> "
-									"$1::"
-									"int) "
-									"AND "
-									"answer"
-									"_ms > "
-									"0 AND "
-									"routin"
-									"g_"
-									"gatewa"
-									"y <> "
-									"'' "
-									"GROUP "
-									"BY "
-									"routin"
-									"g_"
-									"gatewa"
-									"y "
-									"HAVING"
-									" "
-									"count("
-									"*) >= "
-									"$2::"
-									"int "
-									"ORDER "
-									"BY 1",
-	    2, p, err, sizeof(err));
+	res = md_pq_exec(conn, rtp_sql, 2, p, err, sizeof(err));
 	if (!res) {
 		sw_warn("RTP quality check: %s", err);
 		return false;
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
-		const char *gw = PQgetvalue(res, i, 0);
-		double loss = strtod(PQgetvalue(res, i, 2), NULL);
-		long long jit = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		const char *gw =
+		    PQgetvalue(res, i, PQfnumber(res, "routing_gateway"));
+		double loss =
+		    strtod(PQgetvalue(res, i, PQfnumber(res, "loss")), NULL);
+		long long jit = strtoll(
+		    PQgetvalue(res, i, PQfnumber(res, "jitter")), NULL, 10);
+		long long rtt = strtoll(
+		    PQgetvalue(res, i, PQfnumber(res, "rtt")), NULL, 10);
 
 		if ((loss_max && loss > (double)loss_max) ||
-		    (jit_max && jit > jit_max))
+		    (jit_max && jit > jit_max) || (rtt_max && rtt > rtt_max))
 			add(c->found, "rtp_quality", "warning", gw,
 			    "RTP toward %s over the last %lld s: %.2f %% lost, "
-			    "%lld ms mean jitter (limits %lld %%, %lld ms)",
-			    gw, window, loss, jit, loss_max, jit_max);
+			    "%lld ms mean jitter, %lld ms round trip (limits "
+			    "%lld %%, %lld ms, %lld ms)",
+			    gw, window, loss, jit, rtt, loss_max, jit_max,
+			    rtt_max);
 	}
 	PQclear(res);
 	return true;
+}
+
+/* the other hosts, from what their daemons report (common/sysperf.h) */
+static void other_hosts(struct check *c, PGresult *params)
+{
+	long long cpu_max = param(params, "SERVER_ALARM_CPU", 90);
+	long long mem_max = param(params, "SERVER_ALARM_MEMORY", 90);
+	long long disk_max = param(params, "SERVER_ALARM_DISK", 90);
+	size_t i, k;
+	json_t *h, *x;
+
+	json_array_foreach(c->hosts, i, h)
+	{
+		const char *node =
+		    json_string_value(json_object_get(h, "node"));
+		json_t *host = json_object_get(h, "host");
+		json_t *mem = json_object_get(host, "memory_kb");
+		long long sum = 0, n = 0, total, avail;
+
+		json_array_foreach(json_object_get(host, "cpu_pct"), k, x)
+		{
+			sum += json_integer_value(x);
+			n++;
+		}
+		if (cpu_max && n && sum / n > cpu_max)
+			add(c->found, "cpu", "major", node,
+			    "%s: CPU use %lld %% (above %lld %%)", node,
+			    sum / n, cpu_max);
+		total = json_integer_value(json_object_get(mem, "total"));
+		avail = json_integer_value(json_object_get(mem, "available"));
+		if (mem_max && total > 0 &&
+		    100 * (total - avail) / total > mem_max)
+			add(c->found, "memory", "major", node,
+			    "%s: memory use %lld %% (above %lld %%)", node,
+			    100 * (total - avail) / total, mem_max);
+		json_array_foreach(json_object_get(host, "disks"), k, x)
+		{
+			const char *mnt =
+			    json_string_value(json_object_get(x, "mount"));
+			long long t =
+			    json_integer_value(json_object_get(x, "total_kb"));
+			long long a = json_integer_value(
+			    json_object_get(x, "available_kb"));
+			char subject[300];
+
+			if (!disk_max || !mnt || t <= 0 ||
+			    100 * (t - a) / t <= disk_max)
+				continue;
+			snprintf(subject, sizeof(subject), "%s:%s", node, mnt);
+			add(c->found, "disk", "major", subject,
+			    "%s: disk %s %lld %% full (above %lld %%)", node,
+			    mnt, 100 * (t - a) / t, disk_max);
+		}
+	}
 }
 
 static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
@@ -450,6 +480,7 @@ static void work(PGconn *conn, void *arg)
 	if (c->db) {
 		asr_feed(c, conn);
 		host_rules(c, params);
+		other_hosts(c, params);
 		if (db_rules(c, conn, params)) {
 			static const char *const kinds[] = {
 			    "low_balance", "low_asr", "rtp_quality",
@@ -502,6 +533,7 @@ static void check_free(struct check *c)
 	json_decref(c->full);
 	json_decref(c->longest);
 	json_decref(c->asr_feed);
+	json_decref(c->hosts);
 	json_decref(c->found);
 	json_decref(c->covered);
 	json_decref(c->raised);
@@ -593,6 +625,23 @@ static void health_h(int err, const struct sw_env *env, void *arg)
 		}
 		json_array_append_new(c->covered, json_string("capacity"));
 		json_array_append_new(c->covered, json_string("long_call"));
+		c->hosts = json_array();
+		if (json_is_object(json_object_get(body, "host")))
+			json_array_append_new(
+			    c->hosts,
+			    json_pack("{s:s, s:O}", "node", "signalingd",
+				      "host", json_object_get(body, "host")));
+		json_array_foreach(json_object_get(body, "media_nodes"), i, o)
+		{
+			const char *id =
+			    json_string_value(json_object_get(o, "node_id"));
+
+			if (id && json_is_object(json_object_get(o, "host")))
+				json_array_append_new(
+				    c->hosts,
+				    json_pack("{s:s, s:O}", "node", id, "host",
+					      json_object_get(o, "host")));
+		}
 		c->full = json_incref(json_object_get(body, "gateways_full"));
 		c->longest = json_incref(json_object_get(body, "longest_call"));
 		c->calls = json_integer_value(json_object_get(body, "calls"));

@@ -336,15 +336,17 @@ const struct md_param_def md_params[] = {
     {"SERVER_ALARM_JITTER", 0, 10000, false, "0",
      "alarm when a routing gateway's mean RTP jitter over the ASR window "
      "is above this many ms (0 = off)"},
+    {"SERVER_ALARM_LATENCY", 0, 10000, false, "0",
+     "alarm when a routing gateway's mean RTP round trip (RTCP) over the "
+     "ASR window is above this many ms (0 = off)"},
     {"SERVER_ALARM_CPU", 0, 100, false, "90",
-     "alarm when billingd's host CPU use is above this percentage (0 = "
-     "off)"},
+     "alarm when a host's CPU use (billingd's, signalingd's, a media "
+     "node's) is above this percentage (0 = off)"},
     {"SERVER_ALARM_MEMORY", 0, 100, false, "90",
-     "alarm when billingd's host memory use is above this percentage "
-     "(0 = off)"},
+     "alarm when a host's memory use is above this percentage (0 = off)"},
     {"SERVER_ALARM_DISK", 0, 100, false, "90",
-     "alarm when a disk of billingd's host is fuller than this percentage "
-     "(0 = off)"},
+     "alarm when a disk of a host is fuller than this percentage (0 = "
+     "off)"},
     {NULL, 0, 0, false, NULL, NULL},
 };
 

@@ -366,3 +366,29 @@ def test_switch_wide_asr_feeds_route_sorting(stack):
     a, gw_a = it.wait_for(sorted_by_asr, 20, "gwA sorted after gwB")
     assert gw_a["attempts"] == 5 and gw_a["answered"] == 0, gw_a
     assert gw_a["asr_below_threshold"] is True
+
+
+def test_host_alarms_for_every_host(stack):
+    """CPU, memory and disk alarms cover every host: billingd's own and
+    the ones signalingd and the media nodes report; a threshold change
+    (live) clears them."""
+    stack.provision(it.base_doc(stack.port(), 0, gw_b=False))
+    stack.query("INSERT INTO system_parameters (name, value) VALUES "
+                "('SERVER_ALARM_DISK', '1') RETURNING name")
+    stack.start_all()
+    stack.wait_media_online()
+    addr = stack.bd_http
+    want = {"billingd-host:/", "signalingd:/", "mp-it:/"}
+
+    def disks():
+        got = {a["subject"] for a in _alarms(addr, active="true")
+               if a["kind"] == "disk"}
+        return got if want <= got else None
+
+    it.wait_for(disks, 25, "disk alarms of the three hosts")
+    status, _, js = it.api(addr, "PATCH", "/api/v1/system_parameters",
+                           {"SERVER_ALARM_DISK": "0"})
+    assert status == 200, js
+    it.wait_for(lambda: not [a for a in _alarms(addr, active="true")
+                             if a["kind"] == "disk"], 25,
+                "the disk alarms cleared")
