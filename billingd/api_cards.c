@@ -25,8 +25,6 @@
 #include "common/log.h"
 #include "common/money.h"
 
-#define MONEY(e) "trim_scale((" e ")::numeric / 1000000)::text"
-
 static json_t *page_of(PGresult *res, long limit, long offset)
 {
 	json_t *items =
@@ -55,21 +53,20 @@ void api_card_batches_list(PGconn *conn, struct api_req *r)
 	    conn,
 	    "SELECT coalesce((SELECT json_agg(j) FROM (SELECT "
 	    "json_build_object('name', b.name, 'agent', a.name, 'rate_table', "
-	    "t.name, 'value', " MONEY(
-		"b.face_value") ", 'expires_at', "
-				"b.expires_at, 'cards', (SELECT count(*) FROM "
-				"phone_cards c WHERE "
-				"c.batch_id = b.id), 'created_by', "
-				"b.created_by, 'created_at', "
-				"b.created_at) AS j FROM phone_card_batches b "
-				"LEFT JOIN accounts "
-				"a ON a.id = b.agent_id JOIN rate_tables t ON "
-				"t.id = "
-				"b.rate_table_id ORDER BY b.name COLLATE \"C\" "
-				"LIMIT $1::int "
-				"OFFSET $2::int) x), '[]')::text AS j, (SELECT "
-				"count(*) FROM "
-				"phone_card_batches) AS total",
+	    "t.name, 'value', money_text(b.face_value), 'expires_at', "
+	    "b.expires_at, 'cards', (SELECT count(*) FROM "
+	    "phone_cards c WHERE "
+	    "c.batch_id = b.id), 'created_by', "
+	    "b.created_by, 'created_at', "
+	    "b.created_at) AS j FROM phone_card_batches b "
+	    "LEFT JOIN accounts "
+	    "a ON a.id = b.agent_id JOIN rate_tables t ON "
+	    "t.id = "
+	    "b.rate_table_id ORDER BY b.name COLLATE \"C\" "
+	    "LIMIT $1::int "
+	    "OFFSET $2::int) x), '[]')::text AS j, (SELECT "
+	    "count(*) FROM "
+	    "phone_card_batches) AS total",
 	    2, p, err, sizeof(err));
 	if (!res) {
 		api_db_error(r, err);
@@ -194,13 +191,13 @@ void api_cards_list(PGconn *conn, struct api_req *r)
 	    "c.batch_id JOIN accounts a ON a.id = c.account_id WHERE "
 	    "$3::text IS NULL OR b.name = $3) SELECT coalesce((SELECT "
 	    "json_agg(j) FROM (SELECT json_build_object('number', number, "
-	    "'batch', batch, 'account', account, 'balance', " MONEY(
-		"balance") ", 'expires_at', expires_at, 'wrong_pins', "
-			   "wrong_pins, 'locked', locked, 'first_used_at', "
-			   "first_used_at, 'last_used_at', last_used_at) AS j "
-			   "FROM f ORDER BY number LIMIT $1::int OFFSET "
-			   "$2::int) x), '[]')::text AS j, (SELECT count(*) "
-			   "FROM f) AS total",
+	    "'batch', batch, 'account', account, 'balance', "
+	    "money_text(balance), 'expires_at', expires_at, 'wrong_pins', "
+	    "wrong_pins, 'locked', locked, 'first_used_at', "
+	    "first_used_at, 'last_used_at', last_used_at) AS j "
+	    "FROM f ORDER BY number LIMIT $1::int OFFSET "
+	    "$2::int) x), '[]')::text AS j, (SELECT count(*) "
+	    "FROM f) AS total",
 	    3, p, err, sizeof(err));
 	if (!res) {
 		api_db_error(r, err);

@@ -174,8 +174,6 @@ static bool build_filter(struct api_req *r, struct filter *f)
 	return true;
 }
 
-#define MONEY(col) "trim_scale(" col "::numeric / 1000000)::text"
-
 /* the columns of a CDR as the API shows it (staff: the vendor side too) */
 static const char *columns(const struct api_req *r)
 {
@@ -183,19 +181,19 @@ static const char *columns(const struct api_req *r)
 		   ? "c.id, c.setup_time, c.caller, c.callee, c.callee_in, "
 		     "c.callee_out, c.account, c.mapping_gateway, "
 		     "c.routing_gateway, c.vendor, c.src_ip, c.pdd_ms, "
-		     "c.hold_ms, c.fee_s, " MONEY("c.fee") " AS fee, " MONEY(
-			 "c.vendor_cost") " AS vendor_cost, c.rate_prefix, "
-					  "c.rate_period, c.end_code, "
-					  "c.end_reason, c.end_direction, "
-					  "c.codec_a, c.codec_b, c.dtmf_a, "
-					  "c.dtmf_b, c.card"
+		     "c.hold_ms, c.fee_s, money_text(c.fee) AS fee, "
+		     "money_text(c.vendor_cost) AS vendor_cost, c.rate_prefix, "
+		     "c.rate_period, c.end_code, "
+		     "c.end_reason, c.end_direction, "
+		     "c.codec_a, c.codec_b, c.dtmf_a, "
+		     "c.dtmf_b, c.card"
 		   : "c.id, c.setup_time, c.caller, c.callee, c.callee_in, "
 		     "c.account, c.mapping_gateway, c.src_ip, c.pdd_ms, "
-		     "c.hold_ms, c.fee_s, " MONEY(
-			 "c.fee") " AS fee, c.rate_prefix, c.rate_period, "
-				  "c.end_code, c.end_reason, c.end_direction, "
-				  "c.codec_a, c.codec_b, c.dtmf_a, c.dtmf_b, "
-				  "c.card";
+		     "c.hold_ms, c.fee_s, money_text(c.fee) AS fee, "
+		     "c.rate_prefix, c.rate_period, "
+		     "c.end_code, c.end_reason, c.end_direction, "
+		     "c.codec_a, c.codec_b, c.dtmf_a, c.dtmf_b, "
+		     "c.card";
 }
 
 void api_cdrs_list(PGconn *conn, struct api_req *r)
