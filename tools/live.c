@@ -5,6 +5,7 @@
  *   tandemctl hangup CALL_ID             end a call (OperatorHangup)
  *   tandemctl route NUMBER [MAPPING_GW]  routing analysis
  *   tandemctl lock|unlock GATEWAY        a routing gateway, at once
+ *   tandemctl users                      web users (GET /api/v1/users)
  *   tandemctl cdr export [KEY=VALUE...]  CDRs as CSV on stdout; keys:
  *                                        from to result number account
  *                                        gateway (docs/api.md)
@@ -243,11 +244,37 @@ static int cdr_export(const struct tc_opts *o, int argc, char **argv)
 	return fflush(stdout) ? 1 : 0;
 }
 
+/* tandemctl users: the web users, as the API lists them (admin) */
+static int users(const struct tc_opts *o)
+{
+	json_t *root, *u;
+	size_t i;
+	int ret;
+
+	root = call(o, "GET", "/api/v1/users?limit=1000", NULL, &ret);
+	if (!root)
+		return ret;
+	printf("%-24s %-9s %-20s %-8s %-6s %s\n", "USER", "ROLE", "ACCOUNT",
+	       "ENABLED", "LANG", "LAST LOGIN");
+	json_array_foreach(json_object_get(root, "items"), i, u)
+	{
+		printf("%-24s %-9s %-20s %-8s %-6s %s\n", str(u, "username"),
+		       str(u, "role"), str(u, "account"),
+		       json_is_true(json_object_get(u, "enabled")) ? "yes"
+								   : "no",
+		       str(u, "language"), str(u, "last_login_at"));
+	}
+	json_decref(root);
+	return 0;
+}
+
 /* argv: the command and its arguments */
 int tc_cmd_live(const struct tc_opts *o, int argc, char **argv)
 {
 	const char *cmd = argv[0];
 
+	if (!strcmp(cmd, "users") && argc == 1)
+		return users(o);
 	if (!strcmp(cmd, "calls") && argc <= 2)
 		return calls(o, argc == 2 ? argv[1] : NULL);
 	if (!strcmp(cmd, "hangup") && argc == 2)
@@ -258,9 +285,10 @@ int tc_cmd_live(const struct tc_opts *o, int argc, char **argv)
 		return lock(o, argv[1], !strcmp(cmd, "lock"));
 	if (!strcmp(cmd, "cdr") && argc >= 2 && !strcmp(argv[1], "export"))
 		return cdr_export(o, argc - 2, argv + 2);
-	fprintf(stderr,
-		"usage: tandemctl calls [ACCOUNT] | hangup CALL_ID | route "
-		"NUMBER [MAPPING_GW] | lock GATEWAY | unlock GATEWAY | cdr "
-		"export [KEY=VALUE...]\n");
+	fprintf(
+	    stderr,
+	    "usage: tandemctl users | calls [ACCOUNT] | hangup CALL_ID | route "
+	    "NUMBER [MAPPING_GW] | lock GATEWAY | unlock GATEWAY | cdr "
+	    "export [KEY=VALUE...]\n");
 	return 2;
 }

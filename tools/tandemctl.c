@@ -204,8 +204,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "card"))
 		return tc_cmd_card(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "calls") || !strcmp(cmd, "hangup") ||
-	    !strcmp(cmd, "route") || !strcmp(cmd, "lock") ||
-	    !strcmp(cmd, "unlock") || !strcmp(cmd, "cdr"))
+	    !strcmp(cmd, "users") || !strcmp(cmd, "route") ||
+	    !strcmp(cmd, "lock") || !strcmp(cmd, "unlock") ||
+	    !strcmp(cmd, "cdr"))
 		return tc_cmd_live(&o, argc - optind + 1, argv + optind - 1);
 	if (!strcmp(cmd, "user"))
 		return tc_cmd_user(&o, argc - optind, argv + optind);

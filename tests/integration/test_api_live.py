@@ -152,6 +152,11 @@ def test_tandemctl_speaks_to_the_api(stack):
     long_call.finish(30)
     it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")
 
+    r = stack.ctl(*api, "users")
+    urows = [l.split() for l in r.stdout.splitlines()]
+    assert urows[0][:2] == ["USER", "ROLE"] and urows[1][:2] == \
+        [it.ADMIN_USER, "admin"], r.stdout
+
     r = stack.ctl(*api, "cdr", "export", "result=answered")
     lines = r.stdout.splitlines()
     assert lines[0].startswith("id,setup_time,"), lines[:1]
