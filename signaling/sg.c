@@ -22,6 +22,7 @@
 #include "signaling/db.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
+#include "signaling/digest.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
 #include "signaling/recovery.h"
@@ -327,6 +328,9 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sg->conf_path = conf_path;
 	sg->start_mono_ms = sw_time_mono_ms();
 	sw_uuid_gen(sg->nonce_secret);
+	e = sg_nonces_alloc(&sg->nonces);
+	if (e)
+		goto out;
 
 	e = sg_config_load(&sg->cfg, conf_path, err, sizeof(err));
 	if (e)
@@ -495,6 +499,7 @@ void sg_free(struct sg *sg)
 	sg_tables_unref(sg->tables);
 	sg_admit_free(sg);
 	sg_stats_free(sg);
+	sg_nonces_free(sg->nonces);
 	for (l = sg->lines; l; l = ln) {
 		ln = l->next;
 		free(l);

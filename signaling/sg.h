@@ -67,6 +67,8 @@ struct sg {
 	struct sg_reg *regs;		 /* owned: registered phones */
 	unsigned rr;			 /* round-robin counter of routing */
 	char nonce_secret[40];		 /* keys the digest nonces */
+	struct sg_nonces *nonces;	 /* owned: digest nonces in use */
+	uint64_t nonce_seq;		 /* makes each nonce its own */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	int64_t last_cal_ms; /* calendars refreshed */

@@ -92,26 +92,34 @@ static const struct sg_mgw *password_mgw(const struct sg_tables *t,
  * sent and msg is consumed.
  */
 static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg,
-		      sip_t *sip, const struct sg_mgw *dm, bool reg)
+		      sip_t *sip, const struct sg_mgw *dm, bool reg,
+		      const char *src)
 {
 	int64_t now = sw_time_wall_ms() / 1000;
 	msg_auth_t const *au = reg ? sip->sip_authorization
 				   : sip->sip_proxy_authorization;
-	char nonce[96], chal[256];
+	char nonce[96], chal[256], ruri[512];
+	struct sg_digest_req rq = {sip->sip_request->rq_method_name, ruri, src,
+				   now};
 	bool stale = false;
 
-	if (au && sg_digest_verify(au, sip->sip_request->rq_method_name,
-				   dm->username, dm->password,
-				   sg->nonce_secret, now, &stale))
+	if (url_e(ruri, sizeof(ruri), sip->sip_request->rq_url) < 0 ||
+	    strlen(ruri) >= sizeof(ruri) - 1)
+		ruri[0] = '\0';
+	ruri[sizeof(ruri) - 1] = '\0';
+	if (au && sg_digest_verify(au, &rq, dm->username, dm->password,
+				   sg->nonce_secret, sg->nonces, &stale))
 		return true;
-	sg_digest_nonce(nonce, sizeof(nonce), sg->nonce_secret, now);
+	sg_digest_nonce(nonce, sizeof(nonce), sg->nonce_secret, src, now,
+			++sg->nonce_seq);
 	snprintf(chal, sizeof(chal),
 		 "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, "
 		 "qop=\"auth\"%s",
 		 SG_DIGEST_REALM, nonce, stale ? ", stale=true" : "");
-	sw_info("%s from %s (%s): %d%s", sip->sip_request->rq_method_name,
-		dm->username, dm->name, reg ? 401 : 407,
-		au ? " (credentials refused)" : "");
+	sw_info("%s from %s (%s) at %s: %d%s", sip->sip_request->rq_method_name,
+		dm->username, dm->name, src, reg ? 401 : 407,
+		!au ? "" : stale ? " (stale or replayed nonce)"
+				 : " (credentials refused)");
 	if (reg)
 		nta_msg_treply(agent, msg, SIP_401_UNAUTHORIZED,
 			       SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
@@ -248,7 +256,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 		const struct sg_mgw *ph = password_mgw(sg->tables, sip, true);
 
 		if (ph) {
-			if (digest_ok(sg, agent, msg, sip, ph, true))
+			if (digest_ok(sg, agent, msg, sip, ph, true, ip))
 				do_register(sg, agent, msg, sip, ph);
 			return 0;
 		}
@@ -256,7 +264,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 		const struct sg_mgw *dm = password_mgw(sg->tables, sip, false);
 
 		if (dm) {
-			if (!digest_ok(sg, agent, msg, sip, dm, false))
+			if (!digest_ok(sg, agent, msg, sip, dm, false, ip))
 				return 0;	/* challenged */
 			mgw = dm;
 		}

@@ -1,5 +1,6 @@
 // FUZZ_SOURCES: signaling/dialplan.c common/json.c common/uuid.c
-// common/swtime.c FUZZ_LIBS: -ljansson
+// FUZZ_SOURCES: common/swtime.c
+// FUZZ_LIBS: -ljansson
 /*
  * fuzz_sg_card.c - the phone-card dial string split on arbitrary bytes:
  * never crash; when it accepts, the digits are 1.. of 0-9 only, fit, and

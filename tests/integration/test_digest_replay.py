@@ -1,0 +1,166 @@
+"""Digest that cannot be replayed (issue 9 item 2): a password mapping
+gateway's INVITE and a phone's REGISTER authenticate, and a sniffed
+credential is refused when sent again, from another address, or for
+another number; a replayed REGISTER cannot move the phone's contact.
+
+The client is raw SIP over UDP from its own loopback addresses
+(127.0.0.7, the real one; 127.0.0.8, the attacker), with digest computed
+here (hashlib), so every header is exactly what the test says."""
+
+import hashlib
+import re
+import socket
+import uuid
+
+import tandem_it as it
+
+REALM = "tandem"
+
+
+def _md5(s):
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+class Client:
+    def __init__(self, stack, ip):
+        self.ip = ip
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((ip, 0))
+        self.sock.settimeout(5)
+        self.port = self.sock.getsockname()[1]
+        self.server = ("127.0.0.1", stack.sip_port)
+
+    def request(self, method, ruri, from_user, to_user, auth=None,
+                contact=None, cseq=1):
+        call_id = str(uuid.uuid4())
+        branch = "z9hG4bK" + uuid.uuid4().hex[:16]
+        hdr = "Proxy-Authorization" if method == "INVITE" else \
+            "Authorization"
+        lines = [
+            f"{method} {ruri} SIP/2.0",
+            f"Via: SIP/2.0/UDP {self.ip}:{self.port};branch={branch};rport",
+            "Max-Forwards: 70",
+            f"From: <sip:{from_user}@{self.ip}>;tag={uuid.uuid4().hex[:8]}",
+            f"To: <sip:{to_user}@127.0.0.1>",
+            f"Call-ID: {call_id}",
+            f"CSeq: {cseq} {method}",
+            f"Contact: <sip:{contact or from_user}@{self.ip}:{self.port}>",
+        ]
+        if method == "REGISTER":
+            lines.append("Expires: 300")
+        if auth:
+            lines.append(f"{hdr}: {auth}")
+        lines += ["Content-Length: 0", "", ""]
+        self.sock.sendto("\r\n".join(lines).encode(), self.server)
+        return self.final(method)
+
+    def final(self, method):
+        """The first final response (ACKing a non-2xx INVITE answer)."""
+        while True:
+            data, _ = self.sock.recvfrom(65535)
+            text = data.decode(errors="replace")
+            if not text.startswith("SIP/2.0 "):
+                continue
+            code = int(text.split()[1])
+            if code < 200:
+                continue
+            if method == "INVITE":
+                self.ack(text)
+            return code, text
+
+    def ack(self, resp):
+        def h(name):
+            m = re.search(rf"^{name}:\s*(.*?)\r$", resp, re.M | re.I)
+            return m.group(1) if m else ""
+        ruri = re.search(r"^To:\s*<([^>]*)>", resp, re.M).group(1)
+        lines = [f"ACK {ruri} SIP/2.0", f"Via: {h('Via')}",
+                 "Max-Forwards: 70", f"From: {h('From')}", f"To: {h('To')}",
+                 f"Call-ID: {h('Call-ID')}",
+                 f"CSeq: {h('CSeq').split()[0]} ACK", "Content-Length: 0",
+                 "", ""]
+        self.sock.sendto("\r\n".join(lines).encode(), self.server)
+
+
+def _challenge(text):
+    m = re.search(r'nonce="([^"]+)"', text)
+    assert m, text
+    return m.group(1)
+
+
+def _auth(user, pw, method, uri, nonce, nc=1):
+    ha1 = _md5(f"{user}:{REALM}:{pw}")
+    ha2 = _md5(f"{method}:{uri}")
+    ncs = f"{nc:08x}"
+    resp = _md5(f"{ha1}:{nonce}:{ncs}:c0ffee:auth:{ha2}")
+    return (f'Digest username="{user}", realm="{REALM}", nonce="{nonce}", '
+            f'uri="{uri}", response="{resp}", algorithm=MD5, qop=auth, '
+            f'nc={ncs}, cnonce="c0ffee"')
+
+
+def test_invite_and_register_credentials_cannot_be_replayed(stack):
+    gw = stack.uas("gwA", "uas_reject.xml", code=486, reason="Busy Here")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
+    doc["mapping_gateways"].append(
+        {"name": "pbx", "account": "cust1", "auth_mode": "password",
+         "username": "pbx1", "password": "Pbx-secret-1"})
+    doc["phones"] = [{"number": "7001", "account": "cust1",
+                      "password": "Phone-secret-1"}]
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    real = Client(stack, "127.0.0.7")
+    evil = Client(stack, "127.0.0.8")
+    uri = f"sip:15551230001@127.0.0.1:{stack.sip_port}"
+
+    # the real PBX: challenged, then routed (the vendor says busy)
+    code, text = real.request("INVITE", uri, "pbx1", "15551230001")
+    assert code == 407, text
+    nonce = _challenge(text)
+    cred = _auth("pbx1", "Pbx-secret-1", "INVITE", uri, nonce)
+    code, text = real.request("INVITE", uri, "pbx1", "15551230001",
+                              auth=cred)
+    assert code == 486, text
+
+    # the same credential again, from the same address: used
+    code, text = real.request("INVITE", uri, "pbx1", "15551230001",
+                              auth=cred)
+    assert code == 407 and "stale=true" in text, text
+    # from another address (a fresh nc, as a replayer would try)
+    cred2 = _auth("pbx1", "Pbx-secret-1", "INVITE", uri, nonce, nc=2)
+    code, text = evil.request("INVITE", uri, "pbx1", "15551230001",
+                              auth=cred2)
+    assert code == 407, text
+    # for another number: the credential's uri is not the Request-URI
+    other = f"sip:15559999999@127.0.0.1:{stack.sip_port}"
+    cred3 = _auth("pbx1", "Pbx-secret-1", "INVITE", uri, nonce, nc=3)
+    code, text = real.request("INVITE", other, "pbx1", "15559999999",
+                              auth=cred3)
+    assert code == 407 and "stale=true" not in text, text
+    # the real client's next use of its nonce still works
+    cred4 = _auth("pbx1", "Pbx-secret-1", "INVITE", uri, nonce, nc=4)
+    code, text = real.request("INVITE", uri, "pbx1", "15551230001",
+                              auth=cred4)
+    assert code == 486, text
+
+    # a phone registers; the sniffed REGISTER cannot move its contact
+    ruri = f"sip:127.0.0.1:{stack.sip_port}"
+    code, text = real.request("REGISTER", ruri, "7001", "7001")
+    assert code == 401, text
+    rnonce = _challenge(text)
+    rcred = _auth("7001", "Phone-secret-1", "REGISTER", ruri, rnonce)
+    code, text = real.request("REGISTER", ruri, "7001", "7001", auth=rcred)
+    assert code == 200, text
+    assert "127.0.0.7" in text
+    for n, who in ((1, evil), (2, evil)):
+        c = _auth("7001", "Phone-secret-1", "REGISTER", ruri, rnonce, nc=n)
+        code, text = who.request("REGISTER", ruri, "7001", "7001", auth=c,
+                                 contact="7001-evil")
+        assert code == 401, text
+    log = stack.daemon("signalingd").log()
+    assert "stale or replayed nonce" in log
+    # the phone was registered once, by the real client, never moved
+    regs = re.findall(r"phone 7001 registered at (\S+)", log)
+    assert len(regs) == 1 and "127.0.0.7" in regs[0], regs
+    assert "7001-evil" not in log
+    gw.quit()
