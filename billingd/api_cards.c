@@ -10,7 +10,9 @@
  *   PATCH /api/v1/phone_cards/<number> {"locked": bool} |
  *         {"expires": "YYYY-MM-DD" | null}
  *
- * Admin and operator.  PINs never reach a log or the audit log.
+ * Admin and operator; an agent with the manage_phone_cards authorization
+ * for the batches of its subtree (a batch it makes is its own unless it
+ * names an agent below it).  PINs never reach a log or the audit log.
  *
  * Threading: API worker.
  */
@@ -24,6 +26,51 @@
 #include "billingd/api_int.h"
 #include "common/log.h"
 #include "common/money.h"
+
+/* an agent's own account id as text into buf, or NULL for staff */
+static const char *agent_of(const struct api_req *r, char *buf, size_t size)
+{
+	if (r->who.role & ROLES_STAFF)
+		return NULL;
+	snprintf(buf, size, "%lld", r->who.account_id);
+	return buf;
+}
+
+/* may the agent of r use cards (batch NULL: a card's number)? 403 set when
+ * not; staff always may */
+static bool agent_may(PGconn *conn, struct api_req *r, const char *batch,
+		      const char *number)
+{
+	char me[24], err[512];
+	const char *p[3] = {me, batch, number};
+	PGresult *res;
+	bool ok;
+
+	if (!agent_of(r, me, sizeof(me)))
+		return true;
+	res = md_pq_exec(
+	    conn,
+	    "WITH RECURSIVE sub(id) AS (SELECT $1::bigint UNION ALL SELECT "
+	    "x.id FROM accounts x JOIN sub ON x.agent_id = sub.id) SELECT "
+	    "(SELECT 'manage_phone_cards' = ANY (agent_authorizations) FROM "
+	    "accounts WHERE id = $1::bigint) AND ($2::text IS NULL OR $2 IN "
+	    "(SELECT name FROM accounts WHERE id IN (SELECT id FROM sub))) "
+	    "AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM phone_cards c "
+	    "JOIN phone_card_batches b ON b.id = c.batch_id WHERE c.number = "
+	    "$3 AND b.agent_id IN (SELECT id FROM sub))) AS ok",
+	    3, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return false;
+	}
+	ok = !strcmp(PQgetvalue(res, 0, 0), "t");
+	PQclear(res);
+	if (!ok)
+		api_error(r, 403, "forbidden", NULL,
+			  "phone cards: your account lacks manage_phone_cards, "
+			  "or they are not in your subtree");
+	return ok;
+}
 
 static json_t *page_of(PGresult *res, long limit, long offset)
 {
@@ -41,8 +88,8 @@ static json_t *page_of(PGresult *res, long limit, long offset)
 void api_card_batches_list(PGconn *conn, struct api_req *r)
 {
 	long limit, offset;
-	char lim[24], off[24], err[512];
-	const char *p[2] = {lim, off};
+	char lim[24], off[24], me[24], err[512];
+	const char *p[3] = {lim, off, agent_of(r, me, sizeof(me))};
 	PGresult *res;
 
 	if (!api_page(r, &limit, &offset))
@@ -51,6 +98,10 @@ void api_card_batches_list(PGconn *conn, struct api_req *r)
 	snprintf(off, sizeof(off), "%ld", offset);
 	res = md_pq_exec(
 	    conn,
+	    "WITH RECURSIVE sub(id) AS (SELECT $3::bigint WHERE $3 IS NOT "
+	    "NULL UNION ALL SELECT x.id FROM accounts x JOIN sub ON "
+	    "x.agent_id = sub.id), vis AS (SELECT * FROM phone_card_batches "
+	    "WHERE $3::bigint IS NULL OR agent_id IN (SELECT id FROM sub)) "
 	    "SELECT coalesce((SELECT json_agg(j) FROM (SELECT "
 	    "json_build_object('name', b.name, 'agent', a.name, 'rate_table', "
 	    "t.name, 'value', money_text(b.face_value), 'expires_at', "
@@ -58,16 +109,15 @@ void api_card_batches_list(PGconn *conn, struct api_req *r)
 	    "phone_cards c WHERE "
 	    "c.batch_id = b.id), 'created_by', "
 	    "b.created_by, 'created_at', "
-	    "b.created_at) AS j FROM phone_card_batches b "
+	    "b.created_at) AS j FROM vis b "
 	    "LEFT JOIN accounts "
 	    "a ON a.id = b.agent_id JOIN rate_tables t ON "
 	    "t.id = "
 	    "b.rate_table_id ORDER BY b.name COLLATE \"C\" "
 	    "LIMIT $1::int "
 	    "OFFSET $2::int) x), '[]')::text AS j, (SELECT "
-	    "count(*) FROM "
-	    "phone_card_batches) AS total",
-	    2, p, err, sizeof(err));
+	    "count(*) FROM vis) AS total",
+	    3, p, err, sizeof(err));
 	if (!res) {
 		api_db_error(r, err);
 		return;
@@ -142,6 +192,13 @@ void api_card_batch_create(PGconn *conn, struct api_req *r)
 	b.number_prefix =
 	    json_string_value(json_object_get(body, "number_prefix"));
 	b.by = r->who.user;
+	if (!(r->who.role & ROLES_STAFF)) {
+		/* an agent's batch is its own, or below it */
+		if (!b.agent)
+			b.agent = r->who.account;
+		if (!agent_may(conn, r, b.agent, NULL))
+			goto out;
+	}
 	if (b.count == 0)
 		b.count = -1; /* refused by the model with its range */
 	rc = md_card_batch_create(conn, &b);
@@ -174,8 +231,8 @@ out:
 void api_cards_list(PGconn *conn, struct api_req *r)
 {
 	long limit, offset;
-	char lim[24], off[24], batch[80], err[512];
-	const char *p[3] = {lim, off, NULL};
+	char lim[24], off[24], batch[80], me[24], err[512];
+	const char *p[4] = {lim, off, NULL, agent_of(r, me, sizeof(me))};
 	PGresult *res;
 
 	if (!api_page(r, &limit, &offset))
@@ -186,10 +243,14 @@ void api_cards_list(PGconn *conn, struct api_req *r)
 		p[2] = batch;
 	res = md_pq_exec(
 	    conn,
-	    "WITH f AS (SELECT c.*, b.name AS batch, a.name AS account, "
+	    "WITH RECURSIVE sub(id) AS (SELECT $4::bigint WHERE $4 IS NOT "
+	    "NULL UNION ALL SELECT x.id FROM accounts x JOIN sub ON "
+	    "x.agent_id = sub.id), f AS (SELECT c.*, b.name AS batch, "
+	    "a.name AS account, "
 	    "a.balance FROM phone_cards c JOIN phone_card_batches b ON b.id = "
 	    "c.batch_id JOIN accounts a ON a.id = c.account_id WHERE "
-	    "$3::text IS NULL OR b.name = $3) SELECT coalesce((SELECT "
+	    "($3::text IS NULL OR b.name = $3) AND ($4::bigint IS NULL OR "
+	    "b.agent_id IN (SELECT id FROM sub))) SELECT coalesce((SELECT "
 	    "json_agg(j) FROM (SELECT json_build_object('number', number, "
 	    "'batch', batch, 'account', account, 'balance', "
 	    "money_text(balance), 'expires_at', expires_at, 'wrong_pins', "
@@ -198,7 +259,7 @@ void api_cards_list(PGconn *conn, struct api_req *r)
 	    "FROM f ORDER BY number LIMIT $1::int OFFSET "
 	    "$2::int) x), '[]')::text AS j, (SELECT count(*) "
 	    "FROM f) AS total",
-	    3, p, err, sizeof(err));
+	    4, p, err, sizeof(err));
 	if (!res) {
 		api_db_error(r, err);
 		return;
@@ -226,6 +287,8 @@ void api_card_update(PGconn *conn, struct api_req *r)
 			  "\"YYYY-MM-DD\"|null}");
 		goto out;
 	}
+	if (!agent_may(conn, r, NULL, r->sub))
+		goto out;
 	rc = md_card_set(conn, r->sub,
 			 locked ? (json_is_true(locked) ? "lock" : "unlock")
 				: "expire",

@@ -181,3 +181,56 @@ def test_phone_cards_through_the_api(stack):
         "SELECT detail FROM audit_log")])
     for c in cards:
         assert c["pin"] not in log and c["pin"] not in audit
+
+
+def test_agents_phone_cards(stack):
+    """An agent with manage_phone_cards makes batches of its own, sees only
+    its subtree's cards and changes only those; without the authorization
+    it makes none."""
+    doc = it.base_doc(stack.port(), 0, gw_b=False)
+    doc["accounts"] += [
+        {"name": "agC", "type": "customer", "rate_table": "retail",
+         "agent_authorizations": ["manage_phone_cards"]},
+        {"name": "agD", "type": "customer", "rate_table": "retail"}]
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    addr = stack.bd_http
+    tok = {}
+    for user, acc in (("uc", "agC"), ("ud", "agD")):
+        stack.ctl("user", "add", user, "agent", acc,
+                  input=f"{user}-Password-1\n")
+        tok[user] = stack.ctl("user", "token", user, "t").stdout.strip()
+    batch = {"count": 2, "value": "1", "rate_table": "retail"}
+    status, _, staff = it.api(addr, "POST", "/api/v1/phone_card_batches",
+                              dict(batch, name="staff1"))
+    assert status == 201, staff
+    status, _, js = it.api(addr, "POST", "/api/v1/phone_card_batches",
+                           dict(batch, name="agc1"), token=tok["uc"])
+    assert status == 201, js
+    assert stack.scalar("SELECT a.name FROM phone_card_batches b JOIN "
+                        "accounts a ON a.id = b.agent_id WHERE b.name = "
+                        "'agc1'") == "agC"
+    mine = js["cards"]
+    status, _, js = it.api(addr, "GET", "/api/v1/phone_card_batches",
+                           token=tok["uc"])
+    assert [b["name"] for b in js["items"]] == ["agc1"], js
+    status, _, js = it.api(addr, "GET", "/api/v1/phone_cards",
+                           token=tok["uc"])
+    assert sorted(c["number"] for c in js["items"]) == \
+        sorted(c["number"] for c in mine)
+    status, _, js = it.api(addr, "PATCH",
+                           f"/api/v1/phone_cards/{mine[0]['number']}",
+                           {"locked": True}, token=tok["uc"])
+    assert status == 200, js
+    status, _, js = it.api(addr, "PATCH",
+                           f"/api/v1/phone_cards/{staff['cards'][0]['number']}",
+                           {"locked": True}, token=tok["uc"])
+    assert status == 403, js
+    status, _, js = it.api(addr, "POST", "/api/v1/phone_card_batches",
+                           dict(batch, name="agc2", agent="agD"),
+                           token=tok["uc"])
+    assert status == 403, js
+    status, _, js = it.api(addr, "POST", "/api/v1/phone_card_batches",
+                           dict(batch, name="agd1"), token=tok["ud"])
+    assert status == 403, js
+    assert stack.scalar("SELECT count(*) FROM phone_card_batches") == 2
