@@ -1,19 +1,31 @@
 /*
- * ports.c - round-robin allocator of even RTP/RTCP port pairs
+ * ports.c - random allocator of even RTP/RTCP port pairs (ports.h)
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+#include "common/swtime.h"
 #include "mediaproxy/ports.h"
+
+static uint64_t next_random(struct mp_ports *ports)
+{
+	uint64_t x = ports->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	ports->rng = x;
+	return x;
+}
 
 /*
  * Set up the pairs that fit in [port_min, port_max]: the first even port at
  * or above port_min, then every second port while RTP + 1 <= port_max.
  * EINVAL when not a single pair fits.
  */
-int mp_ports_init(struct mp_ports *ports, uint32_t port_min,
-		  uint32_t port_max)
+int mp_ports_init(struct mp_ports *ports, uint32_t port_min, uint32_t port_max)
 {
 	uint32_t first;
 
@@ -28,9 +40,16 @@ int mp_ports_init(struct mp_ports *ports, uint32_t port_min,
 	ports->first = (uint16_t)first;
 	ports->npairs = (port_max - first + 1) / 2;
 	ports->used = calloc(ports->npairs, 1);
-	if (!ports->used)
+	ports->freed_s = calloc(ports->npairs, sizeof(*ports->freed_s));
+	if (!ports->used || !ports->freed_s) {
+		mp_ports_close(ports);
 		return ENOMEM;
+	}
 	ports->nfree = ports->npairs;
+	if (getrandom(&ports->rng, sizeof(ports->rng), 0) !=
+		(ssize_t)sizeof(ports->rng) ||
+	    !ports->rng)
+		ports->rng = (uint64_t)sw_time_mono_us() | 1u;
 
 	return 0;
 }
@@ -41,35 +60,47 @@ void mp_ports_close(struct mp_ports *ports)
 	if (!ports)
 		return;
 	free(ports->used);
+	free(ports->freed_s);
 	memset(ports, 0, sizeof(*ports));
 }
 
 /*
- * Book the next free pair after the cursor; *rtp_portp gets its RTP port.
- * ENOSPC when every pair is in use.
+ * Book a free pair at random, one out of quarantine when there is one;
+ * *rtp_portp gets its RTP port.  ENOSPC when every pair is in use.
  */
 int mp_ports_get(struct mp_ports *ports, uint16_t *rtp_portp)
 {
-	uint32_t idx;
+	int64_t now = sw_time_mono_ms() / 1000;
+	uint32_t start, best = UINT32_MAX;
 
 	if (!ports || !rtp_portp || !ports->used)
 		return EINVAL;
 	if (!ports->nfree)
 		return ENOSPC;
 
+	start = (uint32_t)(next_random(ports) % ports->npairs);
 	for (uint32_t n = 0; n < ports->npairs; n++) {
-		idx = (ports->next + n) % ports->npairs;
+		uint32_t idx = (start + n) % ports->npairs;
+
 		if (ports->used[idx])
 			continue;
-
-		ports->used[idx] = 1;
-		ports->nfree--;
-		ports->next = (idx + 1) % ports->npairs;
-		*rtp_portp = (uint16_t)(ports->first + 2 * idx);
-		return 0;
+		if (!ports->freed_s[idx] ||
+		    now - ports->freed_s[idx] >= MP_PORTS_QUARANTINE_S) {
+			best = idx;
+			break;
+		}
+		/* in quarantine: the one freed longest ago, if it comes to
+		 * that */
+		if (best == UINT32_MAX ||
+		    ports->freed_s[idx] < ports->freed_s[best])
+			best = idx;
 	}
-
-	return ENOSPC;	/* not reached while nfree is right */
+	if (best == UINT32_MAX)
+		return ENOSPC; /* not reached while nfree is right */
+	ports->used[best] = 1;
+	ports->nfree--;
+	*rtp_portp = (uint16_t)(ports->first + 2 * best);
+	return 0;
 }
 
 static bool index_of(const struct mp_ports *ports, uint16_t rtp_port,
@@ -94,6 +125,9 @@ void mp_ports_put(struct mp_ports *ports, uint16_t rtp_port)
 	if (!index_of(ports, rtp_port, &idx) || !ports->used[idx])
 		return;
 	ports->used[idx] = 0;
+	ports->freed_s[idx] = sw_time_mono_ms() / 1000;
+	if (!ports->freed_s[idx])
+		ports->freed_s[idx] = 1;
 	ports->nfree++;
 }
 

@@ -2,10 +2,12 @@
  * ports.h - the node's RTP/RTCP port pairs
  *
  * The range [port_min, port_max] is cut into pairs (even RTP port, RTCP =
- * RTP + 1).  Pairs are handed out round robin from a cursor so a port just
- * freed is the last one reused (late packets of an old call do not reach a
- * new one).  The allocator only books numbers; relay.c binds the sockets and
- * gives a pair back when the bind fails, then asks for the next one.
+ * RTP + 1).  A pair is drawn at random among the free ones (SPEC §8: an
+ * attacker cannot guess the next call's ports from the last one's), and a
+ * pair freed less than MP_PORTS_QUARANTINE_S ago is taken only when no
+ * other is free (late packets of an old call do not reach a new one).  The
+ * allocator only books numbers; relay.c binds the sockets and gives a pair
+ * back when the bind fails, then asks for the next one.
  *
  * Ownership: the node owns one struct mp_ports.
  * Threading: main loop only.
@@ -17,18 +19,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define MP_PORTS_QUARANTINE_S 10
+
 struct mp_ports {
-	uint16_t first;		/* RTP port of pair 0 (even) */
+	uint16_t first; /* RTP port of pair 0 (even) */
 	uint32_t npairs;
 	uint32_t nfree;
-	uint32_t next;		/* where the next search starts */
-	uint8_t *used;		/* owned: one byte per pair */
+	uint8_t *used;	  /* owned: one byte per pair */
+	int64_t *freed_s; /* owned: when each pair was freed (0 never) */
+	uint64_t rng;	  /* xorshift64 state, seeded by getrandom */
 };
 
-int  mp_ports_init(struct mp_ports *ports, uint32_t port_min,
-		   uint32_t port_max);
+int mp_ports_init(struct mp_ports *ports, uint32_t port_min, uint32_t port_max);
 void mp_ports_close(struct mp_ports *ports);
-int  mp_ports_get(struct mp_ports *ports, uint16_t *rtp_portp);
+int mp_ports_get(struct mp_ports *ports, uint16_t *rtp_portp);
 void mp_ports_put(struct mp_ports *ports, uint16_t rtp_port);
 bool mp_ports_in_use(const struct mp_ports *ports, uint16_t rtp_port);
 uint32_t mp_ports_free_count(const struct mp_ports *ports);

@@ -77,12 +77,12 @@ static void rtp_invalid(void **state)
 	size_t len = mk_rtp(buf, 1, 2, 3, 20);
 
 	(void)state;
-	assert_int_equal(mp_rtp_parse(&h, buf, 11), EBADMSG);	/* short */
+	assert_int_equal(mp_rtp_parse(&h, buf, 11), EBADMSG); /* short */
 	assert_int_equal(mp_rtp_parse(&h, NULL, 20), EBADMSG);
 
-	buf[0] = 0x40;						/* v1 */
+	buf[0] = 0x40; /* v1 */
 	assert_int_equal(mp_rtp_parse(&h, buf, len), EBADMSG);
-	buf[0] = 0x00;						/* v0 */
+	buf[0] = 0x00; /* v0 */
 	assert_int_equal(mp_rtp_parse(&h, buf, len), EBADMSG);
 
 	/* 15 CSRCs = 72 bytes of header, the packet has 32 */
@@ -124,9 +124,9 @@ static void rtp_extension_and_padding(void **state)
 	buf[len - 1] = 4;
 	assert_int_equal(mp_rtp_parse(&h, buf, len), 0);
 	assert_int_equal(h.payload_len, 36);
-	buf[len - 1] = 0;					/* zero */
+	buf[len - 1] = 0; /* zero */
 	assert_int_equal(mp_rtp_parse(&h, buf, len), EBADMSG);
-	buf[len - 1] = 41;					/* too big */
+	buf[len - 1] = 41; /* too big */
 	assert_int_equal(mp_rtp_parse(&h, buf, len), EBADMSG);
 }
 
@@ -141,9 +141,9 @@ static void rtcp_validation(void **state)
 	(void)state;
 	assert_true(mp_rtcp_valid(rr, sizeof(rr)));
 	assert_false(mp_rtcp_valid(rr, 7));
-	assert_false(mp_rtcp_valid(big, sizeof(big)));	/* length > packet */
+	assert_false(mp_rtcp_valid(big, sizeof(big))); /* length > packet */
 	assert_false(mp_rtcp_valid(v1, sizeof(v1)));
-	assert_false(mp_rtcp_valid(rtp, sizeof(rtp)));	/* PT 8 */
+	assert_false(mp_rtcp_valid(rtp, sizeof(rtp))); /* PT 8 */
 	assert_true(mp_pkt_is_rtcp(rr, sizeof(rr)));
 	assert_false(mp_pkt_is_rtcp(rtp, sizeof(rtp)));
 }
@@ -153,7 +153,7 @@ static size_t mk_sr_rr(uint8_t *buf, uint32_t msw, uint32_t lsw, uint32_t lsr,
 		       uint32_t dlsr)
 {
 	memset(buf, 0, 60);
-	buf[0] = 0x80;		/* SR, RC 0, length 6 => 28 bytes */
+	buf[0] = 0x80; /* SR, RC 0, length 6 => 28 bytes */
 	buf[1] = 200;
 	buf[3] = 6;
 	buf[8] = (uint8_t)(msw >> 24);
@@ -164,7 +164,7 @@ static size_t mk_sr_rr(uint8_t *buf, uint32_t msw, uint32_t lsw, uint32_t lsr,
 	buf[13] = (uint8_t)(lsw >> 16);
 	buf[14] = (uint8_t)(lsw >> 8);
 	buf[15] = (uint8_t)lsw;
-	buf[28] = 0x81;		/* RR, RC 1, length 7 => 32 bytes */
+	buf[28] = 0x81; /* RR, RC 1, length 7 => 32 bytes */
 	buf[29] = 201;
 	buf[31] = 7;
 	for (int i = 0; i < 4; i++) {
@@ -199,8 +199,8 @@ static void rtcp_scan_sr_rr(void **state)
 static void mos_estimate(void **state)
 {
 	(void)state;
-	assert_int_equal(mp_mos_x10(0, 0, 0, 0), 0);		/* no media */
-	assert_int_equal(mp_mos_x10(1000, 0, 0, 0), 44);	/* clean */
+	assert_int_equal(mp_mos_x10(0, 0, 0, 0), 0);	 /* no media */
+	assert_int_equal(mp_mos_x10(1000, 0, 0, 0), 44); /* clean */
 	/* 5 % loss: R = 93.2 - 0.25 - 12.5 = 80.45 => 4.0 */
 	assert_int_equal(mp_mos_x10(950, 50, 0, 0), 40);
 	/* 400 ms round trip and 50 ms jitter: 190 ms one way */
@@ -258,17 +258,17 @@ static void loss_reorder_and_duplicates(void **state)
 	(void)state;
 	memset(&rs, 0, sizeof(rs));
 	mp_rxs_seq(&rs, 1, 10);
-	mp_rxs_seq(&rs, 1, 12);	/* 11 late */
-	mp_rxs_seq(&rs, 1, 11);	/* arrives: no loss */
+	mp_rxs_seq(&rs, 1, 12); /* 11 late */
+	mp_rxs_seq(&rs, 1, 11); /* arrives: no loss */
 	mp_rxs_seq(&rs, 1, 13);
 	assert_int_equal(mp_rxs_lost(&rs), 0);
 
-	mp_rxs_seq(&rs, 1, 13);	/* duplicates never make loss negative */
+	mp_rxs_seq(&rs, 1, 13); /* duplicates never make loss negative */
 	mp_rxs_seq(&rs, 1, 13);
 	assert_int_equal(mp_rxs_lost(&rs), 0);
-	mp_rxs_seq(&rs, 1, 16);	/* 14, 15 lost, but hidden by the 2 dups */
+	mp_rxs_seq(&rs, 1, 16); /* 14, 15 lost, but hidden by the 2 dups */
 	assert_int_equal(mp_rxs_lost(&rs), 0);
-	mp_rxs_seq(&rs, 1, 20);	/* 17..19 lost */
+	mp_rxs_seq(&rs, 1, 20); /* 17..19 lost */
 	assert_int_equal(mp_rxs_lost(&rs), 3);
 }
 
@@ -279,11 +279,11 @@ static void loss_ssrc_change_and_restart(void **state)
 	(void)state;
 	memset(&rs, 0, sizeof(rs));
 	mp_rxs_seq(&rs, 1, 1);
-	mp_rxs_seq(&rs, 1, 3);	/* 1 lost */
+	mp_rxs_seq(&rs, 1, 3); /* 1 lost */
 	/* new source (failover to another vendor): loss so far is kept */
 	mp_rxs_seq(&rs, 2, 5000);
 	mp_rxs_seq(&rs, 2, 5001);
-	mp_rxs_seq(&rs, 2, 5003);	/* 1 more */
+	mp_rxs_seq(&rs, 2, 5003); /* 1 more */
 	assert_int_equal(mp_rxs_lost(&rs), 2);
 
 	/* a single packet far ahead is ignored ... */
@@ -350,7 +350,7 @@ static void rtp_units_of_time(void **state)
 	assert_int_equal(mp_rtp_units(1000000, 8000), 8000);
 	assert_int_equal(mp_rtp_units(20000, 8000), 160);
 	assert_int_equal(mp_rtp_units(20000, 48000), 960);
-	assert_int_equal(mp_rtp_units(20000, 0), 160);	/* 8 kHz default */
+	assert_int_equal(mp_rtp_units(20000, 0), 160); /* 8 kHz default */
 }
 
 /* ---- port allocator ---- */
@@ -359,17 +359,20 @@ static void ports_even_pairs(void **state)
 {
 	struct mp_ports p;
 	uint16_t port;
+	unsigned seen = 0;
 
 	(void)state;
 	/* odd min: first pair 10002/10003; max 10009 => 10002, 04, 06, 08 */
 	assert_int_equal(mp_ports_init(&p, 10001, 10009), 0);
 	assert_int_equal(p.npairs, 4);
 	assert_int_equal(mp_ports_free_count(&p), 4);
-	for (uint16_t want = 10002; want <= 10008; want += 2) {
+	for (int i = 0; i < 4; i++) {
 		assert_int_equal(mp_ports_get(&p, &port), 0);
-		assert_int_equal(port, want);
 		assert_int_equal(port % 2, 0);
+		assert_true(port >= 10002 && port <= 10008);
+		seen |= 1u << ((port - 10002) / 2);
 	}
+	assert_int_equal(seen, 0xf); /* each pair once, in any order */
 	mp_ports_close(&p);
 
 	/* even max: its RTCP would not fit, so 10008 is the last RTP port */
@@ -396,7 +399,8 @@ static void ports_exhaustion_free_reuse(void **state)
 	assert_int_equal(mp_ports_free_count(&p), 0);
 	assert_int_equal(mp_ports_get(&p, &port), ENOSPC);
 
-	/* free the middle pair: it is the one handed out next */
+	/* free one pair: the only free one is handed out next, quarantine
+	 * or not */
 	mp_ports_put(&p, got[1]);
 	assert_false(mp_ports_in_use(&p, got[1]));
 	assert_int_equal(mp_ports_free_count(&p), 1);
@@ -414,20 +418,32 @@ static void ports_exhaustion_free_reuse(void **state)
 	mp_ports_close(&p);
 }
 
-static void ports_round_robin(void **state)
+static void ports_random_with_quarantine(void **state)
 {
 	struct mp_ports p;
-	uint16_t a, b, c;
+	uint16_t a, b, prev = 0;
+	unsigned steps_of_2 = 0;
 
 	(void)state;
-	assert_int_equal(mp_ports_init(&p, 20000, 20009), 0);	/* 5 pairs */
+	assert_int_equal(mp_ports_init(&p, 20000, 20009), 0); /* 5 pairs */
 	assert_int_equal(mp_ports_get(&p, &a), 0);
 	mp_ports_put(&p, a);
 	/* a pair just freed is not reused while others are free */
-	assert_int_equal(mp_ports_get(&p, &b), 0);
-	assert_int_not_equal(a, b);
-	assert_int_equal(mp_ports_get(&p, &c), 0);
-	assert_int_equal(c, b + 2);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(mp_ports_get(&p, &b), 0);
+		assert_int_not_equal(a, b);
+	}
+	mp_ports_close(&p);
+
+	/* in a big range, consecutive calls do not get neighbouring ports */
+	assert_int_equal(mp_ports_init(&p, 20000, 59999), 0);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(mp_ports_get(&p, &b), 0);
+		if (i && (b == prev + 2 || b + 2 == prev))
+			steps_of_2++;
+		prev = b;
+	}
+	assert_true(steps_of_2 < 10);
 	mp_ports_close(&p);
 }
 
@@ -443,7 +459,8 @@ static void plan_decode_and_reject(void **state)
 	obj = json_loads("{\"remote_ip\":\"192.0.2.1\",\"remote_port\":4000,"
 			 "\"codec\":\"PCMA\",\"pt\":8,\"rate\":8000,"
 			 "\"ptime\":20,\"te_pt\":101,\"direction\":"
-			 "\"sendonly\",\"extra\":1}", 0, NULL);
+			 "\"sendonly\",\"extra\":1}",
+			 0, NULL);
 	assert_non_null(obj);
 	sw_jv_init(&v, "body.a");
 	mp_control_decode_plan(&plan, &v, obj);
@@ -468,15 +485,15 @@ static void plan_decode_and_reject(void **state)
 	static const struct {
 		const char *json, *err;
 	} bad[] = {
-		{"{\"remote_port\":65536}", "body.a.remote_port: "},
-		{"{\"remote_port\":\"80\"}", "body.a.remote_port: "},
-		{"{\"remote_ip\":\"example.com\"}", "body.a.remote_ip: "},
-		{"{\"pt\":128}", "body.a.pt: "},
-		{"{\"ptime\":5}", "body.a.ptime: "},
-		{"{\"rate\":-1}", "body.a.rate: "},
-		{"{\"codec\":\"PC MA\"}", "body.a.codec: "},
-		{"{\"dtmf_send\":\"smoke\"}", "body.a.dtmf_send: "},
-		{"{\"direction\":1}", "body.a.direction: "},
+	    {"{\"remote_port\":65536}", "body.a.remote_port: "},
+	    {"{\"remote_port\":\"80\"}", "body.a.remote_port: "},
+	    {"{\"remote_ip\":\"example.com\"}", "body.a.remote_ip: "},
+	    {"{\"pt\":128}", "body.a.pt: "},
+	    {"{\"ptime\":5}", "body.a.ptime: "},
+	    {"{\"rate\":-1}", "body.a.rate: "},
+	    {"{\"codec\":\"PC MA\"}", "body.a.codec: "},
+	    {"{\"dtmf_send\":\"smoke\"}", "body.a.dtmf_send: "},
+	    {"{\"direction\":1}", "body.a.direction: "},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		obj = json_loads(bad[i].json, 0, NULL);
@@ -496,11 +513,11 @@ static void plan_xcode_detection(void **state)
 	(void)state;
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	assert_false(mp_plan_is_xcode(&a, &b));		/* both unknown */
+	assert_false(mp_plan_is_xcode(&a, &b)); /* both unknown */
 	strcpy(a.codec, "PCMA");
-	assert_false(mp_plan_is_xcode(&a, &b));		/* b unknown */
+	assert_false(mp_plan_is_xcode(&a, &b)); /* b unknown */
 	strcpy(b.codec, "pcma");
-	assert_false(mp_plan_is_xcode(&a, &b));		/* same codec */
+	assert_false(mp_plan_is_xcode(&a, &b)); /* same codec */
 	strcpy(b.codec, "G729");
 	assert_true(mp_plan_is_xcode(&a, &b));
 }
@@ -510,7 +527,7 @@ static void cpu_percent(void **state)
 	(void)state;
 	assert_int_equal(mp_cpu_pct(0, 1000000), 0);
 	assert_int_equal(mp_cpu_pct(250000, 1000000), 25);
-	assert_int_equal(mp_cpu_pct(3000000, 1000000), 100);	/* capped */
+	assert_int_equal(mp_cpu_pct(3000000, 1000000), 100); /* capped */
 	assert_int_equal(mp_cpu_pct(100, 0), 0);
 }
 
@@ -561,8 +578,8 @@ static int count_rx(int fd, struct sa *from)
 
 	for (;;) {
 		from->len = sizeof(from->u);
-		if (recvfrom(fd, buf, sizeof(buf), 0, &from->u.sa,
-			     &from->len) < 0)
+		if (recvfrom(fd, buf, sizeof(buf), 0, &from->u.sa, &from->len) <
+		    0)
 			return n;
 		n++;
 	}
@@ -578,8 +595,10 @@ static void hook(struct mp_relay *relay, enum mp_leg_id from,
 	(void)hdr;
 	(void)arg;
 	hook_calls++;
-	assert_int_equal(mp_relay_send(relay, from == MP_LEG_A ? MP_LEG_B :
-				       MP_LEG_A, buf, len - 3), 0);
+	assert_int_equal(mp_relay_send(relay,
+				       from == MP_LEG_A ? MP_LEG_B : MP_LEG_A,
+				       buf, len - 3),
+			 0);
 }
 
 static void relay_loopback(void **state)
@@ -614,10 +633,10 @@ static void relay_loopback(void **state)
 
 	for (uint16_t s = 0; s < 10; s++) {
 		if (s == 4)
-			continue;	/* lost */
+			continue; /* lost */
 		send_to(fa, buf, mk_rtp(buf, s, 160u * s, 9, 160), port_a);
 	}
-	send_to(fa, buf, 5, port_a);		/* malformed */
+	send_to(fa, buf, 5, port_a); /* malformed */
 	run_loop_ms(50);
 	/* someone else within 2 s of the latched source: dropped */
 	send_to(fx, buf, mk_rtp(buf, 10, 1600, 9, 160), port_a);
@@ -626,7 +645,7 @@ static void relay_loopback(void **state)
 	run_loop_ms(50);
 
 	assert_int_equal(count_rx(fb, &from), 9);
-	assert_int_equal(sa_port(&from), port_b);	/* symmetric */
+	assert_int_equal(sa_port(&from), port_b); /* symmetric */
 	assert_int_equal(count_rx(fa, &from), 1);
 	assert_int_equal(sa_port(&from), port_a);
 	assert_int_equal(count_rx(fx, &from), 0);
@@ -653,9 +672,9 @@ static void relay_loopback(void **state)
 		ca = udp_sock(&rca);
 		cb = udp_sock(&rcb);
 		(void)mk_sr_rr(buf, 0x00001111, 0x22220000, 0, 0);
-		send_to(cb, buf, 28, (uint16_t)(port_b + 1));	/* SR only */
+		send_to(cb, buf, 28, (uint16_t)(port_b + 1)); /* SR only */
 		run_loop_ms(30);
-		assert_int_equal(count_rx(ca, &from), 0);	/* a unknown */
+		assert_int_equal(count_rx(ca, &from), 0); /* a unknown */
 		/* a's peer speaks first on RTCP: latched, then the SR again */
 		(void)mk_sr_rr(buf, 0, 0, 0, 0);
 		send_to(ca, buf + 28, 32, (uint16_t)(port_a + 1));
@@ -666,7 +685,7 @@ static void relay_loopback(void **state)
 		run_loop_ms(30);
 		assert_int_equal(count_rx(ca, &from), 1);
 		assert_int_equal(sa_port(&from), port_a + 1);
-		(void)mk_sr_rr(buf, 0, 0, 0x11112222, 8192);	/* 125 ms */
+		(void)mk_sr_rr(buf, 0, 0, 0x11112222, 8192); /* 125 ms */
 		send_to(ca, buf + 28, 32, (uint16_t)(port_a + 1));
 		run_loop_ms(30);
 		mp_relay_stats(relay, MP_LEG_A, &st);
@@ -675,7 +694,7 @@ static void relay_loopback(void **state)
 		/* the relay saw ~30 ms pass, DLSR says 125 ms: negative =>
 		 * not taken; then a plausible one */
 		assert_int_equal(st.rtt_ms, 0);
-		send_to(cb, buf, 28, (uint16_t)(port_b + 1));	/* SR again */
+		send_to(cb, buf, 28, (uint16_t)(port_b + 1)); /* SR again */
 		run_loop_ms(30);
 		mk_sr_rr(buf, 0, 0, 0x11112222, 0);
 		send_to(ca, buf + 28, 32, (uint16_t)(port_a + 1));
@@ -748,12 +767,12 @@ static void relay_loopback(void **state)
 		send_to(fa, buf, mk_rtp(buf, 12, 1920, 9, 160), port_a);
 		send_to(fa, buf, mk_rtp(buf, 13, 2080, 9, 160), port_a);
 		run_loop_ms(30);
-		assert_int_equal(hook_calls, 0);	/* the loop left it */
-		assert_int_equal(mp_relay_poll(epfd), 1);	/* one socket */
+		assert_int_equal(hook_calls, 0);	  /* the loop left it */
+		assert_int_equal(mp_relay_poll(epfd), 1); /* one socket */
 		assert_int_equal(hook_calls, 2);
 		assert_int_equal(recv(fb, rx, sizeof(rx), 0), 172 - 3);
 		assert_int_equal(recv(fb, rx, sizeof(rx), 0), 172 - 3);
-		assert_int_equal(mp_relay_poll(epfd), 0);	/* drained */
+		assert_int_equal(mp_relay_poll(epfd), 0); /* drained */
 
 		/* back on the loop: read at once again */
 		assert_int_equal(mp_relay_set_deferred(relay, -1), 0);
@@ -767,7 +786,7 @@ static void relay_loopback(void **state)
 		send_to(fa, buf, mk_rtp(buf, 15, 2400, 9, 160), port_a);
 		mem_deref(relay);
 		relay = NULL;
-		assert_int_equal(mp_relay_poll(epfd), 0);	/* gone */
+		assert_int_equal(mp_relay_poll(epfd), 0); /* gone */
 		close(epfd);
 	}
 
@@ -783,27 +802,27 @@ static void relay_loopback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rtp_valid_minimal),
-		cmocka_unit_test(rtp_invalid),
-		cmocka_unit_test(rtp_extension_and_padding),
-		cmocka_unit_test(rtcp_validation),
-		cmocka_unit_test(rtcp_scan_sr_rr),
-		cmocka_unit_test(mos_estimate),
-		cmocka_unit_test(loss_simple_gaps),
-		cmocka_unit_test(loss_wraparound),
-		cmocka_unit_test(loss_reorder_and_duplicates),
-		cmocka_unit_test(loss_ssrc_change_and_restart),
-		cmocka_unit_test(jitter_constant_transit_is_zero),
-		cmocka_unit_test(jitter_alternating_delay),
-		cmocka_unit_test(jitter_first_steps),
-		cmocka_unit_test(rtp_units_of_time),
-		cmocka_unit_test(ports_even_pairs),
-		cmocka_unit_test(ports_exhaustion_free_reuse),
-		cmocka_unit_test(ports_round_robin),
-		cmocka_unit_test(plan_decode_and_reject),
-		cmocka_unit_test(plan_xcode_detection),
-		cmocka_unit_test(cpu_percent),
-		cmocka_unit_test(relay_loopback),
+	    cmocka_unit_test(rtp_valid_minimal),
+	    cmocka_unit_test(rtp_invalid),
+	    cmocka_unit_test(rtp_extension_and_padding),
+	    cmocka_unit_test(rtcp_validation),
+	    cmocka_unit_test(rtcp_scan_sr_rr),
+	    cmocka_unit_test(mos_estimate),
+	    cmocka_unit_test(loss_simple_gaps),
+	    cmocka_unit_test(loss_wraparound),
+	    cmocka_unit_test(loss_reorder_and_duplicates),
+	    cmocka_unit_test(loss_ssrc_change_and_restart),
+	    cmocka_unit_test(jitter_constant_transit_is_zero),
+	    cmocka_unit_test(jitter_alternating_delay),
+	    cmocka_unit_test(jitter_first_steps),
+	    cmocka_unit_test(rtp_units_of_time),
+	    cmocka_unit_test(ports_even_pairs),
+	    cmocka_unit_test(ports_exhaustion_free_reuse),
+	    cmocka_unit_test(ports_random_with_quarantine),
+	    cmocka_unit_test(plan_decode_and_reject),
+	    cmocka_unit_test(plan_xcode_detection),
+	    cmocka_unit_test(cpu_percent),
+	    cmocka_unit_test(relay_loopback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
