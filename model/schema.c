@@ -268,6 +268,12 @@ const struct md_param_def md_params[] = {
     {"SS_MAXCALLDURATION", 1, 604800, false, "7200", "longest call in seconds"},
     {"SS_ROUTE_PREFIX_FALLBACK", 0, 1, false, "1",
      "1 = shorter-prefix gateways are candidates after longer ones"},
+    {"SS_SCANNER_SIGNATURES", 0, 1000, true,
+     "friendly-scanner,VaxSIPUserAgent,sipvicious,SIPScan,sipcli,"
+     "sipsak-scan,pplsip",
+     "scanner signatures, comma-separated, case-insensitive: a request "
+     "from a non-gateway address whose User-Agent, Server, Subject, "
+     "Organization, From, To or Contact holds one is dropped silently"},
     {"SS_GATEWAYASRROUTESORTCONFIG", 0, 256, true, "0",
      "ASR route sorting (format decided by signalingd)"},
     {"SS_GATEWAYFEERATEROUTESORTCONFIG", 0, 256, true, "0",

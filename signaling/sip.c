@@ -22,15 +22,15 @@ static void addr_str(char *buf, size_t size, const struct sockaddr *sa)
 	if (!sa)
 		return;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET,
-			  &((const struct sockaddr_in *)(const void *)sa)
-				   ->sin_addr,
-			  buf, (socklen_t)size);
+		inet_ntop(
+		    AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    buf, (socklen_t)size);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)(const void *)sa)
-				   ->sin6_addr,
-			  buf, (socklen_t)size);
+		inet_ntop(
+		    AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    buf, (socklen_t)size);
 }
 
 /* a routing gateway's address is a known peer for OPTIONS */
@@ -42,19 +42,63 @@ static bool is_vendor(const struct sg_tables *t, const char *ip)
 	return false;
 }
 
-/* SPEC §8 default scanner signatures (User-Agent, case-insensitive) */
-static bool is_scanner(sip_t const *sip)
+/* does text contain one of the comma-separated signatures (any case)? */
+static bool sig_in(const char *sigs, const char *text)
 {
-	static const char *const sigs[] = {
-		"friendly-scanner", "VaxSIPUserAgent", "sipvicious", "SIPScan",
-		"sipcli", "sipsak-scan", "pplsip",
-	};
-	const char *ua = sip->sip_user_agent && sip->sip_user_agent->g_string
-				 ? sip->sip_user_agent->g_string
-				 : NULL;
+	const char *p = sigs;
 
-	for (size_t i = 0; ua && i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (strcasestr(ua, sigs[i]))
+	if (!sigs || !text || !*text)
+		return false;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char sig[128];
+
+		while (n && *p == ' ') {
+			p++;
+			n--;
+		}
+		if (n && n < sizeof(sig)) {
+			memcpy(sig, p, n);
+			while (n && sig[n - 1] == ' ')
+				n--;
+			sig[n] = '\0';
+			if (n && strcasestr(text, sig))
+				return true;
+		}
+		p += strcspn(p, ",");
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/*
+ * SPEC §8: a scanner's request, by its signature (SS_SCANNER_SIGNATURES)
+ * in the User-Agent, Server, Subject, Organization, or the display name or
+ * user of From, To or Contact.
+ */
+static bool is_scanner(const struct sg_params *params, sip_t const *sip)
+{
+	const char *sigs;
+	const sip_addr_t *addrs[2] = {sip->sip_from, sip->sip_to};
+
+	if (!params || !params->scanner_sigs[0])
+		return false;
+	sigs = params->scanner_sigs;
+	if ((sip->sip_user_agent &&
+	     sig_in(sigs, sip->sip_user_agent->g_string)) ||
+	    (sip->sip_server && sig_in(sigs, sip->sip_server->g_string)) ||
+	    (sip->sip_subject && sig_in(sigs, sip->sip_subject->g_string)) ||
+	    (sip->sip_organization &&
+	     sig_in(sigs, sip->sip_organization->g_string)))
+		return true;
+	for (size_t i = 0; i < 2; i++)
+		if (addrs[i] && (sig_in(sigs, addrs[i]->a_display) ||
+				 sig_in(sigs, addrs[i]->a_url->url_user)))
+			return true;
+	for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next)
+		if (sig_in(sigs, m->m_display) ||
+		    sig_in(sigs, m->m_url->url_user))
 			return true;
 	return false;
 }
@@ -68,8 +112,8 @@ static const struct sg_mgw *password_mgw(const struct sg_tables *t,
 					 sip_t const *sip, bool reg)
 {
 	char buf[128];
-	msg_auth_t const *au = reg ? sip->sip_authorization
-				   : sip->sip_proxy_authorization;
+	msg_auth_t const *au =
+	    reg ? sip->sip_authorization : sip->sip_proxy_authorization;
 	const char *user = sg_digest_user(au, buf, sizeof(buf));
 
 	if (!user)
@@ -91,13 +135,12 @@ static const struct sg_mgw *password_mgw(const struct sg_tables *t,
  * credential verifies, else a 407 (INVITE) / 401 (REGISTER) challenge was
  * sent and msg is consumed.
  */
-static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg,
-		      sip_t *sip, const struct sg_mgw *dm, bool reg,
-		      const char *src)
+static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
+		      const struct sg_mgw *dm, bool reg, const char *src)
 {
 	int64_t now = sw_time_wall_ms() / 1000;
-	msg_auth_t const *au = reg ? sip->sip_authorization
-				   : sip->sip_proxy_authorization;
+	msg_auth_t const *au =
+	    reg ? sip->sip_authorization : sip->sip_proxy_authorization;
 	char nonce[96], chal[256], ruri[512];
 	struct sg_digest_req rq = {sip->sip_request->rq_method_name, ruri, src,
 				   now};
@@ -118,8 +161,9 @@ static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 		 SG_DIGEST_REALM, nonce, stale ? ", stale=true" : "");
 	sw_info("%s from %s (%s) at %s: %d%s", sip->sip_request->rq_method_name,
 		dm->username, dm->name, src, reg ? 401 : 407,
-		!au ? "" : stale ? " (stale or replayed nonce)"
-				 : " (credentials refused)");
+		!au	? ""
+		: stale ? " (stale or replayed nonce)"
+			: " (credentials refused)");
 	if (reg)
 		nta_msg_treply(agent, msg, SIP_401_UNAUTHORIZED,
 			       SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
@@ -133,7 +177,7 @@ struct sg_reg {
 	struct sg_reg *next;
 	char number[65];
 	char contact[256];
-	int64_t expires_ms;		/* monotonic */
+	int64_t expires_ms; /* monotonic */
 };
 
 /* the registration of a phone, expired ones dropped on the way */
@@ -160,7 +204,7 @@ unsigned sg_sip_registrations(struct sg *sg)
 {
 	unsigned n = 0;
 
-	reg_find(sg, "");	/* drops the expired */
+	reg_find(sg, ""); /* drops the expired */
 	for (struct sg_reg *r = sg->regs; r; r = r->next)
 		n++;
 	return n;
@@ -193,7 +237,8 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	if (!r) {
 		r = calloc(1, sizeof(*r));
 		if (!r) {
-			nta_msg_treply(agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+			nta_msg_treply(agent, msg,
+				       SIP_500_INTERNAL_SERVER_ERROR,
 				       TAG_END());
 			return;
 		}
@@ -237,7 +282,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	struct sg *sg = magic;
 	su_addrinfo_t *ai = msg_addrinfo(msg);
 	const struct sockaddr *sa =
-		ai ? (const struct sockaddr *)(const void *)ai->ai_addr : NULL;
+	    ai ? (const struct sockaddr *)(const void *)ai->ai_addr : NULL;
 	const struct sg_mgw *mgw;
 	char ip[64];
 	sip_method_t method;
@@ -252,6 +297,17 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	addr_str(ip, sizeof(ip), sa);
 	mgw = sg_tables_mgw_by_addr(sg->tables, sa);
 
+	/* SPEC §8, before any other work: a scanner from an address that is
+	 * neither a mapping nor a routing gateway gets silence, whatever it
+	 * asks for (known and unknown users alike) */
+	if (!mgw && !is_vendor(sg->tables, ip) &&
+	    is_scanner(&sg->tables->params, sip)) {
+		sw_debug("%s from %s: scanner signature, dropped",
+			 sip->sip_request->rq_method_name, ip);
+		msg_destroy(msg);
+		return 0;
+	}
+
 	if (method == sip_method_register) {
 		const struct sg_mgw *ph = password_mgw(sg->tables, sip, true);
 
@@ -265,14 +321,14 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 
 		if (dm) {
 			if (!digest_ok(sg, agent, msg, sip, dm, false, ip))
-				return 0;	/* challenged */
+				return 0; /* challenged */
 			mgw = dm;
 		}
 	}
-	if (!mgw && !(method == sip_method_options &&
-		      is_vendor(sg->tables, ip))) {
+	if (!mgw &&
+	    !(method == sip_method_options && is_vendor(sg->tables, ip))) {
 		if (sg->tables->params.reply_unknown &&
-		    method != sip_method_ack && !is_scanner(sip)) {
+		    method != sip_method_ack) {
 			sw_info("%s from unknown source %s: 403",
 				sip->sip_request->rq_method_name, ip);
 			nta_msg_treply(agent, msg, SIP_403_FORBIDDEN,
@@ -294,8 +350,8 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 		break;
 	case sip_method_invite:
 		if (sip->sip_to->a_tag) {
-			nta_msg_treply(agent, msg,
-				       SIP_481_NO_TRANSACTION, TAG_END());
+			nta_msg_treply(agent, msg, SIP_481_NO_TRANSACTION,
+				       TAG_END());
 			break;
 		}
 		sg_call_incoming(sg, msg, sip, mgw, ip);
@@ -322,17 +378,11 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 	snprintf(url, sizeof(url), "sip:%s", sg->cfg.sip_listen);
 	/* parse Remote-Party-ID, P-Asserted-Identity & co. as headers */
 	sip_update_default_mclass(sip_extend_mclass(NULL));
-	sg->agent = nta_agent_create(sg->root, URL_STRING_MAKE(url),
-				     agent_message, sg, NTATAG_UA(1),
-				     NTATAG_CANCEL_487(0),
-				     NTATAG_SERVER_RPORT(1),
-				     NTATAG_PASS_100(0),
-				     NTATAG_TIMEOUT_408(1),
-				     NTATAG_EXTRA_100(0),
-				     NTATAG_MAXSIZE(65536),
-				     TPTAG_TOS((int)sg->tables->params.qos_signal
-					       << 2),
-				     TAG_END());
+	sg->agent = nta_agent_create(
+	    sg->root, URL_STRING_MAKE(url), agent_message, sg, NTATAG_UA(1),
+	    NTATAG_CANCEL_487(0), NTATAG_SERVER_RPORT(1), NTATAG_PASS_100(0),
+	    NTATAG_TIMEOUT_408(1), NTATAG_EXTRA_100(0), NTATAG_MAXSIZE(65536),
+	    TPTAG_TOS((int)sg->tables->params.qos_signal << 2), TAG_END());
 	if (!sg->agent) {
 		snprintf(err, errsz, "cannot listen on %s: %s", url,
 			 strerror(errno));
@@ -346,10 +396,10 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 void sg_sip_params(struct sg *sg)
 {
 	if (sg->agent)
-		nta_agent_set_params(sg->agent,
-				     TPTAG_TOS((int)sg->tables->params.qos_signal
-					       << 2),
-				     TAG_END());
+		nta_agent_set_params(
+		    sg->agent,
+		    TPTAG_TOS((int)sg->tables->params.qos_signal << 2),
+		    TAG_END());
 }
 
 void sg_sip_stop(struct sg *sg)

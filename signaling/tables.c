@@ -97,6 +97,8 @@ void sg_params_defaults(struct sg_params *p)
 	p->voice_gain_db = 0;
 	p->comfort_noise = 0;
 	sg_asr_config_parse(&p->asr, "0");
+	snprintf(p->scanner_sigs, sizeof(p->scanner_sigs), "%s",
+		 SG_SCANNER_SIGS_DEFAULT);
 }
 
 static const struct {
@@ -104,40 +106,36 @@ static const struct {
 	size_t off;
 	int64_t min, max;
 } pdefs[] = {
-	{"SS_FAILOVER_NO_PROVISIONAL_MS",
-	 offsetof(struct sg_params, no_provisional_ms), 0, 600000},
-	{"SS_SIP_TIMER_B_MS", offsetof(struct sg_params, timer_b_ms), 500,
-	 600000},
-	{"SS_GATEWAY_SWITCH_LIMIT", offsetof(struct sg_params, switch_limit),
-	 1, 100},
-	{"SS_MEDIAPROXYMODE", offsetof(struct sg_params, media_mode), 0, 3},
-	{"SS_SIP_REPLY_UNKNOWN_SOURCE",
-	 offsetof(struct sg_params, reply_unknown), 0, 1},
-	{"SS_BILLING_FAIL_OPEN", offsetof(struct sg_params, fail_open), 0, 1},
-	{"SS_MAXCALLDURATION", offsetof(struct sg_params, max_call_s), 0,
-	 86400 * 7},
-	{"SS_ROUTE_PREFIX_FALLBACK",
-	 offsetof(struct sg_params, prefix_fallback), 0, 1},
-	{"SS_GATEWAY_OPTIONS_INTERVAL",
-	 offsetof(struct sg_params, options_interval_s), 1, 3600},
-	{"SS_MAX_CONCURRENT_CALLS", offsetof(struct sg_params, max_calls), 0,
-	 10000000},
-	{"SS_QOS_SIGNAL", offsetof(struct sg_params, qos_signal), 0, 63},
-	{"SS_QOS_RTP", offsetof(struct sg_params, qos_rtp), 0, 63},
-	{"SS_GATEWAYFEERATEROUTESORTCONFIG",
-	 offsetof(struct sg_params, fee_sort), 0, 1},
-	{"SS_JITTERBUFFER_MODE", offsetof(struct sg_params, jb_mode), 0, 1},
-	{"SS_JITTERBUFFER_MIN", offsetof(struct sg_params, jb_min_ms), 10,
-	 1000},
-	{"SS_JITTERBUFFER_MAX", offsetof(struct sg_params, jb_max_ms), 10,
-	 1000},
-	{"SS_JITTERBUFFER_DEFAULT", offsetof(struct sg_params, jb_default_ms),
-	 10, 1000},
-	{"SS_ECHOCANCEL", offsetof(struct sg_params, echo_cancel), 0, 1},
-	{"SS_ECHOCANCELTAIL", offsetof(struct sg_params, echo_tail_ms), 64,
-	 256},
-	{"SS_VOICEGAIN", offsetof(struct sg_params, voice_gain_db), -10, 10},
-	{"SS_COMFORTNOISE", offsetof(struct sg_params, comfort_noise), 0, 1},
+    {"SS_FAILOVER_NO_PROVISIONAL_MS",
+     offsetof(struct sg_params, no_provisional_ms), 0, 600000},
+    {"SS_SIP_TIMER_B_MS", offsetof(struct sg_params, timer_b_ms), 500, 600000},
+    {"SS_GATEWAY_SWITCH_LIMIT", offsetof(struct sg_params, switch_limit), 1,
+     100},
+    {"SS_MEDIAPROXYMODE", offsetof(struct sg_params, media_mode), 0, 3},
+    {"SS_SIP_REPLY_UNKNOWN_SOURCE", offsetof(struct sg_params, reply_unknown),
+     0, 1},
+    {"SS_BILLING_FAIL_OPEN", offsetof(struct sg_params, fail_open), 0, 1},
+    {"SS_MAXCALLDURATION", offsetof(struct sg_params, max_call_s), 0,
+     86400 * 7},
+    {"SS_ROUTE_PREFIX_FALLBACK", offsetof(struct sg_params, prefix_fallback), 0,
+     1},
+    {"SS_GATEWAY_OPTIONS_INTERVAL",
+     offsetof(struct sg_params, options_interval_s), 1, 3600},
+    {"SS_MAX_CONCURRENT_CALLS", offsetof(struct sg_params, max_calls), 0,
+     10000000},
+    {"SS_QOS_SIGNAL", offsetof(struct sg_params, qos_signal), 0, 63},
+    {"SS_QOS_RTP", offsetof(struct sg_params, qos_rtp), 0, 63},
+    {"SS_GATEWAYFEERATEROUTESORTCONFIG", offsetof(struct sg_params, fee_sort),
+     0, 1},
+    {"SS_JITTERBUFFER_MODE", offsetof(struct sg_params, jb_mode), 0, 1},
+    {"SS_JITTERBUFFER_MIN", offsetof(struct sg_params, jb_min_ms), 10, 1000},
+    {"SS_JITTERBUFFER_MAX", offsetof(struct sg_params, jb_max_ms), 10, 1000},
+    {"SS_JITTERBUFFER_DEFAULT", offsetof(struct sg_params, jb_default_ms), 10,
+     1000},
+    {"SS_ECHOCANCEL", offsetof(struct sg_params, echo_cancel), 0, 1},
+    {"SS_ECHOCANCELTAIL", offsetof(struct sg_params, echo_tail_ms), 64, 256},
+    {"SS_VOICEGAIN", offsetof(struct sg_params, voice_gain_db), -10, 10},
+    {"SS_COMFORTNOISE", offsetof(struct sg_params, comfort_noise), 0, 1},
 };
 
 /*
@@ -148,8 +146,9 @@ static const struct {
 json_t *sg_params_media_json(const struct sg_params *p)
 {
 	int64_t lo = p->jb_min_ms, hi = p->jb_max_ms, def = p->jb_default_ms;
-	int64_t tail = p->echo_tail_ms <= 64 ? 64 :
-		       p->echo_tail_ms <= 128 ? 128 : 256;
+	int64_t tail = p->echo_tail_ms <= 64	? 64
+		       : p->echo_tail_ms <= 128 ? 128
+						: 256;
 
 	if (lo > hi) {
 		int64_t t = lo;
@@ -162,15 +161,13 @@ json_t *sg_params_media_json(const struct sg_params *p)
 	if (def > hi)
 		def = hi;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b}",
-			 "jb_mode", (json_int_t)p->jb_mode,
-			 "jb_min_ms", (json_int_t)lo,
-			 "jb_max_ms", (json_int_t)hi,
-			 "jb_default_ms", (json_int_t)def,
-			 "echo_cancel", (int)(p->echo_cancel != 0),
-			 "echo_tail_ms", (json_int_t)tail,
-			 "voice_gain_db", (json_int_t)p->voice_gain_db,
-			 "comfort_noise", (int)(p->comfort_noise != 0));
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b}", "jb_mode",
+	    (json_int_t)p->jb_mode, "jb_min_ms", (json_int_t)lo, "jb_max_ms",
+	    (json_int_t)hi, "jb_default_ms", (json_int_t)def, "echo_cancel",
+	    (int)(p->echo_cancel != 0), "echo_tail_ms", (json_int_t)tail,
+	    "voice_gain_db", (json_int_t)p->voice_gain_db, "comfort_noise",
+	    (int)(p->comfort_noise != 0));
 }
 
 /*
@@ -185,6 +182,12 @@ int sg_params_set(struct sg_params *p, const char *name, const char *value)
 
 	if (!p || !name || !value)
 		return EINVAL;
+	if (!strcmp(name, "SS_SCANNER_SIGNATURES")) {
+		if (strlen(value) >= sizeof(p->scanner_sigs))
+			return ERANGE;
+		snprintf(p->scanner_sigs, sizeof(p->scanner_sigs), "%s", value);
+		return 0;
+	}
 	if (!strcmp(name, "SS_GATEWAYASRROUTESORTCONFIG")) {
 		struct sg_asr_config c;
 
@@ -238,8 +241,7 @@ int sg_cidr_parse(struct sg_cidr *c, const char *s)
 	if (slash) {
 		errno = 0;
 		bits = strtol(slash, &end, 10);
-		if (errno || end == slash || *end || bits < 0 ||
-		    bits > c->bits)
+		if (errno || end == slash || *end || bits < 0 || bits > c->bits)
 			return EINVAL;
 		c->bits = (int)bits;
 	}
@@ -270,14 +272,14 @@ bool sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa)
 		return false;
 
 	if (sa->sa_family == AF_INET) {
-		a = (const uint8_t *)&((const struct sockaddr_in *)
-				       (const void *)sa)->sin_addr;
+		a = (const uint8_t *)&(
+			(const struct sockaddr_in *)(const void *)sa)
+			->sin_addr;
 		return c->af == AF_INET && prefix_eq(a, c->addr, c->bits);
 	}
 	if (sa->sa_family == AF_INET6) {
 		const struct in6_addr *in6 =
-			&((const struct sockaddr_in6 *)(const void *)sa)
-				 ->sin6_addr;
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
 		a = (const uint8_t *)in6;
 		if (c->af == AF_INET6)
 			return prefix_eq(a, c->addr, c->bits);
@@ -291,11 +293,11 @@ bool sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa)
 static int sa_port(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)(const void *)sa)
-				     ->sin_port);
+		return ntohs(
+		    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
 	if (sa->sa_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)
-				     ->sin6_port);
+		return ntohs(
+		    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
 	return 0;
 }
 

@@ -35,6 +35,11 @@ struct sg_cidr {
 };
 
 /* SS_* system parameters signalingd applies (defaults in tables.c) */
+/* SPEC §8's scanner signatures */
+#define SG_SCANNER_SIGS_DEFAULT                                                \
+	"friendly-scanner,VaxSIPUserAgent,sipvicious,SIPScan,sipcli,"          \
+	"sipsak-scan,pplsip"
+
 struct sg_params {
 	int64_t no_provisional_ms;  /* SS_FAILOVER_NO_PROVISIONAL_MS */
 	int64_t timer_b_ms;	    /* SS_SIP_TIMER_B_MS */
@@ -59,6 +64,8 @@ struct sg_params {
 	int64_t echo_tail_ms;  /* SS_ECHOCANCELTAIL 64/128/256 */
 	int64_t voice_gain_db; /* SS_VOICEGAIN -10..10 */
 	int64_t comfort_noise; /* SS_COMFORTNOISE 0/1 */
+	/* SS_SCANNER_SIGNATURES: comma-separated, case-insensitive */
+	char scanner_sigs[1024];
 };
 
 /* one buy-rate entry of a vendor's rate table (sorted by table, prefix) */

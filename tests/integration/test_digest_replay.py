@@ -1,11 +1,18 @@
-"""Digest that cannot be replayed (issue 9 item 2): a password mapping
+"""The SIP edge against credentials and scanners (issue 9).
+
+Digest that cannot be replayed (item 2): a password mapping
 gateway's INVITE and a phone's REGISTER authenticate, and a sniffed
 credential is refused when sent again, from another address, or for
 another number; a replayed REGISTER cannot move the phone's contact.
 
 The client is raw SIP over UDP from its own loopback addresses
 (127.0.0.7, the real one; 127.0.0.8, the attacker), with digest computed
-here (hashlib), so every header is exactly what the test says."""
+here (hashlib), so every header is exactly what the test says.
+
+Scanners (item 3, SPEC §8): a request whose User-Agent, From, To or
+Contact holds a signature of SS_SCANNER_SIGNATURES gets silence, for a
+known phone exactly as for an unknown number, before any other work; the
+list is live."""
 
 import hashlib
 import re
@@ -31,7 +38,7 @@ class Client:
         self.server = ("127.0.0.1", stack.sip_port)
 
     def request(self, method, ruri, from_user, to_user, auth=None,
-                contact=None, cseq=1):
+                contact=None, cseq=1, extra=()):
         call_id = str(uuid.uuid4())
         branch = "z9hG4bK" + uuid.uuid4().hex[:16]
         hdr = "Proxy-Authorization" if method == "INVITE" else \
@@ -50,6 +57,7 @@ class Client:
             lines.append("Expires: 300")
         if auth:
             lines.append(f"{hdr}: {auth}")
+        lines += list(extra)
         lines += ["Content-Length: 0", "", ""]
         self.sock.sendto("\r\n".join(lines).encode(), self.server)
         return self.final(method)
@@ -164,3 +172,49 @@ def test_invite_and_register_credentials_cannot_be_replayed(stack):
     assert len(regs) == 1 and "127.0.0.7" in regs[0], regs
     assert "7001-evil" not in log
     gw.quit()
+
+
+def test_scanners_get_silence(stack):
+    doc = it.base_doc(stack.port(), 0, gw_b=False)
+    doc["system_parameters"].update({"SS_MEDIAPROXYMODE": "0",
+                                     "SS_SIP_REPLY_UNKNOWN_SOURCE": "1"})
+    doc["phones"] = [{"number": "7001", "account": "cust1",
+                      "password": "Phone-secret-1"}]
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    scanner = Client(stack, "127.0.0.9")
+    scanner.sock.settimeout(1.5)
+    ruri = f"sip:127.0.0.1:{stack.sip_port}"
+
+    def answer(method, to, extra, frm=None):
+        try:
+            return scanner.request(method, ruri if method == "REGISTER"
+                                   else f"sip:{to}@127.0.0.1", frm or to,
+                                   to, extra=extra)[0]
+        except socket.timeout:
+            return None
+
+    # without a signature: a known phone is challenged, an unknown number
+    # from an unknown source refused (SS_SIP_REPLY_UNKNOWN_SOURCE 1)
+    assert answer("REGISTER", "7001", ["User-Agent: Zoiper"]) == 401
+    assert answer("INVITE", "15551230001", ["User-Agent: Zoiper"]) == 403
+    # with one, anywhere SPEC lists, silence for both
+    for extra, frm in ((["User-Agent: friendly-scanner"], None),
+                       (["User-Agent: SIPVicious 0.3"], None),
+                       (["Server: sipcli/v1.8"], None),
+                       ([], "sipvicious")):
+        for method, to in (("REGISTER", "7001"), ("REGISTER", "7999"),
+                           ("INVITE", "15551230001"),
+                           ("OPTIONS", "7001")):
+            assert answer(method, to, extra, frm) is None, (method, to,
+                                                           extra, frm)
+    # the list is live: a new signature takes effect at the reload
+    before = stack.daemon("signalingd").log().count("routing tables reloaded")
+    stack.query("INSERT INTO system_parameters (name, value) VALUES "
+                "('SS_SCANNER_SIGNATURES', 'evilbot') RETURNING name")
+    it.wait_for(lambda: stack.daemon("signalingd").log().count(
+        "routing tables reloaded") > before, 5, "the reload")
+    assert answer("REGISTER", "7001", ["User-Agent: EvilBot/2"]) is None
+    assert answer("REGISTER", "7001", ["User-Agent: friendly-scanner"]) \
+        == 401
