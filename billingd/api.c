@@ -335,6 +335,23 @@ bool api_access_allowed(PGconn *conn, struct api_req *r, const char *list)
 	return ok;
 }
 
+/*
+ * A page answer from a query with columns "j" (the items, JSON text) and
+ * "total": {"items", "total", "limit", "offset"}.
+ */
+json_t *api_page_json(PGresult *res, long limit, long offset)
+{
+	json_t *items =
+	    json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
+
+	return json_pack(
+	    "{s:o, s:I, s:I, s:I}", "items", items ? items : json_array(),
+	    "total",
+	    (json_int_t)strtoll(PQgetvalue(res, 0, PQfnumber(res, "total")),
+				NULL, 10),
+	    "limit", (json_int_t)limit, "offset", (json_int_t)offset);
+}
+
 /* one audit_log row; detail is stolen */
 void api_audit(PGconn *conn, const struct api_req *r, const char *action,
 	       const char *object, json_t *detail)

@@ -72,19 +72,6 @@ static bool agent_may(PGconn *conn, struct api_req *r, const char *batch,
 	return ok;
 }
 
-static json_t *page_of(PGresult *res, long limit, long offset)
-{
-	json_t *items =
-	    json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
-
-	return json_pack(
-	    "{s:o, s:I, s:I, s:I}", "items", items ? items : json_array(),
-	    "total",
-	    (json_int_t)strtoll(PQgetvalue(res, 0, PQfnumber(res, "total")),
-				NULL, 10),
-	    "limit", (json_int_t)limit, "offset", (json_int_t)offset);
-}
-
 void api_card_batches_list(PGconn *conn, struct api_req *r)
 {
 	long limit, offset;
@@ -122,7 +109,7 @@ void api_card_batches_list(PGconn *conn, struct api_req *r)
 		api_db_error(r, err);
 		return;
 	}
-	api_ok(r, 200, page_of(res, limit, offset));
+	api_ok(r, 200, api_page_json(res, limit, offset));
 	PQclear(res);
 }
 
@@ -264,7 +251,7 @@ void api_cards_list(PGconn *conn, struct api_req *r)
 		api_db_error(r, err);
 		return;
 	}
-	api_ok(r, 200, page_of(res, limit, offset));
+	api_ok(r, 200, api_page_json(res, limit, offset));
 	PQclear(res);
 }
 

@@ -161,7 +161,6 @@ static void doc_errors(struct api_req *r, const struct md_doc *doc,
 	json_object_set_new(json_object_get(r->reply, "error"), "errors", list);
 }
 
-
 /* ---- agents' writes: their subtree, within their authorizations ---- */
 
 struct guard_ctx {
@@ -278,7 +277,8 @@ static int agent_guard(PGconn *conn, const struct md_doc *doc, void *arg,
 	if (!strcmp(sec->key, "accounts")) {
 		const char *parent =
 		    json_string_value(json_object_get(g->body, "agent"));
-		json_t *grant = json_object_get(g->body, "agent_authorizations");
+		json_t *grant =
+		    json_object_get(g->body, "agent_authorizations");
 
 		if (!create) {
 			ok = in_subtree(conn, top, name, true, err, errsz);
@@ -347,7 +347,8 @@ static int agent_guard(PGconn *conn, const struct md_doc *doc, void *arg,
 		}
 	}
 	if (json_is_string(json_object_get(g->body, "account"))) {
-		const char *a = json_string_value(json_object_get(g->body, "account"));
+		const char *a =
+		    json_string_value(json_object_get(g->body, "account"));
 
 		ok = in_subtree(conn, top, a, false, err, errsz);
 		if (ok < 0)
@@ -542,12 +543,12 @@ void api_params_update(PGconn *conn, struct api_req *r)
 		if (!strcmp(p->name, "SERVER_WEB_ACCESS_LIST") && p->value &&
 		    !api_access_allowed(conn, r, p->value)) {
 			if (!r->status)
-				api_error(r, 409, "refused",
-					  "SERVER_WEB_ACCESS_LIST",
-					  "SERVER_WEB_ACCESS_LIST: your address "
-					  "%s is not in it: saving it would "
-					  "lock you out",
-					  r->ip);
+				api_error(
+				    r, 409, "refused", "SERVER_WEB_ACCESS_LIST",
+				    "SERVER_WEB_ACCESS_LIST: your address "
+				    "%s is not in it: saving it would "
+				    "lock you out",
+				    r->ip);
 			goto out;
 		}
 	}
@@ -584,7 +585,6 @@ void api_audit_list(PGconn *conn, struct api_req *r)
 	char lim[24], off[24], actor[80] = "", object[200] = "", err[256];
 	const char *params[4] = {lim, off, NULL, NULL};
 	PGresult *res;
-	json_t *items;
 
 	if (!api_page(r, &limit, &offset))
 		return;
@@ -610,13 +610,6 @@ void api_audit_list(PGconn *conn, struct api_req *r)
 		api_db_error(r, err);
 		return;
 	}
-	items = json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
-	api_ok(r, 200,
-	       json_pack(
-		   "{s:o, s:I, s:I, s:I}", "items",
-		   items ? items : json_array(), "total",
-		   (json_int_t)strtoll(
-		       PQgetvalue(res, 0, PQfnumber(res, "total")), NULL, 10),
-		   "limit", (json_int_t)limit, "offset", (json_int_t)offset));
+	api_ok(r, 200, api_page_json(res, limit, offset));
 	PQclear(res);
 }

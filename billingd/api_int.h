@@ -101,6 +101,7 @@ json_t *api_body_object(struct api_req *r);
 bool api_query(const struct api_req *r, const char *key, char *buf,
 	       size_t size);
 bool api_page(struct api_req *r, long *limit, long *offset);
+json_t *api_page_json(PGresult *res, long limit, long offset);
 void api_db_error(struct api_req *r, const char *err);
 bool api_access_allowed(PGconn *conn, struct api_req *r, const char *list);
 void api_audit(PGconn *conn, const struct api_req *r, const char *action,

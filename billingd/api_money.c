@@ -125,7 +125,6 @@ void api_payments_list(PGconn *conn, struct api_req *r)
 	char lim[24], off[24], acc[80], me[24], err[512];
 	const char *params[4] = {lim, off, NULL, NULL};
 	PGresult *res;
-	json_t *items;
 
 	if (!api_page(r, &limit, &offset))
 		return;
@@ -159,13 +158,6 @@ void api_payments_list(PGconn *conn, struct api_req *r)
 		api_db_error(r, err);
 		return;
 	}
-	items = json_loads(PQgetvalue(res, 0, PQfnumber(res, "j")), 0, NULL);
-	api_ok(r, 200,
-	       json_pack(
-		   "{s:o, s:I, s:I, s:I}", "items",
-		   items ? items : json_array(), "total",
-		   (json_int_t)strtoll(
-		       PQgetvalue(res, 0, PQfnumber(res, "total")), NULL, 10),
-		   "limit", (json_int_t)limit, "offset", (json_int_t)offset));
+	api_ok(r, 200, api_page_json(res, limit, offset));
 	PQclear(res);
 }

@@ -422,7 +422,6 @@ void api_users_list(PGconn *conn, struct api_req *r)
 	char lim[24], off[24], err[256];
 	const char *params[2] = {lim, off};
 	PGresult *res;
-	json_t *items;
 
 	if (!api_page(r, &limit, &offset))
 		return;
@@ -440,13 +439,7 @@ void api_users_list(PGconn *conn, struct api_req *r)
 		api_db_error(r, err);
 		return;
 	}
-	items = json_col(res, 0);
-	api_ok(r, 200,
-	       json_pack("{s:o, s:I, s:I, s:I}", "items",
-			 items ? items : json_array(), "total",
-			 (json_int_t)strtoll(val(res, 0, "total"), NULL, 10),
-			 "limit", (json_int_t)limit, "offset",
-			 (json_int_t)offset));
+	api_ok(r, 200, api_page_json(res, limit, offset));
 	PQclear(res);
 }
 

@@ -10,26 +10,28 @@
 #include "billingd/config.h"
 #include "common/conf.h"
 
-#define STR(field, def, lo, help)                                            \
-	{#field, SW_CONF_STR, offsetof(struct bd_conf, field),                \
-	 sizeof(((struct bd_conf *)0)->field), def, lo,                       \
-	 sizeof(((struct bd_conf *)0)->field) - 1, help}
+#define STR(field, def, lo, help)                                              \
+	{                                                                      \
+#field, SW_CONF_STR, offsetof(struct bd_conf, field),          \
+		    sizeof(((struct bd_conf *)0)->field), def, lo,             \
+		    sizeof(((struct bd_conf *)0)->field) - 1, help             \
+	}
 
 static const struct sw_conf_item conf_tab[] = {
-	STR(node_id, "bd1", 1, "this daemon's id in status output"),
-	STR(bus_listen, "tcp://127.0.0.1:7611",
-	    1, "REP bus socket signalingd sends auth and CDRs to"),
-	STR(signaling_url, "tcp://127.0.0.1:7602",
-	    1, "signalingd's control REP socket (status, calls)"),
-	STR(db, "host=127.0.0.1 port=5432 user=tandem dbname=tandem",
-	    1, "libpq conninfo of the Tandem database"),
-	STR(http_listen, "127.0.0.1:8080", 1, "HTTP API address ip:port"),
-	STR(http_tls_cert, "", 0,
-	    "PEM file with the certificate and its key: the API and web "
-	    "manager are served over HTTPS (empty: plain HTTP)"),
-	{"log_level", SW_CONF_LOGLEVEL, offsetof(struct bd_conf, log_level),
-	 sizeof(enum sw_log_level), "info", 0, 0, "err | warn | info | debug"},
-	SW_CONF_END,
+    STR(node_id, "bd1", 1, "this daemon's id in status output"),
+    STR(bus_listen, "tcp://127.0.0.1:7611", 1,
+	"REP bus socket signalingd sends auth and CDRs to"),
+    STR(signaling_url, "tcp://127.0.0.1:7602", 1,
+	"signalingd's control REP socket (status, calls)"),
+    STR(db, "host=127.0.0.1 port=5432 user=tandem dbname=tandem", 1,
+	"libpq conninfo of the Tandem database"),
+    STR(http_listen, "127.0.0.1:8080", 1, "HTTP API address ip:port"),
+    STR(http_tls_cert, "", 0,
+	"PEM file with the certificate and its key: the API and web "
+	"manager are served over HTTPS (empty: plain HTTP)"),
+    {"log_level", SW_CONF_LOGLEVEL, offsetof(struct bd_conf, log_level),
+     sizeof(enum sw_log_level), "info", 0, 0, "err | warn | info | debug"},
+    SW_CONF_END,
 };
 
 /* the line of path where key is set, 0 when not found */

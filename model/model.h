@@ -197,7 +197,7 @@ struct md_apply {
 	bool quiet;   /* no "unchanged" lines */
 	FILE *out;    /* change lines, written after success; may be NULL */
 	const char *if_match; /* the one object's ETag must be this */
-	md_guard_h *guard; /* may be NULL */
+	md_guard_h *guard;    /* may be NULL */
 	void *guard_arg;
 	/* one audit_log row in the same transaction when anything changed */
 	const char *audit_actor, *audit_action, *audit_object, *audit_ip;
@@ -252,7 +252,7 @@ struct md_payment {
 	const char *kind; /* topup deduct refund credit transfer */
 	const char *account, *sub_account; /* transfer: agent, sub-account */
 	int64_t amount;			   /* micro-units; credit: the limit */
-	int64_t held;		/* what the account's live calls hold */
+	int64_t held; /* what the account's live calls hold */
 	const char *memo, *by;
 	/* out */
 	char id[24], id2[24]; /* payments rows (transfer: out, in) */

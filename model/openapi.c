@@ -237,8 +237,8 @@ static void add_section(json_t *paths, json_t *schemas,
  */
 static void every_operation(json_t *paths)
 {
-	static const char *const methods[] = {"get", "post", "patch",
-					      "delete", NULL};
+	static const char *const methods[] = {"get", "post", "patch", "delete",
+					      NULL};
 	const char *path;
 	json_t *item;
 

@@ -12,28 +12,28 @@
 
 #include <stdbool.h>
 
-#define SW_MSG_ERROR          "error"
+#define SW_MSG_ERROR "error"
 
 /* any daemon's REP socket */
-#define SW_MSG_HEALTH_PING    "health.ping"
+#define SW_MSG_HEALTH_PING "health.ping"
 
 /* mediaproxyd -> signalingd (PUSH/PULL) */
 #define SW_MSG_NODE_HEARTBEAT "node.heartbeat"
 #define SW_MSG_MEDIA_EVENT    "media.event"
 
 /* signalingd -> mediaproxyd (REQ/REP) */
-#define SW_MSG_MEDIA_OFFER    "media.offer"
-#define SW_MSG_MEDIA_ANSWER   "media.answer"
-#define SW_MSG_MEDIA_UPDATE   "media.update"
-#define SW_MSG_MEDIA_DELETE   "media.delete"
-#define SW_MSG_MEDIA_QUERY    "media.query"
+#define SW_MSG_MEDIA_OFFER     "media.offer"
+#define SW_MSG_MEDIA_ANSWER    "media.answer"
+#define SW_MSG_MEDIA_UPDATE    "media.update"
+#define SW_MSG_MEDIA_DELETE    "media.delete"
+#define SW_MSG_MEDIA_QUERY     "media.query"
 #define SW_MSG_MEDIA_PLAY_DTMF "media.play_dtmf"
 
 /* signalingd -> billingd (REQ/REP) */
-#define SW_MSG_AUTH_REQUEST   "auth.request"
-#define SW_MSG_AUTH_EXTEND    "auth.extend"
-#define SW_MSG_AUTH_RELEASE   "auth.release"
-#define SW_MSG_CDR_SUBMIT     "cdr.submit"
+#define SW_MSG_AUTH_REQUEST "auth.request"
+#define SW_MSG_AUTH_EXTEND  "auth.extend"
+#define SW_MSG_AUTH_RELEASE "auth.release"
+#define SW_MSG_CDR_SUBMIT   "cdr.submit"
 
 /* billingd -> signalingd (REQ/REP, signalingd listens) */
 #define SW_MSG_CALL_LIST      "call.list"
@@ -44,12 +44,12 @@
 #define SW_MSG_STATS_ASR      "stats.asr"
 
 /* error codes carried in SW_MSG_ERROR bodies */
-#define SW_ERR_BAD_REQUEST    "bad_request"	/* envelope or body invalid */
-#define SW_ERR_UNKNOWN_TYPE   "unknown_type"
-#define SW_ERR_NOT_FOUND      "not_found"
-#define SW_ERR_NO_CAPACITY    "no_capacity"	/* ports or transcoding budget */
-#define SW_ERR_UNAVAILABLE    "unavailable"	/* e.g. database down */
-#define SW_ERR_INTERNAL       "internal"
+#define SW_ERR_BAD_REQUEST  "bad_request" /* envelope or body invalid */
+#define SW_ERR_UNKNOWN_TYPE "unknown_type"
+#define SW_ERR_NOT_FOUND    "not_found"
+#define SW_ERR_NO_CAPACITY  "no_capacity" /* ports or transcoding budget */
+#define SW_ERR_UNAVAILABLE  "unavailable" /* e.g. database down */
+#define SW_ERR_INTERNAL	    "internal"
 
 bool sw_proto_known(const char *type);
 

@@ -22,17 +22,17 @@
 #include "signaling/tables.h"
 
 struct sg_cp_call {
-	struct sg_cp_sdp caller;	/* the caller's offer */
+	struct sg_cp_sdp caller; /* the caller's offer */
 	bool have_caller;
-	char *base_b;			/* the caller's SDP rewritten to the
-					   node, before the policy */
-	struct sg_cp_offer offer;	/* the current attempt's */
+	char *base_b;		  /* the caller's SDP rewritten to the
+				     node, before the policy */
+	struct sg_cp_offer offer; /* the current attempt's */
 	bool have_offer;
-	struct sg_cp_answer ans;	/* from the vendor's last SDP */
+	struct sg_cp_answer ans; /* from the vendor's last SDP */
 	bool have_ans;
-	bool codec_refused;		/* a gateway was skipped for codecs */
-	char lock[2][8];		/* per sending leg: first DTMF method
-					   seen (receive "all") */
+	bool codec_refused; /* a gateway was skipped for codecs */
+	char lock[2][8];    /* per sending leg: first DTMF method
+			       seen (receive "all") */
 };
 
 /* media settings; gateways built without them (phones) get the defaults */
@@ -103,14 +103,13 @@ int sg_cpw_caller_check(struct sg_call *c)
 	/* any routing gateway: only the caller's side can fail */
 	sg_cp_conf_default(&any);
 	any.allow_transcoding = true;
-	err = sg_cp_make_offer(&o, &cp->caller, mg_conf(c), &any,
-			       relayed(c), &why);
+	err = sg_cp_make_offer(&o, &cp->caller, mg_conf(c), &any, relayed(c),
+			       &why);
 	if (err != EPERM)
 		return 0;
 	sw_cinfo(c->callid_a, "488: %s (mapping gateway %s)", why,
 		 c->mgw->name);
-	sg_call_fail(c, 488, sip_488_Not_acceptable, "CodecMismatch",
-		     "server");
+	sg_call_fail(c, 488, sip_488_Not_acceptable, "CodecMismatch", "server");
 	return EPERM;
 }
 
@@ -146,8 +145,10 @@ int sg_cpw_attempt(struct sg_call *c, const struct sg_gw *gw)
 				    cp->offer.b, cp->offer.nb,
 				    cp->offer.b_te_pt, cp->offer.b_te_rate);
 	if (err) {
-		sw_cwarn(c->callid_a, "vendor offer not written (%s), the "
-			 "caller's SDP goes out", strerror(err));
+		sw_cwarn(c->callid_a,
+			 "vendor offer not written (%s), the "
+			 "caller's SDP goes out",
+			 strerror(err));
 		return 0;
 	}
 	free(c->sdp_to_b);
@@ -162,17 +163,16 @@ bool sg_cpw_codec_refused(const struct sg_call *c)
 	return c->cp && c->cp->codec_refused;
 }
 
-static json_t *plan_json(const struct sg_cp_plan *p, const char *ip,
-			 int port, const char *direction)
+static json_t *plan_json(const struct sg_cp_plan *p, const char *ip, int port,
+			 const char *direction)
 {
-	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
-			 " s:s}",
-			 "remote_ip", ip, "remote_port", port, "codec",
-			 p->codec, "pt", p->pt, "rate",
-			 p->rate ? p->rate : 8000, "ptime", p->ptime, "fmtp",
-			 p->fmtp, "te_pt", p->te_pt, "dtmf_send",
-			 p->dtmf_send, "dtmf_recv", p->dtmf_recv, "direction",
-			 direction[0] ? direction : "sendrecv");
+	return json_pack(
+	    "{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
+	    " s:s}",
+	    "remote_ip", ip, "remote_port", port, "codec", p->codec, "pt",
+	    p->pt, "rate", p->rate ? p->rate : 8000, "ptime", p->ptime, "fmtp",
+	    p->fmtp, "te_pt", p->te_pt, "dtmf_send", p->dtmf_send, "dtmf_recv",
+	    p->dtmf_recv, "direction", direction[0] ? direction : "sendrecv");
 }
 
 /*
@@ -198,15 +198,16 @@ int sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len)
 	err = sg_cp_make_answer(&cp->ans, &cp->offer, &cp->caller, &v,
 				mg_conf(c), rg_conf(c), &why);
 	if (err) {
-		sw_cwarn(c->callid_a, "vendor answer of %s: %s; relayed as "
-			 "it is", c->routing_gw, why);
+		sw_cwarn(c->callid_a,
+			 "vendor answer of %s: %s; relayed as "
+			 "it is",
+			 c->routing_gw, why);
 		return err;
 	}
 	err = sg_sdp_rewrite(&tmp, sdp, len, c->a_local_ip, c->a_local_port);
 	if (!err)
 		err = sg_cp_sdp_set_formats(&out, tmp, strlen(tmp),
-					    &cp->ans.a_fmt, 1,
-					    cp->ans.a_te_pt,
+					    &cp->ans.a_fmt, 1, cp->ans.a_te_pt,
 					    cp->ans.a_te_rate);
 	free(tmp);
 	if (err) {
@@ -227,9 +228,10 @@ int sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len)
 	snprintf(c->codec_b, sizeof(c->codec_b), "%s", cp->ans.b.codec);
 	free(c->sdp_to_a);
 	c->sdp_to_a = out;
-	sw_cdebug(c->callid_a, "codecs: caller %s/%d, vendor %s/%d%s; DTMF "
-		  "to caller %s, to vendor %s", cp->ans.a.codec, cp->ans.a.pt,
-		  cp->ans.b.codec, cp->ans.b.pt,
+	sw_cdebug(c->callid_a,
+		  "codecs: caller %s/%d, vendor %s/%d%s; DTMF "
+		  "to caller %s, to vendor %s",
+		  cp->ans.a.codec, cp->ans.a.pt, cp->ans.b.codec, cp->ans.b.pt,
 		  cp->ans.transcoding ? ", transcoded" : "",
 		  cp->ans.a.dtmf_send, cp->ans.b.dtmf_send);
 	return 0;
@@ -242,8 +244,8 @@ int sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len)
  * (media.update of its leg), the other side gets the SDP pointed at the
  * node with its own negotiated format.  Non-zero: not handled here.
  */
-int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp,
-		  size_t len, char **outp)
+int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp, size_t len,
+		  char **outp)
 {
 	struct sg_cp_call *cp = c->cp;
 	const struct sg_cp_answer *r;
@@ -271,10 +273,10 @@ int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp,
 	free(tmp);
 	if (err)
 		return err;
-	sg_media_update(c->node, c->id, from_a ? "a" : "b",
-			plan_json(from_a ? &r->a : &r->b, s.ip, s.port,
-				  s.direction),
-			(int)c->sg->cfg.media_timeout_ms);
+	sg_media_update(
+	    c->node, c->id, from_a ? "a" : "b",
+	    plan_json(from_a ? &r->a : &r->b, s.ip, s.port, s.direction),
+	    (int)c->sg->cfg.media_timeout_ms);
 	return 0;
 }
 
@@ -295,8 +297,7 @@ static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	return 0;
 }
 
-static void send_info(struct sg_call *c, bool to_a, char digit,
-		      unsigned ms)
+static void send_info(struct sg_call *c, bool to_a, char digit, unsigned ms)
 {
 	nta_leg_t *leg = to_a ? c->leg_a : c->leg_b;
 	nta_outgoing_t *o;
@@ -306,8 +307,7 @@ static void send_info(struct sg_call *c, bool to_a, char digit,
 		return;
 	if (sg_dtmf_info_build(body, sizeof(body), digit, ms))
 		return;
-	o = nta_outgoing_tcreate(leg, info_resp, c, NULL, SIP_METHOD_INFO,
-				 NULL,
+	o = nta_outgoing_tcreate(leg, info_resp, c, NULL, SIP_METHOD_INFO, NULL,
 				 SIPTAG_CONTENT_TYPE_STR(SG_DTMF_INFO_TYPE),
 				 SIPTAG_PAYLOAD_STR(body), TAG_END());
 	if (o) {
@@ -341,9 +341,10 @@ static enum sg_cp_dtmf send_method(const struct sg_call *c, bool to_a)
 	const struct sg_cp_call *cp = c->cp;
 
 	if (cp->have_ans) {
-		const char *m = to_a ? cp->ans.a.dtmf_send : cp->ans.b.dtmf_send;
+		const char *m =
+		    to_a ? cp->ans.a.dtmf_send : cp->ans.b.dtmf_send;
 
-		return !strcmp(m, "rfc2833") ? SG_CP_DTMF_RFC2833
+		return !strcmp(m, "rfc2833")  ? SG_CP_DTMF_RFC2833
 		       : !strcmp(m, "inband") ? SG_CP_DTMF_INBAND
 					      : SG_CP_DTMF_INFO;
 	}
@@ -371,8 +372,10 @@ static void play_resp(int err, const struct sw_env *env, void *arg)
 	if (c) {
 		/* the node cannot play it (no engine): INFO is better than
 		 * losing the digit */
-		sw_cwarn(c->callid_a, "media.play_dtmf %c refused (%s), sent "
-			 "by INFO instead", p->digit,
+		sw_cwarn(c->callid_a,
+			 "media.play_dtmf %c refused (%s), sent "
+			 "by INFO instead",
+			 p->digit,
 			 err ? strerror(err)
 			     : sw_json_str_or(env->body, "message", ""));
 		send_info(c, !p->from_a, p->digit, p->ms);
@@ -380,8 +383,7 @@ static void play_resp(int err, const struct sw_env *env, void *arg)
 	free(p);
 }
 
-static void play_dtmf(struct sg_call *c, bool from_a, char digit,
-		      unsigned ms)
+static void play_dtmf(struct sg_call *c, bool from_a, char digit, unsigned ms)
 {
 	struct play_ctx *p = calloc(1, sizeof(*p));
 	char d[2] = {digit, '\0'};
@@ -397,9 +399,9 @@ static void play_dtmf(struct sg_call *c, bool from_a, char digit,
 	p->from_a = from_a;
 	p->digit = digit;
 	p->ms = ms;
-	body = json_pack("{s:s, s:s, s:s, s:i}", "session", c->id, "leg",
-			 from_a ? "a" : "b", "digit", d, "duration_ms",
-			 (int)ms);
+	body =
+	    json_pack("{s:s, s:s, s:s, s:i}", "session", c->id, "leg",
+		      from_a ? "a" : "b", "digit", d, "duration_ms", (int)ms);
 	if (sw_bus_request(NULL, c->node->peer, SW_MSG_MEDIA_PLAY_DTMF, body,
 			   (int)c->sg->cfg.media_timeout_ms, play_resp, p)) {
 		free(p);
@@ -415,8 +417,7 @@ static void play_dtmf(struct sg_call *c, bool from_a, char digit,
  * media.play_dtmf so the node plays it by RFC 2833 or tones.  False with
  * media not relayed: the INFO is relayed as it is.
  */
-bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body,
-		 size_t len)
+bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body, size_t len)
 {
 	unsigned ms;
 	char digit;
@@ -424,18 +425,21 @@ bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body,
 	if (!relayed(c) || !c->media_up || !cp_of(c))
 		return false;
 	if (sg_dtmf_info_parse(body, len, &digit, &ms)) {
-		sw_cinfo(c->callid_a, "unreadable DTMF INFO from the %s "
-			 "dropped", from_a ? "caller" : "vendor");
+		sw_cinfo(c->callid_a,
+			 "unreadable DTMF INFO from the %s "
+			 "dropped",
+			 from_a ? "caller" : "vendor");
 		return true;
 	}
 	if (send_method(c, !from_a) == SG_CP_DTMF_INFO) {
 		if (!lock_ok(c, from_a, "info")) {
-			sw_cinfo(c->callid_a, "DTMF %c by INFO from the %s "
-				 "dropped (receives %s)", digit,
-				 from_a ? "caller" : "vendor",
+			sw_cinfo(c->callid_a,
+				 "DTMF %c by INFO from the %s "
+				 "dropped (receives %s)",
+				 digit, from_a ? "caller" : "vendor",
 				 c->cp->lock[from_a ? 0 : 1][0]
-					 ? c->cp->lock[from_a ? 0 : 1]
-					 : "another method");
+				     ? c->cp->lock[from_a ? 0 : 1]
+				     : "another method");
 			return true;
 		}
 		send_info(c, !from_a, digit, ms);
@@ -465,8 +469,7 @@ void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body)
 	to = sw_jv_enum(&v, body, "to", legs, false, "");
 	digit = sw_jv_str(&v, body, "digit", 1, true, "");
 	method = sw_jv_enum(&v, body, "method", methods, false, "rfc2833");
-	ms = (unsigned)sw_jv_int(&v, body, "duration_ms", 0, 100000, false,
-				 0);
+	ms = (unsigned)sw_jv_int(&v, body, "duration_ms", 0, 100000, false, 0);
 	send = sw_jv_bool(&v, body, "send_info", false, false);
 	if (v.bad || !digit[0] || !strchr("0123456789*#ABCD!", digit[0])) {
 		sw_cwarn(c->callid_a, "bad media.event dtmf ignored: %s",
@@ -478,9 +481,11 @@ void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body)
 	if (!to[0])
 		to = leg[0] == 'a' ? "b" : "a";
 	if (!lock_ok(c, leg[0] == 'a', method)) {
-		sw_cinfo(c->callid_a, "DTMF %s by %s from %s dropped (locked "
-			 "to %s)", digit, method, leg, c->cp->lock[
-				 leg[0] == 'a' ? 0 : 1]);
+		sw_cinfo(c->callid_a,
+			 "DTMF %s by %s from %s dropped (locked "
+			 "to %s)",
+			 digit, method, leg,
+			 c->cp->lock[leg[0] == 'a' ? 0 : 1]);
 		return;
 	}
 	if (send)
@@ -491,8 +496,7 @@ void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body)
  * The DTMF method each leg uses (what the switch sends it: rfc2833, info
  * or inband) once the vendor answered; "" before (call.list).
  */
-void sg_cpw_dtmf_modes(const struct sg_call *c, const char **a,
-		       const char **b)
+void sg_cpw_dtmf_modes(const struct sg_call *c, const char **a, const char **b)
 {
 	const struct sg_cp_call *cp = c ? c->cp : NULL;
 

@@ -59,7 +59,7 @@ struct sg {
 	struct sg_call *calls;	    /* owned: active calls */
 	unsigned ncalls;
 	uint64_t calls_started; /* since start: calls per second (billingd) */
-	struct sg_line *lines;		 /* owned: per-gateway line use */
+	struct sg_line *lines;	/* owned: per-gateway line use */
 	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
 	struct sg_ka *keepalive;	 /* owned: OPTIONS probe state */
 	struct sg_gwstat *stats;	 /* owned: ASR counters */
