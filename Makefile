@@ -41,7 +41,7 @@ BD_LIBS  := $(RE_LIBS) $(PQ_LIBS) -largon2 $(BASE_LIBS)
 CTL_LIBS := $(PQ_LIBS) -largon2 -lcurl $(BASE_LIBS)
 
 .SECONDARY:
-.PHONY: all help run test unit integration web bench fuzz lint format clean deps
+.PHONY: all help run test unit integration web bench fuzz fuzz-long lint format clean deps
 
 all: $(BINS) ## build every daemon and tool (build/rel)
 
@@ -74,6 +74,10 @@ bench: ## benchmark tables (never part of make test)
 
 fuzz: ## run the libFuzzer harnesses for a bounded time
 	@tests/fuzz/run.sh
+
+FUZZ_TIME ?= 3600
+fuzz-long: ## every fuzz harness FUZZ_TIME s (default 3600), corpus kept, summary in build/fuzz/summary.md
+	@tests/fuzz/run.sh $(FUZZ_TIME)
 
 lint: ## clang-tidy + cppcheck over the sources
 	@tests/lint.sh

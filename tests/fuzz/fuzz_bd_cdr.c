@@ -1,5 +1,5 @@
-// FUZZ_SOURCES: billingd/auth.c billingd/cdr.c billingd/config.c billingd/daemon.c billingd/db.c billingd/http.c billingd/lookup.c billingd/params.c billingd/rate.c billingd/schema.c billingd/status.c common/bus.c common/conf.c common/envelope.c common/json.c common/log.c common/money.c common/swtime.c common/uuid.c proto/proto.c
-// FUZZ_LIBS: -lre -lpq -lnng -ljansson -lpthread -lm
+// FUZZ_SOURCES: billingd/*.c model/*.c common/*.c proto/*.c
+// FUZZ_LIBS: -lre -lpq -lnng -ljansson -largon2 -lcurl -lpthread -lm
 /* fuzz_bd_cdr.c - billingd's decoder of cdr.submit bodies (bus input) */
 #include <stddef.h>
 #include <stdint.h>

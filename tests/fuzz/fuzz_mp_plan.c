@@ -1,4 +1,4 @@
-// FUZZ_SOURCES: mediaproxy/config.c mediaproxy/control.c mediaproxy/heartbeat.c mediaproxy/node.c mediaproxy/ports.c mediaproxy/relay.c mediaproxy/session.c mediaproxy/stats.c mediaproxy/xcode/codec.c mediaproxy/xcode/repack.c mediaproxy/xcode/rtcp.c mediaproxy/xcode/rtp.c mediaproxy/xcode/xcode.c mediaproxy/dsp/cng.c mediaproxy/dsp/ec.c mediaproxy/dsp/gain.c mediaproxy/dsp/jb.c mediaproxy/dsp/plc.c mediaproxy/dsp/resample.c mediaproxy/dtmf/inband.c mediaproxy/dtmf/rtpev.c common/bus.c common/conf.c common/envelope.c common/json.c common/log.c common/money.c common/swtime.c common/uuid.c proto/proto.c
+// FUZZ_SOURCES: mediaproxy/*.c mediaproxy/*/*.c common/*.c proto/*.c
 // FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre -lnng -ljansson -lpthread -lm
 /* fuzz_mp_plan.c - mediaproxyd's decoder of media.offer leg plans */
 #include <stddef.h>
