@@ -38,7 +38,9 @@ SG_LIBS  := $(SOFIA_LIBS) $(PQ_LIBS) $(BASE_LIBS)
 # spandsp before librem: both export goertzel_*, the first one linked wins
 MP_LIBS  := $(CODEC_LIBS) $(RE_LIBS) $(BASE_LIBS)
 BD_LIBS  := $(RE_LIBS) $(PQ_LIBS) -largon2 $(BASE_LIBS)
-CTL_LIBS := $(PQ_LIBS) -largon2 -lcurl $(BASE_LIBS)
+CTL_LIBS := $(PQ_LIBS) $(RE_LIBS) -largon2 -lcurl $(BASE_LIBS)
+# tandemctl firewall reads the daemons' config files with their own tables
+CTL_CONF := $(call obj,signaling/config.c billingd/config.c mediaproxy/config.c)
 
 .SECONDARY:
 .PHONY: all help run test unit integration web bench fuzz fuzz-long lint format clean deps
@@ -109,7 +111,7 @@ $(MP_BIN): $(call obj,$(MP_SRC)) $(LIBTANDEM)
 $(BD_BIN): $(call obj,$(BD_SRC)) $(LIBMODEL) $(LIBTANDEM)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(BD_LIBS)
-$(CTL_BIN): $(call obj,$(CTL_SRC)) $(LIBMODEL) $(LIBTANDEM)
+$(CTL_BIN): $(call obj,$(CTL_SRC)) $(CTL_CONF) $(LIBMODEL) $(LIBTANDEM)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBTANDEM)

@@ -338,20 +338,61 @@ static void get_health(struct http_conn *conn)
 	(void)reply_text(conn, 200, "OK", NULL, "{\"status\":\"ok\"}");
 }
 
+/*
+ * Is the body framed by at most one plain Content-Length?  Anything else
+ * is how requests are smuggled past a proxy that reads the framing another
+ * way (RFC 9112 section 6.3): two Content-Length headers (equal or not), one
+ * that is not 1*DIGIT ("-1", "+3", "3, 3": libre would read 0 and take the
+ * body for the next request), or one with a Transfer-Encoding: 400.  A
+ * Transfer-Encoding alone is a 501: libre reads no chunked bodies.  false after
+ * answering and closing the connection, whose next bytes cannot be framed.
+ */
+static bool framing_ok(struct http_conn *conn, const struct http_msg *msg)
+{
+	const struct http_hdr *cl = http_msg_hdr(msg, HTTP_HDR_CONTENT_LENGTH);
+	char ip[64];
+	size_t i;
+
+	if (http_msg_hdr(msg, HTTP_HDR_TRANSFER_ENCODING) && !cl) {
+		reply_error(conn, 501, "Not Implemented",
+			    "Connection: close\r\n", "not_implemented",
+			    "Transfer-Encoding is not supported: send the "
+			    "body with one Content-Length");
+		goto refused;
+	}
+	if (!cl)
+		return true;
+	for (i = 0; i < cl->val.l && cl->val.p[i] >= '0' && cl->val.p[i] <= '9';
+	     i++)
+		;
+	if (http_msg_hdr(msg, HTTP_HDR_TRANSFER_ENCODING) ||
+	    http_msg_hdr_count(msg, HTTP_HDR_CONTENT_LENGTH) > 1 ||
+	    !cl->val.l || i != cl->val.l || cl->val.l > 9) {
+		reply_error(conn, 400, "Bad Request", "Connection: close\r\n",
+			    "bad_request",
+			    "one Content-Length of digits and no "
+			    "Transfer-Encoding, please");
+		goto refused;
+	}
+	return true;
+
+refused:
+	/* debug only: one line per request would be a log storm to order */
+	if (sa_ntop(http_conn_peer(conn), ip, sizeof(ip)))
+		snprintf(ip, sizeof(ip), "?");
+	sw_debug("HTTP %.*s %.*s from %s refused: ambiguous body framing",
+		 (int)msg->met.l, msg->met.p, (int)msg->path.l, msg->path.p,
+		 ip);
+	http_conn_close(conn);
+	return false;
+}
+
 static void req_h(struct http_conn *conn, const struct http_msg *msg, void *arg)
 {
 	struct bd_http *http = arg;
 
-	/* two framings of one body (request smuggling): refuse, close */
-	if (http_msg_hdr_count(msg, HTTP_HDR_CONTENT_LENGTH) > 1 ||
-	    (http_msg_hdr(msg, HTTP_HDR_TRANSFER_ENCODING) &&
-	     http_msg_hdr(msg, HTTP_HDR_CONTENT_LENGTH))) {
-		reply_error(conn, 400, "Bad Request", "Connection: close\r\n",
-			    "bad_request",
-			    "one Content-Length and no Transfer-Encoding with "
-			    "it, please");
+	if (!framing_ok(conn, msg))
 		return;
-	}
 	if (!pl_strcmp(&msg->path, "/healthz")) {
 		if (pl_strcmp(&msg->met, "GET"))
 			reply_error(conn, 405, "Method Not Allowed",

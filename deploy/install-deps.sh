@@ -22,7 +22,7 @@ REQUIRED=(
 	postgresql postgresql-client
 	sip-tester tshark
 	python3 python3-pytest python3-psycopg2 python3-jsonschema
-	procps iproute2 gdb
+	procps iproute2 gdb nftables iptables
 )
 OPTIONAL=(kamailio rtpengine-daemon baresip linphone-cli chromium)
 # units shipped by optional packages that must not run on their own

@@ -34,7 +34,17 @@ struct tc_opts {
 	const char *card_prefix; /* card --number-prefix */
 	const char *card_digits; /* card --number-digits */
 	const char *pin_digits;	 /* card --pin-digits */
+	/* firewall */
+	int fw_format;	       /* TC_FW_NFT, --iptables, --ip6tables */
+	const char *conf_dir;  /* --conf-dir (else /etc/tandem) */
+	const char *fw_admin;  /* --admin LIST */
+	const char *fw_peers;  /* --peer LIST */
+	unsigned ssh_port;     /* --ssh-port (22; 0 = no rule) */
+	unsigned sip_tls_port; /* --sip-tls-port (0 = none) */
+	bool sip_trusted_only; /* --sip-trusted-only */
 };
+
+enum { TC_FW_NFT, TC_FW_IPT, TC_FW_IPT6 };
 
 /* db.c */
 const char *tc_db_conninfo(const struct tc_opts *o);
@@ -76,6 +86,9 @@ int tc_cmd_live(const struct tc_opts *o, int argc, char **argv);
 
 /* user.c */
 int tc_cmd_user(const struct tc_opts *o, int argc, char **argv);
+
+/* firewall.c */
+int tc_cmd_firewall(const struct tc_opts *o);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

@@ -9,6 +9,7 @@
  *   tandemctl [-d CONNINFO] card batch|list|lock|unlock|expire ...
  *   tandemctl [--api URL] rate ACCOUNT NUMBER SECONDS [--at TIME]
  *   tandemctl [--api URL] status
+ *   tandemctl [-d CONNINFO] firewall [--iptables|--ip6tables] [--conf-dir D]
  *   tandemctl fields
  *   tandemctl -v | help
  *
@@ -61,6 +62,16 @@ static void usage(FILE *f)
 		"now)\n"
 		"  status                  daemons and media nodes, from "
 		"billingd's HTTP API\n"
+		"  firewall                this host's nftables ruleset "
+		"(--iptables,\n"
+		"                          --ip6tables: iptables-restore) "
+		"from the database\n"
+		"                          and the config files; --conf-dir "
+		"DIR (/etc/tandem),\n"
+		"                          --admin LIST, --peer LIST, "
+		"--ssh-port N (22),\n"
+		"                          --sip-tls-port N, "
+		"--sip-trusted-only\n"
 		"  fields                  the provisioning field reference "
 		"(Markdown)\n"
 		"  help                    this text\n"
@@ -105,11 +116,20 @@ int main(int argc, char **argv)
 	    {"number-prefix", required_argument, NULL, 'P'},
 	    {"number-digits", required_argument, NULL, 'N'},
 	    {"pin-digits", required_argument, NULL, 'I'},
+	    {"iptables", no_argument, NULL, '4'},
+	    {"ip6tables", no_argument, NULL, '6'},
+	    {"conf-dir", required_argument, NULL, 'C'},
+	    {"admin", required_argument, NULL, 'a'},
+	    {"peer", required_argument, NULL, 'p'},
+	    {"ssh-port", required_argument, NULL, 's'},
+	    {"sip-tls-port", required_argument, NULL, 't'},
+	    {"sip-trusted-only", no_argument, NULL, 'o'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct tc_opts o = {.timeout_ms = 3000};
+	struct tc_opts o = {.timeout_ms = 3000, .ssh_port = 22};
+	long port;
 	const char *cmd, *sub;
 	char *end;
 	int c;
@@ -164,6 +184,37 @@ int main(int argc, char **argv)
 		case 'I':
 			o.pin_digits = optarg;
 			break;
+		case '4':
+			o.fw_format = TC_FW_IPT;
+			break;
+		case '6':
+			o.fw_format = TC_FW_IPT6;
+			break;
+		case 'C':
+			o.conf_dir = optarg;
+			break;
+		case 'a':
+			o.fw_admin = optarg;
+			break;
+		case 'p':
+			o.fw_peers = optarg;
+			break;
+		case 's':
+		case 't':
+			port = strtol(optarg, &end, 10);
+			if (*end || !*optarg || port < 0 || port > 65535) {
+				fprintf(stderr, "tandemctl: --%s: 0..65535\n",
+					c == 's' ? "ssh-port" : "sip-tls-port");
+				return 2;
+			}
+			if (c == 's')
+				o.ssh_port = (unsigned)port;
+			else
+				o.sip_tls_port = (unsigned)port;
+			break;
+		case 'o':
+			o.sip_trusted_only = true;
+			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
 			return 0;
@@ -216,6 +267,8 @@ int main(int argc, char **argv)
 		return tc_cmd_fields();
 	if (!strcmp(cmd, "openapi") && !sub)
 		return tc_cmd_openapi();
+	if (!strcmp(cmd, "firewall") && !sub)
+		return tc_cmd_firewall(&o);
 	if (!strcmp(cmd, "status") && !sub)
 		return tc_cmd_status(&o);
 

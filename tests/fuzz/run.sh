@@ -50,10 +50,12 @@ cov() {
 }
 
 summary="$out/summary.md"
+rows="$out/.summary.$$"
+trap 'rm -f "$rows"' EXIT
 {
 	echo "| harness | s | runs | execs/s | cov start | cov end | new units | crashes |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-} >"$summary"
+} >"$rows"
 
 fail=0
 for h in "${harnesses[@]}"; do
@@ -67,7 +69,7 @@ for h in "${harnesses[@]}"; do
 	# shellcheck disable=SC2086
 	if ! clang $flags -o "$out/$name" "$h" $srcs $libs; then
 		echo "!! $name did not build"
-		echo "| $name | $secs | - | - | - | - | - | build failed |" >>"$summary"
+		echo "| $name | $secs | - | - | - | - | - | build failed |" >>"$rows"
 		fail=1
 		continue
 	fi
@@ -93,9 +95,10 @@ for h in "${harnesses[@]}"; do
 		"$(stat number_of_executed_units "$log")" \
 		"$(stat average_exec_per_sec "$log")" \
 		"$(cov INITED "$log")" "$(cov DONE "$log")" \
-		"$(stat new_units_added "$log")" "$crashes" >>"$summary"
+		"$(stat new_units_added "$log")" "$crashes" >>"$rows"
 	grep -E 'stat::number_of_executed_units' "$log" || true
 done
+mv "$rows" "$summary"
 echo "== summary ($summary)"
 cat "$summary"
 exit $fail
