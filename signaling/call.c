@@ -882,6 +882,11 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	sw_uuid_gen(c->id);
 	c->setup_ms = sw_time_wall_ms();
 	c->setup_mono = sw_time_mono_ms();
+	/* a B2BUA that restarts Max-Forwards lets a routing loop run for
+	 * ever; sip.c refused 0 already */
+	c->max_forwards = sip->sip_max_forwards
+			      ? (unsigned)sip->sip_max_forwards->mf_count - 1
+			      : 69;
 	/* wire strings are made valid UTF-8 once, here (common/utf8.h) */
 	wire_copy(c->callid_a, sizeof(c->callid_a), sip->sip_call_id->i_id,
 		  strlen(sip->sip_call_id->i_id));

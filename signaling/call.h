@@ -70,6 +70,7 @@ struct sg_call {
 	char callid_a[256];
 	char callid_b[256];
 	char caller_in[SG_NUM_MAX], callee_in[SG_NUM_MAX];
+	unsigned max_forwards; /* for the B leg: the caller's less one */
 	char caller[SG_NUM_MAX], callee[SG_NUM_MAX];
 	char caller_out[SG_NUM_MAX], callee_out[SG_NUM_MAX];
 	char src_ip[64], dst_ip[64];

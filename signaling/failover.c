@@ -461,7 +461,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	sip_contact_t const *me = nta_agent_contact(sg->agent);
 	const char *host =
 	    me && me->m_url->url_host ? me->m_url->url_host : "127.0.0.1";
-	char ruri[512], from[256], to[512];
+	char ruri[512], from[256], to[512], mf[16];
 	char callid[SW_UUID_LEN + 1];
 	struct sg_attempt_rec *a;
 
@@ -511,6 +511,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	snprintf(c->callid_b, sizeof(c->callid_b), "%s", callid);
 	take_line(c, gw);
 
+	snprintf(mf, sizeof(mf), "%u", c->max_forwards);
 	a = &c->attempts[c->nattempts++];
 	memset(a, 0, sizeof(*a));
 	snprintf(a->gateway, sizeof(a->gateway), "%s", gw->name);
@@ -519,6 +520,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	c->orq = nta_outgoing_tcreate(
 	    c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
 	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
+	    SIPTAG_MAX_FORWARDS_STR(mf),
 	    TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)), TAG_END());
 	if (!c->orq) {

@@ -276,6 +276,39 @@ void sg_sip_free_regs(struct sg *sg)
  * Every request outside a dialog and every response without a transaction
  * arrives here.  msg is ours to answer or destroy.
  */
+/*
+ * Can the switch carry this initial INVITE?  false after refusing it: a
+ * Request-URI scheme other than sip, sips or tel is a 416 (RFC 3261
+ * 8.2.2.1; the callee would otherwise be taken from the To header),
+ * Max-Forwards 0 a 483 (a routing loop; the B leg gets the caller's
+ * Max-Forwards less one), a missing Contact a 400 (the caller's leg would
+ * have no target for a BYE).
+ */
+static bool invite_fit(nta_agent_t *agent, msg_t *msg, sip_t const *sip,
+		       const char *ip)
+{
+	enum url_type_e t = (enum url_type_e)sip->sip_request->rq_url->url_type;
+
+	if (t != url_sip && t != url_sips && t != url_tel) {
+		sw_info("INVITE from %s: Request-URI scheme not sip, sips or "
+			"tel: 416",
+			ip);
+		nta_msg_treply(agent, msg, SIP_416_UNSUPPORTED_URI, TAG_END());
+		return false;
+	}
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+		sw_info("INVITE from %s with Max-Forwards 0: 483", ip);
+		nta_msg_treply(agent, msg, SIP_483_TOO_MANY_HOPS, TAG_END());
+		return false;
+	}
+	if (!sip->sip_contact || !sip->sip_contact->m_url->url_host) {
+		sw_info("INVITE from %s without a Contact: 400", ip);
+		nta_msg_treply(agent, msg, 400, "Missing Contact", TAG_END());
+		return false;
+	}
+	return true;
+}
+
 static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			 sip_t *sip)
 {
@@ -354,6 +387,8 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 				       TAG_END());
 			break;
 		}
+		if (!invite_fit(agent, msg, sip, ip))
+			break;
 		sg_call_incoming(sg, msg, sip, mgw, ip);
 		break;
 	case sip_method_ack:

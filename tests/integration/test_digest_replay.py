@@ -7,102 +7,19 @@ another number; a replayed REGISTER cannot move the phone's contact.
 
 The client is raw SIP over UDP from its own loopback addresses
 (127.0.0.7, the real one; 127.0.0.8, the attacker), with digest computed
-here (hashlib), so every header is exactly what the test says.
+here (sipraw.py), so every header is exactly what the test says.
 
 Scanners (item 3, SPEC §8): a request whose User-Agent, From, To or
 Contact holds a signature of SS_SCANNER_SIGNATURES gets silence, for a
 known phone exactly as for an unknown number, before any other work; the
 list is live."""
 
-import hashlib
 import re
 import socket
-import uuid
 
 import tandem_it as it
-
-REALM = "tandem"
-
-
-def _md5(s):
-    return hashlib.md5(s.encode()).hexdigest()
-
-
-class Client:
-    def __init__(self, stack, ip):
-        self.ip = ip
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((ip, 0))
-        self.sock.settimeout(5)
-        self.port = self.sock.getsockname()[1]
-        self.server = ("127.0.0.1", stack.sip_port)
-
-    def request(self, method, ruri, from_user, to_user, auth=None,
-                contact=None, cseq=1, extra=()):
-        call_id = str(uuid.uuid4())
-        branch = "z9hG4bK" + uuid.uuid4().hex[:16]
-        hdr = "Proxy-Authorization" if method == "INVITE" else \
-            "Authorization"
-        lines = [
-            f"{method} {ruri} SIP/2.0",
-            f"Via: SIP/2.0/UDP {self.ip}:{self.port};branch={branch};rport",
-            "Max-Forwards: 70",
-            f"From: <sip:{from_user}@{self.ip}>;tag={uuid.uuid4().hex[:8]}",
-            f"To: <sip:{to_user}@127.0.0.1>",
-            f"Call-ID: {call_id}",
-            f"CSeq: {cseq} {method}",
-            f"Contact: <sip:{contact or from_user}@{self.ip}:{self.port}>",
-        ]
-        if method == "REGISTER":
-            lines.append("Expires: 300")
-        if auth:
-            lines.append(f"{hdr}: {auth}")
-        lines += list(extra)
-        lines += ["Content-Length: 0", "", ""]
-        self.sock.sendto("\r\n".join(lines).encode(), self.server)
-        return self.final(method)
-
-    def final(self, method):
-        """The first final response (ACKing a non-2xx INVITE answer)."""
-        while True:
-            data, _ = self.sock.recvfrom(65535)
-            text = data.decode(errors="replace")
-            if not text.startswith("SIP/2.0 "):
-                continue
-            code = int(text.split()[1])
-            if code < 200:
-                continue
-            if method == "INVITE":
-                self.ack(text)
-            return code, text
-
-    def ack(self, resp):
-        def h(name):
-            m = re.search(rf"^{name}:\s*(.*?)\r$", resp, re.M | re.I)
-            return m.group(1) if m else ""
-        ruri = re.search(r"^To:\s*<([^>]*)>", resp, re.M).group(1)
-        lines = [f"ACK {ruri} SIP/2.0", f"Via: {h('Via')}",
-                 "Max-Forwards: 70", f"From: {h('From')}", f"To: {h('To')}",
-                 f"Call-ID: {h('Call-ID')}",
-                 f"CSeq: {h('CSeq').split()[0]} ACK", "Content-Length: 0",
-                 "", ""]
-        self.sock.sendto("\r\n".join(lines).encode(), self.server)
-
-
-def _challenge(text):
-    m = re.search(r'nonce="([^"]+)"', text)
-    assert m, text
-    return m.group(1)
-
-
-def _auth(user, pw, method, uri, nonce, nc=1):
-    ha1 = _md5(f"{user}:{REALM}:{pw}")
-    ha2 = _md5(f"{method}:{uri}")
-    ncs = f"{nc:08x}"
-    resp = _md5(f"{ha1}:{nonce}:{ncs}:c0ffee:auth:{ha2}")
-    return (f'Digest username="{user}", realm="{REALM}", nonce="{nonce}", '
-            f'uri="{uri}", response="{resp}", algorithm=MD5, qop=auth, '
-            f'nc={ncs}, cnonce="c0ffee"')
+# the names test_sip_edge.py imports from here, too
+from sipraw import Client, challenge as _challenge, digest as _auth
 
 
 def test_invite_and_register_credentials_cannot_be_replayed(stack):
