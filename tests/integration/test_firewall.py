@@ -6,14 +6,15 @@ RTP range, each bus port, HTTP, SSH); "cli" holds one address per kind of
 sender: a mapping gateway, a routing gateway, an admin address
 (SERVER_WEB_ACCESS_LIST), a bus peer (named by a config file's dial URL),
 a blacklisted address, an address inside a blacklisted /28, an address
-whose blacklist entry has expired, and an unknown address.  Every sender
+whose blacklist entry has expired, and an unknown address; and over IPv6 a
+gateway, an admin address and an unknown one.  Every sender
 probes every port (UDP: an echo comes back; TCP: connect succeeds), all
 probes at once; a probe that gets nothing within the window was dropped.
 
 - nft -f of the default output: each sender reaches exactly its ports;
 - --sip-trusted-only: SIP from unknown addresses is dropped too;
-- iptables-restore of --iptables output: the same matrix with real packets
-  (and --ip6tables output passes ip6tables-restore --test);
+- iptables-restore of --iptables and ip6tables-restore of --ip6tables
+  output (both pass --test first): the same matrix with real packets;
 - bad input (a malformed gateway ip, a missing config dir) exits 1 and prints
   no ruleset.
 """
@@ -30,6 +31,7 @@ import tandem_it as it
 
 NET = "10.77.0"
 SRV = f"{NET}.1"
+SRV6 = "fd77::1"
 SENDERS = {
     "gateway": f"{NET}.2",     # mapping gateway ips
     "blacklisted": f"{NET}.3",  # blacklist, no expiry
@@ -39,6 +41,9 @@ SENDERS = {
     "routing_gw": f"{NET}.7",  # routing_gateways.address
     "expired": f"{NET}.8",     # blacklist row that has expired
     "blacklisted_net": f"{NET}.17",  # inside 10.77.0.16/28, expiring later
+    "gateway6": "fd77::2",     # mapping gateway ips, IPv6
+    "admin6": "fd77::5",       # SERVER_WEB_ACCESS_LIST, IPv6
+    "unknown6": "fd77::4",
 }
 SSH_PORT = 2222
 TLS_PORT = 5061
@@ -55,9 +60,10 @@ ports = json.loads(sys.argv[1])
 socks = []
 for proto, port in ports:
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    s = socket.socket(socket.AF_INET, kind)
+    s = socket.socket(socket.AF_INET6, kind)  # dual stack
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port))
     if proto == "tcp":
         s.listen(64)
     socks.append(s)
@@ -76,11 +82,14 @@ while True:
 # runs in "cli": every probe in its own thread; prints {"src proto port": ok}
 PROBER = r"""
 import json, socket, sys, threading
-srv, window, probes = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
+srv4, srv6, window = sys.argv[1], sys.argv[2], float(sys.argv[3])
+probes = json.loads(sys.argv[4])
 out = {}
 def probe(src, proto, port):
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    s = socket.socket(socket.AF_INET, kind)
+    six = ":" in src
+    srv = srv6 if six else srv4
+    s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, kind)
     s.bind((src, 0))
     s.settimeout(window)
     ok = False
@@ -124,14 +133,18 @@ class Netns:
         self.srv, self.cli = f"tfw-srv-{tag}", f"tfw-cli-{tag}"
         self.listener = None
         for ns in (self.srv, self.cli):
+            sh("ip", "netns", "del", ns, check=False)  # a killed run's
             sh("ip", "netns", "add", ns)
         sh("ip", "link", "add", "tfws" + tag, "netns", self.srv, "type",
            "veth", "peer", "name", "tfwc" + tag, "netns", self.cli)
         sh("ip", "-n", self.srv, "addr", "add", f"{SRV}/24", "dev",
            "tfws" + tag)
+        sh("ip", "-n", self.srv, "addr", "add", f"{SRV6}/64", "dev",
+           "tfws" + tag, "nodad")
         for a in SENDERS.values():
-            sh("ip", "-n", self.cli, "addr", "add", f"{a}/24", "dev",
-               "tfwc" + tag)
+            sh("ip", "-n", self.cli, "addr", "add",
+               f"{a}/64" if ":" in a else f"{a}/24", "dev", "tfwc" + tag,
+               *(["nodad"] if ":" in a else []))
         for ns, dev in ((self.srv, "tfws" + tag), (self.cli, "tfwc" + tag)):
             sh("ip", "-n", ns, "link", "set", "lo", "up")
             sh("ip", "-n", ns, "link", "set", dev, "up")
@@ -146,7 +159,7 @@ class Netns:
         assert self.listener.stdout.readline().strip() == "ready"
 
     def probe(self, probes):
-        r = self.exec(self.cli, sys.executable, "-c", PROBER, SRV,
+        r = self.exec(self.cli, sys.executable, "-c", PROBER, SRV, SRV6,
                       str(WINDOW_S), json.dumps(probes))
         return json.loads(r.stdout)
 
@@ -175,11 +188,11 @@ def prepare(stack):
     """Database rows and config files for every kind of sender."""
     doc = it.base_doc(5070, 5080)
     doc["mapping_gateways"][0]["ips"] = [SENDERS["gateway"], "192.0.2.0/24",
-                                         "192.0.2.9"]
+                                         "192.0.2.9", SENDERS["gateway6"]]
     for g in doc["routing_gateways"]:
         g["address"] = SENDERS["routing_gw"]
     doc.setdefault("system_parameters", {})["SERVER_WEB_ACCESS_LIST"] = \
-        f"{SENDERS['admin']}, 127.0.0.1"
+        f"{SENDERS['admin']}, 127.0.0.1, {SENDERS['admin6']}"
     stack.provision(doc)
     stack.query(
         "INSERT INTO blacklist (ip, reason, expires_at) VALUES "
@@ -225,6 +238,9 @@ def expected(sip_open=True):
         "expired": public,
         "admin": public | {"admin"},
         "peer": public | {"bus"},
+        "gateway6": {"sip", "rtp"},
+        "admin6": public | {"admin"},
+        "unknown6": public,
     }
 
 
@@ -274,7 +290,7 @@ def test_sip_trusted_only_drops_unknown_sip(stack, netns):
     check_matrix(netns, stack, sip_open=False)
 
 
-@pytest.mark.skipif(not shutil.which("iptables-restore"),
+@pytest.mark.skipif(not shutil.which("ip6tables-restore"),
                     reason="iptables not installed")
 def test_iptables_script_passes_and_drops_real_packets(stack, netns):
     conf = prepare(stack)
@@ -282,10 +298,11 @@ def test_iptables_script_passes_and_drops_real_packets(stack, netns):
     assert v4.startswith("#") and "*filter" in v4 and v4.endswith("COMMIT\n")
     netns.exec(netns.srv, "iptables-restore", "--test", input=v4)
     netns.exec(netns.srv, "iptables-restore", input=v4)
-    if shutil.which("ip6tables-restore"):
-        v6 = render(stack, conf, "--ip6tables").stdout
-        assert "ipv6-icmp" in v6
-        netns.exec(netns.srv, "ip6tables-restore", "--test", input=v6)
+    v6 = render(stack, conf, "--ip6tables").stdout
+    assert "ipv6-icmp" in v6 and SENDERS["gateway6"] in v6
+    assert SENDERS["gateway"] not in v6 and SENDERS["gateway6"] not in v4
+    netns.exec(netns.srv, "ip6tables-restore", "--test", input=v6)
+    netns.exec(netns.srv, "ip6tables-restore", input=v6)
     check_matrix(netns, stack)
 
 
