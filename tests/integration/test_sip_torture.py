@@ -208,7 +208,40 @@ CASES = {
         first=f"OPTIONS  sip:{c.host}  SIP/2.0"), 200, True),
     "crlf_keepalive": (lambda c: b"\r\n\r\n", None, True),
 
+    "unterminated_quote_display": (lambda c: c.msg(headers=[
+        ("Via", c.via()[5:]), ("Max-Forwards", "70"),
+        ("From", f'"Bob <sip:5550100@{SRC}>;tag={c.tag}'),
+        ("To", f"<sip:15551230001@{c.host}>"), ("Call-ID", c.call_id),
+        ("CSeq", "1 OPTIONS")]), 400, True),
+    # routed: the headers of a Request-URI are never applied to the B leg
+    "ruri_with_escaped_headers": (lambda c: c.msg(
+        method="INVITE",
+        ruri=f"sip:15551230001@{c.host}?Route=%3Csip:evil.example%3E",
+        body=SDP_OK, extra=["Content-Type: application/sdp"]), 486, True),
+    "thousand_unknown_headers": (lambda c: c.msg(
+        extra=[f"X-H{i}: {i}" for i in range(1000)]), 200, True),
+    "bye_unknown_dialog": (lambda c: c.msg(method="BYE", headers=[
+        ("Via", c.via()[5:]), ("Max-Forwards", "70"),
+        ("From", f"<sip:5550100@{SRC}>;tag={c.tag}"),
+        ("To", f"<sip:15551230001@{c.host}>;tag=nosuch"),
+        ("Call-ID", c.call_id), ("CSeq", "2 BYE")]), 481, True),
+    "cancel_unknown_transaction": (lambda c: c.msg(method="CANCEL"),
+                                   481, True),
+    "reinvite_unknown_dialog": (lambda c: c.msg(
+        method="INVITE", headers=[
+            ("Via", c.via()[5:]), ("Max-Forwards", "70"),
+            ("From", f"<sip:5550100@{SRC}>;tag={c.tag}"),
+            ("To", f"<sip:15551230001@{c.host}>;tag=nosuch"),
+            ("Call-ID", c.call_id), ("CSeq", "2 INVITE"),
+            ("Contact", f"<sip:5550100@{c.raw.ip}:{c.raw.port}>")],
+        body=SDP_OK, extra=["Content-Type: application/sdp"]), 481, True),
+    # beyond the 64 KiB message limit (NTATAG_MAXSIZE): refused
+    "tcp_oversize_message": (lambda c: c.msg(
+        body=b"x" * (100 << 10), extra=["Content-Type: text/plain"]),
+        {"udp": "skip", "tcp": 413}, False),
+
     # ---- invalid: silence (nothing to answer, or no way to answer)
+    "ack_unknown_transaction": (lambda c: c.msg(method="ACK"), None, True),
     "missing_via": (lambda c: c.msg(drop=("Via",)), None, True),
     # TCP: the stream cannot be framed past the NUL, nothing is answered
     "nul_in_header": (lambda c: c.msg(extra=[b"X-Nul: a\x00b"]),
@@ -263,6 +296,8 @@ def run_case(stack, transport, name):
     build, want, framed = CASES[name]
     if isinstance(want, dict):
         want = want[transport]
+    if want == "skip":  # e.g. bigger than a datagram
+        return
     raw = Raw(SRC, stack.sip_port, transport)
     try:
         c = Ctx(raw, stack.sip_port)
