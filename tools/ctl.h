@@ -42,6 +42,7 @@ struct tc_opts {
 	unsigned ssh_port;     /* --ssh-port (22; 0 = no rule) */
 	unsigned sip_tls_port; /* --sip-tls-port (0 = none) */
 	bool sip_trusted_only; /* --sip-trusted-only */
+	unsigned sip_tcp_cap;  /* --sip-tcp-per-source (0 = no cap) */
 };
 
 enum { TC_FW_NFT, TC_FW_IPT, TC_FW_IPT6 };

@@ -480,8 +480,35 @@ static void nft_from(FILE *f, const char *set, const struct tc_fwset *s,
 	}
 }
 
-static void render_nft(FILE *f, const struct fw *fw, bool admin_any,
-		       bool sip_trusted_only)
+/*
+ * New TCP connections to the SIP ports from one untrusted address beyond
+ * cap are dropped (conntrack counts them; closed ones stop counting).
+ */
+static void nft_tcp_cap(FILE *f, const struct fw *fw, unsigned cap)
+{
+	struct fw_ports tcp = fw->sip;
+	size_t i;
+
+	for (i = 0; i < fw->sip_tls.n; i++)
+		(void)ports_add(&tcp, fw->sip_tls.v[i].lo, fw->sip_tls.v[i].hi);
+	if (!tcp.n)
+		return;
+	fprintf(f, "\t\ttcp dport ");
+	nft_ports(f, &tcp);
+	fprintf(f,
+		" ct state new add @sip_tcp4 { ip saddr ct count over %u } "
+		"drop\n",
+		cap);
+	fprintf(f, "\t\ttcp dport ");
+	nft_ports(f, &tcp);
+	fprintf(f,
+		" ct state new add @sip_tcp6 { ip6 saddr ct count over %u "
+		"} drop\n",
+		cap);
+}
+
+static void render_nft(FILE *f, const struct fw *fw, const struct tc_opts *o,
+		       bool admin_any)
 {
 	static const struct {
 		const char *name;
@@ -509,6 +536,11 @@ static void render_nft(FILE *f, const struct fw *fw, bool admin_any,
 		snprintf(name, sizeof(name), "%s6", sets[i].name);
 		nft_set(f, name, s, AF_INET6, sets[i].timeout);
 	}
+	if (o->sip_tcp_cap)
+		fprintf(f, "\tset sip_tcp4 {\n\t\ttype ipv4_addr\n\t\tsize "
+			   "65535\n\t\tflags dynamic\n\t}\n"
+			   "\tset sip_tcp6 {\n\t\ttype ipv6_addr\n\t\tsize "
+			   "65535\n\t\tflags dynamic\n\t}\n");
 	fprintf(f, "\tchain input {\n"
 		   "\t\ttype filter hook input priority filter; policy drop;\n"
 		   "\t\tct state established,related accept\n"
@@ -528,9 +560,11 @@ static void render_nft(FILE *f, const struct fw *fw, bool admin_any,
 		admin_any ? " (SERVER_WEB_ACCESS_LIST is empty: anyone)" : "");
 	nft_from(f, "admin", admin, "tcp", &fw->http);
 	nft_from(f, "admin", admin, "tcp", &fw->ssh);
-	if (!sip_trusted_only) {
+	if (!o->sip_trusted_only) {
 		fprintf(f, "\t\t# anyone: SIP (signalingd's edge layer "
 			   "answers or drops), RTP\n");
+		if (o->sip_tcp_cap)
+			nft_tcp_cap(f, fw, o->sip_tcp_cap);
 		nft_from(f, NULL, NULL, "udp", &fw->sip);
 		nft_from(f, NULL, NULL, "tcp", &fw->sip);
 		nft_from(f, NULL, NULL, "tcp", &fw->sip_tls);
@@ -574,8 +608,30 @@ static void ipt_from(FILE *f, const struct tc_fwset *s, int af,
 	}
 }
 
-static void render_ipt(FILE *f, const struct fw *fw, int af, bool admin_any,
-		       bool sip_trusted_only)
+/* the iptables form of nft_tcp_cap() */
+static void ipt_tcp_cap(FILE *f, const struct fw *fw, int af, unsigned cap)
+{
+	struct fw_ports tcp = fw->sip;
+	const char *sep = "";
+	size_t i;
+
+	for (i = 0; i < fw->sip_tls.n; i++)
+		(void)ports_add(&tcp, fw->sip_tls.v[i].lo, fw->sip_tls.v[i].hi);
+	if (!tcp.n)
+		return;
+	fprintf(f, "-A INPUT -p tcp --syn -m multiport --dports ");
+	for (i = 0; i < tcp.n && i < 15; i++) {
+		fprintf(f, "%s%u", sep, tcp.v[i].lo);
+		sep = ",";
+	}
+	fprintf(f,
+		" -m connlimit --connlimit-above %u --connlimit-mask %d "
+		"-j DROP\n",
+		cap, af == AF_INET ? 32 : 128);
+}
+
+static void render_ipt(FILE *f, const struct fw *fw, int af,
+		       const struct tc_opts *o, bool admin_any)
 {
 	const struct tc_fwset *admin = admin_any ? NULL : &fw->admin;
 	char a[INET6_ADDRSTRLEN + 8];
@@ -612,8 +668,10 @@ static void render_ipt(FILE *f, const struct fw *fw, int af, bool admin_any,
 		admin_any ? " (SERVER_WEB_ACCESS_LIST is empty: anyone)" : "");
 	ipt_from(f, admin, af, "tcp", &fw->http);
 	ipt_from(f, admin, af, "tcp", &fw->ssh);
-	if (!sip_trusted_only) {
+	if (!o->sip_trusted_only) {
 		fprintf(f, "# anyone: SIP, RTP\n");
+		if (o->sip_tcp_cap)
+			ipt_tcp_cap(f, fw, af, o->sip_tcp_cap);
 		ipt_from(f, NULL, af, "udp", &fw->sip);
 		ipt_from(f, NULL, af, "tcp", &fw->sip);
 		ipt_from(f, NULL, af, "tcp", &fw->sip_tls);
@@ -695,11 +753,11 @@ int tc_cmd_firewall(const struct tc_opts *o)
 			"are open to every address\n");
 	header(stdout, &fw, o, dir, admin_any);
 	if (o->fw_format == TC_FW_NFT)
-		render_nft(stdout, &fw, admin_any, o->sip_trusted_only);
+		render_nft(stdout, &fw, o, admin_any);
 	else
 		render_ipt(stdout, &fw,
-			   o->fw_format == TC_FW_IPT6 ? AF_INET6 : AF_INET,
-			   admin_any, o->sip_trusted_only);
+			   o->fw_format == TC_FW_IPT6 ? AF_INET6 : AF_INET, o,
+			   admin_any);
 	if (fflush(stdout))
 		e = EIO;
 out:

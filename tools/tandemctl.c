@@ -71,7 +71,9 @@ static void usage(FILE *f)
 		"                          --admin LIST, --peer LIST, "
 		"--ssh-port N (22),\n"
 		"                          --sip-tls-port N, "
-		"--sip-trusted-only\n"
+		"--sip-trusted-only,\n"
+		"                          --sip-tcp-per-source N "
+		"(256; 0 = no cap)\n"
 		"  fields                  the provisioning field reference "
 		"(Markdown)\n"
 		"  help                    this text\n"
@@ -124,11 +126,13 @@ int main(int argc, char **argv)
 	    {"ssh-port", required_argument, NULL, 's'},
 	    {"sip-tls-port", required_argument, NULL, 't'},
 	    {"sip-trusted-only", no_argument, NULL, 'o'},
+	    {"sip-tcp-per-source", required_argument, NULL, 'c'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct tc_opts o = {.timeout_ms = 3000, .ssh_port = 22};
+	struct tc_opts o = {
+	    .timeout_ms = 3000, .ssh_port = 22, .sip_tcp_cap = 256};
 	long port;
 	const char *cmd, *sub;
 	char *end;
@@ -214,6 +218,16 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			o.sip_trusted_only = true;
+			break;
+		case 'c':
+			port = strtol(optarg, &end, 10);
+			if (*end || !*optarg || port < 0 || port > 1000000) {
+				fprintf(stderr,
+					"tandemctl: --sip-tcp-per-source:"
+					" 0..1000000\n");
+				return 2;
+			}
+			o.sip_tcp_cap = (unsigned)port;
 			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);

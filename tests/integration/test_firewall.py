@@ -15,6 +15,8 @@ probes at once; a probe that gets nothing within the window was dropped.
 - --sip-trusted-only: SIP from unknown addresses is dropped too;
 - iptables-restore of --iptables and ip6tables-restore of --ip6tables
   output (both pass --test first): the same matrix with real packets;
+- --sip-tcp-per-source N: the N+1st open TCP connection to a SIP port from
+  an untrusted address is dropped (nftables and iptables), a gateway's not;
 - bad input (a malformed gateway ip, a missing config dir) exits 1 and prints
   no ruleset.
 """
@@ -57,7 +59,7 @@ pytestmark = pytest.mark.skipif(
 LISTENER = r"""
 import json, select, socket, sys
 ports = json.loads(sys.argv[1])
-socks = []
+socks, held = [], []
 for proto, port in ports:
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
     s = socket.socket(socket.AF_INET6, kind)  # dual stack
@@ -75,8 +77,7 @@ while True:
             data, addr = s.recvfrom(2048)
             s.sendto(data, addr)
         else:
-            c, _ = s.accept()
-            c.close()
+            held.append(s.accept()[0])  # open: conntrack keeps counting it
 """
 
 # runs in "cli": every probe in its own thread; prints {"src proto port": ok}
@@ -108,6 +109,36 @@ def probe(src, proto, port):
         s.close()
     out[f"{src} {proto} {port}"] = ok
 ts = [threading.Thread(target=probe, args=p) for p in probes]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(json.dumps(out))
+"""
+
+
+# runs in "cli": per [src, port, n], n TCP connections one after the other,
+# all kept open; prints {src: [connected?, ...]}
+HOLDER = r"""
+import json, socket, sys, threading
+srv4, srv6, window = sys.argv[1], sys.argv[2], float(sys.argv[3])
+out, keep = {}, []
+def hold(src, port, n):
+    six = ":" in src
+    res = []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET6 if six else socket.AF_INET)
+        s.bind((src, 0))
+        s.settimeout(window)
+        try:
+            s.connect((srv6 if six else srv4, port))
+            res.append(True)
+            keep.append(s)
+        except OSError:
+            res.append(False)
+            s.close()
+    out[src] = res
+ts = [threading.Thread(target=hold, args=a) for a in json.loads(sys.argv[4])]
 for t in ts:
     t.start()
 for t in ts:
@@ -161,6 +192,11 @@ class Netns:
     def probe(self, probes):
         r = self.exec(self.cli, sys.executable, "-c", PROBER, SRV, SRV6,
                       str(WINDOW_S), json.dumps(probes))
+        return json.loads(r.stdout)
+
+    def hold(self, plan):
+        r = self.exec(self.cli, sys.executable, "-c", HOLDER, SRV, SRV6,
+                      str(WINDOW_S), json.dumps(plan))
         return json.loads(r.stdout)
 
     def close(self):
@@ -320,3 +356,29 @@ def test_bad_input_prints_no_ruleset(stack, tmp_path):
     r = stack.ctl("firewall", "--conf-dir", conf, "--admin", "nonsense",
                   check=False)
     assert r.returncode == 1 and r.stdout == ""
+
+
+@pytest.mark.parametrize("fmt", ["nft", "iptables"])
+def test_sip_tcp_connections_capped_per_untrusted_source(stack, netns, fmt):
+    """--sip-tcp-per-source 3: a fourth open TCP connection to the SIP port
+    from an unknown address is dropped; a gateway is never capped."""
+    conf = prepare(stack)
+    if fmt == "nft":
+        r = render(stack, conf, "--sip-tcp-per-source", "3")
+        assert "ct count over 3" in r.stdout
+        netns.exec(netns.srv, "nft", "-f", "-", input=r.stdout)
+    else:
+        for flag, tool in (("--iptables", "iptables-restore"),
+                           ("--ip6tables", "ip6tables-restore")):
+            r = render(stack, conf, flag, "--sip-tcp-per-source", "3")
+            assert "--connlimit-above 3" in r.stdout
+            netns.exec(netns.srv, tool, input=r.stdout)
+    netns.listen([("tcp", stack.sip_port), ("tcp", TLS_PORT)])
+    got = netns.hold([[SENDERS[w], port, 5]
+                      for w in ("unknown", "gateway", "unknown6")
+                      for port in (stack.sip_port,)] +
+                     [[SENDERS["admin"], TLS_PORT, 5]])
+    assert got[SENDERS["unknown"]] == [True] * 3 + [False] * 2, got
+    assert got[SENDERS["unknown6"]] == [True] * 3 + [False] * 2, got
+    assert got[SENDERS["admin"]] == [True] * 3 + [False] * 2, got
+    assert got[SENDERS["gateway"]] == [True] * 5, got
