@@ -238,3 +238,49 @@ def test_plain_tcp_off_loopback_needs_bus_insecure(conf_stack, daemon, key):
                        capture_output=True, text=True, timeout=30,
                        env=it.SAN_ENV)
     assert r.returncode != 0 and "bus_pki" in r.stderr + r.stdout
+
+
+def test_bus_connection_cap(conf_stack):
+    """A listening socket holds at most SW_BUS_MAX_PIPES (512) connections:
+    the ones beyond are closed at once (a full socket refuses newcomers; over
+    TLS only certified peers get that far), memory stays bounded, and the
+    daemon serves again as soon as they go."""
+    import resource
+    import socket
+
+    stack = conf_stack
+    if stack.tls:
+        pytest.skip("raw SP handshakes need a plain socket")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    stack.start_daemon("mediaproxyd")
+    host, port = stack.mp_bus.split("://")[1].rsplit(":", 1)
+    socks, closed = [], 0
+    try:
+        for _ in range(600):
+            s = socket.create_connection((host, int(port)), timeout=5)
+            # SP header of a REQ peer (protocol 0x30)
+            s.sendall(b"\x00SP\x00\x00\x30\x00\x00")
+            socks.append(s)
+        # the server answers each accepted header with its own; the
+        # connections beyond the cap are closed after the handshake
+        for s in socks:
+            try:
+                hdr = s.recv(8)
+                s.settimeout(0.05)
+                more = s.recv(1)
+            except socket.timeout:
+                continue
+            if hdr == b"" or more == b"":
+                closed += 1
+        assert 600 - 512 <= closed <= 600 - 500, closed
+        # full: one more is refused too, and the daemon is still up
+        assert it.ping(stack.mp_bus, timeout_ms=1000) is None
+        assert stack.daemon("mediaproxyd").alive()
+    finally:
+        for s in socks:
+            s.close()
+    # and once they are gone, new peers are served again
+    it.wait_for(lambda: it.ping(stack.mp_bus, timeout_ms=500), 10,
+                "mediaproxyd to answer after the connections closed")
