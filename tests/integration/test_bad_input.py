@@ -18,7 +18,7 @@ import pytest
 import tandem_it as it
 
 ERROR_CODES = {"bad_request", "unknown_type", "not_found", "no_capacity",
-               "unavailable", "internal"}
+               "unavailable", "internal", "forbidden"}
 BIG = 200 * 1024
 
 
