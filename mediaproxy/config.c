@@ -6,38 +6,42 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/bus.h"
 #include "mediaproxy/config.h"
 
 #define F(x) offsetof(struct mp_conf, x), sizeof(((struct mp_conf *)0)->x)
 
 /* Every key of mediaproxyd.conf; keep docs/mediaproxyd.md in step. */
 const struct sw_conf_item mp_conf_table[] = {
-	{"node_id", SW_CONF_STR, F(node_id), "mp1", 1, 64,
-	 "unique id of this media process"},
-	{"bus_listen", SW_CONF_STR, F(bus_listen), "tcp://127.0.0.1:7621", 1,
-	 256, "REP URL signalingd dials for media.* requests"},
-	{"signaling_url", SW_CONF_STR, F(signaling_url),
-	 "tcp://127.0.0.1:7601", 1, 256,
-	 "signalingd's PULL URL for heartbeats and events"},
-	{"rtp_ip", SW_CONF_STR, F(rtp_ip), "127.0.0.1", 1, 64,
-	 "local address the RTP/RTCP sockets bind to"},
-	{"rtp_advertise_ip", SW_CONF_STR, F(rtp_advertise_ip), "", 0, 64,
-	 "address given to peers (SDP); empty = rtp_ip"},
-	{"port_min", SW_CONF_INT, F(port_min), "10000", 1024, 65534,
-	 "lowest RTP port"},
-	{"port_max", SW_CONF_INT, F(port_max), "60000", 1025, 65535,
-	 "highest RTP/RTCP port"},
-	{"rtp_timeout_s", SW_CONF_INT, F(rtp_timeout_s), "30", 1, 86400,
-	 "no RTP from either leg for this long ends the call"},
-	{"rtp_hold_timeout_s", SW_CONF_INT, F(rtp_hold_timeout_s), "3600", 1,
-	 604800, "the same for sessions on hold (sendonly/recvonly/inactive)"},
-	{"heartbeat_ms", SW_CONF_INT, F(heartbeat_ms), "1000", 100, 60000,
-	 "interval of node.heartbeat to signalingd"},
-	{"xcode_budget", SW_CONF_INT, F(xcode_budget), "64", 0, 100000,
-	 "decoded-path (transcoding) sessions accepted; 0 = none"},
-	{"log_level", SW_CONF_LOGLEVEL, F(log_level), "info", 0, 0,
-	 "err, warn, info or debug"},
-	SW_CONF_END,
+    {"node_id", SW_CONF_STR, F(node_id), "mp1", 1, 64,
+     "unique id of this media process"},
+    {"bus_listen", SW_CONF_STR, F(bus_listen), "tcp://127.0.0.1:7621", 1, 256,
+     "REP URL signalingd dials for media.* requests"},
+    {"signaling_url", SW_CONF_STR, F(signaling_url), "tcp://127.0.0.1:7601", 1,
+     256, "signalingd's PULL URL for heartbeats and events"},
+    {"bus_pki", SW_CONF_STR, F(bus_pki), "", 0, 256,
+     "certificate directory (tandemctl pki issue) for tls+tcp:// URLs"},
+    {"bus_insecure", SW_CONF_BOOL, F(bus_insecure), "0", 0, 0,
+     "allow plain tcp:// bus URLs off loopback (warned at every start)"},
+    {"rtp_ip", SW_CONF_STR, F(rtp_ip), "127.0.0.1", 1, 64,
+     "local address the RTP/RTCP sockets bind to"},
+    {"rtp_advertise_ip", SW_CONF_STR, F(rtp_advertise_ip), "", 0, 64,
+     "address given to peers (SDP); empty = rtp_ip"},
+    {"port_min", SW_CONF_INT, F(port_min), "10000", 1024, 65534,
+     "lowest RTP port"},
+    {"port_max", SW_CONF_INT, F(port_max), "60000", 1025, 65535,
+     "highest RTP/RTCP port"},
+    {"rtp_timeout_s", SW_CONF_INT, F(rtp_timeout_s), "30", 1, 86400,
+     "no RTP from either leg for this long ends the call"},
+    {"rtp_hold_timeout_s", SW_CONF_INT, F(rtp_hold_timeout_s), "3600", 1,
+     604800, "the same for sessions on hold (sendonly/recvonly/inactive)"},
+    {"heartbeat_ms", SW_CONF_INT, F(heartbeat_ms), "1000", 100, 60000,
+     "interval of node.heartbeat to signalingd"},
+    {"xcode_budget", SW_CONF_INT, F(xcode_budget), "64", 0, 100000,
+     "decoded-path (transcoding) sessions accepted; 0 = none"},
+    {"log_level", SW_CONF_LOGLEVEL, F(log_level), "info", 0, 0,
+     "err, warn, info or debug"},
+    SW_CONF_END,
 };
 
 static bool ip_valid(const char *s)
@@ -46,12 +50,6 @@ static bool ip_valid(const char *s)
 
 	return inet_pton(AF_INET, s, buf) == 1 ||
 	       inet_pton(AF_INET6, s, buf) == 1;
-}
-
-static bool url_valid(const char *s)
-{
-	return !strncmp(s, "tcp://", 6) || !strncmp(s, "ipc://", 6) ||
-	       !strncmp(s, "inproc://", 9);
 }
 
 /*
@@ -64,6 +62,7 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 {
 	const char *fname = path ? path : "(defaults)";
 	struct mp_conf c;
+	char msg[400];
 	int ret;
 
 	if (!conf || !err)
@@ -87,21 +86,22 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 			 fname, c.rtp_advertise_ip);
 		return EINVAL;
 	}
-	if (!url_valid(c.bus_listen)) {
-		snprintf(err, errsz, "%s: bus_listen: '%s' is not a tcp:// or "
-			 "ipc:// URL", fname, c.bus_listen);
+	if (sw_bus_url_check(c.bus_listen, c.bus_insecure, *c.bus_pki, msg,
+			     sizeof(msg))) {
+		snprintf(err, errsz, "%s: bus_listen: %s", fname, msg);
 		return EINVAL;
 	}
-	if (!url_valid(c.signaling_url)) {
-		snprintf(err, errsz, "%s: signaling_url: '%s' is not a tcp:// "
-			 "or ipc:// URL", fname, c.signaling_url);
+	if (sw_bus_url_check(c.signaling_url, c.bus_insecure, *c.bus_pki, msg,
+			     sizeof(msg))) {
+		snprintf(err, errsz, "%s: signaling_url: %s", fname, msg);
 		return EINVAL;
 	}
 	/* the first even port and its RTCP neighbour must fit */
 	if (((c.port_min + 1) & ~1LL) + 1 > c.port_max) {
-		snprintf(err, errsz, "%s: port_min %lld .. port_max %lld holds "
-			 "no even RTP/RTCP pair", fname,
-			 (long long)c.port_min, (long long)c.port_max);
+		snprintf(err, errsz,
+			 "%s: port_min %lld .. port_max %lld holds "
+			 "no even RTP/RTCP pair",
+			 fname, (long long)c.port_min, (long long)c.port_max);
 		return ERANGE;
 	}
 
@@ -112,6 +112,6 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 /* The address peers are told to send to. */
 const char *mp_conf_advertise_ip(const struct mp_conf *conf)
 {
-	return conf->rtp_advertise_ip[0] ? conf->rtp_advertise_ip :
-					   conf->rtp_ip;
+	return conf->rtp_advertise_ip[0] ? conf->rtp_advertise_ip
+					 : conf->rtp_ip;
 }

@@ -22,10 +22,10 @@
 #include "mediaproxy/relay.h"
 #include "mediaproxy/session.h"
 
-#define TICK_MS     1000	/* RTP timeout resolution */
-#define REP_CONTEXTS 32		/* bus requests served concurrently */
+#define TICK_MS	     1000 /* RTP timeout resolution */
+#define REP_CONTEXTS 32	  /* bus requests served concurrently */
 
-static int hup_fd = -1;		/* write end of the SIGHUP pipe */
+static int hup_fd = -1; /* write end of the SIGHUP pipe */
 
 static void bus_readable(int flags, void *arg)
 {
@@ -43,7 +43,7 @@ static void tick(void *arg)
 	mp_session_tick(node);
 }
 
-#define XTICK_MS 10		/* media engine clock (mp_xcode_tick) */
+#define XTICK_MS 10 /* media engine clock (mp_xcode_tick) */
 
 /*
  * The engines' clock: read what the engine sessions' sockets hold, then
@@ -62,7 +62,7 @@ static void xtick(void *arg)
 	now = sw_time_mono_ms();
 	node->xtick_due_ms += XTICK_MS;
 	if (node->xtick_due_ms < now - XTICK_MS)
-		node->xtick_due_ms = now;	/* stalled: do not catch up */
+		node->xtick_due_ms = now; /* stalled: do not catch up */
 	wait = node->xtick_due_ms - now;
 	tmr_start(&node->xtick, wait > 0 ? (uint64_t)wait : 0, xtick, node);
 }
@@ -167,10 +167,13 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		struct rlimit rl;
 
 		/* each pair is two descriptors; keep 128 for the rest */
-		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY
-		    && rl.rlim_cur / 2 < (rlim_t)npairs + 64)
-			node->pair_cap = rl.rlim_cur > 128 ?
-				(uint32_t)((rl.rlim_cur - 128) / 2) : 0;
+		if (!getrlimit(RLIMIT_NOFILE, &rl) &&
+		    rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur / 2 < (rlim_t)npairs + 64)
+			node->pair_cap =
+			    rl.rlim_cur > 128
+				? (uint32_t)((rl.rlim_cur - 128) / 2)
+				: 0;
 	}
 
 	node->xepfd = epoll_create1(EPOLL_CLOEXEC);
@@ -189,13 +192,24 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		sw_err("bus: %s", strerror(err));
 		goto out;
 	}
-	err = sw_bus_listen_rep(node->bus, conf->bus_listen, REP_CONTEXTS,
-				mp_control_request, node);
+	{
+		char msg[512];
+
+		err =
+		    sw_bus_set_pki(node->bus, conf->bus_pki, msg, sizeof(msg));
+		if (err) {
+			sw_err("%s", msg);
+			goto out;
+		}
+	}
+	err = sw_bus_listen_rep(node->bus, conf->bus_listen, SW_ROLE_SIGNALING,
+				REP_CONTEXTS, mp_control_request, node);
 	if (err) {
 		sw_err("listen on %s: %s", conf->bus_listen, strerror(err));
 		goto out;
 	}
-	err = sw_bus_dial_push(&node->sig, node->bus, conf->signaling_url);
+	err = sw_bus_dial_push(&node->sig, node->bus, conf->signaling_url,
+			       SW_ROLE_SIGNALING, NULL);
 	if (err) {
 		sw_err("dial %s: %s", conf->signaling_url, strerror(err));
 		goto out;
@@ -225,7 +239,7 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		(long long)conf->port_max, npairs, mp_conf_advertise_ip(conf),
 		(long long)conf->xcode_budget);
 
- out:
+out:
 	if (err)
 		mp_node_free(node);
 	else
@@ -247,7 +261,7 @@ void mp_node_free(struct mp_node *node)
 	if (node->bus_fd_listening)
 		fd_close(sw_bus_fd(node->bus));
 	if (node->bus)
-		sw_bus_free(node->bus);	/* closes the peer too */
+		sw_bus_free(node->bus); /* closes the peer too */
 	node->bus = NULL;
 	node->sig = NULL;
 	if (node->hup_pipe[0] >= 0) {
@@ -277,8 +291,8 @@ void mp_node_reload(struct mp_node *node)
 	char err[512];
 	struct mp_conf *o = &node->conf;
 
-	if (mp_conf_load(&c, node->conf_path[0] ? node->conf_path : NULL,
-			 err, sizeof(err))) {
+	if (mp_conf_load(&c, node->conf_path[0] ? node->conf_path : NULL, err,
+			 sizeof(err))) {
 		sw_err("reload refused: %s", err);
 		return;
 	}
@@ -328,6 +342,6 @@ uint32_t mp_node_free_pairs(const struct mp_node *node)
 	if (used >= node->pair_cap)
 		return 0;
 
-	return node->pair_cap - used < free_pairs ? node->pair_cap - used :
-						    free_pairs;
+	return node->pair_cap - used < free_pairs ? node->pair_cap - used
+						  : free_pairs;
 }

@@ -15,9 +15,25 @@
 #include "signaling/media.h"
 
 struct sg_media {
-	struct sw_bus *bus;		/* borrowed */
-	struct sg_media_node *nodes;	/* owned */
+	struct sw_bus *bus;	     /* borrowed */
+	struct sg_media_node *nodes; /* owned */
+	unsigned refused;	     /* heartbeats ignored since last warned */
+	int64_t warned_ms;
 };
+
+/* Count an ignored heartbeat; say so at most every 10 s. */
+static void refuse(struct sg_media *m, const char *id, const char *why)
+{
+	int64_t now = sw_time_mono_ms();
+
+	m->refused++;
+	if (now - m->warned_ms < 10000)
+		return;
+	sw_warn("node.heartbeat for %s ignored: %s (%u ignored in %lld s)", id,
+		why, m->refused, (long long)(now - m->warned_ms) / 1000);
+	m->refused = 0;
+	m->warned_ms = now;
+}
 
 /* requests whose handler has not run yet */
 static unsigned inflight;
@@ -44,29 +60,76 @@ unsigned sg_media_inflight(void)
 }
 
 struct sg_media_req {
-	struct sg_media_node *node;	/* borrowed */
+	struct sg_media_node *node; /* borrowed */
 	sg_media_offer_h *offer_h;
 	sg_media_done_h *done_h;
 	void *arg;
 };
 
+static unsigned count_live(const struct sg_media *m)
+{
+	unsigned n = 0;
+
+	for (const struct sg_media_node *x = m->nodes; x; x = x->next)
+		n += !x->retired;
+	return n;
+}
+
+/* Retire heartbeat nodes silent for SG_MEDIA_FORGET_MS: no more redials. */
+static void sweep(struct sg_media *m)
+{
+	int64_t now = sw_time_mono_ms();
+
+	for (struct sg_media_node *n = m->nodes; n; n = n->next) {
+		if (n->retired || n->is_static || !n->heard ||
+		    now - n->last_seen_ms < SG_MEDIA_FORGET_MS)
+			continue;
+		sw_info("media node %s at %s forgotten (silent %lld s)",
+			n->node_id, n->url,
+			(long long)(now - n->last_seen_ms) / 1000);
+		sw_bus_peer_close(n->peer);
+		n->peer = NULL;
+		json_decref(n->hb);
+		n->hb = NULL;
+		n->retired = true;
+	}
+}
+
 static struct sg_media_node *node_add(struct sg_media *m, const char *id,
 				      const char *url, bool is_static)
 {
-	struct sg_media_node *n = calloc(1, sizeof(*n));
+	struct sg_media_node *n = NULL;
+	struct sw_bus_peer *peer = NULL;
 
-	if (!n)
+	sweep(m);
+	if (count_live(m) >= SG_MEDIA_MAX_NODES)
 		return NULL;
+	if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA,
+			    is_static ? NULL : id)) {
+		sw_err("media node %s: cannot dial %s", id, url);
+		return NULL;
+	}
+	for (struct sg_media_node *x = m->nodes; x && !n; x = x->next)
+		if (x->retired)
+			n = x; /* reuse the slot: memory stays bounded */
+	if (n) {
+		struct sg_media_node *next = n->next;
+
+		memset(n, 0, sizeof(*n));
+		n->next = next;
+	} else {
+		n = calloc(1, sizeof(*n));
+		if (!n) {
+			sw_bus_peer_close(peer);
+			return NULL;
+		}
+		n->next = m->nodes;
+		m->nodes = n;
+	}
 	snprintf(n->node_id, sizeof(n->node_id), "%s", id);
 	snprintf(n->url, sizeof(n->url), "%s", url);
 	n->is_static = is_static;
-	if (sw_bus_dial_req(&n->peer, m->bus, url)) {
-		sw_err("media node %s: cannot dial %s", id, url);
-		free(n);
-		return NULL;
-	}
-	n->next = m->nodes;
-	m->nodes = n;
+	n->peer = peer;
 	sw_info("media node %s at %s added (%s)", id, url,
 		is_static ? "static" : "heartbeat");
 	return n;
@@ -121,7 +184,7 @@ void sg_media_free(struct sg_media *m)
 /* A static node is usable until heartbeats say otherwise. */
 bool sg_media_online(const struct sg_media_node *n)
 {
-	if (!n)
+	if (!n || n->retired)
 		return false;
 	if (!n->heard)
 		return n->is_static;
@@ -132,8 +195,8 @@ bool sg_media_online(const struct sg_media_node *n)
  * Register or refresh a node from a node.heartbeat body.  EBADMSG (with
  * err filled) when the body is invalid.
  */
-int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
-		       size_t errsz)
+int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
+		       char *err, size_t errsz)
 {
 	struct sg_media_node *n;
 	const char *id, *url;
@@ -144,8 +207,7 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
 	id = sw_jv_str(&v, body, "node_id", 64, true, NULL);
 	url = sw_jv_str(&v, body, "url", 256, true, NULL);
 	sessions = sw_jv_int(&v, body, "sessions", 0, INT32_MAX, false, 0);
-	free_ports = sw_jv_int(&v, body, "free_ports", 0, INT32_MAX, false,
-			       0);
+	free_ports = sw_jv_int(&v, body, "free_ports", 0, INT32_MAX, false, 0);
 	cpu = sw_jv_int(&v, body, "cpu_pct", 0, 100, false, 0);
 	sw_jv_str(&v, body, "version", 32, false, "");
 	if (!v.bad && (!*id || !*url))
@@ -155,14 +217,40 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
 		return EBADMSG;
 	}
 
+	sweep(m);
 	for (n = m->nodes; n; n = n->next)
-		if (!strcmp(n->node_id, id) || !strcmp(n->url, url))
+		if (!n->retired &&
+		    (!strcmp(n->node_id, id) || !strcmp(n->url, url)))
 			break;
+	/*
+	 * A live node belongs to the connection it speaks on: another one
+	 * (another process, another certificate) cannot take its id or its
+	 * URL until it is silent or its connection is gone.
+	 */
+	if (n && n->heard && n->pipe != pipe && sg_media_online(n) &&
+	    sw_bus_pipe_open(n->pipe)) {
+		refuse(m, id,
+		       strcmp(n->node_id, id)
+			   ? "its URL belongs to another live node"
+			   : "the node is live on another connection");
+		return EPERM;
+	}
+	if (n && strcmp(n->node_id, id) && !n->is_static) {
+		/* an offline node's URL, now under a new id: dial it anew so
+		 * that TLS checks the certificate against the new id */
+		struct sw_bus_peer *peer = NULL;
+
+		if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA, id))
+			return ENOMEM;
+		sw_bus_peer_close(n->peer);
+		n->peer = peer;
+	}
 	if (n && strcmp(n->url, url)) {
 		/* same node id, new URL: redial */
 		struct sw_bus_peer *peer = NULL;
 
-		if (sw_bus_dial_req(&peer, m->bus, url) == 0) {
+		if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA, id) ==
+		    0) {
 			sw_bus_peer_close(n->peer);
 			n->peer = peer;
 			snprintf(n->url, sizeof(n->url), "%s", url);
@@ -171,13 +259,16 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
 	}
 	if (!n)
 		n = node_add(m, id, url, false);
-	if (!n)
-		return ENOMEM;
+	if (!n) {
+		refuse(m, id, "the pool is full (SG_MEDIA_MAX_NODES)");
+		return ENOSPC;
+	}
 
 	if (!n->heard || !sg_media_online(n))
 		sw_info("media node %s online (%s)", id, url);
 	snprintf(n->node_id, sizeof(n->node_id), "%s", id);
 	n->heard = true;
+	n->pipe = pipe;
 	n->last_seen_ms = sw_time_mono_ms();
 	n->sessions = sessions;
 	n->free_ports = free_ports;
@@ -195,17 +286,20 @@ json_t *sg_media_nodes_json(const struct sg_media *m)
 
 	for (const struct sg_media_node *n = m ? m->nodes : NULL; n;
 	     n = n->next) {
-		json_t *o = n->hb ? json_deep_copy(n->hb) : json_object();
+		json_t *o;
+
+		if (n->retired)
+			continue;
+		o = n->hb ? json_deep_copy(n->hb) : json_object();
 
 		if (!n->hb) {
 			json_object_set_new(o, "node_id",
 					    json_string(n->node_id));
 			json_object_set_new(o, "url", json_string(n->url));
 		}
-		json_object_set_new(o, "last_seen_ms",
-				    json_integer(n->heard
-							 ? now - n->last_seen_ms
-							 : -1));
+		json_object_set_new(
+		    o, "last_seen_ms",
+		    json_integer(n->heard ? now - n->last_seen_ms : -1));
 		json_object_set_new(o, "online",
 				    json_boolean(sg_media_online(n)));
 		json_object_set_new(o, "static", json_boolean(n->is_static));
@@ -224,8 +318,7 @@ static long headroom(const struct sg_media_node *n)
  * Online nodes in the order a new call should try them (most headroom
  * first); returns how many were written to out.
  */
-size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
-		     size_t max)
+size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out, size_t max)
 {
 	size_t n = 0;
 
@@ -237,7 +330,7 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 			continue;
 		if (x->heard && x->free_ports == 0 && x->hb &&
 		    json_object_get(x->hb, "free_ports"))
-			continue;	/* no ports left */
+			continue; /* no ports left */
 		/* insertion sort by headroom */
 		for (i = n; i > 0 && headroom(out[i - 1]) > headroom(x); i--)
 			out[i] = out[i - 1];
@@ -267,8 +360,7 @@ json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
 	if (!s) {
 		memset(&empty, 0, sizeof(empty));
 		empty.ptime = 20;
-		snprintf(empty.direction, sizeof(empty.direction),
-			 "sendrecv");
+		snprintf(empty.direction, sizeof(empty.direction), "sendrecv");
 		s = &empty;
 	}
 	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
@@ -324,8 +416,8 @@ static void offer_resp(int err, const struct sw_env *env, void *arg)
 		sw_warn("media node %s: media.offer: %s", req->node->node_id,
 			strerror(err));
 	}
-	req->node->failures = err && err != EPROTO ? req->node->failures + 1
-						    : 0;
+	req->node->failures =
+	    err && err != EPROTO ? req->node->failures + 1 : 0;
 	if (req->offer_h)
 		req->offer_h(err, code, err ? NULL : &loc, req->arg);
 	free(req);
@@ -360,8 +452,7 @@ int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->offer_h = h;
-	err = request(n, SW_MSG_MEDIA_OFFER, body, timeout_ms, offer_resp,
-		      req);
+	err = request(n, SW_MSG_MEDIA_OFFER, body, timeout_ms, offer_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)
@@ -399,8 +490,7 @@ int sg_media_update(struct sg_media_node *n, const char *session,
 int sg_media_answer(struct sg_media_node *n, const char *session,
 		    json_t *plan_b, int timeout_ms)
 {
-	json_t *body = json_pack("{s:s, s:o}", "session", session, "b",
-				 plan_b);
+	json_t *body = json_pack("{s:s, s:o}", "session", session, "b", plan_b);
 
 	if (!n || !body) {
 		json_decref(body);
@@ -460,8 +550,7 @@ int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->done_h = h;
-	err = request(n, SW_MSG_MEDIA_DELETE, body, timeout_ms, done_resp,
-		      req);
+	err = request(n, SW_MSG_MEDIA_DELETE, body, timeout_ms, done_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)
@@ -480,14 +569,14 @@ void sg_media_req_cancel(struct sg_media_req *req)
 }
 
 /* The node of a recovered call: known by URL or id, else added static. */
-struct sg_media_node *sg_media_node_for(struct sg_media *m,
-					const char *node_id, const char *url)
+struct sg_media_node *sg_media_node_for(struct sg_media *m, const char *node_id,
+					const char *url)
 {
 	struct sg_media_node *n;
 
 	for (n = m ? m->nodes : NULL; n; n = n->next)
-		if (!strcmp(n->url, url) || (*node_id &&
-					     !strcmp(n->node_id, node_id)))
+		if (!n->retired && (!strcmp(n->url, url) ||
+				    (*node_id && !strcmp(n->node_id, node_id))))
 			return n;
 	return m && *url ? node_add(m, *node_id ? node_id : url, url, true)
 			 : NULL;
@@ -508,8 +597,7 @@ int sg_media_query(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->done_h = h;
-	err = request(n, SW_MSG_MEDIA_QUERY, body, timeout_ms, query_resp,
-		      req);
+	err = request(n, SW_MSG_MEDIA_QUERY, body, timeout_ms, query_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)

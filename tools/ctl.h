@@ -43,6 +43,7 @@ struct tc_opts {
 	unsigned sip_tls_port; /* --sip-tls-port (0 = none) */
 	bool sip_trusted_only; /* --sip-trusted-only */
 	unsigned sip_tcp_cap;  /* --sip-tcp-per-source (0 = no cap) */
+	int days;	       /* pki --days */
 };
 
 enum { TC_FW_NFT, TC_FW_IPT, TC_FW_IPT6 };
@@ -90,6 +91,8 @@ int tc_cmd_user(const struct tc_opts *o, int argc, char **argv);
 
 /* firewall.c */
 int tc_cmd_firewall(const struct tc_opts *o);
+/* pki.c: the bus CA and host certificates */
+int ctl_pki(int argc, char **argv, int days);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

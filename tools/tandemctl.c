@@ -60,6 +60,12 @@ static void usage(FILE *f)
 		"TIME: ms or\n"
 		"                          YYYY-MM-DDTHH:MM[:SS]Z, else "
 		"now)\n"
+		"  pki init DIR            a bus CA: root and one CA per role "
+		"(--days N)\n"
+		"  pki issue DIR ROLE NAME a host certificate directory for "
+		"bus_pki\n"
+		"                          (ROLE signaling|media|billing|"
+		"control)\n"
 		"  status                  daemons and media nodes, from "
 		"billingd's HTTP API\n"
 		"  firewall                this host's nftables ruleset "
@@ -127,12 +133,15 @@ int main(int argc, char **argv)
 	    {"sip-tls-port", required_argument, NULL, 't'},
 	    {"sip-trusted-only", no_argument, NULL, 'o'},
 	    {"sip-tcp-per-source", required_argument, NULL, 'c'},
+	    {"days", required_argument, NULL, 'Y'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct tc_opts o = {
-	    .timeout_ms = 3000, .ssh_port = 22, .sip_tcp_cap = 256};
+	struct tc_opts o = {.timeout_ms = 3000,
+			    .days = 825,
+			    .ssh_port = 22,
+			    .sip_tcp_cap = 256};
 	long port;
 	const char *cmd, *sub;
 	char *end;
@@ -229,6 +238,11 @@ int main(int argc, char **argv)
 			}
 			o.sip_tcp_cap = (unsigned)port;
 			break;
+		case 'Y':
+			o.days = (int)strtol(optarg, &end, 10);
+			if (*end)
+				o.days = 0; /* ctl_pki refuses it */
+			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
 			return 0;
@@ -275,6 +289,8 @@ int main(int argc, char **argv)
 		return tc_cmd_live(&o, argc - optind + 1, argv + optind - 1);
 	if (!strcmp(cmd, "user"))
 		return tc_cmd_user(&o, argc - optind, argv + optind);
+	if (!strcmp(cmd, "pki"))
+		return ctl_pki(argc - optind, argv + optind, o.days);
 	if (!strcmp(cmd, "payment"))
 		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)
