@@ -394,6 +394,23 @@ bool sw_bus_url_local(const char *url)
 }
 
 /*
+ * The host (brackets removed) and port of a tcp:// or tls+tcp:// URL: 0,
+ * ENOENT for ipc:// and inproc:// (no network: no firewall rule), EINVAL
+ * when malformed.  tandemctl firewall reads the daemons' URLs with it.
+ */
+int sw_bus_url_hostport(const char *url, char *host, size_t size, int *portp)
+{
+	if (!url || !host || !size || !portp)
+		return EINVAL;
+	if (has_prefix(url, "ipc://") || has_prefix(url, "inproc://"))
+		return ENOENT;
+	if (!has_prefix(url, "tcp://") && !is_tls(url))
+		return EINVAL;
+	url_host(url, host, size, portp);
+	return *host && *portp >= 0 ? 0 : EINVAL;
+}
+
+/*
  * Check a bus URL from a config file: a scheme nng knows, a host and a
  * port for tcp, a pki directory for tls+tcp://, and no plain tcp:// off
  * loopback unless insecure.  err gets the reason.

@@ -57,6 +57,7 @@ void sw_bus_drain(struct sw_bus *bus);
 #define SW_BUS_MAX_PIPES 512
 
 bool sw_bus_url_local(const char *url);
+int sw_bus_url_hostport(const char *url, char *host, size_t size, int *portp);
 int sw_bus_url_check(const char *url, bool insecure, bool pki, char *err,
 		     size_t errsz);
 int sw_bus_set_pki(struct sw_bus *bus, const char *dir, char *err,

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "billingd/config.h"
+#include "common/bus.h"
 #include "mediaproxy/config.h"
 #include "model/model.h"
 #include "signaling/config.h"
@@ -170,18 +171,19 @@ static int add_bus_listen(struct fw *fw, const char *path, const char *key,
 			  const char *url)
 {
 	char host[256];
-	uint16_t port;
-	int e = tc_fw_url(url, host, sizeof(host), &port);
+	int port;
+	int e = sw_bus_url_hostport(url, host, sizeof(host), &port);
 
 	if (e == ENOENT)
 		return 0;
-	if (e) {
+	if (e || !port) {
 		fprintf(stderr,
-			"tandemctl: firewall: %s: %s: '%s' is not a bus URL\n",
+			"tandemctl: firewall: %s: %s: '%s' is not a bus URL "
+			"with a port\n",
 			path, key, url);
 		return EINVAL;
 	}
-	return ports_add(&fw->bus, port, port);
+	return ports_add(&fw->bus, (unsigned)port, (unsigned)port);
 }
 
 /* a dialled nng URL: its host is a bus peer */
@@ -189,8 +191,8 @@ static int add_bus_peer(struct fw *fw, const char *path, const char *key,
 			const char *url)
 {
 	char host[256], what[300];
-	uint16_t port;
-	int e = tc_fw_url(url, host, sizeof(host), &port);
+	int port;
+	int e = sw_bus_url_hostport(url, host, sizeof(host), &port);
 
 	if (e == ENOENT)
 		return 0;

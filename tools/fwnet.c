@@ -232,38 +232,3 @@ int tc_fw_hostport(const char *s, char *host, size_t hsize, uint16_t *portp)
 	*portp = port;
 	return 0;
 }
-
-/*
- * An nng URL (tcp://, tcp4://, tcp6://, tls+tcp://, ws://, wss://) into its
- * host and port.  ENOENT for transports that do not use the network (ipc://,
- * inproc://, abstract://): no firewall rule; EINVAL for anything else.
- */
-int tc_fw_url(const char *url, char *host, size_t hsize, uint16_t *portp)
-{
-	static const char *const net[] = {
-	    "tcp://",	   "tcp4://",	  "tcp6://", "tls+tcp://",
-	    "tls+tcp4://", "tls+tcp6://", "ws://",   "wss://"};
-	static const char *const local[] = {"ipc://", "inproc://",
-					    "abstract://"};
-	char hp[320];
-	const char *rest = NULL, *slash;
-	size_t i;
-
-	if (!url)
-		return EINVAL;
-	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-		if (!strncmp(url, local[i], strlen(local[i])))
-			return ENOENT;
-	for (i = 0; !rest && i < sizeof(net) / sizeof(net[0]); i++)
-		if (!strncmp(url, net[i], strlen(net[i])))
-			rest = url + strlen(net[i]);
-	if (!rest)
-		return EINVAL;
-	slash = strchr(rest, '/');
-	i = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (i >= sizeof(hp))
-		return EINVAL;
-	memcpy(hp, rest, i);
-	hp[i] = '\0';
-	return tc_fw_hostport(hp, host, hsize, portp);
-}

@@ -41,6 +41,5 @@ size_t tc_fwset_count(const struct tc_fwset *set, int af);
 void tc_fwset_free(struct tc_fwset *set);
 
 int tc_fw_hostport(const char *s, char *host, size_t hsize, uint16_t *portp);
-int tc_fw_url(const char *url, char *host, size_t hsize, uint16_t *portp);
 
 #endif /* TC_FWNET_H */

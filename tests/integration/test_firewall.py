@@ -241,7 +241,8 @@ def prepare(stack):
     # the bus peer: a media node elsewhere would dial signalingd; here the
     # media node's config names signalingd's host, which must be trusted
     stack.conf_extra["mediaproxyd"]["signaling_url"] = \
-        f"tcp://{SENDERS['peer']}:{port_of(stack.sg_events)}"
+        f"tls+tcp://{SENDERS['peer']}:{port_of(stack.sg_events)}"
+    stack.conf_extra["mediaproxyd"]["bus_pki"] = str(stack.dir / "pki")
     for d in it.DAEMONS:
         stack.write_conf(d, name=f"etc/{d}.conf")
     return conf
