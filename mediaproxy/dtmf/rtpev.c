@@ -67,13 +67,15 @@ static void note_end(struct mp_dtmf_rx *rx, struct mp_dtmf_rx_note *n)
 
 /**
  * Feed one telephone-event packet (RTP timestamp @ts, payload @pl).  Up to
- * two notes come back: the implicit end of a digit whose end packets were
- * lost, then the start (and possibly end) of a new one.  Malformed and
+ * three notes (MP_DTMF_RX_NOTES) come back: the implicit end of a digit
+ * whose end packets were lost, then the start and possibly the end of a new
+ * one.  Malformed and
  * unsupported events are EBADMSG/ENOTSUP and counted.
  */
-int mp_dtmf_rx_input(struct mp_dtmf_rx *rx, uint32_t ts,
-		     const uint8_t *pl, size_t len, int64_t now_ms,
-		     struct mp_dtmf_rx_note note[2], unsigned *nnote)
+int mp_dtmf_rx_input(struct mp_dtmf_rx *rx, uint32_t ts, const uint8_t *pl,
+		     size_t len, int64_t now_ms,
+		     struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES],
+		     unsigned *nnote)
 {
 	struct mp_dtmf_ev ev;
 	unsigned n = 0;
@@ -91,9 +93,9 @@ int mp_dtmf_rx_input(struct mp_dtmf_rx *rx, uint32_t ts,
 
 	if (rx->have_last && ts == rx->ts) {
 		if (!rx->active)
-			return 0;	/* retransmitted end, or after end */
+			return 0; /* retransmitted end, or after end */
 		if (ev.event != rx->event) {
-			rx->dropped++;	/* same timestamp, other digit */
+			rx->dropped++; /* same timestamp, other digit */
 			return EBADMSG;
 		}
 		if (ev.duration > rx->duration)
@@ -110,7 +112,7 @@ int mp_dtmf_rx_input(struct mp_dtmf_rx *rx, uint32_t ts,
 		return 0;
 
 	if (rx->active)
-		note_end(rx, &note[n++]);	/* end packets were lost */
+		note_end(rx, &note[n++]); /* end packets were lost */
 
 	rx->have_last = true;
 	rx->active = true;
@@ -205,8 +207,9 @@ void mp_dtmf_tx_end(struct mp_dtmf_tx *tx, char digit, uint32_t duration_ms)
 
 		if (tx->queue[pos].ms == 0 &&
 		    mp_dtmf_event_code(tx->queue[pos].digit) == code) {
-			tx->queue[pos].ms = duration_ms < MP_DTMF_MIN_MS ?
-					    MP_DTMF_MIN_MS : duration_ms;
+			tx->queue[pos].ms = duration_ms < MP_DTMF_MIN_MS
+						? MP_DTMF_MIN_MS
+						: duration_ms;
 			return;
 		}
 	}
@@ -225,12 +228,14 @@ static uint16_t tx_duration(const struct mp_dtmf_tx *tx, int64_t ms)
 	return d > 0xffff ? 0xffff : (uint16_t)d;
 }
 
-static void tx_pkt(struct mp_dtmf_tx *tx, struct mp_dtmf_tx_pkt *p,
-		   bool marker, bool end, uint16_t dur)
+static void tx_pkt(struct mp_dtmf_tx *tx, struct mp_dtmf_tx_pkt *p, bool marker,
+		   bool end, uint16_t dur)
 {
 	struct mp_dtmf_ev ev = {
-		.event = tx->event, .end = end, .volume = tx->volume,
-		.duration = dur,
+	    .event = tx->event,
+	    .end = end,
+	    .volume = tx->volume,
+	    .duration = dur,
 	};
 
 	mp_dtmf_ev_encode(p->pl, &ev);
@@ -244,9 +249,8 @@ static void tx_pkt(struct mp_dtmf_tx *tx, struct mp_dtmf_tx_pkt *p,
  * enough).  @cur_ts is the leg's current RTP timestamp, used as the
  * timestamp of a digit that starts now.
  */
-unsigned mp_dtmf_tx_poll(struct mp_dtmf_tx *tx, int64_t now_ms,
-			 uint32_t cur_ts, struct mp_dtmf_tx_pkt *pkt,
-			 unsigned max)
+unsigned mp_dtmf_tx_poll(struct mp_dtmf_tx *tx, int64_t now_ms, uint32_t cur_ts,
+			 struct mp_dtmf_tx_pkt *pkt, unsigned max)
 {
 	unsigned n = 0;
 
@@ -256,8 +260,8 @@ unsigned mp_dtmf_tx_poll(struct mp_dtmf_tx *tx, int64_t now_ms,
 	if (!tx->active && tx->qlen && now_ms >= tx->idle_until) {
 		uint32_t ms = tx->queue[tx->qhead].ms;
 
-		tx->event = (uint8_t)mp_dtmf_event_code(
-			tx->queue[tx->qhead].digit);
+		tx->event =
+		    (uint8_t)mp_dtmf_event_code(tx->queue[tx->qhead].digit);
 		tx->qhead = (tx->qhead + 1) % MP_DTMF_QUEUE;
 		tx->qlen--;
 		tx->active = true;
@@ -285,8 +289,8 @@ unsigned mp_dtmf_tx_poll(struct mp_dtmf_tx *tx, int64_t now_ms,
 	}
 
 	if (tx->stop) {
-		int64_t end = tx->end_ms && tx->end_ms <= now_ms ?
-			      tx->end_ms : now_ms;
+		int64_t end =
+		    tx->end_ms && tx->end_ms <= now_ms ? tx->end_ms : now_ms;
 		uint16_t dur = tx_duration(tx, end - tx->start_ms);
 
 		for (int i = 0; i < MP_DTMF_END_PACKETS && n < max; i++)

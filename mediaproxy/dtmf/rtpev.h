@@ -23,17 +23,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_DTMF_EVENT_MAX      16	/* flash */
-#define MP_DTMF_UPDATE_MS      50
-#define MP_DTMF_END_PACKETS    3
-#define MP_DTMF_RX_TIMEOUT_MS  1000
-#define MP_DTMF_MIN_MS         40
-#define MP_DTMF_MAX_MS         5000
-#define MP_DTMF_GAP_MS         50	/* between generated digits */
-#define MP_DTMF_QUEUE          32
+#define MP_DTMF_EVENT_MAX     16 /* flash */
+#define MP_DTMF_UPDATE_MS     50
+#define MP_DTMF_END_PACKETS   3
+#define MP_DTMF_RX_TIMEOUT_MS 1000
+/* notes one packet can give: the lost end of the previous digit, the start
+ * and (end bit set) the end of a new one */
+#define MP_DTMF_RX_NOTES 3
+#define MP_DTMF_MIN_MS	 40
+#define MP_DTMF_MAX_MS	 5000
+#define MP_DTMF_GAP_MS	 50 /* between generated digits */
+#define MP_DTMF_QUEUE	 32
 
 /* digit characters <-> event codes (RFC 4733 3.2) */
-int  mp_dtmf_event_code(char digit);
+int mp_dtmf_event_code(char digit);
 char mp_dtmf_event_char(int code);
 
 /* one telephone-event payload (first 4 octets) */
@@ -58,23 +61,24 @@ enum mp_dtmf_rx_what {
 struct mp_dtmf_rx_note {
 	enum mp_dtmf_rx_what what;
 	char digit;
-	uint32_t duration;	/* ts units, END only */
+	uint32_t duration; /* ts units, END only */
 };
 
 struct mp_dtmf_rx {
-	bool active;		/* a digit is in progress */
+	bool active; /* a digit is in progress */
 	bool have_last;
 	uint8_t event;
-	uint32_t ts;		/* timestamp of the current/last event */
+	uint32_t ts; /* timestamp of the current/last event */
 	uint32_t duration;
 	int64_t last_ms;
 	uint64_t digits, dropped;
 };
 
 void mp_dtmf_rx_init(struct mp_dtmf_rx *rx);
-int  mp_dtmf_rx_input(struct mp_dtmf_rx *rx, uint32_t ts,
-		      const uint8_t *pl, size_t len, int64_t now_ms,
-		      struct mp_dtmf_rx_note note[2], unsigned *nnote);
+int mp_dtmf_rx_input(struct mp_dtmf_rx *rx, uint32_t ts, const uint8_t *pl,
+		     size_t len, int64_t now_ms,
+		     struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES],
+		     unsigned *nnote);
 bool mp_dtmf_rx_poll(struct mp_dtmf_rx *rx, int64_t now_ms,
 		     struct mp_dtmf_rx_note *note);
 
@@ -87,28 +91,30 @@ struct mp_dtmf_tx_pkt {
 };
 
 struct mp_dtmf_tx {
-	uint32_t rate;		/* RTP clock of the leg */
-	uint8_t volume;		/* dBm0 below 0, RFC 4733 */
+	uint32_t rate;	/* RTP clock of the leg */
+	uint8_t volume; /* dBm0 below 0, RFC 4733 */
 	bool active;
 	uint8_t event;
 	uint32_t ts;
 	int64_t start_ms;
-	int64_t next_ms;	/* next update */
-	int64_t end_ms;		/* 0: until mp_dtmf_tx_stop() */
-	int64_t idle_until;	/* gap before the next queued digit */
+	int64_t next_ms;    /* next update */
+	int64_t end_ms;	    /* 0: until mp_dtmf_tx_stop() */
+	int64_t idle_until; /* gap before the next queued digit */
 	bool stop;
-	struct { char digit; uint32_t ms; } queue[MP_DTMF_QUEUE];
+	struct {
+		char digit;
+		uint32_t ms;
+	} queue[MP_DTMF_QUEUE];
 	unsigned qhead, qlen;
 	uint64_t sent;
 };
 
 void mp_dtmf_tx_init(struct mp_dtmf_tx *tx, uint32_t rate);
-int  mp_dtmf_tx_put(struct mp_dtmf_tx *tx, char digit, uint32_t duration_ms);
+int mp_dtmf_tx_put(struct mp_dtmf_tx *tx, char digit, uint32_t duration_ms);
 void mp_dtmf_tx_stop(struct mp_dtmf_tx *tx);
 void mp_dtmf_tx_end(struct mp_dtmf_tx *tx, char digit, uint32_t duration_ms);
 bool mp_dtmf_tx_busy(const struct mp_dtmf_tx *tx);
-unsigned mp_dtmf_tx_poll(struct mp_dtmf_tx *tx, int64_t now_ms,
-			 uint32_t cur_ts, struct mp_dtmf_tx_pkt *pkt,
-			 unsigned max);
+unsigned mp_dtmf_tx_poll(struct mp_dtmf_tx *tx, int64_t now_ms, uint32_t cur_ts,
+			 struct mp_dtmf_tx_pkt *pkt, unsigned max);
 
 #endif /* MP_DTMF_RTPEV_H */

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <re.h>
-#define SW_LOG_MODULE "xcode"
-#define XC_IDLE_CLOCK_MS 100	/* no audio for this long: clock runs */
+#define SW_LOG_MODULE	 "xcode"
+#define XC_IDLE_CLOCK_MS 100 /* no audio for this long: clock runs */
 #include "common/log.h"
 #include "mediaproxy/dsp/cng.h"
 #include "mediaproxy/dsp/ec.h"
@@ -27,21 +27,21 @@
 #include "mediaproxy/xcode/rtp.h"
 #include "mediaproxy/xcode/xcode.h"
 
-#define XC_PCM_MAX        8192
-#define XC_FRAME_MAX      2880	/* 60 ms at 48 kHz */
-#define XC_MAX_FRAME_MS   120	/* longer payloads are refused */
-#define XC_SSRC_SWITCH_MS 1000	/* a new SSRC wins after this silence */
-#define XC_CNG_AFTER_MS   60	/* concealment gives way to comfort noise */
-#define XC_INBAND_MS      100	/* tone length when the duration is open */
-#define XC_PT_CN          13
-#define XC_TONE_ECHO_MS   200	/* no detection while our tones echo */
-#define XC_QUIET_LEVEL    100	/* mean |sample| of a quiet frame (-50 dBov) */
+#define XC_PCM_MAX	  8192
+#define XC_FRAME_MAX	  2880 /* 60 ms at 48 kHz */
+#define XC_MAX_FRAME_MS	  120  /* longer payloads are refused */
+#define XC_SSRC_SWITCH_MS 1000 /* a new SSRC wins after this silence */
+#define XC_CNG_AFTER_MS	  60   /* concealment gives way to comfort noise */
+#define XC_INBAND_MS	  100  /* tone length when the duration is open */
+#define XC_PT_CN	  13
+#define XC_TONE_ECHO_MS	  200 /* no detection while our tones echo */
+#define XC_QUIET_LEVEL	  100 /* mean |sample| of a quiet frame (-50 dBov) */
 
 struct mp_xcode;
 
 /* what the inband detector callback needs to find its leg */
 struct xc_det_ctx {
-	struct mp_xcode *xc;	/* borrowed back-pointer */
+	struct mp_xcode *xc; /* borrowed back-pointer */
 	int leg;
 };
 
@@ -49,49 +49,49 @@ struct xc_leg {
 	struct mp_xcode_plan plan;
 	struct xc_det_ctx detctx;
 	enum mp_xc_codec_id cid;
-	struct mp_xc_codec *codec;	/* owned */
-	uint32_t pcm_rate;		/* what is encoded toward this leg */
-	uint32_t dec_rate;		/* what is decoded from it */
+	struct mp_xc_codec *codec; /* owned */
+	uint32_t pcm_rate;	   /* what is encoded toward this leg */
+	uint32_t dec_rate;	   /* what is decoded from it */
 	uint32_t rtp_rate;
 	uint32_t ptime;
-	enum mp_xcode_dtmf send;	/* resolved method toward this leg */
+	enum mp_xcode_dtmf send; /* resolved method toward this leg */
 
 	/* received from this leg's peer */
 	bool ssrc_set;
 	uint32_t ssrc;
 	int64_t last_rx_ms;
-	struct mp_dsp_jb *jb;		/* owned */
+	struct mp_dsp_jb *jb; /* owned */
 	struct mp_dtmf_rx evrx;
-	struct mp_dtmf_det *det;	/* owned */
-	struct mp_dsp_ec *ec;		/* owned */
-	struct mp_dsp_cng *cng;		/* owned */
+	struct mp_dtmf_det *det; /* owned */
+	struct mp_dsp_ec *ec;	 /* owned */
+	struct mp_dsp_cng *cng;	 /* owned */
 	uint32_t silence_ms;
 	bool cn_active;
-	enum mp_xcode_dtmf lock;	/* dtmf_recv=all: first method */
+	enum mp_xcode_dtmf lock; /* dtmf_recv=all: first method */
 	char inband_digit;
 	int64_t inband_start_ms;
-	bool ev_map;			/* te_passthrough timestamp map */
+	bool ev_map; /* te_passthrough timestamp map */
 	uint32_t ev_in_ts, ev_out_ts;
 
 	/* sent to this leg's peer */
 	uint32_t ssrc_out;
 	uint16_t seq_out;
-	uint32_t ts_out;		/* timestamp of the next audio frame */
-	int64_t ts_out_ms;		/* when ts_out last moved (0: never) */
+	uint32_t ts_out;   /* timestamp of the next audio frame */
+	int64_t ts_out_ms; /* when ts_out last moved (0: never) */
 	bool sent_any;
-	bool in_dtx;			/* last frame not sent (VAD) */
-	bool pass_anchor;		/* forwarded-audio timestamp map */
+	bool in_dtx;	  /* last frame not sent (VAD) */
+	bool pass_anchor; /* forwarded-audio timestamp map */
 	uint32_t pass_ssrc;
 	uint32_t pass_off;
 	struct mp_xc_repack rp;
 	struct mp_dtmf_tx evtx;
-	struct mp_dtmf_gen *gen;	/* owned */
-	int64_t gen_until_ms;		/* tones sent to it, plus echo time */
+	struct mp_dtmf_gen *gen; /* owned */
+	int64_t gen_until_ms;	 /* tones sent to it, plus echo time */
 
 	/* RTCP with this leg's peer */
 	struct mp_xc_rxstat rxs;
 	struct mp_xc_txstat txs;
-	int64_t rtcp_next_ms;		/* 0: nothing exchanged yet */
+	int64_t rtcp_next_ms; /* 0: nothing exchanged yet */
 
 	struct mp_xcode_stats st;
 };
@@ -100,7 +100,7 @@ struct mp_xcode {
 	struct mp_xcode_conf conf;
 	struct xc_leg leg[2];
 	bool decode[2];			/* decode[x]: x -> other on PCM */
-	struct mp_dsp_resampler *rs[2];	/* owned: x's rate -> other's */
+	struct mp_dsp_resampler *rs[2]; /* owned: x's rate -> other's */
 	int32_t gain_q12;
 	mp_xcode_send_h *sendh;
 	mp_xcode_event_h *eventh;
@@ -157,8 +157,8 @@ int mp_xcode_conf_check(const struct mp_xcode_conf *conf)
 /** Parse a leg plan's dtmf_send/dtmf_recv string. */
 int mp_xcode_dtmf_parse(enum mp_xcode_dtmf *modep, const char *s)
 {
-	static const char *names[] = {"none", "rfc2833", "info", "inband",
-				      "all", "auto"};
+	static const char *names[] = {"none",	"rfc2833", "info",
+				      "inband", "all",	   "auto"};
 
 	if (!modep || !s)
 		return EINVAL;
@@ -236,7 +236,6 @@ static bool recv_accepts(const struct mp_xcode_plan *p, enum mp_xcode_dtmf m)
 		return p->dtmf_recv == m;
 	}
 }
-
 
 /* audio from plan x to plan y must be decoded */
 static bool plans_decode(const struct mp_xcode_plan *x,
@@ -340,8 +339,7 @@ static int leg_setup(struct mp_xcode *xc, int x)
 	err = mp_xc_codec_lookup(&l->cid, l->plan.codec);
 	if (err)
 		return err;
-	err = mp_xc_codec_alloc(&l->codec, l->cid, l->plan.rate,
-				l->plan.fmtp);
+	err = mp_xc_codec_alloc(&l->codec, l->cid, l->plan.rate, l->plan.fmtp);
 	if (err)
 		return err;
 
@@ -373,11 +371,11 @@ static size_t jb_payload_max(const struct xc_leg *l)
 {
 	switch (l->cid) {
 
-	case MP_XC_G729:	/* 10 bytes per 10 ms, and a 2-byte SID */
+	case MP_XC_G729: /* 10 bytes per 10 ms, and a 2-byte SID */
 		return XC_MAX_FRAME_MS + 2;
 	case MP_XC_PCMA:
 	case MP_XC_PCMU:
-	case MP_XC_G722:	/* 8 bytes per ms */
+	case MP_XC_G722: /* 8 bytes per ms */
 		return 8 * XC_MAX_FRAME_MS;
 	default:
 		return 0;
@@ -395,12 +393,12 @@ static int dir_setup(struct mp_xcode *xc, int x)
 
 	if (xc->conf.jb_enable) {
 		struct mp_dsp_jb_conf jc = {
-			.mode = xc->conf.jb_mode ? MP_DSP_JB_ADAPTIVE :
-						   MP_DSP_JB_FIXED,
-			.min_ms = xc->conf.jb_min_ms,
-			.max_ms = xc->conf.jb_max_ms,
-			.default_ms = xc->conf.jb_default_ms,
-			.payload_max = jb_payload_max(l),
+		    .mode =
+			xc->conf.jb_mode ? MP_DSP_JB_ADAPTIVE : MP_DSP_JB_FIXED,
+		    .min_ms = xc->conf.jb_min_ms,
+		    .max_ms = xc->conf.jb_max_ms,
+		    .default_ms = xc->conf.jb_default_ms,
+		    .payload_max = jb_payload_max(l),
 		};
 
 		err = mp_dsp_jb_alloc(&l->jb, &jc, l->rtp_rate);
@@ -418,9 +416,9 @@ static int dir_setup(struct mp_xcode *xc, int x)
 		l->dec_rate = y->pcm_rate;
 
 	if (l->dec_rate != y->pcm_rate) {
-		err = mp_dsp_resampler_alloc(&xc->rs[x], l->dec_rate,
-					     y->pcm_rate,
-					     MP_DSP_RESAMPLE_QUALITY);
+		err =
+		    mp_dsp_resampler_alloc(&xc->rs[x], l->dec_rate, y->pcm_rate,
+					   MP_DSP_RESAMPLE_QUALITY);
 		if (err)
 			return err;
 	}
@@ -471,8 +469,13 @@ static void send_rtp(struct mp_xcode *xc, int y, uint8_t pt, bool marker,
 {
 	struct xc_leg *l = &xc->leg[y];
 	struct mp_xc_rtp rtp = {
-		.marker = marker, .pt = pt, .seq = l->seq_out, .ts = ts,
-		.ssrc = l->ssrc_out, .payload = pl, .plen = len,
+	    .marker = marker,
+	    .pt = pt,
+	    .seq = l->seq_out,
+	    .ts = ts,
+	    .ssrc = l->ssrc_out,
+	    .payload = pl,
+	    .plen = len,
 	};
 	size_t plen;
 
@@ -487,8 +490,7 @@ static void send_rtp(struct mp_xcode *xc, int y, uint8_t pt, bool marker,
 	if (!l->rtcp_next_ms)
 		l->rtcp_next_ms = xc->now_ms + MP_XC_RTCP_INTERVAL_MS / 2;
 	if (xc->sendh)
-		xc->sendh((enum mp_xcode_leg)y, xc->pkt, plen, false,
-			  xc->arg);
+		xc->sendh((enum mp_xcode_leg)y, xc->pkt, plen, false, xc->arg);
 }
 
 static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
@@ -510,14 +512,12 @@ static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
 		bool sid = l->cid == MP_XC_G729 && len < 10;
 
 		/* marker: the first packet, and the first after a DTX gap */
-		send_rtp(xc, y, l->plan.pt,
-			 (!l->sent_any || l->in_dtx) && !sid, l->ts_out, buf,
-			 len);
+		send_rtp(xc, y, l->plan.pt, (!l->sent_any || l->in_dtx) && !sid,
+			 l->ts_out, buf, len);
 		l->sent_any = true;
 		l->in_dtx = sid;
-	}
-	else {
-		l->in_dtx = true;	/* annex B sent nothing this frame */
+	} else {
+		l->in_dtx = true; /* annex B sent nothing this frame */
 	}
 
 	l->ts_out += (uint32_t)((uint64_t)n * l->rtp_rate / l->pcm_rate);
@@ -561,7 +561,8 @@ static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 
 	if (xc->rs[x]) {
 		if (mp_dsp_resample(xc->rs[x], xc->pcm2, XC_PCM_MAX, &m, pcm,
-				    n) && !m)
+				    n) &&
+		    !m)
 			return;
 		out = xc->pcm2;
 	}
@@ -632,16 +633,13 @@ static void dir_pull(struct mp_xcode *xc, int x, int64_t now_ms)
 			break;
 		if (f.kind == MP_DSP_JB_FRAME) {
 			decode_frame(xc, x, f.payload, f.len, f.dur);
-		}
-		else if (f.kind == MP_DSP_JB_DROP) {
+		} else if (f.kind == MP_DSP_JB_DROP) {
 			size_t n;
 
 			/* shrinking: the decoder sees it, nobody hears it */
-			(void)mp_xc_codec_decode(l->codec, xc->pcm,
-						 XC_PCM_MAX, &n, f.payload,
-						 f.len);
-		}
-		else {
+			(void)mp_xc_codec_decode(l->codec, xc->pcm, XC_PCM_MAX,
+						 &n, f.payload, f.len);
+		} else {
 			conceal_frame(xc, x, f.dur, f.next, f.next_len);
 		}
 	}
@@ -656,7 +654,7 @@ static bool lock_ok(struct xc_leg *l, enum mp_xcode_dtmf m)
 	case MP_XCODE_DTMF_ALL:
 	case MP_XCODE_DTMF_AUTO:
 		if (l->lock == MP_XCODE_DTMF_NONE)
-			l->lock = m;	/* SPEC 5: the first method wins */
+			l->lock = m; /* SPEC 5: the first method wins */
 		return l->lock == m;
 	case MP_XCODE_DTMF_NONE:
 		return false;
@@ -707,13 +705,13 @@ static void handle_digit(struct mp_xcode *xc, int x, enum mp_xcode_dtmf m,
 
 	if (end) {
 		struct mp_xcode_event ev = {
-			.type = MP_XCODE_EV_DTMF,
-			.from = (enum mp_xcode_leg)x,
-			.to = (enum mp_xcode_leg)!x,
-			.digit = digit,
-			.duration_ms = dur_ms,
-			.method = m,
-			.send_info = y->send == MP_XCODE_DTMF_INFO,
+		    .type = MP_XCODE_EV_DTMF,
+		    .from = (enum mp_xcode_leg)x,
+		    .to = (enum mp_xcode_leg) !x,
+		    .digit = digit,
+		    .duration_ms = dur_ms,
+		    .method = m,
+		    .send_info = y->send == MP_XCODE_DTMF_INFO,
 		};
 
 		if (y->send == MP_XCODE_DTMF_RFC2833 && !pass && !start)
@@ -737,8 +735,7 @@ static void inband_handler(char digit, void *arg)
 		l->inband_start_ms = xc->now_ms;
 		handle_digit(xc, x, MP_XCODE_DTMF_INBAND, true, false, digit,
 			     0);
-	}
-	else if (xc->leg[x].inband_digit) {
+	} else if (xc->leg[x].inband_digit) {
 		struct xc_leg *l = &xc->leg[x];
 		char d = l->inband_digit;
 
@@ -751,7 +748,7 @@ static void inband_handler(char digit, void *arg)
 static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 {
 	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
-	struct mp_dtmf_rx_note note[2];
+	struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES];
 	unsigned n = 0;
 
 	if (mp_dtmf_rx_input(&l->evrx, rtp->ts, rtp->payload, rtp->plen,
@@ -777,8 +774,7 @@ static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 
 		handle_digit(xc, x, MP_XCODE_DTMF_RFC2833, start, !start,
 			     note[i].digit,
-			     start ? 0 : note[i].duration * 1000 /
-					 l->rtp_rate);
+			     start ? 0 : note[i].duration * 1000 / l->rtp_rate);
 	}
 }
 
@@ -797,8 +793,7 @@ static void forward_audio(struct mp_xcode *xc, int x,
 	}
 	ts = rtp->ts + y->pass_off;
 
-	send_rtp(xc, !x, y->plan.pt, rtp->marker, ts, rtp->payload,
-		 rtp->plen);
+	send_rtp(xc, !x, y->plan.pt, rtp->marker, ts, rtp->payload, rtp->plen);
 	if (!mp_xc_codec_duration(l->codec, &dur, rtp->payload, rtp->plen) &&
 	    mp_xc_ts_diff(ts + dur, y->ts_out) > 0)
 		y->ts_out = ts + dur;
@@ -818,14 +813,13 @@ static void clock_idle_leg(struct xc_leg *l, int64_t now_ms)
 	}
 	if (now_ms - l->ts_out_ms < XC_IDLE_CLOCK_MS)
 		return;
-	l->ts_out += (uint32_t)((uint64_t)(now_ms - l->ts_out_ms) *
-				l->rtp_rate / 1000);
+	l->ts_out +=
+	    (uint32_t)((uint64_t)(now_ms - l->ts_out_ms) * l->rtp_rate / 1000);
 	l->ts_out_ms = now_ms;
-	l->pass_anchor = false;	/* forwarded audio re-anchors after it */
+	l->pass_anchor = false; /* forwarded audio re-anchors after it */
 }
 
-static void audio_input(struct mp_xcode *xc, int x,
-			const struct mp_xc_rtp *rtp)
+static void audio_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 {
 	struct xc_leg *l = &xc->leg[x];
 	uint32_t dur = 0;
@@ -925,7 +919,7 @@ int mp_xcode_alloc(struct mp_xcode **xcp, const struct mp_xcode_plan *a,
 			goto out;
 	}
 
- out:
+out:
 	if (err)
 		mem_deref(xc);
 	else
@@ -959,15 +953,13 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 		goto out;
 	}
 
-	if (!l->ssrc_set ||
-	    (rtp.ssrc != l->ssrc &&
-	     now_ms - l->last_rx_ms >= XC_SSRC_SWITCH_MS)) {
+	if (!l->ssrc_set || (rtp.ssrc != l->ssrc &&
+			     now_ms - l->last_rx_ms >= XC_SSRC_SWITCH_MS)) {
 		if (l->ssrc_set)
 			mp_dtmf_rx_init(&l->evrx);
 		l->ssrc_set = true;
 		l->ssrc = rtp.ssrc;
-	}
-	else if (rtp.ssrc != l->ssrc) {
+	} else if (rtp.ssrc != l->ssrc) {
 		l->st.rx_wrong_ssrc++;
 		err = EPROTO;
 		goto out;
@@ -975,8 +967,7 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 
 	if (rtp.pt == l->plan.pt || rtp.pt == XC_PT_CN ||
 	    (l->plan.te_pt && rtp.pt == l->plan.te_pt)) {
-		mp_xc_rxstat_update(&l->rxs, rtp.ssrc, rtp.seq, rtp.ts,
-				    now_ms);
+		mp_xc_rxstat_update(&l->rxs, rtp.ssrc, rtp.seq, rtp.ts, now_ms);
 		if (!l->rtcp_next_ms)
 			l->rtcp_next_ms = now_ms + MP_XC_RTCP_INTERVAL_MS / 2;
 	}
@@ -986,27 +977,24 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 		l->st.rx_packets++;
 		l->st.rx_bytes += len;
 		ev_input(xc, x, &rtp);
-	}
-	else if (rtp.pt == l->plan.pt) {
+	} else if (rtp.pt == l->plan.pt) {
 		l->last_rx_ms = now_ms;
 		l->st.rx_packets++;
 		l->st.rx_bytes += len;
 		audio_input(xc, x, &rtp);
-	}
-	else if (rtp.pt == XC_PT_CN) {
+	} else if (rtp.pt == XC_PT_CN) {
 		/* RFC 3389: silence with a level; fill locally */
 		l->last_rx_ms = now_ms;
 		l->st.rx_packets++;
 		l->st.rx_bytes += len;
 		if (l->cng && !mp_dsp_cng_rx(l->cng, rtp.payload, rtp.plen))
 			l->cn_active = true;
-	}
-	else {
+	} else {
 		l->st.rx_wrong_pt++;
 		err = EPROTO;
 	}
 
- out:
+out:
 	return err;
 }
 
@@ -1023,8 +1011,8 @@ static void rtcp_send(struct mp_xcode *xc, int y, int64_t now_ms)
 			  (int64_t)(random32() % (MP_XC_RTCP_INTERVAL_MS / 2));
 
 	l->txs.last_ts = l->ts_out;
-	if (mp_xc_rtcp_build(buf, sizeof(buf), &len, &l->txs, &l->rxs,
-			     now_ms, xc->cname))
+	if (mp_xc_rtcp_build(buf, sizeof(buf), &len, &l->txs, &l->rxs, now_ms,
+			     xc->cname))
 		return;
 	l->st.rtcp_tx++;
 	if (xc->sendh)
@@ -1096,8 +1084,8 @@ int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
 			continue;
 		n = mp_dtmf_tx_poll(&l->evtx, now_ms, l->ts_out, pkt, 8);
 		for (unsigned i = 0; i < n; i++) {
-			send_rtp(xc, y, l->plan.te_pt, pkt[i].marker,
-				 pkt[i].ts, pkt[i].pl, sizeof(pkt[i].pl));
+			send_rtp(xc, y, l->plan.te_pt, pkt[i].marker, pkt[i].ts,
+				 pkt[i].pl, sizeof(pkt[i].pl));
 			l->st.tx_events++;
 		}
 	}
@@ -1121,8 +1109,7 @@ int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
 		duration_ms = 160;
 
 	xc->now_ms = now_ms;
-	handle_digit(xc, x, MP_XCODE_DTMF_INFO, true, true, digit,
-		     duration_ms);
+	handle_digit(xc, x, MP_XCODE_DTMF_INFO, true, true, digit, duration_ms);
 	return 0;
 }
 

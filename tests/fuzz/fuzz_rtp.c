@@ -1,4 +1,5 @@
-// FUZZ_SOURCES: mediaproxy/xcode/rtp.c mediaproxy/xcode/rtcp.c mediaproxy/xcode/codec.c mediaproxy/xcode/repack.c mediaproxy/xcode/xcode.c mediaproxy/dsp/cng.c mediaproxy/dsp/ec.c mediaproxy/dsp/gain.c mediaproxy/dsp/jb.c mediaproxy/dsp/plc.c mediaproxy/dsp/resample.c mediaproxy/dtmf/inband.c mediaproxy/dtmf/rtpev.c common/log.c
+// FUZZ_SOURCES: mediaproxy/xcode/*.c mediaproxy/dsp/*.c common/log.c
+// FUZZ_SOURCES: mediaproxy/dtmf/*.c
 // FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
 /*
  * fuzz_rtp.c - RTP/RTCP header parsing, telephone-event reception, codec
@@ -33,8 +34,8 @@ static void sink(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
 	(void)leg;
 	(void)arg;
 	/* whatever the engine sends must parse back */
-	if (rtcp ? !mp_xc_rtcp_check(pkt, len) :
-		   mp_xc_rtp_decode(&rtp, pkt, len) != 0)
+	if (rtcp ? !mp_xc_rtcp_check(pkt, len)
+		 : mp_xc_rtp_decode(&rtp, pkt, len) != 0)
 		__builtin_trap();
 }
 
@@ -95,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (size) {
 		size_t len = data[0] * 8u + 1u, n;
 		const uint8_t *p = data + 1;
-		struct mp_dtmf_rx_note note[2];
+		struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES];
 		struct mp_xc_rtp rtp;
 		unsigned nn;
 		uint32_t dur;
@@ -105,25 +106,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		switch (mode) {
 
-		case 0:		/* headers */
+		case 0: /* headers */
 			(void)mp_xc_rtp_decode(&rtp, p, len);
 			(void)mp_xc_rtcp_check(p, len);
 			(void)mp_xc_is_rtcp(p, len);
 			break;
 
-		case 1:		/* telephone-events: 4-byte ts then payload */
+		case 1: /* telephone-events: 4-byte ts then payload */
 			if (len >= 4)
-				(void)mp_dtmf_rx_input(&evrx,
-						       (uint32_t)p[0] << 8 | p[1],
-						       p + 4, len - 4, now, note,
-						       &nn);
+				(void)mp_dtmf_rx_input(
+				    &evrx, (uint32_t)p[0] << 8 | p[1], p + 4,
+				    len - 4, now, note, &nn);
 			(void)mp_dtmf_rx_poll(&evrx, now, note);
 			break;
 
-		case 2:		/* codec payloads */
+		case 2: /* codec payloads */
 			if (len >= 1) {
 				struct mp_xc_codec *c =
-					codec[p[0] % MP_XC_CODEC_COUNT];
+				    codec[p[0] % MP_XC_CODEC_COUNT];
 
 				(void)mp_xc_codec_duration(c, &dur, p + 1,
 							   len - 1);
@@ -132,11 +132,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 
-		default:	/* whole engine: RTP, or RTCP with bit 2 */
+		default: /* whole engine: RTP, or RTCP with bit 2 */
 			if (len >= 1) {
 				struct mp_xcode *e = xc[p[0] & 1];
-				enum mp_xcode_leg leg = p[0] & 2 ? MP_XCODE_B :
-							MP_XCODE_A;
+				enum mp_xcode_leg leg =
+				    p[0] & 2 ? MP_XCODE_B : MP_XCODE_A;
 
 				if (p[0] & 4)
 					(void)mp_xcode_rtcp_input(e, leg, p + 1,

@@ -4,7 +4,9 @@
 #   // FUZZ_SOURCES: common/envelope.c ...
 #   // FUZZ_LIBS: -ljansson ...
 # FUZZ_SOURCES may use globs (billingd/*.c): a daemon's main.c is left out,
-# so a harness keeps building when the daemon gains a file.
+# so a harness keeps building when the daemon gains a file.  Either line may
+# be given more than once (keep each under 80 columns: clang-format wraps
+# longer comments and the wrapped part would be lost).
 #
 # Usage: tests/fuzz/run.sh [SECONDS_PER_HARNESS] [harness ...]
 #   SECONDS_PER_HARNESS: else $FUZZ_TIME, else 30 (`make fuzz`);

@@ -77,9 +77,10 @@ static void digits_through(const enum mp_xc_codec_id *chain, size_t nchain)
 
 			assert_int_equal(mp_xc_codec_encode(c[i], pl,
 							    sizeof(pl), &len,
-							    pcm, 160), 0);
-			assert_int_equal(mp_xc_codec_decode(c[i], pcm, 160,
-							    &n, pl, len), 0);
+							    pcm, 160),
+					 0);
+			assert_int_equal(
+			    mp_xc_codec_decode(c[i], pcm, 160, &n, pl, len), 0);
 			assert_int_equal(n, 160);
 		}
 		mp_dtmf_det_process(det, pcm, 160);
@@ -143,8 +144,8 @@ static void all_digits_16k(void **state)
 
 		memset(pcm, 0, sizeof(pcm));
 		mp_dtmf_gen_mix(gen, pcm, 320);
-		assert_int_equal(mp_xc_codec_encode(c, pl, sizeof(pl), &len,
-						    pcm, 320), 0);
+		assert_int_equal(
+		    mp_xc_codec_encode(c, pl, sizeof(pl), &len, pcm, 320), 0);
 		assert_int_equal(mp_xc_codec_decode(c, pcm, 320, &n, pl, len),
 				 0);
 		mp_dtmf_det_process(det, pcm, n);
@@ -171,8 +172,8 @@ static void rfc4733_generate(void **state)
 	assert_int_equal(mp_dtmf_tx_put(&tx, '#', 230), 0);
 
 	for (int64_t t = t0; t < t0 + 600; t += 10) {
-		unsigned k = mp_dtmf_tx_poll(&tx, t, 777000 + (uint32_t)t,
-					     pkt, 8);
+		unsigned k =
+		    mp_dtmf_tx_poll(&tx, t, 777000 + (uint32_t)t, pkt, 8);
 
 		for (unsigned i = 0; i < k; i++) {
 			when[n] = t;
@@ -186,15 +187,14 @@ static void rfc4733_generate(void **state)
 		struct mp_dtmf_ev ev;
 
 		assert_int_equal(mp_dtmf_ev_decode(&ev, all[i].pl, 4), 0);
-		assert_int_equal(ev.event, 11);			/* '#' */
-		assert_int_equal(all[i].ts, 777000 + (uint32_t)t0);	/* fixed */
-		assert_int_equal(all[i].marker, i == 0);	/* marker once */
+		assert_int_equal(ev.event, 11);			    /* '#' */
+		assert_int_equal(all[i].ts, 777000 + (uint32_t)t0); /* fixed */
+		assert_int_equal(all[i].marker, i == 0); /* marker once */
 		if (i < 5) {
 			assert_false(ev.end);
-			assert_int_equal(ev.duration, i * 400);	/* 50 ms */
+			assert_int_equal(ev.duration, i * 400); /* 50 ms */
 			assert_int_equal(when[i], t0 + (int64_t)i * 50);
-		}
-		else {
+		} else {
 			assert_true(ev.end);
 			assert_int_equal(ev.duration, 230 * 8);
 			assert_int_equal(when[i], t0 + 230);
@@ -214,8 +214,8 @@ static void rfc4733_generate_all_events(void **state)
 	(void)state;
 	mp_dtmf_tx_init(&tx, 8000);
 	for (int e = 0; e <= 16; e++)
-		assert_int_equal(mp_dtmf_tx_put(&tx, mp_dtmf_event_char(e),
-						100), 0);
+		assert_int_equal(
+		    mp_dtmf_tx_put(&tx, mp_dtmf_event_char(e), 100), 0);
 	for (; t < 17 * 200 && mp_dtmf_tx_busy(&tx); t += 10) {
 		unsigned k = mp_dtmf_tx_poll(&tx, t, (uint32_t)t * 8, pkt, 8);
 
@@ -234,7 +234,7 @@ static void rfc4733_generate_all_events(void **state)
 		}
 	}
 	for (int e = 0; e <= 16; e++)
-		assert_int_equal(seen[e], 3);	/* three end packets each */
+		assert_int_equal(seen[e], 3); /* three end packets each */
 	assert_int_equal(mp_dtmf_tx_put(&tx, 'x', 100), EINVAL);
 }
 
@@ -266,14 +266,14 @@ static void rfc4733_open_duration(void **state)
 
 static void ev_pl(uint8_t pl[4], int event, bool end, uint16_t dur)
 {
-	struct mp_dtmf_ev ev = {.event = (uint8_t)event, .end = end,
-				.volume = 10, .duration = dur};
+	struct mp_dtmf_ev ev = {
+	    .event = (uint8_t)event, .end = end, .volume = 10, .duration = dur};
 
 	mp_dtmf_ev_encode(pl, &ev);
 }
 
 static unsigned rx(struct mp_dtmf_rx *r, uint32_t ts, int event, bool end,
-		   uint16_t dur, struct mp_dtmf_rx_note note[2])
+		   uint16_t dur, struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES])
 {
 	uint8_t pl[4];
 	unsigned n = 0;
@@ -286,7 +286,7 @@ static unsigned rx(struct mp_dtmf_rx *r, uint32_t ts, int event, bool end,
 static void rfc4733_receive(void **state)
 {
 	struct mp_dtmf_rx r;
-	struct mp_dtmf_rx_note note[2];
+	struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES];
 	uint8_t bad[4];
 	unsigned n;
 
@@ -334,6 +334,20 @@ static void rfc4733_receive(void **state)
 	assert_int_equal(note[0].what, MP_DTMF_RX_START);
 	assert_int_equal(note[1].what, MP_DTMF_RX_END);
 
+	/* a digit whose end was lost, then a new one that is only its end
+	 * packet: three notes (fuzz_rtp found the third written past a
+	 * two-note array) */
+	n = rx(&r, 11000, 1, false, 160, note);
+	assert_int_equal(n, 1);
+	n = rx(&r, 13000, 2, true, 800, note);
+	assert_int_equal(n, 3);
+	assert_int_equal(note[0].what, MP_DTMF_RX_END);
+	assert_int_equal(note[0].digit, '1');
+	assert_int_equal(note[1].what, MP_DTMF_RX_START);
+	assert_int_equal(note[1].digit, '2');
+	assert_int_equal(note[2].what, MP_DTMF_RX_END);
+	assert_int_equal(note[2].digit, '2');
+
 	/* malformed: short, odd length, unsupported event */
 	ev_pl(bad, 5, false, 0);
 	assert_int_equal(mp_dtmf_rx_input(&r, 9999, bad, 3, 0, note, &n),
@@ -344,7 +358,7 @@ static void rfc4733_receive(void **state)
 	assert_int_equal(mp_dtmf_rx_input(&r, 9999, bad, 4, 0, note, &n),
 			 ENOTSUP);
 	assert_int_equal(r.dropped, 3);
-	assert_int_equal(r.digits, 4);
+	assert_int_equal(r.digits, 6);
 }
 
 /* speech must not fire the detector (talk-off): sipp's recorded call */
@@ -393,15 +407,15 @@ static void no_digits_in_speech(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(all_digits_pcma),
-		cmocka_unit_test(all_digits_pcmu),
-		cmocka_unit_test(all_digits_g729),
-		cmocka_unit_test(all_digits_16k),
-		cmocka_unit_test(rfc4733_generate),
-		cmocka_unit_test(rfc4733_generate_all_events),
-		cmocka_unit_test(rfc4733_open_duration),
-		cmocka_unit_test(rfc4733_receive),
-		cmocka_unit_test(no_digits_in_speech),
+	    cmocka_unit_test(all_digits_pcma),
+	    cmocka_unit_test(all_digits_pcmu),
+	    cmocka_unit_test(all_digits_g729),
+	    cmocka_unit_test(all_digits_16k),
+	    cmocka_unit_test(rfc4733_generate),
+	    cmocka_unit_test(rfc4733_generate_all_events),
+	    cmocka_unit_test(rfc4733_open_duration),
+	    cmocka_unit_test(rfc4733_receive),
+	    cmocka_unit_test(no_digits_in_speech),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
