@@ -12,32 +12,36 @@
 
 /* Every key of mediaproxyd.conf; keep docs/mediaproxyd.md in step. */
 const struct sw_conf_item mp_conf_table[] = {
-	{"node_id", SW_CONF_STR, F(node_id), "mp1", 1, 64,
-	 "unique id of this media process"},
-	{"bus_listen", SW_CONF_STR, F(bus_listen), "tcp://127.0.0.1:7621", 1,
-	 256, "REP URL signalingd dials for media.* requests"},
-	{"signaling_url", SW_CONF_STR, F(signaling_url),
-	 "tcp://127.0.0.1:7601", 1, 256,
-	 "signalingd's PULL URL for heartbeats and events"},
-	{"rtp_ip", SW_CONF_STR, F(rtp_ip), "127.0.0.1", 1, 64,
-	 "local address the RTP/RTCP sockets bind to"},
-	{"rtp_advertise_ip", SW_CONF_STR, F(rtp_advertise_ip), "", 0, 64,
-	 "address given to peers (SDP); empty = rtp_ip"},
-	{"port_min", SW_CONF_INT, F(port_min), "10000", 1024, 65534,
-	 "lowest RTP port"},
-	{"port_max", SW_CONF_INT, F(port_max), "60000", 1025, 65535,
-	 "highest RTP/RTCP port"},
-	{"rtp_timeout_s", SW_CONF_INT, F(rtp_timeout_s), "30", 1, 86400,
-	 "no RTP from either leg for this long ends the call"},
-	{"rtp_hold_timeout_s", SW_CONF_INT, F(rtp_hold_timeout_s), "3600", 1,
-	 604800, "the same for sessions on hold (sendonly/recvonly/inactive)"},
-	{"heartbeat_ms", SW_CONF_INT, F(heartbeat_ms), "1000", 100, 60000,
-	 "interval of node.heartbeat to signalingd"},
-	{"xcode_budget", SW_CONF_INT, F(xcode_budget), "64", 0, 100000,
-	 "decoded-path (transcoding) sessions accepted; 0 = none"},
-	{"log_level", SW_CONF_LOGLEVEL, F(log_level), "info", 0, 0,
-	 "err, warn, info or debug"},
-	SW_CONF_END,
+    {"node_id", SW_CONF_STR, F(node_id), "mp1", 1, 64,
+     "unique id of this media process"},
+    {"bus_listen", SW_CONF_STR, F(bus_listen), "tcp://127.0.0.1:7621", 1, 256,
+     "REP URL signalingd dials for media.* requests"},
+    {"signaling_url", SW_CONF_STR, F(signaling_url), "tcp://127.0.0.1:7601", 1,
+     256, "signalingd's PULL URL for heartbeats and events"},
+    {"rtp_ip", SW_CONF_STR, F(rtp_ip), "127.0.0.1", 1, 64,
+     "local address the RTP/RTCP sockets bind to"},
+    {"rtp_advertise_ip", SW_CONF_STR, F(rtp_advertise_ip), "", 0, 64,
+     "address given to peers (SDP); empty = rtp_ip"},
+    {"port_min", SW_CONF_INT, F(port_min), "10000", 1024, 65534,
+     "lowest RTP port"},
+    {"port_max", SW_CONF_INT, F(port_max), "60000", 1025, 65535,
+     "highest RTP/RTCP port"},
+    {"rtp_timeout_s", SW_CONF_INT, F(rtp_timeout_s), "30", 1, 86400,
+     "no RTP from either leg for this long ends the call"},
+    {"rtp_hold_timeout_s", SW_CONF_INT, F(rtp_hold_timeout_s), "3600", 1,
+     604800, "the same for sessions on hold (sendonly/recvonly/inactive)"},
+    {"heartbeat_ms", SW_CONF_INT, F(heartbeat_ms), "1000", 100, 60000,
+     "interval of node.heartbeat to signalingd"},
+    {"xcode_budget", SW_CONF_INT, F(xcode_budget), "64", 0, 100000,
+     "decoded-path (transcoding) sessions accepted; 0 = none"},
+    {"rtp_latch_prefix", SW_CONF_INT, F(rtp_latch_prefix), "32", 0, 32,
+     "IPv4 RTP is taken only from within this prefix of the leg's SDP "
+     "or signalling address"},
+    {"rtp_latch_prefix6", SW_CONF_INT, F(rtp_latch_prefix6), "128", 0, 128,
+     "the same for IPv6"},
+    {"log_level", SW_CONF_LOGLEVEL, F(log_level), "info", 0, 0,
+     "err, warn, info or debug"},
+    SW_CONF_END,
 };
 
 static bool ip_valid(const char *s)
@@ -88,20 +92,25 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 		return EINVAL;
 	}
 	if (!url_valid(c.bus_listen)) {
-		snprintf(err, errsz, "%s: bus_listen: '%s' is not a tcp:// or "
-			 "ipc:// URL", fname, c.bus_listen);
+		snprintf(err, errsz,
+			 "%s: bus_listen: '%s' is not a tcp:// or "
+			 "ipc:// URL",
+			 fname, c.bus_listen);
 		return EINVAL;
 	}
 	if (!url_valid(c.signaling_url)) {
-		snprintf(err, errsz, "%s: signaling_url: '%s' is not a tcp:// "
-			 "or ipc:// URL", fname, c.signaling_url);
+		snprintf(err, errsz,
+			 "%s: signaling_url: '%s' is not a tcp:// "
+			 "or ipc:// URL",
+			 fname, c.signaling_url);
 		return EINVAL;
 	}
 	/* the first even port and its RTCP neighbour must fit */
 	if (((c.port_min + 1) & ~1LL) + 1 > c.port_max) {
-		snprintf(err, errsz, "%s: port_min %lld .. port_max %lld holds "
-			 "no even RTP/RTCP pair", fname,
-			 (long long)c.port_min, (long long)c.port_max);
+		snprintf(err, errsz,
+			 "%s: port_min %lld .. port_max %lld holds "
+			 "no even RTP/RTCP pair",
+			 fname, (long long)c.port_min, (long long)c.port_max);
 		return ERANGE;
 	}
 
@@ -112,6 +121,6 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 /* The address peers are told to send to. */
 const char *mp_conf_advertise_ip(const struct mp_conf *conf)
 {
-	return conf->rtp_advertise_ip[0] ? conf->rtp_advertise_ip :
-					   conf->rtp_ip;
+	return conf->rtp_advertise_ip[0] ? conf->rtp_advertise_ip
+					 : conf->rtp_ip;
 }

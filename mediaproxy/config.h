@@ -23,13 +23,15 @@ struct mp_conf {
 	char bus_listen[257];
 	char signaling_url[257];
 	char rtp_ip[65];
-	char rtp_advertise_ip[65];	/* "" = rtp_ip */
+	char rtp_advertise_ip[65]; /* "" = rtp_ip */
 	int64_t port_min;
 	int64_t port_max;
 	int64_t rtp_timeout_s;
 	int64_t rtp_hold_timeout_s;
 	int64_t heartbeat_ms;
 	int64_t xcode_budget;
+	int64_t rtp_latch_prefix;  /* IPv4 bits, 0..32 */
+	int64_t rtp_latch_prefix6; /* IPv6 bits, 0..128 */
 	enum sw_log_level log_level;
 };
 

@@ -39,6 +39,21 @@ struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
 	return NULL;
 }
 
+/*
+ * A leg plan for the media node with who may send that leg's media: the
+ * caller's signalling source and its mapping gateway's rtp_relatch (leg
+ * a), the vendor gateway's address and rtp_relatch (leg b).  plan is
+ * returned (docs/mediaproxyd.md "Latching").
+ */
+json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan)
+{
+	if (leg_a)
+		return sg_media_plan_guard(plan, c->src_ip,
+					   c->mgw && c->mgw->rtp_relatch);
+	return sg_media_plan_guard(plan, c->gw ? c->gw->address : NULL,
+				   c->gw && c->gw->rtp_relatch);
+}
+
 /* A wire string into a record field: valid UTF-8, cut on a character. */
 static void wire_copy(char *dst, size_t size, const char *s, size_t len)
 {
@@ -188,7 +203,8 @@ void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len)
 		return;
 	}
 	snprintf(c->codec_b, sizeof(c->codec_b), "%s", m.codec);
-	sg_media_answer(c->node, c->id, sg_media_leg_plan(&m),
+	sg_media_answer(c->node, c->id,
+			sg_call_guard(c, false, sg_media_leg_plan(&m)),
 			(int)c->sg->cfg.media_timeout_ms);
 	c->b_media_set = true;
 	if (sg_sdp_rewrite(&out, sdp, len, c->a_local_ip, c->a_local_port)) {
@@ -578,8 +594,8 @@ static void media_try_next(struct sg_call *c)
 		return;
 	}
 	c->node = c->media_nodes[c->media_try];
-	a = sg_media_leg_plan(&c->a_sdp);
-	b = sg_media_leg_plan(NULL);
+	a = sg_call_guard(c, true, sg_media_leg_plan(&c->a_sdp));
+	b = sg_call_guard(c, false, sg_media_leg_plan(NULL));
 	if (b && a) {
 		/* the vendor leg offers what the caller offered */
 		json_object_set(b, "codec", json_object_get(a, "codec"));

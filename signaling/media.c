@@ -1,6 +1,7 @@
 /*
  * media.c - media node pool and media.* requests
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,8 @@
 #include "signaling/media.h"
 
 struct sg_media {
-	struct sw_bus *bus;		/* borrowed */
-	struct sg_media_node *nodes;	/* owned */
+	struct sw_bus *bus;	     /* borrowed */
+	struct sg_media_node *nodes; /* owned */
 };
 
 /* requests whose handler has not run yet */
@@ -44,7 +45,7 @@ unsigned sg_media_inflight(void)
 }
 
 struct sg_media_req {
-	struct sg_media_node *node;	/* borrowed */
+	struct sg_media_node *node; /* borrowed */
 	sg_media_offer_h *offer_h;
 	sg_media_done_h *done_h;
 	void *arg;
@@ -144,8 +145,7 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
 	id = sw_jv_str(&v, body, "node_id", 64, true, NULL);
 	url = sw_jv_str(&v, body, "url", 256, true, NULL);
 	sessions = sw_jv_int(&v, body, "sessions", 0, INT32_MAX, false, 0);
-	free_ports = sw_jv_int(&v, body, "free_ports", 0, INT32_MAX, false,
-			       0);
+	free_ports = sw_jv_int(&v, body, "free_ports", 0, INT32_MAX, false, 0);
 	cpu = sw_jv_int(&v, body, "cpu_pct", 0, 100, false, 0);
 	sw_jv_str(&v, body, "version", 32, false, "");
 	if (!v.bad && (!*id || !*url))
@@ -202,10 +202,9 @@ json_t *sg_media_nodes_json(const struct sg_media *m)
 					    json_string(n->node_id));
 			json_object_set_new(o, "url", json_string(n->url));
 		}
-		json_object_set_new(o, "last_seen_ms",
-				    json_integer(n->heard
-							 ? now - n->last_seen_ms
-							 : -1));
+		json_object_set_new(
+		    o, "last_seen_ms",
+		    json_integer(n->heard ? now - n->last_seen_ms : -1));
 		json_object_set_new(o, "online",
 				    json_boolean(sg_media_online(n)));
 		json_object_set_new(o, "static", json_boolean(n->is_static));
@@ -224,8 +223,7 @@ static long headroom(const struct sg_media_node *n)
  * Online nodes in the order a new call should try them (most headroom
  * first); returns how many were written to out.
  */
-size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
-		     size_t max)
+size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out, size_t max)
 {
 	size_t n = 0;
 
@@ -237,7 +235,7 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 			continue;
 		if (x->heard && x->free_ports == 0 && x->hb &&
 		    json_object_get(x->hb, "free_ports"))
-			continue;	/* no ports left */
+			continue; /* no ports left */
 		/* insertion sort by headroom */
 		for (i = n; i > 0 && headroom(out[i - 1]) > headroom(x); i--)
 			out[i] = out[i - 1];
@@ -267,8 +265,7 @@ json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
 	if (!s) {
 		memset(&empty, 0, sizeof(empty));
 		empty.ptime = 20;
-		snprintf(empty.direction, sizeof(empty.direction),
-			 "sendrecv");
+		snprintf(empty.direction, sizeof(empty.direction), "sendrecv");
 		s = &empty;
 	}
 	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
@@ -281,6 +278,25 @@ json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
 			 s->te_pt ? "rfc2833" : "none", "dtmf_recv",
 			 s->te_pt ? "rfc2833" : "none", "direction",
 			 s->direction[0] ? s->direction : "sendrecv");
+}
+
+/*
+ * Who may send a leg's media besides its SDP address (docs/bus.md "Leg
+ * plan"): sig_ip, the address the leg's signalling comes from (set only
+ * when it is an IP literal), and relatch, the gateway's rtp_relatch.
+ * Returns plan.
+ */
+json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool relatch)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (!plan)
+		return NULL;
+	if (sig_ip && (inet_pton(AF_INET, sig_ip, buf) == 1 ||
+		       inet_pton(AF_INET6, sig_ip, buf) == 1))
+		json_object_set_new(plan, "sig_ip", json_string(sig_ip));
+	json_object_set_new(plan, "relatch", json_boolean(relatch));
+	return plan;
 }
 
 static int local_of(struct sw_jv *v, const json_t *body, const char *leg,
@@ -324,8 +340,8 @@ static void offer_resp(int err, const struct sw_env *env, void *arg)
 		sw_warn("media node %s: media.offer: %s", req->node->node_id,
 			strerror(err));
 	}
-	req->node->failures = err && err != EPROTO ? req->node->failures + 1
-						    : 0;
+	req->node->failures =
+	    err && err != EPROTO ? req->node->failures + 1 : 0;
 	if (req->offer_h)
 		req->offer_h(err, code, err ? NULL : &loc, req->arg);
 	free(req);
@@ -360,8 +376,7 @@ int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->offer_h = h;
-	err = request(n, SW_MSG_MEDIA_OFFER, body, timeout_ms, offer_resp,
-		      req);
+	err = request(n, SW_MSG_MEDIA_OFFER, body, timeout_ms, offer_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)
@@ -399,8 +414,7 @@ int sg_media_update(struct sg_media_node *n, const char *session,
 int sg_media_answer(struct sg_media_node *n, const char *session,
 		    json_t *plan_b, int timeout_ms)
 {
-	json_t *body = json_pack("{s:s, s:o}", "session", session, "b",
-				 plan_b);
+	json_t *body = json_pack("{s:s, s:o}", "session", session, "b", plan_b);
 
 	if (!n || !body) {
 		json_decref(body);
@@ -460,8 +474,7 @@ int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->done_h = h;
-	err = request(n, SW_MSG_MEDIA_DELETE, body, timeout_ms, done_resp,
-		      req);
+	err = request(n, SW_MSG_MEDIA_DELETE, body, timeout_ms, done_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)
@@ -480,14 +493,14 @@ void sg_media_req_cancel(struct sg_media_req *req)
 }
 
 /* The node of a recovered call: known by URL or id, else added static. */
-struct sg_media_node *sg_media_node_for(struct sg_media *m,
-					const char *node_id, const char *url)
+struct sg_media_node *sg_media_node_for(struct sg_media *m, const char *node_id,
+					const char *url)
 {
 	struct sg_media_node *n;
 
 	for (n = m ? m->nodes : NULL; n; n = n->next)
-		if (!strcmp(n->url, url) || (*node_id &&
-					     !strcmp(n->node_id, node_id)))
+		if (!strcmp(n->url, url) ||
+		    (*node_id && !strcmp(n->node_id, node_id)))
 			return n;
 	return m && *url ? node_add(m, *node_id ? node_id : url, url, true)
 			 : NULL;
@@ -508,8 +521,7 @@ int sg_media_query(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->done_h = h;
-	err = request(n, SW_MSG_MEDIA_QUERY, body, timeout_ms, query_resp,
-		      req);
+	err = request(n, SW_MSG_MEDIA_QUERY, body, timeout_ms, query_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)

@@ -34,13 +34,13 @@ struct sg_media_node {
 	struct sg_media_node *next;
 	char node_id[64];
 	char url[256];
-	struct sw_bus_peer *peer;	/* owned */
+	struct sw_bus_peer *peer; /* owned */
 	bool is_static;
-	bool heard;			/* at least one heartbeat */
-	int64_t last_seen_ms;		/* monotonic */
-	json_t *hb;			/* owned: last heartbeat body */
+	bool heard;	      /* at least one heartbeat */
+	int64_t last_seen_ms; /* monotonic */
+	json_t *hb;	      /* owned: last heartbeat body */
 	int64_t sessions, free_ports, cpu_pct;
-	unsigned failures;		/* consecutive request errors */
+	unsigned failures; /* consecutive request errors */
 };
 
 struct sg_media_local {
@@ -49,23 +49,24 @@ struct sg_media_local {
 };
 
 /* err: 0, ETIMEDOUT..., EPROTO (node answered error; code in errcode) */
-typedef void (sg_media_offer_h)(int err, const char *errcode,
-				const struct sg_media_local *loc, void *arg);
-typedef void (sg_media_done_h)(int err, json_t *reply_body, void *arg);
+typedef void(sg_media_offer_h)(int err, const char *errcode,
+			       const struct sg_media_local *loc, void *arg);
+typedef void(sg_media_done_h)(int err, json_t *reply_body, void *arg);
 
-int  sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
-		    const char *static_urls);
+int sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
+		   const char *static_urls);
 void sg_media_close(struct sg_media *m);
 void sg_media_free(struct sg_media *m);
 unsigned sg_media_inflight(void);
-int  sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
-			size_t errsz);
+int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
+		       size_t errsz);
 json_t *sg_media_nodes_json(const struct sg_media *m);
 size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 		     size_t max);
 bool sg_media_online(const struct sg_media_node *n);
 
 json_t *sg_media_leg_plan(const struct sg_sdp_media *s);
+json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool relatch);
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		   const char *session, const char *call_id, json_t *plan_a,
 		   json_t *plan_b, int dscp, json_t *media, int timeout_ms,
@@ -81,7 +82,7 @@ int sg_media_query(struct sg_media_req **reqp, struct sg_media_node *n,
 		   const char *session, int timeout_ms, sg_media_done_h *h,
 		   void *arg);
 void sg_media_req_cancel(struct sg_media_req *req);
-struct sg_media_node *sg_media_node_for(struct sg_media *m,
-					const char *node_id, const char *url);
+struct sg_media_node *sg_media_node_for(struct sg_media *m, const char *node_id,
+					const char *url);
 
 #endif /* SG_MEDIA_H */
