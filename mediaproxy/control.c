@@ -13,6 +13,7 @@
 #include "common/bus.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/swtime.h"
 #include "mediaproxy/control.h"
 #include "mediaproxy/libre.h"
 #include "mediaproxy/node.h"
@@ -191,9 +192,8 @@ static bool decode_media(struct mp_xcode_conf *mc, bool *present,
 }
 
 /* answer a failed mp_session_create/replan */
-static void reply_session_err(struct sw_bus_req *req,
-			      const struct mp_node *node, const char *id,
-			      int err, const char *msg)
+static void reply_session_err(struct sw_bus_req *req, struct mp_node *node,
+			      const char *id, int err, const char *msg)
 {
 	switch (err) {
 
@@ -210,6 +210,28 @@ static void reply_session_err(struct sw_bus_req *req,
 					 "transcoding budget exhausted "
 					 "(%lld sessions)",
 					 (long long)node->conf.xcode_budget);
+		break;
+	case EUSERS:
+		/* a customer over its share may be flooding: one line per
+		 * 10 s with the count, not one per offer */
+		node->share_refused++;
+		if (!node->share_log_ms ||
+		    sw_time_mono_ms() - node->share_log_ms >= 10000) {
+			sw_warn("refused %llu offers since the last line: the "
+				"account (last %s) holds its share of the "
+				"ports (%lld %%)",
+				(unsigned long long)(node->share_refused -
+						     node->share_logged),
+				msg,
+				(long long)node->conf.account_port_share_pct);
+			node->share_logged = node->share_refused;
+			node->share_log_ms = sw_time_mono_ms();
+		}
+		(void)sw_bus_reply_error(
+		    req, SW_ERR_NO_CAPACITY,
+		    "the account holds its share of the "
+		    "port range (%lld %%)",
+		    (long long)node->conf.account_port_share_pct);
 		break;
 	case EMFILE:
 	case ENFILE:
@@ -298,7 +320,7 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	struct mp_xcode_conf mc;
 	struct mp_plan a, b;
 	struct mp_session *sess;
-	const char *id, *call_id;
+	const char *id, *call_id, *account;
 	bool has_a, has_b, has_media = false;
 	char msg[256];
 	struct sw_jv v;
@@ -307,6 +329,7 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	sw_jv_init(&v, "body");
 	id = sw_jv_uuid(&v, body, "session", true);
 	call_id = sw_jv_str(&v, body, "call_id", 256, false, "");
+	account = sw_jv_str(&v, body, "account", 64, false, "");
 	dscp = (int)sw_jv_int(&v, body, "dscp", 0, 63, false, DSCP_DEFAULT);
 	if (!v.bad)
 		(void)decode_leg(&a, &has_a, &v, node, body, "a", true);
@@ -333,8 +356,8 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 		return;
 	}
 
-	err = mp_session_create(&sess, node, id, call_id, &a, &b, &mc, dscp,
-				msg, sizeof(msg));
+	err = mp_session_create(&sess, node, id, call_id, account, &a, &b, &mc,
+				dscp, msg, sizeof(msg));
 	if (err) {
 		reply_session_err(req, node, id, err, msg);
 		return;
@@ -479,13 +502,14 @@ static void handle_ping(struct sw_bus_req *req, struct mp_node *node)
 	bool full = mp_node_free_pairs(node) < 2;
 
 	reply_or_internal(
-	    req, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i}", "daemon",
+	    req, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:I}", "daemon",
 			   "mediaproxyd", "node_id", node->conf.node_id,
 			   "version", TANDEM_VERSION, "uptime_s",
 			   (json_int_t)mp_node_uptime_s(node), "health",
 			   full ? "degraded" : "ok", "detail",
 			   full ? "port range exhausted" : "", "calls",
-			   (int)node->nsessions));
+			   (int)node->nsessions, "share_refused",
+			   (json_int_t)node->share_refused));
 }
 
 /* The REP handler: every request of bus_listen arrives here. */

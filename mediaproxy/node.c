@@ -21,11 +21,12 @@
 #include "mediaproxy/node.h"
 #include "mediaproxy/relay.h"
 #include "mediaproxy/session.h"
+#include "mediaproxy/share.h"
 
-#define TICK_MS     1000	/* RTP timeout resolution */
-#define REP_CONTEXTS 32		/* bus requests served concurrently */
+#define TICK_MS	     1000 /* RTP timeout resolution */
+#define REP_CONTEXTS 32	  /* bus requests served concurrently */
 
-static int hup_fd = -1;		/* write end of the SIGHUP pipe */
+static int hup_fd = -1; /* write end of the SIGHUP pipe */
 
 static void bus_readable(int flags, void *arg)
 {
@@ -43,7 +44,7 @@ static void tick(void *arg)
 	mp_session_tick(node);
 }
 
-#define XTICK_MS 10		/* media engine clock (mp_xcode_tick) */
+#define XTICK_MS 10 /* media engine clock (mp_xcode_tick) */
 
 /*
  * The engines' clock: read what the engine sessions' sockets hold, then
@@ -62,7 +63,7 @@ static void xtick(void *arg)
 	now = sw_time_mono_ms();
 	node->xtick_due_ms += XTICK_MS;
 	if (node->xtick_due_ms < now - XTICK_MS)
-		node->xtick_due_ms = now;	/* stalled: do not catch up */
+		node->xtick_due_ms = now; /* stalled: do not catch up */
 	wait = node->xtick_due_ms - now;
 	tmr_start(&node->xtick, wait > 0 ? (uint64_t)wait : 0, xtick, node);
 }
@@ -167,10 +168,13 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		struct rlimit rl;
 
 		/* each pair is two descriptors; keep 128 for the rest */
-		if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY
-		    && rl.rlim_cur / 2 < (rlim_t)npairs + 64)
-			node->pair_cap = rl.rlim_cur > 128 ?
-				(uint32_t)((rl.rlim_cur - 128) / 2) : 0;
+		if (!getrlimit(RLIMIT_NOFILE, &rl) &&
+		    rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur / 2 < (rlim_t)npairs + 64)
+			node->pair_cap =
+			    rl.rlim_cur > 128
+				? (uint32_t)((rl.rlim_cur - 128) / 2)
+				: 0;
 	}
 
 	node->xepfd = epoll_create1(EPOLL_CLOEXEC);
@@ -181,6 +185,8 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 	}
 
 	err = hash_alloc(&node->sessions, hash_valid_size(npairs / 4 + 16));
+	if (!err)
+		err = mp_share_alloc(&node->share);
 	if (err)
 		goto out;
 
@@ -225,7 +231,7 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		(long long)conf->port_max, npairs, mp_conf_advertise_ip(conf),
 		(long long)conf->xcode_budget);
 
- out:
+out:
 	if (err)
 		mp_node_free(node);
 	else
@@ -247,7 +253,7 @@ void mp_node_free(struct mp_node *node)
 	if (node->bus_fd_listening)
 		fd_close(sw_bus_fd(node->bus));
 	if (node->bus)
-		sw_bus_free(node->bus);	/* closes the peer too */
+		sw_bus_free(node->bus); /* closes the peer too */
 	node->bus = NULL;
 	node->sig = NULL;
 	if (node->hup_pipe[0] >= 0) {
@@ -259,6 +265,7 @@ void mp_node_free(struct mp_node *node)
 		(void)close(node->hup_pipe[1]);
 	}
 	mem_deref(node->sessions);
+	mem_deref(node->share);
 	if (node->xepfd >= 0)
 		(void)close(node->xepfd);
 	mp_ports_close(&node->ports);
@@ -277,8 +284,8 @@ void mp_node_reload(struct mp_node *node)
 	char err[512];
 	struct mp_conf *o = &node->conf;
 
-	if (mp_conf_load(&c, node->conf_path[0] ? node->conf_path : NULL,
-			 err, sizeof(err))) {
+	if (mp_conf_load(&c, node->conf_path[0] ? node->conf_path : NULL, err,
+			 sizeof(err))) {
 		sw_err("reload refused: %s", err);
 		return;
 	}
@@ -317,6 +324,15 @@ int64_t mp_node_uptime_s(const struct mp_node *node)
  * Pairs a new session can still get: the free pairs of the range, capped by
  * what the open-file limit leaves (what the heartbeat announces).
  */
+/* Pairs the node can hold at once: its range, or what its file limit allows. */
+uint32_t mp_node_usable_pairs(const struct mp_node *node)
+{
+	if (!node)
+		return 0;
+	return node->ports.npairs < node->pair_cap ? node->ports.npairs
+						   : node->pair_cap;
+}
+
 uint32_t mp_node_free_pairs(const struct mp_node *node)
 {
 	uint32_t used, free_pairs;
@@ -328,6 +344,6 @@ uint32_t mp_node_free_pairs(const struct mp_node *node)
 	if (used >= node->pair_cap)
 		return 0;
 
-	return node->pair_cap - used < free_pairs ? node->pair_cap - used :
-						    free_pairs;
+	return node->pair_cap - used < free_pairs ? node->pair_cap - used
+						  : free_pairs;
 }

@@ -15,6 +15,7 @@
 #include "common/swtime.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
+#include "mediaproxy/share.h"
 #include "proto/proto.h"
 
 static const char leg_name[2] = {'a', 'b'};
@@ -52,6 +53,7 @@ static void session_destructor(void *arg)
 	list_unlink(&sess->xle);
 	sess->xc = mem_deref(sess->xc);
 	if (sess->node) {
+		mp_share_del(sess->node->share, sess->account);
 		if (sess->node->nsessions)
 			sess->node->nsessions--;
 		if (sess->xcode && sess->node->nxcode)
@@ -535,9 +537,11 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
  * plans need the decoded path and xcode_budget is used up; EEXIST: the id
  * is taken; EINVAL/ENOTSUP/ERANGE: the engine cannot take the plans (err
  * names the field).  dscp (0..63) marks every packet the session sends.
+ * account (NULL/"" = not counted) is the billed customer: EUSERS when it
+ * already holds account_port_share_pct % of the node's pairs.
  */
 int mp_session_create(struct mp_session **sessp, struct mp_node *node,
-		      const char *id, const char *call_id,
+		      const char *id, const char *call_id, const char *account,
 		      const struct mp_plan *a, const struct mp_plan *b,
 		      const struct mp_xcode_conf *media, int dscp, char *errmsg,
 		      size_t errsz)
@@ -558,6 +562,11 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		return err;
 	if (n.decoded && node->nxcode >= node->conf.xcode_budget)
 		return EDQUOT;
+	if (!mp_share_allows(node->share, account, mp_node_usable_pairs(node),
+			     (unsigned)node->conf.account_port_share_pct)) {
+		(void)snprintf(errmsg, errsz, "%s", account);
+		return EUSERS;
+	}
 
 	sess = mem_zalloc(sizeof(*sess), session_destructor);
 	if (!sess)
@@ -566,6 +575,8 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 	(void)snprintf(sess->id, sizeof(sess->id), "%s", id);
 	(void)snprintf(sess->call_id, sizeof(sess->call_id), "%s",
 		       call_id ? call_id : "");
+	(void)snprintf(sess->account, sizeof(sess->account), "%s",
+		       account ? account : "");
 	sess->plan[MP_LEG_A] = *a;
 	sess->plan[MP_LEG_B] = *b;
 	if (media)
@@ -587,6 +598,10 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		if (err)
 			goto out;
 	}
+
+	err = mp_share_add(node->share, sess->account);
+	if (err)
+		goto out;
 
 	/* counted from here on: the destructor undoes it */
 	sess->node = node;

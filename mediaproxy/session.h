@@ -56,6 +56,7 @@ struct mp_session {
 	struct le he; /* in node->sessions */
 	char id[SW_UUID_LEN + 1];
 	char call_id[257];
+	char account[65];	/* billed account, "" = not counted */
 	struct mp_node *node;	/* borrowed */
 	struct mp_relay *relay; /* owned */
 	struct mp_plan plan[2];
@@ -75,7 +76,7 @@ bool mp_plan_is_xcode(const struct mp_plan *a, const struct mp_plan *b);
 bool mp_plan_on_hold(const struct mp_plan *p);
 
 int mp_session_create(struct mp_session **sessp, struct mp_node *node,
-		      const char *id, const char *call_id,
+		      const char *id, const char *call_id, const char *account,
 		      const struct mp_plan *a, const struct mp_plan *b,
 		      const struct mp_xcode_conf *media, int dscp, char *err,
 		      size_t errsz);

@@ -360,17 +360,19 @@ static struct sg_media_req *req_new(struct sg_media_node *n, void *arg)
 
 /* media.offer: plans are stolen. */
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
-		   const char *session, const char *call_id, json_t *plan_a,
-		   json_t *plan_b, int dscp, json_t *media, int timeout_ms,
-		   sg_media_offer_h *h, void *arg)
+		   const char *session, const char *call_id,
+		   const char *account, json_t *plan_a, json_t *plan_b,
+		   int dscp, json_t *media, int timeout_ms, sg_media_offer_h *h,
+		   void *arg)
 {
 	struct sg_media_req *req;
 	json_t *body;
 	int err;
 
-	body = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o*}", "session", session,
-			 "call_id", call_id, "a", plan_a, "b", plan_b, "dscp",
-			 dscp, "media", media);
+	body = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:o*}", "session",
+			 session, "call_id", call_id, "account",
+			 account ? account : "", "a", plan_a, "b", plan_b,
+			 "dscp", dscp, "media", media);
 	if (!n || !body || !(req = req_new(n, arg))) {
 		json_decref(body);
 		return ENOMEM;

@@ -24,6 +24,7 @@
 #include "mediaproxy/ports.h"
 #include "mediaproxy/relay.h"
 #include "mediaproxy/session.h"
+#include "mediaproxy/share.h"
 #include "mediaproxy/stats.h"
 
 /* a 12-byte RTP header + payload_len bytes of payload */
@@ -916,6 +917,39 @@ static void relay_strict_latch(void **state)
 	libre_close();
 }
 
+/* an account's share of the port pairs (issue 9, fairness) */
+static void share_caps_an_account(void **state)
+{
+	struct mp_share *sh = NULL;
+
+	(void)state;
+	assert_int_equal(mp_share_alloc(&sh), 0);
+	/* 40 pairs at 50 %: 20 pairs = 10 sessions of "flood" */
+	for (int i = 0; i < 10; i++) {
+		assert_true(mp_share_allows(sh, "flood", 40, 50));
+		assert_int_equal(mp_share_add(sh, "flood"), 0);
+	}
+	assert_false(mp_share_allows(sh, "flood", 40, 50));
+	assert_int_equal(mp_share_count(sh, "flood"), 10);
+	/* others, unnamed offers and a 100 % cap are not held back */
+	assert_true(mp_share_allows(sh, "cust1", 40, 50));
+	assert_true(mp_share_allows(sh, "", 40, 50));
+	assert_true(mp_share_allows(sh, NULL, 40, 50));
+	assert_true(mp_share_allows(sh, "flood", 40, 100));
+	/* one ends: room for one more; all end: the entry is gone */
+	mp_share_del(sh, "flood");
+	assert_true(mp_share_allows(sh, "flood", 40, 50));
+	for (int i = 0; i < 9; i++)
+		mp_share_del(sh, "flood");
+	assert_int_equal(mp_share_count(sh, "flood"), 0);
+	mp_share_del(sh, "flood"); /* unknown: nothing */
+	/* a tiny node still gives every account one session */
+	assert_true(mp_share_allows(sh, "x", 1, 1));
+	assert_int_equal(mp_share_add(sh, "x"), 0);
+	assert_false(mp_share_allows(sh, "x", 1, 1));
+	mem_deref(sh); /* frees the entries left */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -941,6 +975,7 @@ int main(void)
 	    cmocka_unit_test(cpu_percent),
 	    cmocka_unit_test(relay_loopback),
 	    cmocka_unit_test(relay_strict_latch),
+	    cmocka_unit_test(share_caps_an_account),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
