@@ -2,15 +2,16 @@
 
 A real call through signalingd and mediaproxyd: the test is the caller's
 RTP and RTCP (its SDP names ports held here, on 127.0.0.1, the address its
-SIP comes from too), a sipp vendor gateway on 127.0.0.1 echoes RTP.  A third
-address, 127.0.0.5 (the whole of 127/8 is local), sends RTP and RTCP to
-both legs' ports of the call
+SIP comes from too), a sipp vendor gateway on 127.0.0.1 echoes RTP.  The
+caller (sipp, uac_media_hold.xml) puts the call on hold with a re-INVITE
+(a=sendonly, the vendor answers a=recvonly) and resumes it with another.
+A third address, 127.0.0.5 (the whole of 127/8 is local), sends RTP and
+RTCP to both legs' ports of the call
 
 - before the caller speaks,
-- during a short silence of the caller (what a hold looks like to the
-  node: the held side sends nothing), and
-- after 3 s of silence (DTX, silence suppression: past the node's 2 s
-  re-latch time),
+- during the hold, after 2.5 s in which nobody sent anything (past the
+  node's 2 s re-latch time), then the caller sends (music on hold), and
+- after the resume and 3 s of silence (DTX, silence suppression),
 
 and receives nothing: not the vendor's audio, not the caller's.  The latch
 does not move (media.query's `remote` of leg a stays the caller's address,
@@ -57,6 +58,40 @@ def _udp(ip, port=0):
     return s
 
 
+def _vendor_reinvites(sdp):
+    """@PLAYS@ for uas_media_answer.xml: answer the hold and the resume
+    re-INVITEs (recvonly, then sendrecv) on the same media address."""
+    out = []
+    for i, direction in ((1, "recvonly"), (2, "sendrecv")):
+        out.append(f"""  <recv request="INVITE" crlf="true"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      [last_Record-Route:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 {2353687637 + i} IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP {peers.sdp_lines(sdp)}
+      a=ptime:20
+      a={direction}
+    ]]>
+  </send>
+  <recv request="ACK" crlf="true"/>
+""")
+    return "\n".join(out)
+
+
 def _drain(sk):
     n = 0
     try:
@@ -70,7 +105,8 @@ def _drain(sk):
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_third_address_gets_nothing(stack, variant):
     caller_sdp, vendor_sdp, mg_media, gw_media, relatch = VARIANTS[variant]
-    gw = peers.sipp_uas(stack, "vendor", sdp=vendor_sdp)
+    gw = peers.sipp_uas(stack, "vendor", sdp=vendor_sdp,
+                        subst={"@PLAYS@": _vendor_reinvites(vendor_sdp)})
     doc = it.base_doc(gw.port, 0, gw_b=False)
     peers.media_doc(doc, mg_media=mg_media, gw_media=gw_media)
     doc["mapping_gateways"][0]["rtp_relatch"] = relatch
@@ -85,8 +121,13 @@ def test_third_address_gets_nothing(stack, variant):
     evil_rtcp = _udp(ATTACKER_IP)
     sent = {"a": 0, "b": 0}
     try:
-        uac = peers.sipp_uac(stack, "caller", sdp=caller_sdp, mport=port,
-                             hold_ms=16000)
+        uac = it.Sipp(stack, "caller", "uac_media_hold.xml",
+                      remote=f"127.0.0.1:{stack.sip_port}",
+                      service="15551230001", keys={"caller": "5550100"},
+                      subst={"@SDP@": peers.sdp_lines(caller_sdp),
+                             "@MPORT@": port, "@TALK@": 3000,
+                             "@HOLD@": 7000, "@TAIL@": 7000},
+                      calls=1, timeout_s=90, extra=["-aa"]).start()
         s = it.wait_for(lambda: peers.mp_sessions(stack), 15,
                         "the call's media session")[0]
         it.wait_for(lambda: "re-planned: b" in mp.log()
@@ -120,17 +161,28 @@ def test_third_address_gets_nothing(stack, variant):
             time.sleep(0.3)
             return got + _drain(rtp)
 
+        def replans():
+            return [l for l in mp.log().splitlines()
+                    if f"[{s['session']}] re-planned:" in l]
+
         # 1. before the caller speaks: the attacker is first
         attack()
         heard = [speak()]
         rtcp.sendto(struct.pack("!BBHI", 0x80, 201, 1, SSRC),
                     ("127.0.0.1", legs["a"] + 1))
         q1 = peers.media_query(stack, s["session"])["stats"]
-        # 2. the caller falls silent (hold): attacked within the 2 s
-        time.sleep(0.5)
+        # 2. hold: 2.5 s of nothing from anyone, attacked, then the caller
+        # sends (music on hold)
+        it.wait_for(lambda: [l for l in replans() if " hold" in l], 15,
+                    "the hold re-INVITE at the node")
+        n_hold = len(replans())
+        time.sleep(2.5)
         attack()
         heard.append(speak())
-        # 3. 3 s of silence (DTX): attacked past the re-latch time
+        # 3. resumed, then 3 s of silence (DTX), attacked
+        it.wait_for(lambda: [l for l in replans()[n_hold:]
+                             if "re-planned: a " in l and " hold" not in l],
+                    15, "the resume re-INVITE at the node")
         time.sleep(3.0)
         attack()
         heard.append(speak())
@@ -156,6 +208,10 @@ def test_third_address_gets_nothing(stack, variant):
     # the real parties kept hearing each other after every attack
     for i, h in enumerate(heard):
         assert h >= 36, f"{variant}: phase {i + 1}: caller heard {h}/40"
+    # ... and the vendor kept hearing the caller (its echo came back to
+    # leg b: on the engine, what the caller hears is generated every 20 ms
+    # anyway, so this is the proof the vendor's path stayed up)
+    assert q3["b"]["rx_packets"] - q1["b"]["rx_packets"] >= 72, (q1, q3)
     # the latch never moved to the attacker
     mine = f"127.0.0.1:{port}"
     assert q1["a"]["remote"] == mine, q1["a"]
