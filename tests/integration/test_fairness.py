@@ -6,7 +6,8 @@
   of cust1 connects; the flood's refused INVITEs get 503 with Retry-After
   and leave no CDR (only the admitted ones are written), signalingd's
   health.ping `refused` counts each of them under `cps` and mg_flood, and
-  the log has no line per refusal, only summary lines (one when refusals
+  billingd raises an `admission_refused` alarm for mg_flood, and the log
+  has no line per refusal, only summary lines (one when refusals
   start, then one per 10 s at most) whose counts add up to the refusals.
 - `test_port_share`: a media node of 40 port pairs with
   account_port_share_pct 50 (the shipped default): customer `flood` holds
@@ -93,6 +94,14 @@ def test_cps_flood_is_counted_not_written(stack):
     assert ref["cps"] == refused, (ref, refused)
     assert ref["by_gateway"] == {"mg_flood": refused}, ref
     assert ref["total"] == refused, ref
+
+    # and an alarm for the flooding gateway (billingd, from health.ping)
+    it.wait_for(lambda: stack.query(
+        "SELECT subject FROM alarms WHERE kind = 'admission_refused'"),
+        15, "the admission_refused alarm")
+    subjects = {r["subject"] for r in stack.query(
+        "SELECT subject FROM alarms WHERE kind = 'admission_refused'")}
+    assert subjects == {"mg_flood"}, subjects
 
     # no log line per refusal: one summary line when refusals start, then
     # at most one per 10 s, together telling every refusal
