@@ -93,7 +93,7 @@ void mp_control_decode_plan(struct mp_plan *plan, struct sw_jv *v,
 	    inet_pton(AF_INET6, s, buf) != 1)
 		sw_jv_fail(v, "sig_ip", "'%.64s' is not an IP address", s);
 	(void)snprintf(plan->sig_ip, sizeof(plan->sig_ip), "%s", s);
-	plan->relatch = sw_jv_bool(v, obj, "relatch", false, false);
+	plan->handover = sw_jv_bool(v, obj, "handover", false, false);
 }
 
 /* the node relays within one address family: the plan must use rtp_ip's */

@@ -187,7 +187,7 @@ static bool leg_owns(const struct mp_leg *leg, const struct sa *src)
  * when nothing is latched yet, when it is the SDP address and port itself
  * (it beats an early packet from another port of that address), or when
  * the latched source has been silent for MP_RELAY_RELATCH_MS and the leg
- * allows re-latching (rtp_relatch of its gateway: NAT'd customers).
+ * allows re-latching (media_handover of its gateway: NAT'd customers).
  * False = a stranger's packet, counted and dropped.
  */
 static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)

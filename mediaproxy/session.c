@@ -77,7 +77,7 @@ static void apply_plan(struct mp_session *sess, enum mp_leg_id id)
 
 	mp_relay_set_remote(sess->relay, id, known ? &remote : NULL);
 	mp_relay_set_guard(sess->relay, id, sig_known ? &sig : NULL,
-			   p->relatch);
+			   p->handover);
 	mp_relay_set_media(sess->relay, id, p->rate, p->pt);
 }
 
@@ -87,11 +87,12 @@ static void log_plan(const struct mp_session *sess, enum mp_leg_id id)
 
 	sw_cdebug(sess->id,
 		  "leg %c: local %u remote %s:%u codec %s/%u pt %d "
-		  "te_pt %d %s",
+		  "te_pt %d %s sig %s handover %s",
 		  leg_name[id], mp_relay_port(sess->relay, id),
 		  p->remote_ip[0] ? p->remote_ip : "-", p->remote_port,
 		  p->codec[0] ? p->codec : "-", p->rate, p->pt, p->te_pt,
-		  p->direction);
+		  p->direction, p->sig_ip[0] ? p->sig_ip : "-",
+		  p->handover ? "on" : "off");
 }
 
 static bool id_cmp(struct le *le, void *arg)

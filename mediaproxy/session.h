@@ -49,7 +49,7 @@ struct mp_plan {
 	char dtmf_recv[16];
 	char direction[16]; /* sendrecv, sendonly, recvonly, inactive */
 	char sig_ip[65];    /* signalling source address, "" = none */
-	bool relatch;	    /* re-latch after silence (rtp_relatch) */
+	bool handover;	    /* re-latch after silence (media_handover) */
 };
 
 struct mp_session {

@@ -159,7 +159,8 @@ static const struct md_field mapping_gateway_fields[] = {
      "false", "pass Privacy/PAI through"},
     {"priority_customer", "priority_customer", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false", "may use reserved group lines"},
-    {"rtp_relatch", "rtp_relatch", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+    {"media_handover", "media_handover", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
+     "false",
      "RTP may move to a new port of the caller's address after 2 s of "
      "silence (NAT)"},
     {"locked", "locked", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
@@ -221,7 +222,8 @@ static const struct md_field routing_gateway_fields[] = {
      "a locked gateway is never tried"},
     {"options_keepalive", "options_keepalive", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false", "OPTIONS keepalive; offline gateways are skipped"},
-    {"rtp_relatch", "rtp_relatch", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
+    {"media_handover", "media_handover", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
+     "false",
      "RTP may move to a new port of the vendor's address after 2 s of "
      "silence (NAT)"},
     {"work_calendar", "work_calendar_id", MD_REF, 0, 0, 0, NULL,

@@ -41,17 +41,17 @@ struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
 
 /*
  * A leg plan for the media node with who may send that leg's media: the
- * caller's signalling source and its mapping gateway's rtp_relatch (leg
- * a), the vendor gateway's address and rtp_relatch (leg b).  plan is
+ * caller's signalling source and its mapping gateway's media_handover (leg
+ * a), the vendor gateway's address and media_handover (leg b).  plan is
  * returned (docs/mediaproxyd.md "Latching").
  */
 json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan)
 {
 	if (leg_a)
 		return sg_media_plan_guard(plan, c->src_ip,
-					   c->mgw && c->mgw->rtp_relatch);
+					   c->mgw && c->mgw->media_handover);
 	return sg_media_plan_guard(plan, c->gw ? c->gw->address : NULL,
-				   c->gw && c->gw->rtp_relatch);
+				   c->gw && c->gw->media_handover);
 }
 
 /* A wire string into a record field: valid UTF-8, cut on a character. */

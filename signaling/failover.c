@@ -500,7 +500,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 		sg_media_answer(c->node, c->id,
 				sg_media_plan_guard(sg_media_leg_plan(NULL),
 						    gw->address,
-						    gw->rtp_relatch),
+						    gw->media_handover),
 				(int)sg->cfg.media_timeout_ms);
 		c->b_media_set = false;
 	}

@@ -283,10 +283,10 @@ json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
 /*
  * Who may send a leg's media besides its SDP address (docs/bus.md "Leg
  * plan"): sig_ip, the address the leg's signalling comes from (set only
- * when it is an IP literal), and relatch, the gateway's rtp_relatch.
+ * when it is an IP literal), and handover, the gateway's media_handover.
  * Returns plan.
  */
-json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool relatch)
+json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool handover)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 
@@ -295,7 +295,7 @@ json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool relatch)
 	if (sig_ip && (inet_pton(AF_INET, sig_ip, buf) == 1 ||
 		       inet_pton(AF_INET6, sig_ip, buf) == 1))
 		json_object_set_new(plan, "sig_ip", json_string(sig_ip));
-	json_object_set_new(plan, "relatch", json_boolean(relatch));
+	json_object_set_new(plan, "handover", json_boolean(handover));
 	return plan;
 }
 

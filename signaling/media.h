@@ -66,7 +66,7 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 bool sg_media_online(const struct sg_media_node *n);
 
 json_t *sg_media_leg_plan(const struct sg_sdp_media *s);
-json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool relatch);
+json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool handover);
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		   const char *session, const char *call_id,
 		   const char *account, json_t *plan_a, json_t *plan_b,

@@ -19,9 +19,9 @@ the caller keeps hearing the vendor's echo after each attack) and every
 packet of the attacker is counted in `strangers` of the leg it was sent
 to.
 
-Variants: `relay` (plain relay, the mapping gateway without rtp_relatch)
+Variants: `relay` (plain relay, the mapping gateway without media_handover)
 and `engine` (transcoded to G.729 on the media engine, the mapping gateway
-with rtp_relatch on: re-latching after silence is allowed, but only to the
+with media_handover on: re-latching after silence is allowed, but only to the
 caller's own address, so the attacker still gets nothing).
 """
 
@@ -38,7 +38,7 @@ SSRC = 0x5EED0001
 ATTACKER_IP = "127.0.0.5"
 
 VARIANTS = {
-    # caller SDP, vendor SDP, mg1 media, gwA media, rtp_relatch on mg1
+    # caller SDP, vendor SDP, mg1 media, gwA media, media_handover on mg1
     "relay": ("PCMA", "PCMA", None, None, False),
     "engine": ("PCMA", "G729",
                {"codecs": ["PCMA"], "allow_transcoding": True},
@@ -104,12 +104,12 @@ def _drain(sk):
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_third_address_gets_nothing(stack, variant):
-    caller_sdp, vendor_sdp, mg_media, gw_media, relatch = VARIANTS[variant]
+    caller_sdp, vendor_sdp, mg_media, gw_media, handover = VARIANTS[variant]
     gw = peers.sipp_uas(stack, "vendor", sdp=vendor_sdp,
                         subst={"@PLAYS@": _vendor_reinvites(vendor_sdp)})
     doc = it.base_doc(gw.port, 0, gw_b=False)
     peers.media_doc(doc, mg_media=mg_media, gw_media=gw_media)
-    doc["mapping_gateways"][0]["rtp_relatch"] = relatch
+    doc["mapping_gateways"][0]["media_handover"] = handover
     stack.provision(doc)
     stack.start_all()
     mp = stack.daemon("mediaproxyd")
@@ -202,6 +202,16 @@ def test_third_address_gets_nothing(stack, variant):
     if variant == "engine":
         assert peers.mp_on_engine(stack, s["session"]), \
             "the transcoded call is not on the media engine"
+
+    # signalingd told the node who each leg is: the caller's signalling
+    # address and mg1's media_handover on leg a, gwA's address on leg b
+    plans = [l for l in mp.log().splitlines()
+             if f"[{s['session']}] leg " in l]
+    onoff = "on" if handover else "off"
+    assert [l for l in plans if "leg a:" in l and
+            f"sig 127.0.0.1 handover {onoff}" in l], plans
+    assert [l for l in plans if "leg b:" in l and "remote 127.0.0.1:" in l
+            and "sig 127.0.0.1 handover off" in l], plans
 
     # the third address received nothing at all
     assert stolen == 0, f"{variant}: the attacker received {stolen} packets"

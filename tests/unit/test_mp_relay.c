@@ -461,7 +461,7 @@ static void plan_decode_and_reject(void **state)
 			 "\"codec\":\"PCMA\",\"pt\":8,\"rate\":8000,"
 			 "\"ptime\":20,\"te_pt\":101,\"direction\":"
 			 "\"sendonly\",\"extra\":1,\"sig_ip\":\"198.51.100.9\","
-			 "\"relatch\":true}",
+			 "\"handover\":true}",
 			 0, NULL);
 	assert_non_null(obj);
 	sw_jv_init(&v, "body.a");
@@ -473,7 +473,7 @@ static void plan_decode_and_reject(void **state)
 	assert_int_equal(plan.te_pt, 101);
 	assert_true(mp_plan_on_hold(&plan));
 	assert_string_equal(plan.sig_ip, "198.51.100.9");
-	assert_true(plan.relatch);
+	assert_true(plan.handover);
 	json_decref(obj);
 
 	/* empty leg: all unknown, not on hold */
@@ -485,7 +485,7 @@ static void plan_decode_and_reject(void **state)
 	assert_string_equal(plan.direction, "sendrecv");
 	assert_false(mp_plan_on_hold(&plan));
 	assert_string_equal(plan.sig_ip, "");
-	assert_false(plan.relatch);
+	assert_false(plan.handover);
 	json_decref(obj);
 
 	static const struct {
@@ -495,7 +495,7 @@ static void plan_decode_and_reject(void **state)
 	    {"{\"remote_port\":\"80\"}", "body.a.remote_port: "},
 	    {"{\"remote_ip\":\"example.com\"}", "body.a.remote_ip: "},
 	    {"{\"sig_ip\":\"example.com\"}", "body.a.sig_ip: "},
-	    {"{\"relatch\":1}", "body.a.relatch: "},
+	    {"{\"handover\":1}", "body.a.handover: "},
 	    {"{\"pt\":128}", "body.a.pt: "},
 	    {"{\"ptime\":5}", "body.a.ptime: "},
 	    {"{\"rate\":-1}", "body.a.rate: "},
@@ -867,7 +867,7 @@ static void relay_strict_latch(void **state)
 	assert_int_equal(st.strangers, 1);
 
 	/* a speaks, goes silent past the re-latch time: neither the attacker
-	 * nor (without rtp_relatch) another port of a's address moves it */
+	 * nor (without media_handover) another port of a's address moves it */
 	send_to(fa, buf, mk_rtp(buf, 2, 320, 8, 160), port_a);
 	run_loop_ms(MP_RELAY_RELATCH_MS + 100);
 	send_to(fx, buf, mk_rtp(buf, 3, 480, 9, 160), port_a);
@@ -883,7 +883,7 @@ static void relay_strict_latch(void **state)
 	assert_int_equal(st.strangers, 3);
 	assert_int_equal(st.rx_packets, 1);
 
-	/* with rtp_relatch the silent leg moves to its own new port, still
+	/* with media_handover the silent leg moves to its own new port, still
 	 * not to the attacker */
 	mp_relay_set_guard(relay, MP_LEG_A, NULL, true);
 	send_to(fx, buf, mk_rtp(buf, 4, 640, 9, 160), port_a);
