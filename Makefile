@@ -38,7 +38,7 @@ SG_LIBS  := $(SOFIA_LIBS) $(PQ_LIBS) $(BASE_LIBS)
 # spandsp before librem: both export goertzel_*, the first one linked wins
 MP_LIBS  := $(CODEC_LIBS) $(RE_LIBS) $(BASE_LIBS)
 BD_LIBS  := $(RE_LIBS) $(PQ_LIBS) -largon2 $(BASE_LIBS)
-CTL_LIBS := $(PQ_LIBS) -largon2 -lcurl $(BASE_LIBS)
+CTL_LIBS := $(PQ_LIBS) -largon2 -lcurl -lmbedx509 -lmbedcrypto $(BASE_LIBS)
 
 .SECONDARY:
 .PHONY: all help run test unit integration web bench fuzz lint format clean deps

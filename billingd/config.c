@@ -8,6 +8,7 @@
 #include "billingd/libre.h"
 
 #include "billingd/config.h"
+#include "common/bus.h"
 #include "common/conf.h"
 
 #define STR(field, def, lo, help)                                              \
@@ -23,6 +24,11 @@ static const struct sw_conf_item conf_tab[] = {
 	"REP bus socket signalingd sends auth and CDRs to"),
     STR(signaling_url, "tcp://127.0.0.1:7602", 1,
 	"signalingd's control REP socket (status, calls)"),
+    STR(bus_pki, "", 0,
+	"certificate directory (tandemctl pki issue) for tls+tcp:// URLs"),
+    {"bus_insecure", SW_CONF_BOOL, offsetof(struct bd_conf, bus_insecure),
+     sizeof(bool), "0", 0, 0,
+     "allow plain tcp:// bus URLs off loopback (warned at every start)"},
     STR(db, "host=127.0.0.1 port=5432 user=tandem dbname=tandem", 1,
 	"libpq conninfo of the Tandem database"),
     STR(http_listen, "127.0.0.1:8080", 1, "HTTP API address ip:port"),
@@ -81,6 +87,19 @@ int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
 	if (ret)
 		return ret;
 
+	for (int i = 0; i < 2; i++) {
+		const char *key = i ? "signaling_url" : "bus_listen";
+		const char *url = i ? conf->signaling_url : conf->bus_listen;
+		char msg[400];
+
+		if (sw_bus_url_check(url, conf->bus_insecure, *conf->bus_pki,
+				     msg, sizeof(msg))) {
+			snprintf(err, errsz, "%s:%d: %s: %s",
+				 path ? path : "(defaults)",
+				 key_line(path, key), key, msg);
+			return EINVAL;
+		}
+	}
 	if (sa_decode(&sa, conf->http_listen, strlen(conf->http_listen)) ||
 	    !sa_port(&sa)) {
 		snprintf(err, errsz, "%s:%d: http_listen: '%s' is not ip:port",

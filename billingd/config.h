@@ -18,12 +18,16 @@
 
 #include "common/log.h"
 
+#include <stdbool.h>
+
 #define BD_CONF_PATH "/etc/tandem/billingd.conf"
 
 struct bd_conf {
 	char node_id[65];
 	char bus_listen[257];
 	char signaling_url[257];
+	char bus_pki[257]; /* tandemctl pki host dir, "" = none */
+	bool bus_insecure; /* plain tcp:// off loopback allowed */
 	char db[1025];
 	char http_listen[129];
 	char http_tls_cert[513];

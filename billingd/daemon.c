@@ -279,6 +279,15 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 		sw_err("bus: %s", strerror(err));
 		goto out;
 	}
+	{
+		char msg[512];
+
+		err = sw_bus_set_pki(bd->bus, conf->bus_pki, msg, sizeof(msg));
+		if (err) {
+			sw_err("%s", msg);
+			goto out;
+		}
+	}
 	bd->bus_fd = sw_bus_fd(bd->bus);
 	err = fd_listen(bd->bus_fd, FD_READ, bus_fd_h, bd);
 	if (err) {
@@ -286,13 +295,14 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 		sw_err("bus fd: %s", strerror(err));
 		goto out;
 	}
-	err = sw_bus_listen_rep(bd->bus, conf->bus_listen, BD_BUS_CONTEXTS,
-				bus_req_h, bd);
+	err = sw_bus_listen_rep(bd->bus, conf->bus_listen, SW_ROLE_SIGNALING,
+				BD_BUS_CONTEXTS, bus_req_h, bd);
 	if (err) {
 		sw_err("bus_listen %s: %s", conf->bus_listen, strerror(err));
 		goto out;
 	}
-	err = sw_bus_dial_req(&bd->sg, bd->bus, conf->signaling_url);
+	err = sw_bus_dial_req(&bd->sg, bd->bus, conf->signaling_url,
+			      SW_ROLE_SIGNALING, NULL);
 	if (err) {
 		sw_err("signaling_url %s: %s", conf->signaling_url,
 		       strerror(err));

@@ -7,8 +7,10 @@
  * eventfd.  sw_bus_drain(), called by the daemon's loop when that fd is
  * readable, runs every application handler on the loop thread.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +23,41 @@
 #include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 
 #define SW_LOG_MODULE "bus"
 #include "common/bus.h"
+#include "common/conf.h"
 #include "common/log.h"
 #include "common/swtime.h"
 #include "proto/proto.h"
 
-#define RECV_MAX   (4 * 1024 * 1024) /* transport limit; envelope says 256k */
-#define PUSH_QUEUE 1024		     /* messages buffered per PUSH socket */
+#define RECV_MAX                                                               \
+	(SW_ENV_MAX_SIZE + 1024) /* a larger message drops the pipe            \
+				  */
+#define PUSH_QUEUE    1024	 /* messages buffered per PUSH socket */
+#define PIPE_SET      1024	 /* slots of a listener's pipe set */
+#define WARN_EVERY_MS 10000	 /* refusals are logged this often */
+
+/*
+ * The connections of a listening socket, counted on nng's threads: a new
+ * one beyond SW_BUS_MAX_PIPES is closed before it carries anything.  The
+ * set remembers which pipes were counted, so that a pipe refused in
+ * ADD_PRE is never uncounted.
+ */
+struct pipes {
+	pthread_mutex_t lock;
+	uint32_t ids[PIPE_SET]; /* open addressing, 0 = free */
+	unsigned n;
+	atomic_uint refused;
+};
+
+/* a listener of a socket and the role its TLS trust list admits */
+struct lsn {
+	struct lsn *next;
+	uint32_t id; /* nng_listener_id() */
+	enum sw_role role;
+};
 
 /* something that finished on an nng thread and waits for the loop */
 struct work {
@@ -41,6 +69,8 @@ struct rep {
 	struct rep *next;
 	struct sw_bus *bus; /* borrowed */
 	nng_socket sock;
+	struct pipes pipes;
+	struct lsn *lsns;
 	sw_bus_req_h *h;
 	void *arg;
 	int nctx;
@@ -64,6 +94,8 @@ struct pull {
 	struct pull *next;
 	struct sw_bus *bus; /* borrowed */
 	nng_socket sock;
+	struct pipes pipes;
+	struct lsn *lsns;
 	nng_aio *aio; /* owned */
 	sw_bus_msg_h *h;
 	void *arg;
@@ -102,6 +134,9 @@ struct sw_bus {
 	struct pull *pulls;
 	struct sw_bus_peer *peers;
 	struct sw_bus_call *calls; /* outstanding requests */
+	char pki[256];		   /* tandemctl pki host directory, "" = none */
+	int64_t warned_ms;	   /* last refusal logged */
+	unsigned refused;	   /* refusals since then */
 };
 
 /*
@@ -295,6 +330,351 @@ int sw_bus_fd(const struct sw_bus *bus)
 	return bus ? bus->efd : -1;
 }
 
+/* ---- URLs, TLS, listeners and their connections ---- */
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+static bool is_tls(const char *url)
+{
+	return has_prefix(url, "tls+tcp://");
+}
+
+/* host part of a tcp:// or tls+tcp:// URL into host ("" when malformed) */
+static void url_host(const char *url, char *host, size_t size, int *portp)
+{
+	const char *p = strstr(url, "://"), *end;
+	size_t n;
+
+	*host = '\0';
+	*portp = -1;
+	if (!p)
+		return;
+	p += 3;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (!end || end[1] != ':')
+			return;
+		n = (size_t)(end - p - 1);
+		p++;
+		end++;
+	} else {
+		end = strrchr(p, ':');
+		if (!end)
+			return;
+		n = (size_t)(end - p);
+	}
+	if (n == 0 || n >= size)
+		return;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	{
+		int64_t v;
+
+		if (!sw_parse_int(&v, end + 1, 0, 65535))
+			*portp = (int)v;
+	}
+}
+
+/* True for ipc://, inproc:// and tcp to 127.0.0.0/8, ::1 or localhost. */
+bool sw_bus_url_local(const char *url)
+{
+	char host[256];
+	int port;
+
+	if (!url)
+		return false;
+	if (has_prefix(url, "ipc://") || has_prefix(url, "inproc://"))
+		return true;
+	url_host(url, host, sizeof(host), &port);
+	return has_prefix(host, "127.") || !strcmp(host, "::1") ||
+	       !strcmp(host, "localhost");
+}
+
+/*
+ * Check a bus URL from a config file: a scheme nng knows, a host and a
+ * port for tcp, a pki directory for tls+tcp://, and no plain tcp:// off
+ * loopback unless insecure.  err gets the reason.
+ */
+int sw_bus_url_check(const char *url, bool insecure, bool pki, char *err,
+		     size_t errsz)
+{
+	char host[256];
+	int port;
+
+	if (!url || !*url) {
+		snprintf(err, errsz, "empty bus URL");
+		return EINVAL;
+	}
+	if (has_prefix(url, "ipc://") || has_prefix(url, "inproc://")) {
+		if (url[has_prefix(url, "ipc://") ? 6 : 9])
+			return 0;
+		snprintf(err, errsz, "'%s': no path", url);
+		return EINVAL;
+	}
+	if (!has_prefix(url, "tcp://") && !is_tls(url)) {
+		snprintf(err, errsz,
+			 "'%s' is not a tcp://, tls+tcp:// or ipc:// URL", url);
+		return EINVAL;
+	}
+	url_host(url, host, sizeof(host), &port);
+	if (!*host || port < 0) {
+		snprintf(err, errsz, "'%s': expected host:port (port 0..65535)",
+			 url);
+		return EINVAL;
+	}
+	if (is_tls(url) && !pki) {
+		snprintf(err, errsz,
+			 "'%s' needs bus_pki (a directory made by "
+			 "`tandemctl pki issue`)",
+			 url);
+		return EINVAL;
+	}
+	if (!is_tls(url) && !sw_bus_url_local(url)) {
+		if (!insecure) {
+			snprintf(err, errsz,
+				 "'%s' is plain tcp:// off loopback: use "
+				 "tls+tcp:// with bus_pki, or set bus_insecure "
+				 "yes",
+				 url);
+			return EINVAL;
+		}
+		sw_warn("bus_insecure: %s is plain tcp:// off loopback: anyone "
+			"who reaches it can submit CDRs, hang up calls and "
+			"read balances",
+			url);
+	}
+	return 0;
+}
+
+/*
+ * Use the certificates of dir (tandemctl pki issue): cert.pem is this
+ * host's chain and key, ca-<role>.crt the CAs each role chains to.
+ */
+int sw_bus_set_pki(struct sw_bus *bus, const char *dir, char *err, size_t errsz)
+{
+	char path[400];
+
+	if (!bus || !dir)
+		return EINVAL;
+	if (!*dir) {
+		bus->pki[0] = '\0';
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	if (access(path, R_OK)) {
+		snprintf(err, errsz, "bus_pki: %s: %s", path, strerror(errno));
+		return errno;
+	}
+	snprintf(bus->pki, sizeof(bus->pki), "%s", dir);
+	return 0;
+}
+
+/*
+ * A TLS configuration that requires the peer's certificate to chain to
+ * the CA of role (a listener: who may connect; a dialer: who we expect),
+ * and on a dialer with name, the server's certificate to carry that name.
+ */
+static int tls_config(nng_tls_config **cfgp, const struct sw_bus *bus,
+		      bool server, enum sw_role role, const char *name)
+{
+	char ca[400], cert[400];
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if (!*bus->pki || role == SW_ROLE_LOCAL) {
+		sw_err("tls+tcp:// needs bus_pki and a peer role");
+		return EINVAL;
+	}
+	snprintf(ca, sizeof(ca), "%s/ca-%s.crt", bus->pki, sw_role_name(role));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", bus->pki);
+	rv = nng_tls_config_alloc(&cfg, server ? NNG_TLS_MODE_SERVER
+					       : NNG_TLS_MODE_CLIENT);
+	if (!rv)
+		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
+	if (!rv)
+		rv = nng_tls_config_version(cfg, NNG_TLS_1_2, NNG_TLS_1_3);
+	if (!rv && (rv = nng_tls_config_ca_file(cfg, ca)))
+		sw_err("bus TLS: %s: %s", ca, nng_strerror(rv));
+	if (!rv && (rv = nng_tls_config_cert_key_file(cfg, cert, NULL)))
+		sw_err("bus TLS: %s: %s", cert, nng_strerror(rv));
+	if (!rv && name && *name)
+		rv = nng_tls_config_server_name(cfg, name);
+	if (rv) {
+		if (cfg)
+			nng_tls_config_free(cfg);
+		return errno_of(rv);
+	}
+	*cfgp = cfg;
+	return 0;
+}
+
+static bool pipes_add(struct pipes *ps, uint32_t id)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&ps->lock);
+	if (ps->n < SW_BUS_MAX_PIPES) {
+		for (unsigned i = id % PIPE_SET;; i = (i + 1) % PIPE_SET) {
+			if (ps->ids[i] == 0) {
+				ps->ids[i] = id;
+				ps->n++;
+				ok = true;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&ps->lock);
+	return ok;
+}
+
+static void pipes_del(struct pipes *ps, uint32_t id)
+{
+	pthread_mutex_lock(&ps->lock);
+	for (unsigned i = id % PIPE_SET, k = 0; k < PIPE_SET;
+	     i = (i + 1) % PIPE_SET, k++) {
+		if (ps->ids[i] == id) {
+			/* re-insert the cluster after the hole */
+			ps->ids[i] = 0;
+			ps->n--;
+			for (unsigned j = (i + 1) % PIPE_SET; ps->ids[j];
+			     j = (j + 1) % PIPE_SET) {
+				uint32_t v = ps->ids[j];
+
+				ps->ids[j] = 0;
+				for (unsigned h = v % PIPE_SET;;
+				     h = (h + 1) % PIPE_SET) {
+					if (!ps->ids[h]) {
+						ps->ids[h] = v;
+						break;
+					}
+				}
+			}
+			break;
+		}
+		if (ps->ids[i] == 0)
+			break;
+	}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+/* nng thread: count a new connection, or close it when the set is full */
+static void pipe_ev(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct pipes *ps = arg;
+	uint32_t id = (uint32_t)nng_pipe_id(p);
+
+	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		if (!pipes_add(ps, id)) {
+			atomic_fetch_add(&ps->refused, 1);
+			nng_pipe_close(p);
+		}
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		pipes_del(ps, id);
+	}
+}
+
+static void pipes_watch(nng_socket sock, struct pipes *ps)
+{
+	pthread_mutex_init(&ps->lock, NULL);
+	nng_pipe_notify(sock, NNG_PIPE_EV_ADD_PRE, pipe_ev, ps);
+	nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_ev, ps);
+}
+
+/*
+ * Listen on url.  A tls+tcp:// listener admits only certificates of role;
+ * any other listener is local (trusted).
+ */
+static int sock_listen(struct sw_bus *bus, nng_socket sock, struct lsn **lsns,
+		       const char *url, enum sw_role role)
+{
+	nng_tls_config *cfg = NULL;
+	nng_listener l;
+	struct lsn *ln;
+	int rv, err;
+
+	nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, RECV_MAX);
+	rv = nng_listener_create(&l, sock, url);
+	if (rv) {
+		sw_err("listen on %s: %s", url, nng_strerror(rv));
+		return errno_of(rv);
+	}
+	if (is_tls(url)) {
+		err = tls_config(&cfg, bus, true, role, NULL);
+		if (err) {
+			nng_listener_close(l);
+			return err;
+		}
+		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg); /* the listener holds it */
+	}
+	if (!rv)
+		rv = nng_listener_start(l, 0);
+	if (rv) {
+		sw_err("listen on %s: %s", url, nng_strerror(rv));
+		nng_listener_close(l);
+		return errno_of(rv);
+	}
+	ln = calloc(1, sizeof(*ln));
+	if (!ln)
+		return ENOMEM;
+	ln->id = (uint32_t)nng_listener_id(l);
+	ln->role = is_tls(url) ? role : SW_ROLE_LOCAL;
+	ln->next = *lsns;
+	*lsns = ln;
+	return 0;
+}
+
+/* Stamp env with the role of the listener msg arrived on. */
+static void env_stamp(struct sw_env *env, const struct lsn *lsns, nng_msg *msg)
+{
+	nng_pipe p = nng_msg_get_pipe(msg);
+	uint32_t id = (uint32_t)nng_listener_id(nng_pipe_listener(p));
+
+	env->pipe = (uint32_t)nng_pipe_id(p);
+	env->role = SW_ROLE_COUNT; /* unknown listener: nothing allowed */
+	for (const struct lsn *l = lsns; l; l = l->next) {
+		if (l->id == id) {
+			env->role = l->role;
+			break;
+		}
+	}
+}
+
+/* False (and a rate-limited warning) when env's sender may not send it. */
+static bool env_allowed(struct sw_bus *bus, const struct sw_env *env)
+{
+	int64_t now;
+
+	if (env->role != SW_ROLE_COUNT &&
+	    sw_proto_allowed(env->type, env->role))
+		return true;
+	bus->refused++;
+	now = sw_time_mono_ms();
+	if (now - bus->warned_ms >= WARN_EVERY_MS) {
+		sw_warn("refused %s from a %s peer (%u refused in %lld ms)",
+			env->type, sw_role_name(env->role), bus->refused,
+			(long long)(now - bus->warned_ms));
+		bus->warned_ms = now;
+		bus->refused = 0;
+	}
+	return false;
+}
+
+/* True while the connection a message came on is open. */
+bool sw_bus_pipe_open(uint32_t pipe)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	nng_sockaddr sa;
+
+	if (!pipe)
+		return false;
+	p.id = pipe;
+	return nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0;
+}
+
 /* ---- REP server ---- */
 
 static void rep_arm(struct sw_bus_req *req)
@@ -365,10 +745,21 @@ static void rep_run(struct work *w)
 	msg = nng_aio_get_msg(req->aio);
 	rv = sw_env_parse(&req->env, nng_msg_body(msg), nng_msg_len(msg), err,
 			  sizeof(err));
+	if (!rv)
+		env_stamp(&req->env, req->rep->lsns, msg);
 	nng_msg_free(msg);
 	if (rv) {
 		sw_warn("bad request dropped with an error reply: %s", err);
 		reply_error_raw(req, NULL, SW_ERR_BAD_REQUEST, err);
+		return;
+	}
+	if (!env_allowed(req->rep->bus, &req->env)) {
+		char id[SW_UUID_LEN + 1];
+
+		snprintf(id, sizeof(id), "%s", req->env.id);
+		snprintf(err, sizeof(err), "%s may not be sent by a %s peer",
+			 req->env.type, sw_role_name(req->env.role));
+		reply_error_raw(req, id, SW_ERR_FORBIDDEN, err);
 		return;
 	}
 
@@ -376,23 +767,12 @@ static void rep_run(struct work *w)
 	req->rep->h(req, &req->env, req->rep->arg);
 }
 
-static int sock_listen(nng_socket sock, const char *url)
-{
-	int rv;
-
-	nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, RECV_MAX);
-	rv = nng_listen(sock, url, NULL, 0);
-	if (rv)
-		sw_err("listen on %s: %s", url, nng_strerror(rv));
-	return errno_of(rv);
-}
-
 /*
  * Answer requests on url.  nctx requests may be in flight at once (each
  * waits for its reply); h runs on the loop for each valid envelope.
  */
-int sw_bus_listen_rep(struct sw_bus *bus, const char *url, int nctx,
-		      sw_bus_req_h *h, void *arg)
+int sw_bus_listen_rep(struct sw_bus *bus, const char *url, enum sw_role role,
+		      int nctx, sw_bus_req_h *h, void *arg)
 {
 	struct rep *rep;
 	int rv, err;
@@ -424,8 +804,9 @@ int sw_bus_listen_rep(struct sw_bus *bus, const char *url, int nctx,
 	/* linked first so that sw_bus_free() cleans up a half-built server */
 	rep->next = bus->reps;
 	bus->reps = rep;
+	pipes_watch(rep->sock, &rep->pipes);
 
-	err = sock_listen(rep->sock, url);
+	err = sock_listen(bus, rep->sock, &rep->lsns, url, role);
 	if (err)
 		return err;
 
@@ -520,9 +901,13 @@ static void pull_run(struct work *w)
 		msg = nng_aio_get_msg(p->aio);
 		rv = sw_env_parse(&env, nng_msg_body(msg), nng_msg_len(msg),
 				  err, sizeof(err));
+		if (!rv)
+			env_stamp(&env, p->lsns, msg);
 		nng_msg_free(msg);
 		if (rv) {
 			sw_warn("bad pushed message dropped: %s", err);
+		} else if (!env_allowed(p->bus, &env)) {
+			sw_env_reset(&env);
 		} else {
 			p->h(&env, p->arg);
 			sw_env_reset(&env);
@@ -532,8 +917,8 @@ static void pull_run(struct work *w)
 }
 
 /* Receive one-way messages on url; h runs on the loop for each. */
-int sw_bus_listen_pull(struct sw_bus *bus, const char *url, sw_bus_msg_h *h,
-		       void *arg)
+int sw_bus_listen_pull(struct sw_bus *bus, const char *url, enum sw_role role,
+		       sw_bus_msg_h *h, void *arg)
 {
 	struct pull *p;
 	int rv, err;
@@ -555,8 +940,9 @@ int sw_bus_listen_pull(struct sw_bus *bus, const char *url, sw_bus_msg_h *h,
 	}
 	p->next = bus->pulls;
 	bus->pulls = p;
+	pipes_watch(p->sock, &p->pipes);
 
-	err = sock_listen(p->sock, url);
+	err = sock_listen(bus, p->sock, &p->lsns, url, role);
 	if (err)
 		return err;
 	rv = nng_aio_alloc(&p->aio, pull_cb, p);
@@ -569,10 +955,13 @@ int sw_bus_listen_pull(struct sw_bus *bus, const char *url, sw_bus_msg_h *h,
 /* ---- clients: REQ and PUSH ---- */
 
 static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
-		     const char *url, bool push)
+		     const char *url, enum sw_role role, const char *name,
+		     bool push)
 {
 	struct sw_bus_peer *peer;
-	int rv;
+	nng_tls_config *cfg = NULL;
+	nng_dialer d;
+	int rv, err;
 
 	if (!peerp || !bus || !url)
 		return EINVAL;
@@ -597,8 +986,20 @@ static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 		nng_socket_set_ms(peer->sock, NNG_OPT_REQ_RESENDTIME,
 				  NNG_DURATION_INFINITE);
 
+	rv = nng_dialer_create(&d, peer->sock, url);
+	if (!rv && is_tls(url)) {
+		err = tls_config(&cfg, bus, false, role, name);
+		if (err) {
+			nng_close(peer->sock);
+			free(peer);
+			return err;
+		}
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg); /* the dialer holds it */
+	}
 	/* non-blocking: the peer may start later, nng keeps retrying */
-	rv = nng_dial(peer->sock, url, NULL, NNG_FLAG_NONBLOCK);
+	if (!rv)
+		rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
 	if (rv) {
 		sw_err("dial %s: %s", url, nng_strerror(rv));
 		nng_close(peer->sock);
@@ -612,18 +1013,22 @@ static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 	return 0;
 }
 
-/* Connect a requester to a REP server at url (connection is lazy). */
+/*
+ * Connect a requester to a REP server at url (connection is lazy).  Over
+ * tls+tcp:// the server must hold a certificate of role, named name when
+ * name is given.
+ */
 int sw_bus_dial_req(struct sw_bus_peer **peerp, struct sw_bus *bus,
-		    const char *url)
+		    const char *url, enum sw_role role, const char *name)
 {
-	return peer_dial(peerp, bus, url, false);
+	return peer_dial(peerp, bus, url, role, name, false);
 }
 
 /* Connect a pusher to a PULL server at url (connection is lazy). */
 int sw_bus_dial_push(struct sw_bus_peer **peerp, struct sw_bus *bus,
-		     const char *url)
+		     const char *url, enum sw_role role, const char *name)
 {
-	return peer_dial(peerp, bus, url, true);
+	return peer_dial(peerp, bus, url, role, name, true);
 }
 
 static void peer_destroy(struct sw_bus_peer *peer)
@@ -907,6 +1312,13 @@ void sw_bus_free(struct sw_bus *bus)
 			sw_env_reset(&r->reqs[i].env);
 		}
 		free(r->reqs);
+		while (r->lsns) {
+			struct lsn *l = r->lsns;
+
+			r->lsns = l->next;
+			free(l);
+		}
+		pthread_mutex_destroy(&r->pipes.lock);
 		free(r);
 	}
 	while (bus->pulls) {
@@ -915,6 +1327,13 @@ void sw_bus_free(struct sw_bus *bus)
 		bus->pulls = p->next;
 		if (p->aio)
 			nng_aio_free(p->aio);
+		while (p->lsns) {
+			struct lsn *l = p->lsns;
+
+			p->lsns = l->next;
+			free(l);
+		}
+		pthread_mutex_destroy(&p->pipes.lock);
 		free(p);
 	}
 	while (bus->calls) {

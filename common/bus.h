@@ -26,6 +26,8 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/envelope.h"
@@ -51,15 +53,27 @@ void sw_bus_free(struct sw_bus *bus);
 int sw_bus_fd(const struct sw_bus *bus);
 void sw_bus_drain(struct sw_bus *bus);
 
-int sw_bus_listen_rep(struct sw_bus *bus, const char *url, int nctx,
-		      sw_bus_req_h *h, void *arg);
-int sw_bus_listen_pull(struct sw_bus *bus, const char *url, sw_bus_msg_h *h,
-		       void *arg);
+/* connections a listening socket holds at once; more are closed at once */
+#define SW_BUS_MAX_PIPES 512
 
+bool sw_bus_url_local(const char *url);
+int sw_bus_url_check(const char *url, bool insecure, bool pki, char *err,
+		     size_t errsz);
+int sw_bus_set_pki(struct sw_bus *bus, const char *dir, char *err,
+		   size_t errsz);
+bool sw_bus_pipe_open(uint32_t pipe);
+
+/* role: whose certificates a tls+tcp:// listener admits (docs/bus.md) */
+int sw_bus_listen_rep(struct sw_bus *bus, const char *url, enum sw_role role,
+		      int nctx, sw_bus_req_h *h, void *arg);
+int sw_bus_listen_pull(struct sw_bus *bus, const char *url, enum sw_role role,
+		       sw_bus_msg_h *h, void *arg);
+
+/* role, name: the certificate a tls+tcp:// server must show (name: any) */
 int sw_bus_dial_req(struct sw_bus_peer **peerp, struct sw_bus *bus,
-		    const char *url);
+		    const char *url, enum sw_role role, const char *name);
 int sw_bus_dial_push(struct sw_bus_peer **peerp, struct sw_bus *bus,
-		     const char *url);
+		     const char *url, enum sw_role role, const char *name);
 void sw_bus_peer_close(struct sw_bus_peer *peer);
 
 /* body is stolen (NULL = {}); callp may be NULL */

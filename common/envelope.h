@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/uuid.h"
+#include "proto/proto.h"
 
 #define SW_ENV_MAX_SIZE (256 * 1024) /* bytes; larger messages are refused */
 #define SW_ENV_TYPE_MAX 48
@@ -24,13 +25,15 @@
 struct sw_env {
 	char type[SW_ENV_TYPE_MAX + 1];
 	char id[SW_UUID_LEN + 1];
-	int64_t ts;		/* sender's wall clock, ms */
-	json_t *root;		/* owned: the whole message */
-	json_t *body;		/* borrowed from root */
+	int64_t ts;	   /* sender's wall clock, ms */
+	json_t *root;	   /* owned: the whole message */
+	json_t *body;	   /* borrowed from root */
+	enum sw_role role; /* set by the bus: who sent it (LOCAL = trusted) */
+	uint32_t pipe;	   /* set by the bus: the connection it came on */
 };
 
-int  sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
-		  size_t errsz);
+int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
+		 size_t errsz);
 void sw_env_reset(struct sw_env *env);
 /* encode; steals body (may be NULL = {}); id NULL = a new UUID */
 char *sw_env_encode(const char *type, const char *id, json_t *body,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/bus.h"
 #include "mediaproxy/config.h"
 
 #define F(x) offsetof(struct mp_conf, x), sizeof(((struct mp_conf *)0)->x)
@@ -18,6 +19,10 @@ const struct sw_conf_item mp_conf_table[] = {
      "REP URL signalingd dials for media.* requests"},
     {"signaling_url", SW_CONF_STR, F(signaling_url), "tcp://127.0.0.1:7601", 1,
      256, "signalingd's PULL URL for heartbeats and events"},
+    {"bus_pki", SW_CONF_STR, F(bus_pki), "", 0, 256,
+     "certificate directory (tandemctl pki issue) for tls+tcp:// URLs"},
+    {"bus_insecure", SW_CONF_BOOL, F(bus_insecure), "0", 0, 0,
+     "allow plain tcp:// bus URLs off loopback (warned at every start)"},
     {"rtp_ip", SW_CONF_STR, F(rtp_ip), "127.0.0.1", 1, 64,
      "local address the RTP/RTCP sockets bind to"},
     {"rtp_advertise_ip", SW_CONF_STR, F(rtp_advertise_ip), "", 0, 64,
@@ -56,12 +61,6 @@ static bool ip_valid(const char *s)
 	       inet_pton(AF_INET6, s, buf) == 1;
 }
 
-static bool url_valid(const char *s)
-{
-	return !strncmp(s, "tcp://", 6) || !strncmp(s, "ipc://", 6) ||
-	       !strncmp(s, "inproc://", 9);
-}
-
 /*
  * Load defaults then path (NULL = defaults only) into conf and check what a
  * single key cannot: addresses, URLs and a port range holding at least one
@@ -72,6 +71,7 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 {
 	const char *fname = path ? path : "(defaults)";
 	struct mp_conf c;
+	char msg[400];
 	int ret;
 
 	if (!conf || !err)
@@ -95,18 +95,14 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 			 fname, c.rtp_advertise_ip);
 		return EINVAL;
 	}
-	if (!url_valid(c.bus_listen)) {
-		snprintf(err, errsz,
-			 "%s: bus_listen: '%s' is not a tcp:// or "
-			 "ipc:// URL",
-			 fname, c.bus_listen);
+	if (sw_bus_url_check(c.bus_listen, c.bus_insecure, *c.bus_pki, msg,
+			     sizeof(msg))) {
+		snprintf(err, errsz, "%s: bus_listen: %s", fname, msg);
 		return EINVAL;
 	}
-	if (!url_valid(c.signaling_url)) {
-		snprintf(err, errsz,
-			 "%s: signaling_url: '%s' is not a tcp:// "
-			 "or ipc:// URL",
-			 fname, c.signaling_url);
+	if (sw_bus_url_check(c.signaling_url, c.bus_insecure, *c.bus_pki, msg,
+			     sizeof(msg))) {
+		snprintf(err, errsz, "%s: signaling_url: %s", fname, msg);
 		return EINVAL;
 	}
 	/* the first even port and its RTCP neighbour must fit */

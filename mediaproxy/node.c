@@ -195,13 +195,24 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		sw_err("bus: %s", strerror(err));
 		goto out;
 	}
-	err = sw_bus_listen_rep(node->bus, conf->bus_listen, REP_CONTEXTS,
-				mp_control_request, node);
+	{
+		char msg[512];
+
+		err =
+		    sw_bus_set_pki(node->bus, conf->bus_pki, msg, sizeof(msg));
+		if (err) {
+			sw_err("%s", msg);
+			goto out;
+		}
+	}
+	err = sw_bus_listen_rep(node->bus, conf->bus_listen, SW_ROLE_SIGNALING,
+				REP_CONTEXTS, mp_control_request, node);
 	if (err) {
 		sw_err("listen on %s: %s", conf->bus_listen, strerror(err));
 		goto out;
 	}
-	err = sw_bus_dial_push(&node->sig, node->bus, conf->signaling_url);
+	err = sw_bus_dial_push(&node->sig, node->bus, conf->signaling_url,
+			       SW_ROLE_SIGNALING, NULL);
 	if (err) {
 		sw_err("dial %s: %s", conf->signaling_url, strerror(err));
 		goto out;

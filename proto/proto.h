@@ -50,7 +50,28 @@
 #define SW_ERR_NO_CAPACITY  "no_capacity" /* ports or transcoding budget */
 #define SW_ERR_UNAVAILABLE  "unavailable" /* e.g. database down */
 #define SW_ERR_INTERNAL	    "internal"
+#define SW_ERR_FORBIDDEN    "forbidden" /* the sender's role may not send it */
+
+/*
+ * Roles on the bus (docs/bus.md "Trust").  A message that arrives over a
+ * tls+tcp:// listener carries the role that listener accepts: the peer's
+ * certificate chains to that role's CA (tandemctl pki).  Loopback, ipc://
+ * and (with bus_insecure) plain tcp:// links are SW_ROLE_LOCAL: trusted
+ * for every type, as the host itself is.
+ */
+enum sw_role {
+	SW_ROLE_LOCAL = 0,
+	SW_ROLE_SIGNALING,
+	SW_ROLE_MEDIA,
+	SW_ROLE_BILLING,
+	SW_ROLE_CONTROL,
+	SW_ROLE_COUNT
+};
 
 bool sw_proto_known(const char *type);
+const char *sw_role_name(enum sw_role role);
+int sw_role_parse(enum sw_role *rolep, const char *name);
+/* may a peer of role send a request or push of type? */
+bool sw_proto_allowed(const char *type, enum sw_role role);
 
 #endif /* SW_PROTO_H */

@@ -70,7 +70,7 @@ int sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return ENOMEM;
-	err = sw_bus_dial_req(&b->peer, bus, url);
+	err = sw_bus_dial_req(&b->peer, bus, url, SW_ROLE_BILLING, NULL);
 	if (err) {
 		free(b);
 		return err;

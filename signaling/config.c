@@ -1,53 +1,98 @@
 /*
  * config.c - the signalingd.conf table (defaults, bounds, help text)
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "common/bus.h"
 #include "common/conf.h"
 #include "signaling/config.h"
 
 #define S(f) offsetof(struct sg_config, f), sizeof(((struct sg_config *)0)->f)
 
 static const struct sw_conf_item table[] = {
-	{"node_id", SW_CONF_STR, S(node_id), "sg1", 1, 63,
-	 "this signaling node's id (health.ping, logs)"},
-	{"sip_listen", SW_CONF_STR, S(sip_listen), "127.0.0.1:5060", 3, 127,
-	 "SIP host:port, UDP and TCP"},
-	{"bus_events", SW_CONF_STR, S(bus_events), "tcp://127.0.0.1:7601", 1,
-	 255, "PULL listen URL for node.heartbeat and media.event"},
-	{"bus_control", SW_CONF_STR, S(bus_control), "tcp://127.0.0.1:7602",
-	 1, 255, "REP listen URL for health.ping and control requests"},
-	{"billing_url", SW_CONF_STR, S(billing_url), "tcp://127.0.0.1:7611",
-	 1, 255, "billingd REP URL (auth.request, cdr.submit)"},
-	{"media_nodes", SW_CONF_STR, S(media_nodes), "", 0, 1023,
-	 "comma-separated static mediaproxyd REP URLs"},
-	{"db", SW_CONF_STR, S(db),
-	 "host=127.0.0.1 port=5432 user=tandem dbname=tandem", 1, 511,
-	 "libpq conninfo of the Tandem database"},
-	{"spool_dir", SW_CONF_STR, S(spool_dir), "/var/lib/tandem/spool", 1,
-	 255, "directory of the CDR journal"},
-	{"log_level", SW_CONF_LOGLEVEL, S(log_level), "info", 0, 0,
-	 "err, warn, info or debug"},
-	{"auth_timeout_ms", SW_CONF_INT, S(auth_timeout_ms), "1000", 50,
-	 60000, "wait for billingd's auth.request reply"},
-	{"media_timeout_ms", SW_CONF_INT, S(media_timeout_ms), "1000", 50,
-	 60000, "wait for a media node's reply"},
-	{"cdr_retry_ms", SW_CONF_INT, S(cdr_retry_ms), "2000", 100, 600000,
-	 "resend interval of unacknowledged CDRs"},
-	{"keep_calls_on_stop", SW_CONF_BOOL, S(keep_calls_on_stop), "1", 0, 0,
-	 "SIGTERM leaves answered calls up for the next start to recover"},
-	SW_CONF_END,
+    {"node_id", SW_CONF_STR, S(node_id), "sg1", 1, 63,
+     "this signaling node's id (health.ping, logs)"},
+    {"sip_listen", SW_CONF_STR, S(sip_listen), "127.0.0.1:5060", 3, 127,
+     "SIP host:port, UDP and TCP"},
+    {"bus_events", SW_CONF_STR, S(bus_events), "tcp://127.0.0.1:7601", 1, 255,
+     "PULL listen URL for node.heartbeat and media.event"},
+    {"bus_control", SW_CONF_STR, S(bus_control), "tcp://127.0.0.1:7602", 1, 255,
+     "REP listen URL for health.ping and control requests"},
+    {"billing_url", SW_CONF_STR, S(billing_url), "tcp://127.0.0.1:7611", 1, 255,
+     "billingd REP URL (auth.request, cdr.submit)"},
+    {"media_nodes", SW_CONF_STR, S(media_nodes), "", 0, 1023,
+     "comma-separated static mediaproxyd REP URLs"},
+    {"bus_pki", SW_CONF_STR, S(bus_pki), "", 0, 255,
+     "certificate directory (tandemctl pki issue) for tls+tcp:// URLs"},
+    {"bus_insecure", SW_CONF_BOOL, S(bus_insecure), "0", 0, 0,
+     "allow plain tcp:// bus URLs off loopback (warned at every start)"},
+    {"db", SW_CONF_STR, S(db),
+     "host=127.0.0.1 port=5432 user=tandem dbname=tandem", 1, 511,
+     "libpq conninfo of the Tandem database"},
+    {"spool_dir", SW_CONF_STR, S(spool_dir), "/var/lib/tandem/spool", 1, 255,
+     "directory of the CDR journal"},
+    {"log_level", SW_CONF_LOGLEVEL, S(log_level), "info", 0, 0,
+     "err, warn, info or debug"},
+    {"auth_timeout_ms", SW_CONF_INT, S(auth_timeout_ms), "1000", 50, 60000,
+     "wait for billingd's auth.request reply"},
+    {"media_timeout_ms", SW_CONF_INT, S(media_timeout_ms), "1000", 50, 60000,
+     "wait for a media node's reply"},
+    {"cdr_retry_ms", SW_CONF_INT, S(cdr_retry_ms), "2000", 100, 600000,
+     "resend interval of unacknowledged CDRs"},
+    {"keep_calls_on_stop", SW_CONF_BOOL, S(keep_calls_on_stop), "1", 0, 0,
+     "SIGTERM leaves answered calls up for the next start to recover"},
+    SW_CONF_END,
 };
 
-/* Load defaults, then the file (path NULL = defaults only). */
+/* every bus URL of cfg: listeners, billingd, static media nodes */
+static int check_urls(const struct sg_config *cfg, const char *fname, char *err,
+		      size_t errsz)
+{
+	const struct {
+		const char *key, *url;
+	} urls[] = {{"bus_events", cfg->bus_events},
+		    {"bus_control", cfg->bus_control},
+		    {"billing_url", cfg->billing_url}};
+	bool pki = cfg->bus_pki[0] != '\0';
+	char buf[1024], msg[400], *tok, *save = NULL;
+
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		if (sw_bus_url_check(urls[i].url, cfg->bus_insecure, pki, msg,
+				     sizeof(msg))) {
+			snprintf(err, errsz, "%s: %s: %s", fname, urls[i].key,
+				 msg);
+			return EINVAL;
+		}
+	}
+	snprintf(buf, sizeof(buf), "%s", cfg->media_nodes);
+	for (tok = strtok_r(buf, ", ", &save); tok;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		if (sw_bus_url_check(tok, cfg->bus_insecure, pki, msg,
+				     sizeof(msg))) {
+			snprintf(err, errsz, "%s: media_nodes: %s", fname, msg);
+			return EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Load defaults, then the file (path NULL = defaults only), and check
+ * what one key cannot: the bus URLs against bus_pki and bus_insecure. */
 int sg_config_load(struct sg_config *cfg, const char *path, char *err,
 		   size_t errsz)
 {
-	if (!path)
-		return sw_conf_defaults(table, cfg, err, errsz);
+	int e;
 
-	return sw_conf_load(table, cfg, path, err, errsz);
+	if (!path)
+		e = sw_conf_defaults(table, cfg, err, errsz);
+	else
+		e = sw_conf_load(table, cfg, path, err, errsz);
+	if (!e)
+		e = check_urls(cfg, path ? path : "(defaults)", err, errsz);
+	return e;
 }
 
 /* Print every key with its default and help (for -t output and docs). */

@@ -19,18 +19,20 @@
 
 struct sg_config {
 	char node_id[64];
-	char sip_listen[128];		/* host:port, UDP and TCP */
-	char bus_events[256];		/* PULL listen */
-	char bus_control[256];		/* REP listen */
-	char billing_url[256];		/* billingd REP */
-	char media_nodes[1024];		/* comma-separated static REP URLs */
-	char db[512];			/* libpq conninfo */
+	char sip_listen[128];	/* host:port, UDP and TCP */
+	char bus_events[256];	/* PULL listen */
+	char bus_control[256];	/* REP listen */
+	char billing_url[256];	/* billingd REP */
+	char media_nodes[1024]; /* comma-separated static REP URLs */
+	char bus_pki[256];	/* tandemctl pki host dir, "" = none */
+	bool bus_insecure;	/* plain tcp:// off loopback allowed */
+	char db[512];		/* libpq conninfo */
 	char spool_dir[256];
 	enum sw_log_level log_level;
 	int64_t auth_timeout_ms;
 	int64_t media_timeout_ms;
 	int64_t cdr_retry_ms;
-	bool keep_calls_on_stop;	/* answered calls survive a restart */
+	bool keep_calls_on_stop; /* answered calls survive a restart */
 };
 
 int sg_config_load(struct sg_config *cfg, const char *path, char *err,

@@ -444,7 +444,8 @@ static void event_message(const struct sw_env *env, void *arg)
 	char err[256];
 
 	if (!strcmp(env->type, SW_MSG_NODE_HEARTBEAT)) {
-		if (sg_media_heartbeat(sg->media, env->body, err, sizeof(err)))
+		if (sg_media_heartbeat(sg->media, env->body, env->pipe, err,
+				       sizeof(err)) == EBADMSG)
 			sw_warn("bad node.heartbeat ignored: %s", err);
 	} else if (!strcmp(env->type, SW_MSG_MEDIA_EVENT)) {
 		media_event(sg, env->body);
@@ -462,14 +463,15 @@ int sg_ctl_start(struct sg *sg, char *err, size_t errsz)
 {
 	int e;
 
-	e = sw_bus_listen_rep(sg->bus, sg->cfg.bus_control, 8, control_request,
-			      sg);
+	e = sw_bus_listen_rep(sg->bus, sg->cfg.bus_control, SW_ROLE_BILLING, 8,
+			      control_request, sg);
 	if (e) {
 		snprintf(err, errsz, "bus_control %s: %s", sg->cfg.bus_control,
 			 strerror(e));
 		return e;
 	}
-	e = sw_bus_listen_pull(sg->bus, sg->cfg.bus_events, event_message, sg);
+	e = sw_bus_listen_pull(sg->bus, sg->cfg.bus_events, SW_ROLE_MEDIA,
+			       event_message, sg);
 	if (e) {
 		snprintf(err, errsz, "bus_events %s: %s", sg->cfg.bus_events,
 			 strerror(e));

@@ -18,7 +18,23 @@
 struct sg_media {
 	struct sw_bus *bus;	     /* borrowed */
 	struct sg_media_node *nodes; /* owned */
+	unsigned refused;	     /* heartbeats ignored since last warned */
+	int64_t warned_ms;
 };
+
+/* Count an ignored heartbeat; say so at most every 10 s. */
+static void refuse(struct sg_media *m, const char *id, const char *why)
+{
+	int64_t now = sw_time_mono_ms();
+
+	m->refused++;
+	if (now - m->warned_ms < 10000)
+		return;
+	sw_warn("node.heartbeat for %s ignored: %s (%u ignored in %lld s)", id,
+		why, m->refused, (long long)(now - m->warned_ms) / 1000);
+	m->refused = 0;
+	m->warned_ms = now;
+}
 
 /* requests whose handler has not run yet */
 static unsigned inflight;
@@ -51,23 +67,70 @@ struct sg_media_req {
 	void *arg;
 };
 
+static unsigned count_live(const struct sg_media *m)
+{
+	unsigned n = 0;
+
+	for (const struct sg_media_node *x = m->nodes; x; x = x->next)
+		n += !x->retired;
+	return n;
+}
+
+/* Retire heartbeat nodes silent for SG_MEDIA_FORGET_MS: no more redials. */
+static void sweep(struct sg_media *m)
+{
+	int64_t now = sw_time_mono_ms();
+
+	for (struct sg_media_node *n = m->nodes; n; n = n->next) {
+		if (n->retired || n->is_static || !n->heard ||
+		    now - n->last_seen_ms < SG_MEDIA_FORGET_MS)
+			continue;
+		sw_info("media node %s at %s forgotten (silent %lld s)",
+			n->node_id, n->url,
+			(long long)(now - n->last_seen_ms) / 1000);
+		sw_bus_peer_close(n->peer);
+		n->peer = NULL;
+		json_decref(n->hb);
+		n->hb = NULL;
+		n->retired = true;
+	}
+}
+
 static struct sg_media_node *node_add(struct sg_media *m, const char *id,
 				      const char *url, bool is_static)
 {
-	struct sg_media_node *n = calloc(1, sizeof(*n));
+	struct sg_media_node *n = NULL;
+	struct sw_bus_peer *peer = NULL;
 
-	if (!n)
+	sweep(m);
+	if (count_live(m) >= SG_MEDIA_MAX_NODES)
 		return NULL;
+	if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA,
+			    is_static ? NULL : id)) {
+		sw_err("media node %s: cannot dial %s", id, url);
+		return NULL;
+	}
+	for (struct sg_media_node *x = m->nodes; x && !n; x = x->next)
+		if (x->retired)
+			n = x; /* reuse the slot: memory stays bounded */
+	if (n) {
+		struct sg_media_node *next = n->next;
+
+		memset(n, 0, sizeof(*n));
+		n->next = next;
+	} else {
+		n = calloc(1, sizeof(*n));
+		if (!n) {
+			sw_bus_peer_close(peer);
+			return NULL;
+		}
+		n->next = m->nodes;
+		m->nodes = n;
+	}
 	snprintf(n->node_id, sizeof(n->node_id), "%s", id);
 	snprintf(n->url, sizeof(n->url), "%s", url);
 	n->is_static = is_static;
-	if (sw_bus_dial_req(&n->peer, m->bus, url)) {
-		sw_err("media node %s: cannot dial %s", id, url);
-		free(n);
-		return NULL;
-	}
-	n->next = m->nodes;
-	m->nodes = n;
+	n->peer = peer;
 	sw_info("media node %s at %s added (%s)", id, url,
 		is_static ? "static" : "heartbeat");
 	return n;
@@ -122,7 +185,7 @@ void sg_media_free(struct sg_media *m)
 /* A static node is usable until heartbeats say otherwise. */
 bool sg_media_online(const struct sg_media_node *n)
 {
-	if (!n)
+	if (!n || n->retired)
 		return false;
 	if (!n->heard)
 		return n->is_static;
@@ -133,8 +196,8 @@ bool sg_media_online(const struct sg_media_node *n)
  * Register or refresh a node from a node.heartbeat body.  EBADMSG (with
  * err filled) when the body is invalid.
  */
-int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
-		       size_t errsz)
+int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
+		       char *err, size_t errsz)
 {
 	struct sg_media_node *n;
 	const char *id, *url;
@@ -155,14 +218,40 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
 		return EBADMSG;
 	}
 
+	sweep(m);
 	for (n = m->nodes; n; n = n->next)
-		if (!strcmp(n->node_id, id) || !strcmp(n->url, url))
+		if (!n->retired &&
+		    (!strcmp(n->node_id, id) || !strcmp(n->url, url)))
 			break;
+	/*
+	 * A live node belongs to the connection it speaks on: another one
+	 * (another process, another certificate) cannot take its id or its
+	 * URL until it is silent or its connection is gone.
+	 */
+	if (n && n->heard && n->pipe != pipe && sg_media_online(n) &&
+	    sw_bus_pipe_open(n->pipe)) {
+		refuse(m, id,
+		       strcmp(n->node_id, id)
+			   ? "its URL belongs to another live node"
+			   : "the node is live on another connection");
+		return EPERM;
+	}
+	if (n && strcmp(n->node_id, id) && !n->is_static) {
+		/* an offline node's URL, now under a new id: dial it anew so
+		 * that TLS checks the certificate against the new id */
+		struct sw_bus_peer *peer = NULL;
+
+		if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA, id))
+			return ENOMEM;
+		sw_bus_peer_close(n->peer);
+		n->peer = peer;
+	}
 	if (n && strcmp(n->url, url)) {
 		/* same node id, new URL: redial */
 		struct sw_bus_peer *peer = NULL;
 
-		if (sw_bus_dial_req(&peer, m->bus, url) == 0) {
+		if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA, id) ==
+		    0) {
 			sw_bus_peer_close(n->peer);
 			n->peer = peer;
 			snprintf(n->url, sizeof(n->url), "%s", url);
@@ -171,13 +260,16 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
 	}
 	if (!n)
 		n = node_add(m, id, url, false);
-	if (!n)
-		return ENOMEM;
+	if (!n) {
+		refuse(m, id, "the pool is full (SG_MEDIA_MAX_NODES)");
+		return ENOSPC;
+	}
 
 	if (!n->heard || !sg_media_online(n))
 		sw_info("media node %s online (%s)", id, url);
 	snprintf(n->node_id, sizeof(n->node_id), "%s", id);
 	n->heard = true;
+	n->pipe = pipe;
 	n->last_seen_ms = sw_time_mono_ms();
 	n->sessions = sessions;
 	n->free_ports = free_ports;
@@ -195,7 +287,11 @@ json_t *sg_media_nodes_json(const struct sg_media *m)
 
 	for (const struct sg_media_node *n = m ? m->nodes : NULL; n;
 	     n = n->next) {
-		json_t *o = n->hb ? json_deep_copy(n->hb) : json_object();
+		json_t *o;
+
+		if (n->retired)
+			continue;
+		o = n->hb ? json_deep_copy(n->hb) : json_object();
 
 		if (!n->hb) {
 			json_object_set_new(o, "node_id",
@@ -501,8 +597,8 @@ struct sg_media_node *sg_media_node_for(struct sg_media *m, const char *node_id,
 	struct sg_media_node *n;
 
 	for (n = m ? m->nodes : NULL; n; n = n->next)
-		if (!strcmp(n->url, url) ||
-		    (*node_id && !strcmp(n->node_id, node_id)))
+		if (!n->retired && (!strcmp(n->url, url) ||
+				    (*node_id && !strcmp(n->node_id, node_id))))
 			return n;
 	return m && *url ? node_add(m, *node_id ? node_id : url, url, true)
 			 : NULL;

@@ -3,12 +3,21 @@
  *
  * Keeps the pool of media nodes: static ones from media_nodes in the config
  * and those that register by node.heartbeat (PULL on bus_events); a node
- * that missed 3 heartbeats (SG_MEDIA_STALE_MS) is out of the pool.  Orders
+ * that missed 3 heartbeats (SG_MEDIA_STALE_MS) is out of the pool.
+ *
+ * Trust: a node id is bound to the bus connection (pipe) its heartbeats
+ * come on; heartbeats for that id from another connection are ignored
+ * while the bound one is open and the node is online.  Over tls+tcp:// a
+ * node is dialled requiring a certificate named after its node id, so a
+ * node id is bound to its certificate as well.  The pool holds at most
+ * SG_MEDIA_MAX_NODES nodes; a heartbeat node silent for SG_MEDIA_FORGET_MS
+ * is retired (its connection closed) and its slot reused.  Orders
  * the online nodes by headroom for a new call, and sends media.offer /
  * media.answer / media.delete with leg plans built from the SDP.
  *
  * Ownership: the pool owns its nodes and their bus peers; nodes are never
- * freed before the pool, so calls may keep borrowed pointers.
+ * freed before the pool, so calls may keep borrowed pointers (a retired
+ * slot reused by another node answers a late media.delete "not_found").
  * Threading: su_root thread only.
  * Bus: node.heartbeat (in), media.offer, media.answer, media.update,
  *      media.delete (out).
@@ -24,7 +33,9 @@
 
 #include "signaling/sdp.h"
 
-#define SG_MEDIA_STALE_MS 3500
+#define SG_MEDIA_STALE_MS  3500
+#define SG_MEDIA_FORGET_MS 60000
+#define SG_MEDIA_MAX_NODES 64
 
 struct sw_bus;
 struct sg_media;
@@ -36,7 +47,9 @@ struct sg_media_node {
 	char url[256];
 	struct sw_bus_peer *peer; /* owned */
 	bool is_static;
+	bool retired;	      /* forgotten; the slot may be reused */
 	bool heard;	      /* at least one heartbeat */
+	uint32_t pipe;	      /* bus connection heartbeats come on */
 	int64_t last_seen_ms; /* monotonic */
 	json_t *hb;	      /* owned: last heartbeat body */
 	int64_t sessions, free_ports, cpu_pct;
@@ -58,8 +71,8 @@ int sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
 void sg_media_close(struct sg_media *m);
 void sg_media_free(struct sg_media *m);
 unsigned sg_media_inflight(void);
-int sg_media_heartbeat(struct sg_media *m, const json_t *body, char *err,
-		       size_t errsz);
+int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
+		       char *err, size_t errsz);
 json_t *sg_media_nodes_json(const struct sg_media *m);
 size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 		     size_t max);

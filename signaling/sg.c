@@ -391,6 +391,9 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		snprintf(err, sizeof(err), "bus: %s", strerror(e));
 		goto out;
 	}
+	e = sw_bus_set_pki(sg->bus, sg->cfg.bus_pki, err, sizeof(err));
+	if (e)
+		goto out;
 	su_wait_create(sg->bus_wait, sw_bus_fd(sg->bus), SU_WAIT_IN);
 	if (su_root_register(sg->root, sg->bus_wait, bus_ready, sg, 0) < 0) {
 		e = EIO;

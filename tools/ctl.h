@@ -34,6 +34,7 @@ struct tc_opts {
 	const char *card_prefix; /* card --number-prefix */
 	const char *card_digits; /* card --number-digits */
 	const char *pin_digits;	 /* card --pin-digits */
+	int days;		 /* pki --days */
 };
 
 /* db.c */
@@ -76,6 +77,9 @@ int tc_cmd_live(const struct tc_opts *o, int argc, char **argv);
 
 /* user.c */
 int tc_cmd_user(const struct tc_opts *o, int argc, char **argv);
+
+/* pki.c: the bus CA and host certificates */
+int ctl_pki(int argc, char **argv, int days);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

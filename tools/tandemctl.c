@@ -59,6 +59,12 @@ static void usage(FILE *f)
 		"TIME: ms or\n"
 		"                          YYYY-MM-DDTHH:MM[:SS]Z, else "
 		"now)\n"
+		"  pki init DIR            a bus CA: root and one CA per role "
+		"(--days N)\n"
+		"  pki issue DIR ROLE NAME a host certificate directory for "
+		"bus_pki\n"
+		"                          (ROLE signaling|media|billing|"
+		"control)\n"
 		"  status                  daemons and media nodes, from "
 		"billingd's HTTP API\n"
 		"  fields                  the provisioning field reference "
@@ -105,11 +111,12 @@ int main(int argc, char **argv)
 	    {"number-prefix", required_argument, NULL, 'P'},
 	    {"number-digits", required_argument, NULL, 'N'},
 	    {"pin-digits", required_argument, NULL, 'I'},
+	    {"days", required_argument, NULL, 'Y'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct tc_opts o = {.timeout_ms = 3000};
+	struct tc_opts o = {.timeout_ms = 3000, .days = 825};
 	const char *cmd, *sub;
 	char *end;
 	int c;
@@ -164,6 +171,11 @@ int main(int argc, char **argv)
 		case 'I':
 			o.pin_digits = optarg;
 			break;
+		case 'Y':
+			o.days = (int)strtol(optarg, &end, 10);
+			if (*end)
+				o.days = 0; /* ctl_pki refuses it */
+			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
 			return 0;
@@ -210,6 +222,8 @@ int main(int argc, char **argv)
 		return tc_cmd_live(&o, argc - optind + 1, argv + optind - 1);
 	if (!strcmp(cmd, "user"))
 		return tc_cmd_user(&o, argc - optind, argv + optind);
+	if (!strcmp(cmd, "pki"))
+		return ctl_pki(argc - optind, argv + optind, o.days);
 	if (!strcmp(cmd, "payment"))
 		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)

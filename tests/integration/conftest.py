@@ -63,11 +63,11 @@ def pg(it_root):
         cluster.stop()
 
 
-def _stack_fixture(request, pg, it_root):
+def _stack_fixture(request, pg, it_root, tls=None):
     name = request.node.name.replace("/", "_").replace("[", "_") \
         .replace("]", "")[:60]
     dbname = "t_" + "".join(c if c.isalnum() else "_" for c in name).lower()
-    s = it.Stack(it_root / name, pg, dbname[:60], "tandem_tmpl")
+    s = it.Stack(it_root / name, pg, dbname[:60], "tandem_tmpl", tls=tls)
     failed_teardown = []
     try:
         yield s
@@ -92,6 +92,12 @@ def _stack_fixture(request, pg, it_root):
 def stack(request, pg, it_root):
     """A database of its own plus the test's daemons and peers."""
     yield from _stack_fixture(request, pg, it_root)
+
+
+@pytest.fixture
+def tls_stack(request, pg, it_root):
+    """A stack whose bus runs over tls+tcp:// (tandemctl pki certificates)."""
+    yield from _stack_fixture(request, pg, it_root, tls=True)
 
 
 @pytest.fixture

@@ -39,6 +39,13 @@ SANITIZER_RE = re.compile(
 
 DAEMONS = ("billingd", "mediaproxyd", "signalingd")
 
+# TANDEM_IT_BUS_TLS=1: every stack's bus runs over tls+tcp:// with
+# certificates from `tandemctl pki` (a dedicated run of the whole suite).
+BUS_TLS = os.environ.get("TANDEM_IT_BUS_TLS") == "1"
+
+# url -> busprobe TLS arguments, filled by stacks that use tls+tcp://
+TLS_PROBE = {}
+
 
 class ItError(Exception):
     """A test environment step failed (not an assertion on the product)."""
@@ -487,13 +494,14 @@ def busprobe(url, type_=None, body=None, raw=None, timeout_ms=5000,
     (through a file, whatever its size).
     """
     exe = str(binary("tests/busprobe"))
+    exe_tls = [exe] + TLS_PROBE.get(url, [])
     if raw is not None:
         data = raw.encode() if isinstance(raw, str) else raw
-        r = subprocess.run([exe, "-t", str(timeout_ms), "-r", url, "@-"],
+        r = subprocess.run(exe_tls + ["-t", str(timeout_ms), "-r", url, "@-"],
                            input=data, capture_output=True,
                            timeout=timeout_ms / 1000 + 20)
     else:
-        argv = [exe, "-t", str(timeout_ms), url, type_]
+        argv = exe_tls + ["-t", str(timeout_ms), url, type_]
         if body is not None:
             argv.append(json.dumps(body))
         r = subprocess.run(argv, capture_output=True,
@@ -646,7 +654,7 @@ class Sipp(Proc):
 class Stack:
     """One test's Tandem: a database, three daemons, sipp peers."""
 
-    def __init__(self, dirpath, pg, dbname, template):
+    def __init__(self, dirpath, pg, dbname, template, tls=None):
         self.dir = Path(dirpath)
         self.dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o755)
@@ -664,15 +672,49 @@ class Stack:
         self.provisioned = None
         self.held = []
         p = self
+        self.tls = BUS_TLS if tls is None else tls
+        bus = "tls+tcp" if self.tls else "tcp"
         self.sip_port = p.one()
-        self.sg_events = f"tcp://127.0.0.1:{p.one()}"
-        self.sg_control = f"tcp://127.0.0.1:{p.one()}"
-        self.bd_bus = f"tcp://127.0.0.1:{p.one()}"
+        self.sg_events = f"{bus}://127.0.0.1:{p.one()}"
+        self.sg_control = f"{bus}://127.0.0.1:{p.one()}"
+        self.bd_bus = f"{bus}://127.0.0.1:{p.one()}"
         self.bd_http = f"127.0.0.1:{p.one()}"
-        self.mp_bus = f"tcp://127.0.0.1:{p.one()}"
+        self.mp_bus = f"{bus}://127.0.0.1:{p.one()}"
+        if self.tls:
+            self.make_pki()
         self.rtp_min = p.port_block(200, align=2)
         self.rtp_max = self.rtp_min + 199
         self.conf_extra = {d: {} for d in DAEMONS}
+
+    # ---- bus certificates (tandemctl pki)
+
+    PKI_HOSTS = {"signalingd": ("signaling", "sg-it"),
+                 "mediaproxyd": ("media", "mp-it"),
+                 "billingd": ("billing", "bd-it")}
+
+    def make_pki(self):
+        """A CA and one certificate directory per daemon; busprobe uses the
+        certificate of the role each listener admits."""
+        self.pki = self.dir / "pki"
+        run = lambda *a: subprocess.run(  # noqa: E731
+            [str(binary("tandemctl")), "pki", *a], check=True,
+            capture_output=True, env={**os.environ, **SAN_ENV})
+        run("init", str(self.pki))
+        for role, name in self.PKI_HOSTS.values():
+            run("issue", str(self.pki), role, name)
+        ca = self.pki / "ca"
+        host = self.pki / "hosts"
+        TLS_PROBE[self.sg_control] = ["-a", str(ca / "signaling.crt"), "-c",
+                                      str(host / "bd-it" / "cert.pem")]
+        TLS_PROBE[self.bd_bus] = ["-a", str(ca / "billing.crt"), "-c",
+                                  str(host / "sg-it" / "cert.pem")]
+        TLS_PROBE[self.mp_bus] = ["-a", str(ca / "media.crt"), "-c",
+                                  str(host / "sg-it" / "cert.pem")]
+        TLS_PROBE[self.sg_events] = ["-a", str(ca / "signaling.crt"), "-c",
+                                     str(host / "mp-it" / "cert.pem")]
+
+    def pki_dir(self, daemon):
+        return self.pki / "hosts" / self.PKI_HOSTS[daemon][1]
 
     # ---- ports (released when the stack stops)
 
@@ -712,6 +754,8 @@ class Stack:
                  "http_listen": self.bd_http, "log_level": "debug"}
         else:
             raise ValueError(daemon)
+        if self.tls:
+            c["bus_pki"] = str(self.pki_dir(daemon))
         c.update(self.conf_extra[daemon])
         return c
 

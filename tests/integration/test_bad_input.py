@@ -18,7 +18,7 @@ import pytest
 import tandem_it as it
 
 ERROR_CODES = {"bad_request", "unknown_type", "not_found", "no_capacity",
-               "unavailable", "internal"}
+               "unavailable", "internal", "forbidden"}
 BIG = 200 * 1024
 
 
@@ -66,7 +66,15 @@ COMMON_CASES = [
     ("deep_nesting", b'{"v":1,"type":"health.ping","id":"'
      + str(uuid.uuid4()).encode() + b'","ts":1,"body":'
      + b'{"a":' * 5000 + b'1' + b'}' * 5000 + b'}'),
+    # over the envelope's 256 KiB but within the transport's bound
+    ("oversize_256k", env(body={"junk": "y" * (256 * 1024 + 100)})),
+]
+
+# beyond the transport's bound (256 KiB + 1 KiB): the connection is closed
+# before the message is kept, so there is no reply at all
+HUGE_CASES = [
     ("oversize_300k", env(body={"junk": "y" * (300 * 1024)})),
+    ("oversize_4m", env(body={"junk": "y" * (4 * 1024 * 1024)})),
 ]
 
 U = "7d0f3c8e-2f59-4d7b-9d0e-0c6f2a1b4e55"
@@ -185,6 +193,14 @@ def test_malformed_bus_messages(request, daemon):
         pong = it.ping(url, timeout_ms=3000)
         if not pong or pong.get("daemon") != daemon:
             problems.append(f"{name}: health.ping afterwards: {pong!r}")
+    for name, data in HUGE_CASES:
+        rc, out, err = it.busprobe(url, raw=data, timeout_ms=5000)
+        if rc != 4 or out:
+            problems.append(f"{name}: expected the connection closed, "
+                            f"busprobe exit {rc}, reply {out[:300]!r}")
+        if not proc.alive():
+            problems.append(f"{name}: {daemon} died")
+            break
     assert not problems, "\n".join(problems)
     # and the daemon still serves normally
     pong = it.ping(url)

@@ -10,6 +10,13 @@
  * The reply is printed on stdout as received, followed by a newline.  Used by
  * the integration tests to send malformed input straight to a daemon.
  *
+ * TLS (tls+tcp:// URLs):  -a CAFILE trusts the server's CA, -c PEM presents
+ * a certificate chain with its key (none: connect without one), -n NAME
+ * requires the server's certificate to carry NAME.
+ * -p pushes the message to a PULL socket instead: no reply, exit 0 once
+ * it is sent over an established connection.  -m (implies -r -p): every
+ * line of DATA is pushed as a message of its own.
+ *
  * Exit status: 0 a reply other than "error"; 1 an "error" reply; 2 usage or
  * local failure; 3 no reply within the timeout; 4 could not connect or send;
  * 5 the reply is not a valid envelope.
@@ -24,7 +31,10 @@
 
 #include <jansson.h>
 #include <nng/nng.h>
+#include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
 
 #include "common/envelope.h"
 
@@ -42,8 +52,10 @@ enum {
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: busprobe [-t MS] URL TYPE [BODY-JSON]\n"
-		"       busprobe [-t MS] -r URL DATA|@FILE|@-\n");
+		"usage: busprobe [-t MS] [-p] [-a CA -c PEM -n NAME] URL TYPE "
+		"[BODY-JSON]\n"
+		"       busprobe [-t MS] [-p] [-a CA -c PEM -n NAME] -r URL "
+		"DATA|@FILE|@-\n");
 }
 
 /* read all of fp into a malloc'd buffer */
@@ -144,20 +156,66 @@ static int classify(const char *buf, size_t len)
 	return ex;
 }
 
+/* dial url, with a TLS configuration when any TLS option was given */
+static int dial(nng_socket sock, const char *url, const char *ca,
+		const char *cert, const char *name)
+{
+	nng_tls_config *cfg = NULL;
+	nng_dialer d;
+	int rv;
+
+	rv = nng_dialer_create(&d, sock, url);
+	if (!rv && (ca || cert || name)) {
+		rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT);
+		if (!rv)
+			rv = nng_tls_config_auth_mode(
+			    cfg, ca ? NNG_TLS_AUTH_MODE_REQUIRED
+				    : NNG_TLS_AUTH_MODE_NONE);
+		if (!rv && ca)
+			rv = nng_tls_config_ca_file(cfg, ca);
+		if (!rv && cert)
+			rv = nng_tls_config_cert_key_file(cfg, cert, NULL);
+		if (!rv && name)
+			rv = nng_tls_config_server_name(cfg, name);
+		if (!rv)
+			rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+		if (cfg)
+			nng_tls_config_free(cfg);
+	}
+	if (!rv)
+		rv = nng_dialer_start(d, 0);
+	return rv;
+}
+
 int main(int argc, char **argv)
 {
 	nng_socket sock = NNG_SOCKET_INITIALIZER;
 	nng_duration tmo = 5000;
 	char *msg = NULL, *reply = NULL;
 	size_t msglen = 0, replylen = 0;
-	bool raw = false;
-	const char *url;
+	bool raw = false, push = false, lines = false;
+	const char *url, *ca = NULL, *cert = NULL, *name = NULL;
 	int c, err, ex = EX_USAGE;
 
-	while ((c = getopt(argc, argv, "rt:h")) != -1) {
+	while ((c = getopt(argc, argv, "rmpa:c:n:t:h")) != -1) {
 		switch (c) {
 		case 'r':
 			raw = true;
+			break;
+		case 'p':
+			push = true;
+			break;
+		case 'm':
+			lines = raw = push = true;
+			break;
+		case 'a':
+			ca = optarg;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'n':
+			name = optarg;
 			break;
 		case 't':
 			tmo = (int)strtol(optarg, NULL, 10);
@@ -189,9 +247,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	err = nng_req0_open(&sock);
+	err = push ? nng_push0_open(&sock) : nng_req0_open(&sock);
 	if (err) {
-		fprintf(stderr, "busprobe: req socket: %s\n", nng_strerror(err));
+		fprintf(stderr, "busprobe: req socket: %s\n",
+			nng_strerror(err));
 		goto out;
 	}
 	nng_setopt_ms(sock, NNG_OPT_SENDTIMEO, tmo);
@@ -199,17 +258,34 @@ int main(int argc, char **argv)
 	nng_setopt_ms(sock, NNG_OPT_REQ_RESENDTIME, 0);
 	nng_setopt_size(sock, NNG_OPT_RECVMAXSZ, 0);
 
-	err = nng_dial(sock, url, NULL, 0);
+	err = dial(sock, url, ca, cert, name);
 	if (err) {
 		fprintf(stderr, "busprobe: dial %s: %s\n", url,
 			nng_strerror(err));
 		ex = EX_CONNECT;
 		goto out;
 	}
-	err = nng_send(sock, msg, msglen, 0);
+	if (lines) {
+		/* -m: each line of DATA is a message of its own */
+		for (char *p = msg, *nl; !err && p < msg + msglen; p = nl + 1) {
+			nl = memchr(p, '\n', (size_t)(msg + msglen - p));
+			if (!nl)
+				nl = msg + msglen;
+			if (nl > p)
+				err = nng_send(sock, p, (size_t)(nl - p), 0);
+		}
+	} else {
+		err = nng_send(sock, msg, msglen, 0);
+	}
 	if (err) {
 		fprintf(stderr, "busprobe: send: %s\n", nng_strerror(err));
 		ex = EX_CONNECT;
+		goto out;
+	}
+	if (push) {
+		/* nng has no linger: give the queued message time to leave */
+		nng_msleep(300);
+		ex = EX_OK;
 		goto out;
 	}
 	err = nng_recv(sock, &reply, &replylen, NNG_FLAG_ALLOC);
@@ -224,7 +300,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	ex = classify(reply, replylen);
 
- out:
+out:
 	if (reply)
 		nng_free(reply, replylen);
 	if (nng_socket_id(sock) > 0)

@@ -55,22 +55,27 @@ static void envelope_rejects(void **state)
 	assert_non_null(strstr(err, "invalid JSON"));
 	assert_int_equal(parse("[1,2]", err, sizeof(err)), EBADMSG);
 	assert_int_equal(parse("{\"v\":2,\"type\":\"a\",\"id\":\"" ID
-			       "\",\"ts\":1,\"body\":{}}", err, sizeof(err)),
+			       "\",\"ts\":1,\"body\":{}}",
+			       err, sizeof(err)),
 			 EBADMSG);
 	assert_string_equal(err, "v: must be 1");
 	assert_int_equal(parse("{\"v\":1,\"type\":\"A B\",\"id\":\"" ID
-			       "\",\"ts\":1,\"body\":{}}", err, sizeof(err)),
+			       "\",\"ts\":1,\"body\":{}}",
+			       err, sizeof(err)),
 			 EBADMSG);
 	assert_non_null(strstr(err, "type"));
 	assert_int_equal(parse("{\"v\":1,\"type\":\"a\",\"id\":\"nope\","
-			       "\"ts\":1,\"body\":{}}", err, sizeof(err)),
+			       "\"ts\":1,\"body\":{}}",
+			       err, sizeof(err)),
 			 EBADMSG);
 	assert_string_equal(err, "id: must be a UUID");
 	assert_int_equal(parse("{\"v\":1,\"type\":\"a\",\"id\":\"" ID
-			       "\",\"ts\":-1,\"body\":{}}", err, sizeof(err)),
+			       "\",\"ts\":-1,\"body\":{}}",
+			       err, sizeof(err)),
 			 EBADMSG);
 	assert_int_equal(parse("{\"v\":1,\"type\":\"a\",\"id\":\"" ID
-			       "\",\"ts\":1,\"body\":[]}", err, sizeof(err)),
+			       "\",\"ts\":1,\"body\":[]}",
+			       err, sizeof(err)),
 			 EBADMSG);
 	assert_string_equal(err, "body: must be an object");
 	assert_int_equal(parse("{\"v\":1,\"v\":1}", err, sizeof(err)), EBADMSG);
@@ -117,21 +122,20 @@ static void validator(void **state)
 struct ctx {
 	int replies, errors, timeouts, pulled;
 	char last_type[64];
-	struct sw_bus_req *held;	/* request answered later */
+	struct sw_bus_req *held; /* request answered later */
 };
 
-static void on_req(struct sw_bus_req *req, const struct sw_env *env,
-		   void *arg)
+static void on_req(struct sw_bus_req *req, const struct sw_env *env, void *arg)
 {
 	struct ctx *c = arg;
 	const char *what = sw_json_str_or(env->body, "what", "");
 
 	if (!strcmp(what, "hold")) {
-		c->held = req;	/* answered after another request */
+		c->held = req; /* answered after another request */
 		return;
 	}
 	if (!strcmp(what, "ignore"))
-		return;		/* never answered: the client times out */
+		return; /* never answered: the client times out */
 	if (!sw_proto_known(env->type)) {
 		sw_bus_reply_error(req, SW_ERR_UNKNOWN_TYPE, "type %s",
 				   env->type);
@@ -176,11 +180,26 @@ static void pump(struct sw_bus *bus, struct ctx *c, int until_ms,
 	}
 }
 
-static int two_replies(struct ctx *c) { return c->replies >= 2; }
-static int held(struct ctx *c) { return c->held != NULL && c->replies >= 1; }
-static int one_error(struct ctx *c) { return c->errors >= 1; }
-static int one_timeout(struct ctx *c) { return c->timeouts >= 1; }
-static int pulled3(struct ctx *c) { return c->pulled >= 3; }
+static int two_replies(struct ctx *c)
+{
+	return c->replies >= 2;
+}
+static int held(struct ctx *c)
+{
+	return c->held != NULL && c->replies >= 1;
+}
+static int one_error(struct ctx *c)
+{
+	return c->errors >= 1;
+}
+static int one_timeout(struct ctx *c)
+{
+	return c->timeouts >= 1;
+}
+static int pulled3(struct ctx *c)
+{
+	return c->pulled >= 3;
+}
 
 static void live_bus(void **state)
 {
@@ -196,18 +215,24 @@ static void live_bus(void **state)
 		 (int)getpid());
 
 	assert_int_equal(sw_bus_alloc(&bus), 0);
-	assert_int_equal(sw_bus_listen_rep(bus, rep_url, 8, on_req, &c), 0);
-	assert_int_equal(sw_bus_listen_pull(bus, pull_url, on_pull, &c), 0);
-	assert_int_equal(sw_bus_dial_req(&req, bus, rep_url), 0);
-	assert_int_equal(sw_bus_dial_push(&push, bus, pull_url), 0);
+	assert_int_equal(
+	    sw_bus_listen_rep(bus, rep_url, SW_ROLE_LOCAL, 8, on_req, &c), 0);
+	assert_int_equal(
+	    sw_bus_listen_pull(bus, pull_url, SW_ROLE_LOCAL, on_pull, &c), 0);
+	assert_int_equal(
+	    sw_bus_dial_req(&req, bus, rep_url, SW_ROLE_LOCAL, NULL), 0);
+	assert_int_equal(
+	    sw_bus_dial_push(&push, bus, pull_url, SW_ROLE_LOCAL, NULL), 0);
 
 	/* two requests in flight; the first is answered after the second */
 	assert_int_equal(sw_bus_request(NULL, req, SW_MSG_HEALTH_PING,
 					json_pack("{s:s}", "what", "hold"),
-					2000, on_resp, &c), 0);
+					2000, on_resp, &c),
+			 0);
 	assert_int_equal(sw_bus_request(NULL, req, SW_MSG_HEALTH_PING,
-					json_pack("{s:s}", "what", "now"),
-					2000, on_resp, &c), 0);
+					json_pack("{s:s}", "what", "now"), 2000,
+					on_resp, &c),
+			 0);
 	pump(bus, &c, 3000, held);
 	assert_int_equal(c.replies, 1);
 	assert_non_null(c.held);
@@ -217,22 +242,25 @@ static void live_bus(void **state)
 	assert_string_equal(c.last_type, "health.ping.reply");
 
 	/* unknown type -> error reply, server keeps serving */
-	assert_int_equal(sw_bus_request(NULL, req, "no.such.thing", NULL, 2000,
-					on_resp, &c), 0);
+	assert_int_equal(
+	    sw_bus_request(NULL, req, "no.such.thing", NULL, 2000, on_resp, &c),
+	    0);
 	pump(bus, &c, 3000, one_error);
 	assert_int_equal(c.errors, 1);
 
 	/* an unanswered request times out on the client */
 	assert_int_equal(sw_bus_request(NULL, req, SW_MSG_HEALTH_PING,
 					json_pack("{s:s}", "what", "ignore"),
-					200, on_resp, &c), 0);
+					200, on_resp, &c),
+			 0);
 	pump(bus, &c, 3000, one_timeout);
 	assert_int_equal(c.timeouts, 1);
 
 	/* one-way messages arrive in order */
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(sw_bus_push(push, SW_MSG_NODE_HEARTBEAT,
-					     json_pack("{s:i}", "n", i)), 0);
+					     json_pack("{s:i}", "n", i)),
+				 0);
 	pump(bus, &c, 3000, pulled3);
 	assert_int_equal(c.pulled, 3);
 
@@ -247,10 +275,12 @@ static void unreachable_times_out(void **state)
 
 	(void)state;
 	assert_int_equal(sw_bus_alloc(&bus), 0);
-	assert_int_equal(sw_bus_dial_req(&req, bus,
-					 "tcp://127.0.0.1:1"), 0);
+	assert_int_equal(sw_bus_dial_req(&req, bus, "tcp://127.0.0.1:1",
+					 SW_ROLE_LOCAL, NULL),
+			 0);
 	assert_int_equal(sw_bus_request(NULL, req, SW_MSG_AUTH_REQUEST, NULL,
-					150, on_resp, &c), 0);
+					150, on_resp, &c),
+			 0);
 	pump(bus, &c, 3000, one_timeout);
 	assert_int_equal(c.timeouts, 1);
 	sw_bus_free(bus);
@@ -259,11 +289,11 @@ static void unreachable_times_out(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(envelope_valid),
-		cmocka_unit_test(envelope_rejects),
-		cmocka_unit_test(validator),
-		cmocka_unit_test(live_bus),
-		cmocka_unit_test(unreachable_times_out),
+	    cmocka_unit_test(envelope_valid),
+	    cmocka_unit_test(envelope_rejects),
+	    cmocka_unit_test(validator),
+	    cmocka_unit_test(live_bus),
+	    cmocka_unit_test(unreachable_times_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

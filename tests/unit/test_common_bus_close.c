@@ -89,7 +89,8 @@ static void free_is_bounded(void **state)
 		assert_true(i < 50);
 		snprintf(url, sizeof(url), "tcp://127.0.0.1:%d",
 			 30000 + ((int)getpid() + i * 7) % 15000);
-		e = sw_bus_listen_rep(server, url, 64, server_h, NULL);
+		e = sw_bus_listen_rep(server, url, SW_ROLE_LOCAL, 64, server_h,
+				      NULL);
 		if (e) {
 			sw_bus_free(server);
 			assert_int_equal(sw_bus_alloc(&server), 0);
@@ -103,7 +104,8 @@ static void free_is_bounded(void **state)
 		int64_t t0, took;
 
 		assert_int_equal(sw_bus_alloc(&bus), 0);
-		assert_int_equal(sw_bus_dial_req(&peer, bus, url), 0);
+		assert_int_equal(
+		    sw_bus_dial_req(&peer, bus, url, SW_ROLE_LOCAL, NULL), 0);
 		run_for(bus, rand() % 4);
 		for (int i = 1 + rand() % 6; i > 0; i--) {
 			sw_bus_request(NULL, peer, "health.ping", NULL, 1000,

@@ -35,15 +35,15 @@ static char REP_URL[96], PULL_URL[96];
 /* the signalingd side of the test */
 struct fixture {
 	struct mp_node *node;
-	struct sw_bus *bus;		/* the client's own bus */
+	struct sw_bus *bus; /* the client's own bus */
 	struct sw_bus_peer *req;
 	struct tmr guard;
-	char type[64];			/* last reply */
-	json_t *body;			/* last reply body (owned) */
+	char type[64]; /* last reply */
+	json_t *body;  /* last reply body (owned) */
 	bool replied;
 	int heartbeats;
-	json_t *last_hb;		/* owned */
-	int timeouts;			/* rtp_timeout events */
+	json_t *last_hb; /* owned */
+	int timeouts;	 /* rtp_timeout events */
 	char timeout_session[40];
 };
 
@@ -63,15 +63,15 @@ static void on_event(const struct sw_env *env, void *arg)
 		json_decref(fx.last_hb);
 		fx.last_hb = json_incref(env->body);
 	} else if (!strcmp(env->type, SW_MSG_MEDIA_EVENT)) {
-		const char *ev = json_string_value(
-			json_object_get(env->body, "event"));
+		const char *ev =
+		    json_string_value(json_object_get(env->body, "event"));
 
 		if (ev && !strcmp(ev, "rtp_timeout")) {
 			fx.timeouts++;
-			snprintf(fx.timeout_session,
-				 sizeof(fx.timeout_session), "%s",
-				 json_string_value(json_object_get(
-					 env->body, "session")));
+			snprintf(fx.timeout_session, sizeof(fx.timeout_session),
+				 "%s",
+				 json_string_value(
+				     json_object_get(env->body, "session")));
 		}
 	}
 }
@@ -108,8 +108,8 @@ static void request(const char *type, const char *body_json)
 
 	assert_non_null(body);
 	fx.replied = false;
-	assert_int_equal(sw_bus_request(NULL, fx.req, type, body, 3000,
-					on_reply, NULL), 0);
+	assert_int_equal(
+	    sw_bus_request(NULL, fx.req, type, body, 3000, on_reply, NULL), 0);
 	run(4000);
 	assert_true(fx.replied);
 }
@@ -127,8 +127,8 @@ static const char *err_message(void)
 
 static int64_t local_port(const char *leg)
 {
-	return json_integer_value(json_object_get(
-		json_object_get(fx.body, leg), "local_port"));
+	return json_integer_value(
+	    json_object_get(json_object_get(fx.body, leg), "local_port"));
 }
 
 static int64_t stat_of(const char *leg, const char *key)
@@ -159,12 +159,14 @@ static void node_up(int64_t port_min, int64_t port_max, int64_t xcode_budget)
 	conf.log_level = SW_LOG_WARN;
 
 	assert_int_equal(sw_bus_alloc(&fx.bus), 0);
-	assert_int_equal(sw_bus_listen_pull(fx.bus, PULL_URL, on_event, NULL),
-			 0);
-	assert_int_equal(fd_listen(sw_bus_fd(fx.bus), FD_READ,
-				   client_readable, fx.bus), 0);
+	assert_int_equal(
+	    sw_bus_listen_pull(fx.bus, PULL_URL, SW_ROLE_LOCAL, on_event, NULL),
+	    0);
+	assert_int_equal(
+	    fd_listen(sw_bus_fd(fx.bus), FD_READ, client_readable, fx.bus), 0);
 	assert_int_equal(mp_node_alloc(&fx.node, &conf, NULL), 0);
-	assert_int_equal(sw_bus_dial_req(&fx.req, fx.bus, REP_URL), 0);
+	assert_int_equal(
+	    sw_bus_dial_req(&fx.req, fx.bus, REP_URL, SW_ROLE_LOCAL, NULL), 0);
 }
 
 static void node_down(void)
@@ -186,8 +188,8 @@ static int setup(void **state)
 	(void)state;
 	snprintf(REP_URL, sizeof(REP_URL), "ipc:///tmp/mp-unit-%d-rep.sock",
 		 (int)getpid());
-	snprintf(PULL_URL, sizeof(PULL_URL),
-		 "ipc:///tmp/mp-unit-%d-pull.sock", (int)getpid());
+	snprintf(PULL_URL, sizeof(PULL_URL), "ipc:///tmp/mp-unit-%d-pull.sock",
+		 (int)getpid());
 	(void)unlink(REP_URL + 6);
 	(void)unlink(PULL_URL + 6);
 	return libre_init();
@@ -209,27 +211,22 @@ static void ping_and_heartbeat(void **state)
 
 	request(SW_MSG_HEALTH_PING, "{}");
 	assert_string_equal(fx.type, "health.ping.reply");
-	assert_string_equal(json_string_value(json_object_get(fx.body,
-							      "daemon")),
-			    "mediaproxyd");
-	assert_string_equal(json_string_value(json_object_get(fx.body,
-							      "node_id")),
-			    "mp-unit");
-	assert_string_equal(json_string_value(json_object_get(fx.body,
-							      "health")),
-			    "ok");
+	assert_string_equal(
+	    json_string_value(json_object_get(fx.body, "daemon")),
+	    "mediaproxyd");
+	assert_string_equal(
+	    json_string_value(json_object_get(fx.body, "node_id")), "mp-unit");
+	assert_string_equal(
+	    json_string_value(json_object_get(fx.body, "health")), "ok");
 
 	run(350);
 	assert_true(fx.heartbeats >= 2);
-	assert_string_equal(json_string_value(json_object_get(fx.last_hb,
-							      "url")),
-			    REP_URL);
-	assert_int_equal(json_integer_value(json_object_get(fx.last_hb,
-							    "free_ports")),
-			 25);
-	assert_int_equal(json_integer_value(json_object_get(fx.last_hb,
-							    "xcode_budget")),
-			 2);
+	assert_string_equal(
+	    json_string_value(json_object_get(fx.last_hb, "url")), REP_URL);
+	assert_int_equal(
+	    json_integer_value(json_object_get(fx.last_hb, "free_ports")), 25);
+	assert_int_equal(
+	    json_integer_value(json_object_get(fx.last_hb, "xcode_budget")), 2);
 	assert_non_null(json_object_get(fx.last_hb, "cpu_pct"));
 	assert_non_null(json_object_get(fx.last_hb, "xcode_sessions"));
 	node_down();
@@ -242,7 +239,8 @@ static void offer_query_delete(void **state)
 	(void)state;
 	node_up(30950, 30999, 2);
 
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"call_id\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"call_id\":"
 		"\"c1\",\"a\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":"
 		"30990,\"codec\":\"PCMA\",\"pt\":8,\"rate\":8000},\"b\":{}}");
 	assert_string_equal(fx.type, "media.offer.reply");
@@ -256,12 +254,13 @@ static void offer_query_delete(void **state)
 
 	/* a repeated offer gets the same ports */
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{},"
-		"\"b\":{}}");
+				    "\"b\":{}}");
 	assert_int_equal(local_port("a"), pa);
 	assert_int_equal(local_port("b"), pb);
 	assert_int_equal(fx.node->nsessions, 1);
 
-	request(SW_MSG_MEDIA_ANSWER, "{\"session\":\"" S1 "\",\"b\":{"
+	request(SW_MSG_MEDIA_ANSWER,
+		"{\"session\":\"" S1 "\",\"b\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":30992}}");
 	assert_string_equal(fx.type, "media.answer.reply");
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S1 "\"}");
@@ -277,7 +276,7 @@ static void offer_query_delete(void **state)
 	assert_int_equal(stat_of("a", "rtcp_rx"), 0);
 
 	request(SW_MSG_MEDIA_DELETE, "{\"session\":\"" S1 "\",\"reason\":"
-		"\"bye\"}");
+				     "\"bye\"}");
 	assert_string_equal(fx.type, "media.delete.reply");
 	assert_int_equal(stat_of("b", "rx_bytes"), 0);
 	assert_int_equal(fx.node->nsessions, 0);
@@ -293,25 +292,30 @@ static void bad_requests(void **state)
 	static const struct {
 		const char *type, *body, *code, *msg;
 	} cases[] = {
-		{SW_MSG_MEDIA_OFFER, "{}", SW_ERR_BAD_REQUEST,
-		 "body.session: "},
-		{SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{},"
-		 "\"b\":5}", SW_ERR_BAD_REQUEST, "body.b: "},
-		{SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
-		 "\"remote_port\":70000},\"b\":{}}", SW_ERR_BAD_REQUEST,
-		 "body.a.remote_port: "},
-		{SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{},"
-		 "\"b\":{\"remote_ip\":\"::1\"}}", SW_ERR_BAD_REQUEST,
-		 "body.b.remote_ip: "},
-		{SW_MSG_MEDIA_OFFER, "{\"session\":\"not-a-uuid\",\"a\":{},"
-		 "\"b\":{}}", SW_ERR_BAD_REQUEST, "body.session: "},
-		{SW_MSG_MEDIA_ANSWER, "{\"session\":\"" S2 "\",\"a\":{}}",
-		 SW_ERR_NOT_FOUND, "body.session: "},
-		{SW_MSG_MEDIA_QUERY, "{\"session\":[1]}", SW_ERR_BAD_REQUEST,
-		 "body.session: "},
-		{SW_MSG_MEDIA_DELETE, "{\"session\":\"" S1 "\",\"reason\":7}",
-		 SW_ERR_BAD_REQUEST, "body.reason: "},
-		{"media.unknown", "{}", SW_ERR_UNKNOWN_TYPE, ""},
+	    {SW_MSG_MEDIA_OFFER, "{}", SW_ERR_BAD_REQUEST, "body.session: "},
+	    {SW_MSG_MEDIA_OFFER,
+	     "{\"session\":\"" S1 "\",\"a\":{},"
+	     "\"b\":5}",
+	     SW_ERR_BAD_REQUEST, "body.b: "},
+	    {SW_MSG_MEDIA_OFFER,
+	     "{\"session\":\"" S1 "\",\"a\":{"
+	     "\"remote_port\":70000},\"b\":{}}",
+	     SW_ERR_BAD_REQUEST, "body.a.remote_port: "},
+	    {SW_MSG_MEDIA_OFFER,
+	     "{\"session\":\"" S1 "\",\"a\":{},"
+	     "\"b\":{\"remote_ip\":\"::1\"}}",
+	     SW_ERR_BAD_REQUEST, "body.b.remote_ip: "},
+	    {SW_MSG_MEDIA_OFFER,
+	     "{\"session\":\"not-a-uuid\",\"a\":{},"
+	     "\"b\":{}}",
+	     SW_ERR_BAD_REQUEST, "body.session: "},
+	    {SW_MSG_MEDIA_ANSWER, "{\"session\":\"" S2 "\",\"a\":{}}",
+	     SW_ERR_NOT_FOUND, "body.session: "},
+	    {SW_MSG_MEDIA_QUERY, "{\"session\":[1]}", SW_ERR_BAD_REQUEST,
+	     "body.session: "},
+	    {SW_MSG_MEDIA_DELETE, "{\"session\":\"" S1 "\",\"reason\":7}",
+	     SW_ERR_BAD_REQUEST, "body.reason: "},
+	    {"media.unknown", "{}", SW_ERR_UNKNOWN_TYPE, ""},
 	};
 
 	(void)state;
@@ -337,37 +341,37 @@ static void capacity_ports_and_budget(void **state)
 	node_up(30950, 30957, 1);
 
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{\"codec\":"
-		"\"PCMA\"},\"b\":{\"codec\":\"G729\"}}");
+				    "\"PCMA\"},\"b\":{\"codec\":\"G729\"}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	assert_int_equal(fx.node->nxcode, 1);
 
 	/* budget 1: a second decoded-path session is refused */
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S2 "\",\"a\":{\"codec\":"
 		"\"PCMU\"},\"b\":{\"codec\":\"opus\",\"pt\":111}}");
 	assert_string_equal(err_code(), SW_ERR_NO_CAPACITY);
 
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
-		"\"PCMU\"},\"b\":{\"codec\":\"PCMU\"}}");
+				    "\"PCMU\"},\"b\":{\"codec\":\"PCMU\"}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	/* turning it into a decoded-path session is refused too */
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S2 "\",\"b\":{"
-		"\"codec\":\"G722\"}}");
+				     "\"codec\":\"G722\"}}");
 	assert_string_equal(err_code(), SW_ERR_NO_CAPACITY);
 
 	/* ports exhausted */
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S3 "\",\"a\":{},"
-		"\"b\":{}}");
+				    "\"b\":{}}");
 	assert_string_equal(err_code(), SW_ERR_NO_CAPACITY);
 	request(SW_MSG_HEALTH_PING, "{}");
-	assert_string_equal(json_string_value(json_object_get(fx.body,
-							      "health")),
-			    "degraded");
+	assert_string_equal(
+	    json_string_value(json_object_get(fx.body, "health")), "degraded");
 
 	/* the decoded-path session ends: budget and ports come back */
 	request(SW_MSG_MEDIA_DELETE, "{\"session\":\"" S1 "\"}");
 	assert_int_equal(fx.node->nxcode, 0);
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S3 "\",\"a\":{\"codec\":"
-		"\"PCMA\"},\"b\":{\"codec\":\"G729\"}}");
+				    "\"PCMA\"},\"b\":{\"codec\":\"G729\"}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	node_down();
 }
@@ -395,7 +399,8 @@ static void rtp_through_and_timeout(void **state)
 	fa = udp_peer(30990);
 	fb = udp_peer(30992);
 
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":30990,\"pt\":8},"
 		"\"b\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":30992,"
 		"\"pt\":8}}");
@@ -407,12 +412,13 @@ static void rtp_through_and_timeout(void **state)
 	assert_int_equal(sa_set_str(&dst, "127.0.0.1", (uint16_t)pa), 0);
 	for (int i = 0; i < 20; i++) {
 		if (i == 7)
-			continue;	/* one lost */
+			continue; /* one lost */
 		pkt[3] = (uint8_t)i;
 		pkt[7] = (uint8_t)(160 * i);
 		pkt[6] = (uint8_t)((160 * i) >> 8);
-		assert_int_equal(sendto(fa, pkt, sizeof(pkt), 0, &dst.u.sa,
-					dst.len), (ssize_t)sizeof(pkt));
+		assert_int_equal(
+		    sendto(fa, pkt, sizeof(pkt), 0, &dst.u.sa, dst.len),
+		    (ssize_t)sizeof(pkt));
 	}
 	run(100);
 
@@ -421,15 +427,17 @@ static void rtp_through_and_timeout(void **state)
 	assert_int_equal(stat_of("a", "rx_bytes"), 19 * 172);
 	assert_int_equal(stat_of("a", "lost"), 1);
 	assert_int_equal(stat_of("b", "tx_packets"), 19);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(
-				    json_object_get(fx.body, "stats"), "a"),
-							      "remote")),
-			    "127.0.0.1:30990");
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(fx.body, "stats"), "a"),
+		"remote")),
+	    "127.0.0.1:30990");
 
 	/* not answered yet: silence is judged by the hold timeout (3600 s) */
 	run(1500);
 	assert_int_equal(fx.timeouts, 0);
-	request(SW_MSG_MEDIA_ANSWER, "{\"session\":\"" S1 "\",\"b\":{"
+	request(SW_MSG_MEDIA_ANSWER,
+		"{\"session\":\"" S1 "\",\"b\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":30992,"
 		"\"pt\":8}}");
 
@@ -452,11 +460,11 @@ static void rtp_through_and_timeout(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(ping_and_heartbeat),
-		cmocka_unit_test(offer_query_delete),
-		cmocka_unit_test(bad_requests),
-		cmocka_unit_test(capacity_ports_and_budget),
-		cmocka_unit_test(rtp_through_and_timeout),
+	    cmocka_unit_test(ping_and_heartbeat),
+	    cmocka_unit_test(offer_query_delete),
+	    cmocka_unit_test(bad_requests),
+	    cmocka_unit_test(capacity_ports_and_budget),
+	    cmocka_unit_test(rtp_through_and_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -40,26 +40,26 @@ static char REP_URL[96], PULL_URL[96];
 #define S3 "bbbbbbbb-0000-4000-8000-000000000003"
 
 #define PORT_MIN 31100
-#define PORT_MAX 31399		/* wide: pairs another node holds are skipped */
-#define PEER_A   31990
-#define PEER_B   31992
+#define PORT_MAX 31399 /* wide: pairs another node holds are skipped */
+#define PEER_A	 31990
+#define PEER_B	 31992
 #define TONE_AMP 8000.0
 
 /* one call peer: an RTP socket on loopback, its encoder and what it got */
 struct peer {
 	int fd;
-	struct sa node;			/* the node's port for this leg */
-	struct mp_xc_codec *enc;	/* owned */
+	struct sa node;		 /* the node's port for this leg */
+	struct mp_xc_codec *enc; /* owned */
 	uint8_t pt, te_pt;
 	uint16_t seq;
 	uint32_t ts, ssrc;
-	bool on;			/* sends a packet every 20 ms */
-	double tone_hz, phase;		/* 0 Hz = silence */
-	struct mp_dtmf_gen *gen;	/* owned: inband digits, or NULL */
-	int ev;				/* RFC 4733 event being sent, -1 */
+	bool on;		 /* sends a packet every 20 ms */
+	double tone_hz, phase;	 /* 0 Hz = silence */
+	struct mp_dtmf_gen *gen; /* owned: inband digits, or NULL */
+	int ev;			 /* RFC 4733 event being sent, -1 */
 	int ev_step;
 	uint32_t ev_ts;
-	struct tu_sink rx;		/* datagrams received */
+	struct tu_sink rx; /* datagrams received */
 };
 
 struct fixture {
@@ -68,10 +68,10 @@ struct fixture {
 	struct sw_bus_peer *req;
 	struct tmr guard, pace;
 	char type[64];
-	json_t *body;			/* last reply body (owned) */
+	json_t *body; /* last reply body (owned) */
 	bool replied;
-	json_t *events;			/* media.event dtmf bodies (owned) */
-	json_t *last_hb;		/* owned */
+	json_t *events;	 /* media.event dtmf bodies (owned) */
+	json_t *last_hb; /* owned */
 	struct peer pa, pb;
 };
 
@@ -90,8 +90,8 @@ static void on_event(const struct sw_env *env, void *arg)
 		json_decref(fx.last_hb);
 		fx.last_hb = json_incref(env->body);
 	} else if (!strcmp(env->type, SW_MSG_MEDIA_EVENT)) {
-		const char *ev = json_string_value(
-			json_object_get(env->body, "event"));
+		const char *ev =
+		    json_string_value(json_object_get(env->body, "event"));
 
 		if (ev && !strcmp(ev, "dtmf"))
 			json_array_append(fx.events, env->body);
@@ -128,8 +128,8 @@ static void request(const char *type, const char *body_json)
 
 	assert_non_null(body);
 	fx.replied = false;
-	assert_int_equal(sw_bus_request(NULL, fx.req, type, body, 3000,
-					on_reply, NULL), 0);
+	assert_int_equal(
+	    sw_bus_request(NULL, fx.req, type, body, 3000, on_reply, NULL), 0);
 	run(4000);
 	assert_true(fx.replied);
 }
@@ -147,8 +147,8 @@ static const char *err_message(void)
 
 static uint16_t local_port(const char *leg)
 {
-	return (uint16_t)json_integer_value(json_object_get(
-		json_object_get(fx.body, leg), "local_port"));
+	return (uint16_t)json_integer_value(
+	    json_object_get(json_object_get(fx.body, leg), "local_port"));
 }
 
 static int64_t stat_of(const char *leg, const char *key)
@@ -216,15 +216,19 @@ static void peer_close(struct peer *p)
 
 static void peer_send_raw(struct peer *p, const uint8_t *pkt, size_t len)
 {
-	assert_int_equal(sendto(p->fd, pkt, len, 0, &p->node.u.sa,
-				p->node.len), (ssize_t)len);
+	assert_int_equal(sendto(p->fd, pkt, len, 0, &p->node.u.sa, p->node.len),
+			 (ssize_t)len);
 }
 
 static void peer_send(struct peer *p, uint8_t pt, bool marker, uint32_t ts,
 		      const uint8_t *pl, size_t len)
 {
-	struct mp_xc_rtp rtp = {.marker = marker, .pt = pt, .seq = p->seq++,
-				.ts = ts, .ssrc = p->ssrc, .payload = pl,
+	struct mp_xc_rtp rtp = {.marker = marker,
+				.pt = pt,
+				.seq = p->seq++,
+				.ts = ts,
+				.ssrc = p->ssrc,
+				.payload = pl,
 				.plen = len};
 	uint8_t pkt[1500];
 	size_t n = 0;
@@ -235,8 +239,8 @@ static void peer_send(struct peer *p, uint8_t pt, bool marker, uint32_t ts,
 
 static void peer_event(struct peer *p, bool end, uint16_t dur, bool marker)
 {
-	struct mp_dtmf_ev ev = {.event = (uint8_t)p->ev, .end = end,
-				.volume = 10, .duration = dur};
+	struct mp_dtmf_ev ev = {
+	    .event = (uint8_t)p->ev, .end = end, .volume = 10, .duration = dur};
 	uint8_t pl[4];
 
 	mp_dtmf_ev_encode(pl, &ev);
@@ -271,8 +275,8 @@ static void peer_step(struct peer *p)
 		memset(pcm, 0, sizeof(pcm));
 	if (p->gen)
 		(void)mp_dtmf_gen_mix(p->gen, pcm, 160);
-	assert_int_equal(mp_xc_codec_encode(p->enc, pl, sizeof(pl), &len, pcm,
-					    160), 0);
+	assert_int_equal(
+	    mp_xc_codec_encode(p->enc, pl, sizeof(pl), &len, pcm, 160), 0);
 	peer_send(p, p->pt, false, p->ts, pl, len);
 	p->ts += 160;
 }
@@ -303,7 +307,8 @@ static size_t rx_count(const struct peer *p, uint8_t pt)
 		struct mp_xc_rtp rtp;
 
 		if (!mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data,
-				      p->rx.pkt[i].len) && rtp.pt == pt)
+				      p->rx.pkt[i].len) &&
+		    rtp.pt == pt)
 			n++;
 	}
 	return n;
@@ -325,7 +330,8 @@ static size_t rx_decode(const struct peer *p, size_t from, const char *codec,
 		size_t n = 0;
 
 		if (mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data,
-				     p->rx.pkt[i].len) || rtp.pt != pt)
+				     p->rx.pkt[i].len) ||
+		    rtp.pt != pt)
 			continue;
 		if (!strcmp(codec, "G729") && (rtp.plen % 10 || !rtp.plen))
 			(*bad_frames)++;
@@ -333,7 +339,8 @@ static size_t rx_decode(const struct peer *p, size_t from, const char *codec,
 			break;
 		assert_int_equal(mp_xc_codec_decode(dec, pcm + total,
 						    max - total, &n,
-						    rtp.payload, rtp.plen), 0);
+						    rtp.payload, rtp.plen),
+				 0);
 		total += n;
 	}
 	mem_deref(dec);
@@ -354,8 +361,8 @@ static int cmp_double(const void *x, const void *y)
  * when the test's pacing timer jitters) breaks the phase once, which is
  * not what is measured here.
  */
-static void tone_measure(const int16_t *pcm, size_t n, double *hz,
-			 double *db, double *share)
+static void tone_measure(const int16_t *pcm, size_t n, double *hz, double *db,
+			 double *share)
 {
 	static double f[1000], l[1000];
 	size_t w = 0, good = 0;
@@ -396,8 +403,7 @@ static void rx_detect(const struct peer *p, const char *codec, uint8_t pt,
 	int err;
 
 	memset(d, 0, sizeof(*d));
-	n = rx_decode(p, 0, codec, pt, pcm, sizeof(pcm) / sizeof(pcm[0]),
-		      &bad);
+	n = rx_decode(p, 0, codec, pt, pcm, sizeof(pcm) / sizeof(pcm[0]), &bad);
 	err = mp_dtmf_det_alloc(&det, 8000, det_h, d);
 	if (err == ELIBBAD)
 		fail_msg("librem's goertzel_* shadow spandsp's: link "
@@ -421,7 +427,8 @@ static void rx_events(const struct peer *p, uint8_t te_pt, char *digits,
 		struct mp_dtmf_ev ev;
 
 		if (mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data,
-				     p->rx.pkt[i].len) || rtp.pt != te_pt)
+				     p->rx.pkt[i].len) ||
+		    rtp.pt != te_pt)
 			continue;
 		assert_int_equal(mp_dtmf_ev_decode(&ev, rtp.payload, rtp.plen),
 				 0);
@@ -464,12 +471,14 @@ static void node_up(int64_t xcode_budget)
 	conf.log_level = SW_LOG_WARN;
 
 	assert_int_equal(sw_bus_alloc(&fx.bus), 0);
-	assert_int_equal(sw_bus_listen_pull(fx.bus, PULL_URL, on_event, NULL),
-			 0);
-	assert_int_equal(fd_listen(sw_bus_fd(fx.bus), FD_READ,
-				   client_readable, fx.bus), 0);
+	assert_int_equal(
+	    sw_bus_listen_pull(fx.bus, PULL_URL, SW_ROLE_LOCAL, on_event, NULL),
+	    0);
+	assert_int_equal(
+	    fd_listen(sw_bus_fd(fx.bus), FD_READ, client_readable, fx.bus), 0);
 	assert_int_equal(mp_node_alloc(&fx.node, &conf, NULL), 0);
-	assert_int_equal(sw_bus_dial_req(&fx.req, fx.bus, REP_URL), 0);
+	assert_int_equal(
+	    sw_bus_dial_req(&fx.req, fx.bus, REP_URL, SW_ROLE_LOCAL, NULL), 0);
 	peer_open(&fx.pa, PEER_A, 0x11111111);
 	peer_open(&fx.pb, PEER_B, 0x22222222);
 	tmr_start(&fx.pace, 20, pace, NULL);
@@ -539,7 +548,8 @@ static void pcma_g729_tone_both_ways(void **state)
 
 	(void)state;
 	node_up(2);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"call_id\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"call_id\":"
 		"\"w1\",\"a\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":"
 		"31990,\"codec\":\"PCMA\",\"pt\":8,\"rate\":8000,\"ptime\":20},"
 		"\"b\":{\"remote_ip\":\"127.0.0.1\",\"remote_port\":31992,"
@@ -583,8 +593,8 @@ static void pcma_g729_tone_both_ways(void **state)
 	assert_true(n >= 8000);
 	tone_measure(pcm, n, &f, &db, &share);
 	printf("  a->b PCMA->G.729: %.1f Hz, %+.2f dB (medians of 50 ms), "
-	       "%.0f %% of windows within 2 %%, %zu samples\n", f, db,
-	       share * 100, n);
+	       "%.0f %% of windows within 2 %%, %zu samples\n",
+	       f, db, share * 100, n);
 	assert_true(f > 980 && f < 1020);
 	assert_true(db > -3 && db < 3);
 	assert_true(share >= 0.8);
@@ -595,8 +605,8 @@ static void pcma_g729_tone_both_ways(void **state)
 	n = rx_decode(&fx.pa, 15, "PCMA", 8, pcm, sizeof(pcm) / 2, &bad);
 	tone_measure(pcm, n, &f, &db, &share);
 	printf("  b->a G.729->PCMA: %.1f Hz, %+.2f dB (medians of 50 ms), "
-	       "%.0f %% of windows within 2 %%, %zu samples\n", f, db,
-	       share * 100, n);
+	       "%.0f %% of windows within 2 %%, %zu samples\n",
+	       f, db, share * 100, n);
 	assert_true(f > 980 && f < 1020);
 	assert_true(db > -3 && db < 3);
 	assert_true(share >= 0.8);
@@ -619,8 +629,9 @@ static void pcma_g729_tone_both_ways(void **state)
 	assert_int_equal(stat_of("a", "rtcp_rx"), 1);
 	assert_int_equal(stat_of("a", "dropped"), 0);
 	assert_int_equal(stat_of("a", "lost"), 0);
-	assert_non_null(json_object_get(json_object_get(json_object_get(
-		fx.body, "stats"), "a"), "jb_delay_ms"));
+	assert_non_null(json_object_get(
+	    json_object_get(json_object_get(fx.body, "stats"), "a"),
+	    "jb_delay_ms"));
 	{
 		/* only the engine's own reports (if one was due) reach b's
 		 * RTCP port, never a's RR */
@@ -655,11 +666,12 @@ static void engine_rtcp_reports(void **state)
 	for (int i = 0; i < 2; i++) {
 		fd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 		assert_true(fd[i] >= 0);
-		assert_int_equal(sa_set_str(&a, "127.0.0.1",
-					    (i ? PEER_B : PEER_A) + 1), 0);
+		assert_int_equal(
+		    sa_set_str(&a, "127.0.0.1", (i ? PEER_B : PEER_A) + 1), 0);
 		assert_int_equal(bind(fd[i], &a.u.sa, a.len), 0);
 	}
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8},\"b\":{\"remote_ip\":\"127.0.0.1\","
 		"\"remote_port\":31992,\"codec\":\"G729\",\"pt\":18}}");
@@ -667,7 +679,7 @@ static void engine_rtcp_reports(void **state)
 	peer_media(&fx.pb, "G729", 18, 0, local_port("b"));
 	fx.pa.on = fx.pb.on = true;
 	run(4500);
-	fx.pa.on = fx.pb.on = false;	/* RTCP keeps its own clock */
+	fx.pa.on = fx.pb.on = false; /* RTCP keeps its own clock */
 	run(500);
 
 	for (int i = 0; i < 2; i++) {
@@ -682,17 +694,17 @@ static void engine_rtcp_reports(void **state)
 			assert_true(r >= 28);
 			assert_int_equal(buf[0] >> 6, 2);
 			assert_int_equal(buf[1], 200);		/* SR first */
-			assert_int_not_equal(ssrc, 0x11111111);	/* not */
-			assert_int_not_equal(ssrc, 0x22222222);	/* relayed */
+			assert_int_not_equal(ssrc, 0x11111111); /* not */
+			assert_int_not_equal(ssrc, 0x22222222); /* relayed */
 			got[i]++;
 		}
 		(void)close(fd[i]);
 	}
 	request(SW_MSG_MEDIA_QUERY, "{\"session\":\"" S1 "\"}");
 	printf("  engine RTCP: a got %lld (rtcp_tx %lld), b got %lld "
-	       "(rtcp_tx %lld)\n", (long long)got[0],
-	       (long long)stat_of("a", "rtcp_tx"), (long long)got[1],
-	       (long long)stat_of("b", "rtcp_tx"));
+	       "(rtcp_tx %lld)\n",
+	       (long long)got[0], (long long)stat_of("a", "rtcp_tx"),
+	       (long long)got[1], (long long)stat_of("b", "rtcp_tx"));
 	assert_true(got[0] >= 1 && got[1] >= 1);
 	assert_int_equal(got[0], stat_of("a", "rtcp_tx"));
 	assert_int_equal(got[1], stat_of("b", "rtcp_tx"));
@@ -707,7 +719,8 @@ static void pcma_pcma_plain_relay(void **state)
 
 	(void)state;
 	node_up(2);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"rate\":8000,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"},\"b\":{"
@@ -715,7 +728,8 @@ static void pcma_pcma_plain_relay(void **state)
 		"\"PCMA\",\"pt\":8,\"rate\":8000,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"}}");
 	peer_media(&fx.pa, "PCMA", 8, 101, local_port("a"));
-	request(SW_MSG_MEDIA_ANSWER, "{\"session\":\"" S1 "\",\"b\":{"
+	request(SW_MSG_MEDIA_ANSWER,
+		"{\"session\":\"" S1 "\",\"b\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31992,\"codec\":"
 		"\"pcma\",\"pt\":8,\"rate\":8000,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"}}");
@@ -738,7 +752,8 @@ static void pcma_pcma_plain_relay(void **state)
 		struct mp_xc_rtp rtp;
 
 		assert_int_equal(mp_xc_rtp_decode(&rtp, fx.pb.rx.pkt[i].data,
-						  fx.pb.rx.pkt[i].len), 0);
+						  fx.pb.rx.pkt[i].len),
+				 0);
 		assert_int_equal(rtp.ssrc, 0x11111111);
 		same++;
 	}
@@ -747,14 +762,15 @@ static void pcma_pcma_plain_relay(void **state)
 	       (long long)stat_of("a", "rx_packets"),
 	       (long long)stat_of("b", "tx_packets"), same,
 	       rx_count(&fx.pb, 101));
-	assert_int_equal(stat_of("a", "rx_packets"), stat_of("b",
-							     "tx_packets"));
+	assert_int_equal(stat_of("a", "rx_packets"),
+			 stat_of("b", "tx_packets"));
 	assert_int_equal((int64_t)same, stat_of("b", "tx_packets"));
-	assert_true(rx_count(&fx.pb, 101) >= 8);	/* events relayed */
-	assert_int_equal(stat_of("a", "dtmf_rx"), 0);	/* not looked at */
+	assert_true(rx_count(&fx.pb, 101) >= 8);      /* events relayed */
+	assert_int_equal(stat_of("a", "dtmf_rx"), 0); /* not looked at */
 	assert_true(fx.last_hb != NULL);
-	assert_int_equal(json_integer_value(json_object_get(
-				 fx.last_hb, "xcode_sessions")), 0);
+	assert_int_equal(
+	    json_integer_value(json_object_get(fx.last_hb, "xcode_sessions")),
+	    0);
 	assert_int_equal(json_array_size(fx.events), 0);
 	node_down();
 }
@@ -773,7 +789,8 @@ static void rfc2833_inband_both_ways(void **state)
 
 	(void)state;
 	node_up(2);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S2 "\",\"a\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"ptime\":20,\"te_pt\":101,"
 		"\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":\"rfc2833\"},\"b\":{"
@@ -785,7 +802,7 @@ static void rfc2833_inband_both_ways(void **state)
 	peer_media(&fx.pb, "PCMA", 8, 0, local_port("b"));
 	sess = session(S2);
 	assert_non_null(sess->xc);
-	assert_true(sess->xcode);	/* same codec, but decoded: budget */
+	assert_true(sess->xcode); /* same codec, but decoded: budget */
 	assert_int_equal(fx.node->nxcode, 1);
 
 	fx.pa.on = fx.pb.on = true;
@@ -805,7 +822,7 @@ static void rfc2833_inband_both_ways(void **state)
 	printf("  b's audio carries \"%s\" (%zu packets PT 101)\n", d.got,
 	       rx_count(&fx.pb, 101));
 	assert_string_equal(d.got, "5#");
-	assert_int_equal(rx_count(&fx.pb, 101), 0);	/* no events to b */
+	assert_int_equal(rx_count(&fx.pb, 101), 0); /* no events to b */
 
 	rx_events(&fx.pa, 101, digits, sizeof(digits), &ends);
 	printf("  a got events \"%s\" (%u end packets)\n", digits, ends);
@@ -852,7 +869,8 @@ static void info_both_ways(void **state)
 
 	(void)state;
 	node_up(2);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S3 "\",\"a\":{"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S3 "\",\"a\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"te_pt\":101,\"dtmf_send\":\"rfc2833\","
 		"\"dtmf_recv\":\"rfc2833\"},\"b\":{\"remote_ip\":\"127.0.0.1\","
@@ -875,15 +893,16 @@ static void info_both_ways(void **state)
 	assert_string_equal(ev_str(ev, "digit"), "9");
 	assert_string_equal(ev_str(ev, "method"), "rfc2833");
 	assert_true(json_is_true(json_object_get(ev, "send_info")));
-	printf("  media.event dtmf 9 a->b send_info true, %lld ms\n",
-	       (long long)json_integer_value(json_object_get(ev,
-							     "duration_ms")));
+	printf(
+	    "  media.event dtmf 9 a->b send_info true, %lld ms\n",
+	    (long long)json_integer_value(json_object_get(ev, "duration_ms")));
 
-	request(SW_MSG_MEDIA_PLAY_DTMF, "{\"session\":\"" S3 "\",\"leg\":"
+	request(SW_MSG_MEDIA_PLAY_DTMF,
+		"{\"session\":\"" S3 "\",\"leg\":"
 		"\"b\",\"digit\":\"4\",\"duration_ms\":200}");
 	assert_string_equal(fx.type, "media.play_dtmf.reply");
-	assert_string_equal(json_string_value(json_object_get(fx.body,
-							      "session")), S3);
+	assert_string_equal(
+	    json_string_value(json_object_get(fx.body, "session")), S3);
 	run(700);
 	fx.pa.on = fx.pb.on = false;
 	run(200);
@@ -896,19 +915,20 @@ static void info_both_ways(void **state)
 
 	/* bad play_dtmf requests name the field */
 	request(SW_MSG_MEDIA_PLAY_DTMF, "{\"session\":\"" S3 "\",\"leg\":"
-		"\"c\",\"digit\":\"4\"}");
+					"\"c\",\"digit\":\"4\"}");
 	assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 	assert_memory_equal(err_message(), "body.leg: ", 10);
 	request(SW_MSG_MEDIA_PLAY_DTMF, "{\"session\":\"" S3 "\",\"leg\":"
-		"\"a\",\"digit\":\"X\"}");
+					"\"a\",\"digit\":\"X\"}");
 	assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 	assert_memory_equal(err_message(), "body.digit: ", 12);
-	request(SW_MSG_MEDIA_PLAY_DTMF, "{\"session\":\"" S3 "\",\"leg\":"
+	request(SW_MSG_MEDIA_PLAY_DTMF,
+		"{\"session\":\"" S3 "\",\"leg\":"
 		"\"a\",\"digit\":\"1\",\"duration_ms\":-5}");
 	assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 	assert_memory_equal(err_message(), "body.duration_ms: ", 18);
 	request(SW_MSG_MEDIA_PLAY_DTMF, "{\"session\":\"" S1 "\",\"leg\":"
-		"\"a\",\"digit\":\"1\"}");
+					"\"a\",\"digit\":\"1\"}");
 	assert_string_equal(err_code(), SW_ERR_NOT_FOUND);
 	node_down();
 }
@@ -925,12 +945,14 @@ static void budget_no_capacity(void **state)
 
 	(void)state;
 	node_up(1);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{\"codec\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{\"codec\":"
 		"\"PCMA\",\"pt\":8},\"b\":{\"codec\":\"G729\",\"pt\":18}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	assert_int_equal(fx.node->nxcode, 1);
 
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S2 "\",\"a\":{\"codec\":"
 		"\"PCMU\",\"pt\":0},\"b\":{\"codec\":\"G722\",\"pt\":9}}");
 	assert_string_equal(err_code(), SW_ERR_NO_CAPACITY);
 	assert_non_null(strstr(err_message(), "transcoding budget"));
@@ -938,11 +960,13 @@ static void budget_no_capacity(void **state)
 
 	/* PCMA pt 8 <-> PCMA pt 96 with other event PTs: an engine that only
 	 * rewrites headers, outside the budget */
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
-		"\"PCMA\",\"pt\":8,\"te_pt\":101,\"dtmf_send\":\"rfc2833\","
-		"\"dtmf_recv\":\"rfc2833\"},\"b\":{\"codec\":\"PCMA\",\"pt\":96,"
-		"\"te_pt\":100,\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":"
-		"\"rfc2833\"}}");
+	request(
+	    SW_MSG_MEDIA_OFFER,
+	    "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
+	    "\"PCMA\",\"pt\":8,\"te_pt\":101,\"dtmf_send\":\"rfc2833\","
+	    "\"dtmf_recv\":\"rfc2833\"},\"b\":{\"codec\":\"PCMA\",\"pt\":96,"
+	    "\"te_pt\":100,\"dtmf_send\":\"rfc2833\",\"dtmf_recv\":"
+	    "\"rfc2833\"}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	sess = session(S2);
 	assert_non_null(sess->xc);
@@ -952,30 +976,31 @@ static void budget_no_capacity(void **state)
 
 	/* an update into transcoding is refused and changes nothing */
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S2 "\",\"b\":{\"codec\":"
-		"\"G729\",\"pt\":18}}");
+				     "\"G729\",\"pt\":18}}");
 	assert_string_equal(err_code(), SW_ERR_NO_CAPACITY);
 	assert_ptr_equal(sess->xc, xc);
 	assert_string_equal(sess->plan[MP_LEG_B].codec, "PCMA");
 	assert_int_equal(fx.node->nxcode, 1);
 
 	run(250);
-	assert_int_equal(json_integer_value(json_object_get(
-				 fx.last_hb, "xcode_sessions")), 1);
-	assert_int_equal(json_integer_value(json_object_get(
-				 fx.last_hb, "xcode_budget")), 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(fx.last_hb, "xcode_sessions")),
+	    1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(fx.last_hb, "xcode_budget")), 1);
 
 	/* the transcoded session goes back to PCMA both sides: budget freed,
 	 * the engine dropped */
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S1 "\",\"b\":{\"codec\":"
-		"\"PCMA\",\"pt\":8}}");
+				     "\"PCMA\",\"pt\":8}}");
 	assert_string_equal(fx.type, "media.update.reply");
 	assert_null(session(S1)->xc);
 	assert_int_equal(fx.node->nxcode, 0);
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S2 "\",\"b\":{\"codec\":"
-		"\"G729\",\"pt\":18}}");
+				     "\"G729\",\"pt\":18}}");
 	assert_string_equal(fx.type, "media.update.reply");
 	assert_true(sess->xcode);
-	assert_ptr_not_equal(sess->xc, xc);	/* re-created */
+	assert_ptr_not_equal(sess->xc, xc); /* re-created */
 	assert_int_equal(fx.node->nxcode, 1);
 	node_down();
 }
@@ -986,24 +1011,20 @@ static void media_object_and_plan_checks(void **state)
 	static const struct {
 		const char *body, *msg;
 	} bad[] = {
-		{"\"media\":5", "body.media: "},
-		{"\"media\":{\"jb_mode\":2}", "body.media.jb_mode: "},
-		{"\"media\":{\"jb_min_ms\":5}", "body.media.jb_min_ms: "},
-		{"\"media\":{\"jb_max_ms\":1001}", "body.media.jb_max_ms: "},
-		{"\"media\":{\"jb_min_ms\":100,\"jb_max_ms\":50}",
-		 "body.media.jb_max_ms: "},
-		{"\"media\":{\"jb_default_ms\":\"60\"}",
-		 "body.media.jb_default_ms: "},
-		{"\"media\":{\"echo_cancel\":\"yes\"}",
-		 "body.media.echo_cancel: "},
-		{"\"media\":{\"echo_tail_ms\":100}",
-		 "body.media.echo_tail_ms: "},
-		{"\"media\":{\"voice_gain_db\":11}",
-		 "body.media.voice_gain_db: "},
-		{"\"media\":{\"comfort_noise\":1}",
-		 "body.media.comfort_noise: "},
-		{"\"media\":{\"te_passthrough\":\"no\"}",
-		 "body.media.te_passthrough: "},
+	    {"\"media\":5", "body.media: "},
+	    {"\"media\":{\"jb_mode\":2}", "body.media.jb_mode: "},
+	    {"\"media\":{\"jb_min_ms\":5}", "body.media.jb_min_ms: "},
+	    {"\"media\":{\"jb_max_ms\":1001}", "body.media.jb_max_ms: "},
+	    {"\"media\":{\"jb_min_ms\":100,\"jb_max_ms\":50}",
+	     "body.media.jb_max_ms: "},
+	    {"\"media\":{\"jb_default_ms\":\"60\"}",
+	     "body.media.jb_default_ms: "},
+	    {"\"media\":{\"echo_cancel\":\"yes\"}", "body.media.echo_cancel: "},
+	    {"\"media\":{\"echo_tail_ms\":100}", "body.media.echo_tail_ms: "},
+	    {"\"media\":{\"voice_gain_db\":11}", "body.media.voice_gain_db: "},
+	    {"\"media\":{\"comfort_noise\":1}", "body.media.comfort_noise: "},
+	    {"\"media\":{\"te_passthrough\":\"no\"}",
+	     "body.media.te_passthrough: "},
 	};
 	char body[512];
 	struct mp_session *sess;
@@ -1012,43 +1033,51 @@ static void media_object_and_plan_checks(void **state)
 	(void)state;
 	node_up(4);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(body, sizeof(body), "{\"session\":\"" S1 "\","
+		snprintf(body, sizeof(body),
+			 "{\"session\":\"" S1 "\","
 			 "\"a\":{\"codec\":\"PCMA\",\"pt\":8},\"b\":{\"codec\":"
-			 "\"G729\",\"pt\":18},%s}", bad[i].body);
+			 "\"G729\",\"pt\":18},%s}",
+			 bad[i].body);
 		request(SW_MSG_MEDIA_OFFER, body);
 		assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 		assert_memory_equal(err_message(), bad[i].msg,
 				    strlen(bad[i].msg));
 	}
 	/* codecs and ptimes the engine cannot do */
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{\"codec\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{\"codec\":"
 		"\"PCMA\",\"pt\":8},\"b\":{\"codec\":\"AMR\",\"pt\":96}}");
 	assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 	assert_memory_equal(err_message(), "body.b.codec: ", 14);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{\"codec\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{\"codec\":"
 		"\"PCMA\",\"pt\":8},\"b\":{\"codec\":\"G729\",\"pt\":18,"
 		"\"ptime\":25}}");
 	assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 	assert_memory_equal(err_message(), "body.b.ptime: ", 14);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{\"codec\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{\"codec\":"
 		"\"PCMA\",\"pt\":8},\"b\":{\"codec\":\"opus\"}}");
 	assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 	assert_memory_equal(err_message(), "body.b.pt: ", 11);
 	assert_int_equal(fx.node->nsessions, 0);
 	assert_int_equal(fx.node->nxcode, 0);
 	/* the same codec the engine lacks on both legs: plain relay */
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S2 "\",\"a\":{\"codec\":"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S2 "\",\"a\":{\"codec\":"
 		"\"AMR\",\"pt\":96},\"b\":{\"codec\":\"AMR\",\"pt\":96}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	assert_null(session(S2)->xc);
 
 	/* a valid object is applied */
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{\"codec\":"
-		"\"PCMA\",\"pt\":8},\"b\":{\"codec\":\"G729\",\"pt\":18},"
-		"\"media\":{\"jb_mode\":0,\"jb_min_ms\":40,\"jb_max_ms\":300,"
-		"\"jb_default_ms\":80,\"echo_cancel\":true,\"echo_tail_ms\":256,"
-		"\"voice_gain_db\":-6,\"comfort_noise\":true,"
-		"\"te_passthrough\":true,\"unknown_key\":1}}");
+	request(
+	    SW_MSG_MEDIA_OFFER,
+	    "{\"session\":\"" S1 "\",\"a\":{\"codec\":"
+	    "\"PCMA\",\"pt\":8},\"b\":{\"codec\":\"G729\",\"pt\":18},"
+	    "\"media\":{\"jb_mode\":0,\"jb_min_ms\":40,\"jb_max_ms\":300,"
+	    "\"jb_default_ms\":80,\"echo_cancel\":true,\"echo_tail_ms\":256,"
+	    "\"voice_gain_db\":-6,\"comfort_noise\":true,"
+	    "\"te_passthrough\":true,\"unknown_key\":1}}");
 	assert_string_equal(fx.type, "media.offer.reply");
 	sess = session(S1);
 	assert_non_null(sess->xc);
@@ -1064,7 +1093,8 @@ static void media_object_and_plan_checks(void **state)
 	xc = sess->xc;
 
 	/* an update without media, changing an address only: same engine */
-	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S1 "\",\"a\":{"
+	request(SW_MSG_MEDIA_UPDATE,
+		"{\"session\":\"" S1 "\",\"a\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8}}");
 	assert_string_equal(fx.type, "media.update.reply");
@@ -1072,15 +1102,15 @@ static void media_object_and_plan_checks(void **state)
 	assert_int_equal(sess->media.gain_db, -6);
 	/* new media values: a new engine */
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S1 "\",\"media\":{"
-		"\"voice_gain_db\":3}}");
+				     "\"voice_gain_db\":3}}");
 	assert_string_equal(fx.type, "media.update.reply");
 	assert_ptr_not_equal(sess->xc, xc);
 	assert_int_equal(sess->media.gain_db, 3);
-	assert_int_equal(sess->media.jb_mode, 1);	/* defaults again */
+	assert_int_equal(sess->media.jb_mode, 1); /* defaults again */
 	/* a bad update changes nothing */
 	xc = sess->xc;
 	request(SW_MSG_MEDIA_UPDATE, "{\"session\":\"" S1 "\",\"media\":{"
-		"\"voice_gain_db\":30}}");
+				     "\"voice_gain_db\":30}}");
 	assert_string_equal(err_code(), SW_ERR_BAD_REQUEST);
 	assert_ptr_equal(sess->xc, xc);
 	assert_int_equal(sess->media.gain_db, 3);
@@ -1104,7 +1134,8 @@ static void garbage_counted_session_survives(void **state)
 
 	(void)state;
 	node_up(2);
-	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{"
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{"
 		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
 		"\"PCMA\",\"pt\":8,\"te_pt\":101,\"dtmf_recv\":\"rfc2833\","
 		"\"dtmf_send\":\"rfc2833\"},\"b\":{\"remote_ip\":\"127.0.0.1\","
@@ -1124,8 +1155,12 @@ static void garbage_counted_session_survives(void **state)
 	memset(pl, 0xd5, sizeof(pl));
 	peer_send(&fx.pa, 0, false, fx.pa.ts, pl, 40);
 	/* 3: another SSRC while a's is alive */
-	rtp = (struct mp_xc_rtp){.pt = 8, .seq = 7, .ts = 1, .ssrc = 0x5a5a,
-				 .payload = pl, .plen = 160};
+	rtp = (struct mp_xc_rtp){.pt = 8,
+				 .seq = 7,
+				 .ts = 1,
+				 .ssrc = 0x5a5a,
+				 .payload = pl,
+				 .plen = 160};
 	assert_int_equal(mp_xc_rtp_encode(pkt, sizeof(pkt), &n, &rtp), 0);
 	peer_send_raw(&fx.pa, pkt, n);
 	/* 4: a malformed telephone-event (3 bytes) */
@@ -1134,7 +1169,8 @@ static void garbage_counted_session_survives(void **state)
 	peer_send(&fx.pb, 18, false, fx.pb.ts, pl, 7);
 	/* 6: garbage "RTCP" on b's RTCP port (relay check) */
 	assert_int_equal(sa_set_str(&rtcp, "127.0.0.1",
-				    (uint16_t)(sa_port(&fx.pb.node) + 1)), 0);
+				    (uint16_t)(sa_port(&fx.pb.node) + 1)),
+			 0);
 	assert_int_equal(sendto(fx.pb.fd, pl, 9, 0, &rtcp.u.sa, rtcp.len), 9);
 	/* 7: an oversized datagram */
 	memset(pkt, 0, sizeof(pkt));
@@ -1156,8 +1192,8 @@ static void garbage_counted_session_survives(void **state)
 	dropped_a = stat_of("a", "dropped");
 	dropped_b = stat_of("b", "dropped");
 	printf("  dropped a %lld (5 sent), b %lld (2 sent); b got %zu packets "
-	       "after\n", (long long)dropped_a, (long long)dropped_b,
-	       fx.pb.rx.n - before);
+	       "after\n",
+	       (long long)dropped_a, (long long)dropped_b, fx.pb.rx.n - before);
 	assert_int_equal(dropped_a, 5);
 	assert_int_equal(dropped_b, 2);
 	assert_true(fx.pb.rx.n - before >= 50);
@@ -1165,10 +1201,11 @@ static void garbage_counted_session_survives(void **state)
 	assert_int_equal(bad, 0);
 	tone_measure(pcm, n, &f, &db, &share);
 	printf("  tone after the garbage: %.1f Hz %+.2f dB, %.0f %% of "
-	       "windows within 2 %%\n", f, db, share * 100);
+	       "windows within 2 %%\n",
+	       f, db, share * 100);
 	assert_true(f > 980 && f < 1020);
 	assert_true(share >= 0.8);
-	assert_int_equal(json_array_size(fx.events), 0);	/* no digit */
+	assert_int_equal(json_array_size(fx.events), 0); /* no digit */
 	node_down();
 }
 
@@ -1198,14 +1235,14 @@ static int test_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(pcma_g729_tone_both_ways),
-		T(engine_rtcp_reports),
-		T(pcma_pcma_plain_relay),
-		T(rfc2833_inband_both_ways),
-		T(info_both_ways),
-		T(budget_no_capacity),
-		T(media_object_and_plan_checks),
-		T(garbage_counted_session_survives),
+	    T(pcma_g729_tone_both_ways),
+	    T(engine_rtcp_reports),
+	    T(pcma_pcma_plain_relay),
+	    T(rfc2833_inband_both_ways),
+	    T(info_both_ways),
+	    T(budget_no_capacity),
+	    T(media_object_and_plan_checks),
+	    T(garbage_counted_session_survives),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
