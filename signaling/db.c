@@ -26,7 +26,7 @@ static const char load_sql[] =
     " m.caller_dial_plan::text, m.callee_dial_plan::text,"
     " m.priority_customer, m.caller_source,"
     " coalesce(m.username, ''), coalesce(m.password, ''), m.media::text,"
-    " m.phone_card_mode, m.phone_card_prefix"
+    " m.phone_card_mode, m.phone_card_prefix, m.media_handover"
     " FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
     " ORDER BY m.id;"
     "SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
@@ -43,7 +43,8 @@ static const char load_sql[] =
     " g.caller_dial_plan::text, g.callee_dial_plan::text,"
     " coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
     " coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0),"
-    " coalesce(g.work_calendar_id, 0), g.active_period, g.media::text"
+    " coalesce(g.work_calendar_id, 0), g.active_period, g.media::text,"
+    " g.media_handover"
     " FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
     " LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
     " ORDER BY g.id;"
@@ -197,6 +198,8 @@ static int load_mgws(struct loader *l, const PGresult *r)
 		    truthy(PQgetvalue(r, i, PQfnumber(r, "phone_card_mode")));
 		copy(m->card_prefix, sizeof(m->card_prefix),
 		     PQgetvalue(r, i, PQfnumber(r, "phone_card_prefix")));
+		m->media_handover =
+		    truthy(PQgetvalue(r, i, PQfnumber(r, "media_handover")));
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);
@@ -282,6 +285,8 @@ static int load_gws(struct loader *l, const PGresult *r)
 		else if (!strcmp(PQgetvalue(r, i, 26), "non_working"))
 			g->period = SG_PERIOD_NON_WORKING;
 		load_media(&g->media, PQgetvalue(r, i, 27), "routing", g->name);
+		g->media_handover =
+		    truthy(PQgetvalue(r, i, PQfnumber(r, "media_handover")));
 		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))
