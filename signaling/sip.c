@@ -150,7 +150,7 @@ static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
 	    strlen(ruri) >= sizeof(ruri) - 1)
 		ruri[0] = '\0';
 	ruri[sizeof(ruri) - 1] = '\0';
-	if (au && sg_digest_verify(au, &rq, dm->username, dm->password,
+	if (au && sg_digest_verify(au, &rq, dm->username, dm->ha1,
 				   sg->nonce_secret, sg->nonces, &stale))
 		return true;
 	sg_digest_nonce(nonce, sizeof(nonce), sg->nonce_secret, src, now,

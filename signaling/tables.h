@@ -106,9 +106,9 @@ struct sg_mgw {
 	int64_t max_calls;	   /* concurrent calls; 0 = none */
 	int64_t account_max_calls; /* of its account; 0 = none */
 	bool locked;
-	bool priority_customer; /* may use reserved group lines */
-	char username[65];	/* auth_mode password */
-	char password[129];
+	bool priority_customer;	      /* may use reserved group lines */
+	char username[65];	      /* auth_mode password */
+	char ha1[33];		      /* MD5(username:realm:password), hex */
 	char caller_source[8];	      /* from | display | rpid */
 	struct sg_dialplan caller_dp; /* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp; /* owned: ingress callee rewrite */
