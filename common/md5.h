@@ -8,6 +8,7 @@
  * every stored HA1 (docs/decisions.md).
  *
  * Threading: any thread; no state.
+ * Bus:       none.
  */
 #ifndef SW_MD5_H
 #define SW_MD5_H

@@ -23,6 +23,17 @@
 
 #define FD_TRACK_MAX 65536 /* descriptors whose age is tracked */
 
+/* counters since start (the summary line of report()) */
+struct sg_tcpguard_stats {
+	uint64_t shed_source;  /* over the per-source cap */
+	uint64_t shed_total;   /* over the total cap */
+	uint64_t shed_unknown; /* unknown source, grace over */
+	uint64_t shed_idle;    /* never sent a byte in idle_ms */
+	uint64_t rejected;     /* request failed the edge check */
+	uint64_t refused_fd;   /* accepted and closed at the fd limit */
+	unsigned open;	       /* connections seen by the last sweep */
+};
+
 /* what the guard knows of a descriptor between sweeps */
 struct fdinfo {
 	uint64_t peer;	  /* hash of the peer it had: a new one resets all */
@@ -567,6 +578,7 @@ out:
 	return err;
 }
 
+/* Stop guarding; the connections stay with sofia. */
 void sg_tcpguard_free(struct sg_tcpguard *g)
 {
 	if (!g)
@@ -601,15 +613,6 @@ void sg_tcpguard_reject(struct sg_tcpguard *g, nta_agent_t *agent, msg_t *msg)
 	tport_shutdown(tp, 2);
 	g->st.rejected++;
 	report(g, sw_time_mono_ms());
-}
-
-void sg_tcpguard_stats(const struct sg_tcpguard *g,
-		       struct sg_tcpguard_stats *out)
-{
-	if (g)
-		*out = g->st;
-	else
-		memset(out, 0, sizeof(*out));
 }
 
 /*

@@ -31,6 +31,7 @@
  *
  * Ownership: struct sg owns the guard (sip.c allocates and frees it).
  * Threading: su_root thread only.
+ * Bus:       none.
  */
 #ifndef SG_TCPGUARD_H
 #define SG_TCPGUARD_H
@@ -59,17 +60,6 @@ struct sg_tcpguard_conf {
 			    TPTAG_IDLE only starts with the first traffic) */
 };
 
-/* counters since start (signalingd statistics, tests) */
-struct sg_tcpguard_stats {
-	uint64_t shed_source;  /* over the per-source cap */
-	uint64_t shed_total;   /* over the total cap */
-	uint64_t shed_unknown; /* unknown source, grace over */
-	uint64_t shed_idle;    /* never sent a byte in idle_ms */
-	uint64_t rejected;     /* request failed the edge check */
-	uint64_t refused_fd;   /* accepted and closed at the fd limit */
-	unsigned open;	       /* connections seen by the last sweep */
-};
-
 int sg_tcpguard_alloc(struct sg_tcpguard **gp, su_root_t *root,
 		      const struct sg_tcpguard_conf *conf, unsigned port,
 		      sg_tcpguard_trusted_h *trusted, void *arg);
@@ -77,8 +67,6 @@ void sg_tcpguard_free(struct sg_tcpguard *g);
 void sg_tcpguard_vouch(struct sg_tcpguard *g, const struct sockaddr *sa,
 		       int64_t ttl_ms);
 void sg_tcpguard_reject(struct sg_tcpguard *g, nta_agent_t *agent, msg_t *msg);
-void sg_tcpguard_stats(const struct sg_tcpguard *g,
-		       struct sg_tcpguard_stats *out);
 int64_t sg_tcpguard_raise_nofile(int64_t *limitp);
 void sg_tcpguard_sofia_log(void);
 

@@ -7,7 +7,8 @@ closed once their grace is over, the customer's beyond the per-source cap
 at once and the rest after the idle timeout; signalingd's log grows by a
 few lines, not one per connection; a request from an unknown source over
 TCP closes its connection at once; SIGHUP still reloads, and a call over
-UDP still connects.
+UDP still connects.  At the descriptor limit signalingd neither spins nor
+floods its log.  A phone that registers over TCP keeps its connection.
 
 The bounds asserted on time are the configured ones plus the guard's
 one-second sweep and slack for a loaded machine (the issue asks for
@@ -232,4 +233,76 @@ def test_descriptor_limit_is_no_busy_loop(stack):
     sg.send_signal(signal.SIGHUP)
     it.wait_for(lambda: sg.log().count("routing tables reloaded") > n, 10,
                 "the SIGHUP reload at the old descriptor limit")
+    gw.quit()
+
+
+def _tcp_request(sock, ip, port, text):
+    """Send one request on a TCP connection, return the final response."""
+    sock.sendall(text.encode())
+    buf = b""
+    while True:
+        head, sep, rest = buf.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+            if len(rest) >= (int(m.group(1)) if m else 0):
+                resp = head.decode(errors="replace")
+                if int(resp.split()[1]) >= 200:
+                    return resp
+                buf = rest
+                continue
+        data = sock.recv(65535)
+        assert data, "connection closed while waiting for a response"
+        buf += data
+
+
+def _register(ip, lport, port, auth=None, cseq=1):
+    lines = [f"REGISTER sip:127.0.0.1:{port} SIP/2.0",
+             f"Via: SIP/2.0/TCP {ip}:{lport};branch=z9hG4bK-r{cseq};rport",
+             "Max-Forwards: 70", f"From: <sip:7001@{ip}>;tag=t{cseq}",
+             "To: <sip:7001@127.0.0.1>", "Call-ID: tcp-phone-1",
+             f"CSeq: {cseq} REGISTER",
+             f"Contact: <sip:7001@{ip}:{lport};transport=tcp>",
+             "Expires: 300"]
+    if auth:
+        lines.append(f"Authorization: {auth}")
+    return "\r\n".join(lines + ["Content-Length: 0", "", ""])
+
+
+def test_phone_over_tcp_stays_an_unknown_source_does_not(stack):
+    """A phone registers over TCP within the grace (digest against its
+    HA1) and keeps its connection; a connection opened after it from a
+    source that never authenticates is closed when its grace is over (the
+    phone's would have gone in the same sweep)."""
+    from test_digest_replay import _auth, _challenge
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["phones"] = [{"number": "7001", "account": "cust1",
+                      "password": "Phone-secret-1"}]
+    stack.provision(doc)
+    stack.conf_extra["signalingd"].update({
+        "tcp_unknown_grace_ms": GRACE_MS, "tcp_idle_timeout_ms": 60000})
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    port = stack.sip_port
+    phone_ip, other_ip = "127.0.0.30", "127.0.0.31"  # phone sorts first
+    phone = socket.create_connection(("127.0.0.1", port),
+                                     source_address=(phone_ip, 0), timeout=5)
+    other = socket.create_connection(("127.0.0.1", port),
+                                     source_address=(other_ip, 0), timeout=5)
+    try:
+        lport = phone.getsockname()[1]
+        resp = _tcp_request(phone, phone_ip, port,
+                            _register(phone_ip, lport, port))
+        assert resp.startswith("SIP/2.0 401"), resp
+        cred = _auth("7001", "Phone-secret-1", "REGISTER",
+                     f"sip:127.0.0.1:{port}", _challenge(resp))
+        resp = _tcp_request(phone, phone_ip, port,
+                            _register(phone_ip, lport, port, cred, 2))
+        assert resp.startswith("SIP/2.0 200"), resp
+        it.wait_for(lambda: _closed([other]), GRACE_MS / 1000 + SLACK_S,
+                    "the unknown source's connection")
+        assert not _closed([phone]), "the registered phone was cut off"
+    finally:
+        phone.close()
+        other.close()
     gw.quit()
