@@ -66,8 +66,9 @@ static const struct md_field package_period_rate_fields[] = {
 static const struct md_field phone_fields[] = {
     {"account", "account_id", MD_REF, 0, 0, 0, NULL, "accounts",
      MD_F_REQ_CREATE, "(required)", "the account calls are billed to"},
-    {"password", "password", MD_TEXT, 1, 128, 0, NULL, NULL,
-     MD_F_REQ_CREATE | MD_F_SECRET, "(required)", "digest password"},
+    {"password", "ha1", MD_TEXT, 1, 128, 0, NULL, NULL,
+     MD_F_REQ_CREATE | MD_F_SECRET | MD_F_HA1, "(required)",
+     "digest password (only its HA1 is stored)"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
@@ -137,9 +138,9 @@ static const struct md_field mapping_gateway_fields[] = {
      "source ports (auth_mode ip_port; empty = any)"},
     {"username", "username", MD_TEXT, 1, 64, 0, NULL, NULL, MD_F_NULLABLE,
      "null", "digest user (auth_mode password)"},
-    {"password", "password", MD_TEXT, 1, 128, 0, NULL, NULL,
-     MD_F_NULLABLE | MD_F_SECRET, "null",
-     "digest password (auth_mode password)"},
+    {"password", "ha1", MD_TEXT, 1, 128, 0, NULL, NULL,
+     MD_F_NULLABLE | MD_F_SECRET | MD_F_HA1, "null",
+     "digest password (auth_mode password; only its HA1 is stored)"},
     {"cps_limit", "cps_limit", MD_INT, 0, 100000, 0, NULL, NULL, 0, "50",
      "calls per second (0 = unlimited)"},
     {"max_concurrent_calls", "max_concurrent_calls", MD_INT, 0, 1000000, 0,

@@ -35,6 +35,7 @@ struct sg_gwstat;
 struct sg_recovery;
 struct sg_reg;
 struct sg_watch;
+struct sg_tcpguard;
 
 struct sg {
 	su_root_t *root;    /* owned */
@@ -65,6 +66,7 @@ struct sg {
 	struct sg_gwstat *stats;      /* owned: ASR counters */
 	struct sg_recovery *recovery; /* owned: calls journal */
 	struct sg_reg *regs;	      /* owned: registered phones */
+	struct sg_tcpguard *tcpguard; /* owned: SIP over TCP bounds */
 	unsigned rr;		      /* round-robin counter of routing */
 	char nonce_secret[40];	      /* keys the digest nonces */
 	struct sg_nonces *nonces;     /* owned: digest nonces in use */

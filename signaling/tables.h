@@ -109,7 +109,7 @@ struct sg_mgw {
 	bool priority_customer; /* may use reserved group lines */
 	bool media_handover;	/* media may re-latch after silence (NAT) */
 	char username[65];	/* auth_mode password */
-	char password[129];
+	char ha1[33];		/* MD5(username:realm:password), hex */
 	char caller_source[8];	      /* from | display | rpid */
 	struct sg_dialplan caller_dp; /* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp; /* owned: ingress callee rewrite */
