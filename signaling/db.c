@@ -65,7 +65,14 @@ static const char load_sql[] =
     " FROM work_calendars c ORDER BY c.id;"
     "SELECT p.number, p.password, a.name, a.billing_type, a.locked,"
     " a.max_concurrent_calls"
-    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;";
+    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;"
+    /* the blacklist (edge.h): addresses only, the active entries, those
+     * without expiry and the longest-lived first should the table be full */
+    "SELECT host(ip) AS ip, coalesce((extract(epoch FROM expires_at - now())"
+    " * 1000)::bigint, -1) AS left_ms FROM blacklist"
+    " WHERE (expires_at IS NULL OR expires_at > now())"
+    " AND masklen(ip) = CASE family(ip) WHEN 4 THEN 32 ELSE 128 END"
+    " ORDER BY expires_at DESC NULLS FIRST LIMIT " SG_BL_MAX_S ";";
 
 struct loader {
 	struct sg_tables *t;
@@ -452,6 +459,31 @@ static int load_phones(struct loader *l, const PGresult *r)
 	return 0;
 }
 
+/* the active blacklist entries (edge.h applies them) */
+static int load_blacklist(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	int cip = PQfnumber(r, "ip"), cleft = PQfnumber(r, "left_ms");
+	struct sg_tables *t = l->t;
+
+	if (!n)
+		return 0;
+	if (cip < 0 || cleft < 0)
+		return EIO;
+	t->bl = calloc((size_t)n, sizeof(*t->bl));
+	if (!t->bl)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sg_bl_row *b = &t->bl[t->nbl];
+
+		copy(b->ip, sizeof(b->ip), PQgetvalue(r, i, cip));
+		b->left_ms = strtoll(PQgetvalue(r, i, cleft), NULL, 10);
+		if (b->left_ms)
+			t->nbl++;
+	}
+	return 0;
+}
+
 /* consume one result of load_sql */
 static void collect(struct loader *l, PGresult *r)
 {
@@ -487,6 +519,9 @@ static void collect(struct loader *l, PGresult *r)
 	case 6:
 		l->err = load_phones(l, r);
 		break;
+	case 7:
+		l->err = load_blacklist(l, r);
+		break;
 	default:
 		break;
 	}
@@ -505,9 +540,9 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 7) {
+	if (!l->err && l->nresult != 8) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 7 results, got %d",
+		snprintf(l->why, sizeof(l->why), "expected 8 results, got %d",
 			 l->nresult);
 	}
 	if (l->err) {

@@ -28,6 +28,8 @@
 #include "signaling/recovery.h"
 #include "signaling/spool.h"
 #include "signaling/watch.h"
+#include "signaling/edge.h"
+#include "signaling/edgedb.h"
 #include "signaling/stats.h"
 #include "signaling/tables.h"
 
@@ -120,6 +122,35 @@ static int bus_ready(void *magic, su_wait_t *w, void *arg)
 	return 0;
 }
 
+/* the edge layer's limits and blacklist from the tables just loaded */
+static void edge_apply(struct sg *sg)
+{
+	const struct sg_params *p = &sg->tables->params;
+	struct sg_edge_conf c = {
+	    .src_rate = p->edge_src_rate,
+	    .src_burst = p->edge_src_burst,
+	    .net_rate = p->edge_net_rate,
+	    .net_burst = p->edge_net_burst,
+	    .fail_limit = p->edge_fail_limit,
+	    .fail_window_ms = p->edge_fail_window_s * 1000,
+	    .ban_ms = p->blacklist_s * 1000,
+	};
+	int64_t now = sw_time_mono_ms();
+	struct sg_edge_addr a;
+
+	sg_edge_set_conf(sg->edge, &c);
+	sg_edge_bl_begin(sg->edge);
+	for (size_t i = 0; i < sg->tables->nbl; i++) {
+		const struct sg_bl_row *b = &sg->tables->bl[i];
+
+		if (sg_edge_addr_text(&a, b->ip))
+			sg_edge_bl_add(
+			    sg->edge, &a,
+			    b->left_ms < 0 ? INT64_MAX : now + b->left_ms, now);
+	}
+	sg_edge_bl_end(sg->edge, now);
+}
+
 static void reload_done(int err, struct sg_tables *t, void *arg)
 {
 	struct sg *sg = arg;
@@ -129,6 +160,7 @@ static void reload_done(int err, struct sg_tables *t, void *arg)
 		sg_tables_unref(sg->tables);
 		sg->tables = t;
 		sg_sip_params(sg);
+		edge_apply(sg);
 	} /* else logged by db.c; the old tables stay */
 	if (sg->reload_again && !sg->stopping)
 		sg_reload_tables(sg);
@@ -329,6 +361,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sg->start_mono_ms = sw_time_mono_ms();
 	sw_uuid_gen(sg->nonce_secret);
 	e = sg_nonces_alloc(&sg->nonces);
+	if (!e)
+		e = sg_edge_alloc(&sg->edge);
 	if (e)
 		goto out;
 
@@ -370,6 +404,12 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sw_info("routing tables loaded: %zu mapping gateways, %zu routing "
 		"gateways",
 		sg->tables->nmgws, sg->tables->ngws);
+	edge_apply(sg);
+	e = sg_edgedb_start(&sg->edgedb, sg->cfg.db);
+	if (e) {
+		snprintf(err, sizeof(err), "blacklist writer: %s", strerror(e));
+		goto out;
+	}
 	/* committed changes reload the tables live (watch.h) */
 	e = sg_watch_start(&sg->watch, sg, sg->cfg.db, tables_changed, sg);
 	if (e) {
@@ -503,6 +543,8 @@ void sg_free(struct sg *sg)
 	sg_admit_free(sg);
 	sg_stats_free(sg);
 	sg_nonces_free(sg->nonces);
+	sg_edgedb_stop(sg->edgedb);
+	sg_edge_free(sg->edge);
 	for (l = sg->lines; l; l = ln) {
 		ln = l->next;
 		free(l);

@@ -35,6 +35,8 @@ struct sg_gwstat;
 struct sg_recovery;
 struct sg_reg;
 struct sg_watch;
+struct sg_edge;
+struct sg_edgedb;
 
 struct sg {
 	su_root_t *root;    /* owned */
@@ -69,6 +71,8 @@ struct sg {
 	char nonce_secret[40];		 /* keys the digest nonces */
 	struct sg_nonces *nonces;	 /* owned: digest nonces in use */
 	uint64_t nonce_seq;		 /* makes each nonce its own */
+	struct sg_edge *edge;		 /* owned: rate limits, blacklist */
+	struct sg_edgedb *edgedb;	 /* owned: blacklist writer */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	int64_t last_cal_ms; /* calendars refreshed */

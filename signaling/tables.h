@@ -64,6 +64,14 @@ struct sg_params {
 	int64_t echo_tail_ms;  /* SS_ECHOCANCELTAIL 64/128/256 */
 	int64_t voice_gain_db; /* SS_VOICEGAIN -10..10 */
 	int64_t comfort_noise; /* SS_COMFORTNOISE 0/1 */
+	/* the SIP edge layer (edge.h) */
+	int64_t edge_src_rate;	    /* SS_EDGE_SOURCE_RATE, requests/s */
+	int64_t edge_src_burst;	    /* SS_EDGE_SOURCE_BURST */
+	int64_t edge_net_rate;	    /* SS_EDGE_NET_RATE, requests/s */
+	int64_t edge_net_burst;	    /* SS_EDGE_NET_BURST */
+	int64_t edge_fail_limit;    /* SS_EDGE_FAIL_LIMIT, 0 = off */
+	int64_t edge_fail_window_s; /* SS_EDGE_FAIL_WINDOW */
+	int64_t blacklist_s;	    /* SS_BLACKLIST_TIME, 0 = no blacklist */
 	/* SS_SCANNER_SIGNATURES: comma-separated, case-insensitive */
 	char scanner_sigs[1024];
 };
@@ -150,6 +158,13 @@ struct sg_gw {
 	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
 };
 
+/* an active row of the blacklist table */
+#define SG_BL_MAX_S "32768" /* rows read at most (edge.h's capacity) */
+struct sg_bl_row {
+	char ip[64];
+	int64_t left_ms; /* at load time; -1 = no expiry */
+};
+
 struct sg_tables {
 	int refs;
 	struct sg_params params;
@@ -163,6 +178,8 @@ struct sg_tables {
 	size_t nrates;
 	struct sg_calendar *cals; /* owned: work calendars */
 	size_t ncals;
+	struct sg_bl_row *bl; /* owned: blacklist */
+	size_t nbl;
 	int64_t loaded_wall_ms;
 };
 
