@@ -149,6 +149,8 @@ static void edge_apply(struct sg *sg)
 			    b->left_ms < 0 ? INT64_MAX : now + b->left_ms, now);
 	}
 	sg_edge_bl_end(sg->edge, now);
+	sw_info("blacklist applied: %zu entries",
+		sg_edge_bl_count(sg->edge, now));
 }
 
 static void reload_done(int err, struct sg_tables *t, void *arg)

@@ -1,0 +1,262 @@
+"""The SIP edge layer (issue 9, item 3; SPEC §8): rate limits, failures
+counted, the dynamic blacklist, identical answers for every user.
+
+Raw SIP over UDP from loopback addresses of our own (the Client of
+test_digest_replay), so every header is exactly what the test says:
+
+- brute force on one phone account from one address is blacklisted at
+  SS_EDGE_FAIL_LIMIT, then gets silence, the row is in the blacklist table
+  and billingd raises sip_blacklist; the real phone, from another address,
+  still registers and calls; a second attacker on the account under attack
+  is blacklisted at its first failure;
+- known and unknown users get the same answers (no enumeration);
+- `tandemctl blacklist add|del|clear` applies live, and survives a restart;
+- a source over its token bucket, or over its /24's, gets silence for the
+  excess, a gateway of the same /24 none of it."""
+
+import socket
+import subprocess
+import time
+import uuid
+
+import tandem_it as it
+from test_digest_replay import Client, _auth, _challenge
+
+PHONE_PW = "Phone-secret-1"
+
+
+def _doc(stack, gw_port, **params):
+    doc = it.base_doc(gw_port, 0, gw_b=False)
+    doc["system_parameters"].update({"SS_MEDIAPROXYMODE": "0", **params})
+    doc["phones"] = [{"number": "7001", "account": "cust1",
+                      "password": PHONE_PW}]
+    return doc
+
+
+def _silent(fn):
+    try:
+        return fn()
+    except socket.timeout:
+        return None
+
+
+def _log(stack):
+    return stack.daemon("signalingd").log()
+
+
+def _applied(stack, action, entries):
+    """Run action, then wait until signalingd holds that many entries."""
+    def last():
+        lines = [l for l in _log(stack).splitlines()
+                 if "blacklist applied:" in l]
+        return lines[-1].split("blacklist applied: ")[1] if lines else ""
+
+    action()
+    it.wait_for(lambda: last() == f"{entries} entries", 5,
+                f"signalingd to hold {entries} blacklist entries")
+
+
+def _options(client, uri):
+    """An OPTIONS sent without waiting for its answer."""
+    lines = [f"OPTIONS {uri} SIP/2.0",
+             f"Via: SIP/2.0/UDP {client.ip}:{client.port};branch=z9hG4bK"
+             f"{uuid.uuid4().hex[:16]};rport",
+             "Max-Forwards: 70",
+             f"From: <sip:probe@{client.ip}>;tag={uuid.uuid4().hex[:8]}",
+             f"To: <{uri}>", f"Call-ID: {uuid.uuid4()}", "CSeq: 1 OPTIONS",
+             "Content-Length: 0", "", ""]
+    client.sock.sendto("\r\n".join(lines).encode(), client.server)
+
+
+def _register(client, stack, user, pw):
+    """REGISTER with a fresh nonce; the final code."""
+    ruri = f"sip:127.0.0.1:{stack.sip_port}"
+    code, text = client.request("REGISTER", ruri, user, user)
+    if code != 401:
+        return code
+    cred = _auth(user, pw, "REGISTER", ruri, _challenge(text))
+    return client.request("REGISTER", ruri, user, user, auth=cred)[0]
+
+
+def _call(client, stack, user, pw, number="15551230001"):
+    uri = f"sip:{number}@127.0.0.1:{stack.sip_port}"
+    code, text = client.request("INVITE", uri, user, number)
+    assert code == 407, text
+    cred = _auth(user, pw, "INVITE", uri, _challenge(text))
+    return client.request("INVITE", uri, user, number, auth=cred)[0]
+
+
+def test_brute_force_blacklisted_real_phone_still_works(stack):
+    gw = stack.uas("gwA", "uas_reject.xml", code=486, reason="Busy Here")
+    stack.provision(_doc(stack, gw.port))
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    real = Client(stack, "127.0.0.21")
+    evil = Client(stack, "127.0.0.22")
+    evil2 = Client(stack, "127.0.0.23")
+    for c in (evil, evil2):
+        c.sock.settimeout(1.5)
+
+    # nine wrong passwords: still answered (401 each)
+    for i in range(9):
+        assert _register(evil, stack, "7001", f"guess-{i}") == 401
+    assert stack.scalar("SELECT count(*) FROM blacklist") == 0
+    # the tenth is answered, then the source is blacklisted: silence
+    assert _register(evil, stack, "7001", "guess-9") == 401
+    assert _silent(lambda: _register(evil, stack, "7001", PHONE_PW)) is None
+    row = it.wait_for(lambda: stack.query(
+        "SELECT origin, reason, expires_at > now() + interval '3500 s' AS "
+        "long FROM blacklist WHERE ip = '127.0.0.22'"), 5,
+        "the blacklist row")[0]
+    assert row["origin"] == "auto" and row["long"], row
+    assert "credentials refused" in row["reason"], row
+
+    # the real phone, from its own address, registers and calls
+    assert _register(real, stack, "7001", PHONE_PW) == 200
+    assert _call(real, stack, "7001", PHONE_PW) == 486
+    assert len(gw.received_requests("INVITE")) == 1
+
+    # the account is under attack: another source's first failure
+    # blacklists it
+    assert _register(evil2, stack, "7001", "guess-x") == 401
+    assert _silent(lambda: _register(evil2, stack, "7001", PHONE_PW)) is None
+    it.wait_for(lambda: stack.scalar(
+        "SELECT count(*) FROM blacklist WHERE origin = 'auto'") == 2, 5,
+        "the second blacklist row")
+    # still the real phone is served
+    assert _register(real, stack, "7001", PHONE_PW) == 200
+
+    # billingd's alarm, while automatic entries are active
+    alarm = it.wait_for(lambda: stack.query(
+        "SELECT severity, message FROM alarms WHERE kind = 'sip_blacklist' "
+        "AND cleared_at IS NULL"), 30, "the sip_blacklist alarm")[0]
+    assert alarm["severity"] == "warning", alarm
+    assert alarm["message"].startswith("2 source(s)"), alarm
+    gw.quit()
+
+
+def test_known_and_unknown_users_answered_alike(stack):
+    stack.provision(_doc(stack, stack.port()))
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    probe = Client(stack, "127.0.0.24")
+    ruri = f"sip:127.0.0.1:{stack.sip_port}"
+
+    def shape(text):
+        """The answer without what differs per request."""
+        out = []
+        for line in text.split("\r\n"):
+            name = line.split(":", 1)[0].lower()
+            if name in ("via", "from", "to", "call-id", "cseq", "contact",
+                        "content-length", ""):
+                continue
+            if "nonce=" in line:
+                line = line.split("nonce=")[0]
+            out.append(line)
+        return out
+
+    answers = {}
+    for user in ("7001", "7999"):
+        code, text = probe.request("REGISTER", ruri, user, user)
+        answers[("REGISTER", user)] = (code, shape(text))
+        cred = _auth(user, "wrong", "REGISTER", ruri, _challenge(text))
+        code, text = probe.request("REGISTER", ruri, user, user, auth=cred)
+        answers[("REGISTER+cred", user)] = (code, shape(text))
+        uri = f"sip:15551230001@127.0.0.1:{stack.sip_port}"
+        code, text = probe.request("INVITE", uri, user, "15551230001")
+        answers[("INVITE", user)] = (code, shape(text))
+    for kind in ("REGISTER", "REGISTER+cred", "INVITE"):
+        assert answers[(kind, "7001")] == answers[(kind, "7999")], kind
+    assert answers[("REGISTER", "7001")][0] == 401
+    assert answers[("REGISTER+cred", "7001")][0] == 401
+    assert answers[("INVITE", "7001")][0] == 407
+
+
+def test_blacklist_by_tandemctl_applies_live(stack):
+    stack.provision(_doc(stack, stack.port()))
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    client = Client(stack, "127.0.0.25")
+    client.sock.settimeout(1.5)
+    ruri = f"sip:127.0.0.1:{stack.sip_port}"
+
+    def answer():
+        return _silent(lambda: client.request("REGISTER", ruri, "7001",
+                                              "7001")[0])
+
+    assert answer() == 401
+    _applied(stack, lambda: stack.ctl("blacklist", "add", "127.0.0.25",
+                                      "--reason", "seen scanning"), 1)
+    assert answer() is None
+    out = stack.ctl("blacklist", "list").stdout
+    line = next(l for l in out.splitlines() if l.startswith("127.0.0.25 "))
+    assert "manual" in line and "never" in line and "seen scanning" in line
+    assert stack.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                        "'blacklist add' AND object = '127.0.0.25'") == 1
+
+    # the table is read at start: still silence after a restart
+    stack.stop_daemon("signalingd")
+    stack.start_daemon("signalingd")
+    assert answer() is None
+
+    _applied(stack, lambda: stack.ctl("blacklist", "del", "127.0.0.25"), 0)
+    assert answer() == 401
+    r = stack.ctl("blacklist", "del", "127.0.0.25", check=False)
+    assert r.returncode == 4, r
+
+    # an entry with a time, then clear
+    _applied(stack, lambda: stack.ctl("blacklist", "add", "127.0.0.25",
+                                      "--time", "600"), 1)
+    assert answer() is None
+    assert stack.scalar("SELECT expires_at BETWEEN now() + interval '590 s' "
+                        "AND now() + interval '600 s' FROM blacklist") is True
+    _applied(stack, lambda: stack.ctl("blacklist", "clear"), 0)
+    assert answer() == 401
+    r = stack.ctl("blacklist", "add", "not-an-ip", check=False)
+    assert r.returncode == 2 and "not an IP address" in r.stderr, r
+
+
+def test_over_rate_source_silenced_gateway_not(stack):
+    # failures are not counted here: only the token buckets speak
+    stack.provision(_doc(stack, stack.port(),
+                         SS_SIP_REPLY_UNKNOWN_SOURCE="1",
+                         SS_EDGE_SOURCE_RATE="1", SS_EDGE_SOURCE_BURST="5",
+                         SS_EDGE_NET_RATE="1", SS_EDGE_NET_BURST="8",
+                         SS_EDGE_FAIL_LIMIT="0"))
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+
+    def burst(client, n):
+        """n OPTIONS sent at once: the answers' codes, the seconds the
+        sending took and when it ended."""
+        uri = f"sip:127.0.0.1:{stack.sip_port}"
+        codes = []
+        start = time.monotonic()
+        for _ in range(n):
+            _options(client, uri)
+        sent_at = time.monotonic()
+        client.sock.settimeout(1.0)
+        while True:
+            try:
+                data, _ = client.sock.recvfrom(65535)
+            except socket.timeout:
+                break
+            codes.append(int(data.split()[1]))
+        return codes, sent_at - start, sent_at
+
+    t0 = time.monotonic()
+    a = Client(stack, "127.0.0.26")
+    codes, sent_in, _ = burst(a, 20)
+    # 5 at once, 1 more for each second the sending took (a fraction)
+    assert 5 <= len(codes) <= 5 + int(sent_in), (codes, sent_in)
+    assert set(codes) == {403}, codes
+    # another source of the /24: its own bucket is full, the /24's has
+    # 8 - 5 left, and 1 more for each second since
+    b = Client(stack, "127.0.0.27")
+    codes_b, _, sent_at = burst(b, 5)
+    since = sent_at - t0
+    assert 3 <= len(codes_b) <= 3 + int(since), (codes_b, since)
+    # the mapping gateway (127.0.0.1, the same /24) is never limited
+    gw = Client(stack, "127.0.0.1")
+    codes_gw, _, _ = burst(gw, 30)
+    assert codes_gw == [200] * 30, codes_gw
