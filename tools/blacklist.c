@@ -124,13 +124,13 @@ static int del(PGconn *conn, const char *ip)
 	PGresult *r =
 	    md_pq_exec(conn, "DELETE FROM blacklist WHERE ip = $1::inet", 1, p,
 		       err, sizeof(err));
-	int n;
+	long n;
 
 	if (!r) {
 		fprintf(stderr, "tandemctl: blacklist: %s\n", err);
 		return 1;
 	}
-	n = atoi(PQcmdTuples(r));
+	n = strtol(PQcmdTuples(r), NULL, 10);
 	PQclear(r);
 	if (!n) {
 		fprintf(stderr, "tandemctl: blacklist: %s is not listed\n", ip);
