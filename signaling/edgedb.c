@@ -16,7 +16,8 @@
 #include "common/log.h"
 #include "signaling/edgedb.h"
 
-#define RETRY_MS 2000
+#define RETRY_MS	2000
+#define EDGEDB_BATCH	64 /* bans per transaction */
 
 struct ban {
 	char ip[64];
@@ -58,6 +59,7 @@ static void nap(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* one ban; false when the connection failed (the batch is retried) */
 static bool write_ban(PGconn *conn, const struct ban *b)
 {
 	char secs[24];
@@ -72,37 +74,68 @@ static bool write_ban(PGconn *conn, const struct ban *b)
 		sw_warn("blacklist entry for %s not written: %s", b->ip,
 			PQresultErrorMessage(r));
 	PQclear(r);
-	if (ok)
-		PQclear(PQexec(conn, sweep_sql));
 	return ok || PQstatus(conn) == CONNECTION_OK; /* a bad row: skip it */
+}
+
+static bool command(PGconn *conn, const char *sql)
+{
+	PGresult *r = PQexec(conn, sql);
+	bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	return ok;
+}
+
+/*
+ * The bans queued, in one transaction (one commit, one notification for
+ * every signalingd however many sources a flood brought); true when
+ * written, or to be dropped.
+ */
+static bool write_batch(PGconn *conn, const struct ban *b, size_t n)
+{
+	if (!command(conn, "BEGIN"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!write_ban(conn, &b[i])) {
+			command(conn, "ROLLBACK");
+			return false;
+		}
+	if (!command(conn, sweep_sql) || !command(conn, "COMMIT")) {
+		command(conn, "ROLLBACK");
+		return PQstatus(conn) == CONNECTION_OK;
+	}
+	return true;
 }
 
 static void *worker(void *arg)
 {
 	struct sg_edgedb *d = arg;
 	PGconn *conn = NULL;
-	struct ban b;
+	struct ban *batch = calloc(EDGEDB_BATCH, sizeof(*batch));
+	size_t n;
 
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		while (!d->n && !d->stop)
 			pthread_cond_wait(&d->cond, &d->lock);
-		if (d->stop)
+		if (d->stop || !batch)
 			break;
-		b = d->q[d->head];
+		for (n = 0; n < d->n && n < EDGEDB_BATCH; n++)
+			batch[n] = d->q[(d->head + n) % SG_EDGEDB_QUEUE];
 		pthread_mutex_unlock(&d->lock);
 		if (!conn || PQstatus(conn) != CONNECTION_OK) {
 			if (conn)
 				PQfinish(conn);
 			conn = PQconnectdb(d->conninfo);
 			if (PQstatus(conn) == CONNECTION_OK)
-				PQclear(PQexec(conn, "SET application_name = "
-						     "'signalingd'"));
+				command(conn,
+					"SET application_name = 'signalingd'");
 		}
-		if (PQstatus(conn) == CONNECTION_OK && write_ban(conn, &b)) {
+		if (PQstatus(conn) == CONNECTION_OK &&
+		    write_batch(conn, batch, n)) {
 			pthread_mutex_lock(&d->lock);
-			d->head = (d->head + 1) % SG_EDGEDB_QUEUE;
-			d->n--;
+			d->head = (d->head + n) % SG_EDGEDB_QUEUE;
+			d->n -= n;
 			continue;
 		}
 		sw_warn("blacklist not written (%s); retrying",
@@ -113,6 +146,7 @@ static void *worker(void *arg)
 	pthread_mutex_unlock(&d->lock);
 	if (conn)
 		PQfinish(conn);
+	free(batch);
 	return NULL;
 }
 

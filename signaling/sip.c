@@ -488,7 +488,13 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	return 0;
 }
 
-/* Bind sip_listen (UDP and TCP) and start taking requests. */
+/*
+ * Bind sip_listen (UDP and TCP) and start taking requests.  The UDP
+ * socket's receive buffer is SG_SIP_UDP_RMEM (the kernel caps it at
+ * net.core.rmem_max): a flood shares the socket with the gateways, and a
+ * short stall of the loop must not overflow it and drop their packets
+ * before the edge layer has seen a single one.
+ */
 int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 {
 	char url[160];
@@ -500,6 +506,7 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 	    sg->root, URL_STRING_MAKE(url), agent_message, sg, NTATAG_UA(1),
 	    NTATAG_CANCEL_487(0), NTATAG_SERVER_RPORT(1), NTATAG_PASS_100(0),
 	    NTATAG_TIMEOUT_408(1), NTATAG_EXTRA_100(0), NTATAG_MAXSIZE(65536),
+	    TPTAG_UDP_RMEM(SG_SIP_UDP_RMEM),
 	    TPTAG_TOS((int)sg->tables->params.qos_signal << 2), TAG_END());
 	if (!sg->agent) {
 		snprintf(err, errsz, "cannot listen on %s: %s", url,
