@@ -16,8 +16,8 @@
 #include "common/log.h"
 #include "signaling/edgedb.h"
 
-#define RETRY_MS	2000
-#define EDGEDB_BATCH	64 /* bans per transaction */
+#define RETRY_MS     2000
+#define EDGEDB_BATCH 64 /* bans per transaction */
 
 struct ban {
 	char ip[64];

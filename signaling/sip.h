@@ -22,7 +22,7 @@
 
 struct sg;
 
-int  sg_sip_start(struct sg *sg, char *err, size_t errsz);
+int sg_sip_start(struct sg *sg, char *err, size_t errsz);
 void sg_sip_params(struct sg *sg);
 void sg_sip_stop(struct sg *sg);
 unsigned sg_sip_registrations(struct sg *sg);

@@ -25,7 +25,8 @@ def request(method, src, sport, dst, dport, n, scanner):
             else f"sip:{100 + n % 900}@{dst}:{dport}")
     user = f"{100 + n % 900}"
     lines = [f"{method} {ruri} SIP/2.0",
-             f"Via: SIP/2.0/UDP {src}:{sport};branch=z9hG4bK{uuid.uuid4().hex}",
+             f"Via: SIP/2.0/UDP {src}:{sport};"
+             f"branch=z9hG4bK{uuid.uuid4().hex}",
              "Max-Forwards: 70",
              f"From: <sip:{user}@{dst}>;tag={n}",
              f"To: <sip:{user}@{dst}>",

@@ -301,8 +301,16 @@ class Netns:
         self.sources = [f"10.{net}.{sub}.{i}" for sub in (1, 2)
                         for i in range(2, 12)]
         self.up = False
+        self.procs = []
         _sh("ip", "netns", "add", self.name)
         self.up = True
+        try:
+            self._wire(net)
+        except BaseException:
+            self.close()
+            raise
+
+    def _wire(self, net):
         _sh("ip", "link", "add", self.veth[0], "type", "veth", "peer",
             "name", self.veth[1])
         _sh("ip", "link", "set", self.veth[1], "netns", self.name)
@@ -316,11 +324,17 @@ class Netns:
                 self.veth[1])
 
     def popen(self, *argv):
-        return subprocess.Popen(["ip", "netns", "exec", self.name, *argv],
-                                stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(["ip", "netns", "exec", self.name, *argv],
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        return p
 
     def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         if self.up:  # the veth pair goes with the namespace
             subprocess.run(["ip", "netns", "del", self.name],
                            capture_output=True)
@@ -375,12 +389,12 @@ def test_scanner_flood_trusted_calls_unharmed(stack, monkeypatch):
     """Done-when 3 of issue 9, the edge part: 20 scanner sources in two
     /24s of a network namespace send OPTIONS/REGISTER/INVITE at 2000
     requests/s for 12 s while the trusted customer (a mapping gateway)
-    calls at 10/s for 10 s, from the flood's start.  Every call connects, with at most 50 ms added to the
-    p99 of its INVITE-to-200 time; the scanners get no answer at all and
-    are all on the blacklist; signalingd's RSS grows less than 8 MiB
-    (16 MiB under ASan) in all, and by less than 512 KiB over the last 2 s
-    of flood alone;
-    the CDR table grows by the customer's calls only."""
+    calls at 10/s for 10 s, from the flood's start.  Every call connects,
+    with at most 50 ms added to the p99 of its INVITE-to-200 time; the
+    scanners get no answer at all and are all on the blacklist;
+    signalingd's RSS grows less than 8 MiB (16 MiB under ASan) in all,
+    and by less than 512 KiB over the last 2 s of flood alone; the CDR
+    table grows by the customer's calls only."""
     ns = _netns_or_skip()
     try:
         _flood(stack, monkeypatch, ns)
