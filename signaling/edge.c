@@ -595,3 +595,18 @@ const struct sg_edge_stats *sg_edge_stats(const struct sg_edge *e)
 {
 	return e ? &e->st : NULL;
 }
+
+/* The counters and the blacklist's size for health.ping (docs/bus.md). */
+json_t *sg_edge_json(const struct sg_edge *e, int64_t now_ms)
+{
+	if (!e)
+		return json_null();
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "blacklisted",
+	    (json_int_t)sg_edge_bl_count(e, now_ms), "dropped_blacklisted",
+	    (json_int_t)e->st.dropped_blacklist, "dropped_source_rate",
+	    (json_int_t)e->st.dropped_source, "dropped_net_rate",
+	    (json_int_t)e->st.dropped_net, "failures",
+	    (json_int_t)e->st.failures, "banned", (json_int_t)e->st.banned,
+	    "evicted", (json_int_t)e->st.evicted);
+}

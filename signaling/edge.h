@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct sockaddr;
 
 #define SG_EDGE_WAYS	      8
@@ -112,5 +114,6 @@ void sg_edge_bl_end(struct sg_edge *e, int64_t now_ms);
 size_t sg_edge_bl_count(const struct sg_edge *e, int64_t now_ms);
 
 const struct sg_edge_stats *sg_edge_stats(const struct sg_edge *e);
+json_t *sg_edge_json(const struct sg_edge *e, int64_t now_ms);
 
 #endif /* SG_EDGE_H */

@@ -131,6 +131,9 @@ def test_brute_force_blacklisted_real_phone_still_works(stack):
         "the second blacklist row")
     # still the real phone is served
     assert _register(real, stack, "7001", PHONE_PW) == 200
+    edge = it.ping(stack.sg_control)["edge"]
+    assert edge["banned"] == 2 and edge["blacklisted"] == 2, edge
+    assert edge["dropped_blacklisted"] == 2, edge  # one REGISTER each
 
     # billingd's alarm, while automatic entries are active
     alarm = it.wait_for(lambda: stack.query(
@@ -463,6 +466,10 @@ def _flood(stack, monkeypatch, ns):
         "SELECT host(ip) AS ip FROM blacklist WHERE origin = 'auto' AND "
         "expires_at > now()")}
     assert set(ns.sources) <= listed, sorted(set(ns.sources) - listed)
+    edge = it.ping(stack.sg_control)["edge"]
+    assert edge["banned"] == len(ns.sources), edge
+    assert edge["blacklisted"] == len(ns.sources), edge
+    assert edge["dropped_blacklisted"] >= res["sent"] * 0.9, (edge, res)
     # memory bounded, CDRs only for the real calls
     print(f"flood: {res['sent']} requests in {res['elapsed']:.1f} s, "
           f"PDD p50 {_p(baseline, 0.5)} ms before, p99 {_p(pdds, 0.99)} ms "
