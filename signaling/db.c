@@ -550,6 +550,12 @@ static int loader_finish(struct loader *l, struct sg_tables **tp)
 		l->t = NULL;
 		return l->err;
 	}
+	for (size_t i = 0; i < l->t->nmgws; i++) {
+		if (!strcmp(l->t->mgws[i].auth_mode, "phone"))
+			l->t->has_phones = true;
+		else if (!strcmp(l->t->mgws[i].auth_mode, "password"))
+			l->t->has_password = true;
+	}
 	l->t->loaded_wall_ms = sw_time_wall_ms();
 	*tp = l->t;
 	l->t = NULL;

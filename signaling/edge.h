@@ -43,7 +43,8 @@ struct sockaddr;
 #define SG_EDGE_ACC_BUCKETS   256  /* 2048 accounts */
 #define SG_EDGE_BL_BUCKETS    4096 /* 32768 blacklisted addresses */
 #define SG_EDGE_ACCOUNT_LEN   64
-#define SG_EDGE_LOCAL_KEEP_MS 30000 /* a local ban outlives a stale reload */
+#define SG_EDGE_LOCAL_KEEP_MS 30000  /* a local ban outlives a stale reload */
+#define SG_EDGE_AUTH_TRUST_MS 300000 /* no rate limit after a good digest */
 
 /* the system parameters of this layer (0 = that limit off) */
 struct sg_edge_conf {

@@ -183,7 +183,9 @@ static void challenge(struct sg *sg, nta_agent_t *agent, msg_t *msg, bool reg,
  * credential verifies, else a 407 (INVITE) / 401 (REGISTER) challenge was
  * sent and msg is consumed.  A refused credential counts as a failure of
  * the source and of the account (edge.h); a stale or replayed nonce does
- * not (a real client meets it too).
+ * not (a real client meets it too).  A source that authenticated is not
+ * rate limited for SG_EDGE_AUTH_TRUST_MS after (a phone's REGISTER then
+ * sets it to the registration's end).
  */
 static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *dm, bool reg, const char *src,
@@ -202,8 +204,16 @@ static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
 		ruri[0] = '\0';
 	ruri[sizeof(ruri) - 1] = '\0';
 	if (au && sg_digest_verify(au, &rq, dm->username, dm->password,
-				   sg->nonce_secret, sg->nonces, &stale))
+				   sg->nonce_secret, sg->nonces, &stale)) {
+		struct sg_edge_addr ea;
+		int64_t mono = sw_time_mono_ms();
+
+		/* a PBX behind a password places calls at its own pace */
+		if (!trusted && sg_edge_addr_text(&ea, src))
+			sg_edge_trust(sg->edge, &ea, mono,
+				      mono + SG_EDGE_AUTH_TRUST_MS);
 		return true;
+	}
 	sw_info("%s from %s (%s) at %s: %d%s", sip->sip_request->rq_method_name,
 		dm->username, dm->name, src, reg ? 401 : 407,
 		!au	? ""
@@ -223,11 +233,7 @@ static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
  */
 static bool takes_digest(const struct sg_tables *t, bool reg)
 {
-	for (size_t i = 0; i < t->nmgws; i++)
-		if (!strcmp(t->mgws[i].auth_mode, "phone") ||
-		    (!reg && !strcmp(t->mgws[i].auth_mode, "password")))
-			return true;
-	return false;
+	return t->has_phones || (!reg && t->has_password);
 }
 
 /*

@@ -180,6 +180,8 @@ struct sg_tables {
 	size_t ncals;
 	struct sg_bl_row *bl; /* owned: blacklist */
 	size_t nbl;
+	bool has_phones;   /* a mapping gateway with auth_mode phone */
+	bool has_password; /* one with auth_mode password */
 	int64_t loaded_wall_ms;
 };
 

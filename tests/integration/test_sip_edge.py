@@ -12,7 +12,11 @@ test_digest_replay), so every header is exactly what the test says:
 - known and unknown users get the same answers (no enumeration);
 - `tandemctl blacklist add|del|clear` applies live, and survives a restart;
 - a source over its token bucket, or over its /24's, gets silence for the
-  excess, a gateway of the same /24 none of it."""
+  excess, a gateway of the same /24 none of it, nor a PBX whose digest
+  verified;
+- a flood of scanners from a network namespace (done-when 3): the trusted
+  customer's calls unharmed, the scanners silenced and blacklisted,
+  memory bounded, no CDR for them."""
 
 import json
 import math
@@ -226,12 +230,16 @@ def test_blacklist_by_tandemctl_applies_live(stack):
 
 
 def test_over_rate_source_silenced_gateway_not(stack):
-    # failures are not counted here: only the token buckets speak
-    stack.provision(_doc(stack, stack.port(),
-                         SS_SIP_REPLY_UNKNOWN_SOURCE="1",
-                         SS_EDGE_SOURCE_RATE="1", SS_EDGE_SOURCE_BURST="5",
-                         SS_EDGE_NET_RATE="1", SS_EDGE_NET_BURST="8",
-                         SS_EDGE_FAIL_LIMIT="0"))
+    """Failures are not counted here: only the token buckets speak."""
+    vendor = stack.uas("gwA", "uas_reject.xml", code=486, reason="Busy Here")
+    doc = _doc(stack, vendor.port, SS_SIP_REPLY_UNKNOWN_SOURCE="1",
+               SS_EDGE_SOURCE_RATE="1", SS_EDGE_SOURCE_BURST="5",
+               SS_EDGE_NET_RATE="1", SS_EDGE_NET_BURST="8",
+               SS_EDGE_FAIL_LIMIT="0")
+    doc["mapping_gateways"].append(
+        {"name": "pbx", "account": "cust1", "auth_mode": "password",
+         "username": "pbx1", "password": "Pbx-secret-1"})
+    stack.provision(doc)
     stack.start_daemon("billingd")
     stack.start_daemon("signalingd")
 
@@ -269,6 +277,13 @@ def test_over_rate_source_silenced_gateway_not(stack):
     gw = Client(stack, "127.0.0.1")
     codes_gw, _, _ = burst(gw, 30)
     assert codes_gw == [200] * 30, codes_gw
+    # nor is a PBX once its digest verified (another /24): 3 requests of
+    # its burst of 5 for the call, then 20 more all answered
+    pbx = Client(stack, "127.0.1.28")
+    assert _call(pbx, stack, "pbx1", "Pbx-secret-1") == 486
+    codes_pbx, _, _ = burst(pbx, 20)
+    assert codes_pbx == [403] * 20, codes_pbx
+    vendor.quit()
 
 
 # ------------------------------------------------------------ the flood
