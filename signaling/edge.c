@@ -508,6 +508,10 @@ bool sg_edge_fail(struct sg_edge *e, const struct sg_edge_addr *src,
 	if (e->conf.ban_ms <= 0 ||
 	    (n < (uint32_t)e->conf.fail_limit && !attacked))
 		return false;
+	/* a source that authenticated (a registered phone) is not banned
+	 * automatically: over UDP its address is easy to spoof */
+	if (s->trusted_until_ms > now_ms)
+		return false;
 	if (attacked)
 		snprintf(reason, sizeof(reason),
 			 "%s, against account %s under attack", whys[why],

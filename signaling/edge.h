@@ -11,8 +11,11 @@
  * within SS_EDGE_FAIL_WINDOW s goes on the blacklist for SS_BLACKLIST_TIME
  * s.  An account with that many failures (from any sources) is "under
  * attack" for the window: every further failure against it blacklists its
- * source at once.  The account itself is never locked, so the real phone
- * (which never fails) still registers and calls.
+ * source at once.  A source that authenticated (a registered phone, a
+ * verified digest in the last SG_EDGE_AUTH_TRUST_MS) is neither rate
+ * limited nor blacklisted automatically: a spoofed request from its
+ * address must not cut off a customer.  The account itself is never locked, so
+ * the real phone (which never fails) still registers and calls.
  *
  * Memory is fixed at sg_edge_alloc(): each table (sources, networks,
  * accounts, blacklist) is set-associative, SG_EDGE_WAYS entries per bucket

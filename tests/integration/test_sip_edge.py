@@ -66,7 +66,7 @@ def _applied(stack, action, entries):
                 f"signalingd to hold {entries} blacklist entries")
 
 
-def _options(client, uri):
+def _options(client, uri, extra=()):
     """An OPTIONS sent without waiting for its answer."""
     lines = [f"OPTIONS {uri} SIP/2.0",
              f"Via: SIP/2.0/UDP {client.ip}:{client.port};branch=z9hG4bK"
@@ -74,7 +74,7 @@ def _options(client, uri):
              "Max-Forwards: 70",
              f"From: <sip:probe@{client.ip}>;tag={uuid.uuid4().hex[:8]}",
              f"To: <{uri}>", f"Call-ID: {uuid.uuid4()}", "CSeq: 1 OPTIONS",
-             "Content-Length: 0", "", ""]
+             *extra, "Content-Length: 0", "", ""]
     client.sock.sendto("\r\n".join(lines).encode(), client.server)
 
 
@@ -134,6 +134,12 @@ def test_brute_force_blacklisted_real_phone_still_works(stack):
         "SELECT count(*) FROM blacklist WHERE origin = 'auto'") == 2, 5,
         "the second blacklist row")
     # still the real phone is served
+    assert _register(real, stack, "7001", PHONE_PW) == 200
+    # and a forger sending scanner requests from its (registered) address
+    # does not get it banned
+    uri = f"sip:127.0.0.1:{stack.sip_port}"
+    for _ in range(12):
+        _options(real, uri, ["User-Agent: friendly-scanner"])
     assert _register(real, stack, "7001", PHONE_PW) == 200
     edge = it.ping(stack.sg_control)["edge"]
     assert edge["banned"] == 2 and edge["blacklisted"] == 2, edge

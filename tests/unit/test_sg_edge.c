@@ -114,6 +114,12 @@ static void failures_blacklist(void **state)
 		assert_true(sg_edge_fail(e, &b, "7001", SG_EDGE_FAIL_UNKNOWN,
 					 now + 13));
 	}
+	/* a registered phone's source is not banned automatically */
+	sg_edge_trust(e, &phone, now + 14, now + 600000);
+	for (int i = 0; i < 20; i++)
+		assert_false(sg_edge_fail(e, &phone, "7001",
+					  SG_EDGE_FAIL_SCANNER, now + 15 + i));
+	assert_int_equal(sg_edge_check(e, &phone, now + 40), SG_EDGE_PASS);
 	/* failures spread beyond the window do not add up */
 	{
 		struct sg_edge_addr c = addr("203.0.113.99");
