@@ -16,6 +16,16 @@
 #include "common/swtime.h"
 #include "signaling/db.h"
 
+/* the blacklist (edge.h): addresses only, the active entries, those
+ * without expiry and the longest-lived first should the table be full */
+#define BL_SQL                                                                 \
+	"SELECT host(ip) AS ip, coalesce((extract(epoch FROM expires_at - "    \
+	"now()) * 1000)::bigint, -1) AS left_ms FROM blacklist"                \
+	" WHERE (expires_at IS NULL OR expires_at > now())"                    \
+	" AND masklen(ip) = CASE family(ip) WHEN 4 THEN 32 ELSE 128 END"       \
+	" ORDER BY expires_at DESC NULLS FIRST LIMIT " SG_BL_MAX_S ";"
+#define LOAD_RESULTS 8 /* results of load_sql; the blacklist is the last */
+
 /* the statements, in the order their results arrive */
 static const char load_sql[] =
     "SELECT name, value FROM system_parameters;"
@@ -65,17 +75,15 @@ static const char load_sql[] =
     " FROM work_calendars c ORDER BY c.id;"
     "SELECT p.number, p.password, a.name, a.billing_type, a.locked,"
     " a.max_concurrent_calls"
-    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;"
-    /* the blacklist (edge.h): addresses only, the active entries, those
-     * without expiry and the longest-lived first should the table be full */
-    "SELECT host(ip) AS ip, coalesce((extract(epoch FROM expires_at - now())"
-    " * 1000)::bigint, -1) AS left_ms FROM blacklist"
-    " WHERE (expires_at IS NULL OR expires_at > now())"
-    " AND masklen(ip) = CASE family(ip) WHEN 4 THEN 32 ELSE 128 END"
-    " ORDER BY expires_at DESC NULLS FIRST LIMIT " SG_BL_MAX_S ";";
+    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY "
+    "p.id;" BL_SQL;
+
+/* the blacklist alone: what a change of only the blacklist reloads */
+static const char bl_sql[] = BL_SQL;
 
 struct loader {
 	struct sg_tables *t;
+	bool bl_only; /* bl_sql: the blacklist alone */
 	int nresult;
 	int err;
 	char why[256];
@@ -487,7 +495,7 @@ static int load_blacklist(struct loader *l, const PGresult *r)
 /* consume one result of load_sql */
 static void collect(struct loader *l, PGresult *r)
 {
-	int idx = l->nresult++;
+	int idx = l->nresult++ + (l->bl_only ? LOAD_RESULTS - 1 : 0);
 
 	if (l->err)
 		goto out;
@@ -540,10 +548,12 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 8) {
+	int want = l->bl_only ? 1 : LOAD_RESULTS;
+
+	if (!l->err && l->nresult != want) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 8 results, got %d",
-			 l->nresult);
+		snprintf(l->why, sizeof(l->why), "expected %d results, got %d",
+			 want, l->nresult);
 	}
 	if (l->err) {
 		sg_tables_unref(l->t);
@@ -673,7 +683,11 @@ static void db_done(struct sg_db *db, int err, const char *why)
 		why = db->l.why;
 	}
 	if (err)
-		sw_err("routing tables reload failed: %s", why);
+		sw_err("%s reload failed: %s",
+		       db->l.bl_only ? "blacklist" : "routing tables", why);
+	else if (db->l.bl_only)
+		sw_debug("blacklist reloaded in %lld ms: %zu entries",
+			 (long long)(sw_time_mono_ms() - db->start_ms), t->nbl);
 	else
 		sw_info("routing tables reloaded in %lld ms: %zu mapping, "
 			"%zu routing gateways",
@@ -709,7 +723,7 @@ static bool db_step(struct sg_db *db)
 			goto fail;
 		}
 		if (PQsetnonblocking(db->conn, 1) ||
-		    !PQsendQuery(db->conn, load_sql))
+		    !PQsendQuery(db->conn, db->l.bl_only ? bl_sql : load_sql))
 			goto fail;
 		db->state = DB_SENDING;
 		/* fall through */
@@ -765,8 +779,8 @@ static int db_readable(void *magic, su_wait_t *w, void *arg)
  * Start loading the tables without blocking; h(err, tables, arg) runs on
  * the loop exactly once unless sg_db_cancel() is called first.
  */
-int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
-		     sg_db_loaded_h *h, void *arg)
+static int load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		      sg_db_loaded_h *h, void *arg, bool bl_only)
 {
 	struct sg_db *db;
 	int err;
@@ -781,6 +795,7 @@ int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
 		free(db);
 		return err;
 	}
+	db->l.bl_only = bl_only;
 	db->root = root;
 	db->h = h;
 	db->arg = arg;
@@ -799,6 +814,27 @@ int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
 	if (db_step(db) && dbp)
 		*dbp = NULL;
 	return 0;
+}
+
+/*
+ * Load the tables on a non-blocking connection watched by root; h gets
+ * them (or an error) on the loop.
+ */
+int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		     sg_db_loaded_h *h, void *arg)
+{
+	return load_async(dbp, root, conninfo, h, arg, false);
+}
+
+/*
+ * The same for the blacklist alone (a change notified as "blacklist"): h
+ * gets a struct sg_tables holding only bl/nbl.
+ */
+int sg_db_load_blacklist_async(struct sg_db **dbp, su_root_t *root,
+			       const char *conninfo, sg_db_loaded_h *h,
+			       void *arg)
+{
+	return load_async(dbp, root, conninfo, h, arg, true);
 }
 
 /* Abandon a load in progress; its handler never runs. */

@@ -122,8 +122,8 @@ static int bus_ready(void *magic, su_wait_t *w, void *arg)
 	return 0;
 }
 
-/* the edge layer's limits and blacklist from the tables just loaded */
-static void edge_apply(struct sg *sg)
+/* the edge layer's limits from the tables in force */
+static void edge_conf(struct sg *sg)
 {
 	const struct sg_params *p = &sg->tables->params;
 	struct sg_edge_conf c = {
@@ -135,13 +135,19 @@ static void edge_apply(struct sg *sg)
 	    .fail_window_ms = p->edge_fail_window_s * 1000,
 	    .ban_ms = p->blacklist_s * 1000,
 	};
+
+	sg_edge_set_conf(sg->edge, &c);
+}
+
+/* the edge layer's blacklist from the rows just loaded (t->bl) */
+static void edge_bl(struct sg *sg, const struct sg_tables *t)
+{
 	int64_t now = sw_time_mono_ms();
 	struct sg_edge_addr a;
 
-	sg_edge_set_conf(sg->edge, &c);
 	sg_edge_bl_begin(sg->edge);
-	for (size_t i = 0; i < sg->tables->nbl; i++) {
-		const struct sg_bl_row *b = &sg->tables->bl[i];
+	for (size_t i = 0; i < t->nbl; i++) {
+		const struct sg_bl_row *b = &t->bl[i];
 
 		if (sg_edge_addr_text(&a, b->ip))
 			sg_edge_bl_add(
@@ -153,6 +159,36 @@ static void edge_apply(struct sg *sg)
 		sg_edge_bl_count(sg->edge, now));
 }
 
+static void blacklist_reload(struct sg *sg);
+
+static void bl_done(int err, struct sg_tables *t, void *arg)
+{
+	struct sg *sg = arg;
+
+	sg->bl_reload = NULL;
+	if (!err && t)
+		edge_bl(sg, t);
+	sg_tables_unref(t);
+	if (sg->bl_again && !sg->stopping)
+		blacklist_reload(sg);
+}
+
+/* only the blacklist changed: read it alone, not every table */
+static void blacklist_reload(struct sg *sg)
+{
+	int e;
+
+	if (sg->bl_reload) {
+		sg->bl_again = true;
+		return;
+	}
+	sg->bl_again = false;
+	e = sg_db_load_blacklist_async(&sg->bl_reload, sg->root, sg->cfg.db,
+				       bl_done, sg);
+	if (e)
+		sw_err("blacklist reload not started: %s", strerror(e));
+}
+
 static void reload_done(int err, struct sg_tables *t, void *arg)
 {
 	struct sg *sg = arg;
@@ -162,7 +198,8 @@ static void reload_done(int err, struct sg_tables *t, void *arg)
 		sg_tables_unref(sg->tables);
 		sg->tables = t;
 		sg_sip_params(sg);
-		edge_apply(sg);
+		edge_conf(sg);
+		edge_bl(sg, t);
 	} /* else logged by db.c; the old tables stay */
 	if (sg->reload_again && !sg->stopping)
 		sg_reload_tables(sg);
@@ -185,12 +222,16 @@ void sg_reload_tables(struct sg *sg)
 }
 
 /* the database says the configuration changed (watch.c) */
-static void tables_changed(void *arg)
+static void tables_changed(void *arg, bool full)
 {
 	struct sg *sg = arg;
 
-	if (!sg->stopping)
+	if (sg->stopping)
+		return;
+	if (full)
 		sg_reload_tables(sg);
+	else
+		blacklist_reload(sg);
 }
 
 static void reload(struct sg *sg)
@@ -406,7 +447,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sw_info("routing tables loaded: %zu mapping gateways, %zu routing "
 		"gateways",
 		sg->tables->nmgws, sg->tables->ngws);
-	edge_apply(sg);
+	edge_conf(sg);
+	edge_bl(sg, sg->tables);
 	e = sg_edgedb_start(&sg->edgedb, sg->cfg.db);
 	if (e) {
 		snprintf(err, sizeof(err), "blacklist writer: %s", strerror(e));
@@ -517,6 +559,7 @@ void sg_free(struct sg *sg)
 	sg_watch_stop(sg->watch);
 	sg->watch = NULL;
 	sg_db_cancel(sg->reload);
+	sg_db_cancel(sg->bl_reload);
 	/* outstanding bus requests end with an error; let their handlers
 	 * free their contexts before the bus goes away */
 	sg_billing_close(sg->billing);

@@ -46,6 +46,8 @@ struct sg {
 	struct sg_tables *tables; /* ref: current routing snapshot */
 	struct sg_db *reload;	  /* owned: table load in progress */
 	bool reload_again;	  /* another reload asked meanwhile */
+	struct sg_db *bl_reload;  /* owned: blacklist load in progress */
+	bool bl_again;		  /* the blacklist changed meanwhile */
 	struct sg_watch *watch;	  /* owned: LISTEN tandem_changes */
 	struct sw_bus *bus;	  /* owned */
 	su_wait_t bus_wait[1];

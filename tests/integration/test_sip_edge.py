@@ -204,9 +204,15 @@ def test_blacklist_by_tandemctl_applies_live(stack):
                                               "7001")[0])
 
     assert answer() == 401
+    # the reload the change watch makes when it connects, then no other:
+    # a change of the blacklist alone reads the blacklist alone
+    it.wait_for(lambda: "routing tables reloaded" in _log(stack), 5,
+                "the first reload")
+    reloads = _log(stack).count("routing tables reloaded")
     _applied(stack, lambda: stack.ctl("blacklist", "add", "127.0.0.25",
                                       "--reason", "seen scanning"), 1)
     assert answer() is None
+    assert _log(stack).count("routing tables reloaded") == reloads
     out = stack.ctl("blacklist", "list").stdout
     line = next(l for l in out.splitlines() if l.startswith("127.0.0.25 "))
     assert "manual" in line and "never" in line and "seen scanning" in line
