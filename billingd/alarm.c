@@ -595,6 +595,33 @@ static void done(void *arg)
 	check_free(c);
 }
 
+/*
+ * Mapping gateways whose INVITEs signalingd refused at admission (CPS or
+ * concurrency caps, health.ping "refused") since the previous answer: one
+ * `admission_refused` alarm each, cleared by the first check without new
+ * refusals.  prev: the previous by_gateway object (NULL = none yet).
+ */
+static void refused_rules(struct check *c, const json_t *prev, json_t *now)
+{
+	const char *name;
+	json_t *v;
+
+	json_array_append_new(c->covered, json_string("admission_refused"));
+	json_object_foreach(now, name, v)
+	{
+		json_int_t before =
+		    json_integer_value(json_object_get(prev, name));
+		json_int_t n = json_integer_value(v);
+
+		if (prev && n > before)
+			add(c->found, "admission_refused", "major", name,
+			    "mapping gateway %s: %lld INVITEs refused at "
+			    "admission (CPS or concurrency cap) since the "
+			    "last check",
+			    name, (long long)(n - before));
+	}
+}
+
 static void health_h(int err, const struct sw_env *env, void *arg)
 {
 	struct check *c = arg;
@@ -604,6 +631,13 @@ static void health_h(int err, const struct sw_env *env, void *arg)
 
 	c->a->asking = NULL;
 	json_array_append_new(c->covered, json_string("signalingd_down"));
+	if (!err && env && strcmp(env->type, SW_MSG_ERROR))
+		refused_rules(
+		    c,
+		    json_object_get(json_object_get(c->a->health, "refused"),
+				    "by_gateway"),
+		    json_object_get(json_object_get(body, "refused"),
+				    "by_gateway"));
 	json_decref(c->a->health);
 	c->a->health = NULL;
 	if (!err && env && strcmp(env->type, SW_MSG_ERROR)) {

@@ -327,6 +327,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	(void)magic;
 	(void)t;
 	sg_keepalive_tick(sg);
+	sg_admit_tick(sg, now);
 	if (now - sg->last_cal_ms >= 30000) {
 		sg->last_cal_ms = now;
 		sg_spool_compact(sg->spool);

@@ -17,6 +17,10 @@
 #include "signaling/sg.h"
 #include "signaling/sip.h"
 #include "signaling/tables.h"
+#include "signaling/tcpguard.h"
+
+#define SG_VOUCH_MS	   (3600 * 1000) /* an authenticated source, TCP */
+#define SG_SIP_TCP_BACKLOG 1000		 /* sofia's maximum */
 
 static void addr_str(char *buf, size_t size, const struct sockaddr *sa)
 {
@@ -203,7 +207,7 @@ static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
 	    strlen(ruri) >= sizeof(ruri) - 1)
 		ruri[0] = '\0';
 	ruri[sizeof(ruri) - 1] = '\0';
-	if (au && sg_digest_verify(au, &rq, dm->username, dm->password,
+	if (au && sg_digest_verify(au, &rq, dm->username, dm->ha1,
 				   sg->nonce_secret, sg->nonces, &stale)) {
 		struct sg_edge_addr ea;
 		int64_t mono = sw_time_mono_ms();
@@ -410,6 +414,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 				 sip->sip_request->rq_method_name, ip,
 				 v == SG_EDGE_BLACKLISTED ? "blacklisted"
 							  : "over its rate");
+			sg_tcpguard_reject(sg->tcpguard, agent, msg);
 			msg_destroy(msg);
 			return 0;
 		}
@@ -417,6 +422,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			sw_debug("%s from %s: scanner signature, dropped",
 				 sip->sip_request->rq_method_name, ip);
 			edge_fail(sg, ip, NULL, SG_EDGE_FAIL_SCANNER);
+			sg_tcpguard_reject(sg->tcpguard, agent, msg);
 			msg_destroy(msg);
 			return 0;
 		}
@@ -427,8 +433,11 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 
 		if (ph) {
 			if (digest_ok(sg, agent, msg, sip, ph, true, ip,
-				      trusted))
+				      trusted)) {
+				sg_tcpguard_vouch(sg->tcpguard, sa,
+						  SG_VOUCH_MS);
 				do_register(sg, agent, msg, sip, ph, ip);
+			}
 			return 0;
 		}
 		if (!trusted && takes_digest(sg->tables, true)) {
@@ -442,6 +451,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			if (!digest_ok(sg, agent, msg, sip, dm, false, ip,
 				       trusted))
 				return 0; /* challenged */
+			sg_tcpguard_vouch(sg->tcpguard, sa, SG_VOUCH_MS);
 			mgw = dm;
 		} else if (!vendor && takes_digest(sg->tables, false)) {
 			unknown_user(sg, agent, msg, sip, false, ip);
@@ -451,6 +461,8 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	if (!mgw && !(method == sip_method_options && vendor)) {
 		if (!trusted && method != sip_method_ack)
 			edge_fail(sg, ip, NULL, SG_EDGE_FAIL_UNKNOWN);
+		/* over TCP the connection goes too (SPEC §8) */
+		sg_tcpguard_reject(sg->tcpguard, agent, msg);
 		if (sg->tables->params.reply_unknown &&
 		    method != sip_method_ack) {
 			sw_info("%s from unknown source %s: 403",
@@ -495,6 +507,43 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 }
 
 /*
+ * A TCP source that is a gateway: a mapping gateway's address (ip or
+ * ip_port mode; the port of a TCP connection is the client's choice) or a
+ * routing gateway's.  Phones and password gateways are vouched for once
+ * they authenticate.
+ */
+static bool tcp_trusted(const struct sockaddr *sa, void *arg)
+{
+	const struct sg *sg = arg;
+	const struct sg_tables *t = sg->tables;
+	char ip[64];
+
+	for (size_t i = 0; t && i < t->nmgws; i++) {
+		const struct sg_mgw *m = &t->mgws[i];
+
+		if (strcmp(m->auth_mode, "ip") &&
+		    strcmp(m->auth_mode, "ip_port"))
+			continue;
+		for (size_t j = 0; j < m->nnets; j++)
+			if (sg_cidr_match(&m->nets[j], sa))
+				return true;
+	}
+	addr_str(ip, sizeof(ip), sa);
+	return is_vendor(t, ip);
+}
+
+/* sip_listen's port */
+static unsigned listen_port(const char *hostport)
+{
+	const char *c = strrchr(hostport, ':');
+	const char *b = strrchr(hostport, ']');
+
+	if (!c || (b && c < b))
+		return 5060;
+	return (unsigned)strtoul(c + 1, NULL, 10);
+}
+
+/*
  * Bind sip_listen (UDP and TCP) and start taking requests.  The UDP
  * socket's receive buffer is SG_SIP_UDP_RMEM (the kernel caps it at
  * net.core.rmem_max): a flood shares the socket with the gateways, and a
@@ -504,8 +553,14 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 {
 	char url[160];
+	int64_t nofile = 0, room = sg_tcpguard_raise_nofile(&nofile);
+	struct sg_tcpguard_conf gc = {
+	    sg->cfg.tcp_max_connections, sg->cfg.tcp_max_per_source,
+	    sg->cfg.tcp_unknown_grace_ms, sg->cfg.tcp_idle_timeout_ms};
+	int e;
 
 	snprintf(url, sizeof(url), "sip:%s", sg->cfg.sip_listen);
+	sg_tcpguard_sofia_log(); /* before sofia logs anything */
 	/* parse Remote-Party-ID, P-Asserted-Identity & co. as headers */
 	sip_update_default_mclass(sip_extend_mclass(NULL));
 	sg->agent = nta_agent_create(
@@ -513,13 +568,31 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 	    NTATAG_CANCEL_487(0), NTATAG_SERVER_RPORT(1), NTATAG_PASS_100(0),
 	    NTATAG_TIMEOUT_408(1), NTATAG_EXTRA_100(0), NTATAG_MAXSIZE(65536),
 	    TPTAG_UDP_RMEM(SG_SIP_UDP_RMEM),
-	    TPTAG_TOS((int)sg->tables->params.qos_signal << 2), TAG_END());
+	    TPTAG_TOS((int)sg->tables->params.qos_signal << 2),
+	    TPTAG_IDLE((unsigned)sg->cfg.tcp_idle_timeout_ms),
+	    /* also the listen backlog: a burst of reconnects waits in the
+	     * kernel instead of retrying its SYNs for seconds */
+	    TPTAG_QUEUESIZE(SG_SIP_TCP_BACKLOG),
+	    TPTAG_TIMEOUT((unsigned)sg->cfg.tcp_msg_timeout_ms), TAG_END());
 	if (!sg->agent) {
 		snprintf(err, errsz, "cannot listen on %s: %s", url,
 			 strerror(errno));
 		return EADDRNOTAVAIL;
 	}
 	sw_info("SIP listening on %s", url);
+	if (gc.max_total > room) {
+		sw_warn("tcp_max_connections %lld lowered to %lld: "
+			"RLIMIT_NOFILE is %lld",
+			(long long)gc.max_total, (long long)room,
+			(long long)nofile);
+		gc.max_total = room;
+	}
+	e = sg_tcpguard_alloc(&sg->tcpguard, sg->root, &gc,
+			      listen_port(sg->cfg.sip_listen), tcp_trusted, sg);
+	if (e) {
+		snprintf(err, errsz, "TCP guard: %s", strerror(e));
+		return e;
+	}
 	return 0;
 }
 
@@ -535,6 +608,8 @@ void sg_sip_params(struct sg *sg)
 
 void sg_sip_stop(struct sg *sg)
 {
+	sg_tcpguard_free(sg->tcpguard);
+	sg->tcpguard = NULL;
 	if (sg->agent) {
 		nta_agent_destroy(sg->agent);
 		sg->agent = NULL;

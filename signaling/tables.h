@@ -115,8 +115,9 @@ struct sg_mgw {
 	int64_t account_max_calls; /* of its account; 0 = none */
 	bool locked;
 	bool priority_customer; /* may use reserved group lines */
+	bool media_handover;	/* media may re-latch after silence (NAT) */
 	char username[65];	/* auth_mode password */
-	char password[129];
+	char ha1[33];		/* MD5(username:realm:password), hex */
 	char caller_source[8];	      /* from | display | rpid */
 	struct sg_dialplan caller_dp; /* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp; /* owned: ingress callee rewrite */
@@ -142,6 +143,7 @@ struct sg_gw {
 	bool protect;
 	bool locked;
 	bool keepalive;	       /* options_keepalive */
+	bool media_handover;   /* media may re-latch after silence */
 	int64_t buy_table_id;  /* vendor's buy rate table, 0 = none */
 	int64_t calendar_id;   /* work calendar, 0 = none */
 	enum sg_period period; /* active period */
