@@ -118,7 +118,7 @@ struct sg_mgw {
 	bool media_handover;	/* media may re-latch after silence (NAT) */
 	char username[65];	/* auth_mode password */
 	char ha1[33];		/* MD5(username:realm:password), hex */
-	char caller_source[8];	      /* from | display | rpid */
+	char caller_source[8];	/* from | display | rpid */
 	struct sg_dialplan caller_dp; /* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp; /* owned: ingress callee rewrite */
 	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
