@@ -351,6 +351,22 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 		}
 		PQclear(res);
 	}
+	/* the SIP edge's dynamic blacklist (schema 0008): one alarm while
+	 * automatic entries are active, an operator's own entries are not */
+	res = md_pq_exec(conn,
+			 "SELECT count(*) AS n FROM blacklist WHERE origin = "
+			 "'auto' AND expires_at > now()",
+			 0, NULL, err, sizeof(err));
+	if (!res) {
+		sw_warn("blacklist check: %s", err);
+		return false;
+	}
+	if (PQntuples(res) == 1 && PQfnumber(res, "n") >= 0 &&
+	    strtoll(PQgetvalue(res, 0, PQfnumber(res, "n")), NULL, 10) > 0)
+		add(c->found, "sip_blacklist", "warning", "sip",
+		    "%s source(s) on the dynamic SIP blacklist",
+		    PQgetvalue(res, 0, PQfnumber(res, "n")));
+	PQclear(res);
 	return rtp_rules(c, conn, params);
 }
 
@@ -483,8 +499,8 @@ static void work(PGconn *conn, void *arg)
 		other_hosts(c, params);
 		if (db_rules(c, conn, params)) {
 			static const char *const kinds[] = {
-			    "low_balance", "low_asr", "rtp_quality",
-			    "cpu",	   "memory",  "disk"};
+			    "low_balance", "low_asr", "rtp_quality",  "cpu",
+			    "memory",	   "disk",    "sip_blacklist"};
 
 			for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]);
 			     i++)

@@ -292,7 +292,24 @@ const struct md_param_def md_params[] = {
     {"SS_MAX_CONCURRENT_CALLS", 0, 10000000, false, "0",
      "switch-wide concurrent call cap (0 = none)"},
     {"SS_BLACKLIST_TIME", 0, 31536000, false, "3600",
-     "seconds a source stays on the dynamic blacklist"},
+     "seconds a source stays on the dynamic blacklist (0 = failures "
+     "counted, nobody blacklisted)"},
+    {"SS_EDGE_SOURCE_RATE", 0, 100000, false, "20",
+     "SIP requests/s a source that is neither a gateway nor a registered "
+     "phone may send; the excess is dropped silently (0 = no limit)"},
+    {"SS_EDGE_SOURCE_BURST", 1, 1000000, false, "60",
+     "requests such a source may send at once (its token bucket)"},
+    {"SS_EDGE_NET_RATE", 0, 1000000, false, "200",
+     "SIP requests/s all such sources of one /24 (IPv6: /64) may send "
+     "together (0 = no limit)"},
+    {"SS_EDGE_NET_BURST", 1, 10000000, false, "600",
+     "requests one such network may send at once"},
+    {"SS_EDGE_FAIL_LIMIT", 0, 100000, false, "10",
+     "failures (credentials refused, unknown user or source, scanner "
+     "signature, a second over its rate) that put a source on the dynamic "
+     "blacklist, and that put an account under attack (0 = not counted)"},
+    {"SS_EDGE_FAIL_WINDOW", 1, 86400, false, "60",
+     "seconds the failures of SS_EDGE_FAIL_LIMIT are counted over"},
     {"SS_MEDIAPROXYPORT_START", 1024, 65535, false, "10000",
      "default first RTP port of a media node"},
     {"SS_MEDIAPROXYPORT_END", 1024, 65535, false, "60000",

@@ -16,6 +16,16 @@
 #include "common/swtime.h"
 #include "signaling/db.h"
 
+/* the blacklist (edge.h): addresses only, the active entries, those
+ * without expiry and the longest-lived first should the table be full */
+#define BL_SQL                                                                 \
+	"SELECT host(ip) AS ip, coalesce((extract(epoch FROM expires_at - "    \
+	"now()) * 1000)::bigint, -1) AS left_ms FROM blacklist"                \
+	" WHERE (expires_at IS NULL OR expires_at > now())"                    \
+	" AND masklen(ip) = CASE family(ip) WHEN 4 THEN 32 ELSE 128 END"       \
+	" ORDER BY expires_at DESC NULLS FIRST LIMIT " SG_BL_MAX_S ";"
+#define LOAD_RESULTS 8 /* results of load_sql; the blacklist is the last */
+
 /* the statements, in the order their results arrive */
 static const char load_sql[] =
     "SELECT name, value FROM system_parameters;"
@@ -70,10 +80,15 @@ static const char load_sql[] =
     " FROM work_calendars c ORDER BY c.id;"
     "SELECT p.number, p.ha1, a.name AS account, a.billing_type,"
     " a.locked, a.max_concurrent_calls AS account_max_calls"
-    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;";
+    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY "
+    "p.id;" BL_SQL;
+
+/* the blacklist alone: what a change of only the blacklist reloads */
+static const char bl_sql[] = BL_SQL;
 
 struct loader {
 	struct sg_tables *t;
+	bool bl_only; /* bl_sql: the blacklist alone */
 	int nresult;
 	int err;
 	char why[256];
@@ -471,10 +486,35 @@ static int load_phones(struct loader *l, const PGresult *r)
 	return 0;
 }
 
+/* the active blacklist entries (edge.h applies them) */
+static int load_blacklist(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	int cip = PQfnumber(r, "ip"), cleft = PQfnumber(r, "left_ms");
+	struct sg_tables *t = l->t;
+
+	if (!n)
+		return 0;
+	if (cip < 0 || cleft < 0)
+		return EIO;
+	t->bl = calloc((size_t)n, sizeof(*t->bl));
+	if (!t->bl)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sg_bl_row *b = &t->bl[t->nbl];
+
+		copy(b->ip, sizeof(b->ip), PQgetvalue(r, i, cip));
+		b->left_ms = strtoll(PQgetvalue(r, i, cleft), NULL, 10);
+		if (b->left_ms)
+			t->nbl++;
+	}
+	return 0;
+}
+
 /* consume one result of load_sql */
 static void collect(struct loader *l, PGresult *r)
 {
-	int idx = l->nresult++;
+	int idx = l->nresult++ + (l->bl_only ? LOAD_RESULTS - 1 : 0);
 
 	if (l->err)
 		goto out;
@@ -506,6 +546,9 @@ static void collect(struct loader *l, PGresult *r)
 	case 6:
 		l->err = load_phones(l, r);
 		break;
+	case 7:
+		l->err = load_blacklist(l, r);
+		break;
 	default:
 		break;
 	}
@@ -524,15 +567,23 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 7) {
+	int want = l->bl_only ? 1 : LOAD_RESULTS;
+
+	if (!l->err && l->nresult != want) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 7 results, got %d",
-			 l->nresult);
+		snprintf(l->why, sizeof(l->why), "expected %d results, got %d",
+			 want, l->nresult);
 	}
 	if (l->err) {
 		sg_tables_unref(l->t);
 		l->t = NULL;
 		return l->err;
+	}
+	for (size_t i = 0; i < l->t->nmgws; i++) {
+		if (!strcmp(l->t->mgws[i].auth_mode, "phone"))
+			l->t->has_phones = true;
+		else if (!strcmp(l->t->mgws[i].auth_mode, "password"))
+			l->t->has_password = true;
 	}
 	l->t->loaded_wall_ms = sw_time_wall_ms();
 	*tp = l->t;
@@ -651,7 +702,11 @@ static void db_done(struct sg_db *db, int err, const char *why)
 		why = db->l.why;
 	}
 	if (err)
-		sw_err("routing tables reload failed: %s", why);
+		sw_err("%s reload failed: %s",
+		       db->l.bl_only ? "blacklist" : "routing tables", why);
+	else if (db->l.bl_only)
+		sw_debug("blacklist reloaded in %lld ms: %zu entries",
+			 (long long)(sw_time_mono_ms() - db->start_ms), t->nbl);
 	else
 		sw_info("routing tables reloaded in %lld ms: %zu mapping, "
 			"%zu routing gateways",
@@ -687,7 +742,7 @@ static bool db_step(struct sg_db *db)
 			goto fail;
 		}
 		if (PQsetnonblocking(db->conn, 1) ||
-		    !PQsendQuery(db->conn, load_sql))
+		    !PQsendQuery(db->conn, db->l.bl_only ? bl_sql : load_sql))
 			goto fail;
 		db->state = DB_SENDING;
 		/* fall through */
@@ -743,8 +798,8 @@ static int db_readable(void *magic, su_wait_t *w, void *arg)
  * Start loading the tables without blocking; h(err, tables, arg) runs on
  * the loop exactly once unless sg_db_cancel() is called first.
  */
-int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
-		     sg_db_loaded_h *h, void *arg)
+static int load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		      sg_db_loaded_h *h, void *arg, bool bl_only)
 {
 	struct sg_db *db;
 	int err;
@@ -759,6 +814,7 @@ int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
 		free(db);
 		return err;
 	}
+	db->l.bl_only = bl_only;
 	db->root = root;
 	db->h = h;
 	db->arg = arg;
@@ -777,6 +833,27 @@ int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
 	if (db_step(db) && dbp)
 		*dbp = NULL;
 	return 0;
+}
+
+/*
+ * Load the tables on a non-blocking connection watched by root; h gets
+ * them (or an error) on the loop.
+ */
+int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		     sg_db_loaded_h *h, void *arg)
+{
+	return load_async(dbp, root, conninfo, h, arg, false);
+}
+
+/*
+ * The same for the blacklist alone (a change notified as "blacklist"): h
+ * gets a struct sg_tables holding only bl/nbl.
+ */
+int sg_db_load_blacklist_async(struct sg_db **dbp, su_root_t *root,
+			       const char *conninfo, sg_db_loaded_h *h,
+			       void *arg)
+{
+	return load_async(dbp, root, conninfo, h, arg, true);
 }
 
 /* Abandon a load in progress; its handler never runs. */

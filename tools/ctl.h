@@ -35,6 +35,8 @@ struct tc_opts {
 	const char *card_digits; /* card --number-digits */
 	const char *pin_digits;	 /* card --pin-digits */
 	int days;		 /* pki --days */
+	const char *reason;	 /* blacklist --reason */
+	const char *time;	 /* blacklist --time (seconds) */
 };
 
 /* db.c */
@@ -42,6 +44,7 @@ const char *tc_db_conninfo(const struct tc_opts *o);
 PGconn *tc_db_open(const struct tc_opts *o);
 PGconn *tc_db_connect(const struct tc_opts *o);
 int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz);
+void tc_db_audit(PGconn *conn, const char *action, const char *object);
 
 /* migrate.c */
 int tc_cmd_migrate(const struct tc_opts *o);
@@ -80,6 +83,8 @@ int tc_cmd_user(const struct tc_opts *o, int argc, char **argv);
 
 /* pki.c: the bus CA and host certificates */
 int ctl_pki(int argc, char **argv, int days);
+/* blacklist.c */
+int tc_cmd_blacklist(const struct tc_opts *o, int argc, char **argv);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

@@ -7,6 +7,7 @@
  *   tandemctl [-d CONNINFO] provision FILE.json [--dry-run] [-q]
  *   tandemctl [-d CONNINFO] payment KIND ACCOUNT ... [--memo T] [--by W]
  *   tandemctl [-d CONNINFO] card batch|list|lock|unlock|expire ...
+ *   tandemctl [-d CONNINFO] blacklist list|add|del|clear ...
  *   tandemctl [--api URL] rate ACCOUNT NUMBER SECONDS [--at TIME]
  *   tandemctl [--api URL] status
  *   tandemctl fields
@@ -54,6 +55,12 @@ static void usage(FILE *f)
 		"                          a new API token (printed once)\n"
 		"  card list BATCH | lock NUMBER | unlock NUMBER | expire "
 		"NUMBER DATE|never\n"
+		"  blacklist list | add IP [--reason TEXT] [--time S] | "
+		"del IP | clear\n"
+		"                          the SIP blacklist (signalingd "
+		"applies it live;\n"
+		"                          add without --time: until "
+		"deleted)\n"
 		"  rate ACCOUNT NUMBER SECONDS\n"
 		"                          the fee billingd charges (--at "
 		"TIME: ms or\n"
@@ -112,6 +119,8 @@ int main(int argc, char **argv)
 	    {"number-digits", required_argument, NULL, 'N'},
 	    {"pin-digits", required_argument, NULL, 'I'},
 	    {"days", required_argument, NULL, 'Y'},
+	    {"reason", required_argument, NULL, 'W'},
+	    {"time", required_argument, NULL, 'X'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -176,6 +185,12 @@ int main(int argc, char **argv)
 			if (*end)
 				o.days = 0; /* ctl_pki refuses it */
 			break;
+		case 'W':
+			o.reason = optarg;
+			break;
+		case 'X':
+			o.time = optarg;
+			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
 			return 0;
@@ -224,6 +239,8 @@ int main(int argc, char **argv)
 		return tc_cmd_user(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "pki"))
 		return ctl_pki(argc - optind, argv + optind, o.days);
+	if (!strcmp(cmd, "blacklist"))
+		return tc_cmd_blacklist(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "payment"))
 		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)
