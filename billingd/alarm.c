@@ -524,9 +524,14 @@ static void work(PGconn *conn, void *arg)
 	    "cur.subject = a.subject) RETURNING a.kind, a.subject, a.message), "
 	    "raised AS (INSERT INTO alarms (kind, severity, subject, message) "
 	    "SELECT kind, severity, subject, message FROM cur ON CONFLICT "
-	    "(kind, subject) WHERE cleared_at IS NULL DO NOTHING RETURNING "
-	    "kind, severity, subject, message) SELECT (SELECT "
-	    "coalesce(json_agg(raised), '[]') FROM raised)::text AS raised, "
+	    "(kind, subject) WHERE cleared_at IS NULL DO UPDATE SET message = "
+	    "EXCLUDED.message, severity = EXCLUDED.severity WHERE "
+	    "(alarms.message, alarms.severity) IS DISTINCT FROM "
+	    "(EXCLUDED.message, EXCLUDED.severity) RETURNING kind, severity, "
+	    "subject, message, xmax = 0 AS fresh) SELECT (SELECT "
+	    "coalesce(json_agg(json_build_object('kind', kind, 'severity', "
+	    "severity, 'subject', subject, 'message', message)), '[]') FROM "
+	    "raised WHERE fresh)::text AS raised, "
 	    "(SELECT coalesce(json_agg(cleared), '[]') FROM cleared)::text AS "
 	    "cleared",
 	    2, p, err, sizeof(err));
