@@ -351,6 +351,22 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 		}
 		PQclear(res);
 	}
+	/* the SIP edge's dynamic blacklist (schema 0008): one alarm while
+	 * automatic entries are active, an operator's own entries are not */
+	res = md_pq_exec(conn,
+			 "SELECT count(*) AS n FROM blacklist WHERE origin = "
+			 "'auto' AND expires_at > now()",
+			 0, NULL, err, sizeof(err));
+	if (!res) {
+		sw_warn("blacklist check: %s", err);
+		return false;
+	}
+	if (PQntuples(res) == 1 && PQfnumber(res, "n") >= 0 &&
+	    strtoll(PQgetvalue(res, 0, PQfnumber(res, "n")), NULL, 10) > 0)
+		add(c->found, "sip_blacklist", "warning", "sip",
+		    "%s source(s) on the dynamic SIP blacklist",
+		    PQgetvalue(res, 0, PQfnumber(res, "n")));
+	PQclear(res);
 	return rtp_rules(c, conn, params);
 }
 
@@ -483,8 +499,8 @@ static void work(PGconn *conn, void *arg)
 		other_hosts(c, params);
 		if (db_rules(c, conn, params)) {
 			static const char *const kinds[] = {
-			    "low_balance", "low_asr", "rtp_quality",
-			    "cpu",	   "memory",  "disk"};
+			    "low_balance", "low_asr", "rtp_quality",  "cpu",
+			    "memory",	   "disk",    "sip_blacklist"};
 
 			for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]);
 			     i++)
@@ -508,9 +524,14 @@ static void work(PGconn *conn, void *arg)
 	    "cur.subject = a.subject) RETURNING a.kind, a.subject, a.message), "
 	    "raised AS (INSERT INTO alarms (kind, severity, subject, message) "
 	    "SELECT kind, severity, subject, message FROM cur ON CONFLICT "
-	    "(kind, subject) WHERE cleared_at IS NULL DO NOTHING RETURNING "
-	    "kind, severity, subject, message) SELECT (SELECT "
-	    "coalesce(json_agg(raised), '[]') FROM raised)::text AS raised, "
+	    "(kind, subject) WHERE cleared_at IS NULL DO UPDATE SET message = "
+	    "EXCLUDED.message, severity = EXCLUDED.severity WHERE "
+	    "(alarms.message, alarms.severity) IS DISTINCT FROM "
+	    "(EXCLUDED.message, EXCLUDED.severity) RETURNING kind, severity, "
+	    "subject, message, xmax = 0 AS fresh) SELECT (SELECT "
+	    "coalesce(json_agg(json_build_object('kind', kind, 'severity', "
+	    "severity, 'subject', subject, 'message', message)), '[]') FROM "
+	    "raised WHERE fresh)::text AS raised, "
 	    "(SELECT coalesce(json_agg(cleared), '[]') FROM cleared)::text AS "
 	    "cleared",
 	    2, p, err, sizeof(err));
@@ -579,6 +600,33 @@ static void done(void *arg)
 	check_free(c);
 }
 
+/*
+ * Mapping gateways whose INVITEs signalingd refused at admission (CPS or
+ * concurrency caps, health.ping "refused") since the previous answer: one
+ * `admission_refused` alarm each, cleared by the first check without new
+ * refusals.  prev: the previous by_gateway object (NULL = none yet).
+ */
+static void refused_rules(struct check *c, const json_t *prev, json_t *now)
+{
+	const char *name;
+	json_t *v;
+
+	json_array_append_new(c->covered, json_string("admission_refused"));
+	json_object_foreach(now, name, v)
+	{
+		json_int_t before =
+		    json_integer_value(json_object_get(prev, name));
+		json_int_t n = json_integer_value(v);
+
+		if (prev && n > before)
+			add(c->found, "admission_refused", "major", name,
+			    "mapping gateway %s: %lld INVITEs refused at "
+			    "admission (CPS or concurrency cap) since the "
+			    "last check",
+			    name, (long long)(n - before));
+	}
+}
+
 static void health_h(int err, const struct sw_env *env, void *arg)
 {
 	struct check *c = arg;
@@ -588,6 +636,13 @@ static void health_h(int err, const struct sw_env *env, void *arg)
 
 	c->a->asking = NULL;
 	json_array_append_new(c->covered, json_string("signalingd_down"));
+	if (!err && env && strcmp(env->type, SW_MSG_ERROR))
+		refused_rules(
+		    c,
+		    json_object_get(json_object_get(c->a->health, "refused"),
+				    "by_gateway"),
+		    json_object_get(json_object_get(body, "refused"),
+				    "by_gateway"));
 	json_decref(c->a->health);
 	c->a->health = NULL;
 	if (!err && env && strcmp(env->type, SW_MSG_ERROR)) {

@@ -20,6 +20,8 @@
  *                                  routing gateway over the window
  *   cpu, memory, disk    major     SERVER_ALARM_CPU/MEMORY/DISK, billingd's
  *                                  host
+ *   sip_blacklist        warning   sources on the dynamic SIP blacklist
+ *                                  (signalingd's, origin 'auto')
  *
  * Threading: the tick on re_main; the checks and writes on the alarm
  * worker.

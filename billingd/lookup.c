@@ -985,7 +985,8 @@ static void notify_h(const char *payload, void *arg)
 		reread(c, ctx_new(), sql_pprs, NULL, 0, cal_pprs_h, true);
 	} else if (!strcmp(payload, "routing_gateways")) {
 		reread(c, ctx_new(), sql_gws, NULL, 0, gws_only_h, true);
-	} else if (!strcmp(payload, "routing")) {
+	} else if (!strcmp(payload, "routing") ||
+		   !strcmp(payload, "blacklist")) {
 		/* signalingd's tables only */
 	} else {
 		full_load(c);

@@ -19,6 +19,7 @@ REQUIRED=(
 	libsofia-sip-ua-dev libre-dev librem-dev
 	libbcg729-dev libopus-dev libspandsp-dev libspeexdsp-dev
 	libpq-dev libnng-dev libjansson-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmbedtls-dev
+	libssl-dev
 	postgresql postgresql-client
 	sip-tester tshark
 	python3 python3-pytest python3-psycopg2 python3-jsonschema

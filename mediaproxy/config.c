@@ -39,6 +39,15 @@ const struct sw_conf_item mp_conf_table[] = {
      "interval of node.heartbeat to signalingd"},
     {"xcode_budget", SW_CONF_INT, F(xcode_budget), "64", 0, 100000,
      "decoded-path (transcoding) sessions accepted; 0 = none"},
+    {"account_port_share_pct", SW_CONF_INT, F(account_port_share_pct), "50", 1,
+     100,
+     "one customer account may hold at most this % of the port pairs "
+     "(100 = no cap)"},
+    {"rtp_latch_prefix", SW_CONF_INT, F(rtp_latch_prefix), "32", 0, 32,
+     "IPv4 RTP is taken only from within this prefix of the leg's SDP "
+     "or signalling address"},
+    {"rtp_latch_prefix6", SW_CONF_INT, F(rtp_latch_prefix6), "128", 0, 128,
+     "the same for IPv6"},
     {"log_level", SW_CONF_LOGLEVEL, F(log_level), "info", 0, 0,
      "err, warn, info or debug"},
     SW_CONF_END,

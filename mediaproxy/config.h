@@ -32,6 +32,9 @@ struct mp_conf {
 	int64_t rtp_hold_timeout_s;
 	int64_t heartbeat_ms;
 	int64_t xcode_budget;
+	int64_t account_port_share_pct; /* 1..100, 100 = no cap */
+	int64_t rtp_latch_prefix;	/* IPv4 bits, 0..32 */
+	int64_t rtp_latch_prefix6;	/* IPv6 bits, 0..128 */
 	enum sw_log_level log_level;
 };
 

@@ -13,19 +13,20 @@
 #include "common/bus.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/swtime.h"
 #include "mediaproxy/control.h"
 #include "mediaproxy/libre.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
 #include "proto/proto.h"
 
-#define DSCP_DEFAULT 46		/* SS_QOS_RTP default (EF) */
+#define DSCP_DEFAULT 46 /* SS_QOS_RTP default (EF) */
 
 static const char *const dtmf_modes[] = {
-	"rfc2833", "info", "inband", "all", "auto", "none", NULL,
+    "rfc2833", "info", "inband", "all", "auto", "none", NULL,
 };
 static const char *const directions[] = {
-	"sendrecv", "sendonly", "recvonly", "inactive", NULL,
+    "sendrecv", "sendonly", "recvonly", "inactive", NULL,
 };
 
 static bool token_ok(const char *s)
@@ -57,8 +58,8 @@ void mp_control_decode_plan(struct mp_plan *plan, struct sw_jv *v,
 		sw_jv_fail(v, "remote_ip", "'%.64s' is not an IP address", s);
 	(void)snprintf(plan->remote_ip, sizeof(plan->remote_ip), "%s", s);
 
-	plan->remote_port = (uint16_t)sw_jv_int(v, obj, "remote_port", 0,
-						65535, false, 0);
+	plan->remote_port =
+	    (uint16_t)sw_jv_int(v, obj, "remote_port", 0, 65535, false, 0);
 
 	s = sw_jv_str(v, obj, "codec", 32, false, "");
 	if (!token_ok(s))
@@ -86,6 +87,13 @@ void mp_control_decode_plan(struct mp_plan *plan, struct sw_jv *v,
 	(void)snprintf(plan->dtmf_recv, sizeof(plan->dtmf_recv), "%s", s);
 	s = sw_jv_enum(v, obj, "direction", directions, false, "sendrecv");
 	(void)snprintf(plan->direction, sizeof(plan->direction), "%s", s);
+
+	s = sw_jv_str(v, obj, "sig_ip", 64, false, "");
+	if (*s && inet_pton(AF_INET, s, buf) != 1 &&
+	    inet_pton(AF_INET6, s, buf) != 1)
+		sw_jv_fail(v, "sig_ip", "'%.64s' is not an IP address", s);
+	(void)snprintf(plan->sig_ip, sizeof(plan->sig_ip), "%s", s);
+	plan->handover = sw_jv_bool(v, obj, "handover", false, false);
 }
 
 /* the node relays within one address family: the plan must use rtp_ip's */
@@ -98,9 +106,10 @@ static void check_family(struct sw_jv *v, const struct mp_node *node,
 		return;
 	v6 = strchr(plan->remote_ip, ':') != NULL;
 	if (v6 != (sa_af(&node->laddr) == AF_INET6)) {
-		sw_jv_fail(v, "remote_ip", "%s address but the node's rtp_ip "
-			   "is %s", v6 ? "IPv6" : "IPv4",
-			   v6 ? "IPv4" : "IPv6");
+		sw_jv_fail(v, "remote_ip",
+			   "%s address but the node's rtp_ip "
+			   "is %s",
+			   v6 ? "IPv6" : "IPv4", v6 ? "IPv4" : "IPv6");
 	}
 }
 
@@ -153,12 +162,12 @@ static bool decode_media(struct mp_xcode_conf *mc, bool *present,
 
 	sw_jv_init(&mv, "body.media");
 	mc->jb_mode = (int)sw_jv_int(&mv, obj, "jb_mode", 0, 1, false, 1);
-	mc->jb_min_ms = (uint32_t)sw_jv_int(&mv, obj, "jb_min_ms", 10, 1000,
-					    false, 20);
-	mc->jb_max_ms = (uint32_t)sw_jv_int(&mv, obj, "jb_max_ms", 10, 1000,
-					    false, 200);
-	mc->jb_default_ms = (uint32_t)sw_jv_int(&mv, obj, "jb_default_ms", 10,
-						1000, false, 60);
+	mc->jb_min_ms =
+	    (uint32_t)sw_jv_int(&mv, obj, "jb_min_ms", 10, 1000, false, 20);
+	mc->jb_max_ms =
+	    (uint32_t)sw_jv_int(&mv, obj, "jb_max_ms", 10, 1000, false, 200);
+	mc->jb_default_ms =
+	    (uint32_t)sw_jv_int(&mv, obj, "jb_default_ms", 10, 1000, false, 60);
 	if (!mv.bad && mc->jb_min_ms > mc->jb_max_ms)
 		sw_jv_fail(&mv, "jb_max_ms", "must be >= jb_min_ms (%u)",
 			   mc->jb_min_ms);
@@ -167,12 +176,11 @@ static bool decode_media(struct mp_xcode_conf *mc, bool *present,
 	if (!mv.bad && n != 64 && n != 128 && n != 256)
 		sw_jv_fail(&mv, "echo_tail_ms", "must be 64, 128 or 256");
 	mc->ec_tail_ms = (uint32_t)n;
-	mc->gain_db = (int)sw_jv_int(&mv, obj, "voice_gain_db", -10, 10, false,
-				     0);
-	mc->comfort_noise = sw_jv_bool(&mv, obj, "comfort_noise", false,
-				       false);
-	mc->te_passthrough = sw_jv_bool(&mv, obj, "te_passthrough", false,
-					false);
+	mc->gain_db =
+	    (int)sw_jv_int(&mv, obj, "voice_gain_db", -10, 10, false, 0);
+	mc->comfort_noise = sw_jv_bool(&mv, obj, "comfort_noise", false, false);
+	mc->te_passthrough =
+	    sw_jv_bool(&mv, obj, "te_passthrough", false, false);
 	if (mv.bad) {
 		if (!v->bad++)
 			(void)snprintf(v->err, sizeof(v->err), "%s", mv.err);
@@ -184,9 +192,8 @@ static bool decode_media(struct mp_xcode_conf *mc, bool *present,
 }
 
 /* answer a failed mp_session_create/replan */
-static void reply_session_err(struct sw_bus_req *req,
-			      const struct mp_node *node, const char *id,
-			      int err, const char *msg)
+static void reply_session_err(struct sw_bus_req *req, struct mp_node *node,
+			      const char *id, int err, const char *msg)
 {
 	switch (err) {
 
@@ -203,6 +210,28 @@ static void reply_session_err(struct sw_bus_req *req,
 					 "transcoding budget exhausted "
 					 "(%lld sessions)",
 					 (long long)node->conf.xcode_budget);
+		break;
+	case EUSERS:
+		/* a customer over its share may be flooding: one line per
+		 * 10 s with the count, not one per offer */
+		node->share_refused++;
+		if (!node->share_log_ms ||
+		    sw_time_mono_ms() - node->share_log_ms >= 10000) {
+			sw_warn("refused %llu offers since the last line: the "
+				"account (last %s) holds its share of the "
+				"ports (%lld %%)",
+				(unsigned long long)(node->share_refused -
+						     node->share_logged),
+				msg,
+				(long long)node->conf.account_port_share_pct);
+			node->share_logged = node->share_refused;
+			node->share_log_ms = sw_time_mono_ms();
+		}
+		(void)sw_bus_reply_error(
+		    req, SW_ERR_NO_CAPACITY,
+		    "the account holds its share of the "
+		    "port range (%lld %%)",
+		    (long long)node->conf.account_port_share_pct);
 		break;
 	case EMFILE:
 	case ENFILE:
@@ -239,24 +268,20 @@ static json_t *stats_json(const struct mp_session *sess, enum mp_leg_id leg)
 
 	mp_session_stats(sess, leg, &st);
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:s, s:I, s:I, s:I, s:I}",
-			 "rx_packets", (json_int_t)st.rx_packets,
-			 "rx_bytes", (json_int_t)st.rx_bytes,
-			 "tx_packets", (json_int_t)st.tx_packets,
-			 "tx_bytes", (json_int_t)st.tx_bytes,
-			 "rtcp_rx", (json_int_t)st.rtcp_rx,
-			 "rtcp_tx", (json_int_t)st.rtcp_tx,
-			 "lost", (json_int_t)st.lost,
-			 "jitter_ms", (json_int_t)st.jitter_ms,
-			 "rtt_ms", (json_int_t)st.rtt_ms,
-			 "mos_x10", (json_int_t)st.mos_x10,
-			 "dropped", (json_int_t)st.dropped,
-			 "remote", st.remote,
-			 "dtmf_rx", (json_int_t)st.dtmf_rx,
-			 "dtmf_dropped", (json_int_t)st.dtmf_dropped,
-			 "concealed", (json_int_t)st.concealed,
-			 "jb_delay_ms", (json_int_t)st.jb_delay_ms);
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:s, s:I, s:I, s:I, s:I}",
+	    "rx_packets", (json_int_t)st.rx_packets, "rx_bytes",
+	    (json_int_t)st.rx_bytes, "tx_packets", (json_int_t)st.tx_packets,
+	    "tx_bytes", (json_int_t)st.tx_bytes, "rtcp_rx",
+	    (json_int_t)st.rtcp_rx, "rtcp_tx", (json_int_t)st.rtcp_tx, "lost",
+	    (json_int_t)st.lost, "jitter_ms", (json_int_t)st.jitter_ms,
+	    "rtt_ms", (json_int_t)st.rtt_ms, "mos_x10", (json_int_t)st.mos_x10,
+	    "dropped", (json_int_t)st.dropped, "strangers",
+	    (json_int_t)st.strangers, "remote", st.remote, "dtmf_rx",
+	    (json_int_t)st.dtmf_rx, "dtmf_dropped", (json_int_t)st.dtmf_dropped,
+	    "concealed", (json_int_t)st.concealed, "jb_delay_ms",
+	    (json_int_t)st.jb_delay_ms);
 }
 
 static void reply_or_internal(struct sw_bus_req *req, json_t *body)
@@ -280,8 +305,8 @@ static void offer_reply(struct sw_bus_req *req, const struct mp_node *node,
 	json_t *body = NULL;
 
 	if (a && b)
-		body = json_pack("{s:s, s:o, s:o}", "session", sess->id, "a",
-				 a, "b", b);
+		body = json_pack("{s:s, s:o, s:o}", "session", sess->id, "a", a,
+				 "b", b);
 	else {
 		json_decref(a);
 		json_decref(b);
@@ -295,7 +320,7 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	struct mp_xcode_conf mc;
 	struct mp_plan a, b;
 	struct mp_session *sess;
-	const char *id, *call_id;
+	const char *id, *call_id, *account;
 	bool has_a, has_b, has_media = false;
 	char msg[256];
 	struct sw_jv v;
@@ -304,6 +329,7 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	sw_jv_init(&v, "body");
 	id = sw_jv_uuid(&v, body, "session", true);
 	call_id = sw_jv_str(&v, body, "call_id", 256, false, "");
+	account = sw_jv_str(&v, body, "account", 64, false, "");
 	dscp = (int)sw_jv_int(&v, body, "dscp", 0, 63, false, DSCP_DEFAULT);
 	if (!v.bad)
 		(void)decode_leg(&a, &has_a, &v, node, body, "a", true);
@@ -320,9 +346,8 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	 * same ports back with the plans refreshed */
 	sess = mp_session_find(node, id);
 	if (sess) {
-		err = mp_session_replan(sess, &a, &b,
-					has_media ? &mc : NULL, msg,
-					sizeof(msg));
+		err = mp_session_replan(sess, &a, &b, has_media ? &mc : NULL,
+					msg, sizeof(msg));
 		if (err) {
 			reply_session_err(req, node, id, err, msg);
 			return;
@@ -331,8 +356,8 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 		return;
 	}
 
-	err = mp_session_create(&sess, node, id, call_id, &a, &b, &mc, dscp,
-				msg, sizeof(msg));
+	err = mp_session_create(&sess, node, id, call_id, account, &a, &b, &mc,
+				dscp, msg, sizeof(msg));
 	if (err) {
 		reply_session_err(req, node, id, err, msg);
 		return;
@@ -379,7 +404,7 @@ static void handle_replan(struct sw_bus_req *req, struct mp_node *node,
 		reply_session_err(req, node, id, err, msg);
 		return;
 	}
-	sess->answered = true;	/* the RTP timeout applies from now on */
+	sess->answered = true; /* the RTP timeout applies from now on */
 	reply_or_internal(req, json_pack("{s:s}", "session", id));
 }
 
@@ -398,11 +423,11 @@ static void handle_play_dtmf(struct sw_bus_req *req, struct mp_node *node,
 	id = sw_jv_uuid(&v, body, "session", true);
 	leg = sw_jv_enum(&v, body, "leg", legs, true, NULL);
 	digit = sw_jv_str(&v, body, "digit", 1, true, "");
-	if (!v.bad && (strlen(digit) != 1 ||
-		       !strchr("0123456789*#ABCD!", digit[0])))
+	if (!v.bad &&
+	    (strlen(digit) != 1 || !strchr("0123456789*#ABCD!", digit[0])))
 		sw_jv_fail(&v, "digit", "must be one of 0-9 * # A-D !");
-	duration = (uint32_t)sw_jv_int(&v, body, "duration_ms", 0, 10000,
-				       false, 0);
+	duration =
+	    (uint32_t)sw_jv_int(&v, body, "duration_ms", 0, 10000, false, 0);
 	if (v.bad) {
 		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
@@ -460,8 +485,8 @@ static void handle_stats(struct sw_bus_req *req, struct mp_node *node,
 	a = stats_json(sess, MP_LEG_A);
 	b = stats_json(sess, MP_LEG_B);
 	if (a && b) {
-		reply = json_pack("{s:s, s:{s:o, s:o}}", "session", id,
-				  "stats", "a", a, "b", b);
+		reply = json_pack("{s:s, s:{s:o, s:o}}", "session", id, "stats",
+				  "a", a, "b", b);
 	} else {
 		json_decref(a);
 		json_decref(b);
@@ -476,14 +501,15 @@ static void handle_ping(struct sw_bus_req *req, struct mp_node *node)
 {
 	bool full = mp_node_free_pairs(node) < 2;
 
-	reply_or_internal(req, json_pack(
-		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i}",
-		"daemon", "mediaproxyd", "node_id", node->conf.node_id,
-		"version", TANDEM_VERSION, "uptime_s",
-		(json_int_t)mp_node_uptime_s(node), "health",
-		full ? "degraded" : "ok", "detail",
-		full ? "port range exhausted" : "", "calls",
-		(int)node->nsessions));
+	reply_or_internal(
+	    req, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:I}", "daemon",
+			   "mediaproxyd", "node_id", node->conf.node_id,
+			   "version", TANDEM_VERSION, "uptime_s",
+			   (json_int_t)mp_node_uptime_s(node), "health",
+			   full ? "degraded" : "ok", "detail",
+			   full ? "port range exhausted" : "", "calls",
+			   (int)node->nsessions, "share_refused",
+			   (json_int_t)node->share_refused));
 }
 
 /* The REP handler: every request of bus_listen arrives here. */

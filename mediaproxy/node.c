@@ -21,6 +21,7 @@
 #include "mediaproxy/node.h"
 #include "mediaproxy/relay.h"
 #include "mediaproxy/session.h"
+#include "mediaproxy/share.h"
 
 #define TICK_MS	     1000 /* RTP timeout resolution */
 #define REP_CONTEXTS 32	  /* bus requests served concurrently */
@@ -184,6 +185,8 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 	}
 
 	err = hash_alloc(&node->sessions, hash_valid_size(npairs / 4 + 16));
+	if (!err)
+		err = mp_share_alloc(&node->share);
 	if (err)
 		goto out;
 
@@ -273,6 +276,7 @@ void mp_node_free(struct mp_node *node)
 		(void)close(node->hup_pipe[1]);
 	}
 	mem_deref(node->sessions);
+	mem_deref(node->share);
 	if (node->xepfd >= 0)
 		(void)close(node->xepfd);
 	mp_ports_close(&node->ports);
@@ -331,6 +335,15 @@ int64_t mp_node_uptime_s(const struct mp_node *node)
  * Pairs a new session can still get: the free pairs of the range, capped by
  * what the open-file limit leaves (what the heartbeat announces).
  */
+/* Pairs the node can hold at once: its range, or what its file limit allows. */
+uint32_t mp_node_usable_pairs(const struct mp_node *node)
+{
+	if (!node)
+		return 0;
+	return node->ports.npairs < node->pair_cap ? node->ports.npairs
+						   : node->pair_cap;
+}
+
 uint32_t mp_node_free_pairs(const struct mp_node *node)
 {
 	uint32_t used, free_pairs;

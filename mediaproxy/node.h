@@ -5,8 +5,8 @@
  * REP listener for media.* requests, one PUSH peer to signalingd for
  * heartbeats and events), the port allocator (ports.h), the session table
  * (session.h), the timeout tick, the 10 ms clock of the media engines
- * (running only while a session has one) and the heartbeat (heartbeat.h).  main.c
- * only parses the command line, allocates a node and runs re_main.
+ * (running only while a session has one) and the heartbeat (heartbeat.h).
+ * main.c only parses the command line, allocates a node and runs re_main.
  *
  * Ownership: main() owns the node; the node owns everything below it.
  * Threading: mediaproxyd main loop only.
@@ -30,33 +30,38 @@ struct mp_heartbeat;
 
 struct mp_node {
 	struct mp_conf conf;
-	char conf_path[512];		/* "" = defaults only */
-	struct sw_bus *bus;		/* owned */
-	struct sw_bus_peer *sig;	/* owned by bus: PUSH to signalingd */
+	char conf_path[512];	 /* "" = defaults only */
+	struct sw_bus *bus;	 /* owned */
+	struct sw_bus_peer *sig; /* owned by bus: PUSH to signalingd */
 	struct mp_ports ports;
-	struct sa laddr;		/* rtp_ip, port 0 */
-	struct hash *sessions;		/* owned: mp_session by id */
+	struct sa laddr;	/* rtp_ip, port 0 */
+	struct hash *sessions;	/* owned: mp_session by id */
+	struct mp_share *share; /* owned: sessions per account */
+	uint64_t share_refused; /* offers over an account's share */
+	uint64_t share_logged;	/* of those, told in the log */
+	int64_t share_log_ms;	/* last such log line, 0 = none */
 	uint32_t nsessions;
-	uint32_t nxcode;		/* sessions on the decoded path */
-	struct tmr tick;		/* RTP timeout checks */
-	struct list xsessions;		/* sessions with a media engine */
-	struct tmr xtick;		/* 10 ms engine clock, while any */
-	int64_t xtick_due_ms;		/* when the next xtick should run */
-	int xepfd;			/* engine sessions' sockets, read
-					 * on the xtick (mp_relay_poll) */
-	struct mp_heartbeat *hb;	/* owned */
-	int64_t start_ms;		/* monotonic */
-	uint32_t pair_cap;		/* pairs the open-file limit allows */
-	int hup_pipe[2];		/* SIGHUP -> loop */
+	uint32_t nxcode;	 /* sessions on the decoded path */
+	struct tmr tick;	 /* RTP timeout checks */
+	struct list xsessions;	 /* sessions with a media engine */
+	struct tmr xtick;	 /* 10 ms engine clock, while any */
+	int64_t xtick_due_ms;	 /* when the next xtick should run */
+	int xepfd;		 /* engine sessions' sockets, read
+				  * on the xtick (mp_relay_poll) */
+	struct mp_heartbeat *hb; /* owned */
+	int64_t start_ms;	 /* monotonic */
+	uint32_t pair_cap;	 /* pairs the open-file limit allows */
+	int hup_pipe[2];	 /* SIGHUP -> loop */
 	bool bus_fd_listening;
 };
 
-int  mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
-		   const char *conf_path);
+int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
+		  const char *conf_path);
 void mp_node_free(struct mp_node *node);
 void mp_node_reload(struct mp_node *node);
 int64_t mp_node_uptime_s(const struct mp_node *node);
 uint32_t mp_node_free_pairs(const struct mp_node *node);
+uint32_t mp_node_usable_pairs(const struct mp_node *node);
 void mp_node_xtick_start(struct mp_node *node);
 
 #endif /* MP_NODE_H */

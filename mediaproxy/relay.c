@@ -1,6 +1,7 @@
 /*
  * relay.c - per-session UDP sockets, symmetric latching and forwarding
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -18,10 +19,10 @@
 #include "mediaproxy/ports.h"
 #include "mediaproxy/relay.h"
 
-#define RX_BATCH 32		/* datagrams read per system call */
-#define RX_BUF   4096		/* larger datagrams are dropped */
-#define BIND_TRIES 64		/* pairs tried when binds fail */
-#define SR_RING 4		/* SRs remembered per leg for RTT */
+#define RX_BATCH   32	/* datagrams read per system call */
+#define RX_BUF	   4096 /* larger datagrams are dropped */
+#define BIND_TRIES 64	/* pairs tried when binds fail */
+#define SR_RING	   4	/* SRs remembered per leg for RTT */
 
 struct mp_leg;
 
@@ -29,46 +30,50 @@ struct mp_leg;
 struct mp_sock {
 	int fd;
 	bool rtcp;
-	struct mp_leg *leg;	/* borrowed: back-pointer */
-	struct sa dst;		/* where it sends: latched or plan */
+	struct mp_leg *leg; /* borrowed: back-pointer */
+	struct sa dst;	    /* where it sends: latched or plan */
 	bool dst_set;
-	struct sa plan;		/* the SDP address of this port's peer */
+	struct sa plan; /* the SDP address of this port's peer */
 	bool plan_set;
 	bool latched;
-	int64_t last_rx_ms;	/* last packet from the latched source */
+	int64_t last_rx_ms; /* last packet from the latched source */
 };
 
 struct mp_leg {
-	struct mp_relay *relay;	/* borrowed: back-pointer */
+	struct mp_relay *relay; /* borrowed: back-pointer */
 	enum mp_leg_id id;
-	uint16_t port;		/* RTP port, RTCP = port + 1; 0 = none */
+	uint16_t port; /* RTP port, RTCP = port + 1; 0 = none */
 	struct mp_sock rtp, rtcp;
-	struct sa plan;		/* RTP address from the SDP */
+	struct sa plan; /* RTP address from the SDP */
 	bool plan_set;
-	uint32_t rate;		/* clock rate for the jitter estimate */
-	int pt;			/* media PT, -1 = any */
+	struct sa sig; /* signalling source address (port 0) */
+	bool sig_set;
+	bool relatch;  /* may move to a new source after silence */
+	uint32_t rate; /* clock rate for the jitter estimate */
+	int pt;	       /* media PT, -1 = any */
 	struct mp_leg_stats st;
 	struct mp_rx_stats rxs;
-	int64_t last_rtp_ms;	/* last valid RTP from this leg's peer */
+	int64_t last_rtp_ms; /* last valid RTP from this leg's peer */
 	struct {
-		uint32_t key;	/* NTP middle bits of an SR sent */
+		uint32_t key; /* NTP middle bits of an SR sent */
 		int64_t sent_us;
 	} sr[SR_RING];
 	unsigned sr_next;
-	uint32_t rtt_ms;	/* last RTT measured, 0 = none */
-	bool rtcp_mux;		/* the peer sent RTCP on the RTP port */
+	uint32_t rtt_ms; /* last RTT measured, 0 = none */
+	bool rtcp_mux;	 /* the peer sent RTCP on the RTP port */
 };
 
 struct mp_relay {
 	struct mp_leg leg[2];
-	struct mp_ports *ports;	/* borrowed: the node's allocator */
-	mp_relay_media_h *media_h;	/* decoded path, NULL = plain relay */
+	struct mp_ports *ports;	   /* borrowed: the node's allocator */
+	mp_relay_media_h *media_h; /* decoded path, NULL = plain relay */
 	void *media_arg;
-	mp_relay_rtcp_h *rtcp_h;	/* RTCP terminated, NULL = relayed */
+	mp_relay_rtcp_h *rtcp_h; /* RTCP terminated, NULL = relayed */
 	void *rtcp_arg;
-	char tag[40];		/* session id for logs */
-	int epfd;		/* deferred reads: the node's engine epoll
-				 * set; -1 = read on libre's loop */
+	char tag[40];		   /* session id for logs */
+	unsigned prefix4, prefix6; /* latching prefix lengths */
+	int epfd;		   /* deferred reads: the node's engine epoll
+				    * set; -1 = read on libre's loop */
 };
 
 static const char leg_name[2] = {'a', 'b'};
@@ -131,13 +136,63 @@ static bool sock_send(const struct mp_sock *s, const uint8_t *buf, size_t len)
 	return n == (ssize_t)len;
 }
 
+/* true when a and b share their first bits bits (same family only) */
+static bool prefix_eq(const struct sa *a, const struct sa *b, unsigned bits)
+{
+	uint8_t x[16], y[16];
+	unsigned max;
+
+	if (sa_af(a) != sa_af(b))
+		return false;
+	if (sa_af(a) == AF_INET) {
+		uint32_t xa = htonl(sa_in(a)), ya = htonl(sa_in(b));
+
+		memcpy(x, &xa, 4);
+		memcpy(y, &ya, 4);
+		max = 32;
+	} else if (sa_af(a) == AF_INET6) {
+		sa_in6(a, x);
+		sa_in6(b, y);
+		max = 128;
+	} else {
+		return false;
+	}
+	if (bits > max)
+		bits = max;
+	if (memcmp(x, y, bits / 8))
+		return false;
+	if (bits % 8) {
+		uint8_t mask = (uint8_t)(0xffu << (8 - bits % 8));
+
+		return (x[bits / 8] & mask) == (y[bits / 8] & mask);
+	}
+	return true;
+}
+
+/* src is one of the leg's own addresses: its SDP or its signalling one */
+static bool leg_owns(const struct mp_leg *leg, const struct sa *src)
+{
+	unsigned bits =
+	    sa_af(src) == AF_INET6 ? leg->relay->prefix6 : leg->relay->prefix4;
+
+	return (leg->plan_set && prefix_eq(&leg->plan, src, bits)) ||
+	       (leg->sig_set && prefix_eq(&leg->sig, src, bits));
+}
+
 /*
- * Symmetric latching: accept src when nothing is latched yet, when it is
- * the latched source, or when the latched source has been silent for
- * MP_RELAY_RELATCH_MS.  False = a packet from a stranger, to be dropped.
+ * Strict symmetric latching, the one rule for every RTP and RTCP datagram
+ * the node accepts (plain relay and media engine alike).  src is taken
+ * when it is the latched source; otherwise only when its address is within
+ * the latching prefix of the leg's SDP or signalling address, and then
+ * when nothing is latched yet, when it is the SDP address and port itself
+ * (it beats an early packet from another port of that address), or when
+ * the latched source has been silent for MP_RELAY_RELATCH_MS and the leg
+ * allows re-latching (media_handover of its gateway: NAT'd customers).
+ * False = a stranger's packet, counted and dropped.
  */
 static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)
 {
+	struct mp_leg *leg = s->leg;
 	char was[64] = "", now_s[64] = "";
 	bool relatch;
 
@@ -145,11 +200,12 @@ static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)
 		s->last_rx_ms = now;
 		return true;
 	}
-	/* a stranger is dropped while the latched source is alive, unless it
-	 * is the very address the SDP gave (it beats an early impostor) */
-	if (s->latched && now - s->last_rx_ms < MP_RELAY_RELATCH_MS &&
-	    !(s->plan_set && sa_cmp(&s->plan, src, SA_ALL)))
+	if (!leg_owns(leg, src) ||
+	    (s->latched && !(s->plan_set && sa_cmp(&s->plan, src, SA_ALL)) &&
+	     !(leg->relatch && now - s->last_rx_ms >= MP_RELAY_RELATCH_MS))) {
+		leg->st.strangers++;
 		return false;
+	}
 
 	/* the first latch is routine (debug); a re-latch is news (info) */
 	relatch = s->latched;
@@ -159,8 +215,8 @@ static bool sock_latch(struct mp_sock *s, const struct sa *src, int64_t now)
 			(void)re_snprintf(was, sizeof(was), "%J", &s->dst);
 		(void)re_snprintf(now_s, sizeof(now_s), "%J", src);
 		sw_log(relatch ? SW_LOG_INFO : SW_LOG_DEBUG, SW_LOG_MODULE,
-		       s->leg->relay->tag, "leg %c %s %s %s (%s %s)",
-		       leg_name[s->leg->id], s->rtcp ? "rtcp" : "rtp",
+		       leg->relay->tag, "leg %c %s %s %s (%s %s)",
+		       leg_name[leg->id], s->rtcp ? "rtcp" : "rtp",
 		       relatch ? "re-latched to" : "latched to", now_s,
 		       relatch ? "was" : "planned", was[0] ? was : "none");
 	}
@@ -250,8 +306,7 @@ static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
 	/* only the media codec's timestamps are a clock: telephone-events
 	 * keep one timestamp for the whole digit */
 	if (in->pt < 0 || hdr.pt == in->pt) {
-		mp_rxs_jitter(&in->rxs, hdr.ts,
-			      mp_rtp_units(now_us, in->rate));
+		mp_rxs_jitter(&in->rxs, hdr.ts, mp_rtp_units(now_us, in->rate));
 	}
 
 	if (in->relay->media_h) {
@@ -301,7 +356,7 @@ static struct {
 	struct mmsghdr msg[RX_BATCH];
 	struct iovec iov[RX_BATCH];
 	struct sa src[RX_BATCH];
-	int used;		/* headers the last recvmmsg filled */
+	int used; /* headers the last recvmmsg filled */
 	bool ready;
 } rx;
 
@@ -371,7 +426,7 @@ static int leg_open(struct mp_relay *relay, struct mp_leg *leg,
 	while (nfailed < BIND_TRIES) {
 		err = mp_ports_get(relay->ports, &port);
 		if (err)
-			break;		/* ENOSPC: range exhausted */
+			break; /* ENOSPC: range exhausted */
 
 		err = sock_open(&leg->rtp.fd, laddr, port);
 		if (!err) {
@@ -385,11 +440,13 @@ static int leg_open(struct mp_relay *relay, struct mp_leg *leg,
 			leg->port = port;
 			break;
 		}
-		sw_cwarn(relay->tag, "port pair %u/%u unusable (%s), "
-			 "trying the next", port, port + 1, strerror(err));
+		sw_cwarn(relay->tag,
+			 "port pair %u/%u unusable (%s), "
+			 "trying the next",
+			 port, port + 1, strerror(err));
 		failed[nfailed++] = port;
 		if (err != EADDRINUSE && err != EACCES)
-			break;		/* not a matter of this pair */
+			break; /* not a matter of this pair */
 	}
 	for (int i = 0; i < nfailed; i++)
 		mp_ports_put(relay->ports, failed[i]);
@@ -398,8 +455,8 @@ static int leg_open(struct mp_relay *relay, struct mp_leg *leg,
 
 	err = fd_listen(leg->rtp.fd, FD_READ, sock_readable, &leg->rtp);
 	if (!err)
-		err = fd_listen(leg->rtcp.fd, FD_READ, sock_readable,
-				&leg->rtcp);
+		err =
+		    fd_listen(leg->rtcp.fd, FD_READ, sock_readable, &leg->rtcp);
 
 	return err;
 }
@@ -424,6 +481,8 @@ int mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
 
 	relay->ports = ports;
 	relay->epfd = -1;
+	relay->prefix4 = 32;
+	relay->prefix6 = 128;
 	(void)snprintf(relay->tag, sizeof(relay->tag), "%s", tag ? tag : "");
 	for (int i = 0; i < 2; i++) {
 		struct mp_leg *leg = &relay->leg[i];
@@ -441,7 +500,7 @@ int mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
 		err = leg_open(relay, &relay->leg[i], laddr);
 
 	if (err)
-		mem_deref(relay);	/* closes what was opened */
+		mem_deref(relay); /* closes what was opened */
 	else
 		*relayp = relay;
 
@@ -464,7 +523,7 @@ void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id id,
 	leg = &relay->leg[id];
 
 	if (remote && leg->plan_set && sa_cmp(&leg->plan, remote, SA_ALL))
-		return;		/* unchanged: keep what was latched */
+		return; /* unchanged: keep what was latched */
 	if (!remote && !leg->plan_set)
 		return;
 
@@ -484,6 +543,39 @@ void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id id,
 	}
 }
 
+/*
+ * Who may send to a leg besides its SDP address: sig (NULL = none) is the
+ * address the leg's signalling came from (its port is ignored); relatch
+ * lets the leg move to a new source of its own addresses after
+ * MP_RELAY_RELATCH_MS of silence of the latched one.
+ */
+void mp_relay_set_guard(struct mp_relay *relay, enum mp_leg_id id,
+			const struct sa *sig, bool relatch)
+{
+	struct mp_leg *leg;
+
+	if (!relay || (id != MP_LEG_A && id != MP_LEG_B))
+		return;
+	leg = &relay->leg[id];
+	leg->sig_set = sig != NULL;
+	if (sig)
+		leg->sig = *sig;
+	leg->relatch = relatch;
+}
+
+/*
+ * Latching prefix lengths: a source is a leg's own when its address shares
+ * the first v4 (IPv4, 0..32) or v6 (IPv6, 0..128) bits with the leg's SDP
+ * or signalling address.  Defaults 32 and 128: the very address.
+ */
+void mp_relay_set_prefix(struct mp_relay *relay, unsigned v4, unsigned v6)
+{
+	if (!relay)
+		return;
+	relay->prefix4 = v4 > 32 ? 32 : v4;
+	relay->prefix6 = v6 > 128 ? 128 : v6;
+}
+
 /* Clock rate (0 = 8000) and media PT (-1 = any) used for the jitter. */
 void mp_relay_set_media(struct mp_relay *relay, enum mp_leg_id id,
 			uint32_t rate, int pt)
@@ -495,7 +587,7 @@ void mp_relay_set_media(struct mp_relay *relay, enum mp_leg_id id,
 	leg = &relay->leg[id];
 
 	if (leg->rate != (rate ? rate : 8000u) || leg->pt != pt)
-		leg->rxs.jit_started = false;	/* new clock: restart */
+		leg->rxs.jit_started = false; /* new clock: restart */
 	leg->rate = rate ? rate : 8000u;
 	leg->pt = pt;
 }
@@ -562,8 +654,8 @@ void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id id,
 	st->lost = mp_rxs_lost(&leg->rxs);
 	st->jitter_ms = mp_rxs_jitter_ms(&leg->rxs, leg->rate);
 	st->rtt_ms = leg->rtt_ms;
-	st->mos_x10 = mp_mos_x10(st->rx_packets, st->lost, st->jitter_ms,
-				 st->rtt_ms);
+	st->mos_x10 =
+	    mp_mos_x10(st->rx_packets, st->lost, st->jitter_ms, st->rtt_ms);
 	st->remote[0] = '\0';
 	if (leg->rtp.latched)
 		(void)re_snprintf(st->remote, sizeof(st->remote), "%J",
@@ -575,9 +667,9 @@ int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay)
 {
 	if (!relay)
 		return 0;
-	return relay->leg[0].last_rtp_ms > relay->leg[1].last_rtp_ms ?
-		       relay->leg[0].last_rtp_ms :
-		       relay->leg[1].last_rtp_ms;
+	return relay->leg[0].last_rtp_ms > relay->leg[1].last_rtp_ms
+		   ? relay->leg[0].last_rtp_ms
+		   : relay->leg[1].last_rtp_ms;
 }
 
 /* Route received RTP to h (the decoded path); NULL restores plain relaying. */
@@ -595,8 +687,8 @@ void mp_relay_set_media_handler(struct mp_relay *relay, mp_relay_media_h *h,
  * in its tx counters.  ENOTCONN when the peer is not known yet, EIO when the
  * datagram did not leave whole.
  */
-int mp_relay_send(struct mp_relay *relay, enum mp_leg_id to,
-		  const uint8_t *buf, size_t len)
+int mp_relay_send(struct mp_relay *relay, enum mp_leg_id to, const uint8_t *buf,
+		  size_t len)
 {
 	struct mp_leg *leg;
 
@@ -657,13 +749,12 @@ static int sock_move(struct mp_sock *s, int from, int to)
 		return 0;
 	if (to >= 0) {
 		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;	/* level-triggered: what a poll
-					 * leaves unread stays ready */
+		ev.events = EPOLLIN; /* level-triggered: what a poll
+				      * leaves unread stays ready */
 		ev.data.ptr = s;
 		if (epoll_ctl(to, EPOLL_CTL_ADD, s->fd, &ev) < 0)
 			return errno;
-	}
-	else {
+	} else {
 		int err = fd_listen(s->fd, FD_READ, sock_readable, s);
 
 		if (err)
@@ -696,8 +787,7 @@ int mp_relay_set_deferred(struct mp_relay *relay, int epfd)
 	for (int i = 0; i < 2 && !err; i++) {
 		err = sock_move(&relay->leg[i].rtp, relay->epfd, epfd);
 		if (!err)
-			err = sock_move(&relay->leg[i].rtcp, relay->epfd,
-					epfd);
+			err = sock_move(&relay->leg[i].rtcp, relay->epfd, epfd);
 	}
 	if (err) {
 		/* half moved: put every socket back on libre's loop */
@@ -713,8 +803,8 @@ int mp_relay_set_deferred(struct mp_relay *relay, int epfd)
 							s[j]->fd, NULL);
 				if (relay->epfd >= 0)
 					(void)epoll_ctl(relay->epfd,
-							EPOLL_CTL_DEL,
-							s[j]->fd, NULL);
+							EPOLL_CTL_DEL, s[j]->fd,
+							NULL);
 				(void)fd_listen(s[j]->fd, FD_READ,
 						sock_readable, s[j]);
 			}

@@ -4,12 +4,14 @@
  * A relay owns four UDP sockets: an RTP/RTCP port pair per leg (a = caller
  * side, b = vendor side).  What a leg's pair receives from its peer is
  * checked (RTP header / RTCP header), counted and sent from the other leg's
- * pair to that leg's peer.  Peers are found by symmetric latching: a socket
- * sends to the address its packets come from; until the first packet it
- * uses the planned (SDP) address; it moves to a new source only after the
- * latched one has been silent for MP_RELAY_RELATCH_MS, or at once when the
- * new source is the planned address itself.  Packets from another source
- * meanwhile are dropped (and counted).  A relay never decodes.
+ * pair to that leg's peer.  Peers are found by strict symmetric latching: a
+ * socket sends to the address its packets come from; until the first
+ * packet it uses the planned (SDP) address.  Only a source within the
+ * latching prefix of the leg's SDP or signalling address is ever taken;
+ * the socket moves to a new one of those only at once when it is the
+ * planned address itself, or after the latched one has been silent for
+ * MP_RELAY_RELATCH_MS when the leg allows re-latching.  Every other packet
+ * is dropped and counted (strangers).  A relay never decodes.
  *
  * Ownership: session.c allocates the relay and holds its only reference
  *            (mem_deref); the relay books its port pairs from the node's
@@ -44,37 +46,40 @@ struct mp_relay;
  * handler emits what it wants with mp_relay_send().  RTCP is still relayed
  * unless an RTCP handler is set too.
  */
-typedef void (mp_relay_media_h)(struct mp_relay *relay, enum mp_leg_id from,
-				const struct mp_rtp_hdr *hdr,
-				const uint8_t *buf, size_t len, void *arg);
+typedef void(mp_relay_media_h)(struct mp_relay *relay, enum mp_leg_id from,
+			       const struct mp_rtp_hdr *hdr, const uint8_t *buf,
+			       size_t len, void *arg);
 /*
  * RTCP termination hook: when set, every valid RTCP packet a leg receives
  * (on its RTCP port, or multiplexed on its RTP port) goes to the handler
  * instead of the other leg; mp_relay_send_rtcp() emits RTCP to a leg.
  */
-typedef void (mp_relay_rtcp_h)(struct mp_relay *relay, enum mp_leg_id from,
-			       const uint8_t *buf, size_t len, void *arg);
+typedef void(mp_relay_rtcp_h)(struct mp_relay *relay, enum mp_leg_id from,
+			      const uint8_t *buf, size_t len, void *arg);
 
-int  mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
-		    const struct sa *laddr, const char *tag);
+int mp_relay_alloc(struct mp_relay **relayp, struct mp_ports *ports,
+		   const struct sa *laddr, const char *tag);
 void mp_relay_set_remote(struct mp_relay *relay, enum mp_leg_id leg,
 			 const struct sa *remote);
+void mp_relay_set_guard(struct mp_relay *relay, enum mp_leg_id leg,
+			const struct sa *sig, bool relatch);
+void mp_relay_set_prefix(struct mp_relay *relay, unsigned v4, unsigned v6);
 void mp_relay_set_media(struct mp_relay *relay, enum mp_leg_id leg,
 			uint32_t rate, int pt);
-int  mp_relay_set_dscp(struct mp_relay *relay, unsigned dscp);
+int mp_relay_set_dscp(struct mp_relay *relay, unsigned dscp);
 uint16_t mp_relay_port(const struct mp_relay *relay, enum mp_leg_id leg);
 void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id leg,
 		    struct mp_leg_stats *st);
 int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay);
 void mp_relay_set_media_handler(struct mp_relay *relay, mp_relay_media_h *h,
 				void *arg);
-int  mp_relay_send(struct mp_relay *relay, enum mp_leg_id to,
-		   const uint8_t *buf, size_t len);
+int mp_relay_send(struct mp_relay *relay, enum mp_leg_id to, const uint8_t *buf,
+		  size_t len);
 void mp_relay_set_rtcp_handler(struct mp_relay *relay, mp_relay_rtcp_h *h,
 			       void *arg);
-int  mp_relay_send_rtcp(struct mp_relay *relay, enum mp_leg_id to,
-			const uint8_t *buf, size_t len);
-int  mp_relay_set_deferred(struct mp_relay *relay, int epfd);
+int mp_relay_send_rtcp(struct mp_relay *relay, enum mp_leg_id to,
+		       const uint8_t *buf, size_t len);
+int mp_relay_set_deferred(struct mp_relay *relay, int epfd);
 unsigned mp_relay_poll(int epfd);
 
 #endif /* MP_RELAY_H */

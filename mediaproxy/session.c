@@ -15,6 +15,7 @@
 #include "common/swtime.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
+#include "mediaproxy/share.h"
 #include "proto/proto.h"
 
 static const char leg_name[2] = {'a', 'b'};
@@ -52,6 +53,7 @@ static void session_destructor(void *arg)
 	list_unlink(&sess->xle);
 	sess->xc = mem_deref(sess->xc);
 	if (sess->node) {
+		mp_share_del(sess->node->share, sess->account);
 		if (sess->node->nsessions)
 			sess->node->nsessions--;
 		if (sess->xcode && sess->node->nxcode)
@@ -64,14 +66,18 @@ static void session_destructor(void *arg)
 static void apply_plan(struct mp_session *sess, enum mp_leg_id id)
 {
 	const struct mp_plan *p = &sess->plan[id];
-	struct sa remote;
-	bool known;
+	struct sa remote, sig;
+	bool known, sig_known;
 
 	known = p->remote_ip[0] && p->remote_port &&
 		!sa_set_str(&remote, p->remote_ip, p->remote_port) &&
 		!sa_is_any(&remote);
+	sig_known =
+	    p->sig_ip[0] && !sa_set_str(&sig, p->sig_ip, 0) && !sa_is_any(&sig);
 
 	mp_relay_set_remote(sess->relay, id, known ? &remote : NULL);
+	mp_relay_set_guard(sess->relay, id, sig_known ? &sig : NULL,
+			   p->handover);
 	mp_relay_set_media(sess->relay, id, p->rate, p->pt);
 }
 
@@ -79,11 +85,14 @@ static void log_plan(const struct mp_session *sess, enum mp_leg_id id)
 {
 	const struct mp_plan *p = &sess->plan[id];
 
-	sw_cdebug(sess->id, "leg %c: local %u remote %s:%u codec %s/%u pt %d "
-		 "te_pt %d %s", leg_name[id], mp_relay_port(sess->relay, id),
-		 p->remote_ip[0] ? p->remote_ip : "-", p->remote_port,
-		 p->codec[0] ? p->codec : "-", p->rate, p->pt, p->te_pt,
-		 p->direction);
+	sw_cdebug(sess->id,
+		  "leg %c: local %u remote %s:%u codec %s/%u pt %d "
+		  "te_pt %d %s sig %s handover %s",
+		  leg_name[id], mp_relay_port(sess->relay, id),
+		  p->remote_ip[0] ? p->remote_ip : "-", p->remote_port,
+		  p->codec[0] ? p->codec : "-", p->rate, p->pt, p->te_pt,
+		  p->direction, p->sig_ip[0] ? p->sig_ip : "-",
+		  p->handover ? "on" : "off");
 }
 
 static bool id_cmp(struct le *le, void *arg)
@@ -109,15 +118,15 @@ struct mp_session *mp_session_find(const struct mp_node *node, const char *id)
 /* ---- the media engine (mediaproxy/xcode) ---- */
 
 static const char *const method_name[] = {
-	[MP_XCODE_DTMF_NONE] = "none", [MP_XCODE_DTMF_RFC2833] = "rfc2833",
-	[MP_XCODE_DTMF_INFO] = "info", [MP_XCODE_DTMF_INBAND] = "inband",
-	[MP_XCODE_DTMF_ALL] = "all", [MP_XCODE_DTMF_AUTO] = "auto",
+    [MP_XCODE_DTMF_NONE] = "none", [MP_XCODE_DTMF_RFC2833] = "rfc2833",
+    [MP_XCODE_DTMF_INFO] = "info", [MP_XCODE_DTMF_INBAND] = "inband",
+    [MP_XCODE_DTMF_ALL] = "all",   [MP_XCODE_DTMF_AUTO] = "auto",
 };
 
 /* what a pair of plans asks of the engine */
 struct need {
-	bool engine;			/* more than a plain relay */
-	bool decoded;			/* audio decoded: xcode_budget */
+	bool engine;  /* more than a plain relay */
+	bool decoded; /* audio decoded: xcode_budget */
 	struct mp_xcode_plan x[2];
 };
 
@@ -135,8 +144,7 @@ static int static_pt(const char *codec)
 	return -1;
 }
 
-static void xplan_of(struct mp_xcode_plan *x, const struct mp_plan *p,
-		     int pt)
+static void xplan_of(struct mp_xcode_plan *x, const struct mp_plan *p, int pt)
 {
 	memset(x, 0, sizeof(*x));
 	(void)snprintf(x->codec, sizeof(x->codec), "%.31s", p->codec);
@@ -200,10 +208,11 @@ static int need_of(struct need *n, const struct mp_plan *a,
 		if (pt[i] >= 0)
 			continue;
 		if (same_codec && p[0]->pt == p[1]->pt)
-			return 0;	/* nothing to tell them apart by */
-		(void)snprintf(err, errsz, "body.%c.pt: needed to transcode "
-			       "%s (no static payload type)", legc[i],
-			       p[i]->codec);
+			return 0; /* nothing to tell them apart by */
+		(void)snprintf(err, errsz,
+			       "body.%c.pt: needed to transcode "
+			       "%s (no static payload type)",
+			       legc[i], p[i]->codec);
 		return EINVAL;
 	}
 	for (int i = 0; i < 2; i++)
@@ -231,18 +240,23 @@ static int need_of(struct need *n, const struct mp_plan *a,
 				memset(n, 0, sizeof(*n));
 				return 0;
 			}
-			(void)snprintf(err, errsz, "body.%c.codec: %s cannot "
+			(void)snprintf(err, errsz,
+				       "body.%c.codec: %s cannot "
 				       "be transcoded (PCMA, PCMU, G729, "
-				       "opus, G722)", legc[i], p[i]->codec);
+				       "opus, G722)",
+				       legc[i], p[i]->codec);
 			break;
 		case ERANGE:
-			(void)snprintf(err, errsz, "body.%c.ptime: %d ms is "
+			(void)snprintf(err, errsz,
+				       "body.%c.ptime: %d ms is "
 				       "not a ptime %s can be sent with",
 				       legc[i], p[i]->ptime, p[i]->codec);
 			break;
 		default:
-			(void)snprintf(err, errsz, "body.%c.te_pt: must "
-				       "differ from pt %d", legc[i], pt[i]);
+			(void)snprintf(err, errsz,
+				       "body.%c.te_pt: must "
+				       "differ from pt %d",
+				       legc[i], pt[i]);
 			break;
 		}
 		return e == ERANGE || e == ENOTSUP ? e : EINVAL;
@@ -302,14 +316,14 @@ static void push_dtmf(struct mp_session *sess, int from, int to, char digit,
 	sw_cinfo(sess->id, "dtmf %s from %s to %s, %u ms, by %s%s", d, l, t,
 		 duration_ms, method_name[method],
 		 send_info ? ", SIP INFO wanted" : "");
-	push_event(sess, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
-				   "s:s, s:b}",
-				   "session", sess->id, "node_id",
-				   sess->node->conf.node_id, "event", "dtmf",
-				   "leg", l, "to", t, "digit", d,
-				   "duration_ms", (json_int_t)duration_ms,
-				   "method", method_name[method],
-				   "send_info", send_info));
+	push_event(sess,
+		   json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+			     "s:s, s:b}",
+			     "session", sess->id, "node_id",
+			     sess->node->conf.node_id, "event", "dtmf", "leg",
+			     l, "to", t, "digit", d, "duration_ms",
+			     (json_int_t)duration_ms, "method",
+			     method_name[method], "send_info", send_info));
 }
 
 static void xc_send(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
@@ -331,8 +345,8 @@ static void xc_event(const struct mp_xcode_event *ev, void *arg)
 
 	if (!ev || ev->type != MP_XCODE_EV_DTMF)
 		return;
-	push_dtmf(sess, ev->from == MP_XCODE_B, ev->to == MP_XCODE_B,
-		  ev->digit, ev->duration_ms, ev->method, ev->send_info);
+	push_dtmf(sess, ev->from == MP_XCODE_B, ev->to == MP_XCODE_B, ev->digit,
+		  ev->duration_ms, ev->method, ev->send_info);
 }
 
 static void on_media(struct mp_relay *relay, enum mp_leg_id from,
@@ -344,9 +358,9 @@ static void on_media(struct mp_relay *relay, enum mp_leg_id from,
 	(void)relay;
 	(void)hdr;
 	/* bad packets are counted by the engine (leg stats "dropped") */
-	(void)mp_xcode_input(sess->xc, from == MP_LEG_B ? MP_XCODE_B :
-							 MP_XCODE_A,
-			     buf, len, sw_time_mono_ms());
+	(void)mp_xcode_input(sess->xc,
+			     from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A, buf,
+			     len, sw_time_mono_ms());
 }
 
 static void on_rtcp(struct mp_relay *relay, enum mp_leg_id from,
@@ -355,8 +369,8 @@ static void on_rtcp(struct mp_relay *relay, enum mp_leg_id from,
 	struct mp_session *sess = arg;
 
 	(void)relay;
-	(void)mp_xcode_rtcp_input(sess->xc, from == MP_LEG_B ? MP_XCODE_B :
-							      MP_XCODE_A,
+	(void)mp_xcode_rtcp_input(sess->xc,
+				  from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A,
 				  buf, len, sw_time_mono_ms());
 }
 
@@ -412,13 +426,13 @@ static void engine_set(struct mp_session *sess, struct mp_xcode *xc,
 		sw_cwarn(sess->id, "engine sockets stay on the main loop");
 	list_append(&sess->node->xsessions, &sess->xle, sess);
 	mp_node_xtick_start(sess->node);
-	sw_cinfo(sess->id, "media engine: a %s/%u ptime %u te %u dtmf %s/%s, "
+	sw_cinfo(sess->id,
+		 "media engine: a %s/%u ptime %u te %u dtmf %s/%s, "
 		 "b %s/%u ptime %u te %u dtmf %s/%s, decoded a->b %s b->a %s",
 		 n->x[0].codec, n->x[0].pt, n->x[0].ptime, n->x[0].te_pt,
-		 method_name[n->x[0].dtmf_recv],
-		 method_name[n->x[0].dtmf_send], n->x[1].codec, n->x[1].pt,
-		 n->x[1].ptime, n->x[1].te_pt, method_name[n->x[1].dtmf_recv],
-		 method_name[n->x[1].dtmf_send],
+		 method_name[n->x[0].dtmf_recv], method_name[n->x[0].dtmf_send],
+		 n->x[1].codec, n->x[1].pt, n->x[1].ptime, n->x[1].te_pt,
+		 method_name[n->x[1].dtmf_recv], method_name[n->x[1].dtmf_send],
 		 mp_xcode_decodes(xc, MP_XCODE_A) ? "yes" : "no",
 		 mp_xcode_decodes(xc, MP_XCODE_B) ? "yes" : "no");
 }
@@ -438,13 +452,15 @@ static int engine_alloc(struct mp_xcode **xcp, struct mp_session *sess,
 	case ENOMEM:
 		break;
 	case ERANGE:
-		(void)snprintf(err, errsz, "body.media: values out of range "
+		(void)snprintf(err, errsz,
+			       "body.media: values out of range "
 			       "for the engine");
 		break;
 	default:
-		(void)snprintf(err, errsz, "body.a: plans %s/%s refused by "
-			       "the media engine: %s", n->x[0].codec,
-			       n->x[1].codec, strerror(e));
+		(void)snprintf(err, errsz,
+			       "body.a: plans %s/%s refused by "
+			       "the media engine: %s",
+			       n->x[0].codec, n->x[1].codec, strerror(e));
 		e = EINVAL;
 		break;
 	}
@@ -483,9 +499,9 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
 	if (!sess)
 		return EINVAL;
 	if (sess->xc) {
-		return mp_xcode_dtmf_in(sess->xc, from == MP_LEG_B ?
-					MP_XCODE_B : MP_XCODE_A, digit,
-					duration_ms, sw_time_mono_ms());
+		return mp_xcode_dtmf_in(
+		    sess->xc, from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A, digit,
+		    duration_ms, sw_time_mono_ms());
 	}
 
 	for (int i = 0; i < 2; i++)
@@ -493,9 +509,10 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
 	x[0].te_pt = (uint8_t)sess->plan[0].te_pt;
 	x[1].te_pt = (uint8_t)sess->plan[1].te_pt;
 	if (!accepts_info(&x[from])) {
-		sw_cinfo(sess->id, "dtmf %c from %c by INFO dropped: the leg "
-			 "receives %s", digit, leg_name[from],
-			 sess->plan[from].dtmf_recv);
+		sw_cinfo(sess->id,
+			 "dtmf %c from %c by INFO dropped: the leg "
+			 "receives %s",
+			 digit, leg_name[from], sess->plan[from].dtmf_recv);
 		return 0;
 	}
 	switch (send_method(&x[to])) {
@@ -505,8 +522,9 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
 			 digit, leg_name[to]);
 		return 0;
 	case MP_XCODE_DTMF_INFO:
-		push_dtmf(sess, from, to, digit, duration_ms ? duration_ms : 160,
-			  MP_XCODE_DTMF_INFO, true);
+		push_dtmf(sess, from, to, digit,
+			  duration_ms ? duration_ms : 160, MP_XCODE_DTMF_INFO,
+			  true);
 		return 0;
 	default:
 		return ENOTCONN;
@@ -520,12 +538,14 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
  * plans need the decoded path and xcode_budget is used up; EEXIST: the id
  * is taken; EINVAL/ENOTSUP/ERANGE: the engine cannot take the plans (err
  * names the field).  dscp (0..63) marks every packet the session sends.
+ * account (NULL/"" = not counted) is the billed customer: EUSERS when it
+ * already holds account_port_share_pct % of the node's pairs.
  */
 int mp_session_create(struct mp_session **sessp, struct mp_node *node,
-		      const char *id, const char *call_id,
+		      const char *id, const char *call_id, const char *account,
 		      const struct mp_plan *a, const struct mp_plan *b,
-		      const struct mp_xcode_conf *media, int dscp,
-		      char *errmsg, size_t errsz)
+		      const struct mp_xcode_conf *media, int dscp, char *errmsg,
+		      size_t errsz)
 {
 	struct mp_session *sess;
 	struct mp_xcode *xc = NULL;
@@ -543,6 +563,11 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		return err;
 	if (n.decoded && node->nxcode >= node->conf.xcode_budget)
 		return EDQUOT;
+	if (!mp_share_allows(node->share, account, mp_node_usable_pairs(node),
+			     (unsigned)node->conf.account_port_share_pct)) {
+		(void)snprintf(errmsg, errsz, "%s", account);
+		return EUSERS;
+	}
 
 	sess = mem_zalloc(sizeof(*sess), session_destructor);
 	if (!sess)
@@ -551,6 +576,8 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 	(void)snprintf(sess->id, sizeof(sess->id), "%s", id);
 	(void)snprintf(sess->call_id, sizeof(sess->call_id), "%s",
 		       call_id ? call_id : "");
+	(void)snprintf(sess->account, sizeof(sess->account), "%s",
+		       account ? account : "");
 	sess->plan[MP_LEG_A] = *a;
 	sess->plan[MP_LEG_B] = *b;
 	if (media)
@@ -559,10 +586,12 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		mp_xcode_conf_default(&sess->media);
 	sess->idle_base_ms = sw_time_mono_ms();
 
-	err = mp_relay_alloc(&sess->relay, &node->ports, &node->laddr,
-			     sess->id);
+	err =
+	    mp_relay_alloc(&sess->relay, &node->ports, &node->laddr, sess->id);
 	if (err)
 		goto out;
+	mp_relay_set_prefix(sess->relay, (unsigned)node->conf.rtp_latch_prefix,
+			    (unsigned)node->conf.rtp_latch_prefix6);
 	if (dscp > 0 && mp_relay_set_dscp(sess->relay, (unsigned)dscp))
 		sw_cwarn(sess->id, "cannot set DSCP %d", dscp);
 	if (n.engine) {
@@ -571,19 +600,24 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 			goto out;
 	}
 
+	err = mp_share_add(node->share, sess->account);
+	if (err)
+		goto out;
+
 	/* counted from here on: the destructor undoes it */
 	sess->node = node;
 	node->nsessions++;
-	hash_append(node->sessions, hash_joaat_str(sess->id), &sess->he,
-		    sess);
+	hash_append(node->sessions, hash_joaat_str(sess->id), &sess->he, sess);
 	sess->xcode = n.decoded;
 	if (n.decoded)
 		node->nxcode++;
 
 	apply_plan(sess, MP_LEG_A);
 	apply_plan(sess, MP_LEG_B);
-	sw_cinfo(sess->id, "created (call-id %s): a %u remote %s:%u %s, "
-		 "b %u remote %s:%u %s", sess->call_id[0] ? sess->call_id : "-",
+	sw_cinfo(sess->id,
+		 "created (call-id %s): a %u remote %s:%u %s, "
+		 "b %u remote %s:%u %s",
+		 sess->call_id[0] ? sess->call_id : "-",
 		 mp_relay_port(sess->relay, MP_LEG_A),
 		 a->remote_ip[0] ? a->remote_ip : "-", a->remote_port,
 		 a->codec[0] ? a->codec : "-",
@@ -595,7 +629,7 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 	if (xc)
 		engine_set(sess, xc, &n);
 
- out:
+out:
 	if (err) {
 		mem_deref(xc);
 		mem_deref(sess);
@@ -671,12 +705,11 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 		log_plan(sess, MP_LEG_B);
 	}
 	sw_cinfo(sess->id, "re-planned:%s%s%s%s%s%s%s%s%s", a ? " a " : "",
-		 a ? (a->remote_ip[0] ? a->remote_ip : "-") : "",
-		 a ? " " : "", a ? (a->codec[0] ? a->codec : "-") : "",
-		 a ? (mp_plan_on_hold(a) ? " hold" : "") : "",
-		 b ? " b " : "",
-		 b ? (b->remote_ip[0] ? b->remote_ip : "-") : "",
-		 b ? " " : "", b ? (b->codec[0] ? b->codec : "-") : "");
+		 a ? (a->remote_ip[0] ? a->remote_ip : "-") : "", a ? " " : "",
+		 a ? (a->codec[0] ? a->codec : "-") : "",
+		 a ? (mp_plan_on_hold(a) ? " hold" : "") : "", b ? " b " : "",
+		 b ? (b->remote_ip[0] ? b->remote_ip : "-") : "", b ? " " : "",
+		 b ? (b->codec[0] ? b->codec : "-") : "");
 	if (!keep) {
 		if (sess->xc && !xc)
 			sw_cinfo(sess->id, "media engine dropped: plain relay");
@@ -721,8 +754,8 @@ void mp_session_stats(const struct mp_session *sess, enum mp_leg_id leg,
 	st->lost = xs.lost;
 	st->jitter_ms = xs.jitter_ms;
 	st->rtt_ms = xs.rtt_ms > 0 ? (uint32_t)xs.rtt_ms : 0;
-	st->mos_x10 = mp_mos_x10(st->rx_packets, st->lost, st->jitter_ms,
-				 st->rtt_ms);
+	st->mos_x10 =
+	    mp_mos_x10(st->rx_packets, st->lost, st->jitter_ms, st->rtt_ms);
 }
 
 /* End a session: log its counters, free its ports, drop it. */
@@ -735,17 +768,17 @@ void mp_session_close(struct mp_session *sess, const char *reason)
 
 	for (int i = 0; i < 2; i++)
 		mp_session_stats(sess, (enum mp_leg_id)i, &st[i]);
-	sw_cinfo(sess->id, "closed (%s): a rx %llu tx %llu lost %llu "
-		 "dropped %llu, b rx %llu tx %llu lost %llu dropped %llu",
-		 reason && reason[0] ? reason : "normal",
-		 (unsigned long long)st[0].rx_packets,
-		 (unsigned long long)st[0].tx_packets,
-		 (unsigned long long)st[0].lost,
-		 (unsigned long long)st[0].dropped,
-		 (unsigned long long)st[1].rx_packets,
-		 (unsigned long long)st[1].tx_packets,
-		 (unsigned long long)st[1].lost,
-		 (unsigned long long)st[1].dropped);
+	sw_cinfo(
+	    sess->id,
+	    "closed (%s): a rx %llu tx %llu lost %llu "
+	    "dropped %llu, b rx %llu tx %llu lost %llu dropped %llu",
+	    reason && reason[0] ? reason : "normal",
+	    (unsigned long long)st[0].rx_packets,
+	    (unsigned long long)st[0].tx_packets,
+	    (unsigned long long)st[0].lost, (unsigned long long)st[0].dropped,
+	    (unsigned long long)st[1].rx_packets,
+	    (unsigned long long)st[1].tx_packets,
+	    (unsigned long long)st[1].lost, (unsigned long long)st[1].dropped);
 	mem_deref(sess);
 }
 
@@ -771,15 +804,15 @@ static void push_timeout(struct mp_session *sess, int64_t idle_ms)
 	json_t *body;
 	int err;
 
-	body = json_pack("{s:s, s:s, s:s, s:I}", "session", sess->id,
-			 "node_id", node->conf.node_id, "event", "rtp_timeout",
-			 "idle_ms", (json_int_t)idle_ms);
+	body = json_pack("{s:s, s:s, s:s, s:I}", "session", sess->id, "node_id",
+			 node->conf.node_id, "event", "rtp_timeout", "idle_ms",
+			 (json_int_t)idle_ms);
 	if (!body) {
 		sw_cerr(sess->id, "rtp_timeout event: out of memory");
 		return;
 	}
-	err = node->sig ? sw_bus_push(node->sig, SW_MSG_MEDIA_EVENT, body) :
-			  ENOTCONN;
+	err = node->sig ? sw_bus_push(node->sig, SW_MSG_MEDIA_EVENT, body)
+			: ENOTCONN;
 	if (!node->sig)
 		json_decref(body);
 	if (err) {
@@ -808,14 +841,13 @@ static bool tick_one(struct le *le, void *arg)
 	/* ringing without early media is silence too: before the answer the
 	 * call's own timers (signalingd) decide, the node only keeps the long
 	 * hold timeout as a bound for sessions whose call was lost */
-	limit = !sess->answered ||
-				mp_plan_on_hold(&sess->plan[MP_LEG_A]) ||
-				mp_plan_on_hold(&sess->plan[MP_LEG_B]) ?
-			t->hold_ms :
-			t->timeout_ms;
+	limit = !sess->answered || mp_plan_on_hold(&sess->plan[MP_LEG_A]) ||
+			mp_plan_on_hold(&sess->plan[MP_LEG_B])
+		    ? t->hold_ms
+		    : t->timeout_ms;
 
 	if (idle < limit) {
-		sess->timeout_sent_ms = 0;	/* media came back */
+		sess->timeout_sent_ms = 0; /* media came back */
 		sess->timeout_sends = 0;
 		return false;
 	}
@@ -834,7 +866,7 @@ static bool tick_one(struct le *le, void *arg)
 		mp_session_close(sess, "reaped");
 	} else if (sess->timeout_sends == 1 &&
 		   t->now - sess->timeout_sent_ms >= limit / 2) {
-		sess->timeout_sends = 2;	/* once more, in case */
+		sess->timeout_sends = 2; /* once more, in case */
 		push_timeout(sess, idle);
 	}
 

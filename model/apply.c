@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/md5.h"
 #include "model/model.h"
 
 #define PROV_LOCK_KEY "74616e64656e" /* advisory lock of provisioning */
@@ -193,6 +194,26 @@ static int write_expr(char *buf, size_t size, const struct md_field *f, int n)
 static bool has_column(const struct md_field *f)
 {
 	return f->column != NULL;
+}
+
+/*
+ * The HA1 to store for an MD_F_HA1 field given password: into out, or
+ * NULL (clear) without a password or a digest user.  user_new is the
+ * object's `username` as given in the file (NULL: not given), user_old the
+ * stored one (NULL on create).
+ */
+static const char *ha1_of(char out[SW_MD5_HEX_LEN + 1], const struct md_obj *o,
+			  const char *password, const struct md_val *user_new,
+			  const char *user_old)
+{
+	const char *user = o->name;
+
+	if (md_field_index(o->sec, "username") >= 0)
+		user = user_new && user_new->set ? user_new->text : user_old;
+	if (!password || !user)
+		return NULL;
+	sw_digest_ha1(out, user, password);
+	return out[0] ? out : NULL;
 }
 
 /* --- checks against the database (before any write) --------------------- */
@@ -815,7 +836,8 @@ static int create_obj(struct prov *pv, const struct md_obj *o)
 {
 	const struct md_section *sec = o->sec;
 	const char **params;
-	char *sql, expr[256];
+	char *sql, expr[256], ha1[SW_MD5_HEX_LEN + 1];
+	int ui = md_field_index(o->sec, "username");
 	size_t len = 0, cap = 512 + sec->nfields * 300;
 	int np = 1, ret = EIO;
 	struct line l = {0};
@@ -844,6 +866,9 @@ static int create_obj(struct prov *pv, const struct md_obj *o)
 		if (!o->vals[k].set || !has_column(f))
 			continue;
 		params[np] = o->vals[k].null ? NULL : o->vals[k].text;
+		if (f->flags & MD_F_HA1)
+			params[np] = ha1_of(ha1, o, params[np],
+					    ui < 0 ? NULL : &o->vals[ui], NULL);
 		np++;
 		write_expr(expr, sizeof(expr), f, np);
 		len += (size_t)snprintf(sql + len, cap - len, ", %s", expr);
@@ -897,6 +922,8 @@ static int update_obj(struct prov *pv, const struct md_obj *o)
 	const struct md_section *sec = o->sec;
 	const char **params = NULL;
 	char *sql = NULL, expr[256], a[512], b[512];
+	char ha1[SW_MD5_HEX_LEN + 1];
+	int ui = md_field_index(sec, "username"), ucol = -1;
 	size_t len, cap = 512 + sec->nfields * 300;
 	int np = 1, ret = EIO;
 	struct line l = {0};
@@ -934,12 +961,19 @@ static int update_obj(struct prov *pv, const struct md_obj *o)
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	params[0] = id;
+	for (size_t k = 0, col = 1; ui >= 0 && k < sec->nfields; k++) {
+		if (!has_column(&sec->fields[k]))
+			continue;
+		if ((int)k == ui)
+			ucol = (int)col;
+		col++;
+	}
 
 	len = (size_t)snprintf(sql, cap, "UPDATE %s SET ", sec->table);
 	for (size_t k = 0, col = 1; k < sec->nfields; k++) {
 		const struct md_field *f = &sec->fields[k];
 		const struct md_val *v = &o->vals[k];
-		const char *old;
+		const char *old, *new_text;
 
 		if (!has_column(f))
 			continue;
@@ -947,8 +981,29 @@ static int update_obj(struct prov *pv, const struct md_obj *o)
 			  ? NULL
 			  : PQgetvalue(res, 0, (int)col);
 		col++;
+		if ((f->flags & MD_F_HA1) && !v->set && old && ucol > 0 &&
+		    o->vals[ui].set &&
+		    (o->vals[ui].null ||
+		     strcmp(o->vals[ui].text, PQgetvalue(res, 0, ucol)))) {
+			/* the stored HA1 hashes the old user name */
+			snprintf(pv->err, sizeof(pv->err),
+				 "%s.%s: required when username changes "
+				 "(only a hash of it is stored)",
+				 o->path, f->key);
+			goto out;
+		}
 		if (!v->set || (f->flags & MD_F_CREATE_ONLY))
 			continue;
+		if (f->flags & MD_F_HA1) {
+			/* compare hashes: the password is known only now */
+			new_text = ha1_of(ha1, o, v->null ? NULL : v->text,
+					  ui < 0 ? NULL : &o->vals[ui],
+					  ucol > 0 && !PQgetisnull(res, 0, ucol)
+					      ? PQgetvalue(res, 0, ucol)
+					      : NULL);
+		} else {
+			new_text = v->null ? NULL : v->text;
+		}
 		if ((f->kind == MD_DIALPLAN || f->kind == MD_MEDIA ||
 		     f->kind == MD_IDENTITY || f->kind == MD_CALLER_POOL) &&
 		    old) {
@@ -964,21 +1019,21 @@ static int update_obj(struct prov *pv, const struct md_obj *o)
 			if (oldj)
 				old = oldj;
 		}
-		if ((!old && v->null) ||
-		    (old && !v->null && !strcmp(old, v->text)))
+		if ((!old && !new_text) ||
+		    (old && new_text && !strcmp(old, new_text)))
 			continue;
 
 		if (f->flags & MD_F_SECRET) {
 			line_add(&l, "%s changed", f->key);
 		} else {
 			show(a, sizeof(a), f, old);
-			show(b, sizeof(b), f, v->null ? NULL : v->text);
+			show(b, sizeof(b), f, new_text);
 			line_add(&l, "%s %s -> %s", f->key, a, b);
 		}
 		if (f->kind == MD_REF && !strcmp(f->key, "agent"))
 			pv->agents_changed = true;
 
-		params[np] = v->null ? NULL : v->text;
+		params[np] = new_text;
 		np++;
 		write_expr(expr, sizeof(expr), f, np);
 		len += (size_t)snprintf(sql + len, cap - len, "%s%s = %s",

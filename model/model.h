@@ -60,6 +60,12 @@ enum md_kind {
 #define MD_F_CREATE_ONLY 0x02 /* applied on creation only (balance) */
 #define MD_F_NULLABLE	 0x04 /* JSON null clears it (SQL NULL) */
 #define MD_F_SECRET	 0x08 /* never printed */
+/*
+ * A SIP digest password: the column holds HA1 = MD5(user:realm:password)
+ * (common/md5.h), never the password; user is the object's `username`
+ * field when the section has one, else its id (a phone's number).
+ */
+#define MD_F_HA1 0x10
 
 struct md_field {
 	const char *key;    /* JSON key */

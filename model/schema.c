@@ -66,8 +66,9 @@ static const struct md_field package_period_rate_fields[] = {
 static const struct md_field phone_fields[] = {
     {"account", "account_id", MD_REF, 0, 0, 0, NULL, "accounts",
      MD_F_REQ_CREATE, "(required)", "the account calls are billed to"},
-    {"password", "password", MD_TEXT, 1, 128, 0, NULL, NULL,
-     MD_F_REQ_CREATE | MD_F_SECRET, "(required)", "digest password"},
+    {"password", "ha1", MD_TEXT, 1, 128, 0, NULL, NULL,
+     MD_F_REQ_CREATE | MD_F_SECRET | MD_F_HA1, "(required)",
+     "digest password (only its HA1 is stored)"},
     {NULL, NULL, 0, 0, 0, 0, NULL, NULL, 0, NULL, NULL},
 };
 
@@ -137,13 +138,13 @@ static const struct md_field mapping_gateway_fields[] = {
      "source ports (auth_mode ip_port; empty = any)"},
     {"username", "username", MD_TEXT, 1, 64, 0, NULL, NULL, MD_F_NULLABLE,
      "null", "digest user (auth_mode password)"},
-    {"password", "password", MD_TEXT, 1, 128, 0, NULL, NULL,
-     MD_F_NULLABLE | MD_F_SECRET, "null",
-     "digest password (auth_mode password)"},
-    {"cps_limit", "cps_limit", MD_INT, 0, 100000, 0, NULL, NULL, 0, "0",
+    {"password", "ha1", MD_TEXT, 1, 128, 0, NULL, NULL,
+     MD_F_NULLABLE | MD_F_SECRET | MD_F_HA1, "null",
+     "digest password (auth_mode password; only its HA1 is stored)"},
+    {"cps_limit", "cps_limit", MD_INT, 0, 100000, 0, NULL, NULL, 0, "50",
      "calls per second (0 = unlimited)"},
     {"max_concurrent_calls", "max_concurrent_calls", MD_INT, 0, 1000000, 0,
-     NULL, NULL, 0, "0", "0 = unlimited"},
+     NULL, NULL, 0, "500", "0 = unlimited"},
     {"max_call_duration_s", "max_call_duration_s", MD_INT, 0, 604800, 0, NULL,
      NULL, 0, "0",
      "conversation limitation in seconds (0 = SS_MAXCALLDURATION only)"},
@@ -159,6 +160,10 @@ static const struct md_field mapping_gateway_fields[] = {
      "false", "pass Privacy/PAI through"},
     {"priority_customer", "priority_customer", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false", "may use reserved group lines"},
+    {"media_handover", "media_handover", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
+     "false",
+     "RTP may move to a new port of the caller's address after 2 s of "
+     "silence (NAT)"},
     {"locked", "locked", MD_BOOL, 0, 0, 0, NULL, NULL, 0, "false",
      "a locked gateway takes no calls"},
     {"phone_card_mode", "phone_card_mode", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
@@ -218,6 +223,10 @@ static const struct md_field routing_gateway_fields[] = {
      "a locked gateway is never tried"},
     {"options_keepalive", "options_keepalive", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
      "false", "OPTIONS keepalive; offline gateways are skipped"},
+    {"media_handover", "media_handover", MD_BOOL, 0, 0, 0, NULL, NULL, 0,
+     "false",
+     "RTP may move to a new port of the vendor's address after 2 s of "
+     "silence (NAT)"},
     {"work_calendar", "work_calendar_id", MD_REF, 0, 0, 0, NULL,
      "work_calendars", MD_F_NULLABLE, "null",
      "calendar of active_period, by name"},
@@ -283,7 +292,24 @@ const struct md_param_def md_params[] = {
     {"SS_MAX_CONCURRENT_CALLS", 0, 10000000, false, "0",
      "switch-wide concurrent call cap (0 = none)"},
     {"SS_BLACKLIST_TIME", 0, 31536000, false, "3600",
-     "seconds a source stays on the dynamic blacklist"},
+     "seconds a source stays on the dynamic blacklist (0 = failures "
+     "counted, nobody blacklisted)"},
+    {"SS_EDGE_SOURCE_RATE", 0, 100000, false, "20",
+     "SIP requests/s a source that is neither a gateway nor a registered "
+     "phone may send; the excess is dropped silently (0 = no limit)"},
+    {"SS_EDGE_SOURCE_BURST", 1, 1000000, false, "60",
+     "requests such a source may send at once (its token bucket)"},
+    {"SS_EDGE_NET_RATE", 0, 1000000, false, "200",
+     "SIP requests/s all such sources of one /24 (IPv6: /64) may send "
+     "together (0 = no limit)"},
+    {"SS_EDGE_NET_BURST", 1, 10000000, false, "600",
+     "requests one such network may send at once"},
+    {"SS_EDGE_FAIL_LIMIT", 0, 100000, false, "10",
+     "failures (credentials refused, unknown user or source, scanner "
+     "signature, a second over its rate) that put a source on the dynamic "
+     "blacklist, and that put an account under attack (0 = not counted)"},
+    {"SS_EDGE_FAIL_WINDOW", 1, 86400, false, "60",
+     "seconds the failures of SS_EDGE_FAIL_LIMIT are counted over"},
     {"SS_MEDIAPROXYPORT_START", 1024, 65535, false, "10000",
      "default first RTP port of a media node"},
     {"SS_MEDIAPROXYPORT_END", 1024, 65535, false, "60000",

@@ -11,12 +11,24 @@
 #include "signaling/sg.h"
 #include "signaling/tables.h"
 
-#define MICRO 1000000LL
+#define MICRO	   1000000LL
+#define SUMMARY_MS 10000 /* one summary line of refusals at most this often */
 
+/* one mapping gateway's CPS bucket and refusal counts */
 struct sg_bucket_entry {
 	struct sg_bucket_entry *next;
 	char name[64];
 	struct sg_bucket b;
+	uint64_t refused;     /* since start */
+	uint64_t refused_win; /* since the last summary line */
+};
+
+/* admission's state (sg->admit): buckets and refusal statistics */
+struct sg_admit_state {
+	struct sg_bucket_entry *buckets;
+	struct sg_admit_counts total; /* since start */
+	struct sg_admit_counts win;   /* since the last summary line */
+	int64_t last_summary_ms;
 };
 
 /*
@@ -38,8 +50,7 @@ bool sg_bucket_take(struct sg_bucket *b, int64_t rate, int64_t now_ms)
 	if (now_ms > b->last_ms) {
 		int64_t add = (now_ms - b->last_ms) * rate * (MICRO / 1000);
 
-		b->tokens_u = b->tokens_u + add > cap ? cap
-						      : b->tokens_u + add;
+		b->tokens_u = b->tokens_u + add > cap ? cap : b->tokens_u + add;
 		b->last_ms = now_ms;
 	}
 	if (b->tokens_u < MICRO)
@@ -48,33 +59,64 @@ bool sg_bucket_take(struct sg_bucket *b, int64_t rate, int64_t now_ms)
 	return true;
 }
 
-/* the bucket of a mapping gateway, by name (mapping gateways are few) */
-static struct sg_bucket *bucket_of(struct sg *sg, const char *name)
+static struct sg_admit_state *state_of(struct sg *sg)
 {
+	if (!sg->admit)
+		sg->admit = calloc(1, sizeof(*sg->admit));
+	return sg->admit;
+}
+
+/* the entry of a mapping gateway, by name (mapping gateways are few) */
+static struct sg_bucket_entry *entry_of(struct sg *sg, const char *name)
+{
+	struct sg_admit_state *st = state_of(sg);
 	struct sg_bucket_entry *e;
 
-	for (e = sg->buckets; e; e = e->next)
+	if (!st)
+		return NULL;
+	for (e = st->buckets; e; e = e->next)
 		if (!strcmp(e->name, name))
-			return &e->b;
+			return e;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->next = sg->buckets;
-	sg->buckets = e;
-	return &e->b;
+	e->next = st->buckets;
+	st->buckets = e;
+	return e;
 }
 
-/* Free the buckets (shutdown). */
+/* Free the buckets and counters (shutdown). */
 void sg_admit_free(struct sg *sg)
 {
 	struct sg_bucket_entry *e, *n;
 
-	for (e = sg->buckets; e; e = n) {
+	if (!sg->admit)
+		return;
+	for (e = sg->admit->buckets; e; e = n) {
 		n = e->next;
 		free(e);
 	}
-	sg->buckets = NULL;
+	free(sg->admit);
+	sg->admit = NULL;
+}
+
+/* a refusal: counted by reason and gateway, never logged one by one */
+static bool refuse(struct sg *sg, const struct sg_mgw *mgw,
+		   struct sg_admit_result *res, uint64_t *which_total,
+		   uint64_t *which_win)
+{
+	struct sg_bucket_entry *e = entry_of(sg, mgw->name);
+
+	(*which_total)++;
+	(*which_win)++;
+	if (e) {
+		e->refused++;
+		e->refused_win++;
+	}
+	res->code = 503;
+	res->phrase = "Service Unavailable";
+	return false;
 }
 
 static void key(char *buf, size_t size, const char *kind, const char *name)
@@ -90,42 +132,44 @@ static void key(char *buf, size_t size, const char *kind, const char *name)
 bool sg_admit(struct sg *sg, const struct sg_mgw *mgw, int64_t now_ms,
 	      struct sg_admit_result *res)
 {
-	struct sg_bucket *b;
+	struct sg_admit_state *st = state_of(sg);
+	struct sg_bucket_entry *e;
 	char kg[96], ka[96];
 
 	memset(res, 0, sizeof(*res));
+	if (!st) {
+		res->code = 500;
+		res->phrase = "Internal Server Error";
+		res->reason = "Internal";
+		return false;
+	}
 	if (sg->tables->params.max_calls > 0 &&
 	    sg_line_active(sg, "switch:") >=
-		    (unsigned)sg->tables->params.max_calls) {
-		res->code = 503;
-		res->phrase = "Service Unavailable";
+		(unsigned)sg->tables->params.max_calls) {
 		res->reason = "MaxConcurrentCalls";
-		return false;
+		return refuse(sg, mgw, res, &st->total.switch_calls,
+			      &st->win.switch_calls);
 	}
 	key(kg, sizeof(kg), "mg", mgw->name);
 	key(ka, sizeof(ka), "ac", mgw->account);
 
 	if (mgw->max_calls > 0 &&
 	    sg_line_active(sg, kg) >= (unsigned)mgw->max_calls) {
-		res->code = 503;
-		res->phrase = "Service Unavailable";
 		res->reason = "GatewayConcurrentLimit";
-		return false;
+		return refuse(sg, mgw, res, &st->total.gateway_calls,
+			      &st->win.gateway_calls);
 	}
 	if (mgw->account_max_calls > 0 &&
 	    sg_line_active(sg, ka) >= (unsigned)mgw->account_max_calls) {
-		res->code = 503;
-		res->phrase = "Service Unavailable";
 		res->reason = "AccountConcurrentLimit";
-		return false;
+		return refuse(sg, mgw, res, &st->total.account_calls,
+			      &st->win.account_calls);
 	}
-	b = mgw->cps_limit > 0 ? bucket_of(sg, mgw->name) : NULL;
-	if (b && !sg_bucket_take(b, mgw->cps_limit, now_ms)) {
-		res->code = 503;
-		res->phrase = "Service Unavailable";
+	e = mgw->cps_limit > 0 ? entry_of(sg, mgw->name) : NULL;
+	if (e && !sg_bucket_take(&e->b, mgw->cps_limit, now_ms)) {
 		res->reason = "CpsLimit";
 		res->retry_after = 1;
-		return false;
+		return refuse(sg, mgw, res, &st->total.cps, &st->win.cps);
 	}
 	sg_line_add(sg, kg, 1);
 	sg_line_add(sg, ka, 1);
@@ -143,4 +187,72 @@ void sg_admit_release(struct sg *sg, const struct sg_mgw *mgw)
 	key(k, sizeof(k), "ac", mgw->account);
 	sg_line_add(sg, k, -1);
 	sg_line_add(sg, "switch:", -1);
+}
+
+static uint64_t sum(const struct sg_admit_counts *n)
+{
+	return n->cps + n->gateway_calls + n->account_calls + n->switch_calls;
+}
+
+/*
+ * Housekeeping (signalingd's tick): one line for the refusals since the
+ * last one, at most every SUMMARY_MS, naming the gateway refused most.
+ */
+void sg_admit_tick(struct sg *sg, int64_t now_ms)
+{
+	struct sg_admit_state *st = sg->admit;
+	const struct sg_bucket_entry *top = NULL;
+
+	if (!st || !sum(&st->win) || now_ms - st->last_summary_ms < SUMMARY_MS)
+		return;
+	for (struct sg_bucket_entry *e = st->buckets; e; e = e->next)
+		if (e->refused_win &&
+		    (!top || e->refused_win > top->refused_win))
+			top = e;
+	sw_warn("admission refused %llu calls (503, no CDR) since the last "
+		"summary: CPS %llu, gateway concurrency %llu, account "
+		"concurrency %llu, switch concurrency %llu; most from mapping "
+		"gateway %s (%llu)",
+		(unsigned long long)sum(&st->win),
+		(unsigned long long)st->win.cps,
+		(unsigned long long)st->win.gateway_calls,
+		(unsigned long long)st->win.account_calls,
+		(unsigned long long)st->win.switch_calls, top ? top->name : "-",
+		top ? (unsigned long long)top->refused_win : 0ULL);
+	memset(&st->win, 0, sizeof(st->win));
+	for (struct sg_bucket_entry *e = st->buckets; e; e = e->next)
+		e->refused_win = 0;
+	st->last_summary_ms = now_ms;
+}
+
+/* Refusals since start (zeros before the first). */
+void sg_admit_counts(const struct sg *sg, struct sg_admit_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sg->admit)
+		*out = sg->admit->total;
+}
+
+/*
+ * health.ping "refused": {"total", "cps", "gateway_calls",
+ * "account_calls", "switch_calls", "by_gateway": {name: n}}.
+ */
+json_t *sg_admit_json(const struct sg *sg)
+{
+	struct sg_admit_counts n;
+	json_t *by = json_object();
+
+	sg_admit_counts(sg, &n);
+	for (const struct sg_bucket_entry *e = sg->admit ? sg->admit->buckets
+							 : NULL;
+	     e && by; e = e->next)
+		if (e->refused)
+			json_object_set_new(
+			    by, e->name, json_integer((json_int_t)e->refused));
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o*}", "total",
+			 (json_int_t)sum(&n), "cps", (json_int_t)n.cps,
+			 "gateway_calls", (json_int_t)n.gateway_calls,
+			 "account_calls", (json_int_t)n.account_calls,
+			 "switch_calls", (json_int_t)n.switch_calls,
+			 "by_gateway", by);
 }

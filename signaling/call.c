@@ -39,6 +39,21 @@ struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
 	return NULL;
 }
 
+/*
+ * A leg plan for the media node with who may send that leg's media: the
+ * caller's signalling source and its mapping gateway's media_handover (leg
+ * a), the vendor gateway's address and media_handover (leg b).  plan is
+ * returned (docs/mediaproxyd.md "Latching").
+ */
+json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan)
+{
+	if (leg_a)
+		return sg_media_plan_guard(plan, c->src_ip,
+					   c->mgw && c->mgw->media_handover);
+	return sg_media_plan_guard(plan, c->gw ? c->gw->address : NULL,
+				   c->gw && c->gw->media_handover);
+}
+
 /* A wire string into a record field: valid UTF-8, cut on a character. */
 static void wire_copy(char *dst, size_t size, const char *s, size_t len)
 {
@@ -188,7 +203,8 @@ void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len)
 		return;
 	}
 	snprintf(c->codec_b, sizeof(c->codec_b), "%s", m.codec);
-	sg_media_answer(c->node, c->id, sg_media_leg_plan(&m),
+	sg_media_answer(c->node, c->id,
+			sg_call_guard(c, false, sg_media_leg_plan(&m)),
 			(int)c->sg->cfg.media_timeout_ms);
 	c->b_media_set = true;
 	if (sg_sdp_rewrite(&out, sdp, len, c->a_local_ip, c->a_local_port)) {
@@ -578,8 +594,8 @@ static void media_try_next(struct sg_call *c)
 		return;
 	}
 	c->node = c->media_nodes[c->media_try];
-	a = sg_media_leg_plan(&c->a_sdp);
-	b = sg_media_leg_plan(NULL);
+	a = sg_call_guard(c, true, sg_media_leg_plan(&c->a_sdp));
+	b = sg_call_guard(c, false, sg_media_leg_plan(NULL));
 	if (b && a) {
 		/* the vendor leg offers what the caller offered */
 		json_object_set(b, "codec", json_object_get(a, "codec"));
@@ -594,7 +610,7 @@ static void media_try_next(struct sg_call *c)
 				json_object_get(a, "dtmf_recv"));
 	}
 	if (sg_media_offer(
-		&c->media_req, c->node, c->id, c->callid_a, a, b,
+		&c->media_req, c->node, c->id, c->callid_a, c->account, a, b,
 		(int)params_of(c)->qos_rtp, sg_params_media_json(params_of(c)),
 		(int)c->sg->cfg.media_timeout_ms, media_offered, c)) {
 		c->node = NULL;
@@ -866,11 +882,32 @@ static bool card_split(struct sg_call *c)
 void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *mgw, const char *src_ip)
 {
-	struct sg_call *c = calloc(1, sizeof(*c));
-	bool fits, card_ok = true;
+	struct sg_admit_result ar;
+	struct sg_call *c;
+	bool fits, card_ok = true, admitted = false;
 
+	/* admission first (issue 9, fairness): a refused INVITE costs a
+	 * stateless 503 and a counter, no call, no CDR, no log line of its
+	 * own (admission.h); locked gateways and a stopping switch are
+	 * answered below with their own reasons */
+	if (!mgw->locked && !sg->stopping) {
+		if (!sg_admit(sg, mgw, sw_time_mono_ms(), &ar)) {
+			char ra[16];
+
+			snprintf(ra, sizeof(ra), "%d", ar.retry_after);
+			nta_msg_treply(sg->agent, msg, ar.code, ar.phrase,
+				       TAG_IF(ar.retry_after > 0,
+					      SIPTAG_RETRY_AFTER_STR(ra)),
+				       TAG_END());
+			return;
+		}
+		admitted = true;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c || !(c->home = su_home_new(sizeof(*c->home)))) {
 		free(c);
+		if (admitted)
+			sg_admit_release(sg, mgw);
 		nta_msg_treply(sg->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
 			       TAG_END());
 		return;
@@ -878,6 +915,7 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	c->sg = sg;
 	c->tables = sg_tables_ref(sg->tables);
 	c->mgw = mgw;
+	c->admitted = admitted; /* released by call_end() */
 	c->state = SG_CALL_AUTH;
 	sw_uuid_gen(c->id);
 	c->setup_ms = sw_time_wall_ms();
@@ -921,6 +959,9 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	c->irq = nta_incoming_create(sg->agent, NULL, msg, sip, TAG_END());
 	if (!c->irq) {
 		sw_cerr(c->callid_a, "cannot create server transaction");
+		if (c->admitted)
+			sg_admit_release(sg, mgw);
+		c->admitted = false;
 		c->state = SG_CALL_ENDED;
 		c->cdr_done = true; /* nothing was answered: no CDR */
 		call_free(c);
@@ -1004,17 +1045,6 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		sg_call_fail(c, 503, sip_503_Service_unavailable, "Shutdown",
 			     "server");
 		return;
-	}
-	{
-		struct sg_admit_result ar;
-
-		if (!sg_admit(sg, mgw, c->setup_mono, &ar)) {
-			c->retry_after = ar.retry_after;
-			sg_call_fail(c, ar.code, ar.phrase, ar.reason,
-				     "server");
-			return;
-		}
-		c->admitted = true;
 	}
 	if (c->callee[0] &&
 	    sg_tables_number_check(c->tables, mgw->account, c->callee)) {

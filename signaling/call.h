@@ -159,6 +159,7 @@ struct sg_call {
 };
 
 struct sg_call *sg_call_by_id(struct sg *sg, const char *id);
+json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan);
 void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *mgw, const char *src_ip);
 

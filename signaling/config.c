@@ -44,6 +44,16 @@ static const struct sw_conf_item table[] = {
      "resend interval of unacknowledged CDRs"},
     {"keep_calls_on_stop", SW_CONF_BOOL, S(keep_calls_on_stop), "1", 0, 0,
      "SIGTERM leaves answered calls up for the next start to recover"},
+    {"tcp_max_connections", SW_CONF_INT, S(tcp_max_connections), "2048", 16,
+     1000000, "inbound SIP TCP connections in all (kept below RLIMIT_NOFILE)"},
+    {"tcp_max_per_source", SW_CONF_INT, S(tcp_max_per_source), "32", 1, 1000000,
+     "inbound SIP TCP connections per source address"},
+    {"tcp_idle_timeout_ms", SW_CONF_INT, S(tcp_idle_timeout_ms), "120000", 1000,
+     86400000, "a TCP connection without traffic is closed after"},
+    {"tcp_msg_timeout_ms", SW_CONF_INT, S(tcp_msg_timeout_ms), "10000", 100,
+     600000, "a SIP message must be complete within"},
+    {"tcp_unknown_grace_ms", SW_CONF_INT, S(tcp_unknown_grace_ms), "2000", 0,
+     60000, "a TCP source neither gateway nor authenticated is closed after"},
     SW_CONF_END,
 };
 

@@ -32,7 +32,12 @@ struct sg_config {
 	int64_t auth_timeout_ms;
 	int64_t media_timeout_ms;
 	int64_t cdr_retry_ms;
-	bool keep_calls_on_stop; /* answered calls survive a restart */
+	bool keep_calls_on_stop;      /* answered calls survive a restart */
+	int64_t tcp_max_connections;  /* inbound SIP over TCP, in total */
+	int64_t tcp_max_per_source;   /* ... per source address */
+	int64_t tcp_idle_timeout_ms;  /* a connection with no traffic */
+	int64_t tcp_msg_timeout_ms;   /* a message that never completes */
+	int64_t tcp_unknown_grace_ms; /* not a gateway, not authenticated */
 };
 
 int sg_config_load(struct sg_config *cfg, const char *path, char *err,

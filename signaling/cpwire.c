@@ -216,13 +216,17 @@ int sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len)
 		return err;
 	}
 	cp->have_ans = true;
-	sg_media_update(c->node, c->id, "a",
-			plan_json(&cp->ans.a, cp->caller.ip, cp->caller.port,
-				  cp->caller.direction),
-			(int)c->sg->cfg.media_timeout_ms);
-	sg_media_answer(c->node, c->id,
-			plan_json(&cp->ans.b, v.ip, v.port, v.direction),
-			(int)c->sg->cfg.media_timeout_ms);
+	sg_media_update(
+	    c->node, c->id, "a",
+	    sg_call_guard(c, true,
+			  plan_json(&cp->ans.a, cp->caller.ip, cp->caller.port,
+				    cp->caller.direction)),
+	    (int)c->sg->cfg.media_timeout_ms);
+	sg_media_answer(
+	    c->node, c->id,
+	    sg_call_guard(c, false,
+			  plan_json(&cp->ans.b, v.ip, v.port, v.direction)),
+	    (int)c->sg->cfg.media_timeout_ms);
 	c->b_media_set = true;
 	snprintf(c->codec_a, sizeof(c->codec_a), "%s", cp->ans.a.codec);
 	snprintf(c->codec_b, sizeof(c->codec_b), "%s", cp->ans.b.codec);
@@ -273,10 +277,11 @@ int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp, size_t len,
 	free(tmp);
 	if (err)
 		return err;
-	sg_media_update(
-	    c->node, c->id, from_a ? "a" : "b",
-	    plan_json(from_a ? &r->a : &r->b, s.ip, s.port, s.direction),
-	    (int)c->sg->cfg.media_timeout_ms);
+	sg_media_update(c->node, c->id, from_a ? "a" : "b",
+			sg_call_guard(c, from_a,
+				      plan_json(from_a ? &r->a : &r->b, s.ip,
+						s.port, s.direction)),
+			(int)c->sg->cfg.media_timeout_ms);
 	return 0;
 }
 

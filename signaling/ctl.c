@@ -13,10 +13,12 @@
 #include "common/swtime.h"
 #include "common/sysperf.h"
 #include "proto/proto.h"
+#include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/cpwire.h"
 #include "signaling/ctl.h"
+#include "signaling/edge.h"
 #include "signaling/failover.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
@@ -83,7 +85,7 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 	    req,
 	    json_pack(
 		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
-		" s:i, s:o, s:o, s:I, s:o, s:o}",
+		" s:i, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
 		"daemon", "signalingd", "node_id", sg->cfg.node_id, "version",
 		TANDEM_VERSION, "uptime_s",
 		(json_int_t)((sw_time_mono_ms() - sg->start_mono_ms) / 1000),
@@ -92,7 +94,8 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		(json_int_t)sg_spool_pending(sg->spool), "registrations",
 		(int)sg_sip_registrations(sg), "gateways_offline", offline,
 		"host", sw_sysperf_json(&perf), "calls_started",
-		(json_int_t)sg->calls_started, "gateways_full", full,
+		(json_int_t)sg->calls_started, "gateways_full", full, "refused",
+		sg_admit_json(sg), "edge", sg_edge_json(sg->edge, now),
 		"longest_call",
 		longest ? json_pack(
 			      "{s:s, s:s, s:I}", "id", longest->id, "account",

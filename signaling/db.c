@@ -16,17 +16,31 @@
 #include "common/swtime.h"
 #include "signaling/db.h"
 
+/* the blacklist (edge.h): addresses only, the active entries, those
+ * without expiry and the longest-lived first should the table be full */
+#define BL_SQL                                                                 \
+	"SELECT host(ip) AS ip, coalesce((extract(epoch FROM expires_at - "    \
+	"now()) * 1000)::bigint, -1) AS left_ms FROM blacklist"                \
+	" WHERE (expires_at IS NULL OR expires_at > now())"                    \
+	" AND masklen(ip) = CASE family(ip) WHEN 4 THEN 32 ELSE 128 END"       \
+	" ORDER BY expires_at DESC NULLS FIRST LIMIT " SG_BL_MAX_S ";"
+#define LOAD_RESULTS 8 /* results of load_sql; the blacklist is the last */
+
 /* the statements, in the order their results arrive */
 static const char load_sql[] =
     "SELECT name, value FROM system_parameters;"
-    "SELECT m.id, m.name, a.name, a.billing_type, m.auth_mode,"
-    " array_to_string(m.ips, ','), array_to_string(m.ports, ','),"
-    " m.max_call_duration_s, (m.locked OR a.locked),"
-    " m.cps_limit, m.max_concurrent_calls, a.max_concurrent_calls,"
-    " m.caller_dial_plan::text, m.callee_dial_plan::text,"
+    "SELECT m.id, m.name, a.name AS account, a.billing_type, m.auth_mode,"
+    " array_to_string(m.ips, ',') AS ips,"
+    " array_to_string(m.ports, ',') AS ports,"
+    " m.max_call_duration_s, (m.locked OR a.locked) AS locked,"
+    " m.cps_limit, m.max_concurrent_calls AS max_calls,"
+    " a.max_concurrent_calls AS account_max_calls,"
+    " m.caller_dial_plan::text AS caller_dial_plan,"
+    " m.callee_dial_plan::text AS callee_dial_plan,"
     " m.priority_customer, m.caller_source,"
-    " coalesce(m.username, ''), coalesce(m.password, ''), m.media::text,"
-    " m.phone_card_mode, m.phone_card_prefix"
+    " coalesce(m.username, '') AS username, coalesce(m.ha1, '') AS ha1,"
+    " m.media::text AS media, m.phone_card_mode, m.phone_card_prefix,"
+    " m.media_handover"
     " FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
     " ORDER BY m.id;"
     "SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
@@ -43,7 +57,8 @@ static const char load_sql[] =
     " g.caller_dial_plan::text, g.callee_dial_plan::text,"
     " coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
     " coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0),"
-    " coalesce(g.work_calendar_id, 0), g.active_period, g.media::text"
+    " coalesce(g.work_calendar_id, 0), g.active_period, g.media::text,"
+    " g.media_handover"
     " FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
     " LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
     " ORDER BY g.id;"
@@ -63,12 +78,17 @@ static const char load_sql[] =
     " coalesce((SELECT string_agg(to_char(h.day, 'YYYY-MM-DD'), ',')"
     "   FROM holidays h WHERE h.calendar_id = c.id), '')"
     " FROM work_calendars c ORDER BY c.id;"
-    "SELECT p.number, p.password, a.name, a.billing_type, a.locked,"
-    " a.max_concurrent_calls"
-    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY p.id;";
+    "SELECT p.number, p.ha1, a.name AS account, a.billing_type,"
+    " a.locked, a.max_concurrent_calls AS account_max_calls"
+    " FROM phones p JOIN accounts a ON a.id = p.account_id ORDER BY "
+    "p.id;" BL_SQL;
+
+/* the blacklist alone: what a change of only the blacklist reloads */
+static const char bl_sql[] = BL_SQL;
 
 struct loader {
 	struct sg_tables *t;
+	bool bl_only; /* bl_sql: the blacklist alone */
 	int nresult;
 	int err;
 	char why[256];
@@ -84,6 +104,14 @@ static int to_int(const char *s)
 	long v = strtol(s ? s : "0", NULL, 10);
 
 	return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int)v;
+}
+
+/* column `name` of row i ("" when the query has no such column) */
+static const char *col(const PGresult *r, int i, const char *name)
+{
+	int c = PQfnumber(r, name);
+
+	return c < 0 ? "" : PQgetvalue(r, i, c);
 }
 
 static bool truthy(const char *s)
@@ -167,36 +195,39 @@ static int load_mgws(struct loader *l, const PGresult *r)
 
 	for (int i = 0; i < n; i++) {
 		struct sg_mgw *m = &t->mgws[t->nmgws];
-		const char *ips = PQgetvalue(r, i, 5);
-		const char *ports = PQgetvalue(r, i, 6);
+		const char *ips = col(r, i, "ips");
+		const char *ports = col(r, i, "ports");
 		char **items = NULL;
 		long k;
 
-		m->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		copy(m->name, sizeof(m->name), PQgetvalue(r, i, 1));
-		copy(m->account, sizeof(m->account), PQgetvalue(r, i, 2));
-		m->postpaid = !strcmp(PQgetvalue(r, i, 3), "postpaid");
-		copy(m->auth_mode, sizeof(m->auth_mode), PQgetvalue(r, i, 4));
-		m->max_duration_s = strtoll(PQgetvalue(r, i, 7), NULL, 10);
-		m->locked = truthy(PQgetvalue(r, i, 8));
-		m->cps_limit = strtoll(PQgetvalue(r, i, 9), NULL, 10);
-		m->max_calls = strtoll(PQgetvalue(r, i, 10), NULL, 10);
-		m->account_max_calls = strtoll(PQgetvalue(r, i, 11), NULL, 10);
+		m->id = strtoll(col(r, i, "id"), NULL, 10);
+		copy(m->name, sizeof(m->name), col(r, i, "name"));
+		copy(m->account, sizeof(m->account), col(r, i, "account"));
+		m->postpaid = !strcmp(col(r, i, "billing_type"), "postpaid");
+		copy(m->auth_mode, sizeof(m->auth_mode),
+		     col(r, i, "auth_mode"));
+		m->max_duration_s =
+		    strtoll(col(r, i, "max_call_duration_s"), NULL, 10);
+		m->locked = truthy(col(r, i, "locked"));
+		m->cps_limit = strtoll(col(r, i, "cps_limit"), NULL, 10);
+		m->max_calls = strtoll(col(r, i, "max_calls"), NULL, 10);
+		m->account_max_calls =
+		    strtoll(col(r, i, "account_max_calls"), NULL, 10);
 		t->nmgws++;
-		load_plan(&m->caller_dp, PQgetvalue(r, i, 12), "mapping",
-			  m->name, "caller");
-		load_plan(&m->callee_dp, PQgetvalue(r, i, 13), "mapping",
-			  m->name, "callee");
-		m->priority_customer = truthy(PQgetvalue(r, i, 14));
+		load_plan(&m->caller_dp, col(r, i, "caller_dial_plan"),
+			  "mapping", m->name, "caller");
+		load_plan(&m->callee_dp, col(r, i, "callee_dial_plan"),
+			  "mapping", m->name, "callee");
+		m->priority_customer = truthy(col(r, i, "priority_customer"));
 		copy(m->caller_source, sizeof(m->caller_source),
-		     PQgetvalue(r, i, 15));
-		copy(m->username, sizeof(m->username), PQgetvalue(r, i, 16));
-		copy(m->password, sizeof(m->password), PQgetvalue(r, i, 17));
-		load_media(&m->media, PQgetvalue(r, i, 18), "mapping", m->name);
-		m->phone_card =
-		    truthy(PQgetvalue(r, i, PQfnumber(r, "phone_card_mode")));
+		     col(r, i, "caller_source"));
+		copy(m->username, sizeof(m->username), col(r, i, "username"));
+		copy(m->ha1, sizeof(m->ha1), col(r, i, "ha1"));
+		load_media(&m->media, col(r, i, "media"), "mapping", m->name);
+		m->phone_card = truthy(col(r, i, "phone_card_mode"));
 		copy(m->card_prefix, sizeof(m->card_prefix),
-		     PQgetvalue(r, i, PQfnumber(r, "phone_card_prefix")));
+		     col(r, i, "phone_card_prefix"));
+		m->media_handover = truthy(col(r, i, "media_handover"));
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);
@@ -282,6 +313,8 @@ static int load_gws(struct loader *l, const PGresult *r)
 		else if (!strcmp(PQgetvalue(r, i, 26), "non_working"))
 			g->period = SG_PERIOD_NON_WORKING;
 		load_media(&g->media, PQgetvalue(r, i, 27), "routing", g->name);
+		g->media_handover =
+		    truthy(PQgetvalue(r, i, PQfnumber(r, "media_handover")));
 		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))
@@ -439,15 +472,41 @@ static int load_phones(struct loader *l, const PGresult *r)
 		m = &t->mgws[t->nmgws++];
 		memset(m, 0, sizeof(*m));
 		snprintf(m->name, sizeof(m->name), "phone:%s",
-			 PQgetvalue(r, i, 0));
-		copy(m->username, sizeof(m->username), PQgetvalue(r, i, 0));
-		copy(m->password, sizeof(m->password), PQgetvalue(r, i, 1));
-		copy(m->account, sizeof(m->account), PQgetvalue(r, i, 2));
-		m->postpaid = !strcmp(PQgetvalue(r, i, 3), "postpaid");
-		m->locked = truthy(PQgetvalue(r, i, 4));
-		m->account_max_calls = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+			 col(r, i, "number"));
+		copy(m->username, sizeof(m->username), col(r, i, "number"));
+		copy(m->ha1, sizeof(m->ha1), col(r, i, "ha1"));
+		copy(m->account, sizeof(m->account), col(r, i, "account"));
+		m->postpaid = !strcmp(col(r, i, "billing_type"), "postpaid");
+		m->locked = truthy(col(r, i, "locked"));
+		m->account_max_calls =
+		    strtoll(col(r, i, "account_max_calls"), NULL, 10);
 		copy(m->auth_mode, sizeof(m->auth_mode), "phone");
 		copy(m->caller_source, sizeof(m->caller_source), "from");
+	}
+	return 0;
+}
+
+/* the active blacklist entries (edge.h applies them) */
+static int load_blacklist(struct loader *l, const PGresult *r)
+{
+	int n = PQntuples(r);
+	int cip = PQfnumber(r, "ip"), cleft = PQfnumber(r, "left_ms");
+	struct sg_tables *t = l->t;
+
+	if (!n)
+		return 0;
+	if (cip < 0 || cleft < 0)
+		return EIO;
+	t->bl = calloc((size_t)n, sizeof(*t->bl));
+	if (!t->bl)
+		return ENOMEM;
+	for (int i = 0; i < n; i++) {
+		struct sg_bl_row *b = &t->bl[t->nbl];
+
+		copy(b->ip, sizeof(b->ip), PQgetvalue(r, i, cip));
+		b->left_ms = strtoll(PQgetvalue(r, i, cleft), NULL, 10);
+		if (b->left_ms)
+			t->nbl++;
 	}
 	return 0;
 }
@@ -455,7 +514,7 @@ static int load_phones(struct loader *l, const PGresult *r)
 /* consume one result of load_sql */
 static void collect(struct loader *l, PGresult *r)
 {
-	int idx = l->nresult++;
+	int idx = l->nresult++ + (l->bl_only ? LOAD_RESULTS - 1 : 0);
 
 	if (l->err)
 		goto out;
@@ -487,6 +546,9 @@ static void collect(struct loader *l, PGresult *r)
 	case 6:
 		l->err = load_phones(l, r);
 		break;
+	case 7:
+		l->err = load_blacklist(l, r);
+		break;
 	default:
 		break;
 	}
@@ -505,15 +567,23 @@ static int loader_init(struct loader *l)
 
 static int loader_finish(struct loader *l, struct sg_tables **tp)
 {
-	if (!l->err && l->nresult != 7) {
+	int want = l->bl_only ? 1 : LOAD_RESULTS;
+
+	if (!l->err && l->nresult != want) {
 		l->err = EIO;
-		snprintf(l->why, sizeof(l->why), "expected 7 results, got %d",
-			 l->nresult);
+		snprintf(l->why, sizeof(l->why), "expected %d results, got %d",
+			 want, l->nresult);
 	}
 	if (l->err) {
 		sg_tables_unref(l->t);
 		l->t = NULL;
 		return l->err;
+	}
+	for (size_t i = 0; i < l->t->nmgws; i++) {
+		if (!strcmp(l->t->mgws[i].auth_mode, "phone"))
+			l->t->has_phones = true;
+		else if (!strcmp(l->t->mgws[i].auth_mode, "password"))
+			l->t->has_password = true;
 	}
 	l->t->loaded_wall_ms = sw_time_wall_ms();
 	*tp = l->t;
@@ -632,7 +702,11 @@ static void db_done(struct sg_db *db, int err, const char *why)
 		why = db->l.why;
 	}
 	if (err)
-		sw_err("routing tables reload failed: %s", why);
+		sw_err("%s reload failed: %s",
+		       db->l.bl_only ? "blacklist" : "routing tables", why);
+	else if (db->l.bl_only)
+		sw_debug("blacklist reloaded in %lld ms: %zu entries",
+			 (long long)(sw_time_mono_ms() - db->start_ms), t->nbl);
 	else
 		sw_info("routing tables reloaded in %lld ms: %zu mapping, "
 			"%zu routing gateways",
@@ -668,7 +742,7 @@ static bool db_step(struct sg_db *db)
 			goto fail;
 		}
 		if (PQsetnonblocking(db->conn, 1) ||
-		    !PQsendQuery(db->conn, load_sql))
+		    !PQsendQuery(db->conn, db->l.bl_only ? bl_sql : load_sql))
 			goto fail;
 		db->state = DB_SENDING;
 		/* fall through */
@@ -724,8 +798,8 @@ static int db_readable(void *magic, su_wait_t *w, void *arg)
  * Start loading the tables without blocking; h(err, tables, arg) runs on
  * the loop exactly once unless sg_db_cancel() is called first.
  */
-int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
-		     sg_db_loaded_h *h, void *arg)
+static int load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		      sg_db_loaded_h *h, void *arg, bool bl_only)
 {
 	struct sg_db *db;
 	int err;
@@ -740,6 +814,7 @@ int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
 		free(db);
 		return err;
 	}
+	db->l.bl_only = bl_only;
 	db->root = root;
 	db->h = h;
 	db->arg = arg;
@@ -758,6 +833,27 @@ int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
 	if (db_step(db) && dbp)
 		*dbp = NULL;
 	return 0;
+}
+
+/*
+ * Load the tables on a non-blocking connection watched by root; h gets
+ * them (or an error) on the loop.
+ */
+int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		     sg_db_loaded_h *h, void *arg)
+{
+	return load_async(dbp, root, conninfo, h, arg, false);
+}
+
+/*
+ * The same for the blacklist alone (a change notified as "blacklist"): h
+ * gets a struct sg_tables holding only bl/nbl.
+ */
+int sg_db_load_blacklist_async(struct sg_db **dbp, su_root_t *root,
+			       const char *conninfo, sg_db_loaded_h *h,
+			       void *arg)
+{
+	return load_async(dbp, root, conninfo, h, arg, true);
 }
 
 /* Abandon a load in progress; its handler never runs. */

@@ -6,7 +6,8 @@
  * struct sg_tables.  sg_db_load_sync() blocks (start-up only, before the
  * SIP socket takes calls); sg_db_load_async() runs the same query with a
  * non-blocking libpq connection watched by the su_root, for SIGHUP reloads
- * while calls are up.
+ * while calls are up; sg_db_load_blacklist_async() reads the blacklist
+ * alone, when only it changed.
  *
  * Threading: main loop only.
  */
@@ -21,12 +22,15 @@
 struct sg_db;
 
 /* t: a new snapshot holding one reference for the handler, NULL on error */
-typedef void (sg_db_loaded_h)(int err, struct sg_tables *t, void *arg);
+typedef void(sg_db_loaded_h)(int err, struct sg_tables *t, void *arg);
 
-int  sg_db_load_sync(struct sg_tables **tp, const char *conninfo, char *err,
-		     size_t errsz);
-int  sg_db_load_async(struct sg_db **dbp, su_root_t *root,
-		      const char *conninfo, sg_db_loaded_h *h, void *arg);
+int sg_db_load_sync(struct sg_tables **tp, const char *conninfo, char *err,
+		    size_t errsz);
+int sg_db_load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
+		     sg_db_loaded_h *h, void *arg);
+int sg_db_load_blacklist_async(struct sg_db **dbp, su_root_t *root,
+			       const char *conninfo, sg_db_loaded_h *h,
+			       void *arg);
 void sg_db_cancel(struct sg_db *db);
 
 #endif /* SG_DB_H */

@@ -58,7 +58,7 @@ static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (status < 200)
 		return 0;
 	nta_outgoing_destroy(orq);
-	sg_call_txn_done(c);	/* counted like a BYE: keeps the call alive */
+	sg_call_txn_done(c); /* counted like a BYE: keeps the call alive */
 	return 0;
 }
 
@@ -69,9 +69,10 @@ static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
  */
 static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
 {
-	const char *type = sip->sip_content_type && sip->sip_content_type->c_type
-				   ? sip->sip_content_type->c_type
-				   : "";
+	const char *type =
+	    sip->sip_content_type && sip->sip_content_type->c_type
+		? sip->sip_content_type->c_type
+		: "";
 	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
 	nta_outgoing_t *o;
 	char body[256];
@@ -85,11 +86,11 @@ static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
 		return 200;
 	if (sg_cpw_info(c, from_a, sip->sip_payload->pl_data,
 			sip->sip_payload->pl_len))
-		return 200;	/* DTMF policy: INFO or media.play_dtmf */
+		return 200; /* DTMF policy: INFO or media.play_dtmf */
 	snprintf(body, sizeof(body), "%.*s",
 		 (int)(sip->sip_payload->pl_len < sizeof(body) - 1
-			       ? sip->sip_payload->pl_len
-			       : sizeof(body) - 1),
+			   ? sip->sip_payload->pl_len
+			   : sizeof(body) - 1),
 		 sip->sip_payload->pl_data);
 	o = nta_outgoing_tcreate(to, info_resp, c, NULL, SIP_METHOD_INFO, NULL,
 				 SIPTAG_CONTENT_TYPE_STR(type),
@@ -130,11 +131,12 @@ static int sdp_across(struct sg_call *c, bool from_a, const char *sdp,
 		return *outp ? 0 : ENOMEM;
 	}
 	if (sg_cpw_across(c, from_a, sdp, len, outp) == 0)
-		return 0;	/* codecs kept as negotiated (SPEC §5) */
+		return 0; /* codecs kept as negotiated (SPEC §5) */
 	if (sg_sdp_inspect(&m, sdp, len))
 		return EBADMSG;
 	sg_media_update(c->node, c->id, from_a ? "a" : "b",
-			sg_media_leg_plan(&m), (int)c->sg->cfg.media_timeout_ms);
+			sg_call_guard(c, from_a, sg_media_leg_plan(&m)),
+			(int)c->sg->cfg.media_timeout_ms);
 	return sg_sdp_rewrite(outp, sdp, len,
 			      from_a ? c->b_local_ip : c->a_local_ip,
 			      from_a ? c->b_local_port : c->a_local_port);
@@ -144,7 +146,7 @@ static int reinv_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
 {
 	(void)magic;
 	(void)irq;
-	(void)sip;		/* ACK/CANCEL of a relayed re-INVITE */
+	(void)sip; /* ACK/CANCEL of a relayed re-INVITE */
 	return 0;
 }
 
@@ -154,9 +156,8 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	struct sg_call *c = magic;
 	int status = sip && sip->sip_status ? sip->sip_status->st_status
 					    : nta_outgoing_status(orq);
-	const char *phrase = sip && sip->sip_status
-				     ? sip->sip_status->st_phrase
-				     : "Request Timeout";
+	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
+						    : "Request Timeout";
 	nta_leg_t *to = c->reinv_from_a ? c->leg_b : c->leg_a;
 	const char *sdp;
 	char *out = NULL;
@@ -166,8 +167,8 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		return 0;
 	if (status < 300 && to) {
 		nta_outgoing_t *ack = nta_outgoing_tcreate(
-			to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-			SIPTAG_CONTACT(sg_call_contact(c)), TAG_END());
+		    to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
+		    SIPTAG_CONTACT(sg_call_contact(c)), TAG_END());
 
 		if (ack)
 			nta_outgoing_destroy(ack);
@@ -175,8 +176,8 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		if (sdp && sdp_across(c, !c->reinv_from_a, sdp, len, &out))
 			sw_cwarn(c->callid_a, "re-INVITE answer SDP unusable");
 		if (out) {
-			char **mine = c->reinv_from_a ? &c->sdp_to_a
-						      : &c->sdp_to_b;
+			char **mine =
+			    c->reinv_from_a ? &c->sdp_to_a : &c->sdp_to_b;
 			free(*mine);
 			*mine = out;
 		}
@@ -185,12 +186,12 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		 c->reinv_from_a ? "caller" : "vendor", status);
 	if (c->reinv_irq)
 		nta_incoming_treply(
-			c->reinv_irq, status, phrase,
-			TAG_IF(status < 300, SIPTAG_CONTACT(sg_call_contact(c))),
-			TAG_IF(status < 300 && out,
-			       SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-			TAG_IF(status < 300 && out, SIPTAG_PAYLOAD_STR(out)),
-			TAG_END());
+		    c->reinv_irq, status, phrase,
+		    TAG_IF(status < 300, SIPTAG_CONTACT(sg_call_contact(c))),
+		    TAG_IF(status < 300 && out,
+			   SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+		    TAG_IF(status < 300 && out, SIPTAG_PAYLOAD_STR(out)),
+		    TAG_END());
 	nta_outgoing_destroy(orq);
 	c->reinv_orq = NULL;
 	return 0;
@@ -222,14 +223,15 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		return 0;
 	}
 	if (c->reinv_irq)
-		nta_incoming_destroy(c->reinv_irq);	/* the previous one */
+		nta_incoming_destroy(c->reinv_irq); /* the previous one */
 	c->reinv_irq = irq;
 	c->reinv_from_a = from_a;
 	nta_incoming_bind(irq, reinv_event, c);
-	c->reinv_orq = nta_outgoing_tcreate(
-		to, reinv_resp, c, NULL, SIP_METHOD_INVITE, NULL,
-		SIPTAG_CONTACT(sg_call_contact(c)), SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
-		SIPTAG_PAYLOAD_STR(out), TAG_END());
+	c->reinv_orq =
+	    nta_outgoing_tcreate(to, reinv_resp, c, NULL, SIP_METHOD_INVITE,
+				 NULL, SIPTAG_CONTACT(sg_call_contact(c)),
+				 SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
+				 SIPTAG_PAYLOAD_STR(out), TAG_END());
 	if (!c->reinv_orq) {
 		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
 				    TAG_END());
@@ -254,8 +256,8 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 
 	switch (sip->sip_request->rq_method) {
 	case sip_method_bye:
-		sw_cdebug(c->callid_a, "BYE from %s", from_a ? "caller"
-							      : "vendor");
+		sw_cdebug(c->callid_a, "BYE from %s",
+			  from_a ? "caller" : "vendor");
 		if (from_a)
 			confirmed(c);
 		sg_call_terminate(c, "Normal", from_a ? "caller" : "callee");
@@ -268,21 +270,19 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		if (c->state == SG_CALL_ENDED)
 			return 481;
 		if (c->reinv_orq)
-			return 491;	/* one re-INVITE at a time */
+			return 491; /* one re-INVITE at a time */
 		if (relay_reinvite(c, from_a, irq, sip) == 0)
 			return 0;
 		/* no SDP (or nothing to relay to): a session refresh,
 		 * answered here with the SDP last sent on this leg */
-		nta_incoming_treply(irq, SIP_200_OK,
-				    SIPTAG_CONTACT(sg_call_contact(c)),
-				    TAG_IF(sdp,
-					   SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-				    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)),
-				    TAG_END());
+		nta_incoming_treply(
+		    irq, SIP_200_OK, SIPTAG_CONTACT(sg_call_contact(c)),
+		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 		nta_incoming_destroy(irq);
 		return 0;
 	case sip_method_cancel:
-		return 481;	/* a CANCEL that matched no transaction */
+		return 481; /* a CANCEL that matched no transaction */
 	case sip_method_info:
 		return relay_info(c, from_a, sip);
 	case sip_method_options:
@@ -296,7 +296,7 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 
 /* Request in the caller leg's dialog. */
 int sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
-			 sip_t const *sip)
+		      sip_t const *sip)
 {
 	(void)leg;
 	return dialog_request(magic, true, irq, sip);
@@ -338,4 +338,3 @@ int sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip)
 	}
 	return 0;
 }
-

@@ -8,22 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sofia-sip/su_md5.h>
-
+#include "common/md5.h"
 #include "signaling/digest.h"
-
-static void md5_hex(char out[33], const char *const *parts, size_t n)
-{
-	su_md5_t ctx;
-
-	su_md5_init(&ctx);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			su_md5_update(&ctx, ":", 1);
-		su_md5_strupdate(&ctx, parts[i]);
-	}
-	su_md5_hexdigest(&ctx, out);
-}
 
 /*
  * Nonce "<seconds hex>.<seq hex>.<md5(secret:seconds:seq:source)>": seq
@@ -38,7 +24,7 @@ void sg_digest_nonce(char *out, size_t size, const char *secret,
 
 	snprintf(ts, sizeof(ts), "%" PRIx64, (uint64_t)now_s);
 	snprintf(sq, sizeof(sq), "%" PRIx64, seq);
-	md5_hex(mac, parts, 4);
+	sw_md5_hex(mac, parts, 4);
 	snprintf(out, size, "%s.%s.%s", ts, sq, mac);
 }
 
@@ -171,17 +157,18 @@ const char *sg_digest_user(msg_auth_t const *au, char *buf, size_t size)
 }
 
 /*
- * Verify a Digest credential for user/password against the request rq;
+ * Verify a Digest credential for user, whose stored secret is ha1
+ * (MD5(user:realm:password), common/md5.h), against the request rq;
  * *stale is set when only the nonce is wrong (old, used before, or given
  * to another address): the client may retry with a new one.
  */
 bool sg_digest_verify(msg_auth_t const *au, const struct sg_digest_req *rq,
-		      const char *user, const char *password,
-		      const char *secret, struct sg_nonces *seen, bool *stale)
+		      const char *user, const char *ha1, const char *secret,
+		      struct sg_nonces *seen, bool *stale)
 {
 	char username[128], realm[64], nonce[96], uri[512], response[64];
 	char qop[32], nc[16], cnonce[128], alg[16];
-	char ha1[33], ha2[33], expect[33];
+	char ha2[SW_MD5_HEX_LEN + 1], expect[SW_MD5_HEX_LEN + 1];
 	unsigned long ncv = 0;
 
 	*stale = false;
@@ -201,14 +188,13 @@ bool sg_digest_verify(msg_auth_t const *au, const struct sg_digest_req *rq,
 	 * another number */
 	if (strcmp(username, user) || strcmp(realm, SG_DIGEST_REALM) ||
 	    !uri[0] || !rq->uri || strcmp(uri, rq->uri) ||
-	    strlen(response) != 32 || (alg[0] && strcasecmp(alg, "MD5")))
+	    strlen(response) != 32 || (alg[0] && strcasecmp(alg, "MD5")) ||
+	    !ha1 || strlen(ha1) != SW_MD5_HEX_LEN)
 		return false;
 	{
-		const char *p1[3] = {user, SG_DIGEST_REALM, password};
 		const char *p2[2] = {rq->method, uri};
 
-		md5_hex(ha1, p1, 3);
-		md5_hex(ha2, p2, 2);
+		sw_md5_hex(ha2, p2, 2);
 	}
 	if (qop[0]) {
 		const char *p[6] = {ha1, nonce, nc, cnonce, qop, ha2};
@@ -219,11 +205,11 @@ bool sg_digest_verify(msg_auth_t const *au, const struct sg_digest_req *rq,
 		ncv = strtoul(nc, &end, 16);
 		if (*end || !ncv)
 			return false;
-		md5_hex(expect, p, 6);
+		sw_md5_hex(expect, p, 6);
 	} else {
 		const char *p[3] = {ha1, nonce, ha2};
 
-		md5_hex(expect, p, 3);
+		sw_md5_hex(expect, p, 3);
 	}
 	if (strcasecmp(expect, response))
 		return false;

@@ -29,9 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/md5.h"
 #include "signaling/sofia.h"
 
-#define SG_DIGEST_REALM "tandem"
+#define SG_DIGEST_REALM SW_DIGEST_REALM
 #define SG_NONCE_TTL_S	60
 #define SG_NONCES_SLOTS 8192 /* nonces in use tracked at once */
 
@@ -53,8 +54,8 @@ void sg_digest_nonce(char *out, size_t size, const char *secret,
 bool sg_digest_nonce_ok(const char *nonce, const char *secret, const char *src,
 			int64_t now_s);
 bool sg_digest_verify(msg_auth_t const *au, const struct sg_digest_req *rq,
-		      const char *user, const char *password,
-		      const char *secret, struct sg_nonces *seen, bool *stale);
+		      const char *user, const char *ha1, const char *secret,
+		      struct sg_nonces *seen, bool *stale);
 const char *sg_digest_user(msg_auth_t const *au, char *buf, size_t size);
 
 #endif /* SG_DIGEST_H */

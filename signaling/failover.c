@@ -497,7 +497,10 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 
 	/* a new vendor: the media node forgets the previous one */
 	if (c->media_up && c->b_media_set) {
-		sg_media_answer(c->node, c->id, sg_media_leg_plan(NULL),
+		sg_media_answer(c->node, c->id,
+				sg_media_plan_guard(sg_media_leg_plan(NULL),
+						    gw->address,
+						    gw->media_handover),
 				(int)sg->cfg.media_timeout_ms);
 		c->b_media_set = false;
 	}

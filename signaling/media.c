@@ -1,6 +1,7 @@
 /*
  * media.c - media node pool and media.* requests
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,6 +376,25 @@ json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
 			 s->direction[0] ? s->direction : "sendrecv");
 }
 
+/*
+ * Who may send a leg's media besides its SDP address (docs/bus.md "Leg
+ * plan"): sig_ip, the address the leg's signalling comes from (set only
+ * when it is an IP literal), and handover, the gateway's media_handover.
+ * Returns plan.
+ */
+json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool handover)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (!plan)
+		return NULL;
+	if (sig_ip && (inet_pton(AF_INET, sig_ip, buf) == 1 ||
+		       inet_pton(AF_INET6, sig_ip, buf) == 1))
+		json_object_set_new(plan, "sig_ip", json_string(sig_ip));
+	json_object_set_new(plan, "handover", json_boolean(handover));
+	return plan;
+}
+
 static int local_of(struct sw_jv *v, const json_t *body, const char *leg,
 		    char *ip, size_t ipsz, int *port)
 {
@@ -436,17 +456,19 @@ static struct sg_media_req *req_new(struct sg_media_node *n, void *arg)
 
 /* media.offer: plans are stolen. */
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
-		   const char *session, const char *call_id, json_t *plan_a,
-		   json_t *plan_b, int dscp, json_t *media, int timeout_ms,
-		   sg_media_offer_h *h, void *arg)
+		   const char *session, const char *call_id,
+		   const char *account, json_t *plan_a, json_t *plan_b,
+		   int dscp, json_t *media, int timeout_ms, sg_media_offer_h *h,
+		   void *arg)
 {
 	struct sg_media_req *req;
 	json_t *body;
 	int err;
 
-	body = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o*}", "session", session,
-			 "call_id", call_id, "a", plan_a, "b", plan_b, "dscp",
-			 dscp, "media", media);
+	body = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:o*}", "session",
+			 session, "call_id", call_id, "account",
+			 account ? account : "", "a", plan_a, "b", plan_b,
+			 "dscp", dscp, "media", media);
 	if (!n || !body || !(req = req_new(n, arg))) {
 		json_decref(body);
 		return ENOMEM;

@@ -79,10 +79,12 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 bool sg_media_online(const struct sg_media_node *n);
 
 json_t *sg_media_leg_plan(const struct sg_sdp_media *s);
+json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool handover);
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
-		   const char *session, const char *call_id, json_t *plan_a,
-		   json_t *plan_b, int dscp, json_t *media, int timeout_ms,
-		   sg_media_offer_h *h, void *arg);
+		   const char *session, const char *call_id,
+		   const char *account, json_t *plan_a, json_t *plan_b,
+		   int dscp, json_t *media, int timeout_ms, sg_media_offer_h *h,
+		   void *arg);
 int sg_media_answer(struct sg_media_node *n, const char *session,
 		    json_t *plan_b, int timeout_ms);
 int sg_media_update(struct sg_media_node *n, const char *session,

@@ -28,6 +28,8 @@
 #include "signaling/recovery.h"
 #include "signaling/spool.h"
 #include "signaling/watch.h"
+#include "signaling/edge.h"
+#include "signaling/edgedb.h"
 #include "signaling/stats.h"
 #include "signaling/tables.h"
 
@@ -120,6 +122,73 @@ static int bus_ready(void *magic, su_wait_t *w, void *arg)
 	return 0;
 }
 
+/* the edge layer's limits from the tables in force */
+static void edge_conf(struct sg *sg)
+{
+	const struct sg_params *p = &sg->tables->params;
+	struct sg_edge_conf c = {
+	    .src_rate = p->edge_src_rate,
+	    .src_burst = p->edge_src_burst,
+	    .net_rate = p->edge_net_rate,
+	    .net_burst = p->edge_net_burst,
+	    .fail_limit = p->edge_fail_limit,
+	    .fail_window_ms = p->edge_fail_window_s * 1000,
+	    .ban_ms = p->blacklist_s * 1000,
+	};
+
+	sg_edge_set_conf(sg->edge, &c);
+}
+
+/* the edge layer's blacklist from the rows just loaded (t->bl) */
+static void edge_bl(struct sg *sg, const struct sg_tables *t)
+{
+	int64_t now = sw_time_mono_ms();
+	struct sg_edge_addr a;
+
+	sg_edge_bl_begin(sg->edge);
+	for (size_t i = 0; i < t->nbl; i++) {
+		const struct sg_bl_row *b = &t->bl[i];
+
+		if (sg_edge_addr_text(&a, b->ip))
+			sg_edge_bl_add(
+			    sg->edge, &a,
+			    b->left_ms < 0 ? INT64_MAX : now + b->left_ms, now);
+	}
+	sg_edge_bl_end(sg->edge, now);
+	sw_info("blacklist applied: %zu entries",
+		sg_edge_bl_count(sg->edge, now));
+}
+
+static void blacklist_reload(struct sg *sg);
+
+static void bl_done(int err, struct sg_tables *t, void *arg)
+{
+	struct sg *sg = arg;
+
+	sg->bl_reload = NULL;
+	if (!err && t)
+		edge_bl(sg, t);
+	sg_tables_unref(t);
+	if (sg->bl_again && !sg->stopping)
+		blacklist_reload(sg);
+}
+
+/* only the blacklist changed: read it alone, not every table */
+static void blacklist_reload(struct sg *sg)
+{
+	int e;
+
+	if (sg->bl_reload) {
+		sg->bl_again = true;
+		return;
+	}
+	sg->bl_again = false;
+	e = sg_db_load_blacklist_async(&sg->bl_reload, sg->root, sg->cfg.db,
+				       bl_done, sg);
+	if (e)
+		sw_err("blacklist reload not started: %s", strerror(e));
+}
+
 static void reload_done(int err, struct sg_tables *t, void *arg)
 {
 	struct sg *sg = arg;
@@ -129,6 +198,8 @@ static void reload_done(int err, struct sg_tables *t, void *arg)
 		sg_tables_unref(sg->tables);
 		sg->tables = t;
 		sg_sip_params(sg);
+		edge_conf(sg);
+		edge_bl(sg, t);
 	} /* else logged by db.c; the old tables stay */
 	if (sg->reload_again && !sg->stopping)
 		sg_reload_tables(sg);
@@ -151,12 +222,16 @@ void sg_reload_tables(struct sg *sg)
 }
 
 /* the database says the configuration changed (watch.c) */
-static void tables_changed(void *arg)
+static void tables_changed(void *arg, bool full)
 {
 	struct sg *sg = arg;
 
-	if (!sg->stopping)
+	if (sg->stopping)
+		return;
+	if (full)
 		sg_reload_tables(sg);
+	else
+		blacklist_reload(sg);
 }
 
 static void reload(struct sg *sg)
@@ -252,6 +327,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	(void)magic;
 	(void)t;
 	sg_keepalive_tick(sg);
+	sg_admit_tick(sg, now);
 	if (now - sg->last_cal_ms >= 30000) {
 		sg->last_cal_ms = now;
 		sg_spool_compact(sg->spool);
@@ -329,6 +405,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sg->start_mono_ms = sw_time_mono_ms();
 	sw_uuid_gen(sg->nonce_secret);
 	e = sg_nonces_alloc(&sg->nonces);
+	if (!e)
+		e = sg_edge_alloc(&sg->edge);
 	if (e)
 		goto out;
 
@@ -370,6 +448,13 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sw_info("routing tables loaded: %zu mapping gateways, %zu routing "
 		"gateways",
 		sg->tables->nmgws, sg->tables->ngws);
+	edge_conf(sg);
+	edge_bl(sg, sg->tables);
+	e = sg_edgedb_start(&sg->edgedb, sg->cfg.db);
+	if (e) {
+		snprintf(err, sizeof(err), "blacklist writer: %s", strerror(e));
+		goto out;
+	}
 	/* committed changes reload the tables live (watch.h) */
 	e = sg_watch_start(&sg->watch, sg, sg->cfg.db, tables_changed, sg);
 	if (e) {
@@ -475,6 +560,7 @@ void sg_free(struct sg *sg)
 	sg_watch_stop(sg->watch);
 	sg->watch = NULL;
 	sg_db_cancel(sg->reload);
+	sg_db_cancel(sg->bl_reload);
 	/* outstanding bus requests end with an error; let their handlers
 	 * free their contexts before the bus goes away */
 	sg_billing_close(sg->billing);
@@ -503,6 +589,8 @@ void sg_free(struct sg *sg)
 	sg_admit_free(sg);
 	sg_stats_free(sg);
 	sg_nonces_free(sg->nonces);
+	sg_edgedb_stop(sg->edgedb);
+	sg_edge_free(sg->edge);
 	for (l = sg->lines; l; l = ln) {
 		ln = l->next;
 		free(l);

@@ -35,6 +35,9 @@ struct sg_gwstat;
 struct sg_recovery;
 struct sg_reg;
 struct sg_watch;
+struct sg_edge;
+struct sg_edgedb;
+struct sg_tcpguard;
 
 struct sg {
 	su_root_t *root;    /* owned */
@@ -44,6 +47,8 @@ struct sg {
 	struct sg_tables *tables; /* ref: current routing snapshot */
 	struct sg_db *reload;	  /* owned: table load in progress */
 	bool reload_again;	  /* another reload asked meanwhile */
+	struct sg_db *bl_reload;  /* owned: blacklist load in progress */
+	bool bl_again;		  /* the blacklist changed meanwhile */
 	struct sg_watch *watch;	  /* owned: LISTEN tandem_changes */
 	struct sw_bus *bus;	  /* owned */
 	su_wait_t bus_wait[1];
@@ -60,15 +65,18 @@ struct sg {
 	unsigned ncalls;
 	uint64_t calls_started; /* since start: calls per second (billingd) */
 	struct sg_line *lines;	/* owned: per-gateway line use */
-	struct sg_bucket_entry *buckets; /* owned: CPS buckets */
-	struct sg_ka *keepalive;	 /* owned: OPTIONS probe state */
-	struct sg_gwstat *stats;	 /* owned: ASR counters */
-	struct sg_recovery *recovery;	 /* owned: calls journal */
-	struct sg_reg *regs;		 /* owned: registered phones */
-	unsigned rr;			 /* round-robin counter of routing */
-	char nonce_secret[40];		 /* keys the digest nonces */
-	struct sg_nonces *nonces;	 /* owned: digest nonces in use */
-	uint64_t nonce_seq;		 /* makes each nonce its own */
+	struct sg_admit_state *admit; /* owned: admission.c's state */
+	struct sg_ka *keepalive;      /* owned: OPTIONS probe state */
+	struct sg_gwstat *stats;      /* owned: ASR counters */
+	struct sg_recovery *recovery; /* owned: calls journal */
+	struct sg_reg *regs;	      /* owned: registered phones */
+	struct sg_tcpguard *tcpguard; /* owned: SIP over TCP bounds */
+	unsigned rr;		      /* round-robin counter of routing */
+	char nonce_secret[40];	      /* keys the digest nonces */
+	struct sg_nonces *nonces;     /* owned: digest nonces in use */
+	uint64_t nonce_seq;	      /* makes each nonce its own */
+	struct sg_edge *edge;	      /* owned: rate limits, blacklist */
+	struct sg_edgedb *edgedb;     /* owned: blacklist writer */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	int64_t last_cal_ms; /* calendars refreshed */

@@ -12,9 +12,15 @@
 #include "common/swtime.h"
 #include "signaling/call.h"
 #include "signaling/digest.h"
+#include "signaling/edge.h"
+#include "signaling/edgedb.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
 #include "signaling/tables.h"
+#include "signaling/tcpguard.h"
+
+#define SG_VOUCH_MS	   (3600 * 1000) /* an authenticated source, TCP */
+#define SG_SIP_TCP_BACKLOG 1000		 /* sofia's maximum */
 
 static void addr_str(char *buf, size_t size, const struct sockaddr *sa)
 {
@@ -40,6 +46,28 @@ static bool is_vendor(const struct sg_tables *t, const char *ip)
 		if (!strcmp(t->gws[i].address, ip))
 			return true;
 	return false;
+}
+
+/*
+ * A failure of a source that is not a gateway (edge.h): counted, and the
+ * source written to the blacklist table when it crosses the threshold.
+ */
+static void edge_fail(struct sg *sg, const char *ip, const char *account,
+		      enum sg_edge_failure why)
+{
+	static const char *const whys[] = {
+	    "credentials refused", "unknown user or source",
+	    "scanner signature", "over its request rate"};
+	struct sg_edge_addr a;
+	char reason[160];
+
+	if (!sg_edge_addr_text(&a, ip) ||
+	    !sg_edge_fail(sg->edge, &a, account, why, sw_time_mono_ms()))
+		return;
+	snprintf(reason, sizeof(reason), "signalingd: %s%s%s", whys[why],
+		 account && *account ? ", account " : "",
+		 account && *account ? account : "");
+	sg_edgedb_ban(sg->edgedb, ip, sg->tables->params.blacklist_s, reason);
 }
 
 /* does text contain one of the comma-separated signatures (any case)? */
@@ -131,17 +159,46 @@ static const struct sg_mgw *password_mgw(const struct sg_tables *t,
 }
 
 /*
+ * Answer with a fresh challenge: 401 (REGISTER) or 407 (INVITE), the
+ * same for every user, known or not.  msg is consumed.
+ */
+static void challenge(struct sg *sg, nta_agent_t *agent, msg_t *msg, bool reg,
+		      const char *src, bool stale)
+{
+	int64_t now = sw_time_wall_ms() / 1000;
+	char nonce[96], chal[256];
+
+	sg_digest_nonce(nonce, sizeof(nonce), sg->nonce_secret, src, now,
+			++sg->nonce_seq);
+	snprintf(chal, sizeof(chal),
+		 "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, "
+		 "qop=\"auth\"%s",
+		 SG_DIGEST_REALM, nonce, stale ? ", stale=true" : "");
+	if (reg)
+		nta_msg_treply(agent, msg, SIP_401_UNAUTHORIZED,
+			       SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
+	else
+		nta_msg_treply(agent, msg, SIP_407_PROXY_AUTH_REQUIRED,
+			       SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
+}
+
+/*
  * Digest for a password-mode mapping gateway or a phone: true when the
  * credential verifies, else a 407 (INVITE) / 401 (REGISTER) challenge was
- * sent and msg is consumed.
+ * sent and msg is consumed.  A refused credential counts as a failure of
+ * the source and of the account (edge.h); a stale or replayed nonce does
+ * not (a real client meets it too).  A source that authenticated is not
+ * rate limited for SG_EDGE_AUTH_TRUST_MS after (a phone's REGISTER then
+ * sets it to the registration's end).
  */
 static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
-		      const struct sg_mgw *dm, bool reg, const char *src)
+		      const struct sg_mgw *dm, bool reg, const char *src,
+		      bool trusted)
 {
 	int64_t now = sw_time_wall_ms() / 1000;
 	msg_auth_t const *au =
 	    reg ? sip->sip_authorization : sip->sip_proxy_authorization;
-	char nonce[96], chal[256], ruri[512];
+	char ruri[512];
 	struct sg_digest_req rq = {sip->sip_request->rq_method_name, ruri, src,
 				   now};
 	bool stale = false;
@@ -150,27 +207,60 @@ static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
 	    strlen(ruri) >= sizeof(ruri) - 1)
 		ruri[0] = '\0';
 	ruri[sizeof(ruri) - 1] = '\0';
-	if (au && sg_digest_verify(au, &rq, dm->username, dm->password,
-				   sg->nonce_secret, sg->nonces, &stale))
+	if (au && sg_digest_verify(au, &rq, dm->username, dm->ha1,
+				   sg->nonce_secret, sg->nonces, &stale)) {
+		struct sg_edge_addr ea;
+		int64_t mono = sw_time_mono_ms();
+
+		/* a PBX behind a password places calls at its own pace */
+		if (!trusted && sg_edge_addr_text(&ea, src))
+			sg_edge_trust(sg->edge, &ea, mono,
+				      mono + SG_EDGE_AUTH_TRUST_MS);
 		return true;
-	sg_digest_nonce(nonce, sizeof(nonce), sg->nonce_secret, src, now,
-			++sg->nonce_seq);
-	snprintf(chal, sizeof(chal),
-		 "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, "
-		 "qop=\"auth\"%s",
-		 SG_DIGEST_REALM, nonce, stale ? ", stale=true" : "");
+	}
 	sw_info("%s from %s (%s) at %s: %d%s", sip->sip_request->rq_method_name,
 		dm->username, dm->name, src, reg ? 401 : 407,
 		!au	? ""
 		: stale ? " (stale or replayed nonce)"
 			: " (credentials refused)");
-	if (reg)
-		nta_msg_treply(agent, msg, SIP_401_UNAUTHORIZED,
-			       SIPTAG_WWW_AUTHENTICATE_STR(chal), TAG_END());
-	else
-		nta_msg_treply(agent, msg, SIP_407_PROXY_AUTH_REQUIRED,
-			       SIPTAG_PROXY_AUTHENTICATE_STR(chal), TAG_END());
+	if (au && !stale && !trusted)
+		edge_fail(sg, src, dm->username, SG_EDGE_FAIL_AUTH);
+	challenge(sg, agent, msg, reg, src, stale);
 	return false;
+}
+
+/*
+ * Does the switch take digest for REGISTER (a phone exists) or INVITE (a
+ * phone or a password mapping gateway exists)?  Then a request naming an
+ * unknown user is challenged exactly like one naming a known user, so
+ * the answers do not tell which users exist.
+ */
+static bool takes_digest(const struct sg_tables *t, bool reg)
+{
+	return t->has_phones || (!reg && t->has_password);
+}
+
+/*
+ * A REGISTER or INVITE for a user the switch does not know, from a source
+ * that is not a gateway: challenged like a known user's (its credentials
+ * are never accepted) and counted as a failure.
+ */
+static void unknown_user(struct sg *sg, nta_agent_t *agent, msg_t *msg,
+			 sip_t *sip, bool reg, const char *src)
+{
+	msg_auth_t const *au =
+	    reg ? sip->sip_authorization : sip->sip_proxy_authorization;
+	char buf[128];
+	const char *user = sg_digest_user(au, buf, sizeof(buf));
+
+	if (!user)
+		user = reg ? sip->sip_to->a_url->url_user
+			   : sip->sip_from->a_url->url_user;
+	sw_info("%s from unknown user %s at %s: %d%s",
+		sip->sip_request->rq_method_name, user ? user : "-", src,
+		reg ? 401 : 407, au ? " (credentials refused)" : "");
+	edge_fail(sg, src, NULL, SG_EDGE_FAIL_UNKNOWN);
+	challenge(sg, agent, msg, reg, src, false);
 }
 
 struct sg_reg {
@@ -212,8 +302,11 @@ unsigned sg_sip_registrations(struct sg *sg)
 
 /* an authenticated REGISTER of a phone: store or remove its contact */
 static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
-			sip_t *sip, const struct sg_mgw *phone)
+			sip_t *sip, const struct sg_mgw *phone, const char *src)
 {
+	struct sg_edge_addr ea;
+	bool have_ea = sg_edge_addr_text(&ea, src);
+	int64_t now = sw_time_mono_ms();
 	struct sg_reg **pp = reg_find(sg, phone->username), *r = *pp;
 	sip_contact_t const *m = sip->sip_contact;
 	unsigned expires = 3600;
@@ -230,6 +323,8 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 			*pp = r->next;
 			free(r);
 		}
+		if (have_ea)
+			sg_edge_trust(sg->edge, &ea, now, 0);
 		sw_info("phone %s unregistered", phone->username);
 		nta_msg_treply(agent, msg, SIP_200_OK, TAG_END());
 		return;
@@ -252,7 +347,9 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 
 		snprintf(r->contact, sizeof(r->contact), "%s", u ? u : "");
 	}
-	r->expires_ms = sw_time_mono_ms() + (int64_t)expires * 1000;
+	r->expires_ms = now + (int64_t)expires * 1000;
+	if (have_ea) /* a registered phone's source is not rate limited */
+		sg_edge_trust(sg->edge, &ea, now, r->expires_ms);
 	snprintf(hdr, sizeof(hdr), "<%s>;expires=%u", r->contact, expires);
 	sw_info("phone %s registered at %s for %u s", phone->username,
 		r->contact, expires);
@@ -319,6 +416,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	const struct sg_mgw *mgw;
 	char ip[64];
 	sip_method_t method;
+	bool vendor, trusted;
 
 	if (!sip || !sip->sip_request || !sip->sip_from || !sip->sip_to ||
 	    !sip->sip_call_id || !sip->sip_cseq) {
@@ -329,37 +427,75 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	method = sip->sip_request->rq_method;
 	addr_str(ip, sizeof(ip), sa);
 	mgw = sg_tables_mgw_by_addr(sg->tables, sa);
+	vendor = is_vendor(sg->tables, ip);
+	trusted = mgw || vendor;
 
-	/* SPEC §8, before any other work: a scanner from an address that is
-	 * neither a mapping nor a routing gateway gets silence, whatever it
-	 * asks for (known and unknown users alike) */
-	if (!mgw && !is_vendor(sg->tables, ip) &&
-	    is_scanner(&sg->tables->params, sip)) {
-		sw_debug("%s from %s: scanner signature, dropped",
-			 sip->sip_request->rq_method_name, ip);
-		msg_destroy(msg);
-		return 0;
+	/* SPEC §8, before any other work, for a source that is neither a
+	 * mapping nor a routing gateway: the blacklist and the rate limits
+	 * (edge.h), then the scanner signatures; silence for all of them,
+	 * whatever is asked (known and unknown users alike) */
+	if (!trusted) {
+		struct sg_edge_addr ea;
+		enum sg_edge_verdict v = SG_EDGE_PASS;
+
+		if (sg_edge_addr_sa(&ea, sa))
+			v = sg_edge_check(sg->edge, &ea, sw_time_mono_ms());
+		if (v == SG_EDGE_OVER_SOURCE)
+			edge_fail(sg, ip, NULL, SG_EDGE_FAIL_RATE);
+		if (v != SG_EDGE_PASS) {
+			sw_debug("%s from %s: %s, dropped",
+				 sip->sip_request->rq_method_name, ip,
+				 v == SG_EDGE_BLACKLISTED ? "blacklisted"
+							  : "over its rate");
+			sg_tcpguard_reject(sg->tcpguard, agent, msg);
+			msg_destroy(msg);
+			return 0;
+		}
+		if (is_scanner(&sg->tables->params, sip)) {
+			sw_debug("%s from %s: scanner signature, dropped",
+				 sip->sip_request->rq_method_name, ip);
+			edge_fail(sg, ip, NULL, SG_EDGE_FAIL_SCANNER);
+			sg_tcpguard_reject(sg->tcpguard, agent, msg);
+			msg_destroy(msg);
+			return 0;
+		}
 	}
 
 	if (method == sip_method_register) {
 		const struct sg_mgw *ph = password_mgw(sg->tables, sip, true);
 
 		if (ph) {
-			if (digest_ok(sg, agent, msg, sip, ph, true, ip))
-				do_register(sg, agent, msg, sip, ph);
+			if (digest_ok(sg, agent, msg, sip, ph, true, ip,
+				      trusted)) {
+				sg_tcpguard_vouch(sg->tcpguard, sa,
+						  SG_VOUCH_MS);
+				do_register(sg, agent, msg, sip, ph, ip);
+			}
+			return 0;
+		}
+		if (!trusted && takes_digest(sg->tables, true)) {
+			unknown_user(sg, agent, msg, sip, true, ip);
 			return 0;
 		}
 	} else if (!mgw && method == sip_method_invite && !sip->sip_to->a_tag) {
 		const struct sg_mgw *dm = password_mgw(sg->tables, sip, false);
 
 		if (dm) {
-			if (!digest_ok(sg, agent, msg, sip, dm, false, ip))
+			if (!digest_ok(sg, agent, msg, sip, dm, false, ip,
+				       trusted))
 				return 0; /* challenged */
+			sg_tcpguard_vouch(sg->tcpguard, sa, SG_VOUCH_MS);
 			mgw = dm;
+		} else if (!vendor && takes_digest(sg->tables, false)) {
+			unknown_user(sg, agent, msg, sip, false, ip);
+			return 0;
 		}
 	}
-	if (!mgw &&
-	    !(method == sip_method_options && is_vendor(sg->tables, ip))) {
+	if (!mgw && !(method == sip_method_options && vendor)) {
+		if (!trusted && method != sip_method_ack)
+			edge_fail(sg, ip, NULL, SG_EDGE_FAIL_UNKNOWN);
+		/* over TCP the connection goes too (SPEC §8) */
+		sg_tcpguard_reject(sg->tcpguard, agent, msg);
 		if (sg->tables->params.reply_unknown &&
 		    method != sip_method_ack) {
 			sw_info("%s from unknown source %s: 403",
@@ -405,25 +541,93 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	return 0;
 }
 
-/* Bind sip_listen (UDP and TCP) and start taking requests. */
+/*
+ * A TCP source that is a gateway: a mapping gateway's address (ip or
+ * ip_port mode; the port of a TCP connection is the client's choice) or a
+ * routing gateway's.  Phones and password gateways are vouched for once
+ * they authenticate.
+ */
+static bool tcp_trusted(const struct sockaddr *sa, void *arg)
+{
+	const struct sg *sg = arg;
+	const struct sg_tables *t = sg->tables;
+	char ip[64];
+
+	for (size_t i = 0; t && i < t->nmgws; i++) {
+		const struct sg_mgw *m = &t->mgws[i];
+
+		if (strcmp(m->auth_mode, "ip") &&
+		    strcmp(m->auth_mode, "ip_port"))
+			continue;
+		for (size_t j = 0; j < m->nnets; j++)
+			if (sg_cidr_match(&m->nets[j], sa))
+				return true;
+	}
+	addr_str(ip, sizeof(ip), sa);
+	return is_vendor(t, ip);
+}
+
+/* sip_listen's port */
+static unsigned listen_port(const char *hostport)
+{
+	const char *c = strrchr(hostport, ':');
+	const char *b = strrchr(hostport, ']');
+
+	if (!c || (b && c < b))
+		return 5060;
+	return (unsigned)strtoul(c + 1, NULL, 10);
+}
+
+/*
+ * Bind sip_listen (UDP and TCP) and start taking requests.  The UDP
+ * socket's receive buffer is SG_SIP_UDP_RMEM (the kernel caps it at
+ * net.core.rmem_max): a flood shares the socket with the gateways, and a
+ * short stall of the loop must not overflow it and drop their packets
+ * before the edge layer has seen a single one.
+ */
 int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 {
 	char url[160];
+	int64_t nofile = 0, room = sg_tcpguard_raise_nofile(&nofile);
+	struct sg_tcpguard_conf gc = {
+	    sg->cfg.tcp_max_connections, sg->cfg.tcp_max_per_source,
+	    sg->cfg.tcp_unknown_grace_ms, sg->cfg.tcp_idle_timeout_ms};
+	int e;
 
 	snprintf(url, sizeof(url), "sip:%s", sg->cfg.sip_listen);
+	sg_tcpguard_sofia_log(); /* before sofia logs anything */
 	/* parse Remote-Party-ID, P-Asserted-Identity & co. as headers */
 	sip_update_default_mclass(sip_extend_mclass(NULL));
 	sg->agent = nta_agent_create(
 	    sg->root, URL_STRING_MAKE(url), agent_message, sg, NTATAG_UA(1),
 	    NTATAG_CANCEL_487(0), NTATAG_SERVER_RPORT(1), NTATAG_PASS_100(0),
 	    NTATAG_TIMEOUT_408(1), NTATAG_EXTRA_100(0), NTATAG_MAXSIZE(65536),
-	    TPTAG_TOS((int)sg->tables->params.qos_signal << 2), TAG_END());
+	    TPTAG_UDP_RMEM(SG_SIP_UDP_RMEM),
+	    TPTAG_TOS((int)sg->tables->params.qos_signal << 2),
+	    TPTAG_IDLE((unsigned)sg->cfg.tcp_idle_timeout_ms),
+	    /* also the listen backlog: a burst of reconnects waits in the
+	     * kernel instead of retrying its SYNs for seconds */
+	    TPTAG_QUEUESIZE(SG_SIP_TCP_BACKLOG),
+	    TPTAG_TIMEOUT((unsigned)sg->cfg.tcp_msg_timeout_ms), TAG_END());
 	if (!sg->agent) {
 		snprintf(err, errsz, "cannot listen on %s: %s", url,
 			 strerror(errno));
 		return EADDRNOTAVAIL;
 	}
 	sw_info("SIP listening on %s", url);
+	if (gc.max_total > room) {
+		sw_warn("tcp_max_connections %lld lowered to %lld: "
+			"RLIMIT_NOFILE is %lld",
+			(long long)gc.max_total, (long long)room,
+			(long long)nofile);
+		gc.max_total = room;
+	}
+	e = sg_tcpguard_alloc(&sg->tcpguard, sg->root, &gc,
+			      listen_port(sg->cfg.sip_listen), tcp_trusted, sg);
+	if (e) {
+		snprintf(err, errsz, "TCP guard: %s", strerror(e));
+		return e;
+	}
 	return 0;
 }
 
@@ -439,6 +643,8 @@ void sg_sip_params(struct sg *sg)
 
 void sg_sip_stop(struct sg *sg)
 {
+	sg_tcpguard_free(sg->tcpguard);
+	sg->tcpguard = NULL;
 	if (sg->agent) {
 		nta_agent_destroy(sg->agent);
 		sg->agent = NULL;

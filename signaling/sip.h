@@ -16,9 +16,13 @@
 
 #include <stddef.h>
 
+/* the SIP UDP socket's receive buffer: at 2000 requests/s, 4 MiB holds
+ * about a second of them (a datagram costs ~2 KiB of buffer) */
+#define SG_SIP_UDP_RMEM (4u * 1024 * 1024)
+
 struct sg;
 
-int  sg_sip_start(struct sg *sg, char *err, size_t errsz);
+int sg_sip_start(struct sg *sg, char *err, size_t errsz);
 void sg_sip_params(struct sg *sg);
 void sg_sip_stop(struct sg *sg);
 unsigned sg_sip_registrations(struct sg *sg);

@@ -10,11 +10,11 @@
 #ifndef SG_SOFIA_H
 #define SG_SOFIA_H
 
-#define SU_ROOT_MAGIC_T      void
-#define SU_WAKEUP_ARG_T      void
-#define SU_TIMER_ARG_T       void
+#define SU_ROOT_MAGIC_T	     void
+#define SU_WAKEUP_ARG_T	     void
+#define SU_TIMER_ARG_T	     void
 #define NTA_AGENT_MAGIC_T    void
-#define NTA_LEG_MAGIC_T      void
+#define NTA_LEG_MAGIC_T	     void
 #define NTA_OUTGOING_MAGIC_T void
 #define NTA_INCOMING_MAGIC_T void
 
@@ -34,5 +34,8 @@
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/tport_tag.h>
+#include <sofia-sip/tport.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/su_log.h>
 
 #endif /* SG_SOFIA_H */

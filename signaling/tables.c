@@ -68,6 +68,7 @@ void sg_tables_unref(struct sg_tables *t)
 	for (size_t i = 0; i < t->ncals; i++)
 		free(t->cals[i].holidays);
 	free(t->cals);
+	free(t->bl);
 	free(t->mgws);
 	free(t->gws);
 	free(t);
@@ -97,6 +98,13 @@ void sg_params_defaults(struct sg_params *p)
 	p->voice_gain_db = 0;
 	p->comfort_noise = 0;
 	sg_asr_config_parse(&p->asr, "0");
+	p->edge_src_rate = 20;
+	p->edge_src_burst = 60;
+	p->edge_net_rate = 200;
+	p->edge_net_burst = 600;
+	p->edge_fail_limit = 10;
+	p->edge_fail_window_s = 60;
+	p->blacklist_s = 3600;
 	snprintf(p->scanner_sigs, sizeof(p->scanner_sigs), "%s",
 		 SG_SCANNER_SIGS_DEFAULT);
 }
@@ -136,6 +144,18 @@ static const struct {
     {"SS_ECHOCANCELTAIL", offsetof(struct sg_params, echo_tail_ms), 64, 256},
     {"SS_VOICEGAIN", offsetof(struct sg_params, voice_gain_db), -10, 10},
     {"SS_COMFORTNOISE", offsetof(struct sg_params, comfort_noise), 0, 1},
+    {"SS_EDGE_SOURCE_RATE", offsetof(struct sg_params, edge_src_rate), 0,
+     100000},
+    {"SS_EDGE_SOURCE_BURST", offsetof(struct sg_params, edge_src_burst), 1,
+     1000000},
+    {"SS_EDGE_NET_RATE", offsetof(struct sg_params, edge_net_rate), 0, 1000000},
+    {"SS_EDGE_NET_BURST", offsetof(struct sg_params, edge_net_burst), 1,
+     10000000},
+    {"SS_EDGE_FAIL_LIMIT", offsetof(struct sg_params, edge_fail_limit), 0,
+     100000},
+    {"SS_EDGE_FAIL_WINDOW", offsetof(struct sg_params, edge_fail_window_s), 1,
+     86400},
+    {"SS_BLACKLIST_TIME", offsetof(struct sg_params, blacklist_s), 0, 31536000},
 };
 
 /*

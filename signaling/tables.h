@@ -64,6 +64,14 @@ struct sg_params {
 	int64_t echo_tail_ms;  /* SS_ECHOCANCELTAIL 64/128/256 */
 	int64_t voice_gain_db; /* SS_VOICEGAIN -10..10 */
 	int64_t comfort_noise; /* SS_COMFORTNOISE 0/1 */
+	/* the SIP edge layer (edge.h) */
+	int64_t edge_src_rate;	    /* SS_EDGE_SOURCE_RATE, requests/s */
+	int64_t edge_src_burst;	    /* SS_EDGE_SOURCE_BURST */
+	int64_t edge_net_rate;	    /* SS_EDGE_NET_RATE, requests/s */
+	int64_t edge_net_burst;	    /* SS_EDGE_NET_BURST */
+	int64_t edge_fail_limit;    /* SS_EDGE_FAIL_LIMIT, 0 = off */
+	int64_t edge_fail_window_s; /* SS_EDGE_FAIL_WINDOW */
+	int64_t blacklist_s;	    /* SS_BLACKLIST_TIME, 0 = no blacklist */
 	/* SS_SCANNER_SIGNATURES: comma-separated, case-insensitive */
 	char scanner_sigs[1024];
 };
@@ -107,9 +115,10 @@ struct sg_mgw {
 	int64_t account_max_calls; /* of its account; 0 = none */
 	bool locked;
 	bool priority_customer; /* may use reserved group lines */
+	bool media_handover;	/* media may re-latch after silence (NAT) */
 	char username[65];	/* auth_mode password */
-	char password[129];
-	char caller_source[8];	      /* from | display | rpid */
+	char ha1[33];		/* MD5(username:realm:password), hex */
+	char caller_source[8];	/* from | display | rpid */
 	struct sg_dialplan caller_dp; /* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp; /* owned: ingress callee rewrite */
 	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
@@ -134,6 +143,7 @@ struct sg_gw {
 	bool protect;
 	bool locked;
 	bool keepalive;	       /* options_keepalive */
+	bool media_handover;   /* media may re-latch after silence */
 	int64_t buy_table_id;  /* vendor's buy rate table, 0 = none */
 	int64_t calendar_id;   /* work calendar, 0 = none */
 	enum sg_period period; /* active period */
@@ -150,6 +160,13 @@ struct sg_gw {
 	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
 };
 
+/* an active row of the blacklist table */
+#define SG_BL_MAX_S "32768" /* rows read at most (edge.h's capacity) */
+struct sg_bl_row {
+	char ip[64];
+	int64_t left_ms; /* at load time; -1 = no expiry */
+};
+
 struct sg_tables {
 	int refs;
 	struct sg_params params;
@@ -163,6 +180,10 @@ struct sg_tables {
 	size_t nrates;
 	struct sg_calendar *cals; /* owned: work calendars */
 	size_t ncals;
+	struct sg_bl_row *bl; /* owned: blacklist */
+	size_t nbl;
+	bool has_phones;   /* a mapping gateway with auth_mode phone */
+	bool has_password; /* one with auth_mode password */
 	int64_t loaded_wall_ms;
 };
 

@@ -27,8 +27,9 @@ struct sg_watch {
 	su_timer_t *retry, *coalesce;
 	int backoff_ms;
 	bool was_up;
-	void (*changed)(void *arg);
+	void (*changed)(void *arg, bool full);
 	void *arg;
+	bool full; /* something else than the blacklist changed */
 };
 
 static int readable(void *magic, su_wait_t *w, void *arg);
@@ -92,16 +93,21 @@ static void fail(struct sg_watch *w)
 static void coalesce_fire(void *magic, su_timer_t *t, void *arg)
 {
 	struct sg_watch *w = arg;
+	bool full;
 
 	(void)magic;
 	(void)t;
 	sg_timer_stop(&w->coalesce);
-	w->changed(w->arg);
+	full = w->full;
+	w->full = false;
+	w->changed(w->arg, full);
 }
 
-/* a change (or a reconnection): reload once the burst is over */
-static void changed_soon(struct sg_watch *w)
+/* a change (or a reconnection): reload once the burst is over; all of
+ * it unless only the blacklist changed */
+static void changed_soon(struct sg_watch *w, bool full)
 {
+	w->full = w->full || full;
 	if (!w->coalesce)
 		w->coalesce = sg_timer_start(w->sg, SG_WATCH_COALESCE_MS,
 					     coalesce_fire, w);
@@ -173,7 +179,8 @@ static void step(struct sg_watch *w)
 				w->was_up = true;
 				w->backoff_ms = RETRY_MIN_MS;
 				sw_info("listening for configuration changes");
-				changed_soon(w); /* what happened meanwhile */
+				changed_soon(
+				    w, true); /* what happened meanwhile */
 				break;
 			}
 			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
@@ -185,7 +192,7 @@ static void step(struct sg_watch *w)
 		}
 		while ((n = PQnotifies(w->conn))) {
 			sw_debug("changed: %s", n->extra);
-			changed_soon(w);
+			changed_soon(w, strcmp(n->extra, "blacklist") != 0);
 			PQfreemem(n);
 		}
 		if (PQstatus(w->conn) == CONNECTION_BAD)
@@ -206,7 +213,7 @@ static int readable(void *magic, su_wait_t *wt, void *arg)
 
 /* Start listening (connects on the loop); changed runs on the loop. */
 int sg_watch_start(struct sg_watch **wp, struct sg *sg, const char *conninfo,
-		   void (*changed)(void *arg), void *arg)
+		   void (*changed)(void *arg, bool full), void *arg)
 {
 	struct sg_watch *w;
 

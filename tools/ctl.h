@@ -44,6 +44,8 @@ struct tc_opts {
 	bool sip_trusted_only; /* --sip-trusted-only */
 	unsigned sip_tcp_cap;  /* --sip-tcp-per-source (0 = no cap) */
 	int days;	       /* pki --days */
+	const char *reason;    /* blacklist --reason */
+	const char *time;      /* blacklist --time (seconds) */
 };
 
 enum { TC_FW_NFT, TC_FW_IPT, TC_FW_IPT6 };
@@ -53,6 +55,7 @@ const char *tc_db_conninfo(const struct tc_opts *o);
 PGconn *tc_db_open(const struct tc_opts *o);
 PGconn *tc_db_connect(const struct tc_opts *o);
 int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz);
+void tc_db_audit(PGconn *conn, const char *action, const char *object);
 
 /* migrate.c */
 int tc_cmd_migrate(const struct tc_opts *o);
@@ -93,6 +96,8 @@ int tc_cmd_user(const struct tc_opts *o, int argc, char **argv);
 int tc_cmd_firewall(const struct tc_opts *o);
 /* pki.c: the bus CA and host certificates */
 int ctl_pki(int argc, char **argv, int days);
+/* blacklist.c */
+int tc_cmd_blacklist(const struct tc_opts *o, int argc, char **argv);
 
 /* payment.c */
 int tc_cmd_payment(const struct tc_opts *o, int argc, char **argv);

@@ -100,3 +100,17 @@ int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz)
 	*versionp = v;
 	return 0;
 }
+
+/* One audit_log row for a change made here (actor "tandemctl:$USER"). */
+void tc_db_audit(PGconn *conn, const char *action, const char *object)
+{
+	char actor[128];
+	const char *user = getenv("USER");
+	const char *params[3] = {actor, action, object};
+
+	snprintf(actor, sizeof(actor), "tandemctl:%s", user ? user : "?");
+	PQclear(md_pq_exec(conn,
+			   "INSERT INTO audit_log (actor, action, object) "
+			   "VALUES ($1, $2, $3)",
+			   3, params, NULL, 0));
+}

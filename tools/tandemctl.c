@@ -7,6 +7,7 @@
  *   tandemctl [-d CONNINFO] provision FILE.json [--dry-run] [-q]
  *   tandemctl [-d CONNINFO] payment KIND ACCOUNT ... [--memo T] [--by W]
  *   tandemctl [-d CONNINFO] card batch|list|lock|unlock|expire ...
+ *   tandemctl [-d CONNINFO] blacklist list|add|del|clear ...
  *   tandemctl [--api URL] rate ACCOUNT NUMBER SECONDS [--at TIME]
  *   tandemctl [--api URL] status
  *   tandemctl [-d CONNINFO] firewall [--iptables|--ip6tables] [--conf-dir D]
@@ -55,6 +56,12 @@ static void usage(FILE *f)
 		"                          a new API token (printed once)\n"
 		"  card list BATCH | lock NUMBER | unlock NUMBER | expire "
 		"NUMBER DATE|never\n"
+		"  blacklist list | add IP [--reason TEXT] [--time S] | "
+		"del IP | clear\n"
+		"                          the SIP blacklist (signalingd "
+		"applies it live;\n"
+		"                          add without --time: until "
+		"deleted)\n"
 		"  rate ACCOUNT NUMBER SECONDS\n"
 		"                          the fee billingd charges (--at "
 		"TIME: ms or\n"
@@ -134,6 +141,8 @@ int main(int argc, char **argv)
 	    {"sip-trusted-only", no_argument, NULL, 'o'},
 	    {"sip-tcp-per-source", required_argument, NULL, 'c'},
 	    {"days", required_argument, NULL, 'Y'},
+	    {"reason", required_argument, NULL, 'W'},
+	    {"time", required_argument, NULL, 'X'},
 	    {"version", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -243,6 +252,12 @@ int main(int argc, char **argv)
 			if (*end)
 				o.days = 0; /* ctl_pki refuses it */
 			break;
+		case 'W':
+			o.reason = optarg;
+			break;
+		case 'X':
+			o.time = optarg;
+			break;
 		case 'v':
 			printf("tandemctl %s\n", TANDEM_VERSION);
 			return 0;
@@ -291,6 +306,8 @@ int main(int argc, char **argv)
 		return tc_cmd_user(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "pki"))
 		return ctl_pki(argc - optind, argv + optind, o.days);
+	if (!strcmp(cmd, "blacklist"))
+		return tc_cmd_blacklist(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "payment"))
 		return tc_cmd_payment(&o, argc - optind, argv + optind);
 	if (!strcmp(cmd, "fields") && !sub)

@@ -20,19 +20,6 @@
 
 #include "tools/ctl.h"
 
-static void audit(PGconn *conn, const char *action, const char *object)
-{
-	char actor[128];
-	const char *user = getenv("USER");
-	const char *params[3] = {actor, action, object};
-
-	snprintf(actor, sizeof(actor), "tandemctl:%s", user ? user : "?");
-	PQclear(md_pq_exec(conn,
-			   "INSERT INTO audit_log (actor, action, object) "
-			   "VALUES ($1, $2, $3)",
-			   3, params, NULL, 0));
-}
-
 /* one line from stdin, without its newline; NULL at EOF */
 static char *read_password(char *buf, size_t size)
 {
@@ -69,7 +56,7 @@ static int save(const struct tc_opts *o, json_t *body, const char *name,
 	else if (rc)
 		fprintf(stderr, "tandemctl: database: %s\n", u.err);
 	else {
-		audit(conn, create ? "create" : "update", name);
+		tc_db_audit(conn, create ? "create" : "update", name);
 		printf("%s user %s\n", create ? "created" : "updated",
 		       create ? u.username : name);
 		ret = 0;
@@ -129,7 +116,7 @@ static int del(const struct tc_opts *o, const char *name)
 	else if (!(int)strtol(PQcmdTuples(res), NULL, 10))
 		fprintf(stderr, "tandemctl: user: no user \"%s\"\n", name);
 	else {
-		audit(conn, "delete", name);
+		tc_db_audit(conn, "delete", name);
 		printf("deleted user %s\n", name);
 		ret = 0;
 	}
@@ -186,7 +173,7 @@ static int token(const struct tc_opts *o, const char *name, const char *tname,
 	else if (rc)
 		fprintf(stderr, "tandemctl: database: %s\n", err);
 	else {
-		audit(conn, "create token", name);
+		tc_db_audit(conn, "create token", name);
 		printf("%s\n", tok);
 		ret = 0;
 	}

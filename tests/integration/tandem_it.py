@@ -696,6 +696,8 @@ class Stack:
         """A CA and one certificate directory per daemon; busprobe uses the
         certificate of the role each listener admits."""
         self.pki = self.dir / "pki"
+        # parametrized tests can share a (truncated) directory name
+        shutil.rmtree(self.pki, ignore_errors=True)
         run = lambda *a: subprocess.run(  # noqa: E731
             [str(binary("tandemctl")), "pki", *a], check=True,
             capture_output=True, env={**os.environ, **SAN_ENV})

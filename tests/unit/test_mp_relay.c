@@ -24,6 +24,7 @@
 #include "mediaproxy/ports.h"
 #include "mediaproxy/relay.h"
 #include "mediaproxy/session.h"
+#include "mediaproxy/share.h"
 #include "mediaproxy/stats.h"
 
 /* a 12-byte RTP header + payload_len bytes of payload */
@@ -459,7 +460,8 @@ static void plan_decode_and_reject(void **state)
 	obj = json_loads("{\"remote_ip\":\"192.0.2.1\",\"remote_port\":4000,"
 			 "\"codec\":\"PCMA\",\"pt\":8,\"rate\":8000,"
 			 "\"ptime\":20,\"te_pt\":101,\"direction\":"
-			 "\"sendonly\",\"extra\":1}",
+			 "\"sendonly\",\"extra\":1,\"sig_ip\":\"198.51.100.9\","
+			 "\"handover\":true}",
 			 0, NULL);
 	assert_non_null(obj);
 	sw_jv_init(&v, "body.a");
@@ -470,6 +472,8 @@ static void plan_decode_and_reject(void **state)
 	assert_int_equal(plan.pt, 8);
 	assert_int_equal(plan.te_pt, 101);
 	assert_true(mp_plan_on_hold(&plan));
+	assert_string_equal(plan.sig_ip, "198.51.100.9");
+	assert_true(plan.handover);
 	json_decref(obj);
 
 	/* empty leg: all unknown, not on hold */
@@ -480,6 +484,8 @@ static void plan_decode_and_reject(void **state)
 	assert_int_equal(plan.pt, -1);
 	assert_string_equal(plan.direction, "sendrecv");
 	assert_false(mp_plan_on_hold(&plan));
+	assert_string_equal(plan.sig_ip, "");
+	assert_false(plan.handover);
 	json_decref(obj);
 
 	static const struct {
@@ -488,6 +494,8 @@ static void plan_decode_and_reject(void **state)
 	    {"{\"remote_port\":65536}", "body.a.remote_port: "},
 	    {"{\"remote_port\":\"80\"}", "body.a.remote_port: "},
 	    {"{\"remote_ip\":\"example.com\"}", "body.a.remote_ip: "},
+	    {"{\"sig_ip\":\"example.com\"}", "body.a.sig_ip: "},
+	    {"{\"handover\":1}", "body.a.handover: "},
 	    {"{\"pt\":128}", "body.a.pt: "},
 	    {"{\"ptime\":5}", "body.a.ptime: "},
 	    {"{\"rate\":-1}", "body.a.rate: "},
@@ -549,17 +557,22 @@ static void run_loop_ms(unsigned ms)
 	tmr_cancel(&t);
 }
 
-static int udp_sock(struct sa *addr)
+static int udp_sock_on(struct sa *addr, const char *ip)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 
 	assert_true(fd >= 0);
-	assert_int_equal(sa_set_str(addr, "127.0.0.1", 0), 0);
+	assert_int_equal(sa_set_str(addr, ip, 0), 0);
 	assert_int_equal(bind(fd, &addr->u.sa, addr->len), 0);
 	addr->len = sizeof(addr->u);
 	assert_int_equal(getsockname(fd, &addr->u.sa, &addr->len), 0);
 
 	return fd;
+}
+
+static int udp_sock(struct sa *addr)
+{
+	return udp_sock_on(addr, "127.0.0.1");
 }
 
 static void send_to(int fd, const uint8_t *buf, size_t len, uint16_t port)
@@ -627,8 +640,15 @@ static void relay_loopback(void **state)
 	fa = udp_sock(&pa);
 	fb = udp_sock(&pb);
 	fx = udp_sock(&stranger);
-	/* leg b's peer is known from the SDP; leg a's is learnt */
+	/* leg b's peer is known from the SDP; leg a's is learnt from its
+	 * signalling address */
 	mp_relay_set_remote(relay, MP_LEG_B, &pb);
+	{
+		struct sa sig;
+
+		assert_int_equal(sa_set_str(&sig, "127.0.0.1", 0), 0);
+		mp_relay_set_guard(relay, MP_LEG_A, &sig, false);
+	}
 	mp_relay_set_media(relay, MP_LEG_A, 8000, 8);
 
 	for (uint16_t s = 0; s < 10; s++) {
@@ -799,6 +819,137 @@ static void relay_loopback(void **state)
 	libre_close();
 }
 
+/*
+ * Strict latching (issue 9, item 5): a source outside the leg's SDP and
+ * signalling addresses is never taken, latched or not; a new port of the
+ * leg's own address is taken after MP_RELAY_RELATCH_MS of silence only
+ * when the leg allows re-latching; a wider prefix admits a neighbour.
+ */
+static void relay_strict_latch(void **state)
+{
+	struct mp_ports ports;
+	struct mp_relay *relay = NULL;
+	struct mp_leg_stats st;
+	struct sa laddr, pa, pb, pa2, px, from;
+	uint8_t buf[200];
+	int fa, fb, fa2, fx;
+	uint16_t port_a, port_b;
+
+	(void)state;
+	assert_int_equal(libre_init(), 0);
+	assert_int_equal(mp_ports_init(&ports, 30950, 30999), 0);
+	assert_int_equal(sa_set_str(&laddr, "127.0.0.1", 0), 0);
+	assert_int_equal(mp_relay_alloc(&relay, &ports, &laddr, "strict"), 0);
+	port_a = mp_relay_port(relay, MP_LEG_A);
+	port_b = mp_relay_port(relay, MP_LEG_B);
+
+	fa = udp_sock(&pa);
+	fa2 = udp_sock(&pa2); /* the caller's address, another port */
+	fb = udp_sock(&pb);
+	fx = udp_sock_on(&px, "127.0.0.5"); /* the attacker */
+	mp_relay_set_remote(relay, MP_LEG_A, &pa);
+	mp_relay_set_remote(relay, MP_LEG_B, &pb);
+
+	/* before anyone speaks: the attacker is not latched, and what b's
+	 * peer sends goes to a's planned address, not to the attacker */
+	send_to(fx, buf, mk_rtp(buf, 1, 160, 9, 160), port_a);
+	send_to(fx, buf, mk_rtp(buf, 2, 320, 9, 160), port_b);
+	run_loop_ms(30);
+	send_to(fb, buf, mk_rtp(buf, 1, 160, 8, 160), port_b);
+	run_loop_ms(30);
+	assert_int_equal(count_rx(fx, &from), 0);
+	assert_int_equal(count_rx(fa, &from), 1);
+	mp_relay_stats(relay, MP_LEG_A, &st);
+	assert_int_equal(st.strangers, 1);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(st.rx_packets, 0);
+	mp_relay_stats(relay, MP_LEG_B, &st);
+	assert_int_equal(st.strangers, 1);
+
+	/* a speaks, goes silent past the re-latch time: neither the attacker
+	 * nor (without media_handover) another port of a's address moves it */
+	send_to(fa, buf, mk_rtp(buf, 2, 320, 8, 160), port_a);
+	run_loop_ms(MP_RELAY_RELATCH_MS + 100);
+	send_to(fx, buf, mk_rtp(buf, 3, 480, 9, 160), port_a);
+	send_to(fa2, buf, mk_rtp(buf, 3, 480, 8, 160), port_a);
+	run_loop_ms(30);
+	send_to(fb, buf, mk_rtp(buf, 2, 320, 8, 160), port_b);
+	run_loop_ms(30);
+	assert_int_equal(count_rx(fb, &from), 1); /* a's one packet */
+	assert_int_equal(count_rx(fx, &from), 0);
+	assert_int_equal(count_rx(fa2, &from), 0);
+	assert_int_equal(count_rx(fa, &from), 1);
+	mp_relay_stats(relay, MP_LEG_A, &st);
+	assert_int_equal(st.strangers, 3);
+	assert_int_equal(st.rx_packets, 1);
+
+	/* with media_handover the silent leg moves to its own new port, still
+	 * not to the attacker */
+	mp_relay_set_guard(relay, MP_LEG_A, NULL, true);
+	send_to(fx, buf, mk_rtp(buf, 4, 640, 9, 160), port_a);
+	send_to(fa2, buf, mk_rtp(buf, 4, 640, 8, 160), port_a);
+	run_loop_ms(30);
+	send_to(fb, buf, mk_rtp(buf, 3, 480, 8, 160), port_b);
+	run_loop_ms(30);
+	assert_int_equal(count_rx(fa2, &from), 1);
+	assert_int_equal(count_rx(fx, &from), 0);
+	assert_int_equal(count_rx(fb, &from), 1);
+	mp_relay_stats(relay, MP_LEG_A, &st);
+	assert_int_equal(st.strangers, 4);
+
+	/* a /8 latching prefix makes 127.0.0.5 one of a's own: after a
+	 * re-plan (unlatched) it is taken */
+	mp_relay_set_prefix(relay, 8, 128);
+	mp_relay_set_remote(relay, MP_LEG_A, NULL);
+	mp_relay_set_remote(relay, MP_LEG_A, &pa);
+	send_to(fx, buf, mk_rtp(buf, 5, 800, 9, 160), port_a);
+	run_loop_ms(30);
+	mp_relay_stats(relay, MP_LEG_A, &st);
+	assert_int_equal(st.strangers, 4);
+	assert_int_equal(st.rx_packets, 3);
+
+	close(fa);
+	close(fa2);
+	close(fb);
+	close(fx);
+	mem_deref(relay);
+	mp_ports_close(&ports);
+	libre_close();
+}
+
+/* an account's share of the port pairs (issue 9, fairness) */
+static void share_caps_an_account(void **state)
+{
+	struct mp_share *sh = NULL;
+
+	(void)state;
+	assert_int_equal(mp_share_alloc(&sh), 0);
+	/* 40 pairs at 50 %: 20 pairs = 10 sessions of "flood" */
+	for (int i = 0; i < 10; i++) {
+		assert_true(mp_share_allows(sh, "flood", 40, 50));
+		assert_int_equal(mp_share_add(sh, "flood"), 0);
+	}
+	assert_false(mp_share_allows(sh, "flood", 40, 50));
+	assert_int_equal(mp_share_count(sh, "flood"), 10);
+	/* others, unnamed offers and a 100 % cap are not held back */
+	assert_true(mp_share_allows(sh, "cust1", 40, 50));
+	assert_true(mp_share_allows(sh, "", 40, 50));
+	assert_true(mp_share_allows(sh, NULL, 40, 50));
+	assert_true(mp_share_allows(sh, "flood", 40, 100));
+	/* one ends: room for one more; all end: the entry is gone */
+	mp_share_del(sh, "flood");
+	assert_true(mp_share_allows(sh, "flood", 40, 50));
+	for (int i = 0; i < 9; i++)
+		mp_share_del(sh, "flood");
+	assert_int_equal(mp_share_count(sh, "flood"), 0);
+	mp_share_del(sh, "flood"); /* unknown: nothing */
+	/* a tiny node still gives every account one session */
+	assert_true(mp_share_allows(sh, "x", 1, 1));
+	assert_int_equal(mp_share_add(sh, "x"), 0);
+	assert_false(mp_share_allows(sh, "x", 1, 1));
+	mem_deref(sh); /* frees the entries left */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -823,6 +974,8 @@ int main(void)
 	    cmocka_unit_test(plan_xcode_detection),
 	    cmocka_unit_test(cpu_percent),
 	    cmocka_unit_test(relay_loopback),
+	    cmocka_unit_test(relay_strict_latch),
+	    cmocka_unit_test(share_caps_an_account),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

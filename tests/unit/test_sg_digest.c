@@ -56,9 +56,22 @@ static bool check(msg_auth_t *au, const char *uri, const char *src, int64_t now,
 		  struct sg_nonces *seen, bool *stale)
 {
 	struct sg_digest_req rq = {"INVITE", uri, src, now};
+	char ha1[SW_MD5_HEX_LEN + 1];
 
-	return sg_digest_verify(au, &rq, "alice", "s3cret", SECRET, seen,
-				stale);
+	/* what the database holds for alice: her HA1, never the password */
+	sw_digest_ha1(ha1, "alice", "s3cret");
+	return sg_digest_verify(au, &rq, "alice", ha1, SECRET, seen, stale);
+}
+
+/* the stored HA1 is RFC 2617's MD5(user:realm:password) */
+static void ha1_form(void **state)
+{
+	char ours[SW_MD5_HEX_LEN + 1], theirs[33];
+
+	(void)state;
+	sw_digest_ha1(ours, "alice", "s3cret");
+	md5(theirs, "alice:" SG_DIGEST_REALM ":s3cret");
+	assert_string_equal(ours, theirs);
 }
 
 static void verify(void **state)
@@ -162,6 +175,7 @@ static void bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(ha1_form),
 	    cmocka_unit_test(verify),
 	    cmocka_unit_test(bounded),
 	};
