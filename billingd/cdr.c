@@ -37,6 +37,7 @@
 #include "billingd/resv.h"
 #include "common/bus.h"
 #include "common/json.h"
+#include "common/jsonw.h"
 #include "common/log.h"
 #include "proto/proto.h"
 
@@ -49,8 +50,7 @@ struct bd_cdr {
 	unsigned nmonths;
 	struct list ready; /* cdr_job: rated, waiting to be stored */
 	unsigned storing;  /* store statements running */
-	char *text;	   /* owned: the batch's JSON, grown as needed */
-	size_t text_size;
+	struct sw_jw text; /* owned: the batch's JSON, kept between batches */
 };
 
 struct cdr_job {
@@ -161,7 +161,6 @@ static const char sql_store[] =
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
 #define BD_CDR_STORES	2   /* store statements in flight at once */
-#define STORE_FIELDS	41  /* keys of job_record(), one per input column */
 
 /* ---- decoding ---- */
 
@@ -435,84 +434,83 @@ static void batch_destructor(void *arg)
 	list_flush(&b->jobs); /* jobs not answered yet are dropped */
 }
 
-/* the database record of one rated job (see sql_store) */
-static json_t *job_record(const struct cdr_job *job, unsigned ord)
+/*
+ * Write the database record of one rated job (see sql_store): one object
+ * of STORE_FIELDS keys, written as text (no jansson tree per CDR).
+ */
+static void job_record(struct sw_jw *w, const struct cdr_job *job, unsigned ord)
 {
 	const struct bd_cdr_rec *r = &job->rec;
-	json_t *o = json_object();
 
-	if (!o)
-		return NULL;
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "ord", true);
+	sw_jw_i64(w, ord);
+	sw_jw_kstr(w, "id", r->id);
+	sw_jw_ki64(w, "setup_ms", r->setup_ms);
+	sw_jw_ki64(w, "fee", job->fee);
+	sw_jw_key(w, "account_id", false);
+	if (job->has_account)
+		sw_jw_i64(w, job->account_id);
+	else
+		sw_jw_raw(w, "null");
+	sw_jw_kstr(w, "call_id_a", r->call_id_a);
+	sw_jw_kstr(w, "call_id_b", r->call_id_b);
+	sw_jw_kstr(w, "caller_in", r->caller_in);
+	sw_jw_kstr(w, "callee_in", r->callee_in);
+	sw_jw_kstr(w, "caller", r->caller);
+	sw_jw_kstr(w, "callee", r->callee);
+	sw_jw_kstr(w, "caller_out", r->caller_out);
+	sw_jw_kstr(w, "callee_out", r->callee_out);
+	sw_jw_kstr(w, "src_ip", r->src_ip);
+	sw_jw_kstr(w, "dst_ip", r->dst_ip);
+	sw_jw_kstr(w, "mapping_gateway", r->mapping_gateway);
+	sw_jw_kstr(w, "account", r->account);
+	sw_jw_kstr(w, "card", r->card);
+	sw_jw_kstr(w, "routing_gateway", r->routing_gateway);
+	sw_jw_kstr(w, "vendor", job->vendor);
+	sw_jw_ki64(w, "ringing_ms", r->ringing_ms);
+	sw_jw_ki64(w, "answer_ms", r->answer_ms);
+	sw_jw_ki64(w, "end_ms", r->end_ms);
+	sw_jw_ki64(w, "hold_ms", r->hold_ms);
+	sw_jw_ki64(w, "fee_s", job->fee_s);
+	sw_jw_ki64(w, "pdd_ms", r->pdd_ms);
+	sw_jw_ki64(w, "vendor_cost", job->vendor_cost);
+	sw_jw_kstr(w, "rate_prefix", job->rate_prefix);
+	sw_jw_kstr(w, "rate_period", job->rate_period);
+	sw_jw_ki64(w, "end_code", r->end_code);
+	sw_jw_kstr(w, "end_text", r->end_text);
+	sw_jw_kstr(w, "end_direction", r->end_direction);
+	sw_jw_kstr(w, "end_reason", r->end_reason);
+	sw_jw_ki64(w, "q850", r->q850);
+	sw_jw_kstr(w, "codec_a", r->codec_a);
+	sw_jw_kstr(w, "codec_b", r->codec_b);
+	sw_jw_kstr(w, "media_node", r->media_node);
+	sw_jw_key(w, "rtp", false);
+	sw_jw_json(w, r->rtp);
+	sw_jw_key(w, "attempts", false);
+	sw_jw_json(w, r->attempts);
 
-#define I(k, v) json_object_set_new(o, k, json_integer((json_int_t)(v)))
-#define S(k, v) json_object_set_new(o, k, json_string(v))
-	I("ord", ord);
-	S("id", r->id);
-	I("setup_ms", r->setup_ms);
-	I("fee", job->fee);
-	json_object_set_new(o, "account_id",
-			    job->has_account ? json_integer(job->account_id)
-					     : json_null());
-	S("call_id_a", r->call_id_a);
-	S("call_id_b", r->call_id_b);
-	S("caller_in", r->caller_in);
-	S("callee_in", r->callee_in);
-	S("caller", r->caller);
-	S("callee", r->callee);
-	S("caller_out", r->caller_out);
-	S("callee_out", r->callee_out);
-	S("src_ip", r->src_ip);
-	S("dst_ip", r->dst_ip);
-	S("mapping_gateway", r->mapping_gateway);
-	S("account", r->account);
-	S("card", r->card);
-	S("routing_gateway", r->routing_gateway);
-	S("vendor", job->vendor);
-	I("ringing_ms", r->ringing_ms);
-	I("answer_ms", r->answer_ms);
-	I("end_ms", r->end_ms);
-	I("hold_ms", r->hold_ms);
-	I("fee_s", job->fee_s);
-	I("pdd_ms", r->pdd_ms);
-	I("vendor_cost", job->vendor_cost);
-	S("rate_prefix", job->rate_prefix);
-	S("rate_period", job->rate_period);
-	I("end_code", r->end_code);
-	S("end_text", r->end_text);
-	S("end_direction", r->end_direction);
-	S("end_reason", r->end_reason);
-	I("q850", r->q850);
-	S("codec_a", r->codec_a);
-	S("codec_b", r->codec_b);
-	S("media_node", r->media_node);
-	json_object_set(o, "rtp", r->rtp);
-	json_object_set(o, "attempts", r->attempts);
-	{
-		json_t *chain = json_array(), *fees = json_array();
-
-		for (size_t i = 0; chain && fees && i < job->nagents; i++) {
-			json_array_append_new(chain,
-					      json_integer(job->agent_id[i]));
-			json_array_append_new(
-			    fees,
-			    json_pack("{s:i, s:I, s:s, s:I}", "lvl", (int)i + 1,
-				      "account_id",
-				      (json_int_t)job->agent_id[i], "account",
-				      job->agent_name[i], "fee",
-				      (json_int_t)job->agent_fee[i]));
-		}
-		json_object_set_new(o, "agent_chain", chain);
-		json_object_set_new(o, "agent_fees", fees);
+	/* the agent chain: the ids, and each level's fee */
+	sw_jw_key(w, "agent_chain", false);
+	sw_jw_raw(w, "[");
+	for (size_t i = 0; i < job->nagents; i++) {
+		if (i)
+			sw_jw_raw(w, ",");
+		sw_jw_i64(w, job->agent_id[i]);
 	}
-#undef I
-#undef S
-
-	/* a failed set leaves a field out: catch it rather than store less */
-	if (json_object_size(o) != STORE_FIELDS) {
-		json_decref(o);
-		return NULL;
+	sw_jw_raw(w, "]");
+	sw_jw_key(w, "agent_fees", false);
+	sw_jw_raw(w, "[");
+	for (size_t i = 0; i < job->nagents; i++) {
+		sw_jw_raw(w, i ? ",{" : "{");
+		sw_jw_key(w, "lvl", true);
+		sw_jw_i64(w, (int64_t)i + 1);
+		sw_jw_ki64(w, "account_id", job->agent_id[i]);
+		sw_jw_kstr(w, "account", job->agent_name[i]);
+		sw_jw_ki64(w, "fee", job->agent_fee[i]);
+		sw_jw_raw(w, "}");
 	}
-	return o;
+	sw_jw_raw(w, "]}");
 }
 
 static void batch_fail(struct store_batch *b, const char *code, const char *why)
@@ -646,7 +644,6 @@ static void store_flush(struct bd_cdr *cdr)
 {
 	struct store_batch *b;
 	const char *params[1];
-	json_t *arr = NULL;
 	struct le *le, *next;
 	int err = 0;
 
@@ -654,18 +651,20 @@ static void store_flush(struct bd_cdr *cdr)
 		return;
 
 	b = mem_zalloc(sizeof(*b), batch_destructor);
-	arr = json_array();
-	if (!b || !arr) {
+	if (!b) {
 		err = ENOMEM;
 		goto out;
 	}
 	b->cdr = cdr;
 	list_init(&b->jobs);
 
+	/* into a buffer kept from batch to batch: no megabyte of realloc
+	 * churn per statement */
+	sw_jw_reset(&cdr->text);
+	sw_jw_raw(&cdr->text, "[");
 	for (le = list_head(&cdr->ready); le && b->n < STORE_BATCH_MAX;
 	     le = next) {
 		struct cdr_job *job = le->data;
-		json_t *rec;
 
 		next = le->next;
 		if (job->alone && b->n)
@@ -673,42 +672,21 @@ static void store_flush(struct bd_cdr *cdr)
 		if (batch_has(b, job->rec.id))
 			continue; /* a resend racing itself: next batch */
 
-		rec = job_record(job, b->n);
+		if (b->n)
+			sw_jw_raw(&cdr->text, ",");
+		job_record(&cdr->text, job, b->n);
 		list_unlink(&job->le);
 		list_append(&b->jobs, &job->le, job);
-		if (!rec || json_array_append_new(arr, rec)) {
-			err = ENOMEM; /* the batch so far is answered */
-			goto out;
-		}
 		b->n++;
 		if (job->alone)
 			break;
 	}
-
-	/* into a buffer kept from batch to batch: no megabyte of realloc
-	 * churn per statement */
-	for (;;) {
-		size_t n =
-		    json_dumpb(arr, cdr->text, cdr->text_size, JSON_COMPACT);
-		char *grown;
-
-		if (!n) {
-			err = ENOMEM;
-			goto out;
-		}
-		if (n < cdr->text_size) {
-			cdr->text[n] = '\0';
-			break;
-		}
-		grown = realloc(cdr->text, n + 1 + n / 2);
-		if (!grown) {
-			err = ENOMEM;
-			goto out;
-		}
-		cdr->text = grown;
-		cdr->text_size = n + 1 + n / 2;
+	sw_jw_raw(&cdr->text, "]");
+	if (cdr->text.oom) {
+		err = ENOMEM; /* the batch so far is answered */
+		goto out;
 	}
-	params[0] = cdr->text;
+	params[0] = cdr->text.buf;
 	err = bd_db_query(cdr->bd->db, sql_store, 1, params, batch_h, b);
 	if (!err)
 		cdr->storing++;
@@ -720,7 +698,6 @@ out:
 			   strerror(err));
 		mem_deref(b);
 	}
-	json_decref(arr);
 
 	/* the database refused the statement: the rest cannot do better */
 	if (err && err != ENOMEM)
@@ -1121,7 +1098,7 @@ static void cdr_destructor(void *arg)
 {
 	struct bd_cdr *cdr = arg;
 
-	free(cdr->text);
+	sw_jw_free(&cdr->text);
 }
 
 /* The CDR store of bd; mem_deref frees. */

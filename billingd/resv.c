@@ -3,6 +3,16 @@
  */
 #define SW_LOG_MODULE "resv"
 
+/*
+ * Buckets of the reservation tables.  A busy switch holds a reservation per
+ * live call plus one per ended call whose CDR is on its way (up to
+ * BD_RESV_ENDED_TTL_MS): 1 000 calls/s keep a few hundred thousand, and a
+ * lookup walks one bucket's list, so the call table is sized for that
+ * (1.5 MiB of list heads).
+ */
+#define RESV_CALL_BUCKETS 65536
+#define RESV_ACCT_BUCKETS 4096
+
 #include <string.h>
 
 #include "billingd/libre.h"
@@ -52,9 +62,9 @@ int bd_resv_alloc(struct bd_resv_table **tp)
 
 	if (!t)
 		return ENOMEM;
-	err = hash_alloc(&t->calls, 4096);
+	err = hash_alloc(&t->calls, RESV_CALL_BUCKETS);
 	if (!err)
-		err = hash_alloc(&t->accts, 1024);
+		err = hash_alloc(&t->accts, RESV_ACCT_BUCKETS);
 	if (err) {
 		mem_deref(t);
 		return err;

@@ -75,9 +75,12 @@ struct rep {
 	void *arg;
 	int nctx;
 	struct sw_bus_req *reqs; /* owned, nctx of them */
+	struct batch *batches;	 /* owned: batches not answered yet */
 };
 
 enum req_state { REQ_RECV, REQ_HANDLING, REQ_SENDING };
+
+struct batch;
 
 struct sw_bus_req {
 	struct work w;
@@ -87,6 +90,22 @@ struct sw_bus_req {
 	enum req_state state;
 	struct sw_env env;
 	bool open;
+	struct batch *batch; /* an item of a batch: answered into it */
+	unsigned slot;	     /* its place in the batch */
+};
+
+/*
+ * A received batch: one nng request whose items reach the handler as
+ * requests of their own.  Their answers fill the slots of items; the last
+ * one sends "batch.reply" on parent.
+ */
+struct batch {
+	struct batch *next, *prev; /* the rep's live batches */
+	struct sw_bus_req *parent; /* borrowed: the nng request */
+	json_t *items;		   /* owned: the answers, by slot */
+	unsigned n, left;	   /* items; answers still due (+1 while
+				    * the items are being handed out) */
+	struct sw_bus_req kids[];
 };
 
 struct pull {
@@ -107,8 +126,10 @@ struct sw_bus_peer {
 	nng_socket sock;
 	bool push;
 	bool closed;
-	int ncalls; /* outstanding requests */
+	int ncalls; /* outstanding requests (queued ones and carriers too) */
 	char url[256];
+	unsigned batch_max;		   /* > 1: requests are batched */
+	struct sw_bus_call *qhead, *qtail; /* owned: waiting for the flush */
 };
 
 enum call_state { CALL_SENDING, CALL_RECEIVING };
@@ -124,6 +145,11 @@ struct sw_bus_call {
 	sw_bus_resp_h *h;
 	void *arg;
 	char type[SW_ENV_TYPE_MAX + 1];
+	json_t *body;		   /* owned: a queued request's, until sent */
+	struct sw_bus_call *qnext; /* the peer's queue */
+	struct sw_bus_call **subs; /* owned: a batch carrier's requests */
+	unsigned nsubs;
+	int fail; /* a queued request that could not be sent */
 };
 
 struct sw_bus {
@@ -236,10 +262,10 @@ static bool closes_done(int ms)
 	return done;
 }
 
+static void wake(struct sw_bus *bus);
+
 static void enqueue(struct sw_bus *bus, struct work *w)
 {
-	uint64_t one = 1;
-
 	pthread_mutex_lock(&bus->lock);
 	w->next = NULL;
 	if (bus->tail)
@@ -248,6 +274,13 @@ static void enqueue(struct sw_bus *bus, struct work *w)
 		bus->head = w;
 	bus->tail = w;
 	pthread_mutex_unlock(&bus->lock);
+	wake(bus);
+}
+
+/* Make the loop call sw_bus_drain() soon. */
+static void wake(struct sw_bus *bus)
+{
+	uint64_t one = 1;
 
 	if (write(bus->efd, &one, sizeof(one)) < 0) {
 		/* EAGAIN: the counter is already non-zero, the loop will run */
@@ -730,12 +763,18 @@ static int reply_msg(struct sw_bus_req *req, nng_msg *msg)
 	return 0;
 }
 
+static int kid_answer(struct sw_bus_req *kid, const char *type, json_t *body);
+
 static int reply_error_raw(struct sw_bus_req *req, const char *id,
 			   const char *code, const char *message)
 {
 	nng_msg *msg = NULL;
 	int err;
 
+	if (req->batch)
+		return kid_answer(
+		    req, SW_MSG_ERROR,
+		    json_pack("{s:s, s:s}", "code", code, "message", message));
 	err = msg_of(&msg, SW_MSG_ERROR, id,
 		     json_pack("{s:s, s:s}", "code", code, "message", message));
 	if (err) {
@@ -744,6 +783,130 @@ static int reply_error_raw(struct sw_bus_req *req, const char *id,
 		return err;
 	}
 	return reply_msg(req, msg);
+}
+
+/* ---- batches received (docs/bus.md "Batches") ---- */
+
+static void batch_free(struct batch *b)
+{
+	struct rep *rep = b->parent->rep;
+
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		rep->batches = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	for (unsigned i = 0; i < b->n; i++)
+		sw_env_reset(&b->kids[i].env);
+	json_decref(b->items);
+	free(b);
+}
+
+/* One answer less is due; the last one sends the batch's reply. */
+static void batch_done(struct batch *b)
+{
+	struct sw_bus_req *parent = b->parent;
+	json_t *items;
+
+	if (--b->left)
+		return;
+	items = json_incref(b->items);
+	batch_free(b);
+	sw_bus_reply_type(parent, SW_MSG_BATCH ".reply",
+			  json_pack("{s:o}", "items", items));
+}
+
+/* The answer to a batch item goes into its slot; steals body. */
+static int kid_answer(struct sw_bus_req *kid, const char *type, json_t *body)
+{
+	struct batch *b = kid->batch;
+
+	if (kid->state != REQ_HANDLING) {
+		json_decref(body);
+		return EINVAL;
+	}
+	kid->state = REQ_RECV;
+	sw_env_reset(&kid->env);
+	/* a failed pack leaves the slot null: that item alone is lost */
+	json_array_set_new(b->items, kid->slot,
+			   json_pack("{s:s, s:o}", "type", type, "body",
+				     body ? body : json_object()));
+	batch_done(b);
+	return 0;
+}
+
+/* Hand each item of a batch to the handler as a request of its own. */
+static void batch_run(struct sw_bus_req *req)
+{
+	json_t *items = json_object_get(req->env.body, "items");
+	size_t n = json_array_size(items);
+	char id[SW_UUID_LEN + 1], why[160];
+	struct rep *rep = req->rep;
+	struct batch *b = NULL;
+	bool ok = true;
+
+	snprintf(id, sizeof(id), "%s", req->env.id);
+	if (!json_is_array(items) || n == 0 || n > SW_BUS_BATCH_MAX) {
+		snprintf(why, sizeof(why),
+			 "items: must be an array of 1 to %d requests",
+			 SW_BUS_BATCH_MAX);
+		reply_error_raw(req, id, SW_ERR_BAD_REQUEST, why);
+		return;
+	}
+	b = calloc(1, sizeof(*b) + n * sizeof(b->kids[0]));
+	if (b)
+		b->items = json_array();
+	for (size_t i = 0; b && b->items && ok && i < n; i++)
+		ok = json_array_append_new(b->items, json_null()) == 0;
+	if (!b || !b->items || !ok) {
+		if (b)
+			json_decref(b->items);
+		free(b);
+		reply_error_raw(req, id, SW_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	b->parent = req;
+	b->n = (unsigned)n;
+	b->left = (unsigned)n + 1;
+	b->next = rep->batches;
+	if (b->next)
+		b->next->prev = b;
+	rep->batches = b;
+	req->state = REQ_HANDLING;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sw_bus_req *kid = &b->kids[i];
+		const char *type;
+		json_t *body;
+		int bad =
+		    sw_env_batch_item(items, i, &type, &body, why, sizeof(why));
+
+		kid->rep = rep;
+		kid->batch = b;
+		kid->slot = (unsigned)i;
+		kid->state = REQ_HANDLING;
+		memcpy(kid->env.id, id, sizeof(kid->env.id));
+		kid->env.ts = req->env.ts;
+		kid->env.role = req->env.role;
+		kid->env.pipe = req->env.pipe;
+		if (bad) {
+			reply_error_raw(kid, id, SW_ERR_BAD_REQUEST, why);
+			continue;
+		}
+		snprintf(kid->env.type, sizeof(kid->env.type), "%s", type);
+		kid->env.root = json_incref(body);
+		kid->env.body = body;
+		if (!env_allowed(rep->bus, &kid->env)) {
+			snprintf(why, sizeof(why),
+				 "%s may not be sent by a %s peer", type,
+				 sw_role_name(kid->env.role));
+			reply_error_raw(kid, id, SW_ERR_FORBIDDEN, why);
+			continue;
+		}
+		rep->h(kid, &kid->env, rep->arg);
+	}
+	batch_done(b);
 }
 
 static void rep_run(struct work *w)
@@ -768,6 +931,10 @@ static void rep_run(struct work *w)
 	if (rv) {
 		sw_warn("bad request dropped with an error reply: %s", err);
 		reply_error_raw(req, NULL, SW_ERR_BAD_REQUEST, err);
+		return;
+	}
+	if (!strcmp(req->env.type, SW_MSG_BATCH)) {
+		batch_run(req);
 		return;
 	}
 	if (!env_allowed(req->rep->bus, &req->env)) {
@@ -867,6 +1034,8 @@ int sw_bus_reply_type(struct sw_bus_req *req, const char *type, json_t *body)
 		json_decref(body);
 		return EINVAL;
 	}
+	if (req->batch)
+		return kid_answer(req, type, body);
 	snprintf(id, sizeof(id), "%s", req->env.id);
 	err = msg_of(&msg, type, id, body);
 	if (err) {
@@ -1119,10 +1288,98 @@ static void call_free(struct sw_bus_call *call)
 	if (call->aio)
 		nng_aio_free(call->aio);
 	nng_ctx_close(call->ctx);
+	free(call->subs);
 	call->peer->ncalls--;
 	if (call->peer->closed && call->peer->ncalls == 0)
 		peer_destroy(call->peer);
 	free(call);
+}
+
+/* A request that never went out (or whose batch did) is done with. */
+static void sub_free(struct sw_bus_call *c)
+{
+	struct sw_bus_peer *peer = c->peer;
+
+	json_decref(c->body);
+	free(c);
+	peer->ncalls--;
+	if (peer->closed && peer->ncalls == 0)
+		peer_destroy(peer);
+}
+
+static void sub_fail_run(struct work *w)
+{
+	struct sw_bus_call *c = (struct sw_bus_call *)w;
+
+	if (c->h)
+		c->h(c->fail, NULL, c->arg);
+	sub_free(c);
+}
+
+/* A queued request could not be sent: its handler runs at the next drain
+ * (never inside the caller's sw_bus_request()). */
+static void sub_fail(struct sw_bus_call *c, int err)
+{
+	c->fail = err;
+	c->w.run = sub_fail_run;
+	enqueue(c->peer->bus, &c->w);
+}
+
+/*
+ * The reply to a batch carrier (env NULL when err): each request's handler
+ * gets its own item, or the error of the whole batch.
+ */
+static void batch_deliver(struct sw_bus_call *carrier, int err,
+			  const struct sw_env *env)
+{
+	json_t *items = NULL;
+
+	if (!err && !strcmp(env->type, SW_MSG_BATCH ".reply")) {
+		items = json_object_get(env->body, "items");
+		if (json_array_size(items) != carrier->nsubs) {
+			sw_warn("batch reply from %s: %zu items for %u "
+				"requests",
+				carrier->peer->url, json_array_size(items),
+				carrier->nsubs);
+			err = EBADMSG;
+		}
+	} else if (!err && strcmp(env->type, SW_MSG_ERROR)) {
+		sw_warn("batch reply from %s has type %s", carrier->peer->url,
+			env->type);
+		err = EBADMSG;
+	}
+
+	for (unsigned i = 0; i < carrier->nsubs; i++) {
+		struct sw_bus_call *sub = carrier->subs[i];
+		const char *type = NULL;
+		json_t *body = NULL;
+		struct sw_env one;
+		char why[128];
+		int bad = items ? sw_env_batch_item(items, i, &type, &body, why,
+						    sizeof(why))
+				: 0;
+
+		if (!sub->h)
+			; /* cancelled */
+		else if (err)
+			sub->h(err, NULL, sub->arg);
+		else if (!items) /* the whole batch was refused */
+			sub->h(0, env, sub->arg);
+		else if (bad) {
+			sw_warn("batch reply from %s: %s", carrier->peer->url,
+				why);
+			sub->h(EBADMSG, NULL, sub->arg);
+		} else {
+			memset(&one, 0, sizeof(one));
+			snprintf(one.type, sizeof(one.type), "%s", type);
+			memcpy(one.id, env->id, sizeof(one.id));
+			one.ts = env->ts;
+			one.body = body; /* borrowed from env */
+			sub->h(0, &one, sub->arg);
+		}
+		sub_free(sub);
+	}
+	carrier->nsubs = 0;
 }
 
 static void call_run(struct work *w)
@@ -1144,7 +1401,9 @@ static void call_run(struct work *w)
 				call->peer->url, err);
 	}
 
-	if (call->h) {
+	if (call->nsubs)
+		batch_deliver(call, e, e ? NULL : &env);
+	else if (call->h) {
 		if (e)
 			call->h(e, NULL, call->arg);
 		else
@@ -1155,10 +1414,179 @@ static void call_run(struct work *w)
 	call_free(call);
 }
 
+/* Send msg (stolen) for call: linked into the bus's calls when 0. */
+static int call_start(struct sw_bus_call *call, nng_msg *msg, int timeout_ms)
+{
+	struct sw_bus *bus = call->peer->bus;
+	int rv;
+
+	rv = nng_ctx_open(&call->ctx, call->peer->sock);
+	if (!rv) {
+		rv = nng_aio_alloc(&call->aio, call_cb, call);
+		if (rv)
+			nng_ctx_close(call->ctx);
+	}
+	if (rv) {
+		call->aio = NULL;
+		nng_msg_free(msg);
+		return errno_of(rv);
+	}
+	call->w.run = call_run;
+	call->state = CALL_SENDING;
+	call->next = bus->calls;
+	if (call->next)
+		call->next->prev = call;
+	bus->calls = call;
+
+	nng_aio_set_timeout(call->aio, timeout_ms > 1 ? timeout_ms : 1);
+	nng_aio_set_msg(call->aio, msg);
+	nng_ctx_send(call->ctx, call->aio);
+	return 0;
+}
+
+static int left_ms(int64_t deadline_ms)
+{
+	int64_t left = deadline_ms - sw_time_mono_ms();
+
+	return left < 1 ? 1 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* Send a queued request on its own. */
+static void send_one(struct sw_bus_call *c)
+{
+	json_t *body = c->body;
+	nng_msg *msg = NULL;
+	int err;
+
+	c->body = NULL;
+	err = msg_of(&msg, c->type, NULL, body);
+	if (!err)
+		err = call_start(c, msg, left_ms(c->deadline_ms));
+	if (err)
+		sub_fail(c, err);
+}
+
+/*
+ * Send n queued requests as one batch: it waits as long as the first of
+ * them to expire.  When it cannot be built, or would be larger than a
+ * message may be, each goes on its own.
+ */
+static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
+		       unsigned n)
+{
+	struct sw_bus_call *carrier = calloc(1, sizeof(*carrier));
+	json_t *items = json_array();
+	int64_t deadline = INT64_MAX;
+	nng_msg *msg = NULL;
+	size_t len = 0;
+	char *buf = NULL;
+	bool ok = carrier && items;
+	int err;
+
+	for (unsigned i = 0; ok && i < n; i++) {
+		ok = json_array_append_new(
+			 items, json_pack("{s:s, s:O}", "type", subs[i]->type,
+					  "body", subs[i]->body)) == 0;
+		if (subs[i]->deadline_ms < deadline)
+			deadline = subs[i]->deadline_ms;
+	}
+	if (ok)
+		buf = sw_env_encode(SW_MSG_BATCH, NULL,
+				    json_pack("{s:O}", "items", items), &len);
+	if (buf && len <= SW_ENV_MAX_SIZE)
+		ok = nng_msg_alloc(&msg, 0) == 0 &&
+		     nng_msg_append(msg, buf, len) == 0;
+	else
+		ok = false;
+	if (ok) {
+		carrier->subs = malloc(n * sizeof(*subs));
+		ok = carrier->subs != NULL;
+	}
+	free(buf);
+	json_decref(items);
+	if (!ok) {
+		if (msg)
+			nng_msg_free(msg);
+		if (carrier)
+			free(carrier->subs);
+		free(carrier);
+		for (unsigned i = 0; i < n; i++)
+			send_one(subs[i]);
+		return;
+	}
+
+	memcpy(carrier->subs, subs, n * sizeof(*subs));
+	carrier->nsubs = n;
+	carrier->peer = peer;
+	carrier->deadline_ms = deadline;
+	snprintf(carrier->type, sizeof(carrier->type), "%s", SW_MSG_BATCH);
+	for (unsigned i = 0; i < n; i++) {
+		json_decref(subs[i]->body);
+		subs[i]->body = NULL;
+	}
+	err = call_start(carrier, msg, left_ms(deadline));
+	if (err) {
+		for (unsigned i = 0; i < n; i++)
+			sub_fail(subs[i], err);
+		free(carrier->subs);
+		free(carrier);
+		return;
+	}
+	peer->ncalls++;
+}
+
+/*
+ * Send what the peer queued since the last drain, in batches of one type
+ * each (so that one batch's timeout, its first item's, suits them all),
+ * in the order they were made.
+ */
+static void peer_flush(struct sw_bus_peer *peer)
+{
+	struct sw_bus_call *subs[SW_BUS_BATCH_MAX], *c, **pp;
+
+	while (peer->qhead) {
+		const char *type = peer->qhead->type;
+		unsigned n = 0;
+
+		for (pp = &peer->qhead; (c = *pp) && n < peer->batch_max;) {
+			if (strcmp(c->type, type)) {
+				pp = &c->qnext;
+				continue;
+			}
+			*pp = c->qnext;
+			c->qnext = NULL;
+			subs[n++] = c;
+		}
+		peer->qtail = NULL;
+		for (c = peer->qhead; c; c = c->qnext)
+			peer->qtail = c;
+		if (peer->closed) {
+			for (unsigned i = 0; i < n; i++)
+				sub_fail(subs[i], ECANCELED);
+		} else if (n == 1)
+			send_one(subs[0]);
+		else
+			send_batch(peer, subs, n);
+	}
+}
+
+/*
+ * Batch the requests of this peer: those made between two drains of the
+ * loop go as one "batch" message of at most max (2..SW_BUS_BATCH_MAX) and
+ * are answered by one; a lone request goes as itself.  max <= 1: off.
+ */
+void sw_bus_peer_batch(struct sw_bus_peer *peer, unsigned max)
+{
+	if (peer && !peer->push)
+		peer->batch_max =
+		    max > SW_BUS_BATCH_MAX ? SW_BUS_BATCH_MAX : max;
+}
+
 /*
  * Send a request; h(err, reply, arg) runs on the loop exactly once, unless
  * the call is cancelled first.  timeout_ms bounds waiting for a connection,
- * sending and the reply together.
+ * sending and the reply together.  On a batching peer the request leaves
+ * at the loop's next drain of the bus.
  */
 int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 		   const char *type, json_t *body, int timeout_ms,
@@ -1166,7 +1594,7 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 {
 	struct sw_bus_call *call;
 	nng_msg *msg = NULL;
-	int rv, err;
+	int err;
 
 	if (!peer || peer->push || peer->closed || !type) {
 		json_decref(body);
@@ -1177,41 +1605,40 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 		json_decref(body);
 		return ENOMEM;
 	}
+	call->peer = peer;
+	call->h = h;
+	call->arg = arg;
+	call->deadline_ms =
+	    sw_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1000);
+	snprintf(call->type, sizeof(call->type), "%s", type);
+
+	if (peer->batch_max > 1) {
+		call->body = body ? body : json_object();
+		if (!call->body) {
+			free(call);
+			return ENOMEM;
+		}
+		if (peer->qtail)
+			peer->qtail->qnext = call;
+		else {
+			peer->qhead = call;
+			wake(peer->bus);
+		}
+		peer->qtail = call;
+		peer->ncalls++;
+		if (callp)
+			*callp = call;
+		return 0;
+	}
+
 	err = msg_of(&msg, type, NULL, body);
+	if (!err)
+		err = call_start(call, msg, timeout_ms > 0 ? timeout_ms : 1000);
 	if (err) {
 		free(call);
 		return err;
 	}
-	rv = nng_ctx_open(&call->ctx, peer->sock);
-	if (!rv) {
-		rv = nng_aio_alloc(&call->aio, call_cb, call);
-		if (rv)
-			nng_ctx_close(call->ctx);
-	}
-	if (rv) {
-		nng_msg_free(msg);
-		free(call);
-		return errno_of(rv);
-	}
-
-	call->w.run = call_run;
-	call->peer = peer;
-	call->h = h;
-	call->arg = arg;
-	call->state = CALL_SENDING;
-	call->deadline_ms =
-	    sw_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 1000);
-	snprintf(call->type, sizeof(call->type), "%s", type);
 	peer->ncalls++;
-	call->next = peer->bus->calls;
-	if (call->next)
-		call->next->prev = call;
-	peer->bus->calls = call;
-
-	nng_aio_set_timeout(call->aio, timeout_ms > 0 ? timeout_ms : 1000);
-	nng_aio_set_msg(call->aio, msg);
-	nng_ctx_send(call->ctx, call->aio);
-
 	if (callp)
 		*callp = call;
 	return 0;
@@ -1276,6 +1703,9 @@ void sw_bus_drain(struct sw_bus *bus)
 		next = w->next;
 		w->run(w);
 	}
+	for (struct sw_bus_peer *p = bus->peers; p; p = p->next)
+		if (p->qhead)
+			peer_flush(p);
 }
 
 /*
@@ -1303,7 +1733,16 @@ void sw_bus_free(struct sw_bus *bus)
 			nng_aio_stop(p->aio);
 	for (struct sw_bus_call *c = bus->calls; c; c = c->next)
 		nng_aio_stop(c->aio);
-	bus->head = bus->tail = NULL; /* finished work nobody will run */
+	/* finished work nobody will run: requests that never went out are
+	 * freed, the rest are on the lists below */
+	for (struct work *w = bus->head, *next; w; w = next) {
+		next = w->next;
+		if (w->run == sub_fail_run) {
+			json_decref(((struct sw_bus_call *)w)->body);
+			free(w);
+		}
+	}
+	bus->head = bus->tail = NULL;
 
 	for (struct rep *r = bus->reps; r; r = r->next)
 		close_later(r->sock);
@@ -1323,6 +1762,8 @@ void sw_bus_free(struct sw_bus *bus)
 		struct rep *r = bus->reps;
 
 		bus->reps = r->next;
+		while (r->batches)
+			batch_free(r->batches);
 		for (int i = 0; i < r->nctx; i++) {
 			if (r->reqs[i].aio)
 				nng_aio_free(r->reqs[i].aio);
@@ -1358,12 +1799,22 @@ void sw_bus_free(struct sw_bus *bus)
 
 		bus->calls = c->next;
 		nng_aio_free(c->aio);
+		for (unsigned i = 0; i < c->nsubs; i++)
+			free(c->subs[i]);
+		free(c->subs);
 		free(c);
 	}
 	while (bus->peers) {
 		struct sw_bus_peer *p = bus->peers;
 
 		bus->peers = p->next;
+		while (p->qhead) {
+			struct sw_bus_call *c = p->qhead;
+
+			p->qhead = c->qnext;
+			json_decref(c->body);
+			free(c);
+		}
 		free(p);
 	}
 	close(bus->efd);

@@ -76,6 +76,9 @@ int sw_bus_dial_req(struct sw_bus_peer **peerp, struct sw_bus *bus,
 int sw_bus_dial_push(struct sw_bus_peer **peerp, struct sw_bus *bus,
 		     const char *url, enum sw_role role, const char *name);
 void sw_bus_peer_close(struct sw_bus_peer *peer);
+/* requests in one batch message at most (docs/bus.md "Batches") */
+#define SW_BUS_BATCH_MAX 256
+void sw_bus_peer_batch(struct sw_bus_peer *peer, unsigned max);
 
 /* body is stolen (NULL = {}); callp may be NULL */
 int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,

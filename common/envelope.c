@@ -9,8 +9,12 @@
 #include "common/envelope.h"
 #include "common/swtime.h"
 
-static bool type_ok(const char *t)
+/* A message type: [a-z0-9_.]{1,SW_ENV_TYPE_MAX}. */
+bool sw_env_type_ok(const char *t)
 {
+	if (!t)
+		return false;
+
 	size_t n = strlen(t);
 
 	if (n == 0 || n > SW_ENV_TYPE_MAX)
@@ -71,7 +75,7 @@ int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
 		goto bad;
 	}
 	s = json_string_value(json_object_get(root, "type"));
-	if (!s || !type_ok(s)) {
+	if (!s || !sw_env_type_ok(s)) {
 		snprintf(err, errsz, "type: must match [a-z0-9_.]{1,%d}",
 			 SW_ENV_TYPE_MAX);
 		goto bad;
@@ -101,7 +105,7 @@ int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
 	env->root = root;
 	return 0;
 
- bad:
+bad:
 	json_decref(root);
 	memset(env, 0, sizeof(*env));
 	return EBADMSG;
@@ -125,15 +129,42 @@ char *sw_env_encode(const char *type, const char *id, json_t *body,
 	if (!body)
 		body = json_object();
 
-	root = json_pack("{s:i, s:s, s:s, s:I, s:o}", "v", 1, "type", type,
-			 "id", id, "ts", (json_int_t)sw_time_wall_ms(), "body",
-			 body);
+	root =
+	    json_pack("{s:i, s:s, s:s, s:I, s:o}", "v", 1, "type", type, "id",
+		      id, "ts", (json_int_t)sw_time_wall_ms(), "body", body);
 	if (!root)
-		return NULL;	/* json_pack's "o" stole body even on error */
+		return NULL; /* json_pack's "o" stole body even on error */
 
 	out = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (out && lenp)
 		*lenp = strlen(out);
 	return out;
+}
+
+/*
+ * Item i of a batch's items (docs/bus.md "Batches"): its type and body
+ * (borrowed).  EBADMSG, with why, when it is not {type, body} with a valid
+ * type other than "batch" and an object body.
+ */
+int sw_env_batch_item(const json_t *items, size_t i, const char **typep,
+		      json_t **bodyp, char *why, size_t whysz)
+{
+	json_t *it = json_array_get(items, i);
+	const char *type = json_string_value(json_object_get(it, "type"));
+	json_t *body = json_object_get(it, "body");
+
+	*typep = NULL;
+	*bodyp = NULL;
+	if (!sw_env_type_ok(type) || !strcmp(type, SW_MSG_BATCH) ||
+	    !json_is_object(body)) {
+		snprintf(why, whysz,
+			 "items[%zu]: needs a type (not batch) and an object "
+			 "body",
+			 i);
+		return EBADMSG;
+	}
+	*typep = type;
+	*bodyp = body;
+	return 0;
 }

@@ -13,6 +13,7 @@
 #define SW_ENVELOPE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct sw_env {
 int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
 		 size_t errsz);
 void sw_env_reset(struct sw_env *env);
+bool sw_env_type_ok(const char *type);
+int sw_env_batch_item(const json_t *items, size_t i, const char **typep,
+		      json_t **bodyp, char *why, size_t whysz);
 /* encode; steals body (may be NULL = {}); id NULL = a new UUID */
 char *sw_env_encode(const char *type, const char *id, json_t *body,
 		    size_t *lenp);

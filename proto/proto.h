@@ -16,6 +16,8 @@
 
 /* any daemon's REP socket */
 #define SW_MSG_HEALTH_PING "health.ping"
+/* several requests in one message, answered in one (docs/bus.md "Batches") */
+#define SW_MSG_BATCH "batch"
 
 /* mediaproxyd -> signalingd (PUSH/PULL) */
 #define SW_MSG_NODE_HEARTBEAT "node.heartbeat"

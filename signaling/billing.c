@@ -16,6 +16,7 @@
 
 #define CDR_TIMEOUT_MS	 5000
 #define CDR_MAX_INFLIGHT 32
+#define SG_BILLING_BATCH 64 /* requests per bus message at most */
 
 struct sg_billing {
 	struct sw_bus_peer *peer; /* owned */
@@ -75,6 +76,8 @@ int sg_billing_alloc(struct sg_billing **bp, struct sw_bus *bus,
 		free(b);
 		return err;
 	}
+	/* what one loop turn asks of billingd goes as one message */
+	sw_bus_peer_batch(b->peer, SG_BILLING_BATCH);
 	b->spool = spool;
 	*bp = b;
 	return 0;

@@ -1,8 +1,9 @@
 /*
  * bdload.c - load client and references of bench/billing/run.sh
  *
- *   bdload auth   -u URL -a ACCOUNT [-n INFLIGHT] [-t SECONDS]
- *   bdload cdr    -u URL -a ACCOUNT -g ROUTING_GW [-n INFLIGHT] [-t SECONDS]
+ *   bdload auth   -u URL -a ACCOUNT [-n INFLIGHT] [-b BATCH] [-t SECONDS]
+ *   bdload cdr    -u URL -a ACCOUNT -g ROUTING_GW [-n INFLIGHT] [-b BATCH]
+ *                 [-t SECONDS]
  *   bdload insert -d CONNINFO -a ACCOUNT -A ACCOUNT_ID -r ROWS [-j CONNS]
  *   bdload copy   -d CONNINFO -a ACCOUNT -A ACCOUNT_ID -r ROWS
  *
@@ -15,6 +16,9 @@
  * fee is known in advance for the run.sh rate table (every entry 0.0100/min
  * 6/6, no connect fee: 1000 micro-units per started 6 s, first 6 s
  * minimum) and each reply's fee is checked against it.
+ * With -b BATCH > 1 a context sends BATCH requests as one "batch" message
+ * (docs/bus.md "Batches"), as signalingd does under load; INFLIGHT still
+ * counts requests, so INFLIGHT / BATCH contexts are busy.
  *
  * insert, copy: the references.  ROWS cdr rows equal to what billingd
  * stores for such CDRs (same columns, same values apart from the ids and
@@ -52,13 +56,14 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
-#define INFLIGHT_MAX	1024
-#define MSG_MAX		4096	/* our requests are well below 2 KiB */
+#define INFLIGHT_MAX	 1024
+#define ITEM_MAX	 2048 /* one request's body: well below 2 KiB */
+#define BATCH_MAX	 256  /* SW_BUS_BATCH_MAX */
 #define REPLY_TIMEOUT_MS 10000
-#define DRAIN_MS	15000	/* wait for the last replies after the deadline */
-#define HOLD_MAX_S	600	/* CDR hold times cycle through 1..600 s */
-#define STEP_FEE	1000	/* micro-units per started 6 s, customer */
-#define STEP_COST	500	/* micro-units per started 6 s, vendor */
+#define DRAIN_MS	 15000 /* wait for the last replies after the deadline */
+#define HOLD_MAX_S	 600   /* CDR hold times cycle through 1..600 s */
+#define STEP_FEE	 1000  /* micro-units per started 6 s, customer */
+#define STEP_COST	 500   /* micro-units per started 6 s, vendor */
 
 enum mode { M_AUTH, M_CDR };
 
@@ -70,29 +75,30 @@ struct load {
 	const char *gateway;
 	nng_socket sock;
 	atomic_bool stop;
-	atomic_int active;		/* contexts not yet finished */
-	atomic_uint_fast64_t seq;	/* next request number */
+	atomic_int active;	  /* contexts not yet finished */
+	atomic_uint_fast64_t seq; /* next request number */
 	atomic_uint_fast64_t sent, replies, ok, refused, dup, errors;
 	atomic_uint_fast64_t timeouts, fee_bad;
 	atomic_int_fast64_t fee_sum;
-	atomic_int_fast64_t last_ns;	/* when the last reply arrived */
-	char err_sample[256];		/* first error reply, for the log */
+	atomic_int_fast64_t last_ns; /* when the last reply arrived */
+	char err_sample[256];	     /* first error reply, for the log */
 	atomic_flag err_taken;
-	uint32_t run_id[3];		/* random part of every id */
+	uint32_t run_id[3]; /* random part of every id */
 	struct slot *slots;
 	int nslots;
+	int batch; /* requests per message */
 };
 
 /* one REQ context: its own aio, request and latency samples */
 struct slot {
-	struct load *ld;		/* borrowed */
+	struct load *ld; /* borrowed */
 	nng_ctx ctx;
-	nng_aio *aio;			/* owned */
+	nng_aio *aio; /* owned */
 	bool receiving;
 	bool done;
 	int64_t sent_ns;
-	int64_t expect_fee;
-	uint32_t *lat_us;		/* owned: one sample per reply */
+	int64_t expect_fee[BATCH_MAX]; /* per request of the message */
+	uint32_t *lat_us;	       /* owned: one sample per reply */
 	size_t nlat, lat_cap;
 };
 
@@ -141,7 +147,7 @@ struct cdr {
 	char prefix[8];
 	int64_t setup_ms, ringing_ms, answer_ms, end_ms, hold_ms;
 	int64_t fee, fee_s, vendor_cost;
-	int64_t rx, tx;			/* rtp packet counts per leg */
+	int64_t rx, tx; /* rtp packet counts per leg */
 };
 
 /*
@@ -155,12 +161,11 @@ static void cdr_make(struct cdr *c, const uint32_t run[3], uint64_t n,
 	int64_t steps = s <= 6 ? 1 : (s + 5) / 6;
 
 	make_uuid(c->id, run, n);
-	snprintf(c->call_id_a, sizeof(c->call_id_a), "a%08x%" PRIu64
-		 "@127.0.0.1", run[0], n);
-	snprintf(c->call_id_b, sizeof(c->call_id_b), "b%08x%" PRIu64
-		 "@127.0.0.2", run[0], n);
-	snprintf(c->caller, sizeof(c->caller), "4420%07" PRIu64,
-		 n % 10000000);
+	snprintf(c->call_id_a, sizeof(c->call_id_a),
+		 "a%08x%" PRIu64 "@127.0.0.1", run[0], n);
+	snprintf(c->call_id_b, sizeof(c->call_id_b),
+		 "b%08x%" PRIu64 "@127.0.0.2", run[0], n);
+	snprintf(c->caller, sizeof(c->caller), "4420%07" PRIu64, n % 10000000);
 	snprintf(c->callee, sizeof(c->callee), "12%02" PRIu64 "%07" PRIu64,
 		 n % 100, (n / 100) % 10000000);
 	memcpy(c->prefix, c->callee, 4);
@@ -178,12 +183,12 @@ static void cdr_make(struct cdr *c, const uint32_t run[3], uint64_t n,
 }
 
 static const char rtp_fmt[] =
-	"{\"a\":{\"rx_packets\":%" PRId64 ",\"rx_bytes\":%" PRId64
-	",\"tx_packets\":%" PRId64 ",\"tx_bytes\":%" PRId64
-	",\"lost\":0,\"jitter_ms\":2,\"mos_x10\":43},"
-	"\"b\":{\"rx_packets\":%" PRId64 ",\"rx_bytes\":%" PRId64
-	",\"tx_packets\":%" PRId64 ",\"tx_bytes\":%" PRId64
-	",\"lost\":1,\"jitter_ms\":3,\"mos_x10\":42}}";
+    "{\"a\":{\"rx_packets\":%" PRId64 ",\"rx_bytes\":%" PRId64
+    ",\"tx_packets\":%" PRId64 ",\"tx_bytes\":%" PRId64
+    ",\"lost\":0,\"jitter_ms\":2,\"mos_x10\":43},"
+    "\"b\":{\"rx_packets\":%" PRId64 ",\"rx_bytes\":%" PRId64
+    ",\"tx_packets\":%" PRId64 ",\"tx_bytes\":%" PRId64
+    ",\"lost\":1,\"jitter_ms\":3,\"mos_x10\":42}}";
 
 static int rtp_json(char *buf, size_t sz, const struct cdr *c)
 {
@@ -193,54 +198,100 @@ static int rtp_json(char *buf, size_t sz, const struct cdr *c)
 
 /* ---- requests ---- */
 
+/* the body of request i of the slot's next message; *typep its type */
+static int build_body(struct slot *sl, int i, char *buf, size_t sz,
+		      const char **typep)
+{
+	struct load *ld = sl->ld;
+	uint64_t n = atomic_fetch_add(&ld->seq, 1);
+	char rtp[512];
+	struct cdr c;
+
+	cdr_make(&c, ld->run_id, n, wall_ms());
+	if (ld->mode == M_AUTH) {
+		*typep = "auth.request";
+		sl->expect_fee[i] = 0;
+		return snprintf(
+		    buf, sz,
+		    "{\"call\":\"%s\","
+		    "\"account\":\"%s\",\"caller\":\"%s\","
+		    "\"callee\":\"%s\",\"mapping_gateway\":\"bench_mg\"}",
+		    c.id, ld->account, c.caller, c.callee);
+	}
+
+	*typep = "cdr.submit";
+	sl->expect_fee[i] = c.fee;
+	rtp_json(rtp, sizeof(rtp), &c);
+	return snprintf(
+	    buf, sz,
+	    "{\"cdr\":{\"id\":\"%s\","
+	    "\"call_id_a\":\"%s\",\"call_id_b\":\"%s\","
+	    "\"caller_in\":\"%s\",\"callee_in\":\"%s\","
+	    "\"caller\":\"%s\",\"callee\":\"%s\","
+	    "\"caller_out\":\"%s\",\"callee_out\":\"%s\","
+	    "\"src_ip\":\"127.0.0.1\",\"dst_ip\":\"127.0.0.2\","
+	    "\"mapping_gateway\":\"bench_mg\",\"account\":\"%s\","
+	    "\"routing_gateway\":\"%s\",\"setup_ms\":%" PRId64 ","
+	    "\"ringing_ms\":%" PRId64 ",\"answer_ms\":%" PRId64 ","
+	    "\"end_ms\":%" PRId64 ",\"hold_ms\":%" PRId64 ","
+	    "\"pdd_ms\":1000,\"end_code\":200,\"end_text\":\"OK\","
+	    "\"end_direction\":\"caller\",\"end_reason\":\"Normal\","
+	    "\"q850\":16,\"attempts\":[{\"gateway\":\"%s\",\"code\":200,"
+	    "\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64 "}],"
+	    "\"codec_a\":\"PCMA\",\"codec_b\":\"PCMA\","
+	    "\"media_node\":\"mp-bench\",\"rtp\":%s}}",
+	    c.id, c.call_id_a, c.call_id_b, c.caller, c.callee, c.caller,
+	    c.callee, c.caller, c.callee, ld->account, ld->gateway, c.setup_ms,
+	    c.ringing_ms, c.answer_ms, c.end_ms, c.hold_ms, ld->gateway,
+	    c.setup_ms, c.end_ms, rtp);
+}
+
+/*
+ * The slot's next message: one request, or a batch of ld->batch.  Returns
+ * its length, or -1 when buf is too small.
+ */
 static int build_request(struct slot *sl, char *buf, size_t sz)
 {
 	struct load *ld = sl->ld;
 	uint64_t n = atomic_fetch_add(&ld->seq, 1);
-	char envid[37], rtp[512];
-	struct cdr c;
+	char envid[37], body[ITEM_MAX];
+	const char *type = "";
+	size_t o;
 	int len;
 
 	/* envelope ids live in their own half of the 48-bit space */
 	make_uuid(envid, ld->run_id, n | (1ULL << 47));
-	cdr_make(&c, ld->run_id, n, wall_ms());
-
-	if (ld->mode == M_AUTH) {
-		sl->expect_fee = 0;
+	if (ld->batch == 1) {
+		len = build_body(sl, 0, body, sizeof(body), &type);
+		if (len <= 0 || (size_t)len >= sizeof(body))
+			return -1;
 		return snprintf(buf, sz,
-			"{\"v\":1,\"type\":\"auth.request\",\"id\":\"%s\","
-			"\"ts\":%" PRId64 ",\"body\":{\"call\":\"%s\","
-			"\"account\":\"%s\",\"caller\":\"%s\","
-			"\"callee\":\"%s\",\"mapping_gateway\":\"bench_mg\"}}",
-			envid, wall_ms(), c.id, ld->account, c.caller,
-			c.callee);
+				"{\"v\":1,\"type\":\"%s\",\"id\":\"%s\","
+				"\"ts\":%" PRId64 ",\"body\":%s}",
+				type, envid, wall_ms(), body);
 	}
-
-	sl->expect_fee = c.fee;
-	rtp_json(rtp, sizeof(rtp), &c);
 	len = snprintf(buf, sz,
-		"{\"v\":1,\"type\":\"cdr.submit\",\"id\":\"%s\","
-		"\"ts\":%" PRId64 ",\"body\":{\"cdr\":{\"id\":\"%s\","
-		"\"call_id_a\":\"%s\",\"call_id_b\":\"%s\","
-		"\"caller_in\":\"%s\",\"callee_in\":\"%s\","
-		"\"caller\":\"%s\",\"callee\":\"%s\","
-		"\"caller_out\":\"%s\",\"callee_out\":\"%s\","
-		"\"src_ip\":\"127.0.0.1\",\"dst_ip\":\"127.0.0.2\","
-		"\"mapping_gateway\":\"bench_mg\",\"account\":\"%s\","
-		"\"routing_gateway\":\"%s\",\"setup_ms\":%" PRId64 ","
-		"\"ringing_ms\":%" PRId64 ",\"answer_ms\":%" PRId64 ","
-		"\"end_ms\":%" PRId64 ",\"hold_ms\":%" PRId64 ","
-		"\"pdd_ms\":1000,\"end_code\":200,\"end_text\":\"OK\","
-		"\"end_direction\":\"caller\",\"end_reason\":\"Normal\","
-		"\"q850\":16,\"attempts\":[{\"gateway\":\"%s\",\"code\":200,"
-		"\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64 "}],"
-		"\"codec_a\":\"PCMA\",\"codec_b\":\"PCMA\","
-		"\"media_node\":\"mp-bench\",\"rtp\":%s}}}",
-		envid, wall_ms(), c.id, c.call_id_a, c.call_id_b, c.caller,
-		c.callee, c.caller, c.callee, c.caller, c.callee, ld->account,
-		ld->gateway, c.setup_ms, c.ringing_ms, c.answer_ms, c.end_ms,
-		c.hold_ms, ld->gateway, c.setup_ms, c.end_ms, rtp);
-	return len;
+		       "{\"v\":1,\"type\":\"batch\",\"id\":\"%s\","
+		       "\"ts\":%" PRId64 ",\"body\":{\"items\":[",
+		       envid, wall_ms());
+	if (len <= 0 || (size_t)len >= sz)
+		return -1;
+	o = (size_t)len;
+	for (int i = 0; i < ld->batch; i++) {
+		len = build_body(sl, i, body, sizeof(body), &type);
+		if (len <= 0 || (size_t)len >= sizeof(body))
+			return -1;
+		len =
+		    snprintf(buf + o, sz - o, "%s{\"type\":\"%s\",\"body\":%s}",
+			     i ? "," : "", type, body);
+		if (len <= 0 || (size_t)len >= sz - o)
+			return -1;
+		o += (size_t)len;
+	}
+	len = snprintf(buf + o, sz - o, "]}}");
+	if (len <= 0 || (size_t)len >= sz - o)
+		return -1;
+	return (int)(o + (size_t)len);
 }
 
 static void note_error(struct load *ld, const char *what)
@@ -250,57 +301,80 @@ static void note_error(struct load *ld, const char *what)
 		snprintf(ld->err_sample, sizeof(ld->err_sample), "%s", what);
 }
 
-/* check one reply (the whole envelope) and count it */
-static void judge_reply(struct slot *sl, const void *buf, size_t len)
+/* check one answer (its type and body) to request i and count it */
+static void judge_one(struct slot *sl, int i, const char *type, json_t *body)
 {
 	struct load *ld = sl->ld;
-	json_t *root = json_loadb(buf, len, 0, NULL), *body;
-	const char *type;
 	char tmp[256];
 
-	type = json_string_value(json_object_get(root, "type"));
-	body = json_object_get(root, "body");
 	if (!type || !json_is_object(body)) {
 		note_error(ld, "malformed reply");
-		goto out;
+		return;
 	}
 	if (!strcmp(type, "error")) {
 		snprintf(tmp, sizeof(tmp), "error %s: %s",
 			 json_string_value(json_object_get(body, "code")),
 			 json_string_value(json_object_get(body, "message")));
 		note_error(ld, tmp);
-		goto out;
+		return;
 	}
 	if (ld->mode == M_AUTH) {
 		if (strcmp(type, "auth.request.reply")) {
 			note_error(ld, type);
 		} else if (json_is_true(json_object_get(body, "allow")) &&
-			 json_integer_value(json_object_get(
-				 body, "max_duration_s")) > 0) {
+			   json_integer_value(
+			       json_object_get(body, "max_duration_s")) > 0) {
 			atomic_fetch_add(&ld->ok, 1);
 		} else {
 			atomic_fetch_add(&ld->refused, 1);
 			note_error(ld, "refused");
 		}
 	} else {
-		json_int_t fee = json_integer_value(json_object_get(body,
-								    "fee"));
+		json_int_t fee =
+		    json_integer_value(json_object_get(body, "fee"));
 
 		if (strcmp(type, "cdr.submit.reply") ||
 		    !json_is_integer(json_object_get(body, "fee"))) {
 			note_error(ld, type);
-			goto out;
+			return;
 		}
 		if (json_is_true(json_object_get(body, "duplicate"))) {
 			atomic_fetch_add(&ld->dup, 1);
-			goto out;
+			return;
 		}
 		atomic_fetch_add(&ld->ok, 1);
 		atomic_fetch_add(&ld->fee_sum, (int_fast64_t)fee);
-		if (fee != sl->expect_fee)
+		if (fee != sl->expect_fee[i])
 			atomic_fetch_add(&ld->fee_bad, 1);
 	}
- out:
+}
+
+/* check one reply (the whole envelope) and count what it answers */
+static void judge_reply(struct slot *sl, const void *buf, size_t len)
+{
+	struct load *ld = sl->ld;
+	json_t *root = json_loadb(buf, len, 0, NULL), *body, *items;
+	const char *type;
+
+	type = json_string_value(json_object_get(root, "type"));
+	body = json_object_get(root, "body");
+	if (ld->batch == 1) {
+		judge_one(sl, 0, type, body);
+	} else if (type && !strcmp(type, "batch.reply") &&
+		   json_array_size(items = json_object_get(body, "items")) ==
+		       (size_t)ld->batch) {
+		for (int i = 0; i < ld->batch; i++) {
+			json_t *it = json_array_get(items, (size_t)i);
+
+			judge_one(
+			    sl, i,
+			    json_string_value(json_object_get(it, "type")),
+			    json_object_get(it, "body"));
+		}
+	} else {
+		for (int i = 0; i < ld->batch; i++)
+			judge_one(sl, i, type, body); /* the batch refused */
+	}
 	json_decref(root);
 }
 
@@ -312,7 +386,8 @@ static void slot_finish(struct slot *sl)
 
 static void slot_send(struct slot *sl)
 {
-	char buf[MSG_MAX];
+	size_t size = (size_t)sl->ld->batch * (ITEM_MAX + 64) + 256;
+	char *buf;
 	nng_msg *msg;
 	int len;
 
@@ -320,19 +395,22 @@ static void slot_send(struct slot *sl)
 		slot_finish(sl);
 		return;
 	}
-	len = build_request(sl, buf, sizeof(buf));
-	if (len <= 0 || (size_t)len >= sizeof(buf) ||
-	    nng_msg_alloc(&msg, 0)) {
+	buf = malloc(size);
+	len = buf ? build_request(sl, buf, size) : -1;
+	if (len <= 0 || (size_t)len >= size || nng_msg_alloc(&msg, 0)) {
+		free(buf);
 		note_error(sl->ld, "cannot build a request");
 		slot_finish(sl);
 		return;
 	}
 	if (nng_msg_append(msg, buf, (size_t)len)) {
+		free(buf);
 		nng_msg_free(msg);
 		note_error(sl->ld, "cannot build a request");
 		slot_finish(sl);
 		return;
 	}
+	free(buf);
 	sl->receiving = false;
 	sl->sent_ns = now_ns();
 	nng_aio_set_msg(sl->aio, msg);
@@ -348,7 +426,7 @@ static void slot_record(struct slot *sl, int64_t t)
 		uint32_t *p = realloc(sl->lat_us, cap * sizeof(*p));
 
 		if (!p)
-			return;	/* a lost sample, not a lost reply */
+			return; /* a lost sample, not a lost reply */
 		sl->lat_us = p;
 		sl->lat_cap = cap;
 	}
@@ -372,7 +450,7 @@ static void slot_cb(void *arg)
 			slot_finish(sl);
 			return;
 		}
-		atomic_fetch_add(&ld->sent, 1);
+		atomic_fetch_add(&ld->sent, (uint_fast64_t)ld->batch);
 		sl->receiving = true;
 		nng_aio_set_timeout(sl->aio, REPLY_TIMEOUT_MS);
 		nng_ctx_recv(sl->ctx, sl->aio);
@@ -388,7 +466,7 @@ static void slot_cb(void *arg)
 	}
 	t = now_ns();
 	msg = nng_aio_get_msg(sl->aio);
-	atomic_fetch_add(&ld->replies, 1);
+	atomic_fetch_add(&ld->replies, (uint_fast64_t)ld->batch);
 	atomic_store(&ld->last_ns, t);
 	slot_record(sl, t);
 	judge_reply(sl, nng_msg_body(msg), nng_msg_len(msg));
@@ -424,8 +502,8 @@ static void print_latency(const struct load *ld)
 	qsort(all, n, sizeof(*all), cmp_u32);
 	p50 = n / 2;
 	p99 = (n * 99) / 100;
-	printf("p50_ms=%.2f\np99_ms=%.2f\nmax_ms=%.2f\n",
-	       all[p50] / 1000.0, all[p99] / 1000.0, all[n - 1] / 1000.0);
+	printf("p50_ms=%.2f\np99_ms=%.2f\nmax_ms=%.2f\n", all[p50] / 1000.0,
+	       all[p99] / 1000.0, all[n - 1] / 1000.0);
 	free(all);
 }
 
@@ -438,8 +516,7 @@ static double cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-static int run_load(struct load *ld, const char *url, int inflight,
-		    int seconds)
+static int run_load(struct load *ld, const char *url, int inflight, int seconds)
 {
 	int64_t t0, deadline, drain_end, last;
 	double c0, el;
@@ -457,12 +534,12 @@ static int run_load(struct load *ld, const char *url, int inflight,
 	nng_socket_set_size(ld->sock, NNG_OPT_RECVMAXSZ, 256 * 1024);
 	rv = nng_dial(ld->sock, url, NULL, 0);
 	if (rv) {
-		fprintf(stderr, "bdload: dial %s: %s\n", url,
-			nng_strerror(rv));
+		fprintf(stderr, "bdload: dial %s: %s\n", url, nng_strerror(rv));
 		nng_close(ld->sock);
 		return 1;
 	}
 
+	inflight = (inflight + ld->batch - 1) / ld->batch; /* contexts */
 	ld->slots = calloc((size_t)inflight, sizeof(*ld->slots));
 	if (!ld->slots) {
 		nng_close(ld->sock);
@@ -498,11 +575,13 @@ static int run_load(struct load *ld, const char *url, int inflight,
 
 	last = atomic_load(&ld->last_ns);
 	el = (double)(last - t0) / 1e9;
-	printf("mode=%s\ninflight=%d\nseconds=%.3f\n",
-	       ld->mode == M_AUTH ? "auth" : "cdr", started, el);
-	printf("sent=%" PRIuFAST64 "\nreplies=%" PRIuFAST64 "\nok=%"
-	       PRIuFAST64 "\n", atomic_load(&ld->sent),
-	       atomic_load(&ld->replies), atomic_load(&ld->ok));
+	printf("mode=%s\ninflight=%d\nbatch=%d\nseconds=%.3f\n",
+	       ld->mode == M_AUTH ? "auth" : "cdr", started * ld->batch,
+	       ld->batch, el);
+	printf("sent=%" PRIuFAST64 "\nreplies=%" PRIuFAST64 "\nok=%" PRIuFAST64
+	       "\n",
+	       atomic_load(&ld->sent), atomic_load(&ld->replies),
+	       atomic_load(&ld->ok));
 	printf("refused=%" PRIuFAST64 "\nduplicate=%" PRIuFAST64
 	       "\nerrors=%" PRIuFAST64 "\ntimeouts=%" PRIuFAST64 "\n",
 	       atomic_load(&ld->refused), atomic_load(&ld->dup),
@@ -511,8 +590,8 @@ static int run_load(struct load *ld, const char *url, int inflight,
 	printf("rate=%.0f\n", el > 0 ? atomic_load(&ld->ok) / el : 0.0);
 	if (ld->mode == M_CDR)
 		printf("fee_sum=%" PRIdFAST64 "\nfee_mismatch=%" PRIuFAST64
-		       "\n", atomic_load(&ld->fee_sum),
-		       atomic_load(&ld->fee_bad));
+		       "\n",
+		       atomic_load(&ld->fee_sum), atomic_load(&ld->fee_bad));
 	printf("client_cpu_s=%.3f\n", cpu_s() - c0);
 	if (ld->err_sample[0])
 		printf("first_error=%s\n", ld->err_sample);
@@ -534,19 +613,19 @@ static int run_load(struct load *ld, const char *url, int inflight,
 #define NCOLS 36
 
 static const char cols[] =
-	"id, setup_time, account_id, call_id_a, call_id_b, caller_in,"
-	" callee_in, caller, callee, caller_out, callee_out, src_ip, dst_ip,"
-	" mapping_gateway, account, routing_gateway, vendor, setup_ms,"
-	" ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms, fee,"
-	" vendor_cost, rate_prefix, end_code, end_text, end_direction,"
-	" end_reason, q850, codec_a, codec_b, media_node, rtp";
+    "id, setup_time, account_id, call_id_a, call_id_b, caller_in,"
+    " callee_in, caller, callee, caller_out, callee_out, src_ip, dst_ip,"
+    " mapping_gateway, account, routing_gateway, vendor, setup_ms,"
+    " ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms, fee,"
+    " vendor_cost, rate_prefix, end_code, end_text, end_direction,"
+    " end_reason, q850, codec_a, codec_b, media_node, rtp";
 
 struct ref {
 	const char *conninfo;
 	const char *account;
 	int64_t account_id;
 	uint32_t run_id[3];
-	uint64_t first, count;		/* row numbers of this thread */
+	uint64_t first, count; /* row numbers of this thread */
 	uint64_t done;
 	char err[256];
 };
@@ -583,13 +662,12 @@ static void row_make(struct row *r, const struct ref *rf, uint64_t n,
 	ivals[3] = c->end_ms;
 	ivals[4] = c->hold_ms;
 	ivals[5] = c->fee_s;
-	ivals[6] = 1000;		/* pdd_ms */
+	ivals[6] = 1000; /* pdd_ms */
 	ivals[7] = c->fee;
 	ivals[8] = c->vendor_cost;
-	ivals[9] = 200;			/* end_code */
+	ivals[9] = 200; /* end_code */
 	for (int i = 0; i < 10; i++)
-		snprintf(r->ints[i], sizeof(r->ints[i]), "%" PRId64,
-			 ivals[i]);
+		snprintf(r->ints[i], sizeof(r->ints[i]), "%" PRId64, ivals[i]);
 	rtp_json(r->rtp, sizeof(r->rtp), c);
 
 	r->v[k++] = c->id;
@@ -597,22 +675,22 @@ static void row_make(struct row *r, const struct ref *rf, uint64_t n,
 	r->v[k++] = r->account_id;
 	r->v[k++] = c->call_id_a;
 	r->v[k++] = c->call_id_b;
-	r->v[k++] = c->caller;		/* caller_in */
-	r->v[k++] = c->callee;		/* callee_in */
+	r->v[k++] = c->caller; /* caller_in */
+	r->v[k++] = c->callee; /* callee_in */
 	r->v[k++] = c->caller;
 	r->v[k++] = c->callee;
-	r->v[k++] = c->caller;		/* caller_out */
-	r->v[k++] = c->callee;		/* callee_out */
+	r->v[k++] = c->caller; /* caller_out */
+	r->v[k++] = c->callee; /* callee_out */
 	r->v[k++] = "127.0.0.1";
 	r->v[k++] = "127.0.0.2";
 	r->v[k++] = "bench_mg";
 	r->v[k++] = rf->account;
 	r->v[k++] = "bench_gw";
 	r->v[k++] = "bench_vend";
-	for (int i = 0; i < 9; i++)	/* setup_ms .. vendor_cost */
+	for (int i = 0; i < 9; i++) /* setup_ms .. vendor_cost */
 		r->v[k++] = r->ints[i];
 	r->v[k++] = c->prefix;
-	r->v[k++] = r->ints[9];		/* end_code */
+	r->v[k++] = r->ints[9]; /* end_code */
 	r->v[k++] = "OK";
 	r->v[k++] = "caller";
 	r->v[k++] = "Normal";
@@ -625,10 +703,10 @@ static void row_make(struct row *r, const struct ref *rf, uint64_t n,
 
 static const char insert_sql_head[] = "INSERT INTO cdr (";
 static const char insert_sql_vals[] =
-	") VALUES ($1, $2, $3, $4, $5, $6, $7,"
-	" $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
-	" $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
-	" $35, $36::jsonb)";
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7,"
+    " $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,"
+    " $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34,"
+    " $35, $36::jsonb)";
 
 static void *insert_thread(void *arg)
 {
@@ -665,7 +743,7 @@ static void *insert_thread(void *arg)
 		PQclear(res);
 		rf->done++;
 	}
- out:
+out:
 	PQfinish(db);
 	return NULL;
 }
@@ -677,11 +755,25 @@ static size_t copy_field(char *out, const char *s)
 
 	for (; *s; s++) {
 		switch (*s) {
-		case '\\': out[k++] = '\\'; out[k++] = '\\'; break;
-		case '\t': out[k++] = '\\'; out[k++] = 't'; break;
-		case '\n': out[k++] = '\\'; out[k++] = 'n'; break;
-		case '\r': out[k++] = '\\'; out[k++] = 'r'; break;
-		default: out[k++] = *s; break;
+		case '\\':
+			out[k++] = '\\';
+			out[k++] = '\\';
+			break;
+		case '\t':
+			out[k++] = '\\';
+			out[k++] = 't';
+			break;
+		case '\n':
+			out[k++] = '\\';
+			out[k++] = 'n';
+			break;
+		case '\r':
+			out[k++] = '\\';
+			out[k++] = 'r';
+			break;
+		default:
+			out[k++] = *s;
+			break;
 		}
 	}
 	return k;
@@ -740,12 +832,12 @@ static int copy_rows(struct ref *rf)
 		snprintf(rf->err, sizeof(rf->err), "copy: %s",
 			 PQerrorMessage(db));
 		PQclear(res);
-		rf->done = 0;	/* the whole COPY is one transaction */
+		rf->done = 0; /* the whole COPY is one transaction */
 		goto out;
 	}
 	PQclear(res);
 	err = 0;
- out:
+out:
 	PQfinish(db);
 	return err;
 }
@@ -795,11 +887,11 @@ static int run_ref(bool copy, const char *conninfo, const char *account,
 			fprintf(stderr, "bdload: %s\n", rf[i].err);
 	}
 	printf("mode=%s\nconns=%d\nrows=%" PRIu64 "\nseconds=%.3f\n"
-	       "rate=%.0f\nclient_cpu_s=%.3f\n", copy ? "copy" : "insert",
-	       conns, done, (double)(t1 - t0) / 1e9,
+	       "rate=%.0f\nclient_cpu_s=%.3f\n",
+	       copy ? "copy" : "insert", conns, done, (double)(t1 - t0) / 1e9,
 	       done / ((double)(t1 - t0) / 1e9), cpu_s() - c0);
 	err = done == rows ? 0 : 1;
- out:
+out:
 	free(rf);
 	free(th);
 	free(up);
@@ -811,9 +903,10 @@ static int run_ref(bool copy, const char *conninfo, const char *account,
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bdload auth -u URL -a ACCOUNT [-n INFLIGHT] [-t S]\n"
-		"       bdload cdr -u URL -a ACCOUNT -g GATEWAY [-n INFLIGHT]"
+		"usage: bdload auth -u URL -a ACCOUNT [-n INFLIGHT] [-b N]"
 		" [-t S]\n"
+		"       bdload cdr -u URL -a ACCOUNT -g GATEWAY [-n INFLIGHT]"
+		" [-b N] [-t S]\n"
 		"       bdload insert -d CONNINFO -a ACCOUNT -A ACCOUNT_ID"
 		" -r ROWS [-j N]\n"
 		"       bdload copy -d CONNINFO -a ACCOUNT -A ACCOUNT_ID"
@@ -845,22 +938,46 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((opt = getopt(argc, argv, "u:a:A:g:n:t:d:r:j:")) != -1) {
+	while ((opt = getopt(argc, argv, "u:a:A:g:n:b:t:d:r:j:")) != -1) {
 		switch (opt) {
-		case 'u': url = optarg; break;
-		case 'a': ld.account = optarg; break;
-		case 'A': account_id = num_arg(optarg, 1, LONG_MAX); break;
-		case 'g': ld.gateway = optarg; break;
-		case 'n': inflight = num_arg(optarg, 1, INFLIGHT_MAX); break;
-		case 't': seconds = num_arg(optarg, 1, 3600); break;
-		case 'd': conninfo = optarg; break;
-		case 'r': rows = num_arg(optarg, 1, 100000000); break;
-		case 'j': conns = num_arg(optarg, 1, 64); break;
-		default: usage();
+		case 'u':
+			url = optarg;
+			break;
+		case 'a':
+			ld.account = optarg;
+			break;
+		case 'A':
+			account_id = num_arg(optarg, 1, LONG_MAX);
+			break;
+		case 'g':
+			ld.gateway = optarg;
+			break;
+		case 'n':
+			inflight = num_arg(optarg, 1, INFLIGHT_MAX);
+			break;
+		case 'b':
+			ld.batch = (int)num_arg(optarg, 1, BATCH_MAX);
+			break;
+		case 't':
+			seconds = num_arg(optarg, 1, 3600);
+			break;
+		case 'd':
+			conninfo = optarg;
+			break;
+		case 'r':
+			rows = num_arg(optarg, 1, 100000000);
+			break;
+		case 'j':
+			conns = num_arg(optarg, 1, 64);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!ld.account)
 		usage();
+	if (!ld.batch)
+		ld.batch = 1;
 	if (!strcmp(cmd, "auth") || !strcmp(cmd, "cdr")) {
 		ld.mode = cmd[0] == 'a' ? M_AUTH : M_CDR;
 		if (!url || (ld.mode == M_CDR && !ld.gateway))

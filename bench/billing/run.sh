@@ -4,11 +4,14 @@
 #
 # In one run, on one private PostgreSQL (deploy/pg.sh, fsync=off like the
 # tests), with billingd (build/rel) on the same host:
-#   auth    bdload keeps INFLIGHT auth.request in flight on billingd's bus
+#   auth1   bdload keeps INFLIGHT auth.request in flight on billingd's bus
 #           socket for SECONDS (prepaid account, big balance, 101-entry rate
 #           table; every reply must be allow:true) -> authorizations/s, p50/p99
+#   auth    the same in batches of AUTH_BATCH requests per message, as
+#           signalingd sends them under load (docs/bus.md "Batches")
 #   cdr     bdload keeps INFLIGHT cdr.submit (complete answered CDRs, unique
-#           ids, one attempt, rtp stats) in flight for SECONDS -> CDRs
+#           ids, one attempt, rtp stats) in flight for SECONDS, in batches
+#           of CDR_BATCH -> CDRs
 #           acknowledged/s; then checks: rows in cdr == acknowledged CDRs,
 #           the account's balance moved by exactly the sum of the
 #           acknowledged fees == sum(cdr.fee), and every fee is the one the
@@ -26,6 +29,8 @@
 #
 # Environment (defaults):
 #   BILLING_SECONDS 10   BILLING_AUTH_INFLIGHT 128   BILLING_CDR_INFLIGHT 256
+#   BILLING_AUTH_BATCH 32   BILLING_CDR_BATCH 32 (requests per bus message,
+#   docs/bus.md "Batches"; auth also runs once with 1 per message)
 #   BILLING_INSERT_CONNS 4   BILLING_BASE_PORT 17800 (bus +11, HTTP +80,
 #   PostgreSQL 55532 = BILLING_PG_PORT)   BILLING_BIN build/rel
 #   BILLING_PERF 0 (1: perf record billingd during auth and cdr, print the
@@ -40,6 +45,8 @@ root=$(cd "$here/../.." && pwd)
 SECONDS_RUN=${BILLING_SECONDS:-10}
 AUTH_INFLIGHT=${BILLING_AUTH_INFLIGHT:-128}
 CDR_INFLIGHT=${BILLING_CDR_INFLIGHT:-256}
+AUTH_BATCH=${BILLING_AUTH_BATCH:-32}
+CDR_BATCH=${BILLING_CDR_BATCH:-32}
 INSERT_CONNS=${BILLING_INSERT_CONNS:-4}
 BASE=${BILLING_BASE_PORT:-17800}
 PG_PORT=${BILLING_PG_PORT:-55532}
@@ -207,7 +214,7 @@ bus_load() {
 	b0=$(cpu_ms "$bd_pid")
 	p0=$(cpu_ms "$pg_pid")
 	perf_start "$name"
-	"$bdload" "$name" -u "$BD_BUS" -a bench_cust -n "$n" -t "$SECONDS_RUN" "$@" \
+	"$bdload" "${name%1}" -u "$BD_BUS" -a bench_cust -n "$n" -t "$SECONDS_RUN" "$@" \
 		>"$work/$name.out" 2>"$work/$name.err"
 	local rc=$?
 	perf_stop "$name"
@@ -243,12 +250,14 @@ ref_load() {
 # ---------------------------------------------------------------- loads
 
 fail=0
-log "billing: auth.request, $AUTH_INFLIGHT in flight, load $(cut -d' ' -f1 /proc/loadavg)"
-bus_load auth "$AUTH_INFLIGHT" || fail=1
+log "billing: auth.request one per message, $AUTH_INFLIGHT in flight, load $(cut -d' ' -f1 /proc/loadavg)"
+bus_load auth1 "$AUTH_INFLIGHT" || fail=1
+log "billing: auth.request in batches of $AUTH_BATCH, $AUTH_INFLIGHT in flight, load $(cut -d' ' -f1 /proc/loadavg)"
+bus_load auth "$AUTH_INFLIGHT" -b "$AUTH_BATCH" || fail=1
 
 bal0=$(sql "SELECT balance FROM accounts WHERE id = $acc_id")
-log "billing: cdr.submit, $CDR_INFLIGHT in flight, load $(cut -d' ' -f1 /proc/loadavg)"
-bus_load cdr "$CDR_INFLIGHT" -g bench_gw || fail=1
+log "billing: cdr.submit in batches of $CDR_BATCH, $CDR_INFLIGHT in flight, load $(cut -d' ' -f1 /proc/loadavg)"
+bus_load cdr "$CDR_INFLIGHT" -g bench_gw -b "$CDR_BATCH" || fail=1
 bal1=$(sql "SELECT balance FROM accounts WHERE id = $acc_id")
 
 # the CDR checks (replies come after COMMIT: nothing is still on its way
@@ -282,6 +291,8 @@ ref_load copy "$nref" || fail=1
 
 # ---------------------------------------------------------------- table
 
+a1_ok=$(kv "$work/auth1.out" ok); a1_ok=${a1_ok:-0}
+a1_rate=$(kv "$work/auth1.out" rate); a1_rate=${a1_rate:-0}
 a_ok=$(kv "$work/auth.out" ok); a_ok=${a_ok:-0}
 a_rate=$(kv "$work/auth.out" rate); a_rate=${a_rate:-0}
 c_rate=$(kv "$work/cdr.out" rate); c_rate=${c_rate:-0}
@@ -298,11 +309,15 @@ c_ok_t=$(awk -v c="$c_rate" -v p="$p_rate" 'BEGIN { print (p > 0 && c >= 0.3 * p
 table=$(
 	echo "| load | per second | vs COPY | p50 / p99 ms | CPU ms/op billingd / postgres / client | target |"
 	echo "|---|---:|---:|---:|---:|---|"
-	echo "| auth.request via billingd ($AUTH_INFLIGHT in flight) | $a_rate | - |" \
+	echo "| auth.request via billingd, one per message ($AUTH_INFLIGHT in flight) | $a1_rate | - |" \
+		"$(kv "$work/auth1.out" p50_ms) / $(kv "$work/auth1.out" p99_ms) |" \
+		"$(per_op "${cpu_bd[auth1]:-0}" "$a1_ok") / $(per_op "${cpu_pg[auth1]:-0}" "$a1_ok") / $(client_ms "$work/auth1.out" "$a1_ok") |" \
+		"- |"
+	echo "| auth.request via billingd, batches of $AUTH_BATCH ($AUTH_INFLIGHT in flight) | $a_rate | - |" \
 		"$(kv "$work/auth.out" p50_ms) / $(kv "$work/auth.out" p99_ms) |" \
 		"$(per_op "${cpu_bd[auth]:-0}" "$a_ok") / $(per_op "${cpu_pg[auth]:-0}" "$a_ok") / $(client_ms "$work/auth.out" "$a_ok") |" \
 		"≥ 20000/s: $(verdict "$a_ok_t") ($(pct "$a_rate" 20000)) |"
-	echo "| cdr.submit stored via billingd ($CDR_INFLIGHT in flight) | $c_rate | $(pct "$c_rate" "$p_rate") |" \
+	echo "| cdr.submit stored via billingd, batches of $CDR_BATCH ($CDR_INFLIGHT in flight) | $c_rate | $(pct "$c_rate" "$p_rate") |" \
 		"$(kv "$work/cdr.out" p50_ms) / $(kv "$work/cdr.out" p99_ms) |" \
 		"$(per_op "${cpu_bd[cdr]:-0}" "${acked:-0}") / $(per_op "${cpu_pg[cdr]:-0}" "${acked:-0}") / $(client_ms "$work/cdr.out" "${acked:-0}") |" \
 		"≥ 30 % of COPY: $(verdict "$c_ok_t") |"

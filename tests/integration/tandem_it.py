@@ -625,6 +625,18 @@ class Sipp(Proc):
                 codes.append(int(m.group(1)))
         return codes
 
+    def call_ids_answered(self, code):
+        """Call-IDs of the calls this sipp received a final `code` for."""
+        ids = set()
+        for b in re.split(r"^-{10,}.*$", self.messages(), flags=re.M):
+            if "message received" in b and \
+                    re.search(rf"^\s*SIP/2\.0 {code} ", b, re.M) and \
+                    re.search(r"^CSeq:\s*\d+ INVITE", b, re.M | re.I):
+                m = re.search(r"^Call-ID:\s*(\S+)", b, re.M | re.I)
+                if m:
+                    ids.add(m.group(1))
+        return ids
+
     def sent_call_ids(self):
         ids = []
         for b in re.split(r"^-{10,}.*$", self.messages(), flags=re.M):
@@ -938,6 +950,19 @@ def cdr_rows(stack, where="TRUE", args=None):
 def attempts(stack, cdr_id):
     return stack.query("SELECT gateway, code FROM cdr_attempts "
                        "WHERE cdr_id = %s ORDER BY seq", (cdr_id,))
+
+
+def second_customer(name, ip, cps_limit=0):
+    """extra_accounts and extra_mgws of base_doc for one more prepaid
+    customer (retail rates, balance 100) on mapping gateway mg_NAME at ip."""
+    return {"extra_accounts": [
+        {"name": name, "type": "customer", "balance": "100",
+         "credit_limit": "0", "billing_type": "prepaid",
+         "rate_table": "retail", "max_concurrent_calls": 0}],
+        "extra_mgws": [
+        {"name": f"mg_{name}", "account": name, "auth_mode": "ip",
+         "ips": [ip], "ports": [], "cps_limit": cps_limit,
+         "max_concurrent_calls": 0}]}
 
 
 def base_doc(gw_a_port, gw_b_port, balance="100", credit_limit="0",

@@ -24,28 +24,8 @@ FLOOD_IP = "127.0.0.3"
 
 
 def _doc(gw_port, cps_limit=0):
-    return it.base_doc(
-        gw_port, 0, gw_b=False,
-        extra_accounts=[{"name": "flood", "type": "customer",
-                         "balance": "100", "credit_limit": "0",
-                         "billing_type": "prepaid", "rate_table": "retail",
-                         "max_concurrent_calls": 0}],
-        extra_mgws=[{"name": "mg_flood", "account": "flood",
-                     "auth_mode": "ip", "ips": [FLOOD_IP], "ports": [],
-                     "cps_limit": cps_limit, "max_concurrent_calls": 0}])
-
-
-def _call_ids_answered(sipp, code):
-    """Call-IDs of the calls this sipp received a final `code` for."""
-    ids = set()
-    for b in re.split(r"^-{10,}.*$", sipp.messages(), flags=re.M):
-        if "message received" in b and \
-                re.search(rf"^\s*SIP/2\.0 {code} ", b, re.M) and \
-                re.search(r"^CSeq:\s*\d+ INVITE", b, re.M | re.I):
-            m = re.search(r"^Call-ID:\s*(\S+)", b, re.M | re.I)
-            if m:
-                ids.add(m.group(1))
-    return ids
+    return it.base_doc(gw_port, 0, gw_b=False,
+                       **it.second_customer("flood", FLOOD_IP, cps_limit))
 
 
 def test_cps_flood_is_counted_not_written(stack):
@@ -65,8 +45,8 @@ def test_cps_flood_is_counted_not_written(stack):
         f"(sipp exit {grc}): {good.received_codes()}"
     codes = flood.received_codes()
     refused = codes.count(503)
-    refused_calls = _call_ids_answered(flood, 503)
-    admitted = _call_ids_answered(flood, 200)
+    refused_calls = flood.call_ids_answered(503)
+    admitted = flood.call_ids_answered(200)
     print(f"flood: {len(flood.sent_call_ids())} INVITEs, {refused} x 503 "
           f"({len(refused_calls)} calls), {len(admitted)} answered")
     assert len(flood.sent_call_ids()) == 300

@@ -304,6 +304,11 @@ def test_over_rate_source_silenced_gateway_not(stack):
 FLOOD_RATE = 2000  # scanner requests/s, all sources together
 FLOOD_S = 12  # the calls start once the flood runs and take 10 s
 CALL_RATE = 10  # the trusted customer's calls/s
+# the second customer floods its own mapping gateway (127.0.0.3, 5 calls/s
+# allowed) with 100 INVITEs/s for 10 s
+GREEDY_IP = "127.0.0.3"
+GREEDY_CPS = 5
+GREEDY_RATE = 100
 # signalingd's RSS growth over the flood and the 100 calls: the edge
 # tables are fixed at start (~3 MB, touched as used), the calls' memory
 # goes back to the allocator (~3 MB seen in a release build, ~6.5 MB under
@@ -417,15 +422,18 @@ def _p(values, q):
 
 
 def test_scanner_flood_trusted_calls_unharmed(stack, monkeypatch):
-    """Done-when 3 of issue 9, the edge part: 20 scanner sources in two
-    /24s of a network namespace send OPTIONS/REGISTER/INVITE at 2000
-    requests/s for 12 s while the trusted customer (a mapping gateway)
-    calls at 10/s for 10 s, from the flood's start.  Every call connects,
-    with at most 50 ms added to the p99 of its INVITE-to-200 time; the
+    """Done-when 3 of issue 9: 20 scanner sources in two /24s of a network
+    namespace send OPTIONS/REGISTER/INVITE at 2000 requests/s for 12 s
+    while the trusted customer (a mapping gateway) calls at 10/s for 10 s,
+    from the flood's start, and a second customer floods its own mapping
+    gateway (cps_limit 5) with 100 INVITEs/s for those 10 s.  Every call of
+    the first connects, with at most 50 ms added to the p99 of its
+    INVITE-to-200 time; the second's excess gets 503 and no CDR; the
     scanners get no answer at all and are all on the blacklist;
     signalingd's RSS grows less than 8 MiB (16 MiB under ASan) in all,
     and by less than 512 KiB over the last 2 s of flood alone; the CDR
-    table grows by the customer's calls only."""
+    table grows by the real calls only (the first customer's, and the
+    second's that were admitted)."""
     ns = _netns_or_skip()
     try:
         _flood(stack, monkeypatch, ns)
@@ -437,7 +445,8 @@ def _flood(stack, monkeypatch, ns):
     monkeypatch.setitem(it.SAN_ENV, "ASAN_OPTIONS",
                         it.SAN_ENV["ASAN_OPTIONS"] + ":quarantine_size_mb=0")
     gw = stack.uas("gwA", "uas_answer.xml", rtp_echo=False)
-    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc = it.base_doc(gw.port, 0, gw_b=False,
+                      **it.second_customer("greedy", GREEDY_IP, GREEDY_CPS))
     doc["system_parameters"].update({"SS_MEDIAPROXYMODE": "0"})
     stack.provision(doc)
     stack.conf_extra["signalingd"].update(
@@ -470,6 +479,11 @@ def _flood(stack, monkeypatch, ns):
         flood.stderr.read()
     n_calls = CALL_RATE * 10
     uac = calls("flooded", n_calls)
+    greedy = it.Sipp(stack, "greedy", "uac_hold.xml", remote=remote,
+                     ip=GREEDY_IP, service="15551230001",
+                     keys={"caller": "5550200"}, calls=GREEDY_RATE * 10,
+                     rate=GREEDY_RATE, limit=GREEDY_RATE * 10,
+                     duration_ms=500, timeout_s=60).start()
     assert uac.finish(60) == 0, uac.report()
     # the calls are over, the flood goes on for 2 s more: memory must not
     # grow with it
@@ -479,6 +493,9 @@ def _flood(stack, monkeypatch, ns):
     res = json.loads(out)
     rss1 = _rss_kb(sg.pid)
     cpu1 = _cpu_s(sg.pid)
+    greedy.finish(60)  # most of its calls fail (503): by design
+    refused = greedy.call_ids_answered(503)
+    admitted = greedy.call_ids_answered(200)
 
     # the flood was what it claims: >= 2000 requests/s for 12 s
     assert res["sent"] >= FLOOD_RATE * FLOOD_S * 0.95, res
@@ -498,7 +515,16 @@ def _flood(stack, monkeypatch, ns):
     assert edge["banned"] == len(ns.sources), edge
     assert edge["blacklisted"] == len(ns.sources), edge
     assert edge["dropped_blacklisted"] >= res["sent"] * 0.9, (edge, res)
+    # the second customer got its 5 calls/s, the rest 503
+    assert len(greedy.sent_call_ids()) == GREEDY_RATE * 10
+    assert len(admitted) + len(refused) == GREEDY_RATE * 10, \
+        (len(admitted), len(refused), greedy.received_codes()[:20])
+    assert GREEDY_CPS <= len(admitted) <= GREEDY_CPS * 15, len(admitted)
+    assert it.ping(stack.sg_control)["refused"]["by_gateway"] == \
+        {"mg_greedy": len(refused)}
     # memory bounded, CDRs only for the real calls
+    print(f"greedy customer: {len(admitted)} admitted, {len(refused)} "
+          f"refused")
     print(f"flood: {res['sent']} requests in {res['elapsed']:.1f} s, "
           f"PDD p50 {_p(baseline, 0.5)} ms before, p99 {_p(pdds, 0.99)} ms "
           f"during; signalingd RSS {rss0} -> {rss_calls} (calls over) -> "
@@ -506,7 +532,11 @@ def _flood(stack, monkeypatch, ns):
     bound = RSS_BOUND_SAN_KB if it.BUILD.name == "san" else RSS_BOUND_KB
     assert rss1 - rss0 < bound, (rss0, rss1, bound)
     assert rss1 - rss_calls < RSS_FLAT_KB, (rss0, rss_calls, rss1)
+    real = n_calls + len(admitted)
     it.wait_for(lambda: stack.scalar("SELECT count(*) FROM cdr") >=
-                cdrs0 + n_calls, 30, "the calls' CDRs")
-    assert stack.scalar("SELECT count(*) FROM cdr") == cdrs0 + n_calls
+                cdrs0 + real, 30, "the calls' CDRs")
+    assert stack.scalar("SELECT count(*) FROM cdr") == cdrs0 + real
+    written = {r["call_id_a"] for r in stack.query(
+        "SELECT call_id_a FROM cdr WHERE account = 'greedy'")}
+    assert written == admitted, (len(written), len(admitted))
     gw.quit()

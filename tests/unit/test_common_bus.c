@@ -1,6 +1,7 @@
 /* test_common_bus.c - envelope validation and the bus on a real nng socket */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "common/bus.h"
 #include "common/envelope.h"
@@ -286,6 +290,328 @@ static void unreachable_times_out(void **state)
 	sw_bus_free(bus);
 }
 
+/* ---- batches (docs/bus.md "Batches") ---- */
+
+/* the body of item i of a parsed batch.reply, and its type */
+static json_t *item(const struct sw_env *env, size_t i, const char **typep)
+{
+	json_t *it = json_array_get(json_object_get(env->body, "items"), i);
+
+	*typep = json_string_value(json_object_get(it, "type"));
+	return json_object_get(it, "body");
+}
+
+/* receive one message on a raw socket while the bus is pumped */
+static int raw_recv(nng_socket s, struct sw_bus *bus, struct sw_env *env)
+{
+	int64_t end = sw_time_mono_ms() + 3000;
+	struct pollfd p = {.fd = sw_bus_fd(bus), .events = POLLIN};
+	char err[256];
+	nng_msg *m;
+
+	while (sw_time_mono_ms() < end) {
+		if (nng_recvmsg(s, &m, NNG_FLAG_NONBLOCK) == 0) {
+			int rv = sw_env_parse(env, nng_msg_body(m),
+					      nng_msg_len(m), err, sizeof(err));
+
+			nng_msg_free(m);
+			return rv;
+		}
+		if (poll(&p, 1, 5) > 0)
+			sw_bus_drain(bus);
+	}
+	return ETIMEDOUT;
+}
+
+static void raw_send(nng_socket s, const char *type, json_t *body)
+{
+	size_t len;
+	char *buf = sw_env_encode(type, NULL, body, &len);
+
+	assert_non_null(buf);
+	assert_int_equal(nng_send(s, buf, len, 0), 0);
+	free(buf);
+}
+
+/* A batch to a REP server: each item answered in its place, bad ones
+ * refused alone, the reply sent when the last (held) item is answered. */
+static void batch_received(void **state)
+{
+	char url[64];
+	struct sw_bus *bus;
+	struct ctx c = {0};
+	struct sw_env env;
+	const char *type;
+	nng_socket raw;
+	json_t *items, *b;
+
+	(void)state;
+	snprintf(url, sizeof(url), "ipc:///tmp/tandem-ut-batch-%d",
+		 (int)getpid());
+	assert_int_equal(sw_bus_alloc(&bus), 0);
+	assert_int_equal(
+	    sw_bus_listen_rep(bus, url, SW_ROLE_LOCAL, 4, on_req, &c), 0);
+	assert_int_equal(nng_req0_open(&raw), 0);
+	assert_int_equal(nng_dial(raw, url, NULL, 0), 0);
+
+	items = json_pack(
+	    "[{s:s, s:{s:s}}, {s:s, s:{}}, {s:s, s:{}}, {s:i, s:{}},"
+	    " {s:s, s:{s:s}}, {s:s, s:[]}, {s:s, s:{s:s}}]",
+	    "type", "health.ping", "body", "what", "a", "type", "no.such.thing",
+	    "body", "type", "batch", "body", "type", 5, "body", "type",
+	    "health.ping", "body", "what", "hold", "type", "health.ping",
+	    "body", "type", "health.ping", "body", "what", "b");
+	raw_send(raw, SW_MSG_BATCH, json_pack("{s:o}", "items", items));
+
+	/* the held item keeps the whole reply back */
+	pump(bus, &c, 3000, held);
+	assert_non_null(c.held);
+	assert_int_equal(
+	    nng_recvmsg(raw, &(nng_msg *){NULL}, NNG_FLAG_NONBLOCK),
+	    NNG_EAGAIN);
+	assert_int_equal(sw_bus_reply(c.held, json_pack("{s:s}", "late", "y")),
+			 0);
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, "batch.reply");
+	assert_int_equal(json_array_size(json_object_get(env.body, "items")),
+			 7);
+	b = item(&env, 0, &type);
+	assert_string_equal(type, "health.ping.reply");
+	assert_string_equal(sw_json_str_or(b, "echo", ""), "a");
+	b = item(&env, 1, &type);
+	assert_string_equal(type, "error");
+	assert_string_equal(sw_json_str_or(b, "code", ""), SW_ERR_UNKNOWN_TYPE);
+	for (size_t i = 2; i <= 3; i++) { /* a nested batch, no type */
+		b = item(&env, i, &type);
+		assert_string_equal(type, "error");
+		assert_string_equal(sw_json_str_or(b, "code", ""),
+				    SW_ERR_BAD_REQUEST);
+	}
+	b = item(&env, 4, &type);
+	assert_string_equal(sw_json_str_or(b, "late", ""), "y");
+	b = item(&env, 5, &type); /* a body that is not an object */
+	assert_string_equal(sw_json_str_or(b, "code", ""), SW_ERR_BAD_REQUEST);
+	b = item(&env, 6, &type);
+	assert_string_equal(sw_json_str_or(b, "echo", ""), "b");
+	sw_env_reset(&env);
+
+	/* no items, too many, not an array: the whole batch is refused */
+	items = json_array();
+	for (int i = 0; i <= SW_BUS_BATCH_MAX; i++)
+		json_array_append_new(items, json_pack("{s:s, s:{}}", "type",
+						       "health.ping", "body"));
+	raw_send(raw, SW_MSG_BATCH, json_pack("{s:o}", "items", items));
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, "error");
+	assert_string_equal(sw_json_str_or(env.body, "code", ""),
+			    SW_ERR_BAD_REQUEST);
+	sw_env_reset(&env);
+	raw_send(raw, SW_MSG_BATCH, json_pack("{s:[]}", "items"));
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, "error");
+	sw_env_reset(&env);
+	raw_send(raw, SW_MSG_BATCH, json_pack("{s:s}", "items", "x"));
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, "error");
+	sw_env_reset(&env);
+
+	nng_close(raw);
+	sw_bus_free(bus);
+}
+
+struct got {
+	int n, err[10];
+	char type[10][64];
+	long val[10];
+};
+
+static void on_got(int err, const struct sw_env *env, void *arg)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < 10);
+	g->err[g->n] = err;
+	if (!err) {
+		snprintf(g->type[g->n], sizeof(g->type[0]), "%s", env->type);
+		g->val[g->n] =
+		    (long)json_integer_value(json_object_get(env->body, "n"));
+	}
+	g->n++;
+}
+
+static void pump_got(struct sw_bus *bus, struct got *g, int want)
+{
+	int64_t end = sw_time_mono_ms() + 3000;
+	struct pollfd p = {.fd = sw_bus_fd(bus), .events = POLLIN};
+
+	while (g->n < want && sw_time_mono_ms() < end)
+		if (poll(&p, 1, 5) > 0)
+			sw_bus_drain(bus);
+}
+
+/* Requests of one loop turn leave as batches of at most max; each handler
+ * gets its own item, or the error of the whole batch; a lone request goes
+ * as itself; a cancelled one's handler never runs. */
+static void batch_sent(void **state)
+{
+	char url[64];
+	struct sw_bus *bus;
+	struct sw_bus_peer *peer;
+	struct sw_bus_call *call[6];
+	struct got g = {0};
+	struct sw_env env;
+	nng_socket raw;
+	json_t *items;
+
+	(void)state;
+	snprintf(url, sizeof(url), "ipc:///tmp/tandem-ut-batch2-%d",
+		 (int)getpid());
+	assert_int_equal(nng_rep0_open(&raw), 0);
+	assert_int_equal(nng_listen(raw, url, NULL, 0), 0);
+	assert_int_equal(sw_bus_alloc(&bus), 0);
+	assert_int_equal(sw_bus_dial_req(&peer, bus, url, SW_ROLE_LOCAL, NULL),
+			 0);
+	sw_bus_peer_batch(peer, 4);
+
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(sw_bus_request(&call[i], peer,
+						SW_MSG_AUTH_REQUEST,
+						json_pack("{s:i}", "n", i),
+						2000, on_got, &g),
+				 0);
+	sw_bus_call_cancel(call[2]);
+
+	/* the first four in one message, in order */
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, SW_MSG_BATCH);
+	items = json_object_get(env.body, "items");
+	assert_int_equal(json_array_size(items), 4);
+	for (size_t i = 0; i < 4; i++) {
+		const char *type;
+		json_t *b = item(&env, i, &type);
+
+		assert_string_equal(type, SW_MSG_AUTH_REQUEST);
+		assert_int_equal(json_integer_value(json_object_get(b, "n")),
+				 (json_int_t)i);
+	}
+	sw_env_reset(&env);
+	raw_send(raw, "batch.reply",
+		 json_pack("{s:[{s:s, s:{s:i}}, {s:s, s:{s:s, s:s}},"
+			   " {s:s, s:{s:i}}, {s:s, s:{s:i}}]}",
+			   "items", "type", "auth.request.reply", "body", "n",
+			   10, "type", "error", "body", "code", "forbidden",
+			   "message", "no", "type", "auth.request.reply",
+			   "body", "n", 12, "type", "auth.request.reply",
+			   "body", "n", 13));
+	pump_got(bus, &g, 3);
+	assert_int_equal(g.n, 3); /* the cancelled third is not called */
+	assert_string_equal(g.type[0], "auth.request.reply");
+	assert_int_equal(g.val[0], 10);
+	assert_string_equal(g.type[1], "error");
+	assert_int_equal(g.val[2], 13);
+
+	/* the other two: the whole batch refused */
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_int_equal(json_array_size(json_object_get(env.body, "items")),
+			 2);
+	sw_env_reset(&env);
+	raw_send(
+	    raw, "error",
+	    json_pack("{s:s, s:s}", "code", "bad_request", "message", "x"));
+	pump_got(bus, &g, 5);
+	assert_int_equal(g.n, 5);
+	assert_string_equal(g.type[3], "error");
+	assert_string_equal(g.type[4], "error");
+
+	/* alone: a plain request */
+	assert_int_equal(sw_bus_request(NULL, peer, SW_MSG_HEALTH_PING, NULL,
+					2000, on_got, &g),
+			 0);
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, SW_MSG_HEALTH_PING);
+	sw_env_reset(&env);
+	raw_send(raw, "batch.reply", json_pack("{s:[]}", "items"));
+	pump_got(bus, &g, 6);
+	assert_int_equal(g.n, 6);
+	assert_string_equal(g.type[5], "batch.reply");
+
+	/* a batch reply with the wrong number of items: each gets EBADMSG */
+	for (int i = 0; i < 2; i++)
+		sw_bus_request(NULL, peer, SW_MSG_HEALTH_PING, NULL, 2000,
+			       on_got, &g);
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	sw_env_reset(&env);
+	raw_send(raw, "batch.reply", json_pack("{s:[{}]}", "items"));
+	pump_got(bus, &g, 8);
+	assert_int_equal(g.n, 8);
+	assert_int_equal(g.err[6], EBADMSG);
+	assert_int_equal(g.err[7], EBADMSG);
+
+	/* one type per batch: auth, auth, ping, auth -> [auth x3], ping */
+	for (int i = 0; i < 4; i++)
+		sw_bus_request(NULL, peer,
+			       i == 2 ? SW_MSG_HEALTH_PING
+				      : SW_MSG_AUTH_REQUEST,
+			       json_pack("{s:i}", "n", i), 2000,
+			       i == 2 ? on_got : NULL, &g);
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, SW_MSG_BATCH);
+	assert_int_equal(json_array_size(json_object_get(env.body, "items")),
+			 3);
+	{
+		const char *type;
+		json_t *b = item(&env, 2, &type);
+
+		assert_string_equal(type, SW_MSG_AUTH_REQUEST);
+		assert_int_equal(json_integer_value(json_object_get(b, "n")),
+				 3);
+	}
+	sw_env_reset(&env);
+	raw_send(raw, "error", NULL);
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, SW_MSG_HEALTH_PING);
+	sw_env_reset(&env);
+	raw_send(raw, "health.ping.reply", NULL);
+	pump_got(bus, &g, 9);
+	assert_string_equal(g.type[8], "health.ping.reply");
+
+	sw_bus_free(bus);
+	nng_close(raw);
+}
+
+/* Queued requests of a closed peer end with ECANCELED; unanswered ones
+ * time out together. */
+static void batch_timeout_and_close(void **state)
+{
+	struct sw_bus *bus;
+	struct sw_bus_peer *peer;
+	struct got g = {0};
+
+	(void)state;
+	assert_int_equal(sw_bus_alloc(&bus), 0);
+	assert_int_equal(sw_bus_dial_req(&peer, bus, "tcp://127.0.0.1:1",
+					 SW_ROLE_LOCAL, NULL),
+			 0);
+	sw_bus_peer_batch(peer, 8);
+	for (int i = 0; i < 3; i++)
+		sw_bus_request(NULL, peer, SW_MSG_HEALTH_PING, NULL, 150,
+			       on_got, &g);
+	pump_got(bus, &g, 3);
+	assert_int_equal(g.n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(g.err[i], ETIMEDOUT);
+
+	for (int i = 0; i < 2; i++)
+		sw_bus_request(NULL, peer, SW_MSG_HEALTH_PING, NULL, 2000,
+			       on_got, &g);
+	sw_bus_peer_close(peer);
+	pump_got(bus, &g, 5);
+	assert_int_equal(g.n, 5);
+	assert_int_equal(g.err[3], ECANCELED);
+	assert_int_equal(g.err[4], ECANCELED);
+	sw_bus_free(bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +620,9 @@ int main(void)
 	    cmocka_unit_test(validator),
 	    cmocka_unit_test(live_bus),
 	    cmocka_unit_test(unreachable_times_out),
+	    cmocka_unit_test(batch_received),
+	    cmocka_unit_test(batch_sent),
+	    cmocka_unit_test(batch_timeout_and_close),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
