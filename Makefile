@@ -55,14 +55,27 @@ deps: ## install the Debian packages the build, tests and demo need
 	@deploy/install-deps.sh
 
 run: deps ## fresh machine -> database, demo provisioning, all daemons, a sample call
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all web
 	@deploy/run-demo.sh
 
 test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integration, lint
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all web
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	@$(MAKE) --no-print-directory SAN=1 integration
 	@$(MAKE) --no-print-directory lint
+
+# the web manager (billingd/web): npm packages pinned by package-lock.json,
+# bundled by esbuild into public/ (docs/web.md)
+WEB_DIR := billingd/web
+WEB_SRC := $(wildcard $(WEB_DIR)/src/*.js)
+web: $(WEB_DIR)/public/app.js ## the web manager's files (npm ci + esbuild)
+
+$(WEB_DIR)/node_modules/.installed: $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_DIR)/public/app.js: $(WEB_SRC) $(WEB_DIR)/node_modules/.installed
+	cd $(WEB_DIR) && npm run --silent build
 
 unit: $(UNIT_BIN) ## unit tests (cmocka)
 	@tests/run-unit.sh $(UNIT_BIN)

@@ -35,6 +35,9 @@ static const struct sw_conf_item conf_tab[] = {
     STR(http_tls_cert, "", 0,
 	"PEM file with the certificate and its key: the API and web "
 	"manager are served over HTTPS (empty: plain HTTP)"),
+    STR(web_root, "", 0,
+	"directory of the web manager's built files (billingd/web/public "
+	"after `make web`), served under /manage/; empty: no web manager"),
     {"log_level", SW_CONF_LOGLEVEL, offsetof(struct bd_conf, log_level),
      sizeof(enum sw_log_level), "info", 0, 0, "err | warn | info | debug"},
     SW_CONF_END,

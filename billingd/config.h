@@ -31,6 +31,7 @@ struct bd_conf {
 	char db[1025];
 	char http_listen[129];
 	char http_tls_cert[513];
+	char web_root[513]; /* the web manager's files, "" = none */
 	enum sw_log_level log_level;
 };
 

@@ -13,6 +13,7 @@
 #include "billingd/api.h"
 #include "billingd/daemon.h"
 #include "billingd/http.h"
+#include "billingd/web.h"
 #include "billingd/lookup.h"
 #include "billingd/resv.h"
 #include "billingd/params.h"
@@ -26,6 +27,7 @@
 struct bd_http {
 	struct http_sock *sock; /* owned */
 	struct bd_api *api;	/* owned */
+	struct bd_web *web;	/* owned; NULL without web_root */
 	struct bd *bd;		/* borrowed */
 };
 
@@ -406,6 +408,8 @@ static void req_h(struct http_conn *conn, const struct http_msg *msg, void *arg)
 		bd_api_handle(http->api, conn, msg);
 		return;
 	}
+	if (bd_web_handle(http->web, conn, msg))
+		return;
 	reply_error(conn, 404, "Not Found", NULL, "not_found",
 		    "no such resource");
 }
@@ -416,6 +420,7 @@ static void destructor(void *arg)
 
 	mem_deref(http->sock);
 	mem_deref(http->api);
+	mem_deref(http->web);
 }
 
 /* Listen on laddr ("ip:port") and serve the API of bd. */
@@ -443,6 +448,19 @@ int bd_http_alloc(struct bd_http **httpp, struct bd *bd, const char *laddr)
 		err = bd_api_alloc(&http->api, bd, &loop);
 		if (err) {
 			sw_err("HTTP API: %s", strerror(err));
+			mem_deref(http);
+			return err;
+		}
+	}
+
+	if (*bd->conf.web_root) {
+		char why[256] = "";
+
+		err = bd_web_load(&http->web, bd->conf.web_root, why,
+				  sizeof(why));
+		if (err) {
+			sw_err("web manager (web_root): %s",
+			       *why ? why : strerror(err));
 			mem_deref(http);
 			return err;
 		}

@@ -787,20 +787,23 @@ static int reply_error_raw(struct sw_bus_req *req, const char *id,
 
 /* ---- batches received (docs/bus.md "Batches") ---- */
 
-static void batch_free(struct batch *b)
+static void batch_release(struct batch *b)
 {
-	struct rep *rep = b->parent->rep;
+	for (unsigned i = 0; i < b->n; i++)
+		sw_env_reset(&b->kids[i].env);
+	json_decref(b->items);
+	free(b);
+}
 
+static void batch_free(struct rep *rep, struct batch *b)
+{
 	if (b->prev)
 		b->prev->next = b->next;
 	else
 		rep->batches = b->next;
 	if (b->next)
 		b->next->prev = b->prev;
-	for (unsigned i = 0; i < b->n; i++)
-		sw_env_reset(&b->kids[i].env);
-	json_decref(b->items);
-	free(b);
+	batch_release(b);
 }
 
 /* One answer less is due; the last one sends the batch's reply. */
@@ -812,7 +815,7 @@ static void batch_done(struct batch *b)
 	if (--b->left)
 		return;
 	items = json_incref(b->items);
-	batch_free(b);
+	batch_free(parent->rep, b);
 	sw_bus_reply_type(parent, SW_MSG_BATCH ".reply",
 			  json_pack("{s:o}", "items", items));
 }
@@ -1334,7 +1337,9 @@ static void batch_deliver(struct sw_bus_call *carrier, int err,
 {
 	json_t *items = NULL;
 
-	if (!err && !strcmp(env->type, SW_MSG_BATCH ".reply")) {
+	if (!env && !err)
+		err = EBADMSG;
+	if (!err && env && !strcmp(env->type, SW_MSG_BATCH ".reply")) {
 		items = json_object_get(env->body, "items");
 		if (json_array_size(items) != carrier->nsubs) {
 			sw_warn("batch reply from %s: %zu items for %u "
@@ -1343,7 +1348,7 @@ static void batch_deliver(struct sw_bus_call *carrier, int err,
 				carrier->nsubs);
 			err = EBADMSG;
 		}
-	} else if (!err && strcmp(env->type, SW_MSG_ERROR)) {
+	} else if (!err && env && strcmp(env->type, SW_MSG_ERROR)) {
 		sw_warn("batch reply from %s has type %s", carrier->peer->url,
 			env->type);
 		err = EBADMSG;
@@ -1386,7 +1391,7 @@ static void call_run(struct work *w)
 {
 	struct sw_bus_call *call = (struct sw_bus_call *)w;
 	int rv = nng_aio_result(call->aio);
-	struct sw_env env;
+	struct sw_env env = {0};
 	char err[256];
 	nng_msg *msg;
 	int e = errno_of(rv);
@@ -1474,14 +1479,20 @@ static void send_one(struct sw_bus_call *c)
 static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 		       unsigned n)
 {
-	struct sw_bus_call *carrier = calloc(1, sizeof(*carrier));
-	json_t *items = json_array();
+	struct sw_bus_call *carrier;
+	json_t *items;
 	int64_t deadline = INT64_MAX;
 	nng_msg *msg = NULL;
 	size_t len = 0;
 	char *buf = NULL;
-	bool ok = carrier && items;
+	bool ok;
 	int err;
+
+	if (n == 0)
+		return;
+	carrier = calloc(1, sizeof(*carrier));
+	items = json_array();
+	ok = carrier && items;
 
 	for (unsigned i = 0; ok && i < n; i++) {
 		ok = json_array_append_new(
@@ -1499,7 +1510,7 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 	else
 		ok = false;
 	if (ok) {
-		carrier->subs = malloc(n * sizeof(*subs));
+		carrier->subs = calloc(n, sizeof(struct sw_bus_call *));
 		ok = carrier->subs != NULL;
 	}
 	free(buf);
@@ -1515,7 +1526,8 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 		return;
 	}
 
-	memcpy(carrier->subs, subs, n * sizeof(*subs));
+	for (unsigned i = 0; i < n; i++)
+		carrier->subs[i] = subs[i];
 	carrier->nsubs = n;
 	carrier->peer = peer;
 	carrier->deadline_ms = deadline;
@@ -1762,8 +1774,11 @@ void sw_bus_free(struct sw_bus *bus)
 		struct rep *r = bus->reps;
 
 		bus->reps = r->next;
-		while (r->batches)
-			batch_free(r->batches);
+		for (struct batch *b = r->batches, *next; b; b = next) {
+			next = b->next;
+			batch_release(b);
+		}
+		r->batches = NULL;
 		for (int i = 0; i < r->nctx; i++) {
 			if (r->reqs[i].aio)
 				nng_aio_free(r->reqs[i].aio);

@@ -6,8 +6,8 @@
 #   deploy/install-deps.sh          required + optional packages
 #   TANDEM_SKIP_OPTIONAL=1 ...      required packages only
 #
-# Required packages must install or the script fails.  Optional ones (a real
-# browser, SIP softphones, the benchmark references) are tried one by one; a
+# Required packages must install or the script fails.  Optional ones (SIP
+# softphones, the benchmark references) are tried one by one; a
 # failure only prints a warning.  Package scripts are not allowed to start
 # services while we install (policy-rc.d), and the reference daemons that
 # ship units (kamailio, rtpengine) are disabled: tests start their own.
@@ -24,8 +24,10 @@ REQUIRED=(
 	sip-tester tshark
 	python3 python3-pytest python3-psycopg2 python3-jsonschema
 	procps iproute2 gdb nftables iptables
+	chromium fonts-wqy-microhei
 )
-OPTIONAL=(kamailio rtpengine-daemon baresip linphone-cli chromium)
+# chromium drives the web manager's tests; the font draws its Chinese pages
+OPTIONAL=(kamailio rtpengine-daemon baresip linphone-cli)
 # units shipped by optional packages that must not run on their own
 SERVICES=(kamailio rtpengine-daemon ngcp-rtpengine-daemon rtpengine)
 
@@ -54,7 +56,7 @@ fi
 # nodejs may come from another source (e.g. a NodeSource repack that bundles
 # npm): only install Debian's packages when the commands are missing.
 command -v node >/dev/null 2>&1 || missing_req+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing_opt+=(npm)
+command -v npm >/dev/null 2>&1 || missing_req+=(npm) # make web
 
 if [ ${#missing_req[@]} -eq 0 ] && [ ${#missing_opt[@]} -eq 0 ]; then
 	echo "install-deps: all packages present"

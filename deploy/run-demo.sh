@@ -161,7 +161,8 @@ chmod 600 "$TANDEM_API_TOKEN_FILE" "$ADMIN_PW_FILE"
 
 write_conf "$RUN/billingd.conf" node_id bd1 \
 	bus_listen tcp://127.0.0.1:7611 signaling_url tcp://127.0.0.1:7602 \
-	db "$DB" http_listen "$HTTP" log_level info
+	db "$DB" http_listen "$HTTP" web_root "$ROOT/billingd/web/public" \
+	log_level info
 write_conf "$RUN/mediaproxyd.conf" node_id mp1 \
 	bus_listen tcp://127.0.0.1:7621 signaling_url tcp://127.0.0.1:7601 \
 	rtp_ip 127.0.0.1 port_min 16000 port_max 16999 log_level info
@@ -250,8 +251,8 @@ cat <<EOF
   Tandem demo is running.
   Web manager:  http://$HTTP/manage
   Admin login:  admin / $ADMIN_PW   (kept in run/admin-password)
-                -- the web manager's pages come in a later issue; its
-                   HTTP API is up: POST /api/v1/login, docs/api.md
+                -- dashboard and current calls so far; the rest of the
+                   switch is in the HTTP API: docs/api.md
   API token:    run/api-token (curl -H "Authorization: Bearer \$(cat run/api-token)"
                 http://$HTTP/api/v1/accounts)
   Status:       TANDEM_API_TOKEN_FILE=run/api-token $BUILD/tandemctl -d "$DB" status

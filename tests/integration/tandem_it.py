@@ -26,6 +26,8 @@ BUILD = Path(os.environ.get("BUILD", REPO / "build" / "san"))
 if not BUILD.is_absolute():
     BUILD = REPO / BUILD
 SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+# the web manager's built files (`make web`); billingd serves them
+WEB_ROOT = REPO / "billingd" / "web" / "public"
 PG_SH = REPO / "deploy" / "pg.sh"
 G711A_PCAP = Path("/usr/share/sip-tester/g711a.pcap")
 
@@ -766,6 +768,8 @@ class Stack:
             c = {"node_id": "bd-it", "bus_listen": self.bd_bus,
                  "signaling_url": self.sg_control, "db": self.conninfo,
                  "http_listen": self.bd_http, "log_level": "debug"}
+            if (WEB_ROOT / "app.js").exists():
+                c["web_root"] = str(WEB_ROOT)
         else:
             raise ValueError(daemon)
         if self.tls:

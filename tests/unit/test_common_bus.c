@@ -340,7 +340,7 @@ static void batch_received(void **state)
 	char url[64];
 	struct sw_bus *bus;
 	struct ctx c = {0};
-	struct sw_env env;
+	struct sw_env env = {0};
 	const char *type;
 	nng_socket raw;
 	json_t *items, *b;
@@ -459,7 +459,7 @@ static void batch_sent(void **state)
 	struct sw_bus_peer *peer;
 	struct sw_bus_call *call[6];
 	struct got g = {0};
-	struct sw_env env;
+	struct sw_env env = {0};
 	nng_socket raw;
 	json_t *items;
 

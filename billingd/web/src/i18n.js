@@ -1,0 +1,87 @@
+// i18n.js - the web manager's words in English and Simplified Chinese.
+// The language is chosen per user (the user's `language` in the API) and,
+// before sign-in, follows the browser's.
+export const LANGS = { en: 'English', zh: '简体中文' };
+
+const WORDS = {
+  en: {
+    title: 'Tandem web manager',
+    login: 'Sign in', username: 'Username', password: 'Password',
+    logout: 'Sign out', language: 'Language',
+    bad_login: 'Wrong username or password.',
+    locked: 'Too many failed sign-ins: this account is locked for a while. Try again later.',
+    expired: 'Your session ended. Sign in again.',
+    error: 'Something went wrong', retry: 'Retry',
+    dashboard: 'Dashboard', calls: 'Current calls',
+    live_calls: 'Concurrent calls', cps: 'Calls per second',
+    signalingd: 'Signaling', up: 'up', down: 'down',
+    media_nodes: 'Media nodes online', mapping_gateways: 'Mapping gateways',
+    routing_gateways: 'Routing gateways', phones_online: 'Phones online',
+    alarms: 'Active alarms', critical: 'critical', locked_n: 'locked',
+    offline: 'offline', today: 'Today', income: 'Income', cost: 'Cost',
+    profit: 'Profit', answered: 'answered', minutes: 'minutes',
+    chart_title: 'Concurrent calls and ASR, last hour',
+    asr: 'ASR %', updated: 'Updated',
+    no_calls: 'No calls right now.', filter: 'Filter',
+    filter_hint: 'account, number or gateway',
+    account: 'Account', caller: 'Caller', callee: 'Callee',
+    state: 'State', gateway: 'Gateway', duration: 'Duration',
+    codec: 'Codecs', dtmf: 'DTMF', hangup: 'Hang up',
+    confirm_hangup: 'Hang up the call from {caller} to {callee}?',
+    hung_up: 'Call hung up.', menu: 'Menu', skip: 'Skip to content',
+  },
+  zh: {
+    title: 'Tandem 网页管理',
+    login: '登录', username: '用户名', password: '密码',
+    logout: '退出', language: '语言',
+    bad_login: '用户名或密码错误。',
+    locked: '登录失败次数过多：该账户已被暂时锁定，请稍后再试。',
+    expired: '会话已结束，请重新登录。',
+    error: '出错了', retry: '重试',
+    dashboard: '仪表盘', calls: '当前通话',
+    live_calls: '并发通话', cps: '每秒呼叫数',
+    signalingd: '信令', up: '运行', down: '停止',
+    media_nodes: '在线媒体节点', mapping_gateways: '对接网关',
+    routing_gateways: '落地网关', phones_online: '在线话机',
+    alarms: '活动告警', critical: '严重', locked_n: '已锁定',
+    offline: '离线', today: '今日', income: '收入', cost: '成本',
+    profit: '利润', answered: '接通', minutes: '分钟',
+    chart_title: '最近一小时并发通话与接通率',
+    asr: '接通率 %', updated: '更新于',
+    no_calls: '当前没有通话。', filter: '筛选',
+    filter_hint: '账户、号码或网关',
+    account: '账户', caller: '主叫', callee: '被叫',
+    state: '状态', gateway: '网关', duration: '时长',
+    codec: '编码', dtmf: 'DTMF', hangup: '挂断',
+    confirm_hangup: '挂断 {caller} 到 {callee} 的通话？',
+    hung_up: '通话已挂断。', menu: '菜单', skip: '跳到正文',
+  },
+};
+
+let lang = 'en';
+
+export function setLang(l) {
+  lang = WORDS[l] ? l : 'en';
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}
+
+export function getLang() {
+  return lang;
+}
+
+// the word for key, with {name} replaced from vars
+export function t(key, vars) {
+  let s = (WORDS[lang] && WORDS[lang][key]) || WORDS.en[key] || key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.replace(`{${k}}`, v);
+  return s;
+}
+
+// a user's language as the API stores it (en | zh-CN) -> ours
+export function langOf(user) {
+  if (user && user.language) return user.language === 'zh-CN' ? 'zh' : 'en';
+  return (navigator.language || '').toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
+export function apiLang(l) {
+  return l === 'zh' ? 'zh-CN' : 'en';
+}
