@@ -1,5 +1,6 @@
-// FUZZ_SOURCES: common/envelope.c common/json.c common/uuid.c common/swtime.c
-// proto/proto.c FUZZ_LIBS: -ljansson
+// FUZZ_SOURCES: common/envelope.c common/json.c common/uuid.c
+// FUZZ_SOURCES: common/swtime.c proto/proto.c
+// FUZZ_LIBS: -ljansson
 /* fuzz_envelope.c - bus envelope parsing and the body validator */
 #include <stddef.h>
 #include <stdint.h>
