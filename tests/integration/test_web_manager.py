@@ -7,6 +7,8 @@ Debian's chromium (playwright-core, tests/web/manage.mjs).
 - the dashboard's live concurrency follows sipp calls without a reload;
 - a call is hung up from the current calls page (after a confirmation),
   and its CDR says OperatorHangup;
+- the account form: each bad input shows its field's error and writes
+  nothing; create, edit, delete (after a confirmation);
 - every page at 1280x800 and 375x812 in English and Chinese: no serious
   axe-core violation, nothing wider than the phone; the screenshots go to
   docs/screenshots/."""
@@ -127,7 +129,29 @@ def test_pages_in_both_languages_and_sizes(stack):
     out = stack.dir / "screens"
     res = _node(stack, "screens", it.ADMIN_USER, it.ADMIN_PASSWORD,
                 str(out), timeout=300)
-    assert len(res["shots"]) == 12, res["shots"]
+    assert len(res["shots"]) == 24, res["shots"]
     SHOTS.mkdir(exist_ok=True)
     for f in res["shots"]:
         shutil.copy(f, SHOTS)
+
+
+def test_account_form_errors_and_writes(stack):
+    """The account form: an empty name, a bad amount, a value out of range
+    and a duplicate name each show the field's error and write nothing; a
+    good account is created, edited (only the changed field) and another
+    one deleted after a confirmation."""
+    stack.start_daemon("billingd")
+    before = stack.scalar("SELECT count(*) FROM accounts")
+    res = _node(stack, "config", it.ADMIN_USER, it.ADMIN_PASSWORD)
+    print(res)
+    errs = res["errors"]
+    assert errs["empty_name"] and errs["bad_money"] and \
+        errs["out_of_range"] and errs["duplicate"], errs
+    assert "balance" in errs["bad_money"] or "decimal" in errs["bad_money"]
+    assert "webcust" in res["confirm"] or "webtmp" in res["confirm"]
+    # one account more: the bad attempts wrote nothing, webtmp is gone
+    assert stack.scalar("SELECT count(*) FROM accounts") == before + 1
+    _, _, acc = it.api(stack.bd_http, "GET", "/api/v1/accounts/webcust")
+    assert acc["credit_limit"] in ("2", "2.0000", "2.000000"), acc
+    assert acc["max_concurrent_calls"] == 3, acc
+    assert float(acc["balance"]) == 5, acc

@@ -5,6 +5,7 @@
 //   node manage.mjs live     URL USER PASSWORD N
 //   node manage.mjs hangup   URL USER PASSWORD
 //   node manage.mjs screens  URL USER PASSWORD OUTDIR
+//   node manage.mjs config   URL USER PASSWORD
 //
 // Prints one JSON line with what it saw; exits 1 (with the reason on
 // stderr) when the page did not do what the phase expects.
@@ -120,6 +121,65 @@ try {
     await page.waitForSelector(`tr[data-call="${id}"]`, { state: 'detached', timeout: 15000 });
     out.hung_up = id;
     if (!out.confirm) fail('no confirmation asked before hanging up');
+  } else if (phase === 'config') {
+    // an account through the form: every bad input shows its field's
+    // error and writes nothing (the test counts the rows), then a good one
+    const page = await newPage(browser);
+    await signIn(page, password);
+    await page.waitForSelector('[data-testid=logout]');
+    const form = async () => {
+      await page.goto(`${base}#/accounts/new`);
+      await page.waitForSelector('#f-name');
+    };
+    const fieldError = async (name) => {
+      const el = await page.waitForSelector(`[data-error="${name}"]`, { timeout: 10000 });
+      return el.textContent();
+    };
+    out.errors = {};
+    await form();
+    await page.click('[data-testid=save]');
+    out.errors.empty_name = await fieldError('name');
+    await page.fill('#f-name', 'webcust');
+    await page.selectOption('#f-type', 'customer');
+    await page.selectOption('#f-billing_type', 'prepaid');
+    await page.fill('#f-balance', 'abc');
+    await page.click('[data-testid=save]');
+    out.errors.bad_money = await fieldError('balance');
+    await page.fill('#f-balance', '5');
+    await page.fill('#f-max_concurrent_calls', '-1');
+    await page.click('[data-testid=save]');
+    out.errors.out_of_range = await fieldError('max_concurrent_calls');
+    await page.fill('#f-max_concurrent_calls', '3');
+    await page.click('[data-testid=save]');
+    await page.waitForSelector('tr[data-row="webcust"]', { timeout: 10000 });
+    await form();
+    await page.fill('#f-name', 'webcust');
+    await page.selectOption('#f-type', 'customer');
+    await page.click('[data-testid=save]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=form-note]')?.textContent.length > 0);
+    out.errors.duplicate = (await page.$('[data-error="name"]'))
+      ? await fieldError('name') : await page.textContent('[data-testid=form-note]');
+    // edit: only the changed field is sent, with If-Match
+    await page.goto(`${base}#/accounts/webcust`);
+    await page.waitForSelector('#f-credit_limit');
+    await page.waitForFunction(() => document.querySelector('#f-balance').value !== '');
+    await page.fill('#f-credit_limit', '2');
+    await page.click('[data-testid=save]');
+    await page.waitForSelector('tr[data-row="webcust"]', { timeout: 10000 });
+    // delete, after a confirmation
+    await form();
+    await page.fill('#f-name', 'webtmp');
+    await page.selectOption('#f-type', 'vendor');
+    await page.click('[data-testid=save]');
+    await page.waitForSelector('tr[data-row="webtmp"]', { timeout: 10000 });
+    await page.goto(`${base}#/accounts/webtmp`);
+    await page.waitForSelector('[data-testid=delete]');
+    page.once('dialog', (d) => { out.confirm = d.message(); d.accept(); });
+    await page.click('[data-testid=delete]');
+    await page.waitForSelector('tr[data-row="webcust"]', { timeout: 10000 });
+    out.left = await page.$$eval('tr[data-row]', (rows) => rows.map((r) => r.dataset.row));
+    for (const [k, v] of Object.entries(out.errors)) if (!v) fail(`no field error for ${k}`);
+    if (!out.confirm) fail('no confirmation asked before deleting');
   } else if (phase === 'screens') {
     mkdirSync(arg, { recursive: true });
     out.shots = [];
@@ -140,16 +200,20 @@ try {
         await page.click('button[type=submit]');
         await page.waitForSelector('[data-value="live-calls"]');
         await page.selectOption('[data-testid=lang]', lang);
-        for (const p of ['dashboard', 'calls']) {
+        const ready = {
+          dashboard: '.chart-box canvas, .chart-box .u-wrap', calls: '#call-filter',
+          accounts: 'tr[data-row]', 'accounts/new': '#f-name', routing_gateways: 'tr[data-row]',
+        };
+        for (const p of Object.keys(ready)) {
           await page.goto(`${base}#/${p}`);
-          await page.waitForSelector(p === 'calls' ? '#call-filter' : '.chart-box canvas, .chart-box .u-wrap');
+          await page.waitForSelector(ready[p]);
           await page.waitForTimeout(300);
           if (vname === 'phone') {
             const over = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
             if (over > 0) fail(`${p} ${lang} is ${over} px wider than the phone`);
           }
           await axe(page, `${p} ${lang} ${vname}`);
-          f = `${arg}/${p}-${lang}-${vname}.png`;
+          f = `${arg}/${p.replace('/', '-')}-${lang}-${vname}.png`;
           await page.screenshot({ path: f, fullPage: true });
           out.shots.push(f);
         }

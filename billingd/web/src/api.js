@@ -11,11 +11,12 @@ export class ApiError extends Error {
     this.status = status;
     this.code = e.code || '';
     this.field = e.field || '';
+    this.errors = e.errors || [];
   }
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
+export async function api(method, path, body, extra) {
+  const headers = { Accept: 'application/json', ...(extra || {}) };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   const res = await fetch(`/api/v1/${path}`, {

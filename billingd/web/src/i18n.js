@@ -29,6 +29,15 @@ const WORDS = {
     codec: 'Codecs', dtmf: 'DTMF', hangup: 'Hang up',
     confirm_hangup: 'Hang up the call from {caller} to {callee}?',
     hung_up: 'Call hung up.', menu: 'Menu', skip: 'Skip to content',
+    accounts: 'Accounts', mapping_gateways: 'Mapping gateways',
+    routing_gateways: 'Routing gateways', gateway_groups: 'Gateway groups',
+    rate_tables: 'Rate tables', work_calendars: 'Work calendars',
+    package_period_rates: 'Period rates', phones: 'Phones',
+    new: 'New', save: 'Save', cancel: 'Cancel', delete: 'Delete',
+    confirm_delete: 'Delete {name}? This cannot be undone.',
+    previous: 'Previous', next: 'Next', showing: '{from}–{to} of {total}',
+    no_items: 'Nothing here yet.', required: 'Required.',
+    bad_json: 'Not valid JSON.', fix_fields: 'Please correct the fields marked below.',
   },
   zh: {
     title: 'Tandem 网页管理',
@@ -55,6 +64,15 @@ const WORDS = {
     codec: '编码', dtmf: 'DTMF', hangup: '挂断',
     confirm_hangup: '挂断 {caller} 到 {callee} 的通话？',
     hung_up: '通话已挂断。', menu: '菜单', skip: '跳到正文',
+    accounts: '账户', mapping_gateways: '对接网关',
+    routing_gateways: '落地网关', gateway_groups: '网关组',
+    rate_tables: '费率表', work_calendars: '工作日历',
+    package_period_rates: '时段费率', phones: '话机',
+    new: '新建', save: '保存', cancel: '取消', delete: '删除',
+    confirm_delete: '删除 {name}？此操作无法撤销。',
+    previous: '上一页', next: '下一页', showing: '第 {from}–{to} 条，共 {total} 条',
+    no_items: '暂无数据。', required: '必填。',
+    bad_json: '不是有效的 JSON。', fix_fields: '请修正下面标出的字段。',
   },
 };
 
@@ -84,4 +102,21 @@ export function langOf(user) {
 
 export function apiLang(l) {
   return l === 'zh' ? 'zh-CN' : 'en';
+}
+
+// field names in Chinese; English shows the API's name in words
+const FIELDS_ZH = {
+  name: '名称', type: '类型', billing_type: '计费方式', balance: '余额',
+  credit_limit: '信用额度', agent: '代理商', locked: '锁定', account: '账户',
+  auth_mode: '认证方式', ips: 'IP 地址', ports: '端口', cps_limit: 'CPS 限制',
+  address: '地址', port: '端口', prefixes: '前缀', priority: '优先级',
+  capacity: '容量', reserved_lines: '预留线路', number: '号码', password: '密码',
+  rate_table: '费率表', buy_rate_table: '采购费率表', max_concurrent_calls: '最大并发',
+  transport: '传输协议', line_limit: '线路限制', entries: '费率条目',
+};
+
+export function label(field) {
+  if (lang === 'zh' && FIELDS_ZH[field]) return FIELDS_ZH[field];
+  const s = field.replace(/_/g, ' ');
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

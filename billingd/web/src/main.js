@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import uPlot from 'uplot';
 import { api, login, logout, me, ApiError } from './api.js';
+import { SECTIONS, ConfigList, ConfigForm } from './config.js';
 import { LANGS, t, setLang, getLang, langOf, apiLang } from './i18n.js';
 
 const html = htm.bind(h);
@@ -15,17 +16,25 @@ const TIMELINE_MS = 30000; // the hour's chart from the CDRs
 
 // pages: the menu shows those the user's role may open (the API refuses
 // the rest anyway)
+const STAFF = ['admin', 'operator'];
 const PAGES = [
-  { id: 'dashboard', roles: ['admin', 'operator'], view: Dashboard },
-  { id: 'calls', roles: ['admin', 'operator'], view: Calls },
+  { id: 'dashboard', roles: STAFF, view: Dashboard },
+  { id: 'calls', roles: STAFF, view: Calls },
+  // agents manage accounts, mapping gateways and phones in their subtree
+  ...Object.keys(SECTIONS).map((id) => ({
+    id, config: true,
+    roles: ['accounts', 'mapping_gateways', 'phones'].includes(id) ? [...STAFF, 'agent'] : STAFF,
+  })),
 ];
 
 function pagesFor(user) {
   return PAGES.filter((p) => p.roles.includes(user.role));
 }
 
+// [page, object] of the hash: #/accounts/cust1 -> ['accounts', 'cust1']
 function route() {
-  return (location.hash.replace(/^#\/?/, '') || 'dashboard').split('?')[0];
+  const parts = (location.hash.replace(/^#\/?/, '') || 'dashboard').split('?')[0].split('/');
+  return [parts[0], parts[1] ? decodeURIComponent(parts[1]) : ''];
 }
 
 // ---- formatting ----
@@ -252,7 +261,7 @@ function LangPicker({ user, onChange }) {
     if (onChange) onChange(l);
     else render(html`<${App} />`, document.getElementById('app'));
   };
-  return html`<label class="lang">${t('language')}
+  return html`<label class="lang"><span class="lang-label">${t('language')}</span>
     <select onChange=${change} value=${getLang()} data-testid="lang">
       ${Object.entries(LANGS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
     </select></label>`;
@@ -268,8 +277,14 @@ function Shell({ user, onLogout }) {
     return () => removeEventListener('hashchange', on);
   }, []);
   const pages = pagesFor(user);
-  const cur = pages.find((p) => p.id === page) || pages[0];
-  const View = cur ? cur.view : null;
+  const cur = pages.find((p) => p.id === page[0]) || pages[0];
+  let view = null;
+  if (cur && cur.config) {
+    view = page[1] ? html`<${ConfigForm} key=${page.join('/')} section=${cur.id} name=${page[1]} />`
+      : html`<${ConfigList} key=${cur.id} section=${cur.id} />`;
+  } else if (cur) {
+    view = html`<${cur.view} user=${user} />`;
+  }
   return html`<div class="shell">
     <a class="skip" href="#main">${t('skip')}</a>
     <header class="top">
@@ -284,7 +299,7 @@ function Shell({ user, onLogout }) {
       <ul>${pages.map((p) => html`<li><a href=${`#/${p.id}`}
         aria-current=${p === cur ? 'page' : undefined}>${t(p.id)}</a></li>`)}</ul>
     </nav>
-    <main id="main" tabindex="-1">${View ? html`<${View} user=${user} />` : null}</main>
+    <main id="main" tabindex="-1">${view}</main>
   </div>`;
 }
 
