@@ -32,6 +32,7 @@
 #define XC_MAX_FRAME_MS	  120  /* longer payloads are refused */
 #define XC_SSRC_SWITCH_MS 1000 /* a new SSRC wins after this silence */
 #define XC_CNG_AFTER_MS	  60   /* concealment gives way to comfort noise */
+#define XC_DET_BRIDGE_MS  120  /* lost audio the DTMF detector skips */
 #define XC_INBAND_MS	  100  /* tone length when the duration is open */
 #define XC_PT_CN	  13
 #define XC_TONE_ECHO_MS	  200 /* no detection while our tones echo */
@@ -555,8 +556,16 @@ static void process_pcm(struct mp_xcode *xc, int x, int16_t *pcm, size_t n)
 		}
 	}
 
-	/* tones we play toward this leg may come back as echo: not a digit */
-	if (l->det && xc->now_ms >= l->gen_until_ms)
+	/*
+	 * Tones we play toward this leg may come back as echo: not a digit.
+	 * Audio concealed for lost packets says nothing about a tone: a
+	 * short loss inside a tone must not split it into two digits, so the
+	 * detector skips it (up to XC_DET_BRIDGE_MS; comfort noise the peer
+	 * asked for is real silence and goes through).
+	 */
+	if (l->det && xc->now_ms >= l->gen_until_ms &&
+	    (l->silence_ms == 0 || l->cn_active ||
+	     l->silence_ms > XC_DET_BRIDGE_MS))
 		mp_dtmf_det_process(l->det, pcm, n);
 
 	if (xc->rs[x]) {

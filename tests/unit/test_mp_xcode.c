@@ -757,6 +757,61 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	tu_sink_free(&r.rtcp);
 }
 
+/*
+ * Packets lost in the middle of an inband tone (a vendor's network, or a
+ * sender stalled for a moment): the concealed gap carries no tone, but the
+ * digit must still be reported once, not twice.
+ */
+static void inband_tone_with_loss_is_one_digit(void **state)
+{
+	struct mp_xcode_plan a, b;
+	struct mp_xcode *xc = NULL;
+	struct run r = {0};
+	struct te_summary s;
+	struct feeder f;
+
+	(void)state;
+	plan(&a, "PCMA", 8, 20, NULL);
+	plan(&b, "PCMA", 8, 20, NULL);
+	a.dtmf_recv = MP_XCODE_DTMF_INBAND;
+	b.te_pt = 101;
+	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
+					&r), 0);
+	feeder_init(&f, xc, &a);
+	assert_int_equal(mp_dtmf_gen_alloc(&f.gen, 8000), 0);
+	for (int i = 0; i < 5; i++)
+		feed_step(&f);
+	assert_int_equal(mp_dtmf_gen_put(f.gen, '0', 300), 0);
+	for (int i = 0; i < 5; i++)
+		feed_step(&f);
+	for (int i = 0; i < 4; i++) {	/* 80 ms of the tone lost */
+		int16_t pcm[160] = {0};
+
+		mp_dtmf_gen_mix(f.gen, pcm, 160);
+		f.seq++;
+		f.ts += 160;
+		mp_xcode_tick(f.xc, f.now += 10);
+		mp_xcode_tick(f.xc, f.now += 10);
+	}
+	for (int i = 0; i < 30; i++)
+		feed_step(&f);
+
+	s = te_out(&r, MP_XCODE_B, 101);
+	printf("  B: %zu digits, %u event starts, %u ends\n", r.ndigits,
+	       s.markers, s.ends);
+	assert_int_equal(r.ndigits, 1);
+	assert_int_equal(r.digits[0], '0');
+	assert_int_equal(s.markers, 1);
+	assert_int_equal(s.ends, 3);
+	assert_true(r.ev[0].duration_ms >= 250 && r.ev[0].duration_ms <= 400);
+	mem_deref(f.gen);
+	mem_deref(f.enc);
+	mem_deref(xc);
+	tu_sink_free(&r.out);
+	tu_sink_free(&r.rtcp);
+}
+
 static void info_to_rfc2833_and_to_info(void **state)
 {
 	struct mp_xcode_plan a, b;
@@ -1440,6 +1495,7 @@ int main(void)
 		cmocka_unit_test(rfc2833_regenerated_with_leg_pt),
 		cmocka_unit_test(rfc2833_to_inband),
 		cmocka_unit_test(inband_to_rfc2833_keeps_tones),
+		cmocka_unit_test(inband_tone_with_loss_is_one_digit),
 		cmocka_unit_test(info_to_rfc2833_and_to_info),
 		cmocka_unit_test(first_method_locks),
 		cmocka_unit_test(te_passthrough_remaps_pt),
