@@ -182,6 +182,37 @@ static json_t *user_json(PGconn *conn, const char *username, char *err,
 	return j;
 }
 
+/*
+ * How money is shown to every role (customers cannot read the system
+ * parameters): {"currency", "fee_precision"}, or NULL with err set.
+ */
+static json_t *display_json(PGconn *conn, char *err, size_t errsz)
+{
+	const struct md_param_def *cur = md_param_find("SERVER_CURRENCY");
+	const struct md_param_def *prec =
+	    md_param_find("SERVER_BILLING_FEE_PRECISION");
+	const char *params[4] = {cur->name, cur->def, prec->name, prec->def};
+	PGresult *res;
+	json_t *out;
+
+	res =
+	    md_pq_exec(conn,
+		       "SELECT coalesce((SELECT value FROM system_parameters "
+		       "WHERE name = $1), $2) AS currency, coalesce((SELECT "
+		       "value FROM system_parameters WHERE name = $3), $4) AS "
+		       "fee_precision",
+		       4, params, err, errsz);
+	if (!res)
+		return NULL;
+	out = json_pack(
+	    "{s:s, s:I}", "currency", val(res, 0, "currency"), "fee_precision",
+	    (json_int_t)strtoll(val(res, 0, "fee_precision"), NULL, 10));
+	PQclear(res);
+	if (!out)
+		snprintf(err, errsz, "out of memory");
+	return out;
+}
+
 void api_login(PGconn *conn, struct api_req *r)
 {
 	json_t *body = api_body_object(r);
@@ -190,7 +221,7 @@ void api_login(PGconn *conn, struct api_req *r)
 	char err[256], token[MD_TOKEN_MAX], csrf[MD_TOKEN_MAX], dummy[160];
 	PGresult *res;
 	bool ok = false, enabled = false;
-	json_t *me;
+	json_t *me, *display;
 
 	if (!body)
 		return;
@@ -293,13 +324,15 @@ void api_login(PGconn *conn, struct api_req *r)
 	sw_info("%s logged in from %s", user, r->ip);
 
 	me = user_json(conn, user, err, sizeof(err));
+	display = display_json(conn, err, sizeof(err));
 	api_header(r,
 		   "Set-Cookie: tandem_session=%s; Path=/; HttpOnly; "
 		   "SameSite=Strict; Max-Age=%d%s\r\n",
 		   token, SESSION_IDLE_S, r->tls ? "; Secure" : "");
 	api_ok(r, 200,
-	       json_pack("{s:o, s:s}", "user", me ? me : json_null(), "csrf",
-			 csrf));
+	       json_pack("{s:o, s:s, s:o}", "user", me ? me : json_null(),
+			 "csrf", csrf, "display",
+			 display ? display : json_object()));
 out:
 	json_decref(body);
 }
@@ -332,13 +365,19 @@ void api_me(PGconn *conn, struct api_req *r)
 {
 	char err[256];
 	json_t *me = user_json(conn, r->who.user, err, sizeof(err));
-	json_t *out;
+	json_t *display, *out;
 
 	if (!me) {
 		api_db_error(r, err);
 		return;
 	}
-	out = json_pack("{s:o}", "user", me);
+	display = display_json(conn, err, sizeof(err));
+	if (!display) {
+		json_decref(me);
+		api_db_error(r, err);
+		return;
+	}
+	out = json_pack("{s:o, s:o}", "user", me, "display", display);
 	if (!r->who.token) /* a session: its CSRF token for the page */
 		json_object_set_new(out, "csrf", json_string(r->who.csrf));
 	api_ok(r, 200, out);

@@ -333,6 +333,9 @@ const struct md_param_def md_params[] = {
      "caller pool order: 0 random, 1 round robin"},
     {"SERVER_BILLING_FEE_PRECISION", 0, 6, false, "4",
      "decimals fees are rounded to"},
+    {"SERVER_CURRENCY", 0, 8, true, "USD",
+     "currency code or sign the web manager shows with money (USD, CNY, "
+     "€)"},
     {"SERVER_BILLING_HOLD_TIME_PRECISION", 0, 1000, false, "50",
      "ms of a started second that count as a whole second"},
     {"SERVER_BILLING_FREE_TIME", 0, 86400, false, "0", "free seconds per call"},

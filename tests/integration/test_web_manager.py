@@ -16,6 +16,7 @@ Debian's chromium (playwright-core, tests/web/manage.mjs).
 import json
 import shutil
 import subprocess
+from decimal import Decimal
 
 import pytest
 
@@ -29,14 +30,16 @@ def _url(stack):
     return f"http://{stack.bd_http}"
 
 
-def _node(stack, *args, timeout=180):
-    """Run one phase of manage.mjs; its JSON line."""
+def _node(stack, *args, timeout=180, check=True):
+    """Run one phase of manage.mjs; its JSON line (with check=False, also
+    when the phase failed: "problems" says why)."""
     if not (it.WEB_ROOT / "app.js").exists():
         pytest.fail("the web manager is not built: make web")
     p = subprocess.run(["node", str(MANAGE), args[0], _url(stack),
                         *args[1:]], capture_output=True, text=True,
                        timeout=timeout)
-    assert p.returncode == 0, f"{args[0]}: {p.stderr}\n{p.stdout}"
+    if check or not p.stdout.strip():
+        assert p.returncode == 0, f"{args[0]}: {p.stderr}\n{p.stdout}"
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -126,13 +129,21 @@ def test_live_dashboard_and_hangup(stack):
 
 def test_pages_in_both_languages_and_sizes(stack):
     _switch_up(stack)
+    # a few calls, so that CDRs, statistics and revenue show something
+    uac = stack.uac("some", "uac_hold.xml", calls=4, limit=4, rate=10,
+                    duration_ms=2000, timeout_s=30)
+    assert uac.finish(30) == 0, uac.report()
+    it.wait_for(lambda: stack.scalar("SELECT count(*) FROM cdr") >= 4, 20,
+                "the CDRs")
     out = stack.dir / "screens"
     res = _node(stack, "screens", it.ADMIN_USER, it.ADMIN_PASSWORD,
-                str(out), timeout=300)
-    assert len(res["shots"]) == 24, res["shots"]
+                str(out), timeout=600, check=False)
+    # kept even when a page is wrong, so that it can be looked at
     SHOTS.mkdir(exist_ok=True)
     for f in res["shots"]:
         shutil.copy(f, SHOTS)
+    assert not res["problems"], res["problems"]
+    assert len(res["shots"]) == 4 * (1 + 23), res["shots"]
 
 
 def test_account_form_errors_and_writes(stack):
@@ -155,3 +166,141 @@ def test_account_form_errors_and_writes(stack):
     assert acc["credit_limit"] in ("2", "2.0000", "2.000000"), acc
     assert acc["max_concurrent_calls"] == 3, acc
     assert float(acc["balance"]) == 5, acc
+
+
+def _balance(stack, account):
+    _, _, acc = it.api(stack.bd_http, "GET", f"/api/v1/accounts/{account}")
+    return Decimal(acc["balance"])
+
+
+def _newest_cdr(stack, account):
+    rows = stack.query(
+        "SELECT id, routing_gateway, end_reason, callee FROM cdr "
+        "WHERE account = %s ORDER BY setup_time DESC LIMIT 1", (account,))
+    return rows[0] if rows else None
+
+
+def test_operator_scenario(stack):
+    """Done-when 1: an operator builds a switch in the browser (a rate
+    table by CSV import, a vendor, a customer, a mapping gateway, two
+    routing gateways); a sipp call shows in current calls and is hung up
+    there; its CDR is found by number; a top-up changes the balance;
+    locking the gateway sends the next call to the other one.  Then an
+    agent and a customer see only their part."""
+    gw_a = stack.uas("gwA", "uas_answer.xml", rtp_echo=False)
+    gw_b = stack.uas("gwB", "uas_answer.xml", rtp_echo=False)
+    stack.provision({"system_parameters": {
+        "SS_MEDIAPROXYMODE": "0", "SS_FAILOVER_NO_PROVISIONAL_MS": "3000"}})
+    stack.start_all()
+    res = _node(stack, "build", it.ADMIN_USER, it.ADMIN_PASSWORD,
+                f"{gw_a.port},{gw_b.port}")
+    print("built:", res["made"], res["errors"])
+    assert "65535" in res["errors"]["routing_gateways.port"], res
+    assert "exists" in res["errors"]["rate_tables.name"], res
+    assert stack.scalar("SELECT count(*) FROM routing_gateways "
+                        "WHERE name = 'webbad'") == 0
+    _, _, rt = it.api(stack.bd_http, "GET", "/api/v1/rate_tables/websell")
+    assert [e["prefix"] for e in rt["entries"]] == ["1", "1555"], rt
+    assert rt["entries"][1]["area_name"] == "US, test", rt
+
+    def route():
+        _, _, r = it.api(stack.bd_http, "GET",
+                         "/api/v1/route?callee=15551230001"
+                         "&mapping_gateway=webmg")
+        return r
+    it.wait_for(lambda: [c["gateway"] for c in route()["candidates"]] ==
+                ["webgwA", "webgwB"], 20, "signalingd to load the forms")
+
+    # a call in current calls, hung up from the page
+    long = stack.uac("long", "uac_hold.xml", calls=1, limit=1,
+                     duration_ms=60000, timeout_s=90)
+    res = _node(stack, "hangup", it.ADMIN_USER, it.ADMIN_PASSWORD)
+    long.finish(30)
+    it.wait_for(lambda: _newest_cdr(stack, "webcust"), 20, "the CDR")
+    cdr = _newest_cdr(stack, "webcust")
+    assert cdr["id"] == res["hung_up"], (cdr, res)
+    assert cdr["end_reason"] == "OperatorHangup", cdr
+    assert cdr["routing_gateway"] == "webgwA", cdr
+
+    # its CDR found by number
+    res = _node(stack, "cdr", it.ADMIN_USER, it.ADMIN_PASSWORD,
+                f"15551230001,{cdr['id']}")
+    print("cdr rows:", res["rows"])
+    assert any("webcust" in r and "15551230001" in r for r in res["rows"])
+    assert "number=15551230001" in res["export"], res["export"]
+
+    # a top-up of 25: the page's balance and the ledger's move by 25
+    before = _balance(stack, "webcust")
+    res = _node(stack, "topup", it.ADMIN_USER, it.ADMIN_PASSWORD,
+                "webcust,25")
+    print("top-up:", res)
+    assert _balance(stack, "webcust") == before + 25
+    assert "decimal" in res["bad_amount"].lower(), res
+    assert "webcust" in res["confirm"], res
+
+    # lock webgwA in its form: the next call goes to webgwB
+    res = _node(stack, "lock", it.ADMIN_USER, it.ADMIN_PASSWORD, "webgwA")
+    assert res["locked"] == "✓", res
+    it.wait_for(lambda: [c["gateway"] for c in route()["candidates"]] ==
+                ["webgwB"], 20, "signalingd to see the lock")
+    uac = stack.uac("after-lock", "uac_hold.xml", calls=1, limit=1,
+                    duration_ms=1000, timeout_s=30)
+    assert uac.finish(30) == 0, uac.report()
+    it.wait_for(lambda: _newest_cdr(stack, "webcust")["id"] != cdr["id"],
+                20, "the second CDR")
+    assert _newest_cdr(stack, "webcust")["routing_gateway"] == "webgwB"
+
+    # an agent: its subtree and the menus of its authorizations
+    for acc in ({"name": "webagent", "type": "customer",
+                 "rate_table": "websell",
+                 "agent_authorizations": ["manage_accounts"]},
+                {"name": "websub", "type": "customer", "agent": "webagent",
+                 "rate_table": "websell"}):
+        status, _, body = it.api(stack.bd_http, "POST", "/api/v1/accounts",
+                                 acc)
+        assert status == 201, body
+    for user, role, acc in (("webagent1", "agent", "webagent"),
+                            ("webcust1", "customer", "webcust")):
+        status, _, body = it.api(stack.bd_http, "POST", "/api/v1/users",
+                                 {"username": user, "role": role,
+                                  "account": acc,
+                                  "password": f"{user}-Password-1"})
+        assert status == 201, body
+    out = stack.dir / "roles"
+    agent = _node(stack, "roles", "webagent1", "webagent1-Password-1",
+                  str(out))
+    print("agent:", agent)
+    assert set(agent["menu"]) == {"my_account", "cdrs", "stats", "payments",
+                                  "accounts"}, agent["menu"]
+    assert set(agent["accounts"]) == {"webagent", "websub"}, agent
+    assert agent["can_create"] and agent["refused"] == 403, agent
+
+    cust = _node(stack, "roles", "webcust1", "webcust1-Password-1",
+                 str(out))
+    print("customer:", cust)
+    assert cust["menu"] == ["my_account", "cdrs", "payments"], cust["menu"]
+    assert cust["cdr_accounts"] and set(cust["cdr_accounts"]) == \
+        {"webcust"}, cust
+    assert cust["refused"] == 403, cust
+    SHOTS.mkdir(exist_ok=True)
+    for f in agent["shots"] + cust["shots"]:
+        shutil.copy(f, SHOTS)
+
+
+def test_money_display_follows_parameters(stack):
+    """Every role learns how to show money from /me: SERVER_CURRENCY and
+    SERVER_BILLING_FEE_PRECISION, checked like any parameter."""
+    stack.start_daemon("billingd")
+    _, _, me = it.api(stack.bd_http, "GET", "/api/v1/me")
+    assert me["display"] == {"currency": "USD", "fee_precision": 4}, me
+    status, _, body = it.api(stack.bd_http, "PATCH",
+                             "/api/v1/system_parameters",
+                             {"SERVER_CURRENCY": "CNY",
+                              "SERVER_BILLING_FEE_PRECISION": "2"})
+    assert status == 200, body
+    _, _, me = it.api(stack.bd_http, "GET", "/api/v1/me")
+    assert me["display"] == {"currency": "CNY", "fee_precision": 2}, me
+    status, _, body = it.api(stack.bd_http, "PATCH",
+                             "/api/v1/system_parameters",
+                             {"SERVER_CURRENCY": "RENMINBI-YUAN"})
+    assert status == 400 and "SERVER_CURRENCY" in json.dumps(body), body

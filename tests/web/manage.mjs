@@ -6,6 +6,11 @@
 //   node manage.mjs hangup   URL USER PASSWORD
 //   node manage.mjs screens  URL USER PASSWORD OUTDIR
 //   node manage.mjs config   URL USER PASSWORD
+//   node manage.mjs build    URL USER PASSWORD PORT_A,PORT_B
+//   node manage.mjs cdr      URL USER PASSWORD NUMBER,CDR_ID
+//   node manage.mjs topup    URL USER PASSWORD ACCOUNT,AMOUNT
+//   node manage.mjs lock     URL USER PASSWORD GATEWAY
+//   node manage.mjs roles    URL USER PASSWORD OUTDIR
 //
 // Prints one JSON line with what it saw; exits 1 (with the reason on
 // stderr) when the page did not do what the phase expects.
@@ -64,6 +69,27 @@ async function axe(page, name) {
   if (bad.length) fail(`axe on ${name}: ${JSON.stringify(bad)}`);
   return res;
 }
+
+// the rate tables the build phase imports
+const CSV = {
+  websell: 'prefix,area_name,connect_fee,first_interval,first_rate,next_interval,next_rate\r\n'
+    + '1,US,0.0050,6,0.0125,6,0.0133\r\n"1555","US, test",0,1,0.0200,1,0.0200\r\n',
+  webbuy: 'prefix,first_interval,first_rate,next_interval,next_rate\n1,6,0.0050,6,0.0050\n1555,1,0.0100,1,0.0100\n',
+};
+
+// every page of an administrator, and what shows it is ready
+const LIST = '[data-testid=new]';
+const SCREENS = {
+  dashboard: '.chart-box canvas, .chart-box .u-wrap', calls: '#call-filter',
+  alarms: '[data-testid=no-alarms], table[data-testid=alarms]', performance: '.host',
+  analysis: '#route-callee', cdrs: 'table.cdrs, [data-testid=no-cdrs]',
+  revenue: '[data-testid=rev-income]', stats: '#stats-span', payments: '#pay-amount',
+  accounts: 'tr[data-row]', 'accounts/new': '#f-name', mapping_gateways: 'tr[data-row]',
+  routing_gateways: 'tr[data-row]', gateway_groups: LIST, rate_tables: LIST,
+  'rate_tables/new': '[data-testid=rate-csv]', work_calendars: LIST, package_period_rates: LIST,
+  phones: LIST, card_batches: '#batch-name', params: 'table.params', access: '#wac',
+  users: 'tr[data-row]',
+};
 
 const browser = await chromium.launch({
   executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'],
@@ -180,6 +206,171 @@ try {
     out.left = await page.$$eval('tr[data-row]', (rows) => rows.map((r) => r.dataset.row));
     for (const [k, v] of Object.entries(out.errors)) if (!v) fail(`no field error for ${k}`);
     if (!out.confirm) fail('no confirmation asked before deleting');
+  } else if (phase === 'build') {
+    // the done-when scenario's switch, through the forms only: a rate
+    // table by CSV import, a vendor, a customer, a mapping gateway and
+    // two routing gateways (ports in arg as "A,B")
+    const [portA, portB] = arg.split(',');
+    const page = await newPage(browser);
+    await signIn(page, password);
+    await page.waitForSelector('[data-testid=logout]');
+    const create = async (section, fields) => {
+      await page.goto(`${base}#/${section}/new`);
+      await page.waitForSelector('#f-name');
+      for (const [k, v] of Object.entries(fields)) {
+        const sel = `#f-${k}`;
+        const tag = await page.$eval(sel, (e) => `${e.tagName}:${e.type || ''}`);
+        if (tag.startsWith('SELECT')) await page.selectOption(sel, v);
+        else if (tag === 'INPUT:checkbox') await page.setChecked(sel, v);
+        else await page.fill(sel, String(v));
+      }
+      if (section === 'rate_tables') {
+        await page.setInputFiles('#rate-csv-file', {
+          name: `${fields.name}.csv`, mimeType: 'text/csv', buffer: Buffer.from(CSV[fields.name]),
+        });
+        await page.waitForFunction(() => /2/.test(document.querySelector('[data-testid=rate-csv-note]')?.textContent || ''));
+      }
+      await page.click('[data-testid=save]');
+      await page.waitForSelector(`tr[data-row="${fields.name}"]`, { timeout: 10000 });
+    };
+    await create('rate_tables', { name: 'websell' });
+    await create('rate_tables', { name: 'webbuy' });
+    // bad input in another form: a port out of range, a duplicate name
+    out.errors = {};
+    const refused = async (section, fields, field) => {
+      await page.goto(`${base}#/${section}/new`);
+      await page.waitForSelector('#f-name');
+      for (const [k, v] of Object.entries(fields)) await page.fill(`#f-${k}`, String(v));
+      await page.click('[data-testid=save]');
+      await page.waitForFunction(() => document.querySelector('[data-testid=form-note]')?.textContent.length > 0);
+      const el = await page.$(`[data-error="${field}"]`);
+      out.errors[`${section}.${field}`] = el ? await el.textContent() : '';
+      if (!el) fail(`${section}: no error next to ${field}`);
+    };
+    await refused('routing_gateways', { name: 'webbad', address: '127.0.0.1', port: 70000 }, 'port');
+    await refused('rate_tables', { name: 'websell' }, 'name');
+    await create('accounts', { name: 'webvend', type: 'vendor', buy_rate_table: 'webbuy' });
+    await create('accounts', {
+      name: 'webcust', type: 'customer', billing_type: 'prepaid', balance: '10', rate_table: 'websell',
+    });
+    await create('mapping_gateways', { name: 'webmg', account: 'webcust', auth_mode: 'ip', ips: '127.0.0.1' });
+    for (const [n, port, prio] of [['webgwA', portA, 1], ['webgwB', portB, 2]]) {
+      await create('routing_gateways', {
+        name: n, account: 'webvend', address: '127.0.0.1', port, transport: 'udp', prefixes: '1', priority: prio,
+        switch_until_connect: true,
+      });
+    }
+    out.made = ['websell', 'webbuy', 'webvend', 'webcust', 'webmg', 'webgwA', 'webgwB'];
+  } else if (phase === 'cdr') {
+    // find a call's CDR by number (arg: "NUMBER,CDR_ID")
+    const [number, id] = arg.split(',');
+    const page = await newPage(browser);
+    await signIn(page, password);
+    await page.waitForSelector('[data-testid=logout]');
+    await page.goto(`${base}#/cdrs`);
+    await page.waitForSelector('#cdr-number');
+    await page.fill('#cdr-number', number);
+    await page.click('[data-testid=cdr-search]');
+    await page.waitForSelector(`tr[data-cdr="${id}"]`, { timeout: 10000 });
+    out.rows = await page.$$eval('tr[data-cdr]', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    out.export = await page.getAttribute('[data-testid=cdr-export]', 'href');
+    await page.fill('#cdr-number', '999999999');
+    await page.click('[data-testid=cdr-search]');
+    await page.waitForSelector('[data-testid=no-cdrs]', { timeout: 10000 });
+  } else if (phase === 'topup') {
+    // top up an account (arg: "ACCOUNT,AMOUNT") and read its balance
+    // in the accounts list before and after
+    const [acc, amount] = arg.split(',');
+    const page = await newPage(browser);
+    await signIn(page, password);
+    await page.waitForSelector('[data-testid=logout]');
+    const balance = async () => {
+      await page.goto(`${base}#/accounts`);
+      const row = await page.waitForSelector(`tr[data-row="${acc}"]`);
+      return row.$eval('td:nth-child(4)', (c) => c.textContent);
+    };
+    out.before = await balance();
+    await page.goto(`${base}#/payments`);
+    await page.waitForSelector('#pay-amount');
+    await page.selectOption('#pay-kind', 'topup');
+    await page.fill('#pay-account', acc);
+    await page.fill('#pay-amount', 'ten');
+    await page.click('[data-testid=pay]');
+    out.bad_amount = await (await page.waitForSelector('[data-error="pay-amount"]')).textContent();
+    await page.fill('#pay-amount', amount);
+    page.once('dialog', (d) => { out.confirm = d.message(); d.accept(); });
+    await page.click('[data-testid=pay]');
+    await page.waitForFunction(() => /\d/.test(document.querySelector('[data-testid=pay-note]')?.textContent || ''));
+    out.note = await page.textContent('[data-testid=pay-note]');
+    out.after = await balance();
+    if (out.after === out.before) fail(`the balance did not change: ${out.before}`);
+    if (!out.confirm) fail('no confirmation asked before paying');
+  } else if (phase === 'lock') {
+    // lock a routing gateway (arg) through its form
+    const page = await newPage(browser);
+    await signIn(page, password);
+    await page.waitForSelector('[data-testid=logout]');
+    await page.goto(`${base}#/routing_gateways/${arg}`);
+    await page.waitForFunction(() => document.querySelector('#f-address')?.value !== '');
+    await page.setChecked('#f-locked', true);
+    await page.click('[data-testid=save]');
+    const row = await page.waitForSelector(`tr[data-row="${arg}"]`, { timeout: 10000 });
+    out.locked = await row.$eval('td:last-child', (c) => c.textContent);
+  } else if (phase === 'roles') {
+    // what an agent or a customer sees (arg: OUTDIR for screenshots):
+    // the menu, the rows of the lists, and the API's answer to a page
+    // the menu does not offer
+    mkdirSync(arg, { recursive: true });
+    out.shots = [];
+    const page = await newPage(browser);
+    await signIn(page, password);
+    await page.waitForSelector('[data-testid=logout]');
+    await page.waitForSelector('nav a[data-page]');
+    out.menu = await page.$$eval('nav a[data-page]', (as) => as.map((a) => a.dataset.page));
+    const shot = async (name) => {
+      for (const lang of ['en', 'zh']) {
+        await page.selectOption('[data-testid=lang]', lang);
+        await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang);
+        for (const [vname, vp] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 375, height: 812 }]]) {
+          await page.setViewportSize(vp);
+          await page.waitForTimeout(300);
+          if (vname === 'phone') {
+            const over = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+            if (over > 0) fail(`${user} ${name} is ${over} px wider than the phone`);
+          }
+          await axe(page, `${user} ${name} ${lang} ${vname}`);
+          const f = `${arg}/${name}-${lang}-${vname}.png`;
+          await page.screenshot({ path: f, fullPage: true });
+          out.shots.push(f);
+        }
+      }
+      await page.selectOption('[data-testid=lang]', 'en');
+      await page.setViewportSize({ width: 1280, height: 800 });
+    };
+    const role = await page.textContent('.who');
+    const who = /customer/.test(role) ? 'customer' : 'agent';
+    await page.goto(`${base}#/my_account`);
+    await page.waitForSelector('[data-testid=my-balance]');
+    out.balance = await page.textContent('[data-testid=my-balance] .card-value');
+    await shot(`${who}-my_account`);
+    await page.goto(`${base}#/cdrs`);
+    await page.waitForSelector('table.cdrs, [data-testid=no-cdrs]');
+    out.cdr_accounts = await page.$$eval('tr[data-cdr]', (rows) => rows.map((r) => r.cells[1].textContent));
+    await shot(`${who}-cdrs`);
+    if (out.menu.includes('accounts')) {
+      await page.goto(`${base}#/accounts`);
+      await page.waitForSelector('tr[data-row]');
+      out.accounts = await page.$$eval('tr[data-row]', (rows) => rows.map((r) => r.dataset.row));
+      out.can_create = !!(await page.$('[data-testid=new]'));
+      await shot(`${who}-accounts`);
+    }
+    await page.goto(`${base}#/payments`);
+    await page.waitForSelector('h1');
+    await shot(`${who}-payments`);
+    out.refused = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/routing_gateways', { credentials: 'same-origin' });
+      return r.status;
+    });
   } else if (phase === 'screens') {
     mkdirSync(arg, { recursive: true });
     out.shots = [];
@@ -200,10 +391,7 @@ try {
         await page.click('button[type=submit]');
         await page.waitForSelector('[data-value="live-calls"]');
         await page.selectOption('[data-testid=lang]', lang);
-        const ready = {
-          dashboard: '.chart-box canvas, .chart-box .u-wrap', calls: '#call-filter',
-          accounts: 'tr[data-row]', 'accounts/new': '#f-name', routing_gateways: 'tr[data-row]',
-        };
+        const ready = SCREENS;
         for (const p of Object.keys(ready)) {
           await page.goto(`${base}#/${p}`);
           await page.waitForSelector(ready[p]);

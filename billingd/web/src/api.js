@@ -2,6 +2,8 @@
 // A session cookie (HttpOnly) carries the login; every write sends the
 // CSRF token the login answer gave (kept in memory and re-read from
 // /api/v1/me after a reload).
+import { setDisplay } from './ui.js';
+
 let csrf = '';
 
 export class ApiError extends Error {
@@ -35,6 +37,7 @@ export async function api(method, path, body, extra) {
 export async function login(username, password) {
   const r = await api('POST', 'login', { username, password });
   csrf = r.csrf || '';
+  setDisplay(r.display);
   return r.user;
 }
 
@@ -43,6 +46,7 @@ export async function me() {
   try {
     const r = await api('GET', 'me');
     csrf = r.csrf || csrf;
+    setDisplay(r.display);
     return r.user;
   } catch (e) {
     if (e.status === 401) return null;

@@ -6,7 +6,8 @@ import { useEffect, useState } from 'preact/hooks';
 import htm from 'htm';
 import { api, ApiError } from './api.js';
 import { schemas, fieldsOf, toText, fromText } from './schema.js';
-import { t, label } from './i18n.js';
+import { t, label, help } from './i18n.js';
+import { fmtMoney, parseCsv, toCsv, download } from './ui.js';
 
 const html = htm.bind(h);
 const PAGE = 20;
@@ -25,17 +26,74 @@ export const SECTIONS = {
   work_calendars: { schema: 'WorkCalendarInput', key: 'name', cols: ['name'] },
   package_period_rates: { schema: 'PackagePeriodRateInput', key: 'name', cols: ['name'] },
   phones: { schema: 'PhoneInput', key: 'number', cols: ['number', 'account'] },
+  users: { schema: 'UserInput', key: 'username',
+    cols: ['username', 'role', 'account', 'enabled', 'language', 'time_zone'] },
 };
 
-function cell(v) {
+const MONEY = new Set(['balance', 'credit_limit', 'low_balance_alarm']);
+
+// rate entries <-> CSV (the columns of a provisioning file's entries)
+const RATE_COLS = ['prefix', 'area_name', 'connect_fee', 'first_interval', 'first_rate',
+  'next_interval', 'next_rate'];
+const RATE_INTS = new Set(['first_interval', 'next_interval']);
+
+export function csvToEntries(text) {
+  const rows = parseCsv(text);
+  if (!rows.length) throw new Error(t('csv_empty'));
+  const head = rows[0].map((h) => h.trim().toLowerCase());
+  if (!head.includes('prefix')) throw new Error(t('csv_no_prefix'));
+  const bad = head.filter((h) => h && !RATE_COLS.includes(h));
+  if (bad.length) throw new Error(t('csv_unknown', { cols: bad.join(', ') }));
+  return rows.slice(1).map((r) => {
+    const e = {};
+    head.forEach((h, i) => {
+      const v = (r[i] || '').trim();
+      if (!h || v === '') return;
+      e[h] = RATE_INTS.has(h) && /^[0-9]+$/.test(v) ? Number(v) : v;
+    });
+    return e;
+  });
+}
+
+function RateCsv({ value, onChange, name }) {
+  const [note, setNote] = useState('');
+  const load = async (e) => {
+    const file = e.target.files && e.target.files[0];
+    if (!file) return;
+    try {
+      const entries = csvToEntries(await file.text());
+      onChange(JSON.stringify(entries, null, 1));
+      setNote(t('csv_loaded', { n: entries.length }));
+    } catch (ex) {
+      setNote(`${t('error')}: ${ex.message}`);
+    }
+    e.target.value = '';
+  };
+  const save = () => {
+    let entries = [];
+    try { entries = JSON.parse(value || '[]'); } catch (_) { setNote(t('bad_json')); return; }
+    download(`${name || 'rates'}.csv`, toCsv(RATE_COLS, entries));
+  };
+  return html`<fieldset class="csv" data-testid="rate-csv">
+    <legend>${t('entries_csv')}</legend>
+    <p class="help">${t('csv_help', { cols: RATE_COLS.join(',') })}</p>
+    <label class="button secondary" for="rate-csv-file">${t('import_csv')}</label>
+    <input id="rate-csv-file" class="sr-only" type="file" accept=".csv,text/csv" onChange=${load} />
+    <button type="button" class="secondary" onClick=${save} data-testid="rate-export">${t('export_csv')}</button>
+    <p class="note" role="status" data-testid="rate-csv-note">${note}</p>
+  </fieldset>`;
+}
+
+function cell(v, col) {
   if (v === null || v === undefined) return '';
+  if (MONEY.has(col)) return fmtMoney(v);
   if (typeof v === 'boolean') return v ? '✓' : '';
   if (Array.isArray(v)) return v.join(', ');
   if (typeof v === 'object') return '…';
   return String(v);
 }
 
-export function ConfigList({ section }) {
+export function ConfigList({ section, canCreate }) {
   const sec = SECTIONS[section];
   const [offset, setOffset] = useState(0);
   const [state, setState] = useState({ data: null, error: null });
@@ -51,17 +109,17 @@ export function ConfigList({ section }) {
   return html`<section aria-labelledby="h-list">
     <div class="head">
       <h1 id="h-list">${t(section)}</h1>
-      <a class="button" href=${`#/${section}/new`} data-testid="new">${t('new')}</a>
+      ${canCreate === false ? null : html`<a class="button" href=${`#/${section}/new`} data-testid="new">${t('new')}</a>`}
     </div>
     ${state.error ? html`<p class="warn" role="alert">${t('error')}: ${state.error.message}</p>` : null}
     ${!d ? (state.error ? null : html`<p class="muted">…</p>`) : d.items.length === 0
     ? html`<p class="muted">${t('no_items')}</p>`
-    : html`<div class="table-wrap"><table>
+    : html`<div class="table-wrap" tabindex="0"><table>
         <thead><tr>${sec.cols.map((c) => html`<th scope="col">${label(c)}</th>`)}</tr></thead>
         <tbody>${d.items.map((o) => html`<tr data-row=${o[sec.key]}>
           ${sec.cols.map((c, i) => html`<td>${i === 0
-    ? html`<a href=${`#/${section}/${encodeURIComponent(o[sec.key])}`}>${cell(o[c])}</a>`
-    : cell(o[c])}</td>`)}
+    ? html`<a href=${`#/${section}/${encodeURIComponent(o[sec.key])}`}>${cell(o[c], c)}</a>`
+    : cell(o[c], c)}</td>`)}
         </tr>`)}</tbody>
       </table></div>
       <div class="pager">
@@ -113,7 +171,7 @@ function Field({ f, value, error, onChange, fresh }) {
     <label for=${id}>${label(f.name)}${f.required && fresh ? html` <span aria-hidden="true">*</span>` : null}</label>
     ${input}
     ${error ? html`<p class="field-error" id=${eid} data-error=${f.name}>${error}</p>` : null}
-    ${f.help ? html`<p class="help">${f.help}</p>` : null}
+    ${f.help ? html`<p class="help">${help(f.name, f.help)}</p>` : null}
   </div>`;
 }
 
@@ -206,6 +264,8 @@ export function ConfigForm({ section, name }) {
     ${!fields ? html`<p class="muted">…</p>` : html`<form class="cfg" onSubmit=${save} novalidate>
       ${fields.map((f) => html`<${Field} key=${f.name} f=${f} value=${vals[f.name]} error=${errs[f.name]}
         fresh=${fresh} onChange=${(v) => setVals({ ...vals, [f.name]: v })} />`)}
+      ${section === 'rate_tables' ? html`<${RateCsv} value=${vals.entries} name=${vals.name}
+        onChange=${(v) => setVals({ ...vals, entries: v })} />` : null}
       <div class="actions">
         <button type="submit" disabled=${busy} data-testid="save">${t('save')}</button>
         <a class="button secondary" href=${`#/${section}`}>${t('cancel')}</a>

@@ -4,81 +4,73 @@
 // index.html.  Live values are polled (docs/decisions.md "Web manager").
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import htm from 'htm';
 import uPlot from 'uplot';
 import { api, login, logout, me, ApiError } from './api.js';
-import { SECTIONS, ConfigList, ConfigForm } from './config.js';
+import { ConfigList, ConfigForm } from './config.js';
 import { LANGS, t, setLang, getLang, langOf, apiLang } from './i18n.js';
-
-const html = htm.bind(h);
-const LIVE_MS = 2000;	   // dashboard and calls refresh
-const TIMELINE_MS = 30000; // the hour's chart from the CDRs
-
-// pages: the menu shows those the user's role may open (the API refuses
-// the rest anyway)
+import {
+  html, usePoll, useLoad, Loading, Money, fmtInt, fmtDuration, fmtTime,
+} from './ui.js';
+import { Cdrs } from './cdrs.js';
+import { Payments, MyAccount } from './money.js';
+import { Analysis } from './tools.js';
+import { Alarms, Stats, Revenue, Performance } from './monitor.js';
+import { Params, Access } from './system.js';
+import { CardBatches } from './cards.js';
+// pages: the menu shows those the user's role (and, for an agent, its
+// authorizations) may open; the API refuses the rest anyway
 const STAFF = ['admin', 'operator'];
+const ALL = [...STAFF, 'agent', 'customer'];
+const GW_AUTHS = ['add_delete_gateways', 'modify_gateway_info', 'modify_gateway_capacity'];
+const GROUPS = ['monitor', 'billing', 'config', 'system'];
 const PAGES = [
-  { id: 'dashboard', roles: STAFF, view: Dashboard },
-  { id: 'calls', roles: STAFF, view: Calls },
-  // agents manage accounts, mapping gateways and phones in their subtree
-  ...Object.keys(SECTIONS).map((id) => ({
-    id, config: true,
-    roles: ['accounts', 'mapping_gateways', 'phones'].includes(id) ? [...STAFF, 'agent'] : STAFF,
-  })),
+  { id: 'dashboard', group: 'monitor', roles: STAFF, view: Dashboard },
+  { id: 'calls', group: 'monitor', roles: STAFF, view: Calls },
+  { id: 'alarms', label: 'alarms_page', group: 'monitor', roles: STAFF, view: Alarms },
+  { id: 'performance', group: 'monitor', roles: STAFF, view: Performance },
+  { id: 'analysis', group: 'monitor', roles: STAFF, view: Analysis },
+  { id: 'my_account', group: 'billing', roles: ['agent', 'customer'], view: MyAccount },
+  { id: 'cdrs', group: 'billing', roles: ALL, view: Cdrs },
+  { id: 'revenue', group: 'billing', roles: STAFF, view: Revenue },
+  { id: 'stats', group: 'billing', roles: [...STAFF, 'agent'], view: Stats },
+  { id: 'payments', group: 'billing', roles: ALL, view: Payments },
+  { id: 'accounts', group: 'config', config: true, roles: [...STAFF, 'agent'], write: ['manage_accounts'] },
+  { id: 'mapping_gateways', group: 'config', config: true, roles: [...STAFF, 'agent'], need: GW_AUTHS,
+    write: ['add_delete_gateways'] },
+  { id: 'routing_gateways', group: 'config', config: true, roles: STAFF },
+  { id: 'gateway_groups', group: 'config', config: true, roles: STAFF },
+  { id: 'rate_tables', group: 'config', config: true, roles: STAFF },
+  { id: 'work_calendars', group: 'config', config: true, roles: STAFF },
+  { id: 'package_period_rates', group: 'config', config: true, roles: STAFF },
+  { id: 'phones', group: 'config', config: true, roles: [...STAFF, 'agent'], need: ['manage_phones'],
+    write: ['manage_phones'] },
+  { id: 'card_batches', group: 'config', roles: [...STAFF, 'agent'], need: ['manage_phone_cards'], view: CardBatches },
+  { id: 'params', group: 'system', roles: ['admin'], view: Params },
+  { id: 'access', group: 'system', roles: ['admin'], view: Access },
+  { id: 'users', group: 'system', config: true, roles: ['admin'] },
 ];
 
-function pagesFor(user) {
-  return PAGES.filter((p) => p.roles.includes(user.role));
+function auths(acct) {
+  return (acct && acct.agent_authorizations) || [];
+}
+
+function pagesFor(user, acct) {
+  return PAGES.filter((p) => p.roles.includes(user.role) &&
+    (user.role !== 'agent' || !p.need || p.need.some((a) => auths(acct).includes(a))));
+}
+
+function canCreate(p, user, acct) {
+  return user.role !== 'agent' || !p.write || p.write.some((a) => auths(acct).includes(a));
 }
 
 // [page, object] of the hash: #/accounts/cust1 -> ['accounts', 'cust1']
 function route() {
-  const parts = (location.hash.replace(/^#\/?/, '') || 'dashboard').split('?')[0].split('/');
+  const parts = (location.hash.replace(/^#\/?/, '') || '').split('?')[0].split('/');
   return [parts[0], parts[1] ? decodeURIComponent(parts[1]) : ''];
 }
 
-// ---- formatting ----
-
-function fmtInt(n) {
-  return new Intl.NumberFormat(getLang() === 'zh' ? 'zh-CN' : 'en').format(n || 0);
-}
-
-function fmtDuration(s) {
-  s = Math.max(0, Math.floor(s || 0));
-  const m = Math.floor(s / 60), r = s % 60;
-  return `${m}:${String(r).padStart(2, '0')}`;
-}
-
-function fmtTime(d, tz) {
-  try {
-    return new Intl.DateTimeFormat(getLang() === 'zh' ? 'zh-CN' : 'en',
-      { timeStyle: 'medium', timeZone: tz || undefined }).format(d);
-  } catch (_) {
-    return d.toLocaleTimeString();
-  }
-}
-
-// ---- live data ----
-
-// fn() every ms while mounted; [data, error, at]
-function usePoll(fn, ms, deps) {
-  const [state, setState] = useState({ data: null, error: null, at: null });
-  useEffect(() => {
-    let alive = true, timer = null;
-    const tick = async () => {
-      try {
-        const data = await fn();
-        if (alive) setState({ data, error: null, at: new Date() });
-      } catch (e) {
-        if (alive) setState((s) => ({ ...s, error: e }));
-      }
-      if (alive) timer = setTimeout(tick, ms);
-    };
-    tick();
-    return () => { alive = false; clearTimeout(timer); };
-  }, deps || []);
-  return state;
-}
+const LIVE_MS = 2000;	   // dashboard and calls refresh
+const TIMELINE_MS = 30000; // the hour's chart from the CDRs
 
 // ---- pages ----
 
@@ -151,9 +143,9 @@ function Dashboard({ user }) {
     </div>
     <h2>${t('today')}</h2>
     <div class="cards">
-      <${Card} id="income" label=${t('income')} value=${today.income} sub=${`${fmtInt(today.calls)} / ${fmtInt(today.answered)} ${t('answered')}`} />
-      <${Card} id="cost" label=${t('cost')} value=${today.cost} sub=${`${fmtInt(today.minutes)} ${t('minutes')}`} />
-      <${Card} id="profit" label=${t('profit')} value=${today.profit} tone="primary" />
+      <${Card} id="income" label=${t('income')} value=${html`<${Money} v=${today.income} />`} sub=${`${fmtInt(today.calls)} / ${fmtInt(today.answered)} ${t('answered')}`} />
+      <${Card} id="cost" label=${t('cost')} value=${html`<${Money} v=${today.cost} />`} sub=${`${fmtInt(today.minutes)} ${t('minutes')}`} />
+      <${Card} id="profit" label=${t('profit')} value=${html`<${Money} v=${today.profit} />`} tone="primary" />
     </div>
     <${Chart} points=${hour.data && hour.data.points} live=${sg.calls} />
     <p class="muted" aria-live="off">${t('updated')} ${fmtTime(live.at, user.time_zone)}</p>
@@ -190,7 +182,7 @@ function Calls() {
     <p role="status" class="note">${note}</p>
     ${!live.data ? html`<${Loading} error=${live.error} />` : items.length === 0
     ? html`<p class="muted" data-testid="no-calls">${t('no_calls')}</p>`
-    : html`<div class="table-wrap"><table class="calls">
+    : html`<div class="table-wrap" tabindex="0"><table class="calls">
         <thead><tr>
           <th scope="col">${t('account')}</th><th scope="col">${t('caller')}</th>
           <th scope="col">${t('callee')}</th><th scope="col">${t('state')}</th>
@@ -207,12 +199,6 @@ function Calls() {
         </tr>`)}</tbody>
       </table></div>`}
   </section>`;
-}
-
-function Loading({ error }) {
-  return error
-    ? html`<p class="warn" role="alert">${t('error')}: ${error.message}</p>`
-    : html`<p class="muted" aria-busy="true">…</p>`;
 }
 
 // ---- sign-in and the shell ----
@@ -271,19 +257,24 @@ function Shell({ user, onLogout }) {
   const [page, setPage] = useState(route());
   const [, setL] = useState(getLang());
   const [open, setOpen] = useState(false);
+  const own = user.role === 'agent' || user.role === 'customer';
+  const acc = useLoad(() => (own && user.account
+    ? api('GET', `accounts/${encodeURIComponent(user.account)}`) : Promise.resolve(null)), [user.username]);
   useEffect(() => {
     const on = () => { setPage(route()); setOpen(false); };
     addEventListener('hashchange', on);
     return () => removeEventListener('hashchange', on);
   }, []);
-  const pages = pagesFor(user);
+  if (own && user.account && !acc.data && !acc.error) return html`<${Loading} />`;
+  const acct = acc.data;
+  const pages = pagesFor(user, acct);
   const cur = pages.find((p) => p.id === page[0]) || pages[0];
   let view = null;
   if (cur && cur.config) {
     view = page[1] ? html`<${ConfigForm} key=${page.join('/')} section=${cur.id} name=${page[1]} />`
-      : html`<${ConfigList} key=${cur.id} section=${cur.id} />`;
+      : html`<${ConfigList} key=${cur.id} section=${cur.id} canCreate=${canCreate(cur, user, acct)} />`;
   } else if (cur) {
-    view = html`<${cur.view} user=${user} />`;
+    view = html`<${cur.view} key=${cur.id} user=${user} acct=${acct} />`;
   }
   return html`<div class="shell">
     <a class="skip" href="#main">${t('skip')}</a>
@@ -291,13 +282,17 @@ function Shell({ user, onLogout }) {
       <button class="menu-btn" aria-expanded=${open} aria-controls="nav"
         onClick=${() => setOpen(!open)}>${t('menu')}</button>
       <span class="brand">Tandem</span>
-      <span class="who">${user.username} · ${user.role}</span>
+      <span class="who">${user.username} · ${t(`role_${user.role}`)}</span>
       <${LangPicker} user=${user} onChange=${setL} />
       <button class="link" onClick=${onLogout} data-testid="logout">${t('logout')}</button>
     </header>
     <nav id="nav" class=${open ? 'open' : ''} aria-label=${t('menu')}>
-      <ul>${pages.map((p) => html`<li><a href=${`#/${p.id}`}
-        aria-current=${p === cur ? 'page' : undefined}>${t(p.id)}</a></li>`)}</ul>
+      ${GROUPS.map((g) => {
+    const ps = pages.filter((p) => p.group === g);
+    return ps.length ? html`<div class="nav-group"><p class="nav-head" id=${`nav-${g}`}>${t(`g_${g}`)}</p>
+        <ul aria-labelledby=${`nav-${g}`}>${ps.map((p) => html`<li><a href=${`#/${p.id}`} data-page=${p.id}
+          aria-current=${p === cur ? 'page' : undefined}>${t(p.label || p.id)}</a></li>`)}</ul></div>` : null;
+  })}
     </nav>
     <main id="main" tabindex="-1">${view}</main>
   </div>`;
