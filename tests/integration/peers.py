@@ -155,7 +155,10 @@ def goertzel_digits(samples, rate=8000, block=205, min_blocks=2):
     A block is a digit when its strongest low and high group tones carry
     most of the block's energy, each group's second tone is weak and the
     level is above -40 dBm0-ish; a digit is a run of at least min_blocks
-    blocks of it; a different or empty block ends the run.
+    blocks of it; a different or empty block ends the run.  Two runs of
+    the same digit less than 40 ms apart are one digit: 40 ms is DTMF's
+    shortest pause between digits, and a shorter break is a dropout (a
+    late packet concealed), not a second key press.
     Returns [(digit, start_s, length_s)].
     """
     out = []
@@ -188,7 +191,14 @@ def goertzel_digits(samples, rate=8000, block=205, min_blocks=2):
         close()
         run_d, run_n, run_start = d, (1 if d else 0), bi
     close()
-    return out
+    merged = []
+    for d, start, length in out:
+        if merged and merged[-1][0] == d and \
+                start - (merged[-1][1] + merged[-1][2]) < 0.040:
+            merged[-1] = (d, merged[-1][1], start + length - merged[-1][1])
+        else:
+            merged.append((d, start, length))
+    return merged
 
 
 def tone_check(samples, rate=8000, lo=500, hi=1500, step=5):

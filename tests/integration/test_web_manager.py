@@ -105,11 +105,24 @@ def _switch_up(stack):
 def test_live_dashboard_and_hangup(stack):
     _switch_up(stack)
 
-    # three calls of 8 s: the dashboard shows them, then 0, no reload
-    uac = stack.uac("three", "uac_hold.xml", calls=3, limit=3, rate=10,
-                    duration_ms=8000, timeout_s=60)
-    res = _node(stack, "live", it.ADMIN_USER, it.ADMIN_PASSWORD, "3")
+    # three calls of 8 s, started once the page watches the dashboard
+    # (chromium may take longer to start than a call lasts): it shows
+    # them, then 0, no reload
+    page = subprocess.Popen(["node", str(MANAGE), "live", _url(stack),
+                             it.ADMIN_USER, it.ADMIN_PASSWORD, "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = page.stdout.readline()
+        assert line.strip() == "WATCHING", line + page.stderr.read()
+        uac = stack.uac("three", "uac_hold.xml", calls=3, limit=3, rate=10,
+                        duration_ms=8000, timeout_s=60)
+        out, err = page.communicate(timeout=120)
+    finally:
+        page.kill()
     assert uac.finish(60) == 0, uac.report()
+    assert page.returncode == 0, f"live: {err}\n{out}"
+    res = json.loads(out.strip().splitlines()[-1])
     print("dashboard:", res)
     assert res["max"] >= 3 and res["last"] == 0 and res["reloads"] == 0
 
@@ -274,6 +287,7 @@ def test_operator_scenario(stack):
                                   "accounts"}, agent["menu"]
     assert set(agent["accounts"]) == {"webagent", "websub"}, agent
     assert agent["can_create"] and agent["refused"] == 403, agent
+    assert agent["tree"] == [["webagent", ""], ["websub", "webagent"]], agent
 
     cust = _node(stack, "roles", "webcust1", "webcust1-Password-1",
                  str(out))

@@ -118,6 +118,7 @@ try {
     page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
     await signIn(page, password);
     await page.waitForSelector('[data-value="live-calls"]');
+    console.log('WATCHING'); // the test starts its calls now
     const n0 = navigations;
     const samples = [];
     let max = 0;
@@ -363,6 +364,13 @@ try {
       out.accounts = await page.$$eval('tr[data-row]', (rows) => rows.map((r) => r.dataset.row));
       out.can_create = !!(await page.$('[data-testid=new]'));
       await shot(`${who}-accounts`);
+      await page.click('[data-testid=tree]');
+      await page.waitForSelector('[data-testid=account-tree] li');
+      out.tree = await page.$$eval('[data-testid=account-tree] li', (ls) => ls.map((l) => {
+        const up = l.parentElement.closest('li');
+        return [l.dataset.node, up ? up.dataset.node : ''];
+      }));
+      await shot(`${who}-accounts-tree`);
     }
     await page.goto(`${base}#/payments`);
     await page.waitForSelector('h1');

@@ -7,7 +7,7 @@ import htm from 'htm';
 import { api, ApiError } from './api.js';
 import { schemas, fieldsOf, toText, fromText } from './schema.js';
 import { t, label, help } from './i18n.js';
-import { fmtMoney, parseCsv, toCsv, download } from './ui.js';
+import { fmtMoney, parseCsv, toCsv, download, useLoad, Loading } from './ui.js';
 
 const html = htm.bind(h);
 const PAGE = 20;
@@ -93,10 +93,32 @@ function cell(v, col) {
   return String(v);
 }
 
+// accounts below their agents (the first 1000: the API's largest page)
+function AccountTree() {
+  const res = useLoad(() => api('GET', 'accounts?limit=1000'), []);
+  if (!res.data) return html`<${Loading} error=${res.error} />`;
+  const items = res.data.items;
+  const names = new Set(items.map((a) => a.name));
+  const kids = {};
+  for (const a of items) {
+    const up = a.agent && names.has(a.agent) ? a.agent : '';
+    (kids[up] = kids[up] || []).push(a);
+  }
+  const node = (a) => html`<li key=${a.name} data-node=${a.name}>
+    <span class="tree-row"><a href=${`#/accounts/${encodeURIComponent(a.name)}`}>${a.name}</a>
+      <span class="muted">${a.type}${a.billing_type ? ` · ${a.billing_type}` : ''}</span>
+      <span class="money">${fmtMoney(a.balance)}</span></span>
+    ${kids[a.name] ? html`<ul>${kids[a.name].map(node)}</ul>` : null}
+  </li>`;
+  return html`<p class="muted">${t('tree_note', { n: items.length })}</p>
+    <ul class="tree" data-testid="account-tree">${(kids[''] || []).map(node)}</ul>`;
+}
+
 export function ConfigList({ section, canCreate }) {
   const sec = SECTIONS[section];
   const [offset, setOffset] = useState(0);
   const [state, setState] = useState({ data: null, error: null });
+  const [tree, setTree] = useState(false);
   useEffect(() => {
     let alive = true;
     setState({ data: null, error: null });
@@ -111,8 +133,13 @@ export function ConfigList({ section, canCreate }) {
       <h1 id="h-list">${t(section)}</h1>
       ${canCreate === false ? null : html`<a class="button" href=${`#/${section}/new`} data-testid="new">${t('new')}</a>`}
     </div>
-    ${state.error ? html`<p class="warn" role="alert">${t('error')}: ${state.error.message}</p>` : null}
-    ${!d ? (state.error ? null : html`<p class="muted">…</p>`) : d.items.length === 0
+    ${section === 'accounts' ? html`<div class="seg toolbar" role="group" aria-label=${t('accounts')}>
+      <button class=${tree ? 'secondary' : ''} aria-pressed=${!tree} onClick=${() => setTree(false)}>${t('list')}</button>
+      <button class=${tree ? '' : 'secondary'} aria-pressed=${tree} onClick=${() => setTree(true)}
+        data-testid="tree">${t('tree')}</button></div>` : null}
+    ${tree ? html`<${AccountTree} />` : null}
+    ${tree ? null : state.error ? html`<p class="warn" role="alert">${t('error')}: ${state.error.message}</p>` : null}
+    ${tree ? null : !d ? (state.error ? null : html`<p class="muted">…</p>`) : d.items.length === 0
     ? html`<p class="muted">${t('no_items')}</p>`
     : html`<div class="table-wrap" tabindex="0"><table>
         <thead><tr>${sec.cols.map((c) => html`<th scope="col">${label(c)}</th>`)}</tr></thead>

@@ -152,11 +152,18 @@ function Dashboard({ user }) {
   </section>`;
 }
 
+// a per-leg RTP counter of a call as "a / b" (empty without media)
+function legs(c, k) {
+  const r = c.rtp;
+  if (!r || !r.a || !r.b) return '';
+  return `${fmtInt(r.a[k])} / ${fmtInt(r.b[k])}`;
+}
+
 function Calls() {
   const [filter, setFilter] = useState('');
   const [note, setNote] = useState('');
   const [tick, setTick] = useState(0);
-  const live = usePoll(() => api('GET', 'calls'), LIVE_MS, [tick]);
+  const live = usePoll(() => api('GET', 'calls?rtp=1'), LIVE_MS, [tick]);
   const items = ((live.data && (live.data.items || live.data.calls)) || []).filter((c) => {
     const f = filter.trim().toLowerCase();
     return !f || [c.account, c.caller, c.callee, c.mapping_gateway, c.routing_gateway]
@@ -188,6 +195,7 @@ function Calls() {
           <th scope="col">${t('callee')}</th><th scope="col">${t('state')}</th>
           <th scope="col">${t('gateway')}</th><th scope="col">${t('duration')}</th>
           <th scope="col">${t('codec')}</th><th scope="col">${t('dtmf')}</th>
+          <th scope="col" class="num">${t('loss')}</th><th scope="col" class="num">${t('jitter')}</th>
           <th scope="col"><span class="sr-only">${t('hangup')}</span></th>
         </tr></thead>
         <tbody>${items.map((c) => html`<tr key=${c.id} data-call=${c.id}>
@@ -195,6 +203,7 @@ function Calls() {
           <td>${c.state}</td><td>${c.routing_gateway}</td>
           <td class="num">${fmtDuration(c.duration_s)}</td>
           <td>${c.codec_a} / ${c.codec_b}</td><td>${c.dtmf_a} / ${c.dtmf_b}</td>
+          <td class="num">${legs(c, 'lost')}</td><td class="num">${legs(c, 'jitter_ms')}</td>
           <td><button class="danger" onClick=${() => hangup(c)}>${t('hangup')}</button></td>
         </tr>`)}</tbody>
       </table></div>`}
