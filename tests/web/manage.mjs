@@ -57,6 +57,13 @@ async function value(page, id) {
   return Number((t || '').replace(/[^0-9.-]/g, ''));
 }
 
+// boxes whose content spills out of them (a card's value, a form field)
+async function spills(page, name) {
+  const bad = await page.evaluate(() => [...document.querySelectorAll('.card-value, .field')]
+    .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent.slice(0, 40)));
+  if (bad.length) fail(`${name}: content wider than its box: ${JSON.stringify(bad)}`);
+}
+
 async function axe(page, name) {
   // page.evaluate runs outside the page's CSP, as a browser extension would
   const res = await page.evaluate(async (src) => {
@@ -338,6 +345,7 @@ try {
           if (vname === 'phone') {
             const over = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
             if (over > 0) fail(`${user} ${name} is ${over} px wider than the phone`);
+            await spills(page, `${user} ${name} ${lang}`);
           }
           await axe(page, `${user} ${name} ${lang} ${vname}`);
           const f = `${arg}/${name}-${lang}-${vname}.png`;
@@ -407,6 +415,7 @@ try {
           if (vname === 'phone') {
             const over = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
             if (over > 0) fail(`${p} ${lang} is ${over} px wider than the phone`);
+            await spills(page, `${p} ${lang}`);
           }
           await axe(page, `${p} ${lang} ${vname}`);
           f = `${arg}/${p.replace('/', '-')}-${lang}-${vname}.png`;
