@@ -32,6 +32,11 @@ struct mp_dsp_jb {
 	int64_t last_put_ms;
 	int64_t last_move_us;	/* last drop, trim or hold */
 	bool quiet;		/* the last played frame was silence */
+	/* packets refused as late in a row, arriving at a steady offset
+	 * from their timestamps (ms, relative to the run's first) */
+	unsigned late_run;
+	uint32_t late_ts;
+	int64_t late_off_min, late_off_max;
 	uint32_t delay_ms;	/* nominal buffering, within [min, max] */
 	int32_t margin[MP_DSP_JB_WINDOW];
 	unsigned nmargin;
@@ -124,6 +129,7 @@ static void jb_reset(struct mp_dsp_jb *jb)
 	jb->nmargin = 0;
 	jb->margin_pos = 0;
 	jb->held = NULL;
+	jb->late_run = 0;
 	jb->delay_ms = jb->conf.default_ms;
 }
 
@@ -139,6 +145,34 @@ static void margin_shift(struct mp_dsp_jb *jb, int32_t by)
 {
 	for (unsigned i = 0; i < jb->nmargin; i++)
 		jb->margin[i] += by;
+}
+
+/*
+ * One more packet refused as late: true when the last
+ * MP_DSP_JB_LATE_RESYNC of them in a row arrived within
+ * MP_DSP_JB_LATE_SPREAD_MS of one steady offset from their timestamps.
+ */
+static bool late_steady(struct mp_dsp_jb *jb, uint32_t ts, int64_t now_ms)
+{
+	int64_t off;
+
+	if (!jb->late_run) {
+		jb->late_ts = ts;
+		jb->late_off_min = jb->late_off_max = now_ms;
+		jb->late_run = 1;
+		return false;
+	}
+	off = now_ms - (int64_t)ts_diff(ts, jb->late_ts) * 1000 / jb->rate;
+	if (off < jb->late_off_min)
+		jb->late_off_min = off;
+	if (off > jb->late_off_max)
+		jb->late_off_max = off;
+	if (jb->late_off_max - jb->late_off_min > MP_DSP_JB_LATE_SPREAD_MS) {
+		/* jitter, not a moved stream: this packet starts a new run */
+		jb->late_run = 0;
+		return late_steady(jb, ts, now_ms);
+	}
+	return ++jb->late_run >= MP_DSP_JB_LATE_RESYNC;
 }
 
 /**
@@ -182,8 +216,18 @@ int mp_dsp_jb_put(struct mp_dsp_jb *jb, uint16_t seq, uint32_t ts, uint8_t pt,
 
 	if (d < 0) {
 		jb->st.late++;
-		return ETIMEDOUT;
+		if (!late_steady(jb, ts, now_ms))
+			return ETIMEDOUT;
+		/* late again and again, each as late as the others: the
+		 * sender's timing moved (it stalled and went on without
+		 * skipping), this is not jitter.  Waiting would refuse every
+		 * packet for the rest of the call: re-anchor. */
+		jb->st.resync++;
+		jb_reset(jb);
+		return mp_dsp_jb_put(jb, seq, ts, pt, marker, pl, len, dur,
+				     now_ms);
 	}
+	jb->late_run = 0;
 
 	for (unsigned i = 0; i < MP_DSP_JB_SLOTS; i++) {
 		struct jb_slot *s = &jb->slot[i];

@@ -44,6 +44,11 @@
 #define MP_DSP_JB_PAYLOAD_MAX 1280
 #define MP_DSP_JB_WINDOW      100
 #define MP_DSP_JB_IDLE_MS     1000	/* no packet for this long: restart */
+/* this many late packets in a row, all within MP_DSP_JB_LATE_SPREAD_MS
+ * of one offset from their timestamps: the sender's timing moved, so the
+ * buffer re-anchors instead of refusing the rest of the call */
+#define MP_DSP_JB_LATE_RESYNC	  10
+#define MP_DSP_JB_LATE_SPREAD_MS 20
 
 enum mp_dsp_jb_mode {
 	MP_DSP_JB_FIXED = 0,

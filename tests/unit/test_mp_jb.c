@@ -492,6 +492,40 @@ static void fixed_keeps_default(void **state)
 	mem_deref(jb);
 }
 
+/*
+ * A sender that stalls and then goes on from the timestamp where it
+ * stopped (no skip): from then on every packet is later than the buffer's
+ * timeline.  The buffer must re-anchor on the new timing instead of
+ * refusing every packet as late for the rest of the call.
+ */
+static void late_stream_reanchors(void **state)
+{
+	const struct mp_dsp_jb_conf conf = {MP_DSP_JB_ADAPTIVE, 20, 200, 60};
+	enum { N = 150, STALL = 500 };
+	static struct arrival arr[N];
+	struct mp_dsp_jb *jb = NULL;
+	struct mp_dsp_jb_stats st;
+	struct out_log o = {.dmin = 1000};
+
+	(void)state;
+	assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
+	for (uint32_t i = 0; i < N; i++)
+		arr[i] = (struct arrival){
+		    1000 + (int64_t)i * 20 + (i >= 50 ? STALL : 0),
+		    (uint16_t)(100 + i), 1000u + i * 160};
+	simulate(jb, arr, N, &o, 300);
+	mp_dsp_jb_stats(jb, &st);
+	printf("  %zu played, %zu concealed, %llu late, %llu resync\n",
+	       o.frames, o.lost, (unsigned long long)st.late,
+	       (unsigned long long)st.resync);
+	/* MP_DSP_JB_LATE_RESYNC packets are lost to the re-anchoring,
+	 * never the rest */
+	assert_true(o.frames >= N - 15);
+	assert_int_equal(st.resync, 1);
+	assert_int_equal(o.seq_errors, 0);
+	mem_deref(jb);
+}
+
 static void conf_checked_and_resync(void **state)
 {
 	struct mp_dsp_jb_conf bad = {MP_DSP_JB_ADAPTIVE, 200, 20, 60};
@@ -563,6 +597,7 @@ int main(void)
 		cmocka_unit_test(quiet_drops_frames),
 		cmocka_unit_test(drift_followed_by_small_moves),
 		cmocka_unit_test(fixed_keeps_default),
+		cmocka_unit_test(late_stream_reanchors),
 		cmocka_unit_test(conf_checked_and_resync),
 	};
 
