@@ -26,35 +26,34 @@ struct mp_dsp_jb {
 	struct mp_dsp_jb_conf conf;
 	uint32_t rate;
 	bool started;
-	int64_t out_us;		/* when the frame at play_ts is due */
+	int64_t out_us; /* when the frame at play_ts is due */
 	uint32_t play_ts;
-	uint32_t frame;		/* last known packet duration, ts units */
+	uint32_t frame; /* last known packet duration, ts units */
 	int64_t last_put_ms;
-	int64_t last_move_us;	/* last drop, trim or hold */
-	bool quiet;		/* the last played frame was silence */
+	int64_t last_move_us; /* last drop, trim or hold */
+	bool quiet;	      /* the last played frame was silence */
 	/* packets refused as late in a row, arriving at a steady offset
 	 * from their timestamps (ms, relative to the run's first) */
 	unsigned late_run;
 	uint32_t late_ts;
 	int64_t late_off_min, late_off_max;
-	uint32_t delay_ms;	/* nominal buffering, within [min, max] */
+	uint32_t delay_ms; /* nominal buffering, within [min, max] */
 	int32_t margin[MP_DSP_JB_WINDOW];
 	unsigned nmargin;
 	unsigned margin_pos;
-	struct jb_slot *held;	/* slot handed out by the last get */
+	struct jb_slot *held; /* slot handed out by the last get */
 	struct mp_dsp_jb_stats st;
 	/* the slots' bookkeeping is kept apart from their payloads: put
 	 * and get scan every slot, which then reads a few cache lines
 	 * instead of one per slot */
 	struct jb_slot slot[MP_DSP_JB_SLOTS];
-	size_t payload_max;	/* largest payload held, bytes */
-	size_t stride;		/* bytes per slot in data */
-	uint8_t data[];		/* MP_DSP_JB_SLOTS x stride */
+	size_t payload_max; /* largest payload held, bytes */
+	size_t stride;	    /* bytes per slot in data */
+	uint8_t data[];	    /* MP_DSP_JB_SLOTS x stride */
 };
 
 /* the payload buffer of slot s */
-static inline uint8_t *slot_data(struct mp_dsp_jb *jb,
-				 const struct jb_slot *s)
+static inline uint8_t *slot_data(struct mp_dsp_jb *jb, const struct jb_slot *s)
 {
 	return jb->data + (size_t)(s - jb->slot) * jb->stride;
 }
@@ -92,8 +91,8 @@ int mp_dsp_jb_alloc(struct mp_dsp_jb **jbp, const struct mp_dsp_jb_conf *conf,
 		return err;
 
 	{
-		size_t pmax = conf->payload_max ? conf->payload_max :
-						  MP_DSP_JB_PAYLOAD_MAX;
+		size_t pmax = conf->payload_max ? conf->payload_max
+						: MP_DSP_JB_PAYLOAD_MAX;
 		size_t stride = (pmax + 15) & ~(size_t)15;
 
 		jb = mem_zalloc(sizeof(*jb) + MP_DSP_JB_SLOTS * stride, NULL);
@@ -193,7 +192,7 @@ int mp_dsp_jb_put(struct mp_dsp_jb *jb, uint16_t seq, uint32_t ts, uint8_t pt,
 		return EMSGSIZE;
 
 	if (jb->started && now_ms - jb->last_put_ms > MP_DSP_JB_IDLE_MS)
-		jb_reset(jb);		/* silence (DTX, hold): start over */
+		jb_reset(jb); /* silence (DTX, hold): start over */
 
 	if (!jb->started) {
 		jb->started = true;
@@ -247,8 +246,8 @@ int mp_dsp_jb_put(struct mp_dsp_jb *jb, uint16_t seq, uint32_t ts, uint8_t pt,
 		return ENOSPC;
 	}
 
-	margin_add(jb, (int32_t)((jb->out_us + ts_to_us(jb, d) - now_us) /
-				 1000));
+	margin_add(jb,
+		   (int32_t)((jb->out_us + ts_to_us(jb, d) - now_us) / 1000));
 
 	free_slot->used = true;
 	free_slot->seq = seq;
@@ -274,7 +273,7 @@ static struct jb_slot *jb_first(struct mp_dsp_jb *jb)
 		if (!s->used)
 			continue;
 		if (ts_diff(s->ts, jb->play_ts) < 0) {
-			s->used = false;	/* overtaken by a shrink */
+			s->used = false; /* overtaken by a shrink */
 			jb->st.late++;
 			continue;
 		}
@@ -286,8 +285,7 @@ static struct jb_slot *jb_first(struct mp_dsp_jb *jb)
 }
 
 /* smallest and largest margin of the window */
-static void margin_range(const struct mp_dsp_jb *jb, int32_t *mnp,
-			 int32_t *mxp)
+static void margin_range(const struct mp_dsp_jb *jb, int32_t *mnp, int32_t *mxp)
 {
 	int32_t mn = jb->margin[0], mx = jb->margin[0];
 
@@ -333,14 +331,13 @@ enum jb_step {
 };
 
 enum {
-	JB_TOL_MS   = 2,	/* D this close to target: leave it */
-	JB_GUARD_MS = 4,	/* smallest margin a shrink may leave */
-	JB_MOVE_US  = 200000,	/* one sub-frame move per 200 ms */
-	JB_QUIET_US = 100000,	/* one quiet frame drop per 100 ms */
+	JB_TOL_MS = 2,	      /* D this close to target: leave it */
+	JB_GUARD_MS = 4,      /* smallest margin a shrink may leave */
+	JB_MOVE_US = 200000,  /* one sub-frame move per 200 ms */
+	JB_QUIET_US = 100000, /* one quiet frame drop per 100 ms */
 };
 
-static enum jb_step jb_adapt(struct mp_dsp_jb *jb, int64_t now_us,
-			     int32_t *kp)
+static enum jb_step jb_adapt(struct mp_dsp_jb *jb, int64_t now_us, int32_t *kp)
 {
 	int32_t mn, mx, target, f, k;
 	const int32_t lo = (int32_t)jb->conf.min_ms;
@@ -362,8 +359,8 @@ static enum jb_step jb_adapt(struct mp_dsp_jb *jb, int64_t now_us,
 
 	if (mx + f <= hi && (mn < 0 || mx < target - f / 2))
 		return JB_GROW;
-	if (mx < target && (mx < lo ||
-			    (mx < target - JB_TOL_MS && since >= JB_MOVE_US))) {
+	if (mx < target &&
+	    (mx < lo || (mx < target - JB_TOL_MS && since >= JB_MOVE_US))) {
 		k = target - mx;
 		*kp = k < f / 2 ? k : f / 2;
 		return *kp > 0 ? JB_HOLD : JB_KEEP;
@@ -466,7 +463,8 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 		if (jb->out_us - (int64_t)k * 1000 + ts_to_us(jb, jb->frame) <=
 		    now_us)
 			k = (int32_t)((jb->out_us + ts_to_us(jb, jb->frame) -
-				       now_us - 1) / 1000);
+				       now_us - 1) /
+				      1000);
 		if (k <= 0)
 			break;
 		jb->out_us -= (int64_t)k * 1000;
@@ -496,7 +494,7 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 			jb->play_ts += s->dur;
 			return 0;
 		}
-		jb->play_ts += jb->frame;	/* skip the missing frame */
+		jb->play_ts += jb->frame; /* skip the missing frame */
 		break;
 
 	default:
@@ -514,12 +512,11 @@ int mp_dsp_jb_get(struct mp_dsp_jb *jb, int64_t now_ms,
 		f->payload = slot_data(jb, s);
 		f->len = s->len;
 		jb->frame = s->dur;
-		jb->held = s;		/* freed on the next get */
+		jb->held = s; /* freed on the next get */
 		jb->st.played++;
-	}
-	else {
-		uint32_t gap = s ? (uint32_t)ts_diff(s->ts, jb->play_ts) :
-			       jb->frame;
+	} else {
+		uint32_t gap =
+		    s ? (uint32_t)ts_diff(s->ts, jb->play_ts) : jb->frame;
 
 		f->kind = MP_DSP_JB_LOSS;
 		f->ts = jb->play_ts;

@@ -47,16 +47,16 @@ struct out_log {
 	uint16_t last_seq;
 	uint32_t dmin, dmax;
 	bool have_end;
-	uint32_t ts_end;	/* losses after this are the stream's end */
+	uint32_t ts_end; /* losses after this are the stream's end */
 	int seq_errors, ts_errors, time_errors;
-	uint32_t cap;		/* count samples above this delay */
+	uint32_t cap; /* count samples above this delay */
 	size_t above;
 	/* optional: arrival time by seq, and figures from settle_t on */
 	const int64_t *arrived;
 	int64_t settle_t;
-	uint32_t sdmin, sdmax;	/* reported delay once settled */
-	int64_t wait_max;	/* longest arrival -> release, settled */
-	int64_t last_t, gap_min, gap_max;  /* between releases, settled */
+	uint32_t sdmin, sdmax; /* reported delay once settled */
+	int64_t wait_max;      /* longest arrival -> release, settled */
+	int64_t last_t, gap_min, gap_max; /* between releases, settled */
 };
 
 static void drain(struct mp_dsp_jb *jb, int64_t t, struct out_log *o)
@@ -112,7 +112,7 @@ static void drain(struct mp_dsp_jb *jb, int64_t t, struct out_log *o)
 
 		if (f.kind == MP_DSP_JB_GROW) {
 			o->grow++;
-			continue;	/* extra audio, timeline unchanged */
+			continue; /* extra audio, timeline unchanged */
 		}
 		if (o->have_ts && f.ts != o->next_ts + f.skipped)
 			o->ts_errors++;
@@ -124,8 +124,7 @@ static void drain(struct mp_dsp_jb *jb, int64_t t, struct out_log *o)
 				o->seq_errors++;
 			o->last_seq = f.seq;
 			o->frames++;
-		}
-		else if (!o->have_end || (int32_t)(f.ts - o->ts_end) < 0) {
+		} else if (!o->have_end || (int32_t)(f.ts - o->ts_end) < 0) {
 			o->lost++;
 		}
 	}
@@ -146,8 +145,8 @@ static void simulate(struct mp_dsp_jb *jb, struct arrival *arr, size_t n,
 	for (int64_t t = arr[0].at; t <= end; t++) {
 		while (i < n && arr[i].at == t) {
 			pl[0] = (uint8_t)arr[i].seq;
-			(void)mp_dsp_jb_put(jb, arr[i].seq, arr[i].ts, 8,
-					    false, pl, sizeof(pl), 160, t);
+			(void)mp_dsp_jb_put(jb, arr[i].seq, arr[i].ts, 8, false,
+					    pl, sizeof(pl), 160, t);
 			i++;
 			drain(jb, t, o);
 		}
@@ -181,7 +180,7 @@ static void reorder_dup_loss(void **state)
 		}
 		arr[n++] = (struct arrival){at, (uint16_t)(65000 + i),
 					    4000000000u + i * 160};
-		if (lcg(&seed) % 100 < 5) {	/* duplicate, a bit later */
+		if (lcg(&seed) % 100 < 5) { /* duplicate, a bit later */
 			arr[n] = arr[n - 1];
 			arr[n++].at += 1 + lcg(&seed) % 20;
 			dups++;
@@ -193,19 +192,20 @@ static void reorder_dup_loss(void **state)
 	simulate(jb, arr, n, &o, 200);
 	mp_dsp_jb_stats(jb, &st);
 	printf("  %zu played, %zu concealed (%zu lost), %llu dups dropped, "
-	       "%llu late\n", o.frames, o.lost, dropped,
-	       (unsigned long long)st.dup, (unsigned long long)st.late);
+	       "%llu late\n",
+	       o.frames, o.lost, dropped, (unsigned long long)st.dup,
+	       (unsigned long long)st.late);
 
-	assert_int_equal(o.frames, N - dropped);	/* each once, in order */
+	assert_int_equal(o.frames, N - dropped); /* each once, in order */
 	assert_int_equal(o.seq_errors, 0);
-	assert_int_equal(o.lost, dropped);		/* each loss concealed */
-	assert_int_equal(o.ts_errors, 0);		/* contiguous timeline */
-	assert_int_equal(o.time_errors, 0);		/* regular clock */
+	assert_int_equal(o.lost, dropped);  /* each loss concealed */
+	assert_int_equal(o.ts_errors, 0);   /* contiguous timeline */
+	assert_int_equal(o.time_errors, 0); /* regular clock */
 	assert_int_equal(st.dup, dups);
 	assert_int_equal(st.late, 0);
 	assert_int_equal(o.dmin, 60);
 	assert_int_equal(o.dmax, 60);
-	assert_true(dropped >= 30 && dropped <= 70);	/* about 5 % */
+	assert_true(dropped >= 30 && dropped <= 70); /* about 5 % */
 	mem_deref(jb);
 }
 
@@ -239,9 +239,9 @@ static void adaptive_grows_and_shrinks(void **state)
 
 	/* 10 s with delays spread over 0..120 ms (RFC 3550 jitter ~40 ms) */
 	for (uint32_t i = 0; i < N1; i++)
-		arr[i] = (struct arrival){1000 + (int64_t)i * 20 +
-					  lcg(&seed) % 121,
-					  (uint16_t)i, i * 160};
+		arr[i] =
+		    (struct arrival){1000 + (int64_t)i * 20 + lcg(&seed) % 121,
+				     (uint16_t)i, i * 160};
 	jit = rfc3550_jitter(arr, N1);
 	simulate(jb, arr, N1, &o, 0);
 	peak = mp_dsp_jb_delay_ms(jb);
@@ -250,15 +250,15 @@ static void adaptive_grows_and_shrinks(void **state)
 	       jit, peak, (unsigned long long)st.grow,
 	       (unsigned long long)st.late);
 	assert_true(jit >= 35 && jit <= 45);
-	assert_true(peak > 60);			/* grew */
+	assert_true(peak > 60); /* grew */
 	assert_true(o.dmax <= 200 && o.dmin >= 20);
 
 	/* then 30 s of a clean network */
 	for (uint32_t i = 0; i < N2; i++) {
 		uint32_t k = N1 + i;
 
-		arr[i] = (struct arrival){1000 + (int64_t)k * 20,
-					  (uint16_t)k, k * 160};
+		arr[i] = (struct arrival){1000 + (int64_t)k * 20, (uint16_t)k,
+					  k * 160};
 	}
 	o.have_ts = false;
 	o.emitted = 0;
@@ -267,12 +267,12 @@ static void adaptive_grows_and_shrinks(void **state)
 	printf("  clean: delay %u -> %u ms (%llu shrinks), range [%u, %u]\n",
 	       peak, mp_dsp_jb_delay_ms(jb), (unsigned long long)st.shrink,
 	       o.dmin, o.dmax);
-	assert_true(mp_dsp_jb_delay_ms(jb) <= 20 + 5);	/* shrank back */
+	assert_true(mp_dsp_jb_delay_ms(jb) <= 20 + 5); /* shrank back */
 	assert_true(mp_dsp_jb_delay_ms(jb) >= 20);
 	/* in sound (never reported quiet): trimmed, no frame dropped */
 	assert_int_equal(st.shrink, 0);
 	assert_true(st.trim > 0);
-	assert_true(o.dmax <= 200 && o.dmin >= 20);	/* never left range */
+	assert_true(o.dmax <= 200 && o.dmin >= 20); /* never left range */
 	assert_int_equal(o.ts_errors, 0);
 	mem_deref(jb);
 }
@@ -290,7 +290,7 @@ struct phase_run {
 static void run_phase(struct phase_run *r, int64_t phase, uint32_t seed)
 {
 	const struct mp_dsp_jb_conf conf = {MP_DSP_JB_ADAPTIVE, 20, 200, 60};
-	enum { N = 300 };	/* 6 s */
+	enum { N = 300 }; /* 6 s */
 	static struct arrival arr[N];
 	static int64_t arrived[N];
 	struct mp_dsp_jb *jb = NULL;
@@ -299,14 +299,14 @@ static void run_phase(struct phase_run *r, int64_t phase, uint32_t seed)
 	r->o.dmin = r->o.sdmin = 1000;
 	r->o.gap_min = 1000;
 	r->o.arrived = arrived;
-	r->o.settle_t = 1000 + 2000;	/* 2 s after the first packet */
-	r->o.have_end = true;		/* the tail is not a loss */
+	r->o.settle_t = 1000 + 2000; /* 2 s after the first packet */
+	r->o.have_end = true;	     /* the tail is not a loss */
 	r->o.ts_end = (N - 1) * 160;
 
 	assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
 	for (uint32_t i = 0; i < N; i++) {
-		int64_t at = 1000 + phase + (int64_t)i * 20 + 1 +
-			     lcg(&seed) % 3;
+		int64_t at =
+		    1000 + phase + (int64_t)i * 20 + 1 + lcg(&seed) % 3;
 
 		arr[i] = (struct arrival){at, (uint16_t)i, i * 160};
 		arrived[i] = at;
@@ -342,7 +342,7 @@ static void trim_settles_near_min(void **state)
 		assert_int_equal(r.st.late, 0);
 		assert_int_equal(r.o.seq_errors, 0);
 		assert_int_equal(r.o.ts_errors, 0);
-		assert_true(r.st.trim >= 4);	/* 60 -> 20 in <= 10 ms steps */
+		assert_true(r.st.trim >= 4); /* 60 -> 20 in <= 10 ms steps */
 		/* once settled the output clock is regular again */
 		assert_true(r.o.gap_min >= 10 && r.o.gap_max <= 30);
 
@@ -366,7 +366,7 @@ static void trim_settles_near_min(void **state)
 static void quiet_drops_frames(void **state)
 {
 	const struct mp_dsp_jb_conf conf = {MP_DSP_JB_ADAPTIVE, 20, 200, 200};
-	enum { N = 100 };	/* 2 s */
+	enum { N = 100 }; /* 2 s */
 	static struct arrival arr[N];
 	struct mp_dsp_jb *jb = NULL;
 	struct mp_dsp_jb_stats st;
@@ -381,8 +381,9 @@ static void quiet_drops_frames(void **state)
 	simulate(jb, arr, N, &o, 0);
 	mp_dsp_jb_stats(jb, &st);
 	printf("  quiet: delay 200 -> %u ms in 2 s (%llu frames dropped, "
-	       "%llu trims)\n", mp_dsp_jb_delay_ms(jb),
-	       (unsigned long long)st.shrink, (unsigned long long)st.trim);
+	       "%llu trims)\n",
+	       mp_dsp_jb_delay_ms(jb), (unsigned long long)st.shrink,
+	       (unsigned long long)st.trim);
 	/* 180 ms in 1.8 s: drops (20 ms per 100 ms), trims alone are slower */
 	assert_true(st.shrink >= 5);
 	assert_true(mp_dsp_jb_delay_ms(jb) <= 25);
@@ -400,30 +401,33 @@ static void quiet_drops_frames(void **state)
 static void drift_followed_by_small_moves(void **state)
 {
 	const struct mp_dsp_jb_conf conf = {MP_DSP_JB_ADAPTIVE, 20, 200, 20};
-	enum { N = 1500 };	/* 30 s, 30 ms of drift */
+	enum { N = 1500 }; /* 30 s, 30 ms of drift */
 	static struct arrival arr[N];
 
 	(void)state;
 	for (int dir = -1; dir <= 1; dir += 2) {
 		struct mp_dsp_jb *jb = NULL;
 		struct mp_dsp_jb_stats st;
-		struct out_log o = {.dmin = 1000, .sdmin = 1000,
-				    .gap_min = 1000, .settle_t = 3000,
-				    .have_end = true, .ts_end = (N - 1) * 160};
+		struct out_log o = {.dmin = 1000,
+				    .sdmin = 1000,
+				    .gap_min = 1000,
+				    .settle_t = 3000,
+				    .have_end = true,
+				    .ts_end = (N - 1) * 160};
 		uint32_t seed = 5;
 
 		assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
 		for (uint32_t i = 0; i < N; i++)
 			arr[i] = (struct arrival){1000 + 7 + (int64_t)i * 20 +
-						  dir * (int64_t)i / 50 + 1 +
-						  lcg(&seed) % 3,
+						      dir * (int64_t)i / 50 +
+						      1 + lcg(&seed) % 3,
 						  (uint16_t)i, i * 160};
 		simulate(jb, arr, N, &o, 100);
 		mp_dsp_jb_stats(jb, &st);
 		printf("  sender %s: delay %u..%u ms, %llu trims, %llu holds, "
-		       "%llu drops, %llu grows\n", dir < 0 ? "fast" : "slow",
-		       o.sdmin, o.sdmax, (unsigned long long)st.trim,
-		       (unsigned long long)st.hold,
+		       "%llu drops, %llu grows\n",
+		       dir < 0 ? "fast" : "slow", o.sdmin, o.sdmax,
+		       (unsigned long long)st.trim, (unsigned long long)st.hold,
 		       (unsigned long long)st.shrink,
 		       (unsigned long long)st.grow);
 		assert_true(o.sdmin >= 20 && o.sdmax <= 20 + 5);
@@ -433,9 +437,9 @@ static void drift_followed_by_small_moves(void **state)
 		assert_int_equal(o.lost, 0);
 		assert_int_equal(o.ts_errors, 0);
 		if (dir < 0)
-			assert_true(st.trim >= 5);	/* 30 ms earlier */
+			assert_true(st.trim >= 5); /* 30 ms earlier */
 		else
-			assert_true(st.hold >= 5);	/* 30 ms later */
+			assert_true(st.hold >= 5); /* 30 ms later */
 		mem_deref(jb);
 	}
 }
@@ -453,15 +457,15 @@ static void adaptive_capped_at_max(void **state)
 	(void)state;
 	assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
 	for (uint32_t i = 0; i < N; i++)
-		arr[i] = (struct arrival){1000 + (int64_t)i * 20 +
-					  lcg(&seed) % 300,
-					  (uint16_t)i, i * 160};
+		arr[i] =
+		    (struct arrival){1000 + (int64_t)i * 20 + lcg(&seed) % 300,
+				     (uint16_t)i, i * 160};
 	simulate(jb, arr, N, &o, 0);
 	printf("  jitter 0..300 ms, max 100: delay %u..%u ms, %zu of %zu "
-	       "samples above max, final %u ms\n", o.dmin, o.dmax, o.above,
-	       o.emitted, mp_dsp_jb_delay_ms(jb));
+	       "samples above max, final %u ms\n",
+	       o.dmin, o.dmax, o.above, o.emitted, mp_dsp_jb_delay_ms(jb));
 	/* a burst of early packets may lift it for one frame time */
-	assert_true(o.above * 50 < o.emitted);		/* < 2 % */
+	assert_true(o.above * 50 < o.emitted); /* < 2 % */
 	assert_true(o.dmax <= 100 + 20);
 	assert_true(mp_dsp_jb_delay_ms(jb) <= 100);
 	assert_true(o.dmin >= 20);
@@ -481,9 +485,9 @@ static void fixed_keeps_default(void **state)
 	(void)state;
 	assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
 	for (uint32_t i = 0; i < N; i++)
-		arr[i] = (struct arrival){1000 + (int64_t)i * 20 +
-					  lcg(&seed) % 121,
-					  (uint16_t)i, i * 160};
+		arr[i] =
+		    (struct arrival){1000 + (int64_t)i * 20 + lcg(&seed) % 121,
+				     (uint16_t)i, i * 160};
 	simulate(jb, arr, N, &o, 0);
 	assert_int_equal(o.dmin, 60);
 	assert_int_equal(o.dmax, 60);
@@ -510,9 +514,9 @@ static void late_stream_reanchors(void **state)
 	(void)state;
 	assert_int_equal(mp_dsp_jb_alloc(&jb, &conf, 8000), 0);
 	for (uint32_t i = 0; i < N; i++)
-		arr[i] = (struct arrival){
-		    1000 + (int64_t)i * 20 + (i >= 50 ? STALL : 0),
-		    (uint16_t)(100 + i), 1000u + i * 160};
+		arr[i] = (struct arrival){1000 + (int64_t)i * 20 +
+					      (i >= 50 ? STALL : 0),
+					  (uint16_t)(100 + i), 1000u + i * 160};
 	simulate(jb, arr, N, &o, 300);
 	mp_dsp_jb_stats(jb, &st);
 	printf("  %zu played, %zu concealed, %llu late, %llu resync\n",
@@ -540,17 +544,17 @@ static void conf_checked_and_resync(void **state)
 	bad.min_ms = 5;
 	assert_int_equal(mp_dsp_jb_alloc(&jb, &bad, 8000), ERANGE);
 	assert_int_equal(mp_dsp_jb_alloc(&jb, &ok, 8000), 0);
-	assert_int_equal(mp_dsp_jb_delay_ms(jb), 200);	/* clamped */
+	assert_int_equal(mp_dsp_jb_delay_ms(jb), 200); /* clamped */
 
-	assert_int_equal(mp_dsp_jb_put(jb, 1, 1000, 8, false, pl, 160, 160,
-				       0), 0);
-	assert_int_equal(mp_dsp_jb_put(jb, 1, 1000, 8, false, pl, 160, 160,
-				       1), EALREADY);
-	assert_int_equal(mp_dsp_jb_put(jb, 2, 1160, 8, false, pl, 2000, 160,
-				       1), EMSGSIZE);
+	assert_int_equal(mp_dsp_jb_put(jb, 1, 1000, 8, false, pl, 160, 160, 0),
+			 0);
+	assert_int_equal(mp_dsp_jb_put(jb, 1, 1000, 8, false, pl, 160, 160, 1),
+			 EALREADY);
+	assert_int_equal(mp_dsp_jb_put(jb, 2, 1160, 8, false, pl, 2000, 160, 1),
+			 EMSGSIZE);
 	/* a timestamp 20 s ahead: the sender restarted, re-anchor */
-	assert_int_equal(mp_dsp_jb_put(jb, 3, 1000 + 160000, 8, false, pl,
-				       160, 160, 20), 0);
+	assert_int_equal(
+	    mp_dsp_jb_put(jb, 3, 1000 + 160000, 8, false, pl, 160, 160, 20), 0);
 	mp_dsp_jb_stats(jb, &st);
 	assert_int_equal(st.resync, 1);
 	assert_int_equal(mp_dsp_jb_get(jb, 220, &f), 0);
@@ -570,15 +574,16 @@ static void conf_checked_and_resync(void **state)
 		assert_int_equal(mp_dsp_jb_alloc(&jb, &g, 8000), ERANGE);
 		g.payload_max = 122;
 		assert_int_equal(mp_dsp_jb_alloc(&jb, &g, 8000), 0);
-		assert_int_equal(mp_dsp_jb_put(jb, 1, 0, 18, false, big, 123,
-					       160, 0), EMSGSIZE);
-		for (uint16_t k = 0; k < 70; k++) {	/* every slot, twice */
+		assert_int_equal(
+		    mp_dsp_jb_put(jb, 1, 0, 18, false, big, 123, 160, 0),
+		    EMSGSIZE);
+		for (uint16_t k = 0; k < 70; k++) { /* every slot, twice */
 			assert_int_equal(mp_dsp_jb_put(jb, (uint16_t)(k + 1),
 						       160u * k, 18, false,
-						       big + (k % 2), 122,
-						       160, 20 * k), 0);
-			assert_int_equal(mp_dsp_jb_get(jb, 20 * k + 25, &f),
+						       big + (k % 2), 122, 160,
+						       20 * k),
 					 0);
+			assert_int_equal(mp_dsp_jb_get(jb, 20 * k + 25, &f), 0);
 			assert_int_equal(f.kind, MP_DSP_JB_FRAME);
 			assert_int_equal(f.len, 122);
 			assert_memory_equal(f.payload, big + (k % 2), 122);
@@ -590,15 +595,15 @@ static void conf_checked_and_resync(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reorder_dup_loss),
-		cmocka_unit_test(adaptive_grows_and_shrinks),
-		cmocka_unit_test(adaptive_capped_at_max),
-		cmocka_unit_test(trim_settles_near_min),
-		cmocka_unit_test(quiet_drops_frames),
-		cmocka_unit_test(drift_followed_by_small_moves),
-		cmocka_unit_test(fixed_keeps_default),
-		cmocka_unit_test(late_stream_reanchors),
-		cmocka_unit_test(conf_checked_and_resync),
+	    cmocka_unit_test(reorder_dup_loss),
+	    cmocka_unit_test(adaptive_grows_and_shrinks),
+	    cmocka_unit_test(adaptive_capped_at_max),
+	    cmocka_unit_test(trim_settles_near_min),
+	    cmocka_unit_test(quiet_drops_frames),
+	    cmocka_unit_test(drift_followed_by_small_moves),
+	    cmocka_unit_test(fixed_keeps_default),
+	    cmocka_unit_test(late_stream_reanchors),
+	    cmocka_unit_test(conf_checked_and_resync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

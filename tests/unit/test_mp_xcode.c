@@ -77,13 +77,17 @@ static void make_tone_stream(struct tu_sink *s, const struct mp_xcode_plan *p,
 		struct mp_xc_rtp rtp;
 
 		tu_sine(pcm, n, 1000.0, amp, rate, &phase);
-		assert_int_equal(mp_xc_codec_encode(c, pl, sizeof(pl), &len,
-						    pcm, n), 0);
-		rtp = (struct mp_xc_rtp){.pt = p->pt, .seq = (uint16_t)seq,
-			.ts = ts, .ssrc = 0x11223344, .payload = pl,
-			.plen = len, .marker = seq == 1};
-		assert_int_equal(mp_xc_rtp_encode(pkt, sizeof(pkt), &plen,
-						  &rtp), 0);
+		assert_int_equal(
+		    mp_xc_codec_encode(c, pl, sizeof(pl), &len, pcm, n), 0);
+		rtp = (struct mp_xc_rtp){.pt = p->pt,
+					 .seq = (uint16_t)seq,
+					 .ts = ts,
+					 .ssrc = 0x11223344,
+					 .payload = pl,
+					 .plen = len,
+					 .marker = seq == 1};
+		assert_int_equal(
+		    mp_xc_rtp_encode(pkt, sizeof(pkt), &plen, &rtp), 0);
 		tu_sink_add(s, 0, pkt, plen);
 		ts += (uint32_t)(n * mp_xc_codec_rtp_rate(c) / rate);
 	}
@@ -132,12 +136,13 @@ static size_t decode_out(const struct run *r, const struct mp_xcode_plan *p,
 		if (r->out.pkt[i].leg != MP_XCODE_B)
 			continue;
 		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len), 0);
+						  r->out.pkt[i].len),
+				 0);
 		if (rtp.pt != p->pt)
 			continue;
-		assert_int_equal(mp_xc_codec_decode(c, pcm + total,
-						    max - total, &n,
-						    rtp.payload, rtp.plen), 0);
+		assert_int_equal(mp_xc_codec_decode(c, pcm + total, max - total,
+						    &n, rtp.payload, rtp.plen),
+				 0);
 		total += n;
 	}
 	mem_deref(c);
@@ -166,22 +171,24 @@ static void check_ptime(const struct run *r, const struct mp_xcode_plan *p,
 		if (r->out.pkt[i].leg != MP_XCODE_B)
 			continue;
 		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len), 0);
+						  r->out.pkt[i].len),
+				 0);
 		if (rtp.pt != p->pt)
 			continue;
-		assert_int_equal(mp_xc_codec_duration(c, &dur, rtp.payload,
-						      rtp.plen), 0);
+		assert_int_equal(
+		    mp_xc_codec_duration(c, &dur, rtp.payload, rtp.plen), 0);
 		assert_int_equal(dur, want);
 		if (id == MP_XC_OPUS)
-			assert_int_equal(opus_packet_get_nb_samples(
+			assert_int_equal(
+			    opus_packet_get_nb_samples(
 				rtp.payload, (opus_int32)rtp.plen, 48000),
-				48 * ptime);
+			    48 * ptime);
 		if (pkts)
 			assert_int_equal(rtp.ts - last_ts, want);
 		last_ts = rtp.ts;
 		pkts++;
 	}
-	assert_true(pkts * ptime >= 1800);	/* the 2 s of tone went out */
+	assert_true(pkts * ptime >= 1800); /* the 2 s of tone went out */
 	mem_deref(c);
 }
 
@@ -216,7 +223,7 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 		if (r1.out.pkt[i].leg == MP_XCODE_B)
 			tu_sink_add(&in, 0, r1.out.pkt[i].data,
 				    r1.out.pkt[i].len);
-	assert_true(in.n >= 1900 / ptm_ms);	/* 2 s in ptm_ms packets */
+	assert_true(in.n >= 1900 / ptm_ms); /* 2 s in ptm_ms packets */
 	engine_run(&m2, &b, &conf, &in, &r2);
 
 	n = decode_out(&r2, &b, pcm, sizeof(pcm) / sizeof(pcm[0]));
@@ -233,10 +240,10 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 		if (fabs(bdb) > 3.0)
 			fail_msg("block at %zu: %+.2f dB", i, bdb);
 	}
-	printf("  %s->%s/%u->%s: %.2f Hz, %+.2f dB\n", ca, cm, ptm_ms, cb,
-	       freq, db);
-	assert_true(fabs(freq - 1000.0) <= 20.0);	/* +-2 % */
-	assert_true(fabs(db) <= 3.0);			/* +-3 dB */
+	printf("  %s->%s/%u->%s: %.2f Hz, %+.2f dB\n", ca, cm, ptm_ms, cb, freq,
+	       db);
+	assert_true(fabs(freq - 1000.0) <= 20.0); /* +-2 % */
+	assert_true(fabs(db) <= 3.0);		  /* +-3 dB */
 
 	tu_sink_free(&in);
 	tu_sink_free(&r1.out);
@@ -277,24 +284,23 @@ static void tone_pcma_opus_ptime30_50_pcma(void **state)
 	tone_through("PCMA", 8, "opus", 111, "", 30, "PCMA", 8);
 	tone_through("PCMA", 8, "opus", 111, "maxaveragebitrate=32000", 50,
 		     "PCMA", 8);
-	tone_through("PCMA", 8, "opus", 96, "maxplaybackrate=16000", 30,
-		     "PCMA", 8);
+	tone_through("PCMA", 8, "opus", 96, "maxplaybackrate=16000", 30, "PCMA",
+		     8);
 }
-
 
 /* ---- added delay ---- */
 
 /* leg B's output of a delay run: decoded audio, and when each piece left */
 struct delay_run {
-	struct mp_xc_codec *dec;	/* owned: leg B's codec */
+	struct mp_xc_codec *dec; /* owned: leg B's codec */
 	int64_t now;
-	int16_t *pcm;			/* owned */
+	int16_t *pcm; /* owned */
 	size_t n, max;
-	double *t_ms;			/* owned: time of each sample */
+	double *t_ms; /* owned: time of each sample */
 };
 
-static void delay_send_h(enum mp_xcode_leg leg, const uint8_t *pkt,
-			 size_t len, bool rtcp, void *arg)
+static void delay_send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+			 bool rtcp, void *arg)
 {
 	struct delay_run *d = arg;
 	uint32_t rate = mp_xc_codec_pcm_rate(d->dec);
@@ -306,11 +312,12 @@ static void delay_send_h(enum mp_xcode_leg leg, const uint8_t *pkt,
 	assert_int_equal(mp_xc_rtp_decode(&rtp, pkt, len), 0);
 	assert_int_equal(mp_xc_codec_decode(d->dec, d->pcm + d->n,
 					    d->max - d->n, &n, rtp.payload,
-					    rtp.plen), 0);
+					    rtp.plen),
+			 0);
 	/* a packet's last sample is the one just captured when it leaves */
 	for (size_t i = 0; i < n; i++)
-		d->t_ms[d->n + i] = (double)d->now -
-				    (double)(n - i) * 1000.0 / rate;
+		d->t_ms[d->n + i] =
+		    (double)d->now - (double)(n - i) * 1000.0 / rate;
 	d->n += n;
 }
 
@@ -363,8 +370,8 @@ static double added_delay_ms(const char *ca, const char *fa, const char *cb,
 	assert_int_equal(mp_xc_codec_alloc(&enc, id, 0, fa), 0);
 	assert_int_equal(mp_xc_codec_lookup(&id, cb), 0);
 	assert_int_equal(mp_xc_codec_alloc(&d.dec, id, 0, fb), 0);
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, delay_send_h,
-					NULL, &d), 0);
+	assert_int_equal(
+	    mp_xcode_alloc(&xc, &a, &b, &conf, delay_send_h, NULL, &d), 0);
 
 	ra = mp_xc_codec_pcm_rate(enc);
 	fr = ra / 50;
@@ -376,13 +383,13 @@ static double added_delay_ms(const char *ca, const char *fa, const char *cb,
 	assert_non_null(src);
 	assert_non_null(d.pcm);
 	assert_non_null(d.t_ms);
-	for (uint32_t k = 1; k < 12; k++) {	/* Hann-shaped 1 kHz bursts */
+	for (uint32_t k = 1; k < 12; k++) { /* Hann-shaped 1 kHz bursts */
 		uint32_t p = k * ra / 2 + k * 7, len = ra / 100;
 
 		for (uint32_t i = 0; i < len; i++)
 			src[p + i] = (int16_t)lrint(
-				12000 * sin(2 * M_PI * 1000.0 * i / ra) *
-				(0.5 - 0.5 * cos(2 * M_PI * i / len)));
+			    12000 * sin(2 * M_PI * 1000.0 * i / ra) *
+			    (0.5 - 0.5 * cos(2 * M_PI * i / len)));
 	}
 
 	for (uint32_t k = 0, seq = 1; (k + 1) * fr <= total; k++, seq++) {
@@ -392,12 +399,17 @@ static double added_delay_ms(const char *ca, const char *fa, const char *cb,
 		size_t len = 0, plen = 0;
 
 		assert_int_equal(mp_xc_codec_encode(enc, pl, sizeof(pl), &len,
-						    src + k * fr, fr), 0);
-		rtp = (struct mp_xc_rtp){.pt = 96, .seq = (uint16_t)seq,
-			.ts = 1000 + k * (mp_xc_codec_rtp_rate(enc) / 50),
-			.ssrc = 0x5eed, .payload = pl, .plen = len};
-		assert_int_equal(mp_xc_rtp_encode(pkt, sizeof(pkt), &plen,
-						  &rtp), 0);
+						    src + k * fr, fr),
+				 0);
+		rtp = (struct mp_xc_rtp){
+		    .pt = 96,
+		    .seq = (uint16_t)seq,
+		    .ts = 1000 + k * (mp_xc_codec_rtp_rate(enc) / 50),
+		    .ssrc = 0x5eed,
+		    .payload = pl,
+		    .plen = len};
+		assert_int_equal(
+		    mp_xc_rtp_encode(pkt, sizeof(pkt), &plen, &rtp), 0);
 		d.now = t;
 		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, plen, t),
 				 0);
@@ -406,12 +418,12 @@ static double added_delay_ms(const char *ca, const char *fa, const char *cb,
 		mp_xcode_tick(xc, t + 10);
 	}
 
-	for (uint32_t k = 2; k < 11; k++) {	/* steady state */
+	for (uint32_t k = 2; k < 11; k++) { /* steady state */
 		uint32_t p = k * ra / 2 + k * 7, len = ra / 100;
 		/* the input sample at p arrived with packet p / fr */
 		double tin = (double)t0 - 20 + (p + len / 2.0) * 1000.0 / ra;
-		double tout = centroid_ms(d.pcm, d.t_ms, d.n, tin - 100,
-					  tin + 150);
+		double tout =
+		    centroid_ms(d.pcm, d.t_ms, d.n, tin - 100, tin + 150);
 
 		if (tout - tin > worst)
 			worst = tout - tin;
@@ -465,8 +477,8 @@ static size_t lcg_len(uint32_t *seed)
 
 struct feeder {
 	struct mp_xcode *xc;
-	struct mp_xc_codec *enc;	/* codec of leg A */
-	struct mp_dtmf_gen *gen;	/* tones into A's audio, optional */
+	struct mp_xc_codec *enc; /* codec of leg A */
+	struct mp_dtmf_gen *gen; /* tones into A's audio, optional */
 	uint8_t pt, te_pt;
 	uint16_t seq;
 	uint32_t ts;
@@ -476,8 +488,12 @@ struct feeder {
 static size_t mk_rtp(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts,
 		     uint32_t ssrc, bool marker, const uint8_t *pl, size_t len)
 {
-	struct mp_xc_rtp rtp = {.marker = marker, .pt = pt, .seq = seq,
-				.ts = ts, .ssrc = ssrc, .payload = pl,
+	struct mp_xc_rtp rtp = {.marker = marker,
+				.pt = pt,
+				.seq = seq,
+				.ts = ts,
+				.ssrc = ssrc,
+				.payload = pl,
 				.plen = len};
 	size_t n = 0;
 
@@ -510,11 +526,10 @@ static void feed_step(struct feeder *f)
 
 	if (f->gen)
 		mp_dtmf_gen_mix(f->gen, pcm, 160);
-	assert_int_equal(mp_xc_codec_encode(f->enc, pl, sizeof(pl), &len, pcm,
-					    160), 0);
+	assert_int_equal(
+	    mp_xc_codec_encode(f->enc, pl, sizeof(pl), &len, pcm, 160), 0);
 	n = mk_rtp(pkt, f->pt, f->seq++, f->ts, 0xabcdef01, false, pl, len);
-	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now),
-			 0);
+	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now), 0);
 	f->ts += 160;
 	mp_xcode_tick(f->xc, f->now += 10);
 	mp_xcode_tick(f->xc, f->now += 10);
@@ -524,15 +539,14 @@ static void feed_step(struct feeder *f)
 static void feed_event(struct feeder *f, uint32_t ev_ts, int event, bool end,
 		       uint16_t dur, bool marker)
 {
-	struct mp_dtmf_ev ev = {.event = (uint8_t)event, .end = end,
-				.volume = 10, .duration = dur};
+	struct mp_dtmf_ev ev = {
+	    .event = (uint8_t)event, .end = end, .volume = 10, .duration = dur};
 	uint8_t pl[4], pkt[64];
 	size_t n;
 
 	mp_dtmf_ev_encode(pl, &ev);
 	n = mk_rtp(pkt, f->te_pt, f->seq++, ev_ts, 0xabcdef01, marker, pl, 4);
-	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now),
-			 0);
+	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now), 0);
 }
 
 /* a 200 ms RFC 4733 digit from A: start, updates every 40 ms, 3 ends */
@@ -542,8 +556,8 @@ static void feed_digit(struct feeder *f, int event)
 
 	for (int i = 0; i < 10; i++) {
 		if (i % 2 == 0)
-			feed_event(f, ev_ts, event, false,
-				   (uint16_t)(i * 160), i == 0);
+			feed_event(f, ev_ts, event, false, (uint16_t)(i * 160),
+				   i == 0);
 		feed_step(f);
 	}
 	for (int i = 0; i < 3; i++)
@@ -571,11 +585,12 @@ static struct te_summary te_out(const struct run *r, int leg, uint8_t pt)
 		if (r->out.pkt[i].leg != leg)
 			continue;
 		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len), 0);
+						  r->out.pkt[i].len),
+				 0);
 		if (rtp.pt != pt)
 			continue;
-		assert_int_equal(mp_dtmf_ev_decode(&ev, rtp.payload,
-						   rtp.plen), 0);
+		assert_int_equal(mp_dtmf_ev_decode(&ev, rtp.payload, rtp.plen),
+				 0);
 		if (!s.pkts || rtp.marker)
 			ts = rtp.ts;
 		else if (rtp.ts != ts)
@@ -629,11 +644,13 @@ static void detect_out(const struct run *r, int leg,
 		if (r->out.pkt[i].leg != leg)
 			continue;
 		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len), 0);
+						  r->out.pkt[i].len),
+				 0);
 		if (rtp.pt != p->pt)
 			continue;
-		assert_int_equal(mp_xc_codec_decode(c, pcm, 5760, &n,
-						    rtp.payload, rtp.plen), 0);
+		assert_int_equal(
+		    mp_xc_codec_decode(c, pcm, 5760, &n, rtp.payload, rtp.plen),
+		    0);
 		mp_dtmf_det_process(det, pcm, n);
 	}
 	d->got[d->n] = 0;
@@ -655,8 +672,8 @@ static void rfc2833_regenerated_with_leg_pt(void **state)
 	plan(&b, "G729", 18, 20, "annexb=no");
 	b.te_pt = 101;
 	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	feeder_init(&f, xc, &a);
 	for (int i = 0; i < 5; i++)
 		feed_step(&f);
@@ -671,7 +688,7 @@ static void rfc2833_regenerated_with_leg_pt(void **state)
 	assert_int_equal(s.ends, 3);
 	assert_int_equal(s.wrong_ts, 0);
 	assert_true(s.end_dur >= 1440 && s.end_dur <= 1760);
-	assert_int_equal(r.ndigits, 1);		/* reported once */
+	assert_int_equal(r.ndigits, 1); /* reported once */
 	assert_int_equal(r.digits[0], '5');
 	assert_int_equal(r.ev[0].method, MP_XCODE_DTMF_RFC2833);
 	assert_false(r.ev[0].send_info);
@@ -694,18 +711,18 @@ static void rfc2833_to_inband(void **state)
 	a.te_pt = 101;
 	plan(&b, "PCMA", 8, 30, NULL);
 	b.dtmf_send = MP_XCODE_DTMF_INBAND;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	feeder_init(&f, xc, &a);
 	for (int i = 0; i < 5; i++)
 		feed_step(&f);
 	feed_digit(&f, 7);
-	feed_digit(&f, 10);	/* '*' */
+	feed_digit(&f, 10); /* '*' */
 
 	detect_out(&r, MP_XCODE_B, &b, &d);
 	printf("  B audio carries \"%s\"\n", d.got);
 	assert_string_equal(d.got, "7*");
-	assert_int_equal(te_out(&r, MP_XCODE_B, 101).pkts, 0);	/* dropped */
+	assert_int_equal(te_out(&r, MP_XCODE_B, 101).pkts, 0); /* dropped */
 	assert_int_equal(r.ndigits, 2);
 	mem_deref(f.enc);
 	mem_deref(xc);
@@ -728,8 +745,8 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	a.dtmf_recv = MP_XCODE_DTMF_INBAND;
 	b.te_pt = 101;
 	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	assert_true(mp_xcode_decodes(xc, MP_XCODE_A));
 	feeder_init(&f, xc, &a);
 	assert_int_equal(mp_dtmf_gen_alloc(&f.gen, 8000), 0);
@@ -746,7 +763,7 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	assert_int_equal(s.event, 3);
 	assert_int_equal(s.markers, 1);
 	assert_int_equal(s.ends, 3);
-	assert_string_equal(d.got, "3");	/* tones kept in the audio */
+	assert_string_equal(d.got, "3"); /* tones kept in the audio */
 	assert_int_equal(r.ndigits, 1);
 	assert_int_equal(r.ev[0].method, MP_XCODE_DTMF_INBAND);
 	assert_true(r.ev[0].duration_ms >= 80 && r.ev[0].duration_ms <= 200);
@@ -776,8 +793,8 @@ static void inband_tone_with_loss_is_one_digit(void **state)
 	a.dtmf_recv = MP_XCODE_DTMF_INBAND;
 	b.te_pt = 101;
 	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	feeder_init(&f, xc, &a);
 	assert_int_equal(mp_dtmf_gen_alloc(&f.gen, 8000), 0);
 	for (int i = 0; i < 5; i++)
@@ -785,7 +802,7 @@ static void inband_tone_with_loss_is_one_digit(void **state)
 	assert_int_equal(mp_dtmf_gen_put(f.gen, '0', 300), 0);
 	for (int i = 0; i < 5; i++)
 		feed_step(&f);
-	for (int i = 0; i < 4; i++) {	/* 80 ms of the tone lost */
+	for (int i = 0; i < 4; i++) { /* 80 ms of the tone lost */
 		int16_t pcm[160] = {0};
 
 		mp_dtmf_gen_mix(f.gen, pcm, 160);
@@ -824,13 +841,12 @@ static void info_to_rfc2833_and_to_info(void **state)
 	plan(&a, "PCMA", 8, 20, NULL);
 	plan(&b, "G729", 18, 20, NULL);
 	b.te_pt = 101;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	feeder_init(&f, xc, &a);
 	for (int i = 0; i < 5; i++)
 		feed_step(&f);
-	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '9', 160, f.now),
-			 0);
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '9', 160, f.now), 0);
 	for (int i = 0; i < 20; i++)
 		feed_step(&f);
 	s = te_out(&r, MP_XCODE_B, 101);
@@ -847,8 +863,8 @@ static void info_to_rfc2833_and_to_info(void **state)
 	memset(&r, 0, sizeof(r));
 	b.te_pt = 0;
 	a.te_pt = 96;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	f.xc = xc;
 	f.te_pt = 96;
 	feed_digit(&f, 11);
@@ -876,20 +892,18 @@ static void first_method_locks(void **state)
 	a.dtmf_recv = MP_XCODE_DTMF_ALL;
 	plan(&b, "PCMU", 0, 20, NULL);
 	b.dtmf_send = MP_XCODE_DTMF_INFO;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	feeder_init(&f, xc, &a);
 	/* the first digit comes as SIP INFO: INFO is locked in */
-	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '1', 100, f.now),
-			 0);
-	feed_digit(&f, 1);	/* the same key again as RFC 2833: dropped */
-	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '2', 100, f.now),
-			 0);
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '1', 100, f.now), 0);
+	feed_digit(&f, 1); /* the same key again as RFC 2833: dropped */
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '2', 100, f.now), 0);
 	mp_xcode_stats(xc, MP_XCODE_A, &st);
 	r.digits[r.ndigits] = 0;
 	printf("  delivered \"%s\", %llu dropped\n", r.digits,
 	       (unsigned long long)st.dtmf_dropped);
-	assert_string_equal(r.digits, "12");	/* each digit once */
+	assert_string_equal(r.digits, "12"); /* each digit once */
 	assert_true(st.dtmf_dropped >= 1);
 	mem_deref(f.enc);
 	mem_deref(xc);
@@ -913,8 +927,8 @@ static void te_passthrough_remaps_pt(void **state)
 	a.te_pt = 96;
 	plan(&b, "G729", 18, 20, NULL);
 	b.te_pt = 101;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h,
-					&r), 0);
+	assert_int_equal(
+	    mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h, &r), 0);
 	feeder_init(&f, xc, &a);
 	feed_digit(&f, 4);
 	s = te_out(&r, MP_XCODE_B, 101);
@@ -942,29 +956,31 @@ static void matching_codecs_never_decoded(void **state)
 	(void)state;
 	plan(&a, "opus", 111, 20, "useinbandfec=1");
 	plan(&b, "opus", 96, 20, "maxplaybackrate=16000");
-	assert_true(mp_xcode_needed(&a, &b));	/* PT differs */
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_true(mp_xcode_needed(&a, &b)); /* PT differs */
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	assert_false(mp_xcode_decodes(xc, MP_XCODE_A));
 	assert_false(mp_xcode_decodes(xc, MP_XCODE_B));
 	make_tone_stream(&in, &a, 400, 8000);
 	for (size_t i = 0; i < in.n; i++, now += 20)
 		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, in.pkt[i].data,
-						in.pkt[i].len, now), 0);
+						in.pkt[i].len, now),
+				 0);
 	assert_int_equal(r.out.n, in.n);
 	for (size_t i = 0; i < in.n; i++) {
 		struct mp_xc_rtp x, y;
 
-		assert_int_equal(mp_xc_rtp_decode(&x, in.pkt[i].data,
-						  in.pkt[i].len), 0);
-		assert_int_equal(mp_xc_rtp_decode(&y, r.out.pkt[i].data,
-						  r.out.pkt[i].len), 0);
+		assert_int_equal(
+		    mp_xc_rtp_decode(&x, in.pkt[i].data, in.pkt[i].len), 0);
+		assert_int_equal(
+		    mp_xc_rtp_decode(&y, r.out.pkt[i].data, r.out.pkt[i].len),
+		    0);
 		assert_int_equal(y.pt, 96);
 		assert_int_equal(x.plen, y.plen);
 		assert_memory_equal(x.payload, y.payload, x.plen);
 	}
 
-	assert_false(mp_xcode_decoded_path(&a, &b));	/* no budget used */
+	assert_false(mp_xcode_decoded_path(&a, &b)); /* no budget used */
 	plan(&a, "PCMA", 8, 20, NULL);
 	plan(&b, "PCMA", 8, 20, NULL);
 	assert_false(mp_xcode_needed(&a, &b));
@@ -972,10 +988,10 @@ static void matching_codecs_never_decoded(void **state)
 	assert_true(mp_xcode_needed(&a, &b));
 	assert_true(mp_xcode_decoded_path(&a, &b));
 	b.ptime = 20;
-	a.te_pt = 101;		/* events to a leg without them: INFO */
+	a.te_pt = 101; /* events to a leg without them: INFO */
 	assert_true(mp_xcode_needed(&a, &b));
 	assert_false(mp_xcode_decoded_path(&a, &b));
-	b.dtmf_send = MP_XCODE_DTMF_INBAND;	/* events -> tones */
+	b.dtmf_send = MP_XCODE_DTMF_INBAND; /* events -> tones */
 	assert_true(mp_xcode_decoded_path(&a, &b));
 
 	/* annex B toward a leg without it is decoded (SID never leaks) */
@@ -1007,8 +1023,8 @@ static void bad_input_counted_and_dropped(void **state)
 	a.te_pt = 101;
 	plan(&b, "G729", 18, 20, NULL);
 	b.te_pt = 101;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	feeder_init(&f, xc, &a);
 	for (int i = 0; i < 10; i++)
 		feed_step(&f);
@@ -1037,11 +1053,9 @@ static void bad_input_counted_and_dropped(void **state)
 			 EBADMSG);
 	/* wrong payload type, wrong SSRC */
 	n = mk_rtp(pkt, 0, 1, 1, 0xabcdef01, false, pl, 160);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
-			 EPROTO);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), EPROTO);
 	n = mk_rtp(pkt, 8, 1, 1, 0x5555, false, pl, 160);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
-			 EPROTO);
+	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), EPROTO);
 	/* malformed telephone-events: short, unknown event */
 	n = mk_rtp(pkt, 101, 1, 1, 0xabcdef01, false, pl, 3);
 	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), 0);
@@ -1066,14 +1080,15 @@ static void bad_input_counted_and_dropped(void **state)
 			pkt[k] = (uint8_t)(seed >> 16);
 		}
 		if (i % 2)
-			pkt[0] = 0x80;	/* mostly valid headers */
+			pkt[0] = 0x80; /* mostly valid headers */
 		(void)mp_xcode_input(xc, i % 3 ? MP_XCODE_A : MP_XCODE_B, pkt,
 				     len, f.now);
 	}
 
 	mp_xcode_stats(xc, MP_XCODE_A, &st);
 	printf("  A: malformed %llu, wrong pt %llu, wrong ssrc %llu, "
-	       "bad events %llu\n", (unsigned long long)st.rx_malformed,
+	       "bad events %llu\n",
+	       (unsigned long long)st.rx_malformed,
 	       (unsigned long long)st.rx_wrong_pt,
 	       (unsigned long long)st.rx_wrong_ssrc,
 	       (unsigned long long)st.rx_bad_event);
@@ -1167,15 +1182,15 @@ static double echo_at_b(bool ec_on)
 	mp_xcode_conf_default(&conf);
 	conf.echo_cancel = ec_on;
 	conf.ec_tail_ms = 128;
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h,
-					&r), 0);
+	assert_int_equal(
+	    mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h, &r), 0);
 	assert_int_equal(mp_xc_codec_alloc(&cb, MP_XC_PCMU, 0, ""), 0);
 	assert_int_equal(mp_xc_codec_alloc(&db, MP_XC_PCMU, 0, ""), 0);
 	assert_int_equal(mp_xc_codec_alloc(&ca, MP_XC_PCMA, 0, ""), 0);
 	assert_int_equal(mp_xc_codec_alloc(&da, MP_XC_PCMA, 0, ""), 0);
 	memset(delay, 0, sizeof(delay));
 
-	for (uint32_t k = 0; k < 600; k++) {	/* 12 s */
+	for (uint32_t k = 0; k < 600; k++) { /* 12 s */
 		int16_t pcm[160];
 		uint8_t pl[160], pkt[200];
 		size_t len, n;
@@ -1186,12 +1201,12 @@ static double echo_at_b(bool ec_on)
 						       (k * 160 + i) / 8000.0);
 
 			seed = seed * 1664525u + 1013904223u;
-			lp = 0.6 * lp + 0.4 * (((seed >> 8) & 0xffff) /
-					       32768.0 - 1);
+			lp = 0.6 * lp +
+			     0.4 * (((seed >> 8) & 0xffff) / 32768.0 - 1);
 			pcm[i] = (int16_t)(9000 * env * lp);
 		}
-		assert_int_equal(mp_xc_codec_encode(cb, pl, 160, &len, pcm,
-						    160), 0);
+		assert_int_equal(
+		    mp_xc_codec_encode(cb, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 0, (uint16_t)k, k * 160, 0xb, false, pl, len);
 		mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
 
@@ -1200,8 +1215,8 @@ static double echo_at_b(bool ec_on)
 			pcm[i] = (int16_t)(delay[i] / 2);
 		memmove(delay, delay + 160, (ndelay - 160) * sizeof(*delay));
 		ndelay -= 160;
-		assert_int_equal(mp_xc_codec_encode(ca, pl, 160, &len, pcm,
-						    160), 0);
+		assert_int_equal(
+		    mp_xc_codec_encode(ca, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
 		mp_xcode_input(xc, MP_XCODE_A, pkt, n, now);
 
@@ -1214,22 +1229,24 @@ static double echo_at_b(bool ec_on)
 			int16_t dec[480];
 
 			assert_int_equal(mp_xc_rtp_decode(&rtp,
-					r.out.pkt[seen].data,
-					r.out.pkt[seen].len), 0);
+							  r.out.pkt[seen].data,
+							  r.out.pkt[seen].len),
+					 0);
 			if (r.out.pkt[seen].leg == MP_XCODE_A) {
-				assert_int_equal(mp_xc_codec_decode(da, dec,
-						480, &n, rtp.payload,
-						rtp.plen), 0);
+				assert_int_equal(
+				    mp_xc_codec_decode(da, dec, 480, &n,
+						       rtp.payload, rtp.plen),
+				    0);
 				if (ndelay + n <= sizeof(delay) / 2) {
 					memcpy(delay + ndelay, dec,
 					       n * sizeof(*dec));
 					ndelay += n;
 				}
-			}
-			else if (nout + 480 <= sizeof(out_b) / 2) {
-				assert_int_equal(mp_xc_codec_decode(db,
-						out_b + nout, 480, &n,
-						rtp.payload, rtp.plen), 0);
+			} else if (nout + 480 <= sizeof(out_b) / 2) {
+				assert_int_equal(mp_xc_codec_decode(
+						     db, out_b + nout, 480, &n,
+						     rtp.payload, rtp.plen),
+						 0);
 				nout += n;
 			}
 		}
@@ -1250,7 +1267,7 @@ static double echo_at_b(bool ec_on)
 	tu_sink_free(&r.out);
 	tu_sink_free(&r.rtcp);
 	assert_true(nout > 8000 * 10);
-	return tu_rms(out_b + nout - 8000 * 4, 8000 * 4);	/* last 4 s */
+	return tu_rms(out_b + nout - 8000 * 4, 8000 * 4); /* last 4 s */
 }
 
 static void engine_echo_cancelled(void **state)
@@ -1260,7 +1277,7 @@ static void engine_echo_cancelled(void **state)
 	(void)state;
 	printf("  echo back at B: %.0f rms without EC, %.1f with: %.1f dB\n",
 	       off, on, tu_db(off, on > 0.5 ? on : 0.5));
-	assert_true(off > 500);		/* there is an echo */
+	assert_true(off > 500); /* there is an echo */
 	assert_true(tu_db(off, on > 0.5 ? on : 0.5) >= 20.0);
 }
 
@@ -1282,10 +1299,11 @@ static void ptime_repacketised(void **state)
 	for (size_t i = 0; i < r.out.n; i++) {
 		struct mp_xc_rtp rtp;
 
-		assert_int_equal(mp_xc_rtp_decode(&rtp, r.out.pkt[i].data,
-						  r.out.pkt[i].len), 0);
+		assert_int_equal(
+		    mp_xc_rtp_decode(&rtp, r.out.pkt[i].data, r.out.pkt[i].len),
+		    0);
 		assert_int_equal(rtp.pt, 18);
-		assert_int_equal(rtp.plen, 40);		/* 4 frames = 40 ms */
+		assert_int_equal(rtp.plen, 40); /* 4 frames = 40 ms */
 		if (pkts)
 			assert_int_equal(rtp.ts - last_ts, 320);
 		last_ts = rtp.ts;
@@ -1310,9 +1328,9 @@ static void opus_events_use_48k_clock(void **state)
 	plan(&a, "PCMA", 8, 20, NULL);
 	a.te_pt = 101;
 	plan(&b, "opus", 111, 20, NULL);
-	b.te_pt = 110;		/* telephone-event/48000 */
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	b.te_pt = 110; /* telephone-event/48000 */
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	feeder_init(&f, xc, &a);
 	feed_digit(&f, 2);
 	s = te_out(&r, MP_XCODE_B, 110);
@@ -1347,11 +1365,11 @@ static void tone_echo_not_detected(void **state)
 
 	(void)state;
 	plan(&a, "PCMA", 8, 20, NULL);
-	a.dtmf_send = MP_XCODE_DTMF_INBAND;	/* recv all */
+	a.dtmf_send = MP_XCODE_DTMF_INBAND; /* recv all */
 	plan(&b, "PCMU", 0, 20, NULL);
-	b.te_pt = 101;				/* send auto: rfc2833 */
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h,
-					&r), 0);
+	b.te_pt = 101; /* send auto: rfc2833 */
+	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
+			 0);
 	assert_int_equal(mp_xc_codec_alloc(&ea, MP_XC_PCMA, 0, ""), 0);
 	assert_int_equal(mp_xc_codec_alloc(&eb, MP_XC_PCMU, 0, ""), 0);
 	assert_int_equal(mp_xc_codec_alloc(&da, MP_XC_PCMA, 0, ""), 0);
@@ -1363,15 +1381,17 @@ static void tone_echo_not_detected(void **state)
 		size_t len, n;
 
 		/* B: silence, and the digit 6 from 200 to 400 ms */
-		assert_int_equal(mp_xc_codec_encode(eb, pl, 160, &len, pcm,
-						    160), 0);
+		assert_int_equal(
+		    mp_xc_codec_encode(eb, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 0, (uint16_t)(2 * k), k * 160, 0xb, false, pl,
 			   len);
 		mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
 		if (k >= 10 && k <= 22) {
-			struct mp_dtmf_ev ev = {.event = 6, .volume = 10,
-				.end = k >= 20,
-				.duration = (uint16_t)((k - 10) * 160)};
+			struct mp_dtmf_ev ev = {.event = 6,
+						.volume = 10,
+						.end = k >= 20,
+						.duration =
+						    (uint16_t)((k - 10) * 160)};
 
 			mp_dtmf_ev_encode(pl, &ev);
 			n = mk_rtp(pkt, 101, (uint16_t)(2 * k + 1), 1600, 0xb,
@@ -1384,8 +1404,8 @@ static void tone_echo_not_detected(void **state)
 			pcm[i] = (int16_t)(line[i] / 2);
 		memmove(line, line + 160, (nline - 160) * sizeof(*line));
 		nline -= 160;
-		assert_int_equal(mp_xc_codec_encode(ea, pl, 160, &len, pcm,
-						    160), 0);
+		assert_int_equal(
+		    mp_xc_codec_encode(ea, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
 		mp_xcode_input(xc, MP_XCODE_A, pkt, n, now);
 
@@ -1398,10 +1418,13 @@ static void tone_echo_not_detected(void **state)
 			if (r.out.pkt[seen].leg != MP_XCODE_A)
 				continue;
 			assert_int_equal(mp_xc_rtp_decode(&rtp,
-					r.out.pkt[seen].data,
-					r.out.pkt[seen].len), 0);
+							  r.out.pkt[seen].data,
+							  r.out.pkt[seen].len),
+					 0);
 			assert_int_equal(mp_xc_codec_decode(da, dec, 480, &n,
-					rtp.payload, rtp.plen), 0);
+							    rtp.payload,
+							    rtp.plen),
+					 0);
 			if (nline + n <= sizeof(line) / sizeof(*line)) {
 				memcpy(line + nline, dec, n * sizeof(*dec));
 				nline += n;
@@ -1414,7 +1437,7 @@ static void tone_echo_not_detected(void **state)
 	r.digits[r.ndigits] = 0;
 	printf("  digits reported \"%s\", events to B: %u\n", r.digits,
 	       te_out(&r, MP_XCODE_B, 101).pkts);
-	assert_string_equal(r.digits, "6");	/* the echo is not a digit */
+	assert_string_equal(r.digits, "6"); /* the echo is not a digit */
 	assert_int_equal(te_out(&r, MP_XCODE_B, 101).pkts, 0);
 	mem_deref(xc);
 	mem_deref(ea);
@@ -1441,8 +1464,8 @@ static void g729_annexb_dtx_markers(void **state)
 	conf.jb_enable = false;
 	plan(&a, "PCMA", 8, 20, NULL);
 	plan(&b, "G729", 18, 20, "annexb=yes");
-	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h,
-					&r), 0);
+	assert_int_equal(
+	    mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h, &r), 0);
 	assert_int_equal(mp_xc_codec_alloc(&ea, MP_XC_PCMA, 0, ""), 0);
 	/* 1 s tone, 1 s silence, 1 s tone */
 	for (uint32_t k = 0; k < 150; k++) {
@@ -1452,8 +1475,8 @@ static void g729_annexb_dtx_markers(void **state)
 
 		if (k < 50 || k >= 100)
 			tu_sine(pcm, 160, 700, 8000, 8000, &phase);
-		assert_int_equal(mp_xc_codec_encode(ea, pl, 160, &len, pcm,
-						    160), 0);
+		assert_int_equal(
+		    mp_xc_codec_encode(ea, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
 		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, now),
 				 0);
@@ -1462,8 +1485,9 @@ static void g729_annexb_dtx_markers(void **state)
 	for (size_t i = 0; i < r.out.n; i++) {
 		struct mp_xc_rtp rtp;
 
-		assert_int_equal(mp_xc_rtp_decode(&rtp, r.out.pkt[i].data,
-						  r.out.pkt[i].len), 0);
+		assert_int_equal(
+		    mp_xc_rtp_decode(&rtp, r.out.pkt[i].data, r.out.pkt[i].len),
+		    0);
 		markers += rtp.marker;
 		if (rtp.plen == 20)
 			speech++;
@@ -1474,8 +1498,8 @@ static void g729_annexb_dtx_markers(void **state)
 	}
 	printf("  %u speech packets, %u SID, %u markers of %zu packets\n",
 	       speech, sids, markers, r.out.n);
-	assert_true(r.out.n < 150 - 30);	/* silence mostly not sent */
-	assert_int_equal(markers, 2);		/* two talkspurts */
+	assert_true(r.out.n < 150 - 30); /* silence mostly not sent */
+	assert_int_equal(markers, 2);	 /* two talkspurts */
 	assert_true(speech >= 95);
 	mem_deref(ea);
 	mem_deref(xc);
@@ -1486,27 +1510,27 @@ static void g729_annexb_dtx_markers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tone_pcma_g729_pcma),
-		cmocka_unit_test(tone_pcmu_opus_pcma),
-		cmocka_unit_test(tone_pcma_opus8k_pcma),
-		cmocka_unit_test(tone_pcma_g722_pcmu),
-		cmocka_unit_test(tone_pcma_opus_ptime30_50_pcma),
-		cmocka_unit_test(engine_adds_codec_delay_only),
-		cmocka_unit_test(rfc2833_regenerated_with_leg_pt),
-		cmocka_unit_test(rfc2833_to_inband),
-		cmocka_unit_test(inband_to_rfc2833_keeps_tones),
-		cmocka_unit_test(inband_tone_with_loss_is_one_digit),
-		cmocka_unit_test(info_to_rfc2833_and_to_info),
-		cmocka_unit_test(first_method_locks),
-		cmocka_unit_test(te_passthrough_remaps_pt),
-		cmocka_unit_test(matching_codecs_never_decoded),
-		cmocka_unit_test(bad_input_counted_and_dropped),
-		cmocka_unit_test(plans_checked),
-		cmocka_unit_test(engine_echo_cancelled),
-		cmocka_unit_test(ptime_repacketised),
-		cmocka_unit_test(opus_events_use_48k_clock),
-		cmocka_unit_test(tone_echo_not_detected),
-		cmocka_unit_test(g729_annexb_dtx_markers),
+	    cmocka_unit_test(tone_pcma_g729_pcma),
+	    cmocka_unit_test(tone_pcmu_opus_pcma),
+	    cmocka_unit_test(tone_pcma_opus8k_pcma),
+	    cmocka_unit_test(tone_pcma_g722_pcmu),
+	    cmocka_unit_test(tone_pcma_opus_ptime30_50_pcma),
+	    cmocka_unit_test(engine_adds_codec_delay_only),
+	    cmocka_unit_test(rfc2833_regenerated_with_leg_pt),
+	    cmocka_unit_test(rfc2833_to_inband),
+	    cmocka_unit_test(inband_to_rfc2833_keeps_tones),
+	    cmocka_unit_test(inband_tone_with_loss_is_one_digit),
+	    cmocka_unit_test(info_to_rfc2833_and_to_info),
+	    cmocka_unit_test(first_method_locks),
+	    cmocka_unit_test(te_passthrough_remaps_pt),
+	    cmocka_unit_test(matching_codecs_never_decoded),
+	    cmocka_unit_test(bad_input_counted_and_dropped),
+	    cmocka_unit_test(plans_checked),
+	    cmocka_unit_test(engine_echo_cancelled),
+	    cmocka_unit_test(ptime_repacketised),
+	    cmocka_unit_test(opus_events_use_48k_clock),
+	    cmocka_unit_test(tone_echo_not_detected),
+	    cmocka_unit_test(g729_annexb_dtx_markers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
