@@ -8,7 +8,6 @@
  * Exit status: 0 after SIGTERM/SIGINT, 1 on a bad config or schema, 2 on
  * usage, 3 when a listener or the loop cannot start.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +33,6 @@ int main(int argc, char *argv[])
 	struct bd *bd = NULL;
 	char err[1024];
 	int opt, version, ret = 0;
-
-	/*
-	 * No fastbins: each CDR allocates blocks over 1 KiB, and with
-	 * fastbins every such malloc consolidated them first (7 % of the CPU
-	 * under bench/billing); tcache still serves the small ones.
-	 */
-	(void)mallopt(M_MXFAST, 0);
 
 	while ((opt = getopt(argc, argv, "f:Ftvh")) != -1) {
 		switch (opt) {

@@ -86,9 +86,19 @@ def test_changes_are_seen_by_the_next_request(stack):
            "end_code": 200, "end_reason": "Normal"}
     rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
     assert rc == 0 and json.loads(out)["body"]["fee"] == 65000, out
+    assert json.loads(out)["body"]["duplicate"] is False, out
     body = _auth(stack, "tight")
     assert body["allow"] and body["max_duration_s"] == 12, body
     assert not body["extendable"]
+    assert stack.balance("tight") == 200000 - 65000
+
+    # a resend (a spool that never saw the reply) is acknowledged with the
+    # fee stored the first time, read back by the CDR's id; no money moves
+    cdr["hold_ms"] = 12000
+    rc, out, err = it.busprobe(stack.bd_bus, "cdr.submit", {"cdr": cdr})
+    body = json.loads(out)["body"]
+    assert rc == 0 and body["duplicate"] is True, out
+    assert body["fee"] == 65000, out
     assert stack.balance("tight") == 200000 - 65000
 
 
