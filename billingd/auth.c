@@ -42,7 +42,7 @@ struct auth_ctx {
  * reservations yet), computed without overflow.
  */
 void bd_auth_decide(struct bd_auth_result *out, const struct bd_account *acc,
-		    const char *callee, const struct bd_rate_params *p)
+		    const struct bd_rate_params *p)
 {
 	const struct bd_rate *r;
 	__int128 avail;
@@ -65,7 +65,7 @@ void bd_auth_decide(struct bd_auth_result *out, const struct bd_account *acc,
 	}
 	available = avail > INT64_MAX ? INT64_MAX : (int64_t)avail;
 
-	r = bd_rate_select(acc->rates, acc->nrates, callee ? callee : "");
+	r = bd_account_rate(acc);
 	if (!r) {
 		out->sip_code = 403;
 		out->reason = "NoRate";
@@ -102,8 +102,8 @@ static int64_t money_of(const struct bd_account *a)
 }
 
 /* the customer, then each agent that has a rate for the number */
-static size_t levels_of(const struct auth_ctx *ctx, const struct bd_lookup *lk,
-			const struct bd_rate *r, struct bd_resv_level *lv)
+static size_t levels_of(const struct bd_lookup *lk, const struct bd_rate *r,
+			struct bd_resv_level *lv)
 {
 	size_t n = 0;
 
@@ -112,10 +112,7 @@ static size_t levels_of(const struct auth_ctx *ctx, const struct bd_lookup *lk,
 	lv[n++].money = money_of(&lk->customer);
 	for (size_t i = 0; i < lk->nagents && n < BD_RESV_LEVELS; i++) {
 		const struct bd_account *ag = &lk->agents[i];
-		const struct bd_rate *ar =
-		    ag->found
-			? bd_rate_select(ag->rates, ag->nrates, ctx->callee)
-			: NULL;
+		const struct bd_rate *ar = bd_account_rate(ag);
 
 		if (!ar)
 			continue; /* not charged for it (docs/billingd.md) */
@@ -167,11 +164,10 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 	}
 
 	memset(&g, 0, sizeof(g));
-	r = bd_rate_select(lk->customer.rates, lk->customer.nrates,
-			   ctx->callee);
+	r = bd_account_rate(&lk->customer);
 	if (ctx->extend && lk->customer.found && r) {
 		/* a live call: its reservation grows (or is re-created) */
-		n = levels_of(ctx, lk, r, lv);
+		n = levels_of(lk, r, lv);
 		bd_resv_extend(ctx->bd->resv, &g, ctx->call, lv, n, &pv->rate,
 			       ctx->granted_s, pv->advance_s, ctx->resume, now);
 		sw_cdebug(ctx->call, "auth.extend %s: %lld s%s, %lld held",
@@ -180,14 +176,14 @@ static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
 		reply_grant(ctx, &g);
 		goto out;
 	}
-	bd_auth_decide(&res, &lk->customer, ctx->callee, &pv->rate);
+	bd_auth_decide(&res, &lk->customer, &pv->rate);
 	if (res.allow && ctx->extend) {
 		res.allow = false; /* no account or rate any more */
 		res.sip_code = 403;
 		res.reason = "NoRate";
 	}
 	if (res.allow) {
-		n = levels_of(ctx, lk, r, lv);
+		n = levels_of(lk, r, lv);
 		bd_resv_open(ctx->bd->resv, &g, ctx->call, lv, n, &pv->rate,
 			     pv->advance_s, now);
 	} else if (*ctx->card && !strcmp(res.reason, "InsufficientBalance")) {

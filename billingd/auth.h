@@ -44,7 +44,7 @@ struct bd_auth_result {
 };
 
 void bd_auth_decide(struct bd_auth_result *out, const struct bd_account *acc,
-		    const char *callee, const struct bd_rate_params *p);
+		    const struct bd_rate_params *p);
 void bd_auth_request(struct bd *bd, struct sw_bus_req *req,
 		     const struct sw_env *env);
 void bd_auth_extend(struct bd *bd, struct sw_bus_req *req,

@@ -809,7 +809,7 @@ static void rate_side(const struct bd_account *acc, const char *callee,
 	if (!acc->found)
 		return;
 
-	r = bd_rate_select(acc->rates, acc->nrates, callee);
+	r = bd_account_rate(acc);
 	if (!r) {
 		if (hold_ms > 0)
 			sw_cwarn(cid,

@@ -207,7 +207,7 @@ static void quote_h(int err, const struct bd_lookup *lk, void *arg)
 			    "account: no such account");
 		goto out;
 	}
-	r = bd_rate_select(lk->customer.rates, lk->customer.nrates, q->number);
+	r = bd_account_rate(&lk->customer);
 	if (!r) {
 		reply_error(q->conn, 404, "Not Found", NULL, "no_rate",
 			    "number: no entry of the rate table in force "

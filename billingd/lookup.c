@@ -28,6 +28,7 @@
 #include "billingd/db.h"
 #include "billingd/lookup.h"
 #include "common/log.h"
+#include "common/prefix.h"
 #include "common/swtime.h"
 
 #define LK_CHANNEL	 "tandem_changes"
@@ -50,17 +51,13 @@ struct acct {
 	char name[BD_NAME_MAX + 1];
 };
 
-struct entry {
-	struct le le;
-	size_t plen;
-	struct bd_rate r;
-};
-
 struct table {
 	struct le le;
 	int64_t id;
 	char name[BD_NAME_MAX + 1];
-	struct hash *entries; /* struct entry by prefix */
+	struct bd_rate *rates; /* owned: the entries */
+	size_t nrates, cap;
+	struct sw_prefix_ix *ix; /* owned: rates by prefix, once sealed */
 };
 
 struct ppr {
@@ -128,8 +125,8 @@ static void table_destructor(void *arg)
 	struct table *t = arg;
 
 	hash_unlink(&t->le);
-	hash_flush(t->entries);
-	mem_deref(t->entries);
+	sw_prefix_ix_free(t->ix);
+	free(t->rates);
 }
 
 static void unlink_destructor(void *arg)
@@ -243,33 +240,15 @@ static struct table *table_by_id(const struct snap *s, int64_t id)
 	return find(s->tables, id_key(id), table_cmp, &id);
 }
 
-struct pkey {
-	const char *s;
-	size_t len;
-};
-
-static bool entry_cmp(struct le *le, void *arg)
-{
-	const struct entry *e = le->data;
-	const struct pkey *k = arg;
-
-	return e->plen == k->len && !memcmp(e->r.prefix, k->s, k->len);
-}
-
 /* the longest entry of t that is a prefix of number, or NULL */
 static const struct bd_rate *table_match(const struct table *t,
 					 const char *number)
 {
-	for (size_t n = strlen(number) + 1; n-- > 0;) {
-		struct pkey k = {number, n};
-		struct le *le = hash_lookup(
-		    t->entries, hash_joaat((const uint8_t *)number, n),
-		    entry_cmp, &k);
+	uint32_t i;
 
-		if (le)
-			return &((const struct entry *)le->data)->r;
-	}
-	return NULL;
+	if (!sw_prefix_ix_longest(t->ix, 0, number, &i, NULL) || i >= t->nrates)
+		return NULL;
+	return &t->rates[i];
 }
 
 /* ---- reading rows ---- */
@@ -383,7 +362,7 @@ static struct table *add_table(struct snap *s, int64_t id, const char *name)
 {
 	struct table *t = mem_zalloc(sizeof(*t), table_destructor);
 
-	if (!t || hash_alloc(&t->entries, LK_HASH_SMALL)) {
+	if (!t || sw_prefix_ix_alloc(&t->ix)) {
 		mem_deref(t);
 		return NULL;
 	}
@@ -393,30 +372,49 @@ static struct table *add_table(struct snap *s, int64_t id, const char *name)
 	return t;
 }
 
+/* add a row's entry to t; the table is sealed once all are in */
 static int add_entry(struct table *t, const PGresult *res, int row)
 {
 	const char *prefix = col(res, row, "prefix");
-	struct entry *e;
+	struct bd_rate *r;
 
 	if (!prefix)
 		return 0; /* a table without entries (LEFT JOIN) */
-	e = mem_zalloc(sizeof(*e), unlink_destructor);
-	if (!e)
-		return ENOMEM;
-	str_ncpy(e->r.prefix, prefix, sizeof(e->r.prefix));
-	e->plen = strlen(e->r.prefix);
-	if (!i64(res, row, "connect_fee", &e->r.connect_fee) ||
-	    !i64(res, row, "first_interval", &e->r.first_s) ||
-	    !i64(res, row, "first_rate", &e->r.first_rate) ||
-	    !i64(res, row, "next_interval", &e->r.next_s) ||
-	    !i64(res, row, "next_rate", &e->r.next_rate)) {
-		mem_deref(e);
-		return EBADMSG;
+	if (t->nrates == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct bd_rate *n = realloc(t->rates, cap * sizeof(*t->rates));
+
+		if (!n)
+			return ENOMEM;
+		t->rates = n;
+		t->cap = cap;
 	}
-	hash_append(t->entries,
-		    hash_joaat((const uint8_t *)e->r.prefix, e->plen), &e->le,
-		    e);
+	r = &t->rates[t->nrates];
+	memset(r, 0, sizeof(*r));
+	str_ncpy(r->prefix, prefix, sizeof(r->prefix));
+	if (!i64(res, row, "connect_fee", &r->connect_fee) ||
+	    !i64(res, row, "first_interval", &r->first_s) ||
+	    !i64(res, row, "first_rate", &r->first_rate) ||
+	    !i64(res, row, "next_interval", &r->next_s) ||
+	    !i64(res, row, "next_rate", &r->next_rate))
+		return EBADMSG;
+	if (sw_prefix_ix_add(t->ix, 0, r->prefix, (uint32_t)t->nrates))
+		return ENOMEM;
+	t->nrates++;
 	return 0;
+}
+
+static bool seal_h(struct le *le, void *arg)
+{
+	(void)arg;
+	sw_prefix_ix_seal(((struct table *)le->data)->ix);
+	return false;
+}
+
+/* index every table of s whose entries changed */
+static void seal_tables(struct snap *s)
+{
+	hash_apply(s->tables, seal_h, NULL);
 }
 
 static int load_pprs(struct snap *s, const PGresult *res)
@@ -737,6 +735,7 @@ static void entries_h(int err, const PGresult *res, void *arg)
 		full_failed(c, err, res, "rate entries");
 		return;
 	}
+	seal_tables(c->next);
 	full_step(c, sql_pprs, pprs_h);
 }
 
@@ -883,6 +882,8 @@ static void table_h(int err, const PGresult *res, void *arg)
 			: NULL; /* the table is gone */
 		for (int i = 0; !err && t && i < PQntuples(res); i++)
 			err = add_entry(t, res, i);
+		if (t)
+			sw_prefix_ix_seal(t->ix);
 	}
 	reread_done(x, err, res, "a rate table");
 }
@@ -1175,4 +1176,13 @@ int bd_lookup_prefixes(char *buf, size_t size, const char *number)
 	buf[o] = '\0';
 
 	return 0;
+}
+
+/**
+ * The rate entry the lookup chose for a's number (the longest matching
+ * prefix of the table in force), or NULL: "No Rate".
+ */
+const struct bd_rate *bd_account_rate(const struct bd_account *a)
+{
+	return a && a->found && a->nrates ? &a->rates[0] : NULL;
 }

@@ -73,5 +73,6 @@ int bd_lookup(struct bd_lookup_cache *c, const char *account,
 	      const char *callee, const char *routing_gateway,
 	      const struct bd_lookup_when *when, bd_lookup_h *h, void *arg);
 int bd_lookup_prefixes(char *buf, size_t size, const char *number);
+const struct bd_rate *bd_account_rate(const struct bd_account *a);
 
 #endif /* BD_LOOKUP_H */

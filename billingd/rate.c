@@ -41,9 +41,9 @@ static bool rate_valid(const struct bd_rate *r)
 {
 	return r->connect_fee >= 0 && r->first_s >= 0 && r->first_rate >= 0 &&
 	       r->next_s >= 0 && r->next_rate >= 0 &&
-	       r->connect_fee <= SW_MONEY_MAX && r->first_rate <= SW_MONEY_MAX &&
-	       r->next_rate <= SW_MONEY_MAX && r->first_s <= INT32_MAX &&
-	       r->next_s <= INT32_MAX;
+	       r->connect_fee <= SW_MONEY_MAX &&
+	       r->first_rate <= SW_MONEY_MAX && r->next_rate <= SW_MONEY_MAX &&
+	       r->first_s <= INT32_MAX && r->next_s <= INT32_MAX;
 }
 
 /*
@@ -137,31 +137,4 @@ int64_t bd_rate_max_duration(const struct bd_rate *r,
 	}
 
 	return lo;
-}
-
-/*
- * The entry whose prefix is the longest prefix of number (an empty prefix
- * matches every number), or NULL.  On equal lengths the first one wins.
- */
-const struct bd_rate *bd_rate_select(const struct bd_rate *rates, size_t n,
-				     const char *number)
-{
-	const struct bd_rate *best = NULL;
-	size_t best_len = 0;
-
-	if (!rates || !number)
-		return NULL;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(rates[i].prefix);
-
-		if (strncmp(number, rates[i].prefix, len))
-			continue;
-		if (!best || len > best_len) {
-			best = &rates[i];
-			best_len = len;
-		}
-	}
-
-	return best;
 }

@@ -14,16 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BD_RATE_PREFIX_MAX 64	/* bytes of a rate entry's prefix */
+#define BD_RATE_PREFIX_MAX 64 /* bytes of a rate entry's prefix */
 
 /* one rate table entry; rates are per minute, intervals in seconds */
 struct bd_rate {
 	char prefix[BD_RATE_PREFIX_MAX + 1];
-	int64_t connect_fee;	/* micro-units, charged once when s > 0 */
-	int64_t first_s;	/* first interval, the minimum billed */
-	int64_t first_rate;	/* micro-units per minute */
-	int64_t next_s;		/* next interval; 0 means 1 */
-	int64_t next_rate;	/* micro-units per minute */
+	int64_t connect_fee; /* micro-units, charged once when s > 0 */
+	int64_t first_s;     /* first interval, the minimum billed */
+	int64_t first_rate;  /* micro-units per minute */
+	int64_t next_s;	     /* next interval; 0 means 1 */
+	int64_t next_rate;   /* micro-units per minute */
 };
 
 /* the SERVER_BILLING_* system parameters the formula reads */
@@ -34,12 +34,15 @@ struct bd_rate_params {
 };
 
 struct bd_rate_result {
-	int64_t billable_s;	/* after hold precision and free time */
-	int64_t fee_s;		/* seconds paid for: first + k * next */
-	int64_t fee;		/* micro-units, rounded to the precision */
+	int64_t billable_s; /* after hold precision and free time */
+	int64_t fee_s;	    /* seconds paid for: first + k * next */
+	int64_t fee;	    /* micro-units, rounded to the precision */
 };
 
-#define BD_RATE_PARAMS_DEFAULT {4, 50, 0}
+#define BD_RATE_PARAMS_DEFAULT                                                 \
+	{                                                                      \
+		4, 50, 0                                                       \
+	}
 
 int64_t bd_rate_billable_s(const struct bd_rate_params *p, int64_t hold_ms);
 int bd_rate_calc(struct bd_rate_result *res, const struct bd_rate *r,
@@ -48,7 +51,5 @@ int64_t bd_rate_fee(const struct bd_rate *r, int64_t hold_ms);
 int64_t bd_rate_max_duration(const struct bd_rate *r,
 			     const struct bd_rate_params *p, int64_t available,
 			     int64_t cap_s);
-const struct bd_rate *bd_rate_select(const struct bd_rate *rates, size_t n,
-				     const char *number);
 
 #endif /* BD_RATE_H */

@@ -18,13 +18,11 @@
 #include "mediaproxy/libre.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
+#include "proto/media.h"
 #include "proto/proto.h"
 
 #define DSCP_DEFAULT 46 /* SS_QOS_RTP default (EF) */
 
-static const char *const dtmf_modes[] = {
-    "rfc2833", "info", "inband", "all", "auto", "none", NULL,
-};
 static const char *const directions[] = {
     "sendrecv", "sendonly", "recvonly", "inactive", NULL,
 };
@@ -81,9 +79,9 @@ void mp_control_decode_plan(struct mp_plan *plan, struct sw_jv *v,
 
 	plan->te_pt = (int)sw_jv_int(v, obj, "te_pt", 0, 127, false, 0);
 
-	s = sw_jv_enum(v, obj, "dtmf_send", dtmf_modes, false, "none");
+	s = sw_jv_enum(v, obj, "dtmf_send", sw_dtmf_names, false, "none");
 	(void)snprintf(plan->dtmf_send, sizeof(plan->dtmf_send), "%s", s);
-	s = sw_jv_enum(v, obj, "dtmf_recv", dtmf_modes, false, "none");
+	s = sw_jv_enum(v, obj, "dtmf_recv", sw_dtmf_names, false, "none");
 	(void)snprintf(plan->dtmf_recv, sizeof(plan->dtmf_recv), "%s", s);
 	s = sw_jv_enum(v, obj, "direction", directions, false, "sendrecv");
 	(void)snprintf(plan->direction, sizeof(plan->direction), "%s", s);

@@ -16,6 +16,7 @@
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
 #include "mediaproxy/share.h"
+#include "proto/media.h"
 #include "proto/proto.h"
 
 static const char leg_name[2] = {'a', 'b'};
@@ -117,12 +118,6 @@ struct mp_session *mp_session_find(const struct mp_node *node, const char *id)
 
 /* ---- the media engine (mediaproxy/xcode) ---- */
 
-static const char *const method_name[] = {
-    [MP_XCODE_DTMF_NONE] = "none", [MP_XCODE_DTMF_RFC2833] = "rfc2833",
-    [MP_XCODE_DTMF_INFO] = "info", [MP_XCODE_DTMF_INBAND] = "inband",
-    [MP_XCODE_DTMF_ALL] = "all",   [MP_XCODE_DTMF_AUTO] = "auto",
-};
-
 /* what a pair of plans asks of the engine */
 struct need {
 	bool engine;  /* more than a plain relay */
@@ -133,15 +128,9 @@ struct need {
 /* the static payload type of a codec, -1 when it has none */
 static int static_pt(const char *codec)
 {
-	if (!strcasecmp(codec, "PCMU"))
-		return 0;
-	if (!strcasecmp(codec, "PCMA"))
-		return 8;
-	if (!strcasecmp(codec, "G722"))
-		return 9;
-	if (!strcasecmp(codec, "G729") || !strcasecmp(codec, "G729A"))
-		return 18;
-	return -1;
+	enum sw_codec c;
+
+	return sw_codec_parse(&c, codec) ? -1 : sw_codec_static_pt(c);
 }
 
 static void xplan_of(struct mp_xcode_plan *x, const struct mp_plan *p, int pt)
@@ -153,33 +142,33 @@ static void xplan_of(struct mp_xcode_plan *x, const struct mp_plan *p, int pt)
 	x->ptime = p->ptime > 0 ? (uint32_t)p->ptime : 0;
 	(void)snprintf(x->fmtp, sizeof(x->fmtp), "%.255s", p->fmtp);
 	x->te_pt = (uint8_t)p->te_pt;
-	if (mp_xcode_dtmf_parse(&x->dtmf_send, p->dtmf_send))
-		x->dtmf_send = MP_XCODE_DTMF_NONE;
-	if (mp_xcode_dtmf_parse(&x->dtmf_recv, p->dtmf_recv))
-		x->dtmf_recv = MP_XCODE_DTMF_NONE;
+	/* "" (not known yet) is none */
+	if (sw_dtmf_parse(&x->dtmf_send, p->dtmf_send, SW_DTMF_ANY))
+		x->dtmf_send = SW_DTMF_NONE;
+	if (sw_dtmf_parse(&x->dtmf_recv, p->dtmf_recv, SW_DTMF_ANY))
+		x->dtmf_recv = SW_DTMF_NONE;
 }
 
 static bool accepts_info(const struct mp_xcode_plan *x)
 {
-	return x->dtmf_recv == MP_XCODE_DTMF_INFO ||
-	       x->dtmf_recv == MP_XCODE_DTMF_ALL ||
-	       x->dtmf_recv == MP_XCODE_DTMF_AUTO;
+	return x->dtmf_recv == SW_DTMF_INFO || x->dtmf_recv == SW_DTMF_ALL ||
+	       x->dtmf_recv == SW_DTMF_AUTO;
 }
 
 /* the method a leg is sent digits by (the engine's rule, xcode.h) */
-static enum mp_xcode_dtmf send_method(const struct mp_xcode_plan *x)
+static enum sw_dtmf send_method(const struct mp_xcode_plan *x)
 {
 	switch (x->dtmf_send) {
 
-	case MP_XCODE_DTMF_RFC2833:
-	case MP_XCODE_DTMF_AUTO:
-	case MP_XCODE_DTMF_ALL:
-		return x->te_pt ? MP_XCODE_DTMF_RFC2833 : MP_XCODE_DTMF_INFO;
-	case MP_XCODE_DTMF_INFO:
-	case MP_XCODE_DTMF_INBAND:
+	case SW_DTMF_RFC2833:
+	case SW_DTMF_AUTO:
+	case SW_DTMF_ALL:
+		return x->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_INFO;
+	case SW_DTMF_INFO:
+	case SW_DTMF_INBAND:
 		return x->dtmf_send;
 	default:
-		return MP_XCODE_DTMF_NONE;
+		return SW_DTMF_NONE;
 	}
 }
 
@@ -220,9 +209,9 @@ static int need_of(struct need *n, const struct mp_plan *a,
 
 	n->engine = mp_xcode_needed(&n->x[0], &n->x[1]) ||
 		    (accepts_info(&n->x[0]) &&
-		     send_method(&n->x[1]) == MP_XCODE_DTMF_RFC2833) ||
+		     send_method(&n->x[1]) == SW_DTMF_RFC2833) ||
 		    (accepts_info(&n->x[1]) &&
-		     send_method(&n->x[0]) == MP_XCODE_DTMF_RFC2833);
+		     send_method(&n->x[0]) == SW_DTMF_RFC2833);
 	if (!n->engine)
 		return 0;
 
@@ -233,19 +222,21 @@ static int need_of(struct need *n, const struct mp_plan *a,
 
 		case 0:
 			continue;
-		case ENOTSUP:
+		case ENOTSUP: {
+			char list[64];
+
 			if (same_codec) {
 				/* a codec the engine lacks, on both legs:
 				 * relayed untouched as before */
 				memset(n, 0, sizeof(*n));
 				return 0;
 			}
+			sw_names_list(list, sizeof(list), sw_codec_names, ~0u);
 			(void)snprintf(err, errsz,
 				       "body.%c.codec: %s cannot "
-				       "be transcoded (PCMA, PCMU, G729, "
-				       "opus, G722)",
-				       legc[i], p[i]->codec);
-			break;
+				       "be transcoded (%s)",
+				       legc[i], p[i]->codec, list);
+		} break;
 		case ERANGE:
 			(void)snprintf(err, errsz,
 				       "body.%c.ptime: %d ms is "
@@ -307,14 +298,13 @@ static void push_event(struct mp_session *sess, json_t *body)
 }
 
 static void push_dtmf(struct mp_session *sess, int from, int to, char digit,
-		      uint32_t duration_ms, enum mp_xcode_dtmf method,
-		      bool send_info)
+		      uint32_t duration_ms, enum sw_dtmf method, bool send_info)
 {
 	char d[2] = {digit, '\0'};
 	char l[2] = {leg_name[from], '\0'}, t[2] = {leg_name[to], '\0'};
 
 	sw_cinfo(sess->id, "dtmf %s from %s to %s, %u ms, by %s%s", d, l, t,
-		 duration_ms, method_name[method],
+		 duration_ms, sw_dtmf_name(method),
 		 send_info ? ", SIP INFO wanted" : "");
 	push_event(sess,
 		   json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
@@ -323,7 +313,7 @@ static void push_dtmf(struct mp_session *sess, int from, int to, char digit,
 			     sess->node->conf.node_id, "event", "dtmf", "leg",
 			     l, "to", t, "digit", d, "duration_ms",
 			     (json_int_t)duration_ms, "method",
-			     method_name[method], "send_info", send_info));
+			     sw_dtmf_name(method), "send_info", send_info));
 }
 
 static void xc_send(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
@@ -430,9 +420,10 @@ static void engine_set(struct mp_session *sess, struct mp_xcode *xc,
 		 "media engine: a %s/%u ptime %u te %u dtmf %s/%s, "
 		 "b %s/%u ptime %u te %u dtmf %s/%s, decoded a->b %s b->a %s",
 		 n->x[0].codec, n->x[0].pt, n->x[0].ptime, n->x[0].te_pt,
-		 method_name[n->x[0].dtmf_recv], method_name[n->x[0].dtmf_send],
-		 n->x[1].codec, n->x[1].pt, n->x[1].ptime, n->x[1].te_pt,
-		 method_name[n->x[1].dtmf_recv], method_name[n->x[1].dtmf_send],
+		 sw_dtmf_name(n->x[0].dtmf_recv),
+		 sw_dtmf_name(n->x[0].dtmf_send), n->x[1].codec, n->x[1].pt,
+		 n->x[1].ptime, n->x[1].te_pt, sw_dtmf_name(n->x[1].dtmf_recv),
+		 sw_dtmf_name(n->x[1].dtmf_send),
 		 mp_xcode_decodes(xc, MP_XCODE_A) ? "yes" : "no",
 		 mp_xcode_decodes(xc, MP_XCODE_B) ? "yes" : "no");
 }
@@ -517,14 +508,13 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
 	}
 	switch (send_method(&x[to])) {
 
-	case MP_XCODE_DTMF_NONE:
+	case SW_DTMF_NONE:
 		sw_cinfo(sess->id, "dtmf %c for %c dropped: dtmf_send none",
 			 digit, leg_name[to]);
 		return 0;
-	case MP_XCODE_DTMF_INFO:
+	case SW_DTMF_INFO:
 		push_dtmf(sess, from, to, digit,
-			  duration_ms ? duration_ms : 160, MP_XCODE_DTMF_INFO,
-			  true);
+			  duration_ms ? duration_ms : 160, SW_DTMF_INFO, true);
 		return 0;
 	default:
 		return ENOTCONN;

@@ -18,6 +18,7 @@
 
 #include "common/money.h"
 #include "model/model.h"
+#include "proto/media.h"
 
 #define MAX_ERRS     200    /* stop collecting after this many */
 #define MAX_OBJS     100000 /* objects per section */
@@ -785,15 +786,6 @@ static char *check_dialplan(struct md_doc *doc, const char *path,
 	return text;
 }
 
-static const char *const codec_names[] = {"PCMA", "PCMU", "G729",
-					  "opus", "G722", NULL};
-static const char *const codec_modes[] = {"auto", "specified", NULL};
-static const char *const g729_modes[] = {"auto", "g729", "g729a", "both", NULL};
-static const char *const dtmf_recv[] = {"all", "rfc2833", "info", "inband",
-					NULL};
-static const char *const dtmf_send[] = {"auto", "rfc2833", "info", "inband",
-					NULL};
-static const char *const proxy_modes[] = {"default", "on", "off", NULL};
 static const char *const media_keys[] = {
     "codec_mode",	 "codecs",     "specified_codec",
     "allow_transcoding", "g729_mode",  "dtmf_receive",
@@ -801,32 +793,53 @@ static const char *const media_keys[] = {
     "media_proxy",	 NULL,
 };
 
-/* an enumerated string of a media object, or def when absent */
+#define ALL_NAMES (~0u)
+
+/*
+ * A name of a media vocabulary (proto/media.h) whose index is in set, in
+ * any case; the canonical spelling is returned, def when the key is absent.
+ */
 static const char *media_enum(struct md_doc *doc, const char *path,
 			      const json_t *o, const char *key,
-			      const char *const *allowed, const char *def,
-			      bool *ok)
+			      const char *const *names, unsigned set,
+			      const char *def, bool *ok)
 {
 	const json_t *v = json_object_get(o, key);
 	char kp[240], list[256];
 	const char *s;
+	int i;
 
 	if (!v)
 		return def;
 	snprintf(kp, sizeof(kp), "%s.%s", path, key);
 	s = check_str(doc, kp, v, 1, 32);
-	if (s && enum_has(allowed, s))
-		return s;
+	i = s ? sw_names_find(names, s) : -1;
+	if (i >= 0 && (set & (1u << i)))
+		return names[i];
 	if (s) {
-		enum_list(list, sizeof(list), allowed);
-		if (allowed == codec_names && !strcasecmp(s, "G723"))
-			md_doc_error(doc, "%s: G.723.1 is not supported yet",
-				     kp);
-		else
-			md_doc_error(doc, "%s: must be one of %s", kp, list);
+		sw_names_list(list, sizeof(list), names, set);
+		md_doc_error(doc, "%s: must be one of %s", kp, list);
 	}
 	*ok = false;
 	return def;
+}
+
+/* a codec name at kp, canonical ("g729a" is G729); NULL after an error */
+static const char *media_codec(struct md_doc *doc, const char *kp,
+			       const json_t *v)
+{
+	const char *s = check_str(doc, kp, v, 1, 32);
+	const char *cn = s ? sw_codec_canon(s) : NULL;
+	char list[128];
+
+	if (cn || !s)
+		return cn;
+	sw_names_list(list, sizeof(list), sw_codec_names, ALL_NAMES);
+	if (!strcasecmp(s, "G723"))
+		md_doc_error(doc, "%s: G.723.1 is not supported yet", kp);
+	else
+		md_doc_error(doc, "%s: must be one of %s", kp, list);
+	return NULL;
 }
 
 static bool media_bool(struct md_doc *doc, const char *path, const json_t *o,
@@ -865,14 +878,26 @@ static char *check_media(struct md_doc *doc, const char *path, const json_t *j)
 	}
 	unknown_keys(doc, path, j, media_keys, NULL);
 
-	mode = media_enum(doc, path, j, "codec_mode", codec_modes, "auto", &ok);
-	spec =
-	    media_enum(doc, path, j, "specified_codec", codec_names, "", &ok);
-	g729 = media_enum(doc, path, j, "g729_mode", g729_modes, "auto", &ok);
-	recv = media_enum(doc, path, j, "dtmf_receive", dtmf_recv, "all", &ok);
-	send = media_enum(doc, path, j, "dtmf_send", dtmf_send, "auto", &ok);
-	proxy = media_enum(doc, path, j, "media_proxy", proxy_modes, "default",
-			   &ok);
+	mode =
+	    media_enum(doc, path, j, "codec_mode", sw_codec_mode_names,
+		       ALL_NAMES, sw_codec_mode_names[SW_CODEC_MODE_AUTO], &ok);
+	spec = "";
+	if (json_object_get(j, "specified_codec")) {
+		snprintf(kp, sizeof(kp), "%s.specified_codec", path);
+		spec =
+		    media_codec(doc, kp, json_object_get(j, "specified_codec"));
+		ok &= spec != NULL;
+		spec = spec ? spec : "";
+	}
+	g729 = media_enum(doc, path, j, "g729_mode", sw_g729_mode_names,
+			  ALL_NAMES, sw_g729_mode_names[SW_G729_AUTO], &ok);
+	recv = media_enum(doc, path, j, "dtmf_receive", sw_dtmf_names,
+			  SW_DTMF_RECEIVE, sw_dtmf_name(SW_DTMF_ALL), &ok);
+	send = media_enum(doc, path, j, "dtmf_send", sw_dtmf_names,
+			  SW_DTMF_SEND, sw_dtmf_name(SW_DTMF_AUTO), &ok);
+	proxy = media_enum(doc, path, j, "media_proxy", sw_media_proxy_names,
+			   ALL_NAMES,
+			   sw_media_proxy_names[SW_MEDIA_PROXY_DEFAULT], &ok);
 	xcode = media_bool(doc, path, j, "allow_transcoding", false, &ok);
 	peer_pt = media_bool(doc, path, j, "use_peer_rfc2833", true, &ok);
 	if (json_object_get(j, "rfc2833_pt")) {
@@ -896,21 +921,7 @@ static char *check_media(struct md_doc *doc, const char *path, const json_t *j)
 		const char *c;
 
 		snprintf(kp, sizeof(kp), "%s.codecs[%zu]", path, i);
-		c = check_str(doc, kp, e, 1, 32);
-		if (c && !enum_has(codec_names, c)) {
-			char list[128];
-
-			enum_list(list, sizeof(list), codec_names);
-			if (!strcasecmp(c, "G723"))
-				md_doc_error(doc,
-					     "%s: G.723.1 is not "
-					     "supported yet",
-					     kp);
-			else
-				md_doc_error(doc, "%s: must be one of %s", kp,
-					     list);
-			c = NULL;
-		}
+		c = media_codec(doc, kp, e);
 		for (size_t k = 0; c && k < json_array_size(codecs); k++) {
 			if (!strcmp(
 				json_string_value(json_array_get(codecs, k)),
@@ -1024,14 +1035,16 @@ static char *check_identity(struct md_doc *doc, const char *path,
 		return NULL;
 	}
 	unknown_keys(doc, path, j, identity_keys, NULL);
-	pai = media_enum(doc, path, j, "pai", pai_modes, "none", &ok);
-	privacy =
-	    media_enum(doc, path, j, "privacy", privacy_modes, "none", &ok);
-	ppi = media_enum(doc, path, j, "ppi", pai_modes, "none", &ok);
-	extra = media_enum(doc, path, j, "extra_headers", header_modes, "none",
-			   &ok);
+	pai =
+	    media_enum(doc, path, j, "pai", pai_modes, ALL_NAMES, "none", &ok);
+	privacy = media_enum(doc, path, j, "privacy", privacy_modes, ALL_NAMES,
+			     "none", &ok);
+	ppi =
+	    media_enum(doc, path, j, "ppi", pai_modes, ALL_NAMES, "none", &ok);
+	extra = media_enum(doc, path, j, "extra_headers", header_modes,
+			   ALL_NAMES, "none", &ok);
 	source = media_enum(doc, path, j, "peer_number_source", number_sources,
-			    "from", &ok);
+			    ALL_NAMES, "from", &ok);
 
 	headers = json_array();
 	if (!headers) {
@@ -1635,8 +1648,7 @@ static char *param_int(struct md_doc *doc, const char *path,
 
 /* "system_parameters": {"NAME": "value" | null} */
 /* "10.0.0.0/8, 192.0.2.7" (empty: none); records the first bad item */
-static bool cidr_list_ok(struct md_doc *doc, const char *path,
-			 const char *s)
+static bool cidr_list_ok(struct md_doc *doc, const char *path, const char *s)
 {
 	char item[64];
 

@@ -10,6 +10,7 @@
 
 #include "common/money.h"
 #include "model/model.h"
+#include "proto/media.h"
 
 #define MONEY_ANY -SW_MONEY_MAX, SW_MONEY_MAX
 #define MONEY_POS 0, SW_MONEY_MAX
@@ -269,7 +270,8 @@ const struct md_param_def md_params[] = {
      "no final response within this many ms counts as 408"},
     {"SS_GATEWAY_SWITCH_LIMIT", 1, 100, false, "5",
      "routing gateways tried per call at most"},
-    {"SS_MEDIAPROXYMODE", 0, 3, false, "3", "0 off, 1 on, 2 auto, 3 must on"},
+    {"SS_MEDIAPROXYMODE", SW_MEDIA_MODE_OFF, SW_MEDIA_MODE_MAX, false, "3",
+     "0 off, 1 on, 2 auto, 3 must on"},
     {"SS_SIP_REPLY_UNKNOWN_SOURCE", 0, 1, false, "0",
      "0 = silently drop requests from unknown sources, 1 = answer 403"},
     {"SS_BILLING_FAIL_OPEN", 0, 1, false, "0",

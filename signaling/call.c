@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/json.h"
+#include "proto/media.h"
 #include "common/swtime.h"
 #include "signaling/admission.h"
 #include "signaling/billing.h"
@@ -191,7 +192,7 @@ void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len)
 
 	if (!sdp || !len)
 		return;
-	if (params_of(c)->media_mode == 0 || !c->media_up) {
+	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->media_up) {
 		free(c->sdp_to_a);
 		c->sdp_to_a = strndup(sdp, len);
 		return;
@@ -628,7 +629,7 @@ static void route_and_connect(struct sg_call *c)
 			     "NoAvailableRouter", "server");
 		return;
 	}
-	if (params_of(c)->media_mode == 0 || !c->offer) {
+	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->offer) {
 		free(c->sdp_to_b);
 		c->sdp_to_b = c->offer ? strdup(c->offer) : NULL;
 		c->state = SG_CALL_ROUTING;
@@ -1025,13 +1026,13 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		err = c->offer ? sg_sdp_inspect(&c->a_sdp, c->offer,
 						strlen(c->offer))
 			       : ENOMEM;
-		if (err && params_of(c)->media_mode != 0) {
+		if (err && params_of(c)->media_mode != SW_MEDIA_MODE_OFF) {
 			sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
 				     "server");
 			return;
 		}
 		snprintf(c->codec_a, sizeof(c->codec_a), "%s", c->a_sdp.codec);
-	} else if (params_of(c)->media_mode != 0) {
+	} else if (params_of(c)->media_mode != SW_MEDIA_MODE_OFF) {
 		/* late offer is not supported with media anchoring yet */
 		sg_call_fail(c, 488, sip_488_Not_acceptable, "NoSdp", "server");
 		return;

@@ -13,66 +13,29 @@
 
 #include "signaling/codecpol.h"
 
-/* supported codecs, the order transcoding adds them in */
-static const char *const supported[] = {"PCMA", "PCMU", "G729", "G722",
-					"opus", NULL};
-
-/* ---- names ---- */
-
-/* canonical leg-plan name of an SDP encoding name, NULL = unsupported */
-const char *sg_cp_canon(const char *name)
-{
-	if (!name || !name[0])
-		return NULL;
-	if (!strcasecmp(name, "G729A"))
-		return "G729";
-	for (size_t i = 0; supported[i]; i++)
-		if (!strcasecmp(name, supported[i]))
-			return supported[i];
-	return NULL;
-}
-
-const char *sg_cp_dtmf_name(enum sg_cp_dtmf m)
-{
-	switch (m) {
-	case SG_CP_DTMF_ALL:
-		return "all";
-	case SG_CP_DTMF_AUTO:
-		return "auto";
-	case SG_CP_DTMF_RFC2833:
-		return "rfc2833";
-	case SG_CP_DTMF_INFO:
-		return "info";
-	case SG_CP_DTMF_INBAND:
-		return "inband";
-	}
-	return "all";
-}
-
 /*
  * The method DTMF is sent to a leg with: auto = RFC 2833 when the leg's
  * SDP has telephone-event, else SIP INFO; rfc2833 without a negotiated
  * telephone-event falls back to INFO too.
  */
-enum sg_cp_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt)
+enum sw_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt)
 {
 	switch (c->dtmf_send) {
-	case SG_CP_DTMF_INFO:
-		return SG_CP_DTMF_INFO;
-	case SG_CP_DTMF_INBAND:
-		return SG_CP_DTMF_INBAND;
+	case SW_DTMF_INFO:
+		return SW_DTMF_INFO;
+	case SW_DTMF_INBAND:
+		return SW_DTMF_INBAND;
 	default:
-		return te_pt ? SG_CP_DTMF_RFC2833 : SG_CP_DTMF_INFO;
+		return te_pt ? SW_DTMF_RFC2833 : SW_DTMF_INFO;
 	}
 }
 
 /* does this side want telephone-events at all (receive or send)? */
 static bool wants_te(const struct sg_cp_conf *c)
 {
-	return c->dtmf_receive == SG_CP_DTMF_ALL ||
-	       c->dtmf_receive == SG_CP_DTMF_RFC2833 ||
-	       c->dtmf_send == SG_CP_DTMF_AUTO ||
-	       c->dtmf_send == SG_CP_DTMF_RFC2833;
+	return c->dtmf_receive == SW_DTMF_ALL ||
+	       c->dtmf_receive == SW_DTMF_RFC2833 ||
+	       c->dtmf_send == SW_DTMF_AUTO || c->dtmf_send == SW_DTMF_RFC2833;
 }
 
 /* ---- gateway settings ---- */
@@ -80,20 +43,12 @@ static bool wants_te(const struct sg_cp_conf *c)
 void sg_cp_conf_default(struct sg_cp_conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->g729_mode = SG_CP_G729_AUTO;
-	c->dtmf_receive = SG_CP_DTMF_ALL;
-	c->dtmf_send = SG_CP_DTMF_AUTO;
+	c->g729_mode = SW_G729_AUTO;
+	c->dtmf_receive = SW_DTMF_ALL;
+	c->dtmf_send = SW_DTMF_AUTO;
 	c->rfc2833_pt = SG_CP_TE_PT_DEFAULT;
 	c->use_peer_rfc2833 = true;
-	c->media_proxy = SG_CP_PROXY_DEFAULT;
-}
-
-static int pick(const char *v, const char *const *names)
-{
-	for (int i = 0; v && names[i]; i++)
-		if (!strcmp(v, names[i]))
-			return i;
-	return -1;
+	c->media_proxy = SW_MEDIA_PROXY_DEFAULT;
 }
 
 static void bad(int *err, char *buf, size_t size, const char *key)
@@ -111,20 +66,6 @@ static void bad(int *err, char *buf, size_t size, const char *key)
 int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 		     size_t errsz)
 {
-	static const char *const modes[] = {"auto", "specified", NULL};
-	static const char *const g729[] = {"auto", "g729", "g729a", "both",
-					   NULL};
-	static const char *const recv[] = {"all", "rfc2833", "info", "inband",
-					   NULL};
-	static const char *const send[] = {"auto", "rfc2833", "info", "inband",
-					   NULL};
-	static const enum sg_cp_dtmf recv_v[] = {
-		SG_CP_DTMF_ALL, SG_CP_DTMF_RFC2833, SG_CP_DTMF_INFO,
-		SG_CP_DTMF_INBAND};
-	static const enum sg_cp_dtmf send_v[] = {
-		SG_CP_DTMF_AUTO, SG_CP_DTMF_RFC2833, SG_CP_DTMF_INFO,
-		SG_CP_DTMF_INBAND};
-	static const char *const proxy[] = {"default", "on", "off", NULL};
 	json_error_t jerr;
 	json_t *o, *v;
 	int err = 0, i;
@@ -142,11 +83,11 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 	}
 
 	if ((v = json_object_get(o, "codec_mode"))) {
-		i = pick(json_string_value(v), modes);
+		i = sw_names_find(sw_codec_mode_names, json_string_value(v));
 		if (i < 0)
 			bad(&err, errbuf, errsz, "codec_mode");
 		else
-			c->specified = i == 1;
+			c->specified = i == SW_CODEC_MODE_SPECIFIED;
 	}
 	if ((v = json_object_get(o, "codecs"))) {
 		size_t k;
@@ -154,8 +95,9 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 
 		if (!json_is_array(v))
 			bad(&err, errbuf, errsz, "codecs");
-		json_array_foreach(v, k, e) {
-			const char *cn = sg_cp_canon(json_string_value(e));
+		json_array_foreach(v, k, e)
+		{
+			const char *cn = sw_codec_canon(json_string_value(e));
 			bool dup = false;
 
 			if (!cn || c->ncodecs >= SG_CP_MAX_CODECS) {
@@ -171,13 +113,13 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 	}
 	if ((v = json_object_get(o, "specified_codec")) &&
 	    json_string_length(v)) {
-		const char *cn = sg_cp_canon(json_string_value(v));
+		const char *cn = sw_codec_canon(json_string_value(v));
 
 		if (!cn)
 			bad(&err, errbuf, errsz, "specified_codec");
 		else
-			snprintf(c->specified_codec,
-				 sizeof(c->specified_codec), "%s", cn);
+			snprintf(c->specified_codec, sizeof(c->specified_codec),
+				 "%s", cn);
 	}
 	if (c->specified && !c->specified_codec[0]) {
 		bad(&err, errbuf, errsz, "specified_codec");
@@ -190,25 +132,21 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 			c->allow_transcoding = json_is_true(v);
 	}
 	if ((v = json_object_get(o, "g729_mode"))) {
-		i = pick(json_string_value(v), g729);
+		i = sw_names_find(sw_g729_mode_names, json_string_value(v));
 		if (i < 0)
 			bad(&err, errbuf, errsz, "g729_mode");
 		else
-			c->g729_mode = (enum sg_cp_g729)i;
+			c->g729_mode = (enum sw_g729_mode)i;
 	}
 	if ((v = json_object_get(o, "dtmf_receive"))) {
-		i = pick(json_string_value(v), recv);
-		if (i < 0)
+		if (sw_dtmf_parse(&c->dtmf_receive, json_string_value(v),
+				  SW_DTMF_RECEIVE))
 			bad(&err, errbuf, errsz, "dtmf_receive");
-		else
-			c->dtmf_receive = recv_v[i];
 	}
 	if ((v = json_object_get(o, "dtmf_send"))) {
-		i = pick(json_string_value(v), send);
-		if (i < 0)
+		if (sw_dtmf_parse(&c->dtmf_send, json_string_value(v),
+				  SW_DTMF_SEND))
 			bad(&err, errbuf, errsz, "dtmf_send");
-		else
-			c->dtmf_send = send_v[i];
 	}
 	if ((v = json_object_get(o, "rfc2833_pt"))) {
 		json_int_t pt = json_integer_value(v);
@@ -225,11 +163,11 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 			c->use_peer_rfc2833 = json_is_true(v);
 	}
 	if ((v = json_object_get(o, "media_proxy"))) {
-		i = pick(json_string_value(v), proxy);
+		i = sw_names_find(sw_media_proxy_names, json_string_value(v));
 		if (i < 0)
 			bad(&err, errbuf, errsz, "media_proxy");
 		else
-			c->media_proxy = (enum sg_cp_proxy)i;
+			c->media_proxy = (enum sw_media_proxy)i;
 	}
 	json_decref(o);
 	return err;
@@ -239,7 +177,7 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 
 struct line {
 	const char *p;
-	size_t n;		/* without the line end */
+	size_t n; /* without the line end */
 };
 
 /* next line of [*pos, end); false at the end */
@@ -295,17 +233,12 @@ static void copy_span(char *dst, size_t size, const char *p, size_t n)
 
 static void static_pt(struct sg_cp_fmt *f)
 {
-	static const struct {
-		int pt;
-		const char *name;
-	} tab[] = {{0, "PCMU"}, {3, "GSM"}, {4, "G723"}, {8, "PCMA"},
-		   {9, "G722"}, {18, "G729"}};
+	uint32_t clock;
+	const char *name = sw_static_pt_name(f->pt, &clock);
 
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (tab[i].pt == f->pt) {
-			snprintf(f->name, sizeof(f->name), "%s", tab[i].name);
-			f->rate = 8000;
-		}
+	if (name) {
+		snprintf(f->name, sizeof(f->name), "%s", name);
+		f->rate = (int)clock;
 	}
 }
 
@@ -319,7 +252,7 @@ static struct sg_cp_fmt *fmt_by_pt(struct sg_cp_sdp *s, long pt)
 
 static void parse_mline(struct sg_cp_sdp *s, const struct line *l)
 {
-	const char *p = l->p + 8, *end = l->p + l->n;	/* after "m=audio " */
+	const char *p = l->p + 8, *end = l->p + l->n; /* after "m=audio " */
 	long port = number(&p, end, 65535);
 
 	s->port = port < 0 ? 0 : (int)port;
@@ -383,7 +316,7 @@ static void parse_rtpmap(struct sg_cp_sdp *s, const struct line *l)
 			s->te_pt = (int)pt;
 			s->te_rate = (int)rate;
 		}
-		f->name[0] = '\0';	/* not an audio format */
+		f->name[0] = '\0'; /* not an audio format */
 		f->pt = -1;
 		return;
 	}
@@ -466,7 +399,7 @@ int sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len)
 			continue;
 		}
 		if (seen && !in_audio)
-			continue;	/* another stream */
+			continue; /* another stream */
 		if (starts(&l, "c=")) {
 			parse_conn(in_audio ? s->ip : sess_ip,
 				   in_audio ? sizeof(s->ip) : sizeof(sess_ip),
@@ -530,7 +463,7 @@ static void put(struct buf *b, const char *p, size_t n)
 }
 
 static void putf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void putf(struct buf *b, const char *fmt, ...)
 {
@@ -544,8 +477,8 @@ static void putf(struct buf *b, const char *fmt, ...)
 	if (n < 0)
 		b->bad = true;
 	else
-		put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n
-						    : sizeof(tmp) - 1);
+		put(b, tmp,
+		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 static void put_formats(struct buf *b, const struct sg_cp_fmt *f, size_t n,
@@ -641,7 +574,7 @@ int sg_cp_sdp_set_formats(char **outp, const char *sdp, size_t len,
 
 static const char *fmt_canon(const struct sg_cp_fmt *f)
 {
-	return sg_cp_canon(f->name);
+	return sw_codec_canon(f->name);
 }
 
 static bool same_codec(const struct sg_cp_fmt *x, const struct sg_cp_fmt *y)
@@ -655,7 +588,7 @@ static bool same_codec(const struct sg_cp_fmt *x, const struct sg_cp_fmt *y)
 
 static bool is_g729a(const struct sg_cp_fmt *f)
 {
-	return !strcasecmp(f->name, "G729A");
+	return sw_codec_is_g729a(f->name);
 }
 
 /* is the codec (canonical name, NULL = unsupported) allowed by c? */
@@ -698,28 +631,30 @@ static void add_fmt(struct sg_cp_fmt *list, size_t *n,
 /* a format of our own for a codec nobody offered us; pt -1 = dynamic */
 static void default_fmt(struct sg_cp_fmt *f, const char *cn, bool g729a)
 {
+	enum sw_codec c = SW_CODEC_OPUS;
+
 	memset(f, 0, sizeof(*f));
-	f->rate = 8000;
-	if (!strcmp(cn, "PCMA")) {
-		f->pt = 8;
-	} else if (!strcmp(cn, "PCMU")) {
-		f->pt = 0;
-	} else if (!strcmp(cn, "G722")) {
-		f->pt = 9;
-	} else if (!strcmp(cn, "G729") && !g729a) {
-		f->pt = 18;
-		snprintf(f->fmtp, sizeof(f->fmtp), "annexb=no");
-	} else if (!strcmp(cn, "G729")) {
-		f->pt = -1;
-		snprintf(f->name, sizeof(f->name), "G729A");
-		return;
-	} else {		/* opus */
-		f->pt = -1;
-		f->rate = 48000;
+	(void)sw_codec_parse(&c, cn);
+	f->pt = sw_codec_static_pt(c);
+	f->rate = (int)sw_codec_clock(c);
+	snprintf(f->name, sizeof(f->name), "%s", sw_codec_name(c));
+	switch (c) {
+	case SW_CODEC_G729:
+		if (g729a) { /* Annex A goes on a dynamic type, by its name */
+			f->pt = -1;
+			snprintf(f->name, sizeof(f->name), "%s",
+				 SW_CODEC_G729A_NAME);
+		} else {
+			snprintf(f->fmtp, sizeof(f->fmtp), "annexb=no");
+		}
+		break;
+	case SW_CODEC_OPUS:
 		f->channels = 2;
 		snprintf(f->fmtp, sizeof(f->fmtp), "useinbandfec=1");
+		break;
+	default:
+		break;
 	}
-	snprintf(f->name, sizeof(f->name), "%s", cn);
 }
 
 /* the caller's format of a G.729 variant, or ours */
@@ -729,13 +664,13 @@ static void g729_variant(struct sg_cp_fmt *out, const struct sg_cp_sdp *src,
 	for (size_t i = 0; src && i < src->nfmt; i++) {
 		const char *cn = fmt_canon(&src->fmt[i]);
 
-		if (cn && !strcmp(cn, "G729") &&
+		if (cn && !strcmp(cn, sw_codec_names[SW_CODEC_G729]) &&
 		    is_g729a(&src->fmt[i]) == g729a) {
 			*out = src->fmt[i];
 			return;
 		}
 	}
-	default_fmt(out, "G729", g729a);
+	default_fmt(out, sw_codec_names[SW_CODEC_G729], g729a);
 }
 
 /*
@@ -751,7 +686,7 @@ static void add_vendor_codec(struct sg_cp_offer *o, const char *cn,
 {
 	struct sg_cp_fmt f;
 
-	if (!cn || strcmp(cn, "G729")) {
+	if (!cn || strcmp(cn, sw_codec_names[SW_CODEC_G729])) {
 		if (from)
 			f = *from;
 		else
@@ -760,32 +695,32 @@ static void add_vendor_codec(struct sg_cp_offer *o, const char *cn,
 		return;
 	}
 	switch (rg->g729_mode) {
-	case SG_CP_G729_AUTO: {
+	case SW_G729_AUTO: {
 		bool any = false;
 
 		for (size_t i = 0; src && i < src->nfmt; i++) {
 			const char *c2 = fmt_canon(&src->fmt[i]);
 
-			if (c2 && !strcmp(c2, "G729")) {
+			if (c2 && !strcmp(c2, sw_codec_names[SW_CODEC_G729])) {
 				add_fmt(o->b, &o->nb, &src->fmt[i]);
 				any = true;
 			}
 		}
 		if (!any) {
-			default_fmt(&f, "G729", false);
+			default_fmt(&f, sw_codec_names[SW_CODEC_G729], false);
 			add_fmt(o->b, &o->nb, &f);
 		}
 		break;
 	}
-	case SG_CP_G729_PLAIN:
+	case SW_G729_PLAIN:
 		g729_variant(&f, src, false);
 		add_fmt(o->b, &o->nb, &f);
 		break;
-	case SG_CP_G729_A:
+	case SW_G729_A:
 		g729_variant(&f, src, true);
 		add_fmt(o->b, &o->nb, &f);
 		break;
-	case SG_CP_G729_BOTH:
+	case SW_G729_BOTH:
 		g729_variant(&f, src, false);
 		add_fmt(o->b, &o->nb, &f);
 		g729_variant(&f, src, true);
@@ -826,8 +761,8 @@ static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
 	for (size_t i = 0; i < o->nb; i++) {
 		if (o->b[i].pt >= 0)
 			continue;
-		while (next < 128 && (has_pt(o->b, o->nb, next) ||
-				      next == o->b_te_pt))
+		while (next < 128 &&
+		       (has_pt(o->b, o->nb, next) || next == o->b_te_pt))
 			next++;
 		o->b[i].pt = next < 128 ? next : 127;
 		next++;
@@ -847,8 +782,9 @@ static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
  * codec, mapping gateway preference); o->b: what the vendor is offered.
  * 488 before any INVITE, with *why set: EPERM when the caller's leg cannot
  * be served (mapping gateway: no allowed codec, specified codec not
- * offered), ENOTSUP when this routing gateway cannot take the call.  relay = media anchored on a node (mode 0
- * means neither transcoding nor regenerated telephone-events).
+ * offered), ENOTSUP when this routing gateway cannot take the call.  relay =
+ * media anchored on a node (mode 0 means neither transcoding nor regenerated
+ * telephone-events).
  */
 int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 		     const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
@@ -879,9 +815,9 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 				continue;
 			dup = true;
 			/* one G.729 variant: the one g729_mode prefers */
-			if ((mg->g729_mode == SG_CP_G729_A && is_g729a(f)) ||
-			    (mg->g729_mode == SG_CP_G729_PLAIN &&
-			     !is_g729a(f) && is_g729a(&o->a[j])))
+			if ((mg->g729_mode == SW_G729_A && is_g729a(f)) ||
+			    (mg->g729_mode == SW_G729_PLAIN && !is_g729a(f) &&
+			     is_g729a(&o->a[j])))
 				o->a[j] = *f;
 		}
 		if (!dup && o->na < SG_CP_MAX_FMT)
@@ -934,14 +870,13 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 		if (o->xcode) {
 			size_t n = rg->ncodecs;
 
-			for (size_t i = 0; n ? i < n : supported[i] != NULL;
+			for (size_t i = 0; n ? i < n : i < SW_CODEC_COUNT;
 			     i++) {
-				const char *cn = n ? rg->codecs[i]
-						   : supported[i];
+				const char *cn =
+				    n ? rg->codecs[i] : sw_codec_names[i];
 
 				if (!in_b(o, cn))
-					add_vendor_codec(o, cn, NULL, NULL,
-							 rg);
+					add_vendor_codec(o, cn, NULL, NULL, rg);
 			}
 		}
 		if (!o->nb) {
@@ -954,7 +889,7 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 
 	/* telephone-event toward the vendor */
 	if (!relay) {
-		o->b_te_pt = caller->te_pt;	/* passed through untouched */
+		o->b_te_pt = caller->te_pt; /* passed through untouched */
 		o->b_te_rate = caller->te_rate;
 	} else if (wants_te(rg) && (!rg->use_peer_rfc2833 || caller->te_pt)) {
 		o->b_te_pt = rg->rfc2833_pt;
@@ -996,9 +931,9 @@ static void fill_plan(struct sg_cp_plan *p, const struct sg_cp_fmt *f,
 	snprintf(p->fmtp, sizeof(p->fmtp), "%s", f->fmtp);
 	p->te_pt = te_pt;
 	snprintf(p->dtmf_send, sizeof(p->dtmf_send), "%s",
-		 sg_cp_dtmf_name(sg_cp_dtmf_send_for(c, te_pt)));
+		 sw_dtmf_name(sg_cp_dtmf_send_for(c, te_pt)));
 	snprintf(p->dtmf_recv, sizeof(p->dtmf_recv), "%s",
-		 sg_cp_dtmf_name(c->dtmf_receive));
+		 sw_dtmf_name(c->dtmf_receive));
 }
 
 /*
@@ -1011,8 +946,8 @@ static void fill_plan(struct sg_cp_plan *p, const struct sg_cp_fmt *f,
 int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 		      const struct sg_cp_sdp *caller,
 		      const struct sg_cp_sdp *vendor,
-		      const struct sg_cp_conf *mg,
-		      const struct sg_cp_conf *rg, const char **why)
+		      const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
+		      const char **why)
 {
 	static const char *dummy;
 	const struct sg_cp_fmt *bf = NULL, *af, *ob = NULL;
@@ -1069,7 +1004,7 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 	/* annex B only when our offer and the answer both allow it: an
 	 * answer cannot turn on what the offer declined (RFC 4856 default
 	 * is on, so only an explicit annexb=no counts as off) */
-	if (!strcmp(r->b.codec, "G729") &&
+	if (!strcmp(r->b.codec, sw_codec_names[SW_CODEC_G729]) &&
 	    !(annexb_on(ob->fmtp) && annexb_on(bf->fmtp))) {
 		snprintf(r->b.fmtp, sizeof(r->b.fmtp), "annexb=no");
 		snprintf(r->b_fmt.fmtp, sizeof(r->b_fmt.fmtp), "annexb=no");

@@ -24,122 +24,101 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SG_CP_MAX_FMT 16
-#define SG_CP_MAX_CODECS 8
+#include "proto/media.h"
+
+#define SG_CP_MAX_FMT	    16
+#define SG_CP_MAX_CODECS    8
 #define SG_CP_TE_PT_DEFAULT 101
-
-enum sg_cp_dtmf {
-	SG_CP_DTMF_ALL,		/* receive: any method, first one locks */
-	SG_CP_DTMF_AUTO,	/* send: RFC 2833 if the peer has it, else INFO */
-	SG_CP_DTMF_RFC2833,
-	SG_CP_DTMF_INFO,
-	SG_CP_DTMF_INBAND,
-};
-
-enum sg_cp_g729 {
-	SG_CP_G729_AUTO,	/* mirror the peer's variant */
-	SG_CP_G729_PLAIN,	/* G729, PT 18 */
-	SG_CP_G729_A,		/* G729A/8000 on a dynamic PT */
-	SG_CP_G729_BOTH,	/* both */
-};
-
-enum sg_cp_proxy {
-	SG_CP_PROXY_DEFAULT,
-	SG_CP_PROXY_ON,
-	SG_CP_PROXY_OFF,
-};
 
 /* the `media` JSONB of a mapping or routing gateway */
 struct sg_cp_conf {
-	bool specified;			/* codec_mode specified */
-	char specified_codec[16];	/* canonical name */
+	bool specified;			   /* codec_mode specified */
+	char specified_codec[16];	   /* canonical name */
 	char codecs[SG_CP_MAX_CODECS][16]; /* canonical names, preference */
-	size_t ncodecs;			/* 0 = every supported codec */
+	size_t ncodecs;			   /* 0 = every supported codec */
 	bool allow_transcoding;
-	enum sg_cp_g729 g729_mode;
-	enum sg_cp_dtmf dtmf_receive;	/* all | rfc2833 | info | inband */
-	enum sg_cp_dtmf dtmf_send;	/* auto | rfc2833 | info | inband */
-	int rfc2833_pt;			/* 96..127 */
+	enum sw_g729_mode g729_mode;
+	enum sw_dtmf dtmf_receive; /* all | rfc2833 | info | inband */
+	enum sw_dtmf dtmf_send;	   /* auto | rfc2833 | info | inband */
+	int rfc2833_pt;		   /* 96..127 */
 	bool use_peer_rfc2833;
-	enum sg_cp_proxy media_proxy;
+	enum sw_media_proxy media_proxy;
 };
 
 /* one audio format of an SDP (never telephone-event) */
 struct sg_cp_fmt {
 	int pt;
-	char name[32];			/* encoding name as written */
+	char name[32]; /* encoding name as written */
 	int rate;
-	int channels;			/* 0 = not given */
+	int channels; /* 0 = not given */
 	char fmtp[256];
 };
 
 /* the first audio stream of an SDP body */
 struct sg_cp_sdp {
-	struct sg_cp_fmt fmt[SG_CP_MAX_FMT];	/* m= order */
+	struct sg_cp_fmt fmt[SG_CP_MAX_FMT]; /* m= order */
 	size_t nfmt;
-	int te_pt;			/* telephone-event PT, 0 = none */
+	int te_pt; /* telephone-event PT, 0 = none */
 	int te_rate;
 	char ip[64];
 	int port;
-	int ptime;			/* 0 = not given */
+	int ptime; /* 0 = not given */
 	char direction[12];
 };
 
 /* what the vendor INVITE offers (one attempt, one routing gateway) */
 struct sg_cp_offer {
-	struct sg_cp_fmt a[SG_CP_MAX_FMT];	/* codecs the caller leg may use
-						   (caller's PTs), preference */
+	struct sg_cp_fmt a[SG_CP_MAX_FMT]; /* codecs the caller leg may use
+					      (caller's PTs), preference */
 	size_t na;
-	struct sg_cp_fmt b[SG_CP_MAX_FMT];	/* offered to the vendor */
+	struct sg_cp_fmt b[SG_CP_MAX_FMT]; /* offered to the vendor */
 	size_t nb;
-	int b_te_pt;			/* telephone-event offered, 0 = none */
+	int b_te_pt; /* telephone-event offered, 0 = none */
 	int b_te_rate;
-	bool xcode;			/* both gateways allow transcoding */
-	bool relay;			/* media anchored on a node */
+	bool xcode; /* both gateways allow transcoding */
+	bool relay; /* media anchored on a node */
 };
 
 /* one leg plan (docs/bus.md) */
 struct sg_cp_plan {
-	char codec[32];			/* PCMA PCMU G729 opus G722 */
+	char codec[32]; /* PCMA PCMU G729 opus G722 */
 	int pt;
 	int rate;
 	int ptime;
 	char fmtp[256];
 	int te_pt;
-	char dtmf_send[8];		/* rfc2833 | info | inband */
-	char dtmf_recv[8];		/* all | rfc2833 | info | inband */
+	char dtmf_send[8]; /* rfc2833 | info | inband */
+	char dtmf_recv[8]; /* all | rfc2833 | info | inband */
 };
 
 /* the outcome of the vendor's answer */
 struct sg_cp_answer {
 	struct sg_cp_plan a, b;
-	struct sg_cp_fmt a_fmt;		/* the format answered to the caller */
-	struct sg_cp_fmt b_fmt;		/* the vendor's chosen format */
-	int a_te_pt;			/* telephone-event in that answer */
+	struct sg_cp_fmt a_fmt; /* the format answered to the caller */
+	struct sg_cp_fmt b_fmt; /* the vendor's chosen format */
+	int a_te_pt;		/* telephone-event in that answer */
 	int a_te_rate;
-	int b_te_rate;			/* the vendor's telephone-event clock */
+	int b_te_rate; /* the vendor's telephone-event clock */
 	bool transcoding;
 };
 
 void sg_cp_conf_default(struct sg_cp_conf *c);
-int  sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *err,
-		      size_t errsz);
-const char *sg_cp_canon(const char *name);
-const char *sg_cp_dtmf_name(enum sg_cp_dtmf m);
-enum sg_cp_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt);
+int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *err,
+		     size_t errsz);
+enum sw_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt);
 
-int  sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len);
-int  sg_cp_sdp_set_formats(char **outp, const char *sdp, size_t len,
-			   const struct sg_cp_fmt *f, size_t n, int te_pt,
-			   int te_rate);
+int sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len);
+int sg_cp_sdp_set_formats(char **outp, const char *sdp, size_t len,
+			  const struct sg_cp_fmt *f, size_t n, int te_pt,
+			  int te_rate);
 
-int  sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
+int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
+		     const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
+		     bool relay, const char **why);
+int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
+		      const struct sg_cp_sdp *caller,
+		      const struct sg_cp_sdp *vendor,
 		      const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
-		      bool relay, const char **why);
-int  sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
-		       const struct sg_cp_sdp *caller,
-		       const struct sg_cp_sdp *vendor,
-		       const struct sg_cp_conf *mg,
-		       const struct sg_cp_conf *rg, const char **why);
+		      const char **why);
 
 #endif /* SG_CODECPOL_H */

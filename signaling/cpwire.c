@@ -11,6 +11,7 @@
 #include "common/bus.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "proto/media.h"
 #include "proto/proto.h"
 #include "signaling/call.h"
 #include "signaling/codecpol.h"
@@ -59,7 +60,7 @@ static const struct sg_cp_conf *rg_conf(const struct sg_call *c)
 
 static bool relayed(const struct sg_call *c)
 {
-	return params_of(c)->media_mode != 0;
+	return params_of(c)->media_mode != SW_MEDIA_MODE_OFF;
 }
 
 static struct sg_cp_call *cp_of(struct sg_call *c)
@@ -333,15 +334,15 @@ static bool lock_ok(struct sg_call *c, bool from_a, const char *method)
 	const struct sg_cp_conf *conf = from_a ? mg_conf(c) : rg_conf(c);
 	char *lock = c->cp->lock[from_a ? 0 : 1];
 
-	if (conf->dtmf_receive != SG_CP_DTMF_ALL)
-		return !strcmp(sg_cp_dtmf_name(conf->dtmf_receive), method);
+	if (conf->dtmf_receive != SW_DTMF_ALL)
+		return !strcmp(sw_dtmf_name(conf->dtmf_receive), method);
 	if (!lock[0])
 		snprintf(lock, sizeof(c->cp->lock[0]), "%s", method);
 	return !strcmp(lock, method);
 }
 
 /* the send method toward a leg (its plan, or its settings before one) */
-static enum sg_cp_dtmf send_method(const struct sg_call *c, bool to_a)
+static enum sw_dtmf send_method(const struct sg_call *c, bool to_a)
 {
 	const struct sg_cp_call *cp = c->cp;
 
@@ -349,9 +350,13 @@ static enum sg_cp_dtmf send_method(const struct sg_call *c, bool to_a)
 		const char *m =
 		    to_a ? cp->ans.a.dtmf_send : cp->ans.b.dtmf_send;
 
-		return !strcmp(m, "rfc2833")  ? SG_CP_DTMF_RFC2833
-		       : !strcmp(m, "inband") ? SG_CP_DTMF_INBAND
-					      : SG_CP_DTMF_INFO;
+		enum sw_dtmf method;
+
+		if (sw_dtmf_parse(&method, m,
+				  SW_DTMF_SET(SW_DTMF_RFC2833) |
+				      SW_DTMF_SET(SW_DTMF_INBAND)))
+			method = SW_DTMF_INFO;
+		return method;
 	}
 	return sg_cp_dtmf_send_for(to_a ? mg_conf(c) : rg_conf(c), 0);
 }
@@ -436,8 +441,8 @@ bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body, size_t len)
 			 from_a ? "caller" : "vendor");
 		return true;
 	}
-	if (send_method(c, !from_a) == SG_CP_DTMF_INFO) {
-		if (!lock_ok(c, from_a, "info")) {
+	if (send_method(c, !from_a) == SW_DTMF_INFO) {
+		if (!lock_ok(c, from_a, sw_dtmf_name(SW_DTMF_INFO))) {
 			sw_cinfo(c->callid_a,
 				 "DTMF %c by INFO from the %s "
 				 "dropped (receives %s)",
@@ -462,9 +467,8 @@ bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body, size_t len)
 void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body)
 {
 	static const char *const legs[] = {"a", "b", NULL};
-	static const char *const methods[] = {"rfc2833", "inband", "info",
-					      NULL};
 	const char *leg, *to, *digit, *method;
+	enum sw_dtmf m;
 	unsigned ms;
 	bool send;
 	struct sw_jv v;
@@ -473,7 +477,17 @@ void sg_cpw_dtmf_event(struct sg_call *c, const json_t *body)
 	leg = sw_jv_enum(&v, body, "leg", legs, true, NULL);
 	to = sw_jv_enum(&v, body, "to", legs, false, "");
 	digit = sw_jv_str(&v, body, "digit", 1, true, "");
-	method = sw_jv_enum(&v, body, "method", methods, false, "rfc2833");
+	method = sw_jv_str(&v, body, "method", 16, false,
+			   sw_dtmf_name(SW_DTMF_RFC2833));
+	if (!v.bad && sw_dtmf_parse(&m, method, SW_DTMF_METHODS)) {
+		char list[64];
+
+		sw_names_list(list, sizeof(list), sw_dtmf_names,
+			      SW_DTMF_METHODS);
+		sw_jv_fail(&v, "method", "must be one of: %s", list);
+	} else if (!v.bad) {
+		method = sw_dtmf_name(m); /* canonical, as the lock keeps it */
+	}
 	ms = (unsigned)sw_jv_int(&v, body, "duration_ms", 0, 100000, false, 0);
 	send = sw_jv_bool(&v, body, "send_info", false, false);
 	if (v.bad || !digit[0] || !strchr("0123456789*#ABCD!", digit[0])) {

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/swtime.h"
 #include "common/sysperf.h"
+#include "proto/media.h"
 #include "proto/proto.h"
 #include "signaling/admission.h"
 #include "signaling/billing.h"
@@ -53,7 +54,8 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 			media_ok = true;
 	if (!sg_billing_reachable(sg->billing))
 		snprintf(detail, sizeof(detail), "billingd not reachable");
-	else if (!media_ok && sg->tables->params.media_mode != 0)
+	else if (!media_ok &&
+		 sg->tables->params.media_mode != SW_MEDIA_MODE_OFF)
 		snprintf(detail, sizeof(detail), "no media node online");
 	if (sg_spool_pending(sg->spool) > 100 && !detail[0])
 		snprintf(detail, sizeof(detail), "%zu CDRs not acknowledged",

@@ -401,7 +401,6 @@ static int load_rates(struct loader *l, const PGresult *r)
 		e->first_rate = strtoll(PQgetvalue(r, i, 2), NULL, 10);
 		e->next_rate = strtoll(PQgetvalue(r, i, 3), NULL, 10);
 	}
-	sg_tables_sort_rates(t);
 	return 0;
 }
 
@@ -584,6 +583,16 @@ static int loader_finish(struct loader *l, struct sg_tables **tp)
 			l->t->has_phones = true;
 		else if (!strcmp(l->t->mgws[i].auth_mode, "password"))
 			l->t->has_password = true;
+	}
+	if (!l->bl_only) {
+		l->err = sg_tables_index(l->t);
+		if (l->err) {
+			snprintf(l->why, sizeof(l->why),
+				 "indexing prefixes: %s", strerror(l->err));
+			sg_tables_unref(l->t);
+			l->t = NULL;
+			return l->err;
+		}
 	}
 	l->t->loaded_wall_ms = sw_time_wall_ms();
 	*tp = l->t;

@@ -9,6 +9,7 @@
 
 #define SW_LOG_MODULE "dialog"
 #include "common/log.h"
+#include "proto/media.h"
 #include "signaling/call.h"
 #include "signaling/cpwire.h"
 #include "signaling/media.h"
@@ -126,7 +127,7 @@ static int sdp_across(struct sg_call *c, bool from_a, const char *sdp,
 	struct sg_sdp_media m;
 
 	*outp = NULL;
-	if (params_of(c)->media_mode == 0 || !c->media_up) {
+	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->media_up) {
 		*outp = strndup(sdp, len);
 		return *outp ? 0 : ENOMEM;
 	}

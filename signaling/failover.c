@@ -107,7 +107,8 @@ size_t sg_failover_plan(struct sg *sg, const struct sg_tables *t,
 	    .nexcl = nexcl,
 	};
 
-	return sg_route_select(cands, max, t->gws, t->ngws, callee, &opts);
+	return sg_route_select(cands, max, t->gws, t->ngws, t->gw_ix, callee,
+			       &opts);
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "proto/media.h"
 #include "proto/proto.h"
 #include "signaling/media.h"
 
@@ -341,15 +342,12 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out, size_t max)
 	return n;
 }
 
+/* canonical name of a codec the engine knows, "" for any other */
 static const char *codec_name(const char *enc)
 {
-	static const char *const known[] = {"PCMA", "PCMU", "G729", "opus",
-					    "G722"};
+	const char *cn = sw_codec_canon(enc);
 
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcasecmp(enc, known[i]))
-			return known[i];
-	return "";
+	return cn ? cn : "";
 }
 
 /* A leg plan (docs/bus.md media.offer) from an SDP media description;
@@ -364,16 +362,17 @@ json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
 		snprintf(empty.direction, sizeof(empty.direction), "sendrecv");
 		s = &empty;
 	}
-	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
-			 " s:s}",
-			 "remote_ip", s->ip, "remote_port", s->port, "codec",
-			 codec_name(s->codec), "pt", s->pt, "rate",
-			 s->rate ? s->rate : 8000, "ptime",
-			 s->ptime >= 10 && s->ptime <= 60 ? s->ptime : 20,
-			 "fmtp", s->fmtp, "te_pt", s->te_pt, "dtmf_send",
-			 s->te_pt ? "rfc2833" : "none", "dtmf_recv",
-			 s->te_pt ? "rfc2833" : "none", "direction",
-			 s->direction[0] ? s->direction : "sendrecv");
+	return json_pack(
+	    "{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
+	    " s:s}",
+	    "remote_ip", s->ip, "remote_port", s->port, "codec",
+	    codec_name(s->codec), "pt", s->pt, "rate", s->rate ? s->rate : 8000,
+	    "ptime", s->ptime >= 10 && s->ptime <= 60 ? s->ptime : 20, "fmtp",
+	    s->fmtp, "te_pt", s->te_pt, "dtmf_send",
+	    sw_dtmf_name(s->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_NONE),
+	    "dtmf_recv",
+	    sw_dtmf_name(s->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_NONE),
+	    "direction", s->direction[0] ? s->direction : "sendrecv");
 }
 
 /*

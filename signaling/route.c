@@ -1,28 +1,53 @@
 /*
  * route.c - candidate list and switch decision (pure)
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "signaling/route.h"
 
-/* Longest prefix of gw that number starts with; "" matches everything. */
-int sg_route_match(const struct sg_gw *gw, const char *number)
+/*
+ * The index sg_route_select() reads: every prefix of every gateway, the
+ * value being the gateway's position in gws.  Built with each table
+ * snapshot.
+ */
+int sg_route_index(struct sw_prefix_ix **ixp, const struct sg_gw *gws,
+		   size_t ngws)
 {
-	int best = -1;
+	struct sw_prefix_ix *ix = NULL;
+	int err;
 
-	if (!gw || !number)
-		return -1;
-
-	for (size_t i = 0; i < gw->nprefixes; i++) {
-		const char *p = gw->prefixes[i];
-		size_t n = strlen(p);
-
-		if ((int)n > best && !strncmp(number, p, n))
-			best = (int)n;
+	if (!ixp || (ngws && !gws))
+		return EINVAL;
+	err = sw_prefix_ix_alloc(&ix);
+	for (size_t i = 0; !err && i < ngws; i++) {
+		for (size_t j = 0; !err && j < gws[i].nprefixes; j++)
+			err = sw_prefix_ix_add(ix, 0, gws[i].prefixes[j],
+					       (uint32_t)i);
 	}
+	if (err) {
+		sw_prefix_ix_free(ix);
+		return err;
+	}
+	sw_prefix_ix_seal(ix);
+	*ixp = ix;
+	return 0;
+}
 
-	return best;
+struct lens {
+	int *len; /* per gateway: its longest matching prefix, -1 none */
+	size_t n;
+};
+
+static bool len_h(uint32_t value, size_t len, void *arg)
+{
+	struct lens *l = arg;
+
+	/* longest first: a gateway's first match is its longest */
+	if (value < l->n && l->len[value] < 0)
+		l->len[value] = (int)len;
+	return false;
 }
 
 struct keyed {
@@ -57,25 +82,34 @@ static int cand_cmp(const void *pa, const void *pb)
  * matching prefix are left out.
  */
 size_t sg_route_select(struct sg_route_cand *out, size_t max,
-		       const struct sg_gw *gws, size_t ngws, const char *callee,
+		       const struct sg_gw *gws, size_t ngws,
+		       const struct sw_prefix_ix *ix, const char *callee,
 		       const struct sg_route_opts *opts)
 {
 	struct keyed *k;
+	struct lens l = {NULL, ngws};
 	size_t n = 0, m = 0, nx = 0;
 	int longest = -1;
 
 	if (opts && opts->nexcl)
 		*opts->nexcl = 0;
-	if (!out || !max || !gws || !ngws || !callee)
+	if (!out || !max || !gws || !ngws || !ix || !callee)
 		return 0;
 
 	k = calloc(ngws, sizeof(*k));
-	if (!k)
+	l.len = malloc(ngws * sizeof(*l.len));
+	if (!k || !l.len) {
+		free(k);
+		free(l.len);
 		return 0;
+	}
+	for (size_t i = 0; i < ngws; i++)
+		l.len[i] = -1;
+	sw_prefix_ix_walk(ix, 0, callee, len_h, &l);
 
 	for (size_t i = 0; i < ngws; i++) {
 		const char *why = NULL;
-		int len = sg_route_match(&gws[i], callee);
+		int len = l.len[i];
 
 		if (len < 0)
 			continue;
@@ -124,6 +158,7 @@ size_t sg_route_select(struct sg_route_cand *out, size_t max,
 		*opts->nexcl = nx;
 
 	free(k);
+	free(l.len);
 	return m;
 }
 

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/prefix.h"
 #include "signaling/tables.h"
 
 struct sg_route_cand {
@@ -76,11 +77,11 @@ struct sg_route_opts {
 	size_t *nexcl;		    /* excl_max, their count here */
 };
 
-/* length of the longest prefix of gw matching number, -1 when none */
-int sg_route_match(const struct sg_gw *gw, const char *number);
-
+int sg_route_index(struct sw_prefix_ix **ixp, const struct sg_gw *gws,
+		   size_t ngws);
 size_t sg_route_select(struct sg_route_cand *out, size_t max,
-		       const struct sg_gw *gws, size_t ngws, const char *callee,
+		       const struct sg_gw *gws, size_t ngws,
+		       const struct sw_prefix_ix *ix, const char *callee,
 		       const struct sg_route_opts *opts);
 
 /* SPEC §3.5: may a failure with this code move on to the next gateway? */

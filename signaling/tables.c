@@ -10,6 +10,9 @@
 
 #define SW_LOG_MODULE "tables"
 #include "common/log.h"
+#include "common/prefix.h"
+#include "proto/media.h"
+#include "signaling/route.h"
 #include "signaling/tables.h"
 
 /* Allocate an empty snapshot holding one reference, params at defaults. */
@@ -64,6 +67,8 @@ void sg_tables_unref(struct sg_tables *t)
 		free(t->accounts[i].deny);
 	}
 	free(t->accounts);
+	sw_prefix_ix_free(t->gw_ix);
+	sw_prefix_ix_free(t->rate_ix);
 	free(t->rates);
 	for (size_t i = 0; i < t->ncals; i++)
 		free(t->cals[i].holidays);
@@ -80,7 +85,7 @@ void sg_params_defaults(struct sg_params *p)
 	p->no_provisional_ms = 3000;
 	p->timer_b_ms = 32000;
 	p->switch_limit = 5;
-	p->media_mode = 3;
+	p->media_mode = SW_MEDIA_MODE_MUST;
 	p->reply_unknown = 0;
 	p->fail_open = 0;
 	p->max_call_s = 7200;
@@ -119,7 +124,8 @@ static const struct {
     {"SS_SIP_TIMER_B_MS", offsetof(struct sg_params, timer_b_ms), 500, 600000},
     {"SS_GATEWAY_SWITCH_LIMIT", offsetof(struct sg_params, switch_limit), 1,
      100},
-    {"SS_MEDIAPROXYMODE", offsetof(struct sg_params, media_mode), 0, 3},
+    {"SS_MEDIAPROXYMODE", offsetof(struct sg_params, media_mode), 0,
+     SW_MEDIA_MODE_MAX},
     {"SS_SIP_REPLY_UNKNOWN_SOURCE", offsetof(struct sg_params, reply_unknown),
      0, 1},
     {"SS_BILLING_FAIL_OPEN", offsetof(struct sg_params, fail_open), 0, 1},
@@ -418,15 +424,6 @@ const char *sg_tables_number_check(const struct sg_tables *t,
 	return NULL;
 }
 
-static int rate_cmp(const void *ka, const void *kb)
-{
-	const struct sg_rate *a = ka, *b = kb;
-
-	if (a->table_id != b->table_id)
-		return a->table_id < b->table_id ? -1 : 1;
-	return strcmp(a->prefix, b->prefix);
-}
-
 /*
  * The buy rate of the gateway's vendor for callee: the entry with the
  * longest matching prefix in the vendor's buy rate table, or NULL.
@@ -435,34 +432,35 @@ const struct sg_rate *sg_tables_buy_rate(const struct sg_tables *t,
 					 const struct sg_gw *gw,
 					 const char *callee)
 {
-	struct sg_rate key;
-	size_t len;
+	uint32_t i;
 
-	if (!t || !gw || !callee || !gw->buy_table_id || !t->nrates)
+	if (!t || !gw || !callee || !gw->buy_table_id ||
+	    !sw_prefix_ix_longest(t->rate_ix, (uint64_t)gw->buy_table_id,
+				  callee, &i, NULL) ||
+	    i >= t->nrates)
 		return NULL;
-	memset(&key, 0, sizeof(key));
-	key.table_id = gw->buy_table_id;
-	len = strlen(callee);
-	if (len >= sizeof(key.prefix))
-		len = sizeof(key.prefix) - 1;
-	for (size_t n = len + 1; n-- > 0;) {
-		const struct sg_rate *r;
-
-		memcpy(key.prefix, callee, n);
-		key.prefix[n] = '\0';
-		r = bsearch(&key, t->rates, t->nrates, sizeof(*t->rates),
-			    rate_cmp);
-		if (r)
-			return r;
-	}
-	return NULL;
+	return &t->rates[i];
 }
 
-/* Sort the buy rates for sg_tables_buy_rate() (after loading). */
-void sg_tables_sort_rates(struct sg_tables *t)
+/*
+ * Index a loaded snapshot: the gateways' prefixes for routing and the buy
+ * rates by table and prefix (common/prefix.h).
+ */
+int sg_tables_index(struct sg_tables *t)
 {
-	if (t && t->nrates)
-		qsort(t->rates, t->nrates, sizeof(*t->rates), rate_cmp);
+	int err;
+
+	if (!t)
+		return EINVAL;
+	err = sg_route_index(&t->gw_ix, t->gws, t->ngws);
+	if (!err)
+		err = sw_prefix_ix_alloc(&t->rate_ix);
+	for (size_t i = 0; !err && i < t->nrates; i++)
+		err =
+		    sw_prefix_ix_add(t->rate_ix, (uint64_t)t->rates[i].table_id,
+				     t->rates[i].prefix, (uint32_t)i);
+	sw_prefix_ix_seal(t->rate_ix);
+	return err;
 }
 
 /*

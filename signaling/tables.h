@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "common/prefix.h"
 #include "signaling/calendar.h"
 #include "signaling/codecpol.h"
 #include "signaling/dialplan.h"
@@ -176,9 +177,11 @@ struct sg_tables {
 	size_t ngws;
 	struct sg_account *accounts; /* owned */
 	size_t naccounts;
-	struct sg_rate *rates; /* owned: buy rates, sorted */
+	struct sw_prefix_ix *gw_ix; /* owned: gateways' prefixes (route.c) */
+	struct sg_rate *rates;	    /* owned: buy rates */
 	size_t nrates;
-	struct sg_calendar *cals; /* owned: work calendars */
+	struct sw_prefix_ix *rate_ix; /* owned: rates by table and prefix */
+	struct sg_calendar *cals;     /* owned: work calendars */
 	size_t ncals;
 	struct sg_bl_row *bl; /* owned: blacklist */
 	size_t nbl;
@@ -204,7 +207,7 @@ const struct sg_gw *sg_tables_gw_by_name(const struct sg_tables *t,
 					 const char *name);
 bool sg_gw_filtered(const struct sg_gw *gw, const char *mgw);
 bool sg_gw_out_of_period(const struct sg_tables *t, const struct sg_gw *gw);
-void sg_tables_sort_rates(struct sg_tables *t);
+int sg_tables_index(struct sg_tables *t);
 const struct sg_rate *sg_tables_buy_rate(const struct sg_tables *t,
 					 const struct sg_gw *gw,
 					 const char *callee);

@@ -53,6 +53,15 @@
 #     call in signalingd, < 8 kB per session in mediaproxyd.
 #   SIP_CPS_PDD=0 / SIP_CPS_MEM=0 skip them (together about 2 minutes).
 #
+# Table size (SIP_CPS_PREFIXES 100000): Tandem runs with that many more
+# prefixes loaded, as a carrier's tables have: the sell and the buy rate
+# table get SIP_CPS_PREFIXES entries each, and routing gateways (5 000
+# prefixes each, the most one may have) get SIP_CPS_PREFIXES prefixes, all
+# distinct, 3 to 7 digits, starting 2..9 or diverging from the bench's
+# numbers after "1" or "12" (so every call still routes to gateway A or B,
+# and every lookup has many lengths to try).  Kamailio keeps its two
+# routes.  0 = the bench's two prefixes only.
+#
 # Needs: sipp (sip-tester), kamailio, PostgreSQL server (deploy/pg.sh), and the
 # Tandem binaries for the signalingd rows.  Loopback only; every process it
 # starts is stopped by pid on exit.
@@ -82,6 +91,7 @@ MEM_CALLS=${SIP_CPS_MEM_CALLS:-1500}
 MEM_RATE=${SIP_CPS_MEM_RATE:-300}
 MEM_HOLD_S=${SIP_CPS_MEM_HOLD_S:-12}
 MEM_TARGETS=${SIP_CPS_MEM_TARGETS-"kamailio sg_off sg_on"}
+PREFIXES=${SIP_CPS_PREFIXES:-100000}
 [ "$PDD" = 1 ] || PDD_TARGETS=""
 [ "$MEM" = 1 ] || MEM_TARGETS=""
 
@@ -152,6 +162,34 @@ done
 		echo "1500555$i;4420000$i"
 	done
 } >"$work/callees.csv"
+
+# the extra prefixes (SIP_CPS_PREFIXES), as JSON list fragments made once:
+# rate entries for the sell and buy tables, and routing gateways of 5 000
+# prefixes each, on a port nothing answers (no call ever matches them)
+awk -v n="$PREFIXES" 'BEGIN {
+	srand(7)
+	while (k < n) {
+		r = int(rand() * 10)
+		if (r < 8) { p = 2 + int(rand() * 8); len = 3 + int(rand() * 5) }
+		else if (r < 9) { p = "1" substr("346789", 1 + int(rand() * 6), 1); len = 4 + int(rand() * 4) }
+		else { p = "12" (1 + int(rand() * 9)); len = 5 + int(rand() * 3) }
+		while (length(p) < len) p = p int(rand() * 10)
+		if (!(p in seen)) { seen[p] = 1; print p; k++ }
+	}
+}' >"$work/prefixes.txt"
+extra_entries() {	# rate
+	awk -v r="$1" '{ printf ",\n   {\"prefix\": \"%s\", \"area_name\": \"x\", \"connect_fee\": \"0\", \"first_interval\": 6, \"first_rate\": \"%s\", \"next_interval\": 6, \"next_rate\": \"%s\"}", $1, r, r }' "$work/prefixes.txt"
+}
+extra_entries 0.0100 >"$work/extra_sell.json"
+extra_entries 0.0050 >"$work/extra_buy.json"
+awk -v port=$((BASE + 399)) '
+	(NR - 1) % 5000 == 0 {
+		if (NR > 1) printf "]}"
+		printf ",\n  {\"name\": \"bench_x%d\", \"account\": \"bench_vend\", \"address\": \"127.0.0.1\", \"port\": %d, \"transport\": \"udp\", \"priority\": 5, \"prefixes\": [\"%s\"", (NR - 1) / 5000 + 1, port, $1
+		next
+	}
+	{ printf ", \"%s\"", $1 }
+	END { if (NR) printf "]}" }' "$work/prefixes.txt" >"$work/extra_gws.json"
 
 uas_pids=()
 start_uas() {
@@ -412,10 +450,10 @@ provision() {
  "rate_tables": [
   {"name": "bench_sell", "entries": [
    {"prefix": "1", "area_name": "bench", "connect_fee": "0", "first_interval": 6,
-    "first_rate": "0.0100", "next_interval": 6, "next_rate": "0.0100"}]},
+    "first_rate": "0.0100", "next_interval": 6, "next_rate": "0.0100"}$(cat "$work/extra_sell.json")]},
   {"name": "bench_buy", "entries": [
    {"prefix": "1", "area_name": "bench", "connect_fee": "0", "first_interval": 6,
-    "first_rate": "0.0050", "next_interval": 6, "next_rate": "0.0050"}]}],
+    "first_rate": "0.0050", "next_interval": 6, "next_rate": "0.0050"}$(cat "$work/extra_buy.json")]}],
  "accounts": [
   {"name": "bench_cust", "type": "customer", "balance": "1000000000",
    "credit_limit": "0", "billing_type": "prepaid", "rate_table": "bench_sell",
@@ -432,7 +470,7 @@ provision() {
   {"name": "bench_gwB", "account": "bench_vend", "address": "127.0.0.1",
    "port": $UAS_B, "transport": "udp", "prefixes": ["12"], "priority": 1,
    "line_limit": 0, "gateway_prefix": "", "switch_until_connect": true,
-   "protect_route": false, "locked": false}]
+   "protect_route": false, "locked": false}$(cat "$work/extra_gws.json")]
 }
 EOF
 	"$(bin_of tandemctl)" -d "$conninfo" provision "$work/bench.json" \

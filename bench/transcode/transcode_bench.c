@@ -52,16 +52,18 @@
 #include "mediaproxy/xcode/rtp.h"
 #include "mediaproxy/xcode/xcode.h"
 
-#define FRAME 160		/* 20 ms at 8 kHz */
+#define FRAME 160 /* 20 ms at 8 kHz */
 
 enum bcase { C_G729, C_OPUS8, C_OPUS48, C_COUNT };
 
 static const char *case_name[C_COUNT] = {
-	"PCMA<->G.729", "PCMA<->Opus 8k", "PCMA<->Opus 48k",
+    "PCMA<->G.729",
+    "PCMA<->Opus 8k",
+    "PCMA<->Opus 48k",
 };
 
-static int16_t *speech;		/* 8 kHz PCM */
-static size_t nspeech;		/* samples, multiple of FRAME */
+static int16_t *speech; /* 8 kHz PCM */
+static size_t nspeech;	/* samples, multiple of FRAME */
 
 struct pkts {
 	uint8_t (*pl)[400];
@@ -91,8 +93,8 @@ static int load_pcap(const char *path)
 		return EINVAL;
 	}
 	while (fread(rh, 1, 16, f) == 16) {
-		uint32_t incl = rh[8] | rh[9] << 8 | rh[10] << 16 |
-				(uint32_t)rh[11] << 24;
+		uint32_t incl =
+		    rh[8] | rh[9] << 8 | rh[10] << 16 | (uint32_t)rh[11] << 24;
 		struct mp_xc_rtp rtp;
 		size_t ihl;
 
@@ -168,8 +170,8 @@ static void encode_b(enum bcase c, struct pkts *p)
 	p->n = nspeech / FRAME;
 	p->pl = calloc(p->n, sizeof(*p->pl));
 	p->len = calloc(p->n, sizeof(*p->len));
-	mp_xc_codec_alloc(&codec, c == C_G729 ? MP_XC_G729 : MP_XC_OPUS, 0,
-			  opus_fmtp(c));
+	mp_xc_codec_alloc(&codec, c == C_G729 ? SW_CODEC_G729 : SW_CODEC_OPUS,
+			  0, opus_fmtp(c));
 	if (c == C_OPUS48)
 		rs = speex_resampler_init(1, 8000, 48000, 3, &err);
 
@@ -221,8 +223,8 @@ static void raw_init(struct raw *r, enum bcase c)
 	 * the engine does (no 48 -> 8 kHz resampler) */
 	r->od = opus_decoder_create(8000, 1, &err);
 	if (c == C_OPUS8)
-		opus_encoder_ctl(r->oe,
-				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_NARROWBAND));
+		opus_encoder_ctl(
+		    r->oe, OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_NARROWBAND));
 	if (c == C_OPUS48) {
 		opus_encoder_ctl(r->oe, OPUS_SET_BITRATE(32000));
 		r->up = speex_resampler_init(1, 8000, 48000, 3, &err);
@@ -260,8 +262,7 @@ static void raw_step(struct raw *r, const uint8_t *alaw, const uint8_t *bpl,
 		bcg729Encoder(r->g729e, pcm, out, &blen8);
 		bcg729Encoder(r->g729e, pcm + 80, out + 10, &blen8);
 		sink_bytes += blen8;
-	}
-	else {
+	} else {
 		const int16_t *in = pcm;
 		int frame = FRAME;
 
@@ -281,8 +282,7 @@ static void raw_step(struct raw *r, const uint8_t *alaw, const uint8_t *bpl,
 	if (r->g729d) {
 		bcg729Decoder(r->g729d, bpl, 10, 0, 0, 0, pcm);
 		bcg729Decoder(r->g729d, bpl + 10, 10, 0, 0, 0, pcm + 80);
-	}
-	else {
+	} else {
 		n = opus_decode(r->od, bpl, (opus_int32)blen, pcm, 960, 0);
 		sink_bytes += (uint32_t)n;
 	}
@@ -366,8 +366,11 @@ static void send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
 static size_t mkpkt(uint8_t *buf, uint8_t pt, uint32_t seq, uint32_t ts,
 		    const uint8_t *pl, size_t len)
 {
-	struct mp_xc_rtp rtp = {.pt = pt, .seq = (uint16_t)seq, .ts = ts,
-				.ssrc = 0x1234 + pt, .payload = pl,
+	struct mp_xc_rtp rtp = {.pt = pt,
+				.seq = (uint16_t)seq,
+				.ts = ts,
+				.ssrc = 0x1234 + pt,
+				.payload = pl,
 				.plen = len};
 	size_t n = 0;
 
@@ -375,8 +378,8 @@ static size_t mkpkt(uint8_t *buf, uint8_t pt, uint32_t seq, uint32_t ts,
 	return n;
 }
 
-static double run_engine(enum bcase c, const struct pkts *b,
-			 unsigned sessions, unsigned seconds, bool jb)
+static double run_engine(enum bcase c, const struct pkts *b, unsigned sessions,
+			 unsigned seconds, bool jb)
 {
 	struct mp_xcode **xc = calloc(sessions, sizeof(void *));
 	struct mp_xcode_plan pa, pb;
@@ -395,12 +398,12 @@ static double run_engine(enum bcase c, const struct pkts *b,
 	pa.pt = 8;
 	pa.ptime = 20;
 	pa.te_pt = 101;
-	pa.dtmf_send = pa.dtmf_recv = MP_XCODE_DTMF_RFC2833;
+	pa.dtmf_send = pa.dtmf_recv = SW_DTMF_RFC2833;
 	strcpy(pb.codec, c == C_G729 ? "G729" : "opus");
 	pb.pt = c == C_G729 ? 18 : 111;
 	pb.ptime = 20;
 	pb.te_pt = 101;
-	pb.dtmf_send = pb.dtmf_recv = MP_XCODE_DTMF_RFC2833;
+	pb.dtmf_send = pb.dtmf_recv = SW_DTMF_RFC2833;
 	strcpy(pb.fmtp, opus_fmtp(c));
 	mp_xcode_conf_default(&conf);
 	conf.jb_enable = jb;
@@ -445,11 +448,11 @@ static double run_engine(enum bcase c, const struct pkts *b,
 
 struct lat_ctx {
 	int64_t now;
-	int64_t in_ms[64];	/* arrival time of the frame tagged k % 64 */
+	int64_t in_ms[64]; /* arrival time of the frame tagged k % 64 */
 	double *lat;
 	size_t nlat, cap;
 	int last_tag;
-	int64_t last_in;	/* after the last arrival + 60 ms: concealment */
+	int64_t last_in; /* after the last arrival + 60 ms: concealment */
 };
 
 static void lat_send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
@@ -466,7 +469,7 @@ static void lat_send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
 	tag = (int)lrint(ulaw_to_linear(rtp.payload[FRAME / 2]) / 1200.0) - 1;
 	if (tag < 0 || tag >= 25 || !lc->in_ms[tag] ||
 	    (lc->last_tag >= 0 && tag != (lc->last_tag + 1) % 25))
-		return;		/* concealment, or a frame already seen */
+		return; /* concealment, or a frame already seen */
 	lc->last_tag = tag;
 	if (lc->nlat < lc->cap)
 		lc->lat[lc->nlat++] = (double)(lc->now - lc->in_ms[tag]);
@@ -506,8 +509,8 @@ static void latency(unsigned jit_ms)
 	pb.pt = 0;
 	lc.cap = frames;
 	lc.lat = calloc(frames, sizeof(double));
-	if (!lc.lat || mp_xcode_alloc(&xc, &pa, &pb, NULL, lat_send_h, NULL,
-				      &lc))
+	if (!lc.lat ||
+	    mp_xcode_alloc(&xc, &pa, &pb, NULL, lat_send_h, NULL, &lc))
 		exit(1);
 
 	for (size_t k = 0; k < frames; k++) {
@@ -516,13 +519,14 @@ static void latency(unsigned jit_ms)
 			     (jit_ms ? (seed >> 8) % (jit_ms + 1) : 0);
 	}
 
-	for (int64_t t = 1000, k = 0; k < (int64_t)frames || t < 1000 +
-	     (int64_t)frames * 20 + 300; t++) {
+	for (int64_t t = 1000, k = 0;
+	     k < (int64_t)frames || t < 1000 + (int64_t)frames * 20 + 300;
+	     t++) {
 		lc.now = t;
 		/* arrivals in time order (jitter below 20 ms keeps order) */
 		while (k < (int64_t)frames && next_in[k] <= t) {
 			bool talk = k % 75 < 50;
-			int tag = (int)(talk_n % 25);	/* 25 talk frames */
+			int tag = (int)(talk_n % 25); /* 25 talk frames */
 			size_t n;
 
 			/* levels 1200 apart: G.711 steps are at most 1024 */
@@ -543,7 +547,7 @@ static void latency(unsigned jit_ms)
 			mp_xcode_tick(xc, t);
 	}
 
-	skip = lc.nlat / 6;	/* the first 10 s: the buffer settling */
+	skip = lc.nlat / 6; /* the first 10 s: the buffer settling */
 	late = malloc((lc.nlat - skip) * sizeof(double));
 	if (!late)
 		exit(1);
@@ -553,19 +557,18 @@ static void latency(unsigned jit_ms)
 	printf("added latency, jitter 0-%u ms: p50 %.0f ms, p99 %.0f ms, "
 	       "max %.0f ms over %zu talk frames (after 10 s: p99 %.0f ms)\n",
 	       jit_ms, lc.lat[lc.nlat / 2], lc.lat[lc.nlat * 99 / 100],
-	       lc.lat[lc.nlat - 1], lc.nlat,
-	       late[(lc.nlat - skip) * 99 / 100]);
+	       lc.lat[lc.nlat - 1], lc.nlat, late[(lc.nlat - skip) * 99 / 100]);
 	free(late);
 	{
 		struct mp_xcode_stats st;
 
 		mp_xcode_stats(xc, MP_XCODE_A, &st);
 		if (getenv("LATDBG"))
-			printf("  jb delay %u grow %llu shrink %llu late %llu\n",
-			       st.jb_delay_ms,
-			       (unsigned long long)st.jb_grow,
-			       (unsigned long long)st.jb_shrink,
-			       (unsigned long long)st.jb_late);
+			printf(
+			    "  jb delay %u grow %llu shrink %llu late %llu\n",
+			    st.jb_delay_ms, (unsigned long long)st.jb_grow,
+			    (unsigned long long)st.jb_shrink,
+			    (unsigned long long)st.jb_late);
 	}
 	mem_deref(xc);
 	free(lc.lat);
@@ -635,8 +638,10 @@ int main(int argc, char **argv)
 			dumpdir = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-t seconds] [-n sessions] "
-				"[-r rounds] [-p pcap]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [-t seconds] [-n sessions] "
+				"[-r rounds] [-p pcap]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -659,7 +664,8 @@ int main(int argc, char **argv)
 	       sessions, seconds, rounds, load[0]);
 	io = udp_pair_cost();
 	printf("socket work: %.2f us per loopback sendto+recvfrom pair, "
-	       "%.1f ms CPU per channel-second\n", io * 1e6, io * 100 * 1e3);
+	       "%.1f ms CPU per channel-second\n",
+	       io * 1e6, io * 100 * 1e3);
 	printf("%-16s %10s %10s %8s %12s %8s %10s\n", "case", "raw ch/core",
 	       "engine", "ratio", "engine-nojb", "ratio", "engine+io");
 
@@ -670,8 +676,8 @@ int main(int argc, char **argv)
 		encode_b((enum bcase)c, &b);
 		raw = eng = eng_nojb = 0;
 		for (unsigned r = 0; r < rounds; r++) {
-			raw = fmax(raw, run_raw((enum bcase)c, &b, sessions,
-						seconds));
+			raw = fmax(
+			    raw, run_raw((enum bcase)c, &b, sessions, seconds));
 			eng = fmax(eng, run_engine((enum bcase)c, &b, sessions,
 						   seconds, true));
 			eng_nojb = fmax(eng_nojb,

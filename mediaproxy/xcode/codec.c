@@ -19,7 +19,7 @@
 
 #define G729_FRAME_SAMPLES 80
 #define G729_FRAME_BYTES   10
-#define G729_SID_BYTES     2
+#define G729_SID_BYTES	   2
 
 /*
  * libopus's OPUS_SET_FORCE_MODE request and its modes (src/opus_private.h,
@@ -30,42 +30,41 @@
 #define XC_OPUS_MODE_SILK      1000
 #define XC_OPUS_MODE_HYBRID    1001
 #define XC_OPUS_MODE_CELT      1002
-#define XC_OPUS_JOIN_MAX       1500	/* bytes of one joined packet */
+#define XC_OPUS_JOIN_MAX       1500 /* bytes of one joined packet */
 
 struct mp_xc_codec;
 
+/* names, payload types and clocks: proto/media.h */
 struct codec_ops {
-	const char *name;
-	uint32_t rtp_rate;
-	int  (*init)(struct mp_xc_codec *c, const char *fmtp);
+	int (*init)(struct mp_xc_codec *c, const char *fmtp);
 	void (*fini)(struct mp_xc_codec *c);
-	int  (*encode)(struct mp_xc_codec *c, uint8_t *out, size_t size,
-		       size_t *lenp, const int16_t *pcm, size_t n);
-	int  (*decode)(struct mp_xc_codec *c, int16_t *pcm, size_t max,
-		       size_t *np, const uint8_t *pl, size_t len);
-	int  (*conceal)(struct mp_xc_codec *c, int16_t *pcm, size_t n,
-			const uint8_t *next, size_t nlen);
-	int  (*duration)(const struct mp_xc_codec *c, uint32_t *tsp,
-			 const uint8_t *pl, size_t len);
+	int (*encode)(struct mp_xc_codec *c, uint8_t *out, size_t size,
+		      size_t *lenp, const int16_t *pcm, size_t n);
+	int (*decode)(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+		      size_t *np, const uint8_t *pl, size_t len);
+	int (*conceal)(struct mp_xc_codec *c, int16_t *pcm, size_t n,
+		       const uint8_t *next, size_t nlen);
+	int (*duration)(const struct mp_xc_codec *c, uint32_t *tsp,
+			const uint8_t *pl, size_t len);
 };
 
 struct mp_xc_codec {
 	const struct codec_ops *ops;
-	enum mp_xc_codec_id id;
-	uint32_t pcm_rate;		/* what the encoder takes */
-	uint32_t dec_rate;		/* what the decoder returns */
+	enum sw_codec id;
+	uint32_t pcm_rate; /* what the encoder takes */
+	uint32_t dec_rate; /* what the decoder returns */
 	uint32_t rtp_rate;
-	struct mp_dsp_plc *plc;			/* owned, G.711/G.722 */
-	bcg729EncoderChannelContextStruct *g729e;	/* owned */
-	bcg729DecoderChannelContextStruct *g729d;	/* owned */
+	struct mp_dsp_plc *plc;			  /* owned, G.711/G.722 */
+	bcg729EncoderChannelContextStruct *g729e; /* owned */
+	bcg729DecoderChannelContextStruct *g729d; /* owned */
 	bool g729_vad;
-	OpusEncoder *opuse;			/* owned */
-	OpusDecoder *opusd;			/* owned */
-	OpusRepacketizer *opusrp;		/* owned */
+	OpusEncoder *opuse;	  /* owned */
+	OpusDecoder *opusd;	  /* owned */
+	OpusRepacketizer *opusrp; /* owned */
 	bool opus_fec;
-	bool opus_join;		/* 10 ms frames can be joined (30/50 ms) */
-	g722_encode_state_t *g722e;		/* owned */
-	g722_decode_state_t *g722d;		/* owned */
+	bool opus_join;		    /* 10 ms frames can be joined (30/50 ms) */
+	g722_encode_state_t *g722e; /* owned */
+	g722_decode_state_t *g722d; /* owned */
 };
 
 /**
@@ -81,7 +80,7 @@ long mp_xc_fmtp_int(const char *fmtp, const char *key)
 		return -1;
 
 	klen = strlen(key);
-	for (p = fmtp; *p; ) {
+	for (p = fmtp; *p;) {
 		while (*p == ' ' || *p == ';' || *p == '\t')
 			p++;
 		if (!strncasecmp(p, key, klen) && p[klen] == '=') {
@@ -174,7 +173,8 @@ static int bytes_duration(const struct mp_xc_codec *c, uint32_t *tsp,
 {
 	(void)c;
 	(void)pl;
-	*tsp = (uint32_t)len;	/* G.711: 1 byte = 1 sample; G.722: 1 byte = 1 tick */
+	*tsp = (uint32_t)
+	    len; /* G.711: 1 byte = 1 sample; G.722: 1 byte = 1 tick */
 	return 0;
 }
 
@@ -214,10 +214,10 @@ static int g729_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,
 		bcg729Encoder(c->g729e, pcm + i, out + len, &blen);
 		len += blen;
 		if (blen == G729_SID_BYTES)
-			break;		/* a SID frame ends the payload */
+			break; /* a SID frame ends the payload */
 	}
 
-	*lenp = len;	/* 0: VAD untransmitted frames, nothing to send */
+	*lenp = len; /* 0: VAD untransmitted frames, nothing to send */
 	return 0;
 }
 
@@ -236,7 +236,7 @@ static int g729_decode(struct mp_xc_codec *c, int16_t *pcm, size_t max,
 	for (size_t i = 0; i < frames; i++, n += G729_FRAME_SAMPLES)
 		bcg729Decoder(c->g729d, pl + i * G729_FRAME_BYTES,
 			      G729_FRAME_BYTES, 0, 0, 0, pcm + n);
-	if (rest) {		/* annex B SID: comfort noise for one frame */
+	if (rest) { /* annex B SID: comfort noise for one frame */
 		bcg729Decoder(c->g729d, pl + frames * G729_FRAME_BYTES,
 			      G729_SID_BYTES, 0, 1, 0, pcm + n);
 		n += G729_FRAME_SAMPLES;
@@ -254,8 +254,8 @@ static int g729_conceal(struct mp_xc_codec *c, int16_t *pcm, size_t n,
 	(void)next;
 	(void)nlen;
 	for (size_t i = 0; i < n; i += G729_FRAME_SAMPLES) {
-		size_t k = n - i < G729_FRAME_SAMPLES ? n - i :
-			   G729_FRAME_SAMPLES;
+		size_t k =
+		    n - i < G729_FRAME_SAMPLES ? n - i : G729_FRAME_SAMPLES;
 
 		bcg729Decoder(c->g729d, NULL, 0, 1, 0, 0, tmp);
 		memcpy(pcm + i, tmp, k * sizeof(*tmp));
@@ -331,11 +331,11 @@ static int xc_opus_init(struct mp_xc_codec *c, const char *fmtp)
 	if (br >= 6000 && br <= 510000)
 		opus_encoder_ctl(c->opuse, OPUS_SET_BITRATE((opus_int32)br));
 	if (c->pcm_rate <= 8000)
-		opus_encoder_ctl(c->opuse,
-				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_NARROWBAND));
+		opus_encoder_ctl(c->opuse, OPUS_SET_MAX_BANDWIDTH(
+					       OPUS_BANDWIDTH_NARROWBAND));
 	else if (c->pcm_rate <= 16000)
-		opus_encoder_ctl(c->opuse,
-				 OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_WIDEBAND));
+		opus_encoder_ctl(
+		    c->opuse, OPUS_SET_MAX_BANDWIDTH(OPUS_BANDWIDTH_WIDEBAND));
 
 	return 0;
 }
@@ -364,9 +364,8 @@ static int opus_toc_mode(uint8_t toc)
  * libopus does for its own 80-120 ms packets; the encoder is free again
  * at the next packet (mode switches fall on packet boundaries).
  */
-static int opus_encode_joined(struct mp_xc_codec *c, uint8_t *out,
-			      size_t size, size_t *lenp, const int16_t *pcm,
-			      size_t n)
+static int opus_encode_joined(struct mp_xc_codec *c, uint8_t *out, size_t size,
+			      size_t *lenp, const int16_t *pcm, size_t n)
 {
 	uint8_t tmp[XC_OPUS_JOIN_MAX];
 	size_t f10 = c->pcm_rate / 100, k = n / f10, used = 0, cap;
@@ -383,15 +382,16 @@ static int opus_encode_joined(struct mp_xc_codec *c, uint8_t *out,
 	opus_repacketizer_init(c->opusrp);
 	for (size_t i = 0; i < k; i++) {
 		if (i == 1) {
-			opus_encoder_ctl(c->opuse, OPUS_SET_BANDWIDTH(
-				opus_packet_get_bandwidth(tmp)));
+			opus_encoder_ctl(
+			    c->opuse,
+			    OPUS_SET_BANDWIDTH(opus_packet_get_bandwidth(tmp)));
 			opus_encoder_ctl(c->opuse, XC_OPUS_SET_FORCE_MODE,
 					 (opus_int32)opus_toc_mode(tmp[0]));
 		}
 		r = opus_encode(c->opuse, pcm + i * f10, (int)f10, tmp + used,
 				(opus_int32)cap);
-		if (r < 0 || opus_repacketizer_cat(c->opusrp, tmp + used,
-						   r) != OPUS_OK) {
+		if (r < 0 || opus_repacketizer_cat(c->opusrp, tmp + used, r) !=
+				 OPUS_OK) {
 			err = EPROTO;
 			break;
 		}
@@ -533,44 +533,18 @@ static int g722_decode_pkt(struct mp_xc_codec *c, int16_t *pcm, size_t max,
 
 /* ---- table ------------------------------------------------------------ */
 
-static const struct codec_ops codec_table[MP_XC_CODEC_COUNT] = {
-	[MP_XC_PCMA] = {"PCMA", 8000, xc_g711_init, NULL, pcma_encode,
-			pcma_decode, plc_conceal, bytes_duration},
-	[MP_XC_PCMU] = {"PCMU", 8000, xc_g711_init, NULL, pcmu_encode,
-			pcmu_decode, plc_conceal, bytes_duration},
-	[MP_XC_G729] = {"G729", 8000, g729_init, g729_fini, g729_encode,
-			g729_decode, g729_conceal, g729_duration},
-	[MP_XC_OPUS] = {"opus", 48000, xc_opus_init, xc_opus_fini, opus_encode_pkt,
-			opus_decode_pkt, opus_conceal, opus_duration},
-	[MP_XC_G722] = {"G722", 8000, xc_g722_init, xc_g722_fini, g722_encode_pkt,
-			g722_decode_pkt, plc_conceal, bytes_duration},
+static const struct codec_ops codec_table[SW_CODEC_COUNT] = {
+    [SW_CODEC_PCMA] = {xc_g711_init, NULL, pcma_encode, pcma_decode,
+		       plc_conceal, bytes_duration},
+    [SW_CODEC_PCMU] = {xc_g711_init, NULL, pcmu_encode, pcmu_decode,
+		       plc_conceal, bytes_duration},
+    [SW_CODEC_G729] = {g729_init, g729_fini, g729_encode, g729_decode,
+		       g729_conceal, g729_duration},
+    [SW_CODEC_OPUS] = {xc_opus_init, xc_opus_fini, opus_encode_pkt,
+		       opus_decode_pkt, opus_conceal, opus_duration},
+    [SW_CODEC_G722] = {xc_g722_init, xc_g722_fini, g722_encode_pkt,
+		       g722_decode_pkt, plc_conceal, bytes_duration},
 };
-
-/** Codec id of a leg-plan codec name (case-insensitive; "G729A" is G.729). */
-int mp_xc_codec_lookup(enum mp_xc_codec_id *idp, const char *name)
-{
-	if (!idp || !name)
-		return EINVAL;
-
-	if (!strcasecmp(name, "G729A")) {
-		*idp = MP_XC_G729;
-		return 0;
-	}
-	for (int i = 0; i < MP_XC_CODEC_COUNT; i++) {
-		if (!strcasecmp(name, codec_table[i].name)) {
-			*idp = (enum mp_xc_codec_id)i;
-			return 0;
-		}
-	}
-
-	return ENOTSUP;
-}
-
-/** Canonical name of a codec id. */
-const char *mp_xc_codec_name(enum mp_xc_codec_id id)
-{
-	return (unsigned)id < MP_XC_CODEC_COUNT ? codec_table[id].name : "?";
-}
 
 static void codec_destructor(void *arg)
 {
@@ -585,15 +559,15 @@ static void codec_destructor(void *arg)
  * Allocate an encoder+decoder pair.  @rtp_rate 0 means the codec's usual
  * clock; a clock that disagrees with the codec (PCMA/16000) is ENOTSUP.
  */
-int mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
+int mp_xc_codec_alloc(struct mp_xc_codec **cp, enum sw_codec id,
 		      uint32_t rtp_rate, const char *fmtp)
 {
 	struct mp_xc_codec *c;
 	int err;
 
-	if (!cp || (unsigned)id >= MP_XC_CODEC_COUNT)
+	if (!cp || (unsigned)id >= SW_CODEC_COUNT)
 		return EINVAL;
-	if (rtp_rate && rtp_rate != codec_table[id].rtp_rate)
+	if (rtp_rate && rtp_rate != sw_codec_clock(id))
 		return ENOTSUP;
 
 	c = mem_zalloc(sizeof(*c), codec_destructor);
@@ -602,7 +576,7 @@ int mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
 
 	c->ops = &codec_table[id];
 	c->id = id;
-	c->rtp_rate = codec_table[id].rtp_rate;
+	c->rtp_rate = sw_codec_clock(id);
 	c->pcm_rate = 8000;
 
 	err = c->ops->init(c, fmtp ? fmtp : "");
@@ -616,7 +590,7 @@ int mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
 	return 0;
 }
 
-enum mp_xc_codec_id mp_xc_codec_id(const struct mp_xc_codec *c)
+enum sw_codec mp_xc_codec_id(const struct mp_xc_codec *c)
 {
 	return c->id;
 }
@@ -649,9 +623,9 @@ int mp_xc_codec_set_dec_rate(struct mp_xc_codec *c, uint32_t rate)
 		return EINVAL;
 	if (rate == c->dec_rate)
 		return 0;
-	if (c->id != MP_XC_OPUS || (rate != 8000 && rate != 12000 &&
-				    rate != 16000 && rate != 24000 &&
-				    rate != 48000))
+	if (c->id != SW_CODEC_OPUS ||
+	    (rate != 8000 && rate != 12000 && rate != 16000 && rate != 24000 &&
+	     rate != 48000))
 		return ENOTSUP;
 
 	d = opus_decoder_create((opus_int32)rate, 1, &err);
@@ -674,9 +648,9 @@ bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime)
 {
 	if (!c || ptime < 10 || ptime > 60)
 		return false;
-	if (c->id == MP_XC_G729)
+	if (c->id == SW_CODEC_G729)
 		return ptime % 10 == 0;
-	if (c->id == MP_XC_OPUS)
+	if (c->id == SW_CODEC_OPUS)
 		return ptime % 10 == 0 &&
 		       (c->opus_join || (ptime != 30 && ptime != 50));
 	return true;
@@ -690,7 +664,7 @@ bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime)
  */
 uint32_t mp_xc_codec_ptime(const struct mp_xc_codec *c, uint32_t ptime)
 {
-	if (c && c->id == MP_XC_OPUS && !mp_xc_codec_ptime_ok(c, ptime))
+	if (c && c->id == SW_CODEC_OPUS && !mp_xc_codec_ptime_ok(c, ptime))
 		return ptime > 40 ? 40 : 20;
 	return ptime;
 }

@@ -22,31 +22,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum mp_xc_codec_id {
-	MP_XC_PCMA = 0,
-	MP_XC_PCMU,
-	MP_XC_G729,
-	MP_XC_OPUS,
-	MP_XC_G722,
-	MP_XC_CODEC_COUNT
-};
+#include "proto/media.h"
 
 struct mp_xc_codec;
 
 /* largest decoded frame any codec returns: 120 ms at 48 kHz */
 #define MP_XC_PCM_MAX 5760
 
-int  mp_xc_codec_lookup(enum mp_xc_codec_id *idp, const char *name);
-const char *mp_xc_codec_name(enum mp_xc_codec_id id);
-int  mp_xc_codec_alloc(struct mp_xc_codec **cp, enum mp_xc_codec_id id,
-		       uint32_t rtp_rate, const char *fmtp);
+int mp_xc_codec_alloc(struct mp_xc_codec **cp, enum sw_codec id,
+		      uint32_t rtp_rate, const char *fmtp);
 
-enum mp_xc_codec_id mp_xc_codec_id(const struct mp_xc_codec *c);
+enum sw_codec mp_xc_codec_id(const struct mp_xc_codec *c);
 uint32_t mp_xc_codec_pcm_rate(const struct mp_xc_codec *c);
 uint32_t mp_xc_codec_dec_rate(const struct mp_xc_codec *c);
-int      mp_xc_codec_set_dec_rate(struct mp_xc_codec *c, uint32_t rate);
+int mp_xc_codec_set_dec_rate(struct mp_xc_codec *c, uint32_t rate);
 uint32_t mp_xc_codec_rtp_rate(const struct mp_xc_codec *c);
-bool     mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime);
+bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime);
 uint32_t mp_xc_codec_ptime(const struct mp_xc_codec *c, uint32_t ptime);
 
 int mp_xc_codec_encode(struct mp_xc_codec *c, uint8_t *out, size_t size,

@@ -49,13 +49,13 @@ struct xc_det_ctx {
 struct xc_leg {
 	struct mp_xcode_plan plan;
 	struct xc_det_ctx detctx;
-	enum mp_xc_codec_id cid;
+	enum sw_codec cid;
 	struct mp_xc_codec *codec; /* owned */
 	uint32_t pcm_rate;	   /* what is encoded toward this leg */
 	uint32_t dec_rate;	   /* what is decoded from it */
 	uint32_t rtp_rate;
 	uint32_t ptime;
-	enum mp_xcode_dtmf send; /* resolved method toward this leg */
+	enum sw_dtmf send; /* resolved method toward this leg */
 
 	/* received from this leg's peer */
 	bool ssrc_set;
@@ -68,7 +68,7 @@ struct xc_leg {
 	struct mp_dsp_cng *cng;	 /* owned */
 	uint32_t silence_ms;
 	bool cn_active;
-	enum mp_xcode_dtmf lock; /* dtmf_recv=all: first method */
+	enum sw_dtmf lock; /* dtmf_recv=all: first method */
 	char inband_digit;
 	int64_t inband_start_ms;
 	bool ev_map; /* te_passthrough timestamp map */
@@ -155,27 +155,6 @@ int mp_xcode_conf_check(const struct mp_xcode_conf *conf)
 	return 0;
 }
 
-/** Parse a leg plan's dtmf_send/dtmf_recv string. */
-int mp_xcode_dtmf_parse(enum mp_xcode_dtmf *modep, const char *s)
-{
-	static const char *names[] = {"none",	"rfc2833", "info",
-				      "inband", "all",	   "auto"};
-
-	if (!modep || !s)
-		return EINVAL;
-	if (!*s) {
-		*modep = MP_XCODE_DTMF_NONE;
-		return 0;
-	}
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcasecmp(s, names[i])) {
-			*modep = (enum mp_xcode_dtmf)i;
-			return 0;
-		}
-	}
-	return EINVAL;
-}
-
 /* the plan's ptime, else a "ptime=" in the fmtp (Opus), else 20 ms */
 static uint32_t plan_ptime(const struct mp_xcode_plan *p)
 {
@@ -190,12 +169,12 @@ static uint32_t plan_ptime(const struct mp_xcode_plan *p)
 /** Check a plan: known codec, PTs 0..127, ptime the codec can do. */
 int mp_xcode_plan_check(const struct mp_xcode_plan *plan)
 {
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 	uint32_t ptime;
 
 	if (!plan)
 		return EINVAL;
-	if (mp_xc_codec_lookup(&id, plan->codec))
+	if (sw_codec_parse(&id, plan->codec))
 		return ENOTSUP;
 	if (plan->pt > 127 || plan->te_pt > 127 ||
 	    (plan->te_pt && plan->te_pt == plan->pt))
@@ -203,35 +182,35 @@ int mp_xcode_plan_check(const struct mp_xcode_plan *plan)
 	ptime = plan_ptime(plan);
 	if (ptime < 10 || ptime > 60)
 		return ERANGE;
-	if ((id == MP_XC_G729 || id == MP_XC_OPUS) && ptime % 10)
+	if ((id == SW_CODEC_G729 || id == SW_CODEC_OPUS) && ptime % 10)
 		return ERANGE;
 	return 0;
 }
 
-static enum mp_xcode_dtmf send_resolve(const struct mp_xcode_plan *p)
+static enum sw_dtmf send_resolve(const struct mp_xcode_plan *p)
 {
 	switch (p->dtmf_send) {
 
-	case MP_XCODE_DTMF_RFC2833:
-	case MP_XCODE_DTMF_AUTO:
-	case MP_XCODE_DTMF_ALL:
-		return p->te_pt ? MP_XCODE_DTMF_RFC2833 : MP_XCODE_DTMF_INFO;
-	case MP_XCODE_DTMF_INFO:
-	case MP_XCODE_DTMF_INBAND:
+	case SW_DTMF_RFC2833:
+	case SW_DTMF_AUTO:
+	case SW_DTMF_ALL:
+		return p->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_INFO;
+	case SW_DTMF_INFO:
+	case SW_DTMF_INBAND:
 		return p->dtmf_send;
 	default:
-		return MP_XCODE_DTMF_NONE;
+		return SW_DTMF_NONE;
 	}
 }
 
-static bool recv_accepts(const struct mp_xcode_plan *p, enum mp_xcode_dtmf m)
+static bool recv_accepts(const struct mp_xcode_plan *p, enum sw_dtmf m)
 {
 	switch (p->dtmf_recv) {
 
-	case MP_XCODE_DTMF_ALL:
-	case MP_XCODE_DTMF_AUTO:
+	case SW_DTMF_ALL:
+	case SW_DTMF_AUTO:
 		return true;
-	case MP_XCODE_DTMF_NONE:
+	case SW_DTMF_NONE:
 		return false;
 	default:
 		return p->dtmf_recv == m;
@@ -242,29 +221,27 @@ static bool recv_accepts(const struct mp_xcode_plan *p, enum mp_xcode_dtmf m)
 static bool plans_decode(const struct mp_xcode_plan *x,
 			 const struct mp_xcode_plan *y)
 {
-	enum mp_xc_codec_id cx, cy;
-	enum mp_xcode_dtmf ysend = send_resolve(y);
+	enum sw_codec cx, cy;
+	enum sw_dtmf ysend = send_resolve(y);
 
-	if (mp_xc_codec_lookup(&cx, x->codec) ||
-	    mp_xc_codec_lookup(&cy, y->codec))
+	if (sw_codec_parse(&cx, x->codec) || sw_codec_parse(&cy, y->codec))
 		return true;
 	if (cx != cy || plan_ptime(x) != plan_ptime(y))
 		return true;
 	/* Opus interworks at any playback rate; others have one rate */
 
 	/* G.729 annex B SID frames must not reach a leg without annex B */
-	if (cx == MP_XC_G729 && mp_xc_fmtp_int(x->fmtp, "annexb") == 1 &&
+	if (cx == SW_CODEC_G729 && mp_xc_fmtp_int(x->fmtp, "annexb") == 1 &&
 	    mp_xc_fmtp_int(y->fmtp, "annexb") != 1)
 		return true;
 
 	/* events/INFO -> inband: tones are mixed into decoded audio */
-	if (ysend == MP_XCODE_DTMF_INBAND &&
-	    (recv_accepts(x, MP_XCODE_DTMF_RFC2833) ||
-	     recv_accepts(x, MP_XCODE_DTMF_INFO)))
+	if (ysend == SW_DTMF_INBAND &&
+	    (recv_accepts(x, SW_DTMF_RFC2833) || recv_accepts(x, SW_DTMF_INFO)))
 		return true;
 	/* inband explicitly converted to events/INFO: detection needs PCM */
-	if (x->dtmf_recv == MP_XCODE_DTMF_INBAND &&
-	    ysend != MP_XCODE_DTMF_INBAND && ysend != MP_XCODE_DTMF_NONE)
+	if (x->dtmf_recv == SW_DTMF_INBAND && ysend != SW_DTMF_INBAND &&
+	    ysend != SW_DTMF_NONE)
 		return true;
 
 	return false;
@@ -296,11 +273,11 @@ bool mp_xcode_needed(const struct mp_xcode_plan *a,
 		return true;
 	/* events a leg can send (it has telephone-event) that the other
 	 * leg must get another way */
-	if (a->te_pt && recv_accepts(a, MP_XCODE_DTMF_RFC2833) &&
-	    send_resolve(b) != MP_XCODE_DTMF_RFC2833)
+	if (a->te_pt && recv_accepts(a, SW_DTMF_RFC2833) &&
+	    send_resolve(b) != SW_DTMF_RFC2833)
 		return true;
-	if (b->te_pt && recv_accepts(b, MP_XCODE_DTMF_RFC2833) &&
-	    send_resolve(a) != MP_XCODE_DTMF_RFC2833)
+	if (b->te_pt && recv_accepts(b, SW_DTMF_RFC2833) &&
+	    send_resolve(a) != SW_DTMF_RFC2833)
 		return true;
 	return false;
 }
@@ -322,8 +299,8 @@ static void xcode_destructor(void *arg)
 	}
 }
 
-static void handle_digit(struct mp_xcode *xc, int x, enum mp_xcode_dtmf m,
-			 bool start, bool end, char digit, uint32_t dur_ms);
+static void handle_digit(struct mp_xcode *xc, int x, enum sw_dtmf m, bool start,
+			 bool end, char digit, uint32_t dur_ms);
 
 static void inband_handler(char digit, void *arg);
 
@@ -337,7 +314,7 @@ static int leg_setup(struct mp_xcode *xc, int x)
 	struct xc_leg *l = &xc->leg[x];
 	int err;
 
-	err = mp_xc_codec_lookup(&l->cid, l->plan.codec);
+	err = sw_codec_parse(&l->cid, l->plan.codec);
 	if (err)
 		return err;
 	err = mp_xc_codec_alloc(&l->codec, l->cid, l->plan.rate, l->plan.fmtp);
@@ -372,11 +349,11 @@ static size_t jb_payload_max(const struct xc_leg *l)
 {
 	switch (l->cid) {
 
-	case MP_XC_G729: /* 10 bytes per 10 ms, and a 2-byte SID */
+	case SW_CODEC_G729: /* 10 bytes per 10 ms, and a 2-byte SID */
 		return XC_MAX_FRAME_MS + 2;
-	case MP_XC_PCMA:
-	case MP_XC_PCMU:
-	case MP_XC_G722: /* 8 bytes per ms */
+	case SW_CODEC_PCMA:
+	case SW_CODEC_PCMU:
+	case SW_CODEC_G722: /* 8 bytes per ms */
 		return 8 * XC_MAX_FRAME_MS;
 	default:
 		return 0;
@@ -412,7 +389,8 @@ static int dir_setup(struct mp_xcode *xc, int x)
 	 * delay, less work (the echo canceller needs what is decoded from
 	 * the leg and what is sent to it at one rate: not then).
 	 */
-	if (l->cid == MP_XC_OPUS && !(xc->conf.echo_cancel && xc->decode[!x]) &&
+	if (l->cid == SW_CODEC_OPUS &&
+	    !(xc->conf.echo_cancel && xc->decode[!x]) &&
 	    !mp_xc_codec_set_dec_rate(l->codec, y->pcm_rate))
 		l->dec_rate = y->pcm_rate;
 
@@ -424,8 +402,8 @@ static int dir_setup(struct mp_xcode *xc, int x)
 			return err;
 	}
 
-	if (recv_accepts(&l->plan, MP_XCODE_DTMF_INBAND) &&
-	    y->send != MP_XCODE_DTMF_INBAND && y->send != MP_XCODE_DTMF_NONE) {
+	if (recv_accepts(&l->plan, SW_DTMF_INBAND) &&
+	    y->send != SW_DTMF_INBAND && y->send != SW_DTMF_NONE) {
 		l->detctx.xc = xc;
 		l->detctx.leg = x;
 		err = mp_dtmf_det_alloc(&l->det, l->dec_rate, inband_handler,
@@ -440,9 +418,9 @@ static int dir_setup(struct mp_xcode *xc, int x)
 			return err;
 	}
 
-	if (y->send == MP_XCODE_DTMF_INBAND &&
-	    (recv_accepts(&l->plan, MP_XCODE_DTMF_RFC2833) ||
-	     recv_accepts(&l->plan, MP_XCODE_DTMF_INFO))) {
+	if (y->send == SW_DTMF_INBAND &&
+	    (recv_accepts(&l->plan, SW_DTMF_RFC2833) ||
+	     recv_accepts(&l->plan, SW_DTMF_INFO))) {
 		err = mp_dtmf_gen_alloc(&y->gen, y->pcm_rate);
 		if (err)
 			return err;
@@ -510,7 +488,7 @@ static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
 	if (!mp_xc_codec_encode(l->codec, buf, sizeof(buf), &len, frame, n) &&
 	    len) {
 		/* a lone G.729 SID frame: silence goes on (annex B) */
-		bool sid = l->cid == MP_XC_G729 && len < 10;
+		bool sid = l->cid == SW_CODEC_G729 && len < 10;
 
 		/* marker: the first packet, and the first after a DTX gap */
 		send_rtp(xc, y, l->plan.pt, (!l->sent_any || l->in_dtx) && !sid,
@@ -656,16 +634,16 @@ static void dir_pull(struct mp_xcode *xc, int x, int64_t now_ms)
 
 /* ---- DTMF ------------------------------------------------------------- */
 
-static bool lock_ok(struct xc_leg *l, enum mp_xcode_dtmf m)
+static bool lock_ok(struct xc_leg *l, enum sw_dtmf m)
 {
 	switch (l->plan.dtmf_recv) {
 
-	case MP_XCODE_DTMF_ALL:
-	case MP_XCODE_DTMF_AUTO:
-		if (l->lock == MP_XCODE_DTMF_NONE)
+	case SW_DTMF_ALL:
+	case SW_DTMF_AUTO:
+		if (l->lock == SW_DTMF_NONE)
 			l->lock = m; /* SPEC 5: the first method wins */
 		return l->lock == m;
-	case MP_XCODE_DTMF_NONE:
+	case SW_DTMF_NONE:
 		return false;
 	default:
 		return l->plan.dtmf_recv == m;
@@ -674,8 +652,7 @@ static bool lock_ok(struct xc_leg *l, enum mp_xcode_dtmf m)
 
 static bool ev_passthrough(const struct mp_xcode *xc, int x)
 {
-	return xc->conf.te_passthrough &&
-	       xc->leg[!x].send == MP_XCODE_DTMF_RFC2833;
+	return xc->conf.te_passthrough && xc->leg[!x].send == SW_DTMF_RFC2833;
 }
 
 /*
@@ -683,11 +660,11 @@ static bool ev_passthrough(const struct mp_xcode *xc, int x)
  * gets it by its own send method; one event per digit goes to the
  * application at its end.
  */
-static void handle_digit(struct mp_xcode *xc, int x, enum mp_xcode_dtmf m,
-			 bool start, bool end, char digit, uint32_t dur_ms)
+static void handle_digit(struct mp_xcode *xc, int x, enum sw_dtmf m, bool start,
+			 bool end, char digit, uint32_t dur_ms)
 {
 	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
-	bool pass = m == MP_XCODE_DTMF_RFC2833 && ev_passthrough(xc, x);
+	bool pass = m == SW_DTMF_RFC2833 && ev_passthrough(xc, x);
 
 	if (!digit || !lock_ok(l, m)) {
 		l->st.dtmf_dropped++;
@@ -698,12 +675,12 @@ static void handle_digit(struct mp_xcode *xc, int x, enum mp_xcode_dtmf m,
 		l->st.dtmf_rx++;
 		switch (y->send) {
 
-		case MP_XCODE_DTMF_RFC2833:
+		case SW_DTMF_RFC2833:
 			if (!pass)
 				mp_dtmf_tx_put(&y->evtx, digit, dur_ms);
 			break;
-		case MP_XCODE_DTMF_INBAND:
-			if (m != MP_XCODE_DTMF_INBAND && y->gen)
+		case SW_DTMF_INBAND:
+			if (m != SW_DTMF_INBAND && y->gen)
 				mp_dtmf_gen_put(y->gen, digit,
 						dur_ms ? dur_ms : XC_INBAND_MS);
 			break;
@@ -720,10 +697,10 @@ static void handle_digit(struct mp_xcode *xc, int x, enum mp_xcode_dtmf m,
 		    .digit = digit,
 		    .duration_ms = dur_ms,
 		    .method = m,
-		    .send_info = y->send == MP_XCODE_DTMF_INFO,
+		    .send_info = y->send == SW_DTMF_INFO,
 		};
 
-		if (y->send == MP_XCODE_DTMF_RFC2833 && !pass && !start)
+		if (y->send == SW_DTMF_RFC2833 && !pass && !start)
 			mp_dtmf_tx_end(&y->evtx, digit, dur_ms);
 		if (xc->eventh)
 			xc->eventh(&ev, xc->arg);
@@ -742,14 +719,13 @@ static void inband_handler(char digit, void *arg)
 
 		l->inband_digit = digit;
 		l->inband_start_ms = xc->now_ms;
-		handle_digit(xc, x, MP_XCODE_DTMF_INBAND, true, false, digit,
-			     0);
+		handle_digit(xc, x, SW_DTMF_INBAND, true, false, digit, 0);
 	} else if (xc->leg[x].inband_digit) {
 		struct xc_leg *l = &xc->leg[x];
 		char d = l->inband_digit;
 
 		l->inband_digit = 0;
-		handle_digit(xc, x, MP_XCODE_DTMF_INBAND, false, true, d,
+		handle_digit(xc, x, SW_DTMF_INBAND, false, true, d,
 			     (uint32_t)(xc->now_ms - l->inband_start_ms));
 	}
 }
@@ -766,7 +742,7 @@ static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 		return;
 	}
 
-	if (ev_passthrough(xc, x) && lock_ok(l, MP_XCODE_DTMF_RFC2833)) {
+	if (ev_passthrough(xc, x) && lock_ok(l, SW_DTMF_RFC2833)) {
 		/* forward the payload as is, PT and timestamp remapped */
 		if (!l->ev_map || l->ev_in_ts != rtp->ts) {
 			l->ev_map = true;
@@ -781,7 +757,7 @@ static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 	for (unsigned i = 0; i < n; i++) {
 		bool start = note[i].what == MP_DTMF_RX_START;
 
-		handle_digit(xc, x, MP_XCODE_DTMF_RFC2833, start, !start,
+		handle_digit(xc, x, SW_DTMF_RFC2833, start, !start,
 			     note[i].digit,
 			     start ? 0 : note[i].duration * 1000 / l->rtp_rate);
 	}
@@ -1073,10 +1049,9 @@ int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
 
 		dir_pull(xc, x, now_ms);
 		if (mp_dtmf_rx_poll(&xc->leg[x].evrx, now_ms, &note))
-			handle_digit(xc, x, MP_XCODE_DTMF_RFC2833, false, true,
-				     note.digit,
-				     note.duration * 1000 /
-					 xc->leg[x].rtp_rate);
+			handle_digit(
+			    xc, x, SW_DTMF_RFC2833, false, true, note.digit,
+			    note.duration * 1000 / xc->leg[x].rtp_rate);
 	}
 
 	for (int y = 0; xc->conf.rtcp && y < 2; y++)
@@ -1118,7 +1093,7 @@ int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
 		duration_ms = 160;
 
 	xc->now_ms = now_ms;
-	handle_digit(xc, x, MP_XCODE_DTMF_INFO, true, true, digit, duration_ms);
+	handle_digit(xc, x, SW_DTMF_INFO, true, true, digit, duration_ms);
 	return 0;
 }
 

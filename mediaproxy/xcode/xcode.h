@@ -34,30 +34,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum mp_xcode_leg {
-	MP_XCODE_A = 0,		/* caller side */
-	MP_XCODE_B = 1,		/* vendor side */
-};
+#include "proto/media.h"
 
-enum mp_xcode_dtmf {
-	MP_XCODE_DTMF_NONE = 0,
-	MP_XCODE_DTMF_RFC2833,
-	MP_XCODE_DTMF_INFO,
-	MP_XCODE_DTMF_INBAND,
-	MP_XCODE_DTMF_ALL,	/* receive: any method, first one locks */
-	MP_XCODE_DTMF_AUTO,	/* send: rfc2833 if te_pt, else info */
+enum mp_xcode_leg {
+	MP_XCODE_A = 0, /* caller side */
+	MP_XCODE_B = 1, /* vendor side */
 };
 
 /* one leg of docs/bus.md "Leg plan" (addresses stay with the relay) */
 struct mp_xcode_plan {
-	char codec[32];		/* PCMA PCMU G729 G729A opus G722 */
+	char codec[32]; /* PCMA PCMU G729 G729A opus G722 */
 	uint8_t pt;
-	uint32_t rate;		/* RTP clock; 0 = the codec's own */
-	uint32_t ptime;		/* 10..60 ms; 0 = 20 */
+	uint32_t rate;	/* RTP clock; 0 = the codec's own */
+	uint32_t ptime; /* 10..60 ms; 0 = 20 */
 	char fmtp[256];
-	uint8_t te_pt;		/* 0 = no telephone-event */
-	enum mp_xcode_dtmf dtmf_send;
-	enum mp_xcode_dtmf dtmf_recv;
+	uint8_t te_pt; /* 0 = no telephone-event */
+	enum sw_dtmf dtmf_send;
+	enum sw_dtmf dtmf_recv;
 };
 
 /* SS_* media parameters of the session (SPEC 4) */
@@ -66,7 +59,7 @@ struct mp_xcode_conf {
 	int jb_mode;		/* SS_JITTERBUFFER_MODE 0 fixed, 1 adaptive */
 	uint32_t jb_min_ms;	/* SS_JITTERBUFFER_MIN, default 20 */
 	uint32_t jb_max_ms;	/* SS_JITTERBUFFER_MAX, default 200 */
-	uint32_t jb_default_ms;	/* SS_JITTERBUFFER_DEFAULT, default 60 */
+	uint32_t jb_default_ms; /* SS_JITTERBUFFER_DEFAULT, default 60 */
 	bool echo_cancel;	/* SS_ECHOCANCEL */
 	uint32_t ec_tail_ms;	/* SS_ECHOCANCELTAIL 64/128/256 */
 	int gain_db;		/* SS_VOICEGAIN -10..10 */
@@ -76,17 +69,17 @@ struct mp_xcode_conf {
 };
 
 enum mp_xcode_ev_type {
-	MP_XCODE_EV_DTMF = 0,	/* a digit was received and handled */
+	MP_XCODE_EV_DTMF = 0, /* a digit was received and handled */
 };
 
 struct mp_xcode_event {
 	enum mp_xcode_ev_type type;
-	enum mp_xcode_leg from;		/* leg the digit came from */
-	enum mp_xcode_leg to;		/* leg it is for */
-	char digit;			/* 0-9 * # A-D, '!' flash */
+	enum mp_xcode_leg from; /* leg the digit came from */
+	enum mp_xcode_leg to;	/* leg it is for */
+	char digit;		/* 0-9 * # A-D, '!' flash */
 	uint32_t duration_ms;
-	enum mp_xcode_dtmf method;	/* how it was received */
-	bool send_info;			/* signalling must send SIP INFO to @to */
+	enum sw_dtmf method; /* how it was received */
+	bool send_info;	     /* signalling must send SIP INFO to @to */
 };
 
 struct mp_xcode_stats {
@@ -97,39 +90,38 @@ struct mp_xcode_stats {
 	uint32_t jb_delay_ms;
 	uint64_t tx_packets, tx_bytes, tx_events;
 	uint64_t dtmf_rx, dtmf_dropped;
-	uint64_t lost;			/* RFC 3550 cumulative, from this peer */
-	uint32_t jitter_ms;		/* RFC 3550 interarrival, this peer */
-	int32_t rtt_ms;			/* from this peer's RTCP, -1 unknown */
+	uint64_t lost;	    /* RFC 3550 cumulative, from this peer */
+	uint32_t jitter_ms; /* RFC 3550 interarrival, this peer */
+	int32_t rtt_ms;	    /* from this peer's RTCP, -1 unknown */
 	uint64_t rtcp_rx, rtcp_tx, rtcp_malformed;
 };
 
 struct mp_xcode;
 
 /* @pkt is a complete RTP (or, @rtcp, RTCP) packet for @leg's peer */
-typedef void (mp_xcode_send_h)(enum mp_xcode_leg leg, const uint8_t *pkt,
-			       size_t len, bool rtcp, void *arg);
-typedef void (mp_xcode_event_h)(const struct mp_xcode_event *ev, void *arg);
+typedef void(mp_xcode_send_h)(enum mp_xcode_leg leg, const uint8_t *pkt,
+			      size_t len, bool rtcp, void *arg);
+typedef void(mp_xcode_event_h)(const struct mp_xcode_event *ev, void *arg);
 
 void mp_xcode_conf_default(struct mp_xcode_conf *conf);
-int  mp_xcode_conf_check(const struct mp_xcode_conf *conf);
-int  mp_xcode_dtmf_parse(enum mp_xcode_dtmf *modep, const char *s);
-int  mp_xcode_plan_check(const struct mp_xcode_plan *plan);
+int mp_xcode_conf_check(const struct mp_xcode_conf *conf);
+int mp_xcode_plan_check(const struct mp_xcode_plan *plan);
 bool mp_xcode_needed(const struct mp_xcode_plan *a,
 		     const struct mp_xcode_plan *b);
 bool mp_xcode_decoded_path(const struct mp_xcode_plan *a,
 			   const struct mp_xcode_plan *b);
 
-int  mp_xcode_alloc(struct mp_xcode **xcp, const struct mp_xcode_plan *a,
-		    const struct mp_xcode_plan *b,
-		    const struct mp_xcode_conf *conf, mp_xcode_send_h *sendh,
-		    mp_xcode_event_h *eventh, void *arg);
-int  mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
-		    const uint8_t *pkt, size_t len, int64_t now_ms);
-int  mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms);
-int  mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
-			 const uint8_t *pkt, size_t len, int64_t now_ms);
-int  mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
-		      uint32_t duration_ms, int64_t now_ms);
+int mp_xcode_alloc(struct mp_xcode **xcp, const struct mp_xcode_plan *a,
+		   const struct mp_xcode_plan *b,
+		   const struct mp_xcode_conf *conf, mp_xcode_send_h *sendh,
+		   mp_xcode_event_h *eventh, void *arg);
+int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
+		   const uint8_t *pkt, size_t len, int64_t now_ms);
+int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms);
+int mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
+			const uint8_t *pkt, size_t len, int64_t now_ms);
+int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
+		     uint32_t duration_ms, int64_t now_ms);
 bool mp_xcode_decodes(const struct mp_xcode *xc, enum mp_xcode_leg from);
 void mp_xcode_stats(const struct mp_xcode *xc, enum mp_xcode_leg leg,
 		    struct mp_xcode_stats *st);

@@ -1,5 +1,5 @@
 // FUZZ_SOURCES: mediaproxy/xcode/*.c mediaproxy/dsp/*.c common/log.c
-// FUZZ_SOURCES: mediaproxy/dtmf/*.c
+// FUZZ_SOURCES: mediaproxy/dtmf/*.c proto/media.c
 // FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
 /*
  * fuzz_rtp.c - RTP/RTCP header parsing, telephone-event reception, codec
@@ -22,7 +22,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct mp_xcode *xc[2];
-static struct mp_xc_codec *codec[MP_XC_CODEC_COUNT];
+static struct mp_xc_codec *codec[SW_CODEC_COUNT];
 static struct mp_dtmf_rx evrx;
 static int64_t now = 1000;
 
@@ -49,13 +49,13 @@ static void setup(void)
 	strcpy(a.codec, "PCMA");
 	a.pt = 8;
 	a.te_pt = 101;
-	a.dtmf_recv = MP_XCODE_DTMF_ALL;
-	a.dtmf_send = MP_XCODE_DTMF_AUTO;
+	a.dtmf_recv = SW_DTMF_ALL;
+	a.dtmf_send = SW_DTMF_AUTO;
 	strcpy(b.codec, "G729");
 	b.pt = 18;
 	b.te_pt = 96;
-	b.dtmf_recv = MP_XCODE_DTMF_ALL;
-	b.dtmf_send = MP_XCODE_DTMF_INBAND;
+	b.dtmf_recv = SW_DTMF_ALL;
+	b.dtmf_send = SW_DTMF_INBAND;
 	mp_xcode_conf_default(&conf);
 	conf.echo_cancel = true;
 	conf.comfort_noise = true;
@@ -73,8 +73,8 @@ static void setup(void)
 	if (mp_xcode_alloc(&xc[1], &a, &b, &conf, sink, NULL, NULL))
 		__builtin_trap();
 
-	for (int i = 0; i < MP_XC_CODEC_COUNT; i++)
-		if (mp_xc_codec_alloc(&codec[i], (enum mp_xc_codec_id)i, 0,
+	for (int i = 0; i < SW_CODEC_COUNT; i++)
+		if (mp_xc_codec_alloc(&codec[i], (enum sw_codec)i, 0,
 				      "annexb=yes"))
 			__builtin_trap();
 	mp_dtmf_rx_init(&evrx);
@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2: /* codec payloads */
 			if (len >= 1) {
 				struct mp_xc_codec *c =
-				    codec[p[0] % MP_XC_CODEC_COUNT];
+				    codec[p[0] % SW_CODEC_COUNT];
 
 				(void)mp_xc_codec_duration(c, &dur, p + 1,
 							   len - 1);

@@ -1,4 +1,4 @@
-// FUZZ_SOURCES: signaling/dtmfinfo.c signaling/codecpol.c
+// FUZZ_SOURCES: signaling/dtmfinfo.c signaling/codecpol.c proto/media.c
 // FUZZ_LIBS: -ljansson
 /*
  * fuzz_sg_dtmfinfo.c - SIP INFO DTMF bodies and the codec policy's SDP

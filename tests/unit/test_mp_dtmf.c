@@ -51,7 +51,7 @@ static void det_h(char digit, void *arg)
 }
 
 /* tones for all 16 digits pass through @chain codecs, then the detector */
-static void digits_through(const enum mp_xc_codec_id *chain, size_t nchain)
+static void digits_through(const enum sw_codec *chain, size_t nchain)
 {
 	struct mp_xc_codec *c[4] = {NULL};
 	struct mp_dtmf_gen *gen = NULL;
@@ -99,7 +99,7 @@ static void digits_through(const enum mp_xc_codec_id *chain, size_t nchain)
 
 static void all_digits_pcma(void **state)
 {
-	const enum mp_xc_codec_id chain[] = {MP_XC_PCMA};
+	const enum sw_codec chain[] = {SW_CODEC_PCMA};
 
 	(void)state;
 	digits_through(chain, 1);
@@ -107,7 +107,7 @@ static void all_digits_pcma(void **state)
 
 static void all_digits_pcmu(void **state)
 {
-	const enum mp_xc_codec_id chain[] = {MP_XC_PCMU};
+	const enum sw_codec chain[] = {SW_CODEC_PCMU};
 
 	(void)state;
 	digits_through(chain, 1);
@@ -116,8 +116,8 @@ static void all_digits_pcmu(void **state)
 static void all_digits_g729(void **state)
 {
 	/* PCMA -> G.729 -> PCMA, as a transcoded call carries them */
-	const enum mp_xc_codec_id chain[] = {MP_XC_PCMA, MP_XC_G729,
-					     MP_XC_PCMA};
+	const enum sw_codec chain[] = {SW_CODEC_PCMA, SW_CODEC_G729,
+				       SW_CODEC_PCMA};
 
 	(void)state;
 	digits_through(chain, 3);
@@ -136,7 +136,7 @@ static void all_digits_16k(void **state)
 	(void)state;
 	assert_int_equal(mp_dtmf_gen_alloc(&gen, 16000), 0);
 	det_alloc(&det, 16000, &log);
-	assert_int_equal(mp_xc_codec_alloc(&c, MP_XC_G722, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&c, SW_CODEC_G722, 0, ""), 0);
 	for (size_t i = 0; i < 16; i++)
 		assert_int_equal(mp_dtmf_gen_put(gen, all_digits[i], 80), 0);
 	for (int f = 0; f < 125; f++) {

@@ -192,9 +192,9 @@ static void peer_open(struct peer *p, uint16_t port, uint32_t ssrc)
 static void peer_media(struct peer *p, const char *codec, uint8_t pt,
 		       uint8_t te_pt, uint16_t node_port)
 {
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 
-	assert_int_equal(mp_xc_codec_lookup(&id, codec), 0);
+	assert_int_equal(sw_codec_parse(&id, codec), 0);
 	p->enc = mem_deref(p->enc);
 	assert_int_equal(mp_xc_codec_alloc(&p->enc, id, 0, NULL), 0);
 	p->pt = pt;
@@ -320,10 +320,10 @@ static size_t rx_decode(const struct peer *p, size_t from, const char *codec,
 			size_t *bad_frames)
 {
 	struct mp_xc_codec *dec = NULL;
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 	size_t total = 0;
 
-	assert_int_equal(mp_xc_codec_lookup(&id, codec), 0);
+	assert_int_equal(sw_codec_parse(&id, codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&dec, id, 0, NULL), 0);
 	for (size_t i = from; i < p->rx.n; i++) {
 		struct mp_xc_rtp rtp;

@@ -52,8 +52,8 @@ static void plan(struct mp_xcode_plan *p, const char *codec, uint8_t pt,
 	p->pt = pt;
 	p->ptime = ptime;
 	snprintf(p->fmtp, sizeof(p->fmtp), "%s", fmtp ? fmtp : "");
-	p->dtmf_send = MP_XCODE_DTMF_AUTO;
-	p->dtmf_recv = MP_XCODE_DTMF_ALL;
+	p->dtmf_send = SW_DTMF_AUTO;
+	p->dtmf_recv = SW_DTMF_ALL;
 }
 
 /* encode @ms of a 1 kHz tone at @amp as RTP packets of plan @p */
@@ -61,13 +61,13 @@ static void make_tone_stream(struct tu_sink *s, const struct mp_xcode_plan *p,
 			     unsigned ms, double amp)
 {
 	struct mp_xc_codec *c = NULL;
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 	double phase = 0;
 	int16_t pcm[2880];
 	uint8_t pl[1400];
 	uint32_t ts = 1000;
 
-	assert_int_equal(mp_xc_codec_lookup(&id, p->codec), 0);
+	assert_int_equal(sw_codec_parse(&id, p->codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
 
 	for (unsigned t = 0, seq = 1; t < ms; t += p->ptime, seq++) {
@@ -124,10 +124,10 @@ static size_t decode_out(const struct run *r, const struct mp_xcode_plan *p,
 			 int16_t *pcm, size_t max)
 {
 	struct mp_xc_codec *c = NULL;
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 	size_t total = 0;
 
-	assert_int_equal(mp_xc_codec_lookup(&id, p->codec), 0);
+	assert_int_equal(sw_codec_parse(&id, p->codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
 	for (size_t i = 0; i < r->out.n; i++) {
 		struct mp_xc_rtp rtp;
@@ -157,11 +157,11 @@ static void check_ptime(const struct run *r, const struct mp_xcode_plan *p,
 			uint32_t ptime)
 {
 	struct mp_xc_codec *c = NULL;
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 	uint32_t want, last_ts = 0;
 	size_t pkts = 0;
 
-	assert_int_equal(mp_xc_codec_lookup(&id, p->codec), 0);
+	assert_int_equal(sw_codec_parse(&id, p->codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
 	want = mp_xc_codec_rtp_rate(c) / 1000 * ptime;
 	for (size_t i = 0; i < r->out.n; i++) {
@@ -178,7 +178,7 @@ static void check_ptime(const struct run *r, const struct mp_xcode_plan *p,
 		assert_int_equal(
 		    mp_xc_codec_duration(c, &dur, rtp.payload, rtp.plen), 0);
 		assert_int_equal(dur, want);
-		if (id == MP_XC_OPUS)
+		if (id == SW_CODEC_OPUS)
 			assert_int_equal(
 			    opus_packet_get_nb_samples(
 				rtp.payload, (opus_int32)rtp.plen, 48000),
@@ -354,7 +354,7 @@ static double added_delay_ms(const char *ca, const char *fa, const char *cb,
 	struct mp_xcode *xc = NULL;
 	struct mp_xc_codec *enc = NULL;
 	struct delay_run d = {0};
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 	const int64_t t0 = 100000;
 	uint32_t ra, fr, total;
 	int16_t *src;
@@ -366,9 +366,9 @@ static double added_delay_ms(const char *ca, const char *fa, const char *cb,
 	conf.jb_enable = false;
 	conf.echo_cancel = echo_cancel;
 	conf.rtcp = false;
-	assert_int_equal(mp_xc_codec_lookup(&id, ca), 0);
+	assert_int_equal(sw_codec_parse(&id, ca), 0);
 	assert_int_equal(mp_xc_codec_alloc(&enc, id, 0, fa), 0);
-	assert_int_equal(mp_xc_codec_lookup(&id, cb), 0);
+	assert_int_equal(sw_codec_parse(&id, cb), 0);
 	assert_int_equal(mp_xc_codec_alloc(&d.dec, id, 0, fb), 0);
 	assert_int_equal(
 	    mp_xcode_alloc(&xc, &a, &b, &conf, delay_send_h, NULL, &d), 0);
@@ -504,7 +504,7 @@ static size_t mk_rtp(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts,
 static void feeder_init(struct feeder *f, struct mp_xcode *xc,
 			const struct mp_xcode_plan *a)
 {
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 
 	memset(f, 0, sizeof(*f));
 	f->xc = xc;
@@ -513,7 +513,7 @@ static void feeder_init(struct feeder *f, struct mp_xcode *xc,
 	f->seq = 100;
 	f->ts = 8000;
 	f->now = 50000;
-	assert_int_equal(mp_xc_codec_lookup(&id, a->codec), 0);
+	assert_int_equal(sw_codec_parse(&id, a->codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&f->enc, id, 0, a->fmtp), 0);
 }
 
@@ -626,11 +626,11 @@ static void detect_out(const struct run *r, int leg,
 {
 	struct mp_dtmf_det *det = NULL;
 	struct mp_xc_codec *c = NULL;
-	enum mp_xc_codec_id id;
+	enum sw_codec id;
 	int16_t pcm[5760];
 	int err;
 
-	assert_int_equal(mp_xc_codec_lookup(&id, p->codec), 0);
+	assert_int_equal(sw_codec_parse(&id, p->codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
 	err = mp_dtmf_det_alloc(&det, mp_xc_codec_pcm_rate(c), det_h, d);
 	if (err == ELIBBAD)
@@ -671,7 +671,7 @@ static void rfc2833_regenerated_with_leg_pt(void **state)
 	a.te_pt = 96;
 	plan(&b, "G729", 18, 20, "annexb=no");
 	b.te_pt = 101;
-	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
+	b.dtmf_send = SW_DTMF_RFC2833;
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
 	feeder_init(&f, xc, &a);
@@ -690,7 +690,7 @@ static void rfc2833_regenerated_with_leg_pt(void **state)
 	assert_true(s.end_dur >= 1440 && s.end_dur <= 1760);
 	assert_int_equal(r.ndigits, 1); /* reported once */
 	assert_int_equal(r.digits[0], '5');
-	assert_int_equal(r.ev[0].method, MP_XCODE_DTMF_RFC2833);
+	assert_int_equal(r.ev[0].method, SW_DTMF_RFC2833);
 	assert_false(r.ev[0].send_info);
 	mem_deref(f.enc);
 	mem_deref(xc);
@@ -710,7 +710,7 @@ static void rfc2833_to_inband(void **state)
 	plan(&a, "PCMU", 0, 20, NULL);
 	a.te_pt = 101;
 	plan(&b, "PCMA", 8, 30, NULL);
-	b.dtmf_send = MP_XCODE_DTMF_INBAND;
+	b.dtmf_send = SW_DTMF_INBAND;
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
 	feeder_init(&f, xc, &a);
@@ -742,9 +742,9 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	(void)state;
 	plan(&a, "PCMA", 8, 20, NULL);
 	plan(&b, "PCMU", 0, 20, NULL);
-	a.dtmf_recv = MP_XCODE_DTMF_INBAND;
+	a.dtmf_recv = SW_DTMF_INBAND;
 	b.te_pt = 101;
-	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
+	b.dtmf_send = SW_DTMF_RFC2833;
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
 	assert_true(mp_xcode_decodes(xc, MP_XCODE_A));
@@ -765,7 +765,7 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	assert_int_equal(s.ends, 3);
 	assert_string_equal(d.got, "3"); /* tones kept in the audio */
 	assert_int_equal(r.ndigits, 1);
-	assert_int_equal(r.ev[0].method, MP_XCODE_DTMF_INBAND);
+	assert_int_equal(r.ev[0].method, SW_DTMF_INBAND);
 	assert_true(r.ev[0].duration_ms >= 80 && r.ev[0].duration_ms <= 200);
 	mem_deref(f.gen);
 	mem_deref(f.enc);
@@ -790,9 +790,9 @@ static void inband_tone_with_loss_is_one_digit(void **state)
 	(void)state;
 	plan(&a, "PCMA", 8, 20, NULL);
 	plan(&b, "PCMA", 8, 20, NULL);
-	a.dtmf_recv = MP_XCODE_DTMF_INBAND;
+	a.dtmf_recv = SW_DTMF_INBAND;
 	b.te_pt = 101;
-	b.dtmf_send = MP_XCODE_DTMF_RFC2833;
+	b.dtmf_send = SW_DTMF_RFC2833;
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
 	feeder_init(&f, xc, &a);
@@ -889,9 +889,9 @@ static void first_method_locks(void **state)
 	(void)state;
 	plan(&a, "PCMA", 8, 20, NULL);
 	a.te_pt = 101;
-	a.dtmf_recv = MP_XCODE_DTMF_ALL;
+	a.dtmf_recv = SW_DTMF_ALL;
 	plan(&b, "PCMU", 0, 20, NULL);
-	b.dtmf_send = MP_XCODE_DTMF_INFO;
+	b.dtmf_send = SW_DTMF_INFO;
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
 	feeder_init(&f, xc, &a);
@@ -991,7 +991,7 @@ static void matching_codecs_never_decoded(void **state)
 	a.te_pt = 101; /* events to a leg without them: INFO */
 	assert_true(mp_xcode_needed(&a, &b));
 	assert_false(mp_xcode_decoded_path(&a, &b));
-	b.dtmf_send = MP_XCODE_DTMF_INBAND; /* events -> tones */
+	b.dtmf_send = SW_DTMF_INBAND; /* events -> tones */
 	assert_true(mp_xcode_decoded_path(&a, &b));
 
 	/* annex B toward a leg without it is decoded (SID never leaks) */
@@ -1115,7 +1115,6 @@ static void plans_checked(void **state)
 	struct mp_xcode_plan a, b;
 	struct mp_xcode_conf conf;
 	struct mp_xcode *xc = NULL;
-	enum mp_xcode_dtmf m;
 
 	(void)state;
 	plan(&a, "PCMA", 8, 20, NULL);
@@ -1145,11 +1144,6 @@ static void plans_checked(void **state)
 	conf.jb_min_ms = 300;
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, &conf, NULL, NULL, NULL),
 			 ERANGE);
-	assert_int_equal(mp_xcode_dtmf_parse(&m, "rfc2833"), 0);
-	assert_int_equal(m, MP_XCODE_DTMF_RFC2833);
-	assert_int_equal(mp_xcode_dtmf_parse(&m, "INBAND"), 0);
-	assert_int_equal(m, MP_XCODE_DTMF_INBAND);
-	assert_int_equal(mp_xcode_dtmf_parse(&m, "smoke"), EINVAL);
 
 	/* ptime from an Opus fmtp when the plan has none */
 	plan(&a, "opus", 111, 0, "ptime=40;useinbandfec=1");
@@ -1184,10 +1178,10 @@ static double echo_at_b(bool ec_on)
 	conf.ec_tail_ms = 128;
 	assert_int_equal(
 	    mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h, &r), 0);
-	assert_int_equal(mp_xc_codec_alloc(&cb, MP_XC_PCMU, 0, ""), 0);
-	assert_int_equal(mp_xc_codec_alloc(&db, MP_XC_PCMU, 0, ""), 0);
-	assert_int_equal(mp_xc_codec_alloc(&ca, MP_XC_PCMA, 0, ""), 0);
-	assert_int_equal(mp_xc_codec_alloc(&da, MP_XC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&cb, SW_CODEC_PCMU, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&db, SW_CODEC_PCMU, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&ca, SW_CODEC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&da, SW_CODEC_PCMA, 0, ""), 0);
 	memset(delay, 0, sizeof(delay));
 
 	for (uint32_t k = 0; k < 600; k++) { /* 12 s */
@@ -1365,14 +1359,14 @@ static void tone_echo_not_detected(void **state)
 
 	(void)state;
 	plan(&a, "PCMA", 8, 20, NULL);
-	a.dtmf_send = MP_XCODE_DTMF_INBAND; /* recv all */
+	a.dtmf_send = SW_DTMF_INBAND; /* recv all */
 	plan(&b, "PCMU", 0, 20, NULL);
 	b.te_pt = 101; /* send auto: rfc2833 */
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
-	assert_int_equal(mp_xc_codec_alloc(&ea, MP_XC_PCMA, 0, ""), 0);
-	assert_int_equal(mp_xc_codec_alloc(&eb, MP_XC_PCMU, 0, ""), 0);
-	assert_int_equal(mp_xc_codec_alloc(&da, MP_XC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&ea, SW_CODEC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&eb, SW_CODEC_PCMU, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&da, SW_CODEC_PCMA, 0, ""), 0);
 	memset(line, 0, sizeof(line));
 
 	for (uint32_t k = 0; k < 100; k++) {
@@ -1466,7 +1460,7 @@ static void g729_annexb_dtx_markers(void **state)
 	plan(&b, "G729", 18, 20, "annexb=yes");
 	assert_int_equal(
 	    mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h, &r), 0);
-	assert_int_equal(mp_xc_codec_alloc(&ea, MP_XC_PCMA, 0, ""), 0);
+	assert_int_equal(mp_xc_codec_alloc(&ea, SW_CODEC_PCMA, 0, ""), 0);
 	/* 1 s tone, 1 s silence, 1 s tone */
 	for (uint32_t k = 0; k < 150; k++) {
 		int16_t pcm[160] = {0};

@@ -13,41 +13,36 @@
 
 #include "signaling/codecpol.h"
 
-#define SDP_HEAD "v=0\r\no=u 1 1 IN IP4 10.0.0.5\r\ns=-\r\n" \
-		 "c=IN IP4 10.0.0.5\r\nt=0 0\r\n"
+#define SDP_HEAD                                                               \
+	"v=0\r\no=u 1 1 IN IP4 10.0.0.5\r\ns=-\r\n"                            \
+	"c=IN IP4 10.0.0.5\r\nt=0 0\r\n"
 
-static const char pcma_te[] = SDP_HEAD
-	"m=audio 6000 RTP/AVP 8 0 101\r\n"
-	"a=rtpmap:8 PCMA/8000\r\n"
-	"a=rtpmap:0 PCMU/8000\r\n"
-	"a=rtpmap:101 telephone-event/8000\r\n"
-	"a=fmtp:101 0-16\r\n"
-	"a=ptime:20\r\n"
-	"a=sendrecv\r\n";
+static const char pcma_te[] = SDP_HEAD "m=audio 6000 RTP/AVP 8 0 101\r\n"
+				       "a=rtpmap:8 PCMA/8000\r\n"
+				       "a=rtpmap:0 PCMU/8000\r\n"
+				       "a=rtpmap:101 telephone-event/8000\r\n"
+				       "a=fmtp:101 0-16\r\n"
+				       "a=ptime:20\r\n"
+				       "a=sendrecv\r\n";
 
-static const char pcma_only[] = SDP_HEAD
-	"m=audio 6000 RTP/AVP 8\r\n"
-	"a=rtpmap:8 PCMA/8000\r\n";
+static const char pcma_only[] = SDP_HEAD "m=audio 6000 RTP/AVP 8\r\n"
+					 "a=rtpmap:8 PCMA/8000\r\n";
 
-static const char g729_ans[] = SDP_HEAD
-	"m=audio 7000 RTP/AVP 18 101\r\n"
-	"a=rtpmap:18 G729/8000\r\n"
-	"a=fmtp:18 annexb=no\r\n"
-	"a=rtpmap:101 telephone-event/8000\r\n"
-	"a=ptime:20\r\n";
+static const char g729_ans[] = SDP_HEAD "m=audio 7000 RTP/AVP 18 101\r\n"
+					"a=rtpmap:18 G729/8000\r\n"
+					"a=fmtp:18 annexb=no\r\n"
+					"a=rtpmap:101 telephone-event/8000\r\n"
+					"a=ptime:20\r\n";
 
-static const char g729_noteans[] = SDP_HEAD
-	"m=audio 7000 RTP/AVP 18\r\n"
-	"a=rtpmap:18 G729/8000\r\n";
+static const char g729_noteans[] = SDP_HEAD "m=audio 7000 RTP/AVP 18\r\n"
+					    "a=rtpmap:18 G729/8000\r\n";
 
-static const char g729_annexb_yes[] = SDP_HEAD
-	"m=audio 7000 RTP/AVP 18\r\n"
-	"a=rtpmap:18 G729/8000\r\n"
-	"a=fmtp:18 annexb=yes\r\n";
+static const char g729_annexb_yes[] = SDP_HEAD "m=audio 7000 RTP/AVP 18\r\n"
+					       "a=rtpmap:18 G729/8000\r\n"
+					       "a=fmtp:18 annexb=yes\r\n";
 
-static const char pcmu_ans[] = SDP_HEAD
-	"m=audio 7000 RTP/AVP 0 101\r\n"
-	"a=rtpmap:101 telephone-event/8000\r\n";
+static const char pcmu_ans[] = SDP_HEAD "m=audio 7000 RTP/AVP 0 101\r\n"
+					"a=rtpmap:101 telephone-event/8000\r\n";
 
 static void sdp(struct sg_cp_sdp *s, const char *text)
 {
@@ -78,16 +73,16 @@ static void names(const struct sg_cp_fmt *f, size_t n, const char *want)
 static void parse_sdp(void **state)
 {
 	struct sg_cp_sdp s;
-	const char two[] = SDP_HEAD
-		"m=audio 4000 RTP/AVP 96 18 97\r\n"
-		"c=IN IP4 192.0.2.9\r\n"
-		"a=rtpmap:96 opus/48000/2\r\n"
-		"a=fmtp:96 useinbandfec=1; maxplaybackrate=16000\r\n"
-		"a=rtpmap:97 telephone-event/48000\r\n"
-		"a=ptime:40\r\n"
-		"a=sendonly\r\n"
-		"m=video 5000 RTP/AVP 99\r\n"
-		"a=rtpmap:99 H264/90000\r\n";
+	const char two[] =
+	    SDP_HEAD "m=audio 4000 RTP/AVP 96 18 97\r\n"
+		     "c=IN IP4 192.0.2.9\r\n"
+		     "a=rtpmap:96 opus/48000/2\r\n"
+		     "a=fmtp:96 useinbandfec=1; maxplaybackrate=16000\r\n"
+		     "a=rtpmap:97 telephone-event/48000\r\n"
+		     "a=ptime:40\r\n"
+		     "a=sendonly\r\n"
+		     "m=video 5000 RTP/AVP 99\r\n"
+		     "a=rtpmap:99 H264/90000\r\n";
 
 	(void)state;
 	sdp(&s, pcma_te);
@@ -130,8 +125,8 @@ static void parse_conf(void **state)
 	assert_false(c.specified);
 	assert_int_equal(c.rfc2833_pt, 101);
 	assert_true(c.use_peer_rfc2833);
-	assert_int_equal(c.dtmf_receive, SG_CP_DTMF_ALL);
-	assert_int_equal(c.dtmf_send, SG_CP_DTMF_AUTO);
+	assert_int_equal(c.dtmf_receive, SW_DTMF_ALL);
+	assert_int_equal(c.dtmf_send, SW_DTMF_AUTO);
 
 	conf(&c, "{\"codec_mode\":\"specified\",\"specified_codec\":\"g729\","
 		 "\"codecs\":[\"PCMA\",\"G729\"],\"allow_transcoding\":true,"
@@ -142,28 +137,32 @@ static void parse_conf(void **state)
 	assert_string_equal(c.specified_codec, "G729");
 	assert_int_equal(c.ncodecs, 2);
 	assert_true(c.allow_transcoding);
-	assert_int_equal(c.g729_mode, SG_CP_G729_BOTH);
-	assert_int_equal(c.dtmf_receive, SG_CP_DTMF_INFO);
-	assert_int_equal(c.dtmf_send, SG_CP_DTMF_INBAND);
+	assert_int_equal(c.g729_mode, SW_G729_BOTH);
+	assert_int_equal(c.dtmf_receive, SW_DTMF_INFO);
+	assert_int_equal(c.dtmf_send, SW_DTMF_INBAND);
 	assert_int_equal(c.rfc2833_pt, 96);
 	assert_false(c.use_peer_rfc2833);
-	assert_int_equal(c.media_proxy, SG_CP_PROXY_OFF);
+	assert_int_equal(c.media_proxy, SW_MEDIA_PROXY_OFF);
 
 	/* bad values keep their default and say so; the rest applies */
-	assert_int_equal(sg_cp_conf_parse(&c, "{\"rfc2833_pt\":300,"
+	assert_int_equal(sg_cp_conf_parse(&c,
+					  "{\"rfc2833_pt\":300,"
 					  "\"allow_transcoding\":true}",
-					  err, sizeof(err)), EINVAL);
+					  err, sizeof(err)),
+			 EINVAL);
 	assert_int_equal(c.rfc2833_pt, 101);
 	assert_true(c.allow_transcoding);
 	assert_non_null(strstr(err, "rfc2833_pt"));
-	assert_int_equal(sg_cp_conf_parse(&c, "[1]", err, sizeof(err)),
-			 EINVAL);
-	assert_int_equal(sg_cp_conf_parse(&c, "{\"codec_mode\":"
-					  "\"specified\"}", err, sizeof(err)),
+	assert_int_equal(sg_cp_conf_parse(&c, "[1]", err, sizeof(err)), EINVAL);
+	assert_int_equal(sg_cp_conf_parse(&c,
+					  "{\"codec_mode\":"
+					  "\"specified\"}",
+					  err, sizeof(err)),
 			 EINVAL);
 	assert_false(c.specified);
-	assert_int_equal(sg_cp_conf_parse(&c, "{\"codecs\":[\"G723\"]}",
-					  err, sizeof(err)), EINVAL);
+	assert_int_equal(
+	    sg_cp_conf_parse(&c, "{\"codecs\":[\"G723\"]}", err, sizeof(err)),
+	    EINVAL);
 	assert_int_equal(sg_cp_conf_parse(&c, NULL, err, sizeof(err)), 0);
 }
 
@@ -185,8 +184,7 @@ static void auto_auto_common(void **state)
 	assert_int_equal(o.b_te_pt, 101);
 	assert_false(o.xcode);
 	sdp(&v, pcmu_ans);
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_false(r.transcoding);
 	assert_string_equal(r.a.codec, "PCMU");
 	assert_string_equal(r.b.codec, "PCMU");
@@ -222,8 +220,7 @@ static void auto_auto_no_common(void **state)
 
 	/* the mapping gateway's own list: nothing of the caller -> 488 */
 	conf(&mg, "{\"codecs\":[\"G722\"]}");
-	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why),
-			 EPERM);
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), EPERM);
 	assert_non_null(strstr(why, "mapping gateway"));
 }
 
@@ -252,8 +249,7 @@ static void auto_auto_transcode(void **state)
 	assert_int_equal(o.b_te_pt, 101);
 
 	sdp(&v, g729_ans);
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_true(r.transcoding);
 	assert_string_equal(r.a.codec, "PCMA");
 	assert_int_equal(r.a.pt, 8);
@@ -265,12 +261,10 @@ static void auto_auto_transcode(void **state)
 	/* we offered annexb=no: an answer saying yes (or nothing, which
 	 * means yes) cannot turn annex B on toward the vendor */
 	sdp(&v, g729_annexb_yes);
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_string_equal(r.b.fmtp, "annexb=no");
 	sdp(&v, g729_noteans);
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_string_equal(r.b.fmtp, "annexb=no");
 
 	/* every supported codec when the gateway has no list */
@@ -329,15 +323,13 @@ static void caller_specified(void **state)
 	names(o.a, o.na, "PCMU/0");
 	names(o.b, o.nb, "PCMU/0");
 	sdp(&v, pcmu_ans);
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_string_equal(r.a_fmt.name, "PCMU");
 	assert_false(r.transcoding);
 
 	conf(&mg, "{\"codec_mode\":\"specified\",\"specified_codec\":"
 		  "\"G729\",\"allow_transcoding\":true}");
-	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why),
-			 EPERM);
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), EPERM);
 	assert_non_null(strstr(why, "specified"));
 }
 
@@ -385,8 +377,7 @@ static void specified_mismatch(void **state)
 	names(o.b, o.nb, "G729/18");
 	assert_string_equal(o.b[0].fmtp, "annexb=no");
 	sdp(&v, g729_noteans);
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_true(r.transcoding);
 	assert_string_equal(r.a.codec, "PCMA");
 	assert_string_equal(r.b.codec, "G729");
@@ -409,17 +400,14 @@ static void specified_mismatch(void **state)
 /* G.729 variants toward the vendor */
 static void g729_modes(void **state)
 {
-	const char both[] = SDP_HEAD
-		"m=audio 6000 RTP/AVP 18 98\r\n"
-		"a=rtpmap:18 G729/8000\r\n"
-		"a=rtpmap:98 G729A/8000\r\n";
-	const char annexb[] = SDP_HEAD
-		"m=audio 6000 RTP/AVP 18\r\n"
-		"a=rtpmap:18 G729/8000\r\n"
-		"a=fmtp:18 annexb=yes\r\n";
-	const char onlya[] = SDP_HEAD
-		"m=audio 6000 RTP/AVP 97\r\n"
-		"a=rtpmap:97 G729a/8000\r\n";
+	const char both[] = SDP_HEAD "m=audio 6000 RTP/AVP 18 98\r\n"
+				     "a=rtpmap:18 G729/8000\r\n"
+				     "a=rtpmap:98 G729A/8000\r\n";
+	const char annexb[] = SDP_HEAD "m=audio 6000 RTP/AVP 18\r\n"
+				       "a=rtpmap:18 G729/8000\r\n"
+				       "a=fmtp:18 annexb=yes\r\n";
+	const char onlya[] = SDP_HEAD "m=audio 6000 RTP/AVP 97\r\n"
+				      "a=rtpmap:97 G729a/8000\r\n";
 	struct sg_cp_conf mg, rg;
 	struct sg_cp_sdp a, v;
 	struct sg_cp_offer o;
@@ -442,10 +430,10 @@ static void g729_modes(void **state)
 	names(o.b, o.nb, "G729/18 G729A/98");
 	/* the caller leg keeps one variant: g729a prefers G729A */
 	names(o.a, o.na, "G729/18");
-	mg.g729_mode = SG_CP_G729_A;
+	mg.g729_mode = SW_G729_A;
 	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
 	names(o.a, o.na, "G729A/98");
-	mg.g729_mode = SG_CP_G729_AUTO;
+	mg.g729_mode = SW_G729_AUTO;
 
 	/* g729: always G729/18 (annexb=no when ours) */
 	conf(&rg, "{\"g729_mode\":\"g729\"}");
@@ -455,8 +443,7 @@ static void g729_modes(void **state)
 	assert_string_equal(o.b[0].fmtp, "annexb=no");
 	/* and the answer G729 to a G729a caller passes untouched */
 	sdp(&v, g729_noteans);
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_false(r.transcoding);
 	assert_string_equal(r.a_fmt.name, "G729a");
 	assert_int_equal(r.a.pt, 97);
@@ -468,7 +455,7 @@ static void g729_modes(void **state)
 	sdp(&a, pcma_only);
 	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
 	names(o.b, o.nb, "G729A/96");
-	assert_int_equal(o.b_te_pt, 0);	/* caller had none: use_peer */
+	assert_int_equal(o.b_te_pt, 0); /* caller had none: use_peer */
 
 	/* both */
 	conf(&rg, "{\"g729_mode\":\"both\",\"codec_mode\":\"specified\","
@@ -483,10 +470,9 @@ static void g729_modes(void **state)
  * passthrough, PT clashes */
 static void telephone_event(void **state)
 {
-	const char te96[] = SDP_HEAD
-		"m=audio 6000 RTP/AVP 101 8 96\r\n"
-		"a=rtpmap:101 opus/48000/2\r\n"
-		"a=rtpmap:96 telephone-event/8000\r\n";
+	const char te96[] = SDP_HEAD "m=audio 6000 RTP/AVP 101 8 96\r\n"
+				     "a=rtpmap:101 opus/48000/2\r\n"
+				     "a=rtpmap:96 telephone-event/8000\r\n";
 	struct sg_cp_conf mg, rg;
 	struct sg_cp_sdp a, v;
 	struct sg_cp_offer o;
@@ -498,9 +484,9 @@ static void telephone_event(void **state)
 	conf(&rg, "{\"rfc2833_pt\":100}");
 	sdp(&a, pcma_te);
 	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
-	assert_int_equal(o.b_te_pt, 100);	/* regenerated with its own */
+	assert_int_equal(o.b_te_pt, 100); /* regenerated with its own */
 	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, false, &why), 0);
-	assert_int_equal(o.b_te_pt, 101);	/* mode 0: untouched */
+	assert_int_equal(o.b_te_pt, 101); /* mode 0: untouched */
 
 	/* caller without telephone-event: use_peer -> none, else ours */
 	sdp(&a, pcma_only);
@@ -526,9 +512,8 @@ static void telephone_event(void **state)
 	sdp(&v, pcmu_ans);
 	(void)v;
 	sdp(&v, SDP_HEAD "m=audio 7000 RTP/AVP 8 97\r\n"
-		"a=rtpmap:97 telephone-event/8000\r\n");
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+			 "a=rtpmap:97 telephone-event/8000\r\n");
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_int_equal(r.a_te_pt, 96);
 	assert_int_equal(r.b.te_pt, 97);
 	assert_int_equal(r.b_te_rate, 8000);
@@ -542,16 +527,16 @@ static void dtmf_send(void **state)
 
 	(void)state;
 	conf(&c, "{}");
-	assert_int_equal(sg_cp_dtmf_send_for(&c, 101), SG_CP_DTMF_RFC2833);
-	assert_int_equal(sg_cp_dtmf_send_for(&c, 0), SG_CP_DTMF_INFO);
+	assert_int_equal(sg_cp_dtmf_send_for(&c, 101), SW_DTMF_RFC2833);
+	assert_int_equal(sg_cp_dtmf_send_for(&c, 0), SW_DTMF_INFO);
 	conf(&c, "{\"dtmf_send\":\"rfc2833\"}");
-	assert_int_equal(sg_cp_dtmf_send_for(&c, 96), SG_CP_DTMF_RFC2833);
-	assert_int_equal(sg_cp_dtmf_send_for(&c, 0), SG_CP_DTMF_INFO);
+	assert_int_equal(sg_cp_dtmf_send_for(&c, 96), SW_DTMF_RFC2833);
+	assert_int_equal(sg_cp_dtmf_send_for(&c, 0), SW_DTMF_INFO);
 	conf(&c, "{\"dtmf_send\":\"info\"}");
-	assert_int_equal(sg_cp_dtmf_send_for(&c, 96), SG_CP_DTMF_INFO);
+	assert_int_equal(sg_cp_dtmf_send_for(&c, 96), SW_DTMF_INFO);
 	conf(&c, "{\"dtmf_send\":\"inband\"}");
-	assert_int_equal(sg_cp_dtmf_send_for(&c, 96), SG_CP_DTMF_INBAND);
-	assert_string_equal(sg_cp_dtmf_name(SG_CP_DTMF_INBAND), "inband");
+	assert_int_equal(sg_cp_dtmf_send_for(&c, 96), SW_DTMF_INBAND);
+	assert_string_equal(sw_dtmf_name(SW_DTMF_INBAND), "inband");
 }
 
 /* leg plans carry each gateway's receive method */
@@ -568,10 +553,9 @@ static void dtmf_plans(void **state)
 	conf(&rg, "{\"dtmf_receive\":\"inband\",\"dtmf_send\":\"inband\"}");
 	sdp(&a, pcma_te);
 	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
-	assert_int_equal(o.b_te_pt, 0);	/* rg wants none */
+	assert_int_equal(o.b_te_pt, 0); /* rg wants none */
 	sdp(&v, SDP_HEAD "m=audio 7000 RTP/AVP 8\r\n");
-	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why),
-			 0);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
 	assert_string_equal(r.a.dtmf_recv, "rfc2833");
 	assert_string_equal(r.a.dtmf_send, "info");
 	assert_string_equal(r.b.dtmf_recv, "inband");
@@ -589,17 +573,16 @@ static void set_formats(void **state)
 	struct sg_cp_fmt f[2];
 	struct sg_cp_sdp s;
 	char *out = NULL;
-	const char in[] = SDP_HEAD
-		"m=audio 6000 RTP/AVP 8 0 101\n"
-		"c=IN IP4 10.0.0.6\n"
-		"a=rtpmap:8 PCMA/8000\n"
-		"a=rtpmap:101 telephone-event/8000\n"
-		"a=fmtp:101 0-15\n"
-		"a=rtcp-fb:8 nack\n"
-		"a=ptime:30\n"
-		"a=sendrecv\n"
-		"m=video 5000 RTP/AVP 99\n"
-		"a=rtpmap:99 H264/90000\n";
+	const char in[] = SDP_HEAD "m=audio 6000 RTP/AVP 8 0 101\n"
+				   "c=IN IP4 10.0.0.6\n"
+				   "a=rtpmap:8 PCMA/8000\n"
+				   "a=rtpmap:101 telephone-event/8000\n"
+				   "a=fmtp:101 0-15\n"
+				   "a=rtcp-fb:8 nack\n"
+				   "a=ptime:30\n"
+				   "a=sendrecv\n"
+				   "m=video 5000 RTP/AVP 99\n"
+				   "a=rtpmap:99 H264/90000\n";
 
 	(void)state;
 	memset(f, 0, sizeof(f));
@@ -611,20 +594,20 @@ static void set_formats(void **state)
 	snprintf(f[1].name, sizeof(f[1].name), "opus");
 	f[1].rate = 48000;
 	f[1].channels = 2;
-	assert_int_equal(sg_cp_sdp_set_formats(&out, in, strlen(in), f, 2,
-					       100, 8000), 0);
-	assert_string_equal(out, SDP_HEAD
-		"m=audio 6000 RTP/AVP 18 96 100\r\n"
-		"c=IN IP4 10.0.0.6\r\n"
-		"a=rtpmap:18 G729/8000\r\n"
-		"a=fmtp:18 annexb=no\r\n"
-		"a=rtpmap:96 opus/48000/2\r\n"
-		"a=rtpmap:100 telephone-event/8000\r\n"
-		"a=fmtp:100 0-16\r\n"
-		"a=ptime:30\r\n"
-		"a=sendrecv\r\n"
-		"m=video 5000 RTP/AVP 99\r\n"
-		"a=rtpmap:99 H264/90000\r\n");
+	assert_int_equal(
+	    sg_cp_sdp_set_formats(&out, in, strlen(in), f, 2, 100, 8000), 0);
+	assert_string_equal(out,
+			    SDP_HEAD "m=audio 6000 RTP/AVP 18 96 100\r\n"
+				     "c=IN IP4 10.0.0.6\r\n"
+				     "a=rtpmap:18 G729/8000\r\n"
+				     "a=fmtp:18 annexb=no\r\n"
+				     "a=rtpmap:96 opus/48000/2\r\n"
+				     "a=rtpmap:100 telephone-event/8000\r\n"
+				     "a=fmtp:100 0-16\r\n"
+				     "a=ptime:30\r\n"
+				     "a=sendrecv\r\n"
+				     "m=video 5000 RTP/AVP 99\r\n"
+				     "a=rtpmap:99 H264/90000\r\n");
 	/* what we wrote reads back the same */
 	sdp(&s, out);
 	names(s.fmt, s.nfmt, "G729/18 opus/96");
@@ -634,35 +617,36 @@ static void set_formats(void **state)
 	/* no a= line in the audio stream: ours go at its end */
 	out = NULL;
 	assert_int_equal(sg_cp_sdp_set_formats(&out, pcma_only,
-					       strlen(pcma_only) - 22, f, 1,
-					       0, 0), 0);
+					       strlen(pcma_only) - 22, f, 1, 0,
+					       0),
+			 0);
 	assert_string_equal(out, SDP_HEAD "m=audio 6000 RTP/AVP 18\r\n"
-				 "a=rtpmap:18 G729/8000\r\n"
-				 "a=fmtp:18 annexb=no\r\n");
+					  "a=rtpmap:18 G729/8000\r\n"
+					  "a=fmtp:18 annexb=no\r\n");
 	free(out);
 	out = NULL;
-	assert_int_equal(sg_cp_sdp_set_formats(&out, "v=0\r\n", 5, f, 1, 0,
-					       0), ENOENT);
+	assert_int_equal(sg_cp_sdp_set_formats(&out, "v=0\r\n", 5, f, 1, 0, 0),
+			 ENOENT);
 	assert_null(out);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_sdp),
-		cmocka_unit_test(parse_conf),
-		cmocka_unit_test(auto_auto_common),
-		cmocka_unit_test(auto_auto_no_common),
-		cmocka_unit_test(auto_auto_transcode),
-		cmocka_unit_test(answer_refused),
-		cmocka_unit_test(caller_specified),
-		cmocka_unit_test(callee_specified),
-		cmocka_unit_test(specified_mismatch),
-		cmocka_unit_test(g729_modes),
-		cmocka_unit_test(telephone_event),
-		cmocka_unit_test(dtmf_send),
-		cmocka_unit_test(dtmf_plans),
-		cmocka_unit_test(set_formats),
+	    cmocka_unit_test(parse_sdp),
+	    cmocka_unit_test(parse_conf),
+	    cmocka_unit_test(auto_auto_common),
+	    cmocka_unit_test(auto_auto_no_common),
+	    cmocka_unit_test(auto_auto_transcode),
+	    cmocka_unit_test(answer_refused),
+	    cmocka_unit_test(caller_specified),
+	    cmocka_unit_test(callee_specified),
+	    cmocka_unit_test(specified_mismatch),
+	    cmocka_unit_test(g729_modes),
+	    cmocka_unit_test(telephone_event),
+	    cmocka_unit_test(dtmf_send),
+	    cmocka_unit_test(dtmf_plans),
+	    cmocka_unit_test(set_formats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

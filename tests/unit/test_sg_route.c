@@ -42,12 +42,25 @@ static struct sg_gw *add(struct fixture *f, const char *name, int prio,
 	return g;
 }
 
+/* select among the fixture's gateways through a fresh prefix index */
+static size_t sel(struct sg_route_cand *out, size_t max, struct fixture *f,
+		  const char *callee, const struct sg_route_opts *o)
+{
+	struct sw_prefix_ix *ix = NULL;
+	size_t n;
+
+	assert_int_equal(sg_route_index(&ix, f->gw, f->n), 0);
+	n = sg_route_select(out, max, f->gw, f->n, ix, callee, o);
+	sw_prefix_ix_free(ix);
+	return n;
+}
+
 static size_t pick(struct fixture *f, const char *callee, bool fallback,
 		   struct sg_route_cand *out)
 {
 	struct sg_route_opts o = {.prefix_fallback = fallback};
 
-	return sg_route_select(out, MAXGW, f->gw, f->n, callee, &o);
+	return sel(out, MAXGW, f, callee, &o);
 }
 
 static void longest_prefix_first(void **state)
@@ -157,7 +170,9 @@ static void several_prefixes_no_match(void **state)
 	assert_int_equal(pick(&f, "44207", true, c), 1);
 	assert_int_equal(c[0].prefix_len, 4);
 	assert_int_equal(pick(&f, "49", true, c), 0);
-	assert_int_equal(sg_route_match(&f.gw[1], "4420"), -1);
+	/* "33" is no prefix of 4420: only the gateway with "44" */
+	assert_int_equal(pick(&f, "4420", true, c), 1);
+	assert_string_equal(c[0].gw->name, "multi");
 }
 
 static unsigned load_by_name(const struct sg_gw *gw, void *arg)
@@ -177,7 +192,7 @@ static void load_breaks_priority_ties(void **state)
 	add(&f, "busy", 1, false, false, "1", NULL);
 	add(&f, "idle", 1, false, false, "1", NULL);
 	add(&f, "second", 2, false, false, "1", NULL);
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", &o), 3);
+	assert_int_equal(sel(c, MAXGW, &f, "1", &o), 3);
 	assert_string_equal(c[0].gw->name, "idle");
 	assert_string_equal(c[1].gw->name, "busy");
 	assert_string_equal(c[2].gw->name, "second");
@@ -206,7 +221,7 @@ static void offline_skipped(void **state)
 	add(&f, "online", 2, false, false, "1", NULL);
 	/* the offline longest prefix is no candidate: fallback off still
 	 * finds the shorter one */
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 1);
+	assert_int_equal(sel(c, MAXGW, &f, "15551", &o), 1);
 	assert_string_equal(c[0].gw->name, "online");
 	/* and the analysis learns why the other is not */
 	assert_int_equal(nx, 1);
@@ -234,7 +249,7 @@ static void exclusions_listed(void **state)
 	add(&f, "shut", 1, false, false, "155", NULL);
 	add(&f, "other", 1, false, false, "44", NULL);
 	f.gw[2].locked = true;
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 1);
+	assert_int_equal(sel(c, MAXGW, &f, "15551", &o), 1);
 	assert_string_equal(c[0].gw->name, "long");
 	assert_int_equal(nx, 2); /* "other" does not match at all */
 	assert_string_equal(x[0].gw->name, "shut");
@@ -243,7 +258,7 @@ static void exclusions_listed(void **state)
 	assert_string_equal(x[1].reason, "shorter_prefix");
 	/* with fallback, the shorter one is a candidate after it */
 	o.prefix_fallback = true;
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 2);
+	assert_int_equal(sel(c, MAXGW, &f, "15551", &o), 2);
 	assert_int_equal(nx, 1);
 }
 
@@ -259,16 +274,16 @@ static void round_robin_ties(void **state)
 	add(&f, "c", 1, false, false, "1", NULL);
 	add(&f, "second", 2, false, false, "1", NULL);
 	o.rr = 1;
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", &o), 4);
+	assert_int_equal(sel(c, MAXGW, &f, "1", &o), 4);
 	assert_string_equal(c[0].gw->name, "b");
 	assert_string_equal(c[1].gw->name, "c");
 	assert_string_equal(c[2].gw->name, "a");
 	assert_string_equal(c[3].gw->name, "second"); /* priority first */
 	o.rr = 2;
-	sg_route_select(c, MAXGW, f.gw, f.n, "1", &o);
+	sel(c, MAXGW, &f, "1", &o);
 	assert_string_equal(c[0].gw->name, "c");
 	o.rr = 4; /* wraps around the table */
-	sg_route_select(c, MAXGW, f.gw, f.n, "1", &o);
+	sel(c, MAXGW, &f, "1", &o);
 	assert_string_equal(c[0].gw->name, "a");
 }
 
@@ -294,7 +309,7 @@ static void asr_sorting(void **state)
 	add(&f, "good", 1, false, false, "1555", NULL);
 	add(&f, "mid2", 2, false, false, "1555", NULL);
 	add(&f, "short", 1, false, false, "1", NULL);
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "15551", &o), 5);
+	assert_int_equal(sel(c, MAXGW, &f, "15551", &o), 5);
 	/* equal priority: higher ASR first; under the threshold after
 	 * every other gateway of the same prefix length */
 	assert_string_equal(c[0].gw->name, "good");
@@ -324,7 +339,7 @@ static void fee_rate_sorting(void **state)
 	add(&f, "dear", 1, false, false, "1", NULL);
 	add(&f, "cheap", 1, false, false, "1", NULL);
 	add(&f, "cheap-but-p2", 2, false, false, "1", NULL);
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", &o), 4);
+	assert_int_equal(sel(c, MAXGW, &f, "1", &o), 4);
 	assert_string_equal(c[0].gw->name, "cheap");
 	assert_string_equal(c[1].gw->name, "dear");
 	assert_string_equal(c[2].gw->name, "unknown");
@@ -346,7 +361,7 @@ static void buy_rate_lookup(void **state)
 	(void)state;
 	t.rates = rates;
 	t.nrates = 4;
-	sg_tables_sort_rates(&t);
+	assert_int_equal(sg_tables_index(&t), 0);
 	g.buy_table_id = 7;
 	r = sg_tables_buy_rate(&t, &g, "15551234");
 	assert_non_null(r);
@@ -354,8 +369,13 @@ static void buy_rate_lookup(void **state)
 	r = sg_tables_buy_rate(&t, &g, "1212");
 	assert_int_equal(r->first_rate, 100);
 	assert_null(sg_tables_buy_rate(&t, &g, "33"));
+	g.buy_table_id = 8; /* another table's entries are its own */
+	assert_int_equal(sg_tables_buy_rate(&t, &g, "15559")->first_rate, 999);
+	assert_null(sg_tables_buy_rate(&t, &g, "1212"));
 	g.buy_table_id = 0;
 	assert_null(sg_tables_buy_rate(&t, &g, "1555"));
+	sw_prefix_ix_free(t.gw_ix);
+	sw_prefix_ix_free(t.rate_ix);
 }
 
 static void switch_decision(void **state)
@@ -389,11 +409,11 @@ static void bad_input(void **state)
 
 	(void)state;
 	add(&f, "g", 1, false, false, "1", NULL);
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, NULL, NULL), 0);
-	assert_int_equal(sg_route_select(NULL, MAXGW, f.gw, f.n, "1", NULL), 0);
-	assert_int_equal(sg_route_select(c, 0, f.gw, f.n, "1", NULL), 0);
+	assert_int_equal(sel(c, MAXGW, &f, NULL, NULL), 0);
+	assert_int_equal(sel(NULL, MAXGW, &f, "1", NULL), 0);
+	assert_int_equal(sel(c, 0, &f, "1", NULL), 0);
 	/* NULL opts = fallback off, no load key */
-	assert_int_equal(sg_route_select(c, MAXGW, f.gw, f.n, "1", NULL), 1);
+	assert_int_equal(sel(c, MAXGW, &f, "1", NULL), 1);
 }
 
 static void cidr_match(void **state)
