@@ -7,7 +7,9 @@
 
 #define SW_LOG_MODULE "admission"
 #include "common/log.h"
+#include "common/ntab.h"
 #include "signaling/admission.h"
+#include "signaling/lines.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
 
@@ -16,8 +18,6 @@
 
 /* one mapping gateway's CPS bucket and refusal counts */
 struct sg_bucket_entry {
-	struct sg_bucket_entry *next;
-	char name[64];
 	struct sg_bucket b;
 	uint64_t refused;     /* since start */
 	uint64_t refused_win; /* since the last summary line */
@@ -25,7 +25,7 @@ struct sg_bucket_entry {
 
 /* admission's state (sg->admit): buckets and refusal statistics */
 struct sg_admit_state {
-	struct sg_bucket_entry *buckets;
+	struct sw_ntab *buckets;      /* owned: sg_bucket_entry by mapping gw */
 	struct sg_admit_counts total; /* since start */
 	struct sg_admit_counts win;   /* since the last summary line */
 	int64_t last_summary_ms;
@@ -61,42 +61,34 @@ bool sg_bucket_take(struct sg_bucket *b, int64_t rate, int64_t now_ms)
 
 static struct sg_admit_state *state_of(struct sg *sg)
 {
-	if (!sg->admit)
-		sg->admit = calloc(1, sizeof(*sg->admit));
-	return sg->admit;
+	struct sg_admit_state *st = sg->admit;
+
+	if (st)
+		return st;
+	st = calloc(1, sizeof(*st));
+	if (!st ||
+	    sw_ntab_alloc(&st->buckets, sizeof(struct sg_bucket_entry), NULL)) {
+		free(st);
+		return NULL;
+	}
+	sg->admit = st;
+	return st;
 }
 
-/* the entry of a mapping gateway, by name (mapping gateways are few) */
+/* the entry of a mapping gateway, by name */
 static struct sg_bucket_entry *entry_of(struct sg *sg, const char *name)
 {
 	struct sg_admit_state *st = state_of(sg);
-	struct sg_bucket_entry *e;
 
-	if (!st)
-		return NULL;
-	for (e = st->buckets; e; e = e->next)
-		if (!strcmp(e->name, name))
-			return e;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return NULL;
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->next = st->buckets;
-	st->buckets = e;
-	return e;
+	return st ? sw_ntab_get(st->buckets, name, NULL) : NULL;
 }
 
 /* Free the buckets and counters (shutdown). */
 void sg_admit_free(struct sg *sg)
 {
-	struct sg_bucket_entry *e, *n;
-
 	if (!sg->admit)
 		return;
-	for (e = sg->admit->buckets; e; e = n) {
-		n = e->next;
-		free(e);
-	}
+	sw_ntab_free(sg->admit->buckets);
 	free(sg->admit);
 	sg->admit = NULL;
 }
@@ -144,7 +136,7 @@ bool sg_admit(struct sg *sg, const struct sg_mgw *mgw, int64_t now_ms,
 		return false;
 	}
 	if (sg->tables->params.max_calls > 0 &&
-	    sg_line_active(sg, "switch:") >=
+	    sg_lines_active(sg->lines, "switch:") >=
 		(unsigned)sg->tables->params.max_calls) {
 		res->reason = "MaxConcurrentCalls";
 		return refuse(sg, mgw, res, &st->total.switch_calls,
@@ -154,13 +146,14 @@ bool sg_admit(struct sg *sg, const struct sg_mgw *mgw, int64_t now_ms,
 	key(ka, sizeof(ka), "ac", mgw->account);
 
 	if (mgw->max_calls > 0 &&
-	    sg_line_active(sg, kg) >= (unsigned)mgw->max_calls) {
+	    sg_lines_active(sg->lines, kg) >= (unsigned)mgw->max_calls) {
 		res->reason = "GatewayConcurrentLimit";
 		return refuse(sg, mgw, res, &st->total.gateway_calls,
 			      &st->win.gateway_calls);
 	}
 	if (mgw->account_max_calls > 0 &&
-	    sg_line_active(sg, ka) >= (unsigned)mgw->account_max_calls) {
+	    sg_lines_active(sg->lines, ka) >=
+		(unsigned)mgw->account_max_calls) {
 		res->reason = "AccountConcurrentLimit";
 		return refuse(sg, mgw, res, &st->total.account_calls,
 			      &st->win.account_calls);
@@ -171,9 +164,9 @@ bool sg_admit(struct sg *sg, const struct sg_mgw *mgw, int64_t now_ms,
 		res->retry_after = 1;
 		return refuse(sg, mgw, res, &st->total.cps, &st->win.cps);
 	}
-	sg_line_add(sg, kg, 1);
-	sg_line_add(sg, ka, 1);
-	sg_line_add(sg, "switch:", 1);
+	sg_lines_add(sg->lines, kg, 1);
+	sg_lines_add(sg->lines, ka, 1);
+	sg_lines_add(sg->lines, "switch:", 1);
 	return true;
 }
 
@@ -183,10 +176,10 @@ void sg_admit_release(struct sg *sg, const struct sg_mgw *mgw)
 	char k[96];
 
 	key(k, sizeof(k), "mg", mgw->name);
-	sg_line_add(sg, k, -1);
+	sg_lines_add(sg->lines, k, -1);
 	key(k, sizeof(k), "ac", mgw->account);
-	sg_line_add(sg, k, -1);
-	sg_line_add(sg, "switch:", -1);
+	sg_lines_add(sg->lines, k, -1);
+	sg_lines_add(sg->lines, "switch:", -1);
 }
 
 static uint64_t sum(const struct sg_admit_counts *n)
@@ -198,17 +191,33 @@ static uint64_t sum(const struct sg_admit_counts *n)
  * Housekeeping (signalingd's tick): one line for the refusals since the
  * last one, at most every SUMMARY_MS, naming the gateway refused most.
  */
+struct top {
+	const char *name;
+	uint64_t n;
+};
+
+/* the gateway refused most since the last line; every window count reset */
+static bool top_h(const char *name, void *entry, void *arg)
+{
+	struct sg_bucket_entry *e = entry;
+	struct top *t = arg;
+
+	if (e->refused_win > t->n) {
+		t->name = name;
+		t->n = e->refused_win;
+	}
+	e->refused_win = 0;
+	return false;
+}
+
 void sg_admit_tick(struct sg *sg, int64_t now_ms)
 {
 	struct sg_admit_state *st = sg->admit;
-	const struct sg_bucket_entry *top = NULL;
+	struct top top = {"-", 0};
 
 	if (!st || !sum(&st->win) || now_ms - st->last_summary_ms < SUMMARY_MS)
 		return;
-	for (struct sg_bucket_entry *e = st->buckets; e; e = e->next)
-		if (e->refused_win &&
-		    (!top || e->refused_win > top->refused_win))
-			top = e;
+	sw_ntab_walk(st->buckets, top_h, &top);
 	sw_warn("admission refused %llu calls (503, no CDR) since the last "
 		"summary: CPS %llu, gateway concurrency %llu, account "
 		"concurrency %llu, switch concurrency %llu; most from mapping "
@@ -217,11 +226,9 @@ void sg_admit_tick(struct sg *sg, int64_t now_ms)
 		(unsigned long long)st->win.cps,
 		(unsigned long long)st->win.gateway_calls,
 		(unsigned long long)st->win.account_calls,
-		(unsigned long long)st->win.switch_calls, top ? top->name : "-",
-		top ? (unsigned long long)top->refused_win : 0ULL);
+		(unsigned long long)st->win.switch_calls, top.name,
+		(unsigned long long)top.n);
 	memset(&st->win, 0, sizeof(st->win));
-	for (struct sg_bucket_entry *e = st->buckets; e; e = e->next)
-		e->refused_win = 0;
 	st->last_summary_ms = now_ms;
 }
 
@@ -231,6 +238,16 @@ void sg_admit_counts(const struct sg *sg, struct sg_admit_counts *out)
 	memset(out, 0, sizeof(*out));
 	if (sg->admit)
 		*out = sg->admit->total;
+}
+
+static bool by_gateway_h(const char *name, void *entry, void *arg)
+{
+	const struct sg_bucket_entry *e = entry;
+
+	if (e->refused)
+		json_object_set_new(arg, name,
+				    json_integer((json_int_t)e->refused));
+	return false;
 }
 
 /*
@@ -243,12 +260,8 @@ json_t *sg_admit_json(const struct sg *sg)
 	json_t *by = json_object();
 
 	sg_admit_counts(sg, &n);
-	for (const struct sg_bucket_entry *e = sg->admit ? sg->admit->buckets
-							 : NULL;
-	     e && by; e = e->next)
-		if (e->refused)
-			json_object_set_new(
-			    by, e->name, json_integer((json_int_t)e->refused));
+	if (sg->admit && by)
+		sw_ntab_walk(sg->admit->buckets, by_gateway_h, by);
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o*}", "total",
 			 (json_int_t)sum(&n), "cps", (json_int_t)n.cps,
 			 "gateway_calls", (json_int_t)n.gateway_calls,

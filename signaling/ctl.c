@@ -24,6 +24,8 @@
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
 #include "signaling/route.h"
+#include "signaling/lines.h"
+#include "signaling/registrar.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
 #include "signaling/spool.h"
@@ -67,8 +69,8 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 	for (size_t i = 0; i < sg->tables->ngws; i++) {
 		const struct sg_gw *g = &sg->tables->gws[i];
 
-		if (g->line_limit > 0 &&
-		    sg_line_active(sg, g->name) >= (unsigned)g->line_limit)
+		if (g->line_limit > 0 && sg_lines_active(sg->lines, g->name) >=
+					     (unsigned)g->line_limit)
 			json_array_append_new(full, json_string(g->name));
 	}
 	for (struct sg_call *c = sg->calls; c; c = c->next)
@@ -94,11 +96,11 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		"health", detail[0] ? "degraded" : "ok", "detail", detail,
 		"calls", (int)sg->ncalls, "media_nodes", nodes, "cdr_pending",
 		(json_int_t)sg_spool_pending(sg->spool), "registrations",
-		(int)sg_sip_registrations(sg), "gateways_offline", offline,
-		"host", sw_sysperf_json(&perf), "calls_started",
-		(json_int_t)sg->calls_started, "gateways_full", full, "refused",
-		sg_admit_json(sg), "edge", sg_edge_json(sg->edge, now),
-		"longest_call",
+		(int)sg_registrar_count(sg->registrar, sw_time_mono_ms()),
+		"gateways_offline", offline, "host", sw_sysperf_json(&perf),
+		"calls_started", (json_int_t)sg->calls_started, "gateways_full",
+		full, "refused", sg_admit_json(sg), "edge",
+		sg_edge_json(sg->edge, now), "longest_call",
 		longest ? json_pack(
 			      "{s:s, s:s, s:I}", "id", longest->id, "account",
 			      longest->account, "duration_s",
@@ -241,17 +243,17 @@ static void route_analyze(struct sg *sg, struct sw_bus_req *req,
 		unsigned att, ans;
 		json_t *o;
 
-		sg_stats_get(sg, g->name, t->params.asr.window_s,
+		sg_stats_get(sg->stats, g->name, t->params.asr.window_s,
 			     sw_time_mono_ms(), &att, &ans);
 		o = json_pack("{s:s, s:s#, s:i, s:b, s:i, s:i, s:s, s:s,"
 			      " s:s, s:i, s:i, s:b}",
 			      "gateway", g->name, "prefix", callee,
 			      (int)cands[i].prefix_len, "priority", g->priority,
 			      "protect", g->protect, "line_use",
-			      (int)sg_line_active(sg, g->name), "line_limit",
-			      g->line_limit, "address", g->address,
-			      "gateway_prefix", g->tech_prefix, "skip",
-			      busy ? busy : "", "attempts", (int)att,
+			      (int)sg_lines_active(sg->lines, g->name),
+			      "line_limit", g->line_limit, "address",
+			      g->address, "gateway_prefix", g->tech_prefix,
+			      "skip", busy ? busy : "", "attempts", (int)att,
 			      "answered", (int)ans, "asr_below_threshold",
 			      cands[i].below);
 		/* buy rate per minute in micro-units, -1 when unknown */
@@ -375,7 +377,7 @@ static void stats_asr(struct sg *sg, struct sw_bus_req *req, const json_t *body)
 		ans = sw_jv_int(&gv, g, "answered", 0, UINT32_MAX, true, 0);
 		if (gv.bad || !*name)
 			continue;
-		sg_stats_feed(sg, name, (unsigned)att, (unsigned)ans,
+		sg_stats_feed(sg->stats, name, (unsigned)att, (unsigned)ans,
 			      (int)window, now);
 		n++;
 	}

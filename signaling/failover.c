@@ -14,6 +14,7 @@
 #include "signaling/failover.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
+#include "signaling/lines.h"
 #include "signaling/sg.h"
 #include "signaling/stats.h"
 #include "signaling/tables.h"
@@ -28,7 +29,7 @@ static unsigned gw_load(const struct sg_gw *gw, void *arg)
 
 	if (!gw->line_limit)
 		return 0;
-	return (unsigned)(sg_line_active(sg, gw->name) * 1000U /
+	return (unsigned)(sg_lines_active(sg->lines, gw->name) * 1000U /
 			  (unsigned)gw->line_limit);
 }
 
@@ -61,8 +62,8 @@ static void gw_asr(const struct sg_gw *gw, void *arg, unsigned *asr,
 	const struct sg_asr_config *cfg = &x->t->params.asr;
 	unsigned att, ans;
 
-	sg_stats_get(x->sg, gw->name, cfg->window_s, sw_time_mono_ms(), &att,
-		     &ans);
+	sg_stats_get(x->sg->stats, gw->name, cfg->window_s, sw_time_mono_ms(),
+		     &att, &ans);
 	*asr = att ? ans * 1000U / att : 1000U;
 	*below = att >= (unsigned)cfg->min_calls &&
 		 *asr < (unsigned)cfg->threshold_pct * 10U;
@@ -149,10 +150,10 @@ static void take_line(struct sg_call *c, const struct sg_gw *gw)
 {
 	char k[96];
 
-	sg_line_add(c->sg, gw->name, 1);
+	sg_lines_add(c->sg->lines, gw->name, 1);
 	if (gw->group[0]) {
 		group_key(k, sizeof(k), gw);
-		sg_line_add(c->sg, k, 1);
+		sg_lines_add(c->sg->lines, k, 1);
 	}
 	c->b_line = true;
 }
@@ -162,10 +163,10 @@ static void release_line(struct sg_call *c)
 	char k[96];
 
 	if (c->b_line && c->gw) {
-		sg_line_add(c->sg, c->gw->name, -1);
+		sg_lines_add(c->sg->lines, c->gw->name, -1);
 		if (c->gw->group[0]) {
 			group_key(k, sizeof(k), c->gw);
-			sg_line_add(c->sg, k, -1);
+			sg_lines_add(c->sg->lines, k, -1);
 		}
 		c->b_line = false;
 	}
@@ -184,12 +185,12 @@ const char *sg_failover_busy(struct sg *sg, const struct sg_gw *gw,
 	unsigned used;
 
 	if (gw->line_limit &&
-	    sg_line_active(sg, gw->name) >= (unsigned)gw->line_limit)
+	    sg_lines_active(sg->lines, gw->name) >= (unsigned)gw->line_limit)
 		return "line_limit";
 	if (!gw->group[0] || gw->group_capacity <= 0)
 		return NULL;
 	group_key(k, sizeof(k), gw);
-	used = sg_line_active(sg, k);
+	used = sg_lines_active(sg->lines, k);
 	if (used >= (unsigned)gw->group_capacity)
 		return "group_capacity";
 	if (!priority_customer && !gw->protect &&
@@ -345,9 +346,9 @@ static void record_end(struct sg_call *c, int code)
 	if (!a->end_ms) {
 		a->code = code;
 		a->end_ms = sw_time_wall_ms();
-		sg_stats_record(c->sg, a->gateway, code >= 200 && code < 300,
-				c->tables->params.asr.window_s,
-				sw_time_mono_ms());
+		sg_stats_record(
+		    c->sg->stats, a->gateway, code >= 200 && code < 300,
+		    c->tables->params.asr.window_s, sw_time_mono_ms());
 	}
 }
 

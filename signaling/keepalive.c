@@ -1,12 +1,14 @@
 /*
  * keepalive.c - OPTIONS probes and the offline state of routing gateways
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SW_LOG_MODULE "keepalive"
 #include "common/log.h"
+#include "common/ntab.h"
 #include "common/swtime.h"
 #include "common/uuid.h"
 #include "signaling/keepalive.h"
@@ -15,10 +17,12 @@
 
 #define KA_FAILURES 3
 
-struct sg_ka {
-	struct sg_ka *next;
-	struct sg *sg; /* borrowed */
-	char name[64];
+struct sg_keepalive {
+	struct sw_ntab *gws; /* owned: struct ka by gateway name */
+};
+
+/* one gateway's probe state; its address is the probe's magic */
+struct ka {
 	unsigned failures;
 	bool offline;
 	nta_leg_t *leg;	     /* owned: probe dialog */
@@ -27,23 +31,7 @@ struct sg_ka {
 	int64_t last_ms;     /* monotonic, last probe sent */
 };
 
-static struct sg_ka *ka_get(struct sg *sg, const char *name, bool create)
-{
-	struct sg_ka *k;
-
-	for (k = sg->keepalive; k; k = k->next)
-		if (!strcmp(k->name, name))
-			return k;
-	if (!create || !(k = calloc(1, sizeof(*k))))
-		return NULL;
-	k->sg = sg;
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->next = sg->keepalive;
-	sg->keepalive = k;
-	return k;
-}
-
-static void ka_clear(struct sg_ka *k)
+static void ka_clear(struct ka *k)
 {
 	if (k->orq) {
 		nta_outgoing_destroy(k->orq);
@@ -56,9 +44,43 @@ static void ka_clear(struct sg_ka *k)
 	k->done = false;
 }
 
+static void ka_destroy(void *entry)
+{
+	ka_clear(entry);
+}
+
+/** Probe state for no gateway yet. */
+int sg_keepalive_alloc(struct sg_keepalive **kap)
+{
+	struct sg_keepalive *ka;
+	int err;
+
+	if (!kap)
+		return EINVAL;
+	ka = calloc(1, sizeof(*ka));
+	if (!ka)
+		return ENOMEM;
+	err = sw_ntab_alloc(&ka->gws, sizeof(struct ka), ka_destroy);
+	if (err) {
+		free(ka);
+		return err;
+	}
+	*kap = ka;
+	return 0;
+}
+
+/** Destroy every probe and the state (before the SIP agent goes). */
+void sg_keepalive_free(struct sg_keepalive *ka)
+{
+	if (!ka)
+		return;
+	sw_ntab_free(ka->gws);
+	free(ka);
+}
+
 static int ka_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
-	struct sg_ka *k = magic;
+	struct ka *k = magic;
 	int status = sip && sip->sip_status ? sip->sip_status->st_status
 					    : nta_outgoing_status(orq);
 	bool alive;
@@ -69,14 +91,14 @@ static int ka_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (alive) {
 		if (k->offline)
 			sw_info("gateway %s answers OPTIONS (%d): online",
-				k->name, status);
+				sw_ntab_name(k), status);
 		k->failures = 0;
 		k->offline = false;
 	} else if (++k->failures >= KA_FAILURES && !k->offline) {
 		k->offline = true;
 		sw_warn("gateway %s offline: %u OPTIONS failed (last %d); "
 			"Vendor Unreachable",
-			k->name, k->failures, status);
+			sw_ntab_name(k), k->failures, status);
 	}
 	nta_outgoing_destroy(orq);
 	k->orq = NULL;
@@ -94,7 +116,7 @@ static int ka_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 	return 481;
 }
 
-static void ka_send(struct sg *sg, struct sg_ka *k, const struct sg_gw *g)
+static void ka_send(struct sg *sg, struct ka *k, const struct sg_gw *g)
 {
 	sip_contact_t const *me = nta_agent_contact(sg->agent);
 	char ruri[320], from[160], to[320];
@@ -120,6 +142,18 @@ static void ka_send(struct sg *sg, struct sg_ka *k, const struct sg_gw *g)
 		ka_clear(k);
 }
 
+/* an answered probe's leg goes */
+static bool answered_h(const char *name, void *entry, void *arg)
+{
+	struct ka *k = entry;
+
+	(void)name;
+	(void)arg;
+	if (k->done)
+		ka_clear(k);
+	return false;
+}
+
 /* Called from the housekeeping tick: free answered probes, send due ones. */
 void sg_keepalive_tick(struct sg *sg)
 {
@@ -127,18 +161,16 @@ void sg_keepalive_tick(struct sg *sg)
 	int64_t now = sw_time_mono_ms();
 	int64_t every = t->params.options_interval_s * 1000;
 
-	if (!sg->agent || sg->stopping)
+	if (!sg->agent || sg->stopping || !sg->keepalive)
 		return;
-	for (struct sg_ka *k = sg->keepalive; k; k = k->next)
-		if (k->done)
-			ka_clear(k);
+	sw_ntab_walk(sg->keepalive->gws, answered_h, NULL);
 	for (size_t i = 0; i < t->ngws; i++) {
 		const struct sg_gw *g = &t->gws[i];
-		struct sg_ka *k;
+		struct ka *k;
 
 		if (!g->keepalive || g->locked)
 			continue;
-		k = ka_get(sg, g->name, true);
+		k = sw_ntab_get(sg->keepalive->gws, g->name, NULL);
 		if (!k || k->orq || k->leg)
 			continue;
 		if (k->last_ms && now - k->last_ms < every)
@@ -151,7 +183,8 @@ void sg_keepalive_tick(struct sg *sg)
 /* True when the gateway failed its keepalive (and still has it on). */
 bool sg_keepalive_offline(struct sg *sg, const char *gw)
 {
-	struct sg_ka *k = ka_get(sg, gw, false);
+	const struct ka *k =
+	    sg->keepalive ? sw_ntab_find(sg->keepalive->gws, gw) : NULL;
 
 	return k && k->offline;
 }
@@ -160,17 +193,4 @@ bool sg_keepalive_offline(struct sg *sg, const char *gw)
 bool sg_keepalive_skip(const struct sg_gw *gw, void *arg)
 {
 	return gw->keepalive && sg_keepalive_offline(arg, gw->name);
-}
-
-/* Destroy every probe (before the agent goes). */
-void sg_keepalive_free(struct sg *sg)
-{
-	struct sg_ka *k, *n;
-
-	for (k = sg->keepalive; k; k = n) {
-		n = k->next;
-		ka_clear(k);
-		free(k);
-	}
-	sg->keepalive = NULL;
 }

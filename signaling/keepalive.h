@@ -7,6 +7,7 @@
  * offline: route selection skips it.  One 2xx-4xx answer brings it back.
  * State is kept by gateway name, so it survives table reloads.
  *
+ * Ownership: struct sg holds the only reference.
  * Threading: su_root thread only.
  */
 #ifndef SG_KEEPALIVE_H
@@ -16,10 +17,12 @@
 
 struct sg;
 struct sg_gw;
+struct sg_keepalive;
 
+int sg_keepalive_alloc(struct sg_keepalive **kap);
+void sg_keepalive_free(struct sg_keepalive *ka);
 void sg_keepalive_tick(struct sg *sg);
 bool sg_keepalive_offline(struct sg *sg, const char *gw);
 bool sg_keepalive_skip(const struct sg_gw *gw, void *arg);
-void sg_keepalive_free(struct sg *sg);
 
 #endif /* SG_KEEPALIVE_H */

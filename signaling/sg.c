@@ -21,6 +21,8 @@
 #include "signaling/ctl.h"
 #include "signaling/db.h"
 #include "signaling/keepalive.h"
+#include "signaling/lines.h"
+#include "signaling/registrar.h"
 #include "signaling/media.h"
 #include "signaling/digest.h"
 #include "signaling/sg.h"
@@ -43,12 +45,6 @@
 #define DRAIN_MS    3000
 #define LINGER_MS   1000
 #define TEARDOWN_MS 1000
-
-struct sg_line {
-	struct sg_line *next;
-	char name[96];
-	unsigned active;
-};
 
 /* Create and start a one-shot timer on the loop. */
 su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f, void *arg)
@@ -76,40 +72,6 @@ void sg_timer_stop(su_timer_t **tp)
 		su_timer_destroy(*tp);
 		*tp = NULL;
 	}
-}
-
-static struct sg_line *line_get(struct sg *sg, const char *gw, bool create)
-{
-	struct sg_line *l;
-
-	for (l = sg->lines; l; l = l->next)
-		if (!strcmp(l->name, gw))
-			return l;
-	if (!create || !(l = calloc(1, sizeof(*l))))
-		return NULL;
-	snprintf(l->name, sizeof(l->name), "%s", gw);
-	l->next = sg->lines;
-	sg->lines = l;
-	return l;
-}
-
-unsigned sg_line_active(struct sg *sg, const char *gw)
-{
-	struct sg_line *l = line_get(sg, gw, false);
-
-	return l ? l->active : 0;
-}
-
-void sg_line_add(struct sg *sg, const char *gw, int delta)
-{
-	struct sg_line *l = line_get(sg, gw, true);
-
-	if (!l)
-		return;
-	if (delta < 0 && l->active < (unsigned)-delta)
-		l->active = 0;
-	else
-		l->active = (unsigned)((int)l->active + delta);
 }
 
 static int bus_ready(void *magic, su_wait_t *w, void *arg)
@@ -407,6 +369,14 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	e = sg_nonces_alloc(&sg->nonces);
 	if (!e)
 		e = sg_edge_alloc(&sg->edge);
+	if (!e)
+		e = sg_lines_alloc(&sg->lines);
+	if (!e)
+		e = sg_stats_alloc(&sg->stats);
+	if (!e)
+		e = sg_keepalive_alloc(&sg->keepalive);
+	if (!e)
+		e = sg_registrar_alloc(&sg->registrar);
 	if (e)
 		goto out;
 
@@ -541,8 +511,6 @@ int sg_run(struct sg *sg)
 /* Tear everything down (accepts a partly started sg). */
 void sg_free(struct sg *sg)
 {
-	struct sg_line *l, *ln;
-
 	if (!sg)
 		return;
 	if (sg->calls && sg->root && !sg->stopping) {
@@ -573,8 +541,10 @@ void sg_free(struct sg *sg)
 			su_root_step(sg->root, 10);
 	}
 	sg_call_free_all(sg);
-	sg_keepalive_free(sg);
-	sg_sip_free_regs(sg);
+	sg_keepalive_free(sg->keepalive);
+	sg->keepalive = NULL;
+	sg_registrar_free(sg->registrar);
+	sg->registrar = NULL;
 	sg_sip_stop(sg);
 	if (sg->root && sg->sig_registered)
 		su_root_unregister(sg->root, sg->sig_wait, signal_ready, sg);
@@ -587,14 +557,11 @@ void sg_free(struct sg *sg)
 	sg_recovery_close(sg);
 	sg_tables_unref(sg->tables);
 	sg_admit_free(sg);
-	sg_stats_free(sg);
+	sg_stats_free(sg->stats);
 	sg_nonces_free(sg->nonces);
 	sg_edgedb_stop(sg->edgedb);
 	sg_edge_free(sg->edge);
-	for (l = sg->lines; l; l = ln) {
-		ln = l->next;
-		free(l);
-	}
+	sg_lines_free(sg->lines);
 	if (sg->root) {
 		su_root_destroy(sg->root);
 		su_deinit();

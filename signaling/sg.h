@@ -28,12 +28,12 @@ struct sg_billing;
 struct sg_media;
 struct sg_spool;
 struct sg_call;
-struct sg_line;
+struct sg_lines;
 struct sg_bucket_entry;
-struct sg_ka;
-struct sg_gwstat;
+struct sg_keepalive;
+struct sg_gwstats;
 struct sg_recovery;
-struct sg_reg;
+struct sg_registrar;
 struct sg_watch;
 struct sg_edge;
 struct sg_edgedb;
@@ -64,19 +64,19 @@ struct sg {
 	struct sg_call *calls;	    /* owned: active calls */
 	unsigned ncalls;
 	uint64_t calls_started; /* since start: calls per second (billingd) */
-	struct sg_line *lines;	/* owned: per-gateway line use */
-	struct sg_admit_state *admit; /* owned: admission.c's state */
-	struct sg_ka *keepalive;      /* owned: OPTIONS probe state */
-	struct sg_gwstat *stats;      /* owned: ASR counters */
-	struct sg_recovery *recovery; /* owned: calls journal */
-	struct sg_reg *regs;	      /* owned: registered phones */
-	struct sg_tcpguard *tcpguard; /* owned: SIP over TCP bounds */
-	unsigned rr;		      /* round-robin counter of routing */
-	char nonce_secret[40];	      /* keys the digest nonces */
-	struct sg_nonces *nonces;     /* owned: digest nonces in use */
-	uint64_t nonce_seq;	      /* makes each nonce its own */
-	struct sg_edge *edge;	      /* owned: rate limits, blacklist */
-	struct sg_edgedb *edgedb;     /* owned: blacklist writer */
+	struct sg_lines *lines; /* owned: lines in use by key */
+	struct sg_admit_state *admit;	/* owned: admission.c's state */
+	struct sg_keepalive *keepalive; /* owned: OPTIONS probe state */
+	struct sg_gwstats *stats;	/* owned: ASR counters */
+	struct sg_recovery *recovery;	/* owned: calls journal */
+	struct sg_registrar *registrar; /* owned: registered phones */
+	struct sg_tcpguard *tcpguard;	/* owned: SIP over TCP bounds */
+	unsigned rr;			/* round-robin counter of routing */
+	char nonce_secret[40];		/* keys the digest nonces */
+	struct sg_nonces *nonces;	/* owned: digest nonces in use */
+	uint64_t nonce_seq;		/* makes each nonce its own */
+	struct sg_edge *edge;		/* owned: rate limits, blacklist */
+	struct sg_edgedb *edgedb;	/* owned: blacklist writer */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	int64_t last_cal_ms; /* calendars refreshed */
@@ -93,9 +93,5 @@ int sg_check_config(const char *conf_path);
 /* timers of the loop: create-and-start, and stop-and-clear */
 su_timer_t *sg_timer_start(struct sg *sg, int64_t ms, su_timer_f f, void *arg);
 void sg_timer_stop(su_timer_t **tp);
-
-/* per routing gateway line use (survives table reloads, keyed by name) */
-unsigned sg_line_active(struct sg *sg, const char *gw);
-void sg_line_add(struct sg *sg, const char *gw, int delta);
 
 #endif /* SG_SG_H */

@@ -15,6 +15,7 @@
 #include "signaling/edge.h"
 #include "signaling/edgedb.h"
 #include "signaling/sg.h"
+#include "signaling/registrar.h"
 #include "signaling/sip.h"
 #include "signaling/tables.h"
 #include "signaling/tcpguard.h"
@@ -263,54 +264,16 @@ static void unknown_user(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	challenge(sg, agent, msg, reg, src, false);
 }
 
-struct sg_reg {
-	struct sg_reg *next;
-	char number[65];
-	char contact[256];
-	int64_t expires_ms; /* monotonic */
-};
-
-/* the registration of a phone, expired ones dropped on the way */
-static struct sg_reg **reg_find(struct sg *sg, const char *number)
-{
-	struct sg_reg **pp = &sg->regs, *r;
-	int64_t now = sw_time_mono_ms();
-
-	while ((r = *pp)) {
-		if (r->expires_ms <= now) {
-			*pp = r->next;
-			free(r);
-			continue;
-		}
-		if (!strcmp(r->number, number))
-			return pp;
-		pp = &r->next;
-	}
-	return pp;
-}
-
-/* Registered phones right now. */
-unsigned sg_sip_registrations(struct sg *sg)
-{
-	unsigned n = 0;
-
-	reg_find(sg, ""); /* drops the expired */
-	for (struct sg_reg *r = sg->regs; r; r = r->next)
-		n++;
-	return n;
-}
-
 /* an authenticated REGISTER of a phone: store or remove its contact */
 static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 			sip_t *sip, const struct sg_mgw *phone, const char *src)
 {
 	struct sg_edge_addr ea;
 	bool have_ea = sg_edge_addr_text(&ea, src);
-	int64_t now = sw_time_mono_ms();
-	struct sg_reg **pp = reg_find(sg, phone->username), *r = *pp;
+	int64_t now = sw_time_mono_ms(), until;
 	sip_contact_t const *m = sip->sip_contact;
 	unsigned expires = 3600;
-	char hdr[320];
+	char hdr[320], *u;
 
 	if (sip->sip_expires)
 		expires = sip->sip_expires->ex_delta;
@@ -319,54 +282,28 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	if (expires > 3600)
 		expires = 3600;
 	if (!m || expires == 0 || (m->m_url->url_type == url_any)) {
-		if (r) {
-			*pp = r->next;
-			free(r);
-		}
+		sg_registrar_del(sg->registrar, phone->username);
 		if (have_ea)
 			sg_edge_trust(sg->edge, &ea, now, 0);
 		sw_info("phone %s unregistered", phone->username);
 		nta_msg_treply(agent, msg, SIP_200_OK, TAG_END());
 		return;
 	}
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (!r) {
-			nta_msg_treply(agent, msg,
-				       SIP_500_INTERNAL_SERVER_ERROR,
-				       TAG_END());
-			return;
-		}
-		snprintf(r->number, sizeof(r->number), "%s", phone->username);
-		r->next = sg->regs;
-		sg->regs = r;
+	u = url_as_string(msg_home(msg), m->m_url);
+	until = now + (int64_t)expires * 1000;
+	if (sg_registrar_set(sg->registrar, phone->username, u ? u : "",
+			     until)) {
+		nta_msg_treply(agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+			       TAG_END());
+		return;
 	}
-	{
-		su_home_t *home = msg_home(msg);
-		char *u = url_as_string(home, m->m_url);
-
-		snprintf(r->contact, sizeof(r->contact), "%s", u ? u : "");
-	}
-	r->expires_ms = now + (int64_t)expires * 1000;
 	if (have_ea) /* a registered phone's source is not rate limited */
-		sg_edge_trust(sg->edge, &ea, now, r->expires_ms);
-	snprintf(hdr, sizeof(hdr), "<%s>;expires=%u", r->contact, expires);
+		sg_edge_trust(sg->edge, &ea, now, until);
+	snprintf(hdr, sizeof(hdr), "<%s>;expires=%u", u ? u : "", expires);
 	sw_info("phone %s registered at %s for %u s", phone->username,
-		r->contact, expires);
+		u ? u : "", expires);
 	nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_CONTACT_STR(hdr),
 		       TAG_END());
-}
-
-/* Forget every registration (shutdown). */
-void sg_sip_free_regs(struct sg *sg)
-{
-	struct sg_reg *r, *n;
-
-	for (r = sg->regs; r; r = n) {
-		n = r->next;
-		free(r);
-	}
-	sg->regs = NULL;
 }
 
 /*

@@ -25,7 +25,5 @@ struct sg;
 int sg_sip_start(struct sg *sg, char *err, size_t errsz);
 void sg_sip_params(struct sg *sg);
 void sg_sip_stop(struct sg *sg);
-unsigned sg_sip_registrations(struct sg *sg);
-void sg_sip_free_regs(struct sg *sg);
 
 #endif /* SG_SIP_H */

@@ -6,14 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "signaling/sg.h"
+#include "common/ntab.h"
 #include "signaling/stats.h"
 
 #define NBUCKETS 60
 
-struct sg_gwstat {
-	struct sg_gwstat *next;
-	char name[64];
+struct sg_gwstats {
+	struct sw_ntab *gws; /* owned: struct gwstat by gateway name */
+};
+
+struct gwstat {
 	int64_t slot[NBUCKETS]; /* bucket number held by each slot */
 	unsigned attempts[NBUCKETS];
 	unsigned answered[NBUCKETS];
@@ -59,20 +61,49 @@ int sg_asr_config_parse(struct sg_asr_config *cfg, const char *s)
 	return 0;
 }
 
-static struct sg_gwstat *stat_get(struct sg *sg, const char *gw, bool create)
+/** Counters for no gateway yet. */
+int sg_stats_alloc(struct sg_gwstats **stp)
 {
-	struct sg_gwstat *st;
+	struct sg_gwstats *st;
+	int err;
 
-	for (st = sg->stats; st; st = st->next)
-		if (!strcmp(st->name, gw))
-			return st;
-	if (!create || !(st = calloc(1, sizeof(*st))))
+	if (!stp)
+		return EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return ENOMEM;
+	err = sw_ntab_alloc(&st->gws, sizeof(struct gwstat), NULL);
+	if (err) {
+		free(st);
+		return err;
+	}
+	*stp = st;
+	return 0;
+}
+
+/** Free the counters (NULL is fine). */
+void sg_stats_free(struct sg_gwstats *st)
+{
+	if (!st)
+		return;
+	sw_ntab_free(st->gws);
+	free(st);
+}
+
+/* the gateway's counters, made (every slot empty) when create */
+static struct gwstat *stat_get(const struct sg_gwstats *sts, const char *gw,
+			       bool create)
+{
+	struct gwstat *st;
+	bool created = false;
+
+	if (!sts || !gw)
 		return NULL;
-	snprintf(st->name, sizeof(st->name), "%s", gw);
-	for (int i = 0; i < NBUCKETS; i++)
+	if (!create)
+		return sw_ntab_find(sts->gws, gw);
+	st = sw_ntab_get(sts->gws, gw, &created);
+	for (int i = 0; created && i < NBUCKETS; i++)
 		st->slot[i] = -1;
-	st->next = sg->stats;
-	sg->stats = st;
 	return st;
 }
 
@@ -84,10 +115,10 @@ static int64_t bucket_of(int window_s, int64_t now_ms)
 }
 
 /* Count one finished attempt of gw. */
-void sg_stats_record(struct sg *sg, const char *gw, bool answered, int window_s,
-		     int64_t now_ms)
+void sg_stats_record(struct sg_gwstats *sts, const char *gw, bool answered,
+		     int window_s, int64_t now_ms)
 {
-	struct sg_gwstat *st = stat_get(sg, gw, true);
+	struct gwstat *st = stat_get(sts, gw, true);
 	int64_t b = bucket_of(window_s, now_ms);
 	int i = (int)(b % NBUCKETS);
 
@@ -104,10 +135,10 @@ void sg_stats_record(struct sg *sg, const char *gw, bool answered, int window_s,
 }
 
 /* Attempts and answers of gw within the window ending now. */
-void sg_stats_get(struct sg *sg, const char *gw, int window_s, int64_t now_ms,
-		  unsigned *attempts, unsigned *answered)
+void sg_stats_get(const struct sg_gwstats *sts, const char *gw, int window_s,
+		  int64_t now_ms, unsigned *attempts, unsigned *answered)
 {
-	struct sg_gwstat *st = stat_get(sg, gw, false);
+	const struct gwstat *st = stat_get(sts, gw, false);
 	int64_t b = bucket_of(window_s, now_ms);
 
 	*attempts = *answered = 0;
@@ -132,10 +163,10 @@ void sg_stats_get(struct sg *sg, const char *gw, int window_s, int64_t now_ms,
  * attempts): the ASR sorting uses them while fresh, so every signalingd
  * sorts on the calls of all of them.
  */
-void sg_stats_feed(struct sg *sg, const char *gw, unsigned attempts,
+void sg_stats_feed(struct sg_gwstats *sts, const char *gw, unsigned attempts,
 		   unsigned answered, int window_s, int64_t now_ms)
 {
-	struct sg_gwstat *st = stat_get(sg, gw, true);
+	struct gwstat *st = stat_get(sts, gw, true);
 
 	if (!st)
 		return;
@@ -143,15 +174,4 @@ void sg_stats_feed(struct sg *sg, const char *gw, unsigned attempts,
 	st->fed_answered = answered <= attempts ? answered : attempts;
 	st->fed_window_s = window_s;
 	st->fed_ms = now_ms;
-}
-
-void sg_stats_free(struct sg *sg)
-{
-	struct sg_gwstat *st, *n;
-
-	for (st = sg->stats; st; st = n) {
-		n = st->next;
-		free(st);
-	}
-	sg->stats = NULL;
 }

@@ -12,6 +12,7 @@
  * SG_STATS_FED_FRESH_MS and not below this process's own, they are the
  * ones the sorting uses.
  *
+ * Ownership: struct sg holds the only reference.
  * Threading: su_root thread only.
  */
 #ifndef SG_STATS_H
@@ -20,8 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct sg;
-struct sg_gw;
+struct sg_gwstats;
 
 struct sg_asr_config {
 	bool on;
@@ -31,13 +31,14 @@ struct sg_asr_config {
 };
 
 int sg_asr_config_parse(struct sg_asr_config *cfg, const char *s);
-void sg_stats_record(struct sg *sg, const char *gw, bool answered, int window_s,
-		     int64_t now_ms);
-void sg_stats_get(struct sg *sg, const char *gw, int window_s, int64_t now_ms,
-		  unsigned *attempts, unsigned *answered);
-void sg_stats_feed(struct sg *sg, const char *gw, unsigned attempts,
+int sg_stats_alloc(struct sg_gwstats **stp);
+void sg_stats_free(struct sg_gwstats *st);
+void sg_stats_record(struct sg_gwstats *st, const char *gw, bool answered,
+		     int window_s, int64_t now_ms);
+void sg_stats_get(const struct sg_gwstats *st, const char *gw, int window_s,
+		  int64_t now_ms, unsigned *attempts, unsigned *answered);
+void sg_stats_feed(struct sg_gwstats *st, const char *gw, unsigned attempts,
 		   unsigned answered, int window_s, int64_t now_ms);
-void sg_stats_free(struct sg *sg);
 
 #define SG_STATS_FED_FRESH_MS 60000
 

@@ -1,0 +1,29 @@
+/*
+ * registrar.h - where registered phones are (SPEC §3.1 phone mode)
+ *
+ * A phone (a mapping gateway of auth_mode phone) that REGISTERs with
+ * digest gets its contact kept here under its number until the
+ * registration expires.  sip.c answers the REGISTER; health.ping counts
+ * the registrations.
+ *
+ * Ownership: struct sg holds the only reference.
+ * Threading: signalingd's loop only.
+ * Bus:       none.
+ */
+#ifndef SG_REGISTRAR_H
+#define SG_REGISTRAR_H
+
+#include <stdint.h>
+
+struct sg_registrar;
+
+int sg_registrar_alloc(struct sg_registrar **rp);
+void sg_registrar_free(struct sg_registrar *r);
+int sg_registrar_set(struct sg_registrar *r, const char *number,
+		     const char *contact, int64_t expires_ms);
+void sg_registrar_del(struct sg_registrar *r, const char *number);
+const char *sg_registrar_contact(const struct sg_registrar *r,
+				 const char *number, int64_t now_ms);
+unsigned sg_registrar_count(struct sg_registrar *r, int64_t now_ms);
+
+#endif /* SG_REGISTRAR_H */
