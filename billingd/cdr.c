@@ -13,8 +13,9 @@
  * array in one statement.  At low load a batch is one CDR and goes at once;
  * under load batches grow by themselves while the previous one commits
  * (group commit).  A second statement starts only when STORE_SECOND_MIN
- * CDRs are waiting, so the second slot never carries a batch of one; the
- * two lock their account rows in id order and never deadlock.  A batch
+ * CDRs are waiting, so the second slot never carries a batch of one.  Each
+ * locks its account rows (in id order: no deadlock) only once its CDR rows
+ * are in, so two statements insert side by side.  A batch
  * the server rejects as a whole (a bad value in one record) is retried one
  * CDR per statement, so one bad CDR never blocks the others.
  */
@@ -126,13 +127,14 @@ static const char sql_store[] =
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
-    "  agent_chain, agent_fees FROM new),"
+    "  agent_chain, agent_fees FROM new RETURNING 1 AS one),"
     " att AS ("
     " INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
     "  end_ms)"
     " SELECT new.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
     " FROM new, jsonb_to_recordset(new.attempts) AS a(seq integer,"
-    "  gateway text, code integer, start_ms bigint, end_ms bigint)),"
+    "  gateway text, code integer, start_ms bigint, end_ms bigint)"
+    " RETURNING 1 AS one),"
     /* every debit: the customer's fee and each agent level's */
     " debit AS ("
     " SELECT id, ord, 0 AS lvl, account_id, fee FROM new"
@@ -143,10 +145,13 @@ static const char sql_store[] =
     "  account_id bigint, fee bigint) WHERE f.fee <> 0),"
     " tot AS ("
     " SELECT account_id, sum(fee) AS total FROM debit GROUP BY account_id),"
-    /* the accounts' rows locked in id order first: two batches in flight
-     * that debit the same accounts wait for each other, never deadlock */
+    /* the accounts' rows locked in id order, and only once the CDR rows
+     * are in: two batches in flight insert side by side, wait for each
+     * other only for the debit, and never deadlock */
     " lck AS ("
     " SELECT a.id FROM accounts a WHERE a.id IN (SELECT account_id FROM tot)"
+    " AND (SELECT count(*) FROM ins_cdr) >= 0"
+    " AND (SELECT count(*) FROM att) >= 0"
     " ORDER BY a.id FOR UPDATE),"
     " deb AS ("
     " UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
