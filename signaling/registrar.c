@@ -69,15 +69,6 @@ void sg_registrar_del(struct sg_registrar *r, const char *number)
 		sw_ntab_del(r->phones, number);
 }
 
-/** The contact number is registered at now, or NULL. */
-const char *sg_registrar_contact(const struct sg_registrar *r,
-				 const char *number, int64_t now_ms)
-{
-	const struct reg *g = r ? sw_ntab_find(r->phones, number) : NULL;
-
-	return g && g->expires_ms > now_ms ? g->contact : NULL;
-}
-
 struct sweep {
 	struct sw_ntab *tab;
 	int64_t now_ms;

@@ -22,8 +22,6 @@ void sg_registrar_free(struct sg_registrar *r);
 int sg_registrar_set(struct sg_registrar *r, const char *number,
 		     const char *contact, int64_t expires_ms);
 void sg_registrar_del(struct sg_registrar *r, const char *number);
-const char *sg_registrar_contact(const struct sg_registrar *r,
-				 const char *number, int64_t now_ms);
 unsigned sg_registrar_count(struct sg_registrar *r, int64_t now_ms);
 
 #endif /* SG_REGISTRAR_H */
