@@ -61,6 +61,8 @@ struct mp_leg {
 	unsigned sr_next;
 	uint32_t rtt_ms; /* last RTT measured, 0 = none */
 	bool rtcp_mux;	 /* the peer sent RTCP on the RTP port */
+	bool fwd_set;	 /* fwd: the last RTP relayed from this leg */
+	struct mp_relay_fwd fwd;
 };
 
 struct mp_relay {
@@ -314,6 +316,11 @@ static void rx_rtp(struct mp_sock *s, const uint8_t *buf, size_t len,
 				   in->relay->media_arg);
 		return;
 	}
+	if (!in->fwd_set || in->pt < 0 || hdr.pt == in->pt)
+		in->fwd.ts = hdr.ts;
+	in->fwd_set = true;
+	in->fwd.ssrc = hdr.ssrc;
+	in->fwd.seq = hdr.seq;
 	if (sock_send(&out->rtp, buf, len)) {
 		out->st.tx_packets++;
 		out->st.tx_bytes += len;
@@ -670,6 +677,21 @@ int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay)
 	return relay->leg[0].last_rtp_ms > relay->leg[1].last_rtp_ms
 		   ? relay->leg[0].last_rtp_ms
 		   : relay->leg[1].last_rtp_ms;
+}
+
+/*
+ * The header of the last RTP packet relayed untouched from leg from's peer
+ * (the media timestamp: telephone-events keep their digit's start), so an
+ * engine started mid-call continues that stream.  false when none was.
+ */
+bool mp_relay_forwarded(const struct mp_relay *relay, enum mp_leg_id from,
+			struct mp_relay_fwd *fwd)
+{
+	if (!relay || !fwd || (from != MP_LEG_A && from != MP_LEG_B) ||
+	    !relay->leg[from].fwd_set)
+		return false;
+	*fwd = relay->leg[from].fwd;
+	return true;
 }
 
 /* Route received RTP to h (the decoded path); NULL restores plain relaying. */

@@ -36,6 +36,13 @@ enum mp_leg_id {
 	MP_LEG_B = 1,
 };
 
+/* what a plain relay last sent on from one leg's peer */
+struct mp_relay_fwd {
+	uint32_t ssrc;
+	uint16_t seq;
+	uint32_t ts;
+};
+
 struct sa;
 struct mp_ports;
 struct mp_relay;
@@ -71,6 +78,8 @@ uint16_t mp_relay_port(const struct mp_relay *relay, enum mp_leg_id leg);
 void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id leg,
 		    struct mp_leg_stats *st);
 int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay);
+bool mp_relay_forwarded(const struct mp_relay *relay, enum mp_leg_id from,
+			struct mp_relay_fwd *fwd);
 void mp_relay_set_media_handler(struct mp_relay *relay, mp_relay_media_h *h,
 				void *arg);
 int mp_relay_send(struct mp_relay *relay, enum mp_leg_id to, const uint8_t *buf,

@@ -121,6 +121,8 @@ struct mp_session *mp_session_find(const struct mp_node *node, const char *id)
 /* what a pair of plans asks of the engine */
 struct need {
 	bool engine;  /* more than a plain relay */
+	bool late;    /* a plain relay until a digit by SIP INFO must go to
+		       * a leg as RFC 2833: the engine starts then */
 	bool decoded; /* audio decoded: xcode_budget */
 	struct mp_xcode_plan x[2];
 };
@@ -172,11 +174,20 @@ static enum sw_dtmf send_method(const struct mp_xcode_plan *x)
 	}
 }
 
+/* a digit from leg from by SIP INFO goes to leg to as RFC 2833 events */
+static bool info_to_events(const struct mp_xcode_plan *from,
+			   const struct mp_xcode_plan *to)
+{
+	return accepts_info(from) && send_method(to) == SW_DTMF_RFC2833;
+}
+
 /*
  * Decide what plans a and b need.  Until both codecs are known the
  * session is a plain relay.  A digit signalingd gets by SIP INFO from one
  * leg that the other leg takes as RFC 2833 needs an engine too (the relay
- * cannot make events: media.play_dtmf).  EINVAL/ENOTSUP/ERANGE with err
+ * cannot make events), but only from the first such digit on: until then
+ * the pair is relayed untouched (late; media.play_dtmf starts the engine,
+ * which continues the relayed streams).  EINVAL/ENOTSUP/ERANGE with err
  * naming the field when the engine is needed but cannot take the plans.
  */
 static int need_of(struct need *n, const struct mp_plan *a,
@@ -207,17 +218,20 @@ static int need_of(struct need *n, const struct mp_plan *a,
 	for (int i = 0; i < 2; i++)
 		xplan_of(&n->x[i], p[i], pt[i]);
 
-	n->engine = mp_xcode_needed(&n->x[0], &n->x[1]) ||
-		    (accepts_info(&n->x[0]) &&
-		     send_method(&n->x[1]) == SW_DTMF_RFC2833) ||
-		    (accepts_info(&n->x[1]) &&
-		     send_method(&n->x[0]) == SW_DTMF_RFC2833);
-	if (!n->engine)
+	n->engine = mp_xcode_needed(&n->x[0], &n->x[1]);
+	n->late = !n->engine && (info_to_events(&n->x[0], &n->x[1]) ||
+				 info_to_events(&n->x[1], &n->x[0]));
+	if (!n->engine && !n->late)
 		return 0;
 
 	for (int i = 0; i < 2; i++) {
 		int e = mp_xcode_plan_check(&n->x[i]);
 
+		if (e && n->late) {
+			/* INFO digits toward this pair are dropped */
+			memset(n, 0, sizeof(*n));
+			return 0;
+		}
 		switch (e) {
 
 		case 0:
@@ -474,12 +488,50 @@ void mp_session_xtick(struct mp_node *node)
 }
 
 /*
+ * The first digit by SIP INFO for a leg that takes RFC 2833, on a plain
+ * relay: start the engine that makes the events.  It takes over both
+ * relayed streams where they are (same SSRC, next sequence number, the
+ * timestamps as they come), so each peer sees one stream with the events
+ * added.  ENOTCONN when the plans do not allow an engine (need_of).
+ */
+static int late_engine(struct mp_session *sess, enum mp_leg_id from, char digit,
+		       uint32_t duration_ms)
+{
+	struct mp_xcode *xc = NULL;
+	struct need n;
+	char err[160];
+
+	if (need_of(&n, &sess->plan[MP_LEG_A], &sess->plan[MP_LEG_B], err,
+		    sizeof(err)) ||
+	    !n.late)
+		return ENOTCONN;
+	if (engine_alloc(&xc, sess, &n, &sess->media, err, sizeof(err))) {
+		sw_cwarn(sess->id, "dtmf %c: no media engine: %s", digit, err);
+		return ENOTCONN;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct mp_relay_fwd f;
+
+		if (mp_relay_forwarded(sess->relay, (enum mp_leg_id)i, &f))
+			mp_xcode_continue(xc, i ? MP_XCODE_A : MP_XCODE_B,
+					  f.ssrc, f.seq, f.ts);
+	}
+	sw_cinfo(sess->id, "dtmf %c by INFO from %c: media engine started",
+		 digit, leg_name[from]);
+	engine_set(sess, xc, &n);
+
+	return mp_xcode_dtmf_in(sess->xc,
+				from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A,
+				digit, duration_ms, sw_time_mono_ms());
+}
+
+/*
  * A digit signalingd received by SIP INFO from leg from (media.play_dtmf):
  * the engine delivers it to the other leg by that leg's send method.  A
- * plain relay can only hand it back for SIP INFO (media.event with
- * send_info) or drop it (send method none, or from does not take INFO);
- * ENOTCONN when the other leg wants RFC 2833 or tones and there is no
- * engine (codecs not known yet).
+ * plain relay hands it back for SIP INFO (media.event with send_info),
+ * drops it (send method none, or from does not take INFO), or starts the
+ * engine for a leg that takes RFC 2833 (late_engine); ENOTCONN when the
+ * other leg wants tones, or events before both codecs are known.
  */
 int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
 			 char digit, uint32_t duration_ms)
@@ -508,6 +560,8 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
 	}
 	switch (send_method(&x[to])) {
 
+	case SW_DTMF_RFC2833:
+		return late_engine(sess, from, digit, duration_ms);
 	case SW_DTMF_NONE:
 		sw_cinfo(sess->id, "dtmf %c for %c dropped: dtmf_send none",
 			 digit, leg_name[to]);
@@ -665,7 +719,8 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 	    node->nxcode >= node->conf.xcode_budget)
 		return EDQUOT;
 
-	keep = sess->xc && n.engine && xplan_eq(&n.x[0], &sess->xplan[0]) &&
+	keep = sess->xc && (n.engine || n.late) &&
+	       xplan_eq(&n.x[0], &sess->xplan[0]) &&
 	       xplan_eq(&n.x[1], &sess->xplan[1]) && conf_eq(&mc, &sess->media);
 	if (n.engine && !keep) {
 		err = engine_alloc(&xc, sess, &n, &mc, errmsg, errsz);

@@ -1078,6 +1078,30 @@ int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
 }
 
 /**
+ * Continue, toward leg @to, the stream a plain relay was forwarding to it
+ * untouched (an engine started mid-call): the same SSRC, the sequence
+ * number after @last_seq, and forwarded audio keeps the timestamps it
+ * comes with (@last_ts was the last), so the peer sees one unbroken stream
+ * with events added.  Call before the first mp_xcode_input().
+ */
+void mp_xcode_continue(struct mp_xcode *xc, enum mp_xcode_leg to, uint32_t ssrc,
+		       uint16_t last_seq, uint32_t last_ts)
+{
+	struct xc_leg *l;
+
+	if (!xc || (to != MP_XCODE_A && to != MP_XCODE_B))
+		return;
+	l = &xc->leg[to];
+	l->ssrc_out = ssrc;
+	l->txs.ssrc = ssrc;
+	l->seq_out = (uint16_t)(last_seq + 1);
+	l->ts_out = last_ts + l->rtp_rate / 1000 * l->ptime;
+	l->pass_anchor = true;
+	l->pass_ssrc = ssrc;
+	l->pass_off = 0;
+}
+
+/**
  * A digit received from @from by SIP INFO (media.play_dtmf): delivered to
  * the other leg by its send method, subject to @from's receive lock.
  */

@@ -120,6 +120,8 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms);
 int mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 			const uint8_t *pkt, size_t len, int64_t now_ms);
+void mp_xcode_continue(struct mp_xcode *xc, enum mp_xcode_leg to, uint32_t ssrc,
+		       uint16_t last_seq, uint32_t last_ts);
 int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
 		     uint32_t duration_ms, int64_t now_ms);
 bool mp_xcode_decodes(const struct mp_xcode *xc, enum mp_xcode_leg from);

@@ -165,6 +165,17 @@ def _info_to_rfc2833(stack, caller_audio):
     audio_pkts = [r for r in map(peers.parse_rtp, to_caller)
                   if r and r[0] == 8]
     print(f"PCMA packets node -> caller: {len(audio_pkts)}")
+    if caller_audio:
+        # the relay forwarded the vendor's audio until the first INFO
+        # digit started the engine: still one stream, no sequence gap
+        rtp = [r for r in map(peers.parse_rtp, to_caller) if r]
+        ssrcs = {r[4] for r in rtp}
+        gaps = [(a[2], b[2]) for a, b in zip(rtp, rtp[1:])
+                if (a[2] + 1) & 0xFFFF != b[2]]
+        print(f"to the caller: SSRCs {ssrcs}, sequence gaps {gaps[:5]}")
+        assert len(ssrcs) == 1, f"the stream to the caller changed SSRC: " \
+            f"{ssrcs}"
+        assert gaps == [], f"sequence gaps toward the caller: {gaps[:10]}"
     evs = peers.events_in(to_caller, TE_PT)
     print("events node -> caller (digit, ts, end packets, marker, "
           "duration):", evs)

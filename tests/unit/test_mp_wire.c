@@ -934,6 +934,103 @@ static void info_both_ways(void **state)
 }
 
 /*
+ * What peer p received from the node is one stream: one SSRC (want), every
+ * sequence number the one after the last, and the audio (PT pt)
+ * timestamps 160 apart.  Returns the number of RTP packets.
+ */
+static size_t rx_one_stream(const struct peer *p, uint32_t want, uint8_t pt)
+{
+	bool first = true, audio = false;
+	uint16_t seq = 0;
+	uint32_t ts = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->rx.n; i++) {
+		struct mp_xc_rtp rtp;
+
+		if (mp_xc_is_rtcp(p->rx.pkt[i].data, p->rx.pkt[i].len))
+			continue;
+		assert_int_equal(
+		    mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data, p->rx.pkt[i].len),
+		    0);
+		assert_int_equal(rtp.ssrc, want);
+		if (!first && rtp.seq != (uint16_t)(seq + 1))
+			fail_msg("packet %zu: seq %u after %u", i, rtp.seq,
+				 seq);
+		seq = rtp.seq;
+		first = false;
+		n++;
+		if (rtp.pt != pt)
+			continue;
+		if (audio && rtp.ts != ts + 160)
+			fail_msg("packet %zu: ts %u after %u", i, rtp.ts, ts);
+		ts = rtp.ts;
+		audio = true;
+	}
+	return n;
+}
+
+/*
+ * PCMA both ways, RFC 2833 both ways, and a also takes SIP INFO: a plain
+ * relay, no engine.  The first digit by INFO from a (media.play_dtmf)
+ * starts the engine, which takes over both relayed streams where they
+ * are: each peer sees one SSRC, no sequence gap, no timestamp jump, and b
+ * gets the digit as events.  No transcoding budget is used.
+ */
+static void info_digit_starts_engine(void **state)
+{
+	struct mp_session *sess;
+	char digits[16];
+	unsigned ends;
+	size_t na, nb;
+
+	(void)state;
+	node_up(0);
+	request(SW_MSG_MEDIA_OFFER,
+		"{\"session\":\"" S1 "\",\"a\":{"
+		"\"remote_ip\":\"127.0.0.1\",\"remote_port\":31990,\"codec\":"
+		"\"PCMA\",\"pt\":8,\"te_pt\":101,\"dtmf_send\":\"rfc2833\","
+		"\"dtmf_recv\":\"all\"},\"b\":{\"remote_ip\":\"127.0.0.1\","
+		"\"remote_port\":31992,\"codec\":\"PCMA\",\"pt\":8,"
+		"\"te_pt\":101,\"dtmf_send\":\"rfc2833\","
+		"\"dtmf_recv\":\"rfc2833\"}}");
+	assert_string_equal(fx.type, "media.offer.reply");
+	peer_media(&fx.pa, "PCMA", 8, 101, local_port("a"));
+	peer_media(&fx.pb, "PCMA", 8, 101, local_port("b"));
+	sess = session(S1);
+	assert_null(sess->xc); /* a plain relay until a digit by INFO */
+
+	fx.pa.on = fx.pb.on = true;
+	run(400);
+	assert_null(sess->xc);
+	request(SW_MSG_MEDIA_PLAY_DTMF,
+		"{\"session\":\"" S1 "\",\"leg\":"
+		"\"a\",\"digit\":\"6\",\"duration_ms\":200}");
+	assert_string_equal(fx.type, "media.play_dtmf.reply");
+	assert_non_null(sess->xc);
+	assert_false(sess->xcode);
+	assert_int_equal(fx.node->nxcode, 0);
+	run(700);
+	fx.pa.on = fx.pb.on = false;
+	run(200);
+
+	rx_events(&fx.pb, 101, digits, sizeof(digits), &ends);
+	printf("  b got events \"%s\" (%u end packets)\n", digits, ends);
+	assert_string_equal(digits, "6");
+	assert_int_equal(ends, 3);
+	rx_events(&fx.pa, 101, digits, sizeof(digits), &ends);
+	assert_string_equal(digits, "");
+
+	nb = rx_one_stream(&fx.pb, fx.pa.ssrc, 8);
+	na = rx_one_stream(&fx.pa, fx.pb.ssrc, 8);
+	printf("  one unbroken stream each way: %zu packets to b, %zu to a\n",
+	       nb, na);
+	assert_true(nb >= 50 + rx_count(&fx.pb, 101));
+	assert_true(na >= 50);
+	node_down();
+}
+
+/*
  * xcode_budget counts decoded-path sessions (mp_xcode_decoded_path): a
  * payload-type remap gets an engine without using the budget; a second
  * transcoded session and an update into one are refused with no_capacity.
@@ -1240,6 +1337,7 @@ int main(void)
 	    T(pcma_pcma_plain_relay),
 	    T(rfc2833_inband_both_ways),
 	    T(info_both_ways),
+	    T(info_digit_starts_engine),
 	    T(budget_no_capacity),
 	    T(media_object_and_plan_checks),
 	    T(garbage_counted_session_survives),
