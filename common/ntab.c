@@ -31,8 +31,8 @@ struct sw_ntab {
 
 #define NTAB_MIN_BUCKETS 16
 
-/* FNV-1a */
-static uint32_t hash_of(const char *s)
+/** FNV-1a of a NUL-terminated string (also for other tables by name). */
+uint32_t sw_str_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 
@@ -113,7 +113,7 @@ void *sw_ntab_find(const struct sw_ntab *t, const char *name)
 
 	if (!t || !name)
 		return NULL;
-	nd = *slot(t, name, hash_of(name));
+	nd = *slot(t, name, sw_str_hash(name));
 	return nd ? nd->entry : NULL;
 }
 
@@ -154,7 +154,7 @@ void *sw_ntab_get(struct sw_ntab *t, const char *name, bool *createdp)
 		*createdp = false;
 	if (!t || !name)
 		return NULL;
-	h = hash_of(name);
+	h = sw_str_hash(name);
 	pp = slot(t, name, h);
 	if (*pp)
 		return (*pp)->entry;
@@ -182,7 +182,7 @@ void sw_ntab_del(struct sw_ntab *t, const char *name)
 
 	if (!t || !name)
 		return;
-	pp = slot(t, name, hash_of(name));
+	pp = slot(t, name, sw_str_hash(name));
 	nd = *pp;
 	if (!nd)
 		return;

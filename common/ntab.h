@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SW_NTAB_NAME_MAX 127 /* bytes of a key at most */
 
@@ -35,5 +36,6 @@ void sw_ntab_del(struct sw_ntab *t, const char *name);
 void sw_ntab_walk(struct sw_ntab *t, sw_ntab_walk_h *h, void *arg);
 size_t sw_ntab_count(const struct sw_ntab *t);
 const char *sw_ntab_name(const void *entry);
+uint32_t sw_str_hash(const char *s);
 
 #endif /* SW_NTAB_H */

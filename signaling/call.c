@@ -15,6 +15,7 @@
 #include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
+#include "signaling/calls.h"
 #include "signaling/cpwire.h"
 #include "signaling/failover.h"
 #include "signaling/media.h"
@@ -32,14 +33,6 @@ static void media_deleted(int err, json_t *body, void *arg);
 static void media_try_next(struct sg_call *c);
 
 /* Find an active call by its id (= media session id). */
-struct sg_call *sg_call_by_id(struct sg *sg, const char *id)
-{
-	for (struct sg_call *c = sg->calls; c && id; c = c->next)
-		if (!strcmp(c->id, id))
-			return c;
-	return NULL;
-}
-
 /*
  * A leg plan for the media node with who may send that leg's media: the
  * caller's signalling source and its mapping gateway's media_handover (leg
@@ -389,7 +382,7 @@ void sg_call_billing_restarted(void *arg)
 {
 	struct sg *sg = arg;
 
-	for (struct sg_call *c = sg->calls; c; c = c->next) {
+	for (struct sg_call *c = sg_calls_first(sg->calls); c; c = c->next) {
 		struct sg_auth_req req = {c->id,     c->account,   c->caller,
 					  c->callee, c->mgw->name, NULL};
 
@@ -467,7 +460,7 @@ void sg_call_terminate_all(struct sg *sg, const char *reason)
 {
 	struct sg_call *c, *next;
 
-	for (c = sg->calls; c; c = next) {
+	for (c = sg_calls_first(sg->calls); c; c = next) {
 		next = c->next;
 		sg_call_terminate(c, reason, "server");
 	}
@@ -483,7 +476,7 @@ unsigned sg_call_detach_answered(struct sg *sg)
 	struct sg_call *c, *next;
 	unsigned n = 0;
 
-	for (c = sg->calls; c; c = next) {
+	for (c = sg_calls_first(sg->calls); c; c = next) {
 		next = c->next;
 		if (!c->journaled || (c->state != SG_CALL_ANSWERED &&
 				      c->state != SG_CALL_CONFIRMED))
@@ -505,7 +498,8 @@ unsigned sg_call_unfinished(const struct sg *sg)
 {
 	unsigned n = 0;
 
-	for (const struct sg_call *c = sg->calls; c; c = c->next)
+	for (const struct sg_call *c = sg_calls_first(sg->calls); c;
+	     c = c->next)
 		if (!c->cdr_done)
 			n++;
 	return n;
@@ -520,7 +514,7 @@ void sg_call_free_all(struct sg *sg)
 {
 	struct sg_call *c, *next;
 
-	for (c = sg->calls; c; c = next) {
+	for (c = sg_calls_first(sg->calls); c; c = next) {
 		next = c->next;
 		if (c->admitted) {
 			sg_admit_release(sg, c->mgw);
@@ -712,13 +706,7 @@ static void call_free(struct sg_call *c)
 {
 	struct sg *sg = c->sg;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		sg->calls = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	sg->ncalls--;
+	sg_calls_del(sg->calls, c);
 
 	sg_billing_auth_cancel(c->auth_req);
 	sg_media_req_cancel(c->media_req);
@@ -950,12 +938,7 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	if (mgw->phone_card)
 		card_ok = card_split(c);
 
-	c->next = sg->calls;
-	if (c->next)
-		c->next->prev = c;
-	sg->calls = c;
-	sg->ncalls++;
-	sg->calls_started++;
+	sg_calls_add(sg->calls, c, true);
 
 	c->irq = nta_incoming_create(sg->agent, NULL, msg, sip, TAG_END());
 	if (!c->irq) {
@@ -1188,11 +1171,7 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 	c->journaled = true;
 	c->state = SG_CALL_CONFIRMED;
 
-	c->next = sg->calls;
-	if (c->next)
-		c->next->prev = c;
-	sg->calls = c;
-	sg->ncalls++;
+	sg_calls_add(sg->calls, c, false);
 
 	c->leg_a = restore_leg(c, json_object_get(rec, "a"), sg_call_a_request);
 	c->leg_b = restore_leg(c, json_object_get(rec, "b"), sg_call_b_request);

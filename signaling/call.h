@@ -59,7 +59,8 @@ struct sg_attempt_rec {
 #define SG_CARD_MAX 49
 
 struct sg_call {
-	struct sg_call *next, *prev; /* in sg->calls */
+	struct sg_call *next, *prev; /* in sg->calls (calls.c) */
+	struct sg_call *hnext;	     /* its id's chain (calls.c) */
 	struct sg *sg;		     /* borrowed */
 	su_home_t *home;	     /* owned */
 	struct sg_tables *tables;    /* ref */
@@ -158,7 +159,6 @@ struct sg_call {
 	struct sg_cp_call *cp; /* owned: codec/DTMF policy (cpwire.c) */
 };
 
-struct sg_call *sg_call_by_id(struct sg *sg, const char *id);
 json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan);
 void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *mgw, const char *src_ip);

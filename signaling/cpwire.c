@@ -14,6 +14,7 @@
 #include "proto/media.h"
 #include "proto/proto.h"
 #include "signaling/call.h"
+#include "signaling/calls.h"
 #include "signaling/codecpol.h"
 #include "signaling/cpwire.h"
 #include "signaling/dtmfinfo.h"
@@ -378,7 +379,7 @@ static void play_resp(int err, const struct sw_env *env, void *arg)
 		free(p);
 		return;
 	}
-	c = sg_call_by_id(p->sg, p->session);
+	c = sg_calls_find(p->sg->calls, p->session);
 	if (c) {
 		/* the node cannot play it (no engine): INFO is better than
 		 * losing the digit */

@@ -17,6 +17,7 @@
 #include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
+#include "signaling/calls.h"
 #include "signaling/cpwire.h"
 #include "signaling/ctl.h"
 #include "signaling/edge.h"
@@ -73,7 +74,7 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 					     (unsigned)g->line_limit)
 			json_array_append_new(full, json_string(g->name));
 	}
-	for (struct sg_call *c = sg->calls; c; c = c->next)
+	for (struct sg_call *c = sg_calls_first(sg->calls); c; c = c->next)
 		if (c->answer_mono && c->state != SG_CALL_ENDED &&
 		    (!longest || c->answer_mono < longest->answer_mono))
 			longest = c;
@@ -94,12 +95,13 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		TANDEM_VERSION, "uptime_s",
 		(json_int_t)((sw_time_mono_ms() - sg->start_mono_ms) / 1000),
 		"health", detail[0] ? "degraded" : "ok", "detail", detail,
-		"calls", (int)sg->ncalls, "media_nodes", nodes, "cdr_pending",
-		(json_int_t)sg_spool_pending(sg->spool), "registrations",
+		"calls", (int)sg_calls_count(sg->calls), "media_nodes", nodes,
+		"cdr_pending", (json_int_t)sg_spool_pending(sg->spool),
+		"registrations",
 		(int)sg_registrar_count(sg->registrar, sw_time_mono_ms()),
 		"gateways_offline", offline, "host", sw_sysperf_json(&perf),
-		"calls_started", (json_int_t)sg->calls_started, "gateways_full",
-		full, "refused", sg_admit_json(sg), "edge",
+		"calls_started", (json_int_t)sg_calls_started(sg->calls),
+		"gateways_full", full, "refused", sg_admit_json(sg), "edge",
 		sg_edge_json(sg->edge, now), "longest_call",
 		longest ? json_pack(
 			      "{s:s, s:s, s:I}", "id", longest->id, "account",
@@ -154,7 +156,7 @@ static void call_list(struct sg *sg, struct sw_bus_req *req, const json_t *body)
 	ctx->req = req;
 	ctx->calls = arr;
 	ctx->pending = 1; /* this function's own share */
-	for (struct sg_call *c = sg->calls; c; c = c->next) {
+	for (struct sg_call *c = sg_calls_first(sg->calls); c; c = c->next) {
 		const char *dtmf_a, *dtmf_b;
 		json_t *o;
 		struct list_item *it;
@@ -293,7 +295,7 @@ static void call_hangup(struct sg *sg, struct sw_bus_req *req,
 		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
 	}
-	for (c = sg->calls; c; c = c->next) {
+	for (c = sg_calls_first(sg->calls); c; c = c->next) {
 		if (c->state == SG_CALL_ENDED)
 			continue;
 		if ((*id && !strcmp(c->id, id)) ||
@@ -430,7 +432,7 @@ static void media_event(struct sg *sg, const json_t *body)
 		sw_warn("bad media.event ignored: %s", v.err);
 		return;
 	}
-	c = sg_call_by_id(sg, session);
+	c = sg_calls_find(sg->calls, session);
 	if (!c) {
 		sw_debug("media.event %s for unknown session %s", event,
 			 session);

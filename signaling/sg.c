@@ -18,6 +18,7 @@
 #include "signaling/admission.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
+#include "signaling/calls.h"
 #include "signaling/ctl.h"
 #include "signaling/db.h"
 #include "signaling/keepalive.h"
@@ -228,8 +229,8 @@ static void stop(struct sg *sg)
 				"next start",
 				kept);
 	}
-	sw_info("stopping: %u calls to end, %zu CDRs pending", sg->ncalls,
-		sg_spool_pending(sg->spool));
+	sw_info("stopping: %u calls to end, %zu CDRs pending",
+		sg_calls_count(sg->calls), sg_spool_pending(sg->spool));
 	sg_call_terminate_all(sg, "Shutdown");
 	sg->last_cdr_kick_ms = sw_time_mono_ms(); /* drain deadline */
 	sg_timer_start(sg, 50, drain_check, sg);
@@ -241,7 +242,7 @@ static void drain_check(void *magic, su_timer_t *t, void *arg)
 	int64_t waited = sw_time_mono_ms() - sg->last_cdr_kick_ms;
 	unsigned open = sg_call_unfinished(sg);
 	bool drained = open == 0 && sg_spool_inflight(sg->spool) == 0 &&
-		       (sg->ncalls == 0 || waited >= LINGER_MS);
+		       (sg_calls_count(sg->calls) == 0 || waited >= LINGER_MS);
 
 	(void)magic;
 	su_timer_destroy(t);
@@ -252,10 +253,10 @@ static void drain_check(void *magic, su_timer_t *t, void *arg)
 				"start",
 				(long long)waited, open,
 				sg_spool_pending(sg->spool));
-		if (sg->ncalls > open)
+		if (sg_calls_count(sg->calls) > open)
 			sw_info("%u calls' transactions toward peers left "
 				"unanswered",
-				sg->ncalls - open);
+				sg_calls_count(sg->calls) - open);
 		sw_info("drained in %lld ms", (long long)waited);
 		su_root_break(sg->root);
 		return;
@@ -369,6 +370,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	e = sg_nonces_alloc(&sg->nonces);
 	if (!e)
 		e = sg_edge_alloc(&sg->edge);
+	if (!e)
+		e = sg_calls_alloc(&sg->calls);
 	if (!e)
 		e = sg_lines_alloc(&sg->lines);
 	if (!e)
@@ -513,12 +516,12 @@ void sg_free(struct sg *sg)
 {
 	if (!sg)
 		return;
-	if (sg->calls && sg->root && !sg->stopping) {
+	if (sg_calls_count(sg->calls) && sg->root && !sg->stopping) {
 		/* give BYEs and media.delete a moment */
 		int64_t until = sw_time_mono_ms() + 500;
 
 		sg_call_terminate_all(sg, "Shutdown");
-		while (sg->calls && sw_time_mono_ms() < until)
+		while (sg_calls_count(sg->calls) && sw_time_mono_ms() < until)
 			su_root_step(sg->root, 50);
 	}
 	sg->stopping = true;
@@ -562,6 +565,8 @@ void sg_free(struct sg *sg)
 	sg_edgedb_stop(sg->edgedb);
 	sg_edge_free(sg->edge);
 	sg_lines_free(sg->lines);
+	sg_calls_free(sg->calls);
+	sg->calls = NULL;
 	if (sg->root) {
 		su_root_destroy(sg->root);
 		su_deinit();

@@ -28,6 +28,7 @@ struct sg_billing;
 struct sg_media;
 struct sg_spool;
 struct sg_call;
+struct sg_calls;
 struct sg_lines;
 struct sg_bucket_entry;
 struct sg_keepalive;
@@ -56,15 +57,13 @@ struct sg {
 	int sig_fd;
 	su_wait_t sig_wait[1];
 	bool sig_registered;
-	su_timer_t *tick;	    /* owned: 1 s housekeeping */
-	su_timer_t *t_flush;	    /* owned: CDR journal group commit */
-	struct sg_billing *billing; /* owned */
-	struct sg_media *media;	    /* owned */
-	struct sg_spool *spool;	    /* owned */
-	struct sg_call *calls;	    /* owned: active calls */
-	unsigned ncalls;
-	uint64_t calls_started; /* since start: calls per second (billingd) */
-	struct sg_lines *lines; /* owned: lines in use by key */
+	su_timer_t *tick;		/* owned: 1 s housekeeping */
+	su_timer_t *t_flush;		/* owned: CDR journal group commit */
+	struct sg_billing *billing;	/* owned */
+	struct sg_media *media;		/* owned */
+	struct sg_spool *spool;		/* owned */
+	struct sg_calls *calls;		/* owned: active calls */
+	struct sg_lines *lines;		/* owned: lines in use by key */
 	struct sg_admit_state *admit;	/* owned: admission.c's state */
 	struct sg_keepalive *keepalive; /* owned: OPTIONS probe state */
 	struct sg_gwstats *stats;	/* owned: ASR counters */
