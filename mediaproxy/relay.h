@@ -27,14 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mediaproxy/leg.h"
+#include "mediaproxy/rtp.h"
 #include "mediaproxy/stats.h"
 
 #define MP_RELAY_RELATCH_MS 2000
-
-enum mp_leg_id {
-	MP_LEG_A = 0,
-	MP_LEG_B = 1,
-};
 
 /* what a plain relay last sent on from one leg's peer */
 struct mp_relay_fwd {

@@ -330,17 +330,16 @@ static void push_dtmf(struct mp_session *sess, int from, int to, char digit,
 			     sw_dtmf_name(method), "send_info", send_info));
 }
 
-static void xc_send(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+static void xc_send(enum mp_leg_id leg, const uint8_t *pkt, size_t len,
 		    bool rtcp, void *arg)
 {
 	struct mp_session *sess = arg;
-	enum mp_leg_id to = leg == MP_XCODE_B ? MP_LEG_B : MP_LEG_A;
 
 	/* ENOTCONN (peer unknown yet) and EIO are the packet's loss only */
 	if (rtcp)
-		(void)mp_relay_send_rtcp(sess->relay, to, pkt, len);
+		(void)mp_relay_send_rtcp(sess->relay, leg, pkt, len);
 	else
-		(void)mp_relay_send(sess->relay, to, pkt, len);
+		(void)mp_relay_send(sess->relay, leg, pkt, len);
 }
 
 static void xc_event(const struct mp_xcode_event *ev, void *arg)
@@ -349,7 +348,7 @@ static void xc_event(const struct mp_xcode_event *ev, void *arg)
 
 	if (!ev || ev->type != MP_XCODE_EV_DTMF)
 		return;
-	push_dtmf(sess, ev->from == MP_XCODE_B, ev->to == MP_XCODE_B, ev->digit,
+	push_dtmf(sess, ev->from == MP_LEG_B, ev->to == MP_LEG_B, ev->digit,
 		  ev->duration_ms, ev->method, ev->send_info);
 }
 
@@ -362,9 +361,7 @@ static void on_media(struct mp_relay *relay, enum mp_leg_id from,
 	(void)relay;
 	(void)hdr;
 	/* bad packets are counted by the engine (leg stats "dropped") */
-	(void)mp_xcode_input(sess->xc,
-			     from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A, buf,
-			     len, sw_time_mono_ms());
+	(void)mp_xcode_input(sess->xc, from, buf, len, sw_time_mono_ms());
 }
 
 static void on_rtcp(struct mp_relay *relay, enum mp_leg_id from,
@@ -373,9 +370,7 @@ static void on_rtcp(struct mp_relay *relay, enum mp_leg_id from,
 	struct mp_session *sess = arg;
 
 	(void)relay;
-	(void)mp_xcode_rtcp_input(sess->xc,
-				  from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A,
-				  buf, len, sw_time_mono_ms());
+	(void)mp_xcode_rtcp_input(sess->xc, from, buf, len, sw_time_mono_ms());
 }
 
 /* engine counters as leg stats: what is added to the relay's */
@@ -386,7 +381,7 @@ static void engine_stats(const struct mp_xcode *xc, enum mp_leg_id leg,
 	memset(st, 0, sizeof(*st));
 	if (!xc)
 		return;
-	mp_xcode_stats(xc, leg == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A, xs);
+	mp_xcode_stats(xc, leg, xs);
 	st->dropped = xs->rx_malformed + xs->rx_wrong_pt + xs->rx_wrong_ssrc +
 		      xs->rx_bad_event + xs->rtcp_malformed;
 	st->dtmf_rx = xs->dtmf_rx;
@@ -438,8 +433,8 @@ static void engine_set(struct mp_session *sess, struct mp_xcode *xc,
 		 sw_dtmf_name(n->x[0].dtmf_send), n->x[1].codec, n->x[1].pt,
 		 n->x[1].ptime, n->x[1].te_pt, sw_dtmf_name(n->x[1].dtmf_recv),
 		 sw_dtmf_name(n->x[1].dtmf_send),
-		 mp_xcode_decodes(xc, MP_XCODE_A) ? "yes" : "no",
-		 mp_xcode_decodes(xc, MP_XCODE_B) ? "yes" : "no");
+		 mp_xcode_decodes(xc, MP_LEG_A) ? "yes" : "no",
+		 mp_xcode_decodes(xc, MP_LEG_B) ? "yes" : "no");
 }
 
 /* allocate the engine n asks for; err names what it refused */
@@ -513,16 +508,15 @@ static int late_engine(struct mp_session *sess, enum mp_leg_id from, char digit,
 		struct mp_relay_fwd f;
 
 		if (mp_relay_forwarded(sess->relay, (enum mp_leg_id)i, &f))
-			mp_xcode_continue(xc, i ? MP_XCODE_A : MP_XCODE_B,
-					  f.ssrc, f.seq, f.ts);
+			mp_xcode_continue(xc, i ? MP_LEG_A : MP_LEG_B, f.ssrc,
+					  f.seq, f.ts);
 	}
 	sw_cinfo(sess->id, "dtmf %c by INFO from %c: media engine started",
 		 digit, leg_name[from]);
 	engine_set(sess, xc, &n);
 
-	return mp_xcode_dtmf_in(sess->xc,
-				from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A,
-				digit, duration_ms, sw_time_mono_ms());
+	return mp_xcode_dtmf_in(sess->xc, from, digit, duration_ms,
+				sw_time_mono_ms());
 }
 
 /*
@@ -542,9 +536,8 @@ int mp_session_play_dtmf(struct mp_session *sess, enum mp_leg_id from,
 	if (!sess)
 		return EINVAL;
 	if (sess->xc) {
-		return mp_xcode_dtmf_in(
-		    sess->xc, from == MP_LEG_B ? MP_XCODE_B : MP_XCODE_A, digit,
-		    duration_ms, sw_time_mono_ms());
+		return mp_xcode_dtmf_in(sess->xc, from, digit, duration_ms,
+					sw_time_mono_ms());
 	}
 
 	for (int i = 0; i < 2; i++)

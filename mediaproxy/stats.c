@@ -1,97 +1,13 @@
 /*
- * stats.c - RTP/RTCP header checks, loss and jitter (RFC 3550)
+ * stats.c - loss, jitter and receiver-report values (RFC 3550), MOS
  */
-#include <errno.h>
 #include <string.h>
 
 #include "mediaproxy/stats.h"
 
 #define RTP_SEQ_MOD  (1u << 16)
-#define MAX_DROPOUT  3000u	/* RFC 3550 A.1 */
+#define MAX_DROPOUT  3000u /* RFC 3550 A.1 */
 #define MAX_MISORDER 100u
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	       ((uint32_t)p[2] << 8) | p[3];
-}
-
-/*
- * Check and decode an RTP header: version 2, at least 12 bytes, the CSRC
- * list, the header extension and the padding all inside the packet.
- * EBADMSG otherwise.  The payload itself is never looked at.
- */
-int mp_rtp_parse(struct mp_rtp_hdr *hdr, const uint8_t *buf, size_t len)
-{
-	size_t hlen, pad = 0;
-	unsigned cc;
-
-	if (!hdr || !buf || len < MP_RTP_HDR_MIN)
-		return EBADMSG;
-	if ((buf[0] >> 6) != 2)
-		return EBADMSG;
-
-	cc = buf[0] & 0x0f;
-	hlen = MP_RTP_HDR_MIN + 4u * cc;
-	if (len < hlen)
-		return EBADMSG;
-
-	if (buf[0] & 0x10) {	/* extension: 4-byte header + N words */
-		if (len < hlen + 4)
-			return EBADMSG;
-		hlen += 4 + 4u * rd16(buf + hlen + 2);
-		if (len < hlen)
-			return EBADMSG;
-	}
-
-	if (buf[0] & 0x20) {	/* padding: count in the last byte */
-		pad = buf[len - 1];
-		if (pad == 0 || pad > len - hlen)
-			return EBADMSG;
-	}
-
-	hdr->marker = (buf[1] & 0x80) != 0;
-	hdr->pt = buf[1] & 0x7f;
-	hdr->seq = rd16(buf + 2);
-	hdr->ts = rd32(buf + 4);
-	hdr->ssrc = rd32(buf + 8);
-	hdr->hdr_len = hlen;
-	hdr->payload_len = len - hlen - pad;
-
-	return 0;
-}
-
-/*
- * True when buf looks like a (compound) RTCP packet: version 2, at least the
- * 8-byte header, a packet type 192..223 (RFC 5761 §4 range) and a first
- * length field that fits in the datagram.
- */
-bool mp_rtcp_valid(const uint8_t *buf, size_t len)
-{
-	size_t plen;
-
-	if (!buf || len < 8 || (buf[0] >> 6) != 2)
-		return false;
-	if (buf[1] < 192 || buf[1] > 223)
-		return false;
-	plen = 4u * ((size_t)rd16(buf + 2) + 1);
-
-	return plen <= len;
-}
-
-/*
- * RTP and RTCP multiplexed on one port (RFC 5761): RTCP when the second byte
- * is a sender/receiver report .. APP type (192..223 is reserved for RTCP).
- */
-bool mp_pkt_is_rtcp(const uint8_t *buf, size_t len)
-{
-	return buf && len >= 2 && buf[1] >= 192 && buf[1] <= 223;
-}
 
 static void seq_init(struct mp_rx_stats *rs, uint32_t ssrc, uint16_t seq)
 {
@@ -99,19 +15,31 @@ static void seq_init(struct mp_rx_stats *rs, uint32_t ssrc, uint16_t seq)
 	rs->ssrc = ssrc;
 	rs->base_seq = seq;
 	rs->max_seq = seq;
-	rs->bad_seq = RTP_SEQ_MOD + 1;	/* so seq == bad_seq is false */
+	rs->bad_seq = RTP_SEQ_MOD + 1; /* so seq == bad_seq is false */
 	rs->cycles = 0;
 	rs->received = 0;
 	rs->jit_started = false;
+	/* a report is about this source from here on */
+	rs->expected_prior = 0;
+	rs->received_prior = 0;
+	rs->lsr = 0;
+	rs->lsr_at_ms = 0;
 }
 
+/* extended highest sequence number - base + 1 (RFC 3550 A.3) */
+static uint64_t seq_expected(const struct mp_rx_stats *rs)
+{
+	return (uint64_t)rs->cycles + rs->max_seq - rs->base_seq + 1;
+}
+
+/* loss of the current source since its (re)start, never negative */
 static uint64_t seq_lost(const struct mp_rx_stats *rs)
 {
 	uint64_t expected;
 
 	if (!rs->started)
 		return 0;
-	expected = (uint64_t)rs->cycles + rs->max_seq - rs->base_seq + 1;
+	expected = seq_expected(rs);
 
 	return expected > rs->received ? expected - rs->received : 0;
 }
@@ -121,7 +49,8 @@ static uint64_t seq_lost(const struct mp_rx_stats *rs)
  * a forward step below MAX_DROPOUT advances (counting a wrap when the number
  * goes round), a small step back is a late or duplicate packet, and a big
  * jump is taken as a restart once two packets in a row agree.  A new SSRC or
- * a restart keeps the loss seen so far.
+ * a restart keeps the loss seen so far (mp_rxs_lost()); receiver reports
+ * start over with it.
  */
 void mp_rxs_seq(struct mp_rx_stats *rs, uint32_t ssrc, uint16_t seq)
 {
@@ -202,6 +131,61 @@ uint32_t mp_rxs_jitter_ms(const struct mp_rx_stats *rs, uint32_t rate)
 	return (uint32_t)(((uint64_t)(rs->jitter >> 4) * 1000u) / rate);
 }
 
+/*
+ * Note an SR received from the stream's source: its NTP time (middle 32
+ * bits) and when it arrived go into the next report block (LSR/DLSR).
+ */
+void mp_rxs_sr(struct mp_rx_stats *rs, uint32_t ntp_mid, int64_t now_ms)
+{
+	if (!rs)
+		return;
+	rs->lsr = ntp_mid;
+	rs->lsr_at_ms = (uint32_t)now_ms; /* 32 bits: DLSR is a short delay */
+}
+
+/*
+ * The report block about the stream as of now_ms (RFC 3550 §6.4.1):
+ * fraction lost since the previous report (A.3: the counters move to
+ * "prior"), cumulative loss of the current source, extended highest
+ * sequence number, jitter, LSR/DLSR.  False (rb untouched) before the
+ * first packet.
+ */
+bool mp_rxs_report(struct mp_rx_report *rb, struct mp_rx_stats *rs,
+		   int64_t now_ms)
+{
+	uint32_t expected, exp_int, rec_int, fraction = 0;
+	uint64_t lost;
+	int32_t lost_int;
+
+	if (!rb || !rs || !rs->started)
+		return false;
+
+	expected = (uint32_t)seq_expected(rs);
+	exp_int = expected - rs->expected_prior;
+	rec_int = rs->received - rs->received_prior;
+	lost_int = (int32_t)(exp_int - rec_int);
+	rs->expected_prior = expected;
+	rs->received_prior = rs->received;
+	if (exp_int && lost_int > 0)
+		fraction = ((uint32_t)lost_int << 8) / exp_int;
+	lost = seq_lost(rs);
+
+	memset(rb, 0, sizeof(*rb));
+	rb->ssrc = rs->ssrc;
+	rb->fraction = (uint8_t)(fraction > 255 ? 255 : fraction);
+	rb->lost = (uint32_t)(lost > 0x7fffff ? 0x7fffff : lost);
+	rb->ext_max_seq = rs->cycles + rs->max_seq;
+	rb->jitter = rs->jitter >> 4;
+	rb->lsr = rs->lsr;
+	if (rs->lsr) {
+		uint32_t held_ms = (uint32_t)now_ms - rs->lsr_at_ms;
+
+		rb->dlsr = (uint32_t)((uint64_t)held_ms * 65536 / 1000);
+	}
+
+	return true;
+}
+
 /* A monotonic time in µs converted to RTP units of a rate Hz clock. */
 uint32_t mp_rtp_units(int64_t mono_us, uint32_t rate)
 {
@@ -210,57 +194,6 @@ uint32_t mp_rtp_units(int64_t mono_us, uint32_t rate)
 	/* split to stay exact without overflow for centuries of uptime */
 	return (uint32_t)((uint64_t)(mono_us / 1000000) * rate +
 			  (uint64_t)(mono_us % 1000000) * rate / 1000000);
-}
-
-/*
- * Walk a compound RTCP packet and collect the SR's NTP time and every
- * report block's LSR/DLSR (from SRs and RRs).  EBADMSG when a sub-packet
- * is malformed; what was read before stays in info.
- */
-int mp_rtcp_scan(struct mp_rtcp_info *info, const uint8_t *buf, size_t len)
-{
-	size_t off = 0, plen, boff;
-	unsigned rc, pt;
-
-	if (!info || !buf)
-		return EINVAL;
-	memset(info, 0, sizeof(*info));
-
-	while (off + 4 <= len) {
-		const uint8_t *p = buf + off;
-
-		if ((p[0] >> 6) != 2)
-			return EBADMSG;
-		rc = p[0] & 0x1f;
-		pt = p[1];
-		plen = 4u * ((size_t)rd16(p + 2) + 1);
-		if (plen > len - off)
-			return EBADMSG;
-
-		if (pt == 200 || pt == 201) {
-			boff = pt == 200 ? 28 : 8;
-			if (boff + 24u * rc > plen)
-				return EBADMSG;
-			if (pt == 200 && !info->has_sr) {
-				info->has_sr = true;
-				info->sr_ntp_mid =
-					((uint32_t)rd16(p + 10) << 16) |
-					rd16(p + 12);
-			}
-			for (unsigned i = 0; i < rc; i++) {
-				const uint8_t *b = p + boff + 24u * i;
-
-				if (info->nblocks == MP_RTCP_MAX_BLOCKS)
-					break;
-				info->block[info->nblocks].lsr = rd32(b + 16);
-				info->block[info->nblocks].dlsr = rd32(b + 20);
-				info->nblocks++;
-			}
-		}
-		off += plen;
-	}
-
-	return 0;
 }
 
 /*

@@ -1,12 +1,13 @@
 /*
- * stats.h - RTP header checks and per-leg receive statistics
+ * stats.h - receive statistics of an RTP stream and per-leg counters
  *
- * Pure functions on packets and counters, no I/O: the minimal RTP/RTCP
- * header validation a relay needs (RFC 3550 §5.1, §6.4), sequence tracking
- * with loss counting (RFC 3550 A.1/A.3, including 16-bit wraparound and
- * source restarts), the interarrival jitter estimate (RFC 3550 A.8), the
- * SR/RR fields a relay needs for round-trip time (RFC 3550 §6.4.1) and a
- * simplified E-model (ITU-T G.107) MOS estimate.
+ * Pure functions on counters, no I/O, shared by the relay and the media
+ * engine: sequence tracking with loss counting (RFC 3550 A.1/A.3, including
+ * 16-bit wraparound and source restarts), the interarrival jitter estimate
+ * (RFC 3550 A.8), what a receiver report block says about the stream
+ * (fraction and cumulative loss, LSR/DLSR; RFC 3550 §6.4.1, A.3) and a
+ * simplified E-model (ITU-T G.107) MOS estimate.  Packet formats are in
+ * rtp.h.
  *
  * Threading: any (no globals); each struct belongs to one leg.
  * Bus:       the leg stats of media.delete / media.query (docs/bus.md).
@@ -18,58 +19,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP_RTP_HDR_MIN 12
-
-struct mp_rtp_hdr {
-	uint8_t pt;
-	bool marker;
-	uint16_t seq;
-	uint32_t ts;
-	uint32_t ssrc;
-	size_t hdr_len;	    /* fixed header + CSRCs + extension */
-	size_t payload_len; /* without padding */
-};
-
-int mp_rtp_parse(struct mp_rtp_hdr *hdr, const uint8_t *buf, size_t len);
-bool mp_rtcp_valid(const uint8_t *buf, size_t len);
-bool mp_pkt_is_rtcp(const uint8_t *buf, size_t len);
-
-/* what a relay needs from a (compound) RTCP packet to measure RTT */
-#define MP_RTCP_MAX_BLOCKS 8
-struct mp_rtcp_info {
-	bool has_sr;
-	uint32_t sr_ntp_mid; /* middle 32 bits of the SR's NTP time */
-	unsigned nblocks;
-	struct {
-		uint32_t lsr;  /* middle NTP bits of the last SR seen */
-		uint32_t dlsr; /* delay since it, 1/65536 s */
-	} block[MP_RTCP_MAX_BLOCKS];
-};
-
-int mp_rtcp_scan(struct mp_rtcp_info *info, const uint8_t *buf, size_t len);
 unsigned mp_mos_x10(uint64_t received, uint64_t lost, uint32_t jitter_ms,
 		    uint32_t rtt_ms);
 
-/* receive side of one leg: sequence, loss and jitter state */
+/* receive side of one stream: sequence, loss and jitter state, and what
+ * a receiver report about it needs (all zero = nothing received yet) */
 struct mp_rx_stats {
-	bool started;
 	uint32_t ssrc;
 	uint16_t max_seq;
+	bool started;
+	bool jit_started;
 	uint32_t cycles; /* wraps counted, shifted by 16 */
 	uint32_t base_seq;
 	uint32_t bad_seq;
-	uint64_t received;    /* packets counted since the (re)start */
+	uint32_t received;    /* packets counted since the (re)start */
 	uint64_t lost_before; /* loss of earlier sources / restarts */
+	uint32_t transit;     /* last arrival - timestamp, RTP units */
+	uint32_t jitter;      /* RFC 3550 estimate scaled by 16 */
 
-	bool jit_started;
-	uint32_t transit; /* last arrival - timestamp, RTP units */
-	uint32_t jitter;  /* RFC 3550 estimate scaled by 16 */
+	/* receiver reports (the engine's RTCP); reset with the source */
+	uint32_t expected_prior; /* at the last report (RFC 3550 A.3) */
+	uint32_t received_prior;
+	uint32_t lsr;	    /* middle 32 bits of the last SR's NTP, 0 = none */
+	uint32_t lsr_at_ms; /* when that SR arrived, ms modulo 2^32 */
+};
+
+/* one report block about a stream (RFC 3550 §6.4.1) */
+struct mp_rx_report {
+	uint32_t ssrc;
+	uint8_t fraction;     /* lost since the last report, 1/256 */
+	uint32_t lost;	      /* cumulative, this source, <= 0x7fffff */
+	uint32_t ext_max_seq; /* cycles + highest sequence number */
+	uint32_t jitter;      /* RTP units */
+	uint32_t lsr;
+	uint32_t dlsr; /* 1/65536 s since the LSR arrived, 0 = none */
 };
 
 void mp_rxs_seq(struct mp_rx_stats *rs, uint32_t ssrc, uint16_t seq);
 void mp_rxs_jitter(struct mp_rx_stats *rs, uint32_t rtp_ts, uint32_t arrival);
 uint64_t mp_rxs_lost(const struct mp_rx_stats *rs);
 uint32_t mp_rxs_jitter_ms(const struct mp_rx_stats *rs, uint32_t rate);
+void mp_rxs_sr(struct mp_rx_stats *rs, uint32_t ntp_mid, int64_t now_ms);
+bool mp_rxs_report(struct mp_rx_report *rb, struct mp_rx_stats *rs,
+		   int64_t now_ms);
 uint32_t mp_rtp_units(int64_t mono_us, uint32_t rate);
 
 /* counters of one leg as reported on the bus */

@@ -49,7 +49,7 @@
 #include <bcg729/decoder.h>
 #include <speex/speex_resampler.h>
 #include "mediaproxy/xcode/codec.h"
-#include "mediaproxy/xcode/rtp.h"
+#include "mediaproxy/rtp.h"
 #include "mediaproxy/xcode/xcode.h"
 
 #define FRAME 160 /* 20 ms at 8 kHz */
@@ -95,7 +95,7 @@ static int load_pcap(const char *path)
 	while (fread(rh, 1, 16, f) == 16) {
 		uint32_t incl =
 		    rh[8] | rh[9] << 8 | rh[10] << 16 | (uint32_t)rh[11] << 24;
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		size_t ihl;
 
 		if (incl > sizeof(pkt) || fread(pkt, 1, incl, f) != incl)
@@ -105,11 +105,11 @@ static int load_pcap(const char *path)
 			continue;
 		ihl = (pkt[14] & 0x0f) * 4u;
 		if (incl < 14 + ihl + 8 ||
-		    mp_xc_rtp_decode(&rtp, pkt + 14 + ihl + 8,
-				     incl - 14 - ihl - 8) ||
+		    mp_rtp_parse(&rtp, pkt + 14 + ihl + 8,
+				 incl - 14 - ihl - 8) ||
 		    rtp.pt != 8)
 			continue;
-		if (nspeech + rtp.plen > cap) {
+		if (nspeech + rtp.payload_len > cap) {
 			int16_t *p;
 
 			cap = cap ? cap * 2 : 65536;
@@ -118,7 +118,7 @@ static int load_pcap(const char *path)
 				break;
 			speech = p;
 		}
-		for (size_t i = 0; i < rtp.plen; i++)
+		for (size_t i = 0; i < rtp.payload_len; i++)
 			speech[nspeech++] = alaw_to_linear(rtp.payload[i]);
 	}
 	fclose(f);
@@ -353,7 +353,7 @@ static double udp_pair_cost(void)
 
 static size_t sent;
 
-static void send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+static void send_h(enum mp_leg_id leg, const uint8_t *pkt, size_t len,
 		   bool rtcp, void *arg)
 {
 	(void)leg;
@@ -366,15 +366,15 @@ static void send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
 static size_t mkpkt(uint8_t *buf, uint8_t pt, uint32_t seq, uint32_t ts,
 		    const uint8_t *pl, size_t len)
 {
-	struct mp_xc_rtp rtp = {.pt = pt,
-				.seq = (uint16_t)seq,
-				.ts = ts,
-				.ssrc = 0x1234 + pt,
-				.payload = pl,
-				.plen = len};
+	struct mp_rtp_hdr rtp = {.pt = pt,
+				 .seq = (uint16_t)seq,
+				 .ts = ts,
+				 .ssrc = 0x1234 + pt,
+				 .payload = pl,
+				 .payload_len = len};
 	size_t n = 0;
 
-	mp_xc_rtp_encode(buf, 1500, &n, &rtp);
+	mp_rtp_encode(buf, 1500, &n, &rtp);
 	return n;
 }
 
@@ -423,11 +423,11 @@ static double run_engine(enum bcase c, const struct pkts *b, unsigned sessions,
 		for (unsigned s = 0; s < sessions; s++) {
 			n = mkpkt(pkt, 8, seq, seq * 160, alaw + k * FRAME,
 				  FRAME);
-			mp_xcode_input(xc[s], MP_XCODE_A, pkt, n, now);
+			mp_xcode_input(xc[s], MP_LEG_A, pkt, n, now);
 			n = mkpkt(pkt, pb.pt, seq,
 				  seq * (c == C_G729 ? 160 : 960), b->pl[k],
 				  b->len[k]);
-			mp_xcode_input(xc[s], MP_XCODE_B, pkt, n, now);
+			mp_xcode_input(xc[s], MP_LEG_B, pkt, n, now);
 		}
 		for (unsigned s = 0; s < sessions; s++)
 			mp_xcode_tick(xc[s], now + 10);
@@ -455,15 +455,16 @@ struct lat_ctx {
 	int64_t last_in; /* after the last arrival + 60 ms: concealment */
 };
 
-static void lat_send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+static void lat_send_h(enum mp_leg_id leg, const uint8_t *pkt, size_t len,
 		       bool rtcp, void *arg)
 {
 	struct lat_ctx *lc = arg;
-	struct mp_xc_rtp rtp;
+	struct mp_rtp_hdr rtp;
 	int tag;
 
-	if (rtcp || leg != MP_XCODE_B || mp_xc_rtp_decode(&rtp, pkt, len) ||
-	    rtp.plen != FRAME || (lc->last_in && lc->now > lc->last_in + 60))
+	if (rtcp || leg != MP_LEG_B || mp_rtp_parse(&rtp, pkt, len) ||
+	    rtp.payload_len != FRAME ||
+	    (lc->last_in && lc->now > lc->last_in + 60))
 		return;
 	/* each input frame is a constant level naming its index */
 	tag = (int)lrint(ulaw_to_linear(rtp.payload[FRAME / 2]) / 1200.0) - 1;
@@ -538,7 +539,7 @@ static void latency(unsigned jit_ms)
 				  FRAME);
 			if (talk)
 				lc.in_ms[tag] = t;
-			mp_xcode_input(xc, MP_XCODE_A, pkt, n, t);
+			mp_xcode_input(xc, MP_LEG_A, pkt, n, t);
 			k++;
 			if (k == (int64_t)frames)
 				lc.last_in = t;
@@ -562,7 +563,7 @@ static void latency(unsigned jit_ms)
 	{
 		struct mp_xcode_stats st;
 
-		mp_xcode_stats(xc, MP_XCODE_A, &st);
+		mp_xcode_stats(xc, MP_LEG_A, &st);
 		if (getenv("LATDBG"))
 			printf(
 			    "  jb delay %u grow %llu shrink %llu late %llu\n",

@@ -21,10 +21,11 @@
 #include "mediaproxy/dsp/resample.h"
 #include "mediaproxy/dtmf/inband.h"
 #include "mediaproxy/dtmf/rtpev.h"
+#include "mediaproxy/rtp.h"
+#include "mediaproxy/stats.h"
 #include "mediaproxy/xcode/codec.h"
 #include "mediaproxy/xcode/repack.h"
 #include "mediaproxy/xcode/rtcp.h"
-#include "mediaproxy/xcode/rtp.h"
 #include "mediaproxy/xcode/xcode.h"
 
 #define XC_PCM_MAX	  8192
@@ -90,7 +91,7 @@ struct xc_leg {
 	int64_t gen_until_ms;	 /* tones sent to it, plus echo time */
 
 	/* RTCP with this leg's peer */
-	struct mp_xc_rxstat rxs;
+	struct mp_rx_stats rxs;
 	struct mp_xc_txstat txs;
 	int64_t rtcp_next_ms; /* 0: nothing exchanged yet */
 
@@ -111,7 +112,7 @@ struct mp_xcode {
 	int16_t pcm[XC_PCM_MAX];
 	int16_t pcm2[XC_PCM_MAX];
 	int16_t frame[XC_FRAME_MAX];
-	uint8_t pkt[MP_XC_RTP_MAX_LEN];
+	uint8_t pkt[MP_RTP_MAX_LEN];
 };
 
 /** The defaults of SPEC 4 (jitter buffer adaptive 20/200/60, no EC/gain). */
@@ -331,7 +332,7 @@ static int leg_setup(struct mp_xcode *xc, int x)
 	l->ts_out = random32();
 	l->txs.ssrc = l->ssrc_out;
 	l->st.rtt_ms = -1;
-	mp_xc_rxstat_init(&l->rxs, l->rtp_rate);
+	memset(&l->rxs, 0, sizeof(l->rxs));
 	mp_dtmf_rx_init(&l->evrx);
 	/* events share the stream's timestamps, so they share its clock:
 	 * telephone-event/8000 with G.711/G.729/G.722, /48000 with Opus */
@@ -447,18 +448,18 @@ static void send_rtp(struct mp_xcode *xc, int y, uint8_t pt, bool marker,
 		     uint32_t ts, const uint8_t *pl, size_t len)
 {
 	struct xc_leg *l = &xc->leg[y];
-	struct mp_xc_rtp rtp = {
+	struct mp_rtp_hdr rtp = {
 	    .marker = marker,
 	    .pt = pt,
 	    .seq = l->seq_out,
 	    .ts = ts,
 	    .ssrc = l->ssrc_out,
 	    .payload = pl,
-	    .plen = len,
+	    .payload_len = len,
 	};
 	size_t plen;
 
-	if (mp_xc_rtp_encode(xc->pkt, sizeof(xc->pkt), &plen, &rtp))
+	if (mp_rtp_encode(xc->pkt, sizeof(xc->pkt), &plen, &rtp))
 		return;
 
 	l->seq_out++;
@@ -469,13 +470,13 @@ static void send_rtp(struct mp_xcode *xc, int y, uint8_t pt, bool marker,
 	if (!l->rtcp_next_ms)
 		l->rtcp_next_ms = xc->now_ms + MP_XC_RTCP_INTERVAL_MS / 2;
 	if (xc->sendh)
-		xc->sendh((enum mp_xcode_leg)y, xc->pkt, plen, false, xc->arg);
+		xc->sendh((enum mp_leg_id)y, xc->pkt, plen, false, xc->arg);
 }
 
 static void encode_send(struct mp_xcode *xc, int y, const int16_t *frame)
 {
 	struct xc_leg *l = &xc->leg[y];
-	uint8_t buf[MP_XC_RTP_MAX_LEN - MP_XC_RTP_HDR_LEN];
+	uint8_t buf[MP_RTP_MAX_LEN - MP_RTP_HDR_MIN];
 	size_t n = l->rp.frame, len = 0;
 
 	if (l->ec) {
@@ -692,8 +693,8 @@ static void handle_digit(struct mp_xcode *xc, int x, enum sw_dtmf m, bool start,
 	if (end) {
 		struct mp_xcode_event ev = {
 		    .type = MP_XCODE_EV_DTMF,
-		    .from = (enum mp_xcode_leg)x,
-		    .to = (enum mp_xcode_leg) !x,
+		    .from = (enum mp_leg_id)x,
+		    .to = (enum mp_leg_id) !x,
 		    .digit = digit,
 		    .duration_ms = dur_ms,
 		    .method = m,
@@ -730,13 +731,13 @@ static void inband_handler(char digit, void *arg)
 	}
 }
 
-static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
+static void ev_input(struct mp_xcode *xc, int x, const struct mp_rtp_hdr *rtp)
 {
 	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
 	struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES];
 	unsigned n = 0;
 
-	if (mp_dtmf_rx_input(&l->evrx, rtp->ts, rtp->payload, rtp->plen,
+	if (mp_dtmf_rx_input(&l->evrx, rtp->ts, rtp->payload, rtp->payload_len,
 			     xc->now_ms, note, &n)) {
 		l->st.rx_bad_event++;
 		return;
@@ -750,7 +751,7 @@ static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 			l->ev_out_ts = y->ts_out;
 		}
 		send_rtp(xc, !x, y->plan.te_pt, rtp->marker, l->ev_out_ts,
-			 rtp->payload, rtp->plen);
+			 rtp->payload, rtp->payload_len);
 		y->st.tx_events++;
 	}
 
@@ -766,7 +767,7 @@ static void ev_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 /* ---- input ------------------------------------------------------------ */
 
 static void forward_audio(struct mp_xcode *xc, int x,
-			  const struct mp_xc_rtp *rtp)
+			  const struct mp_rtp_hdr *rtp)
 {
 	struct xc_leg *l = &xc->leg[x], *y = &xc->leg[!x];
 	uint32_t dur = 0, ts;
@@ -778,9 +779,11 @@ static void forward_audio(struct mp_xcode *xc, int x,
 	}
 	ts = rtp->ts + y->pass_off;
 
-	send_rtp(xc, !x, y->plan.pt, rtp->marker, ts, rtp->payload, rtp->plen);
-	if (!mp_xc_codec_duration(l->codec, &dur, rtp->payload, rtp->plen) &&
-	    mp_xc_ts_diff(ts + dur, y->ts_out) > 0)
+	send_rtp(xc, !x, y->plan.pt, rtp->marker, ts, rtp->payload,
+		 rtp->payload_len);
+	if (!mp_xc_codec_duration(l->codec, &dur, rtp->payload,
+				  rtp->payload_len) &&
+	    mp_rtp_ts_diff(ts + dur, y->ts_out) > 0)
 		y->ts_out = ts + dur;
 	y->ts_out_ms = xc->now_ms;
 }
@@ -804,7 +807,8 @@ static void clock_idle_leg(struct xc_leg *l, int64_t now_ms)
 	l->pass_anchor = false; /* forwarded audio re-anchors after it */
 }
 
-static void audio_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
+static void audio_input(struct mp_xcode *xc, int x,
+			const struct mp_rtp_hdr *rtp)
 {
 	struct xc_leg *l = &xc->leg[x];
 	uint32_t dur = 0;
@@ -814,19 +818,21 @@ static void audio_input(struct mp_xcode *xc, int x, const struct mp_xc_rtp *rtp)
 		return;
 	}
 
-	if (mp_xc_codec_duration(l->codec, &dur, rtp->payload, rtp->plen) ||
+	if (mp_xc_codec_duration(l->codec, &dur, rtp->payload,
+				 rtp->payload_len) ||
 	    !dur || dur > l->rtp_rate / 1000 * XC_MAX_FRAME_MS) {
 		l->st.rx_malformed++;
 		return;
 	}
 
 	if (!l->jb) {
-		decode_frame(xc, x, rtp->payload, rtp->plen, dur);
+		decode_frame(xc, x, rtp->payload, rtp->payload_len, dur);
 		return;
 	}
 
 	switch (mp_dsp_jb_put(l->jb, rtp->seq, rtp->ts, rtp->pt, rtp->marker,
-			      rtp->payload, rtp->plen, dur, xc->now_ms)) {
+			      rtp->payload, rtp->payload_len, dur,
+			      xc->now_ms)) {
 
 	case 0:
 		break;
@@ -917,21 +923,22 @@ out:
  * accepted (even if it produced nothing yet), EBADMSG/EPROTO for packets
  * counted and dropped, EPROTOTYPE for RTCP (not the engine's business).
  */
-int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
-		   const uint8_t *pkt, size_t len, int64_t now_ms)
+int mp_xcode_input(struct mp_xcode *xc, enum mp_leg_id leg, const uint8_t *pkt,
+		   size_t len, int64_t now_ms)
 {
-	struct mp_xc_rtp rtp;
+	struct mp_rtp_hdr rtp;
 	struct xc_leg *l;
-	int x = leg == MP_XCODE_B ? 1 : 0;
+	int x = leg == MP_LEG_B ? 1 : 0;
 	int err;
 
-	if (!xc || !pkt || (leg != MP_XCODE_A && leg != MP_XCODE_B))
+	if (!xc || !pkt || (leg != MP_LEG_A && leg != MP_LEG_B))
 		return EINVAL;
 
 	l = &xc->leg[x];
 	xc->now_ms = now_ms;
 
-	err = mp_xc_rtp_decode(&rtp, pkt, len);
+	/* larger than the engine's buffers: malformed, like a bad header */
+	err = len > MP_RTP_MAX_LEN ? EBADMSG : mp_rtp_parse(&rtp, pkt, len);
 	if (err) {
 		if (err != EPROTOTYPE)
 			l->st.rx_malformed++;
@@ -952,7 +959,9 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 
 	if (rtp.pt == l->plan.pt || rtp.pt == XC_PT_CN ||
 	    (l->plan.te_pt && rtp.pt == l->plan.te_pt)) {
-		mp_xc_rxstat_update(&l->rxs, rtp.ssrc, rtp.seq, rtp.ts, now_ms);
+		mp_rxs_seq(&l->rxs, rtp.ssrc, rtp.seq);
+		mp_rxs_jitter(&l->rxs, rtp.ts,
+			      mp_rtp_units(now_ms * 1000, l->rtp_rate));
 		if (!l->rtcp_next_ms)
 			l->rtcp_next_ms = now_ms + MP_XC_RTCP_INTERVAL_MS / 2;
 	}
@@ -972,7 +981,8 @@ int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
 		l->last_rx_ms = now_ms;
 		l->st.rx_packets++;
 		l->st.rx_bytes += len;
-		if (l->cng && !mp_dsp_cng_rx(l->cng, rtp.payload, rtp.plen))
+		if (l->cng &&
+		    !mp_dsp_cng_rx(l->cng, rtp.payload, rtp.payload_len))
 			l->cn_active = true;
 	} else {
 		l->st.rx_wrong_pt++;
@@ -1001,23 +1011,23 @@ static void rtcp_send(struct mp_xcode *xc, int y, int64_t now_ms)
 		return;
 	l->st.rtcp_tx++;
 	if (xc->sendh)
-		xc->sendh((enum mp_xcode_leg)y, buf, len, true, xc->arg);
+		xc->sendh((enum mp_leg_id)y, buf, len, true, xc->arg);
 }
 
 /**
  * An RTCP packet received from @leg's peer (the engine terminates RTCP,
  * see xcode.h).  0 when used, EBADMSG when malformed (counted).
  */
-int mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
+int mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_leg_id leg,
 			const uint8_t *pkt, size_t len, int64_t now_ms)
 {
 	struct xc_leg *l;
 	int32_t rtt = -1;
 	int err;
 
-	if (!xc || !pkt || (leg != MP_XCODE_A && leg != MP_XCODE_B))
+	if (!xc || !pkt || (leg != MP_LEG_A && leg != MP_LEG_B))
 		return EINVAL;
-	l = &xc->leg[leg == MP_XCODE_B ? 1 : 0];
+	l = &xc->leg[leg == MP_LEG_B ? 1 : 0];
 
 	err = mp_xc_rtcp_parse(pkt, len, l->ssrc_out, &l->rxs, now_ms, &rtt);
 	if (err) {
@@ -1084,12 +1094,12 @@ int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms)
  * comes with (@last_ts was the last), so the peer sees one unbroken stream
  * with events added.  Call before the first mp_xcode_input().
  */
-void mp_xcode_continue(struct mp_xcode *xc, enum mp_xcode_leg to, uint32_t ssrc,
+void mp_xcode_continue(struct mp_xcode *xc, enum mp_leg_id to, uint32_t ssrc,
 		       uint16_t last_seq, uint32_t last_ts)
 {
 	struct xc_leg *l;
 
-	if (!xc || (to != MP_XCODE_A && to != MP_XCODE_B))
+	if (!xc || (to != MP_LEG_A && to != MP_LEG_B))
 		return;
 	l = &xc->leg[to];
 	l->ssrc_out = ssrc;
@@ -1105,12 +1115,12 @@ void mp_xcode_continue(struct mp_xcode *xc, enum mp_xcode_leg to, uint32_t ssrc,
  * A digit received from @from by SIP INFO (media.play_dtmf): delivered to
  * the other leg by its send method, subject to @from's receive lock.
  */
-int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
+int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_leg_id from, char digit,
 		     uint32_t duration_ms, int64_t now_ms)
 {
-	int x = from == MP_XCODE_B ? 1 : 0;
+	int x = from == MP_LEG_B ? 1 : 0;
 
-	if (!xc || (from != MP_XCODE_A && from != MP_XCODE_B) ||
+	if (!xc || (from != MP_LEG_A && from != MP_LEG_B) ||
 	    mp_dtmf_event_code(digit) < 0)
 		return EINVAL;
 	if (!duration_ms)
@@ -1122,23 +1132,23 @@ int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
 }
 
 /** True when audio from @from is decoded (transcoded or DSP'd). */
-bool mp_xcode_decodes(const struct mp_xcode *xc, enum mp_xcode_leg from)
+bool mp_xcode_decodes(const struct mp_xcode *xc, enum mp_leg_id from)
 {
-	return xc && xc->decode[from == MP_XCODE_B ? 1 : 0];
+	return xc && xc->decode[from == MP_LEG_B ? 1 : 0];
 }
 
 /** Counters of one leg (what was received from and sent to its peer). */
-void mp_xcode_stats(const struct mp_xcode *xc, enum mp_xcode_leg leg,
+void mp_xcode_stats(const struct mp_xcode *xc, enum mp_leg_id leg,
 		    struct mp_xcode_stats *st)
 {
 	const struct xc_leg *l;
 
 	if (!xc || !st)
 		return;
-	l = &xc->leg[leg == MP_XCODE_B ? 1 : 0];
+	l = &xc->leg[leg == MP_LEG_B ? 1 : 0];
 	*st = l->st;
-	st->lost = mp_xc_rxstat_lost(&l->rxs);
-	st->jitter_ms = mp_xc_rxstat_jitter_ms(&l->rxs);
+	st->lost = mp_rxs_lost(&l->rxs);
+	st->jitter_ms = mp_rxs_jitter_ms(&l->rxs, l->rtp_rate);
 	if (l->jb) {
 		struct mp_dsp_jb_stats js;
 

@@ -18,7 +18,8 @@
  * every 10 ms (jitter buffer playout, telephone-event updates, RTCP).
  * Being the RTP source toward both legs, the engine also terminates RTCP:
  * the legs' RTCP goes to mp_xcode_rtcp_input(), and it sends each leg its
- * own SR/RR every 5 s (xcode/rtcp.h).
+ * own SR/RR every 5 s (xcode/rtcp.h).  Legs are named as everywhere in
+ * mediaproxyd (enum mp_leg_id, mediaproxy/leg.h).
  *
  * Ownership: mp_xcode_alloc() returns a libre-refcounted object; the relay
  *            session holds the only reference.
@@ -34,12 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mediaproxy/leg.h"
 #include "proto/media.h"
-
-enum mp_xcode_leg {
-	MP_XCODE_A = 0, /* caller side */
-	MP_XCODE_B = 1, /* vendor side */
-};
 
 /* one leg of docs/bus.md "Leg plan" (addresses stay with the relay) */
 struct mp_xcode_plan {
@@ -74,9 +71,9 @@ enum mp_xcode_ev_type {
 
 struct mp_xcode_event {
 	enum mp_xcode_ev_type type;
-	enum mp_xcode_leg from; /* leg the digit came from */
-	enum mp_xcode_leg to;	/* leg it is for */
-	char digit;		/* 0-9 * # A-D, '!' flash */
+	enum mp_leg_id from; /* leg the digit came from */
+	enum mp_leg_id to;   /* leg it is for */
+	char digit;	     /* 0-9 * # A-D, '!' flash */
 	uint32_t duration_ms;
 	enum sw_dtmf method; /* how it was received */
 	bool send_info;	     /* signalling must send SIP INFO to @to */
@@ -99,7 +96,7 @@ struct mp_xcode_stats {
 struct mp_xcode;
 
 /* @pkt is a complete RTP (or, @rtcp, RTCP) packet for @leg's peer */
-typedef void(mp_xcode_send_h)(enum mp_xcode_leg leg, const uint8_t *pkt,
+typedef void(mp_xcode_send_h)(enum mp_leg_id leg, const uint8_t *pkt,
 			      size_t len, bool rtcp, void *arg);
 typedef void(mp_xcode_event_h)(const struct mp_xcode_event *ev, void *arg);
 
@@ -115,17 +112,17 @@ int mp_xcode_alloc(struct mp_xcode **xcp, const struct mp_xcode_plan *a,
 		   const struct mp_xcode_plan *b,
 		   const struct mp_xcode_conf *conf, mp_xcode_send_h *sendh,
 		   mp_xcode_event_h *eventh, void *arg);
-int mp_xcode_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
-		   const uint8_t *pkt, size_t len, int64_t now_ms);
+int mp_xcode_input(struct mp_xcode *xc, enum mp_leg_id leg, const uint8_t *pkt,
+		   size_t len, int64_t now_ms);
 int mp_xcode_tick(struct mp_xcode *xc, int64_t now_ms);
-int mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_xcode_leg leg,
+int mp_xcode_rtcp_input(struct mp_xcode *xc, enum mp_leg_id leg,
 			const uint8_t *pkt, size_t len, int64_t now_ms);
-void mp_xcode_continue(struct mp_xcode *xc, enum mp_xcode_leg to, uint32_t ssrc,
+void mp_xcode_continue(struct mp_xcode *xc, enum mp_leg_id to, uint32_t ssrc,
 		       uint16_t last_seq, uint32_t last_ts);
-int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_xcode_leg from, char digit,
+int mp_xcode_dtmf_in(struct mp_xcode *xc, enum mp_leg_id from, char digit,
 		     uint32_t duration_ms, int64_t now_ms);
-bool mp_xcode_decodes(const struct mp_xcode *xc, enum mp_xcode_leg from);
-void mp_xcode_stats(const struct mp_xcode *xc, enum mp_xcode_leg leg,
+bool mp_xcode_decodes(const struct mp_xcode *xc, enum mp_leg_id from);
+void mp_xcode_stats(const struct mp_xcode *xc, enum mp_leg_id leg,
 		    struct mp_xcode_stats *st);
 
 #endif /* MP_XCODE_H */

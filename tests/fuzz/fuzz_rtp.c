@@ -1,9 +1,11 @@
 // FUZZ_SOURCES: mediaproxy/xcode/*.c mediaproxy/dsp/*.c common/log.c
 // FUZZ_SOURCES: mediaproxy/dtmf/*.c proto/media.c
+// FUZZ_SOURCES: mediaproxy/rtp.c mediaproxy/stats.c
 // FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
 /*
- * fuzz_rtp.c - RTP/RTCP header parsing, telephone-event reception, codec
- * payload parsing and the media engine fed with arbitrary datagrams.
+ * fuzz_rtp.c - RTP/RTCP header checks and parsing, receive statistics,
+ * telephone-event reception, codec payload parsing and the media engine
+ * fed with arbitrary datagrams.
  *
  * The first input byte picks the target; the rest is split into datagrams
  * by a leading length byte.  Two long-lived engines (PCMA<->G.729 with
@@ -16,7 +18,8 @@
 #include <re.h>
 #include "mediaproxy/dtmf/rtpev.h"
 #include "mediaproxy/xcode/codec.h"
-#include "mediaproxy/xcode/rtp.h"
+#include "mediaproxy/rtp.h"
+#include "mediaproxy/stats.h"
 #include "mediaproxy/xcode/xcode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,18 +27,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct mp_xcode *xc[2];
 static struct mp_xc_codec *codec[SW_CODEC_COUNT];
 static struct mp_dtmf_rx evrx;
+static struct mp_rx_stats rxs;
 static int64_t now = 1000;
 
-static void sink(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
-		 bool rtcp, void *arg)
+static void sink(enum mp_leg_id leg, const uint8_t *pkt, size_t len, bool rtcp,
+		 void *arg)
 {
-	struct mp_xc_rtp rtp;
+	struct mp_rtp_hdr rtp;
 
 	(void)leg;
 	(void)arg;
-	/* whatever the engine sends must parse back */
-	if (rtcp ? !mp_xc_rtcp_check(pkt, len)
-		 : mp_xc_rtp_decode(&rtp, pkt, len) != 0)
+	/* whatever the engine sends must parse back: RTP, or an RTCP
+	 * compound that starts with its SR */
+	if (rtcp ? !mp_rtcp_valid(pkt, len) || pkt[1] != 200
+		 : mp_rtp_parse(&rtp, pkt, len) != 0)
 		__builtin_trap();
 }
 
@@ -97,7 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = data[0] * 8u + 1u, n;
 		const uint8_t *p = data + 1;
 		struct mp_dtmf_rx_note note[MP_DTMF_RX_NOTES];
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
+		struct mp_rtcp_info info;
+		struct mp_rx_report rpt;
 		unsigned nn;
 		uint32_t dur;
 
@@ -106,10 +113,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		switch (mode) {
 
-		case 0: /* headers */
-			(void)mp_xc_rtp_decode(&rtp, p, len);
-			(void)mp_xc_rtcp_check(p, len);
-			(void)mp_xc_is_rtcp(p, len);
+		case 0: /* headers, and the statistics of what parses */
+			if (!mp_rtp_parse(&rtp, p, len)) {
+				if (rtp.payload + rtp.payload_len > p + len)
+					__builtin_trap();
+				mp_rxs_seq(&rxs, rtp.ssrc, rtp.seq);
+				mp_rxs_jitter(&rxs, rtp.ts, (uint32_t)now);
+				(void)mp_rxs_report(&rpt, &rxs, now);
+			}
+			if (mp_rtcp_valid(p, len) && !mp_pkt_is_rtcp(p, len))
+				__builtin_trap();
+			(void)mp_rtcp_scan(&info, p, len);
+			now++;
 			break;
 
 		case 1: /* telephone-events: 4-byte ts then payload */
@@ -135,8 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default: /* whole engine: RTP, or RTCP with bit 2 */
 			if (len >= 1) {
 				struct mp_xcode *e = xc[p[0] & 1];
-				enum mp_xcode_leg leg =
-				    p[0] & 2 ? MP_XCODE_B : MP_XCODE_A;
+				enum mp_leg_id leg =
+				    p[0] & 2 ? MP_LEG_B : MP_LEG_A;
 
 				if (p[0] & 4)
 					(void)mp_xcode_rtcp_input(e, leg, p + 1,

@@ -23,6 +23,7 @@
 #include "mediaproxy/libre.h"
 #include "mediaproxy/ports.h"
 #include "mediaproxy/relay.h"
+#include "mediaproxy/rtp.h"
 #include "mediaproxy/session.h"
 #include "mediaproxy/share.h"
 #include "mediaproxy/stats.h"
@@ -65,6 +66,7 @@ static void rtp_valid_minimal(void **state)
 	assert_int_equal(h.ssrc, 0xcafebabe);
 	assert_int_equal(h.hdr_len, 12);
 	assert_int_equal(h.payload_len, 160);
+	assert_ptr_equal(h.payload, buf + 12);
 
 	/* header only, no payload, is still RTP */
 	assert_int_equal(mp_rtp_parse(&h, buf, 12), 0);
@@ -94,6 +96,53 @@ static void rtp_invalid(void **state)
 	assert_int_equal(mp_rtp_parse(&h, buf, len), 0);
 	assert_int_equal(h.hdr_len, 20);
 	assert_int_equal(h.payload_len, 12);
+
+	/* PT 72 with the marker is RTCP's range (RFC 5761): never RTP */
+	buf[0] = 0x80;
+	buf[1] = 200;
+	assert_int_equal(mp_rtp_parse(&h, buf, len), EPROTOTYPE);
+	buf[1] = 0x80 | 95;
+	assert_int_equal(mp_rtp_parse(&h, buf, len), EPROTOTYPE);
+	buf[1] = 0x80 | 96; /* first dynamic PT, marker set */
+	assert_int_equal(mp_rtp_parse(&h, buf, len), 0);
+	assert_true(h.marker);
+	assert_int_equal(h.pt, 96);
+}
+
+static void rtp_encode_round_trip(void **state)
+{
+	uint8_t pl[160], buf[MP_RTP_MAX_LEN + 16];
+	struct mp_rtp_hdr in = {.marker = true,
+				.pt = 101,
+				.seq = 0xfffe,
+				.ts = 0x89abcdef,
+				.ssrc = 0x01020304,
+				.payload = pl,
+				.payload_len = sizeof(pl)};
+	struct mp_rtp_hdr out;
+	size_t len = 0;
+
+	(void)state;
+	memset(pl, 0x5a, sizeof(pl));
+	assert_int_equal(mp_rtp_encode(buf, sizeof(buf), &len, &in), 0);
+	assert_int_equal(len, 12 + sizeof(pl));
+	assert_int_equal(buf[0], 0x80);
+	assert_int_equal(mp_rtp_parse(&out, buf, len), 0);
+	assert_true(out.marker);
+	assert_int_equal(out.pt, 101);
+	assert_int_equal(out.seq, 0xfffe);
+	assert_int_equal(out.ts, 0x89abcdef);
+	assert_int_equal(out.ssrc, 0x01020304);
+	assert_int_equal(out.payload_len, sizeof(pl));
+	assert_memory_equal(out.payload, pl, sizeof(pl));
+
+	/* too small a buffer, over MP_RTP_MAX_LEN, no PT above 127 */
+	assert_int_equal(mp_rtp_encode(buf, 100, &len, &in), EMSGSIZE);
+	in.payload_len = MP_RTP_MAX_LEN - 11;
+	assert_int_equal(mp_rtp_encode(buf, sizeof(buf), &len, &in), EMSGSIZE);
+	in.payload_len = 0;
+	in.pt = 128;
+	assert_int_equal(mp_rtp_encode(buf, sizeof(buf), &len, &in), EINVAL);
 }
 
 static void rtp_extension_and_padding(void **state)
@@ -147,6 +196,36 @@ static void rtcp_validation(void **state)
 	assert_false(mp_rtcp_valid(rtp, sizeof(rtp))); /* PT 8 */
 	assert_true(mp_pkt_is_rtcp(rr, sizeof(rr)));
 	assert_false(mp_pkt_is_rtcp(rtp, sizeof(rtp)));
+	assert_false(mp_pkt_is_rtcp(v1, sizeof(v1))); /* RTCP is version 2 */
+}
+
+static void rtcp_compound_validation(void **state)
+{
+	/* RR (8 bytes) + SDES (12 bytes): the lengths add up to 20 */
+	uint8_t c[24] = {0x80, 201, 0, 1, 1, 2, 3, 4, 0x81, 202,
+			 0,    2,   1, 2, 3, 4, 1, 1, 'x',  0};
+	/* RFC 5506 reduced size: a PLI alone, no SR/RR in front */
+	uint8_t pli[12] = {0x81, 206, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8};
+
+	(void)state;
+	assert_true(mp_rtcp_valid(c, 20));
+	assert_true(mp_rtcp_valid(pli, sizeof(pli)));
+	/* bytes after the last sub-packet */
+	assert_false(mp_rtcp_valid(c, 24));
+	assert_false(mp_rtcp_valid(c, 22));
+	/* the second sub-packet: wrong version, type outside 192..223 */
+	c[8] = 0x41;
+	assert_false(mp_rtcp_valid(c, 20));
+	c[8] = 0x81;
+	c[9] = 100;
+	assert_false(mp_rtcp_valid(c, 20));
+	c[9] = 202;
+	/* padding only on the last sub-packet */
+	c[0] = 0xa0;
+	assert_false(mp_rtcp_valid(c, 20));
+	c[0] = 0x80;
+	c[8] = 0xa1;
+	assert_true(mp_rtcp_valid(c, 20));
 }
 
 /* an SR (no blocks) with NTP time msw.lsw, then an RR with one block */
@@ -186,6 +265,7 @@ static void rtcp_scan_sr_rr(void **state)
 	assert_true(info.has_sr);
 	assert_int_equal(info.sr_ntp_mid, 0x33445566);
 	assert_int_equal(info.nblocks, 1);
+	assert_int_equal(info.block[0].ssrc, 0);
 	assert_int_equal(info.block[0].lsr, 0xabcdef01);
 	assert_int_equal(info.block[0].dlsr, 65536);
 
@@ -956,7 +1036,9 @@ int main(void)
 	    cmocka_unit_test(rtp_valid_minimal),
 	    cmocka_unit_test(rtp_invalid),
 	    cmocka_unit_test(rtp_extension_and_padding),
+	    cmocka_unit_test(rtp_encode_round_trip),
 	    cmocka_unit_test(rtcp_validation),
+	    cmocka_unit_test(rtcp_compound_validation),
 	    cmocka_unit_test(rtcp_scan_sr_rr),
 	    cmocka_unit_test(mos_estimate),
 	    cmocka_unit_test(loss_simple_gaps),

@@ -30,7 +30,7 @@
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
 #include "mediaproxy/xcode/codec.h"
-#include "mediaproxy/xcode/rtp.h"
+#include "mediaproxy/rtp.h"
 #include "proto/proto.h"
 #include "test_mp_xcode_util.h"
 
@@ -223,17 +223,17 @@ static void peer_send_raw(struct peer *p, const uint8_t *pkt, size_t len)
 static void peer_send(struct peer *p, uint8_t pt, bool marker, uint32_t ts,
 		      const uint8_t *pl, size_t len)
 {
-	struct mp_xc_rtp rtp = {.marker = marker,
-				.pt = pt,
-				.seq = p->seq++,
-				.ts = ts,
-				.ssrc = p->ssrc,
-				.payload = pl,
-				.plen = len};
+	struct mp_rtp_hdr rtp = {.marker = marker,
+				 .pt = pt,
+				 .seq = p->seq++,
+				 .ts = ts,
+				 .ssrc = p->ssrc,
+				 .payload = pl,
+				 .payload_len = len};
 	uint8_t pkt[1500];
 	size_t n = 0;
 
-	assert_int_equal(mp_xc_rtp_encode(pkt, sizeof(pkt), &n, &rtp), 0);
+	assert_int_equal(mp_rtp_encode(pkt, sizeof(pkt), &n, &rtp), 0);
 	peer_send_raw(p, pkt, n);
 }
 
@@ -304,10 +304,9 @@ static size_t rx_count(const struct peer *p, uint8_t pt)
 	size_t n = 0;
 
 	for (size_t i = 0; i < p->rx.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 
-		if (!mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data,
-				      p->rx.pkt[i].len) &&
+		if (!mp_rtp_parse(&rtp, p->rx.pkt[i].data, p->rx.pkt[i].len) &&
 		    rtp.pt == pt)
 			n++;
 	}
@@ -326,21 +325,21 @@ static size_t rx_decode(const struct peer *p, size_t from, const char *codec,
 	assert_int_equal(sw_codec_parse(&id, codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&dec, id, 0, NULL), 0);
 	for (size_t i = from; i < p->rx.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		size_t n = 0;
 
-		if (mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data,
-				     p->rx.pkt[i].len) ||
+		if (mp_rtp_parse(&rtp, p->rx.pkt[i].data, p->rx.pkt[i].len) ||
 		    rtp.pt != pt)
 			continue;
-		if (!strcmp(codec, "G729") && (rtp.plen % 10 || !rtp.plen))
+		if (!strcmp(codec, "G729") &&
+		    (rtp.payload_len % 10 || !rtp.payload_len))
 			(*bad_frames)++;
 		if (total + MP_XC_PCM_MAX > max)
 			break;
-		assert_int_equal(mp_xc_codec_decode(dec, pcm + total,
-						    max - total, &n,
-						    rtp.payload, rtp.plen),
-				 0);
+		assert_int_equal(
+		    mp_xc_codec_decode(dec, pcm + total, max - total, &n,
+				       rtp.payload, rtp.payload_len),
+		    0);
 		total += n;
 	}
 	mem_deref(dec);
@@ -423,15 +422,14 @@ static void rx_events(const struct peer *p, uint8_t te_pt, char *digits,
 	*ends = 0;
 	for (size_t i = 0; i < p->rx.n; i++) {
 		static const char map[] = "0123456789*#ABCD!";
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		struct mp_dtmf_ev ev;
 
-		if (mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data,
-				     p->rx.pkt[i].len) ||
+		if (mp_rtp_parse(&rtp, p->rx.pkt[i].data, p->rx.pkt[i].len) ||
 		    rtp.pt != te_pt)
 			continue;
-		assert_int_equal(mp_dtmf_ev_decode(&ev, rtp.payload, rtp.plen),
-				 0);
+		assert_int_equal(
+		    mp_dtmf_ev_decode(&ev, rtp.payload, rtp.payload_len), 0);
 		if (rtp.marker && nd < dsz - 1 && ev.event < 17)
 			digits[nd++] = map[ev.event];
 		*ends += ev.end;
@@ -749,10 +747,10 @@ static void pcma_pcma_plain_relay(void **state)
 
 	/* what b's peer got is what a's peer sent: same SSRC, PTs, bytes */
 	for (size_t i = 0; i < fx.pb.rx.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 
-		assert_int_equal(mp_xc_rtp_decode(&rtp, fx.pb.rx.pkt[i].data,
-						  fx.pb.rx.pkt[i].len),
+		assert_int_equal(mp_rtp_parse(&rtp, fx.pb.rx.pkt[i].data,
+					      fx.pb.rx.pkt[i].len),
 				 0);
 		assert_int_equal(rtp.ssrc, 0x11111111);
 		same++;
@@ -946,13 +944,12 @@ static size_t rx_one_stream(const struct peer *p, uint32_t want, uint8_t pt)
 	size_t n = 0;
 
 	for (size_t i = 0; i < p->rx.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 
-		if (mp_xc_is_rtcp(p->rx.pkt[i].data, p->rx.pkt[i].len))
+		if (mp_pkt_is_rtcp(p->rx.pkt[i].data, p->rx.pkt[i].len))
 			continue;
 		assert_int_equal(
-		    mp_xc_rtp_decode(&rtp, p->rx.pkt[i].data, p->rx.pkt[i].len),
-		    0);
+		    mp_rtp_parse(&rtp, p->rx.pkt[i].data, p->rx.pkt[i].len), 0);
 		assert_int_equal(rtp.ssrc, want);
 		if (!first && rtp.seq != (uint16_t)(seq + 1))
 			fail_msg("packet %zu: seq %u after %u", i, rtp.seq,
@@ -1222,7 +1219,7 @@ static void media_object_and_plan_checks(void **state)
 static void garbage_counted_session_survives(void **state)
 {
 	static int16_t pcm[8000 * 4];
-	struct mp_xc_rtp rtp;
+	struct mp_rtp_hdr rtp;
 	uint8_t pkt[1500], pl[200];
 	size_t n = 0, before, bad = 0;
 	int64_t dropped_a, dropped_b;
@@ -1252,13 +1249,13 @@ static void garbage_counted_session_survives(void **state)
 	memset(pl, 0xd5, sizeof(pl));
 	peer_send(&fx.pa, 0, false, fx.pa.ts, pl, 40);
 	/* 3: another SSRC while a's is alive */
-	rtp = (struct mp_xc_rtp){.pt = 8,
-				 .seq = 7,
-				 .ts = 1,
-				 .ssrc = 0x5a5a,
-				 .payload = pl,
-				 .plen = 160};
-	assert_int_equal(mp_xc_rtp_encode(pkt, sizeof(pkt), &n, &rtp), 0);
+	rtp = (struct mp_rtp_hdr){.pt = 8,
+				  .seq = 7,
+				  .ts = 1,
+				  .ssrc = 0x5a5a,
+				  .payload = pl,
+				  .payload_len = 160};
+	assert_int_equal(mp_rtp_encode(pkt, sizeof(pkt), &n, &rtp), 0);
 	peer_send_raw(&fx.pa, pkt, n);
 	/* 4: a malformed telephone-event (3 bytes) */
 	peer_send(&fx.pa, 101, true, fx.pa.ts, pl, 3);

@@ -14,7 +14,7 @@
 #include "mediaproxy/dtmf/inband.h"
 #include "mediaproxy/dtmf/rtpev.h"
 #include "mediaproxy/xcode/codec.h"
-#include "mediaproxy/xcode/rtp.h"
+#include "mediaproxy/rtp.h"
 #include "mediaproxy/xcode/xcode.h"
 #include "tests/unit/test_mp_xcode_util.h"
 
@@ -26,7 +26,7 @@ struct run {
 	struct mp_xcode_event ev[64];
 };
 
-static void send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+static void send_h(enum mp_leg_id leg, const uint8_t *pkt, size_t len,
 		   bool rtcp, void *arg)
 {
 	struct run *r = arg;
@@ -74,20 +74,20 @@ static void make_tone_stream(struct tu_sink *s, const struct mp_xcode_plan *p,
 		uint32_t rate = mp_xc_codec_pcm_rate(c);
 		size_t n = rate * p->ptime / 1000, len = 0, plen = 0;
 		uint8_t pkt[1500];
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 
 		tu_sine(pcm, n, 1000.0, amp, rate, &phase);
 		assert_int_equal(
 		    mp_xc_codec_encode(c, pl, sizeof(pl), &len, pcm, n), 0);
-		rtp = (struct mp_xc_rtp){.pt = p->pt,
-					 .seq = (uint16_t)seq,
-					 .ts = ts,
-					 .ssrc = 0x11223344,
-					 .payload = pl,
-					 .plen = len,
-					 .marker = seq == 1};
-		assert_int_equal(
-		    mp_xc_rtp_encode(pkt, sizeof(pkt), &plen, &rtp), 0);
+		rtp = (struct mp_rtp_hdr){.pt = p->pt,
+					  .seq = (uint16_t)seq,
+					  .ts = ts,
+					  .ssrc = 0x11223344,
+					  .payload = pl,
+					  .payload_len = len,
+					  .marker = seq == 1};
+		assert_int_equal(mp_rtp_encode(pkt, sizeof(pkt), &plen, &rtp),
+				 0);
 		tu_sink_add(s, 0, pkt, plen);
 		ts += (uint32_t)(n * mp_xc_codec_rtp_rate(c) / rate);
 	}
@@ -108,7 +108,7 @@ static void engine_run(const struct mp_xcode_plan *a,
 			 0);
 	for (int64_t t = 0; i < in->n || t < 400; t += 10, now += 10) {
 		while (i < in->n && (int64_t)i * a->ptime <= t) {
-			mp_xcode_input(xc, MP_XCODE_A, in->pkt[i].data,
+			mp_xcode_input(xc, MP_LEG_A, in->pkt[i].data,
 				       in->pkt[i].len, now);
 			i++;
 		}
@@ -130,18 +130,19 @@ static size_t decode_out(const struct run *r, const struct mp_xcode_plan *p,
 	assert_int_equal(sw_codec_parse(&id, p->codec), 0);
 	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
 	for (size_t i = 0; i < r->out.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		size_t n = 0;
 
-		if (r->out.pkt[i].leg != MP_XCODE_B)
+		if (r->out.pkt[i].leg != MP_LEG_B)
 			continue;
-		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len),
-				 0);
+		assert_int_equal(
+		    mp_rtp_parse(&rtp, r->out.pkt[i].data, r->out.pkt[i].len),
+		    0);
 		if (rtp.pt != p->pt)
 			continue;
 		assert_int_equal(mp_xc_codec_decode(c, pcm + total, max - total,
-						    &n, rtp.payload, rtp.plen),
+						    &n, rtp.payload,
+						    rtp.payload_len),
 				 0);
 		total += n;
 	}
@@ -165,24 +166,26 @@ static void check_ptime(const struct run *r, const struct mp_xcode_plan *p,
 	assert_int_equal(mp_xc_codec_alloc(&c, id, 0, p->fmtp), 0);
 	want = mp_xc_codec_rtp_rate(c) / 1000 * ptime;
 	for (size_t i = 0; i < r->out.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		uint32_t dur = 0;
 
-		if (r->out.pkt[i].leg != MP_XCODE_B)
+		if (r->out.pkt[i].leg != MP_LEG_B)
 			continue;
-		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len),
-				 0);
+		assert_int_equal(
+		    mp_rtp_parse(&rtp, r->out.pkt[i].data, r->out.pkt[i].len),
+		    0);
 		if (rtp.pt != p->pt)
 			continue;
 		assert_int_equal(
-		    mp_xc_codec_duration(c, &dur, rtp.payload, rtp.plen), 0);
+		    mp_xc_codec_duration(c, &dur, rtp.payload, rtp.payload_len),
+		    0);
 		assert_int_equal(dur, want);
 		if (id == SW_CODEC_OPUS)
-			assert_int_equal(
-			    opus_packet_get_nb_samples(
-				rtp.payload, (opus_int32)rtp.plen, 48000),
-			    48 * ptime);
+			assert_int_equal(opus_packet_get_nb_samples(
+					     rtp.payload,
+					     (opus_int32)rtp.payload_len,
+					     48000),
+					 48 * ptime);
 		if (pkts)
 			assert_int_equal(rtp.ts - last_ts, want);
 		last_ts = rtp.ts;
@@ -220,7 +223,7 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 	/* the middle leg's packets become the input of a second session */
 	tu_sink_free(&in);
 	for (size_t i = 0; i < r1.out.n; i++)
-		if (r1.out.pkt[i].leg == MP_XCODE_B)
+		if (r1.out.pkt[i].leg == MP_LEG_B)
 			tu_sink_add(&in, 0, r1.out.pkt[i].data,
 				    r1.out.pkt[i].len);
 	assert_true(in.n >= 1900 / ptm_ms); /* 2 s in ptm_ms packets */
@@ -299,20 +302,20 @@ struct delay_run {
 	double *t_ms; /* owned: time of each sample */
 };
 
-static void delay_send_h(enum mp_xcode_leg leg, const uint8_t *pkt, size_t len,
+static void delay_send_h(enum mp_leg_id leg, const uint8_t *pkt, size_t len,
 			 bool rtcp, void *arg)
 {
 	struct delay_run *d = arg;
 	uint32_t rate = mp_xc_codec_pcm_rate(d->dec);
-	struct mp_xc_rtp rtp;
+	struct mp_rtp_hdr rtp;
 	size_t n = 0;
 
-	if (rtcp || leg != MP_XCODE_B)
+	if (rtcp || leg != MP_LEG_B)
 		return;
-	assert_int_equal(mp_xc_rtp_decode(&rtp, pkt, len), 0);
+	assert_int_equal(mp_rtp_parse(&rtp, pkt, len), 0);
 	assert_int_equal(mp_xc_codec_decode(d->dec, d->pcm + d->n,
 					    d->max - d->n, &n, rtp.payload,
-					    rtp.plen),
+					    rtp.payload_len),
 			 0);
 	/* a packet's last sample is the one just captured when it leaves */
 	for (size_t i = 0; i < n; i++)
@@ -395,24 +398,23 @@ static double added_delay_ms(const char *ca, const char *fa, const char *cb,
 	for (uint32_t k = 0, seq = 1; (k + 1) * fr <= total; k++, seq++) {
 		int64_t t = t0 + (int64_t)k * 20;
 		uint8_t pl[1400], pkt[1500];
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		size_t len = 0, plen = 0;
 
 		assert_int_equal(mp_xc_codec_encode(enc, pl, sizeof(pl), &len,
 						    src + k * fr, fr),
 				 0);
-		rtp = (struct mp_xc_rtp){
+		rtp = (struct mp_rtp_hdr){
 		    .pt = 96,
 		    .seq = (uint16_t)seq,
 		    .ts = 1000 + k * (mp_xc_codec_rtp_rate(enc) / 50),
 		    .ssrc = 0x5eed,
 		    .payload = pl,
-		    .plen = len};
-		assert_int_equal(
-		    mp_xc_rtp_encode(pkt, sizeof(pkt), &plen, &rtp), 0);
-		d.now = t;
-		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, plen, t),
+		    .payload_len = len};
+		assert_int_equal(mp_rtp_encode(pkt, sizeof(pkt), &plen, &rtp),
 				 0);
+		d.now = t;
+		assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, plen, t), 0);
 		mp_xcode_tick(xc, t);
 		d.now = t + 10;
 		mp_xcode_tick(xc, t + 10);
@@ -488,16 +490,16 @@ struct feeder {
 static size_t mk_rtp(uint8_t *buf, uint8_t pt, uint16_t seq, uint32_t ts,
 		     uint32_t ssrc, bool marker, const uint8_t *pl, size_t len)
 {
-	struct mp_xc_rtp rtp = {.marker = marker,
-				.pt = pt,
-				.seq = seq,
-				.ts = ts,
-				.ssrc = ssrc,
-				.payload = pl,
-				.plen = len};
+	struct mp_rtp_hdr rtp = {.marker = marker,
+				 .pt = pt,
+				 .seq = seq,
+				 .ts = ts,
+				 .ssrc = ssrc,
+				 .payload = pl,
+				 .payload_len = len};
 	size_t n = 0;
 
-	assert_int_equal(mp_xc_rtp_encode(buf, 1500, &n, &rtp), 0);
+	assert_int_equal(mp_rtp_encode(buf, 1500, &n, &rtp), 0);
 	return n;
 }
 
@@ -529,7 +531,7 @@ static void feed_step(struct feeder *f)
 	assert_int_equal(
 	    mp_xc_codec_encode(f->enc, pl, sizeof(pl), &len, pcm, 160), 0);
 	n = mk_rtp(pkt, f->pt, f->seq++, f->ts, 0xabcdef01, false, pl, len);
-	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now), 0);
+	assert_int_equal(mp_xcode_input(f->xc, MP_LEG_A, pkt, n, f->now), 0);
 	f->ts += 160;
 	mp_xcode_tick(f->xc, f->now += 10);
 	mp_xcode_tick(f->xc, f->now += 10);
@@ -546,7 +548,7 @@ static void feed_event(struct feeder *f, uint32_t ev_ts, int event, bool end,
 
 	mp_dtmf_ev_encode(pl, &ev);
 	n = mk_rtp(pkt, f->te_pt, f->seq++, ev_ts, 0xabcdef01, marker, pl, 4);
-	assert_int_equal(mp_xcode_input(f->xc, MP_XCODE_A, pkt, n, f->now), 0);
+	assert_int_equal(mp_xcode_input(f->xc, MP_LEG_A, pkt, n, f->now), 0);
 }
 
 /* a 200 ms RFC 4733 digit from A: start, updates every 40 ms, 3 ends */
@@ -579,18 +581,18 @@ static struct te_summary te_out(const struct run *r, int leg, uint8_t pt)
 	uint32_t ts = 0;
 
 	for (size_t i = 0; i < r->out.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		struct mp_dtmf_ev ev;
 
 		if (r->out.pkt[i].leg != leg)
 			continue;
-		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len),
-				 0);
+		assert_int_equal(
+		    mp_rtp_parse(&rtp, r->out.pkt[i].data, r->out.pkt[i].len),
+		    0);
 		if (rtp.pt != pt)
 			continue;
-		assert_int_equal(mp_dtmf_ev_decode(&ev, rtp.payload, rtp.plen),
-				 0);
+		assert_int_equal(
+		    mp_dtmf_ev_decode(&ev, rtp.payload, rtp.payload_len), 0);
 		if (!s.pkts || rtp.marker)
 			ts = rtp.ts;
 		else if (rtp.ts != ts)
@@ -638,19 +640,20 @@ static void detect_out(const struct run *r, int leg,
 			 "-lspandsp before -lrem");
 	assert_int_equal(err, 0);
 	for (size_t i = 0; i < r->out.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 		size_t n = 0;
 
 		if (r->out.pkt[i].leg != leg)
 			continue;
-		assert_int_equal(mp_xc_rtp_decode(&rtp, r->out.pkt[i].data,
-						  r->out.pkt[i].len),
-				 0);
+		assert_int_equal(
+		    mp_rtp_parse(&rtp, r->out.pkt[i].data, r->out.pkt[i].len),
+		    0);
 		if (rtp.pt != p->pt)
 			continue;
-		assert_int_equal(
-		    mp_xc_codec_decode(c, pcm, 5760, &n, rtp.payload, rtp.plen),
-		    0);
+		assert_int_equal(mp_xc_codec_decode(c, pcm, 5760, &n,
+						    rtp.payload,
+						    rtp.payload_len),
+				 0);
 		mp_dtmf_det_process(det, pcm, n);
 	}
 	d->got[d->n] = 0;
@@ -679,10 +682,10 @@ static void rfc2833_regenerated_with_leg_pt(void **state)
 		feed_step(&f);
 	feed_digit(&f, 5);
 
-	s = te_out(&r, MP_XCODE_B, 101);
+	s = te_out(&r, MP_LEG_B, 101);
 	printf("  B: %u event packets PT 101, %u ends, end duration %u\n",
 	       s.pkts, s.ends, s.end_dur);
-	assert_int_equal(te_out(&r, MP_XCODE_B, 96).pkts, 0);
+	assert_int_equal(te_out(&r, MP_LEG_B, 96).pkts, 0);
 	assert_int_equal(s.event, 5);
 	assert_int_equal(s.markers, 1);
 	assert_int_equal(s.ends, 3);
@@ -719,10 +722,10 @@ static void rfc2833_to_inband(void **state)
 	feed_digit(&f, 7);
 	feed_digit(&f, 10); /* '*' */
 
-	detect_out(&r, MP_XCODE_B, &b, &d);
+	detect_out(&r, MP_LEG_B, &b, &d);
 	printf("  B audio carries \"%s\"\n", d.got);
 	assert_string_equal(d.got, "7*");
-	assert_int_equal(te_out(&r, MP_XCODE_B, 101).pkts, 0); /* dropped */
+	assert_int_equal(te_out(&r, MP_LEG_B, 101).pkts, 0); /* dropped */
 	assert_int_equal(r.ndigits, 2);
 	mem_deref(f.enc);
 	mem_deref(xc);
@@ -747,7 +750,7 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	b.dtmf_send = SW_DTMF_RFC2833;
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
-	assert_true(mp_xcode_decodes(xc, MP_XCODE_A));
+	assert_true(mp_xcode_decodes(xc, MP_LEG_A));
 	feeder_init(&f, xc, &a);
 	assert_int_equal(mp_dtmf_gen_alloc(&f.gen, 8000), 0);
 	for (int i = 0; i < 5; i++)
@@ -756,8 +759,8 @@ static void inband_to_rfc2833_keeps_tones(void **state)
 	for (int i = 0; i < 30; i++)
 		feed_step(&f);
 
-	s = te_out(&r, MP_XCODE_B, 101);
-	detect_out(&r, MP_XCODE_B, &b, &d);
+	s = te_out(&r, MP_LEG_B, 101);
+	detect_out(&r, MP_LEG_B, &b, &d);
 	printf("  B: event %d (%u packets, %u ends), audio \"%s\"\n", s.event,
 	       s.pkts, s.ends, d.got);
 	assert_int_equal(s.event, 3);
@@ -814,7 +817,7 @@ static void inband_tone_with_loss_is_one_digit(void **state)
 	for (int i = 0; i < 30; i++)
 		feed_step(&f);
 
-	s = te_out(&r, MP_XCODE_B, 101);
+	s = te_out(&r, MP_LEG_B, 101);
 	printf("  B: %zu digits, %u event starts, %u ends\n", r.ndigits,
 	       s.markers, s.ends);
 	assert_int_equal(r.ndigits, 1);
@@ -846,14 +849,14 @@ static void info_to_rfc2833_and_to_info(void **state)
 	feeder_init(&f, xc, &a);
 	for (int i = 0; i < 5; i++)
 		feed_step(&f);
-	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '9', 160, f.now), 0);
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_LEG_A, '9', 160, f.now), 0);
 	for (int i = 0; i < 20; i++)
 		feed_step(&f);
-	s = te_out(&r, MP_XCODE_B, 101);
+	s = te_out(&r, MP_LEG_B, 101);
 	assert_int_equal(s.event, 9);
 	assert_int_equal(s.ends, 3);
 	assert_int_equal(s.end_dur, 160 * 8);
-	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, 'x', 160, f.now),
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_LEG_A, 'x', 160, f.now),
 			 EINVAL);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
@@ -871,7 +874,7 @@ static void info_to_rfc2833_and_to_info(void **state)
 	assert_int_equal(r.ndigits, 1);
 	assert_int_equal(r.digits[0], '#');
 	assert_true(r.ev[0].send_info);
-	assert_int_equal(r.ev[0].to, MP_XCODE_B);
+	assert_int_equal(r.ev[0].to, MP_LEG_B);
 	mem_deref(f.enc);
 	mem_deref(xc);
 	tu_sink_free(&r.out);
@@ -896,10 +899,10 @@ static void first_method_locks(void **state)
 			 0);
 	feeder_init(&f, xc, &a);
 	/* the first digit comes as SIP INFO: INFO is locked in */
-	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '1', 100, f.now), 0);
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_LEG_A, '1', 100, f.now), 0);
 	feed_digit(&f, 1); /* the same key again as RFC 2833: dropped */
-	assert_int_equal(mp_xcode_dtmf_in(xc, MP_XCODE_A, '2', 100, f.now), 0);
-	mp_xcode_stats(xc, MP_XCODE_A, &st);
+	assert_int_equal(mp_xcode_dtmf_in(xc, MP_LEG_A, '2', 100, f.now), 0);
+	mp_xcode_stats(xc, MP_LEG_A, &st);
 	r.digits[r.ndigits] = 0;
 	printf("  delivered \"%s\", %llu dropped\n", r.digits,
 	       (unsigned long long)st.dtmf_dropped);
@@ -931,7 +934,7 @@ static void te_passthrough_remaps_pt(void **state)
 	    mp_xcode_alloc(&xc, &a, &b, &conf, send_h, event_h, &r), 0);
 	feeder_init(&f, xc, &a);
 	feed_digit(&f, 4);
-	s = te_out(&r, MP_XCODE_B, 101);
+	s = te_out(&r, MP_LEG_B, 101);
 	/* 5 start/update packets and 3 ends, exactly as received */
 	assert_int_equal(s.pkts, 8);
 	assert_int_equal(s.ends, 3);
@@ -959,25 +962,24 @@ static void matching_codecs_never_decoded(void **state)
 	assert_true(mp_xcode_needed(&a, &b)); /* PT differs */
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, send_h, event_h, &r),
 			 0);
-	assert_false(mp_xcode_decodes(xc, MP_XCODE_A));
-	assert_false(mp_xcode_decodes(xc, MP_XCODE_B));
+	assert_false(mp_xcode_decodes(xc, MP_LEG_A));
+	assert_false(mp_xcode_decodes(xc, MP_LEG_B));
 	make_tone_stream(&in, &a, 400, 8000);
 	for (size_t i = 0; i < in.n; i++, now += 20)
-		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, in.pkt[i].data,
+		assert_int_equal(mp_xcode_input(xc, MP_LEG_A, in.pkt[i].data,
 						in.pkt[i].len, now),
 				 0);
 	assert_int_equal(r.out.n, in.n);
 	for (size_t i = 0; i < in.n; i++) {
-		struct mp_xc_rtp x, y;
+		struct mp_rtp_hdr x, y;
 
 		assert_int_equal(
-		    mp_xc_rtp_decode(&x, in.pkt[i].data, in.pkt[i].len), 0);
+		    mp_rtp_parse(&x, in.pkt[i].data, in.pkt[i].len), 0);
 		assert_int_equal(
-		    mp_xc_rtp_decode(&y, r.out.pkt[i].data, r.out.pkt[i].len),
-		    0);
+		    mp_rtp_parse(&y, r.out.pkt[i].data, r.out.pkt[i].len), 0);
 		assert_int_equal(y.pt, 96);
-		assert_int_equal(x.plen, y.plen);
-		assert_memory_equal(x.payload, y.payload, x.plen);
+		assert_int_equal(x.payload_len, y.payload_len);
+		assert_memory_equal(x.payload, y.payload, x.payload_len);
 	}
 
 	assert_false(mp_xcode_decoded_path(&a, &b)); /* no budget used */
@@ -1031,45 +1033,40 @@ static void bad_input_counted_and_dropped(void **state)
 
 	/* truncated header, version 0, oversized datagram */
 	n = mk_rtp(pkt, 8, 1, 1, 0xabcdef01, false, pl, 160);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 5, f.now),
-			 EBADMSG);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, 5, f.now), EBADMSG);
 	pkt[0] = 0x00;
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
-			 EBADMSG);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, n, f.now), EBADMSG);
 	pkt[0] = 0x80;
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 1600, f.now),
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, 1600, f.now),
 			 EBADMSG);
 	/* CSRC count or extension longer than the packet, bad padding */
 	pkt[0] = 0x8f;
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 20, f.now),
-			 EBADMSG);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, 20, f.now), EBADMSG);
 	pkt[0] = 0x90;
 	pkt[14] = 0xff;
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 20, f.now),
-			 EBADMSG);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, 20, f.now), EBADMSG);
 	pkt[0] = 0xa0;
 	pkt[n - 1] = 200;
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now),
-			 EBADMSG);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, n, f.now), EBADMSG);
 	/* wrong payload type, wrong SSRC */
 	n = mk_rtp(pkt, 0, 1, 1, 0xabcdef01, false, pl, 160);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), EPROTO);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, n, f.now), EPROTO);
 	n = mk_rtp(pkt, 8, 1, 1, 0x5555, false, pl, 160);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), EPROTO);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, n, f.now), EPROTO);
 	/* malformed telephone-events: short, unknown event */
 	n = mk_rtp(pkt, 101, 1, 1, 0xabcdef01, false, pl, 3);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), 0);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, n, f.now), 0);
 	pl[0] = 99;
 	n = mk_rtp(pkt, 101, 1, 1, 0xabcdef01, false, pl, 4);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, f.now), 0);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, n, f.now), 0);
 	/* RTCP is not the engine's: refused without counting */
 	pkt[0] = 0x80;
 	pkt[1] = 200;
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, 28, f.now),
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, 28, f.now),
 			 EPROTOTYPE);
 	/* G.729 payload of a length no frame has, from leg B */
 	n = mk_rtp(pkt, 18, 1, 1, 0x77, false, pl, 7);
-	assert_int_equal(mp_xcode_input(xc, MP_XCODE_B, pkt, n, f.now), 0);
+	assert_int_equal(mp_xcode_input(xc, MP_LEG_B, pkt, n, f.now), 0);
 
 	/* garbage: never crashes */
 	for (int i = 0; i < 20000; i++) {
@@ -1081,11 +1078,11 @@ static void bad_input_counted_and_dropped(void **state)
 		}
 		if (i % 2)
 			pkt[0] = 0x80; /* mostly valid headers */
-		(void)mp_xcode_input(xc, i % 3 ? MP_XCODE_A : MP_XCODE_B, pkt,
-				     len, f.now);
+		(void)mp_xcode_input(xc, i % 3 ? MP_LEG_A : MP_LEG_B, pkt, len,
+				     f.now);
 	}
 
-	mp_xcode_stats(xc, MP_XCODE_A, &st);
+	mp_xcode_stats(xc, MP_LEG_A, &st);
 	printf("  A: malformed %llu, wrong pt %llu, wrong ssrc %llu, "
 	       "bad events %llu\n",
 	       (unsigned long long)st.rx_malformed,
@@ -1096,7 +1093,7 @@ static void bad_input_counted_and_dropped(void **state)
 	assert_true(st.rx_wrong_pt >= 1);
 	assert_true(st.rx_wrong_ssrc >= 1);
 	assert_true(st.rx_bad_event >= 2);
-	mp_xcode_stats(xc, MP_XCODE_B, &st);
+	mp_xcode_stats(xc, MP_LEG_B, &st);
 	assert_true(st.rx_malformed >= 1);
 
 	/* the session still works */
@@ -1202,7 +1199,7 @@ static double echo_at_b(bool ec_on)
 		assert_int_equal(
 		    mp_xc_codec_encode(cb, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 0, (uint16_t)k, k * 160, 0xb, false, pl, len);
-		mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
+		mp_xcode_input(xc, MP_LEG_B, pkt, n, now);
 
 		/* A: the line returns what it got, 100 ms later, -6 dB */
 		for (size_t i = 0; i < 160; i++)
@@ -1212,24 +1209,25 @@ static double echo_at_b(bool ec_on)
 		assert_int_equal(
 		    mp_xc_codec_encode(ca, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
-		mp_xcode_input(xc, MP_XCODE_A, pkt, n, now);
+		mp_xcode_input(xc, MP_LEG_A, pkt, n, now);
 
 		mp_xcode_tick(xc, now += 10);
 		mp_xcode_tick(xc, now += 10);
 
 		/* what the engine sent out in this 20 ms */
 		for (; seen < r.out.n; seen++) {
-			struct mp_xc_rtp rtp;
+			struct mp_rtp_hdr rtp;
 			int16_t dec[480];
 
-			assert_int_equal(mp_xc_rtp_decode(&rtp,
-							  r.out.pkt[seen].data,
-							  r.out.pkt[seen].len),
+			assert_int_equal(mp_rtp_parse(&rtp,
+						      r.out.pkt[seen].data,
+						      r.out.pkt[seen].len),
 					 0);
-			if (r.out.pkt[seen].leg == MP_XCODE_A) {
+			if (r.out.pkt[seen].leg == MP_LEG_A) {
 				assert_int_equal(
 				    mp_xc_codec_decode(da, dec, 480, &n,
-						       rtp.payload, rtp.plen),
+						       rtp.payload,
+						       rtp.payload_len),
 				    0);
 				if (ndelay + n <= sizeof(delay) / 2) {
 					memcpy(delay + ndelay, dec,
@@ -1237,10 +1235,11 @@ static double echo_at_b(bool ec_on)
 					ndelay += n;
 				}
 			} else if (nout + 480 <= sizeof(out_b) / 2) {
-				assert_int_equal(mp_xc_codec_decode(
-						     db, out_b + nout, 480, &n,
-						     rtp.payload, rtp.plen),
-						 0);
+				assert_int_equal(
+				    mp_xc_codec_decode(db, out_b + nout, 480,
+						       &n, rtp.payload,
+						       rtp.payload_len),
+				    0);
 				nout += n;
 			}
 		}
@@ -1291,13 +1290,12 @@ static void ptime_repacketised(void **state)
 	make_tone_stream(&in, &a, 1200, 8000);
 	engine_run(&a, &b, &conf, &in, &r);
 	for (size_t i = 0; i < r.out.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 
 		assert_int_equal(
-		    mp_xc_rtp_decode(&rtp, r.out.pkt[i].data, r.out.pkt[i].len),
-		    0);
+		    mp_rtp_parse(&rtp, r.out.pkt[i].data, r.out.pkt[i].len), 0);
 		assert_int_equal(rtp.pt, 18);
-		assert_int_equal(rtp.plen, 40); /* 4 frames = 40 ms */
+		assert_int_equal(rtp.payload_len, 40); /* 4 frames = 40 ms */
 		if (pkts)
 			assert_int_equal(rtp.ts - last_ts, 320);
 		last_ts = rtp.ts;
@@ -1327,7 +1325,7 @@ static void opus_events_use_48k_clock(void **state)
 			 0);
 	feeder_init(&f, xc, &a);
 	feed_digit(&f, 2);
-	s = te_out(&r, MP_XCODE_B, 110);
+	s = te_out(&r, MP_LEG_B, 110);
 	printf("  opus leg: event %d, end duration %u (48 kHz units)\n",
 	       s.event, s.end_dur);
 	assert_int_equal(s.event, 2);
@@ -1379,7 +1377,7 @@ static void tone_echo_not_detected(void **state)
 		    mp_xc_codec_encode(eb, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 0, (uint16_t)(2 * k), k * 160, 0xb, false, pl,
 			   len);
-		mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
+		mp_xcode_input(xc, MP_LEG_B, pkt, n, now);
 		if (k >= 10 && k <= 22) {
 			struct mp_dtmf_ev ev = {.event = 6,
 						.volume = 10,
@@ -1390,7 +1388,7 @@ static void tone_echo_not_detected(void **state)
 			mp_dtmf_ev_encode(pl, &ev);
 			n = mk_rtp(pkt, 101, (uint16_t)(2 * k + 1), 1600, 0xb,
 				   k == 10, pl, 4);
-			mp_xcode_input(xc, MP_XCODE_B, pkt, n, now);
+			mp_xcode_input(xc, MP_LEG_B, pkt, n, now);
 		}
 
 		/* A: its line returns what it heard 40 ms ago, -6 dB */
@@ -1401,23 +1399,23 @@ static void tone_echo_not_detected(void **state)
 		assert_int_equal(
 		    mp_xc_codec_encode(ea, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
-		mp_xcode_input(xc, MP_XCODE_A, pkt, n, now);
+		mp_xcode_input(xc, MP_LEG_A, pkt, n, now);
 
 		mp_xcode_tick(xc, now += 10);
 		mp_xcode_tick(xc, now += 10);
 		for (; seen < r.out.n; seen++) {
-			struct mp_xc_rtp rtp;
+			struct mp_rtp_hdr rtp;
 			int16_t dec[480];
 
-			if (r.out.pkt[seen].leg != MP_XCODE_A)
+			if (r.out.pkt[seen].leg != MP_LEG_A)
 				continue;
-			assert_int_equal(mp_xc_rtp_decode(&rtp,
-							  r.out.pkt[seen].data,
-							  r.out.pkt[seen].len),
+			assert_int_equal(mp_rtp_parse(&rtp,
+						      r.out.pkt[seen].data,
+						      r.out.pkt[seen].len),
 					 0);
 			assert_int_equal(mp_xc_codec_decode(da, dec, 480, &n,
 							    rtp.payload,
-							    rtp.plen),
+							    rtp.payload_len),
 					 0);
 			if (nline + n <= sizeof(line) / sizeof(*line)) {
 				memcpy(line + nline, dec, n * sizeof(*dec));
@@ -1430,9 +1428,9 @@ static void tone_echo_not_detected(void **state)
 
 	r.digits[r.ndigits] = 0;
 	printf("  digits reported \"%s\", events to B: %u\n", r.digits,
-	       te_out(&r, MP_XCODE_B, 101).pkts);
+	       te_out(&r, MP_LEG_B, 101).pkts);
 	assert_string_equal(r.digits, "6"); /* the echo is not a digit */
-	assert_int_equal(te_out(&r, MP_XCODE_B, 101).pkts, 0);
+	assert_int_equal(te_out(&r, MP_LEG_B, 101).pkts, 0);
 	mem_deref(xc);
 	mem_deref(ea);
 	mem_deref(eb);
@@ -1472,23 +1470,21 @@ static void g729_annexb_dtx_markers(void **state)
 		assert_int_equal(
 		    mp_xc_codec_encode(ea, pl, 160, &len, pcm, 160), 0);
 		n = mk_rtp(pkt, 8, (uint16_t)k, k * 160, 0xa, false, pl, len);
-		assert_int_equal(mp_xcode_input(xc, MP_XCODE_A, pkt, n, now),
-				 0);
+		assert_int_equal(mp_xcode_input(xc, MP_LEG_A, pkt, n, now), 0);
 		now += 20;
 	}
 	for (size_t i = 0; i < r.out.n; i++) {
-		struct mp_xc_rtp rtp;
+		struct mp_rtp_hdr rtp;
 
 		assert_int_equal(
-		    mp_xc_rtp_decode(&rtp, r.out.pkt[i].data, r.out.pkt[i].len),
-		    0);
+		    mp_rtp_parse(&rtp, r.out.pkt[i].data, r.out.pkt[i].len), 0);
 		markers += rtp.marker;
-		if (rtp.plen == 20)
+		if (rtp.payload_len == 20)
 			speech++;
-		else if (rtp.plen == 2)
+		else if (rtp.payload_len == 2)
 			sids++;
-		else if (rtp.plen % 10 != 2)
-			fail_msg("payload of %zu bytes", rtp.plen);
+		else if (rtp.payload_len % 10 != 2)
+			fail_msg("payload of %zu bytes", rtp.payload_len);
 	}
 	printf("  %u speech packets, %u SID, %u markers of %zu packets\n",
 	       speech, sids, markers, r.out.n);
