@@ -413,6 +413,7 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
 		  c->callid_b);
 	reply_a(c, 200, sip_200_OK, c->sdp_to_a);
 	c->state = SG_CALL_ANSWERED;
+	sg_cpw_settled(c);
 	arm_max_duration(c);
 	sg_recovery_up(c);
 }

@@ -29,6 +29,7 @@ int sg_cpw_caller_check(struct sg_call *c);
 int sg_cpw_attempt(struct sg_call *c, const struct sg_gw *gw);
 bool sg_cpw_codec_refused(const struct sg_call *c);
 int sg_cpw_answer(struct sg_call *c, const char *sdp, size_t len);
+void sg_cpw_settled(struct sg_call *c);
 bool sg_cpw_info(struct sg_call *c, bool from_a, const char *body, size_t len);
 int sg_cpw_across(struct sg_call *c, bool from_a, const char *sdp, size_t len,
 		  char **outp);
