@@ -507,7 +507,8 @@ start_tandem() {	# $1 = SS_MEDIAPROXYMODE
 		"db $conninfo" "spool_dir $work/spool" "log_level warn"
 	write_conf "$work/mediaproxyd.conf" "node_id mp-bench" "bus_listen $MP_BUS" \
 		"signaling_url $SG_EVENTS" "rtp_ip 127.0.0.1" "port_min $RTP_MIN" \
-		"port_max $RTP_MAX" "log_level warn"
+		"port_max $RTP_MAX" "log_level warn" \
+		"account_port_share_pct 100"	# one account places every call
 	for d in billingd signalingd mediaproxyd; do
 		"$(bin_of $d)" -t -f "$work/$d.conf" >"$work/$d.check" 2>&1 || {
 			sg_why="$d -t rejects its config: $(head -n 1 "$work/$d.check")"; return 1; }
