@@ -413,6 +413,10 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
 		  c->callid_b);
 	reply_a(c, 200, sip_200_OK, c->sdp_to_a);
 	c->state = SG_CALL_ANSWERED;
+	/* answered: no other gateway will be tried, the codecs are decided */
+	free(c->cands);
+	c->cands = NULL;
+	c->ncands = c->next_cand = 0;
 	sg_cpw_settled(c);
 	arm_max_duration(c);
 	sg_recovery_up(c);
@@ -733,6 +737,8 @@ static void call_free(struct sg_call *c)
 	free(c->sdp_to_a);
 	free(c->sdp_to_b);
 	free(c->sdp_from_b);
+	free(c->attempts);
+	free(c->cands);
 	sg_tables_unref(c->tables);
 	su_home_unref(c->home);
 	free(c);

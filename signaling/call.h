@@ -94,14 +94,15 @@ struct sg_call {
 	nta_outgoing_t *orq;	/* owned: INVITE client transaction */
 	const struct sg_gw *gw; /* borrowed from tables */
 	bool b_1xx;
-	bool b_line;	       /* holds a line of gw */
-	su_timer_t *t_noprov;  /* owned */
-	su_timer_t *t_timer_b; /* owned */
-	struct sg_route_cand cands[SG_CALL_MAX_CANDS];
+	bool b_line;		     /* holds a line of gw */
+	su_timer_t *t_noprov;	     /* owned */
+	su_timer_t *t_timer_b;	     /* owned */
+	struct sg_route_cand *cands; /* owned: SG_CALL_MAX_CANDS until the
+					answer (failover.c), then NULL */
 	size_t ncands, next_cand;
 	bool busy_skipped;
-	struct sg_attempt_rec attempts[SG_CALL_MAX_ATTEMPTS];
-	size_t nattempts;
+	struct sg_attempt_rec *attempts; /* owned: grown as tried */
+	size_t nattempts, attempts_cap;
 	char *sdp_from_b; /* owned: vendor's SDP */
 
 	/* media */

@@ -3,6 +3,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,12 @@ int sg_failover_route(struct sg_call *c)
 	char list[512] = "";
 	size_t off = 0;
 
+	if (!c->cands)
+		c->cands = calloc(SG_CALL_MAX_CANDS, sizeof(*c->cands));
+	if (!c->cands) {
+		c->ncands = c->next_cand = 0;
+		return 0;
+	}
 	c->ncands = sg_failover_plan(c->sg, c->tables, c->mgw->name, c->callee,
 				     c->sg->rr++, c->cands, SG_CALL_MAX_CANDS,
 				     NULL, 0, NULL);
@@ -456,6 +463,26 @@ static void timer_b_expired(void *magic, su_timer_t *t, void *arg)
 	attempt_failed(c, 408, "Request Timeout");
 }
 
+/* room for one more attempt record (doubling, from 2) */
+static int attempts_grow(struct sg_call *c)
+{
+	struct sg_attempt_rec *a;
+	size_t cap;
+
+	if (c->nattempts < c->attempts_cap)
+		return 0;
+	cap = c->attempts_cap ? c->attempts_cap * 2 : 2;
+	a = realloc(c->attempts, cap * sizeof(*a));
+	if (!a) {
+		sw_cwarn(c->callid_a, "no memory for attempt %zu",
+			 c->nattempts + 1);
+		return ENOMEM;
+	}
+	c->attempts = a;
+	c->attempts_cap = cap;
+	return 0;
+}
+
 static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 {
 	struct sg *sg = c->sg;
@@ -472,6 +499,8 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	/* the codec policy's offer for this gateway (SPEC §5) */
 	if (sg_cpw_attempt(c, gw))
 		return -1; /* skipped: no INVITE */
+	if (attempts_grow(c))
+		return -1; /* no memory for its CDR record: not tried */
 
 	/* routing gateway dial plans, then the tech prefix (SPEC §3.3) */
 	sg_dialplan_apply(&gw->callee_dp, c->callee, callee, sizeof(callee));
