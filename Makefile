@@ -43,7 +43,7 @@ CTL_LIBS := $(PQ_LIBS) $(RE_LIBS) -largon2 -lcurl -lmbedx509 -lmbedcrypto $(BASE
 CTL_CONF := $(call obj,signaling/config.c billingd/config.c mediaproxy/config.c)
 
 .SECONDARY:
-.PHONY: all help run test unit integration web bench fuzz fuzz-build fuzz-long lint format clean deps
+.PHONY: all help run test unit integration web bench bench-build fuzz fuzz-build fuzz-long lint format clean deps
 
 all: $(BINS) ## build every daemon and tool (build/rel)
 
@@ -63,6 +63,7 @@ test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integra
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	@$(MAKE) --no-print-directory SAN=1 integration
 	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory bench-build
 	@$(MAKE) --no-print-directory lint
 
 # the web manager (billingd/web): npm packages pinned by package-lock.json,
@@ -94,6 +95,10 @@ fuzz: ## run the libFuzzer harnesses for a bounded time
 fuzz-build: ## build every fuzz harness and replay its corpus once (part of make test)
 	@tests/fuzz/run.sh 0 > build/fuzz-build.log 2>&1 || { tail -n 40 build/fuzz-build.log; exit 1; }
 	@tail -n 16 build/fuzz-build.log
+
+bench-build: ## the benchmarks' own programs still build (they are outside `all`; part of make test)
+	@for b in bench/*/build.sh; do sh $$b > /dev/null || { echo "bench-build: $$b failed"; exit 1; }; done
+	@echo "bench-build: ok ($(words $(wildcard bench/*/build.sh)) build scripts)"
 
 FUZZ_TIME ?= 3600
 fuzz-long: ## every fuzz harness FUZZ_TIME s (default 3600), corpus kept, summary in build/fuzz/summary.md

@@ -1,6 +1,6 @@
 #!/bin/sh
 # build.sh - build bench/transcode/transcode_bench (the media engine sources,
-# mediaproxy/rtp.c, mediaproxy/stats.c and common/log.c) and
+# mediaproxy/rtp.c, mediaproxy/stats.c, proto/media.c and common/log.c) and
 # bench/transcode/rawrelay (the raw codec+socket loop, libraries only),
 # release flags, outside the top Makefile.  Prints the path of
 # transcode_bench; rawrelay is next to it.
@@ -13,7 +13,7 @@ cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
 	-isystem /usr/include/opus \
 	-o "$out/transcode_bench" bench/transcode/transcode_bench.c \
 	mediaproxy/xcode/*.c mediaproxy/dsp/*.c mediaproxy/dtmf/*.c \
-	mediaproxy/rtp.c mediaproxy/stats.c \
+	mediaproxy/rtp.c mediaproxy/stats.c proto/media.c \
 	common/log.c \
 	-lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
 cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
