@@ -80,9 +80,11 @@ static void add(json_t *found, const char *kind, const char *severity,
 
 static long long param(PGresult *res, const char *name, long long def)
 {
+	int cname = PQfnumber(res, "name"), cvalue = PQfnumber(res, "value");
+
 	for (int i = 0; i < PQntuples(res); i++)
-		if (!strcmp(PQgetvalue(res, i, 0), name))
-			return strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		if (!strcmp(md_pq_val(res, i, cname), name))
+			return strtoll(md_pq_val(res, i, cvalue), NULL, 10);
 	return def;
 }
 
@@ -203,8 +205,12 @@ static bool rtp_rules(struct check *c, PGconn *conn, PGresult *params)
 	long long rtt_max = param(params, "SERVER_ALARM_LATENCY", 0);
 	long long window = param(params, "SERVER_ALARM_ASR_WINDOW", 900);
 	long long min_calls = param(params, "SERVER_ALARM_ASR_MIN_CALLS", 20);
+	enum { GW, LOSS, JITTER, RTT, NCOLS };
+	static const char *const names[NCOLS] = {"routing_gateway", "loss",
+						 "jitter", "rtt"};
 	char a[32], b[32], err[512];
 	const char *p[2] = {a, b};
+	int col[NCOLS];
 	PGresult *res;
 
 	if (!loss_max && !jit_max && !rtt_max)
@@ -212,19 +218,20 @@ static bool rtp_rules(struct check *c, PGconn *conn, PGresult *params)
 	snprintf(a, sizeof(a), "%lld", window);
 	snprintf(b, sizeof(b), "%lld", min_calls);
 	res = md_pq_exec(conn, rtp_sql, 2, p, err, sizeof(err));
+	if (res && md_pq_cols(res, names, col, NCOLS, err, sizeof(err))) {
+		PQclear(res);
+		res = NULL;
+	}
 	if (!res) {
 		sw_warn("RTP quality check: %s", err);
 		return false;
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
-		const char *gw =
-		    PQgetvalue(res, i, PQfnumber(res, "routing_gateway"));
-		double loss =
-		    strtod(PQgetvalue(res, i, PQfnumber(res, "loss")), NULL);
-		long long jit = strtoll(
-		    PQgetvalue(res, i, PQfnumber(res, "jitter")), NULL, 10);
-		long long rtt = strtoll(
-		    PQgetvalue(res, i, PQfnumber(res, "rtt")), NULL, 10);
+		const char *gw = md_pq_val(res, i, col[GW]);
+		double loss = strtod(md_pq_val(res, i, col[LOSS]), NULL);
+		long long jit =
+		    strtoll(md_pq_val(res, i, col[JITTER]), NULL, 10);
+		long long rtt = strtoll(md_pq_val(res, i, col[RTT]), NULL, 10);
 
 		if ((loss_max && loss > (double)loss_max) ||
 		    (jit_max && jit > jit_max) || (rtt_max && rtt > rtt_max))
@@ -299,8 +306,13 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 	long long low_asr = param(params, "SERVER_ALARM_LOW_ASR", 0);
 	long long window = param(params, "SERVER_ALARM_ASR_WINDOW", 900);
 	long long min_calls = param(params, "SERVER_ALARM_ASR_MIN_CALLS", 20);
+	enum { BAL_NAME, BAL_LEFT };
+	enum { ASR_GATEWAY, ASR_N, ASR_OK };
+	static const char *const bal_cols[] = {"name", "left"};
+	static const char *const asr_cols[] = {"gateway", "n", "ok"};
 	char a[32], b[32], err[512];
 	const char *p[2] = {a, b};
+	int col[3];
 	PGresult *res;
 
 	if (low_bal) {
@@ -312,15 +324,20 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 		    "= 'prepaid' AND type IN ('customer', 'both') AND balance "
 		    "+ credit_limit < $1::bigint ORDER BY name",
 		    1, p, err, sizeof(err));
+		if (res &&
+		    md_pq_cols(res, bal_cols, col, 2, err, sizeof(err))) {
+			PQclear(res);
+			res = NULL;
+		}
 		if (!res) {
 			sw_warn("low balance check: %s", err);
 			return false;
 		}
 		for (int i = 0; i < PQntuples(res); i++)
 			add(c->found, "low_balance", "warning",
-			    PQgetvalue(res, i, 0),
+			    md_pq_val(res, i, col[BAL_NAME]),
 			    "balance + credit limit %s, below %lld",
-			    PQgetvalue(res, i, 1), low_bal);
+			    md_pq_val(res, i, col[BAL_LEFT]), low_bal);
 		PQclear(res);
 	}
 	if (low_asr) {
@@ -334,17 +351,24 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 		    "make_interval(secs => $1::int) GROUP BY t.gateway HAVING "
 		    "count(*) >= $2::int ORDER BY t.gateway",
 		    2, p, err, sizeof(err));
+		if (res &&
+		    md_pq_cols(res, asr_cols, col, 3, err, sizeof(err))) {
+			PQclear(res);
+			res = NULL;
+		}
 		if (!res) {
 			sw_warn("low ASR check: %s", err);
 			return false;
 		}
 		for (int i = 0; i < PQntuples(res); i++) {
-			long long n = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-			long long ok = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+			long long n =
+			    strtoll(md_pq_val(res, i, col[ASR_N]), NULL, 10);
+			long long ok =
+			    strtoll(md_pq_val(res, i, col[ASR_OK]), NULL, 10);
 
 			if (n && ok * 100 < low_asr * n)
 				add(c->found, "low_asr", "warning",
-				    PQgetvalue(res, i, 0),
+				    md_pq_val(res, i, col[ASR_GATEWAY]),
 				    "ASR %lld %% over the last %lld s (%lld "
 				    "of %lld attempts), below %lld %%",
 				    ok * 100 / n, window, ok, n, low_asr);
@@ -399,10 +423,11 @@ static void live_rules(struct check *c, PGconn *conn, PGresult *params)
 	res = md_pq_exec(conn,
 			 "SELECT coalesce((SELECT value FROM "
 			 "system_parameters WHERE name = "
-			 "'SS_MAX_CONCURRENT_CALLS'), '0')",
+			 "'SS_MAX_CONCURRENT_CALLS'), '0') AS max_calls",
 			 0, NULL, err, sizeof(err));
 	if (res) {
-		long long max = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		long long max =
+		    strtoll(md_pq_get(res, 0, "max_calls"), NULL, 10);
 
 		if (max > 0 && c->calls >= max)
 			add(c->found, "capacity", "major", "switch",
@@ -428,7 +453,7 @@ static long asr_window(PGconn *conn)
 
 	if (!res)
 		return 0;
-	v = PQntuples(res) ? PQgetvalue(res, 0, 0) : "0";
+	v = PQntuples(res) ? md_pq_get(res, 0, "value") : "0";
 	for (p = v; n < 4 && *p; n++) {
 		char *end;
 
@@ -459,17 +484,17 @@ static void asr_feed(struct check *c, PGconn *conn)
 	res = md_pq_exec(
 	    conn,
 	    "SELECT coalesce(json_agg(json_build_object('gateway', gateway, "
-	    "'attempts', n, 'answered', ok)), '[]')::text FROM (SELECT "
-	    "t.gateway, count(*) AS n, count(*) FILTER (WHERE t.code = 200) "
-	    "AS ok FROM cdr_attempts t JOIN cdr_ids i ON i.id = t.cdr_id "
-	    "WHERE i.setup_time > now() - make_interval(secs => $1::int) "
-	    "GROUP BY t.gateway) x",
+	    "'attempts', n, 'answered', ok)), '[]')::text AS gateways FROM "
+	    "(SELECT t.gateway, count(*) AS n, count(*) FILTER (WHERE t.code "
+	    "= 200) AS ok FROM cdr_attempts t JOIN cdr_ids i ON i.id = "
+	    "t.cdr_id WHERE i.setup_time > now() - make_interval(secs => "
+	    "$1::int) GROUP BY t.gateway) x",
 	    1, p, err, sizeof(err));
 	if (!res) {
 		sw_warn("ASR feed: %s", err);
 		return;
 	}
-	list = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	list = json_loads(md_pq_get(res, 0, "gateways"), 0, NULL);
 	PQclear(res);
 	c->asr_feed = json_pack("{s:I, s:o}", "window_s", (json_int_t)window,
 				"gateways", list ? list : json_array());
@@ -479,8 +504,10 @@ static void work(PGconn *conn, void *arg)
 {
 	struct check *c = arg;
 	char *found, *covered, err[512];
+	static const char *const param_cols[] = {"name", "value"};
 	const char *p[2];
 	PGresult *params, *res;
+	int col[2];
 
 	if (!conn)
 		return;
@@ -488,6 +515,13 @@ static void work(PGconn *conn, void *arg)
 			    "SELECT name, value FROM system_parameters WHERE "
 			    "name LIKE 'SERVER\\_ALARM\\_%'",
 			    0, NULL, err, sizeof(err));
+	/* param() reads these two; without them every rule would take its
+	 * default, silently */
+	if (params &&
+	    md_pq_cols(params, param_cols, col, 2, err, sizeof(err))) {
+		PQclear(params);
+		params = NULL;
+	}
 	if (!params) {
 		sw_warn("alarm parameters: %s", err);
 		return;
@@ -541,8 +575,8 @@ static void work(PGconn *conn, void *arg)
 		sw_warn("alarms not written: %s", err);
 		return;
 	}
-	c->raised = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	c->cleared = json_loads(PQgetvalue(res, 0, 1), 0, NULL);
+	c->raised = json_loads(md_pq_get(res, 0, "raised"), 0, NULL);
+	c->cleared = json_loads(md_pq_get(res, 0, "cleared"), 0, NULL);
 	PQclear(res);
 }
 

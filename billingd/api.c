@@ -323,7 +323,7 @@ bool api_access_allowed(PGconn *conn, struct api_req *r, const char *list)
 		api_db_error(r, err);
 		return false;
 	}
-	ok = !strcmp(PQgetvalue(res, 0, 0), "t");
+	ok = !strcmp(md_pq_get(res, 0, "ok"), "t");
 	PQclear(res);
 	if (!ok && !list) {
 		sw_info("%s %s from %s refused: not in the web access list",

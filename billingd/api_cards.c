@@ -63,7 +63,7 @@ static bool agent_may(PGconn *conn, struct api_req *r, const char *batch,
 		api_db_error(r, err);
 		return false;
 	}
-	ok = !strcmp(PQgetvalue(res, 0, 0), "t");
+	ok = !strcmp(md_pq_get(res, 0, "ok"), "t");
 	PQclear(res);
 	if (!ok)
 		api_error(r, 403, "forbidden", NULL,

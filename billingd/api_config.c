@@ -188,7 +188,7 @@ static int in_subtree(PGconn *conn, const char *top, const char *name,
 			 3, p, err, errsz);
 	if (!res)
 		return -1;
-	ret = !strcmp(PQgetvalue(res, 0, 0), "t");
+	ret = !strcmp(md_pq_get(res, 0, "ok"), "t");
 	PQclear(res);
 	return ret;
 }
@@ -209,7 +209,8 @@ static int owner_of(PGconn *conn, const struct md_section *sec,
 	res = md_pq_exec(conn, sql, 1, p, err, errsz);
 	if (!res)
 		return -1;
-	snprintf(acc, accsz, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+	snprintf(acc, accsz, "%s",
+		 PQntuples(res) ? md_pq_get(res, 0, "name") : "");
 	PQclear(res);
 	return 0;
 }
@@ -234,12 +235,13 @@ static int agent_guard(PGconn *conn, const struct md_doc *doc, void *arg,
 	snprintf(top, sizeof(top), "%lld", r->who.account_id);
 	res = md_pq_exec(conn,
 			 "SELECT array_to_string(agent_authorizations, ',') "
-			 "FROM accounts WHERE id = $1::bigint",
+			 "AS auths FROM accounts WHERE id = $1::bigint",
 			 1, p, err, errsz);
 	if (!res)
 		return MD_DBERR;
 	if (PQntuples(res))
-		snprintf(auths, sizeof(auths), ",%s,", PQgetvalue(res, 0, 0));
+		snprintf(auths, sizeof(auths), ",%s,",
+			 md_pq_get(res, 0, "auths"));
 	PQclear(res);
 
 	if (!strcmp(sec->key, "accounts")) {

@@ -482,7 +482,7 @@ void api_alarm_ack(PGconn *conn, struct api_req *r)
 	}
 	api_audit(conn, r, "acknowledge", "alarm",
 		  json_pack("{s:s}", "id", r->sub));
-	api_ok(r, 200, json_loads(PQgetvalue(res, 0, 0), 0, NULL));
+	api_ok(r, 200, json_loads(md_pq_get(res, 0, "j"), 0, NULL));
 	PQclear(res);
 out:
 	json_decref(body);

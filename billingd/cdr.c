@@ -88,7 +88,8 @@ static const char sql_partition[] =
  * per account (one row update per account per batch); balance_history gets
  * one line per CDR whose `balance` is the running balance after that CDR
  * in batch order.  The result has one row per input record: its ord,
- * whether it was stored now, and the fee already stored for a duplicate.
+ * whether it was stored now (stored), and the fee already stored for a
+ * duplicate (fee).
  */
 static const char sql_store[] =
     "WITH input AS ("
@@ -165,9 +166,9 @@ static const char sql_store[] =
     " FROM debit d JOIN deb ON deb.id = d.account_id"
     " JOIN tot ON tot.account_id = d.account_id)"
     /* a duplicate's stored fee by its key: never a scan of cdr_ids */
-    " SELECT i.ord, s.id IS NOT NULL,"
+    " SELECT i.ord, s.id IS NOT NULL AS stored,"
     "  CASE WHEN s.id IS NULL THEN"
-    "  (SELECT c.fee FROM cdr_ids c WHERE c.id = i.id) END"
+    "  (SELECT c.fee FROM cdr_ids c WHERE c.id = i.id) END AS fee"
     " FROM input i LEFT JOIN ins s ON s.id = i.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
@@ -546,12 +547,23 @@ static void batch_h(int err, const PGresult *res, void *arg)
 	struct bd_cdr *cdr = b->cdr;
 	struct cdr_job **jobs = NULL;
 	unsigned i = 0, stored = 0, dups = 0;
+	int cord = -1, cnow = -1, cfee = -1;
 	struct le *le;
 
 	cdr->storing--;
 
-	if (!err && (PQnfields(res) != 3 || PQntuples(res) != (int)b->n))
-		err = EBADMSG;
+	if (!err) {
+		cord = PQfnumber(res, "ord");
+		cnow = PQfnumber(res, "stored");
+		cfee = PQfnumber(res, "fee");
+		if (cord < 0 || cnow < 0 || cfee < 0) {
+			sw_err("store result without its columns ord, stored "
+			       "and fee");
+			err = EBADMSG;
+		} else if (PQntuples(res) != (int)b->n) {
+			err = EBADMSG;
+		}
+	}
 
 	if (err == EBADMSG && b->n > 1) {
 		/* one bad record must not block the others: retry each
@@ -590,8 +602,8 @@ static void batch_h(int err, const PGresult *res, void *arg)
 	jobs[i++] = le->data;
 
 	for (int row = 0; row < PQntuples(res); row++) {
-		long ord = strtol(PQgetvalue(res, row, 0), NULL, 10);
-		bool now = PQgetvalue(res, row, 1)[0] == 't';
+		long ord = strtol(PQgetvalue(res, row, cord), NULL, 10);
+		bool now = PQgetvalue(res, row, cnow)[0] == 't';
 		struct cdr_job *job;
 		int64_t fee;
 
@@ -600,8 +612,8 @@ static void batch_h(int err, const PGresult *res, void *arg)
 		job = jobs[ord];
 		jobs[ord] = NULL;
 		fee = job->fee;
-		if (!now && !PQgetisnull(res, row, 2))
-			fee = strtoll(PQgetvalue(res, row, 2), NULL, 10);
+		if (!now && !PQgetisnull(res, row, cfee))
+			fee = strtoll(PQgetvalue(res, row, cfee), NULL, 10);
 
 		if (now) {
 			stored++;

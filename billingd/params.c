@@ -103,6 +103,7 @@ static void loaded_h(int err, const PGresult *res, void *arg)
 {
 	struct bd_params *p = arg;
 	struct bd_param_values v;
+	int cname, cvalue;
 
 	p->loading = false;
 	if (err) {
@@ -111,11 +112,18 @@ static void loaded_h(int err, const PGresult *res, void *arg)
 			err == EBADMSG ? bd_db_errmsg(res) : strerror(err));
 		return;
 	}
+	cname = PQfnumber(res, "name");
+	cvalue = PQfnumber(res, "value");
+	if (cname < 0 || cvalue < 0) {
+		sw_warn("system parameters without their name and value "
+			"columns, keeping the current ones");
+		return;
+	}
 
 	bd_params_defaults(&v);
 	for (int i = 0; i < PQntuples(res); i++) {
-		const char *name = PQgetvalue(res, i, 0);
-		const char *value = PQgetvalue(res, i, 1);
+		const char *name = PQgetvalue(res, i, cname);
+		const char *value = PQgetvalue(res, i, cvalue);
 
 		if (bd_params_set(&v, name, value) == EINVAL)
 			sw_warn("system parameter %s: bad value '%s', using "

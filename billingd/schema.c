@@ -36,47 +36,56 @@ int bd_schema_check(const char *conninfo, int *versionp, char *err,
 	char why[256];
 	PGresult *res = NULL;
 	PGconn *pg;
-	int ret = 0, version;
+	int ret = 0, version, col;
 
 	if (!conninfo || !err || !errsz)
 		return EINVAL;
 
 	pg = PQconnectdb(conninfo);
 	if (!pg || PQstatus(pg) != CONNECTION_OK) {
-		first_line(why, sizeof(why), pg ? PQerrorMessage(pg) :
-				   "out of memory");
-		snprintf(err, errsz, "cannot connect to the database to check "
-			 "its schema: %s", why);
+		first_line(why, sizeof(why),
+			   pg ? PQerrorMessage(pg) : "out of memory");
+		snprintf(err, errsz,
+			 "cannot connect to the database to check "
+			 "its schema: %s",
+			 why);
 		ret = ENOTCONN;
 		goto out;
 	}
 
-	res = PQexec(pg, "SELECT max(version) FROM schema_version");
+	res = PQexec(pg, "SELECT max(version) AS version FROM schema_version");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		first_line(why, sizeof(why), PQresultErrorMessage(res));
-		snprintf(err, errsz, "cannot read schema_version (%s): the "
+		snprintf(err, errsz,
+			 "cannot read schema_version (%s): the "
 			 "database is not initialised, run `tandemctl db "
-			 "migrate`", why);
+			 "migrate`",
+			 why);
 		ret = EPROTO;
 		goto out;
 	}
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		snprintf(err, errsz, "schema_version is empty: run `tandemctl "
+	col = PQfnumber(res, "version");
+	if (PQntuples(res) != 1 || col < 0 || PQgetisnull(res, 0, col)) {
+		snprintf(err, errsz,
+			 "schema_version is empty: run `tandemctl "
 			 "db migrate`");
 		ret = EPROTO;
 		goto out;
 	}
 
-	version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	version = (int)strtol(PQgetvalue(res, 0, col), NULL, 10);
 	if (version < BD_SCHEMA_VERSION) {
-		snprintf(err, errsz, "database schema version %d is older "
+		snprintf(err, errsz,
+			 "database schema version %d is older "
 			 "than the %d this billingd needs: run `tandemctl db "
-			 "migrate`", version, BD_SCHEMA_VERSION);
+			 "migrate`",
+			 version, BD_SCHEMA_VERSION);
 		ret = EPROTO;
 		goto out;
 	}
 	if (version > BD_SCHEMA_VERSION) {
-		snprintf(err, errsz, "database schema version %d is newer "
+		snprintf(err, errsz,
+			 "database schema version %d is newer "
 			 "than the %d this billingd knows: upgrade billingd",
 			 version, BD_SCHEMA_VERSION);
 		ret = EPROTO;
@@ -86,7 +95,7 @@ int bd_schema_check(const char *conninfo, int *versionp, char *err,
 	if (versionp)
 		*versionp = version;
 
- out:
+out:
 	if (res)
 		PQclear(res);
 	if (pg)

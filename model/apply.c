@@ -226,7 +226,9 @@ static struct dbnames *db_names(struct prov *pv, const struct md_section *sec)
 {
 	struct dbnames *c;
 	bool acc = !strcmp(sec->key, "accounts");
+	static const char *const names[] = {"name", "type"};
 	char sql[200];
+	int col[2];
 	PGresult *res;
 
 	if ((size_t)(sec - md_sections) >=
@@ -238,12 +240,17 @@ static struct dbnames *db_names(struct prov *pv, const struct md_section *sec)
 	if (c->loaded)
 		return c;
 	snprintf(sql, sizeof(sql),
-		 "SELECT %s, %s FROM %s ORDER BY %s COLLATE \"C\"",
+		 "SELECT %s AS name, %s AS type FROM %s "
+		 "ORDER BY %s COLLATE \"C\"",
 		 md_section_id(sec), acc ? "type" : "''", sec->table,
 		 md_section_id(sec));
 	res = md_pq_exec(pv->conn, sql, 0, NULL, pv->err, sizeof(pv->err));
 	if (!res)
 		return NULL;
+	if (md_pq_cols(res, names, col, 2, pv->err, sizeof(pv->err))) {
+		PQclear(res);
+		return NULL;
+	}
 	c->names = calloc((size_t)PQntuples(res) + 1, sizeof(*c->names));
 	c->types = calloc((size_t)PQntuples(res) + 1, sizeof(*c->types));
 	if (!c->names || !c->types) {
@@ -252,8 +259,8 @@ static struct dbnames *db_names(struct prov *pv, const struct md_section *sec)
 		return NULL;
 	}
 	for (int i = 0; i < PQntuples(res); i++) {
-		c->names[c->n] = strdup(PQgetvalue(res, i, 0));
-		c->types[c->n] = strdup(PQgetvalue(res, i, 1));
+		c->names[c->n] = strdup(md_pq_val(res, i, col[0]));
+		c->types[c->n] = strdup(md_pq_val(res, i, col[1]));
 		if (!c->names[c->n] || !c->types[c->n]) {
 			free(c->names[c->n]);
 			free(c->types[c->n]);
@@ -476,7 +483,7 @@ static int apply_params(struct prov *pv)
 		if (!res)
 			goto fail;
 		if (PQntuples(res))
-			old = PQgetvalue(res, 0, 0);
+			old = md_pq_get(res, 0, "value");
 
 		if ((!old && !p->value) ||
 		    (old && p->value && !strcmp(old, p->value))) {
@@ -553,7 +560,8 @@ static int apply_set(struct prov *pv, const struct md_field *f, const char *id,
 	PGresult *res = NULL;
 	const char *params[2] = {id, NULL};
 	size_t wi = 0, wn = json_array_size(w);
-	int ret = EIO, rows = 0, ri = 0;
+	static const char *const names[] = {"v"};
+	int ret = EIO, rows = 0, ri = 0, cv;
 	struct line a = {0}, d = {0};
 
 	if (!w || !add || !del) {
@@ -565,7 +573,7 @@ static int apply_set(struct prov *pv, const struct md_field *f, const char *id,
 		 "$1 ORDER BY %s::text COLLATE \"C\"",
 		 f->set_col, f->set_table, f->set_fk, f->set_col);
 	res = md_pq_exec(pv->conn, sql, 1, params, pv->err, sizeof(pv->err));
-	if (!res)
+	if (!res || md_pq_cols(res, names, &cv, 1, pv->err, sizeof(pv->err)))
 		goto out;
 	rows = PQntuples(res);
 
@@ -573,7 +581,7 @@ static int apply_set(struct prov *pv, const struct md_field *f, const char *id,
 	while (wi < wn || ri < rows) {
 		const char *ws =
 		    wi < wn ? json_string_value(json_array_get(w, wi)) : NULL;
-		const char *rs = ri < rows ? PQgetvalue(res, ri, 0) : NULL;
+		const char *rs = ri < rows ? md_pq_val(res, ri, cv) : NULL;
 		int c = !ws ? 1 : !rs ? -1 : strcmp(ws, rs);
 
 		if (c == 0) {
@@ -584,7 +592,7 @@ static int apply_set(struct prov *pv, const struct md_field *f, const char *id,
 			line_add(&a, "%s", *ws ? ws : "\"\"");
 			wi++;
 		} else {
-			rs = PQgetvalue(res, ri, 0); /* c > 0: ri < rows */
+			rs = md_pq_val(res, ri, cv); /* c > 0: ri < rows */
 			json_array_append_new(del, json_string(rs));
 			line_add(&d, "%s", *rs ? rs : "\"\"");
 			ri++;
@@ -652,21 +660,51 @@ static json_t *entry_json(const struct md_entry *e)
 			 (json_int_t)e->next_rate);
 }
 
+/* the columns of rate_entries apply_entries reads, in col[] by these */
+enum {
+	E_PREFIX,
+	E_AREA,
+	E_CONNECT_FEE,
+	E_FIRST_INTERVAL,
+	E_FIRST_RATE,
+	E_NEXT_INTERVAL,
+	E_NEXT_RATE,
+	E_NCOLS
+};
+
+static const char *const entry_cols[E_NCOLS] = {
+    [E_PREFIX] = "prefix",	     [E_AREA] = "area_name",
+    [E_CONNECT_FEE] = "connect_fee", [E_FIRST_INTERVAL] = "first_interval",
+    [E_FIRST_RATE] = "first_rate",   [E_NEXT_INTERVAL] = "next_interval",
+    [E_NEXT_RATE] = "next_rate",
+};
+
+/* entry column k of row r */
+static const char *entry_val(const PGresult *res, const int *col, int r, int k)
+{
+	return md_pq_val(res, r, col[k]);
+}
+
+static int64_t entry_i64(const PGresult *res, const int *col, int r, int k)
+{
+	return strtoll(entry_val(res, col, r, k), NULL, 10);
+}
+
 /* describe how a database entry differs from the wanted one */
-static void entry_diff(struct line *l, const struct md_entry *w, PGresult *res,
-		       int r)
+static void entry_diff(struct line *l, const struct md_entry *w,
+		       const PGresult *res, const int *col, int r)
 {
 	static const char *const money[] = {"connect_fee", "first_rate",
 					    "next_rate"};
 	const int64_t wm[] = {w->connect_fee, w->first_rate, w->next_rate};
-	const int mcol[] = {2, 4, 6};
+	const int mcol[] = {E_CONNECT_FEE, E_FIRST_RATE, E_NEXT_RATE};
 	char a[32], b[32];
 
-	if (strcmp(PQgetvalue(res, r, 1), w->area_name))
+	if (strcmp(entry_val(res, col, r, E_AREA), w->area_name))
 		line_add(l, "%s area_name \"%s\" -> \"%s\"", w->prefix,
-			 PQgetvalue(res, r, 1), w->area_name);
+			 entry_val(res, col, r, E_AREA), w->area_name);
 	for (int i = 0; i < 3; i++) {
-		int64_t old = strtoll(PQgetvalue(res, r, mcol[i]), NULL, 10);
+		int64_t old = entry_i64(res, col, r, mcol[i]);
 
 		if (old == wm[i])
 			continue;
@@ -674,22 +712,25 @@ static void entry_diff(struct line *l, const struct md_entry *w, PGresult *res,
 		md_money_str(b, sizeof(b), wm[i]);
 		line_add(l, "%s %s %s -> %s", w->prefix, money[i], a, b);
 	}
-	if (strtoll(PQgetvalue(res, r, 3), NULL, 10) != w->first_interval)
+	if (entry_i64(res, col, r, E_FIRST_INTERVAL) != w->first_interval)
 		line_add(l, "%s first_interval %s -> %lld", w->prefix,
-			 PQgetvalue(res, r, 3), (long long)w->first_interval);
-	if (strtoll(PQgetvalue(res, r, 5), NULL, 10) != w->next_interval)
+			 entry_val(res, col, r, E_FIRST_INTERVAL),
+			 (long long)w->first_interval);
+	if (entry_i64(res, col, r, E_NEXT_INTERVAL) != w->next_interval)
 		line_add(l, "%s next_interval %s -> %lld", w->prefix,
-			 PQgetvalue(res, r, 5), (long long)w->next_interval);
+			 entry_val(res, col, r, E_NEXT_INTERVAL),
+			 (long long)w->next_interval);
 }
 
-static bool entry_same(const struct md_entry *w, PGresult *res, int r)
+static bool entry_same(const struct md_entry *w, const PGresult *res,
+		       const int *col, int r)
 {
-	return !strcmp(PQgetvalue(res, r, 1), w->area_name) &&
-	       strtoll(PQgetvalue(res, r, 2), NULL, 10) == w->connect_fee &&
-	       strtoll(PQgetvalue(res, r, 3), NULL, 10) == w->first_interval &&
-	       strtoll(PQgetvalue(res, r, 4), NULL, 10) == w->first_rate &&
-	       strtoll(PQgetvalue(res, r, 5), NULL, 10) == w->next_interval &&
-	       strtoll(PQgetvalue(res, r, 6), NULL, 10) == w->next_rate;
+	return !strcmp(entry_val(res, col, r, E_AREA), w->area_name) &&
+	       entry_i64(res, col, r, E_CONNECT_FEE) == w->connect_fee &&
+	       entry_i64(res, col, r, E_FIRST_INTERVAL) == w->first_interval &&
+	       entry_i64(res, col, r, E_FIRST_RATE) == w->first_rate &&
+	       entry_i64(res, col, r, E_NEXT_INTERVAL) == w->next_interval &&
+	       entry_i64(res, col, r, E_NEXT_RATE) == w->next_rate;
 }
 
 /* rate entries: a set keyed by prefix; one upsert and one delete */
@@ -702,7 +743,7 @@ static int apply_entries(struct prov *pv, const char *id,
 	const char *params[2] = {id, NULL};
 	PGresult *res = NULL, *res2;
 	size_t wi = 0;
-	int ret = EIO, ri = 0, rows;
+	int ret = EIO, ri = 0, rows, col[E_NCOLS];
 
 	if (!up || !del) {
 		snprintf(pv->err, sizeof(pv->err), "out of memory");
@@ -714,19 +755,21 @@ static int apply_entries(struct prov *pv, const char *id,
 			 "FROM rate_entries WHERE rate_table_id = $1 "
 			 "ORDER BY prefix COLLATE \"C\"",
 			 1, params, pv->err, sizeof(pv->err));
-	if (!res)
+	if (!res ||
+	    md_pq_cols(res, entry_cols, col, E_NCOLS, pv->err, sizeof(pv->err)))
 		goto out;
 	rows = PQntuples(res);
 
 	while (wi < o->nentries || ri < rows) {
 		const struct md_entry *w =
 		    wi < o->nentries ? &o->entries[wi] : NULL;
-		const char *rs = ri < rows ? PQgetvalue(res, ri, 0) : NULL;
+		const char *rs =
+		    ri < rows ? entry_val(res, col, ri, E_PREFIX) : NULL;
 		int c = !w ? 1 : !rs ? -1 : strcmp(w->prefix, rs);
 
 		if (c == 0) {
-			if (!entry_same(w, res, ri)) {
-				entry_diff(&changed, w, res, ri);
+			if (!entry_same(w, res, col, ri)) {
+				entry_diff(&changed, w, res, col, ri);
 				json_array_append_new(up, entry_json(w));
 			}
 			wi++;
@@ -736,7 +779,8 @@ static int apply_entries(struct prov *pv, const char *id,
 			json_array_append_new(up, entry_json(w));
 			wi++;
 		} else {
-			rs = PQgetvalue(res, ri, 0); /* c > 0: ri < rows */
+			/* c > 0: ri < rows */
+			rs = entry_val(res, col, ri, E_PREFIX);
 			line_add(&removed, "%s", *rs ? rs : "\"\"");
 			json_array_append_new(del, json_string(rs));
 			ri++;
@@ -878,7 +922,7 @@ static int create_obj(struct prov *pv, const struct md_obj *o)
 	res = md_pq_exec(pv->conn, sql, np, params, pv->err, sizeof(pv->err));
 	if (!res)
 		goto out;
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(id, sizeof(id), "%s", md_pq_get(res, 0, "id"));
 
 	/* an opening balance is a balance movement like any other */
 	if (!strcmp(sec->key, "accounts")) {
@@ -917,6 +961,20 @@ out:
 	return ret;
 }
 
+/* field f's column in update_obj's current row of o, or -1 with the
+ * reason in pv->err (that SELECT names every column it reads) */
+static int row_col(struct prov *pv, const PGresult *res, const struct md_obj *o,
+		   const struct md_field *f)
+{
+	int c = PQfnumber(res, f->column);
+
+	if (c < 0)
+		snprintf(pv->err, sizeof(pv->err),
+			 "%s: no column %s in the current row", o->path,
+			 f->column);
+	return c;
+}
+
 static int update_obj(struct prov *pv, const struct md_obj *o)
 {
 	const struct md_section *sec = o->sec;
@@ -939,13 +997,15 @@ static int update_obj(struct prov *pv, const struct md_obj *o)
 		goto out;
 	}
 
-	/* the current row, every column as canonical text */
+	/* the current row, every column as canonical text under its own
+	 * name */
 	len = (size_t)snprintf(sql, cap, "SELECT t.id");
 	for (size_t k = 0; k < sec->nfields; k++) {
 		if (!has_column(&sec->fields[k]))
 			continue;
 		md_read_expr(expr, sizeof(expr), &sec->fields[k]);
-		len += (size_t)snprintf(sql + len, cap - len, ", %s", expr);
+		len += (size_t)snprintf(sql + len, cap - len, ", %s AS %s",
+					expr, sec->fields[k].column);
 	}
 	/* no FOR UPDATE: an unchanged account must not block billingd's
 	 * balance updates until our COMMIT; provisioners serialise on the
@@ -959,32 +1019,31 @@ static int update_obj(struct prov *pv, const struct md_obj *o)
 		snprintf(pv->err, sizeof(pv->err), "vanished while updating");
 		goto out;
 	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(id, sizeof(id), "%s", md_pq_get(res, 0, "id"));
 	params[0] = id;
-	for (size_t k = 0, col = 1; ui >= 0 && k < sec->nfields; k++) {
-		if (!has_column(&sec->fields[k]))
-			continue;
-		if ((int)k == ui)
-			ucol = (int)col;
-		col++;
+	if (ui >= 0 && has_column(&sec->fields[ui])) {
+		ucol = row_col(pv, res, o, &sec->fields[ui]);
+		if (ucol < 0)
+			goto out;
 	}
 
 	len = (size_t)snprintf(sql, cap, "UPDATE %s SET ", sec->table);
-	for (size_t k = 0, col = 1; k < sec->nfields; k++) {
+	for (size_t k = 0; k < sec->nfields; k++) {
 		const struct md_field *f = &sec->fields[k];
 		const struct md_val *v = &o->vals[k];
 		const char *old, *new_text;
+		int col;
 
 		if (!has_column(f))
 			continue;
-		old = PQgetisnull(res, 0, (int)col)
-			  ? NULL
-			  : PQgetvalue(res, 0, (int)col);
-		col++;
-		if ((f->flags & MD_F_HA1) && !v->set && old && ucol > 0 &&
+		col = row_col(pv, res, o, f);
+		if (col < 0)
+			goto out;
+		old = md_pq_null(res, 0, col) ? NULL : md_pq_val(res, 0, col);
+		if ((f->flags & MD_F_HA1) && !v->set && old && ucol >= 0 &&
 		    o->vals[ui].set &&
 		    (o->vals[ui].null ||
-		     strcmp(o->vals[ui].text, PQgetvalue(res, 0, ucol)))) {
+		     strcmp(o->vals[ui].text, md_pq_val(res, 0, ucol)))) {
 			/* the stored HA1 hashes the old user name */
 			snprintf(pv->err, sizeof(pv->err),
 				 "%s.%s: required when username changes "
@@ -998,8 +1057,8 @@ static int update_obj(struct prov *pv, const struct md_obj *o)
 			/* compare hashes: the password is known only now */
 			new_text = ha1_of(ha1, o, v->null ? NULL : v->text,
 					  ui < 0 ? NULL : &o->vals[ui],
-					  ucol > 0 && !PQgetisnull(res, 0, ucol)
-					      ? PQgetvalue(res, 0, ucol)
+					  !md_pq_null(res, 0, ucol)
+					      ? md_pq_val(res, 0, ucol)
 					      : NULL);
 		} else {
 			new_text = v->null ? NULL : v->text;
@@ -1084,11 +1143,11 @@ static long account_depth(struct prov *pv, const char *name)
 			 "SELECT id, agent_id, 0 FROM accounts WHERE name = $1 "
 			 "UNION ALL SELECT a.id, a.agent_id, up.d + 1 FROM "
 			 "accounts a JOIN up ON a.id = up.agent_id "
-			 "WHERE up.d < 1000) SELECT max(d) FROM up",
+			 "WHERE up.d < 1000) SELECT max(d) AS depth FROM up",
 			 1, params, NULL, 0);
 	if (!res)
 		return 0;
-	d = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	d = strtol(md_pq_get(res, 0, "depth"), NULL, 10);
 	PQclear(res);
 	return d;
 }
@@ -1228,7 +1287,7 @@ static int check_agent_cycles(struct prov *pv)
 		snprintf(pv->err, sizeof(pv->err),
 			 "the agent chain of account "
 			 "\"%s\" would be a cycle",
-			 PQgetvalue(res, 0, 0));
+			 md_pq_get(res, 0, "name"));
 		PQclear(res);
 		return EINVAL;
 	}
@@ -1241,19 +1300,21 @@ static int check_authorizations(struct prov *pv)
 {
 	PGresult *res;
 
-	res =
-	    md_pq_exec(pv->conn,
-		       "SELECT a.name, p.name FROM accounts a JOIN accounts p "
-		       "ON p.id = a.agent_id WHERE NOT (a.agent_authorizations"
-		       " <@ p.agent_authorizations) ORDER BY 1 LIMIT 1",
-		       0, NULL, pv->err, sizeof(pv->err));
+	res = md_pq_exec(
+	    pv->conn,
+	    "SELECT a.name AS account, p.name AS agent FROM accounts a "
+	    "JOIN accounts p ON p.id = a.agent_id WHERE NOT "
+	    "(a.agent_authorizations <@ p.agent_authorizations) "
+	    "ORDER BY 1 LIMIT 1",
+	    0, NULL, pv->err, sizeof(pv->err));
 	if (!res)
 		return EIO;
 	if (PQntuples(res)) {
 		snprintf(pv->err, sizeof(pv->err),
 			 "account %s would have agent_authorizations its agent "
 			 "%s does not have",
-			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+			 md_pq_get(res, 0, "account"),
+			 md_pq_get(res, 0, "agent"));
 		PQclear(res);
 		return EINVAL;
 	}
@@ -1268,10 +1329,10 @@ static int check_mapping_filters(struct prov *pv)
 	PGresult *res;
 
 	res = md_pq_exec(pv->conn,
-			 "SELECT rg.name, f FROM routing_gateways rg"
-			 ", unnest(rg.mapping_filter) f WHERE NOT EXISTS ("
-			 "SELECT 1 FROM mapping_gateways m WHERE m.name = f) "
-			 "ORDER BY 1, 2 LIMIT 1",
+			 "SELECT rg.name, f AS mapping_gateway FROM "
+			 "routing_gateways rg, unnest(rg.mapping_filter) f "
+			 "WHERE NOT EXISTS (SELECT 1 FROM mapping_gateways m "
+			 "WHERE m.name = f) ORDER BY 1, 2 LIMIT 1",
 			 0, NULL, pv->err, sizeof(pv->err));
 	if (!res)
 		return EIO;
@@ -1280,7 +1341,8 @@ static int check_mapping_filters(struct prov *pv)
 			 "routing gateway %s: its "
 			 "mapping_filter names mapping gateway \"%s\", which "
 			 "would no longer exist",
-			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+			 md_pq_get(res, 0, "name"),
+			 md_pq_get(res, 0, "mapping_gateway"));
 		PQclear(res);
 		return EINVAL;
 	}
@@ -1295,7 +1357,8 @@ static int check_mapping_sources(struct prov *pv)
 
 	res = md_pq_exec(
 	    pv->conn,
-	    "SELECT a.name, b.name, ip, a.auth_mode FROM mapping_gateways a "
+	    "SELECT a.name AS gateway_a, b.name AS gateway_b, ip, a.auth_mode "
+	    "FROM mapping_gateways a "
 	    "CROSS JOIN LATERAL unnest(a.ips) ip JOIN mapping_gateways b "
 	    "ON b.id > a.id AND ip = ANY(b.ips) AND a.auth_mode = b.auth_mode "
 	    "AND (a.auth_mode = 'ip' OR (a.auth_mode = 'ip_port' AND "
@@ -1308,8 +1371,10 @@ static int check_mapping_sources(struct prov *pv)
 		snprintf(pv->err, sizeof(pv->err),
 			 "mapping gateways %s and %s would both claim %s "
 			 "(auth_mode %s): calls from there would be ambiguous",
-			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-			 PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+			 md_pq_get(res, 0, "gateway_a"),
+			 md_pq_get(res, 0, "gateway_b"),
+			 md_pq_get(res, 0, "ip"),
+			 md_pq_get(res, 0, "auth_mode"));
 		PQclear(res);
 		return EINVAL;
 	}

@@ -159,12 +159,12 @@ static int export_count(PGconn *conn, const struct md_section *sec,
 	const char *params[1] = {q->scope_arg};
 	PGresult *res;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s t WHERE %s",
+	snprintf(sql, sizeof(sql), "SELECT count(*) AS n FROM %s t WHERE %s",
 		 sec->table, q->scope ? q->scope : "true");
 	res = md_pq_exec(conn, sql, q->scope ? 1 : 0, params, err, errsz);
 	if (!res)
 		return EIO;
-	*totalp = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	*totalp = strtol(md_pq_get(res, 0, "n"), NULL, 10);
 	PQclear(res);
 	return 0;
 }

@@ -166,6 +166,12 @@ bool md_host_valid(const char *s);
 PGresult *md_pq_exec(PGconn *conn, const char *sql, int n,
 		     const char *const *params, char *err, size_t errsz);
 int md_pq_cmd(PGconn *conn, const char *sql, char *err, size_t errsz);
+/* pq.c: rows read by column name, never by position */
+const char *md_pq_val(const PGresult *res, int row, int col);
+bool md_pq_null(const PGresult *res, int row, int col);
+const char *md_pq_get(const PGresult *res, int row, const char *name);
+int md_pq_cols(const PGresult *res, const char *const *names, int *cols,
+	       size_t n, char *err, size_t errsz);
 
 /* apply.c: write a checked document in one transaction */
 int md_read_expr(char *buf, size_t size, const struct md_field *f);

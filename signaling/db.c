@@ -43,40 +43,49 @@ static const char load_sql[] =
     " m.media_handover"
     " FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
     " ORDER BY m.id;"
-    "SELECT g.id, g.name, coalesce(a.name, ''), g.address, g.port,"
-    " g.transport, g.priority, g.line_limit, g.gateway_prefix,"
-    " g.switch_until_connect, array_to_string(g.stop_codes, ','),"
+    "SELECT g.id, g.name, coalesce(a.name, '') AS account, g.address,"
+    " g.port, g.transport, g.priority, g.line_limit, g.gateway_prefix,"
+    " g.switch_until_connect,"
+    " array_to_string(g.stop_codes, ',') AS stop_codes,"
     " g.protect_route, g.locked,"
     " (SELECT count(*) FROM routing_gateway_prefixes p"
-    "   WHERE p.routing_gateway_id = g.id),"
+    "   WHERE p.routing_gateway_id = g.id) AS nprefix,"
     " coalesce((SELECT string_agg(p.prefix, ',' ORDER BY p.prefix)"
     "   FROM routing_gateway_prefixes p"
-    "   WHERE p.routing_gateway_id = g.id), ''),"
+    "   WHERE p.routing_gateway_id = g.id), '') AS prefixes,"
     " g.options_keepalive, g.mapping_filter_mode,"
-    " cardinality(g.mapping_filter), array_to_string(g.mapping_filter, ','),"
-    " g.caller_dial_plan::text, g.callee_dial_plan::text,"
-    " coalesce(gg.name, ''), coalesce(gg.capacity, 0),"
-    " coalesce(gg.reserved_lines, 0), coalesce(a.buy_rate_table_id, 0),"
-    " coalesce(g.work_calendar_id, 0), g.active_period, g.media::text,"
-    " g.media_handover"
+    " cardinality(g.mapping_filter) AS nfilter,"
+    " array_to_string(g.mapping_filter, ',') AS mapping_filter,"
+    " g.caller_dial_plan::text AS caller_dial_plan,"
+    " g.callee_dial_plan::text AS callee_dial_plan,"
+    " coalesce(gg.name, '') AS gateway_group,"
+    " coalesce(gg.capacity, 0) AS group_capacity,"
+    " coalesce(gg.reserved_lines, 0) AS group_reserved,"
+    " coalesce(a.buy_rate_table_id, 0) AS buy_rate_table_id,"
+    " coalesce(g.work_calendar_id, 0) AS work_calendar_id,"
+    " g.active_period, g.media::text AS media, g.media_handover"
     " FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
     " LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
     " ORDER BY g.id;"
-    "SELECT id, coalesce(agent_id, 0), name,"
-    " cardinality(number_allow), array_to_string(number_allow, ','),"
-    " cardinality(number_deny), array_to_string(number_deny, ',')"
+    "SELECT id, coalesce(agent_id, 0) AS agent_id, name,"
+    " cardinality(number_allow) AS nallow,"
+    " array_to_string(number_allow, ',') AS number_allow,"
+    " cardinality(number_deny) AS ndeny,"
+    " array_to_string(number_deny, ',') AS number_deny"
     " FROM accounts ORDER BY id;"
     "SELECT e.rate_table_id, e.prefix, e.first_rate, e.next_rate"
     " FROM rate_entries e WHERE e.rate_table_id IN"
     " (SELECT buy_rate_table_id FROM accounts"
     "  WHERE buy_rate_table_id IS NOT NULL)"
     " AND length(e.prefix) <= 32;"
-    "SELECT c.id, c.time_zone, array_to_string(c.working_days, ','),"
-    " extract(epoch FROM c.work_start)::int,"
-    " extract(epoch FROM c.work_end)::int,"
-    " (SELECT count(*) FROM holidays h WHERE h.calendar_id = c.id),"
+    "SELECT c.id, c.time_zone,"
+    " array_to_string(c.working_days, ',') AS working_days,"
+    " extract(epoch FROM c.work_start)::int AS work_start_s,"
+    " extract(epoch FROM c.work_end)::int AS work_end_s,"
+    " (SELECT count(*) FROM holidays h WHERE h.calendar_id = c.id)"
+    " AS nholiday,"
     " coalesce((SELECT string_agg(to_char(h.day, 'YYYY-MM-DD'), ',')"
-    "   FROM holidays h WHERE h.calendar_id = c.id), '')"
+    "   FROM holidays h WHERE h.calendar_id = c.id), '') AS holidays"
     " FROM work_calendars c ORDER BY c.id;"
     "SELECT p.number, p.ha1, a.name AS account, a.billing_type,"
     " a.locked, a.max_concurrent_calls AS account_max_calls"
@@ -106,17 +115,55 @@ static int to_int(const char *s)
 	return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int)v;
 }
 
-/* column `name` of row i ("" when the query has no such column) */
-static const char *col(const PGresult *r, int i, const char *name)
-{
-	int c = PQfnumber(r, name);
-
-	return c < 0 ? "" : PQgetvalue(r, i, c);
-}
-
 static bool truthy(const char *s)
 {
 	return s && (s[0] == 't' || s[0] == '1');
+}
+
+/*
+ * Rows are read by column name, never by position: each loader looks its
+ * columns up once per result (find_cols), then reads every row with val()
+ * and its typed forms.
+ */
+
+/* column c (a PQfnumber) of row i ("" when the query has no such column) */
+static const char *val(const PGresult *r, int i, int c)
+{
+	return c < 0 ? "" : PQgetvalue(r, i, c);
+}
+
+static long long val_ll(const PGresult *r, int i, int c)
+{
+	return strtoll(val(r, i, c), NULL, 10);
+}
+
+static int val_int(const PGresult *r, int i, int c)
+{
+	return to_int(val(r, i, c));
+}
+
+static bool val_bool(const PGresult *r, int i, int c)
+{
+	return truthy(val(r, i, c));
+}
+
+/*
+ * The numbers of the columns names[0..n) of r into c.  A name r lacks is a
+ * mistake in load_sql: the load fails naming it (l->why) rather than read
+ * "" in every row.
+ */
+static int find_cols(struct loader *l, const PGresult *r, const char *what,
+		     const char *const *names, int *c, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		c[k] = PQfnumber(r, names[k]);
+		if (c[k] < 0) {
+			snprintf(l->why, sizeof(l->why), "%s: no column %s",
+				 what, names[k]);
+			return EIO;
+		}
+	}
+	return 0;
 }
 
 /* split "a,b,,c" keeping empty items; returns count or -1 */
@@ -171,63 +218,126 @@ static void load_media(struct sg_cp_conf *c, const char *json, const char *kind,
 		sw_warn("%s gateway %s: %s", kind, name, err);
 }
 
-static void load_params(struct loader *l, const PGresult *r)
+static int load_params(struct loader *l, const PGresult *r)
 {
+	enum { P_NAME, P_VALUE, P_NCOLS };
+	static const char *const names[P_NCOLS] = {"name", "value"};
+	int c[P_NCOLS];
+
+	if (find_cols(l, r, "system parameters", names, c, P_NCOLS))
+		return EIO;
 	for (int i = 0; i < PQntuples(r); i++) {
-		const char *name = PQgetvalue(r, i, 0);
-		const char *val = PQgetvalue(r, i, 1);
-		int err = sg_params_set(&l->t->params, name, val);
+		const char *name = val(r, i, c[P_NAME]);
+		const char *v = val(r, i, c[P_VALUE]);
+		int err = sg_params_set(&l->t->params, name, v);
 
 		if (err && err != ENOENT)
-			sw_warn("system parameter %s='%s' ignored: %s", name,
-				val, strerror(err));
+			sw_warn("system parameter %s='%s' ignored: %s", name, v,
+				strerror(err));
 	}
+	return 0;
 }
+
+/* the mapping gateways' columns, as load_sql names them */
+enum {
+	MG_ID,
+	MG_NAME,
+	MG_ACCOUNT,
+	MG_BILLING_TYPE,
+	MG_AUTH_MODE,
+	MG_IPS,
+	MG_PORTS,
+	MG_MAX_DURATION,
+	MG_LOCKED,
+	MG_CPS_LIMIT,
+	MG_MAX_CALLS,
+	MG_ACCOUNT_MAX_CALLS,
+	MG_CALLER_DP,
+	MG_CALLEE_DP,
+	MG_PRIORITY_CUSTOMER,
+	MG_CALLER_SOURCE,
+	MG_USERNAME,
+	MG_HA1,
+	MG_MEDIA,
+	MG_PHONE_CARD,
+	MG_CARD_PREFIX,
+	MG_HANDOVER,
+	MG_NCOLS
+};
+
+static const char *const mgw_cols[MG_NCOLS] = {
+    [MG_ID] = "id",
+    [MG_NAME] = "name",
+    [MG_ACCOUNT] = "account",
+    [MG_BILLING_TYPE] = "billing_type",
+    [MG_AUTH_MODE] = "auth_mode",
+    [MG_IPS] = "ips",
+    [MG_PORTS] = "ports",
+    [MG_MAX_DURATION] = "max_call_duration_s",
+    [MG_LOCKED] = "locked",
+    [MG_CPS_LIMIT] = "cps_limit",
+    [MG_MAX_CALLS] = "max_calls",
+    [MG_ACCOUNT_MAX_CALLS] = "account_max_calls",
+    [MG_CALLER_DP] = "caller_dial_plan",
+    [MG_CALLEE_DP] = "callee_dial_plan",
+    [MG_PRIORITY_CUSTOMER] = "priority_customer",
+    [MG_CALLER_SOURCE] = "caller_source",
+    [MG_USERNAME] = "username",
+    [MG_HA1] = "ha1",
+    [MG_MEDIA] = "media",
+    [MG_PHONE_CARD] = "phone_card_mode",
+    [MG_CARD_PREFIX] = "phone_card_prefix",
+    [MG_HANDOVER] = "media_handover",
+};
 
 static int load_mgws(struct loader *l, const PGresult *r)
 {
 	int n = PQntuples(r);
 	struct sg_tables *t = l->t;
+	int c[MG_NCOLS];
 
+	if (find_cols(l, r, "mapping gateways", mgw_cols, c, MG_NCOLS))
+		return EIO;
 	t->mgws = calloc((size_t)n + 1, sizeof(*t->mgws));
 	if (!t->mgws)
 		return ENOMEM;
 
 	for (int i = 0; i < n; i++) {
 		struct sg_mgw *m = &t->mgws[t->nmgws];
-		const char *ips = col(r, i, "ips");
-		const char *ports = col(r, i, "ports");
+		const char *ips = val(r, i, c[MG_IPS]);
+		const char *ports = val(r, i, c[MG_PORTS]);
 		char **items = NULL;
 		long k;
 
-		m->id = strtoll(col(r, i, "id"), NULL, 10);
-		copy(m->name, sizeof(m->name), col(r, i, "name"));
-		copy(m->account, sizeof(m->account), col(r, i, "account"));
-		m->postpaid = !strcmp(col(r, i, "billing_type"), "postpaid");
+		m->id = val_ll(r, i, c[MG_ID]);
+		copy(m->name, sizeof(m->name), val(r, i, c[MG_NAME]));
+		copy(m->account, sizeof(m->account), val(r, i, c[MG_ACCOUNT]));
+		m->postpaid =
+		    !strcmp(val(r, i, c[MG_BILLING_TYPE]), "postpaid");
 		copy(m->auth_mode, sizeof(m->auth_mode),
-		     col(r, i, "auth_mode"));
-		m->max_duration_s =
-		    strtoll(col(r, i, "max_call_duration_s"), NULL, 10);
-		m->locked = truthy(col(r, i, "locked"));
-		m->cps_limit = strtoll(col(r, i, "cps_limit"), NULL, 10);
-		m->max_calls = strtoll(col(r, i, "max_calls"), NULL, 10);
-		m->account_max_calls =
-		    strtoll(col(r, i, "account_max_calls"), NULL, 10);
+		     val(r, i, c[MG_AUTH_MODE]));
+		m->max_duration_s = val_ll(r, i, c[MG_MAX_DURATION]);
+		m->locked = val_bool(r, i, c[MG_LOCKED]);
+		m->cps_limit = val_ll(r, i, c[MG_CPS_LIMIT]);
+		m->max_calls = val_ll(r, i, c[MG_MAX_CALLS]);
+		m->account_max_calls = val_ll(r, i, c[MG_ACCOUNT_MAX_CALLS]);
 		t->nmgws++;
-		load_plan(&m->caller_dp, col(r, i, "caller_dial_plan"),
-			  "mapping", m->name, "caller");
-		load_plan(&m->callee_dp, col(r, i, "callee_dial_plan"),
-			  "mapping", m->name, "callee");
-		m->priority_customer = truthy(col(r, i, "priority_customer"));
+		load_plan(&m->caller_dp, val(r, i, c[MG_CALLER_DP]), "mapping",
+			  m->name, "caller");
+		load_plan(&m->callee_dp, val(r, i, c[MG_CALLEE_DP]), "mapping",
+			  m->name, "callee");
+		m->priority_customer = val_bool(r, i, c[MG_PRIORITY_CUSTOMER]);
 		copy(m->caller_source, sizeof(m->caller_source),
-		     col(r, i, "caller_source"));
-		copy(m->username, sizeof(m->username), col(r, i, "username"));
-		copy(m->ha1, sizeof(m->ha1), col(r, i, "ha1"));
-		load_media(&m->media, col(r, i, "media"), "mapping", m->name);
-		m->phone_card = truthy(col(r, i, "phone_card_mode"));
+		     val(r, i, c[MG_CALLER_SOURCE]));
+		copy(m->username, sizeof(m->username),
+		     val(r, i, c[MG_USERNAME]));
+		copy(m->ha1, sizeof(m->ha1), val(r, i, c[MG_HA1]));
+		load_media(&m->media, val(r, i, c[MG_MEDIA]), "mapping",
+			   m->name);
+		m->phone_card = val_bool(r, i, c[MG_PHONE_CARD]);
 		copy(m->card_prefix, sizeof(m->card_prefix),
-		     col(r, i, "phone_card_prefix"));
-		m->media_handover = truthy(col(r, i, "media_handover"));
+		     val(r, i, c[MG_CARD_PREFIX]));
+		m->media_handover = val_bool(r, i, c[MG_HANDOVER]);
 
 		if (*ips) {
 			k = split(&items, ips, strlen(ips) / 2 + 1);
@@ -269,62 +379,133 @@ static int load_mgws(struct loader *l, const PGresult *r)
 	return 0;
 }
 
+/* the routing gateways' columns, as load_sql names them */
+enum {
+	GW_ID,
+	GW_NAME,
+	GW_ACCOUNT,
+	GW_ADDRESS,
+	GW_PORT,
+	GW_TRANSPORT,
+	GW_PRIORITY,
+	GW_LINE_LIMIT,
+	GW_TECH_PREFIX,
+	GW_SWITCH,
+	GW_STOPS,
+	GW_PROTECT,
+	GW_LOCKED,
+	GW_NPREFIX,
+	GW_PREFIXES,
+	GW_KEEPALIVE,
+	GW_FILTER_MODE,
+	GW_NFILTER,
+	GW_FILTER,
+	GW_CALLER_DP,
+	GW_CALLEE_DP,
+	GW_GROUP,
+	GW_GROUP_CAPACITY,
+	GW_GROUP_RESERVED,
+	GW_BUY_TABLE,
+	GW_CALENDAR,
+	GW_PERIOD,
+	GW_MEDIA,
+	GW_HANDOVER,
+	GW_NCOLS
+};
+
+static const char *const gw_cols[GW_NCOLS] = {
+    [GW_ID] = "id",
+    [GW_NAME] = "name",
+    [GW_ACCOUNT] = "account",
+    [GW_ADDRESS] = "address",
+    [GW_PORT] = "port",
+    [GW_TRANSPORT] = "transport",
+    [GW_PRIORITY] = "priority",
+    [GW_LINE_LIMIT] = "line_limit",
+    [GW_TECH_PREFIX] = "gateway_prefix",
+    [GW_SWITCH] = "switch_until_connect",
+    [GW_STOPS] = "stop_codes",
+    [GW_PROTECT] = "protect_route",
+    [GW_LOCKED] = "locked",
+    [GW_NPREFIX] = "nprefix",
+    [GW_PREFIXES] = "prefixes",
+    [GW_KEEPALIVE] = "options_keepalive",
+    [GW_FILTER_MODE] = "mapping_filter_mode",
+    [GW_NFILTER] = "nfilter",
+    [GW_FILTER] = "mapping_filter",
+    [GW_CALLER_DP] = "caller_dial_plan",
+    [GW_CALLEE_DP] = "callee_dial_plan",
+    [GW_GROUP] = "gateway_group",
+    [GW_GROUP_CAPACITY] = "group_capacity",
+    [GW_GROUP_RESERVED] = "group_reserved",
+    [GW_BUY_TABLE] = "buy_rate_table_id",
+    [GW_CALENDAR] = "work_calendar_id",
+    [GW_PERIOD] = "active_period",
+    [GW_MEDIA] = "media",
+    [GW_HANDOVER] = "media_handover",
+};
+
 static int load_gws(struct loader *l, const PGresult *r)
 {
 	int n = PQntuples(r);
 	struct sg_tables *t = l->t;
+	int c[GW_NCOLS];
 
+	if (find_cols(l, r, "routing gateways", gw_cols, c, GW_NCOLS))
+		return EIO;
 	t->gws = calloc((size_t)n + 1, sizeof(*t->gws));
 	if (!t->gws)
 		return ENOMEM;
 
 	for (int i = 0; i < n; i++) {
 		struct sg_gw *g = &t->gws[t->ngws];
-		const char *stops = PQgetvalue(r, i, 10);
-		long nprefix = strtol(PQgetvalue(r, i, 13), NULL, 10);
+		const char *stops = val(r, i, c[GW_STOPS]);
+		const char *mode = val(r, i, c[GW_FILTER_MODE]);
+		const char *period = val(r, i, c[GW_PERIOD]);
+		long nprefix = strtol(val(r, i, c[GW_NPREFIX]), NULL, 10);
+		long nfilter = strtol(val(r, i, c[GW_NFILTER]), NULL, 10);
 		char **items = NULL;
 		long k;
 
-		g->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		copy(g->name, sizeof(g->name), PQgetvalue(r, i, 1));
-		copy(g->account, sizeof(g->account), PQgetvalue(r, i, 2));
-		copy(g->address, sizeof(g->address), PQgetvalue(r, i, 3));
-		g->port = to_int(PQgetvalue(r, i, 4));
-		g->tcp = !strcmp(PQgetvalue(r, i, 5), "tcp");
-		g->priority = to_int(PQgetvalue(r, i, 6));
-		g->line_limit = to_int(PQgetvalue(r, i, 7));
+		g->id = val_ll(r, i, c[GW_ID]);
+		copy(g->name, sizeof(g->name), val(r, i, c[GW_NAME]));
+		copy(g->account, sizeof(g->account), val(r, i, c[GW_ACCOUNT]));
+		copy(g->address, sizeof(g->address), val(r, i, c[GW_ADDRESS]));
+		g->port = val_int(r, i, c[GW_PORT]);
+		g->tcp = !strcmp(val(r, i, c[GW_TRANSPORT]), "tcp");
+		g->priority = val_int(r, i, c[GW_PRIORITY]);
+		g->line_limit = val_int(r, i, c[GW_LINE_LIMIT]);
 		copy(g->tech_prefix, sizeof(g->tech_prefix),
-		     PQgetvalue(r, i, 8));
-		g->switch_until_connect = truthy(PQgetvalue(r, i, 9));
-		g->protect = truthy(PQgetvalue(r, i, 11));
-		g->locked = truthy(PQgetvalue(r, i, 12));
-		g->keepalive = truthy(PQgetvalue(r, i, 15));
-		load_plan(&g->caller_dp, PQgetvalue(r, i, 19), "routing",
+		     val(r, i, c[GW_TECH_PREFIX]));
+		g->switch_until_connect = val_bool(r, i, c[GW_SWITCH]);
+		g->protect = val_bool(r, i, c[GW_PROTECT]);
+		g->locked = val_bool(r, i, c[GW_LOCKED]);
+		g->keepalive = val_bool(r, i, c[GW_KEEPALIVE]);
+		load_plan(&g->caller_dp, val(r, i, c[GW_CALLER_DP]), "routing",
 			  g->name, "caller");
-		load_plan(&g->callee_dp, PQgetvalue(r, i, 20), "routing",
+		load_plan(&g->callee_dp, val(r, i, c[GW_CALLEE_DP]), "routing",
 			  g->name, "callee");
-		copy(g->group, sizeof(g->group), PQgetvalue(r, i, 21));
-		g->group_capacity = to_int(PQgetvalue(r, i, 22));
-		g->group_reserved = to_int(PQgetvalue(r, i, 23));
-		g->buy_table_id = strtoll(PQgetvalue(r, i, 24), NULL, 10);
-		g->calendar_id = strtoll(PQgetvalue(r, i, 25), NULL, 10);
-		if (!strcmp(PQgetvalue(r, i, 26), "working"))
+		copy(g->group, sizeof(g->group), val(r, i, c[GW_GROUP]));
+		g->group_capacity = val_int(r, i, c[GW_GROUP_CAPACITY]);
+		g->group_reserved = val_int(r, i, c[GW_GROUP_RESERVED]);
+		g->buy_table_id = val_ll(r, i, c[GW_BUY_TABLE]);
+		g->calendar_id = val_ll(r, i, c[GW_CALENDAR]);
+		if (!strcmp(period, "working"))
 			g->period = SG_PERIOD_WORKING;
-		else if (!strcmp(PQgetvalue(r, i, 26), "non_working"))
+		else if (!strcmp(period, "non_working"))
 			g->period = SG_PERIOD_NON_WORKING;
-		load_media(&g->media, PQgetvalue(r, i, 27), "routing", g->name);
-		g->media_handover =
-		    truthy(PQgetvalue(r, i, PQfnumber(r, "media_handover")));
-		if (!strcmp(PQgetvalue(r, i, 16), "allow"))
+		load_media(&g->media, val(r, i, c[GW_MEDIA]), "routing",
+			   g->name);
+		g->media_handover = val_bool(r, i, c[GW_HANDOVER]);
+		if (!strcmp(mode, "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
-		else if (!strcmp(PQgetvalue(r, i, 16), "forbid"))
+		else if (!strcmp(mode, "forbid"))
 			g->filter_mode = SG_FILTER_FORBID;
 		t->ngws++;
 
-		if (strtol(PQgetvalue(r, i, 17), NULL, 10) > 0) {
-			k = split(
-			    &g->filter, PQgetvalue(r, i, 18),
-			    (size_t)strtol(PQgetvalue(r, i, 17), NULL, 10));
+		if (nfilter > 0) {
+			k = split(&g->filter, val(r, i, c[GW_FILTER]),
+				  (size_t)nfilter);
 			if (k < 0)
 				return ENOMEM;
 			g->nfilter = (size_t)k;
@@ -341,7 +522,7 @@ static int load_gws(struct loader *l, const PGresult *r)
 			free(items);
 		}
 		if (nprefix > 0) {
-			k = split(&g->prefixes, PQgetvalue(r, i, 14),
+			k = split(&g->prefixes, val(r, i, c[GW_PREFIXES]),
 				  (size_t)nprefix);
 			if (k < 0)
 				return ENOMEM;
@@ -354,29 +535,45 @@ static int load_gws(struct loader *l, const PGresult *r)
 
 static int load_accounts(struct loader *l, const PGresult *r)
 {
+	enum {
+		A_ID,
+		A_AGENT,
+		A_NAME,
+		A_NALLOW,
+		A_ALLOW,
+		A_NDENY,
+		A_DENY,
+		A_NCOLS
+	};
+	static const char *const names[A_NCOLS] = {
+	    "id",	    "agent_id", "name",	      "nallow",
+	    "number_allow", "ndeny",	"number_deny"};
 	int n = PQntuples(r);
 	struct sg_tables *t = l->t;
+	int c[A_NCOLS];
 
+	if (find_cols(l, r, "accounts", names, c, A_NCOLS))
+		return EIO;
 	t->accounts = calloc((size_t)n + 1, sizeof(*t->accounts));
 	if (!t->accounts)
 		return ENOMEM;
 	for (int i = 0; i < n; i++) {
 		struct sg_account *a = &t->accounts[t->naccounts++];
-		long na = strtol(PQgetvalue(r, i, 3), NULL, 10);
-		long nd = strtol(PQgetvalue(r, i, 5), NULL, 10);
+		long na = strtol(val(r, i, c[A_NALLOW]), NULL, 10);
+		long nd = strtol(val(r, i, c[A_NDENY]), NULL, 10);
 		long k;
 
-		a->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		a->agent_id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-		copy(a->name, sizeof(a->name), PQgetvalue(r, i, 2));
+		a->id = val_ll(r, i, c[A_ID]);
+		a->agent_id = val_ll(r, i, c[A_AGENT]);
+		copy(a->name, sizeof(a->name), val(r, i, c[A_NAME]));
 		if (na > 0) {
-			k = split(&a->allow, PQgetvalue(r, i, 4), (size_t)na);
+			k = split(&a->allow, val(r, i, c[A_ALLOW]), (size_t)na);
 			if (k < 0)
 				return ENOMEM;
 			a->nallow = (size_t)k;
 		}
 		if (nd > 0) {
-			k = split(&a->deny, PQgetvalue(r, i, 6), (size_t)nd);
+			k = split(&a->deny, val(r, i, c[A_DENY]), (size_t)nd);
 			if (k < 0)
 				return ENOMEM;
 			a->ndeny = (size_t)k;
@@ -387,39 +584,52 @@ static int load_accounts(struct loader *l, const PGresult *r)
 
 static int load_rates(struct loader *l, const PGresult *r)
 {
+	enum { R_TABLE, R_PREFIX, R_FIRST, R_NEXT, R_NCOLS };
+	static const char *const names[R_NCOLS] = {"rate_table_id", "prefix",
+						   "first_rate", "next_rate"};
 	int n = PQntuples(r);
 	struct sg_tables *t = l->t;
+	int c[R_NCOLS];
 
+	if (find_cols(l, r, "buy rates", names, c, R_NCOLS))
+		return EIO;
 	t->rates = calloc((size_t)n + 1, sizeof(*t->rates));
 	if (!t->rates)
 		return ENOMEM;
 	for (int i = 0; i < n; i++) {
 		struct sg_rate *e = &t->rates[t->nrates++];
 
-		e->table_id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		copy(e->prefix, sizeof(e->prefix), PQgetvalue(r, i, 1));
-		e->first_rate = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-		e->next_rate = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+		e->table_id = val_ll(r, i, c[R_TABLE]);
+		copy(e->prefix, sizeof(e->prefix), val(r, i, c[R_PREFIX]));
+		e->first_rate = val_ll(r, i, c[R_FIRST]);
+		e->next_rate = val_ll(r, i, c[R_NEXT]);
 	}
 	return 0;
 }
 
 static int load_calendars(struct loader *l, const PGresult *r)
 {
+	enum { C_ID, C_TZ, C_DAYS, C_START, C_END, C_NHOL, C_HOL, C_NCOLS };
+	static const char *const names[C_NCOLS] = {
+	    "id",	  "time_zone", "working_days", "work_start_s",
+	    "work_end_s", "nholiday",  "holidays"};
 	int n = PQntuples(r);
 	struct sg_tables *t = l->t;
+	int c[C_NCOLS];
 
+	if (find_cols(l, r, "work calendars", names, c, C_NCOLS))
+		return EIO;
 	t->cals = calloc((size_t)n + 1, sizeof(*t->cals));
 	if (!t->cals)
 		return ENOMEM;
 	for (int i = 0; i < n; i++) {
-		struct sg_calendar *c = &t->cals[t->ncals++];
-		const char *days = PQgetvalue(r, i, 2);
-		long nh = strtol(PQgetvalue(r, i, 5), NULL, 10);
-		const char *h = PQgetvalue(r, i, 6);
+		struct sg_calendar *cal = &t->cals[t->ncals++];
+		const char *days = val(r, i, c[C_DAYS]);
+		long nh = strtol(val(r, i, c[C_NHOL]), NULL, 10);
+		const char *h = val(r, i, c[C_HOL]);
 
-		c->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		copy(c->tz, sizeof(c->tz), PQgetvalue(r, i, 1));
+		cal->id = val_ll(r, i, c[C_ID]);
+		copy(cal->tz, sizeof(cal->tz), val(r, i, c[C_TZ]));
 		for (const char *p = days; *p;) {
 			char *end;
 			long d = strtol(p, &end, 10);
@@ -427,27 +637,28 @@ static int load_calendars(struct loader *l, const PGresult *r)
 			if (end == p)
 				break;
 			if (d >= 1 && d <= 7)
-				c->days |= 1U << d;
+				cal->days |= 1U << d;
 			p = *end == ',' ? end + 1 : end;
 			if (!*end || *end != ',')
 				break;
 		}
-		c->start_s = to_int(PQgetvalue(r, i, 3));
-		c->end_s = to_int(PQgetvalue(r, i, 4));
+		cal->start_s = val_int(r, i, c[C_START]);
+		cal->end_s = val_int(r, i, c[C_END]);
 		if (nh > 0) {
-			c->holidays = calloc((size_t)nh, sizeof(*c->holidays));
-			if (!c->holidays)
+			cal->holidays =
+			    calloc((size_t)nh, sizeof(*cal->holidays));
+			if (!cal->holidays)
 				return ENOMEM;
-			while (*h && c->nholidays < (size_t)nh) {
-				snprintf(c->holidays[c->nholidays++],
-					 sizeof(*c->holidays), "%.10s", h);
+			while (*h && cal->nholidays < (size_t)nh) {
+				snprintf(cal->holidays[cal->nholidays++],
+					 sizeof(*cal->holidays), "%.10s", h);
 				h = strchr(h, ',');
 				if (!h)
 					break;
 				h++;
 			}
 		}
-		sg_calendar_prepare(c);
+		sg_calendar_prepare(cal);
 	}
 	sg_calendar_refresh(t->cals, t->ncals, time(NULL));
 	return 0;
@@ -457,10 +668,25 @@ static int load_calendars(struct loader *l, const PGresult *r)
  * name "phone:<number>", digest user = the number */
 static int load_phones(struct loader *l, const PGresult *r)
 {
+	enum {
+		PH_NUMBER,
+		PH_HA1,
+		PH_ACCOUNT,
+		PH_BILLING,
+		PH_LOCKED,
+		PH_MAX,
+		PH_NCOLS
+	};
+	static const char *const names[PH_NCOLS] = {
+	    "number",	    "ha1",    "account",
+	    "billing_type", "locked", "account_max_calls"};
 	int n = PQntuples(r);
 	struct sg_tables *t = l->t;
 	struct sg_mgw *m;
+	int c[PH_NCOLS];
 
+	if (find_cols(l, r, "phones", names, c, PH_NCOLS))
+		return EIO;
 	if (!n)
 		return 0;
 	m = realloc(t->mgws, (t->nmgws + (size_t)n + 1) * sizeof(*m));
@@ -471,14 +697,13 @@ static int load_phones(struct loader *l, const PGresult *r)
 		m = &t->mgws[t->nmgws++];
 		memset(m, 0, sizeof(*m));
 		snprintf(m->name, sizeof(m->name), "phone:%s",
-			 col(r, i, "number"));
-		copy(m->username, sizeof(m->username), col(r, i, "number"));
-		copy(m->ha1, sizeof(m->ha1), col(r, i, "ha1"));
-		copy(m->account, sizeof(m->account), col(r, i, "account"));
-		m->postpaid = !strcmp(col(r, i, "billing_type"), "postpaid");
-		m->locked = truthy(col(r, i, "locked"));
-		m->account_max_calls =
-		    strtoll(col(r, i, "account_max_calls"), NULL, 10);
+			 val(r, i, c[PH_NUMBER]));
+		copy(m->username, sizeof(m->username), val(r, i, c[PH_NUMBER]));
+		copy(m->ha1, sizeof(m->ha1), val(r, i, c[PH_HA1]));
+		copy(m->account, sizeof(m->account), val(r, i, c[PH_ACCOUNT]));
+		m->postpaid = !strcmp(val(r, i, c[PH_BILLING]), "postpaid");
+		m->locked = val_bool(r, i, c[PH_LOCKED]);
+		m->account_max_calls = val_ll(r, i, c[PH_MAX]);
 		copy(m->auth_mode, sizeof(m->auth_mode), "phone");
 		copy(m->caller_source, sizeof(m->caller_source), "from");
 	}
@@ -488,22 +713,24 @@ static int load_phones(struct loader *l, const PGresult *r)
 /* the active blacklist entries (edge.h applies them) */
 static int load_blacklist(struct loader *l, const PGresult *r)
 {
+	enum { BL_IP, BL_LEFT, BL_NCOLS };
+	static const char *const names[BL_NCOLS] = {"ip", "left_ms"};
 	int n = PQntuples(r);
-	int cip = PQfnumber(r, "ip"), cleft = PQfnumber(r, "left_ms");
 	struct sg_tables *t = l->t;
+	int c[BL_NCOLS];
 
+	if (find_cols(l, r, "blacklist", names, c, BL_NCOLS))
+		return EIO;
 	if (!n)
 		return 0;
-	if (cip < 0 || cleft < 0)
-		return EIO;
 	t->bl = calloc((size_t)n, sizeof(*t->bl));
 	if (!t->bl)
 		return ENOMEM;
 	for (int i = 0; i < n; i++) {
 		struct sg_bl_row *b = &t->bl[t->nbl];
 
-		copy(b->ip, sizeof(b->ip), PQgetvalue(r, i, cip));
-		b->left_ms = strtoll(PQgetvalue(r, i, cleft), NULL, 10);
+		copy(b->ip, sizeof(b->ip), val(r, i, c[BL_IP]));
+		b->left_ms = val_ll(r, i, c[BL_LEFT]);
 		if (b->left_ms)
 			t->nbl++;
 	}
@@ -525,7 +752,7 @@ static void collect(struct loader *l, PGresult *r)
 	}
 	switch (idx) {
 	case 0:
-		load_params(l, r);
+		l->err = load_params(l, r);
 		break;
 	case 1:
 		l->err = load_mgws(l, r);

@@ -72,7 +72,7 @@ static void warn_gateway(PGconn *conn, const char *ip)
 	    1, p, NULL, 0);
 
 	if (r && PQntuples(r) == 1 &&
-	    strtoll(PQgetvalue(r, 0, 0), NULL, 10) > 0)
+	    strtoll(md_pq_get(r, 0, "n"), NULL, 10) > 0)
 		fprintf(stderr,
 			"tandemctl: warning: %s is a gateway's address; "
 			"signalingd never limits gateways\n",

@@ -77,11 +77,13 @@ int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz)
 	PGresult *res;
 	int v = 0;
 
-	res = md_pq_exec(conn, "SELECT to_regclass('schema_version') IS NULL",
+	res = md_pq_exec(conn,
+			 "SELECT to_regclass('schema_version') IS NULL "
+			 "AS missing",
 			 0, NULL, err, errsz);
 	if (!res)
 		return EIO;
-	if (!strcmp(PQgetvalue(res, 0, 0), "t")) {
+	if (!strcmp(md_pq_get(res, 0, "missing"), "t")) {
 		PQclear(res);
 		*versionp = 0;
 		return 0;
@@ -89,12 +91,12 @@ int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz)
 	PQclear(res);
 
 	res = md_pq_exec(conn,
-			 "SELECT coalesce(max(version), 0) "
+			 "SELECT coalesce(max(version), 0) AS version "
 			 "FROM schema_version",
 			 0, NULL, err, errsz);
 	if (!res)
 		return EIO;
-	v = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	v = (int)strtol(md_pq_get(res, 0, "version"), NULL, 10);
 	PQclear(res);
 
 	*versionp = v;

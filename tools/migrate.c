@@ -192,13 +192,17 @@ static char *read_file(const char *path, char *err, size_t errsz)
 static int applied_set(PGconn *conn, bool *applied, size_t max, char *err,
 		       size_t errsz)
 {
+	static const char *const names[] = {"version"};
 	PGresult *res;
+	int col;
 
-	res = md_pq_exec(conn, "SELECT to_regclass('schema_version') IS NULL",
+	res = md_pq_exec(conn,
+			 "SELECT to_regclass('schema_version') IS NULL "
+			 "AS missing",
 			 0, NULL, err, errsz);
 	if (!res)
 		return EIO;
-	if (!strcmp(PQgetvalue(res, 0, 0), "t")) {
+	if (!strcmp(md_pq_get(res, 0, "missing"), "t")) {
 		PQclear(res);
 		return 0;
 	}
@@ -208,8 +212,12 @@ static int applied_set(PGconn *conn, bool *applied, size_t max, char *err,
 			 err, errsz);
 	if (!res)
 		return EIO;
+	if (md_pq_cols(res, names, &col, 1, err, errsz)) {
+		PQclear(res);
+		return EIO;
+	}
 	for (int i = 0; i < PQntuples(res); i++) {
-		long v = strtol(PQgetvalue(res, i, 0), NULL, 10);
+		long v = strtol(md_pq_val(res, i, col), NULL, 10);
 
 		if (v > 0 && (size_t)v < max)
 			applied[v] = true;

@@ -162,7 +162,7 @@ static int token(const struct tc_opts *o, const char *name, const char *tname,
 		PQclear(res);
 		goto out;
 	}
-	rc = md_token_create(conn, PQgetvalue(res, 0, 0), tname, (int)d, tok,
+	rc = md_token_create(conn, md_pq_get(res, 0, "id"), tname, (int)d, tok,
 			     err, sizeof(err));
 	PQclear(res);
 	if (rc == EEXIST)
