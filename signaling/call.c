@@ -16,7 +16,7 @@
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/calls.h"
-#include "signaling/cpwire.h"
+#include "signaling/callmedia.h"
 #include "signaling/failover.h"
 #include "signaling/media.h"
 #include "signaling/recovery.h"
@@ -177,38 +177,6 @@ static void send_bye(struct sg_call *c, nta_leg_t *leg)
 		sw_cwarn(c->callid_a, "cannot send BYE");
 }
 
-/* media leg plan from a vendor SDP, then the SDP toward the caller */
-void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len)
-{
-	struct sg_sdp_media m;
-	char *out = NULL;
-
-	if (!sdp || !len)
-		return;
-	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->media_up) {
-		free(c->sdp_to_a);
-		c->sdp_to_a = strndup(sdp, len);
-		return;
-	}
-	if (sg_cpw_answer(c, sdp, len) == 0)
-		return; /* codec policy: both plans and the caller's SDP */
-	if (sg_sdp_inspect(&m, sdp, len)) {
-		sw_cwarn(c->callid_a, "vendor SDP unreadable, kept previous");
-		return;
-	}
-	snprintf(c->codec_b, sizeof(c->codec_b), "%s", m.codec);
-	sg_media_answer(c->node, c->id,
-			sg_call_guard(c, false, sg_media_leg_plan(&m)),
-			(int)c->sg->cfg.media_timeout_ms);
-	c->b_media_set = true;
-	if (sg_sdp_rewrite(&out, sdp, len, c->a_local_ip, c->a_local_port)) {
-		sw_cwarn(c->callid_a, "cannot rewrite vendor SDP");
-		return;
-	}
-	free(c->sdp_to_a);
-	c->sdp_to_a = out;
-}
-
 static void vendor_sdp(struct sg_call *c, sip_t const *sip, bool *has)
 {
 	*has = false;
@@ -217,11 +185,8 @@ static void vendor_sdp(struct sg_call *c, sip_t const *sip, bool *has)
 	if (sip->sip_content_type && sip->sip_content_type->c_type &&
 	    strcasecmp(sip->sip_content_type->c_type, SDP_TYPE))
 		return;
-	free(c->sdp_from_b);
-	c->sdp_from_b =
-	    strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-	sg_call_media_answer(c, sip->sip_payload->pl_data,
-			     sip->sip_payload->pl_len);
+	sg_callmedia_answer(c, sip->sip_payload->pl_data,
+			    sip->sip_payload->pl_len);
 	*has = true;
 }
 
@@ -417,7 +382,7 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
 	free(c->cands);
 	c->cands = NULL;
 	c->ncands = c->next_cand = 0;
-	sg_cpw_settled(c);
+	sg_cm_settled(&c->cm);
 	arm_max_duration(c);
 	sg_recovery_up(c);
 }
@@ -535,7 +500,6 @@ static void media_offered(int err, const char *code,
 			  const struct sg_media_local *loc, void *arg)
 {
 	struct sg_call *c = arg;
-	char *out = NULL;
 
 	c->media_req = NULL;
 	if (c->state == SG_CALL_ENDED) {
@@ -568,14 +532,6 @@ static void media_offered(int err, const char *code,
 		  "%s:%d",
 		  c->node->node_id, loc->a_ip, loc->a_port, loc->b_ip,
 		  loc->b_port);
-	if (sg_sdp_rewrite(&out, c->offer, strlen(c->offer), loc->b_ip,
-			   loc->b_port)) {
-		sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
-			     "server");
-		return;
-	}
-	free(c->sdp_to_b);
-	c->sdp_to_b = out;
 	c->state = SG_CALL_ROUTING;
 	sg_failover_next(c);
 }
@@ -594,21 +550,7 @@ static void media_try_next(struct sg_call *c)
 		return;
 	}
 	c->node = c->media_nodes[c->media_try];
-	a = sg_call_guard(c, true, sg_media_leg_plan(&c->a_sdp));
-	b = sg_call_guard(c, false, sg_media_leg_plan(NULL));
-	if (b && a) {
-		/* the vendor leg offers what the caller offered */
-		json_object_set(b, "codec", json_object_get(a, "codec"));
-		json_object_set(b, "pt", json_object_get(a, "pt"));
-		json_object_set(b, "rate", json_object_get(a, "rate"));
-		json_object_set(b, "ptime", json_object_get(a, "ptime"));
-		json_object_set(b, "fmtp", json_object_get(a, "fmtp"));
-		json_object_set(b, "te_pt", json_object_get(a, "te_pt"));
-		json_object_set(b, "dtmf_send",
-				json_object_get(a, "dtmf_send"));
-		json_object_set(b, "dtmf_recv",
-				json_object_get(a, "dtmf_recv"));
-	}
+	sg_callmedia_node_plans(c, &a, &b);
 	if (sg_media_offer(
 		&c->media_req, c->node, c->id, c->callid_a, c->account, a, b,
 		(int)params_of(c)->qos_rtp, sg_params_media_json(params_of(c)),
@@ -621,16 +563,14 @@ static void media_try_next(struct sg_call *c)
 
 static void route_and_connect(struct sg_call *c)
 {
-	if (sg_cpw_caller_check(c))
+	if (sg_callmedia_check(c))
 		return; /* 488 CodecMismatch sent */
 	if (sg_failover_route(c) == 0) {
 		sg_call_fail(c, 503, sip_503_Service_unavailable,
 			     "NoAvailableRouter", "server");
 		return;
 	}
-	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->offer) {
-		free(c->sdp_to_b);
-		c->sdp_to_b = c->offer ? strdup(c->offer) : NULL;
+	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->cm.text) {
 		c->state = SG_CALL_ROUTING;
 		sg_failover_next(c);
 		return;
@@ -715,7 +655,7 @@ static void call_free(struct sg_call *c)
 
 	sg_billing_auth_cancel(c->auth_req);
 	sg_media_req_cancel(c->media_req);
-	sg_cpw_free(c);
+	sg_cm_free(&c->cm);
 	sg_timer_stop(&c->t_maxdur);
 	sg_timer_stop(&c->t_extend);
 	sg_billing_auth_cancel(c->ext_req);
@@ -733,10 +673,8 @@ static void call_free(struct sg_call *c)
 		nta_leg_destroy(c->leg_a);
 	json_decref(c->rtp);
 	json_decref(c->recovered_cdr);
-	free(c->offer);
 	free(c->sdp_to_a);
 	free(c->sdp_to_b);
-	free(c->sdp_from_b);
 	free(c->attempts);
 	free(c->cands);
 	sg_tables_unref(c->tables);
@@ -1011,17 +949,13 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	if (sip->sip_payload && sip->sip_payload->pl_len) {
 		int err;
 
-		c->offer = strndup(sip->sip_payload->pl_data,
-				   sip->sip_payload->pl_len);
-		err = c->offer ? sg_sdp_inspect(&c->a_sdp, c->offer,
-						strlen(c->offer))
-			       : ENOMEM;
-		if (err && params_of(c)->media_mode != SW_MEDIA_MODE_OFF) {
+		err = sg_callmedia_offer(c, sip->sip_payload->pl_data,
+					 sip->sip_payload->pl_len);
+		if (err) {
 			sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
 				     "server");
 			return;
 		}
-		snprintf(c->codec_a, sizeof(c->codec_a), "%s", c->a_sdp.codec);
 	} else if (params_of(c)->media_mode != SW_MEDIA_MODE_OFF) {
 		/* late offer is not supported with media anchoring yet */
 		sg_call_fail(c, 488, sip_488_Not_acceptable, "NoSdp", "server");

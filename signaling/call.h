@@ -24,7 +24,7 @@
 
 #include "common/uuid.h"
 #include "signaling/route.h"
-#include "signaling/sdp.h"
+#include "signaling/callmedia.h"
 #include "signaling/sofia.h"
 #include "signaling/tables.h"
 
@@ -37,7 +37,6 @@ struct sg;
 struct sg_media_node;
 struct sg_auth_ctx;
 struct sg_media_req;
-struct sg_cp_call;
 
 enum sg_call_state {
 	SG_CALL_AUTH,	   /* waiting for billingd */
@@ -84,10 +83,8 @@ struct sg_call {
 	nta_incoming_t *irq; /* owned: INVITE server transaction */
 	nta_leg_t *leg_a;    /* owned */
 	bool a_final;	     /* final response sent to the caller */
-	char *offer;	     /* owned: caller's SDP */
-	struct sg_sdp_media a_sdp;
-	char *sdp_to_a; /* owned: last SDP sent to the caller */
-	char *sdp_to_b; /* owned: SDP offered to vendors */
+	char *sdp_to_a;	     /* owned: last SDP sent to the caller */
+	char *sdp_to_b;	     /* owned: SDP offered to vendors */
 
 	/* B leg: the current attempt */
 	nta_leg_t *leg_b;	/* owned */
@@ -103,7 +100,6 @@ struct sg_call {
 	bool busy_skipped;
 	struct sg_attempt_rec *attempts; /* owned: grown as tried */
 	size_t nattempts, attempts_cap;
-	char *sdp_from_b; /* owned: vendor's SDP */
 
 	/* media */
 	struct sg_media_node *node; /* borrowed: nodes are never freed */
@@ -157,7 +153,7 @@ struct sg_call {
 	nta_outgoing_t *reinv_orq; /* owned: the one we sent on */
 	bool reinv_from_a;
 	bool cdr_done;
-	struct sg_cp_call *cp; /* owned: codec/DTMF policy (cpwire.c) */
+	struct sg_cm cm; /* its media: SDP, codec decision (callmedia.c) */
 };
 
 json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan);
@@ -172,6 +168,8 @@ static inline const struct sg_params *params_of(const struct sg_call *c)
 
 sip_contact_t const *sg_call_contact(const struct sg_call *c);
 void sg_call_txn_done(struct sg_call *c);
+int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
+		      const char *body);
 int sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 		      sip_t const *sip);
 int sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip);
@@ -181,7 +179,6 @@ void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip);
 void sg_call_relay_answer(struct sg_call *c, sip_t const *sip);
 void sg_call_fail(struct sg_call *c, int code, const char *phrase,
 		  const char *reason, const char *dir);
-void sg_call_media_answer(struct sg_call *c, const char *sdp, size_t len);
 int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 		      sip_t const *sip);
 

@@ -3,7 +3,6 @@
  * leg plans, and the format lines of SDP bodies
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,411 +172,14 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 	return err;
 }
 
-/* ---- SDP reading ---- */
-
-struct line {
-	const char *p;
-	size_t n; /* without the line end */
-};
-
-/* next line of [*pos, end); false at the end */
-static bool next_line(const char **pos, const char *end, struct line *l)
-{
-	const char *p = *pos, *nl;
-
-	if (p >= end)
-		return false;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	l->p = p;
-	l->n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-	*pos = nl ? nl + 1 : end;
-	if (l->n && p[l->n - 1] == '\r')
-		l->n--;
-	return true;
-}
-
-static bool starts(const struct line *l, const char *s)
-{
-	size_t n = strlen(s);
-
-	return l->n >= n && !memcmp(l->p, s, n);
-}
-
-/* a decimal number at *p (advanced), -1 when none or above max */
-static long number(const char **p, const char *end, long max)
-{
-	long v = 0;
-	const char *s = *p;
-
-	if (s >= end || *s < '0' || *s > '9')
-		return -1;
-	while (s < end && *s >= '0' && *s <= '9') {
-		v = v * 10 + (*s - '0');
-		if (v > max)
-			return -1;
-		s++;
-	}
-	*p = s;
-	return v;
-}
-
-static void copy_span(char *dst, size_t size, const char *p, size_t n)
-{
-	if (!size)
-		return;
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-}
-
-static void static_pt(struct sg_cp_fmt *f)
-{
-	uint32_t clock;
-	const char *name = sw_static_pt_name(f->pt, &clock);
-
-	if (name) {
-		snprintf(f->name, sizeof(f->name), "%s", name);
-		f->rate = (int)clock;
-	}
-}
-
-static struct sg_cp_fmt *fmt_by_pt(struct sg_cp_sdp *s, long pt)
-{
-	for (size_t i = 0; i < s->nfmt; i++)
-		if (s->fmt[i].pt == pt)
-			return &s->fmt[i];
-	return NULL;
-}
-
-static void parse_mline(struct sg_cp_sdp *s, const struct line *l)
-{
-	const char *p = l->p + 8, *end = l->p + l->n; /* after "m=audio " */
-	long port = number(&p, end, 65535);
-
-	s->port = port < 0 ? 0 : (int)port;
-	/* the port, an optional /count, the transport */
-	while (p < end && *p != ' ')
-		p++;
-	while (p < end && *p == ' ')
-		p++;
-	while (p < end && *p != ' ')
-		p++;
-	while (p < end && s->nfmt < SG_CP_MAX_FMT) {
-		long pt;
-
-		while (p < end && *p == ' ')
-			p++;
-		pt = number(&p, end, 127);
-		if (pt < 0) {
-			while (p < end && *p != ' ')
-				p++;
-			continue;
-		}
-		if (fmt_by_pt(s, pt))
-			continue;
-		memset(&s->fmt[s->nfmt], 0, sizeof(s->fmt[0]));
-		s->fmt[s->nfmt].pt = (int)pt;
-		static_pt(&s->fmt[s->nfmt]);
-		s->nfmt++;
-	}
-}
-
-/* a=rtpmap:<pt> <enc>/<rate>[/<channels>] */
-static void parse_rtpmap(struct sg_cp_sdp *s, const struct line *l)
-{
-	const char *p = l->p + 9, *end = l->p + l->n, *e;
-	long pt = number(&p, end, 127), rate, ch = 0;
-	struct sg_cp_fmt *f;
-	char name[32];
-
-	if (pt < 0 || p >= end || *p != ' ')
-		return;
-	p++;
-	e = memchr(p, '/', (size_t)(end - p));
-	if (!e || e == p)
-		return;
-	copy_span(name, sizeof(name), p, (size_t)(e - p));
-	p = e + 1;
-	rate = number(&p, end, 1000000);
-	if (rate <= 0)
-		return;
-	if (p < end && *p == '/') {
-		p++;
-		ch = number(&p, end, 16);
-		if (ch < 0)
-			ch = 0;
-	}
-	f = fmt_by_pt(s, pt);
-	if (!f)
-		return;
-	if (!strcasecmp(name, "telephone-event")) {
-		if (!s->te_pt) {
-			s->te_pt = (int)pt;
-			s->te_rate = (int)rate;
-		}
-		f->name[0] = '\0'; /* not an audio format */
-		f->pt = -1;
-		return;
-	}
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->rate = (int)rate;
-	f->channels = (int)ch;
-}
-
-static void parse_fmtp(struct sg_cp_sdp *s, const struct line *l)
-{
-	const char *p = l->p + 7, *end = l->p + l->n;
-	long pt = number(&p, end, 127);
-	struct sg_cp_fmt *f;
-
-	if (pt < 0 || p >= end || *p != ' ')
-		return;
-	while (p < end && *p == ' ')
-		p++;
-	f = fmt_by_pt(s, pt);
-	if (f)
-		copy_span(f->fmtp, sizeof(f->fmtp), p, (size_t)(end - p));
-}
-
-static void parse_conn(char *ip, size_t size, const struct line *l)
-{
-	/* c=IN IP4 <addr>[/ttl] */
-	const char *p = l->p + 2, *end = l->p + l->n, *a;
-	int sp = 0;
-
-	while (p < end && sp < 2) {
-		if (*p == ' ')
-			sp++;
-		p++;
-	}
-	a = p;
-	while (p < end && *p != ' ' && *p != '/')
-		p++;
-	if (p > a)
-		copy_span(ip, size, a, (size_t)(p - a));
-}
-
-static bool direction_attr(const struct line *l)
-{
-	return (l->n == 10 && !memcmp(l->p, "a=sendrecv", 10)) ||
-	       (l->n == 10 && !memcmp(l->p, "a=sendonly", 10)) ||
-	       (l->n == 10 && !memcmp(l->p, "a=recvonly", 10)) ||
-	       (l->n == 10 && !memcmp(l->p, "a=inactive", 10));
-}
-
-/*
- * Read the first audio stream of an SDP body: its formats in m= order
- * (names of static PTs filled in, telephone-event taken out), address,
- * port, ptime, direction.  ENOENT when there is no audio stream, EBADMSG
- * with a NUL byte, EINVAL on bad arguments.  Never reads past len.
- */
-int sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len)
-{
-	const char *pos = sdp, *end;
-	char sess_ip[64] = "", sess_dir[12] = "";
-	bool in_audio = false, seen = false;
-	struct line l;
-	size_t k = 0;
-
-	if (!s || !sdp)
-		return EINVAL;
-	memset(s, 0, sizeof(*s));
-	if (memchr(sdp, '\0', len))
-		return EBADMSG;
-	end = sdp + len;
-	while (next_line(&pos, end, &l)) {
-		if (starts(&l, "m=")) {
-			if (in_audio || seen) {
-				in_audio = false;
-				continue;
-			}
-			if (starts(&l, "m=audio ")) {
-				parse_mline(s, &l);
-				in_audio = seen = true;
-			}
-			continue;
-		}
-		if (seen && !in_audio)
-			continue; /* another stream */
-		if (starts(&l, "c=")) {
-			parse_conn(in_audio ? s->ip : sess_ip,
-				   in_audio ? sizeof(s->ip) : sizeof(sess_ip),
-				   &l);
-		} else if (direction_attr(&l)) {
-			copy_span(in_audio ? s->direction : sess_dir,
-				  sizeof(sess_dir), l.p + 2, 8);
-		} else if (in_audio && starts(&l, "a=rtpmap:")) {
-			parse_rtpmap(s, &l);
-		} else if (in_audio && starts(&l, "a=fmtp:")) {
-			parse_fmtp(s, &l);
-		} else if (starts(&l, "a=ptime:") && (in_audio || !s->ptime)) {
-			const char *p = l.p + 8;
-			long v = number(&p, l.p + l.n, 1000);
-
-			if (v >= 10 && v <= 60)
-				s->ptime = (int)v;
-		}
-	}
-	if (!seen)
-		return ENOENT;
-	if (!s->ip[0])
-		snprintf(s->ip, sizeof(s->ip), "%s", sess_ip);
-	if (!s->direction[0])
-		snprintf(s->direction, sizeof(s->direction), "%s",
-			 sess_dir[0] ? sess_dir : "sendrecv");
-	/* drop telephone-event and dynamic PTs without an rtpmap */
-	for (size_t i = 0; i < s->nfmt; i++)
-		if (s->fmt[i].pt >= 0 && s->fmt[i].name[0])
-			s->fmt[k++] = s->fmt[i];
-	s->nfmt = k;
-	return 0;
-}
-
-/* ---- SDP writing ---- */
-
-struct buf {
-	char *p;
-	size_t len, size;
-	bool bad;
-};
-
-static void put(struct buf *b, const char *p, size_t n)
-{
-	if (b->bad)
-		return;
-	if (!b->p || b->len + n + 1 > b->size) {
-		size_t size = (b->len + n + 1) * 2;
-		char *np = realloc(b->p, size);
-
-		if (!np) {
-			b->bad = true;
-			return;
-		}
-		b->p = np;
-		b->size = size;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void putf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void putf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		b->bad = true;
-	else
-		put(b, tmp,
-		    (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-static void put_formats(struct buf *b, const struct sg_cp_fmt *f, size_t n,
-			int te_pt, int te_rate)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (f[i].channels > 0)
-			putf(b, "a=rtpmap:%d %s/%d/%d\r\n", f[i].pt, f[i].name,
-			     f[i].rate, f[i].channels);
-		else
-			putf(b, "a=rtpmap:%d %s/%d\r\n", f[i].pt, f[i].name,
-			     f[i].rate);
-		if (f[i].fmtp[0])
-			putf(b, "a=fmtp:%d %s\r\n", f[i].pt, f[i].fmtp);
-	}
-	if (te_pt) {
-		putf(b, "a=rtpmap:%d telephone-event/%d\r\n", te_pt,
-		     te_rate ? te_rate : 8000);
-		putf(b, "a=fmtp:%d 0-16\r\n", te_pt);
-	}
-}
-
-/*
- * Copy an SDP body (CRLF line ends) with the first audio stream's format
- * list replaced: its m= line lists f[] then te_pt (0 = none), its rtpmap,
- * fmtp and rtcp-fb lines are replaced by ours (placed where its first a=
- * line was).  Other lines and streams are kept.  *outp is malloc'd.
- * ENOENT without an audio stream.
- */
-int sg_cp_sdp_set_formats(char **outp, const char *sdp, size_t len,
-			  const struct sg_cp_fmt *f, size_t n, int te_pt,
-			  int te_rate)
-{
-	struct buf b = {0};
-	const char *pos = sdp, *end;
-	bool in_audio = false, seen = false, pending = false;
-	struct line l;
-
-	if (!outp || !sdp || (n && !f))
-		return EINVAL;
-	if (memchr(sdp, '\0', len))
-		return EBADMSG;
-	end = sdp + len;
-	while (next_line(&pos, end, &l)) {
-		if (starts(&l, "m=")) {
-			if (pending) {
-				put_formats(&b, f, n, te_pt, te_rate);
-				pending = false;
-			}
-			in_audio = false;
-			if (!seen && starts(&l, "m=audio ")) {
-				/* keep "m=audio <port> <proto>" */
-				const char *p = l.p + 8, *e = l.p + l.n;
-
-				while (p < e && *p != ' ')
-					p++;
-				while (p < e && *p == ' ')
-					p++;
-				while (p < e && *p != ' ')
-					p++;
-				put(&b, l.p, (size_t)(p - l.p));
-				for (size_t i = 0; i < n; i++)
-					putf(&b, " %d", f[i].pt);
-				if (te_pt)
-					putf(&b, " %d", te_pt);
-				put(&b, "\r\n", 2);
-				in_audio = seen = pending = true;
-				continue;
-			}
-		} else if (in_audio && starts(&l, "a=")) {
-			if (pending) {
-				put_formats(&b, f, n, te_pt, te_rate);
-				pending = false;
-			}
-			if (starts(&l, "a=rtpmap:") || starts(&l, "a=fmtp:") ||
-			    starts(&l, "a=rtcp-fb:"))
-				continue;
-		}
-		put(&b, l.p, l.n);
-		put(&b, "\r\n", 2);
-	}
-	if (pending)
-		put_formats(&b, f, n, te_pt, te_rate);
-	if (b.bad || !seen) {
-		free(b.p);
-		return b.bad ? ENOMEM : ENOENT;
-	}
-	*outp = b.p;
-	return 0;
-}
-
 /* ---- the offer to the vendor ---- */
 
-static const char *fmt_canon(const struct sg_cp_fmt *f)
+static const char *fmt_canon(const struct sg_sdp_fmt *f)
 {
 	return sw_codec_canon(f->name);
 }
 
-static bool same_codec(const struct sg_cp_fmt *x, const struct sg_cp_fmt *y)
+static bool same_codec(const struct sg_sdp_fmt *x, const struct sg_sdp_fmt *y)
 {
 	const char *a = fmt_canon(x), *b = fmt_canon(y);
 
@@ -586,7 +188,7 @@ static bool same_codec(const struct sg_cp_fmt *x, const struct sg_cp_fmt *y)
 	return !a && !b && !strcasecmp(x->name, y->name) && x->rate == y->rate;
 }
 
-static bool is_g729a(const struct sg_cp_fmt *f)
+static bool is_g729a(const struct sg_sdp_fmt *f)
 {
 	return sw_codec_is_g729a(f->name);
 }
@@ -612,7 +214,7 @@ static size_t pref_index(const struct sg_cp_conf *c, const char *cn)
 	return SG_CP_MAX_CODECS;
 }
 
-static bool has_pt(const struct sg_cp_fmt *f, size_t n, int pt)
+static bool has_pt(const struct sg_sdp_fmt *f, size_t n, int pt)
 {
 	for (size_t i = 0; i < n; i++)
 		if (f[i].pt == pt)
@@ -620,16 +222,16 @@ static bool has_pt(const struct sg_cp_fmt *f, size_t n, int pt)
 	return false;
 }
 
-static void add_fmt(struct sg_cp_fmt *list, size_t *n,
-		    const struct sg_cp_fmt *f)
+static void add_fmt(struct sg_sdp_fmt *list, size_t *n,
+		    const struct sg_sdp_fmt *f)
 {
-	if (*n >= SG_CP_MAX_FMT || has_pt(list, *n, f->pt))
+	if (*n >= SG_SDP_MAX_FMT || has_pt(list, *n, f->pt))
 		return;
 	list[(*n)++] = *f;
 }
 
 /* a format of our own for a codec nobody offered us; pt -1 = dynamic */
-static void default_fmt(struct sg_cp_fmt *f, const char *cn, bool g729a)
+static void default_fmt(struct sg_sdp_fmt *f, const char *cn, bool g729a)
 {
 	enum sw_codec c = SW_CODEC_OPUS;
 
@@ -658,7 +260,7 @@ static void default_fmt(struct sg_cp_fmt *f, const char *cn, bool g729a)
 }
 
 /* the caller's format of a G.729 variant, or ours */
-static void g729_variant(struct sg_cp_fmt *out, const struct sg_cp_sdp *src,
+static void g729_variant(struct sg_sdp_fmt *out, const struct sg_sdp *src,
 			 bool g729a)
 {
 	for (size_t i = 0; src && i < src->nfmt; i++) {
@@ -680,11 +282,11 @@ static void g729_variant(struct sg_cp_fmt *out, const struct sg_cp_sdp *src,
  * pass on as it is (non-G.729 codecs), NULL = ours.
  */
 static void add_vendor_codec(struct sg_cp_offer *o, const char *cn,
-			     const struct sg_cp_fmt *from,
-			     const struct sg_cp_sdp *src,
+			     const struct sg_sdp_fmt *from,
+			     const struct sg_sdp *src,
 			     const struct sg_cp_conf *rg)
 {
-	struct sg_cp_fmt f;
+	struct sg_sdp_fmt f;
 
 	if (!cn || strcmp(cn, sw_codec_names[SW_CODEC_G729])) {
 		if (from)
@@ -740,8 +342,8 @@ static bool in_b(const struct sg_cp_offer *o, const char *cn)
 	return false;
 }
 
-static const struct sg_cp_fmt *a_cand(const struct sg_cp_offer *o,
-				      const struct sg_cp_fmt *f)
+static const struct sg_sdp_fmt *a_cand(const struct sg_cp_offer *o,
+				       const struct sg_sdp_fmt *f)
 {
 	for (size_t i = 0; i < o->na; i++)
 		if (same_codec(&o->a[i], f))
@@ -786,7 +388,7 @@ static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
  * media anchored on a node (mode 0 means neither transcoding nor regenerated
  * telephone-events).
  */
-int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
+int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_sdp *caller,
 		     const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
 		     bool relay, const char **why)
 {
@@ -803,7 +405,7 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 
 	/* the caller leg: the mapping gateway's codecs (or X) */
 	for (size_t i = 0; i < caller->nfmt; i++) {
-		const struct sg_cp_fmt *f = &caller->fmt[i];
+		const struct sg_sdp_fmt *f = &caller->fmt[i];
 		const char *cn = fmt_canon(f);
 		bool dup = false;
 
@@ -820,7 +422,7 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 			     is_g729a(&o->a[j])))
 				o->a[j] = *f;
 		}
-		if (!dup && o->na < SG_CP_MAX_FMT)
+		if (!dup && o->na < SG_SDP_MAX_FMT)
 			o->a[o->na++] = *f;
 	}
 	if (!o->na) {
@@ -833,7 +435,7 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 	if (mg->ncodecs) {
 		/* stable: insertion sort by the gateway's preference */
 		for (size_t i = 1; i < o->na; i++) {
-			struct sg_cp_fmt t = o->a[i];
+			struct sg_sdp_fmt t = o->a[i];
 			size_t j = i, k = pref_index(mg, fmt_canon(&t));
 
 			while (j > 0 &&
@@ -848,8 +450,8 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
 	/* the vendor leg */
 	if (rg->specified) {
 		const char *y = rg->specified_codec;
-		struct sg_cp_fmt yf;
-		const struct sg_cp_fmt *mine;
+		struct sg_sdp_fmt yf;
+		const struct sg_sdp_fmt *mine;
 
 		default_fmt(&yf, y, false);
 		mine = a_cand(o, &yf);
@@ -918,7 +520,7 @@ static bool annexb_on(const char *fmtp)
 	return strncasecmp(p, "no", 2) != 0;
 }
 
-static void fill_plan(struct sg_cp_plan *p, const struct sg_cp_fmt *f,
+static void fill_plan(struct sg_cp_plan *p, const struct sg_sdp_fmt *f,
 		      int ptime, int te_pt, const struct sg_cp_conf *c)
 {
 	const char *cn = fmt_canon(f);
@@ -937,6 +539,29 @@ static void fill_plan(struct sg_cp_plan *p, const struct sg_cp_fmt *f,
 }
 
 /*
+ * The pass-through plan of a leg (no policy: the SDP's first format as it
+ * is, telephone-event both ways when the SDP has it); s == NULL is the
+ * plan of a leg whose peer is not known yet.
+ */
+void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s)
+{
+	enum sw_dtmf dtmf = s && s->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_NONE;
+	const struct sg_sdp_fmt *f = s && s->nfmt ? &s->fmt[0] : NULL;
+	const char *cn = f ? fmt_canon(f) : NULL;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->codec, sizeof(p->codec), "%s", cn ? cn : "");
+	p->pt = f ? f->pt : 0;
+	p->rate = f && f->rate ? f->rate : 8000;
+	p->ptime = s && s->ptime ? s->ptime : 20;
+	if (f)
+		snprintf(p->fmtp, sizeof(p->fmtp), "%s", f->fmtp);
+	p->te_pt = s ? s->te_pt : 0;
+	snprintf(p->dtmf_send, sizeof(p->dtmf_send), "%s", sw_dtmf_name(dtmf));
+	snprintf(p->dtmf_recv, sizeof(p->dtmf_recv), "%s", sw_dtmf_name(dtmf));
+}
+
+/*
  * The vendor answered (18x or 200 with SDP): its first format that we
  * offered is leg b's codec; a codec the caller offered passes end to end
  * untouched, any other is transcoded to the caller's first codec (o->a[0])
@@ -944,13 +569,12 @@ static void fill_plan(struct sg_cp_plan *p, const struct sg_cp_fmt *f,
  * be used (the call then fails like a vendor 488).
  */
 int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
-		      const struct sg_cp_sdp *caller,
-		      const struct sg_cp_sdp *vendor,
+		      const struct sg_sdp *caller, const struct sg_sdp *vendor,
 		      const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
 		      const char **why)
 {
 	static const char *dummy;
-	const struct sg_cp_fmt *bf = NULL, *af, *ob = NULL;
+	const struct sg_sdp_fmt *bf = NULL, *af, *ob = NULL;
 	int b_te = 0;
 
 	if (!why)

@@ -8,15 +8,14 @@
  * telephone-event PT each side sees and how DTMF is sent and received on
  * each leg (the leg plans of media.offer / media.answer, docs/bus.md).
  *
- * Inputs: the caller's SDP offer and the vendor's SDP answer (parsed here,
- * first audio stream only), and the `media` settings of the mapping and
- * routing gateways (docs/provisioning.md "Media settings").  Output: format
- * lists, leg plans, and SDP text with the first audio stream's formats
- * replaced.
+ * Inputs: the caller's SDP offer and the vendor's SDP answer (read by
+ * sdp.h, first audio stream only), and the `media` settings of the mapping
+ * and routing gateways (docs/provisioning.md "Media settings").  Output:
+ * format lists and leg plans; callmedia.c writes them into SDP (sdp.h) and
+ * sends them to the media node.
  *
- * Threading: any (pure functions over their arguments, no allocation except
- * the SDP text returned by sg_cp_sdp_set_formats()).
- * Bus: none (call.c / cpwire.c send the plans).
+ * Threading: any (pure functions over their arguments, no allocation).
+ * Bus: none.
  */
 #ifndef SG_CODECPOL_H
 #define SG_CODECPOL_H
@@ -25,8 +24,9 @@
 #include <stddef.h>
 
 #include "proto/media.h"
+#include "signaling/sdp.h"
 
-#define SG_CP_MAX_FMT	    16
+#define SG_SDP_MAX_FMT	    16
 #define SG_CP_MAX_CODECS    8
 #define SG_CP_TE_PT_DEFAULT 101
 
@@ -45,33 +45,12 @@ struct sg_cp_conf {
 	enum sw_media_proxy media_proxy;
 };
 
-/* one audio format of an SDP (never telephone-event) */
-struct sg_cp_fmt {
-	int pt;
-	char name[32]; /* encoding name as written */
-	int rate;
-	int channels; /* 0 = not given */
-	char fmtp[256];
-};
-
-/* the first audio stream of an SDP body */
-struct sg_cp_sdp {
-	struct sg_cp_fmt fmt[SG_CP_MAX_FMT]; /* m= order */
-	size_t nfmt;
-	int te_pt; /* telephone-event PT, 0 = none */
-	int te_rate;
-	char ip[64];
-	int port;
-	int ptime; /* 0 = not given */
-	char direction[12];
-};
-
 /* what the vendor INVITE offers (one attempt, one routing gateway) */
 struct sg_cp_offer {
-	struct sg_cp_fmt a[SG_CP_MAX_FMT]; /* codecs the caller leg may use
+	struct sg_sdp_fmt a[SG_SDP_MAX_FMT]; /* codecs the caller leg may use
 					      (caller's PTs), preference */
 	size_t na;
-	struct sg_cp_fmt b[SG_CP_MAX_FMT]; /* offered to the vendor */
+	struct sg_sdp_fmt b[SG_SDP_MAX_FMT]; /* offered to the vendor */
 	size_t nb;
 	int b_te_pt; /* telephone-event offered, 0 = none */
 	int b_te_rate;
@@ -94,9 +73,9 @@ struct sg_cp_plan {
 /* the outcome of the vendor's answer */
 struct sg_cp_answer {
 	struct sg_cp_plan a, b;
-	struct sg_cp_fmt a_fmt; /* the format answered to the caller */
-	struct sg_cp_fmt b_fmt; /* the vendor's chosen format */
-	int a_te_pt;		/* telephone-event in that answer */
+	struct sg_sdp_fmt a_fmt; /* the format answered to the caller */
+	struct sg_sdp_fmt b_fmt; /* the vendor's chosen format */
+	int a_te_pt;		 /* telephone-event in that answer */
 	int a_te_rate;
 	int b_te_rate; /* the vendor's telephone-event clock */
 	bool transcoding;
@@ -107,17 +86,13 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *err,
 		     size_t errsz);
 enum sw_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt);
 
-int sg_cp_sdp_parse(struct sg_cp_sdp *s, const char *sdp, size_t len);
-int sg_cp_sdp_set_formats(char **outp, const char *sdp, size_t len,
-			  const struct sg_cp_fmt *f, size_t n, int te_pt,
-			  int te_rate);
+void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s);
 
-int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_cp_sdp *caller,
+int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_sdp *caller,
 		     const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
 		     bool relay, const char **why);
 int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
-		      const struct sg_cp_sdp *caller,
-		      const struct sg_cp_sdp *vendor,
+		      const struct sg_sdp *caller, const struct sg_sdp *vendor,
 		      const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
 		      const char **why);
 

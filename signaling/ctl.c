@@ -18,7 +18,7 @@
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/calls.h"
-#include "signaling/cpwire.h"
+#include "signaling/calldtmf.h"
 #include "signaling/ctl.h"
 #include "signaling/edge.h"
 #include "signaling/failover.h"
@@ -161,7 +161,7 @@ static void call_list(struct sg *sg, struct sw_bus_req *req, const json_t *body)
 		json_t *o;
 		struct list_item *it;
 
-		sg_cpw_dtmf_modes(c, &dtmf_a, &dtmf_b);
+		sg_calldtmf_modes(c, &dtmf_a, &dtmf_b);
 		o = json_pack(
 		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
 		    " s:s, s:s, s:s, s:s, s:s}",
@@ -442,7 +442,7 @@ static void media_event(struct sg *sg, const json_t *body)
 		sw_cinfo(c->callid_a, "media node reports RTP timeout");
 		sg_call_terminate(c, "RtpTimeout", "server");
 	} else if (!strcmp(event, "dtmf")) {
-		sg_cpw_dtmf_event(c, body);
+		sg_calldtmf_event(c, body);
 	}
 }
 

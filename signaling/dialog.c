@@ -11,7 +11,8 @@
 #include "common/log.h"
 #include "proto/media.h"
 #include "signaling/call.h"
-#include "signaling/cpwire.h"
+#include "signaling/calldtmf.h"
+#include "signaling/callmedia.h"
 #include "signaling/media.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
@@ -58,8 +59,29 @@ static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 
 	if (status < 200)
 		return 0;
+	if (status >= 300)
+		sw_cinfo(c->callid_a, "INFO answered %d", status);
 	nta_outgoing_destroy(orq);
 	sg_call_txn_done(c); /* counted like a BYE: keeps the call alive */
+	return 0;
+}
+
+/*
+ * Send an INFO with body (of type) on the caller's leg (to_a) or the
+ * vendor's, of an answered call.  Non-zero when it could not be sent.
+ */
+int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
+		      const char *body)
+{
+	nta_leg_t *leg = to_a ? c->leg_a : c->leg_b;
+
+	if (!leg || c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED)
+		return ENOENT;
+	if (!nta_outgoing_tcreate(leg, info_resp, c, NULL, SIP_METHOD_INFO,
+				  NULL, SIPTAG_CONTENT_TYPE_STR(type),
+				  SIPTAG_PAYLOAD_STR(body), TAG_END()))
+		return ENOMEM;
+	c->byes++;
 	return 0;
 }
 
@@ -75,7 +97,6 @@ static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
 		? sip->sip_content_type->c_type
 		: "";
 	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
-	nta_outgoing_t *o;
 	char body[256];
 
 	if (!sip->sip_payload || !sip->sip_payload->pl_len)
@@ -85,22 +106,17 @@ static int relay_info(struct sg_call *c, bool from_a, sip_t const *sip)
 		return 415;
 	if (c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED || !to)
 		return 200;
-	if (sg_cpw_info(c, from_a, sip->sip_payload->pl_data,
-			sip->sip_payload->pl_len))
+	if (sg_calldtmf_info(c, from_a, sip->sip_payload->pl_data,
+			     sip->sip_payload->pl_len))
 		return 200; /* DTMF policy: INFO or media.play_dtmf */
 	snprintf(body, sizeof(body), "%.*s",
 		 (int)(sip->sip_payload->pl_len < sizeof(body) - 1
 			   ? sip->sip_payload->pl_len
 			   : sizeof(body) - 1),
 		 sip->sip_payload->pl_data);
-	o = nta_outgoing_tcreate(to, info_resp, c, NULL, SIP_METHOD_INFO, NULL,
-				 SIPTAG_CONTENT_TYPE_STR(type),
-				 SIPTAG_PAYLOAD_STR(body), TAG_END());
-	if (o) {
-		c->byes++;
+	if (!sg_call_send_info(c, !from_a, type, body))
 		sw_cdebug(c->callid_a, "INFO %s relayed to the %s", type,
 			  from_a ? "vendor" : "caller");
-	}
 	return 200;
 }
 
@@ -113,34 +129,6 @@ static const char *sdp_body(sip_t const *sip, size_t *lenp)
 		return NULL;
 	*lenp = sip->sip_payload->pl_len;
 	return sip->sip_payload->pl_data;
-}
-
-/*
- * An SDP that crossed the call from one side: tell the media node about
- * the sender's new plan (leg "a" when it came from the caller) and rewrite
- * it toward the other side's local address.  *outp is malloc'd; with media
- * not relayed it is a copy.
- */
-static int sdp_across(struct sg_call *c, bool from_a, const char *sdp,
-		      size_t len, char **outp)
-{
-	struct sg_sdp_media m;
-
-	*outp = NULL;
-	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->media_up) {
-		*outp = strndup(sdp, len);
-		return *outp ? 0 : ENOMEM;
-	}
-	if (sg_cpw_across(c, from_a, sdp, len, outp) == 0)
-		return 0; /* codecs kept as negotiated (SPEC §5) */
-	if (sg_sdp_inspect(&m, sdp, len))
-		return EBADMSG;
-	sg_media_update(c->node, c->id, from_a ? "a" : "b",
-			sg_call_guard(c, from_a, sg_media_leg_plan(&m)),
-			(int)c->sg->cfg.media_timeout_ms);
-	return sg_sdp_rewrite(outp, sdp, len,
-			      from_a ? c->b_local_ip : c->a_local_ip,
-			      from_a ? c->b_local_port : c->a_local_port);
 }
 
 static int reinv_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
@@ -174,7 +162,8 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		if (ack)
 			nta_outgoing_destroy(ack);
 		sdp = sdp_body(sip, &len);
-		if (sdp && sdp_across(c, !c->reinv_from_a, sdp, len, &out))
+		if (sdp &&
+		    sg_callmedia_across(c, !c->reinv_from_a, sdp, len, &out))
 			sw_cwarn(c->callid_a, "re-INVITE answer SDP unusable");
 		if (out) {
 			char **mine =
@@ -217,7 +206,7 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	sdp = sdp_body(sip, &len);
 	if (!sdp)
 		return -1;
-	if (sdp_across(c, from_a, sdp, len, &out)) {
+	if (sg_callmedia_across(c, from_a, sdp, len, &out)) {
 		free(out);
 		nta_incoming_treply(irq, SIP_488_NOT_ACCEPTABLE, TAG_END());
 		nta_incoming_destroy(irq);

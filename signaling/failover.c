@@ -11,7 +11,7 @@
 #include "common/log.h"
 #include "common/swtime.h"
 #include "signaling/call.h"
-#include "signaling/cpwire.h"
+#include "signaling/callmedia.h"
 #include "signaling/failover.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
@@ -497,7 +497,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	char callee[SG_NUM_MAX];
 
 	/* the codec policy's offer for this gateway (SPEC §5) */
-	if (sg_cpw_attempt(c, gw))
+	if (sg_callmedia_attempt(c, gw))
 		return -1; /* skipped: no INVITE */
 	if (attempts_grow(c))
 		return -1; /* no memory for its CDR record: not tried */
@@ -528,11 +528,14 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 
 	/* a new vendor: the media node forgets the previous one */
 	if (c->media_up && c->b_media_set) {
-		sg_media_answer(c->node, c->id,
-				sg_media_plan_guard(sg_media_leg_plan(NULL),
-						    gw->address,
-						    gw->media_handover),
-				(int)sg->cfg.media_timeout_ms);
+		struct sg_cp_plan none;
+
+		sg_cp_plan_pass(&none, NULL);
+		sg_media_answer(
+		    c->node, c->id,
+		    sg_media_plan_guard(sg_media_plan_json(&none, "", 0, ""),
+					gw->address, gw->media_handover),
+		    (int)sg->cfg.media_timeout_ms);
 		c->b_media_set = false;
 	}
 
@@ -599,7 +602,7 @@ void sg_failover_next(struct sg_call *c)
 			return;
 	}
 
-	if (c->nattempts == 0 && sg_cpw_codec_refused(c)) {
+	if (c->nattempts == 0 && c->cm.codec_refused) {
 		sg_call_fail(c, 488, sip_488_Not_acceptable, "CodecMismatch",
 			     "server");
 		return;

@@ -342,37 +342,23 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out, size_t max)
 	return n;
 }
 
-/* canonical name of a codec the engine knows, "" for any other */
-static const char *codec_name(const char *enc)
+/*
+ * The leg plan of media.offer / media.answer / media.update (docs/bus.md
+ * "Leg plan"): the plan p toward the peer at ip:port, whose SDP says
+ * direction ("" = sendrecv).
+ */
+json_t *sg_media_plan_json(const struct sg_cp_plan *p, const char *ip, int port,
+			   const char *direction)
 {
-	const char *cn = sw_codec_canon(enc);
-
-	return cn ? cn : "";
-}
-
-/* A leg plan (docs/bus.md media.offer) from an SDP media description;
- * s == NULL makes the plan of a leg whose peer is not known yet. */
-json_t *sg_media_leg_plan(const struct sg_sdp_media *s)
-{
-	struct sg_sdp_media empty;
-
-	if (!s) {
-		memset(&empty, 0, sizeof(empty));
-		empty.ptime = 20;
-		snprintf(empty.direction, sizeof(empty.direction), "sendrecv");
-		s = &empty;
-	}
-	return json_pack(
-	    "{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
-	    " s:s}",
-	    "remote_ip", s->ip, "remote_port", s->port, "codec",
-	    codec_name(s->codec), "pt", s->pt, "rate", s->rate ? s->rate : 8000,
-	    "ptime", s->ptime >= 10 && s->ptime <= 60 ? s->ptime : 20, "fmtp",
-	    s->fmtp, "te_pt", s->te_pt, "dtmf_send",
-	    sw_dtmf_name(s->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_NONE),
-	    "dtmf_recv",
-	    sw_dtmf_name(s->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_NONE),
-	    "direction", s->direction[0] ? s->direction : "sendrecv");
+	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
+			 " s:s}",
+			 "remote_ip", ip ? ip : "", "remote_port", port,
+			 "codec", p->codec, "pt", p->pt, "rate",
+			 p->rate ? p->rate : 8000, "ptime",
+			 p->ptime >= 10 && p->ptime <= 60 ? p->ptime : 20,
+			 "fmtp", p->fmtp, "te_pt", p->te_pt, "dtmf_send",
+			 p->dtmf_send, "dtmf_recv", p->dtmf_recv, "direction",
+			 direction && direction[0] ? direction : "sendrecv");
 }
 
 /*

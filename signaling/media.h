@@ -31,7 +31,7 @@
 
 #include <jansson.h>
 
-#include "signaling/sdp.h"
+#include "signaling/codecpol.h"
 
 #define SG_MEDIA_STALE_MS  3500
 #define SG_MEDIA_FORGET_MS 60000
@@ -78,7 +78,8 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 		     size_t max);
 bool sg_media_online(const struct sg_media_node *n);
 
-json_t *sg_media_leg_plan(const struct sg_sdp_media *s);
+json_t *sg_media_plan_json(const struct sg_cp_plan *p, const char *ip, int port,
+			   const char *direction);
 json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool handover);
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		   const char *session, const char *call_id,

@@ -1,32 +1,64 @@
 /*
- * sdp.h - what signalingd reads from and writes into SDP bodies
+ * sdp.h - signalingd's one SDP reader and writer
  *
- * Parsing and printing are sofia-sip's (sdp_parse/sdp_print); this module
- * extracts the first audio stream's media plan (address, codec, PT, clock
- * rate, ptime, fmtp, telephone-event PT, direction) for the media node, and
- * rewrites c=/o=/m= so a peer sends its RTP to the media node.
+ * Every SDP body a call sees is read once here: the bytes are checked
+ * (RFC 4566 line syntax, no control bytes, non-ASCII only in free text,
+ * sane m= and c= lines) and the first audio stream is taken out: its
+ * formats in m= order, telephone-event, address, port, ptime, direction.
+ * Every SDP the switch sends is written once here, line by line from the
+ * text it came from: addresses (o=, c=) and the first audio stream's port
+ * pointed at a media node, and its format list replaced by the codec
+ * policy's (codecpol.h), or kept as it is (pass-through).  Lines the edit
+ * does not name are copied unchanged, other streams too.
  *
- * Threading: any (pure functions over their arguments).
+ * Threading: any (pure functions over their arguments; the writer's text
+ * is malloc'd).
  */
 #ifndef SG_SDP_H
 #define SG_SDP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-struct sg_sdp_media {
-	char ip[64];		/* connection address ("" = none) */
-	int port;		/* 0 = rejected / none */
-	char codec[32];		/* first non-telephone-event format */
+#define SG_SDP_MAX_LEN 65536
+#define SG_SDP_MAX_FMT 16
+
+/* one audio format of an SDP (never telephone-event) */
+struct sg_sdp_fmt {
 	int pt;
+	char name[32]; /* encoding name as written */
 	int rate;
-	int ptime;		/* ms, 20 when absent */
+	int channels; /* 0 = not given */
 	char fmtp[256];
-	int te_pt;		/* telephone-event PT, 0 = none */
-	char direction[12];	/* sendrecv | sendonly | recvonly | inactive */
 };
 
-int sg_sdp_inspect(struct sg_sdp_media *m, const char *sdp, size_t len);
-int sg_sdp_rewrite(char **outp, const char *sdp, size_t len, const char *ip,
-		   int port);
+/* the first audio stream of an SDP body */
+struct sg_sdp {
+	struct sg_sdp_fmt fmt[SG_SDP_MAX_FMT]; /* m= order */
+	size_t nfmt;
+	int te_pt; /* telephone-event PT, 0 = none */
+	int te_rate;
+	char ip[64];	    /* connection address, "" = none */
+	bool ip_literal;    /* ip is an IPv4 or IPv6 literal */
+	int port;	    /* 0 = rejected */
+	int ptime;	    /* ms, 0 = not given */
+	char direction[12]; /* sendrecv | sendonly | recvonly | inactive */
+};
+
+/* what the writer changes; a zero field keeps what the text says */
+struct sg_sdp_edit {
+	const char *ip; /* every o= and c= address, NULL = keep */
+	int port;	/* the first audio stream's port (not if rejected) */
+	/* the first audio stream's formats (its m= list, rtpmap, fmtp and
+	 * rtcp-fb lines): fmt[0..nfmt) then te_pt (0 = none) */
+	bool set_formats;
+	const struct sg_sdp_fmt *fmt;
+	size_t nfmt;
+	int te_pt, te_rate;
+};
+
+int sg_sdp_read(struct sg_sdp *s, const char *sdp, size_t len);
+int sg_sdp_write(char **outp, const char *sdp, size_t len,
+		 const struct sg_sdp_edit *e);
 
 #endif /* SG_SDP_H */

@@ -12,7 +12,10 @@ from both ends at real time for T seconds with rtpengine_bench.play() (the
 traffic generator the rtpengine column uses) and reads mediaproxyd's CPU
 time from /proc.  Channels per core = N * T / CPU seconds.  Prints one line
 per case, in rtpengine_bench.py's format, plus the node's own per-leg
-counters from media.delete.
+counters from media.delete and its memory per transcoded session: VmRSS
+with the N sessions up after the traffic (engines, codec states, jitter
+buffers all allocated) minus VmRSS before the first offer, / N.  Each case
+runs in a mediaproxyd of its own, so no case reuses another's memory.
 
 LATDBG=1 in the environment adds, on stderr, the latency estimator's
 per-second matches, the sender's lateness and each session's media.query
@@ -66,8 +69,17 @@ def leg(port, codec, pt, rate, fmtp):
             "direction": "sendrecv"}
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def run_case(args, name, bus, pid):
     codec, pt, rate, fmtp, stream, tstep = CASES[name]
+    rss0 = rss_kb(pid)
     pcma = load(os.path.join(args.streams, "pcma"))
     bstr = load(os.path.join(args.streams, stream))
     calls, sess = [], []
@@ -95,6 +107,7 @@ def run_case(args, name, bus, pid):
             print("  session %d before %s after %s" % (i, json.dumps(
                 {k: x["stats"]["a"].get(k) for k in ("concealed", "jb_delay_ms", "tx_packets")}),
                 json.dumps({k: y["stats"]["a"].get(k) for k in ("concealed", "jb_delay_ms", "tx_packets", "rx_packets")})), file=sys.stderr)
+    rss1 = rss_kb(pid)
     node = {"a": {}, "b": {}}
     for sid in sess:
         try:
@@ -119,6 +132,9 @@ def run_case(args, name, bus, pid):
                  s.get("lost", 0), s.get("dropped", 0),
                  s.get("concealed", 0),
                  s.get("jb_delay_ms", 0) / max(len(sess), 1)))
+    print("mediaproxyd %s memory: %.1f kB per transcoded session "
+          "(VmRSS %d -> %d kB with %d sessions up)"
+          % (name, (rss1 - rss0) / max(len(sess), 1), rss0, rss1, len(sess)))
     sys.stdout.flush()
 
 
@@ -149,7 +165,12 @@ def main():
                 "log_level warn\n"
                 % (url, args.bus_port + 1, args.port_min,
                    args.port_min + 999))
-    log = open(os.path.join(args.streams, "mediaproxyd.log"), "w")
+    for name in args.case or ["g729", "opus8", "opus48"]:
+        one_node(args, url, conf, name)
+
+
+def one_node(args, url, conf, name):
+    log = open(os.path.join(args.streams, "mediaproxyd.log"), "a")
     p = subprocess.Popen([args.binary, "-F", "-f", conf], stdout=log,
                          stderr=subprocess.STDOUT)
     try:
@@ -164,8 +185,7 @@ def main():
                 time.sleep(0.1)
         else:
             sys.exit("mediaproxyd does not answer on %s" % url)
-        for name in args.case or ["g729", "opus8", "opus48"]:
-            run_case(args, name, bus, p.pid)
+        run_case(args, name, bus, p.pid)
     finally:
         p.send_signal(signal.SIGTERM)
         try:

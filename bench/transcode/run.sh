@@ -145,4 +145,19 @@ for k in eng:
         x = d.get(k, {})
         row += [x.get("pt", "-"), x.get("loss", "-"), x.get("lat", "-")]
     print(fmt % tuple(row))
+
+# memory per transcoded session in mediaproxyd: the largest of the rounds
+mem = {}
+for line in open(sys.argv[2]):
+    m = re.match(r"mediaproxyd (\w+) memory: ([\d.]+) kB", line)
+    if m:
+        k = names[m.group(1)]
+        mem[k] = max(mem.get(k, 0.0), float(m.group(2)))
+if mem:
+    print()
+    print("mediaproxyd memory per transcoded session (VmRSS with the calls "
+          "up after the traffic minus before, / calls; largest round)")
+    for k in eng:
+        if k in mem:
+            print("%-16s %7.1f kB" % (k, mem[k]))
 PY

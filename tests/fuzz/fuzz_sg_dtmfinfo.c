@@ -1,5 +1,5 @@
-// FUZZ_SOURCES: signaling/dtmfinfo.c signaling/codecpol.c proto/media.c
-// FUZZ_LIBS: -ljansson
+// FUZZ_SOURCES: signaling/dtmfinfo.c signaling/codecpol.c signaling/sdp.c
+// proto/media.c FUZZ_LIBS: -ljansson
 /*
  * fuzz_sg_dtmfinfo.c - SIP INFO DTMF bodies and the codec policy's SDP
  * reader/writer on arbitrary bytes: never crash, a parsed digit is always
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data;
 	char d, buf[64];
 	unsigned ms;
-	struct sg_cp_sdp s, v;
+	struct sg_sdp s, v;
 	struct sg_cp_conf mg, rg;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
@@ -34,17 +34,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 
-	if (sg_cp_sdp_parse(&s, text, size) == 0) {
+	if (sg_sdp_read(&s, text, size) == 0) {
 		sg_cp_conf_default(&mg);
 		sg_cp_conf_default(&rg);
 		mg.allow_transcoding = rg.allow_transcoding = true;
 		if (sg_cp_make_offer(&o, &s, &mg, &rg, true, NULL) == 0) {
 			if (!o.nb || !o.na)
 				abort();
-			if (sg_cp_sdp_set_formats(&out, text, size, o.b, o.nb,
-						  o.b_te_pt, o.b_te_rate))
+			struct sg_sdp_edit e = {.set_formats = true,
+						.fmt = o.b,
+						.nfmt = o.nb,
+						.te_pt = o.b_te_pt,
+						.te_rate = o.b_te_rate};
+
+			if (sg_sdp_write(&out, text, size, &e))
 				abort();
-			if (sg_cp_sdp_parse(&v, out, strlen(out)))
+			if (sg_sdp_read(&v, out, strlen(out)))
 				abort();
 			/* the vendor answers with our own offer */
 			if (sg_cp_make_answer(&r, &o, &s, &v, &mg, &rg, NULL))

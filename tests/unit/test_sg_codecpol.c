@@ -1,5 +1,6 @@
 /* test_sg_codecpol.c - SPEC §5 codec and DTMF policy: every row of the
- * table, G.729 variants, telephone-events, auto DTMF send, SDP rewriting */
+ * table, G.729 variants, telephone-events, auto DTMF send (the SDP reader
+ * and writer: test_sg_sdp.c) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <errno.h>
 
 #include "signaling/codecpol.h"
+#include "tests/unit/test_sg_util.h"
 
 #define SDP_HEAD                                                               \
 	"v=0\r\no=u 1 1 IN IP4 10.0.0.5\r\ns=-\r\n"                            \
@@ -44,75 +46,9 @@ static const char g729_annexb_yes[] = SDP_HEAD "m=audio 7000 RTP/AVP 18\r\n"
 static const char pcmu_ans[] = SDP_HEAD "m=audio 7000 RTP/AVP 0 101\r\n"
 					"a=rtpmap:101 telephone-event/8000\r\n";
 
-static void sdp(struct sg_cp_sdp *s, const char *text)
+static void sdp(struct sg_sdp *s, const char *text)
 {
-	assert_int_equal(sg_cp_sdp_parse(s, text, strlen(text)), 0);
-}
-
-static void conf(struct sg_cp_conf *c, const char *json)
-{
-	char err[128];
-
-	assert_int_equal(sg_cp_conf_parse(c, json, err, sizeof(err)), 0);
-}
-
-static void names(const struct sg_cp_fmt *f, size_t n, const char *want)
-{
-	char got[256] = "";
-
-	for (size_t i = 0; i < n; i++) {
-		char one[48];
-
-		snprintf(one, sizeof(one), "%s%s/%d", i ? " " : "", f[i].name,
-			 f[i].pt);
-		strncat(got, one, sizeof(got) - strlen(got) - 1);
-	}
-	assert_string_equal(got, want);
-}
-
-static void parse_sdp(void **state)
-{
-	struct sg_cp_sdp s;
-	const char two[] =
-	    SDP_HEAD "m=audio 4000 RTP/AVP 96 18 97\r\n"
-		     "c=IN IP4 192.0.2.9\r\n"
-		     "a=rtpmap:96 opus/48000/2\r\n"
-		     "a=fmtp:96 useinbandfec=1; maxplaybackrate=16000\r\n"
-		     "a=rtpmap:97 telephone-event/48000\r\n"
-		     "a=ptime:40\r\n"
-		     "a=sendonly\r\n"
-		     "m=video 5000 RTP/AVP 99\r\n"
-		     "a=rtpmap:99 H264/90000\r\n";
-
-	(void)state;
-	sdp(&s, pcma_te);
-	names(s.fmt, s.nfmt, "PCMA/8 PCMU/0");
-	assert_int_equal(s.te_pt, 101);
-	assert_int_equal(s.te_rate, 8000);
-	assert_string_equal(s.ip, "10.0.0.5");
-	assert_int_equal(s.port, 6000);
-	assert_int_equal(s.ptime, 20);
-	assert_string_equal(s.direction, "sendrecv");
-
-	sdp(&s, two);
-	names(s.fmt, s.nfmt, "opus/96 G729/18");
-	assert_int_equal(s.fmt[0].rate, 48000);
-	assert_int_equal(s.fmt[0].channels, 2);
-	assert_string_equal(s.fmt[0].fmtp,
-			    "useinbandfec=1; maxplaybackrate=16000");
-	assert_int_equal(s.te_pt, 97);
-	assert_int_equal(s.te_rate, 48000);
-	assert_string_equal(s.ip, "192.0.2.9");
-	assert_int_equal(s.ptime, 40);
-	assert_string_equal(s.direction, "sendonly");
-
-	assert_int_equal(sg_cp_sdp_parse(&s, "v=0\r\n", 5), ENOENT);
-	assert_int_equal(sg_cp_sdp_parse(&s, "", 0), ENOENT);
-	assert_int_equal(sg_cp_sdp_parse(&s, "m=audio 1 RTP/AVP 8\0", 20),
-			 EBADMSG);
-	/* garbage PTs and unknown dynamic PTs without rtpmap are dropped */
-	sdp(&s, SDP_HEAD "m=audio 1 RTP/AVP x 200 8 96\r\n");
-	names(s.fmt, s.nfmt, "PCMA/8");
+	assert_int_equal(sg_sdp_read(s, text, strlen(text)), 0);
 }
 
 static void parse_conf(void **state)
@@ -170,7 +106,7 @@ static void parse_conf(void **state)
 static void auto_auto_common(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -201,7 +137,7 @@ static void auto_auto_common(void **state)
 static void auto_auto_no_common(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a;
+	struct sg_sdp a;
 	struct sg_cp_offer o;
 	const char *why;
 
@@ -230,7 +166,7 @@ static void auto_auto_no_common(void **state)
 static void auto_auto_transcode(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -289,7 +225,7 @@ static void auto_auto_transcode(void **state)
 static void answer_refused(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -309,7 +245,7 @@ static void answer_refused(void **state)
 static void caller_specified(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -337,7 +273,7 @@ static void caller_specified(void **state)
 static void callee_specified(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a;
+	struct sg_sdp a;
 	struct sg_cp_offer o;
 	const char *why;
 
@@ -356,7 +292,7 @@ static void callee_specified(void **state)
 static void specified_mismatch(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -409,7 +345,7 @@ static void g729_modes(void **state)
 	const char onlya[] = SDP_HEAD "m=audio 6000 RTP/AVP 97\r\n"
 				      "a=rtpmap:97 G729a/8000\r\n";
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -474,7 +410,7 @@ static void telephone_event(void **state)
 				     "a=rtpmap:101 opus/48000/2\r\n"
 				     "a=rtpmap:96 telephone-event/8000\r\n";
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -543,7 +479,7 @@ static void dtmf_send(void **state)
 static void dtmf_plans(void **state)
 {
 	struct sg_cp_conf mg, rg;
-	struct sg_cp_sdp a, v;
+	struct sg_sdp a, v;
 	struct sg_cp_offer o;
 	struct sg_cp_answer r;
 	const char *why;
@@ -568,72 +504,9 @@ static void dtmf_plans(void **state)
 	assert_int_equal(r.b.ptime, 20);
 }
 
-static void set_formats(void **state)
-{
-	struct sg_cp_fmt f[2];
-	struct sg_cp_sdp s;
-	char *out = NULL;
-	const char in[] = SDP_HEAD "m=audio 6000 RTP/AVP 8 0 101\n"
-				   "c=IN IP4 10.0.0.6\n"
-				   "a=rtpmap:8 PCMA/8000\n"
-				   "a=rtpmap:101 telephone-event/8000\n"
-				   "a=fmtp:101 0-15\n"
-				   "a=rtcp-fb:8 nack\n"
-				   "a=ptime:30\n"
-				   "a=sendrecv\n"
-				   "m=video 5000 RTP/AVP 99\n"
-				   "a=rtpmap:99 H264/90000\n";
-
-	(void)state;
-	memset(f, 0, sizeof(f));
-	f[0].pt = 18;
-	snprintf(f[0].name, sizeof(f[0].name), "G729");
-	f[0].rate = 8000;
-	snprintf(f[0].fmtp, sizeof(f[0].fmtp), "annexb=no");
-	f[1].pt = 96;
-	snprintf(f[1].name, sizeof(f[1].name), "opus");
-	f[1].rate = 48000;
-	f[1].channels = 2;
-	assert_int_equal(
-	    sg_cp_sdp_set_formats(&out, in, strlen(in), f, 2, 100, 8000), 0);
-	assert_string_equal(out,
-			    SDP_HEAD "m=audio 6000 RTP/AVP 18 96 100\r\n"
-				     "c=IN IP4 10.0.0.6\r\n"
-				     "a=rtpmap:18 G729/8000\r\n"
-				     "a=fmtp:18 annexb=no\r\n"
-				     "a=rtpmap:96 opus/48000/2\r\n"
-				     "a=rtpmap:100 telephone-event/8000\r\n"
-				     "a=fmtp:100 0-16\r\n"
-				     "a=ptime:30\r\n"
-				     "a=sendrecv\r\n"
-				     "m=video 5000 RTP/AVP 99\r\n"
-				     "a=rtpmap:99 H264/90000\r\n");
-	/* what we wrote reads back the same */
-	sdp(&s, out);
-	names(s.fmt, s.nfmt, "G729/18 opus/96");
-	assert_int_equal(s.te_pt, 100);
-	free(out);
-
-	/* no a= line in the audio stream: ours go at its end */
-	out = NULL;
-	assert_int_equal(sg_cp_sdp_set_formats(&out, pcma_only,
-					       strlen(pcma_only) - 22, f, 1, 0,
-					       0),
-			 0);
-	assert_string_equal(out, SDP_HEAD "m=audio 6000 RTP/AVP 18\r\n"
-					  "a=rtpmap:18 G729/8000\r\n"
-					  "a=fmtp:18 annexb=no\r\n");
-	free(out);
-	out = NULL;
-	assert_int_equal(sg_cp_sdp_set_formats(&out, "v=0\r\n", 5, f, 1, 0, 0),
-			 ENOENT);
-	assert_null(out);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(parse_sdp),
 	    cmocka_unit_test(parse_conf),
 	    cmocka_unit_test(auto_auto_common),
 	    cmocka_unit_test(auto_auto_no_common),
@@ -646,7 +519,6 @@ int main(void)
 	    cmocka_unit_test(telephone_event),
 	    cmocka_unit_test(dtmf_send),
 	    cmocka_unit_test(dtmf_plans),
-	    cmocka_unit_test(set_formats),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

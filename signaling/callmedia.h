@@ -1,0 +1,98 @@
+/*
+ * callmedia.h - a call's media: each SDP read once and written once
+ *
+ * The one path every SDP of a call takes (docs/signalingd.md "The call's
+ * media"):
+ *   - the caller's offer is read (sdp.h) at the INVITE and kept until
+ *     the answer;
+ *   - per attempt, the codec policy (codecpol.h) makes the vendor's offer
+ *     and the INVITE's SDP is written from the caller's text: addresses
+ *     pointed at the media node's vendor side when media is relayed,
+ *     formats replaced by the policy's;
+ *   - the vendor's SDP (18x, 2xx) is read, the policy decides both legs'
+ *     plans, the caller's SDP is written from the vendor's text;
+ *   - a re-INVITE's SDP, either way, keeps the decided codecs.
+ * Pass-through is the policy that keeps every format: it is what a
+ * call without a decision gets (a vendor answer the policy cannot use, a
+ * call recovered after a restart), and media mode 0 never touches
+ * addresses.
+ *
+ * The functions on struct sg_cm are pure (tests/unit/test_sg_callmedia.c);
+ * the sg_callmedia_* functions apply them to a live call and send the
+ * plans to its media node.
+ *
+ * Ownership: struct sg_cm is part of struct sg_call (c->cm); what it
+ * points to is freed by sg_cm_settled() / sg_cm_free().
+ * Threading: su_root thread only (the call functions); any (the others).
+ * Bus: media.update (leg a), media.answer (leg b) (out).
+ */
+#ifndef SG_CALLMEDIA_H
+#define SG_CALLMEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "signaling/codecpol.h"
+#include "signaling/sdp.h"
+
+struct sg_call;
+struct sg_gw;
+
+/* a leg plan for the media node and the peer it sends to */
+struct sg_cm_leg {
+	bool set; /* false: this leg's plan is unchanged */
+	struct sg_cp_plan plan;
+	char name[32]; /* the codec as the CDR names it */
+	char ip[64];
+	int port;
+	char direction[12];
+};
+
+struct sg_cm {
+	char *text;		   /* owned until the answer: the caller's
+				      offer as received, or NULL */
+	struct sg_sdp *caller;	   /* owned until the answer: text read,
+				      NULL when unreadable or none */
+	struct sg_cp_offer *offer; /* owned until the answer: this
+				      attempt's, NULL = pass-through */
+	struct sg_cp_answer ans;   /* the decision (have_ans) */
+	bool have_ans;
+	bool codec_refused; /* a gateway was skipped for codecs */
+	char lock[2][8];    /* per sending leg: the first DTMF method seen
+			       (receive "all", calldtmf.c) */
+};
+
+/* the pure steps */
+int sg_cm_read_offer(struct sg_cm *m, const char *sdp, size_t len);
+int sg_cm_check(const struct sg_cm *m, const struct sg_cp_conf *mg, bool relay,
+		const char **why);
+void sg_cm_node_legs(const struct sg_cm *m, struct sg_cm_leg *a,
+		     struct sg_cm_leg *b);
+int sg_cm_offer(struct sg_cm *m, const struct sg_cp_conf *mg,
+		const struct sg_cp_conf *rg, const char *node_ip, int node_port,
+		char **outp, const char **why);
+int sg_cm_answer(struct sg_cm *m, const char *sdp, size_t len,
+		 const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
+		 const char *node_ip, int node_port, char **outp,
+		 struct sg_cm_leg *a, struct sg_cm_leg *b, const char **why);
+int sg_cm_across(const struct sg_cm *m, bool from_a, const char *sdp,
+		 size_t len, const char *node_ip, int node_port, char **outp,
+		 struct sg_cm_leg *leg);
+void sg_cm_settled(struct sg_cm *m);
+void sg_cm_free(struct sg_cm *m);
+
+/* on a live call */
+const struct sg_cp_conf *sg_callmedia_mg(const struct sg_call *c);
+const struct sg_cp_conf *sg_callmedia_rg(const struct sg_call *c);
+bool sg_callmedia_relayed(const struct sg_call *c);
+int sg_callmedia_offer(struct sg_call *c, const char *sdp, size_t len);
+int sg_callmedia_check(struct sg_call *c);
+void sg_callmedia_node_plans(struct sg_call *c, json_t **a, json_t **b);
+int sg_callmedia_attempt(struct sg_call *c, const struct sg_gw *gw);
+void sg_callmedia_answer(struct sg_call *c, const char *sdp, size_t len);
+int sg_callmedia_across(struct sg_call *c, bool from_a, const char *sdp,
+			size_t len, char **outp);
+
+#endif /* SG_CALLMEDIA_H */

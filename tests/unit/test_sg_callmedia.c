@@ -1,0 +1,456 @@
+/* test_sg_callmedia.c - a call's media, offer to answer, for each policy:
+ * pass-through, same codec end to end, transcoding, DTMF conversion, a
+ * re-INVITE across an answered call, media mode 0; every SDP written is
+ * asserted line by line and every leg plan field by field */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <errno.h>
+
+#include "signaling/callmedia.h"
+#include "tests/unit/test_sg_util.h"
+
+#define NODE_IP "192.0.2.1"
+#define NODE_A	20000 /* the node's side facing the caller */
+#define NODE_B	30000 /* and the vendor */
+
+static const char caller_pcma_te[] = "v=0\r\n"
+				     "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+				     "s=-\r\n"
+				     "c=IN IP4 10.0.0.5\r\n"
+				     "t=0 0\r\n"
+				     "m=audio 6000 RTP/AVP 8 0 101\r\n"
+				     "a=rtpmap:8 PCMA/8000\r\n"
+				     "a=rtpmap:0 PCMU/8000\r\n"
+				     "a=rtpmap:101 telephone-event/8000\r\n"
+				     "a=fmtp:101 0-16\r\n"
+				     "a=ptime:20\r\n"
+				     "a=sendrecv\r\n";
+
+static const char caller_pcma[] = "v=0\r\n"
+				  "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+				  "s=-\r\n"
+				  "c=IN IP4 10.0.0.5\r\n"
+				  "t=0 0\r\n"
+				  "m=audio 6000 RTP/AVP 8\r\n"
+				  "a=rtpmap:8 PCMA/8000\r\n";
+
+static void plan_is(const struct sg_cm_leg *l, const char *codec, int pt,
+		    int te_pt, const char *send, const char *recv,
+		    const char *ip, int port, const char *direction)
+{
+	assert_true(l->set);
+	assert_string_equal(l->plan.codec, codec);
+	assert_int_equal(l->plan.pt, pt);
+	assert_int_equal(l->plan.te_pt, te_pt);
+	assert_string_equal(l->plan.dtmf_send, send);
+	assert_string_equal(l->plan.dtmf_recv, recv);
+	assert_string_equal(l->ip, ip);
+	assert_int_equal(l->port, port);
+	assert_string_equal(l->direction, direction);
+}
+
+/* same codec end to end: the vendor gets the caller's formats at the
+ * node, the caller gets the vendor's choice at the node */
+static void same_codec(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_cm m = {0};
+	struct sg_cm_leg a, b;
+	const char *why = "";
+	char *out = NULL;
+	static const char vendor[] = "v=0\r\n"
+				     "o=gw 1 1 IN IP4 10.9.9.9\r\n"
+				     "s=-\r\n"
+				     "c=IN IP4 10.9.9.9\r\n"
+				     "t=0 0\r\n"
+				     "m=audio 7000 RTP/AVP 0 101\r\n"
+				     "a=rtpmap:0 PCMU/8000\r\n"
+				     "a=rtpmap:101 telephone-event/8000\r\n"
+				     "a=ptime:30\r\n";
+
+	(void)state;
+	conf(&mg, "{}");
+	conf(&rg, "{}");
+	assert_int_equal(
+	    sg_cm_read_offer(&m, caller_pcma_te, strlen(caller_pcma_te)), 0);
+	assert_int_equal(sg_cm_check(&m, &mg, true, &why), 0);
+
+	/* media.offer: the caller's leg as it offered, the vendor's alike */
+	sg_cm_node_legs(&m, &a, &b);
+	plan_is(&a, "PCMA", 8, 101, "rfc2833", "rfc2833", "10.0.0.5", 6000,
+		"sendrecv");
+	plan_is(&b, "PCMA", 8, 101, "rfc2833", "rfc2833", "", 0, "sendrecv");
+
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NODE_IP, NODE_B, &out, &why),
+			 0);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=alice 7 7 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 30000 RTP/AVP 8 0 101\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n"
+				 "a=rtpmap:0 PCMU/8000\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-16\r\n"
+				 "a=ptime:20\r\n"
+				 "a=sendrecv\r\n");
+	free(out);
+
+	assert_int_equal(sg_cm_answer(&m, vendor, strlen(vendor), &mg, &rg,
+				      NODE_IP, NODE_A, &out, &a, &b, &why),
+			 0);
+	assert_true(m.have_ans);
+	assert_false(m.ans.transcoding);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=gw 1 1 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 20000 RTP/AVP 0 101\r\n"
+				 "a=rtpmap:0 PCMU/8000\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-16\r\n"
+				 "a=ptime:30\r\n");
+	plan_is(&a, "PCMU", 0, 101, "rfc2833", "all", "10.0.0.5", 6000,
+		"sendrecv");
+	plan_is(&b, "PCMU", 0, 101, "rfc2833", "all", "10.9.9.9", 7000,
+		"sendrecv");
+	assert_int_equal(a.plan.ptime, 20);
+	assert_int_equal(b.plan.ptime, 30);
+	assert_string_equal(b.name, "PCMU");
+	free(out);
+
+	/* answered: the offers go, the decision stays */
+	sg_cm_settled(&m);
+	assert_null(m.text);
+	assert_null(m.caller);
+	assert_null(m.offer);
+	assert_true(m.have_ans);
+	sg_cm_free(&m);
+}
+
+/* the vendor answers what it was not offered: passed through, the
+ * caller gets the vendor's formats at the node, leg a unchanged */
+static void pass_through(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_cm m = {0};
+	struct sg_cm_leg a, b;
+	const char *why = "";
+	char *out = NULL;
+	static const char vendor[] = "v=0\r\n"
+				     "o=gw 1 1 IN IP4 10.9.9.9\r\n"
+				     "s=-\r\n"
+				     "c=IN IP4 10.9.9.9\r\n"
+				     "t=0 0\r\n"
+				     "m=audio 7000 RTP/AVP 3\r\n"
+				     "a=rtpmap:3 GSM/8000\r\n"
+				     "a=sendonly\r\n";
+
+	(void)state;
+	conf(&mg, "{}");
+	conf(&rg, "{}");
+	assert_int_equal(sg_cm_read_offer(&m, caller_pcma, strlen(caller_pcma)),
+			 0);
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NODE_IP, NODE_B, &out, &why),
+			 0);
+	free(out);
+	assert_int_equal(sg_cm_answer(&m, vendor, strlen(vendor), &mg, &rg,
+				      NODE_IP, NODE_A, &out, &a, &b, &why),
+			 0);
+	assert_false(m.have_ans);
+	assert_non_null(strstr(why, "no codec it was offered"));
+	assert_string_equal(out, "v=0\r\n"
+				 "o=gw 1 1 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 20000 RTP/AVP 3\r\n"
+				 "a=rtpmap:3 GSM/8000\r\n"
+				 "a=sendonly\r\n");
+	assert_false(a.set);
+	/* a codec the node does not know has no name in the plan; the CDR
+	 * still names it */
+	plan_is(&b, "", 3, 0, "none", "none", "10.9.9.9", 7000, "sendonly");
+	assert_string_equal(b.name, "GSM");
+	free(out);
+	sg_cm_free(&m);
+}
+
+/* transcoding: the vendor offered G.729 only, the caller keeps PCMA */
+static void transcode(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_cm m = {0};
+	struct sg_cm_leg a, b;
+	const char *why = "";
+	char *out = NULL;
+	static const char vendor[] = "v=0\r\n"
+				     "o=gw 1 1 IN IP4 10.9.9.9\r\n"
+				     "s=-\r\n"
+				     "c=IN IP4 10.9.9.9\r\n"
+				     "t=0 0\r\n"
+				     "m=audio 7000 RTP/AVP 18 101\r\n"
+				     "a=rtpmap:18 G729/8000\r\n"
+				     "a=fmtp:18 annexb=no\r\n"
+				     "a=rtpmap:101 telephone-event/8000\r\n";
+
+	(void)state;
+	conf(&mg, "{\"allow_transcoding\":true}");
+	conf(&rg, "{\"allow_transcoding\":true,\"codecs\":[\"G729\"]}");
+	assert_int_equal(
+	    sg_cm_read_offer(&m, caller_pcma_te, strlen(caller_pcma_te)), 0);
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NODE_IP, NODE_B, &out, &why),
+			 0);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=alice 7 7 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 30000 RTP/AVP 18 101\r\n"
+				 "a=rtpmap:18 G729/8000\r\n"
+				 "a=fmtp:18 annexb=no\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-16\r\n"
+				 "a=ptime:20\r\n"
+				 "a=sendrecv\r\n");
+	free(out);
+	assert_int_equal(sg_cm_answer(&m, vendor, strlen(vendor), &mg, &rg,
+				      NODE_IP, NODE_A, &out, &a, &b, &why),
+			 0);
+	assert_true(m.have_ans);
+	assert_true(m.ans.transcoding);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=gw 1 1 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 20000 RTP/AVP 8 101\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-16\r\n");
+	plan_is(&a, "PCMA", 8, 101, "rfc2833", "all", "10.0.0.5", 6000,
+		"sendrecv");
+	plan_is(&b, "G729", 18, 101, "rfc2833", "all", "10.9.9.9", 7000,
+		"sendrecv");
+	assert_string_equal(b.plan.fmtp, "annexb=no");
+	free(out);
+	sg_cm_free(&m);
+}
+
+/* DTMF conversion: a caller without telephone-event gets digits by SIP
+ * INFO, the vendor by RFC 2833 on the PT of its gateway's settings */
+static void dtmf_conversion(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_cm m = {0};
+	struct sg_cm_leg a, b;
+	const char *why = "";
+	char *out = NULL;
+	static const char vendor[] = "v=0\r\n"
+				     "o=gw 1 1 IN IP4 10.9.9.9\r\n"
+				     "s=-\r\n"
+				     "c=IN IP4 10.9.9.9\r\n"
+				     "t=0 0\r\n"
+				     "m=audio 7000 RTP/AVP 8 98\r\n"
+				     "a=rtpmap:8 PCMA/8000\r\n"
+				     "a=rtpmap:98 telephone-event/8000\r\n";
+
+	(void)state;
+	conf(&mg, "{}");
+	conf(&rg, "{\"rfc2833_pt\":98,\"use_peer_rfc2833\":false}");
+	assert_int_equal(sg_cm_read_offer(&m, caller_pcma, strlen(caller_pcma)),
+			 0);
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NODE_IP, NODE_B, &out, &why),
+			 0);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=alice 7 7 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 30000 RTP/AVP 8 98\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n"
+				 "a=rtpmap:98 telephone-event/8000\r\n"
+				 "a=fmtp:98 0-16\r\n");
+	free(out);
+	assert_int_equal(sg_cm_answer(&m, vendor, strlen(vendor), &mg, &rg,
+				      NODE_IP, NODE_A, &out, &a, &b, &why),
+			 0);
+	assert_true(m.have_ans);
+	/* the caller's answer has no telephone-event: it never offered one */
+	assert_string_equal(out, "v=0\r\n"
+				 "o=gw 1 1 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 20000 RTP/AVP 8\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n");
+	plan_is(&a, "PCMA", 8, 0, "info", "all", "10.0.0.5", 6000, "sendrecv");
+	plan_is(&b, "PCMA", 8, 98, "rfc2833", "all", "10.9.9.9", 7000,
+		"sendrecv");
+	free(out);
+	sg_cm_free(&m);
+}
+
+/* a re-INVITE across the answered call keeps the decided codecs */
+static void across(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_cm m = {0};
+	struct sg_cm_leg a, b, leg;
+	const char *why = "";
+	char *out = NULL;
+	static const char vendor[] = "v=0\r\n"
+				     "o=gw 1 1 IN IP4 10.9.9.9\r\n"
+				     "s=-\r\n"
+				     "c=IN IP4 10.9.9.9\r\n"
+				     "t=0 0\r\n"
+				     "m=audio 7000 RTP/AVP 8\r\n"
+				     "a=rtpmap:8 PCMA/8000\r\n";
+	static const char hold[] = "v=0\r\n"
+				   "o=alice 7 8 IN IP4 10.0.0.7\r\n"
+				   "s=-\r\n"
+				   "c=IN IP4 10.0.0.7\r\n"
+				   "t=0 0\r\n"
+				   "m=audio 6002 RTP/AVP 8 0\r\n"
+				   "a=rtpmap:8 PCMA/8000\r\n"
+				   "a=rtpmap:0 PCMU/8000\r\n"
+				   "a=sendonly\r\n";
+
+	(void)state;
+	conf(&mg, "{}");
+	conf(&rg, "{}");
+	assert_int_equal(sg_cm_read_offer(&m, caller_pcma, strlen(caller_pcma)),
+			 0);
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NODE_IP, NODE_B, &out, &why),
+			 0);
+	free(out);
+	assert_int_equal(sg_cm_answer(&m, vendor, strlen(vendor), &mg, &rg,
+				      NODE_IP, NODE_A, &out, &a, &b, &why),
+			 0);
+	free(out);
+	sg_cm_settled(&m);
+
+	/* hold from the caller: to the vendor at the node's vendor side,
+	 * PCMA only as decided; the node learns the caller's new address */
+	assert_int_equal(sg_cm_across(&m, true, hold, strlen(hold), NODE_IP,
+				      NODE_B, &out, &leg),
+			 0);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=alice 7 8 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 30000 RTP/AVP 8\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n"
+				 "a=sendonly\r\n");
+	plan_is(&leg, "PCMA", 8, 0, "info", "all", "10.0.0.7", 6002,
+		"sendonly");
+	free(out);
+
+	/* without a decision (a call recovered after a restart): passed
+	 * through, the node gets the SDP's first format */
+	m.have_ans = false;
+	assert_int_equal(sg_cm_across(&m, true, hold, strlen(hold), NODE_IP,
+				      NODE_B, &out, &leg),
+			 0);
+	assert_non_null(strstr(out, "m=audio 30000 RTP/AVP 8 0\r\n"));
+	plan_is(&leg, "PCMA", 8, 0, "none", "none", "10.0.0.7", 6002,
+		"sendonly");
+	free(out);
+	assert_int_equal(
+	    sg_cm_across(&m, true, "v=0\r\n", 5, NODE_IP, NODE_B, &out, &leg),
+	    EBADMSG);
+	assert_null(out);
+	sg_cm_free(&m);
+}
+
+/* media mode 0: the policy's formats, the caller's own address; and an
+ * offer without audio (T.38 only) goes out as it came */
+static void not_relayed(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_cm m = {0};
+	const char *why = "";
+	char *out = NULL;
+	static const char gsm[] = "v=0\r\n"
+				  "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+				  "s=-\r\n"
+				  "c=IN IP4 10.0.0.5\r\n"
+				  "t=0 0\r\n"
+				  "m=audio 6000 RTP/AVP 3 8\r\n";
+	static const char t38[] = "v=0\n"
+				  "o=fax 1 1 IN IP4 10.0.0.5\n"
+				  "c=IN IP4 10.0.0.5\n"
+				  "m=image 6000 udptl t38\n";
+
+	(void)state;
+	conf(&mg, "{}");
+	conf(&rg, "{\"codecs\":[\"PCMA\"]}");
+	assert_int_equal(sg_cm_read_offer(&m, gsm, strlen(gsm)), 0);
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NULL, 0, &out, &why), 0);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 10.0.0.5\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 6000 RTP/AVP 8\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n");
+	free(out);
+
+	/* a gateway that cannot take it is skipped and remembered */
+	conf(&rg, "{\"codecs\":[\"G722\"]}");
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NULL, 0, &out, &why),
+			 ENOTSUP);
+	assert_null(out);
+	assert_true(m.codec_refused);
+
+	assert_int_equal(sg_cm_read_offer(&m, t38, strlen(t38)), ENOENT);
+	assert_non_null(m.text);
+	assert_null(m.caller);
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NULL, 0, &out, &why), 0);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=fax 1 1 IN IP4 10.0.0.5\r\n"
+				 "c=IN IP4 10.0.0.5\r\n"
+				 "m=image 6000 udptl t38\r\n");
+	free(out);
+	sg_cm_free(&m);
+}
+
+/* the mapping gateway's specified codec the caller did not offer: 488
+ * before routing */
+static void caller_refused(void **state)
+{
+	struct sg_cp_conf mg;
+	struct sg_cm m = {0};
+	const char *why = "";
+
+	(void)state;
+	conf(&mg,
+	     "{\"codec_mode\":\"specified\",\"specified_codec\":\"G729\"}");
+	assert_int_equal(sg_cm_read_offer(&m, caller_pcma, strlen(caller_pcma)),
+			 0);
+	assert_int_equal(sg_cm_check(&m, &mg, true, &why), EPERM);
+	assert_non_null(strstr(why, "specified codec"));
+	sg_cm_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(same_codec),     cmocka_unit_test(pass_through),
+	    cmocka_unit_test(transcode),      cmocka_unit_test(dtmf_conversion),
+	    cmocka_unit_test(across),	      cmocka_unit_test(not_relayed),
+	    cmocka_unit_test(caller_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
