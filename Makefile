@@ -43,7 +43,7 @@ CTL_LIBS := $(PQ_LIBS) $(RE_LIBS) -largon2 -lcurl -lmbedx509 -lmbedcrypto $(BASE
 CTL_CONF := $(call obj,signaling/config.c billingd/config.c mediaproxy/config.c)
 
 .SECONDARY:
-.PHONY: all help run test unit integration web bench bench-build fuzz fuzz-build fuzz-long lint format clean deps
+.PHONY: all help run test unit integration web bench bench-build fuzz fuzz-build fuzz-long lint format clean deps install
 
 all: $(BINS) ## build every daemon and tool (build/rel)
 
@@ -65,6 +65,39 @@ test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integra
 	@$(MAKE) --no-print-directory fuzz-build
 	@$(MAKE) --no-print-directory bench-build
 	@$(MAKE) --no-print-directory lint
+
+# make install [DESTDIR=/tmp/root] [BUILD=build/san]: the FHS layout of a
+# host (docs/deploy.md); config files already in /etc/tandem are kept
+PREFIX      ?= /usr
+SBINDIR     ?= $(PREFIX)/sbin
+SHAREDIR    ?= $(PREFIX)/share/tandem
+DOCDIR      ?= $(PREFIX)/share/doc/tandem
+CONFDIR     ?= /etc/tandem
+UNITDIR     ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+SPOOLDIR    ?= /var/spool/tandem
+install: $(SG_BIN) $(MP_BIN) $(BD_BIN) $(CTL_BIN) ## install daemons, tandemctl, schema, units, config examples (DESTDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SHAREDIR)/schema \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(CONFDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	install -d -m 0750 $(DESTDIR)$(SPOOLDIR)
+	install -m 0755 $(SG_BIN) $(MP_BIN) $(BD_BIN) $(CTL_BIN) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 schema/*.sql $(DESTDIR)$(SHAREDIR)/schema/
+	install -m 0644 deploy/systemd/*.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 deploy/systemd/tandem.sysusers $(DESTDIR)$(SYSUSERSDIR)/tandem.conf
+	install -m 0644 deploy/systemd/tandem.tmpfiles $(DESTDIR)$(TMPFILESDIR)/tandem.conf
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 deploy/signalingd.conf deploy/mediaproxyd.conf \
+		deploy/billingd.conf $(DESTDIR)$(DOCDIR)/examples/
+	for d in signalingd mediaproxyd billingd; do \
+		[ -e $(DESTDIR)$(CONFDIR)/$$d.conf ] || \
+		install -m 0640 deploy/$$d.conf $(DESTDIR)$(CONFDIR)/; \
+	done
+	if [ -f $(WEB_DIR)/public/app.js ]; then \
+		install -d $(DESTDIR)$(SHAREDIR)/web && \
+		cp -R $(WEB_DIR)/public/. $(DESTDIR)$(SHAREDIR)/web/; \
+	fi
 
 # the web manager (billingd/web): npm packages pinned by package-lock.json,
 # bundled by esbuild into public/ (docs/web.md)

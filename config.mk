@@ -18,7 +18,7 @@ CODEC_CFLAGS := -isystem /usr/include/opus
 CODEC_LIBS   := -lbcg729 -lopus -lspandsp -lspeexdsp -lm
 PQ_CFLAGS    := -isystem /usr/include/postgresql
 PQ_LIBS      := -lpq
-BASE_LIBS    := -lnng -ljansson -lcrypto -lpthread -lm
+BASE_LIBS    := -lnng -ljansson -lcrypto -lsystemd -lpthread -lm
 
 ifeq ($(SAN),1)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \

@@ -25,6 +25,7 @@
 #include "billingd/status.h"
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "common/uuid.h"
 #include "common/swtime.h"
 #include "proto/proto.h"
@@ -73,6 +74,7 @@ static void drain(struct bd *bd, int sig)
 	sw_info("%s: draining (%u requests waiting for the database)",
 		strsignal(sig), bd->pending);
 	bd->draining = true;
+	sw_notify_stopping("draining");
 	tmr_start(&bd->drain_tmr, bd->pending ? BD_DRAIN_MS : 0, finish, bd);
 }
 
@@ -81,6 +83,7 @@ static void reload(struct bd *bd)
 	struct bd_conf conf;
 	char err[512];
 
+	sw_notify_reloading();
 	if (bd_conf_load(&conf, bd->conf_path, err, sizeof(err))) {
 		sw_err("SIGHUP: config not reloaded: %s", err);
 	} else {
@@ -97,6 +100,7 @@ static void reload(struct bd *bd)
 		sw_info("SIGHUP: config reloaded");
 	}
 	bd_params_refresh(bd->params);
+	sw_notify_ready(NULL);
 }
 
 static void signal_h(int flags, void *arg)
@@ -137,6 +141,8 @@ static void resv_sweep(void *arg)
 	struct bd *bd = arg;
 
 	bd_resv_expire(bd->resv, sw_time_mono_ms());
+	if (bd->watchdog)
+		sw_notify_watchdog(); /* WatchdogSec= above 10 s */
 	tmr_start(&bd->resv_tmr, BD_RESV_SWEEP_MS, resv_sweep, bd);
 }
 

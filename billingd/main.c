@@ -19,6 +19,7 @@
 #include "billingd/daemon.h"
 #include "billingd/schema.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 
 static void usage(void)
 {
@@ -86,6 +87,8 @@ int main(int argc, char *argv[])
 	}
 	sw_info("billingd %s started (schema version %d)", TANDEM_VERSION,
 		version);
+	bd->watchdog = sw_notify_watchdog_ms() != 0;
+	sw_notify_ready("serving");
 
 	(void)re_main(NULL);
 	sw_info("stopped");

@@ -15,7 +15,8 @@
 #define MAX_MODULES 32
 
 static const char *daemon_name = "tandem";
-static bool stamp_lines = true;
+static bool stamp_lines = true;	  /* not journald: a UTC timestamp */
+static bool journal_prio = false; /* journald: a <priority> prefix */
 static enum sw_log_level global_level = SW_LOG_INFO;
 static struct {
 	char name[24];
@@ -24,16 +25,21 @@ static struct {
 static int nmodules;
 
 static const char *const level_names[] = {"err", "warn", "info", "debug"};
+/* syslog priorities (sd-daemon(3) prefixes): err, warning, info, debug */
+static const char *const level_prio[] = {"<3>", "<4>", "<6>", "<7>"};
 
 /*
  * Name the process in every line.  Lines start with a UTC timestamp unless
- * stderr is journald's (JOURNAL_STREAM set by systemd), which stamps them.
+ * stderr is journald's (JOURNAL_STREAM set by systemd), which stamps them;
+ * there they start with the level's syslog priority instead, which
+ * journald reads (journalctl -p warning shows warnings and errors).
  */
 void sw_log_init(const char *daemon)
 {
 	if (daemon)
 		daemon_name = daemon;
-	stamp_lines = getenv("JOURNAL_STREAM") == NULL;
+	journal_prio = getenv("JOURNAL_STREAM") != NULL;
+	stamp_lines = !journal_prio;
 }
 
 /* Write "YYYY-MM-DDTHH:MM:SS.mmmZ " into buf; returns its length or 0. */
@@ -113,6 +119,8 @@ void sw_log(enum sw_log_level level, const char *module, const char *callid,
 		level = SW_LOG_DEBUG;
 
 	n = stamp_lines ? stamp(line, sizeof(line)) : 0;
+	if (journal_prio)
+		n = snprintf(line, sizeof(line), "%s", level_prio[level]);
 	if (callid && *callid)
 		m = snprintf(line + n, sizeof(line) - (size_t)n,
 			     "%-5s %s/%s: [%s] ", level_names[level],
@@ -130,9 +138,14 @@ void sw_log(enum sw_log_level level, const char *module, const char *callid,
 	va_end(ap);
 	if (m < 0)
 		m = 0;
+	if ((size_t)n + (size_t)m > sizeof(line) - 2)
+		m = (int)(sizeof(line) - 2) - n;
+	/* one event, one line: a line end inside the message (a peer's
+	 * text, a database error) becomes a space */
+	for (int i = n; i < n + m; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
 	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;
 	line[n++] = '\n';
 
 	/* one write keeps lines whole when several processes share stderr */

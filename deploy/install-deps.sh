@@ -14,16 +14,17 @@
 set -euo pipefail
 
 REQUIRED=(
-	build-essential pkg-config make git
+	build-essential pkg-config make git debhelper
 	clang libclang-rt-14-dev clang-tidy cppcheck clang-format
 	libsofia-sip-ua-dev libre-dev librem-dev
 	libbcg729-dev libopus-dev libspandsp-dev libspeexdsp-dev
 	libpq-dev libnng-dev libjansson-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmbedtls-dev
+	libsystemd-dev
 	libssl-dev
 	postgresql postgresql-client
 	sip-tester tshark
 	python3 python3-pytest python3-psycopg2 python3-jsonschema
-	procps iproute2 gdb nftables iptables
+	procps iproute2 gdb nftables iptables systemd
 	chromium fonts-wqy-microhei
 )
 # chromium drives the web manager's tests; the font draws its Chinese pages

@@ -20,6 +20,7 @@
 
 #define SW_LOG_MODULE "main"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "mediaproxy/config.h"
 #include "mediaproxy/node.h"
 
@@ -122,8 +123,10 @@ int main(int argc, char **argv)
 	}
 
 	sw_info("mediaproxyd %s started", TANDEM_VERSION);
+	sw_notify_ready("serving");
 	ret = re_main(on_signal);
 	sw_info("shutting down%s", ret ? " after a loop error" : "");
+	sw_notify_stopping("shutting down");
 
 	mp_node_free(node);
 	libre_close();

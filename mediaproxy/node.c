@@ -15,6 +15,7 @@
 #define SW_LOG_MODULE "node"
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "common/swtime.h"
 #include "mediaproxy/control.h"
 #include "mediaproxy/heartbeat.h"
@@ -40,8 +41,12 @@ static void tick(void *arg)
 {
 	struct mp_node *node = arg;
 
+	/* systemd: WatchdogSec= is pinged from the 1 s tick */
+	node->watchdog = sw_notify_watchdog_ms() != 0;
 	tmr_start(&node->tick, TICK_MS, tick, node);
 	mp_session_tick(node);
+	if (node->watchdog)
+		sw_notify_watchdog();
 }
 
 #define XTICK_MS 10 /* media engine clock (mp_xcode_tick) */
@@ -295,9 +300,11 @@ void mp_node_reload(struct mp_node *node)
 	char err[512];
 	struct mp_conf *o = &node->conf;
 
+	sw_notify_reloading();
 	if (mp_conf_load(&c, node->conf_path[0] ? node->conf_path : NULL, err,
 			 sizeof(err))) {
 		sw_err("reload refused: %s", err);
+		sw_notify_ready(NULL);
 		return;
 	}
 
@@ -323,6 +330,7 @@ void mp_node_reload(struct mp_node *node)
 	}
 	sw_info("configuration reloaded from %s",
 		node->conf_path[0] ? node->conf_path : "(defaults)");
+	sw_notify_ready(NULL);
 }
 
 /* Whole seconds since the node started. */

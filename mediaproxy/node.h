@@ -53,6 +53,7 @@ struct mp_node {
 	uint32_t pair_cap;	 /* pairs the open-file limit allows */
 	int hup_pipe[2];	 /* SIGHUP -> loop */
 	bool bus_fd_listening;
+	bool watchdog; /* systemd WatchdogSec= set: pinged each tick */
 };
 
 int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,

@@ -32,7 +32,7 @@ static const struct sw_conf_item table[] = {
     {"db", SW_CONF_STR, S(db),
      "host=127.0.0.1 port=5432 user=tandem dbname=tandem", 1, 511,
      "libpq conninfo of the Tandem database"},
-    {"spool_dir", SW_CONF_STR, S(spool_dir), "/var/lib/tandem/spool", 1, 255,
+    {"spool_dir", SW_CONF_STR, S(spool_dir), "/var/spool/tandem", 1, 255,
      "directory of the CDR journal"},
     {"log_level", SW_CONF_LOGLEVEL, S(log_level), "info", 0, 0,
      "err, warn, info or debug"},

@@ -13,6 +13,7 @@
 #define SW_LOG_MODULE "sg"
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/sdnotify.h"
 #include "common/swtime.h"
 #include "common/uuid.h"
 #include "signaling/admission.h"
@@ -164,6 +165,8 @@ static void reload_done(int err, struct sg_tables *t, void *arg)
 		edge_conf(sg);
 		edge_bl(sg, t);
 	} /* else logged by db.c; the old tables stay */
+	if (!sg->stopping)
+		sw_notify_ready(NULL); /* a SIGHUP's reload is over */
 	if (sg->reload_again && !sg->stopping)
 		sg_reload_tables(sg);
 }
@@ -211,6 +214,7 @@ static void reload(struct sg *sg)
 		sw_warn("config not reloaded: %s", err);
 	}
 	sw_info("SIGHUP: reloading routing tables");
+	sw_notify_reloading();
 	sg_reload_tables(sg);
 }
 
@@ -231,6 +235,7 @@ static void stop(struct sg *sg)
 	}
 	sw_info("stopping: %u calls to end, %zu CDRs pending",
 		sg_calls_count(sg->calls), sg_spool_pending(sg->spool));
+	sw_notify_stopping("draining calls and CDRs");
 	sg_call_terminate_all(sg, "Shutdown");
 	sg->last_cdr_kick_ms = sw_time_mono_ms(); /* drain deadline */
 	sg_timer_start(sg, 50, drain_check, sg);
@@ -291,6 +296,8 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	(void)t;
 	sg_keepalive_tick(sg);
 	sg_admit_tick(sg, now);
+	if (sg->watchdog)
+		sw_notify_watchdog();
 	if (now - sg->last_cal_ms >= 30000) {
 		sg->last_cal_ms = now;
 		sg_spool_compact(sg->spool);
@@ -497,6 +504,9 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	sg_billing_probe(sg->billing, 1000);
 	sw_info("signalingd %s node %s started", TANDEM_VERSION,
 		sg->cfg.node_id);
+	/* systemd: WatchdogSec= is pinged from the 500 ms tick */
+	sg->watchdog = sw_notify_watchdog_ms() != 0;
+	sw_notify_ready("serving");
 
 out:
 	if (e)

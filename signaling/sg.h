@@ -80,6 +80,7 @@ struct sg {
 	int64_t last_cdr_kick_ms;
 	int64_t last_cal_ms; /* calendars refreshed */
 	bool stopping;
+	bool watchdog; /* systemd WatchdogSec= set: pinged each tick */
 };
 
 int sg_start(struct sg **sgp, const char *conf_path);
