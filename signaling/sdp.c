@@ -373,8 +373,9 @@ static bool ip_literal(const char *ip)
  * Check an SDP body and read its first audio stream into s: the formats
  * in m= order (names of static PTs filled in; telephone-event and dynamic
  * PTs without an rtpmap taken out), address, port, ptime, direction.
- * EBADMSG when the text is not SDP (see sdp.h), ENOENT when it has no
- * audio stream, EINVAL on bad arguments.  Never reads past len.
+ * EBADMSG when the text is not SDP (see sdp.h) or the audio stream has no
+ * connection address, ENOENT when it has no audio stream, EINVAL on bad
+ * arguments.  Never reads past len.
  */
 int sg_sdp_read(struct sg_sdp *s, const char *sdp, size_t len)
 {
@@ -444,6 +445,8 @@ int sg_sdp_read(struct sg_sdp *s, const char *sdp, size_t len)
 		return ENOENT;
 	if (!s->ip[0])
 		snprintf(s->ip, sizeof(s->ip), "%s", sess_ip);
+	if (!s->ip[0])
+		return EBADMSG; /* RFC 4566 5.7: c= for the session or stream */
 	s->ip_literal = s->ip[0] && ip_literal(s->ip);
 	if (!s->direction[0])
 		snprintf(s->direction, sizeof(s->direction), "%s",

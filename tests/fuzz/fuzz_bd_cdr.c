@@ -1,5 +1,6 @@
 // FUZZ_SOURCES: billingd/*.c model/*.c common/*.c proto/*.c
-// FUZZ_LIBS: -lre -lpq -lnng -ljansson -largon2 -lcurl -lcrypto -lpthread -lm
+// FUZZ_LIBS: -lre -lpq -lnng -ljansson -largon2 -lcurl -lcrypto -lsystemd
+// FUZZ_LIBS: -lpthread -lm
 /* fuzz_bd_cdr.c - billingd's decoder of cdr.submit bodies (bus input) */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,6 @@
-// FUZZ_SOURCES: signaling/dtmfinfo.c signaling/codecpol.c signaling/sdp.c
-// proto/media.c FUZZ_LIBS: -ljansson
+// FUZZ_SOURCES: signaling/dtmfinfo.c signaling/codecpol.c
+// FUZZ_SOURCES: signaling/sdp.c proto/media.c
+// FUZZ_LIBS: -ljansson
 /*
  * fuzz_sg_dtmfinfo.c - SIP INFO DTMF bodies and the codec policy's SDP
  * reader/writer on arbitrary bytes: never crash, a parsed digit is always

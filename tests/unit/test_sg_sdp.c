@@ -212,6 +212,9 @@ static void bad_sdp(void **state)
 	    "m=audio 1 RTP/AVP 0\r\n",
 	    "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP\r\n",
 	    "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n",
+	    /* no c= for the session nor the audio stream */
+	    "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 1 RTP/AVP 0\r\n"
+	    "m=video 2 RTP/AVP 99\r\nc=IN IP4 1.2.3.4\r\n",
 	};
 
 	(void)state;
