@@ -31,7 +31,10 @@ static const struct sw_conf_item conf_tab[] = {
      "allow plain tcp:// bus URLs off loopback (warned at every start)"},
     STR(db, "host=127.0.0.1 port=5432 user=tandem dbname=tandem", 1,
 	"libpq conninfo of the Tandem database"),
-    STR(http_listen, "127.0.0.1:8080", 1, "HTTP API address ip:port"),
+    {"http_listen", SW_CONF_HOSTPORT, offsetof(struct bd_conf, http_listen),
+     sizeof(((struct bd_conf *)0)->http_listen), "127.0.0.1:8080", 1,
+     sizeof(((struct bd_conf *)0)->http_listen) - 1,
+     "HTTP API address ip:port ([ip6]:port)"},
     STR(http_tls_cert, "", 0,
 	"PEM file with the certificate and its key: the API and web "
 	"manager are served over HTTPS (empty: plain HTTP)"),
@@ -43,43 +46,14 @@ static const struct sw_conf_item conf_tab[] = {
     SW_CONF_END,
 };
 
-/* the line of path where key is set, 0 when not found */
-static int key_line(const char *path, const char *key)
-{
-	char line[2048];
-	size_t klen = strlen(key);
-	int n = 0, found = 0;
-	FILE *f;
-
-	if (!path)
-		return 0;
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		const char *s = line;
-
-		n++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!strncmp(s, key, klen) &&
-		    (s[klen] == ' ' || s[klen] == '\t'))
-			found = n;
-	}
-	fclose(f);
-
-	return found;
-}
-
 /*
  * Load path (NULL = defaults only) into conf and check what the table cannot:
- * http_listen must be an ip:port.  err gets "file:line: message" or a key
+ * the bus URLs and http_tls_cert.  err gets "file:line: message" or a key
  * name on failure.
  */
 int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
 		 size_t errsz)
 {
-	struct sa sa;
 	int ret;
 
 	if (!conf || !err || !errsz)
@@ -97,27 +71,20 @@ int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
 
 		if (sw_bus_url_check(url, conf->bus_insecure, *conf->bus_pki,
 				     msg, sizeof(msg))) {
-			snprintf(err, errsz, "%s:%d: %s: %s",
-				 path ? path : "(defaults)",
-				 key_line(path, key), key, msg);
+			sw_conf_key_error(err, errsz, path, key, msg);
 			return EINVAL;
 		}
-	}
-	if (sa_decode(&sa, conf->http_listen, strlen(conf->http_listen)) ||
-	    !sa_port(&sa)) {
-		snprintf(err, errsz, "%s:%d: http_listen: '%s' is not ip:port",
-			 path ? path : "(defaults)",
-			 key_line(path, "http_listen"), conf->http_listen);
-		return EINVAL;
 	}
 	if (*conf->http_tls_cert) {
 		FILE *f = fopen(conf->http_tls_cert, "r");
 
 		if (!f) {
-			snprintf(err, errsz, "%s:%d: http_tls_cert: %s: %s",
-				 path ? path : "(defaults)",
-				 key_line(path, "http_tls_cert"),
+			char msg[600];
+
+			snprintf(msg, sizeof(msg), "%s: %s",
 				 conf->http_tls_cert, strerror(errno));
+			sw_conf_key_error(err, errsz, path, "http_tls_cert",
+					  msg);
 			return EINVAL;
 		}
 		fclose(f);

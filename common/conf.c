@@ -1,6 +1,7 @@
 /*
  * conf.c - `key value` config files checked against a declarative table
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +38,64 @@ int sw_parse_int(int64_t *vp, const char *s, int64_t min, int64_t max)
 	if (n < min || n > max)
 		return ERANGE;
 	*vp = n;
+	return 0;
+}
+
+static bool ip_literal(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 ||
+	       inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/*
+ * "<IPv4>:<port>" or "[<IPv6>]:<port>" with a port of 1..65535 (the whole
+ * string): 0 with the address in ip and the port, else EINVAL and why.
+ * One reading of a listen address for every daemon (sip_listen,
+ * http_listen).
+ */
+int sw_conf_hostport(const char *s, char *ip, size_t ipsz, unsigned *port,
+		     char *why, size_t whysz)
+{
+	const char *colon = strrchr(s, ':'), *host = s;
+	size_t hlen;
+	char addr[64];
+	int64_t p;
+
+	if (!colon) {
+		snprintf(why, whysz, "'%s' is not <ip>:<port>", s);
+		return EINVAL;
+	}
+	hlen = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hlen < 2 || s[hlen - 1] != ']') {
+			snprintf(why, whysz, "'%s' is not [<IPv6>]:<port>", s);
+			return EINVAL;
+		}
+		host = s + 1;
+		hlen -= 2;
+	}
+	if (!hlen || hlen >= sizeof(addr)) {
+		snprintf(why, whysz, "'%s' is not <ip>:<port>", s);
+		return EINVAL;
+	}
+	memcpy(addr, host, hlen);
+	addr[hlen] = '\0';
+	if (!ip_literal(addr) || (s[0] != '[' && strchr(addr, ':'))) {
+		snprintf(why, whysz,
+			 "'%s' is not an IP address (IPv6 goes in [ ])", addr);
+		return EINVAL;
+	}
+	if (sw_parse_int(&p, colon + 1, 1, 65535)) {
+		snprintf(why, whysz, "port '%s' is not one of 1..65535",
+			 colon + 1);
+		return EINVAL;
+	}
+	if (ip)
+		snprintf(ip, ipsz, "%s", addr);
+	if (port)
+		*port = (unsigned)p;
 	return 0;
 }
 
@@ -77,7 +136,21 @@ static int set_value(const struct sw_conf_item *it, void *obj, const char *val,
 		}
 		return 0;
 
+	case SW_CONF_IP:
+		if ((*val || it->min > 0) && !ip_literal(val)) {
+			snprintf(why, whysz, "'%s' is not an IP address", val);
+			return EINVAL;
+		}
+		goto str;
+
+	case SW_CONF_HOSTPORT:
+		if ((*val || it->min > 0) &&
+		    sw_conf_hostport(val, NULL, 0, NULL, why, whysz))
+			return EINVAL;
+		goto str;
+
 	case SW_CONF_STR:
+	str:
 		n = (long long)strlen(val);
 		if ((size_t)n >= it->size) {
 			snprintf(why, whysz, "value longer than %zu characters",
@@ -208,6 +281,51 @@ int sw_conf_parse(const struct sw_conf_item *tab, void *obj, const char *text,
 out:
 	free(copy);
 	return ret;
+}
+
+/*
+ * The line of path where key is set (1-based), 0 when it is not there or
+ * the file cannot be read: for checks made after the load (bus URLs
+ * against bus_pki and bus_insecure) that still name file:line.
+ */
+int sw_conf_key_line(const char *path, const char *key)
+{
+	char line[2048];
+	size_t klen = strlen(key);
+	int n = 0, found = 0;
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *s = line;
+
+		n++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!strncmp(s, key, klen) &&
+		    (s[klen] == ' ' || s[klen] == '\t' || s[klen] == '\n' ||
+		     !s[klen]))
+			found = n; /* the last one would win, were it allowed */
+	}
+	fclose(f);
+	return found;
+}
+
+/* err = "path:line: key: msg" (path NULL: the defaults) */
+void sw_conf_key_error(char *err, size_t errsz, const char *path,
+		       const char *key, const char *msg)
+{
+	int line = sw_conf_key_line(path, key);
+
+	if (line)
+		snprintf(err, errsz, "%s:%d: %s: %s", path, line, key, msg);
+	else
+		snprintf(err, errsz, "%s: %s: %s", path ? path : "(defaults)",
+			 key, msg);
 }
 
 /* Apply defaults, then read and parse the file at path. */

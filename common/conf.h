@@ -21,6 +21,10 @@ enum sw_conf_type {
 	SW_CONF_BOOL,	  /* bool: 0/1, yes/no, on/off, true/false */
 	SW_CONF_STR,	  /* char[size], length < size, bounded by [min, max] */
 	SW_CONF_LOGLEVEL, /* enum sw_log_level: err|warn|info|debug */
+	SW_CONF_IP,	  /* char[size]: an IPv4 or IPv6 address ("" if
+			     min is 0) */
+	SW_CONF_HOSTPORT, /* char[size]: <IPv4>:<port> or [<IPv6>]:<port>,
+			     port 1..65535 */
 };
 
 struct sw_conf_item {
@@ -45,5 +49,10 @@ int sw_conf_parse(const struct sw_conf_item *tab, void *obj, const char *text,
 		  const char *fname, char *err, size_t errsz);
 int sw_conf_load(const struct sw_conf_item *tab, void *obj, const char *path,
 		 char *err, size_t errsz);
+int sw_conf_key_line(const char *path, const char *key);
+void sw_conf_key_error(char *err, size_t errsz, const char *path,
+		       const char *key, const char *msg);
+int sw_conf_hostport(const char *s, char *ip, size_t ipsz, unsigned *port,
+		     char *why, size_t whysz);
 
 #endif /* SW_CONF_H */

@@ -1,7 +1,6 @@
 /*
  * config.c - mediaproxyd.conf key table and cross-key checks
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,9 +22,9 @@ const struct sw_conf_item mp_conf_table[] = {
      "certificate directory (tandemctl pki issue) for tls+tcp:// URLs"},
     {"bus_insecure", SW_CONF_BOOL, F(bus_insecure), "0", 0, 0,
      "allow plain tcp:// bus URLs off loopback (warned at every start)"},
-    {"rtp_ip", SW_CONF_STR, F(rtp_ip), "127.0.0.1", 1, 64,
+    {"rtp_ip", SW_CONF_IP, F(rtp_ip), "127.0.0.1", 1, 64,
      "local address the RTP/RTCP sockets bind to"},
-    {"rtp_advertise_ip", SW_CONF_STR, F(rtp_advertise_ip), "", 0, 64,
+    {"rtp_advertise_ip", SW_CONF_IP, F(rtp_advertise_ip), "", 0, 64,
      "address given to peers (SDP); empty = rtp_ip"},
     {"port_min", SW_CONF_INT, F(port_min), "10000", 1024, 65534,
      "lowest RTP port"},
@@ -53,17 +52,9 @@ const struct sw_conf_item mp_conf_table[] = {
     SW_CONF_END,
 };
 
-static bool ip_valid(const char *s)
-{
-	unsigned char buf[sizeof(struct in6_addr)];
-
-	return inet_pton(AF_INET, s, buf) == 1 ||
-	       inet_pton(AF_INET6, s, buf) == 1;
-}
-
 /*
  * Load defaults then path (NULL = defaults only) into conf and check what a
- * single key cannot: addresses, URLs and a port range holding at least one
+ * single key cannot: the bus URLs and a port range holding at least one
  * even RTP/RTCP pair.  err gets "file:line: message" or "file: message".
  */
 int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
@@ -84,25 +75,14 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 	if (ret)
 		return ret;
 
-	if (!ip_valid(c.rtp_ip)) {
-		snprintf(err, errsz, "%s: rtp_ip: '%s' is not an IP address",
-			 fname, c.rtp_ip);
-		return EINVAL;
-	}
-	if (c.rtp_advertise_ip[0] && !ip_valid(c.rtp_advertise_ip)) {
-		snprintf(err, errsz,
-			 "%s: rtp_advertise_ip: '%s' is not an IP address",
-			 fname, c.rtp_advertise_ip);
-		return EINVAL;
-	}
 	if (sw_bus_url_check(c.bus_listen, c.bus_insecure, *c.bus_pki, msg,
 			     sizeof(msg))) {
-		snprintf(err, errsz, "%s: bus_listen: %s", fname, msg);
+		sw_conf_key_error(err, errsz, path, "bus_listen", msg);
 		return EINVAL;
 	}
 	if (sw_bus_url_check(c.signaling_url, c.bus_insecure, *c.bus_pki, msg,
 			     sizeof(msg))) {
-		snprintf(err, errsz, "%s: signaling_url: %s", fname, msg);
+		sw_conf_key_error(err, errsz, path, "signaling_url", msg);
 		return EINVAL;
 	}
 	/* the first even port and its RTCP neighbour must fit */

@@ -15,7 +15,7 @@
 static const struct sw_conf_item table[] = {
     {"node_id", SW_CONF_STR, S(node_id), "sg1", 1, 63,
      "this signaling node's id (health.ping, logs)"},
-    {"sip_listen", SW_CONF_STR, S(sip_listen), "127.0.0.1:5060", 3, 127,
+    {"sip_listen", SW_CONF_HOSTPORT, S(sip_listen), "127.0.0.1:5060", 3, 127,
      "SIP host:port, UDP and TCP"},
     {"bus_events", SW_CONF_STR, S(bus_events), "tcp://127.0.0.1:7601", 1, 255,
      "PULL listen URL for node.heartbeat and media.event"},
@@ -58,7 +58,7 @@ static const struct sw_conf_item table[] = {
 };
 
 /* every bus URL of cfg: listeners, billingd, static media nodes */
-static int check_urls(const struct sg_config *cfg, const char *fname, char *err,
+static int check_urls(const struct sg_config *cfg, const char *path, char *err,
 		      size_t errsz)
 {
 	const struct {
@@ -72,8 +72,7 @@ static int check_urls(const struct sg_config *cfg, const char *fname, char *err,
 	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
 		if (sw_bus_url_check(urls[i].url, cfg->bus_insecure, pki, msg,
 				     sizeof(msg))) {
-			snprintf(err, errsz, "%s: %s: %s", fname, urls[i].key,
-				 msg);
+			sw_conf_key_error(err, errsz, path, urls[i].key, msg);
 			return EINVAL;
 		}
 	}
@@ -82,7 +81,7 @@ static int check_urls(const struct sg_config *cfg, const char *fname, char *err,
 	     tok = strtok_r(NULL, ", ", &save)) {
 		if (sw_bus_url_check(tok, cfg->bus_insecure, pki, msg,
 				     sizeof(msg))) {
-			snprintf(err, errsz, "%s: media_nodes: %s", fname, msg);
+			sw_conf_key_error(err, errsz, path, "media_nodes", msg);
 			return EINVAL;
 		}
 	}
@@ -101,7 +100,7 @@ int sg_config_load(struct sg_config *cfg, const char *path, char *err,
 	else
 		e = sw_conf_load(table, cfg, path, err, errsz);
 	if (!e)
-		e = check_urls(cfg, path ? path : "(defaults)", err, errsz);
+		e = check_urls(cfg, path, err, errsz);
 	return e;
 }
 

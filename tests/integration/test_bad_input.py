@@ -315,3 +315,42 @@ def test_config_out_of_range(conf_stack, daemon):
                        env=dict(it.SAN_ENV))
     assert r.returncode != 0, f"{daemon} -t accepted {key!r}"
     assert where in r.stderr, f"stderr does not name {where}:\n{r.stderr}"
+
+
+# every key that holds an address, a port or a bus URL (issue 12, "bad
+# input"): each bad value refused by -t with file:line and the key named
+BAD_ADDRESSES = {
+    "signalingd": [("sip_listen", "127.0.0.1:124536"),
+                   ("sip_listen", "pbx.example:5060"),
+                   ("bus_events", "tcp://127.0.0.1:124536"),
+                   ("bus_control", "tcp://127.0.0.1:99999"),
+                   ("billing_url", "tcp://127.0.0.1:70000"),
+                   ("media_nodes",
+                    "tcp://127.0.0.1:7621,tcp://127.0.0.1:124536")],
+    "mediaproxyd": [("bus_listen", "tcp://127.0.0.1:124536"),
+                    ("signaling_url", "tcp://127.0.0.1:65536"),
+                    ("rtp_ip", "10.0.0.256"),
+                    ("rtp_advertise_ip", "pbx.example")],
+    "billingd": [("http_listen", "127.0.0.1:124536"),
+                 ("http_listen", "127.0.0.1"),
+                 ("bus_listen", "tcp://127.0.0.1:124536"),
+                 ("signaling_url", "tcp://127.0.0.1:99999")],
+}
+
+
+@pytest.mark.parametrize("daemon", it.DAEMONS)
+def test_config_bad_addresses(conf_stack, daemon):
+    stack = conf_stack
+    for key, value in BAD_ADDRESSES[daemon]:
+        bad = stack.write_conf(daemon, name=f"{daemon}-addr.conf")
+        lines = [l for l in bad.read_text().splitlines()
+                 if not l.startswith(key + " ")] + ["", f"{key} {value}"]
+        bad.write_text("\n".join(lines) + "\n")
+        where = f"{bad}:{len(lines)}: {key}"
+        r = subprocess.run([str(it.binary(daemon)), "-t", "-f", str(bad)],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(it.SAN_ENV))
+        assert r.returncode != 0, f"{daemon} -t accepted {key} {value}"
+        assert where in r.stderr, \
+            f"{key} {value}: stderr does not name {where}:\n{r.stderr}"
+        assert not it.SANITIZER_RE.search(r.stderr), r.stderr
