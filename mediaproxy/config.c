@@ -34,6 +34,9 @@ const struct sw_conf_item mp_conf_table[] = {
      "no RTP from either leg for this long ends the call"},
     {"rtp_hold_timeout_s", SW_CONF_INT, F(rtp_hold_timeout_s), "3600", 1,
      604800, "the same for sessions on hold (sendonly/recvonly/inactive)"},
+    {"drain_timeout_s", SW_CONF_INT, F(drain_timeout_s), "0", 0, 86400,
+     "SIGTERM: keep sessions up to this long, take no new one; 0 = close "
+     "them at once"},
     {"heartbeat_ms", SW_CONF_INT, F(heartbeat_ms), "1000", 100, 60000,
      "interval of node.heartbeat to signalingd"},
     {"xcode_budget", SW_CONF_INT, F(xcode_budget), "64", 0, 100000,

@@ -30,6 +30,7 @@ struct mp_conf {
 	int64_t port_max;
 	int64_t rtp_timeout_s;
 	int64_t rtp_hold_timeout_s;
+	int64_t drain_timeout_s; /* SIGTERM: sessions kept this long */
 	int64_t heartbeat_ms;
 	int64_t xcode_budget;
 	int64_t account_port_share_pct; /* 1..100, 100 = no cap */

@@ -324,6 +324,11 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	struct sw_jv v;
 	int dscp, err;
 
+	if (node->draining) {
+		(void)sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
+					 "draining: no new session");
+		return;
+	}
 	sw_jv_init(&v, "body");
 	id = sw_jv_uuid(&v, body, "session", true);
 	call_id = sw_jv_str(&v, body, "call_id", 256, false, "");
@@ -500,14 +505,15 @@ static void handle_ping(struct sw_bus_req *req, struct mp_node *node)
 	bool full = mp_node_free_pairs(node) < 2;
 
 	reply_or_internal(
-	    req, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:I}", "daemon",
-			   "mediaproxyd", "node_id", node->conf.node_id,
-			   "version", TANDEM_VERSION, "uptime_s",
-			   (json_int_t)mp_node_uptime_s(node), "health",
-			   full ? "degraded" : "ok", "detail",
+	    req, json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:I, s:b}",
+			   "daemon", "mediaproxyd", "node_id",
+			   node->conf.node_id, "version", TANDEM_VERSION,
+			   "uptime_s", (json_int_t)mp_node_uptime_s(node),
+			   "health", full ? "degraded" : "ok", "detail",
 			   full ? "port range exhausted" : "", "calls",
 			   (int)node->nsessions, "share_refused",
-			   (json_int_t)node->share_refused));
+			   (json_int_t)node->share_refused, "draining",
+			   node->draining));
 }
 
 /* The REP handler: every request of bus_listen arrives here. */

@@ -67,15 +67,16 @@ json_t *mp_heartbeat_body(struct mp_heartbeat *hb)
 {
 	const struct mp_node *node = hb->node;
 
-	return json_pack("{s:s, s:s, s:s, s:I, s:i, s:i, s:I, s:i, s:i, s:o}",
-			 "node_id", node->conf.node_id, "url",
-			 node->conf.bus_listen, "version", TANDEM_VERSION,
-			 "uptime_s", (json_int_t)mp_node_uptime_s(node),
-			 "sessions", (int)node->nsessions, "xcode_sessions",
-			 (int)node->nxcode, "xcode_budget",
-			 (json_int_t)node->conf.xcode_budget, "free_ports",
-			 (int)mp_node_free_pairs(node), "cpu_pct", hb->cpu_pct,
-			 "host", sw_sysperf_json(&hb->perf));
+	return json_pack(
+	    "{s:s, s:s, s:s, s:I, s:i, s:i, s:I, s:i, s:i, s:o, "
+	    "s:b}",
+	    "node_id", node->conf.node_id, "url", node->conf.bus_listen,
+	    "version", TANDEM_VERSION, "uptime_s",
+	    (json_int_t)mp_node_uptime_s(node), "sessions",
+	    (int)node->nsessions, "xcode_sessions", (int)node->nxcode,
+	    "xcode_budget", (json_int_t)node->conf.xcode_budget, "free_ports",
+	    (int)mp_node_free_pairs(node), "cpu_pct", hb->cpu_pct, "host",
+	    sw_sysperf_json(&hb->perf), "draining", node->draining);
 }
 
 static void beat(void *arg)

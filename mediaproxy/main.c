@@ -5,7 +5,8 @@
  *
  * -f config file (default /etc/tandem/mediaproxyd.conf when it exists,
  * else built-in defaults), -F foreground (always), -t check the config and
- * exit, -v print the version.  SIGTERM/SIGINT end the loop and exit 0,
+ * exit, -v print the version.  SIGTERM/SIGINT drain (drain_timeout_s) or
+ * end the loop, then exit 0,
  * SIGHUP reloads (node.c).
  */
 #include <errno.h>
@@ -26,18 +27,19 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: mediaproxyd [-f FILE] [-F] [-t] [-v]\n"
-		   "  -f FILE  configuration (default %s)\n"
-		   "  -F       stay in the foreground (always the case)\n"
-		   "  -t       check the configuration and exit\n"
-		   "  -v       print the version and exit\n",
+	fprintf(f,
+		"usage: mediaproxyd [-f FILE] [-F] [-t] [-v]\n"
+		"  -f FILE  configuration (default %s)\n"
+		"  -F       stay in the foreground (always the case)\n"
+		"  -t       check the configuration and exit\n"
+		"  -v       print the version and exit\n",
 		MP_CONF_DEFAULT_PATH);
 }
 
+/* SIGTERM/SIGINT, in libre's signal handler: the loop decides (drain) */
 static void on_signal(int sig)
 {
-	(void)sig;
-	re_cancel();
+	mp_node_on_signal(sig);
 }
 
 /* room for every port of the range plus the bus, logs and spares */
@@ -55,7 +57,8 @@ static void raise_fd_limit(const struct mp_conf *conf)
 	}
 	if (rl.rlim_cur < want)
 		sw_warn("open files limited to %llu: fewer sessions than "
-			"ports fit", (unsigned long long)rl.rlim_cur);
+			"ports fit",
+			(unsigned long long)rl.rlim_cur);
 	(void)fd_setsize(rl.rlim_cur < want ? (int)rl.rlim_cur : (int)want);
 }
 

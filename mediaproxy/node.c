@@ -47,6 +47,15 @@ static void tick(void *arg)
 	mp_session_tick(node);
 	if (node->watchdog)
 		sw_notify_watchdog();
+	if (node->draining && !node->nsessions) {
+		sw_info("drained: no session left, stopping");
+		re_cancel();
+	} else if (node->draining &&
+		   sw_time_mono_ms() >= node->drain_until_ms) {
+		sw_warn("drain_timeout_s reached: closing %u sessions",
+			node->nsessions);
+		re_cancel();
+	}
 }
 
 #define XTICK_MS 10 /* media engine clock (mp_xcode_tick) */
@@ -82,26 +91,69 @@ void mp_node_xtick_start(struct mp_node *node)
 	tmr_start(&node->xtick, XTICK_MS, xtick, node);
 }
 
-static void on_sighup(int sig)
+/*
+ * A signal, from its handler (libre's for SIGTERM/SIGINT, ours for SIGHUP):
+ * one byte into the pipe, the loop acts on it (async-signal-safe).
+ */
+void mp_node_on_signal(int sig)
 {
 	int saved = errno;
-	char c = 1;
+	char c = sig == SIGHUP ? 'H' : 'T';
 
-	(void)sig;
+	if (sig != SIGHUP && sig != SIGTERM && sig != SIGINT)
+		return;
 	if (hup_fd >= 0)
 		(void)!write(hup_fd, &c, 1);
 	errno = saved;
 }
 
+/*
+ * SIGTERM (docs/mediaproxyd.md "Stopping"): with drain_timeout_s, no new
+ * session is taken and the others are kept until they end or the timeout
+ * comes (the tick checks); signalingd learns it from the next heartbeat,
+ * sent at once.  Without, or with no session, or at a second SIGTERM: the
+ * loop ends and every session is closed.
+ */
+static void drain(struct mp_node *node)
+{
+	if (node->draining) {
+		sw_info("second SIGTERM: closing %u sessions now",
+			node->nsessions);
+		re_cancel();
+		return;
+	}
+	if (!node->conf.drain_timeout_s || !node->nsessions) {
+		re_cancel();
+		return;
+	}
+	node->draining = true;
+	node->drain_until_ms =
+	    sw_time_mono_ms() + node->conf.drain_timeout_s * 1000;
+	sw_info("SIGTERM: draining %u sessions (at most %lld s), no new "
+		"session taken",
+		node->nsessions, (long long)node->conf.drain_timeout_s);
+	sw_notify_stopping("draining");
+	mp_heartbeat_restart(node->hb);
+}
+
 static void hup_readable(int flags, void *arg)
 {
 	struct mp_node *node = arg;
+	bool hup = false, term = false;
 	char buf[16];
+	ssize_t n;
 
 	(void)flags;
-	while (read(node->hup_pipe[0], buf, sizeof(buf)) > 0)
-		;
-	mp_node_reload(node);
+	while ((n = read(node->hup_pipe[0], buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			hup |= buf[i] == 'H';
+			term |= buf[i] == 'T';
+		}
+	}
+	if (hup)
+		mp_node_reload(node);
+	if (term)
+		drain(node);
 }
 
 static int hup_setup(struct mp_node *node)
@@ -114,7 +166,7 @@ static int hup_setup(struct mp_node *node)
 	hup_fd = node->hup_pipe[1];
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sighup;
+	sa.sa_handler = mp_node_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	if (sigaction(SIGHUP, &sa, NULL) < 0)
@@ -324,6 +376,7 @@ void mp_node_reload(struct mp_node *node)
 	o->rtp_timeout_s = c.rtp_timeout_s;
 	o->rtp_hold_timeout_s = c.rtp_hold_timeout_s;
 	o->xcode_budget = c.xcode_budget;
+	o->drain_timeout_s = c.drain_timeout_s;
 	if (c.heartbeat_ms != o->heartbeat_ms) {
 		o->heartbeat_ms = c.heartbeat_ms;
 		mp_heartbeat_restart(node->hb);

@@ -51,7 +51,9 @@ struct mp_node {
 	struct mp_heartbeat *hb; /* owned */
 	int64_t start_ms;	 /* monotonic */
 	uint32_t pair_cap;	 /* pairs the open-file limit allows */
-	int hup_pipe[2];	 /* SIGHUP -> loop */
+	int hup_pipe[2];	 /* SIGHUP, SIGTERM -> loop */
+	bool draining;		 /* SIGTERM: no new sessions */
+	int64_t drain_until_ms;	 /* monotonic: then the rest are closed */
 	bool bus_fd_listening;
 	bool watchdog; /* systemd WatchdogSec= set: pinged each tick */
 };
@@ -60,6 +62,7 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		  const char *conf_path);
 void mp_node_free(struct mp_node *node);
 void mp_node_reload(struct mp_node *node);
+void mp_node_on_signal(int sig);
 int64_t mp_node_uptime_s(const struct mp_node *node);
 uint32_t mp_node_free_pairs(const struct mp_node *node);
 uint32_t mp_node_usable_pairs(const struct mp_node *node);

@@ -203,6 +203,7 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
 	struct sg_media_node *n;
 	const char *id, *url;
 	int64_t sessions, free_ports, cpu;
+	bool draining;
 	struct sw_jv v;
 
 	sw_jv_init(&v, "body");
@@ -211,6 +212,7 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
 	sessions = sw_jv_int(&v, body, "sessions", 0, INT32_MAX, false, 0);
 	free_ports = sw_jv_int(&v, body, "free_ports", 0, INT32_MAX, false, 0);
 	cpu = sw_jv_int(&v, body, "cpu_pct", 0, 100, false, 0);
+	draining = sw_jv_bool(&v, body, "draining", false, false);
 	sw_jv_str(&v, body, "version", 32, false, "");
 	if (!v.bad && (!*id || !*url))
 		sw_jv_fail(&v, "node_id", "must not be empty");
@@ -275,6 +277,10 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
 	n->sessions = sessions;
 	n->free_ports = free_ports;
 	n->cpu_pct = cpu;
+	if (draining && !n->draining)
+		sw_info("media node %s is draining: no new call goes to it",
+			id);
+	n->draining = draining;
 	json_decref(n->hb);
 	n->hb = json_deep_copy(body);
 	return 0;
@@ -328,7 +334,7 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out, size_t max)
 	     x = x->next) {
 		size_t i;
 
-		if (!sg_media_online(x))
+		if (!sg_media_online(x) || x->draining)
 			continue;
 		if (x->heard && x->free_ports == 0 && x->hb &&
 		    json_object_get(x->hb, "free_ports"))

@@ -53,6 +53,7 @@ struct sg_media_node {
 	int64_t last_seen_ms; /* monotonic */
 	json_t *hb;	      /* owned: last heartbeat body */
 	int64_t sessions, free_ports, cpu_pct;
+	bool draining;	   /* stopping: takes no new call (heartbeat) */
 	unsigned failures; /* consecutive request errors */
 };
 

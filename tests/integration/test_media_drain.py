@@ -1,0 +1,97 @@
+"""Issue 12, item 5 (first part): a media node drains on SIGTERM.
+
+mediaproxyd with drain_timeout_s: SIGTERM keeps the sessions it has until
+they end and takes no new one; its heartbeat says it drains, so signalingd
+sends no new call to it (with no other node: 503 MediaUnavailable at once,
+no media.offer); it exits 0 once its last session ended. A second SIGTERM
+closes what is left at once, and without drain_timeout_s SIGTERM closes
+every session (the former behaviour).
+"""
+
+import signal
+import time
+
+import tandem_it as it
+
+
+def _node_sessions(stack):
+    body = it.ping(stack.mp_bus, timeout_ms=1000) or {}
+    return body.get("calls")
+
+
+def _sg_node(stack):
+    body = it.ping(stack.sg_control, timeout_ms=1000) or {}
+    nodes = body.get("media_nodes") or [{}]
+    return nodes[0]
+
+
+def test_sigterm_drains_the_node(stack):
+    stack.conf_extra["mediaproxyd"]["drain_timeout_s"] = 60
+    gw = stack.uas("gwA", "uas_answer.xml")
+    stack.provision(it.base_doc(gw.port, 0, gw_b=False))
+    stack.start_all()
+    mp = stack.daemon("mediaproxyd")
+    uac = stack.uac("caller", "uac_pcap.xml", calls=1, duration_ms=7000,
+                    timeout_s=40)
+    it.wait_for(lambda: _node_sessions(stack) == 1, 15,
+                "the call's media session on the node")
+
+    mp.send_signal(signal.SIGTERM)
+    it.wait_for(lambda: _sg_node(stack).get("draining") is True, 5,
+                "signalingd to see the node draining")
+    assert mp.alive(), "mediaproxyd stopped instead of draining"
+    assert "SIGTERM: draining 1 sessions" in mp.log()
+
+    # a new call: no node takes it, and none is asked
+    offers = mp.log().count("request media.offer")
+    late = stack.uac("late", "uac_expect_code.xml", code=503, calls=1,
+                     timeout_s=20)
+    assert late.finish(20) == 0
+    assert mp.log().count("request media.offer") == offers
+    assert mp.alive()
+
+    # the call on the node goes on to its normal end, media and all
+    assert uac.finish(40) == 0
+    t0 = time.monotonic()
+    assert mp.wait(10) == 0, "mediaproxyd did not exit after its last call"
+    print(f"mediaproxyd exited {time.monotonic() - t0:.1f} s after the call")
+    assert "drained: no session left, stopping" in mp.log()
+    rows = it.wait_for(lambda: [r for r in it.cdr_rows(stack)
+                                if r["end_code"] == 200] or None, 15,
+                       "the drained call's CDR")
+    assert rows[0]["end_reason"] == "Normal", rows[0]
+    assert rows[0]["rtp"]["a"]["rx_packets"] > 100, rows[0]["rtp"]
+    late_rows = [r for r in it.cdr_rows(stack) if r["end_code"] == 503]
+    assert [r["end_reason"] for r in late_rows] == ["MediaUnavailable"]
+    gw.quit()
+
+
+def test_second_sigterm_and_no_drain(stack):
+    stack.conf_extra["mediaproxyd"]["drain_timeout_s"] = 60
+    gw = stack.uas("gwA", "uas_answer.xml")
+    stack.provision(it.base_doc(gw.port, 0, gw_b=False))
+    stack.start_all()
+    mp = stack.daemon("mediaproxyd")
+    uac = stack.uac("caller", "uac_pcap.xml", calls=1, duration_ms=20000,
+                    timeout_s=40)
+    it.wait_for(lambda: _node_sessions(stack) == 1, 15, "a media session")
+    mp.send_signal(signal.SIGTERM)
+    it.wait_for(lambda: "SIGTERM: draining" in mp.log(), 5, "the drain")
+    mp.send_signal(signal.SIGTERM)
+    assert mp.wait(5) == 0
+    assert "second SIGTERM: closing 1 sessions now" in mp.log()
+
+    # drain_timeout_s 0 (the default): SIGTERM closes at once
+    stack.conf_extra["mediaproxyd"]["drain_timeout_s"] = 0
+    stack.start_daemon("mediaproxyd")
+    stack.wait_media_online()
+    uac.quit()
+    uac2 = stack.uac("caller2", "uac_pcap.xml", calls=1, duration_ms=20000,
+                     timeout_s=40)
+    it.wait_for(lambda: _node_sessions(stack) == 1, 15, "a media session")
+    mp = stack.daemon("mediaproxyd")
+    mp.send_signal(signal.SIGTERM)
+    assert mp.wait(5) == 0
+    assert "draining" not in mp.log().split("started")[-1]
+    uac2.quit()
+    gw.quit()
