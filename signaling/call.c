@@ -426,6 +426,30 @@ void sg_call_terminate(struct sg_call *c, const char *reason, const char *dir)
 	call_end(c);
 }
 
+/*
+ * A media node died (sg_media_check): every call on it ends now with
+ * MediaNodeLost (BYE both ways when answered, 503 before), billed until
+ * since_mono, when the node was last heard.
+ */
+void sg_call_media_lost(struct sg_media_node *n, int64_t since_mono, void *arg)
+{
+	struct sg *sg = arg;
+	struct sg_call *c, *next;
+	unsigned ended = 0;
+
+	for (c = sg_calls_first(sg->calls); c; c = next) {
+		next = c->next;
+		if (c->node != n || c->state == SG_CALL_ENDED)
+			continue;
+		c->media_lost_mono = since_mono;
+		sg_call_terminate(c, "MediaNodeLost", "server");
+		ended++;
+	}
+	if (ended)
+		sw_warn("%u calls on media node %s ended (MediaNodeLost)",
+			ended, n->node_id);
+}
+
 void sg_call_terminate_all(struct sg *sg, const char *reason)
 {
 	struct sg_call *c, *next;
@@ -699,6 +723,11 @@ static void finish(struct sg_call *c)
 		c->cdr_done = true;
 		c->end_ms = sw_time_wall_ms();
 		c->end_mono = sw_time_mono_ms();
+		if (c->media_lost_mono && c->media_lost_mono < c->end_mono) {
+			/* billed until its media stopped, not until we knew */
+			c->end_ms -= c->end_mono - c->media_lost_mono;
+			c->end_mono = c->media_lost_mono;
+		}
 		cdr = sg_cdr_build(c);
 		err = cdr ? sg_spool_add(c->sg->spool, c->id, cdr) : ENOMEM;
 		if (err)
@@ -768,7 +797,7 @@ static void call_end(struct sg_call *c)
 		c->auth_req = NULL;
 		if (c->media_req)
 			return; /* offer in flight: media_offered goes on */
-		if (c->node && c->media_up &&
+		if (c->node && c->media_up && !c->node->lost &&
 		    !sg_media_delete(
 			&c->media_req, c->node, c->id, c->end_reason,
 			(int)c->sg->cfg.media_timeout_ms, media_deleted, c))

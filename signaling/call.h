@@ -134,6 +134,7 @@ struct sg_call {
 	/* times: wall for the CDR, monotonic for durations */
 	int64_t setup_ms, ringing_ms, answer_ms, end_ms;
 	int64_t setup_mono, answer_mono, end_mono, pdd_ms;
+	int64_t media_lost_mono; /* its media node died then (0 = no) */
 
 	/* outcome */
 	int end_code;
@@ -186,6 +187,7 @@ int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
  * operator); BYE/CANCEL both legs as needed */
 void sg_call_terminate(struct sg_call *c, const char *reason, const char *dir);
 void sg_call_terminate_all(struct sg *sg, const char *reason);
+void sg_call_media_lost(struct sg_media_node *n, int64_t since_mono, void *arg);
 unsigned sg_call_detach_answered(struct sg *sg);
 unsigned sg_call_unfinished(const struct sg *sg);
 void sg_call_free_all(struct sg *sg);

@@ -186,11 +186,43 @@ void sg_media_free(struct sg_media *m)
 /* A static node is usable until heartbeats say otherwise. */
 bool sg_media_online(const struct sg_media_node *n)
 {
-	if (!n || n->retired)
+	if (!n || n->retired || n->lost)
 		return false;
 	if (!n->heard)
 		return n->is_static;
 	return sw_time_mono_ms() - n->last_seen_ms <= SG_MEDIA_STALE_MS;
+}
+
+/*
+ * Find the nodes that died (signalingd's tick, every 500 ms): a node whose
+ * heartbeat connection closed (a crash or kill closes the TCP connection
+ * at once) and that sent no heartbeat on a new one within
+ * SG_MEDIA_GONE_MS, or that has been silent for SG_MEDIA_LOST_MS, is lost:
+ * h is
+ * called once with the time it was last heard (its calls' media stopped
+ * then), and it is out of the pool until a heartbeat brings it back.
+ */
+void sg_media_check(struct sg_media *m, sg_media_lost_h *h, void *arg)
+{
+	int64_t now = sw_time_mono_ms();
+
+	for (struct sg_media_node *n = m ? m->nodes : NULL; n; n = n->next) {
+		bool closed, silent;
+
+		if (n->retired || !n->heard || n->lost)
+			continue;
+		closed = !sw_bus_pipe_open(n->pipe) &&
+			 now - n->last_seen_ms >= SG_MEDIA_GONE_MS;
+		silent = now - n->last_seen_ms >= SG_MEDIA_LOST_MS;
+		if (!closed && !silent)
+			continue;
+		n->lost = true;
+		sw_warn("media node %s lost (%s, last heard %lld ms ago): "
+			"its calls end as MediaNodeLost",
+			n->node_id, closed ? "its connection closed" : "silent",
+			(long long)(now - n->last_seen_ms));
+		h(n, n->last_seen_ms, arg);
+	}
 }
 
 /*
@@ -270,6 +302,7 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
 
 	if (!n->heard || !sg_media_online(n))
 		sw_info("media node %s online (%s)", id, url);
+	n->lost = false;
 	snprintf(n->node_id, sizeof(n->node_id), "%s", id);
 	n->heard = true;
 	n->pipe = pipe;
@@ -336,6 +369,8 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out, size_t max)
 
 		if (!sg_media_online(x) || x->draining)
 			continue;
+		if (x->heard && !sw_bus_pipe_open(x->pipe))
+			continue; /* its connection just closed */
 		if (x->heard && x->free_ports == 0 && x->hb &&
 		    json_object_get(x->hb, "free_ports"))
 			continue; /* no ports left */

@@ -33,7 +33,11 @@
 
 #include "signaling/codecpol.h"
 
-#define SG_MEDIA_STALE_MS  3500
+#define SG_MEDIA_STALE_MS 3500
+/* a node silent this long has lost its calls; one whose connection closed
+ * without a heartbeat on a new one (a redial) within SG_MEDIA_GONE_MS */
+#define SG_MEDIA_LOST_MS   10000
+#define SG_MEDIA_GONE_MS   1500
 #define SG_MEDIA_FORGET_MS 60000
 #define SG_MEDIA_MAX_NODES 64
 
@@ -54,6 +58,8 @@ struct sg_media_node {
 	json_t *hb;	      /* owned: last heartbeat body */
 	int64_t sessions, free_ports, cpu_pct;
 	bool draining;	   /* stopping: takes no new call (heartbeat) */
+	bool lost;	   /* gone: its connection closed or silent
+			      SG_MEDIA_LOST_MS; its calls were ended */
 	unsigned failures; /* consecutive request errors */
 };
 
@@ -78,6 +84,9 @@ json_t *sg_media_nodes_json(const struct sg_media *m);
 size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 		     size_t max);
 bool sg_media_online(const struct sg_media_node *n);
+typedef void(sg_media_lost_h)(struct sg_media_node *n, int64_t since_mono,
+			      void *arg);
+void sg_media_check(struct sg_media *m, sg_media_lost_h *h, void *arg);
 
 json_t *sg_media_plan_json(const struct sg_cp_plan *p, const char *ip, int port,
 			   const char *direction);

@@ -296,6 +296,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	(void)t;
 	sg_keepalive_tick(sg);
 	sg_admit_tick(sg, now);
+	sg_media_check(sg->media, sg_call_media_lost, sg);
 	if (sg->watchdog)
 		sw_notify_watchdog();
 	if (now - sg->last_cal_ms >= 30000) {

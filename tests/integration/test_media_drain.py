@@ -95,3 +95,40 @@ def test_second_sigterm_and_no_drain(stack):
     assert "draining" not in mp.log().split("started")[-1]
     uac2.quit()
     gw.quit()
+
+
+def test_killed_node_ends_its_calls_billed_until_media_stopped(stack):
+    """Issue 12, item 5: a media node that dies (kill -9) takes its calls
+    with it: signalingd ends them with MediaNodeLost as soon as the node's
+    connection closes, and bills them only until the node was last heard,
+    not until the call was ended; new calls do not go to it."""
+    gw = stack.uas("gwA", "uas_answer.xml")
+    stack.provision(it.base_doc(gw.port, 0, gw_b=False))
+    stack.start_all()
+    mp = stack.daemon("mediaproxyd")
+    uac = stack.uac("caller", "uac_pcap.xml", calls=1, duration_ms=30000,
+                    timeout_s=60)
+    it.wait_for(lambda: _node_sessions(stack) == 1, 15, "a media session")
+    time.sleep(2)  # a few seconds of talk before the crash
+    kill_ms = time.time() * 1000
+    mp.kill()
+    sg = stack.daemon("signalingd")
+    it.wait_for(lambda: "ended (MediaNodeLost)" in sg.log(), 5,
+                "signalingd to end the dead node's call")
+    row = it.wait_for(lambda: [r for r in it.cdr_rows(stack)
+                               if r["end_reason"] == "MediaNodeLost"] or None,
+                      15, "the CDR of the call on the dead node")[0]
+    billed_until = row["answer_ms"] + row["hold_ms"]
+    print(f"killed at {kill_ms:.0f}, billed until {billed_until} "
+          f"(hold {row['hold_ms']} ms)")
+    # heartbeats every 500 ms: the call is billed until the last one
+    assert kill_ms - 1500 <= billed_until <= kill_ms + 200, row
+    assert row["end_code"] == 200 and row["end_direction"] == "server"
+    # the dead node gets no new call
+    late = stack.uac("late", "uac_expect_code.xml", code=503, calls=1,
+                     timeout_s=20)
+    assert late.finish(20) == 0
+    late_row = [r for r in it.cdr_rows(stack) if r["end_code"] == 503]
+    assert [r["end_reason"] for r in late_row] == ["MediaUnavailable"]
+    uac.quit()
+    gw.quit()
