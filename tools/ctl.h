@@ -57,6 +57,9 @@ PGconn *tc_db_connect(const struct tc_opts *o);
 int tc_db_schema_version(PGconn *conn, int *versionp, char *err, size_t errsz);
 void tc_db_audit(PGconn *conn, const char *action, const char *object);
 
+/* backup.c */
+int tc_cmd_backup(const struct tc_opts *o, int argc, char **argv);
+
 /* migrate.c */
 int tc_cmd_migrate(const struct tc_opts *o);
 int tc_cmd_db_version(const struct tc_opts *o);
