@@ -320,6 +320,7 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	struct mp_session *sess;
 	const char *id, *call_id, *account;
 	bool has_a, has_b, has_media = false;
+	int64_t rtp_timeout_s = -1;
 	char msg[256];
 	struct sw_jv v;
 	int dscp, err;
@@ -340,6 +341,16 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 		(void)decode_leg(&b, &has_b, &v, node, body, "b", true);
 	if (!v.bad)
 		(void)decode_media(&mc, &has_media, &v, body);
+	if (!v.bad && has_media) {
+		/* the call's RTP timeout (SS_RTP_TIMEOUT), else the node's */
+		struct sw_jv mv;
+
+		sw_jv_init(&mv, "body.media");
+		rtp_timeout_s = sw_jv_int(&mv, json_object_get(body, "media"),
+					  "rtp_timeout_s", 0, 86400, false, -1);
+		if (mv.bad && !v.bad++)
+			(void)snprintf(v.err, sizeof(v.err), "%s", mv.err);
+	}
 	if (v.bad) {
 		(void)sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
 		return;
@@ -365,6 +376,7 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 		reply_session_err(req, node, id, err, msg);
 		return;
 	}
+	sess->rtp_timeout_ms = rtp_timeout_s < 0 ? -1 : rtp_timeout_s * 1000;
 	offer_reply(req, node, sess);
 }
 

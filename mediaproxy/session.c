@@ -621,6 +621,7 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 		sess->media = *media;
 	else
 		mp_xcode_conf_default(&sess->media);
+	sess->rtp_timeout_ms = -1; /* the node's rtp_timeout_s */
 	sess->idle_base_ms = sw_time_mono_ms();
 
 	err =
@@ -882,9 +883,10 @@ static bool tick_one(struct le *le, void *arg)
 	limit = !sess->answered || mp_plan_on_hold(&sess->plan[MP_LEG_A]) ||
 			mp_plan_on_hold(&sess->plan[MP_LEG_B])
 		    ? t->hold_ms
-		    : t->timeout_ms;
+		: sess->rtp_timeout_ms >= 0 ? sess->rtp_timeout_ms
+					    : t->timeout_ms;
 
-	if (idle < limit) {
+	if (idle < limit || !limit) {
 		sess->timeout_sent_ms = 0; /* media came back */
 		sess->timeout_sends = 0;
 		return false;

@@ -60,6 +60,8 @@ struct mp_session {
 	struct mp_node *node;	/* borrowed */
 	struct mp_relay *relay; /* owned */
 	struct mp_plan plan[2];
+	int64_t rtp_timeout_ms;	       /* the call's (SS_RTP_TIMEOUT): -1 = the
+					  node's rtp_timeout_s, 0 = never */
 	bool xcode;		       /* decoded path: in node->nxcode */
 	struct mp_xcode *xc;	       /* owned: engine, NULL = plain relay */
 	struct le xle;		       /* in node->xsessions while xc */

@@ -98,6 +98,7 @@ void sg_params_defaults(struct sg_params *p)
 	p->jb_min_ms = 20;
 	p->jb_max_ms = 200;
 	p->jb_default_ms = 60;
+	p->rtp_timeout_s = 30;
 	p->echo_cancel = 0;
 	p->echo_tail_ms = 128;
 	p->voice_gain_db = 0;
@@ -150,6 +151,7 @@ static const struct {
     {"SS_ECHOCANCELTAIL", offsetof(struct sg_params, echo_tail_ms), 64, 256},
     {"SS_VOICEGAIN", offsetof(struct sg_params, voice_gain_db), -10, 10},
     {"SS_COMFORTNOISE", offsetof(struct sg_params, comfort_noise), 0, 1},
+    {"SS_RTP_TIMEOUT", offsetof(struct sg_params, rtp_timeout_s), 0, 86400},
     {"SS_EDGE_SOURCE_RATE", offsetof(struct sg_params, edge_src_rate), 0,
      100000},
     {"SS_EDGE_SOURCE_BURST", offsetof(struct sg_params, edge_src_burst), 1,
@@ -188,12 +190,13 @@ json_t *sg_params_media_json(const struct sg_params *p)
 		def = hi;
 
 	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b}", "jb_mode",
+	    "{s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b, s:I}", "jb_mode",
 	    (json_int_t)p->jb_mode, "jb_min_ms", (json_int_t)lo, "jb_max_ms",
 	    (json_int_t)hi, "jb_default_ms", (json_int_t)def, "echo_cancel",
 	    (int)(p->echo_cancel != 0), "echo_tail_ms", (json_int_t)tail,
 	    "voice_gain_db", (json_int_t)p->voice_gain_db, "comfort_noise",
-	    (int)(p->comfort_noise != 0));
+	    (int)(p->comfort_noise != 0), "rtp_timeout_s",
+	    (json_int_t)p->rtp_timeout_s);
 }
 
 /*

@@ -65,6 +65,7 @@ struct sg_params {
 	int64_t echo_tail_ms;  /* SS_ECHOCANCELTAIL 64/128/256 */
 	int64_t voice_gain_db; /* SS_VOICEGAIN -10..10 */
 	int64_t comfort_noise; /* SS_COMFORTNOISE 0/1 */
+	int64_t rtp_timeout_s; /* SS_RTP_TIMEOUT, 0 = never */
 	/* the SIP edge layer (edge.h) */
 	int64_t edge_src_rate;	    /* SS_EDGE_SOURCE_RATE, requests/s */
 	int64_t edge_src_burst;	    /* SS_EDGE_SOURCE_BURST */

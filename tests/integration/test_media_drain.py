@@ -132,3 +132,25 @@ def test_killed_node_ends_its_calls_billed_until_media_stopped(stack):
     assert [r["end_reason"] for r in late_row] == ["MediaUnavailable"]
     uac.quit()
     gw.quit()
+
+
+def test_ss_rtp_timeout_is_the_calls(stack):
+    """SS_RTP_TIMEOUT (issue 12, item 5) decides a call's RTP timeout, not
+    the node's rtp_timeout_s (30 s here): the caller's 7 s of RTP end, the
+    vendor sends none, and the call ends RtpTimeout about 2 s later
+    instead of at the caller's BYE 20 s after the answer."""
+    gw = stack.uas("gwA", "uas_answer.xml")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["system_parameters"]["SS_RTP_TIMEOUT"] = "2"
+    stack.provision(doc)
+    stack.start_all()
+    uac = stack.uac("caller", "uac_pcap.xml", calls=1, duration_ms=20000,
+                    timeout_s=40)
+    row = it.wait_for(lambda: [r for r in it.cdr_rows(stack)
+                               if r["end_code"] == 200] or None, 20,
+                      "the silent call's CDR")[0]
+    print("hold", row["hold_ms"], row["end_reason"])
+    assert row["end_reason"] == "RtpTimeout", row
+    assert 7000 <= row["hold_ms"] <= 14000, row
+    uac.quit()
+    gw.quit()
