@@ -59,7 +59,7 @@ struct bd {
 	int sig_fd;			/* signalfd, owned */
 	int64_t start_ms;		/* monotonic */
 	bool draining;
-	bool watchdog; /* systemd WatchdogSec= set: pinged each sweep */
+	bool watchdog;	  /* systemd WatchdogSec= set: pinged each sweep */
 	unsigned pending; /* bus requests waiting on the DB */
 	struct tmr drain_tmr;
 };

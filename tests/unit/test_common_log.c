@@ -50,7 +50,8 @@ static void journald(void **state)
 	sw_log_init("test");
 	capture(two_lines_warning, out, sizeof(out));
 	/* the priority journald reads, no timestamp, one line */
-	assert_string_equal(out, "<4>warn  test/mod: peer said one  two three\n");
+	assert_string_equal(out,
+			    "<4>warn  test/mod: peer said one  two three\n");
 	capture(an_error, out, sizeof(out));
 	assert_string_equal(out, "<3>err   test/mod: database down\n");
 }
