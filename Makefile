@@ -184,6 +184,8 @@ $(BUILD)/tests/test_sg_%: $(BUILD)/obj/tests/unit/test_sg_%.o $(call lib,$(SG_SR
 	@mkdir -p $(@D)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(SG_LIBS)
+# the slot freed to refuse connections taken by "another thread"
+$(BUILD)/tests/test_sg_tcpguard: LDFLAGS += -Wl,--wrap=accept4
 $(BUILD)/tests/test_mp_%: $(BUILD)/obj/tests/unit/test_mp_%.o $(call lib,$(MP_SRC)) $(LIBTANDEM)
 	@mkdir -p $(@D)
 	@echo '  LD      $@'

@@ -31,6 +31,7 @@ struct sg_tcpguard_stats {
 	uint64_t shed_idle;    /* never sent a byte in idle_ms */
 	uint64_t rejected;     /* request failed the edge check */
 	uint64_t refused_fd;   /* accepted and closed at the fd limit */
+	uint64_t blind_sweeps; /* no descriptor to list descriptors with */
 	unsigned open;	       /* connections seen by the last sweep */
 };
 
@@ -310,62 +311,106 @@ static void report(struct sg_tcpguard *g, int64_t now)
 	    s->shed_total == r->shed_total &&
 	    s->shed_unknown == r->shed_unknown &&
 	    s->shed_idle == r->shed_idle && s->rejected == r->rejected &&
-	    s->refused_fd == r->refused_fd)
+	    s->refused_fd == r->refused_fd &&
+	    s->blind_sweeps == r->blind_sweeps)
 		return;
 	/* one line a second at most, whatever the flood */
 	sw_warn("connections closed: %llu over the per-source cap, %llu over "
 		"the total cap, %llu from unknown sources, %llu silent, "
 		"%llu failed the edge check, %llu refused at the descriptor "
-		"limit (%u open)",
+		"limit (%u open; %llu sweeps found no descriptor free)",
 		(unsigned long long)(s->shed_source - r->shed_source),
 		(unsigned long long)(s->shed_total - r->shed_total),
 		(unsigned long long)(s->shed_unknown - r->shed_unknown),
 		(unsigned long long)(s->shed_idle - r->shed_idle),
 		(unsigned long long)(s->rejected - r->rejected),
-		(unsigned long long)(s->refused_fd - r->refused_fd), s->open);
+		(unsigned long long)(s->refused_fd - r->refused_fd), s->open,
+		(unsigned long long)(s->blind_sweeps - r->blind_sweeps));
 	*r = *s;
 	g->last_report_ms = now;
+}
+
+/*
+ * The spare descriptor back if a slot is free.  Given up for a moment, its
+ * slot can be taken by another thread (nng dialing a new media node, libpq):
+ * it is taken back as soon as a descriptor is free again.
+ */
+static void spare_keep(struct sg_tcpguard *g)
+{
+	if (g->spare_fd < 0)
+		g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* fd, if it is a connection on the SIP port, into g->conns[*n] */
+static void consider(struct sg_tcpguard *g, int fd, size_t *n, int64_t now)
+{
+	if (fd == g->listen_fd || fd == g->watch_fd || fd == g->spare_fd)
+		return;
+	if (*n == g->nconns_cap) {
+		size_t cap = g->nconns_cap ? 2 * g->nconns_cap : 256;
+		struct conn *c = realloc(g->conns, cap * sizeof(*c));
+
+		if (!c)
+			return; /* the rest waits for the next sweep */
+		g->conns = c;
+		g->nconns_cap = cap;
+	}
+	if (conn_of(g, fd, &g->conns[*n], now))
+		(*n)++;
+}
+
+/*
+ * Every connection on the SIP port: the descriptors listed in /proc/self/fd,
+ * read with the spare descriptor at the limit.  With no descriptor at all to
+ * read the directory with (the spare taken), every number below the limit
+ * is tried: the sweep must run then most of all, as its shedding is what
+ * frees descriptors.
+ */
+static size_t find_conns(struct sg_tcpguard *g, int64_t now)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	struct rlimit rl;
+	size_t n = 0;
+	int lim;
+
+	if (!d && errno == EMFILE && g->spare_fd >= 0) {
+		close(g->spare_fd);
+		g->spare_fd = -1;
+		d = opendir("/proc/self/fd");
+	}
+	if (d) {
+		while ((de = readdir(d))) {
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+
+			if (!*end && end != de->d_name && fd != dirfd(d))
+				consider(g, (int)fd, &n, now);
+		}
+		closedir(d);
+		return n;
+	}
+	if (errno != EMFILE && errno != ENFILE)
+		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	lim = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > FD_TRACK_MAX
+		  ? FD_TRACK_MAX
+		  : (int)rl.rlim_cur;
+	g->st.blind_sweeps++;
+	for (int fd = 0; fd < lim; fd++)
+		consider(g, fd, &n, now);
+	return n;
 }
 
 /* find every connection on the SIP port and shed what is over a bound */
 static void sweep(struct sg_tcpguard *g)
 {
 	int64_t now = sw_time_mono_ms();
-	size_t n = 0, kept = 0;
-	struct dirent *de;
-	DIR *d;
+	size_t n, kept = 0;
 
 	g->last_sweep_ms = now;
-	d = opendir("/proc/self/fd");
-	if (!d && errno == EMFILE && g->spare_fd >= 0) {
-		/* at the limit: the spare descriptor reads the directory */
-		close(g->spare_fd);
-		g->spare_fd = -1;
-		d = opendir("/proc/self/fd");
-	}
-	if (!d)
-		goto out;
-	while ((de = readdir(d))) {
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-
-		if (*end || end == de->d_name || fd == dirfd(d) ||
-		    fd == g->listen_fd || fd == g->watch_fd ||
-		    fd == g->spare_fd)
-			continue;
-		if (n == g->nconns_cap) {
-			size_t cap = g->nconns_cap ? 2 * g->nconns_cap : 256;
-			struct conn *c = realloc(g->conns, cap * sizeof(*c));
-
-			if (!c)
-				break; /* the rest waits for the next sweep */
-			g->conns = c;
-			g->nconns_cap = cap;
-		}
-		if (conn_of(g, (int)fd, &g->conns[n], now))
-			n++;
-	}
-	closedir(d);
+	n = find_conns(g, now);
 
 	/* per source: the oldest max_per_source stay; an unknown source's
 	 * connections only for their grace */
@@ -402,9 +447,7 @@ static void sweep(struct sg_tcpguard *g)
 	}
 	g->st.open = (unsigned)kept;
 	report(g, now);
-out:
-	if (g->spare_fd < 0)
-		g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	spare_keep(g);
 }
 
 static void sweep_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
@@ -450,8 +493,7 @@ static void refuse_pending(struct sg_tcpguard *g)
 		close(fd);
 		g->st.refused_fd++;
 	}
-	if (g->spare_fd < 0)
-		g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	spare_keep(g);
 }
 
 /* the listening socket has a connection waiting: sweep soon */
@@ -463,6 +505,7 @@ static int listen_cb(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 
 	(void)magic;
 	(void)su_wait_events(w, g->watch_fd);
+	spare_keep(g);
 	/* a descriptor left for sofia's accept()?  if not, refuse */
 	probe = fcntl(g->watch_fd, F_DUPFD_CLOEXEC, 0);
 	if (probe < 0 && (errno == EMFILE || errno == ENFILE))
@@ -560,7 +603,7 @@ int sg_tcpguard_alloc(struct sg_tcpguard **gp, su_root_t *root,
 		}
 		g->registered = true;
 	}
-	g->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	spare_keep(g);
 	if (su_timer_set_for_ever(g->tick, tick_cb, g)) {
 		err = EIO;
 		goto out;
