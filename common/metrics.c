@@ -174,20 +174,39 @@ void sw_mt_one(struct sw_mtext *t, const char *name, const char *type,
 	sw_mt_sample(t, name, v, 0, NULL);
 }
 
-void sw_mt_hist(struct sw_mtext *t, const char *name, const char *help,
-		const struct sw_mhist *h)
+void sw_mt_hist_series(struct sw_mtext *t, const char *name,
+		       const struct sw_mhist *h, size_t nlabels,
+		       const char *const *labels)
 {
 	uint64_t cum = 0;
 
-	sw_mt_family(t, name, "histogram", help);
-	for (size_t i = 0; i < SW_MHIST_BUCKETS; i++) {
-		cum += h->bucket[i];
-		putf(t, "%s_bucket{le=\"%s\"} %" PRIu64 "\n", name,
-		     bucket_le[i], cum);
+	for (size_t i = 0; i <= SW_MHIST_BUCKETS; i++) {
+		cum += i < SW_MHIST_BUCKETS ? h->bucket[i] : 0;
+		puts_(t, name);
+		puts_(t, "_bucket");
+		put_labels(t, nlabels, labels);
+		/* le last: after the series' own labels */
+		t->len -= nlabels && !t->oom ? 1 : 0;
+		puts_(t, nlabels ? ",le=\"" : "{le=\"");
+		puts_(t, i < SW_MHIST_BUCKETS ? bucket_le[i] : "+Inf");
+		putf(t, "\"} %" PRIu64 "\n",
+		     i < SW_MHIST_BUCKETS ? cum : h->count);
 	}
-	putf(t, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, h->count);
-	putf(t, "%s_sum %.6f\n", name, (double)h->sum_us / 1e6);
-	putf(t, "%s_count %" PRIu64 "\n", name, h->count);
+	puts_(t, name);
+	puts_(t, "_sum");
+	put_labels(t, nlabels, labels);
+	putf(t, " %.6f\n", (double)h->sum_us / 1e6);
+	puts_(t, name);
+	puts_(t, "_count");
+	put_labels(t, nlabels, labels);
+	putf(t, " %" PRIu64 "\n", h->count);
+}
+
+void sw_mt_hist(struct sw_mtext *t, const char *name, const char *help,
+		const struct sw_mhist *h)
+{
+	sw_mt_family(t, name, "histogram", help);
+	sw_mt_hist_series(t, name, h, 0, NULL);
 }
 
 void sw_mt_free(struct sw_mtext *t)

@@ -59,6 +59,10 @@ void sw_mt_one(struct sw_mtext *t, const char *name, const char *type,
 /* a histogram family with one unlabelled series */
 void sw_mt_hist(struct sw_mtext *t, const char *name, const char *help,
 		const struct sw_mhist *h);
+/* one labelled series of a histogram family (after sw_mt_family) */
+void sw_mt_hist_series(struct sw_mtext *t, const char *name,
+		       const struct sw_mhist *h, size_t nlabels,
+		       const char *const *labels);
 void sw_mt_free(struct sw_mtext *t);
 
 /*

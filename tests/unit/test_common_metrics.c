@@ -37,6 +37,7 @@ static void text_families_labels_escaped(void **state)
 
 static void histogram_cumulative_in_seconds(void **state)
 {
+	const char *node[] = {"node", "mp1"};
 	struct sw_mhist h = {0};
 	struct sw_mtext t = {0};
 
@@ -61,6 +62,17 @@ static void histogram_cumulative_in_seconds(void **state)
 	    strstr(t.buf, "tandem_h_seconds_bucket{le=\"+Inf\"} 4\n"));
 	assert_non_null(strstr(t.buf, "tandem_h_seconds_sum 9.031400\n"));
 	assert_non_null(strstr(t.buf, "tandem_h_seconds_count 4\n"));
+	sw_mt_free(&t);
+
+	sw_mt_hist_series(&t, "tandem_h_seconds", &h, 1, node);
+	assert_non_null(strstr(
+	    t.buf, "tandem_h_seconds_bucket{node=\"mp1\",le=\"0.001\"} 2\n"));
+	assert_non_null(strstr(
+	    t.buf, "tandem_h_seconds_bucket{node=\"mp1\",le=\"+Inf\"} 4\n"));
+	assert_non_null(
+	    strstr(t.buf, "tandem_h_seconds_sum{node=\"mp1\"} 9.031400\n"));
+	assert_non_null(
+	    strstr(t.buf, "tandem_h_seconds_count{node=\"mp1\"} 4\n"));
 	sw_mt_free(&t);
 }
 
