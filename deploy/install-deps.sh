@@ -26,11 +26,13 @@ REQUIRED=(
 	python3 python3-pytest python3-psycopg2 python3-jsonschema
 	procps iproute2 gdb nftables iptables systemd
 	chromium fonts-wqy-microhei
+	prometheus
 )
-# chromium drives the web manager's tests; the font draws its Chinese pages
+# chromium drives the web manager's tests; the font draws its Chinese pages;
+# prometheus (server and promtool) scrapes the daemons in the metrics test
 OPTIONAL=(kamailio rtpengine-daemon baresip linphone-cli)
 # units shipped by optional packages that must not run on their own
-SERVICES=(kamailio rtpengine-daemon ngcp-rtpengine-daemon rtpengine)
+SERVICES=(kamailio rtpengine-daemon ngcp-rtpengine-daemon rtpengine prometheus)
 
 installed() {
 	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = \

@@ -10,6 +10,8 @@
 #include "common/bus.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/swtime.h"
 #include "proto/proto.h"
 #include "signaling/billing.h"
 #include "signaling/spool.h"
@@ -27,6 +29,8 @@ struct sg_billing {
 	char boot[40];		  /* billingd's boot id, last seen */
 	void (*restart_h)(void *arg);
 	void *restart_arg;
+	struct sw_mhist auth_lat; /* auth.request/extend answered */
+	uint64_t auth_failed;	  /* no usable answer (timeout, error) */
 };
 
 /* requests whose handler has not run yet (all instances) */
@@ -57,6 +61,7 @@ struct sg_auth_ctx {
 	sg_auth_h *h;
 	void *arg;
 	struct sg_billing *b;
+	int64_t sent_us; /* monotonic */
 };
 
 /* Dial billingd (nng reconnects by itself while it is down). */
@@ -108,6 +113,14 @@ bool sg_billing_reachable(const struct sg_billing *b)
 	return b && b->reachable;
 }
 
+/* auth.request/auth.extend round trips answered, and those that failed */
+const struct sw_mhist *sg_billing_auth_latency(const struct sg_billing *b,
+					       uint64_t *failed)
+{
+	*failed = b->auth_failed;
+	return &b->auth_lat;
+}
+
 static void auth_resp(int err, const struct sw_env *env, void *arg)
 {
 	struct sg_auth_ctx *ctx = arg;
@@ -140,9 +153,15 @@ static void auth_resp(int err, const struct sw_env *env, void *arg)
 			err = EBADMSG;
 		}
 	}
-	if (ctx->b && !ctx->b->closed)
+	if (ctx->b && !ctx->b->closed) {
 		ctx->b->reachable =
 		    (err == 0 || err == EPROTO || err == EBADMSG);
+		if (err)
+			ctx->b->auth_failed++;
+		else
+			sw_mhist_observe(&ctx->b->auth_lat,
+					 sw_time_mono_us() - ctx->sent_us);
+	}
 	if (ctx->h)
 		ctx->h(err, err ? NULL : &res, ctx->arg);
 	free(ctx);
@@ -166,6 +185,7 @@ static int auth_send(struct sg_auth_ctx **ctxp, struct sg_billing *b,
 	ctx->h = h;
 	ctx->arg = arg;
 	ctx->b = b;
+	ctx->sent_us = sw_time_mono_us();
 	err = request(b, type, body, timeout_ms, auth_resp, ctx);
 	if (err)
 		free(ctx);

@@ -59,6 +59,9 @@ void sg_billing_on_restart(struct sg_billing *b, void (*h)(void *arg),
 void sg_billing_release(struct sg_billing *b, const char *call);
 void sg_billing_kick(struct sg_billing *b);
 bool sg_billing_reachable(const struct sg_billing *b);
+struct sw_mhist;
+const struct sw_mhist *sg_billing_auth_latency(const struct sg_billing *b,
+					       uint64_t *failed);
 void sg_billing_probe(struct sg_billing *b, int timeout_ms);
 
 #endif /* SG_BILLING_H */

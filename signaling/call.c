@@ -728,6 +728,7 @@ static void finish(struct sg_call *c)
 			c->end_ms -= c->end_mono - c->media_lost_mono;
 			c->end_mono = c->media_lost_mono;
 		}
+		sg_calls_ended(c->sg->calls, c->end_code);
 		cdr = sg_cdr_build(c);
 		err = cdr ? sg_spool_add(c->sg->spool, c->id, cdr) : ENOMEM;
 		if (err)

@@ -18,6 +18,8 @@ struct sg_calls {
 	size_t nbuckets;	 /* a power of two */
 	unsigned n;
 	uint64_t started; /* calls added since start, restores excluded */
+	uint64_t ended[SG_CALLS_CODES]; /* by final code - 100 */
+	uint64_t failovers;		/* attempts after a call's first */
 };
 
 /** An empty table. */
@@ -157,4 +159,29 @@ unsigned sg_calls_count(const struct sg_calls *t)
 uint64_t sg_calls_started(const struct sg_calls *t)
 {
 	return t ? t->started : 0;
+}
+
+/** A call ended with code (its CDR's), counted by code. */
+void sg_calls_ended(struct sg_calls *t, int code)
+{
+	if (code >= 100 && code < 100 + SG_CALLS_CODES)
+		t->ended[code - 100]++;
+}
+
+/** Calls ended with code since start. */
+uint64_t sg_calls_ended_count(const struct sg_calls *t, int code)
+{
+	return code >= 100 && code < 100 + SG_CALLS_CODES ? t->ended[code - 100]
+							  : 0;
+}
+
+/** A call moved on to another gateway. */
+void sg_calls_failover(struct sg_calls *t)
+{
+	t->failovers++;
+}
+
+uint64_t sg_calls_failovers(const struct sg_calls *t)
+{
+	return t->failovers;
 }

@@ -30,4 +30,10 @@ struct sg_call *sg_calls_first(const struct sg_calls *t);
 unsigned sg_calls_count(const struct sg_calls *t);
 uint64_t sg_calls_started(const struct sg_calls *t);
 
+#define SG_CALLS_CODES 600 /* final codes 100..699 counted */
+void sg_calls_ended(struct sg_calls *t, int code);
+uint64_t sg_calls_ended_count(const struct sg_calls *t, int code);
+void sg_calls_failover(struct sg_calls *t);
+uint64_t sg_calls_failovers(const struct sg_calls *t);
+
 #endif /* SG_CALLS_H */

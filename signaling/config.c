@@ -17,6 +17,8 @@ static const struct sw_conf_item table[] = {
      "this signaling node's id (health.ping, logs)"},
     {"sip_listen", SW_CONF_HOSTPORT, S(sip_listen), "127.0.0.1:5060", 3, 127,
      "SIP host:port, UDP and TCP"},
+    {"metrics_listen", SW_CONF_HOSTPORT, S(metrics_listen), "", 0, 127,
+     "host:port of the Prometheus /metrics HTTP endpoint; empty = none"},
     {"bus_events", SW_CONF_STR, S(bus_events), "tcp://127.0.0.1:7601", 1, 255,
      "PULL listen URL for node.heartbeat and media.event"},
     {"bus_control", SW_CONF_STR, S(bus_control), "tcp://127.0.0.1:7602", 1, 255,

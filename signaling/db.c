@@ -919,6 +919,14 @@ static int db_watch(struct sg_db *db, int events)
 	return 0;
 }
 
+/* loads that failed since start (all instances) */
+static uint64_t load_errors;
+
+uint64_t sg_db_errors(void)
+{
+	return load_errors;
+}
+
 static void db_free(struct sg_db *db)
 {
 	db_unwatch(db);
@@ -937,6 +945,8 @@ static void db_done(struct sg_db *db, int err, const char *why)
 		err = loader_finish(&db->l, &t);
 		why = db->l.why;
 	}
+	if (err)
+		load_errors++;
 	if (err)
 		sw_err("%s reload failed: %s",
 		       db->l.bl_only ? "blacklist" : "routing tables", why);

@@ -32,5 +32,6 @@ int sg_db_load_blacklist_async(struct sg_db **dbp, su_root_t *root,
 			       const char *conninfo, sg_db_loaded_h *h,
 			       void *arg);
 void sg_db_cancel(struct sg_db *db);
+uint64_t sg_db_errors(void);
 
 #endif /* SG_DB_H */

@@ -12,6 +12,7 @@
 #include "common/swtime.h"
 #include "signaling/call.h"
 #include "signaling/callmedia.h"
+#include "signaling/calls.h"
 #include "signaling/failover.h"
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
@@ -550,6 +551,8 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 
 	snprintf(mf, sizeof(mf), "%u", c->max_forwards);
 	a = &c->attempts[c->nattempts++];
+	if (c->nattempts > 1)
+		sg_calls_failover(c->sg->calls);
 	memset(a, 0, sizeof(*a));
 	snprintf(a->gateway, sizeof(a->gateway), "%s", gw->name);
 	a->start_ms = sw_time_wall_ms();

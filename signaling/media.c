@@ -63,6 +63,7 @@ unsigned sg_media_inflight(void)
 
 struct sg_media_req {
 	struct sg_media_node *node; /* borrowed */
+	int64_t sent_us;	    /* monotonic */
 	sg_media_offer_h *offer_h;
 	sg_media_done_h *done_h;
 	void *arg;
@@ -464,6 +465,9 @@ static void offer_resp(int err, const struct sw_env *env, void *arg)
 	}
 	req->node->failures =
 	    err && err != EPROTO ? req->node->failures + 1 : 0;
+	if (!err || err == EPROTO)
+		sw_mhist_observe(&req->node->offer_lat,
+				 sw_time_mono_us() - req->sent_us);
 	if (req->offer_h)
 		req->offer_h(err, code, err ? NULL : &loc, req->arg);
 	free(req);
@@ -500,6 +504,7 @@ int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		return ENOMEM;
 	}
 	req->offer_h = h;
+	req->sent_us = sw_time_mono_us();
 	err = request(n, SW_MSG_MEDIA_OFFER, body, timeout_ms, offer_resp, req);
 	if (err)
 		free(req);
@@ -651,4 +656,41 @@ int sg_media_query(struct sg_media_req **reqp, struct sg_media_node *n,
 	else if (reqp)
 		*reqp = req;
 	return err;
+}
+
+/* Media node gauges and each node's media.offer round trips. */
+void sg_media_metrics(const struct sg_media *m, struct sw_mtext *t)
+{
+	int64_t online = 0, draining = 0, lost = 0;
+	const char *st[2] = {"state", NULL};
+
+	for (const struct sg_media_node *n = m->nodes; n; n = n->next) {
+		if (n->retired)
+			continue;
+		if (n->lost)
+			lost++;
+		else if (n->draining)
+			draining++;
+		else if (sg_media_online(n))
+			online++;
+	}
+	sw_mt_family(t, "tandem_signaling_media_nodes", "gauge",
+		     "Media nodes known: online, draining (no new calls) or "
+		     "lost");
+	st[1] = "online";
+	sw_mt_sample(t, "tandem_signaling_media_nodes", online, 1, st);
+	st[1] = "draining";
+	sw_mt_sample(t, "tandem_signaling_media_nodes", draining, 1, st);
+	st[1] = "lost";
+	sw_mt_sample(t, "tandem_signaling_media_nodes", lost, 1, st);
+	sw_mt_family(t, "tandem_signaling_media_offer_seconds", "histogram",
+		     "media.offer round trips, by media node");
+	for (const struct sg_media_node *n = m->nodes; n; n = n->next) {
+		const char *l[] = {"node", n->node_id};
+
+		if (!n->retired && n->offer_lat.count)
+			sw_mt_hist_series(
+			    t, "tandem_signaling_media_offer_seconds",
+			    &n->offer_lat, 1, l);
+	}
 }

@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "common/metrics.h"
 #include "signaling/codecpol.h"
 
 #define SG_MEDIA_STALE_MS 3500
@@ -57,10 +58,11 @@ struct sg_media_node {
 	int64_t last_seen_ms; /* monotonic */
 	json_t *hb;	      /* owned: last heartbeat body */
 	int64_t sessions, free_ports, cpu_pct;
-	bool draining;	   /* stopping: takes no new call (heartbeat) */
-	bool lost;	   /* gone: its connection closed or silent
-			      SG_MEDIA_LOST_MS; its calls were ended */
-	unsigned failures; /* consecutive request errors */
+	bool draining;		   /* stopping: takes no new call (heartbeat) */
+	bool lost;		   /* gone: its connection closed or silent
+				      SG_MEDIA_LOST_MS; its calls were ended */
+	unsigned failures;	   /* consecutive request errors */
+	struct sw_mhist offer_lat; /* media.offer answered by the node */
 };
 
 struct sg_media_local {
@@ -81,6 +83,7 @@ unsigned sg_media_inflight(void);
 int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
 		       char *err, size_t errsz);
 json_t *sg_media_nodes_json(const struct sg_media *m);
+void sg_media_metrics(const struct sg_media *m, struct sw_mtext *t);
 size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out,
 		     size_t max);
 bool sg_media_online(const struct sg_media_node *n);

@@ -13,6 +13,7 @@
 #define SW_LOG_MODULE "sg"
 #include "common/bus.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/sdnotify.h"
 #include "common/swtime.h"
 #include "common/uuid.h"
@@ -26,6 +27,7 @@
 #include "signaling/lines.h"
 #include "signaling/registrar.h"
 #include "signaling/media.h"
+#include "signaling/metrics.h"
 #include "signaling/digest.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
@@ -299,6 +301,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	sg_media_check(sg->media, sg_call_media_lost, sg);
 	if (sg->watchdog)
 		sw_notify_watchdog();
+	sg_metrics_publish(sg);
 	if (now - sg->last_cal_ms >= 30000) {
 		sg->last_cal_ms = now;
 		sg_spool_compact(sg->spool);
@@ -500,6 +503,11 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		snprintf(err, sizeof(err), "cannot start the tick timer");
 		goto out;
 	}
+	e = sw_metrics_start(&sg->metrics, sg->cfg.metrics_listen, err,
+			     sizeof(err));
+	if (e)
+		goto out;
+	sg_metrics_publish(sg);
 	sg_recovery_restore(sg);      /* calls answered before a restart */
 	sg_billing_kick(sg->billing); /* resend what the spool recovered */
 	sg_billing_probe(sg->billing, 1000);
@@ -538,6 +546,8 @@ void sg_free(struct sg *sg)
 	sg->stopping = true;
 	if (sg->tick)
 		su_timer_destroy(sg->tick);
+	sw_metrics_stop(sg->metrics);
+	sg->metrics = NULL;
 	sg_timer_stop(&sg->t_flush);
 	sg_watch_stop(sg->watch);
 	sg->watch = NULL;

@@ -70,6 +70,7 @@ struct sg {
 	struct sg_recovery *recovery;	/* owned: calls journal */
 	struct sg_registrar *registrar; /* owned: registered phones */
 	struct sg_tcpguard *tcpguard;	/* owned: SIP over TCP bounds */
+	struct sw_metrics *metrics;	/* owned: /metrics server */
 	unsigned rr;			/* round-robin counter of routing */
 	char nonce_secret[40];		/* keys the digest nonces */
 	struct sg_nonces *nonces;	/* owned: digest nonces in use */

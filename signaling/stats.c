@@ -23,7 +23,8 @@ struct gwstat {
 	 * attempts in its window; used while fresh and not below ours */
 	unsigned fed_attempts, fed_answered;
 	int fed_window_s;
-	int64_t fed_ms; /* when; 0 = never */
+	int64_t fed_ms;				 /* when; 0 = never */
+	uint64_t total_attempts, total_answered; /* since start */
 };
 
 /* "0" | "1" | "1,<threshold>,<min calls>,<window s>"; EINVAL when bad */
@@ -130,8 +131,34 @@ void sg_stats_record(struct sg_gwstats *sts, const char *gw, bool answered,
 		st->answered[i] = 0;
 	}
 	st->attempts[i]++;
-	if (answered)
+	st->total_attempts++;
+	if (answered) {
 		st->answered[i]++;
+		st->total_answered++;
+	}
+}
+
+struct totals_walk {
+	sg_stats_total_h *h;
+	void *arg;
+};
+
+static bool totals_one(const char *name, void *entry, void *arg)
+{
+	const struct gwstat *st = entry;
+	struct totals_walk *w = arg;
+
+	if (st->total_attempts)
+		w->h(name, st->total_attempts, st->total_answered, w->arg);
+	return false;
+}
+
+/* Every gateway's attempts and answers since start (none: not called). */
+void sg_stats_totals(struct sg_gwstats *sts, sg_stats_total_h *h, void *arg)
+{
+	struct totals_walk w = {h, arg};
+
+	sw_ntab_walk(sts->gws, totals_one, &w);
 }
 
 /* Attempts and answers of gw within the window ending now. */

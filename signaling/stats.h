@@ -40,6 +40,10 @@ void sg_stats_get(const struct sg_gwstats *st, const char *gw, int window_s,
 void sg_stats_feed(struct sg_gwstats *st, const char *gw, unsigned attempts,
 		   unsigned answered, int window_s, int64_t now_ms);
 
+typedef void(sg_stats_total_h)(const char *gw, uint64_t attempts,
+			       uint64_t answered, void *arg);
+void sg_stats_totals(struct sg_gwstats *st, sg_stats_total_h *h, void *arg);
+
 #define SG_STATS_FED_FRESH_MS 60000
 
 #endif /* SG_STATS_H */
