@@ -13,6 +13,7 @@
 #include "billingd/daemon.h"
 #include "billingd/db.h"
 #include "billingd/lookup.h"
+#include "billingd/metrics.h"
 #include "billingd/params.h"
 #include "billingd/rate.h"
 #include "billingd/resv.h"
@@ -32,8 +33,10 @@ struct auth_ctx {
 	char card[BD_CARD_DIGITS_MAX + 1]; /* number + PIN; then the number */
 	bool counted;			   /* in bd->pending */
 	bool extend;			   /* auth.extend, else auth.request */
-	bool resume;	   /* auth.extend after a billingd restart */
-	int64_t granted_s; /* auth.extend: what the call has */
+	bool resume;		      /* auth.extend after a billingd restart */
+	int64_t granted_s;	      /* auth.extend: what the call has */
+	int64_t recv_us;	      /* monotonic: the request arrived */
+	enum bd_auth_outcome outcome; /* counted when the context goes */
 };
 
 /*
@@ -89,6 +92,9 @@ static void ctx_destructor(void *arg)
 {
 	struct auth_ctx *ctx = arg;
 
+	/* every path answers before it drops the context */
+	bd_metrics_auth(ctx->bd->metrics, ctx->extend, ctx->outcome,
+			sw_time_mono_us() - ctx->recv_us);
 	if (ctx->counted)
 		bd_pending_dec(ctx->bd);
 }
@@ -138,10 +144,12 @@ static void reply_grant(struct auth_ctx *ctx, const struct bd_resv_grant *g)
 		json_object_set_new(body, "account", json_string(ctx->account));
 	if (body && *ctx->card && g->allow)
 		json_object_set_new(body, "card", json_string(ctx->card));
-	if (!body)
+	if (!body) {
 		sw_bus_reply_error(ctx->req, SW_ERR_INTERNAL, "out of memory");
-	else
+	} else {
+		ctx->outcome = g->allow ? BD_AUTH_ALLOWED : BD_AUTH_REFUSED;
 		sw_bus_reply(ctx->req, body);
+	}
 }
 
 static void lookup_h(int err, const struct bd_lookup *lk, void *arg)
@@ -257,6 +265,7 @@ static void card_h(int err, const struct bd_card_result *r, void *arg)
 static void start(struct bd *bd, struct sw_bus_req *req,
 		  const struct sw_env *env, bool extend)
 {
+	int64_t recv_us = sw_time_mono_us();
 	int64_t granted = 0;
 	bool resume = false;
 	const char *call, *account, *callee, *card = "";
@@ -288,20 +297,22 @@ static void start(struct bd *bd, struct sw_bus_req *req,
 	if (v.bad) {
 		sw_warn("%s refused: %s", env->type, v.err);
 		sw_bus_reply_error(req, SW_ERR_BAD_REQUEST, "%s", v.err);
-		return;
+		goto error;
 	}
 
 	if (bd->draining) {
 		sw_bus_reply_error(req, SW_ERR_UNAVAILABLE, "shutting down");
-		return;
+		goto error;
 	}
 
 	ctx = mem_zalloc(sizeof(*ctx), ctx_destructor);
 	if (!ctx) {
 		sw_bus_reply_error(req, SW_ERR_INTERNAL, "out of memory");
-		return;
+		goto error;
 	}
 	ctx->bd = bd;
+	ctx->recv_us = recv_us;
+	ctx->outcome = BD_AUTH_ERROR; /* until a grant or refusal is sent */
 	ctx->req = req;
 	str_ncpy(ctx->call, call, sizeof(ctx->call));
 	str_ncpy(ctx->account, account, sizeof(ctx->account));
@@ -325,6 +336,11 @@ static void start(struct bd *bd, struct sw_bus_req *req,
 	}
 	bd_pending_inc(bd);
 	ctx->counted = true;
+	return;
+
+error: /* answered before a context existed */
+	bd_metrics_auth(bd->metrics, extend, BD_AUTH_ERROR,
+			sw_time_mono_us() - recv_us);
 }
 
 void bd_auth_request(struct bd *bd, struct sw_bus_req *req,

@@ -41,6 +41,7 @@
 #include "common/json.h"
 #include "common/jsonw.h"
 #include "common/log.h"
+#include "common/swtime.h"
 #include "proto/proto.h"
 
 #define MONTHS_KEPT 8
@@ -53,6 +54,7 @@ struct bd_cdr {
 	struct list ready; /* cdr_job: rated, waiting to be stored */
 	unsigned storing;  /* store statements running */
 	struct sw_jw text; /* owned: the batch's JSON, kept between batches */
+	struct bd_cdr_stats st;
 };
 
 struct cdr_job {
@@ -401,8 +403,10 @@ static void job_destructor(void *arg)
 	list_unlink(&job->le);
 	mem_deref(job->agent_name);
 	bd_cdr_rec_reset(&job->rec);
-	if (job->counted)
+	if (job->counted) {
+		job->cdr->st.queued--;
 		bd_pending_dec(job->cdr->bd);
+	}
 }
 
 static const char *db_code(int err)
@@ -439,6 +443,7 @@ struct store_batch {
 	struct bd_cdr *cdr; /* borrowed */
 	struct list jobs;   /* owned cdr_job */
 	unsigned n;
+	int64_t sent_us; /* monotonic: the store statement was queued */
 };
 
 static void store_flush(struct bd_cdr *cdr);
@@ -640,6 +645,9 @@ static void batch_h(int err, const PGresult *res, void *arg)
 	}
 	sw_debug("batch of %u CDRs: %u stored, %u duplicates", b->n, stored,
 		 dups);
+	cdr->st.stored += stored;
+	cdr->st.duplicates += dups;
+	sw_mhist_observe(&cdr->st.store_us, sw_time_mono_us() - b->sent_us);
 
 out:
 	mem_deref(jobs);
@@ -725,6 +733,7 @@ static void store_flush(struct bd_cdr *cdr)
 		goto out;
 	}
 	params[0] = cdr->text.buf;
+	b->sent_us = sw_time_mono_us();
 	err = bd_db_query(cdr->bd->db, sql_store, 1, params, batch_h, b);
 	if (!err)
 		cdr->storing++;
@@ -988,6 +997,7 @@ static const char sql_quarantine[] =
 
 struct quarantine_ctx {
 	struct bd *bd;
+	struct bd_cdr *cdr; /* borrowed */
 	struct sw_bus_req *req;
 	char id[SW_UUID_LEN + 1];
 };
@@ -1009,6 +1019,7 @@ static void quarantine_h(int err, const PGresult *res, void *arg)
 		sw_bus_reply_error(q->req, db_code(err), "CDR not stored: %s",
 				   strerror(err));
 	} else {
+		q->cdr->st.quarantined++;
 		sw_bus_reply(q->req, json_pack("{s:s, s:i, s:b, s:b}", "id",
 					       q->id, "fee", 0, "duplicate",
 					       false, "quarantined", true));
@@ -1036,6 +1047,7 @@ static void quarantine(struct bd_cdr *cdr, struct sw_bus_req *req,
 		return;
 	}
 	q->bd = cdr->bd;
+	q->cdr = cdr;
 	q->req = req;
 	str_ncpy(q->id, r->id, sizeof(q->id));
 	bd_pending_inc(cdr->bd);
@@ -1111,6 +1123,7 @@ void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 	}
 	bd_pending_inc(cdr->bd);
 	job->counted = true;
+	cdr->st.queued++;
 }
 
 static void premake_h(int err, const PGresult *res, void *arg)
@@ -1140,6 +1153,15 @@ void bd_cdr_db_up(struct bd_cdr *cdr)
 		(void)bd_db_query(cdr->bd->db, sql_partition, 1, p, premake_h,
 				  NULL);
 	}
+}
+
+/* What the store has done since start, and the CDRs it holds now. */
+void bd_cdr_stats(const struct bd_cdr *cdr, struct bd_cdr_stats *st)
+{
+	if (cdr)
+		*st = cdr->st;
+	else
+		memset(st, 0, sizeof(*st));
 }
 
 static void cdr_destructor(void *arg)

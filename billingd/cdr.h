@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "common/metrics.h"
 #include "common/uuid.h"
 
 #define BD_CDR_MAX_ATTEMPTS  64
@@ -70,7 +71,17 @@ int bd_cdr_plausible(const struct bd_cdr_rec *r, int64_t max_call_s,
 		     int64_t now_ms, char *err, size_t errsz);
 void bd_cdr_rec_reset(struct bd_cdr_rec *rec);
 
+/* counters since start (metrics.c) */
+struct bd_cdr_stats {
+	uint64_t stored;	  /* CDRs written (debit included) */
+	uint64_t duplicates;	  /* acknowledged as already stored */
+	uint64_t quarantined;	  /* kept in cdr_quarantine, not rated */
+	uint64_t queued;	  /* received, not yet answered */
+	struct sw_mhist store_us; /* committed store statements */
+};
+
 int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd);
+void bd_cdr_stats(const struct bd_cdr *cdr, struct bd_cdr_stats *st);
 void bd_cdr_submit(struct bd_cdr *cdr, struct sw_bus_req *req,
 		   const struct sw_env *env);
 void bd_cdr_db_up(struct bd_cdr *cdr);

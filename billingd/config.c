@@ -35,6 +35,11 @@ static const struct sw_conf_item conf_tab[] = {
      sizeof(((struct bd_conf *)0)->http_listen), "127.0.0.1:8080", 1,
      sizeof(((struct bd_conf *)0)->http_listen) - 1,
      "HTTP API address ip:port ([ip6]:port)"},
+    {"metrics_listen", SW_CONF_HOSTPORT,
+     offsetof(struct bd_conf, metrics_listen),
+     sizeof(((struct bd_conf *)0)->metrics_listen), "", 0,
+     sizeof(((struct bd_conf *)0)->metrics_listen) - 1,
+     "host:port of the Prometheus /metrics HTTP endpoint; empty = none"},
     STR(http_tls_cert, "", 0,
 	"PEM file with the certificate and its key: the API and web "
 	"manager are served over HTTPS (empty: plain HTTP)"),

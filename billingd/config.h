@@ -7,6 +7,7 @@
  *   db             host=127.0.0.1 port=5432 user=tandem dbname=tandem
  *   http_listen    127.0.0.1:8080           HTTP API address
  *   http_tls_cert  (empty)                  PEM cert + key: serve HTTPS
+ *   metrics_listen (empty)                  Prometheus /metrics address
  *   log_level      info                     err | warn | info | debug
  *
  * Threading: main loop (start-up and SIGHUP).
@@ -31,7 +32,8 @@ struct bd_conf {
 	char db[1025];
 	char http_listen[129];
 	char http_tls_cert[513];
-	char web_root[513]; /* the web manager's files, "" = none */
+	char metrics_listen[129]; /* Prometheus /metrics, "" = none */
+	char web_root[513];	  /* the web manager's files, "" = none */
 	enum sw_log_level log_level;
 };
 

@@ -20,6 +20,7 @@
 #include "billingd/db.h"
 #include "billingd/http.h"
 #include "billingd/lookup.h"
+#include "billingd/metrics.h"
 #include "billingd/params.h"
 #include "billingd/resv.h"
 #include "billingd/status.h"
@@ -90,11 +91,12 @@ static void reload(struct bd *bd)
 		if (strcmp(conf.db, bd->conf.db) ||
 		    strcmp(conf.bus_listen, bd->conf.bus_listen) ||
 		    strcmp(conf.http_listen, bd->conf.http_listen) ||
+		    strcmp(conf.metrics_listen, bd->conf.metrics_listen) ||
 		    strcmp(conf.signaling_url, bd->conf.signaling_url) ||
 		    strcmp(conf.node_id, bd->conf.node_id))
 			sw_warn("SIGHUP: only log_level is applied live; "
 				"restart for db, bus_listen, http_listen, "
-				"signaling_url and node_id");
+				"metrics_listen, signaling_url and node_id");
 		bd->conf.log_level = conf.log_level;
 		sw_log_set_level(conf.log_level);
 		sw_info("SIGHUP: config reloaded");
@@ -193,6 +195,9 @@ static void destructor(void *arg)
 
 	tmr_cancel(&bd->drain_tmr);
 	tmr_cancel(&bd->resv_tmr);
+	/* no more ticks reading the parts below; what they count from now
+	 * on (requests dying with them) goes nowhere */
+	bd->metrics = mem_deref(bd->metrics);
 	/* the database first: its queued queries die without handlers */
 	bd->db = mem_deref(bd->db);
 	bd->alarms = mem_deref(bd->alarms);
@@ -231,7 +236,7 @@ static int signals_open(struct bd *bd)
 
 /*
  * Start billingd on the current re_main loop: signals, database pool,
- * parameter cache, bus server, signalingd peer, HTTP API.  Listening
+ * parameter cache, bus server, signalingd peer, HTTP API, metrics.  Listening
  * failures are fatal (the error is logged); a database that is down is not
  * (it is reconnected).  Free with mem_deref().
  */
@@ -321,6 +326,9 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 		goto out;
 	}
 	err = bd_http_alloc(&bd->http, bd, conf->http_listen);
+	if (err)
+		goto out;
+	err = bd_metrics_alloc(&bd->metrics, bd, conf->metrics_listen);
 	if (err)
 		goto out;
 

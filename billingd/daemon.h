@@ -3,8 +3,9 @@
  *
  * struct bd holds everything one billingd process runs: the config, the bus
  * (REP on bus_listen, a REQ peer toward signalingd), the database pool, the
- * parameter cache, the CDR store and the HTTP API.  bd_alloc() starts them
- * all on the current re_main loop; mem_deref() stops them.
+ * parameter cache, the CDR store, the HTTP API and the Prometheus metrics.
+ * bd_alloc() starts them all on the current re_main loop; mem_deref() stops
+ * them.
  *
  * Signals arrive through a signalfd: SIGTERM/SIGINT drain (new requests are
  * answered "unavailable", the ones waiting for the database finish, at most
@@ -40,6 +41,7 @@ struct bd_http;
 struct bd_resv_table;
 struct bd_lookup_cache;
 struct bd_alarms;
+struct bd_metrics;
 
 struct bd {
 	struct bd_conf conf;
@@ -53,6 +55,7 @@ struct bd {
 	struct bd_resv_table *resv;	/* owned: credit reservations */
 	struct bd_lookup_cache *lookup; /* owned: accounts, rates, calendars */
 	struct bd_alarms *alarms;	/* owned: raise and clear alarms */
+	struct bd_metrics *metrics;	/* owned: counters, /metrics */
 	char boot[40];			/* uuid of this start (health.ping) */
 	struct tmr resv_tmr;		/* expiry sweep */
 	int bus_fd;			/* registered with fd_listen */

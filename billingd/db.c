@@ -98,6 +98,7 @@ struct bd_db {
 	bd_db_state_h *stateh;
 	void *arg;
 	unsigned long long queries, failures;
+	unsigned long long conn_failures; /* connects failed, links lost */
 	struct db_stmt stmts[MAX_STMTS];
 	unsigned nstmts;
 	char listen_sql[80]; /* LISTEN <channel> (connection 0 only) */
@@ -221,6 +222,7 @@ static void conn_fail(struct db_conn *c, const char *why)
 	else
 		sw_debug("connection %u failed: %s", c->idx, why);
 	c->was_up = false;
+	db->conn_failures++;
 
 	conn_close(c);
 	c->q = NULL;
@@ -837,6 +839,7 @@ void bd_db_stats(const struct bd_db *db, struct bd_db_stats *st)
 		st->busy += db->conns[i].state == CONN_BUSY;
 	st->queries = db->queries;
 	st->failures = db->failures;
+	st->conn_failures = db->conn_failures;
 }
 
 /* the server's message for a failed statement, one line */

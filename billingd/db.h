@@ -62,7 +62,8 @@ struct bd_db_stats {
 	size_t queued;
 	size_t busy;
 	unsigned long long queries;
-	unsigned long long failures;
+	unsigned long long failures;	  /* statements that failed */
+	unsigned long long conn_failures; /* connects failed, links lost */
 };
 
 int bd_db_alloc(struct bd_db **dbp, const char *conninfo, unsigned nconn,

@@ -43,6 +43,7 @@ struct bd_resv_table {
 	struct hash *calls;
 	struct hash *accts;
 	size_t n;
+	int64_t held; /* sum of every account's held */
 };
 
 static void table_destructor(void *arg)
@@ -129,6 +130,12 @@ size_t bd_resv_count(const struct bd_resv_table *t)
 	return t ? t->n : 0;
 }
 
+/* What every reservation holds, summed over all the accounts that hold. */
+int64_t bd_resv_held_total(const struct bd_resv_table *t)
+{
+	return t ? t->held : 0;
+}
+
 bool bd_resv_has(const struct bd_resv_table *t, const char *call)
 {
 	return resv_get(t, call) != NULL;
@@ -191,6 +198,7 @@ static struct resv *hold(struct bd_resv_table *t, const char *call,
 		if (amount < rv->amount[i])
 			amount = rv->amount[i]; /* never given back */
 		rv->acct[i]->held += amount - rv->amount[i];
+		t->held += amount - rv->amount[i];
 		rv->amount[i] = amount;
 	}
 	rv->granted_s = granted_s;
@@ -301,8 +309,10 @@ void bd_resv_end(struct bd_resv_table *t, const char *call, int64_t now_ms)
 
 static void drop(struct bd_resv_table *t, struct resv *rv)
 {
-	for (size_t i = 0; i < rv->n; i++)
+	for (size_t i = 0; i < rv->n; i++) {
 		rv->acct[i]->held -= rv->amount[i];
+		t->held -= rv->amount[i];
+	}
 	hash_unlink(&rv->le);
 	t->n--;
 	mem_deref(rv);

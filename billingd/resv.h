@@ -61,6 +61,8 @@ void bd_resv_free(struct bd_resv_table *t);
 
 int64_t bd_resv_held(const struct bd_resv_table *t, const char *account);
 size_t bd_resv_count(const struct bd_resv_table *t);
+/* money held by all reservations, every level (customer and agents) */
+int64_t bd_resv_held_total(const struct bd_resv_table *t);
 bool bd_resv_has(const struct bd_resv_table *t, const char *call);
 
 /*
