@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/swtime.h"
 #include "signaling/db.h"
+#include "signaling/lastgood.h"
 
 /* the blacklist (edge.h): addresses only, the active entries, those
  * without expiry and the longest-lived first should the table be full */
@@ -98,10 +99,15 @@ static const char bl_sql[] = BL_SQL;
 struct loader {
 	struct sg_tables *t;
 	bool bl_only; /* bl_sql: the blacklist alone */
+	bool keep;    /* results kept for the last good tables */
+	PGresult *kept[LOAD_RESULTS];
 	int nresult;
 	int err;
 	char why[256];
 };
+
+/* where the last good tables go ("" = nowhere) */
+static char lastgood_path[4096];
 
 static void copy(char *dst, size_t size, const char *src)
 {
@@ -781,12 +787,25 @@ static void collect(struct loader *l, PGresult *r)
 	if (l->err && !l->why[0])
 		snprintf(l->why, sizeof(l->why), "%s", strerror(l->err));
 out:
-	PQclear(r);
+	if (l->keep && !l->err && idx >= 0 && idx < LOAD_RESULTS)
+		l->kept[idx] = r;
+	else
+		PQclear(r);
 }
 
-static int loader_init(struct loader *l)
+static void loader_unkeep(struct loader *l)
+{
+	for (size_t i = 0; i < LOAD_RESULTS; i++) {
+		PQclear(l->kept[i]);
+		l->kept[i] = NULL;
+	}
+}
+
+static int loader_init(struct loader *l, bool bl_only)
 {
 	memset(l, 0, sizeof(*l));
+	l->bl_only = bl_only;
+	l->keep = !bl_only && lastgood_path[0];
 	l->t = sg_tables_alloc();
 	return l->t ? 0 : ENOMEM;
 }
@@ -801,6 +820,7 @@ static int loader_finish(struct loader *l, struct sg_tables **tp)
 			 want, l->nresult);
 	}
 	if (l->err) {
+		loader_unkeep(l);
 		sg_tables_unref(l->t);
 		l->t = NULL;
 		return l->err;
@@ -816,15 +836,68 @@ static int loader_finish(struct loader *l, struct sg_tables **tp)
 		if (l->err) {
 			snprintf(l->why, sizeof(l->why),
 				 "indexing prefixes: %s", strerror(l->err));
+			loader_unkeep(l);
 			sg_tables_unref(l->t);
 			l->t = NULL;
 			return l->err;
 		}
 	}
 	l->t->loaded_wall_ms = sw_time_wall_ms();
+	if (l->keep) {
+		sg_lastgood_save(lastgood_path, l->kept, LOAD_RESULTS);
+		memset(l->kept, 0, sizeof(l->kept));
+	}
 	*tp = l->t;
 	l->t = NULL;
 	return 0;
+}
+
+/** Keep the last good tables in dir (tables.json); "" = not at all. */
+void sg_db_lastgood(const char *dir)
+{
+	if (!dir || !*dir ||
+	    snprintf(lastgood_path, sizeof(lastgood_path), "%s/%s", dir,
+		     SG_LASTGOOD_FILE) >= (int)sizeof(lastgood_path))
+		lastgood_path[0] = '\0';
+}
+
+/*
+ * The tables last loaded from PostgreSQL, from their file (start-up while
+ * PostgreSQL is unreachable): the saved results go through the loader as
+ * a live query's would.  *saved_ms: when they were loaded (wall clock).
+ */
+int sg_db_load_lastgood(struct sg_tables **tp, int64_t *saved_ms, char *err,
+			size_t errsz)
+{
+	PGresult *res[SG_LASTGOOD_MAX];
+	struct loader l;
+	size_t n;
+	int ret;
+
+	if (!lastgood_path[0]) {
+		snprintf(err, errsz, "no spool_dir to keep them in");
+		return ENOENT;
+	}
+	ret = sg_lastgood_read(lastgood_path, res, SG_LASTGOOD_MAX, &n,
+			       saved_ms, err, errsz);
+	if (ret)
+		return ret;
+	ret = loader_init(&l, false);
+	l.keep = false; /* the file stays as it is */
+	for (size_t i = 0; i < n; i++) {
+		if (ret)
+			PQclear(res[i]);
+		else
+			collect(&l, res[i]);
+	}
+	if (!ret)
+		ret = loader_finish(&l, tp);
+	if (!ret)
+		(*tp)->loaded_wall_ms = *saved_ms;
+	if (ret)
+		snprintf(err, errsz, "%s: %s", lastgood_path,
+			 l.why[0] ? l.why : strerror(ret));
+	return ret;
 }
 
 /*
@@ -841,13 +914,14 @@ int sg_db_load_sync(struct sg_tables **tp, const char *conninfo, char *err,
 
 	if (!tp || !conninfo)
 		return EINVAL;
-	ret = loader_init(&l);
+	ret = loader_init(&l, false);
 	if (ret)
 		return ret;
 
 	conn = PQconnectdb(conninfo);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		snprintf(err, errsz, "connect: %s", PQerrorMessage(conn));
+		err[strcspn(err, "\n")] = '\0';
 		PQfinish(conn);
 		sg_tables_unref(l.t);
 		return ECONNREFUSED;
@@ -934,6 +1008,7 @@ static void db_free(struct sg_db *db)
 		PQfinish(db->conn);
 	if (db->l.t)
 		sg_tables_unref(db->l.t);
+	loader_unkeep(&db->l);
 	free(db);
 }
 
@@ -1055,12 +1130,11 @@ static int load_async(struct sg_db **dbp, su_root_t *root, const char *conninfo,
 	db = calloc(1, sizeof(*db));
 	if (!db)
 		return ENOMEM;
-	err = loader_init(&db->l);
+	err = loader_init(&db->l, bl_only);
 	if (err) {
 		free(db);
 		return err;
 	}
-	db->l.bl_only = bl_only;
 	db->root = root;
 	db->h = h;
 	db->arg = arg;

@@ -33,5 +33,8 @@ int sg_db_load_blacklist_async(struct sg_db **dbp, su_root_t *root,
 			       void *arg);
 void sg_db_cancel(struct sg_db *db);
 uint64_t sg_db_errors(void);
+void sg_db_lastgood(const char *dir);
+int sg_db_load_lastgood(struct sg_tables **tp, int64_t *saved_ms, char *err,
+			size_t errsz);
 
 #endif /* SG_DB_H */

@@ -106,6 +106,11 @@ static void billing(struct sg *sg, struct sw_mtext *t)
 	sw_mt_one(t, "tandem_signaling_cdr_spool_pending", "gauge",
 		  "CDRs in the journal that billingd has not acknowledged",
 		  (int64_t)sg_spool_pending(sg->spool));
+	sw_mt_one(t, "tandem_signaling_tables_loaded_timestamp_seconds",
+		  "gauge",
+		  "When the routing tables in use were read from PostgreSQL "
+		  "(Unix time; old while it is unreachable)",
+		  sg->tables ? sg->tables->loaded_wall_ms / 1000 : 0);
 	sw_mt_one(t, "tandem_signaling_db_errors_total", "counter",
 		  "Routing table and blacklist loads from PostgreSQL that "
 		  "failed",

@@ -24,6 +24,7 @@
 #include "signaling/ctl.h"
 #include "signaling/db.h"
 #include "signaling/keepalive.h"
+#include "signaling/lastgood.h"
 #include "signaling/lines.h"
 #include "signaling/registrar.h"
 #include "signaling/media.h"
@@ -426,9 +427,25 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	}
 	su_root_threading(sg->root, 0);
 
+	sg_db_lastgood(sg->cfg.spool_dir);
 	e = sg_db_load_sync(&sg->tables, sg->cfg.db, err, sizeof(err));
-	if (e)
-		goto out;
+	if (e) {
+		char why[512], when[40];
+		int64_t saved_ms = 0;
+
+		if (sg_db_load_lastgood(&sg->tables, &saved_ms, why,
+					sizeof(why))) {
+			sw_err("PostgreSQL unavailable (%s) and no last good "
+			       "tables: %s",
+			       err, why);
+			goto out;
+		}
+		sw_time_iso(when, sizeof(when), saved_ms);
+		sw_warn("PostgreSQL unavailable (%s): serving the last good "
+			"tables, loaded %s; reloading when it is back",
+			err, when);
+		err[0] = '\0';
+	}
 	sw_info("routing tables loaded: %zu mapping gateways, %zu routing "
 		"gateways",
 		sg->tables->nmgws, sg->tables->ngws);
@@ -580,6 +597,7 @@ void sg_free(struct sg *sg)
 	sg_spool_close(sg->spool);
 	sg_recovery_close(sg);
 	sg_tables_unref(sg->tables);
+	sg_lastgood_wait();
 	sg_admit_free(sg);
 	sg_stats_free(sg->stats);
 	sg_nonces_free(sg->nonces);
