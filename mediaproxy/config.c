@@ -50,6 +50,8 @@ const struct sw_conf_item mp_conf_table[] = {
      "or signalling address"},
     {"rtp_latch_prefix6", SW_CONF_INT, F(rtp_latch_prefix6), "128", 0, 128,
      "the same for IPv6"},
+    {"metrics_listen", SW_CONF_HOSTPORT, F(metrics_listen), "", 0, 64,
+     "host:port of the Prometheus /metrics HTTP endpoint; empty = none"},
     {"log_level", SW_CONF_LOGLEVEL, F(log_level), "info", 0, 0,
      "err, warn, info or debug"},
     SW_CONF_END,

@@ -24,6 +24,7 @@ struct mp_conf {
 	char bus_pki[257]; /* tandemctl pki host dir, "" = none */
 	bool bus_insecure; /* plain tcp:// off loopback allowed */
 	char signaling_url[257];
+	char metrics_listen[65]; /* host:port of /metrics, "" = none */
 	char rtp_ip[65];
 	char rtp_advertise_ip[65]; /* "" = rtp_ip */
 	int64_t port_min;

@@ -16,6 +16,7 @@
 #include "common/swtime.h"
 #include "mediaproxy/control.h"
 #include "mediaproxy/libre.h"
+#include "mediaproxy/metrics.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
 #include "proto/media.h"
@@ -196,6 +197,7 @@ static void reply_session_err(struct sw_bus_req *req, struct mp_node *node,
 	switch (err) {
 
 	case ENOSPC:
+		node->metrics.refused[MP_REFUSE_PORTS]++;
 		sw_cwarn(id, "refused: port range exhausted");
 		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
 					 "port range exhausted (%lld..%lld)",
@@ -203,6 +205,7 @@ static void reply_session_err(struct sw_bus_req *req, struct mp_node *node,
 					 (long long)node->conf.port_max);
 		break;
 	case EDQUOT:
+		node->metrics.refused[MP_REFUSE_XCODE_BUDGET]++;
 		sw_cwarn(id, "refused: transcoding budget exhausted");
 		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
 					 "transcoding budget exhausted "
@@ -213,6 +216,7 @@ static void reply_session_err(struct sw_bus_req *req, struct mp_node *node,
 		/* a customer over its share may be flooding: one line per
 		 * 10 s with the count, not one per offer */
 		node->share_refused++;
+		node->metrics.refused[MP_REFUSE_ACCOUNT_SHARE]++;
 		if (!node->share_log_ms ||
 		    sw_time_mono_ms() - node->share_log_ms >= 10000) {
 			sw_warn("refused %llu offers since the last line: the "
@@ -233,6 +237,7 @@ static void reply_session_err(struct sw_bus_req *req, struct mp_node *node,
 		break;
 	case EMFILE:
 	case ENFILE:
+		node->metrics.refused[MP_REFUSE_FDS]++;
 		sw_cwarn(id, "refused: out of file descriptors");
 		(void)sw_bus_reply_error(req, SW_ERR_NO_CAPACITY,
 					 "out of file descriptors");
@@ -326,6 +331,7 @@ static void handle_offer(struct sw_bus_req *req, struct mp_node *node,
 	int dscp, err;
 
 	if (node->draining) {
+		node->metrics.refused[MP_REFUSE_DRAINING]++;
 		(void)sw_bus_reply_error(req, SW_ERR_UNAVAILABLE,
 					 "draining: no new session");
 		return;
@@ -534,6 +540,8 @@ void mp_control_request(struct sw_bus_req *req, const struct sw_env *env,
 {
 	struct mp_node *node = arg;
 	const char *type = env ? env->type : "";
+	enum mp_req_type rt = mp_metrics_req_type(type);
+	int64_t t0 = sw_time_mono_us();
 
 	if (!req)
 		return;
@@ -560,4 +568,5 @@ void mp_control_request(struct sw_bus_req *req, const struct sw_env *env,
 	else
 		(void)sw_bus_reply_error(req, SW_ERR_UNKNOWN_TYPE,
 					 "unknown type '%s'", type);
+	mp_metrics_request(&node->metrics, rt, sw_time_mono_us() - t0);
 }

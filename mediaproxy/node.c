@@ -19,6 +19,7 @@
 #include "common/swtime.h"
 #include "mediaproxy/control.h"
 #include "mediaproxy/heartbeat.h"
+#include "mediaproxy/metrics.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/relay.h"
 #include "mediaproxy/session.h"
@@ -45,6 +46,7 @@ static void tick(void *arg)
 	node->watchdog = sw_notify_watchdog_ms() != 0;
 	tmr_start(&node->tick, TICK_MS, tick, node);
 	mp_session_tick(node);
+	mp_metrics_publish(node);
 	if (node->watchdog)
 		sw_notify_watchdog();
 	if (node->draining && !node->nsessions) {
@@ -179,8 +181,8 @@ static int hup_setup(struct mp_node *node)
 
 /*
  * Bring a node up: port range, bus listener, PUSH peer to signalingd,
- * heartbeat, timeout tick, SIGHUP reload.  conf is copied.  Call after
- * libre_init(); run re_main() afterwards.
+ * heartbeat, metrics_listen, timeout tick, SIGHUP reload.  conf is
+ * copied.  Call after libre_init(); run re_main() afterwards.
  */
 int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		  const char *conf_path)
@@ -290,6 +292,15 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 	err = mp_heartbeat_alloc(&node->hb, node);
 	if (err)
 		goto out;
+	{
+		char msg[256];
+
+		err = mp_metrics_start(node, msg, sizeof(msg));
+		if (err) {
+			sw_err("%s", msg);
+			goto out;
+		}
+	}
 	tmr_start(&node->tick, TICK_MS, tick, node);
 
 	sw_info("node %s: bus %s, signaling %s, rtp %s ports %lld..%lld "
@@ -314,6 +325,7 @@ void mp_node_free(struct mp_node *node)
 	if (!node)
 		return;
 
+	mp_metrics_stop(&node->metrics);
 	tmr_cancel(&node->tick);
 	tmr_cancel(&node->xtick);
 	node->hb = mem_deref(node->hb);
@@ -343,8 +355,8 @@ void mp_node_free(struct mp_node *node)
 /*
  * SIGHUP: read the config file again.  Live: log_level, rtp_advertise_ip,
  * rtp_timeout_s, rtp_hold_timeout_s, heartbeat_ms, xcode_budget.  The
- * others (node_id, addresses, URLs, port range) need a restart; a change to
- * them is logged and ignored.  A bad file changes nothing.
+ * others (node_id, addresses, URLs, port range, metrics_listen) need a
+ * restart; a change to them is logged and ignored.  A bad file changes nothing.
  */
 void mp_node_reload(struct mp_node *node)
 {
@@ -364,9 +376,11 @@ void mp_node_reload(struct mp_node *node)
 	    strcmp(c.bus_listen, o->bus_listen) ||
 	    strcmp(c.signaling_url, o->signaling_url) ||
 	    strcmp(c.rtp_ip, o->rtp_ip) || c.port_min != o->port_min ||
-	    c.port_max != o->port_max) {
-		sw_warn("reload: node_id, bus_listen, signaling_url, rtp_ip "
-			"and the port range change on restart only");
+	    c.port_max != o->port_max ||
+	    strcmp(c.metrics_listen, o->metrics_listen)) {
+		sw_warn("reload: node_id, bus_listen, signaling_url, rtp_ip, "
+			"the port range and metrics_listen change on restart "
+			"only");
 	}
 
 	o->log_level = c.log_level;

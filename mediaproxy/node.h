@@ -5,7 +5,8 @@
  * REP listener for media.* requests, one PUSH peer to signalingd for
  * heartbeats and events), the port allocator (ports.h), the session table
  * (session.h), the timeout tick, the 10 ms clock of the media engines
- * (running only while a session has one) and the heartbeat (heartbeat.h).
+ * (running only while a session has one), the heartbeat (heartbeat.h) and
+ * the Prometheus metrics (metrics.h), rendered at start and every tick.
  * main.c only parses the command line, allocates a node and runs re_main.
  *
  * Ownership: main() owns the node; the node owns everything below it.
@@ -22,6 +23,7 @@
 #include "mediaproxy/libre.h"
 
 #include "mediaproxy/config.h"
+#include "mediaproxy/metrics.h"
 #include "mediaproxy/ports.h"
 
 struct sw_bus;
@@ -56,6 +58,7 @@ struct mp_node {
 	int64_t drain_until_ms;	 /* monotonic: then the rest are closed */
 	bool bus_fd_listening;
 	bool watchdog; /* systemd WatchdogSec= set: pinged each tick */
+	struct mp_metrics metrics; /* counters; its server is owned */
 };
 
 int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,

@@ -669,6 +669,27 @@ void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id id,
 				  &leg->rtp.dst);
 }
 
+/*
+ * Add both legs' RTP counters to t: a few additions per session, for the
+ * node's totals (metrics.c), without what mp_relay_stats formats.
+ */
+void mp_relay_add_totals(const struct mp_relay *relay,
+			 struct mp_media_totals *t)
+{
+	if (!relay || !t)
+		return;
+	for (int i = 0; i < 2; i++) {
+		const struct mp_leg *leg = &relay->leg[i];
+
+		t->rx_packets += leg->st.rx_packets;
+		t->tx_packets += leg->st.tx_packets;
+		t->rx_bytes += leg->st.rx_bytes;
+		t->tx_bytes += leg->st.tx_bytes;
+		t->lost += mp_rxs_lost(&leg->rxs);
+		t->dropped += leg->st.dropped;
+	}
+}
+
 /* Monotonic ms of the last valid RTP from either leg, 0 = none yet. */
 int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay)
 {

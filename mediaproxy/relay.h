@@ -74,6 +74,8 @@ int mp_relay_set_dscp(struct mp_relay *relay, unsigned dscp);
 uint16_t mp_relay_port(const struct mp_relay *relay, enum mp_leg_id leg);
 void mp_relay_stats(const struct mp_relay *relay, enum mp_leg_id leg,
 		    struct mp_leg_stats *st);
+void mp_relay_add_totals(const struct mp_relay *relay,
+			 struct mp_media_totals *t);
 int64_t mp_relay_last_rtp_ms(const struct mp_relay *relay);
 bool mp_relay_forwarded(const struct mp_relay *relay, enum mp_leg_id from,
 			struct mp_relay_fwd *fwd);

@@ -13,6 +13,7 @@
 #include "common/bus.h"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "mediaproxy/metrics.h"
 #include "mediaproxy/node.h"
 #include "mediaproxy/session.h"
 #include "mediaproxy/share.h"
@@ -54,6 +55,7 @@ static void session_destructor(void *arg)
 	list_unlink(&sess->xle);
 	sess->xc = mem_deref(sess->xc);
 	if (sess->node) {
+		mp_metrics_session_end(&sess->node->metrics, sess->relay);
 		mp_share_del(sess->node->share, sess->account);
 		if (sess->node->nsessions)
 			sess->node->nsessions--;
@@ -645,6 +647,7 @@ int mp_session_create(struct mp_session **sessp, struct mp_node *node,
 	/* counted from here on: the destructor undoes it */
 	sess->node = node;
 	node->nsessions++;
+	node->metrics.sessions++;
 	hash_append(node->sessions, hash_joaat_str(sess->id), &sess->he, sess);
 	sess->xcode = n.decoded;
 	if (n.decoded)

@@ -83,4 +83,12 @@ struct mp_leg_stats {
 	uint32_t jb_delay_ms;  /* jitter buffer delay of this stream */
 };
 
+/* RTP counters of a set of sessions, both legs summed (/metrics) */
+struct mp_media_totals {
+	uint64_t rx_packets, tx_packets; /* RTP from / to the peers */
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t lost;	  /* RFC 3550 cumulative loss of the received */
+	uint64_t dropped; /* malformed or from an unlatched source */
+};
+
 #endif /* MP_STATS_H */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,7 +22,9 @@
 #include <jansson.h>
 
 #include "common/bus.h"
+#include "common/metrics.h"
 #include "mediaproxy/libre.h"
+#include "mediaproxy/metrics.h"
 #include "mediaproxy/node.h"
 #include "proto/proto.h"
 
@@ -48,6 +51,7 @@ struct fixture {
 };
 
 static struct fixture fx;
+static char metrics_listen[64]; /* for the next node_up, "" = none */
 
 static void client_readable(int flags, void *arg)
 {
@@ -139,24 +143,33 @@ static int64_t stat_of(const char *leg, const char *key)
 	return json_integer_value(json_object_get(st, key));
 }
 
+static void test_conf(struct mp_conf *conf, int64_t port_min, int64_t port_max,
+		      int64_t xcode_budget)
+{
+	char err[256];
+
+	assert_int_equal(mp_conf_load(conf, NULL, err, sizeof(err)), 0);
+	snprintf(conf->node_id, sizeof(conf->node_id), "mp-unit");
+	snprintf(conf->bus_listen, sizeof(conf->bus_listen), "%s", REP_URL);
+	snprintf(conf->signaling_url, sizeof(conf->signaling_url), "%s",
+		 PULL_URL);
+	conf->port_min = port_min;
+	conf->port_max = port_max;
+	conf->rtp_timeout_s = 1;
+	conf->heartbeat_ms = 100;
+	conf->xcode_budget = xcode_budget;
+	conf->log_level = SW_LOG_WARN;
+	snprintf(conf->metrics_listen, sizeof(conf->metrics_listen), "%s",
+		 metrics_listen);
+}
+
 static void node_up(int64_t port_min, int64_t port_max, int64_t xcode_budget)
 {
 	struct mp_conf conf;
-	char err[256];
 
 	memset(&fx, 0, sizeof(fx));
 	tmr_init(&fx.guard);
-	assert_int_equal(mp_conf_load(&conf, NULL, err, sizeof(err)), 0);
-	snprintf(conf.node_id, sizeof(conf.node_id), "mp-unit");
-	snprintf(conf.bus_listen, sizeof(conf.bus_listen), "%s", REP_URL);
-	snprintf(conf.signaling_url, sizeof(conf.signaling_url), "%s",
-		 PULL_URL);
-	conf.port_min = port_min;
-	conf.port_max = port_max;
-	conf.rtp_timeout_s = 1;
-	conf.heartbeat_ms = 100;
-	conf.xcode_budget = xcode_budget;
-	conf.log_level = SW_LOG_WARN;
+	test_conf(&conf, port_min, port_max, xcode_budget);
 
 	assert_int_equal(sw_bus_alloc(&fx.bus), 0);
 	assert_int_equal(
@@ -202,6 +215,34 @@ static int teardown(void **state)
 	(void)unlink(REP_URL + 6);
 	(void)unlink(PULL_URL + 6);
 	return 0;
+}
+
+/* the node's metrics as rendered now (static buffer, one at a time) */
+static const char *metrics_text(void)
+{
+	static char text[16384];
+	struct sw_mtext t = {0};
+
+	mp_metrics_render(&t, fx.node);
+	assert_false(t.oom);
+	assert_non_null(t.buf);
+	snprintf(text, sizeof(text), "%s", t.buf);
+	sw_mt_free(&t);
+	return text;
+}
+
+/* the text holds the line "sample value" */
+static void assert_metric(const char *text, const char *sample, long long v)
+{
+	char line[256];
+	const char *p;
+
+	snprintf(line, sizeof(line), "%s %lld\n", sample, v);
+	p = strstr(text, line);
+	if (!p || (p != text && p[-1] != '\n')) {
+		fprintf(stderr, "%s", text);
+		fail_msg("no line '%s %lld'", sample, v);
+	}
 }
 
 static void ping_and_heartbeat(void **state)
@@ -336,6 +377,8 @@ static void bad_requests(void **state)
 
 static void capacity_ports_and_budget(void **state)
 {
+	const char *text;
+
 	(void)state;
 	/* 4 pairs: two sessions */
 	node_up(30950, 30957, 1);
@@ -373,6 +416,34 @@ static void capacity_ports_and_budget(void **state)
 	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S3 "\",\"a\":{\"codec\":"
 				    "\"PCMA\"},\"b\":{\"codec\":\"G729\"}}");
 	assert_string_equal(fx.type, "media.offer.reply");
+
+	/* what /metrics says of it */
+	text = metrics_text();
+	assert_metric(text, "tandem_media_sessions_active", 2);
+	assert_metric(text, "tandem_media_sessions_total", 3);
+	assert_metric(text, "tandem_media_transcoded_sessions_active", 1);
+	assert_metric(text, "tandem_media_decoded_sessions_active", 1);
+	assert_metric(text, "tandem_media_xcode_budget", 1);
+	assert_metric(text, "tandem_media_port_pairs", 4);
+	assert_metric(text, "tandem_media_port_pairs_free", 0);
+	assert_metric(
+	    text, "tandem_media_capacity_refusals_total{reason=\"ports\"}", 1);
+	assert_metric(
+	    text,
+	    "tandem_media_capacity_refusals_total{reason=\"xcode_budget\"}", 2);
+	assert_metric(
+	    text, "tandem_media_capacity_refusals_total{reason=\"draining\"}",
+	    0);
+	assert_metric(
+	    text, "tandem_media_bus_requests_total{type=\"media.offer\"}", 5);
+	assert_metric(
+	    text, "tandem_media_bus_requests_total{type=\"media.update\"}", 1);
+	assert_metric(
+	    text, "tandem_media_bus_requests_total{type=\"health.ping\"}", 1);
+	assert_metric(text, "tandem_media_offer_seconds_count", 5);
+	assert_metric(text, "tandem_media_offer_seconds_bucket{le=\"+Inf\"}",
+		      5);
+	assert_metric(text, "tandem_media_draining", 0);
 	node_down();
 }
 
@@ -390,6 +461,7 @@ static int udp_peer(uint16_t port)
 static void rtp_through_and_timeout(void **state)
 {
 	uint8_t pkt[172];
+	const char *text;
 	struct sa dst;
 	int fa, fb;
 	int64_t pa;
@@ -432,6 +504,17 @@ static void rtp_through_and_timeout(void **state)
 		json_object_get(json_object_get(fx.body, "stats"), "a"),
 		"remote")),
 	    "127.0.0.1:30990");
+	text = metrics_text();
+	assert_metric(text, "tandem_media_sessions_active", 1);
+	assert_metric(text, "tandem_media_packets_total{direction=\"in\"}", 19);
+	assert_metric(text, "tandem_media_packets_total{direction=\"out\"}",
+		      19);
+	assert_metric(text, "tandem_media_bytes_total{direction=\"in\"}",
+		      19 * 172);
+	assert_metric(text, "tandem_media_bytes_total{direction=\"out\"}",
+		      19 * 172);
+	assert_metric(text, "tandem_media_packets_lost_total", 1);
+	assert_metric(text, "tandem_media_transcoded_sessions_active", 0);
 
 	/* not answered yet: silence is judged by the hold timeout (3600 s) */
 	run(1500);
@@ -452,8 +535,94 @@ static void rtp_through_and_timeout(void **state)
 	assert_int_equal(fx.node->nsessions, 0);
 	assert_int_equal(mp_ports_free_count(&fx.node->ports), 15);
 
+	/* the session ended: its packets still count */
+	text = metrics_text();
+	assert_metric(text, "tandem_media_sessions_active", 0);
+	assert_metric(text, "tandem_media_sessions_total", 1);
+	assert_metric(text, "tandem_media_packets_total{direction=\"in\"}", 19);
+	assert_metric(text, "tandem_media_packets_total{direction=\"out\"}",
+		      19);
+	assert_metric(text, "tandem_media_bytes_total{direction=\"out\"}",
+		      19 * 172);
+	assert_metric(text, "tandem_media_packets_lost_total", 1);
+
 	close(fa);
 	close(fb);
+	node_down();
+}
+
+/* a TCP listener on a free loopback port */
+static int tcp_listener(int *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* GET /metrics from port: the whole response into out */
+static void scrape(int port, char *out, size_t size)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	size_t len = 0;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(send(fd, req, sizeof(req) - 1, 0),
+			 (ssize_t)sizeof(req) - 1);
+	while ((n = recv(fd, out + len, size - 1 - len, 0)) > 0)
+		len += (size_t)n;
+	out[len] = '\0';
+	close(fd);
+}
+
+static void metrics_served_on_tick(void **state)
+{
+	static char resp[16384];
+	struct mp_node *node = NULL;
+	struct mp_conf conf;
+	int fd, port;
+
+	(void)state;
+	/* metrics_listen in use: the node does not start */
+	fd = tcp_listener(&port);
+	snprintf(metrics_listen, sizeof(metrics_listen), "127.0.0.1:%d", port);
+	test_conf(&conf, 30950, 30999, 2);
+	assert_int_not_equal(mp_node_alloc(&node, &conf, NULL), 0);
+	assert_null(node);
+	close(fd);
+
+	/* free: served from the start, then as of the last tick */
+	node_up(30950, 30999, 2);
+	metrics_listen[0] = '\0';
+	scrape(port, resp, sizeof(resp));
+	assert_true(strncmp(resp, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	assert_non_null(strstr(resp, "\ntandem_media_sessions_active 0\n"));
+	assert_non_null(strstr(resp, "\ntandem_media_port_pairs_free 25\n"));
+
+	request(SW_MSG_MEDIA_OFFER, "{\"session\":\"" S1 "\",\"a\":{},"
+				    "\"b\":{}}");
+	assert_string_equal(fx.type, "media.offer.reply");
+	run(1200);
+	scrape(port, resp, sizeof(resp));
+	assert_non_null(strstr(resp, "\ntandem_media_sessions_active 1\n"));
+	assert_non_null(strstr(resp, "\ntandem_media_sessions_total 1\n"));
+	assert_non_null(strstr(resp, "\ntandem_media_port_pairs_free 23\n"));
+	assert_non_null(strstr(
+	    resp,
+	    "\ntandem_media_bus_requests_total{type=\"media.offer\"} 1\n"));
 	node_down();
 }
 
@@ -465,6 +634,7 @@ int main(void)
 	    cmocka_unit_test(bad_requests),
 	    cmocka_unit_test(capacity_ports_and_budget),
 	    cmocka_unit_test(rtp_through_and_timeout),
+	    cmocka_unit_test(metrics_served_on_tick),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
