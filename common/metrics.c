@@ -493,9 +493,12 @@ static int listen_on(const char *hostport, char *err, size_t errsz)
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (bind(fd, &a.sa, alen) || listen(fd, 64)) {
+		int e = errno;
+
 		snprintf(err, errsz, "metrics_listen %s: %s", hostport,
-			 strerror(errno));
+			 strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	return fd;
@@ -518,10 +521,12 @@ int sw_metrics_start(struct sw_metrics **mp, const char *hostport, char *err,
 	for (size_t i = 0; i < SW_METRICS_CONNS; i++)
 		m->conns[i].fd = -1;
 	m->stop_pipe[0] = m->stop_pipe[1] = -1;
+	errno = 0;
 	m->listen_fd = listen_on(hostport, err, errsz);
 	if (m->listen_fd < 0) {
+		e = errno ? errno : EINVAL;
 		free(m);
-		return EADDRNOTAVAIL;
+		return e;
 	}
 	if (pipe2(m->stop_pipe, O_CLOEXEC)) {
 		e = errno;

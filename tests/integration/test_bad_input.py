@@ -326,15 +326,18 @@ BAD_ADDRESSES = {
                    ("bus_control", "tcp://127.0.0.1:99999"),
                    ("billing_url", "tcp://127.0.0.1:70000"),
                    ("media_nodes",
-                    "tcp://127.0.0.1:7621,tcp://127.0.0.1:124536")],
+                    "tcp://127.0.0.1:7621,tcp://127.0.0.1:124536"),
+                   ("metrics_listen", "127.0.0.1:124536")],
     "mediaproxyd": [("bus_listen", "tcp://127.0.0.1:124536"),
                     ("signaling_url", "tcp://127.0.0.1:65536"),
                     ("rtp_ip", "10.0.0.256"),
-                    ("rtp_advertise_ip", "pbx.example")],
+                    ("rtp_advertise_ip", "pbx.example"),
+                    ("metrics_listen", "0.0.0.0")],
     "billingd": [("http_listen", "127.0.0.1:124536"),
                  ("http_listen", "127.0.0.1"),
                  ("bus_listen", "tcp://127.0.0.1:124536"),
-                 ("signaling_url", "tcp://127.0.0.1:99999")],
+                 ("signaling_url", "tcp://127.0.0.1:99999"),
+                 ("metrics_listen", "metrics.example:9643")],
 }
 
 
