@@ -5,6 +5,7 @@ HTTP API matches what sipp holds: answered calls up, media sessions, and
 after the calls the counters of attempts and final codes."""
 
 import json
+import re
 import shutil
 import subprocess
 import urllib.parse
@@ -131,4 +132,16 @@ def test_prometheus_scrapes_every_daemon(stack):
     assert _one(prom_port, "tandem_signaling_billing_auth_seconds_count") \
         == HELD
     assert _one(prom_port, 'tandem_signaling_media_nodes{state="online"}') == 1
+
+    # the Grafana dashboard: every query valid, every series it reads there
+    dash = json.loads((it.REPO / "deploy/grafana/tandem-dashboard.json")
+                      .read_text())
+    exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    assert len(exprs) >= 25
+    for e in exprs:
+        _prom_query(prom_port, e)
+    for name in sorted({n for e in exprs
+                        for n in re.findall(r"tandem_[a-z_]+", e)}):
+        assert _prom_query(prom_port, f'count({{__name__="{name}"}})'), \
+            f"the dashboard reads {name}, which no daemon serves"
     gw.quit()
