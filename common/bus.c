@@ -443,6 +443,43 @@ int sw_bus_url_hostport(const char *url, char *host, size_t size, int *portp)
 	return *host && *portp >= 0 ? 0 : EINVAL;
 }
 
+/** Call h for each URL of a comma-separated list, in order. */
+int sw_bus_url_each(const char *list, sw_bus_url_h *h, void *arg)
+{
+	char *buf = strdup(list ? list : ""), *tok, *save = NULL;
+	int ret = 0;
+
+	if (!buf)
+		return ENOMEM;
+	for (tok = strtok_r(buf, ", \t", &save); tok && !ret;
+	     tok = strtok_r(NULL, ", \t", &save))
+		ret = h(tok, arg);
+	free(buf);
+	return ret;
+}
+
+struct list_check {
+	bool insecure, pki;
+	char *err;
+	size_t errsz;
+};
+
+static int list_check_one(const char *url, void *arg)
+{
+	struct list_check *c = arg;
+
+	return sw_bus_url_check(url, c->insecure, c->pki, c->err, c->errsz);
+}
+
+/** Every URL of a comma-separated list checked by sw_bus_url_check. */
+int sw_bus_url_list_check(const char *list, bool insecure, bool pki, char *err,
+			  size_t errsz)
+{
+	struct list_check c = {insecure, pki, err, errsz};
+
+	return sw_bus_url_each(list, list_check_one, &c);
+}
+
 /*
  * Check a bus URL from a config file: a scheme nng knows, a host and a
  * port for tcp, a pki directory for tls+tcp://, and no plain tcp:// off

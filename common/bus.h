@@ -60,6 +60,12 @@ bool sw_bus_url_local(const char *url);
 int sw_bus_url_hostport(const char *url, char *host, size_t size, int *portp);
 int sw_bus_url_check(const char *url, bool insecure, bool pki, char *err,
 		     size_t errsz);
+/* each URL of a comma-separated list (blanks around them ignored); h
+ * returning non-zero stops the walk with that value */
+typedef int(sw_bus_url_h)(const char *url, void *arg);
+int sw_bus_url_each(const char *list, sw_bus_url_h *h, void *arg);
+int sw_bus_url_list_check(const char *list, bool insecure, bool pki, char *err,
+			  size_t errsz);
 int sw_bus_set_pki(struct sw_bus *bus, const char *dir, char *err,
 		   size_t errsz);
 bool sw_bus_pipe_open(uint32_t pipe);

@@ -17,7 +17,9 @@ const struct sw_conf_item mp_conf_table[] = {
     {"bus_listen", SW_CONF_STR, F(bus_listen), "tcp://127.0.0.1:7621", 1, 256,
      "REP URL signalingd dials for media.* requests"},
     {"signaling_url", SW_CONF_STR, F(signaling_url), "tcp://127.0.0.1:7601", 1,
-     256, "signalingd's PULL URL for heartbeats and events"},
+     1023,
+     "signalingd PULL URLs (comma-separated: every signalingd this node "
+     "serves) for heartbeats and events"},
     {"bus_pki", SW_CONF_STR, F(bus_pki), "", 0, 256,
      "certificate directory (tandemctl pki issue) for tls+tcp:// URLs"},
     {"bus_insecure", SW_CONF_BOOL, F(bus_insecure), "0", 0, 0,
@@ -85,8 +87,8 @@ int mp_conf_load(struct mp_conf *conf, const char *path, char *err,
 		sw_conf_key_error(err, errsz, path, "bus_listen", msg);
 		return EINVAL;
 	}
-	if (sw_bus_url_check(c.signaling_url, c.bus_insecure, *c.bus_pki, msg,
-			     sizeof(msg))) {
+	if (sw_bus_url_list_check(c.signaling_url, c.bus_insecure, *c.bus_pki,
+				  msg, sizeof(msg))) {
 		sw_conf_key_error(err, errsz, path, "signaling_url", msg);
 		return EINVAL;
 	}

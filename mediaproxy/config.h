@@ -21,10 +21,10 @@
 struct mp_conf {
 	char node_id[65];
 	char bus_listen[257];
-	char bus_pki[257]; /* tandemctl pki host dir, "" = none */
-	bool bus_insecure; /* plain tcp:// off loopback allowed */
-	char signaling_url[257];
-	char metrics_listen[65]; /* host:port of /metrics, "" = none */
+	char bus_pki[257];	  /* tandemctl pki host dir, "" = none */
+	bool bus_insecure;	  /* plain tcp:// off loopback allowed */
+	char signaling_url[1024]; /* comma-separated */
+	char metrics_listen[65];  /* host:port of /metrics, "" = none */
 	char rtp_ip[65];
 	char rtp_advertise_ip[65]; /* "" = rtp_ip */
 	int64_t port_min;

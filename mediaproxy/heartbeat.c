@@ -88,12 +88,12 @@ static void beat(void *arg)
 	tmr_start(&hb->tmr, (uint64_t)hb->node->conf.heartbeat_ms, beat, hb);
 
 	measure(hb);
-	if (!hb->node->sig)
+	if (!hb->node->nsig)
 		return;
 	body = mp_heartbeat_body(hb);
 	if (!body)
 		return;
-	err = sw_bus_push(hb->node->sig, SW_MSG_NODE_HEARTBEAT, body);
+	err = mp_node_push(hb->node, SW_MSG_NODE_HEARTBEAT, body);
 	if (err && !hb->warned) {
 		sw_warn("heartbeat to %s not sent: %s",
 			hb->node->conf.signaling_url, strerror(err));

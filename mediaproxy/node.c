@@ -179,6 +179,46 @@ static int hup_setup(struct mp_node *node)
 	return err;
 }
 
+/* one PUSH peer toward a signalingd of signaling_url */
+static int dial_sig(const char *url, void *arg)
+{
+	struct mp_node *node = arg;
+	int err;
+
+	if (node->nsig == MP_SIG_MAX) {
+		sw_err("signaling_url: more than %d signalingd", MP_SIG_MAX);
+		return E2BIG;
+	}
+	err = sw_bus_dial_push(&node->sig[node->nsig], node->bus, url,
+			       SW_ROLE_SIGNALING, NULL);
+	if (err) {
+		sw_err("dial %s: %s", url, strerror(err));
+		return err;
+	}
+	node->nsig++;
+	return 0;
+}
+
+/*
+ * Push a message to every signalingd the node serves (body stolen): a
+ * heartbeat so that each can use the node, an event so that the one whose
+ * call it is gets it (the others know no such session and drop it).
+ * Returns the first error, or ENOTCONN with no signalingd at all.
+ */
+int mp_node_push(struct mp_node *node, const char *type, json_t *body)
+{
+	int first = node && node->nsig ? 0 : ENOTCONN;
+
+	for (size_t i = 0; node && i < node->nsig; i++) {
+		int e = sw_bus_push(node->sig[i], type, json_incref(body));
+
+		if (e && !first)
+			first = e;
+	}
+	json_decref(body);
+	return first;
+}
+
 /*
  * Bring a node up: port range, bus listener, PUSH peer to signalingd,
  * heartbeat, metrics_listen, timeout tick, SIGHUP reload.  conf is
@@ -270,12 +310,9 @@ int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		sw_err("listen on %s: %s", conf->bus_listen, strerror(err));
 		goto out;
 	}
-	err = sw_bus_dial_push(&node->sig, node->bus, conf->signaling_url,
-			       SW_ROLE_SIGNALING, NULL);
-	if (err) {
-		sw_err("dial %s: %s", conf->signaling_url, strerror(err));
+	err = sw_bus_url_each(conf->signaling_url, dial_sig, node);
+	if (err)
 		goto out;
-	}
 	err = fd_listen(sw_bus_fd(node->bus), FD_READ, bus_readable, node);
 	if (err) {
 		sw_err("bus fd: %s", strerror(err));
@@ -335,7 +372,7 @@ void mp_node_free(struct mp_node *node)
 	if (node->bus)
 		sw_bus_free(node->bus); /* closes the peer too */
 	node->bus = NULL;
-	node->sig = NULL;
+	node->nsig = 0;
 	if (node->hup_pipe[0] >= 0) {
 		fd_close(node->hup_pipe[0]);
 		(void)close(node->hup_pipe[0]);

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "mediaproxy/libre.h"
 
 #include "mediaproxy/config.h"
@@ -30,11 +32,15 @@ struct sw_bus;
 struct sw_bus_peer;
 struct mp_heartbeat;
 
+#define MP_SIG_MAX 16 /* signalingd a node serves at most */
+
 struct mp_node {
 	struct mp_conf conf;
-	char conf_path[512];	 /* "" = defaults only */
-	struct sw_bus *bus;	 /* owned */
-	struct sw_bus_peer *sig; /* owned by bus: PUSH to signalingd */
+	char conf_path[512];		     /* "" = defaults only */
+	struct sw_bus *bus;		     /* owned */
+	struct sw_bus_peer *sig[MP_SIG_MAX]; /* owned by bus: PUSH to each
+						signalingd of signaling_url */
+	size_t nsig;
 	struct mp_ports ports;
 	struct sa laddr;	/* rtp_ip, port 0 */
 	struct hash *sessions;	/* owned: mp_session by id */
@@ -64,6 +70,7 @@ struct mp_node {
 int mp_node_alloc(struct mp_node **nodep, const struct mp_conf *conf,
 		  const char *conf_path);
 void mp_node_free(struct mp_node *node);
+int mp_node_push(struct mp_node *node, const char *type, json_t *body);
 void mp_node_reload(struct mp_node *node);
 void mp_node_on_signal(int sig);
 int64_t mp_node_uptime_s(const struct mp_node *node);

@@ -303,12 +303,7 @@ static void push_event(struct mp_session *sess, json_t *body)
 		sw_cerr(sess->id, "media.event: out of memory");
 		return;
 	}
-	if (!node || !node->sig) {
-		json_decref(body);
-		err = ENOTCONN;
-	} else {
-		err = sw_bus_push(node->sig, SW_MSG_MEDIA_EVENT, body);
-	}
+	err = mp_node_push(node, SW_MSG_MEDIA_EVENT, body);
 	if (err)
 		sw_cwarn(sess->id, "media.event not sent: %s", strerror(err));
 }
@@ -853,10 +848,7 @@ static void push_timeout(struct mp_session *sess, int64_t idle_ms)
 		sw_cerr(sess->id, "rtp_timeout event: out of memory");
 		return;
 	}
-	err = node->sig ? sw_bus_push(node->sig, SW_MSG_MEDIA_EVENT, body)
-			: ENOTCONN;
-	if (!node->sig)
-		json_decref(body);
+	err = mp_node_push(node, SW_MSG_MEDIA_EVENT, body);
 	if (err) {
 		sw_cwarn(sess->id, "rtp_timeout event not sent: %s",
 			 strerror(err));

@@ -69,7 +69,7 @@ static int check_urls(const struct sg_config *cfg, const char *path, char *err,
 		    {"bus_control", cfg->bus_control},
 		    {"billing_url", cfg->billing_url}};
 	bool pki = cfg->bus_pki[0] != '\0';
-	char buf[1024], msg[400], *tok, *save = NULL;
+	char msg[400];
 
 	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
 		if (sw_bus_url_check(urls[i].url, cfg->bus_insecure, pki, msg,
@@ -78,14 +78,10 @@ static int check_urls(const struct sg_config *cfg, const char *path, char *err,
 			return EINVAL;
 		}
 	}
-	snprintf(buf, sizeof(buf), "%s", cfg->media_nodes);
-	for (tok = strtok_r(buf, ", ", &save); tok;
-	     tok = strtok_r(NULL, ", ", &save)) {
-		if (sw_bus_url_check(tok, cfg->bus_insecure, pki, msg,
-				     sizeof(msg))) {
-			sw_conf_key_error(err, errsz, path, "media_nodes", msg);
-			return EINVAL;
-		}
+	if (sw_bus_url_list_check(cfg->media_nodes, cfg->bus_insecure, pki, msg,
+				  sizeof(msg))) {
+		sw_conf_key_error(err, errsz, path, "media_nodes", msg);
+		return EINVAL;
 	}
 	return 0;
 }

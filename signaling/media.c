@@ -138,23 +138,24 @@ static struct sg_media_node *node_add(struct sg_media *m, const char *id,
 	return n;
 }
 
+static int add_static(const char *url, void *arg)
+{
+	node_add(arg, url, url, true);
+	return 0;
+}
+
 /* Create the pool with the static nodes of "url1,url2,...". */
 int sg_media_alloc(struct sg_media **mp, struct sw_bus *bus,
 		   const char *static_urls)
 {
 	struct sg_media *m;
-	char buf[1024], *tok, *save = NULL;
-
 	if (!mp || !bus)
 		return EINVAL;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ENOMEM;
 	m->bus = bus;
-	snprintf(buf, sizeof(buf), "%s", static_urls ? static_urls : "");
-	for (tok = strtok_r(buf, ", ", &save); tok;
-	     tok = strtok_r(NULL, ", ", &save))
-		node_add(m, tok, tok, true);
+	(void)sw_bus_url_each(static_urls, add_static, m);
 	*mp = m;
 	return 0;
 }
