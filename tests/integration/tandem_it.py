@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+import types
 from fractions import Fraction
 from pathlib import Path
 
@@ -868,6 +869,35 @@ class Stack:
         return wait_for(online, timeout, "signalingd to see mediaproxyd "
                         "online (node.heartbeat)", interval=0.2)
 
+    def add_signalingd(self, name="sg2"):
+        """Another signalingd (node id name) on ports and a spool of its
+        own, sharing the database, billingd and the media nodes; started
+        and answering health.ping.  Returns its ports and URLs."""
+        bus = "tls+tcp" if self.tls else "tcp"
+        sg = types.SimpleNamespace(
+            name=name, sip_port=self.one(),
+            events=f"{bus}://127.0.0.1:{self.one()}",
+            control=f"{bus}://127.0.0.1:{self.one()}",
+            spool=self.dir / f"spool-{name}")
+        sg.spool.mkdir(exist_ok=True)
+        items = self.conf_items("signalingd")
+        items.update({"node_id": name,
+                      "sip_listen": f"127.0.0.1:{sg.sip_port}",
+                      "bus_events": sg.events, "bus_control": sg.control,
+                      "spool_dir": str(sg.spool)})
+        conf = self.dir / f"{name}.conf"
+        conf.write_text("".join(f"{k} {v}\n" for k, v in items.items()))
+        if self.tls:
+            TLS_PROBE[sg.control] = TLS_PROBE[self.sg_control]
+        sg.proc = Proc(name, [binary("signalingd"), "-F", "-f", conf],
+                       self.dir / f"{name}.log", env=SAN_ENV, cwd=self.dir)
+        sg.proc.start()
+        self.daemons[name] = sg.proc
+        self.procs.append(sg.proc)
+        wait_for(lambda: sg.proc.alive() and ping(sg.control, timeout_ms=500),
+                 30, f"{name} health.ping on {sg.control}", interval=0.2)
+        return sg
+
     def start_all(self):
         self.start_daemon("billingd")
         self.start_daemon("signalingd")
@@ -920,7 +950,8 @@ class Stack:
         for p in reversed(self.procs):
             if isinstance(p, Sipp):
                 p.stop(signal.SIGUSR1, timeout=5)
-        for name in ("signalingd", "mediaproxyd", "billingd"):
+        extra = [n for n in self.daemons if n not in DAEMONS]
+        for name in (*extra, "signalingd", "mediaproxyd", "billingd"):
             p = self.daemons.get(name)
             if p is not None and p.p is not None:
                 was_alive = p.alive()
