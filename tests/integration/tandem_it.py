@@ -1097,3 +1097,35 @@ class Capture(Proc):
         if r.returncode:
             raise ItError(f"tshark -r failed: {r.stderr}")
         return len([l for l in r.stdout.splitlines() if l.strip()])
+
+
+def build_debs(workdir):
+    """dpkg-buildpackage -b on a copy of the tree (what git tracks, plus the
+    web manager's built files when there are any), as a build host would:
+    {package: .deb path}, the -dbgsym packages aside."""
+    workdir = Path(workdir)
+    src = workdir / "tandem"
+    files = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard"], capture_output=True, check=True).stdout
+    for rel in filter(None, files.decode().split("\0")):
+        f = REPO / rel
+        if not f.is_file():
+            continue  # deleted in the work tree
+        out = src / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, out)
+    web = REPO / "billingd/web/public"
+    if (web / "app.js").exists():
+        shutil.copytree(web, src / "billingd/web/public", dirs_exist_ok=True)
+    # not the variables of a make that runs the tests (SAN=1...)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SAN", "BUILD")}
+    r = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b", "-j2"],
+                       cwd=src, capture_output=True, text=True, timeout=1200,
+                       env=env)
+    if r.returncode:
+        raise ItError("dpkg-buildpackage failed:\n"
+                      + (r.stdout + r.stderr)[-6000:])
+    return {p.name.split("_")[0]: p for p in workdir.glob("*.deb")
+            if not p.name.split("_")[0].endswith("-dbgsym")}
