@@ -17,6 +17,7 @@
 #include "billingd/alarm.h"
 #include "billingd/apiq.h"
 #include "billingd/daemon.h"
+#include "billingd/sgpeers.h"
 #include "common/bus.h"
 #include "common/envelope.h"
 #include "common/log.h"
@@ -30,18 +31,24 @@ struct cpu_sample {
 	unsigned long long busy, total;
 };
 
+/* what one signalingd said at the last check */
+struct sg_seen {
+	json_t *health;	    /* its last health.ping body, or NULL */
+	uint64_t started;   /* its calls_started then */
+	int64_t started_ms; /* monotonic time of that answer */
+	double cps;	    /* calls per second between the last two */
+};
+
 struct bd_alarms {
 	struct bd *bd;	   /* borrowed */
 	struct bd_apiq *q; /* owned: one worker */
 	struct tmr tmr;
 	unsigned tick;
-	bool busy;	       /* a check is on its way */
-	struct check *asking;  /* waiting for signalingd's answer */
-	struct cpu_sample cpu; /* the worker's */
-	json_t *health;	       /* signalingd's last health.ping body, or NULL */
-	uint64_t started;      /* its calls_started then */
-	int64_t started_ms;    /* monotonic time of that answer */
-	double cps;	       /* calls per second between the last two */
+	bool busy;		      /* a check is on its way */
+	struct check *asking;	      /* waiting for signalingd's answers */
+	struct cpu_sample cpu;	      /* the worker's */
+	struct sg_seen sg[BD_SG_MAX]; /* per signalingd, signaling_url order */
+	size_t nsg;
 };
 
 /* one check: built on the loop, run on the worker, logged on the loop */
@@ -52,7 +59,7 @@ struct check {
 	bool db;	  /* database and host rules too */
 	json_t *full;	  /* signalingd: routing gateways at their limit */
 	json_t *longest;  /* signalingd: the longest call, or null */
-	json_int_t calls; /* signalingd: calls up */
+	json_int_t calls; /* signalingd: calls up (all of them) */
 	json_t *asr_feed; /* stats.asr for signalingd, or NULL */
 	json_t *hosts;	  /* [{node, host}] of signalingd and media nodes */
 	json_t *raised, *cleared; /* the worker's result */
@@ -67,7 +74,20 @@ static void add(json_t *found, const char *kind, const char *severity,
 {
 	char msg[512];
 	va_list ap;
+	size_t i;
+	json_t *o;
 
+	/* several signalingd report the same condition: one alarm (the
+	 * alarms table holds one active row per kind and subject) */
+	json_array_foreach(found, i, o)
+	{
+		if (!strcmp(json_string_value(json_object_get(o, "kind")) ?: "",
+			    kind) &&
+		    !strcmp(json_string_value(json_object_get(o, "subject"))
+				?: "",
+			    subject))
+			return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -596,12 +616,14 @@ static void check_free(struct check *c)
 	free(c);
 }
 
-static void feed_h(int err, const struct sw_env *env, void *arg)
+static void feed_h(const struct bd_sg_reply *r, size_t n, void *arg)
 {
 	(void)arg;
-	if (err || (env && !strcmp(env->type, SW_MSG_ERROR)))
-		sw_debug("stats.asr not taken by signalingd: %s",
-			 err ? strerror(err) : "error reply");
+	for (size_t i = 0; i < n; i++)
+		if (!bd_sg_reply_ok(&r[i]))
+			sw_debug("stats.asr not taken by signalingd %s: %s",
+				 bd_sg_reply_name(&r[i]),
+				 r[i].err ? strerror(r[i].err) : "error reply");
 }
 
 static void done(void *arg)
@@ -611,7 +633,7 @@ static void done(void *arg)
 	json_t *o;
 
 	if (c->asr_feed && !c->a->bd->draining) {
-		(void)sw_bus_request(NULL, c->a->bd->sg, SW_MSG_STATS_ASR,
+		(void)bd_sgpeers_all(c->a->bd->sgpeers, SW_MSG_STATS_ASR,
 				     c->asr_feed, HEALTH_TIMEOUT_MS, feed_h,
 				     NULL);
 		c->asr_feed = NULL; /* the bus took it */
@@ -635,17 +657,16 @@ static void done(void *arg)
 }
 
 /*
- * Mapping gateways whose INVITEs signalingd refused at admission (CPS or
- * concurrency caps, health.ping "refused") since the previous answer: one
- * `admission_refused` alarm each, cleared by the first check without new
- * refusals.  prev: the previous by_gateway object (NULL = none yet).
+ * Mapping gateways whose INVITEs a signalingd refused at admission (CPS or
+ * concurrency caps, health.ping "refused") since its previous answer, added
+ * to acc {gateway: refusals}.  prev: the previous by_gateway object (NULL =
+ * none yet).
  */
-static void refused_rules(struct check *c, const json_t *prev, json_t *now)
+static void refused_count(json_t *acc, const json_t *prev, json_t *now)
 {
 	const char *name;
 	json_t *v;
 
-	json_array_append_new(c->covered, json_string("admission_refused"));
 	json_object_foreach(now, name, v)
 	{
 		json_int_t before =
@@ -653,99 +674,175 @@ static void refused_rules(struct check *c, const json_t *prev, json_t *now)
 		json_int_t n = json_integer_value(v);
 
 		if (prev && n > before)
-			add(c->found, "admission_refused", "major", name,
-			    "mapping gateway %s: %lld INVITEs refused at "
-			    "admission (CPS or concurrency cap) since the "
-			    "last check",
-			    name, (long long)(n - before));
+			json_object_set_new(
+			    acc, name,
+			    json_integer(
+				json_integer_value(json_object_get(acc, name)) +
+				n - before));
 	}
 }
 
-static void health_h(int err, const struct sw_env *env, void *arg)
+/* one `admission_refused` alarm per mapping gateway of acc, cleared by the
+ * first check without new refusals */
+static void refused_rules(struct check *c, json_t *acc)
 {
-	struct check *c = arg;
-	const json_t *body = env ? env->body : NULL;
-	size_t i;
-	json_t *o;
+	const char *name;
+	json_t *v;
 
-	c->a->asking = NULL;
-	json_array_append_new(c->covered, json_string("signalingd_down"));
-	if (!err && env && strcmp(env->type, SW_MSG_ERROR))
-		refused_rules(
-		    c,
-		    json_object_get(json_object_get(c->a->health, "refused"),
-				    "by_gateway"),
-		    json_object_get(json_object_get(body, "refused"),
-				    "by_gateway"));
-	json_decref(c->a->health);
-	c->a->health = NULL;
-	if (!err && env && strcmp(env->type, SW_MSG_ERROR)) {
-		struct bd_alarms *a = c->a;
-		json_int_t st =
-		    json_integer_value(json_object_get(body, "calls_started"));
-		int64_t now = sw_time_mono_ms();
-
-		a->health = json_deep_copy(body);
-		a->cps = a->started_ms && now > a->started_ms &&
-				 (uint64_t)st >= a->started
-			     ? (double)((uint64_t)st - a->started) * 1000.0 /
-				   (double)(now - a->started_ms)
-			     : 0;
-		a->started = (uint64_t)st;
-		a->started_ms = now;
+	json_object_foreach(acc, name, v)
+	{
+		add(c->found, "admission_refused", "major", name,
+		    "mapping gateway %s: %lld INVITEs refused at "
+		    "admission (CPS or concurrency cap) since the "
+		    "last check",
+		    name, (long long)json_integer_value(v));
 	}
-	if (err || !env || !strcmp(env->type, SW_MSG_ERROR)) {
-		add(c->found, "signalingd_down", "critical", "signalingd",
-		    "signalingd does not answer health.ping: %s",
-		    err ? strerror(err) : "error reply");
-	} else {
-		json_array_append_new(c->covered,
-				      json_string("media_node_lost"));
-		json_array_append_new(c->covered,
-				      json_string("vendor_unreachable"));
-		json_array_foreach(json_object_get(body, "media_nodes"), i, o)
-		{
-			const char *id =
-			    json_string_value(json_object_get(o, "node_id"));
+}
 
-			if (id && !json_is_true(json_object_get(o, "online")))
-				add(c->found, "media_node_lost", "critical", id,
-				    "media node %s sends no heartbeat", id);
-		}
-		json_array_append_new(c->covered, json_string("capacity"));
-		json_array_append_new(c->covered, json_string("long_call"));
-		c->hosts = json_array();
-		if (json_is_object(json_object_get(body, "host")))
+/* keep what signalingd i said (the dashboard's figures) */
+static void seen_update(struct sg_seen *seen, const json_t *body)
+{
+	json_int_t st =
+	    json_integer_value(json_object_get(body, "calls_started"));
+	int64_t now = sw_time_mono_ms();
+
+	json_decref(seen->health);
+	seen->health = body ? json_deep_copy(body) : NULL;
+	if (!body)
+		return;
+	seen->cps = seen->started_ms && now > seen->started_ms &&
+			    (uint64_t)st >= seen->started
+			? (double)((uint64_t)st - seen->started) * 1000.0 /
+			      (double)(now - seen->started_ms)
+			: 0;
+	seen->started = (uint64_t)st;
+	seen->started_ms = now;
+}
+
+/* the rules on one signalingd's health.ping body; host: how its host is
+ * named in the cpu, memory and disk alarms */
+static void body_rules(struct check *c, const json_t *body, const char *sg,
+		       const char *host)
+{
+	json_t *o, *longest = json_object_get(body, "longest_call");
+	size_t i;
+
+	json_array_foreach(json_object_get(body, "media_nodes"), i, o)
+	{
+		const char *id =
+		    json_string_value(json_object_get(o, "node_id"));
+
+		if (id && !json_is_true(json_object_get(o, "online")))
+			add(c->found, "media_node_lost", "critical", id,
+			    "media node %s sends no heartbeat%s%s", id,
+			    sg ? " to signalingd " : "", sg ? sg : "");
+	}
+	if (json_is_object(json_object_get(body, "host")))
+		json_array_append_new(
+		    c->hosts, json_pack("{s:s, s:O}", "node", host, "host",
+					json_object_get(body, "host")));
+	json_array_foreach(json_object_get(body, "media_nodes"), i, o)
+	{
+		const char *id =
+		    json_string_value(json_object_get(o, "node_id"));
+
+		if (id && json_is_object(json_object_get(o, "host")))
 			json_array_append_new(
 			    c->hosts,
-			    json_pack("{s:s, s:O}", "node", "signalingd",
-				      "host", json_object_get(body, "host")));
-		json_array_foreach(json_object_get(body, "media_nodes"), i, o)
-		{
-			const char *id =
-			    json_string_value(json_object_get(o, "node_id"));
-
-			if (id && json_is_object(json_object_get(o, "host")))
-				json_array_append_new(
-				    c->hosts,
-				    json_pack("{s:s, s:O}", "node", id, "host",
-					      json_object_get(o, "host")));
-		}
-		c->full = json_incref(json_object_get(body, "gateways_full"));
-		c->longest = json_incref(json_object_get(body, "longest_call"));
-		c->calls = json_integer_value(json_object_get(body, "calls"));
-		json_array_foreach(json_object_get(body, "gateways_offline"), i,
-				   o)
-		{
-			if (json_is_string(o))
-				add(c->found, "vendor_unreachable", "major",
-				    json_string_value(o),
-				    "routing gateway %s does not answer "
-				    "OPTIONS",
-				    json_string_value(o));
-		}
+			    json_pack("{s:s, s:O}", "node", id, "host",
+				      json_object_get(o, "host")));
 	}
-	if (bd_apiq_run(c->a->q, work, done, c))
+	json_array_foreach(json_object_get(body, "gateways_full"), i, o)
+	{
+		json_array_append(c->full, o);
+	}
+	if (json_is_object(longest) &&
+	    (!c->longest ||
+	     json_integer_value(json_object_get(longest, "duration_s")) >
+		 json_integer_value(
+		     json_object_get(c->longest, "duration_s")))) {
+		json_decref(c->longest);
+		c->longest = json_incref(longest);
+	}
+	c->calls += json_integer_value(json_object_get(body, "calls"));
+	json_array_foreach(json_object_get(body, "gateways_offline"), i, o)
+	{
+		if (json_is_string(o))
+			add(c->found, "vendor_unreachable", "major",
+			    json_string_value(o),
+			    "routing gateway %s does not answer "
+			    "OPTIONS",
+			    json_string_value(o));
+	}
+}
+
+/*
+ * Every signalingd answered health.ping or timed out: one signalingd_down
+ * alarm per silent one (subject "signalingd" when there is one, else
+ * "signalingd:<its URL>"), the rules on what the others said.  The kinds
+ * judged from signalingd's view are cleared only when all answered.
+ */
+static void health_h(const struct bd_sg_reply *r, size_t n, void *arg)
+{
+	struct check *c = arg;
+	struct bd_alarms *a = c->a;
+	json_t *refused = json_object();
+	bool all = true;
+
+	a->asking = NULL;
+	a->nsg = n;
+	json_array_append_new(c->covered, json_string("signalingd_down"));
+	c->hosts = json_array();
+	c->full = json_array();
+	for (size_t i = 0; i < n; i++) {
+		struct sg_seen *seen = &a->sg[i];
+		const char *name = bd_sg_reply_name(&r[i]);
+		char subject[1100];
+
+		if (!bd_sg_reply_ok(&r[i])) {
+			const char *why =
+			    r[i].err ? strerror(r[i].err) : "error reply";
+
+			all = false;
+			seen_update(seen, NULL);
+			if (n == 1) {
+				add(c->found, "signalingd_down", "critical",
+				    "signalingd",
+				    "signalingd does not answer health.ping: "
+				    "%s",
+				    why);
+				continue;
+			}
+			snprintf(subject, sizeof(subject), "signalingd:%s",
+				 r[i].url);
+			add(c->found, "signalingd_down", "critical", subject,
+			    "signalingd %s (%s) does not answer health.ping: "
+			    "%s",
+			    *r[i].node_id ? r[i].node_id : "?", r[i].url, why);
+			continue;
+		}
+		refused_count(
+		    refused,
+		    json_object_get(json_object_get(seen->health, "refused"),
+				    "by_gateway"),
+		    json_object_get(json_object_get(r[i].body, "refused"),
+				    "by_gateway"));
+		seen_update(seen, r[i].body);
+		body_rules(c, r[i].body, n == 1 ? NULL : name,
+			   n == 1 ? "signalingd" : name);
+	}
+	if (all) {
+		static const char *const kinds[] = {
+		    "media_node_lost", "vendor_unreachable", "capacity",
+		    "long_call", "admission_refused"};
+
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			json_array_append_new(c->covered,
+					      json_string(kinds[i]));
+	}
+	refused_rules(c, refused);
+	json_decref(refused);
+	if (bd_apiq_run(a->q, work, done, c))
 		check_free(c);
 }
 
@@ -766,9 +863,18 @@ static void tick(void *arg)
 	c->db = a->tick++ % BD_ALARM_DB_TICKS == 0;
 	a->busy = true;
 	a->asking = c;
-	if (sw_bus_request(NULL, a->bd->sg, SW_MSG_HEALTH_PING, NULL,
-			   HEALTH_TIMEOUT_MS, health_h, c))
-		health_h(EIO, NULL, c);
+	if (bd_sgpeers_all(a->bd->sgpeers, SW_MSG_HEALTH_PING, NULL,
+			   HEALTH_TIMEOUT_MS, health_h, c)) {
+		struct bd_sg_reply r[BD_SG_MAX] = {{0}};
+		size_t n = bd_sgpeers_count(a->bd->sgpeers);
+
+		for (size_t i = 0; i < n; i++) {
+			r[i].url = bd_sgpeers_url(a->bd->sgpeers, i);
+			r[i].node_id = "";
+			r[i].err = EIO;
+		}
+		health_h(r, n, c);
+	}
 }
 
 static void destructor(void *arg)
@@ -782,7 +888,8 @@ static void destructor(void *arg)
 	if (a->asking)
 		check_free(a->asking);
 	mem_deref(a->q);
-	json_decref(a->health);
+	for (size_t i = 0; i < BD_SG_MAX; i++)
+		json_decref(a->sg[i].health);
 }
 
 int bd_alarms_alloc(struct bd_alarms **ap, struct bd *bd)
@@ -805,12 +912,71 @@ int bd_alarms_alloc(struct bd_alarms **ap, struct bd *bd)
 }
 
 /*
- * What signalingd said at the last check (a new reference, NULL when it
- * did not answer) and the calls per second it started since the one
- * before: the dashboard's live figures.
+ * What signalingd said at the last check (a new reference, NULL when none
+ * answered) and the calls per second started since the one before: the
+ * dashboard's live figures.  With several signalingd, the answering ones
+ * summed: calls, calls_started, registrations, cps; media_nodes merged by
+ * node_id; gateways_offline joined.
  */
 json_t *bd_alarms_health(const struct bd_alarms *a, double *cps)
 {
-	*cps = a && a->health ? a->cps : 0;
-	return a && a->health ? json_deep_copy(a->health) : NULL;
+	json_t *sum, *nodes, *off, *o;
+	size_t k;
+
+	*cps = 0;
+	if (!a)
+		return NULL;
+	if (a->nsg <= 1) {
+		*cps = a->sg[0].health ? a->sg[0].cps : 0;
+		return a->sg[0].health ? json_deep_copy(a->sg[0].health) : NULL;
+	}
+	sum = json_pack("{s:I, s:I, s:I}", "calls", (json_int_t)0,
+			"calls_started", (json_int_t)0, "registrations",
+			(json_int_t)0);
+	nodes = json_array();
+	off = json_array();
+	for (size_t i = 0; i < a->nsg; i++) {
+		const json_t *h = a->sg[i].health;
+		static const char *const keys[] = {"calls", "calls_started",
+						   "registrations"};
+
+		if (!h)
+			continue;
+		*cps += a->sg[i].cps;
+		for (size_t j = 0; j < 3; j++)
+			json_object_set_new(
+			    sum, keys[j],
+			    json_integer(json_integer_value(
+					     json_object_get(sum, keys[j])) +
+					 json_integer_value(
+					     json_object_get(h, keys[j]))));
+		bd_sg_merge_nodes(
+		    nodes, json_object_get(h, "media_nodes"),
+		    json_string_value(json_object_get(h, "node_id")));
+		json_array_foreach(json_object_get(h, "gateways_offline"), k, o)
+		{
+			size_t m;
+			json_t *x;
+			bool have = false;
+
+			json_array_foreach(off, m, x)
+			{
+				if (json_equal(x, o))
+					have = true;
+			}
+			if (!have)
+				json_array_append(off, o);
+		}
+		json_object_set_new(sum, "answering", json_true());
+	}
+	if (!json_object_get(sum, "answering")) {
+		json_decref(sum);
+		json_decref(nodes);
+		json_decref(off);
+		return NULL;
+	}
+	json_object_del(sum, "answering");
+	json_object_set_new(sum, "media_nodes", nodes);
+	json_object_set_new(sum, "gateways_offline", off);
+	return sum;
 }

@@ -1,13 +1,15 @@
 /*
  * alarm.h - alarms: raised when a condition starts, cleared when it ends
  *
- * Every BD_ALARM_TICK_MS billingd asks signalingd for its health (bus
- * health.ping) and, every BD_ALARM_DB_TICKS ticks, checks what needs the
- * database and its own host.  The conditions found are written to the
+ * Every BD_ALARM_TICK_MS billingd asks every signalingd for its health (bus
+ * health.ping, sgpeers.c) and, every BD_ALARM_DB_TICKS ticks, checks what needs
+ * the database and its own host.  The conditions found are written to the
  * alarms table by one worker (apiq.c): a new (kind, subject) is raised, an
  * active one no longer found is cleared.  Kinds and severities:
  *
- *   signalingd_down      critical  no health.ping answer
+ *   signalingd_down      critical  no health.ping answer (one per
+ *                                  signalingd: "signalingd:<url>" when
+ *                                  there are several)
  *   media_node_lost      critical  a known media node is offline
  *   vendor_unreachable   major     a routing gateway fails OPTIONS
  *   capacity             warning   a routing gateway at its line limit
@@ -25,7 +27,7 @@
  *
  * Threading: the tick on re_main; the checks and writes on the alarm
  * worker.
- * Bus:       REQ health.ping to signalingd.
+ * Bus:       REQ health.ping and stats.asr to every signalingd.
  */
 #ifndef BD_ALARM_H
 #define BD_ALARM_H

@@ -8,6 +8,7 @@
 #include "billingd/libre.h"
 
 #include "billingd/config.h"
+#include "billingd/sgpeers.h"
 #include "common/bus.h"
 #include "common/conf.h"
 
@@ -23,7 +24,8 @@ static const struct sw_conf_item conf_tab[] = {
     STR(bus_listen, "tcp://127.0.0.1:7611", 1,
 	"REP bus socket signalingd sends auth and CDRs to"),
     STR(signaling_url, "tcp://127.0.0.1:7602", 1,
-	"signalingd's control REP socket (status, calls)"),
+	"signalingd control REP URLs, comma-separated: every signalingd "
+	"this billingd serves (status, calls, alarms)"),
     STR(bus_pki, "", 0,
 	"certificate directory (tandemctl pki issue) for tls+tcp:// URLs"),
     {"bus_insecure", SW_CONF_BOOL, offsetof(struct bd_conf, bus_insecure),
@@ -51,9 +53,50 @@ static const struct sw_conf_item conf_tab[] = {
     SW_CONF_END,
 };
 
+struct url_count {
+	char seen[1024]; /* the URLs so far, each NUL-terminated */
+	size_t used, n;
+	char *msg;
+	size_t msgsz;
+};
+
+static int url_count(const char *url, void *arg)
+{
+	struct url_count *c = arg;
+	size_t len = strlen(url) + 1;
+
+	for (size_t at = 0; at < c->used; at += strlen(c->seen + at) + 1) {
+		if (!strcmp(c->seen + at, url)) {
+			snprintf(c->msg, c->msgsz, "'%s' listed twice", url);
+			return EINVAL;
+		}
+	}
+	if (c->n == BD_SG_MAX || len > sizeof(c->seen) - c->used) {
+		snprintf(c->msg, c->msgsz, "more than %d URLs", BD_SG_MAX);
+		return E2BIG;
+	}
+	memcpy(c->seen + c->used, url, len);
+	c->used += len;
+	c->n++;
+	return 0;
+}
+
+/* signaling_url: 1 to BD_SG_MAX URLs, none twice */
+static bool url_list_ok(const char *list, char *msg, size_t msgsz)
+{
+	struct url_count c = {.msg = msg, .msgsz = msgsz};
+
+	if (sw_bus_url_each(list, url_count, &c))
+		return false;
+	if (!c.n)
+		snprintf(msg, msgsz, "no URL");
+	return c.n > 0;
+}
+
 /*
  * Load path (NULL = defaults only) into conf and check what the table cannot:
- * the bus URLs and http_tls_cert.  err gets "file:line: message" or a key
+ * the bus URLs (signaling_url: 1 to BD_SG_MAX, none twice) and
+ * http_tls_cert.  err gets "file:line: message" or a key
  * name on failure.
  */
 int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
@@ -74,8 +117,15 @@ int bd_conf_load(struct bd_conf *conf, const char *path, char *err,
 		const char *url = i ? conf->signaling_url : conf->bus_listen;
 		char msg[400];
 
-		if (sw_bus_url_check(url, conf->bus_insecure, *conf->bus_pki,
-				     msg, sizeof(msg))) {
+		/* 0 or 1: libre.h makes bool a signed char here, common/
+		 * reads a real _Bool */
+		bool pki = *conf->bus_pki != 0;
+		int bad = i ? sw_bus_url_list_check(url, conf->bus_insecure,
+						    pki, msg, sizeof(msg))
+			    : sw_bus_url_check(url, conf->bus_insecure, pki,
+					       msg, sizeof(msg));
+
+		if (bad || (i && !url_list_ok(url, msg, sizeof(msg)))) {
 			sw_conf_key_error(err, errsz, path, key, msg);
 			return EINVAL;
 		}

@@ -3,7 +3,8 @@
  *
  *   node_id        bd1                      this daemon's id in status output
  *   bus_listen     tcp://127.0.0.1:7611     REP socket for signalingd
- *   signaling_url  tcp://127.0.0.1:7602     signalingd's control REP socket
+ *   signaling_url  tcp://127.0.0.1:7602     signalingd control REP sockets
+ *                                           (comma-separated, one each)
  *   db             host=127.0.0.1 port=5432 user=tandem dbname=tandem
  *   http_listen    127.0.0.1:8080           HTTP API address
  *   http_tls_cert  (empty)                  PEM cert + key: serve HTTPS
@@ -26,9 +27,9 @@
 struct bd_conf {
 	char node_id[65];
 	char bus_listen[257];
-	char signaling_url[257];
-	char bus_pki[257]; /* tandemctl pki host dir, "" = none */
-	bool bus_insecure; /* plain tcp:// off loopback allowed */
+	char signaling_url[1024]; /* comma-separated list */
+	char bus_pki[257];	  /* tandemctl pki host dir, "" = none */
+	bool bus_insecure;	  /* plain tcp:// off loopback allowed */
 	char db[1025];
 	char http_listen[129];
 	char http_tls_cert[513];

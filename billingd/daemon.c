@@ -23,6 +23,7 @@
 #include "billingd/metrics.h"
 #include "billingd/params.h"
 #include "billingd/resv.h"
+#include "billingd/sgpeers.h"
 #include "billingd/status.h"
 #include "common/bus.h"
 #include "common/log.h"
@@ -202,6 +203,8 @@ static void destructor(void *arg)
 	bd->db = mem_deref(bd->db);
 	bd->alarms = mem_deref(bd->alarms);
 	bd->http = mem_deref(bd->http);
+	/* before the bus: it cancels the requests still out */
+	bd->sgpeers = mem_deref(bd->sgpeers);
 	if (bd->bus_fd >= 0)
 		fd_close(bd->bus_fd);
 	sw_bus_free(bd->bus);
@@ -236,7 +239,7 @@ static int signals_open(struct bd *bd)
 
 /*
  * Start billingd on the current re_main loop: signals, database pool,
- * parameter cache, bus server, signalingd peer, HTTP API, metrics.  Listening
+ * parameter cache, bus server, signalingd peers, HTTP API, metrics.  Listening
  * failures are fatal (the error is logged); a database that is down is not
  * (it is reconnected).  Free with mem_deref().
  */
@@ -312,8 +315,7 @@ int bd_alloc(struct bd **bdp, const struct bd_conf *conf, const char *conf_path)
 		sw_err("bus_listen %s: %s", conf->bus_listen, strerror(err));
 		goto out;
 	}
-	err = sw_bus_dial_req(&bd->sg, bd->bus, conf->signaling_url,
-			      SW_ROLE_SIGNALING, NULL);
+	err = bd_sgpeers_alloc(&bd->sgpeers, bd->bus, conf->signaling_url);
 	if (err) {
 		sw_err("signaling_url %s: %s", conf->signaling_url,
 		       strerror(err));

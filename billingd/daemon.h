@@ -2,7 +2,7 @@
  * daemon.h - the billingd process: its parts, the bus server, signals
  *
  * struct bd holds everything one billingd process runs: the config, the bus
- * (REP on bus_listen, a REQ peer toward signalingd), the database pool, the
+ * (REP on bus_listen, REQ peers toward each signalingd), the database pool, the
  * parameter cache, the CDR store, the HTTP API and the Prometheus metrics.
  * bd_alloc() starts them all on the current re_main loop; mem_deref() stops
  * them.
@@ -14,7 +14,7 @@
  *
  * Threading: re_main thread only.
  * Bus:       REP health.ping, auth.request, auth.release, cdr.submit
- *            (docs/bus.md); REQ health.ping to signalingd (status.c).
+ *            (docs/bus.md); REQ to every signalingd (sgpeers.c).
  */
 #ifndef BD_DAEMON_H
 #define BD_DAEMON_H
@@ -32,7 +32,7 @@
 #define BD_RESV_SWEEP_MS 5000 /* reservation expiry sweep */
 
 struct sw_bus;
-struct sw_bus_peer;
+struct bd_sgpeers;
 struct bd_db;
 struct bd_params;
 struct bd_cdr;
@@ -47,7 +47,7 @@ struct bd {
 	struct bd_conf conf;
 	const char *conf_path;		/* borrowed: argv */
 	struct sw_bus *bus;		/* owned */
-	struct sw_bus_peer *sg;		/* owned by bus: signalingd control */
+	struct bd_sgpeers *sgpeers;	/* owned: every signalingd's control */
 	struct bd_db *db;		/* owned */
 	struct bd_params *params;	/* owned */
 	struct bd_cdr *cdr;		/* owned */

@@ -11,6 +11,7 @@
 #include "billingd/daemon.h"
 #include "billingd/db.h"
 #include "billingd/resv.h"
+#include "billingd/sgpeers.h"
 #include "billingd/status.h"
 #include "common/bus.h"
 #include "common/json.h"
@@ -63,11 +64,12 @@ json_t *bd_status_self(const struct bd *bd)
 	return o;
 }
 
-static json_t *down_entry(const char *daemon, const char *detail)
+static json_t *down_entry(const char *daemon, const char *url,
+			  const char *detail)
 {
-	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "daemon", daemon,
-			 "node_id", "", "version", "", "uptime_s", 0, "health",
-			 "down", "detail", detail);
+	return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "daemon",
+			 daemon, "node_id", "", "version", "", "uptime_s", 0,
+			 "health", "down", "detail", detail, "url", url);
 }
 
 static const char *const healths[] = {"ok", "degraded", NULL};
@@ -105,11 +107,11 @@ static json_t *media_node(struct sw_jv *v, const json_t *n)
 }
 
 /*
- * signalingd's entry from its health.ping reply (err, env as the bus gives
- * them); its media nodes, validated, go to *media_nodesp (a new array,
- * empty when none).  Never NULL unless out of memory.
+ * A signalingd's entry from its health.ping answer r, with its URL; its
+ * media nodes, validated, go to *media_nodesp (a new array, empty when
+ * none).  Never NULL unless out of memory.
  */
-json_t *bd_status_peer(int err, const struct sw_env *env, json_t **media_nodesp)
+json_t *bd_status_peer(const struct bd_sg_reply *r, json_t **media_nodesp)
 {
 	json_t *nodes = json_array(), *arr, *n, *o = NULL;
 	const char *daemon, *node_id, *version, *health, *detail;
@@ -120,41 +122,43 @@ json_t *bd_status_peer(int err, const struct sw_env *env, json_t **media_nodesp)
 
 	*media_nodesp = nodes;
 
-	if (err) {
-		snprintf(why, sizeof(why), "no reply: %s", strerror(err));
-		return down_entry("signalingd", why);
+	if (r->err) {
+		snprintf(why, sizeof(why), "no reply: %s", strerror(r->err));
+		return down_entry("signalingd", r->url, why);
 	}
-	if (!strcmp(env->type, SW_MSG_ERROR)) {
+	if (r->error) {
 		snprintf(why, sizeof(why), "error reply: %s",
-			 sw_json_str_or(env->body, "message", "?"));
-		return down_entry("signalingd", why);
+			 sw_json_str_or(r->body, "message", "?"));
+		return down_entry("signalingd", r->url, why);
 	}
 
 	sw_jv_init(&v, "body");
-	daemon = sw_jv_str(&v, env->body, "daemon", 32, true, "");
-	node_id = sw_jv_str(&v, env->body, "node_id", 64, true, "");
-	version = sw_jv_str(&v, env->body, "version", 32, false, "");
-	uptime = sw_jv_int(&v, env->body, "uptime_s", 0, INT64_MAX, false, 0);
-	health = sw_jv_enum(&v, env->body, "health", healths, false, "ok");
-	detail = sw_jv_str(&v, env->body, "detail", 256, false, "");
-	arr = sw_jv_arr(&v, env->body, "media_nodes", MAX_MEDIA_NODES, false);
+	daemon = sw_jv_str(&v, r->body, "daemon", 32, true, "");
+	node_id = sw_jv_str(&v, r->body, "node_id", 64, true, "");
+	version = sw_jv_str(&v, r->body, "version", 32, false, "");
+	uptime = sw_jv_int(&v, r->body, "uptime_s", 0, INT64_MAX, false, 0);
+	health = sw_jv_enum(&v, r->body, "health", healths, false, "ok");
+	detail = sw_jv_str(&v, r->body, "detail", 256, false, "");
+	arr = sw_jv_arr(&v, r->body, "media_nodes", MAX_MEDIA_NODES, false);
 	if (v.bad) {
-		sw_warn("bad health.ping reply from signalingd: %s", v.err);
+		sw_warn("bad health.ping reply from signalingd %s: %s", r->url,
+			v.err);
 		snprintf(why, sizeof(why), "bad health.ping reply: %s", v.err);
-		return down_entry("signalingd", why);
+		return down_entry("signalingd", r->url, why);
 	}
 
-	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "daemon", daemon,
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "daemon", daemon,
 		      "node_id", node_id, "version", version, "uptime_s",
-		      (json_int_t)uptime, "health", health, "detail", detail);
-	if (o && json_object_get(env->body, "calls"))
+		      (json_int_t)uptime, "health", health, "detail", detail,
+		      "url", r->url);
+	if (o && json_object_get(r->body, "calls"))
 		json_object_set_new(
 		    o, "calls",
-		    json_integer(sw_jv_int(&v, env->body, "calls", 0, INT64_MAX,
+		    json_integer(sw_jv_int(&v, r->body, "calls", 0, INT64_MAX,
 					   false, 0)));
 	/* the host it runs on (sysperf), as it reports it */
-	if (o && json_is_object(json_object_get(env->body, "host")))
-		json_object_set(o, "host", json_object_get(env->body, "host"));
+	if (o && json_is_object(json_object_get(r->body, "host")))
+		json_object_set(o, "host", json_object_get(r->body, "host"));
 
 	json_array_foreach(arr, i, n)
 	{
@@ -176,21 +180,31 @@ json_t *bd_status_peer(int err, const struct sw_env *env, json_t **media_nodesp)
 	return o;
 }
 
-static void ping_h(int err, const struct sw_env *env, void *arg)
+/* every signalingd answered or timed out: billingd, each signalingd in
+ * signaling_url order, the media nodes merged by node_id */
+static void ping_h(const struct bd_sg_reply *r, size_t n, void *arg)
 {
 	struct collect_ctx *ctx = arg;
-	json_t *nodes = NULL, *sg, *out;
+	json_t *daemons = json_array(), *nodes = json_array(), *out;
 
-	sg = bd_status_peer(err, env, &nodes);
-	out = json_pack("{s:[o,o], s:o}", "daemons", bd_status_self(ctx->bd),
-			sg, "media_nodes", nodes ? nodes : json_array());
+	json_array_append_new(daemons, bd_status_self(ctx->bd));
+	for (size_t i = 0; i < n; i++) {
+		json_t *mine = NULL, *sg = bd_status_peer(&r[i], &mine);
+
+		bd_sg_merge_nodes(
+		    nodes, mine,
+		    json_string_value(json_object_get(sg, "node_id")));
+		json_array_append_new(daemons, sg);
+		json_decref(mine);
+	}
+	out = json_pack("{s:o, s:o}", "daemons", daemons, "media_nodes", nodes);
 	ctx->h(out, ctx->arg);
 	mem_deref(ctx);
 }
 
 /*
- * Build the full status: ping signalingd, then h(status, arg) once, from
- * the loop.  An error return means h will not run.
+ * Build the full status: ping every signalingd, then h(status, arg) once,
+ * from the loop.  An error return means h will not run.
  */
 int bd_status_collect(struct bd *bd, bd_status_h *h, void *arg)
 {
@@ -207,7 +221,7 @@ int bd_status_collect(struct bd *bd, bd_status_h *h, void *arg)
 	ctx->h = h;
 	ctx->arg = arg;
 
-	err = sw_bus_request(NULL, bd->sg, SW_MSG_HEALTH_PING, NULL,
+	err = bd_sgpeers_all(bd->sgpeers, SW_MSG_HEALTH_PING, NULL,
 			     BD_STATUS_TIMEOUT_MS, ping_h, ctx);
 	if (err)
 		mem_deref(ctx);

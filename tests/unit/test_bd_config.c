@@ -103,12 +103,51 @@ static void conf_errors(void **state)
 	    bd_conf_load(&c, "/nonexistent/bd.conf", err, sizeof(err)), 0);
 }
 
+/* signaling_url: a comma-separated list, each URL checked, none twice */
+static void conf_signaling_list(void **state)
+{
+	struct bd_conf c;
+	char err[512];
+	const char *path;
+
+	(void)state;
+	path = write_conf("signaling_url tcp://127.0.0.1:7602, "
+			  "tcp://127.0.0.2:7602\n");
+	assert_int_equal(bd_conf_load(&c, path, err, sizeof(err)), 0);
+	assert_string_equal(c.signaling_url,
+			    "tcp://127.0.0.1:7602, tcp://127.0.0.2:7602");
+
+	path = write_conf("node_id a\nsignaling_url tcp://127.0.0.1:7602,"
+			  "udp://x:1\n");
+	assert_int_not_equal(bd_conf_load(&c, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":2: signaling_url"));
+	assert_non_null(strstr(err, "udp://x:1"));
+
+	path = write_conf("signaling_url tcp://127.0.0.1:7602,"
+			  "tcp://127.0.0.1:7602\n");
+	assert_int_not_equal(bd_conf_load(&c, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":1: signaling_url"));
+	assert_non_null(strstr(err, "twice"));
+
+	path = write_conf("signaling_url ,\n");
+	assert_int_not_equal(bd_conf_load(&c, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":1: signaling_url"));
+
+	/* off loopback without TLS: refused as a single URL is */
+	path = write_conf("signaling_url tcp://127.0.0.1:7602,"
+			  "tcp://10.0.0.2:7602\n");
+	assert_int_not_equal(bd_conf_load(&c, path, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, ":1: signaling_url"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(conf_defaults),
 	    cmocka_unit_test(conf_file),
 	    cmocka_unit_test(conf_errors),
+	    cmocka_unit_test(conf_signaling_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
