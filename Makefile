@@ -43,6 +43,11 @@ CTL_LIBS := $(PQ_LIBS) $(RE_LIBS) -largon2 -lcurl -lmbedx509 -lmbedcrypto $(BASE
 CTL_CONF := $(call obj,signaling/config.c billingd/config.c mediaproxy/config.c)
 
 .SECONDARY:
+.PHONY: test-multihost
+test-multihost: ## Ansible deploys the Debian packages onto 7 systemd-nspawn hosts; restarts under load
+	@BUILD=$(abspath $(BUILD)) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -v \
+		-p no:cacheprovider tests/multihost
+
 .PHONY: all help run test unit integration web bench bench-build fuzz fuzz-build fuzz-long lint format clean deps install
 
 all: $(BINS) ## build every daemon and tool (build/rel)
@@ -62,6 +67,7 @@ test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integra
 	@$(MAKE) --no-print-directory all web
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	@$(MAKE) --no-print-directory SAN=1 integration
+	@$(MAKE) --no-print-directory SAN=1 test-multihost
 	@$(MAKE) --no-print-directory fuzz-build
 	@$(MAKE) --no-print-directory bench-build
 	@$(MAKE) --no-print-directory lint

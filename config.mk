@@ -9,10 +9,12 @@ CSTD    := -std=gnu11
 DEFS    := -D_GNU_SOURCE -DTANDEM_VERSION=\"$(VERSION)\"
 
 # Dependencies whose headers are not warning-clean are included with -isystem.
+# HAVE_STDBOOL_H: libre otherwise defines _Bool as signed char, and a bool
+# passed between a file that includes it and one that does not changes type.
 SOFIA_CFLAGS := -isystem /usr/include/sofia-sip-1.12
 SOFIA_LIBS   := -lsofia-sip-ua
 RE_CFLAGS    := -isystem /usr/include/re -isystem /usr/include/rem \
-                -DHAVE_INTTYPES_H -DLINUX
+                -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DLINUX
 RE_LIBS      := -lrem -lre
 CODEC_CFLAGS := -isystem /usr/include/opus
 CODEC_LIBS   := -lbcg729 -lopus -lspandsp -lspeexdsp -lm

@@ -27,9 +27,11 @@ REQUIRED=(
 	procps iproute2 gdb nftables iptables systemd
 	chromium fonts-wqy-microhei
 	prometheus
+	systemd-container ansible-core openssh-server
 )
 # chromium drives the web manager's tests; the font draws its Chinese pages;
-# prometheus (server and promtool) scrapes the daemons in the metrics test
+# prometheus (server and promtool) scrapes the daemons in the metrics test;
+# systemd-nspawn hosts, Ansible and sshd run the multi-host test
 OPTIONAL=(kamailio rtpengine-daemon baresip linphone-cli)
 # units shipped by optional packages that must not run on their own
 SERVICES=(kamailio rtpengine-daemon ngcp-rtpengine-daemon rtpengine prometheus)

@@ -720,9 +720,19 @@ static void finish(struct sg_call *c)
 	int err;
 
 	if (!c->cdr_done) {
+		int64_t since;
+
 		c->cdr_done = true;
 		c->end_ms = sw_time_wall_ms();
 		c->end_mono = sw_time_mono_ms();
+		if (!c->media_lost_mono && c->answer_mono && c->node &&
+		    c->media_up && sg_media_failing(c->node, &since)) {
+			/* hung up while its node was dying, before
+			 * sg_media_check said so: its media stopped then too */
+			c->media_lost_mono = since;
+			snprintf(c->end_reason, sizeof(c->end_reason), "%s",
+				 "MediaNodeLost");
+		}
 		if (c->media_lost_mono && c->media_lost_mono < c->end_mono) {
 			/* billed until its media stopped, not until we knew */
 			c->end_ms -= c->end_mono - c->media_lost_mono;

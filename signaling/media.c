@@ -228,6 +228,21 @@ void sg_media_check(struct sg_media *m, sg_media_lost_h *h, void *arg)
 }
 
 /*
+ * Is n dying: lost, or its heartbeat connection closed and no heartbeat
+ * since (the grace of sg_media_check not over yet)?  *since_mono: when it
+ * was last heard.
+ */
+bool sg_media_failing(const struct sg_media_node *n, int64_t *since_mono)
+{
+	if (!n || n->retired || !n->heard)
+		return false;
+	if (!n->lost && sw_bus_pipe_open(n->pipe))
+		return false;
+	*since_mono = n->last_seen_ms;
+	return true;
+}
+
+/*
  * Register or refresh a node from a node.heartbeat body.  EBADMSG (with
  * err filled) when the body is invalid.
  */

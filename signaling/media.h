@@ -90,6 +90,7 @@ bool sg_media_online(const struct sg_media_node *n);
 typedef void(sg_media_lost_h)(struct sg_media_node *n, int64_t since_mono,
 			      void *arg);
 void sg_media_check(struct sg_media *m, sg_media_lost_h *h, void *arg);
+bool sg_media_failing(const struct sg_media_node *n, int64_t *since_mono);
 
 json_t *sg_media_plan_json(const struct sg_cp_plan *p, const char *ip, int port,
 			   const char *direction);

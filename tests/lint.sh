@@ -8,7 +8,7 @@ srcs=$(git ls-files '*.c' | grep -v '^tests/fuzz/' || true)
 incs="-I. -isystem /usr/include/sofia-sip-1.12 -isystem /usr/include/re
  -isystem /usr/include/rem -isystem /usr/include/opus
  -isystem /usr/include/postgresql"
-defs="-D_GNU_SOURCE -DHAVE_INTTYPES_H -DLINUX -DTANDEM_VERSION=\"lint\""
+defs="-D_GNU_SOURCE -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DLINUX -DTANDEM_VERSION=\"lint\""
 
 echo "== cppcheck"
 # shellcheck disable=SC2086

@@ -187,9 +187,14 @@ static int add_bus_listen(struct fw *fw, const char *path, const char *key,
 }
 
 /* a dialled nng URL: its host is a bus peer */
-static int add_bus_peer(struct fw *fw, const char *path, const char *key,
-			const char *url)
+struct peer_walk {
+	struct fw *fw;
+	const char *path, *key;
+};
+
+static int add_bus_peer(const char *url, void *arg)
 {
+	struct peer_walk *w = arg;
 	char host[256], what[300];
 	int port;
 	int e = sw_bus_url_hostport(url, host, sizeof(host), &port);
@@ -199,11 +204,20 @@ static int add_bus_peer(struct fw *fw, const char *path, const char *key,
 	if (e) {
 		fprintf(stderr,
 			"tandemctl: firewall: %s: %s: '%s' is not a bus URL\n",
-			path, key, url);
+			w->path, w->key, url);
 		return EINVAL;
 	}
-	snprintf(what, sizeof(what), "%s: %s", path, key);
-	return add_host(&fw->peers, host, true, what);
+	snprintf(what, sizeof(what), "%s: %s", w->path, w->key);
+	return add_host(&w->fw->peers, host, true, what);
+}
+
+/* every URL of a key's comma-separated list is a peer */
+static int add_bus_peers(struct fw *fw, const char *path, const char *key,
+			 const char *list)
+{
+	struct peer_walk w = {fw, path, key};
+
+	return sw_bus_url_each(list, add_bus_peer, &w);
 }
 
 static int listen_port(struct fw_ports *p, const char *path, const char *key,
@@ -225,7 +239,6 @@ static int read_signalingd(struct fw *fw, const char *path)
 {
 	struct sg_config c;
 	char err[512];
-	const char *s;
 	int e;
 
 	e = sg_config_load(&c, path, err, sizeof(err));
@@ -239,27 +252,9 @@ static int read_signalingd(struct fw *fw, const char *path)
 	if (!e)
 		e = add_bus_listen(fw, path, "bus_control", c.bus_control);
 	if (!e)
-		e = add_bus_peer(fw, path, "billing_url", c.billing_url);
-	for (s = c.media_nodes; !e && *s;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		char url[256];
-
-		while (len && (*s == ' ' || *s == '\t')) {
-			s++;
-			len--;
-		}
-		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-			len--;
-		if (len && len < sizeof(url)) {
-			memcpy(url, s, len);
-			url[len] = '\0';
-			e = add_bus_peer(fw, path, "media_nodes", url);
-		} else if (len) {
-			e = EINVAL;
-		}
-		s = comma ? comma + 1 : s + strlen(s);
-	}
+		e = add_bus_peers(fw, path, "billing_url", c.billing_url);
+	if (!e)
+		e = add_bus_peers(fw, path, "media_nodes", c.media_nodes);
 	return e;
 }
 
@@ -278,7 +273,7 @@ static int read_billingd(struct fw *fw, const char *path)
 	if (!e)
 		e = listen_port(&fw->http, path, "http_listen", c.http_listen);
 	if (!e)
-		e = add_bus_peer(fw, path, "signaling_url", c.signaling_url);
+		e = add_bus_peers(fw, path, "signaling_url", c.signaling_url);
 	return e;
 }
 
@@ -298,7 +293,7 @@ static int read_mediaproxyd(struct fw *fw, const char *path)
 		e = ports_add(&fw->rtp, (unsigned)c.port_min,
 			      (unsigned)c.port_max);
 	if (!e)
-		e = add_bus_peer(fw, path, "signaling_url", c.signaling_url);
+		e = add_bus_peers(fw, path, "signaling_url", c.signaling_url);
 	return e;
 }
 

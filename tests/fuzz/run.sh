@@ -36,7 +36,7 @@ mkdir -p "$out"
 
 flags="-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -I. -D_GNU_SOURCE
  -DTANDEM_VERSION=\"fuzz\" -isystem /usr/include/sofia-sip-1.12
- -isystem /usr/include/re -isystem /usr/include/rem -DHAVE_INTTYPES_H -DLINUX
+ -isystem /usr/include/re -isystem /usr/include/rem -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DLINUX
  -isystem /usr/include/opus -isystem /usr/include/postgresql"
 
 harnesses=("$@")
