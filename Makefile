@@ -44,7 +44,7 @@ CTL_CONF := $(call obj,signaling/config.c billingd/config.c mediaproxy/config.c)
 
 .SECONDARY:
 .PHONY: test-multihost
-test-multihost: ## Ansible onto 7 systemd-nspawn hosts, restarts under load (not yet in make test: see docs/deploy.md)
+test-multihost: ## Ansible deploys the Debian packages onto 7 systemd-nspawn hosts; restarts under load
 	@BUILD=$(abspath $(BUILD)) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -v \
 		-p no:cacheprovider tests/multihost
 
@@ -67,6 +67,7 @@ test: deps ## everything CI runs: strict build, unit tests (ASan/UBSan), integra
 	@$(MAKE) --no-print-directory all web
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	@$(MAKE) --no-print-directory SAN=1 integration
+	@$(MAKE) --no-print-directory SAN=1 test-multihost
 	@$(MAKE) --no-print-directory fuzz-build
 	@$(MAKE) --no-print-directory bench-build
 	@$(MAKE) --no-print-directory lint

@@ -22,11 +22,11 @@
 struct sg_calendar {
 	int64_t id;
 	char tz[64];
-	unsigned days;			/* bit d set = ISO weekday d works */
-	int start_s, end_s;		/* seconds after local midnight */
-	char (*holidays)[11];		/* owned: sorted "YYYY-MM-DD" */
+	unsigned days;	      /* bit d set = ISO weekday d works */
+	int start_s, end_s;   /* seconds after local midnight */
+	char (*holidays)[11]; /* owned: sorted "YYYY-MM-DD" */
 	size_t nholidays;
-	bool working;			/* computed */
+	bool working; /* computed */
 };
 
 bool sg_calendar_working_at(const struct sg_calendar *cal, time_t now);

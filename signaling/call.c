@@ -456,24 +456,49 @@ void sg_call_terminate_all(struct sg *sg, const char *reason)
 
 	for (c = sg_calls_first(sg->calls); c; c = next) {
 		next = c->next;
-		sg_call_terminate(c, reason, "server");
+		if (!c->kept)
+			sg_call_terminate(c, reason, "server");
 	}
 }
 
+/* a kept call not ended meanwhile (by a BYE during the drain) */
+static bool kept_up(const struct sg_call *c)
+{
+	return c->kept && c->state != SG_CALL_ENDED;
+}
+
 /*
- * Shutdown with keep_calls_on_stop: answered calls in the journal are let
- * go without BYE, media.delete or CDR (the next process recovers them);
- * returns how many.
+ * Shutdown with keep_calls_on_stop: answered calls in the journal are kept
+ * up for the next process.  They go on serving their dialogs while the
+ * drain lasts (a BYE then ends the call here, with its CDR), so no
+ * in-dialog request is refused while the switch restarts; returns how
+ * many.
  */
-unsigned sg_call_detach_answered(struct sg *sg)
+unsigned sg_call_keep_answered(struct sg *sg)
+{
+	unsigned n = 0;
+
+	for (struct sg_call *c = sg_calls_first(sg->calls); c; c = c->next)
+		if (c->journaled && (c->state == SG_CALL_ANSWERED ||
+				     c->state == SG_CALL_CONFIRMED)) {
+			c->kept = true;
+			n++;
+		}
+	return n;
+}
+
+/*
+ * End of the drain: the kept calls still up are let go without BYE,
+ * media.delete or CDR (the next process recovers them); returns how many.
+ */
+unsigned sg_call_detach_kept(struct sg *sg)
 {
 	struct sg_call *c, *next;
 	unsigned n = 0;
 
 	for (c = sg_calls_first(sg->calls); c; c = next) {
 		next = c->next;
-		if (!c->journaled || (c->state != SG_CALL_ANSWERED &&
-				      c->state != SG_CALL_CONFIRMED))
+		if (!kept_up(c))
 			continue;
 		c->state = SG_CALL_ENDED; /* nothing more is sent */
 		c->cdr_done = true;
@@ -487,16 +512,22 @@ unsigned sg_call_detach_answered(struct sg *sg)
 	return n;
 }
 
-/* Calls whose CDR is not written yet (the drain waits for these). */
-unsigned sg_call_unfinished(const struct sg *sg)
+/*
+ * What the drain waits for, kept calls aside: calls whose CDR is not
+ * written yet (unfinished) and calls at all (their transactions linger).
+ */
+void sg_call_drain_counts(const struct sg *sg, unsigned *unfinished,
+			  unsigned *lingering)
 {
-	unsigned n = 0;
-
+	*unfinished = *lingering = 0;
 	for (const struct sg_call *c = sg_calls_first(sg->calls); c;
-	     c = c->next)
+	     c = c->next) {
+		if (kept_up(c))
+			continue;
+		(*lingering)++;
 		if (!c->cdr_done)
-			n++;
-	return n;
+			(*unfinished)++;
+	}
 }
 
 /*

@@ -147,7 +147,8 @@ struct sg_call {
 	char *a_local_hdr, *a_remote_hdr; /* To/From of the INVITE */
 	char *b_local_hdr, *b_remote_hdr; /* From/To we sent */
 	bool journaled;			  /* in calls.journal */
-	json_t *recovered_cdr;		  /* owned: CDR so far (recovered) */
+	bool kept; /* stopping: left up for the next start (sg_call_keep) */
+	json_t *recovered_cdr; /* owned: CDR so far (recovered) */
 
 	/* re-INVITE relay: one at a time (491 otherwise) */
 	nta_incoming_t *reinv_irq; /* owned: the re-INVITE received */
@@ -188,8 +189,10 @@ int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 void sg_call_terminate(struct sg_call *c, const char *reason, const char *dir);
 void sg_call_terminate_all(struct sg *sg, const char *reason);
 void sg_call_media_lost(struct sg_media_node *n, int64_t since_mono, void *arg);
-unsigned sg_call_detach_answered(struct sg *sg);
-unsigned sg_call_unfinished(const struct sg *sg);
+unsigned sg_call_keep_answered(struct sg *sg);
+unsigned sg_call_detach_kept(struct sg *sg);
+void sg_call_drain_counts(const struct sg *sg, unsigned *unfinished,
+			  unsigned *lingering);
 void sg_call_free_all(struct sg *sg);
 void sg_call_billing_restarted(void *sg);
 

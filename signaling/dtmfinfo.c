@@ -9,7 +9,7 @@
 
 #include "signaling/dtmfinfo.h"
 
-static const char digits[] = "0123456789*#ABCD!";	/* event 0..16 */
+static const char digits[] = "0123456789*#ABCD!"; /* event 0..16 */
 
 /* is this Content-Type (parameters allowed) one of the DTMF bodies? */
 bool sg_dtmf_info_type(const char *ct)
@@ -91,7 +91,7 @@ int sg_dtmf_info_parse(const char *body, size_t len, char *digit,
 		while (ve > k && space(ve[-1]))
 			ve--;
 		if (k == ve)
-			continue;	/* blank line */
+			continue; /* blank line */
 		eq = memchr(k, '=', (size_t)(ve - k));
 		if (!eq) {
 			/* application/dtmf: the digit alone */
@@ -138,8 +138,7 @@ int sg_dtmf_info_parse(const char *body, size_t len, char *digit,
  * (hook flash as Signal=16; duration 0 = SG_DTMF_DURATION_DEFAULT).
  * EINVAL for a digit outside 0-9 * # A-D !, ENOSPC when buf is too small.
  */
-int sg_dtmf_info_build(char *buf, size_t size, char digit,
-		       unsigned duration_ms)
+int sg_dtmf_info_build(char *buf, size_t size, char digit, unsigned duration_ms)
 {
 	char sig[3] = {digit, '\0', '\0'};
 	int n;

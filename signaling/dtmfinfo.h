@@ -14,14 +14,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SG_DTMF_INFO_TYPE "application/dtmf-relay"
+#define SG_DTMF_INFO_TYPE	 "application/dtmf-relay"
 #define SG_DTMF_DURATION_DEFAULT 160
-#define SG_DTMF_DURATION_MAX 10000
+#define SG_DTMF_DURATION_MAX	 10000
 
 bool sg_dtmf_info_type(const char *content_type);
-int  sg_dtmf_info_parse(const char *body, size_t len, char *digit,
-			unsigned *duration_ms);
-int  sg_dtmf_info_build(char *buf, size_t size, char digit,
-			unsigned duration_ms);
+int sg_dtmf_info_parse(const char *body, size_t len, char *digit,
+		       unsigned *duration_ms);
+int sg_dtmf_info_build(char *buf, size_t size, char digit,
+		       unsigned duration_ms);
 
 #endif /* SG_DTMFINFO_H */

@@ -21,7 +21,7 @@
 struct sg;
 struct sg_call;
 
-int  sg_recovery_open(struct sg *sg, char *err, size_t errsz);
+int sg_recovery_open(struct sg *sg, char *err, size_t errsz);
 void sg_recovery_restore(struct sg *sg);
 void sg_recovery_up(struct sg_call *c);
 void sg_recovery_down(struct sg_call *c);

@@ -225,19 +225,22 @@ static void drain_check(void *magic, su_timer_t *t, void *arg);
 
 static void stop(struct sg *sg)
 {
+	unsigned open, lingering;
+
 	if (sg->stopping)
 		return;
 	sg->stopping = true;
 	if (sg->cfg.keep_calls_on_stop) {
-		unsigned kept = sg_call_detach_answered(sg);
+		unsigned kept = sg_call_keep_answered(sg);
 
 		if (kept)
-			sw_info("stopping: %u answered calls left up for the "
+			sw_info("stopping: %u answered calls kept up for the "
 				"next start",
 				kept);
 	}
-	sw_info("stopping: %u calls to end, %zu CDRs pending",
-		sg_calls_count(sg->calls), sg_spool_pending(sg->spool));
+	sg_call_drain_counts(sg, &open, &lingering);
+	sw_info("stopping: %u calls to end, %zu CDRs pending", lingering,
+		sg_spool_pending(sg->spool));
 	sw_notify_stopping("draining calls and CDRs");
 	sg_call_terminate_all(sg, "Shutdown");
 	sg->last_cdr_kick_ms = sw_time_mono_ms(); /* drain deadline */
@@ -248,9 +251,12 @@ static void drain_check(void *magic, su_timer_t *t, void *arg)
 {
 	struct sg *sg = arg;
 	int64_t waited = sw_time_mono_ms() - sg->last_cdr_kick_ms;
-	unsigned open = sg_call_unfinished(sg);
-	bool drained = open == 0 && sg_spool_inflight(sg->spool) == 0 &&
-		       (sg_calls_count(sg->calls) == 0 || waited >= LINGER_MS);
+	unsigned open, lingering, kept;
+	bool drained;
+
+	sg_call_drain_counts(sg, &open, &lingering);
+	drained = open == 0 && sg_spool_inflight(sg->spool) == 0 &&
+		  (lingering == 0 || waited >= LINGER_MS);
 
 	(void)magic;
 	su_timer_destroy(t);
@@ -261,10 +267,14 @@ static void drain_check(void *magic, su_timer_t *t, void *arg)
 				"start",
 				(long long)waited, open,
 				sg_spool_pending(sg->spool));
-		if (sg_calls_count(sg->calls) > open)
+		if (lingering > open)
 			sw_info("%u calls' transactions toward peers left "
 				"unanswered",
-				sg_calls_count(sg->calls) - open);
+				lingering - open);
+		kept = sg_call_detach_kept(sg);
+		if (kept)
+			sw_info("%u answered calls left up for the next start",
+				kept);
 		sw_info("drained in %lld ms", (long long)waited);
 		su_root_break(sg->root);
 		return;

@@ -398,6 +398,14 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 		}
 	}
 
+	if (sg->stopping && sip->sip_to->a_tag) {
+		/* a dialog of a call this process left up for the next start:
+		 * no 481; the peer's retransmission reaches the next process */
+		sw_debug("%s in a dialog left to the next start: dropped",
+			 sip->sip_request->rq_method_name);
+		msg_destroy(msg);
+		return 0;
+	}
 	if (method == sip_method_register) {
 		const struct sg_mgw *ph = password_mgw(sg->tables, sip, true);
 

@@ -17,9 +17,9 @@
 struct pending {
 	struct pending *next;
 	char id[SW_UUID_LEN + 1];
-	char *json;			/* owned: the journal line */
+	char *json; /* owned: the journal line */
 	bool inflight;
-	bool synced;			/* on disk (fdatasync done) */
+	bool synced; /* on disk (fdatasync done) */
 };
 
 struct sg_spool {
@@ -30,8 +30,8 @@ struct sg_spool {
 	struct pending *head, **tail;
 	size_t npending;
 	size_t ninflight;
-	bool dirty;			/* written, not yet fdatasync'ed */
-	size_t bytes;			/* journal size since compaction */
+	bool dirty;   /* written, not yet fdatasync'ed */
+	size_t bytes; /* journal size since compaction */
 };
 
 /* compact when nothing is pending and the journal grew past this */
@@ -100,8 +100,8 @@ static char **read_acks(const char *path, size_t *np)
 		if (!sw_uuid_valid(line))
 			continue;
 		if (n == cap) {
-			char **nv = realloc(v, (cap ? cap * 2 : 64) *
-						       sizeof(*v));
+			char **nv =
+			    realloc(v, (cap ? cap * 2 : 64) * sizeof(*v));
 			if (!nv)
 				break;
 			v = nv;
@@ -147,7 +147,7 @@ static int recover(struct sg_spool *s)
 					     cmp_str)) {
 				acked++;
 			} else if (!find(s, id) && !push(s, id, line)) {
-				find(s, id)->synced = true;	/* on disk */
+				find(s, id)->synced = true; /* on disk */
 			}
 			json_decref(j);
 		}
@@ -223,10 +223,10 @@ int sg_spool_open(struct sg_spool **spoolp, const char *dir, char *err,
 		snprintf(err, errsz, "%s: %s", s->cdr_path, strerror(e));
 		goto fail;
 	}
-	s->cdr_fd = open(s->cdr_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			 0600);
-	s->ack_fd = open(s->ack_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			 0600);
+	s->cdr_fd =
+	    open(s->cdr_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	s->ack_fd =
+	    open(s->ack_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (s->cdr_fd < 0 || s->ack_fd < 0) {
 		e = errno;
 		snprintf(err, errsz, "%s: %s", dir, strerror(e));
@@ -235,7 +235,7 @@ int sg_spool_open(struct sg_spool **spoolp, const char *dir, char *err,
 	*spoolp = s;
 	return 0;
 
- fail:
+fail:
 	sg_spool_close(s);
 	return e;
 }
@@ -278,7 +278,7 @@ int sg_spool_add(struct sg_spool *s, const char *id, const json_t *cdr)
 	if (!text)
 		return ENOMEM;
 	len = strlen(text);
-	text[len] = '\n';		/* one write: line and newline */
+	text[len] = '\n'; /* one write: line and newline */
 	err = write_all(s->cdr_fd, text, len + 1);
 	text[len] = '\0';
 	if (!err)

@@ -24,13 +24,13 @@
 struct sg_spool;
 
 /* start sending one pending CDR; return 0 when it is now in flight */
-typedef int (sg_spool_send_h)(const char *id, const char *json, void *arg);
+typedef int(sg_spool_send_h)(const char *id, const char *json, void *arg);
 
-int  sg_spool_open(struct sg_spool **spoolp, const char *dir, char *err,
-		   size_t errsz);
+int sg_spool_open(struct sg_spool **spoolp, const char *dir, char *err,
+		  size_t errsz);
 void sg_spool_close(struct sg_spool *spool);
-int  sg_spool_add(struct sg_spool *spool, const char *id, const json_t *cdr);
-int  sg_spool_sync(struct sg_spool *spool);
+int sg_spool_add(struct sg_spool *spool, const char *id, const json_t *cdr);
+int sg_spool_sync(struct sg_spool *spool);
 void sg_spool_compact(struct sg_spool *spool);
 void sg_spool_ack(struct sg_spool *spool, const char *id);
 void sg_spool_nack(struct sg_spool *spool, const char *id);

@@ -107,6 +107,65 @@ def test_sigterm_during_the_call_with_requests_left_unanswered(stack,
     _stop_rest(stack)
 
 
+def test_bye_while_signalingd_restarts_is_answered(stack):
+    """Found by the multi-host test: a call kept up across a restart must
+    take the caller's BYE, whenever it comes.  Here it comes while the old
+    process drains (kept open 3 s by the CDR of an unanswered call that
+    billingd, stopped, does not acknowledge): the old process ends the call (200, one CDR, hold as the
+    caller had it), or, were it already gone, the BYE's retransmission
+    reaches the new one.  Never a 481 and a call left to the RTP timeout.
+    """
+    gw = stack.uas("gwA", "uas_answer.xml")
+    silent = stack.uas("gwS", "uas_answer.xml", rtp_echo=False)
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    for t in doc["rate_tables"]:
+        t["entries"].append(dict(t["entries"][0], prefix="2"))
+    doc["routing_gateways"].append(
+        dict(doc["routing_gateways"][0], name="gwS", port=silent.port,
+             prefixes=["2"]))
+    doc["system_parameters"]["SS_FAILOVER_NO_PROVISIONAL_MS"] = "20000"
+    stack.provision(doc)
+    stack.start_all()
+    os.kill(silent.pid, signal.SIGSTOP)
+    sg = stack.daemon("signalingd")
+
+    uac = stack.uac("caller", "uac_hold.xml", duration_ms=4000, calls=1,
+                    timeout_s=60)
+    it.wait_for(lambda: "answered by gwA" in sg.log(), 20,
+                "the vendor's answer")
+    t_answer = time.monotonic()
+    pending = stack.uac("caller2", "uac_expect_code.xml",
+                        callee="25551230001", code=503, calls=1,
+                        timeout_s=60)
+    it.wait_for(lambda: "via gwS" in sg.log(), 20, "the INVITE toward gwS")
+    # billingd does not acknowledge the unanswered call's CDR: the drain
+    # lasts its 3 s, and the caller's BYE (at ~4 s) comes in the middle
+    bd = stack.daemon("billingd")
+    time.sleep(max(0.0, t_answer + 3.5 - time.monotonic()))
+    os.kill(bd.pid, signal.SIGSTOP)
+    rc, took = _timed_stop(stack, "signalingd")
+    os.kill(bd.pid, signal.SIGCONT)
+    assert rc == 0, f"signalingd exited {rc} on SIGTERM"
+    old_log = sg.log()
+    stack.start_daemon("signalingd")
+    rc = uac.finish(60)
+    pending.kill()
+    silent.kill()
+    assert rc == 0, "the caller's BYE was not answered 200 (sipp exit " \
+        f"{rc}):\n" + uac.messages()[-3000:]
+    rows = it.wait_for(lambda: [r for r in it.cdr_rows(stack)
+                                if r["callee"].endswith("15551230001")]
+                       or None, 30, "the call's CDR")
+    gw.quit()
+    print("kept call:", [(r["end_reason"], r["hold_ms"]) for r in rows])
+    print("drain:", [ln for ln in old_log.splitlines()
+                     if "kept up" in ln or "drained" in ln
+                     or "left up" in ln])
+    assert len(rows) == 1, rows
+    assert rows[0]["end_reason"] == "Normal", rows[0]["end_reason"]
+    assert 3900 <= rows[0]["hold_ms"] <= 6000, rows[0]["hold_ms"]
+
+
 def test_harness_dumps_the_stacks_of_a_daemon_it_kills(stack):
     """A daemon that does not stop gets its stacks in its log (gdb)."""
     stack.start_daemon("billingd")
