@@ -18,6 +18,7 @@
 
 #include "common/money.h"
 #include "model/model.h"
+#include "proto/identity.h"
 #include "proto/media.h"
 
 #define MAX_ERRS     200    /* stop collecting after this many */
@@ -976,44 +977,10 @@ static char *check_media(struct md_doc *doc, const char *path, const json_t *j)
 	return text;
 }
 
-static const char *const pai_modes[] = {"none", "pass_through", "caller", NULL};
-static const char *const privacy_modes[] = {"none", "pass_through", "id", NULL};
-static const char *const header_modes[] = {"none", "all", "list", NULL};
-static const char *const number_sources[] = {"from", "display", "rpid", NULL};
 static const char *const identity_keys[] = {
     "pai", "privacy", "ppi", "extra_headers", "headers", "peer_number_source",
     NULL,
 };
-
-/* headers that belong to one hop or one dialog: never copied (SPEC §3.8) */
-static bool header_forbidden(const char *h)
-{
-	static const char *const never[] = {
-	    "via",
-	    "route",
-	    "record-route",
-	    "contact",
-	    "call-id",
-	    "cseq",
-	    "max-forwards",
-	    "from",
-	    "to",
-	    "authorization",
-	    "www-authenticate",
-	    "p-asserted-identity",
-	    "p-preferred-identity",
-	    "privacy",
-	    NULL,
-	};
-
-	if (!strncasecmp(h, "content-", 8) || !strncasecmp(h, "proxy-", 6))
-		return true;
-	for (size_t i = 0; never[i]; i++) {
-		if (!strcasecmp(never[i], h))
-			return true;
-	}
-	return false;
-}
 
 /*
  * Caller identity of a routing gateway (SPEC §3.8, digest 2 T3): replaced
@@ -1035,16 +1002,16 @@ static char *check_identity(struct md_doc *doc, const char *path,
 		return NULL;
 	}
 	unknown_keys(doc, path, j, identity_keys, NULL);
-	pai =
-	    media_enum(doc, path, j, "pai", pai_modes, ALL_NAMES, "none", &ok);
-	privacy = media_enum(doc, path, j, "privacy", privacy_modes, ALL_NAMES,
-			     "none", &ok);
-	ppi =
-	    media_enum(doc, path, j, "ppi", pai_modes, ALL_NAMES, "none", &ok);
-	extra = media_enum(doc, path, j, "extra_headers", header_modes,
+	pai = media_enum(doc, path, j, "pai", sw_id_mode_names, ALL_NAMES,
+			 "none", &ok);
+	privacy = media_enum(doc, path, j, "privacy", sw_privacy_names,
+			     ALL_NAMES, "none", &ok);
+	ppi = media_enum(doc, path, j, "ppi", sw_id_mode_names, ALL_NAMES,
+			 "none", &ok);
+	extra = media_enum(doc, path, j, "extra_headers", sw_extra_names,
 			   ALL_NAMES, "none", &ok);
-	source = media_enum(doc, path, j, "peer_number_source", number_sources,
-			    ALL_NAMES, "from", &ok);
+	source = media_enum(doc, path, j, "peer_number_source",
+			    sw_number_source_names, ALL_NAMES, "from", &ok);
 
 	headers = json_array();
 	if (!headers) {
@@ -1073,7 +1040,7 @@ static char *check_identity(struct md_doc *doc, const char *path,
 			md_doc_error(doc, "%s: not a SIP header name", kp);
 			h = NULL;
 		}
-		if (h && header_forbidden(h)) {
+		if (h && sw_id_header_forbidden(h)) {
 			md_doc_error(doc,
 				     "%s: %s is never copied (hop-by-hop, "
 				     "dialog or identity header)",

@@ -10,6 +10,7 @@
 
 #include "common/money.h"
 #include "model/model.h"
+#include "proto/identity.h"
 #include "proto/media.h"
 
 #define MONEY_ANY -SW_MONEY_MAX, SW_MONEY_MAX
@@ -20,7 +21,6 @@ static const char *const account_types[] = {"customer", "vendor", "both", NULL};
 static const char *const billing_types[] = {"prepaid", "postpaid", NULL};
 static const char *const ctd_models[] = {"standard", "flow", NULL};
 static const char *const auth_modes[] = {"ip", "ip_port", "password", NULL};
-static const char *const caller_sources[] = {"from", "display", "rpid", NULL};
 static const char *const transports[] = {"udp", "tcp", NULL};
 static const char *const filter_modes[] = {"none", "allow", "forbid", NULL};
 /* the 8 agent authorizations (digest 1, T17), VOS3000 order */
@@ -153,8 +153,8 @@ static const struct md_field mapping_gateway_fields[] = {
      0, "[]", "rewrites the caller number on ingress"},
     {"callee_dial_plan", "callee_dial_plan", MD_DIALPLAN, 0, 0, 100, NULL, NULL,
      0, "[]", "rewrites the callee number on ingress, before routing"},
-    {"caller_source", "caller_source", MD_ENUM, 0, 0, 0, caller_sources, NULL,
-     0, "from", "from, display or rpid"},
+    {"caller_source", "caller_source", MD_ENUM, 0, 0, 0, sw_number_source_names,
+     NULL, 0, "from", "from, display or rpid"},
     {"media", "media", MD_MEDIA, 0, 0, 0, NULL, NULL, 0, "{}",
      "codec, DTMF and media proxy settings; replaced as a whole"},
     {"support_privacy", "support_privacy", MD_BOOL, 0, 0, 0, NULL, NULL, 0,

@@ -11,6 +11,7 @@
 #include "common/utf8.h"
 #include "common/json.h"
 #include "proto/media.h"
+#include "proto/proto.h"
 #include "common/swtime.h"
 #include "signaling/admission.h"
 #include "signaling/billing.h"
@@ -89,8 +90,8 @@ static bool copy_user(char *dst, size_t size, const url_t *url)
  * (default), the From display name, or the Remote-Party-ID user; a source
  * that is absent falls back to the From user.
  */
-static bool caller_of(char *dst, size_t size, sip_t const *sip,
-		      const char *source)
+bool sg_call_number_of(char *dst, size_t size, sip_t const *sip,
+		       const char *source)
 {
 	if (!strcmp(source, "display") && sip->sip_from->a_display &&
 	    *sip->sip_from->a_display) {
@@ -572,6 +573,8 @@ static void media_offered(int err, const char *code,
 		sw_cwarn(c->callid_a, "media node %s failed (%s), next node",
 			 c->node->node_id,
 			 err == EPROTO ? code : strerror(err));
+		if (err == EPROTO && !strcmp(code, SW_ERR_BAD_REQUEST))
+			c->media_sdp_refused++;
 		c->node = NULL;
 		c->media_try++;
 		media_try_next(c);
@@ -600,6 +603,16 @@ static void media_try_next(struct sg_call *c)
 		c->media_nnodes = sg_media_pick(c->sg->media, c->media_nodes,
 						SG_CALL_MAX_NODES);
 	if (c->media_try >= c->media_nnodes) {
+		if (c->media_try && c->media_sdp_refused == c->media_try) {
+			/* every node refused what the caller's SDP asks for
+			 * (e.g. IPv6 toward IPv4-only nodes): the caller's
+			 * fault, not the nodes' */
+			sw_cinfo(c->callid_a, "488: no media node can serve "
+					      "the caller's SDP");
+			sg_call_fail(c, 488, sip_488_Not_acceptable, "BadSdp",
+				     "server");
+			return;
+		}
 		sg_call_fail(c, 503, sip_503_Service_unavailable,
 			     "MediaUnavailable", "server");
 		return;
@@ -618,11 +631,17 @@ static void media_try_next(struct sg_call *c)
 
 static void route_and_connect(struct sg_call *c)
 {
+	bool unroutable;
+
 	if (sg_callmedia_check(c))
 		return; /* 488 CodecMismatch sent */
-	if (sg_failover_route(c) == 0) {
-		sg_call_fail(c, 503, sip_503_Service_unavailable,
-			     "NoAvailableRouter", "server");
+	if (sg_failover_route(c, &unroutable) == 0) {
+		if (unroutable) /* no retry can help: fail fast (SPEC §3.2) */
+			sg_call_fail(c, 404, sip_404_Not_found, "NoRoute",
+				     "server");
+		else
+			sg_call_fail(c, 503, sip_503_Service_unavailable,
+				     "NoAvailableRouter", "server");
 		return;
 	}
 	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->cm.text) {
@@ -934,8 +953,8 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	wire_copy(c->callid_a, sizeof(c->callid_a), sip->sip_call_id->i_id,
 		  strlen(sip->sip_call_id->i_id));
 	snprintf(c->src_ip, sizeof(c->src_ip), "%s", src_ip);
-	fits = caller_of(c->caller_in, sizeof(c->caller_in), sip,
-			 mgw->caller_source);
+	fits = sg_call_number_of(c->caller_in, sizeof(c->caller_in), sip,
+				 mgw->caller_source);
 	if (sip->sip_request->rq_url->url_user &&
 	    *sip->sip_request->rq_url->url_user)
 		fits = copy_user(c->callee_in, sizeof(c->callee_in),

@@ -98,6 +98,7 @@ struct sg_call {
 					answer (failover.c), then NULL */
 	size_t ncands, next_cand;
 	bool busy_skipped;
+	char pool_key[SG_POOL_KEY_MAX];	 /* caller pool number held, or "" */
 	struct sg_attempt_rec *attempts; /* owned: grown as tried */
 	size_t nattempts, attempts_cap;
 
@@ -105,6 +106,7 @@ struct sg_call {
 	struct sg_media_node *node; /* borrowed: nodes are never freed */
 	bool media_up;
 	size_t media_try;
+	size_t media_sdp_refused; /* nodes that refused the caller's leg */
 	struct sg_media_node *media_nodes[SG_CALL_MAX_NODES]; /* borrowed */
 	size_t media_nnodes;
 	char a_local_ip[64], b_local_ip[64];
@@ -183,6 +185,11 @@ void sg_call_fail(struct sg_call *c, int code, const char *phrase,
 		  const char *reason, const char *dir);
 int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 		      sip_t const *sip);
+
+/* a caller number from an INVITE by source (from | display | rpid; an
+ * absent one falls back to the From user); false when cut to size */
+bool sg_call_number_of(char *dst, size_t size, sip_t const *sip,
+		       const char *source);
 
 /* end an established or early call from outside (limits, rtp timeout,
  * operator); BYE/CANCEL both legs as needed */

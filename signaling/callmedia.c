@@ -297,6 +297,12 @@ int sg_callmedia_offer(struct sg_call *c, const char *sdp, size_t len)
 			 s->ip);
 		err = EBADMSG;
 	}
+	if (!err && s && !s->nfmt && sg_callmedia_relayed(c)) {
+		/* e.g. every rtpmap with a clock rate no audio runs at */
+		sw_cinfo(c->callid_a, "caller SDP has no audio format that "
+				      "can be read");
+		err = EBADMSG;
+	}
 	return err;
 }
 

@@ -41,7 +41,7 @@ static const char load_sql[] =
     " m.priority_customer, m.caller_source,"
     " coalesce(m.username, '') AS username, coalesce(m.ha1, '') AS ha1,"
     " m.media::text AS media, m.phone_card_mode, m.phone_card_prefix,"
-    " m.media_handover"
+    " m.media_handover, m.support_privacy"
     " FROM mapping_gateways m JOIN accounts a ON a.id = m.account_id"
     " ORDER BY m.id;"
     "SELECT g.id, g.name, coalesce(a.name, '') AS account, g.address,"
@@ -64,7 +64,8 @@ static const char load_sql[] =
     " coalesce(gg.reserved_lines, 0) AS group_reserved,"
     " coalesce(a.buy_rate_table_id, 0) AS buy_rate_table_id,"
     " coalesce(g.work_calendar_id, 0) AS work_calendar_id,"
-    " g.active_period, g.media::text AS media, g.media_handover"
+    " g.active_period, g.media::text AS media, g.media_handover,"
+    " g.identity::text AS identity, g.caller_pool::text AS caller_pool"
     " FROM routing_gateways g LEFT JOIN accounts a ON a.id = g.account_id"
     " LEFT JOIN gateway_groups gg ON gg.id = g.gateway_group_id"
     " ORDER BY g.id;"
@@ -214,6 +215,34 @@ static void load_plan(struct sg_dialplan *dp, const char *json,
 			which, err);
 }
 
+/* caller identity and pool: a bad object leaves its defaults (logged) */
+static void load_identity(struct sg_identity *id, struct sg_pool_conf *pool,
+			  const char *json, const char *pool_json,
+			  const char *name)
+{
+	char err[160];
+
+	if (sg_identity_parse(id, json, err, sizeof(err)))
+		sw_warn("routing gateway %s: %s: no identity headers", name,
+			err);
+	if (sg_pool_conf_parse(pool, pool_json, err, sizeof(err)))
+		sw_warn("routing gateway %s: %s: no caller pool", name, err);
+}
+
+/* a column added after last good files were first written: "" when the
+ * result has no such column */
+static const char *opt_val(const PGresult *r, int row, const char *col)
+{
+	int c = PQfnumber(r, col);
+
+	return c < 0 || PQgetisnull(r, row, c) ? "" : PQgetvalue(r, row, c);
+}
+
+static bool opt_bool(const PGresult *r, int row, const char *col)
+{
+	return opt_val(r, row, col)[0] == 't';
+}
+
 /* codec/DTMF settings: a bad value keeps its default (logged) */
 static void load_media(struct sg_cp_conf *c, const char *json, const char *kind,
 		       const char *name)
@@ -340,6 +369,8 @@ static int load_mgws(struct loader *l, const PGresult *r)
 		copy(m->ha1, sizeof(m->ha1), val(r, i, c[MG_HA1]));
 		load_media(&m->media, val(r, i, c[MG_MEDIA]), "mapping",
 			   m->name);
+		/* optional: a last good file of an older version lacks it */
+		m->support_privacy = opt_bool(r, i, "support_privacy");
 		m->phone_card = val_bool(r, i, c[MG_PHONE_CARD]);
 		copy(m->card_prefix, sizeof(m->card_prefix),
 		     val(r, i, c[MG_CARD_PREFIX]));
@@ -503,6 +534,8 @@ static int load_gws(struct loader *l, const PGresult *r)
 		load_media(&g->media, val(r, i, c[GW_MEDIA]), "routing",
 			   g->name);
 		g->media_handover = val_bool(r, i, c[GW_HANDOVER]);
+		load_identity(&g->identity, &g->pool, opt_val(r, i, "identity"),
+			      opt_val(r, i, "caller_pool"), g->name);
 		if (!strcmp(mode, "allow"))
 			g->filter_mode = SG_FILTER_ALLOW;
 		else if (!strcmp(mode, "forbid"))

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/swtime.h"
 #include "signaling/call.h"
+#include "signaling/callerpool.h"
 #include "signaling/callmedia.h"
 #include "signaling/calls.h"
 #include "signaling/failover.h"
@@ -116,13 +117,17 @@ size_t sg_failover_plan(struct sg *sg, const struct sg_tables *t,
 
 /*
  * Build the candidate list for the call's callee; returns how many
- * gateways may be tried (0 = no route).
+ * gateways may be tried: 0 with *unroutable when no routing gateway has a
+ * prefix of the callee at all (SPEC §3.2: 404), 0 alone when some have
+ * but none is eligible now (locked, offline, filtered: 503).
  */
-int sg_failover_route(struct sg_call *c)
+int sg_failover_route(struct sg_call *c, bool *unroutable)
 {
 	char list[512] = "";
-	size_t off = 0;
+	size_t off = 0, nexcl = 0;
+	struct sg_route_excl excl[1];
 
+	*unroutable = false;
 	if (!c->cands)
 		c->cands = calloc(SG_CALL_MAX_CANDS, sizeof(*c->cands));
 	if (!c->cands) {
@@ -131,7 +136,8 @@ int sg_failover_route(struct sg_call *c)
 	}
 	c->ncands = sg_failover_plan(c->sg, c->tables, c->mgw->name, c->callee,
 				     c->sg->rr++, c->cands, SG_CALL_MAX_CANDS,
-				     NULL, 0, NULL);
+				     excl, 1, &nexcl);
+	*unroutable = c->ncands == 0 && nexcl == 0;
 	c->next_cand = 0;
 	for (size_t i = 0; i < c->ncands && off < sizeof(list) - 1; i++) {
 		int n =
@@ -170,6 +176,8 @@ static void release_line(struct sg_call *c)
 {
 	char k[96];
 
+	sg_callerpool_release(c->sg->callerpool, c->pool_key);
+	c->pool_key[0] = '\0';
 	if (c->b_line && c->gw) {
 		sg_lines_add(c->sg->lines, c->gw->name, -1);
 		if (c->gw->group[0]) {
@@ -195,6 +203,8 @@ const char *sg_failover_busy(struct sg *sg, const struct sg_gw *gw,
 	if (gw->line_limit &&
 	    sg_lines_active(sg->lines, gw->name) >= (unsigned)gw->line_limit)
 		return "line_limit";
+	if (sg_callerpool_full(sg->callerpool, gw->name, &gw->pool))
+		return "caller_pool";
 	if (!gw->group[0] || gw->group_capacity <= 0)
 		return NULL;
 	group_key(k, sizeof(k), gw);
@@ -319,6 +329,18 @@ static void drop_attempt(struct sg_call *c, bool cancel)
 	struct zombie *z = NULL;
 
 	stop_timers(c);
+	if (c->orq && cancel && nta_outgoing_status(c->orq) < 100) {
+		/*
+		 * Nothing was heard from the gateway: there is nothing to
+		 * CANCEL (RFC 3261 9.1), and a CANCEL held back until a 1xx
+		 * keeps nta retransmitting the INVITE to a silent gateway
+		 * until Timer B.  Destroyed uncancelled, nta ends the
+		 * transaction at once, as Kamailio's tm does at fr_timer; a
+		 * 2xx that comes later finds no transaction and the
+		 * gateway's own timers end it.
+		 */
+		cancel = false;
+	}
 	if (c->orq && cancel && (z = calloc(1, sizeof(*z)))) {
 		nta_outgoing_tcancel(c->orq, NULL, NULL, TAG_END());
 		z->sg = c->sg;
@@ -484,6 +506,45 @@ static int attempts_grow(struct sg_call *c)
 	return 0;
 }
 
+/*
+ * The caller identity headers toward gw (SPEC §3.8, identity.h): the
+ * number its `caller` modes assert is read from the caller's INVITE by the
+ * gateway's peer_number_source and goes through both caller dial plans,
+ * as the From user does.  malloc'ed; NULL = none.
+ */
+static char *attempt_identity(struct sg_call *c, const struct sg_gw *gw,
+			      const char *host)
+{
+	const struct sg_identity *id = &gw->identity;
+	const char *source = sw_number_source_names[id->source];
+	char raw[SG_NUM_MAX], in[SG_NUM_MAX], number[SG_NUM_MAX];
+	struct sg_identity_in x;
+	msg_t *msg;
+	char *out;
+
+	if (id->pai == SW_ID_NONE && id->ppi == SW_ID_NONE &&
+	    id->privacy == SW_PRIV_NONE && id->extra == SW_EXTRA_NONE)
+		return NULL;
+	msg = c->irq ? nta_incoming_getrequest(c->irq) : NULL;
+	snprintf(number, sizeof(number), "%s", c->caller_out);
+	/* a pool number is the caller whatever the source */
+	if (msg && !c->pool_key[0] && strcmp(source, c->mgw->caller_source) &&
+	    sg_call_number_of(raw, sizeof(raw), sip_object(msg), source)) {
+		sg_dialplan_apply(&c->mgw->caller_dp, raw, in, sizeof(in));
+		sg_dialplan_apply(&gw->caller_dp, in, number, sizeof(number));
+	}
+	x = (struct sg_identity_in){msg, c->mgw->support_privacy, number, host};
+	out = sg_identity_headers(id, &x);
+	if (msg)
+		msg_destroy(msg);
+	if (!out)
+		sw_cwarn(c->callid_a,
+			 "identity headers toward %s left out "
+			 "(no memory)",
+			 gw->name);
+	return out;
+}
+
 static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 {
 	struct sg *sg = c->sg;
@@ -494,6 +555,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	char ruri[512], from[256], to[512], mf[16];
 	char callid[SW_UUID_LEN + 1];
 	struct sg_attempt_rec *a;
+	char *idh;
 
 	char callee[SG_NUM_MAX];
 
@@ -510,6 +572,16 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 		sw_cwarn(c->callid_a, "callee with tech prefix truncated");
 	sg_dialplan_apply(&gw->caller_dp, c->caller, c->caller_out,
 			  sizeof(c->caller_out));
+	if (gw->pool.enabled) {
+		/* the pool's number is the caller toward this gateway */
+		const char *n =
+		    sg_callerpool_take(sg->callerpool, gw->name, &gw->pool,
+				       p->pool_rr != 0, c->pool_key);
+
+		if (!n)
+			return -1; /* every number in use: skipped */
+		snprintf(c->caller_out, sizeof(c->caller_out), "%s", n);
+	}
 	snprintf(ruri, sizeof(ruri), "sip:%s@%s:%d%s", c->callee_out,
 		 gw->address, gw->port, gw->tcp ? ";transport=tcp" : "");
 	snprintf(from, sizeof(from), "<sip:%s@%s>", c->caller_out, host);
@@ -520,8 +592,11 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	c->leg_b = nta_leg_tcreate(sg->agent, sg_call_b_request, c,
 				   SIPTAG_FROM_STR(from), SIPTAG_TO_STR(to),
 				   SIPTAG_CALL_ID_STR(callid), TAG_END());
-	if (!c->leg_b)
+	if (!c->leg_b) {
+		sg_callerpool_release(sg->callerpool, c->pool_key);
+		c->pool_key[0] = '\0';
 		return -1;
+	}
 	nta_leg_tag(c->leg_b, NULL);
 	c->b_local_hdr =
 	    su_sprintf(c->home, "%s;tag=%s", from, nta_leg_get_tag(c->leg_b));
@@ -557,12 +632,15 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	snprintf(a->gateway, sizeof(a->gateway), "%s", gw->name);
 	a->start_ms = sw_time_wall_ms();
 
+	idh = attempt_identity(c, gw, host);
 	c->orq = nta_outgoing_tcreate(
 	    c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
 	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
 	    SIPTAG_MAX_FORWARDS_STR(mf),
+	    TAG_IF(idh && *idh, SIPTAG_HEADER_STR(idh)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)), TAG_END());
+	free(idh);
 	if (!c->orq) {
 		sw_cwarn(c->callid_a, "cannot send INVITE to %s", ruri);
 		record_end(c, 503);

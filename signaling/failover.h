@@ -28,7 +28,7 @@ size_t sg_failover_plan(struct sg *sg, const struct sg_tables *t,
 			size_t *nexcl);
 const char *sg_failover_busy(struct sg *sg, const struct sg_gw *gw,
 			     bool priority_customer);
-int sg_failover_route(struct sg_call *c);
+int sg_failover_route(struct sg_call *c, bool *unroutable);
 void sg_failover_next(struct sg_call *c);
 void sg_failover_cancel(struct sg_call *c);
 void sg_failover_stop(struct sg_call *c);

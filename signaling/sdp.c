@@ -313,7 +313,7 @@ static void parse_rtpmap(struct sg_sdp *s, const struct line *l)
 	copy_span(name, sizeof(name), p, (size_t)(e - p));
 	p = e + 1;
 	rate = number(&p, end, 1000000);
-	if (rate <= 0)
+	if (rate < SG_SDP_RATE_MIN || rate > SG_SDP_RATE_MAX)
 		return;
 	if (p < end && *p == '/') {
 		p++;

@@ -22,6 +22,9 @@
 
 #define SG_SDP_MAX_LEN 65536
 #define SG_SDP_MAX_FMT 16
+/* an rtpmap clock rate outside these is not audio: the format is dropped */
+#define SG_SDP_RATE_MIN 1000
+#define SG_SDP_RATE_MAX 192000
 
 /* one audio format of an SDP (never telephone-event) */
 struct sg_sdp_fmt {

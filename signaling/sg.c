@@ -25,6 +25,7 @@
 #include "signaling/db.h"
 #include "signaling/keepalive.h"
 #include "signaling/lastgood.h"
+#include "signaling/callerpool.h"
 #include "signaling/lines.h"
 #include "signaling/registrar.h"
 #include "signaling/media.h"
@@ -397,6 +398,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 	if (!e)
 		e = sg_lines_alloc(&sg->lines);
 	if (!e)
+		e = sg_callerpool_alloc(&sg->callerpool);
+	if (!e)
 		e = sg_stats_alloc(&sg->stats);
 	if (!e)
 		e = sg_keepalive_alloc(&sg->keepalive);
@@ -614,6 +617,7 @@ void sg_free(struct sg *sg)
 	sg_edgedb_stop(sg->edgedb);
 	sg_edge_free(sg->edge);
 	sg_lines_free(sg->lines);
+	sg_callerpool_free(sg->callerpool);
 	sg_calls_free(sg->calls);
 	sg->calls = NULL;
 	if (sg->root) {

@@ -57,26 +57,27 @@ struct sg {
 	int sig_fd;
 	su_wait_t sig_wait[1];
 	bool sig_registered;
-	su_timer_t *tick;		/* owned: 1 s housekeeping */
-	su_timer_t *t_flush;		/* owned: CDR journal group commit */
-	struct sg_billing *billing;	/* owned */
-	struct sg_media *media;		/* owned */
-	struct sg_spool *spool;		/* owned */
-	struct sg_calls *calls;		/* owned: active calls */
-	struct sg_lines *lines;		/* owned: lines in use by key */
-	struct sg_admit_state *admit;	/* owned: admission.c's state */
-	struct sg_keepalive *keepalive; /* owned: OPTIONS probe state */
-	struct sg_gwstats *stats;	/* owned: ASR counters */
-	struct sg_recovery *recovery;	/* owned: calls journal */
-	struct sg_registrar *registrar; /* owned: registered phones */
-	struct sg_tcpguard *tcpguard;	/* owned: SIP over TCP bounds */
-	struct sw_metrics *metrics;	/* owned: /metrics server */
-	unsigned rr;			/* round-robin counter of routing */
-	char nonce_secret[40];		/* keys the digest nonces */
-	struct sg_nonces *nonces;	/* owned: digest nonces in use */
-	uint64_t nonce_seq;		/* makes each nonce its own */
-	struct sg_edge *edge;		/* owned: rate limits, blacklist */
-	struct sg_edgedb *edgedb;	/* owned: blacklist writer */
+	su_timer_t *tick;		  /* owned: 1 s housekeeping */
+	su_timer_t *t_flush;		  /* owned: CDR journal group commit */
+	struct sg_billing *billing;	  /* owned */
+	struct sg_media *media;		  /* owned */
+	struct sg_spool *spool;		  /* owned */
+	struct sg_calls *calls;		  /* owned: active calls */
+	struct sg_lines *lines;		  /* owned: lines in use by key */
+	struct sg_callerpool *callerpool; /* owned: pool numbers in use */
+	struct sg_admit_state *admit;	  /* owned: admission.c's state */
+	struct sg_keepalive *keepalive;	  /* owned: OPTIONS probe state */
+	struct sg_gwstats *stats;	  /* owned: ASR counters */
+	struct sg_recovery *recovery;	  /* owned: calls journal */
+	struct sg_registrar *registrar;	  /* owned: registered phones */
+	struct sg_tcpguard *tcpguard;	  /* owned: SIP over TCP bounds */
+	struct sw_metrics *metrics;	  /* owned: /metrics server */
+	unsigned rr;			  /* round-robin counter of routing */
+	char nonce_secret[40];		  /* keys the digest nonces */
+	struct sg_nonces *nonces;	  /* owned: digest nonces in use */
+	uint64_t nonce_seq;		  /* makes each nonce its own */
+	struct sg_edge *edge;		  /* owned: rate limits, blacklist */
+	struct sg_edgedb *edgedb;	  /* owned: blacklist writer */
 	int64_t start_mono_ms;
 	int64_t last_cdr_kick_ms;
 	int64_t last_cal_ms; /* calendars refreshed */

@@ -57,6 +57,8 @@ void sg_tables_unref(struct sg_tables *t)
 		free(t->gws[i].filter);
 		sg_dialplan_free(&t->gws[i].caller_dp);
 		sg_dialplan_free(&t->gws[i].callee_dp);
+		sg_identity_free(&t->gws[i].identity);
+		sg_pool_conf_free(&t->gws[i].pool);
 	}
 	for (size_t i = 0; i < t->naccounts; i++) {
 		for (size_t j = 0; j < t->accounts[i].nallow; j++)
@@ -142,6 +144,8 @@ static const struct {
     {"SS_QOS_RTP", offsetof(struct sg_params, qos_rtp), 0, 63},
     {"SS_GATEWAYFEERATEROUTESORTCONFIG", offsetof(struct sg_params, fee_sort),
      0, 1},
+    {"FORWARD_SIGNAL_REWRITE_SEQUENCE", offsetof(struct sg_params, pool_rr), 0,
+     1},
     {"SS_JITTERBUFFER_MODE", offsetof(struct sg_params, jb_mode), 0, 1},
     {"SS_JITTERBUFFER_MIN", offsetof(struct sg_params, jb_min_ms), 10, 1000},
     {"SS_JITTERBUFFER_MAX", offsetof(struct sg_params, jb_max_ms), 10, 1000},

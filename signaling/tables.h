@@ -22,8 +22,10 @@
 
 #include "common/prefix.h"
 #include "signaling/calendar.h"
+#include "signaling/callerpool.h"
 #include "signaling/codecpol.h"
 #include "signaling/dialplan.h"
+#include "signaling/identity.h"
 #include "signaling/stats.h"
 
 #define SG_NAME_MAX 64
@@ -56,6 +58,7 @@ struct sg_params {
 	int64_t qos_rtp;	    /* SS_QOS_RTP, DSCP of RTP (offer) */
 	struct sg_asr_config asr;   /* SS_GATEWAYASRROUTESORTCONFIG */
 	int64_t fee_sort;	    /* SS_GATEWAYFEERATEROUTESORTCONFIG */
+	int64_t pool_rr; /* FORWARD_SIGNAL_REWRITE_SEQUENCE: pools in turn */
 	/* decoded-path processing, sent to the media node with each offer */
 	int64_t jb_mode;       /* SS_JITTERBUFFER_MODE 0 fixed, 1 adaptive */
 	int64_t jb_min_ms;     /* SS_JITTERBUFFER_MIN */
@@ -121,6 +124,7 @@ struct sg_mgw {
 	char username[65];	/* auth_mode password */
 	char ha1[33];		/* MD5(username:realm:password), hex */
 	char caller_source[8];	/* from | display | rpid */
+	bool support_privacy;	/* its Privacy may be passed through */
 	struct sg_dialplan caller_dp; /* owned: ingress caller rewrite */
 	struct sg_dialplan callee_dp; /* owned: ingress callee rewrite */
 	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
@@ -160,6 +164,8 @@ struct sg_gw {
 	struct sg_dialplan caller_dp; /* owned: caller (and PAI) rewrite */
 	struct sg_dialplan callee_dp; /* owned: before gateway_prefix */
 	struct sg_cp_conf media;      /* codec/DTMF settings (SPEC §5) */
+	struct sg_identity identity;  /* owned: PAI, Privacy, PPI, headers */
+	struct sg_pool_conf pool;     /* owned: caller number pool */
 };
 
 /* an active row of the blacklist table */

@@ -1,13 +1,14 @@
 """Raw SIP for integration tests: every byte is what the test says.
 
 - `Client`: a UDP user agent on an address of its own (a loopback alias such
-  as 127.0.0.7), with `request()` building a well-formed request and waiting
-  for its final response (ACKing a non-2xx INVITE answer); `digest()` and
+  as 127.0.0.7), with `request()` building a well-formed request (with an
+  SDP body if given) and waiting for its final response (ACKing a non-2xx INVITE answer); `digest()` and
   `challenge()` compute and read Digest credentials (hashlib, RFC 2617).
 - `Raw`: sends arbitrary bytes over UDP or TCP and collects what comes back
   (responses parsed into `Msg`), for malformed-input tests.
 
-Used by test_digest_replay.py, test_sip_edge.py and test_sip_torture.py.
+Used by test_digest_replay.py, test_sip_edge.py, test_sip_torture.py and
+test_failure_codes.py.
 """
 
 import hashlib
@@ -59,7 +60,7 @@ class Client:
         self.server = ("127.0.0.1", stack.sip_port)
 
     def request(self, method, ruri, from_user, to_user, auth=None,
-                contact=None, cseq=1, extra=()):
+                contact=None, cseq=1, extra=(), sdp=None):
         call_id = str(uuid.uuid4())
         branch = "z9hG4bK" + uuid.uuid4().hex[:16]
         hdr = "Proxy-Authorization" if method == "INVITE" else \
@@ -79,8 +80,11 @@ class Client:
         if auth:
             lines.append(f"{hdr}: {auth}")
         lines += list(extra)
-        lines += ["Content-Length: 0", "", ""]
-        self.sock.sendto("\r\n".join(lines).encode(), self.server)
+        body = sdp.encode() if sdp else b""
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines += [f"Content-Length: {len(body)}", "", ""]
+        self.sock.sendto("\r\n".join(lines).encode() + body, self.server)
         return self.final(method)
 
     def final(self, method):

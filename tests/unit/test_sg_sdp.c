@@ -227,6 +227,19 @@ static void bad_sdp(void **state)
 	assert_int_equal(sg_sdp_read(&s, "", 0), EBADMSG);
 	assert_int_equal(sg_sdp_read(&s, video_only, strlen(video_only)),
 			 ENOENT);
+	/* a clock rate no audio runs at drops its format, not the rest */
+	assert_int_equal(
+	    sg_sdp_read(&s, LIT(SDP_HEAD "m=audio 6000 RTP/AVP 96 97 8\r\n"
+					 "a=rtpmap:96 PCMA/999999\r\n"
+					 "a=rtpmap:97 PCMU/999\r\n")),
+	    0);
+	assert_int_equal(s.nfmt, 1);
+	assert_string_equal(s.fmt[0].name, "PCMA");
+	assert_int_equal(
+	    sg_sdp_read(&s, LIT(SDP_HEAD "m=audio 6000 RTP/AVP 96\r\n"
+					 "a=rtpmap:96 PCMA/999999\r\n")),
+	    0);
+	assert_int_equal(s.nfmt, 0);
 	/* a NUL byte is never SDP */
 	assert_int_equal(sg_sdp_read(&s, LIT("v=0\r\no=- 1 1 IN IP4 "
 					     "1.2.3.4\r\n\0")),
