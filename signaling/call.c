@@ -514,6 +514,27 @@ unsigned sg_call_detach_kept(struct sg *sg)
 }
 
 /*
+ * The drain was cut: calls that ended but still wait for their node's
+ * media.delete (or offer) reply get their CDR now, without RTP
+ * statistics.  Their journal line is already "down", so a CDR not written
+ * here would be lost with the process.  Returns how many.
+ */
+unsigned sg_call_finish_unfinished(struct sg *sg)
+{
+	unsigned n = 0;
+
+	for (struct sg_call *c = sg_calls_first(sg->calls); c; c = c->next)
+		if (c->state == SG_CALL_ENDED && !c->cdr_done) {
+			sw_cwarn(c->callid_a,
+				 "CDR written without waiting for the media "
+				 "node (stopping)");
+			finish(c);
+			n++;
+		}
+	return n;
+}
+
+/*
  * What the drain waits for, kept calls aside: calls whose CDR is not
  * written yet (unfinished) and calls at all (their transactions linger).
  */
@@ -773,8 +794,10 @@ static void finish(struct sg_call *c)
 		int64_t since;
 
 		c->cdr_done = true;
-		c->end_ms = sw_time_wall_ms();
-		c->end_mono = sw_time_mono_ms();
+		if (!c->end_mono) { /* else: when call_end() ended it */
+			c->end_ms = sw_time_wall_ms();
+			c->end_mono = sw_time_mono_ms();
+		}
 		if (!c->media_lost_mono && c->answer_mono && c->node &&
 		    c->media_up && sg_media_failing(c->node, &since)) {
 			/* hung up while its node was dying, before
@@ -841,6 +864,9 @@ static void call_end(struct sg_call *c)
 {
 	if (c->state != SG_CALL_ENDED) {
 		c->state = SG_CALL_ENDED;
+		/* the call's end: not when its media node answers the delete */
+		c->end_ms = sw_time_wall_ms();
+		c->end_mono = sw_time_mono_ms();
 		sg_recovery_down(c);
 		if (c->admitted) {
 			sg_admit_release(c->sg, c->mgw);

@@ -198,6 +198,7 @@ void sg_call_terminate_all(struct sg *sg, const char *reason);
 void sg_call_media_lost(struct sg_media_node *n, int64_t since_mono, void *arg);
 unsigned sg_call_keep_answered(struct sg *sg);
 unsigned sg_call_detach_kept(struct sg *sg);
+unsigned sg_call_finish_unfinished(struct sg *sg);
 void sg_call_drain_counts(const struct sg *sg, unsigned *unfinished,
 			  unsigned *lingering);
 void sg_call_free_all(struct sg *sg);

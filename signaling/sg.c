@@ -263,15 +263,17 @@ static void drain_check(void *magic, su_timer_t *t, void *arg)
 	su_timer_destroy(t);
 	if (drained || waited >= DRAIN_MS) {
 		if (open || sg_spool_pending(sg->spool))
-			sw_warn("drain cut after %lld ms: %u calls without a "
-				"CDR, %zu CDRs kept in the spool for the next "
-				"start",
+			sw_warn("drain cut after %lld ms: %u calls' CDRs "
+				"written without the media node's statistics, "
+				"%zu CDRs kept in the spool for the next start",
 				(long long)waited, open,
-				sg_spool_pending(sg->spool));
+				sg_spool_pending(sg->spool) + open);
 		if (lingering > open)
 			sw_info("%u calls' transactions toward peers left "
 				"unanswered",
 				lingering - open);
+		if (open)
+			sg_call_finish_unfinished(sg); /* into the spool */
 		kept = sg_call_detach_kept(sg);
 		if (kept)
 			sw_info("%u answered calls left up for the next start",

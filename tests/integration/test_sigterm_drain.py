@@ -166,6 +166,38 @@ def test_bye_while_signalingd_restarts_is_answered(stack):
     assert 3900 <= rows[0]["hold_ms"] <= 6000, rows[0]["hold_ms"]
 
 
+def test_cdr_of_a_call_ending_as_the_drain_is_cut_is_kept(stack):
+    """A call that ended while signalingd drains but whose media node does
+    not answer media.delete before the drain is cut (3 s; the node is
+    stopped, media_timeout_ms 5 s) has its journal line "down" already:
+    its CDR is written at the cut, without RTP statistics, and the next
+    start sends it.  It was lost before."""
+    stack.conf_extra["signalingd"]["media_timeout_ms"] = 5000
+    gw = stack.uas("gwA", "uas_answer.xml")
+    stack.provision(it.base_doc(gw.port, 0, gw_b=False))
+    stack.start_all()
+    sg = stack.daemon("signalingd")
+    mp = stack.daemon("mediaproxyd")
+    uac = stack.uac("caller", "uac_hold.xml", duration_ms=3000, calls=1,
+                    timeout_s=60)
+    it.wait_for(lambda: "answered by gwA" in sg.log(), 20,
+                "the vendor's answer")
+    os.kill(mp.pid, signal.SIGSTOP)         # media.delete goes unanswered
+    it.wait_for(lambda: "BYE from caller" in sg.log(), 20,
+                "the caller's BYE")
+    rc, took = _timed_stop(stack, "signalingd")
+    assert rc == 0, f"signalingd exited {rc} on SIGTERM"
+    assert "written without waiting for the media node" in sg.log()
+    os.kill(mp.pid, signal.SIGCONT)
+    stack.start_daemon("signalingd")
+    rows = it.wait_for(lambda: it.cdr_rows(stack) or None, 30, "the CDR")
+    uac.kill()
+    gw.quit()
+    print("CDR:", [(r["end_reason"], r["hold_ms"]) for r in rows])
+    assert len(rows) == 1 and rows[0]["end_reason"] == "Normal", rows
+    assert 2900 <= rows[0]["hold_ms"] <= 4000, rows[0]["hold_ms"]
+
+
 def test_harness_dumps_the_stacks_of_a_daemon_it_kills(stack):
     """A daemon that does not stop gets its stacks in its log (gdb)."""
     stack.start_daemon("billingd")

@@ -144,6 +144,21 @@ def _doc(gw_port):
     return doc
 
 
+def _why_no_cdr(f, sent):
+    """Print what the signaling hosts logged of the calls without a CDR."""
+    have = {r[0] for r in _sql(f, "bd1", "SELECT call_id_a, end_reason,"
+                               " media_node, setup_ms, answer_ms, end_ms,"
+                               " hold_ms FROM cdr")}
+    missing = sorted(sent - have)
+    print(f"{len(missing)} calls without a CDR:", missing[:10])
+    for cid in missing[:5]:
+        for h in SIGNALING:
+            out = f.ssh(h, f"journalctl -u signalingd --no-pager -o "
+                        f"short-precise | grep -F -- '{cid}' | tail -40",
+                        check=False).stdout
+            print(f"--- {h}, {cid}:\n{out}")
+
+
 def test_deployed_by_ansible_survives_restarts(deployed):
     f, work = deployed
     for h in SIGNALING:
@@ -209,9 +224,13 @@ def test_deployed_by_ansible_survives_restarts(deployed):
                         " setup_ms, answer_ms, end_ms, hold_ms FROM cdr")
             return rows if {r[0] for r in rows} >= sent else None
 
-        rows = [r for r in it.wait_for(all_cdrs, 90,
-                                       "a CDR for every call sipp made")
-                if r[0] in sent]
+        try:
+            rows = [r for r in it.wait_for(all_cdrs, 90,
+                                           "a CDR for every call sipp made")
+                    if r[0] in sent]
+        except TimeoutError:
+            _why_no_cdr(f, sent)
+            raise
         ids = [r[0] for r in rows]
         assert len(ids) == len(set(ids)), "a call with two CDRs"
         assert set(ids) == sent
