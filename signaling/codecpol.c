@@ -194,16 +194,31 @@ static bool is_g729a(const struct sg_sdp_fmt *f)
 }
 
 /* is the codec (canonical name, NULL = unsupported) allowed by c? */
+/*
+ * A codec the switch cannot decode (cn NULL: GSM, G.723.1, iLBC, AMR...)
+ * goes through as it is, relayed or not, where the gateway names no codec
+ * list: if both sides share it, the media node relays it untouched.
+ */
 static bool allowed(const struct sg_cp_conf *c, const char *cn, bool relay)
 {
+	(void)relay;
 	if (!cn)
-		return !relay && !c->ncodecs;
+		return !c->ncodecs;
 	if (!c->ncodecs)
 		return true;
 	for (size_t i = 0; i < c->ncodecs; i++)
 		if (!strcmp(c->codecs[i], cn))
 			return true;
 	return false;
+}
+
+/* the caller leg's first codec the switch can decode, or NULL */
+static const struct sg_sdp_fmt *known_a(const struct sg_cp_offer *o)
+{
+	for (size_t i = 0; i < o->na; i++)
+		if (fmt_canon(&o->a[i]))
+			return &o->a[i];
+	return NULL;
 }
 
 static size_t pref_index(const struct sg_cp_conf *c, const char *cn)
@@ -469,7 +484,8 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_sdp *caller,
 			if (allowed(rg, cn, relay) && (!cn || !in_b(o, cn)))
 				add_vendor_codec(o, cn, &o->a[i], caller, rg);
 		}
-		if (o->xcode) {
+		if (o->xcode && known_a(o)) {
+			/* ours, for a caller codec we can decode */
 			size_t n = rg->ncodecs;
 
 			for (size_t i = 0; n ? i < n : i < SW_CODEC_COUNT;
@@ -603,7 +619,13 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 			       "transcoding is not allowed on both gateways";
 			return ENOTSUP;
 		}
-		af = &o->a[0];
+		/* transcoded to the caller's first codec we can decode */
+		af = known_a(o);
+		if (!af || !fmt_canon(bf)) {
+			*why = "the vendor's codec is not the caller's and one "
+			       "of them cannot be transcoded";
+			return ENOTSUP;
+		}
 		r->transcoding = true;
 	}
 	r->a_fmt = *af;

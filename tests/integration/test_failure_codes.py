@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 
+import peers
 import sipraw
 import tandem_it as it
 
@@ -163,3 +164,41 @@ def test_silent_gateway_is_not_retransmitted_to_after_failover(stack):
     cdr = it.cdr_rows(stack)[0]
     assert [(a["gateway"], a["code"]) for a in it.attempts(stack, cdr["id"])
             ] == [("gwA", 408), ("gwB", 200)]
+
+
+def test_gsm_only_call_passes_through_relayed(stack):
+    """Issue 13, item 3 (part): a codec the switch cannot transcode (GSM)
+    that both sides share passes through in mode 3: offered to the vendor,
+    answered, and its RTP relayed by the media node both ways untouched."""
+    gsm = {"RTP/AVP 8 101": "RTP/AVP 3 101",
+           "a=rtpmap:8 PCMA/8000": "a=rtpmap:3 GSM/8000"}
+    pcap = peers.write_rtp_pcap(
+        stack.dir / "gsm.pcap",
+        [(i * 0.02, peers.rtp_header(3, i, i * 160, 0x6a5) + bytes(
+            [0xD0 | (i & 0x0F)]) + bytes(range(32))) for i in range(150)])
+    gw = it.Sipp(stack, "gwA", "uas_answer.xml", subst=gsm,
+                 rtp_echo=True).start()
+    it.wait_for(lambda: gw.alive() and not it.Ports._free(gw.port), 10,
+                "the GSM vendor to bind")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "3"
+    stack.provision(doc)
+    stack.start_all()
+    uac = it.Sipp(stack, "caller", "uac_pcap.xml",
+                  remote=f"127.0.0.1:{stack.sip_port}",
+                  service="15551230001",
+                  keys={"caller": "5550100", "pcap": str(pcap)},
+                  subst=gsm, calls=1, duration_ms=4000,
+                  timeout_s=30).start()
+    assert uac.finish(40) == 0, "the GSM call failed"
+    gw.quit()
+    cdr = it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")[0]
+    rtp = cdr["rtp"]
+    print("GSM call:", cdr["codec_a"], cdr["codec_b"], cdr["media_node"],
+          rtp)
+    assert (cdr["codec_a"], cdr["codec_b"]) == ("GSM", "GSM")
+    assert cdr["media_node"], "not relayed"
+    assert cdr["end_reason"] == "Normal"
+    # the caller's 150 packets reached the vendor, whose echo came back
+    assert rtp["a"]["rx_packets"] >= 140, rtp
+    assert rtp["b"]["rx_packets"] >= 140, rtp

@@ -220,6 +220,55 @@ static void auto_auto_transcode(void **state)
 	names(o.b, o.nb, "PCMA/8 PCMU/0");
 }
 
+static const char gsm_only[] = SDP_HEAD "m=audio 6000 RTP/AVP 3\r\n"
+					"a=rtpmap:3 GSM/8000\r\n";
+static const char gsm_pcma[] = SDP_HEAD "m=audio 6000 RTP/AVP 3 8\r\n"
+					"a=rtpmap:3 GSM/8000\r\n"
+					"a=rtpmap:8 PCMA/8000\r\n";
+
+/* issue 13, item 3: codecs the switch cannot decode pass through when
+ * both sides share them, relayed or not, and are never transcoded */
+static void undecodable_pass_through(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_sdp a, v;
+	struct sg_cp_offer o;
+	struct sg_cp_answer r;
+	const char *why;
+
+	(void)state;
+	conf(&mg, "{\"allow_transcoding\":true}");
+	conf(&rg, "{\"allow_transcoding\":true}");
+	sdp(&a, gsm_only);
+	/* relayed: GSM goes to the vendor, and nothing of ours, since the
+	 * caller has nothing we could transcode to */
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
+	names(o.b, o.nb, "GSM/3");
+	sdp(&v, gsm_only);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
+	assert_false(r.transcoding);
+	assert_string_equal(r.a.codec, "GSM");
+	assert_string_equal(r.b.codec, "GSM");
+	assert_int_equal(r.b.pt, 3);
+
+	/* with a codec we decode too: ours are added, and a vendor answer
+	 * in one of them is transcoded to that codec, never to GSM */
+	sdp(&a, gsm_pcma);
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
+	names(o.b, o.nb, "GSM/3 PCMA/8 PCMU/0 G729/18 G722/9 opus/96");
+	sdp(&v, g729_noteans);
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
+	assert_true(r.transcoding);
+	assert_string_equal(r.a.codec, "PCMA");
+	assert_string_equal(r.b.codec, "G729");
+
+	/* a gateway with a codec list takes only what it lists */
+	conf(&rg, "{\"codecs\":[\"PCMA\"]}");
+	sdp(&a, gsm_only);
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why),
+			 ENOTSUP);
+}
+
 /* the vendor answers a codec it was offered only for the caller... and
  * one nobody offered */
 static void answer_refused(void **state)
@@ -512,6 +561,7 @@ int main(void)
 	    cmocka_unit_test(auto_auto_no_common),
 	    cmocka_unit_test(auto_auto_transcode),
 	    cmocka_unit_test(answer_refused),
+	    cmocka_unit_test(undecodable_pass_through),
 	    cmocka_unit_test(caller_specified),
 	    cmocka_unit_test(callee_specified),
 	    cmocka_unit_test(specified_mismatch),
