@@ -807,9 +807,17 @@ static void finish(struct sg_call *c)
 				 "MediaNodeLost");
 		}
 		if (c->media_lost_mono && c->media_lost_mono < c->end_mono) {
-			/* billed until its media stopped, not until we knew */
-			c->end_ms -= c->end_mono - c->media_lost_mono;
-			c->end_mono = c->media_lost_mono;
+			/* billed until its media stopped, not until we knew;
+			 * a node last heard before the answer (or the setup)
+			 * carried no media of this call: nothing billed */
+			int64_t floor =
+			    c->answer_mono ? c->answer_mono : c->setup_mono;
+			int64_t lost = c->media_lost_mono > floor
+					   ? c->media_lost_mono
+					   : floor;
+
+			c->end_ms -= c->end_mono - lost;
+			c->end_mono = lost;
 		}
 		sg_calls_ended(c->sg->calls, c->end_code);
 		cdr = sg_cdr_build(c);

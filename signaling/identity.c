@@ -169,11 +169,45 @@ static void add_header(struct block *b, const char *name, const msg_header_t *h)
 	addf(b, "%s: %s\r\n", name, val);
 }
 
-/* every value of a parsed multi-value header (PAI, PPI: one per line) */
-static void add_each(struct block *b, const char *name, const msg_header_t *h)
+/* an identity's URI as RFC 3325 allows it: sip/sips with a host, tel */
+static bool id_url_ok(const url_t *u)
 {
-	for (; h; h = h->sh_next)
-		add_header(b, name, h);
+	if (u->url_type == url_sip || u->url_type == url_sips)
+		return u->url_host && *u->url_host;
+	return u->url_type == url_tel && u->url_host && *u->url_host;
+}
+
+/* each well-formed value of the caller's PAI (one per line); a malformed
+ * one is not passed on */
+static void add_pai(struct block *b, const sip_p_asserted_identity_t *p)
+{
+	for (; p; p = p->paid_next)
+		if (id_url_ok(p->paid_url))
+			add_header(b, "P-Asserted-Identity",
+				   (const msg_header_t *)p);
+}
+
+static void add_ppi(struct block *b, const sip_p_preferred_identity_t *p)
+{
+	for (; p; p = p->ppid_next)
+		if (id_url_ok(p->ppid_url))
+			add_header(b, "P-Preferred-Identity",
+				   (const msg_header_t *)p);
+}
+
+/* a Privacy header whose every value is one RFC 3323/3325 defines */
+static bool privacy_ok(const sip_privacy_t *p)
+{
+	static const char *const known[] = {"header",  "session",  "user",
+					    "none",    "critical", "id",
+					    "history", NULL};
+
+	if (!p || !p->priv_values || !p->priv_values[0])
+		return false;
+	for (size_t i = 0; p->priv_values[i]; i++)
+		if (sw_id_name_index(known, p->priv_values[i]) < 0)
+			return false;
+	return true;
 }
 
 static bool listed(const struct sg_identity *id, const char *name)
@@ -236,28 +270,28 @@ char *sg_identity_headers(const struct sg_identity *id,
 			  const struct sg_identity_in *in)
 {
 	const sip_t *sip = in->invite ? sip_object(in->invite) : NULL;
-	const msg_header_t *pai =
-	    sip ? (const msg_header_t *)sip_p_asserted_identity(sip) : NULL;
-	const msg_header_t *ppi =
-	    sip ? (const msg_header_t *)sip_p_preferred_identity(sip) : NULL;
-	const msg_header_t *priv =
-	    sip ? (const msg_header_t *)sip_privacy(sip) : NULL;
+	const sip_p_asserted_identity_t *pai =
+	    sip ? sip_p_asserted_identity(sip) : NULL;
+	const sip_p_preferred_identity_t *ppi =
+	    sip ? sip_p_preferred_identity(sip) : NULL;
+	const sip_privacy_t *priv = sip ? sip_privacy(sip) : NULL;
 	const char *num = in->number && *in->number ? in->number : NULL;
 	struct block b = {0};
 
 	if (id->pai == SW_ID_PASS)
-		add_each(&b, "P-Asserted-Identity", pai);
+		add_pai(&b, pai);
 	else if (id->pai == SW_ID_CALLER && num)
 		addf(&b, "P-Asserted-Identity: <sip:%s@%s>\r\n", num, in->host);
 	if (id->ppi == SW_ID_PASS)
-		add_each(&b, "P-Preferred-Identity", ppi);
+		add_ppi(&b, ppi);
 	else if (id->ppi == SW_ID_CALLER && num)
 		addf(&b, "P-Preferred-Identity: <sip:%s@%s>\r\n", num,
 		     in->host);
 	if (id->privacy == SW_PRIV_ID)
 		addf(&b, "Privacy: id\r\n");
-	else if (id->privacy == SW_PRIV_PASS && in->support_privacy && priv)
-		add_header(&b, "Privacy", priv);
+	else if (id->privacy == SW_PRIV_PASS && in->support_privacy &&
+		 privacy_ok(priv))
+		add_header(&b, "Privacy", (const msg_header_t *)priv);
 	if (sip)
 		add_extra(&b, id, in->invite, sip);
 	if (b.oom) {

@@ -205,3 +205,32 @@ def test_caller_pool_numbers_are_shared_out(stack):
     busy = [r["end_reason"] for r in it.cdr_rows(stack)
             if r["end_code"] == 503]
     assert busy == ["AllGatewayBusy"] * 2, busy
+
+
+def test_malformed_identity_headers_are_not_forwarded(stack):
+    """Issue 13, done-when 5 (part): a caller's malformed PAI, PPI and
+    Privacy do not stop the call and are never passed on, even to a
+    gateway that passes identity through."""
+    gw = stack.uas("gwPass", "uas_answer.xml")
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["routing_gateways"][0]["identity"] = GATEWAYS["gwPass"][1]
+    doc["mapping_gateways"][0]["support_privacy"] = True
+    stack.provision(doc)
+    stack.start_all()
+    bad = {"P-Asserted-Identity: <sip:111@x>": "P-Asserted-Identity: <<:>",
+           'P-Preferred-Identity: "Bob" <sip:444@z>':
+           'P-Preferred-Identity: "unterminated <sip:444@z',
+           "Privacy: id": "Privacy: ;;=,"}
+    uac = it.Sipp(stack, "caller", "uac_identity.xml",
+                  remote=f"127.0.0.1:{stack.sip_port}",
+                  service="15551230001", keys={"caller": "5550100"},
+                  subst=bad, calls=1, duration_ms=200, timeout_s=20).start()
+    assert uac.finish(30) == 0, "the call with malformed headers failed"
+    gw.quit()
+    invites = _invites(gw)
+    assert len(invites) == 1
+    got = _identity_headers(invites[0])
+    print("forwarded:", got)
+    assert got == [("X-Custom", "abc"), ("X-Other", "1")], got
+    cdr = it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")
+    assert cdr[0]["end_reason"] == "Normal", cdr

@@ -8,6 +8,7 @@ closes what is left at once, and without drain_timeout_s SIGTERM closes
 every session (the former behaviour).
 """
 
+import os
 import signal
 import time
 
@@ -132,6 +133,40 @@ def test_killed_node_ends_its_calls_billed_until_media_stopped(stack):
     assert [r["end_reason"] for r in late_row] == ["MediaUnavailable"]
     uac.quit()
     gw.quit()
+
+
+def test_node_lost_before_the_answer_bills_nothing(stack):
+    """Found by the multi-host test: a call answered after its media node
+    was last heard (the node froze between media.offer and the vendor's
+    200) ends MediaNodeLost with no talk billed.  Its end was put before
+    its answer, so billingd quarantined the CDR as implausible and the
+    call had none."""
+    gw = it.Sipp(stack, "gwA", "uas_answer.xml", rtp_echo=True, subst={
+        '<send retrans="500">':
+        '<pause milliseconds="2500"/><send retrans="500">'}).start()
+    it.wait_for(lambda: gw.alive() and not it.Ports._free(gw.port), 10,
+                "the vendor to bind")
+    stack.provision(it.base_doc(gw.port, 0, gw_b=False))
+    stack.start_all()
+    mp = stack.daemon("mediaproxyd")
+    sg = stack.daemon("signalingd")
+    uac = stack.uac("caller", "uac_hold.xml", calls=1, duration_ms=30000,
+                    timeout_s=60)
+    it.wait_for(lambda: _node_sessions(stack) == 1, 15, "a media session")
+    os.kill(mp.pid, signal.SIGSTOP)        # heartbeats stop before the 200
+    it.wait_for(lambda: "ended (MediaNodeLost)" in sg.log(), 20,
+                "signalingd to end the frozen node's call")
+    row = it.wait_for(lambda: it.cdr_rows(stack) or None, 20,
+                      "the call's CDR (not quarantined)")[0]
+    os.kill(mp.pid, signal.SIGCONT)
+    uac.kill()
+    gw.quit()
+    print("CDR:", row["end_reason"], row["answer_ms"], row["end_ms"],
+          row["hold_ms"], row["fee"])
+    assert row["end_reason"] == "MediaNodeLost"
+    assert row["answer_ms"] and row["end_ms"] == row["answer_ms"], row
+    assert row["hold_ms"] == 0 and row["fee"] == 0, row
+    assert stack.scalar("SELECT count(*) FROM cdr_quarantine") == 0
 
 
 def test_ss_rtp_timeout_is_the_calls(stack):

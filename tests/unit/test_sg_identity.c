@@ -126,6 +126,29 @@ static void privacy(void **state)
 	msg_destroy(b);
 }
 
+static const char odd[] =
+    "INVITE sip:15551230001@10.0.0.1 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK3\r\n"
+    "From: <sip:017@10.0.0.5>;tag=c\r\n"
+    "To: <sip:15551230001@10.0.0.1>\r\n"
+    "Call-ID: c3\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "P-Asserted-Identity: <mailto:a@b>, <tel:+15550001>\r\n"
+    "Privacy: id;bogus\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+/* only what RFC 3323/3325 allow is passed on */
+static void malformed_identity(void **state)
+{
+	msg_t *m = parse(odd);
+
+	(void)state;
+	expect("{\"pai\":\"pass_through\",\"privacy\":\"pass_through\"}", m,
+	       true, "");
+	msg_destroy(m);
+}
+
 static void extra_headers(void **state)
 {
 	msg_t *m = parse(invite);
@@ -178,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(pai_ppi),
 	    cmocka_unit_test(privacy),
 	    cmocka_unit_test(extra_headers),
+	    cmocka_unit_test(malformed_identity),
 	    cmocka_unit_test(bad_identity),
 	};
 
