@@ -1,5 +1,6 @@
 // FUZZ_SOURCES: model/check.c model/schema.c model/user.c model/secret.c
-// FUZZ_SOURCES: model/pq.c common/money.c common/swtime.c proto/media.c proto/identity.c
+// FUZZ_SOURCES: proto/identity.c
+// FUZZ_SOURCES: model/pq.c common/money.c common/swtime.c proto/media.c
 // FUZZ_LIBS: -ljansson -lpq -largon2
 /*
  * fuzz_api_body.c - what the HTTP API does with a body and a query value

@@ -1,4 +1,5 @@
-// FUZZ_SOURCES: model/check.c model/schema.c common/money.c proto/media.c proto/identity.c
+// FUZZ_SOURCES: model/check.c model/schema.c common/money.c proto/media.c
+// FUZZ_SOURCES: proto/identity.c
 // FUZZ_LIBS: -ljansson
 /*
  * fuzz_provision.c - the provisioning validator (model/check.c)
