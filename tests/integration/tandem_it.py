@@ -912,9 +912,9 @@ class Stack:
 
     def uas(self, name, scenario="uas_answer.xml", code=None, reason="",
             rtp_echo=None, **kw):
-        subst = {}
+        subst = dict(kw.pop("subst", {}))
         if code is not None:
-            subst = {"@CODE@": code, "@REASON@": reason or "Failure"}
+            subst.update({"@CODE@": code, "@REASON@": reason or "Failure"})
         if rtp_echo is None:
             rtp_echo = scenario == "uas_answer.xml"
         s = Sipp(self, name, scenario, subst=subst, rtp_echo=rtp_echo, **kw)

@@ -176,10 +176,7 @@ def test_gsm_only_call_passes_through_relayed(stack):
         stack.dir / "gsm.pcap",
         [(i * 0.02, peers.rtp_header(3, i, i * 160, 0x6a5) + bytes(
             [0xD0 | (i & 0x0F)]) + bytes(range(32))) for i in range(150)])
-    gw = it.Sipp(stack, "gwA", "uas_answer.xml", subst=gsm,
-                 rtp_echo=True).start()
-    it.wait_for(lambda: gw.alive() and not it.Ports._free(gw.port), 10,
-                "the GSM vendor to bind")
+    gw = stack.uas("gwA", "uas_answer.xml", subst=gsm)
     doc = it.base_doc(gw.port, 0, gw_b=False)
     doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "3"
     stack.provision(doc)

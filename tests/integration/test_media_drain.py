@@ -141,11 +141,9 @@ def test_node_lost_before_the_answer_bills_nothing(stack):
     200) ends MediaNodeLost with no talk billed.  Its end was put before
     its answer, so billingd quarantined the CDR as implausible and the
     call had none."""
-    gw = it.Sipp(stack, "gwA", "uas_answer.xml", rtp_echo=True, subst={
+    gw = stack.uas("gwA", "uas_answer.xml", subst={
         '<send retrans="500">':
-        '<pause milliseconds="2500"/><send retrans="500">'}).start()
-    it.wait_for(lambda: gw.alive() and not it.Ports._free(gw.port), 10,
-                "the vendor to bind")
+        '<pause milliseconds="2500"/><send retrans="500">'})
     stack.provision(it.base_doc(gw.port, 0, gw_b=False))
     stack.start_all()
     mp = stack.daemon("mediaproxyd")
