@@ -95,7 +95,7 @@ static const char sql_partition[] =
  */
 static const char sql_store[] =
     "WITH input AS ("
-    " SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ord integer,"
+    " SELECT * FROM json_to_recordset($1::json) AS r(ord integer,"
     "  id uuid, setup_ms bigint, fee bigint, account_id bigint,"
     "  call_id_a text, call_id_b text, caller_in text, callee_in text,"
     "  caller text, callee text, caller_out text, callee_out text,"
@@ -105,8 +105,8 @@ static const char sql_store[] =
     "  pdd_ms bigint, vendor_cost bigint, rate_prefix text, rate_period text,"
     "  end_code integer, end_text text, end_direction text,"
     "  end_reason text, q850 integer, codec_a text, codec_b text,"
-    "  media_node text, rtp jsonb, attempts jsonb, agent_chain bigint[],"
-    "  agent_fees jsonb)),"
+    "  media_node text, rtp json, attempts json, agent_chain bigint[],"
+    "  agent_fees json)),"
     " ins AS ("
     " INSERT INTO cdr_ids (id, setup_time, fee)"
     " SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
@@ -135,7 +135,7 @@ static const char sql_store[] =
     " INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
     "  end_ms)"
     " SELECT new.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
-    " FROM new, jsonb_to_recordset(new.attempts) AS a(seq integer,"
+    " FROM new, json_to_recordset(new.attempts) AS a(seq integer,"
     "  gateway text, code integer, start_ms bigint, end_ms bigint)"
     " RETURNING 1 AS one),"
     /* every debit: the customer's fee and each agent level's */
@@ -144,7 +144,7 @@ static const char sql_store[] =
     " WHERE fee <> 0 AND account_id IS NOT NULL"
     " UNION ALL"
     " SELECT new.id, new.ord, f.lvl, f.account_id, f.fee FROM new,"
-    " jsonb_to_recordset(new.agent_fees) AS f(lvl integer,"
+    " json_to_recordset(new.agent_fees) AS f(lvl integer,"
     "  account_id bigint, fee bigint) WHERE f.fee <> 0),"
     " tot AS ("
     " SELECT account_id, sum(fee) AS total FROM debit GROUP BY account_id),"
