@@ -208,6 +208,10 @@ void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip)
 	sw_cdebug(c->callid_a, "%d %s from %s relayed%s", status,
 		  sip->sip_status->st_phrase, c->routing_gw,
 		  has_sdp ? " with SDP" : "");
+	/* a caller that sent no offer cannot be offered in an unreliable
+	 * 18x (RFC 3261 13.2.1): the SDP waits for the 200 */
+	if (c->cm.late && sg_callmedia_relayed(c))
+		has_sdp = false;
 	reply_a(c, status, sip->sip_status->st_phrase,
 		has_sdp ? c->sdp_to_a : NULL);
 	c->state = SG_CALL_EARLY;
@@ -420,6 +424,7 @@ void sg_call_terminate(struct sg_call *c, const char *reason, const char *dir)
 	}
 	set_outcome(c, 200, "OK", reason, dir);
 	sw_cdebug(c->callid_a, "hangup (%s, %s)", reason, dir);
+	sg_failover_ack(c, NULL, 0); /* a held ACK goes before the BYE */
 	if (strcmp(dir, "caller"))
 		send_bye(c, c->leg_a);
 	if (strcmp(dir, "callee"))
@@ -751,6 +756,7 @@ static void call_free(struct sg_call *c)
 	sg_billing_auth_cancel(c->auth_req);
 	sg_media_req_cancel(c->media_req);
 	sg_cm_free(&c->cm);
+	free(c->b_ack_sdp);
 	sg_timer_stop(&c->t_maxdur);
 	sg_timer_stop(&c->t_extend);
 	sg_billing_auth_cancel(c->ext_req);
@@ -1080,9 +1086,9 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 				     "server");
 			return;
 		}
-	} else if (params_of(c)->media_mode != SW_MEDIA_MODE_OFF) {
-		/* late offer is not supported with media anchoring yet */
-		sg_call_fail(c, 488, sip_488_Not_acceptable, "NoSdp", "server");
+	} else if (sg_callmedia_late(c)) {
+		sg_call_fail(c, 500, sip_500_Internal_server_error, "Internal",
+			     "server");
 		return;
 	}
 	if (mgw->locked) {

@@ -91,6 +91,9 @@ struct sg_call {
 	nta_outgoing_t *orq;	/* owned: INVITE client transaction */
 	const struct sg_gw *gw; /* borrowed from tables */
 	bool b_1xx;
+	bool b_ack_wait; /* media not relayed, the caller sent no offer: the
+			    vendor's 2xx is ACKed with the caller's ACK */
+	char *b_ack_sdp; /* owned: the answer that ACK carried */
 	bool b_line;		     /* holds a line of gw */
 	su_timer_t *t_noprov;	     /* owned */
 	su_timer_t *t_timer_b;	     /* owned */

@@ -42,6 +42,34 @@ int sg_cm_read_offer(struct sg_cm *m, const char *sdp, size_t len)
 	return err;
 }
 
+/* the text the vendor's offer is written from when the caller sent none:
+ * the writer puts in the node's address and port and the formats */
+static const char late_text[] = "v=0\r\n"
+				"o=tandem 1 1 IN IP4 0.0.0.0\r\n"
+				"s=tandem\r\n"
+				"c=IN IP4 0.0.0.0\r\n"
+				"t=0 0\r\n"
+				"m=audio 9 RTP/AVP 0\r\n"
+				"a=sendrecv\r\n";
+
+/*
+ * The caller sent no offer: it is taken to have offered what its mapping
+ * gateway allows (sg_cp_late_caller), written from late_text.
+ */
+int sg_cm_late_offer(struct sg_cm *m, const struct sg_cp_conf *mg)
+{
+	sg_cm_settled(m);
+	m->late = true;
+	m->text = strdup(late_text);
+	m->caller = malloc(sizeof(*m->caller));
+	if (!m->text || !m->caller) {
+		sg_cm_settled(m);
+		return ENOMEM;
+	}
+	sg_cp_late_caller(m->caller, mg);
+	return 0;
+}
+
 /*
  * The caller's offer against the mapping gateway alone (SPEC §5: a
  * specified codec it did not offer, or no allowed codec): EPERM with *why
@@ -157,6 +185,7 @@ int sg_cm_answer(struct sg_cm *m, const char *sdp, size_t len,
 		 struct sg_cm_leg *a, struct sg_cm_leg *b, const char **why)
 {
 	struct sg_sdp_edit e = {.ip = node_ip, .port = node_port};
+	struct sg_sdp_fmt late_fmt[SG_SDP_MAX_FMT];
 	struct sg_sdp v;
 	int err;
 
@@ -175,14 +204,71 @@ int sg_cm_answer(struct sg_cm *m, const char *sdp, size_t len,
 		e.set_formats = true;
 		e.fmt = &r->a_fmt;
 		e.nfmt = 1;
+		if (m->late) /* an offer to the caller, not an answer */
+			e.nfmt = sg_cp_late_offer(m->offer, r, late_fmt,
+						  SG_SDP_MAX_FMT);
+		if (m->late)
+			e.fmt = late_fmt;
 		e.te_pt = r->a_te_pt;
 		e.te_rate = r->a_te_rate;
-		leg_set(a, &r->a, r->a.codec, m->caller);
+		if (!m->late)
+			leg_set(a, &r->a, r->a.codec, m->caller);
 		leg_set(b, &r->b, r->b.codec, &v);
 	} else {
 		leg_pass(b, &v);
 	}
+	if (m->late) {
+		if (!m->vendor)
+			m->vendor = malloc(sizeof(*m->vendor));
+		if (!m->vendor)
+			return ENOMEM;
+		*m->vendor = v;
+	}
 	return sg_sdp_write(outp, sdp, len, &e);
+}
+
+/*
+ * The answer in the ACK of a caller that sent no offer: the policy
+ * decides its leg against the vendor's answer kept since the 2xx, as if
+ * the caller had offered what it answered (a).  ENOTSUP with *why: no
+ * codec both can use (transcoding not allowed on both gateways, or the
+ * caller refused the stream); EBADMSG / ENOENT: unreadable, or an address
+ * that is not an IP literal.
+ */
+int sg_cm_late_answer(struct sg_cm *m, const char *sdp, size_t len,
+		      const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
+		      struct sg_cm_leg *a, const char **why)
+{
+	struct sg_cp_offer o;
+	struct sg_cp_answer r;
+	struct sg_sdp x;
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	*why = "";
+	err = sg_sdp_read(&x, sdp, len);
+	if (!err && (!x.ip_literal || !x.nfmt))
+		err = EBADMSG;
+	if (err) {
+		*why = "the caller's answer is not SDP with an audio stream "
+		       "at an IP address";
+		return err;
+	}
+	if (!x.port) {
+		*why = "the caller refused the audio stream";
+		return ENOTSUP;
+	}
+	if (!m->vendor) { /* no decision at the 2xx: it passes through */
+		leg_pass(a, &x);
+		return 0;
+	}
+	if (sg_cp_make_offer(&o, &x, mg, rg, true, why) ||
+	    sg_cp_make_answer(&r, &o, &x, m->vendor, mg, rg, why))
+		return ENOTSUP;
+	m->ans = r;
+	m->have_ans = true;
+	leg_set(a, &r.a, r.a.codec, &x);
+	return 0;
 }
 
 /*
@@ -238,6 +324,7 @@ void sg_cm_settled(struct sg_cm *m)
 void sg_cm_free(struct sg_cm *m)
 {
 	sg_cm_settled(m);
+	free(m->vendor);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -336,6 +423,62 @@ void sg_callmedia_node_plans(struct sg_call *c, json_t **a, json_t **b)
 	sg_cm_node_legs(&c->cm, &la, &lb);
 	*a = leg_json(c, true, &la);
 	*b = leg_json(c, false, &lb);
+}
+
+/*
+ * The caller's INVITE had no SDP (delayed offer).  Media relayed: the
+ * call goes on as if it had offered what its mapping gateway allows
+ * (sg_cm_late_offer); its answer comes in the ACK (sg_callmedia_late_ack).
+ * Media not relayed: nothing here; the vendor gets no SDP either, and the
+ * ACK carries the caller's answer through (failover.c).
+ */
+int sg_callmedia_late(struct sg_call *c)
+{
+	if (!sg_callmedia_relayed(c)) {
+		c->cm.late = true;
+		return 0;
+	}
+	sw_cinfo(c->callid_a, "no SDP in the INVITE: the caller will be "
+			      "offered in the 200 and answer in its ACK");
+	return sg_cm_late_offer(&c->cm, sg_callmedia_mg(c));
+}
+
+/*
+ * The ACK of a caller that was offered in the 2xx: its answer decides its
+ * leg and the media node learns it (media.update a).  Non-zero: the call
+ * cannot go on (no answer, unreadable, no codec in common); the caller
+ * ends it.  0 for an ACK that is not awaited (a retransmission, a call
+ * that had an offer).
+ */
+int sg_callmedia_late_ack(struct sg_call *c, const char *sdp, size_t len)
+{
+	struct sg_cm_leg a;
+	const char *why = "the ACK carries no SDP";
+	int err = ENOENT;
+
+	if (!c->cm.late || !sg_callmedia_relayed(c))
+		return 0;
+	c->cm.late = false;
+	if (!c->media_up) {
+		free(c->cm.vendor);
+		c->cm.vendor = NULL;
+		return 0;
+	}
+	if (sdp && len)
+		err = sg_cm_late_answer(&c->cm, sdp, len, sg_callmedia_mg(c),
+					sg_callmedia_rg(c), &a, &why);
+	free(c->cm.vendor);
+	c->cm.vendor = NULL;
+	if (err) {
+		sw_cinfo(c->callid_a, "caller's answer unusable: %s", why);
+		return err;
+	}
+	sg_media_update(c->node, c->id, "a", leg_json(c, true, &a),
+			(int)c->sg->cfg.media_timeout_ms);
+	snprintf(c->codec_a, sizeof(c->codec_a), "%s", a.name);
+	sw_cdebug(c->callid_a, "caller answered %s/%d%s", a.plan.codec,
+		  a.plan.pt, c->cm.ans.transcoding ? ", transcoded" : "");
+	return 0;
 }
 
 /*

@@ -11,7 +11,12 @@
  *     formats replaced by the policy's;
  *   - the vendor's SDP (18x, 2xx) is read, the policy decides both legs'
  *     plans, the caller's SDP is written from the vendor's text;
- *   - a re-INVITE's SDP, either way, keeps the decided codecs.
+ *   - a re-INVITE's SDP, either way, keeps the decided codecs;
+ *   - a caller that sent no offer (delayed offer) is taken to have offered
+ *     what its mapping gateway allows: the vendor gets an offer all the
+ *     same, the caller is offered the decided codec (and, with
+ *     transcoding, the others) in the 2xx, and its answer in the ACK
+ *     decides its leg.
  * Pass-through is the policy that keeps every format: it is what a
  * call without a decision gets (a vendor answer the policy cannot use, a
  * call recovered after a restart), and media mode 0 never touches
@@ -59,6 +64,10 @@ struct sg_cm {
 				      attempt's, NULL = pass-through */
 	struct sg_cp_answer ans;   /* the decision (have_ans) */
 	bool have_ans;
+	bool late;		/* the caller sent no offer: it is offered
+				   in the 2xx and answers in its ACK */
+	struct sg_sdp *vendor;	/* owned, late only: the vendor's answer,
+				   until the caller's ACK */
 	bool codec_refused; /* a gateway was skipped for codecs */
 	char lock[2][8];    /* per sending leg: the first DTMF method seen
 			       (receive "all", calldtmf.c) */
@@ -66,6 +75,10 @@ struct sg_cm {
 
 /* the pure steps */
 int sg_cm_read_offer(struct sg_cm *m, const char *sdp, size_t len);
+int sg_cm_late_offer(struct sg_cm *m, const struct sg_cp_conf *mg);
+int sg_cm_late_answer(struct sg_cm *m, const char *sdp, size_t len,
+		      const struct sg_cp_conf *mg, const struct sg_cp_conf *rg,
+		      struct sg_cm_leg *a, const char **why);
 int sg_cm_check(const struct sg_cm *m, const struct sg_cp_conf *mg, bool relay,
 		const char **why);
 void sg_cm_node_legs(const struct sg_cm *m, struct sg_cm_leg *a,
@@ -88,6 +101,8 @@ const struct sg_cp_conf *sg_callmedia_mg(const struct sg_call *c);
 const struct sg_cp_conf *sg_callmedia_rg(const struct sg_call *c);
 bool sg_callmedia_relayed(const struct sg_call *c);
 int sg_callmedia_offer(struct sg_call *c, const char *sdp, size_t len);
+int sg_callmedia_late(struct sg_call *c);
+int sg_callmedia_late_ack(struct sg_call *c, const char *sdp, size_t len);
 int sg_callmedia_check(struct sg_call *c);
 void sg_callmedia_node_plans(struct sg_call *c, json_t **a, json_t **b);
 int sg_callmedia_attempt(struct sg_call *c, const struct sg_gw *gw);

@@ -578,6 +578,65 @@ void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s)
 }
 
 /*
+ * A caller that sent no offer (delayed offer, RFC 3261 13.2.1) is taken to
+ * have offered every codec its mapping gateway allows: the specified
+ * codec, the gateway's list in its order, or every codec the switch
+ * decodes; default formats, dynamic types from 96 up, telephone-event
+ * when the gateway wants DTMF that way.  No address: the caller's comes
+ * with its answer, in the ACK.
+ */
+void sg_cp_late_caller(struct sg_sdp *s, const struct sg_cp_conf *mg)
+{
+	int te = wants_te(mg) ? mg->rfc2833_pt : 0, next = 96;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < SG_CP_MAX_CODECS && s->nfmt < SG_SDP_MAX_FMT;
+	     i++) {
+		const char *cn = mg->specified ? (i ? NULL : mg->specified_codec)
+				 : mg->ncodecs ? (i < mg->ncodecs ? mg->codecs[i]
+								  : NULL)
+					       : sw_codec_names[i];
+		struct sg_sdp_fmt *f = &s->fmt[s->nfmt];
+
+		if (!cn)
+			break;
+		default_fmt(f, cn, mg->g729_mode == SW_G729_A);
+		if (f->pt < 0) {
+			while (next == te)
+				next++;
+			f->pt = next++;
+		}
+		s->nfmt++;
+	}
+	s->te_pt = te;
+	s->te_rate = te ? 8000 : 0;
+	s->ptime = 20;
+	snprintf(s->direction, sizeof(s->direction), "sendrecv");
+}
+
+/*
+ * What a caller that sent no offer is offered in the 2xx (fills out,
+ * returns how many): the format decided for its leg first, then, when
+ * both gateways allow transcoding, every other codec its gateway allows
+ * that the switch decodes, so that it may answer with one of those.
+ */
+size_t sg_cp_late_offer(const struct sg_cp_offer *o,
+			const struct sg_cp_answer *r, struct sg_sdp_fmt *out,
+			size_t max)
+{
+	size_t n = 0;
+
+	if (!max)
+		return 0;
+	out[n++] = r->a_fmt;
+	for (size_t i = 0; o->xcode && i < o->na && n < max; i++) {
+		if (fmt_canon(&o->a[i]) && !same_codec(&o->a[i], &r->a_fmt))
+			out[n++] = o->a[i];
+	}
+	return n;
+}
+
+/*
  * The vendor answered (18x or 200 with SDP): its first format that we
  * offered is leg b's codec; a codec the caller offered passes end to end
  * untouched, any other is transcoded to the caller's first codec (o->a[0])

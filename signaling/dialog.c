@@ -13,6 +13,7 @@
 #include "signaling/call.h"
 #include "signaling/calldtmf.h"
 #include "signaling/callmedia.h"
+#include "signaling/failover.h"
 #include "signaling/media.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
@@ -129,6 +130,22 @@ static const char *sdp_body(sip_t const *sip, size_t *lenp)
 		return NULL;
 	*lenp = sip->sip_payload->pl_len;
 	return sip->sip_payload->pl_data;
+}
+
+/*
+ * The caller's ACK of the 200.  A caller that sent no offer answers in it:
+ * relayed, its answer decides its leg (a call it cannot serve ends with
+ * BadSdp); not relayed, the vendor's held ACK goes with it.
+ */
+static void caller_ack(struct sg_call *c, sip_t const *sip)
+{
+	size_t len = 0;
+	const char *sdp = sdp_body(sip, &len);
+
+	confirmed(c);
+	sg_failover_ack(c, sdp, len);
+	if (sg_callmedia_late_ack(c, sdp, len))
+		sg_call_terminate(c, "BadSdp", "server");
 }
 
 static int reinv_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
@@ -254,7 +271,7 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		return 200;
 	case sip_method_ack:
 		if (from_a)
-			confirmed(c);
+			caller_ack(c, sip);
 		return 0;
 	case sip_method_invite:
 		if (c->state == SG_CALL_ENDED)
@@ -324,7 +341,7 @@ int sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip)
 		if (c->state < SG_CALL_ANSWERED)
 			sg_call_terminate(c, "CallerCancel", "caller");
 	} else if (sip->sip_request->rq_method == sip_method_ack) {
-		confirmed(c);
+		caller_ack(c, sip);
 	}
 	return 0;
 }

@@ -384,15 +384,33 @@ static void record_end(struct sg_call *c, int code)
 
 static void send_ack(struct sg_call *c)
 {
+	const char *sdp = c->b_ack_sdp;
 	nta_outgoing_t *ack;
 
 	ack = nta_outgoing_tcreate(
 	    c->leg_b, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-	    SIPTAG_CONTACT(nta_agent_contact(c->sg->agent)), TAG_END());
+	    SIPTAG_CONTACT(nta_agent_contact(c->sg->agent)),
+	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	if (ack)
 		nta_outgoing_destroy(ack);
 	else
 		sw_cwarn(c->callid_a, "cannot send ACK to %s", c->routing_gw);
+}
+
+/*
+ * The held ACK of a delayed offer not relayed goes now, with the caller's
+ * answer (sdp, NULL when the caller's ACK had none or the call ends
+ * first); a retransmitted 2xx gets the same ACK again.
+ */
+void sg_failover_ack(struct sg_call *c, const char *sdp, size_t len)
+{
+	if (!c->b_ack_wait)
+		return;
+	c->b_ack_wait = false;
+	free(c->b_ack_sdp);
+	c->b_ack_sdp = sdp && len ? strndup(sdp, len) : NULL;
+	send_ack(c);
 }
 
 static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
@@ -420,7 +438,8 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 
 	if (status < 300) {
 		if (c->state >= SG_CALL_ANSWERED) {
-			send_ack(c); /* retransmitted 2xx */
+			if (!c->b_ack_wait)
+				send_ack(c); /* retransmitted 2xx */
 			return 0;
 		}
 		stop_timers(c);
@@ -435,7 +454,12 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		if (sip)
 			nta_leg_client_route(c->leg_b, sip->sip_record_route,
 					     sip->sip_contact);
-		send_ack(c);
+		/* a delayed offer not relayed: the vendor's offer goes to the
+		 * caller as it is and the caller's answer comes back in the
+		 * ACK, which is held until then (RFC 3261 13.2.1) */
+		c->b_ack_wait = c->cm.late && !sg_callmedia_relayed(c);
+		if (!c->b_ack_wait)
+			send_ack(c);
 		if (sip)
 			sg_call_relay_answer(c, sip);
 		return 0;

@@ -32,5 +32,6 @@ int sg_failover_route(struct sg_call *c, bool *unroutable);
 void sg_failover_next(struct sg_call *c);
 void sg_failover_cancel(struct sg_call *c);
 void sg_failover_stop(struct sg_call *c);
+void sg_failover_ack(struct sg_call *c, const char *sdp, size_t len);
 
 #endif /* SG_FAILOVER_H */

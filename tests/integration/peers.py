@@ -846,6 +846,32 @@ def sipp_uac(stack, name, sdp="PCMA+te", play_items=(), hold_ms=1000,
     return s.start()
 
 
+def sipp_late_uac(stack, name, sdp="PCMA+te", play_items=(), hold_ms=1000,
+                  callee="15551230001", caller="5550100", answer=True,
+                  timeout_s=90, **kw):
+    """A sipp caller that makes no offer (uac_late_play.xml, one call): its
+    answer (the media lines of sdp) goes in the ACK, or no SDP at all when
+    answer is false."""
+    kw["extra"] = ["-aa", *kw.get("extra", ())]
+    ack_sdp = ("      v=0\n"
+               "      o=user1 53655765 2353687637 IN IP[local_ip_type] "
+               "[local_ip]\n"
+               "      s=-\n"
+               "      c=IN IP[media_ip_type] [media_ip]\n"
+               "      t=0 0\n"
+               f"      m=audio [media_port] RTP/AVP {sdp_lines(sdp)}\n"
+               "      a=ptime:20\n"
+               "      a=sendrecv\n") if answer else ""
+    subst = {"@ACKTYPE@": "Content-Type: application/sdp" if answer
+             else "Subject: no answer", "@ACKSDP@": ack_sdp,
+             "@PLAYS@": plays(play_items), "@HOLD@": int(hold_ms)}
+    s = it.Sipp(stack, name, "uac_late_play.xml",
+                remote=f"127.0.0.1:{stack.sip_port}", service=callee,
+                keys={"caller": caller}, subst=subst, calls=1,
+                timeout_s=timeout_s, **kw)
+    return s.start()
+
+
 def sipp_uas(stack, name, scenario="uas_media_answer.xml", sdp="PCMA",
              rtp_echo=True, subst=None, **kw):
     """A sipp vendor gateway (runs until stopped)."""

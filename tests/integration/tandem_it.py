@@ -617,6 +617,17 @@ class Sipp(Proc):
                 out.append(m.group(1).strip())
         return out
 
+    def received_texts(self, start):
+        """Whole text of every SIP message this sipp received whose first
+        line starts with start ("INVITE ", "ACK ", "SIP/2.0 200")."""
+        out = []
+        for b in re.split(r"^-{10,}.*$", self.messages(), flags=re.M):
+            m = re.match(r"\s*(?:UDP|TCP) message received \[\d+\] "
+                         r"bytes :\s*\n(.*)", b, re.S)
+            if m and m.group(1).lstrip().startswith(start):
+                out.append(m.group(1).lstrip())
+        return out
+
     def received_requests(self, method):
         return [l for l in self.received() if l.startswith(method + " ")]
 

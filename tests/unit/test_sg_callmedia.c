@@ -443,13 +443,127 @@ static void caller_refused(void **state)
 	sg_cm_free(&m);
 }
 
+/* delayed offer: the caller sent no SDP.  The vendor is offered what the
+ * caller's gateway allows (transcoded to the vendor's G.729), the caller
+ * is offered the decided PCMA and, with transcoding, PCMU too; its answer
+ * in the ACK decides its leg */
+static void late_offer(void **state)
+{
+	struct sg_cp_conf mg, rg;
+	struct sg_cm m = {0};
+	struct sg_cm_leg a, b;
+	const char *why = "";
+	char *out = NULL;
+	static const char vendor[] = "v=0\r\n"
+				     "o=gw 1 1 IN IP4 10.9.9.9\r\n"
+				     "s=-\r\n"
+				     "c=IN IP4 10.9.9.9\r\n"
+				     "t=0 0\r\n"
+				     "m=audio 7000 RTP/AVP 18 101\r\n"
+				     "a=rtpmap:18 G729/8000\r\n"
+				     "a=fmtp:18 annexb=no\r\n"
+				     "a=rtpmap:101 telephone-event/8000\r\n";
+	static const char pcmu_answer[] = "v=0\r\n"
+					  "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+					  "s=-\r\n"
+					  "c=IN IP4 10.0.0.5\r\n"
+					  "t=0 0\r\n"
+					  "m=audio 6000 RTP/AVP 0 101\r\n"
+					  "a=rtpmap:0 PCMU/8000\r\n"
+					  "a=rtpmap:101 telephone-event/8000\r\n";
+	static const char g722_answer[] = "v=0\r\n"
+					  "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+					  "s=-\r\n"
+					  "c=IN IP4 10.0.0.5\r\n"
+					  "t=0 0\r\n"
+					  "m=audio 6000 RTP/AVP 9\r\n"
+					  "a=rtpmap:9 G722/8000\r\n";
+	static const char refused[] = "v=0\r\n"
+				      "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+				      "s=-\r\n"
+				      "c=IN IP4 10.0.0.5\r\n"
+				      "t=0 0\r\n"
+				      "m=audio 0 RTP/AVP 8\r\n";
+
+	(void)state;
+	conf(&mg, "{\"allow_transcoding\":true,\"codecs\":[\"PCMA\","
+		  "\"PCMU\"]}");
+	conf(&rg, "{\"allow_transcoding\":true,\"codecs\":[\"G729\"]}");
+	assert_int_equal(sg_cm_late_offer(&m, &mg), 0);
+	assert_true(m.late);
+	assert_int_equal(sg_cm_check(&m, &mg, true, &why), 0);
+
+	/* media.offer: the caller's leg has no peer yet */
+	sg_cm_node_legs(&m, &a, &b);
+	plan_is(&a, "PCMA", 8, 101, "rfc2833", "rfc2833", "", 0, "sendrecv");
+
+	assert_int_equal(sg_cm_offer(&m, &mg, &rg, NODE_IP, NODE_B, &out, &why),
+			 0);
+	assert_string_equal(out, "v=0\r\n"
+				 "o=tandem 1 1 IN IP4 192.0.2.1\r\n"
+				 "s=tandem\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 30000 RTP/AVP 18 101\r\n"
+				 "a=rtpmap:18 G729/8000\r\n"
+				 "a=fmtp:18 annexb=no\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-16\r\n"
+				 "a=sendrecv\r\n");
+	free(out);
+
+	assert_int_equal(sg_cm_answer(&m, vendor, strlen(vendor), &mg, &rg,
+				      NODE_IP, NODE_A, &out, &a, &b, &why),
+			 0);
+	assert_true(m.have_ans);
+	/* an offer to the caller: the decided PCMA, then PCMU */
+	assert_string_equal(out, "v=0\r\n"
+				 "o=gw 1 1 IN IP4 192.0.2.1\r\n"
+				 "s=-\r\n"
+				 "c=IN IP4 192.0.2.1\r\n"
+				 "t=0 0\r\n"
+				 "m=audio 20000 RTP/AVP 8 0 101\r\n"
+				 "a=rtpmap:8 PCMA/8000\r\n"
+				 "a=rtpmap:0 PCMU/8000\r\n"
+				 "a=rtpmap:101 telephone-event/8000\r\n"
+				 "a=fmtp:101 0-16\r\n");
+	/* leg a waits for the ACK; leg b is the vendor's */
+	assert_false(a.set);
+	plan_is(&b, "G729", 18, 101, "rfc2833", "all", "10.9.9.9", 7000,
+		"sendrecv");
+	assert_non_null(m.vendor);
+	free(out);
+	sg_cm_settled(&m);
+
+	/* answers the caller may not give */
+	assert_int_equal(sg_cm_late_answer(&m, g722_answer, strlen(g722_answer),
+					   &mg, &rg, &a, &why),
+			 ENOTSUP);
+	assert_int_equal(
+	    sg_cm_late_answer(&m, refused, strlen(refused), &mg, &rg, &a, &why),
+	    ENOTSUP);
+	assert_non_null(strstr(why, "refused"));
+	assert_int_equal(sg_cm_late_answer(&m, "junk", 4, &mg, &rg, &a, &why),
+			 EBADMSG);
+
+	/* PCMU, the second codec offered: transcoded to the vendor's G.729 */
+	assert_int_equal(sg_cm_late_answer(&m, pcmu_answer, strlen(pcmu_answer),
+					   &mg, &rg, &a, &why),
+			 0);
+	assert_true(m.ans.transcoding);
+	plan_is(&a, "PCMU", 0, 101, "rfc2833", "all", "10.0.0.5", 6000,
+		"sendrecv");
+	assert_string_equal(m.ans.b.codec, "G729");
+	sg_cm_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(same_codec),     cmocka_unit_test(pass_through),
 	    cmocka_unit_test(transcode),      cmocka_unit_test(dtmf_conversion),
 	    cmocka_unit_test(across),	      cmocka_unit_test(not_relayed),
-	    cmocka_unit_test(caller_refused),
+	    cmocka_unit_test(caller_refused), cmocka_unit_test(late_offer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
