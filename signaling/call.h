@@ -94,7 +94,7 @@ struct sg_call {
 	bool b_ack_wait; /* media not relayed, the caller sent no offer: the
 			    vendor's 2xx is ACKed with the caller's ACK */
 	char *b_ack_sdp; /* owned: the answer that ACK carried */
-	bool b_line;		     /* holds a line of gw */
+	bool b_line;	 /* holds a line of gw */
 	su_timer_t *t_noprov;	     /* owned */
 	su_timer_t *t_timer_b;	     /* owned */
 	struct sg_route_cand *cands; /* owned: SG_CALL_MAX_CANDS until the

@@ -64,13 +64,13 @@ struct sg_cm {
 				      attempt's, NULL = pass-through */
 	struct sg_cp_answer ans;   /* the decision (have_ans) */
 	bool have_ans;
-	bool late;		/* the caller sent no offer: it is offered
-				   in the 2xx and answers in its ACK */
-	struct sg_sdp *vendor;	/* owned, late only: the vendor's answer,
-				   until the caller's ACK */
-	bool codec_refused; /* a gateway was skipped for codecs */
-	char lock[2][8];    /* per sending leg: the first DTMF method seen
-			       (receive "all", calldtmf.c) */
+	bool late;	       /* the caller sent no offer: it is offered
+				  in the 2xx and answers in its ACK */
+	struct sg_sdp *vendor; /* owned, late only: the vendor's answer,
+				  until the caller's ACK */
+	bool codec_refused;    /* a gateway was skipped for codecs */
+	char lock[2][8];       /* per sending leg: the first DTMF method seen
+				  (receive "all", calldtmf.c) */
 };
 
 /* the pure steps */

@@ -592,10 +592,10 @@ void sg_cp_late_caller(struct sg_sdp *s, const struct sg_cp_conf *mg)
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < SG_CP_MAX_CODECS && s->nfmt < SG_SDP_MAX_FMT;
 	     i++) {
-		const char *cn = mg->specified ? (i ? NULL : mg->specified_codec)
-				 : mg->ncodecs ? (i < mg->ncodecs ? mg->codecs[i]
-								  : NULL)
-					       : sw_codec_names[i];
+		const char *cn =
+		    mg->specified ? (i ? NULL : mg->specified_codec)
+		    : mg->ncodecs ? (i < mg->ncodecs ? mg->codecs[i] : NULL)
+				  : sw_codec_names[i];
 		struct sg_sdp_fmt *f = &s->fmt[s->nfmt];
 
 		if (!cn)

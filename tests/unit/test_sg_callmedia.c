@@ -463,14 +463,15 @@ static void late_offer(void **state)
 				     "a=rtpmap:18 G729/8000\r\n"
 				     "a=fmtp:18 annexb=no\r\n"
 				     "a=rtpmap:101 telephone-event/8000\r\n";
-	static const char pcmu_answer[] = "v=0\r\n"
-					  "o=alice 7 7 IN IP4 10.0.0.5\r\n"
-					  "s=-\r\n"
-					  "c=IN IP4 10.0.0.5\r\n"
-					  "t=0 0\r\n"
-					  "m=audio 6000 RTP/AVP 0 101\r\n"
-					  "a=rtpmap:0 PCMU/8000\r\n"
-					  "a=rtpmap:101 telephone-event/8000\r\n";
+	static const char pcmu_answer[] =
+	    "v=0\r\n"
+	    "o=alice 7 7 IN IP4 10.0.0.5\r\n"
+	    "s=-\r\n"
+	    "c=IN IP4 10.0.0.5\r\n"
+	    "t=0 0\r\n"
+	    "m=audio 6000 RTP/AVP 0 101\r\n"
+	    "a=rtpmap:0 PCMU/8000\r\n"
+	    "a=rtpmap:101 telephone-event/8000\r\n";
 	static const char g722_answer[] = "v=0\r\n"
 					  "o=alice 7 7 IN IP4 10.0.0.5\r\n"
 					  "s=-\r\n"
