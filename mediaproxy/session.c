@@ -741,12 +741,13 @@ int mp_session_replan(struct mp_session *sess, const struct mp_plan *a,
 		apply_plan(sess, MP_LEG_B);
 		log_plan(sess, MP_LEG_B);
 	}
-	sw_cinfo(sess->id, "re-planned:%s%s%s%s%s%s%s%s%s", a ? " a " : "",
+	sw_cinfo(sess->id, "re-planned:%s%s%s%s%s%s%s%s%s%s", a ? " a " : "",
 		 a ? (a->remote_ip[0] ? a->remote_ip : "-") : "", a ? " " : "",
 		 a ? (a->codec[0] ? a->codec : "-") : "",
 		 a ? (mp_plan_on_hold(a) ? " hold" : "") : "", b ? " b " : "",
 		 b ? (b->remote_ip[0] ? b->remote_ip : "-") : "", b ? " " : "",
-		 b ? (b->codec[0] ? b->codec : "-") : "");
+		 b ? (b->codec[0] ? b->codec : "-") : "",
+		 b ? (mp_plan_on_hold(b) ? " hold" : "") : "");
 	if (!keep) {
 		if (sess->xc && !xc)
 			sw_cinfo(sess->id, "media engine dropped: plain relay");

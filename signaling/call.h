@@ -156,9 +156,11 @@ struct sg_call {
 	json_t *recovered_cdr; /* owned: CDR so far (recovered) */
 
 	/* re-INVITE relay: one at a time (491 otherwise) */
-	nta_incoming_t *reinv_irq; /* owned: the re-INVITE received */
+	nta_incoming_t *reinv_irq; /* owned: the re-INVITE or UPDATE
+				      received */
 	nta_outgoing_t *reinv_orq; /* owned: the one we sent on */
 	bool reinv_from_a;
+	bool reinv_update; /* it is an UPDATE (RFC 3311): no ACK */
 	bool cdr_done;
 	struct sg_cm cm; /* its media: SDP, codec decision (callmedia.c) */
 };

@@ -1,6 +1,7 @@
 /*
  * dialog.c - requests inside the two dialogs of a call: ACK, CANCEL, BYE,
- * re-INVITE (relayed with media.update), INFO (DTMF relayed), the rest
+ * re-INVITE and UPDATE (relayed with media.update), INFO (DTMF relayed),
+ * the rest
  */
 #include <errno.h>
 #include <stdio.h>
@@ -156,7 +157,7 @@ static int reinv_event(void *magic, nta_incoming_t *irq, sip_t const *sip)
 	return 0;
 }
 
-/* the other side answered the relayed re-INVITE */
+/* the other side answered the relayed re-INVITE or UPDATE */
 static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct sg_call *c = magic;
@@ -172,9 +173,12 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (status < 200 || orq != c->reinv_orq)
 		return 0;
 	if (status < 300 && to) {
-		nta_outgoing_t *ack = nta_outgoing_tcreate(
-		    to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-		    SIPTAG_CONTACT(sg_call_contact(c)), TAG_END());
+		nta_outgoing_t *ack =
+		    c->reinv_update
+			? NULL
+			: nta_outgoing_tcreate(
+			      to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
+			      SIPTAG_CONTACT(sg_call_contact(c)), TAG_END());
 
 		if (ack)
 			nta_outgoing_destroy(ack);
@@ -189,7 +193,8 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 			*mine = out;
 		}
 	}
-	sw_cinfo(c->callid_a, "re-INVITE from the %s answered %d",
+	sw_cinfo(c->callid_a, "%s from the %s answered %d",
+		 c->reinv_update ? "UPDATE" : "re-INVITE",
 		 c->reinv_from_a ? "caller" : "vendor", status);
 	if (c->reinv_irq)
 		nta_incoming_treply(
@@ -205,14 +210,16 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 }
 
 /*
- * A re-INVITE with SDP (hold, resume, codec change): the media node learns
- * the new plan, the other side gets a re-INVITE with the SDP pointed at
- * the node, and its answer comes back the same way.  Returns non-zero when
- * the re-INVITE is not relayed (the caller answers it locally).
+ * A re-INVITE or an UPDATE (RFC 3311) with SDP (hold, resume, codec
+ * change): the media node learns the new plan, the other side gets the
+ * same request with the SDP pointed at the node, and its answer comes back
+ * the same way.  Returns non-zero when the request is not relayed (the
+ * caller answers it locally).
  */
 static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			  sip_t const *sip)
 {
+	bool update = sip->sip_request->rq_method == sip_method_update;
 	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
 	const char *sdp;
 	char *out = NULL;
@@ -233,10 +240,13 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		nta_incoming_destroy(c->reinv_irq); /* the previous one */
 	c->reinv_irq = irq;
 	c->reinv_from_a = from_a;
+	c->reinv_update = update;
 	nta_incoming_bind(irq, reinv_event, c);
 	c->reinv_orq =
-	    nta_outgoing_tcreate(to, reinv_resp, c, NULL, SIP_METHOD_INVITE,
-				 NULL, SIPTAG_CONTACT(sg_call_contact(c)),
+	    nta_outgoing_tcreate(to, reinv_resp, c, NULL,
+				 update ? sip_method_update : sip_method_invite,
+				 update ? "UPDATE" : "INVITE", NULL,
+				 SIPTAG_CONTACT(sg_call_contact(c)),
 				 SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
 				 SIPTAG_PAYLOAD_STR(out), TAG_END());
 	if (!c->reinv_orq) {
@@ -248,7 +258,8 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		free(*mine);
 		*mine = out;
 		out = NULL;
-		sw_cinfo(c->callid_a, "re-INVITE from the %s relayed",
+		sw_cinfo(c->callid_a, "%s from the %s relayed",
+			 update ? "UPDATE" : "re-INVITE",
 			 from_a ? "caller" : "vendor");
 	}
 	free(out);
@@ -260,6 +271,7 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			  sip_t const *sip)
 {
 	const char *sdp = from_a ? c->sdp_to_a : c->sdp_to_b;
+	size_t len = 0;
 
 	switch (sip->sip_request->rq_method) {
 	case sip_method_bye:
@@ -292,8 +304,19 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		return 481; /* a CANCEL that matched no transaction */
 	case sip_method_info:
 		return relay_info(c, from_a, sip);
-	case sip_method_options:
 	case sip_method_update:
+		if (c->state == SG_CALL_ENDED)
+			return 481;
+		if (sdp_body(sip, &len)) {
+			/* an offer before the call is answered: the INVITE's
+			 * own offer/answer is not complete (no 100rel) */
+			if (c->state < SG_CALL_ANSWERED || c->reinv_orq)
+				return 491;
+			if (relay_reinvite(c, from_a, irq, sip) == 0)
+				return 0;
+		}
+		return 200; /* a session refresh without SDP */
+	case sip_method_options:
 	case sip_method_notify:
 		return 200;
 	default:
