@@ -318,6 +318,12 @@ const struct md_param_def md_params[] = {
      "default last RTP port of a media node"},
     {"SS_RTP_TIMEOUT", 0, 86400, false, "30",
      "seconds without RTP before the call is ended (0 = never)"},
+    {"SS_SESSION_EXPIRES", 0, 86400, false, "1800",
+     "session timer interval offered and accepted, seconds (RFC 4028; 0 = "
+     "no session timers)"},
+    {"SS_MIN_SE", 2, 86400, false, "90",
+     "shortest session timer interval accepted, seconds (RFC 4028's floor "
+     "is 90; lower values are for labs)"},
     {"SS_RTP_HOLD_TIMEOUT", 0, 86400, false, "3600",
      "the same for legs on hold"},
     {"SS_JITTERBUFFER_MODE", 0, 1, false, "1", "0 fixed, 1 adaptive"},

@@ -125,18 +125,25 @@ sip_contact_t const *sg_call_contact(const struct sg_call *c)
 static void reply_a(struct sg_call *c, int code, const char *phrase,
 		    const char *sdp)
 {
-	char ra[16];
+	char ra[16], minse[16], se[SG_ST_HDR_MAX];
+	bool timer = code >= 200 && code < 300 &&
+		     !sg_st_header(&c->st.a, false, se, sizeof(se));
 
 	if (!c->irq || c->a_final)
 		return;
 	snprintf(ra, sizeof(ra), "%d", c->retry_after);
-	nta_incoming_treply(c->irq, code, phrase,
-			    TAG_IF(code > 100 && code < 300,
-				   SIPTAG_CONTACT(sg_call_contact(c))),
-			    TAG_IF(code >= 300 && c->retry_after > 0,
-				   SIPTAG_RETRY_AFTER_STR(ra)),
-			    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-			    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	snprintf(minse, sizeof(minse), "%u", c->min_se_reply);
+	nta_incoming_treply(
+	    c->irq, code, phrase,
+	    TAG_IF(code > 100 && code < 300,
+		   SIPTAG_CONTACT(sg_call_contact(c))),
+	    TAG_IF(code >= 300 && c->retry_after > 0,
+		   SIPTAG_RETRY_AFTER_STR(ra)),
+	    TAG_IF(code == 422, SIPTAG_MIN_SE_STR(minse)),
+	    TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
+	    TAG_IF(timer && c->st.a.require, SIPTAG_REQUIRE_STR("timer")),
+	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	if (code >= 200)
 		c->a_final = true;
 }
@@ -381,6 +388,7 @@ void sg_call_relay_answer(struct sg_call *c, sip_t const *sip)
 			 sip->sip_call_id->i_id);
 	sw_cdebug(c->callid_a, "answered by %s (%s)", c->routing_gw,
 		  c->callid_b);
+	sg_call_st_answered(c, sip);
 	reply_a(c, 200, sip_200_OK, c->sdp_to_a);
 	c->state = SG_CALL_ANSWERED;
 	/* answered: no other gateway will be tried, the codecs are decided */
@@ -756,6 +764,7 @@ static void call_free(struct sg_call *c)
 	sg_billing_auth_cancel(c->auth_req);
 	sg_media_req_cancel(c->media_req);
 	sg_cm_free(&c->cm);
+	sg_st_stop(&c->st);
 	free(c->b_ack_sdp);
 	sg_timer_stop(&c->t_maxdur);
 	sg_timer_stop(&c->t_extend);
@@ -876,6 +885,7 @@ static void reap_expired(void *magic, su_timer_t *t, void *arg)
  */
 static void call_end(struct sg_call *c)
 {
+	sg_st_stop(&c->st);
 	if (c->state != SG_CALL_ENDED) {
 		c->state = SG_CALL_ENDED;
 		/* the call's end: not when its media node answers the delete */
@@ -1073,6 +1083,14 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 	if (!card_ok) {
 		sg_call_fail(c, 484, sip_484_Address_incomplete,
 			     "CardDialString", "server");
+		return;
+	}
+	sg_st_caller_request(&c->st, sip);
+	if (params_of(c)->session_expires_s &&
+	    (c->min_se_reply =
+		 sg_st_too_small(sip, (unsigned)params_of(c)->min_se_s))) {
+		sg_call_fail(c, 422, "Session Interval Too Small",
+			     "SessionIntervalTooSmall", "server");
 		return;
 	}
 

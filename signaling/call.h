@@ -25,6 +25,7 @@
 #include "common/uuid.h"
 #include "signaling/route.h"
 #include "signaling/callmedia.h"
+#include "signaling/sestimer.h"
 #include "signaling/sofia.h"
 #include "signaling/tables.h"
 
@@ -163,6 +164,8 @@ struct sg_call {
 	bool reinv_update; /* it is an UPDATE (RFC 3311): no ACK */
 	bool cdr_done;
 	struct sg_cm cm; /* its media: SDP, codec decision (callmedia.c) */
+	struct sg_st st; /* session timers of both legs (sestimer.c) */
+	unsigned min_se_reply; /* 422: the Min-SE we require */
 };
 
 json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan);

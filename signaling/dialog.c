@@ -166,6 +166,9 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	const char *phrase = sip && sip->sip_status ? sip->sip_status->st_phrase
 						    : "Request Timeout";
 	nta_leg_t *to = c->reinv_from_a ? c->leg_b : c->leg_a;
+	const struct sg_st_leg *sender = c->reinv_from_a ? &c->st.a : &c->st.b;
+	char se[SG_ST_HDR_MAX];
+	bool timer = !sg_st_header(sender, false, se, sizeof(se));
 	const char *sdp;
 	char *out = NULL;
 	size_t len = 0;
@@ -200,6 +203,10 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		nta_incoming_treply(
 		    c->reinv_irq, status, phrase,
 		    TAG_IF(status < 300, SIPTAG_CONTACT(sg_call_contact(c))),
+		    TAG_IF(status < 300 && timer,
+			   SIPTAG_SESSION_EXPIRES_STR(se)),
+		    TAG_IF(status < 300 && timer && sender->require,
+			   SIPTAG_REQUIRE_STR("timer")),
 		    TAG_IF(status < 300 && out,
 			   SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 		    TAG_IF(status < 300 && out, SIPTAG_PAYLOAD_STR(out)),
@@ -220,6 +227,8 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			  sip_t const *sip)
 {
 	bool update = sip->sip_request->rq_method == sip_method_update;
+	char se[SG_ST_HDR_MAX];
+	bool timer;
 	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
 	const char *sdp;
 	char *out = NULL;
@@ -242,11 +251,15 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	c->reinv_from_a = from_a;
 	c->reinv_update = update;
 	nta_incoming_bind(irq, reinv_event, c);
+	timer =
+	    !sg_st_header(from_a ? &c->st.b : &c->st.a, true, se, sizeof(se));
 	c->reinv_orq =
 	    nta_outgoing_tcreate(to, reinv_resp, c, NULL,
 				 update ? sip_method_update : sip_method_invite,
 				 update ? "UPDATE" : "INVITE", NULL,
 				 SIPTAG_CONTACT(sg_call_contact(c)),
+				 TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
+				 TAG_IF(timer, SIPTAG_SUPPORTED_STR("timer")),
 				 SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
 				 SIPTAG_PAYLOAD_STR(out), TAG_END());
 	if (!c->reinv_orq) {
@@ -258,12 +271,34 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		free(*mine);
 		*mine = out;
 		out = NULL;
+		sg_call_st_sent(c, !from_a);
 		sw_cinfo(c->callid_a, "%s from the %s relayed",
 			 update ? "UPDATE" : "re-INVITE",
 			 from_a ? "caller" : "vendor");
 	}
 	free(out);
 	return 0;
+}
+
+/*
+ * A re-INVITE or UPDATE answered here (a session refresh, or an UPDATE
+ * without SDP): 200 with the SDP last sent on that leg for a re-INVITE,
+ * and the leg's session interval when it has one.
+ */
+static void reply_refresh(struct sg_call *c, bool from_a, nta_incoming_t *irq,
+			  const char *sdp)
+{
+	const struct sg_st_leg *l = from_a ? &c->st.a : &c->st.b;
+	char se[SG_ST_HDR_MAX];
+	bool timer = !sg_st_header(l, false, se, sizeof(se));
+
+	nta_incoming_treply(
+	    irq, SIP_200_OK, SIPTAG_CONTACT(sg_call_contact(c)),
+	    TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
+	    TAG_IF(timer && l->require, SIPTAG_REQUIRE_STR("timer")),
+	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	nta_incoming_destroy(irq);
 }
 
 /* in-dialog request on either leg */
@@ -290,15 +325,13 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			return 481;
 		if (c->reinv_orq)
 			return 491; /* one re-INVITE at a time */
+		if (c->state >= SG_CALL_ANSWERED)
+			sg_call_st_refreshed(c, from_a, sip);
 		if (relay_reinvite(c, from_a, irq, sip) == 0)
 			return 0;
 		/* no SDP (or nothing to relay to): a session refresh,
 		 * answered here with the SDP last sent on this leg */
-		nta_incoming_treply(
-		    irq, SIP_200_OK, SIPTAG_CONTACT(sg_call_contact(c)),
-		    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-		    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
-		nta_incoming_destroy(irq);
+		reply_refresh(c, from_a, irq, sdp);
 		return 0;
 	case sip_method_cancel:
 		return 481; /* a CANCEL that matched no transaction */
@@ -312,10 +345,16 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 			 * own offer/answer is not complete (no 100rel) */
 			if (c->state < SG_CALL_ANSWERED || c->reinv_orq)
 				return 491;
+			sg_call_st_refreshed(c, from_a, sip);
 			if (relay_reinvite(c, from_a, irq, sip) == 0)
 				return 0;
 		}
-		return 200; /* a session refresh without SDP */
+		if (c->state < SG_CALL_ANSWERED)
+			return 200;
+		/* a session refresh without SDP */
+		sg_call_st_refreshed(c, from_a, sip);
+		reply_refresh(c, from_a, irq, NULL);
+		return 0;
 	case sip_method_options:
 	case sip_method_notify:
 		return 200;

@@ -465,6 +465,25 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		return 0;
 	}
 
+	if (status == 422 && sip && sip->sip_min_se && !c->st.b_retried &&
+	    c->tables->params.session_expires_s) {
+		/* RFC 4028 6: once more on the same gateway, asking for the
+		 * interval it wants (bounded like any peer's) */
+		unsigned long want = sip->sip_min_se->min_delta;
+
+		c->st.b_retried = true;
+		c->st.b_offer = want > 86400 ? 86400 : (unsigned)want;
+		sw_cinfo(c->callid_a,
+			 "%s wants a session interval of at least %u s: "
+			 "INVITE again",
+			 c->routing_gw, c->st.b_offer);
+		record_end(c, status);
+		drop_attempt(c, false);
+		if (c->next_cand)
+			c->next_cand--;
+		sg_failover_next(c);
+		return 0;
+	}
 	attempt_failed(c, status, phrase);
 	return 0;
 }
@@ -576,7 +595,9 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	sip_contact_t const *me = nta_agent_contact(sg->agent);
 	const char *host =
 	    me && me->m_url->url_host ? me->m_url->url_host : "127.0.0.1";
-	char ruri[512], from[256], to[512], mf[16];
+	char ruri[512], from[256], to[512], mf[16], se[16], minse[16];
+	bool timers;
+	unsigned offer;
 	char callid[SW_UUID_LEN + 1];
 	struct sg_attempt_rec *a;
 	char *idh;
@@ -657,10 +678,20 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	a->start_ms = sw_time_wall_ms();
 
 	idh = attempt_identity(c, gw, host);
+	/* session timers offered (sestimer.h): ours, or what a 422 asked */
+	timers = p->session_expires_s > 0;
+	offer = c->st.b_offer ? c->st.b_offer : (unsigned)p->session_expires_s;
+	if (offer < (unsigned)p->min_se_s)
+		offer = (unsigned)p->min_se_s;
+	snprintf(se, sizeof(se), "%u", offer);
+	snprintf(minse, sizeof(minse), "%u", (unsigned)p->min_se_s);
 	c->orq = nta_outgoing_tcreate(
 	    c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
 	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
 	    SIPTAG_MAX_FORWARDS_STR(mf),
+	    TAG_IF(timers, SIPTAG_SUPPORTED_STR("timer")),
+	    TAG_IF(timers, SIPTAG_SESSION_EXPIRES_STR(se)),
+	    TAG_IF(timers, SIPTAG_MIN_SE_STR(minse)),
 	    TAG_IF(idh && *idh, SIPTAG_HEADER_STR(idh)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)), TAG_END());

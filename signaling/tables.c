@@ -101,6 +101,8 @@ void sg_params_defaults(struct sg_params *p)
 	p->jb_max_ms = 200;
 	p->jb_default_ms = 60;
 	p->rtp_timeout_s = 30;
+	p->session_expires_s = 1800;
+	p->min_se_s = 90;
 	p->echo_cancel = 0;
 	p->echo_tail_ms = 128;
 	p->voice_gain_db = 0;
@@ -156,6 +158,9 @@ static const struct {
     {"SS_VOICEGAIN", offsetof(struct sg_params, voice_gain_db), -10, 10},
     {"SS_COMFORTNOISE", offsetof(struct sg_params, comfort_noise), 0, 1},
     {"SS_RTP_TIMEOUT", offsetof(struct sg_params, rtp_timeout_s), 0, 86400},
+    {"SS_SESSION_EXPIRES", offsetof(struct sg_params, session_expires_s), 0,
+     86400},
+    {"SS_MIN_SE", offsetof(struct sg_params, min_se_s), 2, 86400},
     {"SS_EDGE_SOURCE_RATE", offsetof(struct sg_params, edge_src_rate), 0,
      100000},
     {"SS_EDGE_SOURCE_BURST", offsetof(struct sg_params, edge_src_burst), 1,

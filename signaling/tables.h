@@ -69,6 +69,8 @@ struct sg_params {
 	int64_t voice_gain_db; /* SS_VOICEGAIN -10..10 */
 	int64_t comfort_noise; /* SS_COMFORTNOISE 0/1 */
 	int64_t rtp_timeout_s; /* SS_RTP_TIMEOUT, 0 = never */
+	int64_t session_expires_s; /* SS_SESSION_EXPIRES, 0 = no timers */
+	int64_t min_se_s;	   /* SS_MIN_SE */
 	/* the SIP edge layer (edge.h) */
 	int64_t edge_src_rate;	    /* SS_EDGE_SOURCE_RATE, requests/s */
 	int64_t edge_src_burst;	    /* SS_EDGE_SOURCE_BURST */

@@ -11,11 +11,8 @@
 
 #include <errno.h>
 
-#include <sofia-sip/msg.h>
-#include <sofia-sip/sip_extra.h>
-#include <sofia-sip/sip_protos.h>
-
 #include "signaling/identity.h"
+#include "tests/unit/test_sg_sip.h"
 
 static const char invite[] =
     "INVITE sip:15551230001@10.0.0.1 SIP/2.0\r\n"
@@ -45,20 +42,6 @@ static const char bare[] = "INVITE sip:15551230001@10.0.0.1 SIP/2.0\r\n"
 			   "Content-Length: 0\r\n"
 			   "\r\n";
 
-static msg_t *parse(const char *text)
-{
-	static msg_mclass_t const *mc; /* the extended class, made once */
-	msg_t *m;
-
-	if (!mc)
-		mc = sip_extend_mclass(NULL);
-	m = msg_make(mc, 0, text, strlen(text));
-
-	assert_non_null(m);
-	assert_non_null(sip_object(m)->sip_request);
-	return m;
-}
-
 /* the headers for identity json, from msg, support_privacy sp */
 static char *headers(const char *json, msg_t *m, bool sp)
 {
@@ -85,7 +68,7 @@ static void expect(const char *json, msg_t *m, bool sp, const char *want)
 
 static void pai_ppi(void **state)
 {
-	msg_t *m = parse(invite), *b = parse(bare);
+	msg_t *m = sip_text(invite), *b = sip_text(bare);
 
 	(void)state;
 	/* P-1, and every default */
@@ -109,7 +92,7 @@ static void pai_ppi(void **state)
 
 static void privacy(void **state)
 {
-	msg_t *m = parse(invite), *b = parse(bare);
+	msg_t *m = sip_text(invite), *b = sip_text(bare);
 
 	(void)state;
 	/* P-5 */
@@ -141,7 +124,7 @@ static const char odd[] =
 /* only what RFC 3323/3325 allow is passed on */
 static void malformed_identity(void **state)
 {
-	msg_t *m = parse(odd);
+	msg_t *m = sip_text(odd);
 
 	(void)state;
 	expect("{\"pai\":\"pass_through\",\"privacy\":\"pass_through\"}", m,
@@ -151,7 +134,7 @@ static void malformed_identity(void **state)
 
 static void extra_headers(void **state)
 {
-	msg_t *m = parse(invite);
+	msg_t *m = sip_text(invite);
 
 	(void)state;
 	/* P-9: every header the switch does not interpret, never a
