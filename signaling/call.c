@@ -122,6 +122,59 @@ sip_contact_t const *sg_call_contact(const struct sg_call *c)
 }
 
 /* response to the caller's INVITE; sdp may be NULL */
+/*
+ * ACK the 2xx of an INVITE of ours sent on leg with CSeq cseq; sdp: the
+ * answer it carries, or NULL.  The CSeq is given: a PRACK, UPDATE or INFO
+ * sent on the dialog since has moved the leg's own (and nta asserts when
+ * an ACK matches no INVITE).  false when it could not be sent.
+ */
+bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
+		 const char *sdp)
+{
+	char cs[24];
+	nta_outgoing_t *ack;
+
+	snprintf(cs, sizeof(cs), "%u ACK", (unsigned)cseq);
+	ack = nta_outgoing_tcreate(
+	    leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL, SIPTAG_CSEQ_STR(cs),
+	    TAG_IF(m, SIPTAG_CONTACT(m)),
+	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	if (!ack)
+		return false;
+	nta_outgoing_destroy(ack);
+	return true;
+}
+
+/* the caller PRACKed a reliable provisional of ours: 200 (RFC 3262) */
+static int a_prack(void *rmagic, nta_reliable_t *rel, nta_incoming_t *prack,
+		   sip_t const *sip)
+{
+	(void)rmagic;
+	(void)rel;
+	(void)prack;
+	(void)sip;
+	return 200;
+}
+
+/*
+ * A provisional response relayed reliably (RFC 3262): the vendor sent it
+ * reliably and the caller supports 100rel; nta adds RSeq and Require,
+ * retransmits until the caller's PRACK and holds a 2xx until then.  false:
+ * it goes unreliably.
+ */
+static bool reply_a_reliable(struct sg_call *c, int code, const char *phrase,
+			     const char *sdp)
+{
+	if (code <= 100 || code >= 200 || !c->b_rel || !c->a_100rel)
+		return false;
+	return nta_reliable_treply(
+		   c->irq, a_prack, c, code, phrase,
+		   SIPTAG_CONTACT(sg_call_contact(c)),
+		   TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
+		   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END()) != NULL;
+}
+
 static void reply_a(struct sg_call *c, int code, const char *phrase,
 		    const char *sdp)
 {
@@ -130,6 +183,8 @@ static void reply_a(struct sg_call *c, int code, const char *phrase,
 		     !sg_st_header(&c->st.a, false, se, sizeof(se));
 
 	if (!c->irq || c->a_final)
+		return;
+	if (reply_a_reliable(c, code, phrase, sdp))
 		return;
 	snprintf(ra, sizeof(ra), "%d", c->retry_after);
 	snprintf(minse, sizeof(minse), "%u", c->min_se_reply);
@@ -678,11 +733,18 @@ static void route_and_connect(struct sg_call *c)
 				     "NoAvailableRouter", "server");
 		return;
 	}
-	if (params_of(c)->media_mode == SW_MEDIA_MODE_OFF || !c->cm.text) {
-		c->state = SG_CALL_ROUTING;
-		sg_failover_next(c);
-		return;
-	}
+	/* media is anchored by the first attempt that needs it (failover.c,
+	 * sg_call_anchor) */
+	c->state = SG_CALL_ROUTING;
+	sg_failover_next(c);
+}
+
+/*
+ * An attempt needs the media node and the call has none yet: anchor it;
+ * the attempt is made again once the node answered (media_offered).
+ */
+void sg_call_anchor(struct sg_call *c)
+{
 	c->state = SG_CALL_MEDIA;
 	media_try_next(c);
 }
@@ -1086,6 +1148,8 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		return;
 	}
 	sg_st_caller_request(&c->st, sip);
+	c->a_100rel = sip_has_feature(sip->sip_supported, "100rel") ||
+		      sip_has_feature(sip->sip_require, "100rel");
 	if (params_of(c)->session_expires_s &&
 	    (c->min_se_reply =
 		 sg_st_too_small(sip, (unsigned)params_of(c)->min_se_s))) {

@@ -84,6 +84,7 @@ struct sg_call {
 	nta_incoming_t *irq; /* owned: INVITE server transaction */
 	nta_leg_t *leg_a;    /* owned */
 	bool a_final;	     /* final response sent to the caller */
+	bool a_100rel;	     /* the caller supports 100rel (RFC 3262) */
 	char *sdp_to_a;	     /* owned: last SDP sent to the caller */
 	char *sdp_to_b;	     /* owned: SDP offered to vendors */
 
@@ -92,6 +93,9 @@ struct sg_call {
 	nta_outgoing_t *orq;	/* owned: INVITE client transaction */
 	const struct sg_gw *gw; /* borrowed from tables */
 	bool b_1xx;
+	bool b_rel;	 /* the vendor's last provisional came reliably */
+	uint32_t b_rseq; /* the last RSeq PRACKed (RFC 3262) */
+	uint32_t b_invite_cseq; /* of the INVITE: its ACK's */
 	bool b_ack_wait; /* media not relayed, the caller sent no offer: the
 			    vendor's 2xx is ACKed with the caller's ACK */
 	char *b_ack_sdp; /* owned: the answer that ACK carried */
@@ -179,6 +183,8 @@ static inline const struct sg_params *params_of(const struct sg_call *c)
 }
 
 sip_contact_t const *sg_call_contact(const struct sg_call *c);
+bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
+		 const char *sdp);
 void sg_call_txn_done(struct sg_call *c);
 int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
 		      const char *body);
@@ -191,6 +197,7 @@ void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip);
 void sg_call_relay_answer(struct sg_call *c, sip_t const *sip);
 void sg_call_fail(struct sg_call *c, int code, const char *phrase,
 		  const char *reason, const char *dir);
+void sg_call_anchor(struct sg_call *c);
 int sg_call_b_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 		      sip_t const *sip);
 

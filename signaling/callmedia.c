@@ -2,6 +2,7 @@
  * callmedia.c - a call's media: each SDP read once and written once, the
  * codec policy applied, leg plans for the media node (callmedia.h)
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,7 +278,8 @@ int sg_cm_late_answer(struct sg_cm *m, const char *sdp, size_t len,
  * them once), the sender's new address and direction go to the node
  * (leg), and the other side gets the SDP pointed at the node's side
  * facing it, with its own decided format.  Without a decision it passes
- * through.  EBADMSG / ENOENT: unreadable.
+ * through.  EBADMSG / ENOENT: unreadable; ENOTSUP: the sender's decided
+ * codec is not in it (a re-INVITE then gets 488).
  */
 int sg_cm_across(const struct sg_cm *m, bool from_a, const char *sdp,
 		 size_t len, const char *node_ip, int node_port, char **outp,
@@ -295,6 +297,12 @@ int sg_cm_across(const struct sg_cm *m, bool from_a, const char *sdp,
 	if (m->have_ans) {
 		const struct sg_cp_plan *p = from_a ? &r->a : &r->b;
 
+		/* the codecs are decided once (SPEC §5): an SDP without the
+		 * sender's cannot be served, unless it refuses the stream */
+		if (s.port &&
+		    !sg_cp_sdp_has(&s, from_a ? &r->a_fmt : &r->b_fmt))
+			return ENOTSUP;
+
 		e.set_formats = true;
 		e.fmt = from_a ? &r->b_fmt : &r->a_fmt;
 		e.nfmt = 1;
@@ -305,6 +313,85 @@ int sg_cm_across(const struct sg_cm *m, bool from_a, const char *sdp,
 		leg_pass(leg, &s);
 	}
 	return sg_sdp_write(outp, sdp, len, &e);
+}
+
+/*
+ * An address a peer behind NAT would put in its SDP: RFC 1918, CGNAT
+ * (100.64/10), link-local, IPv6 unique-local and link-local.  Loopback is
+ * not (a test rig's peers are there).  Not an IP literal: false.
+ */
+bool sg_cm_addr_private(const char *ip)
+{
+	unsigned char a[16];
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		       (a[0] == 192 && a[1] == 168) ||
+		       (a[0] == 100 && (a[1] & 0xc0) == 64) ||
+		       (a[0] == 169 && a[1] == 254);
+	if (inet_pton(AF_INET6, ip, a) == 1)
+		return (a[0] & 0xfe) == 0xfc ||
+		       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80);
+	return false;
+}
+
+/* DTMF settings that only the media node can carry out (not defaults) */
+static bool dtmf_converted(const struct sg_cp_conf *c)
+{
+	return c->dtmf_send != SW_DTMF_AUTO || c->dtmf_receive != SW_DTMF_ALL;
+}
+
+/*
+ * Does an attempt on a routing gateway need the media node (SPEC §4)?
+ * mode: SS_MEDIAPROXYMODE.  Whatever the mode (but 0), transcoding or
+ * DTMF conversion needs it, and so does a caller that sent no offer (the
+ * switch makes one).  Mode 3 always; mode 1 unless a gateway's
+ * media_proxy is off; mode 2 (auto) when a gateway's is on, or the
+ * caller's SDP address is private or not its signalling source (src_ip),
+ * unless a gateway's is off.  *why says what decided.
+ */
+bool sg_cm_relay_wanted(const struct sg_cm *m, int mode,
+			const struct sg_cp_conf *mg,
+			const struct sg_cp_conf *rg, const char *src_ip,
+			const char **why)
+{
+	struct sg_cp_offer o;
+	const char *w;
+
+	*why = "SS_MEDIAPROXYMODE 0";
+	if (mode == SW_MEDIA_MODE_OFF || !m->text)
+		return false;
+	*why = "SS_MEDIAPROXYMODE 3";
+	if (mode == SW_MEDIA_MODE_MUST || !m->caller)
+		return true;
+	*why = "the caller sent no offer";
+	if (m->late)
+		return true;
+	*why = "transcoding";
+	if (sg_cp_make_offer(&o, m->caller, mg, rg, false, &w))
+		return true;
+	*why = "DTMF conversion";
+	if (dtmf_converted(mg) || dtmf_converted(rg))
+		return true;
+	*why = "a gateway's media_proxy is off";
+	if (mg->media_proxy == SW_MEDIA_PROXY_OFF ||
+	    rg->media_proxy == SW_MEDIA_PROXY_OFF)
+		return false;
+	*why = "SS_MEDIAPROXYMODE 1";
+	if (mode == SW_MEDIA_MODE_ON)
+		return true;
+	*why = "a gateway's media_proxy is on";
+	if (mg->media_proxy == SW_MEDIA_PROXY_ON ||
+	    rg->media_proxy == SW_MEDIA_PROXY_ON)
+		return true;
+	*why = "the caller's SDP address is private";
+	if (sg_cm_addr_private(m->caller->ip))
+		return true;
+	*why = "the caller's SDP address is not its signalling source";
+	if (src_ip && strcmp(m->caller->ip, src_ip))
+		return true;
+	*why = "SS_MEDIAPROXYMODE 2, nothing to relay for";
+	return false;
 }
 
 /*
@@ -356,6 +443,26 @@ const struct sg_cp_conf *sg_callmedia_rg(const struct sg_call *c)
 bool sg_callmedia_relayed(const struct sg_call *c)
 {
 	return params_of(c)->media_mode != SW_MEDIA_MODE_OFF;
+}
+
+/*
+ * An attempt on gw needs the media node (sg_cm_relay_wanted); a call
+ * already anchored keeps its node for every later attempt (the node would
+ * otherwise end it for want of RTP).
+ */
+bool sg_callmedia_relay_for(const struct sg_call *c, const struct sg_gw *gw)
+{
+	const char *why = "";
+	bool relay;
+
+	if (c->media_up)
+		return true;
+	relay = sg_cm_relay_wanted(
+	    &c->cm, (int)params_of(c)->media_mode, sg_callmedia_mg(c),
+	    conf_or_default(&gw->media), c->src_ip, &why);
+	sw_cdebug(c->callid_a, "%s: media %s (%s)", gw->name,
+		  relay ? "relayed" : "direct", why);
+	return relay;
 }
 
 /*

@@ -93,6 +93,11 @@ int sg_cm_answer(struct sg_cm *m, const char *sdp, size_t len,
 int sg_cm_across(const struct sg_cm *m, bool from_a, const char *sdp,
 		 size_t len, const char *node_ip, int node_port, char **outp,
 		 struct sg_cm_leg *leg);
+bool sg_cm_relay_wanted(const struct sg_cm *m, int mode,
+			const struct sg_cp_conf *mg,
+			const struct sg_cp_conf *rg, const char *src_ip,
+			const char **why);
+bool sg_cm_addr_private(const char *ip);
 void sg_cm_settled(struct sg_cm *m);
 void sg_cm_free(struct sg_cm *m);
 
@@ -100,6 +105,7 @@ void sg_cm_free(struct sg_cm *m);
 const struct sg_cp_conf *sg_callmedia_mg(const struct sg_call *c);
 const struct sg_cp_conf *sg_callmedia_rg(const struct sg_call *c);
 bool sg_callmedia_relayed(const struct sg_call *c);
+bool sg_callmedia_relay_for(const struct sg_call *c, const struct sg_gw *gw);
 int sg_callmedia_offer(struct sg_call *c, const char *sdp, size_t len);
 int sg_callmedia_late(struct sg_call *c);
 int sg_callmedia_late_ack(struct sg_call *c, const char *sdp, size_t len);

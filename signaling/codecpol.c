@@ -577,6 +577,15 @@ void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s)
 	snprintf(p->dtmf_recv, sizeof(p->dtmf_recv), "%s", sw_dtmf_name(dtmf));
 }
 
+/* does the SDP list f's codec (any payload type)? */
+bool sg_cp_sdp_has(const struct sg_sdp *s, const struct sg_sdp_fmt *f)
+{
+	for (size_t i = 0; i < s->nfmt; i++)
+		if (same_codec(&s->fmt[i], f))
+			return true;
+	return false;
+}
+
 /*
  * A caller that sent no offer (delayed offer, RFC 3261 13.2.1) is taken to
  * have offered every codec its mapping gateway allows: the specified

@@ -88,6 +88,7 @@ enum sw_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt);
 
 void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s);
 void sg_cp_late_caller(struct sg_sdp *s, const struct sg_cp_conf *mg);
+bool sg_cp_sdp_has(const struct sg_sdp *s, const struct sg_sdp_fmt *f);
 size_t sg_cp_late_offer(const struct sg_cp_offer *o,
 			const struct sg_cp_answer *r, struct sg_sdp_fmt *out,
 			size_t max);

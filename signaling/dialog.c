@@ -176,15 +176,9 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (status < 200 || orq != c->reinv_orq)
 		return 0;
 	if (status < 300 && to) {
-		nta_outgoing_t *ack =
-		    c->reinv_update
-			? NULL
-			: nta_outgoing_tcreate(
-			      to, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-			      SIPTAG_CONTACT(sg_call_contact(c)), TAG_END());
-
-		if (ack)
-			nta_outgoing_destroy(ack);
+		if (!c->reinv_update)
+			sg_call_ack(to, nta_outgoing_cseq(orq),
+				    sg_call_contact(c), NULL);
 		sdp = sdp_body(sip, &len);
 		if (sdp &&
 		    sg_callmedia_across(c, !c->reinv_from_a, sdp, len, &out))
@@ -335,6 +329,8 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 		return 0;
 	case sip_method_cancel:
 		return 481; /* a CANCEL that matched no transaction */
+	case sip_method_prack:
+		return 481; /* no reliable response of ours has that RAck */
 	case sip_method_info:
 		return relay_info(c, from_a, sip);
 	case sip_method_update:

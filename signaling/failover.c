@@ -286,7 +286,6 @@ static int zombie_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	struct zombie *z = magic;
 	int status = sip && sip->sip_status ? sip->sip_status->st_status
 					    : nta_outgoing_status(orq);
-	nta_outgoing_t *ack;
 
 	if (status < 200)
 		return 0;
@@ -300,10 +299,7 @@ static int zombie_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (sip->sip_to)
 		nta_leg_rtag(z->leg, sip->sip_to->a_tag);
 	nta_leg_client_route(z->leg, sip->sip_record_route, sip->sip_contact);
-	ack = nta_outgoing_tcreate(z->leg, NULL, NULL, NULL, SIP_METHOD_ACK,
-				   NULL, TAG_END());
-	if (ack)
-		nta_outgoing_destroy(ack);
+	sg_call_ack(z->leg, nta_outgoing_cseq(orq), NULL, NULL);
 	z->bye = nta_outgoing_tcreate(z->leg, zombie_bye_resp, z, NULL,
 				      SIP_METHOD_BYE, NULL, TAG_END());
 	if (!z->bye)
@@ -384,18 +380,53 @@ static void record_end(struct sg_call *c, int code)
 
 static void send_ack(struct sg_call *c)
 {
-	const char *sdp = c->b_ack_sdp;
-	nta_outgoing_t *ack;
-
-	ack = nta_outgoing_tcreate(
-	    c->leg_b, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-	    SIPTAG_CONTACT(nta_agent_contact(c->sg->agent)),
-	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
-	if (ack)
-		nta_outgoing_destroy(ack);
-	else
+	if (!sg_call_ack(c->leg_b, c->b_invite_cseq,
+			 nta_agent_contact(c->sg->agent), c->b_ack_sdp))
 		sw_cwarn(c->callid_a, "cannot send ACK to %s", c->routing_gw);
+}
+
+static int prack_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct sg_call *c = magic;
+	int status = sip && sip->sip_status ? sip->sip_status->st_status
+					    : nta_outgoing_status(orq);
+
+	if (status < 200)
+		return 0;
+	if (status >= 300)
+		sw_cinfo(c->callid_a, "PRACK answered %d", status);
+	nta_outgoing_destroy(orq);
+	sg_call_txn_done(c);
+	return 0;
+}
+
+/*
+ * A reliable provisional from the vendor (RFC 3262) is PRACKed at once,
+ * hop by hop: the caller's own PRACK, if it gets the response reliably,
+ * answers our copy (call.c).
+ */
+static void prack_vendor(struct sg_call *c, sip_t const *sip)
+{
+	nta_outgoing_t *pr;
+	char rack[48];
+
+	if (!sip->sip_to || !sip->sip_to->a_tag || !c->leg_b || !sip->sip_cseq)
+		return;
+	/* the early dialog: the vendor's tag, its target and route set */
+	nta_leg_rtag(c->leg_b, sip->sip_to->a_tag);
+	nta_leg_client_route(c->leg_b, sip->sip_record_route, sip->sip_contact);
+	snprintf(rack, sizeof(rack), "%lu %lu INVITE",
+		 (unsigned long)sip->sip_rseq->rs_response,
+		 (unsigned long)sip->sip_cseq->cs_seq);
+	pr = nta_outgoing_tcreate(c->leg_b, prack_resp, c, NULL,
+				  SIP_METHOD_PRACK, NULL, SIPTAG_RACK_STR(rack),
+				  TAG_END());
+	if (!pr) {
+		sw_cwarn(c->callid_a, "cannot PRACK the %d of %s",
+			 sip->sip_status->st_status, c->routing_gw);
+		return;
+	}
+	c->byes++; /* in flight: the call waits for its answer */
 }
 
 /*
@@ -430,6 +461,14 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		if (!c->b_1xx) {
 			c->b_1xx = true;
 			sg_timer_stop(&c->t_noprov);
+		}
+		c->b_rel = sip && sip->sip_rseq;
+		if (c->b_rel) {
+			/* a retransmission until our PRACK arrives: done */
+			if (sip->sip_rseq->rs_response <= c->b_rseq)
+				return 0;
+			c->b_rseq = sip->sip_rseq->rs_response;
+			prack_vendor(c, sip);
 		}
 		if (sip)
 			sg_call_relay_provisional(c, sip);
@@ -595,7 +634,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	sip_contact_t const *me = nta_agent_contact(sg->agent);
 	const char *host =
 	    me && me->m_url->url_host ? me->m_url->url_host : "127.0.0.1";
-	char ruri[512], from[256], to[512], mf[16], se[16], minse[16];
+	char ruri[512], from[256], to[512], mf[16], se[16], minse[16], sup[32];
 	bool timers;
 	unsigned offer;
 	char callid[SW_UUID_LEN + 1];
@@ -604,6 +643,12 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 
 	char callee[SG_NUM_MAX];
 
+	/* media anchored first when this gateway's call needs the node
+	 * (SPEC §4, sg_callmedia_relay_for); the attempt comes again */
+	if (!c->media_up && sg_callmedia_relay_for(c, gw)) {
+		sg_call_anchor(c);
+		return EINPROGRESS;
+	}
 	/* the codec policy's offer for this gateway (SPEC §5) */
 	if (sg_callmedia_attempt(c, gw))
 		return -1; /* skipped: no INVITE */
@@ -662,6 +707,8 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 
 	c->gw = gw;
 	c->b_1xx = false;
+	c->b_rel = false;
+	c->b_rseq = 0;
 	snprintf(c->routing_gw, sizeof(c->routing_gw), "%s", gw->name);
 	if (snprintf(c->dst_ip, sizeof(c->dst_ip), "%s", gw->address) >=
 	    (int)sizeof(c->dst_ip))
@@ -684,12 +731,15 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	if (offer < (unsigned)p->min_se_s)
 		offer = (unsigned)p->min_se_s;
 	snprintf(se, sizeof(se), "%u", offer);
+	/* 100rel offered only to pass the caller's support through */
+	snprintf(sup, sizeof(sup), "%s%s%s", c->a_100rel ? "100rel" : "",
+		 c->a_100rel && timers ? ", " : "", timers ? "timer" : "");
 	snprintf(minse, sizeof(minse), "%u", (unsigned)p->min_se_s);
 	c->orq = nta_outgoing_tcreate(
 	    c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
 	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
 	    SIPTAG_MAX_FORWARDS_STR(mf),
-	    TAG_IF(timers, SIPTAG_SUPPORTED_STR("timer")),
+	    TAG_IF(sup[0], SIPTAG_SUPPORTED_STR(sup)),
 	    TAG_IF(timers, SIPTAG_SESSION_EXPIRES_STR(se)),
 	    TAG_IF(timers, SIPTAG_MIN_SE_STR(minse)),
 	    TAG_IF(idh && *idh, SIPTAG_HEADER_STR(idh)),
@@ -702,6 +752,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 		drop_attempt(c, false);
 		return -1;
 	}
+	c->b_invite_cseq = nta_outgoing_cseq(c->orq);
 	sw_cinfo(c->callid_a, "attempt %zu: INVITE %s via %s (Call-ID %s)",
 		 c->nattempts, ruri, gw->name, callid);
 
@@ -734,8 +785,15 @@ void sg_failover_next(struct sg_call *c)
 			c->busy_skipped = true;
 			continue;
 		}
-		if (start_attempt(c, gw) == 0)
+		switch (start_attempt(c, gw)) {
+		case 0:
 			return;
+		case EINPROGRESS: /* media first: this gateway again after */
+			c->next_cand--;
+			return;
+		default:
+			break;
+		}
 	}
 
 	if (c->nattempts == 0 && c->cm.codec_refused) {

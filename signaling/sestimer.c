@@ -156,14 +156,9 @@ static int refresh_resp(struct sg_call *c, bool to_a, nta_outgoing_t *orq,
 	if (status < 200)
 		return 0;
 	if (status < 300 && leg &&
-	    nta_outgoing_method(orq) == sip_method_invite) {
-		nta_outgoing_t *ack = nta_outgoing_tcreate(
-		    leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-		    SIPTAG_CONTACT(sg_call_contact(c)), TAG_END());
-
-		if (ack)
-			nta_outgoing_destroy(ack);
-	}
+	    nta_outgoing_method(orq) == sip_method_invite)
+		sg_call_ack(leg, nta_outgoing_cseq(orq), sg_call_contact(c),
+			    NULL);
 	if (status == 408 || status == 481) {
 		sw_cinfo(c->callid_a,
 			 "session refresh to the %s answered %d: the "

@@ -17,6 +17,7 @@
 #define NTA_LEG_MAGIC_T	     void
 #define NTA_OUTGOING_MAGIC_T void
 #define NTA_INCOMING_MAGIC_T void
+#define NTA_RELIABLE_MAGIC_T void
 
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_alloc.h>

@@ -139,3 +139,29 @@ def test_hold_and_resume_cross_both_legs(stack, method):
     cdr, _ = peers.cdr_rtp(stack)
     assert cdr["end_reason"] == "Normal", cdr
     assert (cdr["codec_a"], cdr["codec_b"]) == ("PCMA", "PCMA"), cdr
+
+
+def test_bad_in_dialog_sdp_leaves_the_call_whole(stack):
+    """An ACK carrying an SDP offer nobody asked for is ignored; a
+    re-INVITE offering only a codec the call's decision cannot serve gets
+    488 and goes no further; the call goes on and ends normally."""
+    gw = peers.sipp_uas(stack, "gwA", sdp="PCMA")
+    stack.provision(it.base_doc(gw.port, 0, gw_b=False))
+    stack.start_all()
+    uac = it.Sipp(stack, "caller", "uac_bad_reinvite.xml",
+                  remote=f"127.0.0.1:{stack.sip_port}",
+                  service="15551230001", keys={"caller": "5550100"},
+                  calls=1, timeout_s=60).start()
+    rc = uac.finish(60)
+    gw.quit()
+    assert rc == 0, f"caller's call failed (sipp exit {rc}): " \
+        f"{uac.received()}"
+    assert 488 in uac.received_codes(), uac.received()
+    assert len(gw.received_requests("INVITE")) == 1, gw.received()
+    s = peers.mp_sessions(stack)[0]
+    replans = [l for l in stack.daemon("mediaproxyd").log().splitlines()
+               if f"[{s['session']}] re-planned:" in l]
+    assert not any("192.0.2.99" in l for l in replans), replans
+    cdr, _ = peers.cdr_rtp(stack)
+    assert cdr["end_reason"] == "Normal", cdr
+    assert (cdr["codec_a"], cdr["codec_b"]) == ("PCMA", "PCMA"), cdr

@@ -41,6 +41,14 @@ static const char caller_pcma[] = "v=0\r\n"
 				  "m=audio 6000 RTP/AVP 8\r\n"
 				  "a=rtpmap:8 PCMA/8000\r\n";
 
+static const char caller_public[] = "v=0\r\n"
+				    "o=alice 7 7 IN IP4 198.51.100.7\r\n"
+				    "s=-\r\n"
+				    "c=IN IP4 198.51.100.7\r\n"
+				    "t=0 0\r\n"
+				    "m=audio 6000 RTP/AVP 8\r\n"
+				    "a=rtpmap:8 PCMA/8000\r\n";
+
 static void plan_is(const struct sg_cm_leg *l, const char *codec, int pt,
 		    int te_pt, const char *send, const char *recv,
 		    const char *ip, int port, const char *direction)
@@ -324,6 +332,13 @@ static void across(void **state)
 				   "a=rtpmap:8 PCMA/8000\r\n"
 				   "a=rtpmap:0 PCMU/8000\r\n"
 				   "a=sendonly\r\n";
+	static const char g729_only[] = "v=0\r\n"
+					"o=alice 7 9 IN IP4 10.0.0.7\r\n"
+					"s=-\r\n"
+					"c=IN IP4 10.0.0.7\r\n"
+					"t=0 0\r\n"
+					"m=audio 6002 RTP/AVP 18\r\n"
+					"a=rtpmap:18 G729/8000\r\n";
 
 	(void)state;
 	conf(&mg, "{}");
@@ -355,6 +370,12 @@ static void across(void **state)
 	plan_is(&leg, "PCMA", 8, 0, "info", "all", "10.0.0.7", 6002,
 		"sendonly");
 	free(out);
+
+	/* a codec change the decision cannot serve: refused (488) */
+	assert_int_equal(sg_cm_across(&m, true, g729_only, strlen(g729_only),
+				      NODE_IP, NODE_B, &out, &leg),
+			 ENOTSUP);
+	assert_null(out);
 
 	/* without a decision (a call recovered after a restart): passed
 	 * through, the node gets the SDP's first format */
@@ -558,6 +579,70 @@ static void late_offer(void **state)
 	sg_cm_free(&m);
 }
 
+/* SPEC §4: which attempts need the media node, mode by mode */
+static void media_modes(void **state)
+{
+	struct sg_cp_conf def, off, on, xc_a, xc_b, info;
+	struct sg_cm m = {0}, late = {0};
+	const char *why = "";
+
+	(void)state;
+	conf(&def, "{}");
+	conf(&off, "{\"media_proxy\":\"off\"}");
+	conf(&on, "{\"media_proxy\":\"on\"}");
+	conf(&xc_a, "{\"allow_transcoding\":true,\"codecs\":[\"PCMA\"],"
+		    "\"media_proxy\":\"off\"}");
+	conf(&xc_b, "{\"allow_transcoding\":true,\"codecs\":[\"G729\"]}");
+	conf(&info, "{\"dtmf_send\":\"info\"}");
+	assert_int_equal(sg_cm_read_offer(&m, caller_pcma, strlen(caller_pcma)),
+			 0);
+
+	/* 0 never, 3 always, whatever the gateways say */
+	assert_false(sg_cm_relay_wanted(&m, 0, &def, &on, "10.0.0.5", &why));
+	assert_true(sg_cm_relay_wanted(&m, 3, &off, &off, "10.0.0.5", &why));
+	/* 1: unless a gateway says off */
+	assert_true(sg_cm_relay_wanted(&m, 1, &def, &def, "10.0.0.5", &why));
+	assert_false(sg_cm_relay_wanted(&m, 1, &def, &off, "10.0.0.5", &why));
+	assert_false(sg_cm_relay_wanted(&m, 1, &off, &def, "10.0.0.5", &why));
+	/* 2: the caller's SDP address (10.0.0.5) is private */
+	assert_true(sg_cm_relay_wanted(&m, 2, &def, &def, "10.0.0.5", &why));
+	assert_non_null(strstr(why, "private"));
+	assert_false(sg_cm_relay_wanted(&m, 2, &def, &off, "10.0.0.5", &why));
+	assert_true(sg_cm_relay_wanted(&m, 2, &def, &on, "10.0.0.5", &why));
+	sg_cm_free(&m);
+	assert_int_equal(
+	    sg_cm_read_offer(&m, caller_public, strlen(caller_public)), 0);
+	assert_false(
+	    sg_cm_relay_wanted(&m, 2, &def, &def, "198.51.100.7", &why));
+	/* its signalling from elsewhere: NAT */
+	assert_true(sg_cm_relay_wanted(&m, 2, &def, &def, "203.0.113.9", &why));
+	assert_non_null(strstr(why, "signalling source"));
+	/* transcoding and DTMF conversion need the node even where a
+	 * gateway says off */
+	assert_true(
+	    sg_cm_relay_wanted(&m, 1, &xc_a, &xc_b, "198.51.100.7", &why));
+	assert_string_equal(why, "transcoding");
+	assert_true(
+	    sg_cm_relay_wanted(&m, 2, &off, &info, "198.51.100.7", &why));
+	assert_string_equal(why, "DTMF conversion");
+	sg_cm_free(&m);
+
+	/* a caller without SDP is offered by the switch: relayed */
+	assert_int_equal(sg_cm_late_offer(&late, &def), 0);
+	assert_true(sg_cm_relay_wanted(&late, 2, &off, &off, "", &why));
+	assert_false(sg_cm_relay_wanted(&late, 0, &def, &def, "", &why));
+	sg_cm_free(&late);
+
+	assert_true(sg_cm_addr_private("172.20.1.1"));
+	assert_true(sg_cm_addr_private("100.64.0.1"));
+	assert_true(sg_cm_addr_private("192.168.1.1"));
+	assert_true(sg_cm_addr_private("fd00::1"));
+	assert_false(sg_cm_addr_private("172.32.0.1"));
+	assert_false(sg_cm_addr_private("127.0.0.1"));
+	assert_false(sg_cm_addr_private("2001:db8::1"));
+	assert_false(sg_cm_addr_private("host.example"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +650,7 @@ int main(void)
 	    cmocka_unit_test(transcode),      cmocka_unit_test(dtmf_conversion),
 	    cmocka_unit_test(across),	      cmocka_unit_test(not_relayed),
 	    cmocka_unit_test(caller_refused), cmocka_unit_test(late_offer),
+	    cmocka_unit_test(media_modes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
