@@ -93,8 +93,9 @@ struct sg_call {
 	nta_outgoing_t *orq;	/* owned: INVITE client transaction */
 	const struct sg_gw *gw; /* borrowed from tables */
 	bool b_1xx;
-	bool b_rel;	 /* the vendor's last provisional came reliably */
-	uint32_t b_rseq; /* the last RSeq PRACKed (RFC 3262) */
+	bool b_rel;	   /* the vendor's last provisional came reliably */
+	bool srtp_refused; /* a gateway was skipped: SRTP would be relayed */
+	uint32_t b_rseq;   /* the last RSeq PRACKed (RFC 3262) */
 	uint32_t b_invite_cseq; /* of the INVITE: its ACK's */
 	bool b_ack_wait; /* media not relayed, the caller sent no offer: the
 			    vendor's 2xx is ACKed with the caller's ACK */

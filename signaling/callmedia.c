@@ -348,7 +348,9 @@ static bool dtmf_converted(const struct sg_cp_conf *c)
  * switch makes one).  Mode 3 always; mode 1 unless a gateway's
  * media_proxy is off; mode 2 (auto) when a gateway's is on, or the
  * caller's SDP address is private or not its signalling source (src_ip),
- * unless a gateway's is off.  *why says what decided.
+ * unless a gateway's is off.  SRTP (a SAVP transport) is not relayed
+ * when nothing forces it: the node cannot decrypt it.  *why says what
+ * decided.
  */
 bool sg_cm_relay_wanted(const struct sg_cm *m, int mode,
 			const struct sg_cp_conf *mg,
@@ -373,6 +375,9 @@ bool sg_cm_relay_wanted(const struct sg_cm *m, int mode,
 	*why = "DTMF conversion";
 	if (dtmf_converted(mg) || dtmf_converted(rg))
 		return true;
+	*why = "SRTP goes end to end";
+	if (m->caller->secure)
+		return false;
 	*why = "a gateway's media_proxy is off";
 	if (mg->media_proxy == SW_MEDIA_PROXY_OFF ||
 	    rg->media_proxy == SW_MEDIA_PROXY_OFF)

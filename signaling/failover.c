@@ -646,6 +646,16 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	/* media anchored first when this gateway's call needs the node
 	 * (SPEC §4, sg_callmedia_relay_for); the attempt comes again */
 	if (!c->media_up && sg_callmedia_relay_for(c, gw)) {
+		if (c->cm.caller && c->cm.caller->secure) {
+			/* the node cannot decrypt SRTP: no transcoding, no
+			 * DTMF conversion, no relay (SPEC §4) */
+			sw_cinfo(c->callid_a,
+				 "%s skipped: the caller's SRTP would have to "
+				 "be relayed",
+				 gw->name);
+			c->srtp_refused = true;
+			return -1;
+		}
 		sg_call_anchor(c);
 		return EINPROGRESS;
 	}
@@ -796,6 +806,11 @@ void sg_failover_next(struct sg_call *c)
 		}
 	}
 
+	if (c->nattempts == 0 && c->srtp_refused) {
+		sg_call_fail(c, 488, sip_488_Not_acceptable, "SrtpNotRelayed",
+			     "server");
+		return;
+	}
 	if (c->nattempts == 0 && c->cm.codec_refused) {
 		sg_call_fail(c, 488, sip_488_Not_acceptable, "CodecMismatch",
 			     "server");

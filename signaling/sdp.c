@@ -273,8 +273,13 @@ static bool parse_mline(struct sg_sdp *s, const struct line *l)
 		p++;
 	while (p < end && *p == ' ')
 		p++;
-	while (p < end && *p != ' ')
-		p++;
+	{
+		const char *t = p;
+
+		while (p < end && *p != ' ')
+			p++;
+		s->secure = memmem(t, (size_t)(p - t), "SAVP", 4) != NULL;
+	}
 	while (p < end && s->nfmt < SG_SDP_MAX_FMT) {
 		long pt;
 

@@ -46,6 +46,8 @@ struct sg_sdp {
 	int port;	    /* 0 = rejected */
 	int ptime;	    /* ms, 0 = not given */
 	char direction[12]; /* sendrecv | sendonly | recvonly | inactive */
+	bool secure;	    /* SRTP: a SAVP transport (RTP/SAVP, RTP/SAVPF,
+			       UDP/TLS/RTP/SAVP...) */
 };
 
 /* what the writer changes; a zero field keeps what the text says */

@@ -49,6 +49,16 @@ static const char caller_public[] = "v=0\r\n"
 				    "m=audio 6000 RTP/AVP 8\r\n"
 				    "a=rtpmap:8 PCMA/8000\r\n";
 
+static const char caller_srtp[] = "v=0\r\n"
+				  "o=alice 7 7 IN IP4 198.51.100.7\r\n"
+				  "s=-\r\n"
+				  "c=IN IP4 198.51.100.7\r\n"
+				  "t=0 0\r\n"
+				  "m=audio 6000 RTP/SAVP 8\r\n"
+				  "a=rtpmap:8 PCMA/8000\r\n"
+				  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+				  "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9\r\n";
+
 static void plan_is(const struct sg_cm_leg *l, const char *codec, int pt,
 		    int te_pt, const char *send, const char *recv,
 		    const char *ip, int port, const char *direction)
@@ -625,6 +635,19 @@ static void media_modes(void **state)
 	assert_true(
 	    sg_cm_relay_wanted(&m, 2, &off, &info, "198.51.100.7", &why));
 	assert_string_equal(why, "DTMF conversion");
+	sg_cm_free(&m);
+
+	/* SRTP: never relayed unless something forces it (then refused) */
+	assert_int_equal(sg_cm_read_offer(&m, caller_srtp, strlen(caller_srtp)),
+			 0);
+	assert_true(m.caller->secure);
+	assert_false(
+	    sg_cm_relay_wanted(&m, 1, &def, &def, "198.51.100.7", &why));
+	assert_false(sg_cm_relay_wanted(&m, 2, &def, &on, "203.0.113.9", &why));
+	assert_true(
+	    sg_cm_relay_wanted(&m, 3, &def, &def, "198.51.100.7", &why));
+	assert_true(
+	    sg_cm_relay_wanted(&m, 1, &xc_a, &xc_b, "198.51.100.7", &why));
 	sg_cm_free(&m);
 
 	/* a caller without SDP is offered by the switch: relayed */
