@@ -21,7 +21,7 @@ static const char *const account_types[] = {"customer", "vendor", "both", NULL};
 static const char *const billing_types[] = {"prepaid", "postpaid", NULL};
 static const char *const ctd_models[] = {"standard", "flow", NULL};
 static const char *const auth_modes[] = {"ip", "ip_port", "password", NULL};
-static const char *const transports[] = {"udp", "tcp", NULL};
+static const char *const transports[] = {"udp", "tcp", "tls", NULL};
 static const char *const filter_modes[] = {"none", "allow", "forbid", NULL};
 /* the 8 agent authorizations (digest 1, T17), VOS3000 order */
 static const char *const authorizations[] = {

@@ -116,8 +116,16 @@ bool sg_call_number_of(char *dst, size_t size, sip_t const *sip,
 }
 
 /* Our Contact for requests and responses of either leg. */
-sip_contact_t const *sg_call_contact(const struct sg_call *c)
+/*
+ * Our Contact toward one leg: the sips one (transport=tls) when that leg
+ * is over TLS, so that its in-dialog requests come back that way.
+ */
+sip_contact_t const *sg_call_contact(const struct sg_call *c, bool leg_a)
 {
+	bool tls = leg_a ? c->a_tls : c->gw && c->gw->tls;
+
+	if (tls && c->sg->tls_contact)
+		return c->sg->tls_contact;
 	return nta_agent_contact(c->sg->agent);
 }
 
@@ -170,7 +178,7 @@ static bool reply_a_reliable(struct sg_call *c, int code, const char *phrase,
 		return false;
 	return nta_reliable_treply(
 		   c->irq, a_prack, c, code, phrase,
-		   SIPTAG_CONTACT(sg_call_contact(c)),
+		   SIPTAG_CONTACT(sg_call_contact(c, true)),
 		   TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 		   TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END()) != NULL;
 }
@@ -191,7 +199,7 @@ static void reply_a(struct sg_call *c, int code, const char *phrase,
 	nta_incoming_treply(
 	    c->irq, code, phrase,
 	    TAG_IF(code > 100 && code < 300,
-		   SIPTAG_CONTACT(sg_call_contact(c))),
+		   SIPTAG_CONTACT(sg_call_contact(c, true))),
 	    TAG_IF(code >= 300 && c->retry_after > 0,
 		   SIPTAG_RETRY_AFTER_STR(ra)),
 	    TAG_IF(code == 422, SIPTAG_MIN_SE_STR(minse)),
@@ -1099,6 +1107,14 @@ void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		return;
 	}
 	nta_incoming_bind(c->irq, sg_call_a_irq, c);
+	{
+		tport_t *tp = nta_incoming_transport(sg->agent, c->irq, NULL);
+		const tp_name_t *tpn = tp ? tport_name(tp) : NULL;
+
+		c->a_tls =
+		    tpn && tpn->tpn_proto && !strcasecmp(tpn->tpn_proto, "tls");
+		tport_unref(tp);
+	}
 	nta_incoming_treply(c->irq, SIP_100_TRYING, TAG_END());
 
 	c->leg_a = nta_leg_tcreate(

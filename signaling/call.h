@@ -85,6 +85,7 @@ struct sg_call {
 	nta_leg_t *leg_a;    /* owned */
 	bool a_final;	     /* final response sent to the caller */
 	bool a_100rel;	     /* the caller supports 100rel (RFC 3262) */
+	bool a_tls;	     /* the caller came over TLS */
 	char *sdp_to_a;	     /* owned: last SDP sent to the caller */
 	char *sdp_to_b;	     /* owned: SDP offered to vendors */
 
@@ -183,7 +184,7 @@ static inline const struct sg_params *params_of(const struct sg_call *c)
 	return &c->tables->params;
 }
 
-sip_contact_t const *sg_call_contact(const struct sg_call *c);
+sip_contact_t const *sg_call_contact(const struct sg_call *c, bool leg_a);
 bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
 		 const char *sdp);
 void sg_call_txn_done(struct sg_call *c);

@@ -17,6 +17,11 @@ static const struct sw_conf_item table[] = {
      "this signaling node's id (health.ping, logs)"},
     {"sip_listen", SW_CONF_HOSTPORT, S(sip_listen), "127.0.0.1:5060", 3, 127,
      "SIP host:port, UDP and TCP"},
+    {"sip_tls_listen", SW_CONF_HOSTPORT, S(sip_tls_listen), "", 0, 127,
+     "SIP over TLS host:port (sips); empty = none"},
+    {"sip_tls_dir", SW_CONF_STR, S(sip_tls_dir), "/etc/tandem/sip-tls", 1, 255,
+     "directory of the SIP TLS certificate: agent.pem (certificate and "
+     "key, PEM) and cafile.pem (the CAs of peers' certificates)"},
     {"metrics_listen", SW_CONF_HOSTPORT, S(metrics_listen), "", 0, 127,
      "host:port of the Prometheus /metrics HTTP endpoint; empty = none"},
     {"bus_events", SW_CONF_STR, S(bus_events), "tcp://127.0.0.1:7601", 1, 255,

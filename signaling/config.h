@@ -20,6 +20,9 @@
 struct sg_config {
 	char node_id[64];
 	char sip_listen[128];	  /* host:port, UDP and TCP */
+	char sip_tls_listen[128]; /* host:port of SIP over TLS, "" = none */
+	char sip_tls_dir[256];	  /* agent.pem (certificate and key),
+				     cafile.pem */
 	char metrics_listen[128]; /* host:port of /metrics, "" = none */
 	char bus_events[256];	  /* PULL listen */
 	char bus_control[256];	  /* REP listen */

@@ -510,6 +510,7 @@ static int load_gws(struct loader *l, const PGresult *r)
 		copy(g->address, sizeof(g->address), val(r, i, c[GW_ADDRESS]));
 		g->port = val_int(r, i, c[GW_PORT]);
 		g->tcp = !strcmp(val(r, i, c[GW_TRANSPORT]), "tcp");
+		g->tls = !strcmp(val(r, i, c[GW_TRANSPORT]), "tls");
 		g->priority = val_int(r, i, c[GW_PRIORITY]);
 		g->line_limit = val_int(r, i, c[GW_LINE_LIMIT]);
 		copy(g->tech_prefix, sizeof(g->tech_prefix),

@@ -178,7 +178,7 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (status < 300 && to) {
 		if (!c->reinv_update)
 			sg_call_ack(to, nta_outgoing_cseq(orq),
-				    sg_call_contact(c), NULL);
+				    sg_call_contact(c, !c->reinv_from_a), NULL);
 		sdp = sdp_body(sip, &len);
 		if (sdp &&
 		    sg_callmedia_across(c, !c->reinv_from_a, sdp, len, &out))
@@ -196,7 +196,8 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (c->reinv_irq)
 		nta_incoming_treply(
 		    c->reinv_irq, status, phrase,
-		    TAG_IF(status < 300, SIPTAG_CONTACT(sg_call_contact(c))),
+		    TAG_IF(status < 300,
+			   SIPTAG_CONTACT(sg_call_contact(c, c->reinv_from_a))),
 		    TAG_IF(status < 300 && timer,
 			   SIPTAG_SESSION_EXPIRES_STR(se)),
 		    TAG_IF(status < 300 && timer && sender->require,
@@ -251,7 +252,7 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	    nta_outgoing_tcreate(to, reinv_resp, c, NULL,
 				 update ? sip_method_update : sip_method_invite,
 				 update ? "UPDATE" : "INVITE", NULL,
-				 SIPTAG_CONTACT(sg_call_contact(c)),
+				 SIPTAG_CONTACT(sg_call_contact(c, !from_a)),
 				 TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
 				 TAG_IF(timer, SIPTAG_SUPPORTED_STR("timer")),
 				 SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
@@ -287,7 +288,7 @@ static void reply_refresh(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	bool timer = !sg_st_header(l, false, se, sizeof(se));
 
 	nta_incoming_treply(
-	    irq, SIP_200_OK, SIPTAG_CONTACT(sg_call_contact(c)),
+	    irq, SIP_200_OK, SIPTAG_CONTACT(sg_call_contact(c, from_a)),
 	    TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
 	    TAG_IF(timer && l->require, SIPTAG_REQUIRE_STR("timer")),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),

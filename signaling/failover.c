@@ -380,8 +380,8 @@ static void record_end(struct sg_call *c, int code)
 
 static void send_ack(struct sg_call *c)
 {
-	if (!sg_call_ack(c->leg_b, c->b_invite_cseq,
-			 nta_agent_contact(c->sg->agent), c->b_ack_sdp))
+	if (!sg_call_ack(c->leg_b, c->b_invite_cseq, sg_call_contact(c, false),
+			 c->b_ack_sdp))
 		sw_cwarn(c->callid_a, "cannot send ACK to %s", c->routing_gw);
 }
 
@@ -683,7 +683,10 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 		snprintf(c->caller_out, sizeof(c->caller_out), "%s", n);
 	}
 	snprintf(ruri, sizeof(ruri), "sip:%s@%s:%d%s", c->callee_out,
-		 gw->address, gw->port, gw->tcp ? ";transport=tcp" : "");
+		 gw->address, gw->port,
+		 gw->tls   ? ";transport=tls"
+		 : gw->tcp ? ";transport=tcp"
+			   : "");
 	snprintf(from, sizeof(from), "<sip:%s@%s>", c->caller_out, host);
 	snprintf(to, sizeof(to), "<sip:%s@%s:%d>", c->callee_out, gw->address,
 		 gw->port);
@@ -747,7 +750,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	snprintf(minse, sizeof(minse), "%u", (unsigned)p->min_se_s);
 	c->orq = nta_outgoing_tcreate(
 	    c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
-	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(me),
+	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(sg_call_contact(c, false)),
 	    SIPTAG_MAX_FORWARDS_STR(mf),
 	    TAG_IF(sup[0], SIPTAG_SUPPORTED_STR(sup)),
 	    TAG_IF(timers, SIPTAG_SESSION_EXPIRES_STR(se)),

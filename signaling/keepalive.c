@@ -123,7 +123,9 @@ static void ka_send(struct sg *sg, struct ka *k, const struct sg_gw *g)
 	char callid[SW_UUID_LEN + 1];
 
 	snprintf(ruri, sizeof(ruri), "sip:%s:%d%s", g->address, g->port,
-		 g->tcp ? ";transport=tcp" : "");
+		 g->tls	  ? ";transport=tls"
+		 : g->tcp ? ";transport=tcp"
+			  : "");
 	snprintf(from, sizeof(from), "<sip:keepalive@%s>",
 		 me && me->m_url->url_host ? me->m_url->url_host : "127.0.0.1");
 	snprintf(to, sizeof(to), "<sip:%s:%d>", g->address, g->port);

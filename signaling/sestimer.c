@@ -157,8 +157,8 @@ static int refresh_resp(struct sg_call *c, bool to_a, nta_outgoing_t *orq,
 		return 0;
 	if (status < 300 && leg &&
 	    nta_outgoing_method(orq) == sip_method_invite)
-		sg_call_ack(leg, nta_outgoing_cseq(orq), sg_call_contact(c),
-			    NULL);
+		sg_call_ack(leg, nta_outgoing_cseq(orq),
+			    sg_call_contact(c, to_a), NULL);
 	if (status == 408 || status == 481) {
 		sw_cinfo(c->callid_a,
 			 "session refresh to the %s answered %d: the "
@@ -201,8 +201,8 @@ static void send_refresh(struct sg_call *c, bool to_a)
 	    leg, to_a ? refresh_resp_a : refresh_resp_b, c, NULL,
 	    l->update_ok ? sip_method_update : sip_method_invite,
 	    l->update_ok ? "UPDATE" : "INVITE", NULL,
-	    SIPTAG_CONTACT(sg_call_contact(c)), SIPTAG_SESSION_EXPIRES_STR(se),
-	    SIPTAG_SUPPORTED_STR("timer"),
+	    SIPTAG_CONTACT(sg_call_contact(c, to_a)),
+	    SIPTAG_SESSION_EXPIRES_STR(se), SIPTAG_SUPPORTED_STR("timer"),
 	    TAG_IF(!l->update_ok, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(!l->update_ok, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
 	if (!o) {

@@ -41,8 +41,10 @@ struct sg_edgedb;
 struct sg_tcpguard;
 
 struct sg {
-	su_root_t *root;    /* owned */
-	nta_agent_t *agent; /* owned */
+	su_root_t *root;	    /* owned */
+	nta_agent_t *agent;	    /* owned */
+	sip_contact_t *tls_contact; /* owned (su_free(NULL)): our sips
+				       Contact, NULL without TLS */
 	struct sg_config cfg;
 	const char *conf_path;	  /* borrowed (argv) */
 	struct sg_tables *tables; /* ref: current routing snapshot */

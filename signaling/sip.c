@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SW_LOG_MODULE "sip"
 #include "common/log.h"
@@ -560,6 +561,40 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 		return EADDRNOTAVAIL;
 	}
 	sw_info("SIP listening on %s", url);
+	if (sg->cfg.sip_tls_listen[0]) {
+		char c[300];
+
+		/* SIP over TLS (RFC 3261 26.2): peers need no certificate
+		 * of their own; mapping gateways are still known by address */
+		snprintf(url, sizeof(url), "sips:%s", sg->cfg.sip_tls_listen);
+		/* sofia-sip would listen without a certificate and fail
+		 * every handshake: refuse to start instead */
+		snprintf(c, sizeof(c), "%s/agent.pem", sg->cfg.sip_tls_dir);
+		if (access(c, R_OK)) {
+			snprintf(err, errsz,
+				 "sip_tls_listen: cannot read %s (the "
+				 "certificate and key, PEM): %s",
+				 c, strerror(errno));
+			return ENOENT;
+		}
+		if (nta_agent_add_tport(
+			sg->agent, URL_STRING_MAKE(url),
+			TPTAG_CERTIFICATE(sg->cfg.sip_tls_dir),
+			TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
+			TPTAG_IDLE((unsigned)sg->cfg.tcp_idle_timeout_ms),
+			TPTAG_TIMEOUT((unsigned)sg->cfg.tcp_msg_timeout_ms),
+			TAG_END()) < 0) {
+			snprintf(err, errsz,
+				 "cannot listen on %s (certificate in %s: "
+				 "agent.pem, cafile.pem): %s",
+				 url, sg->cfg.sip_tls_dir, strerror(errno));
+			return EADDRNOTAVAIL;
+		}
+		snprintf(c, sizeof(c), "<sip:%s;transport=tls>",
+			 sg->cfg.sip_tls_listen);
+		sg->tls_contact = sip_contact_make(NULL, c);
+		sw_info("SIP listening on %s", url);
+	}
 	if (gc.max_total > room) {
 		sw_warn("tcp_max_connections %lld lowered to %lld: "
 			"RLIMIT_NOFILE is %lld",
@@ -588,6 +623,8 @@ void sg_sip_params(struct sg *sg)
 
 void sg_sip_stop(struct sg *sg)
 {
+	su_free(NULL, sg->tls_contact);
+	sg->tls_contact = NULL;
 	sg_tcpguard_free(sg->tcpguard);
 	sg->tcpguard = NULL;
 	if (sg->agent) {

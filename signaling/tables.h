@@ -142,8 +142,9 @@ struct sg_gw {
 	char address[256];
 	int port;
 	bool tcp;
-	int priority;	      /* 1 = first */
-	int line_limit;	      /* 0 = none */
+	bool tls;	/* transport tls (SIP over TLS, sg->tls_contact) */
+	int priority;	/* 1 = first */
+	int line_limit; /* 0 = none */
 	char tech_prefix[64]; /* gateway_prefix */
 	bool switch_until_connect;
 	int stop_codes[SG_STOP_MAX];

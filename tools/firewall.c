@@ -247,6 +247,9 @@ static int read_signalingd(struct fw *fw, const char *path)
 		return e;
 	}
 	e = listen_port(&fw->sip, path, "sip_listen", c.sip_listen);
+	if (!e && c.sip_tls_listen[0])
+		e = listen_port(&fw->sip_tls, path, "sip_tls_listen",
+				c.sip_tls_listen);
 	if (!e)
 		e = add_bus_listen(fw, path, "bus_events", c.bus_events);
 	if (!e)
