@@ -422,8 +422,8 @@ static void prack_vendor(struct sg_call *c, sip_t const *sip)
 				  SIP_METHOD_PRACK, NULL, SIPTAG_RACK_STR(rack),
 				  TAG_END());
 	if (!pr) {
-		sw_cwarn(c->callid_a, "cannot PRACK the %d of %s",
-			 sip->sip_status->st_status, c->routing_gw);
+		sw_cwarn(c->callid_a, "cannot PRACK the provisional of %s",
+			 c->routing_gw);
 		return;
 	}
 	c->byes++; /* in flight: the call waits for its answer */
