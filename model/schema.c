@@ -182,7 +182,7 @@ static const struct md_field routing_gateway_fields[] = {
      "(required)", "SIP host: IPv4, IPv6 or DNS name"},
     {"port", "port", MD_INT, 1, 65535, 0, NULL, NULL, 0, "5060", "SIP port"},
     {"transport", "transport", MD_ENUM, 0, 0, 0, transports, NULL, 0, "udp",
-     "udp or tcp"},
+     "how SIP reaches the gateway: udp, tcp or tls"},
     {"register_username", "register_username", MD_TEXT, 1, 64, 0, NULL, NULL,
      MD_F_NULLABLE, "null", "outbound REGISTER user"},
     {"register_password", "register_password", MD_TEXT, 1, 128, 0, NULL, NULL,
