@@ -904,6 +904,14 @@ static void finish(struct sg_call *c)
 			c->end_ms -= c->end_mono - lost;
 			c->end_mono = lost;
 		}
+		/* the wall-clock end of a clamped call can fall a rounding
+		 * millisecond before its answer (wall and monotonic times
+		 * are read one after the other): billingd would quarantine
+		 * such a CDR as implausible */
+		if (c->answer_ms && c->end_ms < c->answer_ms)
+			c->end_ms = c->answer_ms;
+		else if (c->end_ms < c->setup_ms)
+			c->end_ms = c->setup_ms;
 		sg_calls_ended(c->sg->calls, c->end_code);
 		cdr = sg_cdr_build(c);
 		err = cdr ? sg_spool_add(c->sg->spool, c->id, cdr) : ENOMEM;
