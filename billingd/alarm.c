@@ -366,8 +366,8 @@ static bool db_rules(struct check *c, PGconn *conn, PGresult *params)
 		res = md_pq_exec(
 		    conn,
 		    "SELECT t.gateway, count(*) AS n, count(*) FILTER (WHERE "
-		    "t.code = 200) AS ok FROM cdr_attempts t JOIN cdr_ids i ON "
-		    "i.id = t.cdr_id WHERE i.setup_time > now() - "
+		    "t.code = 200) AS ok FROM cdr_attempts t WHERE "
+		    "t.setup_time > now() - "
 		    "make_interval(secs => $1::int) GROUP BY t.gateway HAVING "
 		    "count(*) >= $2::int ORDER BY t.gateway",
 		    2, p, err, sizeof(err));
@@ -506,8 +506,8 @@ static void asr_feed(struct check *c, PGconn *conn)
 	    "SELECT coalesce(json_agg(json_build_object('gateway', gateway, "
 	    "'attempts', n, 'answered', ok)), '[]')::text AS gateways FROM "
 	    "(SELECT t.gateway, count(*) AS n, count(*) FILTER (WHERE t.code "
-	    "= 200) AS ok FROM cdr_attempts t JOIN cdr_ids i ON i.id = "
-	    "t.cdr_id WHERE i.setup_time > now() - make_interval(secs => "
+	    "= 200) AS ok FROM cdr_attempts t WHERE t.setup_time > now() - "
+	    "make_interval(secs => "
 	    "$1::int) GROUP BY t.gateway) x",
 	    1, p, err, sizeof(err));
 	if (!res) {

@@ -86,10 +86,10 @@ static const char sql_partition[] =
 /*
  * Store a batch of rated CDRs given as one JSON array of records ($1), all
  * in one statement (one transaction).  cdr_ids decides which ids are new;
- * only those get their cdr row, attempts and debit.  The debit is summed
- * per account (one row update per account per batch); balance_history gets
- * one line per CDR whose `balance` is the running balance after that CDR
- * in batch order.  The result has one row per input record: its ord,
+ * only those get their cdr row (with its attempts) and debit.  The debit
+ * is summed per account: one row update and one balance_history line
+ * ('cdr', ref "<n> CDRs") per account per batch, whose created_at is the
+ * stored_at of those CDRs (both now(), the transaction's start).  The result has one row per input record: its ord,
  * whether it was stored now (stored), and the fee already stored for a
  * duplicate (fee).
  */
@@ -122,7 +122,7 @@ static const char sql_store[] =
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
-    "  agent_chain, agent_fees)"
+    "  attempts, agent_chain, agent_fees)"
     " SELECT id, setup_time, account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
     "  src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"
@@ -130,14 +130,7 @@ static const char sql_store[] =
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
-    "  agent_chain, agent_fees FROM new RETURNING 1 AS one),"
-    " att AS ("
-    " INSERT INTO cdr_attempts (cdr_id, seq, gateway, code, start_ms,"
-    "  end_ms)"
-    " SELECT new.id, a.seq, a.gateway, a.code, a.start_ms, a.end_ms"
-    " FROM new, json_to_recordset(new.attempts) AS a(seq integer,"
-    "  gateway text, code integer, start_ms bigint, end_ms bigint)"
-    " RETURNING 1 AS one),"
+    "  attempts, agent_chain, agent_fees FROM new RETURNING 1 AS one),"
     /* every debit: the customer's fee and each agent level's */
     " debit AS ("
     " SELECT id, ord, 0 AS lvl, account_id, fee FROM new"
@@ -147,14 +140,14 @@ static const char sql_store[] =
     " json_to_recordset(new.agent_fees) AS f(lvl integer,"
     "  account_id bigint, fee bigint) WHERE f.fee <> 0),"
     " tot AS ("
-    " SELECT account_id, sum(fee) AS total FROM debit GROUP BY account_id),"
+    " SELECT account_id, sum(fee) AS total, count(*) AS n FROM debit"
+    " GROUP BY account_id),"
     /* the accounts' rows locked in id order, and only once the CDR rows
      * are in: two batches in flight insert side by side, wait for each
      * other only for the debit, and never deadlock */
     " lck AS ("
     " SELECT a.id FROM accounts a WHERE a.id IN (SELECT account_id FROM tot)"
     " AND (SELECT count(*) FROM ins_cdr) >= 0"
-    " AND (SELECT count(*) FROM att) >= 0"
     " ORDER BY a.id FOR UPDATE),"
     " deb AS ("
     " UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
@@ -162,11 +155,8 @@ static const char sql_store[] =
     " WHERE a.id = tot.account_id RETURNING a.id, a.balance),"
     " hist AS ("
     " INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
-    " SELECT d.account_id, -d.fee, deb.balance + tot.total"
-    "  - sum(d.fee) OVER (PARTITION BY d.account_id ORDER BY d.ord, d.lvl),"
-    "  'cdr', d.id::text"
-    " FROM debit d JOIN deb ON deb.id = d.account_id"
-    " JOIN tot ON tot.account_id = d.account_id)"
+    " SELECT deb.id, -tot.total, deb.balance, 'cdr', tot.n || ' CDRs'"
+    " FROM deb JOIN tot ON tot.account_id = deb.id)"
     /* a duplicate's stored fee by its key: never a scan of cdr_ids */
     " SELECT i.ord, s.id IS NOT NULL AS stored,"
     "  CASE WHEN s.id IS NULL THEN"

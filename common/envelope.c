@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/envelope.h"
+#include "common/jarena.h"
 #include "common/swtime.h"
 
 /* A message type: [a-z0-9_.]{1,SW_ENV_TYPE_MAX}. */
@@ -58,7 +59,10 @@ int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
 		return EMSGSIZE;
 	}
 
+	/* the tree lives as long as the message: in the arena (jarena.h) */
+	sw_jarena_begin();
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	sw_jarena_end();
 	if (!root) {
 		snprintf(err, errsz, "invalid JSON at %d: %s", jerr.position,
 			 jerr.text);
