@@ -2,11 +2,11 @@
  * cdr.c - cdr.submit: validate, rate, store with the debit, acknowledge
  *
  * The store is one SQL statement of data-modifying CTEs.  PostgreSQL runs a
- * statement as one transaction, so the CDR row, its attempts, the debit and
- * the balance history line are all there after COMMIT or none is; a crash
- * (or kill -9) of billingd at any point leaves nothing half-written.  The
- * cdr_ids insert decides: when the id is already there it returns no row
- * and every other CTE, keyed on it, does nothing.
+ * statement as one transaction, so the CDR row (with its attempts), the
+ * debit and the balance history line are all there after COMMIT or none is; a
+ * crash (or kill -9) of billingd at any point leaves nothing half-written.  The
+ * cdr insert decides: when the CDR is already there it returns no row and
+ * every other CTE, keyed on it, does nothing.
  *
  * CDRs are stored in batches: rated jobs wait in `ready`; when no store
  * statement is running, all of them (up to STORE_BATCH_MAX) go as one JSON
@@ -38,6 +38,7 @@
 #include "billingd/rate.h"
 #include "billingd/resv.h"
 #include "common/bus.h"
+#include "common/jarena.h"
 #include "common/json.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -85,13 +86,15 @@ static const char sql_partition[] =
 
 /*
  * Store a batch of rated CDRs given as one JSON array of records ($1), all
- * in one statement (one transaction).  cdr_ids decides which ids are new;
- * only those get their cdr row (with its attempts) and debit.  The debit
- * is summed per account: one row update and one balance_history line
- * ('cdr', ref "<n> CDRs") per account per batch, whose created_at is the
- * stored_at of those CDRs (both now(), the transaction's start).  The result has one row per input record: its ord,
- * whether it was stored now (stored), and the fee already stored for a
- * duplicate (fee).
+ * in one statement (one transaction).  The cdr insert decides which CDRs
+ * are new: a resend has the same id and setup time, so it lands in the
+ * same monthly partition and conflicts with its primary key.  Only the new
+ * ones are debited.  The debit is summed per account: one row update and
+ * one balance_history line ('cdr', ref "<n> CDRs") per account per batch,
+ * whose created_at is the stored_at of those CDRs (both now(), the
+ * transaction's start).  The result has one row per input record: its
+ * ord, whether it was stored now (stored), and the fee already stored for
+ * a duplicate (fee).
  */
 static const char sql_store[] =
     "WITH input AS ("
@@ -108,13 +111,6 @@ static const char sql_store[] =
     "  media_node text, rtp json, attempts json, agent_chain bigint[],"
     "  agent_fees json)),"
     " ins AS ("
-    " INSERT INTO cdr_ids (id, setup_time, fee)"
-    " SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
-    "  fee FROM input"
-    " ON CONFLICT (id) DO NOTHING RETURNING id, setup_time),"
-    " new AS ("
-    " SELECT input.*, ins.setup_time FROM input JOIN ins USING (id)),"
-    " ins_cdr AS ("
     " INSERT INTO cdr (id, setup_time, account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
     "  src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"
@@ -123,14 +119,18 @@ static const char sql_store[] =
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
     "  attempts, agent_chain, agent_fees)"
-    " SELECT id, setup_time, account_id, call_id_a, call_id_b,"
+    " SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
+    "  account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
     "  src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"
     "  vendor,"
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
-    "  attempts, agent_chain, agent_fees FROM new RETURNING 1 AS one),"
+    "  attempts, agent_chain, agent_fees FROM input"
+    " ON CONFLICT (id, setup_time) DO NOTHING RETURNING id),"
+    " new AS ("
+    " SELECT input.* FROM input JOIN ins USING (id)),"
     /* every debit: the customer's fee and each agent level's */
     " debit AS ("
     " SELECT id, ord, 0 AS lvl, account_id, fee FROM new"
@@ -143,11 +143,10 @@ static const char sql_store[] =
     " SELECT account_id, sum(fee) AS total, count(*) AS n FROM debit"
     " GROUP BY account_id),"
     /* the accounts' rows locked in id order, and only once the CDR rows
-     * are in: two batches in flight insert side by side, wait for each
-     * other only for the debit, and never deadlock */
+     * are in (tot comes from them): two batches in flight insert side by
+     * side, wait for each other only for the debit, and never deadlock */
     " lck AS ("
     " SELECT a.id FROM accounts a WHERE a.id IN (SELECT account_id FROM tot)"
-    " AND (SELECT count(*) FROM ins_cdr) >= 0"
     " ORDER BY a.id FOR UPDATE),"
     " deb AS ("
     " UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
@@ -157,10 +156,12 @@ static const char sql_store[] =
     " INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
     " SELECT deb.id, -tot.total, deb.balance, 'cdr', tot.n || ' CDRs'"
     " FROM deb JOIN tot ON tot.account_id = deb.id)"
-    /* a duplicate's stored fee by its key: never a scan of cdr_ids */
+    /* a duplicate's stored fee by its key: never a scan of cdr */
     " SELECT i.ord, s.id IS NOT NULL AS stored,"
     "  CASE WHEN s.id IS NULL THEN"
-    "  (SELECT c.fee FROM cdr_ids c WHERE c.id = i.id) END AS fee"
+    "  (SELECT c.fee FROM cdr c WHERE c.id = i.id AND c.setup_time ="
+    "  timestamptz 'epoch' + i.setup_ms * interval '1 millisecond') END"
+    "  AS fee"
     " FROM input i LEFT JOIN ins s ON s.id = i.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
@@ -356,10 +357,13 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	rec->codec_b = sw_jv_str(&v, cdr, "codec_b", 32, false, "");
 	rec->media_node = sw_jv_str(&v, cdr, "media_node", 64, false, "");
 
+	/* kept until the CDR is stored: in the arena like its message */
+	sw_jarena_begin();
 	if (!v.bad)
 		attempts = decode_attempts(&v, cdr);
 	if (!v.bad)
 		rtp = decode_rtp(&v, cdr);
+	sw_jarena_end();
 	if (v.bad) {
 		snprintf(err, errsz, "%s", v.err);
 		ret = EBADMSG;

@@ -31,17 +31,17 @@
 #endif
 #ifdef JA_ASAN
 #include <sanitizer/asan_interface.h>
-#define JA_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define JA_POISON(p, n)	  ASAN_POISON_MEMORY_REGION(p, n)
 #define JA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
 #else
-#define JA_POISON(p, n) ((void)(p), (void)(n))
+#define JA_POISON(p, n)	  ((void)(p), (void)(n))
 #define JA_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#define JA_CHUNK (256u * 1024u)
+#define JA_CHUNK  (256u * 1024u)
 #define JA_CHUNKS 64u
-#define JA_BIG (JA_CHUNK / 8u) /* blocks above this go to malloc */
-#define JA_ALIGN 16u
+#define JA_BIG	  (JA_CHUNK / 8u) /* blocks above this go to malloc */
+#define JA_ALIGN  16u
 
 struct ja_chunk {
 	atomic_uint refs; /* live nodes, +1 while a thread's current chunk */
@@ -144,9 +144,9 @@ static void ja_free(void *p)
 
 static void ja_setup(void)
 {
-	void *m = mmap(NULL, (size_t)JA_CHUNK * JA_CHUNKS,
-		       PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *m =
+	    mmap(NULL, (size_t)JA_CHUNK * JA_CHUNKS, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (m != MAP_FAILED) {
 		ja.base = m;

@@ -21,8 +21,8 @@
 #           INSERT_CONNS connections (billingd's pool size) -> rows/s
 #   copy    the same number of rows in one COPY ... FROM STDIN -> rows/s
 # The reference rows are deleted (and the table vacuumed) after each.
-# billingd does more per CDR than the references (decode, rate, cdr_ids,
-# cdr_attempts, balance update, balance_history, the reply): the references
+# billingd does more per CDR than the references (decode, rate, the resend check,
+# the attempts, balance update, balance_history, the reply): the references
 # write the cdr rows only, as the DESIGN target is stated.
 # CPU: ms per operation of billingd and of PostgreSQL (postmaster and all
 # its processes, /proc), and of the load client itself.
@@ -264,14 +264,16 @@ bal1=$(sql "SELECT balance FROM accounts WHERE id = $acc_id")
 # unless a request timed out, which the client reports)
 acked=$(kv "$work/cdr.out" ok)
 fee_sum=$(kv "$work/cdr.out" fee_sum)
-read -r rows rows_fee ids <<<"$(sql "SELECT count(*), coalesce(sum(fee), 0),
-	(SELECT count(*) FROM cdr_ids) FROM cdr WHERE account = 'bench_cust'")"
+read -r rows rows_fee ids ledger <<<"$(sql "SELECT count(*), coalesce(sum(fee), 0),
+	count(DISTINCT id), (SELECT -coalesce(sum(delta), 0) FROM balance_history
+	WHERE account_id = $acc_id AND reason = 'cdr') FROM cdr
+	WHERE account = 'bench_cust'")"
 moved=$((bal0 - bal1))
-check="acknowledged ${acked:-?} new CDRs, ${rows:-?} rows in cdr (${ids:-?} in cdr_ids);"
-check+=" balance moved $moved = acknowledged fees ${fee_sum:-?} = sum(cdr.fee) ${rows_fee:-?};"
+check="acknowledged ${acked:-?} new CDRs, ${rows:-?} rows in cdr (${ids:-?} distinct ids);"
+check+=" balance moved $moved = acknowledged fees ${fee_sum:-?} = sum(cdr.fee) ${rows_fee:-?} = ledger ${ledger:-?};"
 check+=" fees off the rate table: $(kv "$work/cdr.out" fee_mismatch); duplicates $(kv "$work/cdr.out" duplicate), errors $(kv "$work/cdr.out" errors), unanswered $(kv "$work/cdr.out" unfinished)"
 if [ -n "$acked" ] && [ "$acked" -gt 0 ] && [ "$rows" = "$acked" ] && [ "$ids" = "$acked" ] &&
-	[ "$moved" = "$fee_sum" ] && [ "$rows_fee" = "$fee_sum" ] &&
+	[ "$moved" = "$fee_sum" ] && [ "$rows_fee" = "$fee_sum" ] && [ "$ledger" = "$fee_sum" ] &&
 	[ "$(kv "$work/cdr.out" fee_mismatch)" = 0 ]; then
 	check="OK: $check"
 else

@@ -74,8 +74,8 @@ static void a_kept_node_outlives_its_tree(void **state)
 	/* enough trees to fill the chunk and move on */
 	for (int i = 0; i < 5000; i++)
 		json_decref(parse_one(1000000 + i));
-	assert_string_equal(
-	    json_string_value(json_object_get(kept, "callee")), "44207");
+	assert_string_equal(json_string_value(json_object_get(kept, "callee")),
+			    "44207");
 	sw_jarena_stats(&s1);
 	assert_true(s1.chunks_free < s0.chunks_free); /* one is held */
 	json_decref(kept);
