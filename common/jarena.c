@@ -103,10 +103,13 @@ static struct ja_chunk *chunk_claim(void)
 static void *ja_malloc(size_t size)
 {
 	struct ja_chunk *c = t_cur;
-	size_t n = (size + JA_ALIGN - 1) & ~(size_t)(JA_ALIGN - 1);
+	size_t n;
 	char *p;
 
-	if (!t_depth || !ja.base || size == 0 || size > JA_BIG) {
+	if (size == 0)
+		size = 1; /* a unique pointer, as malloc(0) may give */
+	n = (size + JA_ALIGN - 1) & ~(size_t)(JA_ALIGN - 1);
+	if (!t_depth || !ja.base || size > JA_BIG) {
 		t_malloc++;
 		return malloc(size);
 	}

@@ -1,4 +1,4 @@
-// FUZZ_SOURCES: common/envelope.c common/json.c common/uuid.c
+// FUZZ_SOURCES: common/envelope.c common/jarena.c common/json.c common/uuid.c
 // FUZZ_SOURCES: common/swtime.c proto/proto.c
 // FUZZ_LIBS: -ljansson
 /* fuzz_envelope.c - bus envelope parsing and the body validator */
