@@ -54,7 +54,9 @@ struct bd_cdr {
 	unsigned nmonths;
 	struct list ready; /* cdr_job: rated, waiting to be stored */
 	unsigned storing;  /* store statements running */
-	struct sw_jw text; /* owned: the batch's JSON, kept between batches */
+	struct sw_jw
+	    text; /* owned: the batch's columns, kept between batches */
+	struct sw_jw scratch; /* owned: one JSON value of them at a time */
 	struct bd_cdr_stats st;
 };
 
@@ -85,31 +87,42 @@ static const char sql_partition[] =
     "timestamptz 'epoch' + $1::bigint * interval '1 millisecond')";
 
 /*
- * Store a batch of rated CDRs given as one JSON array of records ($1), all
- * in one statement (one transaction).  The cdr insert decides which CDRs
- * are new: a resend has the same id and setup time, so it lands in the
- * same monthly partition and conflicts with its primary key.  Only the new
- * ones are debited.  The debit is summed per account: one row update and
- * one balance_history line ('cdr', ref "<n> CDRs") per account per batch,
- * whose created_at is the stored_at of those CDRs (both now(), the
- * transaction's start).  The result has one row per input record: its
- * ord, whether it was stored now (stored), and the fee already stored for
- * a duplicate (fee).
+ * Store a batch of rated CDRs, all in one statement (one transaction).
+ * The batch goes column by column: each parameter is a PostgreSQL array
+ * literal holding one column of every CDR, in batch order (STORE_COLS,
+ * written by store_columns()); unnest() turns them back into records.
+ * The cdr insert decides which CDRs are new: a resend has the same id and
+ * setup time, so it lands in the same monthly partition and conflicts
+ * with its primary key.  Only the new ones are debited.  The debit is
+ * summed per account: one row update and one balance_history line ('cdr',
+ * ref "<n> CDRs") per account per batch, whose created_at is the stored_at
+ * of those CDRs (both now(), the transaction's start).  The result has
+ * one row per input record: its ord, whether it was stored now (stored),
+ * and the fee already stored for a duplicate (fee).
  */
 static const char sql_store[] =
     "WITH input AS ("
-    " SELECT * FROM json_to_recordset($1::json) AS r(ord integer,"
-    "  id uuid, setup_ms bigint, fee bigint, account_id bigint,"
-    "  call_id_a text, call_id_b text, caller_in text, callee_in text,"
-    "  caller text, callee text, caller_out text, callee_out text,"
-    "  src_ip text, dst_ip text, mapping_gateway text, account text,"
-    "  card text, routing_gateway text, vendor text, ringing_ms bigint,"
-    "  answer_ms bigint, end_ms bigint, hold_ms bigint, fee_s integer,"
-    "  pdd_ms bigint, vendor_cost bigint, rate_prefix text, rate_period text,"
-    "  end_code integer, end_text text, end_direction text,"
-    "  end_reason text, q850 integer, codec_a text, codec_b text,"
-    "  media_node text, rtp json, attempts json, agent_chain bigint[],"
-    "  agent_fees json)),"
+    " SELECT * FROM unnest($1::integer[], $2::uuid[], $3::bigint[],"
+    "  $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[],"
+    "  $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
+    "  $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
+    "  $19::text[], $20::text[], $21::bigint[], $22::bigint[],"
+    "  $23::bigint[], $24::bigint[], $25::integer[], $26::bigint[],"
+    "  $27::bigint[], $28::text[], $29::text[], $30::integer[],"
+    "  $31::text[], $32::text[], $33::text[], $34::integer[], $35::text[],"
+    "  $36::text[], $37::text[], $38::jsonb[], $39::jsonb[], $40::text[],"
+    "  $41::jsonb[]) AS r(ord,"
+    "  id, setup_ms, fee, account_id,"
+    "  call_id_a, call_id_b, caller_in, callee_in,"
+    "  caller, callee, caller_out, callee_out,"
+    "  src_ip, dst_ip, mapping_gateway, account,"
+    "  card, routing_gateway, vendor, ringing_ms,"
+    "  answer_ms, end_ms, hold_ms, fee_s,"
+    "  pdd_ms, vendor_cost, rate_prefix, rate_period,"
+    "  end_code, end_text, end_direction,"
+    "  end_reason, q850, codec_a, codec_b,"
+    "  media_node, rtp, attempts, agent_chain,"
+    "  agent_fees)),"
     " ins AS ("
     " INSERT INTO cdr (id, setup_time, account_id, call_id_a, call_id_b,"
     "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
@@ -127,7 +140,7 @@ static const char sql_store[] =
     "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
     "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
     "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
-    "  attempts, agent_chain, agent_fees FROM input"
+    "  attempts, agent_chain::bigint[], agent_fees FROM input"
     " ON CONFLICT (id, setup_time) DO NOTHING RETURNING id),"
     " new AS ("
     " SELECT input.* FROM input JOIN ins USING (id)),"
@@ -137,7 +150,7 @@ static const char sql_store[] =
     " WHERE fee <> 0 AND account_id IS NOT NULL"
     " UNION ALL"
     " SELECT new.id, new.ord, f.lvl, f.account_id, f.fee FROM new,"
-    " json_to_recordset(new.agent_fees) AS f(lvl integer,"
+    " jsonb_to_recordset(new.agent_fees) AS f(lvl integer,"
     "  account_id bigint, fee bigint) WHERE f.fee <> 0),"
     " tot AS ("
     " SELECT account_id, sum(fee) AS total, count(*) AS n FROM debit"
@@ -449,83 +462,227 @@ static void batch_destructor(void *arg)
 	list_flush(&b->jobs); /* jobs not answered yet are dropped */
 }
 
-/*
- * Write the database record of one rated job (see sql_store): one object
- * of STORE_FIELDS keys, written as text (no jansson tree per CDR).
- */
-static void job_record(struct sw_jw *w, const struct cdr_job *job, unsigned ord)
+#define STORE_COLS 41 /* the parameters of sql_store, in its order */
+
+/* one element of a PostgreSQL array literal: always quoted, with '"' and
+ * '\' escaped (the text goes as a parameter, never inside SQL) */
+static void arr_str(struct sw_jw *w, const char *s)
+{
+	const char *run = s;
+
+	if (!s)
+		s = run = "";
+	sw_jw_mem(w, "\"", 1);
+	for (; *s; s++) {
+		if (*s != '"' && *s != '\\')
+			continue;
+		sw_jw_mem(w, run, (size_t)(s - run));
+		sw_jw_mem(w, "\\", 1);
+		run = s;
+	}
+	sw_jw_mem(w, run, (size_t)(s - run));
+	sw_jw_mem(w, "\"", 1);
+}
+
+/* a JSON value as one array element (through a scratch writer) */
+static void arr_json(struct sw_jw *w, struct sw_jw *tmp, const json_t *j)
+{
+	sw_jw_reset(tmp);
+	sw_jw_json(tmp, j);
+	arr_str(w, tmp->buf);
+}
+
+/* the agent chain's levels, [{lvl, account_id, account, fee}] */
+static void arr_agent_fees(struct sw_jw *w, struct sw_jw *tmp,
+			   const struct cdr_job *job)
+{
+	sw_jw_reset(tmp);
+	sw_jw_raw(tmp, "[");
+	for (size_t i = 0; i < job->nagents; i++) {
+		sw_jw_raw(tmp, i ? ",{" : "{");
+		sw_jw_key(tmp, "lvl", true);
+		sw_jw_i64(tmp, (int64_t)i + 1);
+		sw_jw_ki64(tmp, "account_id", job->agent_id[i]);
+		sw_jw_kstr(tmp, "account", job->agent_name[i]);
+		sw_jw_ki64(tmp, "fee", job->agent_fee[i]);
+		sw_jw_raw(tmp, "}");
+	}
+	sw_jw_raw(tmp, "]");
+	arr_str(w, tmp->buf);
+}
+
+/* the agent chain's account ids as bigint[] text, nearest first */
+static void arr_agent_chain(struct sw_jw *w, struct sw_jw *tmp,
+			    const struct cdr_job *job)
+{
+	sw_jw_reset(tmp);
+	sw_jw_raw(tmp, "{");
+	for (size_t i = 0; i < job->nagents; i++) {
+		if (i)
+			sw_jw_raw(tmp, ",");
+		sw_jw_i64(tmp, job->agent_id[i]);
+	}
+	sw_jw_raw(tmp, "}");
+	arr_str(w, tmp->buf);
+}
+
+/* Column col (0-based, sql_store's order) of one rated job. */
+static void job_col(struct sw_jw *w, struct sw_jw *tmp,
+		    const struct cdr_job *job, unsigned ord, int col)
 {
 	const struct bd_cdr_rec *r = &job->rec;
 
-	sw_jw_raw(w, "{");
-	sw_jw_key(w, "ord", true);
-	sw_jw_i64(w, ord);
-	sw_jw_kstr(w, "id", r->id);
-	sw_jw_ki64(w, "setup_ms", r->setup_ms);
-	sw_jw_ki64(w, "fee", job->fee);
-	sw_jw_key(w, "account_id", false);
-	if (job->has_account)
-		sw_jw_i64(w, job->account_id);
-	else
-		sw_jw_raw(w, "null");
-	sw_jw_kstr(w, "call_id_a", r->call_id_a);
-	sw_jw_kstr(w, "call_id_b", r->call_id_b);
-	sw_jw_kstr(w, "caller_in", r->caller_in);
-	sw_jw_kstr(w, "callee_in", r->callee_in);
-	sw_jw_kstr(w, "caller", r->caller);
-	sw_jw_kstr(w, "callee", r->callee);
-	sw_jw_kstr(w, "caller_out", r->caller_out);
-	sw_jw_kstr(w, "callee_out", r->callee_out);
-	sw_jw_kstr(w, "src_ip", r->src_ip);
-	sw_jw_kstr(w, "dst_ip", r->dst_ip);
-	sw_jw_kstr(w, "mapping_gateway", r->mapping_gateway);
-	sw_jw_kstr(w, "account", r->account);
-	sw_jw_kstr(w, "card", r->card);
-	sw_jw_kstr(w, "routing_gateway", r->routing_gateway);
-	sw_jw_kstr(w, "vendor", job->vendor);
-	sw_jw_ki64(w, "ringing_ms", r->ringing_ms);
-	sw_jw_ki64(w, "answer_ms", r->answer_ms);
-	sw_jw_ki64(w, "end_ms", r->end_ms);
-	sw_jw_ki64(w, "hold_ms", r->hold_ms);
-	sw_jw_ki64(w, "fee_s", job->fee_s);
-	sw_jw_ki64(w, "pdd_ms", r->pdd_ms);
-	sw_jw_ki64(w, "vendor_cost", job->vendor_cost);
-	sw_jw_kstr(w, "rate_prefix", job->rate_prefix);
-	sw_jw_kstr(w, "rate_period", job->rate_period);
-	sw_jw_ki64(w, "end_code", r->end_code);
-	sw_jw_kstr(w, "end_text", r->end_text);
-	sw_jw_kstr(w, "end_direction", r->end_direction);
-	sw_jw_kstr(w, "end_reason", r->end_reason);
-	sw_jw_ki64(w, "q850", r->q850);
-	sw_jw_kstr(w, "codec_a", r->codec_a);
-	sw_jw_kstr(w, "codec_b", r->codec_b);
-	sw_jw_kstr(w, "media_node", r->media_node);
-	sw_jw_key(w, "rtp", false);
-	sw_jw_json(w, r->rtp);
-	sw_jw_key(w, "attempts", false);
-	sw_jw_json(w, r->attempts);
+	switch (col) {
+	case 0:
+		sw_jw_i64(w, ord);
+		break;
+	case 1:
+		arr_str(w, r->id);
+		break;
+	case 2:
+		sw_jw_i64(w, r->setup_ms);
+		break;
+	case 3:
+		sw_jw_i64(w, job->fee);
+		break;
+	case 4:
+		if (job->has_account)
+			sw_jw_i64(w, job->account_id);
+		else
+			sw_jw_raw(w, "NULL");
+		break;
+	case 5:
+		arr_str(w, r->call_id_a);
+		break;
+	case 6:
+		arr_str(w, r->call_id_b);
+		break;
+	case 7:
+		arr_str(w, r->caller_in);
+		break;
+	case 8:
+		arr_str(w, r->callee_in);
+		break;
+	case 9:
+		arr_str(w, r->caller);
+		break;
+	case 10:
+		arr_str(w, r->callee);
+		break;
+	case 11:
+		arr_str(w, r->caller_out);
+		break;
+	case 12:
+		arr_str(w, r->callee_out);
+		break;
+	case 13:
+		arr_str(w, r->src_ip);
+		break;
+	case 14:
+		arr_str(w, r->dst_ip);
+		break;
+	case 15:
+		arr_str(w, r->mapping_gateway);
+		break;
+	case 16:
+		arr_str(w, r->account);
+		break;
+	case 17:
+		arr_str(w, r->card);
+		break;
+	case 18:
+		arr_str(w, r->routing_gateway);
+		break;
+	case 19:
+		arr_str(w, job->vendor);
+		break;
+	case 20:
+		sw_jw_i64(w, r->ringing_ms);
+		break;
+	case 21:
+		sw_jw_i64(w, r->answer_ms);
+		break;
+	case 22:
+		sw_jw_i64(w, r->end_ms);
+		break;
+	case 23:
+		sw_jw_i64(w, r->hold_ms);
+		break;
+	case 24:
+		sw_jw_i64(w, job->fee_s);
+		break;
+	case 25:
+		sw_jw_i64(w, r->pdd_ms);
+		break;
+	case 26:
+		sw_jw_i64(w, job->vendor_cost);
+		break;
+	case 27:
+		arr_str(w, job->rate_prefix);
+		break;
+	case 28:
+		arr_str(w, job->rate_period);
+		break;
+	case 29:
+		sw_jw_i64(w, r->end_code);
+		break;
+	case 30:
+		arr_str(w, r->end_text);
+		break;
+	case 31:
+		arr_str(w, r->end_direction);
+		break;
+	case 32:
+		arr_str(w, r->end_reason);
+		break;
+	case 33:
+		sw_jw_i64(w, r->q850);
+		break;
+	case 34:
+		arr_str(w, r->codec_a);
+		break;
+	case 35:
+		arr_str(w, r->codec_b);
+		break;
+	case 36:
+		arr_str(w, r->media_node);
+		break;
+	case 37:
+		arr_json(w, tmp, r->rtp);
+		break;
+	case 38:
+		arr_json(w, tmp, r->attempts);
+		break;
+	case 39:
+		arr_agent_chain(w, tmp, job);
+		break;
+	default:
+		arr_agent_fees(w, tmp, job);
+		break;
+	}
+}
 
-	/* the agent chain: the ids, and each level's fee */
-	sw_jw_key(w, "agent_chain", false);
-	sw_jw_raw(w, "[");
-	for (size_t i = 0; i < job->nagents; i++) {
-		if (i)
-			sw_jw_raw(w, ",");
-		sw_jw_i64(w, job->agent_id[i]);
+/*
+ * The batch's STORE_COLS parameters into w, one array literal after the
+ * other, each NUL-terminated; their offsets in off[].
+ */
+static void store_columns(struct sw_jw *w, struct sw_jw *tmp,
+			  const struct store_batch *b, size_t off[STORE_COLS])
+{
+	for (int col = 0; col < STORE_COLS; col++) {
+		unsigned ord = 0;
+		struct le *le;
+
+		off[col] = w->len;
+		sw_jw_mem(w, "{", 1);
+		LIST_FOREACH(&b->jobs, le)
+		{
+			if (ord)
+				sw_jw_mem(w, ",", 1);
+			job_col(w, tmp, le->data, ord++, col);
+		}
+		sw_jw_mem(w, "}", 2); /* with its NUL */
 	}
-	sw_jw_raw(w, "]");
-	sw_jw_key(w, "agent_fees", false);
-	sw_jw_raw(w, "[");
-	for (size_t i = 0; i < job->nagents; i++) {
-		sw_jw_raw(w, i ? ",{" : "{");
-		sw_jw_key(w, "lvl", true);
-		sw_jw_i64(w, (int64_t)i + 1);
-		sw_jw_ki64(w, "account_id", job->agent_id[i]);
-		sw_jw_kstr(w, "account", job->agent_name[i]);
-		sw_jw_ki64(w, "fee", job->agent_fee[i]);
-		sw_jw_raw(w, "}");
-	}
-	sw_jw_raw(w, "]}");
 }
 
 static void batch_fail(struct store_batch *b, const char *code, const char *why)
@@ -681,7 +838,8 @@ static bool ready_at_least(const struct bd_cdr *cdr, unsigned n)
 static void store_flush(struct bd_cdr *cdr)
 {
 	struct store_batch *b;
-	const char *params[1];
+	const char *params[STORE_COLS];
+	size_t off[STORE_COLS];
 	struct le *le, *next;
 	int err = 0;
 
@@ -698,10 +856,6 @@ static void store_flush(struct bd_cdr *cdr)
 	b->cdr = cdr;
 	list_init(&b->jobs);
 
-	/* into a buffer kept from batch to batch: no megabyte of realloc
-	 * churn per statement */
-	sw_jw_reset(&cdr->text);
-	sw_jw_raw(&cdr->text, "[");
 	for (le = list_head(&cdr->ready); le && b->n < STORE_BATCH_MAX;
 	     le = next) {
 		struct cdr_job *job = le->data;
@@ -712,23 +866,25 @@ static void store_flush(struct bd_cdr *cdr)
 		if (batch_has(b, job->rec.id))
 			continue; /* a resend racing itself: next batch */
 
-		if (b->n)
-			sw_jw_raw(&cdr->text, ",");
-		job_record(&cdr->text, job, b->n);
 		list_unlink(&job->le);
 		list_append(&b->jobs, &job->le, job);
 		b->n++;
 		if (job->alone)
 			break;
 	}
-	sw_jw_raw(&cdr->text, "]");
-	if (cdr->text.oom) {
+	/* into buffers kept from batch to batch: no megabyte of realloc
+	 * churn per statement */
+	sw_jw_reset(&cdr->text);
+	store_columns(&cdr->text, &cdr->scratch, b, off);
+	if (cdr->text.oom || cdr->scratch.oom) {
 		err = ENOMEM; /* the batch so far is answered */
 		goto out;
 	}
-	params[0] = cdr->text.buf;
+	for (int i = 0; i < STORE_COLS; i++)
+		params[i] = cdr->text.buf + off[i];
 	b->sent_us = sw_time_mono_us();
-	err = bd_db_query(cdr->bd->db, sql_store, 1, params, batch_h, b);
+	err =
+	    bd_db_query(cdr->bd->db, sql_store, STORE_COLS, params, batch_h, b);
 	if (!err)
 		cdr->storing++;
 
@@ -1163,6 +1319,7 @@ static void cdr_destructor(void *arg)
 	struct bd_cdr *cdr = arg;
 
 	sw_jw_free(&cdr->text);
+	sw_jw_free(&cdr->scratch);
 }
 
 /* The CDR store of bd; mem_deref frees. */

@@ -101,10 +101,23 @@ void sw_jw_str(struct sw_jw *w, const char *s)
 
 void sw_jw_i64(struct sw_jw *w, int64_t v)
 {
-	char n[24];
-	int len = snprintf(n, sizeof(n), "%" PRId64, v);
+	char n[24], *e = n + sizeof(n), *p = e;
+	/* the magnitude as unsigned: INT64_MIN has no positive int64_t */
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
-	put(w, n, (size_t)len);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	put(w, p, (size_t)(e - p));
+}
+
+/* n bytes as they are (the caller's own syntax, e.g. a SQL array's) */
+void sw_jw_mem(struct sw_jw *w, const char *s, size_t n)
+{
+	put(w, s, n);
 }
 
 /* A jansson value, compact (null when j is NULL). */

@@ -30,6 +30,7 @@ void sw_jw_free(struct sw_jw *w);
 void sw_jw_raw(struct sw_jw *w, const char *s);
 void sw_jw_str(struct sw_jw *w, const char *s);
 void sw_jw_i64(struct sw_jw *w, int64_t v);
+void sw_jw_mem(struct sw_jw *w, const char *s, size_t n);
 void sw_jw_json(struct sw_jw *w, const json_t *j);
 /* ,"key": (the comma unless first) then a value */
 void sw_jw_key(struct sw_jw *w, const char *key, bool first);
