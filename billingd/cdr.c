@@ -9,15 +9,15 @@
  * every other CTE, keyed on it, does nothing.
  *
  * CDRs are stored in batches: rated jobs wait in `ready`; when no store
- * statement is running, all of them (up to STORE_BATCH_MAX) go as one JSON
- * array in one statement.  At low load a batch is one CDR and goes at once;
- * under load batches grow by themselves while the previous one commits
- * (group commit).  A second statement starts only when STORE_SECOND_MIN
- * CDRs are waiting, so the second slot never carries a batch of one.  Each
- * locks its account rows (in id order: no deadlock) only once its CDR rows
- * are in, so two statements insert side by side.  A batch
- * the server rejects as a whole (a bad value in one record) is retried one
- * CDR per statement, so one bad CDR never blocks the others.
+ * statement is running, all of them (up to STORE_BATCH_MAX) go in one
+ * statement, one array parameter per column.  At low load a batch is one CDR
+ * and goes at once; under load batches grow by themselves while the previous
+ * one commits (group commit).  A second statement starts only when
+ * STORE_SECOND_MIN CDRs are waiting, so the second slot never carries a batch
+ * of one.  Each locks its account rows (in id order: no deadlock) only once its
+ * CDR rows are in, so two statements insert side by side.  A batch the server
+ * rejects as a whole (a bad value in one record) is retried one CDR per
+ * statement, so one bad CDR never blocks the others.
  */
 #define SW_LOG_MODULE "cdr"
 
@@ -38,7 +38,6 @@
 #include "billingd/rate.h"
 #include "billingd/resv.h"
 #include "common/bus.h"
-#include "common/jarena.h"
 #include "common/json.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -187,16 +186,28 @@ static const char sql_store[] =
 
 static const char *const directions[] = {"caller", "callee", "server", NULL};
 
-static json_t *decode_attempts(struct sw_jv *v, const json_t *cdr)
+/*
+ * The decoders below check the CDR's attempts and RTP statistics and write
+ * what they keep straight as the compact JSON text that is stored (no
+ * jansson tree per CDR); the text is the writer's buffer, taken over by
+ * the record (NULL when out of memory).
+ */
+static char *jw_take(struct sw_jw *w)
+{
+	if (!w->oom)
+		return w->buf;
+	sw_jw_free(w);
+	return NULL;
+}
+
+static char *decode_attempts(struct sw_jv *v, const json_t *cdr)
 {
 	json_t *arr = sw_jv_arr(v, cdr, "attempts", BD_CDR_MAX_ATTEMPTS, false);
-	json_t *out = json_array();
+	struct sw_jw out = {0};
 	size_t i;
 	json_t *a;
 
-	if (!out || !arr)
-		return out;
-
+	sw_jw_raw(&out, "[");
 	json_array_foreach(arr, i, a)
 	{
 		char path[48];
@@ -223,15 +234,18 @@ static json_t *decode_attempts(struct sw_jv *v, const json_t *cdr)
 				snprintf(v->err, sizeof(v->err), "%s", av.err);
 			break;
 		}
-		json_array_append_new(
-		    out,
-		    json_pack("{s:I, s:s, s:I, s:I, s:I}", "seq",
-			      (json_int_t)i + 1, "gateway", gw, "code",
-			      (json_int_t)code, "start_ms", (json_int_t)start,
-			      "end_ms", (json_int_t)end));
+		sw_jw_raw(&out, i ? ",{" : "{");
+		sw_jw_key(&out, "seq", true);
+		sw_jw_i64(&out, (int64_t)i + 1);
+		sw_jw_kstr(&out, "gateway", gw);
+		sw_jw_ki64(&out, "code", code);
+		sw_jw_ki64(&out, "start_ms", start);
+		sw_jw_ki64(&out, "end_ms", end);
+		sw_jw_raw(&out, "}");
 	}
+	sw_jw_raw(&out, "]");
 
-	return out;
+	return jw_take(&out);
 }
 
 static const char *const leg_ints[] = {
@@ -240,37 +254,36 @@ static const char *const leg_ints[] = {
 };
 
 /* the known fields of one leg's RTP statistics, checked and copied */
-static json_t *decode_leg(struct sw_jv *v, const json_t *leg)
+static void decode_leg(struct sw_jw *out, struct sw_jv *v, const json_t *leg)
 {
-	json_t *out = json_object();
+	bool first = true;
 	const char *remote;
 
-	if (!out)
-		return NULL;
+	sw_jw_raw(out, "{");
 	for (const char *const *k = leg_ints; *k; k++) {
 		if (!json_object_get(leg, *k))
 			continue;
-		json_object_set_new(out, *k,
-				    json_integer(sw_jv_int(
-					v, leg, *k, 0, INT64_MAX, false, 0)));
+		sw_jw_key(out, *k, first);
+		sw_jw_i64(out, sw_jv_int(v, leg, *k, 0, INT64_MAX, false, 0));
+		first = false;
 	}
 	remote = sw_jv_str(v, leg, "remote", 64, false, "");
-	if (json_object_get(leg, "remote"))
-		json_object_set_new(out, "remote", json_string(remote));
-
-	return out;
+	if (json_object_get(leg, "remote")) {
+		sw_jw_key(out, "remote", first);
+		sw_jw_str(out, remote);
+	}
+	sw_jw_raw(out, "}");
 }
 
-static json_t *decode_rtp(struct sw_jv *v, const json_t *cdr)
+static char *decode_rtp(struct sw_jv *v, const json_t *cdr)
 {
 	json_t *rtp = sw_jv_obj(v, cdr, "rtp", false);
-	json_t *out = json_object();
+	struct sw_jw out = {0};
 	static const char *const legs[] = {"a", "b"};
+	bool first = true;
 
-	if (!out || !rtp)
-		return out;
-
-	for (int i = 0; i < 2; i++) {
+	sw_jw_raw(&out, "{");
+	for (int i = 0; rtp && i < 2; i++) {
 		char path[48];
 		struct sw_jv lv;
 		json_t *leg;
@@ -282,7 +295,9 @@ static json_t *decode_rtp(struct sw_jv *v, const json_t *cdr)
 			snprintf(path, sizeof(path), "%s.rtp.%s", v->path,
 				 legs[i]);
 			sw_jv_init(&lv, path);
-			json_object_set_new(out, legs[i], decode_leg(&lv, leg));
+			sw_jw_key(&out, legs[i], first);
+			decode_leg(&out, &lv, leg);
+			first = false;
 		}
 		if (lv.bad) {
 			if (!v->bad++)
@@ -290,8 +305,9 @@ static json_t *decode_rtp(struct sw_jv *v, const json_t *cdr)
 			break;
 		}
 	}
+	sw_jw_raw(&out, "}");
 
-	return out;
+	return jw_take(&out);
 }
 
 /* Free what a decode allocated; rec may be half-built. */
@@ -299,8 +315,8 @@ void bd_cdr_rec_reset(struct bd_cdr_rec *rec)
 {
 	if (!rec)
 		return;
-	json_decref(rec->attempts);
-	json_decref(rec->rtp);
+	free(rec->attempts);
+	free(rec->rtp);
 	memset(rec, 0, sizeof(*rec));
 }
 
@@ -313,7 +329,8 @@ void bd_cdr_rec_reset(struct bd_cdr_rec *rec)
 int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 		  size_t errsz)
 {
-	json_t *cdr, *attempts = NULL, *rtp = NULL;
+	json_t *cdr;
+	char *attempts = NULL, *rtp = NULL;
 	struct sw_jv v;
 	const char *id;
 	int ret = 0;
@@ -370,13 +387,10 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	rec->codec_b = sw_jv_str(&v, cdr, "codec_b", 32, false, "");
 	rec->media_node = sw_jv_str(&v, cdr, "media_node", 64, false, "");
 
-	/* kept until the CDR is stored: in the arena like its message */
-	sw_jarena_begin();
 	if (!v.bad)
 		attempts = decode_attempts(&v, cdr);
 	if (!v.bad)
 		rtp = decode_rtp(&v, cdr);
-	sw_jarena_end();
 	if (v.bad) {
 		snprintf(err, errsz, "%s", v.err);
 		ret = EBADMSG;
@@ -393,8 +407,8 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	attempts = rtp = NULL;
 
 out:
-	json_decref(attempts);
-	json_decref(rtp);
+	free(attempts);
+	free(rtp);
 	if (ret)
 		bd_cdr_rec_reset(rec);
 
@@ -482,14 +496,6 @@ static void arr_str(struct sw_jw *w, const char *s)
 	}
 	sw_jw_mem(w, run, (size_t)(s - run));
 	sw_jw_mem(w, "\"", 1);
-}
-
-/* a JSON value as one array element (through a scratch writer) */
-static void arr_json(struct sw_jw *w, struct sw_jw *tmp, const json_t *j)
-{
-	sw_jw_reset(tmp);
-	sw_jw_json(tmp, j);
-	arr_str(w, tmp->buf);
 }
 
 /* the agent chain's levels, [{lvl, account_id, account, fee}] */
@@ -648,10 +654,10 @@ static void job_col(struct sw_jw *w, struct sw_jw *tmp,
 		arr_str(w, r->media_node);
 		break;
 	case 37:
-		arr_json(w, tmp, r->rtp);
+		arr_str(w, r->rtp);
 		break;
 	case 38:
-		arr_json(w, tmp, r->attempts);
+		arr_str(w, r->attempts);
 		break;
 	case 39:
 		arr_agent_chain(w, tmp, job);

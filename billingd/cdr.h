@@ -61,8 +61,9 @@ struct bd_cdr_rec {
 	int64_t end_code, q850;
 	const char *end_text, *end_direction, *end_reason;
 	const char *codec_a, *codec_b, *media_node;
-	json_t *attempts; /* owned: [{seq,gateway,code,start_ms,end_ms}] */
-	json_t *rtp;	  /* owned: {"a":{...},"b":{...}}, known fields */
+	char *attempts; /* owned JSON text: [{seq,gateway,code,start_ms,end_ms}]
+			 */
+	char *rtp; /* owned JSON text: {"a":{...},"b":{...}}, known fields */
 };
 
 int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,

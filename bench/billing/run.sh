@@ -190,7 +190,7 @@ sleep 0.5	# its pool connects and prepares
 perf_pid=""
 perf_start() {
 	[ "$PERF" = 1 ] && command -v perf >/dev/null 2>&1 || return 0
-	perf record -q -F 499 -g -o "$work/perf.$1.data" -p "$bd_pid" >/dev/null 2>&1 &
+	perf record -q -F 499 ${BILLING_PERF_CG:--g} -o "$work/perf.$1.data" -p "$bd_pid" >/dev/null 2>&1 &
 	perf_pid=$!
 	pids+=("$perf_pid")
 }
