@@ -38,6 +38,7 @@
 #include "billingd/rate.h"
 #include "billingd/resv.h"
 #include "common/bus.h"
+#include "common/jarena.h"
 #include "common/json.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -180,7 +181,7 @@ static const char sql_store[] =
 #define BD_CDR_STORES	2   /* store statements in flight at once */
 /* a second statement starts only with this many CDRs waiting: below it,
  * they wait for the running one and go together (group commit) */
-#define STORE_SECOND_MIN 64
+#define STORE_SECOND_MIN 32
 
 /* ---- decoding ---- */
 
@@ -450,8 +451,11 @@ static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 	if (!duplicate && job->has_account)
 		bd_lookup_debit(lc, job->account_id, fee);
 	bd_resv_commit(job->cdr->bd->resv, job->rec.id);
+	/* lives until the reply is sent: in the arena (jarena.h) */
+	sw_jarena_begin();
 	body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
 			 (json_int_t)fee, "duplicate", duplicate);
+	sw_jarena_end();
 
 	if (!body)
 		sw_bus_reply_error(job->req, SW_ERR_INTERNAL, "out of memory");

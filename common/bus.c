@@ -27,6 +27,7 @@
 
 #define SW_LOG_MODULE "bus"
 #include "common/bus.h"
+#include "common/jarena.h"
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/swtime.h"
@@ -868,10 +869,14 @@ static int kid_answer(struct sw_bus_req *kid, const char *type, json_t *body)
 	}
 	kid->state = REQ_RECV;
 	sw_env_reset(&kid->env);
-	/* a failed pack leaves the slot null: that item alone is lost */
+	/* a failed pack leaves the slot null: that item alone is lost; the
+	 * item lives until the batch's reply is sent: in the arena (never
+	 * around batch_done, whose json_dumps result is free()d) */
+	sw_jarena_begin();
 	json_array_set_new(b->items, kid->slot,
 			   json_pack("{s:s, s:o}", "type", type, "body",
 				     body ? body : json_object()));
+	sw_jarena_end();
 	batch_done(b);
 	return 0;
 }
