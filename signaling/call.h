@@ -188,6 +188,7 @@ sip_contact_t const *sg_call_contact(const struct sg_call *c, bool leg_a);
 bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
 		 const char *sdp);
 void sg_call_txn_done(struct sg_call *c);
+int sg_call_txn_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip);
 int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
 		      const char *body);
 int sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,

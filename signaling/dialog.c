@@ -53,7 +53,12 @@ static void confirmed(struct sg_call *c)
 		c->t_trim = sg_timer_start(c->sg, 5000, trim_expired, c);
 }
 
-static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
+/*
+ * The final answer to an in-dialog request of ours that needs nothing done
+ * with it (INFO, PRACK): logged when it is a failure, the transaction
+ * released and counted done like a BYE's (it kept the call alive).
+ */
+int sg_call_txn_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct sg_call *c = magic;
 	int status = sip && sip->sip_status ? sip->sip_status->st_status
@@ -62,9 +67,10 @@ static int info_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (status < 200)
 		return 0;
 	if (status >= 300)
-		sw_cinfo(c->callid_a, "INFO answered %d", status);
+		sw_cinfo(c->callid_a, "%s answered %d",
+			 nta_outgoing_method_name(orq), status);
 	nta_outgoing_destroy(orq);
-	sg_call_txn_done(c); /* counted like a BYE: keeps the call alive */
+	sg_call_txn_done(c);
 	return 0;
 }
 
@@ -79,8 +85,9 @@ int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
 
 	if (!leg || c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED)
 		return ENOENT;
-	if (!nta_outgoing_tcreate(leg, info_resp, c, NULL, SIP_METHOD_INFO,
-				  NULL, SIPTAG_CONTENT_TYPE_STR(type),
+	if (!nta_outgoing_tcreate(leg, sg_call_txn_resp, c, NULL,
+				  SIP_METHOD_INFO, NULL,
+				  SIPTAG_CONTENT_TYPE_STR(type),
 				  SIPTAG_PAYLOAD_STR(body), TAG_END()))
 		return ENOMEM;
 	c->byes++;

@@ -385,21 +385,6 @@ static void send_ack(struct sg_call *c)
 		sw_cwarn(c->callid_a, "cannot send ACK to %s", c->routing_gw);
 }
 
-static int prack_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
-{
-	struct sg_call *c = magic;
-	int status = sip && sip->sip_status ? sip->sip_status->st_status
-					    : nta_outgoing_status(orq);
-
-	if (status < 200)
-		return 0;
-	if (status >= 300)
-		sw_cinfo(c->callid_a, "PRACK answered %d", status);
-	nta_outgoing_destroy(orq);
-	sg_call_txn_done(c);
-	return 0;
-}
-
 /*
  * A reliable provisional from the vendor (RFC 3262) is PRACKed at once,
  * hop by hop: the caller's own PRACK, if it gets the response reliably,
@@ -418,7 +403,7 @@ static void prack_vendor(struct sg_call *c, sip_t const *sip)
 	snprintf(rack, sizeof(rack), "%lu %lu INVITE",
 		 (unsigned long)sip->sip_rseq->rs_response,
 		 (unsigned long)sip->sip_cseq->cs_seq);
-	pr = nta_outgoing_tcreate(c->leg_b, prack_resp, c, NULL,
+	pr = nta_outgoing_tcreate(c->leg_b, sg_call_txn_resp, c, NULL,
 				  SIP_METHOD_PRACK, NULL, SIPTAG_RACK_STR(rack),
 				  TAG_END());
 	if (!pr) {
