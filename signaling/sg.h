@@ -73,6 +73,7 @@ struct sg {
 	struct sg_recovery *recovery;	  /* owned: calls journal */
 	struct sg_registrar *registrar;	  /* owned: registered phones */
 	struct sg_tcpguard *tcpguard;	  /* owned: SIP over TCP bounds */
+	struct sg_tcpguard *tcpguard_tls; /* owned: the same on the TLS port */
 	struct sw_metrics *metrics;	  /* owned: /metrics server */
 	unsigned rr;			  /* round-robin counter of routing */
 	char nonce_secret[40];		  /* keys the digest nonces */

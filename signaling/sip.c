@@ -344,6 +344,14 @@ static bool invite_fit(nta_agent_t *agent, msg_t *msg, sip_t const *sip,
 	return true;
 }
 
+/* an authenticated source: its TCP and TLS connections stay past the
+ * unknown sources' grace */
+static void vouch(struct sg *sg, const struct sockaddr *sa)
+{
+	sg_tcpguard_vouch(sg->tcpguard, sa, SG_VOUCH_MS);
+	sg_tcpguard_vouch(sg->tcpguard_tls, sa, SG_VOUCH_MS);
+}
+
 static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			 sip_t *sip)
 {
@@ -413,8 +421,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 		if (ph) {
 			if (digest_ok(sg, agent, msg, sip, ph, true, ip,
 				      trusted)) {
-				sg_tcpguard_vouch(sg->tcpguard, sa,
-						  SG_VOUCH_MS);
+				vouch(sg, sa);
 				do_register(sg, agent, msg, sip, ph, ip);
 			}
 			return 0;
@@ -430,7 +437,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			if (!digest_ok(sg, agent, msg, sip, dm, false, ip,
 				       trusted))
 				return 0; /* challenged */
-			sg_tcpguard_vouch(sg->tcpguard, sa, SG_VOUCH_MS);
+			vouch(sg, sa);
 			mgw = dm;
 		} else if (!vendor && takes_digest(sg->tables, false)) {
 			unknown_user(sg, agent, msg, sip, false, ip);
@@ -604,6 +611,12 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 	}
 	e = sg_tcpguard_alloc(&sg->tcpguard, sg->root, &gc,
 			      listen_port(sg->cfg.sip_listen), tcp_trusted, sg);
+	/* the TLS port's connections are held in the same bounds, counted
+	 * on their own (a TLS flood does not crowd out TCP gateways) */
+	if (!e && sg->cfg.sip_tls_listen[0])
+		e = sg_tcpguard_alloc(&sg->tcpguard_tls, sg->root, &gc,
+				      listen_port(sg->cfg.sip_tls_listen),
+				      tcp_trusted, sg);
 	if (e) {
 		snprintf(err, errsz, "TCP guard: %s", strerror(e));
 		return e;
@@ -627,6 +640,8 @@ void sg_sip_stop(struct sg *sg)
 	sg->tls_contact = NULL;
 	sg_tcpguard_free(sg->tcpguard);
 	sg->tcpguard = NULL;
+	sg_tcpguard_free(sg->tcpguard_tls);
+	sg->tcpguard_tls = NULL;
 	if (sg->agent) {
 		nta_agent_destroy(sg->agent);
 		sg->agent = NULL;

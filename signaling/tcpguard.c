@@ -315,11 +315,12 @@ static void report(struct sg_tcpguard *g, int64_t now)
 	    s->blind_sweeps == r->blind_sweeps)
 		return;
 	/* one line a second at most, whatever the flood */
-	sw_warn("connections closed: %llu over the per-source cap, %llu over "
+	sw_warn("connections on port %u closed: %llu over the per-source "
+		"cap, %llu over "
 		"the total cap, %llu from unknown sources, %llu silent, "
 		"%llu failed the edge check, %llu refused at the descriptor "
 		"limit (%u open; %llu sweeps found no descriptor free)",
-		(unsigned long long)(s->shed_source - r->shed_source),
+		g->port, (unsigned long long)(s->shed_source - r->shed_source),
 		(unsigned long long)(s->shed_total - r->shed_total),
 		(unsigned long long)(s->shed_unknown - r->shed_unknown),
 		(unsigned long long)(s->shed_idle - r->shed_idle),

@@ -149,3 +149,40 @@ def test_missing_certificate_is_a_clear_start_error(stack, tmp_path):
         stack.start_all()
     log = stack.daemon("signalingd").log()
     assert "agent.pem" in log, log[-2000:]
+
+
+def test_tls_connections_are_held_in_bounds(stack):
+    """The TCP guard's bounds hold on the TLS port too, counted apart from
+    the TCP port's: connections from the customer's gateway address beyond
+    tcp_max_per_source are closed at once, an unknown source's when its
+    grace is over (neither ever completes a handshake), and the customer's
+    TCP connection to the plain SIP port is untouched."""
+    from test_sip_tcp_caps import _closed, _open
+    per_source, grace_ms = 5, 1000
+    d = _cert_dir(stack)
+    tls_port = stack.port_block(1)
+    stack.conf_extra["signalingd"].update(
+        {"sip_tls_listen": f"127.0.0.1:{tls_port}", "sip_tls_dir": str(d),
+         "tcp_max_per_source": per_source,
+         "tcp_unknown_grace_ms": grace_ms, "tcp_idle_timeout_ms": 60000})
+    stack.provision(it.base_doc(stack.port_block(1), 0, gw_b=False))
+    stack.start_all()
+    tls = ("127.0.0.1", tls_port)
+    plain = socket.create_connection(("127.0.0.1", stack.sip_port),
+                                     source_address=("127.0.0.1", 0),
+                                     timeout=5)
+    customer = _open(tls, "127.0.0.1", 20)
+    unknown = _open(tls, "127.0.0.20", 10)
+    try:
+        it.wait_for(lambda: len(_closed(customer)) >= 20 - per_source, 6,
+                    "the customer's TLS connections over the cap")
+        it.wait_for(lambda: len(_closed(unknown)) == 10,
+                    grace_ms / 1000 + 6, "the unknown source's")
+        assert len(_closed(customer)) == 20 - per_source
+        assert not _closed([plain])  # the TCP port counts its own
+    finally:
+        for s in customer + unknown + [plain]:
+            s.close()
+    log = stack.daemon("signalingd").log()
+    assert f"connections on port {tls_port} closed" in log, log[-3000:]
+    assert stack.daemon("signalingd").alive()
