@@ -919,3 +919,39 @@ def media_capture(stack, name="cap_media"):
     """tshark on everything that reaches or leaves the node's RTP range."""
     return it.Capture(stack, name, f"udp portrange {stack.rtp_min}-"
                       f"{stack.rtp_max + 1}").start()
+
+
+def vendor_hold_resume(method, sdp):
+    """@PLAYS@ for uas_media_answer.xml: answer the hold and the resume
+    (recvonly, then sendrecv) on the same media address, each sent by
+    method (re-INVITE, then its ACK, or UPDATE)."""
+    out = []
+    for i, direction in ((1, "recvonly"), (2, "sendrecv")):
+        ack = '  <recv request="ACK" crlf="true"/>\n' \
+            if method == "INVITE" else ""
+        out.append(f"""  <recv request="{method}" crlf="true"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      [last_Record-Route:]
+      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 {2353687637 + i} IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP {sdp_lines(sdp)}
+      a=ptime:20
+      a={direction}
+    ]]>
+  </send>
+{ack}""")
+    return "\n".join(out)

@@ -18,41 +18,6 @@ import peers
 import tandem_it as it
 
 
-def _vendor_answers(method, sdp):
-    """@PLAYS@ for uas_media_answer.xml: answer the hold and the resume
-    (recvonly, then sendrecv) on the same media address."""
-    out = []
-    for i, direction in ((1, "recvonly"), (2, "sendrecv")):
-        ack = '  <recv request="ACK" crlf="true"/>\n' \
-            if method == "INVITE" else ""
-        out.append(f"""  <recv request="{method}" crlf="true"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      [last_Record-Route:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 {2353687637 + i} IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP {peers.sdp_lines(sdp)}
-      a=ptime:20
-      a={direction}
-    ]]>
-  </send>
-{ack}""")
-    return "\n".join(out)
-
-
 def _caller_ack(cseq):
     return f"""  <send>
     <![CDATA[
@@ -86,7 +51,7 @@ def _media(text):
 @pytest.mark.parametrize("method", ["INVITE", "UPDATE"])
 def test_hold_and_resume_cross_both_legs(stack, method):
     gw = peers.sipp_uas(stack, "gwA", sdp="PCMA",
-                        subst={"@PLAYS@": _vendor_answers(method, "PCMA")})
+                        subst={"@PLAYS@": peers.vendor_hold_resume(method, "PCMA")})
     doc = it.base_doc(gw.port, 0, gw_b=False)
     stack.provision(doc)
     stack.start_all()

@@ -12,12 +12,8 @@ unreliably, and the vendor is still PRACKed.
 import re
 
 import peers
+import sipraw
 import tandem_it as it
-
-
-def _header(text, name):
-    m = re.search(rf"^{name}:\s*(.*?)\s*$", text, re.M | re.I)
-    return m.group(1) if m else None
 
 
 def test_reliable_183_end_to_end(stack):
@@ -35,15 +31,15 @@ def test_reliable_183_end_to_end(stack):
         f"{uac.received()}"
 
     inv = gw.received_texts("INVITE ")[0]
-    assert "100rel" in (_header(inv, "Supported") or ""), inv
+    assert "100rel" in (sipraw.header(inv, "Supported") or ""), inv
     pr = gw.received_texts("PRACK ")
     assert len(pr) == 1, [p.splitlines()[0] for p in pr]
-    assert re.match(r"1 \d+ INVITE$", _header(pr[0], "RAck")), pr[0]
+    assert re.match(r"1 \d+ INVITE$", sipraw.header(pr[0], "RAck")), pr[0]
 
     p183 = uac.received_texts("SIP/2.0 183")
     assert p183, uac.received()
-    assert _header(p183[0], "Require") == "100rel", p183[0]
-    assert _header(p183[0], "RSeq"), p183[0]
+    assert sipraw.header(p183[0], "Require") == "100rel", p183[0]
+    assert sipraw.header(p183[0], "RSeq"), p183[0]
     assert "m=audio" in p183[0], p183[0]   # the early media SDP
     codes = uac.received_codes()
     assert 481 in codes and codes[-1] == 200, codes
@@ -65,12 +61,12 @@ def test_caller_without_100rel_gets_it_unreliably(stack):
     gw.quit()
     assert rc == 0, f"caller's call failed (sipp exit {rc})"
     inv = gw.received_texts("INVITE ")[0]
-    assert "100rel" not in (_header(inv, "Supported") or ""), inv
+    assert "100rel" not in (sipraw.header(inv, "Supported") or ""), inv
     assert len(gw.received_texts("PRACK ")) == 1, gw.received()
     p183 = uac.received_texts("SIP/2.0 183")
     assert p183, uac.received()
     for t in p183:
-        assert _header(t, "Require") != "100rel", t
-        assert not _header(t, "RSeq"), t
+        assert sipraw.header(t, "Require") != "100rel", t
+        assert not sipraw.header(t, "RSeq"), t
     cdr, _ = peers.cdr_rtp(stack)
     assert cdr["end_reason"] == "Normal", cdr

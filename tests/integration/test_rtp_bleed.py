@@ -58,40 +58,6 @@ def _udp(ip, port=0):
     return s
 
 
-def _vendor_reinvites(sdp):
-    """@PLAYS@ for uas_media_answer.xml: answer the hold and the resume
-    re-INVITEs (recvonly, then sendrecv) on the same media address."""
-    out = []
-    for i, direction in ((1, "recvonly"), (2, "sendrecv")):
-        out.append(f"""  <recv request="INVITE" crlf="true"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      [last_Record-Route:]
-      Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 {2353687637 + i} IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP {peers.sdp_lines(sdp)}
-      a=ptime:20
-      a={direction}
-    ]]>
-  </send>
-  <recv request="ACK" crlf="true"/>
-""")
-    return "\n".join(out)
-
-
 def _drain(sk):
     n = 0
     try:
@@ -106,7 +72,7 @@ def _drain(sk):
 def test_third_address_gets_nothing(stack, variant):
     caller_sdp, vendor_sdp, mg_media, gw_media, handover = VARIANTS[variant]
     gw = peers.sipp_uas(stack, "vendor", sdp=vendor_sdp,
-                        subst={"@PLAYS@": _vendor_reinvites(vendor_sdp)})
+                        subst={"@PLAYS@": peers.vendor_hold_resume("INVITE", vendor_sdp)})
     doc = it.base_doc(gw.port, 0, gw_b=False)
     peers.media_doc(doc, mg_media=mg_media, gw_media=gw_media)
     doc["mapping_gateways"][0]["media_handover"] = handover

@@ -14,6 +14,7 @@ the switch allows for labs like this one) keep the test short:
 import re
 
 import peers
+import sipraw
 import tandem_it as it
 
 PARAMS = {"SS_SESSION_EXPIRES": "6", "SS_MIN_SE": "4"}
@@ -70,11 +71,6 @@ def _doc(gw):
     return doc
 
 
-def _header(text, name):
-    m = re.search(rf"^{name}:\s*(.*?)\s*$", text, re.M | re.I)
-    return m.group(1) if m else None
-
-
 def test_caller_that_stops_refreshing_is_cut(stack):
     gw = _vendor(stack, hdrs="Allow: INVITE, ACK, BYE, CANCEL")
     stack.provision(_doc(gw))
@@ -84,8 +80,8 @@ def test_caller_that_stops_refreshing_is_cut(stack):
     gw.quit()
 
     ok = uac.received_texts("SIP/2.0 200")[0]
-    assert _header(ok, "Session-Expires") == "6;refresher=uac", ok
-    assert _header(ok, "Require") == "timer", ok
+    assert sipraw.header(ok, "Session-Expires") == "6;refresher=uac", ok
+    assert sipraw.header(ok, "Require") == "timer", ok
     assert uac.received_requests("BYE"), uac.received()
     assert gw.received_requests("BYE"), gw.received()
     cdr, _ = peers.cdr_rtp(stack)
@@ -107,21 +103,21 @@ def test_refreshes_keep_the_call_both_ways(stack):
 
     # our INVITE offered the interval and our Min-SE
     inv = gw.received_texts("INVITE ")[0]
-    assert _header(inv, "Session-Expires") == "6", inv
-    assert _header(inv, "Min-SE") == "4", inv
-    assert "timer" in (_header(inv, "Supported") or ""), inv
+    assert sipraw.header(inv, "Session-Expires") == "6", inv
+    assert sipraw.header(inv, "Min-SE") == "4", inv
+    assert "timer" in (sipraw.header(inv, "Supported") or ""), inv
 
     # each of the caller's refreshes answered with its interval
     oks = [t for t in uac.received_texts("SIP/2.0 200")
            if re.search(r"^CSeq:\s*\d+ UPDATE", t, re.M)]
     assert len(oks) == 4, oks
-    assert {_header(t, "Session-Expires") for t in oks} == \
+    assert {sipraw.header(t, "Session-Expires") for t in oks} == \
         {"6;refresher=uac"}, oks
 
     # the vendor made us its leg's refresher: UPDATEs every 3 s
     ups = gw.received_texts("UPDATE ")
     assert len(ups) >= 2, [u.splitlines()[0] for u in ups]
-    assert {_header(u, "Session-Expires") for u in ups} == \
+    assert {sipraw.header(u, "Session-Expires") for u in ups} == \
         {"6;refresher=uac"}, ups
 
     cdr, _ = peers.cdr_rtp(stack)
@@ -139,7 +135,7 @@ def test_interval_below_min_se_gets_422(stack):
     gw.quit()
     got = uac.received_texts("SIP/2.0 422")
     assert got, uac.received()
-    assert _header(got[0], "Min-SE") == "4", got[0]
+    assert sipraw.header(got[0], "Min-SE") == "4", got[0]
     assert not gw.received_requests("INVITE"), gw.received()
 
 
@@ -152,7 +148,7 @@ def test_vendor_422_gets_the_interval_it_asks_for(stack):
     gw.quit()
     assert rc == 0, f"caller's call failed (sipp exit {rc})"
     invs = gw.received_texts("INVITE ")
-    assert [_header(i, "Session-Expires") for i in invs] == ["6", "8"], \
+    assert [sipraw.header(i, "Session-Expires") for i in invs] == ["6", "8"], \
         [i.splitlines()[0] for i in invs]
     cdr, _ = peers.cdr_rtp(stack)
     assert cdr["end_reason"] == "Normal", cdr
