@@ -502,6 +502,16 @@ static void arr_str(struct sw_jw *w, const char *s)
 	sw_jw_mem(w, "\"", 1);
 }
 
+/* the scratch writer's text as one element; its failed allocation is the
+ * batch's (sw_jw_reset forgets it before the next CDR) */
+static void arr_scratch(struct sw_jw *w, const struct sw_jw *tmp)
+{
+	if (tmp->oom)
+		w->oom = true;
+	else
+		arr_str(w, tmp->buf);
+}
+
 /* the agent chain's levels, [{lvl, account_id, account, fee}] */
 static void arr_agent_fees(struct sw_jw *w, struct sw_jw *tmp,
 			   const struct cdr_job *job)
@@ -518,7 +528,7 @@ static void arr_agent_fees(struct sw_jw *w, struct sw_jw *tmp,
 		sw_jw_raw(tmp, "}");
 	}
 	sw_jw_raw(tmp, "]");
-	arr_str(w, tmp->buf);
+	arr_scratch(w, tmp);
 }
 
 /* the agent chain's account ids as bigint[] text, nearest first */
@@ -533,7 +543,7 @@ static void arr_agent_chain(struct sw_jw *w, struct sw_jw *tmp,
 		sw_jw_i64(tmp, job->agent_id[i]);
 	}
 	sw_jw_raw(tmp, "}");
-	arr_str(w, tmp->buf);
+	arr_scratch(w, tmp);
 }
 
 /* Column col (0-based, sql_store's order) of one rated job. */
@@ -886,7 +896,7 @@ static void store_flush(struct bd_cdr *cdr)
 	 * churn per statement */
 	sw_jw_reset(&cdr->text);
 	store_columns(&cdr->text, &cdr->scratch, b, off);
-	if (cdr->text.oom || cdr->scratch.oom) {
+	if (cdr->text.oom) {
 		err = ENOMEM; /* the batch so far is answered */
 		goto out;
 	}
