@@ -35,6 +35,7 @@
 #include "billingd/db.h"
 #include "billingd/lookup.h"
 #include "billingd/params.h"
+#include "billingd/pgarr.h"
 #include "billingd/rate.h"
 #include "billingd/resv.h"
 #include "common/bus.h"
@@ -89,8 +90,10 @@ static const char sql_partition[] =
 /*
  * Store a batch of rated CDRs, all in one statement (one transaction).
  * The batch goes column by column: each parameter is a PostgreSQL array
- * literal holding one column of every CDR, in batch order (STORE_COLS,
- * written by store_columns()); unnest() turns them back into records.
+ * in the binary format (pgarr.h) holding one column of every CDR, in
+ * batch order (STORE_COLS, written by store_columns()); unnest() turns
+ * them back into records, straight into the insert (the wide records are
+ * never materialized; the result reads the three key columns again).
  * The cdr insert decides which CDRs are new: a resend has the same id and
  * setup time, so it lands in the same monthly partition and conflicts
  * with its primary key.  Only the new ones are debited.  The debit is
@@ -100,9 +103,25 @@ static const char sql_partition[] =
  * one row per input record: its ord, whether it was stored now (stored),
  * and the fee already stored for a duplicate (fee).
  */
+/* the cdr columns stored as they come, between the key columns and the
+ * agent chain */
+#define STORE_PLAIN_COLS                                                       \
+	" account_id, call_id_a, call_id_b,"                                   \
+	" caller_in, callee_in, caller, callee, caller_out, callee_out,"       \
+	" src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"    \
+	" vendor, setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s,"    \
+	" pdd_ms, fee, vendor_cost, rate_prefix, rate_period, end_code,"       \
+	" end_text, end_direction, end_reason, q850, codec_a, codec_b,"        \
+	" media_node, rtp, attempts,"
 static const char sql_store[] =
-    "WITH input AS ("
-    " SELECT * FROM unnest($1::integer[], $2::uuid[], $3::bigint[],"
+    "WITH ins AS ("
+    " INSERT INTO cdr (id, setup_time," STORE_PLAIN_COLS
+    " agent_chain, agent_fees)"
+    " SELECT id,"
+    " timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
+    /* (the same columns, in the same order) */
+    STORE_PLAIN_COLS " agent_chain::bigint[], agent_fees"
+    " FROM unnest($1::integer[], $2::uuid[], $3::bigint[],"
     "  $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[],"
     "  $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
     "  $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
@@ -122,36 +141,18 @@ static const char sql_store[] =
     "  end_code, end_text, end_direction,"
     "  end_reason, q850, codec_a, codec_b,"
     "  media_node, rtp, attempts, agent_chain,"
-    "  agent_fees)),"
-    " ins AS ("
-    " INSERT INTO cdr (id, setup_time, account_id, call_id_a, call_id_b,"
-    "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
-    "  src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"
-    "  vendor,"
-    "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
-    "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
-    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
-    "  attempts, agent_chain, agent_fees)"
-    " SELECT id, timestamptz 'epoch' + setup_ms * interval '1 millisecond',"
-    "  account_id, call_id_a, call_id_b,"
-    "  caller_in, callee_in, caller, callee, caller_out, callee_out,"
-    "  src_ip, dst_ip, mapping_gateway, account, card, routing_gateway,"
-    "  vendor,"
-    "  setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s, pdd_ms,"
-    "  fee, vendor_cost, rate_prefix, rate_period, end_code, end_text,"
-    "  end_direction, end_reason, q850, codec_a, codec_b, media_node, rtp,"
-    "  attempts, agent_chain::bigint[], agent_fees FROM input"
-    " ON CONFLICT (id, setup_time) DO NOTHING RETURNING id),"
-    " new AS ("
-    " SELECT input.* FROM input JOIN ins USING (id)),"
-    /* every debit: the customer's fee and each agent level's */
+    "  agent_fees)"
+    " ON CONFLICT (id, setup_time) DO NOTHING"
+    " RETURNING id, account_id, fee, agent_fees),"
+    /* every debit of the new CDRs: the customer's fee and each agent
+     * level's */
     " debit AS ("
-    " SELECT id, ord, 0 AS lvl, account_id, fee FROM new"
+    " SELECT account_id, fee FROM ins"
     " WHERE fee <> 0 AND account_id IS NOT NULL"
     " UNION ALL"
-    " SELECT new.id, new.ord, f.lvl, f.account_id, f.fee FROM new,"
-    " jsonb_to_recordset(new.agent_fees) AS f(lvl integer,"
-    "  account_id bigint, fee bigint) WHERE f.fee <> 0),"
+    " SELECT f.account_id, f.fee FROM ins,"
+    " jsonb_to_recordset(ins.agent_fees) AS f(account_id bigint,"
+    "  fee bigint) WHERE f.fee <> 0),"
     " tot AS ("
     " SELECT account_id, sum(fee) AS total, count(*) AS n FROM debit"
     " GROUP BY account_id),"
@@ -169,13 +170,15 @@ static const char sql_store[] =
     " INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
     " SELECT deb.id, -tot.total, deb.balance, 'cdr', tot.n || ' CDRs'"
     " FROM deb JOIN tot ON tot.account_id = deb.id)"
-    /* a duplicate's stored fee by its key: never a scan of cdr */
-    " SELECT i.ord, s.id IS NOT NULL AS stored,"
+    /* one row per input record, from its three key columns only; a
+     * duplicate's stored fee by its key: never a scan of cdr */
+    " SELECT k.ord, s.id IS NOT NULL AS stored,"
     "  CASE WHEN s.id IS NULL THEN"
-    "  (SELECT c.fee FROM cdr c WHERE c.id = i.id AND c.setup_time ="
-    "  timestamptz 'epoch' + i.setup_ms * interval '1 millisecond') END"
+    "  (SELECT c.fee FROM cdr c WHERE c.id = k.id AND c.setup_time ="
+    "  timestamptz 'epoch' + k.setup_ms * interval '1 millisecond') END"
     "  AS fee"
-    " FROM input i LEFT JOIN ins s ON s.id = i.id";
+    " FROM unnest($1::integer[], $2::uuid[], $3::bigint[])"
+    "  AS k(ord, id, setup_ms) LEFT JOIN ins s ON s.id = k.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
 #define BD_CDR_STORES	2   /* store statements in flight at once */
@@ -482,38 +485,33 @@ static void batch_destructor(void *arg)
 
 #define STORE_COLS 41 /* the parameters of sql_store, in its order */
 
-/* one element of a PostgreSQL array literal: always quoted, with '"' and
- * '\' escaped (the text goes as a parameter, never inside SQL) */
-static void arr_str(struct sw_jw *w, const char *s)
-{
-	const char *run = s;
-
-	if (!s)
-		s = run = "";
-	sw_jw_mem(w, "\"", 1);
-	for (; *s; s++) {
-		if (*s != '"' && *s != '\\')
-			continue;
-		sw_jw_mem(w, run, (size_t)(s - run));
-		sw_jw_mem(w, "\\", 1);
-		run = s;
-	}
-	sw_jw_mem(w, run, (size_t)(s - run));
-	sw_jw_mem(w, "\"", 1);
-}
+/* each parameter's element type, as sql_store casts it */
+static const enum bd_pgarr_type store_types[STORE_COLS] = {
+    BD_PGARR_INT4,  BD_PGARR_UUID,  BD_PGARR_INT8,  BD_PGARR_INT8,
+    BD_PGARR_INT8,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_INT8,  BD_PGARR_INT8,  BD_PGARR_INT8,  BD_PGARR_INT8,
+    BD_PGARR_INT4,  BD_PGARR_INT8,  BD_PGARR_INT8,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_INT4,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_INT4,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_JSONB, BD_PGARR_JSONB, BD_PGARR_TEXT,
+    BD_PGARR_JSONB,
+};
 
 /* the scratch writer's text as one element; its failed allocation is the
  * batch's (sw_jw_reset forgets it before the next CDR) */
-static void arr_scratch(struct sw_jw *w, const struct sw_jw *tmp)
+static void arr_scratch(struct bd_pgarr *a, const struct sw_jw *tmp)
 {
 	if (tmp->oom)
-		w->oom = true;
+		a->w->oom = true;
 	else
-		arr_str(w, tmp->buf);
+		bd_pgarr_str(a, tmp->buf);
 }
 
 /* the agent chain's levels, [{lvl, account_id, account, fee}] */
-static void arr_agent_fees(struct sw_jw *w, struct sw_jw *tmp,
+static void arr_agent_fees(struct bd_pgarr *a, struct sw_jw *tmp,
 			   const struct cdr_job *job)
 {
 	sw_jw_reset(tmp);
@@ -528,11 +526,11 @@ static void arr_agent_fees(struct sw_jw *w, struct sw_jw *tmp,
 		sw_jw_raw(tmp, "}");
 	}
 	sw_jw_raw(tmp, "]");
-	arr_scratch(w, tmp);
+	arr_scratch(a, tmp);
 }
 
 /* the agent chain's account ids as bigint[] text, nearest first */
-static void arr_agent_chain(struct sw_jw *w, struct sw_jw *tmp,
+static void arr_agent_chain(struct bd_pgarr *a, struct sw_jw *tmp,
 			    const struct cdr_job *job)
 {
 	sw_jw_reset(tmp);
@@ -543,165 +541,169 @@ static void arr_agent_chain(struct sw_jw *w, struct sw_jw *tmp,
 		sw_jw_i64(tmp, job->agent_id[i]);
 	}
 	sw_jw_raw(tmp, "}");
-	arr_scratch(w, tmp);
+	arr_scratch(a, tmp);
 }
 
 /* Column col (0-based, sql_store's order) of one rated job. */
-static void job_col(struct sw_jw *w, struct sw_jw *tmp,
+static void job_col(struct bd_pgarr *a, struct sw_jw *tmp,
 		    const struct cdr_job *job, unsigned ord, int col)
 {
 	const struct bd_cdr_rec *r = &job->rec;
 
 	switch (col) {
 	case 0:
-		sw_jw_i64(w, ord);
+		bd_pgarr_int(a, ord);
 		break;
 	case 1:
-		arr_str(w, r->id);
+		/* checked at decode (sw_jv_uuid) */
+		if (!bd_pgarr_uuid(a, r->id))
+			bd_pgarr_null(a);
 		break;
 	case 2:
-		sw_jw_i64(w, r->setup_ms);
+		bd_pgarr_int(a, r->setup_ms);
 		break;
 	case 3:
-		sw_jw_i64(w, job->fee);
+		bd_pgarr_int(a, job->fee);
 		break;
 	case 4:
 		if (job->has_account)
-			sw_jw_i64(w, job->account_id);
+			bd_pgarr_int(a, job->account_id);
 		else
-			sw_jw_raw(w, "NULL");
+			bd_pgarr_null(a);
 		break;
 	case 5:
-		arr_str(w, r->call_id_a);
+		bd_pgarr_str(a, r->call_id_a);
 		break;
 	case 6:
-		arr_str(w, r->call_id_b);
+		bd_pgarr_str(a, r->call_id_b);
 		break;
 	case 7:
-		arr_str(w, r->caller_in);
+		bd_pgarr_str(a, r->caller_in);
 		break;
 	case 8:
-		arr_str(w, r->callee_in);
+		bd_pgarr_str(a, r->callee_in);
 		break;
 	case 9:
-		arr_str(w, r->caller);
+		bd_pgarr_str(a, r->caller);
 		break;
 	case 10:
-		arr_str(w, r->callee);
+		bd_pgarr_str(a, r->callee);
 		break;
 	case 11:
-		arr_str(w, r->caller_out);
+		bd_pgarr_str(a, r->caller_out);
 		break;
 	case 12:
-		arr_str(w, r->callee_out);
+		bd_pgarr_str(a, r->callee_out);
 		break;
 	case 13:
-		arr_str(w, r->src_ip);
+		bd_pgarr_str(a, r->src_ip);
 		break;
 	case 14:
-		arr_str(w, r->dst_ip);
+		bd_pgarr_str(a, r->dst_ip);
 		break;
 	case 15:
-		arr_str(w, r->mapping_gateway);
+		bd_pgarr_str(a, r->mapping_gateway);
 		break;
 	case 16:
-		arr_str(w, r->account);
+		bd_pgarr_str(a, r->account);
 		break;
 	case 17:
-		arr_str(w, r->card);
+		bd_pgarr_str(a, r->card);
 		break;
 	case 18:
-		arr_str(w, r->routing_gateway);
+		bd_pgarr_str(a, r->routing_gateway);
 		break;
 	case 19:
-		arr_str(w, job->vendor);
+		bd_pgarr_str(a, job->vendor);
 		break;
 	case 20:
-		sw_jw_i64(w, r->ringing_ms);
+		bd_pgarr_int(a, r->ringing_ms);
 		break;
 	case 21:
-		sw_jw_i64(w, r->answer_ms);
+		bd_pgarr_int(a, r->answer_ms);
 		break;
 	case 22:
-		sw_jw_i64(w, r->end_ms);
+		bd_pgarr_int(a, r->end_ms);
 		break;
 	case 23:
-		sw_jw_i64(w, r->hold_ms);
+		bd_pgarr_int(a, r->hold_ms);
 		break;
 	case 24:
-		sw_jw_i64(w, job->fee_s);
+		bd_pgarr_int(a, job->fee_s);
 		break;
 	case 25:
-		sw_jw_i64(w, r->pdd_ms);
+		bd_pgarr_int(a, r->pdd_ms);
 		break;
 	case 26:
-		sw_jw_i64(w, job->vendor_cost);
+		bd_pgarr_int(a, job->vendor_cost);
 		break;
 	case 27:
-		arr_str(w, job->rate_prefix);
+		bd_pgarr_str(a, job->rate_prefix);
 		break;
 	case 28:
-		arr_str(w, job->rate_period);
+		bd_pgarr_str(a, job->rate_period);
 		break;
 	case 29:
-		sw_jw_i64(w, r->end_code);
+		bd_pgarr_int(a, r->end_code);
 		break;
 	case 30:
-		arr_str(w, r->end_text);
+		bd_pgarr_str(a, r->end_text);
 		break;
 	case 31:
-		arr_str(w, r->end_direction);
+		bd_pgarr_str(a, r->end_direction);
 		break;
 	case 32:
-		arr_str(w, r->end_reason);
+		bd_pgarr_str(a, r->end_reason);
 		break;
 	case 33:
-		sw_jw_i64(w, r->q850);
+		bd_pgarr_int(a, r->q850);
 		break;
 	case 34:
-		arr_str(w, r->codec_a);
+		bd_pgarr_str(a, r->codec_a);
 		break;
 	case 35:
-		arr_str(w, r->codec_b);
+		bd_pgarr_str(a, r->codec_b);
 		break;
 	case 36:
-		arr_str(w, r->media_node);
+		bd_pgarr_str(a, r->media_node);
 		break;
 	case 37:
-		arr_str(w, r->rtp);
+		bd_pgarr_str(a, r->rtp);
 		break;
 	case 38:
-		arr_str(w, r->attempts);
+		bd_pgarr_str(a, r->attempts);
 		break;
 	case 39:
-		arr_agent_chain(w, tmp, job);
+		arr_agent_chain(a, tmp, job);
 		break;
 	default:
-		arr_agent_fees(w, tmp, job);
+		arr_agent_fees(a, tmp, job);
 		break;
 	}
 }
 
 /*
- * The batch's STORE_COLS parameters into w, one array literal after the
- * other, each NUL-terminated; their offsets in off[].
+ * The batch's STORE_COLS parameters into w, one binary array after the
+ * other: their offsets in off[], their sizes in len[].
  */
 static void store_columns(struct sw_jw *w, struct sw_jw *tmp,
-			  const struct store_batch *b, size_t off[STORE_COLS])
+			  const struct store_batch *b, size_t off[STORE_COLS],
+			  int len[STORE_COLS])
 {
 	for (int col = 0; col < STORE_COLS; col++) {
+		struct bd_pgarr a;
 		unsigned ord = 0;
 		struct le *le;
 
 		off[col] = w->len;
-		sw_jw_mem(w, "{", 1);
+		bd_pgarr_begin(&a, w, store_types[col], b->n);
 		LIST_FOREACH(&b->jobs, le)
 		{
-			if (ord)
-				sw_jw_mem(w, ",", 1);
-			job_col(w, tmp, le->data, ord++, col);
+			job_col(&a, tmp, le->data, ord++, col);
 		}
-		sw_jw_mem(w, "}", 2); /* with its NUL */
+		if (bd_pgarr_len(&a) > INT32_MAX)
+			w->oom = true;
+		len[col] = (int)bd_pgarr_len(&a);
 	}
 }
 
@@ -860,6 +862,7 @@ static void store_flush(struct bd_cdr *cdr)
 	struct store_batch *b;
 	const char *params[STORE_COLS];
 	size_t off[STORE_COLS];
+	int len[STORE_COLS];
 	struct le *le, *next;
 	int err = 0;
 
@@ -895,7 +898,7 @@ static void store_flush(struct bd_cdr *cdr)
 	/* into buffers kept from batch to batch: no megabyte of realloc
 	 * churn per statement */
 	sw_jw_reset(&cdr->text);
-	store_columns(&cdr->text, &cdr->scratch, b, off);
+	store_columns(&cdr->text, &cdr->scratch, b, off, len);
 	if (cdr->text.oom) {
 		err = ENOMEM; /* the batch so far is answered */
 		goto out;
@@ -903,8 +906,8 @@ static void store_flush(struct bd_cdr *cdr)
 	for (int i = 0; i < STORE_COLS; i++)
 		params[i] = cdr->text.buf + off[i];
 	b->sent_us = sw_time_mono_us();
-	err =
-	    bd_db_query(cdr->bd->db, sql_store, STORE_COLS, params, batch_h, b);
+	err = bd_db_query_bin(cdr->bd->db, sql_store, STORE_COLS, params, len,
+			      batch_h, b);
 	if (!err)
 		cdr->storing++;
 

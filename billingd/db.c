@@ -56,6 +56,8 @@ struct bd_db_query {
 	const char *sql; /* borrowed: static SQL text */
 	int nparams;
 	char **params; /* owned: one block, NULL entries allowed */
+	int *lengths;  /* in params' block: binary, or NULL: text */
+	int *formats;  /* in params' block: all 1, or NULL */
 	bd_db_res_h *h;
 	void *arg;
 	int64_t queued_ms;
@@ -563,11 +565,11 @@ static int conn_send(struct db_conn *c, struct bd_db_query *q)
 	if (i < c->db->nstmts && (c->prepared & (1u << i)))
 		ok = PQsendQueryPrepared(
 		    c->pg, c->db->stmts[i].name, q->nparams,
-		    (const char *const *)q->params, NULL, NULL, 0);
+		    (const char *const *)q->params, q->lengths, q->formats, 0);
 	else
 		ok = PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
-				       (const char *const *)q->params, NULL,
-				       NULL, 0);
+				       (const char *const *)q->params,
+				       q->lengths, q->formats, 0);
 	if (!ok)
 		return EIO;
 
@@ -709,16 +711,17 @@ out:
 }
 
 /*
- * Queue one SQL statement with text parameters (copied; a NULL entry is SQL
- * NULL).  sql must stay valid until the handler runs (use literals).  h is
- * called exactly once, never from inside this call.  ENOTCONN when no
- * connection is up or connecting, EBUSY when the queue is full.
+ * Queue a statement; params copied into one block (pointers, then for
+ * binary ones their lengths and formats, then the bytes).  lengths NULL:
+ * text parameters (a NULL entry is SQL NULL); else all binary, lengths[i]
+ * bytes each.
  */
-int bd_db_query(struct bd_db *db, const char *sql, int nparams,
-		const char *const *params, bd_db_res_h *h, void *arg)
+static int query_queue(struct bd_db *db, const char *sql, int nparams,
+		       const char *const *params, const int *lengths,
+		       bd_db_res_h *h, void *arg)
 {
 	struct bd_db_query *q;
-	size_t total = 0;
+	size_t total = 0, head;
 	char *p;
 
 	if (!db || !sql || nparams < 0 || (nparams && !params))
@@ -728,28 +731,43 @@ int bd_db_query(struct bd_db *db, const char *sql, int nparams,
 	if (db->queued >= BD_DB_QUEUE_MAX)
 		return EBUSY;
 
+	for (int i = 0; i < nparams; i++) {
+		if (lengths && lengths[i] < 0)
+			return EINVAL;
+		if (params[i])
+			total += lengths ? (size_t)lengths[i]
+					 : strlen(params[i]) + 1;
+	}
+
 	q = mem_zalloc(sizeof(*q), query_destructor);
 	if (!q)
 		return ENOMEM;
 
-	for (int i = 0; i < nparams; i++)
-		total += params[i] ? strlen(params[i]) + 1 : 0;
-
-	/* one block: the pointer array, then the strings */
-	q->params = mem_zalloc(nparams * sizeof(char *) + total + 1, NULL);
+	head = (size_t)nparams * sizeof(char *);
+	if (lengths)
+		head += 2 * (size_t)nparams * sizeof(int);
+	q->params = mem_zalloc(head + total + 1, NULL);
 	if (!q->params) {
 		mem_deref(q);
 		return ENOMEM;
 	}
-	p = (char *)(q->params + nparams);
+	if (lengths) {
+		q->lengths = (int *)(q->params + nparams);
+		q->formats = q->lengths + nparams;
+	}
+	p = (char *)q->params + head;
 	for (int i = 0; i < nparams; i++) {
 		size_t n;
 
 		if (!params[i])
 			continue;
-		n = strlen(params[i]) + 1;
+		n = lengths ? (size_t)lengths[i] : strlen(params[i]) + 1;
 		memcpy(p, params[i], n);
 		q->params[i] = p;
+		if (lengths) {
+			q->lengths[i] = lengths[i];
+			q->formats[i] = 1;
+		}
 		p += n;
 	}
 
@@ -771,6 +789,32 @@ int bd_db_query(struct bd_db *db, const char *sql, int nparams,
 		tmr_start(&db->kick, 0, kick, db);
 
 	return 0;
+}
+
+/*
+ * Queue one SQL statement with text parameters (copied; a NULL entry is SQL
+ * NULL).  sql must stay valid until the handler runs (use literals).  h is
+ * called exactly once, never from inside this call.  ENOTCONN when no
+ * connection is up or connecting, EBUSY when the queue is full.
+ */
+int bd_db_query(struct bd_db *db, const char *sql, int nparams,
+		const char *const *params, bd_db_res_h *h, void *arg)
+{
+	return query_queue(db, sql, nparams, params, NULL, h, arg);
+}
+
+/*
+ * The same with every parameter in PostgreSQL's binary format (lengths[i]
+ * bytes at params[i], copied; see pgarr.h for arrays).  The result is
+ * text as always.
+ */
+int bd_db_query_bin(struct bd_db *db, const char *sql, int nparams,
+		    const char *const *params, const int *lengths,
+		    bd_db_res_h *h, void *arg)
+{
+	if (!lengths && nparams)
+		return EINVAL;
+	return query_queue(db, sql, nparams, params, lengths, h, arg);
 }
 
 /*
