@@ -8,6 +8,7 @@
 
 #include "common/envelope.h"
 #include "common/jarena.h"
+#include "common/jparse.h"
 #include "common/swtime.h"
 
 /* A message type: [a-z0-9_.]{1,SW_ENV_TYPE_MAX}. */
@@ -44,7 +45,7 @@ void sw_env_reset(struct sw_env *env)
 int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
 		 size_t errsz)
 {
-	json_error_t jerr;
+	char perr[160];
 	json_t *root, *j;
 	const char *s;
 
@@ -61,11 +62,10 @@ int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
 
 	/* the tree lives as long as the message: in the arena (jarena.h) */
 	sw_jarena_begin();
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	root = sw_json_parse(buf, len, perr, sizeof(perr));
 	sw_jarena_end();
 	if (!root) {
-		snprintf(err, errsz, "invalid JSON at %d: %s", jerr.position,
-			 jerr.text);
+		snprintf(err, errsz, "invalid JSON at %s", perr);
 		return EBADMSG;
 	}
 	if (!json_is_object(root)) {
