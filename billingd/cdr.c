@@ -13,11 +13,12 @@
  * statement, one array parameter per column.  At low load a batch is one CDR
  * and goes at once; under load batches grow by themselves while the previous
  * one commits (group commit).  A second statement starts only when
- * STORE_SECOND_MIN CDRs are waiting, so the second slot never carries a batch
- * of one.  Each locks its account rows (in id order: no deadlock) only once its
- * CDR rows are in, so two statements insert side by side.  A batch the server
- * rejects as a whole (a bad value in one record) is retried one CDR per
- * statement, so one bad CDR never blocks the others.
+ * STORE_SECOND_MIN CDRs are waiting, so the second slot never carries a small
+ * batch (a statement has a fixed cost in PostgreSQL).  Each locks its account
+ * rows (in id order: no deadlock) only once its CDR rows are in, so two
+ * statements insert side by side.  A batch the server rejects as a whole (a bad
+ * value in one record) is retried one CDR per statement, so one bad CDR never
+ * blocks the others.
  */
 #define SW_LOG_MODULE "cdr"
 
@@ -39,7 +40,6 @@
 #include "billingd/rate.h"
 #include "billingd/resv.h"
 #include "common/bus.h"
-#include "common/jarena.h"
 #include "common/json.h"
 #include "common/jsonw.h"
 #include "common/log.h"
@@ -53,11 +53,11 @@ struct bd_cdr {
 	struct bd *bd;		 /* borrowed */
 	int months[MONTHS_KEPT]; /* partitions known to exist */
 	unsigned nmonths;
-	struct list ready; /* cdr_job: rated, waiting to be stored */
-	unsigned storing;  /* store statements running */
-	struct sw_jw
-	    text; /* owned: the batch's columns, kept between batches */
+	struct list ready;    /* cdr_job: rated, waiting to be stored */
+	unsigned storing;     /* store statements running */
+	struct sw_jw text;    /* owned: the batch's columns, kept */
 	struct sw_jw scratch; /* owned: one JSON value of them at a time */
+	struct sw_jw reply;   /* owned: one CDR's answer at a time */
 	struct bd_cdr_stats st;
 };
 
@@ -182,9 +182,11 @@ static const char sql_store[] =
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
 #define BD_CDR_STORES	2   /* store statements in flight at once */
-/* a second statement starts only with this many CDRs waiting: below it,
- * they wait for the running one and go together (group commit) */
-#define STORE_SECOND_MIN 32
+/* a second statement starts only with this many CDRs waiting (half a full
+ * batch): below it, they wait for the running one and go together (group
+ * commit); 32 and 64 left PostgreSQL paying a statement's setup for small
+ * batches under load (docs/benchmarks.md) */
+#define STORE_SECOND_MIN 128
 
 /* ---- decoding ---- */
 
@@ -445,25 +447,26 @@ static const char *db_code(int err)
  */
 static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 {
-	json_t *body;
-
 	struct bd_lookup_cache *lc = job->cdr->bd->lookup;
+	struct sw_jw *w = &job->cdr->reply;
 
 	for (size_t i = 0; !duplicate && i < job->nagents; i++)
 		bd_lookup_debit(lc, job->agent_id[i], job->agent_fee[i]);
 	if (!duplicate && job->has_account)
 		bd_lookup_debit(lc, job->account_id, fee);
 	bd_resv_commit(job->cdr->bd->resv, job->rec.id);
-	/* lives until the reply is sent: in the arena (jarena.h) */
-	sw_jarena_begin();
-	body = json_pack("{s:s, s:I, s:b}", "id", job->rec.id, "fee",
-			 (json_int_t)fee, "duplicate", duplicate);
-	sw_jarena_end();
-
-	if (!body)
+	/* {"id","fee","duplicate"}, written as text (docs/bus.md) */
+	sw_jw_reset(w);
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "id", true);
+	sw_jw_str(w, job->rec.id);
+	sw_jw_ki64(w, "fee", fee);
+	sw_jw_raw(w,
+		  duplicate ? ",\"duplicate\":true}" : ",\"duplicate\":false}");
+	if (w->oom)
 		sw_bus_reply_error(job->req, SW_ERR_INTERNAL, "out of memory");
 	else
-		sw_bus_reply(job->req, body);
+		sw_bus_reply_text(job->req, w->buf, w->len);
 }
 
 /* one batch in flight: its jobs, in ord order */
@@ -1343,6 +1346,7 @@ static void cdr_destructor(void *arg)
 
 	sw_jw_free(&cdr->text);
 	sw_jw_free(&cdr->scratch);
+	sw_jw_free(&cdr->reply);
 }
 
 /* The CDR store of bd; mem_deref frees. */

@@ -93,17 +93,17 @@ struct sw_bus_req {
 	bool open;
 	struct batch *batch; /* an item of a batch: answered into it */
 	unsigned slot;	     /* its place in the batch */
+	struct sw_jw answer; /* an item's answer, {"type":..,"body":..} */
 };
 
 /*
  * A received batch: one nng request whose items reach the handler as
- * requests of their own.  Their answers fill the slots of items; the last
- * one sends "batch.reply" on parent.
+ * requests of their own.  Each answer is kept as JSON text in its kid; the
+ * last one sends "batch.reply" on parent, the texts in slot order.
  */
 struct batch {
 	struct batch *next, *prev; /* the rep's live batches */
 	struct sw_bus_req *parent; /* borrowed: the nng request */
-	json_t *items;		   /* owned: the answers, by slot */
 	unsigned n, left;	   /* items; answers still due (+1 while
 				    * the items are being handed out) */
 	struct sw_bus_req kids[];
@@ -316,25 +316,33 @@ static int errno_of(int rv)
 	}
 }
 
-static int msg_of(nng_msg **msgp, const char *type, const char *id,
-		  json_t *body)
+/* a message holding buf[0..len) */
+static int msg_of_text(nng_msg **msgp, const char *buf, size_t len)
 {
-	size_t len = 0;
-	char *buf;
-	int rv;
+	int rv = nng_msg_alloc(msgp, 0);
 
-	buf = sw_env_encode(type, id, body, &len);
-	if (!buf)
-		return ENOMEM;
-	rv = nng_msg_alloc(msgp, 0);
 	if (!rv)
 		rv = nng_msg_append(*msgp, buf, len);
-	free(buf);
 	if (rv && *msgp) {
 		nng_msg_free(*msgp);
 		*msgp = NULL;
 	}
 	return errno_of(rv);
+}
+
+static int msg_of(nng_msg **msgp, const char *type, const char *id,
+		  json_t *body)
+{
+	size_t len = 0;
+	char *buf;
+	int err;
+
+	buf = sw_env_encode(type, id, body, &len);
+	if (!buf)
+		return ENOMEM;
+	err = msg_of_text(msgp, buf, len);
+	free(buf);
+	return err;
 }
 
 /* Create a bus: one eventfd, no sockets yet. */
@@ -827,9 +835,10 @@ static int reply_error_raw(struct sw_bus_req *req, const char *id,
 
 static void batch_release(struct batch *b)
 {
-	for (unsigned i = 0; i < b->n; i++)
+	for (unsigned i = 0; i < b->n; i++) {
 		sw_env_reset(&b->kids[i].env);
-	json_decref(b->items);
+		sw_jw_free(&b->kids[i].answer);
+	}
 	free(b);
 }
 
@@ -844,41 +853,74 @@ static void batch_free(struct rep *rep, struct batch *b)
 	batch_release(b);
 }
 
-/* One answer less is due; the last one sends the batch's reply. */
+static int reply_text(struct sw_bus_req *req, const char *type,
+		      const char *body, size_t len);
+
+/* One answer less is due; the last one sends the batch's reply: the items'
+ * texts in slot order (a slot whose answer could not be written is null:
+ * that item alone is lost). */
 static void batch_done(struct batch *b)
 {
 	struct sw_bus_req *parent = b->parent;
-	json_t *items;
+	struct sw_jw w = {0};
 
 	if (--b->left)
 		return;
-	items = json_incref(b->items);
+	sw_jw_raw(&w, "{\"items\":[");
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct sw_jw *a = &b->kids[i].answer;
+
+		if (i)
+			sw_jw_mem(&w, ",", 1);
+		if (a->len && !a->oom)
+			sw_jw_mem(&w, a->buf, a->len);
+		else
+			sw_jw_raw(&w, "null");
+	}
+	sw_jw_raw(&w, "]}");
 	batch_free(parent->rep, b);
-	sw_bus_reply_type(parent, SW_MSG_BATCH ".reply",
-			  json_pack("{s:o}", "items", items));
+	if (w.oom) {
+		sw_env_reset(&parent->env);
+		rep_arm(parent); /* cannot answer: the requester times out */
+	} else {
+		reply_text(parent, SW_MSG_BATCH ".reply", w.buf, w.len);
+	}
+	sw_jw_free(&w);
+}
+
+/* The answer to a batch item goes into its kid: body as JSON text (an
+ * object), else the tree j (stolen; NULL = {}). */
+static int kid_answer_as(struct sw_bus_req *kid, const char *type, json_t *j,
+			 const char *body, size_t len)
+{
+	struct sw_jw *w = &kid->answer;
+
+	if (kid->state != REQ_HANDLING) {
+		json_decref(j);
+		return EINVAL;
+	}
+	kid->state = REQ_RECV;
+	sw_env_reset(&kid->env);
+	sw_jw_reset(w);
+	sw_jw_raw(w, "{\"type\":");
+	sw_jw_str(w, type);
+	sw_jw_raw(w, ",\"body\":");
+	if (body)
+		sw_jw_mem(w, body, len);
+	else if (j)
+		sw_jw_json(w, j);
+	else
+		sw_jw_raw(w, "{}");
+	sw_jw_raw(w, "}");
+	json_decref(j);
+	batch_done(kid->batch);
+	return 0;
 }
 
 /* The answer to a batch item goes into its slot; steals body. */
 static int kid_answer(struct sw_bus_req *kid, const char *type, json_t *body)
 {
-	struct batch *b = kid->batch;
-
-	if (kid->state != REQ_HANDLING) {
-		json_decref(body);
-		return EINVAL;
-	}
-	kid->state = REQ_RECV;
-	sw_env_reset(&kid->env);
-	/* a failed pack leaves the slot null: that item alone is lost; the
-	 * item lives until the batch's reply is sent: in the arena (never
-	 * around batch_done, whose json_dumps result is free()d) */
-	sw_jarena_begin();
-	json_array_set_new(b->items, kid->slot,
-			   json_pack("{s:s, s:o}", "type", type, "body",
-				     body ? body : json_object()));
-	sw_jarena_end();
-	batch_done(b);
-	return 0;
+	return kid_answer_as(kid, type, body, NULL, 0);
 }
 
 /* Hand each item of a batch to the handler as a request of its own. */
@@ -889,7 +931,6 @@ static void batch_run(struct sw_bus_req *req)
 	char id[SW_UUID_LEN + 1], why[160];
 	struct rep *rep = req->rep;
 	struct batch *b = NULL;
-	bool ok = true;
 
 	snprintf(id, sizeof(id), "%s", req->env.id);
 	if (!json_is_array(items) || n == 0 || n > SW_BUS_BATCH_MAX) {
@@ -900,14 +941,7 @@ static void batch_run(struct sw_bus_req *req)
 		return;
 	}
 	b = calloc(1, sizeof(*b) + n * sizeof(b->kids[0]));
-	if (b)
-		b->items = json_array();
-	for (size_t i = 0; b && b->items && ok && i < n; i++)
-		ok = json_array_append_new(b->items, json_null()) == 0;
-	if (!b || !b->items || !ok) {
-		if (b)
-			json_decref(b->items);
-		free(b);
+	if (!b) {
 		reply_error_raw(req, id, SW_ERR_INTERNAL, "out of memory");
 		return;
 	}
@@ -1089,6 +1123,46 @@ int sw_bus_reply_type(struct sw_bus_req *req, const char *type, json_t *body)
 		return err;
 	}
 	return reply_msg(req, msg);
+}
+
+/* the reply of req (not a batch item) around body, JSON text */
+static int reply_text(struct sw_bus_req *req, const char *type,
+		      const char *body, size_t len)
+{
+	struct sw_jw w = {0};
+	nng_msg *msg = NULL;
+	int err = ENOMEM;
+
+	sw_env_head(&w, type, req->env.id);
+	sw_jw_mem(&w, body, len);
+	sw_jw_raw(&w, "}");
+	if (!w.oom)
+		err = msg_of_text(&msg, w.buf, w.len);
+	sw_jw_free(&w);
+	if (err) {
+		sw_env_reset(&req->env);
+		rep_arm(req); /* cannot answer: the requester times out */
+		return err;
+	}
+	return reply_msg(req, msg);
+}
+
+/*
+ * Reply to req ("<type>.reply") with a body given as the compact JSON text
+ * of an object, body[0..len): for a handler that writes its answers with
+ * sw_jw instead of building a tree.  The text is not checked: it must be
+ * well-formed (sw_jw writes it so).
+ */
+int sw_bus_reply_text(struct sw_bus_req *req, const char *body, size_t len)
+{
+	char type[SW_ENV_TYPE_MAX + 8];
+
+	if (!req || req->state != REQ_HANDLING || !body)
+		return EINVAL;
+	snprintf(type, sizeof(type), "%s.reply", req->env.type);
+	if (req->batch)
+		return kid_answer_as(req, type, NULL, body, len);
+	return reply_text(req, type, body, len);
 }
 
 /* Reply to req with {"type":"error","body":{"code","message"}}. */

@@ -96,6 +96,7 @@ int sw_bus_push(struct sw_bus_peer *peer, const char *type, json_t *body);
 /* reply type is "<request type>.reply" unless given; body is stolen */
 int sw_bus_reply(struct sw_bus_req *req, json_t *body);
 int sw_bus_reply_type(struct sw_bus_req *req, const char *type, json_t *body);
+int sw_bus_reply_text(struct sw_bus_req *req, const char *body, size_t len);
 int sw_bus_reply_error(struct sw_bus_req *req, const char *code,
 		       const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -116,34 +116,50 @@ bad:
 }
 
 /*
+ * The head of an envelope into w, up to and including "body": (the caller
+ * writes the body, an object, and the closing brace).  id NULL = a new
+ * UUID.
+ */
+void sw_env_head(struct sw_jw *w, const char *type, const char *id)
+{
+	char uuid[SW_UUID_LEN + 1];
+
+	if (!id) {
+		sw_uuid_gen(uuid);
+		id = uuid;
+	}
+	sw_jw_raw(w, "{\"v\":1,\"type\":");
+	sw_jw_str(w, type);
+	sw_jw_raw(w, ",\"id\":");
+	sw_jw_str(w, id);
+	sw_jw_raw(w, ",\"ts\":");
+	sw_jw_i64(w, sw_time_wall_ms());
+	sw_jw_raw(w, ",\"body\":");
+}
+
+/*
  * Encode an envelope; steals body.  Returns a malloc'd buffer (not
  * NUL-terminated in *lenp terms, but NUL-terminated in memory) or NULL.
  */
 char *sw_env_encode(const char *type, const char *id, json_t *body,
 		    size_t *lenp)
 {
-	char uuid[SW_UUID_LEN + 1];
-	json_t *root;
-	char *out;
+	struct sw_jw w = {0};
 
-	if (!id) {
-		sw_uuid_gen(uuid);
-		id = uuid;
+	sw_env_head(&w, type, id);
+	if (body)
+		sw_jw_json(&w, body);
+	else
+		sw_jw_raw(&w, "{}");
+	sw_jw_raw(&w, "}");
+	json_decref(body);
+	if (w.oom || !w.buf) {
+		sw_jw_free(&w);
+		return NULL;
 	}
-	if (!body)
-		body = json_object();
-
-	root =
-	    json_pack("{s:i, s:s, s:s, s:I, s:o}", "v", 1, "type", type, "id",
-		      id, "ts", (json_int_t)sw_time_wall_ms(), "body", body);
-	if (!root)
-		return NULL; /* json_pack's "o" stole body even on error */
-
-	out = json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	if (out && lenp)
-		*lenp = strlen(out);
-	return out;
+	if (lenp)
+		*lenp = w.len;
+	return w.buf;
 }
 
 /*

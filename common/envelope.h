@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/jsonw.h"
 #include "common/uuid.h"
 #include "proto/proto.h"
 
@@ -42,5 +43,6 @@ int sw_env_batch_item(const json_t *items, size_t i, const char **typep,
 /* encode; steals body (may be NULL = {}); id NULL = a new UUID */
 char *sw_env_encode(const char *type, const char *id, json_t *body,
 		    size_t *lenp);
+void sw_env_head(struct sw_jw *w, const char *type, const char *id);
 
 #endif /* SW_ENVELOPE_H */

@@ -1,6 +1,6 @@
 // FUZZ_SOURCES: common/bus.c common/conf.c common/log.c common/swtime.c
 // FUZZ_SOURCES: common/envelope.c common/jarena.c common/uuid.c proto/proto.c
-// FUZZ_SOURCES: common/jparse.c
+// FUZZ_SOURCES: common/jparse.c common/jsonw.c
 // FUZZ_LIBS: -lnng -ljansson -lpthread
 /*
  * fuzz_bus_url.c - sw_bus_url_check() and sw_bus_url_local() on any text:
