@@ -590,13 +590,7 @@ static json_t *read_value(struct rd *r)
 
 json_t *sw_json_parse(const char *buf, size_t len, char *err, size_t errsz)
 {
-	struct rd r = {
-	    .p = (const unsigned char *)buf,
-	    .end = (const unsigned char *)buf + len,
-	    .start = (const unsigned char *)buf,
-	    .err = err,
-	    .errsz = errsz,
-	};
+	struct rd r = {.err = err, .errsz = errsz};
 	json_t *root = NULL;
 
 	if (errsz)
@@ -605,6 +599,8 @@ json_t *sw_json_parse(const char *buf, size_t len, char *err, size_t errsz)
 		fail(&r, "no input");
 		return NULL;
 	}
+	r.p = r.start = (const unsigned char *)buf;
+	r.end = r.p + len;
 	skip_ws(&r);
 	if (r.p >= r.end || (*r.p != '{' && *r.p != '[')) {
 		fail(&r, "'[' or '{' expected");
