@@ -92,7 +92,6 @@ struct sw_bus_req {
 	struct sw_env env;
 	bool open;
 	struct batch *batch; /* an item of a batch: answered into it */
-	unsigned slot;	     /* its place in the batch */
 	struct sw_jw answer; /* an item's answer, {"type":..,"body":..} */
 };
 
@@ -917,7 +916,7 @@ static int kid_answer_as(struct sw_bus_req *kid, const char *type, json_t *j,
 	return 0;
 }
 
-/* The answer to a batch item goes into its slot; steals body. */
+/* The answer to a batch item, kept in its kid; steals body. */
 static int kid_answer(struct sw_bus_req *kid, const char *type, json_t *body)
 {
 	return kid_answer_as(kid, type, body, NULL, 0);
@@ -963,7 +962,6 @@ static void batch_run(struct sw_bus_req *req)
 
 		kid->rep = rep;
 		kid->batch = b;
-		kid->slot = (unsigned)i;
 		kid->state = REQ_HANDLING;
 		memcpy(kid->env.id, id, sizeof(kid->env.id));
 		kid->env.ts = req->env.ts;
