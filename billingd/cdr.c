@@ -1,24 +1,25 @@
 /*
  * cdr.c - cdr.submit: validate, rate, store with the debit, acknowledge
  *
- * The store is one SQL statement of data-modifying CTEs.  PostgreSQL runs a
- * statement as one transaction, so the CDR row (with its attempts), the
- * debit and the balance history line are all there after COMMIT or none is; a
- * crash (or kill -9) of billingd at any point leaves nothing half-written.  The
- * cdr insert decides: when the CDR is already there it returns no row and
- * every other CTE, keyed on it, does nothing.
+ * A batch of CDRs is stored in one transaction: a binary COPY into cdr
+ * and the debit, in one simple query (copy_h), so the CDR rows (with their
+ * attempts), the balance updates and the balance history lines are all
+ * there after COMMIT or none is; a crash (or kill -9) of billingd at any
+ * point leaves nothing half-written.  A COPY writes all its rows or none:
+ * a batch holding a resend (or a value the server refuses) goes again as
+ * one INSERT statement of data-modifying CTEs (sql_store), whose insert
+ * decides: a CDR already there returns no row and is not debited.
  *
  * CDRs are stored in batches: rated jobs wait in `ready`; when no store
- * statement is running, all of them (up to STORE_BATCH_MAX) go in one
- * statement, one array parameter per column.  At low load a batch is one CDR
- * and goes at once; under load batches grow by themselves while the previous
- * one commits (group commit).  A second statement starts only when
- * STORE_SECOND_MIN CDRs are waiting, so the second slot never carries a small
- * batch (a statement has a fixed cost in PostgreSQL).  Each locks its account
- * rows (in id order: no deadlock) only once its CDR rows are in, so two
- * statements insert side by side.  A batch the server rejects as a whole (a bad
- * value in one record) is retried one CDR per statement, so one bad CDR never
- * blocks the others.
+ * is running, all of them (up to STORE_BATCH_MAX) go in one batch.  At low
+ * load a batch is one CDR and goes at once; under load batches grow by
+ * themselves while the previous one commits (group commit).  A second
+ * batch starts only when STORE_SECOND_MIN CDRs are waiting, so the second
+ * slot never carries a small batch (a transaction has a fixed cost in
+ * PostgreSQL).  Each locks its account rows (in id order: no deadlock)
+ * only once its CDR rows are in, so two batches insert side by side.  A
+ * batch the server rejects as a whole (a bad value in one record) is
+ * retried one CDR per statement, so one bad CDR never blocks the others.
  */
 #define SW_LOG_MODULE "cdr"
 
@@ -54,8 +55,10 @@ struct bd_cdr {
 	int months[MONTHS_KEPT]; /* partitions known to exist */
 	unsigned nmonths;
 	struct list ready;    /* cdr_job: rated, waiting to be stored */
+	struct tmr flush;     /* store_flush at the end of this loop turn */
 	unsigned storing;     /* store statements running */
 	struct sw_jw text;    /* owned: the batch's columns, kept */
+	struct sw_jw sql;     /* owned: the COPY batch's statements, kept */
 	struct sw_jw scratch; /* owned: one JSON value of them at a time */
 	struct sw_jw reply;   /* owned: one CDR's answer at a time */
 	struct bd_cdr_stats st;
@@ -474,6 +477,7 @@ struct store_batch {
 	struct bd_cdr *cdr; /* borrowed */
 	struct list jobs;   /* owned cdr_job */
 	unsigned n;
+	bool insert;	 /* through sql_store, not COPY */
 	int64_t sent_us; /* monotonic: the store statement was queued */
 };
 
@@ -513,9 +517,8 @@ static void arr_scratch(struct bd_pgarr *a, const struct sw_jw *tmp)
 		bd_pgarr_str(a, tmp->buf);
 }
 
-/* the agent chain's levels, [{lvl, account_id, account, fee}] */
-static void arr_agent_fees(struct bd_pgarr *a, struct sw_jw *tmp,
-			   const struct cdr_job *job)
+/* the agent chain's levels, [{lvl, account_id, account, fee}], into tmp */
+static void agent_fees_json(struct sw_jw *tmp, const struct cdr_job *job)
 {
 	sw_jw_reset(tmp);
 	sw_jw_raw(tmp, "[");
@@ -529,6 +532,12 @@ static void arr_agent_fees(struct bd_pgarr *a, struct sw_jw *tmp,
 		sw_jw_raw(tmp, "}");
 	}
 	sw_jw_raw(tmp, "]");
+}
+
+static void arr_agent_fees(struct bd_pgarr *a, struct sw_jw *tmp,
+			   const struct cdr_job *job)
+{
+	agent_fees_json(tmp, job);
 	arr_scratch(a, tmp);
 }
 
@@ -710,6 +719,153 @@ static void store_columns(struct sw_jw *w, struct sw_jw *tmp,
 	}
 }
 
+/*
+ * The COPY path (docs/billingd.md, store step 5): a batch is written as a
+ * binary COPY stream into cdr, followed in the same simple query (one
+ * implicit transaction) by the debit, whose per-account totals billingd
+ * sums itself.  A COPY stores every row or none: when one CDR of the batch
+ * is already stored (a resend) or has a value the server refuses, nothing
+ * is written and the batch goes again through sql_store, which sorts out
+ * duplicates and bad records.  COPY skips the executor's per-row work of
+ * the INSERT (the unnest, the conflict check's tuple, RETURNING) and costs
+ * PostgreSQL about what the raw COPY reference costs.
+ */
+static const char sql_copy[] =
+    "COPY cdr (id, setup_time," STORE_PLAIN_COLS " agent_chain, agent_fees)"
+    " FROM STDIN (FORMAT binary)";
+
+#define COPY_FIELDS 41 /* the columns of sql_copy */
+
+/* one CDR as a row of sql_copy */
+static void copy_row(struct sw_jw *w, struct sw_jw *tmp,
+		     const struct cdr_job *job)
+{
+	const struct bd_cdr_rec *r = &job->rec;
+	const char *texts[] = {
+	    r->call_id_a, r->call_id_b,	      r->caller_in,	  r->callee_in,
+	    r->caller,	  r->callee,	      r->caller_out,	  r->callee_out,
+	    r->src_ip,	  r->dst_ip,	      r->mapping_gateway, r->account,
+	    r->card,	  r->routing_gateway, job->vendor,
+	};
+	const int64_t times[] = {r->setup_ms, r->ringing_ms, r->answer_ms,
+				 r->end_ms, r->hold_ms};
+
+	bd_pgcopy_row(w, COPY_FIELDS);
+	if (!bd_pgbin_uuid(w, r->id)) /* checked at decode (sw_jv_uuid) */
+		bd_pgbin_null(w);
+	bd_pgbin_time_ms(w, r->setup_ms);
+	if (job->has_account)
+		bd_pgbin_int(w, BD_PGARR_INT8, job->account_id);
+	else
+		bd_pgbin_null(w);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		bd_pgbin_str(w, BD_PGARR_TEXT, texts[i]);
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		bd_pgbin_int(w, BD_PGARR_INT8, times[i]);
+	bd_pgbin_int(w, BD_PGARR_INT4, job->fee_s);
+	bd_pgbin_int(w, BD_PGARR_INT8, r->pdd_ms);
+	bd_pgbin_int(w, BD_PGARR_INT8, job->fee);
+	bd_pgbin_int(w, BD_PGARR_INT8, job->vendor_cost);
+	bd_pgbin_str(w, BD_PGARR_TEXT, job->rate_prefix);
+	bd_pgbin_str(w, BD_PGARR_TEXT, job->rate_period);
+	bd_pgbin_int(w, BD_PGARR_INT4, r->end_code);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->end_text);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->end_direction);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->end_reason);
+	bd_pgbin_int(w, BD_PGARR_INT4, r->q850);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->codec_a);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->codec_b);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->media_node);
+	bd_pgbin_str(w, BD_PGARR_JSONB, r->rtp);
+	bd_pgbin_str(w, BD_PGARR_JSONB, r->attempts);
+	bd_pgbin_int8_array(w, job->agent_id, job->nagents);
+	agent_fees_json(tmp, job);
+	if (tmp->oom)
+		w->oom = true;
+	else
+		bd_pgbin_str(w, BD_PGARR_JSONB, tmp->buf);
+}
+
+/* one account's debit in a batch */
+struct debit {
+	int64_t account_id, total, n;
+};
+
+/* add fee to the account's total; false when the sum overflows */
+static bool debit_add(struct debit *d, size_t *nd, int64_t account_id,
+		      int64_t fee)
+{
+	size_t i;
+
+	if (!fee)
+		return true;
+	for (i = 0; i < *nd && d[i].account_id != account_id; i++)
+		;
+	if (i == *nd) {
+		d[i] = (struct debit){.account_id = account_id};
+		(*nd)++;
+	}
+	d[i].n++;
+	return !__builtin_add_overflow(d[i].total, fee, &d[i].total);
+}
+
+/*
+ * The debit of a COPY batch after its COPY, as sql_store does it: one
+ * balance update and one balance_history line ('cdr', "<n> CDRs") per
+ * account, the rows locked in id order.  The totals are numbers billingd
+ * wrote, so they go as literals.  false when a total overflows (the batch
+ * then takes sql_store, whose arithmetic refuses it).
+ */
+static bool copy_debit_sql(struct sw_jw *sql, const struct store_batch *b)
+{
+	struct debit *d;
+	size_t nd = 0;
+	bool ok = true;
+	struct le *le;
+
+	d = mem_zalloc(b->n * (1 + BD_AGENT_MAX) * sizeof(*d), NULL);
+	if (!d) {
+		sql->oom = true;
+		return true;
+	}
+	LIST_FOREACH(&b->jobs, le)
+	{
+		const struct cdr_job *job = le->data;
+
+		if (job->has_account)
+			ok = ok && debit_add(d, &nd, job->account_id, job->fee);
+		for (size_t i = 0; i < job->nagents; i++)
+			ok = ok && debit_add(d, &nd, job->agent_id[i],
+					     job->agent_fee[i]);
+	}
+	if (ok && nd) {
+		sw_jw_raw(sql, "; WITH tot (account_id, total, n) AS (VALUES ");
+		for (size_t i = 0; i < nd; i++) {
+			sw_jw_raw(sql, i ? ", (" : "(");
+			sw_jw_i64(sql, d[i].account_id);
+			sw_jw_raw(sql, "::bigint, ");
+			sw_jw_i64(sql, d[i].total);
+			sw_jw_raw(sql, "::bigint, ");
+			sw_jw_i64(sql, d[i].n);
+			sw_jw_raw(sql, "::bigint)");
+		}
+		sw_jw_raw(
+		    sql,
+		    "), lck AS (SELECT a.id FROM accounts a"
+		    " WHERE a.id IN (SELECT account_id FROM tot)"
+		    " ORDER BY a.id FOR UPDATE),"
+		    " deb AS (UPDATE accounts a SET balance = a.balance"
+		    " - tot.total FROM tot JOIN lck ON lck.id = tot.account_id"
+		    " WHERE a.id = tot.account_id RETURNING a.id, a.balance)"
+		    " INSERT INTO balance_history (account_id, delta, balance,"
+		    " reason, ref) SELECT deb.id, -tot.total, deb.balance,"
+		    " 'cdr', tot.n || ' CDRs' FROM deb"
+		    " JOIN tot ON tot.account_id = deb.id");
+	}
+	mem_deref(d);
+	return ok;
+}
+
 static void batch_fail(struct store_batch *b, const char *code, const char *why)
 {
 	struct le *le;
@@ -854,6 +1010,115 @@ static bool ready_at_least(const struct bd_cdr *cdr, unsigned n)
 	return !n;
 }
 
+static void copy_h(int err, const PGresult *res, void *arg);
+
+/*
+ * Send batch b: as COPY, or through sql_store when b->insert.  0, or an
+ * errno and b is still the caller's.
+ */
+static int store_send(struct bd_cdr *cdr, struct store_batch *b)
+{
+	const char *params[STORE_COLS];
+	size_t off[STORE_COLS];
+	int len[STORE_COLS];
+	struct le *le;
+	int err;
+
+	/* into buffers kept from batch to batch: no megabyte of realloc
+	 * churn per statement */
+	sw_jw_reset(&cdr->text);
+	sw_jw_reset(&cdr->sql);
+	if (!b->insert) {
+		sw_jw_raw(&cdr->sql, sql_copy);
+		b->insert = !copy_debit_sql(&cdr->sql, b);
+	}
+	if (!b->sent_us)
+		b->sent_us = sw_time_mono_us();
+
+	if (!b->insert) {
+		bd_pgcopy_begin(&cdr->text);
+		LIST_FOREACH(&b->jobs, le)
+		{
+			copy_row(&cdr->text, &cdr->scratch, le->data);
+		}
+		bd_pgcopy_end(&cdr->text);
+		if (cdr->text.oom || cdr->sql.oom)
+			return ENOMEM;
+		err = bd_db_copy(cdr->bd->db, cdr->sql.buf, cdr->text.buf,
+				 cdr->text.len, copy_h, b);
+	} else {
+		store_columns(&cdr->text, &cdr->scratch, b, off, len);
+		if (cdr->text.oom)
+			return ENOMEM;
+		for (int i = 0; i < STORE_COLS; i++)
+			params[i] = cdr->text.buf + off[i];
+		err = bd_db_query_bin(cdr->bd->db, sql_store, STORE_COLS,
+				      params, len, batch_h, b);
+	}
+	if (!err)
+		cdr->storing++;
+	return err;
+}
+
+/* b could not be sent: answered, dropped, and the queue moves on */
+static void store_fail(struct bd_cdr *cdr, struct store_batch *b, int err)
+{
+	batch_fail(b, err == ENOMEM ? SW_ERR_INTERNAL : SW_ERR_UNAVAILABLE,
+		   strerror(err));
+	mem_deref(b);
+
+	/* the database refused the statement: the rest cannot do better */
+	if (err != ENOMEM)
+		store_flush(cdr);
+}
+
+static void copy_h(int err, const PGresult *res, void *arg)
+{
+	struct store_batch *b = arg;
+	struct bd_cdr *cdr = b->cdr;
+	unsigned stored = 0;
+	struct le *le;
+
+	if (err == EBADMSG) {
+		/* nothing was written: a resend is in the batch, or a value
+		 * the server refuses; sql_store tells them apart */
+		sw_debug("COPY of %u CDRs refused (%s): storing them with "
+			 "INSERT",
+			 b->n, bd_db_errmsg(res));
+		cdr->storing--;
+		cdr->st.copy_refused++;
+		b->insert = true;
+		err = store_send(cdr, b);
+		if (err)
+			store_fail(cdr, b, err);
+		return;
+	}
+	if (err) {
+		batch_h(err, res, arg); /* answered as for sql_store */
+		return;
+	}
+
+	cdr->storing--;
+	LIST_FOREACH(&b->jobs, le)
+	{
+		struct cdr_job *job = le->data;
+
+		sw_cdebug(job->rec.id,
+			  "stored: account %s fee %lld fee_s %lld prefix '%s' "
+			  "vendor '%s' cost %lld",
+			  job->rec.account, (long long)job->fee,
+			  (long long)job->fee_s, job->rate_prefix, job->vendor,
+			  (long long)job->vendor_cost);
+		job_reply(job, job->fee, false);
+		stored++;
+	}
+	sw_debug("batch of %u CDRs stored by COPY", stored);
+	cdr->st.stored += stored;
+	sw_mhist_observe(&cdr->st.store_us, sw_time_mono_us() - b->sent_us);
+	mem_deref(b);
+	store_flush(cdr);
+}
+
 /*
  * Start the next store statement if a slot is free: everything ready (up
  * to STORE_BATCH_MAX) goes in one batch.  The second slot waits for
@@ -863,11 +1128,8 @@ static bool ready_at_least(const struct bd_cdr *cdr, unsigned n)
 static void store_flush(struct bd_cdr *cdr)
 {
 	struct store_batch *b;
-	const char *params[STORE_COLS];
-	size_t off[STORE_COLS];
-	int len[STORE_COLS];
 	struct le *le, *next;
-	int err = 0;
+	int err;
 
 	if (cdr->storing >= BD_CDR_STORES || !list_head(&cdr->ready))
 		return;
@@ -876,8 +1138,8 @@ static void store_flush(struct bd_cdr *cdr)
 
 	b = mem_zalloc(sizeof(*b), batch_destructor);
 	if (!b) {
-		err = ENOMEM;
-		goto out;
+		sw_err("out of memory for a store batch");
+		return; /* the jobs wait for the next flush */
 	}
 	b->cdr = cdr;
 	list_init(&b->jobs);
@@ -895,43 +1157,34 @@ static void store_flush(struct bd_cdr *cdr)
 		list_unlink(&job->le);
 		list_append(&b->jobs, &job->le, job);
 		b->n++;
-		if (job->alone)
+		if (job->alone) {
+			b->insert = true; /* a record sql_store refused */
 			break;
+		}
 	}
-	/* into buffers kept from batch to batch: no megabyte of realloc
-	 * churn per statement */
-	sw_jw_reset(&cdr->text);
-	store_columns(&cdr->text, &cdr->scratch, b, off, len);
-	if (cdr->text.oom) {
-		err = ENOMEM; /* the batch so far is answered */
-		goto out;
-	}
-	for (int i = 0; i < STORE_COLS; i++)
-		params[i] = cdr->text.buf + off[i];
-	b->sent_us = sw_time_mono_us();
-	err = bd_db_query_bin(cdr->bd->db, sql_store, STORE_COLS, params, len,
-			      batch_h, b);
-	if (!err)
-		cdr->storing++;
-
-out:
-	if (err && b) {
-		batch_fail(b,
-			   err == ENOMEM ? SW_ERR_INTERNAL : SW_ERR_UNAVAILABLE,
-			   strerror(err));
-		mem_deref(b);
-	}
-
-	/* the database refused the statement: the rest cannot do better */
-	if (err && err != ENOMEM)
-		store_flush(cdr);
+	err = store_send(cdr, b);
+	if (err)
+		store_fail(cdr, b, err);
 }
 
-/* the job is rated and its partition exists: queue it for the store */
+static void flush_tmr(void *arg)
+{
+	store_flush(arg);
+}
+
+/*
+ * The job is rated and its partition exists: queue it for the store.  The
+ * store starts once the loop has handled what arrived with it (a bus
+ * batch's CDRs all come in one turn), so they go in one batch instead of
+ * the first alone.
+ */
 static void job_store(struct cdr_job *job)
 {
-	list_append(&job->cdr->ready, &job->le, job);
-	store_flush(job->cdr);
+	struct bd_cdr *cdr = job->cdr;
+
+	list_append(&cdr->ready, &job->le, job);
+	if (!tmr_isrunning(&cdr->flush))
+		tmr_start(&cdr->flush, 0, flush_tmr, cdr);
 }
 
 static int month_of(int64_t ms)
@@ -1344,7 +1597,9 @@ static void cdr_destructor(void *arg)
 {
 	struct bd_cdr *cdr = arg;
 
+	tmr_cancel(&cdr->flush);
 	sw_jw_free(&cdr->text);
+	sw_jw_free(&cdr->sql);
 	sw_jw_free(&cdr->scratch);
 	sw_jw_free(&cdr->reply);
 }
@@ -1362,6 +1617,7 @@ int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd)
 		return ENOMEM;
 	cdr->bd = bd;
 	list_init(&cdr->ready);
+	tmr_init(&cdr->flush);
 	/* unprepared if these fail: slower, still correct */
 	(void)bd_db_prepare(bd->db, sql_store);
 	(void)bd_db_prepare(bd->db, sql_partition);

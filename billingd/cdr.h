@@ -78,6 +78,7 @@ struct bd_cdr_stats {
 	uint64_t duplicates;	  /* acknowledged as already stored */
 	uint64_t quarantined;	  /* kept in cdr_quarantine, not rated */
 	uint64_t queued;	  /* received, not yet answered */
+	uint64_t copy_refused;	  /* COPY batches redone by INSERT */
 	struct sw_mhist store_us; /* committed store statements */
 };
 

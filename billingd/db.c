@@ -58,6 +58,10 @@ struct bd_db_query {
 	char **params; /* owned: one block, NULL entries allowed */
 	int *lengths;  /* in params' block: binary, or NULL: text */
 	int *formats;  /* in params' block: all 1, or NULL */
+	/* bd_db_copy: sql (in the block) runs as one simple query whose COPY
+	 * FROM STDIN reads these bytes (in the block) */
+	const char *copy;
+	size_t copy_len;
 	bd_db_res_h *h;
 	void *arg;
 	int64_t queued_ms;
@@ -484,6 +488,46 @@ static void conn_done(struct db_conn *c)
 	dispatch(db);
 }
 
+/*
+ * The server waits for the COPY data of the statement in flight: all of it
+ * into libpq's buffer (it grows), then the end; what the socket does not
+ * take now goes when it is writable.  Non-zero when the connection failed.
+ */
+static int copy_send(struct db_conn *c)
+{
+	const struct bd_db_query *q = c->q;
+	const char *p;
+	size_t left;
+	int r;
+
+	if (!q || !q->copy) { /* a COPY the caller did not ask for */
+		conn_fail(c, "unexpected COPY");
+		return EIO;
+	}
+	p = q->copy;
+	left = q->copy_len;
+	while (left) {
+		int n = left > (1u << 20) ? 1 << 20 : (int)left;
+
+		if (PQputCopyData(c->pg, p, n) != 1) {
+			conn_fail(c, pq_why(c));
+			return EIO;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (PQputCopyEnd(c->pg, NULL) != 1) {
+		conn_fail(c, pq_why(c));
+		return EIO;
+	}
+	r = PQflush(c->pg);
+	if (r < 0 || conn_listen(c, r ? (FD_READ | FD_WRITE) : FD_READ)) {
+		conn_fail(c, pq_why(c));
+		return EIO;
+	}
+	return 0;
+}
+
 static void conn_read(struct db_conn *c)
 {
 	PGnotify *n;
@@ -508,6 +552,12 @@ static void conn_read(struct db_conn *c)
 			else
 				conn_done(c);
 			return;
+		}
+		if (PQresultStatus(res) == PGRES_COPY_IN) {
+			PQclear(res);
+			if (copy_send(c))
+				return;
+			continue;
 		}
 		/* keep the first result, or the first error after it */
 		if (!c->res) {
@@ -562,7 +612,9 @@ static int conn_send(struct db_conn *c, struct bd_db_query *q)
 		if (c->db->stmts[i].sql == q->sql)
 			break;
 	}
-	if (i < c->db->nstmts && (c->prepared & (1u << i)))
+	if (q->copy)
+		ok = PQsendQuery(c->pg, q->sql);
+	else if (i < c->db->nstmts && (c->prepared & (1u << i)))
 		ok = PQsendQueryPrepared(
 		    c->pg, c->db->stmts[i].name, q->nparams,
 		    (const char *const *)q->params, q->lengths, q->formats, 0);
@@ -718,10 +770,11 @@ out:
  */
 static int query_queue(struct bd_db *db, const char *sql, int nparams,
 		       const char *const *params, const int *lengths,
-		       bd_db_res_h *h, void *arg)
+		       const char *copy, size_t copy_len, bd_db_res_h *h,
+		       void *arg)
 {
 	struct bd_db_query *q;
-	size_t total = 0, head;
+	size_t total = 0, head, sql_len = 0;
 	char *p;
 
 	if (!db || !sql || nparams < 0 || (nparams && !params))
@@ -737,6 +790,10 @@ static int query_queue(struct bd_db *db, const char *sql, int nparams,
 		if (params[i])
 			total += lengths ? (size_t)lengths[i]
 					 : strlen(params[i]) + 1;
+	}
+	if (copy) {
+		sql_len = strlen(sql) + 1;
+		total += sql_len + copy_len;
 	}
 
 	q = mem_zalloc(sizeof(*q), query_destructor);
@@ -772,6 +829,14 @@ static int query_queue(struct bd_db *db, const char *sql, int nparams,
 	}
 
 	q->sql = sql;
+	if (copy) {
+		memcpy(p, sql, sql_len);
+		q->sql = p;
+		p += sql_len;
+		memcpy(p, copy, copy_len);
+		q->copy = p;
+		q->copy_len = copy_len;
+	}
 	q->nparams = nparams;
 	q->h = h;
 	q->arg = arg;
@@ -800,7 +865,7 @@ static int query_queue(struct bd_db *db, const char *sql, int nparams,
 int bd_db_query(struct bd_db *db, const char *sql, int nparams,
 		const char *const *params, bd_db_res_h *h, void *arg)
 {
-	return query_queue(db, sql, nparams, params, NULL, h, arg);
+	return query_queue(db, sql, nparams, params, NULL, NULL, 0, h, arg);
 }
 
 /*
@@ -814,7 +879,21 @@ int bd_db_query_bin(struct bd_db *db, const char *sql, int nparams,
 {
 	if (!lengths && nparams)
 		return EINVAL;
-	return query_queue(db, sql, nparams, params, lengths, h, arg);
+	return query_queue(db, sql, nparams, params, lengths, NULL, 0, h, arg);
+}
+
+/*
+ * Queue sql, one or more statements in PostgreSQL's simple protocol (one
+ * implicit transaction: all of them or none), whose COPY ... FROM STDIN
+ * reads the len bytes at data.  Both are copied.  The handler gets the
+ * first error, else the COPY's result.
+ */
+int bd_db_copy(struct bd_db *db, const char *sql, const char *data, size_t len,
+	       bd_db_res_h *h, void *arg)
+{
+	if (!data)
+		return EINVAL;
+	return query_queue(db, sql, 0, NULL, NULL, data, len, h, arg);
 }
 
 /*

@@ -76,6 +76,8 @@ int bd_db_query(struct bd_db *db, const char *sql, int nparams,
 int bd_db_query_bin(struct bd_db *db, const char *sql, int nparams,
 		    const char *const *params, const int *lengths,
 		    bd_db_res_h *h, void *arg);
+int bd_db_copy(struct bd_db *db, const char *sql, const char *data, size_t len,
+	       bd_db_res_h *h, void *arg);
 bool bd_db_up(const struct bd_db *db);
 void bd_db_stats(const struct bd_db *db, struct bd_db_stats *st);
 const char *bd_db_errmsg(const PGresult *res);

@@ -99,6 +99,10 @@ void bd_metrics_render(struct sw_mtext *t, const struct bd_metrics_snap *s)
 	sw_mt_one(t, "tandem_billing_cdrs_duplicate_total", "counter",
 		  "CDRs acknowledged as already stored (resent), not debited",
 		  (int64_t)s->cdr.duplicates);
+	sw_mt_one(t, "tandem_billing_cdr_copy_refused_total", "counter",
+		  "CDR batches whose COPY the database refused (a resend or "
+		  "a bad value in the batch), then stored by INSERT",
+		  (int64_t)s->cdr.copy_refused);
 	sw_mt_one(t, "tandem_billing_cdrs_quarantined_total", "counter",
 		  "implausible CDRs kept in cdr_quarantine, not rated",
 		  (int64_t)s->cdr.quarantined);

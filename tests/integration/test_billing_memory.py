@@ -17,6 +17,7 @@ without SIGHUP or restart:
 import json
 import re
 import time
+import urllib.request
 import uuid
 
 import tandem_it as it
@@ -125,3 +126,84 @@ def test_implausible_cdr_is_quarantined_not_billed(stack):
     assert it.cdr_rows(stack) == []
     assert stack.balance("cust1") == 100000000
     assert "CDR quarantined" in stack.daemon("billingd").log()
+
+
+def _batch(stack, cdrs):
+    """cdr.submit for each of cdrs in one bus batch; the item bodies."""
+    msg = {"v": 1, "type": "batch", "id": str(uuid.uuid4()),
+           "ts": int(time.time() * 1000),
+           "body": {"items": [{"type": "cdr.submit", "body": {"cdr": c}}
+                              for c in cdrs]}}
+    rc, out, err = it.busprobe(stack.bd_bus, raw=json.dumps(msg))
+    assert rc == 0, (out, err)
+    items = json.loads(out)["body"]["items"]
+    assert [i["type"] for i in items] == ["cdr.submit.reply"] * len(cdrs), out
+    return [i["body"] for i in items]
+
+
+def test_copy_batch_with_resends_stores_each_cdr_once(stack):
+    """CDRs are stored by COPY (docs/billingd.md, store step 5); a batch
+    that holds resends is refused by the COPY as a whole and stored again
+    by INSERT, which tells them apart: the new CDRs are stored and debited
+    once, the resends answered as duplicates with their first fee, and the
+    balance, the ledger and the cdr table agree to the micro-unit."""
+    stack.provision(it.base_doc(stack.port(), 0, gw_b=False, balance="100"))
+    mport = stack.port()
+    stack.conf_extra["billingd"]["metrics_listen"] = f"127.0.0.1:{mport}"
+    stack.start_daemon("billingd")
+    fee6 = _quote(stack, "cust1", "15551230001", 6)
+    assert fee6 > 0
+    now = int(time.time() * 1000)
+
+    def cdr():
+        return {"id": str(uuid.uuid4()), "account": "cust1",
+                "callee": "15551230001", "setup_ms": now - 8000,
+                "answer_ms": now - 6000, "end_ms": now, "hold_ms": 6000,
+                "end_code": 200, "end_reason": "Normal",
+                "attempts": [{"gateway": "gwA", "code": 200,
+                              "start_ms": now - 8000, "end_ms": now - 6000}]}
+
+    first = [cdr() for _ in range(4)]
+    for body in _batch(stack, first):
+        assert body["fee"] == fee6 and body["duplicate"] is False, body
+    assert stack.balance("cust1") == 100000000 - 4 * fee6
+
+    # two resends among four new CDRs, the resends with a changed hold
+    # (what a spool would never do, so a re-rating would show)
+    again = [dict(first[1], hold_ms=60000), dict(first[3], hold_ms=60000)]
+    fresh = [cdr() for _ in range(4)]
+    mixed = [fresh[0], again[0], fresh[1], fresh[2], again[1], fresh[3]]
+    bodies = _batch(stack, mixed)
+    for c, body in zip(mixed, bodies):
+        assert body["id"] == c["id"] and body["fee"] == fee6, body
+        assert body["duplicate"] is (c in again), (c["id"], body)
+
+    assert stack.balance("cust1") == 100000000 - 8 * fee6
+    rows = stack.query("SELECT id::text AS id, fee, hold_ms, attempts"
+                       " FROM cdr ORDER BY setup_time")
+    assert sorted(r["id"] for r in rows) == \
+        sorted(c["id"] for c in first + fresh)
+    assert all(r["fee"] == fee6 and r["hold_ms"] == 6000 for r in rows)
+    assert all(r["attempts"][0]["gateway"] == "gwA" for r in rows)
+    led = stack.scalar("SELECT sum(delta) FROM balance_history"
+                       " WHERE reason = 'cdr'")
+    assert led == -8 * fee6
+
+    def counter(text, name):
+        m = re.search(rf"^{name} (\d+)$", text, re.M)
+        return int(m.group(1)) if m else None
+
+    # the figures are published once a second (BD_METRICS_TICK_MS)
+    text = it.wait_for(
+        lambda: (lambda t: t if counter(t, "tandem_billing_cdrs_stored_total")
+                 == 8 else None)(_metrics(mport)),
+        10, "8 CDRs stored in billingd's metrics")
+    assert counter(text, "tandem_billing_cdr_copy_refused_total") >= 1, text
+    assert counter(text, "tandem_billing_cdrs_duplicate_total") == 2, text
+
+
+def _metrics(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
+                                timeout=10) as r:
+        assert r.status == 200
+        return r.read().decode()
