@@ -13,13 +13,16 @@
  * CDRs are stored in batches: rated jobs wait in `ready`; when no store
  * is running, all of them (up to STORE_BATCH_MAX) go in one batch.  At low
  * load a batch is one CDR and goes at once; under load batches grow by
- * themselves while the previous one commits (group commit).  A second
- * batch starts only when STORE_SECOND_MIN CDRs are waiting, so the second
- * slot never carries a small batch (a transaction has a fixed cost in
- * PostgreSQL).  Each locks its account rows (in id order: no deadlock)
- * only once its CDR rows are in, so two batches insert side by side.  A
- * batch the server rejects as a whole (a bad value in one record) is
- * retried one CDR per statement, so one bad CDR never blocks the others.
+ * themselves while the previous one commits (group commit).  Up to
+ * BD_CDR_STORES batches run at once, on as many connections: another
+ * starts only when STORE_SECOND_MIN CDRs are waiting, so it never carries
+ * a small batch (a transaction has a fixed cost in PostgreSQL), and many
+ * waiting CDRs are split over the free slots in batches of at least
+ * STORE_SECOND_MIN, so PostgreSQL writes them on several cores while
+ * billingd has nothing to decode.  Each locks its account rows (in id order: no
+ * deadlock) only once its CDR rows are in, so two batches insert side by side.
+ * A batch the server rejects as a whole (a bad value in one record) is retried
+ * one CDR per statement, so one bad CDR never blocks the others.
  */
 #define SW_LOG_MODULE "cdr"
 
@@ -184,12 +187,12 @@ static const char sql_store[] =
     "  AS k(ord, id, setup_ms) LEFT JOIN ins s ON s.id = k.id";
 
 #define STORE_BATCH_MAX 256 /* CDRs per store statement */
-#define BD_CDR_STORES	2   /* store statements in flight at once */
-/* a second statement starts only with this many CDRs waiting (half a full
- * batch): below it, they wait for the running one and go together (group
- * commit); 32 and 64 left PostgreSQL paying a statement's setup for small
- * batches under load (docs/benchmarks.md) */
-#define STORE_SECOND_MIN 128
+#define BD_CDR_STORES	3   /* store transactions in flight at once */
+/* another batch starts beside a running one only with this many CDRs
+ * waiting; below it they wait and go together (group commit).  Waiting
+ * CDRs are split over the free slots, never below this many per batch
+ * (docs/decisions.md, "CDR batches split over three connections") */
+#define STORE_SECOND_MIN 64
 
 /* ---- decoding ---- */
 
@@ -1001,13 +1004,15 @@ static bool batch_has(const struct store_batch *b, const char *id)
 	return false;
 }
 
-static bool ready_at_least(const struct bd_cdr *cdr, unsigned n)
+/* the CDRs waiting, counted up to cap */
+static unsigned ready_count(const struct bd_cdr *cdr, unsigned cap)
 {
 	const struct le *le = list_head(&cdr->ready);
+	unsigned n = 0;
 
-	for (; le && n; le = le->next)
-		n--;
-	return !n;
+	for (; le && n < cap; le = le->next)
+		n++;
+	return n;
 }
 
 static void copy_h(int err, const PGresult *res, void *arg);
@@ -1120,32 +1125,46 @@ static void copy_h(int err, const PGresult *res, void *arg)
 }
 
 /*
- * Start the next store statement if a slot is free: everything ready (up
- * to STORE_BATCH_MAX) goes in one batch.  The second slot waits for
- * STORE_SECOND_MIN CDRs: a CDR that arrives while one statement runs
- * joins the next batch instead of paying a statement of its own.
+ * Start one batch if a slot is free; true when one was sent.  With no
+ * batch running everything ready (up to STORE_BATCH_MAX) may go; beside a
+ * running one only STORE_SECOND_MIN CDRs or more, so a CDR that arrives
+ * while a batch runs joins the next one instead of paying a transaction
+ * of its own.  With two or more slots free and at least twice
+ * STORE_SECOND_MIN waiting, the waiting CDRs are shared between the slots
+ * (never fewer than STORE_SECOND_MIN each).
  */
-static void store_flush(struct bd_cdr *cdr)
+static bool store_one(struct bd_cdr *cdr)
 {
 	struct store_batch *b;
 	struct le *le, *next;
+	unsigned limit = STORE_BATCH_MAX, nfree, n;
 	int err;
 
 	if (cdr->storing >= BD_CDR_STORES || !list_head(&cdr->ready))
-		return;
-	if (cdr->storing && !ready_at_least(cdr, STORE_SECOND_MIN))
-		return;
+		return false;
+	nfree = BD_CDR_STORES - cdr->storing;
+	n = ready_count(cdr, nfree * STORE_BATCH_MAX);
+	if (cdr->storing && n < STORE_SECOND_MIN)
+		return false;
+	if (nfree > 1 && n >= 2 * STORE_SECOND_MIN) {
+		unsigned k = n / STORE_SECOND_MIN; /* batches it makes, >= 2 */
+
+		if (k > nfree)
+			k = nfree;
+		limit = (n + k - 1) / k;
+		if (limit > STORE_BATCH_MAX)
+			limit = STORE_BATCH_MAX;
+	}
 
 	b = mem_zalloc(sizeof(*b), batch_destructor);
 	if (!b) {
 		sw_err("out of memory for a store batch");
-		return; /* the jobs wait for the next flush */
+		return false; /* the jobs wait for the next flush */
 	}
 	b->cdr = cdr;
 	list_init(&b->jobs);
 
-	for (le = list_head(&cdr->ready); le && b->n < STORE_BATCH_MAX;
-	     le = next) {
+	for (le = list_head(&cdr->ready); le && b->n < limit; le = next) {
 		struct cdr_job *job = le->data;
 
 		next = le->next;
@@ -1163,8 +1182,18 @@ static void store_flush(struct bd_cdr *cdr)
 		}
 	}
 	err = store_send(cdr, b);
-	if (err)
+	if (err) {
 		store_fail(cdr, b, err);
+		return false;
+	}
+	return true;
+}
+
+/* start as many batches as slots and waiting CDRs allow */
+static void store_flush(struct bd_cdr *cdr)
+{
+	while (store_one(cdr))
+		;
 }
 
 static void flush_tmr(void *arg)

@@ -19,7 +19,8 @@
 #   insert  billingd stopped; the same number of equivalent cdr rows, one
 #           prepared single-row INSERT per row in autocommit, over
 #           INSERT_CONNS connections (billingd's pool size) -> rows/s
-#   copy    the same number of rows in one COPY ... FROM STDIN -> rows/s
+#   copy    the same number of rows in one COPY ... FROM STDIN -> rows/s,
+#           three times: the median run is the reference
 # The reference rows are deleted (and the table vacuumed) after each.
 # billingd does more per CDR than the references (decode, rate, the resend check,
 # the attempts, balance update, balance_history, the reply): the references
@@ -289,7 +290,19 @@ nref=${acked:-0}
 [ "$nref" -ge 20000 ] 2>/dev/null || nref=20000	# COPY needs ~1 s to be timed
 log "billing: references, $nref rows each, load $(cut -d' ' -f1 /proc/loadavg)"
 ref_load insert "$nref" -j "$INSERT_CONNS" || fail=1
-ref_load copy "$nref" || fail=1
+# COPY three times, the median run is the reference: a COPY lasts 1-3 s,
+# short enough for a burst of the shared machine to swing it by half
+copies=()
+for k in 1 2 3; do
+	ref_load copy "$nref" || fail=1
+	mv "$work/copy.out" "$work/copy$k.out"
+	cpu_pg[copy$k]=${cpu_pg[copy]:-0}
+	copies+=("$(kv "$work/copy$k.out" rate) $k")
+done
+mid=$(printf '%s\n' "${copies[@]}" | sort -n | sed -n 2p | cut -d' ' -f2)
+log "  copy rows/s: $(printf '%s\n' "${copies[@]}" | cut -d' ' -f1 | paste -sd' '); the median (run $mid) is the reference"
+cp "$work/copy$mid.out" "$work/copy.out"
+cpu_pg[copy]=${cpu_pg[copy$mid]}
 
 # ---------------------------------------------------------------- table
 
@@ -325,7 +338,7 @@ table=$(
 		"≥ 30 % of COPY: $(verdict "$c_ok_t") |"
 	echo "| single-row INSERT, autocommit, $INSERT_CONNS conns | $i_rate | $(pct "$i_rate" "$p_rate") | - |" \
 		"- / $(per_op "${cpu_pg[insert]:-0}" "$i_rows") / $(client_ms "$work/insert.out" "$i_rows") | reference |"
-	echo "| COPY FROM STDIN, 1 conn | $p_rate | 100 % | - |" \
+	echo "| COPY FROM STDIN, 1 conn (median of 3) | $p_rate | 100 % | - |" \
 		"- / $(per_op "${cpu_pg[copy]:-0}" "$p_rows") / $(client_ms "$work/copy.out" "$p_rows") | reference |"
 )
 echo
