@@ -155,25 +155,13 @@ static void xplan_of(struct mp_xcode_plan *x, const struct mp_plan *p, int pt)
 
 static bool accepts_info(const struct mp_xcode_plan *x)
 {
-	return x->dtmf_recv == SW_DTMF_INFO || x->dtmf_recv == SW_DTMF_ALL ||
-	       x->dtmf_recv == SW_DTMF_AUTO;
+	return sw_dtmf_recv_accepts(x->dtmf_recv, SW_DTMF_INFO);
 }
 
-/* the method a leg is sent digits by (the engine's rule, xcode.h) */
+/* the method a leg is sent digits by (the engine's rule, proto/media.h) */
 static enum sw_dtmf send_method(const struct mp_xcode_plan *x)
 {
-	switch (x->dtmf_send) {
-
-	case SW_DTMF_RFC2833:
-	case SW_DTMF_AUTO:
-	case SW_DTMF_ALL:
-		return x->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_INFO;
-	case SW_DTMF_INFO:
-	case SW_DTMF_INBAND:
-		return x->dtmf_send;
-	default:
-		return SW_DTMF_NONE;
-	}
+	return sw_dtmf_send_resolve(x->dtmf_send, x->te_pt != 0);
 }
 
 /* a digit from leg from by SIP INFO goes to leg to as RFC 2833 events */

@@ -868,7 +868,7 @@ static char *check_media(struct md_doc *doc, const char *path, const json_t *j)
 	json_t *codecs, *out;
 	const json_t *cj, *e;
 	bool ok = true, xcode, peer_pt;
-	int64_t pt = 101;
+	int64_t pt = SW_TE_PT_DEFAULT;
 	char kp[240];
 	char *text;
 	size_t i;
@@ -903,8 +903,8 @@ static char *check_media(struct md_doc *doc, const char *path, const json_t *j)
 	peer_pt = media_bool(doc, path, j, "use_peer_rfc2833", true, &ok);
 	if (json_object_get(j, "rfc2833_pt")) {
 		snprintf(kp, sizeof(kp), "%s.rfc2833_pt", path);
-		ok &= check_int(doc, kp, json_object_get(j, "rfc2833_pt"), 96,
-				127, &pt);
+		ok &= check_int(doc, kp, json_object_get(j, "rfc2833_pt"),
+				SW_PT_DYNAMIC_MIN, SW_PT_DYNAMIC_MAX, &pt);
 	}
 
 	codecs = json_array();

@@ -161,6 +161,49 @@ const char *sw_dtmf_name(enum sw_dtmf m)
 }
 
 /**
+ * The method digits are sent to a leg with, from its send setting: AUTO,
+ * RFC2833 (and ALL) are RFC 2833 events when the leg negotiated
+ * telephone-event (have_te), else SIP INFO; INFO and INBAND as they are;
+ * NONE stays NONE.  signalingd and the media engine both decide by it.
+ */
+enum sw_dtmf sw_dtmf_send_resolve(enum sw_dtmf send, bool have_te)
+{
+	switch (send) {
+
+	case SW_DTMF_RFC2833:
+	case SW_DTMF_AUTO:
+	case SW_DTMF_ALL:
+		return have_te ? SW_DTMF_RFC2833 : SW_DTMF_INFO;
+	case SW_DTMF_INFO:
+	case SW_DTMF_INBAND:
+		return send;
+	default:
+		return SW_DTMF_NONE;
+	}
+}
+
+/** Whether a leg with receive setting recv takes digits sent by m. */
+bool sw_dtmf_recv_accepts(enum sw_dtmf recv, enum sw_dtmf m)
+{
+	switch (recv) {
+
+	case SW_DTMF_ALL:
+	case SW_DTMF_AUTO:
+		return true;
+	case SW_DTMF_NONE:
+		return false;
+	default:
+		return recv == m;
+	}
+}
+
+/** Whether an SDP format name is RFC 4733's telephone-event (any case). */
+bool sw_is_te(const char *name)
+{
+	return name && !strcasecmp(name, SW_TE_NAME);
+}
+
+/**
  * The DTMF method a name means (any case), if it is in set
  * (SW_DTMF_RECEIVE, SW_DTMF_SEND, ...); EINVAL otherwise.
  */

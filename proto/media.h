@@ -79,6 +79,15 @@ extern const char *const sw_dtmf_names[SW_DTMF_COUNT + 1];
 
 const char *sw_dtmf_name(enum sw_dtmf m);
 int sw_dtmf_parse(enum sw_dtmf *mp, const char *name, unsigned set);
+enum sw_dtmf sw_dtmf_send_resolve(enum sw_dtmf send, bool have_te);
+bool sw_dtmf_recv_accepts(enum sw_dtmf recv, enum sw_dtmf m);
+
+/* RFC 4733 events: their SDP name, and the payload types they may take */
+#define SW_TE_NAME	  "telephone-event"
+#define SW_TE_PT_DEFAULT  101 /* a gateway's rfc2833_pt unless set */
+#define SW_PT_DYNAMIC_MIN 96  /* RFC 3551 dynamic payload types */
+#define SW_PT_DYNAMIC_MAX 127
+bool sw_is_te(const char *name);
 
 /* a gateway's codec_mode: its own preference order, or one codec */
 enum sw_codec_mode { SW_CODEC_MODE_AUTO = 0, SW_CODEC_MODE_SPECIFIED };

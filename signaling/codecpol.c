@@ -19,14 +19,7 @@
  */
 enum sw_dtmf sg_cp_dtmf_send_for(const struct sg_cp_conf *c, int te_pt)
 {
-	switch (c->dtmf_send) {
-	case SW_DTMF_INFO:
-		return SW_DTMF_INFO;
-	case SW_DTMF_INBAND:
-		return SW_DTMF_INBAND;
-	default:
-		return te_pt ? SW_DTMF_RFC2833 : SW_DTMF_INFO;
-	}
+	return sw_dtmf_send_resolve(c->dtmf_send, te_pt != 0);
 }
 
 /* does this side want telephone-events at all (receive or send)? */
@@ -45,7 +38,7 @@ void sg_cp_conf_default(struct sg_cp_conf *c)
 	c->g729_mode = SW_G729_AUTO;
 	c->dtmf_receive = SW_DTMF_ALL;
 	c->dtmf_send = SW_DTMF_AUTO;
-	c->rfc2833_pt = SG_CP_TE_PT_DEFAULT;
+	c->rfc2833_pt = SW_TE_PT_DEFAULT;
 	c->use_peer_rfc2833 = true;
 	c->media_proxy = SW_MEDIA_PROXY_DEFAULT;
 }
@@ -150,7 +143,8 @@ int sg_cp_conf_parse(struct sg_cp_conf *c, const char *json, char *errbuf,
 	if ((v = json_object_get(o, "rfc2833_pt"))) {
 		json_int_t pt = json_integer_value(v);
 
-		if (!json_is_integer(v) || pt < 96 || pt > 127)
+		if (!json_is_integer(v) || pt < SW_PT_DYNAMIC_MIN ||
+		    pt > SW_PT_DYNAMIC_MAX)
 			bad(&err, errbuf, errsz, "rfc2833_pt");
 		else
 			c->rfc2833_pt = (int)pt;
@@ -369,7 +363,7 @@ static const struct sg_sdp_fmt *a_cand(const struct sg_cp_offer *o,
 /* dynamic PTs for our own formats, away from everything else used */
 static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
 {
-	int next = 96;
+	int next = SW_PT_DYNAMIC_MIN;
 
 	if (o->b_te_pt && has_pt(o->b, o->nb, o->b_te_pt)) {
 		/* the caller used our telephone-event PT for a codec */
@@ -378,17 +372,18 @@ static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
 	for (size_t i = 0; i < o->nb; i++) {
 		if (o->b[i].pt >= 0)
 			continue;
-		while (next < 128 &&
+		while (next <= SW_PT_DYNAMIC_MAX &&
 		       (has_pt(o->b, o->nb, next) || next == o->b_te_pt))
 			next++;
-		o->b[i].pt = next < 128 ? next : 127;
+		o->b[i].pt =
+		    next <= SW_PT_DYNAMIC_MAX ? next : SW_PT_DYNAMIC_MAX;
 		next++;
 	}
 	if (o->b_te_pt < 0) {
-		next = 96;
-		while (next < 128 && has_pt(o->b, o->nb, next))
+		next = SW_PT_DYNAMIC_MIN;
+		while (next <= SW_PT_DYNAMIC_MAX && has_pt(o->b, o->nb, next))
 			next++;
-		o->b_te_pt = next < 128 ? next : 0;
+		o->b_te_pt = next <= SW_PT_DYNAMIC_MAX ? next : 0;
 	}
 	(void)rg;
 }
@@ -596,7 +591,7 @@ bool sg_cp_sdp_has(const struct sg_sdp *s, const struct sg_sdp_fmt *f)
  */
 void sg_cp_late_caller(struct sg_sdp *s, const struct sg_cp_conf *mg)
 {
-	int te = wants_te(mg) ? mg->rfc2833_pt : 0, next = 96;
+	int te = wants_te(mg) ? mg->rfc2833_pt : 0, next = SW_PT_DYNAMIC_MIN;
 
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < SG_CP_MAX_CODECS && s->nfmt < SG_SDP_MAX_FMT;

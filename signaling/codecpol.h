@@ -26,9 +26,8 @@
 #include "proto/media.h"
 #include "signaling/sdp.h"
 
-#define SG_SDP_MAX_FMT	    16
-#define SG_CP_MAX_CODECS    8
-#define SG_CP_TE_PT_DEFAULT 101
+#define SG_SDP_MAX_FMT	 16
+#define SG_CP_MAX_CODECS 8
 
 /* the `media` JSONB of a mapping or routing gateway */
 struct sg_cp_conf {

@@ -329,7 +329,7 @@ static void parse_rtpmap(struct sg_sdp *s, const struct line *l)
 	f = fmt_by_pt(s, pt);
 	if (!f)
 		return;
-	if (!strcasecmp(name, "telephone-event")) {
+	if (sw_is_te(name)) {
 		if (!s->te_pt) {
 			s->te_pt = (int)pt;
 			s->te_rate = (int)rate;
@@ -530,7 +530,7 @@ static void put_formats(struct buf *b, const struct sg_sdp_edit *e)
 			putf(b, "a=fmtp:%d %s\r\n", f[i].pt, f[i].fmtp);
 	}
 	if (e->te_pt) {
-		putf(b, "a=rtpmap:%d telephone-event/%d\r\n", e->te_pt,
+		putf(b, "a=rtpmap:%d " SW_TE_NAME "/%d\r\n", e->te_pt,
 		     e->te_rate ? e->te_rate : 8000);
 		putf(b, "a=fmtp:%d 0-16\r\n", e->te_pt);
 	}

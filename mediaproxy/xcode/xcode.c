@@ -188,34 +188,15 @@ int mp_xcode_plan_check(const struct mp_xcode_plan *plan)
 	return 0;
 }
 
+/* the engine's DTMF rules are the vocabulary's (proto/media.h) */
 static enum sw_dtmf send_resolve(const struct mp_xcode_plan *p)
 {
-	switch (p->dtmf_send) {
-
-	case SW_DTMF_RFC2833:
-	case SW_DTMF_AUTO:
-	case SW_DTMF_ALL:
-		return p->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_INFO;
-	case SW_DTMF_INFO:
-	case SW_DTMF_INBAND:
-		return p->dtmf_send;
-	default:
-		return SW_DTMF_NONE;
-	}
+	return sw_dtmf_send_resolve(p->dtmf_send, p->te_pt != 0);
 }
 
 static bool recv_accepts(const struct mp_xcode_plan *p, enum sw_dtmf m)
 {
-	switch (p->dtmf_recv) {
-
-	case SW_DTMF_ALL:
-	case SW_DTMF_AUTO:
-		return true;
-	case SW_DTMF_NONE:
-		return false;
-	default:
-		return p->dtmf_recv == m;
-	}
+	return sw_dtmf_recv_accepts(p->dtmf_recv, m);
 }
 
 /* audio from plan x to plan y must be decoded */

@@ -115,6 +115,45 @@ static void name_lists_for_errors(void **state)
 	assert_string_equal(buf, "PCMA, PCMU");
 }
 
+/* the one rule signalingd and the engine send and accept digits by */
+static void dtmf_send_and_receive_rules(void **state)
+{
+	(void)state;
+	/* auto and rfc2833: events when negotiated, else SIP INFO */
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_AUTO, true),
+			 SW_DTMF_RFC2833);
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_AUTO, false),
+			 SW_DTMF_INFO);
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_RFC2833, true),
+			 SW_DTMF_RFC2833);
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_RFC2833, false),
+			 SW_DTMF_INFO);
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_ALL, false),
+			 SW_DTMF_INFO);
+	/* info and inband whatever the SDP has; none stays none */
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_INFO, true),
+			 SW_DTMF_INFO);
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_INBAND, true),
+			 SW_DTMF_INBAND);
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_NONE, true),
+			 SW_DTMF_NONE);
+	assert_int_equal(sw_dtmf_send_resolve(SW_DTMF_COUNT, true),
+			 SW_DTMF_NONE);
+
+	for (int m = SW_DTMF_RFC2833; m <= SW_DTMF_INBAND; m++) {
+		assert_true(sw_dtmf_recv_accepts(SW_DTMF_ALL, m));
+		assert_true(sw_dtmf_recv_accepts(SW_DTMF_AUTO, m));
+		assert_false(sw_dtmf_recv_accepts(SW_DTMF_NONE, m));
+		for (int r = SW_DTMF_RFC2833; r <= SW_DTMF_INBAND; r++)
+			assert_int_equal(sw_dtmf_recv_accepts(r, m), r == m);
+	}
+
+	assert_true(sw_is_te("telephone-event"));
+	assert_true(sw_is_te("Telephone-Event"));
+	assert_false(sw_is_te("telephone-events"));
+	assert_false(sw_is_te(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +161,7 @@ int main(void)
 	    cmocka_unit_test(payload_types_and_clocks),
 	    cmocka_unit_test(dtmf_methods_by_setting),
 	    cmocka_unit_test(name_lists_for_errors),
+	    cmocka_unit_test(dtmf_send_and_receive_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
