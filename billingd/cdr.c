@@ -119,6 +119,24 @@ static const char sql_partition[] =
 	" pdd_ms, fee, vendor_cost, rate_prefix, rate_period, end_code,"       \
 	" end_text, end_direction, end_reason, q850, codec_a, codec_b,"        \
 	" media_node, rtp, attempts,"
+/*
+ * The debit of a batch, given tot (account_id, total, n): the accounts'
+ * rows locked in id order (lck), the balances moved (deb), and one
+ * balance_history line per account; shared by sql_store and the COPY path.
+ */
+#define DEBIT_LOCK_UPDATE                                                      \
+	" lck AS (SELECT a.id FROM accounts a"                                 \
+	" WHERE a.id IN (SELECT account_id FROM tot)"                          \
+	" ORDER BY a.id FOR UPDATE),"                                          \
+	" deb AS (UPDATE accounts a SET balance = a.balance - tot.total"       \
+	" FROM tot JOIN lck ON lck.id = tot.account_id"                        \
+	" WHERE a.id = tot.account_id RETURNING a.id, a.balance)"
+#define DEBIT_HISTORY                                                          \
+	" INSERT INTO balance_history (account_id, delta, balance, reason,"    \
+	" ref) SELECT deb.id, -tot.total, deb.balance, 'cdr', tot.n || ' "     \
+	"CDRs'"                                                                \
+	" FROM deb JOIN tot ON tot.account_id = deb.id"
+
 static const char sql_store[] =
     "WITH ins AS ("
     " INSERT INTO cdr (id, setup_time," STORE_PLAIN_COLS
@@ -165,17 +183,8 @@ static const char sql_store[] =
     /* the accounts' rows locked in id order, and only once the CDR rows
      * are in (tot comes from them): two batches in flight insert side by
      * side, wait for each other only for the debit, and never deadlock */
-    " lck AS ("
-    " SELECT a.id FROM accounts a WHERE a.id IN (SELECT account_id FROM tot)"
-    " ORDER BY a.id FOR UPDATE),"
-    " deb AS ("
-    " UPDATE accounts a SET balance = a.balance - tot.total FROM tot"
-    " JOIN lck ON lck.id = tot.account_id"
-    " WHERE a.id = tot.account_id RETURNING a.id, a.balance),"
-    " hist AS ("
-    " INSERT INTO balance_history (account_id, delta, balance, reason, ref)"
-    " SELECT deb.id, -tot.total, deb.balance, 'cdr', tot.n || ' CDRs'"
-    " FROM deb JOIN tot ON tot.account_id = deb.id)"
+    DEBIT_LOCK_UPDATE ","
+    " hist AS (" DEBIT_HISTORY ")"
     /* one row per input record, from its three key columns only; a
      * duplicate's stored fee by its key: never a scan of cdr */
     " SELECT k.ord, s.id IS NOT NULL AS stored,"
@@ -852,18 +861,7 @@ static bool copy_debit_sql(struct sw_jw *sql, const struct store_batch *b)
 			sw_jw_i64(sql, d[i].n);
 			sw_jw_raw(sql, "::bigint)");
 		}
-		sw_jw_raw(
-		    sql,
-		    "), lck AS (SELECT a.id FROM accounts a"
-		    " WHERE a.id IN (SELECT account_id FROM tot)"
-		    " ORDER BY a.id FOR UPDATE),"
-		    " deb AS (UPDATE accounts a SET balance = a.balance"
-		    " - tot.total FROM tot JOIN lck ON lck.id = tot.account_id"
-		    " WHERE a.id = tot.account_id RETURNING a.id, a.balance)"
-		    " INSERT INTO balance_history (account_id, delta, balance,"
-		    " reason, ref) SELECT deb.id, -tot.total, deb.balance,"
-		    " 'cdr', tot.n || ' CDRs' FROM deb"
-		    " JOIN tot ON tot.account_id = deb.id");
+		sw_jw_raw(sql, ")," DEBIT_LOCK_UPDATE DEBIT_HISTORY);
 	}
 	mem_deref(d);
 	return ok;
