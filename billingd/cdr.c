@@ -57,18 +57,20 @@ struct bd_cdr {
 	struct bd *bd;		 /* borrowed */
 	int months[MONTHS_KEPT]; /* partitions known to exist */
 	unsigned nmonths;
-	struct list ready;    /* cdr_job: rated, waiting to be stored */
-	struct tmr flush;     /* store_flush at the end of this loop turn */
-	unsigned storing;     /* store statements running */
-	struct sw_jw text;    /* owned: the batch's columns, kept */
-	struct sw_jw sql;     /* owned: the COPY batch's statements, kept */
-	struct sw_jw scratch; /* owned: one JSON value of them at a time */
-	struct sw_jw reply;   /* owned: one CDR's answer at a time */
+	struct list ready;     /* cdr_job: rated, waiting to be stored */
+	struct tmr flush;      /* store_flush at the end of this loop turn */
+	struct hash *inflight; /* owned: cdr_job by id, while in a batch */
+	unsigned storing;      /* store statements running */
+	struct sw_jw text;     /* owned: the batch's columns, kept */
+	struct sw_jw sql;      /* owned: the COPY batch's statements, kept */
+	struct sw_jw scratch;  /* owned: one JSON value of them at a time */
+	struct sw_jw reply;    /* owned: one CDR's answer at a time */
 	struct bd_cdr_stats st;
 };
 
 struct cdr_job {
 	struct le le;		/* in bd_cdr.ready or a batch */
+	struct le he;		/* in bd_cdr.inflight while in a batch */
 	struct bd_cdr *cdr;	/* borrowed */
 	bool alone;		/* store in a batch of its own */
 	struct sw_bus_req *req; /* answered exactly once */
@@ -443,6 +445,7 @@ static void job_destructor(void *arg)
 	struct cdr_job *job = arg;
 
 	list_unlink(&job->le);
+	hash_unlink(&job->he);
 	mem_deref(job->agent_name);
 	bd_cdr_rec_reset(&job->rec);
 	if (job->counted) {
@@ -912,6 +915,7 @@ static void batch_h(int err, const PGresult *res, void *arg)
 			struct cdr_job *job = le->data;
 
 			list_unlink(&job->le);
+			hash_unlink(&job->he);
 			job->alone = true;
 			list_prepend(&cdr->ready, &job->le, job);
 		}
@@ -988,18 +992,24 @@ out:
 	store_flush(cdr);
 }
 
-static bool batch_has(const struct store_batch *b, const char *id)
+static bool id_cmp(struct le *le, void *arg)
 {
-	struct le *le;
+	const struct cdr_job *job = le->data;
+	const char *const *id = arg;
 
-	LIST_FOREACH(&b->jobs, le)
-	{
-		const struct cdr_job *job = le->data;
+	return !strcmp(job->rec.id, *id);
+}
 
-		if (!strcmp(job->rec.id, id))
-			return true;
-	}
-	return false;
+/*
+ * Whether a CDR with this id is in a batch being stored (this one or one
+ * running).  A resend racing itself waits in `ready` until its twin is
+ * answered: two transactions holding the same id would wait on each
+ * other's key (or deadlock, crossed), and the later COPY would fail.
+ */
+static bool inflight_has(const struct bd_cdr *cdr, const char *id)
+{
+	return hash_lookup(cdr->inflight, hash_joaat_str(id), id_cmp, &id) !=
+	       NULL;
 }
 
 /* the CDRs waiting, counted up to cap */
@@ -1014,6 +1024,9 @@ static unsigned ready_count(const struct bd_cdr *cdr, unsigned cap)
 }
 
 static void copy_h(int err, const PGresult *res, void *arg);
+static void flush_tmr(void *arg);
+
+#define STORE_RETRY_MS 50 /* after an allocation failed */
 
 /*
  * Send batch b: as COPY, or through sql_store when b->insert.  0, or an
@@ -1070,9 +1083,12 @@ static void store_fail(struct bd_cdr *cdr, struct store_batch *b, int err)
 		   strerror(err));
 	mem_deref(b);
 
-	/* the database refused the statement: the rest cannot do better */
+	/* the database refused the statement: the rest cannot do better;
+	 * out of memory: the others try again shortly */
 	if (err != ENOMEM)
 		store_flush(cdr);
+	else
+		tmr_start(&cdr->flush, STORE_RETRY_MS, flush_tmr, cdr);
 }
 
 static void copy_h(int err, const PGresult *res, void *arg)
@@ -1131,16 +1147,28 @@ static void copy_h(int err, const PGresult *res, void *arg)
  * STORE_SECOND_MIN waiting, the waiting CDRs are shared between the slots
  * (never fewer than STORE_SECOND_MIN each).
  */
+/* batches that may run now: BD_CDR_STORES, but never every connection up
+ * (one stays for authorisations and partitions), and at least one */
+static unsigned store_slots(const struct bd_cdr *cdr)
+{
+	struct bd_db_stats st;
+
+	bd_db_stats(cdr->bd->db, &st);
+	if (st.conns_up > BD_CDR_STORES)
+		return BD_CDR_STORES;
+	return st.conns_up > 1 ? st.conns_up - 1 : 1;
+}
+
 static bool store_one(struct bd_cdr *cdr)
 {
 	struct store_batch *b;
 	struct le *le, *next;
-	unsigned limit = STORE_BATCH_MAX, nfree, n;
+	unsigned limit = STORE_BATCH_MAX, slots = store_slots(cdr), nfree, n;
 	int err;
 
-	if (cdr->storing >= BD_CDR_STORES || !list_head(&cdr->ready))
+	if (cdr->storing >= slots || !list_head(&cdr->ready))
 		return false;
-	nfree = BD_CDR_STORES - cdr->storing;
+	nfree = slots - cdr->storing;
 	n = ready_count(cdr, nfree * STORE_BATCH_MAX);
 	if (cdr->storing && n < STORE_SECOND_MIN)
 		return false;
@@ -1157,7 +1185,8 @@ static bool store_one(struct bd_cdr *cdr)
 	b = mem_zalloc(sizeof(*b), batch_destructor);
 	if (!b) {
 		sw_err("out of memory for a store batch");
-		return false; /* the jobs wait for the next flush */
+		tmr_start(&cdr->flush, STORE_RETRY_MS, flush_tmr, cdr);
+		return false;
 	}
 	b->cdr = cdr;
 	list_init(&b->jobs);
@@ -1168,16 +1197,22 @@ static bool store_one(struct bd_cdr *cdr)
 		next = le->next;
 		if (job->alone && b->n)
 			break; /* it goes on its own, next time */
-		if (batch_has(b, job->rec.id))
-			continue; /* a resend racing itself: next batch */
+		if (inflight_has(cdr, job->rec.id))
+			continue; /* a resend racing itself: later */
 
 		list_unlink(&job->le);
 		list_append(&b->jobs, &job->le, job);
+		hash_append(cdr->inflight, hash_joaat_str(job->rec.id),
+			    &job->he, job);
 		b->n++;
 		if (job->alone) {
 			b->insert = true; /* a record sql_store refused */
 			break;
 		}
+	}
+	if (!b->n) { /* only resends whose twins are being stored */
+		mem_deref(b);
+		return false;
 	}
 	err = store_send(cdr, b);
 	if (err) {
@@ -1625,6 +1660,9 @@ static void cdr_destructor(void *arg)
 	struct bd_cdr *cdr = arg;
 
 	tmr_cancel(&cdr->flush);
+	/* jobs still in a batch unlink themselves from nothing */
+	hash_clear(cdr->inflight);
+	mem_deref(cdr->inflight);
 	sw_jw_free(&cdr->text);
 	sw_jw_free(&cdr->sql);
 	sw_jw_free(&cdr->scratch);
@@ -1645,6 +1683,10 @@ int bd_cdr_alloc(struct bd_cdr **cdrp, struct bd *bd)
 	cdr->bd = bd;
 	list_init(&cdr->ready);
 	tmr_init(&cdr->flush);
+	if (hash_alloc(&cdr->inflight, 1024)) {
+		mem_deref(cdr);
+		return ENOMEM;
+	}
 	/* unprepared if these fail: slower, still correct */
 	(void)bd_db_prepare(bd->db, sql_store);
 	(void)bd_db_prepare(bd->db, sql_partition);

@@ -179,15 +179,24 @@ def test_copy_batch_with_resends_stores_each_cdr_once(stack):
         assert body["duplicate"] is (c in again), (c["id"], body)
 
     assert stack.balance("cust1") == 100000000 - 8 * fee6
+
+    # a resend racing itself in one message: the twin waits until the
+    # first is stored, then is answered as its duplicate
+    twin = cdr()
+    bodies = _batch(stack, [twin, fresh[0], dict(twin)])
+    assert [b["duplicate"] for b in bodies] == [False, True, True], bodies
+    assert all(b["fee"] == fee6 for b in bodies), bodies
+    assert stack.balance("cust1") == 100000000 - 9 * fee6
+
     rows = stack.query("SELECT id::text AS id, fee, hold_ms, attempts"
                        " FROM cdr ORDER BY setup_time")
     assert sorted(r["id"] for r in rows) == \
-        sorted(c["id"] for c in first + fresh)
+        sorted(c["id"] for c in first + fresh + [twin])
     assert all(r["fee"] == fee6 and r["hold_ms"] == 6000 for r in rows)
     assert all(r["attempts"][0]["gateway"] == "gwA" for r in rows)
     led = stack.scalar("SELECT sum(delta) FROM balance_history"
                        " WHERE reason = 'cdr'")
-    assert led == -8 * fee6
+    assert led == -9 * fee6
 
     def counter(text, name):
         m = re.search(rf"^{name} (\d+)$", text, re.M)
@@ -196,10 +205,10 @@ def test_copy_batch_with_resends_stores_each_cdr_once(stack):
     # the figures are published once a second (BD_METRICS_TICK_MS)
     text = it.wait_for(
         lambda: (lambda t: t if counter(t, "tandem_billing_cdrs_stored_total")
-                 == 8 else None)(_metrics(mport)),
-        10, "8 CDRs stored in billingd's metrics")
-    assert counter(text, "tandem_billing_cdr_copy_refused_total") >= 1, text
-    assert counter(text, "tandem_billing_cdrs_duplicate_total") == 2, text
+                 == 9 else None)(_metrics(mport)),
+        10, "9 CDRs stored in billingd's metrics")
+    assert counter(text, "tandem_billing_cdr_copy_refused_total") >= 2, text
+    assert counter(text, "tandem_billing_cdrs_duplicate_total") == 4, text
 
 
 def _metrics(port):
