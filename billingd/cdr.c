@@ -487,6 +487,16 @@ static void job_reply(struct cdr_job *job, int64_t fee, bool duplicate)
 		sw_bus_reply_text(job->req, w->buf, w->len);
 }
 
+/* the debug line of a CDR stored now, by either store path */
+static void job_stored_log(const struct cdr_job *job)
+{
+	sw_cdebug(job->rec.id,
+		  "stored: account %s fee %lld fee_s %lld prefix '%s' "
+		  "vendor '%s' cost %lld",
+		  job->rec.account, (long long)job->fee, (long long)job->fee_s,
+		  job->rate_prefix, job->vendor, (long long)job->vendor_cost);
+}
+
 /* one batch in flight: its jobs, in ord order */
 struct store_batch {
 	struct bd_cdr *cdr; /* borrowed */
@@ -959,13 +969,7 @@ static void batch_h(int err, const PGresult *res, void *arg)
 
 		if (now) {
 			stored++;
-			sw_cdebug(job->rec.id,
-				  "stored: account %s fee %lld "
-				  "fee_s %lld prefix '%s' vendor '%s' cost "
-				  "%lld",
-				  job->rec.account, (long long)job->fee,
-				  (long long)job->fee_s, job->rate_prefix,
-				  job->vendor, (long long)job->vendor_cost);
+			job_stored_log(job);
 		} else {
 			dups++;
 			sw_cinfo(job->rec.id,
@@ -1122,12 +1126,7 @@ static void copy_h(int err, const PGresult *res, void *arg)
 	{
 		struct cdr_job *job = le->data;
 
-		sw_cdebug(job->rec.id,
-			  "stored: account %s fee %lld fee_s %lld prefix '%s' "
-			  "vendor '%s' cost %lld",
-			  job->rec.account, (long long)job->fee,
-			  (long long)job->fee_s, job->rate_prefix, job->vendor,
-			  (long long)job->vendor_cost);
+		job_stored_log(job);
 		job_reply(job, job->fee, false);
 		stored++;
 	}
