@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -553,8 +554,41 @@ fail:
 	return e;
 }
 
+/*
+ * The process's own memory, in every daemon's metrics: its resident set
+ * (the standard process_resident_memory_bytes) and the bytes malloc has
+ * handed out and not had back.  The second is what a call really costs:
+ * glibc keeps freed pages, so the resident set only shows the peak.
+ */
+static void process_metrics(struct sw_mtext *t)
+{
+	struct mallinfo2 mi = mallinfo2();
+	long long resident = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		/* "size resident shared ...", in pages */
+		if (fgets(line, sizeof(line), f)) {
+			char *end;
+
+			(void)strtoll(line, &end, 10);
+			resident = strtoll(end, NULL, 10);
+		}
+		fclose(f);
+	}
+	sw_mt_one(t, "process_resident_memory_bytes", "gauge",
+		  "Resident memory size in bytes",
+		  (int64_t)(resident * sysconf(_SC_PAGESIZE)));
+	sw_mt_one(t, "tandem_process_heap_in_use_bytes", "gauge",
+		  "Bytes allocated by malloc and not yet freed (mallinfo2)",
+		  (int64_t)(mi.uordblks + mi.hblkhd));
+}
+
 void sw_metrics_publish(struct sw_metrics *m, struct sw_mtext *t)
 {
+	if (m)
+		process_metrics(t);
 	if (!m || t->oom) {
 		sw_mt_free(t);
 		return;

@@ -129,12 +129,14 @@ sip_contact_t const *sg_call_contact(const struct sg_call *c, bool leg_a)
 	return nta_agent_contact(c->sg->agent);
 }
 
-/* response to the caller's INVITE; sdp may be NULL */
 /*
  * ACK the 2xx of an INVITE of ours sent on leg with CSeq cseq; sdp: the
  * answer it carries, or NULL.  The CSeq is given: a PRACK, UPDATE or INFO
- * sent on the dialog since has moved the leg's own (and nta asserts when
- * an ACK matches no INVITE).  false when it could not be sent.
+ * sent on the dialog since has moved the leg's own.  Stateless: nta keeps
+ * nothing of it (a stateful ACK lived 32 s with its message, 4.6 kB a
+ * call); the INVITE's transaction is released once ACKed, so a
+ * retransmitted 2xx reaches sg_call_stray_response, which ACKs it again.
+ * false when it could not be sent.
  */
 bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
 		 const char *sdp)
@@ -147,10 +149,11 @@ bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
 	    leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL, SIPTAG_CSEQ_STR(cs),
 	    TAG_IF(m, SIPTAG_CONTACT(m)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), NTATAG_STATELESS(1),
+	    TAG_END());
 	if (!ack)
 		return false;
-	nta_outgoing_destroy(ack);
+	nta_outgoing_destroy(ack); /* NONE once sent: nothing to destroy */
 	return true;
 }
 
@@ -841,7 +844,6 @@ static void call_free(struct sg_call *c)
 	sg_billing_auth_cancel(c->ext_req);
 	sg_timer_stop(&c->t_reap);
 	sg_timer_stop(&c->t_free);
-	sg_timer_stop(&c->t_trim);
 	if (c->reinv_orq)
 		nta_outgoing_destroy(c->reinv_orq);
 	if (c->reinv_irq)

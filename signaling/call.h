@@ -141,7 +141,6 @@ struct sg_call {
 	struct sg_auth_ctx *ext_req; /* auth.extend in flight */
 	su_timer_t *t_reap;	     /* owned: safety timer when ending */
 	su_timer_t *t_free;	     /* owned: deferred free */
-	su_timer_t *t_trim;	     /* owned: frees finished transactions */
 
 	/* times: wall for the CDR, monotonic for durations */
 	int64_t setup_ms, ringing_ms, answer_ms, end_ms;
@@ -194,6 +193,9 @@ int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
 int sg_call_a_request(void *magic, nta_leg_t *leg, nta_incoming_t *irq,
 		      sip_t const *sip);
 int sg_call_a_irq(void *magic, nta_incoming_t *irq, sip_t const *sip);
+/* a response no transaction took (sip.c): a 2xx of an INVITE of ours
+ * retransmitted because our ACK was lost is ACKed again (dialog.c) */
+void sg_call_stray_response(nta_agent_t *agent, sip_t const *sip);
 
 /* used by failover.c */
 void sg_call_relay_provisional(struct sg_call *c, sip_t const *sip);

@@ -21,36 +21,55 @@
 
 #define SDP_TYPE "application/sdp"
 
-/*
- * Some seconds into a confirmed call neither the caller's INVITE
- * transaction nor the vendor's is needed (the ACKs went through); freeing
- * them and their messages keeps an established call small.
- */
-static void trim_expired(void *magic, su_timer_t *t, void *arg)
-{
-	struct sg_call *c = arg;
-
-	(void)magic;
-	(void)t;
-	if (c->state != SG_CALL_CONFIRMED)
-		return;
-	if (c->irq) {
-		nta_incoming_destroy(c->irq);
-		c->irq = NULL;
-	}
-	if (c->orq && c->answer_ms) {
-		nta_outgoing_destroy(c->orq);
-		c->orq = NULL;
-	}
-}
-
 static void confirmed(struct sg_call *c)
 {
 	if (c->state != SG_CALL_ANSWERED)
 		return;
 	c->state = SG_CALL_CONFIRMED;
-	if (!c->t_trim)
-		c->t_trim = sg_timer_start(c->sg, 5000, trim_expired, c);
+	/* the caller's INVITE transaction has nothing left to do once its ACK
+	 * came: nta absorbs retransmitted ACKs and frees it at Timer I (5 s),
+	 * with the caller's INVITE it holds (the largest thing a call has) */
+	if (c->irq) {
+		nta_incoming_destroy(c->irq);
+		c->irq = NULL;
+	}
+}
+
+void sg_call_stray_response(nta_agent_t *agent, sip_t const *sip)
+{
+	uint32_t cseq;
+	nta_leg_t *leg;
+	struct sg_call *c;
+	bool to_a;
+
+	if (!sip->sip_status || sip->sip_status->st_status < 200 ||
+	    sip->sip_status->st_status >= 300 || !sip->sip_cseq ||
+	    sip->sip_cseq->cs_method != sip_method_invite ||
+	    !sip->sip_call_id || !sip->sip_from || !sip->sip_to ||
+	    !sip->sip_to->a_tag)
+		return;
+	/* our request: we are From, the peer is To */
+	leg =
+	    nta_leg_by_dialog(agent, NULL, sip->sip_call_id, sip->sip_to->a_tag,
+			      NULL, sip->sip_from->a_tag, NULL);
+	if ((c = nta_leg_magic(leg, sg_call_b_request)))
+		to_a = false;
+	else if ((c = nta_leg_magic(leg, sg_call_a_request)))
+		to_a = true;
+	else
+		return;
+	cseq = sip->sip_cseq->cs_seq;
+	if (!to_a && cseq == c->b_invite_cseq) {
+		/* the call's own INVITE: the same ACK, with the caller's
+		 * answer when it carried one; none yet while it waits */
+		if (c->b_ack_wait)
+			return;
+		sg_call_ack(leg, cseq, sg_call_contact(c, false), c->b_ack_sdp);
+	} else {
+		sg_call_ack(leg, cseq, sg_call_contact(c, to_a), NULL);
+	}
+	sw_cdebug(c->callid_a, "%d retransmitted by the %s: ACKed again",
+		  sip->sip_status->st_status, to_a ? "caller" : "vendor");
 }
 
 /*
@@ -213,6 +232,12 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 			   SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 		    TAG_IF(status < 300 && out, SIPTAG_PAYLOAD_STR(out)),
 		    TAG_END());
+	/* answered: nta keeps what it needs (a 2xx until its ACK), the call
+	 * need not keep the request for the rest of its life */
+	if (c->reinv_irq) {
+		nta_incoming_destroy(c->reinv_irq);
+		c->reinv_irq = NULL;
+	}
 	nta_outgoing_destroy(orq);
 	c->reinv_orq = NULL;
 	return 0;
@@ -267,6 +292,8 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	if (!c->reinv_orq) {
 		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
 				    TAG_END());
+		nta_incoming_destroy(irq);
+		c->reinv_irq = NULL;
 	} else {
 		char **mine = from_a ? &c->sdp_to_b : &c->sdp_to_a;
 

@@ -378,11 +378,20 @@ static void record_end(struct sg_call *c, int code)
 	}
 }
 
+/*
+ * ACK the vendor's 2xx, and release the INVITE's transaction: nta keeps it
+ * to Timer D all the same, but a retransmitted 2xx now goes past it to
+ * sg_call_stray_response, which sends this ACK again.
+ */
 static void send_ack(struct sg_call *c)
 {
 	if (!sg_call_ack(c->leg_b, c->b_invite_cseq, sg_call_contact(c, false),
 			 c->b_ack_sdp))
 		sw_cwarn(c->callid_a, "cannot send ACK to %s", c->routing_gw);
+	if (c->orq) {
+		nta_outgoing_destroy(c->orq);
+		c->orq = NULL;
+	}
 }
 
 /*

@@ -364,9 +364,14 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 	sip_method_t method;
 	bool vendor, trusted;
 
-	if (!sip || !sip->sip_request || !sip->sip_from || !sip->sip_to ||
-	    !sip->sip_call_id || !sip->sip_cseq) {
-		/* stray response (e.g. a late 2xx retransmission) */
+	if (sip && !sip->sip_request) {
+		/* a response no transaction took: a retransmitted 2xx */
+		sg_call_stray_response(agent, sip);
+		msg_destroy(msg);
+		return 0;
+	}
+	if (!sip || !sip->sip_from || !sip->sip_to || !sip->sip_call_id ||
+	    !sip->sip_cseq) {
 		msg_destroy(msg);
 		return 0;
 	}

@@ -41,16 +41,24 @@
 #     Rate: SIP_CPS_PDD_RATE, else half of the lower signalingd rate found by
 #     the search in this run, else 250/s (about half of media on's rate on
 #     the 2-core machine).  Target: added p99 < 5 ms.
-#   memory per call (SIP_CPS_MEM 1): on a freshly started target, hold
-#     SIP_CPS_MEM_CALLS 1500 calls placed at SIP_CPS_MEM_RATE 300/s for
-#     SIP_CPS_MEM_HOLD_S 12 s (sipp -d), read VmRSS (/proc/PID/status) before
-#     the calls and in the middle of the plateau (all up, as sipp's
-#     CurrentCall confirms) -> kB per concurrent call; signalingd
-#     (media off and on), mediaproxyd per session (media on), Kamailio's
-#     shared memory in use (kamcmd core.shmmem real_used; its -m 1024 pool is
-#     mapped at start, so RSS says little) and the Pss of its processes.
-#     SIP_CPS_MEM_TARGETS ("kamailio sg_off sg_on").  Target: < 16 kB per
-#     call in signalingd, < 8 kB per session in mediaproxyd.
+#   memory per call (SIP_CPS_MEM 1): on a freshly started target whose
+#     memory has settled, hold SIP_CPS_MEM_CALLS 1500 calls placed at
+#     SIP_CPS_MEM_RATE 300/s for SIP_CPS_MEM_HOLD_S 45 s (sipp -d); read the
+#     figures before the calls, at "setup" (the middle of the ramp's end and
+#     the first call's end, capped 3.5 s after the ramp: every call up, as
+#     sipp's CurrentCall confirms, the newest seconds old, so the SIP
+#     transactions of their setup are still alive) and at "held" (34 s after
+#     the ramp: past every transaction timer, 32 s at most, of Tandem and
+#     of Kamailio), -> kB per concurrent call at each.  Figures: signalingd
+#     (media off and on) and mediaproxyd (media on, per session): VmRSS
+#     (/proc/PID/status; glibc keeps freed pages, so it shows the peak) and
+#     the heap in use (their tandem_process_heap_in_use_bytes metric,
+#     malloc's uordblks + hblkhd); Kamailio: the shared memory in use
+#     (kamcmd core.shmmem real_used; its -m 1024 pool is mapped at start, so
+#     RSS says little) and the Pss of its processes.  SIP_CPS_MEM_TARGETS
+#     ("kamailio sg_off sg_on").  Target: < 16 kB per held call in
+#     signalingd, < 8 kB per session in mediaproxyd.  The calls send no RTP:
+#     the bench provisions SS_RTP_TIMEOUT 120 so media on keeps them.
 #   SIP_CPS_PDD=0 / SIP_CPS_MEM=0 skip them (together about 2 minutes).
 #
 # Table size (SIP_CPS_PREFIXES 100000): Tandem runs with that many more
@@ -89,7 +97,7 @@ PDD_TARGETS=${SIP_CPS_PDD_TARGETS-"direct kamailio sg_off sg_on"}
 MEM=${SIP_CPS_MEM:-1}
 MEM_CALLS=${SIP_CPS_MEM_CALLS:-1500}
 MEM_RATE=${SIP_CPS_MEM_RATE:-300}
-MEM_HOLD_S=${SIP_CPS_MEM_HOLD_S:-12}
+MEM_HOLD_S=${SIP_CPS_MEM_HOLD_S:-45}
 MEM_TARGETS=${SIP_CPS_MEM_TARGETS-"kamailio sg_off sg_on"}
 PREFIXES=${SIP_CPS_PREFIXES:-100000}
 [ "$PDD" = 1 ] || PDD_TARGETS=""
@@ -106,6 +114,8 @@ SG_CONTROL=tcp://127.0.0.1:$((BASE + 602))
 BD_BUS=tcp://127.0.0.1:$((BASE + 611))
 BD_HTTP=127.0.0.1:$((BASE + 680))
 MP_BUS=tcp://127.0.0.1:$((BASE + 621))
+SG_METRICS=127.0.0.1:$((BASE + 641))
+MP_METRICS=127.0.0.1:$((BASE + 642))
 RTP_MIN=$((BASE + 1000))	# below the kernel's ephemeral ports and the
 RTP_MAX=$((BASE + 7999))	# integration tests' random 20000-45000
 # a media session takes 4 ports (RTP+RTCP on both legs): room for the calls
@@ -446,7 +456,7 @@ provision() {
 	cat >"$work/bench.json" <<EOF
 {
  "system_parameters": {"SS_MEDIAPROXYMODE": "$1", "SS_BILLING_FAIL_OPEN": "0",
-   "SS_SIP_REPLY_UNKNOWN_SOURCE": "0"},
+   "SS_SIP_REPLY_UNKNOWN_SOURCE": "0", "SS_RTP_TIMEOUT": "120"},
  "rate_tables": [
   {"name": "bench_sell", "entries": [
    {"prefix": "1", "area_name": "bench", "connect_fee": "0", "first_interval": 6,
@@ -504,8 +514,10 @@ start_tandem() {	# $1 = SS_MEDIAPROXYMODE
 	write_conf "$work/signalingd.conf" "node_id sg-bench" \
 		"sip_listen 127.0.0.1:$SG_PORT" "bus_events $SG_EVENTS" \
 		"bus_control $SG_CONTROL" "billing_url $BD_BUS" "media_nodes $MP_BUS" \
-		"db $conninfo" "spool_dir $work/spool" "log_level warn"
+		"db $conninfo" "spool_dir $work/spool" "log_level warn" \
+		"metrics_listen $SG_METRICS"
 	write_conf "$work/mediaproxyd.conf" "node_id mp-bench" "bus_listen $MP_BUS" \
+		"metrics_listen $MP_METRICS" \
 		"signaling_url $SG_EVENTS" "rtp_ip 127.0.0.1" "port_min $RTP_MIN" \
 		"port_max $RTP_MAX" "log_level warn" \
 		"account_port_share_pct 100"	# one account places every call
@@ -761,34 +773,65 @@ kam_shm_kb() {
 	kamcmd -s "unix:$work/kamailio.ctl" core.shmmem 2>/dev/null |
 		awk '$1 == "real_used:" { printf "%d\n", $2 / 1024 }'
 }
-# the memory figures of target $1 now: "signalingd mediaproxyd" VmRSS, or
-# "shm pss" for Kamailio
+# a daemon's heap in use (its tandem_process_heap_in_use_bytes), kB
+heap_kb() {
+	curl -s --max-time 2 "http://$1/metrics" 2>/dev/null |
+		awk '$1 == "tandem_process_heap_in_use_bytes" { printf "%d\n", $2 / 1024 }'
+}
+# the memory figures of target $1 now, four fields ("-" where none):
+# Kamailio "shm pss - -"; signalingd and mediaproxyd
+# "sg-VmRSS sg-heap mp-VmRSS mp-heap"
 mem_now() {
 	case $1 in
-	kamailio) echo "$(kam_shm_kb) $(pss_kb "$kam_pid")" ;;
-	sg_off) echo "$(proc_kb "$sg_pid" VmRSS) -" ;;
-	sg_on) echo "$(proc_kb "$sg_pid" VmRSS) $(proc_kb "$mp_pid" VmRSS)" ;;
+	kamailio) echo "$(kam_shm_kb) $(pss_kb "$kam_pid") - -" ;;
+	sg_off) echo "$(proc_kb "$sg_pid" VmRSS) $(heap_kb "$SG_METRICS") - -" ;;
+	sg_on) echo "$(proc_kb "$sg_pid" VmRSS) $(heap_kb "$SG_METRICS")" \
+		"$(proc_kb "$mp_pid" VmRSS) $(heap_kb "$MP_METRICS")" ;;
 	esac
+}
+
+# wait (at most 20 s) until target $1's first figure holds still for a
+# second: signalingd peaks while it loads 100 000 prefixes and gives the
+# pages back a second or two later, and a "before" read on the peak made
+# the calls look smaller (or larger) than they are
+mem_settle() {
+	local i prev cur
+	sleep 1
+	read -r prev _ <<<"$(mem_now "$1")"
+	for i in $(seq 20); do
+		sleep 1
+		read -r cur _ <<<"$(mem_now "$1")"
+		awk -v p="$prev" -v c="$cur" 'BEGIN {
+			d = c - p; if (d < 0) d = -d
+			exit !(p > 0 && d * 200 <= p) }' && return 0
+		prev=$cur
+	done
+	log "  $1: memory still moving after 20 s: $prev -> $cur kB"
 }
 
 # memory per held call on a fresh target $1 at port $2: MEM_CALLS calls at
 # MEM_RATE/s, each held MEM_HOLD_S s; the figures are read before the calls,
 # in the middle of the plateau (every call up) and 2 s after the last ended
-declare -A mem_held mem_fail mem_a0 mem_a1 mem_a2 mem_b0 mem_b1 mem_b2
+declare -A mem_held mem_held2 mem_fail mem
+# MEM_HOLD_S allows the "held" point (34 s after the ramp, 2 s before the
+# first call ends)
+mem_at() {	# $1 = target, $2 = point name: its four figures into mem[$1:$2]
+	mem[$1:$2]=$(mem_now "$1")
+}
 mem_run() {
-	local t=$1 port=$2 stf ramp_ms hold_ms at_ms up ok cur a b
+	local t=$1 port=$2 stf ramp_ms hold_ms at_ms held_ms up ok cur
 	hold_ms=$((MEM_HOLD_S * 1000))
 	ramp_ms=$((MEM_CALLS * 1000 / MEM_RATE))
 	if [ $((ramp_ms + 3000)) -gt "$hold_ms" ]; then
 		log "  $t: SIP_CPS_MEM_HOLD_S must exceed the ramp (${ramp_ms} ms) by 3 s"
 		return 1
 	fi
+	held_ms=$((ramp_ms + 34000))
+	[ $((held_ms + 2000)) -le "$hold_ms" ] || held_ms=0
 	UAS_RECV_MS=$((hold_ms + 20000))
 	x_fresh "$t" || { log "  $t: restart failed"; return 1; }
-	sleep 1
-	read -r a b <<<"$(mem_now "$t")"
-	mem_a0[$t]=$a
-	mem_b0[$t]=$b
+	mem_settle "$t"
+	mem_at "$t" before
 	stf="$work/stat.mem.$t.csv"
 	rm -f "$stf"
 	timeout $(( (ramp_ms + hold_ms) / 1000 + 60)) sipp "127.0.0.1:$port" -sf "$here/uac.xml" \
@@ -800,25 +843,28 @@ mem_run() {
 		>/dev/null 2>"$work/uac.mem.$t.stderr" &
 	up=$!
 	pids+=("$up")
-	# the middle of the plateau: all placed, none ended yet
-	at_ms=$((ramp_ms + (hold_ms - ramp_ms) / 2))
+	# "setup": all placed, none ended, the newest seconds old
+	at_ms=$(( (hold_ms - ramp_ms) / 2 ))
+	[ "$at_ms" -le 3500 ] || at_ms=3500
+	at_ms=$((ramp_ms + at_ms))
 	sleep "$(awk -v m="$at_ms" 'BEGIN { printf "%.1f", m / 1000 }')"
-	read -r a b <<<"$(mem_now "$t")"
-	mem_a1[$t]=$a
-	mem_b1[$t]=$b
+	mem_at "$t" setup
 	cur=$(stat_col "$stf" CurrentCall)
+	if [ "$held_ms" -gt 0 ]; then
+		sleep "$(awk -v m="$((held_ms - at_ms))" 'BEGIN { printf "%.1f", m / 1000 }')"
+		mem_at "$t" held
+		mem_held2[$t]=$(stat_col "$stf" CurrentCall)
+	fi
 	wait "$up" 2>/dev/null
 	stop_pid "$up"
 	sleep 2
-	read -r a b <<<"$(mem_now "$t")"
-	mem_a2[$t]=$a
-	mem_b2[$t]=$b
+	mem_at "$t" after
 	ok=0
 	[ -s "$stf" ] && ok=$(stat_col "$stf" "SuccessfulCall(C)")
 	mem_held[$t]=${cur:-0}
 	mem_fail[$t]=$((MEM_CALLS - ${ok:-0}))
 	UAS_RECV_MS=10000
-	log "  $t: $MEM_CALLS calls at $MEM_RATE/s held ${MEM_HOLD_S}s, ${mem_held[$t]} up at ${at_ms} ms, ${mem_fail[$t]} failed; kB before/up/after: ${mem_a0[$t]}/${mem_a1[$t]}/${mem_a2[$t]} and ${mem_b0[$t]}/${mem_b1[$t]}/${mem_b2[$t]}"
+	log "  $t: $MEM_CALLS calls at $MEM_RATE/s held ${MEM_HOLD_S}s, ${mem_held[$t]} up at ${at_ms} ms, ${mem_held2[$t]:-?} at ${held_ms} ms, ${mem_fail[$t]} failed; kB before / setup / held / after: ${mem[$t:before]} / ${mem[$t:setup]} / ${mem[$t:held]:-} / ${mem[$t:after]}"
 }
 
 # ---------------------------------------------------------------- main
@@ -963,31 +1009,47 @@ pdd_table=$(
 # kB per held call: (up - before) / held
 per_kb() {
 	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
-		if (a == "" || b == "" || a == "-" || n <= 0) print "-"
+		if (a == "" || b == "" || a == "-" || b == "-" || n <= 0) print "-"
 		else printf "%.1f", (b - a) / n }'
+}
+# field $2 (0-3) of target $1's figures at point $3, "-" when none
+mem_f() {
+	local fig
+	read -r -a fig <<<"${mem[$1:$3]:-}"
+	echo "${fig[$2]:--}"
+}
+# one row: target $1, field $2, label $3, target text $4
+mem_row() {
+	local t=$1 k=$2 b s h a
+	b=$(mem_f "$t" "$k" before)
+	s=$(mem_f "$t" "$k" setup)
+	h=$(mem_f "$t" "$k" held)
+	a=$(mem_f "$t" "$k" after)
+	echo "| $3 | ${mem_held[$t]} / ${mem_held2[$t]:--} (${mem_fail[$t]}) | $b | $s | $h | $a | $(per_kb "$b" "$s" "${mem_held[$t]}") | $(per_kb "$b" "$h" "${mem_held2[$t]:-0}") | $4 |"
 }
 mem_table=$(
 	[ -n "$MEM_TARGETS" ] || exit 0
-	echo "| what (target) | calls held (failed) | kB before | kB with calls up | kB 2 s after | kB per call | target |"
-	echo "|---|---:|---:|---:|---:|---:|---|"
+	echo "| what (target) | calls up at setup / held (failed) | kB before | kB at setup | kB held | kB 2 s after | kB per call at setup | kB per held call | target |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 	for t in kamailio sg_off sg_on; do
 		case " $MEM_TARGETS " in *" $t "*) ;; *) continue ;; esac
-		if [ -z "${mem_a1[$t]:-}" ]; then
-			echo "| $(label "$t") | ${x_note[$t]:-n/a} | - | - | - | - | - |"
+		if [ -z "${mem[$t:setup]:-}" ]; then
+			echo "| $(label "$t") | ${x_note[$t]:-n/a} | - | - | - | - | - | - | - |"
 			continue
 		fi
-		h="${mem_held[$t]} (${mem_fail[$t]})"
 		case $t in
 		kamailio)
-			echo "| Kamailio shared memory in use (shmmem real_used) | $h | ${mem_a0[$t]} | ${mem_a1[$t]} | ${mem_a2[$t]} | $(per_kb "${mem_a0[$t]}" "${mem_a1[$t]}" "${mem_held[$t]}") | - |"
-			echo "| Kamailio Pss of all its processes | $h | ${mem_b0[$t]} | ${mem_b1[$t]} | ${mem_b2[$t]} | $(per_kb "${mem_b0[$t]}" "${mem_b1[$t]}" "${mem_held[$t]}") | - |"
+			mem_row "$t" 0 "Kamailio shared memory in use (shmmem real_used)" "-"
+			mem_row "$t" 1 "Kamailio Pss of all its processes" "-"
 			;;
 		sg_off|sg_on)
 			m=off
 			[ "$t" = sg_on ] && m=on
-			echo "| signalingd VmRSS, media $m | $h | ${mem_a0[$t]} | ${mem_a1[$t]} | ${mem_a2[$t]} | $(per_kb "${mem_a0[$t]}" "${mem_a1[$t]}" "${mem_held[$t]}") | < 16 |"
+			mem_row "$t" 0 "signalingd VmRSS, media $m" "-"
+			mem_row "$t" 1 "signalingd heap in use, media $m" "< 16"
 			if [ "$t" = sg_on ]; then
-				echo "| mediaproxyd VmRSS, per session | $h | ${mem_b0[$t]} | ${mem_b1[$t]} | ${mem_b2[$t]} | $(per_kb "${mem_b0[$t]}" "${mem_b1[$t]}" "${mem_held[$t]}") | < 8 |"
+				mem_row "$t" 2 "mediaproxyd VmRSS, per session" "-"
+				mem_row "$t" 3 "mediaproxyd heap in use, per session" "< 8"
 			fi
 			;;
 		esac

@@ -24,6 +24,8 @@ At the end the daemon still answers OPTIONS and routes a call, over both
 transports.
 """
 
+import socket
+import time
 import uuid
 
 import pytest
@@ -383,3 +385,72 @@ def test_max_forwards_decremented_not_restarted(stack):
             raw.close()
     finally:
         vendor.close()
+
+
+
+def _vendor_request(vendor, method, timeout):
+    """The next request of that method the raw vendor socket gets (other
+    requests and retransmissions of earlier ones are skipped), with the
+    address it came from; None after timeout s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        vendor.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data, addr = vendor.sock.recvfrom(65535)
+        except socket.timeout:
+            return None, None
+        text = data.decode(errors="replace")
+        if text.startswith(method + " "):
+            return text, addr
+    return None, None
+
+
+def test_retransmitted_2xx_is_acked_again(stack):
+    """The vendor's ACK got lost: it sends its 200 again, 0.5 s and then
+    6 s after the first (past the trim of the INVITE transaction), and
+    must get an ACK for each (RFC 3261 13.2.2.4; the same ACK, as the
+    retransmission of one), else it ends the call at its Timer H.  The
+    call then ends normally by the caller's BYE, with its CDR."""
+    vendor = Raw("127.0.0.1", 0)  # a routing gateway written here
+    doc = it.base_doc(vendor.port, 0, gw_b=False)
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    uac = stack.uac("caller", "uac_hold.xml", calls=1, duration_ms=9000,
+                    timeout_s=40)
+    try:
+        inv, src = _vendor_request(vendor, "INVITE", REPLY_S)
+        assert inv, "no INVITE at the vendor"
+        hdrs = "".join(f"{ln}\r\n" for ln in inv.split("\r\n")
+                       if ln.split(":", 1)[0].lower() in
+                       ("via", "from", "call-id", "cseq"))
+        ok = (f"SIP/2.0 200 OK\r\n{hdrs}"
+              f"To: {header(inv, 'To')};tag=v2xx\r\n"
+              f"Contact: <sip:127.0.0.1:{vendor.port}>\r\n"
+              "Content-Type: application/sdp\r\n"
+              f"Content-Length: {len(SDP_OK)}\r\n\r\n{SDP_OK}").encode()
+        acks = []
+        for pause in (0, 0.5, 6):
+            time.sleep(pause)
+            vendor.sock.sendto(ok, src)
+            ack, _ = _vendor_request(vendor, "ACK", REPLY_S)
+            assert ack, f"no ACK for the 200 sent {len(acks) + 1}"
+            acks.append(ack)
+        assert len({header(a, "CSeq") for a in acks}) == 1, acks
+        assert header(acks[0], "CSeq").endswith(" ACK"), acks[0]
+        bye, src = _vendor_request(vendor, "BYE", 20)
+        assert bye, "no BYE at the vendor"
+        vendor.sock.sendto((
+            "SIP/2.0 200 OK\r\n" + "".join(
+                f"{ln}\r\n" for ln in bye.split("\r\n")
+                if ln.split(":", 1)[0].lower() in
+                ("via", "from", "to", "call-id", "cseq"))
+            + "Content-Length: 0\r\n\r\n").encode(), src)
+        assert uac.finish(40) == 0
+    finally:
+        vendor.close()
+    rows = it.wait_for(lambda: (lambda r: r if r else None)(
+        it.cdr_rows(stack)), 20, "the call's CDR")
+    assert len(rows) == 1 and rows[0]["answer_ms"] > 0, rows
+    assert rows[0]["end_reason"] == "Normal", rows
