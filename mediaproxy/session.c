@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 #include "mediaproxy/libre.h"
@@ -31,7 +30,7 @@ bool mp_plan_is_xcode(const struct mp_plan *a, const struct mp_plan *b)
 {
 	if (!a || !b || !a->codec[0] || !b->codec[0])
 		return false;
-	return strcasecmp(a->codec, b->codec) != 0;
+	return !sw_codec_same(a->codec, b->codec);
 }
 
 /*
@@ -191,7 +190,7 @@ static int need_of(struct need *n, const struct mp_plan *a,
 	memset(n, 0, sizeof(*n));
 	if (!a->codec[0] || !b->codec[0])
 		return 0;
-	same_codec = !strcasecmp(a->codec, b->codec);
+	same_codec = sw_codec_same(a->codec, b->codec);
 
 	for (int i = 0; i < 2; i++) {
 		pt[i] = p[i]->pt >= 0 ? p[i]->pt : static_pt(p[i]->codec);

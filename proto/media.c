@@ -118,6 +118,22 @@ const char *sw_codec_canon(const char *name)
 	return sw_codec_parse(&c, name) ? NULL : sw_codec_names[c];
 }
 
+/**
+ * Whether two encoding names are one codec on the wire: ours by what they
+ * mean ("G729" and "g729a" are), any other by name, in any case.  false
+ * when either is missing.
+ */
+bool sw_codec_same(const char *a, const char *b)
+{
+	enum sw_codec ca, cb;
+
+	if (!a || !b || !*a || !*b)
+		return false;
+	if (!sw_codec_parse(&ca, a) && !sw_codec_parse(&cb, b))
+		return ca == cb;
+	return !strcasecmp(a, b);
+}
+
 /** RFC 3551 static payload type of a codec, -1 when it has none. */
 int sw_codec_static_pt(enum sw_codec c)
 {

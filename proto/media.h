@@ -41,6 +41,7 @@ extern const char *const sw_codec_names[SW_CODEC_COUNT + 1];
 const char *sw_codec_name(enum sw_codec c);
 int sw_codec_parse(enum sw_codec *cp, const char *name);
 const char *sw_codec_canon(const char *name);
+bool sw_codec_same(const char *a, const char *b);
 int sw_codec_static_pt(enum sw_codec c);
 uint32_t sw_codec_clock(enum sw_codec c);
 const char *sw_static_pt_name(int pt, uint32_t *clockp);

@@ -116,6 +116,23 @@ static void name_lists_for_errors(void **state)
 }
 
 /* the one rule signalingd and the engine send and accept digits by */
+static void codec_same_by_meaning(void **state)
+{
+	(void)state;
+	/* G.729 and G.729A are one bitstream: relayed, never transcoded */
+	assert_true(sw_codec_same("G729", "G729A"));
+	assert_true(sw_codec_same("g729a", "G729"));
+	assert_true(sw_codec_same("pcma", "PCMA"));
+	assert_false(sw_codec_same("PCMA", "PCMU"));
+	assert_false(sw_codec_same("G729", "G723"));
+	/* codecs the switch does not decode: by name, any case */
+	assert_true(sw_codec_same("GSM", "gsm"));
+	assert_false(sw_codec_same("GSM", "iLBC"));
+	assert_false(sw_codec_same("PCMA", "PCMA-X"));
+	assert_false(sw_codec_same("", "PCMA"));
+	assert_false(sw_codec_same(NULL, "PCMA"));
+}
+
 static void dtmf_send_and_receive_rules(void **state)
 {
 	(void)state;
@@ -161,6 +178,7 @@ int main(void)
 	    cmocka_unit_test(payload_types_and_clocks),
 	    cmocka_unit_test(dtmf_methods_by_setting),
 	    cmocka_unit_test(name_lists_for_errors),
+	    cmocka_unit_test(codec_same_by_meaning),
 	    cmocka_unit_test(dtmf_send_and_receive_rules),
 	};
 

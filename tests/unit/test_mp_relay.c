@@ -608,6 +608,8 @@ static void plan_xcode_detection(void **state)
 	assert_false(mp_plan_is_xcode(&a, &b)); /* same codec */
 	strcpy(b.codec, "G729");
 	assert_true(mp_plan_is_xcode(&a, &b));
+	strcpy(a.codec, "G729A"); /* one bitstream: relayed as it is */
+	assert_false(mp_plan_is_xcode(&a, &b));
 }
 
 static void cpu_percent(void **state)
