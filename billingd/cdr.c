@@ -48,6 +48,7 @@
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/swtime.h"
+#include "proto/media.h"
 #include "proto/proto.h"
 
 #define MONTHS_KEPT 8
@@ -120,7 +121,7 @@ static const char sql_partition[] =
 	" vendor, setup_ms, ringing_ms, answer_ms, end_ms, hold_ms, fee_s,"    \
 	" pdd_ms, fee, vendor_cost, rate_prefix, rate_period, end_code,"       \
 	" end_text, end_direction, end_reason, q850, codec_a, codec_b,"        \
-	" media_node, rtp, attempts,"
+	" dtmf_a, dtmf_b, media_node, rtp, attempts,"
 /*
  * The debit of a batch, given tot (account_id, total, n): the accounts'
  * rows locked in id order (lck), the balances moved (deb), and one
@@ -155,8 +156,8 @@ static const char sql_store[] =
     "  $23::bigint[], $24::bigint[], $25::integer[], $26::bigint[],"
     "  $27::bigint[], $28::text[], $29::text[], $30::integer[],"
     "  $31::text[], $32::text[], $33::text[], $34::integer[], $35::text[],"
-    "  $36::text[], $37::text[], $38::jsonb[], $39::jsonb[], $40::text[],"
-    "  $41::jsonb[]) AS r(ord,"
+    "  $36::text[], $37::text[], $38::text[], $39::text[], $40::jsonb[],"
+    "  $41::jsonb[], $42::text[], $43::jsonb[]) AS r(ord,"
     "  id, setup_ms, fee, account_id,"
     "  call_id_a, call_id_b, caller_in, callee_in,"
     "  caller, callee, caller_out, callee_out,"
@@ -165,7 +166,7 @@ static const char sql_store[] =
     "  answer_ms, end_ms, hold_ms, fee_s,"
     "  pdd_ms, vendor_cost, rate_prefix, rate_period,"
     "  end_code, end_text, end_direction,"
-    "  end_reason, q850, codec_a, codec_b,"
+    "  end_reason, q850, codec_a, codec_b, dtmf_a, dtmf_b,"
     "  media_node, rtp, attempts, agent_chain,"
     "  agent_fees)"
     " ON CONFLICT (id, setup_time) DO NOTHING"
@@ -408,6 +409,16 @@ int bd_cdr_decode(struct bd_cdr_rec *rec, const json_t *body, char *err,
 	rec->q850 = sw_jv_int(&v, cdr, "q850", 0, 127, false, 0);
 	rec->codec_a = sw_jv_str(&v, cdr, "codec_a", 32, false, "");
 	rec->codec_b = sw_jv_str(&v, cdr, "codec_b", 32, false, "");
+	/* the method digits were sent to each leg with; "" before an answer
+	 * (and from a signalingd that does not say) */
+	rec->dtmf_a = sw_jv_str(&v, cdr, "dtmf_a", 16, false, "");
+	if (*rec->dtmf_a)
+		rec->dtmf_a =
+		    sw_jv_enum(&v, cdr, "dtmf_a", sw_dtmf_names, false, "");
+	rec->dtmf_b = sw_jv_str(&v, cdr, "dtmf_b", 16, false, "");
+	if (*rec->dtmf_b)
+		rec->dtmf_b =
+		    sw_jv_enum(&v, cdr, "dtmf_b", sw_dtmf_names, false, "");
 	rec->media_node = sw_jv_str(&v, cdr, "media_node", 64, false, "");
 
 	if (!v.bad)
@@ -515,21 +526,21 @@ static void batch_destructor(void *arg)
 	list_flush(&b->jobs); /* jobs not answered yet are dropped */
 }
 
-#define STORE_COLS 41 /* the parameters of sql_store, in its order */
+#define STORE_COLS 43 /* the parameters of sql_store, in its order */
 
 /* each parameter's element type, as sql_store casts it */
 static const enum bd_pgarr_type store_types[STORE_COLS] = {
-    BD_PGARR_INT4,  BD_PGARR_UUID,  BD_PGARR_INT8,  BD_PGARR_INT8,
-    BD_PGARR_INT8,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
-    BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
-    BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
-    BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
-    BD_PGARR_INT8,  BD_PGARR_INT8,  BD_PGARR_INT8,  BD_PGARR_INT8,
-    BD_PGARR_INT4,  BD_PGARR_INT8,  BD_PGARR_INT8,  BD_PGARR_TEXT,
-    BD_PGARR_TEXT,  BD_PGARR_INT4,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
-    BD_PGARR_TEXT,  BD_PGARR_INT4,  BD_PGARR_TEXT,  BD_PGARR_TEXT,
-    BD_PGARR_TEXT,  BD_PGARR_JSONB, BD_PGARR_JSONB, BD_PGARR_TEXT,
-    BD_PGARR_JSONB,
+    BD_PGARR_INT4,  BD_PGARR_UUID, BD_PGARR_INT8,  BD_PGARR_INT8,
+    BD_PGARR_INT8,  BD_PGARR_TEXT, BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_TEXT, BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_TEXT, BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_TEXT, BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_INT8,  BD_PGARR_INT8, BD_PGARR_INT8,  BD_PGARR_INT8,
+    BD_PGARR_INT4,  BD_PGARR_INT8, BD_PGARR_INT8,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_INT4, BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_INT4, BD_PGARR_TEXT,  BD_PGARR_TEXT,
+    BD_PGARR_TEXT,  BD_PGARR_TEXT, BD_PGARR_TEXT,  BD_PGARR_JSONB,
+    BD_PGARR_JSONB, BD_PGARR_TEXT, BD_PGARR_JSONB,
 };
 
 /* the scratch writer's text as one element; its failed allocation is the
@@ -702,15 +713,21 @@ static void job_col(struct bd_pgarr *a, struct sw_jw *tmp,
 		bd_pgarr_str(a, r->codec_b);
 		break;
 	case 36:
-		bd_pgarr_str(a, r->media_node);
+		bd_pgarr_str(a, r->dtmf_a);
 		break;
 	case 37:
-		bd_pgarr_str(a, r->rtp);
+		bd_pgarr_str(a, r->dtmf_b);
 		break;
 	case 38:
-		bd_pgarr_str(a, r->attempts);
+		bd_pgarr_str(a, r->media_node);
 		break;
 	case 39:
+		bd_pgarr_str(a, r->rtp);
+		break;
+	case 40:
+		bd_pgarr_str(a, r->attempts);
+		break;
+	case 41:
 		arr_agent_chain(a, tmp, job);
 		break;
 	default:
@@ -759,7 +776,7 @@ static const char sql_copy[] =
     "COPY cdr (id, setup_time," STORE_PLAIN_COLS " agent_chain, agent_fees)"
     " FROM STDIN (FORMAT binary)";
 
-#define COPY_FIELDS 41 /* the columns of sql_copy */
+#define COPY_FIELDS 43 /* the columns of sql_copy */
 
 /* one CDR as a row of sql_copy */
 static void copy_row(struct sw_jw *w, struct sw_jw *tmp,
@@ -800,6 +817,8 @@ static void copy_row(struct sw_jw *w, struct sw_jw *tmp,
 	bd_pgbin_int(w, BD_PGARR_INT4, r->q850);
 	bd_pgbin_str(w, BD_PGARR_TEXT, r->codec_a);
 	bd_pgbin_str(w, BD_PGARR_TEXT, r->codec_b);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->dtmf_a);
+	bd_pgbin_str(w, BD_PGARR_TEXT, r->dtmf_b);
 	bd_pgbin_str(w, BD_PGARR_TEXT, r->media_node);
 	bd_pgbin_str(w, BD_PGARR_JSONB, r->rtp);
 	bd_pgbin_str(w, BD_PGARR_JSONB, r->attempts);

@@ -61,6 +61,7 @@ struct bd_cdr_rec {
 	int64_t end_code, q850;
 	const char *end_text, *end_direction, *end_reason;
 	const char *codec_a, *codec_b, *media_node;
+	const char *dtmf_a, *dtmf_b; /* sw_dtmf_names, or "" */
 	char *attempts; /* owned JSON text: [{seq,gateway,code,start_ms,end_ms}]
 			 */
 	char *rtp; /* owned JSON text: {"a":{...},"b":{...}}, known fields */

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -555,14 +554,13 @@ fail:
 }
 
 /*
- * The process's own memory, in every daemon's metrics: its resident set
- * (the standard process_resident_memory_bytes) and the bytes malloc has
- * handed out and not had back.  The second is what a call really costs:
- * glibc keeps freed pages, so the resident set only shows the peak.
+ * The process's resident set, in every daemon's metrics (the standard
+ * process_resident_memory_bytes; one read of /proc/self/statm).  No heap
+ * figure: glibc's mallinfo2() walks every free chunk under the arena locks
+ * and took 2-6 ms in a loaded signalingd, a stall on the call path.
  */
 static void process_metrics(struct sw_mtext *t)
 {
-	struct mallinfo2 mi = mallinfo2();
 	long long resident = 0;
 	char line[128];
 	FILE *f = fopen("/proc/self/statm", "re");
@@ -580,9 +578,6 @@ static void process_metrics(struct sw_mtext *t)
 	sw_mt_one(t, "process_resident_memory_bytes", "gauge",
 		  "Resident memory size in bytes",
 		  (int64_t)(resident * sysconf(_SC_PAGESIZE)));
-	sw_mt_one(t, "tandem_process_heap_in_use_bytes", "gauge",
-		  "Bytes allocated by malloc and not yet freed (mallinfo2)",
-		  (int64_t)(mi.uordblks + mi.hblkhd));
 }
 
 void sw_metrics_publish(struct sw_metrics *m, struct sw_mtext *t)

@@ -470,6 +470,15 @@ bool sg_callmedia_relay_for(const struct sg_call *c, const struct sg_gw *gw)
 	return relay;
 }
 
+/* a leg's codec for the CDR and the live view: our spelling of the codecs
+ * we know ("G729" for "g729a"), any other as the SDP wrote it */
+static void set_codec(char *dst, size_t size, const char *name)
+{
+	const char *canon = sw_codec_canon(name);
+
+	snprintf(dst, size, "%s", canon ? canon : name);
+}
+
 /*
  * The caller's INVITE carried SDP: keep and read it.  Non-zero when the
  * call cannot go on with it (it fails with 488 BadSdp): SDP that is not
@@ -485,7 +494,7 @@ int sg_callmedia_offer(struct sg_call *c, const char *sdp, size_t len)
 
 	s = c->cm.caller;
 	if (s && s->nfmt)
-		snprintf(c->codec_a, sizeof(c->codec_a), "%s", s->fmt[0].name);
+		set_codec(c->codec_a, sizeof(c->codec_a), s->fmt[0].name);
 	if (err == ENOENT && !sg_callmedia_relayed(c))
 		err = 0;
 	if (!err && s && s->ip[0] && !s->ip_literal &&
@@ -587,7 +596,7 @@ int sg_callmedia_late_ack(struct sg_call *c, const char *sdp, size_t len)
 	}
 	sg_media_update(c->node, c->id, "a", leg_json(c, true, &a),
 			(int)c->sg->cfg.media_timeout_ms);
-	snprintf(c->codec_a, sizeof(c->codec_a), "%s", a.name);
+	set_codec(c->codec_a, sizeof(c->codec_a), a.name);
 	sw_cdebug(c->callid_a, "caller answered %s/%d%s", a.plan.codec,
 		  a.plan.pt, c->cm.ans.transcoding ? ", transcoded" : "");
 	return 0;
@@ -623,6 +632,20 @@ int sg_callmedia_attempt(struct sg_call *c, const struct sg_gw *gw)
 }
 
 /*
+ * Media not relayed: both sides talk the codec the vendor answered with
+ * (the first of its answer), and the CDR says so for both legs.
+ */
+static void answered_codec(struct sg_call *c, const char *sdp, size_t len)
+{
+	struct sg_sdp v;
+
+	if (sg_sdp_read(&v, sdp, len) || !v.nfmt)
+		return;
+	set_codec(c->codec_a, sizeof(c->codec_a), v.fmt[0].name);
+	set_codec(c->codec_b, sizeof(c->codec_b), v.fmt[0].name);
+}
+
+/*
  * The vendor's SDP (18x or 2xx): the plans to the media node (media.update
  * a when the policy decided it, media.answer b) and c->sdp_to_a.  Media
  * not relayed: the vendor's SDP goes to the caller as it is.
@@ -639,6 +662,7 @@ void sg_callmedia_answer(struct sg_call *c, const char *sdp, size_t len)
 	if (!sg_callmedia_relayed(c) || !c->media_up) {
 		free(c->sdp_to_a);
 		c->sdp_to_a = strndup(sdp, len);
+		answered_codec(c, sdp, len);
 		return;
 	}
 	err = sg_cm_answer(&c->cm, sdp, len, sg_callmedia_mg(c),
@@ -656,12 +680,12 @@ void sg_callmedia_answer(struct sg_call *c, const char *sdp, size_t len)
 	if (a.set) {
 		sg_media_update(c->node, c->id, "a", leg_json(c, true, &a),
 				(int)c->sg->cfg.media_timeout_ms);
-		snprintf(c->codec_a, sizeof(c->codec_a), "%s", a.name);
+		set_codec(c->codec_a, sizeof(c->codec_a), a.name);
 	}
 	sg_media_answer(c->node, c->id, leg_json(c, false, &b),
 			(int)c->sg->cfg.media_timeout_ms);
 	c->b_media_set = true;
-	snprintf(c->codec_b, sizeof(c->codec_b), "%s", b.name);
+	set_codec(c->codec_b, sizeof(c->codec_b), b.name);
 	free(c->sdp_to_a);
 	c->sdp_to_a = out;
 	if (c->cm.have_ans)

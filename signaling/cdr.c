@@ -5,6 +5,7 @@
 
 #include "common/utf8.h"
 #include "signaling/call.h"
+#include "signaling/calldtmf.h"
 #include "signaling/media.h"
 
 /* RFC 3398 section 8.2.6.1: SIP final response -> Q.850 cause */
@@ -65,10 +66,12 @@ json_t *sg_cdr_build(const struct sg_call *c)
 {
 	json_t *cdr, *attempts;
 	int64_t hold = 0;
+	const char *dtmf_a, *dtmf_b;
 
 	if (c->answer_ms && c->end_mono > c->answer_mono &&
 	    strcmp(c->end_reason, "AckTimeout"))
 		hold = c->end_mono - c->answer_mono;
+	sg_calldtmf_modes(c, &dtmf_a, &dtmf_b);
 	attempts = json_array();
 	for (size_t i = 0; attempts && i < c->nattempts; i++) {
 		const struct sg_attempt_rec *a = &c->attempts[i];
@@ -84,7 +87,7 @@ json_t *sg_cdr_build(const struct sg_call *c)
 	cdr = json_pack(
 	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
 	    " s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:o,"
-	    " s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}",
+	    " s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", T(c->id), "call_id_a", T(c->callid_a), "call_id_b",
 	    T(c->nattempts ? c->callid_b : ""), "caller_in", T(c->caller_in),
 	    "callee_in", T(c->callee_in), "caller", T(c->caller), "callee",
@@ -99,9 +102,9 @@ json_t *sg_cdr_build(const struct sg_call *c)
 	    T(c->end_text), "end_direction", T(c->end_dir), "end_reason",
 	    T(c->end_reason), "q850", sg_q850_of(c->end_code), "attempts",
 	    attempts ? attempts : json_array(), "codec_a", T(c->codec_a),
-	    "codec_b", T(c->codec_b), "media_node",
-	    T(c->node && c->media_up ? c->node->node_id : ""), "rtp",
-	    c->rtp ? json_deep_copy(c->rtp) : json_object());
+	    "codec_b", T(c->codec_b), "dtmf_a", T(dtmf_a), "dtmf_b", T(dtmf_b),
+	    "media_node", T(c->node && c->media_up ? c->node->node_id : ""),
+	    "rtp", c->rtp ? json_deep_copy(c->rtp) : json_object());
 	if (!cdr)
 		cdr = minimal_cdr(c, hold);
 	if (cdr && c->card[0]) /* paid by a phone card (its own account) */

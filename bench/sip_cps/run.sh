@@ -52,8 +52,8 @@
 #     of Kamailio), -> kB per concurrent call at each.  Figures: signalingd
 #     (media off and on) and mediaproxyd (media on, per session): VmRSS
 #     (/proc/PID/status; glibc keeps freed pages, so it shows the peak) and
-#     the heap in use (their tandem_process_heap_in_use_bytes metric,
-#     malloc's uordblks + hblkhd); Kamailio: the shared memory in use
+#     the heap in use (gdb makes the daemon call malloc_stats(): malloc's
+#     uordblks + hblkhd; "-" without gdb); Kamailio: the shared memory in use
 #     (kamcmd core.shmmem real_used; its -m 1024 pool is mapped at start, so
 #     RSS says little) and the Pss of its processes.  SIP_CPS_MEM_TARGETS
 #     ("kamailio sg_off sg_on").  Target: < 16 kB per held call in
@@ -114,8 +114,6 @@ SG_CONTROL=tcp://127.0.0.1:$((BASE + 602))
 BD_BUS=tcp://127.0.0.1:$((BASE + 611))
 BD_HTTP=127.0.0.1:$((BASE + 680))
 MP_BUS=tcp://127.0.0.1:$((BASE + 621))
-SG_METRICS=127.0.0.1:$((BASE + 641))
-MP_METRICS=127.0.0.1:$((BASE + 642))
 RTP_MIN=$((BASE + 1000))	# below the kernel's ephemeral ports and the
 RTP_MAX=$((BASE + 7999))	# integration tests' random 20000-45000
 # a media session takes 4 ports (RTP+RTCP on both legs): room for the calls
@@ -514,10 +512,8 @@ start_tandem() {	# $1 = SS_MEDIAPROXYMODE
 	write_conf "$work/signalingd.conf" "node_id sg-bench" \
 		"sip_listen 127.0.0.1:$SG_PORT" "bus_events $SG_EVENTS" \
 		"bus_control $SG_CONTROL" "billing_url $BD_BUS" "media_nodes $MP_BUS" \
-		"db $conninfo" "spool_dir $work/spool" "log_level warn" \
-		"metrics_listen $SG_METRICS"
+		"db $conninfo" "spool_dir $work/spool" "log_level warn"
 	write_conf "$work/mediaproxyd.conf" "node_id mp-bench" "bus_listen $MP_BUS" \
-		"metrics_listen $MP_METRICS" \
 		"signaling_url $SG_EVENTS" "rtp_ip 127.0.0.1" "port_min $RTP_MIN" \
 		"port_max $RTP_MAX" "log_level warn" \
 		"account_port_share_pct 100"	# one account places every call
@@ -773,10 +769,17 @@ kam_shm_kb() {
 	kamcmd -s "unix:$work/kamailio.ctl" core.shmmem 2>/dev/null |
 		awk '$1 == "real_used:" { printf "%d\n", $2 / 1024 }'
 }
-# a daemon's heap in use (its tandem_process_heap_in_use_bytes), kB
+# heap in use of process $1 whose stderr is file $2, kB: gdb makes it call
+# glibc's malloc_stats() (it prints its arenas to stderr; the "Total" block
+# is malloc's uordblks + hblkhd); the process stops for a moment, which is
+# why no daemon exports this.  "-" without gdb.
 heap_kb() {
-	curl -s --max-time 2 "http://$1/metrics" 2>/dev/null |
-		awk '$1 == "tandem_process_heap_in_use_bytes" { printf "%d\n", $2 / 1024 }'
+	command -v gdb >/dev/null || { echo -; return; }
+	gdb -p "$1" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1 ||
+		{ echo -; return; }
+	awk '/^Total \(incl. mmap\):/ { t = 1; next }
+		t && /^in use bytes/ { v = $NF; t = 0 }
+		END { if (v == "") print "-"; else printf "%d\n", v / 1024 }' "$2"
 }
 # the memory figures of target $1 now, four fields ("-" where none):
 # Kamailio "shm pss - -"; signalingd and mediaproxyd
@@ -784,9 +787,12 @@ heap_kb() {
 mem_now() {
 	case $1 in
 	kamailio) echo "$(kam_shm_kb) $(pss_kb "$kam_pid") - -" ;;
-	sg_off) echo "$(proc_kb "$sg_pid" VmRSS) $(heap_kb "$SG_METRICS") - -" ;;
-	sg_on) echo "$(proc_kb "$sg_pid" VmRSS) $(heap_kb "$SG_METRICS")" \
-		"$(proc_kb "$mp_pid" VmRSS) $(heap_kb "$MP_METRICS")" ;;
+	sg_off) echo "$(proc_kb "$sg_pid" VmRSS)" \
+		"$(heap_kb "$sg_pid" "$work/signalingd.log") - -" ;;
+	sg_on) echo "$(proc_kb "$sg_pid" VmRSS)" \
+		"$(heap_kb "$sg_pid" "$work/signalingd.log")" \
+		"$(proc_kb "$mp_pid" VmRSS)" \
+		"$(heap_kb "$mp_pid" "$work/mediaproxyd.log")" ;;
 	esac
 }
 
@@ -794,13 +800,19 @@ mem_now() {
 # second: signalingd peaks while it loads 100 000 prefixes and gives the
 # pages back a second or two later, and a "before" read on the peak made
 # the calls look smaller (or larger) than they are
+mem_first() {	# the first figure of target $1 only (no gdb)
+	case $1 in
+	kamailio) kam_shm_kb ;;
+	*) proc_kb "$sg_pid" VmRSS ;;
+	esac
+}
 mem_settle() {
 	local i prev cur
 	sleep 1
-	read -r prev _ <<<"$(mem_now "$1")"
+	prev=$(mem_first "$1")
 	for i in $(seq 20); do
 		sleep 1
-		read -r cur _ <<<"$(mem_now "$1")"
+		cur=$(mem_first "$1")
 		awk -v p="$prev" -v c="$cur" 'BEGIN {
 			d = c - p; if (d < 0) d = -d
 			exit !(p > 0 && d * 200 <= p) }' && return 0

@@ -254,3 +254,29 @@ def test_baresip_opus_to_sipp_pcma(stack):
     assert cdr["end_code"] == 200
     assert (cdr["codec_a"] or "").lower() == "opus", cdr["codec_a"]
     assert (cdr["codec_b"] or "").upper() == "PCMA", cdr["codec_b"]
+
+
+
+@pytest.mark.parametrize("mode", ["0", "3"])
+def test_cdr_names_codecs_in_one_spelling(stack, mode):
+    """Issue 11, item 2: the CDR names a leg's codec in the switch's own
+    spelling, whatever case the peers' SDP used (callers and vendors that
+    write "pcma/8000" are billed and reported as PCMA), with the media
+    relayed (mode 3) or not (mode 0)."""
+    low = {"a=rtpmap:8 PCMA/8000": "a=rtpmap:8 pcma/8000"}
+    gw = stack.uas("gwA", "uas_answer.xml", subst=low)
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = mode
+    stack.provision(doc)
+    stack.start_all()
+    uac = it.Sipp(stack, "caller", "uac_hold.xml",
+                  remote=f"127.0.0.1:{stack.sip_port}",
+                  service="15551230001", keys={"caller": "5550100"},
+                  subst=low, calls=1, duration_ms=1000,
+                  timeout_s=30).start()
+    assert uac.finish(40) == 0
+    gw.quit()
+    assert "a=rtpmap:8 pcma/8000" in gw.messages(), "the vendor's spelling"
+    cdr = it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")[0]
+    assert bool(cdr["media_node"]) == (mode == "3"), cdr["media_node"]
+    assert (cdr["codec_a"], cdr["codec_b"]) == ("PCMA", "PCMA"), cdr

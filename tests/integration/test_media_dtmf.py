@@ -96,6 +96,9 @@ def test_rfc2833_to_sip_info(stack):
     # and nothing as telephone-events toward the vendor
     ev_b = peers.events_in(_to(cap, gw.media_port, s["b_port"]), TE_PT)
     assert ev_b == [], f"events sent to an INFO vendor: {ev_b}"
+    # the CDR says how digits went to each leg
+    cdr, _ = peers.cdr_rtp(stack)
+    assert (cdr["dtmf_a"], cdr["dtmf_b"]) == ("rfc2833", "info"), cdr
 
 
 def test_rfc2833_to_inband(stack):
