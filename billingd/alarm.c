@@ -765,6 +765,22 @@ static void body_rules(struct check *c, const json_t *body, const char *sg,
 		c->longest = json_incref(longest);
 	}
 	c->calls += json_integer_value(json_object_get(body, "calls"));
+	json_array_foreach(json_object_get(body, "registrations_failed"), i, o)
+	{
+		const char *gw =
+		    json_string_value(json_object_get(o, "gateway"));
+
+		if (gw)
+			add(c->found, "vendor_registration", "major", gw,
+			    "registration with routing gateway %s failed: "
+			    "%d %s",
+			    gw,
+			    (int)json_integer_value(json_object_get(o, "code")),
+			    json_string_value(json_object_get(o, "reason"))
+				? json_string_value(
+				      json_object_get(o, "reason"))
+				: "");
+	}
 	json_array_foreach(json_object_get(body, "gateways_offline"), i, o)
 	{
 		if (json_is_string(o))
@@ -833,8 +849,9 @@ static void health_h(const struct bd_sg_reply *r, size_t n, void *arg)
 	}
 	if (all) {
 		static const char *const kinds[] = {
-		    "media_node_lost", "vendor_unreachable", "capacity",
-		    "long_call", "admission_refused"};
+		    "media_node_lost",	   "vendor_unreachable",
+		    "vendor_registration", "capacity",
+		    "long_call",	   "admission_refused"};
 
 		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 			json_array_append_new(c->covered,

@@ -12,6 +12,7 @@
  *                                  there are several)
  *   media_node_lost      critical  a known media node is offline
  *   vendor_unreachable   major     a routing gateway fails OPTIONS
+ *   vendor_registration  major     signalingd's REGISTER to a gateway fails
  *   capacity             warning   a routing gateway at its line limit
  *                        major     the switch at SS_MAX_CONCURRENT_CALLS
  *   long_call            warning   the longest call beyond

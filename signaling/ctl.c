@@ -26,6 +26,7 @@
 #include "signaling/media.h"
 #include "signaling/route.h"
 #include "signaling/lines.h"
+#include "signaling/outreg.h"
 #include "signaling/registrar.h"
 #include "signaling/sg.h"
 #include "signaling/sip.h"
@@ -90,7 +91,7 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 	    req,
 	    json_pack(
 		"{s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:o, s:I,"
-		" s:i, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
+		" s:i, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
 		"daemon", "signalingd", "node_id", sg->cfg.node_id, "version",
 		TANDEM_VERSION, "uptime_s",
 		(json_int_t)((sw_time_mono_ms() - sg->start_mono_ms) / 1000),
@@ -99,7 +100,8 @@ static void health_ping(struct sg *sg, struct sw_bus_req *req)
 		"cdr_pending", (json_int_t)sg_spool_pending(sg->spool),
 		"registrations",
 		(int)sg_registrar_count(sg->registrar, sw_time_mono_ms()),
-		"gateways_offline", offline, "host", sw_sysperf_json(&perf),
+		"gateways_offline", offline, "registrations_failed",
+		sg_outreg_failed_json(sg), "host", sw_sysperf_json(&perf),
 		"calls_started", (json_int_t)sg_calls_started(sg->calls),
 		"gateways_full", full, "refused", sg_admit_json(sg), "edge",
 		sg_edge_json(sg->edge, now), "longest_call",

@@ -54,7 +54,9 @@ static const char load_sql[] =
     " coalesce((SELECT string_agg(p.prefix, ',' ORDER BY p.prefix)"
     "   FROM routing_gateway_prefixes p"
     "   WHERE p.routing_gateway_id = g.id), '') AS prefixes,"
-    " g.options_keepalive, g.mapping_filter_mode,"
+    " g.options_keepalive, coalesce(g.register_username, '')"
+    " AS register_username, coalesce(g.register_password, '')"
+    " AS register_password, g.mapping_filter_mode,"
     " cardinality(g.mapping_filter) AS nfilter,"
     " array_to_string(g.mapping_filter, ',') AS mapping_filter,"
     " g.caller_dial_plan::text AS caller_dial_plan,"
@@ -434,6 +436,8 @@ enum {
 	GW_NPREFIX,
 	GW_PREFIXES,
 	GW_KEEPALIVE,
+	GW_REG_USER,
+	GW_REG_PASSWORD,
 	GW_FILTER_MODE,
 	GW_NFILTER,
 	GW_FILTER,
@@ -467,6 +471,8 @@ static const char *const gw_cols[GW_NCOLS] = {
     [GW_NPREFIX] = "nprefix",
     [GW_PREFIXES] = "prefixes",
     [GW_KEEPALIVE] = "options_keepalive",
+    [GW_REG_USER] = "register_username",
+    [GW_REG_PASSWORD] = "register_password",
     [GW_FILTER_MODE] = "mapping_filter_mode",
     [GW_NFILTER] = "nfilter",
     [GW_FILTER] = "mapping_filter",
@@ -519,6 +525,10 @@ static int load_gws(struct loader *l, const PGresult *r)
 		g->protect = val_bool(r, i, c[GW_PROTECT]);
 		g->locked = val_bool(r, i, c[GW_LOCKED]);
 		g->keepalive = val_bool(r, i, c[GW_KEEPALIVE]);
+		copy(g->register_username, sizeof(g->register_username),
+		     val(r, i, c[GW_REG_USER]));
+		copy(g->register_password, sizeof(g->register_password),
+		     val(r, i, c[GW_REG_PASSWORD]));
 		load_plan(&g->caller_dp, val(r, i, c[GW_CALLER_DP]), "routing",
 			  g->name, "caller");
 		load_plan(&g->callee_dp, val(r, i, c[GW_CALLEE_DP]), "routing",

@@ -27,6 +27,7 @@
 #include "signaling/lastgood.h"
 #include "signaling/callerpool.h"
 #include "signaling/lines.h"
+#include "signaling/outreg.h"
 #include "signaling/registrar.h"
 #include "signaling/media.h"
 #include "signaling/metrics.h"
@@ -311,6 +312,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	(void)magic;
 	(void)t;
 	sg_keepalive_tick(sg);
+	sg_outreg_tick(sg);
 	sg_admit_tick(sg, now);
 	sg_media_check(sg->media, sg_call_media_lost, sg);
 	if (sg->watchdog)
@@ -405,6 +407,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		e = sg_stats_alloc(&sg->stats);
 	if (!e)
 		e = sg_keepalive_alloc(&sg->keepalive);
+	if (!e)
+		e = sg_outreg_alloc(&sg->outreg);
 	if (!e)
 		e = sg_registrar_alloc(&sg->registrar);
 	if (e)
@@ -599,6 +603,8 @@ void sg_free(struct sg *sg)
 	sg_call_free_all(sg);
 	sg_keepalive_free(sg->keepalive);
 	sg->keepalive = NULL;
+	sg_outreg_free(sg->outreg);
+	sg->outreg = NULL;
 	sg_registrar_free(sg->registrar);
 	sg->registrar = NULL;
 	sg_sip_stop(sg);

@@ -32,6 +32,7 @@ struct sg_calls;
 struct sg_lines;
 struct sg_bucket_entry;
 struct sg_keepalive;
+struct sg_outreg;
 struct sg_gwstats;
 struct sg_recovery;
 struct sg_registrar;
@@ -69,6 +70,7 @@ struct sg {
 	struct sg_callerpool *callerpool; /* owned: pool numbers in use */
 	struct sg_admit_state *admit;	  /* owned: admission.c's state */
 	struct sg_keepalive *keepalive;	  /* owned: OPTIONS probe state */
+	struct sg_outreg *outreg;	  /* owned: REGISTERs to vendors */
 	struct sg_gwstats *stats;	  /* owned: ASR counters */
 	struct sg_recovery *recovery;	  /* owned: calls journal */
 	struct sg_registrar *registrar;	  /* owned: registered phones */

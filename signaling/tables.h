@@ -151,12 +151,14 @@ struct sg_gw {
 	size_t nstop;
 	bool protect;
 	bool locked;
-	bool keepalive;	       /* options_keepalive */
-	bool media_handover;   /* media may re-latch after silence */
-	int64_t buy_table_id;  /* vendor's buy rate table, 0 = none */
-	int64_t calendar_id;   /* work calendar, 0 = none */
-	enum sg_period period; /* active period */
-	char **prefixes;       /* owned */
+	bool keepalive;		     /* options_keepalive */
+	char register_username[64];  /* "" = signalingd does not register */
+	char register_password[128]; /* with the gateway (outreg.c) */
+	bool media_handover;	     /* media may re-latch after silence */
+	int64_t buy_table_id;	     /* vendor's buy rate table, 0 = none */
+	int64_t calendar_id;	     /* work calendar, 0 = none */
+	enum sg_period period;	     /* active period */
+	char **prefixes;	     /* owned */
 	size_t nprefixes;
 	char group[SG_NAME_MAX];	 /* gateway group, "" = none */
 	int group_capacity;		 /* lines of the group, 0 = none */
