@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#define BD_SCHEMA_VERSION 12
+#define BD_SCHEMA_VERSION 13
 
 int bd_schema_check(const char *conninfo, int *versionp, char *err,
 		    size_t errsz);

@@ -62,6 +62,12 @@ int sg_registrar_set(struct sg_registrar *r, const char *number,
 	return 0;
 }
 
+/** Whether number has a registration (expired or not). */
+bool sg_registrar_has(struct sg_registrar *r, const char *number)
+{
+	return r && number && sw_ntab_find(r->phones, number);
+}
+
 /** Remove number's registration (absent is fine). */
 void sg_registrar_del(struct sg_registrar *r, const char *number)
 {

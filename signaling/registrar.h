@@ -13,6 +13,7 @@
 #ifndef SG_REGISTRAR_H
 #define SG_REGISTRAR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sg_registrar;
@@ -22,6 +23,7 @@ void sg_registrar_free(struct sg_registrar *r);
 int sg_registrar_set(struct sg_registrar *r, const char *number,
 		     const char *contact, int64_t expires_ms);
 void sg_registrar_del(struct sg_registrar *r, const char *number);
+bool sg_registrar_has(struct sg_registrar *r, const char *number);
 unsigned sg_registrar_count(struct sg_registrar *r, int64_t now_ms);
 
 #endif /* SG_REGISTRAR_H */

@@ -313,6 +313,7 @@ static void tick(void *magic, su_timer_t *t, void *arg)
 	(void)t;
 	sg_keepalive_tick(sg);
 	sg_outreg_tick(sg);
+	sg_sip_restore_registrations(sg);
 	sg_admit_tick(sg, now);
 	sg_media_check(sg->media, sg_call_media_lost, sg);
 	if (sg->watchdog)
@@ -470,7 +471,7 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		sg->tables->nmgws, sg->tables->ngws);
 	edge_conf(sg);
 	edge_bl(sg, sg->tables);
-	e = sg_edgedb_start(&sg->edgedb, sg->cfg.db);
+	e = sg_edgedb_start(&sg->edgedb, sg->cfg.db, sg->cfg.node_id);
 	if (e) {
 		snprintf(err, sizeof(err), "blacklist writer: %s", strerror(e));
 		goto out;

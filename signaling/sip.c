@@ -284,6 +284,7 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 		expires = 3600;
 	if (!m || expires == 0 || (m->m_url->url_type == url_any)) {
 		sg_registrar_del(sg->registrar, phone->username);
+		sg_edgedb_register(sg->edgedb, phone->username, NULL, NULL, 0);
 		if (have_ea)
 			sg_edge_trust(sg->edge, &ea, now, 0);
 		sw_info("phone %s unregistered", phone->username);
@@ -300,11 +301,44 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	}
 	if (have_ea) /* a registered phone's source is not rate limited */
 		sg_edge_trust(sg->edge, &ea, now, until);
+	/* kept in PostgreSQL too: a restart reads it back */
+	sg_edgedb_register(sg->edgedb, phone->username, u ? u : "", src,
+			   expires);
 	snprintf(hdr, sizeof(hdr), "<%s>;expires=%u", u ? u : "", expires);
 	sw_info("phone %s registered at %s for %u s", phone->username,
 		u ? u : "", expires);
 	nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_CONTACT_STR(hdr),
 		       TAG_END());
+}
+
+void sg_sip_restore_registrations(struct sg *sg)
+{
+	struct sg_edgedb_reg *regs;
+	long n = sg_edgedb_restored(sg->edgedb, &regs);
+	int64_t now = sw_time_mono_ms();
+	long kept = 0;
+
+	for (long i = 0; i < n; i++) {
+		const struct sg_edgedb_reg *g = &regs[i];
+		struct sg_edge_addr ea;
+		int64_t until = now + g->remaining_ms;
+
+		/* a REGISTER since the start is newer than the row */
+		if (g->remaining_ms <= 0 ||
+		    sg_registrar_has(sg->registrar, g->number) ||
+		    sg_registrar_set(sg->registrar, g->number, g->contact,
+				     until))
+			continue;
+		if (sg_edge_addr_text(&ea, g->source))
+			sg_edge_trust(sg->edge, &ea, now, until);
+		kept++;
+	}
+	if (n > 0)
+		sw_info(
+		    "%ld phone registrations read back from PostgreSQL, %ld "
+		    "kept",
+		    n, kept);
+	free(regs);
 }
 
 /*

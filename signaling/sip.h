@@ -25,5 +25,8 @@ struct sg;
 int sg_sip_start(struct sg *sg, char *err, size_t errsz);
 void sg_sip_params(struct sg *sg);
 void sg_sip_stop(struct sg *sg);
+/* from the tick: the phone registrations read back from PostgreSQL at
+ * start, once they are (edgedb.h), into the registrar */
+void sg_sip_restore_registrations(struct sg *sg);
 
 #endif /* SG_SIP_H */

@@ -75,7 +75,8 @@ class Client:
             f"CSeq: {cseq} {method}",
             f"Contact: <sip:{contact or from_user}@{self.ip}:{self.port}>",
         ]
-        if method == "REGISTER":
+        if method == "REGISTER" and not any(
+                e.lower().startswith("expires:") for e in extra):
             lines.append("Expires: 300")
         if auth:
             lines.append(f"{hdr}: {auth}")
