@@ -1,6 +1,7 @@
 -- 0013_registrations.sql - where registered phones are, across restarts
 --
--- signalingd writes a phone's binding when its REGISTER is accepted and
+-- Phones and password-mode mapping gateways REGISTER with digest;
+-- signalingd writes the binding when a REGISTER is accepted and
 -- removes it when the phone unregisters (signaling/edgedb.c); at start it
 -- reads back the ones it held (node = its node_id) that have not expired,
 -- so a restart does not forget registered phones.  No trigger: a REGISTER
@@ -8,8 +9,9 @@
 -- the same writer.
 
 CREATE TABLE registrations (
-	number     text PRIMARY KEY
-	           REFERENCES phones (number) ON DELETE CASCADE ON UPDATE CASCADE,
+	-- a phone's number or a password gateway's username (no foreign
+	-- key: either table; a row of one deleted expires like any other)
+	number     text PRIMARY KEY,
 	contact    text NOT NULL,          -- the phone's Contact URI
 	source     text NOT NULL,          -- address the REGISTER came from
 	node       text NOT NULL,          -- node_id of the signalingd

@@ -63,8 +63,7 @@ static const char sweep_sql[] =
     "DELETE FROM blacklist WHERE origin = 'auto' AND expires_at < now() - "
     "interval '1 day'; DELETE FROM registrations WHERE expires_at < now()";
 
-/* a phone's binding; a number that is no phone (deleted since) is a bad
- * row, skipped */
+/* a phone's (or password gateway's) binding, by its user */
 static const char reg_set_sql[] =
     "INSERT INTO registrations (number, contact, source, node, expires_at,"
     " updated_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs =>"

@@ -149,11 +149,12 @@ static const struct sg_mgw *password_mgw(const struct sg_tables *t,
 	if (!user)
 		user = reg ? sip->sip_to->a_url->url_user
 			   : sip->sip_from->a_url->url_user;
+	/* phones and password gateways both REGISTER and call */
 	for (size_t i = 0; user && i < t->nmgws; i++) {
 		const struct sg_mgw *m = &t->mgws[i];
-		bool phone = !strcmp(m->auth_mode, "phone");
 
-		if ((phone || (!reg && !strcmp(m->auth_mode, "password"))) &&
+		if ((!strcmp(m->auth_mode, "phone") ||
+		     !strcmp(m->auth_mode, "password")) &&
 		    m->username[0] && !strcmp(m->username, user))
 			return m;
 	}
@@ -232,14 +233,14 @@ static bool digest_ok(struct sg *sg, nta_agent_t *agent, msg_t *msg, sip_t *sip,
 }
 
 /*
- * Does the switch take digest for REGISTER (a phone exists) or INVITE (a
- * phone or a password mapping gateway exists)?  Then a request naming an
- * unknown user is challenged exactly like one naming a known user, so
- * the answers do not tell which users exist.
+ * Does the switch take digest (for REGISTER and INVITE: a phone or a
+ * password mapping gateway exists)?  Then a request naming an unknown
+ * user is challenged exactly like one naming a known user, so the answers
+ * do not tell which users exist.
  */
-static bool takes_digest(const struct sg_tables *t, bool reg)
+static bool takes_digest(const struct sg_tables *t)
 {
-	return t->has_phones || (!reg && t->has_password);
+	return t->has_phones || t->has_password;
 }
 
 /*
@@ -265,7 +266,14 @@ static void unknown_user(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	challenge(sg, agent, msg, reg, src, false);
 }
 
-/* an authenticated REGISTER of a phone: store or remove its contact */
+/* what registers: a phone, or a mapping gateway in password mode */
+static const char *who(const struct sg_mgw *m)
+{
+	return strcmp(m->auth_mode, "phone") ? "mapping gateway user" : "phone";
+}
+
+/* an authenticated REGISTER of a phone or a password gateway: store or
+ * remove its contact */
 static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 			sip_t *sip, const struct sg_mgw *phone, const char *src)
 {
@@ -287,7 +295,7 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 		sg_edgedb_register(sg->edgedb, phone->username, NULL, NULL, 0);
 		if (have_ea)
 			sg_edge_trust(sg->edge, &ea, now, 0);
-		sw_info("phone %s unregistered", phone->username);
+		sw_info("%s %s unregistered", who(phone), phone->username);
 		nta_msg_treply(agent, msg, SIP_200_OK, TAG_END());
 		return;
 	}
@@ -305,7 +313,7 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	sg_edgedb_register(sg->edgedb, phone->username, u ? u : "", src,
 			   expires);
 	snprintf(hdr, sizeof(hdr), "<%s>;expires=%u", u ? u : "", expires);
-	sw_info("phone %s registered at %s for %u s", phone->username,
+	sw_info("%s %s registered at %s for %u s", who(phone), phone->username,
 		u ? u : "", expires);
 	nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_CONTACT_STR(hdr),
 		       TAG_END());
@@ -334,10 +342,9 @@ void sg_sip_restore_registrations(struct sg *sg)
 		kept++;
 	}
 	if (n > 0)
-		sw_info(
-		    "%ld phone registrations read back from PostgreSQL, %ld "
-		    "kept",
-		    n, kept);
+		sw_info("%ld registrations read back from PostgreSQL, %ld "
+			"kept",
+			n, kept);
 	free(regs);
 }
 
@@ -465,7 +472,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			}
 			return 0;
 		}
-		if (!trusted && takes_digest(sg->tables, true)) {
+		if (!trusted && takes_digest(sg->tables)) {
 			unknown_user(sg, agent, msg, sip, true, ip);
 			return 0;
 		}
@@ -478,7 +485,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 				return 0; /* challenged */
 			vouch(sg, sa);
 			mgw = dm;
-		} else if (!vendor && takes_digest(sg->tables, false)) {
+		} else if (!vendor && takes_digest(sg->tables)) {
 			unknown_user(sg, agent, msg, sip, false, ip);
 			return 0;
 		}
