@@ -67,6 +67,7 @@ static const struct api_route routes[] = {
      api_dashboard_pre},
     {"GET", "/api/v1/alarms", ROLES_STAFF, api_alarms_list, 0},
     {"PATCH", "/api/v1/alarms/*", ROLES_STAFF, api_alarm_ack, 0},
+    {"GET", "/api/v1/registrations", ROLES_STAFF, api_registrations_list, 0},
     {"GET", "/api/v1/cdrs", ROLES_ANY, api_cdrs_list, 0},
     {"GET", "/api/v1/cdrs.csv", ROLES_ANY, api_cdrs_export, 0, true},
     {"GET", "/api/v1/openapi.json", ROLES_ANY, api_openapi, 0},

@@ -149,6 +149,7 @@ void api_stats(PGconn *conn, struct api_req *r);
 void api_dashboard_pre(struct bd *bd, struct api_req *r);
 void api_dashboard(PGconn *conn, struct api_req *r);
 void api_alarms_list(PGconn *conn, struct api_req *r);
+void api_registrations_list(PGconn *conn, struct api_req *r);
 void api_alarm_ack(PGconn *conn, struct api_req *r);
 
 /* api_cdr.c */

@@ -443,6 +443,41 @@ void api_alarms_list(PGconn *conn, struct api_req *r)
 	PQclear(res);
 }
 
+/*
+ * GET /api/v1/registrations: the phones and password gateways registered
+ * now (table registrations, written by signalingd), by user.
+ */
+void api_registrations_list(PGconn *conn, struct api_req *r)
+{
+	long limit, offset;
+	char lim[24], off[24], err[512];
+	const char *p[2] = {lim, off};
+	PGresult *res;
+
+	if (!api_page(r, &limit, &offset))
+		return;
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	snprintf(off, sizeof(off), "%ld", offset);
+	res = md_pq_exec(
+	    conn,
+	    "WITH f AS (SELECT g.*, CASE WHEN EXISTS (SELECT 1 FROM phones p "
+	    "WHERE p.number = g.number) THEN 'phone' ELSE 'mapping_gateway' "
+	    "END AS kind FROM registrations g WHERE g.expires_at > now()) "
+	    "SELECT coalesce((SELECT json_agg(j) FROM (SELECT "
+	    "json_build_object('user', number, 'kind', kind, 'contact', "
+	    "contact, 'source', source, 'node', node, 'expires_at', "
+	    "expires_at, 'updated_at', updated_at) AS j FROM f ORDER BY "
+	    "number LIMIT $1::int OFFSET $2::int) x), '[]')::text AS j, "
+	    "(SELECT count(*) FROM f) AS total",
+	    2, p, err, sizeof(err));
+	if (!res) {
+		api_db_error(r, err);
+		return;
+	}
+	api_ok(r, 200, api_page_json(res, limit, offset));
+	PQclear(res);
+}
+
 void api_alarm_ack(PGconn *conn, struct api_req *r)
 {
 	json_t *body = api_body_object(r);

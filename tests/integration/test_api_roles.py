@@ -53,6 +53,7 @@ ALLOWED = {
     ("get", "/api/v1/phone_cards"): STAFF | {"agent"},
     ("patch", "/api/v1/phone_cards/{name}"): STAFF | {"agent"},
     ("patch", "/api/v1/alarms/{name}"): STAFF,
+    ("get", "/api/v1/registrations"): STAFF,
 }
 STATS = {"gateways": STAFF, "accounts": ANY, "today": STAFF,
          "timeline": STAFF}

@@ -603,3 +603,11 @@ def test_registrations_survive_a_signalingd_restart(stack):
     assert it.wait_for(dashboard_phones, 30, "the dashboard's phones") == \
         {"total": 2, "online": 2}
     assert stack.scalar("SELECT count(*) FROM registrations") == 2
+    # and the API lists them, online with contact and expiry
+    status, _, js = it.api(stack.bd_http, "GET", "/api/v1/registrations")
+    assert status == 200 and js["total"] == 2, js
+    got = {g["user"]: g for g in js["items"]}
+    assert got["7001"]["kind"] == "phone" and \
+        got["pbx1"]["kind"] == "mapping_gateway", got
+    assert got["7001"]["contact"] == f"sip:7001@127.0.0.31:{p1.port}", got
+    assert got["7001"]["expires_at"] and got["7001"]["node"], got
