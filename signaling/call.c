@@ -859,6 +859,7 @@ static void call_free(struct sg_call *c)
 	free(c->sdp_to_b);
 	free(c->attempts);
 	free(c->cands);
+	free(c->phone_gw);
 	sg_tables_unref(c->tables);
 	su_home_unref(c->home);
 	free(c);

@@ -92,7 +92,9 @@ struct sg_call {
 	/* B leg: the current attempt */
 	nta_leg_t *leg_b;	/* owned */
 	nta_outgoing_t *orq;	/* owned: INVITE client transaction */
-	const struct sg_gw *gw; /* borrowed from tables */
+	const struct sg_gw *gw; /* borrowed from tables, or phone_gw */
+	struct sg_gw *phone_gw; /* owned: a registered phone called (its
+				   contact as a gateway, failover.c) */
 	bool b_1xx;
 	bool b_rel;	   /* the vendor's last provisional came reliably */
 	bool srtp_refused; /* a gateway was skipped: SRTP would be relayed */

@@ -18,6 +18,7 @@
 #include "signaling/keepalive.h"
 #include "signaling/media.h"
 #include "signaling/lines.h"
+#include "signaling/registrar.h"
 #include "signaling/sg.h"
 #include "signaling/stats.h"
 #include "signaling/tables.h"
@@ -121,6 +122,55 @@ size_t sg_failover_plan(struct sg *sg, const struct sg_tables *t,
  * prefix of the callee at all (SPEC §3.2: 404), 0 alone when some have
  * but none is eligible now (locked, offline, filtered: 503).
  */
+/*
+ * A callee that is a registered phone is called at its contact, as the
+ * only candidate: a gateway of the call's own (name phone:<number>, no
+ * vendor account, the default media settings), UDP.  false when the
+ * callee is no phone, or not registered now.
+ */
+static bool phone_route(struct sg_call *c)
+{
+	const struct sg_tables *t = c->tables;
+	char contact[256];
+	url_t *u;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	bool ok = false;
+
+	for (size_t i = 0; i < t->nmgws; i++) {
+		const struct sg_mgw *m = &t->mgws[i];
+
+		if (strcmp(m->auth_mode, "phone") ||
+		    strcmp(m->username, c->callee))
+			continue;
+		if (!sg_registrar_contact(c->sg->registrar, c->callee,
+					  sw_time_mono_ms(), contact,
+					  sizeof(contact)))
+			return false;
+		u = url_make(home, contact);
+		if (!u || !u->url_host ||
+		    (!c->phone_gw &&
+		     !(c->phone_gw = calloc(1, sizeof(*c->phone_gw)))))
+			break;
+		memset(c->phone_gw, 0, sizeof(*c->phone_gw));
+		snprintf(c->phone_gw->name, sizeof(c->phone_gw->name),
+			 "phone:%.57s", c->callee);
+		snprintf(c->phone_gw->address, sizeof(c->phone_gw->address),
+			 "%s", u->url_host);
+		c->phone_gw->port =
+		    u->url_port ? (int)strtol(u->url_port, NULL, 10) : 5060;
+		c->phone_gw->priority = 1;
+		c->cands[0] = (struct sg_route_cand){.gw = c->phone_gw};
+		c->ncands = 1;
+		c->next_cand = 0;
+		sw_cinfo(c->callid_a, "callee %s is a registered phone: %s",
+			 c->callee, contact);
+		ok = true;
+		break;
+	}
+	su_home_deinit(home);
+	return ok;
+}
+
 int sg_failover_route(struct sg_call *c, bool *unroutable)
 {
 	char list[512] = "";
@@ -134,6 +184,8 @@ int sg_failover_route(struct sg_call *c, bool *unroutable)
 		c->ncands = c->next_cand = 0;
 		return 0;
 	}
+	if (phone_route(c))
+		return 1;
 	c->ncands = sg_failover_plan(c->sg, c->tables, c->mgw->name, c->callee,
 				     c->sg->rr++, c->cands, SG_CALL_MAX_CANDS,
 				     excl, 1, &nexcl);

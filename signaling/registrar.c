@@ -62,6 +62,19 @@ int sg_registrar_set(struct sg_registrar *r, const char *number,
 	return 0;
 }
 
+/** number's contact while registered at now_ms; false when not */
+bool sg_registrar_contact(struct sg_registrar *r, const char *number,
+			  int64_t now_ms, char *out, size_t size)
+{
+	const struct reg *g =
+	    r && number ? sw_ntab_find(r->phones, number) : NULL;
+
+	if (!g || g->expires_ms <= now_ms || !g->contact[0])
+		return false;
+	snprintf(out, size, "%s", g->contact);
+	return true;
+}
+
 /** Whether number has a registration (expired or not). */
 bool sg_registrar_has(struct sg_registrar *r, const char *number)
 {

@@ -14,6 +14,7 @@
 #define SG_REGISTRAR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct sg_registrar;
@@ -24,6 +25,8 @@ int sg_registrar_set(struct sg_registrar *r, const char *number,
 		     const char *contact, int64_t expires_ms);
 void sg_registrar_del(struct sg_registrar *r, const char *number);
 bool sg_registrar_has(struct sg_registrar *r, const char *number);
+bool sg_registrar_contact(struct sg_registrar *r, const char *number,
+			  int64_t now_ms, char *out, size_t size);
 unsigned sg_registrar_count(struct sg_registrar *r, int64_t now_ms);
 
 #endif /* SG_REGISTRAR_H */

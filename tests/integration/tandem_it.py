@@ -930,8 +930,8 @@ class Stack:
             rtp_echo = scenario == "uas_answer.xml"
         s = Sipp(self, name, scenario, subst=subst, rtp_echo=rtp_echo, **kw)
         s.start()
-        wait_for(lambda: s.alive() and not Ports._free(s.port), 10,
-                 f"sipp {name} to bind {s.port}")
+        wait_for(lambda: s.alive() and not Ports._free(s.port, s.ip), 10,
+                 f"sipp {name} to bind {s.ip}:{s.port}")
         return s
 
     def uac(self, name, scenario, callee="15551230001", caller="5550100",

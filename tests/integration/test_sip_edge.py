@@ -611,3 +611,41 @@ def test_registrations_survive_a_signalingd_restart(stack):
         got["pbx1"]["kind"] == "mapping_gateway", got
     assert got["7001"]["contact"] == f"sip:7001@127.0.0.31:{p1.port}", got
     assert got["7001"]["expires_at"] and got["7001"]["node"], got
+
+
+def test_call_to_a_registered_phone(stack):
+    """Issue 13, item 4: a call whose callee is a registered phone goes to
+    the phone's contact (as gateway phone:<number>), and is billed to the
+    caller like any call; an unregistered phone's number is unroutable."""
+    doc = _doc(stack, stack.port())
+    doc["rate_tables"][0]["entries"].append(
+        {"prefix": "7", "area_name": "phones", "connect_fee": "0",
+         "first_interval": 6, "first_rate": "0.0100",
+         "next_interval": 6, "next_rate": "0.0100"})
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+
+    # not registered: no route (404)
+    uac = stack.uac("early", "uac_expect_code.xml", callee="7001", code=404,
+                    calls=1, timeout_s=20)
+    assert uac.finish(30) == 0
+
+    reg = Client(stack, "127.0.0.41")
+    assert _register(reg, stack, "7001", PHONE_PW) == 200
+    port = reg.port
+    reg.sock.close()  # the phone itself answers on that address
+    phone = stack.uas("phone", "uas_answer.xml", ip="127.0.0.41", port=port)
+    uac = stack.uac("caller", "uac_hold.xml", callee="7001", calls=1,
+                    duration_ms=1000, timeout_s=30)
+    assert uac.finish(40) == 0
+    phone.quit()
+    inv = phone.received_texts("INVITE ")
+    assert len(inv) == 1 and inv[0].startswith(
+        f"INVITE sip:7001@127.0.0.41:{port} "), inv
+    rows = it.wait_for(lambda: (lambda r: r if len(r) == 2 else None)(
+        it.cdr_rows(stack)), 20, "two CDRs")
+    call = rows[-1]
+    assert call["routing_gateway"] == "phone:7001", call
+    assert call["answer_ms"] > 0 and call["end_reason"] == "Normal", call
+    assert rows[0]["end_code"] == 404, rows[0]
