@@ -123,8 +123,8 @@ static bool nonce_fresh(struct sg_nonces *n, const char *nonce, bool qop,
 }
 
 /* one parameter of the header, unquoted into buf ("" when absent) */
-static const char *param(msg_auth_t const *au, const char *name, char *buf,
-			 size_t size)
+const char *sg_digest_param(msg_auth_t const *au, const char *name, char *buf,
+			    size_t size)
 {
 	char key[32];
 	const char *v;
@@ -152,7 +152,7 @@ const char *sg_digest_user(msg_auth_t const *au, char *buf, size_t size)
 {
 	if (!au || !au->au_scheme || strcasecmp(au->au_scheme, "Digest"))
 		return NULL;
-	param(au, "username", buf, size);
+	sg_digest_param(au, "username", buf, size);
 	return buf[0] ? buf : NULL;
 }
 
@@ -174,15 +174,15 @@ bool sg_digest_verify(msg_auth_t const *au, const struct sg_digest_req *rq,
 	*stale = false;
 	if (!au || !au->au_scheme || strcasecmp(au->au_scheme, "Digest"))
 		return false;
-	param(au, "username", username, sizeof(username));
-	param(au, "realm", realm, sizeof(realm));
-	param(au, "nonce", nonce, sizeof(nonce));
-	param(au, "uri", uri, sizeof(uri));
-	param(au, "response", response, sizeof(response));
-	param(au, "qop", qop, sizeof(qop));
-	param(au, "nc", nc, sizeof(nc));
-	param(au, "cnonce", cnonce, sizeof(cnonce));
-	param(au, "algorithm", alg, sizeof(alg));
+	sg_digest_param(au, "username", username, sizeof(username));
+	sg_digest_param(au, "realm", realm, sizeof(realm));
+	sg_digest_param(au, "nonce", nonce, sizeof(nonce));
+	sg_digest_param(au, "uri", uri, sizeof(uri));
+	sg_digest_param(au, "response", response, sizeof(response));
+	sg_digest_param(au, "qop", qop, sizeof(qop));
+	sg_digest_param(au, "nc", nc, sizeof(nc));
+	sg_digest_param(au, "cnonce", cnonce, sizeof(cnonce));
+	sg_digest_param(au, "algorithm", alg, sizeof(alg));
 
 	/* the credential is for this very request, not one sniffed for
 	 * another number */

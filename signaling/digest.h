@@ -57,5 +57,9 @@ bool sg_digest_verify(msg_auth_t const *au, const struct sg_digest_req *rq,
 		      const char *user, const char *ha1, const char *secret,
 		      struct sg_nonces *seen, bool *stale);
 const char *sg_digest_user(msg_auth_t const *au, char *buf, size_t size);
+/* parameter name of an authentication header (a credential or a
+ * challenge), unquoted into buf; "" when absent */
+const char *sg_digest_param(msg_auth_t const *au, const char *name, char *buf,
+			    size_t size);
 
 #endif /* SG_DIGEST_H */

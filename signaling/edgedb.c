@@ -22,7 +22,7 @@
 /* one row to write: a ban, or a registration set (contact) or removed */
 enum job_kind { JOB_BAN, JOB_REG_SET, JOB_REG_DEL };
 
-struct ban {
+struct row {
 	enum job_kind kind;
 	char ip[64];	  /* ban; registration: its source */
 	char reason[160]; /* ban */
@@ -40,7 +40,7 @@ struct sg_edgedb {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct ban q[SG_EDGEDB_QUEUE]; /* ring, under lock */
+	struct row q[SG_EDGEDB_QUEUE]; /* ring, under lock */
 	size_t head, n;
 	bool stop;
 	uint64_t dropped; /* under lock */
@@ -86,7 +86,7 @@ static void nap(int ms)
 }
 
 /* one row; false when the connection failed (the batch is retried) */
-static bool write_ban(PGconn *conn, const char *node, const struct ban *b)
+static bool write_ban(PGconn *conn, const char *node, const struct row *b)
 {
 	char secs[24];
 	const char *ban[3] = {b->ip, b->reason, secs};
@@ -129,7 +129,7 @@ static bool command(PGconn *conn, const char *sql)
  * every signalingd however many sources a flood brought); true when
  * written, or to be dropped.
  */
-static bool write_batch(PGconn *conn, const char *node, const struct ban *b,
+static bool write_batch(PGconn *conn, const char *node, const struct row *b,
 			size_t n)
 {
 	if (!command(conn, "BEGIN"))
@@ -205,7 +205,7 @@ static void *worker(void *arg)
 {
 	struct sg_edgedb *d = arg;
 	PGconn *conn = NULL;
-	struct ban *batch = calloc(EDGEDB_BATCH, sizeof(*batch));
+	struct row *batch = calloc(EDGEDB_BATCH, sizeof(*batch));
 	size_t n;
 
 	restore(d, &conn);
@@ -295,7 +295,7 @@ void sg_edgedb_stop(struct sg_edgedb *d)
 }
 
 /* a row into the queue (never blocks: a full queue drops it) */
-static void queue(struct sg_edgedb *d, const struct ban *row)
+static void queue(struct sg_edgedb *d, const struct row *row)
 {
 	pthread_mutex_lock(&d->lock);
 	if (d->n == SG_EDGEDB_QUEUE) {
@@ -316,7 +316,7 @@ void sg_edgedb_register(struct sg_edgedb *d, const char *number,
 			const char *contact, const char *source,
 			int64_t seconds)
 {
-	struct ban row = {.kind = contact ? JOB_REG_SET : JOB_REG_DEL,
+	struct row row = {.kind = contact ? JOB_REG_SET : JOB_REG_DEL,
 			  .seconds = seconds};
 
 	if (!d || !number || !*number)
@@ -350,7 +350,7 @@ long sg_edgedb_restored(struct sg_edgedb *d, struct sg_edgedb_reg **regsp)
 void sg_edgedb_ban(struct sg_edgedb *d, const char *ip, int64_t seconds,
 		   const char *reason)
 {
-	struct ban row = {.kind = JOB_BAN, .seconds = seconds};
+	struct row row = {.kind = JOB_BAN, .seconds = seconds};
 
 	if (!d || !ip || !*ip)
 		return;

@@ -136,16 +136,16 @@ static bool phone_route(struct sg_call *c)
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	bool ok = false;
 
+	/* the registrar's hash first: most callees are not registered */
+	if (!sg_registrar_contact(c->sg->registrar, c->callee,
+				  sw_time_mono_ms(), contact, sizeof(contact)))
+		return false;
 	for (size_t i = 0; i < t->nmgws; i++) {
 		const struct sg_mgw *m = &t->mgws[i];
 
 		if (strcmp(m->auth_mode, "phone") ||
 		    strcmp(m->username, c->callee))
 			continue;
-		if (!sg_registrar_contact(c->sg->registrar, c->callee,
-					  sw_time_mono_ms(), contact,
-					  sizeof(contact)))
-			return false;
 		u = url_make(home, contact);
 		if (!u || !u->url_host ||
 		    (!c->phone_gw &&
@@ -522,11 +522,11 @@ static int b_response(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	}
 
 	if (status < 300) {
-		if (c->state >= SG_CALL_ANSWERED) {
-			if (!c->b_ack_wait)
-				send_ack(c); /* retransmitted 2xx */
+		/* a retransmitted 2xx: once ACKed the transaction is
+		 * released (send_ack) and sg_call_stray_response ACKs it
+		 * again; while the ACK waits for the caller's, nta drops it */
+		if (c->state >= SG_CALL_ANSWERED)
 			return 0;
-		}
 		stop_timers(c);
 		record_end(c, status);
 		if (sip && sip->sip_to) {

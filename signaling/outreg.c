@@ -12,12 +12,14 @@
 #include "common/ntab.h"
 #include "common/swtime.h"
 #include "common/uuid.h"
+#include "signaling/digest.h"
 #include "signaling/outreg.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
 
-#define OR_EXPIRES   "3600" /* asked for; the registrar may grant less */
-#define OR_EXPIRES_S 3600
+#define OR_STR(x)    #x
+#define OR_XSTR(x)   OR_STR(x)
+#define OR_EXPIRES_S 3600 /* asked for; the registrar may grant less */
 #define OR_RETRY_S   60	  /* after a failure */
 #define OR_MIN_MS    1000 /* never refreshed sooner than this */
 
@@ -92,43 +94,23 @@ void sg_outreg_free(struct sg_outreg *o)
 	free(o);
 }
 
-/* value of name= in an authentication header's parameters, unquoted */
-static void au_param(char *dst, size_t size, msg_param_t const *params,
-		     const char *name)
-{
-	const char *v = msg_params_find(params, name);
-	size_t n;
-
-	dst[0] = '\0';
-	if (!v)
-		return;
-	n = strlen(v);
-	if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
-		v++;
-		n -= 2;
-	}
-	snprintf(dst, size, "%.*s", (int)n, v);
-}
-
 /* keep a Digest MD5 challenge; false when there is none we can answer */
 static bool take_challenge(struct oreg *r, sip_t const *sip, int status)
 {
 	msg_auth_t const *au = status == 407 ? sip->sip_proxy_authenticate
 					     : sip->sip_www_authenticate;
-	char alg[32], qop[64], stale[8];
+	char alg[32], qop[64];
 
 	for (; au; au = au->au_next) {
 		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest"))
 			continue;
-		au_param(alg, sizeof(alg), au->au_params, "algorithm=");
+		sg_digest_param(au, "algorithm", alg, sizeof(alg));
 		if (alg[0] && strcasecmp(alg, "MD5"))
 			continue;
-		au_param(r->realm, sizeof(r->realm), au->au_params, "realm=");
-		au_param(r->nonce, sizeof(r->nonce), au->au_params, "nonce=");
-		au_param(r->opaque, sizeof(r->opaque), au->au_params,
-			 "opaque=");
-		au_param(qop, sizeof(qop), au->au_params, "qop=");
-		au_param(stale, sizeof(stale), au->au_params, "stale=");
+		sg_digest_param(au, "realm", r->realm, sizeof(r->realm));
+		sg_digest_param(au, "nonce", r->nonce, sizeof(r->nonce));
+		sg_digest_param(au, "opaque", r->opaque, sizeof(r->opaque));
+		sg_digest_param(au, "qop", qop, sizeof(qop));
 		if (!r->nonce[0])
 			continue;
 		/* qop="auth,auth-int": auth; none: RFC 2069 */
@@ -288,7 +270,7 @@ static void or_send(struct sg *sg, struct oreg *r)
 	r->orq = nta_outgoing_tcreate(
 	    r->leg, or_resp, r, NULL, SIP_METHOD_REGISTER,
 	    URL_STRING_MAKE(r->ruri), SIPTAG_CONTACT_STR(contact),
-	    SIPTAG_EXPIRES_STR(OR_EXPIRES),
+	    SIPTAG_EXPIRES_STR(OR_XSTR(OR_EXPIRES_S)),
 	    TAG_IF(with_auth && !r->proxy, SIPTAG_AUTHORIZATION_STR(auth)),
 	    TAG_IF(with_auth && r->proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
 	    TAG_END());
@@ -367,27 +349,22 @@ void sg_outreg_tick(struct sg *sg)
 	sw_ntab_walk(o->gws, unseen_h, o);
 }
 
-struct failed_walk {
-	json_t *arr;
-};
-
 static bool failed_h(const char *name, void *entry, void *arg)
 {
 	const struct oreg *r = entry;
-	struct failed_walk *w = arg;
 
 	if (r->failed)
 		json_array_append_new(
-		    w->arr, json_pack("{s:s, s:i, s:s}", "gateway", name,
-				      "code", r->code, "reason", r->why));
+		    arg, json_pack("{s:s, s:i, s:s}", "gateway", name, "code",
+				   r->code, "reason", r->why));
 	return false;
 }
 
 json_t *sg_outreg_failed_json(struct sg *sg)
 {
-	struct failed_walk w = {json_array()};
+	json_t *arr = json_array();
 
-	if (w.arr && sg->outreg)
-		sw_ntab_walk(sg->outreg->gws, failed_h, &w);
-	return w.arr;
+	if (arr && sg->outreg)
+		sw_ntab_walk(sg->outreg->gws, failed_h, arr);
+	return arr;
 }
