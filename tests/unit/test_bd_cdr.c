@@ -54,6 +54,7 @@ static void cdr_full(void **state)
 	    "\"account\":\"cust1\",\"routing_gateway\":\"gwA\","
 	    "\"setup_ms\":1764149609123,\"answer_ms\":1764149610123,"
 	    "\"hold_ms\":47000,\"end_code\":200,\"end_direction\":\"callee\","
+	    "\"dtmf_a\":\"rfc2833\",\"dtmf_b\":\"info\","
 	    "\"q850\":16,\"future_field\":[1,2],"
 	    "\"attempts\":[{\"gateway\":\"gwB\",\"code\":503,"
 	    "\"start_ms\":1,\"end_ms\":2},{\"gateway\":\"gwA\",\"code\":200}],"
@@ -75,6 +76,8 @@ static void cdr_full(void **state)
 	assert_int_equal(rec.end_code, 200);
 	assert_int_equal(rec.q850, 16);
 	assert_string_equal(rec.end_direction, "callee");
+	assert_string_equal(rec.dtmf_a, "rfc2833");
+	assert_string_equal(rec.dtmf_b, "info");
 	dump(&rec);
 	assert_string_equal(attempts_text,
 			    "[{\"seq\":1,\"gateway\":\"gwB\",\"code\":503,"
@@ -148,6 +151,10 @@ static void cdr_malformed(void **state)
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,"
 		   "\"end_direction\":\"up\"}",
 		   "end_direction");
+	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,"
+		   "\"dtmf_a\":\"smoke\"}",
+		   "dtmf_a");
+	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"dtmf_b\":7}", "dtmf_b");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"attempts\":{}}",
 		   "attempts");
 	expect_bad("{\"id\":\"" ID "\",\"setup_ms\":1,\"attempts\":[1]}",
