@@ -904,7 +904,13 @@ static void finish(struct sg_call *c)
 					   ? c->media_lost_mono
 					   : floor;
 
-			c->end_ms -= c->end_mono - lost;
+			/* floored: the answer's (setup's) own wall time, not
+			 * one read a millisecond apart from its monotonic */
+			if (lost == floor)
+				c->end_ms =
+				    c->answer_mono ? c->answer_ms : c->setup_ms;
+			else
+				c->end_ms -= c->end_mono - lost;
 			c->end_mono = lost;
 		}
 		/* the wall-clock end of a clamped call can fall a rounding
