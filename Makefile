@@ -176,6 +176,12 @@ $(BD_BIN): $(call obj,$(BD_SRC)) $(LIBMODEL) $(LIBTANDEM)
 $(CTL_BIN): $(call obj,$(CTL_SRC)) $(CTL_CONF) $(LIBMODEL) $(LIBTANDEM)
 	@echo '  LD      $@'
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CTL_LIBS)
+# g723tool: the media engine's own G.723.1 codec, for test recordings
+$(BUILD)/tests/g723tool: $(BUILD)/obj/tests/tools/g723tool.o \
+		$(BUILD)/obj/mediaproxy/xcode/g723.o $(LIBTANDEM)
+	@mkdir -p $(@D)
+	@echo '  LD      $@'
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(MP_LIBS)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(LIBTANDEM)
 	@mkdir -p $(@D)
 	@echo '  LD      $@'
@@ -213,6 +219,10 @@ $(BUILD)/obj/billingd/%.o: billingd/%.c
 	@mkdir -p $(@D)
 	@echo '  CC      $<'
 	$(Q)$(CC) $(CFLAGS) $(BD_FLAGS) -c -o $@ $<
+$(BUILD)/obj/tests/tools/g723tool.o: tests/tools/g723tool.c
+	@mkdir -p $(@D)
+	@echo '  CC      $<'
+	$(Q)$(CC) $(CFLAGS) $(MP_FLAGS) -c -o $@ $<
 $(BUILD)/obj/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	@echo '  CC      $<'

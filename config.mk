@@ -17,7 +17,7 @@ RE_CFLAGS    := -isystem /usr/include/re -isystem /usr/include/rem \
                 -DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DLINUX
 RE_LIBS      := -lrem -lre
 CODEC_CFLAGS := -isystem /usr/include/opus
-CODEC_LIBS   := -lbcg729 -lopus -lspandsp -lspeexdsp -lm
+CODEC_LIBS   := -lbcg729 -lopus -lspandsp -lspeexdsp -lavcodec -lavutil -lm
 PQ_CFLAGS    := -isystem /usr/include/postgresql
 PQ_LIBS      := -lpq
 BASE_LIBS    := -lnng -ljansson -lcrypto -lsystemd -lpthread -lm

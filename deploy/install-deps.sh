@@ -17,7 +17,7 @@ REQUIRED=(
 	build-essential pkg-config make git debhelper
 	clang libclang-rt-14-dev clang-tidy cppcheck clang-format
 	libsofia-sip-ua-dev libre-dev librem-dev
-	libbcg729-dev libopus-dev libspandsp-dev libspeexdsp-dev
+	libbcg729-dev libopus-dev libspandsp-dev libspeexdsp-dev libavcodec-dev
 	libpq-dev libnng-dev libjansson-dev libcmocka-dev libargon2-dev libcurl4-openssl-dev libmbedtls-dev
 	libsystemd-dev
 	libssl-dev

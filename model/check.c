@@ -836,10 +836,7 @@ static const char *media_codec(struct md_doc *doc, const char *kp,
 	if (cn || !s)
 		return cn;
 	sw_names_list(list, sizeof(list), sw_codec_names, ALL_NAMES);
-	if (!strcasecmp(s, "G723"))
-		md_doc_error(doc, "%s: G.723.1 is not supported yet", kp);
-	else
-		md_doc_error(doc, "%s: must be one of %s", kp, list);
+	md_doc_error(doc, "%s: must be one of %s", kp, list);
 	return NULL;
 }
 

@@ -13,13 +13,14 @@ static const struct {
 } codecs[SW_CODEC_COUNT] = {
     [SW_CODEC_PCMA] = {8, 8000},   [SW_CODEC_PCMU] = {0, 8000},
     [SW_CODEC_G729] = {18, 8000},  [SW_CODEC_G722] = {9, 8000},
-    [SW_CODEC_OPUS] = {-1, 48000},
+    [SW_CODEC_OPUS] = {-1, 48000}, [SW_CODEC_G723] = {4, 8000},
 };
 
 const char *const sw_codec_names[SW_CODEC_COUNT + 1] = {
     [SW_CODEC_PCMA] = "PCMA", [SW_CODEC_PCMU] = "PCMU",
     [SW_CODEC_G729] = "G729", [SW_CODEC_G722] = "G722",
-    [SW_CODEC_OPUS] = "opus", [SW_CODEC_COUNT] = NULL,
+    [SW_CODEC_OPUS] = "opus", [SW_CODEC_G723] = "G723",
+    [SW_CODEC_COUNT] = NULL,
 };
 
 /* the audio payload types RFC 3551 assigns statically (8 kHz clock) */
@@ -140,6 +141,23 @@ int sw_codec_static_pt(enum sw_codec c)
 	return (unsigned)c < SW_CODEC_COUNT ? codecs[c].static_pt : -1;
 }
 
+/**
+ * Whether transcoding offers codec c to a peer that did not offer it and
+ * whose gateway lists no codecs: every codec but G.723.1, a legacy codec
+ * offered only where a gateway lists it or a peer offers it (it would
+ * otherwise lengthen every transcoded offer, docs/decisions.md).
+ */
+bool sw_codec_default_offer(enum sw_codec c)
+{
+	return (unsigned)c < SW_CODEC_COUNT && c != SW_CODEC_G723;
+}
+
+/** The packet time of a codec when the SDP names none: 20 ms, G.723.1 30. */
+int sw_codec_default_ptime(enum sw_codec c)
+{
+	return c == SW_CODEC_G723 ? 30 : 20;
+}
+
 /** RTP clock of a codec (G.722 keeps 8000, as RFC 3551 says). */
 uint32_t sw_codec_clock(enum sw_codec c)
 {
@@ -147,8 +165,8 @@ uint32_t sw_codec_clock(enum sw_codec c)
 }
 
 /**
- * Encoding name of a static audio payload type (GSM and G.723 included:
- * their names are known even though the switch does not decode them);
+ * Encoding name of a static audio payload type (GSM included: its name is
+ * known even though the switch does not decode it);
  * NULL when pt is not one.  *clockp, when given, gets 8000.
  */
 const char *sw_static_pt_name(int pt, uint32_t *clockp)

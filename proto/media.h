@@ -29,6 +29,7 @@ enum sw_codec {
 	SW_CODEC_G729,
 	SW_CODEC_G722,
 	SW_CODEC_OPUS,
+	SW_CODEC_G723, /* offered only where listed or offered (legacy) */
 	SW_CODEC_COUNT
 };
 
@@ -46,6 +47,8 @@ int sw_codec_static_pt(enum sw_codec c);
 uint32_t sw_codec_clock(enum sw_codec c);
 const char *sw_static_pt_name(int pt, uint32_t *clockp);
 bool sw_codec_is_g729a(const char *name);
+bool sw_codec_default_offer(enum sw_codec c);
+int sw_codec_default_ptime(enum sw_codec c);
 
 /*
  * DTMF methods.  A leg's receive setting takes ALL or one method; its send

@@ -488,6 +488,9 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_sdp *caller,
 				const char *cn =
 				    n ? rg->codecs[i] : sw_codec_names[i];
 
+				if (!n &&
+				    !sw_codec_default_offer((enum sw_codec)i))
+					continue;
 				if (!in_b(o, cn))
 					add_vendor_codec(o, cn, NULL, NULL, rg);
 			}
@@ -531,6 +534,15 @@ static bool annexb_on(const char *fmtp)
 	return strncasecmp(p, "no", 2) != 0;
 }
 
+/* the packet time of codec name cn (ours or not) when the SDP has none */
+static int default_ptime(const char *cn)
+{
+	enum sw_codec c;
+
+	return sw_codec_default_ptime(sw_codec_parse(&c, cn) ? SW_CODEC_PCMA
+							     : c);
+}
+
 static void fill_plan(struct sg_cp_plan *p, const struct sg_sdp_fmt *f,
 		      int ptime, int te_pt, const struct sg_cp_conf *c)
 {
@@ -540,7 +552,7 @@ static void fill_plan(struct sg_cp_plan *p, const struct sg_sdp_fmt *f,
 	snprintf(p->codec, sizeof(p->codec), "%s", cn ? cn : f->name);
 	p->pt = f->pt;
 	p->rate = f->rate;
-	p->ptime = ptime ? ptime : 20;
+	p->ptime = ptime ? ptime : default_ptime(cn);
 	snprintf(p->fmtp, sizeof(p->fmtp), "%s", f->fmtp);
 	p->te_pt = te_pt;
 	snprintf(p->dtmf_send, sizeof(p->dtmf_send), "%s",
@@ -564,7 +576,7 @@ void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s)
 	snprintf(p->codec, sizeof(p->codec), "%s", cn ? cn : "");
 	p->pt = f ? f->pt : 0;
 	p->rate = f && f->rate ? f->rate : 8000;
-	p->ptime = s && s->ptime ? s->ptime : 20;
+	p->ptime = s && s->ptime ? s->ptime : default_ptime(cn);
 	if (f)
 		snprintf(p->fmtp, sizeof(p->fmtp), "%s", f->fmtp);
 	p->te_pt = s ? s->te_pt : 0;
@@ -604,6 +616,9 @@ void sg_cp_late_caller(struct sg_sdp *s, const struct sg_cp_conf *mg)
 
 		if (!cn)
 			break;
+		if (!mg->specified && !mg->ncodecs &&
+		    !sw_codec_default_offer((enum sw_codec)i))
+			continue;
 		default_fmt(f, cn, mg->g729_mode == SW_G729_A);
 		if (f->pt < 0) {
 			while (next == te)

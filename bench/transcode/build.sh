@@ -15,9 +15,9 @@ cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. \
 	mediaproxy/xcode/*.c mediaproxy/dsp/*.c mediaproxy/dtmf/*.c \
 	mediaproxy/rtp.c mediaproxy/stats.c proto/media.c \
 	common/log.c \
-	-lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
+	-lbcg729 -lopus -lspandsp -lspeexdsp -lavcodec -lavutil -lre -lm
 cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-isystem /usr/include/opus \
 	-o "$out/rawrelay" bench/transcode/rawrelay.c \
-	-lbcg729 -lopus -lspandsp -lspeexdsp -lm
+	-lbcg729 -lopus -lspandsp -lspeexdsp -lavcodec -lavutil -lm
 echo "$out/transcode_bench"

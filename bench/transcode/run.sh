@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh - bench/transcode: concurrent real-time transcoding channels per
-# core for PCMA<->G.729 and PCMA<->Opus (8k, 48k): the raw codec loop (the
+# core for PCMA<->G.729, PCMA<->Opus (8k, 48k) and, in process only, PCMA<->G.723.1: the raw codec loop (the
 # limit in-process), the raw codec+socket loop driven by real RTP (raw-rt:
 # rawrelay.c, the limit for a real-time network transcoder), our engine
 # in-process, our engine inside a running mediaproxyd and rtpengine (Debian,

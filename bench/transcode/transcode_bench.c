@@ -1,12 +1,15 @@
 /*
  * transcode_bench.c - concurrent real-time transcoding channels per core
  *
- * For PCMA<->G.729, PCMA<->Opus (8 kHz) and PCMA<->Opus (48 kHz) it runs
+ * For PCMA<->G.729, PCMA<->Opus (8 kHz), PCMA<->Opus (48 kHz) and
+ * PCMA<->G.723.1 (30 ms packets on both legs, the codec's frame) it runs
  * the same speech (sipp's g711a.pcap, looped; synthetic speech-like noise
  * when the file is missing) through
  *   raw:    the bare library loop, per 20 ms and per direction:
  *           G.711 decode -> [speexdsp resample] -> encode, and back
- *           (Opus is decoded straight at 8 kHz, as the engine does)
+ *           (Opus is decoded straight at 8 kHz, as the engine does;
+ *           G.723.1 is libavcodec's, called through g723.c's thin
+ *           wrapper, one frame per call, as the engine calls it)
  *           (the limit: no RTP, no buffering, no DTMF, nothing else);
  *   engine: mp_xcode, both legs fed with RTP packets, jitter buffer and
  *           all per-packet work on, ticks every 10 ms (as mediaproxyd
@@ -49,18 +52,31 @@
 #include <bcg729/decoder.h>
 #include <speex/speex_resampler.h>
 #include "mediaproxy/xcode/codec.h"
+#include "mediaproxy/xcode/g723.h"
 #include "mediaproxy/rtp.h"
 #include "mediaproxy/xcode/xcode.h"
 
 #define FRAME 160 /* 20 ms at 8 kHz */
 
-enum bcase { C_G729, C_OPUS8, C_OPUS48, C_COUNT };
+enum bcase { C_G729, C_OPUS8, C_OPUS48, C_G723, C_COUNT };
 
 static const char *case_name[C_COUNT] = {
     "PCMA<->G.729",
     "PCMA<->Opus 8k",
     "PCMA<->Opus 48k",
+    "PCMA<->G.723.1",
 };
+
+/* samples of one packet on both legs: 20 ms, G.723.1 its 30 ms frame */
+static size_t frame_of(enum bcase c)
+{
+	return c == C_G723 ? MP_G723_FRAME_SAMPLES : FRAME;
+}
+
+static bool is_opus(enum bcase c)
+{
+	return c == C_OPUS8 || c == C_OPUS48;
+}
 
 static int16_t *speech; /* 8 kHz PCM */
 static size_t nspeech;	/* samples, multiple of FRAME */
@@ -167,17 +183,22 @@ static void encode_b(enum bcase c, struct pkts *p)
 	int16_t up[960];
 	int err = 0;
 
-	p->n = nspeech / FRAME;
+	size_t fr = frame_of(c);
+
+	p->n = nspeech / fr;
 	p->pl = calloc(p->n, sizeof(*p->pl));
 	p->len = calloc(p->n, sizeof(*p->len));
-	mp_xc_codec_alloc(&codec, c == C_G729 ? SW_CODEC_G729 : SW_CODEC_OPUS,
+	mp_xc_codec_alloc(&codec,
+			  c == C_G729	? SW_CODEC_G729
+			  : c == C_G723 ? SW_CODEC_G723
+					: SW_CODEC_OPUS,
 			  0, opus_fmtp(c));
 	if (c == C_OPUS48)
 		rs = speex_resampler_init(1, 8000, 48000, 3, &err);
 
 	for (size_t i = 0; i < p->n; i++) {
-		const int16_t *pcm = speech + i * FRAME;
-		size_t n = FRAME;
+		const int16_t *pcm = speech + i * fr;
+		size_t n = fr;
 
 		if (rs) {
 			spx_uint32_t il = FRAME, ol = 960;
@@ -203,6 +224,7 @@ struct raw {
 	OpusEncoder *oe;
 	OpusDecoder *od;
 	SpeexResamplerState *up;
+	struct mp_g723 *g723;
 	int rate;
 };
 
@@ -215,6 +237,11 @@ static void raw_init(struct raw *r, enum bcase c)
 	if (c == C_G729) {
 		r->g729e = initBcg729EncoderChannel(0);
 		r->g729d = initBcg729DecoderChannel();
+		return;
+	}
+	if (c == C_G723) {
+		if (mp_g723_alloc(&r->g723))
+			exit(1);
 		return;
 	}
 	/* the settings mp_xc_codec uses, so both do the same work */
@@ -243,22 +270,28 @@ static void raw_fini(struct raw *r)
 		opus_decoder_destroy(r->od);
 	if (r->up)
 		speex_resampler_destroy(r->up);
+	mem_deref(r->g723);
 }
 
 static volatile uint32_t sink_bytes;
 
-/* one 20 ms step of one channel, both directions */
+/* one step (@fr samples) of one channel, both directions */
 static void raw_step(struct raw *r, const uint8_t *alaw, const uint8_t *bpl,
-		     size_t blen)
+		     size_t blen, size_t fr)
 {
 	int16_t pcm[960], pcm2[960];
 	uint8_t out[400], blen8 = 0;
 	opus_int32 n;
 
 	/* A -> B */
-	for (int i = 0; i < FRAME; i++)
+	for (size_t i = 0; i < fr; i++)
 		pcm[i] = alaw_to_linear(alaw[i]);
-	if (r->g729e) {
+	if (r->g723) {
+		size_t len = 0;
+
+		mp_g723_encode(r->g723, out, sizeof(out), &len, pcm, fr);
+		sink_bytes += (uint32_t)len;
+	} else if (r->g729e) {
 		bcg729Encoder(r->g729e, pcm, out, &blen8);
 		bcg729Encoder(r->g729e, pcm + 80, out + 10, &blen8);
 		sink_bytes += blen8;
@@ -279,14 +312,18 @@ static void raw_step(struct raw *r, const uint8_t *alaw, const uint8_t *bpl,
 	}
 
 	/* B -> A */
-	if (r->g729d) {
+	if (r->g723) {
+		size_t got = 0;
+
+		mp_g723_decode(r->g723, pcm, 960, &got, bpl, blen);
+	} else if (r->g729d) {
 		bcg729Decoder(r->g729d, bpl, 10, 0, 0, 0, pcm);
 		bcg729Decoder(r->g729d, bpl + 10, 10, 0, 0, 0, pcm + 80);
 	} else {
 		n = opus_decode(r->od, bpl, (opus_int32)blen, pcm, 960, 0);
 		sink_bytes += (uint32_t)n;
 	}
-	for (int i = 0; i < FRAME; i++)
+	for (size_t i = 0; i < fr; i++)
 		out[i] = linear_to_alaw(pcm[i]);
 	sink_bytes += out[0];
 }
@@ -296,7 +333,7 @@ static double run_raw(enum bcase c, const struct pkts *b, unsigned sessions,
 {
 	struct raw *r = calloc(sessions, sizeof(*r));
 	uint8_t *alaw = malloc(nspeech);
-	size_t frames = (size_t)seconds * 50;
+	size_t fr = frame_of(c), frames = (size_t)seconds * 8000 / fr;
 	double t0, t;
 
 	for (size_t i = 0; i < nspeech; i++)
@@ -309,7 +346,7 @@ static double run_raw(enum bcase c, const struct pkts *b, unsigned sessions,
 		size_t k = f % b->n;
 
 		for (unsigned s = 0; s < sessions; s++)
-			raw_step(&r[s], alaw + k * FRAME, b->pl[k], b->len[k]);
+			raw_step(&r[s], alaw + k * fr, b->pl[k], b->len[k], fr);
 	}
 	t = cpu_now() - t0;
 
@@ -385,7 +422,8 @@ static double run_engine(enum bcase c, const struct pkts *b, unsigned sessions,
 	struct mp_xcode_plan pa, pb;
 	struct mp_xcode_conf conf;
 	uint8_t *alaw = malloc(nspeech), pkt[1500];
-	size_t frames = (size_t)seconds * 50;
+	size_t fr = frame_of(c), frames = (size_t)seconds * 8000 / fr;
+	uint32_t step_ms = (uint32_t)fr / 8, bts = is_opus(c) ? 960 : fr;
 	int64_t now = 1000;
 	double t0, t;
 
@@ -396,12 +434,12 @@ static double run_engine(enum bcase c, const struct pkts *b, unsigned sessions,
 	memset(&pb, 0, sizeof(pb));
 	strcpy(pa.codec, "PCMA");
 	pa.pt = 8;
-	pa.ptime = 20;
+	pa.ptime = step_ms;
 	pa.te_pt = 101;
 	pa.dtmf_send = pa.dtmf_recv = SW_DTMF_RFC2833;
-	strcpy(pb.codec, c == C_G729 ? "G729" : "opus");
-	pb.pt = c == C_G729 ? 18 : 111;
-	pb.ptime = 20;
+	strcpy(pb.codec, c == C_G729 ? "G729" : c == C_G723 ? "G723" : "opus");
+	pb.pt = c == C_G729 ? 18 : c == C_G723 ? 4 : 111;
+	pb.ptime = step_ms;
 	pb.te_pt = 101;
 	pb.dtmf_send = pb.dtmf_recv = SW_DTMF_RFC2833;
 	strcpy(pb.fmtp, opus_fmtp(c));
@@ -421,19 +459,17 @@ static double run_engine(enum bcase c, const struct pkts *b, unsigned sessions,
 		uint32_t seq = (uint32_t)f;
 
 		for (unsigned s = 0; s < sessions; s++) {
-			n = mkpkt(pkt, 8, seq, seq * 160, alaw + k * FRAME,
-				  FRAME);
+			n = mkpkt(pkt, 8, seq, seq * (uint32_t)fr,
+				  alaw + k * fr, fr);
 			mp_xcode_input(xc[s], MP_LEG_A, pkt, n, now);
-			n = mkpkt(pkt, pb.pt, seq,
-				  seq * (c == C_G729 ? 160 : 960), b->pl[k],
+			n = mkpkt(pkt, pb.pt, seq, seq * bts, b->pl[k],
 				  b->len[k]);
 			mp_xcode_input(xc[s], MP_LEG_B, pkt, n, now);
 		}
-		for (unsigned s = 0; s < sessions; s++)
-			mp_xcode_tick(xc[s], now + 10);
-		for (unsigned s = 0; s < sessions; s++)
-			mp_xcode_tick(xc[s], now + 20);
-		now += 20;
+		for (uint32_t ms = 10; ms <= step_ms; ms += 10)
+			for (unsigned s = 0; s < sessions; s++)
+				mp_xcode_tick(xc[s], now + ms);
+		now += step_ms;
 	}
 	t = cpu_now() - t0;
 
@@ -577,7 +613,7 @@ static void latency(unsigned jit_ms)
 
 static int dump(const char *dir)
 {
-	static const char *name[C_COUNT] = {"g729", "opus8", "opus48"};
+	static const char *name[C_G723] = {"g729", "opus8", "opus48"};
 	char path[512];
 	FILE *f;
 
@@ -593,7 +629,8 @@ static int dump(const char *dir)
 	}
 	fclose(f);
 
-	for (int c = 0; c < C_COUNT; c++) {
+	/* rtpengine_bench.py's cases: the 20 ms ones */
+	for (int c = 0; c < C_G723; c++) {
 		struct pkts b;
 
 		encode_b((enum bcase)c, &b);

@@ -1,5 +1,5 @@
 /*
- * codec.c - PCMA, PCMU, G.729, Opus and G.722 behind one vtable
+ * codec.c - PCMA, PCMU, G.729, Opus, G.722 and G.723.1 behind one vtable
  *
  * Every codec converts between 16-bit mono PCM at its own PCM rate and RTP
  * payloads.  RTP timestamp units follow the RTP clock of the codec (Opus is
@@ -16,6 +16,7 @@
 #include <bcg729/decoder.h>
 #include "mediaproxy/dsp/plc.h"
 #include "mediaproxy/xcode/codec.h"
+#include "mediaproxy/xcode/g723.h"
 
 #define G729_FRAME_SAMPLES 80
 #define G729_FRAME_BYTES   10
@@ -65,6 +66,7 @@ struct mp_xc_codec {
 	bool opus_join;		    /* 10 ms frames can be joined (30/50 ms) */
 	g722_encode_state_t *g722e; /* owned */
 	g722_decode_state_t *g722d; /* owned */
+	struct mp_g723 *g723;	    /* owned */
 };
 
 /**
@@ -531,6 +533,50 @@ static int g722_decode_pkt(struct mp_xc_codec *c, int16_t *pcm, size_t max,
 	return 0;
 }
 
+/* ---- G.723.1 (libavcodec, g723.c) ------------------------------------ */
+
+static void xc_g723_fini(struct mp_xc_codec *c)
+{
+	c->g723 = mem_deref(c->g723);
+}
+
+static int xc_g723_init(struct mp_xc_codec *c, const char *fmtp)
+{
+	int err;
+
+	(void)fmtp; /* annexa (VAD) is not sent; received SIDs are decoded */
+	err = mp_g723_alloc(&c->g723);
+	return err ? err : mp_dsp_plc_alloc(&c->plc);
+}
+
+static int g723_encode_pkt(struct mp_xc_codec *c, uint8_t *out, size_t size,
+			   size_t *lenp, const int16_t *pcm, size_t n)
+{
+	return mp_g723_encode(c->g723, out, size, lenp, pcm, n);
+}
+
+static int g723_decode_pkt(struct mp_xc_codec *c, int16_t *pcm, size_t max,
+			   size_t *np, const uint8_t *pl, size_t len)
+{
+	int err = mp_g723_decode(c->g723, pcm, max, np, pl, len);
+
+	if (!err)
+		mp_dsp_plc_rx(c->plc, pcm, *np);
+	return err;
+}
+
+static int g723_duration(const struct mp_xc_codec *c, uint32_t *tsp,
+			 const uint8_t *pl, size_t len)
+{
+	int frames = mp_g723_frames(pl, len);
+
+	(void)c;
+	if (frames < 0)
+		return EBADMSG;
+	*tsp = (uint32_t)frames * MP_G723_FRAME_SAMPLES;
+	return 0;
+}
+
 /* ---- table ------------------------------------------------------------ */
 
 static const struct codec_ops codec_table[SW_CODEC_COUNT] = {
@@ -544,6 +590,8 @@ static const struct codec_ops codec_table[SW_CODEC_COUNT] = {
 		       opus_decode_pkt, opus_conceal, opus_duration},
     [SW_CODEC_G722] = {xc_g722_init, xc_g722_fini, g722_encode_pkt,
 		       g722_decode_pkt, plc_conceal, bytes_duration},
+    [SW_CODEC_G723] = {xc_g723_init, xc_g723_fini, g723_encode_pkt,
+		       g723_decode_pkt, plc_conceal, g723_duration},
 };
 
 static void codec_destructor(void *arg)
@@ -650,6 +698,8 @@ bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime)
 		return false;
 	if (c->id == SW_CODEC_G729)
 		return ptime % 10 == 0;
+	if (c->id == SW_CODEC_G723)
+		return ptime % MP_G723_FRAME_MS == 0;
 	if (c->id == SW_CODEC_OPUS)
 		return ptime % 10 == 0 &&
 		       (c->opus_join || (ptime != 30 && ptime != 50));
@@ -661,11 +711,14 @@ bool mp_xc_codec_ptime_ok(const struct mp_xc_codec *c, uint32_t ptime)
  * 50 ms are packets of 3 and 5 frames of 10 ms).  Only a libopus that cannot
  * hold a packet's frames in one mode makes Opus 30/50 ms into 20/40 ms
  * (a=ptime is a preference; every receiver takes any Opus frame size).
+ * G.723.1 goes in whole 30 ms frames: 30 ms unless 60 was negotiated.
  */
 uint32_t mp_xc_codec_ptime(const struct mp_xc_codec *c, uint32_t ptime)
 {
 	if (c && c->id == SW_CODEC_OPUS && !mp_xc_codec_ptime_ok(c, ptime))
 		return ptime > 40 ? 40 : 20;
+	if (c && c->id == SW_CODEC_G723 && !mp_xc_codec_ptime_ok(c, ptime))
+		return MP_G723_FRAME_MS;
 	return ptime;
 }
 

@@ -337,6 +337,8 @@ static size_t jb_payload_max(const struct xc_leg *l)
 	case SW_CODEC_PCMU:
 	case SW_CODEC_G722: /* 8 bytes per ms */
 		return 8 * XC_MAX_FRAME_MS;
+	case SW_CODEC_G723: /* 24 bytes per 30 ms at most */
+		return XC_MAX_FRAME_MS / 30 * 24;
 	default:
 		return 0;
 	}

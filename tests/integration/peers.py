@@ -47,6 +47,7 @@ SDP = {
     "G729": "18\na=rtpmap:18 G729/8000\na=fmtp:18 annexb=no",
     "G729+te": "18 101\na=rtpmap:18 G729/8000\na=fmtp:18 annexb=no\n"
                "a=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16",
+    "G723": "4\na=rtpmap:4 G723/8000\na=fmtp:4 annexa=no",
 }
 
 

@@ -18,6 +18,8 @@ decoded is real audio.
 import math
 import re
 import shutil
+import struct
+import subprocess
 import time
 from pathlib import Path
 
@@ -280,3 +282,103 @@ def test_cdr_names_codecs_in_one_spelling(stack, mode):
     cdr = it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")[0]
     assert bool(cdr["media_node"]) == (mode == "3"), cdr["media_node"]
     assert (cdr["codec_a"], cdr["codec_b"]) == ("PCMA", "PCMA"), cdr
+
+
+def _tone_pcm(freq, seconds, amp=8000, rate=8000):
+    return b"".join(struct.pack("<h", int(amp * math.sin(
+        2 * math.pi * freq * i / rate))) for i in range(int(rate * seconds)))
+
+
+def _g723(stack, mode, data):
+    """Frames of PCM (mode "enc") or PCM of frames ("dec") by the media
+    engine's own G.723.1 codec (tests/tools/g723tool.c)."""
+    r = subprocess.run([str(it.BUILD / "tests" / "g723tool"), mode],
+                       input=data, capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr.decode()
+    return r.stdout
+
+
+def test_g723_vendor_through_pcma_caller(stack):
+    """Issue 13 item 7, done-when 6: a vendor whose only codec is G.723.1
+    (a sipp playing a 1 kHz tone encoded by the project's own encoder, 30 ms
+    packets on PT 4) answers a PCMA caller playing 700 Hz.  The call
+    connects on the media engine; the vendor's leg carries only PT 4 in
+    whole 6.3 kbit/s frames (24 bytes, 240 ticks a packet) both ways, the
+    caller's only PT 8; the caller hears 1 kHz and the vendor, decoded with
+    the same codec, 700 Hz; the CDR says PCMA and G723."""
+    secs = 6
+    pcm = _g723(stack, "enc", _tone_pcm(1000, secs))
+    assert len(pcm) == 24 * (8000 * secs // 240)
+    g723_pcap = peers.write_rtp_pcap(
+        stack.dir / "g723_1k.pcap",
+        [(i * 0.030, peers.rtp_header(4, 100 + i, 240 * i, 0x6723AAAA) +
+          pcm[24 * i:24 * i + 24]) for i in range(len(pcm) // 24)])
+    alaw = bytes(peers.lin_to_alaw(x) for x in struct.unpack(
+        f"<{8000 * secs}h", _tone_pcm(700, secs)))
+    pcma_pcap = peers.write_rtp_pcap(
+        stack.dir / "pcma_700.pcap",
+        [(i * 0.020, peers.rtp_header(8, 500 + i, 160 * i, 0x0700BBBB) +
+          alaw[160 * i:160 * i + 160]) for i in range(len(alaw) // 160)])
+
+    gw = peers.sipp_uas(stack, "vendor", sdp="G723", rtp_echo=False,
+                        subst={"@PLAYS@": peers.plays([(g723_pcap, 0)])})
+    doc = it.base_doc(gw.port, 0, gw_b=False)
+    peers.media_doc(doc, mg_media={"codecs": ["PCMA"],
+                                   "allow_transcoding": True},
+                    gw_media={"codecs": ["G723"], "allow_transcoding": True})
+    stack.provision(doc)
+    stack.start_all()
+    cap = peers.media_capture(stack)
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA",
+                         play_items=[(pcma_pcap, 0)],
+                         hold_ms=(secs + 1) * 1000)
+    assert uac.finish(60) == 0, uac.messages()[-3000:]
+    time.sleep(0.5)
+    cap.finish()
+    gw.quit()
+
+    s = peers.mp_sessions(stack)[0]
+    assert peers.mp_engine_lines(stack, s["session"]), \
+        f"the call was not put on the media engine ({s})"
+    fl = peers.flows(cap.pcap)
+    text = peers.flows_text(fl)
+    print(f"RTP flows at the node (a={s['a_port']}, b={s['b_port']}):\n"
+          f"{text}")
+    a_in, a_out = _leg_flows(fl, s["a_port"])
+    b_in, b_out = _leg_flows(fl, s["b_port"])
+    node_to_caller = _one(a_out, "node -> caller", text)
+    node_to_gw = _one(b_out, "node -> vendor", text)
+    gw_to_node = _one(b_in, "vendor -> node", text)
+    assert set(gw_to_node["pts"]) == {4}, text
+    assert set(node_to_gw["pts"]) == {4}, text
+    assert set(node_to_caller["pts"]) == {PT_PCMA}, text
+    assert node_to_gw["lost"] == 0 and node_to_caller["lost"] == 0, text
+
+    # what the node sent the vendor: whole 6.3 kbit/s frames, 30 ms each
+    sent = [peers.parse_rtp(b) for _, _, b in peers.udp_payloads(
+        cap.pcap, f"udp.srcport == {s['b_port']}")]
+    sent = [r for r in sent if r and r[0] == 4]
+    assert len(sent) >= (secs - 1) * 1000 // 30, len(sent)
+    assert {len(r[5]) for r in sent} == {24}, {len(r[5]) for r in sent}
+    steps = {(b[3] - a[3]) & 0xFFFFFFFF for a, b in zip(sent, sent[1:])}
+    assert steps == {240}, steps
+    heard = struct.unpack(f"<{len(sent) * 240}h",
+                          _g723(stack, "dec", b"".join(r[5] for r in sent)))
+    freq, share, rms = peers.tone_check(list(heard))
+    print(f"vendor received: {freq} Hz, {share:.2f} of the energy, "
+          f"rms {rms:.0f}")
+    assert abs(freq - 700) <= 10 and share >= 0.5 and rms >= 300, \
+        (freq, share, rms)
+
+    # what the caller heard: the vendor's G.723.1 tone as PCMA
+    pk = [b for _, _, b in peers.udp_payloads(
+        cap.pcap, f"udp.srcport == {s['a_port']}")]
+    freq, share, rms = peers.tone_check(peers.pcma_audio(pk))
+    print(f"caller received: {freq} Hz, {share:.2f} of the energy, "
+          f"rms {rms:.0f}")
+    assert abs(freq - 1000) <= 10 and share >= 0.5 and rms >= 300, \
+        (freq, share, rms)
+
+    cdr, _ = peers.cdr_rtp(stack)
+    assert cdr["end_code"] == 200
+    assert (cdr["codec_a"], cdr["codec_b"]) == ("PCMA", "G723"), cdr

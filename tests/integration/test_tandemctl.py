@@ -264,10 +264,11 @@ def test_media_settings(stack):
         "use_peer_rfc2833": True, "media_proxy": "off"}
     assert "nothing changed" in stack.provision(doc).stdout
 
-    doc["routing_gateways"][0]["media"]["codecs"] = ["G723"]
+    doc["routing_gateways"][0]["media"]["codecs"] = ["GSM"]
     r = stack.provision(doc, check=False)
     assert r.returncode == 1
-    assert "routing_gateways[0].media.codecs[0]: G.723.1" in r.stderr
+    assert ("routing_gateways[0].media.codecs[0]: must be one of PCMA, "
+            "PCMU, G729, G722, opus, G723") in r.stderr
 
 
 def test_identity_and_caller_pool(stack):

@@ -23,8 +23,17 @@ static void codecs_parse_in_any_case(void **state)
 	assert_int_equal(c, SW_CODEC_G729);
 	assert_true(sw_codec_is_g729a("G729A"));
 	assert_false(sw_codec_is_g729a("G729"));
-	/* known to SIP, not decoded by the switch */
-	assert_int_equal(sw_codec_parse(&c, "G723"), ENOTSUP);
+	/* G.723.1 is decoded; GSM is known to SIP, not decoded by the switch */
+	assert_int_equal(sw_codec_parse(&c, "g723"), 0);
+	assert_int_equal(c, SW_CODEC_G723);
+	assert_int_equal(sw_codec_static_pt(c), 4);
+	assert_false(sw_codec_default_offer(c));
+	assert_true(sw_codec_default_offer(SW_CODEC_G722));
+	assert_int_equal(sw_codec_default_ptime(c), 30);
+	assert_int_equal(sw_codec_default_ptime(SW_CODEC_PCMA), 20);
+	assert_int_equal(sw_codec_parse(&c, "GSM"), ENOTSUP);
+	assert_int_equal(c, SW_CODEC_G723); /* untouched on failure */
+	assert_int_equal(sw_codec_parse(&c, "G729"), 0);
 	assert_int_equal(sw_codec_parse(&c, ""), EINVAL);
 	assert_int_equal(sw_codec_parse(&c, NULL), EINVAL);
 	assert_int_equal(c, SW_CODEC_G729); /* untouched on failure */

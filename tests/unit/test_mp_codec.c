@@ -247,6 +247,52 @@ static void g722(void **state)
 	roundtrip(SW_CODEC_G722, "", 20, 160);
 }
 
+/* G.723.1 (libavcodec): 6.3 kbit/s frames of 24 bytes, one or two a packet */
+static void g723(void **state)
+{
+	(void)state;
+	roundtrip(SW_CODEC_G723, "", 30, 24);
+	roundtrip(SW_CODEC_G723, "", 60, 48);
+}
+
+/* every frame kind G.723.1 receivers must take, and lengths none has */
+static void g723_frames_understood(void **state)
+{
+	struct mp_xc_codec *c = NULL;
+	int16_t pcm[960];
+	uint8_t pl[49] = {0};
+	uint32_t dur;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(mp_xc_codec_alloc(&c, SW_CODEC_G723, 0, ""), 0);
+	/* 6.3 kbit/s (24 bytes), 5.3 kbit/s (20), SID (4), untransmitted (1) */
+	pl[24] = 1;
+	pl[44] = 2;
+	pl[48] = 3;
+	assert_int_equal(mp_xc_codec_duration(c, &dur, pl, 49), 0);
+	assert_int_equal(dur, 960);
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 960, &n, pl, 49), 0);
+	assert_int_equal(n, 960);
+	/* a 5.3 kbit/s frame alone */
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 960, &n, pl + 24, 20), 0);
+	assert_int_equal(n, 240);
+	/* a frame cut short, an empty payload */
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 960, &n, pl, 23), EBADMSG);
+	assert_int_equal(mp_xc_codec_duration(c, &dur, pl, 30), EBADMSG);
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 960, &n, pl, 0), EBADMSG);
+	/* more frames than fit */
+	assert_int_equal(mp_xc_codec_decode(c, pcm, 300, &n, pl, 48), EMSGSIZE);
+	/* only whole frames are encoded */
+	assert_int_equal(
+	    mp_xc_codec_encode(c, (uint8_t *)pcm, 100, &n, pcm, 160), EINVAL);
+	assert_int_equal(mp_xc_codec_conceal(c, pcm, 240, NULL, 0), 0);
+	assert_false(mp_xc_codec_ptime_ok(c, 20));
+	assert_true(mp_xc_codec_ptime_ok(c, 60));
+	assert_int_equal(mp_xc_codec_ptime(c, 20), 30);
+	mem_deref(c);
+}
+
 static void g729_annexb_only_when_negotiated(void **state)
 {
 	struct mp_xc_codec *vad = NULL, *novad = NULL;
@@ -405,6 +451,8 @@ int main(void)
 	    cmocka_unit_test(opus_ptime_30_50_one_packet),
 	    cmocka_unit_test(decode_rate),
 	    cmocka_unit_test(g722),
+	    cmocka_unit_test(g723),
+	    cmocka_unit_test(g723_frames_understood),
 	    cmocka_unit_test(g729_annexb_only_when_negotiated),
 	    cmocka_unit_test(g729_sid_understood),
 	    cmocka_unit_test(opus_malformed_and_fec),

@@ -195,10 +195,13 @@ static void check_ptime(const struct run *r, const struct mp_xcode_plan *p,
 	mem_deref(c);
 }
 
-/* a -> mid (@ptm_ms), then mid -> b, then measure the tone at b */
-static void tone_through(const char *ca, uint8_t pta, const char *cm,
-			 uint8_t ptm, const char *fm, uint32_t ptm_ms,
-			 const char *cb, uint8_t ptb)
+/*
+ * a -> mid (@ptm_ms), then mid -> b, then measure the tone at b; returns
+ * the frequency measured
+ */
+static double tone_through(const char *ca, uint8_t pta, const char *cm,
+			   uint8_t ptm, const char *fm, uint32_t ptm_ms,
+			   const char *cb, uint8_t ptb)
 {
 	static int16_t pcm[48000 * 3];
 	struct mp_xcode_plan a, m, m2, b;
@@ -253,12 +256,25 @@ static void tone_through(const char *ca, uint8_t pta, const char *cm,
 	tu_sink_free(&r2.out);
 	tu_sink_free(&r1.rtcp);
 	tu_sink_free(&r2.rtcp);
+	return freq;
 }
 
 static void tone_pcma_g729_pcma(void **state)
 {
 	(void)state;
 	tone_through("PCMA", 8, "G729", 18, "annexb=no", 20, "PCMA", 8);
+}
+
+/* G.723.1 (libavcodec): 30 ms (one frame) and 60 ms (two) packets */
+static void tone_pcma_g723_pcma(void **state)
+{
+	(void)state;
+	assert_true(
+	    fabs(tone_through("PCMA", 8, "G723", 4, NULL, 30, "PCMA", 8) -
+		 1000.0) <= 1.0);
+	assert_true(
+	    fabs(tone_through("PCMA", 8, "G723", 4, NULL, 60, "PCMU", 0) -
+		 1000.0) <= 1.0);
 }
 
 static void tone_pcmu_opus_pcma(void **state)
@@ -1115,7 +1131,7 @@ static void plans_checked(void **state)
 
 	(void)state;
 	plan(&a, "PCMA", 8, 20, NULL);
-	plan(&b, "G723", 4, 30, NULL);
+	plan(&b, "GSM", 3, 20, NULL);
 	assert_int_equal(mp_xcode_alloc(&xc, &a, &b, NULL, NULL, NULL, NULL),
 			 ENOTSUP);
 	plan(&b, "G729", 18, 25, NULL);
@@ -1501,6 +1517,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(tone_pcma_g729_pcma),
+	    cmocka_unit_test(tone_pcma_g723_pcma),
 	    cmocka_unit_test(tone_pcmu_opus_pcma),
 	    cmocka_unit_test(tone_pcma_opus8k_pcma),
 	    cmocka_unit_test(tone_pcma_g722_pcmu),
