@@ -32,7 +32,9 @@ REQUIRED=(
 # chromium drives the web manager's tests; the font draws its Chinese pages;
 # prometheus (server and promtool) scrapes the daemons in the metrics test;
 # systemd-nspawn hosts, Ansible and sshd run the multi-host test
-OPTIONAL=(kamailio rtpengine-daemon baresip linphone-cli)
+OPTIONAL=(kamailio kamailio-tls-modules rtpengine-daemon baresip linphone-cli)
+# kamailio-tls-modules: Kamailio as the phones' TLS proxy in
+# tests/integration/test_kamailio_tls_phone.py
 # units shipped by optional packages that must not run on their own
 SERVICES=(kamailio rtpengine-daemon ngcp-rtpengine-daemon rtpengine prometheus)
 
