@@ -14,6 +14,7 @@
 #include "proto/proto.h"
 #include "common/swtime.h"
 #include "signaling/admission.h"
+#include "signaling/alias.h"
 #include "signaling/billing.h"
 #include "signaling/call.h"
 #include "signaling/calls.h"
@@ -139,7 +140,7 @@ sip_contact_t const *sg_call_contact(const struct sg_call *c, bool leg_a)
  * false when it could not be sent.
  */
 bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
-		 const char *sdp)
+		 const char *sdp, tport_t *tp)
 {
 	char cs[24];
 	nta_outgoing_t *ack;
@@ -150,7 +151,7 @@ bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
 	    TAG_IF(m, SIPTAG_CONTACT(m)),
 	    TAG_IF(sdp, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 	    TAG_IF(sdp, SIPTAG_PAYLOAD_STR(sdp)), NTATAG_STATELESS(1),
-	    TAG_END());
+	    TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (!ack)
 		return false;
 	nta_outgoing_destroy(ack); /* NONE once sent: nothing to destroy */
@@ -237,14 +238,28 @@ static int bye_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	return 0;
 }
 
+/**
+ * The connection a request on leg goes over: the vendor's leg to a
+ * gateway that offered its connection (RFC 5923, alias.h), else NULL
+ * (nta's own choice).
+ */
+tport_t *sg_call_tport(const struct sg_call *c, const nta_leg_t *leg)
+{
+	if (!c || !leg || leg != c->leg_b)
+		return NULL;
+	return sg_alias_for_gw(c->sg->alias, c->gw);
+}
+
 static void send_bye(struct sg_call *c, nta_leg_t *leg)
 {
 	nta_outgoing_t *o;
 
 	if (!leg)
 		return;
-	o = nta_outgoing_tcreate(leg, bye_resp, c, NULL, SIP_METHOD_BYE, NULL,
-				 TAG_END());
+	o = nta_outgoing_tcreate(
+	    leg, bye_resp, c, NULL, SIP_METHOD_BYE, NULL,
+	    TAG_IF(sg_call_tport(c, leg), NTATAG_TPORT(sg_call_tport(c, leg))),
+	    TAG_END());
 	if (o)
 		c->byes++;
 	else

@@ -187,7 +187,8 @@ static inline const struct sg_params *params_of(const struct sg_call *c)
 
 sip_contact_t const *sg_call_contact(const struct sg_call *c, bool leg_a);
 bool sg_call_ack(nta_leg_t *leg, uint32_t cseq, sip_contact_t const *m,
-		 const char *sdp);
+		 const char *sdp, tport_t *tp);
+tport_t *sg_call_tport(const struct sg_call *c, const nta_leg_t *leg);
 void sg_call_txn_done(struct sg_call *c);
 int sg_call_txn_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip);
 int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,

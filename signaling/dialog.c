@@ -64,9 +64,11 @@ void sg_call_stray_response(nta_agent_t *agent, sip_t const *sip)
 		 * answer when it carried one; none yet while it waits */
 		if (c->b_ack_wait)
 			return;
-		sg_call_ack(leg, cseq, sg_call_contact(c, false), c->b_ack_sdp);
+		sg_call_ack(leg, cseq, sg_call_contact(c, false), c->b_ack_sdp,
+			    sg_call_tport(c, leg));
 	} else {
-		sg_call_ack(leg, cseq, sg_call_contact(c, to_a), NULL);
+		sg_call_ack(leg, cseq, sg_call_contact(c, to_a), NULL,
+			    sg_call_tport(c, leg));
 	}
 	sw_cdebug(c->callid_a, "%d retransmitted by the %s: ACKed again",
 		  sip->sip_status->st_status, to_a ? "caller" : "vendor");
@@ -104,10 +106,12 @@ int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
 
 	if (!leg || c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED)
 		return ENOENT;
-	if (!nta_outgoing_tcreate(leg, sg_call_txn_resp, c, NULL,
-				  SIP_METHOD_INFO, NULL,
-				  SIPTAG_CONTENT_TYPE_STR(type),
-				  SIPTAG_PAYLOAD_STR(body), TAG_END()))
+	if (!nta_outgoing_tcreate(
+		leg, sg_call_txn_resp, c, NULL, SIP_METHOD_INFO, NULL,
+		SIPTAG_CONTENT_TYPE_STR(type), SIPTAG_PAYLOAD_STR(body),
+		TAG_IF(sg_call_tport(c, leg),
+		       NTATAG_TPORT(sg_call_tport(c, leg))),
+		TAG_END()))
 		return ENOMEM;
 	c->byes++;
 	return 0;
@@ -204,7 +208,8 @@ static int reinv_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (status < 300 && to) {
 		if (!c->reinv_update)
 			sg_call_ack(to, nta_outgoing_cseq(orq),
-				    sg_call_contact(c, !c->reinv_from_a), NULL);
+				    sg_call_contact(c, !c->reinv_from_a), NULL,
+				    sg_call_tport(c, to));
 		sdp = sdp_body(sip, &len);
 		if (sdp &&
 		    sg_callmedia_across(c, !c->reinv_from_a, sdp, len, &out))
@@ -280,15 +285,16 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	nta_incoming_bind(irq, reinv_event, c);
 	timer =
 	    !sg_st_header(from_a ? &c->st.b : &c->st.a, true, se, sizeof(se));
-	c->reinv_orq =
-	    nta_outgoing_tcreate(to, reinv_resp, c, NULL,
-				 update ? sip_method_update : sip_method_invite,
-				 update ? "UPDATE" : "INVITE", NULL,
-				 SIPTAG_CONTACT(sg_call_contact(c, !from_a)),
-				 TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
-				 TAG_IF(timer, SIPTAG_SUPPORTED_STR("timer")),
-				 SIPTAG_CONTENT_TYPE_STR(SDP_TYPE),
-				 SIPTAG_PAYLOAD_STR(out), TAG_END());
+	c->reinv_orq = nta_outgoing_tcreate(
+	    to, reinv_resp, c, NULL,
+	    update ? sip_method_update : sip_method_invite,
+	    update ? "UPDATE" : "INVITE", NULL,
+	    SIPTAG_CONTACT(sg_call_contact(c, !from_a)),
+	    TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
+	    TAG_IF(timer, SIPTAG_SUPPORTED_STR("timer")),
+	    SIPTAG_CONTENT_TYPE_STR(SDP_TYPE), SIPTAG_PAYLOAD_STR(out),
+	    TAG_IF(sg_call_tport(c, to), NTATAG_TPORT(sg_call_tport(c, to))),
+	    TAG_END());
 	if (!c->reinv_orq) {
 		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
 				    TAG_END());

@@ -351,7 +351,7 @@ static int zombie_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (sip->sip_to)
 		nta_leg_rtag(z->leg, sip->sip_to->a_tag);
 	nta_leg_client_route(z->leg, sip->sip_record_route, sip->sip_contact);
-	sg_call_ack(z->leg, nta_outgoing_cseq(orq), NULL, NULL);
+	sg_call_ack(z->leg, nta_outgoing_cseq(orq), NULL, NULL, NULL);
 	z->bye = nta_outgoing_tcreate(z->leg, zombie_bye_resp, z, NULL,
 				      SIP_METHOD_BYE, NULL, TAG_END());
 	if (!z->bye)
@@ -438,7 +438,7 @@ static void record_end(struct sg_call *c, int code)
 static void send_ack(struct sg_call *c)
 {
 	if (!sg_call_ack(c->leg_b, c->b_invite_cseq, sg_call_contact(c, false),
-			 c->b_ack_sdp))
+			 c->b_ack_sdp, sg_call_tport(c, c->leg_b)))
 		sw_cwarn(c->callid_a, "cannot send ACK to %s", c->routing_gw);
 	if (c->orq) {
 		nta_outgoing_destroy(c->orq);
@@ -464,9 +464,12 @@ static void prack_vendor(struct sg_call *c, sip_t const *sip)
 	snprintf(rack, sizeof(rack), "%lu %lu INVITE",
 		 (unsigned long)sip->sip_rseq->rs_response,
 		 (unsigned long)sip->sip_cseq->cs_seq);
-	pr = nta_outgoing_tcreate(c->leg_b, sg_call_txn_resp, c, NULL,
-				  SIP_METHOD_PRACK, NULL, SIPTAG_RACK_STR(rack),
-				  TAG_END());
+	pr = nta_outgoing_tcreate(
+	    c->leg_b, sg_call_txn_resp, c, NULL, SIP_METHOD_PRACK, NULL,
+	    SIPTAG_RACK_STR(rack),
+	    TAG_IF(sg_call_tport(c, c->leg_b),
+		   NTATAG_TPORT(sg_call_tport(c, c->leg_b))),
+	    TAG_END());
 	if (!pr) {
 		sw_cwarn(c->callid_a, "cannot PRACK the provisional of %s",
 			 c->routing_gw);
@@ -803,7 +806,10 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	    TAG_IF(timers, SIPTAG_MIN_SE_STR(minse)),
 	    TAG_IF(idh && *idh, SIPTAG_HEADER_STR(idh)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
-	    TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)), TAG_END());
+	    TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)),
+	    TAG_IF(sg_call_tport(c, c->leg_b),
+		   NTATAG_TPORT(sg_call_tport(c, c->leg_b))),
+	    TAG_END());
 	free(idh);
 	if (!c->orq) {
 		sw_cwarn(c->callid_a, "cannot send INVITE to %s", ruri);

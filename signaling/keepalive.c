@@ -11,6 +11,7 @@
 #include "common/ntab.h"
 #include "common/swtime.h"
 #include "common/uuid.h"
+#include "signaling/alias.h"
 #include "signaling/keepalive.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
@@ -137,9 +138,11 @@ static void ka_send(struct sg *sg, struct ka *k, const struct sg_gw *g)
 	if (!k->leg)
 		return;
 	nta_leg_tag(k->leg, NULL);
-	k->orq =
-	    nta_outgoing_tcreate(k->leg, ka_resp, k, NULL, SIP_METHOD_OPTIONS,
-				 URL_STRING_MAKE(ruri), TAG_END());
+	k->orq = nta_outgoing_tcreate(
+	    k->leg, ka_resp, k, NULL, SIP_METHOD_OPTIONS, URL_STRING_MAKE(ruri),
+	    TAG_IF(sg_alias_for_gw(sg->alias, g),
+		   NTATAG_TPORT(sg_alias_for_gw(sg->alias, g))),
+	    TAG_END());
 	if (!k->orq)
 		ka_clear(k);
 }

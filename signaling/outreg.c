@@ -13,6 +13,7 @@
 #include "common/swtime.h"
 #include "common/uuid.h"
 #include "signaling/digest.h"
+#include "signaling/alias.h"
 #include "signaling/outreg.h"
 #include "signaling/sg.h"
 #include "signaling/tables.h"
@@ -48,6 +49,9 @@ struct oreg {
 	unsigned nc;
 	/* what the REGISTERs are built from */
 	char user[64], password[128], ruri[400], aor[400];
+	char host[256]; /* the gateway's address, port and transport */
+	int port;
+	bool tls, tcp;
 };
 
 static void or_clear(struct oreg *r)
@@ -246,6 +250,9 @@ static void or_send(struct sg *sg, struct oreg *r)
 	const char *port =
 	    me && me->m_url->url_port ? me->m_url->url_port : "5060";
 	bool with_auth = r->nonce[0] != '\0';
+	tport_t *tp = r->tls || r->tcp
+			  ? sg_alias_find(sg->alias, r->tls, r->host, r->port)
+			  : NULL;
 
 	if (!r->leg) {
 		char callid[SW_UUID_LEN + 1];
@@ -273,7 +280,7 @@ static void or_send(struct sg *sg, struct oreg *r)
 	    SIPTAG_EXPIRES_STR(OR_XSTR(OR_EXPIRES_S)),
 	    TAG_IF(with_auth && !r->proxy, SIPTAG_AUTHORIZATION_STR(auth)),
 	    TAG_IF(with_auth && r->proxy, SIPTAG_PROXY_AUTHORIZATION_STR(auth)),
-	    TAG_END());
+	    TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (!r->orq)
 		failed(r, 500, "REGISTER not sent");
 }
@@ -303,6 +310,10 @@ static void or_setup(struct sg *sg, struct oreg *r, const struct sg_gw *g,
 			  : "");
 	snprintf(r->aor, sizeof(r->aor), "<sip:%s@%s>", g->register_username,
 		 g->address);
+	snprintf(r->host, sizeof(r->host), "%s", g->address);
+	r->port = g->port;
+	r->tls = g->tls;
+	r->tcp = g->tcp;
 }
 
 /* a registration whose gateway went (or stopped registering) goes too */

@@ -158,7 +158,8 @@ static int refresh_resp(struct sg_call *c, bool to_a, nta_outgoing_t *orq,
 	if (status < 300 && leg &&
 	    nta_outgoing_method(orq) == sip_method_invite)
 		sg_call_ack(leg, nta_outgoing_cseq(orq),
-			    sg_call_contact(c, to_a), NULL);
+			    sg_call_contact(c, to_a), NULL,
+			    sg_call_tport(c, leg));
 	if (status == 408 || status == 481) {
 		sw_cinfo(c->callid_a,
 			 "session refresh to the %s answered %d: the "
@@ -204,7 +205,9 @@ static void send_refresh(struct sg_call *c, bool to_a)
 	    SIPTAG_CONTACT(sg_call_contact(c, to_a)),
 	    SIPTAG_SESSION_EXPIRES_STR(se), SIPTAG_SUPPORTED_STR("timer"),
 	    TAG_IF(!l->update_ok, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-	    TAG_IF(!l->update_ok, SIPTAG_PAYLOAD_STR(sdp)), TAG_END());
+	    TAG_IF(!l->update_ok, SIPTAG_PAYLOAD_STR(sdp)),
+	    TAG_IF(sg_call_tport(c, leg), NTATAG_TPORT(sg_call_tport(c, leg))),
+	    TAG_END());
 	if (!o) {
 		sw_cwarn(c->callid_a, "cannot send a session refresh");
 		return;

@@ -29,6 +29,7 @@
 #include "signaling/lines.h"
 #include "signaling/outreg.h"
 #include "signaling/registrar.h"
+#include "signaling/alias.h"
 #include "signaling/media.h"
 #include "signaling/metrics.h"
 #include "signaling/digest.h"
@@ -412,6 +413,8 @@ int sg_start(struct sg **sgp, const char *conf_path)
 		e = sg_outreg_alloc(&sg->outreg);
 	if (!e)
 		e = sg_registrar_alloc(&sg->registrar);
+	if (!e)
+		e = sg_alias_alloc(&sg->alias);
 	if (e)
 		goto out;
 
@@ -608,6 +611,8 @@ void sg_free(struct sg *sg)
 	sg->outreg = NULL;
 	sg_registrar_free(sg->registrar);
 	sg->registrar = NULL;
+	sg_alias_free(sg->alias); /* its connections are the agent's */
+	sg->alias = NULL;
 	sg_sip_stop(sg);
 	if (sg->root && sg->sig_registered)
 		su_root_unregister(sg->root, sg->sig_wait, signal_ready, sg);

@@ -40,6 +40,7 @@ struct sg_watch;
 struct sg_edge;
 struct sg_edgedb;
 struct sg_tcpguard;
+struct sg_alias;
 
 struct sg {
 	su_root_t *root;	    /* owned */
@@ -74,6 +75,7 @@ struct sg {
 	struct sg_gwstats *stats;	  /* owned: ASR counters */
 	struct sg_recovery *recovery;	  /* owned: calls journal */
 	struct sg_registrar *registrar;	  /* owned: registered phones */
+	struct sg_alias *alias;		  /* owned: RFC 5923 connections */
 	struct sg_tcpguard *tcpguard;	  /* owned: SIP over TCP bounds */
 	struct sg_tcpguard *tcpguard_tls; /* owned: the same on the TLS port */
 	struct sw_metrics *metrics;	  /* owned: /metrics server */

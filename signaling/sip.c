@@ -16,6 +16,7 @@
 #include "signaling/edge.h"
 #include "signaling/edgedb.h"
 #include "signaling/sg.h"
+#include "signaling/alias.h"
 #include "signaling/registrar.h"
 #include "signaling/sip.h"
 #include "signaling/tables.h"
@@ -451,6 +452,16 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			msg_destroy(msg);
 			return 0;
 		}
+	}
+
+	if (trusted && sip->sip_via &&
+	    msg_params_find(sip->sip_via->v_params, "alias")) {
+		/* RFC 5923: a known peer's connection, offered for requests
+		 * to it (alias.h) */
+		tport_t *tp = nta_incoming_transport(agent, NULL, msg);
+
+		sg_alias_learn(sg->alias, tp, sip->sip_via, ip);
+		tport_unref(tp);
 	}
 
 	if (sg->stopping && sip->sip_to->a_tag) {
