@@ -1,12 +1,16 @@
 /*
  * registrar.c - where registered phones are (signaling/registrar.h)
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include "common/ntab.h"
 #include "signaling/registrar.h"
+#include "signaling/sofia.h"
 
 struct sg_registrar {
 	struct sw_ntab *phones; /* owned: struct reg by number */
@@ -114,4 +118,89 @@ unsigned sg_registrar_count(struct sg_registrar *r, int64_t now_ms)
 	s.now_ms = now_ms;
 	sw_ntab_walk(r->phones, sweep_h, &s);
 	return (unsigned)sw_ntab_count(r->phones);
+}
+
+/**
+ * Split a source "ip:port" ("[v6]:port"; the port may be missing: 0)
+ * into its address and port.  false when it is not one.
+ */
+bool sg_registrar_split_source(const char *source, char *ip, size_t size,
+			       int *portp)
+{
+	const char *end, *colon;
+	unsigned char a[16];
+	size_t len;
+	bool v6 = source && source[0] == '[';
+
+	if (!source || !ip || !size)
+		return false;
+	if (v6) {
+		end = strchr(source, ']');
+		if (!end)
+			return false;
+		source++;
+		colon = end[1] == ':' ? end + 1 : NULL;
+	} else {
+		colon = strrchr(source, ':');
+		if (colon && strchr(source, ':') != colon)
+			colon = NULL; /* a bare IPv6 address */
+		end = colon ? colon : source + strlen(source);
+	}
+	len = (size_t)(end - source);
+	if (len >= size)
+		return false;
+	memcpy(ip, source, len);
+	ip[len] = '\0';
+	*portp = colon ? (int)strtol(colon + 1, NULL, 10) : 0;
+	if (*portp < 0 || *portp > 65535)
+		return false;
+	return inet_pton(AF_INET, ip, a) == 1 ||
+	       inet_pton(AF_INET6, ip, a) == 1;
+}
+
+/**
+ * Where a phone that registered contact from source ("ip:port") is called:
+ * the contact as written, or, when it names an address and port we did
+ * not hear it from over UDP (the phone is behind NAT: the contact is its
+ * private address), "sip:user@ip:port" of the source, the mapping its NAT
+ * keeps open by the registrations.  A contact with a host name or another
+ * transport than UDP is used as written.  Returns true when behind NAT.
+ */
+bool sg_registrar_target(char *out, size_t size, const char *contact,
+			 const char *source)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	char ip[64], host[64], tp[16];
+	url_t *u;
+	int port = 0;
+	bool nat = false;
+	unsigned char a[16];
+
+	snprintf(out, size, "%s", contact ? contact : "");
+	u = contact ? url_make(home, contact) : NULL;
+	if (!u || !u->url_host ||
+	    !sg_registrar_split_source(source, ip, sizeof(ip), &port) || !port)
+		goto done;
+	if (u->url_params &&
+	    url_param(u->url_params, "transport", tp, sizeof(tp)) > 0 &&
+	    strcasecmp(tp, "udp"))
+		goto done;
+	snprintf(host, sizeof(host), "%s", u->url_host);
+	if (host[0] == '[' && strlen(host) > 2) {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (inet_pton(AF_INET, host, a) != 1 &&
+	    inet_pton(AF_INET6, host, a) != 1)
+		goto done; /* a name: as written */
+	if (!strcasecmp(host, ip) &&
+	    (u->url_port ? (int)strtol(u->url_port, NULL, 10) : 5060) == port)
+		goto done;
+	nat = true;
+	snprintf(out, size, "sip:%s%s%s%s%s:%d", u->url_user ? u->url_user : "",
+		 u->url_user ? "@" : "", strchr(ip, ':') ? "[" : "", ip,
+		 strchr(ip, ':') ? "]" : "", port);
+done:
+	su_home_deinit(home);
+	return nat;
 }

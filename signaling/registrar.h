@@ -28,5 +28,9 @@ bool sg_registrar_has(struct sg_registrar *r, const char *number);
 bool sg_registrar_contact(struct sg_registrar *r, const char *number,
 			  int64_t now_ms, char *out, size_t size);
 unsigned sg_registrar_count(struct sg_registrar *r, int64_t now_ms);
+bool sg_registrar_split_source(const char *source, char *ip, size_t size,
+			       int *portp);
+bool sg_registrar_target(char *out, size_t size, const char *contact,
+			 const char *source);
 
 #endif /* SG_REGISTRAR_H */

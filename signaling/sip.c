@@ -273,17 +273,44 @@ static const char *who(const struct sg_mgw *m)
 	return strcmp(m->auth_mode, "phone") ? "mapping gateway user" : "phone";
 }
 
+/*
+ * Where a REGISTER came from, as kept with the registration: "ip:port"
+ * over UDP (the port its NAT mapping has, if any), the address alone over
+ * a connection (its port is the connection's, no way back by itself).
+ */
+static void reg_source(char *buf, size_t size, const char *ip,
+		       const struct sockaddr *sa, const sip_t *sip)
+{
+	int port = 0;
+
+	if (sa && sa->sa_family == AF_INET)
+		port = ntohs(
+		    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	else if (sa && sa->sa_family == AF_INET6)
+		port = ntohs(
+		    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	if (!port || !sip->sip_via || !sip->sip_via->v_protocol ||
+	    strcasecmp(sip->sip_via->v_protocol, sip_transport_udp))
+		snprintf(buf, size, "%s", ip);
+	else if (strchr(ip, ':'))
+		snprintf(buf, size, "[%s]:%d", ip, port);
+	else
+		snprintf(buf, size, "%s:%d", ip, port);
+}
+
 /* an authenticated REGISTER of a phone or a password gateway: store or
  * remove its contact */
 static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
-			sip_t *sip, const struct sg_mgw *phone, const char *src)
+			sip_t *sip, const struct sg_mgw *phone, const char *src,
+			const struct sockaddr *sa)
 {
 	struct sg_edge_addr ea;
 	bool have_ea = sg_edge_addr_text(&ea, src);
 	int64_t now = sw_time_mono_ms(), until;
 	sip_contact_t const *m = sip->sip_contact;
 	unsigned expires = 3600;
-	char hdr[320], *u;
+	char hdr[320], *u, source[80], target[320];
+	bool nat;
 
 	if (sip->sip_expires)
 		expires = sip->sip_expires->ex_delta;
@@ -302,8 +329,9 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	}
 	u = url_as_string(msg_home(msg), m->m_url);
 	until = now + (int64_t)expires * 1000;
-	if (sg_registrar_set(sg->registrar, phone->username, u ? u : "",
-			     until)) {
+	reg_source(source, sizeof(source), src, sa, sip);
+	nat = sg_registrar_target(target, sizeof(target), u ? u : "", source);
+	if (sg_registrar_set(sg->registrar, phone->username, target, until)) {
 		nta_msg_treply(agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
 			       TAG_END());
 		return;
@@ -311,11 +339,12 @@ static void do_register(struct sg *sg, nta_agent_t *agent, msg_t *msg,
 	if (have_ea) /* a registered phone's source is not rate limited */
 		sg_edge_trust(sg->edge, &ea, now, until);
 	/* kept in PostgreSQL too: a restart reads it back */
-	sg_edgedb_register(sg->edgedb, phone->username, u ? u : "", src,
+	sg_edgedb_register(sg->edgedb, phone->username, u ? u : "", source,
 			   expires);
 	snprintf(hdr, sizeof(hdr), "<%s>;expires=%u", u ? u : "", expires);
-	sw_info("%s %s registered at %s for %u s", who(phone), phone->username,
-		u ? u : "", expires);
+	sw_info("%s %s registered at %s for %u s%s%s", who(phone),
+		phone->username, u ? u : "", expires,
+		nat ? "; behind NAT, called at " : "", nat ? target : "");
 	nta_msg_treply(agent, msg, SIP_200_OK, SIPTAG_CONTACT_STR(hdr),
 		       TAG_END());
 }
@@ -331,14 +360,19 @@ void sg_sip_restore_registrations(struct sg *sg)
 		const struct sg_edgedb_reg *g = &regs[i];
 		struct sg_edge_addr ea;
 		int64_t until = now + g->remaining_ms;
+		char target[320], ip[64];
+		int port;
 
 		/* a REGISTER since the start is newer than the row */
+		(void)sg_registrar_target(target, sizeof(target), g->contact,
+					  g->source);
 		if (g->remaining_ms <= 0 ||
 		    sg_registrar_has(sg->registrar, g->number) ||
-		    sg_registrar_set(sg->registrar, g->number, g->contact,
-				     until))
+		    sg_registrar_set(sg->registrar, g->number, target, until))
 			continue;
-		if (sg_edge_addr_text(&ea, g->source))
+		if (sg_registrar_split_source(g->source, ip, sizeof(ip),
+					      &port) &&
+		    sg_edge_addr_text(&ea, ip))
 			sg_edge_trust(sg->edge, &ea, now, until);
 		kept++;
 	}
@@ -479,7 +513,7 @@ static int agent_message(void *magic, nta_agent_t *agent, msg_t *msg,
 			if (digest_ok(sg, agent, msg, sip, ph, true, ip,
 				      trusted)) {
 				vouch(sg, sa);
-				do_register(sg, agent, msg, sip, ph, ip);
+				do_register(sg, agent, msg, sip, ph, ip, sa);
 			}
 			return 0;
 		}

@@ -60,7 +60,9 @@ class Client:
         self.server = ("127.0.0.1", stack.sip_port)
 
     def request(self, method, ruri, from_user, to_user, auth=None,
-                contact=None, cseq=1, extra=(), sdp=None):
+                contact=None, cseq=1, extra=(), sdp=None, contact_at=None):
+        """contact_at: the Contact's "host:port" (default: this socket's,
+        as a phone not behind NAT writes it)."""
         call_id = str(uuid.uuid4())
         branch = "z9hG4bK" + uuid.uuid4().hex[:16]
         hdr = "Proxy-Authorization" if method == "INVITE" else \
@@ -73,7 +75,8 @@ class Client:
             f"To: <sip:{to_user}@127.0.0.1>",
             f"Call-ID: {call_id}",
             f"CSeq: {cseq} {method}",
-            f"Contact: <sip:{contact or from_user}@{self.ip}:{self.port}>",
+            f"Contact: <sip:{contact or from_user}@"
+            f"{contact_at or f'{self.ip}:{self.port}'}>",
         ]
         if method == "REGISTER" and not any(
                 e.lower().startswith("expires:") for e in extra):

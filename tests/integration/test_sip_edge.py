@@ -78,14 +78,16 @@ def _options(client, uri, extra=()):
     client.sock.sendto("\r\n".join(lines).encode(), client.server)
 
 
-def _register(client, stack, user, pw):
+def _register(client, stack, user, pw, contact_at=None):
     """REGISTER with a fresh nonce; the final code."""
     ruri = f"sip:127.0.0.1:{stack.sip_port}"
-    code, text = client.request("REGISTER", ruri, user, user)
+    code, text = client.request("REGISTER", ruri, user, user,
+                                contact_at=contact_at)
     if code != 401:
         return code
     cred = _auth(user, pw, "REGISTER", ruri, _challenge(text))
-    return client.request("REGISTER", ruri, user, user, auth=cred)[0]
+    return client.request("REGISTER", ruri, user, user, auth=cred,
+                          contact_at=contact_at)[0]
 
 
 def _call(client, stack, user, pw, number="15551230001"):
@@ -649,3 +651,45 @@ def test_call_to_a_registered_phone(stack):
     assert call["routing_gateway"] == "phone:7001", call
     assert call["answer_ms"] > 0 and call["end_reason"] == "Normal", call
     assert rows[0]["end_code"] == 404, rows[0]
+
+
+def test_call_to_a_phone_behind_nat(stack):
+    """Issue 13, item 4: a phone behind NAT registers the private contact
+    it knows (192.0.2.10:5060, where nothing answers) from the public
+    address its NAT gives it (127.0.0.42 and a port of its own); the call
+    to it goes to that public address and port, which its NAT keeps open,
+    and connects.  The registration keeps the contact as written and the
+    source with its port (API and table); signalingd logs the NAT."""
+    doc = _doc(stack, stack.port())
+    doc["rate_tables"][0]["entries"].append(
+        {"prefix": "7", "area_name": "phones", "connect_fee": "0",
+         "first_interval": 6, "first_rate": "0.0100",
+         "next_interval": 6, "next_rate": "0.0100"})
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    sg = stack.start_daemon("signalingd")
+
+    reg = Client(stack, "127.0.0.42")
+    assert _register(reg, stack, "7001", PHONE_PW,
+                     contact_at="192.0.2.10:5060") == 200
+    port = reg.port
+    reg.sock.close()  # the phone's NAT mapping: answered on that address
+    it.wait_for(lambda: f"behind NAT, called at sip:7001@127.0.0.42:{port}"
+                in sg.log(), 10, "the NAT noticed")
+    row = it.wait_for(lambda: stack.query(
+        "SELECT contact, source FROM registrations WHERE number = '7001'")
+        or None, 10, "the registration row")[0]
+    assert row == {"contact": "sip:7001@192.0.2.10:5060",
+                   "source": f"127.0.0.42:{port}"}, row
+
+    phone = stack.uas("phone", "uas_answer.xml", ip="127.0.0.42", port=port)
+    uac = stack.uac("caller", "uac_hold.xml", callee="7001", calls=1,
+                    duration_ms=1000, timeout_s=30)
+    assert uac.finish(40) == 0
+    phone.quit()
+    inv = phone.received_texts("INVITE ")
+    assert len(inv) == 1 and inv[0].startswith(
+        f"INVITE sip:7001@127.0.0.42:{port} "), inv
+    call = it.wait_for(lambda: it.cdr_rows(stack) or None, 20, "the CDR")[-1]
+    assert call["routing_gateway"] == "phone:7001", call
+    assert call["answer_ms"] > 0 and call["end_reason"] == "Normal", call
