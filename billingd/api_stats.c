@@ -323,6 +323,12 @@ void api_dashboard_pre(struct bd *bd, struct api_req *r)
 	    json_pack("{s:o, s:f}", "health", h ? h : json_null(), "cps", cps);
 }
 
+/*
+ * GET /api/v1/dashboard.  Phones online and password gateways registered
+ * are counted from the table registrations, split as its list splits them
+ * (a number that is a phone is a phone), not from signalingd's
+ * registrations in health.ping, which counts both kinds together.
+ */
 void api_dashboard(PGconn *conn, struct api_req *r)
 {
 	json_t *h = json_object_get(r->pre_data, "health");
@@ -357,6 +363,11 @@ void api_dashboard(PGconn *conn, struct api_req *r)
 	    "count(*) FROM routing_gateways WHERE NOT locked AND name IN "
 	    "(SELECT json_array_elements_text($1::json))) AS rg_offline, "
 	    "(SELECT count(*) FROM phones) AS phones, (SELECT count(*) FROM "
+	    "registrations g WHERE g.expires_at > now() AND EXISTS (SELECT 1 "
+	    "FROM phones p WHERE p.number = g.number)) AS phones_online, "
+	    "(SELECT count(*) FROM registrations g WHERE g.expires_at > now() "
+	    "AND NOT EXISTS (SELECT 1 FROM phones p WHERE p.number = "
+	    "g.number)) AS mg_registered, (SELECT count(*) FROM "
 	    "alarms WHERE cleared_at IS NULL) AS alarms, (SELECT count(*) "
 	    "FROM alarms WHERE cleared_at IS NULL AND severity = 'critical') "
 	    "AS critical, (SELECT count(*) FROM alarms WHERE cleared_at IS "
@@ -370,7 +381,7 @@ void api_dashboard(PGconn *conn, struct api_req *r)
 #define N(col)                                                                 \
 	(json_int_t) strtoll(PQgetvalue(res, 0, PQfnumber(res, col)), NULL, 10)
 	out = json_pack(
-	    "{s:{s:b, s:I, s:f, s:I}, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, "
+	    "{s:{s:b, s:I, s:f, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, "
 	    "s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:o}",
 	    "signalingd", "up", h && !json_is_null(h), "calls",
 	    json_integer_value(json_object_get(h, "calls")), "cps",
@@ -379,12 +390,12 @@ void api_dashboard(PGconn *conn, struct api_req *r)
 	    json_integer_value(json_object_get(h, "calls_started")),
 	    "media_nodes", "online", (json_int_t)online, "total",
 	    (json_int_t)json_array_size(nodes), "mapping_gateways", "total",
-	    N("mg"), "locked", N("mg_locked"), "routing_gateways", "total",
-	    N("rg"), "locked", N("rg_locked"), "offline", N("rg_offline"),
-	    "phones", "total", N("phones"), "online",
-	    json_integer_value(json_object_get(h, "registrations")), "alarms",
-	    "active", N("alarms"), "critical", N("critical"), "unacknowledged",
-	    N("unacked"), "today", today);
+	    N("mg"), "locked", N("mg_locked"), "registered", N("mg_registered"),
+	    "routing_gateways", "total", N("rg"), "locked", N("rg_locked"),
+	    "offline", N("rg_offline"), "phones", "total", N("phones"),
+	    "online", N("phones_online"), "alarms", "active", N("alarms"),
+	    "critical", N("critical"), "unacknowledged", N("unacked"), "today",
+	    today);
 #undef N
 	PQclear(res);
 	api_ok(r, 200, out);
@@ -445,31 +456,64 @@ void api_alarms_list(PGconn *conn, struct api_req *r)
 
 /*
  * GET /api/v1/registrations: the phones and password gateways registered
- * now (table registrations, written by signalingd), by user.
+ * now (table registrations, written by signalingd), by user, with the
+ * account (and the gateway's name) they belong to.  kind= keeps one kind,
+ * q= the rows with that text (any case) in the user, contact, source,
+ * node, account or gateway.  A number that is a phone is a phone, as on
+ * the dashboard (api_dashboard).
  */
 void api_registrations_list(PGconn *conn, struct api_req *r)
 {
 	long limit, offset;
-	char lim[24], off[24], err[512];
-	const char *p[2] = {lim, off};
+	char lim[24], off[24], kind[24], q[72], err[512];
+	const char *p[4] = {lim, off, NULL, NULL};
 	PGresult *res;
 
 	if (!api_page(r, &limit, &offset))
 		return;
+	if (api_query(r, "kind", kind, sizeof(kind))) {
+		if (strcmp(kind, "phone") && strcmp(kind, "mapping_gateway")) {
+			api_error(r, 400, "invalid", "kind",
+				  "kind: phone or mapping_gateway");
+			return;
+		}
+		p[2] = kind;
+	}
+	if (api_query(r, "q", q, sizeof(q)) && *q) {
+		if (strlen(q) > 64 || (unsigned char)q[0] == 0x7f) {
+			api_error(r, 400, "invalid", "q",
+				  "q: 1..64 characters");
+			return;
+		}
+		p[3] = q;
+	}
 	snprintf(lim, sizeof(lim), "%ld", limit);
 	snprintf(off, sizeof(off), "%ld", offset);
 	res = md_pq_exec(
 	    conn,
-	    "WITH f AS (SELECT g.*, CASE WHEN EXISTS (SELECT 1 FROM phones p "
-	    "WHERE p.number = g.number) THEN 'phone' ELSE 'mapping_gateway' "
-	    "END AS kind FROM registrations g WHERE g.expires_at > now()) "
+	    "WITH g AS (SELECT g.*, (SELECT a.name FROM phones p JOIN "
+	    "accounts a ON a.id = p.account_id WHERE p.number = g.number) "
+	    "AS phone_account, m.name AS gw, m.account AS gw_account FROM "
+	    "registrations g LEFT JOIN LATERAL (SELECT mg.name, a.name AS "
+	    "account FROM mapping_gateways mg JOIN accounts a ON a.id = "
+	    "mg.account_id WHERE mg.username = g.number ORDER BY "
+	    "mg.auth_mode <> 'password', mg.name LIMIT 1) m ON true WHERE "
+	    "g.expires_at > now()), f AS (SELECT number, contact, source, "
+	    "node, expires_at, updated_at, CASE WHEN phone_account IS NOT "
+	    "NULL THEN 'phone' ELSE 'mapping_gateway' END AS kind, "
+	    "coalesce(phone_account, gw_account) AS account, CASE WHEN "
+	    "phone_account IS NULL THEN gw END AS gateway FROM g), s AS "
+	    "(SELECT * FROM f WHERE ($3::text IS NULL OR kind = $3) AND "
+	    "($4::text IS NULL OR strpos(lower(concat_ws(' ', number, "
+	    "contact, source, node, account, gateway)), lower($4)) > 0)) "
 	    "SELECT coalesce((SELECT json_agg(j) FROM (SELECT "
-	    "json_build_object('user', number, 'kind', kind, 'contact', "
-	    "contact, 'source', source, 'node', node, 'expires_at', "
-	    "expires_at, 'updated_at', updated_at) AS j FROM f ORDER BY "
-	    "number LIMIT $1::int OFFSET $2::int) x), '[]')::text AS j, "
-	    "(SELECT count(*) FROM f) AS total",
-	    2, p, err, sizeof(err));
+	    "json_build_object('user', number, 'kind', kind, 'account', "
+	    "account, 'gateway', gateway, 'contact', contact, 'source', "
+	    "source, 'node', node, 'expires_at', expires_at, 'updated_at', "
+	    "updated_at) AS j FROM s ORDER BY number LIMIT $1::int OFFSET "
+	    "$2::int) x), '[]')::text AS j, (SELECT count(*) FROM s) AS "
+	    "total",
+	    4, p, err, sizeof(err));
 	if (!res) {
 		api_db_error(r, err);
 		return;

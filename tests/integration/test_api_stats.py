@@ -319,7 +319,9 @@ def test_dashboard_and_timeline(stack):
     d = it.wait_for(busy, 15, "calls per second and calls up")
     assert d["signalingd"]["up"] is True
     assert d["routing_gateways"] == {"total": 2, "locked": 1, "offline": 0}
-    assert d["mapping_gateways"] == {"total": 1, "locked": 0}
+    assert d["mapping_gateways"] == {"total": 1, "locked": 0,
+                                     "registered": 0}
+    assert d["phones"] == {"total": 0, "online": 0}, d["phones"]
     assert uac.finish(40) == 0
     it.wait_for(lambda: len(it.cdr_rows(stack)) == 8 or None, 20,
                 "the 8 CDRs")

@@ -11,9 +11,13 @@ Debian's chromium (playwright-core, tests/web/manage.mjs).
   nothing; create, edit, delete (after a confirmation);
 - every page at 1280x800 and 375x812 in English and Chinese: no serious
   axe-core violation, nothing wider than the phone; the screenshots go to
-  docs/screenshots/."""
+  docs/screenshots/;
+- the registrations page lists the phones and password gateways
+  registered now (raw SIP REGISTERs), and the dashboard counts only the
+  phones as phones online."""
 
 import json
+import re
 import shutil
 import subprocess
 from decimal import Decimal
@@ -21,6 +25,7 @@ from decimal import Decimal
 import pytest
 
 import tandem_it as it
+from sipraw import Client, challenge, digest
 
 MANAGE = it.REPO / "tests" / "web" / "manage.mjs"
 SHOTS = it.REPO / "docs" / "screenshots"
@@ -156,7 +161,7 @@ def test_pages_in_both_languages_and_sizes(stack):
     for f in res["shots"]:
         shutil.copy(f, SHOTS)
     assert not res["problems"], res["problems"]
-    assert len(res["shots"]) == 4 * (1 + 23), res["shots"]
+    assert len(res["shots"]) == 4 * (1 + 24), res["shots"]
 
 
 def test_account_form_errors_and_writes(stack):
@@ -318,3 +323,88 @@ def test_money_display_follows_parameters(stack):
                              "/api/v1/system_parameters",
                              {"SERVER_CURRENCY": "RENMINBI-YUAN"})
     assert status == 400 and "SERVER_CURRENCY" in json.dumps(body), body
+
+
+def _register(stack, client, user, pw):
+    """A REGISTER with digest from client; the final code."""
+    ruri = f"sip:127.0.0.1:{stack.sip_port}"
+    code, text = client.request("REGISTER", ruri, user, user)
+    if code == 401:
+        cred = digest(user, pw, "REGISTER", ruri, challenge(text))
+        code = client.request("REGISTER", ruri, user, user, auth=cred)[0]
+    return code
+
+
+def test_registrations_page(stack):
+    """Issue 13, item 4: phone 7001 and the password gateway pbx (user
+    pbx1) register, phone 7002 does not.  The dashboard says 1 of 2 phones
+    online and 1 mapping gateway registered; its link opens the
+    registrations page, whose rows show each one's number, kind, account,
+    contact and source; the filter and the kind work on the server."""
+    doc = it.base_doc(stack.port(), 0, gw_b=False)
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
+    doc["phones"] = [{"number": n, "account": "cust1",
+                      "password": "Phone-secret-1"} for n in ("7001", "7002")]
+    doc["mapping_gateways"].append(
+        {"name": "pbx", "account": "cust1", "auth_mode": "password",
+         "username": "pbx1", "password": "Pbx-secret-1"})
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    phone = Client(stack, "127.0.0.61")
+    pbx = Client(stack, "127.0.0.62")
+    assert _register(stack, phone, "7001", "Phone-secret-1") == 200
+    assert _register(stack, pbx, "pbx1", "Pbx-secret-1") == 200
+    it.wait_for(lambda: stack.scalar(
+        "SELECT count(*) FROM registrations") == 2, 10,
+        "the two registration rows")
+
+    # the API: phones online are phones only; kind= and q= filter
+    _, _, dash = it.api(stack.bd_http, "GET", "/api/v1/dashboard")
+    assert dash["phones"] == {"total": 2, "online": 1}, dash
+    assert dash["mapping_gateways"]["registered"] == 1, dash
+    _, _, js = it.api(stack.bd_http, "GET",
+                      "/api/v1/registrations?kind=phone")
+    assert [g["user"] for g in js["items"]] == ["7001"], js
+    assert js["items"][0]["account"] == "cust1" and \
+        js["items"][0]["gateway"] is None, js
+    _, _, js = it.api(stack.bd_http, "GET", "/api/v1/registrations?q=PBX")
+    assert [(g["user"], g["kind"], g["gateway"], g["account"])
+            for g in js["items"]] == [("pbx1", "mapping_gateway", "pbx",
+                                       "cust1")], js
+    status, _, _ = it.api(stack.bd_http, "GET",
+                          "/api/v1/registrations?kind=trunk")
+    assert status == 400
+
+    out = stack.dir / "regs"
+    res = _node(stack, "regs", it.ADMIN_USER, it.ADMIN_PASSWORD, str(out),
+                check=False)
+    SHOTS.mkdir(exist_ok=True)
+    for f in res.get("shots", []):
+        shutil.copy(f, SHOTS)
+    print("registrations page:", {k: v for k, v in res.items()
+                                  if k != "shots"})
+    assert not res["problems"], res["problems"]
+    assert res["dash_phones"] == "1 / 2", res
+    assert "1 registered" in res["dash_mg"], res
+    assert "registrations" in res["menu"], res["menu"]
+    got = {r["reg"]: r for r in res["rows"]}
+    assert sorted(got) == ["7001", "pbx1"], res["rows"]
+    p, g = got["7001"], got["pbx1"]
+    assert p["user"] == "7001" and p["kind"] == "Phone" and \
+        p["kind_attr"] == "phone" and p["account"] == "cust1", p
+    assert p["contact"] == f"sip:7001@127.0.0.61:{phone.port}", p
+    assert p["source"].startswith("127.0.0.61"), p
+    assert g["user"] == "pbx1" and g["kind"] == "Mapping gateway pbx" and \
+        g["kind_attr"] == "mapping_gateway" and \
+        g["gateway_link"] == "#/mapping_gateways/pbx", g
+    assert g["contact"] == f"sip:pbx1@127.0.0.62:{pbx.port}", g
+    assert g["source"].startswith("127.0.0.62"), g
+    node = stack.scalar("SELECT node FROM registrations WHERE number = "
+                        "'7001'")
+    assert p["node"] == node and p["expires"], p
+    # Expires: 300 asked for, so between 4 and 5 minutes left
+    assert re.fullmatch(r"[45]:\d\d", p["left"]) or p["left"] == "5:00", p
+    assert res["filtered"] == ["pbx1"], res
+    assert res["phones_only"] == ["7001"], res
+    assert res["nothing"], res

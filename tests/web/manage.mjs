@@ -11,6 +11,7 @@
 //   node manage.mjs topup    URL USER PASSWORD ACCOUNT,AMOUNT
 //   node manage.mjs lock     URL USER PASSWORD GATEWAY
 //   node manage.mjs roles    URL USER PASSWORD OUTDIR
+//   node manage.mjs regs     URL USER PASSWORD OUTDIR
 //
 // Prints one JSON line with what it saw; exits 1 (with the reason on
 // stderr) when the page did not do what the phase expects.
@@ -77,6 +78,40 @@ async function axe(page, name) {
   return res;
 }
 
+// page as it is now, in both languages, on a desktop and a phone: axe,
+// nothing wider than the phone; the PNGs' paths are pushed to shots
+async function shootBoth(page, name, dir, shots) {
+  for (const lang of ['en', 'zh']) {
+    await page.selectOption('[data-testid=lang]', lang);
+    await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang);
+    for (const [vname, vp] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 375, height: 812 }]]) {
+      await page.setViewportSize(vp);
+      await page.waitForTimeout(300);
+      if (vname === 'phone') {
+        const over = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+        if (over > 0) fail(`${name} is ${over} px wider than the phone`);
+        await spills(page, `${name} ${lang}`);
+      }
+      await axe(page, `${name} ${lang} ${vname}`);
+      const f = `${dir}/${name}-${lang}-${vname}.png`;
+      await page.screenshot({ path: f, fullPage: true });
+      shots.push(f);
+    }
+  }
+  await page.selectOption('[data-testid=lang]', 'en');
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+// the users of the registration rows shown now, in order
+async function regRows(page) {
+  return page.$$eval('tr[data-reg]', (rows) => rows.map((r) => r.dataset.reg));
+}
+
+async function regRowsAre(page, want) {
+  await page.waitForFunction((w) => [...document.querySelectorAll('tr[data-reg]')]
+    .map((r) => r.dataset.reg).join(',') === w, want.join(','), { timeout: 10000 });
+}
+
 // the rate tables the build phase imports
 const CSV = {
   websell: 'prefix,area_name,connect_fee,first_interval,first_rate,next_interval,next_rate\r\n'
@@ -94,7 +129,8 @@ const SCREENS = {
   accounts: 'tr[data-row]', 'accounts/new': '#f-name', mapping_gateways: 'tr[data-row]',
   routing_gateways: 'tr[data-row]', gateway_groups: LIST, rate_tables: LIST,
   'rate_tables/new': '[data-testid=rate-csv]', work_calendars: LIST, package_period_rates: LIST,
-  phones: LIST, card_batches: '#batch-name', params: 'table.params', access: '#wac',
+  phones: LIST, registrations: 'table[data-testid=registrations], [data-testid=no-registrations]',
+  card_batches: '#batch-name', params: 'table.params', access: '#wac',
   users: 'tr[data-row]',
 };
 
@@ -324,6 +360,42 @@ try {
     await page.click('[data-testid=save]');
     const row = await page.waitForSelector(`tr[data-row="${arg}"]`, { timeout: 10000 });
     out.locked = await row.$eval('td:last-child', (c) => c.textContent);
+  } else if (phase === 'regs') {
+    // the registrations page (arg: OUTDIR): every row's cells, the
+    // filter, the kind, and the dashboard's phones online beside it
+    mkdirSync(arg, { recursive: true });
+    out.shots = [];
+    const page = await newPage(browser);
+    await signIn(page, password);
+    await page.waitForSelector('[data-value="phones"]');
+    out.dash_phones = await page.textContent('[data-value="phones"]');
+    out.dash_mg = await page.textContent('[data-testid="mapping-gateways"] .card-sub');
+    await page.click('[data-testid="phones"] a[href="#/registrations"]');
+    await page.waitForSelector('table[data-testid=registrations] tr[data-reg]');
+    out.menu = await page.$$eval('nav a[data-page]', (as) => as.map((a) => a.dataset.page));
+    out.rows = await page.$$eval('tr[data-reg]', (rows) => rows.map((r) => {
+      const o = { reg: r.dataset.reg, kind_attr: r.dataset.kind };
+      for (const c of r.querySelectorAll('td[data-col]')) o[c.dataset.col] = c.textContent.trim();
+      o.gateway_link = r.querySelector('td[data-col=kind] a')?.getAttribute('href') || '';
+      return o;
+    }));
+    out.headers = await page.$$eval('table[data-testid=registrations] thead th', (ths) => ths.map((h) => h.textContent.trim()));
+    await shootBoth(page, 'registrations-rows', arg, out.shots);
+    // the filter, on the server: a gateway's username in capitals
+    await page.fill('#reg-filter', 'PBX');
+    await regRowsAre(page, ['pbx1']);
+    out.filtered = await regRows(page);
+    await page.fill('#reg-filter', '');
+    await page.selectOption('#reg-kind', 'phone');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('tr[data-reg]')];
+      return rows.length > 0 && rows.every((r) => r.dataset.kind === 'phone');
+    }, null, { timeout: 10000 });
+    out.phones_only = await regRows(page);
+    await page.selectOption('#reg-kind', '');
+    await page.fill('#reg-filter', 'no-such-user');
+    await page.waitForSelector('[data-testid=no-registrations]', { timeout: 10000 });
+    out.nothing = await page.textContent('[data-testid=no-registrations]');
   } else if (phase === 'roles') {
     // what an agent or a customer sees (arg: OUTDIR for screenshots):
     // the menu, the rows of the lists, and the API's answer to a page
@@ -335,27 +407,7 @@ try {
     await page.waitForSelector('[data-testid=logout]');
     await page.waitForSelector('nav a[data-page]');
     out.menu = await page.$$eval('nav a[data-page]', (as) => as.map((a) => a.dataset.page));
-    const shot = async (name) => {
-      for (const lang of ['en', 'zh']) {
-        await page.selectOption('[data-testid=lang]', lang);
-        await page.waitForFunction((l) => document.documentElement.lang.startsWith(l), lang);
-        for (const [vname, vp] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 375, height: 812 }]]) {
-          await page.setViewportSize(vp);
-          await page.waitForTimeout(300);
-          if (vname === 'phone') {
-            const over = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
-            if (over > 0) fail(`${user} ${name} is ${over} px wider than the phone`);
-            await spills(page, `${user} ${name} ${lang}`);
-          }
-          await axe(page, `${user} ${name} ${lang} ${vname}`);
-          const f = `${arg}/${name}-${lang}-${vname}.png`;
-          await page.screenshot({ path: f, fullPage: true });
-          out.shots.push(f);
-        }
-      }
-      await page.selectOption('[data-testid=lang]', 'en');
-      await page.setViewportSize({ width: 1280, height: 800 });
-    };
+    const shot = (name) => shootBoth(page, name, arg, out.shots);
     const role = await page.textContent('.who');
     const who = /customer/.test(role) ? 'customer' : 'agent';
     await page.goto(`${base}#/my_account`);

@@ -91,6 +91,11 @@ const WORDS = {
     p_transfer_out: 'Transfer out', p_transfer_in: 'Transfer in',
     last_1h: 'Last hour', last_24h: 'Last 24 hours', last_7d: 'Last 7 days',
     sev_critical: 'critical', sev_major: 'major', sev_warning: 'warning', users: 'Web users',
+    registrations: 'Registrations', registered_n: 'registered',
+    reg_filter_hint: 'number, contact, address, account or gateway',
+    reg_user: 'Number / user', reg_phone: 'Phone', reg_mapping_gateway: 'Mapping gateway',
+    contact: 'Contact', source: 'Source address', node: 'Node', time_left: 'Time left',
+    no_registrations: 'Nothing is registered right now.', no_match: 'Nothing matches.',
   },
   zh: {
     title: 'Tandem 网页管理',
@@ -179,6 +184,11 @@ const WORDS = {
     p_transfer_out: '转出', p_transfer_in: '转入',
     last_1h: '最近一小时', last_24h: '最近 24 小时', last_7d: '最近 7 天',
     sev_critical: '严重', sev_major: '重要', sev_warning: '警告', users: '网页用户',
+    registrations: '注册列表', registered_n: '已注册',
+    reg_filter_hint: '号码、联系地址、来源地址、账户或网关',
+    reg_user: '号码 / 用户名', reg_phone: '话机', reg_mapping_gateway: '对接网关',
+    contact: '联系地址', source: '来源地址', node: '节点', time_left: '剩余时间',
+    no_registrations: '当前没有注册。', no_match: '没有符合条件的记录。',
   },
 };
 

@@ -17,6 +17,7 @@ import { Analysis } from './tools.js';
 import { Alarms, Stats, Revenue, Performance } from './monitor.js';
 import { Params, Access } from './system.js';
 import { CardBatches } from './cards.js';
+import { Registrations } from './registrations.js';
 // pages: the menu shows those the user's role (and, for an agent, its
 // authorizations) may open; the API refuses the rest anyway
 const STAFF = ['admin', 'operator'];
@@ -26,6 +27,7 @@ const GROUPS = ['monitor', 'billing', 'config', 'system'];
 const PAGES = [
   { id: 'dashboard', group: 'monitor', roles: STAFF, view: Dashboard },
   { id: 'calls', group: 'monitor', roles: STAFF, view: Calls },
+  { id: 'registrations', group: 'monitor', roles: STAFF, view: Registrations },
   { id: 'alarms', label: 'alarms_page', group: 'monitor', roles: STAFF, view: Alarms },
   { id: 'performance', group: 'monitor', roles: STAFF, view: Performance },
   { id: 'analysis', group: 'monitor', roles: STAFF, view: Analysis },
@@ -134,10 +136,11 @@ function Dashboard({ user }) {
       <${Card} id="signalingd" label=${t('signalingd')} value=${sg.up ? t('up') : t('down')} tone=${sg.up ? 'ok' : 'bad'} />
       <${Card} id="media-nodes" label=${t('media_nodes')} value=${`${d.media_nodes.online} / ${d.media_nodes.total}`} />
       <${Card} id="mapping-gateways" label=${t('mapping_gateways')} value=${fmtInt(d.mapping_gateways.total)}
-        sub=${`${d.mapping_gateways.locked} ${t('locked_n')}`} />
+        sub=${`${d.mapping_gateways.locked} ${t('locked_n')}, ${d.mapping_gateways.registered} ${t('registered_n')}`} />
       <${Card} id="routing-gateways" label=${t('routing_gateways')} value=${fmtInt(d.routing_gateways.total)}
         sub=${`${d.routing_gateways.locked} ${t('locked_n')}, ${d.routing_gateways.offline} ${t('offline')}`} />
-      <${Card} id="phones" label=${t('phones_online')} value=${`${d.phones.online} / ${d.phones.total}`} />
+      <${Card} id="phones" label=${t('phones_online')} value=${`${d.phones.online} / ${d.phones.total}`}
+        sub=${html`<a href="#/registrations">${t('registrations')}</a>`} />
       <${Card} id="alarms" label=${t('alarms')} value=${fmtInt(d.alarms.active)}
         sub=${`${d.alarms.critical} ${t('critical')}`} tone=${d.alarms.critical ? 'bad' : ''} />
     </div>
