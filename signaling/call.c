@@ -1411,6 +1411,8 @@ struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec)
 	 * exact seconds left) and the usual timers take over.  Until it
 	 * answers, RECOVER_GRACE_S past now.
 	 */
+	sg_st_from_journal(&c->st, json_object_get(rec, "st"));
+	sg_call_st_restored(c);
 	c->extendable = true;
 	c->max_duration_s =
 	    (now > answer ? (now - answer) / 1000 : 0) + RECOVER_GRACE_S;

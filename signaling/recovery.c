@@ -15,6 +15,7 @@
 #include "signaling/call.h"
 #include "signaling/media.h"
 #include "signaling/recovery.h"
+#include "signaling/sestimer.h"
 #include "signaling/sg.h"
 
 struct sg_recovery {
@@ -75,6 +76,10 @@ int sg_recovery_open(struct sg *sg, char *err, size_t errsz)
 
 			if (op && id && !strcmp(op, "up"))
 				json_object_set(r->pending, id, j);
+			else if (op && id && !strcmp(op, "st") &&
+				 json_object_get(r->pending, id))
+				json_object_set(json_object_get(r->pending, id),
+						"st", json_object_get(j, "st"));
 			else if (op && id && !strcmp(op, "down"))
 				json_object_del(r->pending, id);
 			json_decref(j);
@@ -161,7 +166,7 @@ static json_t *leg_json(struct sg_call *c, nta_leg_t *leg, const char *callid,
 void sg_recovery_up(struct sg_call *c)
 {
 	struct sg_recovery *r = c->sg->recovery;
-	json_t *rec, *cdr;
+	json_t *rec, *cdr, *st;
 
 	if (!r || !c->leg_a || !c->leg_b || c->journaled)
 		return;
@@ -186,6 +191,9 @@ void sg_recovery_up(struct sg_call *c)
 		json_object_set_new(rec, "sdp_to_a", sw_json_text(c->sdp_to_a));
 	if (c->sdp_to_b)
 		json_object_set_new(rec, "sdp_to_b", sw_json_text(c->sdp_to_b));
+	st = sg_st_journal(&c->st);
+	if (st)
+		json_object_set_new(rec, "st", st);
 	if (append(r, rec, false)) {
 		sw_cwarn(c->callid_a, "call not journaled: %s",
 			 strerror(errno));
@@ -220,6 +228,26 @@ void sg_recovery_compact(struct sg *sg)
 		sw_warn("%s: %s", r->path, strerror(errno));
 	else
 		r->bytes = 0;
+}
+
+/* A journaled call's session timers changed: a restart keeps the new. */
+void sg_recovery_st(struct sg_call *c)
+{
+	json_t *st;
+	int err;
+
+	if (!c->sg->recovery || !c->journaled)
+		return;
+	st = sg_st_journal(&c->st);
+	if (!st)
+		return;
+	err = append(
+	    c->sg->recovery,
+	    json_pack("{s:s, s:s, s:o}", "op", "st", "id", c->id, "st", st),
+	    false);
+	if (err)
+		sw_cwarn(c->callid_a, "session timers not journaled: %s",
+			 strerror(err));
 }
 
 /* The call ended: its journal record is closed. */

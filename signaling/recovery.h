@@ -25,6 +25,7 @@ int sg_recovery_open(struct sg *sg, char *err, size_t errsz);
 void sg_recovery_restore(struct sg *sg);
 void sg_recovery_up(struct sg_call *c);
 void sg_recovery_down(struct sg_call *c);
+void sg_recovery_st(struct sg_call *c);
 void sg_recovery_down_id(struct sg *sg, const char *id);
 void sg_recovery_compact(struct sg *sg);
 void sg_recovery_close(struct sg *sg);

@@ -11,6 +11,7 @@
 #define SW_LOG_MODULE "sestimer"
 #include "common/log.h"
 #include "signaling/call.h"
+#include "signaling/recovery.h"
 #include "signaling/sestimer.h"
 #include "signaling/sg.h"
 
@@ -291,11 +292,17 @@ void sg_call_st_answered(struct sg_call *c, sip_t const *vendor_200)
 void sg_call_st_refreshed(struct sg_call *c, bool from_a, sip_t const *sip)
 {
 	struct sg_st_leg *l = from_a ? &c->st.a : &c->st.b;
+	unsigned se;
+	bool we;
 
 	if (!l->se || c->state == SG_CALL_ENDED)
 		return;
+	se = l->se;
+	we = l->we_refresh;
 	sg_st_refresh_seen(l, sip);
 	arm(c, from_a);
+	if (l->se != se || l->we_refresh != we)
+		sg_recovery_st(c); /* a restart keeps the new interval */
 }
 
 /* we sent a re-INVITE or UPDATE on one leg (relayed): a refresh too */
@@ -311,4 +318,61 @@ void sg_st_stop(struct sg_st *st)
 {
 	sg_timer_stop(&st->a.t);
 	sg_timer_stop(&st->b.t);
+}
+
+static json_t *leg_journal(const struct sg_st_leg *l)
+{
+	return json_pack("{s:I, s:b, s:b, s:b}", "se", (json_int_t)l->se, "we",
+			 l->we_refresh, "update", l->update_ok, "require",
+			 l->require);
+}
+
+/**
+ * Both legs' negotiated timers, for the calls journal: NULL when neither
+ * leg has one.
+ */
+json_t *sg_st_journal(const struct sg_st *st)
+{
+	if (!st || (!st->a.se && !st->b.se))
+		return NULL;
+	return json_pack("{s:o, s:o}", "a", leg_journal(&st->a), "b",
+			 leg_journal(&st->b));
+}
+
+static void leg_from_journal(struct sg_st_leg *l, const json_t *j)
+{
+	json_int_t se = json_integer_value(json_object_get(j, "se"));
+
+	l->se = se > 0 ? bounded((unsigned long)se) : 0;
+	l->we_refresh = json_is_true(json_object_get(j, "we"));
+	l->update_ok = json_is_true(json_object_get(j, "update"));
+	l->require = json_is_true(json_object_get(j, "require"));
+}
+
+/** Timers read back from the journal (j may be NULL: none). */
+void sg_st_from_journal(struct sg_st *st, const json_t *j)
+{
+	if (!st || !json_is_object(j))
+		return;
+	leg_from_journal(&st->a, json_object_get(j, "a"));
+	leg_from_journal(&st->b, json_object_get(j, "b"));
+}
+
+/*
+ * A call recovered after a restart: its timers start again from now, a
+ * whole interval each (when they last fired is not journaled): a side that
+ * stopped refreshing is cut at most one interval late, never early.
+ */
+void sg_call_st_restored(struct sg_call *c)
+{
+	arm(c, true);
+	arm(c, false);
+	if (c->st.a.se || c->st.b.se)
+		sw_cinfo(c->callid_a,
+			 "session timers recovered: caller %u s (%s), vendor "
+			 "%u s (%s)",
+			 c->st.a.se,
+			 c->st.a.we_refresh ? "we refresh" : "it refreshes",
+			 c->st.b.se,
+			 c->st.b.we_refresh ? "we refresh" : "it refreshes");
 }

@@ -30,6 +30,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "signaling/sofia.h"
 
 struct sg_call;
@@ -72,5 +74,10 @@ void sg_call_st_answered(struct sg_call *c, sip_t const *vendor_200);
 void sg_call_st_refreshed(struct sg_call *c, bool from_a, sip_t const *sip);
 void sg_call_st_sent(struct sg_call *c, bool to_a);
 void sg_st_stop(struct sg_st *st);
+
+/* the answered call's timers kept across a restart (recovery.c) */
+json_t *sg_st_journal(const struct sg_st *st);
+void sg_st_from_journal(struct sg_st *st, const json_t *j);
+void sg_call_st_restored(struct sg_call *c);
 
 #endif /* SG_SESTIMER_H */

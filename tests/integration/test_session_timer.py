@@ -153,3 +153,36 @@ def test_vendor_422_gets_the_interval_it_asks_for(stack):
     cdr, _ = peers.cdr_rtp(stack)
     assert cdr["end_reason"] == "Normal", cdr
     assert [a["code"] for a in it.attempts(stack, cdr["id"])] == [422, 200]
+
+
+def test_recovered_call_keeps_its_session_timers(stack):
+    """signalingd is SIGKILLed during a call with a session timer on each
+    leg and restarted: the recovered call still refreshes the vendor's leg
+    (it made us the refresher: UPDATEs every 3 s) and still cuts the
+    caller, who never refreshes, once its interval is over (CDR
+    SessionExpired), not at the caller's hang-up 20 s in."""
+    gw = _vendor(stack, hdrs="Session-Expires: 6;refresher=uac\n      "
+                 "Require: timer\n      "
+                 "Allow: INVITE, ACK, BYE, CANCEL, UPDATE, INFO")
+    stack.provision(_doc(gw))
+    stack.start_all()
+    uac = _caller(stack, hold_ms=20000)
+    journal = stack.spool / "calls.journal"
+    it.wait_for(lambda: journal.exists() and
+                '"st":' in journal.read_text(), 15,
+                "the call journaled with its timers")
+    stack.daemon("signalingd").kill()                 # SIGKILL
+    sg = stack.start_daemon("signalingd")
+    assert "session timers recovered: caller 6 s (it refreshes), vendor " \
+        "6 s (we refresh)" in sg.log(), sg.log()[-3000:]
+    uac.finish(60)
+    gw.quit()
+
+    assert uac.received_requests("BYE"), uac.received()
+    ups = gw.received_texts("UPDATE ")
+    assert ups, "no refresh of the vendor's leg after the restart"
+    assert {sipraw.header(u, "Session-Expires") for u in ups} == \
+        {"6;refresher=uac"}, ups
+    cdr, _ = peers.cdr_rtp(stack)
+    assert cdr["end_reason"] == "SessionExpired", cdr
+    assert cdr["hold_ms"] < 15000, cdr

@@ -196,12 +196,51 @@ static void refresh_and_expiry(void **state)
 	assert_int_equal(sg_st_expiry_s(1800), 1768);
 }
 
+/* what a restart reads back is what was decided; junk reads as no timer */
+static void journal_round_trip(void **state)
+{
+	struct sg_st st, back;
+	json_t *j;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_null(sg_st_journal(&st)); /* no timer: nothing journaled */
+	st.a.se = 1800;
+	st.a.we_refresh = false;
+	st.a.require = true;
+	st.b.se = 90;
+	st.b.we_refresh = true;
+	st.b.update_ok = true;
+	j = sg_st_journal(&st);
+	assert_non_null(j);
+	memset(&back, 0, sizeof(back));
+	sg_st_from_journal(&back, j);
+	assert_int_equal(back.a.se, 1800);
+	assert_false(back.a.we_refresh);
+	assert_true(back.a.require);
+	assert_false(back.a.update_ok);
+	assert_int_equal(back.b.se, 90);
+	assert_true(back.b.we_refresh);
+	assert_true(back.b.update_ok);
+	json_decref(j);
+
+	j = json_pack("{s:{s:i}, s:s}", "a", "se", -5, "b", "x");
+	memset(&back, 0, sizeof(back));
+	sg_st_from_journal(&back, j);
+	assert_int_equal(back.a.se, 0);
+	assert_int_equal(back.b.se, 0);
+	json_decref(j);
+	sg_st_from_journal(&back, NULL);
+	assert_int_equal(back.a.se, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(caller_leg),
 	    cmocka_unit_test(vendor_leg),
 	    cmocka_unit_test(refresh_and_expiry),
+	    cmocka_unit_test(journal_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
