@@ -1,7 +1,8 @@
-"""Issue 13 item 5: TCP connection reuse where the peer asks (RFC 5923).
+"""Issue 13 item 5: TCP and TLS connection reuse where the peer asks
+(RFC 5923).
 
-A carrier's gateway (127.0.0.56, a routing gateway over TCP at a port
-where nothing listens) connects to signalingd over TCP and says, by
+A carrier's gateway (127.0.0.56, a routing gateway over TCP, or TLS, at a
+port where nothing listens) connects to signalingd and says, by
 ";alias" in the Via of its OPTIONS, that requests for its sent-by address
 may come over that connection.  A call routed to it then arrives on that
 connection: the INVITE, the ACK of its 200 and the caller's BYE, every one
@@ -13,11 +14,15 @@ at its word.  Every byte on the peer's side is written and read here.
 """
 
 import socket
+import ssl
 import time
 import uuid
 
+import pytest
+
 import tandem_it as it
 from sipraw import Raw, header
+from test_sip_tls import _cert_dir
 
 GW_IP = "127.0.0.56"
 REPLY_S = 10  # how long an expected message may take (sanitizer build)
@@ -34,12 +39,24 @@ def _dead_port():
     return port
 
 
+def _connect(port, tls_ca):
+    """The gateway's connection to signalingd: TCP, or TLS trusting
+    tls_ca."""
+    peer = Raw(GW_IP, port, transport="tcp")
+    if tls_ca:
+        ctx = ssl.create_default_context(cafile=str(tls_ca))
+        ctx.check_hostname = False
+        peer.sock = ctx.wrap_socket(peer.sock)
+    peer.proto = "tls" if tls_ca else "tcp"
+    return peer
+
+
 def _options(peer, sent_by, alias=True):
     branch = "z9hG4bK" + uuid.uuid4().hex[:12]
     peer.send((
-        f"OPTIONS sip:{peer.server[0]}:{peer.server[1]};transport=tcp "
-        "SIP/2.0\r\n"
-        f"Via: SIP/2.0/TCP {sent_by};branch={branch}"
+        f"OPTIONS sip:{peer.server[0]}:{peer.server[1]};"
+        f"transport={peer.proto} SIP/2.0\r\n"
+        f"Via: SIP/2.0/{peer.proto.upper()} {sent_by};branch={branch}"
         f"{';alias' if alias else ''}\r\n"
         "Max-Forwards: 70\r\n"
         f"From: <sip:ping@{GW_IP}>;tag={uuid.uuid4().hex[:8]}\r\n"
@@ -77,11 +94,20 @@ def _reply(peer, req, code, extra="", body=""):
                f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
 
 
-def test_gateway_connection_reused_where_it_asks(stack):
+@pytest.mark.parametrize("proto", ["tcp", "tls"])
+def test_gateway_connection_reused_where_it_asks(stack, proto):
     port = _dead_port()
+    sip_port, ca = stack.sip_port, None
+    if proto == "tls":
+        d = _cert_dir(stack)
+        sip_port = stack.port_block(1)
+        stack.conf_extra["signalingd"].update(
+            {"sip_tls_listen": f"127.0.0.1:{sip_port}",
+             "sip_tls_dir": str(d)})
+        ca = d / "cafile.pem"
     doc = it.base_doc(port, 0, gw_b=False)
     gw = doc["routing_gateways"][0]
-    gw["address"], gw["transport"] = GW_IP, "tcp"
+    gw["address"], gw["transport"] = GW_IP, proto
     doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
     stack.provision(doc)
     stack.start_daemon("billingd")
@@ -93,27 +119,29 @@ def test_gateway_connection_reused_where_it_asks(stack):
     assert uac.finish(40) == 0
 
     # a Via for another host than the connection's is not taken
-    liar = Raw(GW_IP, stack.sip_port, transport="tcp")
+    liar = _connect(sip_port, ca)
     _options(liar, f"127.0.0.57:{port}")
     it.wait_for(lambda: "ignored: not the connection's address" in
                 sg.log(), REPLY_S, "the foreign alias refused")
     liar.close()
 
-    peer = Raw(GW_IP, stack.sip_port, transport="tcp")
+    peer = _connect(sip_port, ca)
     try:
         _options(peer, f"{GW_IP}:{port}")
-        it.wait_for(lambda: f"tcp:{GW_IP}:{port} offers its connection"
+        it.wait_for(lambda: f"{proto}:{GW_IP}:{port} offers its connection"
                     in sg.log(), REPLY_S, "the alias taken")
         uac = stack.uac("caller", "uac_hold.xml", calls=1, duration_ms=2000,
                         timeout_s=40)
         inv = _next(peer, "INVITE")
         assert inv, "no INVITE on the peer's own connection"
         assert inv.startswith(f"INVITE sip:15551230001@{GW_IP}:{port};"
-                              "transport=tcp "), inv.split("\r\n", 1)[0]
-        assert "SIP/2.0/TCP" in header(inv, "Via"), header(inv, "Via")
+                              f"transport={proto} "), inv.split("\r\n", 1)[0]
+        assert f"SIP/2.0/{proto.upper()}" in header(inv, "Via"), \
+            header(inv, "Via")
         _reply(peer, inv, 100)
         _reply(peer, inv, 200,
-               f"Contact: <sip:{GW_IP}:{port};transport=tcp>\r\n", SDP_OK)
+               f"Contact: <sip:{GW_IP}:{port};transport={proto}>\r\n",
+               SDP_OK)
         ack = _next(peer, "ACK")
         assert ack, "no ACK on the peer's connection"
         assert header(ack, "Call-ID") == header(inv, "Call-ID")
