@@ -167,6 +167,8 @@ int sg_cm_offer(struct sg_cm *m, const struct sg_cp_conf *mg,
 		e.nfmt = m->offer->nb;
 		e.te_pt = m->offer->b_te_pt;
 		e.te_rate = m->offer->b_te_rate;
+		e.te2_pt = m->offer->b_te2_pt;
+		e.te2_rate = m->offer->b_te2_rate;
 	}
 	return sg_sdp_write(outp, m->text, strlen(m->text), &e);
 }

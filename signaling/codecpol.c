@@ -385,7 +385,40 @@ static void assign_dynamic(struct sg_cp_offer *o, const struct sg_cp_conf *rg)
 			next++;
 		o->b_te_pt = next <= SW_PT_DYNAMIC_MAX ? next : 0;
 	}
+	if (o->b_te2_pt < 0) {
+		next = SW_PT_DYNAMIC_MIN;
+		while (next <= SW_PT_DYNAMIC_MAX &&
+		       (has_pt(o->b, o->nb, next) || next == o->b_te_pt))
+			next++;
+		o->b_te2_pt = next <= SW_PT_DYNAMIC_MAX ? next : 0;
+	}
 	(void)rg;
+}
+
+/*
+ * Our telephone-event toward the vendor at the clocks of the codecs
+ * offered (RFC 4733 2.3.1: events share their stream's clock): Opus only,
+ * at 48000; Opus beside 8 kHz codecs, a second one at 48000 on a PT of
+ * its own (assigned with the dynamic ones).
+ */
+static void te_clocks(struct sg_cp_offer *o)
+{
+	bool wide = false, narrow = false;
+
+	for (size_t i = 0; i < o->nb; i++) {
+		if (o->b[i].rate == 48000)
+			wide = true;
+		else
+			narrow = true;
+	}
+	if (!wide)
+		return;
+	if (!narrow) {
+		o->b_te_rate = 48000;
+	} else {
+		o->b_te2_pt = -1;
+		o->b_te2_rate = 48000;
+	}
 }
 
 /*
@@ -507,9 +540,16 @@ int sg_cp_make_offer(struct sg_cp_offer *o, const struct sg_sdp *caller,
 	if (!relay) {
 		o->b_te_pt = caller->te_pt; /* passed through untouched */
 		o->b_te_rate = caller->te_rate;
+		if (caller->te8_pt && caller->te48_pt) { /* and its other */
+			bool first8 = caller->te_pt == caller->te8_pt;
+
+			o->b_te2_pt = first8 ? caller->te48_pt : caller->te8_pt;
+			o->b_te2_rate = first8 ? 48000 : 8000;
+		}
 	} else if (wants_te(rg) && (!rg->use_peer_rfc2833 || caller->te_pt)) {
 		o->b_te_pt = rg->rfc2833_pt;
 		o->b_te_rate = 8000;
+		te_clocks(o);
 	}
 	assign_dynamic(o, rg);
 	return 0;
@@ -568,8 +608,9 @@ static void fill_plan(struct sg_cp_plan *p, const struct sg_sdp_fmt *f,
  */
 void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s)
 {
-	enum sw_dtmf dtmf = s && s->te_pt ? SW_DTMF_RFC2833 : SW_DTMF_NONE;
 	const struct sg_sdp_fmt *f = s && s->nfmt ? &s->fmt[0] : NULL;
+	int te = sg_sdp_te_at(s, f && f->rate ? f->rate : 8000, NULL);
+	enum sw_dtmf dtmf = te ? SW_DTMF_RFC2833 : SW_DTMF_NONE;
 	const char *cn = f ? fmt_canon(f) : NULL;
 
 	memset(p, 0, sizeof(*p));
@@ -579,7 +620,7 @@ void sg_cp_plan_pass(struct sg_cp_plan *p, const struct sg_sdp *s)
 	p->ptime = s && s->ptime ? s->ptime : default_ptime(cn);
 	if (f)
 		snprintf(p->fmtp, sizeof(p->fmtp), "%s", f->fmtp);
-	p->te_pt = s ? s->te_pt : 0;
+	p->te_pt = te;
 	snprintf(p->dtmf_send, sizeof(p->dtmf_send), "%s", sw_dtmf_name(dtmf));
 	snprintf(p->dtmf_recv, sizeof(p->dtmf_recv), "%s", sw_dtmf_name(dtmf));
 }
@@ -709,18 +750,17 @@ int sg_cp_make_answer(struct sg_cp_answer *r, const struct sg_cp_offer *o,
 	r->a_fmt = *af;
 	r->b_fmt = *bf;
 
-	if (o->b_te_pt && vendor->te_pt) {
-		b_te = vendor->te_pt;
-		r->b_te_rate = vendor->te_rate ? vendor->te_rate : 8000;
-	}
+	/* each side's telephone-event at its codec's clock (sdp.c) */
+	if (o->b_te_pt && vendor->te_pt)
+		b_te = sg_sdp_te_at(vendor, bf->rate, &r->b_te_rate);
 	if (!o->relay) {
-		r->a_te_pt = caller->te_pt && vendor->te_pt ? caller->te_pt : 0;
-		r->a_te_rate = caller->te_rate;
+		if (vendor->te_pt)
+			r->a_te_pt =
+			    sg_sdp_te_at(caller, af->rate, &r->a_te_rate);
 	} else if (caller->te_pt && wants_te(mg)) {
 		/* the caller's own ability (use_peer_rfc2833 or not: an
 		 * answer cannot add what the offer lacked); its PT kept */
-		r->a_te_pt = caller->te_pt;
-		r->a_te_rate = caller->te_rate ? caller->te_rate : 8000;
+		r->a_te_pt = sg_sdp_te_at(caller, af->rate, &r->a_te_rate);
 	}
 	fill_plan(&r->a, af, caller->ptime, r->a_te_pt, mg);
 	fill_plan(&r->b, bf, vendor->ptime, b_te, rg);

@@ -53,6 +53,8 @@ struct sg_cp_offer {
 	size_t nb;
 	int b_te_pt; /* telephone-event offered, 0 = none */
 	int b_te_rate;
+	int b_te2_pt; /* a second one at Opus's clock (48000), 0 = none */
+	int b_te2_rate;
 	bool xcode; /* both gateways allow transcoding */
 	bool relay; /* media anchored on a node */
 };

@@ -334,6 +334,10 @@ static void parse_rtpmap(struct sg_sdp *s, const struct line *l)
 			s->te_pt = (int)pt;
 			s->te_rate = (int)rate;
 		}
+		if (rate == 8000 && !s->te8_pt)
+			s->te8_pt = (int)pt;
+		if (rate == 48000 && !s->te48_pt)
+			s->te48_pt = (int)pt;
 		f->name[0] = '\0'; /* not an audio format */
 		f->pt = -1;
 		return;
@@ -534,6 +538,11 @@ static void put_formats(struct buf *b, const struct sg_sdp_edit *e)
 		     e->te_rate ? e->te_rate : 8000);
 		putf(b, "a=fmtp:%d 0-16\r\n", e->te_pt);
 	}
+	if (e->te2_pt) {
+		putf(b, "a=rtpmap:%d " SW_TE_NAME "/%d\r\n", e->te2_pt,
+		     e->te2_rate ? e->te2_rate : 8000);
+		putf(b, "a=fmtp:%d 0-16\r\n", e->te2_pt);
+	}
 }
 
 static const char *addrtype(const char *ip)
@@ -586,6 +595,8 @@ static void put_mline(struct buf *b, const struct line *l,
 		putf(b, " %d", e->fmt[i].pt);
 	if (e->te_pt)
 		putf(b, " %d", e->te_pt);
+	if (e->te2_pt)
+		putf(b, " %d", e->te2_pt);
 }
 
 /*
@@ -655,4 +666,29 @@ int sg_sdp_write(char **outp, const char *sdp, size_t len,
 	}
 	*outp = b.p;
 	return 0;
+}
+
+/**
+ * The telephone-event PT of an SDP for a codec of clock rate (RFC 4733
+ * 2.3.1: events share the stream's clock): the one at that clock, else
+ * the first listed (a peer that lists only telephone-event/8000 beside
+ * Opus is taken at its word).  *ratep gets its clock; 0 when none.
+ */
+int sg_sdp_te_at(const struct sg_sdp *s, int rate, int *ratep)
+{
+	int pt = 0, r = 0;
+
+	if (s && rate == 48000 && s->te48_pt) {
+		pt = s->te48_pt;
+		r = 48000;
+	} else if (s && rate == 8000 && s->te8_pt) {
+		pt = s->te8_pt;
+		r = 8000;
+	} else if (s && s->te_pt) {
+		pt = s->te_pt;
+		r = s->te_rate ? s->te_rate : 8000;
+	}
+	if (ratep)
+		*ratep = r;
+	return pt;
 }

@@ -39,8 +39,10 @@ struct sg_sdp_fmt {
 struct sg_sdp {
 	struct sg_sdp_fmt fmt[SG_SDP_MAX_FMT]; /* m= order */
 	size_t nfmt;
-	int te_pt; /* telephone-event PT, 0 = none */
+	int te_pt; /* telephone-event PT, 0 = none (the first listed) */
 	int te_rate;
+	int te8_pt;	    /* telephone-event/8000, 0 = none */
+	int te48_pt;	    /* telephone-event/48000 (Opus's clock), 0 = none */
 	char ip[64];	    /* connection address, "" = none */
 	bool ip_literal;    /* ip is an IPv4 or IPv6 literal */
 	int port;	    /* 0 = rejected */
@@ -60,9 +62,11 @@ struct sg_sdp_edit {
 	const struct sg_sdp_fmt *fmt;
 	size_t nfmt;
 	int te_pt, te_rate;
+	int te2_pt, te2_rate; /* a second telephone-event (another clock) */
 };
 
 int sg_sdp_read(struct sg_sdp *s, const char *sdp, size_t len);
+int sg_sdp_te_at(const struct sg_sdp *s, int rate, int *ratep);
 int sg_sdp_write(char **outp, const char *sdp, size_t len,
 		 const struct sg_sdp_edit *e);
 

@@ -48,6 +48,9 @@ SDP = {
     "G729+te": "18 101\na=rtpmap:18 G729/8000\na=fmtp:18 annexb=no\n"
                "a=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16",
     "G723": "4\na=rtpmap:4 G723/8000\na=fmtp:4 annexa=no",
+    "opus+te48": "96 97\na=rtpmap:96 opus/48000/2\n"
+                 "a=fmtp:96 useinbandfec=1\n"
+                 "a=rtpmap:97 telephone-event/48000\na=fmtp:97 0-16",
 }
 
 

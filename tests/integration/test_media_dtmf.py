@@ -22,6 +22,9 @@ no telephone-event in its answer) through Tandem:
 - inband -> RFC 2833: the vendor plays PCMA with the 16 DTMF tones in it;
   gwA has `dtmf_receive: inband`.  The caller receives each digit exactly
   once as an RFC 4733 event, and the tones stay in its audio too.
+- RFC 2833 toward an Opus vendor: offered telephone-event/8000 and /48000
+  (RFC 4733 2.3.1), it answers Opus with /48000; the caller's events reach
+  it on that PT, at the 48 kHz clock.
 """
 
 import peers
@@ -248,3 +251,36 @@ def test_inband_to_rfc2833(stack):
         assert marker, f"digit {d}: no marker on the first packet"
     # SPEC §5: inband -> RFC 2833 keeps the tones in the audio
     assert [d for d, _, _ in tones_caller] == DIGITS_ALL, tones_caller
+
+
+def test_rfc2833_to_an_opus_vendor_at_its_clock(stack):
+    gw = peers.sipp_uas(stack, "vendor", sdp="opus+te48", rtp_echo=False)
+    cap = _setup(stack, gw, mg_media={"allow_transcoding": True},
+                 gw_media={"codecs": ["opus", "PCMU"],
+                           "allow_transcoding": True})
+    digits = list("159#")
+    pcap = peers.pcma_with_events_pcap(stack.dir / "pcma_dtmf.pcap",
+                                       digits, gap_s=0.6)
+    uac = peers.sipp_uac(stack, "caller", sdp="PCMA+te",
+                         play_items=[(pcap, 1000 + 700 * len(digits)
+                                      + 1200)], hold_ms=500)
+    rc = uac.finish(60)
+    cap.finish()
+    gw.quit()
+    assert rc == 0, f"caller's call failed (sipp exit {rc})"
+    s = _session(stack)
+
+    # our offer: events at both clocks, each on its own PT
+    inv = gw.received_texts("INVITE ")[0]
+    assert "a=rtpmap:101 telephone-event/8000" in inv, inv
+    assert "a=rtpmap:97 telephone-event/48000" in inv, inv
+    to_vendor = _to(cap, gw.media_port, s["b_port"])
+    ev = peers.events_in(to_vendor, 97)
+    print("events node -> vendor on PT 97:", ev)
+    assert [e[0] for e in ev] == digits, ev
+    # 100 ms digits at 48 kHz: durations in 48 kHz ticks (4800), not 800
+    assert all(4000 <= e[4] <= 9600 for e in ev), ev
+    assert peers.events_in(to_vendor, 101) == [], "events on the /8000 PT"
+    cdr, _ = peers.cdr_rtp(stack)
+    assert (cdr["codec_a"], cdr["codec_b"]) == ("PCMA", "opus"), cdr
+    assert (cdr["dtmf_a"], cdr["dtmf_b"]) == ("rfc2833", "rfc2833"), cdr

@@ -549,6 +549,83 @@ static void telephone_event(void **state)
 	assert_int_equal(r.b_te_rate, 8000);
 }
 
+/* telephone-event at each codec's clock (RFC 4733 2.3.1): /48000 for Opus
+ * beside /8000 for the 8 kHz codecs, and each side's plan takes the one
+ * of its codec */
+static void telephone_event_clocks(void **state)
+{
+	static const char opus_te48[] =
+	    SDP_HEAD "m=audio 6000 RTP/AVP 111 8 110 101\r\n"
+		     "a=rtpmap:111 opus/48000/2\r\n"
+		     "a=rtpmap:8 PCMA/8000\r\n"
+		     "a=rtpmap:110 telephone-event/48000\r\n"
+		     "a=rtpmap:101 telephone-event/8000\r\n";
+	struct sg_cp_conf mg, rg;
+	struct sg_sdp a, v;
+	struct sg_cp_offer o;
+	struct sg_cp_answer r;
+	const char *why;
+
+	(void)state;
+	conf(&mg, "{\"allow_transcoding\":true}");
+	conf(&rg, "{\"allow_transcoding\":true,"
+		  "\"codecs\":[\"PCMA\",\"opus\"]}");
+	/* a PCMA caller: the vendor gets both clocks */
+	sdp(&a, pcma_te);
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
+	names(o.b, o.nb, "PCMA/8 opus/96");
+	assert_int_equal(o.b_te_pt, 101);
+	assert_int_equal(o.b_te_rate, 8000);
+	assert_int_equal(o.b_te2_pt, 97);
+	assert_int_equal(o.b_te2_rate, 48000);
+	/* it answers Opus with its /48000 events: leg b's plan takes those */
+	sdp(&v, SDP_HEAD "m=audio 7000 RTP/AVP 96 97\r\n"
+			 "a=rtpmap:96 opus/48000/2\r\n"
+			 "a=rtpmap:97 telephone-event/48000\r\n");
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
+	assert_string_equal(r.b.codec, "opus");
+	assert_int_equal(r.b.te_pt, 97);
+	assert_int_equal(r.b_te_rate, 48000);
+	assert_int_equal(r.a.te_pt, 101); /* the caller's, at 8000 */
+	assert_int_equal(r.a_te_rate, 8000);
+
+	/* a vendor offered only Opus gets /48000 alone */
+	conf(&rg, "{\"allow_transcoding\":true,\"codecs\":[\"opus\"]}");
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
+	names(o.b, o.nb, "opus/96");
+	assert_int_equal(o.b_te_pt, 101);
+	assert_int_equal(o.b_te_rate, 48000);
+	assert_int_equal(o.b_te2_pt, 0);
+
+	/* an Opus caller with both: its answer's events follow its codec */
+	conf(&rg, "{\"allow_transcoding\":true}");
+	sdp(&a, opus_te48);
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
+	sdp(&v, SDP_HEAD "m=audio 7000 RTP/AVP 8 101\r\n"
+			 "a=rtpmap:101 telephone-event/8000\r\n");
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
+	assert_string_equal(r.a.codec, "PCMA"); /* passed end to end */
+	assert_int_equal(r.a_te_pt, 101);
+	assert_int_equal(r.a_te_rate, 8000);
+	conf(&rg, "{\"allow_transcoding\":true,\"codecs\":[\"PCMU\"]}");
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, true, &why), 0);
+	sdp(&v, SDP_HEAD "m=audio 7000 RTP/AVP 0 101\r\n"
+			 "a=rtpmap:101 telephone-event/8000\r\n");
+	assert_int_equal(sg_cp_make_answer(&r, &o, &a, &v, &mg, &rg, &why), 0);
+	assert_string_equal(r.a.codec, "opus"); /* transcoded from Opus */
+	assert_int_equal(r.a_te_pt, 110);
+	assert_int_equal(r.a_te_rate, 48000);
+	assert_int_equal(r.a.te_pt, 110);
+
+	/* mode 0: the caller's two lines pass through as they are */
+	conf(&rg, "{}");
+	assert_int_equal(sg_cp_make_offer(&o, &a, &mg, &rg, false, &why), 0);
+	assert_int_equal(o.b_te_pt, 110);
+	assert_int_equal(o.b_te_rate, 48000);
+	assert_int_equal(o.b_te2_pt, 101);
+	assert_int_equal(o.b_te2_rate, 8000);
+}
+
 /* dtmf_send: auto = RFC 2833 if the peer's SDP has telephone-event, else
  * INFO; fixed methods as configured */
 static void dtmf_send(void **state)
@@ -608,6 +685,7 @@ int main(void)
 	    cmocka_unit_test(answer_refused),
 	    cmocka_unit_test(undecodable_pass_through),
 	    cmocka_unit_test(g723_transcoded_where_listed),
+	    cmocka_unit_test(telephone_event_clocks),
 	    cmocka_unit_test(caller_specified),
 	    cmocka_unit_test(callee_specified),
 	    cmocka_unit_test(specified_mismatch),

@@ -174,6 +174,34 @@ static void write_formats(void **state)
 	assert_int_equal(s.te_pt, 100);
 	free(out);
 
+	/* two telephone-events, one per clock, read back by clock */
+	e.te_rate = 8000;
+	e.te2_pt = 97;
+	e.te2_rate = 48000;
+	assert_int_equal(sg_sdp_write(&out, in, strlen(in), &e), 0);
+	assert_non_null(strstr(out, "m=audio 6000 RTP/AVP 18 96 100 97\r\n"));
+	assert_non_null(strstr(out, "a=rtpmap:100 telephone-event/8000\r\n"
+				    "a=fmtp:100 0-16\r\n"
+				    "a=rtpmap:97 telephone-event/48000\r\n"
+				    "a=fmtp:97 0-16\r\n"));
+	assert_int_equal(sg_sdp_read(&s, out, strlen(out)), 0);
+	assert_int_equal(s.te_pt, 100);
+	assert_int_equal(s.te8_pt, 100);
+	assert_int_equal(s.te48_pt, 97);
+	{
+		int rate = 0;
+
+		assert_int_equal(sg_sdp_te_at(&s, 48000, &rate), 97);
+		assert_int_equal(rate, 48000);
+		assert_int_equal(sg_sdp_te_at(&s, 8000, &rate), 100);
+		assert_int_equal(rate, 8000);
+		assert_int_equal(sg_sdp_te_at(&s, 16000, &rate), 100);
+		assert_int_equal(sg_sdp_te_at(NULL, 8000, &rate), 0);
+		assert_int_equal(rate, 0);
+	}
+	free(out);
+	e.te2_pt = 0;
+
 	/* no a= line in the audio stream: ours go at its end */
 	e.nfmt = 1;
 	e.te_pt = 0;
