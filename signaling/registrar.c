@@ -158,6 +158,29 @@ bool sg_registrar_split_source(const char *source, char *ip, size_t size,
 	       inet_pton(AF_INET6, ip, a) == 1;
 }
 
+/*
+ * Whether a URI's parameters leave its transport UDP: no transport=, or
+ * transport=udp.  Read here, not by url_param(): sofia-sip's reads past
+ * the end of some malformed parameter strings (tests/fuzz).
+ */
+static bool udp_params(const char *params)
+{
+	static const char key[] = "transport=";
+	const char *p = params;
+
+	while (p && *p) {
+		const char *end = strchr(p, ';');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+
+		if (n >= sizeof(key) - 1 &&
+		    !strncasecmp(p, key, sizeof(key) - 1))
+			return n == sizeof(key) - 1 + 3 &&
+			       !strncasecmp(p + sizeof(key) - 1, "udp", 3);
+		p = end ? end + 1 : NULL;
+	}
+	return true;
+}
+
 /**
  * Where a phone that registered contact from source ("ip:port") is called:
  * the contact as written, or, when it names an address and port we did
@@ -170,7 +193,7 @@ bool sg_registrar_target(char *out, size_t size, const char *contact,
 			 const char *source)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
-	char ip[64], host[64], tp[16];
+	char ip[64], host[64];
 	url_t *u;
 	int port = 0;
 	bool nat = false;
@@ -181,9 +204,7 @@ bool sg_registrar_target(char *out, size_t size, const char *contact,
 	if (!u || !u->url_host ||
 	    !sg_registrar_split_source(source, ip, sizeof(ip), &port) || !port)
 		goto done;
-	if (u->url_params &&
-	    url_param(u->url_params, "transport", tp, sizeof(tp)) > 0 &&
-	    strcasecmp(tp, "udp"))
+	if (!udp_params(u->url_params))
 		goto done;
 	snprintf(host, sizeof(host), "%s", u->url_host);
 	if (host[0] == '[' && strlen(host) > 2) {

@@ -1,5 +1,6 @@
 // FUZZ_SOURCES: mediaproxy/*.c mediaproxy/*/*.c common/*.c proto/*.c
 // FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre
+// FUZZ_LIBS: -lavcodec -lavutil
 // FUZZ_LIBS: -lnng -ljansson -lcrypto -lsystemd -lpthread -lm
 /* fuzz_mp_plan.c - mediaproxyd's decoder of media.offer leg plans */
 #include <stddef.h>

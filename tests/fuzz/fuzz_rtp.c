@@ -2,6 +2,7 @@
 // FUZZ_SOURCES: mediaproxy/dtmf/*.c proto/media.c
 // FUZZ_SOURCES: mediaproxy/rtp.c mediaproxy/stats.c
 // FUZZ_LIBS: -lbcg729 -lopus -lspandsp -lspeexdsp -lre -lm
+// FUZZ_LIBS: -lavcodec -lavutil
 /*
  * fuzz_rtp.c - RTP/RTCP header checks and parsing, receive statistics,
  * telephone-event reception, codec payload parsing and the media engine
