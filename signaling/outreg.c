@@ -219,9 +219,13 @@ static int or_resp(void *magic, nta_outgoing_t *orq, sip_t const *sip)
 		r->next_ms = now + (refresh < OR_MIN_MS ? OR_MIN_MS : refresh);
 		return 0;
 	}
-	if ((status == 401 || status == 407) && sip && !answered &&
-	    take_challenge(r, sip, status)) {
-		or_send(r->sg, r); /* once, with the credentials */
+	if ((status == 401 || status == 407) && sip && !answered) {
+		if (take_challenge(r, sip, status)) {
+			or_send(r->sg, r); /* once, with the credentials */
+			return 0;
+		}
+		/* no Digest MD5 challenge with a nonce: nothing to answer */
+		failed(r, status, "challenge unusable");
 		return 0;
 	}
 	failed(r, status,

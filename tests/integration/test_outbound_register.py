@@ -12,6 +12,8 @@ password is in no log."""
 import re
 import time
 
+import pytest
+
 import tandem_it as it
 from test_api_stats import _alarms
 
@@ -97,3 +99,50 @@ def test_outbound_registration_refreshed_and_failure_alarmed(stack):
     for secret in ("Reg-secret-1", "Wrong-secret-2"):
         assert secret not in log
         assert secret not in stack.daemon("billingd").log()
+
+
+CHALLENGE = ('WWW-Authenticate: Digest realm="vendor.example", '
+             'nonce="[pid]n[call_number]x[clock_tick]", qop="auth", '
+             'algorithm=MD5')
+
+
+@pytest.mark.parametrize("challenge", [
+    'WWW-Authenticate: Digest realm="vendor.example", qop="auth"',
+    'WWW-Authenticate: Basic realm="vendor.example"',
+    'WWW-Authenticate: Digest realm="v", nonce="n", algorithm=SHA-999',
+    'WWW-Authenticate: Digest nonce="unterminated, realm=',
+], ids=["no_nonce", "basic", "unknown_algorithm", "unterminated"])
+def test_unusable_challenge_fails_cleanly(stack, challenge):
+    """Bad input from a vendor's registrar: a 401 whose challenge cannot be
+    answered (no nonce, another scheme, an unknown algorithm, a broken
+    quoted string) fails the registration with a clear reason and the
+    alarm, without a REGISTER loop; signalingd keeps serving calls."""
+    reg = stack.uas("gwA", "uas_registrar.xml",
+                    subst={"@USER@": "tandem1", "@PASS@": "Reg-secret-1",
+                           "@EXPIRES@": "60", CHALLENGE: challenge})
+    gw = stack.uas("gwB", "uas_answer.xml")
+    doc = it.base_doc(reg.port, gw.port)
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
+    doc["routing_gateways"][0].update(register_username="tandem1",
+                                      register_password="Reg-secret-1",
+                                      prefixes=["9"])
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    sg = stack.start_daemon("signalingd")
+    raised = it.wait_for(lambda: [a for a in _alarms(stack.bd_http,
+                                                     active="true")
+                                  if a["kind"] == "vendor_registration"]
+                         or None, 30, "the registration alarm")
+    assert [a["subject"] for a in raised] == ["gwA"], raised
+    assert "challenge unusable" in raised[0]["message"], raised
+    assert "registration with gateway gwA failed: 401 challenge " \
+        "unusable" in sg.log()
+    uac = stack.uac("caller", "uac_hold.xml", calls=1, duration_ms=500,
+                    timeout_s=30)
+    assert uac.finish(40) == 0
+    reg.quit()
+    gw.quit()
+    # one unanswered REGISTER (retried in 60 s), not a loop
+    assert len(_registers(reg)) == 1, [x.split("\n", 1)[0]
+                                      for _, x in _registers(reg)]
+    assert sg.alive()
