@@ -22,6 +22,10 @@ static const struct sw_conf_item table[] = {
     {"sip_tls_dir", SW_CONF_STR, S(sip_tls_dir), "/etc/tandem/sip-tls", 1, 255,
      "directory of the SIP TLS certificate: agent.pem (certificate and "
      "key, PEM) and cafile.pem (the CAs of peers' certificates)"},
+    {"sip_tls_verify_gateways", SW_CONF_BOOL, S(sip_tls_verify_gateways), "0",
+     0, 0,
+     "check the certificate of a routing gateway reached over TLS: signed "
+     "by a CA of cafile.pem, for the gateway's address; else no call"},
     {"metrics_listen", SW_CONF_HOSTPORT, S(metrics_listen), "", 0, 127,
      "host:port of the Prometheus /metrics HTTP endpoint; empty = none"},
     {"bus_events", SW_CONF_STR, S(bus_events), "tcp://127.0.0.1:7601", 1, 255,

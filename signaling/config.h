@@ -19,18 +19,19 @@
 
 struct sg_config {
 	char node_id[64];
-	char sip_listen[128];	  /* host:port, UDP and TCP */
-	char sip_tls_listen[128]; /* host:port of SIP over TLS, "" = none */
-	char sip_tls_dir[256];	  /* agent.pem (certificate and key),
-				     cafile.pem */
-	char metrics_listen[128]; /* host:port of /metrics, "" = none */
-	char bus_events[256];	  /* PULL listen */
-	char bus_control[256];	  /* REP listen */
-	char billing_url[256];	  /* billingd REP */
-	char media_nodes[1024];	  /* comma-separated static REP URLs */
-	char bus_pki[256];	  /* tandemctl pki host dir, "" = none */
-	bool bus_insecure;	  /* plain tcp:// off loopback allowed */
-	char db[512];		  /* libpq conninfo */
+	char sip_listen[128];	      /* host:port, UDP and TCP */
+	char sip_tls_listen[128];     /* host:port of SIP over TLS, "" = none */
+	bool sip_tls_verify_gateways; /* TLS to vendors: CA and name */
+	char sip_tls_dir[256];	      /* agent.pem (certificate and key),
+					 cafile.pem */
+	char metrics_listen[128];     /* host:port of /metrics, "" = none */
+	char bus_events[256];	      /* PULL listen */
+	char bus_control[256];	      /* REP listen */
+	char billing_url[256];	      /* billingd REP */
+	char media_nodes[1024];	      /* comma-separated static REP URLs */
+	char bus_pki[256];	      /* tandemctl pki host dir, "" = none */
+	bool bus_insecure;	      /* plain tcp:// off loopback allowed */
+	char db[512];		      /* libpq conninfo */
 	char spool_dir[256];
 	enum sw_log_level log_level;
 	int64_t auth_timeout_ms;

@@ -678,7 +678,9 @@ int sg_sip_start(struct sg *sg, char *err, size_t errsz)
 		if (nta_agent_add_tport(
 			sg->agent, URL_STRING_MAKE(url),
 			TPTAG_CERTIFICATE(sg->cfg.sip_tls_dir),
-			TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_NONE),
+			TPTAG_TLS_VERIFY_POLICY(sg->cfg.sip_tls_verify_gateways
+						    ? TPTLS_VERIFY_SUBJECTS_OUT
+						    : TPTLS_VERIFY_NONE),
 			TPTAG_IDLE((unsigned)sg->cfg.tcp_idle_timeout_ms),
 			TPTAG_TIMEOUT((unsigned)sg->cfg.tcp_msg_timeout_ms),
 			TAG_END()) < 0) {

@@ -14,6 +14,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import uuid
 
@@ -185,4 +186,124 @@ def test_tls_connections_are_held_in_bounds(stack):
             s.close()
     log = stack.daemon("signalingd").log()
     assert f"connections on port {tls_port} closed" in log, log[-3000:]
+    assert stack.daemon("signalingd").alive()
+
+
+class TlsVendor:
+    """A routing gateway over TLS with its own certificate: accepts one
+    connection at a time and answers each INVITE 486 (its ACK read);
+    what it received is kept."""
+
+    def __init__(self, cert_dir):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(str(cert_dir / "cert.pem"),
+                                 str(cert_dir / "key.pem"))
+        self.srv = socket.create_server(("127.0.0.1", 0))
+        self.port = self.srv.getsockname()[1]
+        self.invites = []
+        self.handshake_errors = []
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        while True:
+            try:
+                raw, _ = self.srv.accept()
+            except OSError:
+                return
+            try:
+                s = self.ctx.wrap_socket(raw, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                self.handshake_errors.append(str(e))
+                raw.close()
+                continue
+            self._serve(s)
+
+    def _serve(self, s):
+        buf = b""
+        s.settimeout(10)
+        while True:
+            try:
+                data = s.recv(65536)
+            except (OSError, ssl.SSLError):
+                break
+            if not data:
+                break
+            buf += data
+            while b"\r\n\r\n" in buf:
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                text = head.decode(errors="replace")
+                m = re.search(r"^Content-Length:\s*(\d+)", text, re.M | re.I)
+                buf = buf[int(m.group(1)) if m else 0:]
+                if text.startswith("INVITE "):
+                    self.invites.append(text)
+                    hdrs = "".join(
+                        f"{ln}\r\n" for ln in text.split("\r\n")
+                        if ln.split(":", 1)[0].lower() in
+                        ("via", "from", "call-id", "cseq"))
+                    to = re.search(r"^To:\s*(.*)$", text, re.M).group(1)
+                    s.sendall((f"SIP/2.0 486 Busy Here\r\n{hdrs}"
+                               f"To: {to};tag=tlsv\r\n"
+                               "Content-Length: 0\r\n\r\n").encode())
+        s.close()
+
+    def close(self):
+        self.srv.close()
+
+
+@pytest.mark.parametrize("case", ["trusted", "untrusted", "wrong_name",
+                                  "unchecked"])
+def test_gateway_certificate_checked(stack, case):
+    """sip_tls_verify_gateways: signalingd calls a routing gateway over TLS
+    only when its certificate is signed by a CA of cafile.pem and names
+    the gateway's address; untrusted, or trusted but for another name, no
+    INVITE reaches it and the caller gets 503.  Without the setting (the
+    default) any certificate is taken, as before."""
+    d = _cert_dir(stack)                      # signalingd's own
+    vd = stack.dir / "vendor-tls"
+    vd.mkdir()
+    name = ("/CN=other.example", "subjectAltName=DNS:other.example") \
+        if case == "wrong_name" else \
+        ("/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                    "-nodes", "-days", "2", "-subj", name[0],
+                    "-addext", name[1],
+                    "-keyout", str(vd / "key.pem"), "-out",
+                    str(vd / "cert.pem")], check=True, capture_output=True)
+    if case in ("trusted", "wrong_name"):
+        (d / "cafile.pem").write_bytes((d / "cert.pem").read_bytes() +
+                                       (vd / "cert.pem").read_bytes())
+    vendor = TlsVendor(vd)
+    stack.conf_extra["signalingd"].update(
+        {"sip_tls_listen": f"127.0.0.1:{stack.port_block(1)}",
+         "sip_tls_dir": str(d),
+         "sip_tls_verify_gateways": "0" if case == "unchecked" else "1"})
+    doc = it.base_doc(vendor.port, 0, gw_b=False)
+    doc["routing_gateways"][0]["transport"] = "tls"
+    doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
+    stack.provision(doc)
+    stack.start_daemon("billingd")
+    stack.start_daemon("signalingd")
+    refused = case in ("untrusted", "wrong_name")
+    want = 503 if refused else 486
+    uac = stack.uac("caller", "uac_expect_code.xml", code=want, calls=1,
+                    timeout_s=40)
+    try:
+        assert uac.finish(50) == 0
+    finally:
+        vendor.close()
+    print("vendor handshake errors:", vendor.handshake_errors)
+    log = stack.daemon("signalingd").log()
+    if refused:
+        assert not vendor.invites, vendor.invites
+        # the log says why: treated as a gateway that does not answer
+        why = "Error with certificate" if case == "untrusted" else \
+            "Peer Subject Mismatch"
+        assert why in log, log[-3000:]
+        assert "no provisional response from gwA" in log, log[-3000:]
+    else:
+        assert len(vendor.invites) == 1, vendor.invites
+        assert vendor.invites[0].startswith(
+            f"INVITE sip:15551230001@127.0.0.1:{vendor.port};"
+            "transport=tls "), vendor.invites[0]
     assert stack.daemon("signalingd").alive()
