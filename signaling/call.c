@@ -253,13 +253,13 @@ tport_t *sg_call_tport(const struct sg_call *c, const nta_leg_t *leg)
 static void send_bye(struct sg_call *c, nta_leg_t *leg)
 {
 	nta_outgoing_t *o;
+	tport_t *tp;
 
 	if (!leg)
 		return;
-	o = nta_outgoing_tcreate(
-	    leg, bye_resp, c, NULL, SIP_METHOD_BYE, NULL,
-	    TAG_IF(sg_call_tport(c, leg), NTATAG_TPORT(sg_call_tport(c, leg))),
-	    TAG_END());
+	tp = sg_call_tport(c, leg);
+	o = nta_outgoing_tcreate(leg, bye_resp, c, NULL, SIP_METHOD_BYE, NULL,
+				 TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (o)
 		c->byes++;
 	else

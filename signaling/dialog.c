@@ -103,15 +103,14 @@ int sg_call_send_info(struct sg_call *c, bool to_a, const char *type,
 		      const char *body)
 {
 	nta_leg_t *leg = to_a ? c->leg_a : c->leg_b;
+	tport_t *tp = sg_call_tport(c, leg);
 
 	if (!leg || c->state < SG_CALL_ANSWERED || c->state == SG_CALL_ENDED)
 		return ENOENT;
 	if (!nta_outgoing_tcreate(
 		leg, sg_call_txn_resp, c, NULL, SIP_METHOD_INFO, NULL,
 		SIPTAG_CONTENT_TYPE_STR(type), SIPTAG_PAYLOAD_STR(body),
-		TAG_IF(sg_call_tport(c, leg),
-		       NTATAG_TPORT(sg_call_tport(c, leg))),
-		TAG_END()))
+		TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END()))
 		return ENOMEM;
 	c->byes++;
 	return 0;
@@ -262,6 +261,7 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	char se[SG_ST_HDR_MAX];
 	bool timer;
 	nta_leg_t *to = from_a ? c->leg_b : c->leg_a;
+	tport_t *tp;
 	const char *sdp;
 	char *out = NULL;
 	size_t len = 0;
@@ -285,6 +285,7 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	nta_incoming_bind(irq, reinv_event, c);
 	timer =
 	    !sg_st_header(from_a ? &c->st.b : &c->st.a, true, se, sizeof(se));
+	tp = sg_call_tport(c, to);
 	c->reinv_orq = nta_outgoing_tcreate(
 	    to, reinv_resp, c, NULL,
 	    update ? sip_method_update : sip_method_invite,
@@ -293,8 +294,7 @@ static int relay_reinvite(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	    TAG_IF(timer, SIPTAG_SESSION_EXPIRES_STR(se)),
 	    TAG_IF(timer, SIPTAG_SUPPORTED_STR("timer")),
 	    SIPTAG_CONTENT_TYPE_STR(SDP_TYPE), SIPTAG_PAYLOAD_STR(out),
-	    TAG_IF(sg_call_tport(c, to), NTATAG_TPORT(sg_call_tport(c, to))),
-	    TAG_END());
+	    TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (!c->reinv_orq) {
 		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR,
 				    TAG_END());

@@ -455,6 +455,7 @@ static void prack_vendor(struct sg_call *c, sip_t const *sip)
 {
 	nta_outgoing_t *pr;
 	char rack[48];
+	tport_t *tp;
 
 	if (!sip->sip_to || !sip->sip_to->a_tag || !c->leg_b || !sip->sip_cseq)
 		return;
@@ -464,12 +465,10 @@ static void prack_vendor(struct sg_call *c, sip_t const *sip)
 	snprintf(rack, sizeof(rack), "%lu %lu INVITE",
 		 (unsigned long)sip->sip_rseq->rs_response,
 		 (unsigned long)sip->sip_cseq->cs_seq);
-	pr = nta_outgoing_tcreate(
-	    c->leg_b, sg_call_txn_resp, c, NULL, SIP_METHOD_PRACK, NULL,
-	    SIPTAG_RACK_STR(rack),
-	    TAG_IF(sg_call_tport(c, c->leg_b),
-		   NTATAG_TPORT(sg_call_tport(c, c->leg_b))),
-	    TAG_END());
+	tp = sg_call_tport(c, c->leg_b);
+	pr = nta_outgoing_tcreate(c->leg_b, sg_call_txn_resp, c, NULL,
+				  SIP_METHOD_PRACK, NULL, SIPTAG_RACK_STR(rack),
+				  TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (!pr) {
 		sw_cwarn(c->callid_a, "cannot PRACK the provisional of %s",
 			 c->routing_gw);
@@ -684,6 +683,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	const char *host =
 	    me && me->m_url->url_host ? me->m_url->url_host : "127.0.0.1";
 	char ruri[512], from[256], to[512], mf[16], se[16], minse[16], sup[32];
+	tport_t *tp;
 	bool timers;
 	unsigned offer;
 	char callid[SW_UUID_LEN + 1];
@@ -797,6 +797,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	snprintf(sup, sizeof(sup), "%s%s%s", c->a_100rel ? "100rel" : "",
 		 c->a_100rel && timers ? ", " : "", timers ? "timer" : "");
 	snprintf(minse, sizeof(minse), "%u", (unsigned)p->min_se_s);
+	tp = sg_call_tport(c, c->leg_b);
 	c->orq = nta_outgoing_tcreate(
 	    c->leg_b, b_response, c, NULL, SIP_METHOD_INVITE,
 	    URL_STRING_MAKE(ruri), SIPTAG_CONTACT(sg_call_contact(c, false)),
@@ -807,9 +808,7 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	    TAG_IF(idh && *idh, SIPTAG_HEADER_STR(idh)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_CONTENT_TYPE_STR(SDP_TYPE)),
 	    TAG_IF(c->sdp_to_b, SIPTAG_PAYLOAD_STR(c->sdp_to_b)),
-	    TAG_IF(sg_call_tport(c, c->leg_b),
-		   NTATAG_TPORT(sg_call_tport(c, c->leg_b))),
-	    TAG_END());
+	    TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	free(idh);
 	if (!c->orq) {
 		sw_cwarn(c->callid_a, "cannot send INVITE to %s", ruri);

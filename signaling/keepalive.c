@@ -122,6 +122,7 @@ static void ka_send(struct sg *sg, struct ka *k, const struct sg_gw *g)
 	sip_contact_t const *me = nta_agent_contact(sg->agent);
 	char ruri[320], from[160], to[320];
 	char callid[SW_UUID_LEN + 1];
+	tport_t *tp;
 
 	snprintf(ruri, sizeof(ruri), "sip:%s:%d%s", g->address, g->port,
 		 g->tls	  ? ";transport=tls"
@@ -138,11 +139,10 @@ static void ka_send(struct sg *sg, struct ka *k, const struct sg_gw *g)
 	if (!k->leg)
 		return;
 	nta_leg_tag(k->leg, NULL);
-	k->orq = nta_outgoing_tcreate(
-	    k->leg, ka_resp, k, NULL, SIP_METHOD_OPTIONS, URL_STRING_MAKE(ruri),
-	    TAG_IF(sg_alias_for_gw(sg->alias, g),
-		   NTATAG_TPORT(sg_alias_for_gw(sg->alias, g))),
-	    TAG_END());
+	tp = sg_alias_for_gw(sg->alias, g);
+	k->orq = nta_outgoing_tcreate(k->leg, ka_resp, k, NULL,
+				      SIP_METHOD_OPTIONS, URL_STRING_MAKE(ruri),
+				      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (!k->orq)
 		ka_clear(k);
 }

@@ -194,11 +194,13 @@ static void send_refresh(struct sg_call *c, bool to_a)
 	const char *sdp = to_a ? c->sdp_to_a : c->sdp_to_b;
 	char se[SG_ST_HDR_MAX];
 	nta_outgoing_t *o;
+	tport_t *tp;
 
 	if (!leg || sg_st_header(l, true, se, sizeof(se)))
 		return;
 	if (!l->update_ok && !sdp)
 		return; /* nothing a re-INVITE could carry */
+	tp = sg_call_tport(c, leg);
 	o = nta_outgoing_tcreate(
 	    leg, to_a ? refresh_resp_a : refresh_resp_b, c, NULL,
 	    l->update_ok ? sip_method_update : sip_method_invite,
@@ -207,8 +209,7 @@ static void send_refresh(struct sg_call *c, bool to_a)
 	    SIPTAG_SESSION_EXPIRES_STR(se), SIPTAG_SUPPORTED_STR("timer"),
 	    TAG_IF(!l->update_ok, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
 	    TAG_IF(!l->update_ok, SIPTAG_PAYLOAD_STR(sdp)),
-	    TAG_IF(sg_call_tport(c, leg), NTATAG_TPORT(sg_call_tport(c, leg))),
-	    TAG_END());
+	    TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	if (!o) {
 		sw_cwarn(c->callid_a, "cannot send a session refresh");
 		return;

@@ -28,8 +28,8 @@ struct mp_g723 {
 	int64_t pts;	     /* samples sent to the encoder */
 };
 
-/* bytes of a frame by the two low bits of its first byte (G.723.1 §8) */
-static size_t frame_bytes(uint8_t first)
+/** Bytes of a frame by the two low bits of its first byte (G.723.1 §8). */
+size_t mp_g723_frame_bytes(uint8_t first)
 {
 	static const uint8_t size[4] = {24, 20, 4, 1};
 
@@ -116,7 +116,7 @@ int mp_g723_frames(const uint8_t *pl, size_t len)
 	if (!pl || !len)
 		return -1;
 	for (size_t off = 0; off < len; n++) {
-		size_t fb = frame_bytes(pl[off]);
+		size_t fb = mp_g723_frame_bytes(pl[off]);
 
 		if (fb > len - off)
 			return -1;
@@ -178,7 +178,7 @@ int mp_g723_decode(struct mp_g723 *g, int16_t *pcm, size_t max, size_t *np,
 		return EMSGSIZE;
 
 	for (size_t off = 0; off < len;) {
-		size_t fb = frame_bytes(pl[off]);
+		size_t fb = mp_g723_frame_bytes(pl[off]);
 		int r;
 
 		/* not reference-counted: libavcodec copies it, padded */

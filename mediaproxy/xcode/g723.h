@@ -22,6 +22,7 @@
 struct mp_g723;
 
 int mp_g723_alloc(struct mp_g723 **gp);
+size_t mp_g723_frame_bytes(uint8_t first);
 int mp_g723_frames(const uint8_t *pl, size_t len);
 int mp_g723_encode(struct mp_g723 *g, uint8_t *out, size_t size, size_t *lenp,
 		   const int16_t *pcm, size_t n);

@@ -45,8 +45,7 @@ static int decode(struct mp_g723 *g)
 
 	/* frame by frame, so that one bad frame says where it is */
 	while (off < len) {
-		static const uint8_t size[4] = {24, 20, 4, 1};
-		size_t fb = size[in[off] & 3], n = 0;
+		size_t fb = mp_g723_frame_bytes(in[off]), n = 0;
 		int err;
 
 		if (fb > len - off) {
