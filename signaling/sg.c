@@ -27,6 +27,7 @@
 #include "signaling/lastgood.h"
 #include "signaling/callerpool.h"
 #include "signaling/lines.h"
+#include "signaling/loopwait.h"
 #include "signaling/outreg.h"
 #include "signaling/registrar.h"
 #include "signaling/alias.h"
@@ -566,7 +567,9 @@ out:
 /* Run the loop until SIGTERM/SIGINT has drained the calls. */
 int sg_run(struct sg *sg)
 {
+	sg_loopwait_enter();
 	su_root_run(sg->root);
+	sg_loopwait_leave();
 	return 0;
 }
 

@@ -40,7 +40,9 @@
 #     and the delay added over "direct" (UAC -> UAS, the harness's floor).
 #     Rate: SIP_CPS_PDD_RATE, else half of the lower signalingd rate found by
 #     the search in this run, else 250/s (about half of media on's rate on
-#     the 2-core machine).  Target: added p99 < 5 ms.
+#     the 2-core machine).  Target: added p99 < 5 ms.  Also the target's
+#     own CPU per call at that rate (Kamailio's processes; signalingd alone),
+#     which the search's figure (mostly at overload) does not show.
 #   memory per call (SIP_CPS_MEM 1): on a freshly started target whose
 #     memory has settled, hold SIP_CPS_MEM_CALLS 1500 calls placed at
 #     SIP_CPS_MEM_RATE 300/s for SIP_CPS_MEM_HOLD_S 45 s (sipp -d); read the
@@ -723,10 +725,16 @@ pctl() {
 }
 
 # post-dial delay through target $1 at port $2: PDD_RATE calls/s for PDD_S s
-declare -A pdd_n pdd_fail pdd_p50 pdd_p99 pdd_max x_note
+declare -A pdd_n pdd_fail pdd_p50 pdd_p99 pdd_max pdd_cpu x_note
 pdd_run() {
-	local t=$1 port=$2 n stf lf us ok
+	local t=$1 port=$2 n stf lf us ok tp="" c0
 	n=$((PDD_RATE * PDD_S))
+	# the target's own CPU during the run (signalingd alone for Tandem)
+	case $t in
+	kamailio) tp=$kam_pid ;;
+	sg_off|sg_on) tp=$sg_pid ;;
+	esac
+	c0=$(cpu_ms $tp)
 	stf="$work/stat.pdd.$t.csv"
 	lf="$work/pdd.$t.log"
 	us="$work/pdd.$t.us"
@@ -750,7 +758,9 @@ pdd_run() {
 	pdd_p50[$t]=$(pctl "$us" 0.5)
 	pdd_p99[$t]=$(pctl "$us" 0.99)
 	pdd_max[$t]=$(tail -n 1 "$us")
-	log "  $t: $n calls at $PDD_RATE/s, ${pdd_fail[$t]} failed, ${pdd_n[$t]} timed; post-dial delay p50 ${pdd_p50[$t]:-?} us, p99 ${pdd_p99[$t]:-?} us, max ${pdd_max[$t]:-?} us"
+	pdd_cpu[$t]=-
+	[ -n "$tp" ] && pdd_cpu[$t]=$(per_call $(($(cpu_ms $tp) - c0)) "${ok:-0}")
+	log "  $t: $n calls at $PDD_RATE/s, ${pdd_fail[$t]} failed, ${pdd_n[$t]} timed; post-dial delay p50 ${pdd_p50[$t]:-?} us, p99 ${pdd_p99[$t]:-?} us, max ${pdd_max[$t]:-?} us; target CPU ${pdd_cpu[$t]} ms per call"
 }
 
 # VmRSS (or another /proc/PID/status field $2) of pid $1, kB
@@ -999,12 +1009,12 @@ pdd_table=$(
 	[ -n "$PDD_TARGETS" ] || exit 0
 	base50=${pdd_p50[direct]:-}
 	base99=${pdd_p99[direct]:-}
-	echo "| target | calls (failed) | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms | added p99 < 5 ms |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---|"
+	echo "| target | calls (failed) | p50 ms | p99 ms | max ms | added p50 ms | added p99 ms | added p99 < 5 ms | target CPU ms per call |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---|---:|"
 	for t in direct kamailio sg_off sg_on; do
 		case " $PDD_TARGETS " in *" $t "*) ;; *) continue ;; esac
 		if [ -z "${pdd_p99[$t]:-}" ]; then
-			echo "| $(label "$t") | ${x_note[$t]:-n/a} | - | - | - | - | - | - |"
+			echo "| $(label "$t") | ${x_note[$t]:-n/a} | - | - | - | - | - | - | - |"
 			continue
 		fi
 		a50=- a99=- met=-
@@ -1015,7 +1025,7 @@ pdd_table=$(
 			sg_*) met=$(awk -v a="$a99" 'BEGIN { print (a < 5 ? "met" : "NOT met") }') ;;
 			esac
 		fi
-		echo "| $(label "$t") | ${pdd_n[$t]} (${pdd_fail[$t]}) | $(ms "${pdd_p50[$t]}") | $(ms "${pdd_p99[$t]}") | $(ms "${pdd_max[$t]}") | $a50 | $a99 | $met |"
+		echo "| $(label "$t") | ${pdd_n[$t]} (${pdd_fail[$t]}) | $(ms "${pdd_p50[$t]}") | $(ms "${pdd_p99[$t]}") | $(ms "${pdd_max[$t]}") | $a50 | $a99 | $met | ${pdd_cpu[$t]:--} |"
 	done
 )
 # kB per held call: (up - before) / held
