@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -27,6 +29,7 @@
 
 #define SW_LOG_MODULE "bus"
 #include "common/bus.h"
+#include "common/busconn.h"
 #include "common/jarena.h"
 #include "common/conf.h"
 #include "common/log.h"
@@ -120,6 +123,8 @@ struct pull {
 	void *arg;
 };
 
+#define ID_BUCKETS 256 /* a direct peer's calls by request id */
+
 struct sw_bus_peer {
 	struct sw_bus_peer *next;
 	struct sw_bus *bus; /* borrowed */
@@ -130,6 +135,11 @@ struct sw_bus_peer {
 	char url[256];
 	unsigned batch_max;		   /* > 1: requests are batched */
 	struct sw_bus_call *qhead, *qtail; /* owned: waiting for the flush */
+	/* a connection on the loop instead of an nng socket (busconn.h) */
+	struct sw_busconn *conn; /* owned; NULL: nng */
+	uint32_t next_id;
+	bool in_io, destroy_later;
+	struct sw_bus_call *byid[ID_BUCKETS];
 };
 
 enum call_state { CALL_SENDING, CALL_RECEIVING };
@@ -150,10 +160,25 @@ struct sw_bus_call {
 	struct sw_bus_call **subs; /* owned: a batch carrier's requests */
 	unsigned nsubs;
 	int fail; /* a queued request that could not be sent */
+	/* on a direct peer: the request's id and text, kept until answered
+	 * (sent again when the connection comes back, as nng's REQ does) */
+	bool direct;
+	bool sent;		   /* written on the current connection */
+	bool reset;		   /* ...and that connection was lost */
+	struct sw_bus_call *enext; /* a list of calls about to end */
+	uint32_t id; /* 0: not (or no longer) in the peer's byid */
+	char *text;
+	size_t textlen;
+	struct sw_bus_call *inext; /* the peer's byid chain */
 };
 
 struct sw_bus {
 	int efd;
+	int epfd;	  /* what sw_bus_fd() gives: efd, tfd, direct sockets */
+	int tfd;	  /* timerfd: direct calls' deadlines, reconnections */
+	int64_t armed_ms; /* tfd's expiry (monotonic), INT64_MAX: disarmed */
+	bool sweep;	  /* direct calls or peers wait for direct_sweep() */
+	bool direct_off;  /* TANDEM_BUS_NNG=1: every peer on nng */
 	pthread_mutex_t lock;
 	struct work *head, *tail; /* finished operations */
 	struct rep *reps;
@@ -301,6 +326,8 @@ static int errno_of(int rv)
 		return ECANCELED;
 	case NNG_ECONNREFUSED:
 		return ECONNREFUSED;
+	case NNG_ECONNRESET:
+		return ECONNRESET;
 	case NNG_EADDRINUSE:
 		return EADDRINUSE;
 	case NNG_EADDRINVAL:
@@ -355,10 +382,31 @@ int sw_bus_alloc(struct sw_bus **busp)
 	if (!bus)
 		return ENOMEM;
 	bus->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (bus->efd < 0) {
+	bus->epfd = epoll_create1(EPOLL_CLOEXEC);
+	bus->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (bus->efd < 0 || bus->epfd < 0 || bus->tfd < 0 ||
+	    epoll_ctl(bus->epfd, EPOLL_CTL_ADD, bus->efd,
+		      &(struct epoll_event){.events = EPOLLIN,
+					    .data.ptr = &bus->efd}) ||
+	    epoll_ctl(bus->epfd, EPOLL_CTL_ADD, bus->tfd,
+		      &(struct epoll_event){.events = EPOLLIN,
+					    .data.ptr = &bus->tfd})) {
 		int err = errno;
+
+		if (bus->efd >= 0)
+			close(bus->efd);
+		if (bus->epfd >= 0)
+			close(bus->epfd);
+		if (bus->tfd >= 0)
+			close(bus->tfd);
 		free(bus);
 		return err;
+	}
+	bus->armed_ms = INT64_MAX;
+	{
+		const char *e = getenv("TANDEM_BUS_NNG");
+
+		bus->direct_off = e && *e && strcmp(e, "0");
 	}
 	pthread_mutex_init(&bus->lock, NULL);
 	*busp = bus;
@@ -368,7 +416,7 @@ int sw_bus_alloc(struct sw_bus **busp)
 /* The descriptor to watch for readability in the daemon's loop. */
 int sw_bus_fd(const struct sw_bus *bus)
 {
-	return bus ? bus->efd : -1;
+	return bus ? bus->epfd : -1;
 }
 
 /* ---- URLs, TLS, listeners and their connections ---- */
@@ -1257,6 +1305,280 @@ int sw_bus_listen_pull(struct sw_bus *bus, const char *url, enum sw_role role,
 
 /* ---- clients: REQ and PUSH ---- */
 
+/* ---- direct peers: connections on the loop (busconn.c) ----
+ *
+ * A REQ or PUSH peer whose URL is tcp:// to a numeric address talks over
+ * a socket in the bus's own epoll set instead of an nng socket: no nng
+ * thread touches its messages, so a request costs the loop a write and a
+ * read instead of wake-ups of nng's threads and of the loop
+ * (docs/bus.md "Connections on the loop").  TANDEM_BUS_NNG=1 turns this
+ * off.  Peers and calls behave as on nng: requests wait for the
+ * connection until their deadline, one written on a connection that is
+ * lost ends with ECONNRESET (the server may have acted on it: the caller
+ * decides, nothing is sent twice), a PUSH queue holds PUSH_QUEUE messages.
+ */
+
+static void batch_deliver(struct sw_bus_call *carrier, int err,
+			  const struct sw_env *env);
+static void call_free(struct sw_bus_call *call);
+
+/* Make tfd expire at at_ms (monotonic) if that is sooner than now set. */
+static void arm(struct sw_bus *bus, int64_t at_ms)
+{
+	struct itimerspec its = {0};
+	int64_t left;
+
+	if (at_ms >= bus->armed_ms)
+		return;
+	bus->armed_ms = at_ms;
+	left = at_ms - sw_time_mono_ms();
+	if (left < 1)
+		left = 1;
+	its.it_value.tv_sec = (time_t)(left / 1000);
+	its.it_value.tv_nsec = (long)(left % 1000) * 1000000L;
+	(void)timerfd_settime(bus->tfd, 0, &its, NULL);
+}
+
+static void id_add(struct sw_bus_peer *p, struct sw_bus_call *c)
+{
+	unsigned i = c->id % ID_BUCKETS;
+
+	c->inext = p->byid[i];
+	p->byid[i] = c;
+}
+
+static struct sw_bus_call *id_take(struct sw_bus_peer *p, uint32_t id)
+{
+	for (struct sw_bus_call **pp = &p->byid[id % ID_BUCKETS]; *pp;
+	     pp = &(*pp)->inext) {
+		struct sw_bus_call *c = *pp;
+
+		if (c->id == id) {
+			*pp = c->inext;
+			c->inext = NULL;
+			c->id = 0;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* Write a call's request when its peer's connection is up (else it goes
+ * when the connection comes up). */
+static void direct_send(struct sw_bus_call *c)
+{
+	uint8_t hdr[4] = {(uint8_t)(c->id >> 24), (uint8_t)(c->id >> 16),
+			  (uint8_t)(c->id >> 8), (uint8_t)c->id};
+	int err;
+
+	if (!sw_busconn_up(c->peer->conn))
+		return;
+	err = sw_busconn_send(c->peer->conn, hdr, sizeof(hdr), c->text,
+			      c->textlen, 0);
+	c->sent = err == 0;
+	if (err) /* the call times out */
+		sw_warn("%s: cannot queue %s: %s", c->peer->url, c->type,
+			strerror(err));
+}
+
+/* Start a request on a direct peer; text (stolen) is its envelope. */
+static int call_start_direct(struct sw_bus_call *call, char *text, size_t len)
+{
+	struct sw_bus_peer *p = call->peer;
+	struct sw_bus *bus = p->bus;
+
+	call->direct = true;
+	call->text = text;
+	call->textlen = len;
+	do
+		p->next_id = (p->next_id + 1) & 0x7fffffffU;
+	while (!p->next_id);
+	call->id = p->next_id | 0x80000000U;
+	id_add(p, call);
+	call->next = bus->calls;
+	if (call->next)
+		call->next->prev = call;
+	bus->calls = call;
+	arm(bus, call->deadline_ms);
+	direct_send(call);
+	return 0;
+}
+
+/* A call on a direct peer ends: its handler(s) run, then it is freed.
+ * buf[0..len) is the reply's envelope when err is 0. */
+static void direct_end(struct sw_bus_call *c, int err, const void *buf,
+		       size_t len)
+{
+	struct sw_env env = {0};
+	char why[256];
+	int e = err;
+
+	if (c->id)
+		(void)id_take(c->peer, c->id);
+	if (!e) {
+		e = sw_env_parse(&env, buf, len, why, sizeof(why));
+		if (e)
+			sw_warn("bad reply to %s from %s: %s", c->type,
+				c->peer->url, why);
+	}
+	if (c->nsubs)
+		batch_deliver(c, e, e ? NULL : &env);
+	else if (c->h) {
+		if (e)
+			c->h(e, NULL, c->arg);
+		else
+			c->h(0, &env, c->arg);
+	}
+	if (!e)
+		sw_env_reset(&env);
+	call_free(c);
+}
+
+/* A frame from a direct REQ peer: the request id, then the reply. */
+static void direct_recv(const uint8_t *buf, size_t len, void *arg)
+{
+	struct sw_bus_peer *p = arg;
+	struct sw_bus_call *c;
+	uint32_t id;
+
+	if (p->push || len < 4) {
+		sw_warn("%s: unexpected frame of %zu bytes", p->url, len);
+		return;
+	}
+	id = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 |
+	     (uint32_t)buf[2] << 8 | buf[3];
+	c = id_take(p, id);
+	if (c) /* else answered too late: the call already timed out */
+		direct_end(c, 0, buf + 4, len - 4);
+}
+
+/* The connection came up: the requests that waited for it go, oldest
+ * first.  It went down: those written on it end with ECONNRESET. */
+static void direct_state(bool up, void *arg)
+{
+	struct sw_bus_peer *p = arg;
+	struct sw_bus_call *c, *last = NULL;
+
+	if (p->push)
+		return;
+	if (!up) { /* ended by the drain's sweep, out of any I/O */
+		for (c = p->bus->calls; c; c = c->next)
+			if (c->peer == p && c->direct && c->id && c->sent)
+				c->reset = true;
+		p->bus->sweep = true;
+		wake(p->bus);
+		return;
+	}
+	for (c = p->bus->calls; c; c = c->next)
+		last = c;
+	for (c = last; c; c = c->prev)
+		if (c->peer == p && c->direct && c->id && !c->sent)
+			direct_send(c);
+}
+
+/* Deadlines of direct calls and reconnections that are due; re-arm. */
+static void direct_timers(struct sw_bus *bus)
+{
+	int64_t now = sw_time_mono_ms(), next = INT64_MAX;
+	uint64_t n;
+	struct sw_bus_call *c, *due = NULL, **tail = &due;
+
+	if (read(bus->tfd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: not expired yet (re-armed meanwhile) */
+	}
+	bus->armed_ms = INT64_MAX;
+	/* listed first: their handlers may add calls but end none of these
+	 * (a lost connection only marks its calls, direct_state()) */
+	for (c = bus->calls; c; c = c->next) {
+		if (!c->direct)
+			continue;
+		if (c->deadline_ms <= now) {
+			c->enext = NULL;
+			*tail = c;
+			tail = &c->enext;
+		} else if (c->deadline_ms < next)
+			next = c->deadline_ms;
+	}
+	while (due) {
+		c = due;
+		due = c->enext;
+		direct_end(c, ETIMEDOUT, NULL, 0);
+	}
+	for (struct sw_bus_peer *p = bus->peers; p; p = p->next) {
+		if (!p->conn || p->destroy_later)
+			continue;
+		sw_busconn_tick(p->conn, now);
+		if (sw_busconn_due_ms(p->conn) < next)
+			next = sw_busconn_due_ms(p->conn);
+	}
+	if (next != INT64_MAX)
+		arm(bus, next);
+}
+
+/* Calls written on a lost connection end with ECONNRESET, those of
+ * closed peers with ECANCELED; peers no longer used are freed (never
+ * while their connection is in use above). */
+static void direct_sweep(struct sw_bus *bus)
+{
+	struct sw_bus_call *c, *end = NULL, **tail = &end;
+	struct sw_bus_peer **pp;
+
+	if (!bus->sweep)
+		return;
+	bus->sweep = false;
+	for (c = bus->calls; c; c = c->next) {
+		if (c->direct && (c->reset || c->peer->closed)) {
+			c->enext = NULL;
+			*tail = c;
+			tail = &c->enext;
+		}
+	}
+	while (end) {
+		c = end;
+		end = c->enext;
+		direct_end(c, c->reset ? ECONNRESET : ECANCELED, NULL, 0);
+	}
+	for (pp = &bus->peers; *pp;) {
+		struct sw_bus_peer *p = *pp;
+
+		if (!p->destroy_later) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		sw_busconn_free(p->conn);
+		free(p);
+	}
+}
+
+/* Handle what epoll says of the direct sockets and the timer. */
+static void direct_events(struct sw_bus *bus)
+{
+	struct epoll_event ev[32];
+	bool timers = false;
+	int n;
+
+	/* epoll_pwait: signalingd's epoll_wait() would wait 1 ms on nothing */
+	n = epoll_pwait(bus->epfd, ev, 32, 0, NULL);
+	for (int i = 0; i < n; i++) {
+		struct sw_bus_peer *p;
+
+		if (ev[i].data.ptr == &bus->efd)
+			continue; /* read by sw_bus_drain() */
+		if (ev[i].data.ptr == &bus->tfd) {
+			timers = true;
+			continue;
+		}
+		p = ev[i].data.ptr;
+		if (p->destroy_later)
+			continue;
+		sw_busconn_io(p->conn, ev[i].events);
+		arm(bus, sw_busconn_due_ms(p->conn));
+	}
+	if (timers)
+		direct_timers(bus);
+}
+
 static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 		     const char *url, enum sw_role role, const char *name,
 		     bool push)
@@ -1274,6 +1596,22 @@ static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 	peer->bus = bus;
 	peer->push = push;
 	snprintf(peer->url, sizeof(peer->url), "%s", url);
+
+	if (!bus->direct_off && !is_tls(url) && sw_busconn_url_ok(url)) {
+		err = sw_busconn_alloc(
+		    &peer->conn, url, push ? SW_SP_PUSH0 : SW_SP_REQ0, RECV_MAX,
+		    push, bus->epfd, peer, direct_recv, direct_state, peer);
+		if (err) {
+			free(peer);
+			return err;
+		}
+		sw_busconn_tick(peer->conn, sw_time_mono_ms());
+		arm(bus, sw_busconn_due_ms(peer->conn));
+		peer->next = bus->peers;
+		bus->peers = peer;
+		*peerp = peer;
+		return 0;
+	}
 
 	rv = push ? nng_push0_open(&peer->sock) : nng_req0_open(&peer->sock);
 	if (rv) {
@@ -1338,6 +1676,13 @@ static void peer_destroy(struct sw_bus_peer *peer)
 {
 	struct sw_bus_peer **pp;
 
+	if (peer->conn) { /* freed by the drain's sweep, out of any I/O */
+		peer->destroy_later = true;
+		peer->bus->sweep = true;
+		wake(peer->bus);
+		return;
+	}
+
 	for (pp = &peer->bus->peers; *pp; pp = &(*pp)->next) {
 		if (*pp == peer) {
 			*pp = peer->next;
@@ -1359,6 +1704,11 @@ void sw_bus_peer_close(struct sw_bus_peer *peer)
 	peer->closed = true;
 	if (peer->ncalls == 0) {
 		peer_destroy(peer);
+		return;
+	}
+	if (peer->conn) { /* the drain's sweep ends them */
+		peer->bus->sweep = true;
+		wake(peer->bus);
 		return;
 	}
 	for (struct sw_bus_call *c = peer->bus->calls; c; c = c->next) {
@@ -1402,9 +1752,15 @@ static void call_free(struct sw_bus_call *call)
 	if (call->next)
 		call->next->prev = call->prev;
 
-	if (call->aio)
-		nng_aio_free(call->aio);
-	nng_ctx_close(call->ctx);
+	if (call->direct) {
+		if (call->id)
+			(void)id_take(call->peer, call->id);
+		free(call->text);
+	} else {
+		if (call->aio)
+			nng_aio_free(call->aio);
+		nng_ctx_close(call->ctx);
+	}
 	free(call->subs);
 	call->peer->ncalls--;
 	if (call->peer->closed && call->peer->ncalls == 0)
@@ -1570,17 +1926,33 @@ static int left_ms(int64_t deadline_ms)
 	return left < 1 ? 1 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
+/* Start call with the envelope text[0..len) (stolen), which must be
+ * answered by call->deadline_ms. */
+static int call_start_text(struct sw_bus_call *call, char *text, size_t len)
+{
+	nng_msg *msg = NULL;
+	int err;
+
+	if (call->peer->conn)
+		return call_start_direct(call, text, len);
+	err = msg_of_text(&msg, text, len);
+	free(text);
+	if (err)
+		return err;
+	return call_start(call, msg, left_ms(call->deadline_ms));
+}
+
 /* Send a queued request on its own. */
 static void send_one(struct sw_bus_call *c)
 {
 	json_t *body = c->body;
-	nng_msg *msg = NULL;
+	size_t len = 0;
+	char *text;
 	int err;
 
 	c->body = NULL;
-	err = msg_of(&msg, c->type, NULL, body);
-	if (!err)
-		err = call_start(c, msg, left_ms(c->deadline_ms));
+	text = sw_env_encode(c->type, NULL, body, &len);
+	err = text ? call_start_text(c, text, len) : ENOMEM;
 	if (err)
 		sub_fail(c, err);
 }
@@ -1596,7 +1968,6 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 	struct sw_bus_call *carrier;
 	json_t *items;
 	int64_t deadline = INT64_MAX;
-	nng_msg *msg = NULL;
 	size_t len = 0;
 	char *buf = NULL;
 	bool ok;
@@ -1618,20 +1989,14 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 	if (ok)
 		buf = sw_env_encode(SW_MSG_BATCH, NULL,
 				    json_pack("{s:O}", "items", items), &len);
-	if (buf && len <= SW_ENV_MAX_SIZE)
-		ok = nng_msg_alloc(&msg, 0) == 0 &&
-		     nng_msg_append(msg, buf, len) == 0;
-	else
-		ok = false;
+	ok = buf && len <= SW_ENV_MAX_SIZE;
 	if (ok) {
 		carrier->subs = calloc(n, sizeof(struct sw_bus_call *));
 		ok = carrier->subs != NULL;
 	}
-	free(buf);
 	json_decref(items);
 	if (!ok) {
-		if (msg)
-			nng_msg_free(msg);
+		free(buf);
 		if (carrier)
 			free(carrier->subs);
 		free(carrier);
@@ -1650,7 +2015,7 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 		json_decref(subs[i]->body);
 		subs[i]->body = NULL;
 	}
-	err = call_start(carrier, msg, left_ms(deadline));
+	err = call_start_text(carrier, buf, len);
 	if (err) {
 		for (unsigned i = 0; i < n; i++)
 			sub_fail(subs[i], err);
@@ -1719,7 +2084,8 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 		   sw_bus_resp_h *h, void *arg)
 {
 	struct sw_bus_call *call;
-	nng_msg *msg = NULL;
+	size_t len = 0;
+	char *text;
 	int err;
 
 	if (!peer || peer->push || peer->closed || !type) {
@@ -1757,9 +2123,8 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 		return 0;
 	}
 
-	err = msg_of(&msg, type, NULL, body);
-	if (!err)
-		err = call_start(call, msg, timeout_ms > 0 ? timeout_ms : 1000);
+	text = sw_env_encode(type, NULL, body, &len);
+	err = text ? call_start_text(call, text, len) : ENOMEM;
 	if (err) {
 		free(call);
 		return err;
@@ -1795,6 +2160,18 @@ int sw_bus_push(struct sw_bus_peer *peer, const char *type, json_t *body)
 		json_decref(body);
 		return EINVAL;
 	}
+	if (peer->conn) {
+		size_t len = 0;
+		char *text = sw_env_encode(type, NULL, body, &len);
+
+		if (!text)
+			return ENOMEM;
+		err =
+		    sw_busconn_send(peer->conn, NULL, 0, text, len, PUSH_QUEUE);
+		free(text);
+		arm(peer->bus, sw_busconn_due_ms(peer->conn));
+		return err;
+	}
 	err = msg_of(&msg, type, NULL, body);
 	if (err)
 		return err;
@@ -1816,6 +2193,7 @@ void sw_bus_drain(struct sw_bus *bus)
 
 	if (!bus)
 		return;
+	direct_events(bus);
 	if (read(bus->efd, &n, sizeof(n)) < 0) {
 		/* EAGAIN: spurious wake-up, still look at the queue */
 	}
@@ -1832,6 +2210,7 @@ void sw_bus_drain(struct sw_bus *bus)
 	for (struct sw_bus_peer *p = bus->peers; p; p = p->next)
 		if (p->qhead)
 			peer_flush(p);
+	direct_sweep(bus);
 }
 
 /*
@@ -1858,7 +2237,8 @@ void sw_bus_free(struct sw_bus *bus)
 		if (p->aio)
 			nng_aio_stop(p->aio);
 	for (struct sw_bus_call *c = bus->calls; c; c = c->next)
-		nng_aio_stop(c->aio);
+		if (!c->direct)
+			nng_aio_stop(c->aio);
 	/* finished work nobody will run: requests that never went out are
 	 * freed, the rest are on the lists below */
 	for (struct work *w = bus->head, *next; w; w = next) {
@@ -1875,7 +2255,8 @@ void sw_bus_free(struct sw_bus *bus)
 	for (struct pull *p = bus->pulls; p; p = p->next)
 		close_later(p->sock);
 	for (struct sw_bus_peer *p = bus->peers; p; p = p->next)
-		close_later(p->sock);
+		if (!p->conn)
+			close_later(p->sock);
 	if (!closes_done(SW_BUS_CLOSE_MS)) {
 		sw_err("nng_close() still blocked after %d ms (a connection "
 		       "was starting as its socket closed: nng < 1.8 bug); "
@@ -1927,7 +2308,9 @@ void sw_bus_free(struct sw_bus *bus)
 		struct sw_bus_call *c = bus->calls;
 
 		bus->calls = c->next;
-		nng_aio_free(c->aio);
+		if (c->aio)
+			nng_aio_free(c->aio);
+		free(c->text);
 		for (unsigned i = 0; i < c->nsubs; i++)
 			free(c->subs[i]);
 		free(c->subs);
@@ -1944,9 +2327,12 @@ void sw_bus_free(struct sw_bus *bus)
 			json_decref(c->body);
 			free(c);
 		}
+		sw_busconn_free(p->conn);
 		free(p);
 	}
 	close(bus->efd);
+	close(bus->tfd);
+	close(bus->epfd);
 	pthread_mutex_destroy(&bus->lock);
 	free(bus);
 }

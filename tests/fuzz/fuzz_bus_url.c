@@ -1,4 +1,5 @@
-// FUZZ_SOURCES: common/bus.c common/conf.c common/log.c common/swtime.c
+// FUZZ_SOURCES: common/bus.c common/busconn.c common/conf.c common/log.c
+// FUZZ_SOURCES: common/swtime.c
 // FUZZ_SOURCES: common/envelope.c common/jarena.c common/uuid.c proto/proto.c
 // FUZZ_SOURCES: common/jparse.c common/jsonw.c
 // FUZZ_LIBS: -lnng -ljansson -lpthread

@@ -1,4 +1,10 @@
-/* test_common_bus.c - envelope validation and the bus on a real nng socket */
+/*
+ * test_common_bus.c - envelope validation and the bus on real sockets
+ *
+ * The bus tests run twice: clients on nng sockets (TANDEM_BUS_NNG=1, ipc://
+ * URLs) and clients as connections on the loop (busconn.c, tcp:// URLs);
+ * the servers are nng sockets both times.
+ */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,6 +28,33 @@
 #include "proto/proto.h"
 
 #define ID "0b5c6f5e-8a5b-4d7e-9a63-6a4f1d0e2c11"
+
+static bool direct; /* this group's clients are connections on the loop */
+
+/* the URL of test endpoint n for this group */
+static void test_url(char *buf, size_t size, const char *name, int n)
+{
+	if (direct)
+		snprintf(buf, size, "tcp://127.0.0.1:%d",
+			 20000 + (int)(getpid() % 1600) * 6 + n);
+	else
+		snprintf(buf, size, "ipc:///tmp/tandem-ut-%s-%d", name,
+			 (int)getpid());
+}
+
+static int group_nng(void **state)
+{
+	(void)state;
+	direct = false;
+	return setenv("TANDEM_BUS_NNG", "1", 1);
+}
+
+static int group_direct(void **state)
+{
+	(void)state;
+	direct = true;
+	return unsetenv("TANDEM_BUS_NNG");
+}
 
 static int parse(const char *s, char *err, size_t errsz)
 {
@@ -213,10 +246,8 @@ static void live_bus(void **state)
 	struct ctx c = {0};
 
 	(void)state;
-	snprintf(rep_url, sizeof(rep_url), "ipc:///tmp/tandem-ut-rep-%d",
-		 (int)getpid());
-	snprintf(pull_url, sizeof(pull_url), "ipc:///tmp/tandem-ut-pull-%d",
-		 (int)getpid());
+	test_url(rep_url, sizeof(rep_url), "rep", 0);
+	test_url(pull_url, sizeof(pull_url), "pull", 1);
 
 	assert_int_equal(sw_bus_alloc(&bus), 0);
 	assert_int_equal(
@@ -346,8 +377,7 @@ static void batch_received(void **state)
 	json_t *items, *b;
 
 	(void)state;
-	snprintf(url, sizeof(url), "ipc:///tmp/tandem-ut-batch-%d",
-		 (int)getpid());
+	test_url(url, sizeof(url), "batch", 2);
 	assert_int_equal(sw_bus_alloc(&bus), 0);
 	assert_int_equal(
 	    sw_bus_listen_rep(bus, url, SW_ROLE_LOCAL, 4, on_req, &c), 0);
@@ -464,8 +494,7 @@ static void batch_sent(void **state)
 	json_t *items;
 
 	(void)state;
-	snprintf(url, sizeof(url), "ipc:///tmp/tandem-ut-batch2-%d",
-		 (int)getpid());
+	test_url(url, sizeof(url), "batch2", 3);
 	assert_int_equal(nng_rep0_open(&raw), 0);
 	assert_int_equal(nng_listen(raw, url, NULL, 0), 0);
 	assert_int_equal(sw_bus_alloc(&bus), 0);
@@ -612,18 +641,93 @@ static void batch_timeout_and_close(void **state)
 	sw_bus_free(bus);
 }
 
+/*
+ * A request waits for a server that is not there yet; one the server took
+ * and never answered ends with ECONNRESET when the connection is lost
+ * (never sent twice); the next request goes on the new connection.
+ */
+static void server_later_and_again(void **state)
+{
+	char url[64];
+	struct sw_bus *bus;
+	struct sw_bus_peer *peer;
+	struct got g = {0};
+	struct sw_env env = {0};
+	nng_socket raw;
+	int64_t until;
+
+	(void)state;
+	test_url(url, sizeof(url), "later", 4);
+	assert_int_equal(sw_bus_alloc(&bus), 0);
+	assert_int_equal(sw_bus_dial_req(&peer, bus, url, SW_ROLE_LOCAL, NULL),
+			 0);
+	assert_int_equal(sw_bus_request(NULL, peer, SW_MSG_HEALTH_PING,
+					json_pack("{s:i}", "n", 7), 5000,
+					on_got, &g),
+			 0);
+	/* nobody listens for a while: the request waits */
+	until = sw_time_mono_ms() + 300;
+	while (sw_time_mono_ms() < until) {
+		struct pollfd p = {.fd = sw_bus_fd(bus), .events = POLLIN};
+
+		if (poll(&p, 1, 5) > 0)
+			sw_bus_drain(bus);
+	}
+	assert_int_equal(g.n, 0);
+
+	/* the server starts, reads the request and goes away unanswered */
+	assert_int_equal(nng_rep0_open(&raw), 0);
+	assert_int_equal(nng_listen(raw, url, NULL, 0), 0);
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, SW_MSG_HEALTH_PING);
+	sw_env_reset(&env);
+	nng_close(raw);
+	pump_got(bus, &g, 1);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.err[0], ECONNRESET);
+
+	/* back again: a new request is answered */
+	assert_int_equal(nng_rep0_open(&raw), 0);
+	assert_int_equal(nng_listen(raw, url, NULL, 0), 0);
+	assert_int_equal(sw_bus_request(NULL, peer, SW_MSG_HEALTH_PING,
+					json_pack("{s:i}", "n", 9), 5000,
+					on_got, &g),
+			 0);
+	assert_int_equal(raw_recv(raw, bus, &env), 0);
+	assert_string_equal(env.type, SW_MSG_HEALTH_PING);
+	assert_int_equal(json_integer_value(json_object_get(env.body, "n")), 9);
+	sw_env_reset(&env);
+	raw_send(raw, "health.ping.reply", json_pack("{s:i}", "n", 8));
+	pump_got(bus, &g, 2);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.err[1], 0);
+	assert_string_equal(g.type[1], "health.ping.reply");
+	assert_int_equal(g.val[1], 8);
+
+	sw_bus_free(bus);
+	nng_close(raw);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest plain[] = {
 	    cmocka_unit_test(envelope_valid),
 	    cmocka_unit_test(envelope_rejects),
 	    cmocka_unit_test(validator),
+	};
+	const struct CMUnitTest bus[] = {
 	    cmocka_unit_test(live_bus),
 	    cmocka_unit_test(unreachable_times_out),
 	    cmocka_unit_test(batch_received),
 	    cmocka_unit_test(batch_sent),
 	    cmocka_unit_test(batch_timeout_and_close),
+	    cmocka_unit_test(server_later_and_again),
 	};
+	int failed = cmocka_run_group_tests_name("envelope", plain, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed +=
+	    cmocka_run_group_tests_name("bus on nng", bus, group_nng, NULL);
+	failed += cmocka_run_group_tests_name("bus on the loop", bus,
+					      group_direct, NULL);
+	return failed;
 }

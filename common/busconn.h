@@ -1,0 +1,71 @@
+/*
+ * busconn.h - one bus connection (REQ or PUSH) driven by the owner's loop
+ *
+ * The client end of nng's SP protocol over TCP, spoken without nng's
+ * threads: a non-blocking socket the bus watches in its own epoll set
+ * (bus.c), the 8-byte SP header exchange, then frames of a 64-bit
+ * big-endian length and the payload.  A REQ payload starts with the
+ * request's 32-bit id (top bit set), which the REP server echoes.  The
+ * servers stay nng sockets; docs/bus.md "Connections on the loop".
+ *
+ * Connecting never blocks: only numeric IPv4/IPv6 addresses are taken
+ * (sw_busconn_url_ok()); a lost or refused connection is tried again after
+ * 50 ms, doubling up to 1 s, like the nng dialers.
+ *
+ * Ownership: the connection owns its socket and its queue of frames.
+ * Threading: the owner's loop thread only.
+ */
+#ifndef SW_BUSCONN_H
+#define SW_BUSCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sw_busconn;
+
+/* SP protocol numbers (the 16-bit id of the header exchange) */
+#define SW_SP_REQ0  0x30
+#define SW_SP_REP0  0x31
+#define SW_SP_PUSH0 0x50
+#define SW_SP_PULL0 0x51
+
+/* a received payload (a REQ reply: the 4-byte id, then the body) */
+typedef void(sw_busconn_recv_h)(const uint8_t *buf, size_t len, void *arg);
+/* the connection came up (header exchanged) or went down */
+typedef void(sw_busconn_state_h)(bool up, void *arg);
+
+bool sw_busconn_url_ok(const char *url);
+/* proto: ours (SW_SP_REQ0 or SW_SP_PUSH0); keep: frames queued while down
+ * stay for the next connection (PUSH), else they are dropped with it;
+ * the socket is watched in epoll set epfd with data.ptr = tag */
+int sw_busconn_alloc(struct sw_busconn **cp, const char *url, uint16_t proto,
+		     size_t recv_max, bool keep, int epfd, void *tag,
+		     sw_busconn_recv_h *rh, sw_busconn_state_h *sh, void *arg);
+void sw_busconn_free(struct sw_busconn *c);
+
+bool sw_busconn_up(const struct sw_busconn *c);
+/* the socket (-1: none) and the epoll events it waits for (it keeps its
+ * own registration in epfd up to date) */
+int sw_busconn_fd(const struct sw_busconn *c);
+uint32_t sw_busconn_events(const struct sw_busconn *c);
+/* the socket is ready (revents from epoll) */
+void sw_busconn_io(struct sw_busconn *c, uint32_t revents);
+/* when sw_busconn_tick() has something to do (monotonic ms, INT64_MAX:
+ * nothing), and doing it: a connection attempt that is due */
+int64_t sw_busconn_due_ms(const struct sw_busconn *c);
+void sw_busconn_tick(struct sw_busconn *c, int64_t now_ms);
+
+/* queue one frame: hdr (may be NULL) then body; written at once when the
+ * socket takes it.  EAGAIN: max frames already wait. */
+int sw_busconn_send(struct sw_busconn *c, const void *hdr, size_t hlen,
+		    const void *body, size_t blen, unsigned max);
+unsigned sw_busconn_queued(const struct sw_busconn *c);
+
+/* Parse frames from buf[0..len): each complete one to h; returns the bytes
+ * used, or -1 when a frame is longer than max (the stream is broken).
+ * Exposed for the fuzz harness. */
+long sw_busconn_frames(const uint8_t *buf, size_t len, size_t max,
+		       sw_busconn_recv_h *h, void *arg);
+
+#endif /* SW_BUSCONN_H */
