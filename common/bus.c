@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -1322,6 +1324,40 @@ static void batch_deliver(struct sw_bus_call *carrier, int err,
 			  const struct sw_env *env);
 static void call_free(struct sw_bus_call *call);
 
+/*
+ * The address of a URL a direct peer can use: tcp:// to a numeric IPv4 or
+ * IPv6 address (a name would need a blocking lookup on the loop; TLS and
+ * ipc:// stay nng's).  EINVAL otherwise.
+ */
+static int direct_addr(const char *url, struct sockaddr_storage *sa,
+		       socklen_t *salen)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+	char host[INET6_ADDRSTRLEN];
+	int port;
+
+	if (!has_prefix(url, "tcp://"))
+		return EINVAL;
+	url_host(url, host, sizeof(host), &port);
+	if (!*host || port <= 0)
+		return EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*salen = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*salen = sizeof(*s6);
+		return 0;
+	}
+	return EINVAL;
+}
+
 /* Make tfd expire at at_ms (monotonic) if that is sooner than now set. */
 static void arm(struct sw_bus *bus, int64_t at_ms)
 {
@@ -1404,17 +1440,15 @@ static int call_start_direct(struct sw_bus_call *call, char *text, size_t len)
 	return 0;
 }
 
-/* A call on a direct peer ends: its handler(s) run, then it is freed.
- * buf[0..len) is the reply's envelope when err is 0. */
-static void direct_end(struct sw_bus_call *c, int err, const void *buf,
-		       size_t len)
+/* A call ends (on nng or a direct peer): its handler(s) run, then it is
+ * freed.  buf[0..len) is the reply's envelope when err is 0. */
+static void call_finish(struct sw_bus_call *c, int err, const void *buf,
+			size_t len)
 {
 	struct sw_env env = {0};
 	char why[256];
 	int e = err;
 
-	if (c->id)
-		(void)id_take(c->peer, c->id);
 	if (!e) {
 		e = sw_env_parse(&env, buf, len, why, sizeof(why));
 		if (e)
@@ -1449,7 +1483,7 @@ static void direct_recv(const uint8_t *buf, size_t len, void *arg)
 	     (uint32_t)buf[2] << 8 | buf[3];
 	c = id_take(p, id);
 	if (c) /* else answered too late: the call already timed out */
-		direct_end(c, 0, buf + 4, len - 4);
+		call_finish(c, 0, buf + 4, len - 4);
 }
 
 /* The connection came up: the requests that waited for it go, oldest
@@ -1502,7 +1536,7 @@ static void direct_timers(struct sw_bus *bus)
 	while (due) {
 		c = due;
 		due = c->enext;
-		direct_end(c, ETIMEDOUT, NULL, 0);
+		call_finish(c, ETIMEDOUT, NULL, 0);
 	}
 	for (struct sw_bus_peer *p = bus->peers; p; p = p->next) {
 		if (!p->conn || p->destroy_later)
@@ -1536,7 +1570,7 @@ static void direct_sweep(struct sw_bus *bus)
 	while (end) {
 		c = end;
 		end = c->enext;
-		direct_end(c, c->reset ? ECONNRESET : ECANCELED, NULL, 0);
+		call_finish(c, c->reset ? ECONNRESET : ECANCELED, NULL, 0);
 	}
 	for (pp = &bus->peers; *pp;) {
 		struct sw_bus_peer *p = *pp;
@@ -1585,6 +1619,8 @@ static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 {
 	struct sw_bus_peer *peer;
 	nng_tls_config *cfg = NULL;
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	nng_dialer d;
 	int rv, err;
 
@@ -1597,10 +1633,11 @@ static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 	peer->push = push;
 	snprintf(peer->url, sizeof(peer->url), "%s", url);
 
-	if (!bus->direct_off && !is_tls(url) && sw_busconn_url_ok(url)) {
-		err = sw_busconn_alloc(
-		    &peer->conn, url, push ? SW_SP_PUSH0 : SW_SP_REQ0, RECV_MAX,
-		    push, bus->epfd, peer, direct_recv, direct_state, peer);
+	if (!bus->direct_off && !direct_addr(url, &sa, &salen)) {
+		err = sw_busconn_alloc(&peer->conn, url, &sa, salen,
+				       push ? SW_SP_PUSH0 : SW_SP_REQ0,
+				       RECV_MAX, push, bus->epfd, peer,
+				       direct_recv, direct_state, peer);
 		if (err) {
 			free(peer);
 			return err;
@@ -1861,32 +1898,12 @@ static void call_run(struct work *w)
 {
 	struct sw_bus_call *call = (struct sw_bus_call *)w;
 	int rv = nng_aio_result(call->aio);
-	struct sw_env env = {0};
-	char err[256];
-	nng_msg *msg;
-	int e = errno_of(rv);
+	nng_msg *msg = rv ? NULL : nng_aio_get_msg(call->aio);
 
-	if (!rv) {
-		msg = nng_aio_get_msg(call->aio);
-		e = sw_env_parse(&env, nng_msg_body(msg), nng_msg_len(msg), err,
-				 sizeof(err));
+	call_finish(call, errno_of(rv), msg ? nng_msg_body(msg) : NULL,
+		    msg ? nng_msg_len(msg) : 0);
+	if (msg)
 		nng_msg_free(msg);
-		if (e)
-			sw_warn("bad reply to %s from %s: %s", call->type,
-				call->peer->url, err);
-	}
-
-	if (call->nsubs)
-		batch_deliver(call, e, e ? NULL : &env);
-	else if (call->h) {
-		if (e)
-			call->h(e, NULL, call->arg);
-		else
-			call->h(0, &env, call->arg);
-	}
-	if (!e)
-		sw_env_reset(&env);
-	call_free(call);
 }
 
 /* Send msg (stolen) for call: linked into the bus's calls when 0. */

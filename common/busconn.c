@@ -7,7 +7,6 @@
  * sw_busconn_io() may queue frames (they are written before io returns)
  * but never frees the connection: bus.c defers that.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,7 +20,6 @@
 
 #define SW_LOG_MODULE "bus"
 #include "common/busconn.h"
-#include "common/conf.h"
 #include "common/log.h"
 #include "common/swtime.h"
 
@@ -85,85 +83,21 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-/* tcp://A.B.C.D:port or tcp://[v6]:port into sa (numeric only) */
-static int parse_url(const char *url, struct sockaddr_storage *sa,
-		     socklen_t *salen)
-{
-	char host[64];
-	const char *p, *end;
-	int64_t port;
-	size_t n;
-
-	if (strncmp(url, "tcp://", 6))
-		return EINVAL;
-	p = url + 6;
-	if (*p == '[') {
-		end = strchr(p, ']');
-		if (!end || end[1] != ':')
-			return EINVAL;
-		n = (size_t)(end - p - 1);
-		p++;
-		end++;
-	} else {
-		end = strrchr(p, ':');
-		if (!end)
-			return EINVAL;
-		n = (size_t)(end - p);
-	}
-	if (n == 0 || n >= sizeof(host) ||
-	    sw_parse_int(&port, end + 1, 1, 65535))
-		return EINVAL;
-	memcpy(host, p, n);
-	host[n] = '\0';
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)sa)->sin_addr) ==
-	    1) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		*salen = sizeof(*s4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host,
-		      &((struct sockaddr_in6 *)sa)->sin6_addr) == 1) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		*salen = sizeof(*s6);
-		return 0;
-	}
-	return EINVAL;
-}
-
-/* True when url can be a connection on the loop: tcp:// to a numeric
- * address (a name would need a blocking lookup; TLS and ipc stay nng's). */
-bool sw_busconn_url_ok(const char *url)
-{
-	struct sockaddr_storage sa;
-	socklen_t len;
-
-	return url && !parse_url(url, &sa, &len);
-}
-
-int sw_busconn_alloc(struct sw_busconn **cp, const char *url, uint16_t proto,
-		     size_t recv_max, bool keep, int epfd, void *tag,
-		     sw_busconn_recv_h *rh, sw_busconn_state_h *sh, void *arg)
+int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
+		     const struct sockaddr_storage *sa, socklen_t salen,
+		     uint16_t proto, size_t recv_max, bool keep, int epfd,
+		     void *tag, sw_busconn_recv_h *rh, sw_busconn_state_h *sh,
+		     void *arg)
 {
 	struct sw_busconn *c;
-	int err;
 
-	if (!cp || !url || !rh || !sh)
+	if (!cp || !url || !sa || salen > sizeof(*sa) || !rh || !sh)
 		return EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return ENOMEM;
-	err = parse_url(url, &c->sa, &c->salen);
-	if (err) {
-		free(c);
-		return err;
-	}
+	memcpy(&c->sa, sa, salen);
+	c->salen = salen;
 	snprintf(c->url, sizeof(c->url), "%s", url);
 	c->proto = proto;
 	c->peer_proto = proto == SW_SP_REQ0 ? SW_SP_REP0 : SW_SP_PULL0;

@@ -8,9 +8,9 @@
  * request's 32-bit id (top bit set), which the REP server echoes.  The
  * servers stay nng sockets; docs/bus.md "Connections on the loop".
  *
- * Connecting never blocks: only numeric IPv4/IPv6 addresses are taken
- * (sw_busconn_url_ok()); a lost or refused connection is tried again after
- * 50 ms, doubling up to 1 s, like the nng dialers.
+ * Connecting never blocks: the owner gives a numeric address; a lost or
+ * refused connection is tried again after 50 ms, doubling up to 1 s, like
+ * the nng dialers.
  *
  * Ownership: the connection owns its socket and its queue of frames.
  * Threading: the owner's loop thread only.
@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct sw_busconn;
 
@@ -35,13 +36,15 @@ typedef void(sw_busconn_recv_h)(const uint8_t *buf, size_t len, void *arg);
 /* the connection came up (header exchanged) or went down */
 typedef void(sw_busconn_state_h)(bool up, void *arg);
 
-bool sw_busconn_url_ok(const char *url);
-/* proto: ours (SW_SP_REQ0 or SW_SP_PUSH0); keep: frames queued while down
+/* url: for the log; sa: the address (numeric: connecting never blocks);
+ * proto: ours (SW_SP_REQ0 or SW_SP_PUSH0); keep: frames queued while down
  * stay for the next connection (PUSH), else they are dropped with it;
  * the socket is watched in epoll set epfd with data.ptr = tag */
-int sw_busconn_alloc(struct sw_busconn **cp, const char *url, uint16_t proto,
-		     size_t recv_max, bool keep, int epfd, void *tag,
-		     sw_busconn_recv_h *rh, sw_busconn_state_h *sh, void *arg);
+int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
+		     const struct sockaddr_storage *sa, socklen_t salen,
+		     uint16_t proto, size_t recv_max, bool keep, int epfd,
+		     void *tag, sw_busconn_recv_h *rh, sw_busconn_state_h *sh,
+		     void *arg);
 void sw_busconn_free(struct sw_busconn *c);
 
 bool sw_busconn_up(const struct sw_busconn *c);

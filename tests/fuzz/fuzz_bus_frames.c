@@ -1,4 +1,4 @@
-// FUZZ_SOURCES: common/busconn.c common/conf.c common/log.c common/swtime.c
+// FUZZ_SOURCES: common/busconn.c common/log.c common/swtime.c
 // FUZZ_LIBS: -lpthread
 /*
  * fuzz_bus_frames.c - the SP frame reader of a connection on the loop
