@@ -157,7 +157,9 @@ struct sw_bus_call {
 	sw_bus_resp_h *h;
 	void *arg;
 	char type[SW_ENV_TYPE_MAX + 1];
-	json_t *body;		   /* owned: a queued request's, until sent */
+	char *btext; /* owned: a queued request's body (JSON
+		      * text), until sent */
+	size_t btextlen;
 	struct sw_bus_call *qnext; /* the peer's queue */
 	struct sw_bus_call **subs; /* owned: a batch carrier's requests */
 	unsigned nsubs;
@@ -1810,7 +1812,7 @@ static void sub_free(struct sw_bus_call *c)
 {
 	struct sw_bus_peer *peer = c->peer;
 
-	json_decref(c->body);
+	free(c->btext);
 	free(c);
 	peer->ncalls--;
 	if (peer->closed && peer->ncalls == 0)
@@ -1959,16 +1961,52 @@ static int call_start_text(struct sw_bus_call *call, char *text, size_t len)
 	return call_start(call, msg, left_ms(call->deadline_ms));
 }
 
+/* body (stolen; NULL = {}) as JSON text in *textp, *lenp */
+static int body_text(json_t *body, char **textp, size_t *lenp)
+{
+	struct sw_jw w = {0};
+
+	if (body)
+		sw_jw_json(&w, body);
+	else
+		sw_jw_raw(&w, "{}");
+	json_decref(body);
+	if (w.oom || !w.buf) {
+		sw_jw_free(&w);
+		return ENOMEM;
+	}
+	*textp = w.buf;
+	*lenp = w.len;
+	return 0;
+}
+
+/* An envelope of type around the body text b[0..blen) (malloc'd). */
+static char *envelope_text(const char *type, const char *b, size_t blen,
+			   size_t *lenp)
+{
+	struct sw_jw w = {0};
+
+	sw_env_head(&w, type, NULL);
+	sw_jw_mem(&w, b, blen);
+	sw_jw_raw(&w, "}");
+	if (w.oom || !w.buf) {
+		sw_jw_free(&w);
+		return NULL;
+	}
+	*lenp = w.len;
+	return w.buf;
+}
+
 /* Send a queued request on its own. */
 static void send_one(struct sw_bus_call *c)
 {
-	json_t *body = c->body;
 	size_t len = 0;
 	char *text;
 	int err;
 
-	c->body = NULL;
-	text = sw_env_encode(c->type, NULL, body, &len);
+	text = envelope_text(c->type, c->btext, c->btextlen, &len);
+	free(c->btext);
+	c->btext = NULL;
 	err = text ? call_start_text(c, text, len) : ENOMEM;
 	if (err)
 		sub_fail(c, err);
@@ -1983,7 +2021,7 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 		       unsigned n)
 {
 	struct sw_bus_call *carrier;
-	json_t *items;
+	struct sw_jw w = {0};
 	int64_t deadline = INT64_MAX;
 	size_t len = 0;
 	char *buf = NULL;
@@ -1993,25 +2031,29 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 	if (n == 0)
 		return;
 	carrier = calloc(1, sizeof(*carrier));
-	items = json_array();
-	ok = carrier && items;
-
-	for (unsigned i = 0; ok && i < n; i++) {
-		ok = json_array_append_new(
-			 items, json_pack("{s:s, s:O}", "type", subs[i]->type,
-					  "body", subs[i]->body)) == 0;
+	/* written as text: the bodies are text already (docs/bus.md) */
+	sw_env_head(&w, SW_MSG_BATCH, NULL);
+	sw_jw_raw(&w, "{\"items\":[");
+	for (unsigned i = 0; i < n; i++) {
+		sw_jw_raw(&w, i ? ",{\"type\":" : "{\"type\":");
+		sw_jw_str(&w, subs[i]->type);
+		sw_jw_raw(&w, ",\"body\":");
+		sw_jw_mem(&w, subs[i]->btext, subs[i]->btextlen);
+		sw_jw_raw(&w, "}");
 		if (subs[i]->deadline_ms < deadline)
 			deadline = subs[i]->deadline_ms;
 	}
-	if (ok)
-		buf = sw_env_encode(SW_MSG_BATCH, NULL,
-				    json_pack("{s:O}", "items", items), &len);
-	ok = buf && len <= SW_ENV_MAX_SIZE;
+	sw_jw_raw(&w, "]}}");
+	if (!w.oom && w.buf) {
+		buf = w.buf;
+		len = w.len;
+	} else
+		sw_jw_free(&w);
+	ok = carrier && buf && len <= SW_ENV_MAX_SIZE;
 	if (ok) {
 		carrier->subs = calloc(n, sizeof(struct sw_bus_call *));
 		ok = carrier->subs != NULL;
 	}
-	json_decref(items);
 	if (!ok) {
 		free(buf);
 		if (carrier)
@@ -2029,8 +2071,8 @@ static void send_batch(struct sw_bus_peer *peer, struct sw_bus_call **subs,
 	carrier->deadline_ms = deadline;
 	snprintf(carrier->type, sizeof(carrier->type), "%s", SW_MSG_BATCH);
 	for (unsigned i = 0; i < n; i++) {
-		json_decref(subs[i]->body);
-		subs[i]->body = NULL;
+		free(subs[i]->btext);
+		subs[i]->btext = NULL;
 	}
 	err = call_start_text(carrier, buf, len);
 	if (err) {
@@ -2090,28 +2132,19 @@ void sw_bus_peer_batch(struct sw_bus_peer *peer, unsigned max)
 		    max > SW_BUS_BATCH_MAX ? SW_BUS_BATCH_MAX : max;
 }
 
-/*
- * Send a request; h(err, reply, arg) runs on the loop exactly once, unless
- * the call is cancelled first.  timeout_ms bounds waiting for a connection,
- * sending and the reply together.  On a batching peer the request leaves
- * at the loop's next drain of the bus.
- */
-int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
-		   const char *type, json_t *body, int timeout_ms,
-		   sw_bus_resp_h *h, void *arg)
+/* sw_bus_request() with the body as text btext[0..blen) (stolen) */
+static int request_text(struct sw_bus_call **callp, struct sw_bus_peer *peer,
+			const char *type, char *btext, size_t blen,
+			int timeout_ms, sw_bus_resp_h *h, void *arg)
 {
 	struct sw_bus_call *call;
 	size_t len = 0;
 	char *text;
 	int err;
 
-	if (!peer || peer->push || peer->closed || !type) {
-		json_decref(body);
-		return EINVAL;
-	}
 	call = calloc(1, sizeof(*call));
 	if (!call) {
-		json_decref(body);
+		free(btext);
 		return ENOMEM;
 	}
 	call->peer = peer;
@@ -2122,11 +2155,8 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 	snprintf(call->type, sizeof(call->type), "%s", type);
 
 	if (peer->batch_max > 1) {
-		call->body = body ? body : json_object();
-		if (!call->body) {
-			free(call);
-			return ENOMEM;
-		}
+		call->btext = btext;
+		call->btextlen = blen;
 		if (peer->qtail)
 			peer->qtail->qnext = call;
 		else {
@@ -2140,7 +2170,8 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 		return 0;
 	}
 
-	text = sw_env_encode(type, NULL, body, &len);
+	text = envelope_text(type, btext, blen, &len);
+	free(btext);
 	err = text ? call_start_text(call, text, len) : ENOMEM;
 	if (err) {
 		free(call);
@@ -2150,6 +2181,51 @@ int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 	if (callp)
 		*callp = call;
 	return 0;
+}
+
+/*
+ * Send a request; h(err, reply, arg) runs on the loop exactly once, unless
+ * the call is cancelled first.  timeout_ms bounds waiting for a connection,
+ * sending and the reply together.  On a batching peer the request leaves
+ * at the loop's next drain of the bus.
+ */
+int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
+		   const char *type, json_t *body, int timeout_ms,
+		   sw_bus_resp_h *h, void *arg)
+{
+	char *btext = NULL;
+	size_t blen = 0;
+	int err;
+
+	if (!peer || peer->push || peer->closed || !type) {
+		json_decref(body);
+		return EINVAL;
+	}
+	err = body_text(body, &btext, &blen);
+	if (err)
+		return err;
+	return request_text(callp, peer, type, btext, blen, timeout_ms, h, arg);
+}
+
+/*
+ * sw_bus_request() with the body given as JSON text (copied): one object,
+ * written by this process (a CDR kept as text in the spool), so that it is
+ * not parsed only to be written again.
+ */
+int sw_bus_request_raw(struct sw_bus_call **callp, struct sw_bus_peer *peer,
+		       const char *type, const char *body, size_t len,
+		       int timeout_ms, sw_bus_resp_h *h, void *arg)
+{
+	char *btext;
+
+	if (!peer || peer->push || peer->closed || !type || !body || !len)
+		return EINVAL;
+	btext = malloc(len + 1);
+	if (!btext)
+		return ENOMEM;
+	memcpy(btext, body, len);
+	btext[len] = '\0';
+	return request_text(callp, peer, type, btext, len, timeout_ms, h, arg);
 }
 
 /*
@@ -2261,7 +2337,7 @@ void sw_bus_free(struct sw_bus *bus)
 	for (struct work *w = bus->head, *next; w; w = next) {
 		next = w->next;
 		if (w->run == sub_fail_run) {
-			json_decref(((struct sw_bus_call *)w)->body);
+			free(((struct sw_bus_call *)w)->btext);
 			free(w);
 		}
 	}
@@ -2341,7 +2417,7 @@ void sw_bus_free(struct sw_bus *bus)
 			struct sw_bus_call *c = p->qhead;
 
 			p->qhead = c->qnext;
-			json_decref(c->body);
+			free(c->btext);
 			free(c);
 		}
 		sw_busconn_free(p->conn);

@@ -90,6 +90,11 @@ void sw_bus_peer_batch(struct sw_bus_peer *peer, unsigned max);
 int sw_bus_request(struct sw_bus_call **callp, struct sw_bus_peer *peer,
 		   const char *type, json_t *body, int timeout_ms,
 		   sw_bus_resp_h *h, void *arg);
+/* the same with the body as JSON text of one object, copied (the caller
+ * vouches for it: its own output) */
+int sw_bus_request_raw(struct sw_bus_call **callp, struct sw_bus_peer *peer,
+		       const char *type, const char *body, size_t len,
+		       int timeout_ms, sw_bus_resp_h *h, void *arg);
 void sw_bus_call_cancel(struct sw_bus_call *call);
 int sw_bus_push(struct sw_bus_peer *peer, const char *type, json_t *body);
 

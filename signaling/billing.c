@@ -319,27 +319,34 @@ static void cdr_resp(int err, const struct sw_env *env, void *arg)
 	free(ctx);
 }
 
+/* The spool's text of a CDR (our own JSON: written by sg_spool_add or
+ * checked when the journal was read) goes as it is, not parsed again. */
 static int cdr_send(const char *id, const char *json, void *arg)
 {
 	struct sg_billing *b = arg;
 	struct cdr_ctx *ctx;
-	json_t *cdr;
+	struct sw_jw w = {0};
 	int err;
 
-	cdr = json_loads(json, 0, NULL);
-	if (!cdr)
-		return EBADMSG;
+	if (b->closed)
+		return ESHUTDOWN;
 	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx) {
-		json_decref(cdr);
+	if (!ctx)
 		return ENOMEM;
-	}
 	ctx->b = b;
 	snprintf(ctx->id, sizeof(ctx->id), "%s", id);
-	err = request(b, SW_MSG_CDR_SUBMIT, json_pack("{s:o}", "cdr", cdr),
-		      CDR_TIMEOUT_MS, cdr_resp, ctx);
+	sw_jw_raw(&w, "{\"cdr\":");
+	sw_jw_raw(&w, json);
+	sw_jw_raw(&w, "}");
+	err = w.oom || !w.buf
+		  ? ENOMEM
+		  : sw_bus_request_raw(NULL, b->peer, SW_MSG_CDR_SUBMIT, w.buf,
+				       w.len, CDR_TIMEOUT_MS, cdr_resp, ctx);
+	sw_jw_free(&w);
 	if (err)
 		free(ctx);
+	else
+		inflight++;
 	return err;
 }
 

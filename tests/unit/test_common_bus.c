@@ -502,12 +502,24 @@ static void batch_sent(void **state)
 			 0);
 	sw_bus_peer_batch(peer, 4);
 
-	for (int i = 0; i < 6; i++)
-		assert_int_equal(sw_bus_request(&call[i], peer,
-						SW_MSG_AUTH_REQUEST,
-						json_pack("{s:i}", "n", i),
-						2000, on_got, &g),
-				 0);
+	/* the second and the sixth with their bodies as text */
+	for (int i = 0; i < 6; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "{\"n\":%d}", i);
+		if (i == 1 || i == 5)
+			assert_int_equal(sw_bus_request_raw(&call[i], peer,
+							    SW_MSG_AUTH_REQUEST,
+							    text, strlen(text),
+							    2000, on_got, &g),
+					 0);
+		else
+			assert_int_equal(
+			    sw_bus_request(&call[i], peer, SW_MSG_AUTH_REQUEST,
+					   json_pack("{s:i}", "n", i), 2000,
+					   on_got, &g),
+			    0);
+	}
 	sw_bus_call_cancel(call[2]);
 
 	/* the first four in one message, in order */
@@ -552,12 +564,15 @@ static void batch_sent(void **state)
 	assert_string_equal(g.type[3], "error");
 	assert_string_equal(g.type[4], "error");
 
-	/* alone: a plain request */
-	assert_int_equal(sw_bus_request(NULL, peer, SW_MSG_HEALTH_PING, NULL,
-					2000, on_got, &g),
+	/* alone: a plain request (its body given as text) */
+	assert_int_equal(sw_bus_request_raw(NULL, peer, SW_MSG_HEALTH_PING,
+					    "{\"what\":\"text\"}", 15, 2000,
+					    on_got, &g),
 			 0);
 	assert_int_equal(raw_recv(raw, bus, &env), 0);
 	assert_string_equal(env.type, SW_MSG_HEALTH_PING);
+	assert_string_equal(
+	    json_string_value(json_object_get(env.body, "what")), "text");
 	sw_env_reset(&env);
 	raw_send(raw, "batch.reply", json_pack("{s:[]}", "items"));
 	pump_got(bus, &g, 6);
