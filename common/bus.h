@@ -2,10 +2,12 @@
  * bus.h - nng + JSON message bus between the Tandem daemons
  *
  * One struct sw_bus per process loop.  nng's aio threads only move finished
- * operations onto a queue and wake the loop through an eventfd; every handler
- * below runs on the loop thread, inside sw_bus_drain().  Register
- * sw_bus_fd() with the loop (su_root in signalingd, fd_listen under re_main)
- * and call sw_bus_drain() when it is readable.
+ * operations onto a queue and wake the loop through an eventfd; clients
+ * over tcp:// to a numeric address are not nng sockets but connections the
+ * loop drives itself (busconn.h, docs/bus.md "Connections on the loop").
+ * Every handler below runs on the loop thread, inside sw_bus_drain().
+ * Register sw_bus_fd() (an epoll set) with the loop (su_root in signalingd,
+ * fd_listen under re_main) and call sw_bus_drain() when it is readable.
  *
  * Patterns (DESIGN.md "Bus"):
  *  - REP server:  sw_bus_listen_rep(); each request reaches the handler with a
