@@ -128,6 +128,8 @@ static void queue_clear(struct sw_busconn *c)
 	c->nq = 0;
 }
 
+static uint32_t events_of(const struct sw_busconn *c);
+
 /* Take the socket out of the epoll set and close it. */
 static void close_fd(struct sw_busconn *c)
 {
@@ -147,7 +149,7 @@ static void sync_ev(struct sw_busconn *c)
 
 	if (c->fd < 0 || c->in_io)
 		return;
-	ev.events = sw_busconn_events(c);
+	ev.events = events_of(c);
 	ev.data.ptr = c->tag;
 	if (!c->reg) {
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->fd, &ev) == 0) {
@@ -175,12 +177,8 @@ bool sw_busconn_up(const struct sw_busconn *c)
 	return c && c->st == UP;
 }
 
-int sw_busconn_fd(const struct sw_busconn *c)
-{
-	return c ? c->fd : -1;
-}
-
-uint32_t sw_busconn_events(const struct sw_busconn *c)
+/* the epoll events the socket waits for in its state */
+static uint32_t events_of(const struct sw_busconn *c)
 {
 	if (!c || c->fd < 0)
 		return 0;
@@ -200,11 +198,6 @@ uint32_t sw_busconn_events(const struct sw_busconn *c)
 int64_t sw_busconn_due_ms(const struct sw_busconn *c)
 {
 	return c && c->st == IDLE ? c->due_ms : INT64_MAX;
-}
-
-unsigned sw_busconn_queued(const struct sw_busconn *c)
-{
-	return c ? c->nq : 0;
 }
 
 /* The connection is gone: close it and try again later. */

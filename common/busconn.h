@@ -48,10 +48,6 @@ int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
 void sw_busconn_free(struct sw_busconn *c);
 
 bool sw_busconn_up(const struct sw_busconn *c);
-/* the socket (-1: none) and the epoll events it waits for (it keeps its
- * own registration in epfd up to date) */
-int sw_busconn_fd(const struct sw_busconn *c);
-uint32_t sw_busconn_events(const struct sw_busconn *c);
 /* the socket is ready (revents from epoll) */
 void sw_busconn_io(struct sw_busconn *c, uint32_t revents);
 /* when sw_busconn_tick() has something to do (monotonic ms, INT64_MAX:
@@ -63,7 +59,6 @@ void sw_busconn_tick(struct sw_busconn *c, int64_t now_ms);
  * socket takes it.  EAGAIN: max frames already wait. */
 int sw_busconn_send(struct sw_busconn *c, const void *hdr, size_t hlen,
 		    const void *body, size_t blen, unsigned max);
-unsigned sw_busconn_queued(const struct sw_busconn *c);
 
 /* Parse frames from buf[0..len): each complete one to h; returns the bytes
  * used, or -1 when a frame is longer than max (the stream is broken).
