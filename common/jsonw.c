@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/jsonw.h"
+#include "common/utf8.h"
 
 /* room for n more bytes and the NUL */
 static bool room(struct sw_jw *w, size_t n)
@@ -99,6 +100,23 @@ void sw_jw_str(struct sw_jw *w, const char *s)
 	put(w, "\"", 1);
 }
 
+/*
+ * A string from the wire, the same text sw_json_text() would give: valid
+ * UTF-8 as it is, anything else through sw_utf8_copy() (1024 bytes).
+ */
+void sw_jw_text(struct sw_jw *w, const char *s)
+{
+	char buf[1025];
+
+	if (!s)
+		s = "";
+	if (!sw_utf8_valid(s, strlen(s))) {
+		sw_utf8_copy(buf, sizeof(buf), s, strlen(s));
+		s = buf;
+	}
+	sw_jw_str(w, s);
+}
+
 void sw_jw_i64(struct sw_jw *w, int64_t v)
 {
 	char n[24], *e = n + sizeof(n), *p = e;
@@ -166,4 +184,10 @@ void sw_jw_ki64(struct sw_jw *w, const char *key, int64_t v)
 {
 	sw_jw_key(w, key, false);
 	sw_jw_i64(w, v);
+}
+
+void sw_jw_ktext(struct sw_jw *w, const char *key, const char *s)
+{
+	sw_jw_key(w, key, false);
+	sw_jw_text(w, s);
 }

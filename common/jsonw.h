@@ -29,6 +29,8 @@ void sw_jw_reset(struct sw_jw *w);
 void sw_jw_free(struct sw_jw *w);
 void sw_jw_raw(struct sw_jw *w, const char *s);
 void sw_jw_str(struct sw_jw *w, const char *s);
+/* a string from the wire: as sw_json_text() (utf8.h) sanitises it */
+void sw_jw_text(struct sw_jw *w, const char *s);
 void sw_jw_i64(struct sw_jw *w, int64_t v);
 void sw_jw_mem(struct sw_jw *w, const char *s, size_t n);
 void sw_jw_json(struct sw_jw *w, const json_t *j);
@@ -36,5 +38,6 @@ void sw_jw_json(struct sw_jw *w, const json_t *j);
 void sw_jw_key(struct sw_jw *w, const char *key, bool first);
 void sw_jw_kstr(struct sw_jw *w, const char *key, const char *s);
 void sw_jw_ki64(struct sw_jw *w, const char *key, int64_t v);
+void sw_jw_ktext(struct sw_jw *w, const char *key, const char *s);
 
 #endif /* SW_JSONW_H */

@@ -8,6 +8,7 @@
 
 #define SW_LOG_MODULE "call"
 #include "common/log.h"
+#include "common/jsonw.h"
 #include "common/utf8.h"
 #include "common/json.h"
 #include "proto/media.h"
@@ -890,7 +891,7 @@ static void free_now(void *magic, su_timer_t *t, void *arg)
 
 static void finish(struct sg_call *c)
 {
-	json_t *cdr;
+	struct sw_jw cdr = {0};
 	int err;
 
 	if (!c->cdr_done) {
@@ -937,16 +938,16 @@ static void finish(struct sg_call *c)
 		else if (c->end_ms < c->setup_ms)
 			c->end_ms = c->setup_ms;
 		sg_calls_ended(c->sg->calls, c->end_code);
-		cdr = sg_cdr_build(c);
-		err = cdr ? sg_spool_add(c->sg->spool, c->id, cdr) : ENOMEM;
+		err = sg_cdr_write(&cdr, c)
+			  ? sg_spool_add(c->sg->spool, c->id, cdr.buf, cdr.len)
+			  : ENOMEM;
 		if (err)
 			sw_cerr(c->callid_a, "CDR %s NOT spooled (%s): %s",
-				c->id, strerror(err),
-				cdr ? json_dumps(cdr, 0) : "");
+				c->id, strerror(err), cdr.buf ? cdr.buf : "");
 		else
 			sw_cinfo(c->callid_a, "CDR %s spooled: %d %s %s", c->id,
 				 c->end_code, c->end_reason, c->end_dir);
-		json_decref(cdr);
+		sw_jw_free(&cdr);
 		sg_spool_flush_soon(c->sg); /* fdatasync, then send */
 		if (c->authorized)
 			sg_billing_release(c->sg->billing, c->id);

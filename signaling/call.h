@@ -231,7 +231,8 @@ void sg_call_billing_restarted(void *sg);
 struct sg_call *sg_call_restore(struct sg *sg, const json_t *rec);
 
 /* in cdr.c */
-json_t *sg_cdr_build(const struct sg_call *c);
+struct sw_jw;
+bool sg_cdr_write(struct sw_jw *w, const struct sg_call *c);
 int sg_q850_of(int sip_code);
 
 #endif /* SG_CALL_H */

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "common/utf8.h"
+#include "common/jsonw.h"
 #include "signaling/call.h"
 #include "signaling/calldtmf.h"
 #include "signaling/media.h"
@@ -36,95 +36,114 @@ int sg_q850_of(int code)
 	return 0;
 }
 
-#define T(s) sw_json_text(s)
+/* the fields kept from the CDR journaled at answer time that a recovered
+ * call's end replaces */
+static const char *const end_keys[] = {
+    "end_ms",	     "hold_ms",	   "end_code", "end_text",
+    "end_direction", "end_reason", "q850",     "rtp",
+};
 
 /*
- * Last resort when the full CDR cannot be built: ids, account, times and
- * the outcome, which is what billing needs to charge the call right.
+ * A call recovered after a restart: what was known at answer time (the
+ * journaled CDR), plus how it ended (the fields just written at from).
+ * The rare path, so through jansson; false when out of memory.
  */
-static json_t *minimal_cdr(const struct sg_call *c, int64_t hold)
+static bool merge_recovered(struct sw_jw *w, size_t from,
+			    const json_t *recovered)
 {
-	return json_pack(
-	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I,"
-	    " s:i, s:o}",
-	    "id", T(c->id), "call_id_a", T(c->callid_a), "mapping_gateway",
-	    T(c->mgw->name), "account", T(c->account), "routing_gateway",
-	    T(c->routing_gw), "callee", T(c->callee), "setup_ms",
-	    (json_int_t)c->setup_ms, "answer_ms", (json_int_t)c->answer_ms,
-	    "end_ms", (json_int_t)c->end_ms, "hold_ms", (json_int_t)hold,
-	    "end_code", c->end_code, "end_reason", T(c->end_reason));
+	json_t *now = json_loads(w->buf + from, 0, NULL);
+	json_t *rec = json_deep_copy(recovered);
+	bool ok = now && rec;
+
+	for (size_t i = 0; ok && i < sizeof(end_keys) / sizeof(end_keys[0]);
+	     i++)
+		json_object_set(rec, end_keys[i],
+				json_object_get(now, end_keys[i]));
+	if (ok) {
+		w->len = from;
+		sw_jw_json(w, rec);
+	}
+	json_decref(now);
+	json_decref(rec);
+	return ok && !w->oom;
 }
 
 /*
- * The CDR of a finished call (new reference, NULL only when out of
- * memory).  Every string goes through sw_json_text(), so no byte of a
- * call can make it fail.  A call whose 200 was never acknowledged by the
- * caller (AckTimeout) has no hold time: the caller never had the call, so
- * it is recorded as answered by the vendor but billed as not connected.
+ * The CDR of a finished call, appended to w as one JSON object (docs/
+ * bus.md); false only when out of memory.  Every string from a call goes
+ * through sw_jw_text(), so no byte of a call can make it fail.  A call
+ * whose 200 was never acknowledged by the caller (AckTimeout) has no hold
+ * time: the caller never had the call, so it is recorded as answered by
+ * the vendor but billed as not connected.  Written as text, not as a
+ * jansson tree: it is built twice for every answered call (the restart
+ * journal, the spool).
  */
-json_t *sg_cdr_build(const struct sg_call *c)
+bool sg_cdr_write(struct sw_jw *w, const struct sg_call *c)
 {
-	json_t *cdr, *attempts;
 	int64_t hold = 0;
 	const char *dtmf_a, *dtmf_b;
+	size_t from = w->len;
 
 	if (c->answer_ms && c->end_mono > c->answer_mono &&
 	    strcmp(c->end_reason, "AckTimeout"))
 		hold = c->end_mono - c->answer_mono;
 	sg_calldtmf_modes(c, &dtmf_a, &dtmf_b);
-	attempts = json_array();
-	for (size_t i = 0; attempts && i < c->nattempts; i++) {
+
+	sw_jw_raw(w, "{\"id\":");
+	sw_jw_text(w, c->id);
+	sw_jw_ktext(w, "call_id_a", c->callid_a);
+	sw_jw_ktext(w, "call_id_b", c->nattempts ? c->callid_b : "");
+	sw_jw_ktext(w, "caller_in", c->caller_in);
+	sw_jw_ktext(w, "callee_in", c->callee_in);
+	sw_jw_ktext(w, "caller", c->caller);
+	sw_jw_ktext(w, "callee", c->callee);
+	sw_jw_ktext(w, "caller_out", c->caller_out);
+	sw_jw_ktext(w, "callee_out", c->callee_out);
+	sw_jw_ktext(w, "src_ip", c->src_ip);
+	sw_jw_ktext(w, "dst_ip", c->dst_ip);
+	sw_jw_ktext(w, "mapping_gateway", c->mgw->name);
+	sw_jw_ktext(w, "account", c->account);
+	sw_jw_ktext(w, "routing_gateway", c->routing_gw);
+	sw_jw_ki64(w, "setup_ms", c->setup_ms);
+	sw_jw_ki64(w, "ringing_ms", c->ringing_ms);
+	sw_jw_ki64(w, "answer_ms", c->answer_ms);
+	sw_jw_ki64(w, "end_ms", c->end_ms);
+	sw_jw_ki64(w, "hold_ms", hold);
+	sw_jw_ki64(w, "pdd_ms", c->pdd_ms);
+	sw_jw_ki64(w, "end_code", c->end_code);
+	sw_jw_ktext(w, "end_text", c->end_text);
+	sw_jw_ktext(w, "end_direction", c->end_dir);
+	sw_jw_ktext(w, "end_reason", c->end_reason);
+	sw_jw_ki64(w, "q850", sg_q850_of(c->end_code));
+	sw_jw_key(w, "attempts", false);
+	sw_jw_raw(w, "[");
+	for (size_t i = 0; i < c->nattempts; i++) {
 		const struct sg_attempt_rec *a = &c->attempts[i];
 
-		json_array_append_new(
-		    attempts,
-		    json_pack("{s:o, s:i, s:I, s:I}", "gateway", T(a->gateway),
-			      "code", a->code, "start_ms",
-			      (json_int_t)a->start_ms, "end_ms",
-			      (json_int_t)(a->end_ms ? a->end_ms : c->end_ms)));
+		sw_jw_raw(w, i ? ",{\"gateway\":" : "{\"gateway\":");
+		sw_jw_text(w, a->gateway);
+		sw_jw_ki64(w, "code", a->code);
+		sw_jw_ki64(w, "start_ms", a->start_ms);
+		sw_jw_ki64(w, "end_ms", a->end_ms ? a->end_ms : c->end_ms);
+		sw_jw_raw(w, "}");
 	}
-
-	cdr = json_pack(
-	    "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
-	    " s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:o,"
-	    " s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-	    "id", T(c->id), "call_id_a", T(c->callid_a), "call_id_b",
-	    T(c->nattempts ? c->callid_b : ""), "caller_in", T(c->caller_in),
-	    "callee_in", T(c->callee_in), "caller", T(c->caller), "callee",
-	    T(c->callee), "caller_out", T(c->caller_out), "callee_out",
-	    T(c->callee_out), "src_ip", T(c->src_ip), "dst_ip", T(c->dst_ip),
-	    "mapping_gateway", T(c->mgw->name), "account", T(c->account),
-	    "routing_gateway", T(c->routing_gw), "setup_ms",
-	    (json_int_t)c->setup_ms, "ringing_ms", (json_int_t)c->ringing_ms,
-	    "answer_ms", (json_int_t)c->answer_ms, "end_ms",
-	    (json_int_t)c->end_ms, "hold_ms", (json_int_t)hold, "pdd_ms",
-	    (json_int_t)c->pdd_ms, "end_code", c->end_code, "end_text",
-	    T(c->end_text), "end_direction", T(c->end_dir), "end_reason",
-	    T(c->end_reason), "q850", sg_q850_of(c->end_code), "attempts",
-	    attempts ? attempts : json_array(), "codec_a", T(c->codec_a),
-	    "codec_b", T(c->codec_b), "dtmf_a", T(dtmf_a), "dtmf_b", T(dtmf_b),
-	    "media_node", T(c->node && c->media_up ? c->node->node_id : ""),
-	    "rtp", c->rtp ? json_deep_copy(c->rtp) : json_object());
-	if (!cdr)
-		cdr = minimal_cdr(c, hold);
-	if (cdr && c->card[0]) /* paid by a phone card (its own account) */
-		json_object_set_new(cdr, "card", T(c->card));
-
-	if (cdr && c->recovered_cdr) {
-		/* a call recovered after a restart: what was known at answer
-		 * time, plus how it ended */
-		static const char *const end_keys[] = {
-		    "end_ms",	     "hold_ms",	   "end_code", "end_text",
-		    "end_direction", "end_reason", "q850",     "rtp",
-		};
-		json_t *rec = json_deep_copy(c->recovered_cdr);
-
-		for (size_t i = 0;
-		     rec && i < sizeof(end_keys) / sizeof(end_keys[0]); i++)
-			json_object_set(rec, end_keys[i],
-					json_object_get(cdr, end_keys[i]));
-		json_decref(cdr);
-		cdr = rec;
-	}
-	return cdr;
+	sw_jw_raw(w, "]");
+	sw_jw_ktext(w, "codec_a", c->codec_a);
+	sw_jw_ktext(w, "codec_b", c->codec_b);
+	sw_jw_ktext(w, "dtmf_a", dtmf_a);
+	sw_jw_ktext(w, "dtmf_b", dtmf_b);
+	sw_jw_ktext(w, "media_node",
+		    c->node && c->media_up ? c->node->node_id : "");
+	sw_jw_key(w, "rtp", false);
+	if (c->rtp)
+		sw_jw_json(w, c->rtp);
+	else
+		sw_jw_raw(w, "{}");
+	if (c->card[0]) /* paid by a phone card (its own account) */
+		sw_jw_ktext(w, "card", c->card);
+	sw_jw_raw(w, "}");
+	if (w->oom)
+		return false;
+	return c->recovered_cdr ? merge_recovered(w, from, c->recovered_cdr)
+				: true;
 }

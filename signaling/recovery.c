@@ -10,6 +10,7 @@
 
 #define SW_LOG_MODULE "recovery"
 #include "common/log.h"
+#include "common/jsonw.h"
 #include "common/utf8.h"
 #include "common/swtime.h"
 #include "signaling/call.h"
@@ -21,29 +22,38 @@
 struct sg_recovery {
 	char path[512];
 	int fd;
-	json_t *pending; /* owned: records to restore, by id */
-	unsigned active; /* journaled calls not yet down */
-	size_t bytes;	 /* journal size since the last truncation */
+	json_t *pending;   /* owned: records to restore, by id */
+	unsigned active;   /* journaled calls not yet down */
+	size_t bytes;	   /* journal size since the last truncation */
+	struct sw_jw line; /* the line being written (buffer kept) */
 };
 
-static int append(struct sg_recovery *r, json_t *rec, bool sync)
+/* the line in w, and its newline, in one write */
+static int append_line(struct sg_recovery *r, struct sw_jw *w)
 {
-	char *text = json_dumps(rec, JSON_COMPACT);
-	size_t len;
 	int err = 0;
 
-	json_decref(rec);
-	if (!text)
+	sw_jw_raw(w, "\n");
+	if (w->oom)
 		return ENOMEM;
-	len = strlen(text);
-	text[len] = '\n';
-	if (write(r->fd, text, len + 1) != (ssize_t)(len + 1))
+	if (write(r->fd, w->buf, w->len) != (ssize_t)w->len)
 		err = errno ? errno : EIO;
-	else if (sync && fdatasync(r->fd))
-		err = errno;
-	if (!err)
-		r->bytes += len + 1;
-	free(text);
+	else
+		r->bytes += w->len;
+	return err;
+}
+
+/* rec (a reference taken) as one line */
+static int append(struct sg_recovery *r, json_t *rec)
+{
+	int err = ENOMEM;
+
+	if (rec) {
+		sw_jw_reset(&r->line);
+		sw_jw_json(&r->line, rec);
+		json_decref(rec);
+		err = append_line(r, &r->line);
+	}
 	return err;
 }
 
@@ -98,7 +108,7 @@ int sg_recovery_open(struct sg *sg, char *err, size_t errsz)
 	}
 	json_object_foreach(r->pending, key, rec)
 	{
-		append(r, json_incref(rec), false);
+		append(r, json_incref(rec));
 		r->active++;
 	}
 	if (r->active && fdatasync(r->fd))
@@ -129,74 +139,92 @@ void sg_recovery_restore(struct sg *sg)
 		sw_info("%zu answered calls recovered from the journal", n);
 }
 
-static json_t *leg_json(struct sg_call *c, nta_leg_t *leg, const char *callid,
-			const char *local, const char *remote)
+static void leg_write(struct sw_jw *w, struct sg_call *c, const char *key,
+		      nta_leg_t *leg, const char *callid, const char *local,
+		      const char *remote)
 {
 	sip_route_t const *route = NULL;
 	sip_contact_t const *target = NULL;
-	char *routes = NULL, *tgt = NULL;
-	json_t *o;
 
 	nta_leg_get_route(leg, &route, &target);
-	for (sip_route_t const *rt = route; rt; rt = rt->r_next) {
-		char *one =
-		    sip_header_as_string(c->home, (sip_header_t const *)rt);
-
-		routes =
-		    routes ? su_sprintf(c->home, "%s, %s", routes, one) : one;
-	}
-	if (target)
-		tgt = url_as_string(c->home, target->m_url);
 	/* wire bytes that are not UTF-8 are journaled escaped (utf8.h): the
 	 * journal never fails on content; such a dialog may not be matched
 	 * by its peer after a restart (docs/decisions.md) */
-	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I}", "call_id",
-		      sw_json_text(callid), "local", sw_json_text(local),
-		      "remote", sw_json_text(remote), "target",
-		      sw_json_text(tgt), "route", sw_json_text(routes), "seq",
-		      (json_int_t)nta_leg_get_seq(leg));
-	return o;
+	sw_jw_key(w, key, false);
+	sw_jw_raw(w, "{\"call_id\":");
+	sw_jw_text(w, callid);
+	sw_jw_ktext(w, "local", local);
+	sw_jw_ktext(w, "remote", remote);
+	sw_jw_ktext(w, "target",
+		    target ? url_as_string(c->home, target->m_url) : "");
+	sw_jw_key(w, "route", false);
+	if (!route) {
+		sw_jw_raw(w, "\"\"");
+	} else {
+		char *routes = NULL;
+
+		for (sip_route_t const *rt = route; rt; rt = rt->r_next) {
+			char *one = sip_header_as_string(
+			    c->home, (sip_header_t const *)rt);
+
+			routes =
+			    routes ? su_sprintf(c->home, "%s, %s", routes, one)
+				   : one;
+		}
+		sw_jw_text(w, routes);
+	}
+	sw_jw_ki64(w, "seq", nta_leg_get_seq(leg));
+	sw_jw_raw(w, "}");
 }
 
 /*
  * The call was answered: journal both dialogs.  Written, not fsync'ed: the
  * page cache survives a crash of the process (the case this is for), and
- * an fdatasync per answered call costs too much at high call rates.
+ * an fdatasync per answered call costs too much at high call rates.  The
+ * line is written as text (jsonw.h): one per answered call.
  */
 void sg_recovery_up(struct sg_call *c)
 {
 	struct sg_recovery *r = c->sg->recovery;
-	json_t *rec, *cdr, *st;
+	struct sw_jw *w;
+	bool media = c->node && c->media_up;
+	json_t *st;
+	int err;
 
 	if (!r || !c->leg_a || !c->leg_b || c->journaled)
 		return;
-	cdr = sg_cdr_build(c);
-	rec = json_pack(
-	    "{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:s,"
-	    " s:i}",
-	    "op", "up", "id", c->id, "mapping", c->mgw->name, "answer_ms",
-	    (json_int_t)c->answer_ms, "cdr", cdr ? cdr : json_object(), "a",
-	    leg_json(c, c->leg_a, c->callid_a, c->a_local_hdr, c->a_remote_hdr),
-	    "b",
-	    leg_json(c, c->leg_b, c->callid_b, c->b_local_hdr, c->b_remote_hdr),
-	    "node", c->node && c->media_up ? c->node->node_id : "", "node_url",
-	    c->node && c->media_up ? c->node->url : "", "a_local_ip",
-	    c->a_local_ip, "a_local_port", c->a_local_port, "b_local_ip",
-	    c->b_local_ip, "b_local_port", c->b_local_port);
-	if (!rec) {
-		sw_cwarn(c->callid_a, "call not journaled (no memory)");
-		return;
-	}
+	w = &r->line;
+	sw_jw_reset(w);
+	sw_jw_raw(w, "{\"op\":\"up\",\"id\":");
+	sw_jw_text(w, c->id);
+	sw_jw_ktext(w, "mapping", c->mgw->name);
+	sw_jw_ki64(w, "answer_ms", c->answer_ms);
+	sw_jw_key(w, "cdr", false);
+	sg_cdr_write(w, c);
+	leg_write(w, c, "a", c->leg_a, c->callid_a, c->a_local_hdr,
+		  c->a_remote_hdr);
+	leg_write(w, c, "b", c->leg_b, c->callid_b, c->b_local_hdr,
+		  c->b_remote_hdr);
+	sw_jw_ktext(w, "node", media ? c->node->node_id : "");
+	sw_jw_ktext(w, "node_url", media ? c->node->url : "");
+	sw_jw_ktext(w, "a_local_ip", c->a_local_ip);
+	sw_jw_ki64(w, "a_local_port", c->a_local_port);
+	sw_jw_ktext(w, "b_local_ip", c->b_local_ip);
+	sw_jw_ki64(w, "b_local_port", c->b_local_port);
 	if (c->sdp_to_a)
-		json_object_set_new(rec, "sdp_to_a", sw_json_text(c->sdp_to_a));
+		sw_jw_ktext(w, "sdp_to_a", c->sdp_to_a);
 	if (c->sdp_to_b)
-		json_object_set_new(rec, "sdp_to_b", sw_json_text(c->sdp_to_b));
+		sw_jw_ktext(w, "sdp_to_b", c->sdp_to_b);
 	st = sg_st_journal(&c->st);
-	if (st)
-		json_object_set_new(rec, "st", st);
-	if (append(r, rec, false)) {
-		sw_cwarn(c->callid_a, "call not journaled: %s",
-			 strerror(errno));
+	if (st) {
+		sw_jw_key(w, "st", false);
+		sw_jw_json(w, st);
+		json_decref(st);
+	}
+	sw_jw_raw(w, "}");
+	err = w->oom ? ENOMEM : append_line(r, w);
+	if (err) {
+		sw_cwarn(c->callid_a, "call not journaled: %s", strerror(err));
 		return;
 	}
 	c->journaled = true;
@@ -210,7 +238,11 @@ void sg_recovery_down_id(struct sg *sg, const char *id)
 
 	if (!r)
 		return;
-	append(r, json_pack("{s:s, s:s}", "op", "down", "id", id), false);
+	sw_jw_reset(&r->line);
+	sw_jw_raw(&r->line, "{\"op\":\"down\",\"id\":");
+	sw_jw_text(&r->line, id);
+	sw_jw_raw(&r->line, "}");
+	append_line(r, &r->line);
 	if (r->active)
 		r->active--;
 	if (r->bytes > 1024 * 1024)
@@ -241,10 +273,8 @@ void sg_recovery_st(struct sg_call *c)
 	st = sg_st_journal(&c->st);
 	if (!st)
 		return;
-	err = append(
-	    c->sg->recovery,
-	    json_pack("{s:s, s:s, s:o}", "op", "st", "id", c->id, "st", st),
-	    false);
+	err = append(c->sg->recovery, json_pack("{s:s, s:s, s:o}", "op", "st",
+						"id", c->id, "st", st));
 	if (err)
 		sw_cwarn(c->callid_a, "session timers not journaled: %s",
 			 strerror(err));
@@ -268,6 +298,7 @@ void sg_recovery_close(struct sg *sg)
 	if (r->fd >= 0)
 		close(r->fd);
 	json_decref(r->pending);
+	sw_jw_free(&r->line);
 	free(r);
 	sg->recovery = NULL;
 }

@@ -266,18 +266,18 @@ void sg_spool_close(struct sg_spool *s)
  * made it durable (group commit: one fdatasync for the CDRs of a loop
  * turn).  A write error is returned (the caller logs the CDR).
  */
-int sg_spool_add(struct sg_spool *s, const char *id, const json_t *cdr)
+int sg_spool_add(struct sg_spool *s, const char *id, const char *cdr,
+		 size_t len)
 {
 	char *text;
-	size_t len;
 	int err;
 
-	if (!s || !id || !cdr)
+	if (!s || !id || !cdr || !len)
 		return EINVAL;
-	text = json_dumps(cdr, JSON_COMPACT);
+	text = malloc(len + 2);
 	if (!text)
 		return ENOMEM;
-	len = strlen(text);
+	memcpy(text, cdr, len);
 	text[len] = '\n'; /* one write: line and newline */
 	err = write_all(s->cdr_fd, text, len + 1);
 	text[len] = '\0';

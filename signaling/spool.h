@@ -29,7 +29,9 @@ typedef int(sg_spool_send_h)(const char *id, const char *json, void *arg);
 int sg_spool_open(struct sg_spool **spoolp, const char *dir, char *err,
 		  size_t errsz);
 void sg_spool_close(struct sg_spool *spool);
-int sg_spool_add(struct sg_spool *spool, const char *id, const json_t *cdr);
+/* one CDR: len bytes of JSON text (one object, no newline) */
+int sg_spool_add(struct sg_spool *spool, const char *id, const char *cdr,
+		 size_t len);
 int sg_spool_sync(struct sg_spool *spool);
 void sg_spool_compact(struct sg_spool *spool);
 void sg_spool_ack(struct sg_spool *spool, const char *id);

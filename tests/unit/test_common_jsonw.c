@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "common/jsonw.h"
+#include "common/utf8.h"
 
 static const char *const tricky[] = {
     "",
@@ -88,11 +89,49 @@ static void json_values_grow_the_buffer(void **state)
 	sw_jw_free(&w);
 }
 
+/* wire text reads back as exactly what sw_json_text() gives for it */
+static void wire_text_as_sw_json_text(void **state)
+{
+	static const char *const wire[] = {
+	    "plain",	       "caf\xe9 latin-1", "cut \xe4\xb8",
+	    "nul\x01ctl\ttab", "\xff\xfe\"q\\",	  "\xe4\xb8\xad ok",
+	};
+	struct sw_jw w = {0};
+	char key[16];
+	json_t *o;
+
+	(void)state;
+	sw_jw_raw(&w, "{\"first\":");
+	sw_jw_text(&w, NULL);
+	for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		sw_jw_ktext(&w, key, wire[i]);
+	}
+	sw_jw_raw(&w, "}");
+	assert_false(w.oom);
+	o = json_loads(w.buf, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "first")), "");
+	for (size_t i = 0; i < sizeof(wire) / sizeof(wire[0]); i++) {
+		json_t *want = sw_json_text(wire[i]);
+
+		snprintf(key, sizeof(key), "k%zu", i);
+		assert_true(json_equal(json_object_get(o, key), want));
+		json_decref(want);
+	}
+	/* the latin-1 byte became the four characters \xE9 */
+	assert_string_equal(json_string_value(json_object_get(o, "k1")),
+			    "caf\\xE9 latin-1");
+	json_decref(o);
+	sw_jw_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(strings_round_trip),
 	    cmocka_unit_test(json_values_grow_the_buffer),
+	    cmocka_unit_test(wire_text_as_sw_json_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
