@@ -1,7 +1,7 @@
 /*
  * uuid.h - random (version 4) UUIDs for call, CDR, session and message ids
  *
- * Threading: any thread (getrandom(2)).
+ * Threading: any thread (getrandom(2) into a pool of each thread).
  */
 #ifndef SW_UUID_H
 #define SW_UUID_H
