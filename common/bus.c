@@ -71,9 +71,15 @@ struct work {
 	void (*run)(struct work *w);
 };
 
+/* what an epoll event of the bus's set is about (the first member of
+ * each tagged struct) */
+enum dkind { DK_PEER = 1, DK_LSN, DK_CONN };
+
 struct rep {
 	struct rep *next;
 	struct sw_bus *bus; /* borrowed */
+	bool direct;	    /* a listener on the loop, no nng socket */
+	unsigned dinflight; /* direct requests read, not yet answered */
 	nng_socket sock;
 	struct pipes pipes;
 	struct lsn *lsns;
@@ -98,6 +104,12 @@ struct sw_bus_req {
 	bool open;
 	struct batch *batch; /* an item of a batch: answered into it */
 	struct sw_jw answer; /* an item's answer, {"type":..,"body":..} */
+	/* a request read by a direct server: allocated for it, freed when
+	 * answered; hdr is the backtrace its reply echoes */
+	struct dconn *dc;		  /* borrowed; NULL: an nng context */
+	struct sw_bus_req *dnext, *dprev; /* bus->dreqs */
+	uint8_t hdr[32];
+	uint8_t hlen;
 };
 
 /*
@@ -117,6 +129,7 @@ struct pull {
 	struct work w;
 	struct pull *next;
 	struct sw_bus *bus; /* borrowed */
+	bool direct;	    /* a listener on the loop, no nng socket */
 	nng_socket sock;
 	struct pipes pipes;
 	struct lsn *lsns;
@@ -128,6 +141,7 @@ struct pull {
 #define ID_BUCKETS 256 /* a direct peer's calls by request id */
 
 struct sw_bus_peer {
+	enum dkind kind; /* DK_PEER */
 	struct sw_bus_peer *next;
 	struct sw_bus *bus; /* borrowed */
 	nng_socket sock;
@@ -187,6 +201,10 @@ struct sw_bus {
 	struct work *head, *tail; /* finished operations */
 	struct rep *reps;
 	struct pull *pulls;
+	struct dlsn *dlsns;	  /* owned: listeners on the loop */
+	struct dconn *dconns;	  /* owned: their open connections */
+	struct dconn *dfree;	  /* owned: closed ones to free */
+	struct sw_bus_req *dreqs; /* owned: direct requests not answered */
 	struct sw_bus_peer *peers;
 	struct sw_bus_call *calls; /* outstanding requests */
 	char pki[256];		   /* tandemctl pki host directory, "" = none */
@@ -811,6 +829,8 @@ static bool env_allowed(struct sw_bus *bus, const struct sw_env *env)
 }
 
 /* True while the connection a message came on is open. */
+static bool dpipe_open(uint32_t id);
+
 bool sw_bus_pipe_open(uint32_t pipe)
 {
 	nng_pipe p = NNG_PIPE_INITIALIZER;
@@ -818,14 +838,28 @@ bool sw_bus_pipe_open(uint32_t pipe)
 
 	if (!pipe)
 		return false;
+	if (pipe & 0x80000000u) /* a direct server's connection */
+		return dpipe_open(pipe);
 	p.id = pipe;
 	return nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0;
 }
 
 /* ---- REP server ---- */
 
+static void direct_req_end(struct sw_bus_req *req);
+static bool direct_server(const struct sw_bus *bus, const char *url,
+			  struct sockaddr_storage *sa, socklen_t *salen);
+static int direct_listen(struct sw_bus *bus, const char *url,
+			 const struct sockaddr_storage *sa, socklen_t salen,
+			 struct rep *rep, struct pull *pull);
+
+/* req is done with (answered, or dropped): ready for the next request */
 static void rep_arm(struct sw_bus_req *req)
 {
+	if (req->dc) {
+		direct_req_end(req);
+		return;
+	}
 	req->state = REQ_RECV;
 	nng_ctx_recv(req->ctx, req->aio);
 }
@@ -860,26 +894,55 @@ static int reply_msg(struct sw_bus_req *req, nng_msg *msg)
 	return 0;
 }
 
-static int kid_answer(struct sw_bus_req *kid, const char *type, json_t *body);
+static int direct_reply(struct sw_bus_req *req, const char *buf, size_t len);
 
-static int reply_error_raw(struct sw_bus_req *req, const char *id,
-			   const char *code, const char *message)
+/* The reply of req (not a batch item): the envelope's text buf[0..len),
+ * to its connection (direct) or its nng context. */
+static int reply_buf(struct sw_bus_req *req, const char *buf, size_t len)
 {
 	nng_msg *msg = NULL;
 	int err;
 
-	if (req->batch)
-		return kid_answer(
-		    req, SW_MSG_ERROR,
-		    json_pack("{s:s, s:s}", "code", code, "message", message));
-	err = msg_of(&msg, SW_MSG_ERROR, id,
-		     json_pack("{s:s, s:s}", "code", code, "message", message));
+	if (req->dc)
+		return direct_reply(req, buf, len);
+	err = msg_of_text(&msg, buf, len);
 	if (err) {
 		sw_env_reset(&req->env);
 		rep_arm(req); /* cannot answer: the requester times out */
 		return err;
 	}
 	return reply_msg(req, msg);
+}
+
+/* The reply of req (not a batch item) as an envelope; steals body. */
+static int reply_env(struct sw_bus_req *req, const char *type, const char *id,
+		     json_t *body)
+{
+	size_t len = 0;
+	char *buf = sw_env_encode(type, id, body, &len);
+	int err;
+
+	if (!buf) {
+		sw_env_reset(&req->env);
+		rep_arm(req); /* cannot answer: the requester times out */
+		return ENOMEM;
+	}
+	err = reply_buf(req, buf, len);
+	free(buf);
+	return err;
+}
+
+static int kid_answer(struct sw_bus_req *kid, const char *type, json_t *body);
+
+static int reply_error_raw(struct sw_bus_req *req, const char *id,
+			   const char *code, const char *message)
+{
+	json_t *body =
+	    json_pack("{s:s, s:s}", "code", code, "message", message);
+
+	if (req->batch)
+		return kid_answer(req, SW_MSG_ERROR, body);
+	return reply_env(req, SW_MSG_ERROR, id, body);
 }
 
 /* ---- batches received (docs/bus.md "Batches") ---- */
@@ -1038,6 +1101,8 @@ static void batch_run(struct sw_bus_req *req)
 	batch_done(b);
 }
 
+static void rep_handle(struct sw_bus_req *req, int rv, char *err, size_t errsz);
+
 static void rep_run(struct work *w)
 {
 	struct sw_bus_req *req = (struct sw_bus_req *)w;
@@ -1057,6 +1122,13 @@ static void rep_run(struct work *w)
 	if (!rv)
 		env_stamp(&req->env, req->rep->lsns, msg);
 	nng_msg_free(msg);
+	rep_handle(req, rv, err, sizeof(err));
+}
+
+/* A request read (rv: its parse; err: why it failed, room errsz): errors
+ * answered, batches split, the rest to the handler. */
+static void rep_handle(struct sw_bus_req *req, int rv, char *err, size_t errsz)
+{
 	if (rv) {
 		sw_warn("bad request dropped with an error reply: %s", err);
 		reply_error_raw(req, NULL, SW_ERR_BAD_REQUEST, err);
@@ -1070,7 +1142,7 @@ static void rep_run(struct work *w)
 		char id[SW_UUID_LEN + 1];
 
 		snprintf(id, sizeof(id), "%s", req->env.id);
-		snprintf(err, sizeof(err), "%s may not be sent by a %s peer",
+		snprintf(err, errsz, "%s may not be sent by a %s peer",
 			 req->env.type, sw_role_name(req->env.role));
 		reply_error_raw(req, id, SW_ERR_FORBIDDEN, err);
 		return;
@@ -1087,6 +1159,8 @@ static void rep_run(struct work *w)
 int sw_bus_listen_rep(struct sw_bus *bus, const char *url, enum sw_role role,
 		      int nctx, sw_bus_req_h *h, void *arg)
 {
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	struct rep *rep;
 	int rv, err;
 
@@ -1108,6 +1182,15 @@ int sw_bus_listen_rep(struct sw_bus *bus, const char *url, enum sw_role role,
 	rep->arg = arg;
 	rep->nctx = nctx;
 
+	if (direct_server(bus, url, &sa, &salen)) {
+		free(rep->reqs);
+		rep->reqs = NULL;
+		rep->direct = true;
+		pthread_mutex_init(&rep->pipes.lock, NULL);
+		rep->next = bus->reps;
+		bus->reps = rep;
+		return direct_listen(bus, url, &sa, salen, rep, NULL);
+	}
 	rv = nng_rep0_open(&rep->sock);
 	if (rv) {
 		free(rep->reqs);
@@ -1155,9 +1238,7 @@ int sw_bus_reply(struct sw_bus_req *req, json_t *body)
 /* Reply to req with an explicit type; steals body. */
 int sw_bus_reply_type(struct sw_bus_req *req, const char *type, json_t *body)
 {
-	nng_msg *msg = NULL;
 	char id[SW_UUID_LEN + 1];
-	int err;
 
 	if (!req || req->state != REQ_HANDLING) {
 		json_decref(body);
@@ -1166,13 +1247,7 @@ int sw_bus_reply_type(struct sw_bus_req *req, const char *type, json_t *body)
 	if (req->batch)
 		return kid_answer(req, type, body);
 	snprintf(id, sizeof(id), "%s", req->env.id);
-	err = msg_of(&msg, type, id, body);
-	if (err) {
-		sw_env_reset(&req->env);
-		rep_arm(req);
-		return err;
-	}
-	return reply_msg(req, msg);
+	return reply_env(req, type, id, body);
 }
 
 /* the reply of req (not a batch item) around body, JSON text */
@@ -1180,21 +1255,20 @@ static int reply_text(struct sw_bus_req *req, const char *type,
 		      const char *body, size_t len)
 {
 	struct sw_jw w = {0};
-	nng_msg *msg = NULL;
-	int err = ENOMEM;
+	int err;
 
 	sw_env_head(&w, type, req->env.id);
 	sw_jw_mem(&w, body, len);
 	sw_jw_raw(&w, "}");
-	if (!w.oom)
-		err = msg_of_text(&msg, w.buf, w.len);
-	sw_jw_free(&w);
-	if (err) {
+	if (w.oom) {
+		sw_jw_free(&w);
 		sw_env_reset(&req->env);
 		rep_arm(req); /* cannot answer: the requester times out */
-		return err;
+		return ENOMEM;
 	}
-	return reply_msg(req, msg);
+	err = reply_buf(req, w.buf, w.len);
+	sw_jw_free(&w);
+	return err;
 }
 
 /*
@@ -1243,6 +1317,20 @@ static void pull_cb(void *arg)
 	enqueue(p->bus, &p->w);
 }
 
+/* A pushed message read (rv: its parse, err: why it failed). */
+static void pull_handle(struct pull *p, struct sw_env *env, int rv,
+			const char *err)
+{
+	if (rv) {
+		sw_warn("bad pushed message dropped: %s", err);
+	} else if (!env_allowed(p->bus, env)) {
+		sw_env_reset(env);
+	} else {
+		p->h(env, p->arg);
+		sw_env_reset(env);
+	}
+}
+
 static void pull_run(struct work *w)
 {
 	struct pull *p = (struct pull *)w;
@@ -1259,14 +1347,7 @@ static void pull_run(struct work *w)
 		if (!rv)
 			env_stamp(&env, p->lsns, msg);
 		nng_msg_free(msg);
-		if (rv) {
-			sw_warn("bad pushed message dropped: %s", err);
-		} else if (!env_allowed(p->bus, &env)) {
-			sw_env_reset(&env);
-		} else {
-			p->h(&env, p->arg);
-			sw_env_reset(&env);
-		}
+		pull_handle(p, &env, rv, err);
 	}
 	nng_recv_aio(p->sock, p->aio);
 }
@@ -1275,6 +1356,8 @@ static void pull_run(struct work *w)
 int sw_bus_listen_pull(struct sw_bus *bus, const char *url, enum sw_role role,
 		       sw_bus_msg_h *h, void *arg)
 {
+	struct sockaddr_storage sa;
+	socklen_t salen;
 	struct pull *p;
 	int rv, err;
 
@@ -1288,6 +1371,13 @@ int sw_bus_listen_pull(struct sw_bus *bus, const char *url, enum sw_role role,
 	p->arg = arg;
 	p->w.run = pull_run;
 
+	if (direct_server(bus, url, &sa, &salen)) {
+		p->direct = true;
+		pthread_mutex_init(&p->pipes.lock, NULL);
+		p->next = bus->pulls;
+		bus->pulls = p;
+		return direct_listen(bus, url, &sa, salen, NULL, p);
+	}
 	rv = nng_pull0_open(&p->sock);
 	if (rv) {
 		free(p);
@@ -1305,6 +1395,402 @@ int sw_bus_listen_pull(struct sw_bus *bus, const char *url, enum sw_role role,
 		return errno_of(rv);
 	nng_recv_aio(p->sock, p->aio);
 	return 0;
+}
+
+/* ---- direct servers: REP and PULL listeners on the loop ----
+ *
+ * A REP or PULL server whose URL is tcp:// on a numeric address listens
+ * on a socket in the bus's own epoll set; every connection it accepts is
+ * the server end of a busconn (busconn.h).  A request is read, handled
+ * and answered on the loop thread: no nng thread and no hand-off
+ * (docs/bus.md "Connections on the loop").  Such a listener is local
+ * (plain TCP: SW_ROLE_LOCAL, as nng's); TLS and ipc:// listeners, and
+ * every listener under TANDEM_BUS_NNG=1, stay nng's.  Its connections
+ * count against SW_BUS_MAX_PIPES like nng's, carry pipe ids with the top
+ * bit set (nng's are below it) and are known to sw_bus_pipe_open().
+ */
+
+#define DIRECT_PIPE	  0x80000000u
+#define DIRECT_INFLIGHT_X 4 /* requests in flight per listener: x nctx */
+
+static int direct_addr(const char *url, struct sockaddr_storage *sa,
+		       socklen_t *salen);
+
+struct dlsn {
+	enum dkind kind; /* DK_LSN: the epoll tag */
+	struct dlsn *next;
+	struct sw_bus *bus; /* borrowed */
+	int fd;
+	struct rep *rep;   /* borrowed: the server (one of the two) */
+	struct pull *pull; /* borrowed */
+	char url[256];
+};
+
+struct dconn {
+	enum dkind kind;	   /* DK_CONN: the epoll tag */
+	struct dconn *next, *prev; /* bus->dconns, while open */
+	struct sw_bus *bus;	   /* borrowed */
+	struct dlsn *l;		   /* borrowed */
+	struct sw_busconn *conn;   /* owned; NULL once closed */
+	uint32_t pipe;
+	unsigned inflight; /* its requests not answered yet */
+	bool gone;	   /* the connection was lost */
+	bool in_io;	   /* its busconn is in sw_busconn_io() */
+	bool dead;	   /* on bus->dfree: freed after this drain's events
+			    * (one of them may still name it) */
+	struct dconn *fnext;
+};
+
+/* the open direct pipes of the process, for sw_bus_pipe_open() */
+static struct {
+	pthread_mutex_t lock;
+	uint32_t *ids;
+	size_t n, cap;
+	uint32_t next;
+} dpipes = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
+
+static uint32_t dpipe_add(void)
+{
+	uint32_t id = 0;
+
+	pthread_mutex_lock(&dpipes.lock);
+	if (dpipes.n == dpipes.cap) {
+		size_t cap = dpipes.cap ? dpipes.cap * 2 : 64;
+		uint32_t *v = realloc(dpipes.ids, cap * sizeof(*v));
+
+		if (v) {
+			dpipes.ids = v;
+			dpipes.cap = cap;
+		}
+	}
+	if (dpipes.n < dpipes.cap) {
+		dpipes.next = (dpipes.next + 1) & ~DIRECT_PIPE;
+		if (!dpipes.next)
+			dpipes.next = 1;
+		id = DIRECT_PIPE | dpipes.next;
+		dpipes.ids[dpipes.n++] = id;
+	}
+	pthread_mutex_unlock(&dpipes.lock);
+	return id;
+}
+
+static void dpipe_del(uint32_t id)
+{
+	pthread_mutex_lock(&dpipes.lock);
+	for (size_t i = 0; i < dpipes.n; i++) {
+		if (dpipes.ids[i] == id) {
+			dpipes.ids[i] = dpipes.ids[--dpipes.n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dpipes.lock);
+}
+
+static bool dpipe_open(uint32_t id)
+{
+	bool open = false;
+
+	pthread_mutex_lock(&dpipes.lock);
+	for (size_t i = 0; i < dpipes.n && !open; i++)
+		open = dpipes.ids[i] == id;
+	pthread_mutex_unlock(&dpipes.lock);
+	return open;
+}
+
+static struct pipes *dlsn_pipes(struct dlsn *l)
+{
+	return l->rep ? &l->rep->pipes : &l->pull->pipes;
+}
+
+/* Close a lost connection (never from inside its own I/O) and free it
+ * once none of its requests waits for an answer. */
+static void dconn_check(struct dconn *dc)
+{
+	struct sw_bus *bus = dc->bus;
+
+	if (!dc->gone || dc->in_io || dc->dead)
+		return;
+	if (dc->conn) {
+		sw_busconn_free(dc->conn);
+		dc->conn = NULL;
+		if (dc->prev)
+			dc->prev->next = dc->next;
+		else
+			bus->dconns = dc->next;
+		if (dc->next)
+			dc->next->prev = dc->prev;
+		pipes_del(dlsn_pipes(dc->l), dc->pipe);
+		dpipe_del(dc->pipe);
+	}
+	if (!dc->inflight) {
+		dc->dead = true;
+		dc->fnext = bus->dfree;
+		bus->dfree = dc;
+	}
+}
+
+/* Free the connections closed since the last call (end of the drain's
+ * events, and sw_bus_free). */
+static void dconn_reap(struct sw_bus *bus)
+{
+	while (bus->dfree) {
+		struct dconn *dc = bus->dfree;
+
+		bus->dfree = dc->fnext;
+		free(dc);
+	}
+}
+
+/* req (a direct request) is answered or dropped: free it */
+static void direct_req_end(struct sw_bus_req *req)
+{
+	struct dconn *dc = req->dc;
+	struct sw_bus *bus = dc->bus;
+
+	if (req->dprev)
+		req->dprev->dnext = req->dnext;
+	else
+		bus->dreqs = req->dnext;
+	if (req->dnext)
+		req->dnext->dprev = req->dprev;
+	sw_env_reset(&req->env);
+	req->rep->dinflight--;
+	dc->inflight--;
+	free(req);
+	dconn_check(dc);
+}
+
+/* The reply of a direct request: written to its connection if it is
+ * still there (else dropped, as nng drops it), then req is freed. */
+static int direct_reply(struct sw_bus_req *req, const char *buf, size_t len)
+{
+	struct dconn *dc = req->dc;
+	int err = 0;
+
+	if (dc->conn && !dc->gone)
+		err =
+		    sw_busconn_send(dc->conn, req->hdr, req->hlen, buf, len, 0);
+	direct_req_end(req);
+	return err;
+}
+
+/* a request frame: the backtrace (32-bit words up to the request id, top
+ * bit set), then the envelope */
+static void direct_request(struct dconn *dc, const uint8_t *buf, size_t len)
+{
+	struct rep *rep = dc->l->rep;
+	struct sw_bus *bus = dc->bus;
+	struct sw_bus_req *req;
+	long h = sw_busconn_backtrace(buf, len, sizeof(req->hdr));
+	char err[256];
+	int rv;
+
+	if (h < 0) {
+		sw_warn("%s: a request without an id dropped", dc->l->url);
+		return;
+	}
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return; /* the requester times out */
+	req->rep = rep;
+	req->dc = dc;
+	memcpy(req->hdr, buf, (size_t)h);
+	req->hlen = (uint8_t)h;
+	req->dnext = bus->dreqs;
+	if (req->dnext)
+		req->dnext->dprev = req;
+	bus->dreqs = req;
+	dc->inflight++;
+	rep->dinflight++;
+	rv =
+	    sw_env_parse(&req->env, buf + h, len - (size_t)h, err, sizeof(err));
+	if (!rv) {
+		req->env.pipe = dc->pipe;
+		req->env.role = SW_ROLE_LOCAL;
+	}
+	if (!rv && rep->dinflight > (unsigned)rep->nctx * DIRECT_INFLIGHT_X) {
+		char id[SW_UUID_LEN + 1];
+
+		snprintf(id, sizeof(id), "%s", req->env.id);
+		reply_error_raw(req, id, SW_ERR_UNAVAILABLE,
+				"too many requests in flight");
+		return;
+	}
+	rep_handle(req, rv, err, sizeof(err));
+}
+
+static void dconn_recv(const uint8_t *buf, size_t len, void *arg)
+{
+	struct dconn *dc = arg;
+	struct sw_env env;
+	char err[256];
+	int rv;
+
+	if (dc->gone)
+		return;
+	if (dc->l->rep) {
+		direct_request(dc, buf, len);
+		return;
+	}
+	rv = sw_env_parse(&env, buf, len, err, sizeof(err));
+	if (!rv) {
+		env.pipe = dc->pipe;
+		env.role = SW_ROLE_LOCAL;
+	}
+	pull_handle(dc->l->pull, &env, rv, err);
+}
+
+static void dconn_state(bool up, void *arg)
+{
+	struct dconn *dc = arg;
+
+	if (!up)
+		dc->gone = true; /* closed by dconn_check() */
+}
+
+/* New connections on a direct listener. */
+static void dlsn_accept(struct dlsn *l)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage sa;
+		socklen_t salen = sizeof(sa);
+		int fd = accept4(l->fd, (struct sockaddr *)&sa, &salen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct dconn *dc;
+		char desc[300];
+		uint32_t id;
+		int err;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				sw_warn("%s: accept: %s", l->url,
+					strerror(errno));
+			return;
+		}
+		id = dpipe_add();
+		if (!id || !pipes_add(dlsn_pipes(l), id)) {
+			atomic_fetch_add(&dlsn_pipes(l)->refused, 1);
+			if (id)
+				dpipe_del(id);
+			close(fd);
+			continue;
+		}
+		dc = calloc(1, sizeof(*dc));
+		snprintf(desc, sizeof(desc), "%s (pipe %u)", l->url,
+			 id & ~DIRECT_PIPE);
+		err = dc ? sw_busconn_accept(&dc->conn, fd, desc,
+					     l->rep ? SW_SP_REP0 : SW_SP_PULL0,
+					     RECV_MAX, l->bus->epfd, dc,
+					     dconn_recv, dconn_state, dc)
+			 : ENOMEM;
+		if (err) {
+			sw_warn("%s: connection dropped: %s", l->url,
+				strerror(err));
+			pipes_del(dlsn_pipes(l), id);
+			dpipe_del(id);
+			free(dc);
+			close(fd);
+			continue;
+		}
+		dc->kind = DK_CONN;
+		dc->bus = l->bus;
+		dc->l = l;
+		dc->pipe = id;
+		dc->next = l->bus->dconns;
+		if (dc->next)
+			dc->next->prev = dc;
+		l->bus->dconns = dc;
+	}
+}
+
+static void dconn_io(struct dconn *dc, uint32_t revents)
+{
+	if (dc->dead)
+		return;
+	dc->in_io = true;
+	sw_busconn_io(dc->conn, revents);
+	dc->in_io = false;
+	dconn_check(dc);
+}
+
+/* Listen on url (a numeric tcp:// address) on the loop, for rep or pull. */
+static int direct_listen(struct sw_bus *bus, const char *url,
+			 const struct sockaddr_storage *sa, socklen_t salen,
+			 struct rep *rep, struct pull *pull)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct dlsn *l = calloc(1, sizeof(*l));
+	int one = 1, err;
+
+	if (!l)
+		return ENOMEM;
+	l->kind = DK_LSN;
+	l->bus = bus;
+	l->rep = rep;
+	l->pull = pull;
+	snprintf(l->url, sizeof(l->url), "%s", url);
+	l->fd = socket(sa->ss_family,
+		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ev.data.ptr = l;
+	if (l->fd < 0 ||
+	    setsockopt(l->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l->fd, (const struct sockaddr *)sa, salen) ||
+	    listen(l->fd, SOMAXCONN) ||
+	    epoll_ctl(bus->epfd, EPOLL_CTL_ADD, l->fd, &ev)) {
+		err = errno;
+		sw_err("listen on %s: %s", url, strerror(err));
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l);
+		return err;
+	}
+	l->next = bus->dlsns;
+	bus->dlsns = l;
+	return 0;
+}
+
+/* True (sa filled) when a server on url listens on the loop. */
+static bool direct_server(const struct sw_bus *bus, const char *url,
+			  struct sockaddr_storage *sa, socklen_t *salen)
+{
+	return !bus->direct_off && direct_addr(url, sa, salen) == 0;
+}
+
+/* Free the direct listeners, their connections and unanswered requests
+ * (sw_bus_free: no handler runs any more). */
+static void direct_servers_free(struct sw_bus *bus)
+{
+	while (bus->dreqs) {
+		struct sw_bus_req *req = bus->dreqs;
+
+		bus->dreqs = req->dnext;
+		sw_env_reset(&req->env);
+		sw_jw_free(&req->answer);
+		req->dc->inflight--;
+		if (!req->dc->conn && !req->dc->inflight && !req->dc->dead) {
+			req->dc->dead = true; /* closed, waited for this one */
+			req->dc->fnext = bus->dfree;
+			bus->dfree = req->dc;
+		}
+		free(req);
+	}
+	while (bus->dconns) {
+		struct dconn *dc = bus->dconns;
+
+		bus->dconns = dc->next;
+		sw_busconn_free(dc->conn);
+		dpipe_del(dc->pipe);
+		free(dc);
+	}
+	dconn_reap(bus);
+	while (bus->dlsns) {
+		struct dlsn *l = bus->dlsns;
+
+		bus->dlsns = l->next;
+		close(l->fd);
+		free(l);
+	}
 }
 
 /* ---- clients: REQ and PUSH ---- */
@@ -1605,6 +2091,16 @@ static void direct_events(struct sw_bus *bus)
 			timers = true;
 			continue;
 		}
+		switch (*(enum dkind *)ev[i].data.ptr) {
+		case DK_LSN:
+			dlsn_accept(ev[i].data.ptr);
+			continue;
+		case DK_CONN:
+			dconn_io(ev[i].data.ptr, ev[i].events);
+			continue;
+		case DK_PEER:
+			break;
+		}
 		p = ev[i].data.ptr;
 		if (p->destroy_later)
 			continue;
@@ -1613,6 +2109,7 @@ static void direct_events(struct sw_bus *bus)
 	}
 	if (timers)
 		direct_timers(bus);
+	dconn_reap(bus);
 }
 
 static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
@@ -1631,6 +2128,7 @@ static int peer_dial(struct sw_bus_peer **peerp, struct sw_bus *bus,
 	peer = calloc(1, sizeof(*peer));
 	if (!peer)
 		return ENOMEM;
+	peer->kind = DK_PEER;
 	peer->bus = bus;
 	peer->push = push;
 	snprintf(peer->url, sizeof(peer->url), "%s", url);
@@ -2323,7 +2821,7 @@ void sw_bus_free(struct sw_bus *bus)
 	 * writes through the queue's tail).
 	 */
 	for (struct rep *r = bus->reps; r; r = r->next)
-		for (int i = 0; i < r->nctx; i++)
+		for (int i = 0; r->reqs && i < r->nctx; i++)
 			if (r->reqs[i].aio)
 				nng_aio_stop(r->reqs[i].aio);
 	for (struct pull *p = bus->pulls; p; p = p->next)
@@ -2344,9 +2842,11 @@ void sw_bus_free(struct sw_bus *bus)
 	bus->head = bus->tail = NULL;
 
 	for (struct rep *r = bus->reps; r; r = r->next)
-		close_later(r->sock);
+		if (!r->direct)
+			close_later(r->sock);
 	for (struct pull *p = bus->pulls; p; p = p->next)
-		close_later(p->sock);
+		if (!p->direct)
+			close_later(p->sock);
 	for (struct sw_bus_peer *p = bus->peers; p; p = p->next)
 		if (!p->conn)
 			close_later(p->sock);
@@ -2358,6 +2858,7 @@ void sw_bus_free(struct sw_bus *bus)
 		return;
 	}
 
+	direct_servers_free(bus);
 	while (bus->reps) {
 		struct rep *r = bus->reps;
 
@@ -2367,7 +2868,7 @@ void sw_bus_free(struct sw_bus *bus)
 			batch_release(b);
 		}
 		r->batches = NULL;
-		for (int i = 0; i < r->nctx; i++) {
+		for (int i = 0; r->reqs && i < r->nctx; i++) {
 			if (r->reqs[i].aio)
 				nng_aio_free(r->reqs[i].aio);
 			sw_env_reset(&r->reqs[i].env);

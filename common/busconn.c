@@ -28,7 +28,7 @@
 #define READ_CHUNK   65536
 #define IOV_MAX_OUT  32
 
-enum state { IDLE, CONNECTING, GREETING, UP };
+enum state { IDLE, CONNECTING, GREETING, UP, CLOSED };
 
 struct frame {
 	struct frame *next;
@@ -43,6 +43,7 @@ struct sw_busconn {
 	uint16_t proto, peer_proto;
 	size_t recv_max;
 	bool keep;
+	bool server; /* accepted: never reconnects, CLOSED when lost */
 	sw_busconn_recv_h *rh;
 	sw_busconn_state_h *sh;
 	void *arg;
@@ -83,6 +84,21 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
+/* the protocol the other end of proto speaks */
+static uint16_t peer_of(uint16_t proto)
+{
+	switch (proto) {
+	case SW_SP_REQ0:
+		return SW_SP_REP0;
+	case SW_SP_REP0:
+		return SW_SP_REQ0;
+	case SW_SP_PUSH0:
+		return SW_SP_PULL0;
+	default:
+		return SW_SP_PUSH0;
+	}
+}
+
 int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
 		     const struct sockaddr_storage *sa, socklen_t salen,
 		     uint16_t proto, size_t recv_max, bool keep, int epfd,
@@ -100,7 +116,7 @@ int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
 	c->salen = salen;
 	snprintf(c->url, sizeof(c->url), "%s", url);
 	c->proto = proto;
-	c->peer_proto = proto == SW_SP_REQ0 ? SW_SP_REP0 : SW_SP_PULL0;
+	c->peer_proto = peer_of(proto);
 	c->recv_max = recv_max;
 	c->keep = keep;
 	c->rh = rh;
@@ -207,6 +223,14 @@ static void drop(struct sw_busconn *c, const char *why, int err)
 
 	close_fd(c);
 	c->inlen = 0;
+	if (c->server) { /* the client went: normal, the owner frees it */
+		queue_clear(c);
+		c->st = CLOSED;
+		sw_debug("%s: connection closed (%s%s%s)", c->url, why,
+			 err ? ": " : "", err ? strerror(err) : "");
+		c->sh(false, c->arg);
+		return;
+	}
 	if (c->keep) {
 		if (c->qhead)
 			c->qhead->off =
@@ -263,6 +287,36 @@ void sw_busconn_tick(struct sw_busconn *c, int64_t now_ms)
 	else
 		drop(c, "connect", errno);
 	sync_ev(c);
+}
+
+int sw_busconn_accept(struct sw_busconn **cp, int fd, const char *desc,
+		      uint16_t proto, size_t recv_max, int epfd, void *tag,
+		      sw_busconn_recv_h *rh, sw_busconn_state_h *sh, void *arg)
+{
+	struct sw_busconn *c;
+	int one = 1;
+
+	if (!cp || fd < 0 || !desc || !rh || !sh)
+		return EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	snprintf(c->url, sizeof(c->url), "%s", desc);
+	c->proto = proto;
+	c->peer_proto = peer_of(proto);
+	c->recv_max = recv_max;
+	c->server = true;
+	c->rh = rh;
+	c->sh = sh;
+	c->arg = arg;
+	c->epfd = epfd;
+	c->tag = tag;
+	c->fd = fd;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	greet(c);
+	sync_ev(c);
+	*cp = c;
+	return 0;
 }
 
 /* Write what is queued; false when the connection broke. */
@@ -356,6 +410,18 @@ long sw_busconn_frames(const uint8_t *buf, size_t len, size_t max,
 		used += 8 + (size_t)n;
 	}
 	return (long)used;
+}
+
+long sw_busconn_backtrace(const uint8_t *buf, size_t len, size_t max)
+{
+	size_t h = 0;
+
+	do {
+		if (h + 4 > len || h + 4 > max)
+			return -1;
+		h += 4;
+	} while (!(buf[h - 4] & 0x80));
+	return (long)h;
 }
 
 /* Read what arrived and hand each whole frame to rh; false when broken. */

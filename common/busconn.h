@@ -1,16 +1,18 @@
 /*
- * busconn.h - one bus connection (REQ or PUSH) driven by the owner's loop
+ * busconn.h - one bus connection driven by the owner's loop
  *
- * The client end of nng's SP protocol over TCP, spoken without nng's
- * threads: a non-blocking socket the bus watches in its own epoll set
- * (bus.c), the 8-byte SP header exchange, then frames of a 64-bit
- * big-endian length and the payload.  A REQ payload starts with the
- * request's 32-bit id (top bit set), which the REP server echoes.  The
- * servers stay nng sockets; docs/bus.md "Connections on the loop".
+ * nng's SP protocol over TCP, spoken without nng's threads: a non-blocking
+ * socket the bus watches in its own epoll set (bus.c), the 8-byte SP
+ * header exchange, then frames of a 64-bit big-endian length and the
+ * payload.  A REQ payload starts with the request's 32-bit id (top bit
+ * set), which the REP server echoes.  docs/bus.md "Connections on the
+ * loop".
  *
- * Connecting never blocks: the owner gives a numeric address; a lost or
- * refused connection is tried again after 50 ms, doubling up to 1 s, like
- * the nng dialers.
+ * A client end (REQ, PUSH: sw_busconn_alloc) connects without blocking to
+ * a numeric address; a lost or refused connection is tried again after
+ * 50 ms, doubling up to 1 s, like the nng dialers.  A server end (REP,
+ * PULL: sw_busconn_accept) is an accepted socket; when it is lost it is
+ * closed for good (the state handler says down) and the owner frees it.
  *
  * Ownership: the connection owns its socket and its queue of frames.
  * Threading: the owner's loop thread only.
@@ -45,6 +47,11 @@ int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
 		     uint16_t proto, size_t recv_max, bool keep, int epfd,
 		     void *tag, sw_busconn_recv_h *rh, sw_busconn_state_h *sh,
 		     void *arg);
+/* the server end of the accepted socket fd (owned from now on); desc:
+ * for the log; proto: ours (SW_SP_REP0 or SW_SP_PULL0) */
+int sw_busconn_accept(struct sw_busconn **cp, int fd, const char *desc,
+		      uint16_t proto, size_t recv_max, int epfd, void *tag,
+		      sw_busconn_recv_h *rh, sw_busconn_state_h *sh, void *arg);
 void sw_busconn_free(struct sw_busconn *c);
 
 bool sw_busconn_up(const struct sw_busconn *c);
@@ -65,5 +72,11 @@ int sw_busconn_send(struct sw_busconn *c, const void *hdr, size_t hlen,
  * Exposed for the fuzz harness. */
 long sw_busconn_frames(const uint8_t *buf, size_t len, size_t max,
 		       sw_busconn_recv_h *h, void *arg);
+
+/* The length of a request frame's backtrace: 32-bit words up to and
+ * including the request id (top bit set), at most max bytes; -1 when the
+ * frame has none.  A REP server echoes it in front of the reply.  Exposed
+ * for the fuzz harness. */
+long sw_busconn_backtrace(const uint8_t *buf, size_t len, size_t max);
 
 #endif /* SW_BUSCONN_H */

@@ -5,7 +5,8 @@
  * (sw_busconn_frames) on any byte stream, cut at any point: no crash,
  * every frame handed over lies inside the buffer and within the size
  * limit, and reading the stream in two pieces gives the same frames as
- * reading it whole.
+ * reading it whole; a request frame's backtrace (sw_busconn_backtrace)
+ * lies inside the frame, within its limit, and ends with the id.
  */
 #include <assert.h>
 #include <stdint.h>
@@ -26,8 +27,12 @@ static void on_frame(const uint8_t *buf, size_t len, void *arg)
 {
 	struct seen *s = arg;
 
+	long h = sw_busconn_backtrace(buf, len, 32);
+
 	assert(len <= MAX);
 	assert(buf >= s->lo && buf + len <= s->hi);
+	assert(h == -1 || (h >= 4 && h <= 32 && h % 4 == 0 &&
+			   (size_t)h <= len && (buf[h - 4] & 0x80)));
 	s->n++;
 	s->bytes += len;
 }

@@ -1,9 +1,9 @@
 /*
  * test_common_bus.c - envelope validation and the bus on real sockets
  *
- * The bus tests run twice: clients on nng sockets (TANDEM_BUS_NNG=1, ipc://
- * URLs) and clients as connections on the loop (busconn.c, tcp:// URLs);
- * the servers are nng sockets both times.
+ * The bus tests run twice: clients and servers on nng sockets
+ * (TANDEM_BUS_NNG=1, ipc:// URLs) and as connections on the loop
+ * (busconn.c, tcp:// URLs).
  */
 #include <errno.h>
 #include <poll.h>
@@ -159,7 +159,11 @@ static void validator(void **state)
 struct ctx {
 	int replies, errors, timeouts, pulled;
 	char last_type[64];
+	char last_code[64];	 /* of the last error reply */
 	struct sw_bus_req *held; /* request answered later */
+	struct sw_bus_req *parked[8];
+	int nparked;
+	uint32_t pipe; /* the connection the last request came on */
 };
 
 static void on_req(struct sw_bus_req *req, const struct sw_env *env, void *arg)
@@ -167,8 +171,13 @@ static void on_req(struct sw_bus_req *req, const struct sw_env *env, void *arg)
 	struct ctx *c = arg;
 	const char *what = sw_json_str_or(env->body, "what", "");
 
+	c->pipe = env->pipe;
 	if (!strcmp(what, "hold")) {
 		c->held = req; /* answered after another request */
+		return;
+	}
+	if (!strcmp(what, "park") && c->nparked < 8) {
+		c->parked[c->nparked++] = req;
 		return;
 	}
 	if (!strcmp(what, "ignore"))
@@ -191,9 +200,11 @@ static void on_resp(int err, const struct sw_env *env, void *arg)
 	}
 	assert_int_equal(err, 0);
 	snprintf(c->last_type, sizeof(c->last_type), "%s", env->type);
-	if (!strcmp(env->type, SW_MSG_ERROR))
+	if (!strcmp(env->type, SW_MSG_ERROR)) {
 		c->errors++;
-	else
+		snprintf(c->last_code, sizeof(c->last_code), "%s",
+			 sw_json_str_or(env->body, "code", ""));
+	} else
 		c->replies++;
 }
 
@@ -302,6 +313,87 @@ static void live_bus(void **state)
 	sw_bus_free(bus);
 }
 
+static int one_reply(struct ctx *c)
+{
+	return c->replies >= 1;
+}
+static int answered4(struct ctx *c)
+{
+	return c->replies >= 4;
+}
+static int nothing(struct ctx *c)
+{
+	(void)c;
+	return 0;
+}
+
+/*
+ * A server's connections: the pipe a request came on is open while its
+ * client is connected and closed after; on the loop, past four times
+ * nctx requests in flight the next are refused at once (nng leaves them
+ * in its socket instead).
+ */
+static void server_connections(void **state)
+{
+	char url[64];
+	struct sw_bus_peer *req;
+	struct sw_bus *bus;
+	struct ctx c = {0};
+	int64_t end;
+
+	(void)state;
+	test_url(url, sizeof(url), "conns", 5);
+	assert_int_equal(sw_bus_alloc(&bus), 0);
+	assert_int_equal(
+	    sw_bus_listen_rep(bus, url, SW_ROLE_LOCAL, 1, on_req, &c), 0);
+	assert_int_equal(sw_bus_dial_req(&req, bus, url, SW_ROLE_LOCAL, NULL),
+			 0);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(
+		    sw_bus_request(NULL, req, SW_MSG_HEALTH_PING,
+				   json_pack("{s:s}", "what", "park"),
+				   direct ? 3000 : 300, on_resp, &c),
+		    0);
+	if (direct) {
+		pump(bus, &c, 3000, one_error);
+		pump(bus, &c, 200, nothing);
+		assert_int_equal(c.nparked, 4);
+		assert_int_equal(c.errors, 2);
+		assert_string_equal(c.last_code, SW_ERR_UNAVAILABLE);
+	} else {
+		pump(bus, &c, 1000, one_timeout);
+		pump(bus, &c, 500, nothing);
+		assert_int_equal(c.nparked, 1); /* one context */
+	}
+	assert_true(c.pipe != 0);
+	assert_true(sw_bus_pipe_open(c.pipe));
+	for (int i = 0; i < c.nparked; i++)
+		assert_int_equal(sw_bus_reply(c.parked[i], NULL), 0);
+	if (!direct) { /* nng: its one context takes the next parked one */
+		sw_bus_free(bus);
+		return;
+	}
+	pump(bus, &c, 3000, answered4);
+	assert_int_equal(c.replies, 4);
+
+	/* the client goes: its pipe is closed, the server serves on */
+	sw_bus_peer_close(req);
+	end = sw_time_mono_ms() + 3000;
+	while (sw_bus_pipe_open(c.pipe) && sw_time_mono_ms() < end)
+		pump(bus, &c, 20, nothing);
+	assert_false(sw_bus_pipe_open(c.pipe));
+	c.replies = c.errors = 0;
+	assert_int_equal(sw_bus_dial_req(&req, bus, url, SW_ROLE_LOCAL, NULL),
+			 0);
+	assert_int_equal(sw_bus_request(NULL, req, SW_MSG_HEALTH_PING,
+					json_pack("{s:s}", "what", "now"), 2000,
+					on_resp, &c),
+			 0);
+	pump(bus, &c, 3000, one_reply);
+	assert_int_equal(c.replies, 1);
+	sw_bus_free(bus);
+}
+
 static void unreachable_times_out(void **state)
 {
 	struct sw_bus_peer *req;
@@ -364,6 +456,27 @@ static void raw_send(nng_socket s, const char *type, json_t *body)
 	free(buf);
 }
 
+/* a request from a raw REQ socket: sent once it is connected, the bus
+ * pumped meanwhile (a server on the loop answers the connection only
+ * then) */
+static void raw_request(nng_socket s, struct sw_bus *bus, const char *type,
+			json_t *body)
+{
+	int64_t end = sw_time_mono_ms() + 3000;
+	struct pollfd p = {.fd = sw_bus_fd(bus), .events = POLLIN};
+	size_t len;
+	char *buf = sw_env_encode(type, NULL, body, &len);
+	int rv;
+
+	assert_non_null(buf);
+	while ((rv = nng_send(s, buf, len, NNG_FLAG_NONBLOCK)) == NNG_EAGAIN &&
+	       sw_time_mono_ms() < end)
+		if (poll(&p, 1, 5) > 0)
+			sw_bus_drain(bus);
+	assert_int_equal(rv, 0);
+	free(buf);
+}
+
 /* A batch to a REP server: each item answered in its place, bad ones
  * refused alone, the reply sent when the last (held) item is answered. */
 static void batch_received(void **state)
@@ -382,7 +495,9 @@ static void batch_received(void **state)
 	assert_int_equal(
 	    sw_bus_listen_rep(bus, url, SW_ROLE_LOCAL, 4, on_req, &c), 0);
 	assert_int_equal(nng_req0_open(&raw), 0);
-	assert_int_equal(nng_dial(raw, url, NULL, 0), 0);
+	/* not waiting for the connection: a direct server (tcp) greets it
+	 * only when the bus is pumped */
+	assert_int_equal(nng_dial(raw, url, NULL, NNG_FLAG_NONBLOCK), 0);
 
 	items = json_pack(
 	    "[{s:s, s:{s:s}}, {s:s, s:{}}, {s:s, s:{}}, {s:i, s:{}},"
@@ -391,7 +506,7 @@ static void batch_received(void **state)
 	    "body", "type", "batch", "body", "type", 5, "body", "type",
 	    "health.ping", "body", "what", "hold", "type", "health.ping",
 	    "body", "type", "health.ping", "body", "what", "b");
-	raw_send(raw, SW_MSG_BATCH, json_pack("{s:o}", "items", items));
+	raw_request(raw, bus, SW_MSG_BATCH, json_pack("{s:o}", "items", items));
 
 	/* the held item keeps the whole reply back */
 	pump(bus, &c, 3000, held);
@@ -430,17 +545,17 @@ static void batch_received(void **state)
 	for (int i = 0; i <= SW_BUS_BATCH_MAX; i++)
 		json_array_append_new(items, json_pack("{s:s, s:{}}", "type",
 						       "health.ping", "body"));
-	raw_send(raw, SW_MSG_BATCH, json_pack("{s:o}", "items", items));
+	raw_request(raw, bus, SW_MSG_BATCH, json_pack("{s:o}", "items", items));
 	assert_int_equal(raw_recv(raw, bus, &env), 0);
 	assert_string_equal(env.type, "error");
 	assert_string_equal(sw_json_str_or(env.body, "code", ""),
 			    SW_ERR_BAD_REQUEST);
 	sw_env_reset(&env);
-	raw_send(raw, SW_MSG_BATCH, json_pack("{s:[]}", "items"));
+	raw_request(raw, bus, SW_MSG_BATCH, json_pack("{s:[]}", "items"));
 	assert_int_equal(raw_recv(raw, bus, &env), 0);
 	assert_string_equal(env.type, "error");
 	sw_env_reset(&env);
-	raw_send(raw, SW_MSG_BATCH, json_pack("{s:s}", "items", "x"));
+	raw_request(raw, bus, SW_MSG_BATCH, json_pack("{s:s}", "items", "x"));
 	assert_int_equal(raw_recv(raw, bus, &env), 0);
 	assert_string_equal(env.type, "error");
 	sw_env_reset(&env);
@@ -737,6 +852,7 @@ int main(void)
 	    cmocka_unit_test(batch_sent),
 	    cmocka_unit_test(batch_timeout_and_close),
 	    cmocka_unit_test(server_later_and_again),
+	    cmocka_unit_test(server_connections),
 	};
 	int failed = cmocka_run_group_tests_name("envelope", plain, NULL, NULL);
 
