@@ -84,14 +84,15 @@ int sw_env_parse(struct sw_env *env, const void *buf, size_t len, char *err,
 			 SW_ENV_TYPE_MAX);
 		goto bad;
 	}
-	snprintf(env->type, sizeof(env->type), "%s", s);
+	/* checked above: 1..SW_ENV_TYPE_MAX bytes (every message: no printf) */
+	memcpy(env->type, s, strlen(s) + 1);
 
 	s = json_string_value(json_object_get(root, "id"));
 	if (!s || !sw_uuid_valid(s)) {
 		snprintf(err, errsz, "id: must be a UUID");
 		goto bad;
 	}
-	snprintf(env->id, sizeof(env->id), "%s", s);
+	memcpy(env->id, s, SW_UUID_LEN + 1); /* checked above: a UUID */
 
 	j = json_object_get(root, "ts");
 	if (!json_is_integer(j) || json_integer_value(j) < 0) {
