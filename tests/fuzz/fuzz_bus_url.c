@@ -1,7 +1,7 @@
 // FUZZ_SOURCES: common/bus.c common/busconn.c common/conf.c common/log.c
 // FUZZ_SOURCES: common/swtime.c
 // FUZZ_SOURCES: common/envelope.c common/jarena.c common/uuid.c proto/proto.c
-// FUZZ_SOURCES: common/jparse.c common/jsonw.c
+// FUZZ_SOURCES: common/jparse.c common/jsonw.c common/utf8.c
 // FUZZ_LIBS: -lnng -ljansson -lpthread
 /*
  * fuzz_bus_url.c - sw_bus_url_check() and sw_bus_url_local() on any text:
