@@ -99,6 +99,29 @@ static uint16_t peer_of(uint16_t proto)
 	}
 }
 
+/* a connection of either end, no socket yet; NULL when out of memory */
+static struct sw_busconn *conn_new(const char *url, uint16_t proto,
+				   size_t recv_max, int epfd, void *tag,
+				   sw_busconn_recv_h *rh,
+				   sw_busconn_state_h *sh, void *arg)
+{
+	struct sw_busconn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->url, sizeof(c->url), "%s", url);
+	c->proto = proto;
+	c->peer_proto = peer_of(proto);
+	c->recv_max = recv_max;
+	c->rh = rh;
+	c->sh = sh;
+	c->arg = arg;
+	c->epfd = epfd;
+	c->tag = tag;
+	c->fd = -1;
+	return c;
+}
+
 int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
 		     const struct sockaddr_storage *sa, socklen_t salen,
 		     uint16_t proto, size_t recv_max, bool keep, int epfd,
@@ -109,22 +132,12 @@ int sw_busconn_alloc(struct sw_busconn **cp, const char *url,
 
 	if (!cp || !url || !sa || salen > sizeof(*sa) || !rh || !sh)
 		return EINVAL;
-	c = calloc(1, sizeof(*c));
+	c = conn_new(url, proto, recv_max, epfd, tag, rh, sh, arg);
 	if (!c)
 		return ENOMEM;
 	memcpy(&c->sa, sa, salen);
 	c->salen = salen;
-	snprintf(c->url, sizeof(c->url), "%s", url);
-	c->proto = proto;
-	c->peer_proto = peer_of(proto);
-	c->recv_max = recv_max;
 	c->keep = keep;
-	c->rh = rh;
-	c->sh = sh;
-	c->arg = arg;
-	c->epfd = epfd;
-	c->tag = tag;
-	c->fd = -1;
 	c->st = IDLE;
 	c->due_ms = sw_time_mono_ms();
 	c->retry_ms = RETRY_MIN_MS;
@@ -298,19 +311,10 @@ int sw_busconn_accept(struct sw_busconn **cp, int fd, const char *desc,
 
 	if (!cp || fd < 0 || !desc || !rh || !sh)
 		return EINVAL;
-	c = calloc(1, sizeof(*c));
+	c = conn_new(desc, proto, recv_max, epfd, tag, rh, sh, arg);
 	if (!c)
 		return ENOMEM;
-	snprintf(c->url, sizeof(c->url), "%s", desc);
-	c->proto = proto;
-	c->peer_proto = peer_of(proto);
-	c->recv_max = recv_max;
 	c->server = true;
-	c->rh = rh;
-	c->sh = sh;
-	c->arg = arg;
-	c->epfd = epfd;
-	c->tag = tag;
 	c->fd = fd;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	greet(c);

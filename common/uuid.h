@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#define SW_UUID_LEN 36		/* characters, without the NUL */
+#define SW_UUID_LEN 36 /* characters, without the NUL */
 
 void sw_uuid_gen(char out[SW_UUID_LEN + 1]);
 bool sw_uuid_valid(const char *s);
