@@ -364,6 +364,25 @@ static int errno_of(int rv)
 	}
 }
 
+/* The message an aio holds, taken out of it: the aio never keeps a
+ * pointer to a message already freed, and sw_bus_free() frees what a
+ * completed receive left in it (work queued but never run). */
+static nng_msg *aio_take(nng_aio *aio)
+{
+	nng_msg *m = nng_aio_get_msg(aio);
+
+	nng_aio_set_msg(aio, NULL);
+	return m;
+}
+
+static void aio_drop(nng_aio *aio)
+{
+	nng_msg *m = aio_take(aio);
+
+	if (m)
+		nng_msg_free(m);
+}
+
 /* a message holding buf[0..len) */
 static int msg_of_text(nng_msg **msgp, const char *buf, size_t len)
 {
@@ -870,11 +889,8 @@ static void rep_cb(void *arg)
 	int rv = nng_aio_result(req->aio);
 
 	if (req->state == REQ_SENDING) {
-		if (rv) {
-			nng_msg *m = nng_aio_get_msg(req->aio);
-			if (m)
-				nng_msg_free(m);
-		}
+		if (rv)
+			aio_drop(req->aio);
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 			return;
 		rep_arm(req); /* plumbing only: ready for the next request */
@@ -1116,7 +1132,7 @@ static void rep_run(struct work *w)
 			rep_arm(req);
 		return;
 	}
-	msg = nng_aio_get_msg(req->aio);
+	msg = aio_take(req->aio);
 	rv = sw_env_parse(&req->env, nng_msg_body(msg), nng_msg_len(msg), err,
 			  sizeof(err));
 	if (!rv)
@@ -1341,7 +1357,7 @@ static void pull_run(struct work *w)
 
 	rv = nng_aio_result(p->aio);
 	if (!rv) {
-		msg = nng_aio_get_msg(p->aio);
+		msg = aio_take(p->aio);
 		rv = sw_env_parse(&env, nng_msg_body(msg), nng_msg_len(msg),
 				  err, sizeof(err));
 		if (!rv)
@@ -2270,11 +2286,8 @@ static void call_cb(void *arg)
 		nng_ctx_recv(call->ctx, call->aio);
 		return;
 	}
-	if (call->state == CALL_SENDING) {
-		nng_msg *m = nng_aio_get_msg(call->aio);
-		if (m)
-			nng_msg_free(m);
-	}
+	if (call->state == CALL_SENDING)
+		aio_drop(call->aio);
 	enqueue(call->peer->bus, &call->w);
 }
 
@@ -2398,7 +2411,7 @@ static void call_run(struct work *w)
 {
 	struct sw_bus_call *call = (struct sw_bus_call *)w;
 	int rv = nng_aio_result(call->aio);
-	nng_msg *msg = rv ? NULL : nng_aio_get_msg(call->aio);
+	nng_msg *msg = rv ? NULL : aio_take(call->aio);
 
 	call_finish(call, errno_of(rv), msg ? nng_msg_body(msg) : NULL,
 		    msg ? nng_msg_len(msg) : 0);
@@ -2869,8 +2882,10 @@ void sw_bus_free(struct sw_bus *bus)
 		}
 		r->batches = NULL;
 		for (int i = 0; r->reqs && i < r->nctx; i++) {
-			if (r->reqs[i].aio)
+			if (r->reqs[i].aio) {
+				aio_drop(r->reqs[i].aio);
 				nng_aio_free(r->reqs[i].aio);
+			}
 			sw_env_reset(&r->reqs[i].env);
 		}
 		free(r->reqs);
@@ -2887,8 +2902,10 @@ void sw_bus_free(struct sw_bus *bus)
 		struct pull *p = bus->pulls;
 
 		bus->pulls = p->next;
-		if (p->aio)
+		if (p->aio) {
+			aio_drop(p->aio);
 			nng_aio_free(p->aio);
+		}
 		while (p->lsns) {
 			struct lsn *l = p->lsns;
 
@@ -2902,8 +2919,10 @@ void sw_bus_free(struct sw_bus *bus)
 		struct sw_bus_call *c = bus->calls;
 
 		bus->calls = c->next;
-		if (c->aio)
+		if (c->aio) {
+			aio_drop(c->aio);
 			nng_aio_free(c->aio);
+		}
 		free(c->text);
 		for (unsigned i = 0; i < c->nsubs; i++)
 			free(c->subs[i]);

@@ -854,7 +854,11 @@ int main(void)
 	    cmocka_unit_test(server_later_and_again),
 	    cmocka_unit_test(server_connections),
 	};
-	int failed = cmocka_run_group_tests_name("envelope", plain, NULL, NULL);
+	int failed;
+
+	if (getenv("TEST_ONLY"))
+		cmocka_set_test_filter(getenv("TEST_ONLY"));
+	failed = cmocka_run_group_tests_name("envelope", plain, NULL, NULL);
 
 	failed +=
 	    cmocka_run_group_tests_name("bus on nng", bus, group_nng, NULL);
