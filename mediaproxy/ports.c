@@ -41,10 +41,15 @@ int mp_ports_init(struct mp_ports *ports, uint32_t port_min, uint32_t port_max)
 	ports->npairs = (port_max - first + 1) / 2;
 	ports->used = calloc(ports->npairs, 1);
 	ports->freed_s = calloc(ports->npairs, sizeof(*ports->freed_s));
-	if (!ports->used || !ports->freed_s) {
+	ports->ready = calloc(ports->npairs, sizeof(*ports->ready));
+	ports->fifo = calloc(ports->npairs, sizeof(*ports->fifo));
+	if (!ports->used || !ports->freed_s || !ports->ready || !ports->fifo) {
 		mp_ports_close(ports);
 		return ENOMEM;
 	}
+	for (uint32_t i = 0; i < ports->npairs; i++)
+		ports->ready[i] = i;
+	ports->nready = ports->npairs;
 	ports->nfree = ports->npairs;
 	if (getrandom(&ports->rng, sizeof(ports->rng), 0) !=
 		(ssize_t)sizeof(ports->rng) ||
@@ -61,7 +66,19 @@ void mp_ports_close(struct mp_ports *ports)
 		return;
 	free(ports->used);
 	free(ports->freed_s);
+	free(ports->ready);
+	free(ports->fifo);
 	memset(ports, 0, sizeof(*ports));
+}
+
+/* the pair at the FIFO's head, taken out of it */
+static uint32_t fifo_pop(struct mp_ports *ports)
+{
+	uint32_t idx = ports->fifo[ports->fifo_head];
+
+	ports->fifo_head = (ports->fifo_head + 1) % ports->npairs;
+	ports->nfifo--;
+	return idx;
 }
 
 /*
@@ -71,35 +88,30 @@ void mp_ports_close(struct mp_ports *ports)
 int mp_ports_get(struct mp_ports *ports, uint16_t *rtp_portp)
 {
 	int64_t now = sw_time_mono_ms() / 1000;
-	uint32_t start, best = UINT32_MAX;
+	uint32_t idx;
 
 	if (!ports || !rtp_portp || !ports->used)
 		return EINVAL;
 	if (!ports->nfree)
 		return ENOSPC;
 
-	start = (uint32_t)(next_random(ports) % ports->npairs);
-	for (uint32_t n = 0; n < ports->npairs; n++) {
-		uint32_t idx = (start + n) % ports->npairs;
+	/* quarantines ended: the FIFO is in the order pairs were freed */
+	while (ports->nfifo &&
+	       now - ports->freed_s[ports->fifo[ports->fifo_head]] >=
+		   MP_PORTS_QUARANTINE_S)
+		ports->ready[ports->nready++] = fifo_pop(ports);
+	if (ports->nready) {
+		uint32_t i = (uint32_t)(next_random(ports) % ports->nready);
 
-		if (ports->used[idx])
-			continue;
-		if (!ports->freed_s[idx] ||
-		    now - ports->freed_s[idx] >= MP_PORTS_QUARANTINE_S) {
-			best = idx;
-			break;
-		}
-		/* in quarantine: the one freed longest ago, if it comes to
-		 * that */
-		if (best == UINT32_MAX ||
-		    ports->freed_s[idx] < ports->freed_s[best])
-			best = idx;
+		idx = ports->ready[i];
+		ports->ready[i] = ports->ready[--ports->nready];
+	} else {
+		/* every free pair in quarantine: the one freed longest ago */
+		idx = fifo_pop(ports);
 	}
-	if (best == UINT32_MAX)
-		return ENOSPC; /* not reached while nfree is right */
-	ports->used[best] = 1;
+	ports->used[idx] = 1;
 	ports->nfree--;
-	*rtp_portp = (uint16_t)(ports->first + 2 * best);
+	*rtp_portp = (uint16_t)(ports->first + 2 * idx);
 	return 0;
 }
 
@@ -126,8 +138,8 @@ void mp_ports_put(struct mp_ports *ports, uint16_t rtp_port)
 		return;
 	ports->used[idx] = 0;
 	ports->freed_s[idx] = sw_time_mono_ms() / 1000;
-	if (!ports->freed_s[idx])
-		ports->freed_s[idx] = 1;
+	ports->fifo[(ports->fifo_head + ports->nfifo) % ports->npairs] = idx;
+	ports->nfifo++;
 	ports->nfree++;
 }
 

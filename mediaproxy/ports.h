@@ -9,6 +9,12 @@
  * allocator only books numbers; relay.c binds the sockets and gives a pair
  * back when the bind fails, then asks for the next one.
  *
+ * Every operation is O(1) (amortised): the free pairs out of quarantine
+ * are an array drawn from at random; a freed pair waits in a FIFO, in the
+ * order pairs were freed, and moves to that array when its quarantine
+ * ends.  At a high call rate most of the range is in quarantine at once;
+ * the allocator never scans it.
+ *
  * Ownership: the node owns one struct mp_ports.
  * Threading: main loop only.
  * Bus:       free_ports of node.heartbeat; exhaustion => no_capacity.
@@ -26,8 +32,13 @@ struct mp_ports {
 	uint32_t npairs;
 	uint32_t nfree;
 	uint8_t *used;	  /* owned: one byte per pair */
-	int64_t *freed_s; /* owned: when each pair was freed (0 never) */
-	uint64_t rng;	  /* xorshift64 state, seeded by getrandom */
+	int64_t *freed_s; /* owned: when each pair was freed (monotonic s) */
+	uint32_t *ready;  /* owned: free pairs out of quarantine, nready */
+	uint32_t nready;
+	uint32_t *fifo; /* owned: freed pairs in quarantine, a ring of
+			 * npairs from fifo_head, nfifo long */
+	uint32_t fifo_head, nfifo;
+	uint64_t rng; /* xorshift64 state, seeded by getrandom */
 };
 
 int mp_ports_init(struct mp_ports *ports, uint32_t port_min, uint32_t port_max);
