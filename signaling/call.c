@@ -37,18 +37,20 @@ static void media_try_next(struct sg_call *c);
 
 /* Find an active call by its id (= media session id). */
 /*
- * A leg plan for the media node with who may send that leg's media: the
+ * Who may send a leg's media besides its SDP address, into l: the
  * caller's signalling source and its mapping gateway's media_handover (leg
- * a), the vendor gateway's address and media_handover (leg b).  plan is
- * returned (docs/mediaproxyd.md "Latching").
+ * a), the vendor gateway's address and media_handover (leg b)
+ * (docs/mediaproxyd.md "Latching").
  */
-json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan)
+void sg_call_guard(const struct sg_call *c, bool leg_a, struct sg_media_leg *l)
 {
-	if (leg_a)
-		return sg_media_plan_guard(plan, c->src_ip,
-					   c->mgw && c->mgw->media_handover);
-	return sg_media_plan_guard(plan, c->gw ? c->gw->address : NULL,
-				   c->gw && c->gw->media_handover);
+	if (leg_a) {
+		l->sig_ip = c->src_ip;
+		l->handover = c->mgw && c->mgw->media_handover;
+	} else {
+		l->sig_ip = c->gw ? c->gw->address : NULL;
+		l->handover = c->gw && c->gw->media_handover;
+	}
 }
 
 /* A wire string into a record field: valid UTF-8, cut on a character. */
@@ -712,7 +714,8 @@ static void media_offered(int err, const char *code,
 
 static void media_try_next(struct sg_call *c)
 {
-	json_t *a, *b;
+	struct sg_cm_leg la, lb;
+	struct sg_media_leg a, b;
 
 	/* the order is fixed at the first try: failures re-sort the pool */
 	if (c->media_try == 0)
@@ -734,11 +737,11 @@ static void media_try_next(struct sg_call *c)
 		return;
 	}
 	c->node = c->media_nodes[c->media_try];
-	sg_callmedia_node_plans(c, &a, &b);
-	if (sg_media_offer(
-		&c->media_req, c->node, c->id, c->callid_a, c->account, a, b,
-		(int)params_of(c)->qos_rtp, sg_params_media_json(params_of(c)),
-		(int)c->sg->cfg.media_timeout_ms, media_offered, c)) {
+	sg_callmedia_node_plans(c, &la, &lb, &a, &b);
+	if (sg_media_offer(&c->media_req, c->node, c->id, c->callid_a,
+			   c->account, &a, &b, (int)params_of(c)->qos_rtp,
+			   params_of(c), (int)c->sg->cfg.media_timeout_ms,
+			   media_offered, c)) {
 		c->node = NULL;
 		c->media_try++;
 		media_try_next(c);

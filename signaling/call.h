@@ -175,7 +175,7 @@ struct sg_call {
 	unsigned min_se_reply; /* 422: the Min-SE we require */
 };
 
-json_t *sg_call_guard(const struct sg_call *c, bool leg_a, json_t *plan);
+void sg_call_guard(const struct sg_call *c, bool leg_a, struct sg_media_leg *l);
 void sg_call_incoming(struct sg *sg, msg_t *msg, sip_t *sip,
 		      const struct sg_mgw *mgw, const char *src_ip);
 

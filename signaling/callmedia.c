@@ -530,22 +530,37 @@ int sg_callmedia_check(struct sg_call *c)
 	return EPERM;
 }
 
-static json_t *leg_json(const struct sg_call *c, bool leg_a,
-			const struct sg_cm_leg *l)
+/* the plan of l for the media node, pointing into l */
+static struct sg_media_leg leg_of(const struct sg_call *c, bool leg_a,
+				  const struct sg_cm_leg *l)
 {
-	return sg_call_guard(
-	    c, leg_a,
-	    sg_media_plan_json(&l->plan, l->ip, l->port, l->direction));
+	struct sg_media_leg m = {.plan = &l->plan,
+				 .ip = l->ip,
+				 .port = l->port,
+				 .direction = l->direction};
+
+	sg_call_guard(c, leg_a, &m);
+	return m;
 }
 
-/* the leg plans of media.offer */
-void sg_callmedia_node_plans(struct sg_call *c, json_t **a, json_t **b)
+/* media.update of one leg with the plan l */
+static void send_update(struct sg_call *c, bool leg_a,
+			const struct sg_cm_leg *l)
 {
-	struct sg_cm_leg la, lb;
+	struct sg_media_leg m = leg_of(c, leg_a, l);
 
-	sg_cm_node_legs(&c->cm, &la, &lb);
-	*a = leg_json(c, true, &la);
-	*b = leg_json(c, false, &lb);
+	sg_media_update(c->node, c->id, leg_a ? "a" : "b", &m,
+			(int)c->sg->cfg.media_timeout_ms);
+}
+
+/* the leg plans of media.offer: *a and *b point into *la and *lb */
+void sg_callmedia_node_plans(struct sg_call *c, struct sg_cm_leg *la,
+			     struct sg_cm_leg *lb, struct sg_media_leg *a,
+			     struct sg_media_leg *b)
+{
+	sg_cm_node_legs(&c->cm, la, lb);
+	*a = leg_of(c, true, la);
+	*b = leg_of(c, false, lb);
 }
 
 /*
@@ -596,8 +611,7 @@ int sg_callmedia_late_ack(struct sg_call *c, const char *sdp, size_t len)
 		sw_cinfo(c->callid_a, "caller's answer unusable: %s", why);
 		return err;
 	}
-	sg_media_update(c->node, c->id, "a", leg_json(c, true, &a),
-			(int)c->sg->cfg.media_timeout_ms);
+	send_update(c, true, &a);
 	set_codec(c->codec_a, sizeof(c->codec_a), a.name);
 	sw_cdebug(c->callid_a, "caller answered %s/%d%s", a.plan.codec,
 		  a.plan.pt, c->cm.ans.transcoding ? ", transcoded" : "");
@@ -654,6 +668,7 @@ static void answered_codec(struct sg_call *c, const char *sdp, size_t len)
  */
 void sg_callmedia_answer(struct sg_call *c, const char *sdp, size_t len)
 {
+	struct sg_media_leg mb;
 	struct sg_cm_leg a, b;
 	const char *why = "";
 	char *out = NULL;
@@ -680,12 +695,11 @@ void sg_callmedia_answer(struct sg_call *c, const char *sdp, size_t len)
 			 "vendor answer of %s: %s; relayed as it is",
 			 c->routing_gw, why);
 	if (a.set) {
-		sg_media_update(c->node, c->id, "a", leg_json(c, true, &a),
-				(int)c->sg->cfg.media_timeout_ms);
+		send_update(c, true, &a);
 		set_codec(c->codec_a, sizeof(c->codec_a), a.name);
 	}
-	sg_media_answer(c->node, c->id, leg_json(c, false, &b),
-			(int)c->sg->cfg.media_timeout_ms);
+	mb = leg_of(c, false, &b);
+	sg_media_answer(c->node, c->id, &mb, (int)c->sg->cfg.media_timeout_ms);
 	c->b_media_set = true;
 	set_codec(c->codec_b, sizeof(c->codec_b), b.name);
 	free(c->sdp_to_a);
@@ -720,8 +734,6 @@ int sg_callmedia_across(struct sg_call *c, bool from_a, const char *sdp,
 	    from_a ? c->b_local_port : c->a_local_port, outp, &leg);
 	if (err)
 		return err;
-	sg_media_update(c->node, c->id, from_a ? "a" : "b",
-			leg_json(c, from_a, &leg),
-			(int)c->sg->cfg.media_timeout_ms);
+	send_update(c, from_a, &leg);
 	return 0;
 }

@@ -110,7 +110,10 @@ int sg_callmedia_offer(struct sg_call *c, const char *sdp, size_t len);
 int sg_callmedia_late(struct sg_call *c);
 int sg_callmedia_late_ack(struct sg_call *c, const char *sdp, size_t len);
 int sg_callmedia_check(struct sg_call *c);
-void sg_callmedia_node_plans(struct sg_call *c, json_t **a, json_t **b);
+struct sg_media_leg;
+void sg_callmedia_node_plans(struct sg_call *c, struct sg_cm_leg *la,
+			     struct sg_cm_leg *lb, struct sg_media_leg *a,
+			     struct sg_media_leg *b);
 int sg_callmedia_attempt(struct sg_call *c, const struct sg_gw *gw);
 void sg_callmedia_answer(struct sg_call *c, const char *sdp, size_t len);
 int sg_callmedia_across(struct sg_call *c, bool from_a, const char *sdp,

@@ -757,13 +757,15 @@ static int start_attempt(struct sg_call *c, const struct sg_gw *gw)
 	/* a new vendor: the media node forgets the previous one */
 	if (c->media_up && c->b_media_set) {
 		struct sg_cp_plan none;
+		struct sg_media_leg b = {.plan = &none,
+					 .ip = "",
+					 .direction = "",
+					 .sig_ip = gw->address,
+					 .handover = gw->media_handover};
 
 		sg_cp_plan_pass(&none, NULL);
-		sg_media_answer(
-		    c->node, c->id,
-		    sg_media_plan_guard(sg_media_plan_json(&none, "", 0, ""),
-					gw->address, gw->media_handover),
-		    (int)sg->cfg.media_timeout_ms);
+		sg_media_answer(c->node, c->id, &b,
+				(int)sg->cfg.media_timeout_ms);
 		c->b_media_set = false;
 	}
 

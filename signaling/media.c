@@ -10,11 +10,15 @@
 #define SW_LOG_MODULE "media"
 #include "common/bus.h"
 #include "common/json.h"
+#include "common/jsonw.h"
 #include "common/log.h"
 #include "common/swtime.h"
 #include "proto/media.h"
 #include "proto/proto.h"
 #include "signaling/media.h"
+#include "signaling/tables.h"
+
+#define SG_MEDIA_BATCH 64 /* requests per bus message at most */
 
 struct sg_media {
 	struct sw_bus *bus;	     /* borrowed */
@@ -39,17 +43,22 @@ static void refuse(struct sg_media *m, const char *id, const char *why)
 
 /* requests whose handler has not run yet */
 static unsigned inflight;
+/* the text of a request's body, kept between requests (the loop's only) */
+static struct sw_jw body_text;
 
-static int request(struct sg_media_node *n, const char *type, json_t *body,
-		   int timeout_ms, sw_bus_resp_h *h, void *arg)
+/* a request whose body is the text in w (one object) */
+static int request(struct sg_media_node *n, const char *type,
+		   const struct sw_jw *w, int timeout_ms, sw_bus_resp_h *h,
+		   void *arg)
 {
 	int err;
 
-	if (!n || !n->peer) {
-		json_decref(body);
+	if (!n || !n->peer)
 		return ESHUTDOWN;
-	}
-	err = sw_bus_request(NULL, n->peer, type, body, timeout_ms, h, arg);
+	if (w->oom)
+		return ENOMEM;
+	err = sw_bus_request_raw(NULL, n->peer, type, w->buf, w->len,
+				 timeout_ms, h, arg);
 	if (!err)
 		inflight++;
 	return err;
@@ -98,6 +107,21 @@ static void sweep(struct sg_media *m)
 	}
 }
 
+/*
+ * Dial a node's REP at url (id: the certificate's name, NULL = any); what
+ * one loop turn asks of it goes as one message (docs/bus.md "Batches"):
+ * its handlers answer at once, so no item waits for a slow one.
+ */
+static int dial(struct sg_media *m, struct sw_bus_peer **peerp, const char *url,
+		const char *id)
+{
+	int err = sw_bus_dial_req(peerp, m->bus, url, SW_ROLE_MEDIA, id);
+
+	if (!err)
+		sw_bus_peer_batch(*peerp, SG_MEDIA_BATCH);
+	return err;
+}
+
 static struct sg_media_node *node_add(struct sg_media *m, const char *id,
 				      const char *url, bool is_static)
 {
@@ -107,8 +131,7 @@ static struct sg_media_node *node_add(struct sg_media *m, const char *id,
 	sweep(m);
 	if (count_live(m) >= SG_MEDIA_MAX_NODES)
 		return NULL;
-	if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA,
-			    is_static ? NULL : id)) {
+	if (dial(m, &peer, url, is_static ? NULL : id)) {
 		sw_err("media node %s: cannot dial %s", id, url);
 		return NULL;
 	}
@@ -183,6 +206,7 @@ void sg_media_free(struct sg_media *m)
 		free(n);
 	}
 	free(m);
+	sw_jw_free(&body_text);
 }
 
 /* A static node is usable until heartbeats say otherwise. */
@@ -293,7 +317,7 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
 		 * that TLS checks the certificate against the new id */
 		struct sw_bus_peer *peer = NULL;
 
-		if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA, id))
+		if (dial(m, &peer, url, id))
 			return ENOMEM;
 		sw_bus_peer_close(n->peer);
 		n->peer = peer;
@@ -302,8 +326,7 @@ int sg_media_heartbeat(struct sg_media *m, const json_t *body, uint32_t pipe,
 		/* same node id, new URL: redial */
 		struct sw_bus_peer *peer = NULL;
 
-		if (sw_bus_dial_req(&peer, m->bus, url, SW_ROLE_MEDIA, id) ==
-		    0) {
+		if (dial(m, &peer, url, id) == 0) {
 			sw_bus_peer_close(n->peer);
 			n->peer = peer;
 			snprintf(n->url, sizeof(n->url), "%s", url);
@@ -402,40 +425,35 @@ size_t sg_media_pick(struct sg_media *m, struct sg_media_node **out, size_t max)
 
 /*
  * The leg plan of media.offer / media.answer / media.update (docs/bus.md
- * "Leg plan"): the plan p toward the peer at ip:port, whose SDP says
- * direction ("" = sendrecv).
+ * "Leg plan"), written to w as one object.  The SDP's strings (address,
+ * fmtp, direction) are sanitised as any string from the wire.
  */
-json_t *sg_media_plan_json(const struct sg_cp_plan *p, const char *ip, int port,
-			   const char *direction)
+void sg_media_leg_write(struct sw_jw *w, const struct sg_media_leg *l)
 {
-	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:i, s:s, s:s,"
-			 " s:s}",
-			 "remote_ip", ip ? ip : "", "remote_port", port,
-			 "codec", p->codec, "pt", p->pt, "rate",
-			 p->rate ? p->rate : 8000, "ptime",
-			 p->ptime >= 10 && p->ptime <= 60 ? p->ptime : 20,
-			 "fmtp", p->fmtp, "te_pt", p->te_pt, "dtmf_send",
-			 p->dtmf_send, "dtmf_recv", p->dtmf_recv, "direction",
-			 direction && direction[0] ? direction : "sendrecv");
-}
-
-/*
- * Who may send a leg's media besides its SDP address (docs/bus.md "Leg
- * plan"): sig_ip, the address the leg's signalling comes from (set only
- * when it is an IP literal), and handover, the gateway's media_handover.
- * Returns plan.
- */
-json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool handover)
-{
+	const struct sg_cp_plan *p = l->plan;
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (!plan)
-		return NULL;
-	if (sig_ip && (inet_pton(AF_INET, sig_ip, buf) == 1 ||
-		       inet_pton(AF_INET6, sig_ip, buf) == 1))
-		json_object_set_new(plan, "sig_ip", json_string(sig_ip));
-	json_object_set_new(plan, "handover", json_boolean(handover));
-	return plan;
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "remote_ip", true);
+	sw_jw_text(w, l->ip ? l->ip : "");
+	sw_jw_ki64(w, "remote_port", l->port);
+	sw_jw_kstr(w, "codec", p->codec);
+	sw_jw_ki64(w, "pt", p->pt);
+	sw_jw_ki64(w, "rate", p->rate ? p->rate : 8000);
+	sw_jw_ki64(w, "ptime",
+		   p->ptime >= 10 && p->ptime <= 60 ? p->ptime : 20);
+	sw_jw_ktext(w, "fmtp", p->fmtp);
+	sw_jw_ki64(w, "te_pt", p->te_pt);
+	sw_jw_kstr(w, "dtmf_send", p->dtmf_send);
+	sw_jw_kstr(w, "dtmf_recv", p->dtmf_recv);
+	sw_jw_ktext(w, "direction",
+		    l->direction && l->direction[0] ? l->direction
+						    : "sendrecv");
+	if (l->sig_ip && (inet_pton(AF_INET, l->sig_ip, buf) == 1 ||
+			  inet_pton(AF_INET6, l->sig_ip, buf) == 1))
+		sw_jw_kstr(w, "sig_ip", l->sig_ip);
+	sw_jw_key(w, "handover", false);
+	sw_jw_raw(w, l->handover ? "true}" : "false}");
 }
 
 static int local_of(struct sw_jv *v, const json_t *body, const char *leg,
@@ -500,28 +518,39 @@ static struct sg_media_req *req_new(struct sg_media_node *n, void *arg)
 	return req;
 }
 
-/* media.offer: plans are stolen. */
+/* media.offer of legs a and b, with the node's decoded-path settings */
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		   const char *session, const char *call_id,
-		   const char *account, json_t *plan_a, json_t *plan_b,
-		   int dscp, json_t *media, int timeout_ms, sg_media_offer_h *h,
-		   void *arg)
+		   const char *account, const struct sg_media_leg *a,
+		   const struct sg_media_leg *b, int dscp,
+		   const struct sg_params *media, int timeout_ms,
+		   sg_media_offer_h *h, void *arg)
 {
+	struct sw_jw *w = &body_text;
 	struct sg_media_req *req;
-	json_t *body;
 	int err;
 
-	body = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:o*}", "session",
-			 session, "call_id", call_id, "account",
-			 account ? account : "", "a", plan_a, "b", plan_b,
-			 "dscp", dscp, "media", media);
-	if (!n || !body || !(req = req_new(n, arg))) {
-		json_decref(body);
-		return ENOMEM;
+	sw_jw_reset(w);
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "session", true);
+	sw_jw_str(w, session);
+	sw_jw_ktext(w, "call_id", call_id);
+	sw_jw_ktext(w, "account", account ? account : "");
+	sw_jw_key(w, "a", false);
+	sg_media_leg_write(w, a);
+	sw_jw_key(w, "b", false);
+	sg_media_leg_write(w, b);
+	sw_jw_ki64(w, "dscp", dscp);
+	if (media) {
+		sw_jw_key(w, "media", false);
+		sg_params_media_write(w, media);
 	}
+	sw_jw_raw(w, "}");
+	if (!n || w->oom || !(req = req_new(n, arg)))
+		return ENOMEM;
 	req->offer_h = h;
 	req->sent_us = sw_time_mono_us();
-	err = request(n, SW_MSG_MEDIA_OFFER, body, timeout_ms, offer_resp, req);
+	err = request(n, SW_MSG_MEDIA_OFFER, w, timeout_ms, offer_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)
@@ -540,33 +569,42 @@ static void answer_resp(int err, const struct sw_env *env, void *arg)
 			sw_json_str_or(env->body, "message", ""));
 }
 
-/* media.update of one leg ("a" or "b") with a new plan (stolen), e.g. on
- * a re-INVITE; fire and forget. */
-int sg_media_update(struct sg_media_node *n, const char *session,
-		    const char *leg, json_t *plan, int timeout_ms)
+/* a body {"session": session, leg: <plan of l>} in body_text */
+static const struct sw_jw *leg_body(const char *session, const char *leg,
+				    const struct sg_media_leg *l)
 {
-	json_t *body = json_pack("{s:s, s:o}", "session", session, leg, plan);
+	struct sw_jw *w = &body_text;
 
-	if (!n || !body) {
-		json_decref(body);
-		return EINVAL;
-	}
-	return request(n, SW_MSG_MEDIA_UPDATE, body, timeout_ms, answer_resp,
-		       NULL);
+	sw_jw_reset(w);
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "session", true);
+	sw_jw_str(w, session);
+	sw_jw_key(w, leg, false);
+	sg_media_leg_write(w, l);
+	sw_jw_raw(w, "}");
+	return w;
 }
 
-/* media.answer with the vendor leg's plan (stolen); fire and forget. */
-int sg_media_answer(struct sg_media_node *n, const char *session,
-		    json_t *plan_b, int timeout_ms)
+/* media.update of one leg ("a" or "b") with a new plan, e.g. on a
+ * re-INVITE; fire and forget. */
+int sg_media_update(struct sg_media_node *n, const char *session,
+		    const char *leg, const struct sg_media_leg *l,
+		    int timeout_ms)
 {
-	json_t *body = json_pack("{s:s, s:o}", "session", session, "b", plan_b);
-
-	if (!n || !body) {
-		json_decref(body);
+	if (!n || !l)
 		return EINVAL;
-	}
-	return request(n, SW_MSG_MEDIA_ANSWER, body, timeout_ms, answer_resp,
-		       NULL);
+	return request(n, SW_MSG_MEDIA_UPDATE, leg_body(session, leg, l),
+		       timeout_ms, answer_resp, NULL);
+}
+
+/* media.answer with the vendor leg's plan; fire and forget. */
+int sg_media_answer(struct sg_media_node *n, const char *session,
+		    const struct sg_media_leg *b, int timeout_ms)
+{
+	if (!n || !b)
+		return EINVAL;
+	return request(n, SW_MSG_MEDIA_ANSWER, leg_body(session, "b", b),
+		       timeout_ms, answer_resp, NULL);
 }
 
 static void done_resp(int err, const struct sw_env *env, void *arg)
@@ -609,17 +647,20 @@ int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		    const char *session, const char *reason, int timeout_ms,
 		    sg_media_done_h *h, void *arg)
 {
+	struct sw_jw *w = &body_text;
 	struct sg_media_req *req;
-	json_t *body;
 	int err;
 
-	body = json_pack("{s:s, s:s}", "session", session, "reason", reason);
-	if (!n || !body || !(req = req_new(n, arg))) {
-		json_decref(body);
+	sw_jw_reset(w);
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "session", true);
+	sw_jw_str(w, session);
+	sw_jw_kstr(w, "reason", reason);
+	sw_jw_raw(w, "}");
+	if (!n || !(req = req_new(n, arg)))
 		return ENOMEM;
-	}
 	req->done_h = h;
-	err = request(n, SW_MSG_MEDIA_DELETE, body, timeout_ms, done_resp, req);
+	err = request(n, SW_MSG_MEDIA_DELETE, w, timeout_ms, done_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)
@@ -657,16 +698,19 @@ int sg_media_query(struct sg_media_req **reqp, struct sg_media_node *n,
 		   const char *session, int timeout_ms, sg_media_done_h *h,
 		   void *arg)
 {
+	struct sw_jw *w = &body_text;
 	struct sg_media_req *req;
-	json_t *body = json_pack("{s:s}", "session", session);
 	int err;
 
-	if (!n || !body || !(req = req_new(n, arg))) {
-		json_decref(body);
+	sw_jw_reset(w);
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "session", true);
+	sw_jw_str(w, session);
+	sw_jw_raw(w, "}");
+	if (!n || !(req = req_new(n, arg)))
 		return ENOMEM;
-	}
 	req->done_h = h;
-	err = request(n, SW_MSG_MEDIA_QUERY, body, timeout_ms, query_resp, req);
+	err = request(n, SW_MSG_MEDIA_QUERY, w, timeout_ms, query_resp, req);
 	if (err)
 		free(req);
 	else if (reqp)

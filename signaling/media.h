@@ -43,6 +43,7 @@
 #define SG_MEDIA_MAX_NODES 64
 
 struct sw_bus;
+struct sg_params;
 struct sg_media;
 struct sg_media_req;
 
@@ -92,18 +93,36 @@ typedef void(sg_media_lost_h)(struct sg_media_node *n, int64_t since_mono,
 void sg_media_check(struct sg_media *m, sg_media_lost_h *h, void *arg);
 bool sg_media_failing(const struct sg_media_node *n, int64_t *since_mono);
 
-json_t *sg_media_plan_json(const struct sg_cp_plan *p, const char *ip, int port,
-			   const char *direction);
-json_t *sg_media_plan_guard(json_t *plan, const char *sig_ip, bool handover);
+/*
+ * One leg's plan as media.offer, media.answer and media.update carry it
+ * (docs/bus.md "Leg plan"), every pointer borrowed for the call it is
+ * passed to: the plan toward the peer at ip:port whose SDP says direction
+ * ("" = sendrecv); who may send that leg's media besides its SDP address:
+ * sig_ip, the address its signalling comes from (written only when it is
+ * an IP literal), and handover, its gateway's media_handover.
+ */
+struct sg_media_leg {
+	const struct sg_cp_plan *plan;
+	const char *ip;
+	int port;
+	const char *direction;
+	const char *sig_ip;
+	bool handover;
+};
+
+struct sw_jw;
+void sg_media_leg_write(struct sw_jw *w, const struct sg_media_leg *l);
 int sg_media_offer(struct sg_media_req **reqp, struct sg_media_node *n,
 		   const char *session, const char *call_id,
-		   const char *account, json_t *plan_a, json_t *plan_b,
-		   int dscp, json_t *media, int timeout_ms, sg_media_offer_h *h,
-		   void *arg);
+		   const char *account, const struct sg_media_leg *a,
+		   const struct sg_media_leg *b, int dscp,
+		   const struct sg_params *media, int timeout_ms,
+		   sg_media_offer_h *h, void *arg);
 int sg_media_answer(struct sg_media_node *n, const char *session,
-		    json_t *plan_b, int timeout_ms);
+		    const struct sg_media_leg *b, int timeout_ms);
 int sg_media_update(struct sg_media_node *n, const char *session,
-		    const char *leg, json_t *plan, int timeout_ms);
+		    const char *leg, const struct sg_media_leg *l,
+		    int timeout_ms);
 int sg_media_delete(struct sg_media_req **reqp, struct sg_media_node *n,
 		    const char *session, const char *reason, int timeout_ms,
 		    sg_media_done_h *h, void *arg);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define SW_LOG_MODULE "tables"
+#include "common/jsonw.h"
 #include "common/log.h"
 #include "common/prefix.h"
 #include "proto/media.h"
@@ -176,11 +177,11 @@ static const struct {
 };
 
 /*
- * The `media` object of media.offer (docs/bus.md): the decoded-path
- * settings, made consistent here so that a node never refuses an offer
- * for a combination each parameter allows on its own.
+ * The `media` object of media.offer (docs/bus.md), written to w: the
+ * decoded-path settings, made consistent here so that a node never refuses an
+ * offer for a combination each parameter allows on its own.
  */
-json_t *sg_params_media_json(const struct sg_params *p)
+void sg_params_media_write(struct sw_jw *w, const struct sg_params *p)
 {
 	int64_t lo = p->jb_min_ms, hi = p->jb_max_ms, def = p->jb_default_ms;
 	int64_t tail = p->echo_tail_ms <= 64	? 64
@@ -198,14 +199,20 @@ json_t *sg_params_media_json(const struct sg_params *p)
 	if (def > hi)
 		def = hi;
 
-	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:b, s:I}", "jb_mode",
-	    (json_int_t)p->jb_mode, "jb_min_ms", (json_int_t)lo, "jb_max_ms",
-	    (json_int_t)hi, "jb_default_ms", (json_int_t)def, "echo_cancel",
-	    (int)(p->echo_cancel != 0), "echo_tail_ms", (json_int_t)tail,
-	    "voice_gain_db", (json_int_t)p->voice_gain_db, "comfort_noise",
-	    (int)(p->comfort_noise != 0), "rtp_timeout_s",
-	    (json_int_t)p->rtp_timeout_s);
+	sw_jw_raw(w, "{");
+	sw_jw_key(w, "jb_mode", true);
+	sw_jw_i64(w, p->jb_mode);
+	sw_jw_ki64(w, "jb_min_ms", lo);
+	sw_jw_ki64(w, "jb_max_ms", hi);
+	sw_jw_ki64(w, "jb_default_ms", def);
+	sw_jw_key(w, "echo_cancel", false);
+	sw_jw_raw(w, p->echo_cancel ? "true" : "false");
+	sw_jw_ki64(w, "echo_tail_ms", tail);
+	sw_jw_ki64(w, "voice_gain_db", p->voice_gain_db);
+	sw_jw_key(w, "comfort_noise", false);
+	sw_jw_raw(w, p->comfort_noise ? "true" : "false");
+	sw_jw_ki64(w, "rtp_timeout_s", p->rtp_timeout_s);
+	sw_jw_raw(w, "}");
 }
 
 /*

@@ -208,7 +208,8 @@ void sg_tables_unref(struct sg_tables *t);
 
 void sg_params_defaults(struct sg_params *p);
 int sg_params_set(struct sg_params *p, const char *name, const char *value);
-json_t *sg_params_media_json(const struct sg_params *p);
+struct sw_jw;
+void sg_params_media_write(struct sw_jw *w, const struct sg_params *p);
 
 int sg_cidr_parse(struct sg_cidr *c, const char *s);
 bool sg_cidr_match(const struct sg_cidr *c, const struct sockaddr *sa);

@@ -13,7 +13,9 @@
 
 #include <errno.h>
 
+#include "common/jsonw.h"
 #include "signaling/callmedia.h"
+#include "signaling/media.h"
 #include "tests/unit/test_sg_util.h"
 
 #define NODE_IP "192.0.2.1"
@@ -666,14 +668,104 @@ static void media_modes(void **state)
 	assert_false(sg_cm_addr_private("host.example"));
 }
 
+/* a leg plan as media.offer/answer/update carry it, written as text and
+ * read back field by field */
+static json_t *leg_written(const struct sg_media_leg *l)
+{
+	struct sw_jw w = {0};
+	json_t *j;
+
+	sg_media_leg_write(&w, l);
+	assert_false(w.oom);
+	j = json_loads(w.buf, 0, NULL);
+	assert_non_null(j);
+	sw_jw_free(&w);
+	return j;
+}
+
+static void leg_plan_written(void **state)
+{
+	struct sg_cp_plan p = {.codec = "G729",
+			       .pt = 18,
+			       .rate = 0,
+			       .ptime = 30,
+			       .fmtp = "annexb=no\xff\"x\"",
+			       .te_pt = 101,
+			       .dtmf_send = "rfc2833",
+			       .dtmf_recv = "all"};
+	struct sg_media_leg l = {.plan = &p,
+				 .ip = "10.0.0.5",
+				 .port = 6000,
+				 .direction = "",
+				 .sig_ip = "198.51.100.7",
+				 .handover = true};
+	json_t *j;
+
+	(void)state;
+	j = leg_written(&l);
+	assert_int_equal(json_object_size(j), 13);
+	assert_string_equal(json_string_value(json_object_get(j, "remote_ip")),
+			    "10.0.0.5");
+	assert_int_equal(json_integer_value(json_object_get(j, "remote_port")),
+			 6000);
+	assert_string_equal(json_string_value(json_object_get(j, "codec")),
+			    "G729");
+	assert_int_equal(json_integer_value(json_object_get(j, "pt")), 18);
+	assert_int_equal(json_integer_value(json_object_get(j, "rate")), 8000);
+	assert_int_equal(json_integer_value(json_object_get(j, "ptime")), 30);
+	/* the SDP's bytes sanitised: the byte that is not UTF-8 as "\xFF",
+	 * the quotes kept */
+	assert_string_equal(json_string_value(json_object_get(j, "fmtp")),
+			    "annexb=no\\xFF\"x\"");
+	assert_int_equal(json_integer_value(json_object_get(j, "te_pt")), 101);
+	assert_string_equal(json_string_value(json_object_get(j, "dtmf_send")),
+			    "rfc2833");
+	assert_string_equal(json_string_value(json_object_get(j, "dtmf_recv")),
+			    "all");
+	assert_string_equal(json_string_value(json_object_get(j, "direction")),
+			    "sendrecv");
+	assert_string_equal(json_string_value(json_object_get(j, "sig_ip")),
+			    "198.51.100.7");
+	assert_true(json_is_true(json_object_get(j, "handover")));
+	json_decref(j);
+
+	/* a hostname is no source to allow; ptime out of 10..60 is 20 */
+	p.ptime = 5;
+	p.rate = 16000;
+	l.sig_ip = "gw.example";
+	l.handover = false;
+	l.direction = "recvonly";
+	l.ip = NULL;
+	j = leg_written(&l);
+	assert_null(json_object_get(j, "sig_ip"));
+	assert_true(json_is_false(json_object_get(j, "handover")));
+	assert_int_equal(json_integer_value(json_object_get(j, "ptime")), 20);
+	assert_int_equal(json_integer_value(json_object_get(j, "rate")), 16000);
+	assert_string_equal(json_string_value(json_object_get(j, "direction")),
+			    "recvonly");
+	assert_string_equal(json_string_value(json_object_get(j, "remote_ip")),
+			    "");
+	json_decref(j);
+	l.sig_ip = "2001:db8::7";
+	j = leg_written(&l);
+	assert_string_equal(json_string_value(json_object_get(j, "sig_ip")),
+			    "2001:db8::7");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(same_codec),     cmocka_unit_test(pass_through),
-	    cmocka_unit_test(transcode),      cmocka_unit_test(dtmf_conversion),
-	    cmocka_unit_test(across),	      cmocka_unit_test(not_relayed),
-	    cmocka_unit_test(caller_refused), cmocka_unit_test(late_offer),
+	    cmocka_unit_test(same_codec),
+	    cmocka_unit_test(pass_through),
+	    cmocka_unit_test(transcode),
+	    cmocka_unit_test(dtmf_conversion),
+	    cmocka_unit_test(across),
+	    cmocka_unit_test(not_relayed),
+	    cmocka_unit_test(caller_refused),
+	    cmocka_unit_test(late_offer),
 	    cmocka_unit_test(media_modes),
+	    cmocka_unit_test(leg_plan_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 
+#include "common/jsonw.h"
 #include "signaling/route.h"
 #include "signaling/tables.h"
 
@@ -509,6 +510,19 @@ static void params_parse(void **state)
 			 ENOENT);
 }
 
+/* the media object as media.offer carries it (written as text), parsed */
+static json_t *media_object(const struct sg_params *p)
+{
+	struct sw_jw w = {0};
+	json_t *j;
+
+	sg_params_media_write(&w, p);
+	assert_false(w.oom);
+	j = json_loads(w.buf, 0, NULL);
+	sw_jw_free(&w);
+	return j;
+}
+
 /* SS_* decoded-path settings reach the media node consistent */
 static void params_media_object(void **state)
 {
@@ -517,7 +531,7 @@ static void params_media_object(void **state)
 
 	(void)state;
 	sg_params_defaults(&p);
-	m = sg_params_media_json(&p);
+	m = media_object(&p);
 	assert_non_null(m);
 	assert_int_equal(json_integer_value(json_object_get(m, "jb_mode")), 1);
 	assert_int_equal(json_integer_value(json_object_get(m, "jb_min_ms")),
@@ -536,7 +550,7 @@ static void params_media_object(void **state)
 	assert_int_equal(sg_params_set(&p, "SS_JITTERBUFFER_MAX", "100"), 0);
 	assert_int_equal(sg_params_set(&p, "SS_JITTERBUFFER_DEFAULT", "50"), 0);
 	assert_int_not_equal(sg_params_set(&p, "SS_VOICEGAIN", "11"), 0);
-	m = sg_params_media_json(&p);
+	m = media_object(&p);
 	assert_true(json_is_true(json_object_get(m, "echo_cancel")));
 	/* tails are 64/128/256: 100 rounds up */
 	assert_int_equal(json_integer_value(json_object_get(m, "echo_tail_ms")),
