@@ -586,10 +586,17 @@ cdr_report() {	# tag since
 		sleep 0.5
 	done
 	row=$(sql "SELECT count(*), count(*) FILTER (WHERE answer_ms > 0),
-		count(*) FILTER (WHERE media_node <> ''), coalesce(sum(fee), 0)
+		count(*) FILTER (WHERE media_node <> ''), coalesce(sum(fee), 0),
+		count(*) - count(DISTINCT call_id_a)
 		FROM cdr WHERE stored_at >= '$since'")
-	read -r n ans med fee <<<"$row"
-	log "  $tag: calls placed $placed, CDRs stored ${n:-?} (answered ${ans:-?}, media anchored ${med:-?})"
+	read -r n ans med fee dup <<<"$row"
+	log "  $tag: calls placed $placed, CDRs stored ${n:-?} (answered ${ans:-?}, media anchored ${med:-?}, ${dup:-?} of a Call-ID already stored)"
+	if [ "${dup:-0}" != 0 ]; then
+		sql "SELECT call_id_a, count(*), string_agg(end_code::text || ' ' || end_reason || ' ' || (answer_ms > 0)::text, ', ')
+			FROM cdr WHERE stored_at >= '$since'
+			GROUP BY call_id_a HAVING count(*) > 1 LIMIT 5" |
+			while read -r line; do log "    twice: $line"; done
+	fi
 }
 
 # optional profile of signalingd and billingd during a search (SIP_CPS_PERF=1)
