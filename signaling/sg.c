@@ -357,12 +357,14 @@ static void flush_now(void *magic, su_timer_t *t, void *arg)
 
 /*
  * New CDRs were written to the journal: make them durable and send them
- * at the end of this loop turn, with one fdatasync for all of them.
+ * SG_CDR_FLUSH_MS later, with one fdatasync for every CDR written
+ * meanwhile (group commit).
  */
 void sg_spool_flush_soon(struct sg *sg)
 {
 	if (!sg->t_flush)
-		sg->t_flush = sg_timer_start(sg, 1, flush_now, sg);
+		sg->t_flush =
+		    sg_timer_start(sg, SG_CDR_FLUSH_MS, flush_now, sg);
 }
 
 /* Check the config file only (-t). */

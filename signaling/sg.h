@@ -96,6 +96,9 @@ int sg_start(struct sg **sgp, const char *conf_path);
 int sg_run(struct sg *sg);
 void sg_free(struct sg *sg);
 void sg_reload_tables(struct sg *sg);
+/* a new CDR is fdatasync'ed and sent at most this long after it was
+ * written: the CDRs of that window share one fdatasync */
+#define SG_CDR_FLUSH_MS 10
 void sg_spool_flush_soon(struct sg *sg);
 int sg_check_config(const char *conf_path);
 
