@@ -623,6 +623,37 @@ static unsigned listen_port(const char *hostport)
 }
 
 /*
+ * Replaces libsofia-sip-ua's su_root_yield() (the dynamic linker binds the
+ * library's calls to this definition, as with epoll_wait() in loopwait.c):
+ * reading sockets from inside a callback is switched off.
+ *
+ * The installed sofia-sip (Debian's 1.12.11 snapshot of 2011, nta.c) has
+ * only one caller of it that matters here: the agent timer runs the client
+ * transaction timers first, and these yield after every fifth
+ * retransmission to handle received packets.  A packet handled there ends
+ * in agent_recv_message(), which zeroes the agent's cached clock
+ * (sa_millisec); the server transaction timers that run next take that 0
+ * as "now".  Their times are milliseconds of sofia's NTP-based clock, 32
+ * bits: while its top bit is set (25 days out of 50) every timer then looks
+ * expired.  Timers H and I free the INVITE transactions that absorb
+ * retransmissions (a retransmitted INVITE becomes a new call, or a
+ * re-INVITE), Timer H ends answered calls not yet ACKed (AckTimeout), Timer
+ * G sends a final response up to 30 times.  Under load (many requests of
+ * ours retransmitted) such runs came several times a second in
+ * bench/sip_cps.  (Fixed in later sofia-sip: the timers read the clock
+ * themselves.)
+ *
+ * Without the yield, packets wait for the end of the timer run, which is
+ * bounded (30 retransmissions, 100 timeouts).  signalingd has no other
+ * caller (no nua, no nea).
+ */
+int su_root_yield(su_root_t *root)
+{
+	(void)root;
+	return 0;
+}
+
+/*
  * Bind sip_listen (UDP and TCP) and start taking requests.  The UDP
  * socket's receive buffer is SG_SIP_UDP_RMEM (the kernel caps it at
  * net.core.rmem_max): a flood shares the socket with the gateways, and a
