@@ -358,6 +358,17 @@ static int dialog_request(struct sg_call *c, bool from_a, nta_incoming_t *irq,
 	case sip_method_invite:
 		if (c->state == SG_CALL_ENDED)
 			return 481;
+		if (sip->sip_to && !sip->sip_to->a_tag) {
+			/* no To tag: the dialog's first INVITE again, later
+			 * than its transaction lives (Timer I, 5 s after the
+			 * ACK), not a re-INVITE; answered as a merged request
+			 * (RFC 3261 8.2.2.2), never relayed */
+			sw_cinfo(c->callid_a,
+				 "INVITE without To tag from the %s on an "
+				 "established dialog: 482",
+				 from_a ? "caller" : "vendor");
+			return 482;
+		}
 		if (c->reinv_orq)
 			return 491; /* one re-INVITE at a time */
 		if (c->state >= SG_CALL_ANSWERED)

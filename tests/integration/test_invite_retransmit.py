@@ -295,7 +295,9 @@ def test_invite_retransmit_after_fast_failure(stack, acked):
 
 def test_invite_retransmit_after_2xx_and_ack(stack):
     """An answered call, ACKed; its INVITE sent again 0.5 s and 2 s later
-    makes no second call and reaches the vendor not at all."""
+    makes no second call and reaches the vendor not at all; sent again
+    6 s after the ACK (its transaction gone, Timer I: 5 s) it is no
+    re-INVITE either: 482, nothing relayed."""
     vendor = Vendor()
     doc = it.base_doc(vendor.port, 0, gw_b=False)
     doc["system_parameters"]["SS_MEDIAPROXYMODE"] = "0"
@@ -312,6 +314,12 @@ def test_invite_retransmit_after_2xx_and_ack(stack):
             time.sleep(pause)
             caller.send(caller.invite)
             _check_absorbed(ok, caller.finals(1.0), f"again after {pause} s")
+        time.sleep(6 - 2.5 - 2.0)  # 6 s after the ACK
+        caller.send(caller.invite)
+        late = caller.finals(2.0)
+        print("again after 6 s:", [_code(g) for g in late])
+        # 482, resent by its own transaction (Timer G: not ACKed here)
+        assert late and {_code(g) for g in late} == {482}, late
         assert len(_calls_in_log(sg, caller.call_id)) == 1, \
             _calls_in_log(sg, caller.call_id)
         caller.bye()
