@@ -63,6 +63,7 @@ struct sg {
 	bool sig_registered;
 	su_timer_t *tick;		  /* owned: 1 s housekeeping */
 	su_timer_t *t_flush;		  /* owned: CDR journal group commit */
+	int64_t last_flush_ms;		  /* its last run, monotonic */
 	struct sg_billing *billing;	  /* owned */
 	struct sg_media *media;		  /* owned */
 	struct sg_spool *spool;		  /* owned */
@@ -96,8 +97,9 @@ int sg_start(struct sg **sgp, const char *conf_path);
 int sg_run(struct sg *sg);
 void sg_free(struct sg *sg);
 void sg_reload_tables(struct sg *sg);
-/* a new CDR is fdatasync'ed and sent at most this long after it was
- * written: the CDRs of that window share one fdatasync */
+/* the CDR journal's fdatasync runs at most once per this window: a new
+ * CDR is synced and sent 1 ms after it was written, or, when the last
+ * sync is more recent than that, at the window's end */
 #define SG_CDR_FLUSH_MS 10
 void sg_spool_flush_soon(struct sg *sg);
 int sg_check_config(const char *conf_path);

@@ -65,8 +65,10 @@ def test_changes_apply_within_a_second(stack):
     assert delay < 1.0, delay
     assert _call(stack, "locked")["routing_gateway"] == "gwB"
     assert long_call.finish(30) == 0
-    rows = [r for r in it.cdr_rows(stack) if r["hold_ms"] > 4000]
-    assert rows and rows[0]["end_reason"] == "Normal", rows
+    rows = it.wait_for(lambda: [r for r in it.cdr_rows(stack)
+                                if r["hold_ms"] > 4000] or None,
+                       15, "the long call's CDR")
+    assert rows[0]["end_reason"] == "Normal", rows
     assert rows[0]["routing_gateway"] == "gwA"
 
     delay = _change(stack, lambda: stack.provision(doc))  # locked: false

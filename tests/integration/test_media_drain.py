@@ -129,7 +129,9 @@ def test_killed_node_ends_its_calls_billed_until_media_stopped(stack):
     late = stack.uac("late", "uac_expect_code.xml", code=503, calls=1,
                      timeout_s=20)
     assert late.finish(20) == 0
-    late_row = [r for r in it.cdr_rows(stack) if r["end_code"] == 503]
+    late_row = it.wait_for(lambda: [r for r in it.cdr_rows(stack)
+                                    if r["end_code"] == 503] or None,
+                           15, "the refused call's CDR")
     assert [r["end_reason"] for r in late_row] == ["MediaUnavailable"]
     uac.quit()
     gw.quit()
