@@ -616,7 +616,12 @@ opus_sprop_stereo no
 
 # ---------------------------------------------------------------- capture
 
-TSHARK_RTP = ["-o", "rtp.heuristic_rtp:TRUE"]
+# RTP is recognised by its header, before the UDP port table: a port of
+# the node's range that tshark assigns to another protocol (32512 is
+# "uaudp") would otherwise hide that leg's packets now and then, as the
+# ports are drawn at random
+TSHARK_RTP = ["-o", "rtp.heuristic_rtp:TRUE", "-o",
+              "udp.try_heuristic_first:TRUE"]
 
 
 def tshark_fields(pcap, display_filter, fields, extra=()):
